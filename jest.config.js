@@ -1,0 +1,23 @@
+/** @type {import('jest').Config} */
+const common = {
+  preset: 'ts-jest/presets/js-with-ts',
+  testEnvironment: 'node',
+  // Tests import the package by its name, mapped to src/ (the built output is tested in packaging.test.ts).
+  moduleNameMapper: {
+    '^authscheme$': '<rootDir>/src/index.ts',
+    '^authscheme/jwt$': '<rootDir>/src/adapters/jwt.ts',
+  },
+  // jose 6 is ESM-only: let ts-jest transpile it to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/interop/'] },
+    { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
+  ],
+  coverageThreshold: {
+    './src/header/': { branches: 100, functions: 100, lines: 100, statements: 100 },
+  },
+};

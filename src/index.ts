@@ -1,0 +1,30 @@
+/**
+ * authscheme: HTTP authentication for Express, Connect and `node:http`.
+ *
+ * This module only re-exports; see the README for the guide.
+ */
+export { authenticate } from './middleware/authenticate';
+export type { AuthenticateOptions } from './middleware/authenticate';
+export { basic } from './schemes/basic';
+export type { BasicOptions } from './schemes/basic';
+export { digest } from './schemes/digest';
+export type { DigestOptions } from './schemes/digest';
+export { bearer, requireScopes } from './schemes/bearer';
+export type { BearerOptions } from './schemes/bearer';
+export { MemoryNonceStore } from './stores/memory';
+export type { NonceStore } from './stores/nonce-store';
+export { parseChallenges, parseCredentials, formatChallenge, formatCredentials } from './header';
+export type { Challenge, Credentials, HeaderLimits } from './header/types';
+export { AuthschemeError, AuthHeaderSyntaxError, AuthenticationError } from './errors';
+export type { AuthErrorCode } from './errors';
+export { refuse, identityResult } from './scheme';
+export type {
+  Scheme,
+  SchemeFailure,
+  SchemeSuccess,
+  VerifyResult,
+  RequestContext,
+  AuthInfo,
+  AuthRequest,
+  Identity,
+} from './scheme';

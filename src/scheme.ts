@@ -1,0 +1,139 @@
+/**
+ * The contract between the `authenticate()` middleware and a scheme verifier (Basic, Digest,
+ * Bearer, …). A scheme knows its wire name, what it challenges with and how to check credentials;
+ * the middleware owns everything else (which header, parsing, status codes, challenge order,
+ * `Cache-Control`, errors).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthErrorCode } from './errors';
+import { AuthschemeError } from './errors';
+import type { Challenge, Credentials } from './header/types';
+
+/** A request as Express, Connect or plain `node:http` hands it over. */
+export type AuthRequest = IncomingMessage & {
+  originalUrl?: string;
+  body?: unknown;
+  auth?: AuthInfo;
+};
+
+/** What a successful authentication puts on `req.auth`. */
+export interface AuthInfo {
+  /** The scheme's name as the server spells it, e.g. `Basic`. */
+  scheme: string;
+  /** The authenticated user. */
+  user: string;
+  /** Scheme- or verifier-specific details (e.g. `scopes`, `claims`). */
+  [detail: string]: unknown;
+}
+
+/** Per-request context the middleware hands to a scheme. */
+export interface RequestContext {
+  req: AuthRequest;
+  res: ServerResponse;
+  /** The realm in force (the scheme's own, else the middleware's, else `"Restricted"`). */
+  realm: string;
+  /** Proxy mode: `Proxy-Authorization` in, `407` and `Proxy-Authenticate` out. */
+  proxy: boolean;
+  /** The request method as the client sent it. */
+  method: string;
+  /** The request target as the client sent it (`req.originalUrl` under Express, else `req.url`). */
+  url: string;
+}
+
+/** A refusal. The middleware turns it into 400, 401/407 or 403 with challenges. */
+export interface SchemeFailure {
+  ok: false;
+  code: AuthErrorCode;
+  /** Why, for logs and `next(err)`. Never contains a secret. */
+  message: string;
+  /** 400 or 403 where the scheme's RFC says so; default 401 (407 in proxy mode). */
+  status?: 400 | 401 | 403;
+}
+
+/** An acceptance. */
+export interface SchemeSuccess {
+  ok: true;
+  user: string;
+  /** Copied onto `req.auth` beside `scheme` and `user`. */
+  details?: Record<string, unknown>;
+  /** Response headers to add, e.g. `Authentication-Info` (RFC 7615). */
+  headers?: Record<string, string>;
+}
+
+export type VerifyResult = SchemeSuccess | SchemeFailure;
+
+/** Setup-time facts a scheme may validate itself against. */
+export interface SchemeSetup {
+  realm: string;
+  proxy: boolean;
+}
+
+/**
+ * A scheme verifier. Implement this to plug a new scheme into `authenticate()`.
+ *
+ * @example
+ * const apiKey: Scheme = {
+ *   name: 'ApiKey',
+ *   challenges: (ctx) => [{ scheme: 'ApiKey', params: { realm: ctx.realm } }],
+ *   verify: (credentials) =>
+ *     credentials.token68 === process.env.KEY ? { ok: true, user: 'service' } : refuse(),
+ * };
+ */
+export interface Scheme {
+  /** The wire name, spelled as it is sent in challenges; matched case-insensitively. */
+  readonly name: string;
+  /**
+   * The challenges this scheme sends (Digest may send one per algorithm). `failure` is this
+   * scheme's own refusal when it was the scheme that was tried, so that it can add parameters
+   * such as `stale=true` or `error="invalid_token"`.
+   */
+  challenges(ctx: RequestContext, failure?: SchemeFailure): Challenge[] | Promise<Challenge[]>;
+  /** Checks credentials that named this scheme. Throwing or rejecting means `next(err)`. */
+  verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult>;
+  /**
+   * Optional: finds credentials outside the authorization header (RFC 6750 §2.2, §2.3). Called
+   * on every request with what the header held for this scheme (if anything). Returns the
+   * credentials to verify, `undefined` for none, or a failure (e.g. a token in two places).
+   */
+  locate?(ctx: RequestContext, fromHeader: Credentials | undefined): Credentials | SchemeFailure | undefined;
+  /** Optional: called once by `authenticate()`; throws `TypeError` on a configuration error. */
+  setup?(setup: SchemeSetup): void;
+}
+
+/** A refusal with the default status (401, or 407 in proxy mode). */
+export function refuse(
+  message = 'Invalid credentials',
+  code: AuthErrorCode = 'ERR_AUTH_INVALID_CREDENTIALS',
+): SchemeFailure {
+  return { ok: false, code, message };
+}
+
+/**
+ * What a user's verifier callback may return: the user name, an object with a `user` field (its
+ * other fields land on `req.auth`), or `false`/`null`/`undefined` for "refused".
+ */
+export type Identity = string | ({ user: string } & Record<string, unknown>) | false | null | undefined;
+
+/**
+ * Turns a verifier's return value into a result. Anything that is not a documented identity
+ * (`true`, a number, an object without a string `user`) is a programming error and throws, so the
+ * middleware calls `next(err)` and never authenticates.
+ */
+export function identityResult(value: unknown): SchemeSuccess | SchemeFailure {
+  if (value === false || value === null || value === undefined) return refuse();
+  if (typeof value === 'string' && value !== '') return { ok: true, user: value };
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const user = (value as { user?: unknown }).user;
+    if (typeof user === 'string' && user !== '') {
+      const details: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(value)) {
+        if (key !== 'user' && key !== 'scheme') details[key] = (value as Record<string, unknown>)[key];
+      }
+      return { ok: true, user, details };
+    }
+  }
+  throw new AuthschemeError(
+    'ERR_AUTH_VERIFIER_RESULT',
+    'A verifier must return a user name, an object with a string `user`, or false/null/undefined',
+  );
+}
