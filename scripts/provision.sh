@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suites drive (the interop clients, Chromium, Apache's
+# password tools) when they are missing. Idempotent, and a no-op in well under a second when
+# everything is present, so `npm test` can run it every time.
+#
+# Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
+# missing) only when something is actually missing.
+#
+# It starts no long-running service. Services for later suites (Redis, a Kerberos KDC) belong in
+# the "Services" section at the end: a test starts and stops its own instance by PID, so this
+# script only makes sure the binaries exist.
+set -euo pipefail
+
+# command (or file) that proves it is installed -> Debian package that provides it
+declare -A wanted=(
+  [curl]=curl
+  [wget]=wget
+  [python3]=python3
+  [chromium]=chromium
+  [htpasswd]=apache2-utils
+  [htdigest]=apache2-utils
+)
+# Chromium renders screenshots with whatever fonts exist; without any, text is boxes.
+font_file=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+missing=()
+for command_name in "${!wanted[@]}"; do
+  command -v "$command_name" >/dev/null 2>&1 || missing+=("${wanted[$command_name]}")
+done
+[ -e "$font_file" ] || missing+=(fonts-dejavu-core)
+
+# --- Services (none yet) ------------------------------------------------------------------------
+# Redis:    command -v redis-server || missing+=(redis-server)
+# Kerberos: command -v krb5kdc      || missing+=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev)
+# Uncomment when the suites that need them land; tests start their own instances on 127.0.0.1.
+# -----------------------------------------------------------------------------------------------
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+# Deduplicate (apache2-utils provides two commands) and keep the order stable.
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "provision: missing packages: ${packages[*]}" >&2
+  echo "provision: run as root (sudo bash scripts/provision.sh) to install them" >&2
+  exit 1
+fi
+
+echo "provision: installing ${packages[*]}" >&2
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# Fail loudly if a package did not provide what we check for.
+for command_name in "${!wanted[@]}"; do
+  command -v "$command_name" >/dev/null 2>&1 || {
+    echo "provision: $command_name still missing after install" >&2
+    exit 1
+  }
+done
+[ -e "$font_file" ] || {
+  echo "provision: $font_file still missing after install" >&2
+  exit 1
+}
+echo "provision: done" >&2
