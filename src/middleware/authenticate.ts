@@ -1,0 +1,504 @@
+/**
+ * The `authenticate()` middleware: reads the authorization field, hands the credentials to the
+ * scheme they name, and either sets `req.auth` and calls `next()` or answers with the challenges.
+ *
+ * Exported from `authscheme`.
+ */
+import type { ServerResponse } from 'node:http';
+import {
+  AuthHeaderSyntaxError,
+  AuthschemeError,
+  type AuthenticationError,
+  type AuthErrorCode,
+} from '../errors';
+import { formatChallenge, parseCredentials } from '../header';
+import type { Challenge, Credentials, HeaderLimits } from '../header/types';
+import type {
+  AuthInfo,
+  AuthRequest,
+  RequestContext,
+  Scheme,
+  SchemeFailure,
+  VerifyResult,
+} from '../scheme';
+import { isPromiseLike } from '../util/promise';
+import { originalMethod, originalUrl, readAuthorization } from './request';
+import {
+  appendVary,
+  authenticationError,
+  formatChallengeCached,
+  sendError,
+  type BodyOption,
+} from './respond';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by authscheme's `authenticate()` once the request is authenticated. */
+      auth?: AuthInfo;
+    }
+  }
+}
+
+/** The realm sent when neither `authenticate()` nor the scheme names one. */
+export const DEFAULT_REALM = 'Restricted';
+
+/** Options of {@link authenticate}. */
+export interface AuthenticateOptions {
+  /** The schemes offered, strongest first: challenges are sent in this order. */
+  schemes: Scheme[];
+  /** The protection space (RFC 9110 §11.5). Default `"Restricted"`. */
+  realm?: string;
+  /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */
+  proxy?: boolean;
+  /**
+   * `'respond'` (default) sends the refusal; `'next'` calls `next(err)` with an
+   * {@link AuthenticationError} whose `status` and `headers` an error handler (Express's default
+   * one included) sends as they are.
+   */
+  onFailure?: 'respond' | 'next';
+  /** Body of a refusal: a string, or a function of the error. Default: the status text. */
+  body?: BodyOption;
+  /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
+  contentType?: string;
+  /**
+   * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method`) through
+   * unchallenged: browsers never send credentials on a preflight (Fetch standard). Default `false`.
+   */
+  allowPreflight?: boolean;
+  /**
+   * Leave out the challenge header for script requests (`X-Requested-With: XMLHttpRequest`) so that
+   * browsers show no login dialog. The status stays 401/407. Default `false`.
+   */
+  omitChallengeForXhr?: boolean;
+  /** Milliseconds an asynchronous verifier may take before the request is answered 503. Default 10000; 0 disables. */
+  timeout?: number;
+  /**
+   * `Cache-Control` set on authenticated responses unless the application has set one already.
+   * Default `'private'`; `false` leaves it alone.
+   */
+  cacheControl?: string | false;
+  /** Bounds on the authorization field the codec enforces. */
+  limits?: HeaderLimits;
+}
+
+/** A Connect/Express-compatible middleware, usable on plain `node:http` too. */
+export type AuthMiddleware = (
+  req: AuthRequest,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+interface Config {
+  readonly schemes: readonly Scheme[];
+  readonly byName: ReadonlyMap<string, Scheme>;
+  readonly locators: readonly Scheme[];
+  readonly realm: string;
+  readonly proxy: boolean;
+  readonly requestHeader: 'authorization' | 'proxy-authorization';
+  readonly varyField: string;
+  readonly challengeHeader: 'WWW-Authenticate' | 'Proxy-Authenticate';
+  readonly onFailure: 'respond' | 'next';
+  readonly body: BodyOption | undefined;
+  readonly contentType: string;
+  readonly allowPreflight: boolean;
+  readonly omitChallengeForXhr: boolean;
+  readonly timeout: number;
+  readonly cacheControl: string | false;
+  readonly limits: HeaderLimits | undefined;
+}
+
+/**
+ * Protects what follows it: requests without valid credentials get 401 (407 in proxy mode) with one
+ * challenge per offered scheme; authenticated requests get `req.auth = { scheme, user, ... }`.
+ *
+ * @example
+ * import express from 'express';
+ * import { authenticate, basic, digest } from 'authscheme';
+ *
+ * const app = express();
+ * app.use(authenticate({
+ *   realm: 'api',
+ *   schemes: [digest({ users: { alice: 'secret' } }), basic({ users: { alice: 'secret' } })],
+ * }));
+ * app.get('/', (req, res) => res.send(`hello ${req.auth!.user}`));
+ */
+export function authenticate(options: AuthenticateOptions): AuthMiddleware {
+  const config = configure(options);
+  return function authenticateMiddleware(req, res, next) {
+    let nextCalled = false;
+    const guardedNext = (err?: unknown): void => {
+      nextCalled = true;
+      next(err);
+    };
+    try {
+      handle(config, req, res, guardedNext);
+    } catch (err) {
+      // An error thrown by whatever ran after next() is not ours to handle a second time.
+      if (nextCalled) throw err;
+      next(err);
+    }
+  };
+}
+
+function configure(options: AuthenticateOptions): Config {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('authenticate(): options are required');
+  }
+  const { schemes } = options;
+  if (!Array.isArray(schemes) || schemes.length === 0) {
+    throw new TypeError('authenticate(): `schemes` must be a non-empty array');
+  }
+  const realm = options.realm ?? DEFAULT_REALM;
+  if (typeof realm !== 'string') throw new TypeError('authenticate(): `realm` must be a string');
+  checkFieldText('realm', realm);
+  const proxy = options.proxy === true;
+  const byName = new Map<string, Scheme>();
+  for (const scheme of schemes) {
+    if (typeof scheme?.name !== 'string' || typeof scheme.verify !== 'function') {
+      throw new TypeError('authenticate(): every scheme must implement the Scheme interface');
+    }
+    const key = scheme.name.toLowerCase();
+    if (byName.has(key))
+      throw new TypeError(`authenticate(): the scheme ${scheme.name} is given twice`);
+    byName.set(key, scheme);
+    scheme.setup?.({ realm, proxy });
+  }
+  const timeout = options.timeout ?? 10_000;
+  if (!Number.isFinite(timeout) || timeout < 0) {
+    throw new TypeError('authenticate(): `timeout` must be a number of milliseconds >= 0');
+  }
+  const contentType = options.contentType ?? 'text/plain; charset=utf-8';
+  checkFieldText('contentType', contentType);
+  const cacheControl = options.cacheControl ?? 'private';
+  if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
+  if (
+    options.body !== undefined &&
+    typeof options.body !== 'string' &&
+    typeof options.body !== 'function'
+  ) {
+    throw new TypeError('authenticate(): `body` must be a string or a function');
+  }
+  return Object.freeze({
+    schemes: Object.freeze([...schemes]),
+    byName,
+    locators: schemes.filter((scheme) => typeof scheme.locate === 'function'),
+    realm,
+    proxy,
+    requestHeader: proxy ? 'proxy-authorization' : 'authorization',
+    varyField: proxy ? 'Proxy-Authorization' : 'Authorization',
+    challengeHeader: proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate',
+    onFailure: options.onFailure ?? 'respond',
+    body: options.body,
+    contentType,
+    allowPreflight: options.allowPreflight === true,
+    omitChallengeForXhr: options.omitChallengeForXhr === true,
+    timeout,
+    cacheControl,
+    limits: options.limits,
+  } as const);
+}
+
+/**
+ * Setup-time check of configured text that ends up in a header: `res.setHeader` throws on CR, LF
+ * and characters above U+00FF, which would turn every challenge into a 500.
+ */
+function checkFieldText(name: string, value: string): void {
+  try {
+    formatChallenge({ scheme: 'Check', params: { value } });
+  } catch {
+    throw new TypeError(
+      `authenticate(): \`${name}\` contains a control character or a character no header can carry`,
+    );
+  }
+}
+
+function handle(
+  config: Config,
+  req: AuthRequest,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+): void {
+  const ctx: RequestContext = {
+    req,
+    res,
+    realm: config.realm,
+    proxy: config.proxy,
+    method: originalMethod(req),
+    url: originalUrl(req),
+  };
+  // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
+  if (
+    config.allowPreflight &&
+    ctx.method === 'OPTIONS' &&
+    req.headers['access-control-request-method'] !== undefined
+  ) {
+    next();
+    return;
+  }
+
+  const raw = readAuthorization(req, config.requestHeader);
+  if (raw === null) {
+    refuse(config, ctx, next, {
+      code: 'ERR_AUTH_DUPLICATE_HEADER',
+      message: `The ${config.varyField} field appears more than once`,
+      status: 400,
+    });
+    return;
+  }
+  let credentials: Credentials | undefined;
+  let scheme: Scheme | undefined;
+  if (raw !== undefined) {
+    try {
+      credentials = parseCredentials(raw, config.limits);
+    } catch (err) {
+      if (!(err instanceof AuthHeaderSyntaxError)) throw err;
+      // RFC 9110 §15.5.1: a field that does not parse is a malformed request.
+      refuse(config, ctx, next, {
+        code: 'ERR_AUTH_HEADER_SYNTAX',
+        message: err.message,
+        status: 400,
+        cause: err,
+      });
+      return;
+    }
+    scheme = config.byName.get(credentials.scheme.toLowerCase());
+    if (scheme === undefined) {
+      // RFC 9110 §11.6.1: credentials the server cannot use are answered with its challenges.
+      refuse(config, ctx, next, {
+        code: 'ERR_AUTH_UNSUPPORTED_SCHEME',
+        message: 'The credentials use a scheme that is not offered',
+        status: 401,
+      });
+      return;
+    }
+  }
+
+  for (const locator of config.locators) {
+    const found = locator.locate!(ctx, locator === scheme ? credentials : undefined);
+    if (found === undefined) continue;
+    if ('ok' in found) {
+      refuseWith(config, ctx, next, locator, found);
+      return;
+    }
+    if (credentials !== undefined && locator !== scheme) {
+      refuse(config, ctx, next, {
+        code: 'ERR_AUTH_INVALID_REQUEST',
+        message: 'Credentials were sent in more than one way',
+        status: 400,
+      });
+      return;
+    }
+    scheme = locator;
+    credentials = found;
+  }
+
+  if (scheme === undefined || credentials === undefined) {
+    refuse(config, ctx, next, {
+      code: 'ERR_AUTH_MISSING_CREDENTIALS',
+      message: 'No credentials were sent',
+      status: 401,
+    });
+    return;
+  }
+
+  const chosen = scheme;
+  const result = chosen.verify(credentials, ctx);
+  if (!isPromiseLike(result)) {
+    conclude(config, ctx, next, chosen, result);
+    return;
+  }
+  let settled = false;
+  const timer =
+    config.timeout > 0
+      ? setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          refuse(config, ctx, next, {
+            code: 'ERR_AUTH_VERIFIER_TIMEOUT',
+            message: 'The credentials could not be checked in time',
+            status: 503,
+            failed: chosen,
+          });
+        }, config.timeout)
+      : undefined;
+  Promise.resolve(result).then(
+    (value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conclude(config, ctx, next, chosen, value);
+    },
+    (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      next(err);
+    },
+  );
+}
+
+function conclude(
+  config: Config,
+  ctx: RequestContext,
+  next: (err?: unknown) => void,
+  scheme: Scheme,
+  result: VerifyResult,
+): void {
+  if (result?.ok === false) {
+    refuseWith(config, ctx, next, scheme, result);
+    return;
+  }
+  try {
+    if (result?.ok !== true) {
+      throw new AuthschemeError(
+        'ERR_AUTH_VERIFIER_RESULT',
+        `The ${scheme.name} scheme returned no result`,
+      );
+    }
+    accept(config, ctx, scheme, result);
+  } catch (err) {
+    next(err);
+    return;
+  }
+  next();
+}
+
+function accept(
+  config: Config,
+  ctx: RequestContext,
+  scheme: Scheme,
+  result: VerifyResult & { ok: true },
+): void {
+  if (typeof result.user !== 'string' || result.user === '') {
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
+      `The ${scheme.name} scheme accepted no user`,
+    );
+  }
+  const auth: AuthInfo = { scheme: scheme.name, user: result.user };
+  if (result.details !== undefined) {
+    for (const key of Object.keys(result.details)) {
+      if (key === 'scheme' || key === 'user') continue;
+      // defineProperty, not assignment: a detail named __proto__ stays data.
+      Object.defineProperty(auth, key, {
+        value: result.details[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  const { res } = ctx;
+  if (result.headers !== undefined) {
+    for (const name of Object.keys(result.headers)) res.setHeader(name, result.headers[name]!);
+  }
+  // RFC 9111 §3.5 already keeps shared caches from storing these; say so explicitly as well.
+  if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
+    res.setHeader('Cache-Control', config.cacheControl);
+  }
+  appendVary(res, config.varyField);
+  ctx.req.auth = auth;
+}
+
+function refuseWith(
+  config: Config,
+  ctx: RequestContext,
+  next: (err?: unknown) => void,
+  scheme: Scheme,
+  failure: SchemeFailure,
+): void {
+  const status = failure.status ?? 401;
+  refuse(config, ctx, next, {
+    code: failure.code,
+    message: failure.message,
+    status,
+    failed: scheme,
+    failure,
+  });
+}
+
+interface Refusal {
+  code: AuthErrorCode;
+  message: string;
+  status: number;
+  /** The scheme that refused, and how: its challenges may add parameters (stale, error). */
+  failed?: Scheme;
+  failure?: SchemeFailure;
+  cause?: unknown;
+}
+
+/** Collects the challenges and answers (or hands the error to `next`). */
+function refuse(
+  config: Config,
+  ctx: RequestContext,
+  next: (err?: unknown) => void,
+  { code, message, status, failed, failure, cause }: Refusal,
+): void {
+  const finalStatus = status === 401 && config.proxy ? 407 : status;
+  const send = (lists: Challenge[][]): void => {
+    let error: AuthenticationError;
+    try {
+      const lines: string[] = [];
+      for (const list of lists)
+        for (const challenge of list) lines.push(formatChallengeCached(challenge));
+      error = authenticationError(
+        code,
+        message,
+        finalStatus,
+        config.challengeHeader,
+        lines,
+        failed?.name,
+        cause,
+      );
+    } catch (err) {
+      next(err);
+      return;
+    }
+    respond(config, ctx, next, error);
+  };
+  if (finalStatus === 503 || (config.omitChallengeForXhr && isScriptRequest(ctx.req))) {
+    send([]);
+    return;
+  }
+  // 403 concerns the credentials that were sent: only their scheme's challenge helps (RFC 6750 §3.1).
+  const schemes = finalStatus === 403 && failed !== undefined ? [failed] : config.schemes;
+  const lists: (Challenge[] | PromiseLike<Challenge[]>)[] = [];
+  let pending = false;
+  try {
+    for (const scheme of schemes) {
+      const list = scheme.challenges(ctx, scheme === failed ? failure : undefined);
+      if (isPromiseLike(list)) pending = true;
+      lists.push(list);
+    }
+  } catch (err) {
+    next(err);
+    return;
+  }
+  if (!pending) send(lists as Challenge[][]);
+  else Promise.all(lists.map(async (list) => list)).then(send, next);
+}
+
+function respond(
+  config: Config,
+  ctx: RequestContext,
+  next: (err?: unknown) => void,
+  error: AuthenticationError,
+): void {
+  if (config.onFailure === 'next' || ctx.res.headersSent) {
+    next(error);
+    return;
+  }
+  try {
+    sendError(ctx.res, error, config.body, config.contentType);
+  } catch (err) {
+    // A custom body function that throws: the error handler answers instead (still no 2xx).
+    next(err);
+  }
+}
+
+function isScriptRequest(req: AuthRequest): boolean {
+  const value = req.headers['x-requested-with'];
+  return typeof value === 'string' && value.toLowerCase() === 'xmlhttprequest';
+}

@@ -1,0 +1,125 @@
+/**
+ * The Basic scheme, RFC 7617.
+ *
+ * Exported from `authscheme` as {@link basic}.
+ */
+import { hashSecret, secretsEqual } from '../../util/secret';
+import { isPromiseLike } from '../../util/promise';
+import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
+import type { Challenge, Credentials } from '../../header/types';
+import type {
+  Identity,
+  RequestContext,
+  Scheme,
+  SchemeFailure,
+  VerifyResult,
+  AuthRequest,
+} from '../../scheme';
+import { identityResult, refuse } from '../../scheme';
+
+/** Options of {@link basic}. Give `users` or `verify`. */
+export interface BasicOptions {
+  /** User name → password. Compared in constant time; an unknown user costs as much as a wrong password. */
+  users?: Record<string, string>;
+  /**
+   * Checks a user name and password; returns the user name, an object with a `user` field (its
+   * other fields land on `req.auth`), or `false`/`null`/`undefined`. Sync or async. The callback
+   * is responsible for comparing in constant time.
+   */
+  verify?: (user: string, password: string, req: AuthRequest) => Identity | Promise<Identity>;
+  /** This scheme's realm; defaults to the realm given to `authenticate()`. */
+  realm?: string;
+  /**
+   * Advertise `charset="UTF-8"` (RFC 7617 §2.1). Default `true`: browsers then send UTF-8, which
+   * is how credentials are always decoded (invalid UTF-8 is refused, never substituted).
+   */
+  charset?: boolean;
+}
+
+/**
+ * The Basic authentication scheme (RFC 7617).
+ *
+ * @example
+ * app.use(authenticate({ realm: 'api', schemes: [basic({ users: { alice: 'secret' } })] }));
+ */
+export function basic(options: BasicOptions): Scheme {
+  if (!options || (options.users === undefined) === (options.verify === undefined)) {
+    throw new TypeError('basic(): give exactly one of `users` or `verify`');
+  }
+  if (options.verify !== undefined && typeof options.verify !== 'function') {
+    throw new TypeError('basic(): `verify` must be a function');
+  }
+  const charset = options.charset ?? true;
+  const check = options.verify ?? usersChecker(options.users!);
+  const challengeByRealm = new Map<string, Challenge[]>();
+
+  return {
+    name: 'Basic',
+    challenges(ctx: RequestContext): Challenge[] {
+      const realm = options.realm ?? ctx.realm;
+      let challenges = challengeByRealm.get(realm);
+      if (challenges === undefined) {
+        const params: Record<string, string> = { realm };
+        if (charset) params.charset = 'UTF-8';
+        challenges = [Object.freeze({ scheme: 'Basic', params: Object.freeze(params) })];
+        challengeByRealm.set(realm, challenges);
+      }
+      return challenges;
+    },
+    verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
+      const decoded = decodeCredentials(credentials);
+      if (!Array.isArray(decoded)) return decoded;
+      const identity = check(decoded[0], decoded[1], ctx.req);
+      return isPromiseLike(identity)
+        ? Promise.resolve(identity).then(identityResult)
+        : identityResult(identity);
+    },
+  };
+}
+
+/** RFC 7617 §2: `token68` = base64(user-id ":" password). */
+function decodeCredentials(credentials: Credentials): [string, string] | SchemeFailure {
+  const token = credentials.token68;
+  if (token === undefined) return refuse('Basic credentials must be a token68');
+  const bytes = decodeBase64Strict(token);
+  if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
+  const text = decodeUtf8Strict(bytes);
+  if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
+  // The user-id cannot contain a colon; the password can (RFC 7617 §2).
+  const colon = text.indexOf(':');
+  if (colon === -1) return refuse('Basic credentials have no colon');
+  const user = text.slice(0, colon);
+  const password = text.slice(colon + 1);
+  if (user === '') return refuse('Basic credentials have an empty user-id');
+  // RFC 7617 §2: user-id and password MUST NOT contain control characters.
+  if (hasControl(text)) return refuse('Basic credentials contain control characters');
+  return [user, password];
+}
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
+function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {
+  if (typeof users !== 'object' || users === null)
+    throw new TypeError('basic(): `users` must be an object');
+  const hashes = new Map<string, Buffer>();
+  for (const [user, password] of Object.entries(users)) {
+    if (typeof password !== 'string')
+      throw new TypeError(`basic(): the password of a user is not a string`);
+    if (user === '' || user.includes(':'))
+      throw new TypeError('basic(): a user name is empty or contains ":"');
+    hashes.set(user, hashSecret(password));
+  }
+  const missing = hashSecret('\u0000no such user\u0000');
+  return (user, password) => {
+    const expected = hashes.get(user);
+    const equal = secretsEqual(hashSecret(password), expected ?? missing);
+    return equal && expected !== undefined ? user : false;
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Strict base64 (RFC 4648 §4). Node's decoder silently skips characters outside the alphabet,
+ * accepts base64url and missing padding, so different strings decode to the same bytes; credentials
+ * must decode from exactly one spelling.
+ */
+const ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') {
+  ALPHABET[c.charCodeAt(0)] = 1;
+}
+const PAD = 0x3d; // '='
+
+/** Decodes canonical, padded base64; returns `undefined` for anything else. */
+export function decodeBase64Strict(input: string): Buffer | undefined {
+  const length = input.length;
+  if (length === 0 || length % 4 !== 0) return undefined;
+  let end = length;
+  if (input.charCodeAt(end - 1) === PAD) end--;
+  if (input.charCodeAt(end - 1) === PAD) end--;
+  for (let i = 0; i < end; i++) {
+    const c = input.charCodeAt(i);
+    if (c >= 128 || ALPHABET[c] !== 1) return undefined;
+  }
+  const bytes = Buffer.from(input, 'base64');
+  // Non-zero bits in the last character before padding would give a second spelling.
+  if (end !== length && bytes.toString('base64') !== input) return undefined;
+  return bytes;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes UTF-8, refusing invalid byte sequences instead of substituting U+FFFD. */
+export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

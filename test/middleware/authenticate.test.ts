@@ -1,0 +1,343 @@
+import http from 'node:http';
+import request from 'supertest';
+import express from 'express';
+import {
+  AuthenticationError,
+  authenticate,
+  basic,
+  refuse,
+  type Scheme,
+  type AuthenticateOptions,
+} from 'authscheme';
+import { FRAMEWORKS, HIT, basicAuth, mount, rawRequest } from '../helpers/frameworks';
+
+const users = { alice: 'wonderland' };
+
+/** A scheme with a token68 secret and an optional async delay, for exercising the middleware alone. */
+function tokenScheme(name: string, secret: string, extra: Partial<Scheme> = {}): Scheme {
+  return {
+    name,
+    challenges: (ctx) => [{ scheme: name, params: { realm: ctx.realm } }],
+    verify: (credentials) =>
+      credentials.token68 === secret ? { ok: true, user: 'token-user' } : refuse(),
+    ...extra,
+  };
+}
+
+describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
+  const make = (options: Partial<AuthenticateOptions> = {}): http.Server =>
+    mount(framework, authenticate({ realm: 'test', schemes: [basic({ users })], ...options }));
+
+  it('answers a request without credentials with 401, the challenge and no-store', async () => {
+    const res = await request(make()).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.text).toBe('Unauthorized');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('sends one field line per challenge, in the order the schemes were given', async () => {
+    const server = mount(
+      framework,
+      authenticate({ realm: 'r', schemes: [tokenScheme('Token', 's3'), basic({ users })] }),
+    );
+    const res = await rawRequest(server, {});
+    server.close();
+    expect(res.status).toBe(401);
+    expect(res.distinct['www-authenticate']).toEqual([
+      'Token realm="r"',
+      'Basic realm="r", charset="UTF-8"',
+    ]);
+  });
+
+  it('authenticates good credentials, sets req.auth, Cache-Control: private and Vary', async () => {
+    const res = await request(make())
+      .get('/')
+      .set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(res.status).toBe(200);
+    expect(res.headers[HIT]).toBe('yes');
+    expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' } });
+    expect(res.headers['cache-control']).toBe('private');
+    expect(res.headers.vary).toMatch(/Authorization/);
+  });
+
+  it('authenticates HEAD like GET', async () => {
+    const app = make();
+    expect((await request(app).head('/')).status).toBe(401);
+    expect(
+      (await request(app).head('/').set('Authorization', basicAuth('alice', 'wonderland'))).status,
+    ).toBe(200);
+  });
+
+  it('matches the scheme name case-insensitively', async () => {
+    for (const name of ['basic', 'BASIC', 'bAsIc']) {
+      const token = basicAuth('alice', 'wonderland').slice('Basic '.length);
+      const res = await request(make()).get('/').set('Authorization', `${name} ${token}`);
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('refuses a wrong password with 401 and the challenge', async () => {
+    const res = await request(make()).get('/').set('Authorization', basicAuth('alice', 'nope'));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('refuses two Authorization field lines with 400', async () => {
+    const server = make();
+    const good = basicAuth('alice', 'wonderland');
+    const res = await rawRequest(server, { Authorization: [good, good] });
+    server.close();
+    expect(res.status).toBe(400);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('answers a scheme that is not offered with 401 and the challenges', async () => {
+    const res = await request(make()).get('/').set('Authorization', 'Bearer abc');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+  });
+
+  it('answers a field that does not parse with 400 and the challenges', async () => {
+    const res = await request(make()).get('/').set('Authorization', 'Basic a, b="');
+    expect(res.status).toBe(400);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('in proxy mode answers 407 with Proxy-Authenticate and reads Proxy-Authorization only', async () => {
+    const app = make({ proxy: true });
+    const none = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(none.status).toBe(407);
+    expect(none.headers['proxy-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(none.headers['www-authenticate']).toBeUndefined();
+    expect(none.text).toBe('Proxy Authentication Required');
+    const ok = await request(app)
+      .get('/')
+      .set('Proxy-Authorization', basicAuth('alice', 'wonderland'));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.vary).toMatch(/Proxy-Authorization/);
+  });
+
+  it('hands a throwing verifier to next(err) and never authenticates', async () => {
+    const app = make({
+      schemes: [
+        basic({
+          verify: () => {
+            throw new Error('database down');
+          },
+        }),
+      ],
+    });
+    const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('hands a rejecting verifier to next(err)', async () => {
+    const app = make({ schemes: [basic({ verify: () => Promise.reject(new Error('down')) })] });
+    const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it.each([[true], [1], [{ name: 'alice' }], [{ user: 5 }], [''], [[]]])(
+    'treats a verifier result of %j as a programming error',
+    async (result) => {
+      const app = make({ schemes: [basic({ verify: () => result as never })] });
+      const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
+      expect(res.status).toBe(500);
+      expect(res.headers[HIT]).toBeUndefined();
+    },
+  );
+
+  it('accepts async verifiers and copies identity fields onto req.auth as data', async () => {
+    const identity = JSON.parse(
+      '{"user":"carol","role":"admin","__proto__":{"polluted":true}}',
+    ) as object;
+    const app = make({
+      schemes: [basic({ verify: async (user) => (user === 'carol' ? identity : false) as never })],
+    });
+    const res = await request(app).get('/').set('Authorization', basicAuth('carol', 'pw'));
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({
+      scheme: 'Basic',
+      user: 'carol',
+      role: 'admin',
+      ['__proto__']: { polluted: true },
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 503 when an asynchronous verifier does not answer in time', async () => {
+    const app = make({
+      timeout: 50,
+      schemes: [basic({ verify: () => new Promise<never>(() => undefined) })],
+    });
+    const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect(res.status).toBe(503);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('lets a CORS preflight through only when allowed', async () => {
+    const preflight = (app: http.Server) =>
+      request(app)
+        .options('/')
+        .set('Origin', 'http://x.test')
+        .set('Access-Control-Request-Method', 'GET');
+    expect((await preflight(make())).status).toBe(401);
+    expect((await preflight(make({ allowPreflight: true }))).headers[HIT]).toBe('yes');
+    // A plain OPTIONS (no Access-Control-Request-Method) is still challenged.
+    expect((await request(make({ allowPreflight: true })).options('/')).status).toBe(401);
+  });
+
+  it('leaves out the challenge for script requests only when asked', async () => {
+    const xhr = (app: http.Server) =>
+      request(app).get('/').set('X-Requested-With', 'XMLHttpRequest');
+    expect((await xhr(make())).headers['www-authenticate']).toBeDefined();
+    const res = await xhr(make({ omitChallengeForXhr: true }));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('sends a custom body and content type', async () => {
+    const res = await request(
+      make({ body: (err) => JSON.stringify({ error: err.code }), contentType: 'application/json' }),
+    ).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.text).toBe('{"error":"ERR_AUTH_MISSING_CREDENTIALS"}');
+  });
+
+  it('escapes quotes and backslashes in the realm', async () => {
+    const res = await request(make({ realm: 'say "hi" \\o/' })).get('/');
+    expect(res.headers['www-authenticate']).toBe(
+      'Basic realm="say \\"hi\\" \\\\o/", charset="UTF-8"',
+    );
+  });
+});
+
+describe('authenticate() with Express routing', () => {
+  it('protects a single route and leaves others open', async () => {
+    const app = express();
+    const auth = authenticate({ schemes: [basic({ users })] });
+    app.get('/open', (_req, res) => res.send('open'));
+    app.get('/closed', auth, (req, res) => res.json(req.auth));
+    expect((await request(app).get('/open')).status).toBe(200);
+    const closed = await request(app).get('/closed');
+    expect(closed.status).toBe(401);
+    expect(closed.headers['www-authenticate']).toBe('Basic realm="Restricted", charset="UTF-8"');
+    const ok = await request(app)
+      .get('/closed')
+      .set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(ok.body).toEqual({ scheme: 'Basic', user: 'alice' });
+  });
+
+  it('keeps instances with different realms on different routers apart', async () => {
+    const app = express();
+    const admin = express.Router();
+    admin.use(authenticate({ realm: 'admin', schemes: [basic({ users: { root: 'toor' } })] }));
+    admin.get('/', (req, res) => res.send(`admin ${req.auth?.user}`));
+    const api = express.Router();
+    api.use(authenticate({ realm: 'api', schemes: [basic({ users })] }));
+    api.get('/', (req, res) => res.send(`api ${req.auth?.user}`));
+    app.use('/admin', admin);
+    app.use('/api', api);
+    expect((await request(app).get('/admin')).headers['www-authenticate']).toContain(
+      'realm="admin"',
+    );
+    expect((await request(app).get('/api')).headers['www-authenticate']).toContain('realm="api"');
+    expect(
+      (await request(app).get('/admin').set('Authorization', basicAuth('alice', 'wonderland')))
+        .status,
+    ).toBe(401);
+    expect(
+      (await request(app).get('/api').set('Authorization', basicAuth('alice', 'wonderland'))).text,
+    ).toBe('api alice');
+    expect(
+      (await request(app).get('/admin').set('Authorization', basicAuth('root', 'toor'))).text,
+    ).toBe('admin root');
+  });
+
+  it("with onFailure: 'next' lets Express's default error handler send status and challenges", async () => {
+    const app = express();
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users })], onFailure: 'next' }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it("with onFailure: 'next' hands an AuthenticationError with status, headers and code", async () => {
+    const app = express();
+    let seen: unknown;
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users })], onFailure: 'next' }));
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        seen = err;
+        res.status(418).end();
+      },
+    );
+    await request(app).get('/').set('Authorization', basicAuth('alice', 'bad'));
+    expect(seen).toBeInstanceOf(AuthenticationError);
+    const err = seen as AuthenticationError;
+    expect(err.code).toBe('ERR_AUTH_INVALID_CREDENTIALS');
+    expect(err.status).toBe(401);
+    expect(err.statusCode).toBe(401);
+    expect(err.expose).toBe(true);
+    expect(err.scheme).toBe('Basic');
+    expect(err.headers).toEqual({
+      'Cache-Control': 'no-store',
+      'WWW-Authenticate': ['Basic realm="r", charset="UTF-8"'],
+    });
+  });
+
+  it('keeps an application Cache-Control on authenticated responses', async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      next();
+    });
+    app.use(authenticate({ schemes: [basic({ users })] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(res.headers['cache-control']).toBe('no-cache');
+  });
+});
+
+describe('authenticate() configuration', () => {
+  const schemes = [basic({ users })];
+  it.each([
+    ['a CR', 'a\rb'],
+    ['a LF', 'a\nb'],
+    ['a NUL', 'a\u0000b'],
+    ['a DEL', 'a\u007fb'],
+    ['a character above U+00FF', 'caf\u00e9 \u20ac'],
+  ])('refuses a realm with %s at setup', (_label, realm) => {
+    expect(() => authenticate({ realm, schemes })).toThrow(TypeError);
+  });
+
+  it('accepts Latin-1 text in a realm', () => {
+    expect(() => authenticate({ realm: 'caf\u00e9', schemes })).not.toThrow();
+  });
+
+  it('refuses an empty or missing scheme list', () => {
+    expect(() => authenticate({ schemes: [] })).toThrow(/non-empty/);
+    expect(() => authenticate({} as AuthenticateOptions)).toThrow(TypeError);
+  });
+
+  it('refuses a scheme given twice', () => {
+    expect(() => authenticate({ schemes: [basic({ users }), basic({ users })] })).toThrow(/twice/);
+  });
+
+  it('refuses a negative timeout and a bad body option', () => {
+    expect(() => authenticate({ schemes, timeout: -1 })).toThrow(TypeError);
+    expect(() => authenticate({ schemes, body: 5 as never })).toThrow(TypeError);
+  });
+});

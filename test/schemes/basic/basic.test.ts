@@ -1,0 +1,134 @@
+import request from 'supertest';
+import express from 'express';
+import {
+  authenticate,
+  basic,
+  parseCredentials,
+  type BasicOptions,
+  type RequestContext,
+} from 'authscheme';
+import * as secret from '../../../src/util/secret';
+
+const ctx = { realm: 'WallyWorld', proxy: false, method: 'GET', url: '/' } as RequestContext;
+
+function appWith(options: BasicOptions, realm = 'WallyWorld'): express.Express {
+  const app = express();
+  app.use(authenticate({ realm, schemes: [basic(options)] }));
+  app.get('/', (req, res) => res.json(req.auth));
+  return app;
+}
+
+describe('basic() — RFC 7617', () => {
+  it('accepts the RFC 7617 §2 example, Aladdin / open sesame', async () => {
+    const app = appWith({ users: { Aladdin: 'open sesame' } });
+    const res = await request(app)
+      .get('/')
+      .set('Authorization', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ scheme: 'Basic', user: 'Aladdin' });
+  });
+
+  it('challenges as RFC 7617 §2.1 shows, with charset="UTF-8"', async () => {
+    const res = await request(appWith({ users: {} }, 'foo')).get('/');
+    expect(res.headers['www-authenticate']).toBe('Basic realm="foo", charset="UTF-8"');
+  });
+
+  it('can leave out the charset parameter', async () => {
+    const res = await request(appWith({ users: {}, charset: false })).get('/');
+    expect(res.headers['www-authenticate']).toBe('Basic realm="WallyWorld"');
+  });
+
+  it('decodes UTF-8 as in the RFC 7617 §2.1 example, test / 123£', async () => {
+    const app = appWith({ users: { test: '123\u00a3' } });
+    const res = await request(app).get('/').set('Authorization', 'Basic dGVzdDoxMjPCow==');
+    expect(res.status).toBe(200);
+    expect(res.body.user).toBe('test');
+  });
+
+  it('splits at the first colon: passwords may contain colons', async () => {
+    const app = appWith({ users: { u: 'a:b:c' } });
+    const token = Buffer.from('u:a:b:c').toString('base64');
+    expect((await request(app).get('/').set('Authorization', `Basic ${token}`)).status).toBe(200);
+  });
+
+  it('passes user, password and the request to a verify callback', async () => {
+    const seen: unknown[] = [];
+    const app = appWith({
+      verify: async (user, password, req) => {
+        seen.push(user, password, req.url);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { user, scopes: ['read'] };
+      },
+    });
+    const token = Buffer.from('zoë:pässword').toString('base64');
+    const res = await request(app).get('/?q=1').set('Authorization', `Basic ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ scheme: 'Basic', user: 'zoë', scopes: ['read'] });
+    expect(seen).toEqual(['zoë', 'pässword', '/?q=1']);
+  });
+
+  const bad: [string, string][] = [
+    ['characters outside the base64 alphabet', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ~='],
+    ['base64url', `Basic ${Buffer.from('a:\u00fb\u00ff\u00fe').toString('base64url')}`],
+    ['missing padding', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ'],
+    ['non-canonical trailing bits', 'Basic YTpiYx==' /* decodes like YTpiYw== */],
+    ['a length not a multiple of four', 'Basic YTpiYw='],
+    ['no colon', `Basic ${Buffer.from('Aladdin').toString('base64')}`],
+    ['an empty user-id', `Basic ${Buffer.from(':open sesame').toString('base64')}`],
+    ['invalid UTF-8', `Basic ${Buffer.from([0x41, 0x3a, 0xc3, 0x28]).toString('base64')}`],
+    [
+      'a control character in the user-id',
+      `Basic ${Buffer.from('Ala\u0000ddin:open sesame').toString('base64')}`,
+    ],
+    [
+      'a control character in the password',
+      `Basic ${Buffer.from('Aladdin:open\nsesame').toString('base64')}`,
+    ],
+    ['parameters instead of a token68', 'Basic user="Aladdin"'],
+    ['no token at all', 'Basic'],
+  ];
+  it.each(bad)('refuses %s with 401 and the challenge', async (_label, header) => {
+    const app = appWith({ users: { Aladdin: 'open sesame', A: '\u00c3(' } });
+    const res = await request(app).get('/').set('Authorization', header);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="WallyWorld", charset="UTF-8"');
+  });
+
+  it('never calls verify for credentials that do not decode', async () => {
+    const verify = jest.fn(() => 'x');
+    const scheme = basic({ verify });
+    for (const [, header] of bad) {
+      const result = await scheme.verify(parseCredentials(header), ctx);
+      expect(result.ok).toBe(false);
+    }
+    expect(verify).not.toHaveBeenCalled();
+  });
+
+  it('does the same work for an unknown user as for a wrong password', async () => {
+    const scheme = basic({ users: { alice: 'secret' } });
+    const hash = jest.spyOn(secret, 'hashSecret');
+    const compare = jest.spyOn(secret, 'secretsEqual');
+    const token = (user: string, password: string) => ({
+      scheme: 'Basic',
+      token68: Buffer.from(`${user}:${password}`).toString('base64'),
+      params: {},
+    });
+    expect(await scheme.verify(token('alice', 'wrong'), ctx)).toMatchObject({ ok: false });
+    const wrongPassword = [hash.mock.calls.length, compare.mock.calls.length];
+    hash.mockClear();
+    compare.mockClear();
+    expect(await scheme.verify(token('mallory', 'wrong'), ctx)).toMatchObject({ ok: false });
+    expect([hash.mock.calls.length, compare.mock.calls.length]).toEqual(wrongPassword);
+    expect(wrongPassword).toEqual([1, 1]);
+    hash.mockRestore();
+    compare.mockRestore();
+  });
+
+  it('refuses bad options at setup', () => {
+    expect(() => basic({})).toThrow(TypeError);
+    expect(() => basic({ users: {}, verify: () => false })).toThrow(TypeError);
+    expect(() => basic({ users: { 'a:b': 'x' } })).toThrow(/":"/);
+    expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(TypeError);
+    expect(() => basic({ verify: 'nope' as never })).toThrow(TypeError);
+  });
+});
