@@ -1,0 +1,71 @@
+/**
+ * Drives the example apps as a user would: over a real socket, with supertest and with curl.
+ */
+import http from 'node:http';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { app as appWide } from '../examples/basic/app-wide';
+import { app as oneRoute } from '../examples/basic/one-route';
+import { app as asyncVerifier } from '../examples/basic/async-verifier';
+
+const run = promisify(execFile);
+
+/** curl's view of a request: status, then the response headers (`-i`) and body. */
+async function curl(args: string[]): Promise<{ status: number; head: string; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-i', '--max-time', '10', ...args]);
+  const split = stdout.indexOf('\r\n\r\n');
+  const head = stdout.slice(0, split);
+  return { status: Number(head.split(' ')[1]), head, body: stdout.slice(split + 4) };
+}
+
+describe('examples/basic/app-wide', () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll((done) => {
+    server = appWide.listen(0, '127.0.0.1', () => {
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      done();
+    });
+  });
+  afterAll((done) => {
+    server.close(done);
+  });
+
+  it('curl without credentials gets 401 and the Basic challenge', async () => {
+    const res = await curl([url]);
+    expect(res.status).toBe(401);
+    expect(res.head).toMatch(/^WWW-Authenticate: Basic realm="example", charset="UTF-8"\r?$/im);
+    expect(res.head).toMatch(/^Cache-Control: no-store\r?$/im);
+  });
+
+  it('curl -u with the right password gets in', async () => {
+    const res = await curl(['-u', 'alice:wonderland', url]);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('Hello, alice!\n');
+    expect(res.head).toMatch(/^Cache-Control: private\r?$/im);
+  });
+
+  it('curl -u with a wrong password gets 401', async () => {
+    expect((await curl(['-u', 'alice:nope', url])).status).toBe(401);
+  });
+});
+
+describe('examples/basic/one-route', () => {
+  it('protects /admin only', async () => {
+    expect((await request(oneRoute).get('/')).status).toBe(200);
+    expect((await request(oneRoute).get('/admin')).status).toBe(401);
+    const res = await request(oneRoute).get('/admin').auth('admin', 's3cret');
+    expect(res.text).toBe('Welcome to the admin area, admin.\n');
+  });
+});
+
+describe('examples/basic/async-verifier', () => {
+  it('accepts carol with her roles and refuses others', async () => {
+    const res = await request(asyncVerifier).get('/').auth('carol', 'correct-horse');
+    expect(res.body).toEqual({ scheme: 'Basic', user: 'carol', roles: ['editor'] });
+    expect((await request(asyncVerifier).get('/').auth('carol', 'wrong')).status).toBe(401);
+    expect((await request(asyncVerifier).get('/').auth('dave', 'correct-horse')).status).toBe(401);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The built package, as a consumer sees it: `require()` and `import` of every subpath from a
+ * separate folder, and the declarations type-checked for both module systems. `npm test` builds
+ * dist/ before jest runs.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const consumer = path.join(root, '.tmp', 'consumer');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>;
+};
+const subpaths = Object.keys(pkg.exports)
+  .filter((key) => key !== './package.json')
+  .map((key) => (key === '.' ? 'authscheme' : `authscheme/${key.slice(2)}`));
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  }
+  fs.rmSync(consumer, { recursive: true, force: true });
+  fs.mkdirSync(path.join(consumer, 'node_modules'), { recursive: true });
+  fs.writeFileSync(path.join(consumer, 'package.json'), '{"name":"consumer","private":true}\n');
+  // The package as npm would link it; its own dependencies resolve from the repository.
+  fs.symlinkSync(root, path.join(consumer, 'node_modules', 'authscheme'), 'dir');
+});
+
+describe('the built package', () => {
+  it.each(subpaths)('%s loads with require() and import, as one module instance', (name) => {
+    const script = `
+      const cjs = require(${JSON.stringify(name)});
+      import(${JSON.stringify(name)}).then((esm) => {
+        const names = Object.keys(cjs).filter((k) => k !== '__esModule').sort();
+        const same = names.every((k) => esm[k] === cjs[k]);
+        console.log(JSON.stringify({ names, same, esmNames: Object.keys(esm).filter((k) => k !== 'default').sort() }));
+      });`;
+    const out = JSON.parse(node(['-e', script])) as {
+      names: string[];
+      same: boolean;
+      esmNames: string[];
+    };
+    expect(out.names.length).toBeGreaterThan(0);
+    expect(out.esmNames).toEqual(out.names);
+    expect(out.same).toBe(true);
+  });
+
+  it('exports the public contract from the root entry', () => {
+    const names = JSON.parse(
+      node(['-e', 'console.log(JSON.stringify(Object.keys(require("authscheme"))))']),
+    ) as string[];
+    for (const name of [
+      'authenticate',
+      'basic',
+      'digest',
+      'bearer',
+      'MemoryNonceStore',
+      'parseChallenges',
+      'parseCredentials',
+      'formatChallenge',
+      'formatCredentials',
+      'AuthHeaderSyntaxError',
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it('authenticates a request with the built CommonJS and ESM builds', () => {
+    const check = `
+      const res = { headers: {}, statusCode: 200, setHeader(k, v) { this.headers[k.toLowerCase()] = v; },
+        getHeader(k) { return this.headers[k.toLowerCase()]; }, hasHeader(k) { return k.toLowerCase() in this.headers; },
+        end() { console.log(JSON.stringify({ status: this.statusCode, challenge: this.headers['www-authenticate'] })); } };
+      const mw = authenticate({ realm: 'pkg', schemes: [basic({ users: { a: 'b' } })] });
+      mw({ headers: {}, method: 'GET', url: '/' }, res, (err) => console.log('next', err));`;
+    const cjs = node(['-e', `const { authenticate, basic } = require('authscheme');${check}`]);
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `import { authenticate, basic } from 'authscheme';${check}`,
+    ]);
+    const expected = { status: 401, challenge: ['Basic realm="pkg", charset="UTF-8"'] };
+    expect(JSON.parse(cjs)).toEqual(expected);
+    expect(JSON.parse(esm)).toEqual(expected);
+  });
+
+  it('type-checks for CommonJS and ESM consumers (node16 resolution)', () => {
+    const code = `import { authenticate, basic, type AuthInfo } from 'authscheme';
+const mw = authenticate({ schemes: [basic({ users: { a: 'b' } })] });
+const info: AuthInfo = { scheme: 'Basic', user: 'a' };
+export { mw, info };
+`;
+    fs.writeFileSync(path.join(consumer, 'use.cts'), code);
+    fs.writeFileSync(path.join(consumer, 'use.mts'), code);
+    fs.writeFileSync(
+      path.join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [path.join(root, 'node_modules', '@types')],
+        },
+        files: ['use.cts', 'use.mts'],
+      }),
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8' }),
+    ).not.toThrow();
+  });
+});
