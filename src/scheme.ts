@@ -95,7 +95,10 @@ export interface Scheme {
    * on every request with what the header held for this scheme (if anything). Returns the
    * credentials to verify, `undefined` for none, or a failure (e.g. a token in two places).
    */
-  locate?(ctx: RequestContext, fromHeader: Credentials | undefined): Credentials | SchemeFailure | undefined;
+  locate?(
+    ctx: RequestContext,
+    fromHeader: Credentials | undefined,
+  ): Credentials | SchemeFailure | undefined;
   /** Optional: called once by `authenticate()`; throws `TypeError` on a configuration error. */
   setup?(setup: SchemeSetup): void;
 }
@@ -112,7 +115,8 @@ export function refuse(
  * What a user's verifier callback may return: the user name, an object with a `user` field (its
  * other fields land on `req.auth`), or `false`/`null`/`undefined` for "refused".
  */
-export type Identity = string | ({ user: string } & Record<string, unknown>) | false | null | undefined;
+export type Identity =
+  string | ({ user: string } & Record<string, unknown>) | false | null | undefined;
 
 /**
  * Turns a verifier's return value into a result. Anything that is not a documented identity
@@ -127,7 +131,8 @@ export function identityResult(value: unknown): SchemeSuccess | SchemeFailure {
     if (typeof user === 'string' && user !== '') {
       const details: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(value)) {
-        if (key !== 'user' && key !== 'scheme') details[key] = (value as Record<string, unknown>)[key];
+        if (key !== 'user' && key !== 'scheme')
+          details[key] = (value as Record<string, unknown>)[key];
       }
       return { ok: true, user, details };
     }
