@@ -1,0 +1,261 @@
+/**
+ * The Bearer scheme (RFC 6750): token location, verification through the user's callback, an
+ * optional validation cache, required scopes and the §3 challenges.
+ */
+import { createHash } from 'node:crypto';
+import type { Challenge, Credentials } from '../../header/types';
+import type {
+  AuthRequest,
+  Identity,
+  RequestContext,
+  Scheme,
+  SchemeFailure,
+  SchemeSuccess,
+  VerifyResult,
+} from '../../scheme';
+import { identityResult } from '../../scheme';
+import { LruCache } from '../../util/lru-cache';
+import type { BearerErrorCode, BearerFailure } from './errors';
+import { bearerFailure, isInvalidTokenError, isNqchar } from './errors';
+import { isB64token, locateToken } from './locate';
+import type { CompiledScopes, ScopeRequirement } from './scopes';
+import { compileScopes, hasScopes, normaliseScopes } from './scopes';
+
+/**
+ * Checks a token. Returns the identity (a user name, or an object with `user` and optional
+ * `scopes`, `expiresAt` and other fields that land on `req.auth`), or `false`/`null`/`undefined`
+ * to refuse. Throw an `InvalidTokenError` to refuse with a description; any other throw or
+ * rejection goes to `next(err)`.
+ */
+export type BearerVerify = (token: string, req: AuthRequest) => Identity | Promise<Identity>;
+
+/** Options of the validation cache. */
+export interface BearerCacheOptions {
+  /** Most tokens remembered. Default 1000. */
+  max?: number;
+  /**
+   * Longest time a validation is reused, in ms. Default 60000. An entry never outlives the
+   * token's own `expiresAt`.
+   */
+  maxAge?: number;
+}
+
+/** Options of {@link bearer}. */
+export interface BearerOptions {
+  /** The token check; see {@link BearerVerify}. */
+  verify: BearerVerify;
+  /** The challenge's realm; default the one `authenticate()` is given (else `"Restricted"`). */
+  realm?: string;
+  /**
+   * Scopes every request through this scheme needs: a list (all of them), `{ allOf }` or
+   * `{ anyOf }`. Missing ones are answered 403 `error="insufficient_scope"`; every challenge
+   * names them in `scope` (RFC 6750 §3).
+   */
+  requiredScopes?: ScopeRequirement;
+  /** Accept `access_token` from a form-encoded body (RFC 6750 §2.2). Default `false`. */
+  allowFormToken?: boolean;
+  /**
+   * Accept `access_token` from the URI query (RFC 6750 §2.3), and mark such responses
+   * `Cache-Control: private`. Default `false`: tokens in URLs end up in logs and `Referer`.
+   */
+  allowQueryToken?: boolean;
+  /** `error_uri` sent with every error challenge (RFC 6750 §3): a page explaining the errors. */
+  errorUri?: string;
+  /**
+   * Reuse successful validations of the same token: `true` for the defaults or
+   * {@link BearerCacheOptions}. Default off. A revoked token stays accepted until its entry
+   * expires (at most `maxAge`); the verifier is not called again, nor given that request.
+   */
+  cache?: boolean | BearerCacheOptions;
+}
+
+const DEFAULT_CACHE_MAX = 1000;
+const DEFAULT_CACHE_MAX_AGE = 60_000;
+
+/** The success reused for a token, with its normalised scopes. */
+interface Verified {
+  success: SchemeSuccess;
+  scopes: readonly string[];
+}
+
+function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`bearer: ${what} must be a non-empty string`);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code > 0xff) {
+      throw new TypeError(
+        `bearer: ${what} must not contain control characters or characters above U+00FF`,
+      );
+    }
+  }
+  return value;
+}
+
+function checkPositive(value: unknown, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`bearer: ${what} must be a positive integer`);
+  }
+  return value;
+}
+
+/** `expiresAt` from a verifier: a `Date` or ms since the epoch. */
+function expiryOf(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const time = value instanceof Date ? value.getTime() : value;
+  if (typeof time !== 'number' || Number.isNaN(time)) {
+    throw new TypeError(
+      'bearer: a verifier’s expiresAt must be a Date or a number of ms since the epoch',
+    );
+  }
+  return time;
+}
+
+/** The RFC 6750 error a failure stands for, when it did not come from this module. */
+function errorOf(failure: SchemeFailure): BearerErrorCode | undefined {
+  const own = (failure as BearerFailure).bearerError;
+  if (own !== undefined) return own;
+  switch (failure.code) {
+    case 'ERR_AUTH_MISSING_CREDENTIALS':
+      return undefined;
+    case 'ERR_AUTH_INSUFFICIENT_SCOPE':
+      return 'insufficient_scope';
+    case 'ERR_AUTH_HEADER_SYNTAX':
+    case 'ERR_AUTH_DUPLICATE_HEADER':
+    case 'ERR_AUTH_INVALID_REQUEST':
+      return 'invalid_request';
+    default:
+      return 'invalid_token';
+  }
+}
+
+/**
+ * The Bearer scheme of RFC 6750, for `authenticate()`.
+ *
+ * Statuses and challenges (RFC 6750 §3.1): no token → 401 with no `error`; a token that the
+ * verifier refuses → 401 `error="invalid_token"`; a malformed request (no token after `Bearer`,
+ * a token outside b64token syntax, a token in two places) → 400 `error="invalid_request"`; a
+ * token without the required scopes → 403 `error="insufficient_scope"` with `scope`.
+ *
+ * @example
+ * app.use(authenticate({ realm: 'api', schemes: [bearer({
+ *   verify: async (token) => {
+ *     const row = await db.tokens.find(token);
+ *     return row ? { user: row.user, scopes: row.scopes } : false;
+ *   },
+ *   requiredScopes: ['read'],
+ * })] }));
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ */
+export function bearer(options: BearerOptions): Scheme {
+  if (typeof options !== 'object' || options === null || typeof options.verify !== 'function') {
+    throw new TypeError(
+      'bearer: options.verify must be a function (token, req) => identity | false',
+    );
+  }
+  const verifyToken = options.verify;
+  const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');
+  const required: CompiledScopes | undefined =
+    options.requiredScopes === undefined
+      ? undefined
+      : compileScopes(options.requiredScopes, 'bearer: requiredScopes');
+  let errorUri: string | undefined;
+  if (options.errorUri !== undefined) {
+    // RFC 6750 §3: error-uri = *( %x21 / %x23-5B / %x5D-7E )
+    if (typeof options.errorUri !== 'string' || !isNqchar(options.errorUri)) {
+      throw new TypeError(
+        'bearer: errorUri must be a URI of printable ASCII without space, quote or backslash',
+      );
+    }
+    errorUri = options.errorUri;
+  }
+  const places = { form: options.allowFormToken === true, query: options.allowQueryToken === true };
+  let cache: LruCache<Verified> | undefined;
+  let cacheMaxAge = 0;
+  if (options.cache !== undefined && options.cache !== false) {
+    const settings = options.cache === true ? {} : options.cache;
+    if (typeof settings !== 'object' || settings === null) {
+      throw new TypeError('bearer: cache must be a boolean or { max, maxAge }');
+    }
+    cache = new LruCache(checkPositive(settings.max, DEFAULT_CACHE_MAX, 'cache.max'));
+    cacheMaxAge = checkPositive(settings.maxAge, DEFAULT_CACHE_MAX_AGE, 'cache.maxAge');
+  }
+
+  function grant(verified: Verified): VerifyResult {
+    if (required !== undefined && !hasScopes(verified.scopes, required)) {
+      return bearerFailure('insufficient_scope', 'The access token lacks the required scope');
+    }
+    return verified.success;
+  }
+
+  async function check(token: string, req: AuthRequest): Promise<Verified | BearerFailure> {
+    let value: unknown;
+    try {
+      value = await verifyToken(token, req);
+    } catch (error) {
+      if (isInvalidTokenError(error)) return bearerFailure('invalid_token', error.message);
+      throw error;
+    }
+    const result = identityResult(value);
+    if (!result.ok) return bearerFailure('invalid_token');
+    const details = result.details ?? (Object.create(null) as Record<string, unknown>);
+    const scopes = Object.freeze(normaliseScopes(details['scopes']));
+    details['scopes'] = scopes;
+    const expiresAt = expiryOf(details['expiresAt']);
+    const now = Date.now();
+    if (expiresAt !== undefined && expiresAt <= now) {
+      return bearerFailure('invalid_token', 'The access token expired');
+    }
+    const verified: Verified = { success: { ok: true, user: result.user, details }, scopes };
+    if (cache !== undefined) {
+      const until = Math.min(now + cacheMaxAge, expiresAt ?? Number.POSITIVE_INFINITY);
+      cache.set(cacheKey(token), verified, until);
+    }
+    return verified;
+  }
+
+  return {
+    name: 'Bearer',
+
+    challenges(ctx: RequestContext, failure?: SchemeFailure): Challenge[] {
+      const params = Object.create(null) as Record<string, string>;
+      params['realm'] = realm ?? ctx.realm;
+      if (required !== undefined) params['scope'] = required.challengeValue;
+      const error = failure === undefined ? undefined : errorOf(failure);
+      if (error !== undefined) {
+        params['error'] = error;
+        const description = (failure as BearerFailure).bearerErrorDescription;
+        if (description !== undefined) params['error_description'] = description;
+        if (errorUri !== undefined) params['error_uri'] = errorUri;
+      }
+      return [{ scheme: 'Bearer', params }];
+    },
+
+    locate(ctx: RequestContext, fromHeader: Credentials | undefined) {
+      return locateToken(ctx, fromHeader, places);
+    },
+
+    async verify(credentials: Credentials, ctx: RequestContext): Promise<VerifyResult> {
+      // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; no token or auth-params is malformed.
+      const token = credentials.token68;
+      if (token === undefined || Object.keys(credentials.params).length > 0) {
+        return bearerFailure('invalid_request', 'The Bearer credentials must be one token');
+      }
+      if (!isB64token(token))
+        return bearerFailure('invalid_request', 'The access token is malformed');
+      if (cache !== undefined) {
+        const hit = cache.get(cacheKey(token));
+        if (hit !== undefined) return grant(hit);
+      }
+      const verified = await check(token, ctx.req);
+      return 'ok' in verified ? verified : grant(verified);
+    },
+  };
+}
+
+/** The cache holds digests, not tokens, so a heap dump does not leak usable credentials. */
+function cacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
+}

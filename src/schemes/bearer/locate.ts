@@ -1,0 +1,126 @@
+/**
+ * Where a bearer token may travel besides the `Authorization` header: the form body
+ * (RFC 6750 §2.2) and the URI query (§2.3), each only when enabled.
+ */
+import type { RequestContext } from '../../scheme';
+import type { Credentials } from '../../header/types';
+import type { BearerFailure } from './errors';
+import { bearerFailure } from './errors';
+
+/** Which extra places are enabled. */
+export interface TokenPlaces {
+  form: boolean;
+  query: boolean;
+}
+
+/** Methods whose request body has defined semantics; never GET (RFC 6750 §2.2). */
+const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** A token found outside the header, or a failure, or nothing. */
+type Found = { token: string } | BearerFailure | undefined;
+
+/** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+export function isB64token(value: string): boolean {
+  const length = value.length;
+  let i = 0;
+  for (; i < length; i++) {
+    const code = value.charCodeAt(i);
+    const ok =
+      (code >= 0x30 && code <= 0x39) ||
+      (code >= 0x41 && code <= 0x5a) ||
+      (code >= 0x61 && code <= 0x7a) ||
+      code === 0x2d ||
+      code === 0x2e ||
+      code === 0x5f ||
+      code === 0x7e ||
+      code === 0x2b ||
+      code === 0x2f;
+    if (!ok) break;
+  }
+  if (i === 0) return false;
+  while (i < length && value.charCodeAt(i) === 0x3d) i++;
+  return i === length;
+}
+
+function credentialsFor(token: string): Credentials {
+  return {
+    scheme: 'Bearer',
+    token68: token,
+    params: Object.create(null) as Record<string, string>,
+  };
+}
+
+/** One `access_token` value, or a failure when it is repeated, empty or not a b64token. */
+function singleToken(values: readonly unknown[], where: string): Found {
+  if (values.length === 0) return undefined;
+  const [value] = values;
+  if (values.length > 1 || typeof value !== 'string') {
+    return bearerFailure('invalid_request', `The access_token ${where} parameter must appear once`);
+  }
+  if (!isB64token(value)) {
+    return bearerFailure('invalid_request', `The access_token ${where} parameter is malformed`);
+  }
+  return { token: value };
+}
+
+/**
+ * RFC 6750 §2.2: a single-part `application/x-www-form-urlencoded` body, already parsed by the
+ * application (e.g. `express.urlencoded()`), on a method whose body has semantics.
+ */
+function fromForm(ctx: RequestContext): Found {
+  if (!FORM_METHODS.has(ctx.method.toUpperCase())) return undefined;
+  const contentType = ctx.req.headers['content-type'];
+  if (typeof contentType !== 'string') return undefined;
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon))
+    .trim()
+    .toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded') return undefined;
+  const body = ctx.req.body;
+  if (typeof body !== 'object' || body === null) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(body, 'access_token')) return undefined;
+  const value = (body as Record<string, unknown>)['access_token'];
+  // Parsers give a repeated field as an array.
+  return singleToken(Array.isArray(value) ? (value as unknown[]) : [value], 'form');
+}
+
+/** RFC 6750 §2.3: the `access_token` query parameter, parsed from the request target. */
+function fromQuery(ctx: RequestContext): Found {
+  const question = ctx.url.indexOf('?');
+  if (question === -1) return undefined;
+  let end = ctx.url.indexOf('#', question);
+  if (end === -1) end = ctx.url.length;
+  const query = new URLSearchParams(ctx.url.slice(question + 1, end));
+  return singleToken(query.getAll('access_token'), 'query');
+}
+
+/**
+ * The credentials to verify: from the header, the form body or the query, whichever is the one
+ * place used. A token in more than one place is `invalid_request` (RFC 6750 §2: "MUST NOT use
+ * more than one method"). A token taken from the query marks the response `Cache-Control:
+ * private` (RFC 6750 §2.3).
+ */
+export function locateToken(
+  ctx: RequestContext,
+  fromHeader: Credentials | undefined,
+  places: TokenPlaces,
+): Credentials | BearerFailure | undefined {
+  if (!places.form && !places.query) return fromHeader;
+  const form = places.form ? fromForm(ctx) : undefined;
+  if (form !== undefined && !('token' in form)) return form;
+  const query = places.query ? fromQuery(ctx) : undefined;
+  if (query !== undefined && !('token' in query)) return query;
+  const used =
+    (fromHeader === undefined ? 0 : 1) +
+    (form === undefined ? 0 : 1) +
+    (query === undefined ? 0 : 1);
+  if (used > 1) {
+    return bearerFailure('invalid_request', 'The access token must be sent in one place only');
+  }
+  if (query !== undefined) {
+    if (!ctx.res.headersSent) ctx.res.setHeader('Cache-Control', 'private');
+    return credentialsFor(query.token);
+  }
+  if (form !== undefined) return credentialsFor(form.token);
+  return fromHeader;
+}

@@ -1,0 +1,82 @@
+/**
+ * Scope lists (RFC 6749 §3.3): normalising what verifiers return and checking requirements.
+ */
+import { AuthschemeError } from '../../errors';
+import { isNqchar } from './errors';
+
+/**
+ * Which scopes a request needs. A plain list or `{ allOf }` needs every scope; `{ anyOf }` needs
+ * at least one.
+ */
+export type ScopeRequirement =
+  readonly string[] | { readonly allOf: readonly string[] } | { readonly anyOf: readonly string[] };
+
+/** A validated, frozen requirement. */
+export interface CompiledScopes {
+  readonly mode: 'allOf' | 'anyOf';
+  readonly scopes: readonly string[];
+  /** The challenge's `scope` value (RFC 6750 §3): the scopes, space-separated. */
+  readonly challengeValue: string;
+}
+
+/**
+ * Checks a requirement at setup. RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), so
+ * a scope with a space, quote, backslash or non-ASCII character is a `TypeError`.
+ */
+export function compileScopes(requirement: ScopeRequirement, what: string): CompiledScopes {
+  let mode: 'allOf' | 'anyOf';
+  let list: unknown;
+  if (Array.isArray(requirement)) {
+    mode = 'allOf';
+    list = requirement;
+  } else if (typeof requirement === 'object' && requirement !== null && 'anyOf' in requirement) {
+    mode = 'anyOf';
+    list = requirement.anyOf;
+  } else if (typeof requirement === 'object' && requirement !== null && 'allOf' in requirement) {
+    mode = 'allOf';
+    list = requirement.allOf;
+  } else {
+    throw new TypeError(`${what}: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }`);
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(`${what}: the list of scopes must not be empty`);
+  }
+  const scopes: string[] = [];
+  for (const scope of list as unknown[]) {
+    if (typeof scope !== 'string' || !isNqchar(scope)) {
+      throw new TypeError(
+        `${what}: a scope must be printable ASCII without space, quote or backslash`,
+      );
+    }
+    if (!scopes.includes(scope)) scopes.push(scope);
+  }
+  return Object.freeze({ mode, scopes: Object.freeze(scopes), challengeValue: scopes.join(' ') });
+}
+
+/** True when `granted` satisfies `required`. Scopes are case-sensitive (RFC 6749 §3.3). */
+export function hasScopes(granted: readonly string[], required: CompiledScopes): boolean {
+  return required.mode === 'allOf'
+    ? required.scopes.every((scope) => granted.includes(scope))
+    : required.scopes.some((scope) => granted.includes(scope));
+}
+
+/**
+ * A verifier's `scopes`: a space-separated string (the `scope` claim) or a list of strings (the
+ * `scp` claim); absent means none. Anything else is a programming error, so it throws.
+ */
+export function normaliseScopes(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return splitScopes(value);
+  if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) {
+    return value.filter((scope) => scope !== '');
+  }
+  throw new AuthschemeError(
+    'ERR_AUTH_VERIFIER_RESULT',
+    'A verifier’s `scopes` must be a space-separated string or a list of strings',
+  );
+}
+
+/** Splits a space-separated scope string (RFC 6749 §3.3), dropping empty items. */
+export function splitScopes(value: string): string[] {
+  return value.split(' ').filter((scope) => scope !== '');
+}

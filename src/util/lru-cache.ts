@@ -1,0 +1,52 @@
+/**
+ * A bounded map whose entries expire. Least recently used entries go first when it is full;
+ * an expired entry is dropped when it is read. `Map` keeps insertion order, so re-inserting on
+ * read makes the first key the least recently used one.
+ */
+export class LruCache<V> {
+  readonly #max: number;
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+
+  /** @param max most entries kept, a positive integer */
+  constructor(max: number) {
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new TypeError('LruCache: max must be a positive integer');
+    }
+    this.#max = max;
+  }
+
+  /** Entries held, expired ones included until they are read or pushed out. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The value for `key`, or `undefined` when absent or expired at `now` (ms since the epoch). */
+  get(key: string, now = Date.now()): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (entry.expiresAt <= now) return undefined;
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** Keeps `value` until `expiresAt` (ms since the epoch), evicting the least recently used. */
+  set(key: string, value: V, expiresAt: number): void {
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, { value, expiresAt });
+  }
+
+  /** Forgets `key`. */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,253 @@
+import request from 'supertest';
+import { parseChallenges } from '../../../src/header';
+import { bearer, InvalidTokenError } from '../../../src/schemes/bearer';
+import { bearerApp, HIT, tableVerify } from './helpers';
+
+const TOKENS = {
+  'alice-token': { user: 'alice', scopes: 'read write' },
+  'bob-token': { user: 'bob', scopes: ['read'] },
+  'carol-token': 'carol',
+};
+const verify = tableVerify(TOKENS);
+
+describe('bearer(): RFC 6750 §3 challenges', () => {
+  it('answers a request without credentials 401 with the bare challenge of §3 (no error)', async () => {
+    const res = await request(bearerApp({ verify })).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('answers an expired token with the second example of §3', async () => {
+    const app = bearerApp({
+      verify: () => {
+        throw new InvalidTokenError('The access token expired');
+      },
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer mF_9.B5f-4.1JqM');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+    );
+  });
+
+  it('answers a token the verifier refuses 401 error="invalid_token"', async () => {
+    const res = await request(bearerApp({ verify })).get('/').set('Authorization', 'Bearer nope');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example", error="invalid_token"');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers 401 invalid_token when the verifier says the token already expired (expiresAt)', async () => {
+    const app = bearerApp({ verify: () => ({ user: 'x', expiresAt: Date.now() - 1000 }) });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+    );
+  });
+
+  it.each([
+    ['Bearer', 'no token'],
+    ['Bearer ', 'no token after the space'],
+    ['Bearer a=b', 'auth-params instead of a token'],
+    ['Bearer a="b", c=d', 'several auth-params'],
+  ])('answers %j (%s) 400 error="invalid_request"', async (header) => {
+    const res = await request(bearerApp({ verify })).get('/').set('Authorization', header);
+    expect(res.status).toBe(400);
+    const [challenge] = parseChallenges(res.headers['www-authenticate'] as string);
+    expect(challenge?.params['error']).toBe('invalid_request');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('answers a token outside token68 syntax 400 (the codec refuses the field)', async () => {
+    const res = await request(bearerApp({ verify }))
+      .get('/')
+      .set('Authorization', 'Bearer abc def');
+    expect(res.status).toBe(400);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('answers 403 insufficient_scope with the required scope', async () => {
+    const app = bearerApp({ verify, requiredScopes: ['write'] });
+    const res = await request(app).get('/').set('Authorization', 'Bearer bob-token');
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="example", scope="write", error="insufficient_scope", error_description="The access token lacks the required scope"',
+    );
+  });
+
+  it('names the required scopes in every challenge, including the bare one', async () => {
+    const app = bearerApp({ verify, requiredScopes: ['read', 'write'] });
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example", scope="read write"');
+  });
+
+  it('adds error_uri to error challenges only', async () => {
+    const app = bearerApp({ verify, errorUri: 'https://example.com/errors/bearer' });
+    const bare = await request(app).get('/');
+    expect(bare.headers['www-authenticate']).toBe('Bearer realm="example"');
+    const res = await request(app).get('/').set('Authorization', 'Bearer nope');
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="example", error="invalid_token", error_uri="https://example.com/errors/bearer"',
+    );
+  });
+
+  it('uses its own realm over the one of authenticate()', async () => {
+    const res = await request(bearerApp({ verify, realm: 'own "realm"' })).get('/');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="own \\"realm\\""');
+  });
+
+  it('answers 407 with Proxy-Authenticate in proxy mode', async () => {
+    const res = await request(bearerApp({ verify }, { proxy: true }))
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer nope');
+    expect(res.status).toBe(407);
+    expect(res.headers['proxy-authenticate']).toBe('Bearer realm="example", error="invalid_token"');
+  });
+
+  it.each([
+    ['a "quoted" word', "The token: a 'quoted' word"],
+    ['back\\slash', 'The token: back/slash'],
+    ['non-ASCII é ü 漢', 'The token: non-ASCII ? ? ?'],
+    ['CR\r\nLF\tand NUL\u0000', 'The token: CR??LF?and NUL?'],
+  ])('restricts a verifier description with %j to RFC 6750 characters', async (text, expected) => {
+    const app = bearerApp({
+      verify: () => {
+        throw new InvalidTokenError(`The token: ${text}`);
+      },
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(401);
+    const [challenge] = parseChallenges(res.headers['www-authenticate'] as string);
+    expect(challenge?.params['error_description']).toBe(expected);
+  });
+
+  it('cuts a very long description', async () => {
+    const app = bearerApp({
+      verify: () => {
+        throw new InvalidTokenError('x'.repeat(5000));
+      },
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    const [challenge] = parseChallenges(res.headers['www-authenticate'] as string);
+    expect(challenge?.params['error_description']).toBe('x'.repeat(200));
+  });
+});
+
+describe('bearer(): verification', () => {
+  it('accepts a known token and puts user and normalised scopes on req.auth', async () => {
+    const res = await request(bearerApp({ verify }))
+      .get('/')
+      .set('Authorization', 'Bearer alice-token');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      auth: { scheme: 'Bearer', user: 'alice', scopes: ['read', 'write'] },
+    });
+  });
+
+  it('accepts a user name alone, with no scopes', async () => {
+    const res = await request(bearerApp({ verify }))
+      .get('/')
+      .set('Authorization', 'Bearer carol-token');
+    expect(res.body).toEqual({ auth: { scheme: 'Bearer', user: 'carol', scopes: [] } });
+  });
+
+  it.each(['bearer', 'BEARER', 'BeArEr'])(
+    'matches the scheme name %s case-insensitively',
+    async (name) => {
+      const res = await request(bearerApp({ verify }))
+        .get('/')
+        .set('Authorization', `${name} bob-token`);
+      expect(res.status).toBe(200);
+    },
+  );
+
+  it('awaits an async verifier and gives it the request', async () => {
+    const app = bearerApp({
+      verify: async (token, req) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return token === 'async' && req.headers['x-tenant'] === 't1'
+          ? { user: 'async-user' }
+          : false;
+      },
+    });
+    const ok = await request(app)
+      .get('/')
+      .set('Authorization', 'Bearer async')
+      .set('X-Tenant', 't1');
+    expect(ok.status).toBe(200);
+    expect(ok.body.auth.user).toBe('async-user');
+    const refused = await request(app).get('/').set('Authorization', 'Bearer async');
+    expect(refused.status).toBe(401);
+  });
+
+  it('accepts anyOf when one scope is present and refuses allOf when one is missing', async () => {
+    const anyOf = bearerApp({ verify, requiredScopes: { anyOf: ['admin', 'read'] } });
+    expect((await request(anyOf).get('/').set('Authorization', 'Bearer bob-token')).status).toBe(
+      200,
+    );
+    const allOf = bearerApp({ verify, requiredScopes: { allOf: ['read', 'write'] } });
+    expect((await request(allOf).get('/').set('Authorization', 'Bearer bob-token')).status).toBe(
+      403,
+    );
+    expect((await request(allOf).get('/').set('Authorization', 'Bearer alice-token')).status).toBe(
+      200,
+    );
+  });
+
+  it.each([
+    ['true', true],
+    ['a number', 42],
+    ['an object without user', { scopes: ['a'] }],
+    ['scopes of the wrong type', { user: 'u', scopes: 42 }],
+  ])('hands a verifier result of %s to next(err), never authenticating', async (_name, value) => {
+    const res = await request(bearerApp({ verify: () => value as never }))
+      .get('/')
+      .set('Authorization', 'Bearer t');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('hands a verifier that throws something else than InvalidTokenError to next(err)', async () => {
+    const app = bearerApp({
+      verify: () => Promise.reject(new Error('database down')),
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('keeps a __proto__ field of the identity as data', async () => {
+    const identity = JSON.parse('{"user":"u","__proto__":{"admin":true}}') as unknown;
+    const app = bearerApp({ verify: () => identity as never });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(200);
+    expect(res.body.auth.admin).toBeUndefined();
+  });
+});
+
+describe('bearer(): setup', () => {
+  it.each([
+    ['no verify', {}],
+    ['a realm with CR LF', { verify, realm: 'a\r\nb' }],
+    ['a realm above U+00FF', { verify, realm: 'realm ☃' }],
+    ['an errorUri with a space', { verify, errorUri: 'https://x/a b' }],
+    ['an errorUri with a quote', { verify, errorUri: 'https://x/"' }],
+    ['an empty scope list', { verify, requiredScopes: [] }],
+    ['a scope with a space', { verify, requiredScopes: ['a b'] }],
+    ['a scope with non-ASCII', { verify, requiredScopes: ['lesen-ä'] }],
+    ['a scope that is not a string', { verify, requiredScopes: [1] }],
+    ['a bad requirement', { verify, requiredScopes: 'read' }],
+    ['a bad cache size', { verify, cache: { max: 0 } }],
+    ['a bad cache age', { verify, cache: { maxAge: -1 } }],
+    ['a bad cache option', { verify, cache: 'yes' }],
+  ])('throws TypeError for %s', (_name, options) => {
+    expect(() => bearer(options as never)).toThrow(TypeError);
+  });
+
+  it('is named Bearer', () => {
+    expect(bearer({ verify }).name).toBe('Bearer');
+  });
+});
