@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+
+/** The Digest algorithms of RFC 7616 §3.2 (and their registry, §6.1). */
+export type DigestAlgorithm =
+  'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
+
+/** The hash behind an algorithm; a `-sess` variant shares the HA1 of its base (RFC 7616 §3.4.2). */
+export type DigestHash = 'MD5' | 'SHA-256' | 'SHA-512-256';
+
+/** What the verifier needs to know about one algorithm. */
+export interface AlgorithmInfo {
+  /** The name as RFC 7616 spells it, which is how challenges carry it. */
+  readonly name: DigestAlgorithm;
+  readonly hash: DigestHash;
+  /** Node's name for the hash. SHA-512-256 is FIPS 180-4 SHA-512/256 (its own IV, not a cut SHA-512). */
+  readonly nodeHash: string;
+  /** `-sess`: HA1 also covers the nonce and cnonce (RFC 7616 §3.4.2). */
+  readonly session: boolean;
+  /** Length of a hex digest, for the strict length check before the constant-time compare. */
+  readonly hexLength: number;
+}
+
+const NODE_HASH: Readonly<Record<DigestHash, string>> = {
+  MD5: 'md5',
+  'SHA-256': 'sha256',
+  'SHA-512-256': 'sha512-256',
+};
+
+const HEX_LENGTH: Readonly<Record<DigestHash, number>> = {
+  MD5: 32,
+  'SHA-256': 64,
+  'SHA-512-256': 64,
+};
+
+function info(name: DigestAlgorithm, hash: DigestHash, session: boolean): AlgorithmInfo {
+  return Object.freeze({
+    name,
+    hash,
+    nodeHash: NODE_HASH[hash],
+    session,
+    hexLength: HEX_LENGTH[hash],
+  });
+}
+
+const ALGORITHMS: readonly AlgorithmInfo[] = [
+  info('MD5', 'MD5', false),
+  info('MD5-sess', 'MD5', true),
+  info('SHA-256', 'SHA-256', false),
+  info('SHA-256-sess', 'SHA-256', true),
+  info('SHA-512-256', 'SHA-512-256', false),
+  info('SHA-512-256-sess', 'SHA-512-256', true),
+];
+
+const BY_LOWER_NAME: ReadonlyMap<string, AlgorithmInfo> = new Map(
+  ALGORITHMS.map((algorithm) => [algorithm.name.toLowerCase(), algorithm]),
+);
+
+/** The six algorithm names, in the order RFC 7616 lists them. */
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ALGORITHMS.map((a) => a.name);
+
+/**
+ * Finds an algorithm by name. RFC 7616 §3.3 defines the names as tokens; clients spell them with
+ * the RFC's case, but the comparison is case-insensitive like every token comparison in HTTP.
+ */
+export function findAlgorithm(name: string): AlgorithmInfo | undefined {
+  return BY_LOWER_NAME.get(name.toLowerCase());
+}
+
+/**
+ * One piece of hash input. Strings that came off the wire are hashed as the bytes they were
+ * (Node hands header octets over as latin1 characters); strings from the application (passwords,
+ * user names decoded from UTF-8) are hashed as UTF-8, the charset the challenge announces
+ * (RFC 7616 §4, `charset=UTF-8`).
+ */
+export type HashInput = string | Buffer;
+
+/** Hex digest of the parts joined by ":" (RFC 7616 §3.4.1's `H(a ":" b ...)`), wire strings as latin1. */
+export function hashWire(algorithm: AlgorithmInfo, ...parts: HashInput[]): string {
+  const hash = createHash(algorithm.nodeHash);
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) hash.update(':', 'latin1');
+    const part = parts[i] as HashInput;
+    if (typeof part === 'string') hash.update(part, 'latin1');
+    else hash.update(part);
+  }
+  return hash.digest('hex');
+}
+
+/** Hex digest of `H(username ":" realm ":" password)`, the HA1 of RFC 7616 §3.4.2. */
+export function hashCredentials(
+  hash: DigestHash,
+  username: string,
+  realm: string,
+  password: string,
+): string {
+  return createHash(NODE_HASH[hash])
+    .update(username, 'utf8')
+    .update(':', 'latin1')
+    .update(realm, 'latin1')
+    .update(':', 'latin1')
+    .update(password, 'utf8')
+    .digest('hex');
+}
+
+/** Hex digest of `H(username ":" realm)`, the hashed user name of RFC 7616 §3.4.4. */
+export function hashUsername(hash: DigestHash, username: string, realm: string): string {
+  return createHash(NODE_HASH[hash])
+    .update(username, 'utf8')
+    .update(':', 'latin1')
+    .update(realm, 'latin1')
+    .digest('hex');
+}
+
+/** Hex digest of an entity body, for `qop=auth-int` (RFC 7616 §3.4.3). */
+export function hashBody(algorithm: AlgorithmInfo, body: Buffer): string {
+  return createHash(algorithm.nodeHash).update(body).digest('hex');
+}

@@ -1,0 +1,161 @@
+import type { Credentials } from '../../header/types';
+import { decodeExtValue } from '../../header/ext-value';
+import type { SchemeFailure } from '../../scheme';
+import { refuse } from '../../scheme';
+import { findAlgorithm, type AlgorithmInfo } from './algorithms';
+
+/** The `qop` values of RFC 7616 §3.3. */
+export type DigestQop = 'auth' | 'auth-int';
+
+/** The directives of a Digest `Authorization` header, checked for syntax (RFC 7616 §3.4). */
+export interface DigestDirectives {
+  /** `username` as sent (a hash when `userhash`), or the decoded `username*`. */
+  username: string;
+  /** True when `username` came from `username*` (already decoded to a string). */
+  extendedUsername: boolean;
+  userhash: boolean;
+  realm: string;
+  nonce: string;
+  uri: string;
+  /** Lower-cased hex. */
+  response: string;
+  algorithm: AlgorithmInfo;
+  /** The algorithm as the client spelled it (it may omit it: then MD5, RFC 7616 §3.4). */
+  algorithmSent: boolean;
+  qop: DigestQop;
+  /** `qop` exactly as sent, for the hash input. */
+  qopText: string;
+  /** `nc` exactly as sent (8 hex digits), for the hash input and Authentication-Info. */
+  ncText: string;
+  nc: number;
+  cnonce: string;
+  opaque: string | undefined;
+}
+
+const DEFAULT_ALGORITHM = findAlgorithm('MD5') as AlgorithmInfo;
+/** RFC 7616 §3.4: nc-value = 8LHEX. */
+const NC_LENGTH = 8;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function missing(name: string): SchemeFailure {
+  return refuse(`Digest credentials lack ${name}`, 'ERR_AUTH_INVALID_REQUEST');
+}
+
+function invalid(name: string): SchemeFailure {
+  return refuse(`Digest credentials have an invalid ${name}`, 'ERR_AUTH_INVALID_REQUEST');
+}
+
+/**
+ * Reads and checks the syntax of Digest credentials. Anything missing or malformed is a refusal
+ * (401 with fresh challenges), never a throw: a client that got something wrong can start over.
+ */
+export function readDirectives(credentials: Credentials): DigestDirectives | SchemeFailure {
+  const params = credentials.params;
+  if (credentials.token68 !== undefined || params === undefined) return invalid('syntax (token68)');
+
+  const userhashText = params.userhash;
+  let userhash = false;
+  if (userhashText !== undefined) {
+    const lower = userhashText.toLowerCase();
+    if (lower === 'true') userhash = true;
+    else if (lower !== 'false') return invalid('userhash');
+  }
+
+  // RFC 7616 §3.4: username and username* must not both be sent; username* only when the name
+  // cannot be a quoted-string, so never together with userhash (§3.4.4).
+  const plainUsername = params.username;
+  const extUsername = params['username*'];
+  let username: string;
+  let extendedUsername = false;
+  if (extUsername !== undefined) {
+    if (plainUsername !== undefined) return invalid('username (both username and username*)');
+    if (userhash) return invalid('username* (with userhash=true)');
+    try {
+      username = decodeExtValue(extUsername);
+    } catch {
+      return invalid('username*');
+    }
+    extendedUsername = true;
+  } else if (plainUsername !== undefined) {
+    username = plainUsername;
+  } else {
+    return missing('username');
+  }
+  if (username === '') return invalid('username');
+
+  const realm = params.realm;
+  if (realm === undefined) return missing('realm');
+  const nonce = params.nonce;
+  if (nonce === undefined || nonce === '') return missing('nonce');
+  const uri = params.uri;
+  if (uri === undefined || uri === '') return missing('uri');
+
+  const algorithmText = params.algorithm;
+  const algorithm = algorithmText === undefined ? DEFAULT_ALGORITHM : findAlgorithm(algorithmText);
+  if (algorithm === undefined) return invalid('algorithm');
+
+  const response = params.response;
+  if (response === undefined) return missing('response');
+  if (response.length !== algorithm.hexLength || !isHex(response)) return invalid('response');
+
+  // The server always offers qop, so RFC 2069-style responses without it are refused
+  // (RFC 7616 §3.4: qop, cnonce and nc go together).
+  const qopText = params.qop;
+  if (qopText === undefined) return missing('qop');
+  const qopLower = qopText.toLowerCase();
+  if (qopLower !== 'auth' && qopLower !== 'auth-int') return invalid('qop');
+  const cnonce = params.cnonce;
+  if (cnonce === undefined || cnonce === '') return missing('cnonce');
+  const ncText = params.nc;
+  if (ncText === undefined) return missing('nc');
+  if (ncText.length !== NC_LENGTH || !isHex(ncText)) return invalid('nc');
+  const nc = Number.parseInt(ncText, 16);
+  if (nc < 1) return invalid('nc');
+
+  return {
+    username,
+    extendedUsername,
+    userhash,
+    realm,
+    nonce,
+    uri,
+    response: response.toLowerCase(),
+    algorithm,
+    algorithmSent: algorithmText !== undefined,
+    qop: qopLower,
+    qopText,
+    ncText,
+    nc,
+    cnonce,
+    opaque: params.opaque,
+  };
+}
+
+/**
+ * The user name a plain `username` stands for. Node hands header bytes over as latin1 characters;
+ * the challenge announces UTF-8 (RFC 7616 §4), so bytes above 0x7F must be valid UTF-8.
+ */
+export function decodeWireUsername(username: string): string | undefined {
+  let ascii = true;
+  for (let i = 0; i < username.length; i++) {
+    const code = username.charCodeAt(i);
+    if (code > 0xff) return undefined;
+    if (code > 0x7f) ascii = false;
+  }
+  if (ascii) return username;
+  try {
+    return utf8.decode(Buffer.from(username, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isHex(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) continue;
+    const lower = code | 0x20;
+    if (lower < 0x61 || lower > 0x66) return false;
+  }
+  return true;
+}

@@ -1,0 +1,559 @@
+/**
+ * HTTP Digest access authentication (RFC 7616): `digest(options)`.
+ */
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { formatAuthParams } from '../../header/format';
+import type { Challenge, Credentials } from '../../header/types';
+import { AuthschemeError } from '../../errors';
+import type {
+  AuthRequest,
+  RequestContext,
+  Scheme,
+  SchemeFailure,
+  SchemeSuccess,
+  VerifyResult,
+} from '../../scheme';
+import { refuse } from '../../scheme';
+import { MemoryNonceStore } from '../../stores/memory';
+import type { NonceStore } from '../../stores/nonce-store';
+import {
+  DIGEST_ALGORITHMS,
+  findAlgorithm,
+  hashBody,
+  type AlgorithmInfo,
+  type DigestAlgorithm,
+  type DigestHash,
+} from './algorithms';
+import { readRawBody, type RawBodyReader } from './body';
+import {
+  decodeWireUsername,
+  readDirectives,
+  type DigestDirectives,
+  type DigestQop,
+} from './directives';
+import {
+  HA1Source,
+  hexLength,
+  isHexOfLength,
+  type DigestHA1,
+  type DigestUserEntry,
+  type FindUserByHash,
+  type GetHA1,
+  type GetPassword,
+} from './lookup';
+import { NonceSigner } from './nonce';
+import { digestsEqual, requestDigest, sessionHA1 } from './response';
+
+export type { DigestAlgorithm, DigestHash } from './algorithms';
+export type { DigestQop } from './directives';
+export type { DigestHA1, DigestUserEntry, FindUserByHash, GetHA1, GetPassword } from './lookup';
+export type { RawBodyReader } from './body';
+
+/**
+ * Options of {@link digest}. Give exactly one of `users`, `getPassword` or `getHA1`.
+ */
+export interface DigestOptions {
+  /**
+   * Users and their plain passwords, or their precomputed HA1 per hash
+   * (`{ ha1: { 'SHA-256': '…hex…' } }`, HA1 = `H(user ":" realm ":" password)` for the realm in
+   * force), so that the server need not keep plain passwords.
+   */
+  users?: Record<string, DigestUserEntry>;
+  /** Looks up a user's plain password (sync or async); null/undefined/false for an unknown user. */
+  getPassword?: GetPassword;
+  /**
+   * Looks up a user's HA1 in hex for `hash` (`MD5`, `SHA-256` or `SHA-512-256`; a `-sess`
+   * algorithm uses the HA1 of its hash), sync or async; null/undefined/false for an unknown user.
+   * An Apache htdigest file gives MD5 HA1s: see `loadHtdigest`.
+   */
+  getHA1?: GetHA1;
+  /**
+   * With `userhash: true` and `getPassword`/`getHA1`: finds the user whose `H(user ":" realm)` is
+   * the given lower-case hex (RFC 7616 §3.4.4). Not needed with `users`.
+   */
+  findUserByHash?: FindUserByHash;
+  /**
+   * Algorithms offered, one challenge each, in this order (RFC 7616 §3.7). Default `['SHA-256']`.
+   * A response with an algorithm not offered is refused (no downgrade). Clients differ: Chromium
+   * and Python's urllib answer only the first challenge; urllib and wget know only MD5. So
+   * `['SHA-256', 'MD5']` serves browsers and curl best, `['MD5', 'SHA-256']` old clients.
+   */
+  algorithms?: DigestAlgorithm[];
+  /**
+   * `qop` values offered. Default `['auth']`. `auth-int` also hashes the request body, which the
+   * application must make available as raw bytes (see `body`); wget drops `qop` altogether when
+   * `auth-int` is offered, and is then refused.
+   */
+  qop?: DigestQop[];
+  /**
+   * The nonce HMAC key: a string or Buffer of at least 32 bytes. Default: random per process, so
+   * several processes behind one address need the same secret to accept each other's nonces.
+   */
+  secret?: string | Buffer;
+  /**
+   * Where nonce counts are kept for replay detection. Default: a new {@link MemoryNonceStore}
+   * (per process: several processes need a shared store such as `authscheme/redis`). May be
+   * shared by several `digest()` instances.
+   */
+  store?: NonceStore;
+  /** Window of the default store (see `MemoryNonceStoreOptions.window`). Default 64. */
+  window?: number;
+  /** Size of the default store (see `MemoryNonceStoreOptions.maxEntries`). Default 100 000. */
+  maxNonces?: number;
+  /** How long a nonce is accepted, in ms. Default 300 000 (5 minutes). */
+  nonceLifetime?: number;
+  /**
+   * When a nonce has less than this left (ms), a success carries `nextnonce` in
+   * `Authentication-Info` (RFC 7616 §3.5). Default: a tenth of `nonceLifetime`. 0 never sends it.
+   */
+  nextNonceBefore?: number;
+  /** Offer `userhash=true` (RFC 7616 §3.4.4): clients may send `H(user ":" realm)` as username. */
+  userhash?: boolean;
+  /** The `opaque` value sent and required back. Default: derived from `secret`. */
+  opaque?: string;
+  /** This scheme's realm, overriding the middleware's. */
+  realm?: string;
+  /** The protection space's URIs, sent as `domain` (RFC 7616 §3.3). Default: none sent. */
+  domain?: string[];
+  /**
+   * For `qop=auth-int`: returns the raw request body. Default: `req.rawBody` (Buffer), else
+   * `req.body` when a Buffer (`express.raw({ type: '*\/*' })` before the middleware) or a string.
+   * Without a body available, an `auth-int` response is refused with fresh challenges.
+   */
+  body?: RawBodyReader;
+  /** Clock, in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface DigestConfig {
+  readonly algorithms: readonly AlgorithmInfo[];
+  readonly offered: ReadonlySet<DigestAlgorithm>;
+  readonly qop: readonly DigestQop[];
+  readonly qopText: string;
+  readonly store: NonceStore;
+  readonly signer: NonceSigner;
+  readonly nonceLifetime: number;
+  readonly nextNonceBefore: number;
+  readonly userhash: boolean;
+  readonly opaque: string;
+  readonly realm: string | undefined;
+  readonly domain: string | undefined;
+  readonly body: RawBodyReader | undefined;
+  readonly now: () => number;
+  readonly source: HA1Source;
+}
+
+const DEFAULT_LIFETIME = 300_000;
+const MIN_SECRET_BYTES = 32;
+const DIGEST = 'Digest';
+
+/**
+ * The Digest scheme (RFC 7616) for `authenticate()`.
+ *
+ * - Algorithms MD5, MD5-sess, SHA-256, SHA-256-sess, SHA-512-256, SHA-512-256-sess; offers
+ *   SHA-256 only unless told otherwise; refuses algorithms it did not offer.
+ * - Nonces are stateless (expiry, random bytes, HMAC with `secret`); an expired nonce with a
+ *   correct response gets `stale=true`. Nonce counts are tracked in `store` with a sliding window.
+ * - `uri` must equal the request target (the original URL, query included), else 400 (RFC 7616
+ *   §3.4.6); `realm` and `opaque` must match; `qop`, `cnonce` and `nc` are required.
+ * - A success adds `Authentication-Info` (`Proxy-Authentication-Info` in proxy mode) with
+ *   `rspauth` (not for auth-int, whose response body is not known yet), `qop`, `cnonce`, `nc`
+ *   and, near expiry, `nextnonce`.
+ * - A store that fails makes `verify` throw an `AuthschemeError` with code
+ *   `ERR_AUTH_STORE_FAILURE` (the middleware passes it to `next(err)`): fail closed.
+ *
+ * @throws TypeError on invalid options (unknown algorithm, secret under 32 bytes, …)
+ *
+ * @example
+ * import express from 'express';
+ * import { authenticate, digest } from 'authscheme';
+ * const app = express();
+ * app.use(authenticate({
+ *   realm: 'api',
+ *   schemes: [digest({ users: { alice: 'secret' }, algorithms: ['SHA-256', 'MD5'], secret: process.env.DIGEST_SECRET })],
+ * }));
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7616
+ */
+export function digest(options: DigestOptions): Scheme {
+  const config = resolveOptions(options);
+  return {
+    name: DIGEST,
+    challenges: (ctx, failure) => challengesFor(config, ctx, failure),
+    verify: (credentials, ctx) => verifyDigest(config, credentials, ctx),
+  };
+}
+
+function challengesFor(
+  config: DigestConfig,
+  ctx: RequestContext,
+  failure?: SchemeFailure,
+): Challenge[] {
+  const realm = config.realm ?? ctx.realm;
+  const nonce = config.signer.issue(realm, config.now() + config.nonceLifetime);
+  // RFC 7616 §3.3: stale=true when the nonce was stale but the response was right.
+  const stale = failure !== undefined && failure.code === 'ERR_AUTH_STALE_NONCE';
+  return config.algorithms.map((algorithm) => {
+    const params: Record<string, string> = { realm };
+    if (config.domain !== undefined) params.domain = config.domain;
+    params.qop = config.qopText;
+    params.algorithm = algorithm.name;
+    params.nonce = nonce;
+    params.opaque = config.opaque;
+    params.charset = 'UTF-8';
+    if (config.userhash) params.userhash = 'true';
+    if (stale) params.stale = 'true';
+    return { scheme: DIGEST, params };
+  });
+}
+
+async function verifyDigest(
+  config: DigestConfig,
+  credentials: Credentials,
+  ctx: RequestContext,
+): Promise<VerifyResult> {
+  const directives = readDirectives(credentials);
+  if ('ok' in directives) return directives;
+  const realm = config.realm ?? ctx.realm;
+  const { algorithm } = directives;
+
+  if (directives.realm !== realm) return refuse('Digest realm does not match');
+  if (!config.offered.has(algorithm.name)) return refuse('Digest algorithm was not offered');
+  if (!config.qop.includes(directives.qop)) return refuse('Digest qop was not offered');
+  if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
+  if (directives.opaque !== config.opaque) return refuse('Digest opaque does not match');
+  // RFC 7616 §3.4.6: the uri directive must name the request target; a mismatch is a 400.
+  if (directives.uri !== ctx.url) {
+    return {
+      ok: false,
+      code: 'ERR_AUTH_INVALID_REQUEST',
+      message: 'Digest uri does not match the request target',
+      status: 400,
+    };
+  }
+  const nonce = config.signer.check(realm, directives.nonce);
+  if (!nonce.valid) return refuse('Digest nonce is invalid');
+
+  let bodyHash: string | undefined;
+  if (directives.qop === 'auth-int') {
+    const body = await readRawBody(ctx.req, config.body);
+    if (body === undefined) {
+      return refuse('qop=auth-int needs the raw request body', 'ERR_AUTH_INVALID_REQUEST');
+    }
+    bodyHash = hashBody(algorithm, body);
+  }
+
+  const user = await resolveUser(config, directives, realm, ctx.req);
+  const lookup =
+    user === undefined
+      ? config.source.unknown(realm, algorithm.hash)
+      : await config.source.lookup(user, realm, algorithm.hash, ctx.req);
+  const sessionKey = sessionHA1(algorithm, lookup.ha1, directives.nonce, directives.cnonce);
+  const expected = requestDigest(directives, sessionKey, ctx.method, bodyHash);
+  // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
+  const matches = digestsEqual(expected, directives.response);
+  if (!matches || !lookup.known || user === undefined) return refuse();
+
+  // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
+  const now = config.now();
+  if (nonce.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
+
+  let fresh: boolean;
+  try {
+    fresh = await config.store.use(directives.nonce, directives.nc, nonce.expiresAt);
+  } catch (cause) {
+    throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'The Digest nonce store failed', { cause });
+  }
+  // A count seen before (or forgotten by a full store) is refused. The response was right, so
+  // stale=true lets an honest client that lost count carry on with a fresh nonce.
+  if (fresh !== true) return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
+
+  return success(config, directives, user, sessionKey, nonce.expiresAt - now, ctx);
+}
+
+async function resolveUser(
+  config: DigestConfig,
+  directives: DigestDirectives,
+  realm: string,
+  req: AuthRequest,
+): Promise<string | undefined> {
+  if (directives.userhash) {
+    if (!isHexOfLength(directives.username, hexLength(directives.algorithm.hash))) return undefined;
+    return config.source.resolveUserhash(
+      directives.username,
+      realm,
+      directives.algorithm.hash,
+      req,
+    );
+  }
+  if (directives.extendedUsername) return directives.username;
+  return decodeWireUsername(directives.username);
+}
+
+function success(
+  config: DigestConfig,
+  directives: DigestDirectives,
+  user: string,
+  sessionKey: string,
+  remaining: number,
+  ctx: RequestContext,
+): SchemeSuccess {
+  // RFC 7616 §3.5; RFC 7615 §3 (and §4 for the proxy variant).
+  const info: Record<string, string> = { qop: directives.qopText };
+  if (directives.qop === 'auth') {
+    info.rspauth = requestDigest(directives, sessionKey, '', undefined);
+  }
+  info.cnonce = directives.cnonce;
+  info.nc = directives.ncText;
+  if (remaining <= config.nextNonceBefore) {
+    info.nextnonce = config.signer.issue(
+      config.realm ?? ctx.realm,
+      config.now() + config.nonceLifetime,
+    );
+  }
+  const header = ctx.proxy ? 'Proxy-Authentication-Info' : 'Authentication-Info';
+  return {
+    ok: true,
+    user,
+    details: {
+      realm: directives.realm,
+      algorithm: directives.algorithm.name,
+      qop: directives.qop,
+    },
+    headers: { [header]: formatAuthParams(info, DIGEST) },
+  };
+}
+
+// ---- option checking (once, at setup) ----
+
+function resolveOptions(options: DigestOptions): DigestConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('digest(): options must be an object');
+  }
+  const source = resolveSource(options);
+
+  const algorithms = resolveAlgorithms(options.algorithms);
+  const qop = resolveQop(options.qop);
+
+  const secret = resolveSecret(options.secret);
+  const nonceKey = createSecretKey(
+    createHmac('sha256', secret).update('authscheme digest nonce key').digest(),
+  );
+
+  if (
+    options.store !== undefined &&
+    (options.window !== undefined || options.maxNonces !== undefined)
+  ) {
+    throw new TypeError(
+      'digest(): window and maxNonces configure the default store; give them to your store instead',
+    );
+  }
+  let store: NonceStore;
+  if (options.store !== undefined) {
+    if (options.store === null || typeof options.store.use !== 'function') {
+      throw new TypeError('digest(): store must be a NonceStore (an object with a use() method)');
+    }
+    store = options.store;
+  } else {
+    store = new MemoryNonceStore({
+      ...(options.window !== undefined ? { window: options.window } : {}),
+      ...(options.maxNonces !== undefined ? { maxEntries: options.maxNonces } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+    });
+  }
+
+  const nonceLifetime = options.nonceLifetime ?? DEFAULT_LIFETIME;
+  if (!Number.isSafeInteger(nonceLifetime) || nonceLifetime < 1) {
+    throw new TypeError('digest(): nonceLifetime must be a positive integer (ms)');
+  }
+  const nextNonceBefore = options.nextNonceBefore ?? Math.floor(nonceLifetime / 10);
+  if (
+    !Number.isSafeInteger(nextNonceBefore) ||
+    nextNonceBefore < 0 ||
+    nextNonceBefore >= nonceLifetime
+  ) {
+    throw new TypeError(
+      'digest(): nextNonceBefore must be an integer from 0 to below nonceLifetime (ms)',
+    );
+  }
+
+  const userhash = options.userhash ?? false;
+  if (typeof userhash !== 'boolean') throw new TypeError('digest(): userhash must be a boolean');
+  if (userhash && !source.resolvesUserhash) {
+    throw new TypeError('digest(): userhash with getPassword or getHA1 needs findUserByHash');
+  }
+
+  const opaque =
+    options.opaque ??
+    createHmac('sha256', secret).update('authscheme digest opaque').digest('base64url');
+  checkText(opaque, 'opaque');
+  if (opaque === '') throw new TypeError('digest(): opaque must not be empty');
+
+  let realm: string | undefined;
+  if (options.realm !== undefined) {
+    checkText(options.realm, 'realm');
+    realm = options.realm;
+  }
+
+  let domain: string | undefined;
+  if (options.domain !== undefined) {
+    if (!Array.isArray(options.domain) || options.domain.length === 0) {
+      throw new TypeError('digest(): domain must be a non-empty array of URIs');
+    }
+    for (const uri of options.domain) {
+      checkText(uri, 'domain');
+      if (uri === '' || uri.includes(' '))
+        throw new TypeError('digest(): a domain URI must be non-empty, without spaces');
+    }
+    domain = options.domain.join(' ');
+  }
+
+  if (options.body !== undefined && typeof options.body !== 'function') {
+    throw new TypeError('digest(): body must be a function');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('digest(): now must be a function');
+  }
+
+  return Object.freeze({
+    algorithms,
+    offered: new Set(algorithms.map((algorithm) => algorithm.name)),
+    qop,
+    // One quoted list (RFC 7616 §3.3); without spaces, which naive clients split on ",".
+    qopText: qop.join(','),
+    store,
+    signer: new NonceSigner(nonceKey),
+    nonceLifetime,
+    nextNonceBefore,
+    userhash,
+    opaque,
+    realm,
+    domain,
+    body: options.body,
+    now: options.now ?? Date.now,
+    source,
+  });
+}
+
+function resolveSource(options: DigestOptions): HA1Source {
+  const given = [options.users, options.getPassword, options.getHA1].filter((x) => x !== undefined);
+  if (given.length !== 1) {
+    throw new TypeError('digest(): give exactly one of users, getPassword or getHA1');
+  }
+  if (options.getPassword !== undefined && typeof options.getPassword !== 'function') {
+    throw new TypeError('digest(): getPassword must be a function');
+  }
+  if (options.getHA1 !== undefined && typeof options.getHA1 !== 'function') {
+    throw new TypeError('digest(): getHA1 must be a function');
+  }
+  if (options.findUserByHash !== undefined && typeof options.findUserByHash !== 'function') {
+    throw new TypeError('digest(): findUserByHash must be a function');
+  }
+  return new HA1Source({
+    ...(options.users !== undefined ? { users: resolveUsers(options.users) } : {}),
+    ...(options.getPassword !== undefined ? { getPassword: options.getPassword } : {}),
+    ...(options.getHA1 !== undefined ? { getHA1: options.getHA1 } : {}),
+    ...(options.findUserByHash !== undefined ? { findUserByHash: options.findUserByHash } : {}),
+  });
+}
+
+const HASHES: readonly DigestHash[] = ['MD5', 'SHA-256', 'SHA-512-256'];
+
+function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, DigestUserEntry> {
+  if (users === null || typeof users !== 'object')
+    throw new TypeError('digest(): users must be an object');
+  const result = new Map<string, DigestUserEntry>();
+  for (const user of Object.keys(users)) {
+    const entry = users[user];
+    if (user === '') throw new TypeError('digest(): a user name must not be empty');
+    if (typeof entry === 'string') {
+      result.set(user, entry);
+      continue;
+    }
+    if (
+      entry === null ||
+      typeof entry !== 'object' ||
+      entry.ha1 === null ||
+      typeof entry.ha1 !== 'object'
+    ) {
+      throw new TypeError(`digest(): users.${user} must be a password or { ha1: { … } }`);
+    }
+    const ha1: DigestHA1 = {};
+    for (const hash of Object.keys(entry.ha1)) {
+      const value = (entry.ha1 as Record<string, unknown>)[hash];
+      if (!HASHES.includes(hash as DigestHash)) {
+        throw new TypeError(
+          `digest(): users.${user}.ha1 has an unknown hash ${hash} (use ${HASHES.join(', ')})`,
+        );
+      }
+      if (typeof value !== 'string' || !isHexOfLength(value, hexLength(hash as DigestHash))) {
+        throw new TypeError(`digest(): users.${user}.ha1.${hash} must be a hex ${hash} digest`);
+      }
+      ha1[hash as DigestHash] = value.toLowerCase();
+    }
+    result.set(user, Object.freeze({ ha1: Object.freeze(ha1) }));
+  }
+  return result;
+}
+
+function resolveAlgorithms(names: DigestAlgorithm[] | undefined): AlgorithmInfo[] {
+  const list = names ?? ['SHA-256'];
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError('digest(): algorithms must be a non-empty array');
+  }
+  const result: AlgorithmInfo[] = [];
+  for (const name of list) {
+    const algorithm = typeof name === 'string' ? findAlgorithm(name) : undefined;
+    if (algorithm === undefined || algorithm.name !== name) {
+      throw new TypeError(
+        `digest(): unknown algorithm ${String(name)} (use ${DIGEST_ALGORITHMS.join(', ')})`,
+      );
+    }
+    if (result.includes(algorithm)) throw new TypeError(`digest(): algorithm ${name} given twice`);
+    result.push(algorithm);
+  }
+  return result;
+}
+
+function resolveQop(qop: DigestQop[] | undefined): DigestQop[] {
+  const list = qop ?? ['auth'];
+  if (!Array.isArray(list) || list.length === 0)
+    throw new TypeError('digest(): qop must be a non-empty array');
+  const result: DigestQop[] = [];
+  for (const value of list) {
+    if (value !== 'auth' && value !== 'auth-int') {
+      throw new TypeError(`digest(): unknown qop ${String(value)} (use auth, auth-int)`);
+    }
+    if (result.includes(value)) throw new TypeError(`digest(): qop ${value} given twice`);
+    result.push(value);
+  }
+  return result;
+}
+
+function resolveSecret(secret: string | Buffer | undefined): Buffer {
+  if (secret === undefined) return randomBytes(MIN_SECRET_BYTES);
+  const bytes =
+    typeof secret === 'string'
+      ? Buffer.from(secret, 'utf8')
+      : Buffer.isBuffer(secret)
+        ? secret
+        : undefined;
+  if (bytes === undefined) throw new TypeError('digest(): secret must be a string or a Buffer');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new TypeError(`digest(): secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  return Buffer.from(bytes);
+}
+
+/** Text that goes into a challenge: no control characters, nothing above U+00FF (setHeader would throw). */
+function checkText(value: unknown, name: string): void {
+  if (typeof value !== 'string') throw new TypeError(`digest(): ${name} must be a string`);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
+      throw new TypeError(
+        `digest(): ${name} holds a control character or a character above U+00FF`,
+      );
+    }
+  }
+}

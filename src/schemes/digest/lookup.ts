@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import type { AuthRequest } from '../../scheme';
+import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
+
+/** Precomputed HA1 values, `H(username ":" realm ":" password)` in hex, per hash (RFC 7616 §3.4.2). */
+export type DigestHA1 = Partial<Record<DigestHash, string>>;
+
+/** A `users` entry: the plain password, or precomputed HA1 values for the realm in force. */
+export type DigestUserEntry = string | { ha1: DigestHA1 };
+
+type Maybe<T> = T | null | undefined | false;
+
+/** Returns the user's plain password, or null/undefined/false for an unknown user. */
+export type GetPassword = (
+  user: string,
+  realm: string,
+  req: AuthRequest,
+) => Maybe<string> | Promise<Maybe<string>>;
+
+/** Returns the user's HA1 (hex) for `hash`, or null/undefined/false for an unknown user. */
+export type GetHA1 = (
+  user: string,
+  realm: string,
+  hash: DigestHash,
+  req: AuthRequest,
+) => Maybe<string> | Promise<Maybe<string>>;
+
+/** Finds the user whose `H(user ":" realm)` is `userhash` (RFC 7616 §3.4.4). */
+export type FindUserByHash = (
+  userhash: string,
+  realm: string,
+  hash: DigestHash,
+  req: AuthRequest,
+) => Maybe<string> | Promise<Maybe<string>>;
+
+/** The HA1 to check against, and whether it belongs to a real user. */
+export interface HA1Lookup {
+  ha1: string;
+  known: boolean;
+}
+
+/** Caches per realm and hash stay this small; realms are few (one per protected area). */
+const MAX_CACHED_REALMS = 64;
+
+/**
+ * Answers "what is this user's HA1?" from a `users` map, a password callback or an HA1 callback.
+ * An unknown user gets a random dummy HA1 that costs the same hashing as a real one, so a
+ * missing user takes as long as a wrong password (design.md, Principles).
+ */
+export class HA1Source {
+  private readonly users: ReadonlyMap<string, DigestUserEntry> | undefined;
+  private readonly getPassword: GetPassword | undefined;
+  private readonly getHA1: GetHA1 | undefined;
+  private readonly findUserByHash: FindUserByHash | undefined;
+  private readonly dummyPassword = randomBytes(16).toString('hex');
+  /** `hash \0 realm` → user → HA1, for plain passwords in `users`. */
+  private readonly ha1Cache = new Map<string, Map<string, string>>();
+  /** `hash \0 realm` → userhash → user, for `users`. */
+  private readonly userhashIndex = new Map<string, Map<string, string>>();
+  /** `hash \0 realm` → a dummy HA1, for unknown users and the `users` map. */
+  private readonly dummyCache = new Map<string, string>();
+
+  constructor(init: {
+    users?: ReadonlyMap<string, DigestUserEntry>;
+    getPassword?: GetPassword;
+    getHA1?: GetHA1;
+    findUserByHash?: FindUserByHash;
+  }) {
+    this.users = init.users;
+    this.getPassword = init.getPassword;
+    this.getHA1 = init.getHA1;
+    this.findUserByHash = init.findUserByHash;
+  }
+
+  /** True when hashed user names (`userhash=true`) can be resolved. */
+  get resolvesUserhash(): boolean {
+    return this.users !== undefined || this.findUserByHash !== undefined;
+  }
+
+  async lookup(
+    user: string,
+    realm: string,
+    hash: DigestHash,
+    req: AuthRequest,
+  ): Promise<HA1Lookup> {
+    if (this.users !== undefined) return this.fromUsers(user, realm, hash);
+    if (this.getHA1 !== undefined) {
+      const ha1 = await this.getHA1(user, realm, hash, req);
+      if (typeof ha1 === 'string' && isHexOfLength(ha1, hexLength(hash))) {
+        return { ha1: ha1.toLowerCase(), known: true };
+      }
+      if (ha1 !== undefined && ha1 !== null && ha1 !== false) {
+        throw new TypeError(`getHA1 must return a hex ${hash} digest or null/undefined/false`);
+      }
+      return { ha1: this.cachedDummy(realm, hash), known: false };
+    }
+    const getPassword = this.getPassword as GetPassword;
+    const password = await getPassword(user, realm, req);
+    if (typeof password === 'string') {
+      return { ha1: hashCredentials(hash, user, realm, password), known: true };
+    }
+    if (password !== undefined && password !== null && password !== false) {
+      throw new TypeError('getPassword must return a string or null/undefined/false');
+    }
+    // Same work as a known user: one HA1 computation.
+    return this.unknown(realm, hash);
+  }
+
+  /** An HA1 that matches no one, costing what a lookup of an unknown user costs. */
+  unknown(realm: string, hash: DigestHash): HA1Lookup {
+    if (this.getPassword !== undefined && this.users === undefined && this.getHA1 === undefined) {
+      return { ha1: hashCredentials(hash, '', realm, this.dummyPassword), known: false };
+    }
+    return { ha1: this.cachedDummy(realm, hash), known: false };
+  }
+
+  /** The user behind a hashed user name, or undefined. */
+  async resolveUserhash(
+    userhash: string,
+    realm: string,
+    hash: DigestHash,
+    req: AuthRequest,
+  ): Promise<string | undefined> {
+    const lower = userhash.toLowerCase();
+    if (this.users !== undefined) return this.indexFor(realm, hash).get(lower);
+    if (this.findUserByHash === undefined) return undefined;
+    const user = await this.findUserByHash(lower, realm, hash, req);
+    if (typeof user === 'string' && user !== '') return user;
+    if (user !== undefined && user !== null && user !== false && user !== '') {
+      throw new TypeError('findUserByHash must return a user name or null/undefined/false');
+    }
+    return undefined;
+  }
+
+  private fromUsers(user: string, realm: string, hash: DigestHash): HA1Lookup {
+    const users = this.users as ReadonlyMap<string, DigestUserEntry>;
+    const entry = users.get(user);
+    if (entry === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
+    if (typeof entry !== 'string') {
+      const ha1 = entry.ha1[hash];
+      // A user with HA1 for other hashes only cannot use this algorithm.
+      if (ha1 === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
+      return { ha1, known: true };
+    }
+    const cache = boundedGet(this.ha1Cache, cacheKey(hash, realm), () => new Map<string, string>());
+    let ha1 = cache.get(user);
+    if (ha1 === undefined) {
+      ha1 = hashCredentials(hash, user, realm, entry);
+      cache.set(user, ha1);
+    }
+    return { ha1, known: true };
+  }
+
+  private cachedDummy(realm: string, hash: DigestHash): string {
+    const key = cacheKey(hash, realm);
+    let dummy = this.dummyCache.get(key);
+    if (dummy === undefined) {
+      if (this.dummyCache.size >= MAX_CACHED_REALMS) this.dummyCache.clear();
+      dummy = hashCredentials(hash, '', realm, this.dummyPassword);
+      this.dummyCache.set(key, dummy);
+    }
+    return dummy;
+  }
+
+  private indexFor(realm: string, hash: DigestHash): Map<string, string> {
+    return boundedGet(this.userhashIndex, cacheKey(hash, realm), () => {
+      const index = new Map<string, string>();
+      for (const user of (this.users as ReadonlyMap<string, DigestUserEntry>).keys()) {
+        index.set(hashUsername(hash, user, realm), user);
+      }
+      return index;
+    });
+  }
+}
+
+function cacheKey(hash: DigestHash, realm: string): string {
+  return `${hash}\0${realm}`;
+}
+
+function boundedGet<V>(map: Map<string, V>, key: string, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= MAX_CACHED_REALMS) map.clear();
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** Hex digest length of a hash. */
+export function hexLength(hash: DigestHash): number {
+  return hash === 'MD5' ? 32 : 64;
+}
+
+/** True when `value` is `length` hex digits. */
+export function isHexOfLength(value: string, length: number): boolean {
+  if (value.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) continue;
+    const lower = code | 0x20;
+    if (lower < 0x61 || lower > 0x66) return false;
+  }
+  return true;
+}

@@ -1,0 +1,167 @@
+import type { NonceStore } from './nonce-store';
+
+/** Options of {@link MemoryNonceStore}. */
+export interface MemoryNonceStoreOptions {
+  /**
+   * Most nonces tracked at once. When full, the oldest nonce is forgotten, and from then on any
+   * nonce expiring no later than it did is refused as a possible replay when it has no record (its
+   * counts may have been used); Digest answers that with `stale=true`, so the client carries on
+   * with a fresh nonce without asking its user. Size it above the number of nonces in use during
+   * one nonce lifetime. Default 100 000.
+   */
+  maxEntries?: number;
+  /**
+   * How far below the highest `nc` seen for a nonce a late request may still arrive (a sliding
+   * window, like IPsec anti-replay, RFC 4303 §3.4.3). With the default 64, after `nc=100` the
+   * counts 37–99 are accepted once each if not seen yet, and 36 or less are refused.
+   */
+  window?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface NonceRecord {
+  expiresAt: number;
+  /** The highest nc seen. */
+  top: number;
+  /** Bit `nc % windowBits` is set when that nc (within the window below `top`) was seen. */
+  seen: Uint32Array;
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000;
+const DEFAULT_WINDOW = 64;
+const MAX_WINDOW = 4096;
+/** Expired records dropped from the front per call, so cleaning stays O(1) per request. */
+const SWEEP_PER_CALL = 4;
+
+/**
+ * The default {@link NonceStore}: nonce counts kept in this process's memory.
+ *
+ * - Bounded: at most `maxEntries` nonces, the oldest forgotten first, each with a fixed-size bitmap.
+ * - O(1) per request: a `Map` lookup, a few bit operations, and a bounded sweep of expired records.
+ * - Records expire with their nonces.
+ * - May be shared by several `digest()` instances (nonces are unique across realms).
+ *
+ * Several server processes need a shared store instead (`authscheme/redis`); with this one, a
+ * nonce count used on one process could be replayed on another.
+ *
+ * @example
+ * import { digest, MemoryNonceStore } from 'authscheme';
+ * const store = new MemoryNonceStore({ maxEntries: 10_000, window: 32 });
+ * const scheme = digest({ users: { alice: 'secret' }, store });
+ */
+export class MemoryNonceStore implements NonceStore {
+  /** The window size in counts. */
+  readonly window: number;
+  readonly maxEntries: number;
+  private readonly records = new Map<string, NonceRecord>();
+  private readonly words: number;
+  private readonly now: () => number;
+  /** The latest expiry among live records evicted for room; unrecorded nonces up to it are refused. */
+  private forgottenUpTo = 0;
+
+  constructor(options: MemoryNonceStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError('MemoryNonceStore: maxEntries must be a positive integer');
+    }
+    const window = options.window ?? DEFAULT_WINDOW;
+    if (!Number.isSafeInteger(window) || window < 1 || window > MAX_WINDOW) {
+      throw new TypeError(`MemoryNonceStore: window must be an integer from 1 to ${MAX_WINDOW}`);
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('MemoryNonceStore: now must be a function');
+    }
+    this.maxEntries = maxEntries;
+    this.words = Math.ceil(window / 32);
+    this.window = window;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Nonces currently tracked. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  use(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
+    try {
+      return Promise.resolve(this.useNow(nonce, nc, expiresAt));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private useNow(nonce: string, nc: number, expiresAt: number): boolean {
+    if (!Number.isSafeInteger(nc) || nc < 1) return false;
+    const now = this.now();
+    this.sweep(now);
+    let record = this.records.get(nonce);
+    if (record !== undefined && record.expiresAt <= now) {
+      this.records.delete(nonce);
+      record = undefined;
+    }
+    if (record === undefined) {
+      if (expiresAt <= now || expiresAt <= this.forgottenUpTo) return false;
+      if (this.records.size >= this.maxEntries) this.evictOldest(now);
+      record = { expiresAt, top: 0, seen: new Uint32Array(this.words) };
+      this.records.set(nonce, record);
+    }
+    return this.mark(record, nc);
+  }
+
+  /** The sliding-window check-and-set (RFC 4303 §3.4.3, with counts instead of sequence numbers). */
+  private mark(record: NonceRecord, nc: number): boolean {
+    const bits = this.words * 32;
+    if (nc > record.top) {
+      const advance = nc - record.top;
+      if (advance >= bits) {
+        record.seen.fill(0);
+      } else {
+        // Clear the slots of the counts the window slides over; they belong to counts now below it.
+        for (let count = record.top + 1; count <= nc; count++) clearBit(record.seen, count % bits);
+      }
+      record.top = nc;
+      setBit(record.seen, nc % bits);
+      return true;
+    }
+    // Late arrivals: only within `window` of the top, and only once.
+    if (record.top - nc >= this.window) return false;
+    const slot = nc % bits;
+    if (testBit(record.seen, slot)) return false;
+    setBit(record.seen, slot);
+    return true;
+  }
+
+  private sweep(now: number): void {
+    let dropped = 0;
+    for (const [nonce, record] of this.records) {
+      // Map order is insertion order, not expiry order, so stop at the first live record.
+      if (record.expiresAt > now || dropped >= SWEEP_PER_CALL) return;
+      this.records.delete(nonce);
+      dropped++;
+    }
+  }
+
+  private evictOldest(now: number): void {
+    for (const [nonce, record] of this.records) {
+      if (record.expiresAt > now)
+        this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
+      this.records.delete(nonce);
+      return;
+    }
+  }
+}
+
+function setBit(words: Uint32Array, slot: number): void {
+  const index = slot >>> 5;
+  words[index] = (words[index] as number) | (1 << (slot & 31));
+}
+
+function clearBit(words: Uint32Array, slot: number): void {
+  const index = slot >>> 5;
+  words[index] = (words[index] as number) & ~(1 << (slot & 31));
+}
+
+function testBit(words: Uint32Array, slot: number): boolean {
+  return ((words[slot >>> 5] as number) & (1 << (slot & 31))) !== 0;
+}
