@@ -1,0 +1,125 @@
+/** The validation cache of bearer() and the LruCache under it. */
+import request from 'supertest';
+import { LruCache } from '../../../src/util/lru-cache';
+import { bearerApp } from './helpers';
+
+describe('LruCache', () => {
+  it('forgets the least recently used entry when full', () => {
+    const cache = new LruCache<number>(2);
+    cache.set('a', 1, Infinity);
+    cache.set('b', 2, Infinity);
+    expect(cache.get('a')).toBe(1); // a is now the most recent
+    cache.set('c', 3, Infinity);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    expect(cache.get('c')).toBe(3);
+    expect(cache.size).toBe(2);
+  });
+
+  it('drops an entry once it expires', () => {
+    const cache = new LruCache<string>(10);
+    cache.set('k', 'v', 1000);
+    expect(cache.get('k', 999)).toBe('v');
+    expect(cache.get('k', 1000)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('replaces, deletes and clears', () => {
+    const cache = new LruCache<string>(1);
+    cache.set('k', 'v1', Infinity);
+    cache.set('k', 'v2', Infinity);
+    expect(cache.get('k')).toBe('v2');
+    cache.delete('k');
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', 'v3', Infinity);
+    cache.clear();
+    expect(cache.size).toBe(0);
+  });
+
+  it.each([0, -1, 1.5, NaN])('refuses max %p', (max) => {
+    expect(() => new LruCache(max)).toThrow(TypeError);
+  });
+});
+
+describe('bearer({ cache })', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  function counting(identity: (token: string) => unknown) {
+    const calls: string[] = [];
+    const verify = (token: string) => {
+      calls.push(token);
+      return identity(token) as never;
+    };
+    return { calls, verify };
+  }
+
+  it('calls the verifier once for repeated requests with the same token', async () => {
+    const { calls, verify } = counting(() => ({ user: 'alice', scopes: ['read'] }));
+    const app = bearerApp({ verify, cache: true });
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app).get('/').set('Authorization', 'Bearer tok');
+      expect(res.status).toBe(200);
+      expect(res.body.auth).toEqual({ scheme: 'Bearer', user: 'alice', scopes: ['read'] });
+    }
+    expect(calls).toEqual(['tok']);
+  });
+
+  it('does not cache refusals', async () => {
+    const { calls, verify } = counting(() => false);
+    const app = bearerApp({ verify, cache: true });
+    await request(app).get('/').set('Authorization', 'Bearer bad');
+    await request(app).get('/').set('Authorization', 'Bearer bad');
+    expect(calls).toEqual(['bad', 'bad']);
+  });
+
+  it('checks the required scopes on every request, cached or not', async () => {
+    const { calls, verify } = counting(() => ({ user: 'u', scopes: 'read' }));
+    const app = bearerApp({ verify, cache: true, requiredScopes: ['write'] });
+    expect((await request(app).get('/').set('Authorization', 'Bearer t')).status).toBe(403);
+    expect((await request(app).get('/').set('Authorization', 'Bearer t')).status).toBe(403);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('expires an entry no later than the token (expiresAt) and after maxAge', async () => {
+    let now = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const { calls, verify } = counting((token) =>
+      token === 'short' ? { user: 'u', expiresAt: new Date(1_005_000) } : { user: 'u' },
+    );
+    const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
+    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    await hit('short');
+    await hit('long');
+    now += 4_000;
+    await hit('short');
+    await hit('long');
+    expect(calls).toEqual(['short', 'long']);
+    now += 1_000; // short's own exp: the verifier is asked again (and here, refuses it as expired)
+    expect((await hit('short')).status).toBe(401);
+    await hit('long');
+    expect(calls).toEqual(['short', 'long', 'short']);
+    now += 56_000; // past maxAge for long
+    await hit('long');
+    expect(calls).toEqual(['short', 'long', 'short', 'long']);
+  });
+
+  it('keeps at most `max` tokens', async () => {
+    const { calls, verify } = counting(() => 'u');
+    const app = bearerApp({ verify, cache: { max: 2 } });
+    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    await hit('a');
+    await hit('b');
+    await hit('c'); // evicts a
+    await hit('a');
+    expect(calls).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('caches per scheme instance', async () => {
+    const { calls, verify } = counting(() => 'u');
+    const one = bearerApp({ verify, cache: true });
+    const two = bearerApp({ verify, cache: true });
+    await request(one).get('/').set('Authorization', 'Bearer t');
+    await request(two).get('/').set('Authorization', 'Bearer t');
+    expect(calls).toEqual(['t', 't']);
+  });
+});

@@ -1,0 +1,89 @@
+import express from 'express';
+import request from 'supertest';
+import { authenticate } from '../../../src/middleware/authenticate';
+import { bearer, requireScopes } from '../../../src/schemes/bearer';
+import { HIT, tableVerify } from './helpers';
+
+const verify = tableVerify({
+  reader: { user: 'r', scopes: ['read'] },
+  writer: { user: 'w', scopes: 'read write' },
+  admin: { user: 'a', scopes: ['admin'] },
+});
+
+function app(...guards: express.RequestHandler[]) {
+  const server = express();
+  server.get('/open', ...guards, (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+  server.use(authenticate({ realm: 'api', schemes: [bearer({ verify })] }));
+  server.get('/', ...guards, (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+  return server;
+}
+
+const get = (server: express.Express, token: string) =>
+  request(server).get('/').set('Authorization', `Bearer ${token}`);
+
+describe('requireScopes()', () => {
+  it('passes when every scope of requireScopes(a, b) is granted', async () => {
+    const res = await get(app(requireScopes('read', 'write')), 'writer');
+    expect(res.status).toBe(200);
+    expect(res.headers[HIT]).toBe('yes');
+  });
+
+  it('answers 403 insufficient_scope with the scopes when one is missing', async () => {
+    const res = await get(app(requireScopes('read', 'write')), 'reader');
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="Restricted", scope="read write", error="insufficient_scope", error_description="The access token lacks the required scope"',
+    );
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('accepts a list, { allOf } and { anyOf }', async () => {
+    expect((await get(app(requireScopes(['read', 'write'])), 'reader')).status).toBe(403);
+    expect((await get(app(requireScopes({ allOf: ['read', 'write'] })), 'writer')).status).toBe(
+      200,
+    );
+    const anyOf = app(requireScopes({ anyOf: ['write', 'admin'] }));
+    expect((await get(anyOf, 'admin')).status).toBe(200);
+    expect((await get(anyOf, 'writer')).status).toBe(200);
+    expect((await get(anyOf, 'reader')).status).toBe(403);
+  });
+
+  it('uses the configured realm and error_uri', async () => {
+    const guard = requireScopes({
+      anyOf: ['admin'],
+      realm: 'api',
+      errorUri: 'https://x.test/scopes',
+    });
+    const res = await get(app(guard), 'reader');
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="api", scope="admin", error="insufficient_scope", error_description="The access token lacks the required scope", error_uri="https://x.test/scopes"',
+    );
+  });
+
+  it('answers 401 with a bare challenge when no authentication ran', async () => {
+    const res = await request(app(requireScopes('read'))).get('/open');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('chains: per-route requirements after a per-instance one', async () => {
+    const server = app(requireScopes('read'), requireScopes('write'));
+    expect((await get(server, 'writer')).status).toBe(200);
+    expect((await get(server, 'reader')).status).toBe(403);
+  });
+
+  it.each([
+    ['no scopes', []],
+    ['an empty list', [[]]],
+    ['a scope with a space', ['a b']],
+    ['a scope with a quote', ['a"']],
+    ['mixed arguments', ['a', ['b']]],
+    ['a number', [1]],
+    ['a realm with LF', [{ anyOf: ['a'], realm: 'x\ny' }]],
+    ['an errorUri with a space', [{ anyOf: ['a'], errorUri: 'a b' }]],
+  ])('throws TypeError for %s', (_name, args) => {
+    expect(() => requireScopes(...(args as never[]))).toThrow(TypeError);
+  });
+});
