@@ -1,0 +1,198 @@
+/**
+ * curl against the demo and the proxy example: Basic, Digest (every algorithm), Bearer, several
+ * schemes at once, and proxy authentication (407) with --proxy-basic and --proxy-digest.
+ */
+import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
+import type { RunningDemo } from './helpers/demo';
+import { MatrixRecorder } from './helpers/matrix';
+import type { Row } from './helpers/matrix';
+import { parseJson, run, versionOf } from './helpers/run';
+
+const matrix = new MatrixRecorder('curl', 'curl');
+let demo: RunningDemo;
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
+const userArg = `${DEMO_USER}:${DEMO_PASSWORD}`;
+
+beforeAll(async () => {
+  matrix.label = (await versionOf('curl')).split(' ').slice(0, 2).join(' ');
+  demo = await startTestDemo();
+});
+
+afterAll(async () => {
+  await demo?.close();
+  await matrix.write();
+});
+
+/** Runs curl, returning the status code (from -w) and the JSON body. */
+async function curl(
+  args: string[],
+): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
+  const result = await run('curl', [
+    '-sS',
+    '--max-time',
+    '10',
+    '-o',
+    '-',
+    '-w',
+    '\n%{http_code}',
+    ...args,
+  ]);
+  expect(result.stderr).toBe('');
+  const cut = result.stdout.lastIndexOf('\n');
+  return {
+    status: Number(result.stdout.slice(cut + 1)),
+    body: parseJson(result.stdout.slice(0, cut)),
+  };
+}
+
+function authUser(body: Record<string, unknown> | undefined): unknown {
+  return (body?.auth as { user?: unknown } | undefined)?.user;
+}
+
+describe('curl', () => {
+  it('authenticates with Basic (-u)', async () => {
+    const { status, body } = await curl(['-u', userArg, `${demo.origin}/basic`]);
+    matrix.record('Basic', status === 200, '`curl -u user:password` sends Basic pre-emptively.');
+    expect(status).toBe(200);
+    expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
+  });
+
+  it('is refused with a wrong Basic password', async () => {
+    const { status } = await curl(['-u', `${DEMO_USER}:wrong`, `${demo.origin}/basic`]);
+    expect(status).toBe(401);
+  });
+
+  const digestCases: Array<{ algorithm: string; row: Row; works: boolean; note?: string }> = [
+    { algorithm: 'MD5', row: 'Digest MD5', works: true },
+    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: true },
+    {
+      algorithm: 'SHA-512-256',
+      row: 'Digest SHA-512-256',
+      works: false,
+      note: 'curl 7.88 labels its answer SHA-512-256 but computes SHA-256 (a curl bug).',
+    },
+    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
+    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: true },
+    {
+      algorithm: 'SHA-512-256-sess',
+      row: 'Digest SHA-512-256-sess',
+      works: false,
+      note: 'curl 7.88 labels its answer SHA-512-256 but computes SHA-256 (a curl bug).',
+    },
+  ];
+
+  it.each(digestCases)(
+    'Digest $algorithm with --digest: works=$works',
+    async ({ algorithm, row, works, note }) => {
+      const { status, body } = await curl([
+        '--digest',
+        '-u',
+        userArg,
+        `${demo.origin}/digest/${algorithm.toLowerCase()}`,
+      ]);
+      const observed = status === 200 && authUser(body) === DEMO_USER;
+      matrix.record(row, observed, observed ? undefined : note);
+      expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+    },
+  );
+
+  it('is refused with a wrong Digest password', async () => {
+    const { status } = await curl([
+      '--digest',
+      '-u',
+      `${DEMO_USER}:wrong`,
+      `${demo.origin}/digest/sha-256`,
+    ]);
+    expect(status).toBe(401);
+  });
+
+  it('authenticates with Bearer (--oauth2-bearer)', async () => {
+    const { status, body } = await curl([
+      '--oauth2-bearer',
+      demo.demo.readToken,
+      `${demo.origin}/bearer`,
+    ]);
+    matrix.record('Bearer', status === 200, '`curl --oauth2-bearer TOKEN`.');
+    expect(status).toBe(200);
+    expect(body?.auth).toMatchObject({ scheme: 'Bearer', user: DEMO_USER, scopes: ['read'] });
+  });
+
+  it('gets a token from /token and meets a required scope; a read-only token gets 403', async () => {
+    const issued = await curl(['-u', userArg, '-d', 'scope=admin', `${demo.origin}/token`]);
+    expect(issued.status).toBe(200);
+    const token = issued.body?.access_token;
+    expect(typeof token).toBe('string');
+    const admin = await curl(['--oauth2-bearer', String(token), `${demo.origin}/admin`]);
+    const readOnly = await curl(['--oauth2-bearer', demo.demo.readToken, `${demo.origin}/admin`]);
+    matrix.record(
+      'Bearer with a required scope',
+      admin.status === 200 && readOnly.status === 403,
+      'Token from the demo’s /token endpoint; a token without the scope gets 403 insufficient_scope.',
+    );
+    expect(admin.status).toBe(200);
+    expect(authUser(admin.body)).toBe(DEMO_USER);
+    expect(readOnly.status).toBe(403);
+  });
+
+  it('picks Digest when several schemes are offered (--anyauth)', async () => {
+    const { status, body } = await curl(['--anyauth', '-u', userArg, `${demo.origin}/multi`]);
+    const scheme = (body?.auth as { scheme?: unknown } | undefined)?.scheme;
+    matrix.record(
+      'Several schemes offered (Digest SHA-256 first)',
+      status === 200,
+      '`curl --anyauth` picks the safest scheme it knows: Digest.',
+    );
+    expect(status).toBe(200);
+    expect(scheme).toBe('Digest');
+  });
+
+  const proxyArgs = (flag: string, password: string): string[] => [
+    '--proxy',
+    demo.proxyOrigin,
+    '--proxy-user',
+    `${proxyUser}:${password}`,
+    flag,
+    '-u',
+    userArg,
+    `${demo.origin}/via-proxy`,
+  ];
+
+  it('authenticates to the proxy with --proxy-basic; Authorization reaches the origin, Proxy-Authorization does not', async () => {
+    const { status, body } = await curl(proxyArgs('--proxy-basic', proxyPassword));
+    matrix.record(
+      'Proxy Basic (407)',
+      status === 200,
+      '`curl --proxy … --proxy-user … --proxy-basic`, with origin Basic through the proxy.',
+    );
+    expect(status).toBe(200);
+    expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
+    expect(body?.forwarded).toEqual(
+      expect.objectContaining({
+        via: '1.1 authscheme-proxy',
+        proxyAuthorizationReachedOrigin: false,
+      }),
+    );
+  });
+
+  // curl answers a proxy's Digest challenge with uri="/path" (origin form) while the request line
+  // carries the absolute form; digest() compares uri with the request target character for
+  // character and answers 400. RFC 7616 §3.4.6 only asks that both name the same resource, so this
+  // is a server-side limitation (reported); the test pins today's behaviour so the matrix is true.
+  it('--proxy-digest: curl sends the origin-form uri, which digest() refuses for an absolute-form target (400)', async () => {
+    const { status, body } = await curl(proxyArgs('--proxy-digest', proxyPassword));
+    matrix.record(
+      'Proxy Digest (407)',
+      status === 200,
+      status === 200
+        ? '`curl --proxy … --proxy-user … --proxy-digest`.'
+        : 'curl answers with uri="/path" while the request target is absolute (http://host/path); digest() requires them to be equal and answers 400 (RFC 7616 §3.4.6 asks only for the same resource).',
+    );
+    if (status === 200) expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
+    else expect(status).toBe(400);
+  });
+
+  it('gets 407 from the proxy with a wrong proxy password', async () => {
+    const { status } = await curl(proxyArgs('--proxy-basic', 'wrong'));
+    expect(status).toBe(407);
+  });
+});
