@@ -1,0 +1,260 @@
+import { digest, type DigestOptions } from '../../../src/schemes/digest';
+import { MemoryNonceStore } from '../../../src/stores/memory';
+import type { NonceStore } from '../../../src/stores/nonce-store';
+import type { Challenge } from '../../../src/header/types';
+import type { Scheme, SchemeFailure } from '../../../src/scheme';
+import { answer, fakeContext, parseInfo } from './helpers';
+
+const SECRET = 's'.repeat(32);
+const alice = { user: 'alice', password: 'secret' };
+
+function clock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+function make(options: Partial<DigestOptions> = {}): Scheme {
+  return digest({ users: { alice: 'secret' }, secret: SECRET, ...options });
+}
+
+async function challenge(scheme: Scheme, failure?: SchemeFailure): Promise<Challenge> {
+  const [first] = await scheme.challenges(fakeContext(), failure);
+  return first as Challenge;
+}
+
+describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
+  it('refuses the same nc twice for a nonce', async () => {
+    const scheme = make();
+    const credentials = answer(await challenge(scheme), alice);
+    await expect(scheme.verify(credentials, fakeContext())).resolves.toMatchObject({ ok: true });
+    await expect(scheme.verify(credentials, fakeContext())).resolves.toEqual({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+      message: 'Digest nonce count already used',
+    });
+  });
+
+  it('accepts increasing counts, and counts arriving out of order within the window', async () => {
+    const scheme = make({ window: 8 });
+    const c = await challenge(scheme);
+    for (const nc of [1, 2, 5, 3, 4, 12, 6, 11]) {
+      await expect(
+        scheme.verify(answer(c, { ...alice, nc }), fakeContext()),
+      ).resolves.toMatchObject({
+        ok: true,
+      });
+    }
+    // 4 and 11 again: seen.
+    for (const nc of [4, 11]) {
+      await expect(
+        scheme.verify(answer(c, { ...alice, nc }), fakeContext()),
+      ).resolves.toMatchObject({
+        ok: false,
+      });
+    }
+  });
+
+  it('refuses a count below the window, even if never seen', async () => {
+    const scheme = make({ window: 8 });
+    const c = await challenge(scheme);
+    await expect(
+      scheme.verify(answer(c, { ...alice, nc: 20 }), fakeContext()),
+    ).resolves.toMatchObject({ ok: true });
+    // 20 - 12 = 8: out of an 8-wide window; 13 is the lowest still inside.
+    await expect(
+      scheme.verify(answer(c, { ...alice, nc: 12 }), fakeContext()),
+    ).resolves.toMatchObject({ ok: false });
+    await expect(
+      scheme.verify(answer(c, { ...alice, nc: 13 }), fakeContext()),
+    ).resolves.toMatchObject({ ok: true });
+  });
+
+  it('tracks counts per nonce: nc=1 on a new nonce is fine', async () => {
+    const scheme = make();
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+      ).resolves.toMatchObject({
+        ok: true,
+      });
+    }
+  });
+
+  it('does not spend a count on a wrong password', async () => {
+    const scheme = make();
+    const c = await challenge(scheme);
+    await expect(
+      scheme.verify(answer(c, { user: 'alice', password: 'wrong' }), fakeContext()),
+    ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
+    await expect(scheme.verify(answer(c, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('shares one store between two realms without mixing their counts', async () => {
+    const store = new MemoryNonceStore();
+    const one = make({ store, realm: 'one' });
+    const two = make({ store, realm: 'two' });
+    const c1 = await challenge(one);
+    const c2 = await challenge(two);
+    await expect(one.verify(answer(c1, alice), fakeContext())).resolves.toMatchObject({ ok: true });
+    await expect(two.verify(answer(c2, alice), fakeContext())).resolves.toMatchObject({ ok: true });
+    expect(store.size).toBe(2);
+  });
+
+  it('fails closed when the store rejects: verify throws ERR_AUTH_STORE_FAILURE with the cause', async () => {
+    const cause = new Error('redis down');
+    const store: NonceStore = { use: () => Promise.reject(cause) };
+    const scheme = make({ store });
+    const promise = Promise.resolve(
+      scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+    );
+    await expect(promise).rejects.toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE', cause });
+  });
+
+  it('refuses when the store answers anything but true', async () => {
+    const store = { use: async () => 'yes' } as unknown as NonceStore;
+    const scheme = make({ store });
+    await expect(
+      scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+    ).resolves.toMatchObject({
+      ok: false,
+    });
+  });
+});
+
+describe('digest(): nonces', () => {
+  it('refuses a forged nonce and a tampered one', async () => {
+    const scheme = make();
+    const c = await challenge(scheme);
+    const nonce = c.params.nonce as string;
+    const forged = 'A'.repeat(nonce.length);
+    const flipped = nonce[10] === 'A' ? 'B' : 'A';
+    const tampered = nonce.slice(0, 10) + flipped + nonce.slice(11);
+    for (const bad of [
+      forged,
+      tampered,
+      nonce.slice(1),
+      `${nonce}A`,
+      nonce.replace(/.$/, '+'),
+      '',
+    ]) {
+      const result = await scheme.verify(
+        answer({ ...c, params: { ...c.params, nonce: bad } }, alice),
+        fakeContext(),
+      );
+      expect(result).toMatchObject({ ok: false });
+      expect(result.ok === false && result.code).not.toBe('ERR_AUTH_STALE_NONCE');
+    }
+  });
+
+  it('refuses a nonce signed with another secret, and accepts one from another process sharing it', async () => {
+    const other = make({ secret: 'o'.repeat(32) });
+    const foreign = await challenge(other);
+    const scheme = make();
+    await expect(
+      scheme.verify(
+        answer(
+          {
+            ...foreign,
+            params: {
+              ...foreign.params,
+              opaque: (await challenge(scheme)).params.opaque as string,
+            },
+          },
+          alice,
+        ),
+        fakeContext(),
+      ),
+    ).resolves.toMatchObject({ ok: false, message: 'Digest nonce is invalid' });
+
+    const sibling = make();
+    await expect(
+      scheme.verify(answer(await challenge(sibling), alice), fakeContext()),
+    ).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('gives stale=true for an expired nonce with a correct response, and the retry succeeds', async () => {
+    const time = clock();
+    const scheme = make({ now: time.now, nonceLifetime: 60_000 });
+    const old = await challenge(scheme);
+    time.advance(60_001);
+    const result = await scheme.verify(answer(old, alice), fakeContext());
+    expect(result).toEqual({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+      message: 'Digest nonce expired',
+    });
+    const retry = await challenge(scheme, result as SchemeFailure);
+    expect(retry.params.stale).toBe('true');
+    await expect(scheme.verify(answer(retry, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('gives no stale=true for an expired nonce with a wrong password (response checked first)', async () => {
+    const time = clock();
+    const scheme = make({ now: time.now, nonceLifetime: 60_000 });
+    const old = await challenge(scheme);
+    time.advance(120_000);
+    await expect(
+      scheme.verify(answer(old, { user: 'alice', password: 'guess' }), fakeContext()),
+    ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
+    await expect(
+      scheme.verify(answer(old, { user: 'nobody', password: 'guess' }), fakeContext()),
+    ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
+  });
+
+  it('expires nonces with jest fake timers too (the default clock is Date.now)', async () => {
+    jest.useFakeTimers({ now: 1_700_000_000_000 });
+    try {
+      const scheme = make({ nonceLifetime: 1000 });
+      const c = await challenge(scheme);
+      jest.advanceTimersByTime(999);
+      await expect(scheme.verify(answer(c, alice), fakeContext())).resolves.toMatchObject({
+        ok: true,
+      });
+      jest.advanceTimersByTime(1);
+      await expect(
+        scheme.verify(answer(c, { ...alice, nc: 2 }), fakeContext()),
+      ).resolves.toMatchObject({
+        ok: false,
+        code: 'ERR_AUTH_STALE_NONCE',
+      });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('sends nextnonce in Authentication-Info when the nonce is close to expiry, and it works', async () => {
+    const time = clock();
+    const scheme = make({ now: time.now, nonceLifetime: 60_000, nextNonceBefore: 10_000 });
+    const c = await challenge(scheme);
+    const early = await scheme.verify(answer(c, alice), fakeContext());
+    expect(
+      early.ok && parseInfo(early.headers?.['Authentication-Info'] as string).nextnonce,
+    ).toBeUndefined();
+    time.advance(50_000);
+    const late = await scheme.verify(answer(c, { ...alice, nc: 2 }), fakeContext());
+    if (!late.ok) throw new Error('refused');
+    const nextnonce = parseInfo(late.headers?.['Authentication-Info'] as string)
+      .nextnonce as string;
+    expect(nextnonce).toMatch(/^[A-Za-z0-9_-]{52}$/);
+    time.advance(20_000);
+    const next = { ...c, params: { ...c.params, nonce: nextnonce } };
+    await expect(scheme.verify(answer(next, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('never sends nextnonce with nextNonceBefore: 0', async () => {
+    const time = clock();
+    const scheme = make({ now: time.now, nonceLifetime: 60_000, nextNonceBefore: 0 });
+    const c = await challenge(scheme);
+    time.advance(59_999);
+    const result = await scheme.verify(answer(c, alice), fakeContext());
+    expect(result.ok && result.headers?.['Authentication-Info']).not.toContain('nextnonce');
+  });
+});

@@ -1,0 +1,113 @@
+import { MemoryNonceStore } from 'authscheme';
+
+function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+describe('MemoryNonceStore', () => {
+  const later = 2_000_000;
+
+  it('accepts each count once per nonce', async () => {
+    const store = new MemoryNonceStore({ now: clock().now });
+    await expect(store.use('n1', 1, later)).resolves.toBe(true);
+    await expect(store.use('n1', 1, later)).resolves.toBe(false);
+    await expect(store.use('n2', 1, later)).resolves.toBe(true);
+    await expect(store.use('n1', 2, later)).resolves.toBe(true);
+  });
+
+  it('is a sliding window: late counts inside it once, below it never', async () => {
+    const store = new MemoryNonceStore({ window: 64, now: clock().now });
+    await expect(store.use('n', 100, later)).resolves.toBe(true);
+    await expect(store.use('n', 37, later)).resolves.toBe(true);
+    await expect(store.use('n', 37, later)).resolves.toBe(false);
+    await expect(store.use('n', 36, later)).resolves.toBe(false);
+    await expect(store.use('n', 99, later)).resolves.toBe(true);
+    // Sliding up by less than the window keeps what was seen inside it…
+    await expect(store.use('n', 120, later)).resolves.toBe(true);
+    await expect(store.use('n', 99, later)).resolves.toBe(false);
+    await expect(store.use('n', 98, later)).resolves.toBe(true);
+    // …and a jump beyond the window forgets everything below it.
+    await expect(store.use('n', 1000, later)).resolves.toBe(true);
+    await expect(store.use('n', 999, later)).resolves.toBe(true);
+    await expect(store.use('n', 936, later)).resolves.toBe(false);
+  });
+
+  it('handles windows that are not a multiple of 32 exactly', async () => {
+    const store = new MemoryNonceStore({ window: 5, now: clock().now });
+    await expect(store.use('n', 10, later)).resolves.toBe(true);
+    await expect(store.use('n', 6, later)).resolves.toBe(true);
+    await expect(store.use('n', 5, later)).resolves.toBe(false);
+  });
+
+  it('matches a reference model on random count sequences', async () => {
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (const window of [1, 7, 32, 33, 64, 100]) {
+      const store = new MemoryNonceStore({ window, now: clock().now });
+      const seen = new Set<number>();
+      let top = 0;
+      for (let i = 0; i < 2000; i++) {
+        const nc = Math.max(
+          1,
+          top + random(window * 2) - window + (random(10) === 0 ? window * 3 : 0),
+        );
+        const expected = !seen.has(nc) && nc > top - window;
+        if (expected) {
+          seen.add(nc);
+          top = Math.max(top, nc);
+        }
+        await expect(store.use('n', nc, later)).resolves.toBe(expected);
+      }
+    }
+  });
+
+  it('is bounded: the oldest nonce goes first, and nonces expiring no later are then refused', async () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
+    for (let i = 1; i <= 3; i++) await expect(store.use(`n${i}`, 1, later + i)).resolves.toBe(true);
+    await expect(store.use('n4', 1, later + 4)).resolves.toBe(true);
+    expect(store.size).toBe(3);
+    // n1 was forgotten: a replay of its nc=1 must not pass as new.
+    await expect(store.use('n1', 1, later + 1)).resolves.toBe(false);
+    // A nonce expiring after what was forgotten is fine.
+    await expect(store.use('n5', 1, later + 5)).resolves.toBe(true);
+    expect(store.size).toBe(3);
+  });
+
+  it('drops records when their nonce expires and refuses expired nonces', async () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ now: time.now });
+    await expect(store.use('a', 1, time.now() + 100)).resolves.toBe(true);
+    await expect(store.use('b', 1, time.now() + 100)).resolves.toBe(true);
+    time.advance(100);
+    await expect(store.use('c', 1, time.now() + 100)).resolves.toBe(true);
+    expect(store.size).toBe(1);
+    await expect(store.use('a', 2, time.now())).resolves.toBe(false);
+  });
+
+  it('stays bounded under many nonces', async () => {
+    const store = new MemoryNonceStore({ maxEntries: 1000, now: clock().now });
+    for (let i = 0; i < 10_000; i++) await store.use(`nonce-${i}`, 1, later + i);
+    expect(store.size).toBe(1000);
+  });
+
+  it('refuses counts that are not positive integers', async () => {
+    const store = new MemoryNonceStore({ now: clock().now });
+    for (const nc of [0, -1, 1.5, Number.NaN])
+      await expect(store.use('n', nc, later)).resolves.toBe(false);
+  });
+
+  it.each([
+    [{ maxEntries: 0 }],
+    [{ maxEntries: Infinity }],
+    [{ window: 0 }],
+    [{ window: 5000 }],
+    [{ now: 5 }],
+  ])('throws TypeError for %p', (options) => {
+    expect(() => new MemoryNonceStore(options as never)).toThrow(TypeError);
+  });
+});
