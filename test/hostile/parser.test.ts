@@ -1,0 +1,141 @@
+/**
+ * Parser abuse over real HTTP: long tokens, comma and parameter floods, broken quoting, control
+ * characters, non-ASCII bytes, duplicate and prototype-named parameters. Every one is refused
+ * (400 from the codec or from Node's own parser, 401 where it parses but names nothing valid),
+ * the handler never runs, and the codec's time grows linearly with the input.
+ */
+import { authenticate, basic, bearer, digest, parseChallenges, parseCredentials } from 'authscheme';
+import {
+  challengeFlood,
+  rawFieldLines,
+  scalingInputs,
+  sendableValues,
+} from '../fixtures/hostile-headers';
+import { HIT, expectRefused, rawGet, send, sendRaw, start, type TestServer } from './helpers';
+
+let target: TestServer;
+
+beforeAll(async () => {
+  target = await start(
+    authenticate({
+      realm: 'hostile',
+      schemes: [
+        digest({ users: { alice: 'wonderland' }, secret: 'x'.repeat(32) }),
+        basic({ users: { alice: 'wonderland' } }),
+        bearer({ verify: (token) => (token === 'good-token' ? 'alice' : false) }),
+      ],
+    }),
+  );
+});
+afterAll(() => target.close());
+
+describe('hostile Authorization values sent by an HTTP client', () => {
+  it.each(sendableValues.map((v) => [v.title, v.value] as const))(
+    'refuses %s without running the handler',
+    async (_title, value) => {
+      const reply = await send(target, { Authorization: value });
+      expectRefused(reply, [400, 401]);
+      // The middleware answered (Node's parser accepts these): all three challenges, no-store.
+      expect(reply.headers['www-authenticate']?.map((line) => line.split(' ')[0])).toEqual([
+        'Digest',
+        'Basic',
+        'Bearer',
+      ]);
+      expect(reply.headers['cache-control']).toEqual(['no-store']);
+    },
+  );
+
+  it('keeps a __proto__ parameter as data: the request is refused and nothing is polluted', async () => {
+    const reply = await send(target, {
+      Authorization: 'Digest __proto__="polluted", username="alice", realm="hostile"',
+    });
+    expectRefused(reply, [400, 401]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const parsed = parseCredentials('Digest __proto__="x", constructor="y"');
+    expect(Object.getPrototypeOf(parsed.params)).toBeNull();
+    expect(parsed.params['__proto__']).toBe('x');
+    expect(parsed.params['constructor']).toBe('y');
+  });
+});
+
+describe('hostile bytes only a raw socket sends', () => {
+  it.each(rawFieldLines.map((v) => [v.title, v.value] as const))(
+    'refuses %s (400/431 from Node, or 400/401 from the middleware)',
+    async (_title, line) => {
+      const reply = await sendRaw(target, rawGet([line]));
+      expectRefused(reply, [400, 401, 431]);
+      expect(reply.headers[HIT]).toBeUndefined();
+    },
+  );
+
+  it('refuses a NUL byte between scheme and credentials', async () => {
+    const reply = await sendRaw(
+      target,
+      rawGet([Buffer.from('Authorization: Basic\u0000YWxpY2U6d29uZGVybGFuZA==', 'latin1')]),
+    );
+    expectRefused(reply, [400, 401]);
+  });
+
+  it('refuses a request head over 16 KB with 431 before any middleware', async () => {
+    const reply = await sendRaw(target, rawGet([`Authorization: Basic ${'Q'.repeat(17000)}`]));
+    expect([400, 431]).toContain(reply.status);
+    expect(reply.headers[HIT]).toBeUndefined();
+  });
+});
+
+/** CPU time (µs) of `runs` calls of `fn`, exceptions included. */
+function cpuTime(fn: () => void, runs: number): number {
+  const before = process.cpuUsage();
+  for (let i = 0; i < runs; i++) {
+    try {
+      fn();
+    } catch {
+      // Refusing is fine; only the time counts.
+    }
+  }
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+describe('the codec takes linear time', () => {
+  const sizes = [64 * 1024, 128 * 1024, 256 * 1024];
+  const limits = { maxLength: 1 << 20, maxParams: 1 << 20, maxChallenges: 1 << 20 };
+
+  it.each(scalingInputs.map((input) => [input.title, input.build] as const))(
+    'doubling a header of %s does not quadruple the time (parseCredentials, parseChallenges)',
+    (_title, build) => {
+      for (const parse of [
+        (s: string) => parseCredentials(s, limits),
+        (s: string) => parseChallenges(s, limits),
+      ]) {
+        const times = sizes.map((size) => {
+          const input = build(size);
+          cpuTime(() => parse(input), 2); // warm up
+          return median(Array.from({ length: 5 }, () => cpuTime(() => parse(input), 4)));
+        });
+        // Floor of 200 µs so that timer granularity on tiny times cannot fake a ratio.
+        const [t64, t128, t256] = times.map((t) => Math.max(t, 200)) as [number, number, number];
+        expect(t128 / t64).toBeLessThan(3);
+        expect(t256 / t128).toBeLessThan(3);
+      }
+    },
+  );
+
+  it('stops a flood of challenges at maxChallenges, whatever its length', () => {
+    const raised = { maxLength: 1 << 20 };
+    const times = sizes.map((size) => {
+      const input = challengeFlood(size);
+      expect(() => parseChallenges(input, raised)).toThrow('more challenges than maxChallenges');
+      return median(
+        Array.from({ length: 5 }, () => cpuTime(() => parseChallenges(input, raised), 4)),
+      );
+    });
+    const [t64, , t256] = times.map((t) => Math.max(t, 200)) as [number, number, number];
+    expect(t256 / t64).toBeLessThan(3);
+  });
+});
