@@ -4,7 +4,6 @@
  */
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
-import type { BearerVerify } from './bearer';
 import { InvalidTokenError } from './errors';
 
 /** Options of {@link introspection}. */
@@ -69,7 +68,7 @@ async function readBounded(response: Response, limit: number): Promise<string> {
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662
  */
-export function introspection(options: IntrospectionOptions): BearerVerify {
+export function introspection(options: IntrospectionOptions): (token: string) => Promise<Identity> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
   const endpoint = new URL(options.endpoint);

@@ -1,0 +1,322 @@
+/**
+ * JWT access tokens for the Bearer scheme, verified with `jose`: a remote JWKS (cached, refreshed
+ * on an unknown `kid` with a cool-down), a local public key or a shared secret.
+ *
+ * Exported as `authscheme/jwt`. `jose` is an optional peer dependency: install it to use this
+ * subpath.
+ */
+import type { JsonWebKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto';
+import { types } from 'node:util';
+import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
+// jose 6 is ESM-only. The CommonJS build loads it with require(esm) (Node >= 20.19, see
+// `engines`) and jest transpiles it; TypeScript's node16 mode does not know require(esm) yet.
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore TS1479
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Scheme } from '../scheme';
+import type { BearerOptions } from '../schemes/bearer/bearer';
+import { bearer } from '../schemes/bearer/bearer';
+import { InvalidTokenError } from '../schemes/bearer/errors';
+import { splitScopes } from '../schemes/bearer/scopes';
+
+export { InvalidTokenError };
+
+/** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
+export interface JwksOptions {
+  /** Time after a fetch during which an unknown `kid` does not refetch, in ms. Default 30000. */
+  cooldownDuration?: number;
+  /** Age after which the key set is fetched again, in ms. Default 600000. */
+  cacheMaxAge?: number;
+  /** Time allowed for the key server to answer, in ms. Default 5000. */
+  timeoutDuration?: number;
+}
+
+/** What {@link jwtVerifier} resolves to for a valid token; it lands on `req.auth`. */
+export interface JwtIdentity {
+  /** The `sub` claim (or the configured `userClaim`). */
+  user: string;
+  /** From `scope` (space-separated) or `scp` (a list), or the configured `scopeClaim`. */
+  scopes: string[];
+  /** The whole verified payload. */
+  claims: JWTPayload;
+  /** `exp` in ms since the epoch: bearer's validation cache never outlives it. */
+  expiresAt?: number;
+  [detail: string]: unknown;
+}
+
+/** A token verifier usable as `bearer({ verify })`. Rejects with `InvalidTokenError` on a bad token. */
+export type JwtVerify = (token: string) => Promise<JwtIdentity>;
+
+/** Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret`. */
+export interface JwtOptions {
+  /** URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). */
+  jwksUri?: string | URL;
+  /** Cache and cool-down of the remote key set. */
+  jwks?: JwksOptions;
+  /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
+  key?: KeyObject | webcrypto.CryptoKey | string | JWK;
+  /** A shared HMAC secret of at least 32 bytes (HS256/HS384/HS512). */
+  secret?: string | Uint8Array;
+  /** Accepted `iss` value(s). Required. */
+  issuer: string | string[];
+  /** Accepted `aud` value(s): the token's `aud` must contain one. Required. */
+  audience: string | string[];
+  /**
+   * Allowed `alg` values. Default: every algorithm of the key's type (RSA → RS*, PS*; EC → the
+   * curve's ES*; Ed25519 → EdDSA; a secret → HS256; a JWKS → every asymmetric algorithm).
+   * `none` is never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
+   */
+  algorithms?: string[];
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  clockTolerance?: number;
+  /**
+   * Claim holding the scopes. Default: `scope` (a space-separated string, RFC 8693 §4.2), else
+   * `scp` (a list or a string).
+   */
+  scopeClaim?: string;
+  /** Claim naming the user. Default `sub`. */
+  userClaim?: string;
+  /** Required `typ` header, e.g. `at+jwt` (RFC 9068). Default: not checked. */
+  typ?: string;
+}
+
+const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const RSA_PSS = ['PS256', 'PS384', 'PS512'];
+const EC_BY_CURVE: Record<string, string> = {
+  prime256v1: 'ES256',
+  secp384r1: 'ES384',
+  secp521r1: 'ES512',
+};
+const OKP = ['EdDSA', 'Ed25519'];
+const HMAC = ['HS256', 'HS384', 'HS512'];
+const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', ...OKP];
+const MIN_SECRET_BYTES = 32;
+
+function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
+  let object: KeyObject;
+  try {
+    if (key instanceof KeyObject) object = key;
+    else if (types.isCryptoKey(key)) object = KeyObject.from(key);
+    else if (typeof key === 'string') object = createPublicKey(key);
+    else if (typeof key === 'object' && key !== null)
+      object = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    else throw new Error('not a key');
+  } catch (error) {
+    throw new TypeError(
+      'jwtVerifier: key must be a public (or private) KeyObject, CryptoKey, PEM string or JWK',
+      { cause: error },
+    );
+  }
+  if (object.type === 'secret') {
+    throw new TypeError('jwtVerifier: a secret key goes in `secret`, not `key`');
+  }
+  // A private key verifies as its public half; never keep more than needed.
+  return object.type === 'private' ? createPublicKey(object) : object;
+}
+
+/** The algorithms a key can verify; the allow-list must stay inside these (no HMAC/RSA confusion). */
+function algorithmsOf(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return RSA;
+    case 'rsa-pss':
+      return RSA_PSS;
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      const alg = curve === undefined ? undefined : EC_BY_CURVE[curve];
+      if (alg === undefined)
+        throw new TypeError(`jwtVerifier: unsupported EC curve ${String(curve)}`);
+      return [alg];
+    }
+    case 'ed25519':
+      return OKP;
+    default:
+      throw new TypeError(`jwtVerifier: unsupported key type ${String(key.asymmetricKeyType)}`);
+  }
+}
+
+function allowList(
+  requested: string[] | undefined,
+  possible: string[],
+  fallback: string[],
+): string[] {
+  if (requested === undefined) return [...fallback];
+  if (!Array.isArray(requested) || requested.length === 0) {
+    throw new TypeError('jwtVerifier: algorithms must be a non-empty list');
+  }
+  for (const alg of requested) {
+    if (!possible.includes(alg)) {
+      throw new TypeError(`jwtVerifier: algorithm ${String(alg)} is not allowed with this key`);
+    }
+  }
+  return [...requested];
+}
+
+function stringList(value: unknown, what: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item !== '')
+  ) {
+    throw new TypeError(`jwtVerifier: ${what} is required (a string or a list of strings)`);
+  }
+  return [...(list as string[])];
+}
+
+/** jose error codes that mean "this token is no good", with what the client is told. */
+const REFUSALS: Record<string, string> = {
+  ERR_JWT_EXPIRED: 'The access token expired',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'The access token signature is invalid',
+  ERR_JWKS_NO_MATCHING_KEY: 'No key matches the access token',
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'No single key matches the access token',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'The access token algorithm is not allowed',
+  ERR_JWS_INVALID: 'The access token is malformed',
+  ERR_JWT_INVALID: 'The access token is malformed',
+  ERR_JOSE_NOT_SUPPORTED: 'The access token uses an unsupported feature',
+};
+
+/** A jose failure as an {@link InvalidTokenError}; anything else (key server down) is rethrown. */
+function refusalFor(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    const claim = (error as { claim?: unknown }).claim;
+    const text =
+      claim === 'nbf'
+        ? 'The access token is not yet valid'
+        : `The access token has an invalid ${String(claim)} claim`;
+    return new InvalidTokenError(text, { cause: error });
+  }
+  const text = REFUSALS[code];
+  return text === undefined ? error : new InvalidTokenError(text, { cause: error });
+}
+
+function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
+  const names = claim === undefined ? ['scope', 'scp'] : [claim];
+  for (const name of names) {
+    const value = payload[name];
+    if (typeof value === 'string') return splitScopes(value);
+    if (Array.isArray(value))
+      return value.filter((item): item is string => typeof item === 'string' && item !== '');
+  }
+  return [];
+}
+
+/**
+ * A token verifier for `bearer({ verify })` that checks JWT access tokens: signature (against a
+ * remote JWKS, a public key or a secret), algorithm allow-list, `iss`, `aud`, `exp`/`nbf` with
+ * clock tolerance. The identity is `{ user: sub, scopes, claims, expiresAt }`; `expiresAt` (from
+ * `exp`) keeps bearer's validation cache from outliving the token.
+ *
+ * A token that fails a check throws an `InvalidTokenError` (401 `invalid_token` with a
+ * description); a key server that cannot be reached rejects with jose's error (→ `next(err)`).
+ *
+ * A remote JWKS is fetched once and cached (`jwks.cacheMaxAge`); a token with an unknown `kid`
+ * refetches it (key rotation), at most once per `jwks.cooldownDuration`, so a flood of tokens with
+ * made-up `kid`s costs at most one fetch per cool-down.
+ *
+ * @example
+ * import { authenticate, bearer } from 'authscheme';
+ * import { jwtVerifier } from 'authscheme/jwt';
+ *
+ * const verify = jwtVerifier({
+ *   jwksUri: 'https://auth.example.com/.well-known/jwks.json',
+ *   issuer: 'https://auth.example.com/',
+ *   audience: 'https://api.example.com',
+ * });
+ * app.use(authenticate({ schemes: [bearer({ verify, cache: true })] }));
+ */
+export function jwtVerifier(options: JwtOptions): JwtVerify {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('jwtVerifier: options are required');
+  const sources = [options.jwksUri, options.key, options.secret].filter(
+    (value) => value !== undefined,
+  );
+  if (sources.length !== 1)
+    throw new TypeError('jwtVerifier: give exactly one of jwksUri, key, secret');
+  const issuer = stringList(options.issuer, 'issuer');
+  const audience = stringList(options.audience, 'audience');
+  const clockTolerance = options.clockTolerance ?? 5;
+  if (
+    typeof clockTolerance !== 'number' ||
+    !Number.isFinite(clockTolerance) ||
+    clockTolerance < 0
+  ) {
+    throw new TypeError('jwtVerifier: clockTolerance must be a number of seconds >= 0');
+  }
+  const userClaim = options.userClaim ?? 'sub';
+  const scopeClaim = options.scopeClaim;
+
+  let key: KeyObject | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (options.jwksUri !== undefined) {
+    const url = new URL(options.jwksUri);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new TypeError('jwtVerifier: jwksUri must be an http(s) URL');
+    }
+    algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);
+    key = createRemoteJWKSet(url, {
+      cooldownDuration: options.jwks?.cooldownDuration ?? 30_000,
+      cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000,
+      timeoutDuration: options.jwks?.timeoutDuration ?? 5000,
+    });
+  } else if (options.key !== undefined) {
+    const publicKey = toPublicKey(options.key);
+    const possible = algorithmsOf(publicKey);
+    algorithms = allowList(options.algorithms, possible, possible);
+    key = publicKey;
+  } else {
+    const secret =
+      typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
+    if (!(secret instanceof Uint8Array) || secret.byteLength < MIN_SECRET_BYTES) {
+      throw new TypeError(`jwtVerifier: secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    algorithms = allowList(options.algorithms, HMAC, ['HS256']);
+    key = createSecretKey(Buffer.from(secret));
+  }
+  const verifyOptions = {
+    issuer,
+    audience,
+    algorithms,
+    clockTolerance,
+    requiredClaims: ['exp'],
+    ...(options.typ === undefined ? {} : { typ: options.typ }),
+  };
+
+  return async function verifyJwt(token: string): Promise<JwtIdentity> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions));
+    } catch (error) {
+      throw refusalFor(error);
+    }
+    const user = payload[userClaim];
+    if (typeof user !== 'string' || user === '') {
+      throw new InvalidTokenError(`The access token has no ${userClaim} claim`);
+    }
+    return {
+      user,
+      scopes: scopesOf(payload, scopeClaim),
+      claims: payload,
+      ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}),
+    };
+  };
+}
+
+/** Options of {@link jwtBearer}: {@link JwtOptions} plus bearer's options other than `verify`. */
+export type JwtBearerOptions = JwtOptions & Omit<BearerOptions, 'verify'>;
+
+/**
+ * `bearer({ verify: jwtVerifier(options), ...options })` in one call.
+ *
+ * @example
+ * app.use(authenticate({ schemes: [jwtBearer({ jwksUri, issuer, audience, cache: true })] }));
+ */
+export function jwtBearer(options: JwtBearerOptions): Scheme {
+  return bearer({ ...options, verify: jwtVerifier(options) });
+}

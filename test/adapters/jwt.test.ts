@@ -1,0 +1,428 @@
+/**
+ * authscheme/jwt against a real local JWKS server whose keys rotate, with tokens signed by jose.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { JWK, JWTPayload } from 'jose';
+import { jwtBearer, jwtVerifier, InvalidTokenError } from 'authscheme/jwt';
+import { authenticate } from '../../src/middleware/authenticate';
+
+const ISSUER = 'https://issuer.test/';
+const AUDIENCE = 'https://api.test';
+
+type Signer = { kid: string; alg: string; privateKey: Parameters<SignJWT['sign']>[0]; jwk: JWK };
+
+async function signer(kid: string, alg = 'ES256'): Promise<Signer> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, privateKey, jwk };
+}
+
+function sign(key: Signer, claims: JWTPayload = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    sub: 'alice',
+    scope: 'read write',
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    ...claims,
+  };
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
+    .sign(key.privateKey);
+}
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A JWKS endpoint on 127.0.0.1 that counts its hits; `keys` may be swapped (rotation). */
+class JwksServer {
+  keys: JWK[] = [];
+  hits = 0;
+  readonly server = http.createServer((_req, res) => {
+    this.hits++;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ keys: this.keys }));
+  });
+  url = '';
+  async start() {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks.json`;
+  }
+  stop() {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    return (error as Error).message;
+  }
+  throw new Error('the token was accepted');
+}
+
+describe('jwtVerifier() with a remote JWKS', () => {
+  const jwks = new JwksServer();
+  let keyA: Signer;
+  let keyB: Signer;
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsaJwk = {
+    ...rsa.publicKey.export({ format: 'jwk' }),
+    kid: 'rsa-1',
+    alg: 'RS256',
+    use: 'sig',
+  } as JWK;
+
+  beforeAll(async () => {
+    await jwks.start();
+    keyA = await signer('key-a');
+    keyB = await signer('key-b');
+  });
+  afterAll(() => jwks.stop());
+  beforeEach(() => {
+    jwks.keys = [keyA.jwk, rsaJwk];
+    jwks.hits = 0;
+  });
+
+  const COOLDOWN = 150;
+  const make = (extra: object = {}) =>
+    jwtVerifier({
+      jwksUri: jwks.url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { cooldownDuration: COOLDOWN },
+      ...extra,
+    });
+
+  it('accepts an ES256 token, with user, scopes, claims and expiresAt', async () => {
+    const verify = make();
+    const token = await sign(keyA);
+    const identity = (await verify(token)) as Record<string, unknown>;
+    expect(identity).toMatchObject({ user: 'alice', scopes: ['read', 'write'] });
+    expect((identity['claims'] as JWTPayload).iss).toBe(ISSUER);
+    expect(identity['expiresAt']).toBe((identity['claims'] as JWTPayload).exp! * 1000);
+    // The key set is cached: a second token costs no fetch.
+    await verify(await sign(keyA, { sub: 'bob' }));
+    expect(jwks.hits).toBe(1);
+  });
+
+  it('follows a key rotation, refuses the rotated-out key and bounds fetches under a kid flood', async () => {
+    const verify = make();
+    await verify(await sign(keyA));
+    expect(jwks.hits).toBe(1);
+
+    // Rotation: the server now publishes key B only.
+    jwks.keys = [keyB.jwk];
+    await new Promise((resolve) => setTimeout(resolve, COOLDOWN + 50));
+    const rotated = (await verify(await sign(keyB))) as { user: string };
+    expect(rotated.user).toBe('alice');
+    expect(jwks.hits).toBe(2);
+
+    // A token signed by the rotated-out key A: no key matches, and no fetch within the cool-down.
+    expect(await refusal(verify(await sign(keyA)))).toBe('No key matches the access token');
+    expect(jwks.hits).toBe(2);
+
+    // A flood of unknown kids within the cool-down costs no fetch at all.
+    const forger = await signer('unused');
+    const flood = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => sign({ ...forger, kid: `forged-${i}` })),
+    );
+    const results = await Promise.allSettled(flood.map((token) => verify(token)));
+    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(jwks.hits).toBe(2);
+
+    // After the cool-down, a second flood costs exactly one fetch.
+    await new Promise((resolve) => setTimeout(resolve, COOLDOWN + 50));
+    const again = await Promise.allSettled(flood.map((token) => verify(token)));
+    expect(again.every((result) => result.status === 'rejected')).toBe(true);
+    expect(jwks.hits).toBe(3);
+  });
+
+  it('refuses an alg "none" token', async () => {
+    const verify = make();
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${b64url({ alg: 'none', kid: 'key-a' })}.${b64url({
+      sub: 'mallory',
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: now + 300,
+    })}.`;
+    expect(await refusal(verify(unsigned))).toMatch(/algorithm is not allowed|malformed/);
+  });
+
+  it('refuses an HS256 token signed with the RSA public key as HMAC secret', async () => {
+    const verify = make();
+    const pem = rsa.publicKey.export({ format: 'pem', type: 'spki' });
+    const forged = await sign({
+      kid: 'rsa-1',
+      alg: 'HS256',
+      privateKey: Buffer.from(pem),
+      jwk: {},
+    });
+    expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
+  });
+
+  it('accepts an RS256 token from the same key set', async () => {
+    const verify = make();
+    const token = await new SignJWT({ sub: 'svc' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(rsa.privateKey);
+    expect(await verify(token)).toMatchObject({ user: 'svc', scopes: [] });
+  });
+
+  it.each([
+    [
+      'a wrong audience',
+      { aud: 'https://other.test' },
+      'The access token has an invalid aud claim',
+    ],
+    ['a wrong issuer', { iss: 'https://evil.test/' }, 'The access token has an invalid iss claim'],
+    ['an expired token', { exp: Math.floor(Date.now() / 1000) - 60 }, 'The access token expired'],
+    [
+      'a token not yet valid',
+      { nbf: Math.floor(Date.now() / 1000) + 600 },
+      'The access token is not yet valid',
+    ],
+  ])('refuses %s', async (_name, claims, message) => {
+    const verify = make();
+    expect(await refusal(verify(await sign(keyA, claims)))).toBe(message);
+  });
+
+  it('applies the clock tolerance to exp', async () => {
+    const expired = await sign(keyA, { exp: Math.floor(Date.now() / 1000) - 3 });
+    expect(await make({ clockTolerance: 30 })(expired)).toMatchObject({
+      user: 'alice',
+    });
+    expect(await refusal(make({ clockTolerance: 0 })(expired))).toBe('The access token expired');
+  });
+
+  it('refuses a tampered signature and a token that is not a JWT', async () => {
+    const verify = make();
+    const token = await sign(keyA);
+    const [header, , signature] = token.split('.');
+    const tampered = `${header}.${b64url({ sub: 'root', iss: ISSUER, aud: AUDIENCE, exp: 9e9 })}.${signature}`;
+    expect(await refusal(verify(tampered))).toBe('The access token signature is invalid');
+    expect(await refusal(verify('not-a-jwt'))).toBe('The access token is malformed');
+  });
+
+  it('refuses a token without a subject, and reads a configured user claim', async () => {
+    const noSub = await sign(keyA, { sub: undefined, email: 'a@x.test' });
+    expect(await refusal(make()(noSub))).toBe('The access token has no sub claim');
+    expect(await make({ userClaim: 'email' })(noSub)).toMatchObject({
+      user: 'a@x.test',
+    });
+  });
+
+  it('maps scp lists and a configured scope claim', async () => {
+    const verify = make();
+    const scp = await sign(keyA, { scope: undefined, scp: ['a', 'b'] });
+    expect(await verify(scp)).toMatchObject({ scopes: ['a', 'b'] });
+    const custom = await sign(keyA, { permissions: 'x y' });
+    expect(await make({ scopeClaim: 'permissions' })(custom)).toMatchObject({
+      scopes: ['x', 'y'],
+    });
+  });
+
+  it('rejects with a non-token error when the key server is unreachable (next(err), not 401)', async () => {
+    const down = new JwksServer();
+    await down.start();
+    await down.stop();
+    const verify = jwtVerifier({ jwksUri: down.url, issuer: ISSUER, audience: AUDIENCE });
+    const error = await verify(await sign(keyA)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeDefined();
+    expect(error).not.toBeInstanceOf(InvalidTokenError);
+  });
+
+  describe('end to end with authenticate() and jwtBearer()', () => {
+    function app(extra: object = {}) {
+      const server = express();
+      server.use(
+        authenticate({
+          realm: 'api',
+          schemes: [
+            jwtBearer({
+              jwksUri: jwks.url,
+              issuer: ISSUER,
+              audience: AUDIENCE,
+              cache: true,
+              ...extra,
+            }),
+          ],
+        }),
+      );
+      server.get('/', (req, res) => res.json(req.auth));
+      server.use(
+        (_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+          res.status(500).end();
+        },
+      );
+      return server;
+    }
+
+    it('authenticates a valid token and caches its validation', async () => {
+      const server = app();
+      const token = await sign(keyA);
+      const res = await request(server).get('/').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        scheme: 'Bearer',
+        user: 'alice',
+        scopes: ['read', 'write'],
+      });
+      const again = await request(server).get('/').set('Authorization', `Bearer ${token}`);
+      expect(again.status).toBe(200);
+      expect(jwks.hits).toBe(1);
+    });
+
+    it('answers a wrong-audience token 401 invalid_token with a description', async () => {
+      const token = await sign(keyA, { aud: 'https://other.test' });
+      const res = await request(app()).get('/').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="api", error="invalid_token", error_description="The access token has an invalid aud claim"',
+      );
+    });
+
+    it('answers a token without the required scope 403', async () => {
+      const token = await sign(keyA, { scope: 'read' });
+      const res = await request(app({ requiredScopes: ['write'] }))
+        .get('/')
+        .set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    });
+  });
+});
+
+describe('jwtVerifier() with a local key or a secret', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsaPem = rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+
+  const rs256 = (claims: JWTPayload = {}) =>
+    new SignJWT({ sub: 'alice', ...claims })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(rsa.privateKey);
+
+  it('accepts RS256 with a PEM public key, a KeyObject, a JWK or the private key', async () => {
+    const token = await rs256();
+    for (const key of [
+      rsaPem,
+      rsa.publicKey,
+      rsa.publicKey.export({ format: 'jwk' }),
+      rsa.privateKey,
+    ]) {
+      const verify = jwtVerifier({ key: key, issuer: ISSUER, audience: AUDIENCE });
+      expect(await verify(token)).toMatchObject({ user: 'alice' });
+    }
+  });
+
+  it('refuses an HS256 token whose secret is the RSA public key (default allow-list)', async () => {
+    const verify = jwtVerifier({ key: rsaPem, issuer: ISSUER, audience: AUDIENCE });
+    const forged = await new SignJWT({ sub: 'mallory' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(Buffer.from(rsaPem));
+    expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
+  });
+
+  it('accepts ES256 from an EC key and derives the allow-list from the curve', async () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const token = await new SignJWT({ sub: 'e' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(ec.privateKey);
+    expect(
+      await jwtVerifier({
+        key: createPublicKey(ec.privateKey),
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      })(token),
+    ).toMatchObject({ user: 'e' });
+    expect(() =>
+      jwtVerifier({ key: ec.publicKey, issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES384'] }),
+    ).toThrow(TypeError);
+  });
+
+  it('accepts HS256 with a shared secret and refuses a token signed with another one', async () => {
+    const secret = randomBytes(32);
+    const verify = jwtVerifier({ secret, issuer: [ISSUER, 'other'], audience: [AUDIENCE] });
+    const hs = (key: Uint8Array) =>
+      new SignJWT({ sub: 'h' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('1m')
+        .sign(key);
+    expect(await verify(await hs(secret))).toMatchObject({ user: 'h' });
+    expect(await refusal(verify(await hs(randomBytes(32))))).toBe(
+      'The access token signature is invalid',
+    );
+  });
+
+  it('requires exp', async () => {
+    const token = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .sign(rsa.privateKey);
+    const verify = jwtVerifier({ key: rsaPem, issuer: ISSUER, audience: AUDIENCE });
+    expect(await refusal(verify(token))).toBe('The access token has an invalid exp claim');
+  });
+
+  it.each([
+    ['no key source', { issuer: ISSUER, audience: AUDIENCE }],
+    [
+      'two key sources',
+      { key: rsaPem, secret: 'x'.repeat(32), issuer: ISSUER, audience: AUDIENCE },
+    ],
+    ['no issuer', { key: rsaPem, audience: AUDIENCE }],
+    ['no audience', { key: rsaPem, issuer: ISSUER }],
+    ['an empty audience list', { key: rsaPem, issuer: ISSUER, audience: [] }],
+    ['alg none', { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, algorithms: ['none'] }],
+    [
+      'HS256 with an RSA key',
+      { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] },
+    ],
+    [
+      'HS256 with a JWKS',
+      { jwksUri: 'https://x.test/jwks', issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] },
+    ],
+    [
+      'RS256 with a secret',
+      { secret: 'x'.repeat(32), issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] },
+    ],
+    ['a short secret', { secret: 'short', issuer: ISSUER, audience: AUDIENCE }],
+    [
+      'a secret KeyObject as key',
+      { key: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, audience: AUDIENCE },
+    ],
+    ['a non-http JWKS URL', { jwksUri: 'file:///etc/passwd', issuer: ISSUER, audience: AUDIENCE }],
+    [
+      'a negative clock tolerance',
+      { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance: -1 },
+    ],
+  ])('throws TypeError at setup for %s', (_name, options) => {
+    expect(() => jwtVerifier(options as never)).toThrow(TypeError);
+  });
+});
