@@ -194,8 +194,8 @@ export function createDemoApp(): DemoApp {
           'The forward proxy answers 407 with Proxy-Authenticate, checks Proxy-Authorization, strips it and forwards Authorization untouched. The page lists the request headers that reached the origin.',
         credentials: `proxy ${PROXY_USER} / ${PROXY_PASSWORD}; origin ${DEMO_USER} / ${DEMO_PASSWORD}`,
         curl: [
-          `curl --proxy {proxyOrigin} --proxy-user ${PROXY_USER}:${PROXY_PASSWORD} --proxy-digest -u ${DEMO_USER}:${DEMO_PASSWORD} {origin}/via-proxy`,
           `curl --proxy {proxyOrigin} --proxy-user ${PROXY_USER}:${PROXY_PASSWORD} --proxy-basic -u ${DEMO_USER}:${DEMO_PASSWORD} {origin}/via-proxy`,
+          `curl --proxy {proxyOrigin} --proxy-user ${PROXY_USER}:${PROXY_PASSWORD} --proxy-digest -u ${DEMO_USER}:${DEMO_PASSWORD} {origin}/via-proxy`,
         ],
       },
       guards: [guard('demo', [basicScheme()])],
@@ -395,7 +395,7 @@ async function main(): Promise<void> {
   console.log(`  curl --digest -u ${DEMO_USER}:${DEMO_PASSWORD} ${origin}/digest/sha-256`);
   console.log(`  curl -H 'Authorization: Bearer ${demo.readToken}' ${origin}/bearer`);
   console.log(
-    `  curl --proxy ${proxyOrigin} --proxy-user ${PROXY_USER}:${PROXY_PASSWORD} --proxy-digest -u ${DEMO_USER}:${DEMO_PASSWORD} ${origin}/via-proxy`,
+    `  curl --proxy ${proxyOrigin} --proxy-user ${PROXY_USER}:${PROXY_PASSWORD} --proxy-basic -u ${DEMO_USER}:${DEMO_PASSWORD} ${origin}/via-proxy`,
   );
   console.log('\nCtrl-C to stop.');
   let stopping = false;

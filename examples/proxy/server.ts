@@ -112,7 +112,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
  * @example
  * const proxy = createProxyServer();
  * proxy.listen(3001, '127.0.0.1');
- * // curl --proxy http://127.0.0.1:3001 --proxy-user bob:builder --proxy-digest http://127.0.0.1:3000/headers
+ * // curl --proxy http://127.0.0.1:3001 --proxy-user bob:builder --proxy-basic -u alice:wonderland http://127.0.0.1:3000/via-proxy
  */
 export function createProxyServer(options: ProxyOptions = {}): Server {
   const schemes = options.schemes ?? [
@@ -179,7 +179,7 @@ if (require.main === module) {
         console.log(`  user ${user}, password ${password}`);
       }
       console.log(
-        `  curl --proxy http://127.0.0.1:${actual} --proxy-user bob:builder --proxy-digest http://127.0.0.1:3000/headers`,
+        `  curl --proxy http://127.0.0.1:${actual} --proxy-user bob:builder --proxy-basic -u alice:wonderland http://127.0.0.1:3000/via-proxy`,
       );
     },
     (error: unknown) => {

@@ -1,0 +1,259 @@
+/**
+ * Headless Chromium (Debian's package, driven by playwright-core) loading the demo's protected
+ * pages with `httpCredentials`, going through the proxy example with proxy credentials, and a
+ * screenshot of the landing page checked for its content.
+ *
+ * Never downloads a browser: it uses /usr/bin/chromium (scripts/provision.sh installs it).
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
+import { basic } from 'authscheme';
+import { createProxyServer, listenProxy } from '../../examples/proxy/server';
+import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
+import type { RunningDemo } from './helpers/demo';
+import { MatrixRecorder } from './helpers/matrix';
+import type { Row } from './helpers/matrix';
+
+const SCREENSHOT_DIR = join(__dirname, '..', '..', '.tmp', 'interop');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const matrix = new MatrixRecorder('chromium', 'Chromium');
+let demo: RunningDemo;
+let browser: Browser;
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
+
+jest.setTimeout(30_000);
+
+beforeAll(async () => {
+  demo = await startTestDemo();
+  // launch() gives every run a fresh, temporary user-data-dir.
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    timeout: 20_000,
+  });
+  matrix.label = `Chromium ${browser.version().split('.')[0]}`;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+  await matrix.write();
+});
+
+/** Opens `url` in a fresh context and returns the status and the page's text. */
+async function load(
+  url: string,
+  options: BrowserContextOptions,
+): Promise<{ status: number | undefined; text: string }> {
+  const context = await browser.newContext(options);
+  try {
+    const page = await context.newPage();
+    const response = await page.goto(url, { timeout: 15_000 });
+    return { status: response?.status(), text: await page.innerText('body') };
+  } finally {
+    await context.close();
+  }
+}
+
+const credentials = { httpCredentials: { username: DEMO_USER, password: DEMO_PASSWORD } };
+
+describe('Chromium (playwright-core, httpCredentials)', () => {
+  it('renders the landing page: screenshot, routes, credentials and curl lines', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${demo.origin}/`);
+      expect(response?.status()).toBe(200);
+      await mkdir(SCREENSHOT_DIR, { recursive: true });
+      const path = join(SCREENSHOT_DIR, 'landing.png');
+      await page.screenshot({ path, fullPage: true });
+      const png = await readFile(path);
+      expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      expect(png.length).toBeGreaterThan(20_000);
+
+      const text = await page.innerText('body');
+      expect(await page.title()).toBe('authscheme playground');
+      for (const route of [
+        '/basic',
+        '/digest/sha-256',
+        '/digest/md5',
+        '/bearer',
+        '/multi',
+        '/admin',
+        '/via-proxy',
+      ]) {
+        expect(await page.locator(`a[href="${route}"]`).count()).toBe(1);
+      }
+      expect(text).toContain(`${DEMO_USER} / ${DEMO_PASSWORD}`);
+      expect(text).toContain(`${proxyUser} / ${proxyPassword}`);
+      expect(text).toContain(`curl -u ${DEMO_USER}:${DEMO_PASSWORD} ${demo.origin}/basic`);
+      expect(text).toContain(
+        `curl --digest -u ${DEMO_USER}:${DEMO_PASSWORD} ${demo.origin}/digest/sha-256`,
+      );
+      expect(text).toContain(`Authorization: Bearer ${demo.demo.readToken}`);
+      expect(text).toContain(`--proxy ${demo.proxyOrigin}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('authenticates with Basic and the page shows what crossed the wire', async () => {
+    const { status, text } = await load(`${demo.origin}/basic`, credentials);
+    matrix.record(
+      'Basic',
+      status === 200,
+      'playwright `httpCredentials`; Chromium answers the 401 challenge.',
+    );
+    expect(status).toBe(200);
+    expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
+    // The challenge Chromium was sent, the masked header it answered with, parsed, and req.auth.
+    expect(text).toContain('WWW-Authenticate: Basic realm="demo", charset="UTF-8"');
+    expect(text).toMatch(/Authorization: Basic \*{4,}/);
+    expect(text).toContain(`"decoded": "${DEMO_USER}:********"`);
+    expect(text).not.toContain(DEMO_PASSWORD);
+    expect(text).toContain('"scheme": "Basic"');
+  });
+
+  const digestCases: Array<{ algorithm: string; row: Row; works: boolean; note?: string }> = [
+    { algorithm: 'MD5', row: 'Digest MD5', works: true },
+    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: true },
+    {
+      algorithm: 'SHA-512-256',
+      row: 'Digest SHA-512-256',
+      works: false,
+      note: 'Chromium ignores Digest challenges with algorithm=SHA-512-256 (and -sess): no handler, the 401 page stays.',
+    },
+    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
+    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: true },
+    {
+      algorithm: 'SHA-512-256-sess',
+      row: 'Digest SHA-512-256-sess',
+      works: false,
+      note: 'Chromium ignores Digest challenges with algorithm=SHA-512-256 (and -sess): no handler, the 401 page stays.',
+    },
+  ];
+
+  it.each(digestCases)(
+    'Digest $algorithm: works=$works',
+    async ({ algorithm, row, works, note }) => {
+      const { status, text } = await load(
+        `${demo.origin}/digest/${algorithm.toLowerCase()}`,
+        credentials,
+      );
+      const observed = status === 200 && text.includes(`Authenticated as ${DEMO_USER}.`);
+      matrix.record(row, observed, observed ? undefined : note);
+      expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+      if (works) {
+        expect(text).toContain(`algorithm=${algorithm}`);
+        expect(text).toContain('"scheme": "Digest"');
+      }
+    },
+  );
+
+  it('answers the first challenge it supports when several schemes are offered', async () => {
+    const { status, text } = await load(`${demo.origin}/multi`, credentials);
+    const scheme = /"scheme": "(\w+)"/.exec(text.slice(text.indexOf('req.auth')))?.[1];
+    matrix.record(
+      'Several schemes offered (Digest SHA-256 first)',
+      status === 200,
+      status === 200 ? `Chromium answered with ${scheme}, the first line offered.` : undefined,
+    );
+    expect(status).toBe(200);
+    expect(scheme).toBe('Digest');
+  });
+
+  it('obtains a token through the /token form and sends it with fetch() (Bearer, scope admin)', async () => {
+    const context = await browser.newContext(credentials);
+    try {
+      const page = await context.newPage();
+      await page.goto(`${demo.origin}/token`);
+      await page.check('input[value="admin"]');
+      await Promise.all([
+        page.waitForURL(`${demo.origin}/token`),
+        page.click('button[type="submit"]'),
+      ]);
+      const token = (await page.innerText('#token')).trim();
+      const answer = await page.evaluate(async (bearer) => {
+        const response = await fetch('/admin', {
+          headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' },
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as { auth?: { user?: string; scopes?: string[] } },
+        };
+      }, token);
+      matrix.record(
+        'Bearer',
+        answer.status === 200,
+        'A token from the /token form, sent by fetch() with an Authorization header.',
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.body.auth).toMatchObject({
+        scheme: 'Bearer',
+        user: DEMO_USER,
+        scopes: ['read', 'admin'],
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Like curl, Chromium answers a proxy's Digest challenge with uri="/path" (origin form) while
+  // the request line carries the absolute form; digest() requires the two to be equal and answers
+  // 400. RFC 7616 §3.4.6 asks only that both name the same resource: a server-side limitation
+  // (reported), pinned here so the matrix stays true either way.
+  it('proxy Digest (407): Chromium sends the origin-form uri, which digest() refuses for an absolute-form target', async () => {
+    const { status, text } = await load(`${demo.origin}/via-proxy`, {
+      ...credentials,
+      proxy: { server: demo.proxyOrigin, username: proxyUser, password: proxyPassword },
+    });
+    matrix.record(
+      'Proxy Digest (407)',
+      status === 200,
+      status === 200
+        ? 'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line, Digest SHA-256.'
+        : 'Chromium answers with uri="/path" while the request target is absolute (http://host/path); digest() requires them to be equal and answers 400 (RFC 7616 §3.4.6 asks only for the same resource).',
+    );
+    if (status === 200) {
+      expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
+      expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
+    } else {
+      expect(status).toBe(400);
+    }
+  });
+
+  it('authenticates to a Basic-only proxy (407) with proxy credentials', async () => {
+    const proxy = createProxyServer({ schemes: [basic({ users: { ...PROXY_USERS } })] });
+    const port = await listenProxy(proxy, 0);
+    try {
+      const { status, text } = await load(`${demo.origin}/via-proxy`, {
+        ...credentials,
+        proxy: { server: `http://127.0.0.1:${port}`, username: proxyUser, password: proxyPassword },
+      });
+      matrix.record(
+        'Proxy Basic (407)',
+        status === 200,
+        'playwright `proxy` credentials, against a proxy offering Basic only.',
+      );
+      expect(status).toBe(200);
+      expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
+    } finally {
+      await new Promise((resolve) => {
+        proxy.close(resolve);
+        proxy.closeAllConnections();
+      });
+    }
+  });
+});
