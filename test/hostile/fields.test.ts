@@ -1,0 +1,127 @@
+/**
+ * Which field carries the credentials: two Authorization lines, Authorization beside
+ * Proxy-Authorization (each mode reads only its own), schemes not offered and scheme spellings.
+ */
+import { authenticate, basic, type AuthenticateOptions } from 'authscheme';
+import {
+  HIT,
+  basicAuth,
+  expectChallenged,
+  expectRefused,
+  rawGet,
+  send,
+  sendRaw,
+  start,
+  type TestServer,
+} from './helpers';
+
+const users = { alice: 'wonderland' };
+const good = basicAuth('alice', 'wonderland');
+const bad = basicAuth('alice', 'nope');
+const servers: TestServer[] = [];
+let origin: TestServer;
+let proxy: TestServer;
+
+async function make(options: Partial<AuthenticateOptions>): Promise<TestServer> {
+  const server = await start(authenticate({ realm: 'f', schemes: [basic({ users })], ...options }));
+  servers.push(server);
+  return server;
+}
+
+beforeAll(async () => {
+  origin = await make({});
+  proxy = await make({ proxy: true });
+});
+afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+describe('two field lines', () => {
+  it.each([
+    ['two good lines', [good, good]],
+    ['a good line then a bad one', [good, bad]],
+    ['a bad line then a good one', [bad, good]],
+    ['a good line then an empty one', [good, '']],
+  ])('refuses %s with 400', async (_title, lines) => {
+    const reply = await send(origin, { Authorization: lines });
+    expectRefused(reply, [400]);
+    expect(reply.headers['cache-control']).toEqual(['no-store']);
+  });
+
+  it('refuses two lines whose names differ only in case (raw socket)', async () => {
+    const reply = await sendRaw(
+      origin,
+      rawGet([`Authorization: ${good}`, `authorization: ${good}`]),
+    );
+    expectRefused(reply, [400]);
+  });
+
+  it('refuses two Proxy-Authorization lines in proxy mode', async () => {
+    const reply = await send(proxy, { 'Proxy-Authorization': [good, good] });
+    expectRefused(reply, [400]);
+  });
+
+  it('refuses one line holding two comma-joined credentials with 400', async () => {
+    const reply = await send(origin, { Authorization: `${good}, ${good}` });
+    expectRefused(reply, [400]);
+  });
+});
+
+describe('Authorization and Proxy-Authorization', () => {
+  it('an origin server ignores Proxy-Authorization', async () => {
+    const reply = await send(origin, { 'Proxy-Authorization': good });
+    expectChallenged(reply, ['Basic']);
+    const both = await send(origin, { Authorization: bad, 'Proxy-Authorization': good });
+    expectChallenged(both, ['Basic']);
+    const ok = await send(origin, { Authorization: good, 'Proxy-Authorization': bad });
+    expect(ok.status).toBe(200);
+  });
+
+  it('a proxy ignores Authorization (answering 407 with Proxy-Authenticate)', async () => {
+    const cases: Record<string, string>[] = [
+      { Authorization: good },
+      { Authorization: good, 'Proxy-Authorization': bad },
+    ];
+    for (const headers of cases) {
+      const reply = await send(proxy, headers);
+      expectRefused(reply, [407]);
+      expect(reply.headers['proxy-authenticate']).toEqual(['Basic realm="f", charset="UTF-8"']);
+      expect(reply.headers['www-authenticate']).toBeUndefined();
+      expect(reply.headers['cache-control']).toEqual(['no-store']);
+    }
+    const ok = await send(proxy, { Authorization: bad, 'Proxy-Authorization': good });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.vary).toEqual(['Proxy-Authorization']);
+  });
+});
+
+describe('scheme names', () => {
+  it.each([
+    'Bearer abc',
+    'Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXag',
+    'NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==',
+    'Digest username="alice"',
+    'Basic2 YWxpY2U6d29uZGVybGFuZA==',
+    'Basi YWxpY2U6d29uZGVybGFuZA==',
+    'X-Basic YWxpY2U6d29uZGVybGFuZA==',
+  ])('answers a scheme not offered (%s) with 401 and the offered challenge', async (value) => {
+    expectChallenged(await send(origin, { Authorization: value }), ['Basic']);
+  });
+
+  it.each(['basic', 'BASIC', 'bAsIc'])('matches %s case-insensitively', async (name) => {
+    const reply = await send(origin, { Authorization: good.replace('Basic', name) });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ auth: { scheme: 'Basic', user: 'alice' } });
+  });
+
+  it.each([
+    ['a dotted capital I (UTF-8 bytes)', 'BAS\u00c4\u00b0C'],
+    ['a long s (UTF-8 bytes)', 'Ba\u00c5\u00bfic'],
+    ['a Kelvin-sign lookalike (UTF-8 bytes)', '\u00e2\u0084\u00aaasic'],
+  ])('does not fold %s into Basic', async (_title, name) => {
+    const reply = await sendRaw(
+      origin,
+      rawGet([`Authorization: ${name} YWxpY2U6d29uZGVybGFuZA==`]),
+    );
+    expectRefused(reply, [400, 401]);
+    expect(reply.headers[HIT]).toBeUndefined();
+  });
+});
