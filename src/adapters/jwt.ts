@@ -21,6 +21,9 @@ import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 
 export { InvalidTokenError };
+// Opaque tokens: the RFC 7662 verifier (no jose needed) is also reachable from this subpath.
+export { introspection } from '../schemes/bearer/introspection';
+export type { IntrospectionOptions } from '../schemes/bearer/introspection';
 
 /** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
 export interface JwksOptions {
@@ -252,8 +255,8 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (options.jwksUri !== undefined) {
-    const url = new URL(options.jwksUri);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    const url = URL.canParse(String(options.jwksUri)) ? new URL(options.jwksUri) : undefined;
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       throw new TypeError('jwtVerifier: jwksUri must be an http(s) URL');
     }
     algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);

@@ -71,8 +71,8 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 export function introspection(options: IntrospectionOptions): (token: string) => Promise<Identity> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
-  const endpoint = new URL(options.endpoint);
-  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+  const endpoint = URL.canParse(String(options.endpoint)) ? new URL(options.endpoint) : undefined;
+  if (endpoint === undefined || (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')) {
     throw new TypeError('introspection: endpoint must be an http(s) URL');
   }
   if (typeof options.clientId !== 'string' || options.clientId === '') {

@@ -1,0 +1,165 @@
+/** RFC 7662 token introspection against a local introspection server. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { authenticate } from '../../src/middleware/authenticate';
+import { bearer, introspection, InvalidTokenError } from '../../src/schemes/bearer';
+
+const CLIENT = { id: 'resource server', secret: 'p@ss:word' };
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Answers per token; checks the client credentials and the request shape like an AS would. */
+class IntrospectionServer {
+  answers: Record<string, unknown> = {};
+  hits = 0;
+  lastBody = '';
+  status = 200;
+  raw: string | undefined;
+  readonly server = http.createServer((req, res) => {
+    this.hits++;
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      this.lastBody = body;
+      // RFC 6749 §2.3.1: form-urlencoded id and secret, then Basic.
+      const expected = `Basic ${Buffer.from('resource+server:p%40ss%3Aword').toString('base64')}`;
+      if (req.method !== 'POST' || req.headers.authorization !== expected) {
+        res.statusCode = 401;
+        res.end('{"error":"invalid_client"}');
+        return;
+      }
+      if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
+        res.statusCode = 400;
+        res.end();
+        return;
+      }
+      const token = new URLSearchParams(body).get('token') ?? '';
+      res.statusCode = this.status;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(this.raw ?? JSON.stringify(this.answers[token] ?? { active: false }));
+    });
+  });
+  url = '';
+  async start() {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/introspect`;
+  }
+  stop() {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('introspection()', () => {
+  const as = new IntrospectionServer();
+  beforeAll(() => as.start());
+  afterAll(() => as.stop());
+  beforeEach(() => {
+    as.hits = 0;
+    as.status = 200;
+    as.raw = undefined;
+    as.answers = {
+      good: {
+        active: true,
+        sub: 'alice',
+        scope: 'read write',
+        exp: now() + 300,
+        iss: 'https://as.test',
+        aud: ['api'],
+      },
+      named: { active: true, username: 'bob' },
+      truthy: { active: 'true', sub: 'mallory' },
+      nosub: { active: true },
+      future: { active: true, sub: 'x', nbf: now() + 600 },
+    };
+  });
+
+  const make = (extra: object = {}) =>
+    introspection({ endpoint: as.url, clientId: CLIENT.id, clientSecret: CLIENT.secret, ...extra });
+
+  it('maps an active answer to user, scopes, expiresAt and claims', async () => {
+    const identity = (await make()('good')) as Record<string, unknown>;
+    expect(identity).toMatchObject({ user: 'alice', scopes: 'read write' });
+    expect(identity['expiresAt']).toBe((as.answers['good'] as { exp: number }).exp * 1000);
+    expect(as.lastBody).toBe('token=good&token_type_hint=access_token');
+  });
+
+  it('falls back to username and can send no hint', async () => {
+    expect(await make({ tokenTypeHint: false })('named')).toMatchObject({ user: 'bob' });
+    expect(as.lastBody).toBe('token=named');
+  });
+
+  it.each(['unknown', 'truthy'])('refuses %s (active is not true)', async (token) => {
+    expect(await make()(token)).toBe(false);
+  });
+
+  it.each([
+    ['nosub', {}, 'The access token names no user'],
+    ['future', {}, 'The access token is not yet valid'],
+    ['good', { issuer: 'https://other.test' }, 'The access token has the wrong issuer'],
+    ['good', { audience: 'other' }, 'The access token has the wrong audience'],
+  ])('refuses %s with %j', async (token, extra, message) => {
+    await expect(make(extra)(token)).rejects.toThrow(new InvalidTokenError(message));
+  });
+
+  it('checks issuer and audience when configured', async () => {
+    expect(await make({ issuer: 'https://as.test', audience: ['x', 'api'] })('good')).toMatchObject(
+      { user: 'alice' },
+    );
+  });
+
+  it.each([
+    ['wrong client credentials', { clientSecret: 'nope' }, undefined, 200],
+    ['a 500 answer', {}, undefined, 500],
+    ['an answer that is not JSON', {}, 'not json', 200],
+    ['a JSON array', {}, '[]', 200],
+    [
+      'an oversized answer',
+      { maxResponseBytes: 64 },
+      JSON.stringify({ active: true, sub: 'x'.repeat(100) }),
+      200,
+    ],
+  ])('fails closed (rejects, not a refusal) on %s', async (_name, extra, raw, status) => {
+    as.raw = raw;
+    as.status = status;
+    const error = await make(extra)('good').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it.each([
+    ['no endpoint', { clientId: 'a', clientSecret: 'b' }],
+    ['a non-http endpoint', { endpoint: 'ftp://x/', clientId: 'a', clientSecret: 'b' }],
+    ['no client id', { endpoint: 'http://x/', clientSecret: 'b' }],
+    ['no client secret', { endpoint: 'http://x/', clientId: 'a' }],
+  ])('throws TypeError at setup for %s', (_name, options) => {
+    expect(() => introspection(options as never)).toThrow(TypeError);
+  });
+
+  it('works behind bearer() with its cache: one introspection for repeated requests', async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [
+          bearer({ verify: make(), cache: { max: 100, maxAge: 30_000 }, requiredScopes: ['read'] }),
+        ],
+      }),
+    );
+    app.get('/', (req, res) => res.json(req.auth));
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app).get('/').set('Authorization', 'Bearer good');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ user: 'alice', scopes: ['read', 'write'] });
+    }
+    expect(as.hits).toBe(1);
+    const refused = await request(app).get('/').set('Authorization', 'Bearer unknown');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe(
+      'Bearer realm="api", scope="read", error="invalid_token"',
+    );
+  });
+});
