@@ -1,0 +1,170 @@
+/**
+ * The measured scenarios: which server, which client behaviour, which status it must get, and
+ * what it is compared with. A server serves both its authenticated and its 401 scenario.
+ */
+import type { ServerId } from './servers';
+
+export type Group = 'baseline' | 'basic' | 'digest' | 'bearer' | 'jwt' | 'jwt-cached';
+export type ClientAuth = 'none' | 'basic' | 'digest' | 'bearer' | 'jwt';
+
+export interface Scenario {
+  /** Unique, stable: `<stack>/<group>/<path>/<implementation>`. */
+  id: string;
+  /** Short label for tables and the chart. */
+  label: string;
+  group: Group;
+  stack: 'express' | 'http';
+  /** `ok`: valid credentials, expects 200. `401`: no credentials, expects 401. */
+  path: 'ok' | '401';
+  implementation: string;
+  ours: boolean;
+  server: ServerId;
+  client: ClientAuth;
+  expect: 200 | 401;
+  /** The unauthenticated server of the same stack: overhead and ratios are taken against it. */
+  baseline: 'express-bare' | 'http-bare';
+}
+
+const GROUP_TITLE: Record<Group, string> = {
+  baseline: 'no auth',
+  basic: 'Basic',
+  digest: 'Digest',
+  bearer: 'Bearer',
+  jwt: 'JWT ES256',
+  'jwt-cached': 'JWT ES256 cached',
+};
+
+interface Entry {
+  implementation: string;
+  server: ServerId;
+  ours?: boolean;
+}
+
+/** Express-mounted implementations per group; peers beside ours on the same scenario. */
+const EXPRESS: Record<Exclude<Group, 'baseline'>, { client: ClientAuth; entries: Entry[] }> = {
+  basic: {
+    client: 'basic',
+    entries: [
+      { implementation: 'authscheme', server: 'ours-basic', ours: true },
+      { implementation: 'express-basic-auth', server: 'express-basic-auth' },
+      { implementation: 'passport-http', server: 'passport-basic' },
+      { implementation: 'http-auth', server: 'http-auth-basic' },
+    ],
+  },
+  digest: {
+    client: 'digest',
+    entries: [
+      { implementation: 'authscheme SHA-256', server: 'ours-digest', ours: true },
+      { implementation: 'passport-http MD5', server: 'passport-digest' },
+      { implementation: 'http-auth MD5', server: 'http-auth-digest' },
+    ],
+  },
+  bearer: {
+    client: 'bearer',
+    entries: [
+      { implementation: 'authscheme', server: 'ours-bearer', ours: true },
+      { implementation: 'passport-http-bearer', server: 'passport-bearer' },
+    ],
+  },
+  jwt: {
+    client: 'jwt',
+    entries: [
+      { implementation: 'authscheme', server: 'ours-jwt', ours: true },
+      { implementation: 'express-oauth2-jwt-bearer', server: 'oauth2-jwt-bearer' },
+    ],
+  },
+  'jwt-cached': {
+    client: 'jwt',
+    entries: [
+      // The peer has no validation cache: ours cached is compared with the `jwt` group's peer.
+      { implementation: 'authscheme cached', server: 'ours-jwt-cached', ours: true },
+    ],
+  },
+};
+
+/** Ours mounted on plain node:http, against bare node:http. */
+const PLAIN_HTTP: { group: Exclude<Group, 'baseline'>; server: ServerId; client: ClientAuth }[] = [
+  { group: 'basic', server: 'ours-basic-http', client: 'basic' },
+  { group: 'digest', server: 'ours-digest-http', client: 'digest' },
+  { group: 'bearer', server: 'ours-bearer-http', client: 'bearer' },
+  { group: 'jwt', server: 'ours-jwt-http', client: 'jwt' },
+  { group: 'jwt-cached', server: 'ours-jwt-cached-http', client: 'jwt' },
+];
+
+export function allScenarios(): Scenario[] {
+  const list: Scenario[] = [
+    {
+      id: 'http/baseline/ok/node:http',
+      label: 'node:http, no auth',
+      group: 'baseline',
+      stack: 'http',
+      path: 'ok',
+      implementation: 'node:http',
+      ours: false,
+      server: 'http-bare',
+      client: 'none',
+      expect: 200,
+      baseline: 'http-bare',
+    },
+    {
+      id: 'express/baseline/ok/express',
+      label: 'Express, no auth',
+      group: 'baseline',
+      stack: 'express',
+      path: 'ok',
+      implementation: 'Express 5',
+      ours: false,
+      server: 'express-bare',
+      client: 'none',
+      expect: 200,
+      baseline: 'express-bare',
+    },
+  ];
+  for (const [group, { client, entries }] of Object.entries(EXPRESS) as [
+    Exclude<Group, 'baseline'>,
+    (typeof EXPRESS)[keyof typeof EXPRESS],
+  ][]) {
+    for (const path of ['ok', '401'] as const) {
+      // Without credentials the cache plays no part: that 401 path is measured in `jwt`.
+      if (group === 'jwt-cached' && path === '401') continue;
+      for (const entry of entries) {
+        list.push({
+          id: `express/${group}/${path}/${entry.implementation}`,
+          label: `${GROUP_TITLE[group]}${path === '401' ? ' 401' : ''} · ${entry.implementation}`,
+          group,
+          stack: 'express',
+          path,
+          implementation: entry.implementation,
+          ours: entry.ours === true,
+          server: entry.server,
+          client: path === 'ok' ? client : 'none',
+          expect: path === 'ok' ? 200 : 401,
+          baseline: 'express-bare',
+        });
+      }
+    }
+  }
+  for (const { group, server, client } of PLAIN_HTTP) {
+    list.push({
+      id: `http/${group}/ok/authscheme`,
+      label: `node:http ${GROUP_TITLE[group]} · authscheme`,
+      group,
+      stack: 'http',
+      path: 'ok',
+      implementation: 'authscheme',
+      ours: true,
+      server,
+      client,
+      expect: 200,
+      baseline: 'http-bare',
+    });
+  }
+  return list;
+}
+
+export { GROUP_TITLE };
+
+/** The group whose peers a group is compared with. */
+export function peerGroup(group: Group): Group {
+  return group === 'jwt-cached' ? 'jwt' : group;
+}

@@ -1,0 +1,57 @@
+/**
+ * Child process: one benchmark server. Usage: `server-main.ts <server-id>`.
+ * Listens on 127.0.0.1 (random port, printed), counts requests, and reports its own CPU time on
+ * request so the orchestrator can compute CPU per request.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serveParent } from '../lib/child';
+import { SERVERS, type ServerId } from './servers';
+
+export interface ServerReady {
+  type: 'ready';
+  port: number;
+  pid: number;
+}
+
+export interface ServerSample {
+  /** process.cpuUsage() in µs. */
+  user: number;
+  system: number;
+  /** Requests received since start. */
+  requests: number;
+}
+
+function main(): void {
+  const id = process.argv[2] as ServerId | undefined;
+  const factory = id === undefined ? undefined : SERVERS[id];
+  if (!factory) throw new Error(`unknown server id ${String(id)}`);
+  const listener = factory();
+  let requests = 0;
+  // The same one-increment wrapper sits in front of every server, baselines included.
+  const server = createServer((req, res) => {
+    requests++;
+    listener(req, res);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(
+      `[server ${id}] pid ${process.pid} listening on http://127.0.0.1:${port}/\n`,
+    );
+    serveParent({
+      sample: (): ServerSample => {
+        const cpu = process.cpuUsage();
+        return { user: cpu.user, system: cpu.system, requests };
+      },
+    });
+    process.send?.({ type: 'ready', port, pid: process.pid } satisfies ServerReady);
+  });
+}
+
+try {
+  main();
+} catch (error) {
+  process.send?.({ type: 'fatal', error: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100).unref();
+}

@@ -1,0 +1,218 @@
+/**
+ * Every server the HTTP benchmark drives, by id. Each is built inside its own process, so each
+ * factory loads only what it needs (express-oauth2-jwt-bearer, for one, is only ever loaded in its
+ * own server). All of them answer `GET /` with `ok` once the request is authenticated.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  DIGEST_SECRET,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  OPAQUE_TOKEN,
+  PASSWORD,
+  REALM,
+  USER,
+  publicJwkFromEnv,
+} from './fixtures';
+
+type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** The application behind every guard: what a real route does at the least. */
+function expressApp(guard?: RequestHandler | Connect): RequestListener {
+  const express = require('express') as typeof import('express');
+  const app = express();
+  app.disable('x-powered-by');
+  if (guard) app.use(guard as RequestHandler);
+  app.get('/', (_req: Request, res: Response) => {
+    res.send('ok');
+  });
+  // Errors carrying a status and headers (express-oauth2-jwt-bearer refuses this way) are sent as
+  // they are, without the stack trace Express's final handler would log for every request.
+  app.use(
+    (
+      err: { status?: number; headers?: Record<string, string> },
+      _req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      res.status(err.status ?? 500);
+      if (err.headers) res.set(err.headers);
+      res.end();
+    },
+  );
+  return app;
+}
+
+/** Plain `node:http`: the guard (if any) in front of a handler that writes `ok`. */
+function plainHttp(guard?: Connect): RequestListener {
+  const ok = (res: ServerResponse): void => {
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('ok');
+  };
+  if (!guard) return (_req, res) => ok(res);
+  return (req, res) => {
+    guard(req, res, (err) => {
+      if (err) {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
+      ok(res);
+    });
+  };
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** What `http-auth-connect` does, written out so that no further package is needed. */
+function httpAuthGuard(auth: import('http-auth').Auth): Connect {
+  return (req, res, next) => {
+    auth.isAuthenticated(req, (result) => {
+      if (result instanceof Error) next(result);
+      else if (!result.pass) auth.ask(res, result);
+      else {
+        (req as IncomingMessage & { user?: string }).user = result.user;
+        next();
+      }
+    });
+  };
+}
+
+// ---- ours ---------------------------------------------------------------------------------------
+
+function oursBasic(): Connect {
+  const { authenticate, basic } = require('../../src/index') as typeof import('../../src/index');
+  return authenticate({ realm: REALM, schemes: [basic({ users: { [USER]: PASSWORD } })] });
+}
+
+function oursDigest(): Connect {
+  const { authenticate, digest } = require('../../src/index') as typeof import('../../src/index');
+  return authenticate({
+    realm: REALM,
+    schemes: [
+      digest({ users: { [USER]: PASSWORD }, algorithms: ['SHA-256'], secret: DIGEST_SECRET }),
+    ],
+  });
+}
+
+function oursBearer(): Connect {
+  const { authenticate, bearer } = require('../../src/index') as typeof import('../../src/index');
+  return authenticate({
+    realm: REALM,
+    schemes: [bearer({ verify: (token) => (token === OPAQUE_TOKEN ? USER : false) })],
+  });
+}
+
+function oursJwt(cache: boolean): Connect {
+  const { authenticate, bearer } = require('../../src/index') as typeof import('../../src/index');
+  const { jwtVerifier } =
+    require('../../src/adapters/jwt') as typeof import('../../src/adapters/jwt');
+  const verify = jwtVerifier({
+    key: publicJwkFromEnv(),
+    algorithms: ['ES256'],
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+  });
+  return authenticate({ realm: REALM, schemes: [bearer({ verify, cache })] });
+}
+
+// ---- peers --------------------------------------------------------------------------------------
+
+function expressBasicAuth(): Connect {
+  const basicAuth = require('express-basic-auth') as typeof import('express-basic-auth');
+  return basicAuth({ users: { [USER]: PASSWORD }, challenge: true, realm: REALM }) as Connect;
+}
+
+function passportBasic(): Connect {
+  const passport = require('passport') as typeof import('passport');
+  const { BasicStrategy } = require('passport-http') as typeof import('passport-http');
+  passport.use(
+    new BasicStrategy((user, password, done) =>
+      done(null, user === USER && password === PASSWORD ? { name: user } : false),
+    ),
+  );
+  return passport.authenticate('basic', { session: false }) as Connect;
+}
+
+function passportDigest(): Connect {
+  const passport = require('passport') as typeof import('passport');
+  const { DigestStrategy } = require('passport-http') as typeof import('passport-http');
+  passport.use(
+    new DigestStrategy(
+      { qop: 'auth', realm: REALM },
+      (user, done) => (user === USER ? done(null, { name: user }, PASSWORD) : done(null, false)),
+      (_params, done) => done(null, true),
+    ),
+  );
+  return passport.authenticate('digest', { session: false }) as Connect;
+}
+
+function passportBearer(): Connect {
+  const passport = require('passport') as typeof import('passport');
+  const { Strategy } = require('passport-http-bearer') as typeof import('passport-http-bearer');
+  passport.use(
+    new Strategy((token, done) => done(null, token === OPAQUE_TOKEN ? { name: USER } : false)),
+  );
+  return passport.authenticate('bearer', { session: false }) as Connect;
+}
+
+function httpAuthBasic(): Connect {
+  const httpAuth = require('http-auth') as typeof import('http-auth');
+  return httpAuthGuard(
+    httpAuth.basic({ realm: REALM }, (user, password, callback) =>
+      callback(user === USER && password === PASSWORD),
+    ),
+  );
+}
+
+function httpAuthDigest(): Connect {
+  const httpAuth = require('http-auth') as typeof import('http-auth');
+  const ha1 = md5(`${USER}:${REALM}:${PASSWORD}`);
+  return httpAuthGuard(
+    httpAuth.digest({ realm: REALM }, (user, callback) => callback(user === USER ? ha1 : '')),
+  );
+}
+
+/** express-oauth2-jwt-bearer with the public key given locally (no JWKS fetch). */
+function oauth2JwtBearer(): Connect {
+  // Loaded loosely typed: its Express.Request augmentation (`auth`) clashes with ours.
+  const { auth } = require('express-oauth2-jwt-bearer') as {
+    auth(options: Record<string, unknown>): Connect;
+  };
+  return auth({
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+    publicKey: publicJwkFromEnv(),
+    tokenSigningAlg: 'ES256',
+  });
+}
+
+/** Server id → factory. express-oauth2-jwt-bearer refuses through `next(err)`; Express's final
+ * handler then sends the error's `status` and `headers` (its `WWW-Authenticate`). */
+export const SERVERS = {
+  'http-bare': () => plainHttp(),
+  'express-bare': () => expressApp(),
+  'ours-basic': () => expressApp(oursBasic()),
+  'ours-digest': () => expressApp(oursDigest()),
+  'ours-bearer': () => expressApp(oursBearer()),
+  'ours-jwt': () => expressApp(oursJwt(false)),
+  'ours-jwt-cached': () => expressApp(oursJwt(true)),
+  'ours-basic-http': () => plainHttp(oursBasic()),
+  'ours-digest-http': () => plainHttp(oursDigest()),
+  'ours-bearer-http': () => plainHttp(oursBearer()),
+  'ours-jwt-http': () => plainHttp(oursJwt(false)),
+  'ours-jwt-cached-http': () => plainHttp(oursJwt(true)),
+  'express-basic-auth': () => expressApp(expressBasicAuth()),
+  'passport-basic': () => expressApp(passportBasic()),
+  'http-auth-basic': () => expressApp(httpAuthBasic()),
+  'passport-digest': () => expressApp(passportDigest()),
+  'http-auth-digest': () => expressApp(httpAuthDigest()),
+  'passport-bearer': () => expressApp(passportBearer()),
+  'oauth2-jwt-bearer': () => expressApp(oauth2JwtBearer()),
+} satisfies Record<string, () => RequestListener>;
+
+export type ServerId = keyof typeof SERVERS;

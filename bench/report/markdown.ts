@@ -1,0 +1,125 @@
+/** `bench/results/latest.md`: the machine, the targets, the table, the codec, the flags. */
+import { fixed, signed, thousands } from './format';
+import type { BenchReport, ScenarioResult } from './types';
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function scenarioRow(s: ScenarioResult): string {
+  const flagged = s.rounds.filter((r) => r.flags.length > 0).length;
+  const name = s.ours ? `**${s.label}**` : s.label;
+  if (!s.verification.ok) {
+    return row([
+      name,
+      `not measured: verification failed (${s.verification.detail})`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  return row([
+    name,
+    thousands(s.median.rps),
+    fixed(s.median.p50Ms, 2),
+    fixed(s.median.p99Ms, 2),
+    fixed(s.median.cpuMicrosPerRequest, 1),
+    s.group === 'baseline' ? '–' : signed(s.overheadMicros, 1),
+    fixed(s.ratioToBaseline, 3),
+    fixed(s.cpuRatioToBaseline, 3),
+    s.bestPeer === null
+      ? '–'
+      : `${fixed(s.ratioToBestPeer, 2)} / ${fixed(s.cpuRatioToBestPeer, 2)} (${s.bestPeer})`,
+    `${flagged}/${s.rounds.length}`,
+  ]);
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const lines: string[] = [];
+  lines.push(`# authscheme benchmark (${report.mode} run)`, '');
+  lines.push(
+    `${m.date} · ${m.cpuModel}, ${m.cores} CPUs, ${m.memoryGiB} GiB · ${m.os} · Node ${m.node}`,
+    '',
+    `How the CPUs were shared: ${m.pinning}. ${m.connections} connections, ${m.rounds} round(s) of ` +
+      `${m.durationSec} s per scenario after ${m.warmupSec} s of warm-up, scenarios interleaved ` +
+      `(shuffled per round); medians over rounds.`,
+    '',
+  );
+  lines.push('## Targets', '');
+  lines.push(row(['Target', 'Goal', 'Measured', 'Met']));
+  lines.push(row(['---', '---', '---', '---']));
+  for (const t of report.targets) {
+    lines.push(row([t.what, t.goal, t.measured, t.met === null ? '–' : t.met ? 'yes' : '**no**']));
+  }
+  lines.push('');
+  const header = [
+    'Scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'server CPU µs/req',
+    'overhead µs',
+    '× bare (req/s)',
+    '× bare (CPU)',
+    '× best peer (req/s / CPU)',
+    'flagged rounds',
+  ];
+  for (const [title, stack] of [
+    ['Express 5 (peers beside ours)', 'express'],
+    ['Plain node:http (our middleware alone)', 'http'],
+  ] as const) {
+    lines.push(`## ${title}`, '');
+    lines.push(row(header));
+    lines.push(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
+    for (const s of report.scenarios.filter((x) => x.stack === stack)) lines.push(scenarioRow(s));
+    lines.push('');
+  }
+  lines.push(
+    '“overhead µs” is the scenario’s server CPU per request minus that of the unauthenticated ' +
+      'server on the same stack; “× bare (CPU)” is the unauthenticated server’s CPU per request over ' +
+      'the scenario’s (the throughput ratio when the server CPU is the limit, and steadier than ' +
+      'req/s on a shared machine). “401” rows send no credentials and are compared with the ' +
+      'unauthenticated 200. The best peer is the one using the least server CPU per request on ' +
+      'the same scenario. Targets on ratios are judged on the CPU-based figure, since req/s moves ' +
+      'with whatever else runs on the machine. Digest clients perform one handshake per connection, then reuse the ' +
+      'nonce with nc counting up.',
+    '',
+  );
+  lines.push('## Header codec (one process, ops/s, median of 3)', '');
+  lines.push(row(['Input', 'Parser', 'ops/s', 'correct result', 'ours ×']));
+  lines.push(row(['---', '---', '---:', '---', '---:']));
+  for (const c of report.codec) {
+    lines.push(
+      row([
+        c.name,
+        c.ours ? `**${c.implementation}**` : c.implementation,
+        thousands(c.opsPerSecond),
+        `${c.correct ? 'yes' : '**no**'}: ${c.note}`,
+        c.oursRatio === null ? '–' : `${fixed(c.oursRatio, 2)}×`,
+      ]),
+    );
+  }
+  lines.push('');
+  const flagged = report.scenarios.flatMap((s) =>
+    s.rounds
+      .filter((r) => r.flags.length > 0)
+      .map((r) => `- ${s.label}, round ${r.round}: ${r.flags.join('; ')}`),
+  );
+  lines.push('## Flagged rounds', '');
+  lines.push(
+    flagged.length === 0
+      ? 'None: no other process used the CPUs noticeably during any measurement.'
+      : flagged.join('\n'),
+  );
+  lines.push('');
+  if (report.notes.length > 0) {
+    lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,65 @@
+/** The issue's targets, judged against a run. */
+import type { CodecCase, ScenarioResult, Target } from './types';
+import { fixed, signed, thousands } from './format';
+
+export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): Target[] {
+  const byId = (id: string): ScenarioResult | undefined =>
+    scenarios.find((s) => s.id === id && s.rounds.length > 0);
+  const targets: Target[] = [];
+
+  const overhead = (what: string, id: string, limit: number): void => {
+    const s = byId(id);
+    const v = s?.overheadMicros ?? null;
+    targets.push({
+      what,
+      goal: `≤ ${limit} µs CPU/request over the same server without auth`,
+      measured: v === null ? 'not measured' : `${signed(v, 1)} µs`,
+      met: v === null ? null : v <= limit,
+    });
+  };
+  overhead('Basic overhead (node:http)', 'http/basic/ok/authscheme', 3);
+  overhead('Bearer custom validator overhead (node:http)', 'http/bearer/ok/authscheme', 3);
+  overhead('Digest SHA-256 overhead (node:http)', 'http/digest/ok/authscheme', 10);
+  overhead('JWT ES256 cached overhead (node:http)', 'http/jwt-cached/ok/authscheme', 5);
+
+  const ratio = (what: string, id: string, limit: number): void => {
+    const s = byId(id);
+    // Judged on the CPU-based ratio: req/s swings with other load on a shared machine.
+    const v = s?.cpuRatioToBaseline ?? null;
+    targets.push({
+      what,
+      goal: `≥ ${limit.toFixed(2)}× bare Express`,
+      measured:
+        v === null
+          ? 'not measured'
+          : `${fixed(v, 3)}× by CPU (${fixed(s?.ratioToBaseline, 3)}× by req/s)`,
+      met: v === null ? null : v >= limit,
+    });
+  };
+  ratio('Basic on Express', 'express/basic/ok/authscheme', 0.97);
+  ratio('Digest SHA-256 on Express', 'express/digest/ok/authscheme SHA-256', 0.93);
+  ratio('JWT ES256 cached on Express', 'express/jwt-cached/ok/authscheme cached', 0.95);
+
+  for (const s of scenarios) {
+    if (!s.ours || s.stack !== 'express' || s.rounds.length === 0 || s.bestPeer === null) continue;
+    targets.push({
+      what: `Ahead of every peer: ${s.label}`,
+      goal: `less server CPU/request than the best peer (${s.bestPeer})`,
+      measured: `${fixed(s.cpuRatioToBestPeer, 2)}× by CPU (${fixed(s.ratioToBestPeer, 2)}× by req/s)`,
+      met: s.cpuRatioToBestPeer === null ? null : s.cpuRatioToBestPeer > 1,
+    });
+  }
+
+  for (const name of ['Digest credentials', 'WWW-Authenticate, 3 challenges']) {
+    const ours = codec.find((c) => c.ours && c.name === name);
+    targets.push({
+      what: `Codec: ${name}`,
+      goal: '≥ 1,000,000 correct parses/s',
+      measured: ours
+        ? `${thousands(ours.opsPerSecond)}/s${ours.correct ? '' : ' (WRONG RESULT)'}`
+        : 'not measured',
+      met: ours ? ours.correct && ours.opsPerSecond >= 1e6 : null,
+    });
+  }
+  return targets;
+}

@@ -1,0 +1,85 @@
+/** The shape of `bench/results/latest.json`. */
+import type { MachineDescription } from '../lib/system';
+import type { Scenario } from '../http/scenarios';
+
+export interface RoundMeasurement {
+  round: number;
+  /** Responses per second seen by the load generator. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU time (user + system) per request received, µs. */
+  cpuMicrosPerRequest: number;
+  /** Server CPU use during the run, in cores (1 = one CPU fully busy). */
+  serverCores: number;
+  /** Load generator CPU use, in cores. */
+  loadCores: number;
+  /** CPU used by processes other than ours during the run, in cores, over all CPUs. */
+  otherCores: number | null;
+  /** The part of that on the server's CPU (when pinned), in cores. */
+  otherCoresOnServerCpu: number | null;
+  responses: number;
+  unexpected: number;
+  handshakes: number;
+  rehandshakes: number;
+  errors: number;
+  /** Why this round's numbers are doubtful (empty when clean). */
+  flags: string[];
+}
+
+export interface ScenarioResult extends Scenario {
+  verification: { ok: boolean; detail: string };
+  rounds: RoundMeasurement[];
+  median: {
+    rps: number;
+    p50Ms: number;
+    p99Ms: number;
+    cpuMicrosPerRequest: number;
+    serverCores: number;
+  };
+  /** Median server CPU µs/request minus the baseline's (same stack, no auth). */
+  overheadMicros: number | null;
+  /** Median requests/s over the baseline's. */
+  ratioToBaseline: number | null;
+  /** Baseline CPU/request over this one: the throughput ratio when the server CPU is the limit. */
+  cpuRatioToBaseline: number | null;
+  /** Median requests/s over the best peer's (least CPU/request) on the same group and path (Express only). */
+  ratioToBestPeer: number | null;
+  /** The best peer's CPU/request over this one's (> 1: we use less CPU). */
+  cpuRatioToBestPeer: number | null;
+  bestPeer: string | null;
+}
+
+export interface CodecCase {
+  name: string;
+  implementation: string;
+  ours: boolean;
+  opsPerSecond: number;
+  /** Whether the result was right for the input (several challenges kept apart, values exact). */
+  correct: boolean;
+  note: string;
+  /** Ours over this implementation (only on peers). */
+  oursRatio: number | null;
+}
+
+export interface Target {
+  what: string;
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  mode: 'quick' | 'full';
+  machine: MachineDescription & {
+    pinning: string;
+    connections: number;
+    rounds: number;
+    durationSec: number;
+    warmupSec: number;
+  };
+  scenarios: ScenarioResult[];
+  codec: CodecCase[];
+  targets: Target[];
+  notes: string[];
+}

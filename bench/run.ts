@@ -1,0 +1,192 @@
+/**
+ * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--no-codec] [--no-http]`
+ *
+ * Runs the HTTP benchmark (every server in its own process, autocannon in another, pinned apart
+ * with taskset when it exists) and the codec micro-benchmark, then writes
+ * bench/results/latest.{json,md,svg}. See docs/bench.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BenchChild, REPO_ROOT, killAllChildren } from './lib/child';
+import { describeMachine, tasksetAvailable } from './lib/system';
+import { makeJwtMaterial } from './http/fixtures';
+import { runHttpBench } from './http/run-http';
+import { allScenarios } from './http/scenarios';
+import { renderMarkdown } from './report/markdown';
+import { renderSvg } from './report/svg';
+import { judgeTargets } from './report/targets';
+import type { BenchReport, CodecCase } from './report/types';
+
+interface Args {
+  quick: boolean;
+  only: string[];
+  rounds: number;
+  durationSec: number;
+  warmupSec: number;
+  connections: number;
+  codecSec: number;
+  http: boolean;
+  codec: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const args: Args = {
+    quick,
+    only: [],
+    rounds: quick ? 1 : 3,
+    durationSec: quick ? 1.5 : 4,
+    warmupSec: quick ? 0.5 : 1,
+    connections: 50,
+    codecSec: quick ? 0.3 : 1,
+    http: !argv.includes('--no-http'),
+    codec: !argv.includes('--no-codec'),
+    out: path.join(REPO_ROOT, 'bench', 'results'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case '--only':
+        if (value) args.only.push(value);
+        i++;
+        break;
+      case '--rounds':
+        args.rounds = Math.max(1, Number(value));
+        i++;
+        break;
+      case '--duration':
+        args.durationSec = Math.max(0.5, Number(value));
+        i++;
+        break;
+      case '--warmup':
+        args.warmupSec = Math.max(0, Number(value));
+        i++;
+        break;
+      case '--connections':
+        args.connections = Math.max(1, Number(value));
+        i++;
+        break;
+      case '--out':
+        if (value) args.out = path.resolve(value);
+        i++;
+        break;
+    }
+  }
+  return args;
+}
+
+function log(line: string): void {
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function runCodec(seconds: number, pin: boolean): Promise<CodecCase[]> {
+  const { child } = await BenchChild.start({
+    name: 'codec',
+    script: 'codec/codec-main.ts',
+    cpu: 1,
+    pin,
+  });
+  try {
+    const reply = await child.request<{ cases: CodecCase[] }>(
+      'codec',
+      { seconds },
+      60_000 + seconds * 40_000,
+    );
+    return reply.cases;
+  } finally {
+    await child.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const machine = describeMachine();
+  const pin = tasksetAvailable() && machine.cores >= 2;
+  const pinning = pin
+    ? 'servers pinned to CPU 1 and the load generator to CPU 0 with taskset (other processes on the machine were not excluded; see the flags)'
+    : 'no pinning (taskset missing or a single CPU): servers, load generator and anything else shared all CPUs';
+  log(`${machine.cpuModel}, ${machine.cores} CPUs, Node ${machine.node}; ${pinning}`);
+
+  const notes: string[] = [];
+  let scenarios: BenchReport['scenarios'] = [];
+  if (args.http) {
+    const selected = allScenarios().filter(
+      (s) =>
+        s.group === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)),
+    );
+    scenarios = await runHttpBench({
+      scenarios: selected,
+      rounds: args.rounds,
+      durationSec: args.durationSec,
+      warmupSec: args.warmupSec,
+      connections: args.connections,
+      pin,
+      serverCpu: 1,
+      loadCpu: 0,
+      jwt: await makeJwtMaterial(),
+      log,
+    });
+  }
+  let codec: CodecCase[] = [];
+  if (args.codec) {
+    log('codec micro-benchmarks');
+    codec = await runCodec(args.codecSec, pin);
+    for (const c of codec)
+      log(
+        `codec ${c.name} · ${c.implementation}: ${Math.round(c.opsPerSecond)} ops/s, ${c.correct ? 'correct' : 'WRONG'} (${c.note})`,
+      );
+  }
+  if (
+    scenarios.some((s) =>
+      s.rounds.some((r) => r.flags.some((f) => f.includes('load-generator bound'))),
+    )
+  ) {
+    notes.push(
+      'Where the server was not saturated (bare node:http, mostly), autocannon on its one CPU was the limit: ' +
+        'req/s there understates the server, and CPU µs/request is the figure to read.',
+    );
+  }
+  const report: BenchReport = {
+    mode: args.quick ? 'quick' : 'full',
+    machine: {
+      ...machine,
+      pinning,
+      connections: args.connections,
+      rounds: args.rounds,
+      durationSec: args.durationSec,
+      warmupSec: args.warmupSec,
+    },
+    scenarios,
+    codec,
+    targets: judgeTargets(scenarios, codec),
+    notes,
+  };
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(path.join(args.out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(args.out, 'latest.md'), renderMarkdown(report));
+  writeFileSync(path.join(args.out, 'latest.svg'), renderSvg(report));
+  log(
+    `wrote ${path.relative(REPO_ROOT, args.out)}/latest.{json,md,svg} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  for (const t of report.targets)
+    log(
+      `target ${t.met === null ? '–' : t.met ? 'met ' : 'MISS'} ${t.what}: ${t.measured} (${t.goal})`,
+    );
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+main().catch((error: unknown) => {
+  killAllChildren();
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
