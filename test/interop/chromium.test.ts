@@ -211,10 +211,8 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
   });
 
   // Like curl, Chromium answers a proxy's Digest challenge with uri="/path" (origin form) while
-  // the request line carries the absolute form; digest() requires the two to be equal and answers
-  // 400. RFC 7616 §3.4.6 asks only that both name the same resource: a server-side limitation
-  // (reported), pinned here so the matrix stays true either way.
-  it('proxy Digest (407): Chromium sends the origin-form uri, which digest() refuses for an absolute-form target', async () => {
+  // the request line carries the absolute form; digest() treats both as the same resource.
+  it('authenticates to the Digest proxy (407) with proxy credentials', async () => {
     const { status, text } = await load(`${demo.origin}/via-proxy`, {
       ...credentials,
       proxy: { server: demo.proxyOrigin, username: proxyUser, password: proxyPassword },
@@ -222,16 +220,11 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
     matrix.record(
       'Proxy Digest (407)',
       status === 200,
-      status === 200
-        ? 'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line, Digest SHA-256.'
-        : 'Chromium answers with uri="/path" while the request target is absolute (http://host/path); digest() requires them to be equal and answers 400 (RFC 7616 §3.4.6 asks only for the same resource).',
+      'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line (Digest SHA-256) with uri="/path".',
     );
-    if (status === 200) {
-      expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
-      expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
-    } else {
-      expect(status).toBe(400);
-    }
+    expect(status).toBe(200);
+    expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
+    expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
   });
 
   it('authenticates to a Basic-only proxy (407) with proxy credentials', async () => {

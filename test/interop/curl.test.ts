@@ -175,20 +175,23 @@ describe('curl', () => {
   });
 
   // curl answers a proxy's Digest challenge with uri="/path" (origin form) while the request line
-  // carries the absolute form; digest() compares uri with the request target character for
-  // character and answers 400. RFC 7616 §3.4.6 only asks that both name the same resource, so this
-  // is a server-side limitation (reported); the test pins today's behaviour so the matrix is true.
-  it('--proxy-digest: curl sends the origin-form uri, which digest() refuses for an absolute-form target (400)', async () => {
+  // carries the absolute form (http://host/path): digest() must treat both as the same resource
+  // (RFC 7616 §3.4.6).
+  it('authenticates to the proxy with --proxy-digest (uri in origin form, absolute-form target)', async () => {
     const { status, body } = await curl(proxyArgs('--proxy-digest', proxyPassword));
     matrix.record(
       'Proxy Digest (407)',
       status === 200,
-      status === 200
-        ? '`curl --proxy … --proxy-user … --proxy-digest`.'
-        : 'curl answers with uri="/path" while the request target is absolute (http://host/path); digest() requires them to be equal and answers 400 (RFC 7616 §3.4.6 asks only for the same resource).',
+      '`curl --proxy … --proxy-user … --proxy-digest`; curl sends uri="/path" for an absolute-form request target.',
     );
-    if (status === 200) expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
-    else expect(status).toBe(400);
+    expect(status).toBe(200);
+    expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
+    expect(body?.forwarded).toEqual(
+      expect.objectContaining({
+        via: '1.1 authscheme-proxy',
+        proxyAuthorizationReachedOrigin: false,
+      }),
+    );
   });
 
   it('gets 407 from the proxy with a wrong proxy password', async () => {
