@@ -27,7 +27,7 @@ function curl(args: string[]): Promise<CurlResult> {
       { timeout: 10_000 },
       (error, stdout) => {
         if (error) {
-          reject(error);
+          reject(new Error('curl failed', { cause: error }));
           return;
         }
         const split = stdout.indexOf('\r\n\r\n');
