@@ -42,6 +42,7 @@ import {
   type GetPassword,
 } from './lookup';
 import { NonceSigner } from './nonce';
+import { sameResource } from './uri';
 import { digestsEqual, requestDigest, sessionHA1 } from './response';
 
 export type { DigestAlgorithm, DigestHash } from './algorithms';
@@ -154,8 +155,9 @@ const DIGEST = 'Digest';
  *   SHA-256 only unless told otherwise; refuses algorithms it did not offer.
  * - Nonces are stateless (expiry, random bytes, HMAC with `secret`); an expired nonce with a
  *   correct response gets `stale=true`. Nonce counts are tracked in `store` with a sliding window.
- * - `uri` must equal the request target (the original URL, query included), else 400 (RFC 7616
- *   §3.4.6); `realm` and `opaque` must match; `qop`, `cnonce` and `nc` are required.
+ * - `uri` must equal the request target (the original URL, query included; for an absolute-form
+ *   proxy target, its origin form), else 400 (RFC 7616 §3.4.6); `realm` and `opaque` must match;
+ *   `qop`, `cnonce` and `nc` are required.
  * - A success adds `Authentication-Info` (`Proxy-Authentication-Info` in proxy mode) with
  *   `rspauth` (not for auth-int, whose response body is not known yet), `qop`, `cnonce`, `nc`
  *   and, near expiry, `nextnonce`.
@@ -222,8 +224,9 @@ async function verifyDigest(
   if (!config.qop.includes(directives.qop)) return refuse('Digest qop was not offered');
   if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
   if (directives.opaque !== config.opaque) return refuse('Digest opaque does not match');
-  // RFC 7616 §3.4.6: the uri directive must name the request target; a mismatch is a 400.
-  if (directives.uri !== ctx.url) {
+  // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
+  // router-relative req.url); a mismatch is a 400.
+  if (!sameResource(directives.uri, ctx.url, ctx.req.headers.host)) {
     return {
       ok: false,
       code: 'ERR_AUTH_INVALID_REQUEST',

@@ -1,0 +1,112 @@
+/**
+ * Apache `htdigest` password files: one `user:realm:HA1` line per user and realm, where HA1 is
+ * `MD5(user ":" realm ":" password)` in lower-case hex (RFC 7616 §3.4.2 with MD5), so the file
+ * holds no plain passwords.
+ */
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import type { AuthRequest } from '../scheme';
+import type { DigestHash } from '../schemes/digest/algorithms';
+
+/** A parsed htdigest file. */
+export interface HtdigestFile {
+  /** Entries by realm, then user name, the HA1 in lower-case hex. */
+  readonly realms: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /**
+   * A `getHA1` for `digest()`: the user's HA1 for the realm when `hash` is MD5 (htdigest files
+   * hold MD5 only; offer `MD5` or `MD5-sess`), else `undefined`.
+   */
+  getHA1(user: string, realm: string, hash: DigestHash, req?: AuthRequest): string | undefined;
+}
+
+/** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses the text of an htdigest file. Empty lines and lines starting with `#` are skipped. For a
+ * user listed twice in one realm the first line counts, as in Apache's mod_authn_file.
+ *
+ * @throws TypeError naming the line number (never its content) on a malformed line
+ *
+ * @example
+ * const file = parseHtdigest('alice:api:64daccb98e690d1130b2f0a509f0d34f\n');
+ * const scheme = digest({ getHA1: file.getHA1, algorithms: ['MD5'] });
+ */
+export function parseHtdigest(text: string): HtdigestFile {
+  if (typeof text !== 'string') throw new TypeError('parseHtdigest(): text must be a string');
+  const realms = new Map<string, Map<string, string>>();
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    lineNumber++;
+    let line = text.slice(start, end);
+    start = end + 1;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line === '' || line.startsWith('#')) continue;
+    const first = line.indexOf(':');
+    const second = first === -1 ? -1 : line.indexOf(':', first + 1);
+    if (second === -1 || line.indexOf(':', second + 1) !== -1) {
+      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
+    }
+    const user = line.slice(0, first);
+    const realm = line.slice(first + 1, second);
+    const ha1 = line.slice(second + 1);
+    if (user === '' || !isMd5Hex(ha1)) {
+      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:32 hex digits`);
+    }
+    let users = realms.get(realm);
+    if (users === undefined) {
+      users = new Map();
+      realms.set(realm, users);
+    }
+    if (!users.has(user)) users.set(user, ha1.toLowerCase());
+  }
+  return Object.freeze({
+    realms,
+    getHA1: (user: string, realm: string, hash: DigestHash): string | undefined =>
+      hash === 'MD5' ? realms.get(realm)?.get(user) : undefined,
+  });
+}
+
+/**
+ * Reads and parses an htdigest file (UTF-8), as written by Apache's `htdigest` tool.
+ *
+ * @throws TypeError on a malformed line or bytes that are not UTF-8; the file system's error when
+ *   the file cannot be read
+ *
+ * @example
+ * import { authenticate, digest, loadHtdigest } from 'authscheme';
+ * const file = await loadHtdigest('/etc/app/htdigest');
+ * app.use(authenticate({ realm: 'api', schemes: [digest({ getHA1: file.getHA1, algorithms: ['MD5'] })] }));
+ */
+export async function loadHtdigest(path: string): Promise<HtdigestFile> {
+  return parseHtdigest(decode(await readFile(path)));
+}
+
+/** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
+export function loadHtdigestSync(path: string): HtdigestFile {
+  return parseHtdigest(decode(readFileSync(path)));
+}
+
+function decode(bytes: Buffer): string {
+  if (bytes.length > MAX_FILE_BYTES) throw new TypeError('htdigest file is larger than 16 MB');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new TypeError('htdigest file is not valid UTF-8');
+  }
+}
+
+function isMd5Hex(value: string): boolean {
+  if (value.length !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) continue;
+    const lower = code | 0x20;
+    if (lower < 0x61 || lower > 0x66) return false;
+  }
+  return true;
+}

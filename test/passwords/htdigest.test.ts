@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { loadHtdigest, loadHtdigestSync, parseHtdigest } from '../../src/passwords/htdigest';
+
+const fixture = path.join(__dirname, 'htdigest-fixture.txt');
+const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
+
+describe('htdigest files', () => {
+  it('loads a file written by Apache htdigest: HA1 = MD5(user:realm:password) per realm', async () => {
+    for (const file of [await loadHtdigest(fixture), loadHtdigestSync(fixture)]) {
+      expect(file.getHA1('Mufasa', 'testrealm@host.com', 'MD5')).toBe(
+        md5('Mufasa:testrealm@host.com:Circle Of Life'),
+      );
+      expect(file.getHA1('alice', 'api', 'MD5')).toBe(md5('alice:api:secret'));
+      expect(file.getHA1('alice', 'admin', 'MD5')).toBe(md5('alice:admin:other'));
+      expect(file.getHA1('J\u00e4s\u00f8n Doe', 'api', 'MD5')).toBe(
+        md5('J\u00e4s\u00f8n Doe:api:Secret, or not?'),
+      );
+      expect(file.getHA1('alice', 'nowhere', 'MD5')).toBeUndefined();
+      expect(file.getHA1('bob', 'api', 'MD5')).toBeUndefined();
+      // htdigest holds MD5 only.
+      expect(file.getHA1('alice', 'api', 'SHA-256')).toBeUndefined();
+    }
+  });
+
+  it('skips blank lines and comments, accepts CRLF and upper-case hex, keeps the first duplicate', () => {
+    const a = md5('a:r:1');
+    const file = parseHtdigest(`# users\r\n\r\na:r:${a.toUpperCase()}\r\na:r:${md5('a:r:2')}\n`);
+    expect(file.getHA1('a', 'r', 'MD5')).toBe(a);
+    expect(file.realms.get('r')?.size).toBe(1);
+  });
+
+  it.each([
+    ['a line without three fields', 'alice:api\n'],
+    ['a line with four fields', `alice:api:x:${md5('x')}\n`],
+    ['a short hash', 'alice:api:abc\n'],
+    ['a non-hex hash', `alice:api:${'z'.repeat(32)}\n`],
+    ['an empty user', `:api:${md5('x')}\n`],
+  ])('throws TypeError naming the line for %s, without its content', (_title, text) => {
+    expect(() => parseHtdigest(`# ok\n${text}`)).toThrow(/^htdigest line 2: /);
+    try {
+      parseHtdigest(text);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('alice');
+    }
+  });
+
+  it('refuses a file that is not UTF-8, and reports a missing file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
+    try {
+      const bad = path.join(dir, 'bad');
+      fs.writeFileSync(bad, Buffer.from([0x61, 0xff, 0x3a, 0x72, 0x3a]));
+      await expect(loadHtdigest(bad)).rejects.toThrow(TypeError);
+      await expect(loadHtdigest(path.join(dir, 'missing'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,362 @@
+/**
+ * Digest end to end: Express with authenticate() on a real server (127.0.0.1, port 0), driven by
+ * supertest and a client that computes its responses itself (./helpers).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import request from 'supertest';
+import {
+  authenticate,
+  digest,
+  formatCredentials,
+  MemoryNonceStore,
+  parseChallenges,
+  type Challenge,
+  type DigestOptions,
+} from 'authscheme';
+import { loadHtdigest } from '../../../src/passwords/htdigest';
+import { answer, expectedRspauth, parseInfo, type AnswerOptions } from './helpers';
+
+const SECRET = 'e2e-secret-e2e-secret-e2e-secret';
+const alice = { user: 'alice', password: 'secret' };
+
+const servers: http.Server[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+async function listen(app: express.Express): Promise<string> {
+  const server = http.createServer(app);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function protectedApp(options: Partial<DigestOptions> = {}, proxy = false): express.Express {
+  const app = express();
+  app.use(
+    authenticate({
+      realm: 'api',
+      proxy,
+      schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, ...options })],
+    }),
+  );
+  app.all('/{*rest}', (req, res) => {
+    res.json({ auth: req.auth, url: req.originalUrl });
+  });
+  return app;
+}
+
+function challengesOf(res: request.Response, header = 'www-authenticate'): Challenge[] {
+  const value = res.headers[header] as string | string[] | undefined;
+  if (value === undefined) throw new Error(`no ${header}`);
+  return parseChallenges(value);
+}
+
+function authorization(challenge: Challenge, options: AnswerOptions): string {
+  return formatCredentials(answer(challenge, options));
+}
+
+describe('digest() behind authenticate() on Express', () => {
+  let origin: string;
+  beforeAll(async () => {
+    origin = await listen(protectedApp({ algorithms: ['SHA-256', 'MD5'] }));
+  });
+
+  it('answers 401 with one challenge line per algorithm, SHA-256 first, and no-store', async () => {
+    const res = await request(origin).get('/dir/index.html');
+    expect(res.status).toBe(401);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const challenges = challengesOf(res);
+    expect(challenges.map((c) => [c.scheme, c.params.algorithm, c.params.qop])).toEqual([
+      ['Digest', 'SHA-256', 'auth'],
+      ['Digest', 'MD5', 'auth'],
+    ]);
+    // RFC 7616 §3.3: algorithm is never quoted.
+    expect(String(res.headers['www-authenticate'])).toMatch(/algorithm=SHA-256/);
+  });
+
+  it.each([0, 1])('completes the handshake with challenge %i and checks rspauth', async (index) => {
+    const first = await request(origin).get('/dir/index.html?x=1');
+    const challenge = challengesOf(first)[index] as Challenge;
+    const options = { ...alice, uri: '/dir/index.html?x=1' };
+    const res = await request(origin)
+      .get('/dir/index.html?x=1')
+      .set('Authorization', authorization(challenge, options));
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({
+      scheme: 'Digest',
+      user: 'alice',
+      realm: 'api',
+      algorithm: challenge.params.algorithm,
+      qop: 'auth',
+    });
+    const info = parseInfo(res.headers['authentication-info'] as string);
+    expect(info.rspauth).toBe(expectedRspauth(challenge, options));
+  });
+
+  it('reuses a nonce with increasing nc, refuses a replayed nc with stale=true, and recovers', async () => {
+    const challenge = challengesOf(await request(origin).get('/r'))[0] as Challenge;
+    for (const nc of [1, 2, 3]) {
+      const res = await request(origin)
+        .get('/r')
+        .set('Authorization', authorization(challenge, { ...alice, uri: '/r', nc }));
+      expect(res.status).toBe(200);
+    }
+    const replay = await request(origin)
+      .get('/r')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/r', nc: 2 }));
+    expect(replay.status).toBe(401);
+    const fresh = challengesOf(replay)[0] as Challenge;
+    expect(fresh.params.stale).toBe('true');
+    const retry = await request(origin)
+      .get('/r')
+      .set('Authorization', authorization(fresh, { ...alice, uri: '/r' }));
+    expect(retry.status).toBe(200);
+  });
+
+  it('answers 400 when the uri differs in the query alone', async () => {
+    const challenge = challengesOf(await request(origin).get('/q?a=1'))[0] as Challenge;
+    const res = await request(origin)
+      .get('/q?a=1')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/q?a=2' }));
+    expect(res.status).toBe(400);
+  });
+
+  it('answers 401 with fresh challenges to a wrong password, never 500 to junk', async () => {
+    const challenge = challengesOf(await request(origin).get('/'))[0] as Challenge;
+    const wrong = await request(origin)
+      .get('/')
+      .set('Authorization', authorization(challenge, { user: 'alice', password: 'x', uri: '/' }));
+    expect(wrong.status).toBe(401);
+    expect(challengesOf(wrong)).toHaveLength(2);
+    for (const header of [
+      'Digest',
+      'Digest username="alice"',
+      'Digest username="alice", realm="api", nonce="x", uri="/", response="zz"',
+      'Digest username="alice", realm="api", nonce="x", uri="/", response="00", qop=auth, nc=zz, cnonce=""',
+    ]) {
+      const res = await request(origin).get('/').set('Authorization', header);
+      expect(res.status).toBe(401);
+    }
+  });
+});
+
+describe('digest() and the request target under an Express router', () => {
+  it('compares uri with originalUrl, not the router-relative req.url', async () => {
+    const router = express.Router();
+    router.use(
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+      }),
+    );
+    router.get('/items', (req, res) => {
+      res.json({ user: req.auth?.user, url: req.url });
+    });
+    const app = express();
+    app.use('/api', router);
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
+    const good = await request(origin)
+      .get('/api/items?page=2')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/api/items?page=2' }));
+    expect(good.status).toBe(200);
+    expect(good.body).toEqual({ user: 'alice', url: '/items?page=2' });
+    const relative = await request(origin)
+      .get('/api/items?page=2')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/items?page=2', nc: 2 }));
+    expect(relative.status).toBe(400);
+  });
+});
+
+describe('digest() nonces across processes and time', () => {
+  it('accepts a nonce issued by another process that shares the secret (and the store)', async () => {
+    const store = new MemoryNonceStore();
+    const one = await listen(protectedApp({ store }));
+    const two = await listen(protectedApp({ store }));
+    const challenge = challengesOf(await request(one).get('/'))[0] as Challenge;
+    const res = await request(two)
+      .get('/')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
+    expect(res.status).toBe(200);
+    const replay = await request(one)
+      .get('/')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
+    expect(replay.status).toBe(401);
+  });
+
+  it('refuses a nonce from a process with another secret', async () => {
+    const foreign = await listen(protectedApp({ secret: 'f'.repeat(32), opaque: 'same' }));
+    const local = await listen(protectedApp({ opaque: 'same' }));
+    const challenge = challengesOf(await request(foreign).get('/'))[0] as Challenge;
+    const res = await request(local)
+      .get('/')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
+    expect(res.status).toBe(401);
+    expect(challengesOf(res)[0]?.params.stale).toBeUndefined();
+  });
+
+  it('answers an expired nonce with stale=true; the retry with the fresh nonce succeeds', async () => {
+    let now = 1_700_000_000_000;
+    const origin = await listen(protectedApp({ now: () => now, nonceLifetime: 10_000 }));
+    const challenge = challengesOf(await request(origin).get('/'))[0] as Challenge;
+    now += 10_001;
+    const stale = await request(origin)
+      .get('/')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
+    expect(stale.status).toBe(401);
+    const fresh = challengesOf(stale)[0] as Challenge;
+    expect(fresh.params.stale).toBe('true');
+    const retry = await request(origin)
+      .get('/')
+      .set('Authorization', authorization(fresh, { ...alice, uri: '/' }));
+    expect(retry.status).toBe(200);
+  });
+
+  it('answers a store failure with next(err) (500 from Express), never a success', async () => {
+    const origin = await listen(
+      protectedApp({ store: { use: () => Promise.reject(new Error('store down')) } }),
+    );
+    const challenge = challengesOf(await request(origin).get('/'))[0] as Challenge;
+    const res = await request(origin)
+      .get('/')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
+    expect(res.status).toBe(500);
+    expect(res.body.auth).toBeUndefined();
+  });
+});
+
+describe('digest() with qop=auth-int on Express', () => {
+  it('hashes the raw body kept by express.raw() before the middleware', async () => {
+    const app = express();
+    app.use(express.raw({ type: '*/*' }));
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [
+          digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int', 'auth'] }),
+        ],
+      }),
+    );
+    app.post('/upload', (req, res) => {
+      res.json({ user: req.auth?.user, qop: req.auth?.qop });
+    });
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
+    expect(challenge.params.qop).toBe('auth-int,auth');
+    const body = Buffer.from('{"amount":100}');
+    const credentials = authorization(challenge, {
+      ...alice,
+      method: 'POST',
+      uri: '/upload',
+      qop: 'auth-int',
+      body,
+    });
+    const good = await request(origin)
+      .post('/upload')
+      .set('Authorization', credentials)
+      .set('Content-Type', 'application/json')
+      .send(body.toString());
+    expect(good.status).toBe(200);
+    expect(good.body).toEqual({ user: 'alice', qop: 'auth-int' });
+
+    const tampered = await request(origin)
+      .post('/upload')
+      .set(
+        'Authorization',
+        authorization(challenge, {
+          ...alice,
+          method: 'POST',
+          uri: '/upload',
+          qop: 'auth-int',
+          body,
+          nc: 2,
+        }),
+      )
+      .set('Content-Type', 'application/json')
+      .send('{"amount":999}');
+    expect(tampered.status).toBe(401);
+  });
+
+  it('refuses auth-int with 401 (not 500) when a JSON parser consumed the body', async () => {
+    const app = express();
+    app.use(express.json());
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
+      }),
+    );
+    app.post('/upload', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
+    const body = Buffer.from('{"amount":100}');
+    const res = await request(origin)
+      .post('/upload')
+      .set(
+        'Authorization',
+        authorization(challenge, {
+          ...alice,
+          method: 'POST',
+          uri: '/upload',
+          qop: 'auth-int',
+          body,
+        }),
+      )
+      .set('Content-Type', 'application/json')
+      .send(body.toString());
+    expect(res.status).toBe(401);
+    expect(challengesOf(res)).toHaveLength(1);
+  });
+});
+
+describe('digest() in proxy mode', () => {
+  it('reads Proxy-Authorization, answers 407 and sends Proxy-Authentication-Info', async () => {
+    const origin = await listen(protectedApp({}, true));
+    const first = await request(origin).get('/p');
+    expect(first.status).toBe(407);
+    const challenge = challengesOf(first, 'proxy-authenticate')[0] as Challenge;
+    const res = await request(origin)
+      .get('/p')
+      .set('Proxy-Authorization', authorization(challenge, { ...alice, uri: '/p' }));
+    expect(res.status).toBe(200);
+    expect(res.headers['proxy-authentication-info']).toMatch(/rspauth=/);
+    expect(res.headers['authentication-info']).toBeUndefined();
+  });
+});
+
+describe('digest() with an htdigest file', () => {
+  it('authenticates users of an htdigest file written by Apache htdigest (MD5)', async () => {
+    const file = await loadHtdigest(path.join(__dirname, '../../passwords/htdigest-fixture.txt'));
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ getHA1: file.getHA1, algorithms: ['MD5', 'MD5-sess'], secret: SECRET })],
+      }),
+    );
+    app.get('/', (req, res) => {
+      res.json({ user: req.auth?.user });
+    });
+    const origin = await listen(app);
+    for (const [index, user, password, status] of [
+      [0, 'alice', 'secret', 200],
+      [1, 'J\u00e4s\u00f8n Doe', 'Secret, or not?', 200],
+      [0, 'alice', 'other', 401], // alice's password in the "admin" realm
+      [0, 'Mufasa', 'Circle Of Life', 401], // another realm
+    ] as const) {
+      // MD5 and MD5-sess share one nonce: a fresh challenge each time keeps nc=1 unused.
+      const challenge = challengesOf(await request(origin).get('/'))[index] as Challenge;
+      const res = await request(origin)
+        .get('/')
+        .set('Authorization', authorization(challenge, { user, password, uri: '/' }));
+      expect(res.status).toBe(status);
+      if (status === 200) expect(res.body.user).toBe(user);
+    }
+  });
+});
