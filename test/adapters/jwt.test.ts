@@ -390,6 +390,48 @@ describe('jwtVerifier() with a local key or a secret', () => {
     expect(await refusal(verify(token))).toBe('The access token has an invalid exp claim');
   });
 
+  it('derives EdDSA for an Ed25519 key and PS* for an RSA-PSS key', async () => {
+    const ed = generateKeyPairSync('ed25519');
+    const token = await new SignJWT({ sub: 'ed' })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(ed.privateKey);
+    expect(
+      await jwtVerifier({ key: ed.publicKey, issuer: ISSUER, audience: AUDIENCE })(token),
+    ).toMatchObject({
+      user: 'ed',
+    });
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    expect(() =>
+      jwtVerifier({
+        key: pss.publicKey,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['RS256'],
+      }),
+    ).toThrow(TypeError);
+    expect(() =>
+      jwtVerifier({
+        key: pss.publicKey,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['PS256'],
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['a secp256k1 key', () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey],
+    ['an X25519 key', () => generateKeyPairSync('x25519').publicKey],
+    ['a number', () => 42],
+  ])('throws TypeError at setup for %s', (_name, key) => {
+    expect(() => jwtVerifier({ key: key() as never, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      TypeError,
+    );
+  });
+
   it.each([
     ['no key source', { issuer: ISSUER, audience: AUDIENCE }],
     [
@@ -399,6 +441,10 @@ describe('jwtVerifier() with a local key or a secret', () => {
     ['no issuer', { key: rsaPem, audience: AUDIENCE }],
     ['no audience', { key: rsaPem, issuer: ISSUER }],
     ['an empty audience list', { key: rsaPem, issuer: ISSUER, audience: [] }],
+    [
+      'an empty algorithm list',
+      { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, algorithms: [] },
+    ],
     ['alg none', { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, algorithms: ['none'] }],
     [
       'HS256 with an RSA key',

@@ -1,0 +1,99 @@
+/** The Scheme object of bearer() driven directly, as authenticate() drives it. */
+import http from 'node:http';
+import express from 'express';
+import request from 'supertest';
+import type { RequestContext, SchemeFailure } from '../../../src/scheme';
+import { bearer, requireScopes } from '../../../src/schemes/bearer';
+import { bearerApp } from './helpers';
+
+const ctx = {
+  req: {} as RequestContext['req'],
+  res: {} as RequestContext['res'],
+  realm: 'r',
+  proxy: false,
+  method: 'GET',
+  url: '/',
+} satisfies RequestContext;
+
+const credentials = (token68?: string) => ({
+  scheme: 'Bearer',
+  params: Object.create(null) as Record<string, string>,
+  ...(token68 === undefined ? {} : { token68 }),
+});
+
+describe('bearer() as a Scheme', () => {
+  const scheme = bearer({ verify: () => 'u' });
+
+  it.each([
+    ['ERR_AUTH_MISSING_CREDENTIALS', undefined],
+    ['ERR_AUTH_HEADER_SYNTAX', 'invalid_request'],
+    ['ERR_AUTH_DUPLICATE_HEADER', 'invalid_request'],
+    ['ERR_AUTH_INVALID_REQUEST', 'invalid_request'],
+    ['ERR_AUTH_INSUFFICIENT_SCOPE', 'insufficient_scope'],
+    ['ERR_AUTH_INVALID_CREDENTIALS', 'invalid_token'],
+  ])('maps a failure coded %s that it did not build to error=%p', async (code, error) => {
+    const failure = { ok: false, code, message: 'm' } as SchemeFailure;
+    const [challenge] = await scheme.challenges(ctx, failure);
+    expect(challenge?.params['error']).toBe(error);
+    expect(challenge?.params['realm']).toBe('r');
+  });
+
+  it.each(['a b', '=abc', 'a=b', 'abc==x', '', 'ä'])(
+    'refuses the token68 %p with invalid_request',
+    async (token) => {
+      const result = await scheme.verify(credentials(token), ctx);
+      expect(result).toMatchObject({ ok: false, status: 400, bearerError: 'invalid_request' });
+    },
+  );
+
+  it('accepts a token with trailing = padding', async () => {
+    expect(await scheme.verify(credentials('abc+/_-.~=='), ctx)).toMatchObject({
+      ok: true,
+      user: 'u',
+    });
+  });
+
+  it('hands an expiresAt that is not a time to next(err)', async () => {
+    const app = bearerApp({ verify: () => ({ user: 'u', expiresAt: 'tomorrow' }) });
+    expect((await request(app).get('/').set('Authorization', 'Bearer t')).status).toBe(500);
+  });
+});
+
+describe('requireScopes() edge cases', () => {
+  it('hands malformed req.auth.scopes to next(err)', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      req.auth = { scheme: 'Bearer', user: 'u', scopes: 42 };
+      next();
+    });
+    app.get('/', requireScopes('read'), (_req, res) => res.send('ran'));
+    app.use((_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+      res.status(500).send('error');
+    });
+    const res = await request(app).get('/');
+    expect(res.status).toBe(500);
+    expect(res.text).toBe('error');
+  });
+
+  it('destroys the connection when the response is already under way', async () => {
+    const guard = requireScopes('read');
+    const server = http.createServer((req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+      guard(req, res, () => res.end('ran'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const outcome = await new Promise<string>((resolve) => {
+      http
+        .get(`http://127.0.0.1:${port}/`, (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve('ended'));
+          res.on('error', () => resolve('aborted'));
+        })
+        .on('error', () => resolve('aborted'));
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(outcome).toBe('aborted');
+  });
+});
