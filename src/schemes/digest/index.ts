@@ -1,7 +1,7 @@
 /**
  * HTTP Digest access authentication (RFC 7616): `digest(options)`.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { formatAuthParams } from '../../header/format';
 import type { Challenge, Credentials } from '../../header/types';
 import { AuthschemeError } from '../../errors';
@@ -339,9 +339,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   const qop = resolveQop(options.qop);
 
   const secret = resolveSecret(options.secret);
-  const nonceKey = createSecretKey(
-    createHmac('sha256', secret).update('authscheme digest nonce key').digest(),
-  );
+  const nonceKey = createHmac('sha256', secret).update('authscheme digest nonce key').digest();
 
   if (
     options.store !== undefined &&
