@@ -78,6 +78,22 @@ export async function start(
   };
 }
 
+/** Starts an already built server (e.g. from test/helpers/frameworks' `mount`) on a free port. */
+export async function listen(server: http.Server): Promise<TestServer> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    server,
+    port,
+    errors: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /** Fails if `promise` takes longer than `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,150 @@
+/**
+ * Method tricks: HEAD is authenticated like GET, OPTIONS is challenged unless it is a real CORS
+ * preflight and `allowPreflight` is on, and `X-HTTP-Method-Override` (or any rewrite of
+ * `req.method`) never changes which method Digest authenticates.
+ */
+import express from 'express';
+import { authenticate, basic, digest, type AuthenticateOptions } from 'authscheme';
+import {
+  HIT,
+  basicAuth,
+  digestAnswer,
+  digestHeader,
+  expectChallenged,
+  expectRefused,
+  send,
+  start,
+  type TestServer,
+} from './helpers';
+
+const users = { alice: 'wonderland' };
+const good = basicAuth('alice', 'wonderland');
+const servers: TestServer[] = [];
+
+/** What method-override middleware does: keep the wire method, rewrite req.method. */
+const methodOverride: express.RequestHandler = (req, _res, next) => {
+  const override = req.headers['x-http-method-override'];
+  if (typeof override === 'string') {
+    (req as { originalMethod?: string }).originalMethod = req.method;
+    req.method = override.toUpperCase();
+  }
+  next();
+};
+
+async function make(options: Partial<AuthenticateOptions> = {}): Promise<TestServer> {
+  const server = await start(
+    authenticate({
+      realm: 'm',
+      schemes: [digest({ users, secret: 's'.repeat(32) }), basic({ users })],
+      ...options,
+    }),
+    { before: [methodOverride] },
+  );
+  servers.push(server);
+  return server;
+}
+
+let target: TestServer;
+let preflight: TestServer;
+beforeAll(async () => {
+  target = await make();
+  preflight = await make({ allowPreflight: true });
+});
+afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+describe('HEAD', () => {
+  it('is challenged without credentials and with bad ones, like GET', async () => {
+    const cases: Record<string, string>[] = [{}, { Authorization: basicAuth('alice', 'nope') }];
+    for (const headers of cases) {
+      const reply = await send(target, headers, 'HEAD');
+      expectChallenged(reply, ['Digest', 'Basic']);
+      expect(reply.body).toBe('');
+    }
+  });
+
+  it('passes with good credentials', async () => {
+    expect((await send(target, { Authorization: good }, 'HEAD')).status).toBe(200);
+  });
+});
+
+describe('OPTIONS', () => {
+  it.each([
+    ['without Access-Control-Request-Method', {}],
+    ['with Access-Control-Request-Method', { 'Access-Control-Request-Method': 'DELETE' }],
+  ])('is challenged %s by default', async (_title, headers) => {
+    expectChallenged(await send(target, headers, 'OPTIONS'), ['Digest', 'Basic']);
+  });
+
+  it('with allowPreflight, still challenges OPTIONS without Access-Control-Request-Method', async () => {
+    expectChallenged(await send(preflight, { Origin: 'http://x.test' }, 'OPTIONS'), [
+      'Digest',
+      'Basic',
+    ]);
+  });
+
+  it('with allowPreflight, lets a preflight through unauthenticated (req.auth stays unset)', async () => {
+    const reply = await send(
+      preflight,
+      { Origin: 'http://x.test', 'Access-Control-Request-Method': 'DELETE' },
+      'OPTIONS',
+    );
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ auth: null });
+  });
+
+  it('with allowPreflight, a GET or DELETE carrying Access-Control-Request-Method is still challenged', async () => {
+    for (const method of ['GET', 'DELETE', 'POST']) {
+      const reply = await send(preflight, { 'Access-Control-Request-Method': 'GET' }, method);
+      expectChallenged(reply, ['Digest', 'Basic']);
+    }
+  });
+
+  it('with allowPreflight, X-HTTP-Method-Override: OPTIONS does not make a GET a preflight', async () => {
+    const reply = await send(
+      preflight,
+      { 'X-HTTP-Method-Override': 'OPTIONS', 'Access-Control-Request-Method': 'DELETE' },
+      'GET',
+    );
+    expectChallenged(reply, ['Digest', 'Basic']);
+  });
+});
+
+describe('X-HTTP-Method-Override', () => {
+  it('does not let an answer signed for GET pass as POST overridden to GET', async () => {
+    const a = await digestAnswer(target, 'alice', 'wonderland', 'GET');
+    const reply = await send(
+      target,
+      { Authorization: digestHeader(a), 'X-HTTP-Method-Override': 'GET' },
+      'POST',
+    );
+    expectRefused(reply, [401]);
+  });
+
+  it('does not let an answer signed for DELETE pass on a POST overridden to DELETE', async () => {
+    const a = await digestAnswer(target, 'alice', 'wonderland', 'DELETE');
+    const reply = await send(
+      target,
+      { Authorization: digestHeader(a), 'X-HTTP-Method-Override': 'DELETE' },
+      'POST',
+    );
+    expectRefused(reply, [401]);
+  });
+
+  it('authenticates the wire method: an answer for POST passes on a POST overridden to DELETE', async () => {
+    const a = await digestAnswer(target, 'alice', 'wonderland', 'POST');
+    const reply = await send(
+      target,
+      { Authorization: digestHeader(a), 'X-HTTP-Method-Override': 'DELETE' },
+      'POST',
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.headers[HIT]).toEqual(['yes']);
+  });
+
+  it('does not skip authentication for any overridden method', async () => {
+    for (const override of ['HEAD', 'OPTIONS', 'GET', 'TRACE', 'CONNECT']) {
+      const reply = await send(target, { 'X-HTTP-Method-Override': override }, 'POST');
+      expectChallenged(reply, ['Digest', 'Basic']);
+    }
+  });
+});
