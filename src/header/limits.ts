@@ -1,0 +1,31 @@
+import type { HeaderLimits } from './types';
+
+/**
+ * The bounds the codec applies when the caller gives none. Node refuses request heads over 16 KB
+ * by default (`maxHeaderSize`), so `maxLength` matches it; the codec still checks, because it also
+ * runs on the client side and behind raised server limits.
+ */
+export const DEFAULT_LIMITS: Readonly<Required<HeaderLimits>> = Object.freeze({
+  maxLength: 16384,
+  maxParams: 64,
+  maxChallenges: 32,
+});
+
+/** `limits` with every bound filled in; the defaults object itself when none were given. */
+export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Required<HeaderLimits>> {
+  if (limits === undefined) return DEFAULT_LIMITS;
+  return {
+    maxLength: bound(limits.maxLength, DEFAULT_LIMITS.maxLength, 'maxLength'),
+    maxParams: bound(limits.maxParams, DEFAULT_LIMITS.maxParams, 'maxParams'),
+    maxChallenges: bound(limits.maxChallenges, DEFAULT_LIMITS.maxChallenges, 'maxChallenges'),
+  };
+}
+
+function bound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  // Every bound must be finite (design.md, Principles): Infinity or NaN is a programming error.
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`HeaderLimits.${name} must be a non-negative integer`);
+  }
+  return value;
+}

@@ -1,0 +1,302 @@
+/**
+ * Parsers for the authentication header fields of RFC 9110 §11.6 and §11.7, and for the bare
+ * auth-param list of `Authentication-Info` (RFC 7615 §3).
+ *
+ * ```
+ * auth-scheme    = token
+ * auth-param     = token BWS "=" BWS ( token / quoted-string )
+ * token68        = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ * challenge      = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
+ * credentials    = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
+ * WWW-Authenticate = #challenge
+ * ```
+ *
+ * The grammar is ambiguous where a comma may end a parameter list and start a new challenge. After
+ * a comma, a token followed by BWS "=" is another parameter; any other token starts a challenge.
+ */
+import { AuthHeaderSyntaxError } from '../errors';
+import * as grammar from './grammar';
+import { resolveLimits } from './limits';
+import * as scanner from './scanner';
+import type { Challenge, Credentials, HeaderLimits } from './types';
+
+// Local bindings, read once: loaders that compile imports to getters (esbuild, so tsx) would
+// otherwise call a getter for every character scanned.
+const { COMMA, DQUOTE, EQUALS, SP } = grammar;
+const { quotedStringEnd, skipListSeparators, skipOWS, token68End, tokenEnd, unescapeQuotedString } =
+  scanner;
+
+/**
+ * Parses a `WWW-Authenticate` or `Proxy-Authenticate` field value into its challenges
+ * (RFC 9110 §11.6.1, §11.7.1).
+ *
+ * A field may hold several challenges, and a response may carry several field lines: pass them as
+ * an array (e.g. Node's `res.headersDistinct['www-authenticate']`). Empty list elements are
+ * ignored (RFC 9110 §5.6.1).
+ *
+ * Scheme names keep their spelling; parameter names are lower-cased; parameter values are
+ * unquoted. The `params` object has a null prototype.
+ *
+ * @param fieldValue one field value, or the values of several field lines
+ * @param limits bounds on total length, challenges and parameters per challenge
+ *   (see {@link DEFAULT_LIMITS})
+ * @throws AuthHeaderSyntaxError when the value is malformed or exceeds a limit
+ *
+ * @example
+ * parseChallenges('Basic realm="simple", Bearer');
+ * // [{ scheme: 'Basic', params: { realm: 'simple' } }, { scheme: 'Bearer', params: {} }]
+ */
+export function parseChallenges(fieldValue: string | string[], limits?: HeaderLimits): Challenge[] {
+  const bounds = resolveLimits(limits);
+  const lines = typeof fieldValue === 'string' ? [fieldValue] : fieldValue;
+  if (!Array.isArray(lines))
+    throw new TypeError('fieldValue must be a string or an array of strings');
+  let total = 0;
+  for (const line of lines) {
+    if (typeof line !== 'string')
+      throw new TypeError('fieldValue must be a string or an array of strings');
+    total += line.length;
+  }
+  if (total > bounds.maxLength) {
+    throw new AuthHeaderSyntaxError('field value longer than maxLength', bounds.maxLength);
+  }
+  const challenges: Challenge[] = [];
+  for (const line of lines) {
+    parseChallengeList(line, challenges, bounds.maxChallenges, bounds.maxParams);
+  }
+  return challenges;
+}
+
+/**
+ * Parses an `Authorization` or `Proxy-Authorization` field value (RFC 9110 §11.6.2, §11.7.2):
+ * exactly one set of credentials. Anything after it, such as a second scheme, is a syntax error.
+ *
+ * A scheme alone (`Bearer`) parses to empty `params`; whether that is acceptable is the scheme's
+ * decision.
+ *
+ * @param fieldValue the field value
+ * @param limits bounds on length and parameters (see {@link DEFAULT_LIMITS})
+ * @throws AuthHeaderSyntaxError when the value is malformed or exceeds a limit
+ *
+ * @example
+ * parseCredentials('Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==');
+ * // { scheme: 'Basic', token68: 'QWxhZGRpbjpvcGVuIHNlc2FtZQ==', params: {} }
+ */
+export function parseCredentials(fieldValue: string, limits?: HeaderLimits): Credentials {
+  const bounds = resolveLimits(limits);
+  const s = checkedValue(fieldValue, bounds.maxLength);
+  const length = s.length;
+  const start = skipOWS(s, 0, length);
+  const schemeEnd = tokenEnd(s, start, length);
+  if (schemeEnd === start) throw new AuthHeaderSyntaxError('expected auth-scheme', start);
+  const credentials: Credentials = { scheme: s.slice(start, schemeEnd), params: new ParamBag() };
+  const end = parseSchemeRest(s, length, schemeEnd, credentials, bounds.maxParams);
+  finishParams(credentials.params);
+  if (end !== length) throw new AuthHeaderSyntaxError('unexpected content after credentials', end);
+  return credentials;
+}
+
+/**
+ * Parses a bare list of auth-params, as in `Authentication-Info` and `Proxy-Authentication-Info`
+ * (RFC 7615 §3: `Authentication-Info = #auth-param`).
+ *
+ * @param value the field value
+ * @param limits bounds on length and parameters (see {@link DEFAULT_LIMITS})
+ * @returns the parameters, names lower-cased, in a null-prototype object
+ * @throws AuthHeaderSyntaxError when the value is malformed or exceeds a limit
+ *
+ * @example
+ * parseAuthParams('rspauth="d3b0...", qop=auth, nc=00000001');
+ * // { rspauth: 'd3b0...', qop: 'auth', nc: '00000001' }
+ */
+export function parseAuthParams(value: string, limits?: HeaderLimits): Record<string, string> {
+  const bounds = resolveLimits(limits);
+  const s = checkedValue(value, bounds.maxLength);
+  const length = s.length;
+  const params = new ParamBag();
+  // After a comma, parseParams stops at a token without "=" (a new challenge); here that is an error.
+  const end = parseParams(s, length, skipOWS(s, 0, length), params, bounds.maxParams);
+  if (end !== length) throw new AuthHeaderSyntaxError("expected '=' after auth-param name", end);
+  return finishParams(params);
+}
+
+function checkedValue(value: string, maxLength: number): string {
+  if (typeof value !== 'string') throw new TypeError('fieldValue must be a string');
+  if (value.length > maxLength) {
+    throw new AuthHeaderSyntaxError('field value longer than maxLength', maxLength);
+  }
+  return value;
+}
+
+/**
+ * Params objects are filled as instances of a constructor whose prototype inherits nothing, so
+ * V8 keeps them in fast mode (an `Object.create(null)` object is a hash table from the start and
+ * was a third of a parse's cost). Nothing is inherited, so a lookup never sees `toString` and a
+ * `__proto__` parameter is stored as data. {@link finishParams} then makes the prototype `null`
+ * itself, as the contract says.
+ */
+const ParamBag = function ParamBag() {} as unknown as new () => Record<string, string>;
+ParamBag.prototype = Object.create(null) as object;
+
+function finishParams(params: Record<string, string>): Record<string, string> {
+  return Object.setPrototypeOf(params, null) as Record<string, string>;
+}
+
+/** Parses one field line's challenges into `challenges`. */
+function parseChallengeList(
+  s: string,
+  challenges: Challenge[],
+  maxChallenges: number,
+  maxParams: number,
+): void {
+  const length = s.length;
+  let i = skipListSeparators(s, 0, length);
+  while (i < length) {
+    const schemeEnd = tokenEnd(s, i, length);
+    if (schemeEnd === i) throw new AuthHeaderSyntaxError('expected auth-scheme', i);
+    if (challenges.length === maxChallenges) {
+      throw new AuthHeaderSyntaxError('more challenges than maxChallenges', i);
+    }
+    const challenge: Challenge = { scheme: s.slice(i, schemeEnd), params: new ParamBag() };
+    // Ends at the input's end, at a comma, or at the scheme of the next challenge.
+    const end = parseSchemeRest(s, length, schemeEnd, challenge, maxParams);
+    finishParams(challenge.params);
+    challenges.push(challenge);
+    i = skipListSeparators(s, end, length);
+  }
+}
+
+/**
+ * Parses what follows an auth-scheme: `[ 1*SP ( token68 / #auth-param ) ]`. Returns the index
+ * where the challenge ends: the input's length, a comma, or (after a comma) the start of a token
+ * that is not a parameter name and so begins the next challenge.
+ */
+function parseSchemeRest(
+  s: string,
+  length: number,
+  i: number,
+  target: Challenge,
+  maxParams: number,
+): number {
+  if (i === length) return length;
+  const code = s.charCodeAt(i);
+  if (code === COMMA) return i;
+  if (code !== SP) throw new AuthHeaderSyntaxError('expected space after auth-scheme', i);
+  i = skipOWS(s, i + 1, length);
+  // token68 only when nothing but OWS follows it before the end or a comma; `realm=x` is a param.
+  const end = token68End(s, i, length);
+  if (end !== i) {
+    const after = skipOWS(s, end, length);
+    if (after === length || s.charCodeAt(after) === COMMA) {
+      target.token68 = s.slice(i, end);
+      return after;
+    }
+  }
+  return parseParams(s, length, i, target.params, maxParams);
+}
+
+/**
+ * Parses `#auth-param` from `i` (at a non-OWS character or the end) into `params`. Returns the
+ * input's length, or the index of a token after a comma that is not followed by BWS "=".
+ */
+function parseParams(
+  s: string,
+  length: number,
+  i: number,
+  params: Record<string, string>,
+  maxParams: number,
+): number {
+  let count = 0;
+  let afterComma = false;
+  for (;;) {
+    if (i < length && s.charCodeAt(i) === COMMA) {
+      i = skipListSeparators(s, i + 1, length);
+      afterComma = true;
+    }
+    if (i === length) return length;
+    const nameEnd = tokenEnd(s, i, length);
+    if (nameEnd === i) throw new AuthHeaderSyntaxError('expected auth-param', i);
+    let j = skipOWS(s, nameEnd, length);
+    if (j === length || s.charCodeAt(j) !== EQUALS) {
+      if (afterComma) return i;
+      throw new AuthHeaderSyntaxError("expected '=' after auth-param name", j);
+    }
+    j = skipOWS(s, j + 1, length);
+    let value: string;
+    let valueEnd: number;
+    if (j < length && s.charCodeAt(j) === DQUOTE) {
+      valueEnd = quotedStringEnd(s, j, length);
+      if (valueEnd > 0) {
+        value = s.slice(j + 1, valueEnd - 1);
+      } else {
+        valueEnd = ~valueEnd;
+        value = unescapeQuotedString(s, j, valueEnd);
+      }
+    } else {
+      valueEnd = tokenEnd(s, j, length);
+      if (valueEnd === j) throw new AuthHeaderSyntaxError('expected token or quoted-string', j);
+      value = s.slice(j, valueEnd);
+    }
+    // RFC 9110 §11.2: parameter names are case-insensitive and each may occur only once.
+    const name = paramName(s, i, nameEnd);
+    if (params[name] !== undefined) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
+    if (++count > maxParams) throw new AuthHeaderSyntaxError('more auth-params than maxParams', i);
+    params[name] = value;
+    i = skipOWS(s, valueEnd, length);
+    if (i < length && s.charCodeAt(i) !== COMMA) {
+      throw new AuthHeaderSyntaxError("expected ',' after auth-param", i);
+    }
+    afterComma = false;
+  }
+}
+
+/**
+ * Lower-case names of the parameters the RFCs define for Basic, Digest and Bearer (RFC 7617,
+ * RFC 7616, RFC 6750, RFC 7615), indexed by length. Using these literals as keys instead of fresh
+ * slices spares V8 a string-table lookup per property, which is most of a parse's cost.
+ */
+const KNOWN_NAMES: readonly (readonly string[])[] = (() => {
+  const names = [
+    'nc',
+    'qop',
+    'uri',
+    'realm',
+    'nonce',
+    'stale',
+    'error',
+    'scope',
+    'cnonce',
+    'opaque',
+    'domain',
+    'charset',
+    'rspauth',
+    'response',
+    'username',
+    'userhash',
+    'algorithm',
+    'username*',
+    'nextnonce',
+    'error_uri',
+    'error_description',
+  ];
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/** The lower-cased parameter name `s[start, end)`, a token (RFC 9110 §11.2: case-insensitive). */
+function paramName(s: string, start: number, end: number): string {
+  const candidates = KNOWN_NAMES[end - start];
+  if (candidates !== undefined) {
+    next: for (const candidate of candidates) {
+      for (let k = 0; k < candidate.length; k++) {
+        const expected = candidate.charCodeAt(k);
+        const code = s.charCodeAt(start + k);
+        // Within a token, `code | 0x20` equals a lower-case letter only for that letter's two cases.
+        if (code !== expected && (code | 0x20) !== expected) continue next;
+      }
+      return candidate;
+    }
+  }
+  return s.slice(start, end).toLowerCase();
+}

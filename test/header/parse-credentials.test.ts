@@ -1,0 +1,173 @@
+import { AuthHeaderSyntaxError } from '../../src/errors';
+import { parseAuthParams, parseCredentials } from '../../src/header';
+
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
+function syntaxError(fn: () => unknown): AuthHeaderSyntaxError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuthHeaderSyntaxError);
+    return error as AuthHeaderSyntaxError;
+  }
+  throw new Error('expected an AuthHeaderSyntaxError');
+}
+
+describe('parseCredentials(fieldValue)', () => {
+  describe('RFC examples', () => {
+    it('parses RFC 7617 §2 Basic credentials as a token68', () => {
+      expect(plain(parseCredentials('Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='))).toEqual({
+        scheme: 'Basic',
+        token68: 'QWxhZGRpbjpvcGVuIHNlc2FtZQ==',
+        params: {},
+      });
+    });
+
+    it('parses the RFC 6750 §2.1 Bearer credentials', () => {
+      expect(plain(parseCredentials('Bearer mF_9.B5f-4.1JqM'))).toEqual({
+        scheme: 'Bearer',
+        token68: 'mF_9.B5f-4.1JqM',
+        params: {},
+      });
+    });
+
+    it('parses the RFC 7616 §3.9.1 credentials, line folds replaced by spaces', () => {
+      const value =
+        'Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"';
+      expect(plain(parseCredentials(value))).toEqual({
+        scheme: 'Digest',
+        params: {
+          username: 'Mufasa',
+          realm: 'http-auth@example.org',
+          uri: '/dir/index.html',
+          algorithm: 'SHA-256',
+          nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+          nc: '00000001',
+          cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+          qop: 'auth',
+          response: '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
+          opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
+        },
+      });
+    });
+
+    it('keeps an RFC 8187 username* as its encoded token (RFC 7616 §3.9.2)', () => {
+      const value =
+        'Digest username*=UTF-8\'\'J%C3%A4s%C3%B8n%20Doe, userhash=false, realm="api@example.org"';
+      expect(plain(parseCredentials(value).params)).toEqual({
+        'username*': "UTF-8''J%C3%A4s%C3%B8n%20Doe",
+        userhash: 'false',
+        realm: 'api@example.org',
+      });
+    });
+  });
+
+  it('parses a scheme alone to empty params (the scheme decides)', () => {
+    const credentials = parseCredentials('Bearer');
+    expect(plain(credentials)).toEqual({ scheme: 'Bearer', params: {} });
+    expect(credentials.token68).toBeUndefined();
+    expect(Object.getPrototypeOf(credentials.params)).toBeNull();
+    expect(plain(parseCredentials('  Bearer   '))).toEqual({ scheme: 'Bearer', params: {} });
+  });
+
+  it('accepts surrounding OWS and empty elements inside the param list', () => {
+    expect(plain(parseCredentials(' Digest  ,a=1 ,, b="2", '))).toEqual({
+      scheme: 'Digest',
+      params: { a: '1', b: '2' },
+    });
+  });
+
+  it('lower-cases parameter names and keeps the scheme spelling', () => {
+    expect(plain(parseCredentials('DIGEST UserName="x", URI="/", Nc=00000001, X-Y=z'))).toEqual({
+      scheme: 'DIGEST',
+      params: { username: 'x', uri: '/', nc: '00000001', 'x-y': 'z' },
+    });
+  });
+
+  it.each([
+    ['an empty value', '', 'expected auth-scheme', 0],
+    ['whitespace only', '  ', 'expected auth-scheme', 2],
+    ['a leading comma', ', Basic abc', 'expected auth-scheme', 0],
+    [
+      'a second scheme after a token68',
+      'Basic abc, Bearer def',
+      'unexpected content after credentials',
+      9,
+    ],
+    [
+      'a second scheme after params',
+      'Digest a=b, Basic abc',
+      'unexpected content after credentials',
+      12,
+    ],
+    ['a comma after the scheme', 'Bearer,', 'unexpected content after credentials', 6],
+    ['a comma after a token68', 'Bearer abc,', 'unexpected content after credentials', 10],
+    ['a token68 with junk', 'Bearer abc def', "expected '=' after auth-param name", 11],
+    ['"=" inside a token68', 'Bearer a=b=c', "expected ',' after auth-param", 10],
+    ['a duplicate parameter', 'Digest nc=1, NC=2', 'duplicate auth-param', 13],
+    [
+      'a character above U+00FF in a token68',
+      'Bearer ab\u0100',
+      "expected '=' after auth-param name",
+      9,
+    ],
+  ])('rejects %s', (_title, value, reason, index) => {
+    const error = syntaxError(() => parseCredentials(value));
+    expect(error.reason).toBe(reason);
+    expect(error.index).toBe(index);
+  });
+
+  it('enforces maxLength and maxParams', () => {
+    expect(syntaxError(() => parseCredentials(`Bearer ${'a'.repeat(16380)}`)).reason).toBe(
+      'field value longer than maxLength',
+    );
+    expect(
+      parseCredentials(`Bearer ${'a'.repeat(20000)}`, { maxLength: 20007 }).token68,
+    ).toHaveLength(20000);
+    expect(syntaxError(() => parseCredentials('Digest a=1, b=2', { maxParams: 1 })).reason).toBe(
+      'more auth-params than maxParams',
+    );
+  });
+
+  it('throws TypeError for a value that is not a string', () => {
+    expect(() => parseCredentials(undefined as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe('parseAuthParams(value)', () => {
+  it('parses an RFC 7616 §3.5 Authentication-Info value', () => {
+    const value =
+      'rspauth="6629fae49393a05397450978507c4ef1", cnonce="0a4f113b", nc=00000001, qop=auth, nextnonce="abc"';
+    const params = parseAuthParams(value);
+    expect(Object.getPrototypeOf(params)).toBeNull();
+    expect(plain(params)).toEqual({
+      rspauth: '6629fae49393a05397450978507c4ef1',
+      cnonce: '0a4f113b',
+      nc: '00000001',
+      qop: 'auth',
+      nextnonce: 'abc',
+    });
+  });
+
+  it('accepts an empty list and empty elements', () => {
+    expect(plain(parseAuthParams(''))).toEqual({});
+    expect(plain(parseAuthParams(' , a=1,,b=2 ,'))).toEqual({ a: '1', b: '2' });
+  });
+
+  it.each([
+    ['a bare token', 'abc', "expected '=' after auth-param name", 3],
+    ['a bare token after a comma', 'a=1, abc', "expected '=' after auth-param name", 5],
+    ['a duplicate', 'a=1, A=2', 'duplicate auth-param', 5],
+  ])('rejects %s', (_title, value, reason, index) => {
+    const error = syntaxError(() => parseAuthParams(value));
+    expect(error.reason).toBe(reason);
+    expect(error.index).toBe(index);
+  });
+
+  it('enforces its limits', () => {
+    expect(syntaxError(() => parseAuthParams('a=1', { maxLength: 2 })).index).toBe(2);
+    expect(syntaxError(() => parseAuthParams('a=1, b=2', { maxParams: 1 })).index).toBe(5);
+  });
+});
