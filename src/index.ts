@@ -9,8 +9,16 @@ export { basic } from './schemes/basic';
 export type { BasicOptions } from './schemes/basic';
 export { digest } from './schemes/digest';
 export type { DigestOptions } from './schemes/digest';
-export { bearer, requireScopes } from './schemes/bearer';
-export type { BearerOptions } from './schemes/bearer';
+export { bearer, requireScopes, InvalidTokenError, introspection } from './schemes/bearer';
+export type {
+  BearerOptions,
+  BearerVerify,
+  BearerCacheOptions,
+  RequireScopesOptions,
+  RequireScopesSpec,
+  ScopeMiddleware,
+  IntrospectionOptions,
+} from './schemes/bearer';
 export { MemoryNonceStore } from './stores/memory';
 export type { NonceStore } from './stores/nonce-store';
 export { parseChallenges, parseCredentials, formatChallenge, formatCredentials } from './header';

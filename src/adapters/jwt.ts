@@ -8,11 +8,9 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto';
 import { types } from 'node:util';
-import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 // jose 6 is ESM-only. The CommonJS build loads it with require(esm) (Node >= 20.19, see
-// `engines`) and jest transpiles it; TypeScript's node16 mode does not know require(esm) yet.
-// eslint-disable-next-line @typescript-eslint/ban-ts-comment
-// @ts-ignore TS1479
+// `engines`; tsconfig's `module: node20` knows this) and jest transpiles it.
+import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';

@@ -11,7 +11,7 @@ import {
   type AuthenticationError,
   type AuthErrorCode,
 } from '../errors';
-import { formatChallenge, parseCredentials } from '../header';
+import { formatChallenge, isToken, parseCredentials } from '../header';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
 import type {
   AuthInfo,
@@ -240,11 +240,17 @@ function handle(
 
   const raw = readAuthorization(req, config.requestHeader);
   if (raw === null) {
-    refuse(config, ctx, next, {
-      code: 'ERR_AUTH_DUPLICATE_HEADER',
-      message: `The ${config.varyField} field appears more than once`,
-      status: 400,
-    });
+    malformed(
+      config,
+      ctx,
+      next,
+      {
+        code: 'ERR_AUTH_DUPLICATE_HEADER',
+        message: `The ${config.varyField} field appears more than once`,
+        status: 400,
+      },
+      req.headers[config.requestHeader],
+    );
     return;
   }
   let credentials: Credentials | undefined;
@@ -255,12 +261,13 @@ function handle(
     } catch (err) {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
       // RFC 9110 §15.5.1: a field that does not parse is a malformed request.
-      refuse(config, ctx, next, {
-        code: 'ERR_AUTH_HEADER_SYNTAX',
-        message: err.message,
-        status: 400,
-        cause: err,
-      });
+      malformed(
+        config,
+        ctx,
+        next,
+        { code: 'ERR_AUTH_HEADER_SYNTAX', message: err.message, status: 400, cause: err },
+        raw,
+      );
       return;
     }
     scheme = config.byName.get(credentials.scheme.toLowerCase());
@@ -417,6 +424,40 @@ function refuseWith(
     failed: scheme,
     failure,
   });
+}
+
+/**
+ * A malformed field is refused with 400. When it still names an offered scheme, that scheme is
+ * told, so it can say so in its own terms (Bearer's `error="invalid_request"`, RFC 6750 §3.1).
+ */
+function malformed(
+  config: Config,
+  ctx: RequestContext,
+  next: (err?: unknown) => void,
+  refusal: Refusal,
+  raw: string | string[] | undefined,
+): void {
+  const failed =
+    typeof raw === 'string' ? config.byName.get(leadingToken(raw).toLowerCase()) : undefined;
+  const failure: SchemeFailure = {
+    ok: false,
+    code: refusal.code,
+    message: refusal.message,
+    status: 400,
+  };
+  refuse(config, ctx, next, failed ? { ...refusal, failed, failure } : refusal);
+}
+
+/** The auth-scheme a field value starts with, if any (the characters before the first SP, HTAB or comma). */
+function leadingToken(value: string): string {
+  let end = 0;
+  while (end < value.length) {
+    const c = value.charCodeAt(end);
+    if (c === 0x20 || c === 0x09 || c === 0x2c) break;
+    end++;
+  }
+  const token = value.slice(0, end);
+  return isToken(token) ? token : '';
 }
 
 interface Refusal {

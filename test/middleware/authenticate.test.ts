@@ -109,6 +109,36 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  it('tells the scheme a malformed or duplicated field names, so its challenge can say so', async () => {
+    const scheme = tokenScheme('Token', 's3', {
+      challenges: (ctx, failure) => [
+        {
+          scheme: 'Token',
+          params: { realm: ctx.realm, ...(failure ? { error: failure.code } : {}) },
+        },
+      ],
+    });
+    const server = mount(
+      framework,
+      authenticate({ realm: 'r', schemes: [scheme, basic({ users })] }),
+    );
+    const syntax = await rawRequest(server, { Authorization: 'token a b' });
+    const twice = await rawRequest(server, { Authorization: ['Token s3', 'Token s3'] });
+    const unnamed = await rawRequest(server, { Authorization: '=x' });
+    server.close();
+    expect(syntax.status).toBe(400);
+    expect(syntax.distinct['www-authenticate']).toEqual([
+      'Token realm="r", error="ERR_AUTH_HEADER_SYNTAX"',
+      'Basic realm="r", charset="UTF-8"',
+    ]);
+    expect(twice.status).toBe(400);
+    expect(twice.distinct['www-authenticate']?.[0]).toBe(
+      'Token realm="r", error="ERR_AUTH_DUPLICATE_HEADER"',
+    );
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.distinct['www-authenticate']?.[0]).toBe('Token realm="r"');
+  });
+
   it('in proxy mode answers 407 with Proxy-Authenticate and reads Proxy-Authorization only', async () => {
     const app = make({ proxy: true });
     const none = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));
