@@ -89,6 +89,27 @@ describe('MemoryNonceStore', () => {
     await expect(store.use('a', 2, time.now())).resolves.toBe(false);
   });
 
+  it('drops an expired record behind a live one when its nonce comes back', async () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ now: time.now });
+    await expect(store.use('long', 1, time.now() + 1000)).resolves.toBe(true);
+    const shortExpiry = time.now() + 10;
+    await expect(store.use('short', 1, shortExpiry)).resolves.toBe(true);
+    time.advance(10);
+    // The sweep stops at the live "long" record; the lookup itself notices "short" expired.
+    await expect(store.use('short', 2, shortExpiry)).resolves.toBe(false);
+    expect(store.size).toBe(1);
+  });
+
+  it('rejects (never throws synchronously) when its clock throws', async () => {
+    const store = new MemoryNonceStore({
+      now: () => {
+        throw new Error('clock');
+      },
+    });
+    await expect(store.use('n', 1, later)).rejects.toThrow('clock');
+  });
+
   it('stays bounded under many nonces', async () => {
     const store = new MemoryNonceStore({ maxEntries: 1000, now: clock().now });
     for (let i = 0; i < 10_000; i++) await store.use(`nonce-${i}`, 1, later + i);

@@ -465,6 +465,66 @@ describe('digest(): user names and password sources', () => {
   });
 });
 
+describe('digest(): more edge cases', () => {
+  it('refuses a malformed username* ext-value', async () => {
+    const scheme = make();
+    const credentials = answer(await first(scheme), { ...alice, extended: true });
+    for (const bad of ["ISO-8859-1''alice", "UTF-8''%ZZ", 'alice']) {
+      await expect(verify(scheme, withParam(credentials, 'username*', bad))).resolves.toMatchObject(
+        {
+          ok: false,
+          message: 'Digest credentials have an invalid username*',
+        },
+      );
+    }
+  });
+
+  it('throws when findUserByHash returns something that is not a user name', async () => {
+    const scheme = digest({
+      getPassword: () => 'secret',
+      findUserByHash: () => 42 as unknown as string,
+      userhash: true,
+      secret: SECRET,
+    });
+    const credentials = answer(await first(scheme), { ...alice, userhash: true });
+    await expect(verify(scheme, credentials)).rejects.toThrow(TypeError);
+  });
+
+  it('refuses a userhash that is not hex of the right length without a lookup', async () => {
+    const findUserByHash = jest.fn(() => 'alice');
+    const scheme = digest({
+      getPassword: () => 'secret',
+      findUserByHash,
+      userhash: true,
+      secret: SECRET,
+    });
+    const credentials = answer(await first(scheme), { ...alice, userhash: true });
+    await expect(
+      verify(scheme, withParam(credentials, 'username', 'alice')),
+    ).resolves.toMatchObject({
+      ok: false,
+    });
+    expect(findUserByHash).not.toHaveBeenCalled();
+  });
+
+  it('hashes a realm with a latin1 character as the byte it goes out as', async () => {
+    const realm = 'caf\u00e9';
+    const scheme = make({ realm });
+    const challenge = await first(scheme);
+    const credentials = answer(challenge, alice);
+    // The client got the byte 0xE9 on the wire and hashes it as such.
+    const ha1 = H(
+      'SHA-256',
+      Buffer.concat([Buffer.from('alice:caf'), Buffer.from([0xe9]), Buffer.from(':secret')]),
+    );
+    const p = credentials.params;
+    const ha2 = H('SHA-256', `GET:${p.uri}`);
+    const response = H('SHA-256', `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`);
+    const result = await verify(scheme, withParam(credentials, 'response', response));
+    expect(result).toMatchObject({ ok: true, details: { realm } });
+  });
+});
+
 describe('digest(): qop=auth-int (RFC 7616 §3.4.3)', () => {
   const scheme = make({ qop: ['auth', 'auth-int'] });
   const body = Buffer.from('{"amount":100}');
@@ -530,6 +590,19 @@ describe('digest(): qop=auth-int (RFC 7616 §3.4.3)', () => {
     });
   });
 
+  it('refuses auth-int when the body option returns nothing, and hashes a string it returns', async () => {
+    const none = make({ qop: ['auth-int'], body: () => undefined });
+    const c1 = answer(await first(none), { ...alice, qop: 'auth-int', method: 'POST', body });
+    await expect(verify(none, c1, fakeContext({ method: 'POST' }))).resolves.toMatchObject({
+      ok: false,
+    });
+    const text = make({ qop: ['auth-int'], body: () => body.toString() });
+    const c2 = answer(await first(text), { ...alice, qop: 'auth-int', method: 'POST', body });
+    await expect(verify(text, c2, fakeContext({ method: 'POST' }))).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
   it('reads the body through the body option when given', async () => {
     const custom = make({ qop: ['auth-int'], body: async () => body });
     const credentials = answer(await first(custom), {
@@ -569,6 +642,20 @@ describe('digest(): options are checked at setup', () => {
     ['a store without use()', { users: {}, store: {} }],
     ['window with a custom store', { users: {}, store: { use: async () => true }, window: 8 }],
     ['a domain with a space', { users: {}, domain: ['/a b'] }],
+    ['options that are not an object', null],
+    ['an empty domain list', { users: {}, domain: [] }],
+    ['a body that is not a function', { users: {}, body: 'raw' }],
+    ['a clock that is not a function', { users: {}, now: 5 }],
+    ['a getPassword that is not a function', { getPassword: 'pw' }],
+    ['a getHA1 that is not a function', { getHA1: 'ha1' }],
+    ['a findUserByHash that is not a function', { users: {}, findUserByHash: 'x' }],
+    ['users that are not an object', { users: 'alice:secret' }],
+    ['a user entry that is neither a password nor { ha1 }', { users: { alice: 42 } }],
+    ['an empty user name', { users: { '': 'x' } }],
+    ['a qop that is not an array', { users: {}, qop: 'auth' }],
+    ['a repeated qop', { users: {}, qop: ['auth', 'auth'] }],
+    ['a secret that is neither a string nor a Buffer', { users: {}, secret: 42 }],
+    ['a non-boolean userhash', { users: {}, userhash: 'yes' }],
   ])('throws TypeError for %s', (_title, options) => {
     expect(() => digest(options as unknown as DigestOptions)).toThrow(TypeError);
   });
