@@ -1,5 +1,5 @@
 import { AuthHeaderSyntaxError } from '../../src/errors';
-import { parseChallenges } from '../../src/header';
+import { DEFAULT_LIMITS, parseChallenges } from '../../src/header';
 
 /** Plain objects, so toStrictEqual can compare null-prototype params against literals. */
 function plain(value: unknown): unknown {
@@ -244,6 +244,11 @@ describe('parseChallenges(fieldValue)', () => {
   });
 
   describe('limits', () => {
+    it('has finite, frozen defaults', () => {
+      expect(DEFAULT_LIMITS).toEqual({ maxLength: 16384, maxParams: 64, maxChallenges: 32 });
+      expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
+    });
+
     it('rejects a value longer than maxLength, over all lines', () => {
       expect(syntaxError(() => parseChallenges('x'.repeat(16385))).reason).toBe(
         'field value longer than maxLength',

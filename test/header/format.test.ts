@@ -1,0 +1,204 @@
+import {
+  formatAuthParams,
+  formatChallenge,
+  formatCredentials,
+  isToken,
+  isToken68,
+  parseChallenges,
+  parseCredentials,
+} from '../../src/header';
+import type { Challenge } from '../../src/header';
+
+describe('formatChallenge(challenge)', () => {
+  it('formats the RFC 7617 examples', () => {
+    expect(formatChallenge({ scheme: 'Basic', params: { realm: 'WallyWorld' } })).toBe(
+      'Basic realm="WallyWorld"',
+    );
+    expect(formatChallenge({ scheme: 'Basic', params: { realm: 'foo', charset: 'UTF-8' } })).toBe(
+      'Basic realm="foo", charset="UTF-8"',
+    );
+  });
+
+  it('formats the RFC 6750 §3 example, quoting error and scope', () => {
+    const challenge = {
+      scheme: 'Bearer',
+      params: { realm: 'example', error: 'invalid_token', scope: 'read write' },
+    };
+    expect(formatChallenge(challenge)).toBe(
+      'Bearer realm="example", error="invalid_token", scope="read write"',
+    );
+  });
+
+  it('formats the RFC 7616 §3.9.1 challenge: algorithm and stale as tokens, qop quoted', () => {
+    const challenge = {
+      scheme: 'Digest',
+      params: {
+        realm: 'http-auth@example.org',
+        qop: 'auth, auth-int',
+        algorithm: 'SHA-256',
+        nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+        opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
+        stale: 'true',
+      },
+    };
+    expect(formatChallenge(challenge)).toBe(
+      'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS", stale=true',
+    );
+  });
+
+  it('applies the Digest token rule case-insensitively, and only to token values', () => {
+    expect(formatChallenge({ scheme: 'DIGEST', params: { Algorithm: 'MD5', stale: 'a b' } })).toBe(
+      'DIGEST Algorithm=MD5, stale="a b"',
+    );
+    expect(formatChallenge({ scheme: 'Basic', params: { algorithm: 'MD5', nc: '1' } })).toBe(
+      'Basic algorithm="MD5", nc="1"',
+    );
+    expect(formatChallenge({ scheme: 'Digest', params: { nc: '00000001', qop: 'auth' } })).toBe(
+      'Digest nc="00000001", qop="auth"',
+    );
+  });
+
+  it('formats the RFC 9110 §11.6.1 challenge, escaping quotes', () => {
+    const challenge = {
+      scheme: 'Newauth',
+      params: { realm: 'apps', type: '1', title: 'Login to "apps"' },
+    };
+    expect(formatChallenge(challenge)).toBe(
+      'Newauth realm="apps", type="1", title="Login to \\"apps\\""',
+    );
+  });
+
+  it('escapes backslashes and keeps obs-text and HTAB', () => {
+    expect(
+      formatChallenge({ scheme: 'X', params: { a: 'C:\\dir\\"x"', b: 'caf\u00e9\t\u00ff' } }),
+    ).toBe('X a="C:\\\\dir\\\\\\"x\\"", b="caf\u00e9\t\u00ff"');
+    expect(formatChallenge({ scheme: 'X', params: { empty: '' } })).toBe('X empty=""');
+  });
+
+  it('formats a scheme alone, and a token68', () => {
+    expect(formatChallenge({ scheme: 'Bearer', params: {} })).toBe('Bearer');
+    expect(formatChallenge({ scheme: 'Negotiate', token68: 'YII=', params: {} })).toBe(
+      'Negotiate YII=',
+    );
+    expect(formatChallenge({ scheme: 'Negotiate', token68: 'YII=' } as Challenge)).toBe(
+      'Negotiate YII=',
+    );
+    expect(formatChallenge({ scheme: 'Bearer' } as Challenge)).toBe('Bearer');
+  });
+
+  it('writes names ending in * bare once they are valid ext-values', () => {
+    const params = Object.create(null) as Record<string, string>;
+    params['title*'] = "UTF-8'en'%E2%82%AC%20rates";
+    params['__proto__'] = 'data';
+    expect(formatChallenge({ scheme: 'X', params })).toBe(
+      'X title*=UTF-8\'en\'%E2%82%AC%20rates, __proto__="data"',
+    );
+  });
+
+  it.each<[string, unknown]>([
+    ['a scheme that is not a token', { scheme: 'Ba sic', params: {} }],
+    ['an empty scheme', { scheme: '', params: {} }],
+    ['a scheme that is not a string', { scheme: 1, params: {} }],
+    ['a CRLF in the scheme', { scheme: 'Basic\r\nX-Injected: 1', params: {} }],
+    ['an invalid token68', { scheme: 'Basic', token68: 'a b', params: {} }],
+    ['a token68 of padding only', { scheme: 'Basic', token68: '==', params: {} }],
+    ['both token68 and params', { scheme: 'Basic', token68: 'abc', params: { a: 'b' } }],
+    ['a param name that is not a token', { scheme: 'X', params: { 'a b': 'c' } }],
+    ['a CR in a value', { scheme: 'X', params: { realm: 'a\rb' } }],
+    ['an LF in a value', { scheme: 'X', params: { realm: 'a\nSet-Cookie: x' } }],
+    ['a NUL in a value', { scheme: 'X', params: { realm: '\u0000' } }],
+    ['DEL in a value', { scheme: 'X', params: { realm: '\u007f' } }],
+    ['a character above U+00FF', { scheme: 'X', params: { realm: '\u20ac' } }],
+    ['a CR in a Digest token-rule value', { scheme: 'Digest', params: { algorithm: 'MD5\r' } }],
+    ['a value that is not a string', { scheme: 'X', params: { realm: 1 } }],
+    ['a name given twice in two cases', { scheme: 'X', params: { realm: 'a', Realm: 'b' } }],
+    ['an invalid ext-value', { scheme: 'X', params: { 'title*': 'no quotes' } }],
+    ['params that are not an object', { scheme: 'X', params: 'realm=x' }],
+    ['a challenge that is not an object', null],
+  ])('throws TypeError for %s', (_title, challenge) => {
+    expect(() => formatChallenge(challenge as Challenge)).toThrow(TypeError);
+  });
+});
+
+describe('formatCredentials(credentials)', () => {
+  it('formats the RFC 7617 Basic credentials and RFC 6750 Bearer credentials', () => {
+    expect(
+      formatCredentials({ scheme: 'Basic', token68: 'QWxhZGRpbjpvcGVuIHNlc2FtZQ==', params: {} }),
+    ).toBe('Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==');
+    expect(formatCredentials({ scheme: 'Bearer', token68: 'mF_9.B5f-4.1JqM', params: {} })).toBe(
+      'Bearer mF_9.B5f-4.1JqM',
+    );
+  });
+
+  it('formats the RFC 7616 §3.9.1 credentials: algorithm, qop, nc as tokens (§3.4)', () => {
+    const params = {
+      username: 'Mufasa',
+      realm: 'http-auth@example.org',
+      uri: '/dir/index.html',
+      algorithm: 'SHA-256',
+      nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+      nc: '00000001',
+      cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+      qop: 'auth',
+      response: '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
+      opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
+    };
+    const formatted = formatCredentials({ scheme: 'Digest', params });
+    expect(formatted).toBe(
+      'Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+    );
+    expect({ ...parseCredentials(formatted).params }).toEqual(params);
+  });
+
+  it('does not apply the challenge-only stale rule to credentials', () => {
+    expect(formatCredentials({ scheme: 'Digest', params: { stale: 'true' } })).toBe(
+      'Digest stale="true"',
+    );
+  });
+
+  it('throws TypeError on a header-splitting value', () => {
+    expect(() =>
+      formatCredentials({ scheme: 'Digest', params: { username: 'a"\r\nX: y' } }),
+    ).toThrow(TypeError);
+  });
+});
+
+describe('formatAuthParams(params, scheme?)', () => {
+  it('formats Digest Authentication-Info with qop and nc as tokens (RFC 7616 §3.5)', () => {
+    expect(
+      formatAuthParams({ rspauth: 'abc', cnonce: 'def', nc: '00000001', qop: 'auth' }, 'Digest'),
+    ).toBe('rspauth="abc", cnonce="def", nc=00000001, qop=auth');
+  });
+
+  it('quotes everything without a scheme, and formats an empty list as ""', () => {
+    expect(formatAuthParams({ nc: '00000001', qop: 'auth' })).toBe('nc="00000001", qop="auth"');
+    expect(formatAuthParams({})).toBe('');
+  });
+
+  it('round-trips through parseChallenges when used after a scheme', () => {
+    const list = formatAuthParams({ realm: 'a, b="c"', x: '\\' });
+    expect({ ...parseChallenges(`X ${list}`)[0]!.params }).toEqual({ realm: 'a, b="c"', x: '\\' });
+  });
+});
+
+describe('isToken(value) and isToken68(value)', () => {
+  it.each([
+    ['Digest', true, true],
+    ["!#$%&'*+-.^_`|~09AZaz", true, false],
+    ['abc+/==', false, true],
+    ['a=b', false, false],
+    ['==', false, false],
+    ['', false, false],
+    ['a b', false, false],
+    ['caf\u00e9', false, false],
+    ['\u0100', false, false],
+  ])('classifies %j', (value, token, token68) => {
+    expect(isToken(value)).toBe(token);
+    expect(isToken68(value)).toBe(token68);
+  });
+
+  it('returns false for non-strings', () => {
+    expect(isToken(undefined as unknown as string)).toBe(false);
+    expect(isToken68(5 as unknown as string)).toBe(false);
+  });
+});
