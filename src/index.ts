@@ -8,7 +8,19 @@ export type { AuthenticateOptions, AuthMiddleware } from './middleware/authentic
 export { basic } from './schemes/basic';
 export type { BasicOptions } from './schemes/basic';
 export { digest } from './schemes/digest';
-export type { DigestOptions } from './schemes/digest';
+export type {
+  DigestOptions,
+  DigestAlgorithm,
+  DigestQop,
+  DigestHA1,
+  DigestUserEntry,
+  GetHA1,
+  GetPassword,
+  FindUserByHash,
+  RawBodyReader,
+} from './schemes/digest';
+export { loadHtdigest, loadHtdigestSync, parseHtdigest } from './passwords/htdigest';
+export type { HtdigestFile } from './passwords/htdigest';
 export { bearer, requireScopes, InvalidTokenError, introspection } from './schemes/bearer';
 export type {
   BearerOptions,
@@ -20,6 +32,7 @@ export type {
   IntrospectionOptions,
 } from './schemes/bearer';
 export { MemoryNonceStore } from './stores/memory';
+export type { MemoryNonceStoreOptions } from './stores/memory';
 export type { NonceStore } from './stores/nonce-store';
 export { parseChallenges, parseCredentials, formatChallenge, formatCredentials } from './header';
 export type { Challenge, Credentials, HeaderLimits } from './header/types';
