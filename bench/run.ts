@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--no-codec] [--no-http]`
+ * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--warmup S]
+ *   [--connections N] [--http-rate R] [--no-codec] [--no-http] [--out DIR]`
  *
  * Runs the HTTP benchmark (every server in its own process, autocannon in another, pinned apart
  * with taskset when it exists) and the codec micro-benchmark, then writes
@@ -7,7 +8,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BenchChild, REPO_ROOT, killAllChildren } from './lib/child';
+import { BenchChild, REPO_ROOT, killAllChildren, useBuild } from './lib/child';
+import { compileForBench } from './lib/compile';
 import { describeMachine, tasksetAvailable } from './lib/system';
 import { makeJwtMaterial } from './http/fixtures';
 import { runHttpBench } from './http/run-http';
@@ -24,6 +26,7 @@ interface Args {
   durationSec: number;
   warmupSec: number;
   connections: number;
+  httpRate: number;
   codecSec: number;
   http: boolean;
   codec: boolean;
@@ -35,11 +38,12 @@ function parseArgs(argv: string[]): Args {
   const args: Args = {
     quick,
     only: [],
-    rounds: quick ? 1 : 3,
-    durationSec: quick ? 1.5 : 4,
-    warmupSec: quick ? 0.5 : 1,
+    rounds: quick ? 1 : 5,
+    durationSec: quick ? 1.2 : 2,
+    warmupSec: quick ? 0.3 : 0.5,
     connections: 50,
-    codecSec: quick ? 0.3 : 1,
+    httpRate: 5000,
+    codecSec: quick ? 0.2 : 1,
     http: !argv.includes('--no-http'),
     codec: !argv.includes('--no-codec'),
     out: path.join(REPO_ROOT, 'bench', 'results'),
@@ -65,6 +69,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--connections':
         args.connections = Math.max(1, Number(value));
+        i++;
+        break;
+      case '--http-rate':
+        args.httpRate = Math.max(100, Number(value));
         i++;
         break;
       case '--out':
@@ -102,6 +110,8 @@ async function runCodec(seconds: number, pin: boolean): Promise<CodecCase[]> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  // Every process runs compiled JavaScript with plain node, like a user's server.
+  useBuild(compileForBench(REPO_ROOT));
   const machine = describeMachine();
   const pin = tasksetAvailable() && machine.cores >= 2;
   const pinning = pin
@@ -122,6 +132,7 @@ async function main(): Promise<void> {
       durationSec: args.durationSec,
       warmupSec: args.warmupSec,
       connections: args.connections,
+      httpRate: args.httpRate,
       pin,
       serverCpu: 1,
       loadCpu: 0,
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
       ...machine,
       pinning,
       connections: args.connections,
+      httpRate: args.httpRate,
       rounds: args.rounds,
       durationSec: args.durationSec,
       warmupSec: args.warmupSec,

@@ -102,6 +102,8 @@ declare module 'autocannon' {
       pipelining?: number;
       duration?: number;
       amount?: number;
+      /** Requests per second over all connections (0 = as fast as possible). */
+      overallRate?: number;
       timeout?: number;
       headers?: Record<string, string>;
       requests?: AutocannonRequest[];

@@ -20,6 +20,8 @@ export interface LoadSpec {
   /** Seconds of load; or `amount` requests. */
   durationSec?: number;
   amount?: number;
+  /** Fixed offered load, requests/s over all connections; absent: as fast as possible. */
+  rate?: number;
   auth: AuthSpec;
   /** The status every measured response must have (the Digest handshake aside). */
   expectStatus: 200 | 401;
@@ -78,6 +80,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   };
   if (spec.durationSec !== undefined) options.duration = spec.durationSec;
   if (spec.amount !== undefined) options.amount = spec.amount;
+  if (spec.rate !== undefined) options.overallRate = spec.rate;
 
   if (auth.kind === 'digest') {
     // One session per connection: setupClient gives each client its own request closure.

@@ -3,7 +3,9 @@
  * Listens on 127.0.0.1 (random port, printed), counts requests, and reports its own CPU time on
  * request so the orchestrator can compute CPU per request.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { serveParent } from '../lib/child';
 import { SERVERS, type ServerId } from './servers';
@@ -38,10 +40,27 @@ function main(): void {
     process.stdout.write(
       `[server ${id}] pid ${process.pid} listening on http://127.0.0.1:${port}/\n`,
     );
+    let session: Session | undefined;
     serveParent({
       sample: (): ServerSample => {
         const cpu = process.cpuUsage();
         return { user: cpu.user, system: cpu.system, requests };
+      },
+      // V8's CPU profiler (what `node --cpu-prof` uses), limited to the load window.
+      profileStart: async () => {
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 100 });
+        await session.post('Profiler.start');
+        return { requests };
+      },
+      profileStop: async (message) => {
+        if (!session) throw new Error('no profile running');
+        const { profile } = await session.post('Profiler.stop');
+        session.disconnect();
+        writeFileSync(String(message.file), JSON.stringify(profile));
+        return { requests };
       },
     });
     process.send?.({ type: 'ready', port, pid: process.pid } satisfies ServerReady);

@@ -5,13 +5,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { findRepoRoot } from './compile';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+let buildRoot: string | undefined;
+
+/** Children run the compiled JavaScript under this folder (see compile.ts) with plain node. */
+export function useBuild(root: string): void {
+  buildRoot = root;
+}
 
 export interface ChildSpec {
   /** For messages and logs. */
   name: string;
-  /** A .ts file under bench/, run with tsx. */
+  /** A .ts file under bench/; run compiled with plain node once `useBuild` was called, else with tsx. */
   script: string;
   args?: string[];
   /** Pin to this CPU with `taskset -c` (only when `pin` is true). */
@@ -71,13 +79,11 @@ export class BenchChild {
     spec: ChildSpec,
     readyTimeoutMs = 30_000,
   ): Promise<{ child: BenchChild; ready: Ready }> {
-    const nodeArgs = [
-      ...(spec.nodeFlags ?? []),
-      '--import',
-      'tsx',
-      path.join(REPO_ROOT, 'bench', spec.script),
-      ...(spec.args ?? []),
-    ];
+    const script =
+      buildRoot === undefined
+        ? ['--import', 'tsx', path.join(REPO_ROOT, 'bench', spec.script)]
+        : [path.join(buildRoot, 'bench', spec.script.replace(/\.ts$/, '.js'))];
+    const nodeArgs = [...(spec.nodeFlags ?? []), ...script, ...(spec.args ?? [])];
     const command = spec.pin && spec.cpu !== undefined ? 'taskset' : process.execPath;
     const args =
       spec.pin && spec.cpu !== undefined

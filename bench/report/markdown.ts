@@ -35,7 +35,7 @@ function scenarioRow(s: ScenarioResult): string {
     s.bestPeer === null
       ? '–'
       : `${fixed(s.ratioToBestPeer, 2)} / ${fixed(s.cpuRatioToBestPeer, 2)} (${s.bestPeer})`,
-    `${flagged}/${s.rounds.length}`,
+    `${flagged}/${s.rounds.length}; median of ${s.medianOver}`,
   ]);
 }
 
@@ -48,7 +48,8 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `How the CPUs were shared: ${m.pinning}. ${m.connections} connections, ${m.rounds} round(s) of ` +
       `${m.durationSec} s per scenario after ${m.warmupSec} s of warm-up, scenarios interleaved ` +
-      `(shuffled per round); medians over rounds.`,
+      `(shuffled per round). Medians over the rounds in which no other process took the server's ` +
+      `CPU, or over all rounds when every round was contended (last column).`,
     '',
   );
   lines.push('## Targets', '');
@@ -75,6 +76,13 @@ export function renderMarkdown(report: BenchReport): string {
     ['Plain node:http (our middleware alone)', 'http'],
   ] as const) {
     lines.push(`## ${title}`, '');
+    if (stack === 'http') {
+      lines.push(
+        `Offered at a fixed ${m.httpRate} req/s (autocannon at full speed, not the server, is the ` +
+          'limit of bare node:http on one CPU); read the CPU columns.',
+        '',
+      );
+    }
     lines.push(row(header));
     lines.push(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
     for (const s of report.scenarios.filter((x) => x.stack === stack)) lines.push(scenarioRow(s));

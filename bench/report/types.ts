@@ -18,6 +18,8 @@ export interface RoundMeasurement {
   otherCores: number | null;
   /** The part of that on the server's CPU (when pinned), in cores. */
   otherCoresOnServerCpu: number | null;
+  /** Other processes used the server's CPU (or, unpinned, the machine) noticeably. */
+  contended: boolean;
   responses: number;
   unexpected: number;
   handshakes: number;
@@ -30,6 +32,8 @@ export interface RoundMeasurement {
 export interface ScenarioResult extends Scenario {
   verification: { ok: boolean; detail: string };
   rounds: RoundMeasurement[];
+  /** Which rounds the medians are taken over. */
+  medianOver: string;
   median: {
     rps: number;
     p50Ms: number;
@@ -72,6 +76,7 @@ export interface Target {
 export interface BenchReport {
   mode: 'quick' | 'full';
   machine: MachineDescription & {
+    httpRate: number;
     pinning: string;
     connections: number;
     rounds: number;

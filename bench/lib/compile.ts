@@ -1,0 +1,71 @@
+/**
+ * Compiles src/ and the bench's process scripts to CommonJS with TypeScript (transpile only; the
+ * type check is `npm run typecheck`'s job) so that every benchmark process runs plain `node`, as a
+ * user's server runs the published build: no tsx loader thread, no per-call export getters, no
+ * `keepNames` wrappers inside the measurement.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+/** The nearest folder above `from` whose package.json is this package. */
+export function findRepoRoot(from: string): string {
+  let dir = from;
+  for (let i = 0; i < 20; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+      };
+      if (pkg.name === 'authscheme') return dir;
+    } catch {
+      // No package.json here; keep climbing.
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`no authscheme package.json above ${from}`);
+}
+
+function tsFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) files.push(...tsFiles(full));
+    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) files.push(full);
+  }
+  return files;
+}
+
+/**
+ * Writes the JavaScript under node_modules/.cache/authscheme-bench (inside the repository, so that
+ * `require` finds the dev dependencies; ignored by git with node_modules). Returns that folder.
+ */
+export function compileForBench(repoRoot: string): string {
+  const out = path.join(repoRoot, 'node_modules', '.cache', 'authscheme-bench');
+  rmSync(out, { recursive: true, force: true });
+  const sources = [
+    ...tsFiles(path.join(repoRoot, 'src')),
+    ...['lib', 'http', 'codec', 'report'].flatMap((d) => tsFiles(path.join(repoRoot, 'bench', d))),
+  ];
+  for (const file of sources) {
+    const { outputText, diagnostics } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      reportDiagnostics: true,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+        isolatedModules: true,
+      },
+    });
+    if (diagnostics && diagnostics.length > 0) {
+      const text = ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, '\n');
+      throw new Error(`cannot compile ${path.relative(repoRoot, file)}: ${text}`);
+    }
+    const target = path.join(out, path.relative(repoRoot, file)).replace(/\.ts$/, '.js');
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+  return out;
+}
