@@ -113,15 +113,20 @@ describe('the codec takes linear time', () => {
         (s: string) => parseCredentials(s, limits),
         (s: string) => parseChallenges(s, limits),
       ]) {
-        const times = sizes.map((size) => {
-          const input = build(size);
-          cpuTime(() => parse(input), 2); // warm up
-          return median(Array.from({ length: 5 }, () => cpuTime(() => parse(input), 4)));
-        });
-        // Floor of 200 µs so that timer granularity on tiny times cannot fake a ratio.
-        const [t64, t128, t256] = times.map((t) => Math.max(t, 200)) as [number, number, number];
-        expect(t128 / t64).toBeLessThan(3);
-        expect(t256 / t128).toBeLessThan(3);
+        const inputs = sizes.map(build);
+        cpuTime(() => parse(inputs[2]!), 4); // warm up the JIT on the largest input
+        // Other suites share the 2 cores: a quadratic parser gives ratios near 4 on every
+        // attempt, noise rarely on two attempts running, so the best of three attempts counts.
+        let ratios: [number, number] = [Infinity, Infinity];
+        for (let attempt = 0; attempt < 3 && Math.max(...ratios) >= 3; attempt++) {
+          const times = inputs.map((input) =>
+            // Floor of 200 µs so that timer granularity on tiny times cannot fake a ratio.
+            Math.max(200, median(Array.from({ length: 7 }, () => cpuTime(() => parse(input), 4)))),
+          );
+          ratios = [times[1]! / times[0]!, times[2]! / times[1]!];
+        }
+        expect(ratios[0]).toBeLessThan(3);
+        expect(ratios[1]).toBeLessThan(3);
       }
     },
   );
