@@ -94,9 +94,10 @@ export function quotedStringEnd(s: string, i: number, length: number): number {
  * it escapes (RFC 9110 §5.6.4). The string must have been checked by {@link quotedStringEnd}.
  */
 export function unescapeQuotedString(s: string, start: number, end: number): string {
+  const contentEnd = end - 1;
+  if (contentEnd - start > LONG_QUOTED_STRING) return unescapeLong(s, start + 1, contentEnd);
   let result = '';
   let chunkStart = start + 1;
-  const contentEnd = end - 1;
   for (let j = chunkStart; j < contentEnd; j++) {
     if (s.charCodeAt(j) === BACKSLASH) {
       result += s.slice(chunkStart, j);
@@ -105,4 +106,19 @@ export function unescapeQuotedString(s: string, start: number, end: number): str
     }
   }
   return result + s.slice(chunkStart, contentEnd);
+}
+
+/** Past this length, concatenating slices (a rope of many pieces) costs more than a buffer. */
+const LONG_QUOTED_STRING = 256;
+
+function unescapeLong(s: string, from: number, to: number): string {
+  // Every character of a checked quoted-string is at most 0xFF, so latin1 holds it exactly.
+  const bytes = Buffer.allocUnsafe(to - from);
+  let length = 0;
+  for (let j = from; j < to; j++) {
+    let code = s.charCodeAt(j);
+    if (code === BACKSLASH) code = s.charCodeAt(++j);
+    bytes[length++] = code;
+  }
+  return bytes.toString('latin1', 0, length);
 }

@@ -168,6 +168,13 @@ describe('parseChallenges(fieldValue)', () => {
       expect(plain(challenge?.params)).toEqual({ a: 'q"b\\cd', b: 'caf\u00e9\tx', c: '', d: '\\' });
     });
 
+    it('unescapes long quoted-strings too', () => {
+      const content = 'a\u00ff\\"\\\\'.repeat(100);
+      const [challenge] = parseChallenges(`X a="${content}", b=c`);
+      expect(challenge?.params['a']).toBe('a\u00ff"\\'.repeat(100));
+      expect(challenge?.params['b']).toBe('c');
+    });
+
     it('accepts BWS around "=" and OWS around commas', () => {
       expect(plain(parseChallenges('X a \t= \t"1" \t, b=2'))).toEqual([
         { scheme: 'X', params: { a: '1', b: '2' } },
