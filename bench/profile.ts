@@ -4,7 +4,7 @@
  * Runs our servers on plain node:http (default: Basic and Digest), drives each with the load
  * generator while V8's CPU profiler (the one behind `node --cpu-prof`) samples the load window, and writes bench/results/profile.md: the functions with the most
  * self time, per request, grouped into ours / Node / dependencies. The raw `.cpuprofile` files go
- * to bench/results/profiles/ (open them in Chrome DevTools).
+ * to node_modules/.cache/authscheme-profiles/ (open them in Chrome DevTools).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   }
   if (ids.length === 0) ids.push('ours-basic-http', 'ours-digest-http');
   const pin = tasksetAvailable() && describeMachine().cores >= 2;
-  const dir = path.join(REPO_ROOT, 'bench', 'results', 'profiles');
+  const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'authscheme-profiles');
   mkdirSync(dir, { recursive: true });
   const jwt = await makeJwtMaterial();
   const { child: loader } = await BenchChild.start({

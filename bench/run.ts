@@ -1,12 +1,12 @@
 /**
  * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--warmup S]
- *   [--connections N] [--http-rate R] [--no-codec] [--no-http] [--out DIR]`
+ *   [--connections N] [--http-rate R] [--no-codec] [--no-http] [--out DIR] [--render-only]`
  *
  * Runs the HTTP benchmark (every server in its own process, autocannon in another, pinned apart
  * with taskset when it exists) and the codec micro-benchmark, then writes
  * bench/results/latest.{json,md,svg}. See docs/bench.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BenchChild, REPO_ROOT, killAllChildren, useBuild } from './lib/child';
 import { compileForBench } from './lib/compile';
@@ -39,8 +39,8 @@ function parseArgs(argv: string[]): Args {
     quick,
     only: [],
     rounds: quick ? 1 : 5,
-    durationSec: quick ? 1.2 : 2,
-    warmupSec: quick ? 0.3 : 0.5,
+    durationSec: quick ? 1 : 2,
+    warmupSec: quick ? 0.25 : 0.5,
     connections: 50,
     httpRate: 5000,
     codecSec: quick ? 0.2 : 1,
@@ -107,9 +107,24 @@ async function runCodec(seconds: number, pin: boolean): Promise<CodecCase[]> {
   }
 }
 
+function writeReports(out: string, report: BenchReport): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(out, 'latest.md'), renderMarkdown(report));
+  writeFileSync(path.join(out, 'latest.svg'), renderSvg(report));
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  if (process.argv.includes('--render-only')) {
+    // Re-renders the Markdown and SVG from an existing latest.json (after a report change).
+    const report = JSON.parse(
+      readFileSync(path.join(args.out, 'latest.json'), 'utf8'),
+    ) as BenchReport;
+    writeReports(args.out, report);
+    return;
+  }
   // Every process runs compiled JavaScript with plain node, like a user's server.
   useBuild(compileForBench(REPO_ROOT));
   const machine = describeMachine();
@@ -175,10 +190,7 @@ async function main(): Promise<void> {
     targets: judgeTargets(scenarios, codec),
     notes,
   };
-  mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(path.join(args.out, 'latest.md'), renderMarkdown(report));
-  writeFileSync(path.join(args.out, 'latest.svg'), renderSvg(report));
+  writeReports(args.out, report);
   log(
     `wrote ${path.relative(REPO_ROOT, args.out)}/latest.{json,md,svg} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );

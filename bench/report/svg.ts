@@ -28,7 +28,7 @@ export function renderSvg(report: BenchReport): string {
   }
   const top = 70;
   const plotWidth = WIDTH - LABEL_WIDTH - 70;
-  const height = top + rows.length * ROW + 50;
+  const height = top + rows.length * ROW + 66;
   const x = (ratio: number): number =>
     LABEL_WIDTH + (Math.min(ratio, MAX_RATIO) / MAX_RATIO) * plotWidth;
   const out: string[] = [];
@@ -74,7 +74,8 @@ export function renderSvg(report: BenchReport): string {
     }
   });
   out.push(
-    `<text x="16" y="${height - 12}" fill="#555">${escapeXml('Teal: authscheme. Grey: peer packages. Dark: no authentication. * = at least one round flagged (other processes used the CPU, or the load generator was the limit).')}</text>`,
+    `<text x="16" y="${height - 28}" fill="#555">${escapeXml('Teal: authscheme. Grey: peer packages. Dark: no authentication. Bars are capped at 1.2×; the number is exact.')}</text>`,
+    `<text x="16" y="${height - 12}" fill="#555">${escapeXml('* = at least one round flagged: other processes used the CPU, or the load generator was the limit (see latest.md).')}</text>`,
     '</svg>',
   );
   return out.join('\n') + '\n';
