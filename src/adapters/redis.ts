@@ -1,0 +1,268 @@
+/**
+ * `authscheme/redis`: a Digest {@link NonceStore} kept in Redis, so that several processes (or
+ * machines) running `digest()` with a shared `secret` share replay protection.
+ *
+ * Neither `ioredis` nor `redis` is imported here: the client you pass is recognised by its
+ * methods, so neither package is a dependency of authscheme.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import type { NonceStore } from '../stores/nonce-store';
+
+/**
+ * The part of an ioredis client (v4–v6, `Redis` or `Cluster`) this store uses. ioredis is told
+ * apart from node-redis by its `defineCommand` method.
+ */
+export interface IoredisLikeClient {
+  defineCommand(...args: never[]): unknown;
+  evalsha(sha1: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/** The part of a node-redis client (`redis` v4–v6, client or cluster) this store uses. */
+export interface NodeRedisLikeClient {
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** A connected ioredis or node-redis client. */
+export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient;
+
+/** Options of {@link RedisNonceStore}. */
+export interface RedisNonceStoreOptions {
+  /**
+   * A connected ioredis or node-redis client (or cluster). Configure it to fail fast when Redis is
+   * down (see docs/redis.md): ioredis `enableOfflineQueue: false` and `maxRetriesPerRequest: 0`;
+   * node-redis `disableOfflineQueue: true`. The store's own `timeout` is the last resort.
+   */
+  client: RedisClientLike;
+  /** Prefix of the keys, one per nonce. Default `'authscheme:nc:'`. */
+  keyPrefix?: string;
+  /**
+   * How far below the highest `nc` seen for a nonce a late request may still arrive, as in
+   * `MemoryNonceStore` (RFC 4303 §3.4.3 style). With the default 64, after `nc=100` the counts
+   * 37–99 are accepted once each if not seen yet, and 36 or less are refused. 1 to 4096.
+   */
+  window?: number;
+  /**
+   * Milliseconds after which a `use()` that Redis has not answered rejects (the request then fails
+   * closed with a 500 instead of waiting). `0` leaves it to the client. Default 2000.
+   */
+  timeout?: number;
+  /**
+   * Milliseconds a record is kept beyond its nonce's expiry, for clocks of the processes sharing
+   * the store that disagree by up to this much. The expiry is computed from the calling process's
+   * clock (`PEXPIRE`, not `PEXPIREAT`), so Redis's own clock does not matter. Default 5000.
+   */
+  clockSkew?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+const DEFAULT_KEY_PREFIX = 'authscheme:nc:';
+const DEFAULT_WINDOW = 64;
+const MAX_WINDOW = 4096;
+const DEFAULT_TIMEOUT = 2000;
+const DEFAULT_CLOCK_SKEW = 5000;
+/** RFC 7616 §3.4: nc is 8LHEX, so no count is above this; the record stores it as a u32. */
+const MAX_NC = 0xffff_ffff;
+
+/**
+ * One atomic check-and-set per `use()`: the sliding window of `MemoryNonceStore`, kept in one
+ * string key per nonce. Bits 0–31 hold the highest nc seen (`BITFIELD u32`); bit `32 + nc % window`
+ * is set when that nc was seen. Scripts run atomically, so concurrent calls with one nc let exactly
+ * one through. The TTL is set when the record is created and never extended.
+ *
+ * KEYS[1] the record; ARGV[1] nc; ARGV[2] window; ARGV[3] TTL in ms. Returns 1 (new) or 0 (replay).
+ */
+const USE_SCRIPT = `
+local key = KEYS[1]
+local nc = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local created = redis.call('EXISTS', key) == 0
+local top = 0
+if not created then top = redis.call('BITFIELD', key, 'GET', 'u32', 0)[1] end
+local fresh = 1
+if nc > top then
+  if not created then
+    if nc - top >= window then
+      redis.call('SETRANGE', key, 4, string.rep('\\0', math.ceil(window / 8)))
+    else
+      -- The slots the window slides over belong to counts now below it.
+      for count = top + 1, nc - 1 do redis.call('SETBIT', key, 32 + count % window, 0) end
+    end
+  end
+  redis.call('BITFIELD', key, 'SET', 'u32', 0, ARGV[1])
+  redis.call('SETBIT', key, 32 + nc % window, 1)
+elseif top - nc >= window then
+  fresh = 0
+else
+  fresh = 1 - redis.call('SETBIT', key, 32 + nc % window, 1)
+end
+if created then redis.call('PEXPIRE', key, ARGV[3]) end
+return fresh
+`;
+const USE_SCRIPT_SHA1 = createHash('sha1').update(USE_SCRIPT).digest('hex');
+
+type Runner = (key: string, args: string[]) => Promise<unknown>;
+
+/**
+ * A Digest {@link NonceStore} in Redis, from the subpath `authscheme/redis`. Give the same store
+ * (over each process's own client) to `digest()` in every process, with the same `secret`, and a
+ * nonce count used on one process is refused on all of them (RFC 7616 §3.4.5, §5.5).
+ *
+ * - Same semantics as `MemoryNonceStore`: a per-nonce sliding window of seen counts; a count above
+ *   the highest is new, one within `window` below it is accepted once, one further below refused.
+ * - One key per nonce (`keyPrefix` + nonce, a string of 4 + window/8 bytes), updated by one atomic
+ *   Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers `NOSCRIPT`), so it
+ *   also works on Redis Cluster. Keys expire with their nonces (plus `clockSkew`).
+ * - Fails closed: any Redis error, and no answer within `timeout`, rejects; `digest()` then
+ *   passes an `ERR_AUTH_STORE_FAILURE` to `next(err)`.
+ * - Run Redis with `maxmemory-policy noeviction` (or keep these keys away from eviction): an
+ *   evicted record lets its counts be replayed until the nonce expires.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * import { authenticate, digest } from 'authscheme';
+ * import { RedisNonceStore } from 'authscheme/redis';
+ *
+ * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+ * const store = new RedisNonceStore({ client });
+ * app.use(authenticate({ schemes: [digest({ users, secret: process.env.DIGEST_SECRET, store })] }));
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * const client = await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect();
+ * const store = new RedisNonceStore({ client });
+ */
+export class RedisNonceStore implements NonceStore {
+  readonly keyPrefix: string;
+  /** The window size in counts. */
+  readonly window: number;
+  readonly timeout: number;
+  readonly clockSkew: number;
+  private readonly run: Runner;
+  private readonly now: () => number;
+
+  constructor(options: RedisNonceStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('RedisNonceStore: options { client } are required');
+    }
+    const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (typeof keyPrefix !== 'string') {
+      throw new TypeError('RedisNonceStore: keyPrefix must be a string');
+    }
+    const window = options.window ?? DEFAULT_WINDOW;
+    if (!Number.isSafeInteger(window) || window < 1 || window > MAX_WINDOW) {
+      throw new TypeError(`RedisNonceStore: window must be an integer from 1 to ${MAX_WINDOW}`);
+    }
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    if (!Number.isFinite(timeout) || timeout < 0) {
+      throw new TypeError('RedisNonceStore: timeout must be a number of milliseconds >= 0');
+    }
+    const clockSkew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
+    if (!Number.isSafeInteger(clockSkew) || clockSkew < 0) {
+      throw new TypeError('RedisNonceStore: clockSkew must be an integer number of ms >= 0');
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('RedisNonceStore: now must be a function');
+    }
+    this.run = scriptRunner(options.client);
+    this.keyPrefix = keyPrefix;
+    this.window = window;
+    this.timeout = timeout;
+    this.clockSkew = clockSkew;
+    this.now = options.now ?? Date.now;
+  }
+
+  async use(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
+    if (!Number.isSafeInteger(nc) || nc < 1 || nc > MAX_NC) return false;
+    if (typeof nonce !== 'string' || !Number.isFinite(expiresAt)) return false;
+    // An expired nonce has no counts left to use (and a record for it would not expire).
+    const ttl = Math.ceil(expiresAt - this.now());
+    if (ttl <= 0) return false;
+    const pending = this.run(this.keyPrefix + nonce, [
+      String(nc),
+      String(this.window),
+      String(ttl + this.clockSkew),
+    ]);
+    const reply = await (this.timeout > 0 ? withTimeout(pending, this.timeout) : pending);
+    if (reply === 1) return true;
+    if (reply === 0) return false;
+    // Neither answer: not our script's reply, so refuse to decide (fail closed).
+    throw new Error(`RedisNonceStore: unexpected reply from Redis: ${String(reply)}`);
+  }
+}
+
+/** Tells the client library apart by its methods and returns a function that runs the script. */
+function scriptRunner(client: RedisClientLike): Runner {
+  const candidate = client as unknown as Record<string, unknown> | null;
+  if (candidate === null || typeof candidate !== 'object') {
+    throw new TypeError('RedisNonceStore: client must be an ioredis or node-redis client');
+  }
+  // ioredis: eval(script, numKeys, ...keysAndArgs).
+  if (
+    typeof candidate.defineCommand === 'function' &&
+    typeof candidate.evalsha === 'function' &&
+    typeof candidate.eval === 'function'
+  ) {
+    const io = client as IoredisLikeClient;
+    return (key, args) =>
+      withScriptFallback(
+        () => io.evalsha(USE_SCRIPT_SHA1, 1, key, ...args),
+        () => io.eval(USE_SCRIPT, 1, key, ...args),
+      );
+  }
+  // node-redis v4+: eval(script, { keys, arguments }).
+  if (typeof candidate.evalSha === 'function' && typeof candidate.eval === 'function') {
+    const node = client as NodeRedisLikeClient;
+    return (key, args) =>
+      withScriptFallback(
+        () => node.evalSha(USE_SCRIPT_SHA1, { keys: [key], arguments: args }),
+        () => node.eval(USE_SCRIPT, { keys: [key], arguments: args }),
+      );
+  }
+  throw new TypeError(
+    'RedisNonceStore: client must be an ioredis client (with evalsha/defineCommand) or a ' +
+      'node-redis v4+ client (with evalSha)',
+  );
+}
+
+/** EVALSHA first (the script is not resent each time); EVAL once when the server lacks it. */
+async function withScriptFallback(
+  bySha: () => Promise<unknown>,
+  byScript: () => Promise<unknown>,
+): Promise<unknown> {
+  try {
+    return await bySha();
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    // EVAL also caches the script, so the next call's EVALSHA finds it.
+    return byScript();
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`RedisNonceStore: no answer from Redis within ${ms} ms`));
+    }, ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,240 @@
+/**
+ * RedisNonceStore against a real redis-server (a child process on 127.0.0.1, ../helpers), through
+ * both client libraries it accepts: ioredis and node-redis.
+ */
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RedisNonceStore, type RedisClientLike } from 'authscheme/redis';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+let server: RedisServer;
+/** A plain client for looking at what the store wrote. */
+let inspector: Redis;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  inspector = new Redis(server.port, server.host, { lazyConnect: true });
+  await inspector.connect();
+});
+
+afterAll(async () => {
+  inspector?.disconnect();
+  await server?.stop();
+});
+
+interface ClientKind {
+  name: string;
+  connect(): Promise<{ client: RedisClientLike; close(): Promise<void> }>;
+}
+
+const kinds: ClientKind[] = [
+  {
+    name: 'ioredis',
+    async connect() {
+      const client = new Redis(server.port, server.host, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+      });
+      await client.connect();
+      return { client, close: async () => void (await client.quit()) };
+    },
+  },
+  {
+    name: 'node-redis',
+    async connect() {
+      const client = createClient({ url: server.url, disableOfflineQueue: true });
+      await client.connect();
+      return { client, close: async () => void (await client.quit()) };
+    },
+  },
+];
+
+let sequence = 0;
+/** A nonce nobody used yet (the server is shared by the tests of this file). */
+function freshNonce(): string {
+  return `nonce-${process.pid}-${++sequence}`;
+}
+
+const inAMinute = (): number => Date.now() + 60_000;
+
+describe.each(kinds)('RedisNonceStore with $name', (kind) => {
+  let client: RedisClientLike;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ client, close } = await kind.connect());
+  });
+  afterAll(async () => {
+    await close();
+  });
+
+  it('accepts a new count once, and counts per nonce', async () => {
+    const store = new RedisNonceStore({ client });
+    const [a, b] = [freshNonce(), freshNonce()];
+    await expect(store.use(a, 1, inAMinute())).resolves.toBe(true);
+    await expect(store.use(a, 1, inAMinute())).resolves.toBe(false);
+    await expect(store.use(b, 1, inAMinute())).resolves.toBe(true);
+    await expect(store.use(a, 2, inAMinute())).resolves.toBe(true);
+    await expect(store.use(a, 2, inAMinute())).resolves.toBe(false);
+  });
+
+  it('is a sliding window: late counts inside it once, below it never (as MemoryNonceStore)', async () => {
+    const store = new RedisNonceStore({ client, window: 64 });
+    const n = freshNonce();
+    const later = inAMinute();
+    await expect(store.use(n, 100, later)).resolves.toBe(true);
+    await expect(store.use(n, 37, later)).resolves.toBe(true);
+    await expect(store.use(n, 37, later)).resolves.toBe(false);
+    await expect(store.use(n, 36, later)).resolves.toBe(false);
+    await expect(store.use(n, 99, later)).resolves.toBe(true);
+    // Sliding up by less than the window keeps what was seen inside it…
+    await expect(store.use(n, 120, later)).resolves.toBe(true);
+    await expect(store.use(n, 99, later)).resolves.toBe(false);
+    await expect(store.use(n, 98, later)).resolves.toBe(true);
+    await expect(store.use(n, 56, later)).resolves.toBe(false);
+    // …and a jump beyond the window forgets everything below it.
+    await expect(store.use(n, 1000, later)).resolves.toBe(true);
+    await expect(store.use(n, 999, later)).resolves.toBe(true);
+    await expect(store.use(n, 937, later)).resolves.toBe(true);
+    await expect(store.use(n, 936, later)).resolves.toBe(false);
+    // The highest count RFC 7616 allows (8LHEX) still fits.
+    await expect(store.use(n, 0xffff_ffff, later)).resolves.toBe(true);
+    await expect(store.use(n, 0xffff_ffff, later)).resolves.toBe(false);
+    await expect(store.use(n, 0xffff_ffff - 63, later)).resolves.toBe(true);
+    await expect(store.use(n, 0xffff_ffff - 64, later)).resolves.toBe(false);
+  });
+
+  it('matches a reference model on random count sequences, for several window sizes', async () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (const window of [1, 5, 8, 33, 64]) {
+      const store = new RedisNonceStore({ client, window });
+      const n = freshNonce();
+      const seen = new Set<number>();
+      let top = 0;
+      const answers: Promise<boolean>[] = [];
+      const expected: boolean[] = [];
+      for (let i = 0; i < 300; i++) {
+        const jump = random(10) === 0 ? window * 3 : 0;
+        const nc = Math.max(1, top + random(window * 2) - window + jump);
+        const fresh = !seen.has(nc) && nc > top - window;
+        if (fresh) seen.add(nc);
+        top = Math.max(top, nc);
+        expected.push(fresh);
+        // Pipelined on one connection: Redis runs them in order.
+        answers.push(store.use(n, nc, inAMinute()));
+      }
+      expect(await Promise.all(answers)).toEqual(expected);
+    }
+  });
+
+  it('lets exactly one of 50 concurrent uses of one count through', async () => {
+    const store = new RedisNonceStore({ client });
+    const n = freshNonce();
+    await expect(store.use(n, 1, inAMinute())).resolves.toBe(true);
+    for (const nc of [2, 1]) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => store.use(n, nc, inAMinute())),
+      );
+      expect(answers.filter((a) => a === true)).toHaveLength(nc === 2 ? 1 : 0);
+    }
+  });
+
+  it('keeps one small key per nonce under keyPrefix, expiring with the nonce', async () => {
+    const store = new RedisNonceStore({ client, keyPrefix: `t:${kind.name}:`, clockSkew: 0 });
+    const n = freshNonce();
+    const key = `t:${kind.name}:${n}`;
+    await expect(store.use(n, 5, Date.now() + 300)).resolves.toBe(true);
+    // 4 bytes of highest count, then the bitmap, grown up to window / 8 bytes as slots are used.
+    expect(await inspector.strlen(key)).toBe(4 + 1);
+    await expect(store.use(n, 63, Date.now() + 300)).resolves.toBe(true);
+    expect(await inspector.strlen(key)).toBe(4 + 64 / 8);
+    const ttl = await inspector.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    // Later uses do not extend the record's life.
+    await expect(store.use(n, 64, Date.now() + 60_000)).resolves.toBe(true);
+    expect(await inspector.pttl(key)).toBeLessThanOrEqual(300);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await inspector.exists(key)).toBe(0);
+  });
+
+  it('keeps records clockSkew ms beyond the nonce expiry', async () => {
+    const store = new RedisNonceStore({ client, clockSkew: 30_000 });
+    const n = freshNonce();
+    await expect(store.use(n, 1, Date.now() + 1000)).resolves.toBe(true);
+    const ttl = await inspector.pttl(`authscheme:nc:${n}`);
+    expect(ttl).toBeGreaterThan(30_000);
+    expect(ttl).toBeLessThanOrEqual(31_000);
+  });
+
+  it('refuses without asking Redis when the nonce has expired, or the count is out of range', async () => {
+    const store = new RedisNonceStore({ client });
+    const n = freshNonce();
+    await expect(store.use(n, 1, Date.now() - 1)).resolves.toBe(false);
+    for (const nc of [0, -1, 1.5, Number.NaN, 0x1_0000_0000]) {
+      await expect(store.use(n, nc, inAMinute())).resolves.toBe(false);
+    }
+    expect(await inspector.exists(`authscheme:nc:${n}`)).toBe(0);
+  });
+
+  it('loads its script again after SCRIPT FLUSH (EVALSHA, then EVAL on NOSCRIPT)', async () => {
+    const store = new RedisNonceStore({ client });
+    const n = freshNonce();
+    await expect(store.use(n, 1, inAMinute())).resolves.toBe(true);
+    await inspector.script('FLUSH');
+    await expect(store.use(n, 1, inAMinute())).resolves.toBe(false);
+    await expect(store.use(n, 2, inAMinute())).resolves.toBe(true);
+  });
+
+  it('rejects on a Redis error (fail closed)', async () => {
+    const store = new RedisNonceStore({ client });
+    const n = freshNonce();
+    // A key of another type makes the script's commands fail (WRONGTYPE).
+    await inspector.hset(`authscheme:nc:${n}`, 'x', '1');
+    await expect(store.use(n, 1, inAMinute())).rejects.toThrow(/WRONGTYPE/);
+  });
+});
+
+describe('RedisNonceStore setup and failures', () => {
+  it.each([
+    [{ window: 0 }, /window/],
+    [{ window: 4097 }, /window/],
+    [{ window: 1.5 }, /window/],
+    [{ timeout: -1 }, /timeout/],
+    [{ clockSkew: Number.NaN }, /clockSkew/],
+    [{ keyPrefix: 5 as unknown as string }, /keyPrefix/],
+    [{ now: 'soon' as unknown as () => number }, /now/],
+  ])('refuses bad options with a TypeError (%#)', (options, message) => {
+    expect(() => new RedisNonceStore({ client: inspector, ...options })).toThrow(TypeError);
+    expect(() => new RedisNonceStore({ client: inspector, ...options })).toThrow(message);
+  });
+
+  it.each([{}, null, { eval: () => 1 }, 'redis://127.0.0.1'])(
+    'refuses what is neither an ioredis nor a node-redis client: %p',
+    (client) => {
+      expect(() => new RedisNonceStore({ client: client as unknown as RedisClientLike })).toThrow(
+        /ioredis .* node-redis/,
+      );
+    },
+  );
+
+  it.each(kinds)('rejects after timeout when Redis hangs ($name)', async (kind) => {
+    const { client, close } = await kind.connect();
+    const store = new RedisNonceStore({ client, timeout: 200 });
+    server.pause();
+    try {
+      const started = Date.now();
+      await expect(store.use(freshNonce(), 1, inAMinute())).rejects.toThrow(/within 200 ms/);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      server.resume();
+    }
+    // Once Redis answers again, so does the store.
+    await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+    await close();
+  });
+});
