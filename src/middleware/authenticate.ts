@@ -22,6 +22,7 @@ import type {
   VerifyResult,
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
+import { Deadlines } from './deadlines';
 import { originalMethod, originalUrl, readAuthorization } from './request';
 import {
   appendVary,
@@ -72,7 +73,11 @@ export interface AuthenticateOptions {
    * browsers show no login dialog. The status stays 401/407. Default `false`.
    */
   omitChallengeForXhr?: boolean;
-  /** Milliseconds an asynchronous verifier may take before the request is answered 503. Default 10000; 0 disables. */
+  /**
+   * Milliseconds an asynchronous verifier may take before the request is answered 503 (checked
+   * by one timer per middleware, so the answer may come up to a quarter of `timeout` later).
+   * Default 10000; 0 disables.
+   */
   timeout?: number;
   /**
    * `Cache-Control` set on authenticated responses unless the application has set one already.
@@ -104,7 +109,8 @@ interface Config {
   readonly contentType: string;
   readonly allowPreflight: boolean;
   readonly omitChallengeForXhr: boolean;
-  readonly timeout: number;
+  /** Pending asynchronous verifications, when `timeout` is set. */
+  readonly deadlines: Deadlines | undefined;
   readonly cacheControl: string | false;
   readonly limits: HeaderLimits | undefined;
 }
@@ -194,7 +200,7 @@ function configure(options: AuthenticateOptions): Config {
     contentType,
     allowPreflight: options.allowPreflight === true,
     omitChallengeForXhr: options.omitChallengeForXhr === true,
-    timeout,
+    deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
     cacheControl,
     limits: options.limits,
   } as const);
@@ -317,30 +323,27 @@ function handle(
     return;
   }
   let settled = false;
-  const timer =
-    config.timeout > 0
-      ? setTimeout(() => {
-          if (settled) return;
-          settled = true;
-          refuse(config, ctx, next, {
-            code: 'ERR_AUTH_VERIFIER_TIMEOUT',
-            message: 'The credentials could not be checked in time',
-            status: 503,
-            failed: chosen,
-          });
-        }, config.timeout)
-      : undefined;
+  const deadline = config.deadlines?.add(() => {
+    if (settled) return;
+    settled = true;
+    refuse(config, ctx, next, {
+      code: 'ERR_AUTH_VERIFIER_TIMEOUT',
+      message: 'The credentials could not be checked in time',
+      status: 503,
+      failed: chosen,
+    });
+  });
   Promise.resolve(result).then(
     (value) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (deadline !== undefined) config.deadlines!.clear(deadline);
       conclude(config, ctx, next, chosen, value);
     },
     (err: unknown) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (deadline !== undefined) config.deadlines!.clear(deadline);
       next(err);
     },
   );

@@ -3,11 +3,12 @@
  * `timingSafeEqual` never sees inputs of different lengths and the comparison time says nothing
  * about the secret's length or content.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** SHA-256 of a secret (UTF-8), as a fixed-length 32-byte buffer. */
 export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  // One-shot crypto.hash (Node >= 20.12): a fraction of createHash()'s cost per call.
+  return hash('sha256', secret, 'buffer');
 }
 
 /** Constant-time equality of two buffers; different lengths compare unequal without a shortcut. */
