@@ -48,20 +48,23 @@ const { quotedStringEnd, skipListSeparators, skipOWS, token68End, tokenEnd, unes
  */
 export function parseChallenges(fieldValue: string | string[], limits?: HeaderLimits): Challenge[] {
   const bounds = resolveLimits(limits);
-  const lines = typeof fieldValue === 'string' ? [fieldValue] : fieldValue;
-  if (!Array.isArray(lines))
-    throw new TypeError('fieldValue must be a string or an array of strings');
+  const challenges: Challenge[] = [];
+  if (typeof fieldValue === 'string') {
+    checkedValue(fieldValue, bounds.maxLength);
+    parseChallengeList(fieldValue, challenges, bounds.maxChallenges, bounds.maxParams);
+    return challenges;
+  }
+  if (!Array.isArray(fieldValue)) throw new TypeError(NOT_A_STRING);
+  // maxLength bounds all lines together, checked before any scanning.
   let total = 0;
-  for (const line of lines) {
-    if (typeof line !== 'string')
-      throw new TypeError('fieldValue must be a string or an array of strings');
+  for (const line of fieldValue) {
+    if (typeof line !== 'string') throw new TypeError(NOT_A_STRING);
     total += line.length;
   }
   if (total > bounds.maxLength) {
     throw new AuthHeaderSyntaxError('field value longer than maxLength', bounds.maxLength);
   }
-  const challenges: Challenge[] = [];
-  for (const line of lines) {
+  for (const line of fieldValue) {
     parseChallengeList(line, challenges, bounds.maxChallenges, bounds.maxParams);
   }
   return challenges;
@@ -118,6 +121,8 @@ export function parseAuthParams(value: string, limits?: HeaderLimits): Record<st
   if (end !== length) throw new AuthHeaderSyntaxError("expected '=' after auth-param name", end);
   return params;
 }
+
+const NOT_A_STRING = 'fieldValue must be a string or an array of strings';
 
 function checkedValue(value: string, maxLength: number): string {
   if (typeof value !== 'string') throw new TypeError('fieldValue must be a string');

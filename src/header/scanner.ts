@@ -69,22 +69,20 @@ export function token68End(s: string, i: number, length: number): number {
 export function quotedStringEnd(s: string, i: number, length: number): number {
   let j = i + 1;
   let escaped = false;
-  while (j < length) {
+  for (;;) {
+    while (j < length && QDTEXT[s.charCodeAt(j)] === 1) j++;
+    if (j === length) break;
     const code = s.charCodeAt(j);
-    if (QDTEXT[code] === 1) {
-      j++;
-    } else if (code === DQUOTE) {
-      return escaped ? ~(j + 1) : j + 1;
-    } else if (code === BACKSLASH) {
-      if (j + 1 === length) break;
-      if (QUOTED_PAIR_CHAR[s.charCodeAt(j + 1)] !== 1) {
-        throw new AuthHeaderSyntaxError('invalid quoted-pair in quoted-string', j);
-      }
-      escaped = true;
-      j += 2;
-    } else {
+    if (code === DQUOTE) return escaped ? ~(j + 1) : j + 1;
+    if (code !== BACKSLASH) {
       throw new AuthHeaderSyntaxError('invalid character in quoted-string', j);
     }
+    if (j + 1 === length) break;
+    if (QUOTED_PAIR_CHAR[s.charCodeAt(j + 1)] !== 1) {
+      throw new AuthHeaderSyntaxError('invalid quoted-pair in quoted-string', j);
+    }
+    escaped = true;
+    j += 2;
   }
   throw new AuthHeaderSyntaxError('unterminated quoted-string', i);
 }
