@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites drive (the interop clients, Chromium, Apache's
-# password tools) when they are missing. Idempotent, and a no-op in well under a second when
-# everything is present, so `npm test` can run it every time.
+# password tools, redis-server) when they are missing. Idempotent, and a no-op in well under a
+# second when everything is present, so `npm test` can run it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
 # missing) only when something is actually missing.
@@ -29,10 +29,13 @@ for command_name in "${!wanted[@]}"; do
 done
 [ -e "$font_file" ] || missing+=(fonts-dejavu-core)
 
-# --- Services (none yet) ------------------------------------------------------------------------
-# Redis:    command -v redis-server || missing+=(redis-server)
+# --- Services -----------------------------------------------------------------------------------
+# Tests start their own instances on 127.0.0.1 and stop them by PID: only the binaries are needed.
+# Redis 7 (test/adapters/redis*.test.ts):
+wanted[redis-server]=redis-server
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Kerberos: command -v krb5kdc      || missing+=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev)
-# Uncomment when the suites that need them land; tests start their own instances on 127.0.0.1.
+# Uncomment when the suite that needs it lands.
 # -----------------------------------------------------------------------------------------------
 
 if [ "${#missing[@]}" -eq 0 ]; then
@@ -51,6 +54,11 @@ fi
 echo "provision: installing ${packages[*]}" >&2
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# Debian starts the packaged Redis as a system service where systemd runs; the tests need none.
+if [[ " ${packages[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+fi
 
 # Fail loudly if a package did not provide what we check for.
 for command_name in "${!wanted[@]}"; do

@@ -1,0 +1,249 @@
+/**
+ * RedisNonceStore behind digest() end to end: two Express apps standing for two processes (each
+ * with its own digest(), its own Redis connection, one shared secret) on real servers, and a real
+ * redis-server; then what a request gets when Redis dies or hangs.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import {
+  authenticate,
+  digest,
+  formatCredentials,
+  parseChallenges,
+  type Challenge,
+} from 'authscheme';
+import { RedisNonceStore, type RedisNonceStoreOptions } from 'authscheme/redis';
+import { answer } from '../schemes/digest/helpers';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+const SECRET = 'shared-by-every-process-0123456789';
+const alice = { user: 'alice', password: 'secret' };
+
+const servers: http.Server[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** One "process": its own digest() over its own store instance and client connection. */
+async function startApp(store: RedisNonceStoreOptions): Promise<string> {
+  const app = express();
+  app.use(
+    authenticate({
+      realm: 'api',
+      schemes: [
+        digest({
+          users: { alice: 'secret' },
+          algorithms: ['SHA-256'],
+          secret: SECRET,
+          store: new RedisNonceStore(store),
+        }),
+      ],
+    }),
+  );
+  app.get('/{*rest}', (req, res) => {
+    res.json({ user: req.auth?.user });
+  });
+  app.use(
+    (err: { code?: string }, _req: express.Request, res: express.Response, _next: unknown) => {
+      res.status(500).json({ code: err.code });
+    },
+  );
+  const server = http.createServer(app);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function challengeFrom(origin: string, path: string): Promise<Challenge> {
+  const res = await request(origin).get(path);
+  expect(res.status).toBe(401);
+  return parseChallenges(res.headers['www-authenticate'] as string)[0] as Challenge;
+}
+
+function authorization(challenge: Challenge, path: string, nc: number): string {
+  return formatCredentials(answer(challenge, { ...alice, uri: path, nc }));
+}
+
+describe('two processes sharing a RedisNonceStore', () => {
+  let redis: RedisServer;
+  let ioredis: Redis;
+  let nodeRedis: ReturnType<typeof createClient>;
+  let originA: string;
+  let originB: string;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    ioredis = new Redis(redis.port, redis.host, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    await ioredis.connect();
+    nodeRedis = createClient({ url: redis.url, disableOfflineQueue: true });
+    await nodeRedis.connect();
+    // Process A talks to Redis through ioredis, process B through node-redis: one record format.
+    originA = await startApp({ client: ioredis });
+    originB = await startApp({ client: nodeRedis });
+  });
+
+  afterAll(async () => {
+    ioredis?.disconnect();
+    await nodeRedis?.quit();
+    await redis?.stop();
+  });
+
+  it('accepts on B a nonce issued by A, and refuses a count replayed from A to B', async () => {
+    const challenge = await challengeFrom(originA, '/items');
+    const first = authorization(challenge, '/items', 1);
+
+    const onB = await request(originB).get('/items').set('Authorization', first);
+    expect(onB.status).toBe(200);
+    expect(onB.body).toEqual({ user: 'alice' });
+
+    // The same request again, on the other process and on the same one.
+    for (const origin of [originA, originB]) {
+      const replay = await request(origin).get('/items').set('Authorization', first);
+      expect(replay.status).toBe(401);
+      expect(parseChallenges(replay.headers['www-authenticate'] as string)[0]?.params.stale).toBe(
+        'true',
+      );
+    }
+
+    const next = await request(originA)
+      .get('/items')
+      .set('Authorization', authorization(challenge, '/items', 2));
+    expect(next.status).toBe(200);
+  });
+
+  it('lets exactly one of 20 copies of a request through, spread over both processes', async () => {
+    const challenge = await challengeFrom(originB, '/race');
+    const header = authorization(challenge, '/race', 1);
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        request(i % 2 === 0 ? originA : originB)
+          .get('/race')
+          .set('Authorization', header)
+          .then((res) => res.status),
+      ),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(19);
+  });
+
+  it('accepts counts that arrive out of order across processes, each once', async () => {
+    const challenge = await challengeFrom(originA, '/late');
+    const send = (origin: string, nc: number): Promise<number> =>
+      request(origin)
+        .get('/late')
+        .set('Authorization', authorization(challenge, '/late', nc))
+        .then((res) => res.status);
+    expect(await send(originA, 5)).toBe(200);
+    expect(await send(originB, 3)).toBe(200);
+    expect(await send(originA, 3)).toBe(401);
+    expect(await send(originB, 4)).toBe(200);
+  });
+});
+
+describe('a Redis that dies or hangs', () => {
+  /** Each case gets its own server, since it stops or freezes it. */
+  const cases: {
+    name: string;
+    connect(server: RedisServer): Promise<{
+      options: RedisNonceStoreOptions;
+      close(): Promise<void> | void;
+    }>;
+  }[] = [
+    {
+      name: 'ioredis without offline queue or retries',
+      async connect(server) {
+        const client = new Redis(server.port, server.host, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+        });
+        client.on('error', () => {});
+        await client.connect();
+        return { options: { client }, close: () => client.disconnect() };
+      },
+    },
+    {
+      name: 'node-redis without offline queue',
+      async connect(server) {
+        const client = createClient({ url: server.url, disableOfflineQueue: true });
+        client.on('error', () => {});
+        await client.connect();
+        return { options: { client }, close: () => client.destroy() };
+      },
+    },
+    {
+      name: 'node-redis with its defaults (offline queue): the store timeout answers',
+      async connect(server) {
+        const client = createClient({ url: server.url });
+        client.on('error', () => {});
+        await client.connect();
+        return { options: { client, timeout: 300 }, close: () => client.destroy() };
+      },
+    },
+  ];
+
+  it.each(cases)(
+    'stopped mid-test: 500 (ERR_AUTH_STORE_FAILURE), quickly, with $name',
+    async (c) => {
+      const server = await startRedisServer();
+      const { options, close } = await c.connect(server);
+      try {
+        const origin = await startApp(options);
+        const challenge = await challengeFrom(origin, '/down');
+        const ok = await request(origin)
+          .get('/down')
+          .set('Authorization', authorization(challenge, '/down', 1));
+        expect(ok.status).toBe(200);
+
+        await server.stop();
+        const started = Date.now();
+        const res = await request(origin)
+          .get('/down')
+          .set('Authorization', authorization(challenge, '/down', 2))
+          .timeout(3000);
+        expect(res.status).toBe(500);
+        expect(res.body).toEqual({ code: 'ERR_AUTH_STORE_FAILURE' });
+        expect(Date.now() - started).toBeLessThan(1000);
+      } finally {
+        await close();
+        await server.stop();
+      }
+    },
+  );
+
+  it('frozen (no answers on an open connection): 500 after the store timeout', async () => {
+    const server = await startRedisServer();
+    const client = new Redis(server.port, server.host, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const origin = await startApp({ client, timeout: 300 });
+      const challenge = await challengeFrom(origin, '/hang');
+      server.pause();
+      const started = Date.now();
+      const res = await request(origin)
+        .get('/hang')
+        .set('Authorization', authorization(challenge, '/hang', 1))
+        .timeout(3000);
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+});
