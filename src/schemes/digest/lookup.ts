@@ -53,7 +53,7 @@ export class HA1Source {
   private readonly getHA1: GetHA1 | undefined;
   private readonly findUserByHash: FindUserByHash | undefined;
   private readonly dummyPassword = randomBytes(16).toString('hex');
-  /** `hash \0 realm` → user → HA1, for plain passwords in `users`. */
+  /** `hash \0 realm` → user → HA1, for every user in `users`. */
   private readonly ha1Cache = new Map<string, Map<string, string>>();
   /** `hash \0 realm` → userhash → user, for `users`. */
   private readonly userhashIndex = new Map<string, Map<string, string>>();
@@ -133,22 +133,25 @@ export class HA1Source {
   }
 
   private fromUsers(user: string, realm: string, hash: DigestHash): HA1Lookup {
-    const users = this.users as ReadonlyMap<string, DigestUserEntry>;
-    const entry = users.get(user);
-    if (entry === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
-    if (typeof entry !== 'string') {
-      const ha1 = entry.ha1[hash];
-      // A user with HA1 for other hashes only cannot use this algorithm.
-      if (ha1 === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
-      return { ha1, known: true };
-    }
-    const cache = boundedGet(this.ha1Cache, cacheKey(hash, realm), () => new Map<string, string>());
-    let ha1 = cache.get(user);
-    if (ha1 === undefined) {
-      ha1 = hashCredentials(hash, user, realm, entry);
-      cache.set(user, ha1);
-    }
+    // Every user's HA1 for a realm is computed at once, on the realm's first request, so whether
+    // a name exists never changes the work a request does (not even the first probe of a name).
+    const table = boundedGet(this.ha1Cache, cacheKey(hash, realm), () =>
+      this.ha1Table(realm, hash),
+    );
+    const ha1 = table.get(user);
+    // A user with HA1 for other hashes only cannot use this algorithm.
+    if (ha1 === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
     return { ha1, known: true };
+  }
+
+  private ha1Table(realm: string, hash: DigestHash): Map<string, string> {
+    const table = new Map<string, string>();
+    for (const [user, entry] of this.users as ReadonlyMap<string, DigestUserEntry>) {
+      const ha1 =
+        typeof entry === 'string' ? hashCredentials(hash, user, realm, entry) : entry.ha1[hash];
+      if (ha1 !== undefined) table.set(user, ha1);
+    }
+    return table;
   }
 
   private cachedDummy(realm: string, hash: DigestHash): string {
