@@ -114,7 +114,7 @@ type Runner = (key: string, args: string[]) => Promise<unknown>;
  *
  * - Same semantics as `MemoryNonceStore`: a per-nonce sliding window of seen counts; a count above
  *   the highest is new, one within `window` below it is accepted once, one further below refused.
- * - One key per nonce (`keyPrefix` + nonce, a string of 4 + window/8 bytes), updated by one atomic
+ * - One key per nonce (`keyPrefix` + nonce, a string of at most 4 + window/8 bytes), updated by one atomic
  *   Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers `NOSCRIPT`), so it
  *   also works on Redis Cluster. Keys expire with their nonces (plus `clockSkew`).
  * - Fails closed: any Redis error, and no answer within `timeout`, rejects; `digest()` then
@@ -188,8 +188,9 @@ export class RedisNonceStore implements NonceStore {
       String(ttl + this.clockSkew),
     ]);
     const reply = await (this.timeout > 0 ? withTimeout(pending, this.timeout) : pending);
-    if (reply === 1) return true;
-    if (reply === 0) return false;
+    // ioredis with `stringNumbers` answers integers as strings.
+    if (reply === 1 || reply === '1') return true;
+    if (reply === 0 || reply === '0') return false;
     // Neither answer: not our script's reply, so refuse to decide (fail closed).
     throw new Error(`RedisNonceStore: unexpected reply from Redis: ${String(reply)}`);
   }

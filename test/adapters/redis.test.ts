@@ -41,6 +41,17 @@ const kinds: ClientKind[] = [
     },
   },
   {
+    name: 'ioredis with stringNumbers',
+    async connect() {
+      const client = new Redis(server.port, server.host, {
+        lazyConnect: true,
+        stringNumbers: true,
+      });
+      await client.connect();
+      return { client, close: async () => void (await client.quit()) };
+    },
+  },
+  {
     name: 'node-redis',
     async connect() {
       const client = createClient({ url: server.url, disableOfflineQueue: true });
