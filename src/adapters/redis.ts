@@ -114,9 +114,10 @@ type Runner = (key: string, args: string[]) => Promise<unknown>;
  *
  * - Same semantics as `MemoryNonceStore`: a per-nonce sliding window of seen counts; a count above
  *   the highest is new, one within `window` below it is accepted once, one further below refused.
- * - One key per nonce (`keyPrefix` + nonce, a string of at most 4 + window/8 bytes), updated by one atomic
- *   Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers `NOSCRIPT`), so it
- *   also works on Redis Cluster. Keys expire with their nonces (plus `clockSkew`).
+ * - One key per nonce (`keyPrefix` + nonce, a string of at most 4 + window/8 bytes), updated by
+ *   one atomic Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers
+ *   `NOSCRIPT`), so it also works on Redis Cluster. Keys expire with their nonces (plus
+ *   `clockSkew`).
  * - Fails closed: any Redis error, and no answer within `timeout`, rejects; `digest()` then
  *   passes an `ERR_AUTH_STORE_FAILURE` to `next(err)`.
  * - Run Redis with `maxmemory-policy noeviction` (or keep these keys away from eviction): an
