@@ -79,9 +79,26 @@ export class MatrixRecorder {
         join(DATA_DIR, `${this.client}.json`),
         `${JSON.stringify(file, null, 2)}\n`,
       );
-      await writeAtomically(MARKDOWN, await renderMatrix());
+      const markdown = await renderMatrix();
+      await writeAtomically(MARKDOWN, markdown);
+      await updateReadme(markdown);
     });
   }
+}
+
+const README = join(ROOT, 'README.md');
+const README_START = '<!-- interop-matrix:start -->';
+const README_END = '<!-- interop-matrix:end -->';
+
+/** Copies the matrix (table and notes) into the README between its markers, when it has them. */
+async function updateReadme(markdown: string): Promise<void> {
+  const readme = await readFile(README, 'utf8');
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return;
+  const table = markdown.slice(markdown.indexOf('| Scheme |'));
+  const updated = `${readme.slice(0, start + README_START.length)}\n${table}${readme.slice(end)}`;
+  if (updated !== readme) await writeAtomically(README, updated);
 }
 
 function rowIndex(row: string): number {
