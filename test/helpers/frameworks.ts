@@ -8,7 +8,7 @@ import connect from 'connect';
 import type { AuthMiddleware } from 'authscheme';
 
 // The aliased Express 4 has no types of its own; its API is the part of Express 5's we use.
- 
+
 const express4 = require('express4') as typeof express5;
 
 export const FRAMEWORKS = ['express5', 'express4', 'connect', 'http'] as const;
