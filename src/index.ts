@@ -34,7 +34,19 @@ export type {
 export { MemoryNonceStore } from './stores/memory';
 export type { MemoryNonceStoreOptions } from './stores/memory';
 export type { NonceStore } from './stores/nonce-store';
-export { parseChallenges, parseCredentials, formatChallenge, formatCredentials } from './header';
+export {
+  parseChallenges,
+  parseCredentials,
+  formatChallenge,
+  formatCredentials,
+  parseAuthParams,
+  formatAuthParams,
+  decodeExtValue,
+  encodeExtValue,
+  isToken,
+  isToken68,
+  DEFAULT_LIMITS,
+} from './header';
 export type { Challenge, Credentials, HeaderLimits } from './header/types';
 export { AuthschemeError, AuthHeaderSyntaxError, AuthenticationError } from './errors';
 export type { AuthErrorCode } from './errors';

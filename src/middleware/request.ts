@@ -7,12 +7,20 @@ import type { AuthRequest } from '../scheme';
 /** The field value, `undefined` when absent, or `null` when the field appears on several lines. */
 export function readAuthorization(req: AuthRequest, headerName: string): string | undefined | null {
   const value = req.headers[headerName];
-  if (value === undefined) return undefined;
-  // Node keeps only the first of several Authorization lines in req.headers; headersDistinct
-  // (Node >= 18.3) shows them all. RFC 9110 §5.3: the field is not a list, so two lines are invalid.
-  const lines = req.headersDistinct?.[headerName];
-  if (lines !== undefined && lines.length > 1) return null;
-  return typeof value === 'string' ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  // Node keeps only the first of several Authorization lines in req.headers. RFC 9110 §5.3: the
+  // field is not a list, so two lines are invalid. rawHeaders shows them all, and scanning it is
+  // cheaper than req.headersDistinct, which copies every header on first use.
+  const raw = req.rawHeaders;
+  if (raw === undefined) return value;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === headerName.length && name.toLowerCase() === headerName && ++seen > 1) {
+      return null;
+    }
+  }
+  return value;
 }
 
 /** The method the client used, before any method-override middleware rewrote `req.method`. */
