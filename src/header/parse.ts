@@ -223,11 +223,16 @@ function parseParams(
     let value: string;
     let valueEnd: number;
     if (j < length && s.charCodeAt(j) === DQUOTE) {
-      valueEnd = quotedStringEnd(s, j, length);
-      if (valueEnd > 0) {
-        value = s.slice(j + 1, valueEnd - 1);
+      // Fast path: up to the next DQUOTE, a value with no backslash and no character outside
+      // qdtext is the whole quoted-string (native searches instead of a loop per character).
+      const close = s.indexOf('"', j + 1);
+      value = close === -1 ? '' : s.slice(j + 1, close);
+      if (close !== -1 && !NOT_PLAIN_QDTEXT.test(value)) {
+        valueEnd = close + 1;
       } else {
-        valueEnd = ~valueEnd;
+        // A backslash, an invalid character or no closing quote: the exact scanner decides.
+        const end = quotedStringEnd(s, j, length);
+        valueEnd = end ^ (end >> 31); // `~end` when negative (escapes seen), else `end`
         value = unescapeQuotedString(s, j, valueEnd);
       }
     } else {
@@ -247,6 +252,13 @@ function parseParams(
     afterComma = false;
   }
 }
+
+/**
+ * Any character that is not qdtext, or a backslash (RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 /
+ * %x23-5B / %x5D-7E / obs-text). One character class, no quantifier: it cannot backtrack.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN_QDTEXT = /[\\\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
 
 /**
  * Lower-case names of the parameters the RFCs define for Basic, Digest and Bearer (RFC 7617,
