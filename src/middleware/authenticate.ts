@@ -5,12 +5,7 @@
  * Exported from `authscheme`.
  */
 import type { ServerResponse } from 'node:http';
-import {
-  AuthHeaderSyntaxError,
-  AuthschemeError,
-  type AuthenticationError,
-  type AuthErrorCode,
-} from '../errors';
+import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { formatChallenge, isToken, parseCredentials } from '../header';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
 import type {
@@ -26,10 +21,12 @@ import { Deadlines } from './deadlines';
 import { originalMethod, originalUrl, readAuthorization } from './request';
 import {
   appendVary,
-  authenticationError,
   formatChallengeCached,
-  sendError,
+  refusalError,
+  refusalHeaders,
+  sendRefusal,
   type BodyOption,
+  type Refusal,
 } from './respond';
 
 declare global {
@@ -55,7 +52,7 @@ export interface AuthenticateOptions {
   proxy?: boolean;
   /**
    * `'respond'` (default) sends the refusal; `'next'` calls `next(err)` with an
-   * {@link AuthenticationError} whose `status` and `headers` an error handler (Express's default
+   * `AuthenticationError` whose `status` and `headers` an error handler (Express's default
    * one included) sends as they are.
    */
   onFailure?: 'respond' | 'next';
@@ -437,7 +434,7 @@ function malformed(
   config: Config,
   ctx: RequestContext,
   next: (err?: unknown) => void,
-  refusal: Refusal,
+  refusal: RefusalInit,
   raw: string | string[] | undefined,
 ): void {
   const failed =
@@ -463,7 +460,7 @@ function leadingToken(value: string): string {
   return isToken(token) ? token : '';
 }
 
-interface Refusal {
+interface RefusalInit {
   code: AuthErrorCode;
   message: string;
   status: number;
@@ -478,29 +475,28 @@ function refuse(
   config: Config,
   ctx: RequestContext,
   next: (err?: unknown) => void,
-  { code, message, status, failed, failure, cause }: Refusal,
+  { code, message, status, failed, failure, cause }: RefusalInit,
 ): void {
   const finalStatus = status === 401 && config.proxy ? 407 : status;
   const send = (lists: Challenge[][]): void => {
-    let error: AuthenticationError;
+    let headers: Record<string, string | string[]>;
     try {
       const lines: string[] = [];
       for (const list of lists)
         for (const challenge of list) lines.push(formatChallengeCached(challenge));
-      error = authenticationError(
-        code,
-        message,
-        finalStatus,
-        config.challengeHeader,
-        lines,
-        failed?.name,
-        cause,
-      );
+      headers = refusalHeaders(config.challengeHeader, lines);
     } catch (err) {
       next(err);
       return;
     }
-    respond(config, ctx, next, error);
+    respond(config, ctx, next, {
+      code,
+      message,
+      status: finalStatus,
+      headers,
+      scheme: failed?.name,
+      cause,
+    });
   };
   if (finalStatus === 503 || (config.omitChallengeForXhr && isScriptRequest(ctx.req))) {
     send([]);
@@ -528,14 +524,14 @@ function respond(
   config: Config,
   ctx: RequestContext,
   next: (err?: unknown) => void,
-  error: AuthenticationError,
+  refusal: Refusal,
 ): void {
   if (config.onFailure === 'next' || ctx.res.headersSent) {
-    next(error);
+    next(refusalError(refusal));
     return;
   }
   try {
-    sendError(ctx.res, error, config.body, config.contentType);
+    sendRefusal(ctx.res, refusal, config.body, config.contentType);
   } catch (err) {
     // A custom body function that throws: the error handler answers instead (still no 2xx).
     next(err);

@@ -32,36 +32,55 @@ export function statusText(status: number): string {
   return STATUS_TEXT[status] ?? 'Error';
 }
 
-/** Makes the error that describes a refusal; its `headers` are what the response carries. */
-export function authenticationError(
-  code: AuthErrorCode,
-  message: string,
-  status: number,
+/** A refusal as it is sent: status, headers (challenges, `Cache-Control`) and why. */
+export interface Refusal {
+  code: AuthErrorCode;
+  message: string;
+  status: number;
+  headers: Record<string, string | string[]>;
+  scheme: string | undefined;
+  cause: unknown;
+}
+
+/** The headers of a refusal: `no-store` and one challenge field line per challenge. */
+export function refusalHeaders(
   challengeHeader: string,
   challenges: string[],
-  scheme?: string,
-  cause?: unknown,
-): AuthenticationError {
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = { 'Cache-Control': 'no-store' };
   // One field line per challenge (RFC 9110 §11.6.1 allows a list, but browsers mishandle some
   // schemes, Negotiate among them, inside a comma-joined line).
   if (challenges.length > 0) headers[challengeHeader] = challenges;
+  return headers;
+}
+
+/**
+ * The refusal as an error, for `next(err)` and custom bodies. Made only when needed: capturing a
+ * stack trace is a large part of a refusal's cost.
+ */
+export function refusalError(refusal: Refusal): AuthenticationError {
+  const { code, message, status, headers, scheme, cause } = refusal;
   return new AuthenticationError(code, message, { status, headers, scheme, cause });
 }
 
 export type BodyOption = string | ((error: AuthenticationError) => string);
 
-/** Sends a refusal, unless the response is already on its way (then the caller hands off to next). */
-export function sendError(
+/** Sends a refusal. */
+export function sendRefusal(
   res: ServerResponse,
-  error: AuthenticationError,
+  refusal: Refusal,
   body: BodyOption | undefined,
   contentType: string,
 ): void {
-  res.statusCode = error.status;
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.statusCode = refusal.status;
+  const { headers } = refusal;
+  for (const name in headers) res.setHeader(name, headers[name]!);
   const text =
-    body === undefined ? statusText(error.status) : typeof body === 'string' ? body : body(error);
+    body === undefined
+      ? statusText(refusal.status)
+      : typeof body === 'string'
+        ? body
+        : body(refusalError(refusal));
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
