@@ -43,6 +43,7 @@ export {
   formatAuthParams,
   decodeExtValue,
   encodeExtValue,
+  isQuotable,
   isToken,
   isToken68,
   DEFAULT_LIMITS,

@@ -103,6 +103,19 @@ export function isToken(value: string): boolean {
 }
 
 /**
+ * True when `value` can be sent as a quoted-string (RFC 9110 §5.6.4): no control character but
+ * HTAB, no DEL, nothing above U+00FF. This is what configured text (a realm, a description) must
+ * satisfy: anything else would make `formatChallenge` throw, or `res.setHeader` with it.
+ */
+export function isQuotable(value: string): boolean {
+  if (typeof value !== 'string') return false;
+  for (let i = 0; i < value.length; i++) {
+    if (QUOTABLE[value.charCodeAt(i)] !== 1) return false;
+  }
+  return true;
+}
+
+/**
  * True when `value` is a token68 (RFC 9110 §11.2): one or more of ALPHA, DIGIT, `-._~+/`, then
  * optional `=` padding, as Basic credentials and Bearer tokens are.
  *

@@ -5,6 +5,6 @@
 export { parseChallenges, parseCredentials, parseAuthParams } from './parse';
 export { formatChallenge, formatCredentials, formatAuthParams } from './format';
 export { decodeExtValue, encodeExtValue } from './ext-value';
-export { isToken, isToken68 } from './grammar';
+export { isQuotable, isToken, isToken68 } from './grammar';
 export { DEFAULT_LIMITS } from './limits';
 export type { Challenge, Credentials, HeaderLimits } from './types';

@@ -3,6 +3,7 @@
  * optional validation cache, required scopes and the §3 challenges.
  */
 import { createHash } from 'node:crypto';
+import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   AuthRequest,
@@ -81,13 +82,11 @@ interface Verified {
 function checkText(value: unknown, what: string): string {
   if (typeof value !== 'string' || value === '')
     throw new TypeError(`bearer: ${what} must be a non-empty string`);
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || code > 0xff) {
-      throw new TypeError(
-        `bearer: ${what} must not contain control characters or characters above U+00FF`,
-      );
-    }
+  // HTAB too: these values also go into error_description-like places where RFC 6750 allows none.
+  if (!isQuotable(value) || value.includes('\t')) {
+    throw new TypeError(
+      `bearer: ${what} must not contain control characters or characters above U+00FF`,
+    );
   }
   return value;
 }

@@ -3,7 +3,7 @@
  * `insufficient_scope`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatChallenge } from '../../header';
+import { formatChallenge, isQuotable } from '../../header';
 import type { AuthInfo } from '../../scheme';
 import type { BearerErrorCode } from './errors';
 import { isNqchar } from './errors';
@@ -33,13 +33,10 @@ export type ScopeMiddleware = (
 ) => void;
 
 function checkRealm(value: string): string {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || code > 0xff) {
-      throw new TypeError(
-        'requireScopes: realm must not contain control characters or characters above U+00FF',
-      );
-    }
+  if (!isQuotable(value) || value.includes('\t')) {
+    throw new TypeError(
+      'requireScopes: realm must not contain control characters or characters above U+00FF',
+    );
   }
   return value;
 }

@@ -3,6 +3,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { formatAuthParams } from '../../header/format';
+import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import { AuthschemeError } from '../../errors';
 import type {
@@ -549,12 +550,7 @@ function resolveSecret(secret: string | Buffer | undefined): Buffer {
 /** Text that goes into a challenge: no control characters, nothing above U+00FF (setHeader would throw). */
 function checkText(value: unknown, name: string): void {
   if (typeof value !== 'string') throw new TypeError(`digest(): ${name} must be a string`);
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
-      throw new TypeError(
-        `digest(): ${name} holds a control character or a character above U+00FF`,
-      );
-    }
+  if (!isQuotable(value)) {
+    throw new TypeError(`digest(): ${name} holds a control character or a character above U+00FF`);
   }
 }
