@@ -109,9 +109,32 @@ async function runCodec(seconds: number, pin: boolean): Promise<CodecCase[]> {
 
 function writeReports(out: string, report: BenchReport): void {
   mkdirSync(out, { recursive: true });
+  const markdown = renderMarkdown(report);
   writeFileSync(path.join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(path.join(out, 'latest.md'), renderMarkdown(report));
+  writeFileSync(path.join(out, 'latest.md'), markdown);
   writeFileSync(path.join(out, 'latest.svg'), renderSvg(report));
+  if (report.mode === 'full' && path.resolve(out) === DEFAULT_OUT) updateReadme(markdown);
+}
+
+const DEFAULT_OUT = path.join(REPO_ROOT, 'bench', 'results');
+const README = path.join(REPO_ROOT, 'README.md');
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
+
+/** Copies a full run's report into the README between its markers, headings one level down. */
+function updateReadme(markdown: string): void {
+  const readme = readFileSync(README, 'utf8');
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return;
+  const body = markdown
+    .replace(/^# .*\n\n/, '')
+    .replace(/^## /gm, '#### ')
+    .replace('](latest.svg)', '](bench/results/latest.svg)');
+  writeFileSync(
+    README,
+    `${readme.slice(0, start + README_START.length)}\n${body}${readme.slice(end)}`,
+  );
 }
 
 async function main(): Promise<void> {
