@@ -46,6 +46,8 @@ class RandomPool {
 
 /** SHA-256's block size: HMAC pads the key to it (RFC 2104 §2). */
 const BLOCK_BYTES = 64;
+/** Verified nonces remembered; a miss only costs the HMAC again. */
+const MAX_VERIFIED = 10_000;
 /** Per-realm HMAC input prefixes kept; realms are few. */
 const MAX_CACHED_REALMS = 64;
 
@@ -58,6 +60,8 @@ const MAX_CACHED_REALMS = 64;
  */
 export class NonceSigner {
   private readonly random = new RandomPool();
+  /** Nonces that passed the check, bounded (cleared when full). */
+  private readonly verified = new Map<string, { realm: string; result: NonceCheck }>();
   private readonly outerPad: Buffer;
   private readonly innerPad: Buffer;
   /** realm → `K^ipad ‖ label ‖ realm ‖ 0`, the fixed start of the inner hash input. */
@@ -86,6 +90,20 @@ export class NonceSigner {
 
   /** Checks that `nonce` was issued by a holder of the key for `realm`; says when it expires. */
   check(realm: string, nonce: string): NonceCheck {
+    // A client reuses its nonce for many requests (nc counts up): remember the ones that passed.
+    // Nonces are public, so a hit tells nothing; only verified nonces are kept, and forging one
+    // still needs the key.
+    const known = this.verified.get(nonce);
+    if (known !== undefined && known.realm === realm) return known.result;
+    const result = this.verify(realm, nonce);
+    if (result.valid) {
+      if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+      this.verified.set(nonce, { realm, result });
+    }
+    return result;
+  }
+
+  private verify(realm: string, nonce: string): NonceCheck {
     if (nonce.length !== NONCE_LENGTH || !isBase64Url(nonce)) return { valid: false };
     const bytes = Buffer.from(nonce, 'base64url');
     // Buffer decoding is lenient about trailing bits: insist on the one canonical spelling.

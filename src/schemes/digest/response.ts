@@ -29,7 +29,7 @@ export function requestDigest(
   const { algorithm } = directives;
   const ha2 =
     bodyHash === undefined
-      ? hashWire(algorithm, method, directives.uri)
+      ? hashA2(algorithm, method, directives.uri)
       : hashWire(algorithm, method, directives.uri, bodyHash);
   return hashWire(
     algorithm,
@@ -40,6 +40,30 @@ export function requestDigest(
     directives.qopText,
     ha2,
   );
+}
+
+/** Cached H(A2) per algorithm; A2 is public (method and uri), so caching reveals nothing. */
+const A2_CACHE_SIZE = 1024;
+const a2Caches = new Map<AlgorithmInfo, Map<string, string>>();
+
+/**
+ * `H(method ":" uri)`: the same few URIs come back with every request (and the rspauth's
+ * `H(":" uri)`), so their hashes are kept, in a bounded map that starts over when full.
+ */
+function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
+  let cache = a2Caches.get(algorithm);
+  if (cache === undefined) {
+    cache = new Map();
+    a2Caches.set(algorithm, cache);
+  }
+  const key = `${method}:${uri}`;
+  let ha2 = cache.get(key);
+  if (ha2 === undefined) {
+    ha2 = hashWire(algorithm, method, uri);
+    if (cache.size >= A2_CACHE_SIZE) cache.clear();
+    cache.set(key, ha2);
+  }
+  return ha2;
 }
 
 /** Constant-time comparison of two lower-case hex digests of the same algorithm. */

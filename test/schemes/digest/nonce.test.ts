@@ -18,6 +18,20 @@ describe('NonceSigner', () => {
     expect(bytes.readUIntBE(1, 6)).toBe(1_700_000_000_000);
   });
 
+  it('remembers verified nonces without weakening the check', () => {
+    const signer = new NonceSigner(key);
+    const nonce = signer.issue('api', 1234);
+    for (let i = 0; i < 3; i++)
+      expect(signer.check('api', nonce)).toEqual({ valid: true, expiresAt: 1234 });
+    expect(signer.check('other', nonce)).toEqual({ valid: false });
+    const last = nonce.at(-1) === 'A' ? 'B' : 'A';
+    expect(signer.check('api', nonce.slice(0, -1) + last)).toEqual({ valid: false });
+    // Past the bound the memory starts over; nonces still verify.
+    const many = Array.from({ length: 10_050 }, () => signer.issue('api', 99));
+    for (const other of many) expect(signer.check('api', other).valid).toBe(true);
+    expect(signer.check('api', nonce)).toEqual({ valid: true, expiresAt: 1234 });
+  });
+
   it('checks its own nonces and gives their expiry; realm-bound; unique', () => {
     const signer = new NonceSigner(key);
     const nonce = signer.issue('api', 1234);
