@@ -72,15 +72,16 @@ export function sendRefusal(
   body: BodyOption | undefined,
   contentType: string,
 ): void {
-  res.statusCode = refusal.status;
-  const { headers } = refusal;
-  for (const name in headers) res.setHeader(name, headers[name]!);
+  // The body first: a custom body function that throws leaves the response untouched.
   const text =
     body === undefined
       ? statusText(refusal.status)
       : typeof body === 'string'
         ? body
         : body(refusalError(refusal));
+  res.statusCode = refusal.status;
+  const { headers } = refusal;
+  for (const name in headers) res.setHeader(name, headers[name]!);
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
