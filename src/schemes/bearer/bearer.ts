@@ -2,7 +2,7 @@
  * The Bearer scheme (RFC 6750): token location, verification through the user's callback, an
  * optional validation cache, required scopes and the §3 challenges.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
@@ -16,6 +16,7 @@ import type {
 } from '../../scheme';
 import { identityResult } from '../../scheme';
 import { LruCache } from '../../util/lru-cache';
+import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, isInvalidTokenError, isNqchar } from './errors';
 import { isB64token, locateToken } from './locate';
@@ -189,14 +190,14 @@ export function bearer(options: BearerOptions): Scheme {
     return verified.success;
   }
 
-  async function check(token: string, req: AuthRequest): Promise<Verified | BearerFailure> {
-    let value: unknown;
-    try {
-      value = await verifyToken(token, req);
-    } catch (error) {
-      if (isInvalidTokenError(error)) return bearerFailure('invalid_token', error.message);
-      throw error;
-    }
+  /** A verifier's throw: `InvalidTokenError` refuses with its description; anything else is rethrown. */
+  function refused(error: unknown): BearerFailure {
+    if (isInvalidTokenError(error)) return bearerFailure('invalid_token', error.message);
+    throw error;
+  }
+
+  /** Turns what the verifier returned into a result, caching a success. */
+  function settle(token: string, value: unknown): VerifyResult {
     const result = identityResult(value);
     if (!result.ok) return bearerFailure('invalid_token');
     const details = result.details ?? (Object.create(null) as Record<string, unknown>);
@@ -212,7 +213,7 @@ export function bearer(options: BearerOptions): Scheme {
       const until = Math.min(now + cacheMaxAge, expiresAt ?? Number.POSITIVE_INFINITY);
       cache.set(cacheKey(token), verified, until);
     }
-    return verified;
+    return grant(verified);
   }
 
   return {
@@ -236,7 +237,7 @@ export function bearer(options: BearerOptions): Scheme {
       return locateToken(ctx, fromHeader, places);
     },
 
-    async verify(credentials: Credentials, ctx: RequestContext): Promise<VerifyResult> {
+    verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; no token or auth-params is malformed.
       const token = credentials.token68;
       if (token === undefined || Object.keys(credentials.params).length > 0) {
@@ -248,13 +249,20 @@ export function bearer(options: BearerOptions): Scheme {
         const hit = cache.get(cacheKey(token));
         if (hit !== undefined) return grant(hit);
       }
-      const verified = await check(token, ctx.req);
-      return 'ok' in verified ? verified : grant(verified);
+      // A synchronous verifier is answered synchronously: no promise, no deadline to arm.
+      let value: unknown;
+      try {
+        value = verifyToken(token, ctx.req);
+      } catch (error) {
+        return refused(error);
+      }
+      if (!isPromiseLike(value)) return settle(token, value);
+      return Promise.resolve(value).then((resolved) => settle(token, resolved), refused);
     },
   };
 }
 
 /** The cache holds digests, not tokens, so a heap dump does not leak usable credentials. */
 function cacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return hash('sha256', token, 'base64');
 }
