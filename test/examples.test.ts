@@ -9,15 +9,19 @@ import request from 'supertest';
 import { app as appWide } from '../examples/basic/app-wide';
 import { app as oneRoute } from '../examples/basic/one-route';
 import { app as asyncVerifier } from '../examples/basic/async-verifier';
+import { app as quickStart } from '../examples/quick-start/server';
 
 const run = promisify(execFile);
 
 /** curl's view of a request: status, then the response headers (`-i`) and body. */
 async function curl(args: string[]): Promise<{ status: number; head: string; body: string }> {
   const { stdout } = await run('curl', ['-sS', '-i', '--max-time', '10', ...args]);
-  const split = stdout.indexOf('\r\n\r\n');
-  const head = stdout.slice(0, split);
-  return { status: Number(head.split(' ')[1]), head, body: stdout.slice(split + 4) };
+  // With --digest curl prints the 401 and then the final response: read the last one.
+  const last = stdout.lastIndexOf('\r\n\r\nHTTP/');
+  const response = last === -1 ? stdout : stdout.slice(last + 4);
+  const split = response.indexOf('\r\n\r\n');
+  const head = response.slice(0, split);
+  return { status: Number(head.split(' ')[1]), head, body: response.slice(split + 4) };
 }
 
 describe('examples/basic/app-wide', () => {
@@ -67,5 +71,37 @@ describe('examples/basic/async-verifier', () => {
     expect(res.body).toEqual({ scheme: 'Basic', user: 'carol', roles: ['editor'] });
     expect((await request(asyncVerifier).get('/').auth('carol', 'wrong')).status).toBe(401);
     expect((await request(asyncVerifier).get('/').auth('dave', 'correct-horse')).status).toBe(401);
+  });
+});
+
+describe("the README's quick start (examples/quick-start)", () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll((done) => {
+    server = quickStart.listen(0, '127.0.0.1', () => {
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      done();
+    });
+  });
+  afterAll((done) => {
+    server.close(done);
+  });
+
+  it('offers Digest first, then Basic', async () => {
+    const res = await curl([url]);
+    expect(res.status).toBe(401);
+    const challenges = res.head.split(/\r?\n/).filter((line) => /^www-authenticate:/i.test(line));
+    expect(challenges).toHaveLength(2);
+    expect(challenges[0]).toMatch(
+      /^WWW-Authenticate: Digest realm="my app", qop="auth", algorithm=SHA-256, /i,
+    );
+    expect(challenges[1]).toMatch(/^WWW-Authenticate: Basic realm="my app", charset="UTF-8"/i);
+  });
+
+  it('curl -u (Basic) and curl --digest both get in', async () => {
+    expect((await curl(['-u', 'alice:wonderland', url])).body).toBe('Hello, alice');
+    const digest = await curl(['--digest', '-u', 'alice:wonderland', url]);
+    expect(digest.status).toBe(200);
+    expect(digest.body).toBe('Hello, alice');
   });
 });
