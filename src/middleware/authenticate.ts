@@ -18,7 +18,7 @@ import type {
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
-import { originalMethod, originalUrl, readAuthorization } from './request';
+import { Context, readAuthorization } from './request';
 import {
   appendVary,
   formatChallengeCached,
@@ -221,14 +221,7 @@ function handle(
   res: ServerResponse,
   next: (err?: unknown) => void,
 ): void {
-  const ctx: RequestContext = {
-    req,
-    res,
-    realm: config.realm,
-    proxy: config.proxy,
-    method: originalMethod(req),
-    url: originalUrl(req),
-  };
+  const ctx = new Context(req, res, config.realm, config.proxy);
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
   if (
     config.allowPreflight &&

@@ -2,7 +2,29 @@
  * Reading the authorization field of a request: which header (origin or proxy mode), and refusing
  * duplicates instead of guessing which line a front proxy looked at.
  */
-import type { AuthRequest } from '../scheme';
+import type { ServerResponse } from 'node:http';
+import type { AuthRequest, RequestContext } from '../scheme';
+
+/**
+ * The context handed to schemes. `method` and `url` are read when a scheme asks (Digest, Bearer's
+ * query tokens), not on every request: a missing `req.originalMethod` is a slow lookup.
+ */
+export class Context implements RequestContext {
+  constructor(
+    readonly req: AuthRequest,
+    readonly res: ServerResponse,
+    readonly realm: string,
+    readonly proxy: boolean,
+  ) {}
+
+  get method(): string {
+    return originalMethod(this.req);
+  }
+
+  get url(): string {
+    return originalUrl(this.req);
+  }
+}
 
 /** The field value, `undefined` when absent, or `null` when the field appears on several lines. */
 export function readAuthorization(req: AuthRequest, headerName: string): string | undefined | null {
