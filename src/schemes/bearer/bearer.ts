@@ -3,7 +3,7 @@
  * optional validation cache, required scopes and the §3 challenges.
  */
 import { hash } from 'node:crypto';
-import { isQuotable } from '../../header/grammar';
+import { isQuotable, isToken68 } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   AuthRequest,
@@ -19,7 +19,7 @@ import { LruCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, isInvalidTokenError, isNqchar } from './errors';
-import { isB64token, locateToken } from './locate';
+import { locateToken } from './locate';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
 
@@ -233,9 +233,13 @@ export function bearer(options: BearerOptions): Scheme {
       return [{ scheme: 'Bearer', params }];
     },
 
-    locate(ctx: RequestContext, fromHeader: Credentials | undefined) {
-      return locateToken(ctx, fromHeader, places);
-    },
+    // Only with a second place enabled: otherwise the header is the one place to look.
+    ...(places.form || places.query
+      ? {
+          locate: (ctx: RequestContext, fromHeader: Credentials | undefined) =>
+            locateToken(ctx, fromHeader, places),
+        }
+      : {}),
 
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; no token or auth-params is malformed.
@@ -243,7 +247,7 @@ export function bearer(options: BearerOptions): Scheme {
       if (token === undefined || Object.keys(credentials.params).length > 0) {
         return bearerFailure('invalid_request', 'The Bearer credentials must be one token');
       }
-      if (!isB64token(token))
+      if (!isToken68(token))
         return bearerFailure('invalid_request', 'The access token is malformed');
       if (cache !== undefined) {
         const hit = cache.get(cacheKey(token));

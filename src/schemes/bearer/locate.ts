@@ -6,6 +6,7 @@ import type { RequestContext } from '../../scheme';
 import type { Credentials } from '../../header/types';
 import type { BearerFailure } from './errors';
 import { bearerFailure } from './errors';
+import { isToken68 } from '../../header/grammar';
 
 /** Which extra places are enabled. */
 export interface TokenPlaces {
@@ -18,29 +19,6 @@ const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** A token found outside the header, or a failure, or nothing. */
 type Found = { token: string } | BearerFailure | undefined;
-
-/** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-export function isB64token(value: string): boolean {
-  const length = value.length;
-  let i = 0;
-  for (; i < length; i++) {
-    const code = value.charCodeAt(i);
-    const ok =
-      (code >= 0x30 && code <= 0x39) ||
-      (code >= 0x41 && code <= 0x5a) ||
-      (code >= 0x61 && code <= 0x7a) ||
-      code === 0x2d ||
-      code === 0x2e ||
-      code === 0x5f ||
-      code === 0x7e ||
-      code === 0x2b ||
-      code === 0x2f;
-    if (!ok) break;
-  }
-  if (i === 0) return false;
-  while (i < length && value.charCodeAt(i) === 0x3d) i++;
-  return i === length;
-}
 
 function credentialsFor(token: string): Credentials {
   return {
@@ -57,7 +35,8 @@ function singleToken(values: readonly unknown[], where: string): Found {
   if (values.length > 1 || typeof value !== 'string') {
     return bearerFailure('invalid_request', `The access_token ${where} parameter must appear once`);
   }
-  if (!isB64token(value)) {
+  // RFC 6750 §2.1's b64token is RFC 9110's token68.
+  if (!isToken68(value)) {
     return bearerFailure('invalid_request', `The access_token ${where} parameter is malformed`);
   }
   return { token: value };
