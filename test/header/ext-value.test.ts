@@ -1,15 +1,5 @@
-import { AuthHeaderSyntaxError } from '../../src/errors';
+import { syntaxError } from '../helpers/codec';
 import { decodeExtValue, encodeExtValue } from '../../src/header';
-
-function syntaxError(fn: () => unknown): AuthHeaderSyntaxError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AuthHeaderSyntaxError);
-    return error as AuthHeaderSyntaxError;
-  }
-  throw new Error('expected an AuthHeaderSyntaxError');
-}
 
 describe('decodeExtValue(value)', () => {
   it('decodes the RFC 7616 §3.9.2 username*', () => {

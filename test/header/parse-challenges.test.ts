@@ -1,20 +1,5 @@
-import { AuthHeaderSyntaxError } from '../../src/errors';
+import { plain, syntaxError } from '../helpers/codec';
 import { DEFAULT_LIMITS, parseChallenges } from '../../src/header';
-
-/** Plain objects, so toStrictEqual can compare null-prototype params against literals. */
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
-}
-
-function syntaxError(fn: () => unknown): AuthHeaderSyntaxError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AuthHeaderSyntaxError);
-    return error as AuthHeaderSyntaxError;
-  }
-  throw new Error('expected an AuthHeaderSyntaxError');
-}
 
 describe('parseChallenges(fieldValue)', () => {
   describe('RFC examples', () => {

@@ -1,19 +1,5 @@
-import { AuthHeaderSyntaxError } from '../../src/errors';
+import { plain, syntaxError } from '../helpers/codec';
 import { parseAuthParams, parseCredentials } from '../../src/header';
-
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
-}
-
-function syntaxError(fn: () => unknown): AuthHeaderSyntaxError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AuthHeaderSyntaxError);
-    return error as AuthHeaderSyntaxError;
-  }
-  throw new Error('expected an AuthHeaderSyntaxError');
-}
 
 describe('parseCredentials(fieldValue)', () => {
   describe('RFC examples', () => {
