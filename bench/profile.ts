@@ -1,8 +1,9 @@
 /**
  * `npx tsx bench/profile.ts [--duration S] [server-id ...]`
  *
- * Runs our servers on plain node:http (default: Basic and Digest), drives each with the load
- * generator while V8's CPU profiler (the one behind `node --cpu-prof`) samples the load window, and writes bench/results/profile.md: the functions with the most
+ * Runs our servers on plain node:http (default: Basic and Digest), drives each with wrk while V8's
+ * CPU profiler (the one behind `node --cpu-prof`) samples the load window, and writes
+ * bench/results/profile.md: the functions with the most
  * self time, per request, grouped into ours / Node / dependencies. The raw `.cpuprofile` files go
  * to node_modules/.cache/authscheme-profiles/ (open them in Chrome DevTools).
  */
@@ -12,11 +13,11 @@ import { BenchChild, REPO_ROOT, killAllChildren, useBuild } from './lib/child';
 import { compileForBench } from './lib/compile';
 import { describeMachine, tasksetAvailable } from './lib/system';
 import { JWT_PUBLIC_JWK_ENV, makeJwtMaterial } from './http/fixtures';
-import type { LoadResult, LoadSpec } from './http/load-main';
 import { authSpec } from './http/run-http';
 import { allScenarios } from './http/scenarios';
 import type { ServerReady } from './http/server-main';
 import type { ServerId } from './http/servers';
+import { runWrk, type LoadSpec } from './http/wrk';
 
 interface ProfileNode {
   id: number;
@@ -119,12 +120,6 @@ async function main(): Promise<void> {
   const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'authscheme-profiles');
   mkdirSync(dir, { recursive: true });
   const jwt = await makeJwtMaterial();
-  const { child: loader } = await BenchChild.start({
-    name: 'load generator',
-    script: 'http/load-main.ts',
-    cpu: 0,
-    pin,
-  });
   const sections: string[] = [
     '# CPU profiles of our servers (plain node:http)',
     '',
@@ -132,78 +127,75 @@ async function main(): Promise<void> {
       `${duration} s of load, 50 connections · V8 CPU profiler (as \`node --cpu-prof\`, 100 µs sampling) over the load window only · self time per function.`,
     '',
   ];
-  try {
-    for (const id of ids) {
-      const scenario = allScenarios().find((s) => s.server === id && s.path === 'ok');
-      if (!scenario) throw new Error(`no scenario for ${id}`);
-      const file = path.join(dir, `${id}.cpuprofile`);
-      const { child, ready } = await BenchChild.start<ServerReady>({
-        name: `server ${id}`,
-        script: 'http/server-main.ts',
-        args: [id],
-        cpu: 1,
-        pin,
-        env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(jwt.publicJwk) },
-      });
-      const spec: LoadSpec = {
-        url: `http://127.0.0.1:${ready.port}/`,
-        connections: 50,
-        durationSec: duration,
-        auth: authSpec(scenario, jwt),
-        expectStatus: 200,
-      };
-      await loader.request<LoadResult>('run', { spec: { ...spec, durationSec: 1 } }, 60_000);
-      const start = await child.request<{ requests: number }>('profileStart', {}, 5000);
-      const result = await loader.request<LoadResult>('run', { spec }, (duration + 30) * 1000);
-      const stop = await child.request<{ requests: number }>('profileStop', { file }, 30_000);
-      await child.stop();
-      const sample = { requests: stop.requests - start.requests };
-      const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-      const frames = selfTimes(profile);
-      const inside = insideOurs(profile);
-      const total = frames.reduce((a, f) => a + f.selfMicros, 0);
-      const perRequest = (micros: number): string => (micros / sample.requests).toFixed(2);
-      const byCategory = new Map<string, number>();
-      for (const f of frames)
-        byCategory.set(f.category, (byCategory.get(f.category) ?? 0) + f.selfMicros);
-      sections.push(
-        `## ${id}`,
-        '',
-        `${sample.requests} requests (${result.unexpected} unexpected responses); sampled time ` +
-          `${(total / 1000).toFixed(0)} ms. Self time per request by origin: ` +
-          [...byCategory.entries()].map(([c, t]) => `${c} ${perRequest(t)} µs`).join(', ') +
-          ' (the load window only; idle is time the server waited for the load generator).',
-        '',
-        '| self µs/req | share | function | where |',
-        '| ---: | ---: | --- | --- |',
-        ...frames
-          .slice(0, 25)
-          .map(
-            (f) =>
-              `| ${perRequest(f.selfMicros)} | ${((f.selfMicros / total) * 100).toFixed(1)}% | ` +
-              `${f.category === 'authscheme' ? `**${f.name}**` : f.name} | ${f.where} |`,
-          ),
-        '',
-        `Inside authscheme, inclusive (samples whose nearest owner on the stack is our code, not the application behind next()): ` +
-          `${perRequest(inside.micros)} µs/request, spent in:`,
-        '',
-        ...inside.frames
-          .slice(0, 25)
-          .map(
-            (f) =>
-              `- ${perRequest(f.selfMicros)} µs/req \`${f.name}\` ${f.where.replace('node_modules/.cache/authscheme-bench/', '')}`,
-          ),
-        '',
-        'Not on our stack but caused by us (e.g. extra response headers written later, garbage ' +
-          'collection of what we allocate) shows up only in the comparison with bare node:http.',
-        '',
-      );
-      process.stdout.write(
-        `[profile] ${id}: ${sample.requests} requests, profile ${path.relative(REPO_ROOT, file)}\n`,
-      );
-    }
-  } finally {
-    await loader.stop();
+  for (const id of ids) {
+    const scenario = allScenarios().find((s) => s.server === id && s.path === 'ok');
+    if (!scenario) throw new Error(`no scenario for ${id}`);
+    const file = path.join(dir, `${id}.cpuprofile`);
+    const { child, ready } = await BenchChild.start<ServerReady>({
+      name: `server ${id}`,
+      script: 'http/server-main.ts',
+      args: [id],
+      cpu: 1,
+      pin,
+      env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(jwt.publicJwk) },
+    });
+    const spec: LoadSpec = {
+      url: `http://127.0.0.1:${ready.port}/`,
+      connections: 50,
+      durationSec: duration,
+      auth: authSpec(scenario, jwt),
+      expectStatus: 200,
+      cpu: pin ? 0 : undefined,
+    };
+    await runWrk({ ...spec, durationSec: 1 });
+    const start = await child.request<{ requests: number }>('profileStart', {}, 5000);
+    const result = await runWrk(spec);
+    const stop = await child.request<{ requests: number }>('profileStop', { file }, 30_000);
+    await child.stop();
+    const sample = { requests: stop.requests - start.requests };
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const frames = selfTimes(profile);
+    const inside = insideOurs(profile);
+    const total = frames.reduce((a, f) => a + f.selfMicros, 0);
+    const perRequest = (micros: number): string => (micros / sample.requests).toFixed(2);
+    const byCategory = new Map<string, number>();
+    for (const f of frames)
+      byCategory.set(f.category, (byCategory.get(f.category) ?? 0) + f.selfMicros);
+    sections.push(
+      `## ${id}`,
+      '',
+      `${sample.requests} requests (${result.unexpected} unexpected responses); sampled time ` +
+        `${(total / 1000).toFixed(0)} ms. Self time per request by origin: ` +
+        [...byCategory.entries()].map(([c, t]) => `${c} ${perRequest(t)} µs`).join(', ') +
+        ' (the load window only; idle is time the server waited for the load generator).',
+      '',
+      '| self µs/req | share | function | where |',
+      '| ---: | ---: | --- | --- |',
+      ...frames
+        .slice(0, 25)
+        .map(
+          (f) =>
+            `| ${perRequest(f.selfMicros)} | ${((f.selfMicros / total) * 100).toFixed(1)}% | ` +
+            `${f.category === 'authscheme' ? `**${f.name}**` : f.name} | ${f.where} |`,
+        ),
+      '',
+      `Inside authscheme, inclusive (samples whose nearest owner on the stack is our code, not the application behind next()): ` +
+        `${perRequest(inside.micros)} µs/request, spent in:`,
+      '',
+      ...inside.frames
+        .slice(0, 25)
+        .map(
+          (f) =>
+            `- ${perRequest(f.selfMicros)} µs/req \`${f.name}\` ${f.where.replace('node_modules/.cache/authscheme-bench/', '')}`,
+        ),
+      '',
+      'Not on our stack but caused by us (e.g. extra response headers written later, garbage ' +
+        'collection of what we allocate) shows up only in the comparison with bare node:http.',
+      '',
+    );
+    process.stdout.write(
+      `[profile] ${id}: ${sample.requests} requests, profile ${path.relative(REPO_ROOT, file)}\n`,
+    );
   }
   writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'profile.md'), sections.join('\n'));
   process.stdout.write('[profile] wrote bench/results/profile.md\n');

@@ -1,9 +1,9 @@
 /**
  * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--warmup S]
- *   [--connections N] [--http-rate R] [--no-codec] [--no-http] [--out DIR] [--render-only]`
+ *   [--connections N] [--no-codec] [--no-http] [--out DIR] [--render-only]`
  *
- * Runs the HTTP benchmark (every server in its own process, autocannon in another, pinned apart
- * with taskset when it exists) and the codec micro-benchmark, then writes
+ * Runs the HTTP benchmark (every server in its own process, wrk as the load generator, pinned
+ * apart with taskset when it exists) and the codec micro-benchmark, then writes
  * bench/results/latest.{json,md,svg}. See docs/bench.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { compileForBench } from './lib/compile';
 import { describeMachine, tasksetAvailable } from './lib/system';
 import { makeJwtMaterial } from './http/fixtures';
 import { runHttpBench } from './http/run-http';
+import { wrkAvailable } from './http/wrk';
 import { allScenarios } from './http/scenarios';
 import { renderMarkdown } from './report/markdown';
 import { renderSvg } from './report/svg';
@@ -26,7 +27,6 @@ interface Args {
   durationSec: number;
   warmupSec: number;
   connections: number;
-  httpRate: number;
   codecSec: number;
   http: boolean;
   codec: boolean;
@@ -40,9 +40,8 @@ function parseArgs(argv: string[]): Args {
     only: [],
     rounds: quick ? 1 : 5,
     durationSec: quick ? 1 : 2,
-    warmupSec: quick ? 0.25 : 0.5,
+    warmupSec: 1,
     connections: 50,
-    httpRate: 5000,
     codecSec: quick ? 0.2 : 1,
     http: !argv.includes('--no-http'),
     codec: !argv.includes('--no-codec'),
@@ -60,19 +59,15 @@ function parseArgs(argv: string[]): Args {
         i++;
         break;
       case '--duration':
-        args.durationSec = Math.max(0.5, Number(value));
+        args.durationSec = Math.max(1, Math.round(Number(value)));
         i++;
         break;
       case '--warmup':
-        args.warmupSec = Math.max(0, Number(value));
+        args.warmupSec = Math.max(0, Math.round(Number(value)));
         i++;
         break;
       case '--connections':
         args.connections = Math.max(1, Number(value));
-        i++;
-        break;
-      case '--http-rate':
-        args.httpRate = Math.max(100, Number(value));
         i++;
         break;
       case '--out':
@@ -160,6 +155,11 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   let scenarios: BenchReport['scenarios'] = [];
   if (args.http) {
+    if (!wrkAvailable()) {
+      throw new Error(
+        'wrk is missing: `sudo bash scripts/provision.sh` installs it (Debian package wrk)',
+      );
+    }
     const selected = allScenarios().filter(
       (s) =>
         s.group === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)),
@@ -170,7 +170,6 @@ async function main(): Promise<void> {
       durationSec: args.durationSec,
       warmupSec: args.warmupSec,
       connections: args.connections,
-      httpRate: args.httpRate,
       pin,
       serverCpu: 1,
       loadCpu: 0,
@@ -187,14 +186,10 @@ async function main(): Promise<void> {
         `codec ${c.name} · ${c.implementation}: ${Math.round(c.opsPerSecond)} ops/s, ${c.correct ? 'correct' : 'WRONG'} (${c.note})`,
       );
   }
-  if (
-    scenarios.some((s) =>
-      s.rounds.some((r) => r.flags.some((f) => f.includes('load-generator bound'))),
-    )
-  ) {
+  if (scenarios.some((s) => s.rounds.some((r) => r.flags.some((f) => f.includes('saturated'))))) {
     notes.push(
-      'Where the server was not saturated (bare node:http, mostly), autocannon on its one CPU was the limit: ' +
-        'req/s there understates the server, and CPU µs/request is the figure to read.',
+      'Some rounds did not keep the server busy (see the flags): wrk on its one CPU was the ' +
+        'limit there, so req/s understates the server; CPU µs/request is the figure to read.',
     );
   }
   const report: BenchReport = {
@@ -203,7 +198,6 @@ async function main(): Promise<void> {
       ...machine,
       pinning,
       connections: args.connections,
-      httpRate: args.httpRate,
       rounds: args.rounds,
       durationSec: args.durationSec,
       warmupSec: args.warmupSec,

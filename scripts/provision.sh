@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suites drive (the interop clients, Chromium, Apache's
-# password tools, redis-server) when they are missing. Idempotent, and a no-op in well under a
+# Installs the system tools the test suites and the benchmark drive (the interop clients, Chromium,
+# Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
 # second when everything is present, so `npm test` can run it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
@@ -19,6 +19,8 @@ declare -A wanted=(
   [chromium]=chromium
   [htpasswd]=apache2-utils
   [htdigest]=apache2-utils
+  # The benchmark's load generator (npm run bench).
+  [wrk]=wrk
 )
 # Chromium renders screenshots with whatever fonts exist; without any, text is boxes.
 font_file=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf

@@ -76,13 +76,6 @@ export function renderMarkdown(report: BenchReport): string {
     ['Plain node:http (our middleware alone)', 'http'],
   ] as const) {
     lines.push(`## ${title}`, '');
-    if (stack === 'http') {
-      lines.push(
-        `Offered at a fixed ${m.httpRate} req/s (autocannon at full speed, not the server, is the ` +
-          'limit of bare node:http on one CPU); read the CPU columns.',
-        '',
-      );
-    }
     lines.push(row(header));
     lines.push(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
     for (const s of report.scenarios.filter((x) => x.stack === stack)) lines.push(scenarioRow(s));
@@ -90,13 +83,14 @@ export function renderMarkdown(report: BenchReport): string {
   }
   lines.push(
     '“overhead µs” is the scenario’s server CPU per request minus that of the unauthenticated ' +
-      'server on the same stack; “× bare (CPU)” is the unauthenticated server’s CPU per request over ' +
+      'server on the same stack, taken round by round and then the median (the machine drifts ' +
+      'between rounds by more than the overheads measured); “× bare (CPU)” is the unauthenticated server’s CPU per request over ' +
       'the scenario’s (the throughput ratio when the server CPU is the limit, and steadier than ' +
       'req/s on a shared machine). “401” rows send no credentials and are compared with the ' +
       'unauthenticated 200. The best peer is the one using the least server CPU per request on ' +
       'the same scenario. Targets on ratios are judged on the CPU-based figure, since req/s moves ' +
-      'with whatever else runs on the machine. Digest clients perform one handshake per connection, then reuse the ' +
-      'nonce with nc counting up.',
+      'with whatever else runs on the machine. Digest clients (two per connection, taken in turn) perform one ' +
+      'handshake each, then reuse the nonce with nc counting up.',
     '',
   );
   lines.push('## Header codec (one process, ops/s, median of 3)', '');

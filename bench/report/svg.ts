@@ -16,10 +16,7 @@ export function renderSvg(report: BenchReport): string {
   const rows: ({ kind: 'title'; text: string } | { kind: 'bar'; s: ScenarioResult })[] = [];
   for (const [title, stack] of [
     ['Express 5: ratio to bare Express (req/s)', 'express'],
-    [
-      'Plain node:http at a fixed rate: bare node:http CPU/request over ours (bar = CPU ratio)',
-      'http',
-    ],
+    ['Plain node:http: ratio to bare node:http (req/s)', 'http'],
   ] as const) {
     rows.push({ kind: 'title', text: title });
     for (const s of report.scenarios) {
@@ -53,8 +50,7 @@ export function renderSvg(report: BenchReport): string {
       return;
     }
     const { s } = r;
-    // At a fixed offered rate req/s says nothing; the bar shows the CPU-based ratio there.
-    const ratio = (s.stack === 'http' ? s.cpuRatioToBaseline : s.ratioToBaseline) ?? 0;
+    const ratio = s.ratioToBaseline ?? 0;
     const colour = s.group === 'baseline' ? '#495057' : s.ours ? '#0b7285' : '#adb5bd';
     const flagged = s.rounds.some((m) => m.flags.length > 0);
     out.push(
@@ -62,11 +58,7 @@ export function renderSvg(report: BenchReport): string {
       `<rect x="${LABEL_WIDTH}" y="${y + (ROW - BAR) / 2}" width="${Math.max(0, x(ratio) - LABEL_WIDTH).toFixed(1)}" height="${BAR}" fill="${colour}"><title>${escapeXml(`${s.label}: ${fixed(ratio, 3)}× req/s, ${fixed(s.cpuRatioToBaseline, 3)}× by CPU, ${fixed(s.median.cpuMicrosPerRequest, 1)} µs CPU/req`)}</title></rect>`,
       `<text x="${(x(ratio) + 6).toFixed(1)}" y="${y + 15}" fill="#222">${fixed(ratio, 2)}${flagged ? ' *' : ''}</text>`,
     );
-    if (
-      s.stack === 'express' &&
-      s.cpuRatioToBaseline !== null &&
-      Number.isFinite(s.cpuRatioToBaseline)
-    ) {
+    if (s.cpuRatioToBaseline !== null && Number.isFinite(s.cpuRatioToBaseline)) {
       const cx = x(s.cpuRatioToBaseline).toFixed(1);
       out.push(
         `<line x1="${cx}" y1="${y + 2}" x2="${cx}" y2="${y + ROW - 2}" stroke="#000" stroke-width="2"/>`,

@@ -76,7 +76,6 @@ export interface Target {
 export interface BenchReport {
   mode: 'quick' | 'full';
   machine: MachineDescription & {
-    httpRate: number;
     pinning: string;
     connections: number;
     rounds: number;
