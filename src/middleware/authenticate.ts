@@ -376,21 +376,28 @@ function accept(
     );
   }
   const auth: AuthInfo = { scheme: scheme.name, user: result.user };
-  if (result.details !== undefined) {
-    for (const key of Object.keys(result.details)) {
-      if (key === 'scheme' || key === 'user') continue;
-      // defineProperty, not assignment: a detail named __proto__ stays data.
-      Object.defineProperty(auth, key, {
-        value: result.details[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+  const { details, headers } = result;
+  // for-in with an own-property check rather than Object.keys(): no array per request.
+  if (details !== undefined) {
+    for (const key in details) {
+      if (!Object.hasOwn(details, key) || key === 'scheme' || key === 'user') continue;
+      if (key === '__proto__') {
+        // Assignment would set the prototype; defineProperty keeps it data.
+        Object.defineProperty(auth, key, {
+          value: details[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        auth[key] = details[key];
+      }
     }
   }
   const { res } = ctx;
-  if (result.headers !== undefined) {
-    for (const name of Object.keys(result.headers)) res.setHeader(name, result.headers[name]!);
+  if (headers !== undefined) {
+    for (const name in headers)
+      if (Object.hasOwn(headers, name)) res.setHeader(name, headers[name]!);
   }
   // RFC 9111 §3.5 already keeps shared caches from storing these; say so explicitly as well.
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {

@@ -83,15 +83,8 @@ export class MemoryNonceStore implements NonceStore {
     return this.records.size;
   }
 
-  use(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
-    try {
-      return Promise.resolve(this.useNow(nonce, nc, expiresAt));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  private useNow(nonce: string, nc: number, expiresAt: number): boolean {
+  /** Answers at once: in-process, there is nothing to wait for. */
+  use(nonce: string, nc: number, expiresAt: number): boolean {
     if (!Number.isSafeInteger(nc) || nc < 1) return false;
     const now = this.now();
     this.sweep(now);

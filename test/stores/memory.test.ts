@@ -10,34 +10,34 @@ describe('MemoryNonceStore', () => {
 
   it('accepts each count once per nonce', async () => {
     const store = new MemoryNonceStore({ now: clock().now });
-    await expect(store.use('n1', 1, later)).resolves.toBe(true);
-    await expect(store.use('n1', 1, later)).resolves.toBe(false);
-    await expect(store.use('n2', 1, later)).resolves.toBe(true);
-    await expect(store.use('n1', 2, later)).resolves.toBe(true);
+    expect(store.use('n1', 1, later)).toBe(true);
+    expect(store.use('n1', 1, later)).toBe(false);
+    expect(store.use('n2', 1, later)).toBe(true);
+    expect(store.use('n1', 2, later)).toBe(true);
   });
 
   it('is a sliding window: late counts inside it once, below it never', async () => {
     const store = new MemoryNonceStore({ window: 64, now: clock().now });
-    await expect(store.use('n', 100, later)).resolves.toBe(true);
-    await expect(store.use('n', 37, later)).resolves.toBe(true);
-    await expect(store.use('n', 37, later)).resolves.toBe(false);
-    await expect(store.use('n', 36, later)).resolves.toBe(false);
-    await expect(store.use('n', 99, later)).resolves.toBe(true);
+    expect(store.use('n', 100, later)).toBe(true);
+    expect(store.use('n', 37, later)).toBe(true);
+    expect(store.use('n', 37, later)).toBe(false);
+    expect(store.use('n', 36, later)).toBe(false);
+    expect(store.use('n', 99, later)).toBe(true);
     // Sliding up by less than the window keeps what was seen inside it…
-    await expect(store.use('n', 120, later)).resolves.toBe(true);
-    await expect(store.use('n', 99, later)).resolves.toBe(false);
-    await expect(store.use('n', 98, later)).resolves.toBe(true);
+    expect(store.use('n', 120, later)).toBe(true);
+    expect(store.use('n', 99, later)).toBe(false);
+    expect(store.use('n', 98, later)).toBe(true);
     // …and a jump beyond the window forgets everything below it.
-    await expect(store.use('n', 1000, later)).resolves.toBe(true);
-    await expect(store.use('n', 999, later)).resolves.toBe(true);
-    await expect(store.use('n', 936, later)).resolves.toBe(false);
+    expect(store.use('n', 1000, later)).toBe(true);
+    expect(store.use('n', 999, later)).toBe(true);
+    expect(store.use('n', 936, later)).toBe(false);
   });
 
   it('handles windows that are not a multiple of 32 exactly', async () => {
     const store = new MemoryNonceStore({ window: 5, now: clock().now });
-    await expect(store.use('n', 10, later)).resolves.toBe(true);
-    await expect(store.use('n', 6, later)).resolves.toBe(true);
-    await expect(store.use('n', 5, later)).resolves.toBe(false);
+    expect(store.use('n', 10, later)).toBe(true);
+    expect(store.use('n', 6, later)).toBe(true);
+    expect(store.use('n', 5, later)).toBe(false);
   });
 
   it('matches a reference model on random count sequences', async () => {
@@ -60,7 +60,7 @@ describe('MemoryNonceStore', () => {
           seen.add(nc);
           top = Math.max(top, nc);
         }
-        await expect(store.use('n', nc, later)).resolves.toBe(expected);
+        expect(store.use('n', nc, later)).toBe(expected);
       }
     }
   });
@@ -68,58 +68,57 @@ describe('MemoryNonceStore', () => {
   it('is bounded: the oldest nonce goes first, and nonces expiring no later are then refused', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
-    for (let i = 1; i <= 3; i++) await expect(store.use(`n${i}`, 1, later + i)).resolves.toBe(true);
-    await expect(store.use('n4', 1, later + 4)).resolves.toBe(true);
+    for (let i = 1; i <= 3; i++) expect(store.use(`n${i}`, 1, later + i)).toBe(true);
+    expect(store.use('n4', 1, later + 4)).toBe(true);
     expect(store.size).toBe(3);
     // n1 was forgotten: a replay of its nc=1 must not pass as new.
-    await expect(store.use('n1', 1, later + 1)).resolves.toBe(false);
+    expect(store.use('n1', 1, later + 1)).toBe(false);
     // A nonce expiring after what was forgotten is fine.
-    await expect(store.use('n5', 1, later + 5)).resolves.toBe(true);
+    expect(store.use('n5', 1, later + 5)).toBe(true);
     expect(store.size).toBe(3);
   });
 
   it('drops records when their nonce expires and refuses expired nonces', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ now: time.now });
-    await expect(store.use('a', 1, time.now() + 100)).resolves.toBe(true);
-    await expect(store.use('b', 1, time.now() + 100)).resolves.toBe(true);
+    expect(store.use('a', 1, time.now() + 100)).toBe(true);
+    expect(store.use('b', 1, time.now() + 100)).toBe(true);
     time.advance(100);
-    await expect(store.use('c', 1, time.now() + 100)).resolves.toBe(true);
+    expect(store.use('c', 1, time.now() + 100)).toBe(true);
     expect(store.size).toBe(1);
-    await expect(store.use('a', 2, time.now())).resolves.toBe(false);
+    expect(store.use('a', 2, time.now())).toBe(false);
   });
 
   it('drops an expired record behind a live one when its nonce comes back', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ now: time.now });
-    await expect(store.use('long', 1, time.now() + 1000)).resolves.toBe(true);
+    expect(store.use('long', 1, time.now() + 1000)).toBe(true);
     const shortExpiry = time.now() + 10;
-    await expect(store.use('short', 1, shortExpiry)).resolves.toBe(true);
+    expect(store.use('short', 1, shortExpiry)).toBe(true);
     time.advance(10);
     // The sweep stops at the live "long" record; the lookup itself notices "short" expired.
-    await expect(store.use('short', 2, shortExpiry)).resolves.toBe(false);
+    expect(store.use('short', 2, shortExpiry)).toBe(false);
     expect(store.size).toBe(1);
   });
 
-  it('rejects (never throws synchronously) when its clock throws', async () => {
+  it('throws when its clock throws (Digest then fails closed)', () => {
     const store = new MemoryNonceStore({
       now: () => {
         throw new Error('clock');
       },
     });
-    await expect(store.use('n', 1, later)).rejects.toThrow('clock');
+    expect(() => store.use('n', 1, later)).toThrow('clock');
   });
 
   it('stays bounded under many nonces', async () => {
     const store = new MemoryNonceStore({ maxEntries: 1000, now: clock().now });
-    for (let i = 0; i < 10_000; i++) await store.use(`nonce-${i}`, 1, later + i);
+    for (let i = 0; i < 10_000; i++) store.use(`nonce-${i}`, 1, later + i);
     expect(store.size).toBe(1000);
   });
 
   it('refuses counts that are not positive integers', async () => {
     const store = new MemoryNonceStore({ now: clock().now });
-    for (const nc of [0, -1, 1.5, Number.NaN])
-      await expect(store.use('n', nc, later)).resolves.toBe(false);
+    for (const nc of [0, -1, 1.5, Number.NaN]) expect(store.use('n', nc, later)).toBe(false);
   });
 
   it.each([

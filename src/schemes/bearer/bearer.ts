@@ -200,8 +200,12 @@ export function bearer(options: BearerOptions): Scheme {
   function settle(token: string, value: unknown): VerifyResult {
     const result = identityResult(value);
     if (!result.ok) return bearerFailure('invalid_token');
-    const details = result.details ?? (Object.create(null) as Record<string, unknown>);
-    const scopes = Object.freeze(normaliseScopes(details['scopes']));
+    // A bare user name (the common case) shares one frozen empty scope list.
+    const details: Record<string, unknown> = result.details ?? { scopes: NO_SCOPES };
+    const scopes =
+      details['scopes'] === NO_SCOPES
+        ? NO_SCOPES
+        : Object.freeze(normaliseScopes(details['scopes']));
     details['scopes'] = scopes;
     const expiresAt = expiryOf(details['expiresAt']);
     const now = Date.now();
@@ -244,7 +248,7 @@ export function bearer(options: BearerOptions): Scheme {
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; no token or auth-params is malformed.
       const token = credentials.token68;
-      if (token === undefined || Object.keys(credentials.params).length > 0) {
+      if (token === undefined || hasAnyKey(credentials.params)) {
         return bearerFailure('invalid_request', 'The Bearer credentials must be one token');
       }
       if (!isToken68(token))
@@ -264,6 +268,14 @@ export function bearer(options: BearerOptions): Scheme {
       return Promise.resolve(value).then((resolved) => settle(token, resolved), refused);
     },
   };
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+/** Whether an object has any own enumerable key; unlike Object.keys(), allocates nothing. */
+function hasAnyKey(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
 
 /** The cache holds digests, not tokens, so a heap dump does not leak usable credentials. */

@@ -67,18 +67,13 @@ export function findAlgorithm(name: string): AlgorithmInfo | undefined {
 }
 
 /**
- * Hex digest of the parts joined by ":" (RFC 7616 §3.4.1's `H(a ":" b ...)`). The parts came off
- * the wire (or are hex digests), so they are hashed as the bytes they were: Node hands header
- * octets over as latin1 characters. Node's one-shot `crypto.hash` is used: several times faster
- * than `createHash` for inputs this short.
+ * Hex digest of wire text: `H(a ":" b ...)` of RFC 7616 §3.4.1, the caller joining the parts.
+ * The parts came off the wire (or are hex digests), so they are hashed as the bytes they were:
+ * Node hands header octets over as latin1 characters. Node's one-shot `crypto.hash` is used:
+ * several times faster than `createHash` for inputs this short.
  */
-export function hashWire(algorithm: AlgorithmInfo, ...parts: string[]): string {
-  const joined = parts.join(':');
-  return oneShotHash(
-    algorithm.nodeHash,
-    isAscii(joined) ? joined : Buffer.from(joined, 'latin1'),
-    'hex',
-  );
+export function hashWire(algorithm: AlgorithmInfo, text: string): string {
+  return oneShotHash(algorithm.nodeHash, isAscii(text) ? text : Buffer.from(text, 'latin1'), 'hex');
 }
 
 /**

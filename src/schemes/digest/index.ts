@@ -2,7 +2,7 @@
  * HTTP Digest access authentication (RFC 7616): `digest(options)`.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { formatAuthParams } from '../../header/format';
+import { quoteString } from '../../header/format';
 import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import { AuthschemeError } from '../../errors';
@@ -15,6 +15,7 @@ import type {
   VerifyResult,
 } from '../../scheme';
 import { refuse } from '../../scheme';
+import { isPromiseLike } from '../../util/promise';
 import { MemoryNonceStore } from '../../stores/memory';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
@@ -35,6 +36,7 @@ import {
 import {
   HA1Source,
   hexLength,
+  type HA1Lookup,
   isHexOfLength,
   type DigestHA1,
   type DigestUserEntry,
@@ -210,18 +212,24 @@ function challengesFor(
   });
 }
 
-async function verifyDigest(
+/**
+ * Synchronous from start to finish when every step can be (a users map, a store that answers at
+ * once, no auth-int): a promise and its microtasks are a measurable share of a request's cost.
+ * Any step that returns a promise turns the rest asynchronous.
+ */
+function verifyDigest(
   config: DigestConfig,
   credentials: Credentials,
   ctx: RequestContext,
-): Promise<VerifyResult> {
+): VerifyResult | Promise<VerifyResult> {
   const directives = readDirectives(credentials);
   if ('ok' in directives) return directives;
   const realm = config.realm ?? ctx.realm;
-  const { algorithm } = directives;
 
   if (directives.realm !== realm) return refuse('Digest realm does not match');
-  if (!config.offered.has(algorithm.name)) return refuse('Digest algorithm was not offered');
+  if (!config.offered.has(directives.algorithm.name)) {
+    return refuse('Digest algorithm was not offered');
+  }
   if (!config.qop.includes(directives.qop)) return refuse('Digest qop was not offered');
   if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
   if (directives.opaque !== config.opaque) return refuse('Digest opaque does not match');
@@ -238,49 +246,106 @@ async function verifyDigest(
   const nonce = config.signer.check(realm, directives.nonce);
   if (!nonce.valid) return refuse('Digest nonce is invalid');
 
-  let bodyHash: string | undefined;
-  if (directives.qop === 'auth-int') {
-    const body = await readRawBody(ctx.req, config.body);
-    if (body === undefined) {
-      return refuse('qop=auth-int needs the raw request body', 'ERR_AUTH_INVALID_REQUEST');
-    }
-    bodyHash = hashBody(algorithm, body);
-  }
+  const request: PendingRequest = {
+    config,
+    directives,
+    realm,
+    ctx,
+    expiresAt: nonce.expiresAt,
+    bodyHash: undefined,
+  };
+  if (directives.qop === 'auth-int') return withBody(request);
+  return withUser(request, resolveUser(config, directives, realm, ctx.req));
+}
 
-  const user = await resolveUser(config, directives, realm, ctx.req);
+/** What the steps of a verification pass on to each other. */
+interface PendingRequest {
+  readonly config: DigestConfig;
+  readonly directives: DigestDirectives;
+  readonly realm: string;
+  readonly ctx: RequestContext;
+  /** When the (validly signed) nonce expires. */
+  readonly expiresAt: number;
+  /** H(entity-body) for qop=auth-int. */
+  bodyHash: string | undefined;
+}
+
+async function withBody(request: PendingRequest): Promise<VerifyResult> {
+  const { config, directives, realm, ctx } = request;
+  const body = await readRawBody(ctx.req, config.body);
+  if (body === undefined) {
+    return refuse('qop=auth-int needs the raw request body', 'ERR_AUTH_INVALID_REQUEST');
+  }
+  request.bodyHash = hashBody(directives.algorithm, body);
+  return withUser(request, await resolveUser(config, directives, realm, ctx.req));
+}
+
+function withUser(
+  request: PendingRequest,
+  user: string | undefined | Promise<string | undefined>,
+): VerifyResult | Promise<VerifyResult> {
+  if (isPromiseLike(user)) return Promise.resolve(user).then((found) => withUser(request, found));
+  const { config, directives, realm, ctx } = request;
   const lookup =
     user === undefined
-      ? config.source.unknown(realm, algorithm.hash)
-      : await config.source.lookup(user, realm, algorithm.hash, ctx.req);
-  const sessionKey = sessionHA1(algorithm, lookup.ha1, directives.nonce, directives.cnonce);
-  const expected = requestDigest(directives, sessionKey, ctx.method, bodyHash);
+      ? config.source.unknown(realm, directives.algorithm.hash)
+      : config.source.lookup(user, realm, directives.algorithm.hash, ctx.req);
+  if (isPromiseLike(lookup)) {
+    return Promise.resolve(lookup).then((found) => withHA1(request, user, found));
+  }
+  return withHA1(request, user, lookup);
+}
+
+function withHA1(
+  request: PendingRequest,
+  user: string | undefined,
+  lookup: HA1Lookup,
+): VerifyResult | Promise<VerifyResult> {
+  const { config, directives, ctx } = request;
+  const sessionKey = sessionHA1(
+    directives.algorithm,
+    lookup.ha1,
+    directives.nonce,
+    directives.cnonce,
+  );
+  const expected = requestDigest(directives, sessionKey, ctx.method, request.bodyHash);
   // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
   const matches = digestsEqual(expected, directives.response);
   if (!matches || !lookup.known || user === undefined) return refuse();
 
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
-  if (nonce.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
+  if (request.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
 
-  let fresh: boolean;
+  let fresh: boolean | Promise<boolean>;
   try {
-    fresh = await config.store.use(directives.nonce, directives.nc, nonce.expiresAt);
+    fresh = config.store.use(directives.nonce, directives.nc, request.expiresAt);
   } catch (cause) {
-    throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'The Digest nonce store failed', { cause });
+    throw storeFailure(cause);
   }
-  // A count seen before (or forgotten by a full store) is refused. The response was right, so
-  // stale=true lets an honest client that lost count carry on with a fresh nonce.
-  if (fresh !== true) return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
-
-  return success(config, directives, user, sessionKey, nonce.expiresAt - now, ctx);
+  const conclude = (isFresh: boolean): VerifyResult => {
+    // A count seen before (or forgotten by a full store) is refused. The response was right, so
+    // stale=true lets an honest client that lost count carry on with a fresh nonce.
+    if (isFresh !== true) return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
+    return success(config, directives, user, sessionKey, request.expiresAt - now, ctx);
+  };
+  if (!isPromiseLike(fresh)) return conclude(fresh);
+  return Promise.resolve(fresh).then(conclude, (cause: unknown) => {
+    throw storeFailure(cause);
+  });
 }
 
-async function resolveUser(
+/** Fail closed: a store that cannot answer refuses the request through `next(err)`. */
+function storeFailure(cause: unknown): AuthschemeError {
+  return new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'The Digest nonce store failed', { cause });
+}
+
+function resolveUser(
   config: DigestConfig,
   directives: DigestDirectives,
   realm: string,
   req: AuthRequest,
-): Promise<string | undefined> {
+): string | undefined | Promise<string | undefined> {
   if (directives.userhash) {
     if (!isHexOfLength(directives.username, hexLength(directives.algorithm.hash))) return undefined;
     return config.source.resolveUserhash(
@@ -302,20 +367,21 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
-  // RFC 7616 §3.5; RFC 7615 §3 (and §4 for the proxy variant).
-  const info: Record<string, string> = { qop: directives.qopText };
+  // RFC 7616 §3.5; RFC 7615 §3 (and §4 for the proxy variant). Written out rather than through
+  // formatAuthParams: every name is fixed here, and this runs on every authenticated request.
+  // qop and nc are tokens (checked when read); cnonce came in a quoted-string and goes back in one.
+  let info = `qop=${directives.qopText}`;
   if (directives.qop === 'auth') {
-    info.rspauth = requestDigest(directives, sessionKey, '', undefined);
+    info += `, rspauth="${requestDigest(directives, sessionKey, '', undefined)}"`;
   }
-  info.cnonce = directives.cnonce;
-  info.nc = directives.ncText;
+  info += `, cnonce=${quoteString(directives.cnonce)}, nc=${directives.ncText}`;
   if (remaining <= config.nextNonceBefore) {
-    info.nextnonce = config.signer.issue(
+    const next = config.signer.issue(
       config.realm ?? ctx.realm,
       config.now() + config.nonceLifetime,
     );
+    info += `, nextnonce="${next}"`;
   }
-  const header = ctx.proxy ? 'Proxy-Authentication-Info' : 'Authentication-Info';
   return {
     ok: true,
     user,
@@ -324,7 +390,8 @@ function success(
       algorithm: directives.algorithm.name,
       qop: directives.qop,
     },
-    headers: { [header]: formatAuthParams(info, DIGEST) },
+    // Literal keys: a computed key would give every request's object a slow shape.
+    headers: ctx.proxy ? { 'Proxy-Authentication-Info': info } : { 'Authentication-Info': info },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthRequest } from '../../scheme';
+import { isPromiseLike } from '../../util/promise';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
 
 /** Precomputed HA1 values, `H(username ":" realm ":" password)` in hex, per hash (RFC 7616 §3.4.2). */
@@ -77,25 +78,42 @@ export class HA1Source {
     return this.users !== undefined || this.findUserByHash !== undefined;
   }
 
-  async lookup(
+  /** Synchronous with a users map or a synchronous callback; a promise when the callback returns one. */
+  lookup(
     user: string,
     realm: string,
     hash: DigestHash,
     req: AuthRequest,
-  ): Promise<HA1Lookup> {
+  ): HA1Lookup | Promise<HA1Lookup> {
     if (this.users !== undefined) return this.fromUsers(user, realm, hash);
     if (this.getHA1 !== undefined) {
-      const ha1 = await this.getHA1(user, realm, hash, req);
-      if (typeof ha1 === 'string' && isHexOfLength(ha1, hexLength(hash))) {
-        return { ha1: ha1.toLowerCase(), known: true };
-      }
-      if (ha1 !== undefined && ha1 !== null && ha1 !== false) {
-        throw new TypeError(`getHA1 must return a hex ${hash} digest or null/undefined/false`);
-      }
-      return { ha1: this.cachedDummy(realm, hash), known: false };
+      const ha1 = this.getHA1(user, realm, hash, req);
+      return isPromiseLike(ha1)
+        ? Promise.resolve(ha1).then((found) => this.fromHA1(found, realm, hash))
+        : this.fromHA1(ha1, realm, hash);
     }
-    const getPassword = this.getPassword as GetPassword;
-    const password = await getPassword(user, realm, req);
+    const password = (this.getPassword as GetPassword)(user, realm, req);
+    return isPromiseLike(password)
+      ? Promise.resolve(password).then((found) => this.fromPassword(found, user, realm, hash))
+      : this.fromPassword(password, user, realm, hash);
+  }
+
+  private fromHA1(ha1: Maybe<string>, realm: string, hash: DigestHash): HA1Lookup {
+    if (typeof ha1 === 'string' && isHexOfLength(ha1, hexLength(hash))) {
+      return { ha1: ha1.toLowerCase(), known: true };
+    }
+    if (ha1 !== undefined && ha1 !== null && ha1 !== false) {
+      throw new TypeError(`getHA1 must return a hex ${hash} digest or null/undefined/false`);
+    }
+    return { ha1: this.cachedDummy(realm, hash), known: false };
+  }
+
+  private fromPassword(
+    password: Maybe<string>,
+    user: string,
+    realm: string,
+    hash: DigestHash,
+  ): HA1Lookup {
     if (typeof password === 'string') {
       return { ha1: hashCredentials(hash, user, realm, password), known: true };
     }
@@ -115,21 +133,17 @@ export class HA1Source {
   }
 
   /** The user behind a hashed user name, or undefined. */
-  async resolveUserhash(
+  resolveUserhash(
     userhash: string,
     realm: string,
     hash: DigestHash,
     req: AuthRequest,
-  ): Promise<string | undefined> {
+  ): string | undefined | Promise<string | undefined> {
     const lower = userhash.toLowerCase();
     if (this.users !== undefined) return this.indexFor(realm, hash).get(lower);
     if (this.findUserByHash === undefined) return undefined;
-    const user = await this.findUserByHash(lower, realm, hash, req);
-    if (typeof user === 'string' && user !== '') return user;
-    if (user !== undefined && user !== null && user !== false && user !== '') {
-      throw new TypeError('findUserByHash must return a user name or null/undefined/false');
-    }
-    return undefined;
+    const user = this.findUserByHash(lower, realm, hash, req);
+    return isPromiseLike(user) ? Promise.resolve(user).then(checkedUser) : checkedUser(user);
   }
 
   private fromUsers(user: string, realm: string, hash: DigestHash): HA1Lookup {
@@ -205,4 +219,12 @@ export function isHexOfLength(value: string, length: number): boolean {
     if (lower < 0x61 || lower > 0x66) return false;
   }
   return true;
+}
+
+function checkedUser(user: Maybe<string>): string | undefined {
+  if (typeof user === 'string' && user !== '') return user;
+  if (user !== undefined && user !== null && user !== false && user !== '') {
+    throw new TypeError('findUserByHash must return a user name or null/undefined/false');
+  }
+  return undefined;
 }

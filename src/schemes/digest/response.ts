@@ -12,7 +12,7 @@ export function sessionHA1(
   nonce: string,
   cnonce: string,
 ): string {
-  return algorithm.session ? hashWire(algorithm, ha1, nonce, cnonce) : ha1;
+  return algorithm.session ? hashWire(algorithm, `${ha1}:${nonce}:${cnonce}`) : ha1;
 }
 
 /**
@@ -30,46 +30,57 @@ export function requestDigest(
   const ha2 =
     bodyHash === undefined
       ? hashA2(algorithm, method, directives.uri)
-      : hashWire(algorithm, method, directives.uri, bodyHash);
-  return hashWire(
-    algorithm,
-    sessionKey,
-    directives.nonce,
-    directives.ncText,
-    directives.cnonce,
-    directives.qopText,
-    ha2,
-  );
+      : hashWire(algorithm, `${method}:${directives.uri}:${bodyHash}`);
+  const { nonce, ncText, cnonce, qopText } = directives;
+  return hashWire(algorithm, `${sessionKey}:${nonce}:${ncText}:${cnonce}:${qopText}:${ha2}`);
 }
 
-/** Cached H(A2) per algorithm; A2 is public (method and uri), so caching reveals nothing. */
+/** Cached H(A2) per algorithm and method; A2 is public (method and uri), so caching reveals nothing. */
 const A2_CACHE_SIZE = 1024;
-const a2Caches = new Map<AlgorithmInfo, Map<string, string>>();
+const a2Caches = new Map<AlgorithmInfo, Map<string, Map<string, string>>>();
 
 /**
  * `H(method ":" uri)`: the same few URIs come back with every request (and the rspauth's
- * `H(":" uri)`), so their hashes are kept, in a bounded map that starts over when full.
+ * `H(":" uri)`), so their hashes are kept, in bounded maps that start over when full. Looked up
+ * by method, then uri, so that a hit builds no string.
  */
 function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
-  let cache = a2Caches.get(algorithm);
-  if (cache === undefined) {
-    cache = new Map();
-    a2Caches.set(algorithm, cache);
+  let byMethod = a2Caches.get(algorithm);
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    a2Caches.set(algorithm, byMethod);
   }
-  const key = `${method}:${uri}`;
-  let ha2 = cache.get(key);
+  let cache = byMethod.get(method);
+  if (cache === undefined) {
+    // Methods are few, but they come from the client: bound them too.
+    if (byMethod.size >= A2_CACHE_SIZE) byMethod.clear();
+    cache = new Map();
+    byMethod.set(method, cache);
+  }
+  let ha2 = cache.get(uri);
   if (ha2 === undefined) {
-    ha2 = hashWire(algorithm, method, uri);
+    ha2 = hashWire(algorithm, `${method}:${uri}`);
     if (cache.size >= A2_CACHE_SIZE) cache.clear();
-    cache.set(key, ha2);
+    cache.set(uri, ha2);
   }
   return ha2;
 }
 
+/** Scratch space for {@link digestsEqual}, one pair per digest length: nothing is allocated per call. */
+const scratch = new Map<number, [Buffer, Buffer]>();
+
 /** Constant-time comparison of two lower-case hex digests of the same algorithm. */
 export function digestsEqual(expected: string, received: string): boolean {
-  const a = Buffer.from(expected, 'latin1');
-  const b = Buffer.from(received, 'latin1');
   // Lengths were checked when the directives were read; a mismatch here is refused all the same.
-  return a.length === b.length && timingSafeEqual(a, b);
+  const length = expected.length;
+  if (received.length !== length) return false;
+  let pair = scratch.get(length);
+  if (pair === undefined) {
+    pair = [Buffer.alloc(length), Buffer.alloc(length)];
+    scratch.set(length, pair);
+  }
+  // latin1 writes one byte per character: the whole string, whatever it holds.
+  pair[0].write(expected, 0, length, 'latin1');
+  pair[1].write(received, 0, length, 'latin1');
+  return timingSafeEqual(pair[0], pair[1]);
 }

@@ -17,6 +17,14 @@ function make(options: Partial<DigestOptions> = {}): Scheme {
   return digest({ users: { alice: 'secret' }, secret: SECRET, ...options });
 }
 
+/** verify() answers synchronously when it can; the tests read every answer as a promise. */
+async function verifyAsync(
+  scheme: Scheme,
+  ...args: Parameters<Scheme['verify']>
+): Promise<Awaited<ReturnType<Scheme['verify']>>> {
+  return scheme.verify(...args);
+}
+
 async function challenge(scheme: Scheme, failure?: SchemeFailure): Promise<Challenge> {
   const [first] = await scheme.challenges(fakeContext(), failure);
   return first as Challenge;
@@ -26,8 +34,10 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
   it('refuses the same nc twice for a nonce', async () => {
     const scheme = make();
     const credentials = answer(await challenge(scheme), alice);
-    await expect(scheme.verify(credentials, fakeContext())).resolves.toMatchObject({ ok: true });
-    await expect(scheme.verify(credentials, fakeContext())).resolves.toEqual({
+    await expect(verifyAsync(scheme, credentials, fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(verifyAsync(scheme, credentials, fakeContext())).resolves.toEqual({
       ok: false,
       code: 'ERR_AUTH_STALE_NONCE',
       message: 'Digest nonce count already used',
@@ -39,7 +49,7 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const c = await challenge(scheme);
     for (const nc of [1, 2, 5, 3, 4, 12, 6, 11]) {
       await expect(
-        scheme.verify(answer(c, { ...alice, nc }), fakeContext()),
+        verifyAsync(scheme, answer(c, { ...alice, nc }), fakeContext()),
       ).resolves.toMatchObject({
         ok: true,
       });
@@ -47,7 +57,7 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     // 4 and 11 again: seen.
     for (const nc of [4, 11]) {
       await expect(
-        scheme.verify(answer(c, { ...alice, nc }), fakeContext()),
+        verifyAsync(scheme, answer(c, { ...alice, nc }), fakeContext()),
       ).resolves.toMatchObject({
         ok: false,
       });
@@ -58,14 +68,14 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const scheme = make({ window: 8 });
     const c = await challenge(scheme);
     await expect(
-      scheme.verify(answer(c, { ...alice, nc: 20 }), fakeContext()),
+      verifyAsync(scheme, answer(c, { ...alice, nc: 20 }), fakeContext()),
     ).resolves.toMatchObject({ ok: true });
     // 20 - 12 = 8: out of an 8-wide window; 13 is the lowest still inside.
     await expect(
-      scheme.verify(answer(c, { ...alice, nc: 12 }), fakeContext()),
+      verifyAsync(scheme, answer(c, { ...alice, nc: 12 }), fakeContext()),
     ).resolves.toMatchObject({ ok: false });
     await expect(
-      scheme.verify(answer(c, { ...alice, nc: 13 }), fakeContext()),
+      verifyAsync(scheme, answer(c, { ...alice, nc: 13 }), fakeContext()),
     ).resolves.toMatchObject({ ok: true });
   });
 
@@ -73,7 +83,7 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const scheme = make();
     for (let i = 0; i < 3; i++) {
       await expect(
-        scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+        verifyAsync(scheme, answer(await challenge(scheme), alice), fakeContext()),
       ).resolves.toMatchObject({
         ok: true,
       });
@@ -84,9 +94,9 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const scheme = make();
     const c = await challenge(scheme);
     await expect(
-      scheme.verify(answer(c, { user: 'alice', password: 'wrong' }), fakeContext()),
+      verifyAsync(scheme, answer(c, { user: 'alice', password: 'wrong' }), fakeContext()),
     ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
-    await expect(scheme.verify(answer(c, alice), fakeContext())).resolves.toMatchObject({
+    await expect(verifyAsync(scheme, answer(c, alice), fakeContext())).resolves.toMatchObject({
       ok: true,
     });
   });
@@ -97,8 +107,12 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const two = make({ store, realm: 'two' });
     const c1 = await challenge(one);
     const c2 = await challenge(two);
-    await expect(one.verify(answer(c1, alice), fakeContext())).resolves.toMatchObject({ ok: true });
-    await expect(two.verify(answer(c2, alice), fakeContext())).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(one, answer(c1, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(verifyAsync(two, answer(c2, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
     expect(store.size).toBe(2);
   });
 
@@ -107,7 +121,7 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const store: NonceStore = { use: () => Promise.reject(cause) };
     const scheme = make({ store });
     const promise = Promise.resolve(
-      scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+      verifyAsync(scheme, answer(await challenge(scheme), alice), fakeContext()),
     );
     await expect(promise).rejects.toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE', cause });
   });
@@ -116,10 +130,43 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
     const store = { use: async () => 'yes' } as unknown as NonceStore;
     const scheme = make({ store });
     await expect(
-      scheme.verify(answer(await challenge(scheme), alice), fakeContext()),
+      verifyAsync(scheme, answer(await challenge(scheme), alice), fakeContext()),
     ).resolves.toMatchObject({
       ok: false,
     });
+  });
+});
+
+describe('digest(): synchronous path', () => {
+  it('answers without a promise for a users map and the memory store, and with one for an async store', async () => {
+    const scheme = make();
+    const c = await challenge(scheme);
+    const first = scheme.verify(answer(c, alice), fakeContext());
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ ok: true, user: 'alice' });
+    const replay = scheme.verify(answer(c, alice), fakeContext());
+    expect(replay).toMatchObject({ ok: false, code: 'ERR_AUTH_STALE_NONCE' });
+
+    const memory = new MemoryNonceStore();
+    const asyncStore: NonceStore = { use: async (...args) => memory.use(...args) };
+    const viaPromise = make({ store: asyncStore });
+    const pending = viaPromise.verify(answer(await challenge(viaPromise), alice), fakeContext());
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ ok: true, user: 'alice' });
+  });
+
+  it('fails closed when a store throws synchronously', async () => {
+    const cause = new Error('broken');
+    const store: NonceStore = {
+      use: () => {
+        throw cause;
+      },
+    };
+    const scheme = make({ store });
+    const credentials = answer(await challenge(scheme), alice);
+    expect(() => scheme.verify(credentials, fakeContext())).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTH_STORE_FAILURE', cause }) as Error,
+    );
   });
 });
 
@@ -139,7 +186,8 @@ describe('digest(): nonces', () => {
       nonce.replace(/.$/, '+'),
       '',
     ]) {
-      const result = await scheme.verify(
+      const result = await verifyAsync(
+        scheme,
         answer({ ...c, params: { ...c.params, nonce: bad } }, alice),
         fakeContext(),
       );
@@ -153,7 +201,8 @@ describe('digest(): nonces', () => {
     const foreign = await challenge(other);
     const scheme = make();
     await expect(
-      scheme.verify(
+      verifyAsync(
+        scheme,
         answer(
           {
             ...foreign,
@@ -170,7 +219,7 @@ describe('digest(): nonces', () => {
 
     const sibling = make();
     await expect(
-      scheme.verify(answer(await challenge(sibling), alice), fakeContext()),
+      verifyAsync(scheme, answer(await challenge(sibling), alice), fakeContext()),
     ).resolves.toMatchObject({
       ok: true,
     });
@@ -181,7 +230,7 @@ describe('digest(): nonces', () => {
     const scheme = make({ now: time.now, nonceLifetime: 60_000 });
     const old = await challenge(scheme);
     time.advance(60_001);
-    const result = await scheme.verify(answer(old, alice), fakeContext());
+    const result = await verifyAsync(scheme, answer(old, alice), fakeContext());
     expect(result).toEqual({
       ok: false,
       code: 'ERR_AUTH_STALE_NONCE',
@@ -189,7 +238,7 @@ describe('digest(): nonces', () => {
     });
     const retry = await challenge(scheme, result as SchemeFailure);
     expect(retry.params.stale).toBe('true');
-    await expect(scheme.verify(answer(retry, alice), fakeContext())).resolves.toMatchObject({
+    await expect(verifyAsync(scheme, answer(retry, alice), fakeContext())).resolves.toMatchObject({
       ok: true,
     });
   });
@@ -200,10 +249,10 @@ describe('digest(): nonces', () => {
     const old = await challenge(scheme);
     time.advance(120_000);
     await expect(
-      scheme.verify(answer(old, { user: 'alice', password: 'guess' }), fakeContext()),
+      verifyAsync(scheme, answer(old, { user: 'alice', password: 'guess' }), fakeContext()),
     ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
     await expect(
-      scheme.verify(answer(old, { user: 'nobody', password: 'guess' }), fakeContext()),
+      verifyAsync(scheme, answer(old, { user: 'nobody', password: 'guess' }), fakeContext()),
     ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
   });
 
@@ -213,12 +262,12 @@ describe('digest(): nonces', () => {
       const scheme = make({ nonceLifetime: 1000 });
       const c = await challenge(scheme);
       jest.advanceTimersByTime(999);
-      await expect(scheme.verify(answer(c, alice), fakeContext())).resolves.toMatchObject({
+      await expect(verifyAsync(scheme, answer(c, alice), fakeContext())).resolves.toMatchObject({
         ok: true,
       });
       jest.advanceTimersByTime(1);
       await expect(
-        scheme.verify(answer(c, { ...alice, nc: 2 }), fakeContext()),
+        verifyAsync(scheme, answer(c, { ...alice, nc: 2 }), fakeContext()),
       ).resolves.toMatchObject({
         ok: false,
         code: 'ERR_AUTH_STALE_NONCE',
@@ -232,19 +281,19 @@ describe('digest(): nonces', () => {
     const time = clock();
     const scheme = make({ now: time.now, nonceLifetime: 60_000, nextNonceBefore: 10_000 });
     const c = await challenge(scheme);
-    const early = await scheme.verify(answer(c, alice), fakeContext());
+    const early = await verifyAsync(scheme, answer(c, alice), fakeContext());
     expect(
       early.ok && parseInfo(early.headers?.['Authentication-Info'] as string).nextnonce,
     ).toBeUndefined();
     time.advance(50_000);
-    const late = await scheme.verify(answer(c, { ...alice, nc: 2 }), fakeContext());
+    const late = await verifyAsync(scheme, answer(c, { ...alice, nc: 2 }), fakeContext());
     if (!late.ok) throw new Error('refused');
     const nextnonce = parseInfo(late.headers?.['Authentication-Info'] as string)
       .nextnonce as string;
     expect(nextnonce).toMatch(/^[A-Za-z0-9_-]{52}$/);
     time.advance(20_000);
     const next = { ...c, params: { ...c.params, nonce: nextnonce } };
-    await expect(scheme.verify(answer(next, alice), fakeContext())).resolves.toMatchObject({
+    await expect(verifyAsync(scheme, answer(next, alice), fakeContext())).resolves.toMatchObject({
       ok: true,
     });
   });
@@ -254,7 +303,7 @@ describe('digest(): nonces', () => {
     const scheme = make({ now: time.now, nonceLifetime: 60_000, nextNonceBefore: 0 });
     const c = await challenge(scheme);
     time.advance(59_999);
-    const result = await scheme.verify(answer(c, alice), fakeContext());
+    const result = await verifyAsync(scheme, answer(c, alice), fakeContext());
     expect(result.ok && result.headers?.['Authentication-Info']).not.toContain('nextnonce');
   });
 });
