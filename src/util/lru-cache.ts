@@ -1,11 +1,16 @@
 /**
  * A bounded map whose entries expire. Least recently used entries go first when it is full;
  * an expired entry is dropped when it is read. `Map` keeps insertion order, so re-inserting on
- * read makes the first key the least recently used one.
+ * read makes the first key the least recently used one. A read re-inserts only an entry that
+ * has not moved for `max / 2` reads or more: a hot entry then costs a lookup, not a delete and an insert
+ * (whose dead slots make the Map rebuild its table), and an entry read since then is still in
+ * the newer half when eviction looks at the oldest.
  */
 export class LruCache<V> {
   readonly #max: number;
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #entries = new Map<string, { value: V; expiresAt: number; movedAt: number }>();
+  /** Reads so far: the clock for `movedAt`. */
+  #reads = 0;
 
   /** @param max most entries kept, a positive integer */
   constructor(max: number) {
@@ -24,9 +29,16 @@ export class LruCache<V> {
   get(key: string, now = Date.now()): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    if (entry.expiresAt <= now) return undefined;
-    this.#entries.set(key, entry);
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    const reads = ++this.#reads;
+    if (reads - entry.movedAt >= this.#max / 2) {
+      this.#entries.delete(key);
+      entry.movedAt = reads;
+      this.#entries.set(key, entry);
+    }
     return entry.value;
   }
 
@@ -37,7 +49,7 @@ export class LruCache<V> {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(key, { value, expiresAt });
+    this.#entries.set(key, { value, expiresAt, movedAt: this.#reads });
   }
 
   /** Forgets `key`. */
