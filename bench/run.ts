@@ -162,7 +162,10 @@ async function main(): Promise<void> {
     }
     const selected = allScenarios().filter(
       (s) =>
-        s.group === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)),
+        s.group === 'baseline' ||
+        s.group === 'calibration' ||
+        args.only.length === 0 ||
+        args.only.some((o) => s.id.includes(o)),
     );
     scenarios = await runHttpBench({
       scenarios: selected,

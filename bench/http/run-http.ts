@@ -255,7 +255,7 @@ function summarise(results: ScenarioResult[]): ScenarioResult[] {
         pairs.map(([m, b]) => b.cpuMicrosPerRequest / m.cpuMicrosPerRequest),
       );
     }
-    if (r.stack === 'express' && r.group !== 'baseline') {
+    if (r.stack === 'express' && r.group !== 'baseline' && r.group !== 'calibration') {
       const peers = results.filter(
         (p) =>
           !p.ours &&

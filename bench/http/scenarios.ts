@@ -4,7 +4,10 @@
  */
 import type { ServerId } from './servers';
 
-export type Group = 'baseline' | 'basic' | 'digest' | 'bearer' | 'jwt' | 'jwt-cached';
+/** `calibration`: no authentication, only the garbage our Bearer path makes (see servers.ts). */
+export type Group =
+  'baseline' | 'calibration' | 'basic' | 'digest' | 'bearer' | 'jwt' | 'jwt-cached';
+type AuthGroup = Exclude<Group, 'baseline' | 'calibration'>;
 export type ClientAuth = 'none' | 'basic' | 'digest' | 'bearer' | 'jwt';
 
 export interface Scenario {
@@ -27,6 +30,7 @@ export interface Scenario {
 
 const GROUP_TITLE: Record<Group, string> = {
   baseline: 'no auth',
+  calibration: '1.2 KB of garbage, no auth',
   basic: 'Basic',
   digest: 'Digest',
   bearer: 'Bearer',
@@ -41,7 +45,7 @@ interface Entry {
 }
 
 /** Express-mounted implementations per group; peers beside ours on the same scenario. */
-const EXPRESS: Record<Exclude<Group, 'baseline'>, { client: ClientAuth; entries: Entry[] }> = {
+const EXPRESS: Record<AuthGroup, { client: ClientAuth; entries: Entry[] }> = {
   basic: {
     client: 'basic',
     entries: [
@@ -83,7 +87,7 @@ const EXPRESS: Record<Exclude<Group, 'baseline'>, { client: ClientAuth; entries:
 };
 
 /** Ours mounted on plain node:http, against bare node:http. */
-const PLAIN_HTTP: { group: Exclude<Group, 'baseline'>; server: ServerId; client: ClientAuth }[] = [
+const PLAIN_HTTP: { group: AuthGroup; server: ServerId; client: ClientAuth }[] = [
   { group: 'basic', server: 'ours-basic-http', client: 'basic' },
   { group: 'digest', server: 'ours-digest-http', client: 'digest' },
   { group: 'bearer', server: 'ours-bearer-http', client: 'bearer' },
@@ -120,8 +124,23 @@ export function allScenarios(): Scenario[] {
       baseline: 'express-bare',
     },
   ];
+  for (const stack of ['express', 'http'] as const) {
+    list.push({
+      id: `${stack}/calibration/ok/garbage`,
+      label: `${stack === 'express' ? 'Express' : 'node:http'} + 1.2 KB of garbage, no auth`,
+      group: 'calibration',
+      stack,
+      path: 'ok',
+      implementation: 'calibration',
+      ours: false,
+      server: stack === 'express' ? 'express-garbage' : 'http-garbage',
+      client: 'none',
+      expect: 200,
+      baseline: stack === 'express' ? 'express-bare' : 'http-bare',
+    });
+  }
   for (const [group, { client, entries }] of Object.entries(EXPRESS) as [
-    Exclude<Group, 'baseline'>,
+    AuthGroup,
     (typeof EXPRESS)[keyof typeof EXPRESS],
   ][]) {
     for (const path of ['ok', '401'] as const) {

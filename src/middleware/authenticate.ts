@@ -94,6 +94,7 @@ export type AuthMiddleware = (
 
 interface Config {
   readonly schemes: readonly Scheme[];
+  /** Lower-cased name → scheme, plus each scheme's own spelling (what clients send). */
   readonly byName: ReadonlyMap<string, Scheme>;
   readonly locators: readonly Scheme[];
   readonly realm: string;
@@ -166,6 +167,7 @@ function configure(options: AuthenticateOptions): Config {
     if (byName.has(key))
       throw new TypeError(`authenticate(): the scheme ${scheme.name} is given twice`);
     byName.set(key, scheme);
+    byName.set(scheme.name, scheme);
     scheme.setup?.({ realm, proxy });
   }
   const timeout = options.timeout ?? 10_000;
@@ -264,7 +266,7 @@ function handle(
       );
       return;
     }
-    scheme = config.byName.get(credentials.scheme.toLowerCase());
+    scheme = findScheme(config, credentials.scheme);
     if (scheme === undefined) {
       // RFC 9110 §11.6.1: credentials the server cannot use are answered with its challenges.
       refuse(config, ctx, next, {
@@ -435,8 +437,7 @@ function malformed(
   refusal: RefusalInit,
   raw: string | string[] | undefined,
 ): void {
-  const failed =
-    typeof raw === 'string' ? config.byName.get(leadingToken(raw).toLowerCase()) : undefined;
+  const failed = typeof raw === 'string' ? findScheme(config, leadingToken(raw)) : undefined;
   const failure: SchemeFailure = {
     ok: false,
     code: refusal.code,
@@ -444,6 +445,14 @@ function malformed(
     status: 400,
   };
   refuse(config, ctx, next, failed ? { ...refusal, failed, failure } : refusal);
+}
+
+/**
+ * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). The spelling the scheme
+ * itself uses is tried first: that is what clients send, and it needs no lower-cased copy.
+ */
+function findScheme(config: Config, name: string): Scheme | undefined {
+  return config.byName.get(name) ?? config.byName.get(name.toLowerCase());
 }
 
 /** The auth-scheme a field value starts with, if any (the characters before the first SP, HTAB or comma). */

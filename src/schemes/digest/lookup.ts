@@ -36,8 +36,8 @@ export type FindUserByHash = (
 
 /** The HA1 to check against, and whether it belongs to a real user. */
 export interface HA1Lookup {
-  ha1: string;
-  known: boolean;
+  readonly ha1: string;
+  readonly known: boolean;
 }
 
 /** Caches per realm and hash stay this small; realms are few (one per protected area). */
@@ -54,8 +54,8 @@ export class HA1Source {
   private readonly getHA1: GetHA1 | undefined;
   private readonly findUserByHash: FindUserByHash | undefined;
   private readonly dummyPassword = randomBytes(16).toString('hex');
-  /** `hash \0 realm` → user → HA1, for every user in `users`. */
-  private readonly ha1Cache = new Map<string, Map<string, string>>();
+  /** hash → realm → user → lookup, for every user in `users`. */
+  private readonly ha1Cache = new Map<DigestHash, Map<string, Map<string, HA1Lookup>>>();
   /** `hash \0 realm` → userhash → user, for `users`. */
   private readonly userhashIndex = new Map<string, Map<string, string>>();
   /** `hash \0 realm` → a dummy HA1, for unknown users and the `users` map. */
@@ -149,21 +149,28 @@ export class HA1Source {
   private fromUsers(user: string, realm: string, hash: DigestHash): HA1Lookup {
     // Every user's HA1 for a realm is computed at once, on the realm's first request, so whether
     // a name exists never changes the work a request does (not even the first probe of a name).
-    const table = boundedGet(this.ha1Cache, cacheKey(hash, realm), () =>
-      this.ha1Table(realm, hash),
-    );
-    const ha1 = table.get(user);
+    let byRealm = this.ha1Cache.get(hash);
+    if (byRealm === undefined) {
+      byRealm = new Map();
+      this.ha1Cache.set(hash, byRealm);
+    }
+    let table = byRealm.get(realm);
+    if (table === undefined) {
+      if (byRealm.size >= MAX_CACHED_REALMS) byRealm.clear();
+      table = this.ha1Table(realm, hash);
+      byRealm.set(realm, table);
+    }
     // A user with HA1 for other hashes only cannot use this algorithm.
-    if (ha1 === undefined) return { ha1: this.cachedDummy(realm, hash), known: false };
-    return { ha1, known: true };
+    return table.get(user) ?? { ha1: this.cachedDummy(realm, hash), known: false };
   }
 
-  private ha1Table(realm: string, hash: DigestHash): Map<string, string> {
-    const table = new Map<string, string>();
+  /** The lookups are frozen and shared: a known user's request allocates nothing here. */
+  private ha1Table(realm: string, hash: DigestHash): Map<string, HA1Lookup> {
+    const table = new Map<string, HA1Lookup>();
     for (const [user, entry] of this.users as ReadonlyMap<string, DigestUserEntry>) {
       const ha1 =
         typeof entry === 'string' ? hashCredentials(hash, user, realm, entry) : entry.ha1[hash];
-      if (ha1 !== undefined) table.set(user, ha1);
+      if (ha1 !== undefined) table.set(user, Object.freeze({ ha1, known: true }));
     }
     return table;
   }

@@ -12,7 +12,7 @@ export function sessionHA1(
   nonce: string,
   cnonce: string,
 ): string {
-  return algorithm.session ? hashWire(algorithm, `${ha1}:${nonce}:${cnonce}`) : ha1;
+  return algorithm.session ? hashWire(algorithm, ha1, nonce, cnonce) : ha1;
 }
 
 /**
@@ -30,9 +30,9 @@ export function requestDigest(
   const ha2 =
     bodyHash === undefined
       ? hashA2(algorithm, method, directives.uri)
-      : hashWire(algorithm, `${method}:${directives.uri}:${bodyHash}`);
+      : hashWire(algorithm, method, directives.uri, bodyHash);
   const { nonce, ncText, cnonce, qopText } = directives;
-  return hashWire(algorithm, `${sessionKey}:${nonce}:${ncText}:${cnonce}:${qopText}:${ha2}`);
+  return hashWire(algorithm, sessionKey, nonce, ncText, cnonce, qopText, ha2);
 }
 
 /** Cached H(A2) per algorithm and method; A2 is public (method and uri), so caching reveals nothing. */
@@ -59,7 +59,7 @@ function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
   }
   let ha2 = cache.get(uri);
   if (ha2 === undefined) {
-    ha2 = hashWire(algorithm, `${method}:${uri}`);
+    ha2 = hashWire(algorithm, method, uri);
     if (cache.size >= A2_CACHE_SIZE) cache.clear();
     cache.set(uri, ha2);
   }
