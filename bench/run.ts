@@ -38,7 +38,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = {
     quick,
     only: [],
-    rounds: quick ? 1 : 5,
+    rounds: quick ? 1 : 7,
     durationSec: quick ? 1 : 2,
     warmupSec: 1,
     connections: 50,

@@ -204,6 +204,12 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
     });
     const measurable = options.scenarios.filter((s) => results.get(s.id)!.verification.ok);
     for (let round = 1; round <= options.rounds; round++) {
+      if (round > 1) {
+        // Fresh processes every round: one process's JIT and heap layout can favour or handicap
+        // it by a few µs per request for its whole life, which only new processes average out.
+        await stopServers(servers);
+        servers = await startServers(ids, options);
+      }
       for (const scenario of shuffled(measurable, round * 7919)) {
         const m = await measure(scenario, round, servers.get(scenario.server)!, options);
         results.get(scenario.id)!.rounds.push(m);
@@ -216,8 +222,13 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
     }
     return summarise([...results.values()]);
   } finally {
-    await Promise.all([...servers.values()].map((s) => s.child.stop()));
+    await stopServers(servers);
   }
+}
+
+async function stopServers(servers: Map<ServerId, RunningServer>): Promise<void> {
+  await Promise.all([...servers.values()].map((s) => s.child.stop()));
+  servers.clear();
 }
 
 function summarise(results: ScenarioResult[]): ScenarioResult[] {

@@ -37,9 +37,6 @@ function main(): void {
   });
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
-    process.stdout.write(
-      `[server ${id}] pid ${process.pid} listening on http://127.0.0.1:${port}/\n`,
-    );
     let session: Session | undefined;
     serveParent({
       sample: (): ServerSample => {
