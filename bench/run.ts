@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     const report = JSON.parse(
       readFileSync(path.join(args.out, 'latest.json'), 'utf8'),
     ) as BenchReport;
+    report.targets = judgeTargets(report.scenarios, report.codec);
     writeReports(args.out, report);
     return;
   }

@@ -92,10 +92,8 @@ export function renderMarkdown(report: BenchReport): string {
       'with whatever else runs on the machine. Digest clients (two per connection, taken in turn) perform one ' +
       'handshake each, then reuse the nonce with nc counting up. The “1.2 KB of garbage” rows ' +
       'authenticate nothing: their guard only allocates about what our Bearer path allocates per ' +
-      'request and hangs it on `req`. Their overhead is what that much short-lived garbage costs on ' +
-      'each stack: on Express, whose requests keep many objects alive through every young-generation ' +
-      'collection, each such collection costs milliseconds, and every middleware pays for its ' +
-      'allocations several times what the same code costs on node:http.',
+      'request and hangs it on `req`; their overhead is what that much short-lived garbage costs on ' +
+      'each stack (docs/bench.md, “Reading the numbers on Express”).',
     '',
   );
   lines.push('## Header codec (one process, ops/s, median of 3)', '');

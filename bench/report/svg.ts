@@ -67,7 +67,7 @@ export function renderSvg(report: BenchReport): string {
   });
   out.push(
     `<text x="16" y="${height - 28}" fill="#555">${escapeXml('Teal: authscheme. Grey: peer packages. Dark: no authentication. Bars are capped at 1.2×; the number is exact.')}</text>`,
-    `<text x="16" y="${height - 12}" fill="#555">${escapeXml('* = at least one round flagged: other processes used the CPU, or the load generator was the limit (see latest.md).')}</text>`,
+    `<text x="16" y="${height - 12}" fill="#555">${escapeXml('* = at least one round flagged: other processes used the CPU, or the server was not saturated (see latest.md).')}</text>`,
     '</svg>',
   );
   return out.join('\n') + '\n';
