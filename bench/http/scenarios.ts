@@ -4,7 +4,7 @@
  */
 import type { ServerId } from './servers';
 
-/** `calibration`: no authentication, only the garbage our Bearer path makes (see servers.ts). */
+/** `calibration`: no authentication; one thing our middleware does, alone (see servers.ts). */
 export type Group =
   'baseline' | 'calibration' | 'basic' | 'digest' | 'bearer' | 'jwt' | 'jwt-cached';
 type AuthGroup = Exclude<Group, 'baseline' | 'calibration'>;
@@ -124,20 +124,36 @@ export function allScenarios(): Scenario[] {
       baseline: 'express-bare',
     },
   ];
-  for (const stack of ['express', 'http'] as const) {
-    list.push({
-      id: `${stack}/calibration/ok/garbage`,
-      label: `${stack === 'express' ? 'Express' : 'node:http'} + 1.2 KB of garbage, no auth`,
-      group: 'calibration',
-      stack,
-      path: 'ok',
-      implementation: 'calibration',
-      ours: false,
-      server: stack === 'express' ? 'express-garbage' : 'http-garbage',
-      client: 'none',
-      expect: 200,
-      baseline: stack === 'express' ? 'express-bare' : 'http-bare',
-    });
+  const calibrations = [
+    {
+      name: 'garbage',
+      label: '1.2 KB of garbage, no auth',
+      express: 'express-garbage',
+      http: 'http-garbage',
+    },
+    {
+      name: 'auth-property',
+      label: 'req.auth set, no auth',
+      express: 'express-auth-property',
+      http: 'http-auth-property',
+    },
+  ] as const;
+  for (const calibration of calibrations) {
+    for (const stack of ['express', 'http'] as const) {
+      list.push({
+        id: `${stack}/calibration/ok/${calibration.name}`,
+        label: `${stack === 'express' ? 'Express' : 'node:http'} + ${calibration.label}`,
+        group: 'calibration',
+        stack,
+        path: 'ok',
+        implementation: 'calibration',
+        ours: false,
+        server: calibration[stack],
+        client: 'none',
+        expect: 200,
+        baseline: stack === 'express' ? 'express-bare' : 'http-bare',
+      });
+    }
   }
   for (const [group, { client, entries }] of Object.entries(EXPRESS) as [
     AuthGroup,

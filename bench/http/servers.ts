@@ -139,6 +139,18 @@ function garbageGuard(): Connect {
   };
 }
 
+/**
+ * Not authentication either: sets `req.auth` as `authenticate()` does for an accepted request, and
+ * nothing else. What that one property costs on a stack is a floor under every middleware that
+ * hands its result over on `req` (ours, and the peers' `req.user`).
+ */
+function authPropertyGuard(): Connect {
+  return (req, _res, next) => {
+    (req as IncomingMessage & { auth?: unknown }).auth = { scheme: 'Bearer', user: USER };
+    next();
+  };
+}
+
 // ---- peers --------------------------------------------------------------------------------------
 
 function expressBasicAuth(): Connect {
@@ -227,6 +239,8 @@ export const SERVERS = {
   'ours-jwt-cached-http': () => plainHttp(oursJwt(true)),
   'express-garbage': () => expressApp(garbageGuard()),
   'http-garbage': () => plainHttp(garbageGuard()),
+  'express-auth-property': () => expressApp(authPropertyGuard()),
+  'http-auth-property': () => plainHttp(authPropertyGuard()),
   'express-basic-auth': () => expressApp(expressBasicAuth()),
   'passport-basic': () => expressApp(passportBasic()),
   'http-auth-basic': () => expressApp(httpAuthBasic()),

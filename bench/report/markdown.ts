@@ -93,7 +93,9 @@ export function renderMarkdown(report: BenchReport): string {
       'handshake each, then reuse the nonce with nc counting up. The “1.2 KB of garbage” rows ' +
       'authenticate nothing: their guard only allocates about what our Bearer path allocates per ' +
       'request and hangs it on `req`; their overhead is what that much short-lived garbage costs on ' +
-      'each stack (docs/bench.md, “Reading the numbers on Express”).',
+      'each stack (docs/bench.md, “Reading the numbers on Express”). The “req.auth set” rows do ' +
+      'nothing but set `req.auth` as an accepted request gets it: a floor under every middleware ' +
+      'that hands its result over on `req`.',
     '',
   );
   lines.push('## Header codec (one process, ops/s, median of 3)', '');
