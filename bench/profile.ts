@@ -180,7 +180,9 @@ async function main(): Promise<void> {
         ),
       '',
       `Inside authscheme, inclusive (samples whose nearest owner on the stack is our code, not the application behind next()): ` +
-        `${perRequest(inside.micros)} µs/request, spent in:`,
+        `${perRequest(inside.micros)} µs/request, spent in the list below. An upper bound: when V8 ` +
+        'inlines the application’s handler into our frames, its response writing counts here too; ' +
+        'the self times above and the comparison with bare node:http are the firmer figures.',
       '',
       ...inside.frames
         .slice(0, 25)
