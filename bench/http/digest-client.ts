@@ -1,6 +1,7 @@
 /**
- * The client side of Digest (RFC 7616 §3.4) as the load generator plays it: one handshake per
- * connection, then the same nonce with `nc` counting up, as browsers and curl do. MD5 and SHA-256
+ * The client side of Digest (RFC 7616 §3.4) as the correctness check (check.ts) plays it: one
+ * handshake, then the same nonce with `nc` counting up, as browsers and curl do. Under load,
+ * wrk/digest.lua plays the same client in Lua. MD5 and SHA-256
  * (and their -sess forms) with `qop=auth`, which is what the servers under test offer.
  */
 import { createHash, randomBytes } from 'node:crypto';

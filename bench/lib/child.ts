@@ -1,5 +1,5 @@
 /**
- * One benchmark process (a server, the load generator, the codec bench): started with Node and
+ * One benchmark process (a server, the codec bench): started with Node and
  * tsx, optionally pinned to a CPU with `taskset`, spoken to over the IPC channel with
  * request/reply messages that each carry a deadline, and stopped by its PID.
  */
