@@ -48,7 +48,8 @@ describe('examples/basic/app-wide', () => {
     const res = await curl(['-u', 'alice:wonderland', url]);
     expect(res.status).toBe(200);
     expect(res.body).toBe('Hello, alice!\n');
-    expect(res.head).toMatch(/^Cache-Control: private\r?$/im);
+    expect(res.head).toMatch(/^Vary: Authorization\r?$/im);
+    expect(res.head).not.toMatch(/^Cache-Control:/im);
   });
 
   it('curl -u with a wrong password gets 401', async () => {

@@ -123,7 +123,13 @@ export function allScenarios(): Scenario[] {
       baseline: 'express-bare',
     },
   ];
-  const calibrations = [
+  const calibrations: {
+    name: string;
+    label: string;
+    express?: ServerId;
+    http: ServerId;
+    client?: ClientAuth;
+  }[] = [
     {
       name: 'garbage',
       label: '1.2 KB of garbage, no auth',
@@ -136,9 +142,19 @@ export function allScenarios(): Scenario[] {
       express: 'express-auth-property',
       http: 'http-auth-property',
     },
-  ] as const;
+    // What Express does to every request, on plain node:http: alone, then with our Bearer behind it.
+    { name: 'prototype-swap', label: "Express's prototype swap, no auth", http: 'http-swap' },
+    {
+      name: 'prototype-swap-bearer',
+      label: "Express's prototype swap + authscheme Bearer",
+      http: 'http-swap-bearer',
+      client: 'bearer',
+    },
+  ];
   for (const calibration of calibrations) {
     for (const stack of ['express', 'http'] as const) {
+      const server = calibration[stack];
+      if (server === undefined) continue;
       list.push({
         id: `${stack}/calibration/ok/${calibration.name}`,
         label: `${stack === 'express' ? 'Express' : 'node:http'} + ${calibration.label}`,
@@ -147,8 +163,8 @@ export function allScenarios(): Scenario[] {
         path: 'ok',
         implementation: 'calibration',
         ours: false,
-        server: calibration[stack],
-        client: 'none',
+        server,
+        client: calibration.client ?? 'none',
         expect: 200,
         baseline: stack === 'express' ? 'express-bare' : 'http-bare',
       });

@@ -151,6 +151,23 @@ function authPropertyGuard(): Connect {
   };
 }
 
+/**
+ * Not authentication: plain node:http doing to every request what Express 5 does before any
+ * middleware runs, `Object.setPrototypeOf` on `req` and `res` (expressjs/express#5998,
+ * nodejs/node#37457). With `guard`, that guard runs after the swap, as it would on Express.
+ */
+function prototypeSwap(guard?: Connect): RequestListener {
+  const http = require('node:http') as typeof import('node:http');
+  const requestPrototype = Object.create(http.IncomingMessage.prototype) as object;
+  const responsePrototype = Object.create(http.ServerResponse.prototype) as object;
+  const listener = plainHttp(guard);
+  return (req, res) => {
+    Object.setPrototypeOf(req, requestPrototype);
+    Object.setPrototypeOf(res, responsePrototype);
+    listener(req, res);
+  };
+}
+
 // ---- peers --------------------------------------------------------------------------------------
 
 function expressBasicAuth(): Connect {
@@ -241,6 +258,8 @@ export const SERVERS = {
   'http-garbage': () => plainHttp(garbageGuard()),
   'express-auth-property': () => expressApp(authPropertyGuard()),
   'http-auth-property': () => plainHttp(authPropertyGuard()),
+  'http-swap': () => prototypeSwap(),
+  'http-swap-bearer': () => prototypeSwap(oursBearer()),
   'express-basic-auth': () => expressApp(expressBasicAuth()),
   'passport-basic': () => expressApp(passportBasic()),
   'http-auth-basic': () => expressApp(httpAuthBasic()),

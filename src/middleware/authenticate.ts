@@ -19,6 +19,7 @@ import type {
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
 import { Context, readAuthorization } from './request';
+import { assignAuth } from './request-auth';
 import {
   appendVary,
   formatChallengeCached,
@@ -77,8 +78,11 @@ export interface AuthenticateOptions {
    */
   timeout?: number;
   /**
-   * `Cache-Control` set on authenticated responses unless the application has set one already.
-   * Default `'private'`; `false` leaves it alone.
+   * `Cache-Control` set on authenticated responses unless the application has set one already;
+   * `false` leaves it alone. Default: `false` for `Authorization` (RFC 9111 §3.5 already forbids
+   * shared caches to reuse those responses), `'private'` in proxy mode (§3.5 says nothing of
+   * `Proxy-Authorization`, so a cache in front of the proxy could serve one user's response to
+   * another).
    */
   cacheControl?: string | false;
   /** Bounds on the authorization field the codec enforces. */
@@ -176,7 +180,7 @@ function configure(options: AuthenticateOptions): Config {
   }
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   checkFieldText('contentType', contentType);
-  const cacheControl = options.cacheControl ?? 'private';
+  const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);
   if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
   if (
     options.body !== undefined &&
@@ -225,10 +229,11 @@ function handle(
 ): void {
   const ctx = new Context(req, res, config.realm, config.proxy);
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
+  // The header is looked at first: the method's lookup (originalMethod, then method) is the dearer.
   if (
     config.allowPreflight &&
-    ctx.method === 'OPTIONS' &&
-    req.headers['access-control-request-method'] !== undefined
+    req.headers['access-control-request-method'] !== undefined &&
+    ctx.method === 'OPTIONS'
   ) {
     next();
     return;
@@ -401,12 +406,11 @@ function accept(
     for (const name in headers)
       if (Object.hasOwn(headers, name)) res.setHeader(name, headers[name]!);
   }
-  // RFC 9111 §3.5 already keeps shared caches from storing these; say so explicitly as well.
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
     res.setHeader('Cache-Control', config.cacheControl);
   }
   appendVary(res, config.varyField);
-  ctx.req.auth = auth;
+  assignAuth(ctx.req, auth);
 }
 
 function refuseWith(

@@ -1,6 +1,7 @@
 /**
- * Caching: refusals are never stored (`Cache-Control: no-store`); authenticated responses are
- * `private` unless the application chose otherwise, and vary on the field that authenticated them.
+ * Caching: refusals are never stored (`Cache-Control: no-store`); authenticated responses vary on
+ * the field that authenticated them, are left to RFC 9111 §3.5 for `Authorization` and are
+ * `private` in proxy mode, unless the application chose otherwise.
  */
 import express from 'express';
 import { authenticate, basic, bearer, digest, type AuthenticateOptions } from 'authscheme';
@@ -80,17 +81,24 @@ describe('refusals carry Cache-Control: no-store', () => {
 });
 
 describe('authenticated responses', () => {
-  it('are private and vary on Authorization, for every scheme', async () => {
+  it('vary on Authorization and add no Cache-Control (RFC 9111 §3.5 covers them), for every scheme', async () => {
     const a = await digestAnswer(target, 'alice', 'wonderland');
     for (const auth of [good, 'Bearer good', digestHeader(a)]) {
       const reply = await send(target, { Authorization: auth });
       expect(reply.status).toBe(200);
-      expect(reply.headers['cache-control']).toEqual(['private']);
+      expect(reply.headers['cache-control']).toBeUndefined();
       expect(reply.headers.vary).toEqual(['Authorization']);
     }
   });
 
-  it('vary on Proxy-Authorization in proxy mode', async () => {
+  it('are private when the application asks for it', async () => {
+    const app = await make({ cacheControl: 'private' });
+    const reply = await send(app, { Authorization: good });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['cache-control']).toEqual(['private']);
+  });
+
+  it('are private and vary on Proxy-Authorization in proxy mode', async () => {
     const reply = await send(proxy, { 'Proxy-Authorization': good });
     expect(reply.status).toBe(200);
     expect(reply.headers['cache-control']).toEqual(['private']);

@@ -1,0 +1,67 @@
+/**
+ * Handing the result over as `req.auth` without reshaping Express's requests.
+ *
+ * Express swaps the prototype of every request (`Object.setPrototypeOf(req, app.request)`,
+ * expressjs/express#5998), and V8 then gives every property added to that request a hidden class
+ * of its own. A plain `req.auth = …` measured about 2 µs per request on Express and under 1 µs on
+ * plain node:http (bench/: the "req.auth set" calibration rows, docs/bench.md).
+ *
+ * So on Express, `auth` is defined once, as an accessor, on the request prototype that Express
+ * shares between its apps (`express.request`, the object Express documents for extending
+ * requests), and each request's value lives in a WeakMap keyed by the request. Reading it,
+ * assigning it (ours or anyone's) and mounted sub-apps behave as with an own property; what
+ * differs is that `req.auth` is inherited: `Object.keys(req)` does not list it and
+ * `delete req.auth` does not remove it.
+ *
+ * Everywhere else (node:http, Connect) `req.auth` is an ordinary own property.
+ */
+import { IncomingMessage } from 'node:http';
+import type { AuthInfo, AuthRequest } from '../scheme';
+
+const values = new WeakMap<object, unknown>();
+
+/** The prototype of the last request seen: the check below runs once per prototype, not per request. */
+let lastPrototype: unknown;
+
+/** `req.auth = auth`, with the accessor in place first when `req` is an Express request. */
+export function assignAuth(req: AuthRequest, auth: AuthInfo): void {
+  const prototype: unknown = Object.getPrototypeOf(req);
+  if (prototype !== lastPrototype) {
+    lastPrototype = prototype;
+    defineOnExpressRequest(prototype);
+  }
+  req.auth = auth;
+}
+
+/**
+ * Express's `app.request` is an object with its own `app`, inheriting from `express.request`,
+ * which inherits from IncomingMessage.prototype. The accessor goes on `express.request`, so that a
+ * request keeps its `auth` while it passes through mounted sub-apps. Nothing is defined when any
+ * object on the chain already has an `auth` of its own (another library's, or the application's).
+ */
+function defineOnExpressRequest(prototype: unknown): void {
+  if (typeof prototype !== 'object' || prototype === null || !Object.hasOwn(prototype, 'app')) {
+    return;
+  }
+  const shared: unknown = Object.getPrototypeOf(prototype);
+  if (
+    typeof shared !== 'object' ||
+    shared === null ||
+    shared === IncomingMessage.prototype ||
+    !Object.prototype.isPrototypeOf.call(IncomingMessage.prototype, shared) ||
+    'auth' in shared ||
+    !Object.isExtensible(shared)
+  ) {
+    return;
+  }
+  Object.defineProperty(shared, 'auth', {
+    configurable: true,
+    enumerable: false,
+    get(this: object): unknown {
+      return values.get(this);
+    },
+    set(this: object, value: unknown) {
+      values.set(this, value);
+    },
+  });
+}

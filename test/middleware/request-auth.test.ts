@@ -1,0 +1,135 @@
+/**
+ * How `req.auth` is handed over: an inherited accessor on Express (whose per-request prototype
+ * swap makes a new own property expensive), an own property everywhere else, and the same reads
+ * and writes either way.
+ */
+import http from 'node:http';
+import request from 'supertest';
+import express5 from 'express';
+import { authenticate, basic } from 'authscheme';
+import { basicAuth } from '../helpers/frameworks';
+
+const express4 = require('express4') as typeof express5;
+
+const guard = authenticate({ realm: 'r', schemes: [basic({ users: { alice: 'wonderland' } })] });
+const alice = basicAuth('alice', 'wonderland');
+
+type Req = http.IncomingMessage & { auth?: unknown };
+
+function describeAuth(req: Req): { auth: unknown; own: boolean; keys: boolean } {
+  return { auth: req.auth ?? null, own: Object.hasOwn(req, 'auth'), keys: 'auth' in req };
+}
+
+describe.each([
+  ['express5', express5],
+  ['express4', express4],
+] as const)('req.auth on %s', (_name, express) => {
+  it('is inherited from express.request, read like an own property', async () => {
+    const app = express();
+    app.use(guard);
+    app.get('/', (req, res) => {
+      res.json(describeAuth(req));
+    });
+    const res = await request(app).get('/').set('Authorization', alice);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' }, own: false, keys: true });
+    const descriptor = Object.getOwnPropertyDescriptor(express.request, 'auth');
+    expect(typeof descriptor?.get).toBe('function');
+    expect(descriptor?.enumerable).toBe(false);
+  });
+
+  it('is undefined on a request nobody authenticated', async () => {
+    const app = express();
+    app.get('/open', (req, res) => {
+      res.json(describeAuth(req));
+    });
+    app.use(guard);
+    await request(app).get('/').set('Authorization', alice); // the accessor is in place now
+    const res = await request(app).get('/open');
+    expect(res.body).toEqual({ auth: null, own: false, keys: true });
+  });
+
+  it('survives mounted sub-apps in both directions', async () => {
+    const sub = express();
+    sub.use('/in', guard);
+    sub.use((req, res, next) => {
+      res.setHeader('x-sub-saw', JSON.stringify((req as Req).auth ?? null));
+      next();
+    });
+    const app = express();
+    app.use('/outer', guard);
+    app.use(['/outer', '/inner'], sub);
+    app.use((req, res) => {
+      res.json(describeAuth(req));
+    });
+
+    // Authenticated by the parent app: the sub-app sees it.
+    const outer = await request(app).get('/outer').set('Authorization', alice);
+    expect(JSON.parse(outer.headers['x-sub-saw'] as string)).toEqual({
+      scheme: 'Basic',
+      user: 'alice',
+    });
+    expect(outer.body.auth).toEqual({ scheme: 'Basic', user: 'alice' });
+
+    // Authenticated inside the sub-app: the parent still sees it afterwards.
+    const inner = await request(app).get('/inner/in').set('Authorization', alice);
+    expect(inner.status).toBe(200);
+    expect(inner.body.auth).toEqual({ scheme: 'Basic', user: 'alice' });
+  });
+
+  it('takes assignments from the application, per request', async () => {
+    const app = express();
+    app.use(guard);
+    app.use((req, _res, next) => {
+      const r = req as Req;
+      if (req.query['replace'] === '1') r.auth = { scheme: 'Basic', user: 'replaced' };
+      next();
+    });
+    app.get('/', (req, res) => {
+      res.json(describeAuth(req));
+    });
+    const replaced = await request(app).get('/?replace=1').set('Authorization', alice);
+    expect(replaced.body.auth).toEqual({ scheme: 'Basic', user: 'replaced' });
+    const kept = await request(app).get('/').set('Authorization', alice);
+    expect(kept.body.auth).toEqual({ scheme: 'Basic', user: 'alice' });
+  });
+});
+
+describe('req.auth elsewhere', () => {
+  it('is an own property on node:http', async () => {
+    const server = http.createServer((req, res) => {
+      guard(req, res, () => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify(describeAuth(req)));
+      });
+    });
+    const res = await request(server).get('/').set('Authorization', alice);
+    expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' }, own: true, keys: true });
+    expect(Object.hasOwn(http.IncomingMessage.prototype, 'auth')).toBe(false);
+  });
+
+  it('leaves an auth the Express application defined itself alone', async () => {
+    let fresh!: typeof express5;
+    jest.isolateModules(() => {
+      fresh = require('express') as typeof express5;
+    });
+    const seen: unknown[] = [];
+    Object.defineProperty(fresh.request, 'auth', {
+      configurable: true,
+      set(value: unknown) {
+        seen.push(value);
+      },
+      get() {
+        return 'theirs';
+      },
+    });
+    const app = fresh();
+    app.use(guard);
+    app.get('/', (req, res) => {
+      res.json({ auth: (req as Req).auth });
+    });
+    const res = await request(app).get('/').set('Authorization', alice);
+    expect(res.body).toEqual({ auth: 'theirs' });
+    expect(seen).toEqual([{ scheme: 'Basic', user: 'alice' }]);
+  });
+});
