@@ -142,6 +142,13 @@ export function allScenarios(): Scenario[] {
       express: 'express-auth-property',
       http: 'http-auth-property',
     },
+    {
+      name: 'digest-standin',
+      label: 'Digest stand-in (handshake and headers, no checks)',
+      express: 'express-digest-standin',
+      http: 'http-digest-standin',
+      client: 'digest',
+    },
     // What Express does to every request, on plain node:http: alone, then with our Bearer behind it.
     { name: 'prototype-swap', label: "Express's prototype swap, no auth", http: 'http-swap' },
     {

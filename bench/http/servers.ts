@@ -152,6 +152,31 @@ function authPropertyGuard(): Connect {
 }
 
 /**
+ * Not authentication: a stand-in that speaks Digest without checking anything. A request without
+ * credentials gets a 401 with a fixed challenge shaped like ours (so the Digest client performs
+ * its handshake); any other request passes, with an `Authentication-Info` and a `Vary` of the
+ * sizes ours sends. What it costs is what Digest traffic costs a server before any verification:
+ * larger requests, handshakes, two more response headers.
+ */
+function digestStandIn(): Connect {
+  const challenge =
+    `Digest realm="${REALM}", qop="auth", algorithm=SHA-256, nonce="${'n'.repeat(60)}", ` +
+    `opaque="${'o'.repeat(22)}", charset=UTF-8`;
+  const info = `qop=auth, rspauth="${'a'.repeat(64)}", cnonce="0123456789abcdef", nc=00000001`;
+  return (req, res, next) => {
+    if (req.headers.authorization === undefined) {
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', challenge);
+      res.end();
+      return;
+    }
+    res.setHeader('Authentication-Info', info);
+    res.setHeader('Vary', 'Authorization');
+    next();
+  };
+}
+
+/**
  * Not authentication: plain node:http doing to every request what Express 5 does before any
  * middleware runs, `Object.setPrototypeOf` on `req` and `res` (expressjs/express#5998,
  * nodejs/node#37457). With `guard`, that guard runs after the swap, as it would on Express.
@@ -258,6 +283,8 @@ export const SERVERS = {
   'http-garbage': () => plainHttp(garbageGuard()),
   'express-auth-property': () => expressApp(authPropertyGuard()),
   'http-auth-property': () => plainHttp(authPropertyGuard()),
+  'express-digest-standin': () => expressApp(digestStandIn()),
+  'http-digest-standin': () => plainHttp(digestStandIn()),
   'http-swap': () => prototypeSwap(),
   'http-swap-bearer': () => prototypeSwap(oursBearer()),
   'express-basic-auth': () => expressApp(expressBasicAuth()),

@@ -94,8 +94,14 @@ export function renderMarkdown(report: BenchReport): string {
       'authenticate nothing: their guard only allocates about what our Bearer path allocates per ' +
       'request and hangs it on `req`; their overhead is what that much short-lived garbage costs on ' +
       'each stack (docs/bench.md, “Reading the numbers on Express”). The “req.auth set” rows do ' +
-      'nothing but set `req.auth` as an accepted request gets it: a floor under every middleware ' +
-      'that hands its result over on `req`.',
+      'nothing but assign `req.auth` as an own property, as peers assign `req.user` (authscheme ' +
+      'does so on node:http; on Express it uses an inherited accessor instead, see the README). ' +
+      'The “prototype swap” rows run plain node:http with what Express 5 does to every request ' +
+      'before any middleware (`Object.setPrototypeOf` on `req` and `res`), alone and with our ' +
+      'Bearer behind it: they show how much of Express’s cost, and of the premium every ' +
+      'middleware pays on Express, comes from that one step. The “Digest stand-in” rows answer ' +
+      'the Digest client without checking anything (same handshake, same `Authentication-Info` ' +
+      'and `Vary`): what Digest traffic costs a server before any verification.',
     '',
   );
   lines.push('## Header codec (one process, ops/s, median of 3)', '');
