@@ -38,11 +38,20 @@ export function readAuthorization(req: AuthRequest, headerName: string): string 
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === headerName.length && name.toLowerCase() === headerName && ++seen > 1) {
-      return null;
-    }
+    if (isFieldName(name, headerName) && ++seen > 1) return null;
   }
   return value;
+}
+
+/** `name` equals the lower-case `lowerName`, ignoring ASCII case; unlike toLowerCase(), allocates nothing. */
+function isFieldName(name: string, lowerName: string): boolean {
+  if (name.length !== lowerName.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const folded = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    if (folded !== lowerName.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** The method the client used, before any method-override middleware rewrote `req.method`. */
