@@ -7,9 +7,11 @@ const common = {
     '^authscheme$': '<rootDir>/src/index.ts',
     '^authscheme/jwt$': '<rootDir>/src/adapters/jwt.ts',
     '^authscheme/redis$': '<rootDir>/src/adapters/redis.ts',
+    // unixcrypt exports only an `import` condition, which jest's require() does not match.
+    '^unixcrypt$': '<rootDir>/node_modules/unixcrypt/dist/index.js',
   },
-  // jose 6 is ESM-only: let ts-jest transpile it to CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose 6 and unixcrypt are ESM-only: let ts-jest transpile them to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|unixcrypt)/)'],
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
 };
 

@@ -21,6 +21,8 @@ export type {
 } from './schemes/digest';
 export { loadHtdigest, loadHtdigestSync, parseHtdigest } from './passwords/htdigest';
 export type { HtdigestFile } from './passwords/htdigest';
+export { loadHtpasswd, parseHtpasswd } from './passwords/htpasswd';
+export type { HtpasswdFile, HtpasswdFormat } from './passwords/htpasswd';
 export { bearer, requireScopes, InvalidTokenError, introspection } from './schemes/bearer';
 export type {
   BearerOptions,

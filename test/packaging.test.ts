@@ -65,6 +65,8 @@ describe('the built package', () => {
       'formatChallenge',
       'formatCredentials',
       'AuthHeaderSyntaxError',
+      'loadHtpasswd',
+      'parseHtpasswd',
     ]) {
       expect(names).toContain(name);
     }
@@ -84,6 +86,39 @@ describe('the built package', () => {
       `import { authenticate, basic } from 'authscheme';${check}`,
     ]);
     const expected = { status: 401, challenge: ['Basic realm="pkg", charset="UTF-8"'] };
+    expect(JSON.parse(cjs)).toEqual(expected);
+    expect(JSON.parse(esm)).toEqual(expected);
+  });
+
+  it('loads the htpasswd hash libraries with import() from both builds (unixcrypt is ESM-only)', () => {
+    const lines = [['-5', '-r', '5000'], ['-m'], ['-B', '-C', '4']].map((flags, i) =>
+      execFileSync('/usr/bin/htpasswd', ['-nb', ...flags, `u${i}`, 'pw'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim(),
+    );
+    const file = path.join(consumer, 'htpasswd');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const check = `const f = await loadHtpasswd(${JSON.stringify(file)});
+      console.log(JSON.stringify({ users: [...f.users], ok: await Promise.all(['u0', 'u1', 'u2'].map((u) => f.verify(u, 'pw'))), wrong: await f.verify('u0', 'x') }));`;
+    const cjs = node([
+      '-e',
+      `const { loadHtpasswd } = require('authscheme'); (async () => { ${check} })();`,
+    ]);
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `import { loadHtpasswd } from 'authscheme'; ${check}`,
+    ]);
+    const expected = {
+      users: [
+        ['u0', 'sha512-crypt'],
+        ['u1', 'apr1'],
+        ['u2', 'bcrypt'],
+      ],
+      ok: ['u0', 'u1', 'u2'],
+      wrong: false,
+    };
     expect(JSON.parse(cjs)).toEqual(expected);
     expect(JSON.parse(esm)).toEqual(expected);
   });

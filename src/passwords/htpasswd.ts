@@ -1,0 +1,279 @@
+/**
+ * Apache `htpasswd` password files: one `user:hash` line per user, with the hash formats Apache's
+ * `htpasswd` tool writes. Each format but `{SHA}` is checked by an optional peer dependency,
+ * loaded only when the file holds that format.
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** The hash formats accepted, by the `htpasswd` flag that writes them. */
+export type HtpasswdFormat =
+  /** `$2y$` (also `$2a$`, `$2b$`), `htpasswd -B`: the `bcrypt` or `bcryptjs` package. */
+  | 'bcrypt'
+  /** `$apr1$`, Apache's MD5 (`htpasswd -m`, the default): the `apache-md5` package. */
+  | 'apr1'
+  /** `$5$`, SHA-256 crypt (`htpasswd -2`): the `unixcrypt` package. */
+  | 'sha256-crypt'
+  /** `$6$`, SHA-512 crypt (`htpasswd -5`): the `unixcrypt` package. */
+  | 'sha512-crypt'
+  /** `{SHA}`, unsalted SHA-1 (`htpasswd -s`): `node:crypto`. Weak: re-hash with `htpasswd -B`. */
+  | 'sha1';
+
+/** A parsed htpasswd file. */
+export interface HtpasswdFile {
+  /** User name → the format of its hash. The hashes themselves are not exposed. */
+  readonly users: ReadonlyMap<string, HtpasswdFormat>;
+  /**
+   * A `verify` for `basic()`: resolves to `user` when the password is right, else `false`. An
+   * unknown user costs one check against a decoy hash, as much as a wrong password. Rejects only
+   * when a hash library fails (the middleware then fails closed).
+   */
+  verify(user: string, password: string): Promise<string | false>;
+}
+
+/** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/**
+ * Longest password checked, in UTF-8 bytes; longer ones are refused without hashing. `htpasswd`
+ * refuses passwords over 255 bytes, and SHA crypt's cost grows with the password's length.
+ */
+const MAX_PASSWORD_BYTES = 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+const APR1 = /^\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}$/;
+// Salt of at most 16 characters; rounds in glibc's range, written canonically.
+const SHA_CRYPT =
+  /^\$([56])\$(?:rounds=([1-9]\d{3,8})\$)?[./0-9A-Za-z]{1,16}\$([./0-9A-Za-z]{43}|[./0-9A-Za-z]{86})$/;
+const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{27}=$/;
+const DES = /^[./0-9A-Za-z]{13}$/;
+
+const REHASH = 're-hash the password with `htpasswd -B`';
+
+/** Checks a password (as UTF-8) against one hash of its format. */
+type Check = (password: string, hash: string) => boolean | Promise<boolean>;
+
+interface Entry {
+  hash: string;
+  format: HtpasswdFormat;
+}
+
+/**
+ * Parses the text of an htpasswd file and loads the libraries its formats need. Empty lines and
+ * lines starting with `#` are skipped; spaces and tabs around a line are ignored, and so are
+ * fields after the hash (`user:hash:comment`), as in Apache's mod_authn_file. For a user listed
+ * twice the first line counts.
+ *
+ * @throws TypeError naming the line number (never its content) on a malformed line, an
+ *   unrecognised hash, or a DES crypt or plain-text password (not supported: re-hash with
+ *   `htpasswd -B`); Error naming the package to install when a format's library is missing
+ *
+ * @example
+ * const file = await parseHtpasswd('alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n');
+ * const scheme = basic({ verify: file.verify });
+ */
+export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
+  if (typeof text !== 'string') throw new TypeError('parseHtpasswd(): text must be a string');
+  const entries = new Map<string, Entry>();
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    lineNumber++;
+    const line = trim(text.slice(start, end));
+    start = end + 1;
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    const next = colon === -1 ? -1 : line.indexOf(':', colon + 1);
+    const user = line.slice(0, Math.max(colon, 0));
+    const hash = colon === -1 ? '' : line.slice(colon + 1, next === -1 ? line.length : next);
+    if (user === '' || hash === '') {
+      throw new TypeError(`htpasswd line ${lineNumber}: expected user:hash`);
+    }
+    const format = formatOf(hash, lineNumber);
+    // Bcrypt's `$2y$` (Apache's, PHP's) is `$2b$` (OpenBSD's) under another name; the native
+    // `bcrypt` package knows only the latter.
+    if (!entries.has(user)) {
+      entries.set(user, { hash: hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash, format });
+    }
+  }
+
+  const checks = new Map<HtpasswdFormat, Check>();
+  for (const { format } of entries.values()) {
+    if (!checks.has(format)) checks.set(format, await loadCheck(format));
+  }
+  const decoy = decoyOf(entries);
+  const users = new Map<string, HtpasswdFormat>();
+  for (const [user, entry] of entries) users.set(user, entry.format);
+
+  const verify = async (user: string, password: string): Promise<string | false> => {
+    if (typeof user !== 'string' || typeof password !== 'string') return false;
+    if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return false;
+    const entry = entries.get(user);
+    const checked = entry ?? decoy;
+    if (checked === undefined) return false; // an empty file: nothing to compare, nothing to leak
+    const ok = await checks.get(checked.format)!(password, checked.hash);
+    return ok && entry !== undefined ? user : false;
+  };
+  return Object.freeze({ users, verify });
+}
+
+/**
+ * Reads and parses an htpasswd file (UTF-8), as written by Apache's `htpasswd` tool. The file is
+ * read once: load it again to pick up changes.
+ *
+ * @throws TypeError on a malformed line, an unsupported hash or bytes that are not UTF-8; Error
+ *   when a format's library is missing; the file system's error when the file cannot be read
+ *
+ * @example
+ * import { authenticate, basic, loadHtpasswd } from 'authscheme';
+ * const file = await loadHtpasswd('/etc/app/htpasswd');
+ * app.use(authenticate({ realm: 'api', schemes: [basic({ verify: file.verify })] }));
+ */
+export async function loadHtpasswd(path: string): Promise<HtpasswdFile> {
+  return parseHtpasswd(decode(await readFile(path)));
+}
+
+function decode(bytes: Buffer): string {
+  if (bytes.length > MAX_FILE_BYTES) throw new TypeError('htpasswd file is larger than 16 MB');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new TypeError('htpasswd file is not valid UTF-8');
+  }
+}
+
+/** Apache reads each line without the white space around it (`ap_cfg_getline`). */
+function trim(line: string): string {
+  return line.replace(/^[ \t\r\f\v]+|[ \t\r\f\v]+$/g, '');
+}
+
+function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
+  if (BCRYPT.test(hash)) return 'bcrypt';
+  if (APR1.test(hash)) return 'apr1';
+  const sha = SHA_CRYPT.exec(hash);
+  if (sha !== null && sha[3]!.length === (sha[1] === '5' ? 43 : 86)) {
+    return sha[1] === '5' ? 'sha256-crypt' : 'sha512-crypt';
+  }
+  if (SHA1.test(hash)) return 'sha1';
+  // `$…$` and `{…}` name a scheme; `*` and `!` are crypt's failure and lock markers.
+  if (/^[${*!]/.test(hash)) throw new TypeError(`htpasswd line ${lineNumber}: unrecognised hash`);
+  if (DES.test(hash)) {
+    throw new TypeError(`htpasswd line ${lineNumber}: DES crypt is not supported: ${REHASH}`);
+  }
+  throw new TypeError(
+    `htpasswd line ${lineNumber}: a plain-text password is not supported: ${REHASH}`,
+  );
+}
+
+/** The first entry of the most common format: an unknown user costs what most users cost. */
+function decoyOf(entries: ReadonlyMap<string, Entry>): Entry | undefined {
+  const counts = new Map<HtpasswdFormat, number>();
+  let common: HtpasswdFormat | undefined;
+  for (const { format } of entries.values()) {
+    const count = (counts.get(format) ?? 0) + 1;
+    counts.set(format, count);
+    if (common === undefined || count > counts.get(common)!) common = format;
+  }
+  for (const entry of entries.values()) if (entry.format === common) return entry;
+  return undefined;
+}
+
+async function loadCheck(format: HtpasswdFormat): Promise<Check> {
+  switch (format) {
+    case 'sha1':
+      return (password, hash) =>
+        timingSafeEqual(
+          createHash('sha1').update(password, 'utf8').digest(),
+          Buffer.from(hash.slice(5), 'base64'),
+        );
+    case 'bcrypt': {
+      let compare: unknown;
+      try {
+        compare = member(await importOptional('bcrypt'), 'compare');
+      } catch {
+        // The native package is missing (or has no build for this platform): the pure-JS one.
+        compare = member(await importPeer('bcryptjs', 'bcrypt', 'npm install bcrypt'), 'compare');
+      }
+      const bcryptCompare = asFunction<(password: string, hash: string) => Promise<boolean>>(
+        compare,
+        'bcrypt',
+      );
+      // The asynchronous compare: the synchronous one would block the event loop.
+      return async (password, hash) => (await bcryptCompare(password, hash)) === true;
+    }
+    case 'apr1': {
+      const apacheMd5 = asFunction<(password: string, salt: string) => string>(
+        member(await importPeer('apache-md5', 'apr1', 'npm install apache-md5'), 'default'),
+        'apache-md5',
+      );
+      return (password, hash) =>
+        // apache-md5 hashes each character's low byte: give it the UTF-8 bytes, as htpasswd does.
+        equalStrings(apacheMd5(Buffer.from(password, 'utf8').toString('latin1'), hash), hash);
+    }
+    case 'sha256-crypt':
+    case 'sha512-crypt': {
+      const encrypt = asFunction<(password: string, salt: string) => string>(
+        member(await importPeer('unixcrypt', 'SHA crypt', 'npm install unixcrypt'), 'encrypt'),
+        'unixcrypt',
+      );
+      return (password, hash) =>
+        equalStrings(encrypt(password, hash.slice(0, hash.lastIndexOf('$'))), hash);
+    }
+  }
+}
+
+function equalStrings(computed: string, expected: string): boolean {
+  const a = Buffer.from(computed, 'latin1');
+  const b = Buffer.from(expected, 'latin1');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Loads a peer dependency, or throws an Error saying how to install it. */
+async function importPeer(name: string, what: string, install: string): Promise<unknown> {
+  try {
+    return await importOptional(name);
+  } catch (err) {
+    throw new Error(
+      `htpasswd: the file has ${what} hashes, which need the \`${name}\` package: \`${install}\``,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * `import()` of a package, so that ESM-only ones load from the CommonJS build. In a `vm` context
+ * without ESM support (jest without `--experimental-vm-modules`) `import()` throws: there
+ * `require()` is the loader.
+ */
+async function importOptional(name: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (
+      code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG' &&
+      code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING'
+    ) {
+      throw err;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name) as unknown;
+  }
+}
+
+/** A named export, from an ES module's namespace or a CommonJS module (whole or as `default`). */
+function member(module: unknown, name: string): unknown {
+  if (typeof module === 'function' && name === 'default') return module;
+  const record = module as Record<string, unknown> | null;
+  const value = record?.[name];
+  if (value !== undefined) return value;
+  const fallback = record?.default as Record<string, unknown> | undefined;
+  return name === 'default' ? fallback : fallback?.[name];
+}
+
+function asFunction<T>(value: unknown, name: string): T {
+  if (typeof value !== 'function') throw new Error(`htpasswd: \`${name}\` has an unexpected API`);
+  return value as T;
+}

@@ -1,0 +1,358 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { authenticate, basic } from '../../src';
+import type { HtpasswdFormat } from '../../src/passwords/htpasswd';
+import { loadHtpasswd, parseHtpasswd } from '../../src/passwords/htpasswd';
+
+const run = promisify(execFile);
+const UTF8_USER = 'J\u00e4s\u00f8n Doe';
+const UTF8_PASSWORD = 'p\u00e4ssw\u00f6rd \u2713';
+
+/** One `user:hash` line from the real Apache tool: `htpasswd -nb <flags> user password`. */
+function htpasswd(flags: string[], user: string, password: string): string {
+  const out = execFileSync('/usr/bin/htpasswd', ['-nb', ...flags, user, password], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return out.trim();
+}
+
+const hashOf = (line: string): string => line.slice(line.indexOf(':') + 1);
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htpasswd-'));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string | Buffer): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: Error) => err,
+  );
+}
+
+// -2 and -5 are given `-r 5000` (the default rounds): Apache htpasswd 2.4.71 on Debian 12 writes
+// `*0` (crypt's failure marker) for them without -r.
+describe.each<[string, string[], HtpasswdFormat]>([
+  ['-B -C 4', ['-B', '-C', '4'], 'bcrypt'],
+  ['-m', ['-m'], 'apr1'],
+  ['-2 -r 5000', ['-2', '-r', '5000'], 'sha256-crypt'],
+  ['-5 -r 5000', ['-5', '-r', '5000'], 'sha512-crypt'],
+  ['-s', ['-s'], 'sha1'],
+])('a file written by htpasswd %s', (_flags, flags, format) => {
+  it(`verifies with ${format}: right password → user, wrong password or unknown user → false`, async () => {
+    const text = [
+      htpasswd(flags, 'alice', 'secret'),
+      htpasswd(flags, UTF8_USER, UTF8_PASSWORD),
+      htpasswd(flags, 'colon', 'pass:word'),
+      '',
+    ].join('\n');
+    const file = await loadHtpasswd(write(`${format}.htpasswd`, text));
+    expect([...file.users]).toEqual([
+      ['alice', format],
+      [UTF8_USER, format],
+      ['colon', format],
+    ]);
+    await expect(file.verify('alice', 'secret')).resolves.toBe('alice');
+    await expect(file.verify(UTF8_USER, UTF8_PASSWORD)).resolves.toBe(UTF8_USER);
+    await expect(file.verify('colon', 'pass:word')).resolves.toBe('colon');
+    await expect(file.verify('alice', 'Secret')).resolves.toBe(false);
+    await expect(file.verify('alice', '')).resolves.toBe(false);
+    await expect(file.verify(UTF8_USER, 'passwort')).resolves.toBe(false);
+    await expect(file.verify('bob', 'secret')).resolves.toBe(false);
+    await expect(file.verify('alice:secret', 'secret')).resolves.toBe(false);
+  });
+});
+
+describe('htpasswd files', () => {
+  it('verifies SHA crypt without rounds= (the spec vectors, as `openssl passwd -5/-6` writes)', async () => {
+    // Test vectors of "Unix crypt using SHA-256 and SHA-512" (U. Drepper), default 5000 rounds.
+    const file = await parseHtpasswd(
+      'a:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5\n' +
+        'b:$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1\n',
+    );
+    await expect(file.verify('a', 'Hello world!')).resolves.toBe('a');
+    await expect(file.verify('b', 'Hello world!')).resolves.toBe('b');
+    await expect(file.verify('b', 'Hello world')).resolves.toBe(false);
+  });
+
+  it('accepts bcrypt $2a$ and $2b$ as well as $2y$, and files mixing formats', async () => {
+    const y = hashOf(htpasswd(['-B', '-C', '4'], 'x', 'secret'));
+    const file = await parseHtpasswd(
+      `y:${y}\na:$2a$${y.slice(4)}\nb:$2b$${y.slice(4)}\n` +
+        `${htpasswd(['-m'], 'm', 'other')}\n${htpasswd(['-s'], 's', 'third')}\n`,
+    );
+    for (const user of ['y', 'a', 'b'])
+      await expect(file.verify(user, 'secret')).resolves.toBe(user);
+    await expect(file.verify('m', 'other')).resolves.toBe('m');
+    await expect(file.verify('s', 'third')).resolves.toBe('s');
+    await expect(file.verify('m', 'secret')).resolves.toBe(false);
+    expect(file.users.get('m')).toBe('apr1');
+  });
+
+  it('skips blank lines and comments, accepts CRLF and white space, keeps the first duplicate', async () => {
+    const first = htpasswd(['-s'], 'a', 'one');
+    const second = htpasswd(['-s'], 'a', 'two');
+    const file = await parseHtpasswd(
+      `# users\r\n\r\n  ${first} \t\r\n${second}\r\n  # indented comment\n${htpasswd(['-s'], 'b', 'x')}:comment`,
+    );
+    await expect(file.verify('a', 'one')).resolves.toBe('a');
+    await expect(file.verify('a', 'two')).resolves.toBe(false);
+    // Fields after the hash are ignored, as in Apache's mod_authn_file.
+    await expect(file.verify('b', 'x')).resolves.toBe('b');
+    expect(file.users.size).toBe(2);
+  });
+
+  it('refuses DES crypt (htpasswd -d) and plain text (htpasswd -p) at load, naming the line', async () => {
+    const des = htpasswd(['-d'], 'alice', 'secret');
+    const plain = htpasswd(['-p'], 'alice', 'secret');
+    expect(hashOf(des)).toMatch(/^[./0-9A-Za-z]{13}$/);
+    expect(plain).toBe('alice:secret');
+    const ok = htpasswd(['-s'], 'bob', 'x');
+    for (const [line, kind] of [
+      [des, /^htpasswd line 3: DES crypt is not supported: re-hash .* `htpasswd -B`$/],
+      [
+        plain,
+        /^htpasswd line 3: a plain-text password is not supported: re-hash .* `htpasswd -B`$/,
+      ],
+    ] as const) {
+      const err = await rejection(parseHtpasswd(`# x\n${ok}\n${line}\n`));
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toMatch(kind);
+      expect(err.message).not.toContain('alice');
+      expect(err.message).not.toContain(hashOf(line));
+      const loaded = await rejection(loadHtpasswd(write('refused', `# x\n${ok}\n${line}\n`)));
+      expect(loaded.message).toMatch(kind);
+    }
+  });
+
+  it.each([
+    ['a line without a colon', 'alice'],
+    ['an empty user', ':{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ='],
+    ['an empty hash', 'alice:'],
+    ['MD5 crypt ($1$), which htpasswd does not write', 'alice:$1$saltsalt$qjXMvbEw8oaL.CzflDugX/'],
+    ['salted SHA ({SSHA})', 'alice:{SSHA}c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0'],
+    ['crypt failure (*0)', 'alice:*0'],
+    ['a locked entry (!)', 'alice:!secret'],
+    ['bcrypt with cost 3', 'alice:$2y$03$Mq5gk1wVTfRbTX2fH1.0tOwwMYCQBfTTq.6HVhNKMM0B.XzZnhXaW'],
+    [
+      'a truncated bcrypt hash',
+      'alice:$2y$04$Mq5gk1wVTfRbTX2fH1.0tOwwMYCQBfTTq.6HVhNKMM0B.XzZnhXa',
+    ],
+    ['a truncated apr1 hash', 'alice:$apr1$HKNMkIGI$tumNruq4U.6Wno4wdnWG0'],
+    ['SHA-256 crypt with a SHA-512 length', `alice:$5$salt$${'a'.repeat(86)}`],
+    ['SHA crypt with rounds=999', `alice:$5$rounds=999$salt$${'a'.repeat(43)}`],
+    ['SHA crypt with rounds=05000', `alice:$5$rounds=05000$salt$${'a'.repeat(43)}`],
+    ['{SHA} of the wrong length', 'alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ'],
+  ])('throws TypeError naming the line for %s, without its content', async (_title, line) => {
+    const err = await rejection(parseHtpasswd(`# ok\n${line}\n`));
+    expect(err).toBeInstanceOf(TypeError);
+    // The whole message is fixed text: neither the user nor the hash is in it.
+    expect(err.message).toMatch(/^htpasswd line 2: (expected user:hash|unrecognised hash)$/);
+  });
+
+  it('refuses a file that is not UTF-8 or over 16 MB, and reports a missing file', async () => {
+    const bad = write(
+      'latin1',
+      Buffer.from('j\u00e4son:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n', 'latin1'),
+    );
+    const badErr = await rejection(loadHtpasswd(bad));
+    expect(badErr).toBeInstanceOf(TypeError);
+    expect(badErr.message).toBe('htpasswd file is not valid UTF-8');
+    const big = path.join(dir, 'big');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 16 * 1024 * 1024 + 1);
+    const bigErr = await rejection(loadHtpasswd(big));
+    expect(bigErr).toBeInstanceOf(TypeError);
+    expect(bigErr.message).toBe('htpasswd file is larger than 16 MB');
+    await expect(loadHtpasswd(path.join(dir, 'missing'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    await expect(parseHtpasswd(42 as unknown as string)).rejects.toThrow(TypeError);
+  });
+
+  it('verify() answers false, never throws, for input that cannot match', async () => {
+    const file = await parseHtpasswd(`${htpasswd(['-s'], 'alice', 'secret')}\n`);
+    const verify = file.verify as (user: unknown, password: unknown) => Promise<string | false>;
+    await expect(verify(undefined, 'secret')).resolves.toBe(false);
+    await expect(verify('alice', null)).resolves.toBe(false);
+    await expect(verify('', 'secret')).resolves.toBe(false);
+    // Longer than any password htpasswd writes (255 bytes): refused without hashing.
+    await expect(verify('alice', 'x'.repeat(1025))).resolves.toBe(false);
+    const empty = await parseHtpasswd('# nobody yet\n');
+    expect(empty.users.size).toBe(0);
+    await expect(empty.verify('alice', 'secret')).resolves.toBe(false);
+  });
+});
+
+describe('unknown users cost as much as wrong passwords', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('an unknown user, a wrong password and a user with ":" each cost one bcrypt compare', async () => {
+    const bcrypt = require('bcrypt') as { compare: (p: string, h: string) => Promise<boolean> };
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const apr = htpasswd(['-m'], 'old', 'x');
+    const first = htpasswd(['-B', '-C', '4'], 'alice', 'secret');
+    const second = htpasswd(['-B', '-C', '4'], 'bob', 'other');
+    // The decoy is the first entry of the most common format (bcrypt here), not the first line.
+    const file = await parseHtpasswd(`${apr}\n${first}\n${second}\n`);
+    // htpasswd writes $2y$, which the native package knows as $2b$.
+    const decoy = `$2b$${hashOf(first).slice(4)}`;
+    for (const [user, password] of [
+      ['nobody', 'secret'],
+      ['alice:x', 'secret'],
+      ['alice', 'wrong'],
+    ]) {
+      compare.mockClear();
+      await expect(file.verify(user!, password!)).resolves.toBe(false);
+      expect(compare).toHaveBeenCalledTimes(1);
+      expect(compare).toHaveBeenCalledWith(password, decoy);
+    }
+    compare.mockClear();
+    // The decoy's own password does not let an unknown user in.
+    await expect(file.verify('nobody', 'secret')).resolves.toBe(false);
+    await expect(file.verify('bob', 'other')).resolves.toBe('bob');
+    expect(compare).toHaveBeenCalledTimes(2);
+  });
+
+  it('an unknown user costs one apr1 hash when apr1 is the common format', async () => {
+    const calls: string[] = [];
+    await jest.isolateModulesAsync(async () => {
+      const real = jest.requireActual<(p: string, s: string) => string>('apache-md5');
+      jest.doMock('apache-md5', () => (password: string, salt: string) => {
+        calls.push(salt);
+        return real(password, salt);
+      });
+      const fresh =
+        require('../../src/passwords/htpasswd') as typeof import('../../src/passwords/htpasswd');
+      const line = htpasswd(['-m'], 'alice', 'secret');
+      const file = await fresh.parseHtpasswd(`${line}\n${htpasswd(['-m'], 'bob', 'x')}\n`);
+      await expect(file.verify('nobody', 'secret')).resolves.toBe(false);
+      expect(calls).toEqual([hashOf(line)]);
+      await expect(file.verify('alice', 'wrong')).resolves.toBe(false);
+      expect(calls).toHaveLength(2);
+    });
+  });
+});
+
+describe('the hash libraries are optional peers, loaded when the file needs them', () => {
+  const missing = (name: string) => () => {
+    throw Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
+  };
+  afterEach(() => {
+    jest.resetModules();
+    jest.dontMock('bcrypt');
+    jest.dontMock('bcryptjs');
+    jest.dontMock('apache-md5');
+    jest.dontMock('unixcrypt');
+  });
+
+  async function isolated(
+    mocks: string[],
+    body: (htpasswd: typeof import('../../src/passwords/htpasswd')) => Promise<void>,
+  ): Promise<void> {
+    await jest.isolateModulesAsync(async () => {
+      for (const name of mocks) jest.doMock(name, missing(name));
+      await body(require('../../src/passwords/htpasswd'));
+    });
+  }
+
+  it('falls back to bcryptjs when the native bcrypt is missing', async () => {
+    await isolated(['bcrypt'], async ({ parseHtpasswd: parse }) => {
+      const bcryptjs = require('bcryptjs') as {
+        compare: (p: string, h: string) => Promise<boolean>;
+      };
+      const compare = jest.spyOn(bcryptjs, 'compare');
+      const file = await parse(`${htpasswd(['-B', '-C', '4'], UTF8_USER, UTF8_PASSWORD)}\n`);
+      await expect(file.verify(UTF8_USER, UTF8_PASSWORD)).resolves.toBe(UTF8_USER);
+      await expect(file.verify('nobody', UTF8_PASSWORD)).resolves.toBe(false);
+      expect(compare).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  it.each([
+    [['bcrypt', 'bcryptjs'], ['-B', '-C', '4'], 'npm install bcrypt'],
+    [['apache-md5'], ['-m'], 'npm install apache-md5'],
+    [['unixcrypt'], ['-5', '-r', '5000'], 'npm install unixcrypt'],
+  ])('without %j, loading a file that needs it says `%s`', async (mocks, flags, install) => {
+    await isolated(mocks, async ({ parseHtpasswd: parse }) => {
+      const line = htpasswd(flags, 'alice', 'secret');
+      const err = await rejection(parse(`${line}\n`));
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toContain(`\`${install}\``);
+      expect(err.message).not.toContain(hashOf(line));
+      // A file without that format loads without the package.
+      const file = await parse(`${htpasswd(['-s'], 'alice', 'secret')}\n`);
+      await expect(file.verify('alice', 'secret')).resolves.toBe('alice');
+    });
+  });
+});
+
+describe('basic({ verify: file.verify }) on Express, with curl', () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    const file = await loadHtpasswd(
+      write(
+        'server.htpasswd',
+        `${htpasswd(['-B', '-C', '4'], 'alice', 'secret')}\n${htpasswd(['-m'], UTF8_USER, UTF8_PASSWORD)}\n`,
+      ),
+    );
+    const app = express();
+    app.use(authenticate({ realm: 'htpasswd', schemes: [basic({ verify: file.verify })] }));
+    app.get('/', (req, res) => {
+      res.send(`Hello, ${req.auth!.user}`);
+    });
+    await new Promise<void>((resolve) => {
+      server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll((done) => {
+    server.close(done);
+  });
+
+  async function curl(args: string[]): Promise<{ status: number; body: string }> {
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--max-time',
+      '10',
+      '-w',
+      '\n%{http_code}',
+      ...args,
+    ]);
+    const split = stdout.lastIndexOf('\n');
+    return { status: Number(stdout.slice(split + 1)), body: stdout.slice(0, split) };
+  }
+
+  it('curl -u with the right password gets 200, a wrong one or an unknown user 401', async () => {
+    expect(await curl(['-u', 'alice:secret', url])).toEqual({ status: 200, body: 'Hello, alice' });
+    expect(await curl(['-u', `${UTF8_USER}:${UTF8_PASSWORD}`, url])).toEqual({
+      status: 200,
+      body: `Hello, ${UTF8_USER}`,
+    });
+    expect((await curl(['-u', 'alice:wrong', url])).status).toBe(401);
+    expect((await curl(['-u', 'mallory:secret', url])).status).toBe(401);
+    expect((await curl([url])).status).toBe(401);
+  });
+});
