@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
+import { decodePasswordFile } from './file-text';
 
 /** A parsed htdigest file. */
 export interface HtdigestFile {
@@ -18,10 +19,6 @@ export interface HtdigestFile {
    */
   getHA1(user: string, realm: string, hash: DigestHash, req?: AuthRequest): string | undefined;
 }
-
-/** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses the text of an htdigest file. Empty lines and lines starting with `#` are skipped. For a
@@ -83,21 +80,12 @@ export function parseHtdigest(text: string): HtdigestFile {
  * app.use(authenticate({ realm: 'api', schemes: [digest({ getHA1: file.getHA1, algorithms: ['MD5'] })] }));
  */
 export async function loadHtdigest(path: string): Promise<HtdigestFile> {
-  return parseHtdigest(decode(await readFile(path)));
+  return parseHtdigest(decodePasswordFile(await readFile(path), 'htdigest'));
 }
 
 /** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
 export function loadHtdigestSync(path: string): HtdigestFile {
-  return parseHtdigest(decode(readFileSync(path)));
-}
-
-function decode(bytes: Buffer): string {
-  if (bytes.length > MAX_FILE_BYTES) throw new TypeError('htdigest file is larger than 16 MB');
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new TypeError('htdigest file is not valid UTF-8');
-  }
+  return parseHtdigest(decodePasswordFile(readFileSync(path), 'htdigest'));
 }
 
 function isMd5Hex(value: string): boolean {

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { decodePasswordFile } from './file-text';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -31,14 +32,11 @@ export interface HtpasswdFile {
   verify(user: string, password: string): Promise<string | false>;
 }
 
-/** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /**
  * Longest password checked, in UTF-8 bytes; longer ones are refused without hashing. `htpasswd`
  * refuses passwords over 255 bytes, and SHA crypt's cost grows with the password's length.
  */
 const MAX_PASSWORD_BYTES = 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 const APR1 = /^\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}$/;
@@ -132,21 +130,24 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
  * app.use(authenticate({ realm: 'api', schemes: [basic({ verify: file.verify })] }));
  */
 export async function loadHtpasswd(path: string): Promise<HtpasswdFile> {
-  return parseHtpasswd(decode(await readFile(path)));
+  return parseHtpasswd(decodePasswordFile(await readFile(path), 'htpasswd'));
 }
 
-function decode(bytes: Buffer): string {
-  if (bytes.length > MAX_FILE_BYTES) throw new TypeError('htpasswd file is larger than 16 MB');
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new TypeError('htpasswd file is not valid UTF-8');
-  }
-}
-
-/** Apache reads each line without the white space around it (`ap_cfg_getline`). */
+/**
+ * Apache reads each line without the ASCII white space around it (`ap_cfg_getline`). A loop, not
+ * `/\s+$/`, which backtracks quadratically over a long run of inner spaces.
+ */
 function trim(line: string): string {
-  return line.replace(/^[ \t\r\f\v]+|[ \t\r\f\v]+$/g, '');
+  let start = 0;
+  let end = line.length;
+  while (start < end && isSpace(line.charCodeAt(start))) start++;
+  while (end > start && isSpace(line.charCodeAt(end - 1))) end--;
+  return line.slice(start, end);
+}
+
+/** SP, HTAB, CR, FF, VT. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0c || code === 0x0b;
 }
 
 function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
