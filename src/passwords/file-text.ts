@@ -18,3 +18,30 @@ export function decodePasswordFile(bytes: Buffer, kind: string): string {
     throw new TypeError(`${kind} file is not valid UTF-8`);
   }
 }
+
+/**
+ * The lines of a password file that hold an entry, with their 1-based numbers. White space around
+ * a line is dropped, as Apache's `ap_cfg_getline` does (a loop, not `/\s+$/`, which backtracks
+ * quadratically over a long run of inner spaces); blank lines and `#` comments are skipped.
+ */
+export function* entryLines(text: string): Generator<[lineNumber: number, line: string]> {
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    lineNumber++;
+    let first = start;
+    let last = end;
+    start = end + 1;
+    while (first < last && isSpace(text.charCodeAt(first))) first++;
+    while (last > first && isSpace(text.charCodeAt(last - 1))) last--;
+    if (first === last || text.charCodeAt(first) === 0x23 /* # */) continue;
+    yield [lineNumber, text.slice(first, last)];
+  }
+}
+
+/** SP, HTAB, CR, FF, VT. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0c || code === 0x0b;
+}

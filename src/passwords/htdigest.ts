@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
-import { decodePasswordFile } from './file-text';
+import { decodePasswordFile, entryLines } from './file-text';
 
 /** A parsed htdigest file. */
 export interface HtdigestFile {
@@ -21,7 +21,7 @@ export interface HtdigestFile {
 }
 
 /**
- * Parses the text of an htdigest file. Empty lines and lines starting with `#` are skipped. For a
+ * Parses the text of an htdigest file. White space around a line is ignored; empty lines and lines starting with `#` are skipped. For a
  * user listed twice in one realm the first line counts, as in Apache's mod_authn_file.
  *
  * @throws TypeError naming the line number (never its content) on a malformed line
@@ -33,16 +33,7 @@ export interface HtdigestFile {
 export function parseHtdigest(text: string): HtdigestFile {
   if (typeof text !== 'string') throw new TypeError('parseHtdigest(): text must be a string');
   const realms = new Map<string, Map<string, string>>();
-  let lineNumber = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    lineNumber++;
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line === '' || line.startsWith('#')) continue;
+  for (const [lineNumber, line] of entryLines(text)) {
     const first = line.indexOf(':');
     const second = first === -1 ? -1 : line.indexOf(':', first + 1);
     if (second === -1 || line.indexOf(':', second + 1) !== -1) {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { decodePasswordFile } from './file-text';
+import { decodePasswordFile, entryLines } from './file-text';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -73,15 +73,7 @@ interface Entry {
 export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
   if (typeof text !== 'string') throw new TypeError('parseHtpasswd(): text must be a string');
   const entries = new Map<string, Entry>();
-  let lineNumber = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    lineNumber++;
-    const line = trim(text.slice(start, end));
-    start = end + 1;
-    if (line === '' || line.startsWith('#')) continue;
+  for (const [lineNumber, line] of entryLines(text)) {
     const colon = line.indexOf(':');
     const next = colon === -1 ? -1 : line.indexOf(':', colon + 1);
     const user = line.slice(0, Math.max(colon, 0));
@@ -131,23 +123,6 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
  */
 export async function loadHtpasswd(path: string): Promise<HtpasswdFile> {
   return parseHtpasswd(decodePasswordFile(await readFile(path), 'htpasswd'));
-}
-
-/**
- * Apache reads each line without the ASCII white space around it (`ap_cfg_getline`). A loop, not
- * `/\s+$/`, which backtracks quadratically over a long run of inner spaces.
- */
-function trim(line: string): string {
-  let start = 0;
-  let end = line.length;
-  while (start < end && isSpace(line.charCodeAt(start))) start++;
-  while (end > start && isSpace(line.charCodeAt(end - 1))) end--;
-  return line.slice(start, end);
-}
-
-/** SP, HTAB, CR, FF, VT. */
-function isSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0c || code === 0x0b;
 }
 
 function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
