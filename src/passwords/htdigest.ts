@@ -21,8 +21,9 @@ export interface HtdigestFile {
 }
 
 /**
- * Parses the text of an htdigest file. White space around a line is ignored; empty lines and lines starting with `#` are skipped. For a
- * user listed twice in one realm the first line counts, as in Apache's mod_authn_file.
+ * Parses the text of an htdigest file. White space around a line is ignored; empty lines and
+ * lines starting with `#` are skipped. For a user listed twice in one realm the first line counts,
+ * as in Apache's mod_authn_file.
  *
  * @throws TypeError naming the line number (never its content) on a malformed line
  *
