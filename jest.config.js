@@ -6,6 +6,7 @@ const common = {
   moduleNameMapper: {
     '^authscheme$': '<rootDir>/src/index.ts',
     '^authscheme/jwt$': '<rootDir>/src/adapters/jwt.ts',
+    '^authscheme/negotiate$': '<rootDir>/src/adapters/kerberos.ts',
     '^authscheme/redis$': '<rootDir>/src/adapters/redis.ts',
   },
   // jose 6 is ESM-only: let ts-jest transpile it to CommonJS.
