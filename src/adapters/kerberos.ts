@@ -34,10 +34,7 @@ import { isPromiseLike } from '../util/promise';
  * object with a `user` field (its other fields land on `req.auth`), or `false`/`null`/`undefined`
  * to refuse (401). Sync or async; a throw or rejection goes to `next(err)`.
  */
-export type NegotiateVerify = (
-  principal: string,
-  req: AuthRequest,
-) => Identity | Promise<Identity>;
+export type NegotiateVerify = (principal: string, req: AuthRequest) => Identity | Promise<Identity>;
 
 /** Options of {@link negotiate}. */
 export interface NegotiateOptions {
@@ -84,7 +81,8 @@ function splitPrincipal(principal: string): { name: string; realm: string | unde
     if (principal[i] !== '@') continue;
     let backslashes = 0;
     for (let j = i - 1; j >= 0 && principal[j] === '\\'; j--) backslashes++;
-    if (backslashes % 2 === 0) return { name: principal.slice(0, i), realm: principal.slice(i + 1) };
+    if (backslashes % 2 === 0)
+      return { name: principal.slice(0, i), realm: principal.slice(i + 1) };
   }
   return { name: principal, realm: undefined };
 }
@@ -111,7 +109,11 @@ function useKeytab(keytab: unknown): void {
       'negotiate(): KRB5_KTNAME already names another keytab; the GSSAPI library reads one keytab per process',
     );
   }
-  const file = /^[A-Z]+:/.test(keytab) ? (keytab.startsWith('FILE:') ? keytab.slice(5) : '') : keytab;
+  const file = /^[A-Z]+:/.test(keytab)
+    ? keytab.startsWith('FILE:')
+      ? keytab.slice(5)
+      : ''
+    : keytab;
   if (file !== '') {
     try {
       fs.accessSync(file, fs.constants.R_OK);
@@ -160,18 +162,23 @@ export function negotiate(options: NegotiateOptions): Scheme {
     );
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {
-    throw new TypeError('negotiate(): verify must be a function (principal, req) => identity | false');
+    throw new TypeError(
+      'negotiate(): verify must be a function (principal, req) => identity | false',
+    );
   }
   const stripRealm = options.stripRealm ?? false;
   const stripAll = stripRealm === true;
   const stripSome =
     typeof stripRealm === 'boolean' ? undefined : new Set(realmList(stripRealm, 'stripRealm'));
-  const realms = options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
+  const realms =
+    options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
   const mutual = options.mutual ?? true;
   if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
   if (options.keytab !== undefined) useKeytab(options.keytab);
   const verifyPrincipal = options.verify;
-  const challenge: Challenge[] = [Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) })];
+  const challenge: Challenge[] = [
+    Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
+  ];
 
   async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
     let server;
@@ -193,7 +200,9 @@ export function negotiate(options: NegotiateOptions): Scheme {
     }
     const principal = server.username;
     if (server.contextComplete !== true || typeof principal !== 'string' || principal === '') {
-      return refuse('The Negotiate exchange needs more than one round trip, which is not supported');
+      return refuse(
+        'The Negotiate exchange needs more than one round trip, which is not supported',
+      );
     }
     const { name, realm } = splitPrincipal(principal);
     if (realms !== undefined && (realm === undefined || !realms.has(realm))) {
@@ -201,7 +210,8 @@ export function negotiate(options: NegotiateOptions): Scheme {
     }
     let result: SchemeSuccess;
     if (verifyPrincipal === undefined) {
-      const strip = name !== '' && realm !== undefined && (stripAll || stripSome?.has(realm) === true);
+      const strip =
+        name !== '' && realm !== undefined && (stripAll || stripSome?.has(realm) === true);
       result = { ok: true, user: strip ? name : principal };
     } else {
       const identity = verifyPrincipal(principal, ctx.req);

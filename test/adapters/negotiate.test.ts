@@ -77,10 +77,11 @@ function sentToken(trace: string): string {
 function rawRequest(
   route: string,
   authorization: string | string[] | undefined,
-): Promise<{ status: number; challenges: string[]; body: string }> {
+  field = 'authorization',
+): Promise<{ status: number; challenges: string[]; body: string; res: http.IncomingMessage }> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { host: `localhost:${port}` };
-    if (authorization !== undefined) headers.authorization = authorization;
+    if (authorization !== undefined) headers[field] = authorization;
     const req = http.request({ host: '127.0.0.1', port, path: route, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -90,6 +91,7 @@ function rawRequest(
           status: res.statusCode!,
           challenges: res.headersDistinct['www-authenticate'] ?? [],
           body,
+          res,
         }),
       );
     });
@@ -98,10 +100,47 @@ function rawRequest(
   });
 }
 
+/** A token curl made for HTTP/localhost that no acceptor has seen (so not in any replay cache). */
+async function freshToken(cache: string): Promise<string> {
+  const result = await negotiateCurl(cache, '/challenge-only');
+  expect(result.status).toBe(401);
+  return sentToken(result.trace);
+}
+
+/** DER: tag, length, body (lengths below 64 KiB). */
+function der(tag: number, body: Buffer): Buffer {
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+
+const OID = {
+  spnego: Buffer.from('06062b0601050502', 'hex'),
+  ntlm: Buffer.from('060a2b06010401823702020a', 'hex'),
+  krb5: Buffer.from('06092a864886f712010202', 'hex'),
+};
+const NTLM_NEGOTIATE = Buffer.concat([
+  Buffer.from('NTLMSSP\0', 'latin1'),
+  Buffer.from('01000000b78208e2', 'hex'),
+  Buffer.alloc(16),
+]);
+
+/** An SPNEGO NegTokenInit (RFC 4178 §4.2.1) offering `mechs`, with an optimistic NTLM token. */
+function negTokenInit(mechs: Buffer[]): string {
+  const init = der(
+    0x30,
+    Buffer.concat([
+      der(0xa0, der(0x30, Buffer.concat(mechs))),
+      der(0xa2, der(0x04, NTLM_NEGOTIATE)),
+    ]),
+  );
+  return der(0x60, Buffer.concat([OID.spnego, der(0xa0, init)])).toString('base64');
+}
+
 function kdestroy(cache: string): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('kdestroy', [], { env: { ...process.env, ...kdc.env, KRB5CCNAME: cache } }, (error) =>
-      error ? reject(error) : resolve(),
+      error ? reject(new Error(`kdestroy failed: ${error.message}`)) : resolve(),
     );
   });
 }
@@ -131,8 +170,8 @@ beforeAll(async () => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /listening (\d+)/.exec(out);
       if (match !== null) {
@@ -263,7 +302,11 @@ describe('Negotiate with curl and a real KDC', () => {
     const viaNegotiate = await negotiateCurl(aliceCache, '/both');
     expect(viaNegotiate.status).toBe(200);
     expect(JSON.parse(viaNegotiate.body).auth.scheme).toBe('Negotiate');
-    const viaBasic = await curl(aliceCache, ['-u', 'bob:bob-password', `http://localhost:${port}/both`]);
+    const viaBasic = await curl(aliceCache, [
+      '-u',
+      'bob:bob-password',
+      `http://localhost:${port}/both`,
+    ]);
     expect(viaBasic.status).toBe(200);
     expect(JSON.parse(viaBasic.body).auth).toEqual({ scheme: 'Basic', user: 'bob' });
   });
@@ -287,6 +330,39 @@ describe('Negotiate with curl and a real KDC', () => {
     const result = await negotiateCurl(aliceCache, '/other-realm');
     expect(result.status).toBe(401);
     expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+  });
+
+  it('refuses SPNEGO that needs a second round trip (NTLM first, Kerberos second) with 401', async () => {
+    const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm, OID.krb5])}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it('refuses SPNEGO offering only NTLM with 401', async () => {
+    const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm])}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it('mutual: false leaves the token off the 200', async () => {
+    const result = await negotiateCurl(aliceCache, '/no-mutual');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
+    expect(valuesOf(result, 'www-authenticate')).toEqual([]);
+  });
+
+  it('proxy mode reads Proxy-Authorization and returns the mutual-auth token in Proxy-Authenticate', async () => {
+    const token = await freshToken(aliceCache);
+    const result = await rawRequest('/proxy', `Negotiate ${token}`, 'proxy-authorization');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.principal).toBe(`alice@${kdc.realm}`);
+    expect(result.res.headersDistinct['proxy-authenticate']).toEqual([
+      expect.stringMatching(/^Negotiate [A-Za-z0-9+/]+={0,2}$/),
+    ]);
+    expect(result.challenges).toEqual([]);
+    // The same token again is a replay.
+    const replay = await rawRequest('/proxy', `Negotiate ${token}`, 'proxy-authorization');
+    expect(replay.status).toBe(407);
   });
 
   it('an acceptor whose keytab lacks its service key fails closed with 500 (next(err)), never 200', async () => {

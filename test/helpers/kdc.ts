@@ -62,7 +62,8 @@ function run(
       args,
       { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr || error.message}`));
+        if (error)
+          reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr || error.message}`));
         else resolve(stdout);
       },
     );

@@ -36,7 +36,9 @@ app.get(
         servicePrincipal,
         keytab,
         verify: async (principal) =>
-          principal.startsWith('alice@') ? false : { user: principal.split('@')[0]!, role: 'staff' },
+          principal.startsWith('alice@')
+            ? false
+            : { user: principal.split('@')[0]!, role: 'staff' },
       }),
     ],
   }),
@@ -55,6 +57,20 @@ app.get(
   }),
   show,
 );
+app.get(
+  '/no-mutual',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab, mutual: false })] }),
+  show,
+);
+app.get(
+  '/proxy',
+  authenticate({ proxy: true, schemes: [negotiate({ servicePrincipal, keytab })] }),
+  show,
+);
+// Challenges and never accepts: curl answers with a fresh token that no acceptor has seen yet.
+app.get('/challenge-only', (_req, res) => {
+  res.status(401).set('WWW-Authenticate', 'Negotiate').end();
+});
 // The keytab holds no key for this service: the acceptor cannot be set up.
 app.get(
   '/no-key',
