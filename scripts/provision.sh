@@ -50,6 +50,18 @@ gssapi_header=/usr/include/gssapi/gssapi.h
 [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
 # -----------------------------------------------------------------------------------------------
 
+# `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles
+# against), e.g. before `npm ci && npm start` on a machine that will not run the test suite.
+if [ "${1:-}" = "--install-only" ]; then
+  wanted=([krb5-config]=libkrb5-dev)
+  font_file="$gssapi_header"
+  missing=()
+  command -v krb5-config >/dev/null 2>&1 && [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
+elif [ "$#" -ne 0 ]; then
+  echo "usage: bash scripts/provision.sh [--install-only]" >&2
+  exit 2
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
