@@ -365,6 +365,38 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(replay.status).toBe(407);
   });
 
+  it("a refusal carries GSSAPI's reason (replay, truncation, wrong service) and never the token", async () => {
+    const token = await freshToken(aliceCache);
+    const accepted = await rawRequest('/reasons', `Negotiate ${token}`);
+    expect(accepted.status).toBe(200);
+    const otherService = sentToken(
+      (
+        await curl(aliceCache, [
+          '--negotiate',
+          '-u',
+          ':',
+          '--resolve',
+          `other.test:${port}:127.0.0.1`,
+          `http://other.test:${port}/challenge-only`,
+        ])
+      ).trace,
+    );
+    const cases: [string, RegExp][] = [
+      [token, /replay/i],
+      [token.slice(0, Math.floor(token.length / 8) * 4), /malformed|corrupt|defective/i],
+      [otherService, /HTTP\/other\.test.*not found in keytab/],
+    ];
+    for (const [sent, reason] of cases) {
+      const result = await rawRequest('/reasons', `Negotiate ${sent}`);
+      expect(result.status).toBe(401);
+      const { code, message } = JSON.parse(result.body) as { code: string; message: string };
+      expect(code).toBe('ERR_AUTH_INVALID_CREDENTIALS');
+      expect(message).toMatch(reason);
+      expect(message).not.toContain(sent.slice(0, 24));
+      expect(result.body).not.toContain(sent.slice(0, 24));
+    }
+  });
+
   it('an acceptor whose keytab lacks its service key fails closed with 500 (next(err)), never 200', async () => {
     const token = sentToken((await negotiateCurl(aliceCache)).trace);
     const result = await rawRequest('/no-key', `Negotiate ${token}`);

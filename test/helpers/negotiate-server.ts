@@ -71,6 +71,12 @@ app.get(
 app.get('/challenge-only', (_req, res) => {
   res.status(401).set('WWW-Authenticate', 'Negotiate').end();
 });
+// Refusals go to the error handler below, which shows their code and message (what a logger sees).
+app.get(
+  '/reasons',
+  authenticate({ onFailure: 'next', schemes: [negotiate({ servicePrincipal, keytab })] }),
+  show,
+);
 // The keytab holds no key for this service: the acceptor cannot be set up.
 app.get(
   '/no-key',
@@ -78,9 +84,14 @@ app.get(
   show,
 );
 // Express 5's default handler would print the stack; answer with the status alone.
-app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-  const status = (err as { status?: number }).status ?? 500;
-  res.status(status).json({ error: status === 500 ? 'server error' : 'refused' });
+app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  const {
+    status = 500,
+    code,
+    message,
+  } = err as { status?: number; code?: string; message?: string };
+  if (req.path === '/reasons') res.status(status).json({ code, message });
+  else res.status(status).json({ error: status === 500 ? 'server error' : 'refused' });
 });
 
 const server = http.createServer(app);
