@@ -6,6 +6,7 @@ const common = {
   moduleNameMapper: {
     '^authscheme$': '<rootDir>/src/index.ts',
     '^authscheme/jwt$': '<rootDir>/src/adapters/jwt.ts',
+    '^authscheme/negotiate$': '<rootDir>/src/adapters/kerberos.ts',
     '^authscheme/redis$': '<rootDir>/src/adapters/redis.ts',
     // unixcrypt exports only an `import` condition, which jest's require() does not match.
     '^unixcrypt$': '<rootDir>/node_modules/unixcrypt/dist/index.js',

@@ -36,9 +36,31 @@ done
 # Redis 7 (test/adapters/redis*.test.ts):
 wanted[redis-server]=redis-server
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-# Kerberos: command -v krb5kdc      || missing+=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev)
-# Uncomment when the suite that needs it lands.
+# Kerberos (test/adapters/negotiate*.test.ts): a KDC, kadmin.local, kinit/kdestroy, and the GSSAPI
+# headers the `kerberos` npm addon compiles against at `npm ci` time, so this script must run before
+# `npm ci` (the README's test command does).
+wanted[krb5kdc]=krb5-kdc
+wanted[kadmin.local]=krb5-admin-server
+wanted[kinit]=krb5-user
+wanted[krb5-config]=libkrb5-dev
+for command_name in krb5kdc kadmin.local kinit krb5-config; do
+  command -v "$command_name" >/dev/null 2>&1 || missing+=("${wanted[$command_name]}")
+done
+gssapi_header=/usr/include/gssapi/gssapi.h
+[ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
 # -----------------------------------------------------------------------------------------------
+
+# `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles
+# against), e.g. before `npm ci && npm start` on a machine that will not run the test suite.
+if [ "${1:-}" = "--install-only" ]; then
+  wanted=([krb5-config]=libkrb5-dev)
+  font_file="$gssapi_header"
+  missing=()
+  command -v krb5-config >/dev/null 2>&1 && [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
+elif [ "$#" -ne 0 ]; then
+  echo "usage: bash scripts/provision.sh [--install-only]" >&2
+  exit 2
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
@@ -61,6 +83,10 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${
 if [[ " ${packages[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now redis-server.service >/dev/null 2>&1 || true
 fi
+# Likewise the packaged KDC and kadmind (they have no realm to serve anyway).
+if [[ " ${packages[*]} " == *" krb5-"* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now krb5-kdc.service krb5-admin-server.service >/dev/null 2>&1 || true
+fi
 
 # Fail loudly if a package did not provide what we check for.
 for command_name in "${!wanted[@]}"; do
@@ -69,8 +95,10 @@ for command_name in "${!wanted[@]}"; do
     exit 1
   }
 done
-[ -e "$font_file" ] || {
-  echo "provision: $font_file still missing after install" >&2
-  exit 1
-}
+for file in "$font_file" "$gssapi_header"; do
+  [ -e "$file" ] || {
+    echo "provision: $file still missing after install" >&2
+    exit 1
+  }
+done
 echo "provision: done" >&2

@@ -1,0 +1,252 @@
+/**
+ * `authscheme/negotiate`: the Negotiate scheme of RFC 4559 (SPNEGO with Kerberos 5), accepted with
+ * the `kerberos` npm package (MIT Kerberos / Heimdal GSSAPI underneath).
+ *
+ * `kerberos` is an optional peer dependency (a native addon built against the system's GSSAPI
+ * headers, e.g. Debian's libkrb5-dev): install it to use this subpath.
+ *
+ * Supported: one-leg Kerberos through SPNEGO or raw Kerberos 5 GSSAPI tokens, as browsers, curl
+ * and Windows clients send them when they hold a ticket for the service; the mutual
+ * authentication token goes back on the successful response (RFC 4559 §5). Not supported: NTLM
+ * (raw or inside SPNEGO) and any exchange that needs more than one round trip; such requests are
+ * refused with 401 and the bare challenge.
+ *
+ * @packageDocumentation
+ */
+import fs from 'node:fs';
+import { initializeServer } from 'kerberos';
+import { isQuotable, isToken68 } from '../header/grammar';
+import type { Challenge, Credentials } from '../header/types';
+import type {
+  AuthRequest,
+  Identity,
+  RequestContext,
+  Scheme,
+  SchemeSuccess,
+  VerifyResult,
+} from '../scheme';
+import { identityResult, refuse } from '../scheme';
+import { decodeBase64Strict } from '../util/base64';
+import { isPromiseLike } from '../util/promise';
+
+/**
+ * Maps an authenticated Kerberos principal (`alice@EXAMPLE.COM`) to an identity: a user name, an
+ * object with a `user` field (its other fields land on `req.auth`), or `false`/`null`/`undefined`
+ * to refuse (401). Sync or async; a throw or rejection goes to `next(err)`.
+ */
+export type NegotiateVerify = (principal: string, req: AuthRequest) => Identity | Promise<Identity>;
+
+/** Options of {@link negotiate}. */
+export interface NegotiateOptions {
+  /**
+   * The acceptor's service principal in GSSAPI host-based form, `service@host`: `HTTP@www.example.com`
+   * accepts tickets for `HTTP/www.example.com@<realm>`. Required: the host is the name clients put
+   * in the URL (after their DNS canonicalization), which the server cannot guess from
+   * `os.hostname()`. The key must be in the keytab.
+   */
+  servicePrincipal: string;
+  /**
+   * Path of the keytab holding the service key (`FILE:` and other krb5 prefixes allowed). Sets
+   * `KRB5_KTNAME` for the whole process, as the GSSAPI library reads only that (one keytab per
+   * process: a different value already in `KRB5_KTNAME` is a setup error). Default: what
+   * `KRB5_KTNAME` names, else the system keytab (`/etc/krb5.keytab`).
+   */
+  keytab?: string;
+  /**
+   * Maps the principal to an identity (see {@link NegotiateVerify}). Default: the principal (or
+   * its realm-less name, see `stripRealm`) is the user.
+   */
+  verify?: NegotiateVerify;
+  /**
+   * Without `verify`, make `req.auth.user` the principal without its `@REALM`: `true` for any
+   * realm, or a list of realms whose principals are shortened (others keep their realm, so
+   * `alice@A` and `alice@B` from trusted realms stay apart). Default `false`.
+   */
+  stripRealm?: boolean | string[];
+  /** Accept only principals of these realms (cross-realm trust otherwise lets in any trusted realm). Default: any. */
+  realms?: string[];
+  /**
+   * Send the acceptor's mutual-authentication token on the successful response
+   * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §5) when GSSAPI produced one. Default `true`.
+   */
+  mutual?: boolean;
+}
+
+/** `NTLMSSP\0`: the start of every NTLM message, which some clients send as a Negotiate token. */
+const NTLM_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+
+/** The principal's realm: what follows its last unescaped `@`. */
+function splitPrincipal(principal: string): { name: string; realm: string | undefined } {
+  for (let i = principal.length - 1; i > 0; i--) {
+    if (principal[i] !== '@') continue;
+    let backslashes = 0;
+    for (let j = i - 1; j >= 0 && principal[j] === '\\'; j--) backslashes++;
+    if (backslashes % 2 === 0)
+      return { name: principal.slice(0, i), realm: principal.slice(i + 1) };
+  }
+  return { name: principal, realm: undefined };
+}
+
+function realmList(value: unknown, what: string): string[] {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((realm) => typeof realm === 'string' && realm !== '' && !realm.includes('@'))
+  ) {
+    throw new TypeError(`negotiate(): ${what} must be a non-empty list of realm names`);
+  }
+  return [...(value as string[])];
+}
+
+/** Makes `KRB5_KTNAME` name the keytab, checking at setup that a file keytab is readable. */
+function useKeytab(keytab: unknown): void {
+  if (typeof keytab !== 'string' || keytab === '' || !isQuotable(keytab)) {
+    throw new TypeError('negotiate(): keytab must be a path (or a krb5 keytab name)');
+  }
+  const current = process.env.KRB5_KTNAME;
+  if (current !== undefined && current !== '' && current !== keytab) {
+    throw new TypeError(
+      'negotiate(): KRB5_KTNAME already names another keytab; the GSSAPI library reads one keytab per process',
+    );
+  }
+  const file = /^[A-Z]+:/.test(keytab)
+    ? keytab.startsWith('FILE:')
+      ? keytab.slice(5)
+      : ''
+    : keytab;
+  if (file !== '') {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (error) {
+      throw new TypeError(`negotiate(): the keytab ${file} cannot be read`, { cause: error });
+    }
+  }
+  process.env.KRB5_KTNAME = keytab;
+}
+
+/**
+ * The Negotiate scheme (RFC 4559) for `authenticate()`: Kerberos 5 through SPNEGO.
+ *
+ * Challenge: `WWW-Authenticate: Negotiate` (no parameters, RFC 4559 §4.1). Credentials: one
+ * base64 GSSAPI token (token68); anything else, a token that is not canonical base64, an NTLM
+ * token or a token GSSAPI refuses (defective, for another service, replayed, expired, from a
+ * realm not in `realms`) is answered 401 with the challenge. A failure to set up the acceptor
+ * (the keytab lacks the service key, the library cannot load) goes to `next(err)` (500): never
+ * an authenticated request.
+ *
+ * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
+ * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one.
+ *
+ * @example
+ * import { authenticate, basic } from 'authscheme';
+ * import { negotiate } from 'authscheme/negotiate';
+ *
+ * app.use(authenticate({ schemes: [
+ *   negotiate({ servicePrincipal: 'HTTP@www.example.com', keytab: '/etc/http.keytab', stripRealm: ['EXAMPLE.COM'] }),
+ *   basic({ verify: checkLdap }),
+ * ] }));
+ */
+export function negotiate(options: NegotiateOptions): Scheme {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('negotiate(): options are required');
+  }
+  const { servicePrincipal } = options;
+  if (
+    typeof servicePrincipal !== 'string' ||
+    !/^[!-~]+@[!-~]+$/.test(servicePrincipal) ||
+    servicePrincipal.indexOf('@') !== servicePrincipal.lastIndexOf('@') ||
+    servicePrincipal.includes('/')
+  ) {
+    throw new TypeError(
+      'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com (not HTTP/host@REALM)',
+    );
+  }
+  if (options.verify !== undefined && typeof options.verify !== 'function') {
+    throw new TypeError(
+      'negotiate(): verify must be a function (principal, req) => identity | false',
+    );
+  }
+  const stripRealm = options.stripRealm ?? false;
+  const stripAll = stripRealm === true;
+  const stripSome =
+    typeof stripRealm === 'boolean' ? undefined : new Set(realmList(stripRealm, 'stripRealm'));
+  const realms =
+    options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
+  const mutual = options.mutual ?? true;
+  if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
+  if (options.keytab !== undefined) useKeytab(options.keytab);
+  const verifyPrincipal = options.verify;
+  const challenge: Challenge[] = [
+    Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
+  ];
+
+  async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
+    let server;
+    try {
+      server = await initializeServer(servicePrincipal);
+    } catch (error) {
+      // The acceptor cannot be set up (no key for the service, unreadable keytab): a server fault.
+      throw new Error(
+        `negotiate(): cannot acquire acceptor credentials for ${servicePrincipal}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    try {
+      await server.step(token);
+    } catch (error) {
+      // The binding throws TypeError for a programming error; GSSAPI's refusals are plain Errors.
+      if (error instanceof TypeError || !(error instanceof Error)) throw error;
+      return refuse(`The Negotiate token was refused: ${error.message}`);
+    }
+    const principal = server.username;
+    if (server.contextComplete !== true || typeof principal !== 'string' || principal === '') {
+      return refuse(
+        'The Negotiate exchange needs more than one round trip, which is not supported',
+      );
+    }
+    const { name, realm } = splitPrincipal(principal);
+    if (realms !== undefined && (realm === undefined || !realms.has(realm))) {
+      return refuse('The principal’s realm is not accepted');
+    }
+    let result: SchemeSuccess;
+    if (verifyPrincipal === undefined) {
+      const strip =
+        name !== '' && realm !== undefined && (stripAll || stripSome?.has(realm) === true);
+      result = { ok: true, user: strip ? name : principal };
+    } else {
+      const identity = verifyPrincipal(principal, ctx.req);
+      const outcome = identityResult(isPromiseLike(identity) ? await identity : identity);
+      if (!outcome.ok) return outcome;
+      result = outcome;
+    }
+    result.details = { ...result.details, principal, realm };
+    const response = server.response;
+    if (mutual && typeof response === 'string' && response !== '' && isToken68(response)) {
+      result.headers = {
+        [ctx.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Negotiate ${response}`,
+      };
+    }
+    return result;
+  }
+
+  return {
+    name: 'Negotiate',
+    challenges(): Challenge[] {
+      return challenge;
+    },
+    verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
+      const token = credentials.token68;
+      if (token === undefined) return refuse('Negotiate credentials must be a token68');
+      const bytes = decodeBase64Strict(token);
+      if (bytes === undefined) return refuse('Negotiate credentials are not canonical base64');
+      if (bytes.subarray(0, NTLM_SIGNATURE.length).equals(NTLM_SIGNATURE)) {
+        return refuse('NTLM is not supported');
+      }
+      return accept(token, ctx);
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,166 @@
+/**
+ * authscheme/negotiate without a KDC: option checks at setup, the challenge, and every malformed
+ * credential that must be refused before GSSAPI sees it. No keytab is configured in this process's
+ * real environment, so a request that did reach GSSAPI would fail to set up the acceptor and be
+ * answered 500: a 401 here also shows the request was refused up front.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import request from 'supertest';
+import { authenticate, basic } from 'authscheme';
+import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
+
+const servicePrincipal = 'HTTP@localhost';
+const NTLM_NEGOTIATE = Buffer.concat([
+  Buffer.from('NTLMSSP\0', 'latin1'),
+  Buffer.from('01000000b78208e2', 'hex'),
+  Buffer.alloc(16),
+]).toString('base64');
+
+function app(options: { proxy?: boolean; withBasic?: boolean } = {}): express.Express {
+  const server = express();
+  const schemes = [negotiate({ servicePrincipal })];
+  if (options.withBasic === true) schemes.push(basic({ users: { bob: 'pw' } }));
+  server.use(authenticate({ schemes, proxy: options.proxy === true }));
+  server.get('/', (req, res) => {
+    res.json({ auth: req.auth });
+  });
+  server.use((_err: unknown, _req: express.Request, res: express.Response, _next: unknown) => {
+    res.status(500).json({ error: 'server error' });
+  });
+  return server;
+}
+
+/** One GET over a real socket, with the header lines as given (supertest cannot repeat a field). */
+async function rawGet(
+  handler: express.Express,
+  headers: http.OutgoingHttpHeaders,
+): Promise<http.IncomingMessage> {
+  const server = handler.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', headers }, resolve).once('error', reject);
+    });
+    res.resume();
+    await new Promise((resolve) => res.once('end', resolve));
+    return res;
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('negotiate() setup', () => {
+  const savedKtname = process.env.KRB5_KTNAME;
+  afterEach(() => {
+    if (savedKtname === undefined) delete process.env.KRB5_KTNAME;
+    else process.env.KRB5_KTNAME = savedKtname;
+  });
+
+  it.each<[string, unknown]>([
+    ['no options', undefined],
+    ['no servicePrincipal', {}],
+    [
+      'a Kerberos principal name instead of service@host',
+      { servicePrincipal: 'HTTP/www.example.com@EXAMPLE.COM' },
+    ],
+    ['a service without host', { servicePrincipal: 'HTTP' }],
+    ['an empty servicePrincipal', { servicePrincipal: '' }],
+    ['a servicePrincipal with a space', { servicePrincipal: 'HTTP@www example.com' }],
+    ['verify that is not a function', { servicePrincipal, verify: 'alice' }],
+    ['an empty stripRealm list', { servicePrincipal, stripRealm: [] }],
+    ['realms that are not a list', { servicePrincipal, realms: 'EXAMPLE.COM' }],
+    ['a realm with @', { servicePrincipal, realms: ['a@b'] }],
+    ['mutual that is not a boolean', { servicePrincipal, mutual: 'yes' }],
+    ['an empty keytab', { servicePrincipal, keytab: '' }],
+    ['a keytab that does not exist', { servicePrincipal, keytab: '/nonexistent/http.keytab' }],
+  ])('refuses %s with a TypeError', (_what, options) => {
+    expect(() => negotiate(options as NegotiateOptions)).toThrow(TypeError);
+  });
+
+  it('keytab sets KRB5_KTNAME, and refuses a second, different keytab', () => {
+    delete process.env.KRB5_KTNAME;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-keytab-'));
+    try {
+      const first = path.join(dir, 'a.keytab');
+      const second = path.join(dir, 'b.keytab');
+      fs.writeFileSync(first, '');
+      fs.writeFileSync(second, '');
+      expect(negotiate({ servicePrincipal, keytab: first }).name).toBe('Negotiate');
+      expect(process.env.KRB5_KTNAME).toBe(first);
+      // The same keytab again (a second route) is fine; another one is not.
+      expect(() => negotiate({ servicePrincipal, keytab: first })).not.toThrow();
+      expect(() => negotiate({ servicePrincipal, keytab: second })).toThrow(/KRB5_KTNAME/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Negotiate challenges and malformed credentials (no KDC)', () => {
+  it('answers a request without credentials with 401 and a bare Negotiate challenge', async () => {
+    const res = await request(app()).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Negotiate');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers in proxy mode with 407 and Proxy-Authenticate: Negotiate', async () => {
+    const res = await request(app({ proxy: true })).get('/');
+    expect(res.status).toBe(407);
+    expect(res.headers['proxy-authenticate']).toBe('Negotiate');
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it.each([
+    ['no token', 'Negotiate'],
+    ['auth-params instead of a token', 'Negotiate token="YWJj"'],
+    ['a token that is not canonical base64 (no padding)', 'Negotiate YWJjZA'],
+    ['a base64url token', 'Negotiate YW-_ZA=='],
+    ['a raw NTLM token (NTLM is not supported)', `Negotiate ${NTLM_NEGOTIATE}`],
+    ['a lower-case scheme name with a raw NTLM token', `negotiate ${NTLM_NEGOTIATE}`],
+  ])('refuses %s with 401 and the challenge, before GSSAPI', async (_what, header) => {
+    const res = await request(app()).get('/').set('Authorization', header);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Negotiate');
+    expect(res.body).not.toHaveProperty('auth');
+  });
+
+  it.each([
+    ['two tokens', 'Negotiate YWJj ZGVm'],
+    ['a token followed by a comma', 'Negotiate YWJj,'],
+  ])('answers a malformed field (%s) with 400', async (_what, header) => {
+    const res = await request(app()).get('/').set('Authorization', header);
+    expect(res.status).toBe(400);
+  });
+
+  it('answers two Authorization fields with 400', async () => {
+    // Node sends an array value as one field line per element.
+    const lines: http.OutgoingHttpHeader = ['Negotiate YWJj', 'Negotiate ZGVm'];
+    const res = await rawGet(app(), { authorization: lines as unknown as string });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('offers Negotiate and Basic as one field line each, in the configured order', async () => {
+    // supertest joins repeated fields into one string: read the raw lines off a real socket.
+    const res = await rawGet(app({ withBasic: true }), {});
+    expect(res.statusCode).toBe(401);
+    expect(res.headersDistinct['www-authenticate']).toEqual([
+      'Negotiate',
+      'Basic realm="Restricted", charset="UTF-8"',
+    ]);
+  });
+
+  it('fails closed with 500 (next(err)) when a well-formed token arrives and no keytab is usable', async () => {
+    const res = await request(app())
+      .get('/')
+      .set('Authorization', `Negotiate ${Buffer.from('some token bytes').toString('base64')}`);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'server error' });
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * authscheme/negotiate against a real Kerberos realm (a throw-away KDC, ../helpers/kdc) and a real
+ * client: `curl --negotiate -u :` with a ticket from `kinit`. The server runs in its own process
+ * (../helpers/negotiate-server.ts) with the realm in its environment.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { startKdc, type Kdc } from '../helpers/kdc';
+
+const ALICE_PASSWORD = 'alice-password';
+const CAROL_PASSWORD = 'carol-password';
+
+let kdc: Kdc;
+let server: ChildProcess | undefined;
+let serverExited: Promise<void> = Promise.resolve();
+let port: number;
+let aliceCache: string;
+let carolCache: string;
+
+interface CurlResult {
+  status: number;
+  /** Response header lines of the last response, lower-cased names. */
+  headers: [string, string][];
+  body: string;
+  /** curl's verbose trace (request headers, prefixed `> `). */
+  trace: string;
+}
+
+function curl(cache: string, args: string[]): Promise<CurlResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'curl',
+      ['-sS', '-v', '-i', '--max-time', '10', ...args],
+      { env: { ...process.env, ...kdc.env, KRB5CCNAME: cache }, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`curl failed: ${stderr}`));
+          return;
+        }
+        // With --negotiate curl prints the 401 and then the final response: read the last one.
+        const last = stdout.lastIndexOf('\r\n\r\nHTTP/');
+        const response = last === -1 ? stdout : stdout.slice(last + 4);
+        const split = response.indexOf('\r\n\r\n');
+        const lines = response.slice(0, split).split('\r\n');
+        const headers = lines.slice(1).map((line): [string, string] => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+        });
+        resolve({
+          status: Number(lines[0]!.split(' ')[1]),
+          headers,
+          body: response.slice(split + 4),
+          trace: stderr,
+        });
+      },
+    );
+  });
+}
+
+function negotiateCurl(cache: string, route = '/'): Promise<CurlResult> {
+  return curl(cache, ['--negotiate', '-u', ':', `http://localhost:${port}${route}`]);
+}
+
+function valuesOf(result: { headers: [string, string][] }, name: string): string[] {
+  return result.headers.filter(([key]) => key === name).map(([, value]) => value);
+}
+
+/** The token curl sent (from its verbose trace). */
+function sentToken(trace: string): string {
+  const match = /^> Authorization: Negotiate (\S+)\r?$/m.exec(trace);
+  if (match === null) throw new Error('curl sent no Negotiate token');
+  return match[1]!;
+}
+
+/** A request with a hand-made Authorization field (or several). */
+function rawRequest(
+  route: string,
+  authorization: string | string[] | undefined,
+  field = 'authorization',
+): Promise<{ status: number; challenges: string[]; body: string; res: http.IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { host: `localhost:${port}` };
+    if (authorization !== undefined) headers[field] = authorization;
+    const req = http.request({ host: '127.0.0.1', port, path: route, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          challenges: res.headersDistinct['www-authenticate'] ?? [],
+          body,
+          res,
+        }),
+      );
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** A token curl made for HTTP/localhost that no acceptor has seen (so not in any replay cache). */
+async function freshToken(cache: string): Promise<string> {
+  const result = await negotiateCurl(cache, '/challenge-only');
+  expect(result.status).toBe(401);
+  return sentToken(result.trace);
+}
+
+/** DER: tag, length, body (lengths below 64 KiB). */
+function der(tag: number, body: Buffer): Buffer {
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+
+const OID = {
+  spnego: Buffer.from('06062b0601050502', 'hex'),
+  ntlm: Buffer.from('060a2b06010401823702020a', 'hex'),
+  krb5: Buffer.from('06092a864886f712010202', 'hex'),
+};
+const NTLM_NEGOTIATE = Buffer.concat([
+  Buffer.from('NTLMSSP\0', 'latin1'),
+  Buffer.from('01000000b78208e2', 'hex'),
+  Buffer.alloc(16),
+]);
+
+/** An SPNEGO NegTokenInit (RFC 4178 §4.2.1) offering `mechs`, with an optimistic NTLM token. */
+function negTokenInit(mechs: Buffer[]): string {
+  const init = der(
+    0x30,
+    Buffer.concat([
+      der(0xa0, der(0x30, Buffer.concat(mechs))),
+      der(0xa2, der(0x04, NTLM_NEGOTIATE)),
+    ]),
+  );
+  return der(0x60, Buffer.concat([OID.spnego, der(0xa0, init)])).toString('base64');
+}
+
+function kdestroy(cache: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('kdestroy', [], { env: { ...process.env, ...kdc.env, KRB5CCNAME: cache } }, (error) =>
+      error ? reject(new Error(`kdestroy failed: ${error.message}`)) : resolve(),
+    );
+  });
+}
+
+beforeAll(async () => {
+  kdc = await startKdc();
+  await kdc.addUser('alice', ALICE_PASSWORD);
+  await kdc.addUser('carol', CAROL_PASSWORD);
+  const keytab = await kdc.addService('HTTP/localhost', 'http.keytab');
+  // A second service, so that a client can hold a ticket the server has no key for.
+  await kdc.addService('HTTP/other.test', 'other.keytab');
+  aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
+  carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
+
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'negotiate-server.ts')],
+    {
+      cwd: path.join(__dirname, '..', '..'),
+      env: { ...process.env, ...kdc.env, NEGOTIATE_KEYTAB: keytab },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  server = child;
+  serverExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const match = /listening (\d+)/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+  });
+}, 30_000);
+
+afterAll(async () => {
+  if (server !== undefined && server.exitCode === null && server.signalCode === null) {
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server?.kill('SIGKILL'), 2000);
+    await serverExited;
+    clearTimeout(timer);
+  }
+  await kdc?.stop();
+});
+
+describe('Negotiate with curl and a real KDC', () => {
+  it('curl --negotiate with a ticket from kinit gets 200, the principal on req.auth and the mutual-auth token', async () => {
+    const result = await negotiateCurl(aliceCache);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toEqual({
+      auth: {
+        scheme: 'Negotiate',
+        user: `alice@${kdc.realm}`,
+        principal: `alice@${kdc.realm}`,
+        realm: kdc.realm,
+      },
+    });
+    // RFC 4559 §5: the final token rides on the 200 (MIT's acceptor always makes an AP-REP).
+    const challenges = valuesOf(result, 'www-authenticate');
+    expect(challenges).toHaveLength(1);
+    expect(challenges[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
+    expect(valuesOf(result, 'vary').join(',')).toMatch(/Authorization/);
+    // curl sent a real SPNEGO token, and never a password.
+    expect(sentToken(result.trace).length).toBeGreaterThan(100);
+  });
+
+  it('stripRealm: true makes req.auth.user the principal without its realm', async () => {
+    const result = await negotiateCurl(carolCache, '/strip');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth).toMatchObject({
+      user: 'carol',
+      principal: `carol@${kdc.realm}`,
+    });
+  });
+
+  it('curl without a ticket (empty credentials cache) gets 401 with a bare Negotiate challenge', async () => {
+    const result = await negotiateCurl(kdc.emptyCache('empty.ccache'));
+    expect(result.status).toBe(401);
+    expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+    expect(result.trace).not.toMatch(/^> Authorization:/m);
+  });
+
+  it('curl after kdestroy gets 401', async () => {
+    const cache = await kdc.kinit('carol', CAROL_PASSWORD, 'destroyed.ccache');
+    expect((await negotiateCurl(cache)).status).toBe(200);
+    await kdestroy(cache);
+    const result = await negotiateCurl(cache);
+    expect(result.status).toBe(401);
+    expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+  });
+
+  it('a ticket for another service principal (HTTP/other.test) is refused with 401', async () => {
+    const result = await curl(aliceCache, [
+      '--negotiate',
+      '-u',
+      ':',
+      '--resolve',
+      `other.test:${port}:127.0.0.1`,
+      `http://other.test:${port}/`,
+    ]);
+    expect(sentToken(result.trace).length).toBeGreaterThan(100);
+    expect(result.status).toBe(401);
+    expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+  });
+
+  it('a replayed token is refused (the acceptor keeps a replay cache)', async () => {
+    const first = await negotiateCurl(aliceCache);
+    expect(first.status).toBe(200);
+    const replay = await rawRequest('/', `Negotiate ${sentToken(first.trace)}`);
+    expect(replay.status).toBe(401);
+    expect(replay.challenges).toEqual(['Negotiate']);
+  });
+
+  it('a truncated token is refused with 401, not 500', async () => {
+    const token = sentToken((await negotiateCurl(aliceCache)).trace);
+    // Cut at a multiple of four characters: still canonical base64, so GSSAPI has to judge it.
+    const truncated = token.slice(0, Math.floor(token.length / 8) * 4);
+    const result = await rawRequest('/', `Negotiate ${truncated}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it('garbage tokens are refused with 401 and the server keeps serving', async () => {
+    const garbage = [
+      Buffer.from('not a GSSAPI token at all').toString('base64'),
+      // An SPNEGO-looking start (APPLICATION 0, SPNEGO OID) with nonsense after it.
+      Buffer.concat([
+        Buffer.from('6082010006062b0601050502a0', 'hex'),
+        Buffer.alloc(64, 0xff),
+      ]).toString('base64'),
+      Buffer.alloc(3000, 0x41).toString('base64'),
+    ];
+    for (const token of garbage) {
+      const result = await rawRequest('/', `Negotiate ${token}`);
+      expect(result.status).toBe(401);
+      expect(result.challenges).toEqual(['Negotiate']);
+    }
+    expect((await negotiateCurl(aliceCache)).status).toBe(200);
+  });
+
+  it('with Basic alongside, a refusal offers both challenges on separate field lines, and both schemes work', async () => {
+    const anonymous = await rawRequest('/both', undefined);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.challenges).toEqual(['Negotiate', 'Basic realm="both", charset="UTF-8"']);
+    const garbage = await rawRequest('/both', 'Negotiate AAAA');
+    expect(garbage.status).toBe(401);
+    expect(garbage.challenges).toEqual(['Negotiate', 'Basic realm="both", charset="UTF-8"']);
+
+    const viaNegotiate = await negotiateCurl(aliceCache, '/both');
+    expect(viaNegotiate.status).toBe(200);
+    expect(JSON.parse(viaNegotiate.body).auth.scheme).toBe('Negotiate');
+    const viaBasic = await curl(aliceCache, [
+      '-u',
+      'bob:bob-password',
+      `http://localhost:${port}/both`,
+    ]);
+    expect(viaBasic.status).toBe(200);
+    expect(JSON.parse(viaBasic.body).auth).toEqual({ scheme: 'Basic', user: 'bob' });
+  });
+
+  it('a verify callback that refuses the principal makes it 401; one that maps it adds its fields', async () => {
+    const refused = await negotiateCurl(aliceCache, '/verify');
+    expect(refused.status).toBe(401);
+    expect(valuesOf(refused, 'www-authenticate')).toEqual(['Negotiate']);
+    const mapped = await negotiateCurl(carolCache, '/verify');
+    expect(mapped.status).toBe(200);
+    expect(JSON.parse(mapped.body).auth).toEqual({
+      scheme: 'Negotiate',
+      user: 'carol',
+      role: 'staff',
+      principal: `carol@${kdc.realm}`,
+      realm: kdc.realm,
+    });
+  });
+
+  it('realms refuses principals of other realms with 401', async () => {
+    const result = await negotiateCurl(aliceCache, '/other-realm');
+    expect(result.status).toBe(401);
+    expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+  });
+
+  it('refuses SPNEGO that needs a second round trip (NTLM first, Kerberos second) with 401', async () => {
+    const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm, OID.krb5])}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it('refuses SPNEGO offering only NTLM with 401', async () => {
+    const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm])}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it('mutual: false leaves the token off the 200', async () => {
+    const result = await negotiateCurl(aliceCache, '/no-mutual');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
+    expect(valuesOf(result, 'www-authenticate')).toEqual([]);
+  });
+
+  it('proxy mode reads Proxy-Authorization and returns the mutual-auth token in Proxy-Authenticate', async () => {
+    const token = await freshToken(aliceCache);
+    const result = await rawRequest('/proxy', `Negotiate ${token}`, 'proxy-authorization');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.principal).toBe(`alice@${kdc.realm}`);
+    expect(result.res.headersDistinct['proxy-authenticate']).toEqual([
+      expect.stringMatching(/^Negotiate [A-Za-z0-9+/]+={0,2}$/),
+    ]);
+    expect(result.challenges).toEqual([]);
+    // The same token again is a replay.
+    const replay = await rawRequest('/proxy', `Negotiate ${token}`, 'proxy-authorization');
+    expect(replay.status).toBe(407);
+  });
+
+  it("a refusal carries GSSAPI's reason (replay, truncation, wrong service) and never the token", async () => {
+    const token = await freshToken(aliceCache);
+    const accepted = await rawRequest('/reasons', `Negotiate ${token}`);
+    expect(accepted.status).toBe(200);
+    const otherService = sentToken(
+      (
+        await curl(aliceCache, [
+          '--negotiate',
+          '-u',
+          ':',
+          '--resolve',
+          `other.test:${port}:127.0.0.1`,
+          `http://other.test:${port}/challenge-only`,
+        ])
+      ).trace,
+    );
+    const cases: [string, RegExp][] = [
+      [token, /replay/i],
+      [token.slice(0, Math.floor(token.length / 8) * 4), /malformed|corrupt|defective/i],
+      [otherService, /HTTP\/other\.test.*not found in keytab/],
+    ];
+    for (const [sent, reason] of cases) {
+      const result = await rawRequest('/reasons', `Negotiate ${sent}`);
+      expect(result.status).toBe(401);
+      const { code, message } = JSON.parse(result.body) as { code: string; message: string };
+      expect(code).toBe('ERR_AUTH_INVALID_CREDENTIALS');
+      expect(message).toMatch(reason);
+      expect(message).not.toContain(sent.slice(0, 24));
+      expect(result.body).not.toContain(sent.slice(0, 24));
+    }
+  });
+
+  it('an acceptor whose keytab lacks its service key fails closed with 500 (next(err)), never 200', async () => {
+    const token = sentToken((await negotiateCurl(aliceCache)).trace);
+    const result = await rawRequest('/no-key', `Negotiate ${token}`);
+    expect(result.status).toBe(500);
+    expect(JSON.parse(result.body)).toEqual({ error: 'server error' });
+  });
+});
