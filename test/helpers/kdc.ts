@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port';
 
 export const REALM = 'AUTHSCHEME.TEST';
 
@@ -185,21 +186,6 @@ export async function startKdc(): Promise<Kdc> {
     throw error;
   }
   return kdc;
-}
-
-/** A port nobody listens on now (TCP; the clients are told to use TCP only). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {

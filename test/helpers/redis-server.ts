@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from './free-port';
 
 export interface RedisServer {
   readonly host: string;
@@ -73,21 +74,6 @@ export async function startRedisServer(): Promise<RedisServer> {
     throw new Error(`redis-server did not start: ${(error as Error).message}\n${log}`);
   }
   return server;
-}
-
-/** A port nobody listens on now: bind port 0, read the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /** Retries PING (inline command) until +PONG, for at most READY_WITHIN_MS. */
