@@ -48,13 +48,14 @@ for command_name in krb5kdc kadmin.local kinit krb5-config; do
 done
 gssapi_header=/usr/include/gssapi/gssapi.h
 [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
+required_files=("$font_file" "$gssapi_header")
 # -----------------------------------------------------------------------------------------------
 
 # `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles
 # against), e.g. before `npm ci && npm start` on a machine that will not run the test suite.
 if [ "${1:-}" = "--install-only" ]; then
   wanted=([krb5-config]=libkrb5-dev)
-  font_file="$gssapi_header"
+  required_files=("$gssapi_header")
   missing=()
   command -v krb5-config >/dev/null 2>&1 && [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
 elif [ "$#" -ne 0 ]; then
@@ -95,7 +96,7 @@ for command_name in "${!wanted[@]}"; do
     exit 1
   }
 done
-for file in "$font_file" "$gssapi_header"; do
+for file in "${required_files[@]}"; do
   [ -e "$file" ] || {
     echo "provision: $file still missing after install" >&2
     exit 1
