@@ -46,6 +46,18 @@ describe('bearer() as a Scheme', () => {
     },
   );
 
+  it.each(['a b', '=abc', 'ä'])(
+    'refuses the token68 %p with invalid_request when the cache is on, too',
+    async (token) => {
+      const cached = bearer({ verify: () => 'u', cache: true });
+      // A good token first, so the cache is not empty.
+      expect(await cached.verify(credentials('good'), ctx)).toMatchObject({ ok: true });
+      expect(await cached.verify(credentials('good'), ctx)).toMatchObject({ ok: true });
+      const result = await cached.verify(credentials(token), ctx);
+      expect(result).toMatchObject({ ok: false, status: 400, bearerError: 'invalid_request' });
+    },
+  );
+
   it('accepts a token with trailing = padding', async () => {
     expect(await scheme.verify(credentials('abc+/_-.~=='), ctx)).toMatchObject({
       ok: true,
