@@ -149,6 +149,21 @@ export function allScenarios(): Scenario[] {
       http: 'http-digest-standin',
       client: 'digest',
     },
+    // The least code with the duties the Bearer and Digest targets measure (floors.ts).
+    {
+      name: 'bearer-floor',
+      label: 'Bearer floor (token, duplicate check, Vary; no req.auth)',
+      express: 'express-bearer-floor',
+      http: 'http-bearer-floor',
+      client: 'bearer',
+    },
+    {
+      name: 'digest-floor',
+      label: 'Digest floor (SHA-256, nc, uri, rspauth, Vary; no req.auth)',
+      express: 'express-digest-floor',
+      http: 'http-digest-floor',
+      client: 'digest',
+    },
     // What Express does to every request, on plain node:http: alone, then with our Bearer behind it.
     { name: 'prototype-swap', label: "Express's prototype swap, no auth", http: 'http-swap' },
     {

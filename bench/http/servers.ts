@@ -16,6 +16,7 @@ import {
   USER,
   publicJwkFromEnv,
 } from './fixtures';
+import { bearerFloor, digestFloor } from './floors';
 
 type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
@@ -285,6 +286,10 @@ export const SERVERS = {
   'http-auth-property': () => plainHttp(authPropertyGuard()),
   'express-digest-standin': () => expressApp(digestStandIn()),
   'http-digest-standin': () => plainHttp(digestStandIn()),
+  'express-bearer-floor': () => expressApp(bearerFloor()),
+  'http-bearer-floor': () => plainHttp(bearerFloor()),
+  'express-digest-floor': () => expressApp(digestFloor()),
+  'http-digest-floor': () => plainHttp(digestFloor()),
   'http-swap': () => prototypeSwap(),
   'http-swap-bearer': () => prototypeSwap(oursBearer()),
   'express-basic-auth': () => expressApp(expressBasicAuth()),

@@ -51,8 +51,12 @@ const ALGORITHMS: readonly AlgorithmInfo[] = [
   info('SHA-512-256-sess', 'SHA-512-256', true),
 ];
 
-const BY_LOWER_NAME: ReadonlyMap<string, AlgorithmInfo> = new Map(
-  ALGORITHMS.map((algorithm) => [algorithm.name.toLowerCase(), algorithm]),
+/** By the RFC's spelling (what clients send), then lower-cased. */
+const BY_NAME: ReadonlyMap<string, AlgorithmInfo> = new Map(
+  ALGORITHMS.flatMap((algorithm) => [
+    [algorithm.name, algorithm],
+    [algorithm.name.toLowerCase(), algorithm],
+  ]),
 );
 
 /** The six algorithm names, in the order RFC 7616 lists them. */
@@ -63,7 +67,7 @@ export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ALGORITHMS.map((a) 
  * the RFC's case, but the comparison is case-insensitive like every token comparison in HTTP.
  */
 export function findAlgorithm(name: string): AlgorithmInfo | undefined {
-  return BY_LOWER_NAME.get(name.toLowerCase());
+  return BY_NAME.get(name) ?? BY_NAME.get(name.toLowerCase());
 }
 
 /**
@@ -71,27 +75,23 @@ export function findAlgorithm(name: string): AlgorithmInfo | undefined {
  * the wire (or are hex digests), so they are hashed as the bytes they were: Node hands header
  * octets over as latin1 characters.
  *
- * The bytes are written into one reused buffer instead of a joined string: this runs twice per
- * authenticated request, and a request's garbage is what costs most on a busy server. Node's
- * one-shot `crypto.hash` then reads them synchronously, so reusing the buffer is safe.
+ * The joined text is written into one reused buffer rather than converted with `Buffer.from`:
+ * this runs twice per authenticated request, and a request's garbage is what costs most on a busy
+ * server. One write of the joined string measured faster than one write per part. Node's one-shot
+ * `crypto.hash` then reads the bytes synchronously, so reusing the buffer is safe.
  */
 export function hashWire(algorithm: AlgorithmInfo, ...parts: string[]): string {
-  let length = parts.length - 1;
-  for (let i = 0; i < parts.length; i++) length += (parts[i] as string).length;
+  const text = parts.join(':');
+  const length = text.length;
   if (length > scratch.length) {
     scratch = Buffer.allocUnsafe(Math.max(length, scratch.length * 2));
     views.clear();
   }
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) scratch[at++] = COLON;
-    // latin1: one byte per character, the low byte, as Buffer.from(text, 'latin1') would give.
-    at += scratch.write(parts[i] as string, at, 'latin1');
-  }
+  // latin1: one byte per character, the low byte, as Buffer.from(text, 'latin1') would give.
+  scratch.write(text, 0, length, 'latin1');
   return oneShotHash(algorithm.nodeHash, viewOf(length), 'hex');
 }
 
-const COLON = 0x3a;
 let scratch = Buffer.allocUnsafe(1024);
 /** Views of `scratch` by length: one client's inputs have the same length request after request. */
 const views = new Map<number, Buffer>();
