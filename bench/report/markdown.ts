@@ -101,7 +101,11 @@ export function renderMarkdown(report: BenchReport): string {
       'Bearer behind it: they show how much of Express’s cost, and of the premium every ' +
       'middleware pays on Express, comes from that one step. The “Digest stand-in” rows answer ' +
       'the Digest client without checking anything (same handshake, same `Authentication-Info` ' +
-      'and `Vary`): what Digest traffic costs a server before any verification.',
+      'and `Vary`): what Digest traffic costs a server before any verification. The “floor” ' +
+      'rows are the least code with the duties the Bearer and Digest targets measure ' +
+      '(bench/http/floors.ts: one token or one user, a duplicate-header check, `Vary`, and for ' +
+      'Digest the response, `nc`, `uri` and `rspauth`; nothing handed over on `req`): no ' +
+      'middleware with those duties can cost less on that stack.',
     '',
   );
   lines.push('## Header codec (one process, ops/s, median of 3)', '');

@@ -7,23 +7,48 @@ export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): T
     scenarios.find((s) => s.id === id && s.rounds.length > 0);
   const targets: Target[] = [];
 
-  const overhead = (what: string, id: string, limit: number): void => {
+  /** `floorId`: the least code with the same duties on the same stack (bench/http/floors.ts). */
+  const overhead = (what: string, id: string, limit: number, floorId?: string): void => {
     const s = byId(id);
     const v = s?.overheadMicros ?? null;
+    const floor = floorId === undefined ? null : (byId(floorId)?.overheadMicros ?? null);
     targets.push({
       what,
       goal: `≤ ${limit} µs CPU/request over the same server without auth`,
-      measured: v === null ? 'not measured' : `${signed(v, 1)} µs`,
+      measured:
+        v === null
+          ? 'not measured'
+          : `${signed(v, 1)} µs${floor === null ? '' : ` (floor ${signed(floor, 1)} µs)`}`,
       met: v === null ? null : v <= limit,
     });
   };
   overhead('Basic overhead (node:http)', 'http/basic/ok/authscheme', 3);
-  overhead('Bearer custom validator overhead (node:http)', 'http/bearer/ok/authscheme', 3);
-  overhead('Digest SHA-256 overhead (node:http)', 'http/digest/ok/authscheme', 10);
+  overhead(
+    'Bearer custom validator overhead (node:http)',
+    'http/bearer/ok/authscheme',
+    3,
+    'http/calibration/ok/bearer-floor',
+  );
+  overhead(
+    'Digest SHA-256 overhead (node:http)',
+    'http/digest/ok/authscheme',
+    10,
+    'http/calibration/ok/digest-floor',
+  );
   overhead('JWT ES256 cached overhead (node:http)', 'http/jwt-cached/ok/authscheme', 5);
   // The Digest and Bearer issues quote their peers' overheads on Express: the same limits there.
-  overhead('Bearer custom validator overhead (Express)', 'express/bearer/ok/authscheme', 3);
-  overhead('Digest SHA-256 overhead (Express)', 'express/digest/ok/authscheme SHA-256', 10);
+  overhead(
+    'Bearer custom validator overhead (Express)',
+    'express/bearer/ok/authscheme',
+    3,
+    'express/calibration/ok/bearer-floor',
+  );
+  overhead(
+    'Digest SHA-256 overhead (Express)',
+    'express/digest/ok/authscheme SHA-256',
+    10,
+    'express/calibration/ok/digest-floor',
+  );
   overhead('JWT ES256 cached overhead (Express)', 'express/jwt-cached/ok/authscheme cached', 5);
 
   const ratio = (what: string, id: string, limit: number): void => {
