@@ -161,10 +161,10 @@ async function main(): Promise<void> {
         'wrk is missing: `sudo bash scripts/provision.sh` installs it (Debian package wrk)',
       );
     }
+    // Baselines always (overheads are taken against them); everything else as --only says.
     const selected = allScenarios().filter(
       (s) =>
         s.group === 'baseline' ||
-        s.group === 'calibration' ||
         args.only.length === 0 ||
         args.only.some((o) => s.id.includes(o)),
     );
