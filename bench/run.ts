@@ -164,9 +164,7 @@ async function main(): Promise<void> {
     // Baselines always (overheads are taken against them); everything else as --only says.
     const selected = allScenarios().filter(
       (s) =>
-        s.group === 'baseline' ||
-        args.only.length === 0 ||
-        args.only.some((o) => s.id.includes(o)),
+        s.group === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)),
     );
     scenarios = await runHttpBench({
       scenarios: selected,
