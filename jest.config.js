@@ -8,6 +8,7 @@ const common = {
     '^authscheme/jwt$': '<rootDir>/src/adapters/jwt.ts',
     '^authscheme/negotiate$': '<rootDir>/src/adapters/kerberos.ts',
     '^authscheme/redis$': '<rootDir>/src/adapters/redis.ts',
+    '^authscheme/client$': '<rootDir>/src/client/index.ts',
     // unixcrypt exports only an `import` condition, which jest's require() does not match.
     '^unixcrypt$': '<rootDir>/node_modules/unixcrypt/dist/index.js',
   },

@@ -48,7 +48,10 @@ for command_name in krb5kdc kadmin.local kinit krb5-config; do
 done
 gssapi_header=/usr/include/gssapi/gssapi.h
 [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
-required_files=("$font_file" "$gssapi_header")
+# Apache httpd, a server nobody here wrote, for authscheme/client (test/interop/client-apache*).
+apache_binary=/usr/sbin/apache2
+[ -e "$apache_binary" ] || missing+=(apache2)
+required_files=("$font_file" "$gssapi_header" "$apache_binary")
 # -----------------------------------------------------------------------------------------------
 
 # `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles
@@ -78,7 +81,18 @@ fi
 
 echo "provision: installing ${packages[*]}" >&2
 apt-get update -q
+# No package may start its service (Apache would take port 80): policy-rc.d answers "not now".
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=true
+  trap 'rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+if [ "$own_policy" = true ]; then
+  rm -f "$policy"
+  trap - EXIT
+fi
 
 # Debian starts the packaged Redis as a system service where systemd runs; the tests need none.
 if [[ " ${packages[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then

@@ -1,0 +1,166 @@
+/**
+ * The client side of Digest (RFC 7616 §3.4): picking a challenge, computing the response, and
+ * checking the server's `rspauth` (§3.5). The hashing is the server's own (schemes/digest), so
+ * both sides agree byte for byte.
+ */
+import { randomBytes } from 'node:crypto';
+import { encodeExtValue, formatCredentials } from '../header';
+import type { Challenge } from '../header/types';
+import {
+  findAlgorithm,
+  hashBody,
+  hashCredentials,
+  hashUsername,
+  hashWire,
+  type AlgorithmInfo,
+  type DigestAlgorithm,
+} from '../schemes/digest/algorithms';
+
+/** What the client keeps of a Digest challenge between requests (RFC 7616 §3.6: nonces are reused). */
+export interface DigestSession {
+  readonly realm: string;
+  nonce: string;
+  readonly opaque: string | undefined;
+  readonly algorithm: AlgorithmInfo;
+  /** `undefined`: the challenge offered no qop (RFC 2069 style, RFC 7616 §3.4.1 keeps it valid). */
+  readonly qop: 'auth' | 'auth-int' | undefined;
+  readonly userhash: boolean;
+  /** The last nonce count sent with `nonce`. */
+  nc: number;
+}
+
+/** The client's algorithms, strongest first: the order in which several challenges are weighed. */
+export const CLIENT_ALGORITHMS: readonly DigestAlgorithm[] = [
+  'SHA-512-256',
+  'SHA-512-256-sess',
+  'SHA-256',
+  'SHA-256-sess',
+  'MD5',
+  'MD5-sess',
+];
+
+/**
+ * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`
+ * (earlier entries are stronger). A challenge with an algorithm the client does not know, or with
+ * only qop values it does not know, is passed over (RFC 7616 §3.3).
+ */
+export function chooseDigest(
+  challenges: readonly Challenge[],
+  accepted: readonly DigestAlgorithm[],
+): DigestSession | undefined {
+  let best: DigestSession | undefined;
+  let bestRank = Infinity;
+  for (const challenge of challenges) {
+    if (challenge.scheme.toLowerCase() !== 'digest') continue;
+    const { params } = challenge;
+    if (params.nonce === undefined || params.realm === undefined) continue;
+    // RFC 7616 §3.3: no algorithm parameter means MD5.
+    const algorithm = findAlgorithm(params.algorithm ?? 'MD5');
+    if (algorithm === undefined) continue;
+    const rank = accepted.indexOf(algorithm.name);
+    if (rank === -1 || rank >= bestRank) continue;
+    let qop: DigestSession['qop'];
+    if (params.qop !== undefined) {
+      const offered = params.qop.split(',').map((value) => value.trim().toLowerCase());
+      // qop=auth when offered: auth-int needs the body hashed and some servers mishandle it.
+      if (offered.includes('auth')) qop = 'auth';
+      else if (offered.includes('auth-int')) qop = 'auth-int';
+      else continue;
+    }
+    best = {
+      realm: params.realm,
+      nonce: params.nonce,
+      opaque: params.opaque,
+      algorithm,
+      qop,
+      userhash: params.userhash?.toLowerCase() === 'true',
+      nc: 0,
+    };
+    bestRank = rank;
+  }
+  return best;
+}
+
+/** The request as Digest sees it: A2 covers the method and the request-target (RFC 7616 §3.4.3). */
+export interface DigestRequest {
+  method: string;
+  /** The request-target: path and query, as sent on the request line. */
+  uri: string;
+  /** The request body, for `qop=auth-int`. */
+  body?: Buffer;
+}
+
+/** One `Authorization` value and what the server's `rspauth` must then be. */
+export interface DigestAnswer {
+  header: string;
+  /** Expected `rspauth` (§3.5), when it can be checked (not for auth-int, which hashes the response body). */
+  rspauth: string | undefined;
+  nc: string;
+  cnonce: string;
+}
+
+/**
+ * `Authorization: Digest ...` for `request`, taking the next nonce count of `session`
+ * (RFC 7616 §3.4). `cnonce` is for tests; it is random otherwise.
+ */
+export function answerDigest(
+  session: DigestSession,
+  username: string,
+  password: string,
+  request: DigestRequest,
+  cnonce = randomBytes(16).toString('hex'),
+): DigestAnswer {
+  const { algorithm, realm, nonce, qop } = session;
+  session.nc += 1;
+  const nc = session.nc.toString(16).padStart(8, '0');
+  let ha1 = hashCredentials(algorithm.hash, username, realm, password);
+  // RFC 7616 §3.4.2: the -sess variants fold the nonce and cnonce into HA1.
+  if (algorithm.session) ha1 = hashWire(algorithm, ha1, nonce, cnonce);
+  const bodyHash =
+    qop === 'auth-int' ? hashBody(algorithm, request.body ?? Buffer.alloc(0)) : undefined;
+  const ha2 =
+    bodyHash === undefined
+      ? hashWire(algorithm, request.method, request.uri)
+      : hashWire(algorithm, request.method, request.uri, bodyHash);
+  const response =
+    qop === undefined
+      ? hashWire(algorithm, ha1, nonce, ha2)
+      : hashWire(algorithm, ha1, nonce, nc, cnonce, qop, ha2);
+
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (session.userhash) {
+    // RFC 7616 §3.4.4: the user name travels hashed with the realm.
+    params.username = hashUsername(algorithm.hash, username, realm);
+  } else if (isPrintableAscii(username)) {
+    params.username = username;
+  } else {
+    // RFC 7616 §3.4.4: a name a quoted-string cannot carry goes as username* (RFC 8187).
+    params['username*'] = encodeExtValue(username);
+  }
+  params.realm = realm;
+  params.uri = request.uri;
+  params.algorithm = algorithm.name;
+  params.nonce = nonce;
+  if (qop !== undefined) {
+    params.nc = nc;
+    params.cnonce = cnonce;
+    params.qop = qop;
+  }
+  params.response = response;
+  if (session.opaque !== undefined) params.opaque = session.opaque;
+  if (session.userhash) params.userhash = 'true';
+
+  const rspauth =
+    qop === 'auth'
+      ? hashWire(algorithm, ha1, nonce, nc, cnonce, qop, hashWire(algorithm, '', request.uri))
+      : undefined;
+  return { header: formatCredentials({ scheme: 'Digest', params }), rspauth, nc, cnonce };
+}
+
+function isPrintableAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
+}

@@ -1,0 +1,314 @@
+/**
+ * `createAuthFetch()`: a `fetch` that answers `401` challenges with Digest or Basic credentials,
+ * or sends a Bearer token, the way browsers and curl do, within the limits that keep a password
+ * from going where it should not.
+ *
+ * Exported from `authscheme/client`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { AuthHeaderSyntaxError } from '../errors';
+import { parseAuthParams, parseChallenges } from '../header';
+import type { Challenge } from '../header/types';
+import type { DigestAlgorithm } from '../schemes/digest/algorithms';
+import { CLIENT_ALGORITHMS, answerDigest, chooseDigest, type DigestSession } from './digest';
+
+/** A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1). */
+export type AuthFetchCredentials = { username: string; password: string } | { token: string };
+
+/** Options of {@link createAuthFetch}. */
+export interface AuthFetchOptions {
+  /** The `fetch` underneath. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */
+  schemes?: readonly ('Digest' | 'Basic')[];
+  /**
+   * Digest algorithms answered, strongest first: when a server offers several challenges, the
+   * earliest listed here wins. Default: SHA-512-256, SHA-256, MD5, each before its `-sess` form.
+   */
+  algorithms?: readonly DigestAlgorithm[];
+  /**
+   * Send a Basic password over plain `http:` to hosts other than loopback. Default `false`:
+   * RFC 7617 §4, Basic sends the password in clear text.
+   */
+  insecureBasic?: boolean;
+  /**
+   * Check the server's `rspauth` in `Authentication-Info` (RFC 7616 §3.5, mutual authentication)
+   * and reject when it is wrong. Default `true`. Responses without `rspauth` are not refused.
+   */
+  verifyServer?: boolean;
+}
+
+/** What the client was told about a server's protection spaces (RFC 9110 §11.5). */
+interface Space {
+  readonly scheme: 'Digest' | 'Basic';
+  /** URL prefixes (origin and path) the credentials may be sent to without waiting for a 401. */
+  readonly prefixes: readonly string[];
+  readonly digest?: DigestSession;
+}
+
+/** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
+const MAX_ORIGINS = 256;
+
+/** Thrown (the promise rejects) when the server fails Digest's mutual authentication. */
+export class ServerAuthenticationError extends Error {
+  override readonly name = 'ServerAuthenticationError';
+  constructor(
+    message: string,
+    readonly response: Response,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A `fetch` that authenticates: with `{ token }` every request carries `Authorization: Bearer`;
+ * with `{ username, password }` a `401` is answered once with the strongest offered scheme it
+ * supports (Digest, then Basic), and later requests to the same protection space send
+ * credentials straight away (Digest with the next `nc` of the nonce it holds, RFC 7616 §3.6).
+ *
+ * Credentials are only ever sent to the origin of the URL given, never to an origin a redirect
+ * led to. The request is sent again, so its body must be readable twice: bodies are cloned
+ * (`Request.clone()`), which holds a streamed body in memory until the answer is known.
+ *
+ * @example
+ * import { createAuthFetch } from 'authscheme/client';
+ * const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+ * const res = await authFetch('https://api.example/reports');
+ */
+export function createAuthFetch(
+  credentials: AuthFetchCredentials,
+  options: AuthFetchOptions = {},
+): typeof fetch {
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  if (typeof baseFetch !== 'function') {
+    throw new TypeError('createAuthFetch(): no fetch available; pass options.fetch');
+  }
+  if (typeof credentials !== 'object' || credentials === null) {
+    throw new TypeError('createAuthFetch(): credentials are required');
+  }
+  if ('token' in credentials) {
+    const { token } = credentials;
+    if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+      // RFC 6750 §2.1: b64token syntax.
+      throw new TypeError('createAuthFetch(): the token is not in RFC 6750 b64token syntax');
+    }
+    const header = `Bearer ${token}`;
+    return async (input, init) => baseFetch(withHeaders(new Request(input, init), header));
+  }
+  const { username, password } = credentials;
+  if (typeof username !== 'string' || typeof password !== 'string') {
+    throw new TypeError('createAuthFetch(): username and password must be strings');
+  }
+  if (hasControl(username) || hasControl(password)) {
+    throw new TypeError(
+      'createAuthFetch(): username and password must not hold control characters',
+    );
+  }
+  const schemes = options.schemes ?? ['Digest', 'Basic'];
+  const algorithms = options.algorithms ?? CLIENT_ALGORITHMS;
+  const verifyServer = options.verifyServer !== false;
+  const spaces = new Map<string, Space[]>();
+
+  const remember = (origin: string, space: Space): void => {
+    let list = spaces.get(origin);
+    if (list === undefined) {
+      if (spaces.size >= MAX_ORIGINS) spaces.clear();
+      list = [];
+      spaces.set(origin, list);
+    }
+    // One space per realm and scheme: a new challenge replaces what was known.
+    const realm = space.digest?.realm;
+    const kept = list.filter((s) => s.scheme !== space.scheme || s.digest?.realm !== realm);
+    kept.unshift(space);
+    spaces.set(origin, kept.slice(0, 16));
+  };
+
+  const spaceFor = (url: URL): Space | undefined =>
+    spaces.get(url.origin)?.find((space) => space.prefixes.some((p) => url.href.startsWith(p)));
+
+  /** The Authorization value for `space` on this request, and the rspauth to expect. */
+  const answer = async (
+    space: Space,
+    request: Request,
+    url: URL,
+  ): Promise<{ header: string; rspauth?: string; space: Space }> => {
+    if (space.scheme === 'Basic') {
+      const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+      return { header: `Basic ${encoded}`, space };
+    }
+    const session = space.digest!;
+    const body =
+      session.qop === 'auth-int' ? Buffer.from(await request.clone().arrayBuffer()) : undefined;
+    const uri = url.pathname + url.search;
+    const result = answerDigest(session, username, password, {
+      method: request.method,
+      uri,
+      body,
+    });
+    return { header: result.header, rspauth: result.rspauth, space };
+  };
+
+  /** The space a 401's challenges open, if the client can answer any of them. */
+  const spaceFromChallenges = (challenges: Challenge[], url: URL): Space | undefined => {
+    for (const scheme of schemes) {
+      if (scheme === 'Digest') {
+        const digest = chooseDigest(challenges, algorithms);
+        if (digest === undefined) continue;
+        const domain = challenges.find(
+          (c) => c.scheme.toLowerCase() === 'digest' && c.params.nonce === digest.nonce,
+        )?.params.domain;
+        return { scheme, prefixes: digestPrefixes(domain, url), digest };
+      }
+      if (!challenges.some((c) => c.scheme.toLowerCase() === 'basic')) continue;
+      // RFC 7617 §2: a user-id with a colon cannot be sent.
+      if (username.includes(':')) continue;
+      if (!options.insecureBasic && url.protocol === 'http:' && !isLoopback(url.hostname)) continue;
+      // RFC 7617 §2.2: paths at or below the last segment's directory share the space.
+      const directory = url.origin + url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
+      return { scheme, prefixes: [directory] };
+    }
+    return undefined;
+  };
+
+  return async function authFetch(input, init) {
+    const template = new Request(input, init);
+    const url = new URL(template.url);
+    let sent: { header: string; rspauth?: string; space: Space } | undefined;
+    const known = spaceFor(url);
+    if (known !== undefined) sent = await answer(known, template, url);
+    let preemptive = sent !== undefined;
+    let response = await baseFetch(withHeaders(template.clone(), sent?.header));
+
+    // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
+    for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
+      const target = response.redirected ? new URL(response.url) : url;
+      // Never answer for another origin; after a redirect, only requests without a body are
+      // sent again (the redirect may have changed the method).
+      if (target.origin !== url.origin) break;
+      if (response.redirected && template.body !== null) break;
+      let challenges: Challenge[];
+      try {
+        challenges = parseChallenges(response.headers.get('www-authenticate') ?? '');
+      } catch (err) {
+        if (err instanceof AuthHeaderSyntaxError) break;
+        throw err;
+      }
+      const space = spaceFromChallenges(challenges, target);
+      if (space === undefined) break;
+      // Credentials answered to a challenge and refused: a new nonce helps only when the server
+      // says the old one was stale; anything else means wrong credentials. Credentials sent from
+      // memory get one fresh answer (the server may have forgotten its nonces).
+      if (!preemptive && sent !== undefined && sameSpace(sent.space, space)) {
+        if (!isStale(challenges, space)) break;
+      }
+      preemptive = false;
+      remember(url.origin, space);
+      await response.body?.cancel();
+      sent = await answer(space, template, target);
+      const retry = response.redirected
+        ? new Request(target, {
+            method: template.method,
+            headers: template.headers,
+            signal: template.signal,
+            redirect: template.redirect,
+          })
+        : template.clone();
+      response = await baseFetch(withHeaders(retry, sent.header));
+    }
+
+    if (sent?.space.digest !== undefined && response.ok) {
+      followAuthenticationInfo(response, sent.space.digest, sent.rspauth, verifyServer);
+    }
+    return response;
+  };
+}
+
+/** RFC 7615 / RFC 7616 §3.5: take up `nextnonce`, and check `rspauth` when asked to. */
+function followAuthenticationInfo(
+  response: Response,
+  session: DigestSession,
+  rspauth: string | undefined,
+  verify: boolean,
+): void {
+  const field = response.headers.get('authentication-info');
+  if (field === null) return;
+  let info: Record<string, string>;
+  try {
+    info = parseAuthParams(field);
+  } catch (err) {
+    if (!(err instanceof AuthHeaderSyntaxError)) throw err;
+    if (verify) throw new ServerAuthenticationError('Authentication-Info does not parse', response);
+    return;
+  }
+  if (verify && rspauth !== undefined && info.rspauth !== undefined) {
+    const received = Buffer.from(info.rspauth.toLowerCase(), 'latin1');
+    const expected = Buffer.from(rspauth, 'latin1');
+    if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
+      throw new ServerAuthenticationError(
+        'The server’s rspauth does not match: it does not know the password',
+        response,
+      );
+    }
+  }
+  if (info.nextnonce !== undefined && info.nextnonce !== session.nonce) {
+    session.nonce = info.nextnonce;
+    session.nc = 0;
+  }
+}
+
+function sameSpace(a: Space, b: Space): boolean {
+  return a.scheme === b.scheme && a.digest?.realm === b.digest?.realm;
+}
+
+function isStale(challenges: Challenge[], space: Space): boolean {
+  if (space.digest === undefined) return false;
+  return challenges.some(
+    (c) =>
+      c.scheme.toLowerCase() === 'digest' &&
+      c.params.nonce === space.digest!.nonce &&
+      c.params.stale?.toLowerCase() === 'true',
+  );
+}
+
+/**
+ * RFC 7616 §3.3 `domain`: space-separated URIs (absolute, or absolute paths on this origin) that
+ * share the space; without it, the whole origin does.
+ */
+function digestPrefixes(domain: string | undefined, url: URL): string[] {
+  if (domain === undefined || domain.trim() === '') return [url.origin + '/'];
+  const prefixes: string[] = [];
+  for (const entry of domain.split(' ')) {
+    if (entry === '') continue;
+    try {
+      const resolved = new URL(entry, url);
+      if (resolved.origin === url.origin) prefixes.push(resolved.href);
+    } catch {
+      // Not a URI: ignore it.
+    }
+  }
+  return prefixes.length > 0 ? prefixes : [url.origin + '/'];
+}
+
+function withHeaders(request: Request, authorization: string | undefined): Request {
+  if (authorization === undefined) return request;
+  const headers = new Headers(request.headers);
+  headers.set('Authorization', authorization);
+  return new Request(request, { headers });
+}
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -1,0 +1,6 @@
+/**
+ * `authscheme/client`: a `fetch` that answers HTTP authentication challenges (Digest, Basic) or
+ * sends a Bearer token. This module only re-exports.
+ */
+export { createAuthFetch, ServerAuthenticationError } from './fetch';
+export type { AuthFetchCredentials, AuthFetchOptions } from './fetch';

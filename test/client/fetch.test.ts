@@ -1,0 +1,279 @@
+/**
+ * authscheme/client against real servers on 127.0.0.1: our own middleware for every Digest
+ * variant, and small node:http servers for what our middleware never does (a wrong rspauth, a
+ * redirect to another origin).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { authenticate, basic, bearer, digest, type DigestOptions } from 'authscheme';
+import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
+
+const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((done) => s.close(done))));
+});
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{
+  url: string;
+  log: { method: string; url: string; authorization: string | undefined; status: number }[];
+}> {
+  const log: { method: string; url: string; authorization: string | undefined; status: number }[] =
+    [];
+  const server = createServer((req, res) => {
+    res.on('finish', () =>
+      log.push({
+        method: req.method!,
+        url: req.url!,
+        authorization: req.headers.authorization,
+        status: res.statusCode,
+      }),
+    );
+    handler(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
+}
+
+/** An Express app behind `authenticate()` that echoes `req.auth` and the raw body. */
+function protectedApp(schemes: Parameters<typeof authenticate>[0]['schemes']) {
+  const app = express();
+  app.use(express.raw({ type: '*/*' }));
+  app.use(authenticate({ realm: 'client-test', schemes }));
+  app.all('/{*path}', (req, res) => {
+    res.json({ auth: req.auth, body: Buffer.isBuffer(req.body) ? req.body.toString() : '' });
+  });
+  return app;
+}
+
+/** The body `protectedApp` answers with. */
+async function json(res: Response): Promise<{ auth: Record<string, unknown>; body: string }> {
+  return (await res.json()) as { auth: Record<string, unknown>; body: string };
+}
+
+const digestFor = (options: Partial<DigestOptions> = {}) =>
+  digest({ users: { alice: 'secret', jörg: 'pässword' }, secret: SECRET, ...options });
+
+describe('Digest', () => {
+  it('answers the challenge, then reuses the nonce with the next nc (RFC 7616 §3.6)', async () => {
+    const { url, log } = await listen(protectedApp([digestFor()]));
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const first = await authFetch(`${url}/a`);
+    expect(first.status).toBe(200);
+    expect((await json(first)).auth).toMatchObject({ user: 'alice', algorithm: 'SHA-256' });
+    const second = await authFetch(`${url}/b?x=1`);
+    expect(second.status).toBe(200);
+    expect(log.map((entry) => entry.status)).toEqual([401, 200, 200]);
+    expect(log[1]!.authorization).toMatch(/nc=00000001/);
+    expect(log[2]!.authorization).toMatch(/nc=00000002/);
+    expect(log[2]!.authorization).toMatch(/uri="\/b\?x=1"/);
+  });
+
+  it.each([
+    ['MD5'],
+    ['MD5-sess'],
+    ['SHA-256'],
+    ['SHA-256-sess'],
+    ['SHA-512-256'],
+    ['SHA-512-256-sess'],
+  ] as const)('answers %s', async (algorithm) => {
+    const { url } = await listen(protectedApp([digestFor({ algorithms: [algorithm] })]));
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect(res.status).toBe(200);
+    expect((await json(res)).auth.algorithm).toBe(algorithm);
+  });
+
+  it('picks the strongest of several challenges, or the first the caller accepts', async () => {
+    const { url } = await listen(protectedApp([digestFor({ algorithms: ['MD5', 'SHA-256'] })]));
+    const strongest = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect((await json(strongest)).auth.algorithm).toBe('SHA-256');
+    const md5Only = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { algorithms: ['MD5'] },
+    );
+    expect((await json(await md5Only(url))).auth.algorithm).toBe('MD5');
+  });
+
+  it('sends username* for a name a quoted-string cannot carry, and userhash when offered', async () => {
+    const plain = await listen(protectedApp([digestFor()]));
+    const res = await createAuthFetch({ username: 'jörg', password: 'pässword' })(plain.url);
+    expect(res.status).toBe(200);
+    expect(plain.log[1]!.authorization).toContain("username*=UTF-8''j%C3%B6rg");
+
+    const hashed = await listen(protectedApp([digestFor({ userhash: true })]));
+    const viaHash = await createAuthFetch({ username: 'alice', password: 'secret' })(hashed.url);
+    expect((await json(viaHash)).auth.user).toBe('alice');
+    expect(hashed.log[1]!.authorization).toMatch(/userhash="?true"?/);
+    expect(hashed.log[1]!.authorization).not.toContain('alice');
+  });
+
+  it('hashes the body for qop=auth-int and sends it again', async () => {
+    const { url } = await listen(protectedApp([digestFor({ qop: ['auth-int'] })]));
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/upload`, { method: 'POST', body: 'payload bytes' });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ auth: { qop: 'auth-int' }, body: 'payload bytes' });
+  });
+
+  it('retries once with the new nonce when the server says stale=true', async () => {
+    const { url, log } = await listen(protectedApp([digestFor({ nonceLifetime: 300 })]));
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(url)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await authFetch(url)).status).toBe(200);
+    expect(log.map((entry) => entry.status)).toEqual([401, 200, 401, 200]);
+  });
+
+  it('gives up after one answer when the password is wrong', async () => {
+    const { url, log } = await listen(protectedApp([digestFor()]));
+    const res = await createAuthFetch({ username: 'alice', password: 'wrong' })(url);
+    expect(res.status).toBe(401);
+    expect(log).toHaveLength(2);
+  });
+
+  it('rejects when the server’s rspauth is wrong (RFC 7616 §3.5), unless told not to check', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+        res.end();
+        return;
+      }
+      res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
+      res.end('ok');
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(authFetch(url)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    const trusting = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { verifyServer: false },
+    );
+    expect((await trusting(url)).status).toBe(200);
+  });
+
+  it('checks a correct rspauth from our server and follows nextnonce', async () => {
+    const { url, log } = await listen(
+      protectedApp([digestFor({ nonceLifetime: 60_000, nextNonceBefore: 59_999 })]),
+    );
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const first = await authFetch(url);
+    expect(first.headers.get('authentication-info')).toMatch(/rspauth=.*nextnonce=/);
+    expect((await authFetch(url)).status).toBe(200);
+    const nonceOf = (header: string | undefined) => /nonce="([^"]+)"/.exec(header ?? '')?.[1];
+    expect(nonceOf(log[2]!.authorization)).not.toBe(nonceOf(log[1]!.authorization));
+    expect(log[2]!.authorization).toMatch(/nc=00000001/);
+  });
+});
+
+describe('Basic', () => {
+  it('answers Basic on loopback and then sends it for the same directory up front', async () => {
+    const { url, log } = await listen(
+      protectedApp([basic({ users: { alice: 'secret', jörg: 'pässword' } })]),
+    );
+    const authFetch = createAuthFetch({ username: 'jörg', password: 'pässword' });
+    expect((await authFetch(`${url}/docs/a`)).status).toBe(200);
+    expect((await authFetch(`${url}/docs/b`)).status).toBe(200);
+    expect((await authFetch(`${url}/other`)).status).toBe(200);
+    expect(log.map((entry) => entry.status)).toEqual([401, 200, 200, 401, 200]);
+    expect(log[1]!.authorization).toBe(
+      `Basic ${Buffer.from('jörg:pässword', 'utf8').toString('base64')}`,
+    );
+  });
+
+  it('prefers Digest to Basic when both are offered', async () => {
+    const { url } = await listen(
+      protectedApp([basic({ users: { alice: 'secret' } }), digestFor()]),
+    );
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect((await json(res)).auth.scheme).toBe('Digest');
+  });
+
+  it('keeps a password off plain http beyond loopback unless allowed (RFC 7617 §4)', async () => {
+    const seen: (string | null)[] = [];
+    const fakeNetwork: typeof fetch = async (input) => {
+      const request = input as Request;
+      seen.push(request.headers.get('authorization'));
+      return new Response(null, {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Basic realm="x"' },
+      });
+    };
+    const strict = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: fakeNetwork },
+    );
+    expect((await strict('http://example.test/')).status).toBe(401);
+    expect(seen).toEqual([null]);
+    const lax = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: fakeNetwork, insecureBasic: true },
+    );
+    await lax('http://example.test/');
+    expect(seen.slice(1)).toEqual([
+      null,
+      `Basic ${Buffer.from('alice:secret').toString('base64')}`,
+    ]);
+  });
+});
+
+describe('Bearer and limits', () => {
+  it('sends the token with every request', async () => {
+    const { url } = await listen(
+      protectedApp([
+        bearer({ verify: (token) => (token === 'mF_9.B5f-4.1JqM' ? 'alice' : false) }),
+      ]),
+    );
+    const res = await createAuthFetch({ token: 'mF_9.B5f-4.1JqM' })(url);
+    expect((await json(res)).auth).toMatchObject({ scheme: 'Bearer', user: 'alice' });
+    expect(() => createAuthFetch({ token: 'not a token' })).toThrow(TypeError);
+    expect(() => createAuthFetch({ username: 'a\r\nb', password: 'x' })).toThrow(TypeError);
+  });
+
+  it('never answers a challenge from another origin a redirect led to', async () => {
+    const other = await listen(protectedApp([digestFor()]));
+    const first = await listen((_req, res) => {
+      res.statusCode = 302;
+      res.setHeader('Location', `${other.url}/`);
+      res.end();
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(first.url);
+    expect(res.status).toBe(401);
+    expect(other.log.map((entry) => entry.authorization)).toEqual([undefined]);
+  });
+
+  it('answers a challenge after a same-origin redirect at the URL that sent it', async () => {
+    const app = protectedApp([digestFor()]);
+    const { url, log } = await listen((req, res) => {
+      if (req.url === '/old') {
+        res.statusCode = 301;
+        res.setHeader('Location', '/new');
+        res.end();
+        return;
+      }
+      app(req, res);
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/old`);
+    expect(res.status).toBe(200);
+    expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
+  });
+
+  it('returns the 401 as it is when the challenge does not parse or names nothing it knows', async () => {
+    const { url } = await listen((_req, res) => {
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', 'Digest realm="unterminated');
+      res.end();
+    });
+    expect((await createAuthFetch({ username: 'a', password: 'b' })(url)).status).toBe(401);
+    const negotiateOnly = await listen((_req, res) => {
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', 'Negotiate');
+      res.end();
+    });
+    const res = await createAuthFetch({ username: 'a', password: 'b' })(negotiateOnly.url);
+    expect(res.status).toBe(401);
+    expect(negotiateOnly.log).toHaveLength(1);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * authscheme/client against a server nobody here wrote: Apache httpd 2.4 (Debian's `apache2`,
+ * which scripts/provision.sh installs) with mod_auth_digest (MD5, qop=auth) and mod_auth_basic,
+ * on 127.0.0.1 and a free port, its password files made by Apache's own `htpasswd` and in
+ * `htdigest`'s format. Stopped by its PID.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuthFetch } from 'authscheme/client';
+import { freePort } from '../helpers/free-port';
+
+const MODULES = '/usr/lib/apache2/modules';
+let root: string;
+let apache: ChildProcess;
+let base: string;
+
+jest.setTimeout(30_000);
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'authscheme-apache-'));
+  for (const dir of ['basic', 'digest']) {
+    mkdirSync(join(root, 'htdocs', dir), { recursive: true });
+    writeFileSync(join(root, 'htdocs', dir, 'index.html'), `${dir} ok\n`);
+  }
+  const htpasswd = spawnSync('htpasswd', ['-cbB', join(root, 'htpasswd'), 'alice', 'secret']);
+  if (htpasswd.status !== 0) throw new Error(`htpasswd failed: ${String(htpasswd.stderr)}`);
+  const ha1 = createHash('md5').update('alice:digest-realm:secret').digest('hex');
+  writeFileSync(join(root, 'htdigest'), `alice:digest-realm:${ha1}\n`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const modules = [
+    'mpm_event',
+    'authn_core',
+    'authn_file',
+    'authz_core',
+    'authz_user',
+    'auth_basic',
+    'auth_digest',
+    'dir',
+  ].map((name) => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`);
+  writeFileSync(
+    join(root, 'httpd.conf'),
+    [
+      `ServerRoot ${root}`,
+      'ServerName 127.0.0.1',
+      `Listen 127.0.0.1:${port}`,
+      `PidFile ${root}/httpd.pid`,
+      `DefaultRuntimeDir ${root}`,
+      `ErrorLog ${root}/error.log`,
+      ...modules,
+      'User nobody',
+      'Group nogroup',
+      `DocumentRoot ${root}/htdocs`,
+      'DirectoryIndex index.html',
+      `<Directory ${root}/htdocs>`,
+      '  Require all granted',
+      '</Directory>',
+      '<Location /basic/>',
+      '  AuthType Basic',
+      '  AuthName "basic-realm"',
+      `  AuthUserFile ${root}/htpasswd`,
+      '  Require valid-user',
+      '</Location>',
+      '<Location /digest/>',
+      '  AuthType Digest',
+      '  AuthName "digest-realm"',
+      '  AuthDigestDomain /digest/',
+      `  AuthUserFile ${root}/htdigest`,
+      '  Require valid-user',
+      '</Location>',
+      '',
+    ].join('\n'),
+  );
+  // Apache's workers run as nobody: they must be able to read the tree.
+  for (const file of ['', 'htdocs', 'htpasswd', 'htdigest']) chmodSync(join(root, file), 0o755);
+  apache = spawn('/usr/sbin/apache2', ['-f', join(root, 'httpd.conf'), '-DFOREGROUND'], {
+    stdio: 'ignore',
+  });
+  await waitUntilServing(base);
+});
+
+afterAll(async () => {
+  if (apache?.exitCode === null) {
+    const exited = new Promise((resolve) => apache.once('exit', resolve));
+    apache.kill('SIGTERM');
+    await exited;
+  }
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+});
+
+async function waitUntilServing(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const log = readFileSync(join(root, 'error.log'), 'utf8');
+  throw new Error(`apache2 did not start:\n${log}`);
+}
+
+it('answers Apache’s Digest challenge, checks its rspauth, and reuses the nonce', async () => {
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  const first = await authFetch(`${base}/digest/`);
+  expect(first.status).toBe(200);
+  expect(await first.text()).toBe('digest ok\n');
+  // verifyServer is on: reaching here means Apache's rspauth matched ours.
+  expect(first.headers.get('authentication-info')).toMatch(/rspauth="[0-9a-f]{32}".*nc=00000001/);
+  const second = await authFetch(`${base}/digest/index.html`);
+  expect(second.status).toBe(200);
+  expect(second.headers.get('authentication-info')).toMatch(/nc=00000002/);
+});
+
+it('answers Apache’s Basic challenge on loopback', async () => {
+  const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${base}/basic/`);
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe('basic ok\n');
+});
+
+it('returns Apache’s 401 for a wrong password, after one answer', async () => {
+  const authFetch = createAuthFetch({ username: 'alice', password: 'wrong' });
+  expect((await authFetch(`${base}/digest/`)).status).toBe(401);
+  expect((await authFetch(`${base}/basic/`)).status).toBe(401);
+});
