@@ -10,7 +10,7 @@ import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:cry
 import { types } from 'node:util';
 // jose 6 is ESM-only. The CommonJS build loads it with require(esm) (Node >= 20.19, see
 // `engines`; tsconfig's `module: node20` knows this) and jest transpiles it.
-import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';
@@ -41,7 +41,10 @@ export interface JwtIdentity {
   scopes: string[];
   /** The whole verified payload. */
   claims: JWTPayload;
-  /** `exp` in ms since the epoch: bearer's validation cache never outlives it. */
+  /**
+   * `exp` plus `clockTolerance`, in ms since the epoch: the last instant the token is accepted.
+   * bearer refuses the token from then on, and its validation cache never outlives it.
+   */
   expiresAt?: number;
   [detail: string]: unknown;
 }
@@ -57,7 +60,10 @@ export interface JwtOptions {
   jwks?: JwksOptions;
   /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
   key?: KeyObject | webcrypto.CryptoKey | string | JWK;
-  /** A shared HMAC secret of at least 32 bytes (HS256/HS384/HS512). */
+  /**
+   * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
+   * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512.
+   */
   secret?: string | Uint8Array;
   /** Accepted `iss` value(s). Required. */
   issuer: string | string[];
@@ -93,6 +99,8 @@ const OKP = ['EdDSA', 'Ed25519'];
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', ...OKP];
 const MIN_SECRET_BYTES = 32;
+/** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
+const HMAC_KEY_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
 function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
   let object: KeyObject;
@@ -194,6 +202,31 @@ function refusalFor(error: unknown): unknown {
   return text === undefined ? error : new InvalidTokenError(text, { cause: error });
 }
 
+function isMultipleMatchingKeys(error: unknown): error is AsyncIterable<webcrypto.CryptoKey> {
+  return (
+    (error as { code?: unknown } | null)?.code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' &&
+    typeof (error as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/** Verifies against each candidate key of a JWK Set; the first good signature decides. */
+async function verifyWithEach(
+  token: string,
+  candidates: AsyncIterable<webcrypto.CryptoKey>,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  for await (const candidate of candidates) {
+    try {
+      return (await jwtVerify(token, candidate, options)).payload;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+        continue;
+      throw refusalFor(error);
+    }
+  }
+  throw new InvalidTokenError(REFUSALS['ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
+}
+
 function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
   const names = claim === undefined ? ['scope', 'scp'] : [claim];
   for (const name of names) {
@@ -275,9 +308,16 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       throw new TypeError(`jwtVerifier: secret must be at least ${MIN_SECRET_BYTES} bytes`);
     }
     algorithms = allowList(options.algorithms, HMAC, ['HS256']);
+    for (const alg of algorithms) {
+      if (secret.byteLength < HMAC_KEY_BYTES[alg]!) {
+        throw new TypeError(
+          `jwtVerifier: ${alg} needs a secret of at least ${HMAC_KEY_BYTES[alg]!} bytes`,
+        );
+      }
+    }
     key = createSecretKey(Buffer.from(secret));
   }
-  const verifyOptions = {
+  const verifyOptions: JWTVerifyOptions = {
     issuer,
     audience,
     algorithms,
@@ -294,7 +334,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
           ? await jwtVerify(token, key, verifyOptions)
           : await jwtVerify(token, key, verifyOptions));
     } catch (error) {
-      throw refusalFor(error);
+      // RFC 7515 §4.1.4: kid is optional; with several keys of the token's type in the set (a
+      // rotation), try each: only a signature failure moves on to the next key.
+      if (!isMultipleMatchingKeys(error)) throw refusalFor(error);
+      payload = await verifyWithEach(token, error, verifyOptions);
     }
     const user = payload[userClaim];
     if (typeof user !== 'string' || user === '') {
@@ -304,7 +347,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       user,
       scopes: scopesOf(payload, scopeClaim),
       claims: payload,
-      ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}),
+      // jose accepted exp up to clockTolerance ago: bearer must not refuse the token as expired.
+      ...(typeof payload.exp === 'number'
+        ? { expiresAt: (payload.exp + clockTolerance) * 1000 }
+        : {}),
     };
   };
 }

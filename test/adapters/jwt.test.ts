@@ -108,7 +108,8 @@ describe('jwtVerifier() with a remote JWKS', () => {
     const identity = (await verify(token)) as Record<string, unknown>;
     expect(identity).toMatchObject({ user: 'alice', scopes: ['read', 'write'] });
     expect((identity['claims'] as JWTPayload).iss).toBe(ISSUER);
-    expect(identity['expiresAt']).toBe((identity['claims'] as JWTPayload).exp! * 1000);
+    // exp plus the default clock tolerance (5 s): the last instant the token is accepted.
+    expect(identity['expiresAt']).toBe(((identity['claims'] as JWTPayload).exp! + 5) * 1000);
     // The key set is cached: a second token costs no fetch.
     await verify(await sign(keyA, { sub: 'bob' }));
     expect(jwks.hits).toBe(1);
@@ -144,6 +145,29 @@ describe('jwtVerifier() with a remote JWKS', () => {
     const again = await Promise.allSettled(flood.map((token) => verify(token)));
     expect(again.every((result) => result.status === 'rejected')).toBe(true);
     expect(jwks.hits).toBe(3);
+  });
+
+  // RFC 7515 §4.1.4: kid is optional. During a rotation the set holds two keys of one type: a
+  // token without kid is tried against each (jose's JWKSMultipleMatchingKeys iterator).
+  it('accepts a token without kid when two keys of its type are published, and refuses a forgery', async () => {
+    jwks.keys = [keyA.jwk, keyB.jwk];
+    const verify = make();
+    const withoutKid = (key: Signer, claims: JWTPayload = {}) =>
+      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, ...claims })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setExpirationTime('1m')
+        .sign(key.privateKey);
+    expect(await verify(await withoutKid(keyB))).toMatchObject({ user: 'alice' });
+    expect(await verify(await withoutKid(keyA))).toMatchObject({ user: 'alice' });
+    const forger = await signer('unused');
+    expect(await refusal(verify(await withoutKid(forger)))).toBe(
+      'The access token signature is invalid',
+    );
+    // The right key, then a claim check: the claim's refusal, not "signature invalid".
+    expect(await refusal(verify(await withoutKid(keyB, { aud: 'https://other.test' })))).toBe(
+      'The access token has an invalid aud claim',
+    );
+    expect(jwks.hits).toBe(1);
   });
 
   it('refuses an alg "none" token', async () => {
@@ -205,6 +229,23 @@ describe('jwtVerifier() with a remote JWKS', () => {
       user: 'alice',
     });
     expect(await refusal(make({ clockTolerance: 0 })(expired))).toBe('The access token expired');
+  });
+
+  it('applies the clock tolerance to exp through bearer() too (expiresAt includes it)', async () => {
+    const expired = await sign(keyA, { exp: Math.floor(Date.now() / 1000) - 3 });
+    const server = express();
+    server.use(
+      authenticate({
+        realm: 'api',
+        schemes: [
+          jwtBearer({ jwksUri: jwks.url, issuer: ISSUER, audience: AUDIENCE, clockTolerance: 30 }),
+        ],
+      }),
+    );
+    server.get('/', (req, res) => res.json(req.auth));
+    const res = await request(server).get('/').set('Authorization', `Bearer ${expired}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ user: 'alice' });
   });
 
   it('refuses a tampered signature and a token that is not a JWT', async () => {
@@ -380,6 +421,23 @@ describe('jwtVerifier() with a local key or a secret', () => {
     );
   });
 
+  it('accepts HS512 with a secret of 64 bytes (RFC 7518 §3.2)', async () => {
+    const secret = randomBytes(64);
+    const verify = jwtVerifier({
+      secret,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['HS512'],
+    });
+    const token = await new SignJWT({ sub: 'h' })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(secret);
+    expect(await verify(token)).toMatchObject({ user: 'h' });
+  });
+
   it('requires exp', async () => {
     const token = await new SignJWT({ sub: 'alice' })
       .setProtectedHeader({ alg: 'RS256' })
@@ -459,6 +517,20 @@ describe('jwtVerifier() with a local key or a secret', () => {
       { secret: 'x'.repeat(32), issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] },
     ],
     ['a short secret', { secret: 'short', issuer: ISSUER, audience: AUDIENCE }],
+    // RFC 7518 §3.2: the key must be at least as long as the hash output.
+    [
+      'HS384 with a 32-byte secret',
+      { secret: 'x'.repeat(32), issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS384'] },
+    ],
+    [
+      'HS512 with a 48-byte secret',
+      {
+        secret: 'x'.repeat(48),
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256', 'HS512'],
+      },
+    ],
     [
       'a secret KeyObject as key',
       { key: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, audience: AUDIENCE },

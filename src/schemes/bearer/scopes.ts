@@ -26,6 +26,15 @@ export interface CompiledScopes {
 export function compileScopes(requirement: ScopeRequirement, what: string): CompiledScopes {
   let mode: 'allOf' | 'anyOf';
   let list: unknown;
+  if (
+    typeof requirement === 'object' &&
+    requirement !== null &&
+    'anyOf' in requirement &&
+    'allOf' in requirement
+  ) {
+    // The union type accepts both keys; taking one silently could drop the stricter one.
+    throw new TypeError(`${what}: give either allOf or anyOf, not both`);
+  }
   if (Array.isArray(requirement)) {
     mode = 'allOf';
     list = requirement;

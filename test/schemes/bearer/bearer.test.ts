@@ -219,6 +219,33 @@ describe('bearer(): verification', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  // Express and Connect read next(undefined) (and next('route')) as "carry on": a verifier that
+  // throws or rejects with a non-error value must still end in next(err), never let it through.
+  const nonErrors: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['false', false],
+    ['the string "route"', 'route'],
+  ];
+  it.each(nonErrors)('hands a verifier that throws %s to next(err)', async (_name, value) => {
+    const verify = (): never => {
+      throw value;
+    };
+    const res = await request(bearerApp({ verify })).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it.each(nonErrors)('hands a verifier that rejects with %s to next(err)', async (_name, value) => {
+    const verify = async (): Promise<never> => {
+      await Promise.resolve();
+      throw value;
+    };
+    const res = await request(bearerApp({ verify })).get('/').set('Authorization', 'Bearer t');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it('keeps a __proto__ field of the identity as data', async () => {
     const identity = JSON.parse('{"user":"u","__proto__":{"admin":true}}') as unknown;
     const app = bearerApp({ verify: () => identity as never });
@@ -240,6 +267,7 @@ describe('bearer(): setup', () => {
     ['a scope with non-ASCII', { verify, requiredScopes: ['lesen-ä'] }],
     ['a scope that is not a string', { verify, requiredScopes: [1] }],
     ['a bad requirement', { verify, requiredScopes: 'read' }],
+    ['both allOf and anyOf', { verify, requiredScopes: { allOf: ['admin'], anyOf: ['read'] } }],
     ['a bad cache size', { verify, cache: { max: 0 } }],
     ['a bad cache age', { verify, cache: { maxAge: -1 } }],
     ['a bad cache option', { verify, cache: 'yes' }],

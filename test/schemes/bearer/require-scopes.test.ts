@@ -81,6 +81,7 @@ describe('requireScopes()', () => {
     ['a scope with a quote', ['a"']],
     ['mixed arguments', ['a', ['b']]],
     ['a number', [1]],
+    ['both allOf and anyOf', [{ allOf: ['admin'], anyOf: ['read'] }]],
     ['a realm with LF', [{ anyOf: ['a'], realm: 'x\ny' }]],
     ['an errorUri with a space', [{ anyOf: ['a'], errorUri: 'a b' }]],
   ])('throws TypeError for %s', (_name, args) => {
