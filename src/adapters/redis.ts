@@ -47,7 +47,8 @@ export interface RedisNonceStoreOptions {
   window?: number;
   /**
    * Milliseconds after which a `use()` that Redis has not answered rejects (the request then fails
-   * closed with a 500 instead of waiting). `0` leaves it to the client. Default 2000.
+   * closed with a 500 instead of waiting). `0` leaves it to the client. At most 2^31 - 1 (the
+   * longest delay `setTimeout` keeps). Default 2000.
    */
   timeout?: number;
   /**
@@ -65,6 +66,8 @@ const DEFAULT_WINDOW = 64;
 const MAX_WINDOW = 4096;
 const DEFAULT_TIMEOUT = 2000;
 const DEFAULT_CLOCK_SKEW = 5000;
+/** setTimeout's limit: a longer delay is replaced by 1 ms, which would reject every use(). */
+const MAX_TIMEOUT = 2 ** 31 - 1;
 /** RFC 7616 §3.4: nc is 8LHEX, so no count is above this; the record stores it as a u32. */
 const MAX_NC = 0xffff_ffff;
 
@@ -159,8 +162,10 @@ export class RedisNonceStore implements NonceStore {
       throw new TypeError(`RedisNonceStore: window must be an integer from 1 to ${MAX_WINDOW}`);
     }
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    if (!Number.isFinite(timeout) || timeout < 0) {
-      throw new TypeError('RedisNonceStore: timeout must be a number of milliseconds >= 0');
+    if (!Number.isFinite(timeout) || timeout < 0 || timeout > MAX_TIMEOUT) {
+      throw new TypeError(
+        `RedisNonceStore: timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT}`,
+      );
     }
     const clockSkew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
     if (!Number.isSafeInteger(clockSkew) || clockSkew < 0) {

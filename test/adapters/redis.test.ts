@@ -216,6 +216,9 @@ describe('RedisNonceStore setup and failures', () => {
     [{ window: 4097 }, /window/],
     [{ window: 1.5 }, /window/],
     [{ timeout: -1 }, /timeout/],
+    // Above 2^31 - 1 ms, setTimeout fires after 1 ms: every use() would reject (a 500 each).
+    [{ timeout: 2 ** 31 }, /timeout/],
+    [{ timeout: Number.MAX_SAFE_INTEGER }, /timeout/],
     [{ clockSkew: Number.NaN }, /clockSkew/],
     [{ keyPrefix: 5 as unknown as string }, /keyPrefix/],
     [{ now: 'soon' as unknown as () => number }, /now/],

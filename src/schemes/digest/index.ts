@@ -148,6 +148,11 @@ interface DigestConfig {
 }
 
 const DEFAULT_LIFETIME = 300_000;
+/**
+ * A nonce carries its expiry in 6 bytes (below 2^48 ms, see nonce.ts): half of that leaves room
+ * for the clock (now + lifetime) for the next four thousand years.
+ */
+const MAX_LIFETIME = 2 ** 47;
 const MIN_SECRET_BYTES = 32;
 const DIGEST = 'Digest';
 
@@ -432,8 +437,10 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   }
 
   const nonceLifetime = options.nonceLifetime ?? DEFAULT_LIFETIME;
-  if (!Number.isSafeInteger(nonceLifetime) || nonceLifetime < 1) {
-    throw new TypeError('digest(): nonceLifetime must be a positive integer (ms)');
+  if (!Number.isSafeInteger(nonceLifetime) || nonceLifetime < 1 || nonceLifetime > MAX_LIFETIME) {
+    throw new TypeError(
+      `digest(): nonceLifetime must be an integer from 1 to ${MAX_LIFETIME} (ms)`,
+    );
   }
   const nextNonceBefore = options.nextNonceBefore ?? Math.floor(nonceLifetime / 10);
   if (

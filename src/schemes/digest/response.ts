@@ -37,6 +37,12 @@ export function requestDigest(
 
 /** Cached H(A2) per algorithm and method; A2 is public (method and uri), so caching reveals nothing. */
 const A2_CACHE_SIZE = 1024;
+/**
+ * Longest uri kept. H(A2) is computed before the password is checked, so the cache fills from
+ * unauthenticated requests: without a bound on each entry, 1024 uris of up to the header size
+ * per method and algorithm held hundreds of MB. Longer uris are hashed each time.
+ */
+const A2_CACHE_MAX_URI = 256;
 const a2Caches = new Map<AlgorithmInfo, Map<string, Map<string, string>>>();
 
 /**
@@ -45,6 +51,7 @@ const a2Caches = new Map<AlgorithmInfo, Map<string, Map<string, string>>>();
  * by method, then uri, so that a hit builds no string.
  */
 function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
+  if (uri.length > A2_CACHE_MAX_URI) return hashWire(algorithm, method, uri);
   let byMethod = a2Caches.get(algorithm);
   if (byMethod === undefined) {
     byMethod = new Map();

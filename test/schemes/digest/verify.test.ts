@@ -1,4 +1,5 @@
 import { digest, type DigestOptions } from '../../../src/schemes/digest';
+import * as algorithms from '../../../src/schemes/digest/algorithms';
 import type { Challenge, Credentials } from '../../../src/header/types';
 import type { RequestContext, Scheme, SchemeFailure, VerifyResult } from '../../../src/scheme';
 import { answer, expectedRspauth, fakeContext, H, parseInfo, type AnswerOptions } from './helpers';
@@ -522,6 +523,44 @@ describe('digest(): more edge cases', () => {
     const response = H('SHA-256', `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`);
     const result = await verify(scheme, withParam(credentials, 'response', response));
     expect(result).toMatchObject({ ok: true, details: { realm } });
+  });
+
+  it('keeps no long uri in its H(A2) cache: unauthenticated requests cannot fill memory', async () => {
+    // Every request computes H(method ":" uri) before the password is known. Each cached uri was
+    // kept (1024 per method and algorithm, up to the header size each): 35 methods x 1024 uris of
+    // 7 KB held 268 MB per algorithm offered, from requests with a wrong password.
+    const scheme = make();
+    const a2Calls = async (uri: string): Promise<number> => {
+      const spy = jest.spyOn(algorithms, 'hashWire');
+      try {
+        for (let i = 0; i < 2; i++) {
+          const ctx = fakeContext({ url: uri });
+          const credentials = answer(await first(scheme, ctx), { ...alice, password: 'x', uri });
+          await expect(verify(scheme, credentials, ctx)).resolves.toMatchObject({ ok: false });
+        }
+        return spy.mock.calls.filter(([, method, target]) => method === 'GET' && target === uri)
+          .length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    // The control: a short uri is hashed once and then served from the cache.
+    expect(await a2Calls('/short')).toBe(1);
+    // A long one is hashed on every request, never kept.
+    expect(await a2Calls(`/long?${'q'.repeat(8000)}`)).toBe(2);
+  });
+
+  it('refuses at setup a nonceLifetime the nonce cannot carry, and accepts the largest it can', async () => {
+    // The expiry travels in 6 bytes (below 2^48 ms): a longer lifetime was accepted by digest()
+    // and then made every challenge throw a RangeError (a 500 instead of each 401).
+    expect(() => make({ nonceLifetime: Number.MAX_SAFE_INTEGER })).toThrow(TypeError);
+    expect(() => make({ nonceLifetime: 2 ** 48 })).toThrow(/nonceLifetime/);
+    const scheme = make({ nonceLifetime: 2 ** 47 });
+    const challenge = await first(scheme);
+    await expect(verify(scheme, answer(challenge, alice))).resolves.toMatchObject({
+      ok: true,
+      user: 'alice',
+    });
   });
 });
 
