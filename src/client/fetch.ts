@@ -11,6 +11,7 @@ import { parseAuthParams, parseChallenges } from '../header';
 import type { Challenge } from '../header/types';
 import type { DigestAlgorithm } from '../schemes/digest/algorithms';
 import { CLIENT_ALGORITHMS, answerDigest, chooseDigest, type DigestSession } from './digest';
+import { isLoopback } from '../util/loopback';
 
 /** A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1). */
 export type AuthFetchCredentials = { username: string; password: string } | { token: string };
@@ -294,15 +295,6 @@ function withHeaders(request: Request, authorization: string | undefined): Reque
   const headers = new Headers(request.headers);
   headers.set('Authorization', authorization);
   return new Request(request, { headers });
-}
-
-function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    hostname === '[::1]' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
 }
 
 function hasControl(value: string): boolean {

@@ -135,8 +135,30 @@ describe('introspection()', () => {
     ['a non-http endpoint', { endpoint: 'ftp://x/', clientId: 'a', clientSecret: 'b' }],
     ['no client id', { endpoint: 'http://x/', clientSecret: 'b' }],
     ['no client secret', { endpoint: 'http://x/', clientId: 'a' }],
+    [
+      'a plain http endpoint off loopback',
+      { endpoint: 'http://as.example/', clientId: 'a', clientSecret: 'b' },
+    ],
+    [
+      'a timeout setTimeout cannot keep',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', timeout: 2 ** 31 },
+    ],
+    ['a NaN timeout', { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', timeout: NaN }],
+    [
+      'a NaN response limit',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', maxResponseBytes: NaN },
+    ],
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => introspection(options as never)).toThrow(TypeError);
+  });
+
+  it('accepts http on loopback, or anywhere with insecureHttp', () => {
+    const base = { clientId: 'a', clientSecret: 'b' };
+    expect(() => introspection({ ...base, endpoint: 'http://127.0.0.1:1/' })).not.toThrow();
+    expect(() => introspection({ ...base, endpoint: 'http://localhost/' })).not.toThrow();
+    expect(() =>
+      introspection({ ...base, endpoint: 'http://as.internal/', insecureHttp: true }),
+    ).not.toThrow();
   });
 
   it('works behind bearer() with its cache: one introspection for repeated requests', async () => {

@@ -5,11 +5,18 @@
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
 import { InvalidTokenError } from './errors';
+import { isLoopback } from '../../util/loopback';
 
 /** Options of {@link introspection}. */
 export interface IntrospectionOptions {
-  /** The introspection endpoint, e.g. `https://as.example.com/oauth2/introspect`. */
+  /**
+   * The introspection endpoint, e.g. `https://as.example.com/oauth2/introspect`. Plain `http:`
+   * only to a loopback host, unless `insecureHttp` is set: the client secret and the tokens
+   * travel in the request (RFC 7662 §4 asks for TLS).
+   */
   endpoint: string | URL;
+  /** Allow a plain `http:` endpoint on another host (e.g. behind a TLS-terminating sidecar). */
+  insecureHttp?: boolean;
   /** This resource server's client id at the authorization server (HTTP Basic, RFC 6749 §2.3.1). */
   clientId: string;
   /** Its client secret. */
@@ -22,7 +29,7 @@ export interface IntrospectionOptions {
   audience?: string | readonly string[];
   /** When set, the response's `iss` must equal this. */
   issuer?: string;
-  /** Time allowed for the endpoint to answer, in ms. Default 5000. */
+  /** Time allowed for the endpoint to answer, in ms, at most 2^31 - 1. Default 5000. */
   timeout?: number;
   /** Largest response accepted, in bytes. Default 65536. */
   maxResponseBytes?: number;
@@ -83,8 +90,24 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   }
   const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
   const hint = options.tokenTypeHint === undefined ? 'access_token' : options.tokenTypeHint;
+  if (
+    endpoint.protocol === 'http:' &&
+    options.insecureHttp !== true &&
+    !isLoopback(endpoint.hostname)
+  ) {
+    throw new TypeError(
+      'introspection: a plain http endpoint sends the client secret in clear (RFC 7662 §4): use https, or set insecureHttp',
+    );
+  }
   const timeout = options.timeout ?? 5000;
+  // AbortSignal.timeout, like setTimeout, turns a longer delay into 1 ms.
+  if (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > 2 ** 31 - 1) {
+    throw new TypeError('introspection: timeout must be an integer from 1 to 2^31 - 1 (ms)');
+  }
   const maxBytes = options.maxResponseBytes ?? 65536;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new TypeError('introspection: maxResponseBytes must be a positive integer');
+  }
   const audiences =
     options.audience === undefined
       ? undefined
