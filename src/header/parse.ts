@@ -179,7 +179,15 @@ function parseSchemeRest(
   if (i === length) return length;
   const code = s.charCodeAt(i);
   if (code === COMMA) return i;
-  if (code !== SP) throw new AuthHeaderSyntaxError('expected space after auth-scheme', i);
+  if (code !== SP) {
+    // A scheme alone may still be followed by OWS, HTAB included, before the comma or the end
+    // (RFC 9110 §5.6.1: OWS "," OWS); a token68 or parameters need 1*SP first (§11.3, §11.4).
+    const next = skipOWS(s, i, length);
+    if (next !== length && s.charCodeAt(next) !== COMMA) {
+      throw new AuthHeaderSyntaxError('expected space after auth-scheme', i);
+    }
+    return next;
+  }
   i = skipOWS(s, i + 1, length);
   // token68 only when nothing but OWS follows it before the end or a comma; `realm=x` is a param.
   const end = token68End(s, i, length);

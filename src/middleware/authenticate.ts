@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { isQuotable, isToken, parseCredentials } from '../header';
+import { resolveLimits } from '../header/limits';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
 import type {
   AuthInfo,
@@ -164,8 +165,16 @@ function configure(options: AuthenticateOptions): Config {
   const proxy = options.proxy === true;
   const byName = new Map<string, Scheme>();
   for (const scheme of schemes) {
-    if (typeof scheme?.name !== 'string' || typeof scheme.verify !== 'function') {
+    if (
+      typeof scheme?.name !== 'string' ||
+      typeof scheme.verify !== 'function' ||
+      typeof scheme.challenges !== 'function'
+    ) {
       throw new TypeError('authenticate(): every scheme must implement the Scheme interface');
+    }
+    // RFC 9110 §11.1: auth-scheme = token. Any other name could neither be challenged nor sent.
+    if (!isToken(scheme.name)) {
+      throw new TypeError('authenticate(): a scheme name must be a token (RFC 9110 §11.1)');
     }
     const key = scheme.name.toLowerCase();
     if (byName.has(key))
@@ -182,6 +191,8 @@ function configure(options: AuthenticateOptions): Config {
   checkFieldText('contentType', contentType);
   const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);
   if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
+  // Resolved (and so checked) once: a bad bound must fail here, not as a 500 on every request.
+  const limits = resolveLimits(options.limits);
   if (
     options.body !== undefined &&
     typeof options.body !== 'string' &&
@@ -205,7 +216,7 @@ function configure(options: AuthenticateOptions): Config {
     omitChallengeForXhr: options.omitChallengeForXhr === true,
     deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
     cacheControl,
-    limits: options.limits,
+    limits,
   } as const);
 }
 

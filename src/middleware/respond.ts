@@ -79,12 +79,16 @@ export function sendRefusal(
       : typeof body === 'string'
         ? body
         : body(refusalError(refusal));
+  if (typeof text !== 'string') throw new TypeError('the body of a refusal must be a string');
+  // A Buffer, not the string: Node sends the head together with a string body in the body's
+  // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.
+  const bytes = Buffer.from(text, 'utf8');
   res.statusCode = refusal.status;
   const { headers } = refusal;
   for (const name in headers) res.setHeader(name, headers[name]!);
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 /** Adds a token to the `Vary` field without duplicating it (RFC 9110 §12.5.5). */

@@ -93,6 +93,22 @@ describe('parseChallenges(fieldValue)', () => {
       ]);
     });
 
+    // RFC 9110 §5.6.1: list elements are separated by OWS "," OWS, and OWS includes HTAB, also
+    // after a challenge that is a scheme alone.
+    it('accepts HTAB between a scheme alone and the comma or end that follows it', () => {
+      expect(plain(parseChallenges('Basic\t, Bearer\t,Other \t,\tLast\t'))).toEqual([
+        { scheme: 'Basic', params: {} },
+        { scheme: 'Bearer', params: {} },
+        { scheme: 'Other', params: {} },
+        { scheme: 'Last', params: {} },
+      ]);
+      expect(plain(parseChallenges('Digest realm="a", b=c, Negotiate\t, Basic'))).toEqual([
+        { scheme: 'Digest', params: { realm: 'a', b: 'c' } },
+        { scheme: 'Negotiate', params: {} },
+        { scheme: 'Basic', params: {} },
+      ]);
+    });
+
     it('treats a token after a comma followed by BWS "=" as a parameter', () => {
       expect(plain(parseChallenges('Basic realm="a", b = c, Other'))).toEqual([
         { scheme: 'Basic', params: { realm: 'a', b: 'c' } },

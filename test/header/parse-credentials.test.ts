@@ -56,6 +56,9 @@ describe('parseCredentials(fieldValue)', () => {
     expect(credentials.token68).toBeUndefined();
     expect(Object.getPrototypeOf(credentials.params)).toBeNull();
     expect(plain(parseCredentials('  Bearer   '))).toEqual({ scheme: 'Bearer', params: {} });
+    // Trailing OWS is HTAB as much as SP (RFC 9110 §5.6.3).
+    expect(plain(parseCredentials('Bearer\t'))).toEqual({ scheme: 'Bearer', params: {} });
+    expect(plain(parseCredentials('Bearer\t '))).toEqual({ scheme: 'Bearer', params: {} });
   });
 
   it('accepts surrounding OWS and empty elements inside the param list', () => {
@@ -89,6 +92,8 @@ describe('parseCredentials(fieldValue)', () => {
       12,
     ],
     ['a comma after the scheme', 'Bearer,', 'unexpected content after credentials', 6],
+    ['HTAB instead of SP before a token68', 'Bearer\tabc', 'expected space after auth-scheme', 6],
+    ['HTAB and SP before a token68', 'Bearer\t abc', 'expected space after auth-scheme', 6],
     ['a comma after a token68', 'Bearer abc,', 'unexpected content after credentials', 10],
     ['a token68 with junk', 'Bearer abc def', "expected '=' after auth-param name", 11],
     ['"=" inside a token68', 'Bearer a=b=c', "expected ',' after auth-param", 10],

@@ -244,6 +244,27 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.text).toBe('{"error":"ERR_AUTH_MISSING_CREDENTIALS"}');
   });
 
+  // Node writes the head and a string body as one string in the body's encoding (UTF-8), which
+  // sent a Latin-1 realm as two bytes per character. Field values are octets, obs-text one each
+  // (RFC 9110 §5.5), which is how Node encodes a head sent on its own.
+  it('sends a Latin-1 realm as one octet per character, with or without a custom body', async () => {
+    for (const body of [undefined, 'Anmeldung n\u00f6tig']) {
+      const server = make({ realm: 'caf\u00e9', ...(body === undefined ? {} : { body }) });
+      const res = await rawRequest(server, {});
+      server.close();
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="caf\u00e9", charset="UTF-8"');
+      expect(res.body).toBe(body ?? 'Unauthorized');
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.body)));
+    }
+  });
+
+  it('hands a body function that returns no string to next(err)', async () => {
+    const res = await request(make({ body: () => 42 as unknown as string })).get('/');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it('escapes quotes and backslashes in the realm', async () => {
     const res = await request(make({ realm: 'say "hi" \\o/' })).get('/');
     expect(res.headers['www-authenticate']).toBe(
@@ -362,8 +383,35 @@ describe('authenticate() configuration', () => {
     expect(() => authenticate({} as AuthenticateOptions)).toThrow(TypeError);
   });
 
+  // Either made every refusal a 500 (formatting its challenge, or calling challenges(), threw).
+  it('refuses a scheme without challenges() or whose name is not a token at setup', () => {
+    const noChallenges = { ...tokenScheme('Token', 's3'), challenges: undefined };
+    expect(() => authenticate({ schemes: [noChallenges as unknown as Scheme] })).toThrow(TypeError);
+    expect(() => authenticate({ schemes: [tokenScheme('Api Key', 's3')] })).toThrow(TypeError);
+    expect(() => authenticate({ schemes: [tokenScheme('', 's3')] })).toThrow(TypeError);
+  });
+
   it('refuses a scheme given twice', () => {
     expect(() => authenticate({ schemes: [basic({ users }), basic({ users })] })).toThrow(/twice/);
+  });
+
+  // Unchecked, a bad limit threw on every request that carried credentials: a 500 for each.
+  it.each([
+    ['maxLength: Infinity', { maxLength: Infinity }],
+    ['maxParams: -1', { maxParams: -1 }],
+    ['maxChallenges: 1.5', { maxChallenges: 1.5 }],
+  ])('refuses limits with %s at setup', (_label, limits) => {
+    expect(() => authenticate({ schemes, limits })).toThrow(TypeError);
+  });
+
+  it('applies the limits it is given', async () => {
+    const app = express();
+    app.use(authenticate({ schemes, limits: { maxLength: 10 } }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const long = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(long.status).toBe(400);
+    const fits = await request(app).get('/').set('Authorization', 'Basic YTpi');
+    expect(fits.status).toBe(401);
   });
 
   it('refuses a negative timeout and a bad body option', () => {

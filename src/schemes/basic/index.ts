@@ -6,6 +6,7 @@
 import { hashSecret, secretsEqual } from '../../util/secret';
 import { isPromiseLike } from '../../util/promise';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
+import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   Identity,
@@ -48,6 +49,13 @@ export function basic(options: BasicOptions): Scheme {
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {
     throw new TypeError('basic(): `verify` must be a function');
+  }
+  // Checked here as authenticate() checks its own: unquotable text would make every challenge,
+  // and so every refusal, a 500.
+  if (options.realm !== undefined && !isQuotable(options.realm)) {
+    throw new TypeError(
+      'basic(): `realm` must be a string without control characters or characters above U+00FF',
+    );
   }
   const charset = options.charset ?? true;
   const check = options.verify ?? usersChecker(options.users!);

@@ -131,4 +131,25 @@ describe('basic() — RFC 7617', () => {
     expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(TypeError);
     expect(() => basic({ verify: 'nope' as never })).toThrow(TypeError);
   });
+
+  // The middleware checks its own realm at setup; a scheme's realm goes into the same header, and
+  // unchecked it made formatChallenge throw on every refusal: a 500 instead of the 401.
+  it.each([
+    ['a CR LF', 'a\r\nX-Injected: 1'],
+    ['a NUL', 'a\u0000b'],
+    ['a character above U+00FF', 'caf\u00e9 \u20ac'],
+    ['a number', 5 as unknown as string],
+  ])('refuses a realm with %s at setup', (_label, realm) => {
+    expect(() => basic({ users: {}, realm })).toThrow(TypeError);
+  });
+
+  it('sends its own realm, quoted and escaped', async () => {
+    const app = express();
+    app.use(authenticate({ schemes: [basic({ users: {}, realm: 'say "hi" \\o/' })] }));
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Basic realm="say \\"hi\\" \\\\o/", charset="UTF-8"',
+    );
+  });
 });
