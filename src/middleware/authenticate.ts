@@ -146,7 +146,7 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     } catch (err) {
       // An error thrown by whatever ran after next() is not ours to handle a second time.
       if (nextCalled) throw err;
-      next(err);
+      next(asError(err));
     }
   };
 }
@@ -350,7 +350,7 @@ function handle(
       if (settled) return;
       settled = true;
       if (deadline !== undefined) config.deadlines!.clear(deadline);
-      next(err);
+      next(asError(err));
     },
   );
 }
@@ -375,7 +375,7 @@ function conclude(
     }
     accept(config, ctx, scheme, result);
   } catch (err) {
-    next(err);
+    next(asError(err));
     return;
   }
   next();
@@ -508,7 +508,7 @@ function refuse(
         for (const challenge of list) lines.push(formatChallengeCached(challenge));
       headers = refusalHeaders(config.challengeHeader, lines);
     } catch (err) {
-      next(err);
+      next(asError(err));
       return;
     }
     respond(config, ctx, next, {
@@ -535,11 +535,12 @@ function refuse(
       lists.push(list);
     }
   } catch (err) {
-    next(err);
+    next(asError(err));
     return;
   }
   if (!pending) send(lists as Challenge[][]);
-  else Promise.all(lists.map(async (list) => list)).then(send, next);
+  else
+    Promise.all(lists.map(async (list) => list)).then(send, (err: unknown) => next(asError(err)));
 }
 
 function respond(
@@ -556,8 +557,20 @@ function respond(
     sendRefusal(ctx.res, refusal, config.body, config.contentType);
   } catch (err) {
     // A custom body function that throws: the error handler answers instead (still no 2xx).
-    next(err);
+    next(asError(err));
   }
+}
+
+/**
+ * What goes to `next(err)` when a scheme, a verifier or a body function throws. `next()`,
+ * `next(null)`, `next(false)` and `next('route')` all let the request go on (Express, Connect), so
+ * a thrown value that is not an object is wrapped: a failure never lets a request through.
+ */
+function asError(err: unknown): unknown {
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') return err;
+  return new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', 'A scheme or verifier threw a non-error', {
+    cause: err,
+  });
 }
 
 function isScriptRequest(req: AuthRequest): boolean {

@@ -63,6 +63,37 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.headers.vary).toMatch(/Authorization/);
   });
 
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['false', false],
+    ["'route'", 'route'],
+  ])('never lets a request through when a verifier throws or rejects with %s', async (_, value) => {
+    // What is thrown here is the point of the test: not an Error.
+    const throwing = basic({
+      verify: () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw value;
+      },
+    });
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    const rejecting = basic({ verify: () => Promise.reject(value) });
+    const challenging = tokenScheme('Token', 's3', {
+      challenges: () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw value;
+      },
+    });
+    for (const scheme of [throwing, rejecting, challenging]) {
+      const server = mount(framework, authenticate({ realm: 't', schemes: [scheme] }));
+      const res = await request(server)
+        .get('/')
+        .set('Authorization', basicAuth('alice', 'wonderland'));
+      expect(res.status).toBe(500);
+      expect(res.headers[HIT]).toBeUndefined();
+    }
+  });
+
   it('authenticates HEAD like GET', async () => {
     const app = make();
     expect((await request(app).head('/')).status).toBe(401);

@@ -3,7 +3,6 @@
  * optional validation cache, required scopes and the §3 challenges.
  */
 import { hash } from 'node:crypto';
-import { AuthschemeError } from '../../errors';
 import { isQuotable, isToken68 } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
@@ -194,12 +193,6 @@ export function bearer(options: BearerOptions): Scheme {
   /** A verifier's throw: `InvalidTokenError` refuses with its description; anything else is rethrown. */
   function refused(error: unknown): BearerFailure {
     if (isInvalidTokenError(error)) return bearerFailure('invalid_token', error.message);
-    // next(undefined), next(null) and next('route') let the request go on: a thrown value that is
-    // not an object is wrapped, so that it reaches next(err) as an error.
-    if (!isObjectLike(error)) {
-      const message = 'The Bearer verifier threw a non-error';
-      throw new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', message, { cause: error });
-    }
     throw error;
   }
 
@@ -285,11 +278,6 @@ const NO_SCOPES: readonly string[] = Object.freeze([]);
 function hasAnyKey(object: object): boolean {
   for (const key in object) if (Object.hasOwn(object, key)) return true;
   return false;
-}
-
-/** Whether a thrown value is an object or function (not a type guard: `error` stays `unknown`). */
-function isObjectLike(value: unknown): boolean {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
 
 /** The cache holds digests, not tokens, so a heap dump does not leak usable credentials. */
