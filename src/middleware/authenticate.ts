@@ -302,7 +302,9 @@ function handle(
       return;
     }
     if (credentials !== undefined && locator !== scheme) {
-      refuse(config, ctx, next, {
+      // Told to the locating scheme, so that Bearer says error="invalid_request" (RFC 6750 §3.1).
+      refuseWith(config, ctx, next, locator, {
+        ok: false,
         code: 'ERR_AUTH_INVALID_REQUEST',
         message: 'Credentials were sent in more than one way',
         status: 400,

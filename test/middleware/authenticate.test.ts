@@ -5,6 +5,7 @@ import {
   AuthenticationError,
   authenticate,
   basic,
+  bearer,
   refuse,
   type Scheme,
   type AuthenticateOptions,
@@ -305,6 +306,29 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
 });
 
 describe('authenticate() with Express routing', () => {
+  it('answers credentials sent two ways (Basic header, Bearer query) 400, Bearer saying invalid_request', async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'r',
+        schemes: [
+          basic({ users }),
+          bearer({
+            verify: (token) => (token === 'good' ? 'alice' : false),
+            allowQueryToken: true,
+          }),
+        ],
+      }),
+    );
+    app.get('/', (_req, res) => res.send('ok'));
+    const res = await request(app)
+      .get('/?access_token=good')
+      .set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(res.status).toBe(400);
+    // RFC 6750 §3.1: "uses more than one method for including an access token".
+    expect(res.headers['www-authenticate']).toContain('Bearer realm="r", error="invalid_request"');
+  });
+
   it('protects a single route and leaves others open', async () => {
     const app = express();
     const auth = authenticate({ schemes: [basic({ users })] });
