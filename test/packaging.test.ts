@@ -123,6 +123,42 @@ describe('the built package', () => {
     expect(JSON.parse(esm)).toEqual(expected);
   });
 
+  it('type-checks the subpaths for consumers with the old node10 resolution (typesVersions)', () => {
+    const dir = path.join(consumer, 'node10');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'use.ts'),
+      `import { authenticate } from 'authscheme';
+import { createAuthFetch } from 'authscheme/client';
+import type { RedisNonceStoreOptions } from 'authscheme/redis';
+import type { JwtOptions } from 'authscheme/jwt';
+import type { NegotiateOptions } from 'authscheme/negotiate';
+export const uses = [authenticate, createAuthFetch];
+export type Options = [RedisNonceStoreOptions, JwtOptions, NegotiateOptions];
+`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          ignoreDeprecations: '6.0',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [path.join(root, 'node_modules', '@types')],
+        },
+        files: ['use.ts'],
+      }),
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' }),
+    ).not.toThrow();
+  });
+
   it('type-checks for CommonJS and ESM consumers (node16 resolution)', () => {
     const code = `import { authenticate, basic, type AuthInfo } from 'authscheme';
 const mw = authenticate({ schemes: [basic({ users: { a: 'b' } })] });
