@@ -56,7 +56,8 @@ export class AuthHeaderSyntaxError extends AuthschemeError {
 export class AuthenticationError extends AuthschemeError {
   readonly status: number;
   readonly statusCode: number;
-  readonly expose = true;
+  /** As in `http-errors`: the message is for the client below 500, not for a server error (503). */
+  readonly expose: boolean;
   /** Response headers to send: the challenges, formatted, plus `Cache-Control`. */
   readonly headers: Record<string, string | string[]>;
   /** The scheme that failed, if a scheme was tried. */
@@ -75,6 +76,7 @@ export class AuthenticationError extends AuthschemeError {
     super(code, message, { cause: init.cause });
     this.status = init.status;
     this.statusCode = init.status;
+    this.expose = init.status < 500;
     this.headers = init.headers ?? {};
     this.scheme = init.scheme;
   }

@@ -187,6 +187,13 @@ function configure(options: AuthenticateOptions): Config {
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new TypeError('authenticate(): `timeout` must be a number of milliseconds >= 0');
   }
+  if (
+    options.onFailure !== undefined &&
+    options.onFailure !== 'respond' &&
+    options.onFailure !== 'next'
+  ) {
+    throw new TypeError("authenticate(): `onFailure` must be 'respond' or 'next'");
+  }
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   checkFieldText('contentType', contentType);
   const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);

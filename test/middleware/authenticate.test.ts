@@ -459,6 +459,17 @@ describe('authenticate() configuration', () => {
     expect(() => authenticate({ schemes, limits })).toThrow(TypeError);
   });
 
+  it('exposes the message of a refusal but not of a 503, as http-errors does', () => {
+    const init = (status: number) =>
+      new AuthenticationError('ERR_AUTH_VERIFIER_TIMEOUT', 'x', { status });
+    expect(init(401).expose).toBe(true);
+    expect(init(503).expose).toBe(false);
+  });
+
+  it('refuses an onFailure other than respond or next at setup', () => {
+    expect(() => authenticate({ schemes, onFailure: 'nxet' as 'next' })).toThrow(TypeError);
+  });
+
   it('applies the limits it is given', async () => {
     const app = express();
     app.use(authenticate({ schemes, limits: { maxLength: 10 } }));
