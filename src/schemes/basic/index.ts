@@ -101,7 +101,14 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
   if (user === '') return refuse('Basic credentials have an empty user-id');
   // RFC 7617 §2: user-id and password MUST NOT contain control characters.
   if (hasControl(text)) return refuse('Basic credentials contain control characters');
-  return [user, password];
+  // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form
+  // of the same text is met halfway (the configured users are normalized too).
+  return isAscii(text) ? [user, password] : [user.normalize('NFC'), password.normalize('NFC')];
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function hasControl(text: string): boolean {
@@ -117,12 +124,15 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
   if (typeof users !== 'object' || users === null)
     throw new TypeError('basic(): `users` must be an object');
   const hashes = new Map<string, Buffer>();
-  for (const [user, password] of Object.entries(users)) {
+  for (const [name, password] of Object.entries(users)) {
     if (typeof password !== 'string')
       throw new TypeError(`basic(): the password of a user is not a string`);
-    if (user === '' || user.includes(':'))
+    if (name === '' || name.includes(':'))
       throw new TypeError('basic(): a user name is empty or contains ":"');
-    hashes.set(user, hashSecret(password));
+    // Compared in NFC, the form the credentials arrive in (RFC 7617 §2.1).
+    const user = name.normalize('NFC');
+    if (hashes.has(user)) throw new TypeError('basic(): a user name is given twice (in NFC)');
+    hashes.set(user, hashSecret(password.normalize('NFC')));
   }
   const missing = hashSecret('\u0000no such user\u0000');
   return (user, password) => {

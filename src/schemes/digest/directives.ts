@@ -144,7 +144,8 @@ export function decodeWireUsername(username: string): string | undefined {
   }
   if (ascii) return username;
   try {
-    return utf8.decode(Buffer.from(username, 'latin1'));
+    // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
+    return utf8.decode(Buffer.from(username, 'latin1')).normalize('NFC');
   } catch {
     return undefined;
   }

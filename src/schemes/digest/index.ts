@@ -360,7 +360,7 @@ function resolveUser(
       req,
     );
   }
-  if (directives.extendedUsername) return directives.username;
+  if (directives.extendedUsername) return directives.username.normalize('NFC');
   return decodeWireUsername(directives.username);
 }
 
@@ -539,11 +539,14 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
   if (users === null || typeof users !== 'object')
     throw new TypeError('digest(): users must be an object');
   const result = new Map<string, DigestUserEntry>();
-  for (const user of Object.keys(users)) {
-    const entry = users[user];
-    if (user === '') throw new TypeError('digest(): a user name must not be empty');
+  for (const name of Object.keys(users)) {
+    const entry = users[name];
+    if (name === '') throw new TypeError('digest(): a user name must not be empty');
+    // RFC 7616 §4: names and passwords are NFC under charset=UTF-8 (HA1 hashes these bytes).
+    const user = name.normalize('NFC');
+    if (result.has(user)) throw new TypeError('digest(): a user name is given twice (in NFC)');
     if (typeof entry === 'string') {
-      result.set(user, entry);
+      result.set(user, entry.normalize('NFC'));
       continue;
     }
     if (

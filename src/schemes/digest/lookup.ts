@@ -115,7 +115,7 @@ export class HA1Source {
     hash: DigestHash,
   ): HA1Lookup {
     if (typeof password === 'string') {
-      return { ha1: hashCredentials(hash, user, realm, password), known: true };
+      return { ha1: hashCredentials(hash, user, realm, password.normalize('NFC')), known: true };
     }
     if (password !== undefined && password !== null && password !== false) {
       throw new TypeError('getPassword must return a string or null/undefined/false');

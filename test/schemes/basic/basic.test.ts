@@ -33,6 +33,24 @@ describe('basic() — RFC 7617', () => {
     expect(res.headers['www-authenticate']).toBe('Basic realm="foo", charset="UTF-8"');
   });
 
+  it('compares user-id and password in NFC (RFC 7617 §2.1), whichever form either side used', async () => {
+    const nfc = { user: 'J\u00f6rg', password: 'p\u00e4ss' };
+    const nfd = { user: 'Jo\u0308rg', password: 'pa\u0308ss' };
+    const header = (c: { user: string; password: string }) =>
+      `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}`;
+    for (const [configured, sent] of [
+      [nfd, nfc],
+      [nfc, nfd],
+      [nfc, nfc],
+    ]) {
+      const app = appWith({ users: { [configured!.user]: configured!.password } });
+      const res = await request(app).get('/').set('Authorization', header(sent!));
+      expect(res.status).toBe(200);
+      expect(res.body.user).toBe(nfc.user);
+    }
+    expect(() => basic({ users: { [nfc.user]: 'a', [nfd.user]: 'b' } })).toThrow(TypeError);
+  });
+
   it('can leave out the charset parameter', async () => {
     const res = await request(appWith({ users: {}, charset: false })).get('/');
     expect(res.headers['www-authenticate']).toBe('Basic realm="WallyWorld"');

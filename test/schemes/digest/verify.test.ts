@@ -378,6 +378,24 @@ describe('digest(): user names and password sources', () => {
     }
   });
 
+  it('keeps configured users in NFC (RFC 7616 §4), so an NFC client matches an NFD entry', async () => {
+    const nfd = 'Jo\u0308rg';
+    const nfc = 'J\u00f6rg';
+    const scheme = digest({ users: { [nfd]: 'pa\u0308ss' }, secret: SECRET });
+    const challenge = await first(scheme);
+    for (const [nc, extended] of [
+      [1, true],
+      [2, false],
+    ] as const) {
+      const result = await verify(
+        scheme,
+        answer(challenge, { user: nfc, password: 'p\u00e4ss', extended, nc }),
+      );
+      expect(result).toMatchObject({ ok: true, user: nfc });
+    }
+    expect(() => digest({ users: { [nfd]: 'a', [nfc]: 'b' }, secret: SECRET })).toThrow(TypeError);
+  });
+
   it('refuses username* together with userhash=true', async () => {
     const scheme = make({ userhash: true });
     const credentials = answer(await first(scheme), { ...alice, userhash: true });
