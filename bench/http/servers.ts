@@ -90,7 +90,7 @@ function oursBasic(): Connect {
   return authenticate({ realm: REALM, schemes: [basic({ users: { [USER]: PASSWORD } })] });
 }
 
-function oursDigest(): Connect {
+export function oursDigest(): Connect {
   const { authenticate, digest } = require('../../src/index') as typeof import('../../src/index');
   return authenticate({
     realm: REALM,
@@ -100,7 +100,7 @@ function oursDigest(): Connect {
   });
 }
 
-function oursBearer(): Connect {
+export function oursBearer(): Connect {
   const { authenticate, bearer } = require('../../src/index') as typeof import('../../src/index');
   return authenticate({
     realm: REALM,

@@ -1,0 +1,74 @@
+/**
+ * `npx tsx bench/middleware-alone.ts [--rounds N] [--requests N]`
+ *
+ * The middleware alone, in-process and without sockets: our Bearer and Digest and their floors
+ * (bench/http/floors.ts) run over requests shaped as plain node:http makes them and as Express 5
+ * hands them to its first middleware (bench/http/alone-main.ts). Only the guard is timed, so the
+ * noise of the network and of the rest of the stack stays out: what remains is what the guard's
+ * own code costs, and how much more it costs on Express-shaped requests.
+ *
+ * What this leaves out, and the HTTP benchmark (`npm run bench`) measures: the work a guard moves
+ * rather than adds (its first `res.setHeader` creates the header table Express's `res.send` would
+ * create anyway), the request's parsing, and garbage collected after the batch. So it overstates
+ * a guard's cost on Express a little; the differences between ours and the floors it shows are
+ * the point. Each round runs every case in its own process (fresh JIT), in a shuffled order.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './lib/child';
+import { compileForBench } from './lib/compile';
+import { median, shuffled } from './lib/stats';
+import { tasksetAvailable } from './lib/system';
+
+const GUARDS = ['none', 'ours-bearer', 'bearer-floor', 'ours-digest', 'digest-floor'] as const;
+const SHAPES = ['plain', 'express'] as const;
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} takes a positive integer`);
+  return value;
+}
+
+function main(): void {
+  const rounds = option('--rounds', 9);
+  const requests = option('--requests', 30_000);
+  const out = compileForBench(REPO_ROOT);
+  const script = path.join(out, 'bench', 'http', 'alone-main.js');
+  const pin = tasksetAvailable() ? ['taskset', '-c', '1'] : [];
+  const times = new Map<string, number[]>();
+  const cases = GUARDS.flatMap((guard) => SHAPES.map((shape) => [guard, shape] as const));
+  for (let round = 0; round < rounds; round++) {
+    for (const [guard, shape] of shuffled(cases, round + 1)) {
+      const command = [...pin, process.execPath, script, guard, shape, String(requests)];
+      const output = execFileSync(command[0]!, command.slice(1), { encoding: 'utf8' });
+      const { nanos } = JSON.parse(output) as { nanos: number };
+      const key = `${guard} ${shape}`;
+      times.set(key, [...(times.get(key) ?? []), nanos]);
+    }
+    process.stderr.write(`round ${round + 1}/${rounds}\n`);
+  }
+  const micros = (guard: string, shape: string): number =>
+    median(times.get(`${guard} ${shape}`)!) / 1000;
+  const spread = (guard: string, shape: string): string => {
+    const values = times.get(`${guard} ${shape}`)!.map((n) => n / 1000);
+    return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+  };
+  console.log(`µs per request, the guard alone (median of ${rounds} processes; range)\n`);
+  console.log('| guard | plain node:http request | Express-shaped request |');
+  console.log('| --- | ---: | ---: |');
+  for (const guard of GUARDS) {
+    const cells = SHAPES.map((s) => `${micros(guard, s).toFixed(2)} (${spread(guard, s)})`);
+    console.log(`| ${guard} | ${cells.join(' | ')} |`);
+  }
+  console.log('\n| ours over the floor | plain | Express-shaped |');
+  console.log('| --- | ---: | ---: |');
+  for (const scheme of ['bearer', 'digest']) {
+    const cells = SHAPES.map((s) =>
+      (micros(`ours-${scheme}`, s) - micros(`${scheme}-floor`, s)).toFixed(2),
+    );
+    console.log(`| ${scheme} | ${cells.join(' | ')} |`);
+  }
+}
+
+main();
