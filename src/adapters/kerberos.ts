@@ -75,6 +75,9 @@ export interface NegotiateOptions {
 /** `NTLMSSP\0`: the start of every NTLM message, which some clients send as a Negotiate token. */
 const NTLM_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
+/** The name of the anonymous principal (RFC 6111 §3.1.1, RFC 8062 §3), without its realm. */
+const ANONYMOUS = 'WELLKNOWN/ANONYMOUS';
+
 /** The principal's realm: what follows its last unescaped `@`. */
 function splitPrincipal(principal: string): { name: string; realm: string | undefined } {
   for (let i = principal.length - 1; i > 0; i--) {
@@ -130,9 +133,9 @@ function useKeytab(keytab: unknown): void {
  * Challenge: `WWW-Authenticate: Negotiate` (no parameters, RFC 4559 §4.1). Credentials: one
  * base64 GSSAPI token (token68); anything else, a token that is not canonical base64, an NTLM
  * token or a token GSSAPI refuses (defective, for another service, replayed, expired, from a
- * realm not in `realms`) is answered 401 with the challenge. A failure to set up the acceptor
- * (the keytab lacks the service key, the library cannot load) goes to `next(err)` (500): never
- * an authenticated request.
+ * realm not in `realms`, for the anonymous principal) is answered 401 with the challenge. A
+ * failure to set up the acceptor (the keytab lacks the service key, the library cannot load)
+ * goes to `next(err)` (500): never an authenticated request.
  *
  * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
  * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one.
@@ -196,7 +199,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
     } catch (error) {
       // The binding throws TypeError for a programming error; GSSAPI's refusals are plain Errors.
       if (error instanceof TypeError || !(error instanceof Error)) throw error;
-      return refuse(`The Negotiate token was refused: ${error.message}`);
+      return refuse(`The Negotiate token was refused: ${printable(error.message)}`);
     }
     const principal = server.username;
     if (server.contextComplete !== true || typeof principal !== 'string' || principal === '') {
@@ -205,6 +208,10 @@ export function negotiate(options: NegotiateOptions): Scheme {
       );
     }
     const { name, realm } = splitPrincipal(principal);
+    // Anonymous PKINIT (RFC 8062) gives anyone a ticket as WELLKNOWN/ANONYMOUS, in the realm
+    // WELLKNOWN:ANONYMOUS or the KDC's own; GSSAPI accepts it (only GSS_C_ANON_FLAG, which the
+    // binding does not expose, tells), but it authenticates nobody.
+    if (name === ANONYMOUS) return refuse('The anonymous Kerberos principal is not accepted');
     if (realms !== undefined && (realm === undefined || !realms.has(realm))) {
       return refuse('The principal’s realm is not accepted');
     }
@@ -245,6 +252,19 @@ export function negotiate(options: NegotiateOptions): Scheme {
       return accept(token, ctx);
     },
   };
+}
+
+/**
+ * GSSAPI's reason with control, format and line/paragraph separator characters escaped as
+ * `\u{…}`: it can quote the ticket's service name, which travels in clear (RFC 4120 §5.3) and
+ * which any client can rewrite, so unescaped it would let a client write CR, ANSI escapes or bidi
+ * overrides into the logs that print refusals.
+ */
+function printable(message: string): string {
+  return message.replace(
+    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
+    (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`,
+  );
 }
 
 function messageOf(error: unknown): string {

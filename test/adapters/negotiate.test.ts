@@ -397,6 +397,39 @@ describe('Negotiate with curl and a real KDC', () => {
     }
   });
 
+  it("escapes control characters a client put in the ticket's service name out of the refusal message", async () => {
+    // A ticket's service name is sent in clear (RFC 4120 §5.3), so anyone can rewrite it, and
+    // GSSAPI's "not found in keytab" message quotes it: CR, ESC, U+2028 or a bidi override there
+    // would reach the logs that print the refusal.
+    const token = sentToken(
+      (
+        await curl(aliceCache, [
+          '--negotiate',
+          '-u',
+          ':',
+          '--resolve',
+          `other.test:${port}:127.0.0.1`,
+          `http://other.test:${port}/challenge-only`,
+        ])
+      ).trace,
+    );
+    const bytes = Buffer.from(token, 'base64');
+    const at = bytes.indexOf('other.test');
+    expect(at).toBeGreaterThan(0);
+    // Same byte length as `other.test`, so that no DER length changes.
+    for (const forged of ['o\r\x1b[31m.te', 'o\u2028\u202e.te']) {
+      const copy = Buffer.from(bytes);
+      expect(Buffer.byteLength(forged)).toBe(10);
+      copy.write(forged, at, 'utf8');
+      const result = await rawRequest('/reasons', `Negotiate ${copy.toString('base64')}`);
+      expect(result.status).toBe(401);
+      const { message } = JSON.parse(result.body) as { message: string };
+      expect(message).toMatch(/not found in keytab/);
+      expect(message).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+      expect(message).toContain('HTTP/o\\u{');
+    }
+  });
+
   it('an acceptor whose keytab lacks its service key fails closed with 500 (next(err)), never 200', async () => {
     const token = sentToken((await negotiateCurl(aliceCache)).trace);
     const result = await rawRequest('/no-key', `Negotiate ${token}`);
