@@ -66,6 +66,10 @@ export function chooseDigest(
       if (offered.includes('auth')) qop = 'auth';
       else if (offered.includes('auth-int')) qop = 'auth-int';
       else continue;
+    } else if (algorithm.session) {
+      // A -sess HA1 covers the cnonce (RFC 7616 §3.4.2), which goes to the server only with a
+      // qop (RFC 2617 §3.2.2): without one, no answer could be checked.
+      continue;
     }
     best = {
       realm: params.realm,

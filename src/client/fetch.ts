@@ -28,10 +28,11 @@ export interface AuthFetchOptions {
    */
   algorithms?: readonly DigestAlgorithm[];
   /**
-   * Send a Basic password over plain `http:` to hosts other than loopback. Default `false`:
-   * RFC 7617 §4, Basic sends the password in clear text.
+   * Send a Basic password or a Bearer token over plain `http:` to hosts other than loopback.
+   * Default `false`: both travel in clear text (RFC 7617 §4, RFC 6750 §5.3). Without it, a Basic
+   * challenge there is not answered and a Bearer request rejects with a `TypeError`.
    */
-  insecureBasic?: boolean;
+  insecureHttp?: boolean;
   /**
    * Check the server's `rspauth` in `Authentication-Info` (RFC 7616 §3.5, mutual authentication)
    * and reject when it is wrong. Default `true`. Responses without `rspauth` are not refused.
@@ -94,12 +95,23 @@ export function createAuthFetch(
       throw new TypeError('createAuthFetch(): the token is not in RFC 6750 b64token syntax');
     }
     const header = `Bearer ${token}`;
-    return async (input, init) => baseFetch(withHeaders(new Request(input, init), header));
+    return async (input, init) => {
+      const request = new Request(input, init);
+      if (!options.insecureHttp && !isPrivateChannel(new URL(request.url))) {
+        // RFC 6750 §5.3: clients MUST use TLS; a token sent in clear can be replayed by anyone.
+        throw new TypeError(
+          'createAuthFetch(): a Bearer token goes over https or to loopback only (set insecureHttp)',
+        );
+      }
+      return baseFetch(withHeaders(request, header));
+    };
   }
-  const { username, password } = credentials;
-  if (typeof username !== 'string' || typeof password !== 'string') {
+  if (typeof credentials.username !== 'string' || typeof credentials.password !== 'string') {
     throw new TypeError('createAuthFetch(): username and password must be strings');
   }
+  // RFC 7616 §4 and RFC 7617 §2.1: servers that say charset=UTF-8 expect NFC.
+  const username = credentials.username.normalize('NFC');
+  const password = credentials.password.normalize('NFC');
   if (hasControl(username) || hasControl(password)) {
     throw new TypeError(
       'createAuthFetch(): username and password must not hold control characters',
@@ -117,11 +129,23 @@ export function createAuthFetch(
       list = [];
       spaces.set(origin, list);
     }
-    // One space per realm and scheme: a new challenge replaces what was known.
-    const realm = space.digest?.realm;
-    const kept = list.filter((s) => s.scheme !== space.scheme || s.digest?.realm !== realm);
+    // One Digest space per realm, one Basic space per directory (RFC 7617 §2.2): a new challenge
+    // replaces what was known there.
+    const replaces = (s: Space): boolean =>
+      s.scheme === space.scheme &&
+      (space.digest !== undefined
+        ? s.digest?.realm === space.digest.realm
+        : s.prefixes[0] === space.prefixes[0]);
+    const kept = list.filter((s) => !replaces(s));
     kept.unshift(space);
     spaces.set(origin, kept.slice(0, 16));
+  };
+
+  const forget = (origin: string, space: Space): void => {
+    const list = spaces.get(origin);
+    if (list === undefined) return;
+    const kept = list.filter((s) => s !== space);
+    spaces.set(origin, kept);
   };
 
   const spaceFor = (url: URL): Space | undefined =>
@@ -163,7 +187,7 @@ export function createAuthFetch(
       if (!challenges.some((c) => c.scheme.toLowerCase() === 'basic')) continue;
       // RFC 7617 §2: a user-id with a colon cannot be sent.
       if (username.includes(':')) continue;
-      if (!options.insecureBasic && url.protocol === 'http:' && !isLoopback(url.hostname)) continue;
+      if (!options.insecureHttp && !isPrivateChannel(url)) continue;
       // RFC 7617 §2.2: paths at or below the last segment's directory share the space.
       const directory = url.origin + url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
       return { scheme, prefixes: [directory] };
@@ -174,11 +198,15 @@ export function createAuthFetch(
   return async function authFetch(input, init) {
     const template = new Request(input, init);
     const url = new URL(template.url);
+    // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
+    const dispatcher =
+      init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
+    const send = (request: Request): Promise<Response> => baseFetch(request, dispatcher);
     let sent: { header: string; rspauth?: string; space: Space } | undefined;
     const known = spaceFor(url);
     if (known !== undefined) sent = await answer(known, template, url);
     let preemptive = sent !== undefined;
-    let response = await baseFetch(withHeaders(template.clone(), sent?.header));
+    let response = await send(withHeaders(template.clone(), sent?.header));
 
     // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
     for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
@@ -203,7 +231,6 @@ export function createAuthFetch(
         if (!isStale(challenges, space)) break;
       }
       preemptive = false;
-      remember(url.origin, space);
       await response.body?.cancel();
       sent = await answer(space, template, target);
       const retry = response.redirected
@@ -214,14 +241,33 @@ export function createAuthFetch(
             redirect: template.redirect,
           })
         : template.clone();
-      response = await baseFetch(withHeaders(retry, sent.header));
+      response = await send(withHeaders(retry, sent.header));
     }
 
-    if (sent?.space.digest !== undefined && response.ok) {
+    // A response from an origin a redirect led to says nothing about this one's credentials.
+    const sameOrigin = !response.redirected || new URL(response.url).origin === url.origin;
+    if (sent !== undefined) {
+      // Credentials are sent up front only once the server has taken them: refused ones would
+      // go out twice on every later request, wrong each time.
+      if (response.status === 401 && sameOrigin) {
+        forget(url.origin, sent.space);
+        if (known !== undefined) forget(url.origin, known);
+      } else {
+        remember(url.origin, sent.space);
+      }
+    }
+    if (sent?.space.digest !== undefined && response.ok && sameOrigin) {
       followAuthenticationInfo(response, sent.space.digest, sent.rspauth, verifyServer);
     }
     return response;
   };
+}
+
+/** The error for a server that failed mutual authentication; its body is discarded, unread. */
+function serverFailed(message: string, response: Response): ServerAuthenticationError {
+  // Release the connection: nothing in a body from an unauthenticated server should be used.
+  response.body?.cancel().catch(() => undefined);
+  return new ServerAuthenticationError(message, response);
 }
 
 /** RFC 7615 / RFC 7616 §3.5: take up `nextnonce`, and check `rspauth` when asked to. */
@@ -238,14 +284,14 @@ function followAuthenticationInfo(
     info = parseAuthParams(field);
   } catch (err) {
     if (!(err instanceof AuthHeaderSyntaxError)) throw err;
-    if (verify) throw new ServerAuthenticationError('Authentication-Info does not parse', response);
+    if (verify) throw serverFailed('Authentication-Info does not parse', response);
     return;
   }
   if (verify && rspauth !== undefined && info.rspauth !== undefined) {
     const received = Buffer.from(info.rspauth.toLowerCase(), 'latin1');
     const expected = Buffer.from(rspauth, 'latin1');
     if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
-      throw new ServerAuthenticationError(
+      throw serverFailed(
         'The server’s rspauth does not match: it does not know the password',
         response,
       );
@@ -259,6 +305,11 @@ function followAuthenticationInfo(
 
 function sameSpace(a: Space, b: Space): boolean {
   return a.scheme === b.scheme && a.digest?.realm === b.digest?.realm;
+}
+
+/** TLS, or a host on this machine: where a password or token may travel as it is. */
+function isPrivateChannel(url: URL): boolean {
+  return url.protocol === 'https:' || isLoopback(url.hostname);
 }
 
 function isStale(challenges: Challenge[], space: Space): boolean {

@@ -1,11 +1,11 @@
 /**
- * Whether a URL's hostname names this machine (RFC 6761 §6.3 `localhost`, 127.0.0.0/8, ::1):
- * plain http there never leaves the host, so secrets may go without TLS.
+ * Whether a URL's hostname names this machine (`localhost`, 127.0.0.0/8, ::1): plain http there
+ * never leaves the host, so secrets may go without TLS. Not `*.localhost`: browsers resolve those
+ * to loopback themselves (RFC 6761 §6.3), but Node asks the system resolver, which may ask DNS.
  */
 export function isLoopback(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
     hostname === '[::1]' ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
   );

@@ -87,3 +87,17 @@ describe('chooseDigest', () => {
     expect(chooseDigest(challenges, CLIENT_ALGORITHMS)).toBeUndefined();
   });
 });
+
+describe('-sess without qop', () => {
+  it('passes over a -sess challenge without qop: its HA1 needs a cnonce that cannot be sent', () => {
+    // RFC 7616 §3.4.2: -sess folds the cnonce into HA1; without qop no cnonce goes to the server
+    // (RFC 2617 §3.2.2), which then cannot check the response.
+    const sessOnly = parseChallenges('Digest realm="r", nonce="n", algorithm=MD5-sess');
+    expect(chooseDigest(sessOnly, CLIENT_ALGORITHMS)).toBeUndefined();
+    const both = parseChallenges([
+      'Digest realm="r", nonce="n", algorithm=SHA-256-sess',
+      'Digest realm="r", nonce="n", algorithm=MD5',
+    ]);
+    expect(chooseDigest(both, CLIENT_ALGORITHMS)?.algorithm.name).toBe('MD5');
+  });
+});

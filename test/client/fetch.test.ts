@@ -110,6 +110,14 @@ describe('Digest', () => {
     expect(hashed.log[1]!.authorization).not.toContain('alice');
   });
 
+  it('sends user name and password in NFC (RFC 7616 §4), whatever form it was given', async () => {
+    const { url } = await listen(protectedApp([digestFor()]));
+    const decomposed = { username: 'jo\u0308rg', password: 'pa\u0308ssword' };
+    const res = await createAuthFetch(decomposed)(url);
+    expect(res.status).toBe(200);
+    expect((await json(res)).auth.user).toBe('j\u00f6rg');
+  });
+
   it('hashes the body for qop=auth-int and sends it again', async () => {
     const { url } = await listen(protectedApp([digestFor({ qop: ['auth-int'] })]));
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
@@ -209,7 +217,7 @@ describe('Basic', () => {
     expect(seen).toEqual([null]);
     const lax = createAuthFetch(
       { username: 'alice', password: 'secret' },
-      { fetch: fakeNetwork, insecureBasic: true },
+      { fetch: fakeNetwork, insecureHttp: true },
     );
     await lax('http://example.test/');
     expect(seen.slice(1)).toEqual([
@@ -220,6 +228,20 @@ describe('Basic', () => {
 });
 
 describe('Bearer and limits', () => {
+  it('keeps a Bearer token off plain http beyond loopback unless allowed (RFC 6750 §5.3)', async () => {
+    const seen: (string | null)[] = [];
+    const fakeNetwork: typeof fetch = async (input) => {
+      seen.push((input as Request).headers.get('authorization'));
+      return new Response('ok');
+    };
+    const strict = createAuthFetch({ token: 'abc' }, { fetch: fakeNetwork });
+    await expect(strict('http://api.example/')).rejects.toThrow(TypeError);
+    await strict('https://api.example/');
+    const lax = createAuthFetch({ token: 'abc' }, { fetch: fakeNetwork, insecureHttp: true });
+    await lax('http://api.example/');
+    expect(seen).toEqual(['Bearer abc', 'Bearer abc']);
+  });
+
   it('sends the token with every request', async () => {
     const { url } = await listen(
       protectedApp([
@@ -276,4 +298,154 @@ describe('Bearer and limits', () => {
     expect(res.status).toBe(401);
     expect(negotiateOnly.log).toHaveLength(1);
   });
+});
+
+describe('dispatcher, redirects and remembered spaces', () => {
+  /**
+   * An undici dispatcher (what `fetch(url, { dispatcher })` takes, say for a proxy) that answers
+   * itself: `/old` redirects to `/new`, which wants Basic. It logs what it carries.
+   */
+  function answeringDispatcher(): { dispatcher: unknown; log: string[] } {
+    const log: string[] = [];
+    type Handler = {
+      onConnect(abort: () => void): void;
+      onHeaders(status: number, headers: Buffer[], resume: () => void, text: string): boolean;
+      onData(chunk: Buffer): boolean;
+      onComplete(trailers: Buffer[]): void;
+    };
+    const dispatch = (
+      opts: { path: string; headers?: Record<string, string> | string[] },
+      handler: Handler,
+    ): boolean => {
+      const { headers = {} } = opts;
+      const names = Array.isArray(headers)
+        ? headers.filter((_, i) => i % 2 === 0)
+        : Object.keys(headers);
+      const authorized = names.some((name) => name.toLowerCase() === 'authorization');
+      log.push(`${opts.path} ${authorized ? 'with' : 'without'} credentials`);
+      const [status, fields] =
+        opts.path === '/old'
+          ? [302, ['location', '/new']]
+          : authorized
+            ? [200, []]
+            : [401, ['www-authenticate', 'Basic realm="r"']];
+      handler.onConnect(() => {});
+      handler.onHeaders(
+        status,
+        fields.map((f) => Buffer.from(f)),
+        () => {},
+        '',
+      );
+      handler.onComplete([]);
+      return true;
+    };
+    return { dispatcher: { dispatch }, log };
+  }
+
+  it('sends every request through the dispatcher given in init', async () => {
+    const { dispatcher, log } = answeringDispatcher();
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const init = { dispatcher } as RequestInit;
+    // Port 8 on loopback: nothing listens there, only the dispatcher can answer.
+    expect((await authFetch('http://127.0.0.1:8/new', init)).status).toBe(200);
+    expect((await authFetch('http://127.0.0.1:8/new', init)).status).toBe(200);
+    expect(log).toEqual([
+      '/new without credentials',
+      '/new with credentials',
+      '/new with credentials',
+    ]);
+  });
+
+  it('sends the answer after a same-origin redirect through the dispatcher too', async () => {
+    const { dispatcher, log } = answeringDispatcher();
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch('http://127.0.0.1:8/old', { dispatcher } as RequestInit);
+    expect(res.status).toBe(200);
+    expect(log).toEqual([
+      '/old without credentials',
+      '/new without credentials',
+      '/new with credentials',
+    ]);
+  });
+
+  it('takes no Authentication-Info from an origin a redirect led to', async () => {
+    const { url: other } = await listen((_req, res) => {
+      res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(64)}", nextnonce="planted"`);
+      res.end('elsewhere');
+    });
+    const app = protectedApp([digestFor()]);
+    const { url, log } = await listen((req, res) => {
+      if (req.url === '/away') {
+        res.statusCode = 302;
+        res.setHeader('Location', `${other}/`);
+        res.end();
+        return;
+      }
+      app(req, res);
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    // Sent with the nonce held, redirected to the other origin, which answers 200 itself.
+    const away = await authFetch(`${url}/away`);
+    expect(away.status).toBe(200);
+    expect(await away.text()).toBe('elsewhere');
+    expect((await authFetch(`${url}/b`)).status).toBe(200);
+    expect(log.at(-1)!.authorization).not.toContain('planted');
+  });
+
+  it('keeps the Basic spaces of several directories on one origin (RFC 7617 §2.2)', async () => {
+    const app = protectedApp([basic({ users: { alice: 'secret' } })]);
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    for (const path of ['/a/1', '/b/1', '/a/2', '/b/2']) {
+      expect((await authFetch(`${url}${path}`)).status).toBe(200);
+    }
+    expect(log.map((entry) => `${entry.url} ${entry.status}`)).toEqual([
+      '/a/1 401',
+      '/a/1 200',
+      '/b/1 401',
+      '/b/1 200',
+      '/a/2 200',
+      '/b/2 200',
+    ]);
+  });
+
+  it('stops sending credentials up front once the server refuses them', async () => {
+    let password = 'secret';
+    const { url, log } = await listen((req, res) => {
+      const expected = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Basic realm="r"');
+      }
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a/1`)).status).toBe(200);
+    password = 'changed';
+    expect((await authFetch(`${url}/a/2`)).status).toBe(401);
+    expect((await authFetch(`${url}/a/3`)).status).toBe(401);
+    expect(
+      log.map((entry) => `${entry.url} ${entry.authorization === undefined ? '-' : 'auth'}`),
+    ).toEqual(['/a/1 -', '/a/1 auth', '/a/2 auth', '/a/2 auth', '/a/3 -', '/a/3 auth']);
+  });
+
+  it.each([['Digest'], ['Basic']] as const)(
+    'does not send refused %s credentials up front on later requests',
+    async (scheme) => {
+      const { url, log } = await listen(
+        protectedApp([scheme === 'Digest' ? digestFor() : basic({ users: { alice: 'secret' } })]),
+      );
+      const authFetch = createAuthFetch({ username: 'alice', password: 'wrong' });
+      expect((await authFetch(`${url}/a`)).status).toBe(401);
+      expect((await authFetch(`${url}/b`)).status).toBe(401);
+      // One answer per call, each after the server's challenge: never a known-wrong one up front.
+      expect(log.map((entry) => entry.authorization === undefined)).toEqual([
+        true,
+        false,
+        true,
+        false,
+      ]);
+    },
+  );
 });

@@ -127,3 +127,16 @@ it('returns Apache’s 401 for a wrong password, after one answer', async () => 
   expect((await authFetch(`${base}/digest/`)).status).toBe(401);
   expect((await authFetch(`${base}/basic/`)).status).toBe(401);
 });
+
+it('sends a password Apache refused only in answer to its next challenge, never up front', async () => {
+  const sent: boolean[] = [];
+  const logging: typeof fetch = async (input, init) => {
+    sent.push((input as Request).headers.has('authorization'));
+    return fetch(input, init);
+  };
+  const authFetch = createAuthFetch({ username: 'alice', password: 'wrong' }, { fetch: logging });
+  for (const path of ['/digest/', '/digest/index.html', '/basic/', '/basic/index.html']) {
+    expect((await authFetch(`${base}${path}`)).status).toBe(401);
+  }
+  expect(sent).toEqual([false, true, false, true, false, true, false, true]);
+});
