@@ -13,13 +13,21 @@ export const DEFAULT_LIMITS: Readonly<Required<HeaderLimits>> = Object.freeze({
 
 /** `limits` with every bound filled in; the defaults object itself when none were given. */
 export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Required<HeaderLimits>> {
-  if (limits === undefined) return DEFAULT_LIMITS;
-  return {
+  if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
+  // What this returned before comes back as it is: authenticate() resolves its limits once, and
+  // the parsers then get them on every request.
+  if (resolved.has(limits)) return limits as Readonly<Required<HeaderLimits>>;
+  const result = Object.freeze({
     maxLength: bound(limits.maxLength, DEFAULT_LIMITS.maxLength, 'maxLength'),
     maxParams: bound(limits.maxParams, DEFAULT_LIMITS.maxParams, 'maxParams'),
     maxChallenges: bound(limits.maxChallenges, DEFAULT_LIMITS.maxChallenges, 'maxChallenges'),
-  };
+  });
+  resolved.add(result);
+  return result;
 }
+
+/** Results of {@link resolveLimits}, frozen, so that none can change after its check. */
+const resolved = new WeakSet<object>([DEFAULT_LIMITS]);
 
 function bound(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
