@@ -108,6 +108,19 @@ async function freshToken(cache: string): Promise<string> {
 }
 
 /** DER: tag, length, body (lengths below 64 KiB). */
+/** curl's token for `HTTP/other.test`, a service the server's keytab has no key for. */
+async function otherServiceToken(): Promise<string> {
+  const { trace } = await curl(aliceCache, [
+    '--negotiate',
+    '-u',
+    ':',
+    '--resolve',
+    `other.test:${port}:127.0.0.1`,
+    `http://other.test:${port}/challenge-only`,
+  ]);
+  return sentToken(trace);
+}
+
 function der(tag: number, body: Buffer): Buffer {
   const n = body.length;
   const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
@@ -369,18 +382,7 @@ describe('Negotiate with curl and a real KDC', () => {
     const token = await freshToken(aliceCache);
     const accepted = await rawRequest('/reasons', `Negotiate ${token}`);
     expect(accepted.status).toBe(200);
-    const otherService = sentToken(
-      (
-        await curl(aliceCache, [
-          '--negotiate',
-          '-u',
-          ':',
-          '--resolve',
-          `other.test:${port}:127.0.0.1`,
-          `http://other.test:${port}/challenge-only`,
-        ])
-      ).trace,
-    );
+    const otherService = await otherServiceToken();
     const cases: [string, RegExp][] = [
       [token, /replay/i],
       [token.slice(0, Math.floor(token.length / 8) * 4), /malformed|corrupt|defective/i],
@@ -401,18 +403,7 @@ describe('Negotiate with curl and a real KDC', () => {
     // A ticket's service name is sent in clear (RFC 4120 §5.3), so anyone can rewrite it, and
     // GSSAPI's "not found in keytab" message quotes it: CR, ESC, U+2028 or a bidi override there
     // would reach the logs that print the refusal.
-    const token = sentToken(
-      (
-        await curl(aliceCache, [
-          '--negotiate',
-          '-u',
-          ':',
-          '--resolve',
-          `other.test:${port}:127.0.0.1`,
-          `http://other.test:${port}/challenge-only`,
-        ])
-      ).trace,
-    );
+    const token = await otherServiceToken();
     const bytes = Buffer.from(token, 'base64');
     const at = bytes.indexOf('other.test');
     expect(at).toBeGreaterThan(0);
