@@ -48,10 +48,18 @@ for command_name in krb5kdc kadmin.local kinit krb5-config; do
 done
 gssapi_header=/usr/include/gssapi/gssapi.h
 [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
+# Anonymous PKINIT in the test KDC (test/helpers/kdc.ts, for test/adapters/negotiate.test.ts):
+# MIT's PKINIT plugin, which krb5kdc and `kinit -n` load, and openssl for the KDC's certificates.
+wanted[openssl]=openssl
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+pkinit_plugin='/usr/lib/*/krb5/plugins/preauth/pkinit.so'
+compgen -G "$pkinit_plugin" >/dev/null || missing+=(krb5-pkinit)
 # Apache httpd, a server nobody here wrote, for authscheme/client (test/interop/client-apache*).
 apache_binary=/usr/sbin/apache2
 [ -e "$apache_binary" ] || missing+=(apache2)
 required_files=("$font_file" "$gssapi_header" "$apache_binary")
+# Checked as globs (the library directory is multiarch).
+required_globs=("$pkinit_plugin")
 # -----------------------------------------------------------------------------------------------
 
 # `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles
@@ -59,6 +67,7 @@ required_files=("$font_file" "$gssapi_header" "$apache_binary")
 if [ "${1:-}" = "--install-only" ]; then
   wanted=([krb5-config]=libkrb5-dev)
   required_files=("$gssapi_header")
+  required_globs=()
   missing=()
   command -v krb5-config >/dev/null 2>&1 && [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
 elif [ "$#" -ne 0 ]; then
@@ -113,6 +122,12 @@ done
 for file in "${required_files[@]}"; do
   [ -e "$file" ] || {
     echo "provision: $file still missing after install" >&2
+    exit 1
+  }
+done
+for glob in "${required_globs[@]}"; do
+  compgen -G "$glob" >/dev/null || {
+    echo "provision: $glob still missing after install" >&2
     exit 1
   }
 done

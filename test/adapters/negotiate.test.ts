@@ -1,7 +1,8 @@
 /**
  * authscheme/negotiate against a real Kerberos realm (a throw-away KDC, ../helpers/kdc) and a real
  * client: `curl --negotiate -u :` with a ticket from `kinit`. The server runs in its own process
- * (../helpers/negotiate-server.ts) with the realm in its environment.
+ * (../helpers/negotiate-server.ts) with the realm in its environment. The realm serves anonymous
+ * PKINIT too, so `kinit -n` gets the anonymous ticket the adapter must refuse.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -148,6 +149,19 @@ function negTokenInit(mechs: Buffer[]): string {
     ]),
   );
   return der(0x60, Buffer.concat([OID.spnego, der(0xa0, init)])).toString('base64');
+}
+
+/** `klist` of a credentials cache: its default principal and the tickets it holds. */
+function klist(cache: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'klist',
+      [],
+      { env: { ...process.env, ...kdc.env, KRB5CCNAME: cache }, encoding: 'utf8' },
+      (error, stdout) =>
+        error ? reject(new Error(`klist failed: ${error.message}`)) : resolve(stdout),
+    );
+  });
 }
 
 function kdestroy(cache: string): Promise<void> {
@@ -426,5 +440,56 @@ describe('Negotiate with curl and a real KDC', () => {
     const result = await rawRequest('/no-key', `Negotiate ${token}`);
     expect(result.status).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ error: 'server error' });
+  });
+});
+
+describe('Negotiate and a real anonymous ticket (anonymous PKINIT, RFC 8062)', () => {
+  // `kinit -n @REALM` against the test KDC gets a TGT for the anonymous principal in the realm
+  // WELLKNOWN:ANONYMOUS. MIT's KDC issues no other form (it answers RFC 8062's realm-exposed
+  // request, `kinit -n alice@REALM`, with "KDC can't fulfill requested option"), so
+  // `WELLKNOWN/ANONYMOUS@<realm>` is tested with the binding mocked (negotiate-anonymous.test.ts).
+  const ANONYMOUS = 'WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS';
+  let anonymousCache: string;
+
+  beforeAll(async () => {
+    anonymousCache = await kdc.kinitAnonymous('anonymous.ccache');
+  });
+
+  it('curl with an anonymous ticket gets 401 and the bare challenge, never the handler; a user still gets 200', async () => {
+    expect(await klist(anonymousCache)).toContain(`Default principal: ${ANONYMOUS}`);
+    const result = await negotiateCurl(anonymousCache);
+    // curl got a service ticket for HTTP/localhost with the anonymous TGT (the KDC leaves
+    // restrict_anonymous_to_tgt false, MIT's default) and sent it.
+    expect(await klist(anonymousCache)).toContain(`HTTP/localhost@${kdc.realm}`);
+    expect(sentToken(result.trace).length).toBeGreaterThan(100);
+    expect(result.status).toBe(401);
+    expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+    // The middleware's own 401 body: the handler, which answers `{ auth: req.auth }`, never ran.
+    expect(result.body).toBe('Unauthorized');
+
+    const control = await negotiateCurl(aliceCache);
+    expect(control.status).toBe(200);
+    expect(JSON.parse(control.body).auth.principal).toBe(`alice@${kdc.realm}`);
+  });
+
+  it("GSSAPI accepts the anonymous token: the refusal is the adapter's, for the principal", async () => {
+    const result = await negotiateCurl(anonymousCache, '/reasons');
+    expect(result.status).toBe(401);
+    expect(JSON.parse(result.body)).toEqual({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: 'The anonymous Kerberos principal is not accepted',
+    });
+  });
+
+  it('the refusal comes before verify and stripRealm', async () => {
+    // /verify maps every principal but alice's to a user: had verify seen this one, 200.
+    const verify = await negotiateCurl(anonymousCache, '/verify');
+    expect(verify.status).toBe(401);
+    expect(valuesOf(verify, 'www-authenticate')).toEqual(['Negotiate']);
+    expect((await negotiateCurl(carolCache, '/verify')).status).toBe(200);
+    // Unrefused, /strip would make the user `WELLKNOWN/ANONYMOUS`.
+    const strip = await negotiateCurl(anonymousCache, '/strip');
+    expect(strip.status).toBe(401);
+    expect(strip.body).toBe('Unauthorized');
   });
 });
