@@ -100,6 +100,9 @@ function run(
         else resolve(stdout);
       },
     );
+    // A command that reads no input may exit before the write lands: that EPIPE is no failure
+    // of ours (the exit status above says whether the command worked).
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
