@@ -22,6 +22,8 @@ export interface DigestSession {
   nonce: string;
   readonly opaque: string | undefined;
   readonly algorithm: AlgorithmInfo;
+  /** Whether the challenge named its algorithm: only then is it named back. */
+  readonly algorithmNamed: boolean;
   /** `undefined`: the challenge offered no qop (RFC 2069 style, RFC 7616 §3.4.1 keeps it valid). */
   readonly qop: 'auth' | 'auth-int' | undefined;
   readonly userhash: boolean;
@@ -76,6 +78,7 @@ export function chooseDigest(
       nonce: params.nonce,
       opaque: params.opaque,
       algorithm,
+      algorithmNamed: params.algorithm !== undefined,
       qop,
       userhash: params.userhash?.toLowerCase() === 'true',
       nc: 0,
@@ -143,7 +146,8 @@ export function answerDigest(
   }
   params.realm = realm;
   params.uri = request.uri;
-  params.algorithm = algorithm.name;
+  // RFC 7616 §3.4: absent means MD5. Some servers refuse a parameter their challenge left out.
+  if (session.algorithmNamed) params.algorithm = algorithm.name;
   params.nonce = nonce;
   if (qop !== undefined) {
     params.nc = nc;

@@ -211,10 +211,10 @@ export function createAuthFetch(
     // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
     for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
       const target = response.redirected ? new URL(response.url) : url;
-      // Never answer for another origin; after a redirect, only requests without a body are
-      // sent again (the redirect may have changed the method).
+      // Never answer for another origin; after a redirect, only GET and HEAD are sent again (a
+      // redirect may have turned another method into GET, RFC 9110 §15.4).
       if (target.origin !== url.origin) break;
-      if (response.redirected && template.body !== null) break;
+      if (response.redirected && template.method !== 'GET' && template.method !== 'HEAD') break;
       let challenges: Challenge[];
       try {
         challenges = parseChallenges(response.headers.get('www-authenticate') ?? '');

@@ -282,6 +282,23 @@ describe('Bearer and limits', () => {
     expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
   });
 
+  it('does not send a POST again where a 303 turned it into a GET (RFC 9110 §15.4.4)', async () => {
+    const app = protectedApp([digestFor()]);
+    const { url, log } = await listen((req, res) => {
+      if (req.url === '/form') {
+        res.statusCode = 303;
+        res.setHeader('Location', '/done');
+        res.end();
+        return;
+      }
+      app(req, res);
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/form`, { method: 'POST' });
+    expect(res.status).toBe(401);
+    expect(log.map((entry) => `${entry.method} ${entry.url}`)).toEqual(['POST /form', 'GET /done']);
+  });
+
   it('returns the 401 as it is when the challenge does not parse or names nothing it knows', async () => {
     const { url } = await listen((_req, res) => {
       res.statusCode = 401;
