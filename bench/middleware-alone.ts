@@ -1,5 +1,6 @@
 /**
- * `npx tsx bench/middleware-alone.ts [--rounds N] [--requests N]`
+ * `npx tsx bench/middleware-alone.ts [--rounds N] [--requests N]`: prints a report and writes it
+ * to bench/results/middleware-alone.md.
  *
  * The middleware alone, in-process and without sockets: our Bearer and Digest and their floors
  * (bench/http/floors.ts) run over requests shaped as plain node:http makes them and as Express 5
@@ -14,11 +15,12 @@
  * the point. Each round runs every case in its own process (fresh JIT), in a shuffled order.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/child';
 import { compileForBench } from './lib/compile';
 import { median, shuffled } from './lib/stats';
-import { tasksetAvailable } from './lib/system';
+import { describeMachine, tasksetAvailable } from './lib/system';
 
 const GUARDS = ['none', 'ours-bearer', 'bearer-floor', 'ours-digest', 'digest-floor'] as const;
 const SHAPES = ['plain', 'express'] as const;
@@ -54,21 +56,31 @@ function main(): void {
     const values = times.get(`${guard} ${shape}`)!.map((n) => n / 1000);
     return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   };
-  console.log(`µs per request, the guard alone (median of ${rounds} processes; range)\n`);
-  console.log('| guard | plain node:http request | Express-shaped request |');
-  console.log('| --- | ---: | ---: |');
+  const machine = describeMachine();
+  const lines = [
+    '# The guard alone (bench/middleware-alone.ts)',
+    '',
+    `${machine.date} · ${machine.cpuModel}, ${machine.cores} CPUs · ${machine.os} · Node ${machine.node}`,
+    '',
+    `µs per request, the guard alone: median of ${rounds} processes (range), ${requests} requests each.`,
+    '',
+    '| guard | plain node:http request | Express-shaped request |',
+    '| --- | ---: | ---: |',
+  ];
   for (const guard of GUARDS) {
     const cells = SHAPES.map((s) => `${micros(guard, s).toFixed(2)} (${spread(guard, s)})`);
-    console.log(`| ${guard} | ${cells.join(' | ')} |`);
+    lines.push(`| ${guard} | ${cells.join(' | ')} |`);
   }
-  console.log('\n| ours over the floor | plain | Express-shaped |');
-  console.log('| --- | ---: | ---: |');
+  lines.push('', '| ours over the floor | plain | Express-shaped |', '| --- | ---: | ---: |');
   for (const scheme of ['bearer', 'digest']) {
     const cells = SHAPES.map((s) =>
       (micros(`ours-${scheme}`, s) - micros(`${scheme}-floor`, s)).toFixed(2),
     );
-    console.log(`| ${scheme} | ${cells.join(' | ')} |`);
+    lines.push(`| ${scheme} | ${cells.join(' | ')} |`);
   }
+  const report = `${lines.join('\n')}\n`;
+  process.stdout.write(report);
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'middleware-alone.md'), report);
 }
 
 main();
