@@ -73,9 +73,9 @@ export interface AuthenticateOptions {
    */
   omitChallengeForXhr?: boolean;
   /**
-   * Milliseconds an asynchronous verifier may take before the request is answered 503 (checked
-   * by one timer per middleware, so the answer may come up to a quarter of `timeout` later).
-   * Default 10000; 0 disables.
+   * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
+   * before the request is answered 503 (checked by one timer per middleware, so the answer may
+   * come up to a quarter of `timeout` later). Default 10000; 0 disables.
    */
   timeout?: number;
   /**
@@ -547,9 +547,36 @@ function refuse(
     next(asError(err));
     return;
   }
-  if (!pending) send(lists as Challenge[][]);
-  else
-    Promise.all(lists.map(async (list) => list)).then(send, (err: unknown) => next(asError(err)));
+  if (!pending) {
+    send(lists as Challenge[][]);
+    return;
+  }
+  // Challenges a scheme makes asynchronously get the verifiers' deadline: never a hang.
+  let settled = false;
+  const deadline = config.deadlines?.add(() => {
+    if (settled) return;
+    settled = true;
+    refuse(config, ctx, next, {
+      code: 'ERR_AUTH_VERIFIER_TIMEOUT',
+      message: 'The challenges could not be made in time',
+      status: 503,
+      failed,
+    });
+  });
+  const finish = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    if (deadline !== undefined) config.deadlines!.clear(deadline);
+    return true;
+  };
+  Promise.all(lists.map(async (list) => list)).then(
+    (ready) => {
+      if (finish()) send(ready);
+    },
+    (err: unknown) => {
+      if (finish()) next(asError(err));
+    },
+  );
 }
 
 function respond(

@@ -246,6 +246,19 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  it("answers 503 when a scheme's asynchronous challenges do not come in time", async () => {
+    const app = make({
+      timeout: 50,
+      schemes: [
+        tokenScheme('Token', 's3', { challenges: () => new Promise<never>(() => undefined) }),
+      ],
+    });
+    const res = await request(app).get('/');
+    expect(res.status).toBe(503);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it('lets a CORS preflight through only when allowed', async () => {
     const preflight = (app: http.Server) =>
       request(app)
