@@ -337,30 +337,18 @@ function handle(
     conclude(config, ctx, next, chosen, result);
     return;
   }
-  let settled = false;
-  const deadline = config.deadlines?.add(() => {
-    if (settled) return;
-    settled = true;
-    refuse(config, ctx, next, {
-      code: 'ERR_AUTH_VERIFIER_TIMEOUT',
-      message: 'The credentials could not be checked in time',
-      status: 503,
-      failed: chosen,
-    });
-  });
-  Promise.resolve(result).then(
-    (value) => {
-      if (settled) return;
-      settled = true;
-      if (deadline !== undefined) config.deadlines!.clear(deadline);
-      conclude(config, ctx, next, chosen, value);
-    },
-    (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (deadline !== undefined) config.deadlines!.clear(deadline);
-      next(asError(err));
-    },
+  awaitWithDeadline(
+    config,
+    result,
+    (value) => conclude(config, ctx, next, chosen, value),
+    (err) => next(asError(err)),
+    () =>
+      refuse(config, ctx, next, {
+        code: 'ERR_AUTH_VERIFIER_TIMEOUT',
+        message: 'The credentials could not be checked in time',
+        status: 503,
+        failed: chosen,
+      }),
   );
 }
 
@@ -552,29 +540,50 @@ function refuse(
     return;
   }
   // Challenges a scheme makes asynchronously get the verifiers' deadline: never a hang.
+  awaitWithDeadline(
+    config,
+    Promise.all(lists.map(async (list) => list)),
+    send,
+    (err) => next(asError(err)),
+    () =>
+      refuse(config, ctx, next, {
+        code: 'ERR_AUTH_VERIFIER_TIMEOUT',
+        message: 'The challenges could not be made in time',
+        status: 503,
+        failed,
+      }),
+  );
+}
+
+/**
+ * Waits for `work`, or for the middleware's `timeout` when one is set: whichever comes first
+ * decides, once; what comes later changes nothing.
+ */
+function awaitWithDeadline<T>(
+  config: Config,
+  work: PromiseLike<T>,
+  onValue: (value: T) => void,
+  onError: (err: unknown) => void,
+  onTimeout: () => void,
+): void {
   let settled = false;
   const deadline = config.deadlines?.add(() => {
     if (settled) return;
     settled = true;
-    refuse(config, ctx, next, {
-      code: 'ERR_AUTH_VERIFIER_TIMEOUT',
-      message: 'The challenges could not be made in time',
-      status: 503,
-      failed,
-    });
+    onTimeout();
   });
-  const finish = (): boolean => {
+  const first = (): boolean => {
     if (settled) return false;
     settled = true;
     if (deadline !== undefined) config.deadlines!.clear(deadline);
     return true;
   };
-  Promise.all(lists.map(async (list) => list)).then(
-    (ready) => {
-      if (finish()) send(ready);
+  Promise.resolve(work).then(
+    (value) => {
+      if (first()) onValue(value);
     },
     (err: unknown) => {
-      if (finish()) next(asError(err));
+      if (first()) onError(err);
     },
   );
 }
