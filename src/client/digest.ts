@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeExtValue, formatCredentials } from '../header';
+import { hasControl, isAscii } from '../util/text';
 import type { Challenge } from '../header/types';
 import {
   findAlgorithm,
@@ -138,7 +139,7 @@ export function answerDigest(
   if (session.userhash) {
     // RFC 7616 §3.4.4: the user name travels hashed with the realm.
     params.username = hashUsername(algorithm.hash, username, realm);
-  } else if (isPrintableAscii(username)) {
+  } else if (isAscii(username) && !hasControl(username)) {
     params.username = username;
   } else {
     // RFC 7616 §3.4.4: a name a quoted-string cannot carry goes as username* (RFC 8187).
@@ -163,12 +164,4 @@ export function answerDigest(
       ? hashWire(algorithm, ha1, nonce, nc, cnonce, qop, hashWire(algorithm, '', request.uri))
       : undefined;
   return { header: formatCredentials({ scheme: 'Digest', params }), rspauth, nc, cnonce };
-}
-
-function isPrintableAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e) return false;
-  }
-  return true;
 }

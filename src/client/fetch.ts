@@ -12,6 +12,7 @@ import type { Challenge } from '../header/types';
 import type { DigestAlgorithm } from '../schemes/digest/algorithms';
 import { CLIENT_ALGORITHMS, answerDigest, chooseDigest, type DigestSession } from './digest';
 import { isLoopback } from '../util/loopback';
+import { hasControl } from '../util/text';
 
 /** A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1). */
 export type AuthFetchCredentials = { username: string; password: string } | { token: string };
@@ -346,12 +347,4 @@ function withHeaders(request: Request, authorization: string | undefined): Reque
   const headers = new Headers(request.headers);
   headers.set('Authorization', authorization);
   return new Request(request, { headers });
-}
-
-function hasControl(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
 }

@@ -6,6 +6,7 @@
 import { hashSecret, secretsEqual } from '../../util/secret';
 import { isPromiseLike } from '../../util/promise';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
+import { hasControl, isAscii } from '../../util/text';
 import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
@@ -104,19 +105,6 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
   // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form
   // of the same text is met halfway (the configured users are normalized too).
   return isAscii(text) ? [user, password] : [user.normalize('NFC'), password.normalize('NFC')];
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
-  }
-  return false;
 }
 
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */

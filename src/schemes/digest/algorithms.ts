@@ -1,4 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
+import { isAscii } from '../../util/text';
 
 /** The Digest algorithms of RFC 7616 §3.2 (and their registry, §6.1). */
 export type DigestAlgorithm =
@@ -145,9 +146,4 @@ function hashUtf8AroundRealm(
 /** Hex digest of an entity body, for `qop=auth-int` (RFC 7616 §3.4.3). */
 export function hashBody(algorithm: AlgorithmInfo, body: Buffer): string {
   return oneShotHash(algorithm.nodeHash, body, 'hex');
-}
-
-function isAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
-  return true;
 }

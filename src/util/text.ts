@@ -1,0 +1,16 @@
+/** Character-class checks on strings, by scanning (no regular expressions on untrusted input). */
+
+/** Every character is ASCII (U+0000 to U+007F). */
+export function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Some character is a control character: C0, DEL or C1 (U+0000–U+001F, U+007F–U+009F). */
+export function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
