@@ -1,0 +1,276 @@
+/**
+ * The middleware on node:http2's compatibility API (plain and under Connect), driven by Node's
+ * HTTP/2 client over cleartext HTTP/2: challenges, every scheme, streams multiplexed on one
+ * connection (Digest's `nc` arriving out of order), and `qop=auth-int`, whose "no body" rule
+ * differs from HTTP/1.1's. Duplicated fields, which Node's client will not send, and real clients
+ * are in test/interop/http2.test.ts.
+ */
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import connect from 'connect';
+import {
+  authenticate,
+  basic,
+  bearer,
+  digest,
+  parseChallenges,
+  type AuthMiddleware,
+  type Challenge,
+} from 'authscheme';
+import { basicAuth } from '../helpers/frameworks';
+import { digestHeader, type DigestAnswer } from '../hostile/helpers';
+
+interface H2Reply {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+}
+
+type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+
+/** What the application behind the middleware answers: who, over which version, and the body it read. */
+function application(middleware: AuthMiddleware): Handler {
+  // node:http2's compatibility objects stand in for node:http's; the types name only the latter.
+  const guard = middleware as unknown as (
+    req: http2.Http2ServerRequest,
+    res: http2.Http2ServerResponse,
+    next: (err?: unknown) => void,
+  ) => void;
+  return (req, res) => {
+    guard(req, res, (err) => {
+      if (err !== undefined) {
+        res.statusCode = 500;
+        res.end(err instanceof Error ? err.message : 'error');
+        return;
+      }
+      const answer = (body: string): void => {
+        const auth = (req as unknown as { auth?: { user: string } }).auth;
+        res.end(JSON.stringify({ user: auth?.user, version: req.httpVersion, body }));
+      };
+      // A middleware before ours may have read the body already (for auth-int).
+      const rawBody = (req as unknown as { rawBody?: Buffer }).rawBody;
+      if (rawBody !== undefined) return answer(rawBody.toString('utf8'));
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => answer(body));
+    });
+  };
+}
+
+const servers: http2.Http2Server[] = [];
+const sessions: http2.ClientHttp2Session[] = [];
+
+afterEach(async () => {
+  for (const session of sessions.splice(0)) session.close();
+  await Promise.all(
+    servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))),
+  );
+});
+
+/** An h2c server running `middleware` (under Connect when asked), and a client session to it. */
+async function start(
+  middleware: AuthMiddleware,
+  stack: 'http2' | 'connect' = 'http2',
+): Promise<http2.ClientHttp2Session> {
+  let handler = application(middleware);
+  if (stack === 'connect') {
+    const app = connect();
+    app.use(handler as unknown as connect.SimpleHandleFunction);
+    handler = app as unknown as Handler;
+  }
+  const server = http2.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  sessions.push(session);
+  return session;
+}
+
+/** One request on `session`; `body` is sent without `content-length`. */
+function send(
+  session: http2.ClientHttp2Session,
+  path: string,
+  fields: http2.OutgoingHttpHeaders = {},
+  options: { method?: string; body?: string } = {},
+): Promise<H2Reply> {
+  const headers = { ':path': path, ':method': options.method ?? 'GET', ...fields };
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers, { endStream: options.body === undefined });
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (received) => (responseHeaders = received));
+    stream.on('data', (chunk: string) => (body += chunk));
+    stream.on('end', () =>
+      resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, body }),
+    );
+    stream.on('error', reject);
+    if (options.body !== undefined) stream.end(options.body);
+  });
+}
+
+/** The challenges of a reply (Node's HTTP/2 client joins the field lines with commas). */
+function challenges(reply: H2Reply): Challenge[] {
+  const value = reply.headers['www-authenticate'];
+  return value === undefined ? [] : parseChallenges(value);
+}
+
+const users = { alice: 'wonderland' };
+
+describe.each(['http2', 'connect'] as const)('on node:http2 (%s)', (stack) => {
+  it('answers without credentials with 401 and one challenge per scheme', async () => {
+    const session = await start(
+      authenticate({
+        realm: 'h2',
+        schemes: [digest({ users }), basic({ users }), bearer({ verify: () => false })],
+      }),
+      stack,
+    );
+    const reply = await send(session, '/');
+    expect(reply.status).toBe(401);
+    expect(challenges(reply).map((challenge) => challenge.scheme)).toEqual([
+      'Digest',
+      'Basic',
+      'Bearer',
+    ]);
+  });
+
+  it('accepts Basic and Bearer, and refuses a wrong password and an unknown token', async () => {
+    const session = await start(
+      authenticate({
+        realm: 'h2',
+        schemes: [
+          basic({ users }),
+          bearer({ verify: (token) => (token === 'good-token' ? 'bob' : false) }),
+        ],
+      }),
+      stack,
+    );
+    const asAlice = await send(session, '/', { authorization: basicAuth('alice', 'wonderland') });
+    expect(asAlice.status).toBe(200);
+    expect(JSON.parse(asAlice.body)).toMatchObject({ user: 'alice', version: '2.0' });
+    expect(asAlice.headers['vary']).toBe('Authorization');
+    const asBob = await send(session, '/', { authorization: 'Bearer good-token' });
+    expect(JSON.parse(asBob.body)).toMatchObject({ user: 'bob' });
+
+    const wrong = await send(session, '/', { authorization: basicAuth('alice', 'nope') });
+    expect(wrong.status).toBe(401);
+    const unknown = await send(session, '/', { authorization: 'Bearer bad-token' });
+    expect(unknown.status).toBe(401);
+    expect(challenges(unknown).find((c) => c.scheme === 'Bearer')?.params).toMatchObject({
+      error: 'invalid_token',
+    });
+  });
+});
+
+describe('Digest on node:http2', () => {
+  /** A handshake on `session`, answered for `uri` with the first qop offered unless told. */
+  async function handshake(
+    session: http2.ClientHttp2Session,
+    uri: string,
+    qop?: string,
+  ): Promise<DigestAnswer> {
+    const first = await send(session, uri);
+    expect(first.status).toBe(401);
+    const p = challenges(first).find((c) => c.scheme === 'Digest')!.params;
+    return {
+      username: 'alice',
+      password: 'wonderland',
+      method: 'GET',
+      uri,
+      realm: p.realm!,
+      nonce: p.nonce!,
+      opaque: p.opaque,
+      algorithm: p.algorithm!,
+      qop: qop ?? p.qop!.split(',')[0],
+      nc: '00000001',
+      cnonce: 'c0ffee00c0ffee00',
+    };
+  }
+
+  const nc = (n: number): string => n.toString(16).padStart(8, '0');
+
+  it('authenticates, sends Authentication-Info, and binds the uri to :path', async () => {
+    const session = await start(authenticate({ realm: 'h2', schemes: [digest({ users })] }));
+    const answer = await handshake(session, '/a?x=1');
+    const ok = await send(session, '/a?x=1', { authorization: digestHeader(answer) });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ user: 'alice', version: '2.0' });
+    expect(ok.headers['authentication-info']).toMatch(/rspauth="[0-9a-f]{64}"/);
+
+    // The same answer sent for another :path is refused (RFC 7616 §3.4.6).
+    const moved = await send(session, '/a?x=2', {
+      authorization: digestHeader({ ...answer, nc: nc(2) }),
+    });
+    expect(moved.status).toBe(400);
+  });
+
+  it('accepts nonce counts that arrive out of order on multiplexed streams, and no repeat', async () => {
+    const session = await start(authenticate({ realm: 'h2', schemes: [digest({ users })] }));
+    const answer = await handshake(session, '/');
+    // Twenty streams on one connection at once, their nc shuffled.
+    const counts = [7, 3, 12, 1, 20, 5, 9, 2, 16, 4, 11, 8, 19, 6, 14, 10, 18, 13, 17, 15];
+    const replies = await Promise.all(
+      counts.map((n) =>
+        send(session, '/', { authorization: digestHeader({ ...answer, nc: nc(n) }) }),
+      ),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual(counts.map(() => 200));
+    const again = await send(session, '/', {
+      authorization: digestHeader({ ...answer, nc: nc(12) }),
+    });
+    expect(again.status).toBe(401);
+  });
+
+  describe('qop=auth-int', () => {
+    const authInt = () =>
+      authenticate({ realm: 'h2', schemes: [digest({ users, qop: ['auth-int'] })] });
+
+    it('accepts a request that ends with its headers, hashed over the empty body', async () => {
+      const session = await start(authInt());
+      const answer = await handshake(session, '/', 'auth-int');
+      const reply = await send(session, '/', { authorization: digestHeader(answer) });
+      expect(reply.status).toBe(200);
+    });
+
+    it('refuses a body sent without content-length under a digest of the empty body', async () => {
+      // HTTP/1.1's rule (no length, no Transfer-Encoding: no body) does not hold on HTTP/2:
+      // DATA frames may follow anyway (RFC 9113 §8.1). The body is unknown, so it is refused.
+      const session = await start(authInt());
+      const answer = await handshake(session, '/', 'auth-int');
+      const reply = await send(
+        session,
+        '/',
+        { authorization: digestHeader({ ...answer, method: 'POST' }) },
+        { method: 'POST', body: 'smuggled' },
+      );
+      expect(reply.status).toBe(401);
+      expect(reply.body).not.toContain('smuggled');
+    });
+
+    it('accepts a body the application makes available, hashed as sent', async () => {
+      // What the README tells applications to do: read the raw body before the middleware.
+      const guard = authInt();
+      const withBody: AuthMiddleware = (req, res, next) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          (req as { rawBody?: Buffer }).rawBody = Buffer.concat(chunks);
+          guard(req, res, next);
+        });
+      };
+      const session = await start(withBody);
+      const answer = await handshake(session, '/', 'auth-int');
+      const body = 'the body, as sent';
+      const reply = await send(
+        session,
+        '/',
+        { authorization: digestHeader({ ...answer, method: 'POST', body: Buffer.from(body) }) },
+        { method: 'POST', body },
+      );
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toMatchObject({ user: 'alice' });
+    });
+  });
+});
