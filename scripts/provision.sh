@@ -49,7 +49,8 @@ done
 gssapi_header=/usr/include/gssapi/gssapi.h
 [ -e "$gssapi_header" ] || missing+=(libkrb5-dev)
 # Anonymous PKINIT in the test KDC (test/helpers/kdc.ts, for test/adapters/negotiate.test.ts):
-# MIT's PKINIT plugin, which krb5kdc and `kinit -n` load, and openssl for the KDC's certificates.
+# MIT's PKINIT plugin, which krb5kdc and `kinit -n` load, and openssl for the KDC's certificates
+# (openssl also makes the TLS certificate of the HTTP/2 tests, test/helpers/tls.ts).
 wanted[openssl]=openssl
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 pkinit_plugin='/usr/lib/*/krb5/plugins/preauth/pkinit.so'

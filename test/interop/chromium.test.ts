@@ -7,26 +7,16 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { basic } from 'authscheme';
 import { createProxyServer, listenProxy } from '../../examples/proxy/server';
+import { launchChromium } from './helpers/chromium';
 import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
 
 const SCREENSHOT_DIR = join(__dirname, '..', '..', '.tmp', 'interop');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const matrix = new MatrixRecorder('chromium', 'Chromium');
 let demo: RunningDemo;
@@ -37,12 +27,7 @@ jest.setTimeout(30_000);
 
 beforeAll(async () => {
   demo = await startTestDemo();
-  // launch() gives every run a fresh, temporary user-data-dir.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    timeout: 20_000,
-  });
+  browser = await launchChromium();
   matrix.label = `Chromium ${browser.version().split('.')[0]}`;
 });
 

@@ -1,0 +1,26 @@
+/**
+ * Headless Chromium for the interop tests: Debian's package at /usr/bin/chromium
+ * (`scripts/provision.sh` installs it), driven by playwright-core. Never downloads a browser.
+ */
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A browser; `launch()` gives every run a fresh, temporary user-data-dir. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    timeout: 20_000,
+  });
+}
