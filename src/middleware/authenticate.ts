@@ -5,6 +5,7 @@
  * Exported from `authscheme`.
  */
 import type { ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { isQuotable, isToken, parseCredentials } from '../header';
 import { resolveLimits } from '../header/limits';
@@ -90,12 +91,18 @@ export interface AuthenticateOptions {
   limits?: HeaderLimits;
 }
 
-/** A Connect/Express-compatible middleware, usable on plain `node:http` too. */
-export type AuthMiddleware = (
-  req: AuthRequest,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-) => void;
+/**
+ * A Connect/Express-compatible middleware, usable on plain `node:http` too, and on `node:http2`'s
+ * compatibility API (whose request and response stand in for `node:http`'s).
+ */
+export interface AuthMiddleware {
+  (req: AuthRequest, res: ServerResponse, next: (err?: unknown) => void): void;
+  (
+    req: Http2ServerRequest & { auth?: AuthInfo },
+    res: Http2ServerResponse,
+    next: (err?: unknown) => void,
+  ): void;
+}
 
 interface Config {
   readonly schemes: readonly Scheme[];
@@ -135,7 +142,13 @@ interface Config {
  */
 export function authenticate(options: AuthenticateOptions): AuthMiddleware {
   const config = configure(options);
-  return function authenticateMiddleware(req, res, next) {
+  // One implementation for both signatures: node:http2's compatibility objects have every member
+  // the middleware uses.
+  return function authenticateMiddleware(
+    req: AuthRequest,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
     let nextCalled = false;
     const guardedNext = (err?: unknown): void => {
       nextCalled = true;
@@ -148,7 +161,7 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
       if (nextCalled) throw err;
       next(asError(err));
     }
-  };
+  } as AuthMiddleware;
 }
 
 function configure(options: AuthenticateOptions): Config {

@@ -8,7 +8,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { authenticate, basic, bearer, digest, type AuthMiddleware } from 'authscheme';
+import { authenticate, basic, bearer, digest } from 'authscheme';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromium } from './helpers/chromium';
 import { run } from './helpers/run';
@@ -35,7 +35,7 @@ jest.setTimeout(30_000);
 
 beforeAll(async () => {
   certificate = await makeCertificate();
-  const middleware: AuthMiddleware = authenticate({
+  const guard = authenticate({
     realm: 'h2',
     schemes: [
       digest({ users: { [USER]: PASSWORD } }),
@@ -43,19 +43,13 @@ beforeAll(async () => {
       bearer({ verify: (token) => (token === TOKEN ? 'bearer-user' : false) }),
     ],
   });
-  // node:http2's compatibility objects stand in for node:http's; the types name only the latter.
-  const guard = middleware as unknown as (
-    req: http2.Http2ServerRequest,
-    res: http2.Http2ServerResponse,
-    next: () => void,
-  ) => void;
   server = http2.createSecureServer(
     { key: certificate.key, cert: certificate.cert },
     (req, res) => {
       const authorization = req.headers.authorization ?? '';
       counts.push(/\bnc=([0-9a-f]{8})/.exec(authorization)?.[1] ?? '');
       guard(req, res, () => {
-        const auth = (req as unknown as { auth?: { scheme: string; user: string } }).auth;
+        const auth = (req as { auth?: { scheme: string; user: string } }).auth;
         seen.push({
           path: req.url,
           version: req.httpVersion,

@@ -14,7 +14,7 @@ import {
   bearer,
   digest,
   parseChallenges,
-  type AuthMiddleware,
+  requireScopes,
   type Challenge,
 } from 'authscheme';
 import { basicAuth } from '../helpers/frameworks';
@@ -28,14 +28,14 @@ interface H2Reply {
 
 type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
+type H2Middleware = (
+  req: http2.Http2ServerRequest,
+  res: http2.Http2ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
 /** What the application behind the middleware answers: who, over which version, and the body it read. */
-function application(middleware: AuthMiddleware): Handler {
-  // node:http2's compatibility objects stand in for node:http's; the types name only the latter.
-  const guard = middleware as unknown as (
-    req: http2.Http2ServerRequest,
-    res: http2.Http2ServerResponse,
-    next: (err?: unknown) => void,
-  ) => void;
+function application(guard: H2Middleware): Handler {
   return (req, res) => {
     guard(req, res, (err) => {
       if (err !== undefined) {
@@ -70,7 +70,7 @@ afterEach(async () => {
 
 /** An h2c server running `middleware` (under Connect when asked), and a client session to it. */
 async function start(
-  middleware: AuthMiddleware,
+  middleware: H2Middleware,
   stack: 'http2' | 'connect' = 'http2',
 ): Promise<http2.ClientHttp2Session> {
   let handler = application(middleware);
@@ -164,6 +164,33 @@ describe.each(['http2', 'connect'] as const)('on node:http2 (%s)', (stack) => {
   });
 });
 
+describe('requireScopes on node:http2', () => {
+  it('lets a token with the scope through and answers one without it 403', async () => {
+    const guard = authenticate({
+      realm: 'h2',
+      schemes: [
+        bearer({
+          verify: (token) =>
+            token === 'reader' ? { user: 'r', scopes: ['read'] } : { user: 'w', scopes: ['write'] },
+        }),
+      ],
+    });
+    const needsRead = requireScopes('read');
+    const session = await start((req, res, next) => {
+      guard(req, res, (err) => (err === undefined ? needsRead(req, res, next) : next(err)));
+    });
+    const reader = await send(session, '/', { authorization: 'Bearer reader' });
+    expect(reader.status).toBe(200);
+    expect(JSON.parse(reader.body)).toMatchObject({ user: 'r' });
+    const writer = await send(session, '/', { authorization: 'Bearer writer' });
+    expect(writer.status).toBe(403);
+    expect(challenges(writer)[0]?.params).toMatchObject({
+      error: 'insufficient_scope',
+      scope: 'read',
+    });
+  });
+});
+
 describe('Digest on node:http2', () => {
   /** A handshake on `session`, answered for `uri` with the first qop offered unless told. */
   async function handshake(
@@ -252,7 +279,7 @@ describe('Digest on node:http2', () => {
     it('accepts a body the application makes available, hashed as sent', async () => {
       // What the README tells applications to do: read the raw body before the middleware.
       const guard = authInt();
-      const withBody: AuthMiddleware = (req, res, next) => {
+      const withBody: H2Middleware = (req, res, next) => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.on('end', () => {

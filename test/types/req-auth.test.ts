@@ -6,6 +6,7 @@
  * runs as typed.
  */
 import http from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import express from 'express';
 import request from 'supertest';
 import { authenticate, basic, bearer, type AuthInfo, type AuthMiddleware } from 'authscheme';
@@ -46,6 +47,14 @@ const server = http.createServer((req, res) => {
     res.end();
   });
 });
+
+// And a node:http2 compatibility-API handler, without a cast (test/middleware/http2.test.ts runs it).
+export function http2Handler(req: Http2ServerRequest, res: Http2ServerResponse): void {
+  guard(req, res, (err?: unknown) => {
+    res.statusCode = err === undefined ? 200 : 500;
+    res.end();
+  });
+}
 
 /** Calls that must not compile; never run. */
 export function mustNotCompile(): void {

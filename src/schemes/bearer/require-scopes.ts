@@ -3,6 +3,7 @@
  * `insufficient_scope`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { formatChallenge, isQuotable } from '../../header';
 import type { AuthInfo } from '../../scheme';
 import type { BearerErrorCode } from './errors';
@@ -25,12 +26,19 @@ export type RequireScopesSpec =
 
 const DEFAULT_REALM = 'Restricted';
 
-/** A Connect/Express middleware. */
-export type ScopeMiddleware = (
-  req: IncomingMessage & { auth?: AuthInfo },
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-) => void;
+/** A Connect/Express middleware; on `node:http2`'s compatibility API too, like `authenticate()`. */
+export interface ScopeMiddleware {
+  (
+    req: IncomingMessage & { auth?: AuthInfo },
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void;
+  (
+    req: Http2ServerRequest & { auth?: AuthInfo },
+    res: Http2ServerResponse,
+    next: (err?: unknown) => void,
+  ): void;
+}
 
 function checkRealm(value: string): string {
   if (!isQuotable(value) || value.includes('\t')) {
@@ -95,7 +103,11 @@ export function requireScopes(
   const unauthenticated = challenge();
   const insufficient = challenge('insufficient_scope');
 
-  return function requireScopesMiddleware(req, res, next) {
+  return function requireScopesMiddleware(
+    req: IncomingMessage & { auth?: AuthInfo },
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
     try {
       const auth = req.auth;
       if (auth === undefined || auth === null) {
@@ -110,7 +122,7 @@ export function requireScopes(
     } catch (error) {
       next(error);
     }
-  };
+  } as ScopeMiddleware;
 }
 
 function refuse(res: ServerResponse, status: 401 | 403, challenge: string, body: string): void {
