@@ -1,16 +1,19 @@
 /**
  * A bounded map whose entries expire. Least recently used entries go first when it is full;
  * an expired entry is dropped when it is read. `Map` keeps insertion order, so re-inserting on
- * read makes the first key the least recently used one. A read re-inserts only an entry that
- * has not moved for `max / 2` reads or more: a hot entry then costs a lookup, not a delete and an insert
- * (whose dead slots make the Map rebuild its table), and an entry read since then is still in
- * the newer half when eviction looks at the oldest.
+ * read makes the first key the least recently used one.
+ *
+ * A read re-inserts only an entry that has not moved for `max / 2` operations (reads and writes):
+ * a hot entry then costs a lookup, not a delete and an insert (whose dead slots make the Map
+ * rebuild its table). Fewer than `max / 2` entries can have been written since it last moved, so
+ * it is still in the newer half when eviction takes the oldest: an entry read at least once every
+ * `max / 2` operations is never evicted, however many new entries arrive.
  */
 export class LruCache<V> {
   readonly #max: number;
   readonly #entries = new Map<string, { value: V; expiresAt: number; movedAt: number }>();
-  /** Reads so far: the clock for `movedAt`. */
-  #reads = 0;
+  /** Reads and writes so far: the clock for `movedAt`. */
+  #ticks = 0;
 
   /** @param max most entries kept, a positive integer */
   constructor(max: number) {
@@ -33,10 +36,10 @@ export class LruCache<V> {
       this.#entries.delete(key);
       return undefined;
     }
-    const reads = ++this.#reads;
-    if (reads - entry.movedAt >= this.#max / 2) {
+    const tick = ++this.#ticks;
+    if (tick - entry.movedAt >= this.#max / 2) {
       this.#entries.delete(key);
-      entry.movedAt = reads;
+      entry.movedAt = tick;
       this.#entries.set(key, entry);
     }
     return entry.value;
@@ -49,7 +52,7 @@ export class LruCache<V> {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(key, { value, expiresAt, movedAt: this.#reads });
+    this.#entries.set(key, { value, expiresAt, movedAt: ++this.#ticks });
   }
 
   /** Forgets `key`. */

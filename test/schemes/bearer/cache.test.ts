@@ -29,6 +29,17 @@ describe('LruCache', () => {
     expect(cache.get('a')).toBe(0);
   });
 
+  it('never evicts an entry read once every max / 2 operations, whatever floods in', () => {
+    const cache = new LruCache<number>(8);
+    cache.set('hot', 0, Infinity);
+    for (let i = 0; i < 1000; i++) {
+      cache.set(`cold-${i}`, i, Infinity);
+      // One read after every three writes: once per four operations, max / 2.
+      if (i % 3 === 2) expect(cache.get('hot')).toBe(0);
+    }
+    expect(cache.size).toBe(8);
+  });
+
   it('drops an entry once it expires', () => {
     const cache = new LruCache<string>(10);
     cache.set('k', 'v', 1000);
