@@ -234,14 +234,7 @@ export function createAuthFetch(
       preemptive = false;
       await response.body?.cancel();
       sent = await answer(space, template, target);
-      const retry = response.redirected
-        ? new Request(target, {
-            method: template.method,
-            headers: template.headers,
-            signal: template.signal,
-            redirect: template.redirect,
-          })
-        : template.clone();
+      const retry = response.redirected ? retargeted(template, target) : template.clone();
       response = await send(withHeaders(retry, sent.header));
     }
 
@@ -262,6 +255,28 @@ export function createAuthFetch(
     }
     return response;
   };
+}
+
+/**
+ * `template` (a GET or HEAD, so without a body) sent to the URL a redirect led to, with every
+ * option a Request carries. `mode: 'navigate'` cannot be set by a constructor, and a Request that
+ * has it came from a browser's navigation, never from code; `same-origin` keeps its meaning.
+ */
+function retargeted(template: Request, target: URL): Request {
+  return new Request(target, {
+    method: template.method,
+    headers: template.headers,
+    signal: template.signal,
+    redirect: template.redirect,
+    cache: template.cache,
+    credentials: template.credentials,
+    integrity: template.integrity,
+    keepalive: template.keepalive,
+    mode: template.mode === 'navigate' ? 'same-origin' : template.mode,
+    referrer: template.referrer,
+    referrerPolicy: template.referrerPolicy,
+    // Node's RequestInit type leaves out `cache`, which undici's Request takes.
+  } as RequestInit);
 }
 
 /** The error for a server that failed mutual authentication; its body is discarded, unread. */
@@ -346,5 +361,11 @@ function withHeaders(request: Request, authorization: string | undefined): Reque
   if (authorization === undefined) return request;
   const headers = new Headers(request.headers);
   headers.set('Authorization', authorization);
-  return new Request(request, { headers });
+  // A Request built from another with any init starts over with the referrer and its policy
+  // (Fetch standard, the Request constructor): give them back.
+  return new Request(request, {
+    headers,
+    referrer: request.referrer,
+    referrerPolicy: request.referrerPolicy,
+  });
 }

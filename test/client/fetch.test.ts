@@ -282,6 +282,61 @@ describe('Bearer and limits', () => {
     expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
   });
 
+  it('keeps the request options when it answers after a same-origin redirect', async () => {
+    const app = protectedApp([digestFor()]);
+    const { url } = await listen((req, res) => {
+      if (req.url === '/old') {
+        res.statusCode = 301;
+        res.setHeader('Location', '/new');
+        res.end();
+        return;
+      }
+      app(req, res);
+    });
+    const seen: Request[] = [];
+    const recording: typeof fetch = (input, init) => {
+      seen.push(new Request(input, init));
+      return fetch(input, init);
+    };
+    const controller = new AbortController();
+    const options = {
+      cache: 'no-store',
+      credentials: 'omit',
+      keepalive: true,
+      mode: 'same-origin',
+      referrerPolicy: 'no-referrer',
+      headers: { 'x-trace': 'kept' },
+      signal: controller.signal,
+    } as RequestInit;
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: recording },
+    );
+    const res = await authFetch(`${url}/old`, options);
+    expect(res.status).toBe(200);
+    const retry = seen.at(-1)!;
+    expect(retry.url).toBe(`${url}/new`);
+    expect(retry.headers.get('authorization')).toMatch(/^Digest /);
+    expect({
+      cache: retry.cache,
+      credentials: retry.credentials,
+      keepalive: retry.keepalive,
+      mode: retry.mode,
+      referrerPolicy: retry.referrerPolicy,
+      trace: retry.headers.get('x-trace'),
+    }).toEqual({
+      cache: 'no-store',
+      credentials: 'omit',
+      keepalive: true,
+      mode: 'same-origin',
+      referrerPolicy: 'no-referrer',
+      trace: 'kept',
+    });
+    // The caller's signal still reaches the retry.
+    controller.abort();
+    expect(retry.signal.aborted).toBe(true);
+  });
+
   it('does not send a POST again where a 303 turned it into a GET (RFC 9110 §15.4.4)', async () => {
     const app = protectedApp([digestFor()]);
     const { url, log } = await listen((req, res) => {
