@@ -2,13 +2,14 @@
  * One process of `bench/middleware-alone.ts`: runs one guard over many requests, in this process,
  * without sockets, and prints its time per request as JSON.
  *
- *   node alone-main.js <guard> <plain|express> <requests>
+ *   node alone-main.js <guard> <plain|express|app> <requests>
  *
  * The requests are real `IncomingMessage`/`ServerResponse` pairs, made before the clock starts.
  * With `express`, each pair first gets what Express 5 does to every request before the first
  * middleware (lib/application.js `handle`, router `handle`): `req.res`/`res.req`, the prototype
  * swap to the app's request and response, `res.locals`, then `req.next`, `baseUrl`,
- * `originalUrl` and `params`. Only the guard is timed.
+ * `originalUrl` and `params`. Only the guard is timed. With `app`, the whole Express app is
+ * timed, the guard in front of `res.send('ok')` (see timeApp).
  */
 import { createHash } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -83,14 +84,53 @@ function credentials(guard: Connect, digestGuard: boolean, count: number): strin
   });
 }
 
+/** Requests in flight at once, as the HTTP benchmark's 50 connections keep them. */
+const IN_FLIGHT = 50;
+
+/**
+ * The whole Express 5 app (the guard, unless `none`, in front of `res.send('ok')`) over requests as
+ * node:http hands them to it: Express's own work, and what the guard costs inside it, without
+ * sockets. Timed `IN_FLIGHT` requests at a time, so that as little stays alive as in a server.
+ */
+function timeApp(guard: Connect | undefined, values: string[], count: number): number {
+  const express = require('express') as typeof import('express');
+  const app = express();
+  if (guard !== undefined) app.use(guard);
+  app.get('/', (_req, res) => {
+    res.send('ok');
+  });
+  const batch = (from: number): number => {
+    let nanos = 0;
+    for (let at = from; at < from + count; at += IN_FLIGHT) {
+      const pairs = values.slice(at, at + IN_FLIGHT).map((value) => makeRequest(value, undefined));
+      const start = process.hrtime.bigint();
+      for (const [req, res] of pairs) app(req, res);
+      nanos += Number(process.hrtime.bigint() - start);
+      for (const [, res] of pairs) {
+        if (res.statusCode !== 200 || !res.writableEnded) throw new Error('a request was refused');
+      }
+    }
+    return nanos / count;
+  };
+  batch(0); // warm-up: the optimizing compiler settles
+  batch(count);
+  return batch(2 * count);
+}
+
 function main(): void {
   const [name = '', shape = '', countText = '30000'] = process.argv.slice(2);
   const make = GUARDS[name];
-  if (make === undefined || (shape !== 'plain' && shape !== 'express')) {
-    throw new Error('usage: alone-main <guard> <plain|express> [requests]');
+  if (make === undefined || (shape !== 'plain' && shape !== 'express' && shape !== 'app')) {
+    throw new Error('usage: alone-main <guard> <plain|express|app> [requests]');
   }
   const count = Number(countText);
   const guard = make();
+  if (shape === 'app') {
+    const values = credentials(guard, name.includes('digest'), count * 3);
+    const nanos = timeApp(name === 'none' ? undefined : guard, values, count);
+    process.stdout.write(`${JSON.stringify({ guard: name, shape, nanos })}\n`);
+    return;
+  }
   const app =
     shape === 'express'
       ? (require('express') as typeof import('express'))()
