@@ -8,6 +8,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { startKdc, type Kdc } from '../helpers/kdc';
+import { makeCertificate, type Certificate } from '../helpers/tls';
 
 const ALICE_PASSWORD = 'alice-password';
 const CAROL_PASSWORD = 'carol-password';
@@ -16,6 +17,9 @@ let kdc: Kdc;
 let server: ChildProcess | undefined;
 let serverExited: Promise<void> = Promise.resolve();
 let port: number;
+/** The same server's HTTP/2 (TLS) port, `/` only. */
+let h2Port: number;
+let certificate: Certificate;
 let aliceCache: string;
 let carolCache: string;
 
@@ -181,29 +185,36 @@ beforeAll(async () => {
   await kdc.addService('HTTP/other.test', 'other.keytab');
   aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
   carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
+  certificate = await makeCertificate();
 
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'negotiate-server.ts')],
     {
       cwd: path.join(__dirname, '..', '..'),
-      env: { ...process.env, ...kdc.env, NEGOTIATE_KEYTAB: keytab },
+      env: {
+        ...process.env,
+        ...kdc.env,
+        NEGOTIATE_KEYTAB: keytab,
+        NEGOTIATE_TLS_KEY: certificate.keyFile,
+        NEGOTIATE_TLS_CERT: certificate.certFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   server = child;
   serverExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  port = await new Promise<number>((resolve, reject) => {
+  [port, h2Port] = await new Promise<[number, number]>((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const match = /listening (\d+)/.exec(out);
+      const match = /listening (\d+) h2 (\d+)/.exec(out);
       if (match !== null) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve([Number(match[1]), Number(match[2])]);
       }
     });
     child.once('exit', (code) => {
@@ -221,6 +232,7 @@ afterAll(async () => {
     clearTimeout(timer);
   }
   await kdc?.stop();
+  await certificate?.remove();
 });
 
 describe('Negotiate with curl and a real KDC', () => {
@@ -242,6 +254,26 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(valuesOf(result, 'vary').join(',')).toMatch(/Authorization/);
     // curl sent a real SPNEGO token, and never a password.
     expect(sentToken(result.trace).length).toBeGreaterThan(100);
+  });
+
+  it('curl --http2 --negotiate over TLS gets 200 and the mutual-auth token on HTTP/2', async () => {
+    // RFC 4559's Kerberos exchange is one round trip, so it needs no connection of its own and
+    // works per request on HTTP/2 (unlike NTLM, which the adapter refuses anyway).
+    const result = await curl(aliceCache, [
+      '--http2',
+      '--cacert',
+      certificate.certFile,
+      '--negotiate',
+      '-u',
+      ':',
+      `https://localhost:${h2Port}/`,
+    ]);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({
+      auth: { scheme: 'Negotiate', user: `alice@${kdc.realm}` },
+      version: '2.0',
+    });
+    expect(valuesOf(result, 'www-authenticate')[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
   });
 
   it('stripRealm: true makes req.auth.user the principal without its realm', async () => {

@@ -3,9 +3,14 @@
  * GSSAPI library sees the throw-away realm in its real environment (jest gives test files a copy of
  * `process.env` that native code never reads). Prints `listening <port>` once it accepts requests.
  *
- * Environment: KRB5_CONFIG (the realm), NEGOTIATE_KEYTAB (handed to the `keytab` option).
+ * Environment: KRB5_CONFIG (the realm), NEGOTIATE_KEYTAB (handed to the `keytab` option), and
+ * optionally NEGOTIATE_TLS_KEY and NEGOTIATE_TLS_CERT (PEM files): then an HTTP/2 server over TLS
+ * runs the plain Negotiate route `/` too, through node:http2's compatibility API, and the line
+ * reads `listening <port> h2 <port>`.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -94,8 +99,38 @@ app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
   else res.status(status).json({ error: status === 500 ? 'server error' : 'refused' });
 });
 
+/** The HTTP/2 server, when a certificate is given: `/` as above, answered with the HTTP version. */
+function startHttp2(key: string, cert: string): Promise<http2.Http2SecureServer> {
+  const guard = authenticate({ schemes: [negotiate({ servicePrincipal, keytab: keytab! })] });
+  const h2 = http2.createSecureServer(
+    { key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+    (req, res) => {
+      guard(req, res, (err) => {
+        res.setHeader('content-type', 'application/json');
+        if (err !== undefined) {
+          res.statusCode = 500;
+          res.end(JSON.stringify({ error: 'server error' }));
+          return;
+        }
+        const { auth } = req as unknown as { auth?: unknown };
+        res.end(JSON.stringify({ auth, version: req.httpVersion }));
+      });
+    },
+  );
+  return new Promise((resolve) => h2.listen(0, '127.0.0.1', () => resolve(h2)));
+}
+
 const server = http.createServer(app);
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+  const port = (server.address() as AddressInfo).port;
+  const { NEGOTIATE_TLS_KEY: key, NEGOTIATE_TLS_CERT: cert } = process.env;
+  if (key === undefined || cert === undefined) {
+    process.stdout.write(`listening ${port}\n`);
+    return;
+  }
+  void startHttp2(key, cert).then((h2) => {
+    process.on('SIGTERM', () => h2.close());
+    process.stdout.write(`listening ${port} h2 ${(h2.address() as AddressInfo).port}\n`);
+  });
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

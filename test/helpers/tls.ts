@@ -13,6 +13,8 @@ export interface Certificate {
   cert: Buffer;
   /** The certificate's file, for clients that take a CA file (`curl --cacert`). */
   certFile: string;
+  /** The private key's file, for servers in another process. */
+  keyFile: string;
   /** Removes the files. */
   remove(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function makeCertificate(): Promise<Certificate> {
     key: await readFile(keyFile),
     cert: await readFile(certFile),
     certFile,
+    keyFile,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
