@@ -1,6 +1,7 @@
 /**
- * A small forward proxy for plain-HTTP requests in absolute form (`GET http://host:port/path`),
- * protected by `authenticate({ proxy: true })`: clients without valid `Proxy-Authorization` get
+ * A small forward proxy for plain-HTTP requests in absolute form (`GET http://host:port/path`) and
+ * for tunnels (`CONNECT host:port`, how clients reach https origins through a proxy), protected by
+ * `authenticate({ proxy: true })`: clients without valid `Proxy-Authorization` get
  * `407 Proxy Authentication Required` with `Proxy-Authenticate` challenges (RFC 9110 §11.7).
  *
  * It strips `Proxy-Authorization` (and the other hop-by-hop fields) before forwarding, and leaves
@@ -9,7 +10,13 @@
  * Run it on its own with `npx tsx examples/proxy/server.ts` (PORT, default 3001), or let the demo
  * (`npm start`) start it beside the landing page.
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import {
+  createServer,
+  request as httpRequest,
+  ServerResponse as HttpServerResponse,
+} from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { authenticate, basic, digest } from '../../src/index';
 import type { Scheme } from '../../src/index';
@@ -123,7 +130,7 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
   const isAllowedTarget = options.isAllowedTarget ?? isLoopback;
   const timeout = options.upstreamTimeout ?? 10_000;
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     // A forward proxy receives the absolute form (RFC 9112 §3.2.2); anything else is a request
     // for the proxy itself, which has no pages of its own.
     let target: URL;
@@ -133,8 +140,8 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       sendText(res, 400, 'This is a forward proxy: send absolute-form requests (http://host/path)');
       return;
     }
-    if (req.method === 'CONNECT' || target.protocol !== 'http:') {
-      sendText(res, 501, 'Only plain-HTTP requests are proxied');
+    if (target.protocol !== 'http:') {
+      sendText(res, 501, 'Only plain-HTTP requests are proxied; https goes through CONNECT');
       return;
     }
     if (!isAllowedTarget(target)) {
@@ -149,6 +156,87 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       forward(req, res, target, timeout);
     });
   });
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    tunnel(req, socket, head, guard, isAllowedTarget, timeout);
+  });
+  return server;
+}
+
+/**
+ * `CONNECT host:port` (RFC 9110 §9.3.6). Node hands a CONNECT over as the bare socket, without a
+ * response object; the guard gets one written to that socket, so a refusal is an ordinary 407
+ * with its challenges. It says `Connection: close` (Node's parser has let go of the socket, so a
+ * second request on it could not be read): clients answer the challenge on a new connection.
+ * Once authenticated, the proxy answers 200 and relays bytes both ways.
+ */
+function tunnel(
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  guard: ReturnType<typeof authenticate>,
+  isAllowedTarget: (target: URL) => boolean,
+  timeout: number,
+): void {
+  socket.on('error', () => socket.destroy());
+  const res = new HttpServerResponse(req);
+  res.assignSocket(socket);
+  res.shouldKeepAlive = false;
+  res.on('finish', () => socket.end());
+  const target = authorityForm(req.url ?? '');
+  if (target === undefined) {
+    sendText(res, 400, 'CONNECT needs a host:port target');
+    return;
+  }
+  if (!isAllowedTarget(target)) {
+    sendText(res, 403, 'Target not allowed by this proxy');
+    return;
+  }
+  guard(req, res, (error?: unknown) => {
+    if (error !== undefined) {
+      sendText(res, 500, 'Internal Server Error');
+      return;
+    }
+    res.detachSocket(socket);
+    const upstream = netConnect({
+      host: target.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(target.port),
+      timeout,
+    });
+    upstream.once('connect', () => {
+      upstream.setTimeout(0);
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', () => {
+      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
+    });
+    socket.on('close', () => upstream.destroy());
+  });
+}
+
+/**
+ * The authority-form target of a CONNECT (RFC 9112 §3.2.3: host and port, nothing else). Parsed
+ * under a scheme of no default port, so that `host:80` keeps its port.
+ */
+function authorityForm(requestTarget: string): URL | undefined {
+  let target: URL;
+  try {
+    target = new URL(`tunnel://${requestTarget}`);
+  } catch {
+    return undefined;
+  }
+  const exact =
+    target.host.toLowerCase() === requestTarget.toLowerCase() &&
+    target.port !== '' &&
+    target.username === '' &&
+    target.password === '' &&
+    target.pathname === '' &&
+    target.search === '' &&
+    target.hash === '';
+  return exact ? target : undefined;
 }
 
 /** Starts the proxy on `port` (0 for any free port) and resolves with the port it listens on. */

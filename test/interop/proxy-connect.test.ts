@@ -1,0 +1,193 @@
+/**
+ * Proxy authentication of tunnels: the proxy example (examples/proxy) takes `CONNECT host:port`,
+ * which is how clients reach https origins through a proxy, behind `authenticate({ proxy: true })`.
+ * Real clients (curl with --proxy-digest and --proxy-basic, headless Chromium with proxy
+ * credentials) reach a TLS origin through it; raw requests check the refusals. The origin counts
+ * the requests that reached it, so a refused tunnel is seen to carry nothing.
+ */
+import https from 'node:https';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { createProxyServer, listenProxy, PROXY_USERS } from '../../examples/proxy/server';
+import { makeCertificate, type Certificate } from '../helpers/tls';
+import { launchChromium } from './helpers/chromium';
+import { run } from './helpers/run';
+
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
+
+let certificate: Certificate;
+let origin: https.Server;
+let originUrl: string;
+let originPort: number;
+let proxy: Server;
+let proxyUrl: string;
+let proxyPort: number;
+/** Requests that reached the origin, with whether a Proxy-Authorization came along. */
+let reached: { url: string; proxyAuthorization: boolean }[] = [];
+
+jest.setTimeout(30_000);
+
+beforeAll(async () => {
+  certificate = await makeCertificate();
+  origin = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
+    reached.push({
+      url: req.url ?? '',
+      proxyAuthorization: req.headers['proxy-authorization'] !== undefined,
+    });
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<p>through the tunnel</p>');
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originPort = (origin.address() as AddressInfo).port;
+  originUrl = `https://127.0.0.1:${originPort}`;
+  proxy = createProxyServer();
+  proxyPort = await listenProxy(proxy, 0);
+  proxyUrl = `http://127.0.0.1:${proxyPort}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => {
+    proxy?.close(resolve);
+    proxy?.closeAllConnections();
+  });
+  await new Promise((resolve) => {
+    origin?.close(resolve);
+    origin?.closeAllConnections();
+  });
+  await certificate?.remove();
+});
+
+beforeEach(() => {
+  reached = [];
+});
+
+describe('curl through the proxy to an https origin (CONNECT)', () => {
+  function curl(...args: string[]) {
+    return run('curl', [
+      '--silent',
+      '--show-error',
+      '--verbose',
+      '--cacert',
+      certificate.certFile,
+      '--proxy',
+      proxyUrl,
+      ...args,
+      `${originUrl}/secret`,
+    ]);
+  }
+
+  it.each(['--proxy-digest', '--proxy-basic'])(
+    'opens the tunnel after %s authentication',
+    async (flag) => {
+      const result = await curl(flag, '--proxy-user', `${proxyUser}:${proxyPassword}`);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('<p>through the tunnel</p>');
+      // For Digest the 407 came first, then the tunnel; curl sends Basic without being asked.
+      if (flag === '--proxy-digest') expect(result.stderr).toMatch(/< HTTP\/1\.1 407/);
+      expect(result.stderr).toMatch(/< HTTP\/1\.1 200 Connection Established/);
+      expect(result.stderr).toMatch(
+        flag === '--proxy-digest'
+          ? new RegExp(`> Proxy-Authorization: Digest .*uri="127\\.0\\.0\\.1:${originPort}"`)
+          : /> Proxy-Authorization: Basic /,
+      );
+      // The origin saw one request, inside TLS, without the proxy's credentials.
+      expect(reached).toEqual([{ url: '/secret', proxyAuthorization: false }]);
+    },
+  );
+
+  it('gets no tunnel without proxy credentials, or with a wrong password', async () => {
+    const none = await curl();
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/< HTTP\/1\.1 407/);
+    expect(none.stderr).toMatch(/< Proxy-Authenticate: Digest realm="proxy"/);
+    const wrong = await curl('--proxy-digest', '--proxy-user', `${proxyUser}:wrong`);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/< HTTP\/1\.1 407/);
+    expect(reached).toEqual([]);
+  });
+});
+
+describe('CONNECT refusals, sent as raw bytes', () => {
+  /** Sends `head` to the proxy and reads until it closes the connection. */
+  function connectRaw(head: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(proxyPort, '127.0.0.1', () => socket.write(head));
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => socket.destroy(new Error('the proxy did not close')));
+    });
+  }
+
+  const basicCredentials = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
+
+  it('answers 407 with every challenge and closes, so the client asks again on a new connection', async () => {
+    const answer = await connectRaw(`CONNECT 127.0.0.1:${originPort} HTTP/1.1\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 407 /);
+    expect(answer).toMatch(/\r\nProxy-Authenticate: Digest realm="proxy"/);
+    expect(answer).toMatch(/\r\nProxy-Authenticate: Basic realm="proxy"/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/);
+  });
+
+  it('refuses two Proxy-Authorization lines with 400, a foreign target with 403, a bad one with 400', async () => {
+    const twice = await connectRaw(
+      `CONNECT 127.0.0.1:${originPort} HTTP/1.1\r\n` +
+        `Proxy-Authorization: ${basicCredentials}\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+    );
+    expect(twice).toMatch(/^HTTP\/1\.1 400 /);
+    const foreign = await connectRaw(
+      `CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+    );
+    expect(foreign).toMatch(/^HTTP\/1\.1 403 /);
+    const noPort = await connectRaw(
+      `CONNECT 127.0.0.1 HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+    );
+    expect(noPort).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reached).toEqual([]);
+  });
+
+  it('answers 502 when the target does not accept the connection', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const answer = await connectRaw(
+      `CONNECT 127.0.0.1:${closed} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 502 /);
+  });
+});
+
+describe('Chromium through the proxy to an https origin (CONNECT)', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('answers the 407 on CONNECT with its proxy credentials and loads the page', async () => {
+    const context = await browser.newContext({
+      proxy: { server: proxyUrl, username: proxyUser, password: proxyPassword },
+      ignoreHTTPSErrors: true,
+    });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${originUrl}/secret`);
+      expect(response?.status()).toBe(200);
+      expect(await page.textContent('p')).toBe('through the tunnel');
+    } finally {
+      await context.close();
+    }
+    expect(reached).toContainEqual({ url: '/secret', proxyAuthorization: false });
+  });
+});
