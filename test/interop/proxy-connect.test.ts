@@ -1,14 +1,14 @@
 /**
  * Proxy authentication of tunnels: the proxy example (examples/proxy) takes `CONNECT host:port`,
  * which is how clients reach https origins through a proxy, behind `authenticate({ proxy: true })`.
- * Real clients (curl with --proxy-digest and --proxy-basic, headless Chromium with proxy
- * credentials) reach a TLS origin through it; raw requests check the refusals. The origin counts
+ * Real clients (curl with --proxy-digest and --proxy-basic, wget, Python's urllib, headless
+ * Chromium with proxy credentials) reach a TLS origin through it; raw requests check the refusals. The origin counts
  * the requests that reached it, so a refused tunnel is seen to carry nothing.
  */
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { createProxyServer, listenProxy, PROXY_USERS } from '../../examples/proxy/server';
 import { makeCertificate, type Certificate } from '../helpers/tls';
@@ -26,6 +26,8 @@ let proxyUrl: string;
 let proxyPort: number;
 /** Requests that reached the origin, with whether a Proxy-Authorization came along. */
 let reached: { url: string; proxyAuthorization: boolean }[] = [];
+/** The CONNECT requests the proxy received: each one's scheme of Proxy-Authorization, or ''. */
+let tunnels: string[] = [];
 
 jest.setTimeout(30_000);
 
@@ -43,6 +45,10 @@ beforeAll(async () => {
   originPort = (origin.address() as AddressInfo).port;
   originUrl = `https://127.0.0.1:${originPort}`;
   proxy = createProxyServer();
+  // Beside the proxy's own handler: so that a test knows the client went through the proxy.
+  proxy.on('connect', (req: IncomingMessage) => {
+    tunnels.push((req.headers['proxy-authorization'] ?? '').split(' ')[0]!);
+  });
   proxyPort = await listenProxy(proxy, 0);
   proxyUrl = `http://127.0.0.1:${proxyPort}`;
 });
@@ -61,6 +67,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   reached = [];
+  tunnels = [];
 });
 
 describe('curl through the proxy to an https origin (CONNECT)', () => {
@@ -94,6 +101,7 @@ describe('curl through the proxy to an https origin (CONNECT)', () => {
       );
       // The origin saw one request, inside TLS, without the proxy's credentials.
       expect(reached).toEqual([{ url: '/secret', proxyAuthorization: false }]);
+      expect(tunnels).toEqual(flag === '--proxy-digest' ? ['', 'Digest'] : ['Basic']);
     },
   );
 
@@ -106,6 +114,51 @@ describe('curl through the proxy to an https origin (CONNECT)', () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/< HTTP\/1\.1 407/);
     expect(reached).toEqual([]);
+  });
+});
+
+describe('wget and Python through the proxy to an https origin (CONNECT)', () => {
+  it('wget sends its proxy credentials (Basic) with the CONNECT and gets through', async () => {
+    const result = await run('wget', [
+      '--quiet',
+      '--output-document=-',
+      `--ca-certificate=${certificate.certFile}`,
+      '--execute=use_proxy=on',
+      `--execute=https_proxy=${proxyUrl}`,
+      `--proxy-user=${proxyUser}`,
+      `--proxy-password=${proxyPassword}`,
+      `${originUrl}/secret`,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('<p>through the tunnel</p>');
+    expect(reached).toEqual([{ url: '/secret', proxyAuthorization: false }]);
+    expect(tunnels).toEqual(['Basic']);
+  });
+
+  it("Python's urllib sends the proxy URL's credentials (Basic) with the CONNECT", async () => {
+    // ProxyHandler takes the credentials from the proxy URL and puts them on the tunnel request.
+    const script = [
+      'import ssl, sys, urllib.request',
+      'proxy, url, cafile = sys.argv[1:4]',
+      'context = ssl.create_default_context(cafile=cafile)',
+      'opener = urllib.request.build_opener(',
+      '    urllib.request.ProxyHandler({"https": proxy}),',
+      '    urllib.request.HTTPSHandler(context=context))',
+      'with opener.open(url, timeout=10) as response:',
+      '    print(response.status, response.read().decode())',
+    ].join('\n');
+    const withCredentials = `http://${proxyUser}:${proxyPassword}@127.0.0.1:${proxyPort}`;
+    const result = await run('python3', [
+      '-c',
+      script,
+      withCredentials,
+      `${originUrl}/secret`,
+      certificate.certFile,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('200 <p>through the tunnel</p>');
+    expect(reached).toEqual([{ url: '/secret', proxyAuthorization: false }]);
+    expect(tunnels).toEqual(['Basic']);
   });
 });
 
@@ -189,5 +242,8 @@ describe('Chromium through the proxy to an https origin (CONNECT)', () => {
       await context.close();
     }
     expect(reached).toContainEqual({ url: '/secret', proxyAuthorization: false });
+    // The first CONNECT went without credentials; Chromium answered the 407 with Digest.
+    expect(tunnels[0]).toBe('');
+    expect(tunnels).toContain('Digest');
   });
 });
