@@ -144,22 +144,37 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       sendText(res, 501, 'Only plain-HTTP requests are proxied; https goes through CONNECT');
       return;
     }
-    if (!isAllowedTarget(target)) {
-      sendText(res, 403, 'Target not allowed by this proxy');
-      return;
-    }
-    guard(req, res, (error?: unknown) => {
-      if (error !== undefined) {
-        sendText(res, 500, 'Internal Server Error');
-        return;
-      }
-      forward(req, res, target, timeout);
-    });
+    admit(req, res, target, isAllowedTarget, guard, () => forward(req, res, target, timeout));
   });
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     tunnel(req, socket, head, guard, isAllowedTarget, timeout);
   });
   return server;
+}
+
+/**
+ * Refuses a target the proxy does not serve (403, before any credentials are looked at), else runs
+ * the guard and calls `proceed` once it lets the request through.
+ */
+function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  isAllowedTarget: (target: URL) => boolean,
+  guard: ReturnType<typeof authenticate>,
+  proceed: () => void,
+): void {
+  if (!isAllowedTarget(target)) {
+    sendText(res, 403, 'Target not allowed by this proxy');
+    return;
+  }
+  guard(req, res, (error?: unknown) => {
+    if (error !== undefined) {
+      sendText(res, 500, 'Internal Server Error');
+      return;
+    }
+    proceed();
+  });
 }
 
 /**
@@ -187,15 +202,7 @@ function tunnel(
     sendText(res, 400, 'CONNECT needs a host:port target');
     return;
   }
-  if (!isAllowedTarget(target)) {
-    sendText(res, 403, 'Target not allowed by this proxy');
-    return;
-  }
-  guard(req, res, (error?: unknown) => {
-    if (error !== undefined) {
-      sendText(res, 500, 'Internal Server Error');
-      return;
-    }
+  admit(req, res, target, isAllowedTarget, guard, () => {
     res.detachSocket(socket);
     const upstream = netConnect({
       host: target.hostname.replace(/^\[|\]$/g, ''),

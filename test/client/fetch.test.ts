@@ -266,33 +266,29 @@ describe('Bearer and limits', () => {
     expect(other.log.map((entry) => entry.authorization)).toEqual([undefined]);
   });
 
-  it('answers a challenge after a same-origin redirect at the URL that sent it', async () => {
+  /** The Digest-protected app, except that `from` redirects to `to` with `status`. */
+  function listenRedirecting(from: string, status: number, to: string) {
     const app = protectedApp([digestFor()]);
-    const { url, log } = await listen((req, res) => {
-      if (req.url === '/old') {
-        res.statusCode = 301;
-        res.setHeader('Location', '/new');
+    return listen((req, res) => {
+      if (req.url === from) {
+        res.statusCode = status;
+        res.setHeader('Location', to);
         res.end();
         return;
       }
       app(req, res);
     });
+  }
+
+  it('answers a challenge after a same-origin redirect at the URL that sent it', async () => {
+    const { url, log } = await listenRedirecting('/old', 301, '/new');
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/old`);
     expect(res.status).toBe(200);
     expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
   });
 
   it('keeps the request options when it answers after a same-origin redirect', async () => {
-    const app = protectedApp([digestFor()]);
-    const { url } = await listen((req, res) => {
-      if (req.url === '/old') {
-        res.statusCode = 301;
-        res.setHeader('Location', '/new');
-        res.end();
-        return;
-      }
-      app(req, res);
-    });
+    const { url } = await listenRedirecting('/old', 301, '/new');
     const seen: Request[] = [];
     const recording: typeof fetch = (input, init) => {
       seen.push(new Request(input, init));
@@ -338,16 +334,7 @@ describe('Bearer and limits', () => {
   });
 
   it('does not send a POST again where a 303 turned it into a GET (RFC 9110 §15.4.4)', async () => {
-    const app = protectedApp([digestFor()]);
-    const { url, log } = await listen((req, res) => {
-      if (req.url === '/form') {
-        res.statusCode = 303;
-        res.setHeader('Location', '/done');
-        res.end();
-        return;
-      }
-      app(req, res);
-    });
+    const { url, log } = await listenRedirecting('/form', 303, '/done');
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     const res = await authFetch(`${url}/form`, { method: 'POST' });
     expect(res.status).toBe(401);
