@@ -182,7 +182,9 @@ function admit(
  * response object; the guard gets one written to that socket, so a refusal is an ordinary 407
  * with its challenges. It says `Connection: close` (Node's parser has let go of the socket, so a
  * second request on it could not be read): clients answer the challenge on a new connection.
- * Once authenticated, the proxy answers 200 and relays bytes both ways.
+ * Once authenticated, the proxy answers 200, with the fields the guard set (Digest's
+ * `Proxy-Authentication-Info`, whose `rspauth` lets the client check the proxy), and relays bytes
+ * both ways.
  */
 function tunnel(
   req: IncomingMessage,
@@ -211,7 +213,7 @@ function tunnel(
     });
     upstream.once('connect', () => {
       upstream.setTimeout(0);
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      socket.write(`HTTP/1.1 200 Connection Established\r\n${headerLines(res)}\r\n`);
       if (head.length > 0) upstream.write(head);
       upstream.pipe(socket);
       socket.pipe(upstream);
@@ -222,6 +224,19 @@ function tunnel(
     });
     socket.on('close', () => upstream.destroy());
   });
+}
+
+/**
+ * The fields set on `res`, as header lines. `setHeader` has already refused CR, LF and characters
+ * beyond latin1 in them.
+ */
+function headerLines(res: ServerResponse): string {
+  let lines = '';
+  for (const [name, value] of Object.entries(res.getHeaders())) {
+    for (const one of Array.isArray(value) ? value : [value])
+      lines += `${name}: ${String(one)}\r\n`;
+  }
+  return lines;
 }
 
 /**

@@ -94,6 +94,12 @@ describe('curl through the proxy to an https origin (CONNECT)', () => {
       // For Digest the 407 came first, then the tunnel; curl sends Basic without being asked.
       if (flag === '--proxy-digest') expect(result.stderr).toMatch(/< HTTP\/1\.1 407/);
       expect(result.stderr).toMatch(/< HTTP\/1\.1 200 Connection Established/);
+      if (flag === '--proxy-digest') {
+        // RFC 7615 §4: the proxy's rspauth comes with the tunnel's 200.
+        expect(result.stderr).toMatch(
+          /< proxy-authentication-info: qop=auth, rspauth="[0-9a-f]{64}"/,
+        );
+      }
       expect(result.stderr).toMatch(
         flag === '--proxy-digest'
           ? new RegExp(`> Proxy-Authorization: Digest .*uri="127\\.0\\.0\\.1:${originPort}"`)
