@@ -195,10 +195,16 @@ function tunnel(
   timeout: number,
 ): void {
   socket.on('error', () => socket.destroy());
+  // With the parser gone, so is Node's rule that a client's FIN ends the exchange (the server
+  // allows half-open sockets): until the tunnel is up, a client that closes its side has left.
+  const left = (): void => {
+    socket.destroy();
+  };
+  socket.once('end', left);
   const res = new HttpServerResponse(req);
   res.assignSocket(socket);
   res.shouldKeepAlive = false;
-  res.on('finish', () => socket.end());
+  res.on('finish', () => closeAfter(socket));
   const target = authorityForm(req.url ?? '');
   if (target === undefined) {
     sendText(res, 400, 'CONNECT needs a host:port target');
@@ -206,12 +212,18 @@ function tunnel(
   }
   admit(req, res, target, isAllowedTarget, guard, () => {
     res.detachSocket(socket);
+    // The client left while the guard was deciding: nothing to connect it to.
+    if (socket.destroyed) return;
     const upstream = netConnect({
       host: target.hostname.replace(/^\[|\]$/g, ''),
       port: Number(target.port),
       timeout,
     });
+    let established = false;
     upstream.once('connect', () => {
+      established = true;
+      // From here on, a half-close is the client's to make, and goes through to the target.
+      socket.off('end', left);
       upstream.setTimeout(0);
       socket.write(`HTTP/1.1 200 Connection Established\r\n${headerLines(res)}\r\n`);
       if (head.length > 0) upstream.write(head);
@@ -220,10 +232,20 @@ function tunnel(
     });
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     upstream.on('error', () => {
-      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
+      // After the 200 the bytes are the tunnel's: an HTTP message there would be read as data.
+      if (established) socket.destroy();
+      else closeAfter(socket, 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
     });
     socket.on('close', () => upstream.destroy());
   });
+}
+
+/**
+ * Ends the socket after `last`, then closes it, as Node's server does after `Connection: close`:
+ * a client that kept its side open would otherwise hold the socket for ever.
+ */
+function closeAfter(socket: Socket, last = ''): void {
+  socket.end(last, () => socket.destroy());
 }
 
 /**
@@ -241,7 +263,8 @@ function headerLines(res: ServerResponse): string {
 
 /**
  * The authority-form target of a CONNECT (RFC 9112 §3.2.3: host and port, nothing else). Parsed
- * under a scheme of no default port, so that `host:80` keeps its port.
+ * under a scheme of no default port, so that `host:80` keeps its port. Port 0 is no destination:
+ * RFC 9110 §9.3.6 has an empty or invalid port refused with 400.
  */
 function authorityForm(requestTarget: string): URL | undefined {
   let target: URL;
@@ -253,6 +276,7 @@ function authorityForm(requestTarget: string): URL | undefined {
   const exact =
     target.host.toLowerCase() === requestTarget.toLowerCase() &&
     target.port !== '' &&
+    target.port !== '0' &&
     target.username === '' &&
     target.password === '' &&
     target.pathname === '' &&

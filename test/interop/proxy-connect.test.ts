@@ -10,6 +10,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Browser } from 'playwright-core';
+import { basic } from 'authscheme';
 import { createProxyServer, listenProxy, PROXY_USERS } from '../../examples/proxy/server';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromium } from './helpers/chromium';
@@ -206,6 +207,11 @@ describe('CONNECT refusals, sent as raw bytes', () => {
       `CONNECT 127.0.0.1 HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
     );
     expect(noPort).toMatch(/^HTTP\/1\.1 400 /);
+    // RFC 9110 §9.3.6: an invalid port is refused with 400, not tried (which would be a 502).
+    const portZero = await connectRaw(
+      `CONNECT 127.0.0.1:0 HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+    );
+    expect(portZero).toMatch(/^HTTP\/1\.1 400 /);
     expect(reached).toEqual([]);
   });
 
@@ -220,6 +226,146 @@ describe('CONNECT refusals, sent as raw bytes', () => {
       `CONNECT 127.0.0.1:${closed} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 502 /);
+  });
+});
+
+describe('CONNECT sockets are closed, whatever the client or the target does', () => {
+  /** A TCP target that keeps half-closed connections open, as an HTTP server does. */
+  let target: net.Server;
+  let targetPort: number;
+  let accepted: net.Socket[] = [];
+  /** A proxy whose verifier waits until the test lets it answer. */
+  let slowProxy: Server;
+  let slowPort: number;
+  let verifying: (() => void) | undefined;
+  let release: (() => void) | undefined;
+
+  const basicCredentials = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** How many connections `server` holds open. */
+  const openConnections = (server: net.Server): Promise<number> =>
+    new Promise((resolve, reject) =>
+      server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    );
+
+  /** Waits until `server` holds no connection; fails after `ms`. */
+  async function closedWithin(server: net.Server, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while ((await openConnections(server)) > 0) {
+      if (Date.now() > until) throw new Error('the connection was left open');
+      await sleep(20);
+    }
+  }
+
+  beforeAll(async () => {
+    target = net.createServer({ allowHalfOpen: true }, (socket) => {
+      accepted.push(socket);
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    targetPort = (target.address() as AddressInfo).port;
+    slowProxy = createProxyServer({
+      schemes: [
+        basic({
+          verify: async (user, password) => {
+            await new Promise<void>((resolve) => {
+              release = resolve;
+              verifying?.();
+            });
+            return user === proxyUser && password === proxyPassword ? user : false;
+          },
+        }),
+      ],
+    });
+    slowPort = await listenProxy(slowProxy, 0);
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => {
+      slowProxy?.close(resolve);
+      slowProxy?.closeAllConnections();
+    });
+    for (const socket of accepted) socket.destroy();
+    await new Promise((resolve) => target?.close(resolve));
+  });
+
+  beforeEach(() => {
+    for (const socket of accepted) socket.destroy();
+    accepted = [];
+  });
+
+  it.each([
+    ['a 407 (no credentials)', 407],
+    ['a 502 (the target refuses)', 502],
+  ])('closes its side after %s even when the client keeps its own open', async (_title, status) => {
+    // For the 502, a port nothing listens on, and credentials so that the proxy tries it.
+    let port = originPort;
+    let fields = '';
+    if (status === 502) {
+      port = await new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port: free } = probe.address() as AddressInfo;
+          probe.close(() => resolve(free));
+        });
+      });
+      fields = `Proxy-Authorization: ${basicCredentials}\r\n`;
+    }
+    // allowHalfOpen: the client reads the answer and its end, and never closes on its own.
+    const client = net.connect({ port: proxyPort, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => (received += chunk));
+    const ended = new Promise((resolve) => client.on('end', resolve));
+    client.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n${fields}\r\n`);
+    try {
+      await ended;
+      expect(received).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      // Node's own server closes after a `Connection: close` answer; so must the proxy.
+      await closedWithin(proxy, 2000);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('opens nothing to the target for a client that left while its credentials were checked', async () => {
+    const checking = new Promise<void>((resolve) => (verifying = resolve));
+    const client = net.connect(slowPort, '127.0.0.1', () =>
+      client.write(
+        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    await checking;
+    client.destroy();
+    await closedWithin(slowProxy, 2000);
+    release!();
+    await sleep(200);
+    expect(accepted.length).toBe(0);
+    expect(await openConnections(slowProxy)).toBe(0);
+  });
+
+  it('sends nothing of its own into an established tunnel when the target resets it', async () => {
+    const client = net.connect(proxyPort, '127.0.0.1', () =>
+      client.write(
+        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    while (!received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
+    expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
+    const head = received;
+    accepted[0]!.write('from the target');
+    while (!received.endsWith('from the target')) await sleep(10);
+    accepted[0]!.resetAndDestroy();
+    await closed;
+    // The bytes after the 200 are the target's; a 502 there would be read as tunnel data.
+    expect(received).toBe(`${head}from the target`);
   });
 });
 

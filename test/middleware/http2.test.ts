@@ -233,6 +233,22 @@ describe('Digest on node:http2', () => {
     expect(moved.status).toBe(400);
   });
 
+  it('takes an absolute uri naming :authority, as it takes one naming the Host on HTTP/1.1', async () => {
+    // RFC 9113 §8.3.1: on HTTP/2 the target's authority is :authority; Node's client sends no Host.
+    const session = await start(authenticate({ realm: 'h2', schemes: [digest({ users })] }));
+    const answer = await handshake(session, '/a?x=1');
+    const authority = `127.0.0.1:${session.socket.remotePort}`;
+    const ok = await send(session, '/a?x=1', {
+      authorization: digestHeader({ ...answer, uri: `http://${authority}/a?x=1` }),
+    });
+    expect(ok.status).toBe(200);
+    // Another authority is another resource (RFC 7616 §3.4.6).
+    const elsewhere = await send(session, '/a?x=1', {
+      authorization: digestHeader({ ...answer, nc: nc(2), uri: 'http://example.com/a?x=1' }),
+    });
+    expect(elsewhere.status).toBe(400);
+  });
+
   it('accepts nonce counts that arrive out of order on multiplexed streams, and no repeat', async () => {
     const session = await start(authenticate({ realm: 'h2', schemes: [digest({ users })] }));
     const answer = await handshake(session, '/');

@@ -45,7 +45,7 @@ import {
   type GetPassword,
 } from './lookup';
 import { NonceSigner } from './nonce';
-import { sameResource } from './uri';
+import { authorityOf, sameResource } from './uri';
 import { digestsEqual, requestDigest, sessionHA1 } from './response';
 
 export type { DigestAlgorithm, DigestHash } from './algorithms';
@@ -239,8 +239,10 @@ function verifyDigest(
   if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
   if (directives.opaque !== config.opaque) return refuse('Digest opaque does not match');
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
-  // router-relative req.url); a mismatch is a 400.
-  if (!sameResource(directives.uri, ctx.url, ctx.req.headers.host)) {
+  // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
+  // strings differ.
+  const target = ctx.url;
+  if (directives.uri !== target && !sameResource(directives.uri, target, authorityOf(ctx.req))) {
     return {
       ok: false,
       code: 'ERR_AUTH_INVALID_REQUEST',

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /**
  * RFC 7616 §3.4.6: the `uri` directive repeats the request target so that a response cannot be
  * moved to another resource; the server checks that both name the same resource and answers a
@@ -17,6 +19,16 @@ export function sameResource(uri: string, target: string, host: string | undefin
   return (
     uriOrigin.pathAndQuery === target && uriOrigin.authority.toLowerCase() === host.toLowerCase()
   );
+}
+
+/**
+ * The authority the request was sent to: HTTP/2's `:authority` (RFC 9113 §8.3.1; Node's
+ * compatibility API adds no Host), else `Host`. HTTP/1 cannot carry a field named `:authority`.
+ */
+export function authorityOf(req: IncomingMessage): string | undefined {
+  const { headers } = req;
+  const authority = headers[':authority'] ?? headers.host;
+  return typeof authority === 'string' ? authority : undefined;
 }
 
 /** Splits an absolute `http(s)://authority/path?query` URI, or returns undefined. */
