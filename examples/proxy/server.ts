@@ -108,8 +108,15 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       upstreamRes.pipe(res);
     },
   );
-  upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
-  upstream.on('error', () => sendText(res, 502, 'Bad Gateway'));
+  let timedOut = false;
+  upstream.on('timeout', () => {
+    timedOut = true;
+    upstream.destroy(new Error('upstream timeout'));
+  });
+  // RFC 9110 §15.6.5: an upstream that does not answer in time is a 504, one that fails a 502.
+  upstream.on('error', () =>
+    timedOut ? sendText(res, 504, 'Gateway Timeout') : sendText(res, 502, 'Bad Gateway'),
+  );
   req.pipe(upstream);
 }
 
@@ -230,11 +237,18 @@ function tunnel(
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    let timedOut = false;
+    upstream.on('timeout', () => {
+      timedOut = true;
+      upstream.destroy(new Error('upstream timeout'));
+    });
     upstream.on('error', () => {
       // After the 200 the bytes are the tunnel's: an HTTP message there would be read as data.
       if (established) socket.destroy();
-      else closeAfter(socket, 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
+      else {
+        const status = timedOut ? '504 Gateway Timeout' : '502 Bad Gateway';
+        closeAfter(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      }
     });
     socket.on('close', () => upstream.destroy());
   });

@@ -3,7 +3,8 @@
  * which is how clients reach https origins through a proxy, behind `authenticate({ proxy: true })`.
  * Real clients (curl with --proxy-digest and --proxy-basic, wget, Python's urllib, headless
  * Chromium with proxy credentials) reach a TLS origin through it; raw requests check the refusals. The origin counts
- * the requests that reached it, so a refused tunnel is seen to carry nothing.
+ * the requests that reached it, so a refused tunnel is seen to carry nothing. One test covers the
+ * example's plain-HTTP path too: an origin that never answers is a 504.
  */
 import https from 'node:https';
 import net from 'node:net';
@@ -226,6 +227,41 @@ describe('CONNECT refusals, sent as raw bytes', () => {
       `CONNECT 127.0.0.1:${closed} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 502 /);
+  });
+});
+
+describe('plain-HTTP forwarding: an origin that does not answer', () => {
+  it('gets 504 once upstreamTimeout has passed (RFC 9110 §15.6.5), not 502', async () => {
+    // Accepts connections and never answers.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const impatient = createProxyServer({ upstreamTimeout: 200 });
+    const port = await listenProxy(impatient, 0);
+    try {
+      const silentPort = (silent.address() as AddressInfo).port;
+      const result = await run('curl', [
+        '--silent',
+        '--output',
+        '/dev/null',
+        '--write-out',
+        '%{http_code}',
+        '--proxy',
+        `http://127.0.0.1:${port}`,
+        '--proxy-user',
+        `${proxyUser}:${proxyPassword}`,
+        '--proxy-basic',
+        `http://127.0.0.1:${silentPort}/`,
+      ]);
+      expect(result.stdout).toBe('504');
+    } finally {
+      await new Promise((resolve) => {
+        impatient.close(resolve);
+        impatient.closeAllConnections();
+      });
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
