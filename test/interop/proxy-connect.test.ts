@@ -1,10 +1,11 @@
 /**
  * Proxy authentication of tunnels: the proxy example (examples/proxy) takes `CONNECT host:port`,
- * which is how clients reach https origins through a proxy, behind `authenticate({ proxy: true
- * })`. Real clients (curl with --proxy-digest and --proxy-basic, wget, Python's urllib, headless
- * Chromium with proxy credentials) reach a TLS origin through it; raw requests check the refusals.
- * The origin counts the requests that reached it, so a refused tunnel is seen to carry nothing.
- * One test covers the example's plain-HTTP path too: an origin that never answers is a 504.
+ * which is how clients reach https origins through a proxy, behind
+ * `authenticate({ proxy: true })`. Real clients (curl with --proxy-digest and --proxy-basic, wget,
+ * Python's urllib, headless Chromium with proxy credentials) reach a TLS origin through it; raw
+ * requests check the refusals. The origin counts the requests that reached it, so a refused tunnel
+ * is seen to carry nothing. One test covers the example's plain-HTTP path too: an origin that
+ * never answers is a 504.
  */
 import https from 'node:https';
 import net from 'node:net';
