@@ -15,6 +15,7 @@ import request from 'supertest';
 import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { basicAuth as basicHeader } from './helpers/frameworks';
+import { challengeParams, digestHeader, type DigestAnswer } from './hostile/helpers';
 
 const runFile = promisify(execFile);
 
@@ -269,6 +270,89 @@ describe('from http-auth', () => {
       } finally {
         server.close();
       }
+    }
+  });
+});
+
+describe('the Digest differences the guide names', () => {
+  /** Asks `app` for a challenge at `path` and answers it for alice, MD5, qop=auth. */
+  async function answerFor(app: express.Express, path: string): Promise<DigestAnswer> {
+    const first = await request(app).get(path);
+    const line = ([] as string[])
+      .concat(first.headers['www-authenticate'] ?? [])
+      // MD5 named, or no algorithm at all (MD5 by default, RFC 7616 §3.3).
+      .find((l) => l.startsWith('Digest ') && !/algorithm="?SHA/.test(l))!;
+    const p = challengeParams(line);
+    return {
+      username: 'alice',
+      password: 'wonderland',
+      method: 'GET',
+      uri: path,
+      realm: p.realm!,
+      nonce: p.nonce!,
+      opaque: p.opaque,
+      algorithm: 'MD5',
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: 'c0ffee00c0ffee00',
+    };
+  }
+
+  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+  const ours = appWith(
+    [
+      authenticate({
+        realm: 'app',
+        schemes: [digest({ algorithms: ['MD5'], users: { alice: 'wonderland' } })],
+      }),
+    ],
+    (req) => req.auth!.user,
+  );
+
+  it('http-auth takes a response computed for another uri; authscheme answers 400', async () => {
+    const httpAuth = require('http-auth') as typeof import('http-auth');
+    const ha1 = md5('alice:app:wonderland');
+    const checker = httpAuth.digest({ realm: 'app' }, (user, callback) =>
+      callback(user === 'alice' ? ha1 : ''),
+    );
+    const peer = appWith(
+      [
+        (req, res, next) => {
+          checker.isAuthenticated(req, (result) => {
+            if (result instanceof Error) next(result);
+            else if (!result.pass) checker.ask(res, result);
+            else next();
+          });
+        },
+      ],
+      () => 'in',
+    );
+    // Computed for /other, sent to /.
+    const forPeer = await answerFor(peer, '/');
+    const moved = digestHeader({ ...forPeer, uri: '/other' });
+    expect((await request(peer).get('/').set('Authorization', moved)).status).toBe(200);
+    const forUs = await answerFor(ours, '/');
+    const movedToUs = digestHeader({ ...forUs, uri: '/other' });
+    expect((await request(ours).get('/').set('Authorization', movedToUs)).status).toBe(400);
+  });
+
+  it('passport-http takes the same nc twice; authscheme refuses the repeat', async () => {
+    const passport = require('passport') as typeof import('passport');
+    const { DigestStrategy } = require('passport-http') as typeof import('passport-http');
+    const strategies = new passport.Passport();
+    strategies.use(
+      new DigestStrategy({ qop: 'auth', realm: 'app' }, (username, done) =>
+        username === 'alice' ? done(null, { name: 'alice' }, 'wonderland') : done(null, false),
+      ),
+    );
+    const peer = appWith([strategies.authenticate('digest', { session: false })], () => 'in');
+    for (const [app, second] of [
+      [peer, 200],
+      [ours, 401],
+    ] as const) {
+      const header = digestHeader(await answerFor(app, '/'));
+      expect((await request(app).get('/').set('Authorization', header)).status).toBe(200);
+      expect((await request(app).get('/').set('Authorization', header)).status).toBe(second);
     }
   });
 });
