@@ -42,6 +42,28 @@ function appWith(guards: RequestHandler[], who: (req: Request) => unknown): expr
   return app;
 }
 
+/**
+ * http-auth's Digest for alice (password "wonderland", realm "app"), put in a middleware stack the
+ * way its README integrates it with other frameworks; the user lands on `req.user`.
+ */
+function httpAuthDigest(): RequestHandler {
+  const httpAuth = require('http-auth') as typeof import('http-auth');
+  const ha1 = createHash('md5').update('alice:app:wonderland').digest('hex');
+  const checker = httpAuth.digest({ realm: 'app' }, (user, callback) =>
+    callback(user === 'alice' ? ha1 : ''),
+  );
+  return (req, res, next) => {
+    checker.isAuthenticated(req, (result) => {
+      if (result instanceof Error) next(result);
+      else if (!result.pass) checker.ask(res, result);
+      else {
+        (req as unknown as { user?: string }).user = result.user;
+        next();
+      }
+    });
+  };
+}
+
 describe('from express-basic-auth', () => {
   const basicAuth = require('express-basic-auth') as typeof import('express-basic-auth');
   const users = { admin: 'supersecret' };
@@ -223,26 +245,11 @@ describe('from passport-http and passport-http-bearer', () => {
 });
 
 describe('from http-auth', () => {
-  const httpAuth = require('http-auth') as typeof import('http-auth');
   const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
   it('a Digest checker that returns HA1 becomes users with a precomputed HA1', async () => {
     const ha1 = md5('alice:app:wonderland');
-    const checker = httpAuth.digest({ realm: 'app' }, (user, callback) =>
-      callback(user === 'alice' ? ha1 : ''),
-    );
-    // http-auth's own way into a middleware stack (its README's "integration" pattern).
-    const guard: RequestHandler = (req, res, next) => {
-      checker.isAuthenticated(req, (result) => {
-        if (result instanceof Error) next(result);
-        else if (!result.pass) checker.ask(res, result);
-        else {
-          (req as unknown as { user?: string }).user = result.user;
-          next();
-        }
-      });
-    };
-    const before = appWith([guard], (req) => (req as unknown as { user: string }).user);
+    const before = appWith([httpAuthDigest()], (req) => (req as unknown as { user: string }).user);
     const after = appWith(
       [
         authenticate({
@@ -298,7 +305,6 @@ describe('the Digest differences the guide names', () => {
     };
   }
 
-  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
   const ours = appWith(
     [
       authenticate({
@@ -310,23 +316,7 @@ describe('the Digest differences the guide names', () => {
   );
 
   it('http-auth takes a response computed for another uri; authscheme answers 400', async () => {
-    const httpAuth = require('http-auth') as typeof import('http-auth');
-    const ha1 = md5('alice:app:wonderland');
-    const checker = httpAuth.digest({ realm: 'app' }, (user, callback) =>
-      callback(user === 'alice' ? ha1 : ''),
-    );
-    const peer = appWith(
-      [
-        (req, res, next) => {
-          checker.isAuthenticated(req, (result) => {
-            if (result instanceof Error) next(result);
-            else if (!result.pass) checker.ask(res, result);
-            else next();
-          });
-        },
-      ],
-      () => 'in',
-    );
+    const peer = appWith([httpAuthDigest()], () => 'in');
     // Computed for /other, sent to /.
     const forPeer = await answerFor(peer, '/');
     const moved = digestHeader({ ...forPeer, uri: '/other' });
