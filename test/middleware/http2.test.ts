@@ -164,6 +164,20 @@ describe.each(['http2', 'connect'] as const)('on node:http2 (%s)', (stack) => {
   });
 });
 
+describe('oversized fields on node:http2', () => {
+  it('answers an authorization field over the codec limit with 400; nghttp2 refuses larger lists', async () => {
+    const session = await start(authenticate({ schemes: [basic({ users })] }));
+    const field = (length: number): string => `Basic ${'A'.repeat(length)}`;
+    // Over the codec's maxLength (16 KiB) and under Node's header-list limit (64 KiB).
+    expect((await send(session, '/', { authorization: field(17_000) })).status).toBe(400);
+    expect((await send(session, '/', { authorization: field(60_000) })).status).toBe(400);
+    // Beyond the header-list limit the stream is refused before any middleware runs.
+    await expect(send(session, '/', { authorization: field(70_000) })).rejects.toThrow(
+      /NGHTTP2_REFUSED_STREAM/,
+    );
+  });
+});
+
 describe('requireScopes on node:http2', () => {
   it('lets a token with the scope through and answers one without it 403', async () => {
     const guard = authenticate({
