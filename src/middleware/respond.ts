@@ -28,6 +28,7 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The reason phrase for a status the middleware sends, e.g. `Unauthorized` for 401. */
 export function statusText(status: number): string {
   return STATUS_TEXT[status] ?? 'Error';
 }
@@ -63,6 +64,7 @@ export function refusalError(refusal: Refusal): AuthenticationError {
   return new AuthenticationError(code, message, { status, headers, scheme, cause });
 }
 
+/** A refusal's body: a fixed string, or one made from the refusal. */
 export type BodyOption = string | ((error: AuthenticationError) => string);
 
 /** Sends a refusal. */
