@@ -213,6 +213,7 @@ function parseParams(
   maxParams: number,
 ): number {
   let count = 0;
+  let seen = 0; // one bit per known name already present (see KNOWN_NAMES)
   let afterComma = false;
   for (;;) {
     if (i < length && s.charCodeAt(i) === COMMA) {
@@ -222,21 +223,22 @@ function parseParams(
     if (i === length) return length;
     const nameEnd = tokenEnd(s, i, length);
     if (nameEnd === i) throw new AuthHeaderSyntaxError('expected auth-param', i);
-    let j = skipOWS(s, nameEnd, length);
+    let j = nameEnd;
+    if (j < length && s.charCodeAt(j) !== EQUALS) j = skipOWS(s, j, length);
     if (j === length || s.charCodeAt(j) !== EQUALS) {
       if (afterComma) return i;
       throw new AuthHeaderSyntaxError("expected '=' after auth-param name", j);
     }
-    j = skipOWS(s, j + 1, length);
+    j++;
+    if (j < length && s.charCodeAt(j) <= SP) j = skipOWS(s, j, length);
     let value: string;
     let valueEnd: number;
     if (j < length && s.charCodeAt(j) === DQUOTE) {
-      // Fast path: up to the next DQUOTE, a value with no backslash and no character outside
-      // qdtext is the whole quoted-string (native searches instead of a loop per character).
-      const close = s.indexOf('"', j + 1);
-      value = close === -1 ? '' : s.slice(j + 1, close);
-      if (close !== -1 && !NOT_PLAIN_QDTEXT.test(value)) {
-        valueEnd = close + 1;
+      // Fast path: one native match over plain qdtext up to the closing DQUOTE.
+      PLAIN_QUOTED_CONTENT.lastIndex = j + 1;
+      if (PLAIN_QUOTED_CONTENT.test(s)) {
+        valueEnd = PLAIN_QUOTED_CONTENT.lastIndex;
+        value = s.slice(j + 1, valueEnd - 1);
       } else {
         // A backslash, an invalid character or no closing quote: the exact scanner decides.
         const end = quotedStringEnd(s, j, length);
@@ -249,56 +251,74 @@ function parseParams(
       value = s.slice(j, valueEnd);
     }
     // RFC 9110 §11.2: parameter names are case-insensitive and each may occur only once.
-    const name = paramName(s, i, nameEnd);
-    if (params[name] !== undefined) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
+    const known = knownNameIndex(s, i, nameEnd);
+    let name: string;
+    if (known === -1) {
+      name = s.slice(i, nameEnd).toLowerCase();
+      if (params[name] !== undefined) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
+    } else {
+      name = KNOWN_NAMES[known]!;
+      if ((seen & (1 << known)) !== 0) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
+      seen |= 1 << known;
+    }
     if (++count > maxParams) throw new AuthHeaderSyntaxError('more auth-params than maxParams', i);
     params[name] = value;
-    i = skipOWS(s, valueEnd, length);
+    i = valueEnd;
     if (i < length && s.charCodeAt(i) !== COMMA) {
-      throw new AuthHeaderSyntaxError("expected ',' after auth-param", i);
+      i = skipOWS(s, i, length);
+      if (i < length && s.charCodeAt(i) !== COMMA) {
+        throw new AuthHeaderSyntaxError("expected ',' after auth-param", i);
+      }
     }
     afterComma = false;
   }
 }
 
 /**
- * Any character that is not qdtext, or a backslash (RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 /
- * %x23-5B / %x5D-7E / obs-text). One character class, no quantifier: it cannot backtrack.
+ * Plain qdtext up to and including the closing DQUOTE (RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21
+ * / %x23-5B / %x5D-7E / obs-text): no backslash, no DQUOTE, no other character. Sticky, so it
+ * matches only at `lastIndex`. The class excludes DQUOTE, so a failed match gives back at most
+ * the run it consumed, once: linear time.
  */
 // eslint-disable-next-line no-control-regex
-const NOT_PLAIN_QDTEXT = /[\\\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
+const PLAIN_QUOTED_CONTENT = /[^"\\\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]*"/y;
 
 /**
  * Lower-case names of the parameters the RFCs define for Basic, Digest and Bearer (RFC 7617,
- * RFC 7616, RFC 6750, RFC 7615), bucketed by length and first letter. Using these literals as
- * keys instead of fresh slices spares V8 a string-table lookup per property.
+ * RFC 7616, RFC 6750, RFC 7615). Using these literals as keys instead of fresh slices spares V8 a
+ * string-table lookup per property, and their indices (fewer than 31) let a bit mask find
+ * duplicates without reading the params object.
  */
-const KNOWN_NAMES: (readonly string[] | undefined)[] = (() => {
-  const names = [
-    'nc',
-    'qop',
-    'uri',
-    'realm',
-    'nonce',
-    'stale',
-    'error',
-    'scope',
-    'cnonce',
-    'opaque',
-    'domain',
-    'charset',
-    'rspauth',
-    'response',
-    'username',
-    'userhash',
-    'algorithm',
-    'username*',
-    'nextnonce',
-    'error_uri',
-    'error_description',
-  ];
-  const buckets: string[][] = [];
-  for (const name of names) (buckets[bucketOf(name.length, name.charCodeAt(0))] ??= []).push(name);
+const KNOWN_NAMES: readonly string[] = [
+  'nc',
+  'qop',
+  'uri',
+  'realm',
+  'nonce',
+  'stale',
+  'error',
+  'scope',
+  'cnonce',
+  'opaque',
+  'domain',
+  'charset',
+  'rspauth',
+  'response',
+  'username',
+  'userhash',
+  'algorithm',
+  'username*',
+  'nextnonce',
+  'error_uri',
+  'error_description',
+];
+
+/** Indices into KNOWN_NAMES, bucketed by length and first letter. */
+const KNOWN_BUCKETS: (readonly number[] | undefined)[] = (() => {
+  const buckets: number[][] = [];
+  KNOWN_NAMES.forEach((name, index) => {
+    (buckets[bucketOf(name.length, name.charCodeAt(0))] ??= []).push(index);
+  });
   return buckets;
 })();
 
@@ -306,22 +326,25 @@ function bucketOf(length: number, firstCode: number): number {
   return (length << 7) | (firstCode | 0x20);
 }
 
-/** The lower-cased parameter name `s[start, end)`, a token (RFC 9110 §11.2: case-insensitive). */
-function paramName(s: string, start: number, end: number): string {
+/**
+ * The index in KNOWN_NAMES of the parameter name `s[start, end)`, a token, compared
+ * case-insensitively (RFC 9110 §11.2), or -1 when it is none of them.
+ */
+function knownNameIndex(s: string, start: number, end: number): number {
   const length = end - start;
-  const candidates = KNOWN_NAMES[bucketOf(length, s.charCodeAt(start))];
-  if (candidates !== undefined) {
-    // Within a token, `code | 0x20` equals a lower-case letter only for that letter's two cases,
-    // and every known name starts with a letter, so the bucket has settled the first character.
-    next: for (let c = 0; c < candidates.length; c++) {
-      const candidate = candidates[c]!;
-      for (let k = 1; k < length; k++) {
-        const expected = candidate.charCodeAt(k);
-        const code = s.charCodeAt(start + k);
-        if (code !== expected && (code | 0x20) !== expected) continue next;
-      }
-      return candidate;
+  const candidates = KNOWN_BUCKETS[bucketOf(length, s.charCodeAt(start))];
+  if (candidates === undefined) return -1;
+  // Within a token, `code | 0x20` equals a lower-case letter only for that letter's two cases,
+  // and every known name starts with a letter, so the bucket has settled the first character.
+  next: for (let c = 0; c < candidates.length; c++) {
+    const index = candidates[c]!;
+    const candidate = KNOWN_NAMES[index]!;
+    for (let k = 1; k < length; k++) {
+      const expected = candidate.charCodeAt(k);
+      const code = s.charCodeAt(start + k);
+      if (code !== expected && (code | 0x20) !== expected) continue next;
     }
+    return index;
   }
-  return s.slice(start, end).toLowerCase();
+  return -1;
 }
