@@ -399,4 +399,52 @@ describe('from express-oauth2-jwt-bearer', () => {
       expect(wrongAudience.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     }
   });
+
+  it('authRequired: false becomes credentialsRequired: false; a bad token goes on there, here it gets 401', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', kid: 'k1' };
+    const before = appWith(
+      [
+        oauth2.auth({
+          issuer,
+          audience,
+          publicKey: jwk,
+          tokenSigningAlg: 'ES256',
+          authRequired: false,
+        }),
+      ],
+      (req) =>
+        (req as unknown as { auth?: { payload: { sub: string } } }).auth?.payload.sub ?? null,
+    );
+    const after = appWith(
+      [
+        authenticate({
+          realm: 'api',
+          credentialsRequired: false,
+          schemes: [jwtBearer({ key: jwk, algorithms: ['ES256'], issuer, audience })],
+        }),
+      ],
+      (req) => (req.auth?.['claims'] as { sub: string } | undefined)?.sub ?? null,
+    );
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('alice')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    for (const app of [before, after]) {
+      expect((await request(app).get('/')).body).toEqual({ who: null });
+      const ok = await request(app).get('/').set('Authorization', `Bearer ${token}`);
+      expect(ok.body).toEqual({ who: 'alice' });
+    }
+    // express-oauth2-jwt-bearer lets any failure through unauthenticated; we refuse what was sent.
+    const bad = `Bearer ${token}x`;
+    const passed = await request(before).get('/').set('Authorization', bad);
+    expect(passed.status).toBe(200);
+    expect(passed.body).toEqual({ who: null });
+    const refused = await request(after).get('/').set('Authorization', bad);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
 });

@@ -89,6 +89,14 @@ export interface AuthenticateOptions {
   cacheControl?: string | false;
   /** Bounds on the authorization field the codec enforces. */
   limits?: HeaderLimits;
+  /**
+   * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
+   * unset), for routes that serve everyone but personalise for users. Credentials that are sent
+   * are still checked: wrong ones get 401, malformed or duplicated ones 400. Clients that send
+   * credentials only when challenged (browsers, `curl --digest`, Negotiate) never authenticate on
+   * such a route by themselves. Default `true`.
+   */
+  credentialsRequired?: boolean;
 }
 
 /**
@@ -123,6 +131,7 @@ interface Config {
   readonly deadlines: Deadlines | undefined;
   readonly cacheControl: string | false;
   readonly limits: HeaderLimits | undefined;
+  readonly credentialsRequired: boolean;
 }
 
 /**
@@ -207,6 +216,12 @@ function configure(options: AuthenticateOptions): Config {
   ) {
     throw new TypeError("authenticate(): `onFailure` must be 'respond' or 'next'");
   }
+  if (
+    options.credentialsRequired !== undefined &&
+    typeof options.credentialsRequired !== 'boolean'
+  ) {
+    throw new TypeError('authenticate(): `credentialsRequired` must be a boolean');
+  }
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   checkFieldText('contentType', contentType);
   const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);
@@ -237,6 +252,7 @@ function configure(options: AuthenticateOptions): Config {
     deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
     cacheControl,
     limits,
+    credentialsRequired: options.credentialsRequired !== false,
   } as const);
 }
 
@@ -336,6 +352,13 @@ function handle(
   }
 
   if (scheme === undefined || credentials === undefined) {
+    if (!config.credentialsRequired) {
+      // The response differs for a client that sends credentials (RFC 9110 §12.5.5): a cache
+      // must not hand this anonymous one to it.
+      appendVary(res, config.varyField);
+      next();
+      return;
+    }
     refuse(config, ctx, next, {
       code: 'ERR_AUTH_MISSING_CREDENTIALS',
       message: 'No credentials were sent',

@@ -185,6 +185,61 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(ok.headers.vary).toMatch(/Proxy-Authorization/);
   });
 
+  describe('with credentialsRequired: false', () => {
+    const optional = (options: Partial<AuthenticateOptions> = {}): http.Server =>
+      make({ credentialsRequired: false, ...options });
+
+    it('lets a request without credentials through unauthenticated, with Vary', async () => {
+      const res = await request(optional()).get('/');
+      expect(res.status).toBe(200);
+      expect(res.headers[HIT]).toBe('yes');
+      expect(res.body).toEqual({ auth: null });
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.headers.vary).toMatch(/Authorization/);
+    });
+
+    it('still authenticates good credentials, and the next anonymous request has no req.auth', async () => {
+      const server = optional();
+      const res = await request(server)
+        .get('/')
+        .set('Authorization', basicAuth('alice', 'wonderland'));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' } });
+      const anonymous = await request(server).get('/');
+      expect(anonymous.body).toEqual({ auth: null });
+    });
+
+    it('still refuses wrong, unoffered, malformed and duplicated credentials', async () => {
+      const server = optional();
+      const wrong = await request(server).get('/').set('Authorization', basicAuth('alice', 'x'));
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+      const unoffered = await request(server).get('/').set('Authorization', 'Bearer abc');
+      expect(unoffered.status).toBe(401);
+      const malformed = await request(server).get('/').set('Authorization', 'Basic a b');
+      expect(malformed.status).toBe(400);
+      const good = basicAuth('alice', 'wonderland');
+      const duplicated = await rawRequest(server, { Authorization: [good, good] });
+      server.close();
+      expect(duplicated.status).toBe(400);
+      for (const res of [wrong, unoffered, malformed, duplicated]) {
+        expect(res.headers[HIT]).toBeUndefined();
+      }
+    });
+
+    it('in proxy mode lets a request without Proxy-Authorization through', async () => {
+      const server = optional({ proxy: true });
+      const none = await request(server).get('/');
+      expect(none.status).toBe(200);
+      expect(none.body).toEqual({ auth: null });
+      expect(none.headers.vary).toMatch(/Proxy-Authorization/);
+      const wrong = await request(server)
+        .get('/')
+        .set('Proxy-Authorization', basicAuth('alice', 'x'));
+      expect(wrong.status).toBe(407);
+    });
+  });
+
   it('hands a throwing verifier to next(err) and never authenticates', async () => {
     const app = make({
       schemes: [
@@ -457,6 +512,11 @@ describe('authenticate() configuration', () => {
     expect(() => authenticate({ schemes: [noChallenges as unknown as Scheme] })).toThrow(TypeError);
     expect(() => authenticate({ schemes: [tokenScheme('Api Key', 's3')] })).toThrow(TypeError);
     expect(() => authenticate({ schemes: [tokenScheme('', 's3')] })).toThrow(TypeError);
+  });
+
+  it('refuses a credentialsRequired that is not a boolean', () => {
+    const wrong = { schemes, credentialsRequired: 'false' } as unknown as AuthenticateOptions;
+    expect(() => authenticate(wrong)).toThrow(/credentialsRequired/);
   });
 
   it('refuses a scheme given twice', () => {
