@@ -1,14 +1,17 @@
 /**
- * authscheme/negotiate against a real Kerberos realm (a throw-away KDC, ../helpers/kdc) and a real
- * client: `curl --negotiate -u :` with a ticket from `kinit`. The server runs in its own process
+ * authscheme/negotiate against a real Kerberos realm (a throw-away KDC, ../helpers/kdc) and real
+ * clients: `curl --negotiate -u :` and headless Chromium, with a ticket from `kinit`. The server runs in its own process
  * (../helpers/negotiate-server.ts) with the realm in its environment. The realm serves anonymous
  * PKINIT too, so `kinit -n` gets the anonymous ticket the adapter must refuse.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { startKdc, type Kdc } from '../helpers/kdc';
 import { makeCertificate, type Certificate } from '../helpers/tls';
+import { launchChromiumProfile } from '../interop/helpers/chromium';
 
 const ALICE_PASSWORD = 'alice-password';
 const CAROL_PASSWORD = 'carol-password';
@@ -524,4 +527,48 @@ describe('Negotiate and a real anonymous ticket (anonymous PKINIT, RFC 8062)', (
     expect(strip.status).toBe(401);
     expect(strip.body).toBe('Unauthorized');
   });
+});
+
+describe('Negotiate with headless Chromium and a real KDC', () => {
+  /** One launch of Chromium on `profile` with `cache` as its ticket cache, visiting `/`. */
+  async function visit(profile: string, cache: string): Promise<{ status: number; body: string }> {
+    const context = await launchChromiumProfile(profile, {
+      env: { ...process.env, ...kdc.env, KRB5CCNAME: cache },
+      // Chromium answers Negotiate with the user's own ticket only for allowlisted servers.
+      args: ['--auth-server-allowlist=localhost'],
+    });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`http://localhost:${port}/`);
+      return { status: response!.status(), body: await response!.text() };
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('answers with the ticket from kinit from its second launch on, and not without a ticket', async () => {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-chromium-'));
+    try {
+      // Chromium on Linux loads GSSAPI only in a network service started after a Negotiate
+      // challenge was seen (its "Local State" records one): the first launch cannot answer.
+      const first = await visit(profile, aliceCache);
+      expect(first.status).toBe(401);
+      const second = await visit(profile, aliceCache);
+      expect(second.status).toBe(200);
+      expect(JSON.parse(second.body)).toEqual({
+        auth: {
+          scheme: 'Negotiate',
+          user: `alice@${kdc.realm}`,
+          principal: `alice@${kdc.realm}`,
+          realm: kdc.realm,
+        },
+      });
+      // The same profile without a ticket: the 200 above came from alice's ticket.
+      const empty = await visit(profile, kdc.emptyCache('chromium-empty.ccache'));
+      expect(empty.status).toBe(401);
+      expect(empty.body).toBe('Unauthorized');
+    } finally {
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

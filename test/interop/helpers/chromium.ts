@@ -3,7 +3,7 @@
  * (`scripts/provision.sh` installs it), driven by playwright-core. Never downloads a browser.
  */
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -21,6 +21,22 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
+    timeout: 20_000,
+  });
+}
+
+/**
+ * A browser context with a persistent profile in `userDataDir` (what Chromium keeps between
+ * launches, "Local State" included), its environment and any `args` beside the usual ones.
+ */
+export function launchChromiumProfile(
+  userDataDir: string,
+  options: { env?: Record<string, string | undefined>; args?: string[] } = {},
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+    env: options.env,
     timeout: 20_000,
   });
 }
