@@ -33,6 +33,11 @@ export interface ProxyOptions {
   isAllowedTarget?: (target: URL) => boolean;
   /** Milliseconds to wait for the origin server. Default 10 000. */
   upstreamTimeout?: number;
+  /**
+   * Milliseconds an established tunnel may go without a byte either way before both ends are
+   * closed, so that abandoned tunnels do not hold sockets for ever. Default 300 000; 0 disables.
+   */
+  tunnelIdleTimeout?: number;
 }
 
 /** The demo proxy's users (user name → password). */
@@ -136,6 +141,7 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
   const guard = authenticate({ realm: options.realm ?? 'proxy', schemes, proxy: true });
   const isAllowedTarget = options.isAllowedTarget ?? isLoopback;
   const timeout = options.upstreamTimeout ?? 10_000;
+  const idleTimeout = options.tunnelIdleTimeout ?? 300_000;
 
   const server = createServer((req, res) => {
     // A forward proxy receives the absolute form (RFC 9112 §3.2.2); anything else is a request
@@ -151,10 +157,14 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       sendText(res, 501, 'Only plain-HTTP requests are proxied; https goes through CONNECT');
       return;
     }
-    admit(req, res, target, isAllowedTarget, guard, () => forward(req, res, target, timeout));
+    admit(req, res, target, isAllowedTarget, guard, () => {
+      // The client left while the guard was deciding: nothing to forward for it.
+      if (req.socket.destroyed) return;
+      forward(req, res, target, timeout);
+    });
   });
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    tunnel(req, socket, head, guard, isAllowedTarget, timeout);
+    tunnel(req, socket, head, guard, isAllowedTarget, timeout, idleTimeout);
   });
   return server;
 }
@@ -200,6 +210,7 @@ function tunnel(
   guard: ReturnType<typeof authenticate>,
   isAllowedTarget: (target: URL) => boolean,
   timeout: number,
+  idleTimeout: number,
 ): void {
   socket.on('error', () => socket.destroy());
   // With the parser gone, so is Node's rule that a client's FIN ends the exchange (the server
@@ -231,7 +242,10 @@ function tunnel(
       established = true;
       // From here on, a half-close is the client's to make, and goes through to the target.
       socket.off('end', left);
-      upstream.setTimeout(0);
+      // Each socket's clock counts its own reads and writes, so a one-way stream keeps both busy.
+      upstream.setTimeout(idleTimeout);
+      socket.setTimeout(idleTimeout);
+      socket.once('timeout', () => upstream.destroy(new Error('idle tunnel')));
       socket.write(`HTTP/1.1 200 Connection Established\r\n${headerLines(res)}\r\n`);
       if (head.length > 0) upstream.write(head);
       upstream.pipe(socket);
@@ -239,8 +253,8 @@ function tunnel(
     });
     let timedOut = false;
     upstream.on('timeout', () => {
-      timedOut = true;
-      upstream.destroy(new Error('upstream timeout'));
+      timedOut = !established;
+      upstream.destroy(new Error(established ? 'idle tunnel' : 'upstream timeout'));
     });
     upstream.on('error', () => {
       // After the 200 the bytes are the tunnel's: an HTTP message there would be read as data.

@@ -383,6 +383,64 @@ describe('CONNECT sockets are closed, whatever the client or the target does', (
     expect(await openConnections(slowProxy)).toBe(0);
   });
 
+  it('forwards nothing for a plain-HTTP client that left while its credentials were checked', async () => {
+    const checking = new Promise<void>((resolve) => (verifying = resolve));
+    const client = net.connect(slowPort, '127.0.0.1', () =>
+      client.write(
+        `GET http://127.0.0.1:${targetPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n` +
+          `Proxy-Authorization: ${basicCredentials}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    await checking;
+    client.destroy();
+    await closedWithin(slowProxy, 2000);
+    release!();
+    await sleep(200);
+    expect(accepted.length).toBe(0);
+  });
+
+  it('closes a tunnel idle for tunnelIdleTimeout at both ends, and keeps a busy one open', async () => {
+    const idleProxy = createProxyServer({ tunnelIdleTimeout: 300 });
+    const idlePort = await listenProxy(idleProxy, 0);
+    const client = net.connect(idlePort, '127.0.0.1', () =>
+      client.write(
+        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => (received += chunk));
+    let closedAt = 0;
+    const closed = new Promise((resolve) =>
+      client.on('close', () => resolve((closedAt = Date.now()))),
+    );
+    try {
+      while (!received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
+      expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
+      // Busy: a byte every 100 ms for 900 ms, three times the idle timeout.
+      let lastByte = 0;
+      for (let i = 0; i < 9; i++) {
+        client.write('x');
+        lastByte = Date.now();
+        await sleep(100);
+      }
+      expect(closedAt).toBe(0);
+      await closed;
+      expect(closedAt - lastByte).toBeGreaterThanOrEqual(250);
+      // The target's side was closed too (it keeps half-closed sockets itself, as HTTP servers do).
+      const upstream = accepted[0]!;
+      const ended = new Promise((resolve) => upstream.once('end', resolve));
+      upstream.resume(); // reads the bytes the client sent, then the end
+      await ended;
+      await closedWithin(idleProxy, 2000);
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => idleProxy.close(resolve));
+    }
+  });
+
   it('sends nothing of its own into an established tunnel when the target resets it', async () => {
     const client = net.connect(proxyPort, '127.0.0.1', () =>
       client.write(
