@@ -400,25 +400,36 @@ describe('CONNECT sockets are closed, whatever the client or the target does', (
     expect(accepted.length).toBe(0);
   });
 
-  it('closes a tunnel idle for tunnelIdleTimeout at both ends, and keeps a busy one open', async () => {
-    const idleProxy = createProxyServer({ tunnelIdleTimeout: 300 });
-    const idlePort = await listenProxy(idleProxy, 0);
-    const client = net.connect(idlePort, '127.0.0.1', () =>
+  /**
+   * A CONNECT with credentials through the proxy on `port` to the TCP target, once the proxy has
+   * answered and the target has accepted: the client, what it has received so far, and its close.
+   */
+  async function openTunnel(port: number) {
+    const client = net.connect(port, '127.0.0.1', () =>
       client.write(
         `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
       ),
     );
     client.on('error', () => undefined);
-    let received = '';
+    const seen = { received: '', closedAt: 0 };
     client.setEncoding('latin1');
-    client.on('data', (chunk: string) => (received += chunk));
-    let closedAt = 0;
-    const closed = new Promise((resolve) =>
-      client.on('close', () => resolve((closedAt = Date.now()))),
+    client.on('data', (chunk: string) => (seen.received += chunk));
+    const closed = new Promise<void>((resolve) =>
+      client.on('close', () => {
+        seen.closedAt = Date.now();
+        resolve();
+      }),
     );
+    while (!seen.received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
+    expect(seen.received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
+    return { client, seen, closed };
+  }
+
+  it('closes a tunnel idle for tunnelIdleTimeout at both ends, and keeps a busy one open', async () => {
+    const idleProxy = createProxyServer({ tunnelIdleTimeout: 300 });
+    const idlePort = await listenProxy(idleProxy, 0);
+    const { client, seen, closed } = await openTunnel(idlePort);
     try {
-      while (!received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
-      expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
       // Busy: a byte every 100 ms for 900 ms, three times the idle timeout.
       let lastByte = 0;
       for (let i = 0; i < 9; i++) {
@@ -426,9 +437,9 @@ describe('CONNECT sockets are closed, whatever the client or the target does', (
         lastByte = Date.now();
         await sleep(100);
       }
-      expect(closedAt).toBe(0);
+      expect(seen.closedAt).toBe(0);
       await closed;
-      expect(closedAt - lastByte).toBeGreaterThanOrEqual(250);
+      expect(seen.closedAt - lastByte).toBeGreaterThanOrEqual(250);
       // The target's side was closed too (it keeps half-closed sockets itself, as HTTP servers do).
       const upstream = accepted[0]!;
       const ended = new Promise((resolve) => upstream.once('end', resolve));
@@ -442,25 +453,14 @@ describe('CONNECT sockets are closed, whatever the client or the target does', (
   });
 
   it('sends nothing of its own into an established tunnel when the target resets it', async () => {
-    const client = net.connect(proxyPort, '127.0.0.1', () =>
-      client.write(
-        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
-      ),
-    );
-    client.on('error', () => undefined);
-    let received = '';
-    client.setEncoding('latin1');
-    client.on('data', (chunk: string) => (received += chunk));
-    const closed = new Promise((resolve) => client.on('close', resolve));
-    while (!received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
-    expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
-    const head = received;
+    const { seen, closed } = await openTunnel(proxyPort);
+    const head = seen.received;
     accepted[0]!.write('from the target');
-    while (!received.endsWith('from the target')) await sleep(10);
+    while (!seen.received.endsWith('from the target')) await sleep(10);
     accepted[0]!.resetAndDestroy();
     await closed;
     // The bytes after the 200 are the target's; a 502 there would be read as tunnel data.
-    expect(received).toBe(`${head}from the target`);
+    expect(seen.received).toBe(`${head}from the target`);
   });
 });
 
