@@ -17,6 +17,7 @@ import type { BearerOptions } from '../schemes/bearer/bearer';
 import { bearer } from '../schemes/bearer/bearer';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
+import { isLoopback } from '../util/loopback';
 
 export { InvalidTokenError };
 // Opaque tokens: the RFC 7662 verifier (no jose needed) is also reachable from this subpath.
@@ -54,8 +55,14 @@ export type JwtVerify = (token: string) => Promise<JwtIdentity>;
 
 /** Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret`. */
 export interface JwtOptions {
-  /** URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). */
+  /**
+   * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
+   * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
+   * token (RFC 7517 §9.3 trusts keys fetched by URL through TLS).
+   */
   jwksUri?: string | URL;
+  /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
+  insecureHttp?: boolean;
   /** Cache and cool-down of the remote key set. */
   jwks?: JwksOptions;
   /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
@@ -75,7 +82,10 @@ export interface JwtOptions {
    * `none` is never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
    */
   algorithms?: string[];
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  /**
+   * Leeway for `exp`, `nbf` and `iat` (a token issued in the future is refused), in seconds.
+   * Default 5.
+   */
   clockTolerance?: number;
   /**
    * Claim holding the scopes. Default: `scope` (a space-separated string, RFC 8693 §4.2), else
@@ -128,9 +138,13 @@ function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
 function algorithmsOf(key: KeyObject): string[] {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return RSA;
     case 'rsa-pss':
-      return RSA_PSS;
+      // RFC 7518 §3.3, §3.5: 2048 bits at least. jose refuses smaller keys on every token, which
+      // would turn each request into a 500: refuse the key here instead.
+      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+        throw new TypeError('jwtVerifier: an RSA key must have at least 2048 bits');
+      }
+      return key.asymmetricKeyType === 'rsa' ? RSA : RSA_PSS;
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
       const alg = curve === undefined ? undefined : EC_BY_CURVE[curve];
@@ -290,6 +304,11 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       throw new TypeError('jwtVerifier: jwksUri must be an http(s) URL');
     }
+    if (url.protocol === 'http:' && options.insecureHttp !== true && !isLoopback(url.hostname)) {
+      throw new TypeError(
+        'jwtVerifier: a plain http jwksUri lets anyone on the path sign tokens (RFC 7517 §9.3): use https, or set insecureHttp',
+      );
+    }
     algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);
     key = createRemoteJWKSet(url, {
       cooldownDuration: options.jwks?.cooldownDuration ?? 30_000,
@@ -339,6 +358,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       if (!isMultipleMatchingKeys(error)) throw refusalFor(error);
       payload = await verifyWithEach(token, error, verifyOptions);
     }
+    // jose reads iat only for a maximum token age; a token from the future is refused here.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {
+      throw new InvalidTokenError('The access token has an invalid iat claim');
+    }
     const user = payload[userClaim];
     if (typeof user !== 'string' || user === '') {
       throw new InvalidTokenError(`The access token has no ${userClaim} claim`);
@@ -346,13 +369,23 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     return {
       user,
       scopes: scopesOf(payload, scopeClaim),
-      claims: payload,
+      // Frozen: with bearer's cache, every request bearing this token gets this same object.
+      claims: deepFreeze(payload),
       // jose accepted exp up to clockTolerance ago: bearer must not refuse the token as expired.
       ...(typeof payload.exp === 'number'
         ? { expiresAt: (payload.exp + clockTolerance) * 1000 }
         : {}),
     };
   };
+}
+
+/** `value` and everything in it made read-only (a JWT payload is JSON: objects and arrays). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
 }
 
 /** Options of {@link jwtBearer}: {@link JwtOptions} plus bearer's options other than `verify`. */

@@ -223,6 +223,28 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await refusal(verify(await sign(keyA, claims)))).toBe(message);
   });
 
+  it('takes a plain-http JWKS URL on another host only with insecureHttp', () => {
+    const options = { jwksUri: 'http://issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE };
+    expect(() => jwtVerifier({ ...options, insecureHttp: true })).not.toThrow();
+    expect(() => jwtVerifier({ ...options, jwksUri: 'http://localhost/jwks.json' })).not.toThrow();
+  });
+
+  it('refuses a token issued in the future, beyond the clock tolerance', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const future = await sign(keyA, { iat: now + 3600, exp: now + 7200 });
+    expect(await refusal(make()(future))).toBe('The access token has an invalid iat claim');
+    const skewed = await sign(keyA, { iat: now + 3 });
+    expect(await make()(skewed)).toMatchObject({ user: 'alice' });
+  });
+
+  it('hands over frozen claims (a cached validation shares them between requests)', async () => {
+    const identity = await make()(await sign(keyA, { roles: ['admin'], org: { id: 1 } }));
+    const claims = identity.claims as { roles: string[]; org: { id: number } };
+    expect(Object.isFrozen(claims)).toBe(true);
+    expect(() => claims.roles.push('root')).toThrow(TypeError);
+    expect(Object.isFrozen(claims.org)).toBe(true);
+  });
+
   it('applies the clock tolerance to exp', async () => {
     const expired = await sign(keyA, { exp: Math.floor(Date.now() / 1000) - 3 });
     expect(await make({ clockTolerance: 30 })(expired)).toMatchObject({
@@ -483,6 +505,8 @@ describe('jwtVerifier() with a local key or a secret', () => {
   it.each([
     ['a secp256k1 key', () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey],
     ['an X25519 key', () => generateKeyPairSync('x25519').publicKey],
+    // jose would refuse it on every token, each a 500.
+    ['a 1024-bit RSA key', () => generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey],
     ['a number', () => 42],
   ])('throws TypeError at setup for %s', (_name, key) => {
     expect(() => jwtVerifier({ key: key() as never, issuer: ISSUER, audience: AUDIENCE })).toThrow(
@@ -536,6 +560,11 @@ describe('jwtVerifier() with a local key or a secret', () => {
       { key: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, audience: AUDIENCE },
     ],
     ['a non-http JWKS URL', { jwksUri: 'file:///etc/passwd', issuer: ISSUER, audience: AUDIENCE }],
+    // Whoever answers a plain-http key fetch could sign any token.
+    [
+      'a plain-http JWKS URL on another host',
+      { jwksUri: 'http://issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+    ],
     [
       'a negative clock tolerance',
       { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance: -1 },
