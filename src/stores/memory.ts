@@ -3,11 +3,12 @@ import type { NonceStore } from './nonce-store';
 /** Options of {@link MemoryNonceStore}. */
 export interface MemoryNonceStoreOptions {
   /**
-   * Most nonces tracked at once. When full, the oldest nonce is forgotten, and from then on any
-   * nonce expiring no later than it did is refused as a possible replay when it has no record (its
-   * counts may have been used); Digest answers that with `stale=true`, so the client carries on
-   * with a fresh nonce without asking its user. Size it above the number of nonces in use during
-   * one nonce lifetime. Default 100 000.
+   * Most nonces tracked at once. When full, the record of the nonce that expires soonest is
+   * dropped (an expired one if any). If it was still live, any nonce expiring no later than it
+   * does is from then on refused as a possible replay when it has no record (its counts may have
+   * been used); Digest answers that with `stale=true`, so the client carries on with a fresh nonce
+   * without asking its user. Size it above the number of nonces in use during one nonce lifetime.
+   * Default 100 000.
    */
   maxEntries?: number;
   /**
@@ -21,7 +22,8 @@ export interface MemoryNonceStoreOptions {
 }
 
 interface NonceRecord {
-  expiresAt: number;
+  readonly nonce: string;
+  readonly expiresAt: number;
   /** The highest nc seen. */
   top: number;
   /** Bit `nc % windowBits` is set when that nc (within the window below `top`) was seen. */
@@ -37,10 +39,13 @@ const SWEEP_PER_CALL = 4;
 /**
  * The default {@link NonceStore}: nonce counts kept in this process's memory.
  *
- * - Bounded: at most `maxEntries` nonces, the oldest forgotten first, each with a fixed-size bitmap.
- * - O(1) per request: a `Map` lookup, a few bit operations, and a bounded sweep of expired records.
+ * - Bounded: at most `maxEntries` nonces, each with a fixed-size bitmap; when full, the one that
+ *   expires soonest is forgotten first.
+ * - A `Map` lookup and a few bit operations per request; a nonce's first use also costs
+ *   O(log n) in a heap ordered by expiry, and expired records are swept a few at a time.
  * - Records expire with their nonces.
- * - May be shared by several `digest()` instances (nonces are unique across realms).
+ * - May be shared by several `digest()` instances, with different nonce lifetimes (nonces are
+ *   unique across realms).
  *
  * Several server processes need a shared store instead (`authscheme/redis`); with this one, a
  * nonce count used on one process could be replayed on another.
@@ -55,9 +60,11 @@ export class MemoryNonceStore implements NonceStore {
   readonly window: number;
   readonly maxEntries: number;
   private readonly records = new Map<string, NonceRecord>();
+  /** The same records as a binary min-heap on `expiresAt`: the next to expire is at the root. */
+  private readonly byExpiry: NonceRecord[] = [];
   private readonly words: number;
   private readonly now: () => number;
-  /** The latest expiry among live records evicted for room; unrecorded nonces up to it are refused. */
+  /** The latest expiry among live records dropped for room; unrecorded nonces up to it are refused. */
   private forgottenUpTo = 0;
   /** The clock reading of the last sweep. */
   private sweptAt = Number.NaN;
@@ -95,15 +102,14 @@ export class MemoryNonceStore implements NonceStore {
       this.sweep(now);
     }
     let record = this.records.get(nonce);
-    if (record !== undefined && record.expiresAt <= now) {
-      this.records.delete(nonce);
-      record = undefined;
-    }
+    // An expired record means an expired nonce; the sweep drops the record.
+    if (record !== undefined && record.expiresAt <= now) return false;
     if (record === undefined) {
       if (expiresAt <= now || expiresAt <= this.forgottenUpTo) return false;
-      if (this.records.size >= this.maxEntries) this.evictOldest(now);
-      record = { expiresAt, top: 0, seen: new Uint32Array(this.words) };
+      if (this.records.size >= this.maxEntries) this.dropSoonest(now);
+      record = { nonce, expiresAt, top: 0, seen: new Uint32Array(this.words) };
       this.records.set(nonce, record);
+      this.push(record);
     }
     return this.mark(record, nc);
   }
@@ -132,22 +138,54 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   private sweep(now: number): void {
-    let dropped = 0;
-    for (const [nonce, record] of this.records) {
-      // Map order is insertion order, not expiry order, so stop at the first live record.
-      if (record.expiresAt > now || dropped >= SWEEP_PER_CALL) return;
-      this.records.delete(nonce);
-      dropped++;
+    for (let dropped = 0; dropped < SWEEP_PER_CALL; dropped++) {
+      const soonest = this.byExpiry[0];
+      if (soonest === undefined || soonest.expiresAt > now) return;
+      this.records.delete(this.pop().nonce);
     }
   }
 
-  private evictOldest(now: number): void {
-    for (const [nonce, record] of this.records) {
-      if (record.expiresAt > now)
-        this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
-      this.records.delete(nonce);
-      return;
+  /**
+   * Makes room. Dropping the record that expires soonest keeps `forgottenUpTo` as low as it can
+   * be: dropping by age instead, a long-lived nonce (another `digest()` with a longer lifetime)
+   * would raise it past every fresh short-lived nonce, which would all be refused until then.
+   */
+  private dropSoonest(now: number): void {
+    const record = this.pop();
+    this.records.delete(record.nonce);
+    if (record.expiresAt > now) this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
+  }
+
+  private push(record: NonceRecord): void {
+    const heap = this.byExpiry;
+    let at = heap.length;
+    heap.push(record);
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (heap[parent]!.expiresAt <= record.expiresAt) break;
+      heap[at] = heap[parent]!;
+      at = parent;
     }
+    heap[at] = record;
+  }
+
+  /** Removes and returns the root; only called when the heap is not empty. */
+  private pop(): NonceRecord {
+    const heap = this.byExpiry;
+    const root = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length === 0) return root;
+    let at = 0;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1]!.expiresAt < heap[child]!.expiresAt) child++;
+      if (heap[child]!.expiresAt >= last.expiresAt) break;
+      heap[at] = heap[child]!;
+      at = child;
+    }
+    heap[at] = last;
+    return root;
   }
 }
 

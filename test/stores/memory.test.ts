@@ -65,7 +65,7 @@ describe('MemoryNonceStore', () => {
     }
   });
 
-  it('is bounded: the oldest nonce goes first, and nonces expiring no later are then refused', async () => {
+  it('is bounded: the nonce expiring soonest goes first, and nonces expiring no later are then refused', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
     for (let i = 1; i <= 3; i++) expect(store.use(`n${i}`, 1, later + i)).toBe(true);
@@ -89,16 +89,77 @@ describe('MemoryNonceStore', () => {
     expect(store.use('a', 2, time.now())).toBe(false);
   });
 
-  it('drops an expired record behind a live one when its nonce comes back', async () => {
+  it('drops an expired record that came after a live one (the sweep goes by expiry)', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ now: time.now });
     expect(store.use('long', 1, time.now() + 1000)).toBe(true);
     const shortExpiry = time.now() + 10;
     expect(store.use('short', 1, shortExpiry)).toBe(true);
     time.advance(10);
-    // The sweep stops at the live "long" record; the lookup itself notices "short" expired.
     expect(store.use('short', 2, shortExpiry)).toBe(false);
     expect(store.size).toBe(1);
+  });
+
+  it('when full, drops expired records before a live long-lived one', async () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
+    expect(store.use('day', 1, time.now() + 86_400_000)).toBe(true);
+    // Short-lived nonces, one a minute, each expiring after five: the store is always full.
+    for (let i = 0; i < 50; i++) {
+      expect(store.use(`minute-${i}`, 1, time.now() + 300_000)).toBe(true);
+      time.advance(60_000);
+    }
+    // The long-lived record is still there, so its counts are still tracked.
+    expect(store.use('day', 1, time.now() + 86_400_000)).toBe(false);
+    expect(store.use('day', 2, time.now() + 86_400_000)).toBe(true);
+  });
+
+  it('matches a reference model of bounded, expiring records on random operations', async () => {
+    const time = clock();
+    const max = 8;
+    const store = new MemoryNonceStore({ maxEntries: max, now: time.now });
+    // The model: a record per nonce, the soonest-expiring dropped for room, the watermark.
+    const model = new Map<string, { expiresAt: number; used: Set<number> }>();
+    let forgottenUpTo = 0;
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    // Nonces are never issued twice: one that expired comes back as a new generation.
+    const expiries = new Map<number, number>();
+    const generations = new Map<number, number>();
+    for (let step = 0; step < 3000; step++) {
+      time.advance(random(50));
+      const now = time.now();
+      const slot = random(30);
+      if ((expiries.get(slot) ?? Infinity) <= now) {
+        expiries.delete(slot);
+        generations.set(slot, (generations.get(slot) ?? 0) + 1);
+      }
+      const nonce = `n${slot}.${generations.get(slot) ?? 0}`;
+      // Distinct expiries: among equal ones, which the store drops first is its own business.
+      const expiresAt = expiries.get(slot) ?? now + 100 + random(2000) + step / 4096;
+      expiries.set(slot, expiresAt);
+      const nc = 1 + random(3);
+      for (const [key, record] of model) if (record.expiresAt <= now) model.delete(key);
+      let expected: boolean;
+      const record = model.get(nonce);
+      if (expiresAt <= now) expected = false;
+      else if (record !== undefined) {
+        expected = !record.used.has(nc);
+        record.used.add(nc);
+      } else if (expiresAt <= forgottenUpTo) expected = false;
+      else {
+        if (model.size >= max) {
+          let soonest: string | undefined;
+          for (const [key, r] of model)
+            if (soonest === undefined || r.expiresAt < model.get(soonest)!.expiresAt) soonest = key;
+          forgottenUpTo = Math.max(forgottenUpTo, model.get(soonest!)!.expiresAt);
+          model.delete(soonest!);
+        }
+        model.set(nonce, { expiresAt, used: new Set([nc]) });
+        expected = true;
+      }
+      expect(store.use(nonce, nc, expiresAt)).toBe(expected);
+    }
   });
 
   it('throws when its clock throws (Digest then fails closed)', () => {

@@ -225,6 +225,24 @@ describe('digest(): nonces', () => {
     });
   });
 
+  it('keeps serving fresh nonces of a short-lived digest() when a full shared store holds a long-lived one', async () => {
+    // One store for two protected areas with different nonce lifetimes (docs/digest.md).
+    const time = clock();
+    const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
+    const reports = make({ store, now: time.now, realm: 'reports', nonceLifetime: 86_400_000 });
+    const api = make({ store, now: time.now, realm: 'api' });
+    const use = async (scheme: Scheme, realm: string) => {
+      const [c] = await scheme.challenges(fakeContext({ realm }));
+      return verifyAsync(scheme, answer(c as Challenge, alice), fakeContext({ realm }));
+    };
+    await expect(use(reports, 'reports')).resolves.toMatchObject({ ok: true });
+    // A new api client every minute, far more than the store holds over a day.
+    for (let i = 0; i < 20; i++) {
+      time.advance(60_000);
+      await expect(use(api, 'api')).resolves.toMatchObject({ ok: true });
+    }
+  });
+
   it('gives stale=true for an expired nonce with a correct response, and the retry succeeds', async () => {
     const time = clock();
     const scheme = make({ now: time.now, nonceLifetime: 60_000 });
