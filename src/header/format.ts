@@ -123,9 +123,10 @@ function formatParams(
     seen.add(key);
     let written: string;
     if (key.charCodeAt(key.length - 1) === STAR) {
-      // RFC 8187 §3.2: an ext-value is written bare; it holds no character needing quotes.
-      if (!isExtValue(value))
-        throw new TypeError(`auth-param ${name} must be an RFC 8187 ext-value`);
+      // RFC 8187 §3.2: an ext-value is written bare. A bare auth-param value must also be a token
+      // (RFC 9110 §11.2), which the `{` and `}` that RFC 8187 allows in a charset name are not.
+      if (!isExtValue(value) || !isToken(value))
+        throw new TypeError(`auth-param ${name} must be an RFC 8187 ext-value and a token`);
       written = value;
     } else if (tokens.has(key) && isToken(value)) {
       written = value;

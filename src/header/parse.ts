@@ -31,8 +31,8 @@ const { quotedStringEnd, skipListSeparators, skipOWS, token68End, tokenEnd, unes
  * (RFC 9110 §11.6.1, §11.7.1).
  *
  * A field may hold several challenges, and a response may carry several field lines: pass them as
- * an array (e.g. Node's `res.headersDistinct['www-authenticate']`). Empty list elements are
- * ignored (RFC 9110 §5.6.1).
+ * an array (e.g. Node's `res.headersDistinct['www-authenticate']`), read as their values joined
+ * with commas (RFC 9110 §5.3). Empty list elements are ignored (RFC 9110 §5.6.1).
  *
  * Scheme names keep their spelling; parameter names are lower-cased; parameter values are
  * unquoted. The `params` object has a null prototype.
@@ -64,9 +64,9 @@ export function parseChallenges(fieldValue: string | string[], limits?: HeaderLi
   if (total > bounds.maxLength) {
     throw new AuthHeaderSyntaxError('field value longer than maxLength', bounds.maxLength);
   }
-  for (const line of fieldValue) {
-    parseChallengeList(line, challenges, bounds.maxChallenges, bounds.maxParams);
-  }
+  // RFC 9110 §5.3: several field lines mean their values joined with commas, so a challenge's
+  // parameters may even continue on the next line.
+  parseChallengeList(fieldValue.join(', '), challenges, bounds.maxChallenges, bounds.maxParams);
   return challenges;
 }
 

@@ -113,6 +113,8 @@ describe('formatChallenge(challenge)', () => {
     ['a value that is not a string', { scheme: 'X', params: { realm: 1 } }],
     ['a name given twice in two cases', { scheme: 'X', params: { realm: 'a', Realm: 'b' } }],
     ['an invalid ext-value', { scheme: 'X', params: { 'title*': 'no quotes' } }],
+    // RFC 8187 lets a charset name hold braces; a bare auth-param value (a token) cannot.
+    ['an ext-value that is not a token', { scheme: 'X', params: { 'title*': "a{b}''x" } }],
     ['params that are not an object', { scheme: 'X', params: 'realm=x' }],
     ['a challenge that is not an object', null],
   ])('throws TypeError for %s', (_title, challenge) => {

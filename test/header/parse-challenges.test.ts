@@ -127,6 +127,14 @@ describe('parseChallenges(fieldValue)', () => {
       expect(parseChallenges(' , ')).toEqual([]);
     });
 
+    it('reads field lines as their values joined with commas (RFC 9110 §5.3)', () => {
+      const lines = ['Basic realm="a"', 'charset="UTF-8"'];
+      expect(plain(parseChallenges(lines))).toEqual(plain(parseChallenges(lines.join(', '))));
+      expect(plain(parseChallenges(lines))).toEqual([
+        { scheme: 'Basic', params: { realm: 'a', charset: 'UTF-8' } },
+      ]);
+    });
+
     it('reads a lone token, or one with "=" padding, after a scheme as a token68', () => {
       expect(plain(parseChallenges('X abc=, Y ab==  , Z realm'))).toEqual([
         { scheme: 'X', token68: 'abc=', params: {} },
@@ -272,7 +280,8 @@ describe('parseChallenges(fieldValue)', () => {
       expect(syntaxError(() => parseChallenges(Array(33).fill('A').join(','))).reason).toBe(
         'more challenges than maxChallenges',
       );
-      expect(syntaxError(() => parseChallenges(['A, B', 'C'], { maxChallenges: 2 })).index).toBe(0);
+      // The index is into the lines joined with ', ' (RFC 9110 §5.3): 'A, B, C'.
+      expect(syntaxError(() => parseChallenges(['A, B', 'C'], { maxChallenges: 2 })).index).toBe(6);
     });
 
     it('rejects more params than maxParams in one challenge', () => {
