@@ -1,8 +1,11 @@
 /**
  * Deadlines for asynchronous verifications. One timer per middleware sweeps the pending ones,
  * instead of a `setTimeout` created and cleared on every request (measurable at this scale).
- * A deadline fires between `timeout` and `timeout * 1.25` (at least 10 ms late at most).
+ * A deadline fires between `timeout` and `timeout * 1.25` (at least 10 ms late at most). Time is
+ * `performance.now()`, which never jumps: a wall clock set back would delay every 503.
  */
+import { performance } from 'node:perf_hooks';
+
 export interface Deadline {
   readonly at: number;
   readonly expire: () => void;
@@ -19,7 +22,7 @@ export class Deadlines {
 
   /** Calls `expire` once the timeout has passed, unless {@link Deadlines.clear} comes first. */
   add(expire: () => void): Deadline {
-    const deadline = { at: Date.now() + this.#timeout, expire };
+    const deadline = { at: performance.now() + this.#timeout, expire };
     this.#pending.add(deadline);
     if (this.#timer === undefined) {
       const every = Math.max(10, Math.min(this.#timeout / 4, 1000));
@@ -35,7 +38,7 @@ export class Deadlines {
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const deadline of this.#pending) {
       if (deadline.at > now) continue;
       this.#pending.delete(deadline);
