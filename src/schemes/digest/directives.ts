@@ -2,6 +2,7 @@ import type { Credentials } from '../../header/types';
 import { decodeExtValue } from '../../header/ext-value';
 import type { SchemeFailure } from '../../scheme';
 import { refuse } from '../../scheme';
+import { hasControl } from '../../util/text';
 import { findAlgorithm, type AlgorithmInfo } from './algorithms';
 
 /** The `qop` values of RFC 7616 §3.3. */
@@ -75,6 +76,9 @@ export function readDirectives(credentials: Credentials): DigestDirectives | Sch
     } catch {
       return invalid('username*');
     }
+    // Percent-encoding can carry what a quoted-string cannot: no control character reaches the
+    // user lookup (or its logs) as part of a name.
+    if (hasControl(username)) return invalid('username*');
     extendedUsername = true;
   } else if (plainUsername !== undefined) {
     username = plainUsername;

@@ -256,6 +256,21 @@ describe('digest(): verify', () => {
     expect(result).toEqual({ ok: false, code: 'ERR_AUTH_INVALID_REQUEST', message });
   });
 
+  it.each([
+    ['a CR LF', "UTF-8''al%0D%0Aice"],
+    ['a NUL', "UTF-8''alice%00"],
+    ['a C1 control', "UTF-8''alice%C2%85"],
+  ])('refuses a username* that decodes to %s (401, fresh challenge)', async (_title, value) => {
+    const scheme = make();
+    const good = answer(await first(scheme), { ...alice, extended: true });
+    const result = await verify(scheme, withParam(good, 'username*', value));
+    expect(result).toEqual({
+      ok: false,
+      code: 'ERR_AUTH_INVALID_REQUEST',
+      message: 'Digest credentials have an invalid username*',
+    });
+  });
+
   it('refuses a token68 instead of directives', async () => {
     await expect(
       verify(make(), { scheme: 'Digest', token68: 'abc', params: Object.create(null) }),
