@@ -205,9 +205,9 @@ function refusalFor(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
-    const claim = (error as { claim?: unknown }).claim;
+    const { claim, reason } = error as { claim?: unknown; reason?: unknown };
     const text =
-      claim === 'nbf'
+      claim === 'nbf' && reason === 'check_failed'
         ? 'The access token is not yet valid'
         : `The access token has an invalid ${String(claim)} claim`;
     return new InvalidTokenError(text, { cause: error });

@@ -218,6 +218,11 @@ describe('jwtVerifier() with a remote JWKS', () => {
       { nbf: Math.floor(Date.now() / 1000) + 600 },
       'The access token is not yet valid',
     ],
+    [
+      'an nbf that is not a number',
+      { nbf: 'soon' } as unknown as JWTPayload,
+      'The access token has an invalid nbf claim',
+    ],
   ])('refuses %s', async (_name, claims, message) => {
     const verify = make();
     expect(await refusal(verify(await sign(keyA, claims)))).toBe(message);
