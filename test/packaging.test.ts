@@ -50,6 +50,41 @@ describe('the built package', () => {
     expect(out.same).toBe(true);
   });
 
+  it.each([
+    [
+      'authscheme/jwt',
+      'jose',
+      "jwtVerifier({ secret: 'x'.repeat(32), issuer: 'i', audience: 'a' })",
+    ],
+    ['authscheme/negotiate', 'kerberos', "negotiate({ servicePrincipal: 'HTTP@localhost' })"],
+  ])(
+    '%s imports without %s installed; its setup says what to install, and nothing crashes',
+    (subpath, peer, setup) => {
+      // A preload that makes the peer unresolvable, as in a project that never installed it.
+      const hide = path.join(consumer, `hide-${peer}.cjs`);
+      fs.writeFileSync(
+        hide,
+        `const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === ${JSON.stringify(peer)}) {
+    throw Object.assign(new Error("Cannot find module '${peer}'"), { code: 'MODULE_NOT_FOUND' });
+  }
+  return resolve.call(this, request, ...rest);
+};`,
+      );
+      const script = `const adapter = await import(${JSON.stringify(subpath)});
+const { jwtVerifier, negotiate } = adapter;
+try { ${setup}; console.log('set up'); } catch (error) { console.log(error.message); }
+console.log('still running');`;
+      const out = node(['--require', hide, '--input-type=module', '-e', script]);
+      expect(out).toBe(
+        `${subpath} needs the optional peer dependency \`${peer}\`, which could not be loaded: ` +
+          `npm install ${peer}\nstill running\n`,
+      );
+    },
+  );
+
   it('exports the public contract from the root entry', () => {
     const names = JSON.parse(
       node(['-e', 'console.log(JSON.stringify(Object.keys(require("authscheme"))))']),
@@ -159,11 +194,18 @@ export type Options = [RedisNonceStoreOptions, JwtOptions, NegotiateOptions];
     ).not.toThrow();
   });
 
-  it('type-checks for CommonJS and ESM consumers (node16 resolution)', () => {
+  // skipLibCheck off: the package's own declarations are checked too (authscheme/jwt's refer to
+  // jose, an ES module, which a CommonJS declaration file may do only with resolution-mode).
+  it('type-checks for CommonJS and ESM consumers (node16 resolution), declarations included', () => {
     const code = `import { authenticate, basic, type AuthInfo } from 'authscheme';
+import { createAuthFetch } from 'authscheme/client';
+import { jwtBearer, type JwtOptions } from 'authscheme/jwt';
+import { negotiate } from 'authscheme/negotiate';
+import { RedisNonceStore } from 'authscheme/redis';
 const mw = authenticate({ schemes: [basic({ users: { a: 'b' } })] });
 const info: AuthInfo = { scheme: 'Basic', user: 'a' };
-export { mw, info };
+const jwt: JwtOptions = { jwksUri: 'https://issuer.test/jwks', issuer: 'i', audience: 'a' };
+export { mw, info, jwt, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
 `;
     fs.writeFileSync(path.join(consumer, 'use.cts'), code);
     fs.writeFileSync(path.join(consumer, 'use.mts'), code);
@@ -175,7 +217,7 @@ export { mw, info };
           moduleResolution: 'node16',
           strict: true,
           noEmit: true,
-          skipLibCheck: true,
+          skipLibCheck: false,
           types: ['node'],
           typeRoots: [path.join(root, 'node_modules', '@types')],
         },

@@ -9,15 +9,26 @@ import type { JsonWebKey } from 'node:crypto';
 import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto';
 import { types } from 'node:util';
 // jose 6 is ESM-only. The CommonJS build loads it with require(esm) (Node >= 20.19, see
-// `engines`; tsconfig's `module: node20` knows this) and jest transpiles it.
-import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+// `engines`; tsconfig's `module: node20` knows this) and jest transpiles it. Its types are
+// imported as an ES module's, so that CommonJS consumers' type checks accept them.
+import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
+import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with {
+  'resolution-mode': 'import',
+};
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';
 import { bearer } from '../schemes/bearer/bearer';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isLoopback } from '../util/loopback';
+import { requirePeer } from '../util/peer';
+
+let jose: typeof Jose | undefined;
+
+/** jose, loaded by the first jwtVerifier() (see util/peer). */
+function loadJose(): typeof Jose {
+  return (jose ??= requirePeer<typeof Jose>('jose', 'authscheme/jwt'));
+}
 
 export { InvalidTokenError };
 // Opaque tokens: the RFC 7662 verifier (no jose needed) is also reachable from this subpath.
@@ -231,7 +242,7 @@ async function verifyWithEach(
 ): Promise<JWTPayload> {
   for await (const candidate of candidates) {
     try {
-      return (await jwtVerify(token, candidate, options)).payload;
+      return (await loadJose().jwtVerify(token, candidate, options)).payload;
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
         continue;
@@ -279,6 +290,7 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
 export function jwtVerifier(options: JwtOptions): JwtVerify {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('jwtVerifier: options are required');
+  const { createRemoteJWKSet, jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,
   );

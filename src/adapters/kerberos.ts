@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import fs from 'node:fs';
-import { initializeServer } from 'kerberos';
+import type * as Kerberos from 'kerberos';
 import { isQuotable, isToken68 } from '../header/grammar';
 import type { Challenge, Credentials } from '../header/types';
 import type {
@@ -27,6 +27,7 @@ import type {
 } from '../scheme';
 import { identityResult, refuse } from '../scheme';
 import { decodeBase64Strict } from '../util/base64';
+import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
 
 /**
@@ -153,6 +154,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('negotiate(): options are required');
   }
+  const { initializeServer } = requirePeer<typeof Kerberos>('kerberos', 'authscheme/negotiate');
   const { servicePrincipal } = options;
   if (
     typeof servicePrincipal !== 'string' ||
