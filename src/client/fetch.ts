@@ -46,6 +46,8 @@ interface Space {
   readonly scheme: 'Digest' | 'Basic';
   /** URL prefixes (origin and path) the credentials may be sent to without waiting for a 401. */
   readonly prefixes: readonly string[];
+  /** The directory of the URL whose challenge opened the space. */
+  readonly learnedAt: string;
   readonly digest?: DigestSession;
 }
 
@@ -149,8 +151,21 @@ export function createAuthFetch(
     spaces.set(origin, kept);
   };
 
-  const spaceFor = (url: URL): Space | undefined =>
-    spaces.get(url.origin)?.find((space) => space.prefixes.some((p) => url.href.startsWith(p)));
+  const spaceFor = (url: URL): Space | undefined => {
+    let best: Space | undefined;
+    let bestLength = -1;
+    for (const space of spaces.get(url.origin) ?? []) {
+      if (!space.prefixes.some((p) => url.href.startsWith(p))) continue;
+      // Several spaces may cover a URL (a Digest realm without `domain` covers the whole origin,
+      // RFC 7616 §3.3): the one learned nearest to it is likeliest its own. Ties: the latest.
+      const length = commonPrefixLength(space.learnedAt, url.href);
+      if (length > bestLength) {
+        best = space;
+        bestLength = length;
+      }
+    }
+    return best;
+  };
 
   /** The Authorization value for `space` on this request, and the rspauth to expect. */
   const answer = async (
@@ -183,15 +198,20 @@ export function createAuthFetch(
         const domain = challenges.find(
           (c) => c.scheme.toLowerCase() === 'digest' && c.params.nonce === digest.nonce,
         )?.params.domain;
-        return { scheme, prefixes: digestPrefixes(domain, url), digest };
+        return {
+          scheme,
+          prefixes: digestPrefixes(domain, url),
+          learnedAt: directoryOf(url),
+          digest,
+        };
       }
       if (!challenges.some((c) => c.scheme.toLowerCase() === 'basic')) continue;
       // RFC 7617 §2: a user-id with a colon cannot be sent.
       if (username.includes(':')) continue;
       if (!options.insecureHttp && !isPrivateChannel(url)) continue;
       // RFC 7617 §2.2: paths at or below the last segment's directory share the space.
-      const directory = url.origin + url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
-      return { scheme, prefixes: [directory] };
+      const directory = directoryOf(url);
+      return { scheme, prefixes: [directory], learnedAt: directory };
     }
     return undefined;
   };
@@ -255,6 +275,18 @@ export function createAuthFetch(
     }
     return response;
   };
+}
+
+/** The URL of `url`'s directory: origin and path up to its last `/`. */
+function directoryOf(url: URL): string {
+  return url.origin + url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 /**

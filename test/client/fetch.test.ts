@@ -26,7 +26,8 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
     res.on('finish', () =>
       log.push({
         method: req.method!,
-        url: req.url!,
+        // Express's mounted routers rewrite req.url; originalUrl keeps what the client sent.
+        url: (req as { originalUrl?: string }).originalUrl ?? req.url!,
         authorization: req.headers.authorization,
         status: res.statusCode,
       }),
@@ -466,6 +467,28 @@ describe('dispatcher, redirects and remembered spaces', () => {
       '/b/1 200',
       '/a/2 200',
       '/b/2 200',
+    ]);
+  });
+
+  it('sends each of two Digest realms on one origin to the paths where it was learned', async () => {
+    // Neither realm names a `domain`, so each covers the whole origin (RFC 7616 §3.3).
+    const app = express();
+    app.use('/r1', authenticate({ realm: 'R1', schemes: [digestFor()] }));
+    app.use('/r2', authenticate({ realm: 'R2', schemes: [digestFor()] }));
+    app.use((req, res) => res.json({ realm: req.baseUrl }));
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    for (const path of ['/r1/a', '/r2/a', '/r1/b', '/r2/b', '/r1/c']) {
+      expect((await authFetch(`${url}${path}`)).status).toBe(200);
+    }
+    expect(log.map((entry) => `${entry.url} ${entry.status}`)).toEqual([
+      '/r1/a 401',
+      '/r1/a 200',
+      '/r2/a 401',
+      '/r2/a 200',
+      '/r1/b 200',
+      '/r2/b 200',
+      '/r1/c 200',
     ]);
   });
 
