@@ -17,7 +17,7 @@ import * as grammar from './grammar';
 const { ATTR_CHAR, LANGUAGE_CHAR, MIME_CHARSET_CHAR, PERCENT, SQUOTE, hexValue } = grammar;
 
 // Fatal: invalid UTF-8 must fail rather than collide with other byte strings as U+FFFD
-// (design.md). ignoreBOM keeps a leading U+FEFF as the data it is.
+// (the API contract). ignoreBOM keeps a leading U+FEFF as the data it is.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**

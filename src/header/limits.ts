@@ -31,7 +31,7 @@ const resolved = new WeakSet<object>([DEFAULT_LIMITS]);
 
 function bound(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  // Every bound must be finite (design.md, Principles): Infinity or NaN is a programming error.
+  // Every bound must be finite (a principle of the design): Infinity or NaN is a programming error.
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`HeaderLimits.${name} must be a non-negative integer`);
   }

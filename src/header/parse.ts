@@ -134,7 +134,7 @@ function checkedValue(value: string, maxLength: number): string {
 
 /**
  * A params object with a null prototype, so a `__proto__` parameter is data and no lookup sees
- * `toString` (design.md). Made from `{}` rather than `Object.create(null)`: V8 gives the latter
+ * `toString` (the API contract, docs/header.md). Made from `{}` rather than `Object.create(null)`: V8 gives the latter
  * hash-table (dictionary) storage at once, which measured slower to fill and to read.
  */
 function nullObject(): Record<string, string> {

@@ -46,7 +46,7 @@ const MAX_CACHED_REALMS = 64;
 /**
  * Answers "what is this user's HA1?" from a `users` map, a password callback or an HA1 callback.
  * An unknown user gets a random dummy HA1 that costs the same hashing as a real one, so a
- * missing user takes as long as a wrong password (design.md, Principles).
+ * missing user takes as long as a wrong password (a principle of the design).
  */
 export class HA1Source {
   private readonly users: ReadonlyMap<string, DigestUserEntry> | undefined;
