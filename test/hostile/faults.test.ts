@@ -120,12 +120,26 @@ describe.each(FRAMEWORKS)('on %s', (framework) => {
   });
 
   it('a verifier that answers after the timeout changes nothing (no double response)', async () => {
-    const target = await make(
-      basic({ verify: () => new Promise((resolve) => setTimeout(() => resolve('alice'), 300)) }),
-    );
+    const guard = authenticate({
+      realm: 'faults',
+      timeout: 200,
+      schemes: [
+        basic({ verify: () => new Promise((resolve) => setTimeout(() => resolve('alice'), 300)) }),
+      ],
+    });
+    // Every call of next() after the 503, with or without an error, would be a second answer.
+    let nextCalls = 0;
+    const counted = ((req: never, res: never, next: (err?: unknown) => void) =>
+      guard(req, res, (err?: unknown) => {
+        nextCalls++;
+        next(err);
+      })) as typeof guard;
+    const target = await listen(mount(framework, counted));
+    servers.push(target);
     const reply = await send(target, { Authorization: good });
     expectRefused(reply, [503]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 250)); // the verifier has answered by now
+    expect(nextCalls).toBe(0);
     // The server is still healthy afterwards.
     expect((await send(target, {})).status).toBe(401);
   });
