@@ -202,13 +202,16 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
       ...credentials,
       proxy: { server: demo.proxyOrigin, username: proxyUser, password: proxyPassword },
     });
+    // The proxy's Via on what reached the origin: the request went through it.
+    const proxied = text.includes('"via": "1.1 authscheme-proxy"');
     matrix.record(
       'Proxy Digest (407)',
-      status === 200,
+      status === 200 && proxied,
       'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line (Digest SHA-256) with uri="/path".',
     );
     expect(status).toBe(200);
     expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
+    expect(proxied).toBe(true);
     expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
   });
 
@@ -220,13 +223,15 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
         ...credentials,
         proxy: { server: `http://127.0.0.1:${port}`, username: proxyUser, password: proxyPassword },
       });
+      const proxied = text.includes('"via": "1.1 authscheme-proxy"');
       matrix.record(
         'Proxy Basic (407)',
-        status === 200,
+        status === 200 && proxied,
         'playwright `proxy` credentials, against a proxy offering Basic only.',
       );
       expect(status).toBe(200);
       expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
+      expect(proxied).toBe(true);
     } finally {
       await new Promise((resolve) => {
         proxy.close(resolve);

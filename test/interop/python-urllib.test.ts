@@ -132,7 +132,10 @@ describe('Python urllib.request', () => {
     expect(outcome.status).toBe(200);
     expect(outcome.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
     expect(outcome.forwarded).toEqual(
-      expect.objectContaining({ proxyAuthorizationReachedOrigin: false }),
+      expect.objectContaining({
+        via: '1.1 authscheme-proxy',
+        proxyAuthorizationReachedOrigin: false,
+      }),
     );
   });
 

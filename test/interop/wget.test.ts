@@ -122,7 +122,10 @@ describe('wget', () => {
     expect(status).toBe(200);
     expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
     expect(body?.forwarded).toEqual(
-      expect.objectContaining({ proxyAuthorizationReachedOrigin: false }),
+      expect.objectContaining({
+        via: '1.1 authscheme-proxy',
+        proxyAuthorizationReachedOrigin: false,
+      }),
     );
   });
 });
