@@ -164,9 +164,20 @@ describe('Digest', () => {
   });
 
   it('checks a correct rspauth from our server and follows nextnonce', async () => {
-    const { url, log } = await listen(
-      protectedApp([digestFor({ nonceLifetime: 60_000, nextNonceBefore: 59_999 })]),
+    // The server's clock moves a second between the challenge and the answer, so the nonce is
+    // always within nextNonceBefore of its end when answered (a fast machine does both in 1 ms).
+    let clock = Date.now();
+    const app = express();
+    app.use((req, _res, next) => {
+      if (req.headers.authorization !== undefined) clock += 1000;
+      next();
+    });
+    app.use(
+      protectedApp([
+        digestFor({ nonceLifetime: 60_000, nextNonceBefore: 59_500, now: () => clock }),
+      ]),
     );
+    const { url, log } = await listen(app);
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     const first = await authFetch(url);
     expect(first.headers.get('authentication-info')).toMatch(/rspauth=.*nextnonce=/);
