@@ -128,12 +128,22 @@ describe('Digest', () => {
   });
 
   it('retries once with the new nonce when the server says stale=true', async () => {
-    const { url, log } = await listen(protectedApp([digestFor({ nonceLifetime: 300 })]));
+    let clock = Date.now();
+    const challenges: string[] = [];
+    const app = express();
+    app.use((_req, res, next) => {
+      res.on('finish', () => challenges.push(String(res.getHeader('www-authenticate'))));
+      next();
+    });
+    app.use(protectedApp([digestFor({ nonceLifetime: 60_000, now: () => clock })]));
+    const { url, log } = await listen(app);
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     expect((await authFetch(url)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock += 61_000; // the nonce the client holds has expired
     expect((await authFetch(url)).status).toBe(200);
     expect(log.map((entry) => entry.status)).toEqual([401, 200, 401, 200]);
+    expect(challenges[0]).not.toMatch(/stale=/);
+    expect(challenges[2]).toMatch(/stale=true/);
   });
 
   it('gives up after one answer when the password is wrong', async () => {

@@ -89,7 +89,7 @@ describe('nonce counts', () => {
     );
   });
 
-  it('refuses nc spelled differently for the same count (5 vs 00000005)', async () => {
+  it('refuses nc spelled differently for a count already used (0000000a as 0000000A, a, …)', async () => {
     const a = await answer();
     expect(
       (await send(target, { Authorization: digestHeader({ ...a, nc: '0000000a' }) })).status,

@@ -68,7 +68,7 @@ describe('requireScopes()', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
-  it('chains: per-route requirements after a per-instance one', async () => {
+  it('chains: with two requirements on a route, both must hold', async () => {
     const server = app(requireScopes('read'), requireScopes('write'));
     expect((await get(server, 'writer')).status).toBe(200);
     expect((await get(server, 'reader')).status).toBe(403);
