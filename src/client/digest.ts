@@ -30,6 +30,12 @@ export interface DigestSession {
   readonly userhash: boolean;
   /** The last nonce count sent with `nonce`. */
   nc: number;
+  /**
+   * For the -sess algorithms, the cnonce of the first answer on `nonce`: the session key is
+   * made with it once and kept (RFC 7616 §3.4.2, RFC 2617 §3.2.2.2), so every later answer on
+   * the nonce sends it again, as curl does. Cleared with a new nonce.
+   */
+  sessionCnonce?: string;
 }
 
 /** The client's algorithms, strongest first: the order in which several challenges are weighed. */
@@ -109,16 +115,19 @@ export interface DigestAnswer {
 
 /**
  * `Authorization: Digest ...` for `request`, taking the next nonce count of `session`
- * (RFC 7616 §3.4). `cnonce` is for tests; it is random otherwise.
+ * (RFC 7616 §3.4). `freshCnonce` is for tests; it is random otherwise, and a -sess session keeps
+ * the first one it used.
  */
 export function answerDigest(
   session: DigestSession,
   username: string,
   password: string,
   request: DigestRequest,
-  cnonce = randomBytes(16).toString('hex'),
+  freshCnonce = randomBytes(16).toString('hex'),
 ): DigestAnswer {
   const { algorithm, realm, nonce, qop } = session;
+  let cnonce = freshCnonce;
+  if (algorithm.session) cnonce = session.sessionCnonce ??= freshCnonce;
   session.nc += 1;
   const nc = session.nc.toString(16).padStart(8, '0');
   let ha1 = hashCredentials(algorithm.hash, username, realm, password);

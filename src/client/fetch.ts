@@ -348,6 +348,7 @@ function followAuthenticationInfo(
   if (info.nextnonce !== undefined && info.nextnonce !== session.nonce) {
     session.nonce = info.nextnonce;
     session.nc = 0;
+    session.sessionCnonce = undefined;
   }
 }
 

@@ -87,6 +87,18 @@ describe('Digest', () => {
     expect((await json(res)).auth.algorithm).toBe(algorithm);
   });
 
+  it.each([
+    ['SHA-256-sess', 'keeps the cnonce its session key was made with (RFC 7616 §3.4.2)', true],
+    ['SHA-256', 'sends a fresh cnonce each time', false],
+  ] as const)('on one nonce, with %s, %s', async (algorithm, _title, same) => {
+    const { url, log } = await listen(protectedApp([digestFor({ algorithms: [algorithm] })]));
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    for (let i = 0; i < 3; i++) expect((await authFetch(`${url}/${i}`)).status).toBe(200);
+    const cnonces = log.slice(1).map((entry) => /cnonce="([^"]+)"/.exec(entry.authorization!)![1]);
+    expect(new Set(cnonces).size).toBe(same ? 1 : 3);
+    expect(log.map((entry) => entry.status)).toEqual([401, 200, 200, 200]);
+  });
+
   it('picks the strongest of several challenges, or the first the caller accepts', async () => {
     const { url } = await listen(protectedApp([digestFor({ algorithms: ['MD5', 'SHA-256'] })]));
     const strongest = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
