@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/ic-misses.ts`: counts, per request, the property lookups V8 cannot serve from its
- * inline caches in the whole Express app (bench/http/alone-main.ts, `app`), for each guard, and
- * writes the report to bench/results/ic-misses.md.
+ * inline caches in the whole Express app (bench/http/alone-main.ts), for each guard mounted with
+ * `app.use` (`app`) and on the route (`route`), and writes the report to
+ * bench/results/ic-misses.md.
  *
  * Express swaps the prototype of every request and response, so each request has hidden classes
  * of its own and a megamorphic property lookup on it goes to V8's runtime (docs/bench.md). Those
@@ -27,6 +28,9 @@ const GUARDS = [
   'ours-digest',
 ] as const;
 
+/** `app.use(guard)`, or `app.get('/', guard, send)`. */
+const MOUNTS = ['app', 'route'] as const;
+
 /** alone-main's `requests`: each run times three batches of it. */
 const REQUESTS = 1000;
 
@@ -34,10 +38,11 @@ const REQUESTS = 1000;
 function countMisses(
   script: string,
   guard: string,
+  mount: string,
   requests: number,
   dir: string,
 ): Map<string, number> {
-  const log = path.join(dir, `${guard}-${requests}.log`);
+  const log = path.join(dir, `${guard}-${mount}-${requests}.log`);
   execFileSync(
     process.execPath,
     [
@@ -46,7 +51,7 @@ function countMisses(
       `--logfile=${log}`,
       script,
       guard,
-      'app',
+      mount,
       String(requests),
     ],
     { encoding: 'utf8' },
@@ -68,24 +73,31 @@ function main(): void {
   const out = compileForBench(REPO_ROOT);
   const script = path.join(out, 'bench', 'http', 'alone-main.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'authscheme-ic-'));
+  /** `guard mount` → lookup → misses per request. */
   const perRequest = new Map<string, Map<string, number>>();
+  const cases = MOUNTS.flatMap((mount) => GUARDS.map((guard) => `${guard} ${mount}`));
   try {
-    for (const guard of GUARDS) {
-      const small = countMisses(script, guard, REQUESTS, dir);
-      const large = countMisses(script, guard, 2 * REQUESTS, dir);
+    for (const name of cases) {
+      const [guard = '', mount = ''] = name.split(' ');
+      const small = countMisses(script, guard, mount, REQUESTS, dir);
+      const large = countMisses(script, guard, mount, 2 * REQUESTS, dir);
       const rates = new Map<string, number>();
       for (const key of new Set([...small.keys(), ...large.keys()])) {
         // Three batches of REQUESTS more in the larger run.
         rates.set(key, ((large.get(key) ?? 0) - (small.get(key) ?? 0)) / (3 * REQUESTS));
       }
-      perRequest.set(guard, rates);
-      process.stderr.write(`${guard} done\n`);
+      perRequest.set(name, rates);
+      process.stderr.write(`${name} done\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const total = (guard: string): number =>
-    [...perRequest.get(guard)!.values()].reduce((sum, rate) => sum + rate, 0);
+  const total = (name: string): number =>
+    [...perRequest.get(name)!.values()].reduce((sum, rate) => sum + rate, 0);
+  const over = (name: string): string => {
+    const extra = total(name) - total(`none ${name.split(' ')[1]}`);
+    return `${extra < -0.005 ? '−' : '+'}${Math.abs(extra).toFixed(2)}`;
+  };
   const machine = describeMachine();
   const lines = [
     '# Property lookups missed per request in the whole Express app (bench/ic-misses.ts)',
@@ -93,21 +105,23 @@ function main(): void {
     `${machine.date} · Node ${machine.node} · ${REQUESTS} and ${2 * REQUESTS} requests ×3 per guard`,
     '',
     'Megamorphic lookups V8 sent to its runtime, per request: in total, and over the app',
-    'without any middleware ("none"). "empty" is a mounted middleware that only calls `next()`.',
+    'without any middleware ("none"), for each guard mounted with `app.use(guard)` and on the',
+    'route (`app.get(\'/\', guard, send)`). "empty" is a middleware that only calls `next()`.',
     '',
-    '| guard | missed lookups | over none |',
-    '| --- | ---: | ---: |',
+    '| guard | `app.use`: missed lookups | over none | on the route: missed lookups | over none |',
+    '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const guard of GUARDS) {
-    lines.push(
-      `| ${guard} | ${total(guard).toFixed(2)} | +${(total(guard) - total('none')).toFixed(2)} |`,
+    const cells = MOUNTS.map(
+      (m) => `${total(`${guard} ${m}`).toFixed(2)} | ${over(`${guard} ${m}`)}`,
     );
+    lines.push(`| ${guard} | ${cells.join(' | ')} |`);
   }
-  lines.push('', 'The keys whose count differs between guards:', '');
-  lines.push(`| lookup | ${GUARDS.join(' | ')} |`, `| --- |${' ---: |'.repeat(GUARDS.length)}`);
-  const keys = new Set(GUARDS.flatMap((guard) => [...perRequest.get(guard)!.keys()]));
+  lines.push('', 'The keys whose count differs between cases:', '');
+  lines.push(`| lookup | ${cases.join(' | ')} |`, `| --- |${' ---: |'.repeat(cases.length)}`);
+  const keys = new Set(cases.flatMap((name) => [...perRequest.get(name)!.keys()]));
   for (const key of [...keys].sort()) {
-    const rates = GUARDS.map((guard) => perRequest.get(guard)!.get(key) ?? 0);
+    const rates = cases.map((name) => perRequest.get(name)!.get(key) ?? 0);
     if (Math.max(...rates) - Math.min(...rates) < 0.5) continue;
     lines.push(`| ${key} | ${rates.map((rate) => rate.toFixed(2)).join(' | ')} |`);
   }

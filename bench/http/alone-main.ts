@@ -2,14 +2,15 @@
  * One process of `bench/middleware-alone.ts`: runs one guard over many requests, in this process,
  * without sockets, and prints its time per request as JSON.
  *
- *   node alone-main.js <guard> <plain|express|app> <requests>
+ *   node alone-main.js <guard> <plain|express|app|route> <requests>
  *
  * The requests are real `IncomingMessage`/`ServerResponse` pairs, made before the clock starts.
  * With `express`, each pair first gets what Express 5 does to every request before the first
  * middleware (lib/application.js `handle`, router `handle`): `req.res`/`res.req`, the prototype
  * swap to the app's request and response, `res.locals`, then `req.next`, `baseUrl`,
  * `originalUrl` and `params`. Only the guard is timed. With `app`, the whole Express app is
- * timed, the guard in front of `res.send('ok')` (see timeApp).
+ * timed, the guard mounted with `app.use` in front of `res.send('ok')` (see timeApp); with
+ * `route`, the same app with the guard mounted on the route itself, `app.get('/', guard, send)`.
  */
 import { createHash } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -90,17 +91,25 @@ function credentials(guard: Connect, digestGuard: boolean, count: number): strin
 const IN_FLIGHT = 50;
 
 /**
- * The whole Express 5 app (the guard, unless `none`, in front of `res.send('ok')`) over requests as
+ * The whole Express 5 app (the guard, unless `none`, in front of `res.send('ok')`: mounted with
+ * `app.use`, or on the route) over requests as
  * node:http hands them to it: Express's own work, and what the guard costs inside it, without
  * sockets. Timed `IN_FLIGHT` requests at a time, so that as little stays alive as in a server.
  */
-function timeApp(guard: Connect | undefined, values: string[], count: number): number {
+function timeApp(
+  guard: Connect | undefined,
+  mount: 'app' | 'route',
+  values: string[],
+  count: number,
+): number {
   const express = require('express') as typeof import('express');
   const app = express();
-  if (guard !== undefined) app.use(guard);
-  app.get('/', (_req, res) => {
+  const send = (_req: unknown, res: import('express').Response): void => {
     res.send('ok');
-  });
+  };
+  if (guard === undefined) app.get('/', send);
+  else if (mount === 'app') app.use(guard).get('/', send);
+  else app.get('/', guard, send);
   const batch = (from: number): number => {
     let nanos = 0;
     for (let at = from; at < from + count; at += IN_FLIGHT) {
@@ -122,14 +131,15 @@ function timeApp(guard: Connect | undefined, values: string[], count: number): n
 function main(): void {
   const [name = '', shape = '', countText = '30000'] = process.argv.slice(2);
   const make = GUARDS[name];
-  if (make === undefined || (shape !== 'plain' && shape !== 'express' && shape !== 'app')) {
-    throw new Error('usage: alone-main <guard> <plain|express|app> [requests]');
+  const shapes = ['plain', 'express', 'app', 'route'];
+  if (make === undefined || !shapes.includes(shape)) {
+    throw new Error('usage: alone-main <guard> <plain|express|app|route> [requests]');
   }
   const count = Number(countText);
   const guard = make();
-  if (shape === 'app') {
+  if (shape === 'app' || shape === 'route') {
     const values = credentials(guard, name.includes('digest'), count * 3);
-    const nanos = timeApp(name === 'none' ? undefined : guard, values, count);
+    const nanos = timeApp(name === 'none' ? undefined : guard, shape, values, count);
     process.stdout.write(`${JSON.stringify({ guard: name, shape, nanos })}\n`);
     return;
   }
