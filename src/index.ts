@@ -32,6 +32,7 @@ export type {
   RequireScopesSpec,
   ScopeMiddleware,
   IntrospectionOptions,
+  BoundTokenOptions,
 } from './schemes/bearer';
 export { MemoryNonceStore } from './stores/memory';
 export type { MemoryNonceStoreOptions } from './stores/memory';

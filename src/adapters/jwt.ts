@@ -18,6 +18,8 @@ import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' w
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';
 import { bearer } from '../schemes/bearer/bearer';
+import type { BoundTokenOptions } from '../schemes/bearer/bound-token';
+import { refuseBoundToken } from '../schemes/bearer/bound-token';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isLoopback } from '../util/loopback';
@@ -34,6 +36,7 @@ export { InvalidTokenError };
 // Opaque tokens: the RFC 7662 verifier (no jose needed) is also reachable from this subpath.
 export { introspection } from '../schemes/bearer/introspection';
 export type { IntrospectionOptions } from '../schemes/bearer/introspection';
+export type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 
 /** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
 export interface JwksOptions {
@@ -65,7 +68,7 @@ export interface JwtIdentity {
 export type JwtVerify = (token: string) => Promise<JwtIdentity>;
 
 /** Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret`. */
-export interface JwtOptions {
+export interface JwtOptions extends BoundTokenOptions {
   /**
    * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
    * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
@@ -374,6 +377,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {
       throw new InvalidTokenError('The access token has an invalid iat claim');
     }
+    refuseBoundToken(payload, options);
     const user = payload[userClaim];
     if (typeof user !== 'string' || user === '') {
       throw new InvalidTokenError(`The access token has no ${userClaim} claim`);

@@ -71,6 +71,16 @@ describe('introspection()', () => {
       truthy: { active: 'true', sub: 'mallory' },
       nosub: { active: true },
       future: { active: true, sub: 'x', nbf: now() + 600 },
+      // RFC 9449 §6.2's example answer for a DPoP-bound token.
+      dpop: {
+        active: true,
+        sub: 'someone@example.com',
+        token_type: 'DPoP',
+        cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+      },
+      mtls: { active: true, sub: 'carol', token_type: 'Bearer', cnf: { 'x5t#S256': 'bwcK0e' } },
+      notAccess: { active: true, sub: 'dave', token_type: 'N_A' },
+      lowerCase: { active: true, sub: 'erin', token_type: 'bearer' },
     };
   });
 
@@ -100,6 +110,25 @@ describe('introspection()', () => {
     ['good', { audience: 'other' }, 'The access token has the wrong audience'],
   ])('refuses %s with %j', async (token, extra, message) => {
     await expect(make(extra)(token)).rejects.toThrow(new InvalidTokenError(message));
+  });
+
+  it.each([
+    ['dpop', 'The access token is not a Bearer token (token_type)'],
+    ['notAccess', 'The access token is not a Bearer token (token_type)'],
+    [
+      'mtls',
+      'The access token is bound to a key (cnf); a Bearer request cannot prove possession of it',
+    ],
+  ])(
+    'refuses %s: a token that is not a plain Bearer token (RFC 9449 §7.2)',
+    async (token, message) => {
+      await expect(make()(token)).rejects.toThrow(new InvalidTokenError(message));
+    },
+  );
+
+  it('takes token_type Bearer in any case, and a bound token only with allowBoundTokens', async () => {
+    expect(await make()('lowerCase')).toMatchObject({ user: 'erin' });
+    expect(await make({ allowBoundTokens: true })('mtls')).toMatchObject({ user: 'carol' });
   });
 
   it('checks issuer and audience when configured', async () => {

@@ -242,6 +242,19 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await make()(skewed)).toMatchObject({ user: 'alice' });
   });
 
+  it('refuses a token bound to a key (cnf) unless allowBoundTokens is set (RFC 9449 §7.2)', async () => {
+    const dpop = await sign(keyA, { cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } });
+    const mtls = await sign(keyA, {
+      cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' },
+    });
+    for (const token of [dpop, mtls]) {
+      expect(await refusal(make()(token))).toBe(
+        'The access token is bound to a key (cnf); a Bearer request cannot prove possession of it',
+      );
+    }
+    expect(await make({ allowBoundTokens: true })(mtls)).toMatchObject({ user: 'alice' });
+  });
+
   it('hands over frozen claims (a cached validation shares them between requests)', async () => {
     const identity = await make()(await sign(keyA, { roles: ['admin'], org: { id: 1 } }));
     const claims = identity.claims as { roles: string[]; org: { id: number } };
@@ -364,6 +377,20 @@ describe('jwtVerifier() with a remote JWKS', () => {
       expect(res.headers['www-authenticate']).toBe(
         'Bearer realm="api", error="invalid_token", error_description="The access token has an invalid aud claim"',
       );
+    });
+
+    it('answers a DPoP-bound token sent as Bearer 401 invalid_token, every time (not cached)', async () => {
+      const server = app();
+      const token = await sign(keyA, {
+        cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await request(server).get('/').set('Authorization', `Bearer ${token}`);
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toBe(
+          'Bearer realm="api", error="invalid_token", error_description="The access token is bound to a key (cnf); a Bearer request cannot prove possession of it"',
+        );
+      }
     });
 
     it('answers a token without the required scope 403', async () => {

@@ -10,3 +10,4 @@ export type { BearerErrorCode, BearerFailure } from './errors';
 export type { ScopeRequirement } from './scopes';
 export { introspection } from './introspection';
 export type { IntrospectionOptions } from './introspection';
+export type { BoundTokenOptions } from './bound-token';

@@ -4,11 +4,13 @@
  */
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
-import { InvalidTokenError } from './errors';
 import { isLoopback } from '../../util/loopback';
+import type { BoundTokenOptions } from './bound-token';
+import { refuseBoundToken } from './bound-token';
+import { InvalidTokenError } from './errors';
 
 /** Options of {@link introspection}. */
-export interface IntrospectionOptions {
+export interface IntrospectionOptions extends BoundTokenOptions {
   /**
    * The introspection endpoint, e.g. `https://as.example.com/oauth2/introspect`. Plain `http:`
    * only to a loopback host, unless `insecureHttp` is set: the client secret and the tokens
@@ -60,7 +62,9 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 
 /**
  * A verifier for {@link bearer} that POSTs each token to an RFC 7662 introspection endpoint with
- * the resource server's client credentials. An `active: false` answer refuses the token; `scope`
+ * the resource server's client credentials. An `active: false` answer refuses the token, and so
+ * does a `token_type` other than `Bearer` or a token bound to a key (`cnf`, see
+ * `allowBoundTokens`); `scope`
  * becomes `req.auth.scopes`, `exp` bounds the validation cache, the whole answer is
  * `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`:
  * nothing is accepted without an answer.
@@ -154,6 +158,15 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
     const claims = answer as Record<string, unknown>;
     // RFC 7662 §2.2: only a boolean true means active.
     if (claims['active'] !== true) return false;
+    // RFC 7662 §2.2: token_type as in RFC 6749 §5.1. A DPoP token says `DPoP` (RFC 9449 §6.2).
+    const tokenType = claims['token_type'];
+    if (
+      tokenType !== undefined &&
+      (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')
+    ) {
+      throw new InvalidTokenError('The access token is not a Bearer token (token_type)');
+    }
+    refuseBoundToken(claims, options);
     const user =
       options.userClaim !== undefined
         ? claims[options.userClaim]
