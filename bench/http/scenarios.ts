@@ -127,7 +127,7 @@ export function allScenarios(): Scenario[] {
     name: string;
     label: string;
     express?: ServerId;
-    http: ServerId;
+    http?: ServerId;
     client?: ClientAuth;
   }[] = [
     {
@@ -162,6 +162,33 @@ export function allScenarios(): Scenario[] {
       label: 'Digest floor (SHA-256, nc, uri, rspauth, Vary; no req.auth)',
       express: 'express-digest-floor',
       http: 'http-digest-floor',
+      client: 'digest',
+    },
+    // On Express, mounted on the route (`app.get('/', guard, send)`) rather than with `app.use`:
+    // Express's router then does no work of its own for the guard (bench/ic-misses.ts).
+    { name: 'empty', label: 'a middleware that only calls next()', express: 'express-empty' },
+    {
+      name: 'bearer-route',
+      label: 'authscheme Bearer, on the route',
+      express: 'express-bearer-route',
+      client: 'bearer',
+    },
+    {
+      name: 'bearer-floor-route',
+      label: 'Bearer floor, on the route',
+      express: 'express-bearer-floor-route',
+      client: 'bearer',
+    },
+    {
+      name: 'digest-route',
+      label: 'authscheme Digest SHA-256, on the route',
+      express: 'express-digest-route',
+      client: 'digest',
+    },
+    {
+      name: 'digest-floor-route',
+      label: 'Digest floor, on the route',
+      express: 'express-digest-floor-route',
       client: 'digest',
     },
     // What Express does to every request, on plain node:http: alone, then with our Bearer behind it.

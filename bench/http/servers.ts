@@ -20,15 +20,24 @@ import { bearerFloor, digestFloor } from './floors';
 
 type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-/** The application behind every guard: what a real route does at the least. */
-function expressApp(guard?: RequestHandler | Connect): RequestListener {
+/**
+ * The application behind every guard: what a real route does at the least. The guard is mounted
+ * with `app.use`, or with `mount: 'route'` on the route itself (`app.get('/', guard, send)`), as
+ * a single route is protected; there Express's router does no work of its own for the guard.
+ */
+function expressApp(
+  guard?: RequestHandler | Connect,
+  mount: 'use' | 'route' = 'use',
+): RequestListener {
   const express = require('express') as typeof import('express');
   const app = express();
   app.disable('x-powered-by');
-  if (guard) app.use(guard as RequestHandler);
-  app.get('/', (_req: Request, res: Response) => {
+  const send = (_req: Request, res: Response): void => {
     res.send('ok');
-  });
+  };
+  if (!guard) app.get('/', send);
+  else if (mount === 'use') app.use(guard as RequestHandler).get('/', send);
+  else app.get('/', guard as RequestHandler, send);
   // Errors carrying a status and headers (express-oauth2-jwt-bearer refuses this way) are sent as
   // they are, without the stack trace Express's final handler would log for every request.
   app.use(
@@ -289,6 +298,11 @@ export const SERVERS = {
   'express-bearer-floor': () => expressApp(bearerFloor()),
   'http-bearer-floor': () => plainHttp(bearerFloor()),
   'express-digest-floor': () => expressApp(digestFloor()),
+  'express-empty': () => expressApp(((_req, _res, next) => next()) as Connect),
+  'express-bearer-route': () => expressApp(oursBearer(), 'route'),
+  'express-bearer-floor-route': () => expressApp(bearerFloor(), 'route'),
+  'express-digest-route': () => expressApp(oursDigest(), 'route'),
+  'express-digest-floor-route': () => expressApp(digestFloor(), 'route'),
   'http-digest-floor': () => plainHttp(digestFloor()),
   'http-swap': () => prototypeSwap(),
   'http-swap-bearer': () => prototypeSwap(oursBearer()),

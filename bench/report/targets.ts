@@ -50,6 +50,19 @@ export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): T
     'express/calibration/ok/digest-floor',
   );
   overhead('JWT ES256 cached overhead (Express)', 'express/jwt-cached/ok/authscheme cached', 5);
+  // The same two, mounted on the route, where Express's router adds no work for the guard.
+  overhead(
+    'Bearer custom validator overhead (Express, on the route)',
+    'express/calibration/ok/bearer-route',
+    3,
+    'express/calibration/ok/bearer-floor-route',
+  );
+  overhead(
+    'Digest SHA-256 overhead (Express, on the route)',
+    'express/calibration/ok/digest-route',
+    10,
+    'express/calibration/ok/digest-floor-route',
+  );
 
   const ratio = (what: string, id: string, limit: number): void => {
     const s = byId(id);
