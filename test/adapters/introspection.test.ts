@@ -129,6 +129,10 @@ describe('introspection()', () => {
   it('takes token_type Bearer in any case, and a bound token only with allowBoundTokens', async () => {
     expect(await make()('lowerCase')).toMatchObject({ user: 'erin' });
     expect(await make({ allowBoundTokens: true })('mtls')).toMatchObject({ user: 'carol' });
+    expect(await make({ allowBoundTokens: true })('dpop')).toMatchObject({
+      user: 'someone@example.com',
+    });
+    await expect(make({ allowBoundTokens: true })('notAccess')).rejects.toThrow(InvalidTokenError);
   });
 
   it('checks issuer and audience when configured', async () => {
