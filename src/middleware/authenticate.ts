@@ -20,7 +20,7 @@ import type {
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
-import { Context, readAuthorization } from './request';
+import { Context, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import { assignAuth } from './request-auth';
 import {
   appendVary,
@@ -287,14 +287,17 @@ function handle(
   }
 
   const raw = readAuthorization(req, config.requestHeader);
-  if (raw === null) {
+  if (raw === REPEATED || raw === UNCOUNTED) {
     malformed(
       config,
       ctx,
       next,
       {
         code: 'ERR_AUTH_DUPLICATE_HEADER',
-        message: `The ${config.varyField} field appears more than once`,
+        message:
+          raw === REPEATED
+            ? `The ${config.varyField} field appears more than once`
+            : `The request has too many header lines to tell whether ${config.varyField} appears once`,
         status: 400,
       },
       req.headers[config.requestHeader],

@@ -26,8 +26,24 @@ export class Context implements RequestContext {
   }
 }
 
-/** The field value, `undefined` when absent, or `null` when the field appears on several lines. */
-export function readAuthorization(req: AuthRequest, headerName: string): string | undefined | null {
+/** The field appears on several lines. */
+export const REPEATED = Symbol('repeated');
+/** Node may have dropped header lines (its `maxHeadersCount`), so a second line cannot be ruled out. */
+export const UNCOUNTED = Symbol('uncounted');
+
+/** Node's parser collects header lines in batches of 32 (llhttp's binding): none is dropped before the second. */
+const BATCH_ENTRIES = 64;
+/** Names and values Node keeps when the server leaves `maxHeadersCount` unset (1000 lines). */
+const DEFAULT_ENTRY_LIMIT = 2000;
+
+/**
+ * The field value; `undefined` when absent; {@link REPEATED} when the field appears on several
+ * lines, {@link UNCOUNTED} when the request has so many lines that Node dropped some unseen.
+ */
+export function readAuthorization(
+  req: AuthRequest,
+  headerName: string,
+): string | undefined | typeof REPEATED | typeof UNCOUNTED {
   const value = req.headers[headerName];
   if (typeof value !== 'string') return undefined;
   // Node keeps only the first of several Authorization lines in req.headers. RFC 9110 §5.3: the
@@ -38,9 +54,23 @@ export function readAuthorization(req: AuthRequest, headerName: string): string 
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (isFieldName(name, headerName) && ++seen > 1) return null;
+    if (isFieldName(name, headerName) && ++seen > 1) return REPEATED;
   }
+  // Past the server's maxHeadersCount, Node drops further lines from rawHeaders too: a second
+  // Authorization line there, which a front proxy may have read instead, would go unseen.
+  if (raw.length >= BATCH_ENTRIES && raw.length >= entryLimit(req)) return UNCOUNTED;
   return value;
+}
+
+/** How many names and values Node collects for this request (its parser's `maxHeaderPairs`). */
+function entryLimit(req: AuthRequest): number {
+  const server = (req.socket as { server?: { maxHeadersCount?: unknown } } | null | undefined)
+    ?.server;
+  const count = server?.maxHeadersCount;
+  if (typeof count !== 'number') return DEFAULT_ENTRY_LIMIT;
+  // Node's own arithmetic (lib/_http_server.js); zero or less means no limit.
+  const limit = count << 1;
+  return limit > 0 ? limit : Infinity;
 }
 
 /** `name` equals the lower-case `lowerName`, ignoring ASCII case; unlike toLowerCase(), allocates nothing. */
