@@ -22,6 +22,7 @@ import type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 import { refuseBoundToken } from '../schemes/bearer/bound-token';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
+import { isCanonicalBase64url } from '../util/base64';
 import { isLoopback } from '../util/loopback';
 import { requirePeer } from '../util/peer';
 
@@ -361,6 +362,12 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   };
 
   return async function verifyJwt(token: string): Promise<JwtIdentity> {
+    // jose decodes padded and non-canonical base64url too: one token, many spellings, each a
+    // separate entry for a validation cache or a deny list. The compact form has one (RFC 7515 §7.1).
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every(isCanonicalBase64url)) {
+      throw new InvalidTokenError('The access token is malformed');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } =

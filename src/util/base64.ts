@@ -36,3 +36,30 @@ export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
     return undefined;
   }
 }
+
+/** base64url digit values (RFC 4648 §5), -1 outside the alphabet. */
+const URL_DIGITS = new Int8Array(128).fill(-1);
+for (const [i, c] of [
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+].entries()) {
+  URL_DIGITS[c.charCodeAt(0)] = i;
+}
+
+/**
+ * `input` is unpadded base64url in its one canonical spelling (RFC 7515 §2: no `=`, no characters
+ * outside the alphabet, no set bits past the last whole byte). Decoders accept the others too.
+ */
+export function isCanonicalBase64url(input: string): boolean {
+  const rest = input.length % 4;
+  if (rest === 1) return false;
+  let last = 0;
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    last = c < 128 ? URL_DIGITS[c]! : -1;
+    if (last < 0) return false;
+  }
+  // The last digit of 2 (3) carries 4 (2) bits past the last byte: they must be zero.
+  if (rest === 2) return (last & 0x0f) === 0;
+  if (rest === 3) return (last & 0x03) === 0;
+  return true;
+}

@@ -297,6 +297,19 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await refusal(verify('not-a-jwt'))).toBe('The access token is malformed');
   });
 
+  it('refuses other spellings of a valid token: padding, set bits past the last byte', async () => {
+    const verify = make();
+    const token = await sign(keyA);
+    expect(await verify(token)).toMatchObject({ user: 'alice' });
+    // An ES256 signature is 64 bytes: 86 digits, whose last carries 4 bits beyond the bytes.
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = digits.indexOf(token.at(-1)!);
+    const flipped = token.slice(0, -1) + digits[last ^ 1]!;
+    for (const spelling of [`${token}==`, flipped, token.replace('.', '.='), ` ${token}`]) {
+      expect(await refusal(verify(spelling))).toBe('The access token is malformed');
+    }
+  });
+
   it('refuses a token without a subject, and reads a configured user claim', async () => {
     const noSub = await sign(keyA, { sub: undefined, email: 'a@x.test' });
     expect(await refusal(make()(noSub))).toBe('The access token has no sub claim');

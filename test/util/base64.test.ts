@@ -1,0 +1,39 @@
+/** The strict decoders' one-spelling rules, against Node's own encoder. */
+import fc from 'fast-check';
+import { isCanonicalBase64url } from '../../src/util/base64';
+
+const DIGITS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'];
+
+describe('isCanonicalBase64url', () => {
+  it("accepts exactly what Node's encoder writes for some bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const encoded = Buffer.from(bytes).toString('base64url');
+        expect(isCanonicalBase64url(encoded)).toBe(true);
+        // Any other spelling of the same bytes is refused.
+        expect(isCanonicalBase64url(`${encoded}=`)).toBe(false);
+        expect(isCanonicalBase64url(Buffer.from(bytes).toString('base64'))).toBe(
+          Buffer.from(bytes).toString('base64') === encoded,
+        );
+      }),
+    );
+  });
+
+  it('refuses a string whose decoding does not re-encode to itself', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          // Mostly the alphabet (every length and final digit), sometimes anything ASCII.
+          fc.string({ unit: fc.constantFrom(...DIGITS), maxLength: 12 }),
+          fc.string({ unit: 'binary-ascii', maxLength: 12 }),
+        ),
+        (text) => {
+          const decoded = Buffer.from(text, 'base64url');
+          const canonical = decoded.toString('base64url') === text;
+          expect(isCanonicalBase64url(text)).toBe(canonical);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
