@@ -78,9 +78,13 @@ const { jwtVerifier, negotiate } = adapter;
 try { ${setup}; console.log('set up'); } catch (error) { console.log(error.message); }
 console.log('still running');`;
       const out = node(['--require', hide, '--input-type=module', '-e', script]);
+      const install =
+        peer === 'kerberos'
+          ? 'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)'
+          : `npm install ${peer}`;
       expect(out).toBe(
         `${subpath} needs the optional peer dependency \`${peer}\`, which could not be loaded: ` +
-          `npm install ${peer}\nstill running\n`,
+          `${install}\nstill running\n`,
       );
     },
   );
@@ -228,5 +232,25 @@ export { mw, info, jwt, createAuthFetch, jwtBearer, negotiate, RedisNonceStore }
     expect(() =>
       execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8' }),
     ).not.toThrow();
+  });
+
+  // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our
+  // compiler writes inferred typed arrays as `Uint8Array<ArrayBufferLike>`, generic only since
+  // TypeScript 5.7, which older compilers refuse even in a dependency's declarations.
+  it('declares nothing that TypeScript 5.3 to 5.6 cannot read (no generic typed arrays)', () => {
+    const declarations = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) return declarations(full);
+        return /\.d\.m?ts$/.test(entry.name) ? [full] : [];
+      });
+    const files = declarations(path.join(root, 'dist'));
+    expect(files.length).toBeGreaterThan(20);
+    const generic = files.filter((file) =>
+      /\b(?:Uint8|Uint16|Uint32|Int8|Int16|Int32|Float32|Float64|BigInt64|BigUint64)Array</.test(
+        fs.readFileSync(file, 'utf8'),
+      ),
+    );
+    expect(generic).toEqual([]);
   });
 });

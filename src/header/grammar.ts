@@ -38,16 +38,16 @@ function oneOf(chars: string): (code: number) => boolean {
  * RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_"
  * / "`" / "|" / "~" / DIGIT / ALPHA
  */
-export const TCHAR = table(oneOf("!#$%&'*+-.^_`|~"));
+export const TCHAR: Uint8Array = table(oneOf("!#$%&'*+-.^_`|~"));
 
 /** RFC 9110 §11.2: token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-export const TOKEN68_CHAR = table(oneOf('-._~+/'));
+export const TOKEN68_CHAR: Uint8Array = table(oneOf('-._~+/'));
 
 /**
  * RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text, obs-text = %x80-FF.
  * DQUOTE and backslash are left out: the scanner handles them itself.
  */
-export const QDTEXT = table(
+export const QDTEXT: Uint8Array = table(
   (code) =>
     code === HTAB ||
     (code >= SP && code <= 0x7e && code !== DQUOTE && code !== BACKSLASH) ||
@@ -55,28 +55,30 @@ export const QDTEXT = table(
 );
 
 /** RFC 9110 §5.6.4: quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
-export const QUOTED_PAIR_CHAR = table((code) => code === HTAB || (code >= SP && code !== DEL));
+export const QUOTED_PAIR_CHAR: Uint8Array = table(
+  (code) => code === HTAB || (code >= SP && code !== DEL),
+);
 
 /**
  * What a quoted-string can carry once escaped: everything but CTLs (HTAB is allowed) and DEL
  * (RFC 9110 §5.6.4, RFC 5234 CTL = %x00-1F / %x7F).
  */
-export const QUOTABLE = QUOTED_PAIR_CHAR;
+export const QUOTABLE: Uint8Array = QUOTED_PAIR_CHAR;
 
 /**
  * RFC 8187 §3.2.1: attr-char = ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" /
  * "_" / "`" / "|" / "~"
  */
-export const ATTR_CHAR = table(oneOf('!#$&+-.^_`|~'));
+export const ATTR_CHAR: Uint8Array = table(oneOf('!#$&+-.^_`|~'));
 
 /**
  * RFC 8187 §3.2.1: mime-charsetc = ALPHA / DIGIT / "!" / "#" / "$" / "%" / "&" / "+" / "-" / "^" /
  * "_" / "`" / "{" / "}" / "~"
  */
-export const MIME_CHARSET_CHAR = table(oneOf('!#$%&+-^_`{}~'));
+export const MIME_CHARSET_CHAR: Uint8Array = table(oneOf('!#$%&+-^_`{}~'));
 
 /** RFC 5646 Language-Tag, loosely: subtags of ALPHA / DIGIT joined by "-". */
-export const LANGUAGE_CHAR = table(oneOf('-'));
+export const LANGUAGE_CHAR: Uint8Array = table(oneOf('-'));
 
 /** HEXDIG value of a code, or -1. RFC 5234 HEXDIG is upper-case; RFC 3986 §2.1 accepts both. */
 export function hexValue(code: number): number {
