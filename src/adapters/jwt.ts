@@ -17,13 +17,14 @@ import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' w
 };
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';
-import { bearer } from '../schemes/bearer/bearer';
+import { BEARER_OPTION_NAMES, bearer } from '../schemes/bearer/bearer';
 import type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 import { refuseBoundToken } from '../schemes/bearer/bound-token';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
 import { isLoopback } from '../util/loopback';
+import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 
 let jose: typeof Jose | undefined;
@@ -291,9 +292,34 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
  * });
  * app.use(authenticate({ schemes: [bearer({ verify, cache: true })] }));
  */
+const OPTION_NAMES = optionNames<JwtOptions>()([
+  'jwksUri',
+  'insecureHttp',
+  'jwks',
+  'key',
+  'secret',
+  'issuer',
+  'audience',
+  'algorithms',
+  'clockTolerance',
+  'scopeClaim',
+  'userClaim',
+  'typ',
+  'allowBoundTokens',
+]);
+const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
+  'cooldownDuration',
+  'cacheMaxAge',
+  'timeoutDuration',
+]);
+
 export function jwtVerifier(options: JwtOptions): JwtVerify {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('jwtVerifier: options are required');
+  rejectUnknownOptions('jwtVerifier', options, OPTION_NAMES);
+  if (typeof options.jwks === 'object' && options.jwks !== null) {
+    rejectUnknownOptions('jwtVerifier: jwks', options.jwks, JWKS_OPTION_NAMES);
+  }
   const { createRemoteJWKSet, jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,
@@ -421,5 +447,25 @@ export type JwtBearerOptions = JwtOptions & Omit<BearerOptions, 'verify'>;
  * app.use(authenticate({ schemes: [jwtBearer({ jwksUri, issuer, audience, cache: true })] }));
  */
 export function jwtBearer(options: JwtBearerOptions): Scheme {
-  return bearer({ ...options, verify: jwtVerifier(options) });
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('jwtBearer: options are required');
+  }
+  // Each key goes to the one of jwtVerifier() and bearer() that knows it; `verify` to neither.
+  const jwt: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'verify') {
+      throw new TypeError(
+        'jwtBearer: `verify` is made from the JWT options; use bearer({ verify }) for a verifier of your own',
+      );
+    }
+    if (OPTION_NAMES.has(key)) jwt[key] = value;
+    else if (BEARER_OPTION_NAMES.has(key)) rest[key] = value;
+    else {
+      throw new TypeError(
+        `jwtBearer: unknown option \`${key}\` (the options are jwtVerifier's and bearer's but verify)`,
+      );
+    }
+  }
+  return bearer({ ...rest, verify: jwtVerifier(jwt as unknown as JwtOptions) });
 }

@@ -27,6 +27,7 @@ import type {
 } from '../scheme';
 import { identityResult, refuse } from '../scheme';
 import { decodeBase64Strict } from '../util/base64';
+import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
 
@@ -91,13 +92,13 @@ function splitPrincipal(principal: string): { name: string; realm: string | unde
   return { name: principal, realm: undefined };
 }
 
-function realmList(value: unknown, what: string): string[] {
+function realmList(value: unknown, what: string, or = ''): string[] {
   if (
     !Array.isArray(value) ||
     value.length === 0 ||
     !value.every((realm) => typeof realm === 'string' && realm !== '' && !realm.includes('@'))
   ) {
-    throw new TypeError(`negotiate(): ${what} must be a non-empty list of realm names`);
+    throw new TypeError(`negotiate(): ${what} must be a non-empty list of realm names${or}`);
   }
   return [...(value as string[])];
 }
@@ -150,12 +151,24 @@ function useKeytab(keytab: unknown): void {
  *   basic({ verify: checkLdap }),
  * ] }));
  */
+const OPTION_NAMES = optionNames<NegotiateOptions>()([
+  'servicePrincipal',
+  'keytab',
+  'verify',
+  'stripRealm',
+  'realms',
+  'mutual',
+]);
+
 export function negotiate(options: NegotiateOptions): Scheme {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('negotiate(): options are required');
   }
-  const { initializeServer } = requirePeer<typeof Kerberos>('kerberos', 'authscheme/negotiate');
+  rejectUnknownOptions('negotiate()', options, OPTION_NAMES);
   const { servicePrincipal } = options;
+  if (servicePrincipal === undefined) {
+    throw new TypeError('negotiate(): servicePrincipal is required, e.g. HTTP@www.example.com');
+  }
   if (
     typeof servicePrincipal !== 'string' ||
     !/^[!-~]+@[!-~]+$/.test(servicePrincipal) ||
@@ -174,11 +187,19 @@ export function negotiate(options: NegotiateOptions): Scheme {
   const stripRealm = options.stripRealm ?? false;
   const stripAll = stripRealm === true;
   const stripSome =
-    typeof stripRealm === 'boolean' ? undefined : new Set(realmList(stripRealm, 'stripRealm'));
+    typeof stripRealm === 'boolean'
+      ? undefined
+      : new Set(realmList(stripRealm, 'stripRealm', ' (or a boolean)'));
   const realms =
     options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
   const mutual = options.mutual ?? true;
   if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
+  // Loaded once the options are known to be right, so that their errors show without the peer.
+  const { initializeServer } = requirePeer<typeof Kerberos>(
+    'kerberos',
+    'authscheme/negotiate',
+    'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)',
+  );
   if (options.keytab !== undefined) useKeytab(options.keytab);
   const verifyPrincipal = options.verify;
   const challenge: Challenge[] = [

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NonceStore } from '../stores/nonce-store';
+import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /**
  * The part of an ioredis client (v4–v6, `Redis` or `Cluster`) this store uses. ioredis is told
@@ -140,6 +141,15 @@ type Runner = (key: string, args: string[]) => Promise<unknown>;
  * const client = await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect();
  * const store = new RedisNonceStore({ client });
  */
+const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
+  'client',
+  'keyPrefix',
+  'window',
+  'timeout',
+  'clockSkew',
+  'now',
+]);
+
 export class RedisNonceStore implements NonceStore {
   readonly keyPrefix: string;
   /** The window size in counts. */
@@ -153,6 +163,7 @@ export class RedisNonceStore implements NonceStore {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('RedisNonceStore: options { client } are required');
     }
+    rejectUnknownOptions('RedisNonceStore', options, OPTION_NAMES);
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof keyPrefix !== 'string') {
       throw new TypeError('RedisNonceStore: keyPrefix must be a string');

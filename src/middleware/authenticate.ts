@@ -21,6 +21,7 @@ import type {
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
 import { Context, readAuthorization, REPEATED, UNCOUNTED } from './request';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { assignAuth } from './request-auth';
 import {
   appendVary,
@@ -173,10 +174,32 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
   } as AuthMiddleware;
 }
 
+const OPTION_NAMES = optionNames<AuthenticateOptions>()([
+  'schemes',
+  'realm',
+  'proxy',
+  'onFailure',
+  'body',
+  'contentType',
+  'allowPreflight',
+  'omitChallengeForXhr',
+  'timeout',
+  'cacheControl',
+  'limits',
+  'credentialsRequired',
+]);
+
 function configure(options: AuthenticateOptions): Config {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('authenticate(): options are required');
   }
+  rejectUnknownOptions('authenticate()', options, OPTION_NAMES);
+  checkBooleanOptions('authenticate()', options, [
+    'proxy',
+    'allowPreflight',
+    'omitChallengeForXhr',
+    'credentialsRequired',
+  ]);
   const { schemes } = options;
   if (!Array.isArray(schemes) || schemes.length === 0) {
     throw new TypeError('authenticate(): `schemes` must be a non-empty array');
@@ -216,15 +239,12 @@ function configure(options: AuthenticateOptions): Config {
   ) {
     throw new TypeError("authenticate(): `onFailure` must be 'respond' or 'next'");
   }
-  if (
-    options.credentialsRequired !== undefined &&
-    typeof options.credentialsRequired !== 'boolean'
-  ) {
-    throw new TypeError('authenticate(): `credentialsRequired` must be a boolean');
-  }
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   checkFieldText('contentType', contentType);
   const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);
+  if (cacheControl !== false && typeof cacheControl !== 'string') {
+    throw new TypeError('authenticate(): `cacheControl` must be a string or false');
+  }
   if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
   // Resolved (and so checked) once: a bad bound must fail here, not as a 500 on every request.
   const limits = resolveLimits(options.limits);

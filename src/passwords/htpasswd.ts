@@ -170,7 +170,15 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
         compare = member(await importOptional('bcrypt'), 'compare');
       } catch {
         // The native package is missing (or has no build for this platform): the pure-JS one.
-        compare = member(await importPeer('bcryptjs', 'bcrypt', 'npm install bcrypt'), 'compare');
+        compare = member(
+          await importPeer(
+            'bcryptjs',
+            'bcrypt',
+            'npm install bcryptjs',
+            'the `bcrypt` or `bcryptjs` package',
+          ),
+          'compare',
+        );
       }
       const bcryptCompare = asFunction<(password: string, hash: string) => Promise<boolean>>(
         compare,
@@ -207,12 +215,17 @@ function equalStrings(computed: string, expected: string): boolean {
 }
 
 /** Loads a peer dependency, or throws an Error saying how to install it. */
-async function importPeer(name: string, what: string, install: string): Promise<unknown> {
+async function importPeer(
+  name: string,
+  what: string,
+  install: string,
+  packages = `the \`${name}\` package`,
+): Promise<unknown> {
   try {
     return await importOptional(name);
   } catch (err) {
     throw new Error(
-      `htpasswd: the file has ${what} hashes, which need the \`${name}\` package: \`${install}\``,
+      `htpasswd: the file has ${what} hashes, which need ${packages}: \`${install}\``,
       { cause: err },
     );
   }

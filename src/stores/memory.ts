@@ -1,4 +1,5 @@
 import type { NonceStore } from './nonce-store';
+import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /** Options of {@link MemoryNonceStore}. */
 export interface MemoryNonceStoreOptions {
@@ -20,6 +21,8 @@ export interface MemoryNonceStoreOptions {
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
 }
+
+const OPTION_NAMES = optionNames<MemoryNonceStoreOptions>()(['maxEntries', 'window', 'now']);
 
 interface NonceRecord {
   readonly nonce: string;
@@ -70,6 +73,7 @@ export class MemoryNonceStore implements NonceStore {
   private sweptAt = Number.NaN;
 
   constructor(options: MemoryNonceStoreOptions = {}) {
+    rejectUnknownOptions('MemoryNonceStore', options, OPTION_NAMES);
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new TypeError('MemoryNonceStore: maxEntries must be a positive integer');

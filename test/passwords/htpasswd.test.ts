@@ -291,7 +291,7 @@ describe('the hash libraries are optional peers, loaded when the file needs them
   });
 
   it.each([
-    [['bcrypt', 'bcryptjs'], ['-B', '-C', '4'], 'npm install bcrypt'],
+    [['bcrypt', 'bcryptjs'], ['-B', '-C', '4'], 'npm install bcryptjs'],
     [['apache-md5'], ['-m'], 'npm install apache-md5'],
     [['unixcrypt'], ['-5', '-r', '5000'], 'npm install unixcrypt'],
   ])('without %j, loading a file that needs it says `%s`', async (mocks, flags, install) => {

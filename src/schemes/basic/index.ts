@@ -18,6 +18,7 @@ import type {
   AuthRequest,
 } from '../../scheme';
 import { identityResult, refuse } from '../../scheme';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {
@@ -38,6 +39,8 @@ export interface BasicOptions {
   charset?: boolean;
 }
 
+const OPTION_NAMES = optionNames<BasicOptions>()(['users', 'verify', 'realm', 'charset']);
+
 /**
  * The Basic authentication scheme (RFC 7617).
  *
@@ -45,6 +48,10 @@ export interface BasicOptions {
  * app.use(authenticate({ realm: 'api', schemes: [basic({ users: { alice: 'secret' } })] }));
  */
 export function basic(options: BasicOptions): Scheme {
+  if (typeof options === 'object' && options !== null) {
+    rejectUnknownOptions('basic()', options, OPTION_NAMES);
+    checkBooleanOptions('basic()', options, ['charset']);
+  }
   if (!options || (options.users === undefined) === (options.verify === undefined)) {
     throw new TypeError('basic(): give exactly one of `users` or `verify`');
   }

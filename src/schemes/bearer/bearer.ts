@@ -22,6 +22,7 @@ import { bearerFailure, isInvalidTokenError, isNqchar } from './errors';
 import { locateToken } from './locate';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
 
 /**
  * Checks a token. Returns the identity (a user name, or an object with `user` and optional
@@ -70,6 +71,18 @@ export interface BearerOptions {
    */
   cache?: boolean | BearerCacheOptions;
 }
+
+/** Every option of {@link bearer}. */
+export const BEARER_OPTION_NAMES = optionNames<BearerOptions>()([
+  'verify',
+  'realm',
+  'requiredScopes',
+  'allowFormToken',
+  'allowQueryToken',
+  'errorUri',
+  'cache',
+]);
+const CACHE_OPTION_NAMES = optionNames<BearerCacheOptions>()(['max', 'maxAge']);
 
 const DEFAULT_CACHE_MAX = 1000;
 const DEFAULT_CACHE_MAX_AGE = 60_000;
@@ -154,6 +167,11 @@ export function bearer(options: BearerOptions): Scheme {
     throw new TypeError(
       'bearer: options.verify must be a function (token, req) => identity | false',
     );
+  }
+  rejectUnknownOptions('bearer', options, BEARER_OPTION_NAMES);
+  checkBooleanOptions('bearer', options, ['allowFormToken', 'allowQueryToken']);
+  if (typeof options.cache === 'object' && options.cache !== null) {
+    rejectUnknownOptions('bearer: cache', options.cache, CACHE_OPTION_NAMES);
   }
   const verifyToken = options.verify;
   const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');

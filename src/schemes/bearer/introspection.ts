@@ -8,6 +8,7 @@ import { isLoopback } from '../../util/loopback';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
+import { optionNames, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link introspection}. */
 export interface IntrospectionOptions extends BoundTokenOptions {
@@ -36,6 +37,20 @@ export interface IntrospectionOptions extends BoundTokenOptions {
   /** Largest response accepted, in bytes. Default 65536. */
   maxResponseBytes?: number;
 }
+
+const OPTION_NAMES = optionNames<IntrospectionOptions>()([
+  'endpoint',
+  'insecureHttp',
+  'clientId',
+  'clientSecret',
+  'tokenTypeHint',
+  'userClaim',
+  'audience',
+  'issuer',
+  'timeout',
+  'maxResponseBytes',
+  'allowBoundTokens',
+]);
 
 function form(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
@@ -81,6 +96,7 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 export function introspection(options: IntrospectionOptions): (token: string) => Promise<Identity> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
+  rejectUnknownOptions('introspection', options, OPTION_NAMES);
   const endpoint = URL.canParse(String(options.endpoint)) ? new URL(options.endpoint) : undefined;
   if (endpoint === undefined || (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')) {
     throw new TypeError('introspection: endpoint must be an http(s) URL');

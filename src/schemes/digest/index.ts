@@ -16,6 +16,7 @@ import type {
 } from '../../scheme';
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
@@ -404,9 +405,44 @@ function success(
 
 // ---- option checking (once, at setup) ----
 
+const OPTION_NAMES = optionNames<DigestOptions>()([
+  'users',
+  'getPassword',
+  'getHA1',
+  'findUserByHash',
+  'algorithms',
+  'qop',
+  'secret',
+  'store',
+  'window',
+  'maxNonces',
+  'nonceLifetime',
+  'nextNonceBefore',
+  'userhash',
+  'opaque',
+  'realm',
+  'domain',
+  'body',
+  'now',
+]);
+
 function resolveOptions(options: DigestOptions): DigestConfig {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('digest(): options must be an object');
+  }
+  rejectUnknownOptions('digest()', options, OPTION_NAMES);
+  checkBooleanOptions('digest()', options, ['userhash']);
+  // A store of your own is there to be shared by processes (Redis): without a shared secret
+  // (`secret: process.env.DIGEST_SECRET` with the variable unset), each process would sign its
+  // nonces with a random key of its own and refuse the others' in silence.
+  if (
+    options.secret === undefined &&
+    options.store !== undefined &&
+    !(options.store instanceof MemoryNonceStore)
+  ) {
+    throw new TypeError(
+      'digest(): a nonce store of your own needs `secret` (the same in every process sharing it); it is undefined (an unset environment variable?)',
+    );
   }
   const source = resolveSource(options);
 

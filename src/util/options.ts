@@ -1,0 +1,48 @@
+/**
+ * Setup-time checks of options objects. JavaScript callers, and TypeScript ones passing an object
+ * built elsewhere, get no excess-property check from the compiler: a misspelt option (`realms`,
+ * `userHash`, `algorithm`) would be ignored in silence, and for an authentication library what
+ * is ignored is often a protection.
+ */
+
+/**
+ * The option names of `T`, checked by the compiler both ways: a name `T` lacks does not compile,
+ * nor does a list that misses one of `T`'s names.
+ */
+export function optionNames<T>() {
+  return <const K extends readonly (keyof T & string)[]>(
+    names: K &
+      ([Exclude<keyof T, K[number]>] extends [never]
+        ? unknown
+        : { missing: Exclude<keyof T, K[number]> }),
+  ): ReadonlySet<string> => new Set<string>(names);
+}
+
+/** Throws a TypeError naming the first own key of `options` that is not a known option. */
+export function rejectUnknownOptions(
+  caller: string,
+  options: object,
+  known: ReadonlySet<string>,
+): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new TypeError(
+        `${caller}: unknown option \`${key}\` (the options are ${[...known].join(', ')})`,
+      );
+    }
+  }
+}
+
+/** Throws unless each named option is absent (`undefined`) or a boolean. */
+export function checkBooleanOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`${caller}: \`${name}\` must be a boolean`);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Setup-time option checks: a misspelt or mistyped option is a TypeError that names it, not an
+ * option ignored in silence (JavaScript callers get no excess-property check).
+ */
+import { authenticate, basic, bearer, digest, introspection, MemoryNonceStore } from 'authscheme';
+import { jwtBearer, jwtVerifier } from 'authscheme/jwt';
+import { negotiate } from 'authscheme/negotiate';
+import { RedisNonceStore } from 'authscheme/redis';
+
+const users = { alice: 'secret' };
+const verify = () => false;
+const jwt = { secret: 'x'.repeat(32), issuer: 'i', audience: 'a' };
+const anyOptions = <T>(options: object) => options as T;
+
+describe('unknown options', () => {
+  it.each<[string, () => unknown, string]>([
+    [
+      'authenticate',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], realms: 'x' })),
+      'authenticate(): unknown option `realms`',
+    ],
+    [
+      'basic',
+      () => basic(anyOptions({ users, charSet: true })),
+      'basic(): unknown option `charSet`',
+    ],
+    [
+      'digest',
+      () => digest(anyOptions({ users, userHash: true })),
+      'digest(): unknown option `userHash`',
+    ],
+    [
+      'digest (algorithm, not algorithms)',
+      () => digest(anyOptions({ users, algorithm: 'SHA-256' })),
+      'digest(): unknown option `algorithm`',
+    ],
+    [
+      'bearer',
+      () => bearer(anyOptions({ verify, scopes: ['a'] })),
+      'bearer: unknown option `scopes`',
+    ],
+    [
+      'bearer cache',
+      () => bearer(anyOptions({ verify, cache: { maxSize: 5 } })),
+      'bearer: cache: unknown option `maxSize`',
+    ],
+    [
+      'jwtVerifier',
+      () => jwtVerifier(anyOptions({ ...jwt, audiences: ['a'] })),
+      'jwtVerifier: unknown option `audiences`',
+    ],
+    [
+      'jwtVerifier jwks',
+      () => jwtVerifier(anyOptions({ ...jwt, jwks: { cooldown: 1 } })),
+      'jwtVerifier: jwks: unknown option `cooldown`',
+    ],
+    [
+      'jwtBearer',
+      () => jwtBearer(anyOptions({ ...jwt, cach: true })),
+      'jwtBearer: unknown option `cach`',
+    ],
+    [
+      'introspection',
+      () =>
+        introspection(
+          anyOptions({ endpoint: 'https://as.test/', clientId: 'a', clientSecret: 'b', aud: 'x' }),
+        ),
+      'introspection: unknown option `aud`',
+    ],
+    [
+      'negotiate',
+      () => negotiate(anyOptions({ servicePrincipal: 'HTTP@localhost', keyTab: '/x' })),
+      'negotiate(): unknown option `keyTab`',
+    ],
+    [
+      'MemoryNonceStore',
+      () => new MemoryNonceStore(anyOptions({ maxNonces: 5 })),
+      'MemoryNonceStore: unknown option `maxNonces`',
+    ],
+    [
+      'RedisNonceStore',
+      () => new RedisNonceStore(anyOptions({ client: {}, prefix: 'x' })),
+      'RedisNonceStore: unknown option `prefix`',
+    ],
+  ])('%s names the unknown option and lists the known ones', (_name, setup, message) => {
+    expect(setup).toThrow(TypeError);
+    expect(setup).toThrow(message);
+    expect(setup).toThrow('(the options are ');
+  });
+
+  it('accepts every documented option of jwtBearer, split between jwtVerifier and bearer', () => {
+    const scheme = jwtBearer({
+      ...jwt,
+      clockTolerance: 1,
+      realm: 'api',
+      cache: { max: 10, maxAge: 1000 },
+      requiredScopes: ['read'],
+      allowQueryToken: false,
+    });
+    expect(scheme.name).toBe('Bearer');
+  });
+
+  it('refuses verify in jwtBearer (it would be ignored)', () => {
+    expect(() => jwtBearer(anyOptions({ ...jwt, verify }))).toThrow(
+      /jwtBearer: `verify` is made from the JWT options/,
+    );
+  });
+});
+
+describe('option types', () => {
+  it.each<[string, () => unknown, string]>([
+    [
+      'proxy',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], proxy: 'yes' })),
+      'authenticate(): `proxy` must be a boolean',
+    ],
+    [
+      'allowPreflight',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], allowPreflight: 1 })),
+      'authenticate(): `allowPreflight` must be a boolean',
+    ],
+    [
+      'cacheControl',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], cacheControl: true })),
+      'authenticate(): `cacheControl` must be a string or false',
+    ],
+    [
+      'charset',
+      () => basic(anyOptions({ users, charset: 'utf-8' })),
+      'basic(): `charset` must be a boolean',
+    ],
+    [
+      'userhash',
+      () => digest(anyOptions({ users, userhash: 'true' })),
+      'digest(): `userhash` must be a boolean',
+    ],
+    [
+      'allowFormToken',
+      () => bearer(anyOptions({ verify, allowFormToken: 'yes' })),
+      'bearer: `allowFormToken` must be a boolean',
+    ],
+  ])('%s of the wrong type is a TypeError', (_name, setup, message) => {
+    expect(setup).toThrow(new TypeError(message));
+  });
+
+  it('refuses a store of your own without a secret (an unset environment variable)', () => {
+    const store = { use: async () => true };
+    expect(() => digest({ users, store, secret: process.env['NO_SUCH_VARIABLE'] })).toThrow(
+      /a nonce store of your own needs `secret`/,
+    );
+    expect(() => digest({ users, store, secret: 'x'.repeat(32) })).not.toThrow();
+    // One process: a random key is right, with the default store or a MemoryNonceStore.
+    expect(() => digest({ users, secret: undefined })).not.toThrow();
+    expect(() => digest({ users, store: new MemoryNonceStore() })).not.toThrow();
+  });
+});
+
+describe('negotiate() setup messages', () => {
+  it('says a missing servicePrincipal is required, and that stripRealm may be a boolean', () => {
+    expect(() => negotiate(anyOptions({}))).toThrow(
+      new TypeError('negotiate(): servicePrincipal is required, e.g. HTTP@www.example.com'),
+    );
+    expect(() =>
+      negotiate(anyOptions({ servicePrincipal: 'HTTP@localhost', stripRealm: 'EXAMPLE.COM' })),
+    ).toThrow('stripRealm must be a non-empty list of realm names (or a boolean)');
+  });
+});
