@@ -268,6 +268,27 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
   return [];
 }
 
+const OPTION_NAMES = optionNames<JwtOptions>()([
+  'jwksUri',
+  'insecureHttp',
+  'jwks',
+  'key',
+  'secret',
+  'issuer',
+  'audience',
+  'algorithms',
+  'clockTolerance',
+  'scopeClaim',
+  'userClaim',
+  'typ',
+  'allowBoundTokens',
+]);
+const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
+  'cooldownDuration',
+  'cacheMaxAge',
+  'timeoutDuration',
+]);
+
 /**
  * A token verifier for `bearer({ verify })` that checks JWT access tokens: signature (against a
  * remote JWKS, a public key or a secret), algorithm allow-list, `iss`, `aud`, `exp`/`nbf` with
@@ -292,27 +313,6 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
  * });
  * app.use(authenticate({ schemes: [bearer({ verify, cache: true })] }));
  */
-const OPTION_NAMES = optionNames<JwtOptions>()([
-  'jwksUri',
-  'insecureHttp',
-  'jwks',
-  'key',
-  'secret',
-  'issuer',
-  'audience',
-  'algorithms',
-  'clockTolerance',
-  'scopeClaim',
-  'userClaim',
-  'typ',
-  'allowBoundTokens',
-]);
-const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
-  'cooldownDuration',
-  'cacheMaxAge',
-  'timeoutDuration',
-]);
-
 export function jwtVerifier(options: JwtOptions): JwtVerify {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('jwtVerifier: options are required');

@@ -129,6 +129,15 @@ function useKeytab(keytab: unknown): void {
   process.env.KRB5_KTNAME = keytab;
 }
 
+const OPTION_NAMES = optionNames<NegotiateOptions>()([
+  'servicePrincipal',
+  'keytab',
+  'verify',
+  'stripRealm',
+  'realms',
+  'mutual',
+]);
+
 /**
  * The Negotiate scheme (RFC 4559) for `authenticate()`: Kerberos 5 through SPNEGO.
  *
@@ -151,15 +160,6 @@ function useKeytab(keytab: unknown): void {
  *   basic({ verify: checkLdap }),
  * ] }));
  */
-const OPTION_NAMES = optionNames<NegotiateOptions>()([
-  'servicePrincipal',
-  'keytab',
-  'verify',
-  'stripRealm',
-  'realms',
-  'mutual',
-]);
-
 export function negotiate(options: NegotiateOptions): Scheme {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('negotiate(): options are required');

@@ -111,6 +111,15 @@ const USE_SCRIPT_SHA1 = createHash('sha1').update(USE_SCRIPT).digest('hex');
 
 type Runner = (key: string, args: string[]) => Promise<unknown>;
 
+const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
+  'client',
+  'keyPrefix',
+  'window',
+  'timeout',
+  'clockSkew',
+  'now',
+]);
+
 /**
  * A Digest {@link NonceStore} in Redis, from the subpath `authscheme/redis`. Give the same store
  * (over each process's own client) to `digest()` in every process, with the same `secret`, and a
@@ -141,15 +150,6 @@ type Runner = (key: string, args: string[]) => Promise<unknown>;
  * const client = await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect();
  * const store = new RedisNonceStore({ client });
  */
-const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
-  'client',
-  'keyPrefix',
-  'window',
-  'timeout',
-  'clockSkew',
-  'now',
-]);
-
 export class RedisNonceStore implements NonceStore {
   readonly keyPrefix: string;
   /** The window size in counts. */
