@@ -31,8 +31,12 @@ export const REPEATED = Symbol('repeated');
 /** Node may have dropped header lines (its `maxHeadersCount`), so a second line cannot be ruled out. */
 export const UNCOUNTED = Symbol('uncounted');
 
-/** Node's parser collects header lines in batches of 32 (llhttp's binding): none is dropped before the second. */
-const BATCH_ENTRIES = 64;
+/**
+ * Node's parser hands header lines over in batches of 31 (62 names and values) and drops whole
+ * batches past the limit: a request that fits in one batch loses nothing, and one that lost lines
+ * kept at least a whole batch.
+ */
+const BATCH_ENTRIES = 62;
 /** Names and values Node keeps when the server leaves `maxHeadersCount` unset (1000 lines). */
 const DEFAULT_ENTRY_LIMIT = 2000;
 
