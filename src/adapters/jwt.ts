@@ -283,6 +283,11 @@ const OPTION_NAMES = optionNames<JwtOptions>()([
   'typ',
   'allowBoundTokens',
 ]);
+/** jwtBearer's: jwtVerifier's and bearer's (`verify` is refused on its own). */
+const JWT_BEARER_OPTION_NAMES: ReadonlySet<string> = new Set([
+  ...OPTION_NAMES,
+  ...BEARER_OPTION_NAMES,
+]);
 const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
   'cooldownDuration',
   'cacheMaxAge',
@@ -450,22 +455,22 @@ export function jwtBearer(options: JwtBearerOptions): Scheme {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('jwtBearer: options are required');
   }
-  // Each key goes to the one of jwtVerifier() and bearer() that knows it; `verify` to neither.
-  const jwt: Record<string, unknown> = {};
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (key === 'verify') {
-      throw new TypeError(
-        'jwtBearer: `verify` is made from the JWT options; use bearer({ verify }) for a verifier of your own',
-      );
-    }
-    if (OPTION_NAMES.has(key)) jwt[key] = value;
-    else if (BEARER_OPTION_NAMES.has(key)) rest[key] = value;
-    else {
-      throw new TypeError(
-        `jwtBearer: unknown option \`${key}\` (the options are jwtVerifier's and bearer's but verify)`,
-      );
-    }
+  if ((options as { verify?: unknown }).verify !== undefined) {
+    throw new TypeError(
+      'jwtBearer: `verify` is made from the JWT options; use bearer({ verify }) for a verifier of your own',
+    );
   }
-  return bearer({ ...rest, verify: jwtVerifier(jwt as unknown as JwtOptions) });
+  rejectUnknownOptions('jwtBearer', options, JWT_BEARER_OPTION_NAMES);
+  // Each option goes to the one of jwtVerifier() and bearer() that knows it, read by property
+  // access as they would (an inherited or getter-defined option counts).
+  const pick = (names: ReadonlySet<string>): Record<string, unknown> => {
+    const picked: Record<string, unknown> = {};
+    for (const name of names) {
+      const value = (options as unknown as Record<string, unknown>)[name];
+      if (value !== undefined) picked[name] = value;
+    }
+    return picked;
+  };
+  const verify = jwtVerifier(pick(OPTION_NAMES) as unknown as JwtOptions);
+  return bearer({ ...(pick(BEARER_OPTION_NAMES) as Omit<BearerOptions, 'verify'>), verify });
 }

@@ -489,6 +489,40 @@ describe('jwtVerifier() with a local key or a secret', () => {
     );
   });
 
+  it('jwtBearer reads inherited and getter options as jwtVerifier does (none is dropped)', async () => {
+    const secret = randomBytes(32);
+    const token = await new SignJWT({ sub: 'h' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(secret);
+    const inherited = Object.assign(Object.create({ typ: 'at+jwt' }) as object, {
+      secret,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    class Options {
+      secret = secret;
+      issuer = ISSUER;
+      audience = AUDIENCE;
+      get typ() {
+        return 'at+jwt';
+      }
+    }
+    for (const options of [inherited, new Options()]) {
+      const server = express();
+      server.use(
+        authenticate({ schemes: [jwtBearer(options as Parameters<typeof jwtBearer>[0])] }),
+      );
+      server.get('/', (_req, res) => res.send('ok'));
+      const res = await request(server).get('/').set('Authorization', `Bearer ${token}`);
+      // typ JWT, where at+jwt is required: refused.
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    }
+  });
+
   it('accepts HS512 with a secret of 64 bytes (RFC 7518 §3.2)', async () => {
     const secret = randomBytes(64);
     const verify = jwtVerifier({
