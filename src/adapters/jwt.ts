@@ -24,7 +24,7 @@ import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
 import { isLoopback } from '../util/loopback';
-import { optionNames, rejectUnknownOptions } from '../util/options';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 
 let jose: typeof Jose | undefined;
@@ -322,7 +322,14 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('jwtVerifier: options are required');
   rejectUnknownOptions('jwtVerifier', options, OPTION_NAMES);
-  if (typeof options.jwks === 'object' && options.jwks !== null) {
+  checkBooleanOptions('jwtVerifier', options, ['insecureHttp', 'allowBoundTokens']);
+  if (options.jwks !== undefined) {
+    if (typeof options.jwks !== 'object' || options.jwks === null) {
+      throw new TypeError('jwtVerifier: jwks must be an object');
+    }
+    if (options.jwksUri === undefined) {
+      throw new TypeError('jwtVerifier: jwks configures the key set of jwksUri; give jwksUri');
+    }
     rejectUnknownOptions('jwtVerifier: jwks', options.jwks, JWKS_OPTION_NAMES);
   }
   const { createRemoteJWKSet, jwtVerify } = loadJose();

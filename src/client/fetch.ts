@@ -12,6 +12,7 @@ import type { Challenge } from '../header/types';
 import type { DigestAlgorithm } from '../schemes/digest/algorithms';
 import { CLIENT_ALGORITHMS, answerDigest, chooseDigest, type DigestSession } from './digest';
 import { isLoopback } from '../util/loopback';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { hasControl } from '../util/text';
 
 /** A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1). */
@@ -51,6 +52,14 @@ interface Space {
   readonly digest?: DigestSession;
 }
 
+const OPTION_NAMES = optionNames<AuthFetchOptions>()([
+  'fetch',
+  'schemes',
+  'algorithms',
+  'insecureHttp',
+  'verifyServer',
+]);
+
 /** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
 const MAX_ORIGINS = 256;
 
@@ -84,6 +93,12 @@ export function createAuthFetch(
   credentials: AuthFetchCredentials,
   options: AuthFetchOptions = {},
 ): typeof fetch {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createAuthFetch(): options must be an object');
+  }
+  rejectUnknownOptions('createAuthFetch()', options, OPTION_NAMES);
+  // A string 'false' would be truthy: a token sent in clear.
+  checkBooleanOptions('createAuthFetch()', options, ['insecureHttp', 'verifyServer']);
   const baseFetch = options.fetch ?? globalThis.fetch;
   if (typeof baseFetch !== 'function') {
     throw new TypeError('createAuthFetch(): no fetch available; pass options.fetch');

@@ -1,4 +1,7 @@
+import { optionNames, rejectUnknownOptions } from '../util/options';
 import type { HeaderLimits } from './types';
+
+const LIMIT_NAMES = optionNames<HeaderLimits>()(['maxLength', 'maxParams', 'maxChallenges']);
 
 /**
  * The bounds the codec applies when the caller gives none. Node refuses request heads over 16 KB
@@ -17,6 +20,10 @@ export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Requir
   // What this returned before comes back as it is: authenticate() resolves its limits once, and
   // the parsers then get them on every request.
   if (resolved.has(limits)) return limits as Readonly<Required<HeaderLimits>>;
+  if (typeof limits !== 'object' || limits === null) {
+    throw new TypeError('HeaderLimits must be an object');
+  }
+  rejectUnknownOptions('HeaderLimits', limits, LIMIT_NAMES);
   const result = Object.freeze({
     maxLength: bound(limits.maxLength, DEFAULT_LIMITS.maxLength, 'maxLength'),
     maxParams: bound(limits.maxParams, DEFAULT_LIMITS.maxParams, 'maxParams'),

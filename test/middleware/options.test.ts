@@ -2,7 +2,17 @@
  * Setup-time option checks: a misspelt or mistyped option is a TypeError that names it, not an
  * option ignored in silence (JavaScript callers get no excess-property check).
  */
-import { authenticate, basic, bearer, digest, introspection, MemoryNonceStore } from 'authscheme';
+import {
+  authenticate,
+  basic,
+  bearer,
+  digest,
+  introspection,
+  MemoryNonceStore,
+  parseChallenges,
+  requireScopes,
+} from 'authscheme';
+import { createAuthFetch } from 'authscheme/client';
 import { jwtBearer, jwtVerifier } from 'authscheme/jwt';
 import { negotiate } from 'authscheme/negotiate';
 import { RedisNonceStore } from 'authscheme/redis';
@@ -51,7 +61,15 @@ describe('unknown options', () => {
     ],
     [
       'jwtVerifier jwks',
-      () => jwtVerifier(anyOptions({ ...jwt, jwks: { cooldown: 1 } })),
+      () =>
+        jwtVerifier(
+          anyOptions({
+            issuer: 'i',
+            audience: 'a',
+            jwksUri: 'https://as.test/jwks',
+            jwks: { cooldown: 1 },
+          }),
+        ),
       'jwtVerifier: jwks: unknown option `cooldown`',
     ],
     [
@@ -81,6 +99,26 @@ describe('unknown options', () => {
       'RedisNonceStore',
       () => new RedisNonceStore(anyOptions({ client: {}, prefix: 'x' })),
       'RedisNonceStore: unknown option `prefix`',
+    ],
+    [
+      'requireScopes',
+      () => requireScopes(anyOptions({ allOf: ['a'], relm: 'api' })),
+      'requireScopes: unknown option `relm`',
+    ],
+    [
+      'limits',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], limits: { maxlength: 5 } })),
+      'HeaderLimits: unknown option `maxlength`',
+    ],
+    [
+      "the codec's limits",
+      () => parseChallenges('Basic', anyOptions({ maxchallenges: 1 })),
+      'HeaderLimits: unknown option `maxchallenges`',
+    ],
+    [
+      'createAuthFetch',
+      () => createAuthFetch({ token: 'abc' }, anyOptions({ insecure: true })),
+      'createAuthFetch(): unknown option `insecure`',
     ],
   ])('%s names the unknown option and lists the known ones', (_name, setup, message) => {
     expect(setup).toThrow(TypeError);
@@ -140,8 +178,47 @@ describe('option types', () => {
       () => bearer(anyOptions({ verify, allowFormToken: 'yes' })),
       'bearer: `allowFormToken` must be a boolean',
     ],
+    [
+      'jwtVerifier allowBoundTokens',
+      () => jwtVerifier(anyOptions({ ...jwt, allowBoundTokens: 'true' })),
+      'jwtVerifier: `allowBoundTokens` must be a boolean',
+    ],
+    [
+      'introspection insecureHttp',
+      () =>
+        introspection(
+          anyOptions({
+            endpoint: 'http://as.test/',
+            clientId: 'a',
+            clientSecret: 'b',
+            insecureHttp: 1,
+          }),
+        ),
+      'introspection: `insecureHttp` must be a boolean',
+    ],
+    [
+      "createAuthFetch insecureHttp 'false' (truthy: a token in clear)",
+      () => createAuthFetch({ token: 'abc' }, anyOptions({ insecureHttp: 'false' })),
+      'createAuthFetch(): `insecureHttp` must be a boolean',
+    ],
+    [
+      'jwks not an object',
+      () => jwtVerifier(anyOptions({ ...jwt, jwks: 'x' })),
+      'jwtVerifier: jwks must be an object',
+    ],
+    [
+      'jwks without jwksUri',
+      () => jwtVerifier(anyOptions({ ...jwt, jwks: { cooldownDuration: 1 } })),
+      'jwtVerifier: jwks configures the key set of jwksUri; give jwksUri',
+    ],
   ])('%s of the wrong type is a TypeError', (_name, setup, message) => {
     expect(setup).toThrow(new TypeError(message));
+  });
+
+  it('refuses limits that are not an object', () => {
+    expect(() => parseChallenges('Basic', anyOptions(5 as unknown as object))).toThrow(
+      new TypeError('HeaderLimits must be an object'),
+    );
   });
 
   it('refuses a store of your own without a secret (an unset environment variable)', () => {

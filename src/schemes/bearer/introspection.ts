@@ -8,7 +8,7 @@ import { isLoopback } from '../../util/loopback';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
-import { optionNames, rejectUnknownOptions } from '../../util/options';
+import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link introspection}. */
 export interface IntrospectionOptions extends BoundTokenOptions {
@@ -97,6 +97,7 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
   rejectUnknownOptions('introspection', options, OPTION_NAMES);
+  checkBooleanOptions('introspection', options, ['insecureHttp', 'allowBoundTokens']);
   const endpoint = URL.canParse(String(options.endpoint)) ? new URL(options.endpoint) : undefined;
   if (endpoint === undefined || (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')) {
     throw new TypeError('introspection: endpoint must be an http(s) URL');

@@ -10,6 +10,7 @@ import type { BearerErrorCode } from './errors';
 import { isNqchar } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
+import { optionNames, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link requireScopes} besides the scopes themselves. */
 export interface RequireScopesOptions {
@@ -26,6 +27,12 @@ export interface RequireScopesOptions {
 export type RequireScopesSpec =
   | ({ readonly allOf: readonly string[] } & RequireScopesOptions)
   | ({ readonly anyOf: readonly string[] } & RequireScopesOptions);
+
+const SPEC_NAMES: ReadonlySet<string> = new Set([
+  'allOf',
+  'anyOf',
+  ...optionNames<RequireScopesOptions>()(['realm', 'errorUri']),
+]);
 
 /** A Connect/Express middleware; on `node:http2`'s compatibility API too, like `authenticate()`. */
 export interface ScopeMiddleware {
@@ -72,6 +79,7 @@ export function requireScopes(
   if (args.length === 1 && Array.isArray(first)) {
     requirement = first as readonly string[];
   } else if (args.length === 1 && typeof first === 'object' && first !== null) {
+    rejectUnknownOptions('requireScopes', first, SPEC_NAMES);
     requirement = first;
     settings = first as RequireScopesSpec;
   } else if (args.every((arg) => typeof arg === 'string')) {
