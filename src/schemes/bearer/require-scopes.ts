@@ -14,10 +14,7 @@ import { optionNames, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link requireScopes} besides the scopes themselves. */
 export interface RequireScopesOptions {
-  /**
-   * The challenge's realm: pass the one `authenticate()` uses. Default: none (RFC 6750 §3 makes it
-   * optional), rather than a realm that could differ from the 401's.
-   */
+  /** The challenge's realm. Default `"Restricted"`, the default of `authenticate()`. */
   realm?: string;
   /** `error_uri` sent with the 403 challenge (RFC 6750 §3). */
   errorUri?: string;
@@ -33,6 +30,8 @@ const SPEC_NAMES: ReadonlySet<string> = new Set([
   'anyOf',
   ...optionNames<RequireScopesOptions>()(['realm', 'errorUri']),
 ]);
+
+const DEFAULT_REALM = 'Restricted';
 
 /** A Connect/Express middleware; on `node:http2`'s compatibility API too, like `authenticate()`. */
 export interface ScopeMiddleware {
@@ -88,7 +87,7 @@ export function requireScopes(
     throw new TypeError('requireScopes: expected scope names, a list, { allOf } or { anyOf }');
   }
   const required: CompiledScopes = compileScopes(requirement, 'requireScopes');
-  const realm = settings.realm === undefined ? undefined : checkRealm(settings.realm);
+  const realm = settings.realm === undefined ? DEFAULT_REALM : checkRealm(settings.realm);
   if (
     settings.errorUri !== undefined &&
     (typeof settings.errorUri !== 'string' || !isNqchar(settings.errorUri))
@@ -99,7 +98,7 @@ export function requireScopes(
   }
   const challenge = (error?: BearerErrorCode): string => {
     const params = Object.create(null) as Record<string, string>;
-    if (realm !== undefined) params['realm'] = realm;
+    params['realm'] = realm;
     params['scope'] = required.challengeValue;
     if (error !== undefined) {
       params['error'] = error;

@@ -32,7 +32,7 @@ describe('requireScopes()', () => {
     const res = await get(app(requireScopes('read', 'write')), 'reader');
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
-      'Bearer scope="read write", error="insufficient_scope", error_description="The access token lacks the required scope"',
+      'Bearer realm="Restricted", scope="read write", error="insufficient_scope", error_description="The access token lacks the required scope"',
     );
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers[HIT]).toBeUndefined();
@@ -64,7 +64,7 @@ describe('requireScopes()', () => {
   it('answers 401 with a bare challenge when no authentication ran', async () => {
     const res = await request(app(requireScopes('read'))).get('/open');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer scope="read"');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
     expect(res.headers[HIT]).toBeUndefined();
   });
 
