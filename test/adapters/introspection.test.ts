@@ -80,7 +80,11 @@ describe('introspection()', () => {
       },
       mtls: { active: true, sub: 'carol', token_type: 'Bearer', cnf: { 'x5t#S256': 'bwcK0e' } },
       notAccess: { active: true, sub: 'dave', token_type: 'N_A' },
+      refresh: { active: true, sub: 'dave', token_type: 'refresh_token' },
+      numeric: { active: true, sub: 'dave', token_type: 1 },
       lowerCase: { active: true, sub: 'erin', token_type: 'bearer' },
+      // Older Ory Hydra (fosite) wrote this for ordinary access tokens.
+      nonStandard: { active: true, sub: 'frank', token_type: 'access_token' },
     };
   });
 
@@ -115,6 +119,8 @@ describe('introspection()', () => {
   it.each([
     ['dpop', 'The access token is not a Bearer token (token_type)'],
     ['notAccess', 'The access token is not a Bearer token (token_type)'],
+    ['refresh', 'The access token is not a Bearer token (token_type)'],
+    ['numeric', 'The access token is not a Bearer token (token_type)'],
     [
       'mtls',
       'The access token is bound to a key (cnf); a Bearer request cannot prove possession of it',
@@ -128,6 +134,7 @@ describe('introspection()', () => {
 
   it('takes token_type Bearer in any case, and a bound token only with allowBoundTokens', async () => {
     expect(await make()('lowerCase')).toMatchObject({ user: 'erin' });
+    expect(await make()('nonStandard')).toMatchObject({ user: 'frank' });
     expect(await make({ allowBoundTokens: true })('mtls')).toMatchObject({ user: 'carol' });
     expect(await make({ allowBoundTokens: true })('dpop')).toMatchObject({
       user: 'someone@example.com',

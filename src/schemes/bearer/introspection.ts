@@ -78,10 +78,10 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 /**
  * A verifier for {@link bearer} that POSTs each token to an RFC 7662 introspection endpoint with
  * the resource server's client credentials. An `active: false` answer refuses the token, and so
- * does a `token_type` other than `Bearer` or a token bound to a key (`cnf`, `DPoP`; see
+ * does a `token_type` of `N_A`, `refresh_token` or `DPoP`, or a token bound to a key (`cnf`; see
  * `allowBoundTokens`). `scope` becomes `req.auth.scopes`, `exp` bounds the validation cache, the
- * whole answer is `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`:
- * nothing is accepted without an answer.
+ * whole answer is `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to
+ * `next(err)`: nothing is accepted without an answer.
  *
  * Combine with bearer's `cache` so a token is not introspected on every request.
  *
@@ -174,12 +174,19 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
     const claims = answer as Record<string, unknown>;
     // RFC 7662 §2.2: only a boolean true means active.
     if (claims['active'] !== true) return false;
-    // RFC 7662 §2.2: token_type as in RFC 6749 §5.1. A DPoP-bound token says `DPoP` (RFC 9449
-    // §6.2), one that is no access token `N_A` (RFC 8693 §2.2.1).
+    // RFC 7662 §2.2: token_type as in RFC 6749 §5.1. Refused are the values that say the token
+    // is not a plain access token: `DPoP` (bound to a key, RFC 9449 §6.2), `N_A` (no access
+    // token, RFC 8693 §2.2.1) and `refresh_token`. Other values pass: some servers write
+    // non-standard ones, such as `access_token`, for ordinary access tokens.
     const tokenType = claims['token_type'];
     if (tokenType !== undefined) {
-      const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : '';
-      if (type !== 'bearer' && !(type === 'dpop' && options.allowBoundTokens === true)) {
+      const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
+      if (
+        type === undefined ||
+        type === 'n_a' ||
+        type === 'refresh_token' ||
+        (type === 'dpop' && options.allowBoundTokens !== true)
+      ) {
         throw new InvalidTokenError('The access token is not a Bearer token (token_type)');
       }
     }
