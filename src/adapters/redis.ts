@@ -151,6 +151,8 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
  * const store = new RedisNonceStore({ client });
  */
 export class RedisNonceStore implements NonceStore {
+  /** Several processes use one Redis: `digest()` requires a `secret` with this store. */
+  readonly shared = true;
   readonly keyPrefix: string;
   /** The window size in counts. */
   readonly window: number;

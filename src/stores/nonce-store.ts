@@ -13,4 +13,9 @@ export interface NonceStore {
    * @param expiresAt when the nonce expires (ms since the epoch); the record may be dropped then
    */
   use(nonce: string, nc: number, expiresAt: number): boolean | Promise<boolean>;
+  /**
+   * `true` when several processes keep their counts here (Redis). `digest()` then requires its
+   * `secret`: with a random key per process, each would refuse the others' nonces.
+   */
+  readonly shared?: boolean;
 }

@@ -221,15 +221,26 @@ describe('option types', () => {
     );
   });
 
-  it('refuses a store of your own without a secret (an unset environment variable)', () => {
-    const store = { use: async () => true };
-    expect(() => digest({ users, store, secret: process.env['NO_SUCH_VARIABLE'] })).toThrow(
-      /a nonce store of your own needs `secret`/,
-    );
-    expect(() => digest({ users, store, secret: 'x'.repeat(32) })).not.toThrow();
-    // One process: a random key is right, with the default store or a MemoryNonceStore.
+  it('refuses a shared store without a secret (an unset environment variable)', () => {
+    // A node-redis-shaped client: digest() only sets up here, nothing is sent.
+    const redis = new RedisNonceStore({
+      client: { eval: async () => 1, evalSha: async () => 1 } as never,
+    });
+    const custom = { use: async () => true, shared: true };
+    for (const store of [redis, custom]) {
+      expect(() => digest({ users, store, secret: process.env['NO_SUCH_VARIABLE'] })).toThrow(
+        /a shared nonce store needs `secret`/,
+      );
+      expect(() => digest({ users, store, secret: 'x'.repeat(32) })).not.toThrow();
+    }
+    // One process: a random key is right, with the default store, a MemoryNonceStore or a
+    // wrapper around one.
+    const memory = new MemoryNonceStore();
     expect(() => digest({ users, secret: undefined })).not.toThrow();
-    expect(() => digest({ users, store: new MemoryNonceStore() })).not.toThrow();
+    expect(() => digest({ users, store: memory })).not.toThrow();
+    expect(() => digest({ users, store: { use: memory.use.bind(memory) } })).not.toThrow();
+    // A store that is none gets its own message.
+    expect(() => digest(anyOptions({ users, store: null }))).toThrow(/store must be a NonceStore/);
   });
 });
 

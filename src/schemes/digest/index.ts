@@ -432,18 +432,6 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   }
   rejectUnknownOptions('digest()', options, OPTION_NAMES);
   checkBooleanOptions('digest()', options, ['userhash']);
-  // A store of your own is there to be shared by processes (Redis): without a shared secret
-  // (`secret: process.env.DIGEST_SECRET` with the variable unset), each process would sign its
-  // nonces with a random key of its own and refuse the others' in silence.
-  if (
-    options.secret === undefined &&
-    options.store !== undefined &&
-    !(options.store instanceof MemoryNonceStore)
-  ) {
-    throw new TypeError(
-      'digest(): a nonce store of your own needs `secret` (the same in every process sharing it); it is undefined (an unset environment variable?)',
-    );
-  }
   const source = resolveSource(options);
 
   const algorithms = resolveAlgorithms(options.algorithms);
@@ -466,6 +454,14 @@ function resolveOptions(options: DigestOptions): DigestConfig {
       throw new TypeError('digest(): store must be a NonceStore (an object with a use() method)');
     }
     store = options.store;
+    // Without a shared secret (`secret: process.env.DIGEST_SECRET` with the variable unset),
+    // each process would sign its nonces with a random key of its own and, sharing the store,
+    // refuse the others' in silence.
+    if (store.shared === true && options.secret === undefined) {
+      throw new TypeError(
+        'digest(): a shared nonce store needs `secret`, the same in every process; it is undefined (an unset environment variable?)',
+      );
+    }
   } else {
     store = new MemoryNonceStore({
       ...(options.window !== undefined ? { window: options.window } : {}),
