@@ -103,8 +103,8 @@ function realmList(value: unknown, what: string, or = ''): string[] {
   return [...(value as string[])];
 }
 
-/** Makes `KRB5_KTNAME` name the keytab, checking at setup that a file keytab is readable. */
-function useKeytab(keytab: unknown): void {
+/** Checks at setup that the keytab can be used: a krb5 name, a readable file, no other keytab. */
+function checkKeytab(keytab: unknown): asserts keytab is string {
   if (typeof keytab !== 'string' || keytab === '' || !isQuotable(keytab)) {
     throw new TypeError('negotiate(): keytab must be a path (or a krb5 keytab name)');
   }
@@ -126,7 +126,6 @@ function useKeytab(keytab: unknown): void {
       throw new TypeError(`negotiate(): the keytab ${file} cannot be read`, { cause: error });
     }
   }
-  process.env.KRB5_KTNAME = keytab;
 }
 
 const OPTION_NAMES = optionNames<NegotiateOptions>()([
@@ -194,13 +193,15 @@ export function negotiate(options: NegotiateOptions): Scheme {
     options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
   const mutual = options.mutual ?? true;
   if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
+  if (options.keytab !== undefined) checkKeytab(options.keytab);
   // Loaded once the options are known to be right, so that their errors show without the peer.
   const { initializeServer } = requirePeer<typeof Kerberos>(
     'kerberos',
     'authscheme/negotiate',
     'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)',
   );
-  if (options.keytab !== undefined) useKeytab(options.keytab);
+  // The GSSAPI library reads only this variable (see `keytab`).
+  if (options.keytab !== undefined) process.env.KRB5_KTNAME = options.keytab;
   const verifyPrincipal = options.verify;
   const challenge: Challenge[] = [
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),

@@ -392,7 +392,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
       );
     });
 
-    it('answers a DPoP-bound token sent as Bearer 401 invalid_token, every time (not cached)', async () => {
+    it('answers a DPoP-bound token sent as Bearer 401 invalid_token, on each request', async () => {
       const server = app();
       const token = await sign(keyA, {
         cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
