@@ -224,7 +224,7 @@ describe('option types', () => {
   it('refuses a shared store without a secret (an unset environment variable)', () => {
     // A node-redis-shaped client: digest() only sets up here, nothing is sent.
     const redis = new RedisNonceStore({
-      client: { eval: async () => 1, evalSha: async () => 1 } as never,
+      client: { eval: async () => 1, evalSha: async () => 1 },
     });
     const custom = { use: async () => true, shared: true };
     for (const store of [redis, custom]) {
