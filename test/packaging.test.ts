@@ -50,6 +50,28 @@ describe('the built package', () => {
     expect(out.same).toBe(true);
   });
 
+  /** Runs `setup` in an ES module that imported `subpath` while `peer` cannot be resolved. */
+  function setUpWithout(subpath: string, peer: string, setup: string): string {
+    // A preload that makes the peer unresolvable, as in a project that never installed it.
+    const hide = path.join(consumer, `hide-${peer}.cjs`);
+    fs.writeFileSync(
+      hide,
+      `const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === ${JSON.stringify(peer)}) {
+    throw Object.assign(new Error("Cannot find module '${peer}'"), { code: 'MODULE_NOT_FOUND' });
+  }
+  return resolve.call(this, request, ...rest);
+};`,
+    );
+    const script = `const adapter = await import(${JSON.stringify(subpath)});
+const { jwtVerifier, negotiate } = adapter;
+try { ${setup}; console.log('set up'); } catch (error) { console.log(error.message); }
+console.log('still running');`;
+    return node(['--require', hide, '--input-type=module', '-e', script]);
+  }
+
   it.each([
     [
       'authscheme/jwt',
@@ -60,34 +82,39 @@ describe('the built package', () => {
   ])(
     '%s imports without %s installed; its setup says what to install, and nothing crashes',
     (subpath, peer, setup) => {
-      // A preload that makes the peer unresolvable, as in a project that never installed it.
-      const hide = path.join(consumer, `hide-${peer}.cjs`);
-      fs.writeFileSync(
-        hide,
-        `const Module = require('node:module');
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request === ${JSON.stringify(peer)}) {
-    throw Object.assign(new Error("Cannot find module '${peer}'"), { code: 'MODULE_NOT_FOUND' });
-  }
-  return resolve.call(this, request, ...rest);
-};`,
-      );
-      const script = `const adapter = await import(${JSON.stringify(subpath)});
-const { jwtVerifier, negotiate } = adapter;
-try { ${setup}; console.log('set up'); } catch (error) { console.log(error.message); }
-console.log('still running');`;
-      const out = node(['--require', hide, '--input-type=module', '-e', script]);
       const install =
         peer === 'kerberos'
           ? 'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)'
           : `npm install ${peer}`;
-      expect(out).toBe(
+      expect(setUpWithout(subpath, peer, setup)).toBe(
         `${subpath} needs the optional peer dependency \`${peer}\`, which could not be loaded: ` +
           `${install}\nstill running\n`,
       );
     },
   );
+
+  it.each([
+    [
+      'authscheme/negotiate',
+      'kerberos',
+      "negotiate({ servicePrincipal: 'HTTP@localhost', keytab: '/no/such/keytab' })",
+      'negotiate(): the keytab /no/such/keytab cannot be read',
+    ],
+    [
+      'authscheme/negotiate',
+      'kerberos',
+      'negotiate({})',
+      'negotiate(): servicePrincipal is required',
+    ],
+    [
+      'authscheme/jwt',
+      'jose',
+      "jwtVerifier({ secret: 'x'.repeat(32), issuer: 'i', audience: 'a', audiences: [] })",
+      'jwtVerifier: unknown option `audiences`',
+    ],
+  ])('%s reports a wrong option before it misses %s', (subpath, peer, setup, message) => {
+    expect(setUpWithout(subpath, peer, setup)).toContain(message);
+  });
 
   it('exports the public contract from the root entry', () => {
     const names = JSON.parse(
