@@ -60,6 +60,19 @@ const OPTION_NAMES = optionNames<AuthFetchOptions>()([
   'verifyServer',
 ]);
 
+/** An `Authorization` value sent, and what it commits the client to. */
+interface Answer {
+  header: string;
+  space: Space;
+  /** The `rspauth` the server must send back (Digest with qop=auth). */
+  rspauth?: string;
+  /** The nonce a Digest answer used. */
+  nonce?: string;
+}
+
+/** Digest nonces whose counts are kept; past this the memory starts over. */
+const MAX_SESSIONS = 1024;
+
 /** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
 const MAX_ORIGINS = 256;
 
@@ -136,9 +149,33 @@ export function createAuthFetch(
     );
   }
   const schemes = options.schemes ?? ['Digest', 'Basic'];
+  if (!isListOf(schemes, ['Digest', 'Basic'])) {
+    throw new TypeError("createAuthFetch(): schemes must be a list of 'Digest' and 'Basic'");
+  }
   const algorithms = options.algorithms ?? CLIENT_ALGORITHMS;
+  if (!isListOf(algorithms, CLIENT_ALGORITHMS)) {
+    throw new TypeError(
+      `createAuthFetch(): algorithms must be a list of ${CLIENT_ALGORITHMS.join(', ')}`,
+    );
+  }
   const verifyServer = options.verifyServer !== false;
   const spaces = new Map<string, Space[]>();
+  /**
+   * The Digest session of each nonce in use, by origin, realm, algorithm and nonce. RFC 7616 §3.4:
+   * `nc` counts every request sent with a nonce, so answers to several challenges that carry the
+   * same nonce (parallel requests, a server that reuses nonces) share one count.
+   */
+  const sessions = new Map<string, DigestSession>();
+  const sessionKey = (origin: string, session: DigestSession): string =>
+    JSON.stringify([origin, session.realm, session.algorithm.name, session.qop, session.nonce]);
+  const sharedSession = (origin: string, session: DigestSession): DigestSession => {
+    const key = sessionKey(origin, session);
+    const known = sessions.get(key);
+    if (known !== undefined && known.nonce === session.nonce) return known;
+    if (sessions.size >= MAX_SESSIONS) sessions.clear();
+    sessions.set(key, session);
+    return session;
+  };
 
   const remember = (origin: string, space: Space): void => {
     let list = spaces.get(origin);
@@ -183,11 +220,7 @@ export function createAuthFetch(
   };
 
   /** The Authorization value for `space` on this request, and the rspauth to expect. */
-  const answer = async (
-    space: Space,
-    request: Request,
-    url: URL,
-  ): Promise<{ header: string; rspauth?: string; space: Space }> => {
+  const answer = async (space: Space, request: Request, url: URL): Promise<Answer> => {
     if (space.scheme === 'Basic') {
       const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
       return { header: `Basic ${encoded}`, space };
@@ -201,15 +234,16 @@ export function createAuthFetch(
       uri,
       body,
     });
-    return { header: result.header, rspauth: result.rspauth, space };
+    return { header: result.header, rspauth: result.rspauth, space, nonce: session.nonce };
   };
 
   /** The space a 401's challenges open, if the client can answer any of them. */
   const spaceFromChallenges = (challenges: Challenge[], url: URL): Space | undefined => {
     for (const scheme of schemes) {
       if (scheme === 'Digest') {
-        const digest = chooseDigest(challenges, algorithms);
-        if (digest === undefined) continue;
+        const chosen = chooseDigest(challenges, algorithms);
+        if (chosen === undefined) continue;
+        const digest = sharedSession(url.origin, chosen);
         const domain = challenges.find(
           (c) => c.scheme.toLowerCase() === 'digest' && c.params.nonce === digest.nonce,
         )?.params.domain;
@@ -238,7 +272,7 @@ export function createAuthFetch(
     const dispatcher =
       init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
     const send = (request: Request): Promise<Response> => baseFetch(request, dispatcher);
-    let sent: { header: string; rspauth?: string; space: Space } | undefined;
+    let sent: Answer | undefined;
     const known = spaceFor(url);
     if (known !== undefined) sent = await answer(known, template, url);
     let preemptive = sent !== undefined;
@@ -286,10 +320,18 @@ export function createAuthFetch(
       }
     }
     if (sent?.space.digest !== undefined && response.ok && sameOrigin) {
-      followAuthenticationInfo(response, sent.space.digest, sent.rspauth, verifyServer);
+      const session = sent.space.digest;
+      const nonce = followAuthenticationInfo(response, session, sent, verifyServer);
+      // A nextnonce moves the session: later challenges with that nonce share its count.
+      if (nonce !== undefined) sessions.set(sessionKey(url.origin, session), session);
     }
     return response;
   };
+}
+
+/** `value` is an array whose every element is one of `allowed` (spelt exactly so). */
+function isListOf(value: unknown, allowed: readonly string[]): boolean {
+  return Array.isArray(value) && value.every((item: unknown) => allowed.includes(item as string));
 }
 
 /** The URL of `url`'s directory: origin and path up to its last `/`. */
@@ -333,22 +375,26 @@ function serverFailed(message: string, response: Response): ServerAuthentication
   return new ServerAuthenticationError(message, response);
 }
 
-/** RFC 7615 / RFC 7616 §3.5: take up `nextnonce`, and check `rspauth` when asked to. */
+/**
+ * RFC 7615 / RFC 7616 §3.5: check `rspauth` when asked to, and take up `nextnonce`. Returns the
+ * new nonce when the session moved to one.
+ */
 function followAuthenticationInfo(
   response: Response,
   session: DigestSession,
-  rspauth: string | undefined,
+  sent: Answer,
   verify: boolean,
-): void {
+): string | undefined {
+  const { rspauth } = sent;
   const field = response.headers.get('authentication-info');
-  if (field === null) return;
+  if (field === null) return undefined;
   let info: Record<string, string>;
   try {
     info = parseAuthParams(field);
   } catch (err) {
     if (!(err instanceof AuthHeaderSyntaxError)) throw err;
     if (verify) throw serverFailed('Authentication-Info does not parse', response);
-    return;
+    return undefined;
   }
   if (verify && rspauth !== undefined && info.rspauth !== undefined) {
     const received = Buffer.from(info.rspauth.toLowerCase(), 'latin1');
@@ -360,11 +406,19 @@ function followAuthenticationInfo(
       );
     }
   }
-  if (info.nextnonce !== undefined && info.nextnonce !== session.nonce) {
+  // Only the answer to a request made with the session's nonce may move it on: a late answer to
+  // an older one would take the session back to a nonce whose counts were used.
+  if (
+    info.nextnonce !== undefined &&
+    sent.nonce === session.nonce &&
+    info.nextnonce !== session.nonce
+  ) {
     session.nonce = info.nextnonce;
     session.nc = 0;
     session.sessionCnonce = undefined;
+    return session.nonce;
   }
+  return undefined;
 }
 
 function sameSpace(a: Space, b: Space): boolean {

@@ -210,6 +210,71 @@ describe('Digest', () => {
   });
 });
 
+describe('Digest nonce counts shared per nonce (RFC 7616 §3.4)', () => {
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const params = (header: string | undefined) => ({
+    nonce: /nonce="([^"]+)"/.exec(header ?? '')?.[1],
+    nc: /nc=([0-9a-f]+)/.exec(header ?? '')?.[1],
+  });
+
+  it('counts on across parallel requests that were all challenged with one nonce', async () => {
+    // One nonce for every challenge, and each (nonce, nc) accepted once: a server's replay check.
+    const used = new Set<string>();
+    const { url, log } = await listen((req, res) => {
+      const { nonce, nc } = params(req.headers.authorization);
+      if (nonce === 'WINDOW1' && nc !== undefined && !used.has(nc)) {
+        used.add(nc);
+        res.end('ok');
+        return;
+      }
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="WINDOW1"');
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const statuses = await Promise.all(
+      [1, 2, 3, 4, 5].map(async (k) => (await authFetch(`${url}/p${k}`)).status),
+    );
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    const counts = log.filter((e) => e.status === 200).map((e) => params(e.authorization).nc);
+    expect(counts.sort()).toEqual([1, 2, 3, 4, 5].map(hex));
+  });
+
+  it('does not go back to an older nonce when a late response names it as nextnonce', async () => {
+    // Each answer's nextnonce is the successor of the nonce it used: N0 → N1 → N2 → N3.
+    let releaseSlow: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const { url, log } = await listen((req, res) => {
+      const { nonce } = params(req.headers.authorization);
+      if (nonce === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="N0"');
+        res.end();
+        return;
+      }
+      const next = `N${Number(nonce.slice(1)) + 1}`;
+      res.setHeader('Authentication-Info', `qop=auth, nextnonce="${next}"`);
+      if (req.url === '/B') void slow.then(() => res.end('ok'));
+      else res.end('ok');
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { verifyServer: false },
+    );
+    await authFetch(`${url}/warm`); // answered with N0; nextnonce N1
+    const late = authFetch(`${url}/B`); // sent with N1, answered last
+    await authFetch(`${url}/A`); // sent with N1 (nc 2); nextnonce N2
+    await authFetch(`${url}/C`); // sent with N2; nextnonce N3
+    releaseSlow();
+    await late; // says nextnonce N2, which the session has left behind
+    await authFetch(`${url}/D`);
+    const sent = log.filter((e) => e.authorization !== undefined).map((e) => e.authorization);
+    const pairs = sent.map((h) => `${params(h).nonce} ${params(h).nc}`);
+    expect(new Set(pairs).size).toBe(pairs.length);
+    expect(params(log.find((e) => e.url === '/D')!.authorization).nonce).toBe('N3');
+  });
+});
+
 describe('Basic', () => {
   it('answers Basic on loopback and then sends it for the same directory up front', async () => {
     const { url, log } = await listen(
