@@ -94,7 +94,8 @@ export class ServerAuthenticationError extends Error {
  * credentials straight away (Digest with the next `nc` of the nonce it holds, RFC 7616 §3.6).
  *
  * Credentials are only ever sent to the origin of the URL given, never to an origin a redirect
- * led to. The request is sent again, so its body must be readable twice: bodies are cloned
+ * led to. The redirects of a Digest-answered request are followed here, each hop answered
+ * afresh (an answer holds for one request). The request is sent again, so its body must be readable twice: bodies are cloned
  * (`Request.clone()`), which holds a streamed body in memory until the answer is known.
  *
  * @example
@@ -265,18 +266,26 @@ export function createAuthFetch(
     return undefined;
   };
 
-  return async function authFetch(input, init) {
-    const template = new Request(input, init);
+  /** One request, from `template`; `hops` counts the redirects this client followed itself. */
+  const run = async (
+    template: Request,
+    dispatcher: RequestInit | undefined,
+    hops: number,
+  ): Promise<Response> => {
     const url = new URL(template.url);
-    // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
-    const dispatcher =
-      init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
-    const send = (request: Request): Promise<Response> => baseFetch(request, dispatcher);
+    // A Digest answer holds for one request (its uri and its nc): where fetch would send it again
+    // through a redirect, this client follows the redirect itself and answers each hop afresh.
+    const followHere = template.redirect === 'follow' && hops < MAX_REDIRECTS;
+    const send = (request: Request, answered?: Answer): Promise<Response> => {
+      const manual = followHere && answered?.space.digest !== undefined;
+      return baseFetch(withHeaders(request, answered?.header, manual), dispatcher);
+    };
     let sent: Answer | undefined;
     const known = spaceFor(url);
     if (known !== undefined) sent = await answer(known, template, url);
     let preemptive = sent !== undefined;
-    let response = await send(withHeaders(template.clone(), sent?.header));
+    let sentTo = url;
+    let response = await send(template.clone(), sent);
 
     // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
     for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
@@ -303,8 +312,22 @@ export function createAuthFetch(
       preemptive = false;
       await response.body?.cancel();
       sent = await answer(space, template, target);
+      sentTo = target;
       const retry = response.redirected ? retargeted(template, target) : template.clone();
-      response = await send(withHeaders(retry, sent.header));
+      response = await send(retry, sent);
+    }
+
+    // A redirect of a Digest-answered request: the next hop is a request of its own.
+    const next =
+      followHere && sent?.space.digest !== undefined
+        ? await redirected(response, template, sentTo)
+        : undefined;
+    if (next !== undefined) {
+      remember(url.origin, sent!.space);
+      await response.body?.cancel();
+      if (new URL(next.url).origin === url.origin) return run(next, dispatcher, hops + 1);
+      // Another origin gets no credentials of ours; fetch follows any further redirects.
+      return baseFetch(next, dispatcher);
     }
 
     // A response from an origin a redirect led to says nothing about this one's credentials.
@@ -327,7 +350,49 @@ export function createAuthFetch(
     }
     return response;
   };
+
+  return function authFetch(input, init) {
+    // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
+    const dispatcher =
+      init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
+    return run(new Request(input, init), dispatcher, 0);
+  };
 }
+
+/**
+ * The request a redirect asks for (RFC 9110 §15.4), as fetch would make it: 303 turns any method
+ * but HEAD into GET, 301 and 302 turn POST into GET (dropping the body and the fields that
+ * describe it), 307 and 308 keep method and body. `undefined` when `response` is no redirect.
+ */
+async function redirected(
+  response: Response,
+  template: Request,
+  from: URL,
+): Promise<Request | undefined> {
+  if (!REDIRECTS.has(response.status)) return undefined;
+  const location = response.headers.get('location');
+  if (location === null || !URL.canParse(location, from.href)) return undefined;
+  const target = new URL(location, from);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return undefined;
+  const toGet =
+    (response.status === 303 && template.method !== 'HEAD') ||
+    ((response.status === 301 || response.status === 302) && template.method === 'POST');
+  const headers = new Headers(template.headers);
+  if (toGet) for (const name of BODY_FIELDS) headers.delete(name);
+  // Fetch drops a caller's own Authorization on the way to another origin too.
+  if (target.origin !== from.origin) headers.delete('authorization');
+  const method = toGet ? 'GET' : template.method;
+  const body =
+    method === 'GET' || method === 'HEAD' ? undefined : await template.clone().arrayBuffer();
+  return retargeted(template, target, { method, headers, body });
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Fetch's request-body-header names: dropped when a redirect turns a request into a GET. */
+const BODY_FIELDS = ['content-encoding', 'content-language', 'content-location', 'content-type'];
+
+/** Redirects this client follows itself (fetch's own limit). */
+const MAX_REDIRECTS = 20;
 
 /** `value` is an array whose every element is one of `allowed` (spelt exactly so). */
 function isListOf(value: unknown, allowed: readonly string[]): boolean {
@@ -347,14 +412,24 @@ function commonPrefixLength(a: string, b: string): number {
 }
 
 /**
- * `template` (a GET or HEAD, so without a body) sent to the URL a redirect led to, with every
- * option a Request carries. `mode: 'navigate'` cannot be set by a constructor, and a Request that
- * has it came from a browser's navigation, never from code; `same-origin` keeps its meaning.
+ * `template` sent to the URL a redirect led to, with every option a Request carries; a GET or
+ * HEAD unless `change` gives the method, headers and body. `mode: 'navigate'` cannot be set by a
+ * constructor, and a Request that has it came from a browser's navigation, never from code;
+ * `same-origin` keeps its meaning.
  */
-function retargeted(template: Request, target: URL): Request {
-  return new Request(target, {
+function retargeted(
+  template: Request,
+  target: URL,
+  change: { method: string; headers: Headers; body: ArrayBuffer | undefined } = {
     method: template.method,
     headers: template.headers,
+    body: undefined,
+  },
+): Request {
+  return new Request(target, {
+    method: change.method,
+    headers: change.headers,
+    body: change.body,
     signal: template.signal,
     redirect: template.redirect,
     cache: template.cache,
@@ -459,7 +534,11 @@ function digestPrefixes(domain: string | undefined, url: URL): string[] {
   return prefixes.length > 0 ? prefixes : [url.origin + '/'];
 }
 
-function withHeaders(request: Request, authorization: string | undefined): Request {
+function withHeaders(
+  request: Request,
+  authorization: string | undefined,
+  manualRedirects = false,
+): Request {
   if (authorization === undefined) return request;
   const headers = new Headers(request.headers);
   headers.set('Authorization', authorization);
@@ -469,5 +548,6 @@ function withHeaders(request: Request, authorization: string | undefined): Reque
     headers,
     referrer: request.referrer,
     referrerPolicy: request.referrerPolicy,
+    ...(manualRedirects ? { redirect: 'manual' } : {}),
   });
 }

@@ -275,6 +275,66 @@ describe('Digest nonce counts shared per nonce (RFC 7616 §3.4)', () => {
   });
 });
 
+describe('Digest through redirects: each hop answered afresh', () => {
+  /** Our middleware in front of routes that redirect, and an echo of what arrived. */
+  function redirectingApp(otherOrigin = '') {
+    const app = express();
+    app.use(express.text({ type: '*/*' }));
+    app.use(authenticate({ realm: 'client-test', schemes: [digestFor()] }));
+    // Express's routes match `/dir/` for `/dir` too: only the path without the slash redirects.
+    app.use((req, res, next) => (req.originalUrl === '/dir' ? res.redirect(301, '/dir/') : next()));
+    app.post('/form', (_req, res) => res.redirect(303, '/done'));
+    app.post('/moved', (_req, res) => res.redirect(307, '/moved-here'));
+    app.get('/away', (_req, res) => res.redirect(302, `${otherOrigin}/elsewhere`));
+    app.all('/{*path}', (req, res) => {
+      res.json({ method: req.method, body: typeof req.body === 'string' ? req.body : '' });
+    });
+    return app;
+  }
+  const uriOf = (header: string | undefined) => /uri="([^"]+)"/.exec(header ?? '')?.[1];
+
+  it('answers a same-origin 301 (a trailing-slash redirect) with its own uri and nc', async () => {
+    const { url, log } = await listen(redirectingApp());
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    for (let i = 0; i < 2; i++) {
+      const res = await authFetch(`${url}/dir`);
+      expect(res.status).toBe(200);
+      expect(res.url).toBe(`${url}/dir/`);
+    }
+    const answered = log.filter((e) => e.authorization !== undefined);
+    // Every answer names the target it went to, and no (nonce, nc) goes out twice.
+    for (const e of answered) expect(uriOf(e.authorization)).toBe(e.url);
+    const ncs = answered.map((e) => /nc=([0-9a-f]+)/.exec(e.authorization!)![1]);
+    expect(new Set(ncs).size).toBe(ncs.length);
+    expect(log.every((e) => e.status !== 400)).toBe(true);
+  });
+
+  it('turns a POST into a GET on 303 and keeps method and body on 307 (RFC 9110 §15.4)', async () => {
+    const { url, log } = await listen(redirectingApp());
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await authFetch(`${url}/warm`);
+    const seeOther = await authFetch(`${url}/form`, { method: 'POST', body: 'a=1' });
+    expect(await seeOther.json()).toEqual({ method: 'GET', body: '' });
+    const temporary = await authFetch(`${url}/moved`, { method: 'POST', body: 'b=2' });
+    expect(await temporary.json()).toEqual({ method: 'POST', body: 'b=2' });
+    expect(log.filter((e) => e.status === 200).map((e) => `${e.method} ${e.url}`)).toEqual([
+      'GET /warm',
+      'GET /done',
+      'POST /moved-here',
+    ]);
+  });
+
+  it('sends no credentials to another origin a redirect leads to', async () => {
+    const other = await listen((req, res) => res.end(req.headers.authorization ?? 'none'));
+    const { url } = await listen(redirectingApp(other.url));
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await authFetch(`${url}/warm`);
+    const res = await authFetch(`${url}/away`);
+    expect(res.url).toBe(`${other.url}/elsewhere`);
+    expect(await res.text()).toBe('none');
+  });
+});
+
 describe('Basic', () => {
   it('answers Basic on loopback and then sends it for the same directory up front', async () => {
     const { url, log } = await listen(
