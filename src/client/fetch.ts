@@ -344,7 +344,14 @@ export function createAuthFetch(
     }
     if (sent?.space.digest !== undefined && response.ok && sameOrigin) {
       const session = sent.space.digest;
-      const nonce = followAuthenticationInfo(response, session, sent, verifyServer);
+      let nonce: string | undefined;
+      try {
+        nonce = followAuthenticationInfo(response, session, sent, verifyServer);
+      } catch (err) {
+        // A server that failed mutual authentication is not sent answers up front.
+        forget(url.origin, sent.space);
+        throw err;
+      }
       // A nextnonce moves the session: later challenges with that nonce share its count.
       if (nonce !== undefined) sessions.set(sessionKey(url.origin, session), session);
     }
@@ -468,7 +475,10 @@ function followAuthenticationInfo(
     info = parseAuthParams(field);
   } catch (err) {
     if (!(err instanceof AuthHeaderSyntaxError)) throw err;
-    if (verify) throw serverFailed('Authentication-Info does not parse', response);
+    // Only where an rspauth was due (qop=auth) could a garbled field be hiding a wrong one.
+    if (verify && rspauth !== undefined) {
+      throw serverFailed('Authentication-Info does not parse', response);
+    }
     return undefined;
   }
   if (verify && rspauth !== undefined && info.rspauth !== undefined) {

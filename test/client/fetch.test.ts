@@ -166,7 +166,7 @@ describe('Digest', () => {
   });
 
   it('rejects when the server’s rspauth is wrong (RFC 7616 §3.5), unless told not to check', async () => {
-    const { url } = await listen((req, res) => {
+    const { url, log } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
         res.statusCode = 401;
         res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
@@ -178,11 +178,34 @@ describe('Digest', () => {
     });
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(authFetch(url)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    // That server is not trusted with an answer up front: the next request goes without one.
+    await expect(authFetch(`${url}/again`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    expect(log.filter((e) => e.url === '/again').map((e) => e.authorization)[0]).toBeUndefined();
     const trusting = createAuthFetch(
       { username: 'alice', password: 'secret' },
       { verifyServer: false },
     );
     expect((await trusting(url)).status).toBe(200);
+  });
+
+  it('takes an Authentication-Info that does not parse only where no rspauth is due', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        const qop = req.url === '/int' ? 'auth-int' : 'auth';
+        res.setHeader('WWW-Authenticate', `Digest realm="${qop}", nonce="n1", qop="${qop}"`);
+        res.end();
+        return;
+      }
+      res.setHeader('Authentication-Info', 'garbage,,,"');
+      res.end('ok');
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    // auth-int: the response body would be hashed, so no rspauth is checked; nothing to hide.
+    expect((await authFetch(`${url}/int`, { method: 'POST', body: 'x' })).status).toBe(200);
+    // auth: the field should carry the rspauth, and a garbled one is a failed check.
+    const fresh = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(fresh(`${url}/auth`)).rejects.toBeInstanceOf(ServerAuthenticationError);
   });
 
   it('checks a correct rspauth from our server and follows nextnonce', async () => {
