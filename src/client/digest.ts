@@ -17,10 +17,25 @@ import {
   type DigestAlgorithm,
 } from '../schemes/digest/algorithms';
 
+/**
+ * The requests sent with one nonce. RFC 7616 §3.4: `nc` counts every request sent with the nonce,
+ * whatever challenge it came in, so sessions on the same nonce share one of these.
+ */
+export interface NonceCount {
+  /** The last nonce count sent with the nonce. */
+  nc: number;
+  /**
+   * For the -sess algorithms, the cnonce of the first answer on the nonce: the session key is
+   * made with it once and kept (RFC 7616 §3.4.2, RFC 2617 §3.2.2.2), so every later answer on
+   * the nonce sends it again, as curl does.
+   */
+  sessionCnonce?: string;
+}
+
 /** What the client keeps of a Digest challenge between requests (RFC 7616 §3.6: nonces are reused). */
 export interface DigestSession {
   readonly realm: string;
-  nonce: string;
+  readonly nonce: string;
   readonly opaque: string | undefined;
   readonly algorithm: AlgorithmInfo;
   /** Whether the challenge named its algorithm: only then is it named back. */
@@ -28,14 +43,8 @@ export interface DigestSession {
   /** `undefined`: the challenge offered no qop (RFC 2069 style, RFC 7616 §3.4.1 keeps it valid). */
   readonly qop: 'auth' | 'auth-int' | undefined;
   readonly userhash: boolean;
-  /** The last nonce count sent with `nonce`. */
-  nc: number;
-  /**
-   * For the -sess algorithms, the cnonce of the first answer on `nonce`: the session key is
-   * made with it once and kept (RFC 7616 §3.4.2, RFC 2617 §3.2.2.2), so every later answer on
-   * the nonce sends it again, as curl does. Cleared with a new nonce.
-   */
-  sessionCnonce?: string;
+  /** The count of `nonce`, shared with every other session on it. */
+  readonly count: NonceCount;
 }
 
 /** The client's algorithms, strongest first: the order in which several challenges are weighed. */
@@ -88,7 +97,7 @@ export function chooseDigest(
       algorithmNamed: params.algorithm !== undefined,
       qop,
       userhash: params.userhash?.toLowerCase() === 'true',
-      nc: 0,
+      count: { nc: 0 },
     };
     bestRank = rank;
   }
@@ -127,9 +136,10 @@ export function answerDigest(
 ): DigestAnswer {
   const { algorithm, realm, nonce, qop } = session;
   let cnonce = freshCnonce;
-  if (algorithm.session) cnonce = session.sessionCnonce ??= freshCnonce;
-  session.nc += 1;
-  const nc = session.nc.toString(16).padStart(8, '0');
+  const { count } = session;
+  if (algorithm.session) cnonce = count.sessionCnonce ??= freshCnonce;
+  count.nc += 1;
+  const nc = count.nc.toString(16).padStart(8, '0');
   let ha1 = hashCredentials(algorithm.hash, username, realm, password);
   // RFC 7616 §3.4.2: the -sess variants fold the nonce and cnonce into HA1.
   if (algorithm.session) ha1 = hashWire(algorithm, ha1, nonce, cnonce);

@@ -10,7 +10,13 @@ import { AuthHeaderSyntaxError } from '../errors';
 import { parseAuthParams, parseChallenges } from '../header';
 import type { Challenge } from '../header/types';
 import type { DigestAlgorithm } from '../schemes/digest/algorithms';
-import { CLIENT_ALGORITHMS, answerDigest, chooseDigest, type DigestSession } from './digest';
+import {
+  CLIENT_ALGORITHMS,
+  answerDigest,
+  chooseDigest,
+  type DigestSession,
+  type NonceCount,
+} from './digest';
 import { isLoopback } from '../util/loopback';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { hasControl } from '../util/text';
@@ -70,8 +76,8 @@ interface Answer {
   nonce?: string;
 }
 
-/** Digest nonces whose counts are kept; past this the memory starts over. */
-const MAX_SESSIONS = 1024;
+/** Digest nonces whose counts are kept; past this the oldest is dropped. */
+const MAX_NONCES = 1024;
 
 /** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
 const MAX_ORIGINS = 256;
@@ -162,20 +168,26 @@ export function createAuthFetch(
   const verifyServer = options.verifyServer !== false;
   const spaces = new Map<string, Space[]>();
   /**
-   * The Digest session of each nonce in use, by origin, realm, algorithm and nonce. RFC 7616 §3.4:
-   * `nc` counts every request sent with a nonce, so answers to several challenges that carry the
-   * same nonce (parallel requests, a server that reuses nonces) share one count.
+   * The count of each nonce in use, by origin and nonce. RFC 7616 §3.4: `nc` counts every request
+   * sent with a nonce, so the sessions of several challenges that carry the same nonce (parallel
+   * requests, a server that reuses nonces, a `nextnonce`) share one count. Each session keeps its
+   * own challenge's `opaque`, `userhash` and algorithm.
    */
-  const sessions = new Map<string, DigestSession>();
-  const sessionKey = (origin: string, session: DigestSession): string =>
-    JSON.stringify([origin, session.realm, session.algorithm.name, session.qop, session.nonce]);
-  const sharedSession = (origin: string, session: DigestSession): DigestSession => {
-    const key = sessionKey(origin, session);
-    const known = sessions.get(key);
-    if (known !== undefined && known.nonce === session.nonce) return known;
-    if (sessions.size >= MAX_SESSIONS) sessions.clear();
-    sessions.set(key, session);
-    return session;
+  const counts = new Map<string, NonceCount>();
+  const onNonce = (
+    origin: string,
+    session: DigestSession,
+    nonce = session.nonce,
+  ): DigestSession => {
+    const key = JSON.stringify([origin, nonce]);
+    let count = counts.get(key);
+    if (count === undefined) {
+      // The oldest goes first: a nonce still in use keeps its count in the sessions that hold it.
+      if (counts.size >= MAX_NONCES) counts.delete(counts.keys().next().value!);
+      count = { nc: 0 };
+      counts.set(key, count);
+    }
+    return { ...session, nonce, count };
   };
 
   const remember = (origin: string, space: Space): void => {
@@ -185,24 +197,24 @@ export function createAuthFetch(
       list = [];
       spaces.set(origin, list);
     }
-    // One Digest space per realm, one Basic space per directory (RFC 7617 §2.2): a new challenge
-    // replaces what was known there.
-    const replaces = (s: Space): boolean =>
-      s.scheme === space.scheme &&
-      (space.digest !== undefined
-        ? s.digest?.realm === space.digest.realm
-        : s.prefixes[0] === space.prefixes[0]);
-    const kept = list.filter((s) => !replaces(s));
+    const kept = list.filter((s) => !sameSpace(s, space));
     kept.unshift(space);
     spaces.set(origin, kept.slice(0, 16));
   };
 
+  /** What is known of the space (by realm, or directory), whichever request learned it. */
   const forget = (origin: string, space: Space): void => {
     const list = spaces.get(origin);
     if (list === undefined) return;
-    const kept = list.filter((s) => s !== space);
-    spaces.set(origin, kept);
+    spaces.set(
+      origin,
+      list.filter((s) => !sameSpace(s, space)),
+    );
   };
+
+  /** The Digest session now remembered for `space`'s realm on `origin`, if any. */
+  const rememberedSession = (origin: string, space: Space): DigestSession | undefined =>
+    spaces.get(origin)?.find((s) => sameSpace(s, space))?.digest;
 
   const spaceFor = (url: URL): Space | undefined => {
     let best: Space | undefined;
@@ -244,7 +256,7 @@ export function createAuthFetch(
       if (scheme === 'Digest') {
         const chosen = chooseDigest(challenges, algorithms);
         if (chosen === undefined) continue;
-        const digest = sharedSession(url.origin, chosen);
+        const digest = onNonce(url.origin, chosen);
         const domain = challenges.find(
           (c) => c.scheme.toLowerCase() === 'digest' && c.params.nonce === digest.nonce,
         )?.params.domain;
@@ -275,7 +287,7 @@ export function createAuthFetch(
     const url = new URL(template.url);
     // A Digest answer holds for one request (its uri and its nc): where fetch would send it again
     // through a redirect, this client follows the redirect itself and answers each hop afresh.
-    const followHere = template.redirect === 'follow' && hops < MAX_REDIRECTS;
+    const followHere = template.redirect === 'follow';
     const send = (request: Request, answered?: Answer): Promise<Response> => {
       const manual = followHere && answered?.space.digest !== undefined;
       return baseFetch(withHeaders(request, answered?.header, manual), dispatcher);
@@ -317,21 +329,11 @@ export function createAuthFetch(
       response = await send(retry, sent);
     }
 
-    // A redirect of a Digest-answered request: the next hop is a request of its own.
-    const next =
-      followHere && sent?.space.digest !== undefined
-        ? await redirected(response, template, sentTo)
-        : undefined;
-    if (next !== undefined) {
-      remember(url.origin, sent!.space);
-      await response.body?.cancel();
-      if (new URL(next.url).origin === url.origin) return run(next, dispatcher, hops + 1);
-      // Another origin gets no credentials of ours; fetch follows any further redirects.
-      return baseFetch(next, dispatcher);
-    }
-
     // A response from an origin a redirect led to says nothing about this one's credentials.
     const sameOrigin = !response.redirected || new URL(response.url).origin === url.origin;
+    // A redirect of a Digest-answered request (sent with redirect: 'manual').
+    const isRedirect =
+      followHere && sent?.space.digest !== undefined && REDIRECTS.has(response.status);
     if (sent !== undefined) {
       // Credentials are sent up front only once the server has taken them: refused ones would
       // go out twice on every later request, wrong each time.
@@ -339,21 +341,47 @@ export function createAuthFetch(
         forget(url.origin, sent.space);
         if (known !== undefined) forget(url.origin, known);
       } else {
-        remember(url.origin, sent.space);
+        let space: Space | undefined = sent.space;
+        if (sent.space.digest !== undefined && (response.ok || isRedirect) && sameOrigin) {
+          let nextnonce: string | undefined;
+          try {
+            nextnonce = followAuthenticationInfo(response, sent, verifyServer);
+          } catch (err) {
+            // A server that failed mutual authentication is not sent answers up front, and is
+            // not followed where it redirects.
+            forget(url.origin, sent.space);
+            throw err;
+          }
+          const current = rememberedSession(url.origin, sent.space);
+          if (preemptive && current !== undefined && current.nonce !== sent.nonce) {
+            // Sent from memory on a nonce that other requests have since moved the realm away
+            // from: theirs stays (a late nextnonce would take it back to one left behind).
+            space = undefined;
+          } else if (nextnonce !== undefined) {
+            // RFC 7616 §3.6: later requests use the nextnonce.
+            space = { ...sent.space, digest: onNonce(url.origin, sent.space.digest, nextnonce) };
+          }
+        }
+        if (space !== undefined) remember(url.origin, space);
       }
     }
-    if (sent?.space.digest !== undefined && response.ok && sameOrigin) {
-      const session = sent.space.digest;
-      let nonce: string | undefined;
-      try {
-        nonce = followAuthenticationInfo(response, session, sent, verifyServer);
-      } catch (err) {
-        // A server that failed mutual authentication is not sent answers up front.
-        forget(url.origin, sent.space);
-        throw err;
+
+    if (isRedirect) {
+      const next = await redirected(response, template, sentTo);
+      if (next !== undefined) {
+        await response.body?.cancel();
+        if (hops >= MAX_REDIRECTS) {
+          throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
+        }
+        const final =
+          new URL(next.url).origin === url.origin
+            ? await run(next, dispatcher, hops + 1)
+            : // Another origin gets no credentials of ours; fetch follows any further redirects.
+              await baseFetch(next, dispatcher);
+        // As fetch says of a response it reached through redirects.
+        Object.defineProperty(final, 'redirected', { value: true });
+        return final;
       }
-      // A nextnonce moves the session: later challenges with that nonce share its count.
-      if (nonce !== undefined) sessions.set(sessionKey(url.origin, session), session);
     }
     return response;
   };
@@ -376,18 +404,21 @@ async function redirected(
   template: Request,
   from: URL,
 ): Promise<Request | undefined> {
-  if (!REDIRECTS.has(response.status)) return undefined;
   const location = response.headers.get('location');
-  if (location === null || !URL.canParse(location, from.href)) return undefined;
+  // Fetch hands a redirect without Location over as it is, and fails on one it cannot follow.
+  if (location === null) return undefined;
+  if (!URL.canParse(location, from.href)) throw new TypeError('fetch failed: invalid Location');
   const target = new URL(location, from);
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') return undefined;
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new TypeError('fetch failed: a redirect to a URL scheme other than http(s)');
+  }
   const toGet =
-    (response.status === 303 && template.method !== 'HEAD') ||
+    (response.status === 303 && template.method !== 'GET' && template.method !== 'HEAD') ||
     ((response.status === 301 || response.status === 302) && template.method === 'POST');
   const headers = new Headers(template.headers);
   if (toGet) for (const name of BODY_FIELDS) headers.delete(name);
-  // Fetch drops a caller's own Authorization on the way to another origin too.
-  if (target.origin !== from.origin) headers.delete('authorization');
+  // Fetch drops these on the way to another origin: the caller's own credentials and cookies.
+  if (target.origin !== from.origin) for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
   const method = toGet ? 'GET' : template.method;
   const body =
     method === 'GET' || method === 'HEAD' ? undefined : await template.clone().arrayBuffer();
@@ -397,6 +428,8 @@ async function redirected(
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Fetch's request-body-header names: dropped when a redirect turns a request into a GET. */
 const BODY_FIELDS = ['content-encoding', 'content-language', 'content-location', 'content-type'];
+/** What fetch (undici) drops from a request a redirect sends to another origin. */
+const CROSS_ORIGIN_DROPPED = ['authorization', 'proxy-authorization', 'cookie', 'host'];
 
 /** Redirects this client follows itself (fetch's own limit). */
 const MAX_REDIRECTS = 20;
@@ -458,12 +491,11 @@ function serverFailed(message: string, response: Response): ServerAuthentication
 }
 
 /**
- * RFC 7615 / RFC 7616 §3.5: check `rspauth` when asked to, and take up `nextnonce`. Returns the
- * new nonce when the session moved to one.
+ * RFC 7615 / RFC 7616 §3.5: checks `rspauth` when asked to (throws when it is wrong). Returns the
+ * `nextnonce`, if the server names one other than the nonce `sent` used.
  */
 function followAuthenticationInfo(
   response: Response,
-  session: DigestSession,
   sent: Answer,
   verify: boolean,
 ): string | undefined {
@@ -491,23 +523,15 @@ function followAuthenticationInfo(
       );
     }
   }
-  // Only the answer to a request made with the session's nonce may move it on: a late answer to
-  // an older one would take the session back to a nonce whose counts were used.
-  if (
-    info.nextnonce !== undefined &&
-    sent.nonce === session.nonce &&
-    info.nextnonce !== session.nonce
-  ) {
-    session.nonce = info.nextnonce;
-    session.nc = 0;
-    session.sessionCnonce = undefined;
-    return session.nonce;
-  }
-  return undefined;
+  return info.nextnonce !== sent.nonce ? info.nextnonce : undefined;
 }
 
+/** One Digest space per realm, one Basic space per directory (RFC 7617 §2.2). */
 function sameSpace(a: Space, b: Space): boolean {
-  return a.scheme === b.scheme && a.digest?.realm === b.digest?.realm;
+  if (a.scheme !== b.scheme) return false;
+  return a.digest !== undefined
+    ? a.digest.realm === b.digest?.realm
+    : a.prefixes[0] === b.prefixes[0];
 }
 
 /** TLS, or a host on this machine: where a password or token may travel as it is. */

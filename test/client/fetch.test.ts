@@ -347,14 +347,126 @@ describe('Digest through redirects: each hop answered afresh', () => {
     ]);
   });
 
-  it('sends no credentials to another origin a redirect leads to', async () => {
-    const other = await listen((req, res) => res.end(req.headers.authorization ?? 'none'));
+  it("sends no credentials, nor the caller's cookies, to another origin a redirect leads to", async () => {
+    const other = await listen((req, res) =>
+      res.end(
+        JSON.stringify([
+          req.headers.authorization,
+          req.headers.cookie,
+          req.headers['proxy-authorization'],
+        ]),
+      ),
+    );
     const { url } = await listen(redirectingApp(other.url));
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     await authFetch(`${url}/warm`);
-    const res = await authFetch(`${url}/away`);
+    const res = await authFetch(`${url}/away`, {
+      headers: { cookie: 'sid=SECRET', 'proxy-authorization': 'Basic cHJveHk6cHc=' },
+    });
     expect(res.url).toBe(`${other.url}/elsewhere`);
-    expect(await res.text()).toBe('none');
+    expect(res.redirected).toBe(true);
+    expect(await res.text()).toBe('[null,null,null]');
+  });
+
+  it('gives up after 20 redirects, as fetch does, without sending an answer twice', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="n"');
+      } else {
+        res.statusCode = 302;
+        res.setHeader('Location', req.url === '/0' ? '/1' : '/0');
+      }
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(authFetch(`${url}/0`)).rejects.toThrow(TypeError);
+    const answers = log.flatMap((e) => (e.authorization === undefined ? [] : [e.authorization]));
+    expect(answers).toHaveLength(21);
+    expect(new Set(answers.map((a) => /nc=(\w+)/.exec(a)![1])).size).toBe(21);
+  });
+
+  it('does not follow a redirect whose Authentication-Info fails mutual authentication', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="n"');
+      } else {
+        res.statusCode = 302;
+        res.setHeader('Location', '/next');
+        res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
+      }
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(authFetch(`${url}/r`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    expect(log.some((e) => e.url === '/next')).toBe(false);
+  });
+});
+
+describe('Digest sessions on one nonce', () => {
+  const nonceAndNc = (header: string | undefined) =>
+    `${/nonce="([^"]+)"/.exec(header ?? '')?.[1]}/${/nc=(\w+)/.exec(header ?? '')?.[1]}`;
+
+  it('answers each challenge with its own opaque, the count shared', async () => {
+    // One nonce for everything, an opaque per path: each answer must carry its own.
+    const { url, log } = await listen((req, res) => {
+      const path = req.url!;
+      const opaque = /opaque="([^"]+)"/.exec(req.headers.authorization ?? '')?.[1];
+      if (opaque === `O${path}`) {
+        res.end('ok');
+        return;
+      }
+      res.statusCode = 401;
+      res.setHeader(
+        'WWW-Authenticate',
+        `Digest realm="r", qop="auth", nonce="N", opaque="O${path}", domain="${path}"`,
+      );
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    expect((await authFetch(`${url}/b`)).status).toBe(200);
+    const sent = log.flatMap((e) => (e.authorization === undefined ? [] : [e.authorization]));
+    expect(sent.map(nonceAndNc)).toEqual(['N/00000001', 'N/00000002']);
+  });
+
+  it('never repeats a count when a late nextnonce names a nonce a new challenge brought', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let current = 'W1';
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        // `domain` keeps /b outside the space, so that it is challenged afresh.
+        res.setHeader(
+          'WWW-Authenticate',
+          `Digest realm="r", qop="auth", nonce="${current}", domain="/a/"`,
+        );
+        res.end();
+        return;
+      }
+      if (req.url === '/a/slow') {
+        res.setHeader('Authentication-Info', 'nextnonce="W2"');
+        void held.then(() => res.end('ok'));
+      } else res.end('ok');
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { verifyServer: false },
+    );
+    await authFetch(`${url}/a/warm`); // W1, nc 1
+    const slow = authFetch(`${url}/a/slow`); // W1, nc 2, answered late with nextnonce W2
+    current = 'W2';
+    await authFetch(`${url}/b`); // a challenge with W2: W2, nc 1
+    release();
+    await slow; // moves the realm to W2, whose count is already at 1
+    await authFetch(`${url}/a/next`);
+    const pairs = log.flatMap((e) =>
+      e.authorization === undefined ? [] : [nonceAndNc(e.authorization)],
+    );
+    expect(pairs).toHaveLength(4);
+    expect(new Set(pairs).size).toBe(pairs.length);
   });
 });
 
