@@ -397,7 +397,8 @@ export function createAuthFetch(
 /**
  * The request a redirect asks for (RFC 9110 §15.4), as fetch would make it: 303 turns any method
  * but HEAD into GET, 301 and 302 turn POST into GET (dropping the body and the fields that
- * describe it), 307 and 308 keep method and body. `undefined` when `response` is no redirect.
+ * describe it), 307 and 308 keep method and body. `undefined` when the redirect names no
+ * Location (fetch then hands it over as it is); a TypeError, as fetch's, when it cannot be followed.
  */
 async function redirected(
   response: Response,
