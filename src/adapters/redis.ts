@@ -74,9 +74,15 @@ const MAX_NC = 0xffff_ffff;
 
 /**
  * One atomic check-and-set per `use()`: the sliding window of `MemoryNonceStore`, kept in one
- * string key per nonce. Bits 0–31 hold the highest nc seen (`BITFIELD u32`); bit `32 + nc % window`
- * is set when that nc was seen. Scripts run atomically, so concurrent calls with one nc let exactly
- * one through. The TTL is set when the record is created and never extended.
+ * string key per nonce. Bits 0–31 hold the highest nc seen (`BITFIELD u32`), bits 32–47 the window
+ * the record was written with (`u16`), and bit `48 + nc % window` is set when that nc was seen.
+ * Scripts run atomically, so concurrent calls with one nc let exactly one through. The TTL is set
+ * when the record is created and never extended.
+ *
+ * A record written under another window (processes configured differently, as during a deploy)
+ * cannot be read under this one: its slots lie elsewhere, and a count seen there would look new
+ * here. So every slot is then taken as seen, which refuses any count up to the highest (fail
+ * closed; the client gets a fresh nonce), and the record continues under this window.
  *
  * KEYS[1] the record; ARGV[1] nc; ARGV[2] window; ARGV[3] TTL in ms. Returns 1 (new) or 0 (replay).
  */
@@ -84,25 +90,35 @@ const USE_SCRIPT = `
 local key = KEYS[1]
 local nc = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local bytes = math.ceil(window / 8)
 local created = redis.call('EXISTS', key) == 0
 local top = 0
-if not created then top = redis.call('BITFIELD', key, 'GET', 'u32', 0)[1] end
+if created then
+  redis.call('BITFIELD', key, 'SET', 'u16', 32, window)
+else
+  local head = redis.call('BITFIELD', key, 'GET', 'u32', 0, 'GET', 'u16', 32)
+  top = head[1]
+  if head[2] ~= window then
+    redis.call('BITFIELD', key, 'SET', 'u16', 32, window)
+    redis.call('SETRANGE', key, 6, string.rep('\\255', bytes))
+  end
+end
 local fresh = 1
 if nc > top then
   if not created then
     if nc - top >= window then
-      redis.call('SETRANGE', key, 4, string.rep('\\0', math.ceil(window / 8)))
+      redis.call('SETRANGE', key, 6, string.rep('\\0', bytes))
     else
       -- The slots the window slides over belong to counts now below it.
-      for count = top + 1, nc - 1 do redis.call('SETBIT', key, 32 + count % window, 0) end
+      for count = top + 1, nc - 1 do redis.call('SETBIT', key, 48 + count % window, 0) end
     end
   end
   redis.call('BITFIELD', key, 'SET', 'u32', 0, ARGV[1])
-  redis.call('SETBIT', key, 32 + nc % window, 1)
+  redis.call('SETBIT', key, 48 + nc % window, 1)
 elseif top - nc >= window then
   fresh = 0
 else
-  fresh = 1 - redis.call('SETBIT', key, 32 + nc % window, 1)
+  fresh = 1 - redis.call('SETBIT', key, 48 + nc % window, 1)
 end
 if created then redis.call('PEXPIRE', key, ARGV[3]) end
 return fresh

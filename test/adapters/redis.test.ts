@@ -115,6 +115,21 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
     await expect(store.use(n, 0xffff_ffff - 64, later)).resolves.toBe(false);
   });
 
+  it('refuses a replay between processes set up with different windows (fail closed)', async () => {
+    const narrow = new RedisNonceStore({ client, window: 64 });
+    const wide = new RedisNonceStore({ client, window: 128 });
+    const n = freshNonce();
+    const later = inAMinute();
+    await expect(narrow.use(n, 100, later)).resolves.toBe(true);
+    // The record's slots mean nothing under another window: every count up to the top is seen.
+    await expect(wide.use(n, 100, later)).resolves.toBe(false);
+    await expect(wide.use(n, 99, later)).resolves.toBe(false);
+    await expect(wide.use(n, 101, later)).resolves.toBe(true);
+    await expect(narrow.use(n, 101, later)).resolves.toBe(false);
+    await expect(narrow.use(n, 102, later)).resolves.toBe(true);
+    await expect(narrow.use(n, 102, later)).resolves.toBe(false);
+  });
+
   it('matches a reference model on random count sequences, for several window sizes', async () => {
     let seed = 7;
     const random = (n: number): number => {
@@ -159,10 +174,11 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
     const n = freshNonce();
     const key = `t:${kind.name}:${n}`;
     await expect(store.use(n, 5, Date.now() + 300)).resolves.toBe(true);
-    // 4 bytes of highest count, then the bitmap, grown up to window / 8 bytes as slots are used.
-    expect(await inspector.strlen(key)).toBe(4 + 1);
+    // 4 bytes of highest count, 2 of window, then the bitmap, grown up to window / 8 bytes as
+    // slots are used.
+    expect(await inspector.strlen(key)).toBe(6 + 1);
     await expect(store.use(n, 63, Date.now() + 300)).resolves.toBe(true);
-    expect(await inspector.strlen(key)).toBe(4 + 64 / 8);
+    expect(await inspector.strlen(key)).toBe(6 + 64 / 8);
     const ttl = await inspector.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(300);
