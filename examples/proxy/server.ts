@@ -95,6 +95,9 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout: number): void {
   const headers = forwardableHeaders(req.headers);
   headers.host = target.host;
+  // Node decoded a chunked body, and sends one unframed on methods it does not expect a body on:
+  // the origin would read the bytes as a request of their own. Chunked again, it reads a body.
+  if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
   headers.via = req.headers.via
     ? `${req.headers.via}, 1.1 authscheme-proxy`
     : '1.1 authscheme-proxy';
@@ -122,6 +125,10 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
   upstream.on('error', () =>
     timedOut ? sendText(res, 504, 'Gateway Timeout') : sendText(res, 502, 'Bad Gateway'),
   );
+  // A client that leaves before the response is through takes the upstream request with it.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   req.pipe(upstream);
 }
 
@@ -245,7 +252,10 @@ function tunnel(
       // Each socket's clock counts its own reads and writes, so a one-way stream keeps both busy.
       upstream.setTimeout(idleTimeout);
       socket.setTimeout(idleTimeout);
-      socket.once('timeout', () => upstream.destroy(new Error('idle tunnel')));
+      socket.once('timeout', () => {
+        upstream.destroy(new Error('idle tunnel'));
+        socket.destroy();
+      });
       socket.write(`HTTP/1.1 200 Connection Established\r\n${headerLines(res)}\r\n`);
       if (head.length > 0) upstream.write(head);
       upstream.pipe(socket);
@@ -265,6 +275,11 @@ function tunnel(
       }
     });
     socket.on('close', () => upstream.destroy());
+    // A target that closed first: the client's half is closed too once its last bytes are out
+    // (Node's server keeps half-open sockets, and the client may never close its side).
+    upstream.on('close', () => {
+      if (established && !socket.destroyed) closeAfter(socket);
+    });
   });
 }
 
@@ -310,7 +325,12 @@ function authorityForm(requestTarget: string): URL | undefined {
     target.pathname === '' &&
     target.search === '' &&
     target.hash === '';
-  return exact ? target : undefined;
+  if (!exact) return undefined;
+  // The host as an http URL has it (`2130706433` → `127.0.0.1`, `LOCALHOST` → `localhost`), so
+  // that isAllowedTarget judges CONNECT targets as it judges absolute-form ones.
+  if (!URL.canParse(`http://${requestTarget}`)) return undefined;
+  target.hostname = new URL(`http://${requestTarget}`).hostname;
+  return target;
 }
 
 /** Starts the proxy on `port` (0 for any free port) and resolves with the port it listens on. */

@@ -7,6 +7,7 @@
  * is seen to carry nothing. One test covers the example's plain-HTTP path too: an origin that
  * never answers is a 504.
  */
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -446,6 +447,131 @@ describe('CONNECT sockets are closed, whatever the client or the target does', (
     await closed;
     // The bytes after the 200 are the target's; a 502 there would be read as tunnel data.
     expect(seen.received).toBe(`${head}from the target`);
+  });
+
+  it('closes a tunnel whose target closed first, though the client keeps its side open', async () => {
+    // A client that keeps its half open after the FIN, as clients may.
+    const client = net.connect({ port: proxyPort, host: '127.0.0.1', allowHalfOpen: true }, () =>
+      client.write(
+        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    try {
+      while (!received.endsWith('\r\n\r\n') || accepted.length === 0) await sleep(10);
+      expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n/);
+      accepted[0]!.end(); // the target is done: FIN to the client
+      await ended;
+      // The proxy does not wait for the client's half: it closes the connection itself.
+      await closedWithin(proxy, 2000);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('normalises CONNECT hosts as absolute-form ones before isAllowedTarget judges them', async () => {
+    const seenHosts: string[] = [];
+    const judging = createProxyServer({
+      isAllowedTarget: (url) => {
+        seenHosts.push(url.hostname);
+        return url.hostname !== '127.0.0.1';
+      },
+    });
+    const port = await listenProxy(judging, 0);
+    try {
+      for (const host of ['2130706433', '0x7f000001', '0177.0.0.1']) {
+        const answer = await new Promise<string>((resolve) => {
+          const client = net.connect(port, '127.0.0.1', () =>
+            client.write(
+              `CONNECT ${host}:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${basicCredentials}\r\n\r\n`,
+            ),
+          );
+          let text = '';
+          client.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+          client.on('close', () => resolve(text));
+          client.on('error', () => undefined);
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+      }
+      expect(seenHosts).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(accepted).toHaveLength(0);
+    } finally {
+      judging.closeAllConnections();
+      await new Promise((resolve) => judging.close(resolve));
+    }
+  });
+});
+
+describe('the proxy forwarding plain HTTP', () => {
+  const basicCredentials = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
+
+  it('re-frames a chunked body on a GET, so that the origin reads no second request in it', async () => {
+    const requests: string[] = [];
+    const origin = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as AddressInfo).port;
+    try {
+      const hidden = 'GET /admin HTTP/1.1\r\nHost: internal\r\n\r\n';
+      const reply = await new Promise<string>((resolve) => {
+        const client = net.connect(proxyPort, '127.0.0.1', () =>
+          client.write(
+            `GET http://127.0.0.1:${port}/s HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+              `Proxy-Authorization: ${basicCredentials}\r\nTransfer-Encoding: chunked\r\n` +
+              `Connection: close\r\n\r\n${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`,
+          ),
+        );
+        let text = '';
+        client.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        client.on('close', () => resolve(text));
+        client.on('error', () => undefined);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(requests).toEqual(['GET /s']);
+    } finally {
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+
+  it('drops the upstream request when the client leaves during the response', async () => {
+    let originClosed = false;
+    const origin = http.createServer((_req, res) => {
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('x'), 50);
+      res.on('close', () => {
+        clearInterval(timer);
+        originClosed = true;
+      });
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as AddressInfo).port;
+    try {
+      const client = net.connect(proxyPort, '127.0.0.1', () =>
+        client.write(
+          `GET http://127.0.0.1:${port}/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+            `Proxy-Authorization: ${basicCredentials}\r\n\r\n`,
+        ),
+      );
+      client.on('error', () => undefined);
+      await new Promise((resolve) => client.once('data', resolve));
+      client.destroy();
+      const until = Date.now() + 2000;
+      while (!originClosed && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(originClosed).toBe(true);
+    } finally {
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
+    }
   });
 });
 
