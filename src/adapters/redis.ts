@@ -69,6 +69,8 @@ const DEFAULT_TIMEOUT = 2000;
 const DEFAULT_CLOCK_SKEW = 5000;
 /** setTimeout's limit: a longer delay is replaced by 1 ms, which would reject every use(). */
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** The longest life a record is given, in ms (about 4,500 years): far below what PEXPIRE takes. */
+const MAX_TTL = 2 ** 47;
 /** RFC 7616 §3.4: nc is 8LHEX, so no count is above this; the record stores it as a u32. */
 const MAX_NC = 0xffff_ffff;
 
@@ -213,10 +215,15 @@ export class RedisNonceStore implements NonceStore {
 
   async use(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
     if (!Number.isSafeInteger(nc) || nc < 1 || nc > MAX_NC) return false;
-    if (typeof nonce !== 'string' || !Number.isFinite(expiresAt)) return false;
-    // An expired nonce has no counts left to use (and a record for it would not expire).
+    // Both client libraries send strings as UTF-8, which turns every lone surrogate into U+FFFD:
+    // two such nonces would share one record.
+    if (typeof nonce !== 'string' || !isWellFormed(nonce) || !Number.isFinite(expiresAt)) {
+      return false;
+    }
+    // An expired nonce has no counts left to use (and a record for it would not expire). One
+    // beyond MAX_TTL is no nonce digest() makes: its TTL would not reach Redis as an integer.
     const ttl = Math.ceil(expiresAt - this.now());
-    if (ttl <= 0) return false;
+    if (ttl <= 0 || ttl > MAX_TTL) return false;
     const pending = this.run(this.keyPrefix + nonce, [
       String(nc),
       String(this.window),
@@ -229,6 +236,11 @@ export class RedisNonceStore implements NonceStore {
     // Neither answer: not our script's reply, so refuse to decide (fail closed).
     throw new Error(`RedisNonceStore: unexpected reply from Redis: ${String(reply)}`);
   }
+}
+
+/** No lone surrogate in `text` (ES2024's String#isWellFormed, which Node 20 has). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** Tells the client library apart by its methods and returns a function that runs the script. */

@@ -205,7 +205,12 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
     for (const nc of [0, -1, 1.5, Number.NaN, 0x1_0000_0000]) {
       await expect(store.use(n, nc, inAMinute())).resolves.toBe(false);
     }
+    // An expiry no nonce has: its TTL would not reach Redis as an integer.
+    await expect(store.use(n, 1, 1e22)).resolves.toBe(false);
     expect(await inspector.exists(`authscheme:nc:${n}`)).toBe(0);
+    // Lone surrogates would all become U+FFFD in the key: such a nonce is none of digest()'s.
+    const lone = `${freshNonce()}\uD800`;
+    await expect(store.use(lone, 1, inAMinute())).resolves.toBe(false);
   });
 
   it('loads its script again after SCRIPT FLUSH (EVALSHA, then EVAL on NOSCRIPT)', async () => {
