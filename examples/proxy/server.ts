@@ -92,6 +92,18 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/**
+ * The path and query of an absolute-form request target as the client wrote them. RFC 9110 §7.7:
+ * a proxy must not rewrite them, where the URL parser resolves `..` and turns `\\` into `/`.
+ */
+function originForm(absoluteForm: string): string {
+  const authority = absoluteForm.indexOf('//') + 2;
+  const pathStart = absoluteForm.slice(authority).search(/[/\\?#]/);
+  if (pathStart === -1) return '/';
+  const rest = absoluteForm.slice(authority + pathStart).split('#', 1)[0]!;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout: number): void {
   const headers = forwardableHeaders(req.headers);
   headers.host = target.host;
@@ -106,7 +118,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       host: target.hostname.replace(/^\[|\]$/g, ''),
       port: target.port || 80,
       method: req.method,
-      path: target.pathname + target.search,
+      path: originForm(req.url ?? ''),
       headers,
       timeout,
     },
@@ -150,7 +162,7 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
   const timeout = options.upstreamTimeout ?? 10_000;
   const idleTimeout = options.tunnelIdleTimeout ?? 300_000;
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // A forward proxy receives the absolute form (RFC 9112 §3.2.2); anything else is a request
     // for the proxy itself, which has no pages of its own.
     let target: URL;
@@ -167,9 +179,14 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
     admit(req, res, target, isAllowedTarget, guard, () => {
       // The client left while the guard was deciding: nothing to forward for it.
       if (req.socket.destroyed) return;
+      // RFC 9110 §10.1.1: the body is asked for only once it will be forwarded (Node would have
+      // said 100 Continue before the credentials were looked at).
+      if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
       forward(req, res, target, timeout);
     });
-  });
+  };
+  const server = createServer(onRequest);
+  server.on('checkContinue', onRequest);
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     tunnel(req, socket, head, guard, isAllowedTarget, timeout, idleTimeout);
   });

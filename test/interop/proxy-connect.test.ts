@@ -541,6 +541,54 @@ describe('the proxy forwarding plain HTTP', () => {
     }
   });
 
+  it('forwards the path as the client wrote it, and asks for a body only once admitted', async () => {
+    const paths: string[] = [];
+    const origin = http.createServer((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as AddressInfo).port;
+    const exchange = (head: string, body = ''): Promise<string> =>
+      new Promise((resolve) => {
+        const client = net.connect(proxyPort, '127.0.0.1', () => client.write(head));
+        let text = '';
+        client.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          // The body goes only after an interim 100 (RFC 9110 §10.1.1).
+          if (body !== '' && text.includes('100 Continue')) client.write(body);
+        });
+        client.on('close', () => resolve(text));
+        client.on('error', () => undefined);
+      });
+    try {
+      const raw = `/pub/%2e%2e/admin?q=a%2Fb`;
+      const reply = await exchange(
+        `GET http://127.0.0.1:${port}${raw} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          `Proxy-Authorization: ${basicCredentials}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+      expect(paths).toEqual([raw]);
+      // Without credentials: the 407 comes first, no 100 Continue.
+      const refused = await exchange(
+        `POST http://127.0.0.1:${port}/e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n` +
+          `Expect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+      expect(refused).toMatch(/^HTTP\/1\.1 407 /);
+      const admitted = await exchange(
+        `POST http://127.0.0.1:${port}/e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n` +
+          `Proxy-Authorization: ${basicCredentials}\r\nExpect: 100-continue\r\n` +
+          `Connection: close\r\n\r\n`,
+        'hello',
+      );
+      expect(admitted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    } finally {
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+
   it('drops the upstream request when the client leaves during the response', async () => {
     let originClosed = false;
     const origin = http.createServer((_req, res) => {
