@@ -93,6 +93,23 @@ local key = KEYS[1]
 local nc = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local bytes = math.ceil(window / 8)
+-- Clears the bits of slots first..last (inclusive) of the bitmap, which starts at byte 6.
+local function clear(first, last)
+  local slot = first
+  while slot <= last and slot % 8 ~= 0 do
+    redis.call('SETBIT', key, 48 + slot, 0)
+    slot = slot + 1
+  end
+  local whole = math.floor((last + 1 - slot) / 8)
+  if whole > 0 then
+    redis.call('SETRANGE', key, 6 + slot / 8, string.rep('\\0', whole))
+    slot = slot + whole * 8
+  end
+  while slot <= last do
+    redis.call('SETBIT', key, 48 + slot, 0)
+    slot = slot + 1
+  end
+end
 local created = redis.call('EXISTS', key) == 0
 local top = 0
 if created then
@@ -111,8 +128,18 @@ if nc > top then
     if nc - top >= window then
       redis.call('SETRANGE', key, 6, string.rep('\\0', bytes))
     else
-      -- The slots the window slides over belong to counts now below it.
-      for count = top + 1, nc - 1 do redis.call('SETBIT', key, 48 + count % window, 0) end
+      -- The slots the window slides over belong to counts now below it: one or two runs of
+      -- slots, cleared a byte at a time where whole bytes lie in them.
+      local first = (top + 1) % window
+      local last = (nc - 1) % window
+      if nc - top > 1 then
+        if first <= last then
+          clear(first, last)
+        else
+          clear(first, window - 1)
+          clear(0, last)
+        end
+      end
     end
   end
   redis.call('BITFIELD', key, 'SET', 'u32', 0, ARGV[1])

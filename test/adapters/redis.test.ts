@@ -136,7 +136,8 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    for (const window of [1, 5, 8, 33, 64]) {
+    // Windows that are and are not whole bytes; slides that clear bits, whole bytes and wrap.
+    for (const window of [1, 5, 8, 33, 64, 100, 4096]) {
       const store = new RedisNonceStore({ client, window });
       const n = freshNonce();
       const seen = new Set<number>();
