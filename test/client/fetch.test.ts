@@ -368,17 +368,23 @@ describe('Digest through redirects: each hop answered afresh', () => {
     expect(await res.text()).toBe('[null,null,null]');
   });
 
-  it('gives up after 20 redirects, as fetch does, without sending an answer twice', async () => {
-    const { url, log } = await listen((req, res) => {
+  /** A server that challenges requests without credentials and answers the others `redirect`. */
+  const challengingRedirect = (redirect: (req: IncomingMessage, res: ServerResponse) => void) =>
+    listen((req, res) => {
       if (req.headers.authorization === undefined) {
         res.statusCode = 401;
         res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="n"');
       } else {
         res.statusCode = 302;
-        res.setHeader('Location', req.url === '/0' ? '/1' : '/0');
+        redirect(req, res);
       }
       res.end();
     });
+
+  it('gives up after 20 redirects, as fetch does, without sending an answer twice', async () => {
+    const { url, log } = await challengingRedirect((req, res) =>
+      res.setHeader('Location', req.url === '/0' ? '/1' : '/0'),
+    );
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(authFetch(`${url}/0`)).rejects.toThrow(TypeError);
     const answers = log.flatMap((e) => (e.authorization === undefined ? [] : [e.authorization]));
@@ -387,16 +393,9 @@ describe('Digest through redirects: each hop answered afresh', () => {
   });
 
   it('does not follow a redirect whose Authentication-Info fails mutual authentication', async () => {
-    const { url, log } = await listen((req, res) => {
-      if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="n"');
-      } else {
-        res.statusCode = 302;
-        res.setHeader('Location', '/next');
-        res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
-      }
-      res.end();
+    const { url, log } = await challengingRedirect((_req, res) => {
+      res.setHeader('Location', '/next');
+      res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
     });
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(authFetch(`${url}/r`)).rejects.toBeInstanceOf(ServerAuthenticationError);
