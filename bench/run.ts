@@ -122,14 +122,39 @@ function updateReadme(markdown: string): void {
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) return;
-  const body = markdown
-    .replace(/^# .*\n\n/, '')
-    .replace(/^## /gm, '#### ')
-    .replace('](latest.svg)', '](bench/results/latest.svg)');
+  const body = summariseFlags(
+    markdown
+      .replace(/^# .*\n\n/, '')
+      .replace(/^## /gm, '#### ')
+      .replace('](latest.svg)', '](bench/results/latest.svg)'),
+  );
   writeFileSync(
     README,
     `${readme.slice(0, start + README_START.length)}\n${body}${readme.slice(end)}`,
   );
+}
+
+/**
+ * The README keeps a count of the flagged rounds and links to the list in latest.md, which can run
+ * to dozens of lines that would push the sections after it out of sight.
+ */
+function summariseFlags(body: string): string {
+  const heading = '#### Flagged rounds\n\n';
+  const start = body.indexOf(heading);
+  if (start < 0) return body;
+  const next = body.indexOf('\n#### ', start + heading.length);
+  const end = next < 0 ? body.length : next + 1;
+  const count = body
+    .slice(start + heading.length, end)
+    .split('\n')
+    .filter((line) => line.startsWith('- ')).length;
+  const summary =
+    count === 0
+      ? 'None: no other process used the CPUs noticeably during any measurement.'
+      : `${count} of the rounds were flagged (another process took some of the server's CPU, or ` +
+        'the server was not saturated); they are listed in ' +
+        '[bench/results/latest.md](bench/results/latest.md#flagged-rounds).';
+  return `${body.slice(0, start)}${heading}${summary}\n\n${body.slice(end)}`;
 }
 
 async function main(): Promise<void> {
