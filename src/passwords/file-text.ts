@@ -1,21 +1,91 @@
-/** Reading a password file's bytes as text: bounded in size, strict UTF-8. */
+/** Reading a password file's bytes as text: a regular file, bounded in size, strict UTF-8. */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The text of a password file.
+ * The text of the password file at `path`. The size is checked before anything is read, and no
+ * more than the limit is ever read (the file may grow meanwhile), so `/dev/zero` or a huge file
+ * costs nothing: only regular files are accepted.
  *
  * @param kind names the file in errors (`htpasswd`, `htdigest`)
- * @throws TypeError when the file is over 16 MB or is not UTF-8
+ * @throws TypeError when the file is not a regular file, is over 16 MB or is not UTF-8; the file
+ *   system's error when it cannot be opened
  */
-export function decodePasswordFile(bytes: Buffer, kind: string): string {
-  if (bytes.length > MAX_FILE_BYTES) throw new TypeError(`${kind} file is larger than 16 MB`);
+export async function readPasswordFile(path: string, kind: string): Promise<string> {
+  const handle = await open(path, 'r');
   try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new TypeError(`${kind} file is not valid UTF-8`);
+    const stat = await handle.stat();
+    const reader = new BoundedReader(stat.isFile(), stat.size, kind);
+    while (
+      reader.add((await handle.read(reader.buffer, reader.length, reader.free, null)).bytesRead)
+    );
+    return reader.text();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** {@link readPasswordFile}, synchronously. */
+export function readPasswordFileSync(path: string, kind: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    const reader = new BoundedReader(stat.isFile(), stat.size, kind);
+    while (reader.add(readSync(fd, reader.buffer, reader.length, reader.free, null)));
+    return reader.text();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Collects a file's bytes, growing its buffer (the file may grow while read) up to the limit. */
+class BoundedReader {
+  buffer: Buffer;
+  length = 0;
+
+  constructor(
+    regular: boolean,
+    size: number,
+    private readonly kind: string,
+  ) {
+    if (!regular) throw new TypeError(`${kind} file is not a regular file`);
+    this.checkSize(size);
+    // One byte more than the size announced, to see the end of the file in the same read.
+    this.buffer = Buffer.allocUnsafe(size + 1);
+  }
+
+  /** Counts `bytesRead` into the buffer; `false` at the end of the file. */
+  add(bytesRead: number): boolean {
+    if (bytesRead === 0) return false;
+    this.length += bytesRead;
+    this.checkSize(this.length);
+    if (this.length === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.min(2 * this.buffer.length, MAX_FILE_BYTES + 1));
+      this.buffer.copy(larger);
+      this.buffer = larger;
+    }
+    return true;
+  }
+
+  /** Room left in the buffer. */
+  get free(): number {
+    return this.buffer.length - this.length;
+  }
+
+  text(): string {
+    try {
+      return utf8.decode(this.buffer.subarray(0, this.length));
+    } catch {
+      throw new TypeError(`${this.kind} file is not valid UTF-8`);
+    }
+  }
+
+  private checkSize(size: number): void {
+    if (size > MAX_FILE_BYTES) throw new TypeError(`${this.kind} file is larger than 16 MB`);
   }
 }
 

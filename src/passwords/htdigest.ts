@@ -3,15 +3,13 @@
  * `MD5(user ":" realm ":" password)` in lower-case hex (RFC 7616 §3.4.2 with MD5), so the file
  * holds no plain passwords.
  */
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
-import { decodePasswordFile, entryLines } from './file-text';
+import { entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 
 /** A parsed htdigest file. */
 export interface HtdigestFile {
-  /** Entries by realm, then user name, the HA1 in lower-case hex. */
+  /** Entries by realm, then user name (in NFC), the HA1 in lower-case hex. A copy: changing it changes nothing. */
   readonly realms: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /**
    * A `getHA1` for `digest()`: the user's HA1 for the realm when `hash` is MD5 (htdigest files
@@ -37,14 +35,17 @@ export function parseHtdigest(text: string): HtdigestFile {
   for (const [lineNumber, line] of entryLines(text)) {
     const first = line.indexOf(':');
     const second = first === -1 ? -1 : line.indexOf(':', first + 1);
-    if (second === -1 || line.indexOf(':', second + 1) !== -1) {
-      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
-    }
-    const user = line.slice(0, first);
+    if (second === -1) throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
+    // Fields after the hash are ignored, as Apache's mod_authn_file does (`user:realm:HA1:comment`).
+    const third = line.indexOf(':', second + 1);
+    // digest() looks names up in NFC (RFC 7616 §4); the HA1 keeps the bytes the file was made from.
+    const user = line.slice(0, first).normalize('NFC');
     const realm = line.slice(first + 1, second);
-    const ha1 = line.slice(second + 1);
+    const ha1 = line.slice(second + 1, third === -1 ? line.length : third);
     if (user === '' || !isMd5Hex(ha1)) {
-      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:32 hex digits`);
+      throw new TypeError(
+        `htdigest line ${lineNumber}: expected user:realm:32 hex digits (a ':' in a user name or realm cannot be looked up)`,
+      );
     }
     let users = realms.get(realm);
     if (users === undefined) {
@@ -54,7 +55,8 @@ export function parseHtdigest(text: string): HtdigestFile {
     if (!users.has(user)) users.set(user, ha1.toLowerCase());
   }
   return Object.freeze({
-    realms,
+    // Copies: getHA1 reads the maps above, which nothing outside may change.
+    realms: new Map([...realms].map(([realm, users]) => [realm, new Map(users)])),
     getHA1: (user: string, realm: string, hash: DigestHash): string | undefined =>
       hash === 'MD5' ? realms.get(realm)?.get(user) : undefined,
   });
@@ -72,12 +74,12 @@ export function parseHtdigest(text: string): HtdigestFile {
  * app.use(authenticate({ realm: 'api', schemes: [digest({ getHA1: file.getHA1, algorithms: ['MD5'] })] }));
  */
 export async function loadHtdigest(path: string): Promise<HtdigestFile> {
-  return parseHtdigest(decodePasswordFile(await readFile(path), 'htdigest'));
+  return parseHtdigest(await readPasswordFile(path, 'htdigest'));
 }
 
 /** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
 export function loadHtdigestSync(path: string): HtdigestFile {
-  return parseHtdigest(decodePasswordFile(readFileSync(path), 'htdigest'));
+  return parseHtdigest(readPasswordFileSync(path, 'htdigest'));
 }
 
 function isMd5Hex(value: string): boolean {

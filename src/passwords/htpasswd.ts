@@ -3,9 +3,8 @@
  * `htpasswd` tool writes. Each format but `{SHA}` is checked by an optional peer dependency,
  * loaded only when the file holds that format.
  */
-import { readFile } from 'node:fs/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { decodePasswordFile, entryLines } from './file-text';
+import { entryLines, readPasswordFile } from './file-text';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -22,7 +21,10 @@ export type HtpasswdFormat =
 
 /** A parsed htpasswd file. */
 export interface HtpasswdFile {
-  /** User name → the format of its hash. The hashes themselves are not exposed. */
+  /**
+   * User name (in NFC, the form `basic()` hands over) → the format of its hash. The hashes
+   * themselves are not exposed.
+   */
   readonly users: ReadonlyMap<string, HtpasswdFormat>;
   /**
    * A `verify` for `basic()`: resolves to `user` when the password is right, else `false`. An
@@ -84,8 +86,11 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
     const format = formatOf(hash, lineNumber);
     // Bcrypt's `$2y$` (Apache's, PHP's) is `$2b$` (OpenBSD's) under another name; the native
     // `bcrypt` package knows only the latter.
-    if (!entries.has(user)) {
-      entries.set(user, { hash: hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash, format });
+    // basic() hands over user names in NFC (RFC 7617 §2.1): a name written in another form (NFD,
+    // as macOS may produce) is found under its NFC form.
+    const name = user.normalize('NFC');
+    if (!entries.has(name)) {
+      entries.set(name, { hash: hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash, format });
     }
   }
 
@@ -122,7 +127,7 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
  * app.use(authenticate({ realm: 'api', schemes: [basic({ verify: file.verify })] }));
  */
 export async function loadHtpasswd(path: string): Promise<HtpasswdFile> {
-  return parseHtpasswd(decodePasswordFile(await readFile(path), 'htpasswd'));
+  return parseHtpasswd(await readPasswordFile(path, 'htpasswd'));
 }
 
 function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
@@ -135,6 +140,9 @@ function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
   if (SHA1.test(hash)) return 'sha1';
   // `$…$` and `{…}` name a scheme; `*` and `!` are crypt's failure and lock markers.
   if (/^[${*!]/.test(hash)) throw new TypeError(`htpasswd line ${lineNumber}: unrecognised hash`);
+  if (/^[ \t]/.test(hash)) {
+    throw new TypeError(`htpasswd line ${lineNumber}: unrecognised hash (white space after ':'?)`);
+  }
   if (DES.test(hash)) {
     throw new TypeError(`htpasswd line ${lineNumber}: DES crypt is not supported: ${REHASH}`);
   }
@@ -143,17 +151,39 @@ function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
   );
 }
 
-/** The first entry of the most common format: an unknown user costs what most users cost. */
+/**
+ * The entry whose check costs the most: an unknown user then costs at least what any user costs,
+ * so only users whose hashes are cheaper than the rest (a file in mid-migration) stand out. Equal
+ * timing for every user needs one format and one cost throughout.
+ */
 function decoyOf(entries: ReadonlyMap<string, Entry>): Entry | undefined {
-  const counts = new Map<HtpasswdFormat, number>();
-  let common: HtpasswdFormat | undefined;
-  for (const { format } of entries.values()) {
-    const count = (counts.get(format) ?? 0) + 1;
-    counts.set(format, count);
-    if (common === undefined || count > counts.get(common)!) common = format;
+  let decoy: Entry | undefined;
+  let highest = -1;
+  for (const entry of entries.values()) {
+    const cost = costOf(entry);
+    if (cost > highest) {
+      highest = cost;
+      decoy = entry;
+    }
   }
-  for (const entry of entries.values()) if (entry.format === common) return entry;
-  return undefined;
+  return decoy;
+}
+
+/** A check's rough cost in µs here: enough to rank entries, not to predict a time. */
+function costOf({ format, hash }: Entry): number {
+  switch (format) {
+    case 'sha1':
+      return 1;
+    case 'apr1':
+      return 200; // 1000 MD5 rounds
+    case 'bcrypt':
+      return 60 * 2 ** Number(hash.slice(4, 6)); // 2^cost rounds of about 60 µs
+    case 'sha256-crypt':
+    case 'sha512-crypt': {
+      const rounds = /^\$[56]\$rounds=(\d+)\$/.exec(hash);
+      return (format === 'sha256-crypt' ? 1.1 : 1.7) * (rounds ? Number(rounds[1]) : 5000);
+    }
+  }
 }
 
 async function loadCheck(format: HtpasswdFormat): Promise<Check> {

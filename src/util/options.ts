@@ -46,3 +46,13 @@ export function checkBooleanOptions(
     }
   }
 }
+
+/**
+ * An object literal's kind of object (its prototype is `Object.prototype` or `null`): a `Map` or
+ * an array given as a record of users would be read as one, a Map as empty, an array by index.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

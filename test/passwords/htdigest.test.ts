@@ -32,9 +32,35 @@ describe('htdigest files', () => {
     expect(file.realms.get('r')?.size).toBe(1);
   });
 
+  it('ignores fields after the hash, as Apache does, and finds a name written in NFD under NFC', () => {
+    const nfd = 'jo\u0308rg';
+    const file = parseHtdigest(`a:r:${md5('a:r:1')}:a comment\n${nfd}:r:${md5(`${nfd}:r:pw`)}\n`);
+    expect(file.getHA1('a', 'r', 'MD5')).toBe(md5('a:r:1'));
+    // digest() looks names up in NFC; the HA1 is still that of the bytes the file was made from.
+    expect(file.getHA1('j\u00f6rg', 'r', 'MD5')).toBe(md5(`${nfd}:r:pw`));
+    expect([...file.realms.get('r')!.keys()]).toEqual(['a', 'j\u00f6rg']);
+  });
+
+  it('hands out a copy of its entries: changing it changes no lookup', () => {
+    const file = parseHtdigest(`a:r:${md5('a:r:1')}\n`);
+    (file.realms.get('r') as Map<string, string>).set('mallory', md5('mallory:r:x'));
+    (file.realms as Map<string, Map<string, string>>).set('other', new Map([['a', md5('x')]]));
+    expect(file.getHA1('mallory', 'r', 'MD5')).toBeUndefined();
+    expect(file.getHA1('a', 'other', 'MD5')).toBeUndefined();
+  });
+
+  it('refuses what is not a regular file before reading it (/dev/zero would never end)', async () => {
+    await expect(loadHtdigest('/dev/zero')).rejects.toThrow('htdigest file is not a regular file');
+    expect(() => loadHtdigestSync('/dev/zero')).toThrow('htdigest file is not a regular file');
+    expect(() => loadHtdigestSync(os.tmpdir())).toThrow('htdigest file is not a regular file');
+  });
+
   it.each([
     ['a line without three fields', 'alice:api\n'],
-    ['a line with four fields', `alice:api:x:${md5('x')}\n`],
+    [
+      'a user name with a colon (htdigest writes it; no lookup can find it)',
+      `alice:x:api:${md5('x')}\n`,
+    ],
     ['a short hash', 'alice:api:abc\n'],
     ['a non-hex hash', `alice:api:${'z'.repeat(32)}\n`],
     ['an empty user', `:api:${md5('x')}\n`],

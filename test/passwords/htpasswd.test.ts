@@ -49,11 +49,11 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   );
 }
 
-// -2 and -5 are given `-r 5000` (the default rounds): Apache htpasswd 2.4.71 on Debian 12 writes
-// `*0` (crypt's failure marker) for them without -r.
 describe.each<[string, string[], HtpasswdFormat]>([
   ['-B -C 4', ['-B', '-C', '4'], 'bcrypt'],
   ['-m', ['-m'], 'apr1'],
+  ['-2', ['-2'], 'sha256-crypt'],
+  ['-5', ['-5'], 'sha512-crypt'],
   ['-2 -r 5000', ['-2', '-r', '5000'], 'sha256-crypt'],
   ['-5 -r 5000', ['-5', '-r', '5000'], 'sha512-crypt'],
   ['-s', ['-s'], 'sha1'],
@@ -167,6 +167,41 @@ describe('htpasswd files', () => {
     expect(err).toBeInstanceOf(TypeError);
     // The whole message is fixed text: neither the user nor the hash is in it.
     expect(err.message).toMatch(/^htpasswd line 2: (expected user:hash|unrecognised hash)$/);
+  });
+
+  it('finds a user name written in NFD (as macOS may write it) under NFC, the form basic() hands over', async () => {
+    const nfd = 'jo\u0308rg';
+    const file = await loadHtpasswd(write('nfd', `${htpasswd(['-s'], nfd, 'pw')}\n`));
+    await expect(file.verify('j\u00f6rg', 'pw')).resolves.toBe('j\u00f6rg');
+    expect([...file.users.keys()]).toEqual(['j\u00f6rg']);
+  });
+
+  it('checks an unknown user against the costliest entry, so it costs at least what any user costs', async () => {
+    // A file in mid-migration: two cheap {SHA} entries and one bcrypt entry of cost 12 (about
+    // 200 ms here). The decoy used to be the most common format, {SHA}, a few µs.
+    const file = await parseHtpasswd(
+      `${htpasswd(['-s'], 's1', 'x')}\n${htpasswd(['-s'], 's2', 'x')}\n${htpasswd(['-B', '-C', '12'], 'bob', 'x')}\n`,
+    );
+    const timed = async (user: string): Promise<number> => {
+      const start = performance.now();
+      await file.verify(user, 'wrong');
+      return performance.now() - start;
+    };
+    const bob = await timed('bob');
+    const nobody = await timed('nobody');
+    expect(await timed('s1')).toBeLessThan(bob / 4);
+    expect(nobody).toBeGreaterThan(bob / 2);
+  });
+
+  it('says what is wrong with white space after the colon', async () => {
+    const err = await rejection(parseHtpasswd('alice: {SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n'));
+    expect(err.message).toBe("htpasswd line 1: unrecognised hash (white space after ':'?)");
+  });
+
+  it('refuses what is not a regular file before reading it (/dev/zero would never end)', async () => {
+    const err = await rejection(loadHtpasswd('/dev/zero'));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe('htpasswd file is not a regular file');
   });
 
   it('refuses a file that is not UTF-8 or over 16 MB, and reports a missing file', async () => {

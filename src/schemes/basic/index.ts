@@ -18,7 +18,12 @@ import type {
   AuthRequest,
 } from '../../scheme';
 import { identityResult, refuse } from '../../scheme';
-import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
+import {
+  checkBooleanOptions,
+  isPlainObject,
+  optionNames,
+  rejectUnknownOptions,
+} from '../../util/options';
 
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {
@@ -116,8 +121,9 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
 
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
 function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {
-  if (typeof users !== 'object' || users === null)
-    throw new TypeError('basic(): `users` must be an object');
+  if (!isPlainObject(users)) {
+    throw new TypeError('basic(): `users` must be a plain object (user name → password)');
+  }
   const hashes = new Map<string, Buffer>();
   for (const [name, password] of Object.entries(users)) {
     if (typeof password !== 'string')

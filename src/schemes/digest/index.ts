@@ -16,7 +16,12 @@ import type {
 } from '../../scheme';
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
-import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
+import {
+  checkBooleanOptions,
+  isPlainObject,
+  optionNames,
+  rejectUnknownOptions,
+} from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
@@ -570,8 +575,9 @@ function resolveSource(options: DigestOptions): HA1Source {
 const HASHES: readonly DigestHash[] = ['MD5', 'SHA-256', 'SHA-512-256'];
 
 function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, DigestUserEntry> {
-  if (users === null || typeof users !== 'object')
-    throw new TypeError('digest(): users must be an object');
+  if (!isPlainObject(users)) {
+    throw new TypeError('digest(): users must be a plain object (user name → password or HA1s)');
+  }
   const result = new Map<string, DigestUserEntry>();
   for (const name of Object.keys(users)) {
     const entry = users[name];

@@ -147,6 +147,12 @@ describe('basic() — RFC 7617', () => {
     expect(() => basic({ users: {}, verify: () => false })).toThrow(TypeError);
     expect(() => basic({ users: { 'a:b': 'x' } })).toThrow(/":"/);
     expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(TypeError);
+    // A Map reads as no users, an array as users "0", "1"…: neither is taken for a record.
+    expect(() => basic({ users: new Map([['a', 'b']]) as never })).toThrow(
+      'basic(): `users` must be a plain object (user name → password)',
+    );
+    expect(() => basic({ users: ['alice'] as never })).toThrow(TypeError);
+    expect(() => basic({ users: Object.assign(Object.create(null), { a: 'b' }) })).not.toThrow();
     expect(() => basic({ verify: 'nope' as never })).toThrow(TypeError);
   });
 
