@@ -18,7 +18,12 @@ const NONE: ReadonlySet<string> = new Set();
  * RFC 7616 §3.3: "For historical reasons, a sender MUST NOT generate the quoted string syntax
  * values for the following parameters: stale and algorithm."
  */
-const DIGEST_CHALLENGE_TOKENS: ReadonlySet<string> = new Set(['algorithm', 'stale']);
+const DIGEST_CHALLENGE_TOKENS: ReadonlySet<string> = new Set([
+  'algorithm',
+  'stale',
+  'charset',
+  'userhash',
+]);
 
 /**
  * RFC 7616 §3.4: "For historical reasons, a sender MUST NOT generate the quoted string syntax for

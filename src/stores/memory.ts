@@ -67,7 +67,10 @@ export class MemoryNonceStore implements NonceStore {
   private readonly byExpiry: NonceRecord[] = [];
   private readonly words: number;
   private readonly now: () => number;
-  /** The latest expiry among live records dropped for room; unrecorded nonces up to it are refused. */
+  /**
+   * The latest expiry among records dropped (for room, or swept once expired); unrecorded nonces up
+   * to it are refused.
+   */
   private forgottenUpTo = 0;
   /** The clock reading of the last sweep. */
   private sweptAt = Number.NaN;
@@ -146,6 +149,8 @@ export class MemoryNonceStore implements NonceStore {
       const soonest = this.byExpiry[0];
       if (soonest === undefined || soonest.expiresAt > now) return;
       this.records.delete(this.pop().nonce);
+      // Should the clock step back, the nonce would be live again, with its record gone.
+      this.forgottenUpTo = Math.max(this.forgottenUpTo, soonest.expiresAt);
     }
   }
 

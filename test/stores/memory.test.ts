@@ -89,6 +89,19 @@ describe('MemoryNonceStore', () => {
     expect(store.use('a', 2, time.now())).toBe(false);
   });
 
+  it('refuses a swept nonce after the clock steps back (its record is gone, its counts were used)', () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ now: time.now });
+    const expiresAt = time.now() + 100;
+    expect(store.use('a', 1, expiresAt)).toBe(true);
+    time.advance(200);
+    expect(store.use('b', 1, time.now() + 100)).toBe(true); // sweeps a's record
+    expect(store.size).toBe(1);
+    time.advance(-150); // an NTP step back: a is live again
+    expect(store.use('a', 1, expiresAt)).toBe(false);
+    expect(store.use('c', 1, time.now() + 100)).toBe(true);
+  });
+
   it('drops an expired record that came after a live one (the sweep goes by expiry)', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ now: time.now });

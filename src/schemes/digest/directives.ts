@@ -146,13 +146,19 @@ export function decodeWireUsername(username: string): string | undefined {
     if (code > 0xff) return undefined;
     if (code > 0x7f) ascii = false;
   }
-  if (ascii) return username;
-  try {
-    // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
-    return utf8.decode(Buffer.from(username, 'latin1')).normalize('NFC');
-  } catch {
-    return undefined;
+  let decoded: string;
+  if (ascii) {
+    decoded = username;
+  } else {
+    try {
+      // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
+      decoded = utf8.decode(Buffer.from(username, 'latin1')).normalize('NFC');
+    } catch {
+      return undefined;
+    }
   }
+  // As for username*: no control character (a quoted HTAB, a C1 in UTF-8) reaches the user lookup.
+  return hasControl(decoded) ? undefined : decoded;
 }
 
 function isHex(value: string): boolean {

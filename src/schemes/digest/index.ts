@@ -143,6 +143,12 @@ interface DigestConfig {
   readonly store: NonceStore;
   readonly signer: NonceSigner;
   readonly nonceLifetime: number;
+  /**
+   * Nonces expiring before this were issued before this scheme was made (by the process a restart
+   * replaced): a store of this process's memory cannot know which of their counts were used.
+   * 0 with a shared store.
+   */
+  readonly unrecordedBefore: number;
   readonly nextNonceBefore: number;
   readonly userhash: boolean;
   readonly opaque: string;
@@ -329,6 +335,10 @@ function withHA1(
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
   if (request.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
+  // Signed with the same secret before a restart, its counts may have been used (RFC 7616 §5.5).
+  if (request.expiresAt < config.unrecordedBefore) {
+    return refuse('Digest nonce issued before this process started', 'ERR_AUTH_STALE_NONCE');
+  }
 
   let fresh: boolean | Promise<boolean>;
   try {
@@ -337,10 +347,13 @@ function withHA1(
     throw storeFailure(cause);
   }
   const conclude = (isFresh: boolean): VerifyResult => {
+    const remaining = request.expiresAt - now;
+    if (isFresh === true || acceptedEarlier(directives, sessionKey, ctx)) {
+      return success(config, directives, user, sessionKey, remaining, ctx);
+    }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
-    if (isFresh !== true) return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
-    return success(config, directives, user, sessionKey, request.expiresAt - now, ctx);
+    return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
   };
   if (!isPromiseLike(fresh)) return conclude(fresh);
   return Promise.resolve(fresh).then(conclude, (cause: unknown) => {
@@ -372,6 +385,36 @@ function resolveUser(
   return decodeWireUsername(directives.username);
 }
 
+/**
+ * Whether this very request was already accepted with this count: a second `authenticate()` on
+ * its way (one with `credentialsRequired: false` for the site and one for a route) checks the
+ * same credentials again, and the count it used up must not turn them into a replay. Only the
+ * response object of that request carries the `Authentication-Info` of that success; a replay
+ * is another request. Looked at only when the store refuses, so that success costs nothing.
+ */
+function acceptedEarlier(
+  directives: DigestDirectives,
+  sessionKey: string,
+  ctx: RequestContext,
+): boolean {
+  const sent = ctx.res.getHeader(ctx.proxy ? 'Proxy-Authentication-Info' : 'Authentication-Info');
+  if (typeof sent !== 'string') return false;
+  const expected = authenticationInfo(directives, sessionKey);
+  return sent === expected || sent.startsWith(`${expected}, `);
+}
+
+/** `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies). */
+function authenticationInfo(directives: DigestDirectives, sessionKey: string): string {
+  // Written out rather than through formatAuthParams: every name is fixed here, and this runs on
+  // every authenticated request. qop and nc are tokens (checked when read); cnonce came in a
+  // quoted-string and goes back in one.
+  let info = `qop=${directives.qopText}`;
+  if (directives.qop === 'auth') {
+    info += `, rspauth="${requestDigest(directives, sessionKey, '', undefined)}"`;
+  }
+  return `${info}, cnonce=${quoteString(directives.cnonce)}, nc=${directives.ncText}`;
+}
+
 function success(
   config: DigestConfig,
   directives: DigestDirectives,
@@ -380,14 +423,7 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
-  // RFC 7616 §3.5; RFC 7615 §3 (and §4 for the proxy variant). Written out rather than through
-  // formatAuthParams: every name is fixed here, and this runs on every authenticated request.
-  // qop and nc are tokens (checked when read); cnonce came in a quoted-string and goes back in one.
-  let info = `qop=${directives.qopText}`;
-  if (directives.qop === 'auth') {
-    info += `, rspauth="${requestDigest(directives, sessionKey, '', undefined)}"`;
-  }
-  info += `, cnonce=${quoteString(directives.cnonce)}, nc=${directives.ncText}`;
+  let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const next = config.signer.issue(
       config.realm ?? ctx.realm,
@@ -539,6 +575,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     store,
     signer: new NonceSigner(nonceKey),
     nonceLifetime,
+    unrecordedBefore: store.shared === true ? 0 : (options.now ?? Date.now)() + nonceLifetime,
     nextNonceBefore,
     userhash,
     opaque,

@@ -35,41 +35,54 @@ export function requestDigest(
   return hashWire(algorithm, sessionKey, nonce, ncText, cnonce, qopText, ha2);
 }
 
-/** Cached H(A2) per algorithm and method; A2 is public (method and uri), so caching reveals nothing. */
-const A2_CACHE_SIZE = 1024;
 /**
- * Longest uri kept. H(A2) is computed before the password is checked, so the cache fills from
- * unauthenticated requests: without a bound on each entry, 1024 uris of up to the header size
- * per method and algorithm held hundreds of MB. Longer uris are hashed each time.
+ * Cached H(A2) per algorithm, by method then uri; A2 is public (method and uri), so caching reveals
+ * nothing. H(A2) is computed before the password is checked, so the cache fills from
+ * unauthenticated requests: it is bounded in entries (over all methods: HTTP/2 lets a client send
+ * any token as its method) and in the length of what it keeps, and starts over when full.
  */
+const A2_CACHE_ENTRIES = 4096;
+/** Longest uri kept; longer ones are hashed each time. */
 const A2_CACHE_MAX_URI = 256;
-const a2Caches = new Map<AlgorithmInfo, Map<string, Map<string, string>>>();
+/** Longest method kept (the longest registered method names have 17 characters). */
+const A2_CACHE_MAX_METHOD = 32;
+
+interface A2Cache {
+  entries: number;
+  readonly byMethod: Map<string, Map<string, string>>;
+}
+
+const a2Caches = new Map<AlgorithmInfo, A2Cache>();
 
 /**
  * `H(method ":" uri)`: the same few URIs come back with every request (and the rspauth's
- * `H(":" uri)`), so their hashes are kept, in bounded maps that start over when full. Looked up
- * by method, then uri, so that a hit builds no string.
+ * `H(":" uri)`), so their hashes are kept. Looked up by method, then uri, so that a hit builds no
+ * string.
  */
 function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
-  if (uri.length > A2_CACHE_MAX_URI) return hashWire(algorithm, method, uri);
-  let byMethod = a2Caches.get(algorithm);
-  if (byMethod === undefined) {
-    byMethod = new Map();
-    a2Caches.set(algorithm, byMethod);
+  if (uri.length > A2_CACHE_MAX_URI || method.length > A2_CACHE_MAX_METHOD) {
+    return hashWire(algorithm, method, uri);
   }
-  let cache = byMethod.get(method);
+  let cache = a2Caches.get(algorithm);
   if (cache === undefined) {
-    // Methods are few, but they come from the client: bound them too.
-    if (byMethod.size >= A2_CACHE_SIZE) byMethod.clear();
-    cache = new Map();
-    byMethod.set(method, cache);
+    cache = { entries: 0, byMethod: new Map() };
+    a2Caches.set(algorithm, cache);
   }
-  let ha2 = cache.get(uri);
-  if (ha2 === undefined) {
-    ha2 = hashWire(algorithm, method, uri);
-    if (cache.size >= A2_CACHE_SIZE) cache.clear();
-    cache.set(uri, ha2);
+  let byUri = cache.byMethod.get(method);
+  let ha2 = byUri?.get(uri);
+  if (ha2 !== undefined) return ha2;
+  ha2 = hashWire(algorithm, method, uri);
+  if (cache.entries >= A2_CACHE_ENTRIES) {
+    cache.byMethod.clear();
+    cache.entries = 0;
+    byUri = undefined;
   }
+  if (byUri === undefined) {
+    byUri = new Map();
+    cache.byMethod.set(method, byUri);
+  }
+  byUri.set(uri, ha2);
+  cache.entries++;
   return ha2;
 }
 
@@ -90,4 +103,9 @@ export function digestsEqual(expected: string, received: string): boolean {
   pair[0].write(expected, 0, length, 'latin1');
   pair[1].write(received, 0, length, 'latin1');
   return timingSafeEqual(pair[0], pair[1]);
+}
+
+/** How many H(A2) values are kept for `algorithm` (for tests of the bound). */
+export function cachedA2Count(algorithm: AlgorithmInfo): number {
+  return a2Caches.get(algorithm)?.entries ?? 0;
 }

@@ -74,8 +74,8 @@ describe('digest() behind authenticate() on Express', () => {
       ['Digest', 'SHA-256', 'auth'],
       ['Digest', 'MD5', 'auth'],
     ]);
-    // RFC 7616 §3.3: algorithm is never quoted.
-    expect(String(res.headers['www-authenticate'])).toMatch(/algorithm=SHA-256/);
+    // RFC 7616 §3.3: algorithm is never quoted; charset as in the §3.9.2 example.
+    expect(String(res.headers['www-authenticate'])).toMatch(/algorithm=SHA-256, .*charset=UTF-8$/);
   });
 
   it.each([0, 1])('completes the handshake with challenge %i and checks rspauth', async (index) => {
@@ -226,6 +226,34 @@ describe('digest() nonces across processes and time', () => {
       .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
     expect(res.status).toBe(500);
     expect(res.body.auth).toBeUndefined();
+  });
+});
+
+describe('digest() checked twice on one request', () => {
+  it('authenticates through a site-wide optional authenticate() and a required one on the route', async () => {
+    // The same scheme, so the same nonce store: the second check must not take the count the
+    // first one used for a replay (it answered 401 stale=true, for ever).
+    const scheme = digest({ users: { alice: 'secret' }, secret: SECRET });
+    const app = express();
+    app.use(authenticate({ realm: 'api', schemes: [scheme], credentialsRequired: false }));
+    app.get('/account', authenticate({ realm: 'api', schemes: [scheme] }), (req, res) => {
+      res.json({ user: req.auth?.user });
+    });
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).get('/account'))[0] as Challenge;
+    for (const nc of [1, 2]) {
+      const res = await request(origin)
+        .get('/account')
+        .set('Authorization', authorization(challenge, { ...alice, uri: '/account', nc }));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ user: 'alice' });
+    }
+    // Another request with a used count is still a replay.
+    const replay = await request(origin)
+      .get('/account')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/account', nc: 2 }));
+    expect(replay.status).toBe(401);
+    expect(challengesOf(replay)[0]?.params.stale).toBe('true');
   });
 });
 

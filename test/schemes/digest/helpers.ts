@@ -3,7 +3,7 @@
  * its own hashing (written from RFC 7616 §3.4, independent of src/schemes/digest).
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Challenge, Credentials } from '../../../src/header/types';
 import type { RequestContext } from '../../../src/scheme';
 
@@ -43,7 +43,8 @@ export function fakeContext(
   } as unknown as IncomingMessage;
   return {
     req,
-    res: {} as ServerResponse,
+    // A real response, unsent: the scheme reads the headers it set earlier on this request.
+    res: new ServerResponse(req),
     realm: init.realm ?? 'api',
     proxy: init.proxy ?? false,
     method,

@@ -170,6 +170,48 @@ describe('digest(): synchronous path', () => {
   });
 });
 
+describe('digest(): a restart', () => {
+  it('answers a nonce from before the restart with stale=true, though the secret is the same', async () => {
+    const time = clock();
+    const before = make({ now: time.now });
+    const credentials = answer(await challenge(before), alice);
+    await expect(verifyAsync(before, credentials, fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+    // The new process's memory store knows nothing of the counts used: a replay would pass.
+    time.advance(1);
+    const after = make({ now: time.now });
+    await expect(verifyAsync(after, credentials, fakeContext())).resolves.toEqual({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+      message: 'Digest nonce issued before this process started',
+    });
+    const fresh = answer(await challenge(after), alice);
+    await expect(verifyAsync(after, fresh, fakeContext())).resolves.toMatchObject({ ok: true });
+  });
+
+  it('keeps accepting them with a shared store, which remembers their counts', async () => {
+    const time = clock();
+    const seen = new Set<string>();
+    const store: NonceStore = {
+      shared: true,
+      use: (nonce, nc) => !seen.has(`${nonce} ${nc}`) && seen.add(`${nonce} ${nc}`).size > 0,
+    };
+    const before = make({ now: time.now, store });
+    const issued = await challenge(before);
+    const first = answer(issued, alice);
+    await expect(verifyAsync(before, first, fakeContext())).resolves.toMatchObject({ ok: true });
+    time.advance(1);
+    const after = make({ now: time.now, store });
+    await expect(verifyAsync(after, first, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      message: 'Digest nonce count already used',
+    });
+    const second = answer(issued, { ...alice, nc: 2 });
+    await expect(verifyAsync(after, second, fakeContext())).resolves.toMatchObject({ ok: true });
+  });
+});
+
 describe('digest(): nonces', () => {
   it('refuses a forged nonce and a tampered one', async () => {
     const scheme = make();

@@ -494,6 +494,22 @@ describe('digest(): user names and password sources', () => {
     await expect(verify(scheme, credentials)).resolves.toMatchObject({ ok: false });
     expect(getPassword).not.toHaveBeenCalled();
   });
+
+  it('refuses a plain username holding a control character, as it does username*', async () => {
+    const getPassword = jest.fn(() => 'pw');
+    const scheme = digest({ getPassword, secret: SECRET });
+    const challenge = await first(scheme);
+    // A quoted-string may carry HTAB; UTF-8 may carry C1 controls (U+0085 is C2 85).
+    for (const user of ['ev\til', Buffer.from('ev\u0085il', 'utf8').toString('latin1')]) {
+      const credentials = withParam(
+        answer(challenge, { user: 'x', password: 'pw' }),
+        'username',
+        user,
+      );
+      await expect(verify(scheme, credentials)).resolves.toMatchObject({ ok: false });
+    }
+    expect(getPassword).not.toHaveBeenCalled();
+  });
 });
 
 describe('digest(): more edge cases', () => {
