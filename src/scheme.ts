@@ -38,6 +38,11 @@ export interface RequestContext {
   method: string;
   /** The request target as the client sent it (`req.originalUrl` under Express, else `req.url`). */
   url: string;
+  /**
+   * The `Cache-Control` that `authenticate()` puts on authenticated responses the application has
+   * not marked itself (its `cacheControl` option), or `false` for none.
+   */
+  cacheControl?: string | false;
 }
 
 /** A refusal. The middleware turns it into 400, 401/407 or 403 with challenges. */

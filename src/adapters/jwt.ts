@@ -225,7 +225,9 @@ function refusalFor(error: unknown): unknown {
     const text =
       claim === 'nbf' && reason === 'check_failed'
         ? 'The access token is not yet valid'
-        : `The access token has an invalid ${String(claim)} claim`;
+        : claim === 'typ' // a header parameter, which jose reports as a claim
+          ? 'The access token is of the wrong type (typ)'
+          : `The access token has an invalid ${String(claim)} claim`;
     return new InvalidTokenError(text, { cause: error });
   }
   const text = REFUSALS[code];
@@ -357,6 +359,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     const url = URL.canParse(String(options.jwksUri)) ? new URL(options.jwksUri) : undefined;
     if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       throw new TypeError('jwtVerifier: jwksUri must be an http(s) URL');
+    }
+    // fetch refuses such a URL on every key fetch, and its error would show the password.
+    if (url.username !== '' || url.password !== '') {
+      throw new TypeError('jwtVerifier: jwksUri must not hold credentials (user:password@)');
     }
     if (url.protocol === 'http:' && options.insecureHttp !== true && !isLoopback(url.hostname)) {
       throw new TypeError(

@@ -22,7 +22,7 @@ import type { Challenge, Credentials, HeaderLimits } from './types';
 
 // Local bindings, read once: loaders that compile imports to getters (esbuild, so tsx) would
 // otherwise call a getter for every character scanned.
-const { COMMA, DQUOTE, EQUALS, SP } = grammar;
+const { COMMA, DQUOTE, EQUALS, HTAB, SP } = grammar;
 const { quotedStringEnd, skipListSeparators, skipOWS, token68End, tokenEnd, unescapeQuotedString } =
   scanner;
 
@@ -188,7 +188,17 @@ function parseSchemeRest(
     }
     return next;
   }
-  i = skipOWS(s, i + 1, length);
+  // 1*SP, spaces only: a tab there is no separator of the grammar (RFC 9110 §11.3, §11.4).
+  do i++;
+  while (i < length && s.charCodeAt(i) === SP);
+  if (i < length && s.charCodeAt(i) === HTAB) {
+    // Only as OWS before a comma or the end, after a scheme alone (RFC 9110 §5.6.1).
+    const next = skipOWS(s, i, length);
+    if (next !== length && s.charCodeAt(next) !== COMMA) {
+      throw new AuthHeaderSyntaxError('expected token68 or auth-param after the spaces', i);
+    }
+    return next;
+  }
   // token68 only when nothing but OWS follows it before the end or a comma; `realm=x` is a param.
   const end = token68End(s, i, length);
   if (end !== i) {

@@ -294,7 +294,7 @@ function handle(
   res: ServerResponse,
   next: (err?: unknown) => void,
 ): void {
-  const ctx = new Context(req, res, config.realm, config.proxy);
+  const ctx = new Context(req, res, config.realm, config.proxy, config.cacheControl);
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
   // The header is looked at first: the method's lookup (originalMethod, then method) is the dearer.
   if (

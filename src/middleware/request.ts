@@ -15,6 +15,7 @@ export class Context implements RequestContext {
     readonly res: ServerResponse,
     readonly realm: string,
     readonly proxy: boolean,
+    readonly cacheControl: string | false,
   ) {}
 
   get method(): string {

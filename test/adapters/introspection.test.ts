@@ -192,6 +192,67 @@ describe('introspection()', () => {
     expect(() => introspection(options as never)).toThrow(TypeError);
   });
 
+  it('refuses at setup an endpoint holding credentials, whose errors would show the password', () => {
+    expect(() =>
+      introspection({
+        endpoint: 'https://user:pw@as.test/introspect',
+        clientId: 'a',
+        clientSecret: 'b',
+      }),
+    ).toThrow(
+      'introspection: endpoint must not hold credentials (user:password@); give clientId and clientSecret',
+    );
+  });
+
+  it('says why the endpoint failed, always as ERR_AUTH_STORE_FAILURE', async () => {
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (e: { code?: string; message?: string }) => [e.code, e.message],
+      );
+    // Nothing listens on port 1 of loopback.
+    const closed = introspection({
+      endpoint: 'http://127.0.0.1:1/',
+      clientId: 'a',
+      clientSecret: 'b',
+    });
+    expect(await failure(closed('good'))).toEqual([
+      'ERR_AUTH_STORE_FAILURE',
+      'Introspection endpoint unreachable (network, TLS or a redirect)',
+    ]);
+    // A server that accepts and never answers, then one that sends its head and stalls.
+    const stalls = http.createServer((req, res) => {
+      if (req.url === '/body') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"active":');
+      }
+    });
+    await new Promise<void>((resolve) => stalls.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(stalls.address() as AddressInfo).port}`;
+    try {
+      for (const path of ['/head', '/body']) {
+        const slow = introspection({
+          endpoint: base + path,
+          clientId: 'a',
+          clientSecret: 'b',
+          timeout: 200,
+        });
+        expect(await failure(slow('good'))).toEqual([
+          'ERR_AUTH_STORE_FAILURE',
+          'Introspection endpoint did not answer in time',
+        ]);
+      }
+    } finally {
+      stalls.closeAllConnections();
+      await new Promise((resolve) => stalls.close(resolve));
+    }
+  });
+
+  it('takes username when sub is not a string', async () => {
+    as.answers['oddSub'] = { active: true, sub: 42, username: 'bob' };
+    expect(await make()('oddSub')).toMatchObject({ user: 'bob' });
+  });
+
   it('accepts http on loopback, or anywhere with insecureHttp', () => {
     const base = { clientId: 'a', clientSecret: 'b' };
     expect(() => introspection({ ...base, endpoint: 'http://127.0.0.1:1/' })).not.toThrow();

@@ -517,9 +517,11 @@ describe('jwtVerifier() with a local key or a secret', () => {
       );
       server.get('/', (_req, res) => res.send('ok'));
       const res = await request(server).get('/').set('Authorization', `Bearer ${token}`);
-      // typ JWT, where at+jwt is required: refused.
+      // typ JWT, where at+jwt is required: refused, and typ is named as the header it is.
       expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+      expect(res.headers['www-authenticate']).toContain(
+        'error="invalid_token", error_description="The access token is of the wrong type (typ)"',
+      );
     }
   });
 
@@ -640,6 +642,11 @@ describe('jwtVerifier() with a local key or a secret', () => {
       { key: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, audience: AUDIENCE },
     ],
     ['a non-http JWKS URL', { jwksUri: 'file:///etc/passwd', issuer: ISSUER, audience: AUDIENCE }],
+    // fetch would refuse it on every key fetch, with the password in its message.
+    [
+      'a JWKS URL holding credentials',
+      { jwksUri: 'https://u:pw@issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+    ],
     // Whoever answers a plain-http key fetch could sign any token.
     [
       'a plain-http JWKS URL on another host',

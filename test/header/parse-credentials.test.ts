@@ -59,6 +59,7 @@ describe('parseCredentials(fieldValue)', () => {
     // Trailing OWS is HTAB as much as SP (RFC 9110 §5.6.3).
     expect(plain(parseCredentials('Bearer\t'))).toEqual({ scheme: 'Bearer', params: {} });
     expect(plain(parseCredentials('Bearer\t '))).toEqual({ scheme: 'Bearer', params: {} });
+    expect(plain(parseCredentials('Bearer \t'))).toEqual({ scheme: 'Bearer', params: {} });
   });
 
   it('accepts surrounding OWS and empty elements inside the param list', () => {
@@ -94,6 +95,19 @@ describe('parseCredentials(fieldValue)', () => {
     ['a comma after the scheme', 'Bearer,', 'unexpected content after credentials', 6],
     ['HTAB instead of SP before a token68', 'Bearer\tabc', 'expected space after auth-scheme', 6],
     ['HTAB and SP before a token68', 'Bearer\t abc', 'expected space after auth-scheme', 6],
+    // 1*SP, then the token68 or the first auth-param at once (RFC 9110 §11.4, RFC 6750 §2.1).
+    [
+      'SP and HTAB before a token68',
+      'Bearer \tabc',
+      'expected token68 or auth-param after the spaces',
+      7,
+    ],
+    [
+      'SPs and HTAB before auth-params',
+      'Digest  \ta=b',
+      'expected token68 or auth-param after the spaces',
+      8,
+    ],
     ['a comma after a token68', 'Bearer abc,', 'unexpected content after credentials', 10],
     ['a token68 with junk', 'Bearer abc def', "expected '=' after auth-param name", 11],
     ['"=" inside a token68', 'Bearer a=b=c', "expected ',' after auth-param", 10],

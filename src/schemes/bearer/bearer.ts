@@ -18,7 +18,7 @@ import { identityResult } from '../../scheme';
 import { LruCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode, BearerFailure } from './errors';
-import { bearerFailure, isInvalidTokenError, isNqchar } from './errors';
+import { bearerFailure, checkErrorUri, isInvalidTokenError } from './errors';
 import { locateToken } from './locate';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
@@ -113,6 +113,9 @@ function checkPositive(value: unknown, fallback: number, what: string): number {
   return value;
 }
 
+/** 1e11 ms is March 1973; 1e11 s is the year 5138. */
+const SECONDS_NOT_MS = 1e11;
+
 /** `expiresAt` from a verifier: a `Date` or ms since the epoch. */
 function expiryOf(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
@@ -120,6 +123,13 @@ function expiryOf(value: unknown): number | undefined {
   if (typeof time !== 'number' || Number.isNaN(time)) {
     throw new TypeError(
       'bearer: a verifier’s expiresAt must be a Date or a number of ms since the epoch',
+    );
+  }
+  // A JWT's or introspection's `exp` passed on as is counts seconds: every token would read as
+  // expired in 1970. No real expiry lies before 1973 in ms.
+  if (time < SECONDS_NOT_MS) {
+    throw new TypeError(
+      'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
     );
   }
   return time;
@@ -175,20 +185,21 @@ export function bearer(options: BearerOptions): Scheme {
   }
   const verifyToken = options.verify;
   const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');
+  const requiredScopes: unknown = options.requiredScopes;
+  if (
+    typeof requiredScopes === 'object' &&
+    requiredScopes !== null &&
+    !Array.isArray(requiredScopes)
+  ) {
+    // realm or errorUri copied from a requireScopes() spec would be ignored here in silence.
+    rejectUnknownOptions('bearer: requiredScopes', requiredScopes, SCOPE_KEYS);
+  }
   const required: CompiledScopes | undefined =
     options.requiredScopes === undefined
       ? undefined
       : compileScopes(options.requiredScopes, 'bearer: requiredScopes');
-  let errorUri: string | undefined;
-  if (options.errorUri !== undefined) {
-    // RFC 6750 §3: error-uri = *( %x21 / %x23-5B / %x5D-7E )
-    if (typeof options.errorUri !== 'string' || !isNqchar(options.errorUri)) {
-      throw new TypeError(
-        'bearer: errorUri must be a URI of printable ASCII without space, quote or backslash',
-      );
-    }
-    errorUri = options.errorUri;
-  }
+  const errorUri =
+    options.errorUri === undefined ? undefined : checkErrorUri(options.errorUri, 'bearer');
   const places = { form: options.allowFormToken === true, query: options.allowQueryToken === true };
   let cache: LruCache<Verified> | undefined;
   let cacheMaxAge = 0;
@@ -214,8 +225,11 @@ export function bearer(options: BearerOptions): Scheme {
     throw error;
   }
 
+  /** Checks under way, by cache key: only with the cache, whose reuse of results they extend. */
+  const checking = new Map<string, Promise<VerifyResult>>();
+
   /** Turns what the verifier returned into a result, caching a success. */
-  function settle(token: string, value: unknown): VerifyResult {
+  function settle(key: string | undefined, value: unknown): VerifyResult {
     const result = identityResult(value);
     if (!result.ok) return bearerFailure('invalid_token');
     // A bare user name (the common case) shares one frozen empty scope list.
@@ -231,9 +245,9 @@ export function bearer(options: BearerOptions): Scheme {
       return bearerFailure('invalid_token', 'The access token expired');
     }
     const verified: Verified = { success: { ok: true, user: result.user, details }, scopes };
-    if (cache !== undefined) {
+    if (cache !== undefined && key !== undefined) {
       const until = Math.min(now + cacheMaxAge, expiresAt ?? Number.POSITIVE_INFINITY);
-      cache.set(cacheKey(token), verified, until);
+      cache.set(key, verified, until);
     }
     return grant(verified);
   }
@@ -271,9 +285,14 @@ export function bearer(options: BearerOptions): Scheme {
       }
       // A cached token passed the syntax check below when it was first verified: on a hit the
       // scan (the length of a JWT) is not repeated.
+      let key: string | undefined;
       if (cache !== undefined) {
-        const hit = cache.get(cacheKey(token));
+        key = cacheKey(token);
+        const hit = cache.get(key);
         if (hit !== undefined) return grant(hit);
+        // A burst of requests with a new token waits for one check (one introspection call).
+        const pending = checking.get(key);
+        if (pending !== undefined) return pending;
       }
       if (!isToken68(token))
         return bearerFailure('invalid_request', 'The access token is malformed');
@@ -284,13 +303,22 @@ export function bearer(options: BearerOptions): Scheme {
       } catch (error) {
         return refused(error);
       }
-      if (!isPromiseLike(value)) return settle(token, value);
-      return Promise.resolve(value).then((resolved) => settle(token, resolved), refused);
+      if (!isPromiseLike(value)) return settle(key, value);
+      const result = Promise.resolve(value).then((resolved) => settle(key, resolved), refused);
+      if (key !== undefined) {
+        const done = (): void => {
+          checking.delete(key);
+        };
+        checking.set(key, result);
+        result.then(done, done);
+      }
+      return result;
     },
   };
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+const SCOPE_KEYS: ReadonlySet<string> = new Set(['allOf', 'anyOf']);
 
 /** Whether an object has any own enumerable key; unlike Object.keys(), allocates nothing. */
 function hasAnyKey(object: object): boolean {

@@ -76,6 +76,31 @@ export function isNqchar(value: string): boolean {
   return true;
 }
 
+/**
+ * An `error_uri` for the challenge, checked at setup: RFC 6750 §3 wants a URI of its restricted
+ * characters (error-uri = *( %x21 / %x23-5B / %x5D-7E )) for a page about the error, so an
+ * absolute URI made only of the characters RFC 3986 allows.
+ */
+export function checkErrorUri(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !isNqchar(value) || !URL.canParse(value) || !isUriText(value)) {
+    throw new TypeError(
+      `${what}: errorUri must be an absolute URI (RFC 3986 characters: printable ASCII without space, quote, backslash, <, >, ^, \`, {, |, })`,
+    );
+  }
+  return value;
+}
+
+/** RFC 3986 §2: unreserved, reserved and "%" characters only. */
+function isUriText(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    if (!URI_CHARACTERS.includes(value[i]!)) return false;
+  }
+  return true;
+}
+
+const URI_CHARACTERS =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%";
+
 const BRAND = Symbol.for('authscheme.InvalidTokenError');
 
 /**

@@ -56,6 +56,20 @@ function form(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
+/** A failed exchange with the endpoint: the request is refused through `next(err)`. */
+function endpointFailure(error: unknown, otherwise: string): AuthschemeError {
+  const name = (error as { name?: unknown } | null)?.name;
+  const message =
+    name === 'TimeoutError' || name === 'AbortError'
+      ? 'Introspection endpoint did not answer in time'
+      : otherwise;
+  return new AuthschemeError('ERR_AUTH_STORE_FAILURE', message, { cause: error });
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 async function readBounded(response: Response, limit: number): Promise<string> {
   const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
   if (reader === undefined) return '';
@@ -102,6 +116,12 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   if (endpoint === undefined || (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')) {
     throw new TypeError('introspection: endpoint must be an http(s) URL');
   }
+  // fetch refuses such a URL on every request, and its error would show the password.
+  if (endpoint.username !== '' || endpoint.password !== '') {
+    throw new TypeError(
+      'introspection: endpoint must not hold credentials (user:password@); give clientId and clientSecret',
+    );
+  }
   if (typeof options.clientId !== 'string' || options.clientId === '') {
     throw new TypeError('introspection: clientId must be a non-empty string');
   }
@@ -138,17 +158,25 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   return async function introspect(token: string): Promise<Identity> {
     const body = new URLSearchParams({ token });
     if (hint !== false) body.set('token_type_hint', hint);
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: {
-        authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: body.toString(),
-      redirect: 'error',
-      signal: AbortSignal.timeout(timeout),
-    });
+    let response: Response;
+    try {
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: body.toString(),
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (error) {
+      throw endpointFailure(
+        error,
+        'Introspection endpoint unreachable (network, TLS or a redirect)',
+      );
+    }
     if (!response.ok) {
       await response.body?.cancel();
       throw new AuthschemeError(
@@ -161,9 +189,12 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       answer = JSON.parse(await readBounded(response, maxBytes));
     } catch (error) {
       if (error instanceof AuthschemeError) throw error;
-      throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'Introspection response is not JSON', {
-        cause: error,
-      });
+      if (error instanceof SyntaxError) {
+        throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'Introspection response is not JSON', {
+          cause: error,
+        });
+      }
+      throw endpointFailure(error, 'Introspection endpoint broke off its answer');
     }
     if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
       throw new AuthschemeError(
@@ -191,10 +222,12 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       }
     }
     refuseBoundToken(claims, options);
+    // RFC 7662 §2.2: both are optional. A token of the client-credentials grant names a client
+    // alone: `userClaim: 'client_id'` takes that.
     const user =
       options.userClaim !== undefined
         ? claims[options.userClaim]
-        : (claims['sub'] ?? claims['username']);
+        : (nonEmptyString(claims['sub']) ?? claims['username']);
     if (typeof user !== 'string' || user === '')
       throw new InvalidTokenError('The access token names no user');
     const now = Date.now() / 1000;

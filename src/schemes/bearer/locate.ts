@@ -74,6 +74,39 @@ function fromQuery(ctx: RequestContext): Found {
 }
 
 /**
+ * RFC 6750 §2.3: a response to a request with the token in its URI SHOULD be `private`. Added to
+ * what the application set, or else to what `authenticate()` would set (its `cacheControl`),
+ * unless that already keeps it out of shared caches (`private`, `no-store`).
+ */
+function markPrivate(ctx: RequestContext): void {
+  if (ctx.res.headersSent) return;
+  const current = ctx.res.getHeader('Cache-Control');
+  const base =
+    current === undefined
+      ? ctx.cacheControl || undefined
+      : Array.isArray(current)
+        ? current.join(', ')
+        : String(current);
+  if (base === undefined) {
+    ctx.res.setHeader('Cache-Control', 'private');
+  } else if (!keepsFromSharedCaches(base)) {
+    ctx.res.setHeader('Cache-Control', `${base}, private`);
+  } else if (current === undefined) {
+    ctx.res.setHeader('Cache-Control', base);
+  }
+}
+
+/** Whether a Cache-Control value holds a `private` or `no-store` directive (RFC 9111 §5.2.2). */
+function keepsFromSharedCaches(value: string): boolean {
+  for (const part of value.split(',')) {
+    const equals = part.indexOf('=');
+    const name = (equals === -1 ? part : part.slice(0, equals)).trim().toLowerCase();
+    if (name === 'private' || name === 'no-store') return true;
+  }
+  return false;
+}
+
+/**
  * The credentials to verify: from the header, the form body or the query, whichever is the one
  * place used. A token in more than one place is `invalid_request` (RFC 6750 §2: "MUST NOT use
  * more than one method"). A token taken from the query marks the response `Cache-Control:
@@ -97,7 +130,7 @@ export function locateToken(
     return bearerFailure('invalid_request', 'The access token must be sent in one place only');
   }
   if (query !== undefined) {
-    if (!ctx.res.headersSent) ctx.res.setHeader('Cache-Control', 'private');
+    markPrivate(ctx);
     return credentialsFor(query.token);
   }
   if (form !== undefined) return credentialsFor(form.token);

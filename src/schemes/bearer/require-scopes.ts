@@ -7,7 +7,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { formatChallenge, isQuotable } from '../../header';
 import type { AuthInfo } from '../../scheme';
 import type { BearerErrorCode } from './errors';
-import { isNqchar } from './errors';
+import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
 import { optionNames, rejectUnknownOptions } from '../../util/options';
@@ -88,14 +88,7 @@ export function requireScopes(
   }
   const required: CompiledScopes = compileScopes(requirement, 'requireScopes');
   const realm = settings.realm === undefined ? DEFAULT_REALM : checkRealm(settings.realm);
-  if (
-    settings.errorUri !== undefined &&
-    (typeof settings.errorUri !== 'string' || !isNqchar(settings.errorUri))
-  ) {
-    throw new TypeError(
-      'requireScopes: errorUri must be printable ASCII without space, quote or backslash',
-    );
-  }
+  if (settings.errorUri !== undefined) checkErrorUri(settings.errorUri, 'requireScopes');
   const challenge = (error?: BearerErrorCode): string => {
     const params = Object.create(null) as Record<string, string>;
     params['realm'] = realm;

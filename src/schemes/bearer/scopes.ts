@@ -47,9 +47,8 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
   } else {
     throw new TypeError(`${what}: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }`);
   }
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new TypeError(`${what}: the list of scopes must not be empty`);
-  }
+  if (!Array.isArray(list)) throw new TypeError(`${what}: the scopes must be an array of strings`);
+  if (list.length === 0) throw new TypeError(`${what}: the list of scopes must not be empty`);
   const scopes: string[] = [];
   for (const scope of list as unknown[]) {
     if (typeof scope !== 'string' || !isNqchar(scope)) {

@@ -47,7 +47,23 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     );
   });
 
+  it('takes an expiresAt in seconds (a JWT exp passed on as is) for the programming error it is', async () => {
+    const verifySeconds = () => ({ user: 'x', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    const res = await request(bearerApp({ verify: verifySeconds }))
+      .get('/')
+      .set('Authorization', 'Bearer t');
+    // Not a 401 "expired" for every token: the verifier is wrong, and next(err) says so.
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+    const scheme = bearer({ verify: verifySeconds });
+    const ctx = { req: {}, res: {} } as never;
+    expect(() => scheme.verify({ scheme: 'Bearer', token68: 't', params: {} }, ctx)).toThrow(
+      'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
+    );
+  });
+
   it.each([
+    ['Bearer \tt', 'a tab after the space (1*SP, RFC 6750 §2.1)'],
     ['Bearer', 'no token'],
     ['Bearer ', 'no token after the space'],
     ['Bearer a=b', 'auth-params instead of a token'],
@@ -262,6 +278,12 @@ describe('bearer(): setup', () => {
     ['a realm above U+00FF', { verify, realm: 'realm ☃' }],
     ['an errorUri with a space', { verify, errorUri: 'https://x/a b' }],
     ['an errorUri with a quote', { verify, errorUri: 'https://x/"' }],
+    ['an errorUri that is no URI', { verify, errorUri: 'not-a-uri' }],
+    ['an errorUri with characters RFC 3986 forbids', { verify, errorUri: 'https://x/{id}' }],
+    [
+      'requiredScopes with a key of requireScopes()',
+      { verify, requiredScopes: { anyOf: ['a'], errorUri: 'https://x/' } },
+    ],
     ['an empty scope list', { verify, requiredScopes: [] }],
     ['a scope with a space', { verify, requiredScopes: ['a b'] }],
     ['a scope with non-ASCII', { verify, requiredScopes: ['lesen-ä'] }],
@@ -273,6 +295,16 @@ describe('bearer(): setup', () => {
     ['a bad cache option', { verify, cache: 'yes' }],
   ])('throws TypeError for %s', (_name, options) => {
     expect(() => bearer(options as never)).toThrow(TypeError);
+  });
+
+  it('says what is wrong with a requirement', () => {
+    expect(() => bearer({ verify, requiredScopes: { anyOf: 'read' } as never })).toThrow(
+      'bearer: requiredScopes: the scopes must be an array of strings',
+    );
+    expect(() => bearer({ verify, requiredScopes: { anyOf: ['a'], realm: 'x' } as never })).toThrow(
+      'bearer: requiredScopes: unknown option `realm` (the options are allOf, anyOf)',
+    );
+    expect(() => bearer({ verify, errorUri: 'https://example.com/errors?code=1' })).not.toThrow();
   });
 
   it('is named Bearer', () => {

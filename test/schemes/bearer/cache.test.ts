@@ -96,6 +96,34 @@ describe('bearer({ cache })', () => {
     expect(calls).toEqual(['bad', 'bad']);
   });
 
+  it('asks the verifier once for a burst of concurrent requests with a new token', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { calls, verify } = counting(async (token) => {
+      await gate;
+      return token === 'good' ? { user: 'u' } : false;
+    });
+    const app = bearerApp({ verify, cache: true });
+    const burst = Array.from({ length: 20 }, () =>
+      request(app)
+        .get('/')
+        .set('Authorization', 'Bearer good')
+        .then((res) => res.status),
+    );
+    const refused = request(app)
+      .get('/')
+      .set('Authorization', 'Bearer bad')
+      .then((res) => res.status);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    expect(await Promise.all(burst)).toEqual(Array(20).fill(200));
+    expect(await refused).toBe(401);
+    expect(calls).toEqual(['good', 'bad']);
+    // Once settled, a refused token is asked about again (failures are not cached).
+    expect((await request(app).get('/').set('Authorization', 'Bearer bad')).status).toBe(401);
+    expect(calls).toEqual(['good', 'bad', 'bad']);
+  });
+
   it('checks the required scopes on every request, cached or not', async () => {
     const { calls, verify } = counting(() => ({ user: 'u', scopes: 'read' }));
     const app = bearerApp({ verify, cache: true, requiredScopes: ['write'] });
@@ -105,10 +133,11 @@ describe('bearer({ cache })', () => {
   });
 
   it('expires an entry no later than the token (expiresAt) and after maxAge', async () => {
-    let now = 1_000_000;
+    const start = 1_700_000_000_000;
+    let now = start;
     jest.spyOn(Date, 'now').mockImplementation(() => now);
     const { calls, verify } = counting((token) =>
-      token === 'short' ? { user: 'u', expiresAt: new Date(1_005_000) } : { user: 'u' },
+      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
     );
     const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
     const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);

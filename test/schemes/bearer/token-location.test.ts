@@ -23,6 +23,37 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
     expect(res.headers['cache-control']).toBe('private');
   });
 
+  it('keeps a stricter Cache-Control (the app’s, or the cacheControl option) and adds private to a looser one', async () => {
+    const setBefore = (value: string): express.RequestHandler[] => [
+      (_req, res, next) => {
+        res.setHeader('Cache-Control', value);
+        next();
+      },
+    ];
+    const cases: [express.Express, string][] = [
+      [bearerApp({ verify, allowQueryToken: true }, {}, setBefore('no-store')), 'no-store'],
+      [bearerApp({ verify, allowQueryToken: true }, { cacheControl: 'no-store' }), 'no-store'],
+      [
+        bearerApp({ verify, allowQueryToken: true }, {}, setBefore('max-age=60')),
+        'max-age=60, private',
+      ],
+      [
+        bearerApp({ verify, allowQueryToken: true }, { cacheControl: 'max-age=5' }),
+        'max-age=5, private',
+      ],
+      [bearerApp({ verify, allowQueryToken: true }, {}, setBefore('Private="x"')), 'Private="x"'],
+    ];
+    for (const [withCacheControl, expected] of cases) {
+      const res = await request(withCacheControl).get('/?access_token=good');
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe(expected);
+    }
+    // A token in the header leaves the option's value alone.
+    const header = bearerApp({ verify, allowQueryToken: true }, { cacheControl: 'max-age=5' });
+    const res = await request(header).get('/').set('Authorization', 'Bearer good');
+    expect(res.headers['cache-control']).toBe('max-age=5');
+  });
+
   it('refuses a bad query token 401 invalid_token with Cache-Control: no-store', async () => {
     const res = await request(app).get('/?access_token=bad');
     expect(res.status).toBe(401);
