@@ -118,10 +118,17 @@ export function refuse(
 
 /**
  * What a user's verifier callback may return: the user name, an object with a `user` field (its
- * other fields land on `req.auth`), or `false`/`null`/`undefined` for "refused".
+ * other own enumerable fields land on `req.auth`), or `false`/`null`/`undefined` for "refused".
+ * The object may be typed by an interface or a class of the application (a database row): the
+ * second member admits what has no index signature.
  */
 export type Identity =
-  string | ({ user: string } & Record<string, unknown>) | false | null | undefined;
+  | string
+  | ({ user: string } & Record<string, unknown>)
+  | { readonly user: string }
+  | false
+  | null
+  | undefined;
 
 /**
  * Turns a verifier's return value into a result. Anything that is not a documented identity

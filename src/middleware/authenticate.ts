@@ -247,6 +247,12 @@ function configure(options: AuthenticateOptions): Config {
   }
   if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
   // Resolved (and so checked) once: a bad bound must fail here, not as a 500 on every request.
+  if (
+    options.limits !== undefined &&
+    (typeof options.limits !== 'object' || options.limits === null)
+  ) {
+    throw new TypeError('authenticate(): `limits` must be an object (HeaderLimits)');
+  }
   const limits = resolveLimits(options.limits);
   if (
     options.body !== undefined &&
@@ -280,7 +286,9 @@ function configure(options: AuthenticateOptions): Config {
  * Setup-time check of configured text that ends up in a header: `res.setHeader` throws on CR, LF
  * and characters above U+00FF, which would turn every challenge into a 500.
  */
-function checkFieldText(name: string, value: string): void {
+function checkFieldText(name: string, value: unknown): void {
+  if (typeof value !== 'string')
+    throw new TypeError(`authenticate(): \`${name}\` must be a string`);
   if (!isQuotable(value)) {
     throw new TypeError(
       `authenticate(): \`${name}\` contains a control character or a character no header can carry`,

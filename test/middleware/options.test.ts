@@ -164,6 +164,16 @@ describe('option types', () => {
       'authenticate(): `cacheControl` must be a string or false',
     ],
     [
+      'contentType',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], contentType: 5 })),
+      'authenticate(): `contentType` must be a string',
+    ],
+    [
+      'limits',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], limits: 5 })),
+      'authenticate(): `limits` must be an object (HeaderLimits)',
+    ],
+    [
       'charset',
       () => basic(anyOptions({ users, charset: 'utf-8' })),
       'basic(): `charset` must be a boolean',

@@ -56,10 +56,30 @@ export function http2Handler(req: Http2ServerRequest, res: Http2ServerResponse):
   });
 }
 
+/** A row as an application types it: an interface, without an index signature. */
+interface Account {
+  user: string;
+  role: 'admin' | 'reader';
+}
+class Session {
+  constructor(readonly user: string) {}
+}
+const accounts = new Map<string, Account>([['bob', { user: 'bob', role: 'admin' }]]);
+
+/** Verifiers returning what applications have: typed by an interface or a class. */
+export const typedRows = [
+  basic({ verify: (user): Account | undefined => accounts.get(user) }),
+  bearer({ verify: async (token) => (token === 't' ? new Session('alice') : false) }),
+];
+
 /** Calls that must not compile; never run. */
 export function mustNotCompile(): void {
   // @ts-expect-error a Basic verifier must not return a number
   basic({ verify: () => 42 });
+  // @ts-expect-error `user` must be a string
+  basic({ verify: () => ({ user: 42 }) });
+  // @ts-expect-error an object needs `user`
+  bearer({ verify: () => ({ name: 'alice' }) });
   // @ts-expect-error authenticate() needs schemes
   authenticate({ realm: 'r' });
 }
