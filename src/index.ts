@@ -23,6 +23,7 @@ export { loadHtdigest, loadHtdigestSync, parseHtdigest } from './passwords/htdig
 export type { HtdigestFile } from './passwords/htdigest';
 export { loadHtpasswd, parseHtpasswd } from './passwords/htpasswd';
 export type { HtpasswdFile, HtpasswdFormat } from './passwords/htpasswd';
+export type { PasswordFileOptions, ReloadOptions } from './passwords/reload';
 export { bearer, requireScopes, InvalidTokenError, introspection } from './schemes/bearer';
 export type {
   BearerOptions,

@@ -6,6 +6,14 @@
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
 import { entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
+import {
+  fileVersion,
+  fileVersionSync,
+  Reloading,
+  reloadSettings,
+  type PasswordFileOptions,
+  type ReloadOptions,
+} from './reload';
 
 /** A parsed htdigest file. */
 export interface HtdigestFile {
@@ -13,9 +21,15 @@ export interface HtdigestFile {
   readonly realms: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /**
    * A `getHA1` for `digest()`: the user's HA1 for the realm when `hash` is MD5 (htdigest files
-   * hold MD5 only; offer `MD5` or `MD5-sess`), else `undefined`.
+   * hold MD5 only; offer `MD5` or `MD5-sess`), else `undefined`. With `reload`, a promise of it
+   * when the file is due to be looked at.
    */
-  getHA1(user: string, realm: string, hash: DigestHash, req?: AuthRequest): string | undefined;
+  getHA1(
+    user: string,
+    realm: string,
+    hash: DigestHash,
+    req?: AuthRequest,
+  ): string | undefined | Promise<string | undefined>;
 }
 
 /**
@@ -63,23 +77,60 @@ export function parseHtdigest(text: string): HtdigestFile {
 }
 
 /**
- * Reads and parses an htdigest file (UTF-8), as written by Apache's `htdigest` tool.
+ * Reads and parses an htdigest file (UTF-8), as written by Apache's `htdigest` tool. By default
+ * the file is read once; with `reload`, a lookup at most once a second (`interval`) looks whether
+ * the file changed and reads it again, so that a user deleted from it stops working.
  *
- * @throws TypeError on a malformed line or bytes that are not UTF-8; the file system's error when
- *   the file cannot be read
+ * @throws TypeError on a malformed line, bytes that are not UTF-8 or a file that is not a regular
+ *   file of at most 16 MB; the file system's error when the file cannot be read
  *
  * @example
  * import { authenticate, digest, loadHtdigest } from 'authscheme';
- * const file = await loadHtdigest('/etc/app/htdigest');
+ * const file = await loadHtdigest('/etc/app/htdigest', { reload: true });
  * app.use(authenticate({ realm: 'api', schemes: [digest({ getHA1: file.getHA1, algorithms: ['MD5'] })] }));
  */
-export async function loadHtdigest(path: string): Promise<HtdigestFile> {
-  return parseHtdigest(await readPasswordFile(path, 'htdigest'));
+export async function loadHtdigest(
+  path: string,
+  options?: PasswordFileOptions,
+): Promise<HtdigestFile> {
+  const settings = reloadSettings('loadHtdigest()', options);
+  const file = parseHtdigest(await readPasswordFile(path, 'htdigest'));
+  return settings === undefined ? file : following(path, file, await fileVersion(path), settings);
 }
 
 /** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
-export function loadHtdigestSync(path: string): HtdigestFile {
-  return parseHtdigest(readPasswordFileSync(path, 'htdigest'));
+export function loadHtdigestSync(path: string, options?: PasswordFileOptions): HtdigestFile {
+  const settings = reloadSettings('loadHtdigestSync()', options);
+  const version = settings === undefined ? '' : fileVersionSync(path);
+  const file = parseHtdigest(readPasswordFileSync(path, 'htdigest'));
+  return settings === undefined ? file : following(path, file, version, settings);
+}
+
+/** A file whose getHA1 follows changes: at once between checks, else after the check. */
+function following(
+  path: string,
+  initial: HtdigestFile,
+  version: string,
+  settings: Required<ReloadOptions>,
+): HtdigestFile {
+  const load = async (): Promise<HtdigestFile> =>
+    parseHtdigest(await readPasswordFile(path, 'htdigest'));
+  const file = new Reloading(path, load, initial, version, settings);
+  return Object.freeze({
+    get realms() {
+      return file.latest.realms;
+    },
+    getHA1(
+      user: string,
+      realm: string,
+      hash: DigestHash,
+    ): string | undefined | Promise<string | undefined> {
+      const current = file.current();
+      return current instanceof Promise
+        ? current.then((loaded) => loaded.getHA1(user, realm, hash))
+        : current.getHA1(user, realm, hash);
+    },
+  });
 }
 
 function isMd5Hex(value: string): boolean {

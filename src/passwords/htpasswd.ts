@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
+import { fileVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -84,11 +85,11 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
       throw new TypeError(`htpasswd line ${lineNumber}: expected user:hash`);
     }
     const format = formatOf(hash, lineNumber);
-    // Bcrypt's `$2y$` (Apache's, PHP's) is `$2b$` (OpenBSD's) under another name; the native
-    // `bcrypt` package knows only the latter.
     // basic() hands over user names in NFC (RFC 7617 §2.1): a name written in another form (NFD,
     // as macOS may produce) is found under its NFC form.
     const name = user.normalize('NFC');
+    // Bcrypt's `$2y$` (Apache's, PHP's) is `$2b$` (OpenBSD's) under another name; the native
+    // `bcrypt` package knows only the latter.
     if (!entries.has(name)) {
       entries.set(name, { hash: hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash, format });
     }
@@ -115,19 +116,37 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
 }
 
 /**
- * Reads and parses an htpasswd file (UTF-8), as written by Apache's `htpasswd` tool. The file is
- * read once: load it again to pick up changes.
+ * Reads and parses an htpasswd file (UTF-8), as written by Apache's `htpasswd` tool. By default
+ * the file is read once; with `reload`, a lookup at most once a second (`interval`) looks whether
+ * the file changed and reads it again, so that a user deleted from it stops working.
  *
- * @throws TypeError on a malformed line, an unsupported hash or bytes that are not UTF-8; Error
- *   when a format's library is missing; the file system's error when the file cannot be read
+ * @throws TypeError on a malformed line, an unsupported hash, bytes that are not UTF-8 or a file
+ *   that is not a regular file of at most 16 MB; Error when a format's library is missing; the
+ *   file system's error when the file cannot be read
  *
  * @example
  * import { authenticate, basic, loadHtpasswd } from 'authscheme';
- * const file = await loadHtpasswd('/etc/app/htpasswd');
+ * const file = await loadHtpasswd('/etc/app/htpasswd', { reload: true });
  * app.use(authenticate({ realm: 'api', schemes: [basic({ verify: file.verify })] }));
  */
-export async function loadHtpasswd(path: string): Promise<HtpasswdFile> {
-  return parseHtpasswd(await readPasswordFile(path, 'htpasswd'));
+export async function loadHtpasswd(
+  path: string,
+  options?: PasswordFileOptions,
+): Promise<HtpasswdFile> {
+  const settings = reloadSettings('loadHtpasswd()', options);
+  const load = async (): Promise<HtpasswdFile> =>
+    parseHtpasswd(await readPasswordFile(path, 'htpasswd'));
+  if (settings === undefined) return load();
+  const version = await fileVersion(path);
+  const file = new Reloading(path, load, await load(), version, settings);
+  return Object.freeze({
+    get users() {
+      return file.latest.users;
+    },
+    async verify(user: string, password: string): Promise<string | false> {
+      return (await file.current()).verify(user, password);
+    },
+  });
 }
 
 function formatOf(hash: string, lineNumber: number): HtpasswdFormat {

@@ -97,3 +97,29 @@ describe('htdigest files', () => {
     }
   });
 });
+
+describe('htdigest files that change (reload)', () => {
+  it('follows changes, from either loader; a lookup then answers after the check', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
+    try {
+      const file = path.join(dir, 'reloaded');
+      fs.writeFileSync(file, `alice:api:${md5('alice:api:pw')}\n`);
+      for (const loaded of [
+        await loadHtdigest(file, { reload: { interval: 0 } }),
+        loadHtdigestSync(file, { reload: { interval: 0 } }),
+      ]) {
+        await expect(loaded.getHA1('alice', 'api', 'MD5')).resolves.toBe(md5('alice:api:pw'));
+        fs.writeFileSync(file, `bob:api:${md5('bob:api:pw')}\n`);
+        await expect(loaded.getHA1('alice', 'api', 'MD5')).resolves.toBeUndefined();
+        await expect(loaded.getHA1('bob', 'api', 'MD5')).resolves.toBe(md5('bob:api:pw'));
+        expect([...loaded.realms.get('api')!.keys()]).toEqual(['bob']);
+        fs.writeFileSync(file, `alice:api:${md5('alice:api:pw')}\n`);
+      }
+      // Between checks, a lookup answers at once from the version loaded.
+      const slow = loadHtdigestSync(file, { reload: { interval: 60_000 } });
+      expect(slow.getHA1('alice', 'api', 'MD5')).toBe(md5('alice:api:pw'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

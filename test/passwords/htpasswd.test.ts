@@ -391,3 +391,76 @@ describe('basic({ verify: file.verify }) on Express, with curl', () => {
     expect((await curl([url])).status).toBe(401);
   });
 });
+
+describe('htpasswd files that change (reload)', () => {
+  it('reads the file once by default: a deleted user keeps working until it is loaded again', async () => {
+    const file = write('once', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file);
+    fs.writeFileSync(file, '# nobody\n');
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+  });
+
+  it('with reload, follows changes: deletions, additions, a bad version, a missing file', async () => {
+    const file = write('reloaded', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    // htpasswd -D alice, then a new user.
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw2')}\n`);
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+    await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
+    expect([...loaded.users.keys()]).toEqual(['bob']);
+    // A version that does not load (half written, a typo): the last good one stays, and is told.
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw2')}\ncarol\n`);
+    await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('htpasswd line 2: expected user:hash');
+    // Gone: nobody is accepted (fail closed) until it is back.
+    fs.rmSync(file);
+    await expect(loaded.verify('bob', 'pw2')).rejects.toMatchObject({ code: 'ENOENT' });
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw3')}\n`);
+    await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
+  });
+
+  it('looks at the file at most once per interval', async () => {
+    const file = write('interval', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 60_000 } });
+    fs.writeFileSync(file, '# nobody\n');
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+  });
+
+  it('refuses reload options it does not know', async () => {
+    const file = write('options', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    await expect(loadHtpasswd(file, { reload: { intervall: 5 } as never })).rejects.toThrow(
+      'loadHtpasswd(): reload: unknown option `intervall` (the options are interval, onError)',
+    );
+    await expect(loadHtpasswd(file, { reload: { interval: -1 } })).rejects.toThrow(TypeError);
+    await expect(loadHtpasswd(file, { reload: 'yes' as never })).rejects.toThrow(TypeError);
+  });
+
+  it('stops a deleted user at the server: basic() over HTTP', async () => {
+    const file = write('served', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+    const app = express();
+    app.use(authenticate({ realm: 'api', schemes: [basic({ verify: loaded.verify })] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const server = http.createServer(app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const status = async () =>
+      (
+        await fetch(url, {
+          headers: { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` },
+        })
+      ).status;
+    try {
+      expect(await status()).toBe(200);
+      fs.writeFileSync(file, '# alice was deleted\n');
+      expect(await status()).toBe(401);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
