@@ -516,7 +516,10 @@ function malformed(
   refusal: RefusalInit,
   raw: string | string[] | undefined,
 ): void {
-  const failed = typeof raw === 'string' ? findScheme(config, leadingToken(raw)) : undefined;
+  // A field naming no scheme of ours (empty, say) concerns the one scheme offered, if only one is.
+  const failed =
+    (typeof raw === 'string' ? findScheme(config, leadingToken(raw)) : undefined) ??
+    (config.schemes.length === 1 ? config.schemes[0] : undefined);
   const failure: SchemeFailure = {
     ok: false,
     code: refusal.code,

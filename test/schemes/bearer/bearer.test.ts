@@ -1,4 +1,6 @@
+import express from 'express';
 import request from 'supertest';
+import { authenticate, basic } from '../../../src';
 import { parseChallenges } from '../../../src/header';
 import { bearer, InvalidTokenError } from '../../../src/schemes/bearer';
 import { bearerApp, HIT, tableVerify } from './helpers';
@@ -44,6 +46,27 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe(
       'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+    );
+  });
+
+  it('answers an empty or scheme-less field 400 invalid_request when Bearer is the one scheme offered', async () => {
+    for (const value of ['', ', ,', '"token"']) {
+      const res = await request(bearerApp({ verify })).get('/').set('Authorization', value);
+      expect(res.status).toBe(400);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="example", error="invalid_request"',
+      );
+    }
+    // With several schemes offered, the field concerns none of them in particular.
+    const both = express();
+    both.use(
+      authenticate({ realm: 'example', schemes: [basic({ users: {} }), bearer({ verify })] }),
+    );
+    const res = await request(both).get('/').set('Authorization', '');
+    expect(res.status).toBe(400);
+    // (Two field lines, which Node's client joins.)
+    expect(res.headers['www-authenticate']).toBe(
+      'Basic realm="example", charset="UTF-8", Bearer realm="example"',
     );
   });
 
