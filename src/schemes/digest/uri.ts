@@ -8,16 +8,27 @@ import type { IncomingMessage } from 'node:http';
  * Equal strings always match. Proxies see an absolute-form target (RFC 9112 §3.2.2) while curl and
  * Chromium put the origin form in `uri` for `Proxy-Authorization`; the reverse (an absolute `uri`
  * for an origin-form target) names the same resource when its authority is the Host. Nothing else
- * is normalised: no percent-decoding, no dot segments, the query compared as is.
+ * is normalised but the case of scheme and host and a default port (RFC 3986 §6.2.2.1,
+ * §6.2.3): no percent-decoding, no dot segments, the query compared as is.
  */
 export function sameResource(uri: string, target: string, host: string | undefined): boolean {
   if (uri === target) return true;
-  const targetOrigin = originForm(target);
-  if (targetOrigin !== undefined) return uri === targetOrigin.pathAndQuery;
-  const uriOrigin = originForm(uri);
-  if (uriOrigin === undefined || host === undefined) return false;
+  const uriParts = absoluteParts(uri);
+  const targetParts = absoluteParts(target);
+  if (targetParts !== undefined) {
+    if (uriParts === undefined) return uri === targetParts.pathAndQuery;
+    // Both absolute: scheme and host are case-insensitive, a default port is the same as none
+    // (RFC 3986 §6.2.2.1, §6.2.3).
+    return (
+      uriParts.scheme === targetParts.scheme &&
+      uriParts.authority === targetParts.authority &&
+      uriParts.pathAndQuery === targetParts.pathAndQuery
+    );
+  }
+  if (uriParts === undefined || host === undefined) return false;
   return (
-    uriOrigin.pathAndQuery === target && uriOrigin.authority.toLowerCase() === host.toLowerCase()
+    uriParts.pathAndQuery === target &&
+    uriParts.authority === normalAuthority(uriParts.scheme, host)
   );
 }
 
@@ -31,8 +42,16 @@ export function authorityOf(req: IncomingMessage): string | undefined {
   return typeof authority === 'string' ? authority : undefined;
 }
 
+interface AbsoluteParts {
+  /** Lower-cased. */
+  scheme: 'http' | 'https';
+  /** Lower-cased, without the scheme's default port. */
+  authority: string;
+  pathAndQuery: string;
+}
+
 /** Splits an absolute `http(s)://authority/path?query` URI, or returns undefined. */
-function originForm(uri: string): { authority: string; pathAndQuery: string } | undefined {
+function absoluteParts(uri: string): AbsoluteParts | undefined {
   const colon = uri.indexOf('://');
   if (colon === -1) return undefined;
   const scheme = uri.slice(0, colon).toLowerCase();
@@ -49,5 +68,12 @@ function originForm(uri: string): { authority: string; pathAndQuery: string } | 
   const rest = uri.slice(end);
   // RFC 9112 §3.2.1: an empty path is sent as "/".
   const pathAndQuery = rest === '' || rest.charCodeAt(0) !== 0x2f ? `/${rest}` : rest;
-  return { authority, pathAndQuery };
+  return { scheme, authority: normalAuthority(scheme, authority), pathAndQuery };
+}
+
+/** An authority lower-cased and without the scheme's default port (RFC 3986 §6.2.3). */
+function normalAuthority(scheme: 'http' | 'https', authority: string): string {
+  const lower = authority.toLowerCase();
+  const defaultPort = scheme === 'http' ? ':80' : ':443';
+  return lower.endsWith(defaultPort) ? lower.slice(0, -defaultPort.length) : lower;
 }

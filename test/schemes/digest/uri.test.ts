@@ -11,6 +11,12 @@ describe('sameResource(): the uri directive against the request target (RFC 7616
     // An absolute uri for an origin-form target, when its authority is the Host.
     ['http://Example.com:8080/a', '/a', 'example.com:8080'],
     ['host.example:443', 'host.example:443', undefined],
+    // Both absolute: scheme and host in any case, a default port or none (RFC 3986 §6.2.2, §6.2.3).
+    ['HTTP://Example.COM/a', 'http://example.com/a', undefined],
+    ['http://example.com:80/a', 'http://example.com/a', undefined],
+    ['https://example.com/a', 'https://EXAMPLE.com:443/a', undefined],
+    ['http://example.com:80/a', '/a', 'Example.com'],
+    ['http://example.com/a', '/a', 'example.com:80'],
   ])('%p names the same resource as %p', (uri, target, host) => {
     expect(sameResource(uri, target, host)).toBe(true);
   });
@@ -26,6 +32,10 @@ describe('sameResource(): the uri directive against the request target (RFC 7616
     ['ftp://example.com/a', '/a', 'example.com'],
     ['http:///a', '/a', ''],
     ['/items', '/api/items', undefined],
+    ['https://example.com/a', 'http://example.com/a', undefined],
+    ['http://example.com:8080/a', 'http://example.com/a', undefined],
+    ['https://example.com:80/a', '/a', 'example.com'],
+    ['http://example.com/A', 'http://example.com/a', undefined],
   ])('%p does not name %p', (uri, target, host) => {
     expect(sameResource(uri, target, host)).toBe(false);
   });
