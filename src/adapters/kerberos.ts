@@ -207,6 +207,9 @@ export function negotiate(options: NegotiateOptions): Scheme {
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
   ];
 
+  /** Successes by request, for a request that passes this scheme twice. */
+  const accepted = new WeakMap<object, { token: string; result: VerifyResult }>();
+
   async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
     let server;
     try {
@@ -273,7 +276,14 @@ export function negotiate(options: NegotiateOptions): Scheme {
       if (bytes.subarray(0, NTLM_SIGNATURE.length).equals(NTLM_SIGNATURE)) {
         return refuse('NTLM is not supported');
       }
-      return accept(token, ctx);
+      // A second authenticate() on this request (one for the site, one for the route) gets the
+      // answer the first had: GSSAPI's replay cache would refuse the same token a second time.
+      const earlier = accepted.get(ctx.req);
+      if (earlier !== undefined && earlier.token === token) return earlier.result;
+      return accept(token, ctx).then((result) => {
+        if (result.ok) accepted.set(ctx.req, { token, result });
+        return result;
+      });
     },
   };
 }

@@ -259,6 +259,13 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(sentToken(result.trace).length).toBeGreaterThan(100);
   });
 
+  it('passes a request checked by two authenticate()s with one negotiate() (the replay cache saw its token once)', async () => {
+    const result = await negotiateCurl(aliceCache, '/twice');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ auth: { user: `alice@${kdc.realm}` } });
+    expect(valuesOf(result, 'www-authenticate')).toHaveLength(1);
+  });
+
   it('curl --http2 --negotiate over TLS gets 200 and the mutual-auth token on HTTP/2', async () => {
     // RFC 4559's Kerberos exchange is one round trip, so it needs no connection of its own and
     // works per request on HTTP/2 (unlike NTLM, which the adapter refuses anyway).

@@ -27,6 +27,10 @@ const show = (req: Request, res: Response): void => {
 };
 
 app.get('/', authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }), show);
+// One scheme in two authenticate()s on one request: a site-wide optional one and the route's.
+const shared = negotiate({ servicePrincipal, keytab });
+app.use('/twice', authenticate({ schemes: [shared], credentialsRequired: false }));
+app.get('/twice', authenticate({ schemes: [shared] }), show);
 app.get(
   '/strip',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab, stripRealm: true })] }),
