@@ -1,4 +1,5 @@
 import type { NonceStore } from './nonce-store';
+import { forwardClock } from '../util/clock';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /** Options of {@link MemoryNonceStore}. */
@@ -67,10 +68,7 @@ export class MemoryNonceStore implements NonceStore {
   private readonly byExpiry: NonceRecord[] = [];
   private readonly words: number;
   private readonly now: () => number;
-  /**
-   * The latest expiry among records dropped (for room, or swept once expired); unrecorded nonces up
-   * to it are refused.
-   */
+  /** The latest expiry among live records dropped for room; unrecorded nonces up to it are refused. */
   private forgottenUpTo = 0;
   /** The clock reading of the last sweep. */
   private sweptAt = Number.NaN;
@@ -91,7 +89,8 @@ export class MemoryNonceStore implements NonceStore {
     this.maxEntries = maxEntries;
     this.words = Math.ceil(window / 32);
     this.window = window;
-    this.now = options.now ?? Date.now;
+    // Never back: a swept nonce must not come back to life when the wall clock is stepped back.
+    this.now = forwardClock(options.now);
   }
 
   /** Nonces currently tracked. */
@@ -149,8 +148,6 @@ export class MemoryNonceStore implements NonceStore {
       const soonest = this.byExpiry[0];
       if (soonest === undefined || soonest.expiresAt > now) return;
       this.records.delete(this.pop().nonce);
-      // Should the clock step back, the nonce would be live again, with its record gone.
-      this.forgottenUpTo = Math.max(this.forgottenUpTo, soonest.expiresAt);
     }
   }
 

@@ -97,9 +97,13 @@ describe('MemoryNonceStore', () => {
     time.advance(200);
     expect(store.use('b', 1, time.now() + 100)).toBe(true); // sweeps a's record
     expect(store.size).toBe(1);
-    time.advance(-150); // an NTP step back: a is live again
+    time.advance(-150); // an NTP step back: by the wall clock, a is live again
     expect(store.use('a', 1, expiresAt)).toBe(false);
-    expect(store.use('c', 1, time.now() + 100)).toBe(true);
+    // The store's clock stood still at its highest reading; so does digest()'s, whose fresh
+    // nonces expire a lifetime after it.
+    expect(store.use('c', 1, expiresAt + 100 + 100)).toBe(true);
+    time.advance(-100_000); // far back, beyond any lifetime: fresh nonces still pass
+    expect(store.use('d', 1, expiresAt + 100 + 100)).toBe(true);
   });
 
   it('drops an expired record that came after a live one (the sweep goes by expiry)', async () => {

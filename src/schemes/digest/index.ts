@@ -23,6 +23,7 @@ import {
   rejectUnknownOptions,
 } from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
+import { forwardClock } from '../../util/clock';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
   DIGEST_ALGORITHMS,
@@ -566,6 +567,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     throw new TypeError('digest(): now must be a function');
   }
 
+  const now = forwardClock(options.now);
   return Object.freeze({
     algorithms,
     offered: new Set(algorithms.map((algorithm) => algorithm.name)),
@@ -575,14 +577,14 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     store,
     signer: new NonceSigner(nonceKey),
     nonceLifetime,
-    unrecordedBefore: store.shared === true ? 0 : (options.now ?? Date.now)() + nonceLifetime,
+    unrecordedBefore: store.shared === true ? 0 : now() + nonceLifetime,
     nextNonceBefore,
     userhash,
     opaque,
     realm,
     domain,
     body: options.body,
-    now: options.now ?? Date.now,
+    now,
     source,
   });
 }

@@ -190,6 +190,19 @@ describe('digest(): a restart', () => {
     await expect(verifyAsync(after, fresh, fakeContext())).resolves.toMatchObject({ ok: true });
   });
 
+  it('keeps working when the clock is stepped back (NTP correcting a fast boot clock)', async () => {
+    const time = clock();
+    const scheme = make({ now: time.now });
+    const before = answer(await challenge(scheme), alice);
+    await expect(verifyAsync(scheme, before, fakeContext())).resolves.toMatchObject({ ok: true });
+    time.advance(-60_000);
+    // A fresh nonce issued now is not taken for one from before the process started.
+    const after = answer(await challenge(scheme), alice);
+    await expect(verifyAsync(scheme, after, fakeContext())).resolves.toMatchObject({ ok: true });
+    const next = answer(await challenge(scheme), { ...alice, nc: 2 });
+    await expect(verifyAsync(scheme, next, fakeContext())).resolves.toMatchObject({ ok: true });
+  });
+
   it('keeps accepting them with a shared store, which remembers their counts', async () => {
     const time = clock();
     const seen = new Set<string>();
