@@ -226,7 +226,7 @@ export function bearer(options: BearerOptions): Scheme {
   }
 
   /** Checks under way, by cache key: only with the cache, whose reuse of results they extend. */
-  const checking = new Map<string, Promise<VerifyResult>>();
+  const checking = new Map<string, { result: Promise<VerifyResult>; started: number }>();
 
   /** Turns what the verifier returned into a result, caching a success. */
   function settle(key: string | undefined, value: unknown): VerifyResult {
@@ -290,9 +290,13 @@ export function bearer(options: BearerOptions): Scheme {
         key = cacheKey(token);
         const hit = cache.get(key);
         if (hit !== undefined) return grant(hit);
-        // A burst of requests with a new token waits for one check (one introspection call).
+        // A burst of requests with a new token waits for one check (one introspection call),
+        // but not for long: a check that hangs must not hold the token up for good.
         const pending = checking.get(key);
-        if (pending !== undefined) return pending;
+        if (pending !== undefined) {
+          if (performance.now() - pending.started < SHARED_CHECK_MS) return pending.result;
+          checking.delete(key);
+        }
       }
       if (!isToken68(token))
         return bearerFailure('invalid_request', 'The access token is malformed');
@@ -306,10 +310,12 @@ export function bearer(options: BearerOptions): Scheme {
       if (!isPromiseLike(value)) return settle(key, value);
       const result = Promise.resolve(value).then((resolved) => settle(key, resolved), refused);
       if (key !== undefined) {
+        const entry = { result, started: performance.now() };
         const done = (): void => {
-          checking.delete(key);
+          if (checking.get(key) === entry) checking.delete(key);
         };
-        checking.set(key, result);
+        if (checking.size >= MAX_SHARED_CHECKS) checking.clear();
+        checking.set(key, entry);
         result.then(done, done);
       }
       return result;
@@ -318,6 +324,10 @@ export function bearer(options: BearerOptions): Scheme {
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+/** How long requests wait for another request's check of their token before starting their own. */
+const SHARED_CHECK_MS = 2000;
+/** Checks under way that are remembered at once (hung ones stay until their token comes back). */
+const MAX_SHARED_CHECKS = 10_000;
 const SCOPE_KEYS: ReadonlySet<string> = new Set(['allOf', 'anyOf']);
 
 /** Whether an object has any own enumerable key; unlike Object.keys(), allocates nothing. */

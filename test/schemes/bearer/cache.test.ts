@@ -124,6 +124,28 @@ describe('bearer({ cache })', () => {
     expect(calls).toEqual(['good', 'bad', 'bad']);
   });
 
+  it('does not let a check that hangs hold a token up for good', async () => {
+    let first = true;
+    const { calls, verify } = counting(async () => {
+      if (first) {
+        first = false;
+        return new Promise(() => undefined); // never settles
+      }
+      return { user: 'u' };
+    });
+    const app = bearerApp({ verify, cache: true }, { timeout: 100 });
+    const get = () =>
+      request(app)
+        .get('/')
+        .set('Authorization', 'Bearer t')
+        .then((r) => r.status);
+    expect(await get()).toBe(503); // the hung check, cut short by the middleware's timeout
+    expect(await get()).toBe(503); // still within the sharing time: waits on it
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(await get()).toBe(200); // past the 2 s it waits on another's check: one of its own
+    expect(calls).toEqual(['t', 't']);
+  });
+
   it('checks the required scopes on every request, cached or not', async () => {
     const { calls, verify } = counting(() => ({ user: 'u', scopes: 'read' }));
     const app = bearerApp({ verify, cache: true, requiredScopes: ['write'] });
