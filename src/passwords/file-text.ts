@@ -1,6 +1,12 @@
 /** Reading a password file's bytes as text: a regular file, bounded in size, strict UTF-8. */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+
+/**
+ * Read-only, and without waiting: opening a FIFO for reading would block until a writer comes,
+ * before the check that it is not a regular file could run. Regular files read as usual.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -16,7 +22,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  *   system's error when it cannot be opened
  */
 export async function readPasswordFile(path: string, kind: string): Promise<string> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, OPEN_FLAGS);
   try {
     const stat = await handle.stat();
     const reader = new BoundedReader(stat.isFile(), stat.size, kind);
@@ -31,7 +37,7 @@ export async function readPasswordFile(path: string, kind: string): Promise<stri
 
 /** {@link readPasswordFile}, synchronously. */
 export function readPasswordFileSync(path: string, kind: string): string {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, OPEN_FLAGS);
   try {
     const stat = fstatSync(fd);
     const reader = new BoundedReader(stat.isFile(), stat.size, kind);

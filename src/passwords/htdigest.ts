@@ -7,10 +7,11 @@ import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
 import { entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
-  fileVersion,
-  fileVersionSync,
+  lookAt,
+  lookAtSync,
   Reloading,
   reloadSettings,
+  type FileLook,
   type PasswordFileOptions,
   type ReloadOptions,
 } from './reload';
@@ -94,28 +95,34 @@ export async function loadHtdigest(
   options?: PasswordFileOptions,
 ): Promise<HtdigestFile> {
   const settings = reloadSettings('loadHtdigest()', options);
-  const file = parseHtdigest(await readPasswordFile(path, 'htdigest'));
-  return settings === undefined ? file : following(path, file, await fileVersion(path), settings);
+  const read = (): Promise<string> => readPasswordFile(path, 'htdigest');
+  if (settings === undefined) return parseHtdigest(await read());
+  // Looked at before it is read: a change in between is then seen at the next check.
+  const look = await lookAt(path);
+  const readAt = Date.now();
+  const text = await read();
+  return following(path, read, { value: parseHtdigest(text), text, look, readAt }, settings);
 }
 
 /** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
 export function loadHtdigestSync(path: string, options?: PasswordFileOptions): HtdigestFile {
   const settings = reloadSettings('loadHtdigestSync()', options);
-  const version = settings === undefined ? '' : fileVersionSync(path);
-  const file = parseHtdigest(readPasswordFileSync(path, 'htdigest'));
-  return settings === undefined ? file : following(path, file, version, settings);
+  if (settings === undefined) return parseHtdigest(readPasswordFileSync(path, 'htdigest'));
+  const look = lookAtSync(path);
+  const readAt = Date.now();
+  const text = readPasswordFileSync(path, 'htdigest');
+  const read = (): Promise<string> => readPasswordFile(path, 'htdigest');
+  return following(path, read, { value: parseHtdigest(text), text, look, readAt }, settings);
 }
 
 /** A file whose getHA1 follows changes: at once between checks, else after the check. */
 function following(
   path: string,
-  initial: HtdigestFile,
-  version: string,
+  read: () => Promise<string>,
+  initial: { value: HtdigestFile; text: string; look: FileLook; readAt: number },
   settings: Required<ReloadOptions>,
 ): HtdigestFile {
-  const load = async (): Promise<HtdigestFile> =>
-    parseHtdigest(await readPasswordFile(path, 'htdigest'));
-  const file = new Reloading(path, load, initial, version, settings);
+  const file = new Reloading(path, read, parseHtdigest, initial, settings);
   return Object.freeze({
     get realms() {
       return file.latest.realms;

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
-import { fileVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
+import { lookAt, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -134,11 +134,14 @@ export async function loadHtpasswd(
   options?: PasswordFileOptions,
 ): Promise<HtpasswdFile> {
   const settings = reloadSettings('loadHtpasswd()', options);
-  const load = async (): Promise<HtpasswdFile> =>
-    parseHtpasswd(await readPasswordFile(path, 'htpasswd'));
-  if (settings === undefined) return load();
-  const version = await fileVersion(path);
-  const file = new Reloading(path, load, await load(), version, settings);
+  const read = (): Promise<string> => readPasswordFile(path, 'htpasswd');
+  if (settings === undefined) return parseHtpasswd(await read());
+  // Looked at before it is read: a change in between is then seen at the next check.
+  const look = await lookAt(path);
+  const readAt = Date.now();
+  const text = await read();
+  const initial = { value: await parseHtpasswd(text), text, look, readAt };
+  const file = new Reloading(path, read, parseHtpasswd, initial, settings);
   return Object.freeze({
     get users() {
       return file.latest.users;

@@ -2,6 +2,7 @@
  * Picking up changes to a password file while the server runs, as Apache does (it reads the file
  * on every request): a user deleted from the file stops working within `interval`.
  */
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
 import { optionNames, rejectUnknownOptions } from '../util/options';
@@ -14,9 +15,9 @@ export interface ReloadOptions {
    */
   interval?: number;
   /**
-   * Told of a new version that does not load (a malformed line, say, or a file caught half
-   * written): the last good version stays in use meanwhile. A file that is gone or unreadable is
-   * not that case: lookups then fail (the middleware fails closed) until it is back.
+   * Told of a new version that does not load (a malformed line, say). Until a version loads,
+   * every lookup fails (the middleware fails closed), as it does while the file is gone or
+   * unreadable. Default: a process warning (`process.emitWarning`).
    */
   onError?: (error: unknown) => void;
 }
@@ -31,6 +32,13 @@ const OPTION_NAMES = optionNames<PasswordFileOptions>()(['reload']);
 const RELOAD_NAMES = optionNames<ReloadOptions>()(['interval', 'onError']);
 const DEFAULT_INTERVAL = 1000;
 
+/** The default `onError`: a process warning, so that a file that stopped loading is not silent. */
+function warn(error: unknown): void {
+  process.emitWarning(
+    `authscheme: a password file no longer loads; every lookup fails until it does: ${error instanceof Error ? error.message : String(error)}`,
+  );
+}
+
 /** The reload settings in `options`, or `undefined` to read the file once. */
 export function reloadSettings(
   caller: string,
@@ -43,7 +51,7 @@ export function reloadSettings(
   rejectUnknownOptions(caller, options, OPTION_NAMES);
   const { reload } = options;
   if (reload === undefined || reload === false) return undefined;
-  if (reload === true) return { interval: DEFAULT_INTERVAL, onError: () => undefined };
+  if (reload === true) return { interval: DEFAULT_INTERVAL, onError: warn };
   if (typeof reload !== 'object' || reload === null) {
     throw new TypeError(`${caller}: \`reload\` must be a boolean or an object`);
   }
@@ -55,45 +63,69 @@ export function reloadSettings(
   if (reload.onError !== undefined && typeof reload.onError !== 'function') {
     throw new TypeError(`${caller}: reload.onError must be a function`);
   }
-  return { interval, onError: reload.onError ?? (() => undefined) };
+  return { interval, onError: reload.onError ?? warn };
 }
 
-/** What identifies a version of a file: any change to the file changes one of these. */
-function versionOf(stats: Stats): string {
-  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+/** What the file system says of a file's version, looked at before its bytes are read. */
+export interface FileLook {
+  /** Any change to the file changes one of these, unless it falls in one tick of its timestamps. */
+  readonly version: string;
+  readonly modifiedAt: number;
 }
 
-/** The version of the file at `path` now. */
-export async function fileVersion(path: string): Promise<string> {
-  return versionOf(await stat(path));
+function lookOf(stats: Stats): FileLook {
+  return {
+    version: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`,
+    modifiedAt: stats.mtimeMs,
+  };
 }
 
-/** {@link fileVersion}, synchronously. */
-export function fileVersionSync(path: string): string {
-  return versionOf(statSync(path));
+/** A look at the file at `path` now. */
+export async function lookAt(path: string): Promise<FileLook> {
+  return lookOf(await stat(path));
 }
+
+/** {@link lookAt}, synchronously. */
+export function lookAtSync(path: string): FileLook {
+  return lookOf(statSync(path));
+}
+
+/**
+ * A file whose timestamps are this close to the moment it was read may change again within the
+ * same tick of its file system's clock (seconds on some), size and inode unchanged (a new
+ * password of the same length, written in place): until it is older, its bytes decide.
+ */
+const SAME_TICK_MS = 2000;
 
 /**
  * The latest version of a loaded file. `current()` answers at once between checks, and otherwise
  * with a promise that settles once the file has been looked at (and read again if it changed).
+ * A version that does not load, or a file that cannot be read, fails every lookup (the middleware
+ * fails closed) until a version loads: a user deleted in an edit that left a typo must not stay.
  */
 export class Reloading<T> {
   private value: T;
-  private version: string;
+  private look: FileLook;
+  private readAt: number;
+  private digest: string;
   private checkedAt: number;
   private checking: Promise<T> | undefined;
-  /** Why the file cannot be read, while it cannot: lookups fail closed. */
-  private unreadable: Error | undefined;
+  /** Why the current version cannot be used, while it cannot. */
+  private failure: Error | undefined;
+  /** The digest of the broken version last told to `onError`. */
+  private reported: string | undefined;
 
   constructor(
     private readonly path: string,
-    private readonly load: () => Promise<T>,
-    initial: T,
-    initialVersion: string,
+    private readonly read: () => Promise<string>,
+    private readonly parse: (text: string) => T | Promise<T>,
+    initial: { value: T; text: string; look: FileLook; readAt: number },
     private readonly settings: Required<ReloadOptions>,
   ) {
-    this.value = initial;
-    this.version = initialVersion;
+    this.value = initial.value;
+    this.look = initial.look;
+    this.readAt = initial.readAt;
+    this.digest = digestOf(initial.text);
     this.checkedAt = performance.now();
   }
 
@@ -105,8 +137,7 @@ export class Reloading<T> {
   current(): T | Promise<T> {
     if (this.checking !== undefined) return this.checking;
     if (performance.now() - this.checkedAt < this.settings.interval) {
-      if (this.unreadable !== undefined) return Promise.reject(this.unreadable);
-      return this.value;
+      return this.failure === undefined ? this.value : Promise.reject(this.failure);
     }
     const done = (): void => {
       this.checkedAt = performance.now();
@@ -118,30 +149,40 @@ export class Reloading<T> {
   }
 
   private async check(): Promise<T> {
-    let version: string;
     try {
-      version = await fileVersion(this.path);
+      const look = await lookAt(this.path);
+      const settled = this.readAt - this.look.modifiedAt >= SAME_TICK_MS;
+      if (this.failure === undefined && look.version === this.look.version && settled) {
+        return this.value;
+      }
+      const readAt = Date.now();
+      const text = await this.read();
+      const digest = digestOf(text);
+      if (digest !== this.digest || this.failure !== undefined) {
+        try {
+          this.value = await this.parse(text);
+        } catch (error) {
+          // Reported once per broken version; read again at every check until one loads.
+          if (digest !== this.reported) this.settings.onError(error);
+          this.reported = digest;
+          throw error;
+        }
+        this.digest = digest;
+      }
+      this.look = look;
+      this.readAt = readAt;
+      this.failure = undefined;
+      this.reported = undefined;
+      return this.value;
     } catch (error) {
-      this.unreadable = asError(error);
+      this.failure = asError(error);
       throw error;
     }
-    this.unreadable = undefined;
-    if (version === this.version) return this.value;
-    try {
-      this.value = await this.load();
-      this.version = version;
-    } catch (error) {
-      if (typeof (error as { code?: unknown } | null)?.code === 'string') {
-        // Gone or unreadable between the look and the read (ENOENT, EACCES): fail closed.
-        this.unreadable = asError(error);
-        throw error;
-      }
-      // A version that does not load: keep the last good one; the next check tries again (the
-      // new version is not recorded).
-      this.settings.onError(error);
-    }
-    return this.value;
   }
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 function asError(error: unknown): Error {

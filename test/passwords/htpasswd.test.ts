@@ -185,6 +185,10 @@ describe('htpasswd files', () => {
     const err = await rejection(loadHtpasswd('/dev/zero'));
     expect(err).toBeInstanceOf(TypeError);
     expect(err.message).toBe('htpasswd file is not a regular file');
+    // A FIFO: opening it to read would wait for a writer.
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadHtpasswd(fifo)).rejects.toThrow('htpasswd file is not a regular file');
   });
 
   it('refuses a file that is not UTF-8 or over 16 MB, and reports a missing file', async () => {
@@ -411,16 +415,65 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
     await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
     expect([...loaded.users.keys()]).toEqual(['bob']);
-    // A version that does not load (half written, a typo): the last good one stays, and is told.
-    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw2')}\ncarol\n`);
-    await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
+    // A version that does not load (an edit that deleted bob and left a typo): nobody is
+    // accepted until one loads, not bob by the last good version. Reported once.
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'carol', 'pw')}\ndave\n`);
+    await expect(loaded.verify('bob', 'pw2')).rejects.toThrow(
+      'htpasswd line 2: expected user:hash',
+    );
+    await expect(loaded.verify('carol', 'pw')).rejects.toThrow(TypeError);
     expect(errors).toHaveLength(1);
-    expect((errors[0] as Error).message).toBe('htpasswd line 2: expected user:hash');
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'carol', 'pw')}\n`);
+    await expect(loaded.verify('carol', 'pw')).resolves.toBe('carol');
+    await expect(loaded.verify('bob', 'pw2')).resolves.toBe(false);
     // Gone: nobody is accepted (fail closed) until it is back.
     fs.rmSync(file);
-    await expect(loaded.verify('bob', 'pw2')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(loaded.verify('carol', 'pw')).rejects.toMatchObject({ code: 'ENOENT' });
     fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw3')}\n`);
     await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
+  });
+
+  it('sees a new password of the same length written in place within one tick of the clock', async () => {
+    // A file system whose timestamps tick coarsely (seconds on some, 4 ms on older kernels): both
+    // versions show the same times. Same inode and size too (written in place).
+    const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+    const realStat = fsp.stat;
+    const tick = Date.now();
+    const stat = jest.spyOn(fsp, 'stat').mockImplementation((async (target: fs.PathLike) => {
+      const stats = await realStat(target);
+      return Object.assign(stats, { mtimeMs: tick, ctimeMs: tick });
+    }));
+    try {
+      const file = write('same-size', `${htpasswd(['-s'], 'alice', 'pw1')}\n`);
+      const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+      const before = fs.statSync(file);
+      fs.writeFileSync(file, `${htpasswd(['-s'], 'alice', 'pw2')}\n`);
+      expect(fs.statSync(file).size).toBe(before.size);
+      expect(fs.statSync(file).ino).toBe(before.ino);
+      await expect(loaded.verify('alice', 'pw2')).resolves.toBe('alice');
+      await expect(loaded.verify('alice', 'pw1')).resolves.toBe(false);
+    } finally {
+      stat.mockRestore();
+    }
+  });
+
+  it('warns when a version does not load and no onError is given', async () => {
+    const file = write('warns', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      fs.writeFileSync(file, 'alice\n');
+      await expect(loaded.verify('alice', 'pw')).rejects.toThrow(TypeError);
+      await expect(loaded.verify('alice', 'pw')).rejects.toThrow(TypeError);
+      // Once per broken version.
+      expect(emitWarning.mock.calls).toEqual([
+        [
+          'authscheme: a password file no longer loads; every lookup fails until it does: htpasswd line 1: expected user:hash',
+        ],
+      ]);
+    } finally {
+      emitWarning.mockRestore();
+    }
   });
 
   it('looks at the file at most once per interval', async () => {
