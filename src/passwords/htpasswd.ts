@@ -174,37 +174,42 @@ function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
 }
 
 /**
- * The entry whose check costs the most: an unknown user then costs at least what any user costs,
- * so only users whose hashes are cheaper than the rest (a file in mid-migration) stand out. Equal
- * timing for every user needs one format and one cost throughout.
+ * The first entry of the most common format and cost: an unknown user costs what most users
+ * cost. Not the costliest entry: one user with a very slow hash would make every guessed name pay
+ * for it (work for anyone to ask for), and every other user stand out. Equal timing for every
+ * user needs one format and one cost throughout.
  */
 function decoyOf(entries: ReadonlyMap<string, Entry>): Entry | undefined {
+  const counts = new Map<string, number>();
   let decoy: Entry | undefined;
-  let highest = -1;
+  let most = 0;
   for (const entry of entries.values()) {
-    const cost = costOf(entry);
-    if (cost > highest) {
-      highest = cost;
-      decoy = entry;
+    const kind = costKind(entry);
+    const count = (counts.get(kind) ?? 0) + 1;
+    counts.set(kind, count);
+    if (count > most) {
+      most = count;
+      if (decoy === undefined || costKind(decoy) !== kind) decoy = firstOf(entries, kind);
     }
   }
   return decoy;
 }
 
-/** A check's rough cost in µs here: enough to rank entries, not to predict a time. */
-function costOf({ format, hash }: Entry): number {
+function firstOf(entries: ReadonlyMap<string, Entry>, kind: string): Entry | undefined {
+  for (const entry of entries.values()) if (costKind(entry) === kind) return entry;
+  return undefined;
+}
+
+/** A format with its cost: bcrypt's cost factor, SHA crypt's rounds (5000 when not written). */
+function costKind({ format, hash }: Entry): string {
   switch (format) {
-    case 'sha1':
-      return 1;
-    case 'apr1':
-      return 200; // 1000 MD5 rounds
     case 'bcrypt':
-      return 60 * 2 ** Number(hash.slice(4, 6)); // 2^cost rounds of about 60 µs
+      return `bcrypt ${hash.slice(4, 6)}`;
     case 'sha256-crypt':
-    case 'sha512-crypt': {
-      const rounds = /^\$[56]\$rounds=(\d+)\$/.exec(hash);
-      return (format === 'sha256-crypt' ? 1.1 : 1.7) * (rounds ? Number(rounds[1]) : 5000);
-    }
+    case 'sha512-crypt':
+      return `${format} ${/^\$[56]\$rounds=(\d+)\$/.exec(hash)?.[1] ?? '5000'}`;
+    default:
+      return format;
   }
 }
 

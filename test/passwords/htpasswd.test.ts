@@ -236,7 +236,7 @@ describe('unknown users cost as much as wrong passwords', () => {
     const apr = htpasswd(['-m'], 'old', 'x');
     const first = htpasswd(['-B', '-C', '4'], 'alice', 'secret');
     const second = htpasswd(['-B', '-C', '4'], 'bob', 'other');
-    // The decoy is the costliest entry (the first bcrypt one here), not the first line.
+    // The decoy is the first entry of the most common format and cost, not the first line.
     const file = await parseHtpasswd(`${apr}\n${first}\n${second}\n`);
     // htpasswd writes $2y$, which the native package knows as $2b$.
     const decoy = `$2b$${hashOf(first).slice(4)}`;
@@ -257,20 +257,20 @@ describe('unknown users cost as much as wrong passwords', () => {
     expect(compare).toHaveBeenCalledTimes(2);
   });
 
-  it('checks an unknown user against the costliest entry, not the most common format', async () => {
-    // A file in mid-migration: cheap {SHA} entries and one bcrypt entry. An unknown user costs
-    // a bcrypt compare, at least what any user costs (the decoy was the most common format).
+  it('checks an unknown user against the most common format and cost, not merely format', async () => {
+    // A rare costly entry first (root at cost 6), then the usual ones at cost 4. An unknown user
+    // costs what most users cost: the costliest entry would make every guessed name pay for it.
     const bcrypt = require('bcrypt') as { compare: (p: string, h: string) => Promise<boolean> };
     const compare = jest.spyOn(bcrypt, 'compare');
-    const costly = htpasswd(['-B', '-C', '5'], 'bob', 'x');
+    const usual = htpasswd(['-B', '-C', '4'], 'alice', 'x');
     const file = await parseHtpasswd(
-      `${htpasswd(['-s'], 's1', 'x')}\n${htpasswd(['-B', '-C', '4'], 'carol', 'x')}\n` +
-        `${htpasswd(['-s'], 's2', 'x')}\n${costly}\n`,
+      `${htpasswd(['-B', '-C', '6'], 'root', 'x')}\n${htpasswd(['-s'], 's1', 'x')}\n` +
+        `${usual}\n${htpasswd(['-B', '-C', '4'], 'bob', 'x')}\n`,
     );
     compare.mockClear();
     await expect(file.verify('nobody', 'x')).resolves.toBe(false);
     expect(compare).toHaveBeenCalledTimes(1);
-    expect(compare).toHaveBeenCalledWith('x', `$2b$${hashOf(costly).slice(4)}`);
+    expect(compare).toHaveBeenCalledWith('x', `$2b$${hashOf(usual).slice(4)}`);
   });
 
   it('an unknown user costs one apr1 hash in a file of apr1 hashes', async () => {
@@ -439,10 +439,10 @@ describe('htpasswd files that change (reload)', () => {
     const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
     const realStat = fsp.stat;
     const tick = Date.now();
-    const stat = jest.spyOn(fsp, 'stat').mockImplementation((async (target: fs.PathLike) => {
+    const stat = jest.spyOn(fsp, 'stat').mockImplementation(async (target: fs.PathLike) => {
       const stats = await realStat(target);
       return Object.assign(stats, { mtimeMs: tick, ctimeMs: tick });
-    }));
+    });
     try {
       const file = write('same-size', `${htpasswd(['-s'], 'alice', 'pw1')}\n`);
       const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
