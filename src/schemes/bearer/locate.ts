@@ -76,7 +76,8 @@ function fromQuery(ctx: RequestContext): Found {
 /**
  * RFC 6750 §2.3: a response to a request with the token in its URI SHOULD be `private`. Added to
  * what the application set, or else to what `authenticate()` would set (its `cacheControl`),
- * unless that already keeps it out of shared caches (`private`, `no-store`).
+ * unless that already keeps the response out of shared caches; `public` and `s-maxage`, which
+ * would say the opposite, are dropped.
  */
 function markPrivate(ctx: RequestContext): void {
   if (ctx.res.headersSent) return;
@@ -87,23 +88,42 @@ function markPrivate(ctx: RequestContext): void {
       : Array.isArray(current)
         ? current.join(', ')
         : String(current);
-  if (base === undefined) {
-    ctx.res.setHeader('Cache-Control', 'private');
-  } else if (!keepsFromSharedCaches(base)) {
-    ctx.res.setHeader('Cache-Control', `${base}, private`);
-  } else if (current === undefined) {
-    ctx.res.setHeader('Cache-Control', base);
+  const directives = base === undefined ? [] : cacheDirectives(base);
+  if (directives.some((d) => (d.name === 'private' && !d.argument) || d.name === 'no-store')) {
+    if (current === undefined) ctx.res.setHeader('Cache-Control', base!);
+    return;
   }
+  const kept = directives.filter((d) => d.name !== 'public' && d.name !== 's-maxage');
+  ctx.res.setHeader('Cache-Control', [...kept.map((d) => d.text), 'private'].join(', '));
 }
 
-/** Whether a Cache-Control value holds a `private` or `no-store` directive (RFC 9111 §5.2.2). */
-function keepsFromSharedCaches(value: string): boolean {
-  for (const part of value.split(',')) {
-    const equals = part.indexOf('=');
-    const name = (equals === -1 ? part : part.slice(0, equals)).trim().toLowerCase();
-    if (name === 'private' || name === 'no-store') return true;
+/**
+ * The directives of a Cache-Control value (RFC 9111 §5.2): name lower-cased, whether it has an
+ * argument, and its text. Commas inside a quoted argument (`no-cache="a, b"`) do not split.
+ */
+function cacheDirectives(value: string): { name: string; argument: boolean; text: string }[] {
+  const result: { name: string; argument: boolean; text: string }[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i <= value.length; i++) {
+    const end = i === value.length;
+    const code = end ? 0 : value.charCodeAt(i);
+    if (!end && quoted) {
+      if (code === 0x5c /* \ */) i++;
+      else if (code === 0x22 /* " */) quoted = false;
+    } else if (code === 0x22) {
+      quoted = true;
+    } else if (end || code === 0x2c /* , */) {
+      const text = value.slice(start, i).trim();
+      if (text !== '') {
+        const equals = text.indexOf('=');
+        const name = (equals === -1 ? text : text.slice(0, equals)).trim().toLowerCase();
+        result.push({ name, argument: equals !== -1, text });
+      }
+      start = i + 1;
+    }
   }
-  return false;
+  return result;
 }
 
 /**

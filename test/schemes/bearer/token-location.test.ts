@@ -41,7 +41,32 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
         bearerApp({ verify, allowQueryToken: true }, { cacheControl: 'max-age=5' }),
         'max-age=5, private',
       ],
-      [bearerApp({ verify, allowQueryToken: true }, {}, setBefore('Private="x"')), 'Private="x"'],
+      // A qualified private="field" still lets shared caches store the rest (RFC 9111 §5.2.2.7);
+      // commas inside a quoted argument do not split; public and s-maxage contradict private.
+      [
+        bearerApp(
+          { verify, allowQueryToken: true },
+          {},
+          setBefore('private="Set-Cookie", max-age=5'),
+        ),
+        'private="Set-Cookie", max-age=5, private',
+      ],
+      [
+        bearerApp({ verify, allowQueryToken: true }, {}, setBefore('no-cache="a,private,b"')),
+        'no-cache="a,private,b", private',
+      ],
+      [
+        bearerApp(
+          { verify, allowQueryToken: true },
+          {},
+          setBefore('public, max-age=600, s-maxage=60'),
+        ),
+        'max-age=600, private',
+      ],
+      [
+        bearerApp({ verify, allowQueryToken: true }, {}, setBefore('PRIVATE, max-age=5')),
+        'PRIVATE, max-age=5',
+      ],
     ];
     for (const [withCacheControl, expected] of cases) {
       const res = await request(withCacheControl).get('/?access_token=good');
