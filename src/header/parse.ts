@@ -192,12 +192,13 @@ function parseSchemeRest(
   do i++;
   while (i < length && s.charCodeAt(i) === SP);
   if (i < length && s.charCodeAt(i) === HTAB) {
-    // Only as OWS before a comma or the end, after a scheme alone (RFC 9110 §5.6.1).
+    // Only as OWS before a comma or the end: the list may start with empty elements
+    // (`Digest \t, realm="x"`, RFC 9110 §5.6.1), or the scheme stands alone.
     const next = skipOWS(s, i, length);
     if (next !== length && s.charCodeAt(next) !== COMMA) {
       throw new AuthHeaderSyntaxError('expected token68 or auth-param after the spaces', i);
     }
-    return next;
+    return parseParams(s, length, next, target.params, maxParams);
   }
   // token68 only when nothing but OWS follows it before the end or a comma; `realm=x` is a param.
   const end = token68End(s, i, length);

@@ -95,6 +95,14 @@ describe('parseChallenges(fieldValue)', () => {
 
     // RFC 9110 §5.6.1: list elements are separated by OWS "," OWS, and OWS includes HTAB, also
     // after a challenge that is a scheme alone.
+    it('reads OWS and an empty element after the spaces as the start of the parameter list', () => {
+      expect(plain(parseChallenges('Digest \t, realm="x", Basic \t, Bearer'))).toEqual([
+        { scheme: 'Digest', params: { realm: 'x' } },
+        { scheme: 'Basic', params: {} },
+        { scheme: 'Bearer', params: {} },
+      ]);
+    });
+
     it('accepts HTAB between a scheme alone and the comma or end that follows it', () => {
       expect(plain(parseChallenges('Basic\t, Bearer\t,Other \t,\tLast\t'))).toEqual([
         { scheme: 'Basic', params: {} },

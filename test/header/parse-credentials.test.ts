@@ -60,6 +60,11 @@ describe('parseCredentials(fieldValue)', () => {
     expect(plain(parseCredentials('Bearer\t'))).toEqual({ scheme: 'Bearer', params: {} });
     expect(plain(parseCredentials('Bearer\t '))).toEqual({ scheme: 'Bearer', params: {} });
     expect(plain(parseCredentials('Bearer \t'))).toEqual({ scheme: 'Bearer', params: {} });
+    // After the spaces, OWS may precede an empty list element (RFC 9110 §5.6.1).
+    expect(plain(parseCredentials('Digest \t, username="a"'))).toEqual({
+      scheme: 'Digest',
+      params: { username: 'a' },
+    });
   });
 
   it('accepts surrounding OWS and empty elements inside the param list', () => {
