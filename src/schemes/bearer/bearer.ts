@@ -126,8 +126,9 @@ function expiryOf(value: unknown): number | undefined {
     );
   }
   // A JWT's or introspection's `exp` passed on as is counts seconds: every token would read as
-  // expired in 1970. No real expiry lies before 1973 in ms.
-  if (time < SECONDS_NOT_MS) {
+  // expired in 1970. A number that is a future time in seconds is taken for that mistake; other
+  // small ones (0 for "expired") are past times, as they say.
+  if (time < SECONDS_NOT_MS && time * 1000 > Date.now()) {
     throw new TypeError(
       'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
     );

@@ -78,22 +78,29 @@ export function isNqchar(value: string): boolean {
 
 /**
  * An `error_uri` for the challenge, checked at setup: RFC 6750 §3 wants a URI of its restricted
- * characters (error-uri = *( %x21 / %x23-5B / %x5D-7E )) for a page about the error, so an
- * absolute URI made only of the characters RFC 3986 allows.
+ * characters (error-uri = *( %x21 / %x23-5B / %x5D-7E )) for a web page about the error, so an
+ * absolute http(s) URI of the characters RFC 3986 allows: whole percent-escapes, one fragment at
+ * most, brackets only around an IPv6 host.
  */
 export function checkErrorUri(value: unknown, what: string): string {
-  if (typeof value !== 'string' || !isNqchar(value) || !URL.canParse(value) || !isUriText(value)) {
+  if (typeof value !== 'string' || !isNqchar(value) || !isHttpUri(value)) {
     throw new TypeError(
-      `${what}: errorUri must be an absolute URI (RFC 3986 characters: printable ASCII without space, quote, backslash, <, >, ^, \`, {, |, })`,
+      `${what}: errorUri must be an absolute http(s) URI (RFC 3986: printable ASCII without space, quote, backslash, <, >, ^, \`, {, |, }; whole %-escapes)`,
     );
   }
   return value;
 }
 
-/** RFC 3986 §2: unreserved, reserved and "%" characters only. */
-function isUriText(value: string): boolean {
+function isHttpUri(value: string): boolean {
+  const parts = /^https?:\/\/[^/?#]+(.*)$/is.exec(value);
+  if (parts === null || !URL.canParse(value)) return false;
+  // After the authority: no brackets (IPv6 hosts only), one fragment at most.
+  const rest = parts[1]!;
+  if (/[[\]]/.test(rest) || rest.indexOf('#') !== rest.lastIndexOf('#')) return false;
   for (let i = 0; i < value.length; i++) {
-    if (!URI_CHARACTERS.includes(value[i]!)) return false;
+    const char = value[i]!;
+    if (!URI_CHARACTERS.includes(char)) return false;
+    if (char === '%' && !/^[0-9A-Fa-f]{2}$/.test(value.slice(i + 1, i + 3))) return false;
   }
   return true;
 }

@@ -83,6 +83,13 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(() => scheme.verify({ scheme: 'Bearer', token68: 't', params: {} }, ctx)).toThrow(
       'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
     );
+    // 0, or any past time, is an expiry that has passed: 401, as for any expired token.
+    for (const expiresAt of [0, new Date(0), 1000]) {
+      const expired = await request(bearerApp({ verify: () => ({ user: 'x', expiresAt }) }))
+        .get('/')
+        .set('Authorization', 'Bearer t');
+      expect(expired.status).toBe(401);
+    }
   });
 
   it.each([
@@ -303,6 +310,10 @@ describe('bearer(): setup', () => {
     ['an errorUri with a quote', { verify, errorUri: 'https://x/"' }],
     ['an errorUri that is no URI', { verify, errorUri: 'not-a-uri' }],
     ['an errorUri with characters RFC 3986 forbids', { verify, errorUri: 'https://x/{id}' }],
+    ['an errorUri that is not http(s)', { verify, errorUri: 'javascript:alert(1)' }],
+    ['an errorUri with a broken escape', { verify, errorUri: 'https://x/%zz' }],
+    ['an errorUri with two fragments', { verify, errorUri: 'https://x/a#b#c' }],
+    ['an errorUri with brackets in its path', { verify, errorUri: 'https://x/a[b]' }],
     [
       'requiredScopes with a key of requireScopes()',
       { verify, requiredScopes: { anyOf: ['a'], errorUri: 'https://x/' } },
@@ -328,6 +339,7 @@ describe('bearer(): setup', () => {
       'bearer: requiredScopes: unknown option `realm` (the options are allOf, anyOf)',
     );
     expect(() => bearer({ verify, errorUri: 'https://example.com/errors?code=1' })).not.toThrow();
+    expect(() => bearer({ verify, errorUri: 'http://[::1]:8080/e%20rr#x' })).not.toThrow();
   });
 
   it('is named Bearer', () => {
