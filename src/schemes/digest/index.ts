@@ -349,7 +349,7 @@ function withHA1(
   }
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
-    if (isFresh === true || acceptedEarlier(directives, sessionKey, ctx)) {
+    if (isFresh === true || acceptedCounts.get(ctx.res) === countOf(directives)) {
       return success(config, directives, user, sessionKey, remaining, ctx);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
@@ -387,21 +387,16 @@ function resolveUser(
 }
 
 /**
- * Whether this very request was already accepted with this count: a second `authenticate()` on
- * its way (one with `credentialsRequired: false` for the site and one for a route) checks the
- * same credentials again, and the count it used up must not turn them into a replay. Only the
- * response object of that request carries the `Authentication-Info` of that success; a replay
- * is another request. Looked at only when the store refuses, so that success costs nothing.
+ * The nonce count each success used, by response object: a second `authenticate()` on a
+ * request's way (one with `credentialsRequired: false` for the site and one for a route) checks
+ * the same credentials again, and the count the first used up must not turn them into a replay.
+ * A replay is another request, with another response. (The `Authentication-Info` on the response
+ * would tell as much, but an application may have put one there: a cached response's, say.)
  */
-function acceptedEarlier(
-  directives: DigestDirectives,
-  sessionKey: string,
-  ctx: RequestContext,
-): boolean {
-  const sent = ctx.res.getHeader(ctx.proxy ? 'Proxy-Authentication-Info' : 'Authentication-Info');
-  if (typeof sent !== 'string') return false;
-  const expected = authenticationInfo(directives, sessionKey);
-  return sent === expected || sent.startsWith(`${expected}, `);
+const acceptedCounts = new WeakMap<object, string>();
+
+function countOf(directives: DigestDirectives): string {
+  return `${directives.nonce} ${directives.ncText} ${directives.cnonce}`;
 }
 
 /** `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies). */
@@ -424,6 +419,7 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
+  acceptedCounts.set(ctx.res, countOf(directives));
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const next = config.signer.issue(

@@ -170,6 +170,34 @@ describe('digest(): synchronous path', () => {
   });
 });
 
+describe('digest(): one request checked twice', () => {
+  it('accepts it again on the same response, and a replay on another response never', async () => {
+    for (const qop of ['auth', 'auth-int'] as const) {
+      const scheme = make({ qop: ['auth', 'auth-int'] });
+      const body = Buffer.from('x=1');
+      const credentials = answer(await challenge(scheme), { ...alice, qop, body });
+      const ctx = fakeContext({ rawBody: body });
+      const first = await verifyAsync(scheme, credentials, ctx);
+      expect(first).toMatchObject({ ok: true });
+      // authenticate() sets the scheme's headers on the response; a second check then passes.
+      for (const [name, value] of Object.entries(
+        (first as { headers: Record<string, string> }).headers,
+      )) {
+        ctx.res.setHeader(name, value);
+      }
+      await expect(verifyAsync(scheme, credentials, ctx)).resolves.toMatchObject({ ok: true });
+      // A replay is another request, even if its response somehow carries the same header (an
+      // application copying one): auth-int's has no rspauth, so that proves nothing.
+      const replay = fakeContext({ rawBody: body });
+      replay.res.setHeader('Authentication-Info', ctx.res.getHeader('Authentication-Info')!);
+      await expect(verifyAsync(scheme, credentials, replay)).resolves.toMatchObject({
+        ok: false,
+        code: 'ERR_AUTH_STALE_NONCE',
+      });
+    }
+  });
+});
+
 describe('digest(): a restart', () => {
   it('answers a nonce from before the restart with stale=true, though the secret is the same', async () => {
     const time = clock();
