@@ -36,21 +36,27 @@ export function assignAuth(req: AuthRequest, auth: AuthInfo): void {
 
 /**
  * Express's `app.request` is an object with its own `app`, inheriting from `express.request`,
- * which inherits from IncomingMessage.prototype. The accessor goes on `express.request`, so that a
- * request keeps its `auth` while it passes through mounted sub-apps. Nothing is defined when any
- * object on the chain already has an `auth` of its own (another library's, or the application's).
+ * which inherits from IncomingMessage.prototype; a mounted sub-app's inherits from its parent's
+ * (`app.request` of the parent) instead. The accessor goes on `express.request`, the end of that
+ * chain, so that every app in the process sees it, whichever app authenticated first. Nothing is
+ * defined when any object on the chain already has an `auth` of its own (another library's, or
+ * the application's).
  */
 function defineOnExpressRequest(prototype: unknown): void {
   if (typeof prototype !== 'object' || prototype === null || !Object.hasOwn(prototype, 'app')) {
     return;
   }
-  const shared: unknown = Object.getPrototypeOf(prototype);
+  let shared: unknown = Object.getPrototypeOf(prototype);
+  // Down the chain of mounted apps' request objects, each with its own `app`.
+  while (typeof shared === 'object' && shared !== null && Object.hasOwn(shared, 'app')) {
+    shared = Object.getPrototypeOf(shared);
+  }
   if (
     typeof shared !== 'object' ||
     shared === null ||
     shared === IncomingMessage.prototype ||
-    !Object.prototype.isPrototypeOf.call(IncomingMessage.prototype, shared) ||
-    'auth' in shared ||
+    Object.getPrototypeOf(shared) !== IncomingMessage.prototype ||
+    'auth' in prototype ||
     !Object.isExtensible(shared)
   ) {
     return;

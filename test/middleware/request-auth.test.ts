@@ -95,6 +95,33 @@ describe.each([
   });
 });
 
+describe.each(['express', 'express4'])('req.auth on a fresh %s', (moduleName) => {
+  it('reaches the top app when the first request authenticated is one in a sub-app two levels down', async () => {
+    // Fresh modules: the accessor is defined on the first authenticated request, and that one must
+    // be the nested one. It went on the middle app's request prototype, out of the top app's sight.
+    let fresh: { express: typeof express5; scheme: typeof import('authscheme') } | undefined;
+    jest.isolateModules(() => {
+      fresh = {
+        express: require(moduleName) as typeof express5,
+        scheme: require('authscheme') as typeof import('authscheme'),
+      };
+    });
+    const { express, scheme } = fresh!;
+    const mw = scheme.authenticate({ schemes: [scheme.basic({ users: { alice: 'wonderland' } })] });
+    const top = express();
+    const mid = express();
+    const inner = express();
+    inner.use(mw);
+    mid.use('/inner', inner);
+    top.use('/mid', mid);
+    top.get('/mid/inner/top', (req, res) => {
+      res.json({ auth: (req as Req).auth ?? null });
+    });
+    const res = await request(top).get('/mid/inner/top').set('Authorization', alice);
+    expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' } });
+  });
+});
+
 describe('req.auth elsewhere', () => {
   it('is an own property on node:http', async () => {
     const server = http.createServer((req, res) => {
