@@ -53,6 +53,12 @@ export interface SchemeFailure {
   message: string;
   /** 400 or 403 where the scheme's RFC says so; default 401 (407 in proxy mode). */
   status?: 400 | 401 | 403;
+  /**
+   * The credentials were made for another protection space (a Digest response to another realm's
+   * challenge): an `authenticate()` with `credentialsRequired: false` lets the request through
+   * unauthenticated, for the middleware they were made for, instead of refusing it.
+   */
+  foreign?: boolean;
 }
 
 /** An acceptance. */

@@ -351,13 +351,18 @@ function handle(
     }
     scheme = findScheme(config, credentials.scheme);
     if (scheme === undefined) {
-      // RFC 9110 §11.6.1: credentials the server cannot use are answered with its challenges.
-      refuse(config, ctx, next, {
-        code: 'ERR_AUTH_UNSUPPORTED_SCHEME',
-        message: 'The credentials use a scheme that is not offered',
-        status: 401,
-      });
-      return;
+      if (!config.credentialsRequired) {
+        // Made for another authenticate() (a route's, with other schemes): as if none were sent.
+        credentials = undefined;
+      } else {
+        // RFC 9110 §11.6.1: credentials the server cannot use are answered with its challenges.
+        refuse(config, ctx, next, {
+          code: 'ERR_AUTH_UNSUPPORTED_SCHEME',
+          message: 'The credentials use a scheme that is not offered',
+          status: 401,
+        });
+        return;
+      }
     }
   }
 
@@ -427,6 +432,12 @@ function conclude(
   result: VerifyResult,
 ): void {
   if (result?.ok === false) {
+    if (result.foreign === true && !config.credentialsRequired) {
+      // Made for another authenticate() (a route's, with another realm): as if none were sent.
+      appendVary(ctx.res, config.varyField);
+      next();
+      return;
+    }
     refuseWith(config, ctx, next, scheme, result);
     return;
   }

@@ -244,13 +244,13 @@ function verifyDigest(
   if ('ok' in directives) return directives;
   const realm = config.realm ?? ctx.realm;
 
-  if (directives.realm !== realm) return refuse('Digest realm does not match');
+  if (directives.realm !== realm) return foreign('Digest realm does not match');
   if (!config.offered.has(directives.algorithm.name)) {
     return refuse('Digest algorithm was not offered');
   }
   if (!config.qop.includes(directives.qop)) return refuse('Digest qop was not offered');
   if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
-  if (directives.opaque !== config.opaque) return refuse('Digest opaque does not match');
+  if (directives.opaque !== config.opaque) return foreign('Digest opaque does not match');
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
   // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
   // strings differ.
@@ -360,6 +360,11 @@ function withHA1(
   return Promise.resolve(fresh).then(conclude, (cause: unknown) => {
     throw storeFailure(cause);
   });
+}
+
+/** A response to another protection space's challenge (another realm, another `opaque`). */
+function foreign(message: string): SchemeFailure {
+  return { ...refuse(message), foreign: true };
 }
 
 /** Fail closed: a store that cannot answer refuses the request through `next(err)`. */

@@ -9,6 +9,7 @@ import express from 'express';
 import request from 'supertest';
 import {
   authenticate,
+  basic,
   digest,
   formatCredentials,
   MemoryNonceStore,
@@ -226,6 +227,55 @@ describe('digest() nonces across processes and time', () => {
       .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
     expect(res.status).toBe(500);
     expect(res.body.auth).toBeUndefined();
+  });
+});
+
+describe('an optional authenticate() for the site and a required one on a route', () => {
+  it('leaves credentials made for the route to the route: another scheme, another realm', async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'site',
+        credentialsRequired: false,
+        schemes: [digest({ users: { carol: 'x' }, secret: SECRET })],
+      }),
+    );
+    app.get(
+      '/admin',
+      authenticate({
+        realm: 'admin',
+        schemes: [
+          digest({ users: { alice: 'secret' }, secret: SECRET }),
+          basic({ users: { alice: 'secret' } }),
+        ],
+      }),
+      (req, res) => {
+        res.json({ user: req.auth?.user, realm: req.auth?.['realm'] });
+      },
+    );
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+    expect(challenge.params.realm).toBe('admin');
+    const digestRes = await request(origin)
+      .get('/admin')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/admin' }));
+    expect(digestRes.status).toBe(200);
+    expect(digestRes.body).toEqual({ user: 'alice', realm: 'admin' });
+    const basicRes = await request(origin)
+      .get('/admin')
+      .set('Authorization', `Basic ${Buffer.from('alice:secret').toString('base64')}`);
+    expect(basicRes.status).toBe(200);
+    // Credentials for the site's own realm are still checked by the site's middleware.
+    const siteChallenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+    const wrongForSite = { ...siteChallenge, params: { ...siteChallenge.params, realm: 'site' } };
+    const refused = await request(origin)
+      .get('/admin')
+      .set(
+        'Authorization',
+        authorization(wrongForSite, { user: 'carol', password: 'wrong', uri: '/admin' }),
+      );
+    expect(refused.status).toBe(401);
+    expect(challengesOf(refused)[0]?.params.realm).toBe('site');
   });
 });
 
