@@ -19,7 +19,11 @@ export interface MemoryNonceStoreOptions {
    * counts 37–99 are accepted once each if not seen yet, and 36 or less are refused.
    */
   window?: number;
-  /** Clock, for tests. Default `Date.now`. */
+  /**
+   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: after a
+   * step back, time goes on from the highest reading at the pace of `performance.now()` (which
+   * jest's modern fake timers move too) until the clock is ahead again.
+   */
   now?: () => number;
 }
 

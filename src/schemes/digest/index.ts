@@ -132,7 +132,11 @@ export interface DigestOptions {
    * Without a body available, an `auth-int` response is refused with fresh challenges.
    */
   body?: RawBodyReader;
-  /** Clock, in ms since the epoch. Default `Date.now`. */
+  /**
+   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: after a
+   * step back, time goes on from the highest reading at the pace of `performance.now()` (which
+   * jest's modern fake timers move too) until the clock is ahead again.
+   */
   now?: () => number;
 }
 

@@ -231,6 +231,29 @@ describe('digest(): a restart', () => {
     await expect(verifyAsync(scheme, next, fakeContext())).resolves.toMatchObject({ ok: true });
   });
 
+  it('keeps issuing nonces that pass after a step back, with a full store (time goes on)', async () => {
+    // Wall clock and monotonic clock, both in the test's hands: requests 1 s apart.
+    const time = clock();
+    let monotonic = 0;
+    const performanceNow = jest.spyOn(performance, 'now').mockImplementation(() => monotonic);
+    try {
+      const scheme = make({ now: time.now, maxNonces: 3 });
+      const first = answer(await challenge(scheme), alice);
+      await expect(verifyAsync(scheme, first, fakeContext())).resolves.toMatchObject({ ok: true });
+      time.advance(-2 * 3_600_000); // two hours back: a hardware clock kept in local time
+      for (let i = 0; i < 6; i++) {
+        time.advance(1000);
+        monotonic += 1000;
+        const fresh = answer(await challenge(scheme), alice);
+        await expect(verifyAsync(scheme, fresh, fakeContext())).resolves.toMatchObject({
+          ok: true,
+        });
+      }
+    } finally {
+      performanceNow.mockRestore();
+    }
+  });
+
   it('keeps accepting them with a shared store, which remembers their counts', async () => {
     const time = clock();
     const seen = new Set<string>();
