@@ -155,6 +155,15 @@ interface DigestConfig {
    */
   readonly unrecordedBefore: number;
   readonly nextNonceBefore: number;
+  /**
+   * What this scheme accepted, by response object: a second `authenticate()` on a request's way
+   * (one with `credentialsRequired: false` for the site and one for a route) checks the same
+   * credentials again, and the count the first used up must not turn them into a replay. A
+   * replay is another request, with another response. Kept per scheme and with the whole
+   * credentials: another scheme's success on the same response (a proxy's, say, with counts
+   * copied from a captured request) proves nothing about these.
+   */
+  readonly accepted: WeakMap<object, string>;
   readonly userhash: boolean;
   readonly opaque: string;
   readonly realm: string | undefined;
@@ -353,7 +362,7 @@ function withHA1(
   }
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
-    if (isFresh === true || acceptedCounts.get(ctx.res) === countOf(directives)) {
+    if (isFresh === true || config.accepted.get(ctx.res) === acceptedKey(directives, ctx)) {
       return success(config, directives, user, sessionKey, remaining, ctx);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
@@ -396,16 +405,12 @@ function resolveUser(
 }
 
 /**
- * The nonce count each success used, by response object: a second `authenticate()` on a
- * request's way (one with `credentialsRequired: false` for the site and one for a route) checks
- * the same credentials again, and the count the first used up must not turn them into a replay.
- * A replay is another request, with another response. (The `Authentication-Info` on the response
- * would tell as much, but an application may have put one there: a cached response's, say.)
+ * The credentials a success of this scheme accepted on a response (see `DigestConfig.accepted`):
+ * the response digest covers the password, nonce, count, cnonce and request; the field they came
+ * in tells a proxy's check from the origin's.
  */
-const acceptedCounts = new WeakMap<object, string>();
-
-function countOf(directives: DigestDirectives): string {
-  return `${directives.nonce} ${directives.ncText} ${directives.cnonce}`;
+function acceptedKey(directives: DigestDirectives, ctx: RequestContext): string {
+  return `${ctx.proxy ? 'proxy' : 'origin'} ${directives.nonce} ${directives.ncText} ${directives.response}`;
 }
 
 /** `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies). */
@@ -428,7 +433,7 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
-  acceptedCounts.set(ctx.res, countOf(directives));
+  config.accepted.set(ctx.res, acceptedKey(directives, ctx));
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const next = config.signer.issue(
@@ -584,6 +589,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     nonceLifetime,
     unrecordedBefore: store.shared === true ? 0 : now() + nonceLifetime,
     nextNonceBefore,
+    accepted: new WeakMap(),
     userhash,
     opaque,
     realm,

@@ -198,6 +198,29 @@ describe('digest(): one request checked twice', () => {
   });
 });
 
+describe('digest(): two schemes on one response', () => {
+  it('does not take a proxy check’s success for the origin’s (a replay with counts copied)', async () => {
+    // A proxy-mode authenticate() and an origin one in one app, sharing secret and realm.
+    const proxyScheme = digest({ users: { bob: 'builder' }, secret: SECRET });
+    const originScheme = make();
+    const issued = await challenge(originScheme);
+    const captured = answer(issued, alice);
+    await expect(verifyAsync(originScheme, captured, fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+    // Bob replays Alice's request with his own Proxy-Authorization on her nonce, nc and cnonce.
+    const replay = fakeContext();
+    const bobs = answer(issued, { user: 'bob', password: 'builder' });
+    await expect(verifyAsync(proxyScheme, bobs, { ...replay, proxy: true })).resolves.toMatchObject(
+      { ok: true },
+    );
+    await expect(verifyAsync(originScheme, captured, replay)).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+  });
+});
+
 describe('digest(): a restart', () => {
   it('answers a nonce from before the restart with stale=true, though the secret is the same', async () => {
     const time = clock();
