@@ -22,6 +22,7 @@ import type {
   Identity,
   RequestContext,
   Scheme,
+  SchemeFailure,
   SchemeSuccess,
   VerifyResult,
 } from '../scheme';
@@ -137,6 +138,23 @@ const OPTION_NAMES = optionNames<NegotiateOptions>()([
   'mutual',
 ]);
 
+/** What GSSAPI established: the client's principal and the mutual-authentication token. */
+interface AcceptedContext {
+  principal: string;
+  response: unknown;
+}
+
+/**
+ * What GSSAPI accepted, by request: a second `authenticate()` on the request's way (one for the
+ * site, one for the route, each with its `negotiate()`) must not show GSSAPI the token again,
+ * whose replay cache would refuse it. Only GSSAPI's answer is kept, for the same token and
+ * service; the checks after it (realms, `verify`) run on every pass.
+ */
+const accepted = new WeakMap<
+  object,
+  { token: string; servicePrincipal: string; context: AcceptedContext }
+>();
+
 /**
  * The Negotiate scheme (RFC 4559) for `authenticate()`: Kerberos 5 through SPNEGO.
  *
@@ -207,10 +225,11 @@ export function negotiate(options: NegotiateOptions): Scheme {
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
   ];
 
-  /** Successes by request, for a request that passes this scheme twice. */
-  const accepted = new WeakMap<object, { token: string; result: VerifyResult }>();
-
-  async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
+  async function establish(token: string, req: object): Promise<AcceptedContext | SchemeFailure> {
+    const earlier = accepted.get(req);
+    if (earlier?.token === token && earlier.servicePrincipal === servicePrincipal) {
+      return earlier.context;
+    }
     let server;
     try {
       server = await initializeServer(servicePrincipal);
@@ -234,6 +253,15 @@ export function negotiate(options: NegotiateOptions): Scheme {
         'The Negotiate exchange needs more than one round trip, which is not supported',
       );
     }
+    const context = { principal, response: server.response };
+    accepted.set(req, { token, servicePrincipal, context });
+    return context;
+  }
+
+  async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
+    const established = await establish(token, ctx.req);
+    if ('ok' in established) return established;
+    const { principal, response } = established;
     const { name, realm } = splitPrincipal(principal);
     // Anonymous PKINIT (RFC 8062) gives anyone a ticket as WELLKNOWN/ANONYMOUS, in the realm
     // WELLKNOWN:ANONYMOUS or the KDC's own; GSSAPI accepts it (only GSS_C_ANON_FLAG, which the
@@ -254,7 +282,6 @@ export function negotiate(options: NegotiateOptions): Scheme {
       result = outcome;
     }
     result.details = { ...result.details, principal, realm };
-    const response = server.response;
     if (mutual && typeof response === 'string' && response !== '' && isToken68(response)) {
       result.headers = {
         [ctx.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Negotiate ${response}`,
@@ -276,14 +303,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
       if (bytes.subarray(0, NTLM_SIGNATURE.length).equals(NTLM_SIGNATURE)) {
         return refuse('NTLM is not supported');
       }
-      // A second authenticate() on this request (one for the site, one for the route) gets the
-      // answer the first had: GSSAPI's replay cache would refuse the same token a second time.
-      const earlier = accepted.get(ctx.req);
-      if (earlier !== undefined && earlier.token === token) return earlier.result;
-      return accept(token, ctx).then((result) => {
-        if (result.ok) accepted.set(ctx.req, { token, result });
-        return result;
-      });
+      return accept(token, ctx);
     },
   };
 }

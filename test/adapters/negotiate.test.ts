@@ -264,6 +264,12 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ auth: { user: `alice@${kdc.realm}` } });
     expect(valuesOf(result, 'www-authenticate')).toHaveLength(1);
+    // Another negotiate() on the route: GSSAPI is not asked again, but the route's verify is.
+    const mapped = await negotiateCurl(aliceCache, '/twice-mapped');
+    expect(mapped.status).toBe(200);
+    expect(JSON.parse(mapped.body)).toMatchObject({ auth: { user: 'mapped' } });
+    const refused = await negotiateCurl(aliceCache, '/twice-refused');
+    expect(refused.status).toBe(401);
   });
 
   it('curl --http2 --negotiate over TLS gets 200 and the mutual-auth token on HTTP/2', async () => {

@@ -31,6 +31,27 @@ app.get('/', authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }
 const shared = negotiate({ servicePrincipal, keytab });
 app.use('/twice', authenticate({ schemes: [shared], credentialsRequired: false }));
 app.get('/twice', authenticate({ schemes: [shared] }), show);
+// The route's own negotiate(), whose verify must run though GSSAPI already accepted the token.
+app.use('/twice-mapped', authenticate({ schemes: [shared], credentialsRequired: false }));
+app.get(
+  '/twice-mapped',
+  authenticate({
+    schemes: [
+      negotiate({
+        servicePrincipal,
+        keytab,
+        verify: (principal) => ({ user: 'mapped', principal }),
+      }),
+    ],
+  }),
+  show,
+);
+app.use('/twice-refused', authenticate({ schemes: [shared], credentialsRequired: false }));
+app.get(
+  '/twice-refused',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab, verify: () => false })] }),
+  show,
+);
 app.get(
   '/strip',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab, stripRealm: true })] }),
