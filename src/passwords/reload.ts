@@ -15,9 +15,10 @@ export interface ReloadOptions {
    */
   interval?: number;
   /**
-   * Told of a new version that does not load (a malformed line, say). Until a version loads,
-   * every lookup fails (the middleware fails closed), as it does while the file is gone or
-   * unreadable. Default: a process warning (`process.emitWarning`).
+   * Told when the file stops loading: a version that does not parse (a malformed line, say), or a
+   * file that is gone or unreadable; once, until the reason changes. Until a version loads, every
+   * lookup fails (the middleware fails closed). Default: a process warning
+   * (`process.emitWarning`).
    */
   onError?: (error: unknown) => void;
 }
@@ -112,7 +113,7 @@ export class Reloading<T> {
   private checking: Promise<T> | undefined;
   /** Why the current version cannot be used, while it cannot. */
   private failure: Error | undefined;
-  /** The digest of the broken version last told to `onError`. */
+  /** The message of the failure last told to `onError`. */
   private reported: string | undefined;
 
   constructor(
@@ -159,14 +160,7 @@ export class Reloading<T> {
       const text = await this.read();
       const digest = digestOf(text);
       if (digest !== this.digest || this.failure !== undefined) {
-        try {
-          this.value = await this.parse(text);
-        } catch (error) {
-          // Reported once per broken version; read again at every check until one loads.
-          if (digest !== this.reported) this.settings.onError(error);
-          this.reported = digest;
-          throw error;
-        }
+        this.value = await this.parse(text);
         this.digest = digest;
       }
       this.look = look;
@@ -175,7 +169,11 @@ export class Reloading<T> {
       this.reported = undefined;
       return this.value;
     } catch (error) {
+      // Reported once until it changes (a typo, then a missing file); the file is read again at
+      // every check until a version loads.
       this.failure = asError(error);
+      if (this.failure.message !== this.reported) this.settings.onError(error);
+      this.reported = this.failure.message;
       throw error;
     }
   }

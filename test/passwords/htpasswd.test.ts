@@ -426,9 +426,12 @@ describe('htpasswd files that change (reload)', () => {
     fs.writeFileSync(file, `${htpasswd(['-s'], 'carol', 'pw')}\n`);
     await expect(loaded.verify('carol', 'pw')).resolves.toBe('carol');
     await expect(loaded.verify('bob', 'pw2')).resolves.toBe(false);
-    // Gone: nobody is accepted (fail closed) until it is back.
+    // Gone: nobody is accepted (fail closed) until it is back; reported too.
     fs.rmSync(file);
     await expect(loaded.verify('carol', 'pw')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(loaded.verify('carol', 'pw')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(errors).toHaveLength(2);
+    expect(errors[1]).toMatchObject({ code: 'ENOENT' });
     fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw3')}\n`);
     await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
   });
