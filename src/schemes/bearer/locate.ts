@@ -89,6 +89,11 @@ function markPrivate(ctx: RequestContext): void {
         ? current.join(', ')
         : String(current);
   const directives = base === undefined ? [] : cacheDirectives(base);
+  if (directives === undefined) {
+    // An unterminated quote would swallow anything added after it.
+    ctx.res.setHeader('Cache-Control', 'private');
+    return;
+  }
   if (directives.some((d) => (d.name === 'private' && !d.argument) || d.name === 'no-store')) {
     if (current === undefined) ctx.res.setHeader('Cache-Control', base!);
     return;
@@ -100,8 +105,11 @@ function markPrivate(ctx: RequestContext): void {
 /**
  * The directives of a Cache-Control value (RFC 9111 §5.2): name lower-cased, whether it has an
  * argument, and its text. Commas inside a quoted argument (`no-cache="a, b"`) do not split.
+ * `undefined` when a quote is left open.
  */
-function cacheDirectives(value: string): { name: string; argument: boolean; text: string }[] {
+function cacheDirectives(
+  value: string,
+): { name: string; argument: boolean; text: string }[] | undefined {
   const result: { name: string; argument: boolean; text: string }[] = [];
   let start = 0;
   let quoted = false;
@@ -123,7 +131,7 @@ function cacheDirectives(value: string): { name: string; argument: boolean; text
       start = i + 1;
     }
   }
-  return result;
+  return quoted ? undefined : result;
 }
 
 /**

@@ -67,6 +67,11 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
         bearerApp({ verify, allowQueryToken: true }, {}, setBefore('PRIVATE, max-age=5')),
         'PRIVATE, max-age=5',
       ],
+      // A quote left open would swallow what is added after it.
+      [
+        bearerApp({ verify, allowQueryToken: true }, {}, setBefore('no-cache="x, max-age=5')),
+        'private',
+      ],
     ];
     for (const [withCacheControl, expected] of cases) {
       const res = await request(withCacheControl).get('/?access_token=good');
