@@ -7,11 +7,11 @@ import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
 import { entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
-  lookAt,
+  firstVersion,
   lookAtSync,
   Reloading,
   reloadSettings,
-  type FileLook,
+  type LoadedVersion,
   type PasswordFileOptions,
   type ReloadOptions,
 } from './reload';
@@ -97,11 +97,7 @@ export async function loadHtdigest(
   const settings = reloadSettings('loadHtdigest()', options);
   const read = (): Promise<string> => readPasswordFile(path, 'htdigest');
   if (settings === undefined) return parseHtdigest(await read());
-  // Looked at before it is read: a change in between is then seen at the next check.
-  const look = await lookAt(path);
-  const readAt = Date.now();
-  const text = await read();
-  return following(path, read, { value: parseHtdigest(text), text, look, readAt }, settings);
+  return following(path, read, await firstVersion(path, read, parseHtdigest), settings);
 }
 
 /** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
@@ -119,7 +115,7 @@ export function loadHtdigestSync(path: string, options?: PasswordFileOptions): H
 function following(
   path: string,
   read: () => Promise<string>,
-  initial: { value: HtdigestFile; text: string; look: FileLook; readAt: number },
+  initial: LoadedVersion<HtdigestFile>,
   settings: Required<ReloadOptions>,
 ): HtdigestFile {
   const file = new Reloading(path, read, parseHtdigest, initial, settings);

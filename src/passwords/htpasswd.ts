@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
-import { lookAt, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
+import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
 export type HtpasswdFormat =
@@ -136,11 +136,7 @@ export async function loadHtpasswd(
   const settings = reloadSettings('loadHtpasswd()', options);
   const read = (): Promise<string> => readPasswordFile(path, 'htpasswd');
   if (settings === undefined) return parseHtpasswd(await read());
-  // Looked at before it is read: a change in between is then seen at the next check.
-  const look = await lookAt(path);
-  const readAt = Date.now();
-  const text = await read();
-  const initial = { value: await parseHtpasswd(text), text, look, readAt };
+  const initial = await firstVersion(path, read, parseHtpasswd);
   const file = new Reloading(path, read, parseHtpasswd, initial, settings);
   return Object.freeze({
     get users() {

@@ -82,13 +82,36 @@ function lookOf(stats: Stats): FileLook {
 }
 
 /** A look at the file at `path` now. */
-export async function lookAt(path: string): Promise<FileLook> {
+async function lookAt(path: string): Promise<FileLook> {
   return lookOf(await stat(path));
 }
 
 /** {@link lookAt}, synchronously. */
 export function lookAtSync(path: string): FileLook {
   return lookOf(statSync(path));
+}
+
+/** A version of a file as loaded, with what was known of the file when it was read. */
+export interface LoadedVersion<T> {
+  value: T;
+  text: string;
+  look: FileLook;
+  readAt: number;
+}
+
+/**
+ * The first version of a file to follow. Looked at before it is read, so that a change in
+ * between is seen at the next check.
+ */
+export async function firstVersion<T>(
+  path: string,
+  read: () => Promise<string>,
+  parse: (text: string) => T | Promise<T>,
+): Promise<LoadedVersion<T>> {
+  const look = await lookAt(path);
+  const readAt = Date.now();
+  const text = await read();
+  return { value: await parse(text), text, look, readAt };
 }
 
 /**
@@ -120,7 +143,7 @@ export class Reloading<T> {
     private readonly path: string,
     private readonly read: () => Promise<string>,
     private readonly parse: (text: string) => T | Promise<T>,
-    initial: { value: T; text: string; look: FileLook; readAt: number },
+    initial: LoadedVersion<T>,
     private readonly settings: Required<ReloadOptions>,
   ) {
     this.value = initial.value;
