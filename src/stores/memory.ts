@@ -20,9 +20,9 @@ export interface MemoryNonceStoreOptions {
    */
   window?: number;
   /**
-   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: after a
-   * step back, time goes on from the highest reading at the pace of `performance.now()` (which
-   * jest's modern fake timers move too) until the clock is ahead again.
+   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: while it
+   * is behind its highest reading, time goes on from there at half the pace of
+   * `performance.now()` (which jest's modern fake timers move too) until it catches up.
    */
   now?: () => number;
 }
@@ -106,9 +106,10 @@ export class MemoryNonceStore implements NonceStore {
   use(nonce: string, nc: number, expiresAt: number): boolean {
     if (!Number.isSafeInteger(nc) || nc < 1) return false;
     const now = this.now();
-    // Once per clock tick: a busy server sees many requests within one millisecond.
-    if (now !== this.sweptAt) {
-      this.sweptAt = now;
+    // Once per millisecond: a busy server sees many requests within one.
+    const tick = Math.floor(now);
+    if (tick !== this.sweptAt) {
+      this.sweptAt = tick;
       this.sweep(now);
     }
     let record = this.records.get(nonce);

@@ -2,8 +2,10 @@
  * A wall clock that never goes back. Nonce expiries are wall-clock times (they must mean the same
  * in every process), but the wall clock can be stepped back (NTP correcting a machine that booted
  * fast). Read as is, nonces whose records were dropped would come back to life, and fresh ones
- * would look older than the process. So after a step back the clock goes on from its highest
- * reading at the pace of the monotonic clock, until the wall clock is ahead again.
+ * would look older than the process. So while the wall clock is behind its highest reading, this
+ * clock goes on from there at half the pace of the monotonic clock: its readings keep rising
+ * (fresh nonces keep distinct, later expiries) and the wall clock catches up after twice the
+ * step, so that a step forward that was corrected does not keep the clock ahead for good.
  */
 export function forwardClock(clock: () => number = Date.now): () => number {
   let highest = Number.NEGATIVE_INFINITY;
@@ -11,7 +13,8 @@ export function forwardClock(clock: () => number = Date.now): () => number {
   return () => {
     const wall = clock();
     const now = performance.now();
-    const carriedOn = highest + (now - readAt);
+    // Never negative: the monotonic clock of a test (fake timers) may be set back too.
+    const carriedOn = highest + Math.max(0, now - readAt) / 2;
     highest = wall > carriedOn ? wall : carriedOn;
     readAt = now;
     return highest;

@@ -133,9 +133,9 @@ export interface DigestOptions {
    */
   body?: RawBodyReader;
   /**
-   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: after a
-   * step back, time goes on from the highest reading at the pace of `performance.now()` (which
-   * jest's modern fake timers move too) until the clock is ahead again.
+   * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: while it
+   * is behind its highest reading, time goes on from there at half the pace of
+   * `performance.now()` (which jest's modern fake timers move too) until it catches up.
    */
   now?: () => number;
 }

@@ -1,0 +1,55 @@
+import { forwardClock } from '../../src/util/clock';
+
+describe('forwardClock()', () => {
+  let monotonic = 0;
+  let wall = 1_700_000_000_000;
+  beforeEach(() => {
+    monotonic = 0;
+    jest.spyOn(performance, 'now').mockImplementation(() => monotonic);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  const pass = (ms: number): void => {
+    monotonic += ms;
+    wall += ms;
+  };
+
+  it('follows the wall clock while it moves forward', () => {
+    const now = forwardClock(() => wall);
+    expect(now()).toBe(wall);
+    pass(1000);
+    expect(now()).toBe(wall);
+  });
+
+  it('after a step back keeps rising, at half pace, until the wall clock catches up', () => {
+    const now = forwardClock(() => wall);
+    const before = now();
+    wall -= 60_000;
+    const readings: number[] = [];
+    for (let i = 0; i < 130; i++) {
+      pass(1000);
+      readings.push(now());
+    }
+    // Rising all along (fresh nonces get later expiries), never below the highest reading.
+    for (let i = 1; i < readings.length; i++) expect(readings[i]).toBeGreaterThan(readings[i - 1]!);
+    expect(readings[0]).toBe(before + 500);
+    // Caught up after twice the step: the wall clock again.
+    expect(readings[readings.length - 1]).toBe(wall);
+  });
+
+  it('does not stay ahead for good after a step forward that was corrected', () => {
+    const now = forwardClock(() => wall);
+    wall += 3_600_000; // a wrong hour
+    now();
+    wall -= 3_600_000; // corrected
+    pass(2 * 3_600_000 + 1000);
+    expect(now()).toBe(wall);
+  });
+
+  it('never goes back when the monotonic clock does (fake timers switched off)', () => {
+    const now = forwardClock(() => wall);
+    const first = now();
+    wall -= 10_000;
+    monotonic -= 600_000;
+    expect(now()).toBe(first);
+  });
+});
