@@ -155,15 +155,6 @@ interface DigestConfig {
    */
   readonly unrecordedBefore: number;
   readonly nextNonceBefore: number;
-  /**
-   * What this scheme accepted, by response object: a second `authenticate()` on a request's way
-   * (one with `credentialsRequired: false` for the site and one for a route) checks the same
-   * credentials again, and the count the first used up must not turn them into a replay. A
-   * replay is another request, with another response. Kept per scheme and with the whole
-   * credentials: another scheme's success on the same response (a proxy's, say, with counts
-   * copied from a captured request) proves nothing about these.
-   */
-  readonly accepted: WeakMap<object, string>;
   readonly userhash: boolean;
   readonly opaque: string;
   readonly realm: string | undefined;
@@ -362,7 +353,7 @@ function withHA1(
   }
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
-    if (isFresh === true || config.accepted.get(ctx.res) === acceptedKey(directives, ctx)) {
+    if (isFresh === true || acceptedBefore(config.store, directives, ctx)) {
       return success(config, directives, user, sessionKey, remaining, ctx);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
@@ -405,12 +396,43 @@ function resolveUser(
 }
 
 /**
- * The credentials a success of this scheme accepted on a response (see `DigestConfig.accepted`):
- * the response digest covers the password, nonce, count, cnonce and request; the field they came
- * in tells a proxy's check from the origin's.
+ * What successes accepted, by nonce store, then response object: a second `authenticate()` on a
+ * request's way (one with `credentialsRequired: false` for the site and one for a route, with
+ * one `digest()` or two over one store) checks the same credentials again, and the count the
+ * first used up in the store must not turn them into a replay. A replay is another request, with
+ * another response. Each entry holds the whole credentials and the field they came in: another
+ * check's success on the same response (a proxy's, with counts copied from a captured request)
+ * proves nothing about these.
  */
+const acceptedByStore = new WeakMap<NonceStore, WeakMap<object, string | Set<string>>>();
+
 function acceptedKey(directives: DigestDirectives, ctx: RequestContext): string {
   return `${ctx.proxy ? 'proxy' : 'origin'} ${directives.nonce} ${directives.ncText} ${directives.response}`;
+}
+
+function acceptedBefore(
+  store: NonceStore,
+  directives: DigestDirectives,
+  ctx: RequestContext,
+): boolean {
+  const accepted = acceptedByStore.get(store)?.get(ctx.res);
+  if (accepted === undefined) return false;
+  const key = acceptedKey(directives, ctx);
+  return typeof accepted === 'string' ? accepted === key : accepted.has(key);
+}
+
+/** One key per response as a string (the usual case), several in a Set. */
+function remember(store: NonceStore, directives: DigestDirectives, ctx: RequestContext): void {
+  let byResponse = acceptedByStore.get(store);
+  if (byResponse === undefined) {
+    byResponse = new WeakMap();
+    acceptedByStore.set(store, byResponse);
+  }
+  const key = acceptedKey(directives, ctx);
+  const accepted = byResponse.get(ctx.res);
+  if (accepted === undefined || accepted === key) byResponse.set(ctx.res, key);
+  else if (typeof accepted === 'string') byResponse.set(ctx.res, new Set([accepted, key]));
+  else accepted.add(key);
 }
 
 /** `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies). */
@@ -433,7 +455,7 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
-  config.accepted.set(ctx.res, acceptedKey(directives, ctx));
+  remember(config.store, directives, ctx);
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const next = config.signer.issue(
@@ -589,7 +611,6 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     nonceLifetime,
     unrecordedBefore: store.shared === true ? 0 : now() + nonceLifetime,
     nextNonceBefore,
-    accepted: new WeakMap(),
     userhash,
     opaque,
     realm,

@@ -221,6 +221,35 @@ describe('digest(): two schemes on one response', () => {
   });
 });
 
+describe('digest(): one request checked by two digest()s over one store', () => {
+  it('passes both (the count is used up in the store they share)', async () => {
+    const store = new MemoryNonceStore();
+    const site = make({ store });
+    const route = make({ store });
+    const credentials = answer(await challenge(route), alice);
+    const ctx = fakeContext();
+    await expect(verifyAsync(site, credentials, ctx)).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(route, credentials, ctx)).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(route, credentials, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+  });
+
+  it('keeps what each field accepted on one response (origin, proxy, origin again)', async () => {
+    const scheme = digest({ users: { alice: 'secret', bob: 'builder' }, secret: SECRET });
+    const issued = await challenge(scheme);
+    const origin = answer(issued, alice);
+    const proxy = answer(issued, { user: 'bob', password: 'builder', nc: 2 });
+    const ctx = fakeContext();
+    await expect(verifyAsync(scheme, origin, ctx)).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(scheme, proxy, { ...ctx, proxy: true })).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(verifyAsync(scheme, origin, ctx)).resolves.toMatchObject({ ok: true });
+  });
+});
+
 describe('digest(): a restart', () => {
   it('answers a nonce from before the restart with stale=true, though the secret is the same', async () => {
     const time = clock();
