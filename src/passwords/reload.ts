@@ -136,7 +136,7 @@ export class Reloading<T> {
   private checking: Promise<T> | undefined;
   /** Why the current version cannot be used, while it cannot. */
   private failure: Error | undefined;
-  /** The message of the failure last told to `onError`. */
+  /** The failure last told to `onError` (message and version). */
   private reported: string | undefined;
 
   constructor(
@@ -173,6 +173,9 @@ export class Reloading<T> {
   }
 
   private async check(): Promise<T> {
+    // What a failure is reported as: its message, and for a version that does not parse, which
+    // version (another typo on the same line is news).
+    let version = '';
     try {
       const look = await lookAt(this.path);
       const settled = this.readAt - this.look.modifiedAt >= SAME_TICK_MS;
@@ -182,6 +185,7 @@ export class Reloading<T> {
       const readAt = Date.now();
       const text = await this.read();
       const digest = digestOf(text);
+      version = digest;
       if (digest !== this.digest || this.failure !== undefined) {
         this.value = await this.parse(text);
         this.digest = digest;
@@ -195,8 +199,9 @@ export class Reloading<T> {
       // Reported once until it changes (a typo, then a missing file); the file is read again at
       // every check until a version loads.
       this.failure = asError(error);
-      if (this.failure.message !== this.reported) this.settings.onError(error);
-      this.reported = this.failure.message;
+      const report = `${this.failure.message} ${version}`;
+      if (report !== this.reported) this.settings.onError(error);
+      this.reported = report;
       throw error;
     }
   }

@@ -423,6 +423,10 @@ describe('htpasswd files that change (reload)', () => {
     );
     await expect(loaded.verify('carol', 'pw')).rejects.toThrow(TypeError);
     expect(errors).toHaveLength(1);
+    // Another broken version, with the same message: reported too.
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'carol', 'pw')}\neve\n`);
+    await expect(loaded.verify('carol', 'pw')).rejects.toThrow(TypeError);
+    expect(errors).toHaveLength(2);
     fs.writeFileSync(file, `${htpasswd(['-s'], 'carol', 'pw')}\n`);
     await expect(loaded.verify('carol', 'pw')).resolves.toBe('carol');
     await expect(loaded.verify('bob', 'pw2')).resolves.toBe(false);
@@ -430,8 +434,8 @@ describe('htpasswd files that change (reload)', () => {
     fs.rmSync(file);
     await expect(loaded.verify('carol', 'pw')).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(loaded.verify('carol', 'pw')).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(errors).toHaveLength(2);
-    expect(errors[1]).toMatchObject({ code: 'ENOENT' });
+    expect(errors).toHaveLength(3);
+    expect(errors[2]).toMatchObject({ code: 'ENOENT' });
     fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw3')}\n`);
     await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
   });

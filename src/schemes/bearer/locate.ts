@@ -90,8 +90,9 @@ function markPrivate(ctx: RequestContext): void {
         : String(current);
   const directives = base === undefined ? [] : cacheDirectives(base);
   if (directives === undefined) {
-    // An unterminated quote would swallow anything added after it.
-    ctx.res.setHeader('Cache-Control', 'private');
+    // A quote left open would swallow anything added after it: the strictest value instead,
+    // which is also what the application meant if it said no-store before the quote.
+    ctx.res.setHeader('Cache-Control', 'no-store');
     return;
   }
   if (directives.some((d) => (d.name === 'private' && !d.argument) || d.name === 'no-store')) {

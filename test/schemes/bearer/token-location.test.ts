@@ -70,7 +70,7 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
       // A quote left open would swallow what is added after it.
       [
         bearerApp({ verify, allowQueryToken: true }, {}, setBefore('no-cache="x, max-age=5')),
-        'private',
+        'no-store',
       ],
     ];
     for (const [withCacheControl, expected] of cases) {
