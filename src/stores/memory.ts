@@ -1,5 +1,5 @@
 import type { NonceStore } from './nonce-store';
-import { forwardClock } from '../util/clock';
+import { clockFrom } from '../util/clock';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /** Options of {@link MemoryNonceStore}. */
@@ -94,7 +94,7 @@ export class MemoryNonceStore implements NonceStore {
     this.words = Math.ceil(window / 32);
     this.window = window;
     // Never back: a swept nonce must not come back to life when the wall clock is stepped back.
-    this.now = forwardClock(options.now);
+    this.now = clockFrom(options.now);
   }
 
   /** Nonces currently tracked. */

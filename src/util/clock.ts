@@ -7,16 +7,26 @@
  * (fresh nonces keep distinct, later expiries) and the wall clock catches up after twice the
  * step, so that a step forward that was corrected does not keep the clock ahead for good.
  */
-export function forwardClock(clock: () => number = Date.now): () => number {
+export function forwardClock(clock: () => number): () => number {
   let highest = Number.NEGATIVE_INFINITY;
   let readAt = performance.now();
   return () => {
     const wall = clock();
     const now = performance.now();
-    // Never negative: the monotonic clock of a test (fake timers) may be set back too.
-    const carriedOn = highest + Math.max(0, now - readAt) / 2;
-    highest = wall > carriedOn ? wall : carriedOn;
+    if (wall >= highest) {
+      // A clock that stands still (a test's) stands still here too.
+      highest = wall;
+    } else {
+      // Never a negative step: the monotonic clock of a test (fake timers) may be set back too.
+      const carriedOn = highest + Math.max(0, now - readAt) / 2;
+      highest = wall > carriedOn ? wall : carriedOn;
+    }
     readAt = now;
     return highest;
   };
+}
+
+/** A forward clock over a clock given in options (tests), or over `Date.now`. */
+export function clockFrom(now: (() => number) | undefined): () => number {
+  return forwardClock(now ?? (() => Date.now()));
 }

@@ -23,7 +23,7 @@ import {
   rejectUnknownOptions,
 } from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
-import { forwardClock } from '../../util/clock';
+import { clockFrom } from '../../util/clock';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
   DIGEST_ALGORITHMS,
@@ -353,7 +353,7 @@ function withHA1(
   }
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
-    if (isFresh === true || acceptedBefore(config.store, directives, ctx)) {
+    if (isFresh === true || acceptedBefore(directives, ctx)) {
       return success(config, directives, user, sessionKey, remaining, ctx);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
@@ -396,42 +396,33 @@ function resolveUser(
 }
 
 /**
- * What successes accepted, by nonce store, then response object: a second `authenticate()` on a
- * request's way (one with `credentialsRequired: false` for the site and one for a route, with
- * one `digest()` or two over one store) checks the same credentials again, and the count the
- * first used up in the store must not turn them into a replay. A replay is another request, with
- * another response. Each entry holds the whole credentials and the field they came in: another
+ * What successes accepted, by response object: a second `authenticate()` on a request's way (one
+ * with `credentialsRequired: false` for the site and one for a route, with one `digest()` or two
+ * over one store) checks the same credentials again, and the count the first used up in the
+ * store must not turn them into a replay. A replay is another request, with another response.
+ * Each entry holds the field, nonce, count and response digest, which covers the rest: another
  * check's success on the same response (a proxy's, with counts copied from a captured request)
- * proves nothing about these.
+ * has another digest. It is looked at only after this scheme has checked that digest itself.
  */
-const acceptedByStore = new WeakMap<NonceStore, WeakMap<object, string | Set<string>>>();
+const acceptedOn = new WeakMap<object, string | Set<string>>();
 
 function acceptedKey(directives: DigestDirectives, ctx: RequestContext): string {
   return `${ctx.proxy ? 'proxy' : 'origin'} ${directives.nonce} ${directives.ncText} ${directives.response}`;
 }
 
-function acceptedBefore(
-  store: NonceStore,
-  directives: DigestDirectives,
-  ctx: RequestContext,
-): boolean {
-  const accepted = acceptedByStore.get(store)?.get(ctx.res);
+function acceptedBefore(directives: DigestDirectives, ctx: RequestContext): boolean {
+  const accepted = acceptedOn.get(ctx.res);
   if (accepted === undefined) return false;
   const key = acceptedKey(directives, ctx);
   return typeof accepted === 'string' ? accepted === key : accepted.has(key);
 }
 
 /** One key per response as a string (the usual case), several in a Set. */
-function remember(store: NonceStore, directives: DigestDirectives, ctx: RequestContext): void {
-  let byResponse = acceptedByStore.get(store);
-  if (byResponse === undefined) {
-    byResponse = new WeakMap();
-    acceptedByStore.set(store, byResponse);
-  }
+function remember(directives: DigestDirectives, ctx: RequestContext): void {
   const key = acceptedKey(directives, ctx);
-  const accepted = byResponse.get(ctx.res);
-  if (accepted === undefined || accepted === key) byResponse.set(ctx.res, key);
-  else if (typeof accepted === 'string') byResponse.set(ctx.res, new Set([accepted, key]));
+  const accepted = acceptedOn.get(ctx.res);
+  if (accepted === undefined || accepted === key) acceptedOn.set(ctx.res, key);
+  else if (typeof accepted === 'string') acceptedOn.set(ctx.res, new Set([accepted, key]));
   else accepted.add(key);
 }
 
@@ -455,7 +446,7 @@ function success(
   remaining: number,
   ctx: RequestContext,
 ): SchemeSuccess {
-  remember(config.store, directives, ctx);
+  remember(directives, ctx);
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const next = config.signer.issue(
@@ -522,6 +513,10 @@ function resolveOptions(options: DigestOptions): DigestConfig {
       'digest(): window and maxNonces configure the default store; give them to your store instead',
     );
   }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('digest(): now must be a function');
+  }
+  const now = clockFrom(options.now);
   let store: NonceStore;
   if (options.store !== undefined) {
     if (options.store === null || typeof options.store.use !== 'function') {
@@ -540,7 +535,8 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     store = new MemoryNonceStore({
       ...(options.window !== undefined ? { window: options.window } : {}),
       ...(options.maxNonces !== undefined ? { maxEntries: options.maxNonces } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
+      // This scheme's own clock: after a clock error, both agree on what has expired.
+      now,
     });
   }
 
@@ -595,11 +591,6 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   if (options.body !== undefined && typeof options.body !== 'function') {
     throw new TypeError('digest(): body must be a function');
   }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('digest(): now must be a function');
-  }
-
-  const now = forwardClock(options.now);
   return Object.freeze({
     algorithms,
     offered: new Set(algorithms.map((algorithm) => algorithm.name)),
