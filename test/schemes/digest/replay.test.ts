@@ -236,6 +236,24 @@ describe('digest(): one request checked by two digest()s over one store', () => 
     });
   });
 
+  it('passes both with two store objects over one shared backend (two RedisNonceStores, one Redis)', async () => {
+    const used = new Set<string>();
+    const storeOver = (): NonceStore => ({
+      shared: true,
+      use: (nonce, nc) => !used.has(`${nonce} ${nc}`) && used.add(`${nonce} ${nc}`).size > 0,
+    });
+    const site = make({ store: storeOver() });
+    const route = make({ store: storeOver() });
+    const credentials = answer(await challenge(route), alice);
+    const ctx = fakeContext();
+    await expect(verifyAsync(site, credentials, ctx)).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(route, credentials, ctx)).resolves.toMatchObject({ ok: true });
+    await expect(verifyAsync(route, credentials, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+  });
+
   it('keeps what each field accepted on one response (origin, proxy, origin again)', async () => {
     const scheme = digest({ users: { alice: 'secret', bob: 'builder' }, secret: SECRET });
     const issued = await challenge(scheme);
