@@ -222,28 +222,31 @@ describe('digest(): two schemes on one response', () => {
 });
 
 describe('digest(): one request checked by two digest()s over one store', () => {
-  it('passes both (the count is used up in the store they share)', async () => {
-    const store = new MemoryNonceStore();
-    const site = make({ store });
-    const route = make({ store });
-    const credentials = answer(await challenge(route), alice);
-    const ctx = fakeContext();
-    await expect(verifyAsync(site, credentials, ctx)).resolves.toMatchObject({ ok: true });
-    await expect(verifyAsync(route, credentials, ctx)).resolves.toMatchObject({ ok: true });
-    await expect(verifyAsync(route, credentials, fakeContext())).resolves.toMatchObject({
-      ok: false,
-      code: 'ERR_AUTH_STALE_NONCE',
-    });
+  /** A store over a backend that several store objects share (as RedisNonceStores share Redis). */
+  const storeOver = (used: Set<string>): NonceStore => ({
+    shared: true,
+    use: (nonce, nc) => !used.has(`${nonce} ${nc}`) && used.add(`${nonce} ${nc}`).size > 0,
   });
 
-  it('passes both with two store objects over one shared backend (two RedisNonceStores, one Redis)', async () => {
-    const used = new Set<string>();
-    const storeOver = (): NonceStore => ({
-      shared: true,
-      use: (nonce, nc) => !used.has(`${nonce} ${nc}`) && used.add(`${nonce} ${nc}`).size > 0,
-    });
-    const site = make({ store: storeOver() });
-    const route = make({ store: storeOver() });
+  it.each<[string, () => [NonceStore, NonceStore]]>([
+    [
+      'one store object',
+      () => {
+        const store = new MemoryNonceStore();
+        return [store, store];
+      },
+    ],
+    [
+      'two store objects over one backend (two RedisNonceStores, one Redis)',
+      () => {
+        const used = new Set<string>();
+        return [storeOver(used), storeOver(used)];
+      },
+    ],
+  ])('passes both with %s (the count is used up in what they share)', async (_name, stores) => {
+    const [siteStore, routeStore] = stores();
+    const site = make({ store: siteStore });
+    const route = make({ store: routeStore });
     const credentials = answer(await challenge(route), alice);
     const ctx = fakeContext();
     await expect(verifyAsync(site, credentials, ctx)).resolves.toMatchObject({ ok: true });
