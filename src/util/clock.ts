@@ -9,19 +9,24 @@
  */
 export function forwardClock(clock: () => number): () => number {
   let highest = Number.NEGATIVE_INFINITY;
-  let readAt = performance.now();
+  /** `performance.now()` at the last reading while behind; undefined while the clock is not. */
+  let behindAt: number | undefined;
   return () => {
     const wall = clock();
-    const now = performance.now();
+    // The usual case, and a test's clock that stands still: the wall clock, one call.
     if (wall >= highest) {
-      // A clock that stands still (a test's) stands still here too.
       highest = wall;
-    } else {
-      // Never a negative step: the monotonic clock of a test (fake timers) may be set back too.
-      const carriedOn = highest + Math.max(0, now - readAt) / 2;
-      highest = wall > carriedOn ? wall : carriedOn;
+      behindAt = undefined;
+      return wall;
     }
-    readAt = now;
+    const now = performance.now();
+    // Never a negative step: the monotonic clock of a test (fake timers) may be set back too.
+    if (behindAt !== undefined) highest += Math.max(0, now - behindAt) / 2;
+    behindAt = now;
+    if (wall >= highest) {
+      highest = wall;
+      behindAt = undefined;
+    }
     return highest;
   };
 }

@@ -400,29 +400,31 @@ function resolveUser(
  * with `credentialsRequired: false` for the site and one for a route, with one `digest()` or two
  * over one store) checks the same credentials again, and the count the first used up in the
  * store must not turn them into a replay. A replay is another request, with another response.
- * Each entry holds the field, nonce, count and response digest, which covers the rest: another
- * check's success on the same response (a proxy's, with counts copied from a captured request)
- * has another digest. It is looked at only after this scheme has checked that digest itself.
+ * Kept per field, as the response digest, which covers password, nonce, count, cnonce and
+ * request: another check's success on the same response (a proxy's, with counts copied from a
+ * captured request) has another digest. It is looked at only after this scheme has checked that
+ * digest itself.
  */
-const acceptedOn = new WeakMap<object, string | Set<string>>();
-
-function acceptedKey(directives: DigestDirectives, ctx: RequestContext): string {
-  return `${ctx.proxy ? 'proxy' : 'origin'} ${directives.nonce} ${directives.ncText} ${directives.response}`;
-}
+const acceptedOn = {
+  origin: new WeakMap<object, string | Set<string>>(),
+  proxy: new WeakMap<object, string | Set<string>>(),
+};
 
 function acceptedBefore(directives: DigestDirectives, ctx: RequestContext): boolean {
-  const accepted = acceptedOn.get(ctx.res);
+  const accepted = (ctx.proxy ? acceptedOn.proxy : acceptedOn.origin).get(ctx.res);
   if (accepted === undefined) return false;
-  const key = acceptedKey(directives, ctx);
-  return typeof accepted === 'string' ? accepted === key : accepted.has(key);
+  return typeof accepted === 'string'
+    ? accepted === directives.response
+    : accepted.has(directives.response);
 }
 
-/** One key per response as a string (the usual case), several in a Set. */
+/** The response digest (it covers nonce and count) per field; several in a Set. */
 function remember(directives: DigestDirectives, ctx: RequestContext): void {
-  const key = acceptedKey(directives, ctx);
-  const accepted = acceptedOn.get(ctx.res);
-  if (accepted === undefined || accepted === key) acceptedOn.set(ctx.res, key);
-  else if (typeof accepted === 'string') acceptedOn.set(ctx.res, new Set([accepted, key]));
+  const byResponse = ctx.proxy ? acceptedOn.proxy : acceptedOn.origin;
+  const key = directives.response;
+  const accepted = byResponse.get(ctx.res);
+  if (accepted === undefined || accepted === key) byResponse.set(ctx.res, key);
+  else if (typeof accepted === 'string') byResponse.set(ctx.res, new Set([accepted, key]));
   else accepted.add(key);
 }
 
