@@ -21,6 +21,11 @@ execFileSync(
   },
 );
 
+// Worker files are plain JavaScript modules that tsc does not emit: copied beside their users.
+for (const file of ['passwords/hash-worker.mjs']) {
+  fs.copyFileSync(path.join(root, 'src', file), path.join(dist, 'cjs', file));
+}
+
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (typeof target === 'string') continue; // ./package.json
   const cjs = path.join(root, target.require.default);

@@ -189,6 +189,25 @@ console.log('still running');`;
     expect(JSON.parse(esm)).toEqual(expected);
   });
 
+  it('checks htpasswd hashes on the main thread where no worker may start (permission model)', () => {
+    const file = path.join(consumer, 'htpasswd-permission');
+    const line = execFileSync('/usr/bin/htpasswd', ['-nb', '-m', 'u0', 'pw'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    fs.writeFileSync(file, `${line}\n`);
+    const out = node([
+      '--experimental-permission',
+      '--allow-fs-read=*',
+      '--no-warnings',
+      '-e',
+      `const { loadHtpasswd } = require('authscheme');
+      (async () => { const f = await loadHtpasswd(${JSON.stringify(file)});
+        console.log(JSON.stringify([await f.verify('u0', 'pw'), await f.verify('u0', 'x')])); })();`,
+    ]);
+    expect(JSON.parse(out)).toEqual(['u0', false]);
+  });
+
   it('type-checks the subpaths for consumers with the old node10 resolution (typesVersions)', () => {
     const dir = path.join(consumer, 'node10');
     fs.mkdirSync(dir, { recursive: true });

@@ -1,10 +1,12 @@
 /**
  * Apache `htpasswd` password files: one `user:hash` line per user, with the hash formats Apache's
  * `htpasswd` tool writes. Each format but `{SHA}` is checked by an optional peer dependency,
- * loaded only when the file holds that format.
+ * loaded only when the file holds that format; Apache MD5 and SHA crypt run on worker threads
+ * (hash-threads.ts), bcrypt on libuv's.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
+import { hashThreads } from './hash-threads';
 import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
@@ -245,9 +247,17 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
         member(await importPeer('apache-md5', 'apr1', 'npm install apache-md5'), 'default'),
         'apache-md5',
       );
-      return (password, hash) =>
-        // apache-md5 hashes each character's low byte: give it the UTF-8 bytes, as htpasswd does.
-        equalStrings(apacheMd5(Buffer.from(password, 'utf8').toString('latin1'), hash), hash);
+      // apache-md5 hashes each character's low byte: give it the UTF-8 bytes, as htpasswd does.
+      return async (password, hash) =>
+        equalStrings(
+          await hashThreads.hash(
+            'apache-md5',
+            apacheMd5,
+            Buffer.from(password, 'utf8').toString('latin1'),
+            hash,
+          ),
+          hash,
+        );
     }
     case 'sha256-crypt':
     case 'sha512-crypt': {
@@ -255,8 +265,16 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
         member(await importPeer('unixcrypt', 'SHA crypt', 'npm install unixcrypt'), 'encrypt'),
         'unixcrypt',
       );
-      return (password, hash) =>
-        equalStrings(encrypt(password, hash.slice(0, hash.lastIndexOf('$'))), hash);
+      return async (password, hash) =>
+        equalStrings(
+          await hashThreads.hash(
+            'unixcrypt',
+            encrypt,
+            password,
+            hash.slice(0, hash.lastIndexOf('$')),
+          ),
+          hash,
+        );
     }
   }
 }

@@ -9,6 +9,7 @@ import express from 'express';
 import { authenticate, basic } from '../../src';
 import type { HtpasswdFormat } from '../../src/passwords/htpasswd';
 import { loadHtpasswd, parseHtpasswd } from '../../src/passwords/htpasswd';
+import { HashThreads, hashThreads } from '../../src/passwords/hash-threads';
 
 const run = promisify(execFile);
 const UTF8_USER = 'J\u00e4s\u00f8n Doe';
@@ -274,22 +275,84 @@ describe('unknown users cost as much as wrong passwords', () => {
   });
 
   it('an unknown user costs one apr1 hash in a file of apr1 hashes', async () => {
-    const calls: string[] = [];
-    await jest.isolateModulesAsync(async () => {
-      const real = jest.requireActual<(p: string, s: string) => string>('apache-md5');
-      jest.doMock('apache-md5', () => (password: string, salt: string) => {
-        calls.push(salt);
-        return real(password, salt);
-      });
-      const fresh =
-        require('../../src/passwords/htpasswd') as typeof import('../../src/passwords/htpasswd');
-      const line = htpasswd(['-m'], 'alice', 'secret');
-      const file = await fresh.parseHtpasswd(`${line}\n${htpasswd(['-m'], 'bob', 'x')}\n`);
-      await expect(file.verify('nobody', 'secret')).resolves.toBe(false);
-      expect(calls).toEqual([hashOf(line)]);
-      await expect(file.verify('alice', 'wrong')).resolves.toBe(false);
-      expect(calls).toHaveLength(2);
+    const hash = jest.spyOn(hashThreads, 'hash');
+    const line = htpasswd(['-m'], 'alice', 'secret');
+    const file = await parseHtpasswd(`${line}\n${htpasswd(['-m'], 'bob', 'x')}\n`);
+    await expect(file.verify('nobody', 'secret')).resolves.toBe(false);
+    expect(hash.mock.calls.map((call) => call[3])).toEqual([hashOf(line)]);
+    await expect(file.verify('alice', 'wrong')).resolves.toBe(false);
+    expect(hash).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('slow hashes run on worker threads', () => {
+  /** The longest the event loop stood still while `work` ran, in ms. */
+  async function longestPause(work: () => Promise<unknown>): Promise<number> {
+    let longest = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 2);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+    }
+    return Math.max(longest, performance.now() - last);
+  }
+
+  it('the event loop goes on while SHA crypt and Apache MD5 are checked', async () => {
+    // 100,000 rounds of SHA-512 crypt take about 200 ms of CPU: on the main thread, the timer
+    // above would stand still that long.
+    const slow = htpasswd(['-5', '-r', '100000'], 'alice', 'secret');
+    const file = await parseHtpasswd(`${slow}\n${htpasswd(['-m'], 'bob', 'pw')}\n`);
+    let results: unknown[] = [];
+    const pause = await longestPause(async () => {
+      results = await Promise.all([
+        file.verify('alice', 'secret'),
+        file.verify('alice', 'wrong'),
+        file.verify('bob', 'pw'),
+        file.verify('bob', 'wrong'),
+      ]);
     });
+    expect(results).toEqual(['alice', false, 'bob', false]);
+    expect(pause).toBeLessThan(100);
+  });
+
+  it('checks beyond the bound of checks waiting fail closed, and so do those of a thread stopped', async () => {
+    const threads = new HashThreads(
+      path.join(__dirname, '../../src/passwords/hash-worker.mjs'),
+      1,
+      2,
+    );
+    const slow = hashOf(htpasswd(['-5', '-r', '200000'], 'alice', 'secret'));
+    const salt = slow.slice(0, slow.lastIndexOf('$'));
+    const unused = (): string => {
+      throw new Error('not on this thread');
+    };
+    const first = threads.hash('unixcrypt', unused, 'secret', salt);
+    const second = threads.hash('unixcrypt', unused, 'wrong', salt);
+    const third = await rejection(threads.hash('unixcrypt', unused, 'x', salt));
+    expect(third.message).toMatch(/more than 2 password checks waiting/);
+    await expect(first).resolves.toBe(slow);
+    // Stopping the thread rejects the check it is on and the one waiting.
+    const running = rejection(second);
+    const waiting = rejection(threads.hash('unixcrypt', unused, 'x', salt));
+    await threads.stop();
+    expect((await running).message).toMatch(/stopped/);
+    expect((await waiting).message).toMatch(/stopped/);
+    // A new check starts a new thread.
+    await expect(threads.hash('unixcrypt', unused, 'secret', salt)).resolves.toBe(slow);
+    await threads.stop();
+  });
+
+  it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
+    const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'));
+    const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
+    await expect(threads.hash('apache-md5', inThread, 'pw', 'salt')).resolves.toBe('salt:pw');
+    expect(inThread).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -1,0 +1,29 @@
+// A worker thread of hash-threads.ts: computes the slow password hashes of htpasswd files (Apache
+// MD5, SHA crypt) so that the event loop goes on serving while they run. Plain JavaScript, so that
+// the same file runs from the sources (tests) and from dist/, and an ES module, so that `import()`
+// finds the libraries from this file's place, as the main thread does.
+import { parentPort } from 'node:worker_threads';
+
+/** The hash function each library exports, by the names hash-threads.ts sends. */
+const EXPORTS = { 'apache-md5': 'default', unixcrypt: 'encrypt' };
+const loaded = new Map();
+
+function hasher(library) {
+  let promise = loaded.get(library);
+  if (promise === undefined) {
+    if (!Object.hasOwn(EXPORTS, library)) return Promise.reject(new Error('unknown library'));
+    promise = import(library).then((module) => {
+      const hash = module[EXPORTS[library]] ?? module.default?.[EXPORTS[library]];
+      if (typeof hash !== 'function') throw new Error(`${library} has an unexpected API`);
+      return hash;
+    });
+    loaded.set(library, promise);
+  }
+  return promise;
+}
+
+parentPort.on('message', ({ id, library, password, salt }) => {
+  hasher(library)
+    .then((hash) => parentPort.postMessage({ id, hash: String(hash(password, salt)) }))
+    .catch((error) => parentPort.postMessage({ id, error: String(error?.message ?? error) }));
+});
