@@ -6,7 +6,7 @@
 export { authenticate } from './middleware/authenticate';
 export type { AuthenticateOptions, AuthMiddleware } from './middleware/authenticate';
 export { basic } from './schemes/basic';
-export type { BasicOptions } from './schemes/basic';
+export type { BasicOptions, BasicCacheOptions } from './schemes/basic';
 export { digest } from './schemes/digest';
 export type {
   DigestOptions,

@@ -1,3 +1,5 @@
+import { optionNames, rejectUnknownOptions } from './options';
+
 /**
  * A bounded map whose entries expire. Least recently used entries go first when it is full;
  * an expired entry is dropped when it is read. `Map` keeps insertion order, so re-inserting on
@@ -64,4 +66,46 @@ export class LruCache<V> {
   clear(): void {
     this.#entries.clear();
   }
+}
+
+/** Options of a scheme's cache of successful checks (`bearer({ cache })`, `basic({ cache })`). */
+export interface CacheOptions {
+  /** Most entries remembered. Default 1000. */
+  max?: number;
+  /** Longest time a success is reused, in ms. Default 60000. */
+  maxAge?: number;
+}
+
+/** A cache configured by a scheme's `cache` option, with its `maxAge`. */
+export interface ConfiguredCache<V> {
+  cache: LruCache<V>;
+  maxAge: number;
+}
+
+/**
+ * The cache `option` asks for: `undefined` or `false` for none, `true` for the defaults,
+ * {@link CacheOptions} otherwise. `owner` names the option in errors (`bearer`, `basic()`).
+ */
+export function configuredCache<V>(owner: string, option: unknown): ConfiguredCache<V> | undefined {
+  if (option === undefined || option === false) return undefined;
+  const settings = option === true ? {} : option;
+  if (typeof settings !== 'object' || settings === null) {
+    throw new TypeError(`${owner}: cache must be a boolean or { max, maxAge }`);
+  }
+  rejectUnknownOptions(`${owner}: cache`, settings, CACHE_OPTION_NAMES);
+  const { max, maxAge } = settings as CacheOptions;
+  return {
+    cache: new LruCache(positive(owner, max, 1000, 'cache.max')),
+    maxAge: positive(owner, maxAge, 60_000, 'cache.maxAge'),
+  };
+}
+
+const CACHE_OPTION_NAMES = optionNames<CacheOptions>()(['max', 'maxAge']);
+
+function positive(owner: string, value: unknown, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`${owner}: ${what} must be a positive integer`);
+  }
+  return value;
 }

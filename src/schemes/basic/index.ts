@@ -3,7 +3,9 @@
  *
  * Exported from `authscheme` as {@link basic}.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { hashSecret, secretsEqual } from '../../util/secret';
+import { configuredCache, type CacheOptions } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
 import { hasControl, isAscii } from '../../util/text';
@@ -14,6 +16,7 @@ import type {
   RequestContext,
   Scheme,
   SchemeFailure,
+  SchemeSuccess,
   VerifyResult,
   AuthRequest,
 } from '../../scheme';
@@ -42,9 +45,21 @@ export interface BasicOptions {
    * is how credentials are always decoded (invalid UTF-8 is refused, never substituted).
    */
   charset?: boolean;
+  /**
+   * Reuse a success of `verify` for the same user name and password: `true` for the defaults
+   * (1000 entries, 60 s) or `{ max, maxAge }`. Default off. Worth it when `verify` is slow by
+   * design (an htpasswd file's bcrypt, a remote directory): Basic sends the password with every
+   * request. Until its entry expires, a password changed or a user deleted still passes, and
+   * `verify` is not called (nor given the request). Entries are keyed by an HMAC of the name and
+   * password under a random key of this scheme's; failures are not kept.
+   */
+  cache?: boolean | BasicCacheOptions;
 }
 
-const OPTION_NAMES = optionNames<BasicOptions>()(['users', 'verify', 'realm', 'charset']);
+/** Options of the cache of {@link basic}: `max` entries (1000), `maxAge` in ms (60000). */
+export type BasicCacheOptions = CacheOptions;
+
+const OPTION_NAMES = optionNames<BasicOptions>()(['users', 'verify', 'realm', 'charset', 'cache']);
 
 /**
  * The Basic authentication scheme (RFC 7617).
@@ -72,6 +87,8 @@ export function basic(options: BasicOptions): Scheme {
   }
   const charset = options.charset ?? true;
   const check = options.verify ?? usersChecker(options.users!);
+  const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
+  const cacheKey = configured && cacheKeyer();
   const challengeByRealm = new Map<string, Challenge[]>();
 
   return {
@@ -90,10 +107,24 @@ export function basic(options: BasicOptions): Scheme {
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       const decoded = decodeCredentials(credentials);
       if (!Array.isArray(decoded)) return decoded;
+      if (configured === undefined) {
+        const identity = check(decoded[0], decoded[1], ctx.req);
+        return isPromiseLike(identity)
+          ? Promise.resolve(identity).then(identityResult)
+          : identityResult(identity);
+      }
+      const key = cacheKey!(decoded[0], decoded[1]);
+      const hit = configured.cache.get(key);
+      if (hit !== undefined) return hit;
+      const remember = (value: unknown): VerifyResult => {
+        const result = identityResult(value);
+        if (result.ok) configured.cache.set(key, result, Date.now() + configured.maxAge);
+        return result;
+      };
       const identity = check(decoded[0], decoded[1], ctx.req);
       return isPromiseLike(identity)
-        ? Promise.resolve(identity).then(identityResult)
-        : identityResult(identity);
+        ? Promise.resolve(identity).then(remember)
+        : remember(identity);
     },
   };
 }
@@ -117,6 +148,17 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
   // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form
   // of the same text is met halfway (the configured users are normalized too).
   return isAscii(text) ? [user, password] : [user.normalize('NFC'), password.normalize('NFC')];
+}
+
+/**
+ * Cache keys for user name and password: an HMAC under a key made here, so that the cache holds
+ * neither passwords nor their plain hashes. The user-id has no colon (RFC 7617 §2), so
+ * `user:password` names one pair.
+ */
+function cacheKeyer(): (user: string, password: string) => string {
+  const key = randomBytes(32);
+  return (user, password) =>
+    createHmac('sha256', key).update(`${user}:${password}`).digest('base64');
 }
 
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */

@@ -15,7 +15,7 @@ import type {
   VerifyResult,
 } from '../../scheme';
 import { identityResult } from '../../scheme';
-import { LruCache } from '../../util/lru-cache';
+import { configuredCache, type CacheOptions } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, checkErrorUri, isInvalidTokenError } from './errors';
@@ -32,16 +32,8 @@ import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../ut
  */
 export type BearerVerify = (token: string, req: AuthRequest) => Identity | Promise<Identity>;
 
-/** Options of the validation cache. */
-export interface BearerCacheOptions {
-  /** Most tokens remembered. Default 1000. */
-  max?: number;
-  /**
-   * Longest time a validation is reused, in ms. Default 60000. An entry never outlives the
-   * token's own `expiresAt`.
-   */
-  maxAge?: number;
-}
+/** Options of the validation cache. An entry never outlives the token's own `expiresAt`. */
+export type BearerCacheOptions = CacheOptions;
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
@@ -82,10 +74,6 @@ export const BEARER_OPTION_NAMES = optionNames<BearerOptions>()([
   'errorUri',
   'cache',
 ]);
-const CACHE_OPTION_NAMES = optionNames<BearerCacheOptions>()(['max', 'maxAge']);
-
-const DEFAULT_CACHE_MAX = 1000;
-const DEFAULT_CACHE_MAX_AGE = 60_000;
 
 /** The success reused for a token, with its normalised scopes. */
 interface Verified {
@@ -101,14 +89,6 @@ function checkText(value: unknown, what: string): string {
     throw new TypeError(
       `bearer: ${what} must not contain control characters or characters above U+00FF`,
     );
-  }
-  return value;
-}
-
-function checkPositive(value: unknown, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`bearer: ${what} must be a positive integer`);
   }
   return value;
 }
@@ -181,9 +161,6 @@ export function bearer(options: BearerOptions): Scheme {
   }
   rejectUnknownOptions('bearer', options, BEARER_OPTION_NAMES);
   checkBooleanOptions('bearer', options, ['allowFormToken', 'allowQueryToken']);
-  if (typeof options.cache === 'object' && options.cache !== null) {
-    rejectUnknownOptions('bearer: cache', options.cache, CACHE_OPTION_NAMES);
-  }
   const verifyToken = options.verify;
   const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');
   const requiredScopes: unknown = options.requiredScopes;
@@ -202,16 +179,9 @@ export function bearer(options: BearerOptions): Scheme {
   const errorUri =
     options.errorUri === undefined ? undefined : checkErrorUri(options.errorUri, 'bearer');
   const places = { form: options.allowFormToken === true, query: options.allowQueryToken === true };
-  let cache: LruCache<Verified> | undefined;
-  let cacheMaxAge = 0;
-  if (options.cache !== undefined && options.cache !== false) {
-    const settings = options.cache === true ? {} : options.cache;
-    if (typeof settings !== 'object' || settings === null) {
-      throw new TypeError('bearer: cache must be a boolean or { max, maxAge }');
-    }
-    cache = new LruCache(checkPositive(settings.max, DEFAULT_CACHE_MAX, 'cache.max'));
-    cacheMaxAge = checkPositive(settings.maxAge, DEFAULT_CACHE_MAX_AGE, 'cache.maxAge');
-  }
+  const configured = configuredCache<Verified>('bearer', options.cache);
+  const cache = configured?.cache;
+  const cacheMaxAge = configured?.maxAge ?? 0;
 
   function grant(verified: Verified): VerifyResult {
     if (required !== undefined && !hasScopes(verified.scopes, required)) {

@@ -177,3 +177,72 @@ describe('basic() — RFC 7617', () => {
     );
   });
 });
+
+describe('basic({ cache })', () => {
+  const header = (user: string, password: string): string =>
+    `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('calls verify once per name and password within maxAge, again after it, and never keeps failures', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const verify = jest.fn(async (user: string, password: string) =>
+      password === 'right' ? { user, role: 'admin' } : false,
+    );
+    const app = appWith({ verify, cache: { maxAge: 1000 } });
+    const get = (user: string, password: string) =>
+      request(app).get('/').set('Authorization', header(user, password));
+
+    for (let i = 0; i < 3; i++) {
+      const res = await get('alice', 'right');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ scheme: 'Basic', user: 'alice', role: 'admin' });
+    }
+    expect(verify).toHaveBeenCalledTimes(1);
+    // Another password, even a right one for another user, is another entry.
+    expect((await get('alice', 'wrong')).status).toBe(401);
+    expect((await get('alice', 'wrong')).status).toBe(401);
+    expect((await get('bob', 'right')).status).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(4);
+    // The user's password changed: the entry still passes until maxAge, then verify decides.
+    verify.mockImplementation(async () => false);
+    expect((await get('alice', 'right')).status).toBe(200);
+    jest.advanceTimersByTime(1001);
+    expect((await get('alice', 'right')).status).toBe(401);
+    expect(verify).toHaveBeenCalledTimes(5);
+  });
+
+  it('keeps at most max entries, keyed by an HMAC of name and password', async () => {
+    const seen: string[] = [];
+    const verify = jest.fn((user: string) => user);
+    const scheme = basic({ verify, cache: { max: 2 } });
+    const check = async (user: string) => {
+      const result = await scheme.verify(parseCredentials(header(user, 'pw-secret')), ctx);
+      seen.push(result.ok ? result.user : 'refused');
+    };
+    await check('a');
+    await check('b');
+    await check('c'); // evicts a
+    await check('a');
+    await check('c');
+    expect(seen).toEqual(['a', 'b', 'c', 'a', 'c']);
+    expect(verify.mock.calls.map((call) => call[0])).toEqual(['a', 'b', 'c', 'a']);
+    const hmac = jest.spyOn(require('node:crypto'), 'createHmac');
+    await check('d');
+    expect(hmac).toHaveBeenCalledWith('sha256', expect.any(Buffer));
+    hmac.mockRestore();
+  });
+
+  it('refuses bad cache options at setup', () => {
+    expect(() => basic({ verify: () => false, cache: 'yes' as never })).toThrow(
+      'basic(): cache must be a boolean or { max, maxAge }',
+    );
+    expect(() => basic({ verify: () => false, cache: { max: 0 } })).toThrow(
+      'basic(): cache.max must be a positive integer',
+    );
+    expect(() => basic({ verify: () => false, cache: { ttl: 5 } as never })).toThrow(TypeError);
+    expect(() => basic({ verify: () => false, cache: true })).not.toThrow();
+  });
+});
