@@ -189,6 +189,53 @@ console.log('still running');`;
     expect(JSON.parse(esm)).toEqual(expected);
   });
 
+  it.each(['esm', 'cjs'] as const)(
+    'runs from an esbuild bundle (%s), htpasswd checks included (README: bundling)',
+    (format) => {
+      const esbuild = require('esbuild') as typeof import('esbuild');
+      const htpasswd = path.join(consumer, 'htpasswd-bundle');
+      const line = execFileSync('/usr/bin/htpasswd', ['-nb', '-m', 'u0', 'pw'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
+      fs.writeFileSync(htpasswd, `${line}\n`);
+      const entry = path.join(consumer, 'bundle-entry.mjs');
+      fs.writeFileSync(
+        entry,
+        `import { authenticate, basic, loadHtpasswd } from 'authscheme';
+(async () => {
+const file = await loadHtpasswd(${JSON.stringify(htpasswd)});
+const guard = authenticate({ realm: 'b', schemes: [basic({ verify: file.verify })] });
+const results = [];
+for (const pass of ['pw', 'wrong']) {
+  const headers = { authorization: 'Basic ' + Buffer.from('u0:' + pass).toString('base64') };
+  const res = { statusCode: 200, headers: {}, setHeader(k, v) { this.headers[k] = v; }, getHeader(k) { return this.headers[k]; }, end() { results.push(this.statusCode); } };
+  await new Promise((done) => { res.end = function () { results.push(this.statusCode); done(); }; guard({ method: 'GET', url: '/', headers, rawHeaders: ['Authorization', headers.authorization] }, res, () => { results.push('next'); done(); }); });
+}
+console.log(JSON.stringify(results));
+})();
+`,
+      );
+      const outfile = path.join(consumer, `bundle.${format === 'esm' ? 'mjs' : 'cjs'}`);
+      esbuild.buildSync({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        format,
+        outfile,
+        logLevel: 'silent',
+        // ES module output needs Node's require for the CommonJS build inside (README: bundling).
+        banner:
+          format === 'esm'
+            ? {
+                js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+              }
+            : {},
+      });
+      expect(JSON.parse(node([outfile]))).toEqual(['next', 401]);
+    },
+  );
+
   it('checks htpasswd hashes on the main thread where no worker may start (permission model)', () => {
     const file = path.join(consumer, 'htpasswd-permission');
     const line = execFileSync('/usr/bin/htpasswd', ['-nb', '-m', 'u0', 'pw'], {

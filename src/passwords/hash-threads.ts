@@ -157,5 +157,10 @@ export class HashThreads {
   }
 }
 
-/** The process's threads, for every htpasswd file. */
-export const hashThreads = new HashThreads(join(__dirname, 'hash-worker.mjs'));
+/**
+ * The process's threads, for every htpasswd file. An ES module bundle of this package has no
+ * `__dirname` (nor the worker's file): there hashes stay on the main thread.
+ */
+export const hashThreads = new HashThreads(
+  typeof __dirname === 'string' ? join(__dirname, 'hash-worker.mjs') : '',
+);

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
 import { hashThreads } from './hash-threads';
+import { runtimeRequire } from '../util/peer';
 import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
 /** The hash formats accepted, by the `htpasswd` flag that writes them. */
@@ -309,7 +310,8 @@ async function importPeer(
  */
 async function importOptional(name: string): Promise<unknown> {
   try {
-    return await import(name);
+    // Left alone by webpack, which would otherwise replace it with its own module table.
+    return await import(/* webpackIgnore: true */ name);
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     if (
@@ -318,8 +320,7 @@ async function importOptional(name: string): Promise<unknown> {
     ) {
       throw err;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as unknown;
+    return runtimeRequire(name);
   }
 }
 

@@ -6,12 +6,25 @@
  */
 export function requirePeer<T>(name: string, adapter: string, install = `npm install ${name}`): T {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
+    return runtimeRequire(name) as T;
   } catch (cause) {
     throw new Error(
       `${adapter} needs the optional peer dependency \`${name}\`, which could not be loaded: ${install}`,
       { cause },
     );
   }
+}
+
+declare const __non_webpack_require__: NodeJS.Require | undefined;
+
+/**
+ * Node's `require` of a package named at run time. In a webpack bundle, `require(name)` is
+ * webpack's own, which knows only the modules it bundled (an optional peer is never one of them):
+ * there `__non_webpack_require__` is Node's.
+ */
+export function runtimeRequire(name: string): unknown {
+  return typeof __non_webpack_require__ === 'function'
+    ? __non_webpack_require__(name)
+    : // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(name);
 }
