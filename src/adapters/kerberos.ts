@@ -7,13 +7,15 @@
  *
  * Supported: one-leg Kerberos through SPNEGO or raw Kerberos 5 GSSAPI tokens, as browsers, curl
  * and Windows clients send them when they hold a ticket for the service; the mutual
- * authentication token goes back on the successful response (RFC 4559 §5). Not supported: NTLM
+ * authentication token goes back on a successful (2xx) response (RFC 4559 §4.1). Not supported: NTLM
  * (raw or inside SPNEGO) and any exchange that needs more than one round trip; such requests are
  * refused with 401 and the bare challenge.
  *
  * @packageDocumentation
  */
 import fs from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import path from 'node:path';
 import type * as Kerberos from 'kerberos';
 import { isQuotable, isToken68 } from '../header/grammar';
 import type { Challenge, Credentials } from '../header/types';
@@ -70,7 +72,8 @@ export interface NegotiateOptions {
   realms?: string[];
   /**
    * Send the acceptor's mutual-authentication token on the successful response
-   * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §5) when GSSAPI produced one. Default `true`.
+   * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1) when GSSAPI produced one; withdrawn
+   * if the response turns out not to be 2xx. Default `true`.
    */
   mutual?: boolean;
 }
@@ -104,29 +107,39 @@ function realmList(value: unknown, what: string, or = ''): string[] {
   return [...(value as string[])];
 }
 
-/** Checks at setup that the keytab can be used: a krb5 name, a readable file, no other keytab. */
-function checkKeytab(keytab: unknown): asserts keytab is string {
+/**
+ * A keytab name as KRB5_KTNAME should hold it: a file keytab (`FILE:` or no prefix) by its absolute
+ * path, since the library resolves a relative one against the working directory of the moment;
+ * other krb5 names (`MEMORY:`, `KEYRING:`…) as they are.
+ */
+function keytabName(keytab: string): string {
+  if (/^[A-Z]+:/.test(keytab) && !keytab.startsWith('FILE:')) return keytab;
+  return path.resolve(keytab.startsWith('FILE:') ? keytab.slice(5) : keytab);
+}
+
+/**
+ * Checks at setup that the keytab can be used (a krb5 name, a readable file, no other keytab
+ * already in KRB5_KTNAME) and returns its {@link keytabName}.
+ */
+function checkedKeytab(keytab: unknown): string {
   if (typeof keytab !== 'string' || keytab === '' || !isQuotable(keytab)) {
     throw new TypeError('negotiate(): keytab must be a path (or a krb5 keytab name)');
   }
+  const name = keytabName(keytab);
   const current = process.env.KRB5_KTNAME;
-  if (current !== undefined && current !== '' && current !== keytab) {
+  if (current !== undefined && current !== '' && keytabName(current) !== name) {
     throw new TypeError(
       'negotiate(): KRB5_KTNAME already names another keytab; the GSSAPI library reads one keytab per process',
     );
   }
-  const file = /^[A-Z]+:/.test(keytab)
-    ? keytab.startsWith('FILE:')
-      ? keytab.slice(5)
-      : ''
-    : keytab;
-  if (file !== '') {
+  if (path.isAbsolute(name)) {
     try {
-      fs.accessSync(file, fs.constants.R_OK);
+      fs.accessSync(name, fs.constants.R_OK);
     } catch (error) {
-      throw new TypeError(`negotiate(): the keytab ${file} cannot be read`, { cause: error });
+      throw new TypeError(`negotiate(): the keytab ${name} cannot be read`, { cause: error });
     }
   }
+  return name;
 }
 
 const OPTION_NAMES = optionNames<NegotiateOptions>()([
@@ -154,6 +167,25 @@ const accepted = new WeakMap<
   object,
   { token: string; servicePrincipal: string; context: AcceptedContext }
 >();
+
+/**
+ * Withdraws the mutual-authentication token from the response if its status turns out not to be
+ * 2xx: RFC 4559 §4.1 sends the final token with the 200, and on a 401 (the application's own, say)
+ * a client takes gssapi-data for the next leg of an exchange that is over (Chromium then sends an
+ * empty token). A 1xx passes through untouched.
+ */
+function onlyOnSuccess(res: ServerResponse, field: string, value: string): void {
+  const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((statusCode: number, ...rest: unknown[]) => {
+    if (statusCode >= 200) {
+      if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
+      else delete (res as Partial<ServerResponse>).writeHead;
+      if (statusCode > 299 && res.getHeader(field) === value) res.removeHeader(field);
+    }
+    return writeHead(statusCode, ...rest);
+  });
+}
 
 /**
  * The Negotiate scheme (RFC 4559) for `authenticate()`: Kerberos 5 through SPNEGO.
@@ -190,10 +222,11 @@ export function negotiate(options: NegotiateOptions): Scheme {
     typeof servicePrincipal !== 'string' ||
     !/^[!-~]+@[!-~]+$/.test(servicePrincipal) ||
     servicePrincipal.indexOf('@') !== servicePrincipal.lastIndexOf('@') ||
-    servicePrincipal.includes('/')
+    servicePrincipal.includes('/') ||
+    servicePrincipal.includes(':')
   ) {
     throw new TypeError(
-      'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com (not HTTP/host@REALM)',
+      'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com (not HTTP/host@REALM, no port)',
     );
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {
@@ -211,7 +244,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
     options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
   const mutual = options.mutual ?? true;
   if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
-  if (options.keytab !== undefined) checkKeytab(options.keytab);
+  const keytab = options.keytab === undefined ? undefined : checkedKeytab(options.keytab);
   // Loaded once the options are known to be right, so that their errors show without the peer.
   const { initializeServer } = requirePeer<typeof Kerberos>(
     'kerberos',
@@ -219,7 +252,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
     'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)',
   );
   // The GSSAPI library reads only this variable (see `keytab`).
-  if (options.keytab !== undefined) process.env.KRB5_KTNAME = options.keytab;
+  if (keytab !== undefined) process.env.KRB5_KTNAME = keytab;
   const verifyPrincipal = options.verify;
   const challenge: Challenge[] = [
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
@@ -283,9 +316,10 @@ export function negotiate(options: NegotiateOptions): Scheme {
     }
     result.details = { ...result.details, principal, realm };
     if (mutual && typeof response === 'string' && response !== '' && isToken68(response)) {
-      result.headers = {
-        [ctx.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Negotiate ${response}`,
-      };
+      const field = ctx.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+      const value = `Negotiate ${response}`;
+      result.headers = { [field]: value };
+      onlyOnSuccess(ctx.res, field, value);
     }
     return result;
   }

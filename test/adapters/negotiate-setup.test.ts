@@ -79,6 +79,7 @@ describe('negotiate() setup', () => {
     ['mutual that is not a boolean', { servicePrincipal, mutual: 'yes' }],
     ['an empty keytab', { servicePrincipal, keytab: '' }],
     ['a keytab that does not exist', { servicePrincipal, keytab: '/nonexistent/http.keytab' }],
+    ['a servicePrincipal with a port', { servicePrincipal: 'HTTP@localhost:8080' }],
   ])('refuses %s with a TypeError', (_what, options) => {
     expect(() => negotiate(options as NegotiateOptions)).toThrow(TypeError);
   });
@@ -96,6 +97,28 @@ describe('negotiate() setup', () => {
       // The same keytab again (a second route) is fine; another one is not.
       expect(() => negotiate({ servicePrincipal, keytab: first })).not.toThrow();
       expect(() => negotiate({ servicePrincipal, keytab: second })).toThrow(/KRB5_KTNAME/);
+      // The same file named another way is the same keytab.
+      expect(() => negotiate({ servicePrincipal, keytab: `FILE:${first}` })).not.toThrow();
+      expect(() =>
+        negotiate({ servicePrincipal, keytab: path.relative(process.cwd(), first) }),
+      ).not.toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('puts a relative keytab into KRB5_KTNAME as an absolute path (a later chdir must not lose it)', () => {
+    delete process.env.KRB5_KTNAME;
+    const dir = fs.mkdtempSync(path.join(process.cwd(), '.tmp-keytab-'));
+    try {
+      const file = path.join(dir, 'rel.keytab');
+      fs.writeFileSync(file, '');
+      const relative = path.relative(process.cwd(), file);
+      negotiate({ servicePrincipal, keytab: relative });
+      expect(process.env.KRB5_KTNAME).toBe(file);
+      delete process.env.KRB5_KTNAME;
+      negotiate({ servicePrincipal, keytab: `FILE:${relative}` });
+      expect(process.env.KRB5_KTNAME).toBe(file);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -292,6 +292,37 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(valuesOf(result, 'www-authenticate')[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
   });
 
+  it.each([
+    [401, false],
+    [403, false],
+    [304, false],
+    [204, true],
+    [201, true],
+  ])(
+    'when the application answers %i, the mutual-auth token is there: %s (RFC 4559 §4.1: it goes with a 2xx)',
+    async (code, sent) => {
+      const result = await negotiateCurl(aliceCache, `/status/${code}`);
+      expect(result.status).toBe(code);
+      const challenges = valuesOf(result, 'www-authenticate');
+      if (sent) expect(challenges[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
+      else expect(challenges).toEqual([]);
+    },
+  );
+
+  it('withdraws the mutual-auth token from a 403 on HTTP/2 too', async () => {
+    const result = await curl(aliceCache, [
+      '--http2',
+      '--cacert',
+      certificate.certFile,
+      '--negotiate',
+      '-u',
+      ':',
+      `https://localhost:${h2Port}/forbidden`,
+    ]);
+    expect(result.status).toBe(403);
+    expect(valuesOf(result, 'www-authenticate')).toEqual([]);
+  });
+
   it('stripRealm: true makes req.auth.user the principal without its realm', async () => {
     const result = await negotiateCurl(carolCache, '/strip');
     expect(result.status).toBe(200);

@@ -97,6 +97,15 @@ app.get(
   authenticate({ proxy: true, schemes: [negotiate({ servicePrincipal, keytab })] }),
   show,
 );
+// Authenticated, then the application answers with another status: the mutual-auth token goes
+// only with a 2xx (RFC 4559 §4.1).
+app.get(
+  '/status/:code',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (req, res) => {
+    res.status(Number(req.params.code)).end();
+  },
+);
 // Challenges and never accepts: curl answers with a fresh token that no acceptor has seen yet.
 app.get('/challenge-only', (_req, res) => {
   res.status(401).set('WWW-Authenticate', 'Negotiate').end();
@@ -135,6 +144,11 @@ function startHttp2(key: string, cert: string): Promise<http2.Http2SecureServer>
         if (err !== undefined) {
           res.statusCode = 500;
           res.end(JSON.stringify({ error: 'server error' }));
+          return;
+        }
+        if (req.url === '/forbidden') {
+          res.statusCode = 403;
+          res.end();
           return;
         }
         const { auth } = req as unknown as { auth?: unknown };
