@@ -81,6 +81,8 @@ const MAX_NONCES = 1024;
 
 /** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
 const MAX_ORIGINS = 256;
+/** Last counts kept of nonces let go: a number each. */
+const MAX_RETIRED = 16_384;
 
 /** Thrown (the promise rejects) when the server fails Digest's mutual authentication. */
 export class ServerAuthenticationError extends Error {
@@ -174,6 +176,8 @@ export function createAuthFetch(
    * own challenge's `opaque`, `userhash` and algorithm.
    */
   const counts = new Map<string, NonceCount>();
+  /** The last nc of nonces whose counts were let go, by the same key. */
+  const retired = new Map<string, number>();
   const onNonce = (
     origin: string,
     session: DigestSession,
@@ -182,12 +186,29 @@ export function createAuthFetch(
     const key = JSON.stringify([origin, nonce]);
     let count = counts.get(key);
     if (count === undefined) {
-      // The oldest goes first: a nonce still in use keeps its count in the sessions that hold it.
-      if (counts.size >= MAX_NONCES) counts.delete(counts.keys().next().value!);
-      count = { nc: 0 };
-      counts.set(key, count);
+      // The least recently used goes first (see `used`), leaving its last nc behind: a server
+      // may offer that nonce again, and its next nc must still be new (RFC 7616 §3.4).
+      if (counts.size >= MAX_NONCES) {
+        const [oldKey, oldCount] = counts.entries().next().value!;
+        counts.delete(oldKey);
+        if (retired.size >= MAX_RETIRED) retired.delete(retired.keys().next().value!);
+        retired.set(oldKey, oldCount.nc);
+      }
+      count = { nc: retired.get(key) ?? 0 };
+      retired.delete(key);
+    } else {
+      counts.delete(key);
     }
+    counts.set(key, count);
     return { ...session, nonce, count };
+  };
+  /** Moves the count of the nonce `session` answers with to the newest end of `counts`. */
+  const used = (origin: string, session: DigestSession): void => {
+    const key = JSON.stringify([origin, session.nonce]);
+    if (counts.get(key) === session.count) {
+      counts.delete(key);
+      counts.set(key, session.count);
+    }
   };
 
   const remember = (origin: string, space: Space): void => {
@@ -239,6 +260,7 @@ export function createAuthFetch(
       return { header: `Basic ${encoded}`, space };
     }
     const session = space.digest!;
+    used(url.origin, session);
     const body =
       session.qop === 'auth-int' ? Buffer.from(await request.clone().arrayBuffer()) : undefined;
     const uri = url.pathname + url.search;
@@ -301,7 +323,9 @@ export function createAuthFetch(
 
     // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
     for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
-      const target = response.redirected ? new URL(response.url) : url;
+      // The URL that sent this 401: after a redirect fetch followed, its target; later, the URL
+      // the last answer went to.
+      const target = response.redirected ? new URL(response.url) : sentTo;
       // Never answer for another origin; after a redirect, only GET and HEAD are sent again (a
       // redirect may have turned another method into GET, RFC 9110 §15.4).
       if (target.origin !== url.origin) break;
@@ -325,7 +349,7 @@ export function createAuthFetch(
       await response.body?.cancel();
       sent = await answer(space, template, target);
       sentTo = target;
-      const retry = response.redirected ? retargeted(template, target) : template.clone();
+      const retry = target.href !== url.href ? retargeted(template, target) : template.clone();
       response = await send(retry, sent);
     }
 
@@ -342,7 +366,9 @@ export function createAuthFetch(
         if (known !== undefined) forget(url.origin, known);
       } else {
         let space: Space | undefined = sent.space;
-        if (sent.space.digest !== undefined && (response.ok || isRedirect) && sameOrigin) {
+        // RFC 9110 §11.6.3: Authentication-Info may come with any status, and a server that does
+        // not know the password must not pass for one by answering 404 or a manual 3xx.
+        if (sent.space.digest !== undefined && sameOrigin) {
           let nextnonce: string | undefined;
           try {
             nextnonce = followAuthenticationInfo(response, sent, verifyServer);
@@ -367,7 +393,13 @@ export function createAuthFetch(
     }
 
     if (isRedirect) {
-      const next = await redirected(response, template, sentTo);
+      let next: Request | undefined;
+      try {
+        next = await redirected(response, template, sentTo);
+      } catch (err) {
+        await response.body?.cancel();
+        throw err;
+      }
       if (next !== undefined) {
         await response.body?.cancel();
         if (hops >= MAX_REDIRECTS) {
@@ -386,7 +418,8 @@ export function createAuthFetch(
     return response;
   };
 
-  return function authFetch(input, init) {
+  // Async, so that bad input rejects the promise as fetch's does instead of throwing.
+  return async function authFetch(input, init) {
     // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
     const dispatcher =
       init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);

@@ -823,3 +823,113 @@ describe('dispatcher, redirects and remembered spaces', () => {
     },
   );
 });
+
+describe('from a helper’s audit of the client', () => {
+  it.each([
+    ['a 404', '/missing', {}],
+    ['a 302 the caller takes as it is (redirect: manual)', '/moved', { redirect: 'manual' }],
+  ] as const)(
+    'rejects a wrong rspauth on %s too (RFC 9110 §11.6.3: any status)',
+    async (_what, path, init) => {
+      const { url } = await listen((req, res) => {
+        if (req.headers.authorization === undefined) {
+          res.statusCode = 401;
+          res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+          res.end();
+          return;
+        }
+        res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
+        res.statusCode = path === '/moved' ? 302 : 404;
+        if (path === '/moved') res.setHeader('Location', '/elsewhere');
+        res.end('forged');
+      });
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+      await expect(authFetch(`${url}${path}`, init as RequestInit)).rejects.toBeInstanceOf(
+        ServerAuthenticationError,
+      );
+    },
+  );
+
+  it.each(['Basic', 'Digest'] as const)(
+    'after a redirect fetch followed, answers %s at its target only, and once for wrong credentials',
+    async (scheme) => {
+      const { url, log } = await listen((req, res) => {
+        if (req.url === '/a/old') {
+          res.statusCode = 301;
+          res.setHeader('Location', '/b/new');
+          res.end();
+          return;
+        }
+        res.statusCode = 401;
+        res.setHeader(
+          'WWW-Authenticate',
+          scheme === 'Basic' ? 'Basic realm="r"' : 'Digest realm="r", nonce="n1", qop="auth"',
+        );
+        res.end();
+      });
+      const res = await createAuthFetch({ username: 'alice', password: 'wrong' })(`${url}/a/old`);
+      expect(res.status).toBe(401);
+      expect(
+        log.map((entry) => `${entry.url} ${entry.authorization?.split(' ')[0] ?? '-'}`),
+      ).toEqual(['/a/old -', '/b/new -', `/b/new ${scheme}`]);
+    },
+  );
+
+  it('rejects the promise, as fetch does, for input that is not a request', async () => {
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    let pending: Promise<Response> | undefined;
+    expect(() => {
+      pending = authFetch('not a url');
+    }).not.toThrow();
+    await expect(pending).rejects.toThrow('Failed to parse URL');
+  });
+
+  it('cancels the body of a redirect it cannot follow', async () => {
+    let cancelled = false;
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+        res.end();
+        return;
+      }
+      res.statusCode = 302;
+      res.setHeader('Location', 'ftp://example.com/');
+      res.on('close', () => (cancelled = !res.writableFinished));
+      // More than the socket takes at once: the rest waits until the client reads or cancels.
+      res.write(Buffer.alloc(1 << 20));
+    });
+    await expect(createAuthFetch({ username: 'alice', password: 'secret' })(url)).rejects.toThrow(
+      /other than http/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(cancelled).toBe(true);
+  });
+
+  it('keeps counting a nonce the server offers again after a thousand others (RFC 7616 §3.4)', async () => {
+    const seen = new Set<string>();
+    const { url, log } = await listen((req, res) => {
+      const auth = req.headers.authorization;
+      // /w/… is one realm whose nonce never changes; /o/<i> is realm o<i> with nonce N<i>.
+      const expected = req.url!.startsWith('/w/') ? 'WIN' : `N${req.url!.slice(3)}`;
+      const nonce = /nonce="([^"]+)"/.exec(auth ?? '')?.[1];
+      const nc = /nc=(\w+)/.exec(auth ?? '')?.[1];
+      // Each (nonce, nc) passes once, as a server that detects replays does.
+      if (auth !== undefined && nonce === expected && !seen.has(`${nonce} ${nc}`)) {
+        seen.add(`${nonce} ${nc}`);
+        res.end('ok');
+        return;
+      }
+      res.statusCode = 401;
+      const realm = expected === 'WIN' ? 'w' : `o${expected}`;
+      res.setHeader('WWW-Authenticate', `Digest realm="${realm}", nonce="${expected}", qop="auth"`);
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/w/a`)).status).toBe(200);
+    for (let i = 0; i < 1100; i++) expect((await authFetch(`${url}/o/${i}`)).status).toBe(200);
+    expect((await authFetch(`${url}/w/b`)).status).toBe(200);
+    // Answered with WIN and a count past those it was sent with before, not nc=00000001 again.
+    expect(log.at(-1)!.authorization).toMatch(/nonce="WIN", nc=0000000[2-9]/);
+  }, 30_000);
+});
