@@ -177,14 +177,14 @@ const accepted = new WeakMap<
 function onlyOnSuccess(res: ServerResponse, field: string, value: string): void {
   const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((statusCode: number, ...rest: unknown[]) => {
+  res.writeHead = (statusCode: number, ...rest: unknown[]) => {
     if (statusCode >= 200) {
       if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
       else delete (res as Partial<ServerResponse>).writeHead;
       if (statusCode > 299 && res.getHeader(field) === value) res.removeHeader(field);
     }
     return writeHead(statusCode, ...rest);
-  });
+  };
 }
 
 /**

@@ -4,30 +4,46 @@
  * Computed on the main thread, a few wrong passwords a second kept every other request waiting;
  * bcrypt needs none of this, its packages hash on libuv's threads already.
  *
- * Threads start on demand, one more whenever every running one is busy, up to one fewer than the
- * CPUs (at most 4), and stop after 10 s without work. Checks waiting are bounded: past the bound,
- * or when a thread dies, a check rejects, and the verifier fails closed.
+ * Checks wait in one queue here and go to a thread only when it is free, so a slow hash holds up
+ * no check that another thread could take. Threads start on demand, up to one fewer than the CPUs
+ * (at most 4), and stop after 10 s without work. The queue is bounded: past the bound, or when a
+ * thread dies, a check rejects with `ERR_AUTH_STORE_FAILURE`, and the verifier fails closed.
  *
- * Where the worker's file is not beside this module (a bundle that left it out) or no thread can
- * start, hashes are computed on the main thread, as before.
+ * Hashes are computed on the main thread, as before, where the worker's file is not beside this
+ * module (a bundle that left it out), where no thread can start (Node's permission model), and
+ * for a library the worker cannot load although the main thread did (a loader or symlink layout
+ * that only the main thread's flags make work).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { AuthschemeError } from '../errors';
 
 /** The libraries hash-worker.mjs knows. */
 export type SlowHashLibrary = 'apache-md5' | 'unixcrypt';
 
 interface Check {
-  resolve(hash: string): void;
-  reject(error: Error): void;
+  library: SlowHashLibrary;
+  inThread: (password: string, salt: string) => string;
+  password: string;
+  salt: string;
+  resolve: (hash: string) => void;
+  reject: (error: Error) => void;
 }
 
 interface Thread {
   worker: Worker;
-  checks: Map<number, Check>;
+  busy: Check | undefined;
   idle: NodeJS.Timeout | undefined;
+}
+
+/** What hash-worker.mjs answers. */
+interface Reply {
+  hash?: string;
+  error?: string;
+  /** The library did not load in the worker. */
+  unavailable?: boolean;
 }
 
 const IDLE_MS = 10_000;
@@ -37,13 +53,20 @@ export class HashThreads {
   readonly #maxThreads: number;
   readonly #maxWaiting: number;
   #threads: Thread[] = [];
-  #nextId = 0;
+  #queue: Check[] = [];
   #available: boolean | undefined;
+  readonly #inThreadOnly = new Set<SlowHashLibrary>();
 
+  /**
+   * @param file the worker's module
+   * @param maxThreads most threads at once
+   * @param maxWaiting most checks waiting for a thread: 512 per thread, about 5 s of SHA-512
+   *   crypt, within the middleware's default timeout of 10 s
+   */
   constructor(
     file: string,
     maxThreads = Math.max(1, Math.min(4, availableParallelism() - 1)),
-    maxWaiting = 4096,
+    maxWaiting = 512 * maxThreads,
   ) {
     this.#file = file;
     this.#maxThreads = maxThreads;
@@ -51,8 +74,8 @@ export class HashThreads {
   }
 
   /**
-   * `inThread(password, salt)`, computed by `library` on a worker thread when the worker's file
-   * is there, else on this one.
+   * `inThread(password, salt)`, computed by `library` on a worker thread when it can be, else on
+   * this one.
    */
   hash(
     library: SlowHashLibrary,
@@ -61,81 +84,98 @@ export class HashThreads {
     salt: string,
   ): Promise<string> {
     this.#available ??= existsSync(this.#file);
-    if (!this.#available) return Promise.resolve(inThread(password, salt));
-    let waiting = 0;
-    for (const thread of this.#threads) waiting += thread.checks.size;
-    if (waiting >= this.#maxWaiting) {
+    if (!this.#available || this.#inThreadOnly.has(library)) {
+      return settleInThread(inThread, password, salt);
+    }
+    if (this.#queue.length >= this.#maxWaiting) {
       return Promise.reject(
-        new Error(`htpasswd: more than ${this.#maxWaiting} password checks waiting`),
+        storeFailure(`htpasswd: more than ${this.#maxWaiting} password checks waiting`),
       );
     }
-    let thread: Thread;
-    try {
-      thread = this.#pick();
-    } catch {
-      // No thread can start (Node's permission model without --allow-worker, say): as before.
-      return Promise.resolve(inThread(password, salt));
-    }
-    const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
-      if (thread.idle !== undefined) clearTimeout(thread.idle);
-      thread.idle = undefined;
-      thread.checks.set(id, { resolve, reject });
-      thread.worker.ref(); // a check waiting keeps the process alive, as any pending I/O does
-      thread.worker.postMessage({ id, library, password, salt });
+      this.#queue.push({ library, inThread, password, salt, resolve, reject });
+      this.#dispatch();
     });
   }
 
-  /** Stops every thread; their checks reject. */
+  /** Stops every thread; the checks they are on and those waiting reject. */
   async stop(): Promise<void> {
     const threads = this.#threads;
+    const waiting = this.#queue;
     this.#threads = [];
-    for (const thread of threads) this.#fail(thread, new Error('htpasswd: hash thread stopped'));
+    this.#queue = [];
+    const error = storeFailure('htpasswd: hash thread stopped');
+    for (const thread of threads) this.#fail(thread, error);
+    for (const check of waiting) check.reject(error);
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
-  /** The least busy thread, or a new one when every thread is busy and there is room. */
-  #pick(): Thread {
-    let best: Thread | undefined;
-    for (const thread of this.#threads) {
-      if (best === undefined || thread.checks.size < best.checks.size) best = thread;
+  /** Hands waiting checks to free threads, starting threads while there is room. */
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let thread = this.#threads.find((t) => t.busy === undefined);
+      if (thread === undefined) {
+        if (this.#threads.length >= this.#maxThreads) return;
+        try {
+          thread = this.#start();
+        } catch {
+          // No thread can start (the permission model without --allow-worker, say): as before.
+          runInThread(this.#queue.shift()!);
+          continue;
+        }
+      }
+      const check = this.#queue.shift()!;
+      thread.busy = check;
+      if (thread.idle !== undefined) clearTimeout(thread.idle);
+      thread.idle = undefined;
+      thread.worker.ref(); // a check under way keeps the process alive, as any pending I/O does
+      thread.worker.postMessage({
+        library: check.library,
+        password: check.password,
+        salt: check.salt,
+      });
     }
-    if (
-      best !== undefined &&
-      (best.checks.size === 0 || this.#threads.length >= this.#maxThreads)
-    ) {
-      return best;
-    }
-    return this.#start();
   }
 
   #start(): Thread {
-    // No flags of the process's (`--input-type`, loaders): the worker needs none, and some fail it.
+    // No flags of the process's (`--input-type`, loaders): the worker needs none, and some fail
+    // it. A library it cannot load without them is hashed on the main thread (see `unavailable`).
     const worker = new Worker(this.#file, { execArgv: [] });
-    const thread: Thread = { worker, checks: new Map(), idle: undefined };
-    thread.worker.unref();
-    thread.worker.on('message', (message: { id: number; hash?: string; error?: string }) => {
-      const check = thread.checks.get(message.id);
+    const thread: Thread = { worker, busy: undefined, idle: undefined };
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const check = thread.busy;
       if (check === undefined) return;
-      thread.checks.delete(message.id);
-      if (typeof message.hash === 'string') check.resolve(message.hash);
-      else check.reject(new Error(`htpasswd: hashing failed: ${String(message.error)}`));
-      if (thread.checks.size === 0) this.#rest(thread);
+      thread.busy = undefined;
+      if (typeof reply.hash === 'string') {
+        check.resolve(reply.hash);
+      } else if (reply.unavailable === true) {
+        if (!this.#inThreadOnly.has(check.library)) {
+          this.#inThreadOnly.add(check.library);
+          process.emitWarning(
+            `htpasswd: ${check.library} does not load in a worker thread (${String(reply.error)}); its hashes are computed on the main thread`,
+            { code: 'AUTHSCHEME_HASH_THREAD' },
+          );
+        }
+        runInThread(check);
+      } else {
+        check.reject(storeFailure(`htpasswd: hashing failed: ${String(reply.error)}`));
+      }
+      this.#dispatch();
+      if (thread.busy === undefined) this.#rest(thread);
     });
-    // A thread that dies takes its checks with it: they reject (fail closed), and the next check
-    // starts a new thread.
+    // A thread that dies takes the check it was on with it (fail closed); the others go on, on
+    // a new thread if need be.
     const died = (error: unknown): void => {
+      if (!this.#threads.includes(thread)) return;
       this.#threads = this.#threads.filter((t) => t !== thread);
-      this.#fail(
-        thread,
-        error instanceof Error
-          ? error
-          : new Error('htpasswd: hash thread exited', { cause: error }),
-      );
+      this.#fail(thread, storeFailure('htpasswd: hash thread failed', error));
+      void worker.terminate();
+      this.#dispatch();
     };
-    thread.worker.on('error', died);
-    thread.worker.on('messageerror', died);
-    thread.worker.on('exit', died);
+    worker.on('error', died);
+    worker.on('messageerror', died);
+    worker.on('exit', died);
     this.#threads.push(thread);
     return thread;
   }
@@ -151,10 +191,30 @@ export class HashThreads {
 
   #fail(thread: Thread, error: Error): void {
     if (thread.idle !== undefined) clearTimeout(thread.idle);
-    const checks = [...thread.checks.values()];
-    thread.checks.clear();
-    for (const check of checks) check.reject(error);
+    const check = thread.busy;
+    thread.busy = undefined;
+    check?.reject(error);
   }
+}
+
+function runInThread(check: Check): void {
+  settleInThread(check.inThread, check.password, check.salt).then(check.resolve, check.reject);
+}
+
+function settleInThread(
+  inThread: (password: string, salt: string) => string,
+  password: string,
+  salt: string,
+): Promise<string> {
+  try {
+    return Promise.resolve(inThread(password, salt));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function storeFailure(message: string, cause?: unknown): AuthschemeError {
+  return new AuthschemeError('ERR_AUTH_STORE_FAILURE', message, { cause });
 }
 
 /**

@@ -1,4 +1,4 @@
-// A worker thread of hash-threads.ts: computes the slow password hashes of htpasswd files (Apache
+// A worker thread of hash-threads.ts, one check at a time: computes the slow password hashes of htpasswd files (Apache
 // MD5, SHA crypt) so that the event loop goes on serving while they run. Plain JavaScript, so that
 // the same file runs from the sources (tests) and from dist/, and an ES module, so that `import()`
 // finds the libraries from this file's place, as the main thread does.
@@ -22,8 +22,17 @@ function hasher(library) {
   return promise;
 }
 
-parentPort.on('message', ({ id, library, password, salt }) => {
-  hasher(library)
-    .then((hash) => parentPort.postMessage({ id, hash: String(hash(password, salt)) }))
-    .catch((error) => parentPort.postMessage({ id, error: String(error?.message ?? error) }));
+parentPort.on('message', ({ library, password, salt }) => {
+  hasher(library).then(
+    (hash) => {
+      try {
+        parentPort.postMessage({ hash: String(hash(password, salt)) });
+      } catch (error) {
+        parentPort.postMessage({ error: String(error?.message ?? error) });
+      }
+    },
+    // The main thread loaded it: it hashes there instead.
+    (error) =>
+      parentPort.postMessage({ unavailable: true, error: String(error?.message ?? error) }),
+  );
 });

@@ -25,6 +25,11 @@ export class LruCache<V> {
     this.#max = max;
   }
 
+  /** Most entries kept. */
+  get max(): number {
+    return this.#max;
+  }
+
   /** Entries held, expired ones included until they are read or pushed out. */
   get size(): number {
     return this.#entries.size;

@@ -321,21 +321,20 @@ describe('slow hashes run on worker threads', () => {
     expect(pause).toBeLessThan(100);
   });
 
+  const WORKER = path.join(__dirname, '../../src/passwords/hash-worker.mjs');
+  const unused = (): string => {
+    throw new Error('not on this thread');
+  };
+
   it('checks beyond the bound of checks waiting fail closed, and so do those of a thread stopped', async () => {
-    const threads = new HashThreads(
-      path.join(__dirname, '../../src/passwords/hash-worker.mjs'),
-      1,
-      2,
-    );
+    const threads = new HashThreads(WORKER, 1, 1);
     const slow = hashOf(htpasswd(['-5', '-r', '200000'], 'alice', 'secret'));
     const salt = slow.slice(0, slow.lastIndexOf('$'));
-    const unused = (): string => {
-      throw new Error('not on this thread');
-    };
-    const first = threads.hash('unixcrypt', unused, 'secret', salt);
-    const second = threads.hash('unixcrypt', unused, 'wrong', salt);
+    const first = threads.hash('unixcrypt', unused, 'secret', salt); // on the thread
+    const second = threads.hash('unixcrypt', unused, 'wrong', salt); // waiting
     const third = await rejection(threads.hash('unixcrypt', unused, 'x', salt));
-    expect(third.message).toMatch(/more than 2 password checks waiting/);
+    expect(third.message).toMatch(/more than 1 password checks waiting/);
+    expect(third).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
     await expect(first).resolves.toBe(slow);
     // Stopping the thread rejects the check it is on and the one waiting.
     const running = rejection(second);
@@ -345,6 +344,62 @@ describe('slow hashes run on worker threads', () => {
     expect((await waiting).message).toMatch(/stopped/);
     // A new check starts a new thread.
     await expect(threads.hash('unixcrypt', unused, 'secret', salt)).resolves.toBe(slow);
+    await threads.stop();
+  });
+
+  it('a slow check holds up no check another thread can take', async () => {
+    const threads = new HashThreads(WORKER, 2, 16);
+    const slow = hashOf(htpasswd(['-5', '-r', '400000'], 'alice', 'secret'));
+    const fast = hashOf(htpasswd(['-m'], 'bob', 'pw'));
+    const order: string[] = [];
+    const done = (name: string) => () => order.push(name);
+    const checks = [
+      threads
+        .hash('unixcrypt', unused, 'x', slow.slice(0, slow.lastIndexOf('$')))
+        .then(done('slow')),
+      threads.hash('apache-md5', unused, 'pw', fast).then(done('fast 1')),
+      threads.hash('apache-md5', unused, 'pw', fast).then(done('fast 2')),
+      threads.hash('apache-md5', unused, 'pw', fast).then(done('fast 3')),
+    ];
+    await Promise.all(checks);
+    expect(order.at(-1)).toBe('slow');
+    await threads.stop();
+  });
+
+  it('hashes on this thread a library the worker cannot load, with one warning', async () => {
+    // A copy of the worker where no node_modules can be found: the packages do not load there.
+    const lonely = path.join(dir, 'hash-worker.mjs');
+    fs.copyFileSync(WORKER, lonely);
+    const threads = new HashThreads(lonely, 1, 8);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
+      await expect(threads.hash('apache-md5', inThread, 'pw', 's')).resolves.toBe('s:pw');
+      await expect(threads.hash('apache-md5', inThread, 'pw2', 's')).resolves.toBe('s:pw2');
+      expect(inThread).toHaveBeenCalledTimes(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/apache-md5 does not load in a worker thread/);
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
+  it('a thread that dies fails its check closed, and the next check gets a new thread', async () => {
+    const crashing = path.join(dir, 'crashing-worker.mjs');
+    fs.writeFileSync(
+      crashing,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', ({ password }) => {
+  if (password === 'crash') throw new Error('boom');
+  parentPort.postMessage({ hash: 'h:' + password });
+});`,
+    );
+    const threads = new HashThreads(crashing, 1, 8);
+    const crashed = await rejection(threads.hash('apache-md5', unused, 'crash', 's'));
+    expect(crashed).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    expect(crashed.message).toMatch(/hash thread failed/);
+    await expect(threads.hash('apache-md5', unused, 'next', 's')).resolves.toBe('h:next');
     await threads.stop();
   });
 

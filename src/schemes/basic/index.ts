@@ -50,8 +50,10 @@ export interface BasicOptions {
    * (1000 entries, 60 s) or `{ max, maxAge }`. Default off. Worth it when `verify` is slow by
    * design (an htpasswd file's bcrypt, a remote directory): Basic sends the password with every
    * request. Until its entry expires, a password changed or a user deleted still passes, and
-   * `verify` is not called (nor given the request). Entries are keyed by an HMAC of the name and
-   * password under a random key of this scheme's; failures are not kept.
+   * `verify` is not called: do not cache a `verify` that decides by the request (its path, its
+   * address). Entries are kept per realm and side (origin or proxy), keyed by an HMAC of the name
+   * and password under a random key of this scheme's; failures are not kept. Requests that share
+   * an entry share its `req.auth` fields' values: treat nested objects as read-only.
    */
   cache?: boolean | BasicCacheOptions;
 }
@@ -89,6 +91,8 @@ export function basic(options: BasicOptions): Scheme {
   const check = options.verify ?? usersChecker(options.users!);
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
+  /** Calls of verify under way, by cache key, shared for at most SHARE_MS. */
+  const checking = new Map<string, { result: Promise<VerifyResult>; started: number }>();
   const challengeByRealm = new Map<string, Challenge[]>();
 
   return {
@@ -113,18 +117,33 @@ export function basic(options: BasicOptions): Scheme {
           ? Promise.resolve(identity).then(identityResult)
           : identityResult(identity);
       }
-      const key = cacheKey!(decoded[0], decoded[1]);
-      const hit = configured.cache.get(key);
+      // A success holds for this scheme's realm and side (origin or proxy): one basic() mounted
+      // in two authenticate()s keeps their answers apart.
+      const realm = options.realm ?? ctx.realm;
+      const key = cacheKey!(JSON.stringify([ctx.proxy, realm, decoded[0], decoded[1]]));
+      // The monotonic clock: a wall clock set back would keep entries for that much longer.
+      const now = performance.now();
+      const hit = configured.cache.get(key, now);
       if (hit !== undefined) return hit;
+      const shared = checking.get(key);
+      if (shared !== undefined && now - shared.started < SHARE_MS) return shared.result;
       const remember = (value: unknown): VerifyResult => {
         const result = identityResult(value);
-        if (result.ok) configured.cache.set(key, result, Date.now() + configured.maxAge);
+        if (result.ok) configured.cache.set(key, result, performance.now() + configured.maxAge);
         return result;
       };
       const identity = check(decoded[0], decoded[1], ctx.req);
-      return isPromiseLike(identity)
-        ? Promise.resolve(identity).then(remember)
-        : remember(identity);
+      if (!isPromiseLike(identity)) return remember(identity);
+      // Simultaneous first requests with the same credentials share one call of verify.
+      const result = Promise.resolve(identity).then(remember);
+      if (checking.size < configured.cache.max) {
+        checking.set(key, { result, started: now });
+        const done = (): void => {
+          if (checking.get(key)?.result === result) checking.delete(key);
+        };
+        result.then(done, done);
+      }
+      return result;
     },
   };
 }
@@ -151,15 +170,16 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
 }
 
 /**
- * Cache keys for user name and password: an HMAC under a key made here, so that the cache holds
- * neither passwords nor their plain hashes. The user-id has no colon (RFC 7617 §2), so
- * `user:password` names one pair.
+ * Cache keys: an HMAC under a key made here, so that the cache holds neither passwords nor their
+ * plain hashes.
  */
-function cacheKeyer(): (user: string, password: string) => string {
+function cacheKeyer(): (text: string) => string {
   const key = randomBytes(32);
-  return (user, password) =>
-    createHmac('sha256', key).update(`${user}:${password}`).digest('base64');
+  return (text) => createHmac('sha256', key).update(text).digest('base64');
 }
+
+/** How long requests share another's call of verify: a call that hangs is not shared for ever. */
+const SHARE_MS = 2000;
 
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
 function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {

@@ -235,6 +235,45 @@ describe('basic({ cache })', () => {
     hmac.mockRestore();
   });
 
+  it('keeps the successes of one basic() in two authenticate()s (realms, proxy) apart', async () => {
+    const verify = jest.fn((user: string, _password: string, req: { originalUrl?: string }) =>
+      req.originalUrl?.startsWith('/admin') ? false : user,
+    );
+    const scheme = basic({ verify, cache: true });
+    const app = express();
+    app.use('/admin', authenticate({ realm: 'admin', schemes: [scheme] }));
+    app.use(authenticate({ realm: 'site', schemes: [scheme] }));
+    app.get('/{*path}', (req, res) => res.json(req.auth));
+    const auth = header('bob', 'pw');
+    expect((await request(app).get('/admin/x').set('Authorization', auth)).status).toBe(401);
+    expect((await request(app).get('/public').set('Authorization', auth)).status).toBe(200);
+    // The site realm's success does not open the admin realm.
+    expect((await request(app).get('/admin/x').set('Authorization', auth)).status).toBe(401);
+    // Nor does the origin side's open the proxy side.
+    const sides = jest.fn(() => 'bob');
+    const proxy = basic({ verify: sides, cache: true });
+    for (const side of [false, true, false, true]) {
+      await proxy.verify(parseCredentials(auth), { ...ctx, proxy: side });
+    }
+    expect(sides).toHaveBeenCalledTimes(2);
+  });
+
+  it('simultaneous first requests with the same credentials share one call of verify', async () => {
+    let calls = 0;
+    const verify = async (user: string) => {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return user;
+    };
+    const scheme = basic({ verify, cache: true });
+    const credentials = parseCredentials(header('alice', 'pw'));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, async () => scheme.verify(credentials, ctx)),
+    );
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(calls).toBe(1);
+  });
+
   it('refuses bad cache options at setup', () => {
     expect(() => basic({ verify: () => false, cache: 'yes' as never })).toThrow(
       'basic(): cache must be a boolean or { max, maxAge }',
