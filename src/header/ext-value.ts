@@ -31,9 +31,9 @@ function valueCharsStart(value: string): number {
   if (i === 0 || value.charCodeAt(i) !== SQUOTE) {
     throw new AuthHeaderSyntaxError('invalid ext-value charset', i);
   }
-  i++;
+  const languageStart = ++i;
   while (i < length && LANGUAGE_CHAR[value.charCodeAt(i)] === 1) i++;
-  if (value.charCodeAt(i) !== SQUOTE) {
+  if (value.charCodeAt(i) !== SQUOTE || !isLanguageTag(value, languageStart, i)) {
     throw new AuthHeaderSyntaxError('invalid ext-value language', i);
   }
   const start = ++i;
@@ -52,6 +52,30 @@ function valueCharsStart(value: string): number {
     }
   }
   return start;
+}
+
+/**
+ * Whether `value[start, end)` (letters, digits and "-") has the shape of an RFC 5646
+ * Language-Tag, or is empty (RFC 8187 §3.2.1: `[ language ]`): subtags of 1 to 8 letters or
+ * digits joined by "-", the first of letters only (`en`, `zh-Hant-CN`, `x-private`, `i-klingon`).
+ * The shape only: the tag is not used.
+ */
+function isLanguageTag(value: string, start: number, end: number): boolean {
+  if (start === end) return true;
+  let subtag = 0;
+  let first = true;
+  for (let j = start; j < end; j++) {
+    const code = value.charCodeAt(j);
+    if (code === 0x2d) {
+      if (subtag === 0) return false;
+      subtag = 0;
+      first = false;
+    } else {
+      if (first && code <= 0x39) return false; // a digit in the primary subtag
+      if (++subtag > 8) return false;
+    }
+  }
+  return subtag > 0;
 }
 
 /** True when `value` is a well-formed ext-value (any charset). */

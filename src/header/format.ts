@@ -6,6 +6,7 @@
  */
 import * as grammar from './grammar';
 import { isExtValue } from './ext-value';
+import { isPlainObject } from '../util/options';
 import type { Challenge, Credentials } from './types';
 
 // Local bindings, read once: loaders that compile imports to getters (esbuild, so tsx) would
@@ -15,8 +16,9 @@ const { BACKSLASH, DQUOTE, QUOTABLE, STAR, isToken, isToken68 } = grammar;
 const NONE: ReadonlySet<string> = new Set();
 
 /**
- * RFC 7616 §3.3: "For historical reasons, a sender MUST NOT generate the quoted string syntax
- * values for the following parameters: stale and algorithm."
+ * RFC 7616 §3.3: "a sender MUST NOT generate the quoted string syntax values for … stale and
+ * algorithm"; `charset` and `userhash` bare too, as RFC 7616 §3.9.2's example writes them. A
+ * value that is no token is still quoted: the field stays valid, which leaving it bare would not.
  */
 const DIGEST_CHALLENGE_TOKENS: ReadonlySet<string> = new Set([
   'algorithm',
@@ -25,16 +27,10 @@ const DIGEST_CHALLENGE_TOKENS: ReadonlySet<string> = new Set([
   'userhash',
 ]);
 
-/**
- * RFC 7616 §3.4: "For historical reasons, a sender MUST NOT generate the quoted string syntax for
- * the following parameters: algorithm, qop, and nc."
- */
+/** RFC 7616 §3.4: "a sender MUST NOT generate the quoted string syntax for … algorithm, qop, and nc." */
 const DIGEST_CREDENTIALS_TOKENS: ReadonlySet<string> = new Set(['algorithm', 'qop', 'nc']);
 
-/**
- * RFC 7616 §3.5 (Authentication-Info): as in credentials, "qop" and "nc" are sent as tokens,
- * never in the quoted-string syntax.
- */
+/** RFC 7616 §3.5 (Authentication-Info): as in credentials, `qop` and `nc` are bare tokens. */
 const DIGEST_AUTHENTICATION_INFO_TOKENS: ReadonlySet<string> = new Set(['qop', 'nc']);
 
 function isDigest(scheme: string | undefined): boolean {
@@ -115,7 +111,8 @@ function formatParams(
   tokens: ReadonlySet<string>,
 ): string {
   if (params === undefined || params === null) return '';
-  if (typeof params !== 'object') throw new TypeError('params must be an object');
+  // A Map or an array would lose its entries or write its indices: a realm could vanish.
+  if (!isPlainObject(params)) throw new TypeError('params must be a plain object');
   let result = '';
   const seen = new Set<string>();
   for (const name of Object.keys(params)) {
@@ -130,8 +127,9 @@ function formatParams(
     if (key.charCodeAt(key.length - 1) === STAR) {
       // RFC 8187 §3.2: an ext-value is written bare. A bare auth-param value must also be a token
       // (RFC 9110 §11.2), which the `{` and `}` that RFC 8187 allows in a charset name are not.
-      if (!isExtValue(value) || !isToken(value))
-        throw new TypeError(`auth-param ${name} must be an RFC 8187 ext-value and a token`);
+      // §3.2.1: producers MUST use UTF-8.
+      if (!isExtValue(value) || !isToken(value) || value.slice(0, 6).toLowerCase() !== "utf-8'")
+        throw new TypeError(`auth-param ${name} must be an RFC 8187 ext-value in UTF-8`);
       written = value;
     } else if (tokens.has(key) && isToken(value)) {
       written = value;

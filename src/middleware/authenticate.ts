@@ -77,7 +77,7 @@ export interface AuthenticateOptions {
   /**
    * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
    * before the request is answered 503 (checked by one timer per middleware, so the answer may
-   * come up to a quarter of `timeout` later). Default 10000; 0 disables.
+   * come up to a quarter of `timeout` later, and at least 10 ms later). Default 10000; 0 disables.
    */
   timeout?: number;
   /**
@@ -226,7 +226,6 @@ function configure(options: AuthenticateOptions): Config {
       throw new TypeError(`authenticate(): the scheme ${scheme.name} is given twice`);
     byName.set(key, scheme);
     byName.set(scheme.name, scheme);
-    scheme.setup?.({ realm, proxy });
   }
   const timeout = options.timeout ?? 10_000;
   if (!Number.isFinite(timeout) || timeout < 0) {
@@ -246,6 +245,10 @@ function configure(options: AuthenticateOptions): Config {
     throw new TypeError('authenticate(): `cacheControl` must be a string or false');
   }
   if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
+  // An empty field is no answer: `false` says "none" (and in proxy mode drops `private` knowingly).
+  if (contentType === '' || cacheControl === '') {
+    throw new TypeError('authenticate(): `contentType` and `cacheControl` must not be empty');
+  }
   // Resolved (and so checked) once: a bad bound must fail here, not as a 500 on every request.
   if (
     options.limits !== undefined &&
@@ -253,7 +256,12 @@ function configure(options: AuthenticateOptions): Config {
   ) {
     throw new TypeError('authenticate(): `limits` must be an object (HeaderLimits)');
   }
-  const limits = resolveLimits(options.limits);
+  let limits: ReturnType<typeof resolveLimits>;
+  try {
+    limits = resolveLimits(options.limits);
+  } catch (err) {
+    throw new TypeError(`authenticate(): ${(err as Error).message}`, { cause: err });
+  }
   if (
     options.body !== undefined &&
     typeof options.body !== 'string' &&
@@ -261,6 +269,8 @@ function configure(options: AuthenticateOptions): Config {
   ) {
     throw new TypeError('authenticate(): `body` must be a string or a function');
   }
+  // Told only once every option has passed: a setup() may hold resources or remember the realm.
+  for (const scheme of schemes) scheme.setup?.({ realm, proxy });
   return Object.freeze({
     schemes: Object.freeze([...schemes]),
     byName,
@@ -434,7 +444,13 @@ function conclude(
   if (result?.ok === false) {
     if (result.foreign === true && !config.credentialsRequired) {
       // Made for another authenticate() (a route's, with another realm): as if none were sent.
-      appendVary(ctx.res, config.varyField);
+      try {
+        appendVary(ctx.res, config.varyField);
+      } catch (err) {
+        // Headers already sent (something else answered while an async scheme worked).
+        next(asError(err));
+        return;
+      }
       next();
       return;
     }
@@ -507,6 +523,17 @@ function refuseWith(
   failure: SchemeFailure,
 ): void {
   const status = failure.status ?? 401;
+  // SchemeFailure allows these alone: a 200 or a 302 would let a refusal pass for a success, a
+  // 407 on the origin side carry the wrong challenge field (RFC 9110 §11.7.1).
+  if ((status !== 400 && status !== 401 && status !== 403) || typeof failure.code !== 'string') {
+    next(
+      new AuthschemeError(
+        'ERR_AUTH_VERIFIER_RESULT',
+        `The ${scheme.name} scheme refused with a status other than 400, 401 or 403, or without a code`,
+      ),
+    );
+    return;
+  }
   refuse(config, ctx, next, {
     code: failure.code,
     message: failure.message,
@@ -578,12 +605,19 @@ function refuse(
   { code, message, status, failed, failure, cause }: RefusalInit,
 ): void {
   const finalStatus = status === 401 && config.proxy ? 407 : status;
-  const send = (lists: Challenge[][]): void => {
+  const send = (lists: Challenge[][], challengesDue = true): void => {
     let headers: Record<string, string | string[]>;
     try {
       const lines: string[] = [];
       for (const list of lists)
         for (const challenge of list) lines.push(formatChallengeCached(challenge));
+      // RFC 9110 §11.6.1, §11.7.1: a 401 (407) carries at least one challenge.
+      if (lines.length === 0 && challengesDue && (finalStatus === 401 || finalStatus === 407)) {
+        throw new AuthschemeError(
+          'ERR_AUTH_VERIFIER_RESULT',
+          `No scheme made a challenge for the ${finalStatus}`,
+        );
+      }
       headers = refusalHeaders(config.challengeHeader, lines);
     } catch (err) {
       next(asError(err));
@@ -599,7 +633,7 @@ function refuse(
     });
   };
   if (finalStatus === 503 || (config.omitChallengeForXhr && isScriptRequest(ctx.req))) {
-    send([]);
+    send([], false);
     return;
   }
   // 403 concerns the credentials that were sent: only their scheme's challenge helps (RFC 6750 §3.1).

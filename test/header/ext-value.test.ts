@@ -48,6 +48,22 @@ describe('decodeExtValue(value)', () => {
     expect(error.index).toBe(index);
   });
 
+  it.each(['', 'en', 'en-US', 'zh-Hant-CN', 'x-private', 'i-klingon', 'de-DE-1996', 'abcdefgh'])(
+    'accepts the language tag %j (RFC 5646 shape)',
+    (tag) => {
+      expect(decodeExtValue(`UTF-8'${tag}'x`)).toBe('x');
+    },
+  );
+
+  it.each(['-', '--', 'en-', '-en', '1-', '1a', 'en--US', 'abcdefghi', 'en-123456789'])(
+    'refuses the language tag %j',
+    (tag) => {
+      expect(syntaxError(() => decodeExtValue(`UTF-8'${tag}'x`)).reason).toBe(
+        'invalid ext-value language',
+      );
+    },
+  );
+
   it('throws TypeError for a value that is not a string', () => {
     expect(() => decodeExtValue(null as unknown as string)).toThrow(TypeError);
   });

@@ -46,6 +46,26 @@ describe('formatChallenge(challenge)', () => {
     );
   });
 
+  it('writes ext-values in UTF-8 only (RFC 8187 §3.2.1: producers MUST use UTF-8)', () => {
+    expect(formatChallenge({ scheme: 'X', params: { 'a*': "utf-8''%C2%A3" } })).toBe(
+      "X a*=utf-8''%C2%A3",
+    );
+    expect(() => formatChallenge({ scheme: 'X', params: { 'a*': "ISO-8859-1''%A3" } })).toThrow(
+      /UTF-8/,
+    );
+  });
+
+  it('refuses params that are not a plain object (a Map would lose its entries, an array write indices)', () => {
+    for (const params of [new Map([['realm', 'x']]), ['x'], new Date(0)]) {
+      expect(() => formatChallenge({ scheme: 'X', params: params as never })).toThrow(
+        'params must be a plain object',
+      );
+    }
+    expect(
+      formatChallenge({ scheme: 'X', params: Object.assign(Object.create(null), { a: 'b' }) }),
+    ).toBe('X a="b"');
+  });
+
   it('applies the Digest token rule case-insensitively, and only to token values', () => {
     expect(formatChallenge({ scheme: 'DIGEST', params: { Algorithm: 'MD5', stale: 'a b' } })).toBe(
       'DIGEST Algorithm=MD5, stale="a b"',

@@ -277,6 +277,33 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     },
   );
 
+  it.each([
+    ['status 200', { status: 200 }],
+    ['status 302', { status: 302 }],
+    ['status 407 on the origin side', { status: 407 }],
+    ['no code', { code: undefined }],
+  ])('treats a refusal with %s from a custom scheme as a programming error', async (_what, bad) => {
+    const scheme = tokenScheme('Token', 'secret', {
+      verify: () => ({ ...refuse(), ...bad }) as never,
+    });
+    const res = await request(make({ schemes: [scheme] }))
+      .get('/')
+      .set('Authorization', 'Token nope');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
+  it('treats a 401 for which no scheme made a challenge as a programming error (RFC 9110 §11.6.1)', async () => {
+    const silent = tokenScheme('Token', 'secret', { challenges: () => [] });
+    const res = await request(make({ schemes: [silent] })).get('/');
+    expect(res.status).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    // With another scheme that does challenge, the 401 goes out with that one.
+    const both = await request(make({ schemes: [silent, basic({ users })] })).get('/');
+    expect(both.status).toBe(401);
+    expect(both.headers['www-authenticate']).toMatch(/^Basic /);
+  });
+
   it('accepts async verifiers and copies identity fields onto req.auth as data', async () => {
     const identity = JSON.parse(
       '{"user":"carol","role":"admin","__proto__":{"polluted":true}}',
@@ -561,5 +588,36 @@ describe('authenticate() configuration', () => {
   it('refuses a negative timeout and a bad body option', () => {
     expect(() => authenticate({ schemes, timeout: -1 })).toThrow(TypeError);
     expect(() => authenticate({ schemes, body: 5 as never })).toThrow(TypeError);
+  });
+});
+
+describe('authenticate() and a response something else already sent', () => {
+  it('hands an async scheme’s late “foreign” refusal to next(err) instead of throwing', async () => {
+    const foreign = tokenScheme('Token', 'secret', {
+      verify: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return { ...refuse(), foreign: true };
+      },
+    });
+    const mw = authenticate({ realm: 't', credentialsRequired: false, schemes: [foreign] });
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    const seen: unknown[] = [];
+    const server = http.createServer((req, res) => {
+      // Something else answers while the scheme works (a timeout middleware, say).
+      setTimeout(() => res.end('early'), 5);
+      mw(req, res, (err?: unknown) => seen.push(err));
+    });
+    try {
+      const res = await request(server).get('/').set('Authorization', 'Token other');
+      expect(res.text).toBe('early');
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });

@@ -242,6 +242,23 @@ describe('option types', () => {
     );
   });
 
+  it('names authenticate() in a bad limit, refuses empty contentType and cacheControl, and sets schemes up only once every option passed', () => {
+    expect(() => authenticate({ schemes: [basic({ users })], limits: { maxLength: -1 } })).toThrow(
+      'authenticate(): HeaderLimits.maxLength must be a non-negative integer',
+    );
+    for (const option of [{ contentType: '' }, { cacheControl: '' }]) {
+      expect(() => authenticate({ schemes: [basic({ users })], ...option })).toThrow(
+        'authenticate(): `contentType` and `cacheControl` must not be empty',
+      );
+    }
+    const setup = jest.fn();
+    const scheme = { ...basic({ users }), setup };
+    expect(() => authenticate({ schemes: [scheme], timeout: -1 })).toThrow(TypeError);
+    expect(setup).not.toHaveBeenCalled();
+    authenticate({ schemes: [scheme] });
+    expect(setup).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses a shared store without a secret (an unset environment variable)', () => {
     // A node-redis-shaped client: digest() only sets up here, nothing is sent.
     const redis = new RedisNonceStore({
