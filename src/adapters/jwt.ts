@@ -24,7 +24,13 @@ import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
 import { isLoopback } from '../util/loopback';
-import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
+import {
+  checkBooleanOptions,
+  checkDurationOptions,
+  checkStringOptions,
+  optionNames,
+  rejectUnknownOptions,
+} from '../util/options';
 import { requirePeer } from '../util/peer';
 
 let jose: typeof Jose | undefined;
@@ -333,7 +339,14 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       throw new TypeError('jwtVerifier: jwks configures the key set of jwksUri; give jwksUri');
     }
     rejectUnknownOptions('jwtVerifier: jwks', options.jwks, JWKS_OPTION_NAMES);
+    checkDurationOptions('jwtVerifier: jwks', options.jwks, [
+      'cooldownDuration',
+      'cacheMaxAge',
+      'timeoutDuration',
+    ]);
   }
+  // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
+  checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);
   const { createRemoteJWKSet, jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,

@@ -172,7 +172,7 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
  *
  * - Same semantics as `MemoryNonceStore`: a per-nonce sliding window of seen counts; a count above
  *   the highest is new, one within `window` below it is accepted once, one further below refused.
- * - One key per nonce (`keyPrefix` + nonce, a string of at most 4 + window/8 bytes), updated by
+ * - One key per nonce (`keyPrefix` + nonce, a string of at most 6 + window/8 bytes), updated by
  *   one atomic Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers
  *   `NOSCRIPT`), so it also works on Redis Cluster. Keys expire with their nonces (plus
  *   `clockSkew`).

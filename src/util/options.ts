@@ -56,3 +56,34 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
+
+/** Throws unless each named option is absent (`undefined`) or a non-empty string. */
+export function checkStringOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw new TypeError(`${caller}: \`${name}\` must be a non-empty string`);
+    }
+  }
+}
+
+/** Throws unless each named option is absent (`undefined`) or a finite number >= 0. */
+export function checkDurationOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    ) {
+      throw new TypeError(`${caller}: \`${name}\` must be a number of milliseconds >= 0`);
+    }
+  }
+}

@@ -139,6 +139,8 @@ describe('JWT signed with a local key', () => {
     const reply = await send(target, { Authorization: value });
     expectRefused(reply, [status]);
     expect(challengeOf(reply).startsWith('Bearer ')).toBe(true);
+    // RFC 6750 §3.1: a malformed request is invalid_request.
+    expect(challengeOf(reply)).toMatch(/error="invalid_request"/);
   });
 });
 

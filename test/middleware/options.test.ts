@@ -147,7 +147,56 @@ describe('unknown options', () => {
 });
 
 describe('option types', () => {
+  const introspect = { endpoint: 'https://as.test/', clientId: 'a', clientSecret: 'b' };
   it.each<[string, () => unknown, string]>([
+    [
+      'jwtVerifier typ',
+      () => jwtVerifier(anyOptions({ ...jwt, typ: 5 })),
+      'jwtVerifier: `typ` must be a non-empty string',
+    ],
+    [
+      'jwtVerifier userClaim',
+      () => jwtVerifier(anyOptions({ ...jwt, userClaim: 5 })),
+      'jwtVerifier: `userClaim` must be a non-empty string',
+    ],
+    [
+      'jwtVerifier scopeClaim',
+      () => jwtVerifier(anyOptions({ ...jwt, scopeClaim: [] })),
+      'jwtVerifier: `scopeClaim` must be a non-empty string',
+    ],
+    [
+      'jwtVerifier jwks.cooldownDuration',
+      () =>
+        jwtVerifier(
+          anyOptions({
+            jwksUri: 'https://as.test/jwks',
+            issuer: 'i',
+            audience: 'a',
+            jwks: { cooldownDuration: 'x' },
+          }),
+        ),
+      'jwtVerifier: jwks: `cooldownDuration` must be a number of milliseconds >= 0',
+    ],
+    [
+      'introspection userClaim',
+      () => introspection(anyOptions({ ...introspect, userClaim: 5 })),
+      'introspection: `userClaim` must be a non-empty string',
+    ],
+    [
+      'introspection issuer',
+      () => introspection(anyOptions({ ...introspect, issuer: 5 })),
+      'introspection: `issuer` must be a non-empty string',
+    ],
+    [
+      'introspection audience',
+      () => introspection(anyOptions({ ...introspect, audience: [5] })),
+      'introspection: `audience` must be a non-empty string or list of them',
+    ],
+    [
+      'introspection tokenTypeHint',
+      () => introspection(anyOptions({ ...introspect, tokenTypeHint: 5 })),
+      'introspection: `tokenTypeHint` must be a non-empty string',
+    ],
     [
       'proxy',
       () => authenticate(anyOptions({ schemes: [basic({ users })], proxy: 'yes' })),

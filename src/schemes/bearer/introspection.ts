@@ -8,7 +8,12 @@ import { isLoopback } from '../../util/loopback';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
-import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
+import {
+  checkBooleanOptions,
+  checkStringOptions,
+  optionNames,
+  rejectUnknownOptions,
+} from '../../util/options';
 
 /** Options of {@link introspection}. */
 export interface IntrospectionOptions extends BoundTokenOptions {
@@ -130,6 +135,20 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   }
   const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
   const hint = options.tokenTypeHint === undefined ? 'access_token' : options.tokenTypeHint;
+  if (hint !== false)
+    checkStringOptions('introspection', { tokenTypeHint: hint }, ['tokenTypeHint']);
+  checkStringOptions('introspection', options, ['userClaim', 'issuer']);
+  const audience: unknown = options.audience;
+  if (
+    audience !== undefined &&
+    (typeof audience === 'string'
+      ? audience === ''
+      : !Array.isArray(audience) ||
+        audience.length === 0 ||
+        !audience.every((item) => typeof item === 'string' && item !== ''))
+  ) {
+    throw new TypeError('introspection: `audience` must be a non-empty string or list of them');
+  }
   if (
     endpoint.protocol === 'http:' &&
     options.insecureHttp !== true &&

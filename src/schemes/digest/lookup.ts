@@ -159,6 +159,9 @@ export class HA1Source {
       if (byRealm.size >= MAX_CACHED_REALMS) byRealm.clear();
       table = this.ha1Table(realm, hash);
       byRealm.set(realm, table);
+      // The unknown users' HA1 too, now: computed on the first probe of an unknown name, it made
+      // that probe cost one hash more than a known name's.
+      this.cachedDummy(realm, hash);
     }
     // A user with HA1 for other hashes only cannot use this algorithm.
     return table.get(user) ?? { ha1: this.cachedDummy(realm, hash), known: false };
