@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { AuthHeaderSyntaxError } from '../errors';
 import { parseAuthParams, parseChallenges } from '../header';
 import type { Challenge } from '../header/types';
-import type { DigestAlgorithm } from '../schemes/digest/algorithms';
+import { findAlgorithm, type DigestAlgorithm } from '../schemes/digest/algorithms';
 import {
   CLIENT_ALGORITHMS,
   answerDigest,
@@ -279,8 +279,12 @@ export function createAuthFetch(
         const chosen = chooseDigest(challenges, algorithms);
         if (chosen === undefined) continue;
         const digest = onNonce(url.origin, chosen);
+        // The chosen challenge's own domain (RFC 7616 §3.3), not that of another on the nonce.
         const domain = challenges.find(
-          (c) => c.scheme.toLowerCase() === 'digest' && c.params.nonce === digest.nonce,
+          (c) =>
+            c.scheme.toLowerCase() === 'digest' &&
+            c.params.nonce === digest.nonce &&
+            findAlgorithm(c.params.algorithm ?? 'MD5') === digest.algorithm,
         )?.params.domain;
         return {
           scheme,

@@ -933,3 +933,24 @@ describe('from a helper’s audit of the client', () => {
     expect(log.at(-1)!.authorization).toMatch(/nonce="WIN", nc=0000000[2-9]/);
   }, 30_000);
 });
+
+it('takes the domain of the challenge it answers, not of another on the same nonce (RFC 7616 §3.3)', async () => {
+  const { url, log } = await listen((req, res) => {
+    if (req.headers.authorization?.includes('algorithm=SHA-256')) {
+      res.end('ok');
+      return;
+    }
+    res.statusCode = 401;
+    res.setHeader('WWW-Authenticate', [
+      'Digest realm="r", nonce="n1", qop="auth", algorithm=MD5, domain="/md5/"',
+      'Digest realm="r", nonce="n1", qop="auth", algorithm=SHA-256, domain="/sha/"',
+    ]);
+    res.end();
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/sha/a`)).status).toBe(200);
+  // SHA-256's domain covers /sha/b: the answer goes up front.
+  expect((await authFetch(`${url}/sha/b`)).status).toBe(200);
+  expect(log.at(-1)).toMatchObject({ url: '/sha/b' });
+  expect(log.filter((entry) => entry.url === '/sha/b')).toHaveLength(1);
+});
