@@ -39,10 +39,50 @@ export function checkBooleanOptions(
   options: object,
   names: readonly string[],
 ): void {
+  checkEach(caller, options, names, (value) => typeof value === 'boolean', 'a boolean');
+}
+
+/** Throws unless each named option is absent (`undefined`) or a non-empty string. */
+export function checkStringOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  checkEach(
+    caller,
+    options,
+    names,
+    (value) => typeof value === 'string' && value !== '',
+    'a non-empty string',
+  );
+}
+
+/** Throws unless each named option is absent (`undefined`) or a finite number >= 0. */
+export function checkDurationOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  checkEach(
+    caller,
+    options,
+    names,
+    (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+    'a number of milliseconds >= 0',
+  );
+}
+
+function checkEach(
+  caller: string,
+  options: object,
+  names: readonly string[],
+  valid: (value: unknown) => boolean,
+  what: string,
+): void {
   for (const name of names) {
     const value = (options as Record<string, unknown>)[name];
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`${caller}: \`${name}\` must be a boolean`);
+    if (value !== undefined && !valid(value)) {
+      throw new TypeError(`${caller}: \`${name}\` must be ${what}`);
     }
   }
 }
@@ -55,35 +95,4 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-/** Throws unless each named option is absent (`undefined`) or a non-empty string. */
-export function checkStringOptions(
-  caller: string,
-  options: object,
-  names: readonly string[],
-): void {
-  for (const name of names) {
-    const value = (options as Record<string, unknown>)[name];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw new TypeError(`${caller}: \`${name}\` must be a non-empty string`);
-    }
-  }
-}
-
-/** Throws unless each named option is absent (`undefined`) or a finite number >= 0. */
-export function checkDurationOptions(
-  caller: string,
-  options: object,
-  names: readonly string[],
-): void {
-  for (const name of names) {
-    const value = (options as Record<string, unknown>)[name];
-    if (
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    ) {
-      throw new TypeError(`${caller}: \`${name}\` must be a number of milliseconds >= 0`);
-    }
-  }
 }

@@ -238,6 +238,19 @@ afterAll(async () => {
   await certificate?.remove();
 });
 
+/** `curl --http2 --negotiate` over TLS with alice's ticket, to `path` on the HTTP/2 server. */
+function negotiateHttp2(path: string): ReturnType<typeof curl> {
+  return curl(aliceCache, [
+    '--http2',
+    '--cacert',
+    certificate.certFile,
+    '--negotiate',
+    '-u',
+    ':',
+    `https://localhost:${h2Port}${path}`,
+  ]);
+}
+
 describe('Negotiate with curl and a real KDC', () => {
   it('curl --negotiate with a ticket from kinit gets 200, the principal on req.auth and the mutual-auth token', async () => {
     const result = await negotiateCurl(aliceCache);
@@ -275,15 +288,7 @@ describe('Negotiate with curl and a real KDC', () => {
   it('curl --http2 --negotiate over TLS gets 200 and the mutual-auth token on HTTP/2', async () => {
     // RFC 4559's Kerberos exchange is one round trip, so it needs no connection of its own and
     // works per request on HTTP/2 (unlike NTLM, which the adapter refuses anyway).
-    const result = await curl(aliceCache, [
-      '--http2',
-      '--cacert',
-      certificate.certFile,
-      '--negotiate',
-      '-u',
-      ':',
-      `https://localhost:${h2Port}/`,
-    ]);
+    const result = await negotiateHttp2('/');
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({
       auth: { scheme: 'Negotiate', user: `alice@${kdc.realm}` },
@@ -310,15 +315,7 @@ describe('Negotiate with curl and a real KDC', () => {
   );
 
   it('withdraws the mutual-auth token from a 403 on HTTP/2 too', async () => {
-    const result = await curl(aliceCache, [
-      '--http2',
-      '--cacert',
-      certificate.certFile,
-      '--negotiate',
-      '-u',
-      ':',
-      `https://localhost:${h2Port}/forbidden`,
-    ]);
+    const result = await negotiateHttp2('/forbidden');
     expect(result.status).toBe(403);
     expect(valuesOf(result, 'www-authenticate')).toEqual([]);
   });

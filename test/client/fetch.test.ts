@@ -55,6 +55,24 @@ async function json(res: Response): Promise<{ auth: Record<string, unknown>; bod
   return (await res.json()) as { auth: Record<string, unknown>; body: string };
 }
 
+/**
+ * A server that challenges with Digest and answers any response with a wrong rspauth: one that
+ * does not know the password. `shape` sets the status and headers of that answer.
+ */
+function wrongRspauth(shape: (res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.headers.authorization === undefined) {
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+      res.end();
+      return;
+    }
+    res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
+    shape(res);
+    res.end('ok');
+  };
+}
+
 const digestFor = (options: Partial<DigestOptions> = {}) =>
   digest({ users: { alice: 'secret', jörg: 'pässword' }, secret: SECRET, ...options });
 
@@ -166,16 +184,7 @@ describe('Digest', () => {
   });
 
   it('rejects when the server’s rspauth is wrong (RFC 7616 §3.5), unless told not to check', async () => {
-    const { url, log } = await listen((req, res) => {
-      if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-        res.end();
-        return;
-      }
-      res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
-      res.end('ok');
-    });
+    const { url, log } = await listen(wrongRspauth(() => undefined));
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(authFetch(url)).rejects.toBeInstanceOf(ServerAuthenticationError);
     // That server is not trusted with an answer up front: the next request goes without one.
@@ -831,18 +840,12 @@ describe('from a helper’s audit of the client', () => {
   ] as const)(
     'rejects a wrong rspauth on %s too (RFC 9110 §11.6.3: any status)',
     async (_what, path, init) => {
-      const { url } = await listen((req, res) => {
-        if (req.headers.authorization === undefined) {
-          res.statusCode = 401;
-          res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-          res.end();
-          return;
-        }
-        res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
-        res.statusCode = path === '/moved' ? 302 : 404;
-        if (path === '/moved') res.setHeader('Location', '/elsewhere');
-        res.end('forged');
-      });
+      const { url } = await listen(
+        wrongRspauth((res) => {
+          res.statusCode = path === '/moved' ? 302 : 404;
+          if (path === '/moved') res.setHeader('Location', '/elsewhere');
+        }),
+      );
       const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
       await expect(authFetch(`${url}${path}`, init as RequestInit)).rejects.toBeInstanceOf(
         ServerAuthenticationError,
