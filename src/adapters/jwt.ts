@@ -339,11 +339,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       throw new TypeError('jwtVerifier: jwks configures the key set of jwksUri; give jwksUri');
     }
     rejectUnknownOptions('jwtVerifier: jwks', options.jwks, JWKS_OPTION_NAMES);
-    checkDurationOptions('jwtVerifier: jwks', options.jwks, [
-      'cooldownDuration',
-      'cacheMaxAge',
-      'timeoutDuration',
-    ]);
+    // jose takes Infinity for these two (no expiry, no refetch)…
+    checkDurationOptions('jwtVerifier: jwks', options.jwks, ['cooldownDuration', 'cacheMaxAge']);
+    // …and hands this one to a timer.
+    checkDurationOptions('jwtVerifier: jwks', options.jwks, ['timeoutDuration'], true);
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
   checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);

@@ -113,8 +113,13 @@ function realmList(value: unknown, what: string, or = ''): string[] {
  * other krb5 names (`MEMORY:`, `KEYRING:`…) as they are.
  */
 function keytabName(keytab: string): string {
-  if (/^[A-Z]+:/.test(keytab) && !keytab.startsWith('FILE:')) return keytab;
-  return path.resolve(keytab.startsWith('FILE:') ? keytab.slice(5) : keytab);
+  const prefix = /^[A-Z]+:/.exec(keytab)?.[0];
+  if (prefix === undefined) return path.resolve(keytab);
+  // WRFILE: is the same file keytab, opened for writing by tools; GSSAPI reads it alike.
+  if (prefix === 'FILE:' || prefix === 'WRFILE:') {
+    return path.resolve(keytab.slice(prefix.length));
+  }
+  return keytab;
 }
 
 /**
@@ -135,8 +140,11 @@ function checkedKeytab(keytab: unknown): string {
   if (path.isAbsolute(name)) {
     try {
       fs.accessSync(name, fs.constants.R_OK);
+      if (!fs.statSync(name).isFile()) throw new Error('not a regular file');
     } catch (error) {
-      throw new TypeError(`negotiate(): the keytab ${name} cannot be read`, { cause: error });
+      throw new TypeError(`negotiate(): the keytab ${name} cannot be read as a file`, {
+        cause: error,
+      });
     }
   }
   return name;
@@ -178,13 +186,27 @@ function onlyOnSuccess(res: ServerResponse, field: string, value: string): void 
   const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
   res.writeHead = (statusCode: number, ...rest: unknown[]) => {
-    if (statusCode >= 200) {
-      if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
-      else delete (res as Partial<ServerResponse>).writeHead;
-      if (statusCode > 299 && res.getHeader(field) === value) res.removeHeader(field);
-    }
-    return writeHead(statusCode, ...rest);
+    if (statusCode < 200) return writeHead(statusCode, ...rest);
+    if (statusCode > 299) withdraw(res, field, value);
+    const written = writeHead(statusCode, ...rest);
+    // Only once the head went out: a writeHead that throws leaves the error handler's answer to
+    // be checked in turn.
+    if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
+    else delete (res as Partial<ServerResponse>).writeHead;
+    return written;
   };
+}
+
+/** Removes `value` from the field, whether it stands alone or beside values the app appended. */
+function withdraw(res: ServerResponse, field: string, value: string): void {
+  const current = res.getHeader(field);
+  if (current === value) {
+    res.removeHeader(field);
+  } else if (Array.isArray(current) && current.includes(value)) {
+    const kept = current.filter((item) => item !== value);
+    if (kept.length === 0) res.removeHeader(field);
+    else res.setHeader(field, kept);
+  }
 }
 
 /**
@@ -223,10 +245,12 @@ export function negotiate(options: NegotiateOptions): Scheme {
     !/^[!-~]+@[!-~]+$/.test(servicePrincipal) ||
     servicePrincipal.indexOf('@') !== servicePrincipal.lastIndexOf('@') ||
     servicePrincipal.includes('/') ||
-    servicePrincipal.includes(':')
+    // A port only as `host:port`, for clients that put it in the name they ask a ticket for
+    // (Chromium's EnableAuthNegotiatePort): HTTP/host:port in the keytab.
+    !/^[^:]*(?::\d{1,5})?$/.test(servicePrincipal)
   ) {
     throw new TypeError(
-      'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com (not HTTP/host@REALM, no port)',
+      'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com or HTTP@www.example.com:8080 (not HTTP/host@REALM)',
     );
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {

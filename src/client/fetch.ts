@@ -176,39 +176,40 @@ export function createAuthFetch(
    * own challenge's `opaque`, `userhash` and algorithm.
    */
   const counts = new Map<string, NonceCount>();
-  /** The last nc of nonces whose counts were let go, by the same key. */
-  const retired = new Map<string, number>();
+  /**
+   * Counts let go from `counts`, the objects themselves: a session remembered in `spaces` may
+   * still count on one, and a server may offer its nonce again; either way the count goes on
+   * where it is (RFC 7616 §3.4: an nc is never sent twice with a nonce).
+   */
+  const retired = new Map<string, NonceCount>();
+  /** Makes `count` the newest of `counts`, letting the least recently used go to `retired`. */
+  const keep = (key: string, count: NonceCount): void => {
+    counts.delete(key);
+    retired.delete(key);
+    if (counts.size >= MAX_NONCES) {
+      const [oldKey, oldCount] = counts.entries().next().value!;
+      counts.delete(oldKey);
+      if (retired.size >= MAX_RETIRED) retired.delete(retired.keys().next().value!);
+      retired.set(oldKey, oldCount);
+    }
+    counts.set(key, count);
+  };
   const onNonce = (
     origin: string,
     session: DigestSession,
     nonce = session.nonce,
   ): DigestSession => {
     const key = JSON.stringify([origin, nonce]);
-    let count = counts.get(key);
-    if (count === undefined) {
-      // The least recently used goes first (see `used`), leaving its last nc behind: a server
-      // may offer that nonce again, and its next nc must still be new (RFC 7616 §3.4).
-      if (counts.size >= MAX_NONCES) {
-        const [oldKey, oldCount] = counts.entries().next().value!;
-        counts.delete(oldKey);
-        if (retired.size >= MAX_RETIRED) retired.delete(retired.keys().next().value!);
-        retired.set(oldKey, oldCount.nc);
-      }
-      count = { nc: retired.get(key) ?? 0 };
-      retired.delete(key);
-    } else {
-      counts.delete(key);
-    }
-    counts.set(key, count);
+    const count = counts.get(key) ?? retired.get(key) ?? { nc: 0 };
+    keep(key, count);
     return { ...session, nonce, count };
   };
-  /** Moves the count of the nonce `session` answers with to the newest end of `counts`. */
+  /** Marks the count of the nonce `session` answers with as just used. */
   const used = (origin: string, session: DigestSession): void => {
     const key = JSON.stringify([origin, session.nonce]);
-    if (counts.get(key) === session.count) {
-      counts.delete(key);
-      counts.set(key, session.count);
-    }
+    const held = counts.get(key) ?? retired.get(key);
+    // A count that was let go altogether (past MAX_RETIRED) comes back with the session.
+    if (held === undefined || held === session.count) keep(key, session.count);
   };
 
   const remember = (origin: string, space: Space): void => {

@@ -10,9 +10,9 @@
  * thread dies, a check rejects with `ERR_AUTH_STORE_FAILURE`, and the verifier fails closed.
  *
  * Hashes are computed on the main thread, as before, where the worker's file is not beside this
- * module (a bundle that left it out), where no thread can start (Node's permission model), and
- * for a library the worker cannot load although the main thread did (a loader or symlink layout
- * that only the main thread's flags make work).
+ * module (a bundle that left it out), where no thread can start (Node's permission model) or its
+ * module does not run, and for a library the worker cannot load although the main thread did (a
+ * loader or symlink layout that only the main thread's flags make work).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -36,10 +36,14 @@ interface Thread {
   worker: Worker;
   busy: Check | undefined;
   idle: NodeJS.Timeout | undefined;
+  /** The worker's module loaded and said so. */
+  ready: boolean;
 }
 
 /** What hash-worker.mjs answers. */
 interface Reply {
+  /** Sent once, when the worker's module has loaded. */
+  ready?: boolean;
   hash?: string;
   error?: string;
   /** The library did not load in the worker. */
@@ -141,9 +145,13 @@ export class HashThreads {
     // No flags of the process's (`--input-type`, loaders): the worker needs none, and some fail
     // it. A library it cannot load without them is hashed on the main thread (see `unavailable`).
     const worker = new Worker(this.#file, { execArgv: [] });
-    const thread: Thread = { worker, busy: undefined, idle: undefined };
+    const thread: Thread = { worker, busy: undefined, idle: undefined, ready: false };
     worker.unref();
     worker.on('message', (reply: Reply) => {
+      if (reply.ready === true) {
+        thread.ready = true;
+        return;
+      }
       const check = thread.busy;
       if (check === undefined) return;
       thread.busy = undefined;
@@ -169,8 +177,24 @@ export class HashThreads {
     const died = (error: unknown): void => {
       if (!this.#threads.includes(thread)) return;
       this.#threads = this.#threads.filter((t) => t !== thread);
-      this.#fail(thread, storeFailure('htpasswd: hash thread failed', error));
       void worker.terminate();
+      if (!thread.ready) {
+        // The worker's module itself does not run here (rewritten by a bundler, say): starting
+        // thread after thread would fail every check. Hash on the main thread from now on.
+        if (this.#available === true) {
+          this.#available = false;
+          process.emitWarning(
+            `htpasswd: the hash worker does not start (${messageOf(error)}); hashes are computed on the main thread`,
+            { code: 'AUTHSCHEME_HASH_THREAD' },
+          );
+        }
+        const checks = [thread.busy, ...this.#queue];
+        thread.busy = undefined;
+        this.#queue = [];
+        for (const check of checks) if (check !== undefined) runInThread(check);
+        return;
+      }
+      this.#fail(thread, storeFailure('htpasswd: hash thread failed', error));
       this.#dispatch();
     };
     worker.on('error', died);
@@ -195,6 +219,10 @@ export class HashThreads {
     thread.busy = undefined;
     check?.reject(error);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function runInThread(check: Check): void {

@@ -36,3 +36,6 @@ parentPort.on('message', ({ library, password, salt }) => {
       parentPort.postMessage({ unavailable: true, error: String(error?.message ?? error) }),
   );
 });
+
+// Loaded: a thread that dies before saying so is taken for a worker that cannot run at all.
+parentPort.postMessage({ ready: true });

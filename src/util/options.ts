@@ -57,18 +57,23 @@ export function checkStringOptions(
   );
 }
 
-/** Throws unless each named option is absent (`undefined`) or a finite number >= 0. */
+/**
+ * Throws unless each named option is absent (`undefined`) or a number of milliseconds >= 0:
+ * `Infinity` too where `timer` is false (a lifetime, not a delay handed to setTimeout, which would
+ * turn anything past 2^31 - 1 into 1 ms).
+ */
 export function checkDurationOptions(
   caller: string,
   options: object,
   names: readonly string[],
+  timer = false,
 ): void {
   checkEach(
     caller,
     options,
     names,
-    (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
-    'a number of milliseconds >= 0',
+    (value) => typeof value === 'number' && value >= 0 && (!timer || value <= 2 ** 31 - 1),
+    timer ? 'a number of milliseconds from 0 to 2^31 - 1' : 'a number of milliseconds >= 0',
   );
 }
 

@@ -79,7 +79,9 @@ describe('negotiate() setup', () => {
     ['mutual that is not a boolean', { servicePrincipal, mutual: 'yes' }],
     ['an empty keytab', { servicePrincipal, keytab: '' }],
     ['a keytab that does not exist', { servicePrincipal, keytab: '/nonexistent/http.keytab' }],
-    ['a servicePrincipal with a port', { servicePrincipal: 'HTTP@localhost:8080' }],
+    ['a servicePrincipal with a port that is no number', { servicePrincipal: 'HTTP@localhost:x' }],
+    ['a servicePrincipal with two colons', { servicePrincipal: 'HTTP@localhost:80:80' }],
+    ['a keytab that is a directory', { servicePrincipal, keytab: '/tmp' }],
   ])('refuses %s with a TypeError', (_what, options) => {
     expect(() => negotiate(options as NegotiateOptions)).toThrow(TypeError);
   });
@@ -99,6 +101,11 @@ describe('negotiate() setup', () => {
       expect(() => negotiate({ servicePrincipal, keytab: second })).toThrow(/KRB5_KTNAME/);
       // The same file named another way is the same keytab.
       expect(() => negotiate({ servicePrincipal, keytab: `FILE:${first}` })).not.toThrow();
+      expect(() => negotiate({ servicePrincipal, keytab: `WRFILE:${first}` })).not.toThrow();
+      // Clients that put the port in the name they ask a ticket for (HTTP/host:port).
+      expect(() =>
+        negotiate({ servicePrincipal: 'HTTP@localhost:8080', keytab: first }),
+      ).not.toThrow();
       expect(() =>
         negotiate({ servicePrincipal, keytab: path.relative(process.cwd(), first) }),
       ).not.toThrow();

@@ -314,6 +314,15 @@ describe('Negotiate with curl and a real KDC', () => {
     },
   );
 
+  it('withdraws the mutual-auth token from beside a challenge the application appended, and from an error answer after a failed 200', async () => {
+    const appended = await negotiateCurl(aliceCache, '/append-401');
+    expect(appended.status).toBe(401);
+    expect(valuesOf(appended, 'www-authenticate')).toEqual(['Bearer realm="api"']);
+    const failed = await negotiateCurl(aliceCache, '/throw-then-500');
+    expect(failed.status).toBe(500);
+    expect(valuesOf(failed, 'www-authenticate')).toEqual([]);
+  });
+
   it('withdraws the mutual-auth token from a 403 on HTTP/2 too', async () => {
     const result = await negotiateHttp2('/forbidden');
     expect(result.status).toBe(403);

@@ -957,3 +957,46 @@ it('takes the domain of the challenge it answers, not of another on the same non
   expect(log.at(-1)).toMatchObject({ url: '/sha/b' });
   expect(log.filter((entry) => entry.url === '/sha/b')).toHaveLength(1);
 });
+
+it('keeps counting a nonce whose count was let go while a remembered session still used it', async () => {
+  const seen = new Set<string>();
+  let next = 0;
+  let refuseOnce = true;
+  const { url, log } = await listen((req, res) => {
+    const auth = req.headers.authorization;
+    const nonce = /nonce="([^"]+)"/.exec(auth ?? '')?.[1];
+    const nc = /nc=(\w+)/.exec(auth ?? '')?.[1];
+    const onW = req.url!.startsWith('/w/');
+    // /w/d refuses its first answer, as a server that forgot a session does: a new challenge
+    // with the same nonce.
+    const refuse = req.url === '/w/d' && refuseOnce && auth !== undefined;
+    if (refuse) refuseOnce = false;
+    if (auth !== undefined && !refuse && !seen.has(`${nonce} ${nc}`)) {
+      seen.add(`${nonce} ${nc}`);
+      // Realm b moves to a new nonce with every answer (RFC 7616 §3.6 nextnonce).
+      if (!onW) res.setHeader('Authentication-Info', `nextnonce="B${next++}"`);
+      res.end('ok');
+      return;
+    }
+    res.statusCode = 401;
+    res.setHeader(
+      'WWW-Authenticate',
+      onW
+        ? 'Digest realm="w", nonce="WIN", qop="auth", domain="/w/"'
+        : `Digest realm="b", nonce="B${next++}", qop="auth", domain="/b/"`,
+    );
+    res.end();
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/w/a`)).status).toBe(200);
+  for (let i = 0; i < 1100; i++) expect((await authFetch(`${url}/b/${i}`)).status).toBe(200);
+  expect((await authFetch(`${url}/w/c`)).status).toBe(200);
+  expect((await authFetch(`${url}/w/d`)).status).toBe(200);
+  const sent = log.filter((e) => e.url.startsWith('/w/') && e.authorization !== undefined);
+  expect(sent.map((e) => /nc=(\w+)/.exec(e.authorization!)![1])).toEqual([
+    '00000001',
+    '00000002',
+    '00000003',
+    '00000004',
+  ]);
+}, 30_000);

@@ -106,6 +106,26 @@ app.get(
     res.status(Number(req.params.code)).end();
   },
 );
+// The application's own 401 with a challenge appended beside the mutual-auth token.
+app.get(
+  '/append-401',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    res.append('WWW-Authenticate', 'Bearer realm="api"').status(401).end();
+  },
+);
+// A writeHead(200) that throws (a bad header name), then the error answer.
+app.get(
+  '/throw-then-500',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    try {
+      res.writeHead(200, { 'bad header': 'x' });
+    } catch {
+      res.status(500).end();
+    }
+  },
+);
 // Challenges and never accepts: curl answers with a fresh token that no acceptor has seen yet.
 app.get('/challenge-only', (_req, res) => {
   res.status(401).set('WWW-Authenticate', 'Negotiate').end();

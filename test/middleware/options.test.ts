@@ -178,6 +178,19 @@ describe('option types', () => {
       'jwtVerifier: jwks: `cooldownDuration` must be a number of milliseconds >= 0',
     ],
     [
+      'jwtVerifier jwks.timeoutDuration',
+      () =>
+        jwtVerifier(
+          anyOptions({
+            jwksUri: 'https://as.test/jwks',
+            issuer: 'i',
+            audience: 'a',
+            jwks: { timeoutDuration: Infinity },
+          }),
+        ),
+      'jwtVerifier: jwks: `timeoutDuration` must be a number of milliseconds from 0 to 2^31 - 1',
+    ],
+    [
       'introspection userClaim',
       () => introspection(anyOptions({ ...introspect, userClaim: 5 })),
       'introspection: `userClaim` must be a non-empty string',
@@ -283,6 +296,17 @@ describe('option types', () => {
     ],
   ])('%s of the wrong type is a TypeError', (_name, setup, message) => {
     expect(setup).toThrow(new TypeError(message));
+  });
+
+  it('takes Infinity for the JWKS cache age and cool-down, as jose does', () => {
+    expect(() =>
+      jwtVerifier({
+        jwksUri: 'https://as.test/jwks',
+        issuer: 'i',
+        audience: 'a',
+        jwks: { cacheMaxAge: Infinity, cooldownDuration: Infinity },
+      }),
+    ).not.toThrow();
   });
 
   it('refuses limits that are not an object', () => {

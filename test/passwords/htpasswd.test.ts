@@ -393,7 +393,8 @@ describe('slow hashes run on worker threads', () => {
 parentPort.on('message', ({ password }) => {
   if (password === 'crash') throw new Error('boom');
   parentPort.postMessage({ hash: 'h:' + password });
-});`,
+});
+parentPort.postMessage({ ready: true });`,
     );
     const threads = new HashThreads(crashing, 1, 8);
     const crashed = await rejection(threads.hash('apache-md5', unused, 'crash', 's'));
@@ -401,6 +402,26 @@ parentPort.on('message', ({ password }) => {
     expect(crashed.message).toMatch(/hash thread failed/);
     await expect(threads.hash('apache-md5', unused, 'next', 's')).resolves.toBe('h:next');
     await threads.stop();
+  });
+
+  it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
+    const broken = path.join(dir, 'broken-worker.mjs');
+    fs.writeFileSync(broken, 'this is not javascript (');
+    const threads = new HashThreads(broken, 2, 64);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => threads.hash('apache-md5', inThread, `p${i}`, 's')),
+      );
+      expect(results).toEqual(Array.from({ length: 20 }, (_, i) => `s:p${i}`));
+      await expect(threads.hash('apache-md5', inThread, 'later', 's')).resolves.toBe('s:later');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/hash worker does not start/);
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
   });
 
   it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
