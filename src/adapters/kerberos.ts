@@ -17,7 +17,9 @@ import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import type * as Kerberos from 'kerberos';
+import { formatChallenge } from '../header/format';
 import { isQuotable, isToken68 } from '../header/grammar';
+import { parseChallenges } from '../header/parse';
 import type { Challenge, Credentials } from '../header/types';
 import type {
   AuthRequest,
@@ -185,28 +187,55 @@ const accepted = new WeakMap<
 function onlyOnSuccess(res: ServerResponse, field: string, value: string): void {
   const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = (statusCode: number, ...rest: unknown[]) => {
+  const wrapper = ((statusCode: number, ...rest: unknown[]) => {
     if (statusCode < 200) return writeHead(statusCode, ...rest);
-    if (statusCode > 299) withdraw(res, field, value);
-    const written = writeHead(statusCode, ...rest);
-    // Only once the head went out: a writeHead that throws leaves the error handler's answer to
-    // be checked in turn.
-    if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
-    else delete (res as Partial<ServerResponse>).writeHead;
+    const before = statusCode > 299 ? res.getHeader(field) : undefined;
+    if (before !== undefined) withdraw(res, field, value, before);
+    let written: ServerResponse;
+    try {
+      written = writeHead(statusCode, ...rest);
+    } catch (error) {
+      // Not sent after all (a bad header, say): the next writeHead decides again.
+      if (before !== undefined) res.setHeader(field, before);
+      throw error;
+    }
+    // Once the head went out, and only if no other wrapper took this one's place since.
+    if (res.writeHead === wrapper) {
+      if (own !== undefined) Object.defineProperty(res, 'writeHead', own);
+      else delete (res as Partial<ServerResponse>).writeHead;
+    }
     return written;
-  };
+  }) as ServerResponse['writeHead'];
+  res.writeHead = wrapper;
 }
 
-/** Removes `value` from the field, whether it stands alone or beside values the app appended. */
-function withdraw(res: ServerResponse, field: string, value: string): void {
-  const current = res.getHeader(field);
-  if (current === value) {
-    res.removeHeader(field);
-  } else if (Array.isArray(current) && current.includes(value)) {
-    const kept = current.filter((item) => item !== value);
-    if (kept.length === 0) res.removeHeader(field);
-    else res.setHeader(field, kept);
-  }
+/**
+ * Removes the challenge `value` from the field, whether it stands alone or beside challenges the
+ * app added: as another line, or joined into one line (`Negotiate <token>, Bearer realm="api"`).
+ */
+function withdraw(
+  res: ServerResponse,
+  field: string,
+  value: string,
+  current: number | string | string[],
+): void {
+  const token = value.slice('Negotiate '.length);
+  const lines = (Array.isArray(current) ? current : [String(current)]).flatMap((line) => {
+    if (line === value) return [];
+    if (!line.includes(token)) return [line];
+    let challenges: Challenge[];
+    try {
+      challenges = parseChallenges(line);
+    } catch {
+      return [line]; // not ours to rewrite
+    }
+    const kept = challenges.filter(
+      (c) => !(c.scheme.toLowerCase() === 'negotiate' && c.token68 === token),
+    );
+    return kept.length === challenges.length ? [line] : kept.map(formatChallenge);
+  });
+  if (lines.length === 0) res.removeHeader(field);
+  else res.setHeader(field, lines);
 }
 
 /**
@@ -245,9 +274,10 @@ export function negotiate(options: NegotiateOptions): Scheme {
     !/^[!-~]+@[!-~]+$/.test(servicePrincipal) ||
     servicePrincipal.indexOf('@') !== servicePrincipal.lastIndexOf('@') ||
     servicePrincipal.includes('/') ||
-    // A port only as `host:port`, for clients that put it in the name they ask a ticket for
-    // (Chromium's EnableAuthNegotiatePort): HTTP/host:port in the keytab.
-    !/^[^:]*(?::\d{1,5})?$/.test(servicePrincipal)
+    // A port only as `host:port` (1 to 65535, as written in URLs), for clients that put it in the
+    // name they ask a ticket for (Chromium's EnableAuthNegotiatePort): HTTP/host:port in the keytab.
+    !/^[^:]*(?::[1-9]\d{0,4})?$/.test(servicePrincipal) ||
+    Number(/:(\d+)$/.exec(servicePrincipal)?.[1] ?? 0) > 65535
   ) {
     throw new TypeError(
       'negotiate(): servicePrincipal must be a host-based service name such as HTTP@www.example.com or HTTP@www.example.com:8080 (not HTTP/host@REALM)',

@@ -200,16 +200,27 @@ export function createAuthFetch(
     nonce = session.nonce,
   ): DigestSession => {
     const key = JSON.stringify([origin, nonce]);
-    const count = counts.get(key) ?? retired.get(key) ?? { nc: 0 };
+    const count = counts.get(key) ??
+      retired.get(key) ??
+      // Let go altogether (past MAX_RETIRED), but still held by a session remembered here.
+      spaces.get(origin)?.find((space) => space.digest?.nonce === nonce)?.digest?.count ?? {
+        nc: 0,
+      };
     keep(key, count);
     return { ...session, nonce, count };
   };
-  /** Marks the count of the nonce `session` answers with as just used. */
-  const used = (origin: string, session: DigestSession): void => {
+  /** Marks the count of the nonce `session` answers with as just used, and returns the one to use. */
+  const used = (origin: string, session: DigestSession): NonceCount => {
     const key = JSON.stringify([origin, session.nonce]);
     const held = counts.get(key) ?? retired.get(key);
-    // A count that was let go altogether (past MAX_RETIRED) comes back with the session.
-    if (held === undefined || held === session.count) keep(key, session.count);
+    if (held === undefined || held === session.count) {
+      keep(key, session.count);
+      return session.count;
+    }
+    // Two counts for one nonce (one was let go while a session kept it): go on from the higher.
+    held.nc = Math.max(held.nc, session.count.nc);
+    keep(key, held);
+    return held;
   };
 
   const remember = (origin: string, space: Space): void => {
@@ -260,8 +271,9 @@ export function createAuthFetch(
       const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
       return { header: `Basic ${encoded}`, space };
     }
-    const session = space.digest!;
-    used(url.origin, session);
+    const held = space.digest!;
+    const count = used(url.origin, held);
+    const session = count === held.count ? held : { ...held, count };
     const body =
       session.qop === 'auth-int' ? Buffer.from(await request.clone().arrayBuffer()) : undefined;
     const uri = url.pathname + url.search;

@@ -51,6 +51,8 @@ interface Reply {
 }
 
 const IDLE_MS = 10_000;
+/** Threads in a row that die before loading the worker's module before hashing stays here. */
+const START_FAILURES = 3;
 
 export class HashThreads {
   readonly #file: string;
@@ -60,6 +62,8 @@ export class HashThreads {
   #queue: Check[] = [];
   #available: boolean | undefined;
   readonly #inThreadOnly = new Set<SlowHashLibrary>();
+  /** Threads in a row that died before loading the worker's module. */
+  #startFailures = 0;
 
   /**
    * @param file the worker's module
@@ -150,6 +154,7 @@ export class HashThreads {
     worker.on('message', (reply: Reply) => {
       if (reply.ready === true) {
         thread.ready = true;
+        this.#startFailures = 0;
         return;
       }
       const check = thread.busy;
@@ -173,32 +178,45 @@ export class HashThreads {
       if (thread.busy === undefined) this.#rest(thread);
     });
     // A thread that dies takes the check it was on with it (fail closed); the others go on, on
-    // a new thread if need be.
-    const died = (error: unknown): void => {
+    // a new thread if need be. Decided on 'exit', not 'error': Node may report the error before
+    // the worker's `ready`, which it delivers before 'exit'.
+    let cause: unknown;
+    const died = (): void => {
       if (!this.#threads.includes(thread)) return;
       this.#threads = this.#threads.filter((t) => t !== thread);
-      void worker.terminate();
       if (!thread.ready) {
-        // The worker's module itself does not run here (rewritten by a bundler, say): starting
-        // thread after thread would fail every check. Hash on the main thread from now on.
+        // Its check never ran: it goes back to the queue. Three threads in a row that die before
+        // loading the worker's module (a bundler rewrote it, a file gone) mean it does not run
+        // here: hash on the main thread from now on rather than fail every check.
+        if (++this.#startFailures < START_FAILURES) {
+          if (thread.busy !== undefined) this.#queue.unshift(thread.busy);
+          thread.busy = undefined;
+          this.#dispatch();
+          return;
+        }
         if (this.#available === true) {
           this.#available = false;
           process.emitWarning(
-            `htpasswd: the hash worker does not start (${messageOf(error)}); hashes are computed on the main thread`,
+            `htpasswd: the hash worker does not start (${messageOf(cause)}); hashes are computed on the main thread`,
             { code: 'AUTHSCHEME_HASH_THREAD' },
           );
         }
-        const checks = [thread.busy, ...this.#queue];
+        const checks = [thread.busy, ...this.#queue].filter((check) => check !== undefined);
         thread.busy = undefined;
         this.#queue = [];
-        for (const check of checks) if (check !== undefined) runInThread(check);
+        runEachInThread(checks);
         return;
       }
-      this.#fail(thread, storeFailure('htpasswd: hash thread failed', error));
+      this.#fail(thread, storeFailure('htpasswd: hash thread failed', cause));
       this.#dispatch();
     };
-    worker.on('error', died);
-    worker.on('messageerror', died);
+    worker.on('error', (error) => {
+      cause = error;
+    });
+    worker.on('messageerror', (error) => {
+      cause = error;
+      void worker.terminate();
+    });
     worker.on('exit', died);
     this.#threads.push(thread);
     return thread;
@@ -223,6 +241,14 @@ export class HashThreads {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs `checks` here one per turn of the event loop, so that a queue of them stalls nothing long. */
+function runEachInThread(checks: Check[]): void {
+  const check = checks.shift();
+  if (check === undefined) return;
+  runInThread(check);
+  if (checks.length > 0) setImmediate(() => runEachInThread(checks));
 }
 
 function runInThread(check: Check): void {

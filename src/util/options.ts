@@ -58,9 +58,9 @@ export function checkStringOptions(
 }
 
 /**
- * Throws unless each named option is absent (`undefined`) or a number of milliseconds >= 0:
- * `Infinity` too where `timer` is false (a lifetime, not a delay handed to setTimeout, which would
- * turn anything past 2^31 - 1 into 1 ms).
+ * Throws unless each named option is absent (`undefined`) or a number of milliseconds >= 0,
+ * `Infinity` included (a lifetime); with `timer`, an integer from 1 to 2^31 - 1 (a delay handed to
+ * a timer, which turns anything longer into 1 ms, and for which 0 times out at once).
  */
 export function checkDurationOptions(
   caller: string,
@@ -72,8 +72,12 @@ export function checkDurationOptions(
     caller,
     options,
     names,
-    (value) => typeof value === 'number' && value >= 0 && (!timer || value <= 2 ** 31 - 1),
-    timer ? 'a number of milliseconds from 0 to 2^31 - 1' : 'a number of milliseconds >= 0',
+    (value) =>
+      typeof value === 'number' &&
+      (timer ? Number.isInteger(value) && value >= 1 && value <= 2 ** 31 - 1 : value >= 0),
+    timer
+      ? 'an integer number of milliseconds from 1 to 2^31 - 1'
+      : 'a number of milliseconds >= 0',
   );
 }
 

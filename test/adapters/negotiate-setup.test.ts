@@ -81,6 +81,9 @@ describe('negotiate() setup', () => {
     ['a keytab that does not exist', { servicePrincipal, keytab: '/nonexistent/http.keytab' }],
     ['a servicePrincipal with a port that is no number', { servicePrincipal: 'HTTP@localhost:x' }],
     ['a servicePrincipal with two colons', { servicePrincipal: 'HTTP@localhost:80:80' }],
+    ['a servicePrincipal with port 0', { servicePrincipal: 'HTTP@localhost:0' }],
+    ['a servicePrincipal with port 99999', { servicePrincipal: 'HTTP@localhost:99999' }],
+    ['a servicePrincipal with a port written 00080', { servicePrincipal: 'HTTP@localhost:00080' }],
     ['a keytab that is a directory', { servicePrincipal, keytab: '/tmp' }],
   ])('refuses %s with a TypeError', (_what, options) => {
     expect(() => negotiate(options as NegotiateOptions)).toThrow(TypeError);

@@ -315,9 +315,11 @@ describe('Negotiate with curl and a real KDC', () => {
   );
 
   it('withdraws the mutual-auth token from beside a challenge the application appended, and from an error answer after a failed 200', async () => {
-    const appended = await negotiateCurl(aliceCache, '/append-401');
-    expect(appended.status).toBe(401);
-    expect(valuesOf(appended, 'www-authenticate')).toEqual(['Bearer realm="api"']);
+    for (const path of ['/append-401', '/joined-401']) {
+      const appended = await negotiateCurl(aliceCache, path);
+      expect(appended.status).toBe(401);
+      expect(valuesOf(appended, 'www-authenticate')).toEqual(['Bearer realm="api"']);
+    }
     const failed = await negotiateCurl(aliceCache, '/throw-then-500');
     expect(failed.status).toBe(500);
     expect(valuesOf(failed, 'www-authenticate')).toEqual([]);

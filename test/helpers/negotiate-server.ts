@@ -114,6 +114,18 @@ app.get(
     res.append('WWW-Authenticate', 'Bearer realm="api"').status(401).end();
   },
 );
+// The application's own 401 with a challenge joined onto the token's line.
+app.get(
+  '/joined-401',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    res.setHeader(
+      'WWW-Authenticate',
+      `${String(res.getHeader('WWW-Authenticate'))}, Bearer realm="api"`,
+    );
+    res.status(401).end();
+  },
+);
 // A writeHead(200) that throws (a bad header name), then the error answer.
 app.get(
   '/throw-then-500',

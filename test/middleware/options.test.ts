@@ -188,7 +188,7 @@ describe('option types', () => {
             jwks: { timeoutDuration: Infinity },
           }),
         ),
-      'jwtVerifier: jwks: `timeoutDuration` must be a number of milliseconds from 0 to 2^31 - 1',
+      'jwtVerifier: jwks: `timeoutDuration` must be an integer number of milliseconds from 1 to 2^31 - 1',
     ],
     [
       'introspection userClaim',

@@ -424,6 +424,55 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  it('a thread that crashes on a check after loading fails that check closed, every time (no fallback)', async () => {
+    const crashing = path.join(dir, 'crash-after-ready.mjs');
+    fs.writeFileSync(
+      crashing,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', () => { throw new Error('boom'); });
+parentPort.postMessage({ ready: true });`,
+    );
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      // Node may report the error before the ready message: each run must still fail closed.
+      for (let run = 0; run < 30; run++) {
+        const threads = new HashThreads(crashing, 1, 8);
+        const crashed = await rejection(threads.hash('apache-md5', unused, 'x', 's'));
+        expect(crashed.message).toMatch(/hash thread failed/);
+        await threads.stop();
+      }
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('a worker that fails to start once is started again, and its check is not lost', async () => {
+    const marker = path.join(dir, 'first-start-failed');
+    const flaky = path.join(dir, 'flaky-worker.mjs');
+    fs.writeFileSync(
+      flaky,
+      `import { existsSync, writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+if (!existsSync(${JSON.stringify(marker)})) {
+  writeFileSync(${JSON.stringify(marker)}, '');
+  throw new Error('first start fails');
+}
+parentPort.on('message', ({ password }) => parentPort.postMessage({ hash: 'h:' + password }));
+parentPort.postMessage({ ready: true });`,
+    );
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const threads = new HashThreads(flaky, 1, 8);
+    try {
+      await expect(threads.hash('apache-md5', unused, 'a', 's')).resolves.toBe('h:a');
+      await expect(threads.hash('apache-md5', unused, 'b', 's')).resolves.toBe('h:b');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
   it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
     const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'));
     const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
