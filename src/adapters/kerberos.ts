@@ -219,23 +219,47 @@ function withdraw(
   value: string,
   current: number | string | string[],
 ): void {
+  const lines = Array.isArray(current) ? current : [String(current)];
+  let changed = false;
+  const kept = lines.flatMap((line) => {
+    const rest = withoutChallenge(line, value);
+    if (rest === line) return [line];
+    changed = true;
+    return rest === '' ? [] : [rest];
+  });
+  if (!changed) return;
+  if (kept.length === 0) res.removeHeader(field);
+  else res.setHeader(field, kept);
+}
+
+/**
+ * `line` without the challenge `value`, a member of it (the whole line, or one of the challenges
+ * joined in it). A line that parses is written again from its other challenges; one that does
+ * not (the app's own, malformed) loses `value` as text: a token68 holds no comma or space, so
+ * `value` is a whole list member where it starts the line or follows a comma.
+ */
+function withoutChallenge(line: string, value: string): string {
+  if (line === value) return '';
+  if (!line.includes(value)) return line;
   const token = value.slice('Negotiate '.length);
-  const lines = (Array.isArray(current) ? current : [String(current)]).flatMap((line) => {
-    if (line === value) return [];
-    if (!line.includes(token)) return [line];
-    let challenges: Challenge[];
-    try {
-      challenges = parseChallenges(line);
-    } catch {
-      return [line]; // not ours to rewrite
-    }
-    const kept = challenges.filter(
+  try {
+    const challenges = parseChallenges(line, { maxChallenges: 1024, maxParams: 1024 });
+    const others = challenges.filter(
       (c) => !(c.scheme.toLowerCase() === 'negotiate' && c.token68 === token),
     );
-    return kept.length === challenges.length ? [line] : kept.map(formatChallenge);
-  });
-  if (lines.length === 0) res.removeHeader(field);
-  else res.setHeader(field, lines);
+    if (others.length === challenges.length) return line;
+    return others.map(formatChallenge).join(', ');
+  } catch {
+    for (let i = line.indexOf(value); i !== -1; i = line.indexOf(value, i + 1)) {
+      const head = line.slice(0, i).trimEnd();
+      const tail = line.slice(i + value.length).trimStart();
+      if ((head === '' || head.endsWith(',')) && (tail === '' || tail.startsWith(','))) {
+        if (head === '') return tail.startsWith(',') ? tail.slice(1).trimStart() : tail;
+        return head.slice(0, -1).trimEnd() + tail;
+      }
+    }
+    return line;
+  }
 }
 
 /**

@@ -53,11 +53,14 @@ interface Reply {
 const IDLE_MS = 10_000;
 /** Threads in a row that die before loading the worker's module before hashing stays here. */
 const START_FAILURES = 3;
+/** Longest a worker may take to load its module before it counts as one that did not start. */
+const READY_MS = 5000;
 
 export class HashThreads {
   readonly #file: string;
   readonly #maxThreads: number;
   readonly #maxWaiting: number;
+  readonly #readyMs: number;
   #threads: Thread[] = [];
   #queue: Check[] = [];
   #available: boolean | undefined;
@@ -70,12 +73,15 @@ export class HashThreads {
    * @param maxThreads most threads at once
    * @param maxWaiting most checks waiting for a thread: 512 per thread, about 5 s of SHA-512
    *   crypt, within the middleware's default timeout of 10 s
+   * @param readyMs longest a worker may take to load before it counts as one that did not start
    */
   constructor(
     file: string,
     maxThreads = Math.max(1, Math.min(4, availableParallelism() - 1)),
     maxWaiting = 512 * maxThreads,
+    readyMs = READY_MS,
   ) {
+    this.#readyMs = readyMs;
     this.#file = file;
     this.#maxThreads = maxThreads;
     this.#maxWaiting = maxWaiting;
@@ -151,8 +157,18 @@ export class HashThreads {
     const worker = new Worker(this.#file, { execArgv: [] });
     const thread: Thread = { worker, busy: undefined, idle: undefined, ready: false };
     worker.unref();
+    /** Why the thread died, when Node said (an error); else its exit code says. */
+    let cause: unknown;
+    // A worker that neither loads nor dies (a top-level await that never ends) would hold its
+    // check and its place for ever: it counts as one that did not start.
+    const loading = setTimeout(() => {
+      cause ??= new Error(`not loaded within ${this.#readyMs} ms`);
+      void worker.terminate();
+    }, this.#readyMs);
+    loading.unref();
     worker.on('message', (reply: Reply) => {
       if (reply.ready === true) {
+        clearTimeout(loading);
         thread.ready = true;
         this.#startFailures = 0;
         return;
@@ -180,8 +196,9 @@ export class HashThreads {
     // A thread that dies takes the check it was on with it (fail closed); the others go on, on
     // a new thread if need be. Decided on 'exit', not 'error': Node may report the error before
     // the worker's `ready`, which it delivers before 'exit'.
-    let cause: unknown;
-    const died = (): void => {
+    const died = (code: number): void => {
+      clearTimeout(loading);
+      cause ??= new Error(`exited with code ${code}`);
       if (!this.#threads.includes(thread)) return;
       this.#threads = this.#threads.filter((t) => t !== thread);
       if (!thread.ready) {

@@ -320,6 +320,10 @@ describe('Negotiate with curl and a real KDC', () => {
       expect(appended.status).toBe(401);
       expect(valuesOf(appended, 'www-authenticate')).toEqual(['Bearer realm="api"']);
     }
+    // A joined line that does not parse loses the token as text, the rest kept as written.
+    const malformed = await negotiateCurl(aliceCache, '/joined-malformed-401');
+    expect(malformed.status).toBe(401);
+    expect(valuesOf(malformed, 'www-authenticate')).toEqual(['Bearer realm="a, b']);
     const failed = await negotiateCurl(aliceCache, '/throw-then-500');
     expect(failed.status).toBe(500);
     expect(valuesOf(failed, 'www-authenticate')).toEqual([]);

@@ -126,6 +126,18 @@ app.get(
     res.status(401).end();
   },
 );
+// The same with a joined challenge that does not parse (the app's own mistake).
+app.get(
+  '/joined-malformed-401',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    res.setHeader(
+      'WWW-Authenticate',
+      `${String(res.getHeader('WWW-Authenticate'))}, Bearer realm="a, b`,
+    );
+    res.status(401).end();
+  },
+);
 // A writeHead(200) that throws (a bad header name), then the error answer.
 app.get(
   '/throw-then-500',

@@ -473,6 +473,23 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  it('a worker that never finishes loading counts as one that did not start', async () => {
+    const hanging = path.join(dir, 'hanging-worker.mjs');
+    // Alive (a timer) but never done loading.
+    fs.writeFileSync(hanging, 'setInterval(() => {}, 1000);\nawait new Promise(() => {});');
+    const threads = new HashThreads(hanging, 1, 8, 100);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
+      await expect(threads.hash('apache-md5', inThread, 'pw', 's')).resolves.toBe('s:pw');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/not loaded within 100 ms/);
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
   it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
     const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'));
     const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
