@@ -148,6 +148,7 @@ describe('unknown options', () => {
 
 describe('option types', () => {
   const introspect = { endpoint: 'https://as.test/', clientId: 'a', clientSecret: 'b' };
+  const remote = { jwksUri: 'https://as.test/jwks', issuer: 'i', audience: 'a' };
   it.each<[string, () => unknown, string]>([
     [
       'jwtVerifier typ',
@@ -166,28 +167,12 @@ describe('option types', () => {
     ],
     [
       'jwtVerifier jwks.cooldownDuration',
-      () =>
-        jwtVerifier(
-          anyOptions({
-            jwksUri: 'https://as.test/jwks',
-            issuer: 'i',
-            audience: 'a',
-            jwks: { cooldownDuration: 'x' },
-          }),
-        ),
+      () => jwtVerifier(anyOptions({ ...remote, jwks: { cooldownDuration: 'x' } })),
       'jwtVerifier: jwks: `cooldownDuration` must be a number of milliseconds >= 0',
     ],
     [
       'jwtVerifier jwks.timeoutDuration',
-      () =>
-        jwtVerifier(
-          anyOptions({
-            jwksUri: 'https://as.test/jwks',
-            issuer: 'i',
-            audience: 'a',
-            jwks: { timeoutDuration: Infinity },
-          }),
-        ),
+      () => jwtVerifier(anyOptions({ ...remote, jwks: { timeoutDuration: Infinity } })),
       'jwtVerifier: jwks: `timeoutDuration` must be an integer number of milliseconds from 1 to 2^31 - 1',
     ],
     [
@@ -300,12 +285,7 @@ describe('option types', () => {
 
   it('takes Infinity for the JWKS cache age and cool-down, as jose does', () => {
     expect(() =>
-      jwtVerifier({
-        jwksUri: 'https://as.test/jwks',
-        issuer: 'i',
-        audience: 'a',
-        jwks: { cacheMaxAge: Infinity, cooldownDuration: Infinity },
-      }),
+      jwtVerifier({ ...remote, jwks: { cacheMaxAge: Infinity, cooldownDuration: Infinity } }),
     ).not.toThrow();
   });
 
