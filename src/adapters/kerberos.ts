@@ -234,14 +234,14 @@ function withdraw(
 
 /**
  * `line` without the challenge `value`, a member of it (the whole line, or one of the challenges
- * joined in it). A line that parses is written again from its other challenges; one that does
- * not (the app's own, malformed) loses `value` as text: a token68 holds no comma or space, so
- * `value` is a whole list member where it starts the line or follows a comma.
+ * joined in it). A line that parses is written again from its other challenges, whatever the
+ * spelling of ours; one that does not (the app's own, malformed) loses the members that are
+ * `value` exactly, found outside quoted strings, the others kept as written.
  */
 function withoutChallenge(line: string, value: string): string {
   if (line === value) return '';
-  if (!line.includes(value)) return line;
   const token = value.slice('Negotiate '.length);
+  if (!line.includes(token)) return line;
   try {
     const challenges = parseChallenges(line, { maxChallenges: 1024, maxParams: 1024 });
     const others = challenges.filter(
@@ -250,16 +250,41 @@ function withoutChallenge(line: string, value: string): string {
     if (others.length === challenges.length) return line;
     return others.map(formatChallenge).join(', ');
   } catch {
-    for (let i = line.indexOf(value); i !== -1; i = line.indexOf(value, i + 1)) {
-      const head = line.slice(0, i).trimEnd();
-      const tail = line.slice(i + value.length).trimStart();
-      if ((head === '' || head.endsWith(',')) && (tail === '' || tail.startsWith(','))) {
-        if (head === '') return tail.startsWith(',') ? tail.slice(1).trimStart() : tail;
-        return head.slice(0, -1).trimEnd() + tail;
-      }
-    }
-    return line;
+    const members = listMembers(line);
+    const others = members.filter((member) => trimOWS(member) !== value);
+    return others.length === members.length ? line : others.map(trimOWS).join(', ');
   }
+}
+
+/** The comma-separated members of a field line, commas inside quoted strings left alone. */
+function listMembers(line: string): string[] {
+  const members: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (quoted) {
+      if (code === 0x5c)
+        i++; // quoted-pair
+      else if (code === 0x22) quoted = false;
+    } else if (code === 0x22) {
+      quoted = true;
+    } else if (code === 0x2c) {
+      members.push(line.slice(start, i));
+      start = i + 1;
+    }
+  }
+  members.push(line.slice(start));
+  return members;
+}
+
+/** `text` without SP and HTAB at either end (RFC 9110 §5.6.3 OWS). */
+function trimOWS(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text[start] === ' ' || text[start] === '\t')) start++;
+  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return text.slice(start, end);
 }
 
 /**

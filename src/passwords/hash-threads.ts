@@ -53,8 +53,11 @@ interface Reply {
 const IDLE_MS = 10_000;
 /** Threads in a row that die before loading the worker's module before hashing stays here. */
 const START_FAILURES = 3;
-/** Longest a worker may take to load its module before it counts as one that did not start. */
-const READY_MS = 5000;
+/**
+ * Longest a worker may take to load its module before hashing moves to the main thread: well
+ * within the middleware's default timeout of 10 s. Loading takes some 20 to 50 ms.
+ */
+const READY_MS = 3000;
 
 export class HashThreads {
   readonly #file: string;
@@ -161,13 +164,17 @@ export class HashThreads {
     let cause: unknown;
     // A worker that neither loads nor dies (a top-level await that never ends) would hold its
     // check and its place for ever: it counts as one that did not start.
+    let timedOut = false;
     const loading = setTimeout(() => {
+      timedOut = true;
       cause ??= new Error(`not loaded within ${this.#readyMs} ms`);
       void worker.terminate();
     }, this.#readyMs);
     loading.unref();
     worker.on('message', (reply: Reply) => {
       if (reply.ready === true) {
+        // Too late: the thread is being stopped, its check goes back to the queue (see died).
+        if (timedOut) return;
         clearTimeout(loading);
         thread.ready = true;
         this.#startFailures = 0;
@@ -205,6 +212,9 @@ export class HashThreads {
         // Its check never ran: it goes back to the queue. Three threads in a row that die before
         // loading the worker's module (a bundler rewrote it, a file gone) mean it does not run
         // here: hash on the main thread from now on rather than fail every check.
+        // A worker that hung while loading will hang again: one is enough, or the checks
+        // waiting meanwhile would outlast the middleware's timeout.
+        if (timedOut) this.#startFailures = START_FAILURES - 1;
         if (++this.#startFailures < START_FAILURES) {
           if (thread.busy !== undefined) this.#queue.unshift(thread.busy);
           thread.busy = undefined;

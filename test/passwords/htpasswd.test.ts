@@ -475,8 +475,15 @@ parentPort.postMessage({ ready: true });`,
 
   it('a worker that never finishes loading counts as one that did not start', async () => {
     const hanging = path.join(dir, 'hanging-worker.mjs');
-    // Alive (a timer) but never done loading.
-    fs.writeFileSync(hanging, 'setInterval(() => {}, 1000);\nawait new Promise(() => {});');
+    const starts = path.join(dir, 'hanging-starts');
+    // Alive (a timer) but never done loading; each start leaves a mark.
+    fs.writeFileSync(
+      hanging,
+      `import { appendFileSync } from 'node:fs';
+appendFileSync(${JSON.stringify(starts)}, 'x');
+setInterval(() => {}, 1000);
+await new Promise(() => {});`,
+    );
     const threads = new HashThreads(hanging, 1, 8, 100);
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
@@ -484,6 +491,25 @@ parentPort.postMessage({ ready: true });`,
       await expect(threads.hash('apache-md5', inThread, 'pw', 's')).resolves.toBe('s:pw');
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(/not loaded within 100 ms/);
+      // One hang is enough: three would keep checks waiting past the middleware's timeout.
+      expect(fs.readFileSync(starts, 'utf8')).toBe('x');
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
+  it('a ready message that comes after its deadline does not turn the check into a failure', async () => {
+    const threads = new HashThreads(WORKER, 1, 8, 50);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pending = threads.hash('apache-md5', (p, s) => `${s}:${p}`, 'pw', '$apr1$salt$');
+      // Once the worker is under way, the event loop stands still past the deadline: timer and
+      // ready message are then both due, the timer first.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      await expect(pending).resolves.toEqual(expect.any(String));
     } finally {
       warn.mockRestore();
       await threads.stop();
