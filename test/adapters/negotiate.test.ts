@@ -324,6 +324,15 @@ describe('Negotiate with curl and a real KDC', () => {
     const malformed = await negotiateCurl(aliceCache, '/joined-malformed-401');
     expect(malformed.status).toBe(401);
     expect(valuesOf(malformed, 'www-authenticate')).toEqual(['Bearer realm="a, b']);
+    const respelled = await negotiateCurl(aliceCache, '/respelled-401');
+    expect(valuesOf(respelled, 'www-authenticate')).toEqual(['Bearer realm="api"']);
+    // Inside the app's quoted string the text stays; the list member goes.
+    const quoted = valuesOf(
+      await negotiateCurl(aliceCache, '/quoted-malformed-401'),
+      'www-authenticate',
+    );
+    expect(quoted).toHaveLength(1);
+    expect(quoted[0]).toMatch(/^Bearer d="was: Negotiate [A-Za-z0-9+/]+={0,2}, retry", realm=@@$/);
     const failed = await negotiateCurl(aliceCache, '/throw-then-500');
     expect(failed.status).toBe(500);
     expect(valuesOf(failed, 'www-authenticate')).toEqual([]);

@@ -138,6 +138,29 @@ app.get(
     res.status(401).end();
   },
 );
+// The token re-spelled by the app (lower-case scheme) on a line that parses, and our challenge
+// quoted inside the app's own malformed line.
+app.get(
+  '/respelled-401',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    const ours = String(res.getHeader('WWW-Authenticate'));
+    res.setHeader(
+      'WWW-Authenticate',
+      `${ours.replace('Negotiate', 'negotiate')}, Bearer realm="api"`,
+    );
+    res.status(401).end();
+  },
+);
+app.get(
+  '/quoted-malformed-401',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (_req, res) => {
+    const ours = String(res.getHeader('WWW-Authenticate'));
+    res.setHeader('WWW-Authenticate', `Bearer d="was: ${ours}, retry", realm=@@, ${ours}`);
+    res.status(401).end();
+  },
+);
 // A writeHead(200) that throws (a bad header name), then the error answer.
 app.get(
   '/throw-then-500',
