@@ -79,6 +79,8 @@ export const BEARER_OPTION_NAMES = optionNames<BearerOptions>()([
 interface Verified {
   success: SchemeSuccess;
   scopes: readonly string[];
+  /** The token's expiry, ms since the epoch (Infinity when the verifier gave none). */
+  expiresAt: number;
 }
 
 function checkText(value: unknown, what: string): string {
@@ -215,10 +217,16 @@ export function bearer(options: BearerOptions): Scheme {
     if (expiresAt !== undefined && expiresAt <= now) {
       return bearerFailure('invalid_token', 'The access token expired');
     }
-    const verified: Verified = { success: { ok: true, user: result.user, details }, scopes };
+    const verified: Verified = {
+      success: { ok: true, user: result.user, details },
+      scopes,
+      expiresAt: expiresAt ?? Number.POSITIVE_INFINITY,
+    };
     if (cache !== undefined && key !== undefined) {
-      const until = Math.min(now + cacheMaxAge, expiresAt ?? Number.POSITIVE_INFINITY);
-      cache.set(key, verified, until);
+      // maxAge on the monotonic clock (a wall clock set back would stretch it); the token's own
+      // expiry, a wall-clock time, is checked against the wall clock on every hit as well.
+      const left = Math.min(cacheMaxAge, verified.expiresAt - now);
+      cache.set(key, verified, performance.now() + left);
     }
     return grant(verified);
   }
@@ -259,8 +267,8 @@ export function bearer(options: BearerOptions): Scheme {
       let key: string | undefined;
       if (cache !== undefined) {
         key = cacheKey(token);
-        const hit = cache.get(key);
-        if (hit !== undefined) return grant(hit);
+        const hit = cache.get(key, performance.now());
+        if (hit !== undefined && hit.expiresAt > Date.now()) return grant(hit);
         // A burst of requests with a new token waits for one check (one introspection call),
         // but not for long: a check that hangs must not hold the token up for good.
         const pending = checking.get(key);

@@ -158,6 +158,8 @@ describe('bearer({ cache })', () => {
     const start = 1_700_000_000_000;
     let now = start;
     jest.spyOn(Date, 'now').mockImplementation(() => now);
+    // maxAge runs on the monotonic clock, the token's expiry on the wall clock: both move here.
+    jest.spyOn(performance, 'now').mockImplementation(() => now - start);
     const { calls, verify } = counting((token) =>
       token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
     );
@@ -174,6 +176,29 @@ describe('bearer({ cache })', () => {
     await hit('long');
     expect(calls).toEqual(['short', 'long', 'short']);
     now += 56_000; // past maxAge for long
+    await hit('long');
+    expect(calls).toEqual(['short', 'long', 'short', 'long']);
+  });
+
+  it('a wall clock set back neither stretches maxAge nor revives an expired token', async () => {
+    const start = 1_700_000_000_000;
+    let wall = start;
+    let mono = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => wall);
+    jest.spyOn(performance, 'now').mockImplementation(() => mono);
+    const { calls, verify } = counting((token) =>
+      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
+    );
+    const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
+    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    await hit('short');
+    await hit('long');
+    // An hour back on the wall clock, and 6 s on: the short token's 5 s are over all the same.
+    wall -= 3_600_000;
+    mono += 6_000;
+    await hit('short');
+    // …and 61 s on: so is maxAge for the long one.
+    mono += 55_000;
     await hit('long');
     expect(calls).toEqual(['short', 'long', 'short', 'long']);
   });
