@@ -59,6 +59,7 @@ const START_FAILURES = 3;
  */
 const READY_MS = 3000;
 
+/** A pool of hash worker threads with its queue of checks (one per process: `hashThreads`). */
 export class HashThreads {
   readonly #file: string;
   readonly #maxThreads: number;

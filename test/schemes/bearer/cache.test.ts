@@ -154,17 +154,23 @@ describe('bearer({ cache })', () => {
     expect(calls).toHaveLength(1);
   });
 
+  /** A cached app whose token `short` expires 5 s after `start` and `long` never; maxAge 60 s. */
+  function shortAndLong(start: number) {
+    const { calls, verify } = counting((token) =>
+      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
+    );
+    const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
+    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    return { calls, hit };
+  }
+
   it('expires an entry no later than the token (expiresAt) and after maxAge', async () => {
     const start = 1_700_000_000_000;
     let now = start;
     jest.spyOn(Date, 'now').mockImplementation(() => now);
     // maxAge runs on the monotonic clock, the token's expiry on the wall clock: both move here.
     jest.spyOn(performance, 'now').mockImplementation(() => now - start);
-    const { calls, verify } = counting((token) =>
-      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
-    );
-    const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
-    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    const { calls, hit } = shortAndLong(start);
     await hit('short');
     await hit('long');
     now += 4_000;
@@ -186,11 +192,7 @@ describe('bearer({ cache })', () => {
     let mono = 0;
     jest.spyOn(Date, 'now').mockImplementation(() => wall);
     jest.spyOn(performance, 'now').mockImplementation(() => mono);
-    const { calls, verify } = counting((token) =>
-      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
-    );
-    const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
-    const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
+    const { calls, hit } = shortAndLong(start);
     await hit('short');
     await hit('long');
     // An hour back on the wall clock, and 6 s on: the short token's 5 s are over all the same.
