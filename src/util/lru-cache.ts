@@ -1,4 +1,4 @@
-import { optionNames, rejectUnknownOptions } from './options';
+import { isPlainObject, optionNames, rejectUnknownOptions } from './options';
 
 /**
  * A bounded map whose entries expire. Least recently used entries go first when it is full;
@@ -94,7 +94,8 @@ export interface ConfiguredCache<V> {
 export function configuredCache<V>(owner: string, option: unknown): ConfiguredCache<V> | undefined {
   if (option === undefined || option === false) return undefined;
   const settings = option === true ? {} : option;
-  if (typeof settings !== 'object' || settings === null) {
+  // A Map or a class instance would be read as empty: the defaults, in silence.
+  if (!isPlainObject(settings)) {
     throw new TypeError(`${owner}: cache must be a boolean or { max, maxAge }`);
   }
   rejectUnknownOptions(`${owner}: cache`, settings, CACHE_OPTION_NAMES);

@@ -7,6 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { hashSecret, secretsEqual } from '../../util/secret';
 import { configuredCache, type CacheOptions } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
+import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
 import { hasControl, isAscii } from '../../util/text';
 import { isQuotable } from '../../header/grammar';
@@ -91,8 +92,7 @@ export function basic(options: BasicOptions): Scheme {
   const check = options.verify ?? usersChecker(options.users!);
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
-  /** Calls of verify under way, by cache key, shared for at most SHARE_MS. */
-  const checking = new Map<string, { result: Promise<VerifyResult>; started: number }>();
+  const checking = new SharedChecks<VerifyResult>();
   const challengeByRealm = new Map<string, Challenge[]>();
 
   return {
@@ -125,25 +125,18 @@ export function basic(options: BasicOptions): Scheme {
       const now = performance.now();
       const hit = configured.cache.get(key, now);
       if (hit !== undefined) return hit;
-      const shared = checking.get(key);
-      if (shared !== undefined && now - shared.started < SHARE_MS) return shared.result;
-      const remember = (value: unknown): VerifyResult => {
+      const shared = checking.join(key, now);
+      if (shared !== undefined) return shared;
+      // maxAge counts from the call: the answer is as old as the moment verify was asked.
+      const remember = (value: unknown, current: boolean): VerifyResult => {
         const result = identityResult(value);
-        if (result.ok) configured.cache.set(key, result, performance.now() + configured.maxAge);
+        if (result.ok && current) configured.cache.set(key, result, now + configured.maxAge);
         return result;
       };
       const identity = check(decoded[0], decoded[1], ctx.req);
-      if (!isPromiseLike(identity)) return remember(identity);
+      if (!isPromiseLike(identity)) return remember(identity, true);
       // Simultaneous first requests with the same credentials share one call of verify.
-      const result = Promise.resolve(identity).then(remember);
-      if (checking.size < configured.cache.max) {
-        checking.set(key, { result, started: now });
-        const done = (): void => {
-          if (checking.get(key)?.result === result) checking.delete(key);
-        };
-        result.then(done, done);
-      }
-      return result;
+      return checking.share(key, now, identity, remember);
     },
   };
 }
@@ -156,12 +149,12 @@ function decodeCredentials(credentials: Credentials): [string, string] | SchemeF
   if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
   const text = decodeUtf8Strict(bytes);
   if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
-  // The user-id cannot contain a colon; the password can (RFC 7617 §2).
+  // The user-id cannot contain a colon; the password can, and either may be empty (RFC 7617 §2:
+  // user-id = *<TEXT excluding ":">). Token-as-password clients send an empty user-id (":token").
   const colon = text.indexOf(':');
   if (colon === -1) return refuse('Basic credentials have no colon');
   const user = text.slice(0, colon);
   const password = text.slice(colon + 1);
-  if (user === '') return refuse('Basic credentials have an empty user-id');
   // RFC 7617 §2: user-id and password MUST NOT contain control characters.
   if (hasControl(text)) return refuse('Basic credentials contain control characters');
   // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form
@@ -177,9 +170,6 @@ function cacheKeyer(): (text: string) => string {
   const key = randomBytes(32);
   return (text) => createHmac('sha256', key).update(text).digest('base64');
 }
-
-/** How long requests share another's call of verify: a call that hangs is not shared for ever. */
-const SHARE_MS = 2000;
 
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
 function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {

@@ -16,6 +16,7 @@ import type {
 } from '../../scheme';
 import { identityResult } from '../../scheme';
 import { configuredCache, type CacheOptions } from '../../util/lru-cache';
+import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, checkErrorUri, isInvalidTokenError } from './errors';
@@ -199,10 +200,18 @@ export function bearer(options: BearerOptions): Scheme {
   }
 
   /** Checks under way, by cache key: only with the cache, whose reuse of results they extend. */
-  const checking = new Map<string, { result: Promise<VerifyResult>; started: number }>();
+  const checking = new SharedChecks<VerifyResult>();
 
-  /** Turns what the verifier returned into a result, caching a success. */
-  function settle(key: string | undefined, value: unknown): VerifyResult {
+  /**
+   * Turns what the verifier returned into a result. A success is cached under `key` by a check
+   * that is still `current` (see SharedChecks), for `maxAge` from `started`, when it was asked.
+   */
+  function settle(
+    key: string | undefined,
+    value: unknown,
+    started: number,
+    current: boolean,
+  ): VerifyResult {
     const result = identityResult(value);
     if (!result.ok) return bearerFailure('invalid_token');
     // A bare user name (the common case) shares one frozen empty scope list.
@@ -222,11 +231,11 @@ export function bearer(options: BearerOptions): Scheme {
       scopes,
       expiresAt: expiresAt ?? Number.POSITIVE_INFINITY,
     };
-    if (cache !== undefined && key !== undefined) {
+    if (cache !== undefined && key !== undefined && current) {
       // maxAge on the monotonic clock (a wall clock set back would stretch it); the token's own
       // expiry, a wall-clock time, is checked against the wall clock on every hit as well.
-      const left = Math.min(cacheMaxAge, verified.expiresAt - now);
-      cache.set(key, verified, performance.now() + left);
+      const until = Math.min(started + cacheMaxAge, performance.now() + (verified.expiresAt - now));
+      cache.set(key, verified, until);
     }
     return grant(verified);
   }
@@ -265,17 +274,16 @@ export function bearer(options: BearerOptions): Scheme {
       // A cached token passed the syntax check below when it was first verified: on a hit the
       // scan (the length of a JWT) is not repeated.
       let key: string | undefined;
+      let started = 0;
       if (cache !== undefined) {
         key = cacheKey(token);
-        const hit = cache.get(key, performance.now());
+        started = performance.now();
+        const hit = cache.get(key, started);
         if (hit !== undefined && hit.expiresAt > Date.now()) return grant(hit);
         // A burst of requests with a new token waits for one check (one introspection call),
         // but not for long: a check that hangs must not hold the token up for good.
-        const pending = checking.get(key);
-        if (pending !== undefined) {
-          if (performance.now() - pending.started < SHARED_CHECK_MS) return pending.result;
-          checking.delete(key);
-        }
+        const pending = checking.join(key, started);
+        if (pending !== undefined) return pending;
       }
       if (!isToken68(token))
         return bearerFailure('invalid_request', 'The access token is malformed');
@@ -286,27 +294,22 @@ export function bearer(options: BearerOptions): Scheme {
       } catch (error) {
         return refused(error);
       }
-      if (!isPromiseLike(value)) return settle(key, value);
-      const result = Promise.resolve(value).then((resolved) => settle(key, resolved), refused);
-      if (key !== undefined) {
-        const entry = { result, started: performance.now() };
-        const done = (): void => {
-          if (checking.get(key) === entry) checking.delete(key);
-        };
-        if (checking.size >= MAX_SHARED_CHECKS) checking.clear();
-        checking.set(key, entry);
-        result.then(done, done);
+      if (!isPromiseLike(value)) return settle(key, value, started, true);
+      if (key === undefined) {
+        return Promise.resolve(value).then((resolved) => settle(key, resolved, 0, false), refused);
       }
-      return result;
+      return checking.share(
+        key,
+        started,
+        value,
+        (resolved, current) => settle(key, resolved, started, current),
+        refused,
+      );
     },
   };
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
-/** How long requests wait for another request's check of their token before starting their own. */
-const SHARED_CHECK_MS = 2000;
-/** Checks under way that are remembered at once (hung ones stay until their token comes back). */
-const MAX_SHARED_CHECKS = 10_000;
 const SCOPE_KEYS: ReadonlySet<string> = new Set(['allOf', 'anyOf']);
 
 /** Whether an object has any own enumerable key; unlike Object.keys(), allocates nothing. */

@@ -85,6 +85,26 @@ describe('basic() — RFC 7617', () => {
     expect(seen).toEqual(['zoë', 'pässword', '/?q=1']);
   });
 
+  it('lets an empty user-id through to verify (RFC 7617 §2; a token sent as the password), never to a users map', async () => {
+    const seen: string[] = [];
+    const app = appWith({
+      verify: (user, password) => {
+        seen.push(user);
+        return password === 'pat-123' ? { user: 'token-owner' } : false;
+      },
+    });
+    const token = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    const res = await request(app).get('/').set('Authorization', token(':pat-123'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ scheme: 'Basic', user: 'token-owner' });
+    expect((await request(app).get('/').set('Authorization', token(':nope'))).status).toBe(401);
+    expect(seen).toEqual(['', '']);
+    const map = appWith({ users: { Aladdin: 'open sesame' } });
+    expect((await request(map).get('/').set('Authorization', token(':open sesame'))).status).toBe(
+      401,
+    );
+  });
+
   const bad: [string, string][] = [
     ['characters outside the base64 alphabet', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ~='],
     ['base64url', `Basic ${Buffer.from('a:\u00fb\u00ff\u00fe').toString('base64url')}`],
@@ -92,7 +112,6 @@ describe('basic() — RFC 7617', () => {
     ['non-canonical trailing bits', 'Basic YTpiYx==' /* decodes like YTpiYw== */],
     ['a length not a multiple of four', 'Basic YTpiYw='],
     ['no colon', `Basic ${Buffer.from('Aladdin').toString('base64')}`],
-    ['an empty user-id', `Basic ${Buffer.from(':open sesame').toString('base64')}`],
     ['invalid UTF-8', `Basic ${Buffer.from([0x41, 0x3a, 0xc3, 0x28]).toString('base64')}`],
     [
       'a control character in the user-id',
@@ -274,6 +293,32 @@ describe('basic({ cache })', () => {
     expect(calls).toBe(1);
   });
 
+  it('does not cache a late success once a newer call has answered (a password revoked in between), and counts maxAge from the call', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const answers: Array<(identity: string | false) => void> = [];
+    const verify = jest.fn(() => new Promise<string | false>((resolve) => answers.push(resolve)));
+    const scheme = basic({ verify, cache: { maxAge: 5000 } });
+    const credentials = parseCredentials(header('alice', 'old'));
+    const first = scheme.verify(credentials, ctx);
+    jest.advanceTimersByTime(2001); // past the sharing: the next request calls verify again
+    const second = scheme.verify(credentials, ctx);
+    answers[1]!(false); // revoked
+    expect((await second).ok).toBe(false);
+    answers[0]!('alice'); // the first call, started before the revocation, answers late
+    expect((await first).ok).toBe(true);
+    const third = scheme.verify(credentials, ctx);
+    expect(verify).toHaveBeenCalledTimes(3);
+    // This one is cached, for maxAge from when verify was asked, not from its answer.
+    jest.advanceTimersByTime(4000);
+    answers[2]!('alice');
+    expect((await third).ok).toBe(true);
+    expect((await scheme.verify(credentials, ctx)).ok).toBe(true);
+    expect(verify).toHaveBeenCalledTimes(3);
+    jest.advanceTimersByTime(1001);
+    void scheme.verify(credentials, ctx);
+    expect(verify).toHaveBeenCalledTimes(4);
+  });
+
   it('refuses bad cache options at setup', () => {
     expect(() => basic({ verify: () => false, cache: 'yes' as never })).toThrow(
       'basic(): cache must be a boolean or { max, maxAge }',
@@ -282,6 +327,10 @@ describe('basic({ cache })', () => {
       'basic(): cache.max must be a positive integer',
     );
     expect(() => basic({ verify: () => false, cache: { ttl: 5 } as never })).toThrow(TypeError);
+    // A Map would be read as empty: the defaults, in silence.
+    expect(() => basic({ verify: () => false, cache: new Map([['maxAge', 5]]) as never })).toThrow(
+      'basic(): cache must be a boolean or { max, maxAge }',
+    );
     expect(() => basic({ verify: () => false, cache: true })).not.toThrow();
   });
 });

@@ -146,6 +146,30 @@ describe('bearer({ cache })', () => {
     expect(calls).toEqual(['t', 't']);
   });
 
+  it('does not cache a late success once a newer check has answered (a token revoked in between)', async () => {
+    const answers: Array<(identity: unknown) => void> = [];
+    const { calls, verify } = counting(() => new Promise((resolve) => answers.push(resolve)));
+    const app = bearerApp({ verify, cache: true }, { timeout: 5000 });
+    const get = () =>
+      request(app)
+        .get('/')
+        .set('Authorization', 'Bearer t')
+        .then((r) => r.status);
+    const first = get();
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const second = get(); // past the sharing: a check of its own
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    answers[1]!(false); // revoked
+    expect(await second).toBe(401);
+    answers[0]!({ user: 'u' }); // the older check answers late
+    expect(await first).toBe(200);
+    const third = get();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toEqual(['t', 't', 't']);
+    answers[2]!(false);
+    expect(await third).toBe(401);
+  });
+
   it('checks the required scopes on every request, cached or not', async () => {
     const { calls, verify } = counting(() => ({ user: 'u', scopes: 'read' }));
     const app = bearerApp({ verify, cache: true, requiredScopes: ['write'] });

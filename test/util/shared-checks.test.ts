@@ -1,0 +1,71 @@
+import { MAX_SHARED_CHECKS, SHARE_MS, SharedChecks } from '../../src/util/shared-checks';
+
+const never = new Promise<never>(() => undefined);
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+describe('SharedChecks', () => {
+  it('shares a check for SHARE_MS, then lets a newer one replace it and tells the older it is not current', async () => {
+    const checks = new SharedChecks<string>();
+    const currents: Array<[unknown, boolean]> = [];
+    const settle = (value: unknown, current: boolean): string => {
+      currents.push([value, current]);
+      return String(value);
+    };
+    const older = deferred<string>();
+    const first = checks.share('k', 0, older.promise, settle);
+    expect(checks.join('k', SHARE_MS - 1)).toBe(first);
+    expect(checks.join('k', SHARE_MS)).toBeUndefined();
+    const newer = deferred<string>();
+    const second = checks.share('k', SHARE_MS, newer.promise, settle);
+    newer.resolve('refused');
+    await second;
+    older.resolve('accepted');
+    expect(await first).toBe('accepted');
+    expect(currents).toEqual([
+      ['refused', true],
+      ['accepted', false],
+    ]);
+    expect(checks.size).toBe(0);
+  });
+
+  it('forgets a settled or rejected check', async () => {
+    const checks = new SharedChecks<string>();
+    await checks.share('a', 0, Promise.resolve('x'), String);
+    const failing = checks.share('b', 0, Promise.reject(new Error('down')), String);
+    await expect(failing).rejects.toThrow('down');
+    await Promise.resolve();
+    expect(checks.size).toBe(0);
+    expect(checks.join('a', 1)).toBeUndefined();
+    expect(checks.join('b', 1)).toBeUndefined();
+  });
+
+  it('makes room from the oldest hung checks once they are past sharing, and holds none beyond the limit', async () => {
+    const checks = new SharedChecks<string>();
+    const currents: boolean[] = [];
+    for (let i = 0; i < MAX_SHARED_CHECKS; i++)
+      void checks.share(`hung${i}`, i / 10, never, String);
+    expect(checks.size).toBe(MAX_SHARED_CHECKS);
+    // All still within sharing: a new check is not held, and so never current.
+    const unheld = checks.share('late', 1000, Promise.resolve('x'), (value, current) => {
+      currents.push(current);
+      return String(value);
+    });
+    expect(checks.join('late', 1000)).toBeUndefined();
+    await unheld;
+    // Later, the hung ones past sharing make room: the new check is shared and current.
+    const now = MAX_SHARED_CHECKS / 10 + SHARE_MS;
+    const held = checks.share('fresh', now, Promise.resolve('y'), (value, current) => {
+      currents.push(current);
+      return String(value);
+    });
+    expect(checks.join('fresh', now)).toBe(held);
+    expect(checks.size).toBeLessThan(MAX_SHARED_CHECKS);
+    await held;
+    expect(currents).toEqual([false, true]);
+  });
+});
