@@ -6,13 +6,15 @@
  *
  * Checks wait in one queue here and go to a thread only when it is free, so a slow hash holds up
  * no check that another thread could take. Threads start on demand, up to one fewer than the CPUs
- * (at most 4), and stop after 10 s without work. The queue is bounded: past the bound, or when a
- * thread dies, a check rejects with `ERR_AUTH_STORE_FAILURE`, and the verifier fails closed.
+ * (at most 4), and stop after 10 s without work. The queue is bounded: past the bound, when a
+ * check has waited longer than anyone waits for it, or when a thread dies, a check rejects with
+ * `ERR_AUTH_STORE_FAILURE`, and the verifier fails closed.
  *
  * Hashes are computed on the main thread, as before, where the worker's file is not beside this
- * module (a bundle that left it out), where no thread can start (Node's permission model) or its
- * module does not run, and for a library the worker cannot load although the main thread did (a
- * loader or symlink layout that only the main thread's flags make work).
+ * module (a bundle that left it out) or no thread can start (Node's permission model); and for a
+ * minute, then threads are tried again, where the worker's module does not run or a library does
+ * not load in it although the main thread did (a loader or symlink layout that only the main
+ * thread's flags make work) — or seemed not to, for a passing reason (descriptors exhausted).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -28,6 +30,8 @@ interface Check {
   inThread: (password: string, salt: string) => string;
   password: string;
   salt: string;
+  /** `performance.now()` when it was queued. */
+  queuedAt: number;
   resolve: (hash: string) => void;
   reject: (error: Error) => void;
 }
@@ -58,6 +62,27 @@ const START_FAILURES = 3;
  * within the middleware's default timeout of 10 s. Loading takes some 20 to 50 ms.
  */
 const READY_MS = 3000;
+/** How long hashing stays on the main thread after threads failed to start, or a library to load. */
+const FALLBACK_MS = 60_000;
+/**
+ * Longest a check waits for a thread. By then the middleware (default timeout 10 s, its deadline
+ * a little late at worst) has answered the request: hashing for it would only hold up the next.
+ */
+const MAX_WAIT_MS = 13_000;
+
+/** Settings of a {@link HashThreads}; the defaults are the process's pool's. */
+export interface HashThreadsOptions {
+  /** Most threads at once: one fewer than the CPUs, at most 4. */
+  maxThreads?: number;
+  /** Most checks waiting for a thread: 512 per thread, about 5 s of SHA-512 crypt. */
+  maxWaiting?: number;
+  /** Longest a worker may take to load before it counts as one that did not start. */
+  readyMs?: number;
+  /** How long hashing stays on the main thread after threads failed to start. */
+  fallbackMs?: number;
+  /** Longest a check waits for a thread before it fails. */
+  maxWaitMs?: number;
+}
 
 /** A pool of hash worker threads with its queue of checks (one per process: `hashThreads`). */
 export class HashThreads {
@@ -65,30 +90,28 @@ export class HashThreads {
   readonly #maxThreads: number;
   readonly #maxWaiting: number;
   readonly #readyMs: number;
+  readonly #fallbackMs: number;
+  readonly #maxWaitMs: number;
   #threads: Thread[] = [];
   #queue: Check[] = [];
+  /** Whether the worker's file exists. */
   #available: boolean | undefined;
-  readonly #inThreadOnly = new Set<SlowHashLibrary>();
+  /** Until when (`performance.now()`) hashing stays here: no thread started. */
+  #inThreadUntil = -Infinity;
+  /** Until when each library is hashed here: it did not load in a thread. */
+  readonly #libraryInThreadUntil = new Map<SlowHashLibrary, number>();
   /** Threads in a row that died before loading the worker's module. */
   #startFailures = 0;
+  #warned = new Set<string>();
 
-  /**
-   * @param file the worker's module
-   * @param maxThreads most threads at once
-   * @param maxWaiting most checks waiting for a thread: 512 per thread, about 5 s of SHA-512
-   *   crypt, within the middleware's default timeout of 10 s
-   * @param readyMs longest a worker may take to load before it counts as one that did not start
-   */
-  constructor(
-    file: string,
-    maxThreads = Math.max(1, Math.min(4, availableParallelism() - 1)),
-    maxWaiting = 512 * maxThreads,
-    readyMs = READY_MS,
-  ) {
-    this.#readyMs = readyMs;
+  /** @param file the worker's module */
+  constructor(file: string, options: HashThreadsOptions = {}) {
     this.#file = file;
-    this.#maxThreads = maxThreads;
-    this.#maxWaiting = maxWaiting;
+    this.#maxThreads = options.maxThreads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.#maxWaiting = options.maxWaiting ?? 512 * this.#maxThreads;
+    this.#readyMs = options.readyMs ?? READY_MS;
+    this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
+    this.#maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
   }
 
   /**
@@ -102,7 +125,12 @@ export class HashThreads {
     salt: string,
   ): Promise<string> {
     this.#available ??= existsSync(this.#file);
-    if (!this.#available || this.#inThreadOnly.has(library)) {
+    const now = performance.now();
+    if (
+      !this.#available ||
+      now < this.#inThreadUntil ||
+      now < (this.#libraryInThreadUntil.get(library) ?? -Infinity)
+    ) {
       return settleInThread(inThread, password, salt);
     }
     if (this.#queue.length >= this.#maxWaiting) {
@@ -111,7 +139,7 @@ export class HashThreads {
       );
     }
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ library, inThread, password, salt, resolve, reject });
+      this.#queue.push({ library, inThread, password, salt, queuedAt: now, resolve, reject });
       this.#dispatch();
     });
   }
@@ -143,6 +171,12 @@ export class HashThreads {
         }
       }
       const check = this.#queue.shift()!;
+      if (performance.now() - check.queuedAt > this.#maxWaitMs) {
+        check.reject(
+          storeFailure(`htpasswd: a password check waited more than ${this.#maxWaitMs} ms`),
+        );
+        continue;
+      }
       thread.busy = check;
       if (thread.idle !== undefined) clearTimeout(thread.idle);
       thread.idle = undefined;
@@ -167,12 +201,22 @@ export class HashThreads {
     // check and its place for ever: it counts as one that did not start.
     let timedOut = false;
     const loading = setTimeout(() => {
-      timedOut = true;
-      cause ??= new Error(`not loaded within ${this.#readyMs} ms`);
-      void worker.terminate();
+      // An event loop that stood still (a handler that ran long) leaves the ready message waiting
+      // behind this timer: messages come in before setImmediate's turn.
+      setImmediate(() => {
+        if (thread.ready || !this.#threads.includes(thread)) return;
+        timedOut = true;
+        cause ??= new Error(`not loaded within ${this.#readyMs} ms`);
+        void worker.terminate();
+      }).unref();
     }, this.#readyMs);
     loading.unref();
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (reply: unknown) => {
+      if (!isReply(reply)) {
+        cause = new Error('the worker sent a malformed message');
+        void worker.terminate(); // its check fails closed on 'exit'
+        return;
+      }
       if (reply.ready === true) {
         // Too late: the thread is being stopped, its check goes back to the queue (see died).
         if (timedOut) return;
@@ -187,13 +231,11 @@ export class HashThreads {
       if (typeof reply.hash === 'string') {
         check.resolve(reply.hash);
       } else if (reply.unavailable === true) {
-        if (!this.#inThreadOnly.has(check.library)) {
-          this.#inThreadOnly.add(check.library);
-          process.emitWarning(
-            `htpasswd: ${check.library} does not load in a worker thread (${String(reply.error)}); its hashes are computed on the main thread`,
-            { code: 'AUTHSCHEME_HASH_THREAD' },
-          );
-        }
+        this.#libraryInThreadUntil.set(check.library, performance.now() + this.#fallbackMs);
+        this.#warnOnce(
+          check.library,
+          `htpasswd: ${check.library} does not load in a worker thread (${String(reply.error)}); its hashes are computed on the main thread`,
+        );
         runInThread(check);
       } else {
         check.reject(storeFailure(`htpasswd: hashing failed: ${String(reply.error)}`));
@@ -222,13 +264,13 @@ export class HashThreads {
           this.#dispatch();
           return;
         }
-        if (this.#available === true) {
-          this.#available = false;
-          process.emitWarning(
-            `htpasswd: the hash worker does not start (${messageOf(cause)}); hashes are computed on the main thread`,
-            { code: 'AUTHSCHEME_HASH_THREAD' },
-          );
-        }
+        // For a while: the cause may pass (descriptors exhausted by a flood of connections).
+        this.#inThreadUntil = performance.now() + this.#fallbackMs;
+        this.#startFailures = 0;
+        this.#warnOnce(
+          'start',
+          `htpasswd: the hash worker does not start (${messageOf(cause)}); hashes are computed on the main thread`,
+        );
         const checks = [thread.busy, ...this.#queue].filter((check) => check !== undefined);
         thread.busy = undefined;
         this.#queue = [];
@@ -250,6 +292,13 @@ export class HashThreads {
     return thread;
   }
 
+  /** One warning per kind of trouble: a fallback that recurs every minute says nothing new. */
+  #warnOnce(kind: string, message: string): void {
+    if (this.#warned.has(kind)) return;
+    this.#warned.add(kind);
+    process.emitWarning(message, { code: 'AUTHSCHEME_HASH_THREAD' });
+  }
+
   #rest(thread: Thread): void {
     thread.worker.unref();
     thread.idle = setTimeout(() => {
@@ -265,6 +314,10 @@ export class HashThreads {
     thread.busy = undefined;
     check?.reject(error);
   }
+}
+
+function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null;
 }
 
 function messageOf(error: unknown): string {

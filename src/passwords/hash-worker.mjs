@@ -22,7 +22,12 @@ function hasher(library) {
   return promise;
 }
 
-parentPort.on('message', ({ library, password, salt }) => {
+parentPort.on('message', (check) => {
+  const { library, password, salt } = check ?? {};
+  if (typeof library !== 'string' || typeof password !== 'string' || typeof salt !== 'string') {
+    parentPort.postMessage({ error: 'malformed check' });
+    return;
+  }
   hasher(library).then(
     (hash) => {
       try {
@@ -36,6 +41,9 @@ parentPort.on('message', ({ library, password, salt }) => {
       parentPort.postMessage({ unavailable: true, error: String(error?.message ?? error) }),
   );
 });
+
+// A check that could not be read is still answered: the main thread waits for one reply per check.
+parentPort.on('messageerror', () => parentPort.postMessage({ error: 'unreadable check' }));
 
 // Loaded: a thread that dies before saying so is taken for a worker that cannot run at all.
 parentPort.postMessage({ ready: true });

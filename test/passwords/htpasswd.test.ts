@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import http from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -327,7 +328,7 @@ describe('slow hashes run on worker threads', () => {
   };
 
   it('checks beyond the bound of checks waiting fail closed, and so do those of a thread stopped', async () => {
-    const threads = new HashThreads(WORKER, 1, 1);
+    const threads = new HashThreads(WORKER, { maxThreads: 1, maxWaiting: 1 });
     const slow = hashOf(htpasswd(['-5', '-r', '200000'], 'alice', 'secret'));
     const salt = slow.slice(0, slow.lastIndexOf('$'));
     const first = threads.hash('unixcrypt', unused, 'secret', salt); // on the thread
@@ -348,7 +349,7 @@ describe('slow hashes run on worker threads', () => {
   });
 
   it('a slow check holds up no check another thread can take', async () => {
-    const threads = new HashThreads(WORKER, 2, 16);
+    const threads = new HashThreads(WORKER, { maxThreads: 2, maxWaiting: 16 });
     const slow = hashOf(htpasswd(['-5', '-r', '400000'], 'alice', 'secret'));
     const fast = hashOf(htpasswd(['-m'], 'bob', 'pw'));
     const order: string[] = [];
@@ -370,7 +371,7 @@ describe('slow hashes run on worker threads', () => {
     // A copy of the worker where no node_modules can be found: the packages do not load there.
     const lonely = path.join(dir, 'hash-worker.mjs');
     fs.copyFileSync(WORKER, lonely);
-    const threads = new HashThreads(lonely, 1, 8);
+    const threads = new HashThreads(lonely, { maxThreads: 1, maxWaiting: 8 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
@@ -396,7 +397,7 @@ parentPort.on('message', ({ password }) => {
 });
 parentPort.postMessage({ ready: true });`,
     );
-    const threads = new HashThreads(crashing, 1, 8);
+    const threads = new HashThreads(crashing, { maxThreads: 1, maxWaiting: 8 });
     const crashed = await rejection(threads.hash('apache-md5', unused, 'crash', 's'));
     expect(crashed).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
     expect(crashed.message).toMatch(/hash thread failed/);
@@ -407,7 +408,7 @@ parentPort.postMessage({ ready: true });`,
   it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
     const broken = path.join(dir, 'broken-worker.mjs');
     fs.writeFileSync(broken, 'this is not javascript (');
-    const threads = new HashThreads(broken, 2, 64);
+    const threads = new HashThreads(broken, { maxThreads: 2, maxWaiting: 64 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
@@ -436,7 +437,7 @@ parentPort.postMessage({ ready: true });`,
     try {
       // Node may report the error before the ready message: each run must still fail closed.
       for (let run = 0; run < 30; run++) {
-        const threads = new HashThreads(crashing, 1, 8);
+        const threads = new HashThreads(crashing, { maxThreads: 1, maxWaiting: 8 });
         const crashed = await rejection(threads.hash('apache-md5', unused, 'x', 's'));
         expect(crashed.message).toMatch(/hash thread failed/);
         await threads.stop();
@@ -462,7 +463,7 @@ parentPort.on('message', ({ password }) => parentPort.postMessage({ hash: 'h:' +
 parentPort.postMessage({ ready: true });`,
     );
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const threads = new HashThreads(flaky, 1, 8);
+    const threads = new HashThreads(flaky, { maxThreads: 1, maxWaiting: 8 });
     try {
       await expect(threads.hash('apache-md5', unused, 'a', 's')).resolves.toBe('h:a');
       await expect(threads.hash('apache-md5', unused, 'b', 's')).resolves.toBe('h:b');
@@ -484,7 +485,7 @@ appendFileSync(${JSON.stringify(starts)}, 'x');
 setInterval(() => {}, 1000);
 await new Promise(() => {});`,
     );
-    const threads = new HashThreads(hanging, 1, 8, 100);
+    const threads = new HashThreads(hanging, { maxThreads: 1, maxWaiting: 8, readyMs: 100 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
@@ -499,20 +500,129 @@ await new Promise(() => {});`,
     }
   });
 
-  it('a ready message that comes after its deadline does not turn the check into a failure', async () => {
-    const threads = new HashThreads(WORKER, 1, 8, 50);
+  it('a ready message held up by a busy event loop past its deadline still counts: the check runs on the thread', async () => {
+    const threads = new HashThreads(WORKER, { maxThreads: 1, maxWaiting: 8, readyMs: 200 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const inThread = jest.fn((p: string, s: string) => `${s}:${p}`);
     try {
-      const pending = threads.hash('apache-md5', (p, s) => `${s}:${p}`, 'pw', '$apr1$salt$');
-      // Once the worker is under way, the event loop stands still past the deadline: timer and
-      // ready message are then both due, the timer first.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const until = performance.now() + 300;
-      while (performance.now() < until);
-      await expect(pending).resolves.toEqual(expect.any(String));
+      const pending = threads.hash('apache-md5', inThread, 'pw', '$apr1$salt$');
+      // A request handler (an I/O or setImmediate callback, not a timer) runs past the deadline
+      // while the worker loads: its ready message and the deadline's timer are then both due.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const until = performance.now() + 1000;
+          while (performance.now() < until);
+          resolve();
+        }),
+      );
+      await expect(pending).resolves.toMatch(/^\$apr1\$salt\$/);
+      expect(inThread).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
       await threads.stop();
+    }
+  });
+
+  it('falls back to this thread for a while only: threads and libraries are tried again after fallbackMs', async () => {
+    const worker = path.join(dir, 'recovering-worker.mjs');
+    const unavailableOnce = path.join(dir, 'library-unavailable-once');
+    fs.writeFileSync(worker, 'this is not javascript (');
+    const threads = new HashThreads(worker, { maxThreads: 1, maxWaiting: 8, fallbackMs: 300 });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
+    try {
+      // The module does not run (EMFILE at the wrong moment would look the same): this thread.
+      await expect(threads.hash('apache-md5', inThread, 'a', 's')).resolves.toBe('s:a');
+      expect(inThread).toHaveBeenCalledTimes(1);
+      // The cause passes; once fallbackMs is over, threads are tried again.
+      fs.writeFileSync(
+        worker,
+        `import { existsSync, writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', ({ password }) => {
+  if (!existsSync(${JSON.stringify(unavailableOnce)})) {
+    writeFileSync(${JSON.stringify(unavailableOnce)}, '');
+    parentPort.postMessage({ unavailable: true, error: 'EMFILE' });
+  } else parentPort.postMessage({ hash: 'h:' + password });
+});
+parentPort.postMessage({ ready: true });`,
+      );
+      await expect(threads.hash('apache-md5', inThread, 'b', 's')).resolves.toBe('s:b');
+      expect(inThread).toHaveBeenCalledTimes(2);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      // The library does not load this once: its hashes stay here for fallbackMs, then go back.
+      await expect(threads.hash('apache-md5', inThread, 'c', 's')).resolves.toBe('s:c');
+      await expect(threads.hash('apache-md5', inThread, 'd', 's')).resolves.toBe('s:d');
+      expect(inThread).toHaveBeenCalledTimes(4);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      await expect(threads.hash('apache-md5', inThread, 'e', 's')).resolves.toBe('h:e');
+      expect(inThread).toHaveBeenCalledTimes(4);
+      expect(warn).toHaveBeenCalledTimes(2);
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
+  it('a check that waited longer than maxWaitMs for a thread fails closed instead of being hashed for nobody', async () => {
+    const slow = path.join(dir, 'slow-worker.mjs');
+    fs.writeFileSync(
+      slow,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', ({ password }) =>
+  setTimeout(() => parentPort.postMessage({ hash: 'h:' + password }), 300));
+parentPort.postMessage({ ready: true });`,
+    );
+    const threads = new HashThreads(slow, { maxThreads: 1, maxWaiting: 8, maxWaitMs: 100 });
+    try {
+      const first = threads.hash('apache-md5', unused, 'first', 's');
+      const waiting = rejection(threads.hash('apache-md5', unused, 'waiting', 's'));
+      await expect(first).resolves.toBe('h:first');
+      const expired = await waiting;
+      expect(expired).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(expired.message).toMatch(/waited more than 100 ms/);
+      await expect(threads.hash('apache-md5', unused, 'next', 's')).resolves.toBe('h:next');
+    } finally {
+      await threads.stop();
+    }
+  });
+
+  it('a malformed reply from the worker fails its check closed, without an uncaught exception', async () => {
+    const odd = path.join(dir, 'null-reply-worker.mjs');
+    fs.writeFileSync(
+      odd,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', () => parentPort.postMessage(null));
+parentPort.postMessage({ ready: true });`,
+    );
+    const threads = new HashThreads(odd, { maxThreads: 1, maxWaiting: 8 });
+    try {
+      const failed = await rejection(threads.hash('apache-md5', unused, 'x', 's'));
+      expect(failed).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(String((failed.cause as Error).message)).toMatch(/malformed message/);
+    } finally {
+      await threads.stop();
+    }
+  });
+
+  it('the worker answers a malformed check with an error, never a hash of something else', async () => {
+    const worker = new Worker(WORKER);
+    try {
+      const replies: unknown[] = [];
+      const got = new Promise<void>((resolve) =>
+        worker.on('message', (reply: { ready?: boolean }) => {
+          if (reply.ready !== true) replies.push(reply);
+          if (replies.length === 3) resolve();
+        }),
+      );
+      worker.postMessage({ library: 'apache-md5', password: ['pw'], salt: '$apr1$salt$' });
+      worker.postMessage({ library: 'apache-md5', salt: '$apr1$salt$' });
+      worker.postMessage(null);
+      await got;
+      expect(replies).toEqual(Array(3).fill({ error: 'malformed check' }));
+    } finally {
+      await worker.terminate();
     }
   });
 
