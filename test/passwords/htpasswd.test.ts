@@ -516,6 +516,12 @@ await new Promise(() => {});`,
         }),
       );
       await expect(pending).resolves.toMatch(/^\$apr1\$salt\$/);
+      // The thread stays: the checks that follow run on it too (a thread stopped as one that did
+      // not start would send them to this one, with a warning).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect(threads.hash('apache-md5', inThread, 'pw2', '$apr1$salt$')).resolves.toMatch(
+        /^\$apr1\$salt\$/,
+      );
       expect(inThread).not.toHaveBeenCalled();
       expect(warn).not.toHaveBeenCalled();
     } finally {
