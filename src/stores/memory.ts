@@ -6,10 +6,10 @@ import { optionNames, rejectUnknownOptions } from '../util/options';
 export interface MemoryNonceStoreOptions {
   /**
    * Most nonces tracked at once. When full, the record of the nonce that expires soonest is
-   * dropped (an expired one if any). If it was still live, any nonce expiring no later than it
-   * does is from then on refused as a possible replay when it has no record (its counts may have
-   * been used); Digest answers that with `stale=true`, so the client carries on with a fresh nonce
-   * without asking its user. Size it above the number of nonces in use during one nonce lifetime.
+   * dropped (an expired one if any). If it was still live, any nonce issued before the drop and
+   * expiring no later than it does is from then on refused as a possible replay when it has no
+   * record (its counts may have been used); Digest answers that with `stale=true`, so the client
+   * carries on with a fresh nonce without asking its user. Size it above the number of nonces in use during one nonce lifetime.
    * Default 100 000.
    */
   maxEntries?: number;
@@ -74,6 +74,8 @@ export class MemoryNonceStore implements NonceStore {
   private readonly now: () => number;
   /** The latest expiry among live records dropped for room; unrecorded nonces up to it are refused. */
   private forgottenUpTo = 0;
+  /** When (this store's clock) a live record was last dropped: nonces issued later lost nothing. */
+  private lastLiveDropAt = Number.NEGATIVE_INFINITY;
   /** The clock reading of the last sweep. */
   private sweptAt = Number.NaN;
 
@@ -103,7 +105,7 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   /** Answers at once: in-process, there is nothing to wait for. */
-  use(nonce: string, nc: number, expiresAt: number): boolean {
+  use(nonce: string, nc: number, expiresAt: number, issuedAt?: number): boolean {
     if (!Number.isSafeInteger(nc) || nc < 1) return false;
     const now = this.now();
     // Once per millisecond: a busy server sees many requests within one.
@@ -116,7 +118,16 @@ export class MemoryNonceStore implements NonceStore {
     // An expired record means an expired nonce; the sweep drops the record.
     if (record !== undefined && record.expiresAt <= now) return false;
     if (record === undefined) {
-      if (expiresAt <= now || expiresAt <= this.forgottenUpTo) return false;
+      if (expiresAt <= now) return false;
+      // Its record may be one dropped for room, unless the nonce was issued after the last drop:
+      // so a dropped long-lived nonce does not lock out the fresh short-lived ones of another
+      // digest() sharing this store (they expire before it, but cannot be it).
+      if (
+        expiresAt <= this.forgottenUpTo &&
+        (issuedAt === undefined || issuedAt <= this.lastLiveDropAt)
+      ) {
+        return false;
+      }
       if (this.records.size >= this.maxEntries) this.dropSoonest(now);
       record = { nonce, expiresAt, top: 0, seen: new Uint32Array(this.words) };
       this.records.set(nonce, record);
@@ -164,7 +175,10 @@ export class MemoryNonceStore implements NonceStore {
   private dropSoonest(now: number): void {
     const record = this.pop();
     this.records.delete(record.nonce);
-    if (record.expiresAt > now) this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
+    if (record.expiresAt > now) {
+      this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
+      this.lastLiveDropAt = now;
+    }
   }
 
   private push(record: NonceRecord): void {

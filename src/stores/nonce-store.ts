@@ -11,8 +11,10 @@ export interface NonceStore {
    * @param nonce the nonce value as issued (unique per issue)
    * @param nc the nonce count, 1 or more
    * @param expiresAt when the nonce expires (ms since the epoch); the record may be dropped then
+   * @param issuedAt when the nonce was issued (ms since the epoch), if known: a store that had to
+   *   drop live records can tell a nonce issued since, which cannot have lost its counts
    */
-  use(nonce: string, nc: number, expiresAt: number): boolean | Promise<boolean>;
+  use(nonce: string, nc: number, expiresAt: number, issuedAt?: number): boolean | Promise<boolean>;
   /**
    * `true` when several processes keep their counts here (Redis). `digest()` then requires its
    * `secret`: with a random key per process, each would refuse the others' nonces.

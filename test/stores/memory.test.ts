@@ -131,6 +131,28 @@ describe('MemoryNonceStore', () => {
     expect(store.use('day', 2, time.now() + 86_400_000)).toBe(true);
   });
 
+  it('after dropping a live long-lived record, still takes fresh short-lived nonces issued since (no lock-out)', async () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
+    const hour = 3_600_000;
+    const issuedAt = time.now();
+    for (let i = 0; i < 3; i++)
+      expect(store.use(`hour-${i}`, 1, issuedAt + hour, issuedAt)).toBe(true);
+    time.advance(1000);
+    // Full of live hour-long records: one goes, and nonces expiring before it are suspect.
+    expect(store.use('minutes-0', 1, time.now() + 300_000, time.now())).toBe(true);
+    // A nonce issued before that drop may be the one dropped: refused.
+    expect(store.use('hour-0', 1, issuedAt + hour, issuedAt)).toBe(false);
+    expect(store.use('old-short', 1, issuedAt + 300_000, issuedAt)).toBe(false);
+    // One issued since cannot be: a 5-minute digest() sharing the store goes on working.
+    for (let minute = 1; minute <= 50; minute += 10) {
+      time.advance(10 * 60_000);
+      expect(store.use(`minutes-${minute}`, 1, time.now() + 300_000, time.now())).toBe(true);
+    }
+    // Without the issue time (a caller that does not know it), the store stays on the safe side.
+    expect(store.use('unknown', 1, issuedAt + hour - 1)).toBe(false);
+  });
+
   it('matches a reference model of bounded, expiring records on random operations', async () => {
     const time = clock();
     const max = 8;

@@ -51,7 +51,7 @@ import {
   type GetHA1,
   type GetPassword,
 } from './lookup';
-import { NonceSigner } from './nonce';
+import { NonceSigner, newIssuer } from './nonce';
 import { authorityOf, sameResource } from './uri';
 import { digestsEqual, requestDigest, sessionHA1 } from './response';
 
@@ -149,11 +149,10 @@ interface DigestConfig {
   readonly signer: NonceSigner;
   readonly nonceLifetime: number;
   /**
-   * Nonces expiring before this were issued before this scheme was made (by the process a restart
-   * replaced): a store of this process's memory cannot know which of their counts were used.
-   * 0 with a shared store.
+   * The issuer id of `store` (see nonce.ts) when it is not shared: only its own nonces are
+   * accepted. `undefined` with a shared store, which holds the counts of every process's nonces.
    */
-  readonly unrecordedBefore: number;
+  readonly ownIssuer: string | undefined;
   readonly nextNonceBefore: number;
   readonly userhash: boolean;
   readonly opaque: string;
@@ -217,7 +216,8 @@ function challengesFor(
   failure?: SchemeFailure,
 ): Challenge[] {
   const realm = config.realm ?? ctx.realm;
-  const nonce = config.signer.issue(realm, config.now() + config.nonceLifetime);
+  const issuedAt = config.now();
+  const nonce = config.signer.issue(realm, issuedAt, issuedAt + config.nonceLifetime);
   // RFC 7616 §3.3: stale=true when the nonce was stale but the response was right.
   const stale = failure !== undefined && failure.code === 'ERR_AUTH_STALE_NONCE';
   return config.algorithms.map((algorithm) => {
@@ -276,6 +276,8 @@ function verifyDigest(
     realm,
     ctx,
     expiresAt: nonce.expiresAt,
+    issuedAt: nonce.issuedAt,
+    issuer: nonce.issuer,
     bodyHash: undefined,
   };
   if (directives.qop === 'auth-int') return withBody(request);
@@ -290,6 +292,9 @@ interface PendingRequest {
   readonly ctx: RequestContext;
   /** When the (validly signed) nonce expires. */
   readonly expiresAt: number;
+  /** When it was issued, and for which store (`undefined` for a version 1 nonce). */
+  readonly issuedAt: number | undefined;
+  readonly issuer: string | undefined;
   /** H(entity-body) for qop=auth-int. */
   bodyHash: string | undefined;
 }
@@ -340,14 +345,19 @@ function withHA1(
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
   if (request.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
-  // Signed with the same secret before a restart, its counts may have been used (RFC 7616 §5.5).
-  if (request.expiresAt < config.unrecordedBefore) {
-    return refuse('Digest nonce issued before this process started', 'ERR_AUTH_STALE_NONCE');
+  // A store that is not shared knows the counts of its own nonces only. One signed with the same
+  // secret by another process, or before a restart, may have had its counts used where this store
+  // never saw them (RFC 7616 §5.5): the client gets a fresh nonce of this store's.
+  if (config.ownIssuer !== undefined && request.issuer !== config.ownIssuer) {
+    return refuse(
+      'Digest nonce was issued for another nonce store (another process, or before a restart)',
+      'ERR_AUTH_STALE_NONCE',
+    );
   }
 
   let fresh: boolean | Promise<boolean>;
   try {
-    fresh = config.store.use(directives.nonce, directives.nc, request.expiresAt);
+    fresh = config.store.use(directives.nonce, directives.nc, request.expiresAt, request.issuedAt);
   } catch (cause) {
     throw storeFailure(cause);
   }
@@ -451,9 +461,11 @@ function success(
   remember(directives, ctx);
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
+    const issuedAt = config.now();
     const next = config.signer.issue(
       config.realm ?? ctx.realm,
-      config.now() + config.nonceLifetime,
+      issuedAt,
+      issuedAt + config.nonceLifetime,
     );
     info += `, nextnonce="${next}"`;
   }
@@ -600,9 +612,9 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     // One quoted list (RFC 7616 §3.3); without spaces, which naive clients split on ",".
     qopText: qop.join(','),
     store,
-    signer: new NonceSigner(nonceKey),
+    signer: new NonceSigner(nonceKey, issuerOf(store)),
     nonceLifetime,
-    unrecordedBefore: store.shared === true ? 0 : now() + nonceLifetime,
+    ownIssuer: store.shared === true ? undefined : issuerOf(store).toString('base64url'),
     nextNonceBefore,
     userhash,
     opaque,
@@ -612,6 +624,21 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     now,
     source,
   });
+}
+
+/**
+ * Each store's issuer id, made on first use: `digest()`s that share one store (in one process)
+ * accept each other's nonces, as the store holds the counts of all of them.
+ */
+const issuers = new WeakMap<NonceStore, Buffer>();
+
+function issuerOf(store: NonceStore): Buffer {
+  let issuer = issuers.get(store);
+  if (issuer === undefined) {
+    issuer = newIssuer();
+    issuers.set(store, issuer);
+  }
+  return issuer;
 }
 
 function resolveSource(options: DigestOptions): HA1Source {

@@ -1,23 +1,32 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /*
- * A nonce is base64url(version ‖ expiresAt ‖ random ‖ mac):
- *   version    1 byte, 1
+ * A nonce is base64url(version ‖ expiresAt ‖ issuedAt ‖ issuer ‖ random ‖ mac):
+ *   version    1 byte, 2
  *   expiresAt  6 bytes, big-endian milliseconds since the epoch (enough until the year 10889)
- *   random     16 bytes, so that every nonce is unique (the replay store keys on it)
+ *   issuedAt   6 bytes, the same
+ *   issuer     8 bytes, random per nonce store: which store holds the nonce's counts
+ *   random     8 bytes, so that every nonce is unique (the replay store keys on it)
  *   mac        16 bytes, HMAC-SHA-256(secret, "authscheme-digest-nonce" ‖ realm ‖ the bytes above), cut
  * RFC 7616 §3.3 and §5.4 ask for nonces the server can check without state and that no one else
- * can make; carrying the expiry (rather than the issue time) lets processes with different
- * lifetimes configured still agree on when a nonce goes stale.
+ * can make; carrying the expiry (rather than only the issue time) lets processes with different
+ * lifetimes configured still agree on when a nonce goes stale. Version 1 (39 bytes, without
+ * issuedAt and issuer, 16 random bytes) is still read, for the nonces in flight during an upgrade.
  */
-const VERSION = 1;
+const VERSION = 2;
 const TIME_BYTES = 6;
-const RANDOM_BYTES = 16;
+const ISSUER_BYTES = 8;
+const RANDOM_BYTES = 8;
 const MAC_BYTES = 16;
-const BODY_BYTES = 1 + TIME_BYTES + RANDOM_BYTES;
+const ISSUED_AT = 1 + TIME_BYTES;
+const ISSUER_AT = ISSUED_AT + TIME_BYTES;
+const BODY_BYTES = ISSUER_AT + ISSUER_BYTES + RANDOM_BYTES;
 const NONCE_BYTES = BODY_BYTES + MAC_BYTES;
-/** base64url without padding of 39 bytes. */
-const NONCE_LENGTH = Math.ceil((NONCE_BYTES * 4) / 3);
+/** Version 1: version ‖ expiresAt ‖ 16 random bytes ‖ mac. */
+const V1_BODY_BYTES = 1 + TIME_BYTES + 16;
+const V1_NONCE_BYTES = V1_BODY_BYTES + MAC_BYTES;
+/** base64url without padding. */
+const base64UrlLength = (bytes: number): number => Math.ceil((bytes * 4) / 3);
 const MAC_LABEL = Buffer.from('authscheme-digest-nonce\0', 'latin1');
 
 /** What checking a nonce tells. */
@@ -27,7 +36,16 @@ export type NonceCheck =
       valid: true;
       /** When the nonce stops being accepted (ms since the epoch). */
       expiresAt: number;
+      /** When it was issued (ms since the epoch); `undefined` for a version 1 nonce. */
+      issuedAt: number | undefined;
+      /** The issuing store's id (base64url); `undefined` for a version 1 nonce. */
+      issuer: string | undefined;
     };
+
+/** A random id for a nonce store, as {@link NonceSigner} takes it. */
+export function newIssuer(): Buffer {
+  return randomBytes(ISSUER_BYTES);
+}
 
 /** Random bytes come in batches: one `randomBytes` call per 256 nonces instead of one each (nonces are public). */
 class RandomPool {
@@ -67,9 +85,16 @@ export class NonceSigner {
   /** realm → `K^ipad ‖ label ‖ realm ‖ 0`, the fixed start of the inner hash input. */
   private readonly innerPrefix = new Map<string, Buffer>();
 
-  /** @param key at least 32 bytes, at most one SHA-256 block (64). */
-  constructor(key: Buffer) {
+  private readonly issuer: Buffer;
+
+  /**
+   * @param key at least 32 bytes, at most one SHA-256 block (64).
+   * @param issuer the id of the store that keeps the counts of the nonces issued ({@link newIssuer})
+   */
+  constructor(key: Buffer, issuer: Buffer) {
     if (key.length > BLOCK_BYTES) throw new TypeError('NonceSigner: key longer than 64 bytes');
+    if (issuer.length !== ISSUER_BYTES) throw new TypeError('NonceSigner: issuer of 8 bytes');
+    this.issuer = issuer;
     this.innerPad = Buffer.alloc(BLOCK_BYTES, 0x36);
     this.outerPad = Buffer.alloc(BLOCK_BYTES, 0x5c);
     for (let i = 0; i < key.length; i++) {
@@ -78,12 +103,14 @@ export class NonceSigner {
     }
   }
 
-  /** A fresh nonce for `realm` that expires at `expiresAt`. */
-  issue(realm: string, expiresAt: number): string {
+  /** A fresh nonce for `realm`, issued at `issuedAt`, that expires at `expiresAt`. */
+  issue(realm: string, issuedAt: number, expiresAt: number): string {
     const nonce = Buffer.allocUnsafe(NONCE_BYTES);
     nonce[0] = VERSION;
     nonce.writeUIntBE(Math.max(0, Math.floor(expiresAt)), 1, TIME_BYTES);
-    this.random.take(RANDOM_BYTES, nonce, 1 + TIME_BYTES);
+    nonce.writeUIntBE(Math.max(0, Math.floor(issuedAt)), ISSUED_AT, TIME_BYTES);
+    this.issuer.copy(nonce, ISSUER_AT);
+    this.random.take(RANDOM_BYTES, nonce, ISSUER_AT + ISSUER_BYTES);
     this.mac(realm, nonce).copy(nonce, BODY_BYTES, 0, MAC_BYTES);
     return nonce.toString('base64url');
   }
@@ -104,27 +131,43 @@ export class NonceSigner {
   }
 
   private verify(realm: string, nonce: string): NonceCheck {
-    if (nonce.length !== NONCE_LENGTH || !isBase64Url(nonce)) return { valid: false };
-    const bytes = Buffer.from(nonce, 'base64url');
-    // Buffer decoding is lenient about trailing bits: insist on the one canonical spelling.
-    if (bytes.length !== NONCE_BYTES || bytes.toString('base64url') !== nonce)
-      return { valid: false };
-    if (bytes[0] !== VERSION) return { valid: false };
-    const expected = this.mac(realm, bytes);
-    if (!timingSafeEqual(expected.subarray(0, MAC_BYTES), bytes.subarray(BODY_BYTES))) {
+    const v1 = nonce.length === base64UrlLength(V1_NONCE_BYTES);
+    if (!(v1 || nonce.length === base64UrlLength(NONCE_BYTES)) || !isBase64Url(nonce)) {
       return { valid: false };
     }
-    return { valid: true, expiresAt: bytes.readUIntBE(1, TIME_BYTES) };
+    const bytes = Buffer.from(nonce, 'base64url');
+    // Buffer decoding is lenient about trailing bits: insist on the one canonical spelling.
+    if (bytes.toString('base64url') !== nonce || bytes[0] !== (v1 ? 1 : VERSION)) {
+      return { valid: false };
+    }
+    const body = v1 ? V1_BODY_BYTES : BODY_BYTES;
+    const expected = this.mac(realm, bytes, body);
+    if (!timingSafeEqual(expected.subarray(0, MAC_BYTES), bytes.subarray(body))) {
+      return { valid: false };
+    }
+    const expiresAt = bytes.readUIntBE(1, TIME_BYTES);
+    if (v1) return { valid: true, expiresAt, issuedAt: undefined, issuer: undefined };
+    return {
+      valid: true,
+      expiresAt,
+      issuedAt: bytes.readUIntBE(ISSUED_AT, TIME_BYTES),
+      issuer: bytes.toString('base64url', ISSUER_AT, ISSUER_AT + ISSUER_BYTES),
+    };
   }
 
-  private mac(realm: string, nonce: Buffer): Buffer {
+  /** This signer's issuer, as {@link NonceCheck} reports it. */
+  get issuerId(): string {
+    return this.issuer.toString('base64url');
+  }
+
+  private mac(realm: string, nonce: Buffer, body = BODY_BYTES): Buffer {
     let prefix = this.innerPrefix.get(realm);
     if (prefix === undefined) {
       if (this.innerPrefix.size >= MAX_CACHED_REALMS) this.innerPrefix.clear();
       prefix = Buffer.concat([this.innerPad, MAC_LABEL, Buffer.from(`${realm}\0`, 'latin1')]);
       this.innerPrefix.set(realm, prefix);
     }
-    const inner = hash('sha256', Buffer.concat([prefix, nonce.subarray(0, BODY_BYTES)]), 'buffer');
+    const inner = hash('sha256', Buffer.concat([prefix, nonce.subarray(0, body)]), 'buffer');
     return hash('sha256', Buffer.concat([this.outerPad, inner]), 'buffer');
   }
 }

@@ -1,66 +1,109 @@
 import { createHmac } from 'node:crypto';
-import { NonceSigner } from '../../../src/schemes/digest/nonce';
+import { NonceSigner, newIssuer } from '../../../src/schemes/digest/nonce';
 
 const key = Buffer.alloc(32, 7);
+const issuer = Buffer.from('0102030405060708', 'hex');
+const ISSUER_ID = issuer.toString('base64url');
+
+function signer(signingKey = key): NonceSigner {
+  return new NonceSigner(signingKey, issuer);
+}
+
+/** A valid check's result for a nonce of `issuer`. */
+const valid = (expiresAt: number, issuedAt: number) => ({
+  valid: true,
+  expiresAt,
+  issuedAt,
+  issuer: ISSUER_ID,
+});
 
 describe('NonceSigner', () => {
   it('signs with HMAC-SHA-256 (RFC 2104) over label, realm and the nonce body', () => {
-    const signer = new NonceSigner(key);
-    const nonce = signer.issue('api', 1_700_000_000_000);
+    const nonce = signer().issue('api', 1_699_999_000_000, 1_700_000_000_000);
     const bytes = Buffer.from(nonce, 'base64url');
-    expect(bytes).toHaveLength(39);
+    expect(bytes).toHaveLength(45);
+    expect(nonce).toHaveLength(60);
     const expected = createHmac('sha256', key)
       .update('authscheme-digest-nonce\0api\0', 'latin1')
-      .update(bytes.subarray(0, 23))
+      .update(bytes.subarray(0, 29))
       .digest()
       .subarray(0, 16);
-    expect(bytes.subarray(23)).toEqual(expected);
+    expect(bytes.subarray(29)).toEqual(expected);
+    expect(bytes[0]).toBe(2);
     expect(bytes.readUIntBE(1, 6)).toBe(1_700_000_000_000);
+    expect(bytes.readUIntBE(7, 6)).toBe(1_699_999_000_000);
+    expect(bytes.subarray(13, 21)).toEqual(issuer);
+  });
+
+  it('still reads version 1 nonces (in flight during an upgrade), which name no issuer', () => {
+    // version 1 ‖ expiresAt ‖ 16 random bytes ‖ mac, as the previous version issued them.
+    const body = Buffer.alloc(23, 9);
+    body[0] = 1;
+    body.writeUIntBE(5678, 1, 6);
+    const mac = createHmac('sha256', key)
+      .update('authscheme-digest-nonce\0api\0', 'latin1')
+      .update(body)
+      .digest()
+      .subarray(0, 16);
+    const nonce = Buffer.concat([body, mac]).toString('base64url');
+    expect(signer().check('api', nonce)).toEqual({
+      valid: true,
+      expiresAt: 5678,
+      issuedAt: undefined,
+      issuer: undefined,
+    });
+    expect(signer().check('other', nonce)).toEqual({ valid: false });
   });
 
   it('remembers verified nonces without weakening the check', () => {
-    const signer = new NonceSigner(key);
-    const nonce = signer.issue('api', 1234);
-    for (let i = 0; i < 3; i++)
-      expect(signer.check('api', nonce)).toEqual({ valid: true, expiresAt: 1234 });
-    expect(signer.check('other', nonce)).toEqual({ valid: false });
+    const nonces = signer();
+    const nonce = nonces.issue('api', 1000, 1234);
+    for (let i = 0; i < 3; i++) expect(nonces.check('api', nonce)).toEqual(valid(1234, 1000));
+    expect(nonces.check('other', nonce)).toEqual({ valid: false });
     const last = nonce.at(-1) === 'A' ? 'B' : 'A';
-    expect(signer.check('api', nonce.slice(0, -1) + last)).toEqual({ valid: false });
+    expect(nonces.check('api', nonce.slice(0, -1) + last)).toEqual({ valid: false });
     // Past the bound the memory starts over; nonces still verify.
-    const many = Array.from({ length: 10_050 }, () => signer.issue('api', 99));
-    for (const other of many) expect(signer.check('api', other).valid).toBe(true);
-    expect(signer.check('api', nonce)).toEqual({ valid: true, expiresAt: 1234 });
+    const many = Array.from({ length: 10_050 }, () => nonces.issue('api', 1, 99));
+    for (const other of many) expect(nonces.check('api', other).valid).toBe(true);
+    expect(nonces.check('api', nonce)).toEqual(valid(1234, 1000));
   });
 
-  it('checks its own nonces and gives their expiry; realm-bound; unique', () => {
-    const signer = new NonceSigner(key);
-    const nonce = signer.issue('api', 1234);
-    expect(signer.check('api', nonce)).toEqual({ valid: true, expiresAt: 1234 });
-    expect(signer.check('other', nonce)).toEqual({ valid: false });
-    expect(new NonceSigner(Buffer.alloc(32, 8)).check('api', nonce)).toEqual({ valid: false });
-    const many = new Set(Array.from({ length: 1000 }, () => signer.issue('api', 1234)));
+  it('checks its own nonces and gives their times and issuer; realm-bound; unique', () => {
+    const nonces = signer();
+    const nonce = nonces.issue('api', 1000, 1234);
+    expect(nonces.check('api', nonce)).toEqual(valid(1234, 1000));
+    expect(nonces.issuerId).toBe(ISSUER_ID);
+    expect(nonces.check('other', nonce)).toEqual({ valid: false });
+    expect(signer(Buffer.alloc(32, 8)).check('api', nonce)).toEqual({ valid: false });
+    // Another store's signer with the same key reads it, and sees whose it is.
+    const sibling = new NonceSigner(key, newIssuer());
+    expect(sibling.check('api', nonce)).toEqual(valid(1234, 1000));
+    expect(sibling.issuerId).not.toBe(ISSUER_ID);
+    const many = new Set(Array.from({ length: 1000 }, () => nonces.issue('api', 1000, 1234)));
     expect(many.size).toBe(1000);
   });
 
   it('refuses every single-character change and non-canonical spellings', () => {
-    const signer = new NonceSigner(key);
-    const nonce = signer.issue('api', 99_999);
+    const nonces = signer();
+    const nonce = nonces.issue('api', 1, 99_999);
     for (let i = 0; i < nonce.length; i++) {
       const changed = nonce.slice(0, i) + (nonce[i] === 'A' ? 'B' : 'A') + nonce.slice(i + 1);
-      expect(signer.check('api', changed).valid).toBe(false);
+      expect(nonces.check('api', changed).valid).toBe(false);
     }
     for (const bad of [
       '',
       nonce.slice(1),
+      nonce.slice(0, 52),
       `${nonce}=`,
       nonce.replace(/^./, '+'),
       `${nonce.slice(0, -1)}\u00e9`,
     ]) {
-      expect(signer.check('api', bad).valid).toBe(false);
+      expect(nonces.check('api', bad).valid).toBe(false);
     }
   });
 
-  it('refuses keys longer than one SHA-256 block', () => {
-    expect(() => new NonceSigner(Buffer.alloc(65))).toThrow(TypeError);
+  it('refuses keys longer than one SHA-256 block, and issuers not of 8 bytes', () => {
+    expect(() => new NonceSigner(Buffer.alloc(65), issuer)).toThrow(TypeError);
+    expect(() => new NonceSigner(key, Buffer.alloc(7))).toThrow(TypeError);
   });
 });

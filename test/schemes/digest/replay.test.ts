@@ -200,9 +200,10 @@ describe('digest(): one request checked twice', () => {
 
 describe('digest(): two schemes on one response', () => {
   it('does not take a proxy check’s success for the origin’s (a replay with counts copied)', async () => {
-    // A proxy-mode authenticate() and an origin one in one app, sharing secret and realm.
-    const proxyScheme = digest({ users: { bob: 'builder' }, secret: SECRET });
-    const originScheme = make();
+    // A proxy-mode authenticate() and an origin one in one app, sharing secret, realm and store.
+    const store = new MemoryNonceStore();
+    const proxyScheme = digest({ users: { bob: 'builder' }, secret: SECRET, store });
+    const originScheme = make({ store });
     const issued = await challenge(originScheme);
     const captured = answer(issued, alice);
     await expect(verifyAsync(originScheme, captured, fakeContext())).resolves.toMatchObject({
@@ -210,7 +211,7 @@ describe('digest(): two schemes on one response', () => {
     });
     // Bob replays Alice's request with his own Proxy-Authorization on her nonce, nc and cnonce.
     const replay = fakeContext();
-    const bobs = answer(issued, { user: 'bob', password: 'builder' });
+    const bobs = answer(issued, { user: 'bob', password: 'builder', nc: 2 });
     await expect(verifyAsync(proxyScheme, bobs, { ...replay, proxy: true })).resolves.toMatchObject(
       { ok: true },
     );
@@ -285,10 +286,35 @@ describe('digest(): a restart', () => {
     await expect(verifyAsync(after, credentials, fakeContext())).resolves.toEqual({
       ok: false,
       code: 'ERR_AUTH_STALE_NONCE',
-      message: 'Digest nonce issued before this process started',
+      message:
+        'Digest nonce was issued for another nonce store (another process, or before a restart)',
     });
     const fresh = answer(await challenge(after), alice);
     await expect(verifyAsync(after, fresh, fakeContext())).resolves.toMatchObject({ ok: true });
+  });
+
+  it('refuses the counts of a nonce from before the restart whatever its lifetime or the old clock said', async () => {
+    // The deploy shortened nonceLifetime from 1 h to the default 5 min: the old nonce expires
+    // after any nonce the new process could have issued since it started.
+    const time = clock();
+    const before = make({ now: time.now, nonceLifetime: 3_600_000 });
+    const captured = answer(await challenge(before), alice);
+    await expect(verifyAsync(before, captured, fakeContext())).resolves.toMatchObject({ ok: true });
+    time.advance(60_000);
+    const after = make({ now: time.now });
+    await expect(verifyAsync(after, captured, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+    // The old process's clock was 10 minutes fast (NTP stepped it back before the restart).
+    const fast = make({ now: () => time.now() + 600_000 });
+    const early = answer(await challenge(fast), alice);
+    await expect(verifyAsync(fast, early, fakeContext())).resolves.toMatchObject({ ok: true });
+    const restarted = make({ now: time.now });
+    await expect(verifyAsync(restarted, early, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
   });
 
   it('keeps working when the clock is stepped back (NTP correcting a fast boot clock)', async () => {
@@ -375,7 +401,7 @@ describe('digest(): nonces', () => {
     }
   });
 
-  it('refuses a nonce signed with another secret, and accepts one from another process sharing it', async () => {
+  it('refuses a nonce signed with another secret, and accepts one of a digest() sharing secret and store', async () => {
     const other = make({ secret: 'o'.repeat(32) });
     const foreign = await challenge(other);
     const scheme = make();
@@ -396,12 +422,16 @@ describe('digest(): nonces', () => {
       ),
     ).resolves.toMatchObject({ ok: false, message: 'Digest nonce is invalid' });
 
-    const sibling = make();
+    // Another digest() with the same secret and store (in one process) is a sibling: accepted.
+    const store = new MemoryNonceStore();
+    const [one, two] = [make({ store }), make({ store })];
     await expect(
-      verifyAsync(scheme, answer(await challenge(sibling), alice), fakeContext()),
-    ).resolves.toMatchObject({
-      ok: true,
-    });
+      verifyAsync(two, answer(await challenge(one), alice), fakeContext()),
+    ).resolves.toMatchObject({ ok: true });
+    // One with a store of its own cannot know what counts the other's nonce used: stale=true.
+    await expect(
+      verifyAsync(scheme, answer(await challenge(one), alice), fakeContext()),
+    ).resolves.toMatchObject({ ok: false, code: 'ERR_AUTH_STALE_NONCE' });
   });
 
   it('keeps serving fresh nonces of a short-lived digest() when a full shared store holds a long-lived one', async () => {
@@ -487,7 +517,7 @@ describe('digest(): nonces', () => {
     if (!late.ok) throw new Error('refused');
     const nextnonce = parseInfo(late.headers?.['Authentication-Info'] as string)
       .nextnonce as string;
-    expect(nextnonce).toMatch(/^[A-Za-z0-9_-]{52}$/);
+    expect(nextnonce).toMatch(/^[A-Za-z0-9_-]{60}$/);
     time.advance(20_000);
     const next = { ...c, params: { ...c.params, nonce: nextnonce } };
     await expect(verifyAsync(scheme, answer(next, alice), fakeContext())).resolves.toMatchObject({
