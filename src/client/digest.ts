@@ -57,6 +57,9 @@ export const CLIENT_ALGORITHMS: readonly DigestAlgorithm[] = [
   'MD5-sess',
 ];
 
+/** Longest nonce, realm or opaque answered (servers' nonces run to some 100 characters). */
+const MAX_PARAM_LENGTH = 1024;
+
 /**
  * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`
  * (earlier entries are stronger). A challenge with an algorithm the client does not know, or with
@@ -72,6 +75,14 @@ export function chooseDigest(
     if (challenge.scheme.toLowerCase() !== 'digest') continue;
     const { params } = challenge;
     if (params.nonce === undefined || params.realm === undefined) continue;
+    // Remembered for later requests: a hostile server's 16 KB nonces would add up.
+    if (
+      params.nonce.length > MAX_PARAM_LENGTH ||
+      params.realm.length > MAX_PARAM_LENGTH ||
+      (params.opaque?.length ?? 0) > MAX_PARAM_LENGTH
+    ) {
+      continue;
+    }
     // RFC 7616 §3.3: no algorithm parameter means MD5.
     const algorithm = findAlgorithm(params.algorithm ?? 'MD5');
     if (algorithm === undefined) continue;

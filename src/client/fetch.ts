@@ -5,7 +5,7 @@
  *
  * Exported from `authscheme/client`.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { AuthHeaderSyntaxError } from '../errors';
 import { parseAuthParams, parseChallenges } from '../header';
 import type { Challenge } from '../header/types';
@@ -46,6 +46,12 @@ export interface AuthFetchOptions {
    * and reject when it is wrong. Default `true`. Responses without `rspauth` are not refused.
    */
   verifyServer?: boolean;
+  /**
+   * The origins (`https://api.example`) the credentials are for: requests elsewhere go out as
+   * plain fetches, no challenge answered, no token sent. Default: any origin a request is made
+   * to, as with `fetch` itself; set it when the function is handed to code that may follow links.
+   */
+  origins?: readonly string[];
 }
 
 /** What the client was told about a server's protection spaces (RFC 9110 §11.5). */
@@ -64,6 +70,7 @@ const OPTION_NAMES = optionNames<AuthFetchOptions>()([
   'algorithms',
   'insecureHttp',
   'verifyServer',
+  'origins',
 ]);
 
 /** An `Authorization` value sent, and what it commits the client to. */
@@ -128,6 +135,12 @@ export function createAuthFetch(
   if (typeof credentials !== 'object' || credentials === null) {
     throw new TypeError('createAuthFetch(): credentials are required');
   }
+  const origins = resolveOrigins(options.origins);
+  /** Whether credentials may go with `request` at all. */
+  const mayAuthenticate = (request: Request): boolean =>
+    // Fetch standard: with credentials 'omit', no authentication entry is used nor a 401 answered.
+    request.credentials !== 'omit' &&
+    (origins === undefined || origins.has(new URL(request.url).origin));
   if ('token' in credentials) {
     const { token } = credentials;
     if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
@@ -137,6 +150,7 @@ export function createAuthFetch(
     const header = `Bearer ${token}`;
     return async (input, init) => {
       const request = new Request(input, init);
+      if (!mayAuthenticate(request)) return baseFetch(request);
       if (!options.insecureHttp && !isPrivateChannel(new URL(request.url))) {
         // RFC 6750 §5.3: clients MUST use TLS; a token sent in clear can be replayed by anyone.
         throw new TypeError(
@@ -199,7 +213,7 @@ export function createAuthFetch(
     session: DigestSession,
     nonce = session.nonce,
   ): DigestSession => {
-    const key = JSON.stringify([origin, nonce]);
+    const key = countKey(origin, nonce);
     const count = counts.get(key) ??
       retired.get(key) ??
       // Let go altogether (past MAX_RETIRED), but still held by a session remembered here.
@@ -211,7 +225,7 @@ export function createAuthFetch(
   };
   /** Marks the count of the nonce `session` answers with as just used, and returns the one to use. */
   const used = (origin: string, session: DigestSession): NonceCount => {
-    const key = JSON.stringify([origin, session.nonce]);
+    const key = countKey(origin, session.nonce);
     const held = counts.get(key) ?? retired.get(key);
     if (held === undefined || held === session.count) {
       keep(key, session.count);
@@ -274,8 +288,7 @@ export function createAuthFetch(
     const held = space.digest!;
     const count = used(url.origin, held);
     const session = count === held.count ? held : { ...held, count };
-    const body =
-      session.qop === 'auth-int' ? Buffer.from(await request.clone().arrayBuffer()) : undefined;
+    const body = session.qop === 'auth-int' ? Buffer.from(await readBody(request)) : undefined;
     const uri = url.pathname + url.search;
     const result = answerDigest(session, username, password, {
       method: request.method,
@@ -440,8 +453,27 @@ export function createAuthFetch(
     // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
     const dispatcher =
       init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
-    return run(new Request(input, init), dispatcher, 0);
+    const request = new Request(input, init);
+    if (!mayAuthenticate(request)) return baseFetch(request, dispatcher);
+    return run(request, dispatcher, 0);
   };
+}
+
+/** The `origins` option as a set of origins; `undefined` for any. */
+function resolveOrigins(origins: unknown): Set<string> | undefined {
+  if (origins === undefined) return undefined;
+  const fail = (): never => {
+    throw new TypeError('createAuthFetch(): origins must be a list of http(s) origins');
+  };
+  if (!Array.isArray(origins)) return fail();
+  const resolved = new Set<string>();
+  for (const origin of origins) {
+    if (typeof origin !== 'string' || !URL.canParse(origin)) return fail();
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail();
+    resolved.add(url.origin);
+  }
+  return resolved;
 }
 
 /**
@@ -471,9 +503,28 @@ async function redirected(
   // Fetch drops these on the way to another origin: the caller's own credentials and cookies.
   if (target.origin !== from.origin) for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
   const method = toGet ? 'GET' : template.method;
-  const body =
-    method === 'GET' || method === 'HEAD' ? undefined : await template.clone().arrayBuffer();
+  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(template);
   return retargeted(template, target, { method, headers, body });
+}
+
+/**
+ * The body of `request`, read from a clone. Rejects when the request's signal aborts: reading a
+ * stream does not watch it, and one that never ends would otherwise hold the call for ever.
+ */
+function readBody(request: Request): Promise<ArrayBuffer> {
+  const { signal } = request;
+  // As fetch does, the promise rejects with the signal's reason, whatever it is.
+  const reason = (): Error => signal.reason as Error;
+  if (signal.aborted) return Promise.reject(reason());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(reason());
+    signal.addEventListener('abort', onAbort, { once: true });
+    request
+      .clone()
+      .arrayBuffer()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -604,10 +655,20 @@ function isStale(challenges: Challenge[], space: Space): boolean {
  * RFC 7616 §3.3 `domain`: space-separated URIs (absolute, or absolute paths on this origin) that
  * share the space; without it, the whole origin does.
  */
+/** The key of a nonce's count: a digest, so that 17,000 remembered nonces take little room. */
+function countKey(origin: string, nonce: string): string {
+  return hash('sha256', JSON.stringify([origin, nonce]), 'base64');
+}
+
+/** URIs of a challenge's `domain` kept. */
+const MAX_DOMAIN_PREFIXES = 64;
+
 function digestPrefixes(domain: string | undefined, url: URL): string[] {
   if (domain === undefined || domain.trim() === '') return [url.origin + '/'];
   const prefixes: string[] = [];
   for (const entry of domain.split(' ')) {
+    // A hostile server's domain of thousands of URIs would be kept, as hrefs, for every realm.
+    if (prefixes.length >= MAX_DOMAIN_PREFIXES) break;
     if (entry === '') continue;
     try {
       const resolved = new URL(entry, url);

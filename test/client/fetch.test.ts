@@ -599,7 +599,7 @@ describe('Bearer and limits', () => {
     const controller = new AbortController();
     const options = {
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: 'include',
       keepalive: true,
       mode: 'same-origin',
       referrerPolicy: 'no-referrer',
@@ -624,7 +624,7 @@ describe('Bearer and limits', () => {
       trace: retry.headers.get('x-trace'),
     }).toEqual({
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: 'include',
       keepalive: true,
       mode: 'same-origin',
       referrerPolicy: 'no-referrer',
@@ -1000,3 +1000,125 @@ it('keeps counting a nonce whose count was let go while a remembered session sti
     '00000004',
   ]);
 }, 30_000);
+
+describe('where credentials may go (from an audit of the client)', () => {
+  /** A server that challenges with Basic and records what it was sent. */
+  const basicServer = () =>
+    listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+      } else res.end('ok');
+    });
+
+  it("sends no credentials for a request with credentials: 'omit' (Fetch standard), Basic nor Bearer", async () => {
+    const { url, log } = await basicServer();
+    const authFetch = createAuthFetch({ username: 'alice', password: 'pw' });
+    expect((await authFetch(`${url}/a`, { credentials: 'omit' })).status).toBe(401);
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    // Known now, and sent up front to the same directory, but not with 'omit'.
+    expect((await authFetch(`${url}/b`, { credentials: 'omit' })).status).toBe(401);
+    expect(log.map((entry) => entry.authorization === undefined)).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
+    await createAuthFetch({ token: 'tok123' })(`${url}/c`, { credentials: 'omit' });
+    expect(log.at(-1)?.authorization).toBeUndefined();
+  });
+
+  it('answers only the origins given in `origins`, and sends a token only there', async () => {
+    const mine = await basicServer();
+    const theirs = await basicServer();
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'pw' },
+      { origins: [new URL(mine.url).origin] },
+    );
+    expect((await authFetch(`${mine.url}/x`)).status).toBe(200);
+    expect((await authFetch(`${theirs.url}/x`)).status).toBe(401);
+    expect(theirs.log.map((entry) => entry.authorization)).toEqual([undefined]);
+    const withToken = createAuthFetch({ token: 'tok123' }, { origins: [`${mine.url}/`] });
+    await withToken(`${mine.url}/y`);
+    await withToken(`${theirs.url}/y`);
+    expect(mine.log.at(-1)?.authorization).toBe('Bearer tok123');
+    expect(theirs.log.at(-1)?.authorization).toBeUndefined();
+    for (const origins of ['https://a.example', ['ftp://a.example'], ['not a url'], [1]]) {
+      expect(() => createAuthFetch({ token: 't' }, { origins: origins as never })).toThrow(
+        'createAuthFetch(): origins must be a list of http(s) origins',
+      );
+    }
+  });
+
+  it('rejects on abort while it reads a streamed body to hash it (auth-int) or send it again (307)', async () => {
+    const { url } = await listen((req, res) => {
+      // Answers at once, without reading the body, as servers that refuse early do.
+      const qop = req.url!.includes('int') ? 'auth-int' : 'auth';
+      if (req.headers.authorization === undefined) {
+        res
+          .writeHead(401, {
+            'WWW-Authenticate': `Digest realm="r", nonce="n", qop="${qop}"`,
+            connection: 'close',
+          })
+          .end();
+      } else if (req.url!.includes('redirect')) {
+        res.writeHead(307, { location: '/elsewhere', connection: 'close' }).end();
+      } else res.writeHead(200, { connection: 'close' }).end('ok');
+      req.resume();
+    });
+    /** A body that sends one chunk and never ends (a live upload, a pipe). */
+    const endless = () =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('chunk'));
+        },
+      });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+    for (const path of ['/int', '/auth/redirect']) {
+      const init = {
+        method: 'POST',
+        body: endless(),
+        duplex: 'half',
+        signal: AbortSignal.timeout(200),
+      } as RequestInit;
+      const outcome = await Promise.race([
+        authFetch(`${url}${path}`, init).then(
+          () => 'resolved',
+          (error: Error) => error.name,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 2000)),
+      ]);
+      expect(outcome).toBe('TimeoutError');
+    }
+  });
+
+  it('keeps at most 64 URIs of a challenge’s domain', async () => {
+    const app = protectedApp([
+      digestFor({ domain: Array.from({ length: 100 }, (_, i) => `/d${i}/`) }),
+    ]);
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/d0/`)).status).toBe(200);
+    await authFetch(`${url}/d63/x`); // within the first 64: sent up front
+    await authFetch(`${url}/d64/x`); // beyond: challenged first
+    expect(log.slice(2).map((entry) => [entry.url, entry.authorization !== undefined])).toEqual([
+      ['/d63/x', true],
+      ['/d64/x', false],
+      ['/d64/x', true],
+    ]);
+  });
+
+  it('does not answer (nor remember) a challenge with a nonce, realm or opaque over 1 KB', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res
+          .writeHead(401, {
+            'WWW-Authenticate': `Digest realm="r", nonce="${'n'.repeat(1025)}", qop="auth"`,
+          })
+          .end();
+      } else res.end('ok');
+    });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' }, { schemes: ['Digest'] });
+    expect((await authFetch(url)).status).toBe(401);
+    expect(log.map((entry) => entry.authorization)).toEqual([undefined]);
+  });
+});
