@@ -6,8 +6,8 @@ import { optionNames, rejectUnknownOptions } from '../util/options';
 export interface MemoryNonceStoreOptions {
   /**
    * Most nonces tracked at once. When full, the record of the nonce that expires soonest is
-   * dropped (an expired one if any). If it was still live, any nonce issued before the drop and
-   * expiring no later than it does is from then on refused as a possible replay when it has no
+   * dropped (an expired one if any). If it was still live, any nonce issued no later than it was
+   * and expiring no later than it does is from then on refused as a possible replay when it has no
    * record (its counts may have been used); Digest answers that with `stale=true`, so the client
    * carries on with a fresh nonce without asking its user. Size it above the number of nonces in use during one nonce lifetime.
    * Default 100 000.
@@ -32,6 +32,8 @@ const OPTION_NAMES = optionNames<MemoryNonceStoreOptions>()(['maxEntries', 'wind
 interface NonceRecord {
   readonly nonce: string;
   readonly expiresAt: number;
+  /** When the nonce was issued, by its signer's clock; `Infinity` when not known. */
+  readonly issuedAt: number;
   /** The highest nc seen. */
   top: number;
   /** Bit `nc % windowBits` is set when that nc (within the window below `top`) was seen. */
@@ -74,8 +76,12 @@ export class MemoryNonceStore implements NonceStore {
   private readonly now: () => number;
   /** The latest expiry among live records dropped for room; unrecorded nonces up to it are refused. */
   private forgottenUpTo = 0;
-  /** When (this store's clock) a live record was last dropped: nonces issued later lost nothing. */
-  private lastLiveDropAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The latest issue time among live records dropped for room: a nonce issued later cannot have
+   * been one of them. Issue times only, compared with each other: the store's clock and the
+   * signer's may disagree (a clock stepped back, a `now` of their own).
+   */
+  private forgottenIssuedUpTo = Number.NEGATIVE_INFINITY;
   /** The clock reading of the last sweep. */
   private sweptAt = Number.NaN;
 
@@ -119,17 +125,23 @@ export class MemoryNonceStore implements NonceStore {
     if (record !== undefined && record.expiresAt <= now) return false;
     if (record === undefined) {
       if (expiresAt <= now) return false;
-      // Its record may be one dropped for room, unless the nonce was issued after the last drop:
-      // so a dropped long-lived nonce does not lock out the fresh short-lived ones of another
+      // Its record may be one dropped for room, unless the nonce was issued after every dropped
+      // one: so a dropped long-lived nonce does not lock out the fresh short-lived ones of another
       // digest() sharing this store (they expire before it, but cannot be it).
       if (
         expiresAt <= this.forgottenUpTo &&
-        (issuedAt === undefined || issuedAt <= this.lastLiveDropAt)
+        (issuedAt === undefined || issuedAt <= this.forgottenIssuedUpTo)
       ) {
         return false;
       }
       if (this.records.size >= this.maxEntries) this.dropSoonest(now);
-      record = { nonce, expiresAt, top: 0, seen: new Uint32Array(this.words) };
+      record = {
+        nonce,
+        expiresAt,
+        issuedAt: issuedAt ?? Number.POSITIVE_INFINITY,
+        top: 0,
+        seen: new Uint32Array(this.words),
+      };
       this.records.set(nonce, record);
       this.push(record);
     }
@@ -177,7 +189,7 @@ export class MemoryNonceStore implements NonceStore {
     this.records.delete(record.nonce);
     if (record.expiresAt > now) {
       this.forgottenUpTo = Math.max(this.forgottenUpTo, record.expiresAt);
-      this.lastLiveDropAt = now;
+      this.forgottenIssuedUpTo = Math.max(this.forgottenIssuedUpTo, record.issuedAt);
     }
   }
 

@@ -317,6 +317,31 @@ describe('digest(): a restart', () => {
     });
   });
 
+  it('refuses a replay whose record a full store dropped, though the wall clock stepped back between', async () => {
+    // digest() and its store read the same wall clock through clocks of their own, which never go
+    // back: after a step back they disagree, so the store must compare issue times only.
+    const T0 = 1_700_000_000_000;
+    let wall = T0;
+    const now = () => wall;
+    const store = new MemoryNonceStore({ maxEntries: 2, now });
+    const scheme = digest({ users: { alice: 'secret' }, secret: SECRET, store, now });
+    expect(store.use('warm-up', 1, T0, T0)).toBe(false); // the store's clock last read at T0
+    wall = T0 + 10_000;
+    const issued = await challenge(scheme); // digest()'s clock reads T0 + 10 s
+    wall = T0 + 10_000 - 3_600_000; // NTP steps back an hour
+    const captured = answer(issued, alice);
+    await expect(verifyAsync(scheme, captured, fakeContext())).resolves.toMatchObject({ ok: true });
+    for (let i = 0; i < 2; i++) {
+      const other = answer(await challenge(scheme), alice);
+      await expect(verifyAsync(scheme, other, fakeContext())).resolves.toMatchObject({ ok: true });
+    }
+    expect(store.size).toBe(2); // the captured nonce's record was dropped for room
+    await expect(verifyAsync(scheme, captured, fakeContext())).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+  });
+
   it('keeps working when the clock is stepped back (NTP correcting a fast boot clock)', async () => {
     const time = clock();
     const scheme = make({ now: time.now });
