@@ -57,12 +57,26 @@ export interface BasicOptions {
    * an entry share its `req.auth` fields' values: treat nested objects as read-only.
    */
   cache?: boolean | BasicCacheOptions;
+  /**
+   * Hand an empty user-id (`":token"`, RFC 7617 §2 allows it) to `verify`, for clients that send
+   * a token as the password. Default `false`: refused with 401 before `verify`, which may not
+   * expect it (a directory may take an empty name for an anonymous bind). `verify` must then
+   * return a non-empty user name.
+   */
+  allowEmptyUser?: boolean;
 }
 
 /** Options of the cache of {@link basic}: `max` entries (1000), `maxAge` in ms (60000). */
 export type BasicCacheOptions = CacheOptions;
 
-const OPTION_NAMES = optionNames<BasicOptions>()(['users', 'verify', 'realm', 'charset', 'cache']);
+const OPTION_NAMES = optionNames<BasicOptions>()([
+  'users',
+  'verify',
+  'realm',
+  'charset',
+  'cache',
+  'allowEmptyUser',
+]);
 
 /**
  * The Basic authentication scheme (RFC 7617).
@@ -73,7 +87,7 @@ const OPTION_NAMES = optionNames<BasicOptions>()(['users', 'verify', 'realm', 'c
 export function basic(options: BasicOptions): Scheme {
   if (typeof options === 'object' && options !== null) {
     rejectUnknownOptions('basic()', options, OPTION_NAMES);
-    checkBooleanOptions('basic()', options, ['charset']);
+    checkBooleanOptions('basic()', options, ['charset', 'allowEmptyUser']);
   }
   if (!options || (options.users === undefined) === (options.verify === undefined)) {
     throw new TypeError('basic(): give exactly one of `users` or `verify`');
@@ -89,6 +103,7 @@ export function basic(options: BasicOptions): Scheme {
     );
   }
   const charset = options.charset ?? true;
+  const allowEmptyUser = options.allowEmptyUser === true;
   const check = options.verify ?? usersChecker(options.users!);
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
@@ -109,7 +124,7 @@ export function basic(options: BasicOptions): Scheme {
       return challenges;
     },
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
-      const decoded = decodeCredentials(credentials);
+      const decoded = decodeCredentials(credentials, allowEmptyUser);
       if (!Array.isArray(decoded)) return decoded;
       if (configured === undefined) {
         const identity = check(decoded[0], decoded[1], ctx.req);
@@ -142,19 +157,24 @@ export function basic(options: BasicOptions): Scheme {
 }
 
 /** RFC 7617 §2: `token68` = base64(user-id ":" password). */
-function decodeCredentials(credentials: Credentials): [string, string] | SchemeFailure {
+function decodeCredentials(
+  credentials: Credentials,
+  allowEmptyUser: boolean,
+): [string, string] | SchemeFailure {
   const token = credentials.token68;
   if (token === undefined) return refuse('Basic credentials must be a token68');
   const bytes = decodeBase64Strict(token);
   if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
   const text = decodeUtf8Strict(bytes);
   if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
-  // The user-id cannot contain a colon; the password can, and either may be empty (RFC 7617 §2:
-  // user-id = *<TEXT excluding ":">). Token-as-password clients send an empty user-id (":token").
+  // The user-id cannot contain a colon; the password can (RFC 7617 §2).
   const colon = text.indexOf(':');
   if (colon === -1) return refuse('Basic credentials have no colon');
   const user = text.slice(0, colon);
   const password = text.slice(colon + 1);
+  // RFC 7617 §2 allows an empty user-id (user-id = *<TEXT excluding ":">), but a verify written
+  // for names may not expect one: only when asked for.
+  if (user === '' && !allowEmptyUser) return refuse('Basic credentials have an empty user-id');
   // RFC 7617 §2: user-id and password MUST NOT contain control characters.
   if (hasControl(text)) return refuse('Basic credentials contain control characters');
   // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form

@@ -85,9 +85,10 @@ describe('basic() — RFC 7617', () => {
     expect(seen).toEqual(['zoë', 'pässword', '/?q=1']);
   });
 
-  it('lets an empty user-id through to verify (RFC 7617 §2; a token sent as the password), never to a users map', async () => {
+  it('lets an empty user-id through to verify only with allowEmptyUser (RFC 7617 §2; a token sent as the password), never to a users map', async () => {
     const seen: string[] = [];
     const app = appWith({
+      allowEmptyUser: true,
       verify: (user, password) => {
         seen.push(user);
         return password === 'pat-123' ? { user: 'token-owner' } : false;
@@ -99,7 +100,11 @@ describe('basic() — RFC 7617', () => {
     expect(res.body).toEqual({ scheme: 'Basic', user: 'token-owner' });
     expect((await request(app).get('/').set('Authorization', token(':nope'))).status).toBe(401);
     expect(seen).toEqual(['', '']);
-    const map = appWith({ users: { Aladdin: 'open sesame' } });
+    // By default it is refused before verify, which may not expect it.
+    const byDefault = appWith({ verify: (user) => user });
+    expect((await request(byDefault).get('/').set('Authorization', token(':x'))).status).toBe(401);
+    expect(() => basic({ verify: () => false, allowEmptyUser: 'yes' as never })).toThrow(TypeError);
+    const map = appWith({ users: { Aladdin: 'open sesame' }, allowEmptyUser: true });
     expect((await request(map).get('/').set('Authorization', token(':open sesame'))).status).toBe(
       401,
     );
@@ -112,6 +117,7 @@ describe('basic() — RFC 7617', () => {
     ['non-canonical trailing bits', 'Basic YTpiYx==' /* decodes like YTpiYw== */],
     ['a length not a multiple of four', 'Basic YTpiYw='],
     ['no colon', `Basic ${Buffer.from('Aladdin').toString('base64')}`],
+    ['an empty user-id', `Basic ${Buffer.from(':open sesame').toString('base64')}`],
     ['invalid UTF-8', `Basic ${Buffer.from([0x41, 0x3a, 0xc3, 0x28]).toString('base64')}`],
     [
       'a control character in the user-id',
