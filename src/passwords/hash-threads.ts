@@ -103,6 +103,8 @@ export class HashThreads {
   /** Threads in a row that died before loading the worker's module. */
   #startFailures = 0;
   #warned = new Set<string>();
+  /** The timer of the oldest waiting check's deadline. */
+  #expiry: NodeJS.Timeout | undefined;
 
   /** @param file the worker's module */
   constructor(file: string, options: HashThreadsOptions = {}) {
@@ -150,6 +152,8 @@ export class HashThreads {
     const waiting = this.#queue;
     this.#threads = [];
     this.#queue = [];
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
     const error = storeFailure('htpasswd: hash thread stopped');
     for (const thread of threads) this.#fail(thread, error);
     for (const check of waiting) check.reject(error);
@@ -158,25 +162,27 @@ export class HashThreads {
 
   /** Hands waiting checks to free threads, starting threads while there is room. */
   #dispatch(): void {
+    this.#expireWaiting();
+    /** Checks of a library that does not load in a thread (since they were queued). */
+    const here: Check[] = [];
     while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (performance.now() < (this.#libraryInThreadUntil.get(next.library) ?? -Infinity)) {
+        here.push(this.#queue.shift()!);
+        continue;
+      }
       let thread = this.#threads.find((t) => t.busy === undefined);
       if (thread === undefined) {
-        if (this.#threads.length >= this.#maxThreads) return;
+        if (this.#threads.length >= this.#maxThreads) break;
         try {
           thread = this.#start();
         } catch {
           // No thread can start (the permission model without --allow-worker, say): as before.
-          runInThread(this.#queue.shift()!);
+          here.push(this.#queue.shift()!);
           continue;
         }
       }
       const check = this.#queue.shift()!;
-      if (performance.now() - check.queuedAt > this.#maxWaitMs) {
-        check.reject(
-          storeFailure(`htpasswd: a password check waited more than ${this.#maxWaitMs} ms`),
-        );
-        continue;
-      }
       thread.busy = check;
       if (thread.idle !== undefined) clearTimeout(thread.idle);
       thread.idle = undefined;
@@ -187,6 +193,33 @@ export class HashThreads {
         salt: check.salt,
       });
     }
+    runEachInThread(here);
+    this.#armExpiry();
+  }
+
+  /** Rejects the checks that waited longer than `maxWaitMs` (the oldest are first in the queue). */
+  #expireWaiting(): void {
+    const now = performance.now();
+    while (this.#queue.length > 0 && now - this.#queue[0]!.queuedAt > this.#maxWaitMs) {
+      this.#queue
+        .shift()!
+        .reject(storeFailure(`htpasswd: a password check waited more than ${this.#maxWaitMs} ms`));
+    }
+  }
+
+  /** A timer for the oldest waiting check's deadline: a long hash must not hold it past it. */
+  #armExpiry(): void {
+    if (this.#expiry !== undefined || this.#queue.length === 0) return;
+    const wait = this.#queue[0]!.queuedAt + this.#maxWaitMs - performance.now();
+    this.#expiry = setTimeout(
+      () => {
+        this.#expiry = undefined;
+        this.#expireWaiting();
+        this.#armExpiry();
+      },
+      Math.max(0, wait) + 1,
+    );
+    this.#expiry.unref();
   }
 
   #start(): Thread {
@@ -237,6 +270,11 @@ export class HashThreads {
           `htpasswd: ${check.library} does not load in a worker thread (${String(reply.error)}); its hashes are computed on the main thread`,
         );
         runInThread(check);
+        // A thread remembers a module it failed to load: a fresh one tries again, after fallbackMs.
+        this.#threads = this.#threads.filter((t) => t !== thread);
+        void worker.terminate();
+        this.#dispatch();
+        return;
       } else {
         check.reject(storeFailure(`htpasswd: hashing failed: ${String(reply.error)}`));
       }
