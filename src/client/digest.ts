@@ -58,7 +58,7 @@ export const CLIENT_ALGORITHMS: readonly DigestAlgorithm[] = [
 ];
 
 /** Longest nonce, realm or opaque answered (servers' nonces run to some 100 characters). */
-const MAX_PARAM_LENGTH = 1024;
+export const MAX_PARAM_LENGTH = 1024;
 
 /**
  * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`

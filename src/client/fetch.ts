@@ -12,6 +12,7 @@ import type { Challenge } from '../header/types';
 import { findAlgorithm, type DigestAlgorithm } from '../schemes/digest/algorithms';
 import {
   CLIENT_ALGORITHMS,
+  MAX_PARAM_LENGTH,
   answerDigest,
   chooseDigest,
   type DigestSession,
@@ -625,7 +626,10 @@ function followAuthenticationInfo(
       );
     }
   }
-  return info.nextnonce !== sent.nonce ? info.nextnonce : undefined;
+  const next = info.nextnonce;
+  // Remembered like a challenge's nonce, and capped like one.
+  if (next === undefined || next === sent.nonce || next.length > MAX_PARAM_LENGTH) return undefined;
+  return next;
 }
 
 /** One Digest space per realm, one Basic space per directory (RFC 7617 §2.2). */

@@ -1121,4 +1121,22 @@ describe('where credentials may go (from an audit of the client)', () => {
     expect((await authFetch(url)).status).toBe(401);
     expect(log.map((entry) => entry.authorization)).toEqual([undefined]);
   });
+
+  it('does not take up a nextnonce over 1 KB either', async () => {
+    const nonces: string[] = [];
+    const { url } = await listen((req, res) => {
+      const auth = req.headers.authorization;
+      nonces.push(auth === undefined ? '' : /nonce="([^"]*)"/.exec(auth)![1]!);
+      if (auth === undefined) {
+        res
+          .writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="small", qop="auth"' })
+          .end();
+      } else res.writeHead(200, { 'Authentication-Info': `nextnonce="${'n'.repeat(8000)}"` }).end();
+    });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' }, { schemes: ['Digest'] });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    expect((await authFetch(`${url}/b`)).status).toBe(200);
+    // The second request went up front on the nonce it had, not on the 8000-character one.
+    expect(nonces).toEqual(['', 'small', 'small']);
+  });
 });
