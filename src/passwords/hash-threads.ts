@@ -105,6 +105,8 @@ export class HashThreads {
   #warned = new Set<string>();
   /** The timer of the oldest waiting check's deadline. */
   #expiry: NodeJS.Timeout | undefined;
+  /** Counts the calls of stop(): checks queued for this thread before one reject. */
+  #generation = 0;
 
   /** @param file the worker's module */
   constructor(file: string, options: HashThreadsOptions = {}) {
@@ -154,6 +156,7 @@ export class HashThreads {
     this.#queue = [];
     clearTimeout(this.#expiry);
     this.#expiry = undefined;
+    this.#generation++;
     const error = storeFailure('htpasswd: hash thread stopped');
     for (const thread of threads) this.#fail(thread, error);
     for (const check of waiting) check.reject(error);
@@ -165,12 +168,19 @@ export class HashThreads {
     this.#expireWaiting();
     /** Checks of a library that does not load in a thread (since they were queued). */
     const here: Check[] = [];
+    const now = performance.now();
+    for (const [library, until] of this.#libraryInThreadUntil) {
+      if (until <= now) this.#libraryInThreadUntil.delete(library);
+    }
+    // From anywhere in the queue: they need no thread, so they wait for none.
+    if (this.#libraryInThreadUntil.size > 0) {
+      this.#queue = this.#queue.filter((check) => {
+        if (!this.#libraryInThreadUntil.has(check.library)) return true;
+        here.push(check);
+        return false;
+      });
+    }
     while (this.#queue.length > 0) {
-      const next = this.#queue[0]!;
-      if (performance.now() < (this.#libraryInThreadUntil.get(next.library) ?? -Infinity)) {
-        here.push(this.#queue.shift()!);
-        continue;
-      }
       let thread = this.#threads.find((t) => t.busy === undefined);
       if (thread === undefined) {
         if (this.#threads.length >= this.#maxThreads) break;
@@ -193,7 +203,7 @@ export class HashThreads {
         salt: check.salt,
       });
     }
-    runEachInThread(here);
+    this.#runEachHere(here);
     this.#armExpiry();
   }
 
@@ -312,7 +322,7 @@ export class HashThreads {
         const checks = [thread.busy, ...this.#queue].filter((check) => check !== undefined);
         thread.busy = undefined;
         this.#queue = [];
-        runEachInThread(checks);
+        this.#runEachHere(checks);
         return;
       }
       this.#fail(thread, storeFailure('htpasswd: hash thread failed', cause));
@@ -328,6 +338,26 @@ export class HashThreads {
     worker.on('exit', died);
     this.#threads.push(thread);
     return thread;
+  }
+
+  /**
+   * Runs `checks` on this thread, one per turn of the event loop so that a queue of them stalls
+   * nothing long; those still waiting when the pool is stopped reject as the queue's do.
+   */
+  #runEachHere(checks: Check[]): void {
+    const generation = this.#generation;
+    const next = (): void => {
+      const check = checks.shift();
+      if (check === undefined) return;
+      if (this.#generation !== generation) {
+        const error = storeFailure('htpasswd: hash thread stopped');
+        for (const waiting of [check, ...checks.splice(0)]) waiting.reject(error);
+        return;
+      }
+      runInThread(check);
+      if (checks.length > 0) setImmediate(next);
+    };
+    next();
   }
 
   /** One warning per kind of trouble: a fallback that recurs every minute says nothing new. */
@@ -362,13 +392,6 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs `checks` here one per turn of the event loop, so that a queue of them stalls nothing long. */
-function runEachInThread(checks: Check[]): void {
-  const check = checks.shift();
-  if (check === undefined) return;
-  runInThread(check);
-  if (checks.length > 0) setImmediate(() => runEachInThread(checks));
-}
 
 function runInThread(check: Check): void {
   settleInThread(check.inThread, check.password, check.salt).then(check.resolve, check.reject);

@@ -113,6 +113,10 @@ export class MemoryNonceStore implements NonceStore {
   /** Answers at once: in-process, there is nothing to wait for. */
   use(nonce: string, nc: number, expiresAt: number, issuedAt?: number): boolean {
     if (!Number.isSafeInteger(nc) || nc < 1) return false;
+    // A NaN would poison the watermarks (Math.max) or the heap's order: refused, not stored.
+    if (!Number.isFinite(expiresAt) || (issuedAt !== undefined && !Number.isFinite(issuedAt))) {
+      return false;
+    }
     const now = this.now();
     // Once per millisecond: a busy server sees many requests within one.
     const tick = Math.floor(now);

@@ -602,6 +602,74 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  describe('a library a thread cannot load', () => {
+    /** A worker where apache-md5 does not load and unixcrypt takes 1 s a check. */
+    const mixedWorker = (): string => {
+      const file = path.join(dir, 'mixed-worker.mjs');
+      fs.writeFileSync(
+        file,
+        `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', ({ library, password }) => {
+  if (library === 'apache-md5') parentPort.postMessage({ unavailable: true, error: 'no module' });
+  else setTimeout(() => parentPort.postMessage({ hash: 't:' + password }), 1000);
+});
+parentPort.postMessage({ ready: true });`,
+      );
+      return file;
+    };
+    const here = (password: string): string => `main:${password}`;
+
+    it('sends its queued checks to this thread at once, from anywhere in the queue', async () => {
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const threads = new HashThreads(mixedWorker(), { maxThreads: 1, maxWaitMs: 500 });
+      try {
+        const started = performance.now();
+        const checks = [
+          threads.hash('apache-md5', here, 'a0', 's'), // to the thread: unavailable
+          threads.hash('unixcrypt', here, 'u1', 's'),
+          threads.hash('unixcrypt', here, 'u2', 's'), // waits past maxWaitMs behind u1
+          threads.hash('apache-md5', here, 'a1', 's'), // queued before the library was known
+        ];
+        await expect(checks[3]).resolves.toBe('main:a1');
+        expect(performance.now() - started).toBeLessThan(400);
+        await expect(checks[0]).resolves.toBe('main:a0');
+        await expect(checks[1]).resolves.toBe('t:u1');
+        await expect(rejection(checks[2]!)).resolves.toMatchObject({
+          code: 'ERR_AUTH_STORE_FAILURE',
+        });
+      } finally {
+        warn.mockRestore();
+        await threads.stop();
+      }
+    });
+
+    it('its checks still waiting for their turn on this thread reject when the pool stops', async () => {
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const threads = new HashThreads(mixedWorker(), { maxThreads: 1 });
+      try {
+        const checks = ['a0', 'a1', 'a2', 'a3'].map((password) =>
+          threads.hash('apache-md5', here, password, 's'),
+        );
+        const outcomes = checks.map((check) =>
+          check.then(
+            (hash) => hash,
+            (error: Error) => error.message,
+          ),
+        );
+        await checks[0]; // the thread answered: a1 runs here now, a2 and a3 one turn each after
+        await threads.stop();
+        expect(await Promise.all(outcomes)).toEqual([
+          'main:a0',
+          'main:a1',
+          'htpasswd: hash thread stopped',
+          'htpasswd: hash thread stopped',
+        ]);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
   it('a check that waited longer than maxWaitMs for a thread fails closed instead of being hashed for nobody', async () => {
     const slow = path.join(dir, 'slow-worker.mjs');
     fs.writeFileSync(

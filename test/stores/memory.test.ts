@@ -153,6 +153,19 @@ describe('MemoryNonceStore', () => {
     expect(store.use('unknown', 1, issuedAt + hour - 1)).toBe(false);
   });
 
+  it('refuses NaN times instead of storing them (they would poison the watermarks and the heap)', () => {
+    const time = clock();
+    const store = new MemoryNonceStore({ maxEntries: 1, now: time.now });
+    expect(store.use('a', 1, Number.NaN)).toBe(false);
+    expect(store.use('b', 1, time.now() + 1000, Number.NaN)).toBe(false);
+    expect(store.size).toBe(0);
+    // A dropped record's nonce stays refused after such calls.
+    expect(store.use('c', 1, time.now() + 1000, time.now())).toBe(true);
+    expect(store.use('d', 1, time.now() + 2000, time.now())).toBe(true); // drops c
+    expect(store.use('e', 1, time.now() + 3000, Number.NaN)).toBe(false);
+    expect(store.use('c', 1, time.now() + 1000, time.now())).toBe(false);
+  });
+
   it('matches a reference model of bounded, expiring records on random operations', async () => {
     const time = clock();
     const max = 8;
