@@ -105,7 +105,7 @@ export class HashThreads {
   #warned = new Set<string>();
   /** The timer of the oldest waiting check's deadline. */
   #expiry: NodeJS.Timeout | undefined;
-  /** Counts the calls of stop(): checks queued for this thread before one reject. */
+  /** Counts the calls of stop(): checks queued to run on the main thread before one reject. */
   #generation = 0;
 
   /** @param file the worker's module */
