@@ -9,8 +9,8 @@ export interface MemoryNonceStoreOptions {
    * dropped (an expired one if any). If it was still live, any nonce issued no later than it was
    * and expiring no later than it does is from then on refused as a possible replay when it has no
    * record (its counts may have been used); Digest answers that with `stale=true`, so the client
-   * carries on with a fresh nonce without asking its user. Size it above the number of nonces in use during one nonce lifetime.
-   * Default 100 000.
+   * carries on with a fresh nonce without asking its user. Size it above the number of nonces in
+   * use during one nonce lifetime. Default 100 000.
    */
   maxEntries?: number;
   /**
