@@ -392,7 +392,6 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
 function runInThread(check: Check): void {
   settleInThread(check.inThread, check.password, check.salt).then(check.resolve, check.reject);
 }
