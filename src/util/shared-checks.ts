@@ -15,6 +15,7 @@ interface Check<R> {
   readonly started: number;
 }
 
+/** Checks under way by key, each joined for {@link SHARE_MS}; see {@link SharedChecks.share}. */
 export class SharedChecks<R> {
   /** In the order the checks started: the oldest come first. */
   readonly #checks = new Map<string, Check<R>>();
