@@ -63,11 +63,13 @@ export const MAX_PARAM_LENGTH = 1024;
 /**
  * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`
  * (earlier entries are stronger). A challenge with an algorithm the client does not know, or with
- * only qop values it does not know, is passed over (RFC 7616 §3.3).
+ * only qop values it does not know, is passed over (RFC 7616 §3.3). With `mutual`, so is one
+ * without `qop=auth`: only then does the server's `rspauth` prove anything (§3.5).
  */
 export function chooseDigest(
   challenges: readonly Challenge[],
   accepted: readonly DigestAlgorithm[],
+  mutual = false,
 ): DigestSession | undefined {
   let best: DigestSession | undefined;
   let bestRank = Infinity;
@@ -93,9 +95,9 @@ export function chooseDigest(
       const offered = params.qop.split(',').map((value) => value.trim().toLowerCase());
       // qop=auth when offered: auth-int needs the body hashed and some servers mishandle it.
       if (offered.includes('auth')) qop = 'auth';
-      else if (offered.includes('auth-int')) qop = 'auth-int';
+      else if (offered.includes('auth-int') && !mutual) qop = 'auth-int';
       else continue;
-    } else if (algorithm.session) {
+    } else if (algorithm.session || mutual) {
       // A -sess HA1 covers the cnonce (RFC 7616 §3.4.2), which goes to the server only with a
       // qop (RFC 2617 §3.2.2): without one, no answer could be checked.
       continue;

@@ -43,10 +43,16 @@ export interface AuthFetchOptions {
    */
   insecureHttp?: boolean;
   /**
-   * Check the server's `rspauth` in `Authentication-Info` (RFC 7616 §3.5, mutual authentication)
-   * and reject when it is wrong. Default `true`. Responses without `rspauth` are not refused.
+   * Check the server's `rspauth` in `Authentication-Info` (RFC 7616 §3.5, mutual authentication).
+   * - `true` (default): reject when it is wrong. Responses without `rspauth` are taken as they
+   *   are (many servers send none).
+   * - `'require'`: mutual authentication or nothing. Only Digest challenges with `qop=auth` are
+   *   answered (Basic, auth-int and RFC 2069 answers cannot be checked), and any answer to one
+   *   other than a 401 must carry the right `rspauth`: one that comes without it rejects. A
+   *   man in the middle that strips the field, or offers a weaker challenge, is then caught.
+   * - `false`: no check.
    */
-  verifyServer?: boolean;
+  verifyServer?: boolean | 'require';
   /**
    * The origins (`https://api.example`) the credentials are for: requests elsewhere go out as
    * plain fetches, no challenge answered, no token sent. Default: any origin a request is made
@@ -128,7 +134,11 @@ export function createAuthFetch(
   }
   rejectUnknownOptions('createAuthFetch()', options, OPTION_NAMES);
   // A string 'false' would be truthy: a token sent in clear.
-  checkBooleanOptions('createAuthFetch()', options, ['insecureHttp', 'verifyServer']);
+  checkBooleanOptions('createAuthFetch()', options, ['insecureHttp']);
+  const verifyServer = options.verifyServer ?? true;
+  if (typeof verifyServer !== 'boolean' && verifyServer !== 'require') {
+    throw new TypeError("createAuthFetch(): verifyServer must be true, false or 'require'");
+  }
   const baseFetch = options.fetch ?? globalThis.fetch;
   if (typeof baseFetch !== 'function') {
     throw new TypeError('createAuthFetch(): no fetch available; pass options.fetch');
@@ -143,6 +153,11 @@ export function createAuthFetch(
     request.credentials !== 'omit' &&
     (origins === undefined || origins.has(new URL(request.url).origin));
   if ('token' in credentials) {
+    if (verifyServer === 'require') {
+      throw new TypeError(
+        "createAuthFetch(): verifyServer 'require' needs Digest; a Bearer server proves nothing",
+      );
+    }
     const { token } = credentials;
     if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
       // RFC 6750 §2.1: b64token syntax.
@@ -172,9 +187,14 @@ export function createAuthFetch(
       'createAuthFetch(): username and password must not hold control characters',
     );
   }
-  const schemes = options.schemes ?? ['Digest', 'Basic'];
+  const mutual = verifyServer === 'require';
+  const schemes = options.schemes ?? (mutual ? ['Digest'] : ['Digest', 'Basic']);
   if (!isListOf(schemes, ['Digest', 'Basic'])) {
     throw new TypeError("createAuthFetch(): schemes must be a list of 'Digest' and 'Basic'");
+  }
+  if (mutual && schemes.includes('Basic')) {
+    // RFC 7617 has no way for the server to prove anything: Basic would undo the requirement.
+    throw new TypeError("createAuthFetch(): verifyServer 'require' cannot answer Basic");
   }
   const algorithms = options.algorithms ?? CLIENT_ALGORITHMS;
   if (!isListOf(algorithms, CLIENT_ALGORITHMS)) {
@@ -182,7 +202,6 @@ export function createAuthFetch(
       `createAuthFetch(): algorithms must be a list of ${CLIENT_ALGORITHMS.join(', ')}`,
     );
   }
-  const verifyServer = options.verifyServer !== false;
   const spaces = new Map<string, Space[]>();
   /**
    * The count of each nonce in use, by origin and nonce. RFC 7616 §3.4: `nc` counts every request
@@ -303,7 +322,7 @@ export function createAuthFetch(
   const spaceFromChallenges = (challenges: Challenge[], url: URL): Space | undefined => {
     for (const scheme of schemes) {
       if (scheme === 'Digest') {
-        const chosen = chooseDigest(challenges, algorithms);
+        const chosen = chooseDigest(challenges, algorithms, mutual);
         if (chosen === undefined) continue;
         const digest = onNonce(url.origin, chosen);
         // The chosen challenge's own domain (RFC 7616 §3.3), not that of another on the nonce.
@@ -593,6 +612,13 @@ function serverFailed(message: string, response: Response): ServerAuthentication
   return new ServerAuthenticationError(message, response);
 }
 
+function noRspauth(response: Response): ServerAuthenticationError {
+  return serverFailed(
+    'The server sent no rspauth: it did not prove that it knows the password (verifyServer is require)',
+    response,
+  );
+}
+
 /**
  * RFC 7615 / RFC 7616 §3.5: checks `rspauth` when asked to (throws when it is wrong). Returns the
  * `nextnonce`, if the server names one other than the nonce `sent` used.
@@ -600,11 +626,14 @@ function serverFailed(message: string, response: Response): ServerAuthentication
 function followAuthenticationInfo(
   response: Response,
   sent: Answer,
-  verify: boolean,
+  verify: boolean | 'require',
 ): string | undefined {
   const { rspauth } = sent;
   const field = response.headers.get('authentication-info');
-  if (field === null) return undefined;
+  if (field === null) {
+    if (verify === 'require' && rspauth !== undefined) throw noRspauth(response);
+    return undefined;
+  }
   let info: Record<string, string>;
   try {
     info = parseAuthParams(field);
@@ -615,6 +644,9 @@ function followAuthenticationInfo(
       throw serverFailed('Authentication-Info does not parse', response);
     }
     return undefined;
+  }
+  if (verify === 'require' && rspauth !== undefined && info.rspauth === undefined) {
+    throw noRspauth(response);
   }
   if (verify && rspauth !== undefined && info.rspauth !== undefined) {
     const received = Buffer.from(info.rspauth.toLowerCase(), 'latin1');

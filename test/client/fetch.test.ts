@@ -1140,3 +1140,71 @@ describe('where credentials may go (from an audit of the client)', () => {
     expect(nonces).toEqual(['', 'small', 'small']);
   });
 });
+
+describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §3.5)", () => {
+  const alice = { username: 'alice', password: 'secret' };
+
+  /** A server that takes any Digest answer and sets `info` (if any) as Authentication-Info. */
+  const takesAnything =
+    (challenge: string, info?: string) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', challenge);
+        res.end();
+        return;
+      }
+      if (info !== undefined) res.setHeader('Authentication-Info', info);
+      res.end('ok');
+    };
+
+  it('takes the right rspauth from our server', async () => {
+    const { url } = await listen(protectedApp([digestFor()]));
+    const res = await createAuthFetch(alice, { verifyServer: 'require' })(url);
+    expect(res.status).toBe(200);
+    expect((await json(res)).auth.user).toBe('alice');
+  });
+
+  it.each([
+    ['no Authentication-Info', undefined],
+    ['an Authentication-Info without rspauth', 'qop=auth, nc=00000001'],
+  ])('rejects a success with %s, which the default takes', async (_title, info) => {
+    const { url } = await listen(
+      takesAnything('Digest realm="r", nonce="n1", qop="auth", algorithm=SHA-256', info),
+    );
+    await expect(createAuthFetch(alice, { verifyServer: 'require' })(url)).rejects.toBeInstanceOf(
+      ServerAuthenticationError,
+    );
+    expect((await createAuthFetch(alice)(url)).status).toBe(200);
+  });
+
+  it.each([
+    ['Basic', 'Basic realm="r"'],
+    ['Digest with qop=auth-int only', 'Digest realm="r", nonce="n1", qop="auth-int"'],
+    ['Digest without qop (RFC 2069)', 'Digest realm="r", nonce="n1"'],
+  ])('does not answer %s, where a server could not prove anything', async (_title, challenge) => {
+    const { url, log } = await listen(takesAnything(challenge));
+    const res = await createAuthFetch(alice, { verifyServer: 'require' })(url);
+    expect(res.status).toBe(401);
+    expect(log.map((entry) => entry.authorization)).toEqual([undefined]);
+  });
+
+  it('answers the qop=auth challenge among weaker ones', async () => {
+    const { url, log } = await listen(protectedApp([digestFor({ qop: ['auth-int', 'auth'] })]));
+    const res = await createAuthFetch(alice, { verifyServer: 'require' })(url);
+    expect(res.status).toBe(200);
+    expect(log[1]!.authorization).toMatch(/qop=auth,/);
+  });
+
+  it('is refused with Basic among the schemes, with a Bearer token, or as another value', () => {
+    expect(() =>
+      createAuthFetch(alice, { verifyServer: 'require', schemes: ['Digest', 'Basic'] }),
+    ).toThrow(/cannot answer Basic/);
+    expect(() => createAuthFetch({ token: 'abc' }, { verifyServer: 'require' })).toThrow(
+      /needs Digest/,
+    );
+    expect(() => createAuthFetch(alice, { verifyServer: 'yes' as unknown as boolean })).toThrow(
+      /true, false or 'require'/,
+    );
+  });
+});

@@ -116,6 +116,16 @@ it('answers Apache’s Digest challenge, checks its rspauth, and reuses the nonc
   expect(second.headers.get('authentication-info')).toMatch(/nc=00000002/);
 });
 
+it("works with verifyServer 'require' (Apache sends rspauth) and answers no Basic then", async () => {
+  const authFetch = createAuthFetch(
+    { username: 'alice', password: 'secret' },
+    { verifyServer: 'require' },
+  );
+  expect((await authFetch(`${base}/digest/`)).status).toBe(200);
+  expect((await authFetch(`${base}/digest/index.html`)).status).toBe(200);
+  expect((await authFetch(`${base}/basic/`)).status).toBe(401);
+});
+
 it('answers Apache’s Basic challenge on loopback', async () => {
   const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${base}/basic/`);
   expect(res.status).toBe(200);
