@@ -9,11 +9,9 @@ const common = {
     '^authscheme/negotiate$': '<rootDir>/src/adapters/kerberos.ts',
     '^authscheme/redis$': '<rootDir>/src/adapters/redis.ts',
     '^authscheme/client$': '<rootDir>/src/client/index.ts',
-    // unixcrypt exports only an `import` condition, which jest's require() does not match.
-    '^unixcrypt$': '<rootDir>/node_modules/unixcrypt/dist/index.js',
   },
-  // jose 6 and unixcrypt are ESM-only: let ts-jest transpile them to CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|unixcrypt)/)'],
+  // jose 6 is ESM-only: let ts-jest transpile it to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
 };
 

@@ -21,8 +21,9 @@ execFileSync(
   },
 );
 
-// Worker files are plain JavaScript modules that tsc does not emit: copied beside their users.
-for (const file of ['passwords/hash-worker.mjs']) {
+// The worker and the SHA crypt it shares with the main thread are plain JavaScript that tsc does
+// not emit: copied beside their users.
+for (const file of ['passwords/hash-worker.mjs', 'passwords/sha-crypt.cjs']) {
   fs.copyFileSync(path.join(root, 'src', file), path.join(dist, 'cjs', file));
 }
 

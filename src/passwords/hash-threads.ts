@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { AuthschemeError } from '../errors';
 
 /** The libraries hash-worker.mjs knows. */
-export type SlowHashLibrary = 'apache-md5' | 'unixcrypt';
+export type SlowHashLibrary = 'apache-md5' | 'sha-crypt';
 
 interface Check {
   library: SlowHashLibrary;

@@ -4,16 +4,21 @@
 // finds the libraries from this file's place, as the main thread does.
 import { parentPort } from 'node:worker_threads';
 
-/** The hash function each library exports, by the names hash-threads.ts sends. */
-const EXPORTS = { 'apache-md5': 'default', unixcrypt: 'encrypt' };
+/** Each library's module and the hash function it exports, by the names hash-threads.ts sends. */
+const LIBRARIES = {
+  'apache-md5': ['apache-md5', 'default'],
+  // Ours, beside this file in the sources and in dist/.
+  'sha-crypt': ['./sha-crypt.cjs', 'shaCrypt'],
+};
 const loaded = new Map();
 
 function hasher(library) {
   let promise = loaded.get(library);
   if (promise === undefined) {
-    if (!Object.hasOwn(EXPORTS, library)) return Promise.reject(new Error('unknown library'));
-    promise = import(library).then((module) => {
-      const hash = module[EXPORTS[library]] ?? module.default?.[EXPORTS[library]];
+    if (!Object.hasOwn(LIBRARIES, library)) return Promise.reject(new Error('unknown library'));
+    const [specifier, name] = LIBRARIES[library];
+    promise = import(specifier).then((module) => {
+      const hash = module[name] ?? module.default?.[name];
       if (typeof hash !== 'function') throw new Error(`${library} has an unexpected API`);
       return hash;
     });

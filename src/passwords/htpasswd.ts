@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
 import { hashThreads } from './hash-threads';
+import { shaCrypt } from './sha-crypt.cjs';
 import { runtimeRequire } from '../util/peer';
 import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
 
@@ -16,9 +17,9 @@ export type HtpasswdFormat =
   | 'bcrypt'
   /** `$apr1$`, Apache's MD5 (`htpasswd -m`, the default): the `apache-md5` package. */
   | 'apr1'
-  /** `$5$`, SHA-256 crypt (`htpasswd -2`): the `unixcrypt` package. */
+  /** `$5$`, SHA-256 crypt (`htpasswd -2`): built in (sha-crypt.cjs). */
   | 'sha256-crypt'
-  /** `$6$`, SHA-512 crypt (`htpasswd -5`): the `unixcrypt` package. */
+  /** `$6$`, SHA-512 crypt (`htpasswd -5`): built in. */
   | 'sha512-crypt'
   /** `{SHA}`, unsalted SHA-1 (`htpasswd -s`): `node:crypto`. Weak: re-hash with `htpasswd -B`. */
   | 'sha1';
@@ -262,15 +263,11 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
     }
     case 'sha256-crypt':
     case 'sha512-crypt': {
-      const encrypt = asFunction<(password: string, salt: string) => string>(
-        member(await importPeer('unixcrypt', 'SHA crypt', 'npm install unixcrypt'), 'encrypt'),
-        'unixcrypt',
-      );
       return async (password, hash) =>
         equalStrings(
           await hashThreads.hash(
-            'unixcrypt',
-            encrypt,
+            'sha-crypt',
+            shaCrypt,
             password,
             hash.slice(0, hash.lastIndexOf('$')),
           ),

@@ -331,20 +331,20 @@ describe('slow hashes run on worker threads', () => {
     const threads = new HashThreads(WORKER, { maxThreads: 1, maxWaiting: 1 });
     const slow = hashOf(htpasswd(['-5', '-r', '200000'], 'alice', 'secret'));
     const salt = slow.slice(0, slow.lastIndexOf('$'));
-    const first = threads.hash('unixcrypt', unused, 'secret', salt); // on the thread
-    const second = threads.hash('unixcrypt', unused, 'wrong', salt); // waiting
-    const third = await rejection(threads.hash('unixcrypt', unused, 'x', salt));
+    const first = threads.hash('sha-crypt', unused, 'secret', salt); // on the thread
+    const second = threads.hash('sha-crypt', unused, 'wrong', salt); // waiting
+    const third = await rejection(threads.hash('sha-crypt', unused, 'x', salt));
     expect(third.message).toMatch(/more than 1 password checks waiting/);
     expect(third).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
     await expect(first).resolves.toBe(slow);
     // Stopping the thread rejects the check it is on and the one waiting.
     const running = rejection(second);
-    const waiting = rejection(threads.hash('unixcrypt', unused, 'x', salt));
+    const waiting = rejection(threads.hash('sha-crypt', unused, 'x', salt));
     await threads.stop();
     expect((await running).message).toMatch(/stopped/);
     expect((await waiting).message).toMatch(/stopped/);
     // A new check starts a new thread.
-    await expect(threads.hash('unixcrypt', unused, 'secret', salt)).resolves.toBe(slow);
+    await expect(threads.hash('sha-crypt', unused, 'secret', salt)).resolves.toBe(slow);
     await threads.stop();
   });
 
@@ -356,7 +356,7 @@ describe('slow hashes run on worker threads', () => {
     const done = (name: string) => () => order.push(name);
     const checks = [
       threads
-        .hash('unixcrypt', unused, 'x', slow.slice(0, slow.lastIndexOf('$')))
+        .hash('sha-crypt', unused, 'x', slow.slice(0, slow.lastIndexOf('$')))
         .then(done('slow')),
       threads.hash('apache-md5', unused, 'pw', fast).then(done('fast 1')),
       threads.hash('apache-md5', unused, 'pw', fast).then(done('fast 2')),
@@ -572,14 +572,14 @@ parentPort.postMessage({ ready: true });`,
   });
 
   it('tries a library that did not load in a thread again after fallbackMs, in a fresh thread', async () => {
-    // A copy of the worker where unixcrypt loads and apache-md5 does not (yet): a passing failure.
+    // A copy of the worker where SHA crypt loads and apache-md5 does not (yet): a passing failure.
     const lib = fs.mkdtempSync(path.join(dir, 'libs-'));
     const modules = path.join(lib, 'node_modules');
     fs.mkdirSync(modules);
     const real = path.join(__dirname, '../../node_modules');
-    fs.symlinkSync(path.join(real, 'unixcrypt'), path.join(modules, 'unixcrypt'));
     const worker = path.join(lib, 'hash-worker.mjs');
     fs.copyFileSync(WORKER, worker);
+    fs.copyFileSync(path.join(path.dirname(WORKER), 'sha-crypt.cjs'), path.join(lib, 'sha-crypt.cjs'));
     const threads = new HashThreads(worker, { maxThreads: 1, fallbackMs: 300 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const onMain = jest.fn((password: string) => `main:${password}`);
@@ -589,7 +589,7 @@ parentPort.postMessage({ ready: true });`,
       fs.symlinkSync(path.join(real, 'apache-md5'), path.join(modules, 'apache-md5'));
       // The pool stays busy with SHA crypt checks (another entry's format) past fallbackMs.
       for (let i = 0; i < 8; i++) {
-        await threads.hash('unixcrypt', unused, 'x', '$5$rounds=1000$saltsalt');
+        await threads.hash('sha-crypt', unused, 'x', '$5$rounds=1000$saltsalt');
         await new Promise((resolve) => setTimeout(resolve, 60));
       }
       await expect(threads.hash('apache-md5', onMain, 'b', apr1)).resolves.toBe(
@@ -603,7 +603,7 @@ parentPort.postMessage({ ready: true });`,
   });
 
   describe('a library a thread cannot load', () => {
-    /** A worker where apache-md5 does not load and unixcrypt takes 1 s a check. */
+    /** A worker where apache-md5 does not load and SHA crypt takes 1 s a check. */
     const mixedWorker = (): string => {
       const file = path.join(dir, 'mixed-worker.mjs');
       fs.writeFileSync(
@@ -626,8 +626,8 @@ parentPort.postMessage({ ready: true });`,
         const started = performance.now();
         const checks = [
           threads.hash('apache-md5', here, 'a0', 's'), // to the thread: unavailable
-          threads.hash('unixcrypt', here, 'u1', 's'),
-          threads.hash('unixcrypt', here, 'u2', 's'), // waits past maxWaitMs behind u1
+          threads.hash('sha-crypt', here, 'u1', 's'),
+          threads.hash('sha-crypt', here, 'u2', 's'), // waits past maxWaitMs behind u1
           threads.hash('apache-md5', here, 'a1', 's'), // queued before the library was known
         ];
         await expect(checks[3]).resolves.toBe('main:a1');
@@ -750,7 +750,6 @@ describe('the hash libraries are optional peers, loaded when the file needs them
     jest.dontMock('bcrypt');
     jest.dontMock('bcryptjs');
     jest.dontMock('apache-md5');
-    jest.dontMock('unixcrypt');
   });
 
   async function isolated(
@@ -779,7 +778,6 @@ describe('the hash libraries are optional peers, loaded when the file needs them
   it.each([
     [['bcrypt', 'bcryptjs'], ['-B', '-C', '4'], 'npm install bcryptjs'],
     [['apache-md5'], ['-m'], 'npm install apache-md5'],
-    [['unixcrypt'], ['-5', '-r', '5000'], 'npm install unixcrypt'],
   ])('without %j, loading a file that needs it says `%s`', async (mocks, flags, install) => {
     await isolated(mocks, async ({ parseHtpasswd: parse }) => {
       const line = htpasswd(flags, 'alice', 'secret');
