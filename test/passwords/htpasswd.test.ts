@@ -579,7 +579,10 @@ parentPort.postMessage({ ready: true });`,
     const real = path.join(__dirname, '../../node_modules');
     const worker = path.join(lib, 'hash-worker.mjs');
     fs.copyFileSync(WORKER, worker);
-    fs.copyFileSync(path.join(path.dirname(WORKER), 'sha-crypt.cjs'), path.join(lib, 'sha-crypt.cjs'));
+    fs.copyFileSync(
+      path.join(path.dirname(WORKER), 'sha-crypt.cjs'),
+      path.join(lib, 'sha-crypt.cjs'),
+    );
     const threads = new HashThreads(worker, { maxThreads: 1, fallbackMs: 300 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const onMain = jest.fn((password: string) => `main:${password}`);
