@@ -68,9 +68,9 @@ export class AuthenticationError extends AuthschemeError {
     message: string,
     init: {
       status: number;
-      headers?: Record<string, string | string[]>;
+      headers?: Record<string, string | string[]> | undefined;
       scheme?: string | undefined;
-      cause?: unknown;
+      cause?: unknown | undefined;
     },
   ) {
     super(code, message, { cause: init.cause });

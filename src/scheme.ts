@@ -11,9 +11,9 @@ import type { Challenge, Credentials } from './header/types';
 
 /** A request as Express, Connect or plain `node:http` hands it over. */
 export type AuthRequest = IncomingMessage & {
-  originalUrl?: string;
-  body?: unknown;
-  auth?: AuthInfo;
+  originalUrl?: string | undefined;
+  body?: unknown | undefined;
+  auth?: AuthInfo | undefined;
 };
 
 /** What a successful authentication puts on `req.auth`. */
@@ -42,7 +42,7 @@ export interface RequestContext {
    * The `Cache-Control` that `authenticate()` puts on authenticated responses the application has
    * not marked itself (its `cacheControl` option), or `false` for none.
    */
-  cacheControl?: string | false;
+  cacheControl?: string | false | undefined;
 }
 
 /** A refusal. The middleware turns it into 400, 401/407 or 403 with challenges. */
@@ -52,13 +52,13 @@ export interface SchemeFailure {
   /** Why, for logs and `next(err)`. Never contains a secret. */
   message: string;
   /** 400 or 403 where the scheme's RFC says so; default 401 (407 in proxy mode). */
-  status?: 400 | 401 | 403;
+  status?: 400 | 401 | 403 | undefined;
   /**
    * The credentials were made for another protection space (a Digest response to another realm's
    * challenge): an `authenticate()` with `credentialsRequired: false` lets the request through
    * unauthenticated, for the middleware they were made for, instead of refusing it.
    */
-  foreign?: boolean;
+  foreign?: boolean | undefined;
 }
 
 /** An acceptance. */
@@ -66,9 +66,9 @@ export interface SchemeSuccess {
   ok: true;
   user: string;
   /** Copied onto `req.auth` beside `scheme` and `user`. */
-  details?: Record<string, unknown>;
+  details?: Record<string, unknown> | undefined;
   /** Response headers to add, e.g. `Authentication-Info` (RFC 7615). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
 }
 
 export type VerifyResult = SchemeSuccess | SchemeFailure;

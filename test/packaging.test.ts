@@ -3,7 +3,7 @@
  * separate folder, and the declarations type-checked for both module systems. `npm test` builds
  * dist/ before jest runs.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -325,6 +325,77 @@ export { mw, info, jwt, createAuthFetch, jwtBearer, negotiate, RedisNonceStore }
     expect(() =>
       execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8' }),
     ).not.toThrow();
+  });
+
+  // Options read from the environment are `string | undefined`: they must type-check under
+  // exactOptionalPropertyTypes too (the Quick Start's `secret: process.env.DIGEST_SECRET`), and
+  // the README's augmentation of AuthInfo must let `req.auth.role` through
+  // noPropertyAccessFromIndexSignature.
+  it('type-checks the Quick Start under exactOptionalPropertyTypes, with AuthInfo augmented', () => {
+    const dir = path.join(consumer, 'exact');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'use.ts'),
+      `import express from 'express';
+import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
+import { createAuthFetch } from 'authscheme/client';
+import { jwtBearer } from 'authscheme/jwt';
+import { RedisNonceStore } from 'authscheme/redis';
+
+declare module 'authscheme' {
+  interface AuthInfo {
+    role?: string;
+  }
+}
+
+const users = { alice: 'wonderland' };
+const app = express();
+app.use(
+  authenticate({
+    realm: process.env['REALM'],
+    timeout: undefined,
+    schemes: [
+      digest({ users, secret: process.env['DIGEST_SECRET'], realm: process.env['REALM'] }),
+      basic({ users, cache: undefined }),
+      bearer({ verify: () => false, realm: process.env['REALM'] }),
+      jwtBearer({ jwksUri: 'https://issuer.test/jwks', issuer: 'i', audience: 'a' }),
+    ],
+  }),
+);
+app.get('/', requireScopes('read'), (req, res) => {
+  const role: string | undefined = req.auth?.role;
+  res.send(\`Hello, \${req.auth!.user} (\${role ?? 'no role'})\`);
+});
+export const client = createAuthFetch(
+  { username: 'a', password: 'b' },
+  { origins: undefined, verifyServer: 'require' },
+);
+export type Store = RedisNonceStore;
+`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noPropertyAccessFromIndexSignature: true,
+          noUncheckedIndexedAccess: true,
+          noEmit: true,
+          skipLibCheck: false,
+          esModuleInterop: true,
+          types: ['node'],
+          typeRoots: [path.join(root, 'node_modules', '@types')],
+        },
+        files: ['use.ts'],
+      }),
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
   });
 
   // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our

@@ -49,11 +49,11 @@ export type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 /** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
 export interface JwksOptions {
   /** Time after a fetch during which an unknown `kid` does not refetch, in ms. Default 30000. */
-  cooldownDuration?: number;
+  cooldownDuration?: number | undefined;
   /** Age after which the key set is fetched again, in ms. Default 600000. */
-  cacheMaxAge?: number;
+  cacheMaxAge?: number | undefined;
   /** Time allowed for the key server to answer, in ms. Default 5000. */
-  timeoutDuration?: number;
+  timeoutDuration?: number | undefined;
 }
 
 /** What {@link jwtVerifier} resolves to for a valid token; it lands on `req.auth`. */
@@ -68,7 +68,7 @@ export interface JwtIdentity {
    * `exp` plus `clockTolerance`, in ms since the epoch: the last instant the token is accepted.
    * bearer refuses the token from then on, and its validation cache never outlives it.
    */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
   [detail: string]: unknown;
 }
 
@@ -82,18 +82,18 @@ export interface JwtOptions extends BoundTokenOptions {
    * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
    * token (RFC 7517 §9.3 trusts keys fetched by URL through TLS).
    */
-  jwksUri?: string | URL;
+  jwksUri?: string | URL | undefined;
   /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
-  insecureHttp?: boolean;
+  insecureHttp?: boolean | undefined;
   /** Cache and cool-down of the remote key set. */
-  jwks?: JwksOptions;
+  jwks?: JwksOptions | undefined;
   /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
-  key?: KeyObject | webcrypto.CryptoKey | string | JWK;
+  key?: KeyObject | webcrypto.CryptoKey | string | JWK | undefined;
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
    * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512.
    */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */
   issuer: string | string[];
   /** Accepted `aud` value(s): the token's `aud` must contain one. Required. */
@@ -103,21 +103,21 @@ export interface JwtOptions extends BoundTokenOptions {
    * curve's ES*; Ed25519 → EdDSA; a secret → HS256; a JWKS → every asymmetric algorithm).
    * `none` is never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
    */
-  algorithms?: string[];
+  algorithms?: string[] | undefined;
   /**
    * Leeway for `exp`, `nbf` and `iat` (a token issued in the future is refused), in seconds.
    * Default 5.
    */
-  clockTolerance?: number;
+  clockTolerance?: number | undefined;
   /**
    * Claim holding the scopes. Default: `scope` (a space-separated string, RFC 8693 §4.2), else
    * `scp` (a list or a string).
    */
-  scopeClaim?: string;
+  scopeClaim?: string | undefined;
   /** Claim naming the user. Default `sub`. */
-  userClaim?: string;
+  userClaim?: string | undefined;
   /** Required `typ` header, e.g. `at+jwt` (RFC 9068). Default: not checked. */
-  typ?: string;
+  typ?: string | undefined;
 }
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];

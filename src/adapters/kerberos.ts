@@ -58,26 +58,26 @@ export interface NegotiateOptions {
    * process: a different value already in `KRB5_KTNAME` is a setup error). Default: what
    * `KRB5_KTNAME` names, else the system keytab (`/etc/krb5.keytab`).
    */
-  keytab?: string;
+  keytab?: string | undefined;
   /**
    * Maps the principal to an identity (see {@link NegotiateVerify}). Default: the principal (or
    * its realm-less name, see `stripRealm`) is the user.
    */
-  verify?: NegotiateVerify;
+  verify?: NegotiateVerify | undefined;
   /**
    * Without `verify`, make `req.auth.user` the principal without its `@REALM`: `true` for any
    * realm, or a list of realms whose principals are shortened (others keep their realm, so
    * `alice@A` and `alice@B` from trusted realms stay apart). Default `false`.
    */
-  stripRealm?: boolean | string[];
+  stripRealm?: boolean | string[] | undefined;
   /** Accept only principals of these realms (cross-realm trust otherwise lets in any trusted realm). Default: any. */
-  realms?: string[];
+  realms?: string[] | undefined;
   /**
    * Send the acceptor's mutual-authentication token on the successful response
    * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1) when GSSAPI produced one; withdrawn
    * if the response turns out not to be 2xx. Default `true`.
    */
-  mutual?: boolean;
+  mutual?: boolean | undefined;
 }
 
 /** `NTLMSSP\0`: the start of every NTLM message, which some clients send as a Negotiate token. */

@@ -39,27 +39,27 @@ export interface RedisNonceStoreOptions {
    */
   client: RedisClientLike;
   /** Prefix of the keys, one per nonce. Default `'authscheme:nc:'`. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /**
    * How far below the highest `nc` seen for a nonce a late request may still arrive, as in
    * `MemoryNonceStore` (RFC 4303 §3.4.3 style). With the default 64, after `nc=100` the counts
    * 37–99 are accepted once each if not seen yet, and 36 or less are refused. 1 to 4096.
    */
-  window?: number;
+  window?: number | undefined;
   /**
    * Milliseconds after which a `use()` that Redis has not answered rejects (the request then fails
    * closed with a 500 instead of waiting). `0` leaves it to the client. At most 2^31 - 1 (the
    * longest delay `setTimeout` keeps). Default 2000.
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Milliseconds a record is kept beyond its nonce's expiry, for clocks of the processes sharing
    * the store that disagree by up to this much. The expiry is computed from the calling process's
    * clock (`PEXPIRE`, not `PEXPIREAT`), so Redis's own clock does not matter. Default 5000.
    */
-  clockSkew?: number;
+  clockSkew?: number | undefined;
   /** Clock, for tests. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const DEFAULT_KEY_PREFIX = 'authscheme:nc:';

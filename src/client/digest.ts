@@ -29,7 +29,7 @@ export interface NonceCount {
    * made with it once and kept (RFC 7616 §3.4.2, RFC 2617 §3.2.2.2), so every later answer on
    * the nonce sends it again, as curl does.
    */
-  sessionCnonce?: string;
+  sessionCnonce?: string | undefined;
 }
 
 /** What the client keeps of a Digest challenge between requests (RFC 7616 §3.6: nonces are reused). */
@@ -123,7 +123,7 @@ export interface DigestRequest {
   /** The request-target: path and query, as sent on the request line. */
   uri: string;
   /** The request body, for `qop=auth-int`. */
-  body?: Buffer;
+  body?: Buffer | undefined;
 }
 
 /** One `Authorization` value and what the server's `rspauth` must then be. */

@@ -28,20 +28,20 @@ export type AuthFetchCredentials = { username: string; password: string } | { to
 /** Options of {@link createAuthFetch}. */
 export interface AuthFetchOptions {
   /** The `fetch` underneath. Default `globalThis.fetch`. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */
-  schemes?: readonly ('Digest' | 'Basic')[];
+  schemes?: readonly ('Digest' | 'Basic')[] | undefined;
   /**
    * Digest algorithms answered, strongest first: when a server offers several challenges, the
    * earliest listed here wins. Default: SHA-512-256, SHA-256, MD5, each before its `-sess` form.
    */
-  algorithms?: readonly DigestAlgorithm[];
+  algorithms?: readonly DigestAlgorithm[] | undefined;
   /**
    * Send a Basic password or a Bearer token over plain `http:` to hosts other than loopback.
    * Default `false`: both travel in clear text (RFC 7617 §4, RFC 6750 §5.3). Without it, a Basic
    * challenge there is not answered and a Bearer request rejects with a `TypeError`.
    */
-  insecureHttp?: boolean;
+  insecureHttp?: boolean | undefined;
   /**
    * Check the server's `rspauth` in `Authentication-Info` (RFC 7616 §3.5, mutual authentication).
    * - `true` (default): reject when it is wrong. Responses without `rspauth` are taken as they
@@ -52,13 +52,13 @@ export interface AuthFetchOptions {
    *   man in the middle that strips the field, or offers a weaker challenge, is then caught.
    * - `false`: no check.
    */
-  verifyServer?: boolean | 'require';
+  verifyServer?: boolean | 'require' | undefined;
   /**
    * The origins (`https://api.example`) the credentials are for: requests elsewhere go out as
    * plain fetches, no challenge answered, no token sent. Default: any origin a request is made
    * to, as with `fetch` itself; set it when the function is handed to code that may follow links.
    */
-  origins?: readonly string[];
+  origins?: readonly string[] | undefined;
 }
 
 /** What the client was told about a server's protection spaces (RFC 9110 §11.5). */
@@ -68,7 +68,7 @@ interface Space {
   readonly prefixes: readonly string[];
   /** The directory of the URL whose challenge opened the space. */
   readonly learnedAt: string;
-  readonly digest?: DigestSession;
+  readonly digest?: DigestSession | undefined;
 }
 
 const OPTION_NAMES = optionNames<AuthFetchOptions>()([
@@ -85,9 +85,9 @@ interface Answer {
   header: string;
   space: Space;
   /** The `rspauth` the server must send back (Digest with qop=auth). */
-  rspauth?: string;
+  rspauth?: string | undefined;
   /** The nonce a Digest answer used. */
-  nonce?: string;
+  nonce?: string | undefined;
 }
 
 /** Digest nonces whose counts are kept; past this the oldest is dropped. */

@@ -19,9 +19,9 @@ export type Credentials = Challenge;
 /** Bounds the codec enforces; every one is finite. */
 export interface HeaderLimits {
   /** Longest field value accepted, in characters (all lines together). Default 16384. */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /** Most parameters in one challenge or credentials. Default 64. */
-  maxParams?: number;
+  maxParams?: number | undefined;
   /** Most challenges in one `WWW-Authenticate` value (all lines together). Default 32. */
-  maxChallenges?: number;
+  maxChallenges?: number | undefined;
 }

@@ -38,7 +38,7 @@ declare global {
   namespace Express {
     interface Request {
       /** Set by authscheme's `authenticate()` once the request is authenticated. */
-      auth?: AuthInfo;
+      auth?: AuthInfo | undefined;
     }
   }
 }
@@ -51,35 +51,35 @@ export interface AuthenticateOptions {
   /** The schemes offered, strongest first: challenges are sent in this order. */
   schemes: Scheme[];
   /** The protection space (RFC 9110 §11.5). Default `"Restricted"`. */
-  realm?: string;
+  realm?: string | undefined;
   /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */
-  proxy?: boolean;
+  proxy?: boolean | undefined;
   /**
    * `'respond'` (default) sends the refusal; `'next'` calls `next(err)` with an
    * `AuthenticationError` whose `status` and `headers` an error handler (Express's default
    * one included) sends as they are.
    */
-  onFailure?: 'respond' | 'next';
+  onFailure?: 'respond' | 'next' | undefined;
   /** Body of a refusal: a string, or a function of the error. Default: the status text. */
-  body?: BodyOption;
+  body?: BodyOption | undefined;
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
-  contentType?: string;
+  contentType?: string | undefined;
   /**
    * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method`) through
    * unchallenged: browsers never send credentials on a preflight (Fetch standard). Default `false`.
    */
-  allowPreflight?: boolean;
+  allowPreflight?: boolean | undefined;
   /**
    * Leave out the challenge header for script requests (`X-Requested-With: XMLHttpRequest`) so that
    * browsers show no login dialog. The status stays 401/407. Default `false`.
    */
-  omitChallengeForXhr?: boolean;
+  omitChallengeForXhr?: boolean | undefined;
   /**
    * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
    * before the request is answered 503 (checked by one timer per middleware, so the answer may
    * come up to a quarter of `timeout` later, and at least 10 ms later). Default 10000; 0 disables.
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * `Cache-Control` set on authenticated responses unless the application has set one already;
    * `false` leaves it alone. Default: `false` for `Authorization` (RFC 9111 §3.5 already forbids
@@ -87,9 +87,9 @@ export interface AuthenticateOptions {
    * `Proxy-Authorization`, so a cache in front of the proxy could serve one user's response to
    * another).
    */
-  cacheControl?: string | false;
+  cacheControl?: string | false | undefined;
   /** Bounds on the authorization field the codec enforces. */
-  limits?: HeaderLimits;
+  limits?: HeaderLimits | undefined;
   /**
    * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
    * unset), for routes that serve everyone but personalise for users. Credentials that are sent
@@ -97,7 +97,7 @@ export interface AuthenticateOptions {
    * credentials only when challenged (browsers, `curl --digest`, Negotiate) never authenticate on
    * such a route by themselves. Default `true`.
    */
-  credentialsRequired?: boolean;
+  credentialsRequired?: boolean | undefined;
 }
 
 /**
@@ -107,7 +107,7 @@ export interface AuthenticateOptions {
 export interface AuthMiddleware {
   (req: AuthRequest, res: ServerResponse, next: (err?: unknown) => void): void;
   (
-    req: Http2ServerRequest & { auth?: AuthInfo },
+    req: Http2ServerRequest & { auth?: AuthInfo | undefined },
     res: Http2ServerResponse,
     next: (err?: unknown) => void,
   ): void;
@@ -592,9 +592,9 @@ interface RefusalInit {
   message: string;
   status: number;
   /** The scheme that refused, and how: its challenges may add parameters (stale, error). */
-  failed?: Scheme;
-  failure?: SchemeFailure;
-  cause?: unknown;
+  failed?: Scheme | undefined;
+  failure?: SchemeFailure | undefined;
+  cause?: unknown | undefined;
 }
 
 /** Collects the challenges and answers (or hands the error to `next`). */

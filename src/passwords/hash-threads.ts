@@ -47,11 +47,11 @@ interface Thread {
 /** What hash-worker.mjs answers. */
 interface Reply {
   /** Sent once, when the worker's module has loaded. */
-  ready?: boolean;
-  hash?: string;
-  error?: string;
+  ready?: boolean | undefined;
+  hash?: string | undefined;
+  error?: string | undefined;
   /** The library did not load in the worker. */
-  unavailable?: boolean;
+  unavailable?: boolean | undefined;
 }
 
 const IDLE_MS = 10_000;
@@ -73,15 +73,15 @@ const MAX_WAIT_MS = 13_000;
 /** Settings of a {@link HashThreads}; the defaults are the process's pool's. */
 export interface HashThreadsOptions {
   /** Most threads at once: one fewer than the CPUs, at most 4. */
-  maxThreads?: number;
+  maxThreads?: number | undefined;
   /** Most checks waiting for a thread: 512 per thread, about 5 s of SHA-512 crypt. */
-  maxWaiting?: number;
+  maxWaiting?: number | undefined;
   /** Longest a worker may take to load before it counts as one that did not start. */
-  readyMs?: number;
+  readyMs?: number | undefined;
   /** How long hashing stays on the main thread after threads failed to start. */
-  fallbackMs?: number;
+  fallbackMs?: number | undefined;
   /** Longest a check waits for a thread before it fails. */
-  maxWaitMs?: number;
+  maxWaitMs?: number | undefined;
 }
 
 /** A pool of hash worker threads with its queue of checks (one per process: `hashThreads`). */

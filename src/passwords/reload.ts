@@ -13,20 +13,20 @@ export interface ReloadOptions {
    * At most this often (ms; default 1000), a lookup first looks at the file's inode, size and
    * times, and reads the file again when any of them changed.
    */
-  interval?: number;
+  interval?: number | undefined;
   /**
    * Told when the file stops loading: a version that does not parse (a malformed line, say), or a
    * file that is gone or unreadable; once, until the reason changes. Until a version loads, every
    * lookup fails (the middleware fails closed). Default: a process warning
    * (`process.emitWarning`).
    */
-  onError?: (error: unknown) => void;
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 /** The options of a password file loader. */
 export interface PasswordFileOptions {
   /** Follow changes to the file (see {@link ReloadOptions}). Default `false`: read it once. */
-  reload?: boolean | ReloadOptions;
+  reload?: boolean | ReloadOptions | undefined;
 }
 
 const OPTION_NAMES = optionNames<PasswordFileOptions>()(['reload']);

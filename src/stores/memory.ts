@@ -12,19 +12,19 @@ export interface MemoryNonceStoreOptions {
    * carries on with a fresh nonce without asking its user. Size it above the number of nonces in
    * use during one nonce lifetime. Default 100 000.
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * How far below the highest `nc` seen for a nonce a late request may still arrive (a sliding
    * window, like IPsec anti-replay, RFC 4303 §3.4.3). With the default 64, after `nc=100` the
    * counts 37–99 are accepted once each if not seen yet, and 36 or less are refused.
    */
-  window?: number;
+  window?: number | undefined;
   /**
    * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: while it
    * is behind its highest reading, time goes on from there at half the pace of
    * `performance.now()` (which jest's modern fake timers move too) until it catches up.
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const OPTION_NAMES = optionNames<MemoryNonceStoreOptions>()(['maxEntries', 'window', 'now']);

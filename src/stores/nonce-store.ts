@@ -19,5 +19,5 @@ export interface NonceStore {
    * `true` when several processes keep their counts here (Redis). `digest()` then requires its
    * `secret`: with a random key per process, each would refuse the others' nonces.
    */
-  readonly shared?: boolean;
+  readonly shared?: boolean | undefined;
 }

@@ -76,9 +76,9 @@ export class LruCache<V> {
 /** Options of a scheme's cache of successful checks (`bearer({ cache })`, `basic({ cache })`). */
 export interface CacheOptions {
   /** Most entries remembered. Default 1000. */
-  max?: number;
+  max?: number | undefined;
   /** Longest time a success is reused, in ms. Default 60000. */
-  maxAge?: number;
+  maxAge?: number | undefined;
 }
 
 /** A cache configured by a scheme's `cache` option, with its `maxAge`. */

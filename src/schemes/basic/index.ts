@@ -32,20 +32,22 @@ import {
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {
   /** User name → password. Compared in constant time; an unknown user costs as much as a wrong password. */
-  users?: Record<string, string>;
+  users?: Record<string, string> | undefined;
   /**
    * Checks a user name and password; returns the user name, an object with a `user` field (its
    * other fields land on `req.auth`), or `false`/`null`/`undefined`. Sync or async. The callback
    * is responsible for comparing in constant time.
    */
-  verify?: (user: string, password: string, req: AuthRequest) => Identity | Promise<Identity>;
+  verify?:
+    | ((user: string, password: string, req: AuthRequest) => Identity | Promise<Identity>)
+    | undefined;
   /** This scheme's realm; defaults to the realm given to `authenticate()`. */
-  realm?: string;
+  realm?: string | undefined;
   /**
    * Advertise `charset="UTF-8"` (RFC 7617 §2.1). Default `true`: browsers then send UTF-8, which
    * is how credentials are always decoded (invalid UTF-8 is refused, never substituted).
    */
-  charset?: boolean;
+  charset?: boolean | undefined;
   /**
    * Reuse a success of `verify` for the same user name and password: `true` for the defaults
    * (1000 entries, 60 s) or `{ max, maxAge }`. Default off. Worth it when `verify` is slow by
@@ -56,14 +58,14 @@ export interface BasicOptions {
    * and password under a random key of this scheme's; failures are not kept. Requests that share
    * an entry share its `req.auth` fields' values: treat nested objects as read-only.
    */
-  cache?: boolean | BasicCacheOptions;
+  cache?: boolean | BasicCacheOptions | undefined;
   /**
    * Hand an empty user-id (`":token"`, RFC 7617 §2 allows it) to `verify`, for clients that send
    * a token as the password. Default `false`: refused with 401 before `verify`, which may not
    * expect it (a directory may take an empty name for an anonymous bind). `verify` must then
    * return a non-empty user name.
    */
-  allowEmptyUser?: boolean;
+  allowEmptyUser?: boolean | undefined;
 }
 
 /** Options of the cache of {@link basic}: `max` entries (1000), `maxAge` in ms (60000). */

@@ -41,28 +41,28 @@ export interface BearerOptions {
   /** The token check; see {@link BearerVerify}. */
   verify: BearerVerify;
   /** The challenge's realm; default the one `authenticate()` is given (else `"Restricted"`). */
-  realm?: string;
+  realm?: string | undefined;
   /**
    * Scopes every request through this scheme needs: a list (all of them), `{ allOf }` or
    * `{ anyOf }`. Missing ones are answered 403 `error="insufficient_scope"`; every challenge
    * names them in `scope` (RFC 6750 §3).
    */
-  requiredScopes?: ScopeRequirement;
+  requiredScopes?: ScopeRequirement | undefined;
   /** Accept `access_token` from a form-encoded body (RFC 6750 §2.2). Default `false`. */
-  allowFormToken?: boolean;
+  allowFormToken?: boolean | undefined;
   /**
    * Accept `access_token` from the URI query (RFC 6750 §2.3), and mark such responses
    * `Cache-Control: private`. Default `false`: tokens in URLs end up in logs and `Referer`.
    */
-  allowQueryToken?: boolean;
+  allowQueryToken?: boolean | undefined;
   /** `error_uri` sent with every error challenge (RFC 6750 §3): a page explaining the errors. */
-  errorUri?: string;
+  errorUri?: string | undefined;
   /**
    * Reuse successful validations of the same token: `true` for the defaults or
    * {@link BearerCacheOptions}. Default off. A revoked token stays accepted until its entry
    * expires (at most `maxAge`); the verifier is not called again, nor given that request.
    */
-  cache?: boolean | BearerCacheOptions;
+  cache?: boolean | BearerCacheOptions | undefined;
 }
 
 /** Every option of {@link bearer}. */

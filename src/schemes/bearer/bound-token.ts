@@ -15,7 +15,7 @@ export interface BoundTokenOptions {
    * possession of it. Only for a server behind something that checks the binding itself, e.g. a
    * TLS-terminating proxy that enforces RFC 8705's certificate binding. Default `false`.
    */
-  allowBoundTokens?: boolean;
+  allowBoundTokens?: boolean | undefined;
 }
 
 /** Throws `invalid_token` when the claims bind the token to a key, unless allowed. */

@@ -12,9 +12,9 @@ export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficien
 /** A Bearer refusal: a {@link SchemeFailure} plus what the challenge needs (RFC 6750 §3). */
 export interface BearerFailure extends SchemeFailure {
   /** The `error` parameter; absent when the request carried no token at all (RFC 6750 §3.1). */
-  bearerError?: BearerErrorCode;
+  bearerError?: BearerErrorCode | undefined;
   /** The `error_description` parameter, already restricted to the characters RFC 6750 allows. */
-  bearerErrorDescription?: string;
+  bearerErrorDescription?: string | undefined;
 }
 
 // invalid_token keeps the default status, so that proxy mode turns it into 407.

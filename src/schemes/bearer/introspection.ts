@@ -24,23 +24,23 @@ export interface IntrospectionOptions extends BoundTokenOptions {
    */
   endpoint: string | URL;
   /** Allow a plain `http:` endpoint on another host (e.g. behind a TLS-terminating sidecar). */
-  insecureHttp?: boolean;
+  insecureHttp?: boolean | undefined;
   /** This resource server's client id at the authorization server (HTTP Basic, RFC 6749 §2.3.1). */
   clientId: string;
   /** Its client secret. */
   clientSecret: string;
   /** `token_type_hint` sent (RFC 7662 §2.1). Default `access_token`; `false` sends none. */
-  tokenTypeHint?: string | false;
+  tokenTypeHint?: string | false | undefined;
   /** Response member naming the user. Default `sub`, else `username`. */
-  userClaim?: string;
+  userClaim?: string | undefined;
   /** When set, the response's `aud` must contain one of these. */
-  audience?: string | readonly string[];
+  audience?: string | readonly string[] | undefined;
   /** When set, the response's `iss` must equal this. */
-  issuer?: string;
+  issuer?: string | undefined;
   /** Time allowed for the endpoint to answer, in ms, at most 2^31 - 1. Default 5000. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Largest response accepted, in bytes. Default 65536. */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
 }
 
 const OPTION_NAMES = optionNames<IntrospectionOptions>()([

@@ -15,9 +15,9 @@ import { optionNames, rejectUnknownOptions } from '../../util/options';
 /** Options of {@link requireScopes} besides the scopes themselves. */
 export interface RequireScopesOptions {
   /** The challenge's realm. Default `"Restricted"`, the default of `authenticate()`. */
-  realm?: string;
+  realm?: string | undefined;
   /** `error_uri` sent with the 403 challenge (RFC 6750 §3). */
-  errorUri?: string;
+  errorUri?: string | undefined;
 }
 
 /** The scopes (`allOf` or `anyOf`) plus {@link RequireScopesOptions}. */
@@ -36,12 +36,12 @@ const DEFAULT_REALM = 'Restricted';
 /** A Connect/Express middleware; on `node:http2`'s compatibility API too, like `authenticate()`. */
 export interface ScopeMiddleware {
   (
-    req: IncomingMessage & { auth?: AuthInfo },
+    req: IncomingMessage & { auth?: AuthInfo | undefined },
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void;
   (
-    req: Http2ServerRequest & { auth?: AuthInfo },
+    req: Http2ServerRequest & { auth?: AuthInfo | undefined },
     res: Http2ServerResponse,
     next: (err?: unknown) => void,
   ): void;
@@ -105,7 +105,7 @@ export function requireScopes(
   const insufficient = challenge('insufficient_scope');
 
   return function requireScopesMiddleware(
-    req: IncomingMessage & { auth?: AuthInfo },
+    req: IncomingMessage & { auth?: AuthInfo | undefined },
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void {

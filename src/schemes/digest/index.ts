@@ -69,9 +69,9 @@ export interface DigestOptions {
    * (`{ ha1: { 'SHA-256': '…hex…' } }`, HA1 = `H(user ":" realm ":" password)` for the realm in
    * force), so that the server need not keep plain passwords.
    */
-  users?: Record<string, DigestUserEntry>;
+  users?: Record<string, DigestUserEntry> | undefined;
   /** Looks up a user's plain password (sync or async); null/undefined/false for an unknown user. */
-  getPassword?: GetPassword;
+  getPassword?: GetPassword | undefined;
   /**
    * Looks up a user's HA1 in hex for `hash` (`MD5`, `SHA-256` or `SHA-512-256`; a `-sess`
    * algorithm uses the HA1 of its hash), sync or async; null/undefined/false for an unknown user.
@@ -82,62 +82,62 @@ export interface DigestOptions {
    * With `userhash: true` and `getPassword`/`getHA1`: finds the user whose `H(user ":" realm)` is
    * the given lower-case hex (RFC 7616 §3.4.4). Not needed with `users`.
    */
-  findUserByHash?: FindUserByHash;
+  findUserByHash?: FindUserByHash | undefined;
   /**
    * Algorithms offered, one challenge each, in this order (RFC 7616 §3.7). Default `['SHA-256']`.
    * A response with an algorithm not offered is refused (no downgrade). Clients differ: Chromium
    * and Python's urllib answer only the first challenge; urllib and wget know only MD5. So
    * `['SHA-256', 'MD5']` serves browsers and curl best, `['MD5', 'SHA-256']` old clients.
    */
-  algorithms?: DigestAlgorithm[];
+  algorithms?: DigestAlgorithm[] | undefined;
   /**
    * `qop` values offered. Default `['auth']`. `auth-int` also hashes the request body, which the
    * application must make available as raw bytes (see `body`); wget drops `qop` altogether when
    * `auth-int` is offered, and is then refused.
    */
-  qop?: DigestQop[];
+  qop?: DigestQop[] | undefined;
   /**
    * The nonce HMAC key: a string or Buffer of at least 32 bytes. Default: random per process, so
    * several processes behind one address need the same secret to accept each other's nonces.
    */
-  secret?: string | Buffer;
+  secret?: string | Buffer | undefined;
   /**
    * Where nonce counts are kept for replay detection. Default: a new {@link MemoryNonceStore}
    * (per process: several processes need a shared store such as `authscheme/redis`). May be
    * shared by several `digest()` instances.
    */
-  store?: NonceStore;
+  store?: NonceStore | undefined;
   /** Window of the default store (see `MemoryNonceStoreOptions.window`). Default 64. */
-  window?: number;
+  window?: number | undefined;
   /** Size of the default store (see `MemoryNonceStoreOptions.maxEntries`). Default 100 000. */
-  maxNonces?: number;
+  maxNonces?: number | undefined;
   /** How long a nonce is accepted, in ms. Default 300 000 (5 minutes). */
-  nonceLifetime?: number;
+  nonceLifetime?: number | undefined;
   /**
    * When a nonce has less than this left (ms), a success carries `nextnonce` in
    * `Authentication-Info` (RFC 7616 §3.5). Default: a tenth of `nonceLifetime`. 0 never sends it.
    */
-  nextNonceBefore?: number;
+  nextNonceBefore?: number | undefined;
   /** Offer `userhash=true` (RFC 7616 §3.4.4): clients may send `H(user ":" realm)` as username. */
-  userhash?: boolean;
+  userhash?: boolean | undefined;
   /** The `opaque` value sent and required back. Default: derived from `secret`. */
-  opaque?: string;
+  opaque?: string | undefined;
   /** This scheme's realm, overriding the middleware's. */
-  realm?: string;
+  realm?: string | undefined;
   /** The protection space's URIs, sent as `domain` (RFC 7616 §3.3). Default: none sent. */
-  domain?: string[];
+  domain?: string[] | undefined;
   /**
    * For `qop=auth-int`: returns the raw request body. Default: `req.rawBody` (Buffer), else
    * `req.body` when a Buffer (`express.raw({ type: '*\/*' })` before the middleware) or a string.
    * Without a body available, an `auth-int` response is refused with fresh challenges.
    */
-  body?: RawBodyReader;
+  body?: RawBodyReader | undefined;
   /**
    * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: while it
    * is behind its highest reading, time goes on from there at half the pace of
    * `performance.now()` (which jest's modern fake timers move too) until it catches up.
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 interface DigestConfig {

@@ -62,10 +62,10 @@ export class HA1Source {
   private readonly dummyCache = new Map<string, string>();
 
   constructor(init: {
-    users?: ReadonlyMap<string, DigestUserEntry>;
-    getPassword?: GetPassword;
+    users?: ReadonlyMap<string, DigestUserEntry> | undefined;
+    getPassword?: GetPassword | undefined;
     getHA1?: GetHA1;
-    findUserByHash?: FindUserByHash;
+    findUserByHash?: FindUserByHash | undefined;
   }) {
     this.users = init.users;
     this.getPassword = init.getPassword;
