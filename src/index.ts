@@ -56,6 +56,7 @@ export type { Challenge, Credentials, HeaderLimits } from './header/types';
 export { AuthschemeError, AuthHeaderSyntaxError, AuthenticationError } from './errors';
 export type { AuthErrorCode } from './errors';
 export { refuse, identityResult } from './scheme';
+export { safeCompare } from './util/secret';
 export type {
   Scheme,
   SchemeFailure,

@@ -12,7 +12,7 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
-import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
+import { authenticate, basic, bearer, digest, requireScopes, safeCompare } from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { basicAuth as basicHeader } from './helpers/frameworks';
 import { challengeParams, digestHeader, type DigestAnswer } from './hostile/helpers';
@@ -156,7 +156,7 @@ describe('from passport-http and passport-http-bearer', () => {
             basic({
               verify: (username, password) => {
                 const account = accounts[username];
-                return account !== undefined && account.password === password
+                return account !== undefined && safeCompare(account.password, password)
                   ? { user: account.name, role: account.role }
                   : false;
               },

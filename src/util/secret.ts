@@ -20,3 +20,18 @@ export function secretsEqual(a: Buffer, b: Buffer): boolean {
   }
   return timingSafeEqual(a, b);
 }
+
+/**
+ * Compares two strings (a password a client sent and the one you keep) in constant time: both
+ * are hashed to 32 bytes first, so neither their content nor their lengths show in the time
+ * taken. For `basic({ verify })` callbacks, as express-basic-auth's `safeCompare`.
+ *
+ * @example
+ * basic({ verify: (user, password) => (user === 'admin' && safeCompare(password, secret) ? user : false) });
+ */
+export function safeCompare(a: string, b: string): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') {
+    throw new TypeError('safeCompare(): both arguments must be strings');
+  }
+  return secretsEqual(hashSecret(a), hashSecret(b));
+}
