@@ -70,7 +70,7 @@ export class AuthenticationError extends AuthschemeError {
       status: number;
       headers?: Record<string, string | string[]> | undefined;
       scheme?: string | undefined;
-      cause?: unknown | undefined;
+      cause?: unknown;
     },
   ) {
     super(code, message, { cause: init.cause });

@@ -12,7 +12,7 @@ import type { Challenge, Credentials } from './header/types';
 /** A request as Express, Connect or plain `node:http` hands it over. */
 export type AuthRequest = IncomingMessage & {
   originalUrl?: string | undefined;
-  body?: unknown | undefined;
+  body?: unknown;
   auth?: AuthInfo | undefined;
 };
 

@@ -594,7 +594,7 @@ interface RefusalInit {
   /** The scheme that refused, and how: its challenges may add parameters (stale, error). */
   failed?: Scheme | undefined;
   failure?: SchemeFailure | undefined;
-  cause?: unknown | undefined;
+  cause?: unknown;
 }
 
 /** Collects the challenges and answers (or hands the error to `next`). */
