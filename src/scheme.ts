@@ -30,7 +30,10 @@ export interface AuthInfo {
 export interface RequestContext {
   req: AuthRequest;
   res: ServerResponse;
-  /** The realm in force (the scheme's own, else the middleware's, else `"Restricted"`). */
+  /**
+   * The `authenticate()` realm (default `"Restricted"`); a scheme with a realm of its own applies
+   * that itself.
+   */
   realm: string;
   /** Proxy mode: `Proxy-Authorization` in, `407` and `Proxy-Authenticate` out. */
   proxy: boolean;

@@ -104,6 +104,33 @@ function originForm(absoluteForm: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
+/**
+ * The origin's response headers, with what the guard set on `res` kept: `writeHead` would let the
+ * origin's `Cache-Control` and `Vary` replace the guard's `private` and `Vary:
+ * Proxy-Authorization`, and a cache in front of the proxy could then serve one user's response to
+ * another. The origin's `public` and `s-maxage` go (RFC 9111 §5.2.2.7: shared caches must not
+ * store a `private` response; the two would contradict it).
+ */
+function keepGuardHeaders(
+  res: ServerResponse,
+  headers: Record<string, string | string[]>,
+): Record<string, string | string[]> {
+  const ours = res.getHeader('cache-control');
+  const theirs = headers['cache-control'];
+  if (ours !== undefined && theirs !== undefined) {
+    const kept = String(theirs)
+      .split(',')
+      .map((directive) => directive.trim())
+      .filter((directive) => directive !== '' && !/^(public|s-maxage)\b/i.test(directive));
+    headers['cache-control'] = [...kept, String(ours)].join(', ');
+  }
+  const vary = res.getHeader('vary');
+  if (vary !== undefined && headers.vary !== undefined) {
+    headers.vary = `${String(headers.vary)}, ${String(vary)}`;
+  }
+  return headers;
+}
+
 function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout: number): void {
   const headers = forwardableHeaders(req.headers);
   headers.host = target.host;
@@ -123,7 +150,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       timeout,
     },
     (upstreamRes) => {
-      const responseHeaders = forwardableHeaders(upstreamRes.headers);
+      const responseHeaders = keepGuardHeaders(res, forwardableHeaders(upstreamRes.headers));
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
       upstreamRes.pipe(res);
     },

@@ -77,7 +77,8 @@ export interface AuthenticateOptions {
   /**
    * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
    * before the request is answered 503 (checked by one timer per middleware, so the answer may
-   * come up to a quarter of `timeout` later, and at least 10 ms later). Default 10000; 0 disables.
+   * come later by up to a quarter of `timeout`, at most 1 s, or 10 ms for a short `timeout`).
+   * Default 10000; 0 disables.
    */
   timeout?: number | undefined;
   /**
@@ -93,7 +94,9 @@ export interface AuthenticateOptions {
   /**
    * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
    * unset), for routes that serve everyone but personalise for users. Credentials that are sent
-   * are still checked: wrong ones get 401, malformed or duplicated ones 400. Clients that send
+   * are still checked: wrong ones get 401, malformed or duplicated ones 400. Those made for
+   * another `authenticate()` (a scheme this one does not offer, a Digest answer to another realm
+   * or `opaque`) pass on as if none were sent. Clients that send
    * credentials only when challenged (browsers, `curl --digest`, Negotiate) never authenticate on
    * such a route by themselves. Default `true`.
    */
@@ -315,10 +318,13 @@ function handle(
   const ctx = new Context(req, res, config.realm, config.proxy, config.cacheControl);
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
   // The header is looked at first: the method's lookup (originalMethod, then method) is the dearer.
+  // OPTIONS on the wire and for the router: an OPTIONS that a method override made a DELETE is
+  // no preflight, and the router would run the DELETE.
   if (
     config.allowPreflight &&
     req.headers['access-control-request-method'] !== undefined &&
-    ctx.method === 'OPTIONS'
+    ctx.method === 'OPTIONS' &&
+    req.method === 'OPTIONS'
   ) {
     next();
     return;

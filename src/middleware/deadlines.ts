@@ -1,7 +1,7 @@
 /**
  * Deadlines for asynchronous verifications. One timer per middleware sweeps the pending ones,
  * instead of a `setTimeout` created and cleared on every request (measurable at this scale).
- * A deadline fires between `timeout` and `timeout * 1.25` (at least 10 ms late at most). Time is
+ * A deadline fires up to `max(10 ms, min(timeout / 4, 1 s))` after it is due. Time is
  * `performance.now()`, which never jumps: a wall clock set back would delay every 503.
  */
 import { performance } from 'node:perf_hooks';

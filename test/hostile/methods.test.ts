@@ -107,6 +107,19 @@ describe('OPTIONS', () => {
     );
     expectChallenged(reply, ['Digest', 'Basic']);
   });
+
+  it('with allowPreflight, an OPTIONS overridden to DELETE is no preflight: the router runs a DELETE', async () => {
+    const reply = await send(
+      preflight,
+      {
+        'X-HTTP-Method-Override': 'DELETE',
+        'Access-Control-Request-Method': 'DELETE',
+        Origin: 'https://elsewhere.test',
+      },
+      'OPTIONS',
+    );
+    expectChallenged(reply, ['Digest', 'Basic']);
+  });
 });
 
 describe('X-HTTP-Method-Override', () => {

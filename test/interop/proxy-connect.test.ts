@@ -541,6 +541,40 @@ describe('the proxy forwarding plain HTTP', () => {
     }
   });
 
+  it("keeps the guard's Cache-Control: private and Vary over the origin's own (a cache in front)", async () => {
+    const origin = http.createServer((_req, res) => {
+      res.writeHead(200, {
+        'Cache-Control': 'public, max-age=600, s-maxage=600',
+        Vary: 'Accept-Encoding',
+      });
+      res.end('cacheable');
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as AddressInfo).port;
+    try {
+      const reply = await new Promise<IncomingMessage>((resolve, reject) => {
+        http
+          .get(
+            {
+              host: '127.0.0.1',
+              port: proxyPort,
+              path: `http://127.0.0.1:${port}/page`,
+              headers: { 'Proxy-Authorization': basicCredentials, Host: `127.0.0.1:${port}` },
+            },
+            resolve,
+          )
+          .on('error', reject);
+      });
+      reply.resume();
+      expect(reply.statusCode).toBe(200);
+      expect(reply.headers['cache-control']).toBe('max-age=600, private');
+      expect(reply.headers.vary).toBe('Accept-Encoding, Proxy-Authorization');
+    } finally {
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+
   it('forwards the path as the client wrote it, and asks for a body only once admitted', async () => {
     const paths: string[] = [];
     const origin = http.createServer((req, res) => {
