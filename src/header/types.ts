@@ -9,7 +9,7 @@
  */
 export interface Challenge {
   scheme: string;
-  token68?: string;
+  token68?: string | undefined;
   params: Record<string, string>;
 }
 

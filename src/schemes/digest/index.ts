@@ -77,7 +77,7 @@ export interface DigestOptions {
    * algorithm uses the HA1 of its hash), sync or async; null/undefined/false for an unknown user.
    * An Apache htdigest file gives MD5 HA1s: see `loadHtdigest`.
    */
-  getHA1?: GetHA1;
+  getHA1?: GetHA1 | undefined;
   /**
    * With `userhash: true` and `getPassword`/`getHA1`: finds the user whose `H(user ":" realm)` is
    * the given lower-case hex (RFC 7616 §3.4.4). Not needed with `users`.

@@ -64,7 +64,7 @@ export class HA1Source {
   constructor(init: {
     users?: ReadonlyMap<string, DigestUserEntry> | undefined;
     getPassword?: GetPassword | undefined;
-    getHA1?: GetHA1;
+    getHA1?: GetHA1 | undefined;
     findUserByHash?: FindUserByHash | undefined;
   }) {
     this.users = init.users;
