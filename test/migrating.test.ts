@@ -230,12 +230,15 @@ describe('from passport-http and passport-http-bearer', () => {
             schemes: [
               digest({
                 algorithms: ['SHA-256', 'MD5'],
-                getPassword: (username) => accounts[username]?.password,
+                getPassword: (username) => {
+                  const account = accounts[username];
+                  return account && { password: account.password, details: { role: account.role } };
+                },
               }),
             ],
           }),
         ],
-        (req) => accounts[req.auth!.user]?.role,
+        (req) => req.auth!.role,
       );
       expect(await curlDigest(before, 'wonderland')).toBe('{"who":"admin"} 200');
       expect(await curlDigest(after, 'wonderland')).toBe('{"who":"admin"} 200');

@@ -364,7 +364,7 @@ function withHA1(
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
     if (isFresh === true || acceptedBefore(directives, ctx)) {
-      return success(config, directives, user, sessionKey, remaining, ctx);
+      return success(config, directives, user, sessionKey, remaining, ctx, lookup.details);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
@@ -457,6 +457,7 @@ function success(
   sessionKey: string,
   remaining: number,
   ctx: RequestContext,
+  lookupDetails: Readonly<Record<string, unknown>> | undefined,
 ): SchemeSuccess {
   remember(directives, ctx);
   let info = authenticationInfo(directives, sessionKey);
@@ -469,14 +470,17 @@ function success(
     );
     info += `, nextnonce="${next}"`;
   }
+  const digestDetails = {
+    realm: directives.realm,
+    algorithm: directives.algorithm.name,
+    qop: directives.qop,
+  };
   return {
     ok: true,
-    user,
-    details: {
-      realm: directives.realm,
-      algorithm: directives.algorithm.name,
-      qop: directives.qop,
-    },
+    // What the lookup gave for req.auth; the name the client proved, unless it maps it.
+    user: typeof lookupDetails?.user === 'string' ? lookupDetails.user : user,
+    // What was authenticated (realm, algorithm, qop) is not the lookup's to change.
+    details: lookupDetails === undefined ? digestDetails : { ...lookupDetails, ...digestDetails },
     // Literal keys: a computed key would give every request's object a slow shape.
     headers: ctx.proxy ? { 'Proxy-Authentication-Info': info } : { 'Authentication-Info': info },
   };

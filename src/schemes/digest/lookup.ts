@@ -11,20 +11,38 @@ export type DigestUserEntry = string | { ha1: DigestHA1 };
 
 type Maybe<T> = T | null | undefined | false;
 
-/** Returns the user's plain password, or null/undefined/false for an unknown user. */
+/**
+ * Fields for `req.auth` that a lookup may return beside the secret (the account's role, its id),
+ * as Basic's `verify` returns them: own enumerable fields are copied; a string `user` replaces
+ * the name the client logged in with (an alias mapped to the account's name). The object may be
+ * typed by an interface of the application (a database row).
+ */
+export type DigestDetails = Readonly<Record<string, unknown>> | object;
+
+/**
+ * Returns the user's plain password, or `{ password, details }` to hand fields to `req.auth`
+ * too (one lookup, as passport-http's DigestStrategy); null/undefined/false for an unknown user.
+ */
 export type GetPassword = (
   user: string,
   realm: string,
   req: AuthRequest,
-) => Maybe<string> | Promise<Maybe<string>>;
+) =>
+  | Maybe<string | { password: string; details?: DigestDetails | undefined }>
+  | Promise<Maybe<string | { password: string; details?: DigestDetails | undefined }>>;
 
-/** Returns the user's HA1 (hex) for `hash`, or null/undefined/false for an unknown user. */
+/**
+ * Returns the user's HA1 (hex) for `hash`, or `{ ha1, details }` (see {@link GetPassword});
+ * null/undefined/false for an unknown user.
+ */
 export type GetHA1 = (
   user: string,
   realm: string,
   hash: DigestHash,
   req: AuthRequest,
-) => Maybe<string> | Promise<Maybe<string>>;
+) =>
+  | Maybe<string | { ha1: string; details?: DigestDetails | undefined }>
+  | Promise<Maybe<string | { ha1: string; details?: DigestDetails | undefined }>>;
 
 /** Finds the user whose `H(user ":" realm)` is `userhash` (RFC 7616 §3.4.4). */
 export type FindUserByHash = (
@@ -38,6 +56,8 @@ export type FindUserByHash = (
 export interface HA1Lookup {
   readonly ha1: string;
   readonly known: boolean;
+  /** What the lookup returned for `req.auth` (copied; a string `user` included). */
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Caches per realm and hash stay this small; realms are few (one per protected area). */
@@ -98,27 +118,29 @@ export class HA1Source {
       : this.fromPassword(password, user, realm, hash);
   }
 
-  private fromHA1(ha1: Maybe<string>, realm: string, hash: DigestHash): HA1Lookup {
+  private fromHA1(found: unknown, realm: string, hash: DigestHash): HA1Lookup {
+    const [ha1, details] = withDetails(found, 'ha1');
     if (typeof ha1 === 'string' && isHexOfLength(ha1, hexLength(hash))) {
-      return { ha1: ha1.toLowerCase(), known: true };
+      return { ha1: ha1.toLowerCase(), known: true, details };
     }
-    if (ha1 !== undefined && ha1 !== null && ha1 !== false) {
-      throw new TypeError(`getHA1 must return a hex ${hash} digest or null/undefined/false`);
+    if (found !== undefined && found !== null && found !== false) {
+      throw new TypeError(
+        `getHA1 must return a hex ${hash} digest, { ha1, details }, or null/undefined/false`,
+      );
     }
     return { ha1: this.cachedDummy(realm, hash), known: false };
   }
 
-  private fromPassword(
-    password: Maybe<string>,
-    user: string,
-    realm: string,
-    hash: DigestHash,
-  ): HA1Lookup {
+  private fromPassword(found: unknown, user: string, realm: string, hash: DigestHash): HA1Lookup {
+    const [password, details] = withDetails(found, 'password');
     if (typeof password === 'string') {
-      return { ha1: hashCredentials(hash, user, realm, password.normalize('NFC')), known: true };
+      const ha1 = hashCredentials(hash, user, realm, password.normalize('NFC'));
+      return { ha1, known: true, details };
     }
-    if (password !== undefined && password !== null && password !== false) {
-      throw new TypeError('getPassword must return a string or null/undefined/false');
+    if (found !== undefined && found !== null && found !== false) {
+      throw new TypeError(
+        'getPassword must return a string, { password, details }, or null/undefined/false',
+      );
     }
     // Same work as a known user: one HA1 computation.
     return this.unknown(realm, hash);
@@ -237,4 +259,31 @@ function checkedUser(user: Maybe<string>): string | undefined {
     throw new TypeError('findUserByHash must return a user name or null/undefined/false');
   }
   return undefined;
+}
+
+/**
+ * `found` as a secret and the details beside it: a string alone, or `{ [key]: secret, details }`.
+ * The details are copied as data into a null-prototype object (a `__proto__` field stays a field);
+ * `scheme` is the middleware's and is left out, and a `user` must be a non-empty string.
+ */
+function withDetails(
+  found: unknown,
+  key: 'password' | 'ha1',
+): [secret: unknown, details: Record<string, unknown> | undefined] {
+  if (typeof found !== 'object' || found === null || Array.isArray(found))
+    return [found, undefined];
+  const secret = (found as Record<string, unknown>)[key];
+  const given = (found as { details?: unknown }).details;
+  if (given === undefined) return [secret, undefined];
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new TypeError(`Digest ${key} lookup: details must be an object`);
+  }
+  const details = Object.create(null) as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (name !== 'scheme') details[name] = (given as Record<string, unknown>)[name];
+  }
+  if (details.user !== undefined && (typeof details.user !== 'string' || details.user === '')) {
+    throw new TypeError(`Digest ${key} lookup: details.user must be a non-empty string`);
+  }
+  return [secret, details];
 }

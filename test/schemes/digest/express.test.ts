@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import {
@@ -435,6 +436,92 @@ describe('digest() with an htdigest file', () => {
         .set('Authorization', authorization(challenge, { user, password, uri: '/' }));
       expect(res.status).toBe(status);
       if (status === 200) expect(res.body.user).toBe(user);
+    }
+  });
+});
+
+describe('digest() lookups that hand fields to req.auth (as passport-http DigestStrategy does)', () => {
+  const accounts: Record<string, { password: string; name: string; role: string }> = {
+    alice: { password: 'secret', name: 'Alice Liddell', role: 'admin' },
+  };
+
+  it('puts what getPassword returns beside the password on req.auth; Digest fields stay', async () => {
+    const origin = await listen(
+      protectedApp({
+        users: undefined,
+        getPassword: async (user) => {
+          const account = accounts[user];
+          return (
+            account !== undefined && {
+              password: account.password,
+              details: { role: account.role, realm: 'not this', scheme: 'Basic' },
+            }
+          );
+        },
+      }),
+    );
+    const challenge = challengesOf(await request(origin).get('/r'))[0] as Challenge;
+    const res = await request(origin)
+      .get('/r')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/r' }));
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({
+      scheme: 'Digest',
+      user: 'alice',
+      role: 'admin',
+      realm: 'api',
+      algorithm: 'SHA-256',
+      qop: 'auth',
+    });
+    // A wrong password gets nothing of it.
+    const wrong = await request(origin)
+      .get('/r')
+      .set(
+        'Authorization',
+        authorization(challenge, { ...alice, password: 'nope', uri: '/r', nc: 2 }),
+      );
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toEqual({});
+  });
+
+  it('maps the name with details.user, from getHA1 too', async () => {
+    const origin = await listen(
+      protectedApp({
+        users: undefined,
+        getHA1: (user, realm, hash) =>
+          user === 'alice'
+            ? {
+                ha1: createHash(hash === 'SHA-256' ? 'sha256' : 'md5')
+                  .update(`alice:${realm}:secret`)
+                  .digest('hex'),
+                details: { user: accounts.alice!.name, id: 7 },
+              }
+            : null,
+      }),
+    );
+    const challenge = challengesOf(await request(origin).get('/r'))[0] as Challenge;
+    const res = await request(origin)
+      .get('/r')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/r' }));
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toMatchObject({ scheme: 'Digest', user: 'Alice Liddell', id: 7 });
+  });
+
+  it('answers 500 (never a success) for details that are not an object, or an empty user', async () => {
+    for (const details of ['admin', { user: '' }]) {
+      const app = protectedApp({
+        users: undefined,
+        getPassword: () => ({ password: 'secret', details: details as object }),
+      });
+      app.use((_err: unknown, _req: express.Request, res: express.Response, _next: unknown) => {
+        res.status(500).end();
+      });
+      const origin = await listen(app);
+      const challenge = challengesOf(await request(origin).get('/r'))[0] as Challenge;
+      const res = await request(origin)
+        .get('/r')
+        .set('Authorization', authorization(challenge, { ...alice, uri: '/r' }));
+      expect(res.status).toBe(500);
     }
   });
 });
