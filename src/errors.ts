@@ -62,6 +62,11 @@ export class AuthenticationError extends AuthschemeError {
   readonly headers: Record<string, string | string[]>;
   /** The scheme that failed, if a scheme was tried. */
   readonly scheme: string | undefined;
+  /**
+   * The user name the refused credentials claimed, when the scheme could read one (Basic's
+   * user-id, Digest's `username`): the client's word, for logs and lockouts, not an identity.
+   */
+  readonly user: string | undefined;
 
   constructor(
     code: AuthErrorCode,
@@ -70,6 +75,7 @@ export class AuthenticationError extends AuthschemeError {
       status: number;
       headers?: Record<string, string | string[]> | undefined;
       scheme?: string | undefined;
+      user?: string | undefined;
       cause?: unknown;
     },
   ) {
@@ -79,5 +85,6 @@ export class AuthenticationError extends AuthschemeError {
     this.expose = init.status < 500;
     this.headers = init.headers ?? {};
     this.scheme = init.scheme;
+    this.user = init.user;
   }
 }

@@ -4,7 +4,7 @@
  * This module only re-exports; see the README for the guide.
  */
 export { authenticate } from './middleware/authenticate';
-export type { AuthenticateOptions, AuthMiddleware } from './middleware/authenticate';
+export type { AuthenticateOptions, AuthMiddleware, AuthOutcome } from './middleware/authenticate';
 export { basic } from './schemes/basic';
 export type { BasicOptions, BasicCacheOptions } from './schemes/basic';
 export { digest } from './schemes/digest';

@@ -62,6 +62,11 @@ export interface SchemeFailure {
    * unauthenticated, for the middleware they were made for, instead of refusing it.
    */
   foreign?: boolean | undefined;
+  /**
+   * The user name the credentials claimed, when the scheme could read one: reported to `audit`
+   * and on the `AuthenticationError`, never an identity. Never a secret.
+   */
+  user?: string | undefined;
 }
 
 /** An acceptance. */

@@ -6,7 +6,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
+import {
+  AuthenticationError,
+  AuthHeaderSyntaxError,
+  AuthschemeError,
+  type AuthErrorCode,
+} from '../errors';
 import { isQuotable, isToken, parseCredentials } from '../header';
 import { resolveLimits } from '../header/limits';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
@@ -43,6 +48,27 @@ declare global {
   }
 }
 
+/** What {@link AuthenticateOptions.audit} is told about a request. */
+export interface AuthOutcome {
+  /**
+   * `success`: authenticated. `refused`: answered 400, 401, 403, 407 or 503. `error`: handed to
+   * `next(err)` because a verifier, a store or a scheme failed (the client may not be at fault).
+   */
+  outcome: 'success' | 'refused' | 'error';
+  /** The scheme that accepted or refused, as the server spells it, when one was tried. */
+  scheme: string | undefined;
+  /**
+   * On a success, the authenticated user. On a refusal, the user name the credentials claimed
+   * when the scheme could read one (Basic's user-id, Digest's `username`): the client's word, to
+   * log as such.
+   */
+  user: string | undefined;
+  /** The status of a refusal. */
+  status: number | undefined;
+  /** Why a refusal or an error (`ERR_AUTH_…`); `undefined` for a success or a foreign error. */
+  code: AuthErrorCode | undefined;
+}
+
 /** The realm sent when neither `authenticate()` nor the scheme names one. */
 export const DEFAULT_REALM = 'Restricted';
 
@@ -62,6 +88,14 @@ export interface AuthenticateOptions {
   onFailure?: 'respond' | 'next' | undefined;
   /** Body of a refusal: a string, or a function of the error. Default: the status text. */
   body?: BodyOption | undefined;
+  /**
+   * Told once about each request the middleware decides, for logs, metrics and lockouts (as
+   * http-auth's `success`/`fail`/`error` events, or fail2ban reading a log): a success, a refusal
+   * (what was sent, or handed to `next(err)` with `onFailure: 'next'`), or an error (a verifier or
+   * store that failed). Requests let through without credentials are not reported. Synchronous;
+   * one that throws fails the request closed (`next(err)`).
+   */
+  audit?: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
   contentType?: string | undefined;
   /**
@@ -133,6 +167,7 @@ interface Config {
   readonly omitChallengeForXhr: boolean;
   /** Pending asynchronous verifications, when `timeout` is set. */
   readonly deadlines: Deadlines | undefined;
+  readonly audit: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
   readonly cacheControl: string | false;
   readonly limits: HeaderLimits | undefined;
   readonly credentialsRequired: boolean;
@@ -165,6 +200,14 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     let nextCalled = false;
     const guardedNext = (err?: unknown): void => {
       nextCalled = true;
+      // Refusals handed on (onFailure: 'next') were reported when they were made.
+      if (
+        err !== undefined &&
+        config.audit !== undefined &&
+        !(err instanceof AuthenticationError)
+      ) {
+        reportError(config, req, err);
+      }
       next(err);
     };
     try {
@@ -172,7 +215,7 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     } catch (err) {
       // An error thrown by whatever ran after next() is not ours to handle a second time.
       if (nextCalled) throw err;
-      next(asError(err));
+      guardedNext(asError(err));
     }
   } as AuthMiddleware;
 }
@@ -190,6 +233,7 @@ const OPTION_NAMES = optionNames<AuthenticateOptions>()([
   'cacheControl',
   'limits',
   'credentialsRequired',
+  'audit',
 ]);
 
 function configure(options: AuthenticateOptions): Config {
@@ -272,6 +316,9 @@ function configure(options: AuthenticateOptions): Config {
   ) {
     throw new TypeError('authenticate(): `body` must be a string or a function');
   }
+  if (options.audit !== undefined && typeof options.audit !== 'function') {
+    throw new TypeError('authenticate(): `audit` must be a function');
+  }
   // Told only once every option has passed: a setup() may hold resources or remember the realm.
   for (const scheme of schemes) scheme.setup?.({ realm, proxy });
   return Object.freeze({
@@ -289,6 +336,7 @@ function configure(options: AuthenticateOptions): Config {
     allowPreflight: options.allowPreflight === true,
     omitChallengeForXhr: options.omitChallengeForXhr === true,
     deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
+    audit: options.audit,
     cacheControl,
     limits,
     credentialsRequired: options.credentialsRequired !== false,
@@ -518,6 +566,17 @@ function accept(
     res.setHeader('Cache-Control', config.cacheControl);
   }
   appendVary(res, config.varyField);
+  // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
+  config.audit?.(
+    {
+      outcome: 'success',
+      scheme: auth.scheme,
+      user: auth.user,
+      status: undefined,
+      code: undefined,
+    },
+    ctx.req,
+  );
   assignAuth(ctx.req, auth);
 }
 
@@ -547,6 +606,19 @@ function refuseWith(
     failed: scheme,
     failure,
   });
+}
+
+/** An error for `audit`. A hook that throws here is ignored: the request is failing already. */
+function reportError(config: Config, req: AuthRequest, err: unknown): void {
+  const code = err instanceof AuthschemeError ? err.code : undefined;
+  try {
+    config.audit!(
+      { outcome: 'error', scheme: undefined, user: undefined, status: undefined, code },
+      req,
+    );
+  } catch {
+    // The error goes to next(err) as it is.
+  }
 }
 
 /**
@@ -635,6 +707,8 @@ function refuse(
       status: finalStatus,
       headers,
       scheme: failed?.name,
+      // The name the credentials claimed: only a string a scheme read (a custom scheme's odd value is dropped).
+      user: typeof failure?.user === 'string' ? failure.user : undefined,
       cause,
     });
   };
@@ -715,6 +789,21 @@ function respond(
   next: (err?: unknown) => void,
   refusal: Refusal,
 ): void {
+  try {
+    config.audit?.(
+      {
+        outcome: 'refused',
+        scheme: refusal.scheme,
+        user: refusal.user,
+        status: refusal.status,
+        code: refusal.code,
+      },
+      ctx.req,
+    );
+  } catch (err) {
+    next(asError(err));
+    return;
+  }
   if (config.onFailure === 'next' || ctx.res.headersSent) {
     next(refusalError(refusal));
     return;

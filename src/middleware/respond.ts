@@ -40,6 +40,8 @@ export interface Refusal {
   status: number;
   headers: Record<string, string | string[]>;
   scheme: string | undefined;
+  /** The user name the refused credentials claimed, if the scheme read one. */
+  user: string | undefined;
   cause: unknown;
 }
 
@@ -60,8 +62,8 @@ export function refusalHeaders(
  * stack trace is a large part of a refusal's cost.
  */
 export function refusalError(refusal: Refusal): AuthenticationError {
-  const { code, message, status, headers, scheme, cause } = refusal;
-  return new AuthenticationError(code, message, { status, headers, scheme, cause });
+  const { code, message, status, headers, scheme, user, cause } = refusal;
+  return new AuthenticationError(code, message, { status, headers, scheme, user, cause });
 }
 
 /** A refusal's body: a fixed string, or one made from the refusal. */

@@ -128,34 +128,49 @@ export function basic(options: BasicOptions): Scheme {
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       const decoded = decodeCredentials(credentials, allowEmptyUser);
       if (!Array.isArray(decoded)) return decoded;
-      if (configured === undefined) {
-        const identity = check(decoded[0], decoded[1], ctx.req);
-        return isPromiseLike(identity)
-          ? Promise.resolve(identity).then(identityResult)
-          : identityResult(identity);
-      }
-      // A success holds for this scheme's realm and side (origin or proxy): one basic() mounted
-      // in two authenticate()s keeps their answers apart.
-      const realm = options.realm ?? ctx.realm;
-      const key = cacheKey!(JSON.stringify([ctx.proxy, realm, decoded[0], decoded[1]]));
-      // The monotonic clock: a wall clock set back would keep entries for that much longer.
-      const now = performance.now();
-      const hit = configured.cache.get(key, now);
-      if (hit !== undefined) return hit;
-      const shared = checking.join(key, now);
-      if (shared !== undefined) return shared;
-      // maxAge counts from the call: the answer is as old as the moment verify was asked.
-      const remember = (value: unknown, current: boolean): VerifyResult => {
-        const result = identityResult(value);
-        if (result.ok && current) configured.cache.set(key, result, now + configured.maxAge);
-        return result;
-      };
-      const identity = check(decoded[0], decoded[1], ctx.req);
-      if (!isPromiseLike(identity)) return remember(identity, true);
-      // Simultaneous first requests with the same credentials share one call of verify.
-      return checking.share(key, now, identity, remember);
+      const result = verifyDecoded(decoded, ctx);
+      // A refusal names the user-id it was for (audit, AuthenticationError); a success is as is.
+      return isPromiseLike(result)
+        ? Promise.resolve(result).then((value) => claimed(value, decoded[0]))
+        : claimed(result, decoded[0]);
     },
   };
+
+  function verifyDecoded(
+    decoded: [string, string],
+    ctx: RequestContext,
+  ): VerifyResult | Promise<VerifyResult> {
+    if (configured === undefined) {
+      const identity = check(decoded[0], decoded[1], ctx.req);
+      return isPromiseLike(identity)
+        ? Promise.resolve(identity).then(identityResult)
+        : identityResult(identity);
+    }
+    // A success holds for this scheme's realm and side (origin or proxy): one basic() mounted
+    // in two authenticate()s keeps their answers apart.
+    const realm = options.realm ?? ctx.realm;
+    const key = cacheKey!(JSON.stringify([ctx.proxy, realm, decoded[0], decoded[1]]));
+    // The monotonic clock: a wall clock set back would keep entries for that much longer.
+    const now = performance.now();
+    const hit = configured.cache.get(key, now);
+    if (hit !== undefined) return hit;
+    const shared = checking.join(key, now);
+    if (shared !== undefined) return shared;
+    // maxAge counts from the call: the answer is as old as the moment verify was asked.
+    const remember = (value: unknown, current: boolean): VerifyResult => {
+      const result = identityResult(value);
+      if (result.ok && current) configured.cache.set(key, result, now + configured.maxAge);
+      return result;
+    };
+    const identity = check(decoded[0], decoded[1], ctx.req);
+    if (!isPromiseLike(identity)) return remember(identity, true);
+    // Simultaneous first requests with the same credentials share one call of verify.
+    return checking.share(key, now, identity, remember);
+  }
+}
+
+function claimed(result: VerifyResult, user: string): VerifyResult {
+  return result.ok ? result : { ...result, user };
 }
 
 /** RFC 7617 §2: `token68` = base64(user-id ":" password). */

@@ -340,19 +340,25 @@ function withHA1(
   const expected = requestDigest(directives, sessionKey, ctx.method, request.bodyHash);
   // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
   const matches = digestsEqual(expected, directives.response);
-  if (!matches || !lookup.known || user === undefined) return refuse();
+  // The name the credentials claimed goes with the refusal (audit, AuthenticationError).
+  if (!matches || !lookup.known || user === undefined) return { ...refuse(), user };
 
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
-  if (request.expiresAt <= now) return refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE');
+  if (request.expiresAt <= now) {
+    return { ...refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE'), user };
+  }
   // A store that is not shared knows the counts of its own nonces only. One signed with the same
   // secret by another process, or before a restart, may have had its counts used where this store
   // never saw them (RFC 7616 §5.5): the client gets a fresh nonce of this store's.
   if (config.ownIssuer !== undefined && request.issuer !== config.ownIssuer) {
-    return refuse(
-      'Digest nonce was issued for another nonce store (another process, or before a restart)',
-      'ERR_AUTH_STALE_NONCE',
-    );
+    return {
+      ...refuse(
+        'Digest nonce was issued for another nonce store (another process, or before a restart)',
+        'ERR_AUTH_STALE_NONCE',
+      ),
+      user,
+    };
   }
 
   let fresh: boolean | Promise<boolean>;
@@ -368,7 +374,7 @@ function withHA1(
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
-    return refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE');
+    return { ...refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE'), user };
   };
   if (!isPromiseLike(fresh)) return conclude(fresh);
   return Promise.resolve(fresh).then(conclude, (cause: unknown) => {

@@ -41,6 +41,7 @@ describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
       ok: false,
       code: 'ERR_AUTH_STALE_NONCE',
       message: 'Digest nonce count already used',
+      user: 'alice',
     });
   });
 
@@ -288,6 +289,7 @@ describe('digest(): a restart', () => {
       code: 'ERR_AUTH_STALE_NONCE',
       message:
         'Digest nonce was issued for another nonce store (another process, or before a restart)',
+      user: 'alice',
     });
     const fresh = answer(await challenge(after), alice);
     await expect(verifyAsync(after, fresh, fakeContext())).resolves.toMatchObject({ ok: true });
@@ -487,6 +489,7 @@ describe('digest(): nonces', () => {
       ok: false,
       code: 'ERR_AUTH_STALE_NONCE',
       message: 'Digest nonce expired',
+      user: 'alice',
     });
     const retry = await challenge(scheme, result as SchemeFailure);
     expect(retry.params.stale).toBe('true');

@@ -180,8 +180,10 @@ describe('digest(): verify', () => {
       ok: false,
       code: 'ERR_AUTH_INVALID_CREDENTIALS',
       message: 'Invalid credentials',
+      // The name the client sent, for audit: nothing it did not know.
+      user: 'alice',
     });
-    expect(unknown).toEqual(wrong);
+    expect(unknown).toEqual({ ...wrong, user: 'mallory' });
   });
 
   it('refuses an algorithm that was not offered (no downgrade), even with a correct response', async () => {

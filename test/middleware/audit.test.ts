@@ -1,0 +1,177 @@
+/**
+ * authenticate({ audit }): one report per request the middleware decides, for logs, metrics and
+ * lockouts, on Express with supertest; the user name a refusal reports is the one the credentials
+ * claimed (Basic's user-id, Digest's username).
+ */
+import express from 'express';
+import request from 'supertest';
+import {
+  authenticate,
+  AuthenticationError,
+  basic,
+  bearer,
+  digest,
+  formatCredentials,
+  parseChallenges,
+  type AuthenticateOptions,
+  type AuthOutcome,
+} from 'authscheme';
+import { answer } from '../schemes/digest/helpers';
+
+const users = { alice: 'secret' };
+const basicAuth = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+function appWith(options: Partial<AuthenticateOptions>, outcomes: AuthOutcome[]) {
+  const app = express();
+  app.use(
+    authenticate({
+      realm: 'audit',
+      schemes: [
+        basic({ users }),
+        bearer({ verify: (token) => (token === 'good' ? 'bob' : false) }),
+      ],
+      audit: (outcome, req) => {
+        expect(req.url).toBeDefined();
+        outcomes.push(outcome);
+      },
+      ...options,
+    }),
+  );
+  app.get('/', (req, res) => res.json({ user: req.auth?.user ?? null }));
+  app.use(
+    (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res
+        .status((err as { status?: number }).status ?? 500)
+        .json({ user: (err as { user?: unknown }).user ?? null });
+    },
+  );
+  return app;
+}
+
+const outcome = (init: Partial<AuthOutcome>): AuthOutcome => ({
+  outcome: 'refused',
+  scheme: undefined,
+  user: undefined,
+  status: undefined,
+  code: undefined,
+  ...init,
+});
+
+describe('authenticate({ audit })', () => {
+  it('reports a success with the user, and refusals with what was sent', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith({}, outcomes);
+    await request(app).get('/').set('Authorization', basicAuth('alice', 'secret')).expect(200);
+    await request(app).get('/').set('Authorization', basicAuth('alice', 'wrong')).expect(401);
+    await request(app).get('/').set('Authorization', basicAuth('mallory', 'x')).expect(401);
+    await request(app).get('/').expect(401);
+    await request(app).get('/').set('Authorization', 'Basic a b').expect(400);
+    await request(app).get('/').set('Authorization', 'Bearer bad').expect(401);
+    expect(outcomes).toEqual([
+      outcome({ outcome: 'success', scheme: 'Basic', user: 'alice' }),
+      outcome({
+        scheme: 'Basic',
+        user: 'alice',
+        status: 401,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      }),
+      outcome({
+        scheme: 'Basic',
+        user: 'mallory',
+        status: 401,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      }),
+      outcome({ status: 401, code: 'ERR_AUTH_MISSING_CREDENTIALS' }),
+      outcome({ scheme: 'Basic', status: 400, code: 'ERR_AUTH_HEADER_SYNTAX' }),
+      outcome({ scheme: 'Bearer', status: 401, code: 'ERR_AUTH_INVALID_CREDENTIALS' }),
+    ]);
+  });
+
+  it('names the Digest user a wrong answer claimed, known or not', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith({ schemes: [digest({ users, secret: 's'.repeat(32) })] }, outcomes);
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    for (const [user, password, status] of [
+      ['alice', 'secret', 200],
+      ['alice', 'wrong', 401],
+      ['mallory', 'x', 401],
+    ] as const) {
+      const header = formatCredentials(answer(challenge, { user, password, uri: '/' }));
+      await request(app).get('/').set('Authorization', header).expect(status);
+    }
+    expect(outcomes.slice(1).map(({ outcome: kind, user }) => [kind, user])).toEqual([
+      ['success', 'alice'],
+      ['refused', 'alice'],
+      ['refused', 'mallory'],
+    ]);
+  });
+
+  it('reports an error of the verifier as such, and a refusal handed to next() once', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const failing = appWith(
+      {
+        schemes: [
+          basic({
+            verify: () => {
+              throw new Error('directory down');
+            },
+          }),
+        ],
+      },
+      outcomes,
+    );
+    await request(failing).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
+    const next = appWith({ onFailure: 'next' }, outcomes);
+    const refused = await request(next)
+      .get('/')
+      .set('Authorization', basicAuth('alice', 'wrong'))
+      .expect(401);
+    // The AuthenticationError names the claimed user too.
+    expect(refused.body).toEqual({ user: 'alice' });
+    expect(outcomes).toEqual([
+      outcome({ outcome: 'error' }),
+      outcome({
+        scheme: 'Basic',
+        user: 'alice',
+        status: 401,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      }),
+    ]);
+  });
+
+  it('does not report requests let through without credentials', async () => {
+    const outcomes: AuthOutcome[] = [];
+    await request(appWith({ credentialsRequired: false }, outcomes))
+      .get('/')
+      .expect(200);
+    expect(outcomes).toEqual([]);
+  });
+
+  it('fails the request closed when the hook throws: no req.auth, no handler', async () => {
+    const throwing = () => {
+      throw new Error('log full');
+    };
+    const app = appWith({ audit: throwing }, []);
+    const ok = await request(app).get('/').set('Authorization', basicAuth('alice', 'secret'));
+    // The error handler answered (the handler would have said 200 and alice).
+    expect(ok.status).toBe(500);
+    expect(ok.body).toEqual({ user: null });
+    const refused = await request(app).get('/').set('Authorization', basicAuth('alice', 'no'));
+    expect(refused.status).toBe(500);
+  });
+
+  it('is refused at setup when it is not a function', () => {
+    expect(() =>
+      authenticate({ schemes: [basic({ users })], audit: 'log' as unknown as () => void }),
+    ).toThrow(/`audit` must be a function/);
+  });
+
+  it('leaves AuthenticationError.user undefined where no name was read', () => {
+    expect(new AuthenticationError('ERR_AUTH_MISSING_CREDENTIALS', 'x', { status: 401 }).user).toBe(
+      undefined,
+    );
+  });
+});
