@@ -12,9 +12,14 @@ import { types } from 'node:util';
 // `engines`; tsconfig's `module: node20` knows this) and jest transpiles it. Its types are
 // imported as an ES module's, so that CommonJS consumers' type checks accept them.
 import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
-import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with {
-  'resolution-mode': 'import',
-};
+import type {
+  FlattenedJWSInput,
+  JWK,
+  JWSHeaderParameters,
+  JWTPayload,
+  JWTVerifyOptions,
+} from 'jose' with { 'resolution-mode': 'import' };
+import { AuthschemeError } from '../errors';
 import type { Scheme } from '../scheme';
 import type { BearerOptions } from '../schemes/bearer/bearer';
 import { BEARER_OPTION_NAMES, bearer } from '../schemes/bearer/bearer';
@@ -48,7 +53,10 @@ export type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 
 /** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
 export interface JwksOptions {
-  /** Time after a fetch during which an unknown `kid` does not refetch, in ms. Default 30000. */
+  /**
+   * Time after a fetch during which an unknown `kid` does not refetch, in ms. A failed fetch holds
+   * off the next one as long. Default 30000.
+   */
   cooldownDuration?: number | undefined;
   /** Age after which the key set is fetched again, in ms. Default 600000. */
   cacheMaxAge?: number | undefined;
@@ -130,6 +138,8 @@ const EC_BY_CURVE: Record<string, string> = {
 const OKP = ['EdDSA', 'Ed25519'];
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', ...OKP];
+/** jose's default `cooldownDuration`, and ours. */
+const DEFAULT_COOLDOWN = 30_000;
 const MIN_SECRET_BYTES = 32;
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const HMAC_KEY_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
@@ -265,6 +275,102 @@ async function verifyWithEach(
   throw new InvalidTokenError(REFUSALS['ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
 }
 
+/** The key of a token from a remote JWK Set; see {@link remoteKeys}. */
+type GetKey = (
+  header: JWSHeaderParameters,
+  token: FlattenedJWSInput,
+) => Promise<webcrypto.CryptoKey>;
+
+interface RemoteKeys {
+  getKey: GetKey;
+  /**
+   * Fetches the set again, unless a fetch succeeded within the cool-down (then resolves to
+   * false) or failed within it (then rejects, as when this fetch fails: the key server's error).
+   */
+  refetch(): Promise<boolean>;
+}
+
+/**
+ * A remote JWK Set, fetched by jose (timeout, no redirects, one fetch at a time), whose fetches
+ * are decided here: jose starts its cool-down only after a good fetch, so a key server answering
+ * errors was asked again for every token with an unknown kid, or for every token at all once the
+ * set was older than cacheMaxAge. Here a failed fetch holds off the next one as long as a good
+ * one does, and meanwhile the last good set still verifies the tokens of its keys.
+ */
+function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number }): RemoteKeys {
+  const { createLocalJWKSet, createRemoteJWKSet } = loadJose();
+  const remote = createRemoteJWKSet(url, settings);
+  // After a good fetch the next may come after the cool-down (an unknown kid) or cacheMaxAge (a
+  // stale set), whichever is shorter; so after a failed one. With both Infinity a failed first
+  // fetch would never be retried: jose's default cool-down then.
+  const shortest = Math.min(settings.cooldownDuration, settings.cacheMaxAge);
+  const backoff = Number.isFinite(shortest) ? shortest : DEFAULT_COOLDOWN;
+  /** The last good set (jose's `jwks()` copies the set on each call: built once per fetch). */
+  let keys: GetKey | undefined;
+  /** When the last fetch failed (monotonic clock), and why. */
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let failure: unknown;
+  let pending: Promise<boolean> | undefined;
+
+  const backingOff = (): boolean => performance.now() < failedAt + backoff;
+
+  /** Fetches the set; resolves to false if that failed (`failure` says why). */
+  function fetchKeys(): Promise<boolean> {
+    pending ??= remote
+      .reload()
+      .then(
+        () => {
+          keys = createLocalJWKSet(remote.jwks()!);
+          failedAt = Number.NEGATIVE_INFINITY;
+          return true;
+        },
+        (error: unknown) => {
+          failedAt = performance.now();
+          failure = error;
+          return false;
+        },
+      )
+      .finally(() => (pending = undefined));
+    return pending;
+  }
+
+  /** Refused without a fetch: a server error (next(err)) like the failed fetch, not a 401. */
+  function unavailable(): AuthschemeError {
+    return new AuthschemeError(
+      'ERR_AUTH_STORE_FAILURE',
+      `The JWK Set could not be fetched; no new attempt within ${backoff} ms of the failure`,
+      { cause: failure },
+    );
+  }
+
+  async function refetch(): Promise<boolean> {
+    if (backingOff()) throw unavailable();
+    if (remote.coolingDown) return false;
+    if (!(await fetchKeys())) throw failure;
+    return true;
+  }
+
+  async function getKey(header: JWSHeaderParameters, token: FlattenedJWSInput) {
+    // As jose: a set older than cacheMaxAge is fetched again before use. If that fails, its keys
+    // still verify (fail closed without any set).
+    if ((keys === undefined || !remote.fresh) && !backingOff() && !(await fetchKeys())) {
+      if (keys === undefined) throw failure;
+    }
+    if (keys === undefined) throw unavailable();
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      // An unknown kid may name a key published since the fetch (a rotation). While the key
+      // server fails, such a token cannot be checked: refetch() rejects, never a 401.
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+      if (!(await refetch())) throw error;
+      return keys(header, token);
+    }
+  }
+
+  return { getKey, refetch };
+}
+
 function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
   const names = claim === undefined ? ['scope', 'scp'] : [claim];
   for (const name of names) {
@@ -312,8 +418,13 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
  * description); a key server that cannot be reached rejects with jose's error (→ `next(err)`).
  *
  * A remote JWKS is fetched once and cached (`jwks.cacheMaxAge`); a token with an unknown `kid`
- * refetches it (key rotation), at most once per `jwks.cooldownDuration`, so a flood of tokens with
- * made-up `kid`s costs at most one fetch per cool-down.
+ * refetches it (key rotation), at most once per `jwks.cooldownDuration`. A failed fetch holds off
+ * the next one as long (`cacheMaxAge`, if shorter), so a flood of tokens with made-up `kid`s costs
+ * at most one fetch per cool-down, whether the key server answers or not. Meanwhile the keys of
+ * the last good set still verify, even past `cacheMaxAge`. A token with an unknown `kid` is not
+ * refused as a bad one (its key may be new) but rejects like the failed fetch (→ `next(err)`):
+ * with jose's error where the fetch failed, then with an `ERR_AUTH_STORE_FAILURE` whose `cause`
+ * is that error. So does every token while no set was ever fetched.
  *
  * @example
  * import { authenticate, bearer } from 'authscheme';
@@ -346,7 +457,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
   checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);
-  const { createRemoteJWKSet, jwtVerify } = loadJose();
+  const { jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,
   );
@@ -365,7 +476,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   const userClaim = options.userClaim ?? 'sub';
   const scopeClaim = options.scopeClaim;
 
-  let key: KeyObject | JWTVerifyGetKey;
+  let key: KeyObject | GetKey;
   let algorithms: string[];
   if (options.jwksUri !== undefined) {
     const url = URL.canParse(String(options.jwksUri)) ? new URL(options.jwksUri) : undefined;
@@ -382,11 +493,11 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       );
     }
     algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);
-    key = createRemoteJWKSet(url, {
-      cooldownDuration: options.jwks?.cooldownDuration ?? 30_000,
+    key = remoteKeys(url, {
+      cooldownDuration: options.jwks?.cooldownDuration ?? DEFAULT_COOLDOWN,
       cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000,
       timeoutDuration: options.jwks?.timeoutDuration ?? 5000,
-    });
+    }).getKey;
   } else if (options.key !== undefined) {
     const publicKey = toPublicKey(options.key);
     const possible = algorithmsOf(publicKey);

@@ -40,12 +40,17 @@ function sign(key: Signer, claims: JWTPayload = {}) {
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** A JWKS endpoint on 127.0.0.1 that counts its hits; `keys` may be swapped (rotation). */
+/**
+ * A JWKS endpoint on 127.0.0.1 that counts its hits; `keys` may be swapped (rotation), and
+ * `fault` answers instead while the key server has trouble.
+ */
 class JwksServer {
   keys: JWK[] = [];
   hits = 0;
+  fault: ((res: http.ServerResponse) => void) | undefined;
   readonly server = http.createServer((_req, res) => {
     this.hits++;
+    if (this.fault !== undefined) return this.fault(res);
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ keys: this.keys }));
   });
@@ -55,8 +60,31 @@ class JwksServer {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks.json`;
   }
   stop() {
+    // A `fault` that never answers leaves its connection open.
+    this.server.closeAllConnections();
     return new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** The ways a key server fails, as jose meets them. */
+const FAULTS: [string, (res: http.ServerResponse) => void][] = [
+  ['503', (res) => res.writeHead(503, { 'Content-Type': 'application/json' }).end('{}')],
+  ['a body that is not JSON', (res) => res.end('<html>maintenance</html>')],
+  ['a redirect', (res) => res.writeHead(302, { Location: 'https://elsewhere.test/' }).end()],
+  ['no answer within timeoutDuration', () => undefined],
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a verifier rejected with, when it is not a token refusal (the request goes to next(err)). */
+async function serverError(promise: Promise<unknown>): Promise<unknown> {
+  const error = await promise.then(
+    () => new Error('the token was accepted'),
+    (e: unknown) => e,
+  );
+  expect(error).not.toBeInstanceOf(InvalidTokenError);
+  expect(error).not.toEqual(new Error('the token was accepted'));
+  return error;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -90,6 +118,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
   beforeEach(() => {
     jwks.keys = [keyA.jwk, rsaJwk];
     jwks.hits = 0;
+    jwks.fault = undefined;
   });
 
   const COOLDOWN = 150;
@@ -168,6 +197,72 @@ describe('jwtVerifier() with a remote JWKS', () => {
       'The access token has an invalid aud claim',
     );
     expect(jwks.hits).toBe(1);
+  });
+
+  // docs/security.md: a flood of unknown kids costs at most one fetch per cool-down. jose starts
+  // its cool-down only after a good fetch: a failing key server was asked again for every token.
+  describe.each(FAULTS)('while the key server fails with %s', (_title, fault) => {
+    // Longer than COOLDOWN: twenty requests must fit in one back-off on a busy machine.
+    const BACKOFF = 300;
+    const makeFailing = (extra: object = {}) =>
+      make({ jwks: { cooldownDuration: BACKOFF, timeoutDuration: 100, ...extra } });
+
+    it('fetches at most once per cool-down, and the last good keys still verify', async () => {
+      const verify = makeFailing();
+      await verify(await sign(keyA));
+      expect(jwks.hits).toBe(1);
+      jwks.fault = fault;
+      await sleep(BACKOFF + 50);
+
+      const forger = await signer('unused');
+      const forged = await sign({ ...forger, kid: 'forged' });
+      const good = await sign(keyA);
+      const impostor = await sign({ ...forger, kid: keyA.kid });
+      // The first unknown kid fetches, and fails: jose's error, as before.
+      await serverError(verify(forged));
+      expect(jwks.hits).toBe(2);
+      // Within the back-off: no fetch. An unknown kid may be a key published meanwhile, so it
+      // is not refused as a bad token; a token signed by a key of the last good set verifies.
+      for (let i = 0; i < 20; i++) {
+        const error = await serverError(verify(forged));
+        expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      }
+      expect(await verify(good)).toMatchObject({ user: 'alice' });
+      expect(await refusal(verify(impostor))).toBe('The access token signature is invalid');
+      expect(jwks.hits).toBe(2);
+
+      // The key server is back: one fetch after the back-off, and the kid is known unknown.
+      jwks.fault = undefined;
+      await sleep(BACKOFF + 50);
+      expect(await refusal(verify(forged))).toBe('No key matches the access token');
+      expect(jwks.hits).toBe(3);
+    });
+
+    it('serves a set older than cacheMaxAge while the fetch fails, one fetch per cool-down', async () => {
+      const verify = makeFailing({ cacheMaxAge: BACKOFF });
+      await verify(await sign(keyA));
+      jwks.fault = fault;
+      await sleep(BACKOFF + 50);
+      const tokens = await Promise.all(Array.from({ length: 20 }, () => sign(keyA)));
+      for (const token of tokens) expect(await verify(token)).toMatchObject({ user: 'alice' });
+      expect(jwks.hits).toBe(2);
+    });
+
+    it('fails closed without a good set, fetching once per cool-down', async () => {
+      jwks.fault = fault;
+      const verify = makeFailing();
+      const token = await sign(keyA);
+      await serverError(verify(token));
+      for (let i = 0; i < 20; i++) {
+        const error = await serverError(verify(token));
+        expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      }
+      expect(jwks.hits).toBe(1);
+      jwks.fault = undefined;
+      await sleep(BACKOFF + 50);
+      expect(await verify(token)).toMatchObject({ user: 'alice' });
+      expect(jwks.hits).toBe(2);
+    });
   });
 
   it('refuses an alg "none" token', async () => {

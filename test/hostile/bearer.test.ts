@@ -232,3 +232,65 @@ describe('unknown kid flood against a JWKS endpoint', () => {
     expect(hits - afterFirst).toBeLessThanOrEqual(1);
   });
 });
+
+describe('unknown kid flood against a failing JWKS endpoint', () => {
+  let jwks: http.Server;
+  let hits = 0;
+  let failing = false;
+  let target: TestServer;
+  const kid = 'key-1';
+  const COOLDOWN = 500;
+
+  beforeAll(async () => {
+    const jwk = { ...(await exportJWK(createPublicKey(publicPem))), kid, alg: 'RS256', use: 'sig' };
+    jwks = http.createServer((_req, res) => {
+      hits++;
+      res.statusCode = failing ? 503 : 200;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(failing ? { error: 'unavailable' } : { keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const { port } = jwks.address() as AddressInfo;
+    target = await make({
+      verify: jwtVerifier({
+        jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+        issuer,
+        audience,
+        jwks: { cooldownDuration: COOLDOWN },
+      }),
+    });
+  });
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        jwks.closeAllConnections();
+        jwks.close(() => resolve());
+      }),
+  );
+
+  it('fetches at most once per cool-down while the endpoint answers 503, and known keys still verify', async () => {
+    const good = await jwt({}, { kid });
+    expect((await send(target, { Authorization: `Bearer ${good}` })).status).toBe(200);
+    expect(hits).toBe(1);
+    failing = true;
+    await new Promise((resolve) => setTimeout(resolve, COOLDOWN + 50));
+    const tokens = await Promise.all(
+      Array.from({ length: 200 }, () => jwt({}, { kid: randomBytes(8).toString('hex') })),
+    );
+    const began = performance.now();
+    for (let i = 0; i < tokens.length; i += 50) {
+      const batch = tokens.slice(i, i + 50);
+      const replies = await Promise.all(
+        batch.map((token) => send(target, { Authorization: `Bearer ${token}` })),
+      );
+      // Not a 401: the kid may be a key published since, which the key server cannot tell.
+      for (const reply of replies) expectRefused(reply, [500]);
+    }
+    const cooldowns = Math.ceil((performance.now() - began) / COOLDOWN);
+    expect(hits - 1).toBeLessThanOrEqual(cooldowns);
+    // The last good set still verifies its own keys, without a fetch.
+    const before = hits;
+    expect((await send(target, { Authorization: `Bearer ${good}` })).status).toBe(200);
+    expect(hits).toBe(before);
+  });
+});
