@@ -54,8 +54,8 @@ export type { BoundTokenOptions } from '../schemes/bearer/bound-token';
 /** The remote key set's cache and fetch settings (passed to jose's `createRemoteJWKSet`). */
 export interface JwksOptions {
   /**
-   * Time after a fetch during which an unknown `kid` does not refetch, in ms. A failed fetch holds
-   * off the next one as long. Default 30000.
+   * Time after a fetch during which an unknown `kid` (or a token without `kid` whose signature
+   * fails) does not refetch, in ms. A failed fetch holds off the next one as long. Default 30000.
    */
   cooldownDuration?: number | undefined;
   /** Age after which the key set is fetched again, in ms. Default 600000. */
@@ -257,22 +257,29 @@ function isMultipleMatchingKeys(error: unknown): error is AsyncIterable<webcrypt
   );
 }
 
-/** Verifies against each candidate key of a JWK Set; the first good signature decides. */
+function isSignatureFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+}
+
+/**
+ * Verifies against each candidate key of a JWK Set; the first good signature decides. Rejects
+ * with jose's error, the last signature failure when no key fits.
+ */
 async function verifyWithEach(
   token: string,
   candidates: AsyncIterable<webcrypto.CryptoKey>,
   options: JWTVerifyOptions,
 ): Promise<JWTPayload> {
+  let failure: unknown = new (loadJose().errors.JWSSignatureVerificationFailed)();
   for await (const candidate of candidates) {
     try {
       return (await loadJose().jwtVerify(token, candidate, options)).payload;
     } catch (error) {
-      if ((error as { code?: unknown } | null)?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
-        continue;
-      throw refusalFor(error);
+      if (!isSignatureFailure(error)) throw error;
+      failure = error;
     }
   }
-  throw new InvalidTokenError(REFUSALS['ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
+  throw failure;
 }
 
 /** The key of a token from a remote JWK Set; see {@link remoteKeys}. */
@@ -417,14 +424,15 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
  * A token that fails a check throws an `InvalidTokenError` (401 `invalid_token` with a
  * description); a key server that cannot be reached rejects with jose's error (→ `next(err)`).
  *
- * A remote JWKS is fetched once and cached (`jwks.cacheMaxAge`); a token with an unknown `kid`
- * refetches it (key rotation), at most once per `jwks.cooldownDuration`. A failed fetch holds off
- * the next one as long (`cacheMaxAge`, if shorter), so a flood of tokens with made-up `kid`s costs
- * at most one fetch per cool-down, whether the key server answers or not. Meanwhile the keys of
- * the last good set still verify, even past `cacheMaxAge`. A token with an unknown `kid` is not
- * refused as a bad one (its key may be new) but rejects like the failed fetch (→ `next(err)`):
- * with jose's error where the fetch failed, then with an `ERR_AUTH_STORE_FAILURE` whose `cause`
- * is that error. So does every token while no set was ever fetched.
+ * A remote JWKS is fetched once and cached (`jwks.cacheMaxAge`); a token with an unknown `kid`,
+ * or without `kid` and a signature that fails, refetches it (key rotation), at most once per
+ * `jwks.cooldownDuration`. A failed fetch holds off the next one as long (`cacheMaxAge`, if
+ * shorter), so a flood of tokens with made-up `kid`s costs at most one fetch per cool-down,
+ * whether the key server answers or not. Meanwhile the keys of the last good set still verify,
+ * even past `cacheMaxAge`. A token with an unknown `kid`, or without `kid` and a signature that
+ * fails, is not refused as a bad one (its key may be new) but rejects like the failed fetch
+ * (→ `next(err)`): with jose's error where the fetch failed, then with an `ERR_AUTH_STORE_FAILURE`
+ * whose `cause` is that error. So does every token while no set was ever fetched.
  *
  * @example
  * import { authenticate, bearer } from 'authscheme';
@@ -457,7 +465,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
   checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);
-  const { jwtVerify } = loadJose();
+  const { decodeProtectedHeader, jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,
   );
@@ -477,6 +485,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   const scopeClaim = options.scopeClaim;
 
   let key: KeyObject | GetKey;
+  let remote: RemoteKeys | undefined;
   let algorithms: string[];
   if (options.jwksUri !== undefined) {
     const url = URL.canParse(String(options.jwksUri)) ? new URL(options.jwksUri) : undefined;
@@ -493,11 +502,12 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       );
     }
     algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);
-    key = remoteKeys(url, {
+    remote = remoteKeys(url, {
       cooldownDuration: options.jwks?.cooldownDuration ?? DEFAULT_COOLDOWN,
       cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000,
       timeoutDuration: options.jwks?.timeoutDuration ?? 5000,
-    }).getKey;
+    });
+    key = remote.getKey;
   } else if (options.key !== undefined) {
     const publicKey = toPublicKey(options.key);
     const possible = algorithmsOf(publicKey);
@@ -535,17 +545,40 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     if (parts.length !== 3 || !parts.every(isCanonicalBase64url)) {
       throw new InvalidTokenError('The access token is malformed');
     }
+    const verifySignature = async (): Promise<JWTPayload> => {
+      try {
+        return (
+          typeof key === 'function'
+            ? await jwtVerify(token, key, verifyOptions)
+            : await jwtVerify(token, key, verifyOptions)
+        ).payload;
+      } catch (error) {
+        // RFC 7515 §4.1.4: kid is optional; with several keys of the token's type in the set (a
+        // rotation), try each: only a signature failure moves on to the next key.
+        if (!isMultipleMatchingKeys(error)) throw error;
+        return verifyWithEach(token, error, verifyOptions);
+      }
+    };
     let payload: JWTPayload;
     try {
-      ({ payload } =
-        typeof key === 'function'
-          ? await jwtVerify(token, key, verifyOptions)
-          : await jwtVerify(token, key, verifyOptions));
+      payload = await verifySignature();
     } catch (error) {
-      // RFC 7515 §4.1.4: kid is optional; with several keys of the token's type in the set (a
-      // rotation), try each: only a signature failure moves on to the next key.
-      if (!isMultipleMatchingKeys(error)) throw refusalFor(error);
-      payload = await verifyWithEach(token, error, verifyOptions);
+      // jose refetches the set only for an unknown kid. A token without kid finds the keys of its
+      // type instead, so one signed by a key published since the fetch fails its signature:
+      // refetch (at most once per cool-down, as for an unknown kid), then verify once more.
+      if (
+        remote === undefined ||
+        !isSignatureFailure(error) ||
+        decodeProtectedHeader(token).kid !== undefined ||
+        !(await remote.refetch())
+      ) {
+        throw refusalFor(error);
+      }
+      try {
+        payload = await verifySignature();
+      } catch (again) {
+        throw refusalFor(again);
+      }
     }
     // jose reads iat only for a maximum token age; a token from the future is refused here.
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {

@@ -199,6 +199,40 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(jwks.hits).toBe(1);
   });
 
+  // A token without kid always finds candidate keys of its type, so jose's refetch on an unknown
+  // kid never comes: a key published since the last fetch failed its signature until cacheMaxAge.
+  it('fetches the set again for a token without kid whose signature fails, once per cool-down', async () => {
+    // Longer than COOLDOWN: twenty verifications must fit in one cool-down on a busy machine.
+    const COOL = 300;
+    const verify = make({ jwks: { cooldownDuration: COOL } });
+    const withoutKid = (key: Signer) =>
+      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setExpirationTime('1m')
+        .sign(key.privateKey);
+    expect(await verify(await withoutKid(keyA))).toMatchObject({ user: 'alice' });
+    expect(jwks.hits).toBe(1);
+
+    // Rotation: B is published and signs at once.
+    jwks.keys = [keyA.jwk, keyB.jwk];
+    await sleep(COOL + 50);
+    expect(await verify(await withoutKid(keyB))).toMatchObject({ user: 'alice' });
+    expect(jwks.hits).toBe(2);
+
+    // Forgeries without kid: one fetch per cool-down at most, and one retry per token.
+    const forger = await signer('unused');
+    const forged = await Promise.all(Array.from({ length: 20 }, () => withoutKid(forger)));
+    for (const token of forged) {
+      expect(await refusal(verify(token))).toBe('The access token signature is invalid');
+    }
+    expect(jwks.hits).toBe(2);
+    await sleep(COOL + 50);
+    for (const token of forged) {
+      expect(await refusal(verify(token))).toBe('The access token signature is invalid');
+    }
+    expect(jwks.hits).toBe(3);
+  });
+
   // docs/security.md: a flood of unknown kids costs at most one fetch per cool-down. jose starts
   // its cool-down only after a good fetch: a failing key server was asked again for every token.
   describe.each(FAULTS)('while the key server fails with %s', (_title, fault) => {
@@ -228,6 +262,13 @@ describe('jwtVerifier() with a remote JWKS', () => {
         expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
       }
       expect(await verify(good)).toMatchObject({ user: 'alice' });
+      const withoutKid = await new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setExpirationTime('1m')
+        .sign(forger.privateKey);
+      expect(await serverError(verify(withoutKid))).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+      });
       expect(await refusal(verify(impostor))).toBe('The access token signature is invalid');
       expect(jwks.hits).toBe(2);
 
