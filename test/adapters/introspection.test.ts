@@ -132,6 +132,33 @@ describe('introspection()', () => {
     },
   );
 
+  // RFC 7662 §2.2: exp is when the token expires, whatever `active` says. An exp of 1970-1973
+  // (in ms below bearer's 1e11 bound for "seconds by mistake") made bearer throw: a 500.
+  it.each([
+    ['a minute ago', () => now() - 60],
+    ['in 1971', () => 50_000_000],
+    ['at the epoch', () => 0],
+    ['just now', () => Date.now() / 1000],
+  ])('refuses an active token that expired %s', async (_title, exp) => {
+    as.answers['old'] = { active: true, sub: 'alice', exp: exp() };
+    await expect(make()('old')).rejects.toThrow(new InvalidTokenError('The access token expired'));
+  });
+
+  it('answers an active token that expired in 1971 401 invalid_token through bearer()', async () => {
+    as.answers['old'] = { active: true, sub: 'alice', exp: 50_000_000 };
+    const app = express();
+    app.use(authenticate({ realm: 'api', schemes: [bearer({ verify: make() })] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    app.use((_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+      res.status(500).end();
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer old');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+    );
+  });
+
   it('takes token_type Bearer in any case, and a bound token only with allowBoundTokens', async () => {
     expect(await make()('lowerCase')).toMatchObject({ user: 'erin' });
     expect(await make()('nonStandard')).toMatchObject({ user: 'frank' });

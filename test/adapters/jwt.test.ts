@@ -542,6 +542,17 @@ describe('jwtVerifier() with a remote JWKS', () => {
       }
     });
 
+    // jose refuses an exp in the past before bearer sees it: an exp of 1970-1973 (whose value in
+    // ms bearer would take for seconds given by mistake) is a 401 too, not a 500.
+    it('answers a token that expired in 1971 401 invalid_token', async () => {
+      const token = await sign(keyA, { iat: 40_000_000, exp: 50_000_000 });
+      const res = await request(app()).get('/').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+      );
+    });
+
     it('answers a token without the required scope 403', async () => {
       const token = await sign(keyA, { scope: 'read' });
       const res = await request(app({ requiredScopes: ['write'] }))

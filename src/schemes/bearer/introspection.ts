@@ -97,10 +97,11 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 /**
  * A verifier for {@link bearer} that POSTs each token to an RFC 7662 introspection endpoint with
  * the resource server's client credentials. An `active: false` answer refuses the token, and so
- * does a `token_type` of `N_A`, `refresh_token` or `DPoP`, or a token bound to a key (`cnf`; see
- * `allowBoundTokens`). `scope` becomes `req.auth.scopes`, `exp` bounds the validation cache, the
- * whole answer is `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to
- * `next(err)`: nothing is accepted without an answer.
+ * does a `token_type` of `N_A`, `refresh_token` or `DPoP`, a token bound to a key (`cnf`; see
+ * `allowBoundTokens`), an `exp` already past or an `nbf` still to come. `scope` becomes
+ * `req.auth.scopes`, `exp` bounds the validation cache, the whole answer is `req.auth.claims`. An
+ * endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`: nothing is accepted
+ * without an answer.
  *
  * Combine with bearer's `cache` so a token is not introspected on every request.
  *
@@ -253,6 +254,13 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
     if (typeof claims['nbf'] === 'number' && claims['nbf'] > now) {
       throw new InvalidTokenError('The access token is not yet valid');
     }
+    // RFC 7662 §2.2, exp as in RFC 7519 §4.1.4: the token is good only before it. Refused here,
+    // not left to bearer: for an exp in 1970-1973, exp * 1000 is below 1e11, which bearer takes
+    // for seconds passed as ms, a programming error (500).
+    const exp = claims['exp'];
+    if (typeof exp === 'number' && exp <= now) {
+      throw new InvalidTokenError('The access token expired');
+    }
     if (options.issuer !== undefined && claims['iss'] !== options.issuer) {
       throw new InvalidTokenError('The access token has the wrong issuer');
     }
@@ -267,7 +275,7 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
     return {
       user,
       scopes: typeof scope === 'string' ? scope : [],
-      ...(typeof claims['exp'] === 'number' ? { expiresAt: claims['exp'] * 1000 } : {}),
+      ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}),
       claims,
     };
   };
