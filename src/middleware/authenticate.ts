@@ -109,6 +109,13 @@ export interface AuthenticateOptions {
    */
   omitChallengeForXhr?: boolean | undefined;
   /**
+   * Leave out the challenge header where this returns true, for the requests of a single-page
+   * app (say `req.headers['sec-fetch-mode'] === 'cors'`, or a header of its own): `fetch()`
+   * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`. The status stays
+   * 401/407; one that throws sends the error to `next(err)`.
+   */
+  omitChallenge?: ((req: AuthRequest) => boolean) | undefined;
+  /**
    * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
    * before the request is answered 503 (checked by one timer per middleware, so the answer may
    * come later by up to a quarter of `timeout`, at most 1 s, or 10 ms for a short `timeout`).
@@ -164,7 +171,8 @@ interface Config {
   readonly body: BodyOption | undefined;
   readonly contentType: string;
   readonly allowPreflight: boolean;
-  readonly omitChallengeForXhr: boolean;
+  /** `omitChallenge`, or the script-request test of `omitChallengeForXhr`. */
+  readonly omitChallenge: ((req: AuthRequest) => boolean) | undefined;
   /** Pending asynchronous verifications, when `timeout` is set. */
   readonly deadlines: Deadlines | undefined;
   readonly audit: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
@@ -229,6 +237,7 @@ const OPTION_NAMES = optionNames<AuthenticateOptions>()([
   'contentType',
   'allowPreflight',
   'omitChallengeForXhr',
+  'omitChallenge',
   'timeout',
   'cacheControl',
   'limits',
@@ -319,6 +328,12 @@ function configure(options: AuthenticateOptions): Config {
   if (options.audit !== undefined && typeof options.audit !== 'function') {
     throw new TypeError('authenticate(): `audit` must be a function');
   }
+  if (options.omitChallenge !== undefined && typeof options.omitChallenge !== 'function') {
+    throw new TypeError('authenticate(): `omitChallenge` must be a function of the request');
+  }
+  if (options.omitChallenge !== undefined && options.omitChallengeForXhr === true) {
+    throw new TypeError('authenticate(): give `omitChallenge` or `omitChallengeForXhr`, not both');
+  }
   // Told only once every option has passed: a setup() may hold resources or remember the realm.
   for (const scheme of schemes) scheme.setup?.({ realm, proxy });
   return Object.freeze({
@@ -334,7 +349,8 @@ function configure(options: AuthenticateOptions): Config {
     body: options.body,
     contentType,
     allowPreflight: options.allowPreflight === true,
-    omitChallengeForXhr: options.omitChallengeForXhr === true,
+    omitChallenge:
+      options.omitChallenge ?? (options.omitChallengeForXhr === true ? isScriptRequest : undefined),
     deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
     audit: options.audit,
     cacheControl,
@@ -712,7 +728,14 @@ function refuse(
       cause,
     });
   };
-  if (finalStatus === 503 || (config.omitChallengeForXhr && isScriptRequest(ctx.req))) {
+  let omit: boolean;
+  try {
+    omit = finalStatus === 503 || (config.omitChallenge?.(ctx.req) ?? false);
+  } catch (err) {
+    next(asError(err));
+    return;
+  }
+  if (omit) {
     send([], false);
     return;
   }
@@ -809,7 +832,7 @@ function respond(
     return;
   }
   try {
-    sendRefusal(ctx.res, refusal, config.body, config.contentType);
+    sendRefusal(ctx.req, ctx.res, refusal, config.body, config.contentType);
   } catch (err) {
     // A custom body function that throws: the error handler answers instead (still no 2xx).
     next(asError(err));

@@ -2,7 +2,7 @@
  * Building and sending the refusal: status, one challenge field line per challenge, caching
  * headers and a short body that leaks nothing.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthenticationError, type AuthErrorCode } from '../errors';
 import { formatChallenge } from '../header';
 import type { Challenge } from '../header/types';
@@ -66,11 +66,12 @@ export function refusalError(refusal: Refusal): AuthenticationError {
   return new AuthenticationError(code, message, { status, headers, scheme, user, cause });
 }
 
-/** A refusal's body: a fixed string, or one made from the refusal. */
-export type BodyOption = string | ((error: AuthenticationError) => string);
+/** A refusal's body: a fixed string, or one made from the refusal and the request. */
+export type BodyOption = string | ((error: AuthenticationError, req: IncomingMessage) => string);
 
 /** Sends a refusal. */
 export function sendRefusal(
+  req: IncomingMessage,
   res: ServerResponse,
   refusal: Refusal,
   body: BodyOption | undefined,
@@ -82,7 +83,7 @@ export function sendRefusal(
       ? statusText(refusal.status)
       : typeof body === 'string'
         ? body
-        : body(refusalError(refusal));
+        : body(refusalError(refusal), req);
   if (typeof text !== 'string') throw new TypeError('the body of a refusal must be a string');
   // A Buffer, not the string: Node sends the head together with a string body in the body's
   // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.

@@ -367,6 +367,41 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.headers['www-authenticate']).toBeUndefined();
   });
 
+  it('leaves out the challenge where omitChallenge says so (fetch() sends no X-Requested-With)', async () => {
+    const app = make({ omitChallenge: (req) => req.headers['sec-fetch-mode'] === 'cors' });
+    const fromFetch = await request(app).get('/').set('Sec-Fetch-Mode', 'cors');
+    expect(fromFetch.status).toBe(401);
+    expect(fromFetch.headers['www-authenticate']).toBeUndefined();
+    const navigation = await request(app).get('/').set('Sec-Fetch-Mode', 'navigate');
+    expect(navigation.status).toBe(401);
+    expect(navigation.headers['www-authenticate']).toBeDefined();
+    // A predicate that throws: next(err), never a success.
+    const throwing = await request(
+      make({
+        omitChallenge: () => {
+          throw new Error('broken');
+        },
+      }),
+    ).get('/');
+    expect(throwing.status).toBe(500);
+    expect(throwing.headers[HIT]).toBeUndefined();
+    expect(() =>
+      authenticate({
+        schemes: [basic({ users: {} })],
+        omitChallenge: () => true,
+        omitChallengeForXhr: true,
+      }),
+    ).toThrow(/not both/);
+  });
+
+  it('hands the request to a body function too (a body per path or language)', async () => {
+    const res = await request(make({ body: (err, req) => `${err.status} for ${req.url}` })).get(
+      '/private?x=1',
+    );
+    expect(res.status).toBe(401);
+    expect(res.text).toBe('401 for /private?x=1');
+  });
+
   it('sends a custom body and content type', async () => {
     const res = await request(
       make({ body: (err) => JSON.stringify({ error: err.code }), contentType: 'application/json' }),
