@@ -82,6 +82,8 @@ export interface NegotiateOptions {
 
 /** `NTLMSSP\0`: the start of every NTLM message, which some clients send as a Negotiate token. */
 const NTLM_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+/** The DER tag of a GSS-API InitialContextToken: [APPLICATION 0], constructed. */
+const GSS_INITIAL_CONTEXT_TOKEN = 0x60;
 
 /** The name of the anonymous principal (RFC 6111 §3.1.1, RFC 8062 §3), without its realm. */
 const ANONYMOUS = 'WELLKNOWN/ANONYMOUS';
@@ -439,6 +441,14 @@ export function negotiate(options: NegotiateOptions): Scheme {
       if (bytes === undefined) return refuse('Negotiate credentials are not canonical base64');
       if (bytes.subarray(0, NTLM_SIGNATURE.length).equals(NTLM_SIGNATURE)) {
         return refuse('NTLM is not supported');
+      }
+      // A client's first token is a GSS-API InitialContextToken, [APPLICATION 0] (RFC 2743 §3.1,
+      // RFC 4178 §4.2 for SPNEGO's, RFC 4121 §4.1 for Kerberos's). Anything else is refused here:
+      // each GSSAPI step takes a keytab read and a turn on libuv's small thread pool, which
+      // garbage should not get. (A later leg's negTokenResp, 0xa1: this adapter answers single
+      // round trips only.)
+      if (bytes[0] !== GSS_INITIAL_CONTEXT_TOKEN) {
+        return refuse('Negotiate token is not a GSS-API initial context token');
       }
       return accept(token, ctx);
     },

@@ -157,6 +157,15 @@ describe('Negotiate challenges and malformed credentials (no KDC)', () => {
     ['a base64url token', 'Negotiate YW-_ZA=='],
     ['a raw NTLM token (NTLM is not supported)', `Negotiate ${NTLM_NEGOTIATE}`],
     ['a lower-case scheme name with a raw NTLM token', `negotiate ${NTLM_NEGOTIATE}`],
+    // RFC 2743 §3.1: a first token starts with [APPLICATION 0] (0x60); no keytab is read for these.
+    [
+      'a token that is no GSS-API initial token',
+      `Negotiate ${Buffer.from('junk').toString('base64')}`,
+    ],
+    [
+      'a later leg (SPNEGO negTokenResp, 0xa1)',
+      `Negotiate ${Buffer.from([0xa1, 3, 0, 0, 0]).toString('base64')}`,
+    ],
   ])('refuses %s with 401 and the challenge, before GSSAPI', async (_what, header) => {
     const res = await request(app()).get('/').set('Authorization', header);
     expect(res.status).toBe(401);
@@ -192,7 +201,10 @@ describe('Negotiate challenges and malformed credentials (no KDC)', () => {
   it('fails closed with 500 (next(err)) when a well-formed token arrives and no keytab is usable', async () => {
     const res = await request(app())
       .get('/')
-      .set('Authorization', `Negotiate ${Buffer.from('some token bytes').toString('base64')}`);
+      .set(
+        'Authorization',
+        `Negotiate ${Buffer.concat([Buffer.from([0x60]), Buffer.from('some token bytes')]).toString('base64')}`,
+      );
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: 'server error' });
   });
