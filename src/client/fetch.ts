@@ -47,9 +47,11 @@ export interface AuthFetchOptions {
    * - `true` (default): reject when it is wrong. Responses without `rspauth` are taken as they
    *   are (many servers send none).
    * - `'require'`: mutual authentication or nothing. Only Digest challenges with `qop=auth` are
-   *   answered (Basic, auth-int and RFC 2069 answers cannot be checked), and any answer to one
-   *   other than a 401 must carry the right `rspauth`: one that comes without it rejects. A
-   *   man in the middle that strips the field, or offers a weaker challenge, is then caught.
+   *   answered (Basic, auth-int and RFC 2069 answers cannot be checked), and a response to one
+   *   with a status below 400 must carry the right `rspauth`: one that comes without it rejects.
+   *   A man in the middle that strips the field, or offers a weaker challenge, is then caught.
+   *   Error responses (400 and up) may come without it (Apache drops it on its error pages); a
+   *   wrong one still rejects.
    * - `false`: no check.
    */
   verifyServer?: boolean | 'require' | undefined;
@@ -629,9 +631,12 @@ function followAuthenticationInfo(
   verify: boolean | 'require',
 ): string | undefined {
   const { rspauth } = sent;
+  // What passes for a success (1xx-3xx) must prove the server knows the password; an error page
+  // need not: servers drop their headers there (Apache does), and a 404 gives nothing away.
+  const mustProve = verify === 'require' && rspauth !== undefined && response.status < 400;
   const field = response.headers.get('authentication-info');
   if (field === null) {
-    if (verify === 'require' && rspauth !== undefined) throw noRspauth(response);
+    if (mustProve) throw noRspauth(response);
     return undefined;
   }
   let info: Record<string, string>;
@@ -645,9 +650,7 @@ function followAuthenticationInfo(
     }
     return undefined;
   }
-  if (verify === 'require' && rspauth !== undefined && info.rspauth === undefined) {
-    throw noRspauth(response);
-  }
+  if (mustProve && info.rspauth === undefined) throw noRspauth(response);
   if (verify && rspauth !== undefined && info.rspauth !== undefined) {
     const received = Buffer.from(info.rspauth.toLowerCase(), 'latin1');
     const expected = Buffer.from(rspauth, 'latin1');

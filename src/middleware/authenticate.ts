@@ -6,12 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import {
-  AuthenticationError,
-  AuthHeaderSyntaxError,
-  AuthschemeError,
-  type AuthErrorCode,
-} from '../errors';
+import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { isQuotable, isToken, parseCredentials } from '../header';
 import { resolveLimits } from '../header/limits';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
@@ -93,7 +88,7 @@ export interface AuthenticateOptions {
    * http-auth's `success`/`fail`/`error` events, or fail2ban reading a log): a success, a refusal
    * (what was sent, or handed to `next(err)` with `onFailure: 'next'`), or an error (a verifier or
    * store that failed). Requests let through without credentials are not reported. Synchronous;
-   * one that throws fails the request closed (`next(err)`).
+   * one that throws fails the request closed (`next(err)`) and is not told about it again.
    */
   audit?: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
@@ -176,6 +171,8 @@ interface Config {
   /** Pending asynchronous verifications, when `timeout` is set. */
   readonly deadlines: Deadlines | undefined;
   readonly audit: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
+  /** The requests `audit` was told about (made only with `audit`): once each. */
+  readonly audited: WeakSet<object> | undefined;
   readonly cacheControl: string | false;
   readonly limits: HeaderLimits | undefined;
   readonly credentialsRequired: boolean;
@@ -208,14 +205,8 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     let nextCalled = false;
     const guardedNext = (err?: unknown): void => {
       nextCalled = true;
-      // Refusals handed on (onFailure: 'next') were reported when they were made.
-      if (
-        err !== undefined &&
-        config.audit !== undefined &&
-        !(err instanceof AuthenticationError)
-      ) {
-        reportError(config, req, err);
-      }
+      // An error not reported yet (a refusal handed on with onFailure: 'next' was, when made).
+      if (err !== undefined && config.audit !== undefined) reportError(config, req, err);
       next(err);
     };
     try {
@@ -353,6 +344,7 @@ function configure(options: AuthenticateOptions): Config {
       options.omitChallenge ?? (options.omitChallengeForXhr === true ? isScriptRequest : undefined),
     deadlines: timeout > 0 ? new Deadlines(timeout) : undefined,
     audit: options.audit,
+    audited: options.audit === undefined ? undefined : new WeakSet(),
     cacheControl,
     limits,
     credentialsRequired: options.credentialsRequired !== false,
@@ -583,16 +575,15 @@ function accept(
   }
   appendVary(res, config.varyField);
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
-  config.audit?.(
-    {
+  if (config.audit !== undefined) {
+    report(config, ctx.req, {
       outcome: 'success',
       scheme: auth.scheme,
       user: auth.user,
       status: undefined,
       code: undefined,
-    },
-    ctx.req,
-  );
+    });
+  }
   assignAuth(ctx.req, auth);
 }
 
@@ -624,14 +615,27 @@ function refuseWith(
   });
 }
 
+/**
+ * Tells `audit` about the request, once: a request it was told about (a refusal, then a body
+ * function that throws; a hook that threw) is not reported again as an error.
+ */
+function report(config: Config, req: AuthRequest, outcome: AuthOutcome): void {
+  if (config.audited!.has(req)) return;
+  config.audited!.add(req);
+  config.audit!(outcome, req);
+}
+
 /** An error for `audit`. A hook that throws here is ignored: the request is failing already. */
 function reportError(config: Config, req: AuthRequest, err: unknown): void {
   const code = err instanceof AuthschemeError ? err.code : undefined;
   try {
-    config.audit!(
-      { outcome: 'error', scheme: undefined, user: undefined, status: undefined, code },
-      req,
-    );
+    report(config, req, {
+      outcome: 'error',
+      scheme: undefined,
+      user: undefined,
+      status: undefined,
+      code,
+    });
   } catch {
     // The error goes to next(err) as it is.
   }
@@ -813,16 +817,15 @@ function respond(
   refusal: Refusal,
 ): void {
   try {
-    config.audit?.(
-      {
+    if (config.audit !== undefined) {
+      report(config, ctx.req, {
         outcome: 'refused',
         scheme: refusal.scheme,
         user: refusal.user,
         status: refusal.status,
         code: refusal.code,
-      },
-      ctx.req,
-    );
+      });
+    }
   } catch (err) {
     next(asError(err));
     return;

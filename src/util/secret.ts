@@ -23,8 +23,9 @@ export function secretsEqual(a: Buffer, b: Buffer): boolean {
 
 /**
  * Compares two strings (a password a client sent and the one you keep) in constant time: both
- * are hashed to 32 bytes first, so neither their content nor their lengths show in the time
- * taken. For `basic({ verify })` callbacks, as express-basic-auth's `safeCompare`.
+ * are hashed to 32 bytes first, so the comparison shows neither where they differ nor whether
+ * their lengths do (the hashing itself takes longer per 64-byte block of input). For
+ * `basic({ verify })` callbacks, as express-basic-auth's `safeCompare`.
  *
  * @example
  * basic({ verify: (user, password) => (user === 'admin' && safeCompare(password, secret) ? user : false) });

@@ -1178,6 +1178,22 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
     expect((await createAuthFetch(alice)(url)).status).toBe(200);
   });
 
+  it('hands back an error page without rspauth (servers drop it there), not a success', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+        res.end();
+        return;
+      }
+      res.statusCode = req.url === '/missing' ? 404 : 200;
+      res.end();
+    });
+    const authFetch = createAuthFetch(alice, { verifyServer: 'require' });
+    expect((await authFetch(`${url}/missing`)).status).toBe(404);
+    await expect(authFetch(`${url}/present`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+  });
+
   it.each([
     ['Basic', 'Basic realm="r"'],
     ['Digest with qop=auth-int only', 'Digest realm="r", nonce="n1", qop="auth-int"'],

@@ -123,6 +123,8 @@ it("works with verifyServer 'require' (Apache sends rspauth) and answers no Basi
   );
   expect((await authFetch(`${base}/digest/`)).status).toBe(200);
   expect((await authFetch(`${base}/digest/index.html`)).status).toBe(200);
+  // Apache's own error page carries no Authentication-Info: a 404 is handed back as it is.
+  expect((await authFetch(`${base}/digest/missing.html`)).status).toBe(404);
   expect((await authFetch(`${base}/basic/`)).status).toBe(401);
 });
 

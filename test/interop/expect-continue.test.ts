@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -41,7 +41,9 @@ async function start(recipe: boolean): Promise<{ url: string; received: () => nu
   };
   app.use(authenticate({ realm: 'uploads', schemes: [basic({ verify })] }));
   app.use((req, res, next) => {
-    if (req.headers.expect !== undefined) res.writeContinue();
+    if (req.httpVersion === '1.1' && /\b100-continue\b/i.test(req.headers.expect ?? '')) {
+      res.writeContinue();
+    }
     next();
   });
   app.post('/upload', (req, res) => {
@@ -90,6 +92,25 @@ it('asks an authenticated client for its body, which arrives whole', async () =>
   const { url, received } = await start(true);
   expect(await upload(url, '-u', 'alice:secret')).toEqual({ status: 200, sent: BODY_BYTES });
   expect(received()).toBe(BODY_BYTES);
+});
+
+it('sends no 100 Continue to an HTTP/1.0 client that names the expectation (RFC 9110 §15.2)', async () => {
+  const { url } = await start(true);
+  const { port } = new URL(url);
+  const reply = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(
+        'POST /upload HTTP/1.0\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n' +
+          `Authorization: Basic ${Buffer.from('alice:secret').toString('base64')}\r\n\r\nabc`,
+      );
+    });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+  expect(reply).not.toMatch(/100 Continue/);
 });
 
 it('without the recipe, Node asks for the body first and a refused client sends it', async () => {

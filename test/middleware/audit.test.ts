@@ -169,9 +169,69 @@ describe('authenticate({ audit })', () => {
     ).toThrow(/`audit` must be a function/);
   });
 
-  it('leaves AuthenticationError.user undefined where no name was read', () => {
-    expect(new AuthenticationError('ERR_AUTH_MISSING_CREDENTIALS', 'x', { status: 401 }).user).toBe(
-      undefined,
+  it('reports a request once: a refusal whose body function throws, a hook that throws', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const broken = appWith(
+      {
+        body: () => {
+          throw new Error('template broken');
+        },
+      },
+      outcomes,
     );
+    await request(broken).get('/').set('Authorization', basicAuth('alice', 'wrong')).expect(500);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['refused']);
+    let calls = 0;
+    const seen: AuthOutcome[] = [];
+    const flaky = appWith(
+      {
+        audit: (o) => {
+          seen.push(o);
+          if (++calls === 1) throw new Error('log full');
+        },
+      },
+      [],
+    );
+    await request(flaky).get('/').set('Authorization', basicAuth('alice', 'secret')).expect(500);
+    expect(seen.map((o) => o.outcome)).toEqual(['success']);
+  });
+
+  it('reports a verifier that rejects with an AuthenticationError of its own', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith(
+      {
+        schemes: [
+          basic({
+            verify: async () => {
+              throw new AuthenticationError('ERR_AUTH_STORE_FAILURE', 'upstream', { status: 500 });
+            },
+          }),
+        ],
+      },
+      outcomes,
+    );
+    await request(app).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
+    expect(outcomes).toEqual([outcome({ outcome: 'error', code: 'ERR_AUTH_STORE_FAILURE' })]);
+  });
+
+  it('names no user for a Digest userhash refusal: the hash hides it (RFC 7616 §3.4.4)', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith(
+      { schemes: [digest({ users, secret: 's'.repeat(32), userhash: true })] },
+      outcomes,
+    );
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    for (const user of ['alice', 'mallory']) {
+      const header = formatCredentials(
+        answer(challenge, { user, password: 'wrong', uri: '/', userhash: true }),
+      );
+      await request(app).get('/').set('Authorization', header).expect(401);
+    }
+    expect(outcomes.slice(1).map((o) => [o.outcome, o.user])).toEqual([
+      ['refused', undefined],
+      ['refused', undefined],
+    ]);
   });
 });

@@ -340,13 +340,15 @@ function withHA1(
   const expected = requestDigest(directives, sessionKey, ctx.method, request.bodyHash);
   // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
   const matches = digestsEqual(expected, directives.response);
-  // The name the credentials claimed goes with the refusal (audit, AuthenticationError).
-  if (!matches || !lookup.known || user === undefined) return { ...refuse(), user };
+  // The name the credentials claimed goes with a refusal (audit, AuthenticationError); not the
+  // one a userhash resolved to, which is what userhash hides (RFC 7616 §3.4.4).
+  const claimed = directives.userhash ? undefined : user;
+  if (!matches || !lookup.known || user === undefined) return { ...refuse(), user: claimed };
 
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
   if (request.expiresAt <= now) {
-    return { ...refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE'), user };
+    return { ...refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE'), user: claimed };
   }
   // A store that is not shared knows the counts of its own nonces only. One signed with the same
   // secret by another process, or before a restart, may have had its counts used where this store
@@ -357,7 +359,7 @@ function withHA1(
         'Digest nonce was issued for another nonce store (another process, or before a restart)',
         'ERR_AUTH_STALE_NONCE',
       ),
-      user,
+      user: claimed,
     };
   }
 
@@ -374,7 +376,7 @@ function withHA1(
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
-    return { ...refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE'), user };
+    return { ...refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE'), user: claimed };
   };
   if (!isPromiseLike(fresh)) return conclude(fresh);
   return Promise.resolve(fresh).then(conclude, (cause: unknown) => {
