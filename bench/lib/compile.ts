@@ -4,7 +4,15 @@
  * user's server runs the published build: no tsx loader thread, no per-call export getters, no
  * `keepNames` wrappers inside the measurement.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
@@ -27,15 +35,18 @@ export function findRepoRoot(from: string): string {
   throw new Error(`no authscheme package.json above ${from}`);
 }
 
-function tsFiles(dir: string): string[] {
+function filesUnder(dir: string, wanted: (name: string) => boolean): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(dir)) {
     const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) files.push(...tsFiles(full));
-    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) files.push(full);
+    if (statSync(full).isDirectory()) files.push(...filesUnder(full, wanted));
+    else if (wanted(entry)) files.push(full);
   }
   return files;
 }
+
+const tsFiles = (dir: string): string[] =>
+  filesUnder(dir, (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
 
 /**
  * Writes the JavaScript under node_modules/.cache/authscheme-bench (inside the repository, so that
@@ -66,6 +77,13 @@ export function compileForBench(repoRoot: string): string {
     const target = path.join(out, path.relative(repoRoot, file)).replace(/\.ts$/, '.js');
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, outputText);
+  }
+  // src/'s plain JavaScript modules (SHA crypt, which htpasswd requires; the hash worker) as they
+  // are, beside the files that load them, as scripts/build.js puts them in dist/.
+  for (const file of filesUnder(path.join(repoRoot, 'src'), (name) => /\.(cjs|mjs)$/.test(name))) {
+    const target = path.join(out, path.relative(repoRoot, file));
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(file, target);
   }
   return out;
 }
