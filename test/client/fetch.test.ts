@@ -1144,9 +1144,12 @@ describe('where credentials may go (from an audit of the client)', () => {
 describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §3.5)", () => {
   const alice = { username: 'alice', password: 'secret' };
 
-  /** A server that takes any Digest answer and sets `info` (if any) as Authentication-Info. */
+  /**
+   * A server that takes any Digest answer, sets `info` (if any) as Authentication-Info, and
+   * answers with `status` for the path.
+   */
   const takesAnything =
-    (challenge: string, info?: string) =>
+    (challenge: string, info?: string, status = (_path: string) => 200) =>
     (req: IncomingMessage, res: ServerResponse): void => {
       if (req.headers.authorization === undefined) {
         res.statusCode = 401;
@@ -1155,6 +1158,7 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
         return;
       }
       if (info !== undefined) res.setHeader('Authentication-Info', info);
+      res.statusCode = status(req.url ?? '');
       res.end('ok');
     };
 
@@ -1179,16 +1183,11 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
   });
 
   it('hands back an error page without rspauth (servers drop it there), not a success', async () => {
-    const { url } = await listen((req, res) => {
-      if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-        res.end();
-        return;
-      }
-      res.statusCode = req.url === '/missing' ? 404 : 200;
-      res.end();
-    });
+    const { url } = await listen(
+      takesAnything('Digest realm="r", nonce="n1", qop="auth"', undefined, (path) =>
+        path === '/missing' ? 404 : 200,
+      ),
+    );
     const authFetch = createAuthFetch(alice, { verifyServer: 'require' });
     expect((await authFetch(`${url}/missing`)).status).toBe(404);
     await expect(authFetch(`${url}/present`)).rejects.toBeInstanceOf(ServerAuthenticationError);
