@@ -155,7 +155,8 @@ describe('from passport-http and passport-http-bearer', () => {
           schemes: [
             basic({
               verify: (username, password) => {
-                const account = accounts[username];
+                // Own entries only: a name like `constructor` finds Object.prototype's.
+                const account = Object.hasOwn(accounts, username) ? accounts[username] : undefined;
                 return account !== undefined && safeCompare(account.password, password)
                   ? { user: account.name, role: account.role }
                   : false;
@@ -173,6 +174,9 @@ describe('from passport-http and passport-http-bearer', () => {
         .set('Authorization', basicHeader('alice', 'wonderland'));
       expect(ok.body).toEqual({ who: 'admin' });
     }
+    // A name that is a property of every object is an unknown user, not a 500.
+    const odd = await request(after).get('/').set('Authorization', basicHeader('constructor', 'x'));
+    expect(odd.status).toBe(401);
   });
 
   it('Bearer: the same verify, and 401 with error="invalid_token" for a bad token', async () => {
@@ -231,7 +235,10 @@ describe('from passport-http and passport-http-bearer', () => {
               digest({
                 algorithms: ['SHA-256', 'MD5'],
                 getPassword: (username) => {
-                  const account = accounts[username];
+                  // Own entries only: a name like `constructor` finds Object.prototype's.
+                  const account = Object.hasOwn(accounts, username)
+                    ? accounts[username]
+                    : undefined;
                   return account && { password: account.password, details: { role: account.role } };
                 },
               }),

@@ -50,10 +50,13 @@ const tsFiles = (dir: string): string[] =>
 
 /**
  * Writes the JavaScript under node_modules/.cache/authscheme-bench (inside the repository, so that
- * `require` finds the dev dependencies; ignored by git with node_modules). Returns that folder.
+ * `require` finds the dev dependencies; ignored by git with node_modules), or under `out` (a
+ * folder inside the repository of the caller's own, e.g. for a test). Returns that folder.
  */
-export function compileForBench(repoRoot: string): string {
-  const out = path.join(repoRoot, 'node_modules', '.cache', 'authscheme-bench');
+export function compileForBench(
+  repoRoot: string,
+  out = path.join(repoRoot, 'node_modules', '.cache', 'authscheme-bench'),
+): string {
   rmSync(out, { recursive: true, force: true });
   const sources = [
     ...tsFiles(path.join(repoRoot, 'src')),

@@ -87,8 +87,9 @@ export interface AuthenticateOptions {
    * Told once about each request the middleware decides, for logs, metrics and lockouts (as
    * http-auth's `success`/`fail`/`error` events, or fail2ban reading a log): a success, a refusal
    * (what was sent, or handed to `next(err)` with `onFailure: 'next'`), or an error (a verifier or
-   * store that failed). Requests let through without credentials are not reported. Synchronous;
-   * one that throws fails the request closed (`next(err)`) and is not told about it again.
+   * store that failed). Requests let through without credentials are not reported. Synchronous:
+   * one that throws fails the request closed (`next(err)`) and is not told about it again; a
+   * promise it returns is not awaited, and its rejection is ignored.
    */
   audit?: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
@@ -171,7 +172,7 @@ interface Config {
   /** Pending asynchronous verifications, when `timeout` is set. */
   readonly deadlines: Deadlines | undefined;
   readonly audit: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
-  /** The requests `audit` was told about (made only with `audit`): once each. */
+  /** The runs (contexts) `audit` was told about (made only with `audit`): once each. */
   readonly audited: WeakSet<object> | undefined;
   readonly cacheControl: string | false;
   readonly limits: HeaderLimits | undefined;
@@ -202,15 +203,18 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void {
+    // One per run of this middleware: what `audit` reports once (a middleware mounted twice on a
+    // request runs, and reports, twice).
+    const ctx = new Context(req, res, config.realm, config.proxy, config.cacheControl);
     let nextCalled = false;
     const guardedNext = (err?: unknown): void => {
       nextCalled = true;
       // An error not reported yet (a refusal handed on with onFailure: 'next' was, when made).
-      if (err !== undefined && config.audit !== undefined) reportError(config, req, err);
+      if (err !== undefined && config.audit !== undefined) reportError(config, ctx, err);
       next(err);
     };
     try {
-      handle(config, req, res, guardedNext);
+      handle(config, ctx, guardedNext);
     } catch (err) {
       // An error thrown by whatever ran after next() is not ours to handle a second time.
       if (nextCalled) throw err;
@@ -365,13 +369,8 @@ function checkFieldText(name: string, value: unknown): void {
   }
 }
 
-function handle(
-  config: Config,
-  req: AuthRequest,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-): void {
-  const ctx = new Context(req, res, config.realm, config.proxy, config.cacheControl);
+function handle(config: Config, ctx: Context, next: (err?: unknown) => void): void {
+  const { req, res } = ctx;
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
   // The header is looked at first: the method's lookup (originalMethod, then method) is the dearer.
   // OPTIONS on the wire and for the router: an OPTIONS that a method override made a DELETE is
@@ -576,7 +575,7 @@ function accept(
   appendVary(res, config.varyField);
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
   if (config.audit !== undefined) {
-    report(config, ctx.req, {
+    report(config, ctx, {
       outcome: 'success',
       scheme: auth.scheme,
       user: auth.user,
@@ -616,20 +615,22 @@ function refuseWith(
 }
 
 /**
- * Tells `audit` about the request, once: a request it was told about (a refusal, then a body
- * function that throws; a hook that threw) is not reported again as an error.
+ * Tells `audit` about this run of the middleware, once: a run it was told about (a refusal, then
+ * a body function that throws; a hook that threw) is not reported again as an error. A promise
+ * the hook returns is not awaited; its rejection is caught, or it would end the process.
  */
-function report(config: Config, req: AuthRequest, outcome: AuthOutcome): void {
-  if (config.audited!.has(req)) return;
-  config.audited!.add(req);
-  config.audit!(outcome, req);
+function report(config: Config, ctx: RequestContext, outcome: AuthOutcome): void {
+  if (config.audited!.has(ctx)) return;
+  config.audited!.add(ctx);
+  const returned: unknown = config.audit!(outcome, ctx.req);
+  if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
 }
 
 /** An error for `audit`. A hook that throws here is ignored: the request is failing already. */
-function reportError(config: Config, req: AuthRequest, err: unknown): void {
+function reportError(config: Config, ctx: RequestContext, err: unknown): void {
   const code = err instanceof AuthschemeError ? err.code : undefined;
   try {
-    report(config, req, {
+    report(config, ctx, {
       outcome: 'error',
       scheme: undefined,
       user: undefined,
@@ -818,7 +819,7 @@ function respond(
 ): void {
   try {
     if (config.audit !== undefined) {
-      report(config, ctx.req, {
+      report(config, ctx, {
         outcome: 'refused',
         scheme: refusal.scheme,
         user: refusal.user,

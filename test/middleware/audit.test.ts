@@ -196,6 +196,49 @@ describe('authenticate({ audit })', () => {
     expect(seen.map((o) => o.outcome)).toEqual(['success']);
   });
 
+  it('ignores a promise the hook returns: a rejection neither crashes nor changes the answer', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const app = appWith(
+        {
+          // What this test is about: a hook that returns a promise, which is not awaited.
+          // eslint-disable-next-line @typescript-eslint/no-misused-promises
+          audit: async () => {
+            throw new Error('lockout store down');
+          },
+        },
+        [],
+      );
+      await request(app).get('/').set('Authorization', basicAuth('alice', 'wrong')).expect(401);
+      await request(app).get('/').set('Authorization', basicAuth('alice', 'secret')).expect(200);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('reports each run of a middleware mounted twice on a request', async () => {
+    const outcomes: string[] = [];
+    let calls = 0;
+    const guard = authenticate({
+      timeout: 30,
+      schemes: [
+        basic({
+          verify: (user) => (++calls === 1 ? Promise.resolve(user) : new Promise<string>(() => {})),
+        }),
+      ],
+      audit: (o) => outcomes.push(`${o.outcome} ${o.status ?? ''}`.trim()),
+    });
+    const app = express();
+    app.use(guard);
+    app.get('/admin', guard, (_req, res) => res.end('ok'));
+    await request(app).get('/admin').set('Authorization', basicAuth('alice', 'x')).expect(503);
+    expect(outcomes).toEqual(['success', 'refused 503']);
+  });
+
   it('reports a verifier that rejects with an AuthenticationError of its own', async () => {
     const outcomes: AuthOutcome[] = [];
     const app = appWith(
