@@ -12,8 +12,6 @@
 const { hash } = require('node:crypto');
 
 const DEFAULT_ROUNDS = 5000;
-const MIN_ROUNDS = 1000;
-const MAX_ROUNDS = 999_999_999;
 const MAX_SALT = 16;
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -78,16 +76,12 @@ function shaCrypt(password, setting) {
   if (rest.startsWith('rounds=')) {
     const end = rest.indexOf('$');
     const text = rest.slice(7, end);
-    rounds = Number(text);
-    // Written canonically, in the spec's range (glibc would clamp; libxcrypt and we refuse).
-    if (
-      end === -1 ||
-      !/^[1-9][0-9]{3,8}$/.test(text) ||
-      rounds < MIN_ROUNDS ||
-      rounds > MAX_ROUNDS
-    ) {
+    // Written canonically, 4 to 9 digits: the spec's range, 1000 to 999,999,999 (glibc would
+    // clamp what is outside it; libxcrypt and we refuse).
+    if (end === -1 || !/^[1-9][0-9]{3,8}$/.test(text)) {
       throw new TypeError('SHA crypt: rounds must be written from 1000 to 999999999');
     }
+    rounds = Number(text);
     roundsGiven = true;
     rest = rest.slice(end + 1);
   }
@@ -134,8 +128,7 @@ function shaCrypt(password, setting) {
     const characters = high >= 0 ? 4 : middle >= 0 ? 3 : 2;
     for (let i = 0; i < characters; i++, word >>= 6) encoded += ALPHABET[word & 63];
   }
-  const prefix = sha512 ? '$6$' : '$5$';
-  return `${prefix}${roundsGiven ? `rounds=${rounds}$` : ''}${saltText}$${encoded}`;
+  return `${setting.slice(0, 3)}${roundsGiven ? `rounds=${rounds}$` : ''}${saltText}$${encoded}`;
 }
 
 module.exports = { shaCrypt };
