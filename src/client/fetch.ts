@@ -7,8 +7,9 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { AuthHeaderSyntaxError } from '../errors';
-import { parseAuthParams, parseChallenges } from '../header';
+import { parseAuthParams } from '../header';
 import type { Challenge } from '../header/types';
+import { readChallenges } from './challenges';
 import { findAlgorithm, type DigestAlgorithm } from '../schemes/digest/algorithms';
 import {
   CLIENT_ALGORITHMS,
@@ -382,13 +383,7 @@ export function createAuthFetch(
       // redirect may have turned another method into GET, RFC 9110 §15.4).
       if (target.origin !== url.origin) break;
       if (response.redirected && template.method !== 'GET' && template.method !== 'HEAD') break;
-      let challenges: Challenge[];
-      try {
-        challenges = parseChallenges(response.headers.get('www-authenticate') ?? '');
-      } catch (err) {
-        if (err instanceof AuthHeaderSyntaxError) break;
-        throw err;
-      }
+      const challenges = readChallenges(response.headers.get('www-authenticate') ?? '');
       const space = spaceFromChallenges(challenges, target);
       if (space === undefined) break;
       // Credentials answered to a challenge and refused: a new nonce helps only when the server

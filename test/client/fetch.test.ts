@@ -659,6 +659,22 @@ describe('Bearer and limits', () => {
     expect(res.status).toBe(401);
     expect(negotiateOnly.log).toHaveLength(1);
   });
+
+  it('answers the good challenge when another field line is malformed (fetch joins them)', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization?.startsWith('Digest ') === true) return void res.end('in');
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', [
+        'Newauth realm=@@@',
+        'Digest realm="r", nonce="n1", qop="auth"',
+        'Basic realm="unterminated',
+      ]);
+      res.end();
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect(res.status).toBe(200);
+    expect(log.map((entry) => entry.authorization?.split(' ')[0])).toEqual([undefined, 'Digest']);
+  });
 });
 
 describe('dispatcher, redirects and remembered spaces', () => {

@@ -10,65 +10,16 @@ import {
   parseCredentials,
 } from '../../src/header';
 import type { Challenge } from '../../src/header';
-
-const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const TOKEN68_CHARS = '-._~+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-const token = fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength: 10 });
-const scheme = fc.oneof(token, fc.constantFrom('Basic', 'Digest', 'Bearer', 'dIgEsT'));
-/** Names ending in `*` carry RFC 8187 ext-values, generated separately. */
-const plainName = fc.oneof(
-  token.filter((name) => !name.endsWith('*')),
-  fc.constantFrom('realm', 'Nonce', 'algorithm', 'STALE', 'qop', 'nc', '__proto__', 'constructor'),
-);
-const token68 = fc
-  .tuple(
-    fc.string({ unit: fc.constantFrom(...TOKEN68_CHARS), minLength: 1, maxLength: 40 }),
-    fc.nat(2),
-  )
-  .map(([body, padding]) => body + '='.repeat(padding));
-
-/** Every character a quoted-string can carry: HTAB, printable ASCII and obs-text. */
-const latin1Char = fc.oneof(
-  fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
-  fc.integer({ min: 0x80, max: 0xff }).map((code) => String.fromCharCode(code)),
-  fc.constantFrom('\t', '"', '\\', ',', '='),
-);
-const value = fc.oneof(token, fc.string({ unit: latin1Char, maxLength: 30 }));
-const param = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(plainName, value) },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(
-      token.map((name) => `${name}*`),
-      fc.string({ unit: 'binary' }).map(encodeExtValue),
-    ),
-  },
-);
-const params = fc
-  .uniqueArray(param, { selector: ([name]) => name.toLowerCase(), maxLength: 8 })
-  .map((entries) => Object.fromEntries(entries));
-
-const challenge: fc.Arbitrary<Challenge> = fc.oneof(
-  fc.record({ scheme, token68, params: fc.constant({}) }),
-  fc.record({ scheme, params }),
-);
-
-/** The challenge as the parser returns it: parameter names lower-cased. */
-function normalized(input: Challenge): unknown {
-  const lowered = Object.fromEntries(
-    Object.entries(input.params).map(([name, v]) => [name.toLowerCase(), v]),
-  );
-  return {
-    scheme: input.scheme,
-    token68: input.token68,
-    params: Object.entries(lowered),
-  };
-}
-
-function comparable(parsed: Challenge): unknown {
-  return { scheme: parsed.scheme, token68: parsed.token68, params: Object.entries(parsed.params) };
-}
+import {
+  challenge,
+  comparable,
+  latin1Char,
+  normalized,
+  plainName,
+  scheme,
+  token,
+  token68,
+} from '../helpers/challenge-arbitraries';
 
 /** Runs `fn`; anything thrown must be an AuthHeaderSyntaxError. */
 function onlySyntaxErrors(fn: () => unknown): void {
