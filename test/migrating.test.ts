@@ -12,7 +12,15 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
-import { authenticate, basic, bearer, digest, requireScopes, safeCompare } from 'authscheme';
+import {
+  authenticate,
+  basic,
+  bearer,
+  digest,
+  MemoryNonceStore,
+  requireScopes,
+  safeCompare,
+} from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { basicAuth as basicHeader } from './helpers/frameworks';
 import { challengeParams, digestHeader, type DigestAnswer } from './hostile/helpers';
@@ -46,13 +54,13 @@ function appWith(guards: RequestHandler[], who: (req: Request) => unknown): expr
  * http-auth's Digest for alice (password "wonderland", realm "app"), put in a middleware stack the
  * way its README integrates it with other frameworks; the user lands on `req.user`.
  */
-function httpAuthDigest(): RequestHandler {
+function httpAuthDigest(): RequestHandler & { issuedNonces(): number } {
   const httpAuth = require('http-auth') as typeof import('http-auth');
   const ha1 = createHash('md5').update('alice:app:wonderland').digest('hex');
   const checker = httpAuth.digest({ realm: 'app' }, (user, callback) =>
     callback(user === 'alice' ? ha1 : ''),
   );
-  return (req, res, next) => {
+  const handler: RequestHandler = (req, res, next) => {
     checker.isAuthenticated(req, (result) => {
       if (result instanceof Error) next(result);
       else if (!result.pass) checker.ask(res, result);
@@ -62,6 +70,9 @@ function httpAuthDigest(): RequestHandler {
       }
     });
   };
+  // http-auth's own list of the nonces it has issued (an array it scans on every response).
+  const issuedNonces = (): number => (checker as unknown as { nonces: unknown[] }).nonces.length;
+  return Object.assign(handler, { issuedNonces });
 }
 
 describe('from express-basic-auth', () => {
@@ -334,6 +345,31 @@ describe('the Digest differences the guide names', () => {
     const forUs = await answerFor(ours, '/');
     const movedToUs = digestHeader({ ...forUs, uri: '/other' });
     expect((await request(ours).get('/').set('Authorization', movedToUs)).status).toBe(400);
+  });
+
+  it('http-auth keeps every nonce it issues, for anyone who asks; authscheme keeps none', async () => {
+    const guard = httpAuthDigest();
+    const peer = appWith([guard], () => 'in');
+    const store = new MemoryNonceStore();
+    const counted = appWith(
+      [
+        authenticate({
+          realm: 'app',
+          schemes: [digest({ algorithms: ['MD5'], users: { alice: 'wonderland' }, store })],
+        }),
+      ],
+      (req) => req.auth!.user,
+    );
+    for (let i = 0; i < 50; i++) {
+      expect((await request(peer).get('/')).status).toBe(401);
+      expect((await request(counted).get('/')).status).toBe(401);
+    }
+    expect(guard.issuedNonces()).toBe(50);
+    expect(store.size).toBe(0);
+    // Ours keeps a count once a response proves the password (RFC 7616 §3.4: nc per nonce).
+    const header = digestHeader(await answerFor(counted, '/'));
+    expect((await request(counted).get('/').set('Authorization', header)).status).toBe(200);
+    expect(store.size).toBe(1);
   });
 
   it('passport-http takes the same nc twice; authscheme refuses the repeat', async () => {
