@@ -1,6 +1,6 @@
 /**
  * The measured scenarios: which server, which client behaviour, which status it must get, and
- * what it is compared with. A server serves both its authenticated and its 401 scenario.
+ * what it is compared with. Each scenario runs on a server process of its own (run-http.ts).
  */
 import type { ServerId } from './servers';
 
