@@ -97,8 +97,9 @@ export interface DigestOptions {
    */
   qop?: DigestQop[] | undefined;
   /**
-   * The nonce HMAC key: a string or Buffer of at least 32 bytes. Default: random per process, so
-   * several processes behind one address need the same secret to accept each other's nonces.
+   * The nonce HMAC key: a string or Buffer of at least 32 bytes. Default: random per `digest()`
+   * call, so several processes behind one address (or several `digest()`s that should accept each
+   * other's nonces) need the same secret.
    */
   secret?: string | Buffer | undefined;
   /**
