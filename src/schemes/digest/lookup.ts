@@ -254,7 +254,8 @@ export function isHexOfLength(value: string, length: number): boolean {
 }
 
 function checkedUser(user: Maybe<string>): string | undefined {
-  if (typeof user === 'string' && user !== '') return user;
+  // RFC 7616 §4: the name goes on to the lookups and into HA1 in NFC, as a sent name does.
+  if (typeof user === 'string' && user !== '') return user.normalize('NFC');
   if (user !== undefined && user !== null && user !== false && user !== '') {
     throw new TypeError('findUserByHash must return a user name or null/undefined/false');
   }

@@ -379,6 +379,23 @@ describe('digest(): user names and password sources', () => {
     );
   });
 
+  it('hands the name findUserByHash returns on in NFC (RFC 7616 §4), as the client hashed it', async () => {
+    const nfd = 'Ame\u0301lie';
+    const getPassword = jest.fn(() => 'pw');
+    const scheme = digest({
+      getPassword,
+      findUserByHash: () => nfd,
+      userhash: true,
+      secret: SECRET,
+    });
+    const challenge = await first(scheme);
+    const nfc = nfd.normalize('NFC');
+    await expect(
+      verify(scheme, answer(challenge, { user: nfc, password: 'pw', userhash: true })),
+    ).resolves.toMatchObject({ ok: true, user: nfc });
+    expect(getPassword).toHaveBeenCalledWith(nfc, 'api', expect.anything());
+  });
+
   /** `sent` is accepted as `username*` (nc 1) and as a plain UTF-8 username (nc 2). */
   async function expectAcceptedBothWays(
     users: Record<string, string>,
