@@ -186,13 +186,16 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
  * import { authenticate, digest } from 'authscheme';
  * import { RedisNonceStore } from 'authscheme/redis';
  *
- * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+ * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+ * client.on('error', (err) => console.error('redis', err.message));
  * const store = new RedisNonceStore({ client });
  * app.use(authenticate({ schemes: [digest({ users, secret: process.env.DIGEST_SECRET, store })] }));
  *
  * @example
  * import { createClient } from 'redis';
- * const client = await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect();
+ * const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
+ * client.on('error', (err) => console.error('redis', err.message)); // without it, an error event kills the process
+ * await client.connect();
  * const store = new RedisNonceStore({ client });
  */
 export class RedisNonceStore implements NonceStore {

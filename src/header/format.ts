@@ -42,12 +42,13 @@ function isDigest(scheme: string | undefined): boolean {
  * (RFC 9110 §11.6.1).
  *
  * Parameter values are written as quoted-strings (`"` and `\` escaped), except Digest's
- * `algorithm` and `stale`, which RFC 7616 §3.3 requires as bare tokens, and names ending in `*`,
- * whose values must already be RFC 8187 ext-values (see {@link encodeExtValue}).
+ * `algorithm` and `stale`, which RFC 7616 §3.3 requires as bare tokens, `charset` and `userhash`,
+ * bare as in RFC 7616 §3.9.2's example (each only when its value is a token), and names ending in
+ * `*`, whose values must already be RFC 8187 ext-values in UTF-8 (see {@link encodeExtValue}).
  *
  * @throws TypeError when the scheme is not a token, the token68 is invalid, both a token68 and
- *   params are given, a parameter name is not a token, or a value holds a control character or a
- *   character above U+00FF
+ *   params are given, `params` is not a plain object, a parameter name is not a token or is given
+ *   twice, or a value holds a control character or a character above U+00FF
  *
  * @example
  * formatChallenge({ scheme: 'Basic', params: { realm: 'WallyWorld', charset: 'UTF-8' } });
