@@ -190,6 +190,10 @@ export function createAuthFetch(
       'createAuthFetch(): username and password must not hold control characters',
     );
   }
+  // A lone surrogate would go out as U+FFFD (UTF-8 has no encoding for it): another password.
+  if (/\p{Cs}/u.test(username) || /\p{Cs}/u.test(password)) {
+    throw new TypeError('createAuthFetch(): username and password must be well-formed UTF-16');
+  }
   const mutual = verifyServer === 'require';
   const schemes = options.schemes ?? (mutual ? ['Digest'] : ['Digest', 'Basic']);
   if (!isListOf(schemes, ['Digest', 'Basic'])) {
@@ -368,7 +372,8 @@ export function createAuthFetch(
       return baseFetch(withHeaders(request, answered?.header, manual), dispatcher);
     };
     let sent: Answer | undefined;
-    const known = spaceFor(url);
+    // Fetch standard: remembered credentials go only on a request without its own Authorization.
+    const known = template.headers.has('authorization') ? undefined : spaceFor(url);
     if (known !== undefined) sent = await answer(known, template, url);
     let preemptive = sent !== undefined;
     let sentTo = url;
@@ -411,6 +416,8 @@ export function createAuthFetch(
       if (response.status === 401 && sameOrigin) {
         forget(url.origin, sent.space);
         if (known !== undefined) forget(url.origin, known);
+        // RFC 9110 §11.6.3: a 401 may carry Authentication-Info too; a wrong rspauth rejects.
+        if (sent.space.digest !== undefined) followAuthenticationInfo(response, sent, verifyServer);
       } else {
         let space: Space | undefined = sent.space;
         // RFC 9110 §11.6.3: Authentication-Info may come with any status, and a server that does
