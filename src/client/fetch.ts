@@ -366,10 +366,12 @@ export function createAuthFetch(
     const url = new URL(template.url);
     // A Digest answer holds for one request (its uri and its nc): where fetch would send it again
     // through a redirect, this client follows the redirect itself and answers each hop afresh.
+    // Once it follows, it follows to the end: fetch would count 20 redirects afresh.
     const followHere = template.redirect === 'follow';
+    const manualFor = (answered: Answer | undefined): boolean =>
+      followHere && (hops > 0 || answered?.space.digest !== undefined);
     const send = (request: Request, answered?: Answer): Promise<Response> => {
-      const manual = followHere && answered?.space.digest !== undefined;
-      return baseFetch(withHeaders(request, answered?.header, manual), dispatcher);
+      return baseFetch(withHeaders(request, answered?.header, manualFor(answered)), dispatcher);
     };
     let sent: Answer | undefined;
     // Fetch standard: remembered credentials go only on a request without its own Authorization.
@@ -408,8 +410,7 @@ export function createAuthFetch(
     // A response from an origin a redirect led to says nothing about this one's credentials.
     const sameOrigin = !response.redirected || new URL(response.url).origin === url.origin;
     // A redirect of a Digest-answered request (sent with redirect: 'manual').
-    const isRedirect =
-      followHere && sent?.space.digest !== undefined && REDIRECTS.has(response.status);
+    const isRedirect = manualFor(sent) && REDIRECTS.has(response.status);
     if (sent !== undefined) {
       // Credentials are sent up front only once the server has taken them: refused ones would
       // go out twice on every later request, wrong each time.
@@ -447,29 +448,35 @@ export function createAuthFetch(
     }
 
     if (isRedirect) {
-      let next: Request | undefined;
-      try {
-        next = await redirected(response, template, sentTo);
-      } catch (err) {
-        await response.body?.cancel();
-        throw err;
-      }
+      const next = await nextHop(response, template, sentTo, hops);
       if (next !== undefined) {
-        await response.body?.cancel();
-        if (hops >= MAX_REDIRECTS) {
-          throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
-        }
         const final =
           new URL(next.url).origin === url.origin
             ? await run(next, dispatcher, hops + 1)
-            : // Another origin gets no credentials of ours; fetch follows any further redirects.
-              await baseFetch(next, dispatcher);
+            : // Another origin gets no credentials of ours, nor do the hops after it.
+              await followPlain(next, dispatcher, hops + 1);
         // As fetch says of a response it reached through redirects.
         Object.defineProperty(final, 'redirected', { value: true });
         return final;
       }
     }
     return response;
+  };
+
+  /** The hops after another origin: followed as fetch would, counted on, no credentials of ours. */
+  const followPlain = async (
+    request: Request,
+    dispatcher: RequestInit | undefined,
+    hops: number,
+  ): Promise<Response> => {
+    for (;;) {
+      const response = await baseFetch(withHeaders(request, undefined, true), dispatcher);
+      if (!REDIRECTS.has(response.status)) return response;
+      const next = await nextHop(response, request, new URL(request.url), hops);
+      if (next === undefined) return response;
+      request = next;
+      hops++;
+    }
   };
 
   // Async, so that bad input rejects the promise as fetch's does instead of throwing.
@@ -498,6 +505,31 @@ function resolveOrigins(origins: unknown): Set<string> | undefined {
     resolved.add(url.origin);
   }
   return resolved;
+}
+
+/**
+ * The request the redirect `response` asks for, its body cancelled; `undefined` when it names no
+ * Location. Rejects as fetch does past 20 redirects (`hops` were followed before).
+ */
+async function nextHop(
+  response: Response,
+  template: Request,
+  from: URL,
+  hops: number,
+): Promise<Request | undefined> {
+  let next: Request | undefined;
+  try {
+    next = await redirected(response, template, from);
+  } catch (err) {
+    await response.body?.cancel();
+    throw err;
+  }
+  if (next === undefined) return undefined;
+  await response.body?.cancel();
+  if (hops >= MAX_REDIRECTS) {
+    throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
+  }
+  return next;
 }
 
 /**
@@ -726,15 +758,15 @@ function withHeaders(
   authorization: string | undefined,
   manualRedirects = false,
 ): Request {
-  if (authorization === undefined) return request;
-  const headers = new Headers(request.headers);
-  headers.set('Authorization', authorization);
+  if (authorization === undefined && !manualRedirects) return request;
   // A Request built from another with any init starts over with the referrer and its policy
   // (Fetch standard, the Request constructor): give them back.
-  return new Request(request, {
-    headers,
-    referrer: request.referrer,
-    referrerPolicy: request.referrerPolicy,
-    ...(manualRedirects ? { redirect: 'manual' } : {}),
-  });
+  const init: RequestInit = { referrer: request.referrer, referrerPolicy: request.referrerPolicy };
+  if (authorization !== undefined) {
+    const headers = new Headers(request.headers);
+    headers.set('Authorization', authorization);
+    init.headers = headers;
+  }
+  if (manualRedirects) init.redirect = 'manual';
+  return new Request(request, init);
 }
