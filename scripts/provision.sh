@@ -58,7 +58,11 @@ compgen -G "$pkinit_plugin" >/dev/null || missing+=(krb5-pkinit)
 # Apache httpd, a server nobody here wrote, for authscheme/client (test/interop/client-apache*).
 apache_binary=/usr/sbin/apache2
 [ -e "$apache_binary" ] || missing+=(apache2)
-required_files=("$font_file" "$gssapi_header" "$apache_binary")
+# Python's requests for Debian's own python3 (test/interop/python-requests.test.ts), whatever
+# other python3 comes first on PATH.
+requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
+[ -e "$requests_module" ] || missing+=(python3-requests)
+required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module")
 # Checked as globs (the library directory is multiarch).
 required_globs=("$pkinit_plugin")
 # -----------------------------------------------------------------------------------------------

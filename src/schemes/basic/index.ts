@@ -66,6 +66,13 @@ export interface BasicOptions {
    * return a non-empty user name.
    */
   allowEmptyUser?: boolean | undefined;
+  /**
+   * Read credentials that are not valid UTF-8 as ISO-8859-1 (Latin-1), the way clients that ignore
+   * `charset` encode them: Python's requests does, for any character above U+007F. Default
+   * `false`: refused with 401. Valid UTF-8 is always read as UTF-8, so no password that works
+   * without this option reads differently with it.
+   */
+  acceptLatin1?: boolean | undefined;
 }
 
 /** Options of the cache of {@link basic}: `max` entries (1000), `maxAge` in ms (60000). */
@@ -78,6 +85,7 @@ const OPTION_NAMES = optionNames<BasicOptions>()([
   'charset',
   'cache',
   'allowEmptyUser',
+  'acceptLatin1',
 ]);
 
 /**
@@ -89,7 +97,7 @@ const OPTION_NAMES = optionNames<BasicOptions>()([
 export function basic(options: BasicOptions): Scheme {
   if (typeof options === 'object' && options !== null) {
     rejectUnknownOptions('basic()', options, OPTION_NAMES);
-    checkBooleanOptions('basic()', options, ['charset', 'allowEmptyUser']);
+    checkBooleanOptions('basic()', options, ['charset', 'allowEmptyUser', 'acceptLatin1']);
   }
   if (!options || (options.users === undefined) === (options.verify === undefined)) {
     throw new TypeError('basic(): give exactly one of `users` or `verify`');
@@ -106,6 +114,7 @@ export function basic(options: BasicOptions): Scheme {
   }
   const charset = options.charset ?? true;
   const allowEmptyUser = options.allowEmptyUser === true;
+  const acceptLatin1 = options.acceptLatin1 === true;
   const check = options.verify ?? usersChecker(options.users!);
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
@@ -126,7 +135,7 @@ export function basic(options: BasicOptions): Scheme {
       return challenges;
     },
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
-      const decoded = decodeCredentials(credentials, allowEmptyUser);
+      const decoded = decodeCredentials(credentials, allowEmptyUser, acceptLatin1);
       if (!Array.isArray(decoded)) return decoded;
       const result = verifyDecoded(decoded, ctx);
       // A refusal names the user-id it was for (audit, AuthenticationError); a success is as is.
@@ -177,12 +186,15 @@ function claimed(result: VerifyResult, user: string): VerifyResult {
 function decodeCredentials(
   credentials: Credentials,
   allowEmptyUser: boolean,
+  acceptLatin1: boolean,
 ): [string, string] | SchemeFailure {
   const token = credentials.token68;
   if (token === undefined) return refuse('Basic credentials must be a token68');
   const bytes = decodeBase64Strict(token);
   if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
-  const text = decodeUtf8Strict(bytes);
+  // Bytes that are not UTF-8 cannot be read as UTF-8 from anything else: the two readings never
+  // meet, so Latin-1 takes nothing from the UTF-8 passwords.
+  const text = decodeUtf8Strict(bytes) ?? (acceptLatin1 ? bytes.toString('latin1') : undefined);
   if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
   // The user-id cannot contain a colon; the password can (RFC 7617 §2).
   const colon = text.indexOf(':');

@@ -137,9 +137,10 @@ export function readDirectives(credentials: Credentials): DigestDirectives | Sch
 
 /**
  * The user name a plain `username` stands for. Node hands header bytes over as latin1 characters;
- * the challenge announces UTF-8 (RFC 7616 §4), so bytes above 0x7F must be valid UTF-8.
+ * the challenge announces UTF-8 (RFC 7616 §4), so bytes above 0x7F must be valid UTF-8, or with
+ * `acceptLatin1` are taken as the latin1 characters they already are.
  */
-export function decodeWireUsername(username: string): string | undefined {
+export function decodeWireUsername(username: string, acceptLatin1 = false): string | undefined {
   let ascii = true;
   for (let i = 0; i < username.length; i++) {
     const code = username.charCodeAt(i);
@@ -154,7 +155,8 @@ export function decodeWireUsername(username: string): string | undefined {
       // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
       decoded = utf8.decode(Buffer.from(username, 'latin1')).normalize('NFC');
     } catch {
-      return undefined;
+      if (!acceptLatin1) return undefined;
+      decoded = username;
     }
   }
   // As for username*: no control character (a quoted HTAB, a C1 in UTF-8) reaches the user lookup.

@@ -121,6 +121,12 @@ export interface DigestOptions {
   nextNonceBefore?: number | undefined;
   /** Offer `userhash=true` (RFC 7616 §3.4.4): clients may send `H(user ":" realm)` as username. */
   userhash?: boolean | undefined;
+  /**
+   * Read a `username` that is not valid UTF-8 as ISO-8859-1 (Latin-1), as Python's requests sends
+   * it (while it hashes the name as UTF-8, as the challenge's `charset=UTF-8` asks). Default
+   * `false`: refused with 401. Valid UTF-8 is always read as UTF-8.
+   */
+  acceptLatin1?: boolean | undefined;
   /** The `opaque` value sent and required back. Default: derived from `secret`. */
   opaque?: string | undefined;
   /** This scheme's realm, overriding the middleware's. */
@@ -156,6 +162,7 @@ interface DigestConfig {
   readonly ownIssuer: string | undefined;
   readonly nextNonceBefore: number;
   readonly userhash: boolean;
+  readonly acceptLatin1: boolean;
   readonly opaque: string;
   readonly realm: string | undefined;
   readonly domain: string | undefined;
@@ -411,7 +418,7 @@ function resolveUser(
     );
   }
   if (directives.extendedUsername) return directives.username.normalize('NFC');
-  return decodeWireUsername(directives.username);
+  return decodeWireUsername(directives.username, config.acceptLatin1);
 }
 
 /**
@@ -511,6 +518,7 @@ const OPTION_NAMES = optionNames<DigestOptions>()([
   'nonceLifetime',
   'nextNonceBefore',
   'userhash',
+  'acceptLatin1',
   'opaque',
   'realm',
   'domain',
@@ -523,7 +531,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     throw new TypeError('digest(): options must be an object');
   }
   rejectUnknownOptions('digest()', options, OPTION_NAMES);
-  checkBooleanOptions('digest()', options, ['userhash']);
+  checkBooleanOptions('digest()', options, ['userhash', 'acceptLatin1']);
   const source = resolveSource(options);
 
   const algorithms = resolveAlgorithms(options.algorithms);
@@ -630,6 +638,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     ownIssuer: store.shared === true ? undefined : issuerOf(store).toString('base64url'),
     nextNonceBefore,
     userhash,
+    acceptLatin1: options.acceptLatin1 === true,
     opaque,
     realm,
     domain,

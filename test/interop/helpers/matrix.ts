@@ -34,7 +34,7 @@ export const ROWS = [
 export type Row = (typeof ROWS)[number];
 
 /** Columns in display order; others go after them, alphabetically. */
-const CLIENT_ORDER = ['curl', 'wget', 'python-urllib', 'chromium'];
+const CLIENT_ORDER = ['curl', 'wget', 'python-urllib', 'python-requests', 'chromium'];
 
 export interface Cell {
   row: string;

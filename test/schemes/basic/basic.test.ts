@@ -63,6 +63,26 @@ describe('basic() — RFC 7617', () => {
     expect(res.body.user).toBe('test');
   });
 
+  it('reads credentials that are not UTF-8 as Latin-1 with acceptLatin1 (Python requests)', async () => {
+    const latin1 = `Basic ${Buffer.from('J\u00f6rg:p\u00e4ss', 'latin1').toString('base64')}`;
+    const utf8 = `Basic ${Buffer.from('J\u00f6rg:p\u00e4ss', 'utf8').toString('base64')}`;
+    const users = { 'J\u00f6rg': 'p\u00e4ss', A: '\u00c3\u00a4' };
+    const strict = appWith({ users });
+    expect((await request(strict).get('/').set('Authorization', latin1)).status).toBe(401);
+    const lenient = appWith({ users, acceptLatin1: true });
+    for (const header of [latin1, utf8]) {
+      const res = await request(lenient).get('/').set('Authorization', header);
+      expect([res.status, res.body.user]).toEqual([200, 'J\u00f6rg']);
+    }
+    // Valid UTF-8 stays UTF-8: "A:ä" in UTF-8 is not A's Latin-1 reading "Ã¤".
+    const ambiguous = `Basic ${Buffer.from('A:\u00e4', 'utf8').toString('base64')}`;
+    expect((await request(lenient).get('/').set('Authorization', ambiguous)).status).toBe(401);
+    // C1 controls (0x80-0x9F in Latin-1) are control characters (RFC 7617 §2).
+    const c1 = `Basic ${Buffer.from([0x41, 0x3a, 0x85]).toString('base64')}`;
+    const withC1 = appWith({ users: { A: '\u0085' }, acceptLatin1: true });
+    expect((await request(withC1).get('/').set('Authorization', c1)).status).toBe(401);
+  });
+
   it('splits at the first colon: passwords may contain colons', async () => {
     const app = appWith({ users: { u: 'a:b:c' } });
     const token = Buffer.from('u:a:b:c').toString('base64');

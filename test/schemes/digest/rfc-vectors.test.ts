@@ -113,6 +113,10 @@ describe('Digest: the RFC examples', () => {
       const wire = Buffer.from(vector.user, 'utf8').toString('latin1');
       expect(decodeWireUsername(wire)).toBe(vector.user);
       expect(decodeWireUsername('\u00e4')).toBeUndefined();
+      // acceptLatin1: bytes that are not UTF-8 are their latin1 reading; UTF-8 stays UTF-8.
+      expect(decodeWireUsername('J\u00f6rg', true)).toBe('J\u00f6rg');
+      expect(decodeWireUsername(wire, true)).toBe(vector.user);
+      expect(decodeWireUsername('A\u0085', true)).toBeUndefined();
     });
   });
 });
