@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { entryLines, readPasswordFile } from './file-text';
 import { hashThreads } from './hash-threads';
+import { bcryptSlots } from './slots';
 import { shaCrypt } from './sha-crypt.cjs';
 import { runtimeRequire } from '../util/peer';
 import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
@@ -33,8 +34,9 @@ export interface HtpasswdFile {
   readonly users: ReadonlyMap<string, HtpasswdFormat>;
   /**
    * A `verify` for `basic()`: resolves to `user` when the password is right, else `false`. An
-   * unknown user costs one check against a decoy hash, as much as a wrong password. Rejects only
-   * when a hash library fails (the middleware then fails closed).
+   * unknown user costs one check against a decoy hash, as much as a wrong password. Rejects when
+   * a hash library fails, or with `ERR_AUTH_STORE_FAILURE` when too many checks wait or one waited
+   * too long (the middleware then fails closed).
    */
   verify(user: string, password: string): Promise<string | false>;
 }
@@ -241,8 +243,10 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
         compare,
         'bcrypt',
       );
-      // The asynchronous compare: the synchronous one would block the event loop.
-      return async (password, hash) => (await bcryptCompare(password, hash)) === true;
+      // The asynchronous compare: the synchronous one would block the event loop. Bounded
+      // (slots.ts): libuv's threads, where `bcrypt` hashes, serve the process's file I/O too.
+      return async (password, hash) =>
+        (await bcryptSlots.run(() => bcryptCompare(password, hash))) === true;
     }
     case 'apr1': {
       const apacheMd5 = asFunction<(password: string, salt: string) => string>(
