@@ -121,3 +121,21 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0c || code === 0x0b;
 }
+
+/**
+ * The first `count` colon-separated fields of `line`, as Apache's `ap_getword(…, ':')` reads them
+ * in mod_authn_file and mod_auth_digest: a run of colons ends a field, so `user::hash` is a user
+ * and a hash. A missing field is `''`; fields after `count` are ignored (a comment).
+ */
+export function colonFields(line: string, count: number): string[] {
+  const fields: string[] = [];
+  let at = 0;
+  while (fields.length < count) {
+    let end = line.indexOf(':', at);
+    if (end === -1) end = line.length;
+    fields.push(line.slice(at, end));
+    at = end;
+    while (line.charCodeAt(at) === 0x3a /* : */) at++;
+  }
+  return fields;
+}

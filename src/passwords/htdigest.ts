@@ -5,7 +5,7 @@
  */
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
-import { entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
+import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
   firstVersion,
   lookAtSync,
@@ -48,15 +48,14 @@ export function parseHtdigest(text: string): HtdigestFile {
   if (typeof text !== 'string') throw new TypeError('parseHtdigest(): text must be a string');
   const realms = new Map<string, Map<string, string>>();
   for (const [lineNumber, line] of entryLines(text)) {
-    const first = line.indexOf(':');
-    const second = first === -1 ? -1 : line.indexOf(':', first + 1);
-    if (second === -1) throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
-    // Fields after the hash are ignored, as Apache's mod_authn_file does (`user:realm:HA1:comment`).
-    const third = line.indexOf(':', second + 1);
+    if (line.indexOf(':', line.indexOf(':') + 1) === -1) {
+      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
+    }
+    // Fields after the hash are ignored, as Apache's mod_auth_digest does (`user:realm:HA1:comment`),
+    // and a run of colons ends a field as one does there (`user:realm::HA1`).
+    const [name, realm, ha1] = colonFields(line, 3) as [string, string, string];
     // digest() looks names up in NFC (RFC 7616 §4); the HA1 keeps the bytes the file was made from.
-    const user = line.slice(0, first).normalize('NFC');
-    const realm = line.slice(first + 1, second);
-    const ha1 = line.slice(second + 1, third === -1 ? line.length : third);
+    const user = name.normalize('NFC');
     if (user === '' || !isMd5Hex(ha1)) {
       throw new TypeError(
         `htdigest line ${lineNumber}: expected user:realm:32 hex digits (a ':' in a user name or realm cannot be looked up)`,

@@ -5,7 +5,7 @@
  * (hash-threads.ts), bcrypt on libuv's.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { entryLines, readPasswordFile } from './file-text';
+import { colonFields, entryLines, readPasswordFile } from './file-text';
 import { hashThreads } from './hash-threads';
 import { bcryptSlots } from './slots';
 import { shaCrypt } from './sha-crypt.cjs';
@@ -68,8 +68,8 @@ interface Entry {
 /**
  * Parses the text of an htpasswd file and loads the libraries its formats need. Empty lines and
  * lines starting with `#` are skipped; spaces and tabs around a line are ignored, and so are
- * fields after the hash (`user:hash:comment`), as in Apache's mod_authn_file. For a user listed
- * twice the first line counts.
+ * fields after the hash (`user:hash:comment`), and a run of colons separates as one does
+ * (`user::hash`), as in Apache's mod_authn_file. For a user listed twice the first line counts.
  *
  * @throws TypeError naming the line number (never its content) on a malformed line, an
  *   unrecognised hash, or a DES crypt or plain-text password (not supported: re-hash with
@@ -83,10 +83,8 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
   if (typeof text !== 'string') throw new TypeError('parseHtpasswd(): text must be a string');
   const entries = new Map<string, Entry>();
   for (const [lineNumber, line] of entryLines(text)) {
-    const colon = line.indexOf(':');
-    const next = colon === -1 ? -1 : line.indexOf(':', colon + 1);
-    const user = line.slice(0, Math.max(colon, 0));
-    const hash = colon === -1 ? '' : line.slice(colon + 1, next === -1 ? line.length : next);
+    // Split as Apache's ap_getword does: a run of colons ends a field (`user::hash` works there).
+    const [user, hash] = colonFields(line, 2) as [string, string];
     if (user === '' || hash === '') {
       throw new TypeError(`htpasswd line ${lineNumber}: expected user:hash`);
     }
