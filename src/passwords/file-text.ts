@@ -96,24 +96,43 @@ class BoundedReader {
 }
 
 /**
- * The lines of a password file that hold an entry, with their 1-based numbers. White space around
- * a line is dropped, as Apache's `ap_cfg_getline` does (a loop, not `/\s+$/`, which backtracks
- * quadratically over a long run of inner spaces); blank lines and `#` comments are skipped.
+ * The lines of a password file that hold an entry, with their 1-based numbers, read as Apache's
+ * `ap_cfg_getline` reads them: a line that ends in one backslash goes on with the next (so a `#`
+ * comment that ends in one hides the line after it, as it does from Apache); white space around
+ * a line is dropped (a loop, not `/\s+$/`, which backtracks quadratically over a long run of inner
+ * spaces); blank lines and `#` comments are skipped.
  */
 export function* entryLines(text: string): Generator<[lineNumber: number, line: string]> {
   let lineNumber = 0;
   let start = 0;
+  let pending = '';
+  let pendingFrom = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     lineNumber++;
-    let first = start;
     let last = end;
+    if (last > start && text.charCodeAt(last - 1) === 0x0d /* CR */) last--;
+    const from = pending === '' ? lineNumber : pendingFrom;
+    // `\` then the line end: continued; `\\` is an escaped backslash, which ends the line.
+    const continued =
+      last > start &&
+      text.charCodeAt(last - 1) === 0x5c &&
+      !(last - 1 > start && text.charCodeAt(last - 2) === 0x5c);
+    const raw = pending + text.slice(start, continued ? last - 1 : last);
     start = end + 1;
-    while (first < last && isSpace(text.charCodeAt(first))) first++;
-    while (last > first && isSpace(text.charCodeAt(last - 1))) last--;
-    if (first === last || text.charCodeAt(first) === 0x23 /* # */) continue;
-    yield [lineNumber, text.slice(first, last)];
+    if (continued && start <= text.length) {
+      pending = raw;
+      pendingFrom = from;
+      continue;
+    }
+    pending = '';
+    let first = 0;
+    let stop = raw.length;
+    while (first < stop && isSpace(raw.charCodeAt(first))) first++;
+    while (stop > first && isSpace(raw.charCodeAt(stop - 1))) stop--;
+    if (first === stop || raw.charCodeAt(first) === 0x23 /* # */) continue;
+    yield [from, raw.slice(first, stop)];
   }
 }
 

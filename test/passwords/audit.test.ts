@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseHtpasswd } from '../../src/passwords/htpasswd';
 import { parseHtdigest } from '../../src/passwords/htdigest';
+import { entryLines } from '../../src/passwords/file-text';
 import { hashThreads } from '../../src/passwords/hash-threads';
 
 /** One `user:hash` line from the real Apache tool. */
@@ -76,5 +77,14 @@ describe('line formats Apache reads differently (checked against apache2 2.4 wit
     const file = await parseHtpasswd(`# disabled: \\\n${line}\n`);
     // Apache answers 401 for alice: her line is part of the comment.
     await expect(file.verify('alice', 'secret')).resolves.toBe(false);
+  });
+
+  it('continues lines as ap_cfg_getline does: one backslash before LF or CRLF, not an escaped one', () => {
+    const lines = [...entryLines('a:\\\r\n  b\nc:\\\\\n# x\\\nhidden\nd:1\\')];
+    expect(lines).toEqual([
+      [1, 'a:  b'],
+      [3, 'c:\\\\'],
+      [6, 'd:1'],
+    ]);
   });
 });
