@@ -295,7 +295,7 @@ function trimOWS(text: string): string {
  * Challenge: `WWW-Authenticate: Negotiate` (no parameters, RFC 4559 §4.1). Credentials: one
  * base64 GSSAPI token (token68); anything else, a token that is not canonical base64, an NTLM
  * token or a token GSSAPI refuses (defective, for another service, replayed, expired, from a
- * realm not in `realms`, for the anonymous principal) is answered 401 with the challenge. A
+ * realm not in `realms`, for the anonymous principal, for a principal whose name is not UTF-8) is answered 401 with the challenge. A
  * failure to set up the acceptor (the keytab lacks the service key, the library cannot load)
  * goes to `next(err)` (500): never an authenticated request.
  *
@@ -400,6 +400,12 @@ export function negotiate(options: NegotiateOptions): Scheme {
     const established = await establish(token, ctx.req);
     if ('ok' in established) return established;
     const { principal, response } = established;
+    // Kerberos names are octet strings (RFC 4120 §6.1); the binding decodes GSSAPI's display form
+    // as UTF-8, replacing each invalid byte with U+FFFD, so two principals that differ in such
+    // bytes (Latin-1 "\xE9lise" and "\xE8lise") would arrive as one name, one user.
+    if (principal.includes('\uFFFD')) {
+      return refuse('The principal’s name is not valid UTF-8 and cannot be told from others');
+    }
     const { name, realm } = splitPrincipal(principal);
     // Anonymous PKINIT (RFC 8062) gives anyone a ticket as WELLKNOWN/ANONYMOUS, in the realm
     // WELLKNOWN:ANONYMOUS or the KDC's own; GSSAPI accepts it (only GSS_C_ANON_FLAG, which the
