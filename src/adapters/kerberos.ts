@@ -453,12 +453,42 @@ export function negotiate(options: NegotiateOptions): Scheme {
       // each GSSAPI step takes a keytab read and a turn on libuv's small thread pool, which
       // garbage should not get. (A later leg's negTokenResp, 0xa1: this adapter answers single
       // round trips only.)
-      if (bytes[0] !== GSS_INITIAL_CONTEXT_TOKEN) {
-        return refuse('Negotiate token is not a GSS-API initial context token');
+      if (!isInitialContextToken(bytes)) {
+        return refuse('Negotiate token is malformed: not a GSS-API initial context token');
       }
       return accept(token, ctx);
     },
   };
+}
+
+/**
+ * Whether `bytes` is framed as a GSS-API InitialContextToken (RFC 2743 §3.1): the tag 0x60, a
+ * definite DER length that covers exactly the rest of the token, then the mechanism's OID (tag
+ * 0x06, a non-empty short-form length, inside the token). This is the framing GSSAPI checks first
+ * (MIT's g_verify_token_header): a token that fails it could never be accepted, so it takes no
+ * keytab read and no thread-pool turn. Its contents are GSSAPI's to judge.
+ */
+function isInitialContextToken(bytes: Buffer): boolean {
+  if (bytes.length < 2 || bytes[0] !== GSS_INITIAL_CONTEXT_TOKEN) return false;
+  let offset = 2;
+  let length = bytes[1]!;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    // 0 is the indefinite form, which DER forbids; more than 4 is beyond any header field.
+    if (octets === 0 || octets > 4 || bytes.length < 2 + octets) return false;
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes[2 + i]!;
+    offset += octets;
+  }
+  if (offset + length !== bytes.length) return false;
+  const oidLength = bytes[offset + 1];
+  return (
+    bytes[offset] === 0x06 &&
+    oidLength !== undefined &&
+    oidLength > 0 &&
+    oidLength < 0x80 &&
+    offset + 2 + oidLength <= bytes.length
+  );
 }
 
 /**

@@ -37,8 +37,9 @@ function app(options: Partial<NegotiateOptions> = {}): express.Express {
   return server;
 }
 
-// Starts as a GSS-API initial context token does (0x60, RFC 2743 §3.1): others never reach GSSAPI.
-const token = `Negotiate ${Buffer.concat([Buffer.from([0x60]), Buffer.from('a token the mock accepts')]).toString('base64')}`;
+// Framed as a GSS-API initial context token (0x60, its length, an OID; RFC 2743 §3.1): others
+// never reach GSSAPI.
+const token = `Negotiate ${Buffer.from('601206062b0601050502a008736f6d6520746f6b', 'hex').toString('base64')}`;
 
 describe('Negotiate and the anonymous principal in a realm (RFC 8062), mocked', () => {
   it('accepts an ordinary principal (the mock works)', async () => {
