@@ -295,9 +295,10 @@ function trimOWS(text: string): string {
  * Challenge: `WWW-Authenticate: Negotiate` (no parameters, RFC 4559 §4.1). Credentials: one
  * base64 GSSAPI token (token68); anything else, a token that is not canonical base64, an NTLM
  * token or a token GSSAPI refuses (defective, for another service, replayed, expired, from a
- * realm not in `realms`, for the anonymous principal, for a principal whose name is not UTF-8) is answered 401 with the challenge. A
- * failure to set up the acceptor (the keytab lacks the service key, the library cannot load)
- * goes to `next(err)` (500): never an authenticated request.
+ * realm not in `realms`, for the anonymous principal, for a principal whose name is not UTF-8)
+ * is answered 401 with the challenge. A failure to set up the acceptor (the keytab lacks the
+ * service key) goes to `next(err)` (500): never an authenticated request. A `kerberos` package
+ * that cannot be loaded throws here, at setup.
  *
  * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
  * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one.
