@@ -23,7 +23,9 @@ export interface HtdigestFile {
   /**
    * A `getHA1` for `digest()`: the user's HA1 for the realm when `hash` is MD5 (htdigest files
    * hold MD5 only; offer `MD5` or `MD5-sess`), else `undefined`. With `reload`, a promise of it
-   * when the file is due to be looked at.
+   * when the file is due to be looked at. A realm beyond ASCII must be configured as its UTF-8
+   * bytes read as latin1 (`Buffer.from('réalm').toString('latin1')`), which this finds under the
+   * file's `réalm`: clients hash the realm's bytes as sent, and the file's HA1s are over UTF-8.
    */
   getHA1(
     user: string,
@@ -71,9 +73,35 @@ export function parseHtdigest(text: string): HtdigestFile {
   return Object.freeze({
     // Copies: getHA1 reads the maps above, which nothing outside may change.
     realms: new Map([...realms].map(([realm, users]) => [realm, new Map(users)])),
-    getHA1: (user: string, realm: string, hash: DigestHash): string | undefined =>
-      hash === 'MD5' ? realms.get(realm)?.get(user) : undefined,
+    getHA1: (user: string, realm: string, hash: DigestHash): string | undefined => {
+      if (hash !== 'MD5') return undefined;
+      const users = realms.get(realm) ?? realms.get(typedRealm(realm) ?? realm);
+      return users?.get(user);
+    },
   });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The realm as a UTF-8 file spells it, for a realm given as its UTF-8 bytes read as latin1
+ * (`'rÃ©alm'`): clients hash the realm's bytes as sent (RFC 7616 §3.4.2), Node sends a header's
+ * characters as latin1 bytes, and `htdigest` hashed the realm's UTF-8 bytes, so only that spelling
+ * of the realm reaches clients as the bytes the file's HA1s were made from. `undefined` otherwise.
+ */
+function typedRealm(realm: string): string | undefined {
+  let ascii = true;
+  for (let i = 0; i < realm.length; i++) {
+    const code = realm.charCodeAt(i);
+    if (code > 0xff) return undefined;
+    if (code > 0x7f) ascii = false;
+  }
+  if (ascii) return undefined;
+  try {
+    return utf8.decode(Buffer.from(realm, 'latin1'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
