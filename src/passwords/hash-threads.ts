@@ -20,20 +20,17 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AuthschemeError } from '../errors';
+import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
 
 /** The libraries hash-worker.mjs knows. */
 export type SlowHashLibrary = 'apache-md5' | 'sha-crypt';
 
-interface Check {
+interface Check extends Waiting {
   library: SlowHashLibrary;
   inThread: (password: string, salt: string) => string;
   password: string;
   salt: string;
-  /** `performance.now()` when it was queued. */
-  queuedAt: number;
   resolve: (hash: string) => void;
-  reject: (error: Error) => void;
 }
 
 interface Thread {
@@ -91,9 +88,8 @@ export class HashThreads {
   readonly #maxWaiting: number;
   readonly #readyMs: number;
   readonly #fallbackMs: number;
-  readonly #maxWaitMs: number;
   #threads: Thread[] = [];
-  #queue: Check[] = [];
+  readonly #queue: DeadlineQueue<Check>;
   /** Whether the worker's file exists. */
   #available: boolean | undefined;
   /** Until when (`performance.now()`) hashing stays here: no thread started. */
@@ -103,8 +99,6 @@ export class HashThreads {
   /** Threads in a row that died before loading the worker's module. */
   #startFailures = 0;
   #warned = new Set<string>();
-  /** The timer of the oldest waiting check's deadline. */
-  #expiry: NodeJS.Timeout | undefined;
   /** Counts the calls of stop(): checks queued to run on the main thread before one reject. */
   #generation = 0;
 
@@ -115,7 +109,7 @@ export class HashThreads {
     this.#maxWaiting = options.maxWaiting ?? 512 * this.#maxThreads;
     this.#readyMs = options.readyMs ?? READY_MS;
     this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
-    this.#maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
+    this.#queue = new DeadlineQueue(options.maxWaitMs ?? MAX_WAIT_MS, 'a password check');
   }
 
   /**
@@ -137,13 +131,13 @@ export class HashThreads {
     ) {
       return settleInThread(inThread, password, salt);
     }
-    if (this.#queue.length >= this.#maxWaiting) {
+    if (this.#queue.items.length >= this.#maxWaiting) {
       return Promise.reject(
         storeFailure(`htpasswd: more than ${this.#maxWaiting} password checks waiting`),
       );
     }
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ library, inThread, password, salt, queuedAt: now, resolve, reject });
+      this.#queue.items.push({ library, inThread, password, salt, queuedAt: now, resolve, reject });
       this.#dispatch();
     });
   }
@@ -151,11 +145,8 @@ export class HashThreads {
   /** Stops every thread; the checks they are on and those waiting reject. */
   async stop(): Promise<void> {
     const threads = this.#threads;
-    const waiting = this.#queue;
+    const waiting = this.#queue.clear();
     this.#threads = [];
-    this.#queue = [];
-    clearTimeout(this.#expiry);
-    this.#expiry = undefined;
     this.#generation++;
     const error = storeFailure('htpasswd: hash thread stopped');
     for (const thread of threads) this.#fail(thread, error);
@@ -165,7 +156,7 @@ export class HashThreads {
 
   /** Hands waiting checks to free threads, starting threads while there is room. */
   #dispatch(): void {
-    this.#expireWaiting();
+    this.#queue.expire();
     /** Checks of a library that does not load in a thread (since they were queued). */
     const here: Check[] = [];
     const now = performance.now();
@@ -174,13 +165,13 @@ export class HashThreads {
     }
     // From anywhere in the queue: they need no thread, so they wait for none.
     if (this.#libraryInThreadUntil.size > 0) {
-      this.#queue = this.#queue.filter((check) => {
+      this.#queue.items = this.#queue.items.filter((check) => {
         if (!this.#libraryInThreadUntil.has(check.library)) return true;
         here.push(check);
         return false;
       });
     }
-    while (this.#queue.length > 0) {
+    while (this.#queue.items.length > 0) {
       let thread = this.#threads.find((t) => t.busy === undefined);
       if (thread === undefined) {
         if (this.#threads.length >= this.#maxThreads) break;
@@ -188,11 +179,11 @@ export class HashThreads {
           thread = this.#start();
         } catch {
           // No thread can start (the permission model without --allow-worker, say): as before.
-          here.push(this.#queue.shift()!);
+          here.push(this.#queue.items.shift()!);
           continue;
         }
       }
-      const check = this.#queue.shift()!;
+      const check = this.#queue.items.shift()!;
       thread.busy = check;
       if (thread.idle !== undefined) clearTimeout(thread.idle);
       thread.idle = undefined;
@@ -204,32 +195,7 @@ export class HashThreads {
       });
     }
     this.#runEachHere(here);
-    this.#armExpiry();
-  }
-
-  /** Rejects the checks that waited longer than `maxWaitMs` (the oldest are first in the queue). */
-  #expireWaiting(): void {
-    const now = performance.now();
-    while (this.#queue.length > 0 && now - this.#queue[0]!.queuedAt > this.#maxWaitMs) {
-      this.#queue
-        .shift()!
-        .reject(storeFailure(`htpasswd: a password check waited more than ${this.#maxWaitMs} ms`));
-    }
-  }
-
-  /** A timer for the oldest waiting check's deadline: a long hash must not hold it past it. */
-  #armExpiry(): void {
-    if (this.#expiry !== undefined || this.#queue.length === 0) return;
-    const wait = this.#queue[0]!.queuedAt + this.#maxWaitMs - performance.now();
-    this.#expiry = setTimeout(
-      () => {
-        this.#expiry = undefined;
-        this.#expireWaiting();
-        this.#armExpiry();
-      },
-      Math.max(0, wait) + 1,
-    );
-    this.#expiry.unref();
+    this.#queue.arm();
   }
 
   #start(): Thread {
@@ -307,7 +273,7 @@ export class HashThreads {
         // waiting meanwhile would outlast the middleware's timeout.
         if (timedOut) this.#startFailures = START_FAILURES - 1;
         if (++this.#startFailures < START_FAILURES) {
-          if (thread.busy !== undefined) this.#queue.unshift(thread.busy);
+          if (thread.busy !== undefined) this.#queue.items.unshift(thread.busy);
           thread.busy = undefined;
           this.#dispatch();
           return;
@@ -319,9 +285,8 @@ export class HashThreads {
           'start',
           `htpasswd: the hash worker does not start (${messageOf(cause)}); hashes are computed on the main thread`,
         );
-        const checks = [thread.busy, ...this.#queue].filter((check) => check !== undefined);
+        const checks = [thread.busy, ...this.#queue.clear()].filter((c) => c !== undefined);
         thread.busy = undefined;
-        this.#queue = [];
         this.#runEachHere(checks);
         return;
       }
@@ -406,10 +371,6 @@ function settleInThread(
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-function storeFailure(message: string, cause?: unknown): AuthschemeError {
-  return new AuthschemeError('ERR_AUTH_STORE_FAILURE', message, { cause });
 }
 
 /**

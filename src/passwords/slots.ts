@@ -7,12 +7,10 @@
  * Here at most half the pool hashes at once; checks wait in a bounded queue, at most `maxWaitMs`,
  * and fail closed (`ERR_AUTH_STORE_FAILURE`) past either bound, as the worker threads' do.
  */
-import { AuthschemeError } from '../errors';
+import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
 
-interface Waiting {
+interface Task extends Waiting {
   start: () => void;
-  reject: (error: Error) => void;
-  queuedAt: number;
 }
 
 export interface SlotsOptions {
@@ -27,35 +25,33 @@ export interface SlotsOptions {
 export class Slots {
   readonly #slots: number;
   readonly #maxWaiting: number;
-  readonly #maxWaitMs: number;
+  readonly #queue: DeadlineQueue<Task>;
   #running = 0;
-  #queue: Waiting[] = [];
-  #expiry: NodeJS.Timeout | undefined;
 
   constructor(options: SlotsOptions) {
     this.#slots = options.slots;
     this.#maxWaiting = options.maxWaiting;
-    this.#maxWaitMs = options.maxWaitMs;
+    this.#queue = new DeadlineQueue(options.maxWaitMs, 'a bcrypt check');
   }
 
   /** `task()` once a slot is free; rejects past the bounds without running it. */
   run<T>(task: () => Promise<T>): Promise<T> {
-    this.#expire();
+    this.#queue.expire();
     if (this.#running < this.#slots) return this.#go(task);
-    if (this.#queue.length >= this.#maxWaiting) {
+    if (this.#queue.items.length >= this.#maxWaiting) {
       return Promise.reject(
-        failure(`htpasswd: more than ${this.#maxWaiting} bcrypt password checks waiting`),
+        storeFailure(`htpasswd: more than ${this.#maxWaiting} bcrypt password checks waiting`),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({
+      this.#queue.items.push({
         start: () => {
           this.#go(task).then(resolve, reject);
         },
         reject,
         queuedAt: performance.now(),
       });
-      this.#arm();
+      this.#queue.arm();
     });
   }
 
@@ -69,41 +65,12 @@ export class Slots {
     }
     const done = (): void => {
       this.#running--;
-      this.#expire();
-      this.#queue.shift()?.start();
+      this.#queue.expire();
+      this.#queue.items.shift()?.start();
     };
     result.then(done, done);
     return result;
   }
-
-  /** Rejects the tasks that waited longer than `maxWaitMs` (the oldest are first). */
-  #expire(): void {
-    const now = performance.now();
-    while (this.#queue.length > 0 && now - this.#queue[0]!.queuedAt > this.#maxWaitMs) {
-      this.#queue
-        .shift()!
-        .reject(failure(`htpasswd: a bcrypt check waited more than ${this.#maxWaitMs} ms`));
-    }
-  }
-
-  /** A timer for the oldest waiting task's deadline: a slow compare must not hold it past it. */
-  #arm(): void {
-    if (this.#expiry !== undefined || this.#queue.length === 0) return;
-    const wait = this.#queue[0]!.queuedAt + this.#maxWaitMs - performance.now();
-    this.#expiry = setTimeout(
-      () => {
-        this.#expiry = undefined;
-        this.#expire();
-        this.#arm();
-      },
-      Math.max(0, wait) + 1,
-    );
-    this.#expiry.unref();
-  }
-}
-
-function failure(message: string): AuthschemeError {
-  return new AuthschemeError('ERR_AUTH_STORE_FAILURE', message);
 }
 
 /** libuv's thread pool, as Node sizes it. */
