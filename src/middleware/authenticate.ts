@@ -132,8 +132,8 @@ export interface AuthenticateOptions {
    * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
    * unset), for routes that serve everyone but personalise for users. Credentials that are sent
    * are still checked: wrong ones get 401, malformed or duplicated ones 400. Those made for
-   * another `authenticate()` (a scheme this one does not offer, a Digest answer to another realm
-   * or `opaque`) pass on as if none were sent. Clients that send
+   * another `authenticate()` (a scheme this one does not offer, whatever their syntax or length,
+   * a Digest answer to another realm or `opaque`) pass on as if none were sent. Clients that send
    * credentials only when challenged (browsers, `curl --digest`, Negotiate) never authenticate on
    * such a route by themselves. Default `true`.
    */
@@ -410,16 +410,25 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
       credentials = parseCredentials(raw, config.limits);
     } catch (err) {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
-      // RFC 9110 §15.5.1: a field that does not parse is a malformed request.
-      malformed(
-        config,
-        ctx,
-        next,
-        { code: 'ERR_AUTH_HEADER_SYNTAX', message: err.message, status: 400, cause: err },
-        raw,
-      );
-      return;
+      // A field that names a scheme this middleware does not offer was made for another
+      // authenticate() (or another middleware): its syntax and length are not ours to judge, and
+      // with credentialsRequired: false it passes as if none were sent (an AWS SigV4 field, a
+      // Negotiate token within a route's raised maxLength).
+      const named = leadingToken(raw);
+      if (config.credentialsRequired || named === '' || findScheme(config, named) !== undefined) {
+        // RFC 9110 §15.5.1: a field that does not parse is a malformed request.
+        malformed(
+          config,
+          ctx,
+          next,
+          { code: 'ERR_AUTH_HEADER_SYNTAX', message: err.message, status: 400, cause: err },
+          raw,
+        );
+        return;
+      }
     }
+  }
+  if (credentials !== undefined) {
     scheme = findScheme(config, credentials.scheme);
     if (scheme === undefined) {
       if (!config.credentialsRequired) {
