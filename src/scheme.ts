@@ -91,11 +91,16 @@ export interface SchemeSetup {
  * A scheme verifier. Implement this to plug a new scheme into `authenticate()`.
  *
  * @example
+ * const key = process.env.KEY;
+ * // Unset, it would be `undefined`, as the token68 of a bare `Authorization: ApiKey` is.
+ * if (!key) throw new Error('KEY is not set');
  * const apiKey: Scheme = {
  *   name: 'ApiKey',
  *   challenges: (ctx) => [{ scheme: 'ApiKey', params: { realm: ctx.realm } }],
  *   verify: (credentials) =>
- *     credentials.token68 === process.env.KEY ? { ok: true, user: 'service' } : refuse(),
+ *     credentials.token68 !== undefined && safeCompare(credentials.token68, key)
+ *       ? { ok: true, user: 'service' }
+ *       : refuse(),
  * };
  */
 export interface Scheme {
