@@ -764,6 +764,9 @@ function refuse(
       lists.push(list);
     }
   } catch (err) {
+    // The challenges already asked for are not awaited: a rejection among them must not go
+    // unhandled (that ends the process).
+    for (const list of lists) if (isPromiseLike(list)) Promise.resolve(list).catch(ignore);
     next(asError(err));
     return;
   }
@@ -863,6 +866,8 @@ function asError(err: unknown): unknown {
     cause: err,
   });
 }
+
+function ignore(): void {}
 
 function isScriptRequest(req: AuthRequest): boolean {
   const value = req.headers['x-requested-with'];

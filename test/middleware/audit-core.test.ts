@@ -118,3 +118,35 @@ describe('the Scheme TSDoc example (src/scheme.ts)', () => {
     }
   });
 });
+
+describe('challenges() of several schemes failing at once', () => {
+  // docs/security.md §3: "never a crash … with no uncaught exception or unhandled rejection".
+  it('leaves no unhandled rejection when one scheme rejects and a later one throws', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const asyncScheme: Scheme = {
+        name: 'Async',
+        // An asynchronous nonce store that is down, say.
+        challenges: () => Promise.reject(new Error('store down')),
+        verify: () => refuse(),
+      };
+      const throwing: Scheme = {
+        name: 'Sync',
+        challenges: () => {
+          throw new Error('broken');
+        },
+        verify: () => refuse(),
+      };
+      const server = mount('http', authenticate({ schemes: [asyncScheme, throwing] }));
+      const res = await rawRequest(server, {});
+      server.close();
+      expect(res.status).toBe(500);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(rejections).toEqual([]); // fails: [Error: store down], which ends a Node process
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});
