@@ -118,6 +118,8 @@ export interface Scheme {
    * Optional: finds credentials outside the authorization header (RFC 6750 §2.2, §2.3). Called
    * on every request with what the header held for this scheme (if anything). Returns the
    * credentials to verify, `undefined` for none, or a failure (e.g. a token in two places).
+   * `authenticate({ proxy: true })` refuses a scheme that has one: a proxy's request target and
+   * body are the origin's.
    */
   locate?(
     ctx: RequestContext,

@@ -329,6 +329,13 @@ function configure(options: AuthenticateOptions): Config {
   if (options.omitChallenge !== undefined && options.omitChallengeForXhr === true) {
     throw new TypeError('authenticate(): give `omitChallenge` or `omitChallengeForXhr`, not both');
   }
+  // In proxy mode the request target is the origin's URI and the body is the origin's: an
+  // `access_token` there (RFC 6750 §2.2, §2.3) is the origin's token, not the proxy's credentials.
+  if (proxy && schemes.some((scheme) => typeof scheme.locate === 'function')) {
+    throw new TypeError(
+      'authenticate(): in proxy mode credentials come from Proxy-Authorization only: a scheme that locates them elsewhere (bearer allowQueryToken, allowFormToken) cannot be used',
+    );
+  }
   // Told only once every option has passed: a setup() may hold resources or remember the realm.
   for (const scheme of schemes) scheme.setup?.({ realm, proxy });
   return Object.freeze({
