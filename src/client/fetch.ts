@@ -470,7 +470,8 @@ export function createAuthFetch(
     hops: number,
   ): Promise<Response> => {
     for (;;) {
-      const response = await baseFetch(withHeaders(request, undefined, true), dispatcher);
+      // A clone goes out: a 307 or 308 sends the body again, read from `request`.
+      const response = await baseFetch(withHeaders(request.clone(), undefined, true), dispatcher);
       if (!REDIRECTS.has(response.status)) return response;
       const next = await nextHop(response, request, new URL(request.url), hops);
       if (next === undefined) return response;
