@@ -23,11 +23,17 @@ export function readChallenges(value: string): Challenge[] {
     if (value.length > DEFAULT_LIMITS.maxLength) return [];
   }
   const challenges: Challenge[] = [];
+  let last: Challenge[] = [];
   for (const piece of pieces(value)) {
+    // Parameters cut off from the challenge before them: that challenge is malformed, skipped
+    // (answering what is left of it would answer another challenge than the one sent).
+    if (piece.severs && last.length > 0) challenges.splice(challenges.length - 1, 1);
     try {
-      challenges.push(...parseChallenges(piece));
+      last = parseChallenges(piece.text);
+      challenges.push(...last);
     } catch (err) {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
+      last = [];
     }
     if (challenges.length >= DEFAULT_LIMITS.maxChallenges) {
       return challenges.slice(0, DEFAULT_LIMITS.maxChallenges);
@@ -36,11 +42,16 @@ export function readChallenges(value: string): Challenge[] {
   return challenges;
 }
 
-/** `s` cut before each list element that does not start with `token BWS "="`. */
-function pieces(s: string): string[] {
+/**
+ * `s` cut before each list element that does not start with `token BWS "="`; `severs` when a
+ * piece starts with an element that cannot start a challenge and holds auth-params after it.
+ */
+function pieces(s: string): { text: string; severs: boolean }[] {
   const length = s.length;
-  const result: string[] = [];
+  const result: { text: string; severs: boolean }[] = [];
   let start = 0;
+  let junk = false;
+  let severs = false;
   let i = 0;
   while (i < length) {
     const code = s.charCodeAt(i);
@@ -50,15 +61,19 @@ function pieces(s: string): string[] {
       const next = skipListSeparators(s, i, length);
       const nameEnd = tokenEnd(s, next, length);
       if (nameEnd === next || s.charCodeAt(skipOWS(s, nameEnd, length)) !== EQUALS) {
-        result.push(s.slice(start, i));
+        result.push({ text: s.slice(start, i), severs });
         start = next;
+        junk = nameEnd === next;
+        severs = false;
+      } else if (junk) {
+        severs = true;
       }
       i = next;
     } else {
       i++;
     }
   }
-  result.push(s.slice(start));
+  result.push({ text: s.slice(start), severs });
   return result;
 }
 

@@ -37,8 +37,8 @@ describe('readChallenges', () => {
       'Basic',
       'Digest',
     ]);
+    // Junk inside a challenge, its parameters after it: that challenge is malformed, skipped.
     expect(readChallenges('Digest realm="r", @, nonce="n", Basic realm="b"')).toEqual([
-      { scheme: 'Digest', params: Object.assign(Object.create(null), { realm: 'r' }) },
       { scheme: 'Basic', params: Object.assign(Object.create(null), { realm: 'b' }) },
     ]);
     // A comma inside a quoted string, escaped quotes, and an unterminated string at the end.
