@@ -92,7 +92,7 @@ describe('client: same-origin hops after a Digest answer (control)', () => {
 
 describe('client: a malformed challenge (README: "a malformed challenge is skipped")', () => {
   it('does not answer a Digest challenge cut short by junk inside it (its algorithm lost)', async () => {
-    const a = await listen((req, res) => {
+    const a = await listen((_req, res) => {
       res.statusCode = 401;
       // One line, one challenge; the junk element makes it malformed.
       res.setHeader(

@@ -192,8 +192,7 @@ function decodeCredentials(
   if (token === undefined) return refuse('Basic credentials must be a token68');
   const bytes = decodeBase64Strict(token);
   if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
-  // Bytes that are not UTF-8 cannot be read as UTF-8 from anything else: the two readings never
-  // meet, so Latin-1 takes nothing from the UTF-8 passwords.
+  // Latin-1 is tried only on bytes that are not UTF-8: it never changes how UTF-8 credentials read.
   const text = decodeUtf8Strict(bytes) ?? (acceptLatin1 ? bytes.toString('latin1') : undefined);
   if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
   // The user-id cannot contain a colon; the password can (RFC 7617 §2).
