@@ -176,7 +176,7 @@ function algorithmsOf(key: KeyObject): string[] {
       if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
         throw new TypeError('jwtVerifier: an RSA key must have at least 2048 bits');
       }
-      return key.asymmetricKeyType === 'rsa' ? RSA : RSA_PSS;
+      return key.asymmetricKeyType === 'rsa' ? RSA : pssAlgorithms(key);
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
       const alg = curve === undefined ? undefined : EC_BY_CURVE[curve];
@@ -189,6 +189,61 @@ function algorithmsOf(key: KeyObject): string[] {
     default:
       throw new TypeError(`jwtVerifier: unsupported key type ${String(key.asymmetricKeyType)}`);
   }
+}
+
+const PSS_BY_HASH: Record<string, [alg: string, bytes: number]> = {
+  sha256: ['PS256', 32],
+  sha384: ['PS384', 48],
+  sha512: ['PS512', 64],
+};
+
+/** The PS* algorithms an RSA-PSS key's parameters (if it has any) allow (RFC 7518 §3.5). */
+function pssAlgorithms(key: KeyObject): string[] {
+  const { hashAlgorithm, mgf1HashAlgorithm, saltLength } = key.asymmetricKeyDetails ?? {};
+  if (hashAlgorithm === undefined) return RSA_PSS;
+  const fit = PSS_BY_HASH[hashAlgorithm];
+  if (
+    fit === undefined ||
+    (mgf1HashAlgorithm !== undefined && mgf1HashAlgorithm !== hashAlgorithm) ||
+    (saltLength !== undefined && saltLength > fit[1])
+  ) {
+    throw new TypeError('jwtVerifier: the RSA-PSS key’s parameters fit no PS* algorithm');
+  }
+  return [fit[0]];
+}
+
+/** The header of the DER element at `offset`, which must have `tag`: where its content lies. */
+function derElement(der: Buffer, offset: number, tag: number): { start: number; end: number } {
+  if (der[offset] !== tag) throw new TypeError('jwtVerifier: unreadable RSA-PSS key');
+  let length = der[offset + 1] ?? 0;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + (der[start + i] ?? 0);
+    start += bytes;
+  }
+  return { start, end: start + length };
+}
+
+/**
+ * An RSA-PSS key (id-RSASSA-PSS) as the RSA key of the same modulus and exponent. jose 6 goes
+ * through JWK and WebCrypto, which take rsaEncryption keys only: the key as given threw
+ * ERR_CRYPTO_JWK_UNSUPPORTED_KEY_TYPE on every token, each a 500. Its PSS parameters are kept
+ * by the allow-list ({@link pssAlgorithms}).
+ */
+function asRsaKey(key: KeyObject): KeyObject {
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+  const der = key.export({ type: 'spki', format: 'der' });
+  const info = derElement(der, 0, 0x30);
+  const algorithm = derElement(der, info.start, 0x30);
+  const bits = derElement(der, algorithm.end, 0x03);
+  // The BIT STRING's first byte counts unused bits (0); the rest is the RSAPublicKey (PKCS #1).
+  return createPublicKey({
+    key: der.subarray(bits.start + 1, bits.end),
+    format: 'der',
+    type: 'pkcs1',
+  });
 }
 
 function allowList(
@@ -512,7 +567,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     const publicKey = toPublicKey(options.key);
     const possible = algorithmsOf(publicKey);
     algorithms = allowList(options.algorithms, possible, possible);
-    key = publicKey;
+    key = publicKey.asymmetricKeyType === 'rsa-pss' ? asRsaKey(publicKey) : publicKey;
   } else {
     const secret =
       typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
