@@ -166,6 +166,49 @@ function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
   return object.type === 'private' ? createPublicKey(object) : object;
 }
 
+/**
+ * The algorithms a JWK or a CryptoKey is meant for, `undefined` for any its key type allows: a
+ * JWK's `alg` (RFC 7517 §4.4), a CryptoKey's algorithm and hash. A key marked for something else
+ * than signatures (a JWK's `use` or `key_ops`, RFC 7517 §4.2-4.3; a CryptoKey's usages or an
+ * algorithm such as RSA-OAEP) is a setup error. jose's own JWK Set lookup honours the same.
+ */
+function intendedAlgorithms(key: NonNullable<JwtOptions['key']>): string[] | undefined {
+  const refuse = (what: string): never => {
+    throw new TypeError(`jwtVerifier: key is not meant for signatures (${what})`);
+  };
+  if (types.isCryptoKey(key)) {
+    const cryptoKey = key;
+    if (!cryptoKey.usages.includes('verify') && !cryptoKey.usages.includes('sign')) {
+      refuse(`usages ${cryptoKey.usages.join(', ')}`);
+    }
+    const { name, hash } = cryptoKey.algorithm as { name: string; hash?: { name?: string } };
+    const bits = hash?.name?.replace('SHA-', '');
+    switch (name) {
+      case 'RSASSA-PKCS1-v1_5':
+        return [`RS${bits}`];
+      case 'RSA-PSS':
+        return [`PS${bits}`];
+      case 'ECDSA':
+      case 'Ed25519':
+        return undefined; // the curve decides (algorithmsOf)
+      default:
+        return refuse(name);
+    }
+  }
+  if (typeof key !== 'object' || key === null || key instanceof KeyObject) return undefined;
+  const { use, key_ops: operations, alg } = key;
+  if (use !== undefined && use !== 'sig') refuse(`use ${String(use)}`);
+  if (
+    operations !== undefined &&
+    (!Array.isArray(operations) || !operations.some((op) => op === 'verify' || op === 'sign'))
+  ) {
+    refuse(`key_ops ${String(operations)}`);
+  }
+  if (alg === undefined) return undefined;
+  if (typeof alg !== 'string') throw new TypeError('jwtVerifier: the JWK’s alg must be a string');
+  return [alg];
+}
+
 /** The algorithms a key can verify; the allow-list must stay inside these (no HMAC/RSA confusion). */
 function algorithmsOf(key: KeyObject): string[] {
   switch (key.asymmetricKeyType) {
@@ -565,7 +608,15 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     key = remote.getKey;
   } else if (options.key !== undefined) {
     const publicKey = toPublicKey(options.key);
-    const possible = algorithmsOf(publicKey);
+    const intended = intendedAlgorithms(options.key);
+    const possible = algorithmsOf(publicKey).filter(
+      (alg) => intended === undefined || intended.includes(alg),
+    );
+    if (possible.length === 0) {
+      throw new TypeError(
+        `jwtVerifier: the key is meant for ${String(intended)}, not its key type`,
+      );
+    }
     algorithms = allowList(options.algorithms, possible, possible);
     key = publicKey.asymmetricKeyType === 'rsa-pss' ? asRsaKey(publicKey) : publicKey;
   } else {
