@@ -4,25 +4,14 @@
  * The client here hashes what a real client (curl, Chromium) hashes: the realm as the bytes it
  * received on the wire (Node hands them over as latin1 characters).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { authenticate, digest, parseChallenges, parseHtdigest, type Challenge } from 'authscheme';
+import { serversForThisFile } from './helpers';
 
 const SECRET = 'audit-secret-audit-secret-audit!';
-const servers: http.Server[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-async function listen(app: express.Express): Promise<string> {
-  const server = http.createServer(app);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = serversForThisFile();
 
 const md5 = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');

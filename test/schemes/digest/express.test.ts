@@ -2,8 +2,6 @@
  * Digest end to end: Express with authenticate() on a real server (127.0.0.1, port 0), driven by
  * supertest and a client that computes its responses itself (./helpers).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import express from 'express';
@@ -19,22 +17,18 @@ import {
   type DigestOptions,
 } from 'authscheme';
 import { loadHtdigest } from '../../../src/passwords/htdigest';
-import { answer, expectedRspauth, parseInfo, type AnswerOptions } from './helpers';
+import {
+  answer,
+  expectedRspauth,
+  parseInfo,
+  serversForThisFile,
+  type AnswerOptions,
+} from './helpers';
 
 const SECRET = 'e2e-secret-e2e-secret-e2e-secret';
 const alice = { user: 'alice', password: 'secret' };
 
-const servers: http.Server[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-async function listen(app: express.Express): Promise<string> {
-  const server = http.createServer(app);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = serversForThisFile();
 
 function protectedApp(options: Partial<DigestOptions> = {}, proxy = false): express.Express {
   const app = express();

@@ -3,7 +3,14 @@
  * its own hashing (written from RFC 7616 §3.4, independent of src/schemes/digest).
  */
 import { createHash } from 'node:crypto';
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import {
+  createServer,
+  ServerResponse,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Challenge, Credentials } from '../../../src/header/types';
 import type { RequestContext } from '../../../src/scheme';
 
@@ -132,4 +139,21 @@ export function parseInfo(value: string): Record<string, string> {
     result[part.slice(0, eq)] = v;
   }
   return result;
+}
+
+/**
+ * A `listen(app)` for a test file: each app on 127.0.0.1 at a port the OS picks, its origin
+ * returned; every server it started is closed after the file's tests.
+ */
+export function serversForThisFile(): (app: RequestListener) => Promise<string> {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+  return async (app) => {
+    const server = createServer(app);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
 }
