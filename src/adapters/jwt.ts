@@ -198,9 +198,12 @@ function intendedAlgorithms(key: NonNullable<JwtOptions['key']>): string[] | und
   if (typeof key !== 'object' || key === null || key instanceof KeyObject) return undefined;
   const { use, key_ops: operations, alg } = key;
   if (use !== undefined && use !== 'sig') refuse(`use ${String(use)}`);
+  // A public JWK must say `verify` (as jose's JWK Set asks); a private one may say `sign`, its
+  // public half then verifying.
+  const uses = (key as { d?: unknown }).d === undefined ? ['verify'] : ['verify', 'sign'];
   if (
     operations !== undefined &&
-    (!Array.isArray(operations) || !operations.some((op) => op === 'verify' || op === 'sign'))
+    (!Array.isArray(operations) || !operations.some((op) => uses.includes(op)))
   ) {
     refuse(`key_ops ${String(operations)}`);
   }
