@@ -5,7 +5,7 @@
  */
 import { AuthHeaderSyntaxError } from '../errors';
 import { DEFAULT_LIMITS, parseChallenges } from '../header';
-import { BACKSLASH, COMMA, DQUOTE, EQUALS } from '../header/grammar';
+import { BACKSLASH, COMMA, DQUOTE, EQUALS, HTAB, SP } from '../header/grammar';
 import { skipListSeparators, skipOWS, tokenEnd } from '../header/scanner';
 import type { Challenge } from '../header/types';
 
@@ -26,8 +26,11 @@ export function readChallenges(value: string): Challenge[] {
   let last: Challenge[] = [];
   for (const piece of pieces(value)) {
     // Parameters cut off from the challenge before them: that challenge is malformed, skipped
-    // (answering what is left of it would answer another challenge than the one sent).
-    if (piece.severs && last.length > 0) challenges.splice(challenges.length - 1, 1);
+    // (answering what is left of it would answer another challenge than the one sent). A token68
+    // challenge takes no parameters: nothing was cut off from it.
+    if (piece.severs && last.length > 0 && last[last.length - 1]!.token68 === undefined) {
+      challenges.splice(challenges.length - 1, 1);
+    }
     try {
       last = parseChallenges(piece.text);
       challenges.push(...last);
@@ -35,7 +38,8 @@ export function readChallenges(value: string): Challenge[] {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
       last = [];
     }
-    if (challenges.length >= DEFAULT_LIMITS.maxChallenges) {
+    // Past the limit only: the next piece may still sever the last challenge kept.
+    if (challenges.length > DEFAULT_LIMITS.maxChallenges) {
       return challenges.slice(0, DEFAULT_LIMITS.maxChallenges);
     }
   }
@@ -63,7 +67,11 @@ function pieces(s: string): { text: string; severs: boolean }[] {
       if (nameEnd === next || s.charCodeAt(skipOWS(s, nameEnd, length)) !== EQUALS) {
         result.push({ text: s.slice(start, i), severs });
         start = next;
-        junk = nameEnd === next;
+        // A scheme is followed by SP, a comma or the end: anything else cannot start a challenge.
+        const after = s.charCodeAt(nameEnd);
+        junk =
+          nameEnd === next ||
+          !(nameEnd === length || after === SP || after === HTAB || after === COMMA);
         severs = false;
       } else if (junk) {
         severs = true;
