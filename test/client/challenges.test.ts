@@ -61,3 +61,35 @@ describe('readChallenges', () => {
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(500);
   });
 });
+
+// From a review of the severing rule.
+describe('readChallenges: severing', () => {
+  const P = (o: object) => Object.assign(Object.create(null), o);
+  // A token68 challenge takes no auth-params: junk and parameters after it cannot have been
+  // cut off from it. It is well-formed, yet dropped.
+  it('keeps a token68 challenge followed by junk and parameters', () => {
+    const read = readChallenges('Negotiate YIIBhg==, @@@, realm="x", Basic realm="b"');
+    expect(read.map((c) => [c.scheme, c.token68 ?? c.params])).toEqual([
+      ['Negotiate', 'YIIBhg=='],
+      ['Basic', P({ realm: 'b' })],
+    ]);
+  });
+
+  // The commit's own case with "@" is skipped; "a@b" cannot start a challenge either (a scheme
+  // is followed by SP, "," or the end), but only the first character is checked: the Digest
+  // challenge is kept without its algorithm (answered with MD5, as in test/client/audit.test.ts).
+  it('skips a challenge cut short by junk that starts with a token character', () => {
+    expect(readChallenges('Digest realm="r", @b, algorithm=SHA-256').map((c) => c.scheme)).toEqual(
+      [],
+    );
+    expect(readChallenges('Digest realm="r", a@b, algorithm=SHA-256').map((c) => c.scheme)).toEqual(
+      [],
+    );
+  });
+
+  // At 32 challenges readChallenges returns before seeing the piece that severs the last one.
+  it('does not keep the 32nd challenge when junk cuts its parameters off', () => {
+    const read = readChallenges(`${'Basic, '.repeat(31)}Digest realm="r", @, algorithm=SHA-256`);
+    expect(read.map((c) => c.scheme)).not.toContain('Digest');
+  });
+});

@@ -4,7 +4,7 @@
 import { constants, generateKeyPairSync, sign as cryptoSign, webcrypto } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { exportJWK, SignJWT } from 'jose';
+import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT } from 'jose';
 import { jwtBearer, jwtVerifier } from 'authscheme/jwt';
 import { authenticate } from '../../../src/middleware/authenticate';
 
@@ -144,5 +144,23 @@ describe('jwtVerifier({ key }): what a JWK or CryptoKey says about its use is ig
       .setProtectedHeader({ alg: 'PS256' })
       .sign(rsa.privateKey);
     await expect(verify(token)).rejects.toThrow('The access token algorithm is not allowed');
+  });
+});
+
+// From the review of the fixes above.
+describe('jwtVerifier({ key }): a public JWK whose key_ops lack "verify"', () => {
+  // docs/bearer.md (`key` row): "a JWK whose ... key_ops lack verify ... is a setup error";
+  // jwt.ts says jose's JWK Set lookup "honours the same". jose refuses such a key for a
+  // signature (ERR_JWKS_NO_MATCHING_KEY); intendedAlgorithms() accepts "sign" as well as "verify".
+  it('is refused at setup, as jose refuses it in a JWK Set', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...(await exportJWK(rsa.publicKey)), key_ops: ['sign'] };
+    const token = await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(rsa.privateKey);
+    await expect(jwtVerify(token, createLocalJWKSet({ keys: [jwk] }))).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+    expect(() => jwtVerifier({ key: jwk, issuer: ISSUER, audience: AUDIENCE })).toThrow(TypeError);
   });
 });
