@@ -89,6 +89,19 @@ export function isExtValue(value: string): boolean {
 }
 
 /**
+ * True when `value` is a well-formed ext-value whose charset is UTF-8 and whose bytes are valid
+ * UTF-8 (RFC 8187 §3.2.1: producers MUST use UTF-8): what {@link decodeExtValue} decodes.
+ */
+export function isUtf8ExtValue(value: string): boolean {
+  try {
+    decodeExtValue(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Decodes an RFC 8187 ext-value such as `UTF-8''%C2%A3%20rates` to the string it encodes.
  *
  * The charset name is matched case-insensitively; only UTF-8 is accepted (RFC 8187 §3.2.1 requires

@@ -5,7 +5,7 @@
  * several header lines.
  */
 import * as grammar from './grammar';
-import { isExtValue } from './ext-value';
+import { isUtf8ExtValue } from './ext-value';
 import { isPlainObject } from '../util/options';
 import type { Challenge, Credentials } from './types';
 
@@ -128,8 +128,8 @@ function formatParams(
     if (key.charCodeAt(key.length - 1) === STAR) {
       // RFC 8187 §3.2: an ext-value is written bare. A bare auth-param value must also be a token
       // (RFC 9110 §11.2), which the `{` and `}` that RFC 8187 allows in a charset name are not.
-      // §3.2.1: producers MUST use UTF-8.
-      if (!isExtValue(value) || !isToken(value) || value.slice(0, 6).toLowerCase() !== "utf-8'")
+      // §3.2.1: producers MUST use UTF-8, the label and the bytes it labels.
+      if (!isToken(value) || !isUtf8ExtValue(value))
         throw new TypeError(`auth-param ${name} must be an RFC 8187 ext-value in UTF-8`);
       written = value;
     } else if (tokens.has(key) && isToken(value)) {
