@@ -27,9 +27,9 @@ describe('audit 76: ext-values the formatters write are UTF-8 (RFC 8187 §3.2.1,
     expect(() => formatChallenge({ scheme: 'Foo', params: { 'title*': value } })).toThrow(
       TypeError,
     );
-    expect(() =>
-      formatCredentials({ scheme: 'Digest', params: { 'username*': value } }),
-    ).toThrow(TypeError);
+    expect(() => formatCredentials({ scheme: 'Digest', params: { 'username*': value } })).toThrow(
+      TypeError,
+    );
     expect(() => formatAuthParams({ 'x*': value })).toThrow(TypeError);
   });
 });
@@ -47,7 +47,10 @@ describe('audit 76: README "Basic (RFC 7617)": a value that is not a token68', (
   }
 
   it.each([
-    ['padding in the middle', `Basic ${Buffer.from('ab').toString('base64')}${Buffer.from('abc').toString('base64')}`], // YWI=YWJj
+    [
+      'padding in the middle',
+      `Basic ${Buffer.from('ab').toString('base64')}${Buffer.from('abc').toString('base64')}`,
+    ], // YWI=YWJj
     ['"!" inside, after padding', 'Basic YWI=!'],
   ])('answers %s with 401 when it parses as an auth-param', async (_label, header) => {
     const res = await request(app()).get('/').set('Authorization', header);
