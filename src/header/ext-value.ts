@@ -78,16 +78,6 @@ function isLanguageTag(value: string, start: number, end: number): boolean {
   return subtag > 0;
 }
 
-/** True when `value` is a well-formed ext-value (any charset). */
-export function isExtValue(value: string): boolean {
-  try {
-    valueCharsStart(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * True when `value` is a well-formed ext-value whose charset is UTF-8 and whose bytes are valid
  * UTF-8 (RFC 8187 §3.2.1: producers MUST use UTF-8): what {@link decodeExtValue} decodes.

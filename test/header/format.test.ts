@@ -1,4 +1,6 @@
+import { AuthHeaderSyntaxError } from '../../src/errors';
 import {
+  decodeExtValue,
   formatAuthParams,
   formatChallenge,
   formatCredentials,
@@ -222,5 +224,26 @@ describe('isToken(value) and isToken68(value)', () => {
   it('returns false for non-strings', () => {
     expect(isToken(undefined as unknown as string)).toBe(false);
     expect(isToken68(5 as unknown as string)).toBe(false);
+  });
+});
+
+describe('ext-values the formatters write are UTF-8 (RFC 8187 §3.2.1, docs/header.md)', () => {
+  // docs/header.md: "parameter names ending in `*` must hold an RFC 8187 ext-value in UTF-8
+  // (§3.2.1: producers MUST use UTF-8)" and "the formatters write UTF-8 only". The charset label
+  // is checked, the bytes are not: these are no UTF-8, and decodeExtValue refuses what was written.
+  it.each([
+    ['a lone continuation byte', "UTF-8''%FF"],
+    ['an overlong encoding of "/"', "UTF-8''%C0%AF"],
+    ['a surrogate encoded in UTF-8', "UTF-8''%ED%A0%80"],
+    ['a truncated sequence', "UTF-8''%E2%82"],
+  ])('refuses %s labelled UTF-8', (_label, value) => {
+    expect(() => decodeExtValue(value)).toThrow(AuthHeaderSyntaxError);
+    expect(() => formatChallenge({ scheme: 'Foo', params: { 'title*': value } })).toThrow(
+      TypeError,
+    );
+    expect(() => formatCredentials({ scheme: 'Digest', params: { 'username*': value } })).toThrow(
+      TypeError,
+    );
+    expect(() => formatAuthParams({ 'x*': value })).toThrow(TypeError);
   });
 });

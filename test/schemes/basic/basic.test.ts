@@ -360,3 +360,22 @@ describe('basic({ cache })', () => {
     expect(() => basic({ verify: () => false, cache: true })).not.toThrow();
   });
 });
+
+describe('a Basic value that is not a token68 but parses as an auth-param', () => {
+  // README said: "a value that is not even a token68 (a space or `!` inside, padding in the
+  // middle) is a field that does not parse: 400, as for any scheme". With one "=" in the middle
+  // and a token after it the field parses, as an auth-param (RFC 9110 §11.4), and Basic answers
+  // 401 (as for any Basic credentials with auth-params); the README now says so.
+  it.each([
+    [
+      'padding in the middle',
+      `Basic ${Buffer.from('ab').toString('base64')}${Buffer.from('abc').toString('base64')}`,
+    ], // YWI=YWJj
+    ['"!" inside, after padding', 'Basic YWI=!'],
+  ])('answers %s with 401 when it parses as an auth-param', async (_label, header) => {
+    const res = await request(appWith({ users: { ab: 'abc' } }))
+      .get('/')
+      .set('Authorization', header);
+    expect(res.status).toBe(401);
+  });
+});
