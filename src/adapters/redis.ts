@@ -292,6 +292,24 @@ function scriptRunner(client: RedisClientLike): Runner {
         () => io.eval(USE_SCRIPT, 1, key, ...args),
       );
   }
+  // node-redis v4 with legacyMode: true keeps its promise API under `v4`.
+  const v4 = candidate.v4 as Record<string, unknown> | null | undefined;
+  if (
+    v4 !== null &&
+    typeof v4 === 'object' &&
+    typeof v4.evalSha === 'function' &&
+    typeof v4.eval === 'function'
+  ) {
+    return scriptRunner(v4 as unknown as RedisClientLike);
+  }
+  // node-redis v5+ client.legacy(): callback-style methods that answer undefined, and send an
+  // options object as an argument (an 'error' event on the client for every call).
+  if ((candidate.constructor as { name?: unknown } | undefined)?.name === 'RedisLegacyClient') {
+    throw new TypeError(
+      'RedisNonceStore: a node-redis legacy-mode client (client.legacy()) cannot run scripts ' +
+        'with promises: pass the client itself',
+    );
+  }
   // node-redis v4+: eval(script, { keys, arguments }).
   if (typeof candidate.evalSha === 'function' && typeof candidate.eval === 'function') {
     const node = client as NodeRedisLikeClient;
