@@ -48,7 +48,8 @@ export interface RedisNonceStoreOptions {
   window?: number | undefined;
   /**
    * Milliseconds after which a `use()` that Redis has not answered rejects (the request then fails
-   * closed with a 500 instead of waiting). `0` leaves it to the client. At most 2^31 - 1 (the
+   * closed with a 500 instead of waiting). A command already sent still runs when Redis answers
+   * late: its count is then used up. `0` leaves it to the client. At most 2^31 - 1 (the
    * longest delay `setTimeout` keeps). Default 2000.
    */
   timeout?: number | undefined;
@@ -178,8 +179,8 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
  *   `clockSkew`).
  * - Fails closed: any Redis error, and no answer within `timeout`, rejects; `digest()` then
  *   passes an `ERR_AUTH_STORE_FAILURE` to `next(err)`.
- * - Run Redis with `maxmemory-policy noeviction` (or keep these keys away from eviction): an
- *   evicted record lets its counts be replayed until the nonce expires.
+ * - Run Redis with `maxmemory-policy noeviction`: an evicted record lets its counts be replayed
+ *   until the nonce expires. Every record has a TTL, so `volatile-*` policies evict them first.
  *
  * @example
  * import { Redis } from 'ioredis';
