@@ -18,5 +18,9 @@ app.get('/', (req, res) => {
 
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 3001);
-  app.listen(port, () => console.log(`app-wide Basic example on http://localhost:${port}/`));
+  // Express 5 hands a failed listen (EADDRINUSE) to this callback: say so, not that it listens.
+  app.listen(port, (error?: Error) => {
+    if (error) throw error;
+    console.log(`app-wide Basic example on http://localhost:${port}/`);
+  });
 }

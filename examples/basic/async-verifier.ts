@@ -46,5 +46,9 @@ app.get('/', (req, res) => {
 
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 3003);
-  app.listen(port, () => console.log(`async verifier example on http://localhost:${port}/`));
+  // Express 5 hands a failed listen (EADDRINUSE) to this callback: say so, not that it listens.
+  app.listen(port, (error?: Error) => {
+    if (error) throw error;
+    console.log(`async verifier example on http://localhost:${port}/`);
+  });
 }

@@ -20,5 +20,9 @@ app.get('/admin', adminOnly, (req, res) => {
 
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 3002);
-  app.listen(port, () => console.log(`one-route Basic example on http://localhost:${port}/admin`));
+  // Express 5 hands a failed listen (EADDRINUSE) to this callback: say so, not that it listens.
+  app.listen(port, (error?: Error) => {
+    if (error) throw error;
+    console.log(`one-route Basic example on http://localhost:${port}/admin`);
+  });
 }
