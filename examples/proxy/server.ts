@@ -45,7 +45,7 @@ export const PROXY_USERS: Readonly<Record<string, string>> = Object.freeze({ bob
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-function isLoopback(target: URL): boolean {
+export function isLoopback(target: URL): boolean {
   return LOOPBACK_HOSTS.has(target.hostname);
 }
 
@@ -152,6 +152,11 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
     (upstreamRes) => {
       const responseHeaders = keepGuardHeaders(res, forwardableHeaders(upstreamRes.headers));
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
+      // An origin that drops the connection mid-body: so does the proxy, so that the client sees
+      // the message cut short (RFC 9112 §8) instead of waiting for the rest for ever.
+      upstreamRes.on('close', () => {
+        if (!upstreamRes.complete) res.destroy();
+      });
       upstreamRes.pipe(res);
     },
   );
@@ -185,7 +190,17 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
     basic({ users: { ...PROXY_USERS } }),
   ];
   const guard = authenticate({ realm: options.realm ?? 'proxy', schemes, proxy: true });
-  const isAllowedTarget = options.isAllowedTarget ?? isLoopback;
+  const allowed = options.isAllowedTarget ?? isLoopback;
+  // Never the proxy itself: a request or tunnel to its own port would loop back into it.
+  const isAllowedTarget = (target: URL): boolean => {
+    const own = server.address();
+    const self =
+      own !== null &&
+      typeof own !== 'string' &&
+      isLoopback(target) &&
+      Number(target.port || 80) === own.port;
+    return !self && allowed(target);
+  };
   const timeout = options.upstreamTimeout ?? 10_000;
   const idleTimeout = options.tunnelIdleTimeout ?? 300_000;
 
@@ -214,7 +229,17 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
   };
   const server = createServer(onRequest);
   server.on('checkContinue', onRequest);
+  // Tunnels are sockets Node's server no longer tracks: closeAllConnections() closes them too, or
+  // server.close() would wait for every open tunnel (Ctrl-C on `npm start` with one open).
+  const tunnels = new Set<Socket>();
+  const closeAllConnections = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    closeAllConnections();
+    for (const socket of tunnels) socket.destroy();
+  };
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
     tunnel(req, socket, head, guard, isAllowedTarget, timeout, idleTimeout);
   });
   return server;
