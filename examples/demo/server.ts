@@ -14,7 +14,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { authenticate, basic, bearer, digest, requireScopes } from '../../src/index';
 import type { Scheme } from '../../src/index';
 import type { DigestAlgorithm } from '../../src/schemes/digest/algorithms';
-import { createProxyServer, listenProxy, PROXY_USERS } from '../proxy/server';
+import { createProxyServer, isLoopback, listenProxy, PROXY_USERS } from '../proxy/server';
 import { html } from './html';
 import { maskAuthorization } from './mask';
 import { landingPage, tokenPage, wirePage } from './pages';
@@ -92,7 +92,7 @@ function scopesOf(body: unknown, query: unknown): string[] {
 export function createDemoApp(): DemoApp {
   const app = express();
   const tokens = new DemoTokenStore();
-  const readToken = tokens.issue(DEMO_USER, ['read']).token;
+  const readToken = tokens.issue(DEMO_USER, ['read'], { pinned: true }).token;
   const refusals = new Map<string, Refusal>();
   let origin = 'http://localhost:3000';
   let proxyOrigin = 'http://localhost:3001';
@@ -245,6 +245,7 @@ export function createDemoApp(): DemoApp {
                 headerNames: Object.keys(req.headers).sort(),
               }
             : undefined;
+        res.vary('Accept'); // HTML for browsers, JSON for the rest
         if (!wantsHtml(req)) {
           res.json({ route: path, auth, authorization, credentials: parsed, forwarded });
           return;
@@ -291,6 +292,7 @@ export function createDemoApp(): DemoApp {
       const scopes = scopesOf(req.body, req.query);
       const { token, expiresIn } = tokens.issue(user, scopes);
       res.setHeader('Cache-Control', 'no-store'); // RFC 6749 §5.1
+      res.vary('Accept');
       if (wantsHtml(req)) {
         res
           .type('html')
@@ -357,7 +359,17 @@ export async function startDemo(
   const demo = createDemoApp();
   const appServer = createServer(demo.app);
   const actualPort = await listen(appServer, port, host);
-  const proxy = createProxyServer();
+  const publicHost =
+    options.publicHost ??
+    (host === '127.0.0.1' || host === '::' || host === '0.0.0.0' ? 'localhost' : host);
+  // The demo's proxy reaches the playground and nothing else: with HOST set to a public address,
+  // anyone holding the published proxy password could otherwise tunnel to every loopback-only
+  // service of the machine.
+  const proxy = createProxyServer({
+    isAllowedTarget: (target) =>
+      Number(target.port || 80) === actualPort &&
+      (isLoopback(target) || target.hostname === publicHost),
+  });
   let proxyPort: number;
   try {
     proxyPort = await listenProxy(proxy, options.proxyPort ?? (port === 0 ? 0 : port + 1), host);
@@ -365,8 +377,6 @@ export async function startDemo(
     await closeServer(appServer);
     throw error;
   }
-  const publicHost =
-    options.publicHost ?? (host === '127.0.0.1' || host === '::' ? 'localhost' : host);
   const origin = `http://${publicHost}:${actualPort}`;
   const proxyOrigin = `http://${publicHost}:${proxyPort}`;
   demo.setOrigins(origin, proxyOrigin);

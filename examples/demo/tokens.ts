@@ -20,12 +20,25 @@ export const DEMO_SCOPES = ['read', 'admin'] as const;
 export class DemoTokenStore {
   // Keyed by the token's SHA-256, so that a lookup's timing reveals nothing about stored tokens.
   readonly #tokens = new Map<string, IssuedToken>();
+  readonly #pinned = new Map<string, IssuedToken>();
 
   constructor(readonly lifetimeSeconds = 3600) {}
 
-  /** Issues a new token (base64url, 256 random bits). The oldest token goes when the store is full. */
-  issue(user: string, scopes: readonly string[]): { token: string; expiresIn: number } {
+  /**
+   * Issues a new token (base64url, 256 random bits). The oldest token goes when the store is full.
+   * A `pinned` token (the landing page's read token) neither expires nor is evicted: the page and
+   * the start-up log show it for as long as the demo runs.
+   */
+  issue(
+    user: string,
+    scopes: readonly string[],
+    options: { pinned?: boolean } = {},
+  ): { token: string; expiresIn: number } {
     const token = randomBytes(32).toString('base64url');
+    if (options.pinned) {
+      this.#pinned.set(digestOf(token), { user, scopes: [...scopes], expiresAt: Infinity });
+      return { token, expiresIn: this.lifetimeSeconds };
+    }
     if (this.#tokens.size >= MAX_TOKENS) {
       const oldest = this.#tokens.keys().next().value;
       if (oldest !== undefined) this.#tokens.delete(oldest);
@@ -41,7 +54,7 @@ export class DemoTokenStore {
   /** The identity for `bearer({ verify })`: `{ user, scopes }`, or `false` if unknown or expired. */
   verify(token: string): { user: string; scopes: string[] } | false {
     const key = digestOf(token);
-    const entry = this.#tokens.get(key);
+    const entry = this.#pinned.get(key) ?? this.#tokens.get(key);
     if (entry === undefined) return false;
     if (entry.expiresAt <= Date.now()) {
       this.#tokens.delete(key);
