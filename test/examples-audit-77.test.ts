@@ -1,0 +1,293 @@
+/**
+ * Audit of the examples (examples/demo, examples/proxy, examples/basic): each test shows a defect.
+ */
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { startDemo } from '../examples/demo/server';
+import { createProxyServer, listenProxy, PROXY_USERS } from '../examples/proxy/server';
+
+jest.setTimeout(30_000);
+
+const ROOT = join(__dirname, '..');
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
+const proxyBasic = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function listenOn(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('proxy: an origin that dies in the middle of its response', () => {
+  it('closes the client connection instead of leaving it waiting for the rest for ever', async () => {
+    // The origin promises 100 bytes, sends 10 and drops the connection.
+    const origin = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789', () =>
+          socket.destroy(),
+        );
+      });
+      socket.on('error', () => undefined);
+    });
+    const originPort = await listenOn(origin);
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const client = net.connect(proxyPort, '127.0.0.1', () =>
+      client.write(
+        `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+          `Proxy-Authorization: ${proxyBasic}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    let closed = false;
+    client.on('close', () => (closed = true));
+    try {
+      const until = Date.now() + 3000;
+      while (!closed && Date.now() < until) await sleep(20);
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      // The truncated body must end in a closed connection (RFC 9112 §8: the client can then
+      // tell the message was incomplete); otherwise the client and the socket wait for ever.
+      expect(closed).toBe(true);
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+});
+
+describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy)', () => {
+  it('close() + closeAllConnections(), as both stop handlers do, also close an established tunnel', async () => {
+    // A loopback service that keeps its connections, as any TCP server does.
+    const held: net.Socket[] = [];
+    const target = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+    });
+    const targetPort = await listenOn(target);
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const client = net.connect(proxyPort, '127.0.0.1', () =>
+      client.write(
+        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    try {
+      while (!received.includes('\r\n\r\n')) await sleep(10);
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      // examples/demo/server.ts closeServer() and examples/proxy/server.ts stop() do exactly this.
+      const closed = new Promise<string>((resolve) => proxy.close(() => resolve('closed')));
+      proxy.closeAllConnections();
+      const outcome = await Promise.race([closed, sleep(3000).then(() => 'still open after 3 s')]);
+      expect(outcome).toBe('closed');
+    } finally {
+      client.destroy();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+});
+
+describe('npm start with HOST=0.0.0.0 (reachable from the network)', () => {
+  const lanAddress = Object.values(
+    require('node:os').networkInterfaces() as Record<
+      string,
+      { family: string; internal: boolean; address: string }[]
+    >,
+  )
+    .flat()
+    .find((a) => a.family === 'IPv4' && !a.internal)?.address;
+
+  it('does not let a network client tunnel to loopback-only services of the machine', async () => {
+    expect(lanAddress).toBeDefined();
+    // A service bound to loopback only: unreachable from the network, by its owner's choice.
+    const secrets = net.createServer((socket) => socket.end('PRIVATE-SERVICE-BANNER\r\n'));
+    const secretPort = await listenOn(secrets);
+    const running = await startDemo({ port: 0, host: '0.0.0.0' });
+    const proxyPort = Number(new URL(running.proxyOrigin).port);
+    // A client on the network, with the credentials the landing page publishes.
+    const client = net.connect(
+      { port: proxyPort, host: lanAddress!, localAddress: lanAddress! },
+      () =>
+        client.write(
+          `CONNECT 127.0.0.1:${secretPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
+        ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    try {
+      const until = Date.now() + 2000;
+      while (!received.includes('\r\n\r\n') && Date.now() < until) await sleep(10);
+      await sleep(200);
+      expect(received).not.toContain('PRIVATE-SERVICE-BANNER');
+      expect(received).not.toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      client.destroy();
+      await running.close();
+      await new Promise((resolve) => secrets.close(resolve));
+    }
+  });
+
+  it("the landing page's via-proxy curl line works as shown", async () => {
+    const running = await startDemo({ port: 0, host: '0.0.0.0' });
+    const base = `http://127.0.0.1:${new URL(running.origin).port}`;
+    try {
+      const page = await (await fetch(`${base}/`)).text();
+      const line =
+        /curl --proxy (\S+) --proxy-user bob:builder --proxy-basic -u alice:wonderland (\S+)/.exec(
+          page,
+        );
+      expect(line).not.toBeNull();
+      const { execFile } = require('node:child_process') as typeof import('node:child_process');
+      const status = await new Promise<string>((resolve) =>
+        execFile(
+          'curl',
+          [
+            '-s',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            '--max-time',
+            '5',
+            '--proxy',
+            line![1]!,
+            '--proxy-user',
+            'bob:builder',
+            '--proxy-basic',
+            '-u',
+            'alice:wonderland',
+            line![2]!,
+          ],
+          (_e, stdout) => resolve(stdout),
+        ),
+      );
+      expect(status).toBe('200');
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('the demo read token shown on the landing page', () => {
+  it('still works when the landing page shows it after an hour of running', async () => {
+    const running = await startDemo({ port: 0 });
+    const base = running.origin.replace('localhost', '127.0.0.1');
+    const realNow = Date.now;
+    try {
+      const start = realNow();
+      jest.spyOn(Date, 'now').mockImplementation(() => start + 3601 * 1000);
+      const page = await (await fetch(`${base}/`)).text();
+      expect(page).toContain(running.demo.readToken);
+      const res = await fetch(`${base}/bearer`, {
+        headers: { Authorization: `Bearer ${running.demo.readToken}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      jest.restoreAllMocks();
+      await running.close();
+    }
+  });
+
+  it('still works after the demo user has issued 1000 tokens from /token', async () => {
+    const running = await startDemo({ port: 0 });
+    const base = running.origin.replace('localhost', '127.0.0.1');
+    try {
+      for (let i = 0; i < 1000; i++) running.demo.tokens.issue('alice', ['read']);
+      const res = await fetch(`${base}/bearer`, {
+        headers: { Authorization: `Bearer ${running.demo.readToken}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('demo pages negotiate HTML or JSON on Accept', () => {
+  it('say Vary: Accept, so that a cache does not serve the JSON to a browser', async () => {
+    const running = await startDemo({ port: 0 });
+    const base = running.origin.replace('localhost', '127.0.0.1');
+    const basic = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
+    try {
+      const asJson = await fetch(`${base}/basic`, { headers: { Authorization: basic } });
+      const asHtml = await fetch(`${base}/basic`, {
+        headers: { Authorization: basic, Accept: 'text/html' },
+      });
+      expect(asJson.headers.get('content-type')).toMatch(/json/);
+      expect(asHtml.headers.get('content-type')).toMatch(/html/);
+      expect(asHtml.headers.get('vary') ?? '').toMatch(/\baccept\b/i);
+      expect(asJson.headers.get('vary') ?? '').toMatch(/\baccept\b/i);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('proxy CONNECT targets', () => {
+  it('refuses a tunnel to the proxy itself', async () => {
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const client = net.connect(proxyPort, '127.0.0.1', () =>
+      client.write(
+        `CONNECT 127.0.0.1:${proxyPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    try {
+      while (!received.includes('\r\n\r\n')) await sleep(10);
+      expect(received).not.toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
+
+describe('examples/basic/app-wide on a port already taken', () => {
+  it('does not print that it is listening when it is not', async () => {
+    const blocker = net.createServer();
+    const port = await listenOn(blocker);
+    try {
+      const child = spawn(
+        join(ROOT, 'node_modules', '.bin', 'tsx'),
+        ['examples/basic/app-wide.ts'],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      const code = await Promise.race([
+        new Promise<number | null>((resolve) => child.once('exit', resolve)),
+        sleep(15_000).then(() => {
+          child.kill('SIGKILL');
+          return 'timeout' as const;
+        }),
+      ]);
+      expect({ out, err, code }).toEqual({
+        out: expect.not.stringContaining('example on http://'),
+        err: expect.stringContaining('EADDRINUSE'),
+        code: expect.not.stringMatching(/^0$/),
+      });
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
