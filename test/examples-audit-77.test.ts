@@ -14,6 +14,8 @@ const ROOT = join(__dirname, '..');
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 const proxyBasic = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A deadline for Promise.race that does not keep Jest waiting once the race is over. */
+const deadline = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 async function listenOn(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,7 +88,10 @@ describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy
       // examples/demo/server.ts closeServer() and examples/proxy/server.ts stop() do exactly this.
       const closed = new Promise<string>((resolve) => proxy.close(() => resolve('closed')));
       proxy.closeAllConnections();
-      const outcome = await Promise.race([closed, sleep(3000).then(() => 'still open after 3 s')]);
+      const outcome = await Promise.race([
+        closed,
+        deadline(3000).then(() => 'still open after 3 s'),
+      ]);
       expect(outcome).toBe('closed');
     } finally {
       client.destroy();
@@ -276,7 +281,7 @@ describe('examples/basic/app-wide on a port already taken', () => {
       child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
       const code = await Promise.race([
         new Promise<number | null>((resolve) => child.once('exit', resolve)),
-        sleep(15_000).then(() => {
+        deadline(15_000).then(() => {
           child.kill('SIGKILL');
           return 'timeout' as const;
         }),
