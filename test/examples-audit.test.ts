@@ -1,5 +1,6 @@
 /**
- * Audit of the examples (examples/demo, examples/proxy, examples/basic): each test shows a defect.
+ * From an audit of the examples (examples/demo, examples/proxy, examples/basic): each test failed
+ * on the examples before their fixes.
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -102,17 +103,19 @@ describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy
 });
 
 describe('npm start with HOST=0.0.0.0 (reachable from the network)', () => {
-  const lanAddress = Object.values(
-    require('node:os').networkInterfaces() as Record<
-      string,
-      { family: string; internal: boolean; address: string }[]
-    >,
-  )
-    .flat()
-    .find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  const lanAddress =
+    Object.values(
+      require('node:os').networkInterfaces() as Record<
+        string,
+        { family: string; internal: boolean; address: string }[]
+      >,
+    )
+      .flat()
+      .find((a) => a.family === 'IPv4' && !a.internal)?.address ??
+    // A machine without a network: the target check under test is the same from loopback.
+    '127.0.0.1';
 
   it('does not let a network client tunnel to loopback-only services of the machine', async () => {
-    expect(lanAddress).toBeDefined();
     // A service bound to loopback only: unreachable from the network, by its owner's choice.
     const secrets = net.createServer((socket) => socket.end('PRIVATE-SERVICE-BANNER\r\n'));
     const secretPort = await listenOn(secrets);
@@ -120,7 +123,7 @@ describe('npm start with HOST=0.0.0.0 (reachable from the network)', () => {
     const proxyPort = Number(new URL(running.proxyOrigin).port);
     // A client on the network, with the credentials the landing page publishes.
     const client = net.connect(
-      { port: proxyPort, host: lanAddress!, localAddress: lanAddress! },
+      { port: proxyPort, host: lanAddress, localAddress: lanAddress },
       () =>
         client.write(
           `CONNECT 127.0.0.1:${secretPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
