@@ -27,8 +27,10 @@ export interface ProxyOptions {
   /** Realm of the proxy's challenges. Default `"proxy"`. */
   realm?: string;
   /**
-   * Which targets the proxy forwards to. Default: loopback hosts only, so that the example never
-   * becomes an open relay.
+   * Which targets the proxy forwards to. Default: loopback hosts only (any port but the proxy's
+   * own), so that the example never becomes an open relay. Listening where others reach it, the
+   * default would still let them reach this machine's loopback-only services: give a narrower
+   * check then, as the demo does (its own playground port only).
    */
   isAllowedTarget?: (target: URL) => boolean;
   /** Milliseconds to wait for the origin server. Default 10 000. */
