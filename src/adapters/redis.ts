@@ -293,8 +293,14 @@ function scriptRunner(client: RedisClientLike): Runner {
         () => io.eval(USE_SCRIPT, 1, key, ...args),
       );
   }
-  // node-redis v4 with legacyMode: true keeps its promise API under `v4`.
-  const v4 = candidate.v4 as Record<string, unknown> | null | undefined;
+  // node-redis v4 with legacyMode: true keeps its promise API under `v4`. Without legacyMode, v4's
+  // `v4` getter throws ('the client is not in "legacy mode"'): that client is used as it is.
+  let v4: Record<string, unknown> | null | undefined;
+  try {
+    v4 = candidate.v4 as Record<string, unknown> | null | undefined;
+  } catch {
+    v4 = undefined;
+  }
   if (
     v4 !== null &&
     typeof v4 === 'object' &&

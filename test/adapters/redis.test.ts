@@ -309,6 +309,27 @@ describe('RedisNonceStore: legacy clients, and what docs/redis.md warns of', () 
     }
   });
 
+  it('takes a node-redis v4 client without legacyMode, whose v4 getter throws', async () => {
+    const modern = createClient({ url: server.url });
+    modern.on('error', () => undefined);
+    await modern.connect();
+    try {
+      // @redis/client 1.x (redis@4): `get v4()` throws 'the client is not in "legacy mode"'
+      // unless createClient({ legacyMode: true }); evalSha/eval are the promise API.
+      const v4Shaped = {
+        get v4(): never {
+          throw new Error('the client is not in "legacy mode"');
+        },
+        evalSha: modern.evalSha.bind(modern),
+        eval: modern.eval.bind(modern),
+      } as unknown as RedisClientLike;
+      const store = new RedisNonceStore({ client: v4Shaped });
+      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+    } finally {
+      await modern.quit();
+    }
+  });
+
   it('a use() that rejected on its timeout may still run in Redis later (docs/redis.md)', async () => {
     const client = new Redis(server.port, server.host, {
       lazyConnect: true,
