@@ -365,10 +365,13 @@ export async function startDemo(
   // The demo's proxy reaches the playground and nothing else: with HOST set to a public address,
   // anyone holding the published proxy password could otherwise tunnel to every loopback-only
   // service of the machine.
+  // Loopback reaches the playground only where it listens there (a wildcard or loopback address):
+  // with HOST a single other address, 127.0.0.1 on that port is some other service.
+  const onLoopback = ['127.0.0.1', '::', '0.0.0.0', '::1', 'localhost'].includes(host);
   const proxy = createProxyServer({
     isAllowedTarget: (target) =>
       Number(target.port || 80) === actualPort &&
-      (isLoopback(target) || target.hostname === publicHost),
+      ((onLoopback && isLoopback(target)) || target.hostname === publicHost),
   });
   let proxyPort: number;
   try {
