@@ -309,24 +309,22 @@ describe('RedisNonceStore: legacy clients, and what docs/redis.md warns of', () 
     }
   });
 
-  it('takes a node-redis v4 client without legacyMode, whose v4 getter throws', async () => {
-    const modern = createClient({ url: server.url });
-    modern.on('error', () => undefined);
-    await modern.connect();
+  // node-redis 4 (the devDependency redis4): without legacyMode its `v4` getter throws, with it
+  // the promise API lives under `v4`.
+  it.each([false, true])('takes a node-redis 4 client, legacyMode %s', async (legacyMode) => {
+    const { createClient: createClient4 } = require('redis4') as typeof import('redis');
+    const client = createClient4({ url: server.url, legacyMode } as Parameters<
+      typeof createClient4
+    >[0]);
+    client.on('error', () => undefined);
+    await client.connect();
     try {
-      // @redis/client 1.x (redis@4): `get v4()` throws 'the client is not in "legacy mode"'
-      // unless createClient({ legacyMode: true }); evalSha/eval are the promise API.
-      const v4Shaped = {
-        get v4(): never {
-          throw new Error('the client is not in "legacy mode"');
-        },
-        evalSha: modern.evalSha.bind(modern),
-        eval: modern.eval.bind(modern),
-      } as unknown as RedisClientLike;
-      const store = new RedisNonceStore({ client: v4Shaped });
-      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+      const store = new RedisNonceStore({ client: client });
+      const nonce = freshNonce();
+      await expect(store.use(nonce, 1, inAMinute())).resolves.toBe(true);
+      await expect(store.use(nonce, 1, inAMinute())).resolves.toBe(false);
     } finally {
-      await modern.quit();
+      await client.disconnect();
     }
   });
 
