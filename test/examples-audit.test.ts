@@ -23,6 +23,18 @@ async function listenOn(server: net.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** A raw client that sends `request` once connected and collects what comes back (latin1). */
+function rawClient(
+  to: net.NetConnectOpts,
+  request: string,
+): { client: net.Socket; received: () => string } {
+  let received = '';
+  const client = net.connect(to, () => client.write(request));
+  client.on('error', () => undefined);
+  client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  return { client, received: () => received };
+}
+
 describe('proxy: an origin that dies in the middle of its response', () => {
   it('closes the client connection instead of leaving it waiting for the rest for ever', async () => {
     // The origin promises 100 bytes, sends 10 and drops the connection.
@@ -37,21 +49,17 @@ describe('proxy: an origin that dies in the middle of its response', () => {
     const originPort = await listenOn(origin);
     const proxy = createProxyServer();
     const proxyPort = await listenProxy(proxy, 0);
-    const client = net.connect(proxyPort, '127.0.0.1', () =>
-      client.write(
-        `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-          `Proxy-Authorization: ${proxyBasic}\r\n\r\n`,
-      ),
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\n\r\n`,
     );
-    client.on('error', () => undefined);
-    let received = '';
-    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     let closed = false;
     client.on('close', () => (closed = true));
     try {
       const until = Date.now() + 3000;
       while (!closed && Date.now() < until) await sleep(20);
-      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
       // The truncated body must end in a closed connection (RFC 9112 §8: the client can then
       // tell the message was incomplete); otherwise the client and the socket wait for ever.
       expect(closed).toBe(true);
@@ -75,17 +83,13 @@ describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy
     const targetPort = await listenOn(target);
     const proxy = createProxyServer();
     const proxyPort = await listenProxy(proxy, 0);
-    const client = net.connect(proxyPort, '127.0.0.1', () =>
-      client.write(
-        `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
-      ),
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
     );
-    client.on('error', () => undefined);
-    let received = '';
-    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     try {
-      while (!received.includes('\r\n\r\n')) await sleep(10);
-      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      while (!received().includes('\r\n\r\n')) await sleep(10);
+      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
       // examples/demo/server.ts closeServer() and examples/proxy/server.ts stop() do exactly this.
       const closed = new Promise<string>((resolve) => proxy.close(() => resolve('closed')));
       proxy.closeAllConnections();
@@ -122,22 +126,16 @@ describe('npm start with HOST=0.0.0.0 (reachable from the network)', () => {
     const running = await startDemo({ port: 0, host: '0.0.0.0' });
     const proxyPort = Number(new URL(running.proxyOrigin).port);
     // A client on the network, with the credentials the landing page publishes.
-    const client = net.connect(
+    const { client, received } = rawClient(
       { port: proxyPort, host: lanAddress, localAddress: lanAddress },
-      () =>
-        client.write(
-          `CONNECT 127.0.0.1:${secretPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
-        ),
+      `CONNECT 127.0.0.1:${secretPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
     );
-    client.on('error', () => undefined);
-    let received = '';
-    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     try {
       const until = Date.now() + 2000;
-      while (!received.includes('\r\n\r\n') && Date.now() < until) await sleep(10);
+      while (!received().includes('\r\n\r\n') && Date.now() < until) await sleep(10);
       await sleep(200);
-      expect(received).not.toContain('PRIVATE-SERVICE-BANNER');
-      expect(received).not.toMatch(/^HTTP\/1\.1 200 /);
+      expect(received()).not.toContain('PRIVATE-SERVICE-BANNER');
+      expect(received()).not.toMatch(/^HTTP\/1\.1 200 /);
     } finally {
       client.destroy();
       await running.close();
@@ -245,17 +243,13 @@ describe('proxy CONNECT targets', () => {
   it('refuses a tunnel to the proxy itself', async () => {
     const proxy = createProxyServer();
     const proxyPort = await listenProxy(proxy, 0);
-    const client = net.connect(proxyPort, '127.0.0.1', () =>
-      client.write(
-        `CONNECT 127.0.0.1:${proxyPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
-      ),
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `CONNECT 127.0.0.1:${proxyPort} HTTP/1.1\r\nProxy-Authorization: ${proxyBasic}\r\n\r\n`,
     );
-    client.on('error', () => undefined);
-    let received = '';
-    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     try {
-      while (!received.includes('\r\n\r\n')) await sleep(10);
-      expect(received).not.toMatch(/^HTTP\/1\.1 200 /);
+      while (!received().includes('\r\n\r\n')) await sleep(10);
+      expect(received()).not.toMatch(/^HTTP\/1\.1 200 /);
     } finally {
       client.destroy();
       proxy.closeAllConnections();
