@@ -364,9 +364,8 @@ export async function startDemo(
     (host === '127.0.0.1' || host === '::' || host === '0.0.0.0' ? 'localhost' : host);
   // The demo's proxy reaches the playground and nothing else: with HOST set to a public address,
   // anyone holding the published proxy password could otherwise tunnel to every loopback-only
-  // service of the machine.
-  // Loopback reaches the playground only where it listens there (a wildcard or loopback address):
-  // with HOST a single other address, 127.0.0.1 on that port is some other service.
+  // service of the machine. Loopback names reach the playground only where it listens on loopback
+  // or everywhere: with HOST a single other address, 127.0.0.1 on that port is another service.
   const onLoopback = ['127.0.0.1', '::', '0.0.0.0', '::1', 'localhost'].includes(host);
   const proxy = createProxyServer({
     isAllowedTarget: (target) =>
