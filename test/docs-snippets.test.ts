@@ -163,6 +163,8 @@ const preludes: Prelude[] = [
       checkPassword,
     },
   },
+  // docs/security.md
+  { file: 'docs/security.md', contains: "server.on('checkContinue'", declare: { app, users } },
 ];
 
 /** The values (not types) an entry point of the package exports, as its declarations list them. */
