@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites and the benchmark drive (the interop clients, Chromium,
-# Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
+# a JDK, Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
 # second when everything is present, so `npm test` can run it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
@@ -17,6 +17,10 @@ declare -A wanted=(
   [wget]=wget
   [python3]=python3
   [chromium]=chromium
+  # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): the
+  # tests compile their client program with javac, so the JDK, not only the runtime.
+  [java]=default-jdk-headless
+  [javac]=default-jdk-headless
   [htpasswd]=apache2-utils
   [htdigest]=apache2-utils
   # The benchmark's load generator (npm run bench).
