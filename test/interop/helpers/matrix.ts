@@ -34,7 +34,14 @@ export const ROWS = [
 export type Row = (typeof ROWS)[number];
 
 /** Columns in display order; others go after them, alphabetically. */
-const CLIENT_ORDER = ['curl', 'wget', 'python-urllib', 'python-requests', 'chromium'];
+const CLIENT_ORDER = [
+  'curl',
+  'wget',
+  'python-urllib',
+  'python-requests',
+  'java-httpurlconnection',
+  'chromium',
+];
 
 export interface Cell {
   row: string;
