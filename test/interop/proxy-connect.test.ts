@@ -2,10 +2,10 @@
  * Proxy authentication of tunnels: the proxy example (examples/proxy) takes `CONNECT host:port`,
  * which is how clients reach https origins through a proxy, behind
  * `authenticate({ proxy: true })`. Real clients (curl with --proxy-digest and --proxy-basic, wget,
- * Python's urllib, headless Chromium with proxy credentials) reach a TLS origin through it; raw
- * requests check the refusals. The origin counts the requests that reached it, so a refused tunnel
- * is seen to carry nothing. One test covers the example's plain-HTTP path too: an origin that
- * never answers is a 504.
+ * Python's urllib, Java's HttpURLConnection, headless Chromium with proxy credentials) reach a TLS
+ * origin through it; raw requests check the refusals. The origin counts the requests that reached
+ * it, so a refused tunnel is seen to carry nothing. One test covers the example's plain-HTTP path
+ * too: an origin that never answers is a 504.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -17,6 +17,7 @@ import { basic } from 'authscheme';
 import { createProxyServer, listenProxy, PROXY_USERS } from '../../examples/proxy/server';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromium } from './helpers/chromium';
+import { compileJavaClient, directive, type JavaClient, type JavaResponse } from './helpers/java';
 import { run } from './helpers/run';
 
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
@@ -169,6 +170,84 @@ describe('wget and Python through the proxy to an https origin (CONNECT)', () =>
     expect(result.stdout.trim()).toBe('200 <p>through the tunnel</p>');
     expect(reached).toEqual([{ url: '/secret', proxyAuthorization: false }]);
     expect(tunnels).toEqual(['Basic']);
+  });
+});
+
+describe("Java's HttpURLConnection through the proxy to an https origin (CONNECT)", () => {
+  let java: JavaClient;
+  let basicProxy: Server;
+  let basicProxyUrl: string;
+
+  beforeAll(async () => {
+    java = await compileJavaClient();
+    basicProxy = createProxyServer({ schemes: [basic({ users: { ...PROXY_USERS } })] });
+    basicProxyUrl = `http://127.0.0.1:${await listenProxy(basicProxy, 0)}`;
+  });
+
+  afterAll(async () => {
+    await java?.remove();
+    await new Promise((resolve) => {
+      basicProxy?.close(resolve);
+      basicProxy?.closeAllConnections();
+    });
+  });
+
+  const session = (id: string, proxy: string) => ({
+    id,
+    proxy,
+    proxyUser,
+    proxyPassword,
+    ca: certificate.certFile,
+    requests: [`GET ${originUrl}/secret`, `GET ${originUrl}/secret`],
+  });
+
+  it('answers the 407 on CONNECT with Digest (uri host:port), then sends it up front with nc=2', async () => {
+    const results = await java.run([session('digest', proxyUrl)]);
+    const { responses, error } = results.get('digest')!;
+    expect(error).toBeUndefined();
+    expect(responses.map((r) => [r.status, r.body])).toEqual([
+      [200, '<p>through the tunnel</p>'],
+      [200, '<p>through the tunnel</p>'],
+    ]);
+    const [first, second] = responses as [JavaResponse, JavaResponse];
+    expect(first.exchanges.map((e) => [e.request, e.status])).toEqual([
+      [`CONNECT 127.0.0.1:${originPort} HTTP/1.1`, 407],
+      [`CONNECT 127.0.0.1:${originPort} HTTP/1.1`, 200],
+      ['GET /secret HTTP/1.1', 200],
+    ]);
+    const answer = first.exchanges[1]!.proxyAuthorization;
+    expect(directive(answer, 'uri')).toBe(`127.0.0.1:${originPort}`);
+    // The second tunnel: Proxy-Authorization up front, the same nonce, the next count.
+    expect(second.exchanges[0]!.status).toBe(200);
+    expect(directive(second.exchanges[0]!.proxyAuthorization, 'nonce')).toBe(
+      directive(answer, 'nonce'),
+    );
+    expect(directive(second.exchanges[0]!.proxyAuthorization, 'nc')).toBe('00000002');
+    expect(tunnels).toEqual(['', 'Digest', 'Digest']);
+    expect(reached).toEqual([
+      { url: '/secret', proxyAuthorization: false },
+      { url: '/secret', proxyAuthorization: false },
+    ]);
+  });
+
+  it('does not answer Basic on CONNECT (jdk.http.auth.tunneling.disabledSchemes=Basic) unless told to', async () => {
+    // The JDK's conf/net.properties disables Basic for tunnels: the 407 reaches the application
+    // and the Authenticator is never asked. An empty property lifts that.
+    const [byDefault, lifted] = await Promise.all([
+      java.run([session('basic', basicProxyUrl)]),
+      java.run([session('basic', basicProxyUrl)], ['-Djdk.http.auth.tunneling.disabledSchemes=']),
+    ]);
+    const refused = byDefault.get('basic')!.responses;
+    expect(refused.map((r) => r.status)).toEqual([407, 407]);
+    expect(refused.flatMap((r) => r.asked)).toEqual([]);
+    const admitted = lifted.get('basic')!.responses;
+    expect(admitted.map((r) => r.status)).toEqual([200, 200]);
+    expect(admitted[0]!.asked).toEqual([{ type: 'PROXY', scheme: 'basic', realm: 'proxy' }]);
+    expect(admitted[1]!.exchanges[0]!.proxyAuthorization).toMatch(/^Basic /);
+    expect(reached).toEqual([
+      { url: '/secret', proxyAuthorization: false },
+      { url: '/secret', proxyAuthorization: false },
+    ]);
   });
 });
 
