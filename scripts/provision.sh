@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites and the benchmark drive (the interop clients, Chromium,
-# a JDK, Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
+# JDK 17, Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
 # second when everything is present, so `npm test` can run it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
@@ -17,10 +17,6 @@ declare -A wanted=(
   [wget]=wget
   [python3]=python3
   [chromium]=chromium
-  # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): the
-  # tests compile their client program with javac, so the JDK, not only the runtime.
-  [java]=default-jdk-headless
-  [javac]=default-jdk-headless
   [htpasswd]=apache2-utils
   [htdigest]=apache2-utils
   # The benchmark's load generator (npm run bench).
@@ -68,7 +64,12 @@ requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
 [ -e "$requests_module" ] || missing+=(python3-requests)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module")
 # Checked as globs (the library directory is multiarch).
-required_globs=("$pkinit_plugin")
+# Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
+# JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
+# differs), and the JDK, not only the runtime: the tests compile their client with javac.
+jdk17_javac='/usr/lib/jvm/java-17-openjdk-*/bin/javac'
+compgen -G "$jdk17_javac" >/dev/null || missing+=(openjdk-17-jdk-headless)
+required_globs=("$pkinit_plugin" "$jdk17_javac")
 # -----------------------------------------------------------------------------------------------
 
 # `--install-only`: just what `npm ci` itself needs (the headers the kerberos addon compiles

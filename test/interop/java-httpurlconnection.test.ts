@@ -1,6 +1,6 @@
 /**
- * Java's built-in HTTP client, java.net.HttpURLConnection, with a java.net.Authenticator (the JDK
- * on PATH; scripts/provision.sh installs Debian's default JDK, 17), against the demo, the proxy
+ * Java's built-in HTTP client, java.net.HttpURLConnection, with a java.net.Authenticator (Debian's
+ * JDK 17 by its path, which scripts/provision.sh installs), against the demo, the proxy
  * example and a server of its own. The JDK answers 401 and 407 challenges itself and keeps what it
  * learnt per Authenticator: each case is a session of a few requests, as in an application, and
  * several sessions share one JVM (JavaClient.java, compiled once). What the JDK sent is read from

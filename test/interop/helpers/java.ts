@@ -5,12 +5,27 @@
  * single-file source launcher (`java JavaClient.java`) compiles it again on every run (about a
  * second each).
  */
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, run } from './run';
 
 const SOURCE = join(__dirname, 'JavaClient.java');
+const JVMS = '/usr/lib/jvm';
+
+/**
+ * Debian's JDK 17 (`java-17-openjdk-<arch>`, which scripts/provision.sh installs), by its path: the
+ * tests record what JDK 17 does, and another JDK on PATH (Temurin 25 on some machines) does
+ * otherwise (no MD5 by default, SHA-512-256 known).
+ */
+function jdk17(): string {
+  const name = readdirSync(JVMS).find((entry) => /^java-17-openjdk-[a-z0-9_]+$/.test(entry));
+  if (name === undefined) {
+    throw new Error(`no JDK 17 in ${JVMS} (scripts/provision.sh installs openjdk-17-jdk-headless)`);
+  }
+  return join(JVMS, name, 'bin');
+}
 
 /** One session: its own Authenticator, so nothing carries over from another session. */
 export interface JavaSession {
@@ -81,16 +96,18 @@ function encode(session: JavaSession): string {
   return form.toString();
 }
 
-/** Compiles JavaClient.java with the `javac` on PATH (scripts/provision.sh installs a JDK). */
+/** Compiles JavaClient.java with JDK 17's `javac`. */
 export async function compileJavaClient(): Promise<JavaClient> {
-  const version = await run('java', ['-version']);
+  const bin = jdk17();
+  const java = join(bin, 'java');
+  const version = await run(java, ['-version']);
   // `openjdk version "17.0.15" 2025-04-15`, on stderr.
   const number = /version "([^"]+)"/.exec(version.stderr)?.[1];
   if (version.code !== 0 || number === undefined) {
     throw new Error(`java is not runnable (scripts/provision.sh installs it): ${version.stderr}`);
   }
   const classes = await mkdtemp(join(tmpdir(), 'authscheme-java-'));
-  const compiled = await run('javac', ['-d', classes, SOURCE], { timeoutMs: 60_000 });
+  const compiled = await run(join(bin, 'javac'), ['-d', classes, SOURCE], { timeoutMs: 60_000 });
   if (compiled.code !== 0) {
     await rm(classes, { recursive: true, force: true });
     throw new Error(`javac failed: ${compiled.stderr}`);
@@ -99,7 +116,7 @@ export async function compileJavaClient(): Promise<JavaClient> {
     version: number,
     async run(sessions, jvmArgs = []) {
       const result = await run(
-        'java',
+        java,
         [...jvmArgs, '-cp', classes, 'JavaClient', ...sessions.map(encode)],
         { timeoutMs: 30_000 },
       );
