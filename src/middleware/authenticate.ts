@@ -669,10 +669,16 @@ function malformed(
   refusal: RefusalInit,
   raw: string | string[] | undefined,
 ): void {
-  // A field naming no scheme of ours (empty, say) concerns the one scheme offered, if only one is.
+  // A field naming no scheme at all (empty, say) concerns the one scheme offered, if only one is.
+  // One naming a scheme that is not offered concerns none of ours: the client tried another
+  // method, and RFC 6750 §3.1 wants no error code then.
+  const named = typeof raw === 'string' ? leadingToken(raw) : '';
   const failed =
-    (typeof raw === 'string' ? findScheme(config, leadingToken(raw)) : undefined) ??
-    (config.schemes.length === 1 ? config.schemes[0] : undefined);
+    named !== ''
+      ? findScheme(config, named)
+      : config.schemes.length === 1
+        ? config.schemes[0]
+        : undefined;
   const failure: SchemeFailure = {
     ok: false,
     code: refusal.code,

@@ -171,6 +171,31 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(unnamed.distinct['www-authenticate']?.[0]).toBe('Token realm="r"');
   });
 
+  it('tells the one scheme offered of a malformed field that names no scheme, not of one that names another (RFC 6750 §3.1)', async () => {
+    const scheme = tokenScheme('Token', 's3', {
+      challenges: (ctx, failure) => [
+        {
+          scheme: 'Token',
+          params: { realm: ctx.realm, ...(failure ? { error: failure.code } : {}) },
+        },
+      ],
+    });
+    const server = mount(framework, authenticate({ realm: 'r', schemes: [scheme] }));
+    const unnamed = await rawRequest(server, { Authorization: '=x' });
+    const other = await rawRequest(server, { Authorization: 'Basic a, b="' });
+    const otherTwice = await rawRequest(server, { Authorization: ['Basic YTpi', 'Basic YTpi'] });
+    server.close();
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.distinct['www-authenticate']).toEqual([
+      'Token realm="r", error="ERR_AUTH_HEADER_SYNTAX"',
+    ]);
+    // The client tried a method this middleware does not offer: nothing to say about Token.
+    expect(other.status).toBe(400);
+    expect(other.distinct['www-authenticate']).toEqual(['Token realm="r"']);
+    expect(otherTwice.status).toBe(400);
+    expect(otherTwice.distinct['www-authenticate']).toEqual(['Token realm="r"']);
+  });
+
   it('in proxy mode answers 407 with Proxy-Authenticate and reads Proxy-Authorization only', async () => {
     const app = make({ proxy: true });
     const none = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));

@@ -70,6 +70,19 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     );
   });
 
+  it.each([
+    ['Basic a, b="', 'malformed Basic'],
+    ['Digest username="a", username="b"', 'a Digest field with a duplicate parameter'],
+    ['Token a b', 'an unknown scheme followed by junk'],
+  ])(
+    'answers %j (%s) 400 with the bare challenge: no error for a method Bearer does not cover (RFC 6750 §3.1)',
+    async (value) => {
+      const res = await request(bearerApp({ verify })).get('/').set('Authorization', value);
+      expect(res.status).toBe(400);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
+    },
+  );
+
   it('takes an expiresAt in seconds (a JWT exp passed on as is) for the programming error it is', async () => {
     const verifySeconds = () => ({ user: 'x', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
     const res = await request(bearerApp({ verify: verifySeconds }))
