@@ -527,6 +527,26 @@ describe('Basic', () => {
       `Basic ${Buffer.from('alice:secret').toString('base64')}`,
     ]);
   });
+
+  it('does not answer Basic for a user-id with a colon (RFC 7617 §2), and answers Digest for it', async () => {
+    const seen: (string | null)[] = [];
+    const fakeNetwork: typeof fetch = async (input) => {
+      seen.push((input as Request).headers.get('authorization'));
+      return new Response(null, {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Basic realm="x"' },
+      });
+    };
+    const colon = createAuthFetch({ username: 'a:b', password: 'c' }, { fetch: fakeNetwork });
+    // "a:b:c" would read as user-id "a" with password "b:c": the 401 comes back unanswered.
+    expect((await colon('https://example.test/')).status).toBe(401);
+    expect(seen).toEqual([null]);
+    const { url } = await listen(
+      protectedApp([basic({ verify: () => 'nobody' }), digestFor({ users: { 'a:b': 'c' } })]),
+    );
+    const res = await createAuthFetch({ username: 'a:b', password: 'c' })(url);
+    expect((await json(res)).auth).toMatchObject({ scheme: 'Digest', user: 'a:b' });
+  });
 });
 
 describe('Bearer and limits', () => {
@@ -972,6 +992,55 @@ it('takes the domain of the challenge it answers, not of another on the same non
   expect((await authFetch(`${url}/sha/b`)).status).toBe(200);
   expect(log.at(-1)).toMatchObject({ url: '/sha/b' });
   expect(log.filter((entry) => entry.url === '/sha/b')).toHaveLength(1);
+});
+
+it('sends nothing up front to another origin a challenge’s domain names (RFC 7616 §3.3)', async () => {
+  const other = await listen((req, res) => res.end(String(req.headers.authorization)));
+  const { url } = await listen((req, res) => {
+    if (req.headers.authorization !== undefined) {
+      res.end('ok');
+      return;
+    }
+    res.statusCode = 401;
+    res.setHeader(
+      'WWW-Authenticate',
+      `Digest realm="r", nonce="n1", qop="auth", domain="/here/ ${other.url}/there/"`,
+    );
+    res.end();
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/here/a`)).status).toBe(200);
+  // The RFC lets a client take the other server for the same space; this one keeps to the origin.
+  expect(await (await authFetch(`${other.url}/there/b`)).text()).toBe('undefined');
+});
+
+describe('Basic and Bearer through redirects to another origin (fetch follows them)', () => {
+  it('sends neither a token nor a Basic password on to the origin a redirect leads to', async () => {
+    const other = await listen((req, res) => res.end(String(req.headers.authorization)));
+    const { url, log } = await listen((req, res) => {
+      if (req.url === '/basic' && req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Basic realm="r"');
+      } else {
+        res.statusCode = 302;
+        res.setHeader('Location', `${other.url}/elsewhere`);
+      }
+      res.end();
+    });
+    const withToken = await createAuthFetch({ token: 'abc' })(`${url}/token`);
+    expect(withToken.url).toBe(`${other.url}/elsewhere`);
+    expect(await withToken.text()).toBe('undefined');
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    // Answered after the 401, then sent up front: neither goes past the redirect.
+    expect(await (await authFetch(`${url}/basic`)).text()).toBe('undefined');
+    expect(await (await authFetch(`${url}/basic`)).text()).toBe('undefined');
+    expect(log.map((entry) => entry.authorization)).toEqual([
+      'Bearer abc',
+      undefined,
+      `Basic ${Buffer.from('alice:secret').toString('base64')}`,
+      `Basic ${Buffer.from('alice:secret').toString('base64')}`,
+    ]);
+  });
 });
 
 it('keeps counting a nonce whose count was let go while a remembered session still used it', async () => {
