@@ -27,8 +27,16 @@ const DIGEST_CHALLENGE_TOKENS: ReadonlySet<string> = new Set([
   'userhash',
 ]);
 
-/** RFC 7616 §3.4: "a sender MUST NOT generate the quoted string syntax for … algorithm, qop, and nc." */
-const DIGEST_CREDENTIALS_TOKENS: ReadonlySet<string> = new Set(['algorithm', 'qop', 'nc']);
+/**
+ * RFC 7616 §3.4: "a sender MUST NOT generate the quoted string syntax for … algorithm, qop, and
+ * nc"; `userhash` bare too, as RFC 7616 §3.9.2's example writes it (and curl and Chromium send it).
+ */
+const DIGEST_CREDENTIALS_TOKENS: ReadonlySet<string> = new Set([
+  'algorithm',
+  'qop',
+  'nc',
+  'userhash',
+]);
 
 /** RFC 7616 §3.5 (Authentication-Info): as in credentials, `qop` and `nc` are bare tokens. */
 const DIGEST_AUTHENTICATION_INFO_TOKENS: ReadonlySet<string> = new Set(['qop', 'nc']);
@@ -62,7 +70,7 @@ export function formatChallenge(challenge: Challenge): string {
  * Formats credentials for an `Authorization` or `Proxy-Authorization` field (RFC 9110 §11.6.2).
  *
  * Quoting follows {@link formatChallenge}, except that for Digest `algorithm`, `qop` and `nc` are
- * the bare tokens (RFC 7616 §3.4).
+ * the bare tokens (RFC 7616 §3.4), and `userhash` as in RFC 7616 §3.9.2's example.
  *
  * @throws TypeError on the same invalid input as {@link formatChallenge}
  *

@@ -137,7 +137,7 @@ describe('Digest', () => {
     const hashed = await listen(protectedApp([digestFor({ userhash: true })]));
     const viaHash = await createAuthFetch({ username: 'alice', password: 'secret' })(hashed.url);
     expect((await json(viaHash)).auth.user).toBe('alice');
-    expect(hashed.log[1]!.authorization).toMatch(/userhash="?true"?/);
+    expect(hashed.log[1]!.authorization).toMatch(/, userhash=true$/);
     expect(hashed.log[1]!.authorization).not.toContain('alice');
   });
 

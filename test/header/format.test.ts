@@ -174,6 +174,27 @@ describe('formatCredentials(credentials)', () => {
     expect({ ...parseCredentials(formatted).params }).toEqual(params);
   });
 
+  it('formats the RFC 7616 §3.9.2 credentials: userhash=true bare, as the example writes it', () => {
+    const params = {
+      username: '488869477bf257147b804c45308cd62ac4e25eb717b12b298c79e62dcea254ec',
+      realm: 'api@example.org',
+      uri: '/doe.json',
+      algorithm: 'SHA-512-256',
+      nonce: '5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK',
+      nc: '00000001',
+      cnonce: 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v',
+      qop: 'auth',
+      response: 'ae66e67d6b427bd3f120414a82e4acff38e8ecd9101d6c861229025f607a79dd',
+      opaque: 'HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS',
+      userhash: 'true',
+    };
+    const formatted = formatCredentials({ scheme: 'Digest', params });
+    expect(formatted).toBe(
+      'Digest username="488869477bf257147b804c45308cd62ac4e25eb717b12b298c79e62dcea254ec", realm="api@example.org", uri="/doe.json", algorithm=SHA-512-256, nonce="5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK", nc=00000001, cnonce="NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v", qop=auth, response="ae66e67d6b427bd3f120414a82e4acff38e8ecd9101d6c861229025f607a79dd", opaque="HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS", userhash=true',
+    );
+    expect({ ...parseCredentials(formatted).params }).toEqual(params);
+  });
+
   it('does not apply the challenge-only stale rule to credentials', () => {
     expect(formatCredentials({ scheme: 'Digest', params: { stale: 'true' } })).toBe(
       'Digest stale="true"',
