@@ -43,6 +43,7 @@ function withParam(credentials: Credentials, name: string, value: string | undef
 describe('digest(): challenges', () => {
   it('offers SHA-256 with qop=auth by default, with realm, nonce, opaque and charset (RFC 7616 §3.3)', async () => {
     const challenges = await challengesOf(make(), fakeContext({ realm: 'api' }));
+    // No userhash: RFC 7616 §3.4.4 says a server SHOULD offer it; off by default (docs/digest.md).
     expect(challenges).toHaveLength(1);
     const [challenge] = challenges as [Challenge];
     expect(challenge.scheme).toBe('Digest');
@@ -349,6 +350,26 @@ describe('digest(): user names and password sources', () => {
       ok: false,
       message: 'Digest userhash was not offered',
     });
+  });
+
+  it('takes userhash=false (any case) as its default, and a plain name when userhash is offered (RFC 7616 §3.4)', async () => {
+    const without = make();
+    const challenge = await first(without);
+    for (const [nc, value] of [
+      [1, 'false'],
+      [2, 'FALSE'],
+    ] as const) {
+      const plain = answer(challenge, { ...alice, nc });
+      await expect(verify(without, withParam(plain, 'userhash', value))).resolves.toMatchObject({
+        ok: true,
+        user: 'alice',
+      });
+    }
+    // §3.4.4 lets a server refuse a plain name once it offers userhash; this one takes it.
+    const withUserhash = make({ userhash: true });
+    await expect(
+      verify(withUserhash, answer(await first(withUserhash), alice)),
+    ).resolves.toMatchObject({ ok: true, user: 'alice' });
   });
 
   it('resolves userhash through findUserByHash with a password callback', async () => {
