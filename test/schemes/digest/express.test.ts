@@ -11,6 +11,7 @@ import {
   basic,
   digest,
   formatCredentials,
+  isToken,
   MemoryNonceStore,
   parseChallenges,
   type Challenge,
@@ -111,6 +112,26 @@ describe('digest() behind authenticate() on Express', () => {
       .get('/r')
       .set('Authorization', authorization(fresh, { ...alice, uri: '/r' }));
     expect(retry.status).toBe(200);
+  });
+
+  it('accepts each directive quoted or bare (RFC 9110 §11.2: recipients take both notations)', async () => {
+    const challenge = challengesOf(await request(origin).get('/q'))[1] as Challenge;
+    // Everything quoted (python-requests quotes qop), then everything a token can carry bare.
+    const notations = [
+      (value: string) => `"${value}"`,
+      (value: string) => (isToken(value) ? value : `"${value}"`),
+    ];
+    for (const [i, write] of notations.entries()) {
+      const params = answer(challenge, { ...alice, uri: '/q', nc: i + 1 }).params;
+      const field = `Digest ${Object.entries(params)
+        .map(([name, value]) => `${name}=${write(value)}`)
+        .join(', ')}`;
+      expect(field).toMatch(i === 0 ? /qop="auth", nc="00000001"/ : /realm=api, .*qop=auth/);
+      const res = await request(origin).get('/q').set('Authorization', field);
+      expect(res.status).toBe(200);
+      // Written back as the RFC 7616 §3.5 sender rules say, whatever the client did.
+      expect(res.headers['authentication-info']).toMatch(/^qop=auth, rspauth="[0-9a-f]+", /);
+    }
   });
 
   it('answers 400 when the uri differs in the query alone', async () => {
