@@ -176,6 +176,27 @@ describe('Digest', () => {
     expect(challenges[2]).toMatch(/stale=true/);
   });
 
+  it('answers a stale=true once only: a server that calls every answer stale gets its 401 back', async () => {
+    let count = 0;
+    const { url, log } = await listen((req, res) => {
+      res.statusCode = 401;
+      const stale = req.headers.authorization === undefined ? '' : ', stale=true';
+      res.setHeader(
+        'WWW-Authenticate',
+        `Digest realm="r", nonce="n${count++}", qop="auth"${stale}`,
+      );
+      res.end();
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect(res.status).toBe(401);
+    // The challenge, its answer, one more answer for the stale nonce (RFC 7616 §3.3), no more.
+    expect(log.map((entry) => /nonce="(\w+)"/.exec(entry.authorization ?? '')?.[1])).toEqual([
+      undefined,
+      'n0',
+      'n1',
+    ]);
+  });
+
   it('gives up after one answer when the password is wrong', async () => {
     const { url, log } = await listen(protectedApp([digestFor()]));
     const res = await createAuthFetch({ username: 'alice', password: 'wrong' })(url);
