@@ -323,6 +323,10 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     const res = await request(make({ schemes: [silent] })).get('/');
     expect(res.status).toBe(500);
     expect(res.headers['www-authenticate']).toBeUndefined();
+    // A 407 likewise (RFC 9110 §11.7.1: at least one Proxy-Authenticate in each 407).
+    const proxy = await request(make({ schemes: [silent], proxy: true })).get('/');
+    expect(proxy.status).toBe(500);
+    expect(proxy.headers['proxy-authenticate']).toBeUndefined();
     // With another scheme that does challenge, the 401 goes out with that one.
     const both = await request(make({ schemes: [silent, basic({ users })] })).get('/');
     expect(both.status).toBe(401);
