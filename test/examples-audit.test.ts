@@ -72,6 +72,39 @@ describe('proxy: an origin that dies in the middle of its response', () => {
   });
 });
 
+describe("proxy: an upstream's proxy authentication fields", () => {
+  it('are not forwarded to the client (RFC 7615 §4: they are for the next outbound client only)', async () => {
+    const origin = net.createServer((socket) => {
+      socket.once('data', () =>
+        socket.end(
+          'HTTP/1.1 200 OK\r\nProxy-Authentication-Info: rspauth="upstream"\r\n' +
+            'Proxy-Authenticate: Basic realm="upstream"\r\nContent-Length: 2\r\n\r\nok',
+        ),
+      );
+      socket.on('error', () => undefined);
+    });
+    const originPort = await listenOn(origin);
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\nConnection: close\r\n\r\n`,
+    );
+    try {
+      await new Promise((resolve) => client.on('close', resolve));
+      expect(received()).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nok$/);
+      expect(received()).not.toMatch(/^proxy-authentication-info:/im);
+      expect(received()).not.toMatch(/^proxy-authenticate:/im);
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+});
+
 describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy)', () => {
   it('close() + closeAllConnections(), as both stop handlers do, also close an established tunnel', async () => {
     // A loopback service that keeps its connections, as any TCP server does.

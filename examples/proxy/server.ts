@@ -53,12 +53,16 @@ export function isLoopback(target: URL): boolean {
 
 // RFC 9110 §7.6.1: connection-specific fields, never forwarded. Proxy-Authorization is consumed
 // by this proxy (§11.7.2); Proxy-Connection is a legacy client field that some clients still send.
+// An upstream proxy's Proxy-Authenticate and Proxy-Authentication-Info are for this proxy alone
+// (RFC 7615 §4: the next outbound client); forwarded, the latter would replace this proxy's own
+// (Digest's rspauth) on the way to the client.
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'proxy-authorization',
   'proxy-authenticate',
+  'proxy-authentication-info',
   'te',
   'trailer',
   'transfer-encoding',
