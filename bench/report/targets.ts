@@ -36,7 +36,9 @@ export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): T
     'http/calibration/ok/digest-floor',
   );
   overhead('JWT ES256 cached overhead (node:http)', 'http/jwt-cached/ok/authscheme', 5);
-  // The Digest and Bearer issues quote their peers' overheads on Express: the same limits there.
+  // The issues quote their peers' overheads on Express (express-basic-auth +10 µs for Basic,
+  // passport-http-bearer for Bearer, http-auth and passport-http for Digest): the same limits there.
+  overhead('Basic overhead (Express)', 'express/basic/ok/authscheme', 3);
   overhead(
     'Bearer custom validator overhead (Express)',
     'express/bearer/ok/authscheme',
