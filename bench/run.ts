@@ -12,7 +12,7 @@ import { BenchChild, REPO_ROOT, killAllChildren, useBuild } from './lib/child';
 import { compileForBench } from './lib/compile';
 import { describeMachine, tasksetAvailable } from './lib/system';
 import { makeJwtMaterial } from './http/fixtures';
-import { runHttpBench } from './http/run-http';
+import { runHttpBench, summarise } from './http/run-http';
 import { wrkAvailable } from './http/wrk';
 import { allScenarios } from './http/scenarios';
 import { renderMarkdown } from './report/markdown';
@@ -161,10 +161,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
   if (process.argv.includes('--render-only')) {
-    // Re-renders the Markdown and SVG from an existing latest.json (after a report change).
+    // Re-renders the Markdown and SVG from an existing latest.json (after a report change), its
+    // medians, overheads and ratios recomputed from the rounds it holds.
     const report = JSON.parse(
       readFileSync(path.join(args.out, 'latest.json'), 'utf8'),
     ) as BenchReport;
+    report.scenarios = summarise(report.scenarios);
     report.targets = judgeTargets(report.scenarios, report.codec);
     writeReports(args.out, report);
     return;

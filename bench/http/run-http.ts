@@ -158,7 +158,7 @@ async function measure(
     // Every figure assumes a saturated server; one that idled was waiting for wrk.
     flags.push(`server only ${(serverCores * 100).toFixed(0)}% busy: not saturated`);
   }
-  return {
+  const measurement: RoundMeasurement = {
     round,
     rps,
     p50Ms: result.latencyMs.p50,
@@ -176,6 +176,8 @@ async function measure(
     errors: result.errors,
     flags,
   };
+  if (wrongAnswers(measurement)) flags.push('left out of the medians (wrong answers)');
+  return measurement;
 }
 
 export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult[]> {
@@ -235,15 +237,37 @@ async function stopServers(servers: Map<string, RunningServer>): Promise<void> {
   servers.clear();
 }
 
-function summarise(results: ScenarioResult[]): ScenarioResult[] {
+/**
+ * A round whose answers were not what the scenario measures (more than 0.1% of the responses of
+ * the wrong status or body, Digest nonces refused, or connection errors), or that got no answer
+ * at all, measured something else: it is flagged, and left out of every median.
+ */
+export function wrongAnswers(m: RoundMeasurement): boolean {
+  return m.responses === 0 || (m.unexpected + m.errors) / m.responses > WRONG_ANSWERS_LIMIT;
+}
+
+const WRONG_ANSWERS_LIMIT = 0.001;
+
+/**
+ * Medians over the rounds, and overheads and ratios to the baseline taken round by round and then
+ * the median. Exported for the tests and for `--render-only`, which recomputes them from a
+ * report's rounds.
+ */
+export function summarise(results: ScenarioResult[]): ScenarioResult[] {
   for (const r of results) {
-    // Rounds in which other processes took the server's CPU are set aside when clean ones exist.
-    const clean = r.rounds.filter((m) => !m.contended);
-    const used = clean.length > 0 ? clean : r.rounds;
+    // Rounds with wrong answers are never used; rounds in which other processes took the server's
+    // CPU are set aside when clean ones exist.
+    const valid = r.rounds.filter((m) => !wrongAnswers(m));
+    const clean = valid.filter((m) => !m.contended);
+    const used = clean.length > 0 ? clean : valid;
+    const wrong = r.rounds.length - valid.length;
+    const setAside = wrong > 0 ? `; ${wrong} with wrong answers left out` : '';
     r.medianOver =
-      clean.length > 0
-        ? `${clean.length} of ${r.rounds.length} rounds (uncontended)`
-        : `all ${r.rounds.length} rounds (every one contended)`;
+      valid.length === 0
+        ? `no round: all ${r.rounds.length} had wrong answers`
+        : clean.length > 0
+          ? `${clean.length} of ${r.rounds.length} rounds (uncontended${setAside})`
+          : `all ${valid.length} valid rounds of ${r.rounds.length} (every one contended${setAside})`;
     const pick = (f: (m: RoundMeasurement) => number): number => median(used.map(f));
     r.median = {
       rps: pick((m) => m.rps),
@@ -252,16 +276,22 @@ function summarise(results: ScenarioResult[]): ScenarioResult[] {
       cpuMicrosPerRequest: pick((m) => m.cpuMicrosPerRequest),
       serverCores: pick((m) => m.serverCores),
     };
+    r.overheadMicros = null;
+    r.ratioToBaseline = null;
+    r.cpuRatioToBaseline = null;
+    r.ratioToBestPeer = null;
+    r.cpuRatioToBestPeer = null;
+    r.bestPeer = null;
   }
   const baselineOf = (r: ScenarioResult): ScenarioResult | undefined =>
     results.find((b) => b.group === 'baseline' && b.server === r.baseline && b.rounds.length > 0);
   for (const r of results) {
     if (r.rounds.length === 0) continue;
     const base = baselineOf(r);
-    if (base) {
+    const pairs = base === undefined ? [] : pairedRounds(r, base);
+    if (pairs.length > 0) {
       // Paired by round: the machine's speed drifts between rounds more than the overheads
       // measured here, so each round's scenario is compared with that round's baseline.
-      const pairs = pairedRounds(r, base);
       r.overheadMicros = median(
         pairs.map(([m, b]) => m.cpuMicrosPerRequest - b.cpuMicrosPerRequest),
       );
@@ -294,16 +324,19 @@ function summarise(results: ScenarioResult[]): ScenarioResult[] {
   return results;
 }
 
-/** The rounds both scenarios ran, uncontended in both when there are such rounds. */
+/**
+ * The rounds both scenarios ran with the right answers, uncontended in both when there are such
+ * rounds.
+ */
 function pairedRounds(
   r: ScenarioResult,
-  base: ScenarioResult,
+  other: ScenarioResult,
 ): [RoundMeasurement, RoundMeasurement][] {
   const all: [RoundMeasurement, RoundMeasurement][] = [];
   for (const m of r.rounds) {
-    const b = base.rounds.find((candidate) => candidate.round === m.round);
-    if (b) all.push([m, b]);
+    const o = other.rounds.find((candidate) => candidate.round === m.round);
+    if (o && !wrongAnswers(m) && !wrongAnswers(o)) all.push([m, o]);
   }
-  const clean = all.filter(([m, b]) => !m.contended && !b.contended);
+  const clean = all.filter(([m, o]) => !m.contended && !o.contended);
   return clean.length > 0 ? clean : all;
 }

@@ -88,7 +88,9 @@ export function renderMarkdown(report: BenchReport): string {
       'the scenario’s (the throughput ratio when the server CPU is the limit, and steadier than ' +
       'req/s on a shared machine). “401” rows send no credentials and are compared with the ' +
       'unauthenticated 200. The best peer is the one using the least server CPU per request on ' +
-      'the same scenario. Targets on ratios are judged on the CPU-based figure, since req/s moves ' +
+      'the same scenario. Rounds in which more than 0.1% of the ' +
+      'answers were wrong (status, body, a refused Digest nonce, connection errors) are flagged ' +
+      'and left out of every median. Targets on ratios are judged on the CPU-based figure, since req/s moves ' +
       'with whatever else runs on the machine. Digest clients (two per connection, taken in turn) perform one ' +
       'handshake each, then reuse the nonce with nc counting up. The “1.2 KB of garbage” rows ' +
       'authenticate nothing: their guard only allocates about what our Bearer path allocates per ' +

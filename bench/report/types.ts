@@ -41,9 +41,9 @@ export interface ScenarioResult extends Scenario {
     cpuMicrosPerRequest: number;
     serverCores: number;
   };
-  /** Median server CPU µs/request minus the baseline's (same stack, no auth). */
+  /** Server CPU µs/request minus the baseline's (same stack, no auth) in the same round; the median. */
   overheadMicros: number | null;
-  /** Median requests/s over the baseline's. */
+  /** Requests/s over the baseline's, round by round, then the median. */
   ratioToBaseline: number | null;
   /** Baseline CPU/request over this one: the throughput ratio when the server CPU is the limit. */
   cpuRatioToBaseline: number | null;

@@ -1,0 +1,95 @@
+/**
+ * The benchmark's statistics (bench/http/run-http.ts `summarise`) on made-up rounds: overheads
+ * paired by round, rounds with wrong answers left out.
+ */
+import { summarise, wrongAnswers } from '../bench/http/run-http';
+import { allScenarios, type Scenario } from '../bench/http/scenarios';
+import type { RoundMeasurement, ScenarioResult } from '../bench/report/types';
+
+function scenario(id: string): Scenario {
+  const found = allScenarios().find((s) => s.id === id);
+  if (found === undefined) throw new Error(`no scenario ${id}`);
+  return found;
+}
+
+function round(n: number, cpu: number, extra: Partial<RoundMeasurement> = {}): RoundMeasurement {
+  return {
+    round: n,
+    rps: 1e6 / cpu,
+    p50Ms: 1,
+    p99Ms: 2,
+    cpuMicrosPerRequest: cpu,
+    serverCores: 1,
+    loadCores: 0.5,
+    otherCores: 0,
+    otherCoresOnServerCpu: 0,
+    contended: false,
+    responses: 20_000,
+    unexpected: 0,
+    handshakes: 0,
+    rehandshakes: 0,
+    errors: 0,
+    flags: [],
+    ...extra,
+  };
+}
+
+function result(id: string, rounds: RoundMeasurement[]): ScenarioResult {
+  return {
+    ...scenario(id),
+    verification: { ok: true, detail: '' },
+    rounds,
+    medianOver: '',
+    median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
+    overheadMicros: null,
+    ratioToBaseline: null,
+    cpuRatioToBaseline: null,
+    ratioToBestPeer: null,
+    cpuRatioToBestPeer: null,
+    bestPeer: null,
+  };
+}
+
+const BARE = 'express/baseline/ok/express';
+const OURS = 'express/basic/ok/authscheme';
+
+const byId = (results: ScenarioResult[], id: string): ScenarioResult =>
+  results.find((r) => r.id === id)!;
+
+it('takes the overhead as the median of the differences of each round, not the difference of medians', () => {
+  const results = summarise([
+    result(BARE, [round(1, 80), round(2, 100), round(3, 90)]),
+    result(OURS, [round(1, 85), round(2, 104), round(3, 96)]),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.overheadMicros).toBe(5); // 5, 4, 6 (medians: 96 − 90 = 6)
+  expect(ours.cpuRatioToBaseline).toBeCloseTo(80 / 85, 10); // 80/85, 100/104, 90/96
+});
+
+it('leaves rounds with wrong answers out of every median and pair', () => {
+  const wrong = round(2, 60, { unexpected: 400 }); // 2% answered 401 instead of 200: cheap and wrong
+  expect(wrongAnswers(wrong)).toBe(true);
+  expect(wrongAnswers(round(1, 60, { unexpected: 20 }))).toBe(false); // 0.1%: flagged only
+  expect(wrongAnswers(round(1, 60, { responses: 0 }))).toBe(true);
+  expect(wrongAnswers(round(1, 60, { errors: 100 }))).toBe(true);
+  const results = summarise([
+    result(BARE, [round(1, 80), round(2, 80), round(3, 80)]),
+    result(OURS, [round(1, 90), wrong, round(3, 92)]),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.median.cpuMicrosPerRequest).toBe(91);
+  expect(ours.overheadMicros).toBe(11);
+  expect(ours.medianOver).toBe('2 of 3 rounds (uncontended; 1 with wrong answers left out)');
+});
+
+it('reports nothing for a scenario whose every round had wrong answers', () => {
+  const results = summarise([
+    result(BARE, [round(1, 80)]),
+    result(OURS, [round(1, 60, { unexpected: 20_000 })]),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.overheadMicros).toBeNull();
+  expect(ours.cpuRatioToBaseline).toBeNull();
+  expect(ours.median.cpuMicrosPerRequest).toBeNaN();
+  expect(ours.medianOver).toBe('no round: all 1 had wrong answers');
+});
