@@ -1,6 +1,6 @@
 /**
  * The benchmark's statistics (bench/http/run-http.ts `summarise`) on made-up rounds: overheads
- * paired by round, rounds with wrong answers left out.
+ * and ratios paired by round, rounds with wrong answers left out.
  */
 import { summarise, wrongAnswers } from '../bench/http/run-http';
 import { allScenarios, type Scenario } from '../bench/http/scenarios';
@@ -52,6 +52,8 @@ function result(id: string, rounds: RoundMeasurement[]): ScenarioResult {
 
 const BARE = 'express/baseline/ok/express';
 const OURS = 'express/basic/ok/authscheme';
+const HTTP_AUTH = 'express/basic/ok/http-auth';
+const EXPRESS_BASIC_AUTH = 'express/basic/ok/express-basic-auth';
 
 const byId = (results: ScenarioResult[], id: string): ScenarioResult =>
   results.find((r) => r.id === id)!;
@@ -64,6 +66,47 @@ it('takes the overhead as the median of the differences of each round, not the d
   const ours = byId(results, OURS);
   expect(ours.overheadMicros).toBe(5); // 5, 4, 6 (medians: 96 − 90 = 6)
   expect(ours.cpuRatioToBaseline).toBeCloseTo(80 / 85, 10); // 80/85, 100/104, 90/96
+});
+
+it('compares ours with a peer round by round, as with the baseline', () => {
+  // The machine is 30% slower in round 2, and ours was contended in round 3, so its median comes
+  // from rounds 1 and 2 (115) and the peer's from all three (104): by medians ours used 10% more
+  // CPU than the peer, while in every round it used 4% less.
+  const drift = [1, 1.3, 1];
+  const results = summarise([
+    result(
+      BARE,
+      drift.map((d, i) => round(i + 1, 80 * d)),
+    ),
+    result(
+      OURS,
+      drift.map((d, i) => round(i + 1, 100 * d, { contended: i === 2 })),
+    ),
+    result(
+      HTTP_AUTH,
+      drift.map((d, i) => round(i + 1, 104 * d)),
+    ),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.median.cpuMicrosPerRequest).toBe(115);
+  expect(byId(results, HTTP_AUTH).median.cpuMicrosPerRequest).toBe(104);
+  expect(ours.bestPeer).toBe('http-auth');
+  expect(ours.cpuRatioToBestPeer).toBeCloseTo(1.04, 10);
+  expect(ours.ratioToBestPeer).toBeCloseTo(1.04, 10);
+});
+
+it('names as best peer the one ours is least ahead of, round by round', () => {
+  const results = summarise([
+    result(BARE, [round(1, 80), round(2, 110)]),
+    result(OURS, [round(1, 100), round(2, 140)]),
+    // The least CPU by medians (122 against 123.5), but 1.2 and 0.89 of ours: 1.04 in the median.
+    result(HTTP_AUTH, [round(1, 120), round(2, 124)]),
+    // 0.97 and 1.07 of ours: 1.02, the closer one.
+    result(EXPRESS_BASIC_AUTH, [round(1, 97), round(2, 150)]),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.bestPeer).toBe('express-basic-auth');
+  expect(ours.cpuRatioToBestPeer).toBeCloseTo((97 / 100 + 150 / 140) / 2, 10);
 });
 
 it('leaves rounds with wrong answers out of every median and pair', () => {

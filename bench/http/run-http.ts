@@ -249,9 +249,9 @@ export function wrongAnswers(m: RoundMeasurement): boolean {
 const WRONG_ANSWERS_LIMIT = 0.001;
 
 /**
- * Medians over the rounds, and overheads and ratios to the baseline taken round by round and then
- * the median. Exported for the tests and for `--render-only`, which recomputes them from a
- * report's rounds.
+ * Medians over the rounds, and overheads and ratios taken round by round (a scenario against its
+ * baseline, or ours against a peer, measured in the same round) and then the median. Exported for
+ * the tests and for `--render-only`, which recomputes them from a report's rounds.
  */
 export function summarise(results: ScenarioResult[]): ScenarioResult[] {
   for (const r of results) {
@@ -310,14 +310,26 @@ export function summarise(results: ScenarioResult[]): ScenarioResult[] {
           p.rounds.length > 0 &&
           p.id !== r.id,
       );
-      // The best peer is the one with the least server CPU per request (steadier than req/s).
-      const best = peers.sort(
-        (a, b) => a.median.cpuMicrosPerRequest - b.median.cpuMicrosPerRequest,
-      )[0];
+      // Paired by round as well, for the same reason: each peer against this scenario in the
+      // rounds both ran cleanly, then the median. The best peer is the one whose server CPU per
+      // request is the least relative to this scenario's (the one to beat for "ahead of every
+      // peer").
+      const compared = peers
+        .map((p) => {
+          const both = pairedRounds(r, p);
+          return {
+            p,
+            cpu: median(both.map(([m, q]) => q.cpuMicrosPerRequest / m.cpuMicrosPerRequest)),
+            rps: median(both.map(([m, q]) => m.rps / q.rps)),
+          };
+        })
+        .filter((c) => Number.isFinite(c.cpu))
+        .sort((a, b) => a.cpu - b.cpu);
+      const best = compared[0];
       if (best) {
-        r.ratioToBestPeer = r.median.rps / best.median.rps;
-        r.cpuRatioToBestPeer = best.median.cpuMicrosPerRequest / r.median.cpuMicrosPerRequest;
-        r.bestPeer = best.implementation;
+        r.ratioToBestPeer = best.rps;
+        r.cpuRatioToBestPeer = best.cpu;
+        r.bestPeer = best.p.implementation;
       }
     }
   }

@@ -88,7 +88,8 @@ export function renderMarkdown(report: BenchReport): string {
       'the scenario’s (the throughput ratio when the server CPU is the limit, and steadier than ' +
       'req/s on a shared machine). “401” rows send no credentials and are compared with the ' +
       'unauthenticated 200. The best peer is the one using the least server CPU per request on ' +
-      'the same scenario. Rounds in which more than 0.1% of the ' +
+      'the same scenario relative to this row, compared round by round like the baseline (the ' +
+      'rounds both ran uncontended, then the median). Rounds in which more than 0.1% of the ' +
       'answers were wrong (status, body, a refused Digest nonce, connection errors) are flagged ' +
       'and left out of every median. Targets on ratios are judged on the CPU-based figure, since req/s moves ' +
       'with whatever else runs on the machine. Digest clients (two per connection, taken in turn) perform one ' +

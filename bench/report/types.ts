@@ -47,9 +47,12 @@ export interface ScenarioResult extends Scenario {
   ratioToBaseline: number | null;
   /** Baseline CPU/request over this one: the throughput ratio when the server CPU is the limit. */
   cpuRatioToBaseline: number | null;
-  /** Median requests/s over the best peer's (least CPU/request) on the same group and path (Express only). */
+  /**
+   * Requests/s over the best peer's on the same group and path (Express only), round by round,
+   * then the median. The best peer: the least CPU/request relative to this scenario's.
+   */
   ratioToBestPeer: number | null;
-  /** The best peer's CPU/request over this one's (> 1: we use less CPU). */
+  /** The best peer's CPU/request over this one's, round by round, then the median (> 1: we use less CPU). */
   cpuRatioToBestPeer: number | null;
   bestPeer: string | null;
 }
