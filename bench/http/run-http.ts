@@ -57,43 +57,63 @@ export function authSpec(scenario: Scenario, jwt: JwtMaterial): AuthSpec {
  * One server process per scenario, keyed by scenario id: a server that kept state from another
  * scenario would measure that too (http-auth's Digest keeps every nonce it issued for an hour and
  * scans them all on each authenticated request, so after its 401 scenario, some 45,000 unanswered
- * challenges, an authenticated request cost it 15 times as much CPU).
+ * challenges, an authenticated request cost it 15 times as much CPU). A server that does not start
+ * (a peer package missing, a factory throwing) is reported under its scenario's id in `failed`;
+ * the others run.
  */
 async function startServers(
   scenarios: readonly Scenario[],
   options: HttpOptions,
-): Promise<Map<string, RunningServer>> {
+): Promise<{ servers: Map<string, RunningServer>; failed: Map<string, string> }> {
   const servers = new Map<string, RunningServer>();
+  const failed = new Map<string, string>();
   // A few at a time: they all start on the server CPU.
   const queue = [...scenarios];
   const worker = async (): Promise<void> => {
     for (let scenario = queue.shift(); scenario !== undefined; scenario = queue.shift()) {
-      const { child, ready } = await BenchChild.start<ServerReady>({
-        name: `server ${scenario.server} for ${scenario.id}`,
-        script: 'http/server-main.ts',
-        args: [scenario.server],
-        cpu: options.serverCpu,
-        pin: options.pin,
-        env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(options.jwt.publicJwk) },
-      });
-      servers.set(scenario.id, { child, port: ready.port });
+      try {
+        const { child, ready } = await BenchChild.start<ServerReady>({
+          name: `server ${scenario.server} for ${scenario.id}`,
+          script: 'http/server-main.ts',
+          args: [scenario.server],
+          cpu: options.serverCpu,
+          pin: options.pin,
+          env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(options.jwt.publicJwk) },
+        });
+        servers.set(scenario.id, { child, port: ready.port });
+      } catch (error) {
+        failed.set(scenario.id, messageOf(error));
+      }
     }
   };
   await Promise.all([worker(), worker(), worker()]);
-  return servers;
+  return { servers, failed };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Checks a scenario answers as it must: every response the expected status, body and challenge. */
 async function verify(
   scenario: Scenario,
-  server: RunningServer,
+  server: RunningServer | undefined,
+  startFailure: string | undefined,
   options: HttpOptions,
 ): Promise<{ ok: boolean; detail: string }> {
-  const problems = await checkScenario(
-    `http://127.0.0.1:${server.port}/`,
-    authSpec(scenario, options.jwt),
-    scenario.expect,
-  );
+  if (server === undefined) {
+    return { ok: false, detail: `the server did not start: ${startFailure ?? 'unknown reason'}` };
+  }
+  let problems: string[];
+  try {
+    problems = await checkScenario(
+      `http://127.0.0.1:${server.port}/`,
+      authSpec(scenario, options.jwt),
+      scenario.expect,
+    );
+  } catch (error) {
+    problems = [`the check failed: ${messageOf(error)}`];
+  }
   return problems.length === 0
     ? { ok: true, detail: `40 requests answered ${scenario.expect}` }
     : { ok: false, detail: problems.join(', ') };
@@ -185,11 +205,14 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
   let servers = new Map<string, RunningServer>();
   try {
     log(`starting ${options.scenarios.length} servers`);
-    servers = await startServers(options.scenarios, options);
+    const started = await startServers(options.scenarios, options);
+    servers = started.servers;
     const results = new Map<string, ScenarioResult>();
     // Correctness, not speed: every scenario is checked at once.
     const verifications = await Promise.all(
-      options.scenarios.map((scenario) => verify(scenario, servers.get(scenario.id)!, options)),
+      options.scenarios.map((scenario) =>
+        verify(scenario, servers.get(scenario.id), started.failed.get(scenario.id), options),
+      ),
     );
     options.scenarios.forEach((scenario, i) => {
       const verification = verifications[i]!;
@@ -198,6 +221,7 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
         ...scenario,
         verification,
         rounds: [],
+        failures: [],
         medianOver: '',
         median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
         overheadMicros: null,
@@ -209,15 +233,36 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
       });
     });
     const measurable = options.scenarios.filter((s) => results.get(s.id)!.verification.ok);
+    // A server that fails to start or dies costs its scenario that round, not the whole run.
+    const fail = (scenario: Scenario, round: number, why: string): void => {
+      results.get(scenario.id)!.failures!.push({ round, error: why });
+      log(`round ${round}/${options.rounds} ${scenario.id}: NOT MEASURED (${why})`);
+    };
+    let failedToStart = new Map<string, string>();
     for (let round = 1; round <= options.rounds; round++) {
       if (round > 1) {
         // Fresh processes every round: one process's JIT and heap layout can favour or handicap
         // it by a few µs per request for its whole life, which only new processes average out.
         await stopServers(servers);
-        servers = await startServers(options.scenarios, options);
+        const restarted = await startServers(measurable, options);
+        servers = restarted.servers;
+        failedToStart = restarted.failed;
       }
       for (const scenario of shuffled(measurable, round * 7919)) {
-        const m = await measure(scenario, round, servers.get(scenario.id)!, options);
+        const server = servers.get(scenario.id);
+        if (server === undefined) {
+          fail(scenario, round, `the server did not start: ${failedToStart.get(scenario.id)}`);
+          continue;
+        }
+        let m: RoundMeasurement;
+        try {
+          m = await measure(scenario, round, server, options);
+        } catch (error) {
+          fail(scenario, round, messageOf(error));
+          // Whatever is left of it goes; the next round starts a fresh one.
+          server.child.kill();
+          continue;
+        }
         results.get(scenario.id)!.rounds.push(m);
         log(
           `round ${round}/${options.rounds} ${scenario.id}: ${m.rps.toFixed(0)} req/s, ` +

@@ -129,7 +129,13 @@ export class BenchChild {
         reject(new Error(`${this.name}: no reply to ${type} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve, reject, timer });
-      this.proc.send({ ...payload, type, id });
+      // A child that just died may not have reported its exit yet: the send then fails (without
+      // a callback, Node would raise that as an 'error' event nobody listens to, and end the run).
+      this.proc.send({ ...payload, type, id }, (error) => {
+        if (!error || !this.pending.delete(id)) return;
+        clearTimeout(timer);
+        reject(new Error(`${this.name}: ${type} could not be sent (${error.message})`));
+      });
     });
   }
 
@@ -147,11 +153,8 @@ export class BenchChild {
   /** Asks the child to exit (so `--cpu-prof` can write its profile), then kills it by PID. */
   async stop(graceMs = 5000): Promise<void> {
     if (this.exited) return;
-    try {
-      this.proc.send({ type: 'stop', id: 0 });
-    } catch {
-      // The channel is already closed; the kill below settles it.
-    }
+    // If the channel is already closed, the kill below settles it.
+    this.proc.send({ type: 'stop', id: 0 }, () => undefined);
     const timer = setTimeout(() => this.kill(), graceMs);
     await this.exitPromise;
     clearTimeout(timer);

@@ -7,7 +7,8 @@ function row(cells: string[]): string {
 }
 
 function scenarioRow(s: ScenarioResult): string {
-  const flagged = s.rounds.filter((r) => r.flags.length > 0).length;
+  const failed = s.failures?.length ?? 0;
+  const flagged = s.rounds.filter((r) => r.flags.length > 0).length + failed;
   const name = s.ours ? `**${s.label}**` : s.label;
   if (!s.verification.ok) {
     return row([
@@ -35,7 +36,7 @@ function scenarioRow(s: ScenarioResult): string {
     s.bestPeer === null
       ? '–'
       : `${fixed(s.ratioToBestPeer, 2)} / ${fixed(s.cpuRatioToBestPeer, 2)} (${s.bestPeer})`,
-    `${flagged}/${s.rounds.length}; median of ${s.medianOver}`,
+    `${flagged}/${s.rounds.length + failed}; median of ${s.medianOver}`,
   ]);
 }
 
@@ -127,9 +128,14 @@ export function renderMarkdown(report: BenchReport): string {
   }
   lines.push('');
   const flagged = report.scenarios.flatMap((s) =>
-    s.rounds
-      .filter((r) => r.flags.length > 0)
-      .map((r) => `- ${s.label}, round ${r.round}: ${r.flags.join('; ')}`),
+    [
+      ...s.rounds
+        .filter((r) => r.flags.length > 0)
+        .map((r) => ({ round: r.round, text: r.flags.join('; ') })),
+      ...(s.failures ?? []).map((f) => ({ round: f.round, text: `not measured: ${f.error}` })),
+    ]
+      .sort((a, b) => a.round - b.round)
+      .map((r) => `- ${s.label}, round ${r.round}: ${r.text}`),
   );
   lines.push('## Flagged rounds', '');
   lines.push(

@@ -52,7 +52,7 @@ export function renderSvg(report: BenchReport): string {
     const { s } = r;
     const ratio = s.ratioToBaseline ?? 0;
     const colour = s.group === 'baseline' ? '#495057' : s.ours ? '#0b7285' : '#adb5bd';
-    const flagged = s.rounds.some((m) => m.flags.length > 0);
+    const flagged = s.rounds.some((m) => m.flags.length > 0) || (s.failures?.length ?? 0) > 0;
     out.push(
       `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end"${s.ours ? ' font-weight="bold"' : ''}>${escapeXml(s.label)}</text>`,
       `<rect x="${LABEL_WIDTH}" y="${y + (ROW - BAR) / 2}" width="${Math.max(0, x(ratio) - LABEL_WIDTH).toFixed(1)}" height="${BAR}" fill="${colour}"><title>${escapeXml(`${s.label}: ${fixed(ratio, 3)}× req/s, ${fixed(s.cpuRatioToBaseline, 3)}× by CPU, ${fixed(s.median.cpuMicrosPerRequest, 1)} µs CPU/req`)}</title></rect>`,

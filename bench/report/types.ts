@@ -32,6 +32,8 @@ export interface RoundMeasurement {
 export interface ScenarioResult extends Scenario {
   verification: { ok: boolean; detail: string };
   rounds: RoundMeasurement[];
+  /** Rounds that could not be measured: the server did not start, died, or wrk failed. */
+  failures?: { round: number; error: string }[];
   /** Which rounds the medians are taken over. */
   medianOver: string;
   median: {
