@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
+import { DeadlineQueue, storeFailure, type Waiting } from '../util/deadline-queue';
 
 /** The libraries hash-worker.mjs knows. */
 export type SlowHashLibrary = 'apache-md5' | 'sha-crypt';
@@ -109,7 +109,10 @@ export class HashThreads {
     this.#maxWaiting = options.maxWaiting ?? 512 * this.#maxThreads;
     this.#readyMs = options.readyMs ?? READY_MS;
     this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
-    this.#queue = new DeadlineQueue(options.maxWaitMs ?? MAX_WAIT_MS, 'a password check');
+    this.#queue = new DeadlineQueue(
+      options.maxWaitMs ?? MAX_WAIT_MS,
+      'htpasswd: a password check waited more than {ms} ms',
+    );
   }
 
   /**

@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { colonFields, entryLines, readPasswordFile } from './file-text';
 import { hashThreads } from './hash-threads';
-import { bcryptSlots } from './slots';
+import { Slots, THREAD_POOL_SIZE } from '../util/slots';
 import { shaCrypt } from './sha-crypt.cjs';
 import { runtimeRequire } from '../util/peer';
 import { firstVersion, Reloading, reloadSettings, type PasswordFileOptions } from './reload';
@@ -46,6 +46,21 @@ export interface HtpasswdFile {
  * refuses passwords over 255 bytes, and SHA crypt's cost grows with the password's length.
  */
 const MAX_PASSWORD_BYTES = 1024;
+
+/**
+ * The process's bcrypt checks (see util/slots.ts): half of libuv's pool (at least one thread),
+ * 512 waiting per slot, at most 13 s each (by then the middleware's default timeout of 10 s has
+ * answered). A flood of wrong passwords queued every compare on libuv's pool, which the process's
+ * fs, dns.lookup and zlib share: a stat waited seconds behind it.
+ */
+const BCRYPT_SLOTS = Math.max(1, Math.floor(THREAD_POOL_SIZE / 2));
+const bcryptSlots = new Slots({
+  slots: BCRYPT_SLOTS,
+  maxWaiting: 512 * BCRYPT_SLOTS,
+  maxWaitMs: 13_000,
+  waited: 'htpasswd: a bcrypt check waited more than {ms} ms',
+  full: `htpasswd: more than ${512 * BCRYPT_SLOTS} bcrypt password checks waiting`,
+});
 
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 const APR1 = /^\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}$/;
@@ -242,7 +257,7 @@ async function loadCheck(format: HtpasswdFormat): Promise<Check> {
         'bcrypt',
       );
       // The asynchronous compare: the synchronous one would block the event loop. Bounded
-      // (slots.ts): libuv's threads, where `bcrypt` hashes, serve the process's file I/O too.
+      // (bcryptSlots): libuv's threads, where `bcrypt` hashes, serve the process's file I/O too.
       return async (password, hash) =>
         (await bcryptSlots.run(() => bcryptCompare(password, hash))) === true;
     }

@@ -1,7 +1,8 @@
 /**
- * Password checks waiting for a thread (hash-threads.ts) or a slot (slots.ts). Each fails closed
- * with `ERR_AUTH_STORE_FAILURE` once it has waited `maxWaitMs`: by then the middleware has
- * answered its request, and hashing for it would only hold up the next.
+ * Work waiting for a thread (passwords/hash-threads.ts) or a slot (slots.ts): password checks,
+ * introspection calls. Each fails closed with `ERR_AUTH_STORE_FAILURE` once it has waited
+ * `maxWaitMs`: by then the middleware has answered its request, and working for it would only
+ * hold up the next.
  */
 import { AuthschemeError } from '../errors';
 
@@ -15,26 +16,27 @@ export class DeadlineQueue<T extends Waiting> {
   /** Oldest first; callers may take from it, put back at its front or filter it. */
   items: T[] = [];
   readonly #maxWaitMs: number;
-  readonly #what: string;
+  readonly #waited: string;
   #timer: NodeJS.Timeout | undefined;
 
-  /** @param what the kind of check, for the error (`'a password check'`) */
-  constructor(maxWaitMs: number, what: string) {
+  /**
+   * @param waited the error's message for an item that waited too long, `{ms}` standing for
+   *   `maxWaitMs` (`'htpasswd: a password check waited more than {ms} ms'`)
+   */
+  constructor(maxWaitMs: number, waited: string) {
     this.#maxWaitMs = maxWaitMs;
-    this.#what = what;
+    this.#waited = waited.replace('{ms}', String(maxWaitMs));
   }
 
   /** Rejects the items that waited longer than `maxWaitMs` (the oldest are first). */
   expire(): void {
     const now = performance.now();
     while (this.items.length > 0 && now - this.items[0]!.queuedAt > this.#maxWaitMs) {
-      this.items
-        .shift()!
-        .reject(storeFailure(`htpasswd: ${this.#what} waited more than ${this.#maxWaitMs} ms`));
+      this.items.shift()!.reject(storeFailure(this.#waited));
     }
   }
 
-  /** A timer for the oldest item's deadline: a long hash must not hold it past it. */
+  /** A timer for the oldest item's deadline: long work ahead of it must not hold it past it. */
   arm(): void {
     if (this.#timer !== undefined || this.items.length === 0) return;
     const wait = this.items[0]!.queuedAt + this.#maxWaitMs - performance.now();

@@ -1,11 +1,11 @@
 /**
- * A bound on bcrypt compares under way and waiting. The native `bcrypt` package hashes on libuv's
- * thread pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise), which every `fs` call,
- * `dns.lookup`, asynchronous zlib and crypto of the process shares, first come first served: a
- * flood of wrong passwords queued there held up all file I/O (the reloaded file's own stat and
- * read too) for as long as the flood took to hash, and went on hashing for requests long answered.
- * Here at most half the pool hashes at once; checks wait in a bounded queue, at most `maxWaitMs`,
- * and fail closed (`ERR_AUTH_STORE_FAILURE`) past either bound, as the worker threads' do.
+ * A bound on tasks under way and waiting, for work whose unbounded concurrency hurts the whole
+ * process: bcrypt compares (passwords/htpasswd.ts), which the native `bcrypt` package runs on
+ * libuv's thread pool, shared with every `fs` call, `dns.lookup`, asynchronous zlib and crypto of
+ * the process; and calls to an introspection endpoint (schemes/bearer/introspection.ts), each a
+ * socket held until the endpoint answers or its timeout passes. At most `slots` tasks run at once;
+ * others wait in a bounded queue, at most `maxWaitMs`, and fail closed (`ERR_AUTH_STORE_FAILURE`)
+ * past either bound.
  */
 import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
 
@@ -20,18 +20,34 @@ export interface SlotsOptions {
   maxWaiting: number;
   /** Longest a task waits for a slot before it fails. */
   maxWaitMs: number;
+  /** The error's message for a task that waited too long; `{ms}` stands for `maxWaitMs`. */
+  waited: string;
+  /** The error's message for a task refused because `maxWaiting` wait already. */
+  full: string;
 }
 
 export class Slots {
   readonly #slots: number;
   readonly #maxWaiting: number;
+  readonly #full: string;
   readonly #queue: DeadlineQueue<Task>;
   #running = 0;
 
   constructor(options: SlotsOptions) {
     this.#slots = options.slots;
     this.#maxWaiting = options.maxWaiting;
-    this.#queue = new DeadlineQueue(options.maxWaitMs, 'a bcrypt check');
+    this.#full = options.full;
+    this.#queue = new DeadlineQueue(options.maxWaitMs, options.waited);
+  }
+
+  /** Tasks under way. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.#queue.items.length;
   }
 
   /** `task()` once a slot is free; rejects past the bounds without running it. */
@@ -39,9 +55,7 @@ export class Slots {
     this.#queue.expire();
     if (this.#running < this.#slots) return this.#go(task);
     if (this.#queue.items.length >= this.#maxWaiting) {
-      return Promise.reject(
-        storeFailure(`htpasswd: more than ${this.#maxWaiting} bcrypt password checks waiting`),
-      );
+      return Promise.reject(storeFailure(this.#full));
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.items.push({
@@ -74,14 +88,7 @@ export class Slots {
 }
 
 /** libuv's thread pool, as Node sizes it. */
-const POOL = Math.min(1024, Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4));
-
-/**
- * The process's bcrypt checks: half of libuv's pool (at least one thread), 512 waiting per slot,
- * at most 13 s each (by then the middleware's default timeout of 10 s has answered).
- */
-export const bcryptSlots = new Slots({
-  slots: Math.max(1, Math.floor(POOL / 2)),
-  maxWaiting: 512 * Math.max(1, Math.floor(POOL / 2)),
-  maxWaitMs: 13_000,
-});
+export const THREAD_POOL_SIZE = Math.min(
+  1024,
+  Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4),
+);
