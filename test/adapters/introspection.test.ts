@@ -1,5 +1,6 @@
 /** RFC 7662 token introspection against a local introspection server. */
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
@@ -272,6 +273,110 @@ describe('introspection()', () => {
     } finally {
       stalls.closeAllConnections();
       await new Promise((resolve) => stalls.close(resolve));
+    }
+  });
+
+  it('keeps at most maxConcurrent calls at the endpoint; more wait in a bounded queue, and past it fail closed', async () => {
+    // An endpoint that accepts and never answers (an overloaded authorization server). Each call
+    // took a connection of its own, however many were under way: a flood of made-up tokens from
+    // clients that hang up at once held thousands of sockets, each until its call's timeout.
+    const sockets = new Set<net.Socket>();
+    const hangs = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => hangs.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(hangs.address() as AddressInfo).port}/`;
+    // Calls under way, counted at the global fetch the verifier uses.
+    const realFetch = globalThis.fetch;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const counting = jest.spyOn(globalThis, 'fetch').mockImplementation(async (...args) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        return await realFetch(...args);
+      } finally {
+        inFlight--;
+      }
+    });
+    const settle = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'resolved',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    try {
+      // The default, 64 at once, with calls that come one by one as requests do.
+      const byDefault = introspection({
+        endpoint,
+        clientId: 'a',
+        clientSecret: 'b',
+        timeout: 2000,
+      });
+      const flood: Promise<string>[] = [];
+      for (let i = 0; i < 200; i++) {
+        flood.push(settle(byDefault(`flood-${i}`)));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const flooded = await Promise.all(flood);
+      expect(mostInFlight).toBeLessThanOrEqual(64);
+      expect(flooded.every((result) => result.startsWith('ERR_AUTH_STORE_FAILURE: '))).toBe(true);
+
+      mostInFlight = 0;
+      const verify = introspection({
+        endpoint,
+        clientId: 'a',
+        clientSecret: 'b',
+        timeout: 300,
+        maxConcurrent: 4,
+      });
+      // 4 at the endpoint, 4 * 16 waiting, the rest refused at once.
+      const calls = Array.from({ length: 100 }, (_, i) => settle(verify(`token-${i}`)));
+      const early = await Promise.race([
+        Promise.all(calls.slice(68)),
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 100)),
+      ]);
+      expect(early).toEqual(
+        Array.from(
+          { length: 32 },
+          () =>
+            'ERR_AUTH_STORE_FAILURE: Introspection: more than 64 calls waiting for the endpoint',
+        ),
+      );
+      const results = await Promise.all(calls);
+      expect(mostInFlight).toBeLessThanOrEqual(4);
+      expect(results.slice(0, 4)).toEqual(
+        Array.from(
+          { length: 4 },
+          () => 'ERR_AUTH_STORE_FAILURE: Introspection endpoint did not answer in time',
+        ),
+      );
+      // The waiting ones fail closed: most when they have waited out the timeout, any that got a
+      // turn when its call times out.
+      for (const result of results.slice(4, 68)) {
+        expect(result).toMatch(
+          /^ERR_AUTH_STORE_FAILURE: Introspection(: a call waited more than 300 ms for the endpoint| endpoint did not answer in time)$/,
+        );
+      }
+      // A new call gets its turn once the others are gone.
+      expect(await settle(verify('later'))).toBe(
+        'ERR_AUTH_STORE_FAILURE: Introspection endpoint did not answer in time',
+      );
+      expect(mostInFlight).toBeLessThanOrEqual(4);
+    } finally {
+      counting.mockRestore();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hangs.close(resolve));
+    }
+  }, 30_000);
+
+  it('refuses at setup a maxConcurrent that is not a positive integer', () => {
+    const base = { endpoint: 'http://127.0.0.1:1/', clientId: 'a', clientSecret: 'b' };
+    for (const maxConcurrent of [0, -1, 1.5, Infinity, Number.NaN, '8']) {
+      expect(() => introspection({ ...base, maxConcurrent } as never)).toThrow(
+        'introspection: maxConcurrent must be a positive integer',
+      );
     }
   });
 

@@ -5,6 +5,7 @@
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
 import { isLoopback } from '../../util/loopback';
+import { Slots } from '../../util/slots';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
@@ -41,6 +42,13 @@ export interface IntrospectionOptions extends BoundTokenOptions {
   timeout?: number | undefined;
   /** Largest response accepted, in bytes. Default 65536. */
   maxResponseBytes?: number | undefined;
+  /**
+   * Most calls to the endpoint under way at once, each on a connection of its own. Up to 16 times
+   * as many wait for a turn, each at most `timeout`; past either bound a call fails at once with
+   * `ERR_AUTH_STORE_FAILURE` (the request goes to `next(err)`), without reaching the endpoint.
+   * Default 64.
+   */
+  maxConcurrent?: number | undefined;
 }
 
 const OPTION_NAMES = optionNames<IntrospectionOptions>()([
@@ -54,8 +62,13 @@ const OPTION_NAMES = optionNames<IntrospectionOptions>()([
   'issuer',
   'timeout',
   'maxResponseBytes',
+  'maxConcurrent',
   'allowBoundTokens',
 ]);
+
+const DEFAULT_MAX_CONCURRENT = 64;
+/** Calls waiting for a turn, per call allowed at once. */
+const WAITING_PER_CALL = 16;
 
 function form(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
@@ -168,6 +181,21 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new TypeError('introspection: maxResponseBytes must be a positive integer');
   }
+  const url: URL = endpoint;
+  const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+  if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new TypeError('introspection: maxConcurrent must be a positive integer');
+  }
+  // Every unknown token is a call (bearer's cache keeps successes only), and a call goes on after
+  // its client hung up, until the endpoint answers or `timeout` passes: unbounded, a flood of
+  // made-up tokens against a slow endpoint held a socket each, thousands of them.
+  const turns = new Slots({
+    slots: maxConcurrent,
+    maxWaiting: maxConcurrent * WAITING_PER_CALL,
+    maxWaitMs: timeout,
+    waited: 'Introspection: a call waited more than {ms} ms for the endpoint',
+    full: `Introspection: more than ${maxConcurrent * WAITING_PER_CALL} calls waiting for the endpoint`,
+  });
   const audiences =
     options.audience === undefined
       ? undefined
@@ -175,12 +203,13 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
         ? [options.audience]
         : options.audience;
 
-  return async function introspect(token: string): Promise<Identity> {
+  /** The endpoint's answer as JSON, from one call (the whole exchange holds a turn). */
+  async function ask(token: string): Promise<unknown> {
     const body = new URLSearchParams({ token });
     if (hint !== false) body.set('token_type_hint', hint);
     let response: Response;
     try {
-      response = await fetch(endpoint, {
+      response = await fetch(url, {
         method: 'POST',
         headers: {
           authorization,
@@ -216,6 +245,11 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       }
       throw endpointFailure(error, 'Introspection endpoint broke off its answer');
     }
+    return answer;
+  }
+
+  return async function introspect(token: string): Promise<Identity> {
+    const answer = await turns.run(() => ask(token));
     if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
       throw new AuthschemeError(
         'ERR_AUTH_STORE_FAILURE',
