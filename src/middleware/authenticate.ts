@@ -175,7 +175,7 @@ interface Config {
   /** The runs (contexts) `audit` was told about (made only with `audit`): once each. */
   readonly audited: WeakSet<object> | undefined;
   readonly cacheControl: string | false;
-  readonly limits: HeaderLimits | undefined;
+  readonly limits: Readonly<Required<HeaderLimits>>;
   readonly credentialsRequired: boolean;
 }
 
@@ -458,6 +458,17 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     if (found === undefined) continue;
     if ('ok' in found) {
       refuseWith(config, ctx, next, locator, found);
+      return;
+    }
+    // The header's bound holds wherever credentials travel: a form body (RFC 6750 §2.2) can be
+    // far larger than a header, and its token would go on to the verifier (a JWT parse of 10 MB).
+    if (found.scheme.length + 1 + (found.token68?.length ?? 0) > config.limits.maxLength) {
+      refuseWith(config, ctx, next, locator, {
+        ok: false,
+        code: 'ERR_AUTH_INVALID_REQUEST',
+        message: 'The credentials are longer than maxLength',
+        status: 400,
+      });
       return;
     }
     if (credentials !== undefined && locator !== scheme) {

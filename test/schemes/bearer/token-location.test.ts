@@ -139,6 +139,38 @@ describe('bearer(): token in the form body (RFC 6750 §2.2)', () => {
     expect(res.status).toBe(200);
   });
 
+  it('refuses a token longer than the header could carry (limits.maxLength) with invalid_request, without calling the verifier', async () => {
+    let calls = 0;
+    const counting = (...args: Parameters<typeof verify>) => {
+      calls++;
+      return verify(...args);
+    };
+    const limited = bearerApp(
+      { verify: counting, allowFormToken: true },
+      { limits: { maxLength: 64 } },
+      [express.urlencoded({ extended: false, limit: '1mb' })],
+    );
+    // 'Bearer ' + 57 characters is 64, the longest field the header could carry.
+    const fits = await request(limited)
+      .post('/')
+      .type('form')
+      .send(`access_token=${'a'.repeat(57)}`);
+    expect(fits.status).toBe(401);
+    expect(calls).toBe(1);
+    const long = await request(limited)
+      .post('/')
+      .type('form')
+      .send(`access_token=${'a'.repeat(58)}`);
+    expect(long.status).toBe(400);
+    expect(errorOf(long.headers['www-authenticate'])).toBe('invalid_request');
+    const huge = await request(limited)
+      .post('/')
+      .type('form')
+      .send(`access_token=${'a'.repeat(500_000)}`);
+    expect(huge.status).toBe(400);
+    expect(calls).toBe(1);
+  });
+
   it('ignores the body of a GET request', async () => {
     const res = await request(app).get('/').type('form').send('access_token=good');
     expect(res.status).toBe(401);
