@@ -20,7 +20,7 @@ import type {
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
-import { Context, readAuthorization, REPEATED, UNCOUNTED } from './request';
+import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { assignAuth } from './request-auth';
 import {
@@ -406,7 +406,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
             : `The request has too many header lines to tell whether ${config.varyField} appears once`,
         status: 400,
       },
-      req.headers[config.requestHeader],
+      fieldLines(req, config.requestHeader),
     );
     return;
   }
@@ -682,14 +682,21 @@ function malformed(
 ): void {
   // A field naming no scheme at all (empty, say) concerns the one scheme offered, if only one is.
   // One naming a scheme that is not offered concerns none of ours: the client tried another
-  // method, and RFC 6750 §3.1 wants no error code then.
-  const named = typeof raw === 'string' ? leadingToken(raw) : '';
-  const failed =
-    named !== ''
-      ? findScheme(config, named)
-      : config.schemes.length === 1
-        ? config.schemes[0]
-        : undefined;
+  // method, and RFC 6750 §3.1 wants no error code then. Of several lines, one that names an
+  // offered scheme decides, wherever it stands: the client tried that scheme too.
+  const lines = typeof raw === 'string' ? [raw] : (raw ?? []);
+  let failed: Scheme | undefined;
+  let namesAScheme = false;
+  for (const line of lines) {
+    const named = leadingToken(line);
+    if (named === '') continue;
+    namesAScheme = true;
+    failed = findScheme(config, named);
+    if (failed !== undefined) break;
+  }
+  if (failed === undefined && !namesAScheme && config.schemes.length === 1) {
+    failed = config.schemes[0];
+  }
   const failure: SchemeFailure = {
     ok: false,
     code: refusal.code,
@@ -707,15 +714,25 @@ function findScheme(config: Config, name: string): Scheme | undefined {
   return config.byName.get(name) ?? config.byName.get(name.toLowerCase());
 }
 
-/** The auth-scheme a field value starts with, if any (the characters before the first SP, HTAB or comma). */
+/**
+ * The auth-scheme a field value starts with, if any: the characters before the first SP, HTAB or
+ * comma, past leading whitespace and empty list elements (`, Basic …`, which a front end that
+ * joined an empty line to the field writes).
+ */
 function leadingToken(value: string): string {
-  let end = 0;
+  let start = 0;
+  while (start < value.length) {
+    const c = value.charCodeAt(start);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x2c) break;
+    start++;
+  }
+  let end = start;
   while (end < value.length) {
     const c = value.charCodeAt(end);
     if (c === 0x20 || c === 0x09 || c === 0x2c) break;
     end++;
   }
-  const token = value.slice(0, end);
+  const token = value.slice(start, end);
   return isToken(token) ? token : '';
 }
 

@@ -67,6 +67,21 @@ export function readAuthorization(
   return value;
 }
 
+/**
+ * Every line of the field that Node kept, in order (from `rawHeaders`; the one value in
+ * `req.headers` without them). Only for a refusal: a request with the field once never needs it.
+ */
+export function fieldLines(req: AuthRequest, headerName: string): string[] {
+  const raw = req.rawHeaders;
+  const value = req.headers[headerName];
+  if (raw === undefined) return typeof value === 'string' ? [value] : [];
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (isFieldName(raw[i]!, headerName)) lines.push(raw[i + 1]!);
+  }
+  return lines;
+}
+
 /** How many names and values Node collects for this request (its parser's `maxHeaderPairs`). */
 function entryLimit(req: AuthRequest): number {
   const server = (req.socket as { server?: { maxHeadersCount?: unknown } } | null | undefined)

@@ -196,6 +196,56 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(otherTwice.distinct['www-authenticate']).toEqual(['Token realm="r"']);
   });
 
+  it('tells the scheme a malformed field names whichever line names it, and after a leading comma (RFC 6750 §3.1)', async () => {
+    const scheme = tokenScheme('Token', 's3', {
+      challenges: (ctx, failure) => [
+        {
+          scheme: 'Token',
+          params: { realm: ctx.realm, ...(failure ? { error: failure.code } : {}) },
+        },
+      ],
+    });
+    const server = mount(framework, authenticate({ realm: 'r', schemes: [scheme] }));
+    const optional = mount(
+      framework,
+      authenticate({ realm: 'r', schemes: [scheme], credentialsRequired: false }),
+    );
+    // Two lines, one of them Token's: the client tried Token, whichever line came first.
+    const tokenFirst = await rawRequest(server, { Authorization: ['Token s3', 'Basic YTpi'] });
+    const tokenSecond = await rawRequest(server, { Authorization: ['Basic YTpi', 'Token s3'] });
+    // A line naming no scheme beside one naming another: none of ours, in either order.
+    const unnamedFirst = await rawRequest(server, { Authorization: ['=x', 'Basic YTpi'] });
+    const unnamedSecond = await rawRequest(server, { Authorization: ['Basic YTpi', '=x'] });
+    // An empty list element before the scheme (a front end that joined an empty line to it).
+    const otherAfterComma = await rawRequest(server, { Authorization: ', Basic a b' });
+    const tokenAfterComma = await rawRequest(server, { Authorization: ', Token a b' });
+    const onlyCommas = await rawRequest(server, { Authorization: ', ,' });
+    // Made for another middleware: passes this optional one, as without the comma.
+    const foreign = await rawRequest(optional, { Authorization: ', Negotiate a b' });
+    server.close();
+    optional.close();
+    const told = ['Token realm="r", error="ERR_AUTH_DUPLICATE_HEADER"'];
+    const bare = ['Token realm="r"'];
+    expect([tokenFirst.status, tokenSecond.status]).toEqual([400, 400]);
+    expect(tokenFirst.distinct['www-authenticate']).toEqual(told);
+    expect(tokenSecond.distinct['www-authenticate']).toEqual(told);
+    expect([unnamedFirst.status, unnamedSecond.status]).toEqual([400, 400]);
+    expect(unnamedFirst.distinct['www-authenticate']).toEqual(bare);
+    expect(unnamedSecond.distinct['www-authenticate']).toEqual(bare);
+    expect([otherAfterComma.status, tokenAfterComma.status, onlyCommas.status]).toEqual([
+      400, 400, 400,
+    ]);
+    expect(otherAfterComma.distinct['www-authenticate']).toEqual(bare);
+    expect(tokenAfterComma.distinct['www-authenticate']).toEqual([
+      'Token realm="r", error="ERR_AUTH_HEADER_SYNTAX"',
+    ]);
+    expect(onlyCommas.distinct['www-authenticate']).toEqual([
+      'Token realm="r", error="ERR_AUTH_HEADER_SYNTAX"',
+    ]);
+    expect(foreign.status).toBe(200);
+    expect(foreign.headers[HIT]).toBe('yes');
+  });
+
   it('in proxy mode answers 407 with Proxy-Authenticate and reads Proxy-Authorization only', async () => {
     const app = make({ proxy: true });
     const none = await request(app).get('/').set('Authorization', basicAuth('alice', 'wonderland'));
