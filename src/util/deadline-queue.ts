@@ -12,6 +12,9 @@ export interface Waiting {
   reject: (error: Error) => void;
 }
 
+/** The longest delay setTimeout takes (a signed 32-bit count of ms). */
+const MAX_DELAY = 2 ** 31 - 1;
+
 export class DeadlineQueue<T extends Waiting> {
   /** Oldest first; callers may take from it, put back at its front or filter it. */
   items: T[] = [];
@@ -40,13 +43,16 @@ export class DeadlineQueue<T extends Waiting> {
   arm(): void {
     if (this.#timer !== undefined || this.items.length === 0) return;
     const wait = this.items[0]!.queuedAt + this.#maxWaitMs - performance.now();
+    // Within setTimeout's limit, which turns a longer delay into 1 ms (with a warning): a
+    // `maxWaitMs` near it (introspection's `timeout` may be 2^31 - 1) would fire at once. Fired
+    // early, the timer finds nothing expired and arms itself again for the rest.
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
         this.expire();
         this.arm();
       },
-      Math.max(0, wait) + 1,
+      Math.min(Math.max(0, wait) + 1, MAX_DELAY),
     );
     this.#timer.unref();
   }

@@ -371,6 +371,40 @@ describe('introspection()', () => {
     }
   }, 30_000);
 
+  it('with the largest timeout allowed (2^31 - 1 ms), arms no timer for the waiting calls that setTimeout would cut to 1 ms', async () => {
+    // A call under way until the test answers it, so that the next one waits for a turn.
+    const answers: ((response: Response) => void)[] = [];
+    const calls = jest
+      .spyOn(globalThis, 'fetch')
+      .mockImplementation(() => new Promise<Response>((resolve) => answers.push(resolve)));
+    const timers = jest.spyOn(globalThis, 'setTimeout');
+    try {
+      const verify = introspection({
+        endpoint: as.url,
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+        timeout: 2 ** 31 - 1,
+        maxConcurrent: 1,
+      });
+      const first = verify('good');
+      const second = verify('named');
+      const delays = timers.mock.calls.map(([, ms]) => ms ?? 0);
+      // The waiting call's deadline, about 2^31 ms away, and within what setTimeout takes (past
+      // it, Node fires at once with a TimeoutOverflowWarning).
+      expect(delays.some((ms) => ms > 2 ** 31 - 1000)).toBe(true);
+      expect(delays.filter((ms) => ms > 2 ** 31 - 1)).toEqual([]);
+      answers[0]!(Response.json({ active: true, sub: 'alice' }));
+      await expect(first).resolves.toMatchObject({ user: 'alice' });
+      // The second call had its turn when the first was done.
+      while (answers.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      answers[1]!(Response.json({ active: true, username: 'bob' }));
+      await expect(second).resolves.toMatchObject({ user: 'bob' });
+    } finally {
+      timers.mockRestore();
+      calls.mockRestore();
+    }
+  });
+
   it('refuses at setup a maxConcurrent that is not a positive integer', () => {
     const base = { endpoint: 'http://127.0.0.1:1/', clientId: 'a', clientSecret: 'b' };
     for (const maxConcurrent of [0, -1, 1.5, Infinity, Number.NaN, '8']) {
