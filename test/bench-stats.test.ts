@@ -4,6 +4,7 @@
  */
 import { summarise, wrongAnswers } from '../bench/http/run-http';
 import { allScenarios, type Scenario } from '../bench/http/scenarios';
+import { judgeTargets } from '../bench/report/targets';
 import type { RoundMeasurement, ScenarioResult } from '../bench/report/types';
 
 function scenario(id: string): Scenario {
@@ -135,4 +136,71 @@ it('reports nothing for a scenario whose every round had wrong answers', () => {
   expect(ours.cpuRatioToBaseline).toBeNull();
   expect(ours.median.cpuMicrosPerRequest).toBeNaN();
   expect(ours.medianOver).toBe('no round: all 1 had wrong answers');
+});
+
+it('does not judge ours ahead of every peer when a peer of the run was never compared', () => {
+  // express-basic-auth's server did not start (a peer package missing): verification failed, no
+  // rounds. Ours beat the one peer measured; "every peer" is not known.
+  const missing = { ...result(EXPRESS_BASIC_AUTH, []), verification: { ok: false, detail: 'x' } };
+  const results = summarise([
+    result(BARE, [round(1, 80), round(2, 80)]),
+    result(OURS, [round(1, 90), round(2, 90)]),
+    result(HTTP_AUTH, [round(1, 99), round(2, 99)]),
+    missing,
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.bestPeer).toBe('http-auth');
+  expect(ours.peersNotCompared).toEqual(['express-basic-auth']);
+  const target = judgeTargets(results, []).find(
+    (t) => t.what === `Ahead of every peer: ${ours.label}`,
+  )!;
+  expect(target.met).toBeNull();
+  expect(target.measured).toBe(
+    '1.10× by CPU (1.10× by req/s); not compared with express-basic-auth',
+  );
+});
+
+it('still judges ours behind when a peer measured is ahead, whatever was not compared', () => {
+  const results = summarise([
+    result(BARE, [round(1, 80)]),
+    result(OURS, [round(1, 100)]),
+    result(HTTP_AUTH, [round(1, 95)]),
+    // Every round answered wrong: no pair with ours.
+    result(EXPRESS_BASIC_AUTH, [round(1, 60, { unexpected: 20_000 })]),
+  ]);
+  const ours = byId(results, OURS);
+  expect(ours.peersNotCompared).toEqual(['express-basic-auth']);
+  const target = judgeTargets(results, []).find(
+    (t) => t.what === `Ahead of every peer: ${ours.label}`,
+  )!;
+  expect(target.met).toBe(false);
+});
+
+it('lists "ahead of every peer" as not measured when no peer of the run could be compared', () => {
+  const bearer = 'express/bearer/ok/authscheme';
+  const results = summarise([
+    result(BARE, [round(1, 80)]),
+    result(bearer, [round(1, 85)]),
+    {
+      ...result('express/bearer/ok/passport-http-bearer', []),
+      verification: { ok: false, detail: 'x' },
+    },
+  ]);
+  const ours = byId(results, bearer);
+  expect(ours.bestPeer).toBeNull();
+  const target = judgeTargets(results, []).find(
+    (t) => t.what === `Ahead of every peer: ${ours.label}`,
+  );
+  expect(target).toBeDefined();
+  expect(target!.met).toBeNull();
+  expect(target!.measured).toBe('not measured; not compared with passport-http-bearer');
+});
+
+it('leaves out of the peers only those not in the run (--only)', () => {
+  const results = summarise([result(BARE, [round(1, 80)]), result(OURS, [round(1, 85)])]);
+  const ours = byId(results, OURS);
+  expect(ours.peersNotCompared).toBeUndefined();
+  expect(judgeTargets(results, []).some((t) => t.what.startsWith('Ahead of every peer'))).toBe(
+    false,
+  );
 });

@@ -327,11 +327,11 @@ export function summarise(results: ScenarioResult[]): ScenarioResult[] {
     r.ratioToBestPeer = null;
     r.cpuRatioToBestPeer = null;
     r.bestPeer = null;
+    delete r.peersNotCompared;
   }
   const baselineOf = (r: ScenarioResult): ScenarioResult | undefined =>
     results.find((b) => b.group === 'baseline' && b.server === r.baseline && b.rounds.length > 0);
   for (const r of results) {
-    if (r.rounds.length === 0) continue;
     const base = baselineOf(r);
     const pairs = base === undefined ? [] : pairedRounds(r, base);
     if (pairs.length > 0) {
@@ -346,31 +346,31 @@ export function summarise(results: ScenarioResult[]): ScenarioResult[] {
       );
     }
     if (r.stack === 'express' && r.group !== 'baseline' && r.group !== 'calibration') {
+      // Every peer of the run, measured or not: one that did not start, or answered wrong in every
+      // round, cannot be compared, and then "ahead of every peer" is not known.
       const peers = results.filter(
         (p) =>
           !p.ours &&
           p.stack === 'express' &&
           p.group === peerGroup(r.group) &&
           p.path === r.path &&
-          p.rounds.length > 0 &&
           p.id !== r.id,
       );
       // Paired by round as well, for the same reason: each peer against this scenario in the
       // rounds both ran cleanly, then the median. The best peer is the one whose server CPU per
       // request is the least relative to this scenario's (the one to beat for "ahead of every
       // peer").
-      const compared = peers
-        .map((p) => {
-          const both = pairedRounds(r, p);
-          return {
-            p,
-            cpu: median(both.map(([m, q]) => q.cpuMicrosPerRequest / m.cpuMicrosPerRequest)),
-            rps: median(both.map(([m, q]) => m.rps / q.rps)),
-          };
-        })
-        .filter((c) => Number.isFinite(c.cpu))
-        .sort((a, b) => a.cpu - b.cpu);
-      const best = compared[0];
+      const compared = peers.map((p) => {
+        const both = pairedRounds(r, p);
+        return {
+          p,
+          cpu: median(both.map(([m, q]) => q.cpuMicrosPerRequest / m.cpuMicrosPerRequest)),
+          rps: median(both.map(([m, q]) => m.rps / q.rps)),
+        };
+      });
+      const notCompared = compared.filter((c) => !Number.isFinite(c.cpu));
+      if (notCompared.length > 0) r.peersNotCompared = notCompared.map((c) => c.p.implementation);
+      const best = compared.filter((c) => Number.isFinite(c.cpu)).sort((a, b) => a.cpu - b.cpu)[0];
       if (best) {
         r.ratioToBestPeer = best.rps;
         r.cpuRatioToBestPeer = best.cpu;

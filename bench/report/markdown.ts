@@ -33,9 +33,10 @@ function scenarioRow(s: ScenarioResult): string {
     s.group === 'baseline' ? '–' : signed(s.overheadMicros, 1),
     fixed(s.ratioToBaseline, 3),
     fixed(s.cpuRatioToBaseline, 3),
-    s.bestPeer === null
+    (s.bestPeer === null
       ? '–'
-      : `${fixed(s.ratioToBestPeer, 2)} / ${fixed(s.cpuRatioToBestPeer, 2)} (${s.bestPeer})`,
+      : `${fixed(s.ratioToBestPeer, 2)} / ${fixed(s.cpuRatioToBestPeer, 2)} (${s.bestPeer})`) +
+      (s.peersNotCompared ? `; not compared: ${s.peersNotCompared.join(', ')}` : ''),
     `${flagged}/${s.rounds.length + failed}; median of ${s.medianOver}`,
   ]);
 }

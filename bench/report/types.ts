@@ -57,6 +57,11 @@ export interface ScenarioResult extends Scenario {
   /** The best peer's CPU/request over this one's, round by round, then the median (> 1: we use less CPU). */
   cpuRatioToBestPeer: number | null;
   bestPeer: string | null;
+  /**
+   * Peers of the run on the same group and path that could not be compared with this scenario
+   * (their server did not start, or no round both ran with the right answers); absent when none.
+   */
+  peersNotCompared?: string[];
 }
 
 export interface CodecCase {
