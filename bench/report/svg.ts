@@ -50,13 +50,16 @@ export function renderSvg(report: BenchReport): string {
       return;
     }
     const { s } = r;
-    const ratio = s.ratioToBaseline ?? 0;
+    // No ratio (no round paired with the baseline, e.g. every round answered wrong): no bar, and
+    // no 0.00 that would read as a measurement.
+    const measured = s.ratioToBaseline !== null && Number.isFinite(s.ratioToBaseline);
+    const ratio = measured ? s.ratioToBaseline! : 0;
     const colour = s.group === 'baseline' ? '#495057' : s.ours ? '#0b7285' : '#adb5bd';
     const flagged = s.rounds.some((m) => m.flags.length > 0) || (s.failures?.length ?? 0) > 0;
     out.push(
       `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end"${s.ours ? ' font-weight="bold"' : ''}>${escapeXml(s.label)}</text>`,
-      `<rect x="${LABEL_WIDTH}" y="${y + (ROW - BAR) / 2}" width="${Math.max(0, x(ratio) - LABEL_WIDTH).toFixed(1)}" height="${BAR}" fill="${colour}"><title>${escapeXml(`${s.label}: ${fixed(ratio, 3)}× req/s, ${fixed(s.cpuRatioToBaseline, 3)}× by CPU, ${fixed(s.median.cpuMicrosPerRequest, 1)} µs CPU/req`)}</title></rect>`,
-      `<text x="${(x(ratio) + 6).toFixed(1)}" y="${y + 15}" fill="#222">${fixed(ratio, 2)}${flagged ? ' *' : ''}</text>`,
+      `<rect x="${LABEL_WIDTH}" y="${y + (ROW - BAR) / 2}" width="${Math.max(0, x(ratio) - LABEL_WIDTH).toFixed(1)}" height="${BAR}" fill="${colour}"><title>${escapeXml(`${s.label}: ${fixed(s.ratioToBaseline, 3)}× req/s, ${fixed(s.cpuRatioToBaseline, 3)}× by CPU, ${fixed(s.median.cpuMicrosPerRequest, 1)} µs CPU/req`)}</title></rect>`,
+      `<text x="${(x(ratio) + 6).toFixed(1)}" y="${y + 15}" fill="#222">${measured ? fixed(ratio, 2) : 'not measured'}${flagged ? ' *' : ''}</text>`,
     );
     if (s.cpuRatioToBaseline !== null && Number.isFinite(s.cpuRatioToBaseline)) {
       const cx = x(s.cpuRatioToBaseline).toFixed(1);
