@@ -62,7 +62,11 @@ apache_binary=/usr/sbin/apache2
 # other python3 comes first on PATH.
 requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
 [ -e "$requests_module" ] || missing+=(python3-requests)
-required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module")
+# requests-kerberos for the same python3 (test/adapters/negotiate.test.ts), with pykerberos under it.
+requests_kerberos_module=/usr/lib/python3/dist-packages/requests_kerberos/__init__.py
+[ -e "$requests_kerberos_module" ] || missing+=(python3-requests-kerberos)
+required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module"
+  "$requests_kerberos_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
 # JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
