@@ -1,8 +1,10 @@
 /**
  * authscheme/negotiate against a real Kerberos realm (a throw-away KDC, ../helpers/kdc) and real
- * clients: `curl --negotiate -u :` and headless Chromium, with a ticket from `kinit`. The server runs in its own process
- * (../helpers/negotiate-server.ts) with the realm in its environment. The realm serves anonymous
- * PKINIT too, so `kinit -n` gets the anonymous ticket the adapter must refuse.
+ * clients: `curl --negotiate -u :`, headless Chromium, Java 17's HttpURLConnection
+ * (../interop/helpers/JavaClient.java) and Python's requests with requests-kerberos
+ * (../interop/helpers/requests_kerberos_client.py), with a ticket from `kinit`. The server runs
+ * in its own process (../helpers/negotiate-server.ts) with the realm in its environment. The realm
+ * serves anonymous PKINIT too, so `kinit -n` gets the anonymous ticket the adapter must refuse.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +14,13 @@ import path from 'node:path';
 import { startKdc, type Kdc } from '../helpers/kdc';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromiumProfile } from '../interop/helpers/chromium';
+import {
+  compileJavaClient,
+  type JavaClient,
+  type JavaResponse,
+  type JavaSession,
+} from '../interop/helpers/java';
+import { parseJson, run } from '../interop/helpers/run';
 
 const ALICE_PASSWORD = 'alice-password';
 const CAROL_PASSWORD = 'carol-password';
@@ -134,6 +143,9 @@ function der(tag: number, body: Buffer): Buffer {
   const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
   return Buffer.concat([Buffer.from([tag, ...length]), body]);
 }
+
+/** A `WWW-Authenticate` line with the mutual-auth token. */
+const MUTUAL_TOKEN = /^Negotiate [A-Za-z0-9+/]+={0,2}$/;
 
 const OID = {
   spnego: Buffer.from('06062b0601050502', 'hex'),
@@ -478,6 +490,27 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(valuesOf(result, 'www-authenticate')).toEqual([]);
   });
 
+  it('curl does not check the mutual-auth token: a forged one on the 200 passes', async () => {
+    // curl reads WWW-Authenticate only on a 401, so the final token never reaches its context.
+    const result = await negotiateCurl(aliceCache, '/forged-mutual');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
+    expect(valuesOf(result, 'www-authenticate')).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+  });
+
+  it('curl --anyauth with a password picks Negotiate when it is offered, with a ticket or without one (then 401, no Basic)', async () => {
+    const anyauth = (cache: string, route: string): Promise<CurlResult> =>
+      curl(cache, ['--anyauth', '-u', 'bob:bob-password', `http://localhost:${port}${route}`]);
+    for (const route of ['/both', '/basic-first']) {
+      const withTicket = await anyauth(aliceCache, route);
+      expect(withTicket.status).toBe(200);
+      expect(JSON.parse(withTicket.body).auth.scheme).toBe('Negotiate');
+      const without = await anyauth(kdc.emptyCache('anyauth-empty.ccache'), route);
+      expect(without.status).toBe(401);
+      expect(without.trace).not.toMatch(/^> Authorization:/m);
+    }
+  });
+
   it('proxy mode reads Proxy-Authorization and returns the mutual-auth token in Proxy-Authenticate', async () => {
     const token = await freshToken(aliceCache);
     const result = await rawRequest('/proxy', `Negotiate ${token}`, 'proxy-authorization');
@@ -595,8 +628,12 @@ describe('Negotiate and a real anonymous ticket (anonymous PKINIT, RFC 8062)', (
 });
 
 describe('Negotiate with headless Chromium and a real KDC', () => {
-  /** One launch of Chromium on `profile` with `cache` as its ticket cache, visiting `/`. */
-  async function visit(profile: string, cache: string): Promise<{ status: number; body: string }> {
+  /** One launch of Chromium on `profile` with `cache` as its ticket cache, visiting `routes`. */
+  async function visit(
+    profile: string,
+    cache: string,
+    routes = ['/'],
+  ): Promise<Array<{ status: number; body: string }>> {
     const context = await launchChromiumProfile(profile, {
       env: { ...process.env, ...kdc.env, KRB5CCNAME: cache },
       // Chromium answers Negotiate with the user's own ticket only for allowlisted servers.
@@ -604,23 +641,32 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
     });
     try {
       const page = await context.newPage();
-      const response = await page.goto(`http://localhost:${port}/`);
-      return { status: response!.status(), body: await response!.text() };
+      const results = [];
+      for (const route of routes) {
+        const response = await page.goto(`http://localhost:${port}${route}`);
+        results.push({ status: response!.status(), body: await response!.text() });
+      }
+      return results;
     } finally {
       await context.close();
     }
   }
 
-  it('answers with the ticket from kinit from its second launch on, and not without a ticket', async () => {
+  it('answers with the ticket from kinit from its second launch on (not checking the mutual-auth token), and not without a ticket', async () => {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-chromium-'));
     try {
       // Chromium on Linux loads GSSAPI only in a network service started after a Negotiate
       // challenge was seen (its "Local State" records one): the first launch cannot answer.
-      const first = await visit(profile, aliceCache);
-      expect(first.status).toBe(401);
-      const second = await visit(profile, aliceCache);
-      expect(second.status).toBe(200);
-      expect(JSON.parse(second.body)).toEqual({
+      const [first] = await visit(profile, aliceCache);
+      expect(first!.status).toBe(401);
+      const [second, forged, both, basicFirst] = await visit(profile, aliceCache, [
+        '/',
+        '/forged-mutual',
+        '/both',
+        '/basic-first',
+      ]);
+      expect(second!.status).toBe(200);
+      expect(JSON.parse(second!.body)).toEqual({
         auth: {
           scheme: 'Negotiate',
           user: `alice@${kdc.realm}`,
@@ -628,12 +674,373 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
           realm: kdc.realm,
         },
       });
+      // Chromium does not check the mutual-auth token: a forged one on the 200 passes.
+      expect(forged!.status).toBe(200);
+      expect(JSON.parse(forged!.body).auth.user).toBe(`alice@${kdc.realm}`);
+      // Offered Basic too, in either order, it answers Negotiate (and never shows a Basic prompt).
+      for (const page of [both, basicFirst]) {
+        expect(page!.status).toBe(200);
+        expect(JSON.parse(page!.body).auth.scheme).toBe('Negotiate');
+      }
       // The same profile without a ticket: the 200 above came from alice's ticket.
-      const empty = await visit(profile, kdc.emptyCache('chromium-empty.ccache'));
-      expect(empty.status).toBe(401);
-      expect(empty.body).toBe('Unauthorized');
+      const [empty] = await visit(profile, kdc.emptyCache('chromium-empty.ccache'));
+      expect(empty!.status).toBe(401);
+      expect(empty!.body).toBe('Unauthorized');
     } finally {
       fs.rmSync(profile, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+/** `token` (base64) starts as a GSS-API initial context token of the mechanism `oid` (DER). */
+function initialTokenOf(token: string | null | undefined, oid: Buffer): boolean {
+  const bytes = Buffer.from(token?.replace(/^Negotiate /, '') ?? '', 'base64');
+  if (bytes[0] !== 0x60) return false;
+  const lengthOctets = bytes[1]! & 0x80 ? 1 + (bytes[1]! & 0x7f) : 1;
+  return bytes.subarray(1 + lengthOctets, 1 + lengthOctets + oid.length).equals(oid);
+}
+
+describe('Negotiate with Java HttpURLConnection (JDK 17) and a real KDC', () => {
+  // The JDK does SPNEGO itself (its own Kerberos, not the system's GSSAPI library): it needs the
+  // realm's krb5.conf as a system property (it does not read KRB5_CONFIG) and reads the ticket
+  // cache from KRB5CCNAME. javax.security.auth.useSubjectCredsOnly is false by default for
+  // HttpURLConnection's Negotiate, so no JAAS configuration is needed. It asks for a ticket for
+  // HTTP/<the URL's host>, so the URLs say `localhost`.
+  let java: JavaClient;
+
+  beforeAll(async () => {
+    java = await compileJavaClient();
+  }, 60_000);
+
+  afterAll(async () => {
+    await java?.remove();
+  });
+
+  /** One JVM with the realm's krb5.conf, `env` added (KRB5CCNAME); its sessions by id. */
+  async function jvm(
+    sessions: JavaSession[],
+    env: Record<string, string>,
+    jvmArgs: string[] = [],
+  ): Promise<(id: string) => JavaResponse[]> {
+    const results = await java.run(
+      sessions,
+      [`-Djava.security.krb5.conf=${kdc.env.KRB5_CONFIG}`, ...jvmArgs],
+      env,
+    );
+    return (id) => {
+      const result = results.get(id);
+      if (result === undefined) throw new Error(`no session ${id}`);
+      if (result.error !== undefined) throw new Error(`${id}: ${result.error}`);
+      return result.responses;
+    };
+  }
+
+  const origin = (): string => `http://localhost:${port}`;
+  const aliceAuth = (): Record<string, string> => ({
+    scheme: 'Negotiate',
+    user: `alice@${kdc.realm}`,
+    principal: `alice@${kdc.realm}`,
+    realm: kdc.realm,
+  });
+
+  it('with the ticket from kinit (KRB5CCNAME): 200 after one 401, a SPNEGO token, the mutual-auth token on the 200 (which the JDK ignores), Negotiate chosen beside Basic', async () => {
+    const sessionsOf = await jvm(
+      [
+        { id: 'root', requests: [`GET ${origin()}/`, `GET ${origin()}/`] },
+        { id: 'forged', requests: [`GET ${origin()}/forged-mutual`] },
+        { id: 'no-mutual', requests: [`GET ${origin()}/no-mutual`] },
+        {
+          id: 'both',
+          user: 'bob',
+          password: 'bob-password',
+          requests: [`GET ${origin()}/both`, `GET ${origin()}/basic-first`],
+        },
+        { id: 'refused', requests: [`GET ${origin()}/verify`] },
+      ],
+      { KRB5CCNAME: aliceCache },
+    );
+
+    const root = sessionsOf('root');
+    for (const response of root) {
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toEqual({ auth: aliceAuth() });
+      expect(response.asked).toEqual([]);
+      const [challenge, answered] = response.exchanges;
+      expect(response.exchanges).toHaveLength(2);
+      expect(challenge).toMatchObject({ authorization: null, status: 401 });
+      expect(challenge!.challenges).toEqual(['Negotiate']);
+      // SPNEGO (NegTokenInit with a Kerberos AP-REQ), not a raw Kerberos token.
+      expect(initialTokenOf(answered!.authorization, OID.spnego)).toBe(true);
+      expect(answered!.status).toBe(200);
+      expect(answered!.challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    }
+    // Every call answers its own 401 with a fresh AP-REQ: nothing for the replay cache to refuse.
+    expect(root[0]!.exchanges[1]!.authorization).not.toBe(root[1]!.exchanges[1]!.authorization);
+
+    // The JDK never feeds the final token to its context (NegotiateAuthentication: "Currently we
+    // ignore this header"): a forged one reaches the application as a 200 all the same.
+    const [forged] = sessionsOf('forged');
+    expect(forged!.status).toBe(200);
+    expect(forged!.exchanges.at(-1)!.challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    const [noMutual] = sessionsOf('no-mutual');
+    expect(noMutual!.status).toBe(200);
+    expect(noMutual!.exchanges.at(-1)!.challenges).toEqual([]);
+
+    // With a ticket the JDK prefers Negotiate to Basic whatever the order of the challenges, and
+    // never asks the Authenticator (which would answer bob's password).
+    const both = sessionsOf('both');
+    expect(both[0]!.exchanges[0]!.challenges).toEqual([
+      'Negotiate',
+      'Basic realm="both", charset="UTF-8"',
+    ]);
+    expect(both[1]!.exchanges[0]!.challenges).toEqual([
+      'Basic realm="both", charset="UTF-8"',
+      'Negotiate',
+    ]);
+    for (const response of both) {
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body).auth.scheme).toBe('Negotiate');
+      expect(response.exchanges.at(-1)!.authorization).toMatch(/^Negotiate /);
+      expect(response.asked).toEqual([]);
+    }
+
+    // A principal `verify` refuses: one try, then the 401 goes to the application.
+    const [refused] = sessionsOf('refused');
+    expect(refused!.status).toBe(401);
+    expect(refused!.body).toBe('Unauthorized');
+    expect(refused!.exchanges.map((e) => e.status)).toEqual([401, 401]);
+    expect(refused!.exchanges[1]!.challenges).toEqual(['Negotiate']);
+  }, 30_000);
+
+  it('without a ticket: the Authenticator is asked for a Negotiate password, and with none the 401 goes to the application; beside Basic, Basic; the JVM then never tries Negotiate on that host again', async () => {
+    const sessionsOf = await jvm(
+      [
+        { id: 'none', requests: [`GET ${origin()}/`] },
+        // Another host name for the same server: the JDK decides per host name (below), and
+        // without a TGT the service name plays no part.
+        {
+          id: 'both',
+          user: 'bob',
+          password: 'bob-password',
+          requests: [`GET http://127.0.0.1:${port}/both`],
+        },
+        {
+          id: 'password-later',
+          user: 'alice',
+          password: ALICE_PASSWORD,
+          requests: [`GET ${origin()}/`],
+        },
+      ],
+      { KRB5CCNAME: kdc.emptyCache('java-empty.ccache') },
+    );
+    const [none] = sessionsOf('none');
+    expect(none!.status).toBe(401);
+    expect(none!.body).toBe('Unauthorized');
+    expect(none!.exchanges).toHaveLength(1);
+    expect(none!.exchanges[0]!.authorization).toBeNull();
+    // Without a ticket the JDK asks the Authenticator for a password to get one itself.
+    expect(none!.asked).toEqual([{ type: 'SERVER', scheme: 'Negotiate', realm: '' }]);
+
+    // Beside Basic: the Authenticator is asked for Negotiate first (and answers bob's password,
+    // with which the JDK tries to log in to the realm as bob, and fails), then for Basic.
+    const [both] = sessionsOf('both');
+    expect(both!.status).toBe(200);
+    expect(JSON.parse(both!.body).auth).toEqual({ scheme: 'Basic', user: 'bob' });
+    expect(both!.asked).toEqual([
+      { type: 'SERVER', scheme: 'Negotiate', realm: '' },
+      { type: 'SERVER', scheme: 'basic', realm: 'both' },
+    ]);
+    expect(both!.exchanges.map((e) => e.authorization)).toEqual([
+      null,
+      expect.stringMatching(/^Basic /),
+    ]);
+
+    // NegotiateAuthentication.isSupported() remembers per host name, for the JVM's life, whether a
+    // first token could be made: after the failure above on `localhost`, alice's password is not
+    // even asked for there.
+    const [later] = sessionsOf('password-later');
+    expect(later!.status).toBe(401);
+    expect(later!.asked).toEqual([]);
+  }, 30_000);
+
+  it("without a ticket but with the user's password from the Authenticator, the JDK gets a ticket itself: 200; a wrong password gets the 401", async () => {
+    const empty = { KRB5CCNAME: kdc.emptyCache('java-password.ccache') };
+    const sessionsOf = await jvm(
+      [
+        {
+          id: 'password',
+          user: 'alice',
+          password: ALICE_PASSWORD,
+          requests: [`GET ${origin()}/`, `GET ${origin()}/`],
+        },
+        { id: 'wrong', user: 'alice', password: 'wrong', requests: [`GET ${origin()}/`] },
+      ],
+      empty,
+    );
+    for (const response of sessionsOf('password')) {
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toEqual({ auth: aliceAuth() });
+      // Asked on every call: the JDK keeps no ticket between them.
+      expect(response.asked).toEqual([{ type: 'SERVER', scheme: 'Negotiate', realm: '' }]);
+    }
+    const [wrong] = sessionsOf('wrong');
+    expect(wrong!.status).toBe(401);
+    expect(wrong!.asked).toEqual([{ type: 'SERVER', scheme: 'Negotiate', realm: '' }]);
+  }, 30_000);
+
+  it('with the ticket cache named in a JAAS configuration instead of KRB5CCNAME: 200; http.auth.preference=basic makes it choose Basic', async () => {
+    const jaas = path.join(kdc.dir, 'java-jaas.conf');
+    fs.writeFileSync(
+      jaas,
+      `com.sun.security.jgss.krb5.initiate {
+  com.sun.security.auth.module.Krb5LoginModule required
+    useTicketCache=true ticketCache="${aliceCache.replace(/^FILE:/, '')}" doNotPrompt=true;
+};
+`,
+    );
+    const sessionsOf = await jvm(
+      [
+        { id: 'root', requests: [`GET ${origin()}/`] },
+        { id: 'both', user: 'bob', password: 'bob-password', requests: [`GET ${origin()}/both`] },
+      ],
+      {},
+      [`-Djava.security.auth.login.config=${jaas}`, '-Dhttp.auth.preference=basic'],
+    );
+    const [root] = sessionsOf('root');
+    expect(root!.status).toBe(200);
+    expect(JSON.parse(root!.body)).toEqual({ auth: aliceAuth() });
+    const [both] = sessionsOf('both');
+    expect(both!.status).toBe(200);
+    expect(JSON.parse(both!.body).auth).toEqual({ scheme: 'Basic', user: 'bob' });
+  }, 30_000);
+});
+
+describe('Negotiate with Python requests and requests-kerberos and a real KDC', () => {
+  // Debian's python3-requests-kerberos 0.12 (pykerberos underneath, so the system's MIT GSSAPI):
+  // it reads KRB5_CONFIG and KRB5CCNAME like curl, and asks for HTTP@<the URL's host>.
+  const PYTHON = '/usr/bin/python3';
+  const SCRIPT = path.join(__dirname, '..', 'interop', 'helpers', 'requests_kerberos_client.py');
+
+  interface Fetched {
+    status?: number;
+    body?: string;
+    /** Response, or SanitizedResponse when requests-kerberos emptied an error answer. */
+    type?: string;
+    authorization?: string | null;
+    challenge?: string | null;
+    history?: number[];
+    error?: string;
+  }
+
+  /** Each route in a session of its own; the results by route. */
+  async function requestsKerberos(
+    cache: string,
+    mutual: 'required' | 'optional' | 'disabled',
+    routes: string[],
+    preemptive = false,
+  ): Promise<Record<string, Fetched>> {
+    const urls = routes.map((route) => `http://localhost:${port}${route}`);
+    const result = await run(
+      PYTHON,
+      [SCRIPT, mutual, ...(preemptive ? ['--preemptive'] : []), ...urls],
+      { env: { ...kdc.env, KRB5CCNAME: cache } },
+    );
+    const lines = result.stdout.split('\n').filter((line) => line !== '');
+    if (result.code !== 0 || lines.length !== routes.length) {
+      throw new Error(`requests_kerberos_client.py failed: ${result.stderr}`);
+    }
+    const byRoute: Record<string, Fetched> = {};
+    lines.forEach((line, i) => (byRoute[routes[i]!] = parseJson(line) as Fetched));
+    return byRoute;
+  }
+
+  const aliceBody = (): unknown => ({
+    auth: {
+      scheme: 'Negotiate',
+      user: `alice@${kdc.realm}`,
+      principal: `alice@${kdc.realm}`,
+      realm: kdc.realm,
+    },
+  });
+
+  it('mutual_authentication=REQUIRED: 200 with the principal, and our final token passes its check (a forged one does not); beside Basic in either order, Negotiate', async () => {
+    const got = await requestsKerberos(aliceCache, 'required', [
+      '/',
+      '/both',
+      '/basic-first',
+      '/forged-mutual',
+      '/no-mutual',
+      '/verify',
+      '/status/403',
+    ]);
+    const root = got['/']!;
+    expect(root).toMatchObject({ status: 200, type: 'Response', history: [401] });
+    expect(JSON.parse(root.body!)).toEqual(aliceBody());
+    // pykerberos sends a raw Kerberos 5 token (no SPNEGO wrapper), and gets one back.
+    expect(initialTokenOf(root.authorization, OID.krb5)).toBe(true);
+    expect(root.challenge).toMatch(MUTUAL_TOKEN);
+    expect(initialTokenOf(root.challenge, OID.krb5)).toBe(true);
+    for (const route of ['/both', '/basic-first']) {
+      expect(got[route]).toMatchObject({ status: 200, type: 'Response', history: [401] });
+      expect(JSON.parse(got[route]!.body!)).toEqual(aliceBody());
+    }
+    // The check is real: the same exchange with the token's last byte flipped is refused.
+    expect(got['/forged-mutual']!.error).toMatch(/^MutualAuthenticationError/);
+    // REQUIRED wants the token on every 2xx: `mutual: false` breaks such clients.
+    expect(got['/no-mutual']!.error).toMatch(/^MutualAuthenticationError/);
+    // A refused principal: the 401 and its challenge, as the server sent them.
+    expect(got['/verify']).toMatchObject({
+      status: 401,
+      type: 'Response',
+      body: 'Unauthorized',
+      challenge: 'Negotiate',
+    });
+    // The token is withdrawn from a non-2xx answer, so requests-kerberos cannot authenticate the
+    // 403 and hands back an emptied copy (sanitize_mutual_error_response, on by default).
+    expect(got['/status/403']).toMatchObject({ status: 403, type: 'SanitizedResponse' });
+  }, 30_000);
+
+  it('mutual_authentication=OPTIONAL checks the token when there is one; DISABLED never does', async () => {
+    const routes = ['/', '/forged-mutual', '/no-mutual'];
+    const [optional, disabled] = await Promise.all([
+      requestsKerberos(aliceCache, 'optional', routes),
+      requestsKerberos(aliceCache, 'disabled', routes),
+    ]);
+    expect(optional['/']).toMatchObject({
+      status: 200,
+      challenge: expect.stringMatching(MUTUAL_TOKEN),
+    });
+    expect(optional['/forged-mutual']!.error).toMatch(/^MutualAuthenticationError/);
+    expect(optional['/no-mutual']).toMatchObject({ status: 200, challenge: null });
+    for (const route of routes) {
+      expect(disabled[route]).toMatchObject({ status: 200, type: 'Response' });
+      expect(JSON.parse(disabled[route]!.body!)).toEqual(aliceBody());
+    }
+  }, 30_000);
+
+  it('force_preemptive sends the token on the first request: 200 without a 401 first', async () => {
+    const got = await requestsKerberos(aliceCache, 'required', ['/'], true);
+    expect(got['/']).toMatchObject({ status: 200, history: [] });
+    expect(JSON.parse(got['/']!.body!)).toEqual(aliceBody());
+    expect(got['/']!.challenge).toMatch(MUTUAL_TOKEN);
+  }, 30_000);
+
+  it('without a ticket the 401 goes to the application, no token sent; beside Basic too (requests-kerberos does only Negotiate)', async () => {
+    const got = await requestsKerberos(kdc.emptyCache('python-empty.ccache'), 'required', [
+      '/',
+      '/both',
+    ]);
+    expect(got['/']).toMatchObject({
+      status: 401,
+      body: 'Unauthorized',
+      authorization: null,
+      challenge: 'Negotiate',
+      history: [],
+    });
+    expect(got['/both']).toMatchObject({
+      status: 401,
+      authorization: null,
+      challenge: 'Negotiate, Basic realm="both", charset="UTF-8"',
+    });
+  }, 30_000);
 });

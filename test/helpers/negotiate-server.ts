@@ -87,6 +87,28 @@ app.get(
   }),
   show,
 );
+// The same two schemes, Basic's challenge first: clients that choose by their own preference
+// (the JDK) or that search the joined field (requests-kerberos) must not mind the order.
+app.get(
+  '/basic-first',
+  authenticate({
+    realm: 'both',
+    schemes: [basic({ users: { bob: 'bob-password' } }), negotiate({ servicePrincipal, keytab })],
+  }),
+  show,
+);
+// Accepts, then answers with a mutual-auth token that is not the acceptor's (its last byte, inside
+// the AP-REP's encrypted part, flipped): a client that checks the token must not trust this 200.
+app.get(
+  '/forged-mutual',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (req, res) => {
+    const bytes = Buffer.from(String(res.getHeader('WWW-Authenticate')).slice(10), 'base64');
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+    res.setHeader('WWW-Authenticate', `Negotiate ${bytes.toString('base64')}`);
+    show(req, res);
+  },
+);
 app.get(
   '/no-mutual',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab, mutual: false })] }),

@@ -9,6 +9,8 @@
  * Each SESSION is one argument, form-urlencoded, with these keys:
  *   id               echoed back
  *   user, password   what the Authenticator answers to a server (401) challenge; none: no answer
+ *                    (for Negotiate the JDK uses the Kerberos ticket cache and asks the
+ *                    Authenticator, scheme "Negotiate", only when it has no ticket)
  *   proxy            http://host:port of a forward proxy (none: direct)
  *   proxyUser, proxyPassword   what the Authenticator answers to a proxy (407) challenge
  *   ca               a PEM certificate file: https origins are trusted if they present it

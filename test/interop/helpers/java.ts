@@ -81,8 +81,15 @@ export interface JavaSessionResult {
 export interface JavaClient {
   /** e.g. `17.0.15` */
   version: string;
-  /** Runs the sessions in one JVM, with `jvmArgs` (system properties) before the class. */
-  run(sessions: JavaSession[], jvmArgs?: string[]): Promise<Map<string, JavaSessionResult>>;
+  /**
+   * Runs the sessions in one JVM, with `jvmArgs` (system properties) before the class and `env`
+   * added to its environment (e.g. KRB5CCNAME, which the JDK's Kerberos reads).
+   */
+  run(
+    sessions: JavaSession[],
+    jvmArgs?: string[],
+    env?: Record<string, string>,
+  ): Promise<Map<string, JavaSessionResult>>;
   remove(): Promise<void>;
 }
 
@@ -114,11 +121,11 @@ export async function compileJavaClient(): Promise<JavaClient> {
   }
   return {
     version: number,
-    async run(sessions, jvmArgs = []) {
+    async run(sessions, jvmArgs = [], env = {}) {
       const result = await run(
         java,
         [...jvmArgs, '-cp', classes, 'JavaClient', ...sessions.map(encode)],
-        { timeoutMs: 30_000 },
+        { timeoutMs: 30_000, env },
       );
       const results = new Map<string, JavaSessionResult>();
       for (const line of result.stdout.split('\n').filter((text) => text !== '')) {
