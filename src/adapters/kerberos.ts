@@ -75,7 +75,9 @@ export interface NegotiateOptions {
   /**
    * Send the acceptor's mutual-authentication token on the successful response
    * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1) when GSSAPI produced one; withdrawn
-   * if the response turns out not to be 2xx. Default `true`.
+   * if the response turns out not to be 2xx. Default `true`. `false` breaks clients that require
+   * the token, such as Python's requests-kerberos with its default `mutual_authentication=REQUIRED`
+   * (MutualAuthenticationError on the 2xx).
    */
   mutual?: boolean | undefined;
 }
