@@ -65,8 +65,11 @@ requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
 # requests-kerberos for the same python3 (test/adapters/negotiate.test.ts), with pykerberos under it.
 requests_kerberos_module=/usr/lib/python3/dist-packages/requests_kerberos/__init__.py
 [ -e "$requests_kerberos_module" ] || missing+=(python3-requests-kerberos)
+# Python's websockets, likewise for Debian's python3 (test/interop/websocket.test.ts).
+websockets_module=/usr/lib/python3/dist-packages/websockets/__init__.py
+[ -e "$websockets_module" ] || missing+=(python3-websockets)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module"
-  "$requests_kerberos_module")
+  "$requests_kerberos_module" "$websockets_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
 # JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
