@@ -89,6 +89,11 @@ const preludes: Prelude[] = [
   },
   {
     file: 'README.md',
+    contains: 'wss.handleUpgrade(req',
+    declare: { server: "import('node:http').Server", guard: "import('authscheme').AuthMiddleware" },
+  },
+  {
+    file: 'README.md',
     contains: 'await check(user, password)',
     declare: { check: '(user: string, password: string) => Promise<boolean>' },
   },
