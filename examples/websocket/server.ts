@@ -138,6 +138,12 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     res.shouldKeepAlive = false; // Node no longer parses this socket: clients retry on a new one
     // Closed, not only ended: the server allows half-open sockets, and its timeouts no longer apply.
     res.on('finish', () => socket.end(() => socket.destroy()));
+    // Node no longer tells the response when the socket drains: without this, a body written with
+    // pipe() (express.static, res.sendFile) stops for good once the socket's buffer is full.
+    const drain = (): void => {
+      if (!res.writableEnded) res.emit('drain');
+    };
+    socket.on('drain', drain);
     if (!isChatHandshake(req)) {
       // Node sends every request with Upgrade here (curl --http2's `Upgrade: h2c` too; Node 24.9+
       // can keep them out with `shouldUpgradeCallback`). A server may ignore Upgrade (RFC 9110
@@ -160,6 +166,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
         else res.writeHead(500, { 'Content-Length': 0 }).end();
         return;
       }
+      socket.off('drain', drain);
       res.detachSocket(socket);
       fieldsFor.set(req, res.getHeaders());
       // ws checks the handshake (400 for a bad key or version) and closes a socket the client

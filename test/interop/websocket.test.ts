@@ -19,6 +19,8 @@ import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { Express } from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import NodeWebSocket from 'ws';
 import type { ClientOptions } from 'ws';
@@ -43,6 +45,8 @@ const PYTHON = '/usr/bin/python3';
 const PYTHON_CLIENT = `${__dirname}/helpers/websockets_client.py`;
 
 interface Running extends ChatServer {
+  /** The example's Express app, for routes a test adds. */
+  express: Express;
   port: number;
   origin: string;
   /** Each handshake that reached the server: its target, Authorization and Origin ('' when none). */
@@ -71,6 +75,7 @@ async function start(options: ChatOptions = {}): Promise<Running> {
   const { port } = chat.server.address() as AddressInfo;
   return {
     ...chat,
+    express: app as unknown as Express,
     port,
     origin: `127.0.0.1:${port}`,
     handshakes,
@@ -332,6 +337,28 @@ describe('a raw handshake', () => {
       origin: `http://${main.origin}`,
     });
     expect(same.status).toBe(101);
+  });
+
+  it("another Upgrade (h2c) gets Express's answer in full, a streamed one too, then the server closes", async () => {
+    // As express.static and res.sendFile do, pipe() waits for the response's 'drain' once the
+    // socket's buffer is full.
+    const size = 1024 * 1024;
+    main.express.get('/download', (_req, res) => {
+      res.type('application/octet-stream').setHeader('Content-Length', size);
+      Readable.from(Array.from({ length: size / 65536 }, () => Buffer.alloc(65536, 0x61))).pipe(
+        res,
+      );
+    });
+    const { received, closedByServer } = await exchange(
+      `GET /download HTTP/1.1\r\nHost: ${main.origin}\r\nConnection: Upgrade, HTTP2-Settings\r\n` +
+        `Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n` +
+        `Authorization: ${basicAuthorization}\r\n\r\n`,
+    );
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toMatch(/\r\nConnection: close\r\n/);
+    expect(received.length - (received.indexOf('\r\n\r\n') + 4)).toBe(size);
+    expect(closedByServer).toBe(true);
+    expect(main.handshakes).toHaveLength(1);
   });
 });
 
