@@ -147,6 +147,33 @@ function der(tag: number, body: Buffer): Buffer {
 /** A `WWW-Authenticate` line with the mutual-auth token. */
 const MUTUAL_TOKEN = /^Negotiate [A-Za-z0-9+/]+={0,2}$/;
 
+/**
+ * The fields of the SPNEGO NegTokenResp (RFC 4178 §4.2.2) in a `Negotiate <token>` line, by
+ * context tag: 0 negState, 1 supportedMech, 2 responseToken (the mechanism's own: here the Kerberos
+ * AP-REP that a client checks for mutual authentication), 3 mechListMIC. Empty for anything else.
+ */
+function negTokenRespFields(line: string | null | undefined): number[] {
+  const bytes = Buffer.from(line?.replace(/^Negotiate /, '') ?? '', 'base64');
+  const read = (at: number): { tag: number; start: number; end: number } => {
+    let length = bytes[at + 1] ?? 0;
+    let start = at + 2;
+    if (length & 0x80) {
+      const octets = length & 0x7f;
+      length = 0;
+      for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i]!;
+      start += octets;
+    }
+    return { tag: bytes[at] ?? 0, start, end: start + length };
+  };
+  const outer = read(0);
+  if (outer.tag !== 0xa1 || outer.end !== bytes.length) return [];
+  const sequence = read(outer.start);
+  if (sequence.tag !== 0x30) return [];
+  const tags: number[] = [];
+  for (let at = sequence.start; at < sequence.end; at = read(at).end) tags.push(bytes[at]! & 0x1f);
+  return tags;
+}
+
 const OID = {
   spnego: Buffer.from('06062b0601050502', 'hex'),
   ntlm: Buffer.from('060a2b06010401823702020a', 'hex'),
@@ -279,6 +306,8 @@ describe('Negotiate with curl and a real KDC', () => {
     const challenges = valuesOf(result, 'www-authenticate');
     expect(challenges).toHaveLength(1);
     expect(challenges[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
+    // curl asks for mutual authentication: SPNEGO's accept-completed carries the AP-REP.
+    expect(negTokenRespFields(challenges[0])).toEqual([0, 1, 2]);
     expect(valuesOf(result, 'vary').join(',')).toMatch(/Authorization/);
     // curl sent a real SPNEGO token, and never a password.
     expect(sentToken(result.trace).length).toBeGreaterThan(100);
@@ -496,6 +525,8 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
     expect(valuesOf(result, 'www-authenticate')).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    // What was flipped is the AP-REP's last byte: the token still carries one.
+    expect(negTokenRespFields(valuesOf(result, 'www-authenticate')[0])).toEqual([0, 1, 2]);
   });
 
   it('curl --anyauth with a password picks Negotiate when it is offered, with a ticket or without one (then 401, no Basic)', async () => {
@@ -633,7 +664,7 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
     profile: string,
     cache: string,
     routes = ['/'],
-  ): Promise<Array<{ status: number; body: string }>> {
+  ): Promise<Array<{ status: number; body: string; challenge: string | undefined }>> {
     const context = await launchChromiumProfile(profile, {
       env: { ...process.env, ...kdc.env, KRB5CCNAME: cache },
       // Chromium answers Negotiate with the user's own ticket only for allowlisted servers.
@@ -644,7 +675,11 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
       const results = [];
       for (const route of routes) {
         const response = await page.goto(`http://localhost:${port}${route}`);
-        results.push({ status: response!.status(), body: await response!.text() });
+        results.push({
+          status: response!.status(),
+          body: await response!.text(),
+          challenge: (await response!.allHeaders())['www-authenticate'],
+        });
       }
       return results;
     } finally {
@@ -652,16 +687,15 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
     }
   }
 
-  it('answers with the ticket from kinit from its second launch on (not checking the mutual-auth token), and not without a ticket', async () => {
+  it('answers with the ticket from kinit from its second launch on (asking for no mutual authentication), and not without a ticket', async () => {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-chromium-'));
     try {
       // Chromium on Linux loads GSSAPI only in a network service started after a Negotiate
       // challenge was seen (its "Local State" records one): the first launch cannot answer.
       const [first] = await visit(profile, aliceCache);
       expect(first!.status).toBe(401);
-      const [second, forged, both, basicFirst] = await visit(profile, aliceCache, [
+      const [second, both, basicFirst] = await visit(profile, aliceCache, [
         '/',
-        '/forged-mutual',
         '/both',
         '/basic-first',
       ]);
@@ -674,9 +708,11 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
           realm: kdc.realm,
         },
       });
-      // Chromium does not check the mutual-auth token: a forged one on the 200 passes.
-      expect(forged!.status).toBe(200);
-      expect(JSON.parse(forged!.body).auth.user).toBe(`alice@${kdc.realm}`);
+      // Chromium's AP-REQ does not ask for mutual authentication (no MUTUAL-REQUIRED), so the
+      // 200 carries SPNEGO's bare accept-completed (negState, supportedMech), with no AP-REP:
+      // there is no mutual-auth token to check, or to forge (/forged-mutual would flip a byte of
+      // the mechanism's OID).
+      expect(negTokenRespFields(second!.challenge)).toEqual([0, 1]);
       // Offered Basic too, in either order, it answers Negotiate (and never shows a Basic prompt).
       for (const page of [both, basicFirst]) {
         expect(page!.status).toBe(200);
@@ -782,6 +818,8 @@ describe('Negotiate with Java HttpURLConnection (JDK 17) and a real KDC', () => 
     const [forged] = sessionsOf('forged');
     expect(forged!.status).toBe(200);
     expect(forged!.exchanges.at(-1)!.challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    // The JDK asks for mutual authentication: the token it ignores holds the (flipped) AP-REP.
+    expect(negTokenRespFields(forged!.exchanges.at(-1)!.challenges[0])).toEqual([0, 1, 2]);
     const [noMutual] = sessionsOf('no-mutual');
     expect(noMutual!.status).toBe(200);
     expect(noMutual!.exchanges.at(-1)!.challenges).toEqual([]);
