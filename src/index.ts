@@ -6,11 +6,12 @@
 export { authenticate } from './middleware/authenticate';
 export type { AuthenticateOptions, AuthMiddleware, AuthOutcome } from './middleware/authenticate';
 export { basic } from './schemes/basic';
-export type { BasicOptions, BasicCacheOptions } from './schemes/basic';
+export type { BasicOptions, BasicVerify, BasicCacheOptions } from './schemes/basic';
 export { digest } from './schemes/digest';
 export type {
   DigestOptions,
   DigestAlgorithm,
+  DigestHash,
   DigestQop,
   DigestHA1,
   DigestUserEntry,
@@ -61,6 +62,7 @@ export type {
   Scheme,
   SchemeFailure,
   SchemeSuccess,
+  SchemeSetup,
   VerifyResult,
   RequestContext,
   AuthInfo,

@@ -9,7 +9,23 @@ import http from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import express from 'express';
 import request from 'supertest';
-import { authenticate, basic, bearer, type AuthInfo, type AuthMiddleware } from 'authscheme';
+import {
+  authenticate,
+  basic,
+  bearer,
+  digest,
+  refuse,
+  type AuthInfo,
+  type AuthMiddleware,
+  type BasicVerify,
+  type Challenge,
+  type Credentials,
+  type DigestHash,
+  type RequestContext,
+  type Scheme,
+  type SchemeSetup,
+  type VerifyResult,
+} from 'authscheme';
 
 const guard: AuthMiddleware = authenticate({
   realm: 'r',
@@ -71,6 +87,34 @@ export const typedRows = [
   basic({ verify: (user): Account | undefined => accounts.get(user) }),
   bearer({ verify: async (token) => (token === 't' ? new Session('alice') : false) }),
 ];
+
+/**
+ * Helpers written apart from the call, with the types the package exports: a password check, an
+ * HA1 lookup by hash, a scheme as a class (whose methods get no contextual types from
+ * `implements`, so each parameter needs a type of its own).
+ */
+const checkPassword: BasicVerify = async (user, password) => (password === 'pw' ? user : false);
+const ha1Of = (user: string, hash: DigestHash): string | undefined =>
+  hash === 'MD5' ? `${user}-md5` : undefined;
+class HeaderKey implements Scheme {
+  readonly name = 'HeaderKey';
+  challenges(ctx: RequestContext): Challenge[] {
+    return [{ scheme: this.name, params: { realm: ctx.realm } }];
+  }
+  verify(credentials: Credentials): VerifyResult {
+    return credentials.token68 === 'k' ? { ok: true, user: 'svc' } : refuse();
+  }
+  setup(setup: SchemeSetup): void {
+    if (setup.proxy) throw new TypeError('HeaderKey: not in proxy mode');
+  }
+}
+export const helpers = authenticate({
+  schemes: [
+    new HeaderKey(),
+    basic({ verify: checkPassword }),
+    digest({ algorithms: ['MD5'], getHA1: (user, _realm, hash) => ha1Of(user, hash) }),
+  ],
+});
 
 /** Calls that must not compile; never run. */
 export function mustNotCompile(): void {

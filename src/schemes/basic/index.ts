@@ -29,18 +29,23 @@ import {
   rejectUnknownOptions,
 } from '../../util/options';
 
+/**
+ * Checks a user name and password; returns the user name, an object with a `user` field (its
+ * other fields land on `req.auth`), or `false`/`null`/`undefined`. Sync or async. The callback
+ * is responsible for comparing in constant time (`safeCompare`).
+ */
+export type BasicVerify = (
+  user: string,
+  password: string,
+  req: AuthRequest,
+) => Identity | Promise<Identity>;
+
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {
   /** User name → password. Compared in constant time; an unknown user costs as much as a wrong password. */
   users?: Record<string, string> | undefined;
-  /**
-   * Checks a user name and password; returns the user name, an object with a `user` field (its
-   * other fields land on `req.auth`), or `false`/`null`/`undefined`. Sync or async. The callback
-   * is responsible for comparing in constant time.
-   */
-  verify?:
-    | ((user: string, password: string, req: AuthRequest) => Identity | Promise<Identity>)
-    | undefined;
+  /** The password check; see {@link BasicVerify}. */
+  verify?: BasicVerify | undefined;
   /** This scheme's realm; defaults to the realm given to `authenticate()`. */
   realm?: string | undefined;
   /**
