@@ -29,6 +29,7 @@ export { bearer, requireScopes, InvalidTokenError, introspection } from './schem
 export type {
   BearerOptions,
   BearerVerify,
+  BearerIdentity,
   BearerCacheOptions,
   RequireScopesOptions,
   RequireScopesSpec,

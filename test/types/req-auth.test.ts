@@ -21,6 +21,7 @@ import {
   type Challenge,
   type Credentials,
   type DigestHash,
+  type Identity,
   type RequestContext,
   type Scheme,
   type SchemeSetup,
@@ -82,11 +83,34 @@ class Session {
 }
 const accounts = new Map<string, Account>([['bob', { user: 'bob', role: 'admin' }]]);
 
+/** A token row whose `expiresAt` is not one `bearer()` reads. */
+interface TokenRow {
+  user: string;
+  scopes: string;
+  expiresAt: string;
+}
+
 /** Verifiers returning what applications have: typed by an interface or a class. */
 export const typedRows = [
   basic({ verify: (user): Account | undefined => accounts.get(user) }),
   bearer({ verify: async (token) => (token === 't' ? new Session('alice') : false) }),
+  // Bearer's own fields in every form it reads, in a literal and in a row typed by an interface.
+  bearer({
+    verify: async (token) => ({ user: token, scopes: 'a b', expiresAt: Date.now() + 60_000 }),
+  }),
+  bearer({
+    verify: () => ({ user: 'u', scopes: ['a'] as readonly string[], expiresAt: new Date() }),
+  }),
+  bearer({ verify: (): Grant => ({ user: 'u', scopes: ['a'], expiresAt: new Date(), role: 'x' }) }),
+  // A verifier typed with the root's Identity (introspection() returns one) still fits.
+  bearer({ verify: async (): Promise<Identity> => ({ user: 'u' }) }),
 ];
+interface Grant {
+  user: string;
+  scopes: string[];
+  expiresAt: Date;
+  role: string;
+}
 
 /**
  * Helpers written apart from the call, with the types the package exports: a password check, an
@@ -124,6 +148,14 @@ export function mustNotCompile(): void {
   basic({ verify: () => ({ user: 42 }) });
   // @ts-expect-error an object needs `user`
   bearer({ verify: () => ({ name: 'alice' }) });
+  // @ts-expect-error Bearer's `scopes` are a string or a list of strings
+  bearer({ verify: async (token) => ({ user: token, scopes: 42 }) });
+  // @ts-expect-error nor a list of anything else
+  bearer({ verify: () => ({ user: 'alice', scopes: [1, 2] }) });
+  // @ts-expect-error `expiresAt` is a Date or ms since the epoch
+  bearer({ verify: () => ({ user: 'alice', expiresAt: '2030-01-01' }) });
+  // @ts-expect-error the same for a row typed by an interface
+  bearer({ verify: (): TokenRow => ({ user: 'alice', scopes: 'read', expiresAt: 'soon' }) });
   // @ts-expect-error authenticate() needs schemes
   authenticate({ realm: 'r' });
 }

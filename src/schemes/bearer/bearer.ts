@@ -7,7 +7,6 @@ import { isQuotable, isToken68 } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   AuthRequest,
-  Identity,
   RequestContext,
   Scheme,
   SchemeFailure,
@@ -25,13 +24,36 @@ import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
 
+/** The fields of an identity that `bearer()` reads itself, with the values it takes. */
+interface BearerFields {
+  /** The token's scopes: a space-separated string (a `scope` claim) or a list (`scp`). */
+  scopes?: string | readonly string[] | undefined;
+  /** When the token expires: a `Date` or ms since the epoch (not a JWT's `exp` in seconds). */
+  expiresAt?: Date | number | undefined;
+}
+
+/**
+ * What a {@link BearerVerify} returns: an `Identity` whose `scopes` and `expiresAt`, when
+ * it has them, are of the types `bearer()` reads (another type is `next(err)` at run time).
+ */
+export type BearerIdentity =
+  | string
+  | ({ user: string } & BearerFields & Record<string, unknown>)
+  | ({ readonly user: string } & Readonly<BearerFields>)
+  | false
+  | null
+  | undefined;
+
 /**
  * Checks a token. Returns the identity (a user name, or an object with `user` and optional
  * `scopes`, `expiresAt` and other fields that land on `req.auth`), or `false`/`null`/`undefined`
  * to refuse. Throw an `InvalidTokenError` to refuse with a description; any other throw or
  * rejection goes to `next(err)`.
  */
-export type BearerVerify = (token: string, req: AuthRequest) => Identity | Promise<Identity>;
+export type BearerVerify = (
+  token: string,
+  req: AuthRequest,
+) => BearerIdentity | Promise<BearerIdentity>;
 
 /** Options of the validation cache. An entry never outlives the token's own `expiresAt`. */
 export type BearerCacheOptions = CacheOptions;

@@ -2,7 +2,7 @@
  * The Bearer scheme (RFC 6750) and its helpers. Re-exports only.
  */
 export { bearer } from './bearer';
-export type { BearerOptions, BearerVerify, BearerCacheOptions } from './bearer';
+export type { BearerOptions, BearerVerify, BearerIdentity, BearerCacheOptions } from './bearer';
 export { requireScopes } from './require-scopes';
 export type { RequireScopesOptions, RequireScopesSpec, ScopeMiddleware } from './require-scopes';
 export { InvalidTokenError } from './errors';
