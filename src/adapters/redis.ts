@@ -214,6 +214,15 @@ export class RedisNonceStore implements NonceStore {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('RedisNonceStore: options { client } are required');
     }
+    // `new RedisNonceStore(client)`: the client itself, whose own fields are no options of ours.
+    if (
+      !Object.hasOwn(options, 'client') &&
+      typeof (options as unknown as { eval?: unknown }).eval === 'function'
+    ) {
+      throw new TypeError(
+        'RedisNonceStore: pass the client in an options object: new RedisNonceStore({ client })',
+      );
+    }
     rejectUnknownOptions('RedisNonceStore', options, OPTION_NAMES);
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof keyPrefix !== 'string') {

@@ -260,13 +260,25 @@ function configure(options: AuthenticateOptions): Config {
   checkFieldText('realm', realm);
   const proxy = options.proxy === true;
   const byName = new Map<string, Scheme>();
-  for (const scheme of schemes) {
+  for (const [index, scheme] of schemes.entries()) {
+    // `schemes: [basic]`: the factory, not a scheme it made (a function has a string `name`).
+    if (typeof scheme === 'function') {
+      const name = (scheme as { name: string }).name;
+      const call = /^[A-Za-z_$][\w$]*$/.test(name) ? `${name}({ … })` : 'e.g. basic({ … })';
+      throw new TypeError(
+        `authenticate(): schemes[${index}] is a function, not a scheme: give the scheme it ` +
+          `makes (${call}), not the function itself`,
+      );
+    }
     if (
       typeof scheme?.name !== 'string' ||
       typeof scheme.verify !== 'function' ||
       typeof scheme.challenges !== 'function'
     ) {
-      throw new TypeError('authenticate(): every scheme must implement the Scheme interface');
+      throw new TypeError(
+        `authenticate(): schemes[${index}] is not a scheme (one that basic(), digest(), bearer() ` +
+          'make, or an object with name, challenges() and verify(): the Scheme interface)',
+      );
     }
     // RFC 9110 §11.1: auth-scheme = token. Any other name could neither be challenged nor sent.
     if (!isToken(scheme.name)) {

@@ -16,6 +16,8 @@ import { createAuthFetch } from 'authscheme/client';
 import { jwtBearer, jwtVerifier } from 'authscheme/jwt';
 import { negotiate } from 'authscheme/negotiate';
 import { RedisNonceStore } from 'authscheme/redis';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 const users = { alice: 'secret' };
 const verify = () => false;
@@ -343,5 +345,35 @@ describe('negotiate() setup messages', () => {
     expect(() =>
       negotiate(anyOptions({ servicePrincipal: 'HTTP@localhost', stripRealm: 'EXAMPLE.COM' })),
     ).toThrow('stripRealm must be a non-empty list of realm names (or a boolean)');
+  });
+});
+
+describe('setup mistakes, told with what to do', () => {
+  it('tells a scheme factory given uncalled (schemes: [basic]) to be called', () => {
+    expect(() => authenticate(anyOptions({ schemes: [basic] }))).toThrow(
+      new TypeError(
+        'authenticate(): schemes[0] is a function, not a scheme: give the scheme it makes ' +
+          '(basic({ … })), not the function itself',
+      ),
+    );
+    expect(() => authenticate(anyOptions({ schemes: [basic({ users }), bearer] }))).toThrow(
+      'authenticate(): schemes[1] is a function, not a scheme: give the scheme it makes (bearer({ … }))',
+    );
+    expect(() => authenticate(anyOptions({ schemes: [basic({ users }), { name: 'X' }] }))).toThrow(
+      'authenticate(): schemes[1] is not a scheme (one that basic(), digest(), bearer() make, ' +
+        'or an object with name, challenges() and verify(): the Scheme interface)',
+    );
+  });
+
+  it('tells a Redis client given in place of the options to go in { client }', () => {
+    const io = new Redis({ lazyConnect: true });
+    const message =
+      'RedisNonceStore: pass the client in an options object: new RedisNonceStore({ client })';
+    try {
+      expect(() => new RedisNonceStore(anyOptions(io))).toThrow(new TypeError(message));
+      expect(() => new RedisNonceStore(anyOptions(createClient()))).toThrow(new TypeError(message));
+    } finally {
+      io.disconnect();
+    }
   });
 });
