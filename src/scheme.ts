@@ -172,6 +172,7 @@ export function identityResult(value: unknown): SchemeSuccess | SchemeFailure {
   }
   throw new AuthschemeError(
     'ERR_AUTH_VERIFIER_RESULT',
-    'A verifier must return a user name, an object with a string `user`, or false/null/undefined',
+    'A verifier must return a non-empty user name, an object with a non-empty string `user`, ' +
+      'or false/null/undefined',
   );
 }

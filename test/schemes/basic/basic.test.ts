@@ -105,6 +105,15 @@ describe('basic() — RFC 7617', () => {
     expect(seen).toEqual(['zoë', 'pässword', '/?q=1']);
   });
 
+  it('tells a verify that echoes an empty user-id that the name must not be empty', async () => {
+    const echo = basic({ allowEmptyUser: true, verify: (user) => user });
+    const credentials = parseCredentials(`Basic ${Buffer.from(':x').toString('base64')}`);
+    await expect(async () => echo.verify(credentials, ctx)).rejects.toMatchObject({
+      code: 'ERR_AUTH_VERIFIER_RESULT',
+      message: expect.stringContaining('a non-empty user name') as unknown,
+    });
+  });
+
   it('lets an empty user-id through to verify only with allowEmptyUser (RFC 7617 §2; a token sent as the password), never to a users map', async () => {
     const seen: string[] = [];
     const app = appWith({
