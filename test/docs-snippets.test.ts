@@ -258,6 +258,9 @@ interface Checked {
   text: string;
 }
 
+/** A block that augments the package's types (README's `declare module 'authscheme'`). */
+const AUGMENTS = /^declare (module|global)\b/m;
+
 function build(snippet: Snippet, index: number, rootValues: Set<string>): Checked {
   const code = withoutBefore(snippet);
   const lines: string[] = [];
@@ -273,10 +276,15 @@ function build(snippet: Snippet, index: number, rootValues: Set<string>): Checke
     }
   }
   const slug = snippet.file.replace(/[^A-Za-z0-9]+/g, '-');
+  // An augmentation is what a reader puts in a declaration file of its own (`types.d.ts`), which
+  // is a module only if it has an import or export (`moduleDetection` does not force those):
+  // without one, `declare module 'authscheme'` declares a module of that name that hides the
+  // package, instead of adding to it. So it is checked as such a file.
+  const extension = AUGMENTS.test(code) ? '.d.mts' : '.mts';
   return {
     snippet,
     // Beside package.json, so that `authscheme` resolves to this package's exports.
-    fileName: path.join(root, `.docs-snippet-${index}-${slug}-${snippet.line}.mts`),
+    fileName: path.join(root, `.docs-snippet-${index}-${slug}-${snippet.line}${extension}`),
     preludeLines: lines.length,
     text: [...lines, code, ''].join('\n'),
   };
@@ -386,7 +394,7 @@ describe('the TypeScript in README.md and docs/*.md', () => {
     const rootValues = valueExports('.');
     const checked = snippets.map((snippet, i) => build(snippet, i, rootValues));
     // Augmentations hold for a whole program: the other blocks see the package as it is.
-    const augmenting = checked.filter((c) => /^declare (module|global)\b/m.test(c.text));
+    const augmenting = checked.filter((c) => AUGMENTS.test(c.text));
     const plain = checked.filter((c) => !augmenting.includes(c));
     const first = typeCheck(plain);
     // An augmentation needs the rest of a program that imports the package (TypeScript refuses
