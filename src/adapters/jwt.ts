@@ -33,6 +33,7 @@ import {
   checkBooleanOptions,
   checkDurationOptions,
   checkStringOptions,
+  isList,
   optionNames,
   rejectUnknownOptions,
 } from '../util/options';
@@ -103,15 +104,15 @@ export interface JwtOptions extends BoundTokenOptions {
    */
   secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */
-  issuer: string | string[];
+  issuer: string | readonly string[];
   /** Accepted `aud` value(s): the token's `aud` must contain one. Required. */
-  audience: string | string[];
+  audience: string | readonly string[];
   /**
    * Allowed `alg` values. Default: every algorithm of the key's type (RSA → RS*, PS*; EC → the
    * curve's ES*; Ed25519 → EdDSA; a secret → HS256; a JWKS → every asymmetric algorithm).
    * `none` is never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
    */
-  algorithms?: string[] | undefined;
+  algorithms?: readonly string[] | undefined;
   /**
    * Leeway for `exp`, `nbf` and `iat` (a token issued in the future is refused), in seconds.
    * Default 5.
@@ -293,12 +294,12 @@ function asRsaKey(key: KeyObject): KeyObject {
 }
 
 function allowList(
-  requested: string[] | undefined,
+  requested: readonly string[] | undefined,
   possible: string[],
   fallback: string[],
 ): string[] {
   if (requested === undefined) return [...fallback];
-  if (!Array.isArray(requested) || requested.length === 0) {
+  if (!isList(requested) || requested.length === 0) {
     throw new TypeError('jwtVerifier: algorithms must be a non-empty list');
   }
   for (const alg of requested) {

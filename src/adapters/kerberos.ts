@@ -69,9 +69,9 @@ export interface NegotiateOptions {
    * realm, or a list of realms whose principals are shortened (others keep their realm, so
    * `alice@A` and `alice@B` from trusted realms stay apart). Default `false`.
    */
-  stripRealm?: boolean | string[] | undefined;
+  stripRealm?: boolean | readonly string[] | undefined;
   /** Accept only principals of these realms (cross-realm trust otherwise lets in any trusted realm). Default: any. */
-  realms?: string[] | undefined;
+  realms?: readonly string[] | undefined;
   /**
    * Send the acceptor's mutual-authentication token on the successful response
    * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1) when GSSAPI produced one; withdrawn

@@ -21,7 +21,7 @@ import type {
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
-import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
+import { checkBooleanOptions, isList, optionNames, rejectUnknownOptions } from '../util/options';
 import { assignAuth } from './request-auth';
 import {
   appendVary,
@@ -70,7 +70,7 @@ export const DEFAULT_REALM = 'Restricted';
 /** Options of {@link authenticate}. */
 export interface AuthenticateOptions {
   /** The schemes offered, strongest first: challenges are sent in this order. */
-  schemes: Scheme[];
+  schemes: readonly Scheme[];
   /** The protection space (RFC 9110 §11.5). Default `"Restricted"`. */
   realm?: string | undefined;
   /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */
@@ -252,7 +252,7 @@ function configure(options: AuthenticateOptions): Config {
     'credentialsRequired',
   ]);
   const { schemes } = options;
-  if (!Array.isArray(schemes) || schemes.length === 0) {
+  if (!isList(schemes) || schemes.length === 0) {
     throw new TypeError('authenticate(): `schemes` must be a non-empty array');
   }
   const realm = options.realm ?? DEFAULT_REALM;

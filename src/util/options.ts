@@ -105,3 +105,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
+
+/**
+ * `Array.isArray` for an option typed as a readonly list: `Array.isArray` narrows to `any[]`,
+ * which would turn the elements of a `readonly T[]` into `any`; this keeps them `T`.
+ */
+export function isList(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value);
+}

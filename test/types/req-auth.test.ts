@@ -27,6 +27,8 @@ import {
   type SchemeSetup,
   type VerifyResult,
 } from 'authscheme';
+import { jwtBearer } from 'authscheme/jwt';
+import { negotiate } from 'authscheme/negotiate';
 
 const guard: AuthMiddleware = authenticate({
   realm: 'r',
@@ -139,6 +141,40 @@ export const helpers = authenticate({
     digest({ algorithms: ['MD5'], getHA1: (user, _realm, hash) => ha1Of(user, hash) }),
   ],
 });
+
+/**
+ * Lists from a configuration written `as const` (readonly tuples) or typed `readonly`: every
+ * option that takes a list takes those, as it reads and copies them.
+ */
+const config = {
+  algorithms: ['SHA-256', 'MD5'],
+  qop: ['auth'],
+  domain: ['/api', '/admin'],
+  issuers: ['https://a.example/', 'https://b.example/'],
+  audiences: ['api'],
+  jwtAlgorithms: ['ES256'],
+  realms: ['EXAMPLE.COM'],
+} as const;
+const offered: readonly Scheme[] = [
+  digest({
+    users: { a: 'b' },
+    algorithms: config.algorithms,
+    qop: config.qop,
+    domain: config.domain,
+  }),
+  jwtBearer({
+    jwksUri: 'https://a.example/jwks',
+    issuer: config.issuers,
+    audience: config.audiences,
+    algorithms: config.jwtAlgorithms,
+  }),
+  negotiate({
+    servicePrincipal: 'HTTP@a.example',
+    realms: config.realms,
+    stripRealm: config.realms,
+  }),
+];
+export const fromConfig = authenticate({ schemes: offered });
 
 /** Calls that must not compile; never run. */
 export function mustNotCompile(): void {

@@ -18,6 +18,7 @@ import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import {
   checkBooleanOptions,
+  isList,
   isPlainObject,
   optionNames,
   rejectUnknownOptions,
@@ -89,13 +90,13 @@ export interface DigestOptions {
    * and Python's urllib answer only the first challenge; urllib and wget know only MD5. So
    * `['SHA-256', 'MD5']` serves browsers and curl best, `['MD5', 'SHA-256']` old clients.
    */
-  algorithms?: DigestAlgorithm[] | undefined;
+  algorithms?: readonly DigestAlgorithm[] | undefined;
   /**
    * `qop` values offered. Default `['auth']`. `auth-int` also hashes the request body, which the
    * application must make available as raw bytes (see `body`); wget drops `qop` altogether when
    * `auth-int` is offered, and is then refused.
    */
-  qop?: DigestQop[] | undefined;
+  qop?: readonly DigestQop[] | undefined;
   /**
    * The nonce HMAC key: a string or Buffer of at least 32 bytes. Default: random per `digest()`
    * call, so several processes behind one address (or several `digest()`s that should accept each
@@ -132,7 +133,7 @@ export interface DigestOptions {
   /** This scheme's realm, overriding the middleware's. */
   realm?: string | undefined;
   /** The protection space's URIs, sent as `domain` (RFC 7616 §3.3). Default: none sent. */
-  domain?: string[] | undefined;
+  domain?: readonly string[] | undefined;
   /**
    * For `qop=auth-int`: returns the raw request body. Default: `req.rawBody` (Buffer), else
    * `req.body` when a Buffer (`express.raw({ type: '*\/*' })` before the middleware) or a string.
@@ -612,7 +613,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
 
   let domain: string | undefined;
   if (options.domain !== undefined) {
-    if (!Array.isArray(options.domain) || options.domain.length === 0) {
+    if (!isList(options.domain) || options.domain.length === 0) {
       throw new TypeError('digest(): domain must be a non-empty array of URIs');
     }
     for (const uri of options.domain) {
@@ -728,9 +729,9 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
   return result;
 }
 
-function resolveAlgorithms(names: DigestAlgorithm[] | undefined): AlgorithmInfo[] {
+function resolveAlgorithms(names: readonly DigestAlgorithm[] | undefined): AlgorithmInfo[] {
   const list = names ?? ['SHA-256'];
-  if (!Array.isArray(list) || list.length === 0) {
+  if (!isList(list) || list.length === 0) {
     throw new TypeError('digest(): algorithms must be a non-empty array');
   }
   const result: AlgorithmInfo[] = [];
@@ -747,9 +748,9 @@ function resolveAlgorithms(names: DigestAlgorithm[] | undefined): AlgorithmInfo[
   return result;
 }
 
-function resolveQop(qop: DigestQop[] | undefined): DigestQop[] {
+function resolveQop(qop: readonly DigestQop[] | undefined): DigestQop[] {
   const list = qop ?? ['auth'];
-  if (!Array.isArray(list) || list.length === 0)
+  if (!isList(list) || list.length === 0)
     throw new TypeError('digest(): qop must be a non-empty array');
   const result: DigestQop[] = [];
   for (const value of list) {
