@@ -142,6 +142,11 @@ export function refuse(
  * other own enumerable fields land on `req.auth`), or `false`/`null`/`undefined` for "refused".
  * The object may be typed by an interface or a class of the application (a database row): the
  * second member admits what has no index signature.
+ *
+ * An async verifier whose only answer is `false` (`async () => false`, a stub that refuses all)
+ * does not compile: TypeScript types it `Promise<boolean>`, as it keeps a lone `false` literal in
+ * an async function only where the expected return type is a promise, not a union with one.
+ * Write `async () => false as const`. One that may also return a name or an object compiles.
  */
 export type Identity =
   | string

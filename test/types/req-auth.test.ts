@@ -178,6 +178,12 @@ export const fromConfig = authenticate({ schemes: offered });
 
 /** Calls that must not compile; never run. */
 export function mustNotCompile(): void {
+  // TypeScript types a lone `false` in an async arrow `Promise<boolean>` here (the expected return
+  // type is a union, not a promise), so this stub needs `false as const`, as README and Identity
+  // say. If a compiler version accepts it, those notes can go.
+  // @ts-expect-error Promise<boolean>: `true` would be admitted too
+  basic({ verify: async () => false });
+  basic({ verify: async () => false as const });
   // @ts-expect-error a Basic verifier must not return a number
   basic({ verify: () => 42 });
   // @ts-expect-error `user` must be a string
