@@ -50,7 +50,10 @@ export interface AuthOutcome {
    * `next(err)` because a verifier, a store or a scheme failed (the client may not be at fault).
    */
   outcome: 'success' | 'refused' | 'error';
-  /** The scheme that accepted or refused, as the server spells it, when one was tried. */
+  /**
+   * The scheme that accepted or refused, as the server spells it, when one was tried; on an
+   * error, the scheme whose credentials were being checked, if the error came that far.
+   */
   scheme: string | undefined;
   /**
    * On a success, the authenticated user. On a refusal, the user name the credentials claimed
@@ -514,6 +517,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   }
 
   const chosen = scheme;
+  ctx.tried = chosen.name;
   const result = chosen.verify(credentials, ctx);
   if (!isPromiseLike(result)) {
     conclude(config, ctx, next, chosen, result);
@@ -665,13 +669,16 @@ function report(config: Config, ctx: RequestContext, outcome: AuthOutcome): void
   if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
 }
 
-/** An error for `audit`. A hook that throws here is ignored: the request is failing already. */
-function reportError(config: Config, ctx: RequestContext, err: unknown): void {
+/**
+ * An error for `audit`, naming the scheme whose credentials were being checked (its verifier or
+ * store failed). A hook that throws here is ignored: the request is failing already.
+ */
+function reportError(config: Config, ctx: Context, err: unknown): void {
   const code = err instanceof AuthschemeError ? err.code : undefined;
   try {
     report(config, ctx, {
       outcome: 'error',
-      scheme: undefined,
+      scheme: ctx.tried,
       user: undefined,
       status: undefined,
       code,

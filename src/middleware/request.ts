@@ -10,6 +10,9 @@ import type { AuthRequest, RequestContext } from '../scheme';
  * query tokens), not on every request: a missing `req.originalMethod` is a slow lookup.
  */
 export class Context implements RequestContext {
+  /** The scheme whose credentials are being checked, once one is: named on an `error` audit. */
+  tried: string | undefined = undefined;
+
   constructor(
     readonly req: AuthRequest,
     readonly res: ServerResponse,

@@ -49,6 +49,10 @@ function appWith(options: Partial<AuthenticateOptions>, outcomes: AuthOutcome[])
   return app;
 }
 
+const thrown = (): never => {
+  throw new Error('directory down');
+};
+
 const outcome = (init: Partial<AuthOutcome>): AuthOutcome => ({
   outcome: 'refused',
   scheme: undefined,
@@ -132,7 +136,7 @@ describe('authenticate({ audit })', () => {
     // The AuthenticationError names the claimed user too.
     expect(refused.body).toEqual({ user: 'alice' });
     expect(outcomes).toEqual([
-      outcome({ outcome: 'error' }),
+      outcome({ outcome: 'error', scheme: 'Basic' }),
       outcome({
         scheme: 'Basic',
         user: 'alice',
@@ -254,7 +258,45 @@ describe('authenticate({ audit })', () => {
       outcomes,
     );
     await request(app).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
-    expect(outcomes).toEqual([outcome({ outcome: 'error', code: 'ERR_AUTH_STORE_FAILURE' })]);
+    expect(outcomes).toEqual([
+      outcome({ outcome: 'error', scheme: 'Basic', code: 'ERR_AUTH_STORE_FAILURE' }),
+    ]);
+  });
+
+  it('names the scheme whose verifier or store failed, so that errors can be counted by scheme', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const failingStore = {
+      use: () => {
+        throw new Error('store down');
+      },
+    };
+    const app = appWith(
+      {
+        schemes: [
+          digest({ users, secret: 's'.repeat(32), store: failingStore }),
+          basic({ verify: (user) => (user === 'sync' ? thrown() : (true as unknown as string)) }),
+          bearer({ verify: () => Promise.reject(new Error('introspection down')) }),
+        ],
+      },
+      outcomes,
+    );
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const digestHeader = formatCredentials(
+      answer(challenge, { user: 'alice', password: 'secret', uri: '/' }),
+    );
+    await request(app).get('/').set('Authorization', digestHeader).expect(500);
+    await request(app).get('/').set('Authorization', basicAuth('sync', 'x')).expect(500);
+    await request(app).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
+    await request(app).get('/').set('Authorization', 'Bearer abc').expect(500);
+    expect(outcomes.slice(1)).toEqual([
+      outcome({ outcome: 'error', scheme: 'Digest', code: 'ERR_AUTH_STORE_FAILURE' }),
+      // A verifier that throws synchronously, one that returns nonsense, one that rejects.
+      outcome({ outcome: 'error', scheme: 'Basic' }),
+      outcome({ outcome: 'error', scheme: 'Basic', code: 'ERR_AUTH_VERIFIER_RESULT' }),
+      outcome({ outcome: 'error', scheme: 'Bearer' }),
+    ]);
   });
 
   it('names no user for a Digest userhash refusal: the hash hides it (RFC 7616 §3.4.4)', async () => {
