@@ -65,6 +65,7 @@ export class AuthenticationError extends AuthschemeError {
   /**
    * The user name the refused credentials claimed, when the scheme could read one (Basic's
    * user-id, Digest's `username`): the client's word, for logs and lockouts, not an identity.
+   * On Bearer's 403 `insufficient_scope`, the user of the token, which verified.
    */
   readonly user: string | undefined;
 

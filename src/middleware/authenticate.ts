@@ -58,7 +58,7 @@ export interface AuthOutcome {
   /**
    * On a success, the authenticated user. On a refusal, the user name the credentials claimed
    * when the scheme could read one (Basic's user-id, Digest's `username`): the client's word, to
-   * log as such.
+   * log as such. On Bearer's 403 `insufficient_scope`, the user of the token, which verified.
    */
   user: string | undefined;
   /** The status of a refusal. */

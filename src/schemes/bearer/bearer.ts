@@ -210,7 +210,13 @@ export function bearer(options: BearerOptions): Scheme {
 
   function grant(verified: Verified): VerifyResult {
     if (required !== undefined && !hasScopes(verified.scopes, required)) {
-      return bearerFailure('insufficient_scope', 'The access token lacks the required scope');
+      // The token verified: the user it names is known, for audit and the AuthenticationError.
+      const failure = bearerFailure(
+        'insufficient_scope',
+        'The access token lacks the required scope',
+      );
+      failure.user = verified.success.user;
+      return failure;
     }
     return verified.success;
   }

@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { authenticate, basic } from '../../../src';
+import { authenticate, basic, type AuthenticationError, type AuthOutcome } from '../../../src';
 import { parseChallenges } from '../../../src/header';
 import { bearer, InvalidTokenError } from '../../../src/schemes/bearer';
 import { bearerApp, HIT, tableVerify } from './helpers';
@@ -134,6 +134,41 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(res.headers['www-authenticate']).toBe(
       'Bearer realm="example", scope="write", error="insufficient_scope", error_description="The access token lacks the required scope"',
     );
+  });
+
+  it('names the user a 403 insufficient_scope refused, whose token verified (audit, the error)', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const errors: unknown[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        onFailure: 'next',
+        audit: (outcome) => outcomes.push(outcome),
+        schemes: [bearer({ verify, requiredScopes: ['write'], cache: true })],
+      }),
+    );
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        errors.push(err);
+        res.status(403).end();
+      },
+    );
+    // The second request is answered from the validation cache.
+    for (let i = 0; i < 2; i++) {
+      await request(app).get('/').set('Authorization', 'Bearer bob-token').expect(403);
+    }
+    await request(app).get('/').set('Authorization', 'Bearer nope').expect(403);
+    expect(outcomes.map(({ user, code }) => [user, code])).toEqual([
+      ['bob', 'ERR_AUTH_INSUFFICIENT_SCOPE'],
+      ['bob', 'ERR_AUTH_INSUFFICIENT_SCOPE'],
+      // A token the verifier refused names no one.
+      [undefined, 'ERR_AUTH_INVALID_CREDENTIALS'],
+    ]);
+    expect(errors.map((err) => (err as AuthenticationError).user)).toEqual([
+      'bob',
+      'bob',
+      undefined,
+    ]);
   });
 
   it('names the required scopes in every challenge, including the bare one', async () => {
