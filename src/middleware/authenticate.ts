@@ -65,6 +65,15 @@ export interface AuthOutcome {
   status: number | undefined;
   /** Why a refusal or an error (`ERR_AUTH_…`); `undefined` for a success or a foreign error. */
   code: AuthErrorCode | undefined;
+  /**
+   * Why, in words, where one `code` covers several reasons (`Digest nonce count already used`
+   * and `Digest nonce expired` are both `ERR_AUTH_STALE_NONCE`; `The access token expired` and
+   * `The access token signature is invalid` both `ERR_AUTH_INVALID_CREDENTIALS`): a refusal's
+   * message, as on its `AuthenticationError`, or an authscheme error's. Never the credentials;
+   * for logs, not to switch on (use `code`). `undefined` for a success or a foreign error, whose
+   * message may hold anything.
+   */
+  message: string | undefined;
 }
 
 /** The realm sent when neither `authenticate()` nor the scheme names one. */
@@ -624,6 +633,7 @@ function accept(
       user: auth.user,
       status: undefined,
       code: undefined,
+      message: undefined,
     });
   }
   assignAuth(ctx.req, auth);
@@ -674,14 +684,15 @@ function report(config: Config, ctx: RequestContext, outcome: AuthOutcome): void
  * store failed). A hook that throws here is ignored: the request is failing already.
  */
 function reportError(config: Config, ctx: Context, err: unknown): void {
-  const code = err instanceof AuthschemeError ? err.code : undefined;
+  const ours = err instanceof AuthschemeError;
   try {
     report(config, ctx, {
       outcome: 'error',
       scheme: ctx.tried,
       user: undefined,
       status: undefined,
-      code,
+      code: ours ? err.code : undefined,
+      message: ours ? err.message : undefined,
     });
   } catch {
     // The error goes to next(err) as it is.
@@ -897,6 +908,7 @@ function respond(
         user: refusal.user,
         status: refusal.status,
         code: refusal.code,
+        message: refusal.message,
       });
     }
   } catch (err) {

@@ -16,6 +16,8 @@ import {
   type AuthenticateOptions,
   type AuthOutcome,
 } from 'authscheme';
+import { jwtBearer } from 'authscheme/jwt';
+import { SignJWT } from 'jose';
 import { answer } from '../schemes/digest/helpers';
 
 const users = { alice: 'secret' };
@@ -59,6 +61,7 @@ const outcome = (init: Partial<AuthOutcome>): AuthOutcome => ({
   user: undefined,
   status: undefined,
   code: undefined,
+  message: undefined,
   ...init,
 });
 
@@ -79,16 +82,32 @@ describe('authenticate({ audit })', () => {
         user: 'alice',
         status: 401,
         code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: 'Invalid credentials',
       }),
       outcome({
         scheme: 'Basic',
         user: 'mallory',
         status: 401,
         code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: 'Invalid credentials',
       }),
-      outcome({ status: 401, code: 'ERR_AUTH_MISSING_CREDENTIALS' }),
-      outcome({ scheme: 'Basic', status: 400, code: 'ERR_AUTH_HEADER_SYNTAX' }),
-      outcome({ scheme: 'Bearer', status: 401, code: 'ERR_AUTH_INVALID_CREDENTIALS' }),
+      outcome({
+        status: 401,
+        code: 'ERR_AUTH_MISSING_CREDENTIALS',
+        message: 'No credentials were sent',
+      }),
+      outcome({
+        scheme: 'Basic',
+        status: 400,
+        code: 'ERR_AUTH_HEADER_SYNTAX',
+        message: expect.stringMatching(/^Invalid authentication header: .* at index \d+$/),
+      }),
+      outcome({
+        scheme: 'Bearer',
+        status: 401,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: 'invalid_token',
+      }),
     ]);
   });
 
@@ -142,6 +161,7 @@ describe('authenticate({ audit })', () => {
         user: 'alice',
         status: 401,
         code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: 'Invalid credentials',
       }),
     ]);
   });
@@ -259,7 +279,12 @@ describe('authenticate({ audit })', () => {
     );
     await request(app).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
     expect(outcomes).toEqual([
-      outcome({ outcome: 'error', scheme: 'Basic', code: 'ERR_AUTH_STORE_FAILURE' }),
+      outcome({
+        outcome: 'error',
+        scheme: 'Basic',
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'upstream',
+      }),
     ]);
   });
 
@@ -291,11 +316,95 @@ describe('authenticate({ audit })', () => {
     await request(app).get('/').set('Authorization', basicAuth('alice', 'x')).expect(500);
     await request(app).get('/').set('Authorization', 'Bearer abc').expect(500);
     expect(outcomes.slice(1)).toEqual([
-      outcome({ outcome: 'error', scheme: 'Digest', code: 'ERR_AUTH_STORE_FAILURE' }),
-      // A verifier that throws synchronously, one that returns nonsense, one that rejects.
+      outcome({
+        outcome: 'error',
+        scheme: 'Digest',
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'The Digest nonce store failed',
+      }),
+      // A verifier that throws synchronously, one that returns nonsense, one that rejects: the
+      // message of an error that is not authscheme's is not told (it may hold anything).
       outcome({ outcome: 'error', scheme: 'Basic' }),
-      outcome({ outcome: 'error', scheme: 'Basic', code: 'ERR_AUTH_VERIFIER_RESULT' }),
+      outcome({
+        outcome: 'error',
+        scheme: 'Basic',
+        code: 'ERR_AUTH_VERIFIER_RESULT',
+        message: expect.stringMatching(/^A verifier must return a user name/),
+      }),
       outcome({ outcome: 'error', scheme: 'Bearer' }),
+    ]);
+  });
+
+  it('says why in `message`, where codes are shared: Digest nonces, algorithms and counts', async () => {
+    const outcomes: AuthOutcome[] = [];
+    let now = Date.now();
+    const app = appWith(
+      { schemes: [digest({ users, secret: 's'.repeat(32), now: () => now })] },
+      outcomes,
+    );
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const header = (
+      init: { nc: number; password?: string; uri?: string },
+      params: Record<string, string> = {},
+    ): string =>
+      formatCredentials(
+        answer(
+          { ...challenge, params: { ...challenge.params, ...params } },
+          { user: 'alice', password: 'secret', uri: '/', ...init },
+        ),
+      );
+    const sends: [string, number][] = [
+      [header({ nc: 1 }), 200],
+      [header({ nc: 1 }), 401], // replayed count
+      [header({ nc: 2, password: 'wrong' }), 401],
+      [header({ nc: 3 }, { nonce: 'A'.repeat(72) }), 401], // forged nonce
+      [header({ nc: 4 }, { algorithm: 'MD5' }), 401], // not offered
+      [header({ nc: 5, uri: '/elsewhere' }), 400],
+    ];
+    for (const [value, status] of sends) {
+      await request(app).get('/').set('Authorization', value).expect(status);
+    }
+    now += 600_000;
+    await request(app)
+      .get('/')
+      .set('Authorization', header({ nc: 6 }))
+      .expect(401);
+    expect(outcomes.slice(2).map((o) => [o.code, o.message])).toEqual([
+      ['ERR_AUTH_STALE_NONCE', 'Digest nonce count already used'],
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'Invalid credentials'],
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'Digest nonce is invalid'],
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'Digest algorithm was not offered'],
+      ['ERR_AUTH_INVALID_REQUEST', 'Digest uri does not match the request target'],
+      ['ERR_AUTH_STALE_NONCE', 'Digest nonce expired'],
+    ]);
+  });
+
+  it('says why in `message`, where codes are shared: JWTs expired, forged, for another audience', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const secret = 'k'.repeat(32);
+    const claims = { iss: 'https://issuer.test/', aud: 'https://api.test', sub: 'alice' };
+    const app = appWith(
+      { schemes: [jwtBearer({ secret, issuer: claims.iss, audience: claims.aud })] },
+      outcomes,
+    );
+    const sign = (payload: object, key = secret, expires: string | number = '5m') =>
+      new SignJWT({ ...claims, ...payload })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(expires)
+        .sign(Buffer.from(key));
+    for (const token of [
+      await sign({}, secret, Math.floor(Date.now() / 1000) - 60),
+      await sign({}, 'f'.repeat(32)),
+      await sign({ aud: 'https://other.test' }),
+    ]) {
+      await request(app).get('/').set('Authorization', `Bearer ${token}`).expect(401);
+    }
+    expect(outcomes.map((o) => [o.code, o.message])).toEqual([
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'The access token expired'],
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'The access token signature is invalid'],
+      ['ERR_AUTH_INVALID_CREDENTIALS', 'The access token has an invalid aud claim'],
     ]);
   });
 
