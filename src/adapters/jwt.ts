@@ -394,7 +394,8 @@ interface RemoteKeys {
   getKey: GetKey;
   /**
    * Fetches the set again, unless a fetch succeeded within the cool-down (then resolves to
-   * false) or failed within it (then rejects, as when this fetch fails: the key server's error).
+   * false) or failed within it (then rejects, as when this fetch fails: `ERR_AUTH_STORE_FAILURE`
+   * with the key server's error as the cause).
    */
   refetch(): Promise<boolean>;
 }
@@ -443,6 +444,19 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
     return pending;
   }
 
+  /**
+   * The fetch just made failed: a server error (next(err)), not a 401, with the code of every
+   * other request of the outage (jose's or undici's error, a bare `TypeError: fetch failed` for a
+   * refused connection, is the cause).
+   */
+  function fetchFailed(): AuthschemeError {
+    return new AuthschemeError(
+      'ERR_AUTH_STORE_FAILURE',
+      'The JWK Set could not be fetched from jwksUri',
+      { cause: failure },
+    );
+  }
+
   /** Refused without a fetch: a server error (next(err)) like the failed fetch, not a 401. */
   function unavailable(): AuthschemeError {
     return new AuthschemeError(
@@ -455,7 +469,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
   async function refetch(): Promise<boolean> {
     if (backingOff()) throw unavailable();
     if (remote.coolingDown) return false;
-    if (!(await fetchKeys())) throw failure;
+    if (!(await fetchKeys())) throw fetchFailed();
     return true;
   }
 
@@ -463,7 +477,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
     // As jose: a set older than cacheMaxAge is fetched again before use. If that fails, its keys
     // still verify (fail closed without any set).
     if ((keys === undefined || !remote.fresh) && !backingOff() && !(await fetchKeys())) {
-      if (keys === undefined) throw failure;
+      if (keys === undefined) throw fetchFailed();
     }
     if (keys === undefined) throw unavailable();
     try {
@@ -524,7 +538,8 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
  * `exp`) keeps bearer's validation cache from outliving the token.
  *
  * A token that fails a check throws an `InvalidTokenError` (401 `invalid_token` with a
- * description); a key server that cannot be reached rejects with jose's error (→ `next(err)`).
+ * description); a key server that cannot be reached rejects with an `AuthschemeError` of code
+ * `ERR_AUTH_STORE_FAILURE` whose `cause` is the fetch's error (→ `next(err)`).
  *
  * A remote JWKS is fetched once and cached (`jwks.cacheMaxAge`); a token with an unknown `kid`,
  * or without `kid` and a signature that fails, refetches it (key rotation), at most once per
@@ -533,8 +548,8 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
  * whether the key server answers or not. Meanwhile the keys of the last good set still verify,
  * even past `cacheMaxAge`. A token with an unknown `kid`, or without `kid` and a signature that
  * fails, is not refused as a bad one (its key may be new) but rejects like the failed fetch
- * (→ `next(err)`): with jose's error where the fetch failed, then with an `ERR_AUTH_STORE_FAILURE`
- * whose `cause` is that error. So does every token while no set was ever fetched.
+ * (→ `next(err)`): with an `ERR_AUTH_STORE_FAILURE` whose `cause` is the fetch's error (jose's,
+ * or undici's for a connection refused). So does every token while no set was ever fetched.
  *
  * @example
  * import { authenticate, bearer } from 'authscheme';

@@ -252,8 +252,14 @@ describe('jwtVerifier() with a remote JWKS', () => {
       const forged = await sign({ ...forger, kid: 'forged' });
       const good = await sign(keyA);
       const impostor = await sign({ ...forger, kid: keyA.kid });
-      // The first unknown kid fetches, and fails: jose's error, as before.
-      await serverError(verify(forged));
+      // The first unknown kid fetches, and fails: the same code as every request of the outage,
+      // with the fetch's error as the cause.
+      const first = await serverError(verify(forged));
+      expect(first).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'The JWK Set could not be fetched from jwksUri',
+      });
+      expect((first as Error).cause).toBeInstanceOf(Error);
       expect(jwks.hits).toBe(2);
       // Within the back-off: no fetch. An unknown kid may be a key published meanwhile, so it
       // is not refused as a bad token; a token signed by a key of the last good set verifies.
@@ -293,7 +299,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
       jwks.fault = fault;
       const verify = makeFailing();
       const token = await sign(keyA);
-      await serverError(verify(token));
+      expect(await serverError(verify(token))).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
       for (let i = 0; i < 20; i++) {
         const error = await serverError(verify(token));
         expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
@@ -304,6 +310,60 @@ describe('jwtVerifier() with a remote JWKS', () => {
       expect(await verify(token)).toMatchObject({ user: 'alice' });
       expect(jwks.hits).toBe(2);
     });
+  });
+
+  it('fails a key server that cannot be reached with ERR_AUTH_STORE_FAILURE (audit, error handlers), its error as the cause', async () => {
+    // A port nothing listens on: undici's bare TypeError('fetch failed') said neither what
+    // failed nor, to audit (code undefined), that it was authscheme's store of keys.
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const outcomes: unknown[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        audit: (outcome) => outcomes.push(outcome),
+        schemes: [
+          jwtBearer({
+            jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+            issuer: ISSUER,
+            audience: AUDIENCE,
+          }),
+        ],
+      }),
+    );
+    const errors: unknown[] = [];
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        errors.push(err);
+        res.status(500).end();
+      },
+    );
+    const token = await sign(keyA);
+    for (let i = 0; i < 2; i++) {
+      await request(app).get('/').set('Authorization', `Bearer ${token}`).expect(500);
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatchObject({
+      code: 'ERR_AUTH_STORE_FAILURE',
+      message: 'The JWK Set could not be fetched from jwksUri',
+    });
+    expect(((errors[0] as Error).cause as Error).message).toBe('fetch failed');
+    // Within the back-off, without a fetch.
+    expect(errors[1]).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'error',
+        scheme: 'Bearer',
+        code: 'ERR_AUTH_STORE_FAILURE',
+      }),
+      expect.objectContaining({
+        outcome: 'error',
+        scheme: 'Bearer',
+        code: 'ERR_AUTH_STORE_FAILURE',
+      }),
+    ]);
   });
 
   it('refuses an alg "none" token', async () => {
@@ -474,8 +534,11 @@ describe('jwtVerifier() with a remote JWKS', () => {
       (e: unknown) => e,
     );
     expect(error).not.toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
     // The fetch of the key set failed: the connection was refused.
-    expect((error as { cause?: { code?: unknown } }).cause?.code).toBe('ECONNREFUSED');
+    expect((error as { cause?: { cause?: { code?: unknown } } }).cause?.cause?.code).toBe(
+      'ECONNREFUSED',
+    );
   });
 
   describe('end to end with authenticate() and jwtBearer()', () => {
