@@ -409,3 +409,33 @@ export const role = (req: Request): string | undefined => req.auth?.role;
     expect([...first, ...second]).toEqual([]);
   });
 });
+
+describe("README's table of error codes", () => {
+  const codes = [
+    ...fs
+      .readFileSync(path.join(root, 'src', 'errors.ts'), 'utf8')
+      .matchAll(/^\s*\| '(ERR_AUTH_[A-Z_]+)';?$/gm),
+  ].map((match) => match[1]!);
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(
+    readme.indexOf('\n## Errors\n'),
+    readme.indexOf('\n## ', readme.indexOf('\n## Errors\n') + 1),
+  );
+  /** Code → meaning, from the rows `| \`ERR_AUTH_…\` | status | meaning |`. */
+  const rows = new Map(
+    [...section.matchAll(/^\| `(ERR_AUTH_[A-Z_]+)` \| [^|]+ \| (.+) \|$/gm)].map((match) => [
+      match[1]!,
+      match[2]!,
+    ]),
+  );
+
+  it('reads the codes of AuthErrorCode', () => {
+    expect(codes).toContain('ERR_AUTH_INVALID_CREDENTIALS');
+    expect(codes).toContain('ERR_AUTH_VERIFIER_RESULT');
+  });
+
+  it('gives every code a row of its own, with its status and meaning, and no code that is not one', () => {
+    expect([...rows.keys()].sort()).toEqual([...codes].sort());
+    for (const meaning of rows.values()) expect(meaning.trim().length).toBeGreaterThan(10);
+  });
+});
