@@ -65,7 +65,8 @@ export class AuthenticationError extends AuthschemeError {
   /**
    * The user name the refused credentials claimed, when the scheme could read one (Basic's
    * user-id, Digest's `username`): the client's word, for logs and lockouts, not an identity.
-   * On Bearer's 403 `insufficient_scope`, the user of the token, which verified.
+   * On Bearer's 403 `insufficient_scope`, the user of the token, which verified; on Negotiate's
+   * refusals after GSSAPI accepted the token, the principal.
    */
   readonly user: string | undefined;
 

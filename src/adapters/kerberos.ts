@@ -410,12 +410,20 @@ export function negotiate(options: NegotiateOptions): Scheme {
       return refuse('The principal’s name is not valid UTF-8 and cannot be told from others');
     }
     const { name, realm } = splitPrincipal(principal);
+    // From here a refusal names the principal GSSAPI authenticated (audit, AuthenticationError),
+    // escaped as GSSAPI's reasons are: a trusted realm's KDC may issue any name.
+    const refused = (failure: SchemeFailure): SchemeFailure => ({
+      ...failure,
+      user: printable(principal),
+    });
     // Anonymous PKINIT (RFC 8062) gives anyone a ticket as WELLKNOWN/ANONYMOUS, in the realm
     // WELLKNOWN:ANONYMOUS or the KDC's own; GSSAPI accepts it (only GSS_C_ANON_FLAG, which the
     // binding does not expose, tells), but it authenticates nobody.
-    if (name === ANONYMOUS) return refuse('The anonymous Kerberos principal is not accepted');
+    if (name === ANONYMOUS) {
+      return refused(refuse('The anonymous Kerberos principal is not accepted'));
+    }
     if (realms !== undefined && (realm === undefined || !realms.has(realm))) {
-      return refuse('The principal’s realm is not accepted');
+      return refused(refuse('The principal’s realm is not accepted'));
     }
     let result: SchemeSuccess;
     if (verifyPrincipal === undefined) {
@@ -425,7 +433,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
     } else {
       const identity = verifyPrincipal(principal, ctx.req);
       const outcome = identityResult(isPromiseLike(identity) ? await identity : identity);
-      if (!outcome.ok) return outcome;
+      if (!outcome.ok) return refused(outcome);
       result = outcome;
     }
     result.details = { ...result.details, principal, realm };

@@ -500,6 +500,29 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
   });
 
+  it('names the principal GSSAPI accepted on a refusal of realms or verify (audit, the error)', async () => {
+    const realm = await negotiateCurl(aliceCache, '/reasons-realm');
+    expect(realm.status).toBe(401);
+    expect(JSON.parse(realm.body)).toEqual({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: 'The principal’s realm is not accepted',
+      user: `alice@${kdc.realm}`,
+    });
+    const verify = await negotiateCurl(carolCache, '/reasons-verify');
+    expect(verify.status).toBe(401);
+    expect(JSON.parse(verify.body)).toEqual({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: 'Invalid credentials',
+      user: `carol@${kdc.realm}`,
+    });
+    // A token GSSAPI refused names no one.
+    const garbage = await rawRequest(
+      '/reasons',
+      `Negotiate ${Buffer.from('garbage').toString('base64')}`,
+    );
+    expect(JSON.parse(garbage.body).user).toBeUndefined();
+  });
+
   it('refuses SPNEGO that needs a second round trip (NTLM first, Kerberos second) with 401', async () => {
     const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm, OID.krb5])}`);
     expect(result.status).toBe(401);
@@ -642,6 +665,7 @@ describe('Negotiate and a real anonymous ticket (anonymous PKINIT, RFC 8062)', (
     expect(JSON.parse(result.body)).toEqual({
       code: 'ERR_AUTH_INVALID_CREDENTIALS',
       message: 'The anonymous Kerberos principal is not accepted',
+      user: expect.stringMatching(/^WELLKNOWN\/ANONYMOUS@/),
     });
   });
 

@@ -205,6 +205,23 @@ app.get(
   authenticate({ onFailure: 'next', schemes: [negotiate({ servicePrincipal, keytab })] }),
   show,
 );
+// The same, for principals GSSAPI accepted and the checks after it refuse.
+app.get(
+  '/reasons-realm',
+  authenticate({
+    onFailure: 'next',
+    schemes: [negotiate({ servicePrincipal, keytab, realms: ['OTHER.TEST'] })],
+  }),
+  show,
+);
+app.get(
+  '/reasons-verify',
+  authenticate({
+    onFailure: 'next',
+    schemes: [negotiate({ servicePrincipal, keytab, verify: () => false })],
+  }),
+  show,
+);
 // The keytab holds no key for this service: the acceptor cannot be set up.
 app.get(
   '/no-key',
@@ -217,8 +234,9 @@ app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     status = 500,
     code,
     message,
-  } = err as { status?: number; code?: string; message?: string };
-  if (req.path === '/reasons') res.status(status).json({ code, message });
+    user,
+  } = err as { status?: number; code?: string; message?: string; user?: string };
+  if (req.path.startsWith('/reasons')) res.status(status).json({ code, message, user });
   else res.status(status).json({ error: status === 500 ? 'server error' : 'refused' });
 });
 
