@@ -329,7 +329,7 @@ describe('authenticate({ audit })', () => {
         outcome: 'error',
         scheme: 'Basic',
         code: 'ERR_AUTH_VERIFIER_RESULT',
-        message: expect.stringMatching(/^A verifier must return a user name/),
+        message: expect.stringMatching(/^A verifier must return a non-empty user name/),
       }),
       outcome({ outcome: 'error', scheme: 'Bearer' }),
     ]);
