@@ -124,6 +124,11 @@ const preludes: Prelude[] = [
     },
   },
   { file: 'docs/bearer.md', contains: "app.get('/a', requireScopes", declare: { app, handler } },
+  {
+    file: 'docs/bearer.md',
+    contains: "app.get('/e', requireScopes",
+    declare: { app, handler, audit: "import('authscheme').AuthenticateOptions['audit']" },
+  },
   { file: 'docs/bearer.md', contains: 'jwtBearer({', declare: { app } },
   // docs/digest.md
   {

@@ -4,8 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { AuthenticationError } from '../../errors';
 import { formatChallenge, isQuotable } from '../../header';
-import type { AuthInfo } from '../../scheme';
+import type { AuthenticateOptions } from '../../middleware/authenticate';
+import type { AuthInfo, AuthRequest } from '../../scheme';
+import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode } from './errors';
 import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
@@ -18,6 +21,19 @@ export interface RequireScopesOptions {
   realm?: string | undefined;
   /** `error_uri` sent with the 403 challenge (RFC 6750 §3). */
   errorUri?: string | undefined;
+  /**
+   * `'respond'` (default) answers 401/403 itself; `'next'` hands an {@link AuthenticationError}
+   * (status, challenge in `headers`) to `next(err)`, as `authenticate()`'s option of that name
+   * does: pass the same value as your `authenticate()`.
+   */
+  onFailure?: 'respond' | 'next' | undefined;
+  /**
+   * Called once per refusal (`outcome: 'refused'`, `code` `ERR_AUTH_INSUFFICIENT_SCOPE` with the
+   * user, or `ERR_AUTH_MISSING_CREDENTIALS` without `req.auth`), as `authenticate()`'s `audit`
+   * is; a request let through is not reported again (its `authenticate()` reported the success).
+   * As there, a hook that throws fails the request (`next(err)`); a rejection is ignored.
+   */
+  audit?: AuthenticateOptions['audit'];
 }
 
 /** The scopes (`allOf` or `anyOf`) plus {@link RequireScopesOptions}. */
@@ -28,7 +44,7 @@ export type RequireScopesSpec =
 const SPEC_NAMES: ReadonlySet<string> = new Set([
   'allOf',
   'anyOf',
-  ...optionNames<RequireScopesOptions>()(['realm', 'errorUri']),
+  ...optionNames<RequireScopesOptions>()(['realm', 'errorUri', 'onFailure', 'audit']),
 ]);
 
 const DEFAULT_REALM = 'Restricted';
@@ -89,6 +105,14 @@ export function requireScopes(
   const required: CompiledScopes = compileScopes(requirement, 'requireScopes');
   const realm = settings.realm === undefined ? DEFAULT_REALM : checkRealm(settings.realm);
   if (settings.errorUri !== undefined) checkErrorUri(settings.errorUri, 'requireScopes');
+  const onFailure = settings.onFailure ?? 'respond';
+  if (onFailure !== 'respond' && onFailure !== 'next') {
+    throw new TypeError("requireScopes: onFailure must be 'respond' or 'next'");
+  }
+  const audit = settings.audit;
+  if (audit !== undefined && typeof audit !== 'function') {
+    throw new TypeError('requireScopes: audit must be a function');
+  }
   const challenge = (error?: BearerErrorCode): string => {
     const params = Object.create(null) as Record<string, string>;
     params['realm'] = realm;
@@ -111,22 +135,76 @@ export function requireScopes(
   ): void {
     try {
       const auth = req.auth;
+      let refusal: Refusal;
       if (auth === undefined || auth === null) {
-        refuse(res, 401, unauthenticated, 'Unauthorized');
+        refusal = {
+          status: 401,
+          challenge: unauthenticated,
+          code: 'ERR_AUTH_MISSING_CREDENTIALS',
+          message: 'No credentials were sent',
+          user: undefined,
+        };
+      } else if (!hasScopes(normaliseScopes(auth['scopes']), required)) {
+        refusal = {
+          status: 403,
+          challenge: insufficient,
+          code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
+          message: 'The access token lacks the required scope',
+          user: auth.user,
+        };
+      } else {
+        next();
         return;
       }
-      if (!hasScopes(normaliseScopes(auth['scopes']), required)) {
-        refuse(res, 403, insufficient, 'Forbidden');
+      if (audit !== undefined) report(audit, refusal, req);
+      if (onFailure === 'next') {
+        next(
+          new AuthenticationError(refusal.code, refusal.message, {
+            status: refusal.status,
+            headers: { 'WWW-Authenticate': refusal.challenge, 'Cache-Control': 'no-store' },
+            scheme: 'Bearer',
+            user: refusal.user,
+          }),
+        );
         return;
       }
-      next();
+      refuse(res, refusal.status, refusal.challenge);
     } catch (error) {
       next(error);
     }
   } as ScopeMiddleware;
 }
 
-function refuse(res: ServerResponse, status: 401 | 403, challenge: string, body: string): void {
+interface Refusal {
+  status: 401 | 403;
+  challenge: string;
+  code: 'ERR_AUTH_MISSING_CREDENTIALS' | 'ERR_AUTH_INSUFFICIENT_SCOPE';
+  message: string;
+  user: string | undefined;
+}
+
+/** `audit` for a refusal: a throw goes to `next(err)`, a rejection is ignored (as in `authenticate()`). */
+function report(
+  audit: NonNullable<RequireScopesOptions['audit']>,
+  refusal: Refusal,
+  req: AuthRequest,
+): void {
+  const returned: unknown = audit(
+    {
+      outcome: 'refused',
+      scheme: 'Bearer',
+      user: refusal.user,
+      status: refusal.status,
+      code: refusal.code,
+      message: refusal.message,
+    },
+    req,
+  );
+  if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
+}
+
+function refuse(res: ServerResponse, status: 401 | 403, challenge: string): void {
+  const body = status === 401 ? 'Unauthorized' : 'Forbidden';
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { authenticate } from '../../../src/middleware/authenticate';
+import { AuthenticationError } from '../../../src/errors';
+import { authenticate, type AuthOutcome } from '../../../src/middleware/authenticate';
 import { bearer, requireScopes } from '../../../src/schemes/bearer';
 import { HIT, tableVerify } from './helpers';
 
@@ -59,6 +60,82 @@ describe('requireScopes()', () => {
     expect(res.headers['www-authenticate']).toBe(
       'Bearer realm="api", scope="admin", error="insufficient_scope", error_description="The access token lacks the required scope", error_uri="https://x.test/scopes"',
     );
+  });
+
+  it("with onFailure: 'next' hands the refusal to the error handler as an AuthenticationError", async () => {
+    const errors: unknown[] = [];
+    const server = app(requireScopes({ allOf: ['write'], realm: 'api', onFailure: 'next' }));
+    server.use(
+      (
+        err: AuthenticationError,
+        _req: express.Request,
+        res: express.Response,
+        _n: express.NextFunction,
+      ) => {
+        errors.push(err);
+        res.status(err.status).set(err.headers).json({ error: err.code });
+      },
+    );
+    const forbidden = await get(server, 'reader');
+    const unauthenticated = await request(server).get('/open');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({ error: 'ERR_AUTH_INSUFFICIENT_SCOPE' });
+    expect(forbidden.headers['www-authenticate']).toBe(
+      'Bearer realm="api", scope="write", error="insufficient_scope", error_description="The access token lacks the required scope"',
+    );
+    expect(forbidden.headers['cache-control']).toBe('no-store');
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.body).toEqual({ error: 'ERR_AUTH_MISSING_CREDENTIALS' });
+    expect(unauthenticated.headers['www-authenticate']).toBe('Bearer realm="api", scope="write"');
+    expect(errors.map((e) => e instanceof AuthenticationError)).toEqual([true, true]);
+    expect((errors[0] as AuthenticationError).user).toBe('r');
+  });
+
+  it('reports each refusal to audit, with the user of the token on a 403, and no pass', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const server = app(requireScopes({ anyOf: ['write'], audit: (o) => void outcomes.push(o) }));
+    await get(server, 'writer').expect(200);
+    await get(server, 'reader').expect(403);
+    await request(server).get('/open').expect(401);
+    expect(outcomes).toEqual([
+      {
+        outcome: 'refused',
+        scheme: 'Bearer',
+        user: 'r',
+        status: 403,
+        code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
+        message: 'The access token lacks the required scope',
+      },
+      {
+        outcome: 'refused',
+        scheme: 'Bearer',
+        user: undefined,
+        status: 401,
+        code: 'ERR_AUTH_MISSING_CREDENTIALS',
+        message: 'No credentials were sent',
+      },
+    ]);
+    // A hook that throws fails the request, as authenticate()'s does; a rejection is ignored.
+    const throwing = app(
+      requireScopes({
+        allOf: ['write'],
+        audit: () => {
+          throw new Error('log down');
+        },
+      }),
+    );
+    await get(throwing, 'reader').expect(500);
+    const rejecting = app(
+      requireScopes({ allOf: ['write'], audit: () => Promise.reject(new Error('x')) }),
+    );
+    await get(rejecting, 'reader').expect(403);
+  });
+
+  it('refuses a wrong onFailure or audit at setup', () => {
+    expect(() => requireScopes({ allOf: ['a'], onFailure: 'throw' as 'next' })).toThrow(
+      /onFailure/,
+    );
+    expect(() => requireScopes({ allOf: ['a'], audit: 'log' as never })).toThrow(/audit/);
   });
 
   it('answers 401 with a bare challenge when no authentication ran', async () => {
