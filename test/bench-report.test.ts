@@ -4,28 +4,8 @@
  */
 import { allScenarios } from '../bench/http/scenarios';
 import { judgeTargets } from '../bench/report/targets';
-import type { CodecCase, RoundMeasurement, ScenarioResult } from '../bench/report/types';
-
-function round(n: number, cpu: number): RoundMeasurement {
-  return {
-    round: n,
-    rps: 1e6 / cpu,
-    p50Ms: 1,
-    p99Ms: 2,
-    cpuMicrosPerRequest: cpu,
-    serverCores: 1,
-    loadCores: 0.5,
-    otherCores: 0,
-    otherCoresOnServerCpu: 0,
-    contended: false,
-    responses: 10_000,
-    unexpected: 0,
-    handshakes: 0,
-    rehandshakes: 0,
-    errors: 0,
-    flags: [],
-  };
-}
+import type { CodecCase, ScenarioResult } from '../bench/report/types';
+import { round } from './helpers/bench-results';
 
 /** Every scenario of the benchmark, measured, `overhead` µs over its baseline. */
 function results(overhead: (id: string) => number): ScenarioResult[] {

@@ -3,53 +3,9 @@
  * and ratios paired by round, rounds with wrong answers left out.
  */
 import { summarise, wrongAnswers } from '../bench/http/run-http';
-import { allScenarios, type Scenario } from '../bench/http/scenarios';
 import { judgeTargets } from '../bench/report/targets';
-import type { RoundMeasurement, ScenarioResult } from '../bench/report/types';
-
-function scenario(id: string): Scenario {
-  const found = allScenarios().find((s) => s.id === id);
-  if (found === undefined) throw new Error(`no scenario ${id}`);
-  return found;
-}
-
-function round(n: number, cpu: number, extra: Partial<RoundMeasurement> = {}): RoundMeasurement {
-  return {
-    round: n,
-    rps: 1e6 / cpu,
-    p50Ms: 1,
-    p99Ms: 2,
-    cpuMicrosPerRequest: cpu,
-    serverCores: 1,
-    loadCores: 0.5,
-    otherCores: 0,
-    otherCoresOnServerCpu: 0,
-    contended: false,
-    responses: 20_000,
-    unexpected: 0,
-    handshakes: 0,
-    rehandshakes: 0,
-    errors: 0,
-    flags: [],
-    ...extra,
-  };
-}
-
-function result(id: string, rounds: RoundMeasurement[]): ScenarioResult {
-  return {
-    ...scenario(id),
-    verification: { ok: true, detail: '' },
-    rounds,
-    medianOver: '',
-    median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
-    overheadMicros: null,
-    ratioToBaseline: null,
-    cpuRatioToBaseline: null,
-    ratioToBestPeer: null,
-    cpuRatioToBestPeer: null,
-    bestPeer: null,
-  };
-}
+import type { ScenarioResult } from '../bench/report/types';
+import { result, round } from './helpers/bench-results';
 
 const BARE = 'express/baseline/ok/express';
 const OURS = 'express/basic/ok/authscheme';

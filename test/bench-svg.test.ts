@@ -3,51 +3,16 @@
  * round had wrong answers, so none is paired) is not drawn as a measured 0.00×.
  */
 import { summarise } from '../bench/http/run-http';
-import { allScenarios } from '../bench/http/scenarios';
 import { renderSvg } from '../bench/report/svg';
-import type { BenchReport, RoundMeasurement, ScenarioResult } from '../bench/report/types';
-
-function round(cpu: number, unexpected = 0): RoundMeasurement {
-  return {
-    round: 1,
-    rps: 1e6 / cpu,
-    p50Ms: 1,
-    p99Ms: 2,
-    cpuMicrosPerRequest: cpu,
-    serverCores: 1,
-    loadCores: 0.5,
-    otherCores: 0,
-    otherCoresOnServerCpu: 0,
-    contended: false,
-    responses: 20_000,
-    unexpected,
-    handshakes: 0,
-    rehandshakes: 0,
-    errors: 0,
-    flags: unexpected > 0 ? [`${unexpected} responses not as expected`] : [],
-  };
-}
-
-function result(id: string, rounds: RoundMeasurement[]): ScenarioResult {
-  return {
-    ...allScenarios().find((s) => s.id === id)!,
-    verification: { ok: true, detail: '' },
-    rounds,
-    medianOver: '',
-    median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
-    overheadMicros: null,
-    ratioToBaseline: null,
-    cpuRatioToBaseline: null,
-    ratioToBestPeer: null,
-    cpuRatioToBestPeer: null,
-    bestPeer: null,
-  };
-}
+import type { BenchReport } from '../bench/report/types';
+import { result, round } from './helpers/bench-results';
 
 it('draws no bar and no 0.00 for a scenario without a ratio to its baseline', () => {
   const scenarios = summarise([
-    result('http/baseline/ok/node:http', [round(13)]),
-    result('http/bearer/ok/authscheme', [round(10, 20_000)]),
+    result('http/baseline/ok/node:http', [round(1, 13)]),
+    result('http/bearer/ok/authscheme', [
+      round(1, 10, { unexpected: 20_000, flags: ['20000 responses not as expected'] }),
+    ]),
   ]);
   const report = {
     mode: 'quick',
