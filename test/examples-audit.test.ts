@@ -35,73 +35,70 @@ function rawClient(
   return { client, received: () => received };
 }
 
+/**
+ * A raw GET through the proxy example (with its credentials) to an origin that answers the first
+ * bytes it gets with `reply(socket)`; `check` runs with the client, then all three are closed.
+ */
+async function throughProxy(
+  reply: (socket: net.Socket) => void,
+  extraFields: string,
+  check: (client: net.Socket, received: () => string) => Promise<void>,
+): Promise<void> {
+  const origin = net.createServer((socket) => {
+    socket.once('data', () => reply(socket));
+    socket.on('error', () => undefined);
+  });
+  const originPort = await listenOn(origin);
+  const proxy = createProxyServer();
+  const proxyPort = await listenProxy(proxy, 0);
+  const { client, received } = rawClient(
+    { port: proxyPort, host: '127.0.0.1' },
+    `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+      `Proxy-Authorization: ${proxyBasic}\r\n${extraFields}\r\n`,
+  );
+  try {
+    await check(client, received);
+  } finally {
+    client.destroy();
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+    await new Promise((resolve) => origin.close(resolve));
+  }
+}
+
 describe('proxy: an origin that dies in the middle of its response', () => {
   it('closes the client connection instead of leaving it waiting for the rest for ever', async () => {
     // The origin promises 100 bytes, sends 10 and drops the connection.
-    const origin = net.createServer((socket) => {
-      socket.once('data', () => {
-        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789', () =>
-          socket.destroy(),
-        );
-      });
-      socket.on('error', () => undefined);
-    });
-    const originPort = await listenOn(origin);
-    const proxy = createProxyServer();
-    const proxyPort = await listenProxy(proxy, 0);
-    const { client, received } = rawClient(
-      { port: proxyPort, host: '127.0.0.1' },
-      `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-        `Proxy-Authorization: ${proxyBasic}\r\n\r\n`,
-    );
-    let closed = false;
-    client.on('close', () => (closed = true));
-    try {
+    const truncated = (socket: net.Socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789', () =>
+        socket.destroy(),
+      );
+    await throughProxy(truncated, '', async (client, received) => {
+      let closed = false;
+      client.on('close', () => (closed = true));
       const until = Date.now() + 3000;
       while (!closed && Date.now() < until) await sleep(20);
       expect(received()).toMatch(/^HTTP\/1\.1 200 /);
       // The truncated body must end in a closed connection (RFC 9112 §8: the client can then
       // tell the message was incomplete); otherwise the client and the socket wait for ever.
       expect(closed).toBe(true);
-    } finally {
-      client.destroy();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      await new Promise((resolve) => origin.close(resolve));
-    }
+    });
   });
 });
 
 describe("proxy: an upstream's proxy authentication fields", () => {
   it('are not forwarded to the client (RFC 7615 §4: they are for the next outbound client only)', async () => {
-    const origin = net.createServer((socket) => {
-      socket.once('data', () =>
-        socket.end(
-          'HTTP/1.1 200 OK\r\nProxy-Authentication-Info: rspauth="upstream"\r\n' +
-            'Proxy-Authenticate: Basic realm="upstream"\r\nContent-Length: 2\r\n\r\nok',
-        ),
+    const withProxyFields = (socket: net.Socket) =>
+      socket.end(
+        'HTTP/1.1 200 OK\r\nProxy-Authentication-Info: rspauth="upstream"\r\n' +
+          'Proxy-Authenticate: Basic realm="upstream"\r\nContent-Length: 2\r\n\r\nok',
       );
-      socket.on('error', () => undefined);
-    });
-    const originPort = await listenOn(origin);
-    const proxy = createProxyServer();
-    const proxyPort = await listenProxy(proxy, 0);
-    const { client, received } = rawClient(
-      { port: proxyPort, host: '127.0.0.1' },
-      `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-        `Proxy-Authorization: ${proxyBasic}\r\nConnection: close\r\n\r\n`,
-    );
-    try {
+    await throughProxy(withProxyFields, 'Connection: close\r\n', async (client, received) => {
       await new Promise((resolve) => client.on('close', resolve));
       expect(received()).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nok$/);
       expect(received()).not.toMatch(/^proxy-authentication-info:/im);
       expect(received()).not.toMatch(/^proxy-authenticate:/im);
-    } finally {
-      client.destroy();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      await new Promise((resolve) => origin.close(resolve));
-    }
+    });
   });
 });
 
