@@ -188,6 +188,8 @@ function isChatHandshake(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
   if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') return false;
   const url = req.url ?? '';
+  // RFC 9112 §3.2.2: a server must accept the absolute form of the target too.
+  if (!url.startsWith('/')) return URL.canParse(url) && new URL(url).pathname === CHAT_PATH;
   const query = url.indexOf('?');
   return (query === -1 ? url : url.slice(0, query)) === CHAT_PATH;
 }

@@ -325,6 +325,33 @@ describe('a raw handshake', () => {
     expect(received.endsWith('\r\n\r\nUnauthorized')).toBe(true);
   });
 
+  it('with the absolute form of the target (RFC 9112 §3.2.2: a server must accept it): 101', async () => {
+    const request = handshake(`Authorization: ${basicAuthorization}\r\n`).replace(
+      `GET ${CHAT_PATH} `,
+      `GET http://${main.origin}${CHAT_PATH} `,
+    );
+    const head = await new Promise<string>((resolve) => {
+      let received = '';
+      const socket = net.connect({ port: main.port, host: '127.0.0.1' }, () =>
+        socket.write(request),
+      );
+      const done = () => {
+        socket.destroy();
+        resolve(received);
+      };
+      const timer = setTimeout(done, 5000);
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.includes('\r\n\r\n')) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 101 /);
+  });
+
   it('from a page of another origin: 403 before the credentials are looked at', async () => {
     const { received, closedByServer } = await exchange(
       handshake(`Origin: http://localhost:1\r\nAuthorization: ${basicAuthorization}\r\n`),
