@@ -217,20 +217,7 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
     options.scenarios.forEach((scenario, i) => {
       const verification = verifications[i]!;
       log(`verify ${scenario.id}: ${verification.ok ? 'ok' : 'FAILED'} (${verification.detail})`);
-      results.set(scenario.id, {
-        ...scenario,
-        verification,
-        rounds: [],
-        failures: [],
-        medianOver: '',
-        median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
-        overheadMicros: null,
-        ratioToBaseline: null,
-        cpuRatioToBaseline: null,
-        ratioToBestPeer: null,
-        cpuRatioToBestPeer: null,
-        bestPeer: null,
-      });
+      results.set(scenario.id, { ...unsummarised(scenario, verification, []), failures: [] });
     });
     const measurable = options.scenarios.filter((s) => results.get(s.id)!.verification.ok);
     // A server that fails to start or dies costs its scenario that round, not the whole run.
@@ -287,6 +274,27 @@ async function stopServers(servers: Map<string, RunningServer>): Promise<void> {
  * the wrong status or body, Digest nonces refused, or connection errors), or that got no answer
  * at all, measured something else: it is flagged, and left out of every median.
  */
+/** A scenario's result before {@link summarise}: its rounds, no figure yet. */
+export function unsummarised(
+  scenario: Scenario,
+  verification: ScenarioResult['verification'],
+  rounds: RoundMeasurement[],
+): ScenarioResult {
+  return {
+    ...scenario,
+    verification,
+    rounds,
+    medianOver: '',
+    median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
+    overheadMicros: null,
+    ratioToBaseline: null,
+    cpuRatioToBaseline: null,
+    ratioToBestPeer: null,
+    cpuRatioToBestPeer: null,
+    bestPeer: null,
+  };
+}
+
 export function wrongAnswers(m: RoundMeasurement): boolean {
   return m.responses === 0 || (m.unexpected + m.errors) / m.responses > WRONG_ANSWERS_LIMIT;
 }

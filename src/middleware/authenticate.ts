@@ -488,22 +488,23 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     // The header's bound holds wherever credentials travel: a form body (RFC 6750 §2.2) can be
     // far larger than a header, and its token would go on to the verifier (a JWT parse of 10 MB).
     if (found.scheme.length + 1 + (found.token68?.length ?? 0) > config.limits.maxLength) {
-      refuseWith(config, ctx, next, locator, {
-        ok: false,
-        code: 'ERR_AUTH_INVALID_REQUEST',
-        message: 'The credentials are longer than maxLength',
-        status: 400,
-      });
+      refuseWith(
+        config,
+        ctx,
+        next,
+        locator,
+        invalidRequest('The credentials are longer than maxLength'),
+      );
       return;
     }
     if (credentials !== undefined && locator !== scheme) {
-      // Told to the locating scheme, so that Bearer says error="invalid_request" (RFC 6750 §3.1).
-      refuseWith(config, ctx, next, locator, {
-        ok: false,
-        code: 'ERR_AUTH_INVALID_REQUEST',
-        message: 'Credentials were sent in more than one way',
-        status: 400,
-      });
+      refuseWith(
+        config,
+        ctx,
+        next,
+        locator,
+        invalidRequest('Credentials were sent in more than one way'),
+      );
       return;
     }
     scheme = locator;
@@ -741,6 +742,11 @@ function malformed(
  * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). The spelling the scheme
  * itself uses is tried first: that is what clients send, and it needs no lower-cased copy.
  */
+/** A 400 told to the locating scheme, so that Bearer says error="invalid_request" (RFC 6750 §3.1). */
+function invalidRequest(message: string): SchemeFailure {
+  return { ok: false, code: 'ERR_AUTH_INVALID_REQUEST', message, status: 400 };
+}
+
 function findScheme(config: Config, name: string): Scheme | undefined {
   return config.byName.get(name) ?? config.byName.get(name.toLowerCase());
 }

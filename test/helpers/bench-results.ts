@@ -1,4 +1,5 @@
 /** Made-up benchmark rounds and results for the tests of bench/'s statistics and reports. */
+import { unsummarised } from '../../bench/http/run-http';
 import { allScenarios } from '../../bench/http/scenarios';
 import type { RoundMeasurement, ScenarioResult } from '../../bench/report/types';
 
@@ -33,17 +34,5 @@ export function round(
 export function result(id: string, rounds: RoundMeasurement[]): ScenarioResult {
   const scenario = allScenarios().find((s) => s.id === id);
   if (scenario === undefined) throw new Error(`no scenario ${id}`);
-  return {
-    ...scenario,
-    verification: { ok: true, detail: '' },
-    rounds,
-    medianOver: '',
-    median: { rps: NaN, p50Ms: NaN, p99Ms: NaN, cpuMicrosPerRequest: NaN, serverCores: NaN },
-    overheadMicros: null,
-    ratioToBaseline: null,
-    cpuRatioToBaseline: null,
-    ratioToBestPeer: null,
-    cpuRatioToBestPeer: null,
-    bestPeer: null,
-  };
+  return unsummarised(scenario, { ok: true, detail: '' }, rounds);
 }
