@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--only <text>] [--rounds N] [--duration S] [--warmup S]
- *   [--connections N] [--no-codec] [--no-http] [--out DIR] [--render-only]`
+ *   [--connections N] [--no-codec] [--no-http] [--out DIR] [--render-only]` (see USAGE)
  *
  * Runs the HTTP benchmark (every server in its own process, wrk as the load generator, pinned
  * apart with taskset when it exists) and the codec micro-benchmark, then writes
@@ -18,66 +18,8 @@ import { allScenarios } from './http/scenarios';
 import { renderMarkdown } from './report/markdown';
 import { renderSvg } from './report/svg';
 import { judgeTargets } from './report/targets';
+import { UsageError, parseArgs } from './lib/args';
 import type { BenchReport, CodecCase } from './report/types';
-
-interface Args {
-  quick: boolean;
-  only: string[];
-  rounds: number;
-  durationSec: number;
-  warmupSec: number;
-  connections: number;
-  codecSec: number;
-  http: boolean;
-  codec: boolean;
-  out: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const quick = argv.includes('--quick');
-  const args: Args = {
-    quick,
-    only: [],
-    rounds: quick ? 1 : 7,
-    durationSec: quick ? 1 : 2,
-    warmupSec: 1,
-    connections: 50,
-    codecSec: quick ? 0.2 : 1,
-    http: !argv.includes('--no-http'),
-    codec: !argv.includes('--no-codec'),
-    out: path.join(REPO_ROOT, 'bench', 'results'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1];
-    switch (argv[i]) {
-      case '--only':
-        if (value) args.only.push(value);
-        i++;
-        break;
-      case '--rounds':
-        args.rounds = Math.max(1, Number(value));
-        i++;
-        break;
-      case '--duration':
-        args.durationSec = Math.max(1, Math.round(Number(value)));
-        i++;
-        break;
-      case '--warmup':
-        args.warmupSec = Math.max(0, Math.round(Number(value)));
-        i++;
-        break;
-      case '--connections':
-        args.connections = Math.max(1, Number(value));
-        i++;
-        break;
-      case '--out':
-        if (value) args.out = path.resolve(value);
-        i++;
-        break;
-    }
-  }
-  return args;
-}
 
 function log(line: string): void {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -110,6 +52,10 @@ function writeReports(out: string, report: BenchReport): void {
   writeFileSync(path.join(out, 'latest.svg'), renderSvg(report));
   if (report.mode === 'full' && path.resolve(out) === DEFAULT_OUT) updateReadme(markdown);
 }
+
+const USAGE =
+  'usage: npm run bench [-- --quick] [--only <text>]... [--rounds N] [--duration S] [--warmup S]\n' +
+  '         [--connections N] [--no-codec] [--no-http] [--out DIR] [--render-only]';
 
 const DEFAULT_OUT = path.join(REPO_ROOT, 'bench', 'results');
 const README = path.join(REPO_ROOT, 'README.md');
@@ -167,7 +113,7 @@ async function main(): Promise<void> {
       readFileSync(path.join(args.out, 'latest.json'), 'utf8'),
     ) as BenchReport;
     report.scenarios = summarise(report.scenarios);
-    report.targets = judgeTargets(report.scenarios, report.codec);
+    report.targets = judgeTargets(report.scenarios, report.codec, report.mode);
     writeReports(args.out, report);
     return;
   }
@@ -233,7 +179,7 @@ async function main(): Promise<void> {
     },
     scenarios,
     codec,
-    targets: judgeTargets(scenarios, codec),
+    targets: judgeTargets(scenarios, codec, args.quick ? 'quick' : 'full'),
     notes,
   };
   writeReports(args.out, report);
@@ -255,6 +201,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 main().catch((error: unknown) => {
   killAllChildren();
+  if (error instanceof UsageError) {
+    process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

@@ -74,3 +74,14 @@ it("uses the issues' limits: µs over no auth, and ratios to bare Express", () =
   expect(goal('Digest SHA-256 on Express')).toBe('≥ 0.93× bare Express');
   expect(goal('JWT ES256 cached on Express')).toBe('≥ 0.95× bare Express');
 });
+
+it('judges nothing on a quick run (one round of one second), but still shows the figures', () => {
+  const targets = judgeTargets(
+    results(() => 1),
+    codec,
+    'quick',
+  );
+  expect(targets.filter((t) => t.met !== null)).toEqual([]);
+  const basic = targets.find((t) => t.what === 'Basic overhead (node:http)')!;
+  expect(basic.measured).toBe('+1.0 µs (quick run, not judged)');
+});

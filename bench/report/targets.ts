@@ -1,8 +1,16 @@
 /** The issue's targets, judged against a run. */
-import type { CodecCase, ScenarioResult, Target } from './types';
+import type { BenchReport, CodecCase, ScenarioResult, Target } from './types';
 import { fixed, signed, thousands } from './format';
 
-export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): Target[] {
+/**
+ * A quick run (one round of one second) shows the figures but judges nothing: a verdict on that
+ * little is noise, and it must not read like one.
+ */
+export function judgeTargets(
+  scenarios: ScenarioResult[],
+  codec: CodecCase[],
+  mode: BenchReport['mode'] = 'full',
+): Target[] {
   const byId = (id: string): ScenarioResult | undefined =>
     scenarios.find((s) => s.id === id && s.rounds.length > 0);
   const targets: Target[] = [];
@@ -116,6 +124,13 @@ export function judgeTargets(scenarios: ScenarioResult[], codec: CodecCase[]): T
         : 'not measured',
       met: ours ? ours.correct && ours.opsPerSecond >= 1e6 : null,
     });
+  }
+  if (mode === 'quick') {
+    return targets.map((t) => ({
+      ...t,
+      measured: t.met === null ? t.measured : `${t.measured} (quick run, not judged)`,
+      met: null,
+    }));
   }
   return targets;
 }
