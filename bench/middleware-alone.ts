@@ -98,28 +98,37 @@ function main(): void {
   }
   lines.push(
     '',
+    'Ours over the floor, µs per request (round by round, then the median):',
+    '',
     '| ours over the floor | plain | Express-shaped | the whole app, `app.use` | ' +
       'the whole app, on the route |',
     '| --- | ---: | ---: | ---: | ---: |',
   );
+  // Differences are taken round by round, then the median: each round ran every case once, and
+  // the machine drifts between rounds by more than the differences measured.
+  const paired = (a: readonly number[], b: (round: number) => number): number =>
+    median(a.map((nanos, round) => nanos - b(round))) / 1000;
+  const runs = (guard: string, shape: string): readonly number[] => times.get(`${guard} ${shape}`)!;
   for (const scheme of ['bearer', 'digest']) {
     const cells = SHAPES.map((s) =>
-      (micros(`ours-${scheme}`, s) - micros(`${scheme}-floor`, s)).toFixed(2),
+      paired(runs(`ours-${scheme}`, s), (r) => runs(`${scheme}-floor`, s)[r]!).toFixed(2),
     );
     lines.push(`| ${scheme} | ${cells.join(' | ')} |`);
   }
   // The issues' Express targets: µs per request over the same app without authentication.
   // Both mounts against the same "none" app, as its runs under either name are one program.
-  const noneApp = median(WHOLE_APP.flatMap((s) => times.get(`none ${s}`)!)) / 1000;
+  const noneApp = (round: number): number =>
+    (runs('none', 'app')[round]! + runs('none', 'route')[round]!) / 2;
   const over = (guard: string, shape: (typeof WHOLE_APP)[number]): string => {
-    const micro = micros(guard, shape) - noneApp;
+    const micro = paired(runs(guard, shape), noneApp);
     return `${micro < 0 ? '−' : '+'}${Math.abs(micro).toFixed(1)}`;
   };
   const row = (label: string, scheme: string, target: number): string =>
     `| ${label} | ${WHOLE_APP.map((s) => `${over(`ours-${scheme}`, s)} | ${over(`${scheme}-floor`, s)}`).join(' | ')} | ${target} |`;
   lines.push(
     '',
-    'The whole Express app, µs per request over the same app without authentication ("none"):',
+    'The whole Express app, µs per request over the same app without authentication ("none", ' +
+      'its two mounts averaged; round by round, then the median):',
     '',
     '| scheme | ours, `app.use` | its floor, `app.use` | ours, on the route | its floor, on the route | target |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
