@@ -738,15 +738,15 @@ function malformed(
   refuse(config, ctx, next, failed ? { ...refusal, failed, failure } : refusal);
 }
 
-/**
- * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). The spelling the scheme
- * itself uses is tried first: that is what clients send, and it needs no lower-cased copy.
- */
 /** A 400 told to the locating scheme, so that Bearer says error="invalid_request" (RFC 6750 §3.1). */
 function invalidRequest(message: string): SchemeFailure {
   return { ok: false, code: 'ERR_AUTH_INVALID_REQUEST', message, status: 400 };
 }
 
+/**
+ * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). The spelling the scheme
+ * itself uses is tried first: that is what clients send, and it needs no lower-cased copy.
+ */
 function findScheme(config: Config, name: string): Scheme | undefined {
   return config.byName.get(name) ?? config.byName.get(name.toLowerCase());
 }

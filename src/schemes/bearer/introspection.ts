@@ -44,8 +44,9 @@ export interface IntrospectionOptions extends BoundTokenOptions {
   maxResponseBytes?: number | undefined;
   /**
    * Most calls to the endpoint under way at once, each on a connection of its own. Up to 16 times
-   * as many wait for a turn, each at most `timeout`; past either bound a call fails at once with
-   * `ERR_AUTH_STORE_FAILURE` (the request goes to `next(err)`), without reaching the endpoint.
+   * as many wait for a turn, each at most `timeout`. A call fails with `ERR_AUTH_STORE_FAILURE`
+   * (the request goes to `next(err)`) without reaching the endpoint: at once when that many are
+   * waiting already, or once it has waited `timeout`.
    * Default 64.
    */
   maxConcurrent?: number | undefined;

@@ -142,6 +142,8 @@ export function requireScopes(
           challenge: unauthenticated,
           code: 'ERR_AUTH_MISSING_CREDENTIALS',
           message: 'No credentials were sent',
+          // No scheme was tried here: whatever ran before let the request through unauthenticated.
+          scheme: undefined,
           user: undefined,
         };
       } else if (!hasScopes(normaliseScopes(auth['scopes']), required)) {
@@ -150,6 +152,8 @@ export function requireScopes(
           challenge: insufficient,
           code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
           message: 'The access token lacks the required scope',
+          // The scheme that authenticated the user (scopes can come from any scheme's verifier).
+          scheme: typeof auth.scheme === 'string' ? auth.scheme : undefined,
           user: auth.user,
         };
       } else {
@@ -162,7 +166,7 @@ export function requireScopes(
           new AuthenticationError(refusal.code, refusal.message, {
             status: refusal.status,
             headers: { 'WWW-Authenticate': refusal.challenge, 'Cache-Control': 'no-store' },
-            scheme: 'Bearer',
+            scheme: refusal.scheme,
             user: refusal.user,
           }),
         );
@@ -180,6 +184,7 @@ interface Refusal {
   challenge: string;
   code: 'ERR_AUTH_MISSING_CREDENTIALS' | 'ERR_AUTH_INSUFFICIENT_SCOPE';
   message: string;
+  scheme: string | undefined;
   user: string | undefined;
 }
 
@@ -192,7 +197,7 @@ function report(
   const returned: unknown = audit(
     {
       outcome: 'refused',
-      scheme: 'Bearer',
+      scheme: refusal.scheme,
       user: refusal.user,
       status: refusal.status,
       code: refusal.code,

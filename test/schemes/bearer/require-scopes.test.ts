@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { AuthenticationError } from '../../../src/errors';
 import { authenticate, type AuthOutcome } from '../../../src/middleware/authenticate';
+import { basic } from '../../../src/schemes/basic';
 import { bearer, requireScopes } from '../../../src/schemes/bearer';
 import { HIT, tableVerify } from './helpers';
 
@@ -108,7 +109,7 @@ describe('requireScopes()', () => {
       },
       {
         outcome: 'refused',
-        scheme: 'Bearer',
+        scheme: undefined,
         user: undefined,
         status: 401,
         code: 'ERR_AUTH_MISSING_CREDENTIALS',
@@ -175,5 +176,32 @@ describe('requireScopes()', () => {
     ['an errorUri with a space', [{ anyOf: ['a'], errorUri: 'a b' }]],
   ])('throws TypeError for %s', (_name, args) => {
     expect(() => requireScopes(...(args as never[]))).toThrow(TypeError);
+  });
+
+  it('names the scheme that authenticated the user on a 403, and none on the 401', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const errors: unknown[] = [];
+    const guard = requireScopes({
+      allOf: ['write'],
+      onFailure: 'next',
+      audit: (o) => void outcomes.push(o),
+    });
+    const server = express();
+    server.get('/open', guard);
+    server.use(
+      authenticate({ schemes: [basic({ users: { ann: 'pw' } })], credentialsRequired: true }),
+    );
+    server.get('/', guard);
+    server.use((err: unknown, _req: express.Request, res: express.Response, _next: unknown) => {
+      errors.push(err);
+      res.status((err as AuthenticationError).status).end();
+    });
+    await request(server).get('/').auth('ann', 'pw').expect(403);
+    await request(server).get('/open').expect(401);
+    expect(outcomes.map((o) => [o.status, o.scheme, o.user])).toEqual([
+      [403, 'Basic', 'ann'],
+      [401, undefined, undefined],
+    ]);
+    expect(errors.map((e) => (e as AuthenticationError).scheme)).toEqual(['Basic', undefined]);
   });
 });
