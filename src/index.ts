@@ -5,6 +5,7 @@
  */
 export { authenticate } from './middleware/authenticate';
 export type { AuthenticateOptions, AuthMiddleware, AuthOutcome } from './middleware/authenticate';
+export type { BodyOption } from './middleware/respond';
 export { basic } from './schemes/basic';
 export type { BasicOptions, BasicVerify, BasicCacheOptions } from './schemes/basic';
 export { digest } from './schemes/digest';
@@ -14,6 +15,7 @@ export type {
   DigestHash,
   DigestQop,
   DigestHA1,
+  DigestDetails,
   DigestUserEntry,
   GetHA1,
   GetPassword,
@@ -36,6 +38,7 @@ export type {
   ScopeMiddleware,
   IntrospectionOptions,
   BoundTokenOptions,
+  ScopeRequirement,
 } from './schemes/bearer';
 export { MemoryNonceStore } from './stores/memory';
 export type { MemoryNonceStoreOptions } from './stores/memory';

@@ -9,7 +9,15 @@ import type { AuthErrorCode } from './errors';
 import { AuthschemeError } from './errors';
 import type { Challenge, Credentials } from './header/types';
 
-/** A request as Express, Connect or plain `node:http` hands it over. */
+/**
+ * A request as Express, Connect or plain `node:http` hands it over.
+ *
+ * The callbacks given the request (`audit`, `verify`, `getHA1`, …) are typed with method syntax,
+ * `{ verify(…, req: AuthRequest): … }['verify']`, whose parameters TypeScript compares both ways
+ * even under `strictFunctionTypes`: a callback may declare `req` as the framework's request
+ * (`express.Request`), which it is at run time there. An arrow function property would admit only
+ * `AuthRequest` or wider. Return types are checked as usual.
+ */
 export type AuthRequest = IncomingMessage & {
   originalUrl?: string | undefined;
   body?: unknown;

@@ -294,15 +294,32 @@ export type Options = [RedisNonceStoreOptions, JwtOptions, NegotiateOptions];
   // skipLibCheck off: the package's own declarations are checked too (authscheme/jwt's refer to
   // jose, an ES module, which a CommonJS declaration file may do only with resolution-mode).
   it('type-checks for CommonJS and ESM consumers (node16 resolution), declarations included', () => {
-    const code = `import { authenticate, basic, type AuthInfo } from 'authscheme';
-import { createAuthFetch } from 'authscheme/client';
+    // Callbacks may declare `req` as Express's request; the types their options name are exported.
+    const code = `import type { Request } from 'express';
+import {
+  authenticate,
+  basic,
+  type AuthInfo,
+  type BodyOption,
+  type DigestDetails,
+  type ScopeRequirement,
+} from 'authscheme';
+import { createAuthFetch, type DigestAlgorithm } from 'authscheme/client';
 import { jwtBearer, type JwtOptions } from 'authscheme/jwt';
 import { negotiate } from 'authscheme/negotiate';
 import { RedisNonceStore } from 'authscheme/redis';
-const mw = authenticate({ schemes: [basic({ users: { a: 'b' } })] });
+const body: BodyOption = (error, req: Request) => \`\${error.status} \${req.path}\`;
+const mw = authenticate({
+  schemes: [basic({ verify: (user, _password, req: Request) => (req.ip ? user : false) })],
+  body,
+  audit: (_outcome, req: Request) => void req.ip,
+});
 const info: AuthInfo = { scheme: 'Basic', user: 'a' };
 const jwt: JwtOptions = { jwksUri: 'https://issuer.test/jwks', issuer: 'i', audience: 'a' };
-export { mw, info, jwt, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
+const details: DigestDetails = { role: 'admin' };
+const scopes: ScopeRequirement = { anyOf: ['read'] };
+const algorithms: readonly DigestAlgorithm[] = ['SHA-256'];
+export { mw, info, jwt, details, scopes, algorithms, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
 `;
     fs.writeFileSync(path.join(consumer, 'use.cts'), code);
     fs.writeFileSync(path.join(consumer, 'use.mts'), code);
@@ -354,6 +371,7 @@ app.use(
   authenticate({
     realm: process.env['REALM'],
     timeout: undefined,
+    audit: undefined,
     schemes: [
       digest({ users, secret: process.env['DIGEST_SECRET'], realm: process.env['REALM'] }),
       basic({ users, cache: undefined }),

@@ -39,9 +39,12 @@ import { isPromiseLike } from '../util/promise';
 /**
  * Maps an authenticated Kerberos principal (`alice@EXAMPLE.COM`) to an identity: a user name, an
  * object with a `user` field (its other fields land on `req.auth`), or `false`/`null`/`undefined`
- * to refuse (401). Sync or async; a throw or rejection goes to `next(err)`.
+ * to refuse (401). Sync or async; a throw or rejection goes to `next(err)`. Method syntax, so that
+ * `req` may be declared as the framework's request: see {@link AuthRequest}.
  */
-export type NegotiateVerify = (principal: string, req: AuthRequest) => Identity | Promise<Identity>;
+export type NegotiateVerify = {
+  verify(principal: string, req: AuthRequest): Identity | Promise<Identity>;
+}['verify'];
 
 /** Options of {@link negotiate}. */
 export interface NegotiateOptions {

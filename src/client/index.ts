@@ -4,3 +4,4 @@
  */
 export { createAuthFetch, ServerAuthenticationError } from './fetch';
 export type { AuthFetchCredentials, AuthFetchOptions } from './fetch';
+export type { DigestAlgorithm } from '../schemes/digest/algorithms';

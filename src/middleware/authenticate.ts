@@ -102,9 +102,10 @@ export interface AuthenticateOptions {
    * (what was sent, or handed to `next(err)` with `onFailure: 'next'`), or an error (a verifier or
    * store that failed). Requests let through without credentials are not reported. Synchronous:
    * one that throws fails the request closed (`next(err)`) and is not told about it again; a
-   * promise it returns is not awaited, and its rejection is ignored.
+   * promise it returns is not awaited, and its rejection is ignored. `req` may be declared as the
+   * framework's request (`express.Request`): see {@link AuthRequest}.
    */
-  audit?: ((outcome: AuthOutcome, req: AuthRequest) => void) | undefined;
+  audit?: { audit(outcome: AuthOutcome, req: AuthRequest): void }['audit'] | undefined;
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
   contentType?: string | undefined;
   /**
@@ -123,7 +124,7 @@ export interface AuthenticateOptions {
    * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`. The status stays
    * 401/407; one that throws sends the error to `next(err)`.
    */
-  omitChallenge?: ((req: AuthRequest) => boolean) | undefined;
+  omitChallenge?: { omitChallenge(req: AuthRequest): boolean }['omitChallenge'] | undefined;
   /**
    * Milliseconds an asynchronous verifier (or a scheme's asynchronous `challenges()`) may take
    * before the request is answered 503 (checked by one timer per middleware, so the answer may

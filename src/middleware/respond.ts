@@ -2,7 +2,8 @@
  * Building and sending the refusal: status, one challenge field line per challenge, caching
  * headers and a short body that leaks nothing.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { AuthRequest } from '../scheme';
 import { AuthenticationError, type AuthErrorCode } from '../errors';
 import { formatChallenge } from '../header';
 import type { Challenge } from '../header/types';
@@ -66,12 +67,16 @@ export function refusalError(refusal: Refusal): AuthenticationError {
   return new AuthenticationError(code, message, { status, headers, scheme, user, cause });
 }
 
-/** A refusal's body: a fixed string, or one made from the refusal and the request. */
-export type BodyOption = string | ((error: AuthenticationError, req: IncomingMessage) => string);
+/**
+ * A refusal's body: a fixed string, or one made from the refusal and the request (method syntax:
+ * see {@link AuthRequest}).
+ */
+export type BodyOption =
+  string | { body(error: AuthenticationError, req: AuthRequest): string }['body'];
 
 /** Sends a refusal. */
 export function sendRefusal(
-  req: IncomingMessage,
+  req: AuthRequest,
   res: ServerResponse,
   refusal: Refusal,
   body: BodyOption | undefined,

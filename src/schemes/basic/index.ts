@@ -32,13 +32,12 @@ import {
 /**
  * Checks a user name and password; returns the user name, an object with a `user` field (its
  * other fields land on `req.auth`), or `false`/`null`/`undefined`. Sync or async. The callback
- * is responsible for comparing in constant time (`safeCompare`).
+ * is responsible for comparing in constant time (`safeCompare`). Method syntax, so that `req` may
+ * be declared as the framework's request: see {@link AuthRequest}.
  */
-export type BasicVerify = (
-  user: string,
-  password: string,
-  req: AuthRequest,
-) => Identity | Promise<Identity>;
+export type BasicVerify = {
+  verify(user: string, password: string, req: AuthRequest): Identity | Promise<Identity>;
+}['verify'];
 
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {

@@ -48,12 +48,12 @@ export type BearerIdentity =
  * Checks a token. Returns the identity (a user name, or an object with `user` and optional
  * `scopes`, `expiresAt` and other fields that land on `req.auth`), or `false`/`null`/`undefined`
  * to refuse. Throw an `InvalidTokenError` to refuse with a description; any other throw or
- * rejection goes to `next(err)`.
+ * rejection goes to `next(err)`. Method syntax, so that `req` may be declared as the framework's
+ * request: see {@link AuthRequest}.
  */
-export type BearerVerify = (
-  token: string,
-  req: AuthRequest,
-) => BearerIdentity | Promise<BearerIdentity>;
+export type BearerVerify = {
+  verify(token: string, req: AuthRequest): BearerIdentity | Promise<BearerIdentity>;
+}['verify'];
 
 /** Options of the validation cache. An entry never outlives the token's own `expiresAt`. */
 export type BearerCacheOptions = CacheOptions;

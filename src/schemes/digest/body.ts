@@ -1,9 +1,12 @@
 import type { AuthRequest } from '../../scheme';
 
-/** Returns the raw request body for `qop=auth-int`, or undefined when it is not available. */
-export type RawBodyReader = (
-  req: AuthRequest,
-) => Buffer | string | undefined | Promise<Buffer | string | undefined>;
+/**
+ * Returns the raw request body for `qop=auth-int`, or undefined when it is not available. Method
+ * syntax, so that `req` may be declared as the framework's request: see {@link AuthRequest}.
+ */
+export type RawBodyReader = {
+  body(req: AuthRequest): Buffer | string | undefined | Promise<Buffer | string | undefined>;
+}['body'];
 
 const EMPTY = Buffer.alloc(0);
 

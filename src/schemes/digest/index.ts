@@ -58,7 +58,14 @@ import { digestsEqual, requestDigest, sessionHA1 } from './response';
 
 export type { DigestAlgorithm, DigestHash } from './algorithms';
 export type { DigestQop } from './directives';
-export type { DigestHA1, DigestUserEntry, FindUserByHash, GetHA1, GetPassword } from './lookup';
+export type {
+  DigestDetails,
+  DigestHA1,
+  DigestUserEntry,
+  FindUserByHash,
+  GetHA1,
+  GetPassword,
+} from './lookup';
 export type { RawBodyReader } from './body';
 
 /**

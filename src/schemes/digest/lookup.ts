@@ -22,35 +22,45 @@ export type DigestDetails = Readonly<Record<string, unknown>> | object;
 /**
  * Returns the user's plain password, or `{ password, details }` to hand fields to `req.auth`
  * too (one lookup, as passport-http's DigestStrategy); null/undefined/false for an unknown user.
+ * Method syntax, so that `req` may be declared as the framework's request: see {@link AuthRequest}.
  */
-export type GetPassword = (
-  user: string,
-  realm: string,
-  req: AuthRequest,
-) =>
-  | Maybe<string | { password: string; details?: DigestDetails | undefined }>
-  | Promise<Maybe<string | { password: string; details?: DigestDetails | undefined }>>;
+export type GetPassword = {
+  getPassword(
+    user: string,
+    realm: string,
+    req: AuthRequest,
+  ):
+    | Maybe<string | { password: string; details?: DigestDetails | undefined }>
+    | Promise<Maybe<string | { password: string; details?: DigestDetails | undefined }>>;
+}['getPassword'];
 
 /**
  * Returns the user's HA1 (hex) for `hash`, or `{ ha1, details }` (see {@link GetPassword});
- * null/undefined/false for an unknown user.
+ * null/undefined/false for an unknown user. Method syntax, as {@link GetPassword}.
  */
-export type GetHA1 = (
-  user: string,
-  realm: string,
-  hash: DigestHash,
-  req: AuthRequest,
-) =>
-  | Maybe<string | { ha1: string; details?: DigestDetails | undefined }>
-  | Promise<Maybe<string | { ha1: string; details?: DigestDetails | undefined }>>;
+export type GetHA1 = {
+  getHA1(
+    user: string,
+    realm: string,
+    hash: DigestHash,
+    req: AuthRequest,
+  ):
+    | Maybe<string | { ha1: string; details?: DigestDetails | undefined }>
+    | Promise<Maybe<string | { ha1: string; details?: DigestDetails | undefined }>>;
+}['getHA1'];
 
-/** Finds the user whose `H(user ":" realm)` is `userhash` (RFC 7616 §3.4.4). */
-export type FindUserByHash = (
-  userhash: string,
-  realm: string,
-  hash: DigestHash,
-  req: AuthRequest,
-) => Maybe<string> | Promise<Maybe<string>>;
+/**
+ * Finds the user whose `H(user ":" realm)` is `userhash` (RFC 7616 §3.4.4). Method syntax, as
+ * {@link GetPassword}.
+ */
+export type FindUserByHash = {
+  findUserByHash(
+    userhash: string,
+    realm: string,
+    hash: DigestHash,
+    req: AuthRequest,
+  ): Maybe<string> | Promise<Maybe<string>>;
+}['findUserByHash'];
 
 /** The HA1 to check against, and whether it belongs to a real user. */
 export interface HA1Lookup {
