@@ -18,7 +18,6 @@ import type { RunningDemo } from './helpers/demo';
 import {
   bodyOf,
   compileJavaClient,
-  directive,
   userOf,
   type JavaClient,
   type JavaResponse,
@@ -27,6 +26,7 @@ import {
 } from './helpers/java';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
+import { directive } from './helpers/run';
 
 const matrix = new MatrixRecorder('java-httpurlconnection', 'Java HttpURLConnection');
 let java: JavaClient;

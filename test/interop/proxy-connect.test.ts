@@ -17,8 +17,8 @@ import { basic } from 'authscheme';
 import { createProxyServer, listenProxy, PROXY_USERS } from '../../examples/proxy/server';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromium } from './helpers/chromium';
-import { compileJavaClient, directive, type JavaClient, type JavaResponse } from './helpers/java';
-import { run } from './helpers/run';
+import { compileJavaClient, type JavaClient, type JavaResponse } from './helpers/java';
+import { directive, run } from './helpers/run';
 
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 

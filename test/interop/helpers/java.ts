@@ -152,8 +152,3 @@ export function bodyOf(response: JavaResponse | undefined): Record<string, unkno
 export function userOf(response: JavaResponse | undefined): unknown {
   return (bodyOf(response)?.auth as { user?: unknown } | undefined)?.user;
 }
-
-/** A directive's value in an Authorization or Proxy-Authorization field (quotes dropped). */
-export function directive(field: string | null | undefined, name: string): string | undefined {
-  return new RegExp(`(?:^|[ ,])${name}="?([^",]*)`).exec(field ?? '')?.[1];
-}

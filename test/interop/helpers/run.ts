@@ -60,3 +60,8 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** A directive's value in an Authorization or Proxy-Authorization field (quotes dropped). */
+export function directive(field: string | null | undefined, name: string): string | undefined {
+  return new RegExp(`(?:^|[ ,])${name}="?([^",]*)`).exec(field ?? '')?.[1];
+}
