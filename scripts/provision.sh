@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites and the benchmark drive (the interop clients, Chromium,
-# JDK 17, Apache's password tools, redis-server, wrk) when they are missing. Idempotent, and a no-op in well under a
-# second when everything is present, so `npm test` can run it every time.
+# JDK 17, Perl's LWP, Ruby, Apache's password tools, redis-server, wrk) when they are missing.
+# Idempotent, and a no-op in well under a second when everything is present, so `npm test` can run
+# it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
 # missing) only when something is actually missing.
@@ -68,8 +69,18 @@ requests_kerberos_module=/usr/lib/python3/dist-packages/requests_kerberos/__init
 # Python's websockets, likewise for Debian's python3 (test/interop/websocket.test.ts).
 websockets_module=/usr/lib/python3/dist-packages/websockets/__init__.py
 [ -e "$websockets_module" ] || missing+=(python3-websockets)
+# Perl's LWP::UserAgent for Debian's perl (test/interop/perl-lwp.test.ts).
+lwp_module=/usr/share/perl5/LWP/UserAgent.pm
+[ -e "$lwp_module" ] || missing+=(libwww-perl)
+# Ruby's Net::HTTP::DigestAuth for Debian's ruby, and that ruby by its path, whatever other ruby
+# comes first on PATH (test/interop/ruby.test.ts).
+ruby_binary=/usr/bin/ruby
+[ -e "$ruby_binary" ] || missing+=(ruby)
+ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
+[ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module"
-  "$requests_kerberos_module" "$websockets_module")
+  "$requests_kerberos_module" "$websockets_module" "$lwp_module" "$ruby_binary"
+  "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
 # JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
