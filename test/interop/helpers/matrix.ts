@@ -41,6 +41,8 @@ const CLIENT_ORDER = [
   'python-requests',
   'java-httpurlconnection',
   'chromium',
+  'perl-lwp',
+  'ruby',
 ];
 
 export interface Cell {
