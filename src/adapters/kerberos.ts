@@ -7,9 +7,9 @@
  *
  * Supported: one-leg Kerberos through SPNEGO or raw Kerberos 5 GSSAPI tokens, as browsers, curl
  * and Windows clients send them when they hold a ticket for the service; the mutual
- * authentication token goes back on a successful (2xx) response (RFC 4559 §4.1). Not supported: NTLM
- * (raw or inside SPNEGO) and any exchange that needs more than one round trip; such requests are
- * refused with 401 and the bare challenge.
+ * authentication token goes back on the response (RFC 4559 §4.1), whatever its status but 401.
+ * Not supported: NTLM (raw or inside SPNEGO) and any exchange that needs more than one round
+ * trip; such requests are refused with 401 and the bare challenge.
  *
  * @packageDocumentation
  */
@@ -76,11 +76,13 @@ export interface NegotiateOptions {
   /** Accept only principals of these realms (cross-realm trust otherwise lets in any trusted realm). Default: any. */
   realms?: readonly string[] | undefined;
   /**
-   * Send the acceptor's mutual-authentication token on the successful response
-   * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1) when GSSAPI produced one; withdrawn
-   * if the response turns out not to be 2xx. Default `true`. `false` breaks clients that require
-   * the token, such as Python's requests-kerberos with its default `mutual_authentication=REQUIRED`
-   * (MutualAuthenticationError on the 2xx).
+   * Send the acceptor's mutual-authentication token on the response to an authenticated request
+   * (`WWW-Authenticate: Negotiate <token>`, RFC 4559 §4.1; `Proxy-Authenticate` in proxy mode)
+   * when GSSAPI produced one: on a 2xx, and on whatever else the application answers (a redirect,
+   * an error page), except a 401 (407 in proxy mode), where a client would take it for the next
+   * leg of the exchange. Default `true`. `false` breaks clients that require the token, such as
+   * Python's requests-kerberos with its default `mutual_authentication=REQUIRED`
+   * (MutualAuthenticationError on a 2xx or 3xx without it, an emptied response for a 4xx or 5xx).
    */
   mutual?: boolean | undefined;
 }
@@ -186,17 +188,27 @@ const accepted = new WeakMap<
 >();
 
 /**
- * Withdraws the mutual-authentication token from the response if its status turns out not to be
- * 2xx: RFC 4559 §4.1 sends the final token with the 200, and on a 401 (the application's own, say)
- * a client takes gssapi-data for the next leg of an exchange that is over (Chromium then sends an
- * empty token). A 1xx passes through untouched.
+ * Withdraws the mutual-authentication token from the response if its status turns out to be the
+ * field's own challenge status, 401 (407 for Proxy-Authenticate: the application's own, say). There
+ * a client takes gssapi-data for the next leg of an exchange that is over (RFC 4559 §4.1: a 401
+ * with gssapi-data continues the authentication; Chromium then sends an empty token). On any
+ * other status the request was authenticated all the same, and the token stays: a client that
+ * requires mutual authentication (requests-kerberos's default) checks it on every response but a
+ * 401, and without it refuses a redirect and empties an error page; curl and Chromium read the
+ * field on a 401 (407) only. A 1xx passes through untouched.
  */
-function onlyOnSuccess(res: ServerResponse, field: string, value: string): void {
+function notOnChallenge(
+  res: ServerResponse,
+  field: string,
+  value: string,
+  challengeStatus: 401 | 407,
+): void {
   const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
   const wrapper = ((statusCode: number, ...rest: unknown[]) => {
     if (statusCode < 200) return writeHead(statusCode, ...rest);
-    const before = statusCode > 299 ? res.getHeader(field) : undefined;
+    // The status as Node sends it (`statusCode |= 0`, node:http and node:http2 alike).
+    const before = (statusCode | 0) === challengeStatus ? res.getHeader(field) : undefined;
     if (before !== undefined) withdraw(res, field, value, before);
     let written: ServerResponse;
     try {
@@ -306,7 +318,8 @@ function trimOWS(text: string): string {
  * that cannot be loaded throws here, at setup.
  *
  * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
- * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one.
+ * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one,
+ * unless the application answers 401 (see `mutual`).
  *
  * @example
  * import { authenticate, basic } from 'authscheme';
@@ -444,7 +457,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
       const field = ctx.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
       const value = `Negotiate ${response}`;
       result.headers = { [field]: value };
-      onlyOnSuccess(ctx.res, field, value);
+      notOnChallenge(ctx.res, field, value, ctx.proxy ? 407 : 401);
     }
     return result;
   }

@@ -340,22 +340,49 @@ describe('Negotiate with curl and a real KDC', () => {
 
   it.each([
     [401, false],
-    [403, false],
-    [304, false],
+    [403, true],
+    [404, true],
+    [500, true],
+    [304, true],
     [204, true],
     [201, true],
+    // Clients read WWW-Authenticate as a challenge on a 401 only; a 407 asks for Proxy-Authenticate.
+    [407, true],
   ])(
-    'when the application answers %i, the mutual-auth token is there: %s (RFC 4559 §4.1: it goes with a 2xx)',
+    'when the application answers %i, the mutual-auth token is there: %s (withdrawn from a 401 only, where it would be read as the next leg)',
     async (code, sent) => {
       const result = await negotiateCurl(aliceCache, `/status/${code}`);
       expect(result.status).toBe(code);
       const challenges = valuesOf(result, 'www-authenticate');
-      if (sent) expect(challenges[0]).toMatch(/^Negotiate [A-Za-z0-9+/]+={0,2}$/);
+      if (sent) expect(challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
       else expect(challenges).toEqual([]);
     },
   );
 
-  it('withdraws the mutual-auth token from beside a challenge the application appended, and from an error answer after a failed 200', async () => {
+  it('keeps the mutual-auth token on a redirect (302, and 303 after a POST), and curl -L follows it to a 200', async () => {
+    for (const code of [302, 303]) {
+      const redirect = await negotiateCurl(aliceCache, `/redirect/${code}`);
+      expect(redirect.status).toBe(code);
+      expect(valuesOf(redirect, 'location')).toEqual(['/']);
+      expect(valuesOf(redirect, 'www-authenticate')).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    }
+    const followed = await curl(aliceCache, [
+      '--negotiate',
+      '-u',
+      ':',
+      '-L',
+      '--data',
+      'field=value',
+      `http://localhost:${port}/redirect/303`,
+    ]);
+    expect(followed.status).toBe(200);
+    expect(JSON.parse(followed.body).auth.principal).toBe(`alice@${kdc.realm}`);
+    // curl posted, then fetched the 303's Location with GET, as a browser does.
+    expect(followed.trace).toMatch(/^> POST \/redirect\/303 /m);
+    expect(followed.trace).toMatch(/^> GET \/ /m);
+  });
+
+  it('withdraws the mutual-auth token from beside a challenge the application appended to its 401 (a status given as a string too), and decides again after a writeHead that throws', async () => {
     for (const path of ['/append-401', '/joined-401']) {
       const appended = await negotiateCurl(aliceCache, path);
       expect(appended.status).toBe(401);
@@ -374,15 +401,27 @@ describe('Negotiate with curl and a real KDC', () => {
     );
     expect(quoted).toHaveLength(1);
     expect(quoted[0]).toMatch(/^Bearer d="was: Negotiate [A-Za-z0-9+/]+={0,2}, retry", realm=@@$/);
-    const failed = await negotiateCurl(aliceCache, '/throw-then-500');
-    expect(failed.status).toBe(500);
+    // A writeHead(200) that throws leaves the check on for the 401 that follows; a writeHead(401)
+    // that throws puts the token back for the 403 that follows.
+    const failed = await negotiateCurl(aliceCache, '/throw/200/401');
+    expect(failed.status).toBe(401);
     expect(valuesOf(failed, 'www-authenticate')).toEqual([]);
+    const restored = await negotiateCurl(aliceCache, '/throw/401/403');
+    expect(restored.status).toBe(403);
+    expect(valuesOf(restored, 'www-authenticate')).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    // The status is read as Node reads it, a string too.
+    const stringly = await negotiateCurl(aliceCache, '/string-status/401');
+    expect(stringly.status).toBe(401);
+    expect(valuesOf(stringly, 'www-authenticate')).toEqual([]);
   });
 
-  it('withdraws the mutual-auth token from a 403 on HTTP/2 too', async () => {
-    const result = await negotiateHttp2('/forbidden');
-    expect(result.status).toBe(403);
-    expect(valuesOf(result, 'www-authenticate')).toEqual([]);
+  it('keeps the mutual-auth token on a 403 and withdraws it from a 401 on HTTP/2 too', async () => {
+    const forbidden = await negotiateHttp2('/forbidden');
+    expect(forbidden.status).toBe(403);
+    expect(valuesOf(forbidden, 'www-authenticate')).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    const unauthorized = await negotiateHttp2('/unauthorized');
+    expect(unauthorized.status).toBe(401);
+    expect(valuesOf(unauthorized, 'www-authenticate')).toEqual([]);
   });
 
   it('stripRealm: true makes req.auth.user the principal without its realm', async () => {
@@ -579,6 +618,28 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(replay.status).toBe(407);
   });
 
+  it.each([
+    [407, false],
+    [401, true],
+    [403, true],
+    [302, true],
+  ])(
+    'in proxy mode, when the application answers %i, the token is in Proxy-Authenticate: %s (withdrawn from a 407 only)',
+    async (code, sent) => {
+      const token = await freshToken(aliceCache);
+      const result = await rawRequest(
+        `/proxy-status/${code}`,
+        `Negotiate ${token}`,
+        'proxy-authorization',
+      );
+      expect(result.status).toBe(code);
+      const challenges = result.res.headersDistinct['proxy-authenticate'] ?? [];
+      if (sent) expect(challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+      else expect(challenges).toEqual([]);
+      expect(result.challenges).toEqual([]);
+    },
+  );
+
   it("a refusal carries GSSAPI's reason (replay, truncation, wrong service) and never the token", async () => {
     const token = await freshToken(aliceCache);
     const accepted = await rawRequest('/reasons', `Negotiate ${token}`);
@@ -718,11 +779,11 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
       // challenge was seen (its "Local State" records one): the first launch cannot answer.
       const [first] = await visit(profile, aliceCache);
       expect(first!.status).toBe(401);
-      const [second, both, basicFirst] = await visit(profile, aliceCache, [
-        '/',
-        '/both',
-        '/basic-first',
-      ]);
+      const [second, both, basicFirst, redirected, notFound, unauthorized] = await visit(
+        profile,
+        aliceCache,
+        ['/', '/both', '/basic-first', '/redirect/302', '/status/404', '/status/401'],
+      );
       expect(second!.status).toBe(200);
       expect(JSON.parse(second!.body)).toEqual({
         auth: {
@@ -742,6 +803,20 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
         expect(page!.status).toBe(200);
         expect(JSON.parse(page!.body).auth.scheme).toBe('Negotiate');
       }
+      // The final token stays on a redirect and an error page, which Chromium reads as such (it
+      // looks for challenges on a 401 only): it follows the 302 and answers `/`'s challenge, and
+      // shows the 404 as it came.
+      expect(redirected!.status).toBe(200);
+      expect(JSON.parse(redirected!.body).auth.principal).toBe(`alice@${kdc.realm}`);
+      expect(notFound).toMatchObject({ status: 404, body: 'status 404' });
+      expect(negTokenRespFields(notFound!.challenge)).toEqual([0, 1]);
+      // The application's own 401 comes without the token, so Chromium takes it for a refusal,
+      // not for the next leg of an exchange (which it would answer with an empty token).
+      expect(unauthorized).toMatchObject({
+        status: 401,
+        body: 'status 401',
+        challenge: undefined,
+      });
       // The same profile without a ticket: the 200 above came from alice's ticket.
       const [empty] = await visit(profile, kdc.emptyCache('chromium-empty.ccache'));
       expect(empty!.status).toBe(401);
@@ -994,14 +1069,16 @@ describe('Negotiate with Python requests and requests-kerberos and a real KDC', 
     error?: string;
   }
 
-  /** Each route in a session of its own; the results by route. */
+  /** Each route in a session of its own; `POST /path` posts a form. The results by route. */
   async function requestsKerberos(
     cache: string,
     mutual: 'required' | 'optional' | 'disabled',
     routes: string[],
     preemptive = false,
   ): Promise<Record<string, Fetched>> {
-    const urls = routes.map((route) => `http://localhost:${port}${route}`);
+    const urls = routes.map((route) =>
+      route.replace(/^(POST )?/, (post) => `${post}http://localhost:${port}`),
+    );
     const result = await run(
       PYTHON,
       [SCRIPT, mutual, ...(preemptive ? ['--preemptive'] : []), ...urls],
@@ -1057,9 +1134,53 @@ describe('Negotiate with Python requests and requests-kerberos and a real KDC', 
       body: 'Unauthorized',
       challenge: 'Negotiate',
     });
-    // The token is withdrawn from a non-2xx answer, so requests-kerberos cannot authenticate the
-    // 403 and hands back an emptied copy (sanitize_mutual_error_response, on by default).
-    expect(got['/status/403']).toMatchObject({ status: 403, type: 'SanitizedResponse' });
+    // The token stays on an error answer, so requests-kerberos authenticates the 403 and hands it
+    // back as it came (without the token it would hand back an emptied SanitizedResponse).
+    expect(got['/status/403']).toMatchObject({
+      status: 403,
+      type: 'Response',
+      body: 'status 403',
+      challenge: expect.stringMatching(MUTUAL_TOKEN),
+    });
+  }, 30_000);
+
+  it('mutual_authentication=REQUIRED authenticates the server on a redirect and an error page too (the token is withdrawn from a 401 only)', async () => {
+    const got = await requestsKerberos(aliceCache, 'required', [
+      '/redirect/302',
+      'POST /redirect/303',
+      '/status/404',
+      '/status/500',
+      '/status/401',
+    ]);
+    // requests-kerberos checks the token on the 302 or 303 (its response hook runs before
+    // requests follows a redirect; without the token it raises MutualAuthenticationError there),
+    // then requests follows it to `/`, which asks for Negotiate again (requests resends the same
+    // token, the replay cache refuses it, requests-kerberos answers with a fresh one). requests
+    // lists only the redirect in the history.
+    for (const [route, code] of [
+      ['/redirect/302', 302],
+      ['POST /redirect/303', 303],
+    ] as const) {
+      expect(got[route]).toMatchObject({ status: 200, type: 'Response', history: [code] });
+      expect(JSON.parse(got[route]!.body!)).toEqual(aliceBody());
+    }
+    for (const code of [404, 500]) {
+      expect(got[`/status/${code}`]).toMatchObject({
+        status: code,
+        type: 'Response',
+        body: `status ${code}`,
+        challenge: expect.stringMatching(MUTUAL_TOKEN),
+      });
+    }
+    // The application's own 401 has no token to be taken for another leg: requests-kerberos
+    // hands it back as it came.
+    expect(got['/status/401']).toMatchObject({
+      status: 401,
+      type: 'Response',
+      body: 'status 401',
+      challenge: null,
+      history: [401],
+    });
   }, 30_000);
 
   it('mutual_authentication=OPTIONAL checks the token when there is one; DISABLED never does', async () => {

@@ -5,7 +5,8 @@
  *
  * Environment: KRB5_CONFIG (the realm), NEGOTIATE_KEYTAB (handed to the `keytab` option), and
  * optionally NEGOTIATE_TLS_KEY and NEGOTIATE_TLS_CERT (PEM files): then an HTTP/2 server over TLS
- * runs the plain Negotiate route `/` too, through node:http2's compatibility API, and the line
+ * runs the plain Negotiate route `/` too (and `/forbidden`, `/unauthorized`: 403 and 401 after
+ * Negotiate), through node:http2's compatibility API, and the line
  * reads `listening <port> h2 <port>`.
  */
 import fs from 'node:fs';
@@ -119,11 +120,27 @@ app.get(
   authenticate({ proxy: true, schemes: [negotiate({ servicePrincipal, keytab })] }),
   show,
 );
-// Authenticated, then the application answers with another status: the mutual-auth token goes
-// only with a 2xx (RFC 4559 §4.1).
+// Authenticated, then the application answers with another status (an error page, say): the
+// mutual-auth token stays, except on a 401, where a client would read it as the next leg.
 app.get(
   '/status/:code',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (req, res) => {
+    res.status(Number(req.params.code)).type('text').send(`status ${req.params.code}`);
+  },
+);
+// Authenticated, then redirected to `/` (Negotiate again): a 302 after a GET, a 303 after a POST.
+app.all(
+  '/redirect/:code',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (req, res) => {
+    res.redirect(Number(req.params.code), '/');
+  },
+);
+// The same in proxy mode, where the token is in Proxy-Authenticate and 407 is the challenge.
+app.get(
+  '/proxy-status/:code',
+  authenticate({ proxy: true, schemes: [negotiate({ servicePrincipal, keytab })] }),
   (req, res) => {
     res.status(Number(req.params.code)).end();
   },
@@ -183,15 +200,26 @@ app.get(
     res.status(401).end();
   },
 );
-// A writeHead(200) that throws (a bad header name), then the error answer.
+// writeHead given the status as a string, which Node takes (`statusCode |= 0`) as a JavaScript
+// application may pass it.
 app.get(
-  '/throw-then-500',
+  '/string-status/:code',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
-  (_req, res) => {
+  (req, res) => {
+    res.writeHead(req.params.code as unknown as number).end();
+  },
+);
+// A writeHead that throws (a bad header name), then another answer: `/throw/200/401` checks that
+// the 401 still loses the token, `/throw/401/403` that the 403 gets back the token the failed
+// 401 had withdrawn.
+app.get(
+  '/throw/:first/:then',
+  authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
+  (req, res) => {
     try {
-      res.writeHead(200, { 'bad header': 'x' });
+      res.writeHead(Number(req.params.first), { 'bad header': 'x' });
     } catch {
-      res.status(500).end();
+      res.status(Number(req.params.then)).end();
     }
   },
 );
@@ -253,8 +281,8 @@ function startHttp2(key: string, cert: string): Promise<http2.Http2SecureServer>
           res.end(JSON.stringify({ error: 'server error' }));
           return;
         }
-        if (req.url === '/forbidden') {
-          res.statusCode = 403;
+        if (req.url === '/forbidden' || req.url === '/unauthorized') {
+          res.statusCode = req.url === '/forbidden' ? 403 : 401;
           res.end();
           return;
         }

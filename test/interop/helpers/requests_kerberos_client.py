@@ -3,6 +3,8 @@
 Usage: requests_kerberos_client.py MUTUAL [--preemptive] URL...
 MUTUAL is required, optional or disabled (HTTPKerberosAuth's mutual_authentication);
 --preemptive sets force_preemptive (a token on the first request, before any 401).
+A URL written "POST <url>" is posted to (a small form body) instead of fetched; redirects are
+followed either way, as requests does by default.
 The ticket comes from the environment (KRB5CCNAME, KRB5_CONFIG), as for any GSSAPI program.
 
 Each URL gets a session of its own with a fresh HTTPKerberosAuth, so that each response is checked
@@ -33,7 +35,11 @@ def main() -> None:
         session.trust_env = False  # no proxy, netrc or CA bundle from the environment
         session.auth = HTTPKerberosAuth(mutual_authentication=mutual, force_preemptive=preemptive)
         try:
-            response = session.get(url, timeout=10)
+            if url.startswith("POST "):
+                url = url[len("POST ") :]
+                response = session.post(url, data={"field": "value"}, timeout=10)
+            else:
+                response = session.get(url, timeout=10)
             line = {
                 "url": url,
                 "status": response.status_code,
