@@ -59,6 +59,10 @@ compgen -G "$pkinit_plugin" >/dev/null || missing+=(krb5-pkinit)
 # Apache httpd, a server nobody here wrote, for authscheme/client (test/interop/client-apache*).
 apache_binary=/usr/sbin/apache2
 [ -e "$apache_binary" ] || missing+=(apache2)
+# lighttpd, a second one, with RFC 7616's SHA-256, SHA-512-256 and userhash
+# (test/interop/client-lighttpd.test.ts).
+lighttpd_binary=/usr/sbin/lighttpd
+[ -e "$lighttpd_binary" ] || missing+=(lighttpd)
 # Python's requests for Debian's own python3 (test/interop/python-requests.test.ts), whatever
 # other python3 comes first on PATH.
 requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
@@ -78,8 +82,8 @@ ruby_binary=/usr/bin/ruby
 [ -e "$ruby_binary" ] || missing+=(ruby)
 ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
 [ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
-required_files=("$font_file" "$gssapi_header" "$apache_binary" "$requests_module"
-  "$requests_kerberos_module" "$websockets_module" "$lwp_module" "$ruby_binary"
+required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary"
+  "$requests_module" "$requests_kerberos_module" "$websockets_module" "$lwp_module" "$ruby_binary"
   "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
@@ -118,7 +122,8 @@ fi
 
 echo "provision: installing ${packages[*]}" >&2
 apt-get update -q
-# No package may start its service (Apache would take port 80): policy-rc.d answers "not now".
+# No package may start its service (Apache or lighttpd would take port 80): policy-rc.d answers
+# "not now".
 policy=/usr/sbin/policy-rc.d
 own_policy=false
 if [ ! -e "$policy" ]; then
@@ -139,6 +144,14 @@ fi
 if [[ " ${packages[*]} " == *" krb5-"* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now krb5-kdc.service krb5-admin-server.service >/dev/null 2>&1 || true
 fi
+
+# Apache's and lighttpd's packages enable their services for the next boot all the same (only the
+# start now was refused): where systemd runs, they would take port 80 then.
+for server in apache2 lighttpd; do
+  if [[ " ${packages[*]} " == *" $server "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable "$server.service" >/dev/null 2>&1 || true
+  fi
+done
 
 # Fail loudly if a package did not provide what we check for.
 for command_name in "${!wanted[@]}"; do
