@@ -11,15 +11,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthFetch } from 'authscheme/client';
 import { freePort } from '../helpers/free-port';
+import { ServerMatrixRecorder } from './helpers/matrix';
+import { versionOf } from './helpers/run';
 
 const MODULES = '/usr/lib/apache2/modules';
 let root: string;
 let apache: ChildProcess;
 let base: string;
+const matrix = new ServerMatrixRecorder('apache', 'Apache httpd');
 
 jest.setTimeout(30_000);
 
 beforeAll(async () => {
+  matrix.label = (await versionOf('/usr/sbin/apache2', ['-v'])).replace(
+    /^Server version: Apache\/(\S+).*$/,
+    'Apache httpd $1 (mod_auth_digest, mod_auth_basic)',
+  );
   root = mkdtempSync(join(tmpdir(), 'authscheme-apache-'));
   for (const dir of ['basic', 'digest']) {
     mkdirSync(join(root, 'htdocs', dir), { recursive: true });
@@ -89,6 +96,7 @@ afterAll(async () => {
     await exited;
   }
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  await matrix.write();
 });
 
 async function waitUntilServing(url: string): Promise<void> {
@@ -114,6 +122,12 @@ it('answers Apache’s Digest challenge, checks its rspauth, and reuses the nonc
   const second = await authFetch(`${base}/digest/index.html`);
   expect(second.status).toBe(200);
   expect(second.headers.get('authentication-info')).toMatch(/nc=00000002/);
+  matrix.record(
+    'Digest MD5',
+    true,
+    'mod_auth_digest offers MD5 with qop=auth only: no other algorithm, no userhash.',
+  );
+  matrix.record('Nonce reused, nc counting up', true);
 });
 
 it("works with verifyServer 'require' (Apache sends rspauth) and answers no Basic then", async () => {
@@ -126,12 +140,18 @@ it("works with verifyServer 'require' (Apache sends rspauth) and answers no Basi
   // Apache's own error page carries no Authentication-Info: a 404 is handed back as it is.
   expect((await authFetch(`${base}/digest/missing.html`)).status).toBe(404);
   expect((await authFetch(`${base}/basic/`)).status).toBe(401);
+  matrix.record(
+    "Mutual authentication (rspauth; verifyServer: 'require')",
+    true,
+    'Apache sends rspauth in Authentication-Info on its successes (not on its error pages).',
+  );
 });
 
 it('answers Apache’s Basic challenge on loopback', async () => {
   const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${base}/basic/`);
   expect(res.status).toBe(200);
   expect(await res.text()).toBe('basic ok\n');
+  matrix.record('Basic', true, 'On loopback: the client sends Basic only there or over https.');
 });
 
 it('returns Apache’s 401 for a wrong password, after one answer', async () => {
@@ -151,4 +171,5 @@ it('sends a password Apache refused only in answer to its next challenge, never 
     expect((await authFetch(`${base}${path}`)).status).toBe(401);
   }
   expect(sent).toEqual([false, true, false, true, false, true, false, true]);
+  matrix.record('Wrong password: the 401 back after one answer', true);
 });

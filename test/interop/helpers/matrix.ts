@@ -3,6 +3,8 @@
  *
  * Each client's test file records its cells with a {@link MatrixRecorder}; in `afterAll` it writes
  * `docs/interop/<client>.json` and regenerates `docs/interop.md` from all the clients' files. The
+ * tests of `authscheme/client` against servers nobody here wrote do the same with a
+ * {@link ServerMatrixRecorder} (`docs/interop/servers/<server>.json`, a second table). The
  * regeneration runs under a lock directory, so test files finishing at the same time (jest runs
  * them in parallel workers) cannot interleave, and the output depends only on the JSON files, so
  * it is the same whatever order the files ran in.
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DATA_DIR = join(ROOT, 'docs', 'interop');
+const SERVERS_DIR = join(DATA_DIR, 'servers');
 const MARKDOWN = join(ROOT, 'docs', 'interop.md');
 const LOCK = join(ROOT, '.tmp', 'interop-matrix.lock');
 
@@ -33,8 +36,28 @@ export const ROWS = [
 
 export type Row = (typeof ROWS)[number];
 
+/** Rows of the servers table (authscheme/client against them), in display order. */
+export const SERVER_ROWS = [
+  'Basic',
+  'Digest MD5',
+  'Digest SHA-256',
+  'Digest SHA-512-256',
+  'Several algorithms offered (the strongest answered)',
+  'userhash',
+  'Non-ASCII user name (username*) and password',
+  'Nonce reused, nc counting up',
+  'Stale nonce (stale=true) retried',
+  'nextnonce taken up',
+  'Redirect inside the realm (each hop answered)',
+  "Mutual authentication (rspauth; verifyServer: 'require')",
+  'A realm with a nonce-secret',
+  'Wrong password: the 401 back after one answer',
+] as const;
+
+export type ServerRow = (typeof SERVER_ROWS)[number];
+
 /** Columns in display order; others go after them, alphabetically. */
-const CLIENT_ORDER = [
+const CLIENT_ORDER: readonly string[] = [
   'curl',
   'wget',
   'python-urllib',
@@ -44,6 +67,7 @@ const CLIENT_ORDER = [
   'perl-lwp',
   'ruby',
 ];
+const SERVER_ORDER: readonly string[] = ['apache', 'lighttpd'];
 
 export interface Cell {
   row: string;
@@ -59,16 +83,19 @@ interface ClientFile {
   cells: Cell[];
 }
 
-export class MatrixRecorder {
+export class MatrixRecorder<R extends string = Row> {
   readonly #cells = new Map<string, Cell>();
 
   constructor(
     readonly client: string,
     public label: string,
+    /** Where its file goes: `docs/interop/` for a client, `docs/interop/servers/` for a server. */
+    readonly dataDir: string = DATA_DIR,
+    readonly rows: readonly string[] = ROWS,
   ) {}
 
   /** Records one cell; a row recorded twice keeps the last result. */
-  record(row: Row, works: boolean, note?: string): void {
+  record(row: R, works: boolean, note?: string): void {
     this.#cells.set(row, note === undefined ? { row, works } : { row, works, note });
   }
 
@@ -79,13 +106,14 @@ export class MatrixRecorder {
   async write(): Promise<void> {
     if (this.#cells.size === 0) return;
     const cells = [...this.#cells.values()].sort(
-      (a, b) => rowIndex(a.row) - rowIndex(b.row) || a.row.localeCompare(b.row),
+      (a, b) =>
+        rowIndex(this.rows, a.row) - rowIndex(this.rows, b.row) || a.row.localeCompare(b.row),
     );
     const file: ClientFile = { client: this.client, label: this.label, cells };
-    await mkdir(DATA_DIR, { recursive: true });
+    await mkdir(this.dataDir, { recursive: true });
     await withLock(async () => {
       await writeAtomically(
-        join(DATA_DIR, `${this.client}.json`),
+        join(this.dataDir, `${this.client}.json`),
         `${JSON.stringify(file, null, 2)}\n`,
       );
       const markdown = await renderMatrix();
@@ -95,29 +123,40 @@ export class MatrixRecorder {
   }
 }
 
+/** The cells of `authscheme/client` against one server (a column of the servers table). */
+export class ServerMatrixRecorder extends MatrixRecorder<ServerRow> {
+  constructor(server: string, label: string) {
+    super(server, label, SERVERS_DIR, SERVER_ROWS);
+  }
+}
+
 const README = join(ROOT, 'README.md');
 const README_START = '<!-- interop-matrix:start -->';
 const README_END = '<!-- interop-matrix:end -->';
 
-/** Copies the matrix (table and notes) into the README between its markers, when it has them. */
+/**
+ * Copies the clients' matrix (table and notes) into the README between its markers, when it has
+ * them. The servers table stays in docs/interop.md: the README's client section points to it.
+ */
 async function updateReadme(markdown: string): Promise<void> {
   const readme = await readFile(README, 'utf8');
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) return;
-  const table = markdown.slice(markdown.indexOf('| Scheme |'));
+  const servers = markdown.indexOf(`\n${SERVERS_HEADING}\n`);
+  const table = markdown.slice(markdown.indexOf('| Scheme |'), servers < 0 ? undefined : servers);
   const updated = `${readme.slice(0, start + README_START.length)}\n${table}${readme.slice(end)}`;
   if (updated !== readme) await writeAtomically(README, updated);
 }
 
-function rowIndex(row: string): number {
-  const index = (ROWS as readonly string[]).indexOf(row);
-  return index < 0 ? ROWS.length : index;
+function rowIndex(rows: readonly string[], row: string): number {
+  const index = rows.indexOf(row);
+  return index < 0 ? rows.length : index;
 }
 
-function clientIndex(client: string): number {
-  const index = CLIENT_ORDER.indexOf(client);
-  return index < 0 ? CLIENT_ORDER.length : index;
+function columnIndex(order: readonly string[], client: string): number {
+  const index = order.indexOf(client);
+  return index < 0 ? order.length : index;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {
@@ -154,49 +193,55 @@ async function withLock(action: () => Promise<void>): Promise<void> {
   }
 }
 
-async function readClientFiles(): Promise<ClientFile[]> {
-  const names = (await readdir(DATA_DIR)).filter((name) => name.endsWith('.json')).sort();
+async function readClientFiles(dir: string, order: readonly string[]): Promise<ClientFile[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const files: ClientFile[] = [];
   for (const name of names) {
-    files.push(JSON.parse(await readFile(join(DATA_DIR, name), 'utf8')) as ClientFile);
+    files.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as ClientFile);
   }
   return files.sort(
-    (a, b) => clientIndex(a.client) - clientIndex(b.client) || a.client.localeCompare(b.client),
+    (a, b) =>
+      columnIndex(order, a.client) - columnIndex(order, b.client) ||
+      a.client.localeCompare(b.client),
   );
 }
 
 const escapeCell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-/** The Markdown of the whole matrix, from the JSON files only. */
-export async function renderMatrix(): Promise<string> {
-  const clients = await readClientFiles();
-  const rows = [...new Set(clients.flatMap((file) => file.cells.map((cell) => cell.row)))].sort(
-    (a, b) => rowIndex(a) - rowIndex(b) || a.localeCompare(b),
+const SERVERS_HEADING = '## authscheme/client against other servers';
+
+/**
+ * The lines of one table (`first` its header cell) and of its notes, numbered from `notes`'s
+ * length on: the notes of both tables share one numbering, so that each [n] is unique.
+ */
+function renderTable(
+  first: string,
+  files: ClientFile[],
+  rowOrder: readonly string[],
+  notes: string[],
+): string[] {
+  const start = notes.length;
+  const rows = [...new Set(files.flatMap((file) => file.cells.map((cell) => cell.row)))].sort(
+    (a, b) => rowIndex(rowOrder, a) - rowIndex(rowOrder, b) || a.localeCompare(b),
   );
-  const notes: string[] = [];
   const noteNumber = (note: string): number => {
-    const existing = notes.indexOf(note);
+    const existing = notes.indexOf(note, start);
     if (existing >= 0) return existing + 1;
     notes.push(note);
     return notes.length;
   };
   const lines = [
-    '# Interop matrix',
-    '',
-    '<!-- Generated by the interop suite (`npx jest --selectProjects interop`, test/interop/) from',
-    '     docs/interop/*.json. Do not edit by hand: every cell is the result of one test. -->',
-    '',
-    'Which real clients, which nobody here wrote, authenticate against authscheme, per scheme and',
-    'Digest algorithm. Each cell is one test in `test/interop/`: the client ran against the demo',
-    '(`examples/demo`, `npm start`) or the forward proxy (`examples/proxy`) and the test recorded',
-    'what happened. ✅ the client authenticated; ❌ it did not (the note says why); blank: not tested',
-    '(the client has no such feature).',
-    '',
-    `| Scheme | ${clients.map((file) => escapeCell(file.label)).join(' | ')} |`,
-    `|---|${clients.map(() => '---').join('|')}|`,
+    `| ${first} | ${files.map((file) => escapeCell(file.label)).join(' | ')} |`,
+    `|---|${files.map(() => '---').join('|')}|`,
   ];
   for (const row of rows) {
-    const cells = clients.map((file) => {
+    const cells = files.map((file) => {
       const cell = file.cells.find((candidate) => candidate.row === row);
       if (cell === undefined) return '';
       const mark = cell.works ? '✅' : '❌';
@@ -204,9 +249,46 @@ export async function renderMatrix(): Promise<string> {
     });
     lines.push(`| ${escapeCell(row)} | ${cells.join(' | ')} |`);
   }
-  if (notes.length > 0) {
+  if (notes.length > start) {
     lines.push('', 'Notes:', '');
-    notes.forEach((note, index) => lines.push(`${index + 1}. ${note}`));
+    notes.slice(start).forEach((note, index) => lines.push(`${start + index + 1}. ${note}`));
+  }
+  return lines;
+}
+
+/** The Markdown of the whole matrix, from the JSON files only. */
+export async function renderMatrix(): Promise<string> {
+  const clients = await readClientFiles(DATA_DIR, CLIENT_ORDER);
+  const servers = await readClientFiles(SERVERS_DIR, SERVER_ORDER);
+  const notes: string[] = [];
+  const lines = [
+    '# Interop matrix',
+    '',
+    '<!-- Generated by the interop suite (`npx jest --selectProjects interop`, test/interop/) from',
+    '     docs/interop/*.json and docs/interop/servers/*.json. Do not edit by hand: every cell is',
+    '     the result of one test. -->',
+    '',
+    'Which real clients, which nobody here wrote, authenticate against authscheme, per scheme and',
+    'Digest algorithm. Each cell is one test in `test/interop/`: the client ran against the demo',
+    '(`examples/demo`, `npm start`) or the forward proxy (`examples/proxy`) and the test recorded',
+    'what happened. ✅ the client authenticated; ❌ it did not (the note says why); blank: not tested',
+    '(the client has no such feature).',
+    '',
+    ...renderTable('Scheme', clients, ROWS, notes),
+  ];
+  if (servers.length > 0) {
+    lines.push(
+      '',
+      SERVERS_HEADING,
+      '',
+      'The other way round: `authscheme/client` (`createAuthFetch`) against servers nobody here',
+      'wrote. Each cell is one test in `test/interop/client-<server>.test.ts`, which started the',
+      'server on 127.0.0.1 with its own configuration and password files. ✅ the client did it (for',
+      'a wrong password: it gave the server’s 401 back after one answer); ❌ it could not (the note',
+      'says why); blank: not tested (the server has no such feature, or its test does not cover it).',
+      '',
+      ...renderTable('Feature', servers, SERVER_ROWS, notes),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
