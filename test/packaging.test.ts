@@ -416,6 +416,55 @@ export type Store = RedisNonceStore;
     expect(result.status).toBe(0);
   });
 
+  // @types/passport (what an app moving from passport-http has) declares a global
+  // `Express.AuthInfo` for passport's `req.authInfo`. Inside `namespace Express` that name is
+  // found before the imported one, so our augmentation typed `req.auth` as passport's empty
+  // interface: `req.auth.user` did not compile, nor did `app.use(authenticate(…))`.
+  it('types req.auth as authscheme’s AuthInfo beside a global Express.AuthInfo (@types/passport)', () => {
+    const dir = path.join(consumer, 'passport');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'use.ts'),
+      `import express from 'express';
+import { authenticate, basic } from 'authscheme';
+
+// As @types/passport declares it.
+declare global {
+  namespace Express {
+    interface AuthInfo {}
+  }
+}
+
+const app = express();
+app.use(authenticate({ schemes: [basic({ users: { alice: 'wonderland' } })] }));
+app.get('/', (req, res) => {
+  const user: string = req.auth!.user;
+  res.send(user);
+});
+`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          esModuleInterop: true,
+          types: ['node'],
+          typeRoots: [path.join(root, 'node_modules', '@types')],
+        },
+        files: ['use.ts'],
+      }),
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
   // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our
   // compiler writes inferred typed arrays as `Uint8Array<ArrayBufferLike>`, generic only since
   // TypeScript 5.7, which older compilers refuse even in a dependency's declarations.

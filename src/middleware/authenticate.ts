@@ -33,12 +33,19 @@ import {
   type Refusal,
 } from './respond';
 
+/**
+ * `AuthInfo` under a name no one else declares: inside `namespace Express` below, a bare
+ * `AuthInfo` would find a global `Express.AuthInfo` first (@types/passport declares one, empty,
+ * for `req.authInfo`), and `req.auth` would be typed as that.
+ */
+type AuthschemeAuthInfo = AuthInfo;
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by authscheme's `authenticate()` once the request is authenticated. */
-      auth?: AuthInfo | undefined;
+      auth?: AuthschemeAuthInfo | undefined;
     }
   }
 }
