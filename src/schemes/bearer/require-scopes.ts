@@ -141,7 +141,13 @@ export function requireScopes(
           status: 401,
           challenge: unauthenticated,
           code: 'ERR_AUTH_MISSING_CREDENTIALS',
-          message: 'No credentials were sent',
+          // Credentials that nothing authenticated are most often a requireScopes() mounted
+          // before authenticate(): say so, rather than send the developer to the client.
+          message:
+            req.headers.authorization === undefined
+              ? 'No credentials were sent'
+              : 'Credentials were sent, but no authenticate() before requireScopes() accepted ' +
+                'them (is requireScopes() mounted after authenticate()?)',
           // No scheme was tried here: whatever ran before let the request through unauthenticated.
           scheme: undefined,
           user: undefined,

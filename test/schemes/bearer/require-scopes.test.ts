@@ -144,6 +144,39 @@ describe('requireScopes()', () => {
     }
   });
 
+  // The usual cause is requireScopes() mounted before authenticate(): the client did send a token,
+  // and "No credentials were sent" sent the developer looking at the client.
+  it('says credentials were sent when the request carries some that nothing authenticated', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const errors: AuthenticationError[] = [];
+    const server = app(
+      requireScopes({ allOf: ['read'], onFailure: 'next', audit: (o) => void outcomes.push(o) }),
+    );
+    server.use(
+      (
+        err: AuthenticationError,
+        _req: express.Request,
+        res: express.Response,
+        _n: express.NextFunction,
+      ) => {
+        errors.push(err);
+        res.status(err.status).set(err.headers).end();
+      },
+    );
+    const res = await request(server).get('/open').set('Authorization', 'Bearer reader');
+    await request(server).get('/open').expect(401);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+    const sent =
+      'Credentials were sent, but no authenticate() before requireScopes() accepted them ' +
+      '(is requireScopes() mounted after authenticate()?)';
+    expect(outcomes.map((o) => [o.code, o.message])).toEqual([
+      ['ERR_AUTH_MISSING_CREDENTIALS', sent],
+      ['ERR_AUTH_MISSING_CREDENTIALS', 'No credentials were sent'],
+    ]);
+    expect(errors.map((e) => e.message)).toEqual([sent, 'No credentials were sent']);
+  });
+
   it('refuses a wrong onFailure or audit at setup', () => {
     expect(() => requireScopes({ allOf: ['a'], onFailure: 'throw' as 'next' })).toThrow(
       /onFailure/,
