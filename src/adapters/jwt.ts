@@ -35,6 +35,7 @@ import {
   checkStringOptions,
   isList,
   optionNames,
+  promiseNote,
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
@@ -156,7 +157,8 @@ function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
     else throw new Error('not a key');
   } catch (error) {
     throw new TypeError(
-      'jwtVerifier: key must be a public (or private) KeyObject, CryptoKey, PEM string or JWK',
+      'jwtVerifier: key must be a public (or private) KeyObject, CryptoKey, PEM string or JWK' +
+        promiseNote(key),
       { cause: error },
     );
   }

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { NonceStore } from '../stores/nonce-store';
 import { optionNames, rejectUnknownOptions } from '../util/options';
+import { isPromiseLike } from '../util/promise';
 
 /**
  * The part of an ioredis client (v4–v6, `Redis` or `Cluster`) this store uses. ioredis is told
@@ -288,6 +289,13 @@ function scriptRunner(client: RedisClientLike): Runner {
   const candidate = client as unknown as Record<string, unknown> | null;
   if (candidate === null || typeof candidate !== 'object') {
     throw new TypeError('RedisNonceStore: client must be an ioredis or node-redis client');
+  }
+  // `{ client: createClient().connect() }`: node-redis's connect() answers a promise of the client.
+  if (isPromiseLike(candidate)) {
+    throw new TypeError(
+      'RedisNonceStore: client is a promise (node-redis’s connect() returns one): ' +
+        'pass the client once it has connected (await client.connect())',
+    );
   }
   // ioredis: eval(script, numKeys, ...keysAndArgs).
   if (

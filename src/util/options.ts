@@ -4,6 +4,7 @@
  * `userHash`, `algorithm`) would be ignored in silence, and for an authentication library what
  * is ignored is often a protection.
  */
+import { isPromiseLike } from './promise';
 
 /**
  * The option names of `T`, checked by the compiler both ways: a name `T` lacks does not compile,
@@ -94,6 +95,27 @@ function checkEach(
       throw new TypeError(`${caller}: \`${name}\` must be ${what}`);
     }
   }
+}
+
+/**
+ * What a setup message adds when the value is a promise: one not awaited (`loadHtpasswd(path)`,
+ * node-redis's `connect()`, jose's key imports) fails a check whose own words ("must be a
+ * function") do not say why.
+ */
+export function promiseNote(value: unknown): string {
+  return isPromiseLike(value) ? ' (it is a promise: await it first)' : '';
+}
+
+/**
+ * ` (\`name\` is undefined)` for the first of `names` that `options` has as an own key set to
+ * `undefined`: the "give exactly one of" messages then name an option that was written but came
+ * out undefined (`(loadHtpasswd(path)).verify` without the await), which reads as given.
+ */
+export function undefinedNote(options: object, names: readonly string[], quote = '`'): string {
+  const name = names.find(
+    (key) => Object.hasOwn(options, key) && (options as Record<string, unknown>)[key] === undefined,
+  );
+  return name === undefined ? '' : ` (${quote}${name}${quote} is undefined)`;
 }
 
 /**

@@ -365,6 +365,52 @@ describe('setup mistakes, told with what to do', () => {
     );
   });
 
+  // A promise not awaited: node-redis's connect() answers one (its README writes
+  // `await createClient().connect()`), so do loadHtpasswd(), loadHtdigest() and jose's key imports.
+  // "must be a function" or "must be an ioredis client" alone did not say what was wrong.
+  it('tells a promise given where its value was meant to be awaited', async () => {
+    const pending = <T>(value: T) => Promise.resolve(value);
+    const client = createClient();
+    expect(() => new RedisNonceStore(anyOptions({ client: pending(client) }))).toThrow(
+      new TypeError(
+        'RedisNonceStore: client is a promise (node-redis’s connect() returns one): ' +
+          'pass the client once it has connected (await client.connect())',
+      ),
+    );
+    expect(() => basic(anyOptions({ verify: pending(verify) }))).toThrow(
+      new TypeError('basic(): `verify` must be a function (it is a promise: await it first)'),
+    );
+    expect(() => basic(anyOptions({ users: pending(users) }))).toThrow(
+      '(it is a promise: await it first)',
+    );
+    expect(() => digest(anyOptions({ getHA1: pending(verify) }))).toThrow(
+      new TypeError('digest(): getHA1 must be a function (it is a promise: await it first)'),
+    );
+    expect(() => digest(anyOptions({ users: pending(users) }))).toThrow(
+      '(it is a promise: await it first)',
+    );
+    expect(() => digest(anyOptions({ users, store: pending(new MemoryNonceStore()) }))).toThrow(
+      '(it is a promise: await it first)',
+    );
+    expect(() => jwtVerifier(anyOptions({ key: pending({}), issuer: 'i', audience: 'a' }))).toThrow(
+      'jwtVerifier: key must be a public (or private) KeyObject, CryptoKey, PEM string or JWK ' +
+        '(it is a promise: await it first)',
+    );
+    // `(loadHtpasswd(path)).verify` without the await: the promise has no `verify`.
+    expect(() => basic(anyOptions({ verify: undefined }))).toThrow(
+      new TypeError('basic(): give exactly one of `users` or `verify` (`verify` is undefined)'),
+    );
+    expect(() => digest(anyOptions({ getHA1: undefined }))).toThrow(
+      new TypeError(
+        'digest(): give exactly one of users, getPassword or getHA1 (getHA1 is undefined)',
+      ),
+    );
+    // Without such a key, the message stays as it was.
+    expect(() => basic(anyOptions({}))).toThrow(
+      new TypeError('basic(): give exactly one of `users` or `verify`'),
+    );
+  });
+
   it('tells a Redis client given in place of the options to go in { client }', () => {
     const io = new Redis({ lazyConnect: true });
     const message =

@@ -26,7 +26,9 @@ import {
   checkBooleanOptions,
   isPlainObject,
   optionNames,
+  promiseNote,
   rejectUnknownOptions,
+  undefinedNote,
 } from '../../util/options';
 
 /**
@@ -104,10 +106,14 @@ export function basic(options: BasicOptions): Scheme {
     checkBooleanOptions('basic()', options, ['charset', 'allowEmptyUser', 'acceptLatin1']);
   }
   if (!options || (options.users === undefined) === (options.verify === undefined)) {
-    throw new TypeError('basic(): give exactly one of `users` or `verify`');
+    const note =
+      typeof options === 'object' && options !== null
+        ? undefinedNote(options, ['users', 'verify'])
+        : '';
+    throw new TypeError(`basic(): give exactly one of \`users\` or \`verify\`${note}`);
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {
-    throw new TypeError('basic(): `verify` must be a function');
+    throw new TypeError(`basic(): \`verify\` must be a function${promiseNote(options.verify)}`);
   }
   // Checked here as authenticate() checks its own: unquotable text would make every challenge,
   // and so every refusal, a 500.
@@ -226,7 +232,9 @@ function cacheKeyer(): (text: string) => string {
 /** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
 function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {
   if (!isPlainObject(users)) {
-    throw new TypeError('basic(): `users` must be a plain object (user name → password)');
+    throw new TypeError(
+      `basic(): \`users\` must be a plain object (user name → password)${promiseNote(users)}`,
+    );
   }
   const hashes = new Map<string, Buffer>();
   for (const [name, password] of Object.entries(users)) {

@@ -21,7 +21,9 @@ import {
   isList,
   isPlainObject,
   optionNames,
+  promiseNote,
   rejectUnknownOptions,
+  undefinedNote,
 } from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
 import { clockFrom } from '../../util/clock';
@@ -563,7 +565,10 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   let store: NonceStore;
   if (options.store !== undefined) {
     if (options.store === null || typeof options.store.use !== 'function') {
-      throw new TypeError('digest(): store must be a NonceStore (an object with a use() method)');
+      throw new TypeError(
+        'digest(): store must be a NonceStore (an object with a use() method)' +
+          promiseNote(options.store),
+      );
     }
     store = options.store;
     // Without a shared secret (`secret: process.env.DIGEST_SECRET` with the variable unset),
@@ -674,16 +679,14 @@ function issuerOf(store: NonceStore): Buffer {
 function resolveSource(options: DigestOptions): HA1Source {
   const given = [options.users, options.getPassword, options.getHA1].filter((x) => x !== undefined);
   if (given.length !== 1) {
-    throw new TypeError('digest(): give exactly one of users, getPassword or getHA1');
+    const note = undefinedNote(options, ['users', 'getPassword', 'getHA1'], '');
+    throw new TypeError(`digest(): give exactly one of users, getPassword or getHA1${note}`);
   }
-  if (options.getPassword !== undefined && typeof options.getPassword !== 'function') {
-    throw new TypeError('digest(): getPassword must be a function');
-  }
-  if (options.getHA1 !== undefined && typeof options.getHA1 !== 'function') {
-    throw new TypeError('digest(): getHA1 must be a function');
-  }
-  if (options.findUserByHash !== undefined && typeof options.findUserByHash !== 'function') {
-    throw new TypeError('digest(): findUserByHash must be a function');
+  for (const name of ['getPassword', 'getHA1', 'findUserByHash'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TypeError(`digest(): ${name} must be a function${promiseNote(value)}`);
+    }
   }
   return new HA1Source({
     ...(options.users !== undefined ? { users: resolveUsers(options.users) } : {}),
@@ -697,7 +700,9 @@ const HASHES: readonly DigestHash[] = ['MD5', 'SHA-256', 'SHA-512-256'];
 
 function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, DigestUserEntry> {
   if (!isPlainObject(users)) {
-    throw new TypeError('digest(): users must be a plain object (user name → password or HA1s)');
+    throw new TypeError(
+      `digest(): users must be a plain object (user name → password or HA1s)${promiseNote(users)}`,
+    );
   }
   const result = new Map<string, DigestUserEntry>();
   for (const name of Object.keys(users)) {
