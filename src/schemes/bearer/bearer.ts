@@ -3,6 +3,7 @@
  * optional validation cache, required scopes and the §3 challenges.
  */
 import { hash } from 'node:crypto';
+import { AuthschemeError } from '../../errors';
 import { isQuotable, isToken68 } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
@@ -126,7 +127,8 @@ function expiryOf(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const time = value instanceof Date ? value.getTime() : value;
   if (typeof time !== 'number' || Number.isNaN(time)) {
-    throw new TypeError(
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
       'bearer: a verifier’s expiresAt must be a Date or a number of ms since the epoch',
     );
   }
@@ -134,7 +136,8 @@ function expiryOf(value: unknown): number | undefined {
   // expired in 1970. A number that is a future time in seconds is taken for that mistake; other
   // small ones (0 for "expired") are past times, as they say.
   if (time < SECONDS_NOT_MS && time * 1000 > Date.now()) {
-    throw new TypeError(
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
       'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
     );
   }

@@ -96,6 +96,14 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(() => scheme.verify({ scheme: 'Bearer', token68: 't', params: {} }, ctx)).toThrow(
       'bearer: a verifier’s expiresAt looks like seconds since the epoch; give ms (exp * 1000)',
     );
+    // The code of a verifier's other wrong results (`scopes`), so that audit counts it and says
+    // why (it reported an error with neither code nor message).
+    for (const expiresAt of [Math.floor(Date.now() / 1000) + 3600, 'tomorrow']) {
+      const wrong = bearer({ verify: () => ({ user: 'x', expiresAt }) as never });
+      expect(() => wrong.verify({ scheme: 'Bearer', token68: 't', params: {} }, ctx)).toThrow(
+        expect.objectContaining({ code: 'ERR_AUTH_VERIFIER_RESULT' }),
+      );
+    }
     // 0, or any past time, is an expiry that has passed: 401, as for any expired token.
     for (const expiresAt of [0, new Date(0), 1000]) {
       const expired = await request(bearerApp({ verify: () => ({ user: 'x', expiresAt }) }))
