@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthErrorCode } from './errors';
 import { AuthschemeError } from './errors';
 import type { Challenge, Credentials } from './header/types';
+import { isPromiseLike } from './util/promise';
 
 /**
  * A request as Express, Connect or plain `node:http` hands it over.
@@ -183,9 +184,14 @@ export function identityResult(value: unknown): SchemeSuccess | SchemeFailure {
       return { ok: true, user, details };
     }
   }
+  // `{ user: lookup(name) }` with an async lookup not awaited.
+  const pending =
+    typeof value === 'object' && isPromiseLike((value as { user?: unknown }).user)
+      ? ' (its `user` is a promise: await it first)'
+      : '';
   throw new AuthschemeError(
     'ERR_AUTH_VERIFIER_RESULT',
     'A verifier must return a non-empty user name, an object with a non-empty string `user`, ' +
-      'or false/null/undefined',
+      `or false/null/undefined${pending}`,
   );
 }

@@ -114,6 +114,18 @@ describe('basic() — RFC 7617', () => {
     });
   });
 
+  // `{ user: lookup(name) }` with an async lookup not awaited: the message said only what a
+  // verifier must return, which `{ user: … }` seemed to be.
+  it('tells a verify whose user is a promise to await it', async () => {
+    const lookup = async (name: string) => name;
+    const pending = basic({ verify: (user) => ({ user: lookup(user) }) as never });
+    const credentials = parseCredentials(`Basic ${Buffer.from('a:x').toString('base64')}`);
+    await expect(async () => pending.verify(credentials, ctx)).rejects.toMatchObject({
+      code: 'ERR_AUTH_VERIFIER_RESULT',
+      message: expect.stringMatching(/\(its `user` is a promise: await it first\)$/) as unknown,
+    });
+  });
+
   it('lets an empty user-id through to verify only with allowEmptyUser (RFC 7617 §2; a token sent as the password), never to a users map', async () => {
     const seen: string[] = [];
     const app = appWith({
