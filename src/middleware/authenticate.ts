@@ -21,7 +21,13 @@ import type {
 import { isPromiseLike } from '../util/promise';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
-import { checkBooleanOptions, isList, optionNames, rejectUnknownOptions } from '../util/options';
+import {
+  checkBooleanOptions,
+  isList,
+  optionNames,
+  rejectRequestAsOptions,
+  rejectUnknownOptions,
+} from '../util/options';
 import { assignAuth } from './request-auth';
 import {
   appendVary,
@@ -264,6 +270,17 @@ const OPTION_NAMES = optionNames<AuthenticateOptions>()([
 function configure(options: AuthenticateOptions): Config {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('authenticate(): options are required');
+  }
+  rejectRequestAsOptions('authenticate', options, 'app.use(authenticate({ schemes: [ … ] }))');
+  // `authenticate([basic(…)])`, `authenticate(basic(…))`: the list or a scheme in place of options.
+  const bare = options as { verify?: unknown; challenges?: unknown };
+  if (
+    Array.isArray(options) ||
+    (typeof bare.verify === 'function' && typeof bare.challenges === 'function')
+  ) {
+    throw new TypeError(
+      'authenticate(): give the schemes in an options object: authenticate({ schemes: [ … ] })',
+    );
   }
   rejectUnknownOptions('authenticate()', options, OPTION_NAMES);
   checkBooleanOptions('authenticate()', options, [

@@ -4,6 +4,7 @@
  * `userHash`, `algorithm`) would be ignored in silence, and for an authentication library what
  * is ignored is often a protection.
  */
+import { Readable } from 'node:stream';
 import { isPromiseLike } from './promise';
 
 /**
@@ -116,6 +117,21 @@ export function undefinedNote(options: object, names: readonly string[], quote =
     (key) => Object.hasOwn(options, key) && (options as Record<string, unknown>)[key] === undefined,
   );
   return name === undefined ? '' : ` (${quote}${name}${quote} is undefined)`;
+}
+
+/**
+ * Throws when a middleware factory was handed a request: it was mounted itself
+ * (`app.use(authenticate)`), so Express calls it with each request, and the request's own fields
+ * would be reported as unknown options on every request.
+ */
+export function rejectRequestAsOptions(caller: string, value: unknown, example: string): void {
+  // node:http's and node:http2's requests are both readable streams; no options object is one.
+  if (value instanceof Readable) {
+    throw new TypeError(
+      `${caller}() was called with a request: it was mounted itself (app.use(${caller})); ` +
+        `mount the middleware it makes: ${example}`,
+    );
+  }
 }
 
 /**

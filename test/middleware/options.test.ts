@@ -2,6 +2,8 @@
  * Setup-time option checks: a misspelt or mistyped option is a TypeError that names it, not an
  * option ignored in silence (JavaScript callers get no excess-property check).
  */
+import http from 'node:http';
+import net from 'node:net';
 import {
   authenticate,
   basic,
@@ -408,6 +410,43 @@ describe('setup mistakes, told with what to do', () => {
     // Without such a key, the message stays as it was.
     expect(() => basic(anyOptions({}))).toThrow(
       new TypeError('basic(): give exactly one of `users` or `verify`'),
+    );
+  });
+
+  // `app.use(authenticate)`: Express calls the factory with each request, and every request got a
+  // 500 "unknown option `_events`". Schemes given bare got "unknown option `0`" or "`name`".
+  it('tells a factory mounted itself, and schemes given outside { schemes }, what to write', () => {
+    const req = new http.IncomingMessage(new net.Socket());
+    expect(() => authenticate(anyOptions(req))).toThrow(
+      new TypeError(
+        'authenticate() was called with a request: it was mounted itself ' +
+          '(app.use(authenticate)); mount the middleware it makes: ' +
+          'app.use(authenticate({ schemes: [ … ] }))',
+      ),
+    );
+    expect(() =>
+      requireScopes(
+        anyOptions(req),
+        anyOptions({}),
+        anyOptions(() => undefined),
+      ),
+    ).toThrow(
+      new TypeError(
+        'requireScopes() was called with a request: it was mounted itself ' +
+          '(app.use(requireScopes)); mount the middleware it makes: ' +
+          "app.use(requireScopes('scope'))",
+      ),
+    );
+    const scheme = basic({ users });
+    expect(() => authenticate(anyOptions([scheme]))).toThrow(
+      new TypeError(
+        'authenticate(): give the schemes in an options object: authenticate({ schemes: [ … ] })',
+      ),
+    );
+    expect(() => authenticate(anyOptions(scheme))).toThrow(
+      new TypeError(
+        'authenticate(): give the schemes in an options object: authenticate({ schemes: [ … ] })',
+      ),
     );
   });
 

@@ -13,7 +13,7 @@ import type { BearerErrorCode } from './errors';
 import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
-import { optionNames, rejectUnknownOptions } from '../../util/options';
+import { optionNames, rejectRequestAsOptions, rejectUnknownOptions } from '../../util/options';
 
 /** Options of {@link requireScopes} besides the scopes themselves. */
 export interface RequireScopesOptions {
@@ -91,6 +91,7 @@ export function requireScopes(
   let requirement: ScopeRequirement;
   let settings: RequireScopesOptions = {};
   const [first] = args;
+  rejectRequestAsOptions('requireScopes', first, "app.use(requireScopes('scope'))");
   if (args.length === 1 && Array.isArray(first)) {
     requirement = first as readonly string[];
   } else if (args.length === 1 && typeof first === 'object' && first !== null) {
