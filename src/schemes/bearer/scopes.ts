@@ -53,12 +53,25 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
   for (const scope of list as unknown[]) {
     if (typeof scope !== 'string' || !isNqchar(scope)) {
       throw new TypeError(
-        `${what}: a scope must be printable ASCII without space, quote or backslash`,
+        `${what}: a scope must be printable ASCII without space, quote or backslash` +
+          spaceSeparatedHint(scope, what),
       );
     }
     if (!scopes.includes(scope)) scopes.push(scope);
   }
   return Object.freeze({ mode, scopes: Object.freeze(scopes), challengeValue: scopes.join(' ') });
+}
+
+/**
+ * For `'read write'`, written as the `scope` claim writes scopes: how to ask for each of them.
+ */
+function spaceSeparatedHint(scope: unknown, what: string): string {
+  if (typeof scope !== 'string') return '';
+  const words = scope.split(' ').filter((word) => word !== '');
+  if (words.length < 2 || !words.every(isNqchar)) return '';
+  const list = words.map((word) => `'${word}'`).join(', ');
+  const call = what === 'requireScopes' ? `requireScopes(${list})` : `[${list}]`;
+  return ` (one scope per entry: ${call}, not '${scope}')`;
 }
 
 /** True when `granted` satisfies `required`. Scopes are case-sensitive (RFC 6749 §3.3). */

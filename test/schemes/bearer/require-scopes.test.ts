@@ -211,6 +211,21 @@ describe('requireScopes()', () => {
     expect(() => requireScopes(...(args as never[]))).toThrow(TypeError);
   });
 
+  // The `scope` claim and OAuth's requests write scopes space-separated, so 'read write' is the
+  // newcomer's way to ask for two: the message says how to write that.
+  it('tells a space-separated string of scopes to give one scope per entry', () => {
+    const hint = "(one scope per entry: requireScopes('read', 'write'), not 'read write')";
+    expect(() => requireScopes('read write')).toThrow(hint);
+    expect(() => requireScopes({ anyOf: ['read write'] })).toThrow(hint);
+    expect(() => bearer({ verify, requiredScopes: ['read write'] })).toThrow(
+      "(one scope per entry: ['read', 'write'], not 'read write')",
+    );
+    expect(() => requireScopes('a"')).toThrow(
+      'requireScopes: a scope must be printable ASCII without space, quote or backslash',
+    );
+    expect(() => requireScopes('a"')).not.toThrow('one scope per entry');
+  });
+
   it('names the scheme that authenticated the user on a 403, and none on the 401', async () => {
     const outcomes: AuthOutcome[] = [];
     const errors: unknown[] = [];
