@@ -321,7 +321,16 @@ async function withBody(request: PendingRequest): Promise<VerifyResult> {
   const { config, directives, realm, ctx } = request;
   const body = await readRawBody(ctx.req, config.body);
   if (body === undefined) {
-    return refuse('qop=auth-int needs the raw request body', 'ERR_AUTH_INVALID_REQUEST');
+    // Most often the raw body parser was forgotten: the developer sees a 401, and this in audit.
+    const why =
+      config.body === undefined
+        ? 'req.rawBody or req.body is no Buffer or string (put express.raw() before ' +
+          'authenticate(), or give digest() a body option)'
+        : 'the body option gave none';
+    return refuse(
+      `qop=auth-int needs the raw request body, and ${why}`,
+      'ERR_AUTH_INVALID_REQUEST',
+    );
   }
   request.bodyHash = hashBody(directives.algorithm, body);
   return withUser(request, await resolveUser(config, directives, realm, ctx.req));

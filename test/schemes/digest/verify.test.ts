@@ -711,7 +711,10 @@ describe('digest(): qop=auth-int (RFC 7616 §3.4.3)', () => {
     await expect(verify(scheme, credentials, ctx)).resolves.toEqual({
       ok: false,
       code: 'ERR_AUTH_INVALID_REQUEST',
-      message: 'qop=auth-int needs the raw request body',
+      // What to do, for the developer who forgot the raw body parser and sees only a 401.
+      message:
+        'qop=auth-int needs the raw request body, and req.rawBody or req.body is no Buffer ' +
+        'or string (put express.raw() before authenticate(), or give digest() a body option)',
     });
   });
 
@@ -720,6 +723,7 @@ describe('digest(): qop=auth-int (RFC 7616 §3.4.3)', () => {
     const c1 = answer(await first(none), { ...alice, qop: 'auth-int', method: 'POST', body });
     await expect(verify(none, c1, fakeContext({ method: 'POST' }))).resolves.toMatchObject({
       ok: false,
+      message: 'qop=auth-int needs the raw request body, and the body option gave none',
     });
     const text = make({ qop: ['auth-int'], body: () => body.toString() });
     const c2 = answer(await first(text), { ...alice, qop: 'auth-int', method: 'POST', body });
