@@ -359,6 +359,17 @@ describe('Negotiate with curl and a real KDC', () => {
     },
   );
 
+  it("keeps the mutual-auth token beside requireScopes()'s 403 challenge, responding or through next(err)", async () => {
+    for (const route of ['/scoped', '/scoped-next']) {
+      const result = await negotiateCurl(aliceCache, route);
+      expect(result.status).toBe(403);
+      expect(valuesOf(result, 'www-authenticate')).toEqual([
+        expect.stringMatching(MUTUAL_TOKEN),
+        expect.stringMatching(/^Bearer .*error="insufficient_scope"/),
+      ]);
+    }
+  });
+
   it('keeps the mutual-auth token on a redirect (302, and 303 after a POST), and curl -L follows it to a 200', async () => {
     for (const code of [302, 303]) {
       const redirect = await negotiateCurl(aliceCache, `/redirect/${code}`);
@@ -1180,6 +1191,17 @@ describe('Negotiate with Python requests and requests-kerberos and a real KDC', 
       body: 'status 401',
       challenge: null,
       history: [401],
+    });
+  }, 30_000);
+
+  it("mutual_authentication=REQUIRED reads requireScopes()'s 403 as sent, its challenge beside the token", async () => {
+    const got = await requestsKerberos(aliceCache, 'required', ['/scoped', '/scoped-next']);
+    // Without the token requests-kerberos would hand back an emptied SanitizedResponse.
+    expect(got['/scoped']).toMatchObject({ status: 403, type: 'Response', body: 'Forbidden' });
+    expect(got['/scoped-next']).toMatchObject({
+      status: 403,
+      type: 'Response',
+      body: 'refused 403',
     });
   }, 30_000);
 

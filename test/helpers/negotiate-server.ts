@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { authenticate, basic } from '../../src/index';
+import { authenticate, basic, requireScopes, type AuthenticationError } from '../../src/index';
 import { negotiate } from '../../src/adapters/kerberos';
 
 const keytab = process.env.NEGOTIATE_KEYTAB;
@@ -135,6 +135,28 @@ app.all(
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab })] }),
   (req, res) => {
     res.redirect(Number(req.params.code), '/');
+  },
+);
+// Authenticated with the scope `read` (from verify), then refused by requireScopes('write'): the
+// 403's Bearer challenge goes beside the mutual-auth token. `/scoped-next` hands the refusal to an
+// error handler that sends its headers as Express's default one does (res.set: each replaces).
+const scoped = authenticate({
+  schemes: [
+    negotiate({
+      servicePrincipal,
+      keytab,
+      verify: (principal) => ({ user: principal, scopes: ['read'] }),
+    }),
+  ],
+});
+app.get('/scoped', scoped, requireScopes('write'), show);
+app.get(
+  '/scoped-next',
+  scoped,
+  requireScopes({ allOf: ['write'], onFailure: 'next' }),
+  show,
+  (err: AuthenticationError, _req: Request, res: Response, _next: NextFunction) => {
+    res.set(err.headers).status(err.status).type('text').send(`refused ${err.status}`);
   },
 );
 // The same in proxy mode, where the token is in Proxy-Authenticate and 407 is the challenge.

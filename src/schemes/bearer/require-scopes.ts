@@ -168,18 +168,19 @@ export function requireScopes(
         return;
       }
       if (audit !== undefined) report(audit, refusal, req);
+      const challenges = besideCurrent(res, refusal.challenge);
       if (onFailure === 'next') {
         next(
           new AuthenticationError(refusal.code, refusal.message, {
             status: refusal.status,
-            headers: { 'WWW-Authenticate': refusal.challenge, 'Cache-Control': 'no-store' },
+            headers: { 'WWW-Authenticate': challenges, 'Cache-Control': 'no-store' },
             scheme: refusal.scheme,
             user: refusal.user,
           }),
         );
         return;
       }
-      refuse(res, refusal.status, refusal.challenge);
+      refuse(res, refusal.status, challenges);
     } catch (error) {
       next(error);
     }
@@ -215,7 +216,18 @@ function report(
   if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
 }
 
-function refuse(res: ServerResponse, status: 401 | 403, challenge: string): void {
+/**
+ * The challenge after the `WWW-Authenticate` lines the response carries already: the
+ * mutual-authentication token of the Negotiate that authenticated the user stays on a 403 (RFC
+ * 4559 §4.1; requests-kerberos empties an error answer without it), as on any answer but a 401.
+ */
+function besideCurrent(res: ServerResponse, challenge: string): string | string[] {
+  const current = res.getHeader('WWW-Authenticate');
+  if (current === undefined) return challenge;
+  return [...(Array.isArray(current) ? current : [String(current)]), challenge];
+}
+
+function refuse(res: ServerResponse, status: 401 | 403, challenge: string | string[]): void {
   const body = status === 401 ? 'Unauthorized' : 'Forbidden';
   if (res.headersSent) {
     res.destroy();
