@@ -161,7 +161,8 @@ export function requireScopes(
           message: 'The access token lacks the required scope',
           // The scheme that authenticated the user (scopes can come from any scheme's verifier).
           scheme: typeof auth.scheme === 'string' ? auth.scheme : undefined,
-          user: auth.user,
+          // Only a string: req.auth may be another middleware's (express-jwt's claims, say).
+          user: typeof auth.user === 'string' ? auth.user : undefined,
         };
       } else {
         next();

@@ -252,4 +252,32 @@ describe('requireScopes()', () => {
     ]);
     expect(errors.map((e) => (e as AuthenticationError).scheme)).toEqual(['Basic', undefined]);
   });
+
+  // express-jwt, for one, sets req.auth to the token's claims, where `user` may be anything.
+  it('names only a string scheme and user on a 403 whose req.auth something else set', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const errors: AuthenticationError[] = [];
+    const server = express();
+    server.get(
+      '/',
+      (req, _res, next) => {
+        (req as unknown as { auth: unknown }).auth = { sub: 'ann', scheme: 7, user: { id: 7 } };
+        next();
+      },
+      requireScopes({ allOf: ['write'], onFailure: 'next', audit: (o) => void outcomes.push(o) }),
+    );
+    server.use(
+      (err: AuthenticationError, _req: express.Request, res: express.Response, _next: unknown) => {
+        errors.push(err);
+        res.status(err.status).end();
+      },
+    );
+    await request(server).get('/').expect(403);
+    expect(outcomes.map((o) => [o.code, o.scheme, o.user])).toEqual([
+      ['ERR_AUTH_INSUFFICIENT_SCOPE', undefined, undefined],
+    ]);
+    expect(errors.map((e) => [e.code, e.scheme, e.user])).toEqual([
+      ['ERR_AUTH_INSUFFICIENT_SCOPE', undefined, undefined],
+    ]);
+  });
 });
