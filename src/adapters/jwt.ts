@@ -523,10 +523,9 @@ const OPTION_NAMES = optionNames<JwtOptions>()([
   'allowBoundTokens',
 ]);
 /** jwtBearer's: jwtVerifier's and bearer's (`verify` is refused on its own). */
-const JWT_BEARER_OPTION_NAMES: ReadonlySet<string> = new Set([
-  ...OPTION_NAMES,
-  ...BEARER_OPTION_NAMES,
-]);
+const JWT_BEARER_OPTION_NAMES: ReadonlySet<string> = new Set(
+  [...OPTION_NAMES, ...BEARER_OPTION_NAMES].filter((name) => name !== 'verify'),
+);
 const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
   'cooldownDuration',
   'cacheMaxAge',

@@ -699,6 +699,19 @@ describe('jwtVerifier() with a local key or a secret', () => {
     );
   });
 
+  it("jwtBearer's unknown-option message lists the options it takes, not the `verify` it refuses", () => {
+    const call = () =>
+      jwtBearer({
+        secret: randomBytes(32),
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        scopes: 'a',
+      } as never);
+    expect(call).toThrow('jwtBearer: unknown option `scopes`');
+    expect(call).toThrow(/requiredScopes/);
+    expect(call).not.toThrow(/\bverify\b/);
+  });
+
   it('jwtBearer reads inherited and getter options as jwtVerifier does (none is dropped)', async () => {
     const secret = randomBytes(32);
     const token = await new SignJWT({ sub: 'h' })
