@@ -1,6 +1,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import express from 'express';
+import connect from 'connect';
 import {
   AuthenticationError,
   authenticate,
@@ -592,6 +593,35 @@ describe('authenticate() with Express routing', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it("with onFailure: 'next' lets Connect's default error handler (finalhandler) send status and challenges", async () => {
+    const app = connect();
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users })], onFailure: 'next' }));
+    app.use((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok'));
+    const res = await request(http.createServer(app)).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it("with onFailure: 'next' a Connect error handler sends the refusal with res.writeHead(err.status, err.headers)", async () => {
+    const app = connect();
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users })], onFailure: 'next' }));
+    app.use((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok'));
+    app.use(
+      (err: unknown, _req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+        if (!(err instanceof AuthenticationError)) return next();
+        res.writeHead(err.status, err.headers).end();
+      },
+    );
+    const res = await request(http.createServer(app))
+      .get('/')
+      .set('Authorization', basicAuth('alice', 'bad'));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.text).toBe('');
   });
 
   it("with onFailure: 'next' hands an AuthenticationError with status, headers and code", async () => {
