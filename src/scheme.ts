@@ -48,7 +48,7 @@ export interface RequestContext {
   proxy: boolean;
   /** The request method as the client sent it. */
   method: string;
-  /** The request target as the client sent it (`req.originalUrl` under Express, else `req.url`). */
+  /** The request target as the client sent it (`req.originalUrl` under Express and Connect, else `req.url`). */
   url: string;
   /**
    * The `Cache-Control` that `authenticate()` puts on authenticated responses the application has

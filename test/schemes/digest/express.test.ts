@@ -1,9 +1,12 @@
 /**
  * Digest end to end: Express with authenticate() on a real server (127.0.0.1, port 0), driven by
- * supertest and a client that computes its responses itself (./helpers).
+ * supertest and a client that computes its responses itself (./helpers); and a Connect app
+ * mounted on another, whose uri check meets the same rewritten req.url.
  */
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import connect from 'connect';
 import express from 'express';
 import request from 'supertest';
 import {
@@ -14,6 +17,7 @@ import {
   isToken,
   MemoryNonceStore,
   parseChallenges,
+  type AuthRequest,
   type Challenge,
   type DigestOptions,
 } from 'authscheme';
@@ -175,6 +179,35 @@ describe('digest() and the request target under an Express router', () => {
     });
     const app = express();
     app.use('/api', router);
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
+    const good = await request(origin)
+      .get('/api/items?page=2')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/api/items?page=2' }));
+    expect(good.status).toBe(200);
+    expect(good.body).toEqual({ user: 'alice', url: '/items?page=2' });
+    const relative = await request(origin)
+      .get('/api/items?page=2')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/items?page=2', nc: 2 }));
+    expect(relative.status).toBe(400);
+  });
+});
+
+describe('digest() and the request target under a mounted Connect app', () => {
+  it('compares uri with originalUrl, not the req.url Connect rewrites for the sub-app', async () => {
+    const sub = connect();
+    sub.use(
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+      }),
+    );
+    sub.use((req: AuthRequest, res: ServerResponse) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ user: req.auth?.user, url: req.url }));
+    });
+    const app = connect();
+    app.use('/api', sub);
     const origin = await listen(app);
     const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
     const good = await request(origin)
