@@ -59,7 +59,8 @@ export interface NegotiateOptions {
    * Path of the keytab holding the service key (`FILE:` and other krb5 prefixes allowed). Sets
    * `KRB5_KTNAME` for the whole process, as the GSSAPI library reads only that (one keytab per
    * process: a different value already in `KRB5_KTNAME` is a setup error). Default: what
-   * `KRB5_KTNAME` names, else the system keytab (`/etc/krb5.keytab`).
+   * `KRB5_KTNAME` names, else krb5.conf's `default_keytab_name`, else the system keytab
+   * (`/etc/krb5.keytab`).
    */
   keytab?: string | undefined;
   /**
