@@ -134,6 +134,9 @@ function keytabName(keytab: string): string {
   return keytab;
 }
 
+/** What a `negotiate()` put into KRB5_KTNAME, to tell it from a value the environment brought. */
+let keytabSet: string | undefined;
+
 /**
  * Checks at setup that the keytab can be used (a krb5 name, a readable file, no other keytab
  * already in KRB5_KTNAME) and returns its {@link keytabName}.
@@ -145,8 +148,11 @@ function checkedKeytab(keytab: unknown): string {
   const name = keytabName(keytab);
   const current = process.env.KRB5_KTNAME;
   if (current !== undefined && current !== '' && keytabName(current) !== name) {
+    // Said apart: a developer who never set KRB5_KTNAME would not look for an earlier negotiate().
     throw new TypeError(
-      'negotiate(): KRB5_KTNAME already names another keytab; the GSSAPI library reads one keytab per process',
+      current === keytabSet
+        ? `negotiate(): an earlier negotiate() was given the keytab ${current}; this one's, ${name}, cannot be read too: the GSSAPI library reads one keytab per process (KRB5_KTNAME), so put every service principal’s key in one keytab`
+        : `negotiate(): KRB5_KTNAME names the keytab ${current}, not ${name}; the GSSAPI library reads one keytab per process: give that keytab, or unset KRB5_KTNAME`,
     );
   }
   if (path.isAbsolute(name)) {
@@ -377,7 +383,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
     'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)',
   );
   // The GSSAPI library reads only this variable (see `keytab`).
-  if (keytab !== undefined) process.env.KRB5_KTNAME = keytab;
+  if (keytab !== undefined) process.env.KRB5_KTNAME = keytabSet = keytab;
   const verifyPrincipal = options.verify;
   const challenge: Challenge[] = [
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),

@@ -117,6 +117,32 @@ describe('negotiate() setup', () => {
     }
   });
 
+  it('a second keytab is told apart from one KRB5_KTNAME held from the start, both named', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-keytab-'));
+    try {
+      const first = path.join(dir, 'a.keytab');
+      const second = path.join(dir, 'b.keytab');
+      fs.writeFileSync(first, '');
+      fs.writeFileSync(second, '');
+      // An earlier negotiate() put `first` there: the application never set KRB5_KTNAME itself.
+      delete process.env.KRB5_KTNAME;
+      negotiate({ servicePrincipal, keytab: first });
+      const fromEarlier = (): unknown => negotiate({ servicePrincipal, keytab: second });
+      expect(fromEarlier).toThrow(TypeError);
+      expect(fromEarlier).toThrow(
+        `an earlier negotiate() was given the keytab ${first}; this one's, ${second}, cannot be read too`,
+      );
+      expect(fromEarlier).toThrow('put every service principal’s key in one keytab');
+      // KRB5_KTNAME from the environment (a service manager's, say).
+      process.env.KRB5_KTNAME = `FILE:${second}`;
+      const fromEnvironment = (): unknown => negotiate({ servicePrincipal, keytab: first });
+      expect(fromEnvironment).toThrow(TypeError);
+      expect(fromEnvironment).toThrow(`KRB5_KTNAME names the keytab FILE:${second}, not ${first}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('puts a relative keytab into KRB5_KTNAME as an absolute path (a later chdir must not lose it)', () => {
     delete process.env.KRB5_KTNAME;
     const dir = fs.mkdtempSync(path.join(process.cwd(), '.tmp-keytab-'));
