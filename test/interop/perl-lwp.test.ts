@@ -19,7 +19,7 @@ import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
 import { startOwnServer, type OwnServer } from './helpers/own-server';
-import { directive, parseJson, run } from './helpers/run';
+import { directive, parseJson, run, type Exchange } from './helpers/run';
 
 /** The Perl that Debian's libwww-perl is installed for (scripts/provision.sh). */
 const PERL = '/usr/bin/perl';
@@ -39,15 +39,6 @@ afterAll(async () => {
   await demo?.close();
   await matrix.write();
 });
-
-interface Exchange {
-  status: number;
-  /** The Authorization field of the request, as LWP built it. */
-  authorization: string | null;
-  proxyAuthorization: string | null;
-  challenges: string[];
-  proxyChallenges: string[];
-}
 
 interface LwpResponse {
   status: number;

@@ -17,7 +17,7 @@ import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
 import { startOwnServer, type OwnServer } from './helpers/own-server';
-import { directive, parseJson, run } from './helpers/run';
+import { directive, parseJson, run, type Exchange } from './helpers/run';
 
 /** The Ruby that Debian's ruby-net-http-digest-auth is installed for (scripts/provision.sh). */
 const RUBY = '/usr/bin/ruby';
@@ -43,15 +43,6 @@ afterAll(async () => {
   await demo?.close();
   await matrix.write();
 });
-
-interface Exchange {
-  status: number;
-  /** The Authorization field sent, one octet a character. */
-  authorization: string | null;
-  proxyAuthorization: string | null;
-  challenges: string[];
-  proxyChallenges: string[];
-}
 
 interface RubyResponse {
   status: number;
