@@ -60,6 +60,7 @@ export interface AuthFetchOptions {
    * The origins (`https://api.example`) the credentials are for: requests elsewhere go out as
    * plain fetches, no challenge answered, no token sent. Default: any origin a request is made
    * to, as with `fetch` itself; set it when the function is handed to code that may follow links.
+   * Origins only: an entry with a path, query or user info is a `TypeError`.
    */
   origins?: readonly string[] | undefined;
 }
@@ -503,6 +504,19 @@ function resolveOrigins(origins: unknown): Set<string> | undefined {
     if (typeof origin !== 'string' || !URL.canParse(origin)) return fail();
     const url = new URL(origin);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail();
+    // An origin is all the option can hold: a path, query or user info would be dropped in
+    // silence, and credentials meant for https://api.example/v1 go to the whole origin.
+    if (
+      url.pathname !== '/' ||
+      url.search !== '' ||
+      url.hash !== '' ||
+      url.username !== '' ||
+      url.password !== ''
+    ) {
+      throw new TypeError(
+        `createAuthFetch(): origins holds origins only, not ${JSON.stringify(origin)}: credentials go to the whole origin ${url.origin}; give that`,
+      );
+    }
     resolved.add(url.origin);
   }
   return resolved;

@@ -1155,6 +1155,24 @@ describe('where credentials may go (from an audit of the client)', () => {
     }
   });
 
+  it('refuses an entry of `origins` with a path, query or user info, which it would widen to the origin', () => {
+    // Before: each was taken as its origin, so a password meant for /v1/ went to /admin too.
+    const origin = 'https://api.example';
+    for (const entry of [
+      `${origin}/v1/`,
+      `${origin}/?a=1`,
+      `${origin}/#x`,
+      'https://u:p@api.example',
+    ]) {
+      expect(() => createAuthFetch({ token: 't' }, { origins: [entry] })).toThrow(
+        `createAuthFetch(): origins holds origins only, not ${JSON.stringify(entry)}: credentials go to the whole origin ${origin}; give that`,
+      );
+    }
+    expect(() =>
+      createAuthFetch({ token: 't' }, { origins: [origin, `${origin}/`] }),
+    ).not.toThrow();
+  });
+
   it('rejects on abort while it reads a streamed body to hash it (auth-int) or send it again (307)', async () => {
     const { url } = await listen((req, res) => {
       // Answers at once, without reading the body, as servers that refuse early do.
