@@ -380,6 +380,8 @@ export function createAuthFetch(
     if (known !== undefined) sent = await answer(known, template, url);
     let preemptive = sent !== undefined;
     let sentTo = url;
+    /** Whether a redirect fetch followed led to the URL answered: the answer goes there straight. */
+    let reachedByRedirect = false;
     let response = await send(template.clone(), sent);
 
     // Two answers at most: the challenge, then once more for a stale nonce (RFC 7616 §3.3).
@@ -404,8 +406,13 @@ export function createAuthFetch(
       await response.body?.cancel();
       sent = await answer(space, template, target);
       sentTo = target;
+      reachedByRedirect ||= response.redirected;
       const retry = target.href !== url.href ? retargeted(template, target) : template.clone();
       response = await send(retry, sent);
+    }
+    // As fetch says of a response it reached through redirects.
+    if (reachedByRedirect && !response.redirected) {
+      Object.defineProperty(response, 'redirected', { value: true });
     }
 
     // A response from an origin a redirect led to says nothing about this one's credentials.

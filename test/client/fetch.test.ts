@@ -630,6 +630,15 @@ describe('Bearer and limits', () => {
     expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
   });
 
+  it('says, as fetch would, that the answer after a same-origin redirect was reached through it', async () => {
+    const { url } = await listenRedirecting('/old', 302, '/new');
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/old`);
+    expect(res.status).toBe(200);
+    expect(res.url).toBe(`${url}/new`);
+    // The answer went to /new straight: it said redirected false, as if /old had served it.
+    expect(res.redirected).toBe(true);
+  });
+
   it('keeps the request options when it answers after a same-origin redirect', async () => {
     const { url } = await listenRedirecting('/old', 301, '/new');
     const seen: Request[] = [];
