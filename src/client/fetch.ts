@@ -28,7 +28,10 @@ export type AuthFetchCredentials = { username: string; password: string } | { to
 
 /** Options of {@link createAuthFetch}. */
 export interface AuthFetchOptions {
-  /** The `fetch` underneath. Default `globalThis.fetch`. */
+  /**
+   * The `fetch` underneath. Default `globalThis.fetch`. It is handed instances of the global
+   * `Request` (the `undici` package's own `fetch` refuses them).
+   */
   fetch?: typeof fetch | undefined;
   /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */
   schemes?: readonly ('Digest' | 'Basic')[] | undefined;
