@@ -55,7 +55,7 @@ export interface AuthFetchOptions {
    *   with a status below 400 must carry the right `rspauth`: one that comes without it rejects.
    *   A man in the middle that strips the field, or offers a weaker challenge, is then caught.
    *   Error responses (400 and up) may come without it (Apache drops it on its error pages); a
-   *   wrong one still rejects.
+   *   wrong one still rejects. Apache's redirects (3xx) carry none either, and reject.
    * - `false`: no check.
    */
   verifyServer?: boolean | 'require' | undefined;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthFetch } from 'authscheme/client';
+import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
 import { freePort } from '../helpers/free-port';
 import { ServerMatrixRecorder } from './helpers/matrix';
 import { versionOf } from './helpers/run';
@@ -145,6 +145,28 @@ it("works with verifyServer 'require' (Apache sends rspauth) and answers no Basi
     true,
     'Apache sends rspauth in Authentication-Info on its successes (not on its error pages).',
   );
+});
+
+it("rejects Apache's redirects with verifyServer 'require': it sends no rspauth on them", async () => {
+  const strict = createAuthFetch(
+    { username: 'alice', password: 'secret' },
+    { verifyServer: 'require' },
+  );
+  mkdirSync(join(root, 'htdocs', 'digest', 'sub'), { mode: 0o755 });
+  writeFileSync(join(root, 'htdocs', 'digest', 'sub', 'index.html'), 'sub ok\n', { mode: 0o644 });
+  expect((await strict(`${base}/digest/`)).status).toBe(200);
+  // mod_dir's 301 to the slash form, sent after it took the answer (sent up front inside the
+  // AuthDigestDomain), carries no Authentication-Info.
+  const rejected = strict(`${base}/digest/sub`);
+  await expect(rejected).rejects.toThrow(ServerAuthenticationError);
+  await expect(rejected).rejects.toMatchObject({ response: { status: 301 } });
+  // By default the 301 is followed and the next hop answered.
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${base}/digest/`)).status).toBe(200);
+  const res = await authFetch(`${base}/digest/sub`);
+  expect(res.status).toBe(200);
+  expect(res.url).toBe(`${base}/digest/sub/`);
+  expect(await res.text()).toBe('sub ok\n');
 });
 
 it('answers Apache’s Basic challenge on loopback', async () => {
