@@ -173,7 +173,10 @@ export function createAuthFetch(
     const header = `Bearer ${token}`;
     return async (input, init) => {
       const request = new Request(input, init);
-      if (!mayAuthenticate(request)) return baseFetch(request);
+      // Fetch standard: credentials of ours go only on a request without its own Authorization.
+      if (!mayAuthenticate(request) || request.headers.has('authorization')) {
+        return baseFetch(request);
+      }
       if (!options.insecureHttp && !isPrivateChannel(new URL(request.url))) {
         // RFC 6750 §5.3: clients MUST use TLS; a token sent in clear can be replayed by anyone.
         throw new TypeError(

@@ -597,6 +597,15 @@ describe('Bearer and limits', () => {
     expect(() => createAuthFetch({ username: 'a\r\nb', password: 'x' })).toThrow(TypeError);
   });
 
+  it('leaves a request that carries its own Authorization as it is, as with a password', async () => {
+    const { url, log } = await listen((_req, res) => res.end());
+    const withToken = createAuthFetch({ token: 'tok123' });
+    await withToken(url, { headers: { Authorization: 'Bearer other' } });
+    await withToken(url);
+    // Its own went out: the token replaced it before.
+    expect(log.map((entry) => entry.authorization)).toEqual(['Bearer other', 'Bearer tok123']);
+  });
+
   it('never answers a challenge from another origin a redirect led to', async () => {
     const other = await listen(protectedApp([digestFor()]));
     const first = await listen((_req, res) => {
