@@ -54,7 +54,7 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
     if (typeof scope !== 'string' || !isNqchar(scope)) {
       throw new TypeError(
         `${what}: a scope must be printable ASCII without space, quote or backslash` +
-          spaceSeparatedHint(scope, what),
+          spaceSeparatedHint(scope, what, list as unknown[], mode),
       );
     }
     if (!scopes.includes(scope)) scopes.push(scope);
@@ -64,14 +64,37 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
 
 /**
  * For `'read write'`, written as the `scope` claim writes scopes: how to ask for each of them.
+ * The call given is the whole requirement, the other entries kept (copied, a hint naming only
+ * 'read' and 'write' would drop them). `{ anyOf }` of several entries gets none: 'admin' or
+ * ('read' and 'write') has no one-list form.
  */
-function spaceSeparatedHint(scope: unknown, what: string): string {
-  if (typeof scope !== 'string') return '';
-  const words = scope.split(' ').filter((word) => word !== '');
-  if (words.length < 2 || !words.every(isNqchar)) return '';
-  const list = words.map((word) => `'${word}'`).join(', ');
-  const call = what === 'requireScopes' ? `requireScopes(${list})` : `[${list}]`;
-  return ` (one scope per entry: ${call}, not '${scope}')`;
+function spaceSeparatedHint(
+  scope: unknown,
+  what: string,
+  list: readonly unknown[],
+  mode: 'allOf' | 'anyOf',
+): string {
+  const words = wordsOf(scope);
+  if (words === undefined || words.length < 2) return '';
+  const plain = ` (one scope per entry, not '${scope as string}')`;
+  if (mode === 'anyOf' && list.length > 1) return plain;
+  const all: string[] = [];
+  for (const entry of list) {
+    const each = wordsOf(entry);
+    // Another entry that is no scope (nor scopes): no call to give that would compile.
+    if (each === undefined || (each.length === 1 && each[0] !== entry)) return plain;
+    all.push(...each);
+  }
+  const quoted = all.map((word) => `'${word}'`).join(', ');
+  const call = what === 'requireScopes' ? `requireScopes(${quoted})` : `[${quoted}]`;
+  return ` (one scope per entry: ${call}, not '${scope as string}')`;
+}
+
+/** The space-separated scopes of `entry`, or undefined when it is not one or more of them. */
+function wordsOf(entry: unknown): string[] | undefined {
+  if (typeof entry !== 'string') return undefined;
+  const words = entry.split(' ').filter((word) => word !== '');
+  return words.length > 0 && words.every(isNqchar) ? words : undefined;
 }
 
 /** True when `granted` satisfies `required`. Scopes are case-sensitive (RFC 6749 §3.3). */

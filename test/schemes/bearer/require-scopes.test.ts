@@ -226,6 +226,21 @@ describe('requireScopes()', () => {
     expect(() => requireScopes('a"')).not.toThrow('one scope per entry');
   });
 
+  // The hint is code to copy: for one entry of several it must keep the others, or copying it
+  // would drop a scope the route needs ('admin' here).
+  it('hints the whole requirement when a space-separated scope is one entry of several', () => {
+    expect(() => requireScopes('admin', 'read write')).toThrow(
+      "(one scope per entry: requireScopes('admin', 'read', 'write'), not 'read write')",
+    );
+    expect(() => bearer({ verify, requiredScopes: ['read write', 'admin'] })).toThrow(
+      "(one scope per entry: ['read', 'write', 'admin'], not 'read write')",
+    );
+    // { anyOf } of several: 'admin' or ('read' and 'write') has no one-list form; no code is given.
+    expect(() => requireScopes({ anyOf: ['admin', 'read write'] })).toThrow(
+      "(one scope per entry, not 'read write')",
+    );
+  });
+
   it('names the scheme that authenticated the user on a 403, and none on the 401', async () => {
     const outcomes: AuthOutcome[] = [];
     const errors: unknown[] = [];
