@@ -755,7 +755,8 @@ export function jwtBearer(options: JwtBearerOptions): Scheme {
       'jwtBearer: `verify` is made from the JWT options; use bearer({ verify }) for a verifier of your own',
     );
   }
-  rejectUnknownOptions('jwtBearer', options, JWT_BEARER_OPTION_NAMES);
+  // `verify: undefined` is no verify, as an undefined option is everywhere.
+  rejectUnknownOptions('jwtBearer', options, JWT_BEARER_OPTION_NAMES, ['verify']);
   // Each option goes to the one of jwtVerifier() and bearer() that knows it, read by property
   // access as they would (an inherited or getter-defined option counts).
   const pick = (names: ReadonlySet<string>): Record<string, unknown> => {

@@ -20,14 +20,19 @@ export function optionNames<T>() {
   ): ReadonlySet<string> => new Set<string>(names);
 }
 
-/** Throws a TypeError naming the first own key of `options` that is not a known option. */
+/**
+ * Throws a TypeError naming the first own key of `options` that is not a known option. `unlisted`
+ * names keys let through but not offered in the message (jwtBearer's `verify`, which it refuses
+ * unless undefined).
+ */
 export function rejectUnknownOptions(
   caller: string,
   options: object,
   known: ReadonlySet<string>,
+  unlisted: readonly string[] = [],
 ): void {
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
+    if (!known.has(key) && !unlisted.includes(key)) {
       throw new TypeError(
         `${caller}: unknown option \`${key}\` (the options are ${[...known].join(', ')})`,
       );

@@ -712,6 +712,30 @@ describe('jwtVerifier() with a local key or a secret', () => {
     expect(call).not.toThrow(/\bverify\b/);
   });
 
+  // An option set to undefined is an option not given, here as everywhere (shared settings spread
+  // in with `verify: undefined`): only a verify of its own is refused.
+  it('jwtBearer takes `verify: undefined` as no verify', async () => {
+    const secret = randomBytes(32);
+    const scheme = jwtBearer({
+      secret,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      verify: undefined,
+    } as never);
+    const token = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(secret);
+    const server = express();
+    server.use(authenticate({ schemes: [scheme] }));
+    server.get('/', (req, res) => res.send(req.auth!.user));
+    const res = await request(server).get('/').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('u');
+  });
+
   it('jwtBearer reads inherited and getter options as jwtVerifier does (none is dropped)', async () => {
     const secret = randomBytes(32);
     const token = await new SignJWT({ sub: 'h' })
