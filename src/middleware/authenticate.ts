@@ -273,10 +273,14 @@ function configure(options: AuthenticateOptions): Config {
   }
   rejectRequestAsOptions('authenticate', options, 'app.use(authenticate({ schemes: [ … ] }))');
   // `authenticate([basic(…)])`, `authenticate(basic(…))`: the list or a scheme in place of options.
-  const bare = options as { verify?: unknown; challenges?: unknown };
+  // A scheme has no `schemes`; options (an instance of the application's class, say) may have
+  // methods of those names beside theirs.
+  const bare = options as { verify?: unknown; challenges?: unknown; schemes?: unknown };
   if (
     Array.isArray(options) ||
-    (typeof bare.verify === 'function' && typeof bare.challenges === 'function')
+    (typeof bare.verify === 'function' &&
+      typeof bare.challenges === 'function' &&
+      bare.schemes === undefined)
   ) {
     throw new TypeError(
       'authenticate(): give the schemes in an options object: authenticate({ schemes: [ … ] })',

@@ -450,6 +450,22 @@ describe('setup mistakes, told with what to do', () => {
     );
   });
 
+  // Only own enumerable keys are options: a settings object of the application's own class may
+  // have methods named verify and challenges. It has its schemes, which a scheme has not.
+  it('takes an options object with inherited verify and challenges methods for options', () => {
+    class AuthSettings {
+      schemes = [basic({ users })];
+      realm = 'api';
+      verify(): boolean {
+        return true;
+      }
+      challenges(): string[] {
+        return [];
+      }
+    }
+    expect(typeof authenticate(new AuthSettings())).toBe('function');
+  });
+
   it('tells a Redis client given in place of the options to go in { client }', () => {
     const io = new Redis({ lazyConnect: true });
     const message =
