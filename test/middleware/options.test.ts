@@ -407,6 +407,10 @@ describe('setup mistakes, told with what to do', () => {
         'digest(): give exactly one of users, getPassword or getHA1 (getHA1 is undefined)',
       ),
     );
+    // Two given: the undefined third is not what is wrong.
+    expect(() => digest(anyOptions({ users, getPassword: () => 'x', getHA1: undefined }))).toThrow(
+      new TypeError('digest(): give exactly one of users, getPassword or getHA1'),
+    );
     // Without such a key, the message stays as it was.
     expect(() => basic(anyOptions({}))).toThrow(
       new TypeError('basic(): give exactly one of `users` or `verify`'),

@@ -688,7 +688,9 @@ function issuerOf(store: NonceStore): Buffer {
 function resolveSource(options: DigestOptions): HA1Source {
   const given = [options.users, options.getPassword, options.getHA1].filter((x) => x !== undefined);
   if (given.length !== 1) {
-    const note = undefinedNote(options, ['users', 'getPassword', 'getHA1'], '');
+    // Only when none came out given: of two given, an undefined third is not the mistake.
+    const note =
+      given.length === 0 ? undefinedNote(options, ['users', 'getPassword', 'getHA1'], '') : '';
     throw new TypeError(`digest(): give exactly one of users, getPassword or getHA1${note}`);
   }
   for (const name of ['getPassword', 'getHA1', 'findUserByHash'] as const) {
