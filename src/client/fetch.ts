@@ -526,8 +526,13 @@ function resolveOrigins(origins: unknown): Set<string> | undefined {
       url.username !== '' ||
       url.password !== ''
     ) {
+      // Not echoed whole: user info may hold a password.
+      const given =
+        url.username !== '' || url.password !== ''
+          ? 'an entry with user info'
+          : JSON.stringify(origin);
       throw new TypeError(
-        `createAuthFetch(): origins holds origins only, not ${JSON.stringify(origin)}: credentials go to the whole origin ${url.origin}; give that`,
+        `createAuthFetch(): origins holds origins only, not ${given}: credentials go to the whole origin ${url.origin}; give that`,
       );
     }
     resolved.add(url.origin);
