@@ -207,7 +207,16 @@ describe('Digest', () => {
   it('rejects when the server’s rspauth is wrong (RFC 7616 §3.5), unless told not to check', async () => {
     const { url, log } = await listen(wrongRspauth(() => undefined));
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
-    await expect(authFetch(url)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    const refused = await authFetch(url).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ServerAuthenticationError);
+    // The README: `response` is the response refused, headers readable, body already cancelled.
+    const { response } = refused as ServerAuthenticationError;
+    expect(response.headers.get('authentication-info')).toMatch(/rspauth=/);
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(/unusable/);
     // That server is not trusted with an answer up front: the next request goes without one.
     await expect(authFetch(`${url}/again`)).rejects.toBeInstanceOf(ServerAuthenticationError);
     expect(log.filter((e) => e.url === '/again').map((e) => e.authorization)[0]).toBeUndefined();
