@@ -416,10 +416,7 @@ export function createAuthFetch(
       const retry = target.href !== url.href ? retargeted(template, target) : template.clone();
       response = await send(retry, sent);
     }
-    // As fetch says of a response it reached through redirects.
-    if (reachedByRedirect && !response.redirected) {
-      Object.defineProperty(response, 'redirected', { value: true });
-    }
+    if (reachedByRedirect) markRedirected(response);
 
     // A response from an origin a redirect led to says nothing about this one's credentials.
     const sameOrigin = !response.redirected || new URL(response.url).origin === url.origin;
@@ -469,9 +466,7 @@ export function createAuthFetch(
             ? await run(next, dispatcher, hops + 1)
             : // Another origin gets no credentials of ours, nor do the hops after it.
               await followPlain(next, dispatcher, hops + 1);
-        // As fetch says of a response it reached through redirects.
-        Object.defineProperty(final, 'redirected', { value: true });
-        return final;
+        return markRedirected(final);
       }
     }
     return response;
@@ -503,6 +498,21 @@ export function createAuthFetch(
     if (!mayAuthenticate(request)) return baseFetch(request, dispatcher);
     return run(request, dispatcher, 0);
   };
+}
+
+/**
+ * Makes `response` say it was reached through redirects, as fetch's does, and its clones too:
+ * `clone()` builds a new Response from the inner one, which knows of no redirect.
+ */
+function markRedirected(response: Response): Response {
+  // Already (fetch's own, or marked before): its clones say so, and a property is defined once.
+  if (response.redirected) return response;
+  const clone = response.clone;
+  Object.defineProperty(response, 'redirected', { value: true });
+  Object.defineProperty(response, 'clone', {
+    value: (): Response => markRedirected(clone.call(response)),
+  });
+  return response;
 }
 
 /** The `origins` option as a set of origins; `undefined` for any. */

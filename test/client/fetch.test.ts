@@ -657,6 +657,23 @@ describe('Bearer and limits', () => {
     expect(res.redirected).toBe(true);
   });
 
+  it('says redirected on a clone of a response reached through redirects, as fetch does', async () => {
+    // Both ways the client marks it: answered where a redirect fetch followed led, and a redirect
+    // of a Digest-answered request it followed itself. Before: clone() said false.
+    const { url } = await listenRedirecting('/old', 302, '/new');
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    // First fetch follows, then Digest goes up front (redirect: 'manual') and the client follows.
+    for (let round = 0; round < 2; round++) {
+      const res = await authFetch(`${url}/old`);
+      expect(res.status).toBe(200);
+      expect(res.redirected).toBe(true);
+      const copy = res.clone();
+      expect(copy.redirected).toBe(true);
+      expect(copy.clone().redirected).toBe(true);
+      expect(copy.url).toBe(`${url}/new`);
+    }
+  });
+
   it('keeps the request options when it answers after a same-origin redirect', async () => {
     const { url } = await listenRedirecting('/old', 301, '/new');
     const seen: Request[] = [];
