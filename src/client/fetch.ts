@@ -529,20 +529,21 @@ function resolveOrigins(origins: unknown): Set<string> | undefined {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail();
     // An origin is all the option can hold: a path, query or user info would be dropped in
     // silence, and credentials meant for https://api.example/v1 go to the whole origin.
-    if (
-      url.pathname !== '/' ||
-      url.search !== '' ||
-      url.hash !== '' ||
-      url.username !== '' ||
-      url.password !== ''
-    ) {
-      // Not echoed whole: user info may hold a password.
-      const given =
-        url.username !== '' || url.password !== ''
-          ? 'an entry with user info'
-          : JSON.stringify(origin);
+    // Named, not echoed: user info may hold a password, a path or query a secret of its own (a
+    // webhook's path, RFC 6750 §2.3's access_token).
+    const extra =
+      url.username !== '' || url.password !== ''
+        ? 'user info'
+        : url.pathname !== '/'
+          ? 'a path'
+          : url.search !== ''
+            ? 'a query'
+            : url.hash !== ''
+              ? 'a fragment'
+              : undefined;
+    if (extra !== undefined) {
       throw new TypeError(
-        `createAuthFetch(): origins holds origins only, not ${given}: credentials go to the whole origin ${url.origin}; give that`,
+        `createAuthFetch(): origins holds origins only, not an entry with ${extra}: credentials go to the whole origin ${url.origin}; give that`,
       );
     }
     resolved.add(url.origin);

@@ -1202,9 +1202,13 @@ describe('where credentials may go (from an audit of the client)', () => {
   it('refuses an entry of `origins` with a path, query or user info, which it would widen to the origin', () => {
     // Before: each was taken as its origin, so a password meant for /v1/ went to /admin too.
     const origin = 'https://api.example';
-    for (const entry of [`${origin}/v1/`, `${origin}/?a=1`, `${origin}/#x`]) {
+    for (const [entry, what] of [
+      [`${origin}/v1/`, 'a path'],
+      [`${origin}/?a=1`, 'a query'],
+      [`${origin}/#x`, 'a fragment'],
+    ] as const) {
       expect(() => createAuthFetch({ token: 't' }, { origins: [entry] })).toThrow(
-        `createAuthFetch(): origins holds origins only, not ${JSON.stringify(entry)}: credentials go to the whole origin ${origin}; give that`,
+        `createAuthFetch(): origins holds origins only, not an entry with ${what}: credentials go to the whole origin ${origin}; give that`,
       );
     }
     // User info is not echoed: it may hold a password.
@@ -1214,6 +1218,12 @@ describe('where credentials may go (from an audit of the client)', () => {
       `createAuthFetch(): origins holds origins only, not an entry with user info: credentials go to the whole origin ${origin}; give that`,
     );
     expect(withPassword).not.toThrow(/s3cret/);
+    // Nor a path or query that is a secret itself: a webhook's path, RFC 6750 §2.3's access_token.
+    for (const entry of [`${origin}/hooks/T0/s3cret`, `${origin}/?access_token=s3cret`]) {
+      const withSecret = () => createAuthFetch({ token: 't' }, { origins: [entry] });
+      expect(withSecret).toThrow(`credentials go to the whole origin ${origin}; give that`);
+      expect(withSecret).not.toThrow(/s3cret/);
+    }
     expect(() =>
       createAuthFetch({ token: 't' }, { origins: [origin, `${origin}/`] }),
     ).not.toThrow();
