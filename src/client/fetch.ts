@@ -63,7 +63,7 @@ export interface AuthFetchOptions {
    * The origins (`https://api.example`) the credentials are for: requests elsewhere go out as
    * plain fetches, no challenge answered, no token sent. Default: any origin a request is made
    * to, as with `fetch` itself; set it when the function is handed to code that may follow links.
-   * Origins only: an entry with a path, query or user info is a `TypeError`.
+   * Origins only: an entry with a path, query, fragment or user info is a `TypeError`.
    */
   origins?: readonly string[] | undefined;
 }
@@ -527,7 +527,7 @@ function resolveOrigins(origins: unknown): Set<string> | undefined {
     if (typeof origin !== 'string' || !URL.canParse(origin)) return fail();
     const url = new URL(origin);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail();
-    // An origin is all the option can hold: a path, query or user info would be dropped in
+    // An origin is all the option can hold: a path, query, fragment or user info would be dropped in
     // silence, and credentials meant for https://api.example/v1 go to the whole origin.
     // Named, not echoed: user info may hold a password, a path or query a secret of its own (a
     // webhook's path, RFC 6750 §2.3's access_token).
