@@ -30,7 +30,11 @@ export type AuthFetchCredentials = { username: string; password: string } | { to
 export interface AuthFetchOptions {
   /**
    * The `fetch` underneath. Default `globalThis.fetch`. It is handed instances of the global
-   * `Request` (the `undici` package's own `fetch` refuses them).
+   * `Request` (the `undici` package's own `fetch` refuses them). It may return Responses built
+   * by hand (`new Response(...)`, whose `url` is empty): one is taken to come from the URL it was
+   * asked for, as no redirect can be seen; one that says `redirected` but names no `url` comes
+   * from no origin the client can tell, and its 401 is handed back unanswered. A response the
+   * client reached through redirects it followed itself is given the URL it came from.
    */
   fetch?: typeof fetch | undefined;
   /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */
@@ -124,8 +128,9 @@ export class ServerAuthenticationError extends Error {
  *
  * Credentials are only ever sent to the origin of the URL given, never to an origin a redirect
  * led to. The redirects of a Digest-answered request are followed here, each hop answered
- * afresh (an answer holds for one request). The request is sent again, so its body must be readable twice: bodies are cloned
- * (`Request.clone()`), which holds a streamed body in memory until the answer is known.
+ * afresh (an answer holds for one request). The request is sent again, so its body
+ * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
+ * memory until the answer is known.
  *
  * @example
  * import { createAuthFetch } from 'authscheme/client';
@@ -394,10 +399,11 @@ export function createAuthFetch(
     for (let attempt = 0; attempt < 2 && response.status === 401; attempt++) {
       // The URL that sent this 401: after a redirect fetch followed, its target; later, the URL
       // the last answer went to.
-      const target = response.redirected ? new URL(response.url) : sentTo;
-      // Never answer for another origin; after a redirect, only GET and HEAD are sent again (a
-      // redirect may have turned another method into GET, RFC 9110 §15.4).
-      if (target.origin !== url.origin) break;
+      const target = sentFrom(response, sentTo);
+      // Never answer for another origin, nor for one the response does not name; after a redirect,
+      // only GET and HEAD are sent again (a redirect may have turned another method into GET,
+      // RFC 9110 §15.4).
+      if (target === undefined || target.origin !== url.origin) break;
       if (response.redirected && template.method !== 'GET' && template.method !== 'HEAD') break;
       const challenges = readChallenges(response.headers.get('www-authenticate') ?? '');
       const space = spaceFromChallenges(challenges, target);
@@ -416,10 +422,11 @@ export function createAuthFetch(
       const retry = target.href !== url.href ? retargeted(template, target) : template.clone();
       response = await send(retry, sent);
     }
-    if (reachedByRedirect) markRedirected(response);
+    if (reachedByRedirect) markRedirected(response, sentTo);
 
-    // A response from an origin a redirect led to says nothing about this one's credentials.
-    const sameOrigin = !response.redirected || new URL(response.url).origin === url.origin;
+    // A response from an origin a redirect led to (or one it does not name) says nothing about
+    // this one's credentials.
+    const sameOrigin = sentFrom(response, sentTo)?.origin === url.origin;
     // A redirect of a Digest-answered request (sent with redirect: 'manual').
     const isRedirect = manualFor(sent) && REDIRECTS.has(response.status);
     if (sent !== undefined) {
@@ -461,15 +468,14 @@ export function createAuthFetch(
     if (isRedirect) {
       const next = await nextHop(response, template, sentTo, hops);
       if (next !== undefined) {
-        const final =
-          new URL(next.url).origin === url.origin
-            ? await run(next, dispatcher, hops + 1)
-            : // Another origin gets no credentials of ours, nor do the hops after it.
-              await followPlain(next, dispatcher, hops + 1);
-        return markRedirected(final);
+        return new URL(next.url).origin === url.origin
+          ? run(next, dispatcher, hops + 1)
+          : // Another origin gets no credentials of ours, nor do the hops after it.
+            followPlain(next, dispatcher, hops + 1);
       }
     }
-    return response;
+    // Reached through redirects this client followed: say so, as fetch would.
+    return hops > 0 ? markRedirected(response, sentTo) : response;
   };
 
   /** The hops after another origin: followed as fetch would, counted on, no credentials of ours. */
@@ -481,9 +487,10 @@ export function createAuthFetch(
     for (;;) {
       // A clone goes out: a 307 or 308 sends the body again, read from `request`.
       const response = await baseFetch(withHeaders(request.clone(), undefined, true), dispatcher);
-      if (!REDIRECTS.has(response.status)) return response;
-      const next = await nextHop(response, request, new URL(request.url), hops);
-      if (next === undefined) return response;
+      const next = REDIRECTS.has(response.status)
+        ? await nextHop(response, request, new URL(request.url), hops)
+        : undefined;
+      if (next === undefined) return markRedirected(response, new URL(request.url));
       request = next;
       hops++;
     }
@@ -502,17 +509,34 @@ export function createAuthFetch(
 
 /**
  * Makes `response` say it was reached through redirects, as fetch's does, and its clones too:
- * `clone()` builds a new Response from the inner one, which knows of no redirect.
+ * `clone()` builds a new Response from the inner one, which knows of no redirect. One built by
+ * hand (a `fetch` given in options) has an empty `url`: it is given `from`, the URL it was
+ * fetched from, as fetch names the last URL of the chain.
  */
-function markRedirected(response: Response): Response {
+function markRedirected(response: Response, from: URL): Response {
   // Already (fetch's own, or marked before): its clones say so, and a property is defined once.
+  // One the `fetch` underneath says it redirected, without a URL, stays without: where that
+  // chain ended cannot be seen.
   if (response.redirected) return response;
   const clone = response.clone;
   Object.defineProperty(response, 'redirected', { value: true });
+  if (response.url === '') Object.defineProperty(response, 'url', { value: from.href });
   Object.defineProperty(response, 'clone', {
-    value: (): Response => markRedirected(clone.call(response)),
+    value: (): Response => markRedirected(clone.call(response), from),
   });
   return response;
+}
+
+/**
+ * The URL `response` came from, for a request sent to `sentTo`: that one, unless the response
+ * says it was reached through redirects; then its `url`. A response built by hand has an empty
+ * `url`: one that says nothing of redirects is taken to come from `sentTo` (no redirect can be
+ * seen), one that says `redirected` without a URL from nowhere the client can tell (`undefined`):
+ * nothing is answered for it nor learned from it.
+ */
+function sentFrom(response: Response, sentTo: URL): URL | undefined {
+  if (!response.redirected) return sentTo;
+  return URL.canParse(response.url) ? new URL(response.url) : undefined;
 }
 
 /** The `origins` option as a set of origins; `undefined` for any. */

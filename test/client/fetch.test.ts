@@ -1403,3 +1403,92 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
     );
   });
 });
+
+describe('a `fetch` in options that returns Responses built by hand (their url is empty)', () => {
+  /**
+   * A `fetch` that answers without a network: `/old` redirects to `/new` once credentials came
+   * (the redirect a Digest answer gets, which the client follows itself), every path wants
+   * `challenge` first, and every response is `new Response(...)`. `shape` may change them.
+   */
+  function handBuilt(challenge: string, shape: (res: Response) => Response = (res) => res) {
+    const log: string[] = [];
+    const fetch: typeof globalThis.fetch = async (input) => {
+      const request = input as Request;
+      const { pathname } = new URL(request.url);
+      const authorization = request.headers.get('authorization');
+      log.push(`${pathname} ${authorization?.split(' ')[0] ?? '-'}`);
+      if (authorization === null) {
+        return shape(
+          new Response('who?', { status: 401, headers: { 'WWW-Authenticate': challenge } }),
+        );
+      }
+      if (pathname === '/old') {
+        return shape(new Response(null, { status: 302, headers: { Location: '/new' } }));
+      }
+      return shape(new Response(`ok ${pathname}`));
+    };
+    return { fetch, log };
+  }
+  const DIGEST = 'Digest realm="r", nonce="n", qop="auth"';
+
+  it.each([
+    ['Digest', DIGEST],
+    ['Basic', 'Basic realm="r"'],
+  ])(
+    'answers its %s 401 as coming from the URL requested, then sends credentials up front',
+    async (scheme, challenge) => {
+      const { fetch, log } = handBuilt(challenge);
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' }, { fetch });
+      for (const path of ['/a', '/b']) {
+        const res = await authFetch(`https://api.example${path}`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe(`ok ${path}`);
+        // Handed over as the fetch underneath built it.
+        expect([res.url, res.redirected]).toEqual(['', false]);
+      }
+      expect(log).toEqual(['/a -', `/a ${scheme}`, `/b ${scheme}`]);
+    },
+  );
+
+  it('names the URL a redirect the client followed led to, as fetch does (before: an empty url)', async () => {
+    const { fetch, log } = handBuilt(DIGEST);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' }, { fetch });
+    const res = await authFetch('https://api.example/old');
+    expect(res.status).toBe(200);
+    expect(await res.clone().text()).toBe('ok /new');
+    for (const said of [res, res.clone()]) {
+      expect([said.url, said.redirected]).toEqual(['https://api.example/new', true]);
+    }
+    expect(log).toEqual(['/old -', '/old Digest', '/new Digest']);
+  });
+
+  it('answers nothing for, and learns nothing from, a response that says redirected but names no URL', async () => {
+    // A fetch that follows redirects itself and builds its responses may say so; where the 401
+    // came from is then unknown. Before: new URL('') threw `TypeError: Invalid URL`.
+    const saysRedirected = (res: Response) =>
+      Object.defineProperty(res, 'redirected', { value: true });
+    const { fetch, log } = handBuilt(DIGEST, saysRedirected);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' }, { fetch });
+    const res = await authFetch('https://api.example/a');
+    expect([res.status, res.url, res.redirected]).toEqual([401, '', true]);
+    expect(log).toEqual(['/a -']);
+    // Credentials known (from a response that names nothing odd), sent up front: a 200 that says
+    // redirected without a URL is handed over, its Authentication-Info not taken.
+    const plain = handBuilt(DIGEST);
+    let redirect = false;
+    const learning = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      {
+        fetch: async (input, init) => {
+          const response = await plain.fetch(input, init);
+          return redirect ? saysRedirected(response) : response;
+        },
+      },
+    );
+    expect((await learning('https://api.example/a')).status).toBe(200);
+    redirect = true;
+    const away = await learning('https://api.example/b');
+    expect([away.status, await away.text()]).toEqual([200, 'ok /b']);
+    expect(plain.log).toEqual(['/a -', '/a Digest', '/b Digest']);
+  });
+});
