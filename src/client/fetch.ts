@@ -126,9 +126,11 @@ export class ServerAuthenticationError extends Error {
  * supports (Digest, then Basic), and later requests to the same protection space send
  * credentials straight away (Digest with the next `nc` of the nonce it holds, RFC 7616 §3.6).
  *
- * Credentials are only ever sent to the origin of the URL given, never to an origin a redirect
- * led to. The redirects of a Digest-answered request are followed here, each hop answered
- * afresh (an answer holds for one request). The request is sent again, so its body
+ * Credentials are only ever sent to the origin of the URL given, never to another origin a
+ * redirect led to. A chain that leaves that origin and comes back (A → B → A) is answered at A
+ * again, as browsers and curl answer it: credentials go by the origin they are sent to, not by
+ * the way the request came. The redirects of a Digest-answered request are followed here, each
+ * hop answered afresh (an answer holds for one request). The request is sent again, so its body
  * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
  * memory until the answer is known.
  *
@@ -470,19 +472,24 @@ export function createAuthFetch(
       if (next !== undefined) {
         return new URL(next.url).origin === url.origin
           ? run(next, dispatcher, hops + 1)
-          : // Another origin gets no credentials of ours, nor do the hops after it.
-            followPlain(next, dispatcher, hops + 1);
+          : // Another origin gets no credentials of ours.
+            followPlain(next, dispatcher, hops + 1, url.origin);
       }
     }
     // Reached through redirects this client followed: say so, as fetch would.
     return hops > 0 ? markRedirected(response, sentTo) : response;
   };
 
-  /** The hops after another origin: followed as fetch would, counted on, no credentials of ours. */
+  /**
+   * The hops at other origins than `home`: followed as fetch would, counted on, no credentials of
+   * ours. A hop back to `home` is answered again, as a redirect fetch followed there would be:
+   * credentials go by the origin they are sent to, not by the way the request came.
+   */
   const followPlain = async (
     request: Request,
     dispatcher: RequestInit | undefined,
     hops: number,
+    home: string,
   ): Promise<Response> => {
     for (;;) {
       // A clone goes out: a 307 or 308 sends the body again, read from `request`.
@@ -491,6 +498,7 @@ export function createAuthFetch(
         ? await nextHop(response, request, new URL(request.url), hops)
         : undefined;
       if (next === undefined) return markRedirected(response, new URL(request.url));
+      if (new URL(next.url).origin === home) return run(next, dispatcher, hops + 1);
       request = next;
       hops++;
     }

@@ -1492,3 +1492,66 @@ describe('a `fetch` in options that returns Responses built by hand (their url i
     expect(plain.log).toEqual(['/a -', '/a Digest', '/b Digest']);
   });
 });
+
+describe('a redirect chain through another origin and back (A → B → A)', () => {
+  it.each([
+    ['Digest', () => digestFor()],
+    ['Basic', () => basic({ users: { alice: 'secret' } })],
+  ] as const)(
+    'answers A’s %s challenge at A, whoever followed the chain; B gets no credentials',
+    async (scheme, make) => {
+      const app = protectedApp([make()]);
+      let b = '';
+      const a = await listen((req, res) => {
+        if (req.url !== '/start') return void app(req, res);
+        res.writeHead(302, { Location: `${b}/hop` }).end();
+      });
+      const other = await listen((_req, res) =>
+        res.writeHead(302, { Location: `${a.url}/back` }).end(),
+      );
+      b = other.url;
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+      // First fetch follows the chain (nothing sent yet); then credentials go up front to
+      // /start: Basic's redirects are still fetch's, a Digest answer's the client's own.
+      for (let round = 0; round < 2; round++) {
+        const res = await authFetch(`${a.url}/start`);
+        expect([res.status, res.url, res.redirected]).toEqual([200, `${a.url}/back`, true]);
+        expect((await json(res)).auth).toMatchObject({ scheme, user: 'alice' });
+      }
+      expect(other.log.map((entry) => entry.authorization)).toEqual([undefined, undefined]);
+      const seen = (entry: { url: string; authorization?: string | undefined; status: number }) =>
+        `${entry.url} ${entry.authorization?.split(' ')[0] ?? '-'} ${entry.status}`;
+      expect(a.log.map(seen)).toEqual([
+        '/start - 302',
+        '/back - 401',
+        `/back ${scheme} 200`,
+        `/start ${scheme} 302`,
+        // Before, a Digest chain the client followed came back to A with nothing: A's 401 was
+        // handed over unanswered, where the same chain followed by fetch was answered.
+        ...(scheme === 'Basic' ? ['/back - 401'] : []),
+        `/back ${scheme} 200`,
+      ]);
+    },
+  );
+
+  it('gives up on a loop through B after 20 redirects, as fetch does; B never gets credentials', async () => {
+    const app = protectedApp([digestFor()]);
+    let b = '';
+    const a = await listen((req, res) => {
+      if (req.url !== '/loop') return void app(req, res);
+      res.writeHead(302, { Location: `${b}/hop` }).end();
+    });
+    const other = await listen((_req, res) =>
+      res.writeHead(302, { Location: `${a.url}/loop` }).end(),
+    );
+    b = other.url;
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${a.url}/warm`)).status).toBe(200);
+    // Digest goes up front, so the client follows: every hop at A answered, none at B.
+    await expect(authFetch(`${a.url}/loop`)).rejects.toThrow('fetch failed');
+    expect(other.log.every((entry) => entry.authorization === undefined)).toBe(true);
+    const looped = a.log.filter((entry) => entry.url === '/loop');
+    expect(looped.length + other.log.length).toBe(21);
+    expect(looped.every((entry) => entry.authorization?.startsWith('Digest '))).toBe(true);
+  });
+});
