@@ -70,6 +70,18 @@ const SHA_CRYPT =
 const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{27}=$/;
 const DES = /^[./0-9A-Za-z]{13}$/;
 
+/**
+ * The costliest hashes loaded. A check cannot be stopped once it runs, and a user's hash is work
+ * anyone who knows the name can ask for: bcrypt at cost 31 held one of bcrypt's slots for more
+ * than a day, SHA crypt at 999,999,999 rounds a hash thread for half an hour or more, while every
+ * other check waited and failed. bcrypt: 17, the most `htpasswd -C` writes (some 6 s a check,
+ * within the middleware's default 10 s timeout). SHA crypt: 1,000,000 rounds, 200 times the
+ * default (2 to 4 s in sha-crypt.cjs; passlib writes 656,000 by default); `htpasswd -r` writes up
+ * to 999,999,999.
+ */
+const MAX_BCRYPT_COST = 17;
+const MAX_SHA_CRYPT_ROUNDS = 1_000_000;
+
 const REHASH = 're-hash the password with `htpasswd -B`';
 
 /** Checks a password (as UTF-8) against one hash of its format. */
@@ -87,8 +99,10 @@ interface Entry {
  * (`user::hash`), as in Apache's mod_authn_file. For a user listed twice the first line counts.
  *
  * @throws TypeError naming the line number (never its content) on a malformed line, an
- *   unrecognised hash, or a DES crypt or plain-text password (not supported: re-hash with
- *   `htpasswd -B`); Error naming the package to install when a format's library is missing
+ *   unrecognised hash, a DES crypt or plain-text password (not supported: re-hash with
+ *   `htpasswd -B`), or a bcrypt cost above 17 or SHA crypt above 1,000,000 rounds (a check that
+ *   long is work anyone could ask for); Error naming the package to install when a format's
+ *   library is missing
  *
  * @example
  * const file = await parseHtpasswd('alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n');
@@ -168,10 +182,22 @@ export async function loadHtpasswd(
 }
 
 function formatOf(hash: string, lineNumber: number): HtpasswdFormat {
-  if (BCRYPT.test(hash)) return 'bcrypt';
+  if (BCRYPT.test(hash)) {
+    if (Number(hash.slice(4, 6)) > MAX_BCRYPT_COST) {
+      throw new TypeError(
+        `htpasswd line ${lineNumber}: bcrypt cost above ${MAX_BCRYPT_COST}: re-hash the password with \`htpasswd -B\` (cost ${MAX_BCRYPT_COST} at most)`,
+      );
+    }
+    return 'bcrypt';
+  }
   if (APR1.test(hash)) return 'apr1';
   const sha = SHA_CRYPT.exec(hash);
   if (sha !== null && sha[3]!.length === (sha[1] === '5' ? 43 : 86)) {
+    if (sha[2] !== undefined && Number(sha[2]) > MAX_SHA_CRYPT_ROUNDS) {
+      throw new TypeError(
+        `htpasswd line ${lineNumber}: SHA crypt with more than ${MAX_SHA_CRYPT_ROUNDS} rounds: re-hash the password with \`htpasswd -5 -r\` (${MAX_SHA_CRYPT_ROUNDS} at most)`,
+      );
+    }
     return sha[1] === '5' ? 'sha256-crypt' : 'sha512-crypt';
   }
   if (SHA1.test(hash)) return 'sha1';

@@ -171,6 +171,39 @@ describe('htpasswd files', () => {
     expect(err.message).toMatch(/^htpasswd line 2: (expected user:hash|unrecognised hash)$/);
   });
 
+  it('refuses at load a cost no check finishes in time: bcrypt above 17, SHA crypt above 1,000,000 rounds', async () => {
+    // A running check cannot be stopped, and a user's hash is work anyone who knows the name can
+    // ask for: bcrypt at cost 31 held one of bcrypt's two slots for days, SHA crypt at 999,999,999
+    // rounds a hash thread for half an hour. htpasswd -C refuses above 17; these come from
+    // elsewhere (crafted from a real hash: only the cost differs).
+    const bcrypt = hashOf(htpasswd(['-B', '-C', '4'], 'x', 'secret'));
+    const sha512 = hashOf(htpasswd(['-5', '-r', '1000001'], 'x', 'secret'));
+    const sha256 = hashOf(htpasswd(['-2'], 'x', 'secret'));
+    const refused: [string, RegExp][] = [
+      [`$2y$18$${bcrypt.slice(7)}`, /^htpasswd line 2: bcrypt cost above 17: re-hash/],
+      [`$2b$31$${bcrypt.slice(7)}`, /^htpasswd line 2: bcrypt cost above 17: re-hash/],
+      [sha512, /^htpasswd line 2: SHA crypt with more than 1000000 rounds: re-hash/],
+      [
+        `$5$rounds=999999999$${sha256.slice(3)}`,
+        /^htpasswd line 2: SHA crypt with more than 1000000 rounds: re-hash/,
+      ],
+    ];
+    for (const [hash, message] of refused) {
+      const err = await rejection(parseHtpasswd(`# x\nalice:${hash}\n`));
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain(hash);
+    }
+    // The bounds themselves load: the most htpasswd -C writes, and a million rounds.
+    const file = await parseHtpasswd(
+      `a:$2y$17$${bcrypt.slice(7)}\n${htpasswd(['-5', '-r', '1000000'], 'b', 'secret')}\n`,
+    );
+    expect([...file.users]).toEqual([
+      ['a', 'bcrypt'],
+      ['b', 'sha512-crypt'],
+    ]);
+  });
+
   it('finds a user name written in NFD (as macOS may write it) under NFC, the form basic() hands over', async () => {
     const nfd = 'jo\u0308rg';
     const file = await loadHtpasswd(write('nfd', `${htpasswd(['-s'], nfd, 'pw')}\n`));
