@@ -67,7 +67,9 @@ const APR1 = /^\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}$/;
 // Salt of at most 16 characters; rounds in glibc's range, written canonically.
 const SHA_CRYPT =
   /^\$([56])\$(?:rounds=([1-9]\d{3,8})\$)?[./0-9A-Za-z]{1,16}\$([./0-9A-Za-z]{43}|[./0-9A-Za-z]{86})$/;
-const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{27}=$/;
+// 20 bytes in canonical base64: the last character's two spare bits are 0. Apache compares the
+// text, so a hash with them set matches no password there; decoded, it would match one here.
+const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{26}[AEIMQUYcgkosw048]=$/;
 const DES = /^[./0-9A-Za-z]{13}$/;
 
 /**
