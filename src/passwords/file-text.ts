@@ -10,7 +10,8 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Keeps a byte order mark: entryLines skips it, for the text handed to parse* as well.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The text of the password file at `path`. The size is checked before anything is read, and no
@@ -100,11 +101,13 @@ class BoundedReader {
  * `ap_cfg_getline` reads them: a line that ends in one backslash goes on with the next (so a `#`
  * comment that ends in one hides the line after it, as it does from Apache); white space around
  * a line is dropped (a loop, not `/\s+$/`, which backtracks quadratically over a long run of inner
- * spaces); blank lines and `#` comments are skipped.
+ * spaces); blank lines and `#` comments are skipped. A byte order mark at the start of the text
+ * is skipped too, as the editors that write one (Notepad) mean it, although Apache reads it as
+ * part of the first user's name, which no client sends.
  */
 export function* entryLines(text: string): Generator<[lineNumber: number, line: string]> {
   let lineNumber = 0;
-  let start = 0;
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let pending = '';
   let pendingFrom = 0;
   while (start <= text.length) {

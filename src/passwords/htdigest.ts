@@ -36,8 +36,8 @@ export interface HtdigestFile {
 }
 
 /**
- * Parses the text of an htdigest file. White space around a line is ignored; empty lines and
- * lines starting with `#` are skipped. For a user listed twice in one realm the first line counts,
+ * Parses the text of an htdigest file. White space around a line is ignored; a byte order mark
+ * at the start, empty lines and lines starting with `#` are skipped. For a user listed twice in one realm the first line counts,
  * as in Apache's mod_authn_file.
  *
  * @throws TypeError naming the line number (never its content) on a malformed line

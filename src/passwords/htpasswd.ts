@@ -95,8 +95,8 @@ interface Entry {
 }
 
 /**
- * Parses the text of an htpasswd file and loads the libraries its formats need. Empty lines and
- * lines starting with `#` are skipped; spaces and tabs around a line are ignored, and so are
+ * Parses the text of an htpasswd file and loads the libraries its formats need. A byte order
+ * mark at the start, empty lines and lines starting with `#` are skipped; spaces and tabs around a line are ignored, and so are
  * fields after the hash (`user:hash:comment`), and a run of colons separates as one does
  * (`user::hash`), as in Apache's mod_authn_file. For a user listed twice the first line counts.
  *

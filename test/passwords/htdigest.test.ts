@@ -32,6 +32,20 @@ describe('htdigest files', () => {
     expect(file.realms.get('r')?.size).toBe(1);
   });
 
+  it('reads past a UTF-8 byte order mark at the start of the file, where Apache takes it into the first name', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
+    try {
+      const file = path.join(dir, 'bom');
+      fs.writeFileSync(file, `\ufeffalice:api:${md5('alice:api:pw')}\n`);
+      for (const loaded of [loadHtdigestSync(file), parseHtdigest(fs.readFileSync(file, 'utf8'))]) {
+        expect(loaded.getHA1('alice', 'api', 'MD5')).toBe(md5('alice:api:pw'));
+        expect([...loaded.realms.get('api')!.keys()]).toEqual(['alice']);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ignores fields after the hash, as Apache does, and finds a name written in NFD under NFC', () => {
     const nfd = 'jo\u0308rg';
     const file = parseHtdigest(`a:r:${md5('a:r:1')}:a comment\n${nfd}:r:${md5(`${nfd}:r:pw`)}\n`);

@@ -207,6 +207,21 @@ describe('htpasswd files', () => {
     ]);
   });
 
+  it('reads past a UTF-8 byte order mark (Notepad writes one), where Apache takes it as part of the first name', async () => {
+    const text = `\ufeff${htpasswd(['-s'], 'alice', 'secret')}\n${htpasswd(['-s'], 'bob', 'pw')}\n`;
+    const file = await loadHtpasswd(write('bom', Buffer.from(text, 'utf8')));
+    expect([...file.users.keys()]).toEqual(['alice', 'bob']);
+    await expect(file.verify('alice', 'secret')).resolves.toBe('alice');
+    // The same from the text, as fs.readFileSync(path, 'utf8') gives it (BOM and all).
+    const parsed = await parseHtpasswd(fs.readFileSync(path.join(dir, 'bom'), 'utf8'));
+    expect([...parsed.users.keys()]).toEqual(['alice', 'bob']);
+    // Only at the very start: elsewhere it is part of the name, as in Apache.
+    const inner = await parseHtpasswd(
+      `${htpasswd(['-s'], 'bob', 'pw')}\n\ufeff${htpasswd(['-s'], 'carol', 'x')}\n`,
+    );
+    expect([...inner.users.keys()]).toEqual(['bob', '\ufeffcarol']);
+  });
+
   it('finds a user name written in NFD (as macOS may write it) under NFC, the form basic() hands over', async () => {
     const nfd = 'jo\u0308rg';
     const file = await loadHtpasswd(write('nfd', `${htpasswd(['-s'], nfd, 'pw')}\n`));
