@@ -227,6 +227,25 @@ describe('htpasswd files', () => {
     const file = await loadHtpasswd(write('nfd', `${htpasswd(['-s'], nfd, 'pw')}\n`));
     await expect(file.verify('j\u00f6rg', 'pw')).resolves.toBe('j\u00f6rg');
     expect([...file.users.keys()]).toEqual(['j\u00f6rg']);
+    // Two spellings of one name in NFC are one user: the first line wins (Apache, comparing
+    // bytes, would take them for two).
+    const both = await parseHtpasswd(
+      `${htpasswd(['-s'], nfd, 'first')}\n${htpasswd(['-s'], 'j\u00f6rg', 'second')}\n`,
+    );
+    expect([...both.users.keys()]).toEqual(['j\u00f6rg']);
+    await expect(both.verify('j\u00f6rg', 'first')).resolves.toBe('j\u00f6rg');
+    await expect(both.verify('j\u00f6rg', 'second')).resolves.toBe(false);
+  });
+
+  it('checks only the first 72 bytes of a password against bcrypt, as Apache does', async () => {
+    const password = `${'\u00e4'.repeat(35)}ab`; // 72 bytes in UTF-8
+    const file = write('bcrypt72', `${htpasswd(['-B', '-C', '4'], 'alice', password)}\n`);
+    const loaded = await loadHtpasswd(file);
+    // Apache's own check (htpasswd -v) takes the longer password too.
+    const apache = await run('/usr/bin/htpasswd', ['-vb', file, 'alice', `${password}, and more`]);
+    expect(apache.stderr).toContain('correct');
+    await expect(loaded.verify('alice', `${password}, and more`)).resolves.toBe('alice');
+    await expect(loaded.verify('alice', password.slice(0, -1))).resolves.toBe(false);
   });
 
   it('says what is wrong with white space after the colon', async () => {
@@ -938,6 +957,44 @@ describe('htpasswd files that change (reload)', () => {
     expect(errors[2]).toMatchObject({ code: 'ENOENT' });
     fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw3')}\n`);
     await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
+  });
+
+  it('follows a file replaced by rename, and fails closed while the path is not a readable file', async () => {
+    const file = write('renamed', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    // Written aside and renamed over the file (an atomic replace): a new inode.
+    const next = write('renamed.new', `${htpasswd(['-s'], 'bob', 'pw2')}\n`);
+    fs.renameSync(next, file);
+    // Lookups during one check share it: each sees the new version whole.
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, () => loaded.verify('alice', 'pw')),
+      ...Array.from({ length: 5 }, () => loaded.verify('bob', 'pw2')),
+    ]);
+    expect(results).toEqual([...Array(5).fill(false), ...Array(5).fill('bob')]);
+    // A directory, a FIFO or a file that is no longer UTF-8 in its place: nobody is accepted,
+    // not bob by the last version that loaded; each reason reported once.
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    await expect(loaded.verify('bob', 'pw2')).rejects.toThrow(
+      'htpasswd file is not a regular file',
+    );
+    fs.rmdirSync(file);
+    execFileSync('mkfifo', [file]);
+    await expect(loaded.verify('bob', 'pw2')).rejects.toThrow(
+      'htpasswd file is not a regular file',
+    );
+    fs.rmSync(file);
+    fs.writeFileSync(file, Buffer.from('b\u00f6b:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n', 'latin1'));
+    await expect(loaded.verify('bob', 'pw2')).rejects.toThrow('htpasswd file is not valid UTF-8');
+    expect(errors.map((error) => (error as Error).message)).toEqual([
+      'htpasswd file is not a regular file',
+      'htpasswd file is not valid UTF-8',
+    ]);
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw2')}\n`);
+    await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
   });
 
   it('sees a new password of the same length written in place within one tick of the clock', async () => {
