@@ -3,8 +3,12 @@
  * supertest and a client that computes its responses itself (./helpers); and a Connect app
  * mounted on another, whose uri check meets the same rewritten req.url.
  */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import connect from 'connect';
 import express from 'express';
@@ -484,6 +488,68 @@ describe('digest() with an htdigest file', () => {
         .set('Authorization', authorization(challenge, { user, password, uri: '/' }));
       expect(res.status).toBe(status);
       if (status === 200) expect(res.body.user).toBe(user);
+    }
+  });
+});
+
+describe('digest() with an htdigest file the htdigest tool wrote, answered by curl', () => {
+  const curl = async (origin: string, credentials: string): Promise<string> => {
+    const { stdout } = await promisify(execFile)('curl', [
+      '-s',
+      '--digest',
+      '-u',
+      credentials,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `${origin}/`,
+    ]);
+    return stdout;
+  };
+
+  it('a realm and user beyond ASCII; with reload, a deleted user gets 401 and a missing file 500', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'htdigest-'));
+    try {
+      const file = path.join(dir, 'htdigest');
+      // htdigest reads the password twice from stdin when it is not a terminal.
+      const add = (user: string, password: string, create = false): void => {
+        execFileSync('htdigest', [...(create ? ['-c'] : []), file, 'r\u00e9alm', user], {
+          input: `${password}\n${password}\n`,
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+      };
+      add('j\u00f6rg', 'p\u00e4ss', true);
+      add('alice', 'secret');
+      const loaded = await loadHtdigest(file, { reload: { interval: 0, onError: () => {} } });
+      const app = express();
+      app.use(
+        authenticate({
+          // The realm's UTF-8 bytes, as latin1: what Node sends, and what htdigest hashed.
+          realm: Buffer.from('r\u00e9alm').toString('latin1'),
+          schemes: [digest({ getHA1: loaded.getHA1, algorithms: ['MD5'], secret: SECRET })],
+        }),
+      );
+      app.get('/', (_req, res) => res.send('ok'));
+      const origin = await listen(app);
+      expect(await curl(origin, 'j\u00f6rg:p\u00e4ss')).toBe('200');
+      expect(await curl(origin, 'alice:secret')).toBe('200');
+      expect(await curl(origin, 'alice:wrong')).toBe('401');
+      // htdigest has no delete: the file rewritten without alice.
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => !line.startsWith('alice:'))
+          .join('\n'),
+      );
+      expect(await curl(origin, 'alice:secret')).toBe('401');
+      expect(await curl(origin, 'j\u00f6rg:p\u00e4ss')).toBe('200');
+      // Gone: nobody gets in, and the failure is the server's (fail closed), not a 401.
+      rmSync(file);
+      expect(await curl(origin, 'j\u00f6rg:p\u00e4ss')).toBe('500');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
