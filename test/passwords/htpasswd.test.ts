@@ -555,13 +555,15 @@ appendFileSync(${JSON.stringify(starts)}, 'x');
 setInterval(() => {}, 1000);
 await new Promise(() => {});`,
     );
-    const threads = new HashThreads(hanging, { maxThreads: 1, maxWaiting: 8, readyMs: 100 });
+    // Long enough for a worker to reach its first line on a loaded machine: at 100 ms it was at
+    // times stopped before it left its mark (ENOENT below, on two busy CPUs).
+    const threads = new HashThreads(hanging, { maxThreads: 1, maxWaiting: 8, readyMs: 1000 });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
       await expect(threads.hash('apache-md5', inThread, 'pw', 's')).resolves.toBe('s:pw');
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]![0])).toMatch(/not loaded within 100 ms/);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/not loaded within 1000 ms/);
       // One hang is enough: three would keep checks waiting past the middleware's timeout.
       expect(fs.readFileSync(starts, 'utf8')).toBe('x');
     } finally {
