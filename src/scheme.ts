@@ -126,7 +126,10 @@ export interface Scheme {
   /**
    * Optional: finds credentials outside the authorization header (RFC 6750 §2.2, §2.3). Called
    * on every request with what the header held for this scheme (if anything). Returns the
-   * credentials to verify, `undefined` for none, or a failure (e.g. a token in two places).
+   * credentials to verify, `undefined` for none, or a failure (e.g. a token in two places). A
+   * failure with code `ERR_AUTH_MISSING_CREDENTIALS` means none, and why (Bearer's: a form body
+   * that was never parsed): its message replaces "No credentials were sent" when no credentials
+   * are found anywhere, and it refuses nothing by itself.
    * `authenticate({ proxy: true })` refuses a scheme that has one: a proxy's request target and
    * body are the origin's.
    */

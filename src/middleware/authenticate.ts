@@ -507,10 +507,17 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     }
   }
 
+  // Why a locator found none, when it knows (Bearer: a form body never parsed).
+  let notFound: string | undefined;
   for (const locator of config.locators) {
     const found = locator.locate!(ctx, locator === scheme ? credentials : undefined);
     if (found === undefined) continue;
     if ('ok' in found) {
+      // None found, with the reason: it matters only if no credentials are found anywhere.
+      if (found.code === 'ERR_AUTH_MISSING_CREDENTIALS') {
+        notFound ??= found.message;
+        continue;
+      }
       refuseWith(config, ctx, next, locator, found);
       return;
     }
@@ -550,7 +557,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     }
     refuse(config, ctx, next, {
       code: 'ERR_AUTH_MISSING_CREDENTIALS',
-      message: 'No credentials were sent',
+      message: notFound ?? 'No credentials were sent',
       status: 401,
     });
     return;

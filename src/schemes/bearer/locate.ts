@@ -20,6 +20,37 @@ const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** A token found outside the header, or a failure, or nothing. */
 type Found = { token: string } | BearerFailure | undefined;
 
+/** A form body that may hold a token but was never parsed into `req.body`: nothing to read. */
+const UNPARSED = Symbol('unparsed');
+
+/**
+ * Why no credentials were found, when the form body could not be read. It is no error of the
+ * client's: RFC 6750 §3.1 wants no `error` code then, and `authenticate()` answers it as it
+ * answers no credentials at all (401, or the request let through with `credentialsRequired:
+ * false`), in these words.
+ */
+const UNPARSED_MESSAGE =
+  'The form body was not parsed (req.body holds no fields): put express.urlencoded() before ' +
+  'authenticate() to take access_token from it (RFC 6750 §2.2)';
+
+let warnedUnparsed = false;
+
+/**
+ * Once per process: a deployment mistake, not a client's. By default (no `audit`, refusals
+ * answered by the middleware) the message above reaches no one, and with `credentialsRequired:
+ * false` no refusal is made at all; once, since any client can send such a request.
+ */
+function warnUnparsed(): void {
+  if (warnedUnparsed) return;
+  warnedUnparsed = true;
+  process.emitWarning(
+    'authscheme: bearer({ allowFormToken: true }) met a form body that was not parsed before ' +
+      'authenticate() (req.body holds no fields), so no access_token in a body can be read: ' +
+      'put express.urlencoded() before authenticate()',
+    { code: 'AUTHSCHEME_FORM_BODY_UNPARSED' },
+  );
+}
+
 function credentialsFor(token: string): Credentials {
   return {
     scheme: 'Bearer',
@@ -46,7 +77,7 @@ function singleToken(values: readonly unknown[], where: string): Found {
  * RFC 6750 §2.2: a single-part `application/x-www-form-urlencoded` body, already parsed by the
  * application (e.g. `express.urlencoded()`), on a method whose body has semantics.
  */
-function fromForm(ctx: RequestContext): Found {
+function fromForm(ctx: RequestContext): Found | typeof UNPARSED {
   if (!FORM_METHODS.has(ctx.method.toUpperCase())) return undefined;
   const contentType = ctx.req.headers['content-type'];
   if (typeof contentType !== 'string') return undefined;
@@ -56,11 +87,25 @@ function fromForm(ctx: RequestContext): Found {
     .toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded') return undefined;
   const body = ctx.req.body;
-  if (typeof body !== 'object' || body === null) return undefined;
+  // Unset (no parser ran: Express 5 leaves it undefined), or text or bytes of a parser for
+  // another type: a token in it cannot be read. Only a body that is there counts (RFC 9112 §6.3).
+  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) {
+    if (!hasBody(ctx)) return undefined;
+    warnUnparsed();
+    return UNPARSED;
+  }
   if (!Object.prototype.hasOwnProperty.call(body, 'access_token')) return undefined;
   const value = (body as Record<string, unknown>)['access_token'];
   // Parsers give a repeated field as an array.
   return singleToken(Array.isArray(value) ? (value as unknown[]) : [value], 'form');
+}
+
+/** A request with a non-empty body, as body parsers tell (type-is's hasBody): a length or chunks. */
+function hasBody(ctx: RequestContext): boolean {
+  const { headers } = ctx.req;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
 }
 
 /** RFC 6750 §2.3: the `access_token` query parameter, parsed from the request target. */
@@ -139,7 +184,8 @@ function cacheDirectives(
  * The credentials to verify: from the header, the form body or the query, whichever is the one
  * place used. A token in more than one place is `invalid_request` (RFC 6750 §2: "MUST NOT use
  * more than one method"). A token taken from the query marks the response `Cache-Control:
- * private` (RFC 6750 §2.3).
+ * private` (RFC 6750 §2.3). A form body that was not parsed, with no token in the header, gives
+ * an `ERR_AUTH_MISSING_CREDENTIALS` failure that says so (see `Scheme.locate`).
  */
 export function locateToken(
   ctx: RequestContext,
@@ -147,7 +193,8 @@ export function locateToken(
   places: TokenPlaces,
 ): Credentials | BearerFailure | undefined {
   if (!places.form && !places.query) return fromHeader;
-  const form = places.form ? fromForm(ctx) : undefined;
+  const read = places.form ? fromForm(ctx) : undefined;
+  const form = read === UNPARSED ? undefined : read;
   if (form !== undefined && !('token' in form)) return form;
   const query = places.query ? fromQuery(ctx) : undefined;
   if (query !== undefined && !('token' in query)) return query;
@@ -163,5 +210,8 @@ export function locateToken(
     return credentialsFor(query.token);
   }
   if (form !== undefined) return credentialsFor(form.token);
+  if (read === UNPARSED && fromHeader === undefined) {
+    return { ok: false, code: 'ERR_AUTH_MISSING_CREDENTIALS', message: UNPARSED_MESSAGE };
+  }
   return fromHeader;
 }

@@ -1,6 +1,15 @@
 /** RFC 6750 §2.2 (form body) and §2.3 (URI query), and "one method only" (§2). */
 import express from 'express';
 import request from 'supertest';
+import {
+  authenticate,
+  AuthenticationError,
+  basic,
+  bearer,
+  type AuthenticateOptions,
+  type AuthOutcome,
+  type Scheme,
+} from 'authscheme';
 import { parseChallenges } from '../../../src/header';
 import { bearerApp, HIT, tableVerify } from './helpers';
 
@@ -222,5 +231,138 @@ describe('bearer(): token in the form body (RFC 6750 §2.2)', () => {
     const off = bearerApp({ verify }, {}, form);
     const res = await request(off).post('/').type('form').send('access_token=good');
     expect(res.status).toBe(401);
+  });
+});
+
+describe('bearer({ allowFormToken }) without a body parser before authenticate()', () => {
+  /** The app with its audit reports, and what reached the error handler with onFailure: 'next'. */
+  function unparsed(auth: Partial<AuthenticateOptions> = {}, schemes?: Scheme[]) {
+    const outcomes: AuthOutcome[] = [];
+    const errors: AuthenticationError[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'example',
+        schemes: schemes ?? [bearer({ verify, allowFormToken: true })],
+        audit: (outcome) => outcomes.push(outcome),
+        ...auth,
+      }),
+    );
+    app.all('/{*rest}', (req, res) => {
+      res.setHeader(HIT, 'yes');
+      res.json({ auth: req.auth ?? null });
+    });
+    app.use(
+      (err: AuthenticationError, _req: express.Request, res: express.Response, _next: unknown) => {
+        errors.push(err);
+        res
+          .status(err.status ?? 500)
+          .set(err.headers ?? {})
+          .end();
+      },
+    );
+    return { app, outcomes, errors };
+  }
+  // Silenced: each copy of the package warns once.
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+  const NOT_PARSED =
+    /^The form body was not parsed \(req\.body holds no fields\): put express\.urlencoded\(\) before authenticate\(\)/;
+
+  it('refuses a token sent only in the body 401, saying the body was not parsed (audit and AuthenticationError)', async () => {
+    const { app, outcomes, errors } = unparsed();
+    const res = await request(app).post('/').type('form').send('access_token=good');
+    expect(res.status).toBe(401);
+    expect(res.headers[HIT]).toBeUndefined();
+    // RFC 6750 §3.1: the client sent nothing wrong, so the challenge carries no error code.
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
+    expect(outcomes).toEqual([
+      {
+        outcome: 'refused',
+        scheme: undefined,
+        user: undefined,
+        status: 401,
+        code: 'ERR_AUTH_MISSING_CREDENTIALS',
+        message: expect.stringMatching(NOT_PARSED),
+      },
+    ]);
+    // Answered by the middleware itself: the error handler saw nothing.
+    expect(errors).toEqual([]);
+    const next = unparsed({ onFailure: 'next' });
+    const passed = await request(next.app).post('/').type('form').send('access_token=good');
+    expect(passed.status).toBe(401);
+    expect(next.errors).toHaveLength(1);
+    expect(next.errors[0]).toBeInstanceOf(AuthenticationError);
+    expect(next.errors[0]!.code).toBe('ERR_AUTH_MISSING_CREDENTIALS');
+    expect(next.errors[0]!.message).toMatch(NOT_PARSED);
+  });
+
+  it('says "No credentials were sent" where no body could hold a token (GET, another type, an empty body)', async () => {
+    const { app, outcomes } = unparsed();
+    await request(app).post('/').expect(401);
+    await request(app).get('/').expect(401);
+    await request(app).post('/').type('json').send('{"access_token":"good"}').expect(401);
+    await request(app).post('/').type('form').send('').expect(401);
+    expect(outcomes.map((o) => o.message)).toEqual(Array(4).fill('No credentials were sent'));
+  });
+
+  it('still accepts a token in the header, and another scheme’s credentials, on a form POST', async () => {
+    const { app } = unparsed({}, [
+      basic({ users: { alice: 'secret' } }),
+      bearer({ verify, allowFormToken: true }),
+    ]);
+    const viaHeader = await request(app)
+      .post('/')
+      .set('Authorization', 'Bearer good')
+      .type('form')
+      .send('x=1');
+    expect(viaHeader.status).toBe(200);
+    expect(viaHeader.body.auth.user).toBe('alice');
+    const viaBasic = await request(app)
+      .post('/')
+      .set('Authorization', `Basic ${Buffer.from('alice:secret').toString('base64')}`)
+      .type('form')
+      .send('access_token=good');
+    expect(viaBasic.status).toBe(200);
+    expect(viaBasic.body.auth.scheme).toBe('Basic');
+  });
+
+  it('lets the request through unauthenticated with credentialsRequired: false', async () => {
+    const { app, outcomes } = unparsed({ credentialsRequired: false });
+    const res = await request(app).post('/').type('form').send('access_token=good');
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toBeNull();
+    expect(outcomes).toEqual([]);
+  });
+
+  it('warns once per process (AUTHSCHEME_FORM_BODY_UNPARSED), with or without a token in the header', async () => {
+    // A copy of the package of its own: the other tests here have warned already.
+    let fresh!: typeof import('authscheme');
+    jest.isolateModules(() => {
+      fresh = jest.requireActual<typeof import('authscheme')>('../../../src/index');
+    });
+    const app = express();
+    app.use(fresh.authenticate({ schemes: [fresh.bearer({ verify, allowFormToken: true })] }));
+    app.post('/', (_req, res) => res.end());
+    await request(app).post('/').type('form').send('').expect(401);
+    expect(warn).not.toHaveBeenCalled();
+    await request(app)
+      .post('/')
+      .set('Authorization', 'Bearer good')
+      .type('form')
+      .send('x=1')
+      .expect(200);
+    for (let i = 0; i < 3; i++) {
+      await request(app).post('/').type('form').send('access_token=good').expect(401);
+    }
+    expect(warn.mock.calls).toEqual([
+      [
+        expect.stringMatching(/express\.urlencoded\(\) before authenticate\(\)/),
+        { code: 'AUTHSCHEME_FORM_BODY_UNPARSED' },
+      ],
+    ]);
   });
 });
