@@ -29,6 +29,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { assignAuth } from './request-auth';
+import { markLetThrough } from './let-through';
 import {
   appendVary,
   formatChallengeCached,
@@ -442,6 +443,10 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     ctx.method === 'OPTIONS' &&
     req.method === 'OPTIONS'
   ) {
+    markLetThrough(
+      req,
+      'authenticate() let a CORS preflight through unauthenticated (allowPreflight)',
+    );
     next();
     return;
   }
@@ -466,6 +471,8 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   }
   let credentials: Credentials | undefined;
   let scheme: Scheme | undefined;
+  // Credentials made for a scheme not offered, passed on as none (credentialsRequired: false).
+  let foreignScheme = false;
   if (raw !== undefined) {
     try {
       credentials = parseCredentials(raw, config.limits);
@@ -487,6 +494,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
         );
         return;
       }
+      foreignScheme = true;
     }
   }
   if (credentials !== undefined) {
@@ -495,6 +503,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
       if (!config.credentialsRequired) {
         // Made for another authenticate() (a route's, with other schemes): as if none were sent.
         credentials = undefined;
+        foreignScheme = true;
       } else {
         // RFC 9110 §11.6.1: credentials the server cannot use are answered with its challenges.
         refuse(config, ctx, next, {
@@ -552,6 +561,10 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
       // The response differs for a client that sends credentials (RFC 9110 §12.5.5): a cache
       // must not hand this anonymous one to it.
       appendVary(res, config.varyField);
+      markLetThrough(
+        req,
+        foreignScheme ? FOREIGN_SCHEME : (notFound ?? 'No credentials were sent'),
+      );
       next();
       return;
     }
@@ -585,6 +598,10 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   );
 }
 
+const FOREIGN_SCHEME =
+  'The credentials use a scheme that authenticate() does not offer, and with ' +
+  'credentialsRequired: false it let the request through unauthenticated';
+
 function conclude(
   config: Config,
   ctx: RequestContext,
@@ -602,6 +619,11 @@ function conclude(
         next(asError(err));
         return;
       }
+      markLetThrough(
+        ctx.req,
+        `The credentials answer another protection space’s challenge (${result.message}), and ` +
+          'with credentialsRequired: false authenticate() let the request through unauthenticated',
+      );
       next();
       return;
     }

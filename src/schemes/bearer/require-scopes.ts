@@ -7,6 +7,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthenticationError } from '../../errors';
 import { formatChallenge, isQuotable } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
+import { letThroughReason } from '../../middleware/let-through';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import type { BearerErrorCode } from './errors';
@@ -142,13 +143,7 @@ export function requireScopes(
           status: 401,
           challenge: unauthenticated,
           code: 'ERR_AUTH_MISSING_CREDENTIALS',
-          // Credentials that nothing authenticated are most often a requireScopes() mounted
-          // before authenticate(): say so, rather than send the developer to the client.
-          message:
-            req.headers.authorization === undefined
-              ? 'No credentials were sent'
-              : 'Credentials were sent, but no authenticate() before requireScopes() accepted ' +
-                'them (is requireScopes() mounted after authenticate()?)',
+          message: unauthenticatedReason(req),
           // No scheme was tried here: whatever ran before let the request through unauthenticated.
           scheme: undefined,
           user: undefined,
@@ -186,6 +181,22 @@ export function requireScopes(
       next(error);
     }
   } as ScopeMiddleware;
+}
+
+/**
+ * Why `req` has no `req.auth`, in words that hold: what the `authenticate()` before did when it
+ * let the request through (`credentialsRequired: false`, `allowPreflight`), or, when none did,
+ * whether credentials were sent. Credentials that no `authenticate()` saw most often mean a
+ * requireScopes() mounted before it: say so, rather than send the developer to the client.
+ */
+function unauthenticatedReason(req: IncomingMessage): string {
+  const reason = letThroughReason(req);
+  if (reason !== undefined) return reason;
+  const field = req.headers.authorization;
+  return field === undefined || field.trim() === ''
+    ? 'No credentials were sent'
+    : 'Credentials were sent, but no authenticate() ran before requireScopes() (is ' +
+        'requireScopes() mounted after authenticate()?)';
 }
 
 interface Refusal {

@@ -4,6 +4,7 @@ import { AuthenticationError } from '../../../src/errors';
 import { authenticate, type AuthOutcome } from '../../../src/middleware/authenticate';
 import { basic } from '../../../src/schemes/basic';
 import { bearer, requireScopes } from '../../../src/schemes/bearer';
+import { digest } from '../../../src/schemes/digest';
 import { HIT, tableVerify } from './helpers';
 
 const verify = tableVerify({
@@ -168,13 +169,103 @@ describe('requireScopes()', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
     const sent =
-      'Credentials were sent, but no authenticate() before requireScopes() accepted them ' +
+      'Credentials were sent, but no authenticate() ran before requireScopes() ' +
       '(is requireScopes() mounted after authenticate()?)';
     expect(outcomes.map((o) => [o.code, o.message])).toEqual([
       ['ERR_AUTH_MISSING_CREDENTIALS', sent],
       ['ERR_AUTH_MISSING_CREDENTIALS', 'No credentials were sent'],
     ]);
     expect(errors.map((e) => e.message)).toEqual([sent, 'No credentials were sent']);
+  });
+
+  // authenticate({ credentialsRequired: false }) lets through credentials made for another
+  // authenticate() (or none): "is requireScopes() mounted after authenticate()?" was false there.
+  it('says what the authenticate() before it did when it let the request through unauthenticated', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const server = express();
+    server.use(
+      authenticate({
+        realm: 'api',
+        credentialsRequired: false,
+        allowPreflight: true,
+        schemes: [digest({ users: { r: 'pw' }, secret: 's'.repeat(32) }), bearer({ verify })],
+      }),
+    );
+    server.all(
+      '/',
+      requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }),
+      (_req, res) => res.setHeader(HIT, 'yes').send('ok'),
+    );
+    const basicHeader = `Basic ${Buffer.from('r:pw').toString('base64')}`;
+    const otherRealm =
+      'Digest username="r", realm="elsewhere", nonce="n", uri="/", response="' +
+      '0'.repeat(64) +
+      '", qop=auth, nc=00000001, cnonce="c", algorithm=SHA-256';
+    await request(server).get('/').set('Authorization', basicHeader).expect(401);
+    await request(server).get('/').set('Authorization', 'AWS4-HMAC-SHA256 a=b, ,').expect(401);
+    await request(server).get('/').set('Authorization', otherRealm).expect(401);
+    await request(server).get('/').expect(401);
+    await request(server)
+      .options('/')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Authorization', basicHeader)
+      .expect(401);
+    const letThrough =
+      'The credentials use a scheme that authenticate() does not offer, and with ' +
+      'credentialsRequired: false it let the request through unauthenticated';
+    expect(outcomes.map((o) => [o.status, o.code, o.message])).toEqual([
+      [401, 'ERR_AUTH_MISSING_CREDENTIALS', letThrough],
+      [401, 'ERR_AUTH_MISSING_CREDENTIALS', letThrough],
+      [
+        401,
+        'ERR_AUTH_MISSING_CREDENTIALS',
+        'The credentials answer another protection space’s challenge (Digest realm does not ' +
+          'match), and with credentialsRequired: false authenticate() let the request through ' +
+          'unauthenticated',
+      ],
+      [401, 'ERR_AUTH_MISSING_CREDENTIALS', 'No credentials were sent'],
+      [
+        401,
+        'ERR_AUTH_MISSING_CREDENTIALS',
+        'authenticate() let a CORS preflight through unauthenticated (allowPreflight)',
+      ],
+    ]);
+  });
+
+  it('knows what an authenticate() of another copy of the package did (ESM and CommonJS in one process)', async () => {
+    let other!: typeof import('authscheme');
+    jest.isolateModules(() => {
+      other = jest.requireActual<typeof import('authscheme')>('../../../src/index');
+    });
+    const outcomes: AuthOutcome[] = [];
+    const server = express();
+    server.use(other.authenticate({ credentialsRequired: false, schemes: [bearer({ verify })] }));
+    server.get('/', requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }));
+    await request(server).get('/').set('Authorization', 'Basic cjpwdw==').expect(401);
+    expect(outcomes.map((o) => o.message)).toEqual([
+      expect.stringMatching(/^The credentials use a scheme that authenticate\(\) does not offer/),
+    ]);
+  });
+
+  it('says the form body was not parsed when that is why authenticate() found no token', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const server = express();
+      server.use(
+        authenticate({
+          credentialsRequired: false,
+          schemes: [bearer({ verify, allowFormToken: true })],
+        }),
+      );
+      server.post('/', requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }));
+      await request(server).post('/').type('form').send('access_token=reader').expect(401);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(outcomes.map((o) => o.message)).toEqual([
+      expect.stringMatching(/^The form body was not parsed .*express\.urlencoded\(\)/),
+    ]);
   });
 
   it('refuses a wrong onFailure or audit at setup', () => {
