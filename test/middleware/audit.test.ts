@@ -132,6 +132,107 @@ describe('authenticate({ audit })', () => {
     ]);
   });
 
+  // Lockouts and brute-force detection count refusals by the name the client gave: every refusal
+  // once Digest has read (and decoded) `username`, not only those of the password check.
+  it('names the Digest user on refusals before the password check too, once the name is read', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith(
+      { schemes: [digest({ users, secret: 's'.repeat(32), acceptLatin1: false })] },
+      outcomes,
+    );
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const send = async (
+      status: number,
+      change: (params: Record<string, string>) => void,
+      init: Partial<Parameters<typeof answer>[1]> = {},
+    ): Promise<void> => {
+      const credentials = answer(challenge, {
+        user: 'alice',
+        password: 'secret',
+        uri: '/',
+        ...init,
+      });
+      change(credentials.params);
+      await request(app)
+        .get('/')
+        .set('Authorization', formatCredentials(credentials))
+        .expect(status);
+    };
+    await send(401, (p) => (p.realm = 'elsewhere'));
+    await send(401, (p) => (p.opaque = 'other'));
+    await send(400, () => undefined, { uri: '/elsewhere' });
+    await send(401, (p) => (p.nonce = 'A'.repeat(72)));
+    await send(401, (p) => {
+      p.algorithm = 'MD5';
+      p.response = '0'.repeat(32);
+    });
+    await send(401, (p) => (p.algorithm = 'SHA-1'));
+    await send(401, () => undefined, { qop: 'auth-int' });
+    await send(401, (p) => delete p.cnonce);
+    await send(401, (p) => delete p.nc);
+    await send(401, (p) => (p.response = 'abc'));
+    // Decoded as the password check would: UTF-8 bytes of a plain name, an RFC 8187 username*.
+    await send(401, (p) => (p.nonce = 'A'.repeat(72)), { user: 'j\u00f6rg' });
+    await send(401, (p) => (p.nonce = 'A'.repeat(72)), { user: 'j\u00f6rg', extended: true });
+    // No name to report: a hash (userhash), bytes that are not UTF-8, a control character, or a
+    // refusal before the name was read.
+    await send(401, () => undefined, { userhash: true });
+    await send(401, (p) => (p.username = '\u00e4'));
+    await send(401, (p) => (p['username*'] = "UTF-8''a%01b"), { extended: true });
+    await send(401, (p) => (p.userhash = 'maybe'));
+    expect(outcomes.slice(1).map((o) => [o.status, o.message, o.user])).toEqual([
+      [401, 'Digest realm does not match', 'alice'],
+      [401, 'Digest opaque does not match', 'alice'],
+      [400, 'Digest uri does not match the request target', 'alice'],
+      [401, 'Digest nonce is invalid', 'alice'],
+      [401, 'Digest algorithm was not offered', 'alice'],
+      [401, 'Digest credentials have an invalid algorithm', 'alice'],
+      [401, 'Digest qop was not offered', 'alice'],
+      [401, 'Digest credentials lack cnonce', 'alice'],
+      [401, 'Digest credentials lack nc', 'alice'],
+      [401, 'Digest credentials have an invalid response', 'alice'],
+      [401, 'Digest nonce is invalid', 'j\u00f6rg'],
+      [401, 'Digest nonce is invalid', 'j\u00f6rg'],
+      [401, 'Digest userhash was not offered', undefined],
+      [401, 'Invalid credentials', undefined],
+      [401, 'Digest credentials have an invalid username*', undefined],
+      [401, 'Digest credentials have an invalid userhash', undefined],
+    ]);
+    // A refusal never authenticates, named user or not.
+    expect(outcomes.slice(1).every((o) => o.outcome === 'refused')).toBe(true);
+  });
+
+  it('names the Digest user when qop=auth-int finds no raw body', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const app = appWith(
+      { schemes: [digest({ users, secret: 's'.repeat(32), qop: ['auth-int'] })] },
+      outcomes,
+    );
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const credentials = answer(challenge, {
+      user: 'alice',
+      password: 'secret',
+      uri: '/',
+      method: 'POST',
+      qop: 'auth-int',
+      body: Buffer.from('note'),
+    });
+    // No express.raw() before authenticate(): the body cannot be hashed.
+    await request(app)
+      .post('/')
+      .type('text')
+      .set('Authorization', formatCredentials(credentials))
+      .send('note')
+      .expect(401);
+    expect(outcomes.slice(1).map((o) => [o.code, o.user])).toEqual([
+      ['ERR_AUTH_INVALID_REQUEST', 'alice'],
+    ]);
+  });
+
   it('reports an error of the verifier as such, and a refusal handed to next() once', async () => {
     const outcomes: AuthOutcome[] = [];
     const failing = appWith(

@@ -14,6 +14,12 @@ export interface DigestDirectives {
   username: string;
   /** True when `username` came from `username*` (already decoded to a string). */
   extendedUsername: boolean;
+  /**
+   * The user name the client claims, decoded as the lookup reads it (UTF-8, NFC):
+   * `undefined` with `userhash` (a hash is no name, RFC 7616 §3.4.4) or for a name that does
+   * not decode. What a refusal reports as `user`.
+   */
+  user: string | undefined;
   userhash: boolean;
   realm: string;
   nonce: string;
@@ -38,19 +44,37 @@ const DEFAULT_ALGORITHM = findAlgorithm('MD5') as AlgorithmInfo;
 const NC_LENGTH = 8;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function missing(name: string): SchemeFailure {
-  return refuse(`Digest credentials lack ${name}`, 'ERR_AUTH_INVALID_REQUEST');
+function missing(name: string, user?: string): SchemeFailure {
+  return claimed(refuse(`Digest credentials lack ${name}`, 'ERR_AUTH_INVALID_REQUEST'), user);
 }
 
-function invalid(name: string): SchemeFailure {
-  return refuse(`Digest credentials have an invalid ${name}`, 'ERR_AUTH_INVALID_REQUEST');
+function invalid(name: string, user?: string): SchemeFailure {
+  return claimed(
+    refuse(`Digest credentials have an invalid ${name}`, 'ERR_AUTH_INVALID_REQUEST'),
+    user,
+  );
+}
+
+/**
+ * `failure` (a fresh object) with the name the credentials claimed, when there is one: audit
+ * and the AuthenticationError report it on every refusal from the moment it is read, for
+ * lockouts and brute-force detection, as the client's word (never `req.auth`).
+ */
+export function claimed(failure: SchemeFailure, user: string | undefined): SchemeFailure {
+  if (user !== undefined) failure.user = user;
+  return failure;
 }
 
 /**
  * Reads and checks the syntax of Digest credentials. Anything missing or malformed is a refusal
  * (401 with fresh challenges), never a throw: a client that got something wrong can start over.
+ * Refusals after the user name is read carry it (see {@link DigestDirectives.user}).
+ * `acceptLatin1`: see `DigestOptions.acceptLatin1`.
  */
-export function readDirectives(credentials: Credentials): DigestDirectives | SchemeFailure {
+export function readDirectives(
+  credentials: Credentials,
+  acceptLatin1 = false,
+): DigestDirectives | SchemeFailure {
   const params = credentials.params;
   if (credentials.token68 !== undefined || params === undefined) return invalid('syntax (token68)');
 
@@ -86,39 +110,48 @@ export function readDirectives(credentials: Credentials): DigestDirectives | Sch
     return missing('username');
   }
   if (username === '') return invalid('username');
+  // username* was decoded above (its NFC form is what the lookup gets); a plain name is bytes.
+  const user = userhash
+    ? undefined
+    : extendedUsername
+      ? username.normalize('NFC')
+      : decodeWireUsername(username, acceptLatin1);
 
   const realm = params.realm;
-  if (realm === undefined) return missing('realm');
+  if (realm === undefined) return missing('realm', user);
   const nonce = params.nonce;
-  if (nonce === undefined || nonce === '') return missing('nonce');
+  if (nonce === undefined || nonce === '') return missing('nonce', user);
   const uri = params.uri;
-  if (uri === undefined || uri === '') return missing('uri');
+  if (uri === undefined || uri === '') return missing('uri', user);
 
   const algorithmText = params.algorithm;
   const algorithm = algorithmText === undefined ? DEFAULT_ALGORITHM : findAlgorithm(algorithmText);
-  if (algorithm === undefined) return invalid('algorithm');
+  if (algorithm === undefined) return invalid('algorithm', user);
 
   const response = params.response;
-  if (response === undefined) return missing('response');
-  if (response.length !== algorithm.hexLength || !isHex(response)) return invalid('response');
+  if (response === undefined) return missing('response', user);
+  if (response.length !== algorithm.hexLength || !isHex(response)) {
+    return invalid('response', user);
+  }
 
   // The server always offers qop, so RFC 2069-style responses without it are refused
   // (RFC 7616 §3.4: qop, cnonce and nc go together).
   const qopText = params.qop;
-  if (qopText === undefined) return missing('qop');
+  if (qopText === undefined) return missing('qop', user);
   const qopLower = qopText.toLowerCase();
-  if (qopLower !== 'auth' && qopLower !== 'auth-int') return invalid('qop');
+  if (qopLower !== 'auth' && qopLower !== 'auth-int') return invalid('qop', user);
   const cnonce = params.cnonce;
-  if (cnonce === undefined || cnonce === '') return missing('cnonce');
+  if (cnonce === undefined || cnonce === '') return missing('cnonce', user);
   const ncText = params.nc;
-  if (ncText === undefined) return missing('nc');
-  if (ncText.length !== NC_LENGTH || !isHex(ncText)) return invalid('nc');
+  if (ncText === undefined) return missing('nc', user);
+  if (ncText.length !== NC_LENGTH || !isHex(ncText)) return invalid('nc', user);
   const nc = Number.parseInt(ncText, 16);
-  if (nc < 1) return invalid('nc');
+  if (nc < 1) return invalid('nc', user);
 
   return {
     username,
     extendedUsername,
+    user,
     userhash,
     realm,
     nonce,

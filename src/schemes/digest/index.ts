@@ -37,12 +37,7 @@ import {
   type DigestHash,
 } from './algorithms';
 import { readRawBody, type RawBodyReader } from './body';
-import {
-  decodeWireUsername,
-  readDirectives,
-  type DigestDirectives,
-  type DigestQop,
-} from './directives';
+import { claimed, readDirectives, type DigestDirectives, type DigestQop } from './directives';
 import {
   HA1Source,
   hexLength,
@@ -262,17 +257,23 @@ function verifyDigest(
   credentials: Credentials,
   ctx: RequestContext,
 ): VerifyResult | Promise<VerifyResult> {
-  const directives = readDirectives(credentials);
+  const directives = readDirectives(credentials, config.acceptLatin1);
   if ('ok' in directives) return directives;
   const realm = config.realm ?? ctx.realm;
+  // Every refusal from here on names the user the credentials claim (see readDirectives).
+  const { user } = directives;
 
-  if (directives.realm !== realm) return foreign('Digest realm does not match');
+  if (directives.realm !== realm) return claimed(foreign('Digest realm does not match'), user);
   if (!config.offered.has(directives.algorithm.name)) {
-    return refuse('Digest algorithm was not offered');
+    return claimed(refuse('Digest algorithm was not offered'), user);
   }
-  if (!config.qop.includes(directives.qop)) return refuse('Digest qop was not offered');
+  if (!config.qop.includes(directives.qop)) {
+    return claimed(refuse('Digest qop was not offered'), user);
+  }
   if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
-  if (directives.opaque !== config.opaque) return foreign('Digest opaque does not match');
+  if (directives.opaque !== config.opaque) {
+    return claimed(foreign('Digest opaque does not match'), user);
+  }
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
   // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
   // strings differ.
@@ -283,10 +284,11 @@ function verifyDigest(
       code: 'ERR_AUTH_INVALID_REQUEST',
       message: 'Digest uri does not match the request target',
       status: 400,
+      user,
     };
   }
   const nonce = config.signer.check(realm, directives.nonce);
-  if (!nonce.valid) return refuse('Digest nonce is invalid');
+  if (!nonce.valid) return claimed(refuse('Digest nonce is invalid'), user);
 
   const request: PendingRequest = {
     config,
@@ -327,9 +329,9 @@ async function withBody(request: PendingRequest): Promise<VerifyResult> {
         ? 'req.rawBody or req.body is no Buffer or string (put express.raw() before ' +
           'authenticate(), or give digest() a body option)'
         : 'the body option gave none';
-    return refuse(
-      `qop=auth-int needs the raw request body, and ${why}`,
-      'ERR_AUTH_INVALID_REQUEST',
+    return claimed(
+      refuse(`qop=auth-int needs the raw request body, and ${why}`, 'ERR_AUTH_INVALID_REQUEST'),
+      directives.user,
     );
   }
   request.bodyHash = hashBody(directives.algorithm, body);
@@ -369,13 +371,13 @@ function withHA1(
   const matches = digestsEqual(expected, directives.response);
   // The name the credentials claimed goes with a refusal (audit, AuthenticationError); not the
   // one a userhash resolved to, which is what userhash hides (RFC 7616 §3.4.4).
-  const claimed = directives.userhash ? undefined : user;
-  if (!matches || !lookup.known || user === undefined) return { ...refuse(), user: claimed };
+  const claimedUser = directives.user;
+  if (!matches || !lookup.known || user === undefined) return { ...refuse(), user: claimedUser };
 
   // Only a client that knows the password learns that its nonce is stale (RFC 7616 §3.3).
   const now = config.now();
   if (request.expiresAt <= now) {
-    return { ...refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE'), user: claimed };
+    return { ...refuse('Digest nonce expired', 'ERR_AUTH_STALE_NONCE'), user: claimedUser };
   }
   // A store that is not shared knows the counts of its own nonces only. One signed with the same
   // secret by another process, or before a restart, may have had its counts used where this store
@@ -386,7 +388,7 @@ function withHA1(
         'Digest nonce was issued for another nonce store (another process, or before a restart)',
         'ERR_AUTH_STALE_NONCE',
       ),
-      user: claimed,
+      user: claimedUser,
     };
   }
 
@@ -403,7 +405,10 @@ function withHA1(
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
-    return { ...refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE'), user: claimed };
+    return {
+      ...refuse('Digest nonce count already used', 'ERR_AUTH_STALE_NONCE'),
+      user: claimedUser,
+    };
   };
   if (!isPromiseLike(fresh)) return conclude(fresh);
   return Promise.resolve(fresh).then(conclude, (cause: unknown) => {
@@ -436,8 +441,8 @@ function resolveUser(
       req,
     );
   }
-  if (directives.extendedUsername) return directives.username.normalize('NFC');
-  return decodeWireUsername(directives.username, config.acceptLatin1);
+  // Decoded once, by readDirectives: a name that does not decode is no user.
+  return directives.user;
 }
 
 /**
