@@ -521,6 +521,20 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   for (const locator of config.locators) {
     const found = locator.locate!(ctx, locator === scheme ? credentials : undefined);
     if (found === undefined) continue;
+    // A custom scheme's locate() that answered neither credentials nor a failure.
+    if (
+      typeof found !== 'object' ||
+      found === null ||
+      (!('ok' in found) && typeof found.scheme !== 'string')
+    ) {
+      next(
+        new AuthschemeError(
+          'ERR_AUTH_VERIFIER_RESULT',
+          `The ${locator.name} scheme's locate() returned neither credentials nor a failure`,
+        ),
+      );
+      return;
+    }
     if ('ok' in found) {
       // None found, with the reason: it matters only if no credentials are found anywhere.
       if (found.code === 'ERR_AUTH_MISSING_CREDENTIALS') {
@@ -849,12 +863,10 @@ function refuse(
   { code, message, status, failed, failure, cause }: RefusalInit,
 ): void {
   const finalStatus = status === 401 && config.proxy ? 407 : status;
-  const send = (lists: Challenge[][], challengesDue = true): void => {
+  const send = (lists: Challenge[][], from: readonly Scheme[], challengesDue = true): void => {
     let headers: Record<string, string | string[]>;
     try {
-      const lines: string[] = [];
-      for (const list of lists)
-        for (const challenge of list) lines.push(formatChallengeCached(challenge));
+      const lines = challengeLines(lists, from);
       // RFC 9110 §11.6.1, §11.7.1: a 401 (407) carries at least one challenge.
       if (lines.length === 0 && challengesDue && (finalStatus === 401 || finalStatus === 407)) {
         throw new AuthschemeError(
@@ -886,7 +898,7 @@ function refuse(
     return;
   }
   if (omit) {
-    send([], false);
+    send([], [], false);
     return;
   }
   // 403 concerns the credentials that were sent: only their scheme's challenge helps (RFC 6750 §3.1).
@@ -907,14 +919,14 @@ function refuse(
     return;
   }
   if (!pending) {
-    send(lists as Challenge[][]);
+    send(lists as Challenge[][], schemes);
     return;
   }
   // Challenges a scheme makes asynchronously get the verifiers' deadline: never a hang.
   awaitWithDeadline(
     config,
     Promise.all(lists.map(async (list) => list)),
-    send,
+    (resolved) => send(resolved, schemes),
     (err) => next(asError(err)),
     () =>
       refuse(config, ctx, next, {
@@ -924,6 +936,36 @@ function refuse(
         failed,
       }),
   );
+}
+
+/**
+ * The field lines of the challenges each scheme of `from` made (`lists`, in the same order). One
+ * that cannot be sent (a name that is no token, a CR in a value), or no list at all, is that
+ * scheme's programming error, as a verifier's bad result is: next(err), not a bare TypeError.
+ */
+function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < lists.length; i++) {
+    const list: unknown = lists[i];
+    const name = from[i]!.name;
+    if (!Array.isArray(list)) {
+      throw new AuthschemeError(
+        'ERR_AUTH_VERIFIER_RESULT',
+        `The ${name} scheme's challenges() returned no list`,
+      );
+    }
+    try {
+      for (const challenge of list as Challenge[]) lines.push(formatChallengeCached(challenge));
+    } catch (err) {
+      // The codec's messages name what is wrong, never the value.
+      throw new AuthschemeError(
+        'ERR_AUTH_VERIFIER_RESULT',
+        `The ${name} scheme made a challenge that cannot be sent: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+  return lines;
 }
 
 /**

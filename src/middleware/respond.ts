@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { AuthRequest } from '../scheme';
-import { AuthenticationError, type AuthErrorCode } from '../errors';
+import { AuthenticationError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { formatChallenge } from '../header';
 import type { Challenge } from '../header/types';
 
@@ -89,7 +89,13 @@ export function sendRefusal(
       : typeof body === 'string'
         ? body
         : body(refusalError(refusal), req);
-  if (typeof text !== 'string') throw new TypeError('the body of a refusal must be a string');
+  if (typeof text !== 'string') {
+    // The application's body function, on this request: next(err), as a verifier's bad result.
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
+      'The body function of authenticate() must return a string',
+    );
+  }
   // A Buffer, not the string: Node sends the head together with a string body in the body's
   // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.
   const bytes = Buffer.from(text, 'utf8');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AuthschemeError } from '../../errors';
 import type { AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
@@ -134,7 +135,7 @@ export class HA1Source {
       return { ha1: ha1.toLowerCase(), known: true, details };
     }
     if (found !== undefined && found !== null && found !== false) {
-      throw new TypeError(
+      throw badResult(
         `getHA1 must return a hex ${hash} digest, { ha1, details }, or null/undefined/false`,
       );
     }
@@ -148,7 +149,7 @@ export class HA1Source {
       return { ha1, known: true, details };
     }
     if (found !== undefined && found !== null && found !== false) {
-      throw new TypeError(
+      throw badResult(
         'getPassword must return a string, { password, details }, or null/undefined/false',
       );
     }
@@ -267,7 +268,7 @@ function checkedUser(user: Maybe<string>): string | undefined {
   // RFC 7616 §4: the name goes on to the lookups and into HA1 in NFC, as a sent name does.
   if (typeof user === 'string' && user !== '') return user.normalize('NFC');
   if (user !== undefined && user !== null && user !== false && user !== '') {
-    throw new TypeError('findUserByHash must return a user name or null/undefined/false');
+    throw badResult('findUserByHash must return a user name or null/undefined/false');
   }
   return undefined;
 }
@@ -287,14 +288,22 @@ function withDetails(
   const given = (found as { details?: unknown }).details;
   if (given === undefined) return [secret, undefined];
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new TypeError(`Digest ${key} lookup: details must be an object`);
+    throw badResult(`Digest ${key} lookup: details must be an object`);
   }
   const details = Object.create(null) as Record<string, unknown>;
   for (const name of Object.keys(given)) {
     if (name !== 'scheme') details[name] = (given as Record<string, unknown>)[name];
   }
   if (details.user !== undefined && (typeof details.user !== 'string' || details.user === '')) {
-    throw new TypeError(`Digest ${key} lookup: details.user must be a non-empty string`);
+    throw badResult(`Digest ${key} lookup: details.user must be a non-empty string`);
   }
   return [secret, details];
+}
+
+/**
+ * A lookup callback answered with something of the wrong type, on a request: a programming error,
+ * which fails that request closed (`next(err)`), as a verifier's does (a TypeError is for setup).
+ */
+function badResult(message: string): AuthschemeError {
+  return new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', message);
 }

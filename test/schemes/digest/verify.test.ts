@@ -6,6 +6,8 @@ import { answer, expectedRspauth, fakeContext, H, parseInfo, type AnswerOptions 
 
 const SECRET = 'x'.repeat(32);
 const alice = { user: 'alice', password: 'secret' };
+/** A callback's result of the wrong type, per request: as a verifier's (not a setup TypeError). */
+const BAD_RESULT = { name: 'AuthschemeError', code: 'ERR_AUTH_VERIFIER_RESULT' };
 
 function make(options: Partial<DigestOptions> = {}): Scheme {
   return digest({ users: { alice: 'secret' }, secret: SECRET, ...options });
@@ -513,9 +515,11 @@ describe('digest(): user names and password sources', () => {
 
   it('throws (next(err), never a success) when a callback returns something that is not a password', async () => {
     const scheme = digest({ getPassword: () => 42 as unknown as string, secret: SECRET });
-    await expect(verify(scheme, answer(await first(scheme), alice))).rejects.toThrow(TypeError);
+    await expect(verify(scheme, answer(await first(scheme), alice))).rejects.toMatchObject(
+      BAD_RESULT,
+    );
     const ha1 = digest({ getHA1: () => 'not-hex', secret: SECRET });
-    await expect(verify(ha1, answer(await first(ha1), alice))).rejects.toThrow(TypeError);
+    await expect(verify(ha1, answer(await first(ha1), alice))).rejects.toMatchObject(BAD_RESULT);
   });
 
   it('gives the user name to the callbacks as decoded text', async () => {
@@ -582,7 +586,7 @@ describe('digest(): more edge cases', () => {
       secret: SECRET,
     });
     const credentials = answer(await first(scheme), { ...alice, userhash: true });
-    await expect(verify(scheme, credentials)).rejects.toThrow(TypeError);
+    await expect(verify(scheme, credentials)).rejects.toMatchObject(BAD_RESULT);
   });
 
   it('refuses a userhash that is not hex of the right length without a lookup', async () => {
