@@ -129,7 +129,8 @@ export class ServerAuthenticationError extends Error {
  * Credentials are only ever sent to the origin of the URL given, never to another origin a
  * redirect led to. A chain that leaves that origin and comes back (A → B → A) is answered at A
  * again, as browsers and curl answer it: credentials go by the origin they are sent to, not by
- * the way the request came. The redirects of a Digest-answered request are followed here, each
+ * the way the request came; for a GET or HEAD only, as any 401 after a redirect (a POST that B
+ * sends back by 307 reaches A without them). The redirects of a Digest-answered request are followed here, each
  * hop answered afresh (an answer holds for one request). The request is sent again, so its body
  * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
  * memory until the answer is known.
@@ -482,8 +483,10 @@ export function createAuthFetch(
 
   /**
    * The hops at other origins than `home`: followed as fetch would, counted on, no credentials of
-   * ours. A hop back to `home` is answered again, as a redirect fetch followed there would be:
-   * credentials go by the origin they are sent to, not by the way the request came.
+   * ours. A GET or HEAD back to `home` is answered again, as a redirect fetch followed there would
+   * be: credentials go by the origin they are sent to, not by the way the request came. Another
+   * method goes on plain, as there (a 401 after a redirect is answered for GET and HEAD only):
+   * the body must not go with credentials to a URL another origin picked.
    */
   const followPlain = async (
     request: Request,
@@ -498,7 +501,9 @@ export function createAuthFetch(
         ? await nextHop(response, request, new URL(request.url), hops)
         : undefined;
       if (next === undefined) return markRedirected(response, new URL(request.url));
-      if (new URL(next.url).origin === home) return run(next, dispatcher, hops + 1);
+      if (new URL(next.url).origin === home && (next.method === 'GET' || next.method === 'HEAD')) {
+        return run(next, dispatcher, hops + 1);
+      }
       request = next;
       hops++;
     }
