@@ -24,7 +24,11 @@ export function markLetThrough(req: object, why: string): void {
   reasons.set(req, why);
 }
 
-/** Why `authenticate()` let `req` through unauthenticated; `undefined` when none did. */
+/**
+ * Why `authenticate()` let `req` through unauthenticated; `undefined` when none did, or when one
+ * let through a request without an Authorization field (not recorded: that is every anonymous
+ * request, and the missing field says it).
+ */
 export function letThroughReason(req: object): string | undefined {
   return reasons.get(req);
 }

@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { AuthenticationError } from '../../../src/errors';
 import { authenticate, type AuthOutcome } from '../../../src/middleware/authenticate';
+import { letThroughReason } from '../../../src/middleware/let-through';
 import { basic } from '../../../src/schemes/basic';
 import { bearer, requireScopes } from '../../../src/schemes/bearer';
 import { digest } from '../../../src/schemes/digest';
@@ -230,6 +231,40 @@ describe('requireScopes()', () => {
         'authenticate() let a CORS preflight through unauthenticated (allowPreflight)',
       ],
     ]);
+  });
+
+  it('records nothing for a request that sent no credentials (every anonymous request), and still says so', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const recorded: (string | undefined)[] = [];
+    const server = express();
+    server.use(authenticate({ credentialsRequired: false, schemes: [bearer({ verify })] }));
+    server.use((req, _res, next) => {
+      recorded.push(letThroughReason(req));
+      next();
+    });
+    server.get('/', requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }));
+    await request(server).get('/').expect(401);
+    await request(server).get('/').set('Authorization', 'Basic cjpwdw==').expect(401);
+    // A WeakMap set per anonymous request is work for nothing: requireScopes() tells this one
+    // by the missing field. The foreign scheme's reason it cannot tell, so that one is kept.
+    expect(recorded).toEqual([undefined, expect.stringMatching(/^The credentials use a scheme/)]);
+    expect(outcomes.map((o) => o.message)).toEqual([
+      'No credentials were sent',
+      expect.stringMatching(/^The credentials use a scheme/),
+    ]);
+    // In proxy mode the Authorization field is the origin's: requireScopes() cannot tell by it.
+    const proxied: AuthOutcome[] = [];
+    const proxy = express();
+    proxy.use(
+      authenticate({
+        proxy: true,
+        credentialsRequired: false,
+        schemes: [basic({ users: { r: 'pw' } })],
+      }),
+    );
+    proxy.get('/', requireScopes({ allOf: ['read'], audit: (o) => void proxied.push(o) }));
+    await request(proxy).get('/').set('Authorization', 'Bearer for-the-origin').expect(401);
+    expect(proxied.map((o) => o.message)).toEqual(['No credentials were sent']);
   });
 
   it('knows what an authenticate() of another copy of the package did (ESM and CommonJS in one process)', async () => {
