@@ -33,7 +33,8 @@ export interface AuthFetchOptions {
    * `Request` (the `undici` package's own `fetch` refuses them). It may return Responses built
    * by hand (`new Response(...)`, whose `url` is empty): one is taken to come from the URL it was
    * asked for, as no redirect can be seen; one that says `redirected` but names no `url` comes
-   * from no origin the client can tell, and its 401 is handed back unanswered. A response the
+   * from no origin the client can tell: its 401 is handed back unanswered, and with `verifyServer:
+   * 'require'` a success from it, answered, rejects (it proves nothing). A response the
    * client reached through redirects it followed itself is given the URL it came from.
    */
   fetch?: typeof fetch | undefined;
@@ -442,6 +443,16 @@ export function createAuthFetch(
         if (sent.space.digest !== undefined) followAuthenticationInfo(response, sent, verifyServer);
       } else {
         let space: Space | undefined = sent.space;
+        if (mutual && !sameOrigin && sent.rspauth !== undefined && response.status < 400) {
+          // A `fetch` given in options that followed a redirect it was asked not to follow, or
+          // says it did without a URL: nothing proves this response came from the server that
+          // checked the answer. 'require' takes no success without that proof.
+          forget(url.origin, sent.space);
+          throw serverFailed(
+            'The response does not come from the origin the answer went to: it did not prove that the server knows the password (verifyServer is require)',
+            response,
+          );
+        }
         // RFC 9110 §11.6.3: Authentication-Info may come with any status, and a server that does
         // not know the password must not pass for one by answering 404 or a manual 3xx.
         if (sent.space.digest !== undefined && sameOrigin) {

@@ -1491,6 +1491,27 @@ describe('a `fetch` in options that returns Responses built by hand (their url i
     expect([away.status, await away.text()]).toEqual([200, 'ok /b']);
     expect(plain.log).toEqual(['/a -', '/a Digest', '/b Digest']);
   });
+
+  it("rejects with verifyServer 'require' a success that says redirected but names no URL", async () => {
+    // The answer went to /a with redirect: 'manual'; a response that says it was redirected, from
+    // no URL the client can tell, proves nothing. Before: handed over as a 200, unverified.
+    const saysRedirected = (res: Response) =>
+      res.status === 401 ? res : Object.defineProperty(res, 'redirected', { value: true });
+    const { fetch, log } = handBuilt(DIGEST, saysRedirected);
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch, verifyServer: 'require' },
+    );
+    const err = await authFetch('https://api.example/a').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ServerAuthenticationError);
+    expect((err as ServerAuthenticationError).response.status).toBe(200);
+    // Not remembered: the next request starts over with a challenge.
+    await authFetch('https://api.example/b').catch(() => undefined);
+    expect(log).toEqual(['/a -', '/a Digest', '/b -', '/b Digest']);
+  });
 });
 
 describe('a redirect chain through another origin and back (A → B → A)', () => {
