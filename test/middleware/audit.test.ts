@@ -202,6 +202,30 @@ describe('authenticate({ audit })', () => {
     ]);
     // A refusal never authenticates, named user or not.
     expect(outcomes.slice(1).every((o) => o.outcome === 'refused')).toBe(true);
+    // Only the password check's refusal is a failed guess, the code lockouts count (README).
+    expect(
+      outcomes
+        .slice(1)
+        .filter((o) => o.code === 'ERR_AUTH_INVALID_CREDENTIALS')
+        .map((o) => o.message),
+    ).toEqual(['Invalid credentials']);
+  });
+
+  it('counts no failed guess for a nonce from before a restart (a new random secret)', async () => {
+    const outcomes: AuthOutcome[] = [];
+    // Two digest()s without `secret`: each signs with a random key, as a process before and
+    // after a restart.
+    const before = appWith({ schemes: [digest({ users })] }, []);
+    const after = appWith({ schemes: [digest({ users })] }, outcomes);
+    const challenge = parseChallenges(
+      (await request(before).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const credentials = answer(challenge, { user: 'alice', password: 'secret', uri: '/' });
+    await request(before).get('/').set('Authorization', formatCredentials(credentials)).expect(200);
+    await request(after).get('/').set('Authorization', formatCredentials(credentials)).expect(401);
+    expect(outcomes.map((o) => [o.outcome, o.code, o.user])).toEqual([
+      ['refused', 'ERR_AUTH_INVALID_REQUEST', 'alice'],
+    ]);
   });
 
   it('names the Digest user when qop=auth-int finds no raw body', async () => {
@@ -475,8 +499,9 @@ describe('authenticate({ audit })', () => {
     expect(outcomes.slice(2).map((o) => [o.code, o.message])).toEqual([
       ['ERR_AUTH_STALE_NONCE', 'Digest nonce count already used'],
       ['ERR_AUTH_INVALID_CREDENTIALS', 'Invalid credentials'],
-      ['ERR_AUTH_INVALID_CREDENTIALS', 'Digest nonce is invalid'],
-      ['ERR_AUTH_INVALID_CREDENTIALS', 'Digest algorithm was not offered'],
+      // Refused before the password is checked: no failed guess for a lockout to count.
+      ['ERR_AUTH_INVALID_REQUEST', 'Digest nonce is invalid'],
+      ['ERR_AUTH_INVALID_REQUEST', 'Digest algorithm was not offered'],
       ['ERR_AUTH_INVALID_REQUEST', 'Digest uri does not match the request target'],
       ['ERR_AUTH_STALE_NONCE', 'Digest nonce expired'],
     ]);

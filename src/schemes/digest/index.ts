@@ -263,17 +263,20 @@ function verifyDigest(
   // Every refusal from here on names the user the credentials claim (see readDirectives).
   const { user } = directives;
 
-  if (directives.realm !== realm) return claimed(foreign('Digest realm does not match'), user);
+  // These refusals come before any password is checked, so they are no failed guess: not
+  // ERR_AUTH_INVALID_CREDENTIALS, which lockouts count (after a restart with a random `secret`,
+  // every browser's first request carries a nonce that no longer verifies).
+  if (directives.realm !== realm) return foreign('Digest realm does not match', user);
   if (!config.offered.has(directives.algorithm.name)) {
-    return claimed(refuse('Digest algorithm was not offered'), user);
+    return beforePassword('Digest algorithm was not offered', user);
   }
   if (!config.qop.includes(directives.qop)) {
-    return claimed(refuse('Digest qop was not offered'), user);
+    return beforePassword('Digest qop was not offered', user);
   }
-  if (directives.userhash && !config.userhash) return refuse('Digest userhash was not offered');
-  if (directives.opaque !== config.opaque) {
-    return claimed(foreign('Digest opaque does not match'), user);
+  if (directives.userhash && !config.userhash) {
+    return beforePassword('Digest userhash was not offered', undefined);
   }
+  if (directives.opaque !== config.opaque) return foreign('Digest opaque does not match', user);
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
   // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
   // strings differ.
@@ -288,7 +291,7 @@ function verifyDigest(
     };
   }
   const nonce = config.signer.check(realm, directives.nonce);
-  if (!nonce.valid) return claimed(refuse('Digest nonce is invalid'), user);
+  if (!nonce.valid) return beforePassword('Digest nonce is invalid', user);
 
   const request: PendingRequest = {
     config,
@@ -416,9 +419,14 @@ function withHA1(
   });
 }
 
+/** A refusal before the password check, naming the user the credentials claim. */
+function beforePassword(message: string, user: string | undefined): SchemeFailure {
+  return claimed(refuse(message, 'ERR_AUTH_INVALID_REQUEST'), user);
+}
+
 /** A response to another protection space's challenge (another realm, another `opaque`). */
-function foreign(message: string): SchemeFailure {
-  return { ...refuse(message), foreign: true };
+function foreign(message: string, user: string | undefined): SchemeFailure {
+  return { ...beforePassword(message, user), foreign: true };
 }
 
 /** Fail closed: a store that cannot answer refuses the request through `next(err)`. */
