@@ -19,6 +19,7 @@ import type {
   VerifyResult,
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
+import { refuseRealmAboveLatin1 } from '../util/realm';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import {
@@ -98,7 +99,10 @@ export const DEFAULT_REALM = 'Restricted';
 export interface AuthenticateOptions {
   /** The schemes offered, strongest first: challenges are sent in this order. */
   schemes: readonly Scheme[];
-  /** The protection space (RFC 9110 §11.5). Default `"Restricted"`. */
+  /**
+   * The protection space (RFC 9110 §11.5). Default `"Restricted"`. Sent as ISO-8859-1 octets, one
+   * a character; characters above U+00FF have none and are refused at setup.
+   */
   realm?: string | undefined;
   /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */
   proxy?: boolean | undefined;
@@ -300,6 +304,7 @@ function configure(options: AuthenticateOptions): Config {
   }
   const realm = options.realm ?? DEFAULT_REALM;
   if (typeof realm !== 'string') throw new TypeError('authenticate(): `realm` must be a string');
+  refuseRealmAboveLatin1('authenticate()', realm);
   checkFieldText('realm', realm);
   const proxy = options.proxy === true;
   const byName = new Map<string, Scheme>();

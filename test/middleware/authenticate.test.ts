@@ -7,7 +7,9 @@ import {
   authenticate,
   basic,
   bearer,
+  digest,
   refuse,
+  requireScopes,
   type Scheme,
   type AuthenticateOptions,
 } from 'authscheme';
@@ -675,6 +677,24 @@ describe('authenticate() configuration', () => {
 
   it('accepts Latin-1 text in a realm', () => {
     expect(() => authenticate({ realm: 'caf\u00e9', schemes })).not.toThrow();
+  });
+
+  // Each factory said "above U+00FF" in words of its own, and none what to do instead.
+  it('says, in every factory, why a realm above U+00FF cannot be sent and what to give instead', () => {
+    const realm = 'Caf\u00e9 \u2013 staff';
+    const why =
+      /^(authenticate\(\)|basic\(\)|digest\(\)|bearer|requireScopes): the realm holds "\u2013" \(U\+2013\): a header field carries one octet per character.*Buffer\.from\(realm, 'utf8'\)\.toString\('latin1'\)/;
+    const verify = (): false => false;
+    expect(() => authenticate({ realm, schemes })).toThrow(why);
+    expect(() => basic({ users, realm })).toThrow(why);
+    expect(() => digest({ users, realm })).toThrow(why);
+    expect(() => bearer({ verify, realm })).toThrow(why);
+    expect(() => requireScopes({ anyOf: ['read'], realm })).toThrow(why);
+    // What it suggests is taken.
+    const octets = Buffer.from(realm, 'utf8').toString('latin1');
+    expect(() =>
+      authenticate({ realm: octets, schemes: [digest({ users, realm: octets })] }),
+    ).not.toThrow();
   });
 
   it('refuses an empty or missing scheme list', () => {

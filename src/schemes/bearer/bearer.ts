@@ -18,6 +18,7 @@ import { identityResult } from '../../scheme';
 import { configuredCache, type CacheOptions } from '../../util/lru-cache';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
+import { refuseRealmAboveLatin1 } from '../../util/realm';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, checkErrorUri, isInvalidTokenError } from './errors';
 import { locateToken } from './locate';
@@ -190,6 +191,7 @@ export function bearer(options: BearerOptions): Scheme {
   rejectUnknownOptions('bearer', options, BEARER_OPTION_NAMES);
   checkBooleanOptions('bearer', options, ['allowFormToken', 'allowQueryToken']);
   const verifyToken = options.verify;
+  refuseRealmAboveLatin1('bearer', options.realm);
   const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');
   const requiredScopes: unknown = options.requiredScopes;
   if (

@@ -10,6 +10,7 @@ import type { AuthenticateOptions } from '../../middleware/authenticate';
 import { letThroughReason } from '../../middleware/let-through';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
+import { refuseRealmAboveLatin1 } from '../../util/realm';
 import type { BearerErrorCode } from './errors';
 import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
@@ -65,6 +66,7 @@ export interface ScopeMiddleware {
 }
 
 function checkRealm(value: string): string {
+  refuseRealmAboveLatin1('requireScopes', value);
   if (!isQuotable(value) || value.includes('\t')) {
     throw new TypeError(
       'requireScopes: realm must not contain control characters or characters above U+00FF',

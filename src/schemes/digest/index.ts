@@ -16,6 +16,7 @@ import type {
 } from '../../scheme';
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
+import { refuseRealmAboveLatin1 } from '../../util/realm';
 import {
   checkBooleanOptions,
   isList,
@@ -641,6 +642,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
 
   let realm: string | undefined;
   if (options.realm !== undefined) {
+    refuseRealmAboveLatin1('digest()', options.realm);
     checkText(options.realm, 'realm');
     realm = options.realm;
   }
