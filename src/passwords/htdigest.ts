@@ -5,6 +5,7 @@
  */
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
+import { isAscii } from '../util/text';
 import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
   firstVersion,
@@ -26,6 +27,7 @@ export interface HtdigestFile {
    * when the file is due to be looked at. A realm beyond ASCII must be configured as its UTF-8
    * bytes read as latin1 (`Buffer.from('réalm').toString('latin1')`), which this finds under the
    * file's `réalm`: clients hash the realm's bytes as sent, and the file's HA1s are over UTF-8.
+   * Asked for the file's `réalm` itself, it throws a `TypeError` saying so.
    */
   getHA1(
     user: string,
@@ -75,7 +77,18 @@ export function parseHtdigest(text: string): HtdigestFile {
     realms: new Map([...realms].map(([realm, users]) => [realm, new Map(users)])),
     getHA1: (user: string, realm: string, hash: DigestHash): string | undefined => {
       if (hash !== 'MD5') return undefined;
-      const users = realms.get(realm) ?? realms.get(typedRealm(realm) ?? realm);
+      const typed = typedRealm(realm);
+      if (typed === undefined && realms.has(realm) && !isAscii(realm)) {
+        // Found, but its HA1s are over octets that clients never hash: every user would be
+        // refused in silence. A failure instead, with the fix (it reaches next(err) and audit).
+        throw new TypeError(
+          `htdigest: the realm ${JSON.stringify(realm)} goes out as ISO-8859-1 octets, but the ` +
+            "file's HA1s were made from its UTF-8 octets, and clients hash the octets they " +
+            'receive: configure the realm as ' +
+            `Buffer.from(${JSON.stringify(realm)}, 'utf8').toString('latin1')`,
+        );
+      }
+      const users = realms.get(realm) ?? realms.get(typed ?? realm);
       return users?.get(user);
     },
   });

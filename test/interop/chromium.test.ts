@@ -15,6 +15,14 @@ import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
+import type { OwnServer } from './helpers/own-server';
+import {
+  realmOf,
+  startWideRealmServer,
+  WIDE_REALM,
+  WIDE_REALM_OCTETS,
+  WIDE_USERS,
+} from './helpers/wide-realm';
 
 const SCREENSHOT_DIR = join(__dirname, '..', '..', '.tmp', 'interop');
 
@@ -238,5 +246,68 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
         proxy.closeAllConnections();
       });
     }
+  });
+});
+
+describe('Chromium under a realm beyond ASCII (Zürich)', () => {
+  let server: OwnServer;
+  beforeAll(async () => {
+    server = await startWideRealmServer();
+  });
+  afterAll(() => server?.close());
+
+  // Chromium hashes and echoes the realm's octets as it got them: ISO-8859-1 from authscheme,
+  // UTF-8 when Express's error handler wrote the 401's head (digest() took only the former).
+  it.each(['/digest-sha256', '/digest', '/digest-next', '/digest-octets', '/basic'])(
+    '%s: every user logs in',
+    async (path) => {
+      for (const [username, password] of Object.entries(WIDE_USERS)) {
+        const { status, text } = await load(server.origin + path, {
+          httpCredentials: { username, password },
+        });
+        const auth = (JSON.parse(text) as { auth?: { user?: unknown } }).auth;
+        expect([status, auth?.user]).toEqual([200, username]);
+        if (path.startsWith('/digest')) {
+          expect(realmOf(auth)).toBe(path === '/digest-octets' ? WIDE_REALM_OCTETS : WIDE_REALM);
+        }
+      }
+    },
+  );
+
+  // What its login dialog shows: the octets read as ISO-8859-1, so the realm as authscheme sends
+  // it reads right, and its UTF-8 octets (as Apache sends a realm typed in UTF-8) as mojibake.
+  it('reads the realm as ISO-8859-1, as its dialog shows it', async () => {
+    const realms: string[] = [];
+    for (const path of ['/basic', '/basic-octets', '/digest-sha256']) {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const cdp = await context.newCDPSession(page);
+        cdp.on('Fetch.requestPaused', (event: { requestId: string }) => {
+          void cdp.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => {});
+        });
+        cdp.on(
+          'Fetch.authRequired',
+          (event: { requestId: string; authChallenge: { realm: string } }) => {
+            realms.push(event.authChallenge.realm);
+            void cdp
+              .send('Fetch.continueWithAuth', {
+                requestId: event.requestId,
+                authChallengeResponse: { response: 'CancelAuth' },
+              })
+              .catch(() => {});
+          },
+        );
+        await cdp.send('Fetch.enable', {
+          handleAuthRequests: true,
+          patterns: [{ urlPattern: '*' }],
+        });
+        const response = await page.goto(server.origin + path, { timeout: 15_000 });
+        expect(response?.status()).toBe(401);
+      } finally {
+        await context.close();
+      }
+    }
+    expect(realms).toEqual([WIDE_REALM, WIDE_REALM_OCTETS, WIDE_REALM]);
   });
 });

@@ -6,7 +6,15 @@ import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
-import { parseJson, run, versionOf } from './helpers/run';
+import type { OwnServer } from './helpers/own-server';
+import { directive, parseJson, run, versionOf } from './helpers/run';
+import {
+  realmOf,
+  startWideRealmServer,
+  WIDE_REALM,
+  WIDE_REALM_OCTETS,
+  WIDE_USERS,
+} from './helpers/wide-realm';
 
 const matrix = new MatrixRecorder('curl', 'curl');
 let demo: RunningDemo;
@@ -197,5 +205,48 @@ describe('curl', () => {
   it('gets 407 from the proxy with a wrong proxy password', async () => {
     const { status } = await curl(proxyArgs('--proxy-basic', 'wrong'));
     expect(status).toBe(407);
+  });
+});
+
+describe('curl under a realm beyond ASCII (Zürich)', () => {
+  let server: OwnServer;
+  beforeAll(async () => {
+    server = await startWideRealmServer();
+  });
+  afterAll(() => server?.close());
+
+  /** The realm directive of the last answer that reached `path`. */
+  const echoedAt = (path: string): string | undefined =>
+    directive(server.received.filter((r) => r.path === path).at(-1)?.authorization, 'realm');
+
+  // curl hashes and echoes the realm's octets as it got them: ISO-8859-1 from authscheme, UTF-8
+  // when Express's error handler wrote the 401's head (digest() took only the former).
+  it.each([
+    ['/digest', WIDE_REALM, WIDE_REALM],
+    ['/digest-sha256', WIDE_REALM, WIDE_REALM],
+    ['/digest-next', WIDE_REALM, WIDE_REALM_OCTETS],
+    ['/digest-octets', WIDE_REALM_OCTETS, WIDE_REALM_OCTETS],
+  ])('Digest %s: every user logs in', async (path, realm, echoed) => {
+    for (const [user, password] of Object.entries(WIDE_USERS)) {
+      const { status, body } = await curl([
+        '--digest',
+        '-u',
+        `${user}:${password}`,
+        server.origin + path,
+      ]);
+      expect([status, authUser(body), realmOf(body?.auth)]).toEqual([200, user, realm]);
+      expect(echoedAt(path)).toBe(echoed);
+    }
+    const { status } = await curl(['--digest', '-u', 'alice:wrong', server.origin + path]);
+    expect(status).toBe(401);
+  });
+
+  it('Basic: logs in (the realm is only shown)', async () => {
+    const { status, body } = await curl([
+      '-u',
+      'j\u00f6rg:p\u00e4ssword',
+      `${server.origin}/basic`,
+    ]);
+    expect([status, authUser(body)]).toEqual([200, 'j\u00f6rg']);
   });
 });

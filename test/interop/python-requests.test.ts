@@ -12,7 +12,9 @@ import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
+import type { OwnServer } from './helpers/own-server';
 import { parseJson, run } from './helpers/run';
+import { realmOf, startWideRealmServer, WIDE_REALM, WIDE_REALM_OCTETS } from './helpers/wide-realm';
 
 /** provision.sh installs python3-requests for this interpreter, whatever python3 PATH finds first. */
 const PYTHON = '/usr/bin/python3';
@@ -209,5 +211,37 @@ describe('Python requests', () => {
         ]);
       },
     );
+  });
+});
+
+describe('Python requests under a realm beyond ASCII (Zürich)', () => {
+  let server: OwnServer;
+  beforeAll(async () => {
+    server = await startWideRealmServer();
+  });
+  afterAll(() => server?.close());
+
+  // requests decodes the realm's octets as ISO-8859-1 and hashes the UTF-8 of that text, not the
+  // octets it got (it echoes those): every user was refused under a realm beyond ASCII.
+  it.each([
+    ['/digest', WIDE_REALM],
+    ['/digest-next', WIDE_REALM],
+    ['/digest-octets', WIDE_REALM_OCTETS],
+  ])('Digest %s: logs in, and again on the same nonce', async (path, realm) => {
+    const outcome = await requests('digest', server.origin + path, 'alice', 'secret');
+    expect(
+      'exchanges' in outcome &&
+        outcome.exchanges.map((e) => [e.status, userOf(e), realmOf(e.auth)]),
+    ).toEqual([
+      [200, 'alice', realm],
+      [200, 'alice', realm],
+    ]);
+    const wrong = await requests('digest', server.origin + path, 'alice', 'Secret');
+    expect('exchanges' in wrong && wrong.exchanges.map((e) => e.status)).toEqual([401, 401]);
+  });
+
+  it('Basic: logs in (the realm is only shown)', async () => {
+    const outcome = await requests('basic', `${server.origin}/basic`, 'alice', 'secret');
+    expect('exchanges' in outcome && outcome.exchanges.map((e) => e.status)).toEqual([200, 200]);
   });
 });

@@ -7,7 +7,9 @@ import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
+import type { OwnServer } from './helpers/own-server';
 import { parseJson, run, versionOf } from './helpers/run';
+import { startWideRealmServer, WIDE_REALM, WIDE_REALM_OCTETS } from './helpers/wide-realm';
 
 const SCRIPT = join(__dirname, 'helpers', 'urllib_client.py');
 const matrix = new MatrixRecorder('python-urllib', 'Python urllib');
@@ -37,10 +39,15 @@ async function urllib(
   user: string,
   password: string,
   proxy?: string,
+  realm?: string,
 ): Promise<Outcome> {
   const args = [SCRIPT, handler, url, user, password];
   if (proxy !== undefined) args.push(proxy, DEMO_USER, DEMO_PASSWORD);
-  const result = await run('python3', args);
+  const result = await run(
+    'python3',
+    args,
+    realm === undefined ? {} : { env: { URLLIB_REALM: realm } },
+  );
   const line = parseJson(result.stdout);
   if (line === undefined) throw new Error(`urllib_client.py printed no JSON: ${result.stderr}`);
   if (typeof line.error === 'string') return { error: line.error };
@@ -156,5 +163,34 @@ describe('Python urllib.request', () => {
         : 'ProxyDigestAuthHandler reads only the first Proxy-Authenticate line (Digest SHA-256) and raises ValueError.',
     );
     expect(outcome.error).toMatch(/^ValueError/);
+  });
+});
+
+describe('Python urllib.request under a realm beyond ASCII (Zürich)', () => {
+  let server: OwnServer;
+  beforeAll(async () => {
+    server = await startWideRealmServer();
+  });
+  afterAll(() => server?.close());
+
+  // Its Digest hashes encode their input as ASCII: no realm beyond ASCII can be answered, in any
+  // octets. The client fails; no server can help it.
+  it.each(['/digest', '/digest-octets'])(
+    'Digest %s: fails in urllib (UnicodeEncodeError)',
+    async (path) => {
+      const outcome = await urllib('digest', server.origin + path, 'alice', 'secret');
+      expect(outcome.error).toMatch(/^UnicodeEncodeError: 'ascii' codec/);
+    },
+  );
+
+  // It decodes the realm as ISO-8859-1 and looks credentials up under that text: the realm as
+  // authscheme sends it is found under its name; sent as UTF-8 octets, only under mojibake.
+  it('Basic: finds credentials kept for the realm by its name', async () => {
+    const named = (path: string, realm?: string): Promise<Outcome> =>
+      urllib('basic', server.origin + path, 'alice', 'secret', undefined, realm);
+    expect((await named('/basic', WIDE_REALM)).status).toBe(200);
+    expect((await named('/basic')).status).toBe(200);
+    expect((await named('/basic-octets', WIDE_REALM)).status).toBe(401);
+    expect((await named('/basic-octets', WIDE_REALM_OCTETS)).status).toBe(200);
   });
 });

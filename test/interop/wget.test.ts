@@ -5,7 +5,15 @@ import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/
 import type { RunningDemo } from './helpers/demo';
 import { MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
+import type { OwnServer } from './helpers/own-server';
 import { parseJson, run, versionOf } from './helpers/run';
+import {
+  realmOf,
+  startWideRealmServer,
+  WIDE_REALM,
+  WIDE_REALM_OCTETS,
+  WIDE_USERS,
+} from './helpers/wide-realm';
 
 const matrix = new MatrixRecorder('wget', 'wget');
 let demo: RunningDemo;
@@ -127,5 +135,33 @@ describe('wget', () => {
         proxyAuthorizationReachedOrigin: false,
       }),
     );
+  });
+});
+
+describe('wget under a realm beyond ASCII (Zürich)', () => {
+  let server: OwnServer;
+  beforeAll(async () => {
+    server = await startWideRealmServer();
+  });
+  afterAll(() => server?.close());
+
+  // wget hashes the realm's octets as it got them: ISO-8859-1 from authscheme, UTF-8 when
+  // Express's error handler wrote the 401's head (digest() took only the former).
+  it.each([
+    ['/digest', WIDE_REALM],
+    ['/digest-next', WIDE_REALM],
+    ['/digest-octets', WIDE_REALM_OCTETS],
+    ['/basic', undefined],
+  ])('%s: every user logs in', async (path, realm) => {
+    for (const [name, password] of Object.entries(WIDE_USERS)) {
+      const { status, body } = await wget([
+        '--user',
+        name,
+        '--password',
+        password,
+        server.origin + path,
+      ]);
+      expect([status, user(body), realmOf(body?.auth)]).toEqual([200, name, realm]);
+    }
   });
 });

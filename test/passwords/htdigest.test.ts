@@ -55,6 +55,18 @@ describe('htdigest files', () => {
     expect([...file.realms.get('r')!.keys()]).toEqual(['a', 'j\u00f6rg']);
   });
 
+  it('answers a realm beyond ASCII given as its UTF-8 octets; given as typed, throws saying so', () => {
+    const ha1 = md5('alice:r\u00e9alm:pw');
+    const file = parseHtdigest(`alice:r\u00e9alm:${ha1}\nbob:api:${md5('bob:api:pw')}\n`);
+    expect(file.getHA1('alice', Buffer.from('r\u00e9alm').toString('latin1'), 'MD5')).toBe(ha1);
+    // As typed, it goes out as ISO-8859-1, which clients hash: no HA1 of the file can match.
+    expect(() => file.getHA1('alice', 'r\u00e9alm', 'MD5')).toThrow(
+      /the file's HA1s were made from its UTF-8 octets.*Buffer\.from\("r\u00e9alm", 'utf8'\)/,
+    );
+    // A realm the file does not hold is no one's, whatever its characters.
+    expect(file.getHA1('alice', 'Z\u00fcrich', 'MD5')).toBeUndefined();
+  });
+
   it('hands out a copy of its entries: changing it changes no lookup', () => {
     const file = parseHtdigest(`a:r:${md5('a:r:1')}\n`);
     (file.realms.get('r') as Map<string, string>).set('mallory', md5('mallory:r:x'));

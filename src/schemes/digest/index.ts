@@ -38,6 +38,7 @@ import {
   type DigestHash,
 } from './algorithms';
 import { readRawBody, type RawBodyReader } from './body';
+import { realmSpellings } from './realm';
 import { claimed, readDirectives, type DigestDirectives, type DigestQop } from './directives';
 import {
   HA1Source,
@@ -81,7 +82,9 @@ export interface DigestOptions {
   /**
    * Looks up a user's HA1 in hex for `hash` (`MD5`, `SHA-256` or `SHA-512-256`; a `-sess`
    * algorithm uses the HA1 of its hash), sync or async; null/undefined/false for an unknown user.
-   * An Apache htdigest file gives MD5 HA1s: see `loadHtdigest`.
+   * An Apache htdigest file gives MD5 HA1s: see `loadHtdigest`. For a realm beyond ASCII, an HA1
+   * over its ISO-8859-1 octets (as sent) serves curl and browsers, one over its UTF-8 octets
+   * python-requests; from a password, `digest()` takes both (docs/digest.md).
    */
   getHA1?: GetHA1 | undefined;
   /**
@@ -267,7 +270,7 @@ function verifyDigest(
   // These refusals come before any password is checked, so they are no failed guess: not
   // ERR_AUTH_INVALID_CREDENTIALS, which lockouts count (after a restart with a random `secret`,
   // every browser's first request carries a nonce that no longer verifies).
-  if (directives.realm !== realm) return foreign('Digest realm does not match', user);
+  if (!namesRealm(directives.realm, realm)) return foreign('Digest realm does not match', user);
   if (!config.offered.has(directives.algorithm.name)) {
     return beforePassword('Digest algorithm was not offered', user);
   }
@@ -364,15 +367,26 @@ function withHA1(
   lookup: HA1Lookup,
 ): VerifyResult | Promise<VerifyResult> {
   const { config, directives, ctx } = request;
-  const sessionKey = sessionHA1(
-    directives.algorithm,
-    lookup.ha1,
-    directives.nonce,
-    directives.cnonce,
-  );
+  const { algorithm, nonce, cnonce } = directives;
+  let sessionKey = sessionHA1(algorithm, lookup.ha1, nonce, cnonce);
   const expected = requestDigest(directives, sessionKey, ctx.method, request.bodyHash);
   // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
-  const matches = digestsEqual(expected, directives.response);
+  let matches = digestsEqual(expected, directives.response);
+  // A realm beyond ASCII: the HA1 over each other spelling a client may have hashed (see
+  // realmSpellings), or the one HA1 again, so every user in such a realm costs the same.
+  const spellings = realmSpellings(request.realm).length;
+  for (let i = 1; i < spellings; i++) {
+    const key = sessionHA1(algorithm, lookup.otherHA1s?.[i - 1] ?? lookup.ha1, nonce, cnonce);
+    if (
+      digestsEqual(
+        requestDigest(directives, key, ctx.method, request.bodyHash),
+        directives.response,
+      )
+    ) {
+      matches = true;
+      sessionKey = key;
+    }
+  }
   // The name the credentials claimed goes with a refusal (audit, AuthenticationError); not the
   // one a userhash resolved to, which is what userhash hides (RFC 7616 §3.4.4).
   const claimedUser = directives.user;
@@ -405,7 +419,7 @@ function withHA1(
   const conclude = (isFresh: boolean): VerifyResult => {
     const remaining = request.expiresAt - now;
     if (isFresh === true || acceptedBefore(directives, ctx)) {
-      return success(config, directives, user, sessionKey, remaining, ctx, lookup.details);
+      return success(request, user, sessionKey, remaining, lookup.details);
     }
     // A count seen before (or forgotten by a full store) is refused. The response was right, so
     // stale=true lets an honest client that lost count carry on with a fresh nonce.
@@ -423,6 +437,18 @@ function withHA1(
 /** A refusal before the password check, naming the user the credentials claim. */
 function beforePassword(message: string, user: string | undefined): SchemeFailure {
   return claimed(refuse(message, 'ERR_AUTH_INVALID_REQUEST'), user);
+}
+
+/**
+ * Whether a response's `realm` names this realm: as sent, or, for a realm beyond ASCII, in another
+ * spelling a client may echo (see realmSpellings: Java echoes the realm's UTF-8 octets, and every
+ * client does when an error handler wrote the 401's head as UTF-8).
+ */
+function namesRealm(received: string, realm: string): boolean {
+  return (
+    received === realm ||
+    (received.length > realm.length && realmSpellings(realm).includes(received))
+  );
 }
 
 /** A response to another protection space's challenge (another realm, another `opaque`). */
@@ -500,27 +526,23 @@ function authenticationInfo(directives: DigestDirectives, sessionKey: string): s
 }
 
 function success(
-  config: DigestConfig,
-  directives: DigestDirectives,
+  request: PendingRequest,
   user: string,
   sessionKey: string,
   remaining: number,
-  ctx: RequestContext,
   lookupDetails: Readonly<Record<string, unknown>> | undefined,
 ): SchemeSuccess {
+  const { config, directives, ctx } = request;
   remember(directives, ctx);
   let info = authenticationInfo(directives, sessionKey);
   if (remaining <= config.nextNonceBefore) {
     const issuedAt = config.now();
-    const next = config.signer.issue(
-      config.realm ?? ctx.realm,
-      issuedAt,
-      issuedAt + config.nonceLifetime,
-    );
+    const next = config.signer.issue(request.realm, issuedAt, issuedAt + config.nonceLifetime);
     info += `, nextnonce="${next}"`;
   }
   const digestDetails = {
-    realm: directives.realm,
+    // The realm in force, however the client spelt it (see namesRealm).
+    realm: request.realm,
     algorithm: directives.algorithm.name,
     qop: directives.qop,
   };

@@ -3,6 +3,7 @@ import { AuthschemeError } from '../../errors';
 import type { AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
+import { realmSpellings } from './realm';
 
 /** Precomputed HA1 values, `H(username ":" realm ":" password)` in hex, per hash (RFC 7616 §3.4.2). */
 export type DigestHA1 = Partial<Record<DigestHash, string>>;
@@ -69,6 +70,11 @@ export interface HA1Lookup {
   readonly known: boolean;
   /** What the lookup returned for `req.auth` (copied; a string `user` included). */
   readonly details?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * For a realm beyond ASCII, from a password: the HA1s over the realm's other spellings, in the
+   * order of {@link realmSpellings} (`ha1` is over the first, the realm as sent).
+   */
+  readonly otherHA1s?: readonly string[] | undefined;
 }
 
 /** Caches per realm and hash stay this small; realms are few (one per protected area). */
@@ -145,8 +151,7 @@ export class HA1Source {
   private fromPassword(found: unknown, user: string, realm: string, hash: DigestHash): HA1Lookup {
     const [password, details] = withDetails(found, 'password');
     if (typeof password === 'string') {
-      const ha1 = hashCredentials(hash, user, realm, password.normalize('NFC'));
-      return { ha1, known: true, details };
+      return fromPlain(hash, user, realm, password.normalize('NFC'), true, details);
     }
     if (found !== undefined && found !== null && found !== false) {
       throw badResult(
@@ -160,7 +165,7 @@ export class HA1Source {
   /** An HA1 that matches no one, costing what a lookup of an unknown user costs. */
   unknown(realm: string, hash: DigestHash): HA1Lookup {
     if (this.getPassword !== undefined && this.users === undefined && this.getHA1 === undefined) {
-      return { ha1: hashCredentials(hash, '', realm, this.dummyPassword), known: false };
+      return fromPlain(hash, '', realm, this.dummyPassword, false);
     }
     return { ha1: this.cachedDummy(realm, hash), known: false };
   }
@@ -204,8 +209,11 @@ export class HA1Source {
   private ha1Table(realm: string, hash: DigestHash): Map<string, HA1Lookup> {
     const table = new Map<string, HA1Lookup>();
     for (const [user, entry] of this.users as ReadonlyMap<string, DigestUserEntry>) {
-      const ha1 =
-        typeof entry === 'string' ? hashCredentials(hash, user, realm, entry) : entry.ha1[hash];
+      if (typeof entry === 'string') {
+        table.set(user, Object.freeze(fromPlain(hash, user, realm, entry, true)));
+        continue;
+      }
+      const ha1 = entry.ha1[hash];
       if (ha1 !== undefined) table.set(user, Object.freeze({ ha1, known: true }));
     }
     return table;
@@ -225,12 +233,32 @@ export class HA1Source {
   private indexFor(realm: string, hash: DigestHash): Map<string, string> {
     return boundedGet(this.userhashIndex, cacheKey(hash, realm), () => {
       const index = new Map<string, string>();
+      // Under every spelling of the realm a client may have hashed.
+      const spellings = realmSpellings(realm);
       for (const user of (this.users as ReadonlyMap<string, DigestUserEntry>).keys()) {
-        index.set(hashUsername(hash, user, realm), user);
+        for (const spelling of spellings) index.set(hashUsername(hash, user, spelling), user);
       }
       return index;
     });
   }
+}
+
+/** HA1 from a password, over each spelling of the realm a client may have hashed. */
+function fromPlain(
+  hash: DigestHash,
+  user: string,
+  realm: string,
+  password: string,
+  known: boolean,
+  details?: Readonly<Record<string, unknown>>,
+): HA1Lookup {
+  const ha1 = hashCredentials(hash, user, realm, password);
+  const spellings = realmSpellings(realm);
+  const otherHA1s =
+    spellings.length === 1
+      ? undefined
+      : spellings.slice(1).map((other) => hashCredentials(hash, user, other, password));
+  return { ha1, known, details, otherHA1s };
 }
 
 function cacheKey(hash: DigestHash, realm: string): string {

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type Express } from 'express';
 import { authenticate } from 'authscheme';
 import type { Scheme } from 'authscheme';
 
@@ -29,12 +29,13 @@ export interface OwnServer {
 export type Guard = (path: string, realm: string, ...schemes: Scheme[]) => void;
 
 /**
- * Starts the server on 127.0.0.1. `setup` adds the guards; `now` is a clock for `digest({ now })`
- * that `GET /advance` moves 10 minutes on (nonces of a 5-minute lifetime then expire). Every
- * guarded request that gets through is answered with `{ auth: req.auth }`.
+ * Starts the server on 127.0.0.1. `setup` adds the guards (or, on `app`, middleware of its own);
+ * `now` is a clock for `digest({ now })` that `GET /advance` moves 10 minutes on (nonces of a
+ * 5-minute lifetime then expire). Every guarded request that gets through is answered with
+ * `{ auth: req.auth }`; errors go to Express's default handler.
  */
 export async function startOwnServer(
-  setup: (guard: Guard, now: () => number) => void,
+  setup: (guard: Guard, now: () => number, app: Express) => void,
 ): Promise<OwnServer> {
   const received: Received[] = [];
   let clock = Date.now();
@@ -56,6 +57,7 @@ export async function startOwnServer(
       app.use(path, express.raw({ type: '*/*' }), authenticate({ realm, schemes }));
     },
     () => clock,
+    app,
   );
   app.use((req, res) => res.json({ auth: (req as { auth?: unknown }).auth }));
   const server = createServer(app);

@@ -4,8 +4,11 @@ Usage: urllib_client.py HANDLER URL USER PASSWORD [PROXY_URL ORIGIN_USER ORIGIN_
 HANDLER is one of basic, digest, proxy-basic, proxy-digest; with a proxy, USER and PASSWORD are the
 proxy's and an HTTPBasicAuthHandler answers the origin with ORIGIN_USER and ORIGIN_PASSWORD. Prints one JSON line:
 {"status": 200, "body": "..."} or {"status": 401, ...} or {"error": "ValueError: ..."}.
+With URLLIB_REALM set, the credentials are the ones for that realm only (HTTPPasswordMgr), not for
+any realm.
 """
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -17,7 +20,7 @@ def main() -> None:
     passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     handlers = []
     if proxy is None:
-        passwords.add_password(None, url, user, password)
+        passwords.add_password(os.environ.get("URLLIB_REALM"), url, user, password)
         # No proxy from the environment.
         handlers.append(urllib.request.ProxyHandler({}))
     else:

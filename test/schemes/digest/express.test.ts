@@ -552,6 +552,41 @@ describe('digest() with an htdigest file the htdigest tool wrote, answered by cu
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  // The realm as typed goes out as ISO-8859-1 octets, which curl hashes, while the file's HA1s
+  // are over its UTF-8 octets: every user was refused with a 401, and nothing said why.
+  it('the realm as typed, which the file cannot answer: a 500 whose error says how to configure it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'htdigest-'));
+    try {
+      const file = path.join(dir, 'htdigest');
+      execFileSync('htdigest', ['-c', file, 'r\u00e9alm', 'alice'], {
+        input: 'secret\nsecret\n',
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      const loaded = await loadHtdigest(file);
+      const errors: unknown[] = [];
+      const app = express();
+      app.use(
+        authenticate({
+          realm: 'r\u00e9alm',
+          schemes: [digest({ getHA1: loaded.getHA1, algorithms: ['MD5'], secret: SECRET })],
+        }),
+      );
+      app.get('/', (_req, res) => res.send('ok'));
+      app.use((err: unknown, _req: unknown, res: ServerResponse, _next: unknown) => {
+        errors.push(err);
+        res.statusCode = 500;
+        res.end();
+      });
+      const origin = await listen(app);
+      expect(await curl(origin, 'alice:secret')).toBe('500');
+      expect(errors).toHaveLength(1);
+      expect(String((errors[0] as Error).message)).toContain(
+        "configure the realm as Buffer.from(\"r\u00e9alm\", 'utf8').toString('latin1')",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('digest() lookups that hand fields to req.auth (as passport-http DigestStrategy does)', () => {

@@ -623,6 +623,100 @@ describe('digest(): more edge cases', () => {
     expect(result).toMatchObject({ ok: true, details: { realm } });
   });
 
+  describe('a realm beyond ASCII, hashed or echoed in another spelling', () => {
+    // answer() hashes the realm as UTF-8 (a JS string), as python-requests does with the realm it
+    // decoded from the ISO-8859-1 octets it got; curl, wget and browsers hash the octets instead.
+    const realm = 'Z\u00fcrich';
+    const utf8Octets = Buffer.from(realm, 'utf8').toString('latin1');
+    const ha1Over = (hash: string, encoding: 'utf8' | 'latin1'): string =>
+      H(hash, Buffer.from(`alice:${realm}:secret`, encoding));
+    const sources: Array<[string, Partial<DigestOptions>]> = [
+      ['users', {}],
+      ['getPassword', { getPassword: (user) => (user === 'alice' ? 'secret' : null) }],
+      ['users with MD5-sess', { algorithms: ['MD5-sess'] }],
+    ];
+
+    it.each(sources)(
+      'accepts the UTF-8 hashing from %s, with its rspauth',
+      async (_label, opts) => {
+        const scheme = make({ realm, ...opts, ...(opts.getPassword ? { users: undefined } : {}) });
+        const challenge = await first(scheme);
+        const result = await verify(scheme, answer(challenge, alice));
+        expect(result).toMatchObject({ ok: true, user: 'alice', details: { realm } });
+        const info = parseInfo(
+          (result as { headers: Record<string, string> }).headers['Authentication-Info']!,
+        );
+        expect(info.rspauth).toBe(expectedRspauth(challenge, alice));
+        const wrong = await verify(scheme, answer(challenge, { ...alice, password: 'Secret' }));
+        expect(wrong).toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
+      },
+    );
+
+    const latin1 = Buffer.from(realm, 'latin1');
+    const utf8 = Buffer.from(realm, 'utf8');
+    const utf8Twice = Buffer.from(utf8Octets, 'utf8');
+    it.each([
+      ['curl, browsers (as sent)', realm, latin1],
+      ['python-requests', realm, utf8],
+      ['Java (echoes UTF-8, hashes as sent)', utf8Octets, latin1],
+      ['curl after a 401 head written as UTF-8', utf8Octets, utf8],
+      ['python-requests after a 401 head written as UTF-8', utf8Octets, utf8Twice],
+    ])('takes the realm echoed and hashed as %s', async (_label, echoed, hashed) => {
+      const scheme = make({ realm });
+      const credentials = withParam(answer(await first(scheme), alice), 'realm', echoed);
+      const p = credentials.params;
+      const ha1 = H(
+        'SHA-256',
+        Buffer.concat([Buffer.from('alice:'), hashed, Buffer.from(':secret')]),
+      );
+      const ha2 = H('SHA-256', `GET:${p.uri}`);
+      const response = H('SHA-256', `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`);
+      const result = await verify(scheme, withParam(credentials, 'response', response));
+      // req.auth names the realm in force, not the client's spelling of it.
+      expect(result).toMatchObject({ ok: true, details: { realm } });
+      // Any other spelling is another realm's: passed on as foreign.
+      const other = await verify(scheme, withParam(credentials, 'realm', 'Zurich'));
+      expect(other).toMatchObject({ ok: false, foreign: true });
+    });
+
+    it('checks an HA1 from getHA1 as given: over the octets it was made from', async () => {
+      for (const encoding of ['latin1', 'utf8'] as const) {
+        const scheme = make({
+          realm,
+          users: undefined,
+          getHA1: (user, _realm, hash) => (user === 'alice' ? ha1Over(hash, encoding) : null),
+        });
+        const challenge = await first(scheme);
+        const overUtf8 = answer(challenge, alice);
+        const p = overUtf8.params;
+        const ha2 = H('SHA-256', `GET:${p.uri}`);
+        const overLatin1 = withParam(
+          overUtf8,
+          'response',
+          H(
+            'SHA-256',
+            `${ha1Over('SHA-256', 'latin1')}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`,
+          ),
+        );
+        const results = [await verify(scheme, overLatin1), await verify(scheme, overUtf8)];
+        expect(results.map((r) => r.ok)).toEqual(
+          encoding === 'latin1' ? [true, false] : [false, true],
+        );
+      }
+    });
+
+    it('resolves a userhash made over either spelling of the realm', async () => {
+      const scheme = make({ realm, userhash: true });
+      const challenge = await first(scheme);
+      for (const [nc, encoding] of [[1, 'latin1'] as const, [2, 'utf8'] as const]) {
+        const credentials = answer(challenge, { ...alice, userhash: true, nc });
+        const hashed = H('SHA-256', Buffer.from(`alice:${realm}`, encoding));
+        const result = await verify(scheme, withParam(credentials, 'username', hashed));
+        expect(result).toMatchObject({ ok: true, user: 'alice' });
+      }
+    });
+  });
+
   it('keeps no long uri in its H(A2) cache: unauthenticated requests cannot fill memory', async () => {
     // Every request computes H(method ":" uri) before the password is known. Each cached uri was
     // kept (1024 per method and algorithm, up to the header size each): 35 methods x 1024 uris of
