@@ -120,3 +120,59 @@ describe.each([
     }
   });
 });
+
+// A realm beyond ASCII has three spellings a client may have hashed (src/schemes/digest/realm.ts):
+// every user, known or not, whatever the source of the HA1, costs three response digests; an ASCII
+// realm one, and a getHA1 (a database query) is asked once either way.
+describe.each(['t', 'Z\u00fcrich'])('Digest in the realm %j', (realm) => {
+  const spellings = realm === 't' ? 1 : 3;
+  const ha1Of = (user: string, password: string): string =>
+    crypto
+      .createHash('sha256')
+      .update(Buffer.from(`${user}:`))
+      .update(Buffer.from(realm, 'latin1'))
+      .update(Buffer.from(`:${password}`))
+      .digest('hex');
+  const stored: Record<string, string> = { alice: ha1Of('alice', 'wonderland') };
+  const getHA1 = jest.fn((user: string) => stored[user] ?? null);
+  it.each([
+    [
+      'a users map, passwords and an HA1',
+      { users: { ...users, carol: { ha1: { 'SHA-256': stored.alice! } } } },
+    ],
+    ['getPassword', { getPassword: (user: string) => users[user as keyof typeof users] ?? null }],
+    ['getHA1 (async)', { getHA1: async (user: string) => getHA1(user) }],
+  ] as [string, Partial<DigestOptions>][])(
+    'does the same work for every user with %s',
+    async (_title, source) => {
+      const target = await start(
+        authenticate({
+          realm,
+          schemes: [digest({ ...source, secret: 't'.repeat(32), algorithms: ['SHA-256'] })],
+        }),
+      );
+      servers.push(target);
+      const spies = (): Spied => ({
+        hashCredentials: jest.spyOn(algorithms, 'hashCredentials'),
+        digestsEqual: jest.spyOn(response, 'digestsEqual'),
+      });
+      const run = async (user: string, password: string) => {
+        const a = await digestAnswer(target, user, password);
+        getHA1.mockClear();
+        const result = await count(
+          spies,
+          () => send(target, { Authorization: digestHeader(a) }),
+          401,
+        );
+        if ('getHA1' in source) expect(getHA1).toHaveBeenCalledTimes(1);
+        return result.counts;
+      };
+      // Warm the per-realm caches, as above.
+      for (const user of ['mallory', 'alice', 'bob', 'carol']) await run(user, 'x');
+      const unknown = await run('mallory', 'wonderland');
+      expect(unknown.digestsEqual).toBe(spellings);
+      for (const user of ['alice', 'bob', 'carol'])
+        expect(await run(user, 'nope')).toEqual(unknown);
+    },
+  );
+});
