@@ -295,7 +295,19 @@ function verifyDigest(
     };
   }
   const nonce = config.signer.check(realm, directives.nonce);
-  if (!nonce.valid) return beforePassword('Digest nonce is invalid', user);
+  if (!nonce.valid) {
+    // A realm echoed in another spelling may be a realm of its own in this app ('Zürich' and its
+    // UTF-8 octets, as an htdigest file needs): a nonce signed for that realm, under a shared
+    // `secret`, says that the response answers its challenge. (At most two such spellings, so the
+    // signer's per-realm cache stays small.)
+    if (
+      directives.realm !== realm &&
+      config.signer.check(directives.realm, directives.nonce).valid
+    ) {
+      return foreign('Digest realm does not match', user);
+    }
+    return beforePassword('Digest nonce is invalid', user);
+  }
 
   const request: PendingRequest = {
     config,

@@ -330,6 +330,40 @@ describe('an optional authenticate() for the site and a required one on a route'
     expect(refused.status).toBe(401);
     expect(challengesOf(refused)[0]?.params.realm).toBe('site');
   });
+  // A route's realm may be the site's in another spelling: 'Zürich' and its UTF-8 octets (as an
+  // htdigest file needs, docs/digest.md). The site's digest() takes that spelling as its own realm's
+  // (as Java echoes it), but with the shared secret the nonce is the route's: it answers the route's
+  // challenge, not the site's, and the site refused it (401 with its own challenge) for ever.
+  it("leaves to the route a response to its realm that is the site's in another spelling", async () => {
+    const site = 'Z\u00fcrich';
+    const route = Buffer.from(site, 'utf8').toString('latin1');
+    const app = express();
+    app.use(
+      authenticate({
+        realm: site,
+        credentialsRequired: false,
+        schemes: [digest({ users: { carol: 'x' }, secret: SECRET })],
+      }),
+    );
+    app.get(
+      '/admin',
+      authenticate({
+        realm: route,
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+      }),
+      (req, res) => {
+        res.json({ user: req.auth?.user });
+      },
+    );
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+    expect(challenge.params.realm).toBe(route);
+    const res = await request(origin)
+      .get('/admin')
+      .set('Authorization', authorization(challenge, { ...alice, uri: '/admin' }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ user: 'alice' });
+  });
 });
 
 describe('digest() checked twice on one request', () => {

@@ -679,6 +679,27 @@ describe('digest(): more edge cases', () => {
       expect(other).toMatchObject({ ok: false, foreign: true });
     });
 
+    it("tells another realm's nonce in its spelling (foreign) from a forged one (refused)", async () => {
+      const scheme = make({ realm });
+      // This scheme's nonce for the realm spelt as its UTF-8 octets: a route of that realm's.
+      const theirs = await first(make({ realm: utf8Octets }));
+      const forOther = withParam(
+        answer(theirs, alice),
+        'opaque',
+        (await first(scheme)).params.opaque,
+      );
+      expect(await verify(scheme, forOther)).toMatchObject({ ok: false, foreign: true });
+      // A nonce no one here signed (from before a restart), echoed as Java does: refused.
+      const forged = withParam(
+        forOther,
+        'nonce',
+        (await first(make({ realm, secret: 'y'.repeat(32) }))).params.nonce,
+      );
+      const refused = await verify(scheme, forged);
+      expect(refused).toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_REQUEST' });
+      expect(refused).not.toHaveProperty('foreign');
+    });
+
     it('checks an HA1 from getHA1 as given: over the octets it was made from', async () => {
       for (const encoding of ['latin1', 'utf8'] as const) {
         const scheme = make({
