@@ -263,17 +263,17 @@ function parseParams(
     }
     // RFC 9110 §11.2: parameter names are case-insensitive and each may occur only once.
     const known = knownNameIndex(s, i, nameEnd);
-    let name: string;
+    let name = '';
     if (known === -1) {
       name = s.slice(i, nameEnd).toLowerCase();
       if (params[name] !== undefined) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
     } else {
-      name = KNOWN_NAMES[known]!;
       if ((seen & (1 << known)) !== 0) throw new AuthHeaderSyntaxError('duplicate auth-param', i);
       seen |= 1 << known;
     }
     if (++count > maxParams) throw new AuthHeaderSyntaxError('more auth-params than maxParams', i);
-    params[name] = value;
+    if (known === -1) params[name] = value;
+    else setKnown(params, known, value);
     i = valueEnd;
     if (i < length && s.charCodeAt(i) !== COMMA) {
       i = skipOWS(s, i, length);
@@ -296,9 +296,9 @@ const PLAIN_QUOTED_CONTENT = /[^"\\\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]*"/y;
 
 /**
  * Lower-case names of the parameters the RFCs define for Basic, Digest and Bearer (RFC 7617,
- * RFC 7616, RFC 6750, RFC 7615). Using these literals as keys instead of fresh slices spares V8 a
- * string-table lookup per property, and their indices (fewer than 31) let a bit mask find
- * duplicates without reading the params object.
+ * RFC 7616, RFC 6750, RFC 7615). They are stored without slicing the name (setKnown, which follows
+ * this order), and their indices (fewer than 31) let a bit mask find duplicates without reading
+ * the params object.
  */
 const KNOWN_NAMES: readonly string[] = [
   'nc',
@@ -323,6 +323,78 @@ const KNOWN_NAMES: readonly string[] = [
   'error_uri',
   'error_description',
 ];
+
+/**
+ * `params[KNOWN_NAMES[index]] = value`, written as one named store per name: a single keyed store
+ * for all names sees every shape a params object passes through and goes megamorphic in V8, while
+ * each named store sees few (filling a params object measured several times faster).
+ */
+function setKnown(params: Record<string, string>, index: number, value: string): void {
+  switch (index) {
+    case 0:
+      params.nc = value;
+      return;
+    case 1:
+      params.qop = value;
+      return;
+    case 2:
+      params.uri = value;
+      return;
+    case 3:
+      params.realm = value;
+      return;
+    case 4:
+      params.nonce = value;
+      return;
+    case 5:
+      params.stale = value;
+      return;
+    case 6:
+      params.error = value;
+      return;
+    case 7:
+      params.scope = value;
+      return;
+    case 8:
+      params.cnonce = value;
+      return;
+    case 9:
+      params.opaque = value;
+      return;
+    case 10:
+      params.domain = value;
+      return;
+    case 11:
+      params.charset = value;
+      return;
+    case 12:
+      params.rspauth = value;
+      return;
+    case 13:
+      params.response = value;
+      return;
+    case 14:
+      params.username = value;
+      return;
+    case 15:
+      params.userhash = value;
+      return;
+    case 16:
+      params.algorithm = value;
+      return;
+    case 17:
+      params['username*'] = value;
+      return;
+    case 18:
+      params.nextnonce = value;
+      return;
+    case 19:
+      params.error_uri = value;
+      return;
+    default: // 20, the last
+      params.error_description = value;
+  }
+}
 
 /** Indices into KNOWN_NAMES, bucketed by length and first letter. */
 const KNOWN_BUCKETS: (readonly number[] | undefined)[] = (() => {

@@ -164,6 +164,67 @@ describe('parseChallenges(fieldValue)', () => {
       });
     });
 
+    describe('the parameter names of RFC 7617, 7616, 6750 and 7615', () => {
+      // The parser recognises these while it reads them; each must come out like any other name.
+      const names = [
+        'nc',
+        'qop',
+        'uri',
+        'realm',
+        'nonce',
+        'stale',
+        'error',
+        'scope',
+        'cnonce',
+        'opaque',
+        'domain',
+        'charset',
+        'rspauth',
+        'response',
+        'username',
+        'userhash',
+        'algorithm',
+        'username*',
+        'nextnonce',
+        'error_uri',
+        'error_description',
+      ];
+      const mixedCase = (name: string): string =>
+        [...name].map((c, k) => (k % 2 === 1 ? c.toUpperCase() : c)).join('');
+      // One character more or less makes another parameter.
+      const nearMisses = [
+        ...new Set(names.flatMap((name) => [`${name}x`, `x${name}`, name.slice(0, -1)])),
+      ].filter((name) => !names.includes(name));
+
+      it('reads each, in any case, as its lower-case name, among other names', () => {
+        const all = names.flatMap((name, k) => [mixedCase(name), nearMisses[k]!]);
+        const [challenge] = parseChallenges(
+          `X ${all.map((name, k) => `${name}=v${k}`).join(', ')}`,
+        );
+        expect(Object.entries(challenge!.params)).toEqual(
+          all.map((name, k) => [name.toLowerCase(), `v${k}`]),
+        );
+      });
+
+      it.each(names)('reads %s as the first parameter, quoted or not', (name) => {
+        expect(
+          plain(parseChallenges(`X ${mixedCase(name)}="q", Y ${name.toUpperCase()}=t`)),
+        ).toEqual([
+          { scheme: 'X', params: { [name]: 'q' } },
+          { scheme: 'Y', params: { [name]: 't' } },
+        ]);
+      });
+
+      it.each(names)('refuses %s twice, whatever the case', (name) => {
+        const input = `X a=1, ${name}=1, ${name.toUpperCase()}=2`;
+        const error = syntaxError(() => parseChallenges(input));
+        expect([error.reason, error.index]).toEqual([
+          'duplicate auth-param',
+          input.lastIndexOf(name.toUpperCase()),
+        ]);
+      });
+    });
+
     it('returns params with a null prototype, keeping __proto__ as data', () => {
       const [challenge] = parseChallenges('X __proto__="polluted", constructor=c, toString=t');
       const params = challenge!.params;
