@@ -22,7 +22,7 @@ import type { Challenge, Credentials, HeaderLimits } from './types';
 
 // Local bindings, read once: loaders that compile imports to getters (esbuild, so tsx) would
 // otherwise call a getter for every character scanned.
-const { COMMA, DQUOTE, EQUALS, HTAB, SP } = grammar;
+const { COMMA, DQUOTE, EQUALS, HTAB, SP, TCHAR } = grammar;
 const { quotedStringEnd, skipListSeparators, skipOWS, token68End, tokenEnd, unescapeQuotedString } =
   scanner;
 
@@ -232,7 +232,15 @@ function parseParams(
       afterComma = true;
     }
     if (i === length) return length;
-    const nameEnd = tokenEnd(s, i, length);
+    // The name (a token), and which of KNOWN_NAMES it is, in one pass (see NAME_NEXT).
+    let nameEnd = i;
+    let state = NAME_ROOT;
+    while (nameEnd < length) {
+      const next = NAME_NEXT[(s.charCodeAt(nameEnd) << NAME_STATE_BITS) | state];
+      if (next === undefined || next === NAME_END) break;
+      state = next;
+      nameEnd++;
+    }
     if (nameEnd === i) throw new AuthHeaderSyntaxError('expected auth-param', i);
     let j = nameEnd;
     if (j < length && s.charCodeAt(j) !== EQUALS) j = skipOWS(s, j, length);
@@ -262,7 +270,7 @@ function parseParams(
       value = s.slice(j, valueEnd);
     }
     // RFC 9110 §11.2: parameter names are case-insensitive and each may occur only once.
-    const known = knownNameIndex(s, i, nameEnd);
+    const known = KNOWN_AT[state]!;
     let name = '';
     if (known === -1) {
       name = s.slice(i, nameEnd).toLowerCase();
@@ -296,9 +304,10 @@ const PLAIN_QUOTED_CONTENT = /[^"\\\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]*"/y;
 
 /**
  * Lower-case names of the parameters the RFCs define for Basic, Digest and Bearer (RFC 7617,
- * RFC 7616, RFC 6750, RFC 7615). They are stored without slicing the name (setKnown, which follows
- * this order), and their indices (fewer than 31) let a bit mask find duplicates without reading
- * the params object.
+ * RFC 7616, RFC 6750, RFC 7615). parseParams recognises them as it reads them (NAME_NEXT), stores
+ * them without slicing the name (setKnown, which follows this order), and finds duplicates among
+ * them with a bit mask of their indices, so there must be fewer than 31; the automaton's states,
+ * one per prefix, must stay fewer than 256.
  */
 const KNOWN_NAMES: readonly string[] = [
   'nc',
@@ -396,38 +405,51 @@ function setKnown(params: Record<string, string>, index: number, value: string):
   }
 }
 
-/** Indices into KNOWN_NAMES, bucketed by length and first letter. */
-const KNOWN_BUCKETS: (readonly number[] | undefined)[] = (() => {
-  const buckets: number[][] = [];
-  KNOWN_NAMES.forEach((name, index) => {
-    (buckets[bucketOf(name.length, name.charCodeAt(0))] ??= []).push(index);
-  });
-  return buckets;
-})();
-
-function bucketOf(length: number, firstCode: number): number {
-  return (length << 7) | (firstCode | 0x20);
-}
-
 /**
- * The index in KNOWN_NAMES of the parameter name `s[start, end)`, a token, compared
- * case-insensitively (RFC 9110 §11.2), or -1 when it is none of them.
+ * A parameter name is read with a small automaton over KNOWN_NAMES, so that the pass that finds
+ * where the token ends also tells which known name it is, with no second pass comparing it.
+ *
+ * NAME_NEXT[(code << NAME_STATE_BITS) | state] is the state after the character `code`: NAME_END
+ * when it is no tchar (the name ends before it), NAME_OTHER once the name can no longer be a known
+ * one, else the state of the longer prefix of a known name, letters compared case-insensitively
+ * (RFC 9110 §11.2). A code above 0xFF reads past the end: `undefined`, which also ends the name.
+ * KNOWN_AT[state] is the index in KNOWN_NAMES of the name a state spells in full, else -1.
  */
-function knownNameIndex(s: string, start: number, end: number): number {
-  const length = end - start;
-  const candidates = KNOWN_BUCKETS[bucketOf(length, s.charCodeAt(start))];
-  if (candidates === undefined) return -1;
-  // Within a token, `code | 0x20` equals a lower-case letter only for that letter's two cases,
-  // and every known name starts with a letter, so the bucket has settled the first character.
-  next: for (let c = 0; c < candidates.length; c++) {
-    const index = candidates[c]!;
-    const candidate = KNOWN_NAMES[index]!;
-    for (let k = 1; k < length; k++) {
-      const expected = candidate.charCodeAt(k);
-      const code = s.charCodeAt(start + k);
-      if (code !== expected && (code | 0x20) !== expected) continue next;
+const NAME_END = 0;
+const NAME_OTHER = 1;
+const NAME_ROOT = 2;
+const { NAME_NEXT, NAME_STATE_BITS, KNOWN_AT } = ((): {
+  NAME_NEXT: Uint8Array;
+  NAME_STATE_BITS: number;
+  KNOWN_AT: Int8Array;
+} => {
+  // The trie of KNOWN_NAMES (all lower case): one state per prefix. The table below then takes
+  // both cases of a letter to the same state.
+  const children = [0, 1, 2].map(() => new Map<number, number>());
+  const known: number[] = [-1, -1, -1];
+  KNOWN_NAMES.forEach((name, index) => {
+    let state = NAME_ROOT;
+    for (let k = 0; k < name.length; k++) {
+      const code = name.charCodeAt(k);
+      let next = children[state]!.get(code);
+      if (next === undefined) {
+        next = known.length;
+        children[state]!.set(code, next);
+        children.push(new Map());
+        known.push(-1);
+      }
+      state = next;
     }
-    return index;
+    known[state] = index;
+  });
+  const bits = Math.ceil(Math.log2(known.length));
+  const next = new Uint8Array(256 << bits); // NAME_END everywhere to start with
+  for (let code = 0; code < 256; code++) {
+    if (TCHAR[code] !== 1) continue;
+    const lower = code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+    for (let state = NAME_OTHER; state < known.length; state++) {
+      next[(code << bits) | state] = children[state]!.get(lower) ?? NAME_OTHER;
+    }
   }
-  return -1;
-}
+  return { NAME_NEXT: next, NAME_STATE_BITS: bits, KNOWN_AT: Int8Array.from(known) };
+})();
