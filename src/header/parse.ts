@@ -226,11 +226,11 @@ function parseParams(
   let count = 0;
   let seen = 0; // one bit per known name already present (see KNOWN_NAMES)
   let afterComma = false;
+  if (i < length && s.charCodeAt(i) === COMMA) {
+    i = skipListSeparators(s, i + 1, length);
+    afterComma = true;
+  }
   for (;;) {
-    if (i < length && s.charCodeAt(i) === COMMA) {
-      i = skipListSeparators(s, i + 1, length);
-      afterComma = true;
-    }
     if (i === length) return length;
     // The name (a token), and which of KNOWN_NAMES it is, in one pass (see NAME_NEXT).
     let nameEnd = i;
@@ -243,16 +243,23 @@ function parseParams(
     }
     if (nameEnd === i) throw new AuthHeaderSyntaxError('expected auth-param', i);
     let j = nameEnd;
-    if (j < length && s.charCodeAt(j) !== EQUALS) j = skipOWS(s, j, length);
     if (j === length || s.charCodeAt(j) !== EQUALS) {
-      if (afterComma) return i;
-      throw new AuthHeaderSyntaxError("expected '=' after auth-param name", j);
+      j = skipOWS(s, j, length);
+      if (j === length || s.charCodeAt(j) !== EQUALS) {
+        if (afterComma) return i;
+        throw new AuthHeaderSyntaxError("expected '=' after auth-param name", j);
+      }
     }
     j++;
-    if (j < length && s.charCodeAt(j) <= SP) j = skipOWS(s, j, length);
+    // The character at j, read once for the checks that follow; -1 at the end.
+    let code = j < length ? s.charCodeAt(j) : -1;
+    if (code === SP || code === HTAB) {
+      j = skipOWS(s, j, length);
+      code = j < length ? s.charCodeAt(j) : -1;
+    }
     let value: string;
     let valueEnd: number;
-    if (j < length && s.charCodeAt(j) === DQUOTE) {
+    if (code === DQUOTE) {
       // Fast path: one native match over plain qdtext up to the closing DQUOTE.
       PLAIN_QUOTED_CONTENT.lastIndex = j + 1;
       if (PLAIN_QUOTED_CONTENT.test(s)) {
@@ -282,14 +289,18 @@ function parseParams(
     if (++count > maxParams) throw new AuthHeaderSyntaxError('more auth-params than maxParams', i);
     if (known === -1) params[name] = value;
     else setKnown(params, known, value);
+    // What follows the value: the end, or OWS and a comma (then empty list elements).
     i = valueEnd;
-    if (i < length && s.charCodeAt(i) !== COMMA) {
+    if (i === length) return length;
+    if (s.charCodeAt(i) !== COMMA) {
       i = skipOWS(s, i, length);
-      if (i < length && s.charCodeAt(i) !== COMMA) {
+      if (i === length) return length;
+      if (s.charCodeAt(i) !== COMMA) {
         throw new AuthHeaderSyntaxError("expected ',' after auth-param", i);
       }
     }
-    afterComma = false;
+    i = skipListSeparators(s, i + 1, length);
+    afterComma = true;
   }
 }
 

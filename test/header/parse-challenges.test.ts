@@ -258,6 +258,15 @@ describe('parseChallenges(fieldValue)', () => {
         { scheme: 'X', params: { a: '1', b: '2' } },
       ]);
     });
+
+    it('accepts OWS after the last value', () => {
+      expect(plain(parseChallenges('X a="1", b=2 \t'))).toEqual([
+        { scheme: 'X', params: { a: '1', b: '2' } },
+      ]);
+      expect(plain(parseChallenges('X a=1, b="2"\t '))).toEqual([
+        { scheme: 'X', params: { a: '1', b: '2' } },
+      ]);
+    });
   });
 
   describe('malformed input', () => {
@@ -273,6 +282,12 @@ describe('parseChallenges(fieldValue)', () => {
       ['a parameter without "="', 'Basic realm foo', "expected '=' after auth-param name", 12],
       ['two tokens with no comma', 'Basic foo bar', "expected '=' after auth-param name", 10],
       ['a parameter without a value', 'Basic a=b, realm=', 'expected token or quoted-string', 17],
+      [
+        'a parameter with only BWS for a value',
+        'Basic a=b, realm= \t',
+        'expected token or quoted-string',
+        19,
+      ],
       [
         'a parameter with a comma for a value',
         'Basic a=b, c=,',
