@@ -200,6 +200,24 @@ function parseSchemeRest(
     }
     return parseParams(s, length, next, target.params, maxParams);
   }
+  // A known parameter name, "=" and the start of a value (`realm="x"`, the usual opening) is no
+  // token68, which would need OWS, a comma or the end after its padding: parameters start here,
+  // their first name read once. The automaton is parseParams's, stopped as soon as the name can
+  // be no known one, so that a token68 costs a character or two here.
+  let nameEnd = i;
+  let state = NAME_ROOT;
+  while (nameEnd < length) {
+    const next = NAME_NEXT[(s.charCodeAt(nameEnd) << NAME_STATE_BITS) | state];
+    if (next === undefined || next === NAME_END || next === NAME_OTHER) break;
+    state = next;
+    nameEnd++;
+  }
+  if (KNOWN_AT[state] !== -1 && nameEnd + 1 < length && s.charCodeAt(nameEnd) === EQUALS) {
+    const valueStart = s.charCodeAt(nameEnd + 1);
+    if (valueStart === DQUOTE || TCHAR[valueStart] === 1) {
+      return parseParams(s, length, i, target.params, maxParams, nameEnd, state);
+    }
+  }
   // token68 only when nothing but OWS follows it before the end or a comma; `realm=x` is a param.
   const end = token68End(s, i, length);
   if (end !== i) {
@@ -215,6 +233,8 @@ function parseSchemeRest(
 /**
  * Parses `#auth-param` from `i` (at a non-OWS character or the end) into `params`. Returns the
  * input's length, or the index of a token after a comma that is not followed by BWS "=".
+ * `firstNameEnd` and `firstState`, when given, are where the first name ends and the NAME_NEXT
+ * state it leaves, read by the caller.
  */
 function parseParams(
   s: string,
@@ -222,6 +242,8 @@ function parseParams(
   i: number,
   params: Record<string, string>,
   maxParams: number,
+  firstNameEnd = -1,
+  firstState = NAME_ROOT,
 ): number {
   let count = 0;
   let seen = 0; // one bit per known name already present (see KNOWN_NAMES)
@@ -233,13 +255,21 @@ function parseParams(
   for (;;) {
     if (i === length) return length;
     // The name (a token), and which of KNOWN_NAMES it is, in one pass (see NAME_NEXT).
-    let nameEnd = i;
-    let state = NAME_ROOT;
-    while (nameEnd < length) {
-      const next = NAME_NEXT[(s.charCodeAt(nameEnd) << NAME_STATE_BITS) | state];
-      if (next === undefined || next === NAME_END) break;
-      state = next;
-      nameEnd++;
+    let nameEnd: number;
+    let state: number;
+    if (firstNameEnd !== -1) {
+      nameEnd = firstNameEnd;
+      state = firstState;
+      firstNameEnd = -1;
+    } else {
+      nameEnd = i;
+      state = NAME_ROOT;
+      while (nameEnd < length) {
+        const next = NAME_NEXT[(s.charCodeAt(nameEnd) << NAME_STATE_BITS) | state];
+        if (next === undefined || next === NAME_END) break;
+        state = next;
+        nameEnd++;
+      }
     }
     if (nameEnd === i) throw new AuthHeaderSyntaxError('expected auth-param', i);
     let j = nameEnd;

@@ -150,6 +150,24 @@ describe('parseChallenges(fieldValue)', () => {
         { scheme: 'Z', token68: 'realm', params: {} },
       ]);
     });
+
+    it('reads a known parameter name as a token68 only where a token68 may stand', () => {
+      expect(
+        plain(
+          parseChallenges(
+            'A Realm="r", B realm=r, C realm= "r", D realm ="r", E realmy="r", F realm==, G realm=',
+          ),
+        ),
+      ).toEqual([
+        { scheme: 'A', params: { realm: 'r' } },
+        { scheme: 'B', params: { realm: 'r' } },
+        { scheme: 'C', params: { realm: 'r' } },
+        { scheme: 'D', params: { realm: 'r' } },
+        { scheme: 'E', params: { realmy: 'r' } },
+        { scheme: 'F', token68: 'realm==', params: {} },
+        { scheme: 'G', token68: 'realm=', params: {} },
+      ]);
+    });
   });
 
   describe('names and values', () => {
