@@ -50,6 +50,25 @@ describe('parseCredentials(fieldValue)', () => {
     });
   });
 
+  it('reads a token68 of any length, every token68 character and padding included', () => {
+    // Lengths around where the scanner hands a long token68 (a JWT) over from its loop.
+    const body = 'aZ09-._~+/';
+    for (const length of [1, 31, 32, 33, 40, 300]) {
+      const token = body.repeat(31).slice(0, length);
+      for (const padded of [token, `${token}==`]) {
+        expect(parseCredentials(`Bearer ${padded}`).token68).toBe(padded);
+        expect(parseCredentials(`Bearer ${padded} \t`).token68).toBe(padded);
+      }
+      // A character outside token68 ends it: then the element is no token68 but a parameter
+      // name (one without "/", here) that lacks its "=".
+      const error = syntaxError(() => parseCredentials(`Bearer ${token.replaceAll('/', 'a')}!x`));
+      expect([error.reason, error.index]).toEqual([
+        "expected '=' after auth-param name",
+        'Bearer '.length + length + 2,
+      ]);
+    }
+  });
+
   it('parses a scheme alone to empty params (the scheme decides)', () => {
     const credentials = parseCredentials('Bearer');
     expect(plain(credentials)).toEqual({ scheme: 'Bearer', params: {} });
