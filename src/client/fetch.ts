@@ -643,6 +643,11 @@ async function redirected(
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new TypeError('fetch failed: a redirect to a URL scheme other than http(s)');
   }
+  // `new Request()` would refuse it with a message holding the whole URL, password included;
+  // fetch's own redirect fails as a network error (Fetch standard, "HTTP-redirect fetch").
+  if (target.username !== '' || target.password !== '') {
+    throw new TypeError('fetch failed: a redirect to a URL with user info');
+  }
   const toGet =
     (response.status === 303 && template.method !== 'GET' && template.method !== 'HEAD') ||
     ((response.status === 301 || response.status === 302) && template.method === 'POST');

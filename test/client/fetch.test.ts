@@ -1010,6 +1010,24 @@ describe('from a helper’s audit of the client', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('refuses a redirect to a URL with user info, without echoing it (as fetch does)', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+        res.end();
+        return;
+      }
+      res.writeHead(302, { Location: '/next'.replace('/', '//bob:hunter2@127.0.0.1:9/') }).end();
+    });
+    const failure: unknown = await createAuthFetch({ username: 'alice', password: 'secret' })(
+      url,
+    ).catch((err: unknown) => err);
+    expect((failure as Error).name).toBe('TypeError');
+    expect((failure as Error).message).toMatch(/^fetch failed/);
+    expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain('hunter2');
+  });
+
   it('keeps counting a nonce the server offers again after a thousand others (RFC 7616 §3.4)', async () => {
     const seen = new Set<string>();
     const { url, log } = await listen((req, res) => {
