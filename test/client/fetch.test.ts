@@ -1533,22 +1533,28 @@ describe('a `fetch` in options that returns Responses built by hand (their url i
 });
 
 describe('a redirect chain through another origin and back (A → B → A)', () => {
+  /** A (the app behind `scheme`) sends /start to B's /hop, which sends it back to A's /back. */
+  async function chain(status: 302 | 307, scheme: Parameters<typeof protectedApp>[0][number]) {
+    const app = protectedApp([scheme]);
+    let b = '';
+    const a = await listen((req, res) => {
+      if (req.url !== '/start') return void app(req, res);
+      res.writeHead(status, { Location: `${b}/hop` }).end();
+    });
+    const other = await listen((_req, res) =>
+      res.writeHead(status, { Location: `${a.url}/back` }).end(),
+    );
+    b = other.url;
+    return { a, other };
+  }
+
   it.each([
     ['Digest', () => digestFor()],
     ['Basic', () => basic({ users: { alice: 'secret' } })],
   ] as const)(
     'answers A’s %s challenge at A, whoever followed the chain; B gets no credentials',
     async (scheme, make) => {
-      const app = protectedApp([make()]);
-      let b = '';
-      const a = await listen((req, res) => {
-        if (req.url !== '/start') return void app(req, res);
-        res.writeHead(302, { Location: `${b}/hop` }).end();
-      });
-      const other = await listen((_req, res) =>
-        res.writeHead(302, { Location: `${a.url}/back` }).end(),
-      );
-      b = other.url;
+      const { a, other } = await chain(302, make());
       const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
       // First fetch follows the chain (nothing sent yet); then credentials go up front to
       // /start: Basic's redirects are still fetch's, a Digest answer's the client's own.
@@ -1579,16 +1585,7 @@ describe('a redirect chain through another origin and back (A → B → A)', () 
   ] as const)(
     'sends a POST that B sends back to A (307) there without credentials, with %s remembered, whoever followed',
     async (scheme, make) => {
-      const app = protectedApp([make()]);
-      let b = '';
-      const a = await listen((req, res) => {
-        if (req.url !== '/start') return void app(req, res);
-        res.writeHead(307, { Location: `${b}/hop` }).end();
-      });
-      const other = await listen((_req, res) =>
-        res.writeHead(307, { Location: `${a.url}/back` }).end(),
-      );
-      b = other.url;
+      const { a, other } = await chain(307, make());
       const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
       expect((await authFetch(`${a.url}/warm`)).status).toBe(200);
       // B picked the URL on A: the body does not go there with credentials. A 401 after a
