@@ -5,12 +5,12 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { authenticate, basic } from 'authscheme';
+import { authenticate, basic, type AuthRequest } from 'authscheme';
 import { run } from './helpers/run';
 
 const BODY_BYTES = 4 * 1024 * 1024;
@@ -33,10 +33,16 @@ afterAll(async () => {
 async function start(recipe: boolean): Promise<{ url: string; received: () => number }> {
   let received = 0;
   const app = express();
-  // A verifier that takes 50 ms, as one asking a directory would: without the recipe, curl has
-  // the 100 Continue well before the 401.
-  const verify = async (user: string, password: string): Promise<string | false> => {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  // A verifier that takes a while, as one asking a directory would. Without the recipe it waits
+  // until body bytes reach the socket (at most 5 s): a loaded machine may take longer than any
+  // fixed delay to let curl answer Node's 100 Continue, and curl's 8 s wait for that 100 (below)
+  // means bytes arrive only if Node sent it.
+  const verify = async (user: string, password: string, req: AuthRequest) => {
+    const socket = (req as IncomingMessage).socket;
+    const head = socket.bytesRead;
+    const deadline = Date.now() + (recipe ? 50 : 5000);
+    do await new Promise((resolve) => setTimeout(resolve, 5));
+    while (Date.now() < deadline && (recipe || socket.bytesRead === head));
     return user === 'alice' && password === 'secret' ? user : false;
   };
   app.use(authenticate({ realm: 'uploads', schemes: [basic({ verify })] }));
@@ -71,6 +77,9 @@ async function upload(url: string, ...args: string[]): Promise<{ status: number;
     '%{http_code} %{size_upload}',
     '-H',
     'Expect: 100-continue',
+    // Wait for the 100 Continue longer than any verifier here takes (curl's default is 1 s).
+    '--expect100-timeout',
+    '8',
     '--data-binary',
     `@${bodyFile}`,
     ...args,
@@ -115,7 +124,9 @@ it('sends no 100 Continue to an HTTP/1.0 client that names the expectation (RFC 
 
 it('without the recipe, Node asks for the body first and a refused client sends it', async () => {
   const { url, received } = await start(false);
-  const refused = await upload(url);
+  // Wrong credentials, so the verifier runs and the 401 waits for the body's first bytes; a
+  // request without any is refused at once, racing curl's answer to the 100 Continue.
+  const refused = await upload(url, '-u', 'alice:wrong');
   expect(refused.status).toBe(401);
   expect(refused.sent).toBeGreaterThan(0);
   expect(received()).toBe(0);
