@@ -19,7 +19,7 @@ import type {
   VerifyResult,
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
-import { refuseRealmAboveLatin1 } from '../util/realm';
+import { checkRealm } from '../util/realm';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import {
@@ -101,7 +101,8 @@ export interface AuthenticateOptions {
   schemes: readonly Scheme[];
   /**
    * The protection space (RFC 9110 §11.5). Default `"Restricted"`. Sent as ISO-8859-1 octets, one
-   * a character; characters above U+00FF have none and are refused at setup.
+   * a character; characters above U+00FF have none and are refused at setup, as control
+   * characters are (tab and U+0080–U+009F included): every scheme's realm follows this rule.
    */
   realm?: string | undefined;
   /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */
@@ -302,10 +303,7 @@ function configure(options: AuthenticateOptions): Config {
   if (!isList(schemes) || schemes.length === 0) {
     throw new TypeError('authenticate(): `schemes` must be a non-empty array');
   }
-  const realm = options.realm ?? DEFAULT_REALM;
-  if (typeof realm !== 'string') throw new TypeError('authenticate(): `realm` must be a string');
-  refuseRealmAboveLatin1('authenticate()', realm);
-  checkFieldText('realm', realm);
+  const realm = checkRealm('authenticate()', options.realm ?? DEFAULT_REALM);
   const proxy = options.proxy === true;
   const byName = new Map<string, Scheme>();
   for (const [index, scheme] of schemes.entries()) {

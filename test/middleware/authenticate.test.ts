@@ -697,6 +697,67 @@ describe('authenticate() configuration', () => {
     ).not.toThrow();
   });
 
+  // One rule for the five, in src/util/realm.ts. Before it, a tab passed authenticate(), basic()
+  // and digest() but not bearer() or requireScopes(); C1 controls passed all five; bearer() alone
+  // refused the empty realm the others took; each worded its refusal its own way.
+  const verifyNone = (): false => false;
+  const factories: [string, (realm: string) => unknown][] = [
+    ['authenticate()', (realm) => authenticate({ realm, schemes })],
+    ['basic()', (realm) => basic({ users, realm })],
+    ['digest()', (realm) => digest({ users, realm })],
+    ['bearer', (realm) => bearer({ verify: verifyNone, realm })],
+    ['requireScopes', (realm) => requireScopes({ anyOf: ['read'], realm })],
+  ];
+  const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+  describe.each(factories)('%s and the realm', (who, make) => {
+    const prefix = who.replace(/[()]/g, '\\$&');
+    it.each([
+      ['a tab', 'a\tb', 'U\\+0009 \\(a tab\\)'],
+      ['a line feed', 'a\nb', 'U\\+000A \\(a line break\\)'],
+      ['a NUL', 'a\u0000b', 'U\\+0000'],
+      ['an escape', 'a\u001b[31mb', 'U\\+001B'],
+      ['a DEL', 'a\u007fb', 'U\\+007F'],
+      ['a C1 NEL', 'a\u0085b', 'U\\+0085'],
+      ['a C1 CSI', 'a\u009b31mb', 'U\\+009B'],
+      // Latin-1 text with a UTF-8 sequence in it is neither: 0x80 stands for itself.
+      ['Latin-1 text mixed with UTF-8 octets', `Z\u00fcrich ${utf8('\u2013')} Nord`, 'U\\+0080'],
+      ['UTF-8 octets of a control', utf8('caf\u00e9 \u0085'), 'U\\+0085 in its UTF-8 octets'],
+    ])('refuses %s, naming the caller and the character', (_label, realm, char) => {
+      expect(() => make(realm)).toThrow(TypeError);
+      expect(() => make(realm)).toThrow(
+        new RegExp(
+          `^${prefix}: the realm holds ${char}, a control character: .*Give printable text`,
+        ),
+      );
+    });
+
+    it.each([
+      ['the empty realm', ''],
+      ['Latin-1 text', 'Caf\u00e9 \u00bb Z\u00fcrich'],
+      ['quotes and backslashes', 'say "hi" \\o/'],
+      // What the README tells users to give for a realm beyond Latin-1: octets 0x80-0x9F inside.
+      ['UTF-8 octets holding 0x80 and 0x93', utf8('Z\u00fcrich \u2013 Nord')],
+      ['UTF-8 octets holding 0x9D', utf8('\u6771\u4eac')],
+    ])('accepts %s', (_label, realm) => {
+      expect(() => make(realm)).not.toThrow();
+    });
+
+    it('says a realm that is no string must be one', () => {
+      expect(() => make(5 as unknown as string)).toThrow(
+        new RegExp(`^${prefix}: the realm must be a string, not a number$`),
+      );
+    });
+  });
+
+  it('sends the empty realm that bearer() now takes', async () => {
+    const app = express();
+    app.use(authenticate({ realm: 'api', schemes: [bearer({ verify: verifyNone, realm: '' })] }));
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm=""');
+  });
+
   it('refuses an empty or missing scheme list', () => {
     expect(() => authenticate({ schemes: [] })).toThrow(/non-empty/);
     expect(() => authenticate({} as AuthenticateOptions)).toThrow(TypeError);

@@ -10,8 +10,7 @@ import { isPromiseLike } from '../../util/promise';
 import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
 import { hasControl, isAscii } from '../../util/text';
-import { refuseRealmAboveLatin1 } from '../../util/realm';
-import { isQuotable } from '../../header/grammar';
+import { checkRealm } from '../../util/realm';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   Identity,
@@ -118,12 +117,7 @@ export function basic(options: BasicOptions): Scheme {
   }
   // Checked here as authenticate() checks its own: unquotable text would make every challenge,
   // and so every refusal, a 500.
-  refuseRealmAboveLatin1('basic()', options.realm);
-  if (options.realm !== undefined && !isQuotable(options.realm)) {
-    throw new TypeError(
-      'basic(): `realm` must be a string without control characters or characters above U+00FF',
-    );
-  }
+  if (options.realm !== undefined) checkRealm('basic()', options.realm);
   const charset = options.charset ?? true;
   const allowEmptyUser = options.allowEmptyUser === true;
   const acceptLatin1 = options.acceptLatin1 === true;

@@ -4,7 +4,7 @@
  */
 import { hash } from 'node:crypto';
 import { AuthschemeError } from '../../errors';
-import { isQuotable, isToken68 } from '../../header/grammar';
+import { isToken68 } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   AuthRequest,
@@ -18,7 +18,7 @@ import { identityResult } from '../../scheme';
 import { configuredCache, type CacheOptions } from '../../util/lru-cache';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
-import { refuseRealmAboveLatin1 } from '../../util/realm';
+import { checkRealm } from '../../util/realm';
 import type { BearerErrorCode, BearerFailure } from './errors';
 import { bearerFailure, checkErrorUri, isInvalidTokenError } from './errors';
 import { locateToken } from './locate';
@@ -108,18 +108,6 @@ interface Verified {
   expiresAt: number;
 }
 
-function checkText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value === '')
-    throw new TypeError(`bearer: ${what} must be a non-empty string`);
-  // HTAB too: these values also go into error_description-like places where RFC 6750 allows none.
-  if (!isQuotable(value) || value.includes('\t')) {
-    throw new TypeError(
-      `bearer: ${what} must not contain control characters or characters above U+00FF`,
-    );
-  }
-  return value;
-}
-
 /** 1e11 ms is March 1973; 1e11 s is the year 5138. */
 const SECONDS_NOT_MS = 1e11;
 
@@ -191,8 +179,7 @@ export function bearer(options: BearerOptions): Scheme {
   rejectUnknownOptions('bearer', options, BEARER_OPTION_NAMES);
   checkBooleanOptions('bearer', options, ['allowFormToken', 'allowQueryToken']);
   const verifyToken = options.verify;
-  refuseRealmAboveLatin1('bearer', options.realm);
-  const realm = options.realm === undefined ? undefined : checkText(options.realm, 'realm');
+  const realm = options.realm === undefined ? undefined : checkRealm('bearer', options.realm);
   const requiredScopes: unknown = options.requiredScopes;
   if (
     typeof requiredScopes === 'object' &&

@@ -5,12 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthenticationError } from '../../errors';
-import { formatChallenge, isQuotable } from '../../header';
+import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
 import { letThroughReason } from '../../middleware/let-through';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
-import { refuseRealmAboveLatin1 } from '../../util/realm';
+import { checkRealm } from '../../util/realm';
 import type { BearerErrorCode } from './errors';
 import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
@@ -65,16 +65,6 @@ export interface ScopeMiddleware {
   ): void;
 }
 
-function checkRealm(value: string): string {
-  refuseRealmAboveLatin1('requireScopes', value);
-  if (!isQuotable(value) || value.includes('\t')) {
-    throw new TypeError(
-      'requireScopes: realm must not contain control characters or characters above U+00FF',
-    );
-  }
-  return value;
-}
-
 /**
  * Refuses requests whose `req.auth` lacks the scopes: 403 with `WWW-Authenticate: Bearer …,
  * error="insufficient_scope", scope="…"`. Without `req.auth` (no `authenticate()` ran, or it let
@@ -107,7 +97,8 @@ export function requireScopes(
     throw new TypeError('requireScopes: expected scope names, a list, { allOf } or { anyOf }');
   }
   const required: CompiledScopes = compileScopes(requirement, 'requireScopes');
-  const realm = settings.realm === undefined ? DEFAULT_REALM : checkRealm(settings.realm);
+  const realm =
+    settings.realm === undefined ? DEFAULT_REALM : checkRealm('requireScopes', settings.realm);
   if (settings.errorUri !== undefined) checkErrorUri(settings.errorUri, 'requireScopes');
   const onFailure = settings.onFailure ?? 'respond';
   if (onFailure !== 'respond' && onFailure !== 'next') {

@@ -16,7 +16,7 @@ import type {
 } from '../../scheme';
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
-import { refuseRealmAboveLatin1 } from '../../util/realm';
+import { checkRealm } from '../../util/realm';
 import {
   checkBooleanOptions,
   isList,
@@ -674,12 +674,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   checkText(opaque, 'opaque');
   if (opaque === '') throw new TypeError('digest(): opaque must not be empty');
 
-  let realm: string | undefined;
-  if (options.realm !== undefined) {
-    refuseRealmAboveLatin1('digest()', options.realm);
-    checkText(options.realm, 'realm');
-    realm = options.realm;
-  }
+  const realm = options.realm === undefined ? undefined : checkRealm('digest()', options.realm);
 
   let domain: string | undefined;
   if (options.domain !== undefined) {
