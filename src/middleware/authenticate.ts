@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
-import { isQuotable, isToken, parseCredentials } from '../header';
+import { isToken, parseCredentials } from '../header';
 import { resolveLimits } from '../header/limits';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
 import type {
@@ -19,6 +19,7 @@ import type {
   VerifyResult,
 } from '../scheme';
 import { isPromiseLike } from '../util/promise';
+import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
@@ -348,12 +349,12 @@ function configure(options: AuthenticateOptions): Config {
     throw new TypeError("authenticate(): `onFailure` must be 'respond' or 'next'");
   }
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
-  checkFieldText('contentType', contentType);
+  checkFieldText('authenticate()', 'contentType', contentType);
   const cacheControl = options.cacheControl ?? (proxy ? 'private' : false);
   if (cacheControl !== false && typeof cacheControl !== 'string') {
     throw new TypeError('authenticate(): `cacheControl` must be a string or false');
   }
-  if (cacheControl !== false) checkFieldText('cacheControl', cacheControl);
+  if (cacheControl !== false) checkFieldText('authenticate()', 'cacheControl', cacheControl);
   // An empty field is no answer: `false` says "none" (and in proxy mode drops `private` knowingly).
   if (contentType === '' || cacheControl === '') {
     throw new TypeError('authenticate(): `contentType` and `cacheControl` must not be empty');
@@ -418,20 +419,6 @@ function configure(options: AuthenticateOptions): Config {
     limits,
     credentialsRequired: options.credentialsRequired !== false,
   } as const);
-}
-
-/**
- * Setup-time check of configured text that ends up in a header: `res.setHeader` throws on CR, LF
- * and characters above U+00FF, which would turn every challenge into a 500.
- */
-function checkFieldText(name: string, value: unknown): void {
-  if (typeof value !== 'string')
-    throw new TypeError(`authenticate(): \`${name}\` must be a string`);
-  if (!isQuotable(value)) {
-    throw new TypeError(
-      `authenticate(): \`${name}\` contains a control character or a character no header can carry`,
-    );
-  }
 }
 
 function handle(config: Config, ctx: Context, next: (err?: unknown) => void): void {

@@ -316,6 +316,43 @@ describe('option types', () => {
     expect(setup).toHaveBeenCalledTimes(1);
   });
 
+  // authenticate() and digest() checked this text with copies of one function, worded apart.
+  it.each<[string, () => unknown, string]>([
+    [
+      'contentType with a LF',
+      () => authenticate({ schemes: [basic({ users })], contentType: 'text/plain\nX: 1' }),
+      'authenticate(): `contentType`',
+    ],
+    [
+      'cacheControl with a character above U+00FF',
+      () => authenticate({ schemes: [basic({ users })], cacheControl: 'no-store \u20ac' }),
+      'authenticate(): `cacheControl`',
+    ],
+    ['Digest opaque with a NUL', () => digest({ users, opaque: 'a\u0000b' }), 'digest(): `opaque`'],
+    [
+      'a Digest domain URI with a DEL',
+      () => digest({ users, domain: ['/a\u007f'] }),
+      'digest(): `domain`',
+    ],
+  ])('refuses %s at setup, in the words every header text check uses', (_label, make, named) => {
+    expect(make).toThrow(
+      new TypeError(
+        `${named} holds a control character (HTAB aside) or a character above U+00FF, which a ` +
+          'header field cannot carry',
+      ),
+    );
+  });
+
+  it('takes a tab in header text other than a realm, as a field value may hold one', () => {
+    expect(() => digest({ users, opaque: 'a\tb' })).not.toThrow();
+    expect(() =>
+      authenticate({ schemes: [basic({ users })], cacheControl: 'private,\tno-cache' }),
+    ).not.toThrow();
+    expect(() => digest({ users, opaque: 5 as unknown as string })).toThrow(
+      new TypeError('digest(): `opaque` must be a string'),
+    );
+  });
+
   it('refuses a shared store without a secret (an unset environment variable)', () => {
     // A node-redis-shaped client: digest() only sets up here, nothing is sent.
     const redis = new RedisNonceStore({

@@ -3,7 +3,6 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { quoteString } from '../../header/format';
-import { isQuotable } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import { AuthschemeError } from '../../errors';
 import type {
@@ -16,6 +15,7 @@ import type {
 } from '../../scheme';
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
+import { checkFieldText } from '../../util/field-text';
 import { checkRealm } from '../../util/realm';
 import {
   checkBooleanOptions,
@@ -671,7 +671,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   const opaque =
     options.opaque ??
     createHmac('sha256', secret).update('authscheme digest opaque').digest('base64url');
-  checkText(opaque, 'opaque');
+  checkFieldText('digest()', 'opaque', opaque);
   if (opaque === '') throw new TypeError('digest(): opaque must not be empty');
 
   const realm = options.realm === undefined ? undefined : checkRealm('digest()', options.realm);
@@ -682,7 +682,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
       throw new TypeError('digest(): domain must be a non-empty array of URIs');
     }
     for (const uri of options.domain) {
-      checkText(uri, 'domain');
+      checkFieldText('digest()', 'domain', uri);
       if (uri === '' || uri.includes(' '))
         throw new TypeError('digest(): a domain URI must be non-empty, without spaces');
     }
@@ -843,12 +843,4 @@ function resolveSecret(secret: string | Buffer | undefined): Buffer {
     throw new TypeError(`digest(): secret must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   return Buffer.from(bytes);
-}
-
-/** Text that goes into a challenge: no control characters, nothing above U+00FF (setHeader would throw). */
-function checkText(value: unknown, name: string): void {
-  if (typeof value !== 'string') throw new TypeError(`digest(): ${name} must be a string`);
-  if (!isQuotable(value)) {
-    throw new TypeError(`digest(): ${name} holds a control character or a character above U+00FF`);
-  }
 }
