@@ -84,7 +84,11 @@ export interface SchemeSuccess {
   user: string;
   /** Copied onto `req.auth` beside `scheme` and `user`. */
   details?: Record<string, unknown> | undefined;
-  /** Response headers to add, e.g. `Authentication-Info` (RFC 7615). */
+  /**
+   * Response headers to add, e.g. `Authentication-Info` (RFC 7615). A name that is no token, a
+   * value that is no string or that a field cannot carry (CR, LF, another control but HTAB,
+   * above U+00FF) fails the request closed (`ERR_AUTH_VERIFIER_RESULT`), none of them set.
+   */
   headers?: Record<string, string> | undefined;
 }
 

@@ -23,6 +23,7 @@ import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
+import { setSuccessHeaders } from './success-headers';
 import {
   checkBooleanOptions,
   isList,
@@ -686,10 +687,7 @@ function accept(
     }
   }
   const { res } = ctx;
-  if (headers !== undefined) {
-    for (const name in headers)
-      if (Object.hasOwn(headers, name)) res.setHeader(name, headers[name]!);
-  }
+  setSuccessHeaders(res, scheme.name, headers);
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
     res.setHeader('Cache-Control', config.cacheControl);
   }

@@ -1,9 +1,9 @@
 /**
  * A user callback that answers, per request, with something of the wrong type (a verifier, a
- * Digest lookup, a body function, a custom scheme's challenges or locate) is a programming error:
- * the request fails closed through next(err) with an AuthschemeError ERR_AUTH_VERIFIER_RESULT,
- * whichever callback it was, never a bare TypeError (and never the handler). Setup-time option
- * errors stay TypeErrors.
+ * Digest lookup, a body function, a custom scheme's challenges, locate or success headers) is a
+ * programming error: the request fails closed through next(err) with an AuthschemeError
+ * ERR_AUTH_VERIFIER_RESULT, whichever callback it was, never a bare TypeError (and never the
+ * handler). Setup-time option errors stay TypeErrors.
  */
 import { createHash } from 'node:crypto';
 import express from 'express';
@@ -222,7 +222,32 @@ const cases: [string, () => Promise<Run>][] = [
         ],
       }),
   ],
+  // Node's own errors before (ERR_INVALID_CHAR, ERR_INVALID_HTTP_TOKEN), or no error at all: a
+  // number, an array or a string of headers went out as Node made them.
+  ...(
+    [
+      ['a header value that is a number', { 'X-Count': 5 }],
+      ['a header value that is a list', { 'X-List': ['a', 'b'] }],
+      ['a header name that is no token', { 'X Info': 'a' }],
+      ['a header value with CR LF', { 'X-Info': 'a\r\nSet-Cookie: s=1' }],
+      ['a header value above U+00FF', { 'X-Info': 'caf\u00e9 \u20ac' }],
+      ['headers that are a string', 'X-Info: a'],
+      ['headers that are a list', [['X-Info', 'a']]],
+    ] as const
+  ).map(([what, headers]): [string, () => Promise<Run>] => [
+    `a scheme’s success carries ${what}`,
+    () => run({ schemes: [succeeding(headers)] }, { authorization: 'Custom t' }),
+  ]),
 ];
+
+/** A custom scheme that accepts any `Custom` credentials with these success headers. */
+function succeeding(headers: unknown, name = 'Custom'): Scheme {
+  return {
+    name,
+    challenges: () => [{ scheme: name, params: {} }],
+    verify: () => ({ ok: true, user: 'a', headers: headers as Record<string, string> }),
+  };
+}
 
 describe('a user callback’s result of the wrong type, per request', () => {
   it.each(cases)(
@@ -241,4 +266,104 @@ describe('a user callback’s result of the wrong type, per request', () => {
       else expect(outcome!.outcome).toBe('refused');
     },
   );
+});
+
+describe('the headers of a scheme’s success', () => {
+  /** The error next(err) got, the response headers and whether the handler ran with req.auth. */
+  async function send(scheme: Scheme, authorization = `${scheme.name} t`) {
+    let error: unknown;
+    let auth: unknown;
+    const app = express();
+    app.use(authenticate({ realm: 'api', schemes: [scheme] }));
+    app.get('/', (req, res) => {
+      auth = (req as { auth?: unknown }).auth;
+      res.send('ok');
+    });
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _n: express.NextFunction) => {
+        error = err;
+        res.status(500).end();
+      },
+    );
+    const res = await request(app).get('/').set('Authorization', authorization);
+    return { status: res.status, headers: res.headers, error, auth };
+  }
+
+  it.each([
+    [
+      { 'X-Ok': 'yes', 'X Info': 'a' },
+      'The Custom scheme\'s success carries a header named "X Info", which is no field name (a token, RFC 9110 §5.1)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'X\r\nInjected': 'a' },
+      'The Custom scheme\'s success carries a header named "X\\r\\nInjected", which is no field name (a token, RFC 9110 §5.1)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part\r\nSet-Cookie: s=1' },
+      "The Custom scheme's success carries a header X-Info whose value holds U+000D, which no field value can carry (RFC 9110 §5.5)",
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part\u0000' },
+      "The Custom scheme's success carries a header X-Info whose value holds U+0000, which no field value can carry (RFC 9110 §5.5)",
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part \u2603' },
+      "The Custom scheme's success carries a header X-Info whose value holds U+2603, which no field value can carry (RFC 9110 §5.5)",
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Count': 5 },
+      "The Custom scheme's success carries a header X-Count whose value is a number, not a string",
+    ],
+    [
+      'X-Info: a',
+      "The Custom scheme's success carries headers that are a string, not an object of field names to strings",
+    ],
+  ])(
+    'fail the request closed, naming the scheme and the header, setting none of them: %j',
+    async (headers, message) => {
+      const { status, headers: sent, error, auth } = await send(succeeding(headers));
+      expect(status).toBe(500);
+      expect(auth).toBeUndefined();
+      expect(error).toBeInstanceOf(AuthschemeError);
+      expect(error).toMatchObject({ code: 'ERR_AUTH_VERIFIER_RESULT', message });
+      // The value is never quoted: it may hold what the scheme knows (a token, a session).
+      expect((error as Error).message).not.toContain('secret-part');
+      // A success that failed sends none of its headers, the good ones included.
+      expect(sent['x-ok']).toBeUndefined();
+      expect(sent['x-count']).toBeUndefined();
+    },
+  );
+
+  it('fail the same way when an async scheme answers', async () => {
+    const scheme: Scheme = {
+      ...succeeding({}),
+      verify: async () => ({ ok: true, user: 'a', headers: { 'X-Info': 'a\nb' } }),
+    };
+    const { status, error, auth } = await send(scheme);
+    expect(status).toBe(500);
+    expect(auth).toBeUndefined();
+    expect(error).toMatchObject({
+      code: 'ERR_AUTH_VERIFIER_RESULT',
+      message:
+        "The Custom scheme's success carries a header X-Info whose value holds U+000A, which no field value can carry (RFC 9110 §5.5)",
+    });
+  });
+
+  it('go out when Node can send them: a tab, Latin-1, an empty value, none at all', async () => {
+    const latin1 = 'caf\u00e9';
+    const { status, headers, auth } = await send(
+      succeeding({ 'X-Tab': 'a\tb', 'X-Latin1': latin1, 'X-Empty': '' }),
+    );
+    expect(status).toBe(200);
+    expect(auth).toMatchObject({ scheme: 'Custom', user: 'a' });
+    expect(headers['x-tab']).toBe('a\tb');
+    // supertest reads the head as latin1, as Node wrote it.
+    expect(headers['x-latin1']).toBe(latin1);
+    expect(headers['x-empty']).toBe('');
+    for (const none of [undefined, null]) {
+      const bare = await send(succeeding(none));
+      expect(bare.status).toBe(200);
+      expect(bare.auth).toMatchObject({ user: 'a' });
+    }
+  });
 });

@@ -1,0 +1,82 @@
+/**
+ * The response headers a scheme's success asks for (`SchemeSuccess.headers`: Digest's
+ * `Authentication-Info`, RFC 7615, or a custom scheme's). One Node would refuse, or would send
+ * other than given (a number, a list), is the scheme's programming error on this request, as any
+ * callback result of the wrong type is: an `AuthschemeError` `ERR_AUTH_VERIFIER_RESULT` that fails
+ * the request closed through `next(err)`, not Node's `ERR_INVALID_CHAR`. All are checked before
+ * any is set, so a success that fails sends none of its headers.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { AuthschemeError } from '../errors';
+import { isQuotable, isToken } from '../header/grammar';
+
+/** Sets `headers` on `res`, or throws without setting any when one cannot be sent as given. */
+export function setSuccessHeaders(
+  res: ServerResponse | Http2ServerResponse,
+  scheme: string,
+  headers: unknown,
+): void {
+  // Absent, as `details` may be.
+  if (headers === undefined || headers === null) return;
+  const carries = `The ${scheme} scheme's success carries`;
+  if (typeof headers !== 'object' || Array.isArray(headers)) {
+    throw bad(
+      `${carries} headers that are ${describe(headers)}, not an object of field names to strings`,
+    );
+  }
+  const fields = headers as Record<string, unknown>;
+  // for-in with an own-property check rather than Object.keys(): no array per request.
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue;
+    // RFC 9110 §5.1: a field name is a token; what is not one is shown escaped, never raw.
+    if (!isToken(name)) {
+      throw bad(
+        `${carries} a header named ${shown(name)}, which is no field name (a token, RFC 9110 §5.1)`,
+      );
+    }
+    const value = fields[name];
+    if (typeof value !== 'string') {
+      throw bad(`${carries} a header ${name} whose value is ${describe(value)}, not a string`);
+    }
+    // RFC 9110 §5.5: HTAB, SP, VCHAR and obs-text, what Node's setHeader takes. The value itself
+    // is never quoted: it may hold what the scheme knows (a token, a session).
+    if (!isQuotable(value)) {
+      throw bad(
+        `${carries} a header ${name} whose value holds U+${hex(firstUnsendable(value))}, which ` +
+          'no field value can carry (RFC 9110 §5.5)',
+      );
+    }
+  }
+  for (const name in fields) {
+    if (Object.hasOwn(fields, name)) res.setHeader(name, fields[name] as string);
+  }
+}
+
+function bad(message: string): AuthschemeError {
+  return new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', message);
+}
+
+function firstUnsendable(value: string): number {
+  for (const char of value) if (!isQuotable(char)) return char.codePointAt(0)!;
+  return 0;
+}
+
+function hex(code: number): string {
+  return code.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** A name that is no token, quoted with what is not printable ASCII escaped, cut at 64. */
+function shown(name: string): string {
+  const quoted = JSON.stringify(name.slice(0, 64)).replace(
+    /[^\x20-\x7e]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return name.length > 64 ? `${quoted}…` : quoted;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
