@@ -3,8 +3,8 @@
  * `Authentication-Info`, RFC 7615, or a custom scheme's). One Node would refuse, or would send
  * other than given (a number, a list), is the scheme's programming error on this request, as any
  * callback result of the wrong type is: an `AuthschemeError` `ERR_AUTH_VERIFIER_RESULT` that fails
- * the request closed through `next(err)`, not Node's `ERR_INVALID_CHAR`. All are checked before
- * any is set, so a success that fails sends none of its headers.
+ * the request closed through `next(err)`, not Node's `ERR_INVALID_CHAR`. A success that fails
+ * sends none of its headers.
  */
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
@@ -21,40 +21,58 @@ export function setSuccessHeaders(
   if (headers === undefined || headers === null) return;
   const carries = `The ${scheme} scheme's success carries`;
   if (typeof headers !== 'object' || Array.isArray(headers)) {
-    throw bad(
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
       `${carries} headers that are ${describe(headers)}, not an object of field names to strings`,
     );
   }
   const fields = headers as Record<string, unknown>;
+  // Node's setHeader checks names and values as it sets them (the same scan a check of ours would
+  // repeat on every Digest success); what it refuses, and what it would send other than given,
+  // undoes what this success set so far (the names before it: no list kept per request).
   // for-in with an own-property check rather than Object.keys(): no array per request.
   for (const name in fields) {
     if (!Object.hasOwn(fields, name)) continue;
-    // RFC 9110 §5.1: a field name is a token; what is not one is shown escaped, never raw.
-    if (!isToken(name)) {
-      throw bad(
-        `${carries} a header named ${shown(name)}, which is no field name (a token, RFC 9110 §5.1)`,
-      );
-    }
     const value = fields[name];
+    let problem: string | undefined;
     if (typeof value !== 'string') {
-      throw bad(`${carries} a header ${name} whose value is ${describe(value)}, not a string`);
+      problem = `a header ${shownName(name)} whose value is ${describe(value)}, not a string`;
+    } else {
+      try {
+        res.setHeader(name, value);
+        continue;
+      } catch (error) {
+        problem = unsendable(name, value, error);
+      }
     }
-    // RFC 9110 §5.5: HTAB, SP, VCHAR and obs-text, what Node's setHeader takes. The value itself
-    // is never quoted: it may hold what the scheme knows (a token, a session).
-    if (!isQuotable(value)) {
-      throw bad(
-        `${carries} a header ${name} whose value holds U+${hex(firstUnsendable(value))}, which ` +
-          'no field value can carry (RFC 9110 §5.5)',
-      );
+    for (const done in fields) {
+      if (done === name) break;
+      if (Object.hasOwn(fields, done)) res.removeHeader(done);
     }
-  }
-  for (const name in fields) {
-    if (Object.hasOwn(fields, name)) res.setHeader(name, fields[name] as string);
+    throw new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', `${carries} ${problem}`);
   }
 }
 
-function bad(message: string): AuthschemeError {
-  return new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', message);
+/** Why Node refused to set this header. */
+function unsendable(name: string, value: string, error: unknown): string {
+  // RFC 9110 §5.1: a field name is a token; what is not one is shown escaped, never raw.
+  if (!isToken(name)) {
+    return `a header named ${shown(name)}, which is no field name (a token, RFC 9110 §5.1)`;
+  }
+  // RFC 9110 §5.5: HTAB, SP, VCHAR and obs-text, what Node's setHeader takes. The value itself
+  // is never quoted: it may hold what the scheme knows (a token, a session).
+  // A header well spelled was refused for another reason (the head already went out): not the
+  // scheme's doing, so Node's error goes on as it is.
+  if (isQuotable(value)) throw error;
+  return (
+    `a header ${name} whose value holds U+${hex(firstUnsendable(value))}, which no field value ` +
+    'can carry (RFC 9110 §5.5)'
+  );
+}
+
+/** A name as the messages show it: as is when it is a token, else escaped. */
+function shownName(name: string): string {
+  return isToken(name) ? name : shown(name);
 }
 
 function firstUnsendable(value: string): number {
