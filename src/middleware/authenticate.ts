@@ -32,7 +32,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { assignAuth } from './request-auth';
-import { markLetThrough } from './let-through';
+import { markLetThrough, PREFLIGHT } from './let-through';
 import {
   appendVary,
   formatChallengeCached,
@@ -434,10 +434,8 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     ctx.method === 'OPTIONS' &&
     req.method === 'OPTIONS'
   ) {
-    markLetThrough(
-      req,
-      'authenticate() let a CORS preflight through unauthenticated (allowPreflight)',
-    );
+    // requireScopes() lets it through on this record, not on the request's shape.
+    markLetThrough(req, PREFLIGHT);
     next();
     return;
   }

@@ -19,6 +19,10 @@ const reasons: WeakMap<object, string> = ((): WeakMap<object, string> => {
   return created;
 })();
 
+/** The reason recorded for a CORS preflight let through by `allowPreflight`. */
+export const PREFLIGHT =
+  'authenticate() let a CORS preflight through unauthenticated (allowPreflight)';
+
 /** Records that `authenticate()` let `req` through unauthenticated, and why (a sentence). */
 export function markLetThrough(req: object, why: string): void {
   reasons.set(req, why);

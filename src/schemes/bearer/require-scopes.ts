@@ -7,7 +7,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthenticationError } from '../../errors';
 import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
-import { letThroughReason } from '../../middleware/let-through';
+import { letThroughReason, PREFLIGHT } from '../../middleware/let-through';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
@@ -68,7 +68,8 @@ export interface ScopeMiddleware {
 /**
  * Refuses requests whose `req.auth` lacks the scopes: 403 with `WWW-Authenticate: Bearer …,
  * error="insufficient_scope", scope="…"`. Without `req.auth` (no `authenticate()` ran, or it let
- * the request through unauthenticated) it answers 401 with a bare Bearer challenge.
+ * the request through unauthenticated) it answers 401 with a bare Bearer challenge; a CORS
+ * preflight that `authenticate({ allowPreflight: true })` let through passes.
  *
  * - `requireScopes('read', 'write')` or `requireScopes(['read', 'write'])`: all of them.
  * - `requireScopes({ anyOf: ['read', 'admin'] })`: at least one. `{ allOf: [...] }` also works.
@@ -132,6 +133,13 @@ export function requireScopes(
       const auth = req.auth;
       let refusal: Refusal;
       if (auth === undefined || auth === null) {
+        // A browser's preflight never carries credentials (Fetch standard, CORS-preflight
+        // request): it passes when authenticate() let it through as one (allowPreflight), never
+        // on its shape alone, and only while it is still an OPTIONS (no method override since).
+        if (letThroughReason(req) === PREFLIGHT && req.method === 'OPTIONS') {
+          next();
+          return;
+        }
         refusal = {
           status: 401,
           challenge: unauthenticated,

@@ -206,11 +206,12 @@ describe('requireScopes()', () => {
     await request(server).get('/').set('Authorization', 'AWS4-HMAC-SHA256 a=b, ,').expect(401);
     await request(server).get('/').set('Authorization', otherRealm).expect(401);
     await request(server).get('/').expect(401);
+    // A preflight it let through passes requireScopes() too (see "after allowPreflight" below).
     await request(server)
       .options('/')
       .set('Access-Control-Request-Method', 'GET')
       .set('Authorization', basicHeader)
-      .expect(401);
+      .expect(HIT, 'yes');
     const letThrough =
       'The credentials use a scheme that authenticate() does not offer, and with ' +
       'credentialsRequired: false it let the request through unauthenticated';
@@ -225,11 +226,6 @@ describe('requireScopes()', () => {
           'unauthenticated',
       ],
       [401, 'ERR_AUTH_MISSING_CREDENTIALS', 'No credentials were sent'],
-      [
-        401,
-        'ERR_AUTH_MISSING_CREDENTIALS',
-        'authenticate() let a CORS preflight through unauthenticated (allowPreflight)',
-      ],
     ]);
   });
 
@@ -419,6 +415,94 @@ describe('requireScopes()', () => {
     ]);
     expect(errors.map((e) => [e.code, e.scheme, e.user])).toEqual([
       ['ERR_AUTH_INSUFFICIENT_SCOPE', undefined, undefined],
+    ]);
+  });
+});
+
+// A browser's preflight never carries credentials (Fetch standard, CORS-preflight request): a
+// requireScopes() that answered it 401 kept it from the CORS handler after it, so no browser could
+// call a scoped route cross-origin, whatever allowPreflight said.
+describe('requireScopes() after authenticate({ allowPreflight: true })', () => {
+  const ORIGIN = 'http://app.test';
+
+  /** A CORS handler mounted after the guards, as cors() on a route or with preflightContinue. */
+  const corsHandler: express.RequestHandler = (req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', ORIGIN);
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, DELETE');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization');
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+
+  function scoped(
+    outcomes: AuthOutcome[],
+    auth: Partial<Parameters<typeof authenticate>[0]>,
+    between: express.RequestHandler[] = [],
+  ) {
+    const server = express();
+    server.use(authenticate({ realm: 'api', schemes: [bearer({ verify })], ...auth }));
+    for (const middleware of between) server.use(middleware);
+    server.use(
+      requireScopes({ allOf: ['read'], realm: 'api', audit: (o) => void outcomes.push(o) }),
+    );
+    server.use(corsHandler);
+    server.all('/orders', (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+    return server;
+  }
+
+  const preflight = (server: express.Express) =>
+    request(server)
+      .options('/orders')
+      .set('Origin', ORIGIN)
+      .set('Access-Control-Request-Method', 'DELETE')
+      .set('Access-Control-Request-Headers', 'authorization');
+
+  it('lets the preflight authenticate() let through reach the CORS handler', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const server = scoped(outcomes, { allowPreflight: true });
+    const res = await preflight(server);
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(res.headers['access-control-allow-headers']).toBe('Authorization');
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.headers[HIT]).toBeUndefined();
+    // The request that follows is judged on its own.
+    await request(server).delete('/orders').set('Authorization', 'Bearer reader').expect(200);
+    await request(server).delete('/orders').set('Authorization', 'Bearer admin').expect(403);
+    await request(server).delete('/orders').expect(401);
+    // A pass is not reported, the 403 is (the 401 is authenticate()'s).
+    expect(outcomes.map((o) => o.status)).toEqual([403]);
+  });
+
+  it('refuses a request shaped like a preflight that no authenticate() let through as one', async () => {
+    const outcomes: AuthOutcome[] = [];
+    // No authenticate() before it at all.
+    const bare = express();
+    bare.use(requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }));
+    bare.use(corsHandler);
+    const alone = await preflight(bare);
+    expect(alone.status).toBe(401);
+    expect(alone.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+    // An authenticate() without allowPreflight that lets anonymous requests through: it did not
+    // let this one through as a preflight.
+    const anonymous = await preflight(scoped(outcomes, { credentialsRequired: false }));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="api", scope="read"');
+    // A method override after authenticate() made the preflight a DELETE, which the router runs.
+    const override: express.RequestHandler = (req, _res, next) => {
+      req.method = 'DELETE';
+      next();
+    };
+    const overridden = await preflight(scoped(outcomes, { allowPreflight: true }, [override]));
+    expect(overridden.status).toBe(401);
+    expect(overridden.headers[HIT]).toBeUndefined();
+    expect(outcomes.map((o) => [o.status, o.message])).toEqual([
+      [401, 'No credentials were sent'],
+      [401, 'No credentials were sent'],
+      [401, 'authenticate() let a CORS preflight through unauthenticated (allowPreflight)'],
     ]);
   });
 });
