@@ -32,7 +32,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { assignAuth } from './request-auth';
-import { markLetThrough, PREFLIGHT } from './let-through';
+import { markLetThrough, markProxyAuth, PREFLIGHT } from './let-through';
 import {
   appendVary,
   formatChallengeCached,
@@ -435,7 +435,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     req.method === 'OPTIONS'
   ) {
     // requireScopes() lets it through on this record, not on the request's shape.
-    markLetThrough(req, PREFLIGHT);
+    markLetThrough(req, PREFLIGHT, config.proxy);
     next();
     return;
   }
@@ -569,7 +569,11 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
       // set costs some 0.3 to 0.8 µs, in garbage collection too). In proxy mode that field is the
       // origin's.
       if (foreignScheme || notFound !== undefined || config.proxy) {
-        markLetThrough(req, foreignScheme ? FOREIGN_SCHEME : (notFound ?? NO_CREDENTIALS));
+        markLetThrough(
+          req,
+          foreignScheme ? FOREIGN_SCHEME : (notFound ?? NO_CREDENTIALS),
+          config.proxy,
+        );
       }
       next();
       return;
@@ -631,6 +635,7 @@ function conclude(
         ctx.req,
         `The credentials answer another protection space’s challenge (${result.message}), and ` +
           'with credentialsRequired: false authenticate() let the request through unauthenticated',
+        config.proxy,
       );
       next();
       return;
@@ -701,6 +706,8 @@ function accept(
       message: undefined,
     });
   }
+  // requireScopes() answers in the field of the authenticate() that made this req.auth.
+  if (config.proxy) markProxyAuth(auth);
   assignAuth(ctx.req, auth);
 }
 

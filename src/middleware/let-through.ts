@@ -1,31 +1,51 @@
 /**
- * Why `authenticate()` let a request through without authenticating it (`credentialsRequired:
- * false`, `allowPreflight`), for `requireScopes()` to say what happened instead of guessing: a
- * request without `req.auth` may have met no `authenticate()` at all (mounted after it), or one
- * that passed it on by design.
+ * What `authenticate()` did with a request it passed on, for `requireScopes()` after it to answer
+ * as that one would instead of guessing: why it let a request through without authenticating it
+ * (`credentialsRequired: false`, `allowPreflight`), and whether it was in proxy mode. A request
+ * without `req.auth` may have met no `authenticate()` at all (mounted after it), or one that
+ * passed it on by design.
  *
- * Kept by request in a WeakMap, not on `req`: a property added to an Express request costs it a
- * hidden class of its own (see request-auth.ts). The map is found through a registered symbol,
- * so that two copies of the package in one process (ESM and CommonJS) share it.
+ * Kept in weak collections, not on `req`: a property added to an Express request costs it a
+ * hidden class of its own (see request-auth.ts). They are found through registered symbols, so
+ * that two copies of the package in one process (ESM and CommonJS) share them.
  */
-const KEY = Symbol.for('authscheme.letThrough');
-
-const reasons: WeakMap<object, string> = ((): WeakMap<object, string> => {
-  const registry = globalThis as unknown as Record<symbol, WeakMap<object, string> | undefined>;
-  const shared = registry[KEY];
-  if (shared !== undefined) return shared;
-  const created = new WeakMap<object, string>();
-  Object.defineProperty(globalThis, KEY, { value: created });
+function shared<T extends object>(name: string, create: () => T): T {
+  const key = Symbol.for(name);
+  const registry = globalThis as unknown as Record<symbol, T | undefined>;
+  const found = registry[key];
+  if (found !== undefined) return found;
+  const created = create();
+  Object.defineProperty(globalThis, key, { value: created });
   return created;
-})();
+}
+
+const reasons = shared('authscheme.letThrough', () => new WeakMap<object, string>());
+
+/**
+ * Requests that an `authenticate({ proxy: true })` let through, and the `req.auth` objects it
+ * made: the object, not the request, so that a `req.auth` that something after it replaced (an
+ * origin-side `authenticate()`, another library) is not taken for the proxy's.
+ */
+const proxied = shared('authscheme.proxyMode', () => new WeakSet<object>());
 
 /** The reason recorded for a CORS preflight let through by `allowPreflight`. */
 export const PREFLIGHT =
   'authenticate() let a CORS preflight through unauthenticated (allowPreflight)';
 
-/** Records that `authenticate()` let `req` through unauthenticated, and why (a sentence). */
-export function markLetThrough(req: object, why: string): void {
+/**
+ * Records that `authenticate()` let `req` through unauthenticated, why (a sentence), and whether
+ * it was in proxy mode.
+ */
+export function markLetThrough(req: object, why: string, proxy: boolean): void {
   reasons.set(req, why);
+  // A later origin-side authenticate() that let it through is the one requireScopes() follows.
+  if (proxy) proxied.add(req);
+  else proxied.delete(req);
+}
+
+/** Records that an `authenticate({ proxy: true })` made `auth` (before it becomes `req.auth`). */
+export function markProxyAuth(auth: object): void {
+  proxied.add(auth);
 }
 
 /**
@@ -35,4 +55,12 @@ export function markLetThrough(req: object, why: string): void {
  */
 export function letThroughReason(req: object): string | undefined {
   return reasons.get(req);
+}
+
+/**
+ * Whether the `authenticate()` that made `auth` (the request's `req.auth`), or, without one, that
+ * let `req` through, was in proxy mode. `false` when nothing of ours recorded either.
+ */
+export function inProxyMode(req: object, auth: unknown): boolean {
+  return typeof auth === 'object' && auth !== null ? proxied.has(auth) : proxied.has(req);
 }

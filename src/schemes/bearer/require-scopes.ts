@@ -7,7 +7,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthenticationError } from '../../errors';
 import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
-import { letThroughReason, PREFLIGHT } from '../../middleware/let-through';
+import { inProxyMode, letThroughReason, PREFLIGHT } from '../../middleware/let-through';
+import { statusText } from '../../middleware/respond';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
@@ -69,7 +70,8 @@ export interface ScopeMiddleware {
  * Refuses requests whose `req.auth` lacks the scopes: 403 with `WWW-Authenticate: Bearer …,
  * error="insufficient_scope", scope="…"`. Without `req.auth` (no `authenticate()` ran, or it let
  * the request through unauthenticated) it answers 401 with a bare Bearer challenge; a CORS
- * preflight that `authenticate({ allowPreflight: true })` let through passes.
+ * preflight that `authenticate({ allowPreflight: true })` let through passes. After
+ * `authenticate({ proxy: true })` it answers 407 and 403 with `Proxy-Authenticate`.
  *
  * - `requireScopes('read', 'write')` or `requireScopes(['read', 'write'])`: all of them.
  * - `requireScopes({ anyOf: ['read', 'admin'] })`: at least one. `{ allOf: [...] }` also works.
@@ -89,6 +91,12 @@ export function requireScopes(
   if (args.length === 1 && Array.isArray(first)) {
     requirement = first as readonly string[];
   } else if (args.length === 1 && typeof first === 'object' && first !== null) {
+    if (Object.hasOwn(first, 'proxy')) {
+      throw new TypeError(
+        'requireScopes: there is no `proxy` option: it answers in the field of the ' +
+          'authenticate() before it (Proxy-Authenticate after authenticate({ proxy: true }))',
+      );
+    }
     rejectUnknownOptions('requireScopes', first, SPEC_NAMES);
     requirement = first;
     settings = first as RequireScopesSpec;
@@ -164,20 +172,31 @@ export function requireScopes(
         next();
         return;
       }
+      // The mode of the authenticate() that made req.auth or let the request through, as it
+      // recorded it: an option here could disagree with it and answer in the wrong field.
+      const proxy = inProxyMode(req, auth);
+      // RFC 9110 §15.5.8: a proxy asks for its credentials with 407.
+      if (proxy && refusal.status === 401) refusal.status = 407;
       if (audit !== undefined) report(audit, refusal, req);
-      const challenges = besideCurrent(res, refusal.challenge);
+      // The 403 too: the token that lacks the scope is the proxy's (Proxy-Authorization), and a
+      // challenge applies to the credentials of its field (RFC 9110 §11.6.1, §11.7.1); in
+      // WWW-Authenticate it would tell the client its origin credentials fall short. 403, not
+      // 407: authenticating again with the same token cannot help (RFC 6750 §3.1). Bearer's own
+      // requiredScopes answers so in proxy mode too.
+      const field = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+      const challenges = besideCurrent(res, field, refusal.challenge);
       if (onFailure === 'next') {
         next(
           new AuthenticationError(refusal.code, refusal.message, {
             status: refusal.status,
-            headers: { 'WWW-Authenticate': challenges, 'Cache-Control': 'no-store' },
+            headers: { [field]: challenges, 'Cache-Control': 'no-store' },
             scheme: refusal.scheme,
             user: refusal.user,
           }),
         );
         return;
       }
-      refuse(res, refusal.status, challenges);
+      refuse(res, refusal.status, field, challenges);
     } catch (error) {
       next(error);
     }
@@ -201,7 +220,7 @@ function unauthenticatedReason(req: IncomingMessage): string {
 }
 
 interface Refusal {
-  status: 401 | 403;
+  status: 401 | 403 | 407;
   challenge: string;
   code: 'ERR_AUTH_MISSING_CREDENTIALS' | 'ERR_AUTH_INSUFFICIENT_SCOPE';
   message: string;
@@ -230,24 +249,29 @@ function report(
 }
 
 /**
- * The challenge after the `WWW-Authenticate` lines the response carries already: the
+ * The challenge after the lines of `field` the response carries already: the
  * mutual-authentication token of the Negotiate that authenticated the user stays on a 403 (RFC
  * 4559 §4.1; requests-kerberos empties an error answer without it), as on any answer but a 401.
  */
-function besideCurrent(res: ServerResponse, challenge: string): string | string[] {
-  const current = res.getHeader('WWW-Authenticate');
+function besideCurrent(res: ServerResponse, field: string, challenge: string): string | string[] {
+  const current = res.getHeader(field);
   if (current === undefined) return challenge;
   return [...(Array.isArray(current) ? current : [String(current)]), challenge];
 }
 
-function refuse(res: ServerResponse, status: 401 | 403, challenge: string | string[]): void {
-  const body = status === 401 ? 'Unauthorized' : 'Forbidden';
+function refuse(
+  res: ServerResponse,
+  status: 401 | 403 | 407,
+  field: string,
+  challenge: string | string[],
+): void {
+  const body = statusText(status);
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.statusCode = status;
-  res.setHeader('WWW-Authenticate', challenge);
+  res.setHeader(field, challenge);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Content-Length', String(Buffer.byteLength(body)));

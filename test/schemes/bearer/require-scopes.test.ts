@@ -6,6 +6,7 @@ import { letThroughReason } from '../../../src/middleware/let-through';
 import { basic } from '../../../src/schemes/basic';
 import { bearer, requireScopes } from '../../../src/schemes/bearer';
 import { digest } from '../../../src/schemes/digest';
+import type { Scheme } from '../../../src/scheme';
 import { HIT, tableVerify } from './helpers';
 
 const verify = tableVerify({
@@ -259,7 +260,7 @@ describe('requireScopes()', () => {
       }),
     );
     proxy.get('/', requireScopes({ allOf: ['read'], audit: (o) => void proxied.push(o) }));
-    await request(proxy).get('/').set('Authorization', 'Bearer for-the-origin').expect(401);
+    await request(proxy).get('/').set('Authorization', 'Bearer for-the-origin').expect(407);
     expect(proxied.map((o) => o.message)).toEqual(['No credentials were sent']);
   });
 
@@ -276,6 +277,22 @@ describe('requireScopes()', () => {
     expect(outcomes.map((o) => o.message)).toEqual([
       expect.stringMatching(/^The credentials use a scheme that authenticate\(\) does not offer/),
     ]);
+    // And whether it was in proxy mode, for the request it let through and the req.auth it made.
+    const proxy = express();
+    proxy.use(
+      other.authenticate({
+        proxy: true,
+        credentialsRequired: false,
+        schemes: [bearer({ verify })],
+      }),
+    );
+    proxy.get('/', requireScopes({ allOf: ['write'] }));
+    await request(proxy).get('/').expect(407);
+    await request(proxy)
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer reader')
+      .expect(403)
+      .expect('Proxy-Authenticate', /insufficient_scope/);
   });
 
   it('says the form body was not parsed when that is why authenticate() found no token', async () => {
@@ -504,5 +521,133 @@ describe('requireScopes() after authenticate({ allowPreflight: true })', () => {
       [401, 'No credentials were sent'],
       [401, 'authenticate() let a CORS preflight through unauthenticated (allowPreflight)'],
     ]);
+  });
+});
+
+// A proxy's token comes in Proxy-Authorization; its challenges go in Proxy-Authenticate (RFC 9110
+// §11.7.1). requireScopes() answered 401/403 with WWW-Authenticate, which names the origin's
+// credentials: a client would ask its user for the wrong ones, and take a missing proxy token for
+// an origin refusal.
+describe('requireScopes() after authenticate({ proxy: true })', () => {
+  function proxyApp(
+    guard: express.RequestHandler,
+    auth: Partial<Parameters<typeof authenticate>[0]> = {},
+  ) {
+    const server = express();
+    server.use(
+      authenticate({ proxy: true, realm: 'proxy', schemes: [bearer({ verify })], ...auth }),
+    );
+    server.get('/', guard, (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+    server.use(
+      (err: AuthenticationError, _req: express.Request, res: express.Response, _n: unknown) => {
+        res.status(err.status).set(err.headers).json({ error: err.code });
+      },
+    );
+    return server;
+  }
+
+  it('answers a missing proxy token 407 with Proxy-Authenticate', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const server = proxyApp(
+      requireScopes({ allOf: ['read'], realm: 'proxy', audit: (o) => void outcomes.push(o) }),
+      { credentialsRequired: false },
+    );
+    // The Authorization field is the origin's: it changes nothing here.
+    for (const origin of [undefined, 'Bearer writer']) {
+      const req = request(server).get('/');
+      const res = await (origin === undefined ? req : req.set('Authorization', origin));
+      expect(res.status).toBe(407);
+      expect(res.headers['proxy-authenticate']).toBe('Bearer realm="proxy", scope="read"');
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.text).toBe('Proxy Authentication Required');
+    }
+    const ok = await request(server).get('/').set('Proxy-Authorization', 'Bearer reader');
+    expect(ok.headers[HIT]).toBe('yes');
+    expect(outcomes.map((o) => [o.status, o.code])).toEqual([
+      [407, 'ERR_AUTH_MISSING_CREDENTIALS'],
+      [407, 'ERR_AUTH_MISSING_CREDENTIALS'],
+    ]);
+  });
+
+  it('answers insufficient scope 403 with Proxy-Authenticate, as bearer() requiredScopes does there', async () => {
+    const res = await request(proxyApp(requireScopes({ allOf: ['write'], realm: 'proxy' })))
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer reader')
+      .set('Authorization', 'Bearer writer');
+    expect(res.status).toBe(403);
+    expect(res.headers['proxy-authenticate']).toBe(
+      'Bearer realm="proxy", scope="write", error="insufficient_scope", error_description="The access token lacks the required scope"',
+    );
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.headers[HIT]).toBeUndefined();
+    // The same refusal from the scheme itself, in proxy mode: 403 in the same field.
+    const server = express();
+    server.use(
+      authenticate({ proxy: true, schemes: [bearer({ verify, requiredScopes: ['write'] })] }),
+    );
+    const own = await request(server).get('/').set('Proxy-Authorization', 'Bearer reader');
+    expect(own.status).toBe(403);
+    expect(own.headers['proxy-authenticate']).toMatch(/^Bearer .*error="insufficient_scope"/);
+    expect(own.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it("with onFailure: 'next' puts the challenge in Proxy-Authenticate of the error's headers", async () => {
+    const server = proxyApp(requireScopes({ allOf: ['write'], onFailure: 'next' }), {
+      credentialsRequired: false,
+    });
+    const missing = await request(server).get('/');
+    const short = await request(server).get('/').set('Proxy-Authorization', 'Bearer reader');
+    expect([missing.status, missing.body]).toEqual([
+      407,
+      { error: 'ERR_AUTH_MISSING_CREDENTIALS' },
+    ]);
+    expect(missing.headers['proxy-authenticate']).toBe('Bearer realm="Restricted", scope="write"');
+    expect([short.status, short.body]).toEqual([403, { error: 'ERR_AUTH_INSUFFICIENT_SCOPE' }]);
+    expect(short.headers['proxy-authenticate']).toMatch(/error="insufficient_scope"/);
+    expect([missing, short].map((r) => r.headers['www-authenticate'])).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
+  // Negotiate's mutual-authentication token (RFC 4559 §4.1) goes in Proxy-Authenticate there.
+  it('keeps the Proxy-Authenticate lines the response carries already on a 403', async () => {
+    const mutual: Scheme = {
+      name: 'Negotiate',
+      challenges: () => [{ scheme: 'Negotiate', token68: undefined, params: {} }],
+      verify: () => ({ ok: true, user: 'n', headers: { 'Proxy-Authenticate': 'Negotiate oRQw' } }),
+    };
+    const res = await request(
+      proxyApp(requireScopes({ allOf: ['write'], realm: 'proxy' }), { schemes: [mutual] }),
+    )
+      .get('/')
+      .set('Proxy-Authorization', 'Negotiate YII=');
+    expect(res.status).toBe(403);
+    expect(res.headers['proxy-authenticate']).toMatch(
+      /^Negotiate oRQw, Bearer realm="proxy", scope="write", error="insufficient_scope"/,
+    );
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('answers in the field of the authenticate() that made req.auth, not of any before it', async () => {
+    const server = express();
+    server.use(authenticate({ proxy: true, schemes: [bearer({ verify })] }));
+    server.use(authenticate({ schemes: [basic({ users: { ann: 'pw' } })] }));
+    server.get('/', requireScopes('read'), (_req, res) => res.send('ok'));
+    const res = await request(server)
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer reader')
+      .auth('ann', 'pw');
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer .*error="insufficient_scope"/);
+    expect(res.headers['proxy-authenticate']).toBeUndefined();
+  });
+
+  it('has no proxy option, and says where the mode comes from', () => {
+    expect(() => requireScopes({ allOf: ['read'], proxy: true } as never)).toThrow(
+      'requireScopes: there is no `proxy` option: it answers in the field of the authenticate() ' +
+        'before it (Proxy-Authenticate after authenticate({ proxy: true }))',
+    );
   });
 });
