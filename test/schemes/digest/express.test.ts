@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -64,6 +64,24 @@ function authorization(challenge: Challenge, options: AnswerOptions): string {
   return formatCredentials(answer(challenge, options));
 }
 
+/**
+ * `refused` must be a 401 with stale=true (RFC 7616 §3.3), and its fresh nonce must get a retry
+ * for `uri` through.
+ */
+async function expectStaleRecovery(
+  origin: string,
+  refused: request.Response,
+  uri: string,
+): Promise<void> {
+  expect(refused.status).toBe(401);
+  const fresh = challengesOf(refused)[0] as Challenge;
+  expect(fresh.params.stale).toBe('true');
+  const retry = await request(origin)
+    .get(uri)
+    .set('Authorization', authorization(fresh, { ...alice, uri }));
+  expect(retry.status).toBe(200);
+}
+
 describe('digest() behind authenticate() on Express', () => {
   let origin: string;
   beforeAll(async () => {
@@ -113,13 +131,7 @@ describe('digest() behind authenticate() on Express', () => {
     const replay = await request(origin)
       .get('/r')
       .set('Authorization', authorization(challenge, { ...alice, uri: '/r', nc: 2 }));
-    expect(replay.status).toBe(401);
-    const fresh = challengesOf(replay)[0] as Challenge;
-    expect(fresh.params.stale).toBe('true');
-    const retry = await request(origin)
-      .get('/r')
-      .set('Authorization', authorization(fresh, { ...alice, uri: '/r' }));
-    expect(retry.status).toBe(200);
+    await expectStaleRecovery(origin, replay, '/r');
   });
 
   it('accepts each directive quoted or bare (RFC 9110 §11.2: recipients take both notations)', async () => {
@@ -169,60 +181,57 @@ describe('digest() behind authenticate() on Express', () => {
   });
 });
 
+/** The guard of the mounted apps below: their sub-app's own authenticate(). */
+function apiGuard(): ReturnType<typeof authenticate> {
+  return authenticate({
+    realm: 'api',
+    schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+  });
+}
+
+/**
+ * `app` mounts at /api a sub-app guarded by {@link apiGuard} that answers GET /items with
+ * `{ user, url: req.url }`. The client hashes the whole target (RFC 7616 §3.4.6): accepted, while
+ * the sub-app sees req.url without /api; a uri of that rewritten req.url is not the target (400).
+ */
+async function expectUriOfTheWholeTarget(app: RequestListener): Promise<void> {
+  const origin = await listen(app);
+  const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
+  const good = await request(origin)
+    .get('/api/items?page=2')
+    .set('Authorization', authorization(challenge, { ...alice, uri: '/api/items?page=2' }));
+  expect(good.status).toBe(200);
+  expect(good.body).toEqual({ user: 'alice', url: '/items?page=2' });
+  const relative = await request(origin)
+    .get('/api/items?page=2')
+    .set('Authorization', authorization(challenge, { ...alice, uri: '/items?page=2', nc: 2 }));
+  expect(relative.status).toBe(400);
+}
+
 describe('digest() and the request target under an Express router', () => {
   it('compares uri with originalUrl, not the router-relative req.url', async () => {
     const router = express.Router();
-    router.use(
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
-      }),
-    );
+    router.use(apiGuard());
     router.get('/items', (req, res) => {
       res.json({ user: req.auth?.user, url: req.url });
     });
     const app = express();
     app.use('/api', router);
-    const origin = await listen(app);
-    const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
-    const good = await request(origin)
-      .get('/api/items?page=2')
-      .set('Authorization', authorization(challenge, { ...alice, uri: '/api/items?page=2' }));
-    expect(good.status).toBe(200);
-    expect(good.body).toEqual({ user: 'alice', url: '/items?page=2' });
-    const relative = await request(origin)
-      .get('/api/items?page=2')
-      .set('Authorization', authorization(challenge, { ...alice, uri: '/items?page=2', nc: 2 }));
-    expect(relative.status).toBe(400);
+    await expectUriOfTheWholeTarget(app);
   });
 });
 
 describe('digest() and the request target under a mounted Connect app', () => {
   it('compares uri with originalUrl, not the req.url Connect rewrites for the sub-app', async () => {
     const sub = connect();
-    sub.use(
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
-      }),
-    );
+    sub.use(apiGuard());
     sub.use((req: AuthRequest, res: ServerResponse) => {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ user: req.auth?.user, url: req.url }));
     });
     const app = connect();
     app.use('/api', sub);
-    const origin = await listen(app);
-    const challenge = challengesOf(await request(origin).get('/api/items?page=2'))[0] as Challenge;
-    const good = await request(origin)
-      .get('/api/items?page=2')
-      .set('Authorization', authorization(challenge, { ...alice, uri: '/api/items?page=2' }));
-    expect(good.status).toBe(200);
-    expect(good.body).toEqual({ user: 'alice', url: '/items?page=2' });
-    const relative = await request(origin)
-      .get('/api/items?page=2')
-      .set('Authorization', authorization(challenge, { ...alice, uri: '/items?page=2', nc: 2 }));
-    expect(relative.status).toBe(400);
+    await expectUriOfTheWholeTarget(app);
   });
 });
 
@@ -261,13 +270,7 @@ describe('digest() nonces across processes and time', () => {
     const stale = await request(origin)
       .get('/')
       .set('Authorization', authorization(challenge, { ...alice, uri: '/' }));
-    expect(stale.status).toBe(401);
-    const fresh = challengesOf(stale)[0] as Challenge;
-    expect(fresh.params.stale).toBe('true');
-    const retry = await request(origin)
-      .get('/')
-      .set('Authorization', authorization(fresh, { ...alice, uri: '/' }));
-    expect(retry.status).toBe(200);
+    await expectStaleRecovery(origin, stale, '/');
   });
 
   it('answers a store failure with next(err) (500 from Express), never a success', async () => {
@@ -395,6 +398,18 @@ describe('digest() checked twice on one request', () => {
 });
 
 describe('digest() with qop=auth-int on Express', () => {
+  const body = Buffer.from('{"amount":100}');
+  /** An answer for POST /upload with qop=auth-int, whose hash covers `body` (RFC 7616 §3.4.3). */
+  const uploadAuthorization = (challenge: Challenge, nc = 1): string =>
+    authorization(challenge, {
+      ...alice,
+      method: 'POST',
+      uri: '/upload',
+      qop: 'auth-int',
+      body,
+      nc,
+    });
+
   it('hashes the raw body kept by express.raw() before the middleware', async () => {
     const app = express();
     app.use(express.raw({ type: '*/*' }));
@@ -412,17 +427,9 @@ describe('digest() with qop=auth-int on Express', () => {
     const origin = await listen(app);
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     expect(challenge.params.qop).toBe('auth-int,auth');
-    const body = Buffer.from('{"amount":100}');
-    const credentials = authorization(challenge, {
-      ...alice,
-      method: 'POST',
-      uri: '/upload',
-      qop: 'auth-int',
-      body,
-    });
     const good = await request(origin)
       .post('/upload')
-      .set('Authorization', credentials)
+      .set('Authorization', uploadAuthorization(challenge))
       .set('Content-Type', 'application/json')
       .send(body.toString());
     expect(good.status).toBe(200);
@@ -430,17 +437,7 @@ describe('digest() with qop=auth-int on Express', () => {
 
     const tampered = await request(origin)
       .post('/upload')
-      .set(
-        'Authorization',
-        authorization(challenge, {
-          ...alice,
-          method: 'POST',
-          uri: '/upload',
-          qop: 'auth-int',
-          body,
-          nc: 2,
-        }),
-      )
+      .set('Authorization', uploadAuthorization(challenge, 2))
       .set('Content-Type', 'application/json')
       .send('{"amount":999}');
     expect(tampered.status).toBe(401);
@@ -460,19 +457,9 @@ describe('digest() with qop=auth-int on Express', () => {
     });
     const origin = await listen(app);
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
-    const body = Buffer.from('{"amount":100}');
     const res = await request(origin)
       .post('/upload')
-      .set(
-        'Authorization',
-        authorization(challenge, {
-          ...alice,
-          method: 'POST',
-          uri: '/upload',
-          qop: 'auth-int',
-          body,
-        }),
-      )
+      .set('Authorization', uploadAuthorization(challenge))
       .set('Content-Type', 'application/json')
       .send(body.toString());
     expect(res.status).toBe(401);
