@@ -20,6 +20,44 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' });
 }
 
+/** A line of an htpasswd file for `user` with the password `pw`, as Apache's htpasswd hashes it. */
+function htpasswdLine(flags: string[], user: string): string {
+  return execFileSync('/usr/bin/htpasswd', ['-nb', ...flags, user, 'pw'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+}
+
+/**
+ * Writes `files` and a tsconfig.json naming them into `dir`, and type-checks them as a consumer's
+ * project: strict, Node's types, and `options`. tsc must exit 0 without a word.
+ */
+function expectTypeChecks(
+  dir: string,
+  files: Record<string, string>,
+  options: Record<string, unknown>,
+): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), code);
+  fs.writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+        ...options,
+      },
+      files: Object.keys(files),
+    }),
+  );
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+  expect(result.stdout).toBe('');
+  expect(result.status).toBe(0);
+}
+
 beforeAll(() => {
   if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
@@ -158,10 +196,7 @@ console.log('still running');`;
 
   it('loads the htpasswd hash libraries, and its own SHA crypt, from both builds', () => {
     const lines = [['-5', '-r', '5000'], ['-m'], ['-B', '-C', '4']].map((flags, i) =>
-      execFileSync('/usr/bin/htpasswd', ['-nb', ...flags, `u${i}`, 'pw'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).trim(),
+      htpasswdLine(flags, `u${i}`),
     );
     const file = path.join(consumer, 'htpasswd');
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
@@ -194,11 +229,7 @@ console.log('still running');`;
     (format) => {
       const esbuild = require('esbuild') as typeof import('esbuild');
       const htpasswd = path.join(consumer, 'htpasswd-bundle');
-      const line = execFileSync('/usr/bin/htpasswd', ['-nb', '-m', 'u0', 'pw'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).trim();
-      fs.writeFileSync(htpasswd, `${line}\n`);
+      fs.writeFileSync(htpasswd, `${htpasswdLine(['-m'], 'u0')}\n`);
       const entry = path.join(consumer, 'bundle-entry.mjs');
       fs.writeFileSync(
         entry,
@@ -238,11 +269,7 @@ console.log(JSON.stringify(results));
 
   it('checks htpasswd hashes on the main thread where no worker may start (permission model)', () => {
     const file = path.join(consumer, 'htpasswd-permission');
-    const line = execFileSync('/usr/bin/htpasswd', ['-nb', '-m', 'u0', 'pw'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
-    fs.writeFileSync(file, `${line}\n`);
+    fs.writeFileSync(file, `${htpasswdLine(['-m'], 'u0')}\n`);
     const out = node([
       '--experimental-permission',
       '--allow-fs-read=*',
@@ -256,11 +283,10 @@ console.log(JSON.stringify(results));
   });
 
   it('type-checks the subpaths for consumers with the old node10 resolution (typesVersions)', () => {
-    const dir = path.join(consumer, 'node10');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, 'use.ts'),
-      `import { authenticate } from 'authscheme';
+    expectTypeChecks(
+      path.join(consumer, 'node10'),
+      {
+        'use.ts': `import { authenticate } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
 import type { RedisNonceStoreOptions } from 'authscheme/redis';
 import type { JwtOptions } from 'authscheme/jwt';
@@ -268,27 +294,14 @@ import type { NegotiateOptions } from 'authscheme/negotiate';
 export const uses = [authenticate, createAuthFetch];
 export type Options = [RedisNonceStoreOptions, JwtOptions, NegotiateOptions];
 `,
+      },
+      {
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        ignoreDeprecations: '6.0',
+        skipLibCheck: true,
+      },
     );
-    fs.writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'commonjs',
-          moduleResolution: 'node10',
-          ignoreDeprecations: '6.0',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [path.join(root, 'node_modules', '@types')],
-        },
-        files: ['use.ts'],
-      }),
-    );
-    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    expect(() =>
-      execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' }),
-    ).not.toThrow();
   });
 
   // skipLibCheck off: the package's own declarations are checked too (authscheme/jwt's refer to
@@ -321,27 +334,11 @@ const scopes: ScopeRequirement = { anyOf: ['read'] };
 const algorithms: readonly DigestAlgorithm[] = ['SHA-256'];
 export { mw, info, jwt, details, scopes, algorithms, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
 `;
-    fs.writeFileSync(path.join(consumer, 'use.cts'), code);
-    fs.writeFileSync(path.join(consumer, 'use.mts'), code);
-    fs.writeFileSync(
-      path.join(consumer, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'node16',
-          moduleResolution: 'node16',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-          typeRoots: [path.join(root, 'node_modules', '@types')],
-        },
-        files: ['use.cts', 'use.mts'],
-      }),
+    expectTypeChecks(
+      consumer,
+      { 'use.cts': code, 'use.mts': code },
+      { module: 'node16', moduleResolution: 'node16', skipLibCheck: false },
     );
-    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    expect(() =>
-      execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8' }),
-    ).not.toThrow();
   });
 
   // Options read from the environment are `string | undefined`: they must type-check under
@@ -349,11 +346,10 @@ export { mw, info, jwt, details, scopes, algorithms, createAuthFetch, jwtBearer,
   // the README's augmentation of AuthInfo must let `req.auth.role` through
   // noPropertyAccessFromIndexSignature.
   it('type-checks the Quick Start under exactOptionalPropertyTypes, with AuthInfo augmented', () => {
-    const dir = path.join(consumer, 'exact');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, 'use.ts'),
-      `import express from 'express';
+    expectTypeChecks(
+      path.join(consumer, 'exact'),
+      {
+        'use.ts': `import express from 'express';
 import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
 import { jwtBearer } from 'authscheme/jwt';
@@ -390,30 +386,17 @@ export const client = createAuthFetch(
 );
 export type Store = RedisNonceStore;
 `,
+      },
+      {
+        module: 'node16',
+        moduleResolution: 'node16',
+        exactOptionalPropertyTypes: true,
+        noPropertyAccessFromIndexSignature: true,
+        noUncheckedIndexedAccess: true,
+        skipLibCheck: false,
+        esModuleInterop: true,
+      },
     );
-    fs.writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'node16',
-          moduleResolution: 'node16',
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          noPropertyAccessFromIndexSignature: true,
-          noUncheckedIndexedAccess: true,
-          noEmit: true,
-          skipLibCheck: false,
-          esModuleInterop: true,
-          types: ['node'],
-          typeRoots: [path.join(root, 'node_modules', '@types')],
-        },
-        files: ['use.ts'],
-      }),
-    );
-    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-    expect(result.stdout).toBe('');
-    expect(result.status).toBe(0);
   });
 
   // @types/passport (what an app moving from passport-http has) declares a global
@@ -421,11 +404,10 @@ export type Store = RedisNonceStore;
   // found before the imported one, so our augmentation typed `req.auth` as passport's empty
   // interface: `req.auth.user` did not compile, nor did `app.use(authenticate(…))`.
   it('types req.auth as authscheme’s AuthInfo beside a global Express.AuthInfo (@types/passport)', () => {
-    const dir = path.join(consumer, 'passport');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, 'use.ts'),
-      `import express from 'express';
+    expectTypeChecks(
+      path.join(consumer, 'passport'),
+      {
+        'use.ts': `import express from 'express';
 import { authenticate, basic } from 'authscheme';
 
 // As @types/passport declares it.
@@ -442,27 +424,9 @@ app.get('/', (req, res) => {
   res.send(user);
 });
 `,
+      },
+      { module: 'node16', moduleResolution: 'node16', skipLibCheck: false, esModuleInterop: true },
     );
-    fs.writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'node16',
-          moduleResolution: 'node16',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          esModuleInterop: true,
-          types: ['node'],
-          typeRoots: [path.join(root, 'node_modules', '@types')],
-        },
-        files: ['use.ts'],
-      }),
-    );
-    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-    expect(result.stdout).toBe('');
-    expect(result.status).toBe(0);
   });
 
   // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our
