@@ -11,39 +11,26 @@ import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { basic } from 'authscheme';
 import { createProxyServer, listenProxy } from '../../examples/proxy/server';
 import { launchChromium } from './helpers/chromium';
-import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
-import type { RunningDemo } from './helpers/demo';
-import { MatrixRecorder } from './helpers/matrix';
-import type { Row } from './helpers/matrix';
-import type { OwnServer } from './helpers/own-server';
-import {
-  realmOf,
-  startWideRealmServer,
-  WIDE_REALM,
-  WIDE_REALM_OCTETS,
-  WIDE_USERS,
-} from './helpers/wide-realm';
+import { DEMO_PASSWORD, DEMO_USER, demoForThisFile, PROXY_USERS } from './helpers/demo';
+import { digestCases, MatrixRecorder, type Row } from './helpers/matrix';
+import * as wide from './helpers/wide-realm';
 
 const SCREENSHOT_DIR = join(__dirname, '..', '..', '.tmp', 'interop');
 
 const matrix = new MatrixRecorder('chromium', 'Chromium');
-let demo: RunningDemo;
+// The column's label comes from the browser, launched after the demo.
+const demo = demoForThisFile(matrix);
 let browser: Browser;
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 
 jest.setTimeout(30_000);
 
 beforeAll(async () => {
-  demo = await startTestDemo();
   browser = await launchChromium();
   matrix.label = `Chromium ${browser.version().split('.')[0]}`;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-  await matrix.write();
-});
+afterAll(() => browser?.close());
 
 /** Opens `url` in a fresh context and returns the status and the page's text. */
 async function load(
@@ -119,41 +106,24 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
     expect(text).toContain('"scheme": "Basic"');
   });
 
-  const digestCases: Array<{ algorithm: string; row: Row; works: boolean; note?: string }> = [
-    { algorithm: 'MD5', row: 'Digest MD5', works: true },
-    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: true },
-    {
-      algorithm: 'SHA-512-256',
-      row: 'Digest SHA-512-256',
-      works: false,
-      note: 'Chromium ignores Digest challenges with algorithm=SHA-512-256 (and -sess): no handler, the 401 page stays.',
-    },
-    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
-    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: true },
-    {
-      algorithm: 'SHA-512-256-sess',
-      row: 'Digest SHA-512-256-sess',
-      works: false,
-      note: 'Chromium ignores Digest challenges with algorithm=SHA-512-256 (and -sess): no handler, the 401 page stays.',
-    },
-  ];
-
-  it.each(digestCases)(
-    'Digest $algorithm: works=$works',
-    async ({ algorithm, row, works, note }) => {
-      const { status, text } = await load(
-        `${demo.origin}/digest/${algorithm.toLowerCase()}`,
-        credentials,
-      );
-      const observed = status === 200 && text.includes(`Authenticated as ${DEMO_USER}.`);
-      matrix.record(row, observed, observed ? undefined : note);
-      expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
-      if (works) {
-        expect(text).toContain(`algorithm=${algorithm}`);
-        expect(text).toContain('"scheme": "Digest"');
-      }
-    },
-  );
+  it.each(
+    digestCases(
+      ['MD5', 'SHA-256', 'MD5-sess', 'SHA-256-sess'],
+      'Chromium ignores Digest challenges with algorithm=SHA-512-256 (and -sess): no handler, the 401 page stays.',
+    ),
+  )('Digest $algorithm: works=$works', async ({ algorithm, row, works, note }) => {
+    const { status, text } = await load(
+      `${demo.origin}/digest/${algorithm.toLowerCase()}`,
+      credentials,
+    );
+    const observed = status === 200 && text.includes(`Authenticated as ${DEMO_USER}.`);
+    matrix.record(row, observed, observed ? undefined : note);
+    expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+    if (works) {
+      expect(text).toContain(`algorithm=${algorithm}`);
+      expect(text).toContain('"scheme": "Digest"');
+    }
+  });
 
   it('answers the first challenge it supports when several schemes are offered', async () => {
     const { status, text } = await load(`${demo.origin}/multi`, credentials);
@@ -203,43 +173,40 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
     }
   });
 
-  // Like curl, Chromium answers a proxy's Digest challenge with uri="/path" (origin form) while
-  // the request line carries the absolute form; digest() treats both as the same resource.
-  it('authenticates to the Digest proxy (407) with proxy credentials', async () => {
+  /** The demo's /via-proxy through the proxy at `server`, with proxy and origin credentials. */
+  async function expectThroughTheProxy(server: string, row: Row, note: string): Promise<void> {
     const { status, text } = await load(`${demo.origin}/via-proxy`, {
       ...credentials,
-      proxy: { server: demo.proxyOrigin, username: proxyUser, password: proxyPassword },
+      proxy: { server, username: proxyUser, password: proxyPassword },
     });
     // The proxy's Via on what reached the origin: the request went through it.
     const proxied = text.includes('"via": "1.1 authscheme-proxy"');
-    matrix.record(
-      'Proxy Digest (407)',
-      status === 200 && proxied,
-      'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line (Digest SHA-256) with uri="/path".',
-    );
+    matrix.record(row, status === 200 && proxied, note);
     expect(status).toBe(200);
     expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
     expect(proxied).toBe(true);
     expect(text).toContain(`Authenticated as ${DEMO_USER}.`);
+  }
+
+  // Like curl, Chromium answers a proxy's Digest challenge with uri="/path" (origin form) while
+  // the request line carries the absolute form; digest() treats both as the same resource.
+  it('authenticates to the Digest proxy (407) with proxy credentials', async () => {
+    await expectThroughTheProxy(
+      demo.proxyOrigin,
+      'Proxy Digest (407)',
+      'playwright `proxy` credentials; Chromium answers the first Proxy-Authenticate line (Digest SHA-256) with uri="/path".',
+    );
   });
 
   it('authenticates to a Basic-only proxy (407) with proxy credentials', async () => {
     const proxy = createProxyServer({ schemes: [basic({ users: { ...PROXY_USERS } })] });
     const port = await listenProxy(proxy, 0);
     try {
-      const { status, text } = await load(`${demo.origin}/via-proxy`, {
-        ...credentials,
-        proxy: { server: `http://127.0.0.1:${port}`, username: proxyUser, password: proxyPassword },
-      });
-      const proxied = text.includes('"via": "1.1 authscheme-proxy"');
-      matrix.record(
+      await expectThroughTheProxy(
+        `http://127.0.0.1:${port}`,
         'Proxy Basic (407)',
-        status === 200 && proxied,
         'playwright `proxy` credentials, against a proxy offering Basic only.',
       );
-      expect(status).toBe(200);
-      expect(text).toContain('"proxyAuthorizationReachedOrigin": false');
-      expect(proxied).toBe(true);
     } finally {
       await new Promise((resolve) => {
         proxy.close(resolve);
@@ -250,25 +217,23 @@ describe('Chromium (playwright-core, httpCredentials)', () => {
 });
 
 describe('Chromium under a realm beyond ASCII (Zürich)', () => {
-  let server: OwnServer;
-  beforeAll(async () => {
-    server = await startWideRealmServer();
-  });
-  afterAll(() => server?.close());
+  const server = wide.serverForThisBlock();
 
   // Chromium hashes and echoes the realm's octets as it got them: ISO-8859-1 from authscheme,
   // UTF-8 when Express's error handler wrote the 401's head (digest() took only the former).
   it.each(['/digest-sha256', '/digest', '/digest-next', '/digest-octets', '/basic'])(
     '%s: every user logs in',
     async (path) => {
-      for (const [username, password] of Object.entries(WIDE_USERS)) {
+      for (const [username, password] of Object.entries(wide.USERS)) {
         const { status, text } = await load(server.origin + path, {
           httpCredentials: { username, password },
         });
         const auth = (JSON.parse(text) as { auth?: { user?: unknown } }).auth;
         expect([status, auth?.user]).toEqual([200, username]);
         if (path.startsWith('/digest')) {
-          expect(realmOf(auth)).toBe(path === '/digest-octets' ? WIDE_REALM_OCTETS : WIDE_REALM);
+          expect(wide.realmOf(auth)).toBe(
+            path === '/digest-octets' ? wide.REALM_OCTETS : wide.REALM,
+          );
         }
       }
     },
@@ -308,6 +273,6 @@ describe('Chromium under a realm beyond ASCII (Zürich)', () => {
         await context.close();
       }
     }
-    expect(realms).toEqual([WIDE_REALM, WIDE_REALM_OCTETS, WIDE_REALM]);
+    expect(realms).toEqual([wide.REALM, wide.REALM_OCTETS, wide.REALM]);
   });
 });

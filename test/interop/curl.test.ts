@@ -2,34 +2,19 @@
  * curl against the demo and the proxy example: Basic, Digest (every algorithm), Bearer, several
  * schemes at once, and proxy authentication (407) with --proxy-basic and --proxy-digest.
  */
-import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
-import type { RunningDemo } from './helpers/demo';
-import { MatrixRecorder } from './helpers/matrix';
+import { DEMO_PASSWORD, DEMO_USER, demoForThisFile, PROXY_USERS, VIA_PROXY } from './helpers/demo';
+import { digestCases, MatrixRecorder } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
-import type { OwnServer } from './helpers/own-server';
+import { authorizationsAt } from './helpers/own-server';
 import { directive, parseJson, run, versionOf } from './helpers/run';
-import {
-  realmOf,
-  startWideRealmServer,
-  WIDE_REALM,
-  WIDE_REALM_OCTETS,
-  WIDE_USERS,
-} from './helpers/wide-realm';
+import * as wide from './helpers/wide-realm';
 
 const matrix = new MatrixRecorder('curl', 'curl');
-let demo: RunningDemo;
+const demo = demoForThisFile(matrix, async () =>
+  (await versionOf('curl')).split(' ').slice(0, 2).join(' '),
+);
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 const userArg = `${DEMO_USER}:${DEMO_PASSWORD}`;
-
-beforeAll(async () => {
-  matrix.label = (await versionOf('curl')).split(' ').slice(0, 2).join(' ');
-  demo = await startTestDemo();
-});
-
-afterAll(async () => {
-  await demo?.close();
-  await matrix.write();
-});
 
 /** Runs curl, returning the status code (from -w) and the JSON body. */
 async function curl(
@@ -70,39 +55,22 @@ describe('curl', () => {
     expect(status).toBe(401);
   });
 
-  const digestCases: Array<{ algorithm: string; row: Row; works: boolean; note?: string }> = [
-    { algorithm: 'MD5', row: 'Digest MD5', works: true },
-    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: true },
-    {
-      algorithm: 'SHA-512-256',
-      row: 'Digest SHA-512-256',
-      works: false,
-      note: 'curl 7.88 labels its answer SHA-512-256 but computes SHA-256 (a curl bug).',
-    },
-    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
-    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: true },
-    {
-      algorithm: 'SHA-512-256-sess',
-      row: 'Digest SHA-512-256-sess',
-      works: false,
-      note: 'curl 7.88 labels its answer SHA-512-256 but computes SHA-256 (a curl bug).',
-    },
-  ];
-
-  it.each(digestCases)(
-    'Digest $algorithm with --digest: works=$works',
-    async ({ algorithm, row, works, note }) => {
-      const { status, body } = await curl([
-        '--digest',
-        '-u',
-        userArg,
-        `${demo.origin}/digest/${algorithm.toLowerCase()}`,
-      ]);
-      const observed = status === 200 && authUser(body) === DEMO_USER;
-      matrix.record(row, observed, observed ? undefined : note);
-      expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
-    },
-  );
+  it.each(
+    digestCases(
+      ['MD5', 'SHA-256', 'MD5-sess', 'SHA-256-sess'],
+      'curl 7.88 labels its answer SHA-512-256 but computes SHA-256 (a curl bug).',
+    ),
+  )('Digest $algorithm with --digest: works=$works', async ({ algorithm, row, works, note }) => {
+    const { status, body } = await curl([
+      '--digest',
+      '-u',
+      userArg,
+      `${demo.origin}/digest/${algorithm.toLowerCase()}`,
+    ]);
+    const observed = status === 200 && authUser(body) === DEMO_USER;
+    matrix.record(row, observed, observed ? undefined : note);
+    expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+  });
 
   it('is refused with a wrong Digest password', async () => {
     const { status } = await curl([
@@ -165,20 +133,20 @@ describe('curl', () => {
     `${demo.origin}/via-proxy`,
   ];
 
-  it('authenticates to the proxy with --proxy-basic; Authorization reaches the origin, Proxy-Authorization does not', async () => {
-    const { status, body } = await curl(proxyArgs('--proxy-basic', proxyPassword));
-    matrix.record(
-      'Proxy Basic (407)',
-      status === 200,
-      '`curl --proxy … --proxy-user … --proxy-basic`, with origin Basic through the proxy.',
-    );
+  /** Through the proxy, answering it with `flag`, to origin Basic: both get their credentials. */
+  async function expectThroughTheProxy(flag: string, row: Row, note: string): Promise<void> {
+    const { status, body } = await curl(proxyArgs(flag, proxyPassword));
+    matrix.record(row, status === 200, note);
     expect(status).toBe(200);
     expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
-    expect(body?.forwarded).toEqual(
-      expect.objectContaining({
-        via: '1.1 authscheme-proxy',
-        proxyAuthorizationReachedOrigin: false,
-      }),
+    expect(body?.forwarded).toEqual(expect.objectContaining(VIA_PROXY));
+  }
+
+  it('authenticates to the proxy with --proxy-basic; Authorization reaches the origin, Proxy-Authorization does not', async () => {
+    await expectThroughTheProxy(
+      '--proxy-basic',
+      'Proxy Basic (407)',
+      '`curl --proxy … --proxy-user … --proxy-basic`, with origin Basic through the proxy.',
     );
   });
 
@@ -186,19 +154,10 @@ describe('curl', () => {
   // carries the absolute form (http://host/path): digest() must treat both as the same resource
   // (RFC 7616 §3.4.6).
   it('authenticates to the proxy with --proxy-digest (uri in origin form, absolute-form target)', async () => {
-    const { status, body } = await curl(proxyArgs('--proxy-digest', proxyPassword));
-    matrix.record(
+    await expectThroughTheProxy(
+      '--proxy-digest',
       'Proxy Digest (407)',
-      status === 200,
       '`curl --proxy … --proxy-user … --proxy-digest`; curl sends uri="/path" for an absolute-form request target.',
-    );
-    expect(status).toBe(200);
-    expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
-    expect(body?.forwarded).toEqual(
-      expect.objectContaining({
-        via: '1.1 authscheme-proxy',
-        proxyAuthorizationReachedOrigin: false,
-      }),
     );
   });
 
@@ -209,32 +168,28 @@ describe('curl', () => {
 });
 
 describe('curl under a realm beyond ASCII (Zürich)', () => {
-  let server: OwnServer;
-  beforeAll(async () => {
-    server = await startWideRealmServer();
-  });
-  afterAll(() => server?.close());
+  const server = wide.serverForThisBlock();
 
   /** The realm directive of the last answer that reached `path`. */
   const echoedAt = (path: string): string | undefined =>
-    directive(server.received.filter((r) => r.path === path).at(-1)?.authorization, 'realm');
+    directive(authorizationsAt(server, path).at(-1), 'realm');
 
   // curl hashes and echoes the realm's octets as it got them: ISO-8859-1 from authscheme, UTF-8
   // when Express's error handler wrote the 401's head (digest() took only the former).
   it.each([
-    ['/digest', WIDE_REALM, WIDE_REALM],
-    ['/digest-sha256', WIDE_REALM, WIDE_REALM],
-    ['/digest-next', WIDE_REALM, WIDE_REALM_OCTETS],
-    ['/digest-octets', WIDE_REALM_OCTETS, WIDE_REALM_OCTETS],
+    ['/digest', wide.REALM, wide.REALM],
+    ['/digest-sha256', wide.REALM, wide.REALM],
+    ['/digest-next', wide.REALM, wide.REALM_OCTETS],
+    ['/digest-octets', wide.REALM_OCTETS, wide.REALM_OCTETS],
   ])('Digest %s: every user logs in', async (path, realm, echoed) => {
-    for (const [user, password] of Object.entries(WIDE_USERS)) {
+    for (const [user, password] of Object.entries(wide.USERS)) {
       const { status, body } = await curl([
         '--digest',
         '-u',
         `${user}:${password}`,
         server.origin + path,
       ]);
-      expect([status, authUser(body), realmOf(body?.auth)]).toEqual([200, user, realm]);
+      expect([status, authUser(body), wide.realmOf(body?.auth)]).toEqual([200, user, realm]);
       expect(echoedAt(path)).toBe(echoed);
     }
     const { status } = await curl(['--digest', '-u', 'alice:wrong', server.origin + path]);

@@ -24,7 +24,7 @@ import {
   type JavaSession,
   type JavaSessionResult,
 } from './helpers/java';
-import { MatrixRecorder } from './helpers/matrix';
+import { DIGEST_ALGORITHMS, MatrixRecorder, type DigestAlgorithm } from './helpers/matrix';
 import type { Row } from './helpers/matrix';
 import { directive } from './helpers/run';
 
@@ -66,15 +66,6 @@ const lastProxyAuthorization = (response: JavaResponse): string | null =>
 type Four = [JavaResponse, JavaResponse, JavaResponse, JavaResponse];
 /** The call got a 401 or 407 first, which the JDK answered. */
 const challenged = (response: JavaResponse): boolean => response.exchanges.length > 1;
-
-const DIGEST_ALGORITHMS = [
-  'MD5',
-  'SHA-256',
-  'SHA-512-256',
-  'MD5-sess',
-  'SHA-256-sess',
-  'SHA-512-256-sess',
-] as const;
 
 describe('Java HttpURLConnection against the demo and its proxy', () => {
   let results: Map<string, JavaSessionResult>;
@@ -165,7 +156,7 @@ describe('Java HttpURLConnection against the demo and its proxy', () => {
 
   const UNSUPPORTED =
     'JDK 17 looks the algorithm name up with MessageDigest.getInstance (which knows SHA-512/256, not SHA-512-256) and knows -sess only as MD5-sess: it asks the Authenticator, then hands the 401 to the application.';
-  const notes: Record<(typeof DIGEST_ALGORITHMS)[number], string | undefined> = {
+  const notes: Record<DigestAlgorithm, string | undefined> = {
     MD5: undefined,
     'SHA-256': undefined,
     'MD5-sess': undefined,

@@ -11,22 +11,18 @@
  * 00000000; `userhash`, `charset` and `stale` ignored.
  */
 import { join } from 'node:path';
-import { basic, digest } from 'authscheme';
-import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
-import type { RunningDemo } from './helpers/demo';
-import { MatrixRecorder } from './helpers/matrix';
-import type { Row } from './helpers/matrix';
-import { startOwnServer, type OwnServer } from './helpers/own-server';
-import { directive, parseJson, run, type Exchange } from './helpers/run';
+import { DEMO_PASSWORD, DEMO_USER, demoForThisFile, PROXY_USERS, VIA_PROXY } from './helpers/demo';
+import { digestCases, MatrixRecorder } from './helpers/matrix';
+import { authorizationsAt, guardCommonRoutes, ownServerForThisBlock } from './helpers/own-server';
+import { directive, parseJson, run } from './helpers/run';
+import { authOf, expectBearer, lastAuthorization, statuses, userOf } from './helpers/scripted';
+import type { ScriptedResponse } from './helpers/scripted';
 
 /** The Ruby that Debian's ruby-net-http-digest-auth is installed for (scripts/provision.sh). */
 const RUBY = '/usr/bin/ruby';
 const SCRIPT = join(__dirname, 'helpers', 'ruby_client.rb');
 const matrix = new MatrixRecorder('ruby', 'Ruby Net::HTTP');
-let demo: RunningDemo;
-const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
-
-beforeAll(async () => {
+const demo = demoForThisFile(matrix, async () => {
   const version = await run(RUBY, [
     '-rnet/http/digest_auth',
     '-e',
@@ -35,20 +31,12 @@ beforeAll(async () => {
   if (version.code !== 0)
     throw new Error(`ruby-net-http-digest-auth is missing: ${version.stderr}`);
   const [ruby, gem] = version.stdout.trim().split(' ');
-  matrix.label = `Ruby ${ruby} Net::HTTP, net-http-digest_auth ${gem}`;
-  demo = await startTestDemo();
+  return `Ruby ${ruby} Net::HTTP, net-http-digest_auth ${gem}`;
 });
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 
-afterAll(async () => {
-  await demo?.close();
-  await matrix.write();
-});
-
-interface RubyResponse {
-  status: number;
-  body: string;
-  /** Every request sent for this call, oldest first (a 401, then the answer to it). */
-  exchanges: Exchange[];
+/** Its exchanges: a 401, then the answer to it. */
+interface RubyResponse extends ScriptedResponse {
   /** The gem's exception when it could not answer the challenge (the response is the 401). */
   error: string | null;
 }
@@ -81,12 +69,6 @@ async function ruby(session: Session): Promise<RubyResponse[]> {
 
 const demoUser = { user: DEMO_USER, password: DEMO_PASSWORD };
 const times = (count: number, step: Step): Step[] => Array.from({ length: count }, () => step);
-const authOf = (response: RubyResponse | undefined): Record<string, unknown> | undefined =>
-  parseJson(response?.body ?? '')?.auth as Record<string, unknown> | undefined;
-const userOf = (response: RubyResponse | undefined): unknown => authOf(response)?.user;
-const lastAuthorization = (response: RubyResponse): string | null =>
-  response.exchanges.at(-1)?.authorization ?? null;
-const statuses = (response: RubyResponse): number[] => response.exchanges.map((e) => e.status);
 
 describe('Ruby against the demo', () => {
   it('sends Basic up front with basic_auth', async () => {
@@ -115,18 +97,10 @@ describe('Ruby against the demo', () => {
 
   const UNKNOWN =
     'net-http-digest_auth 1.4.1 knows MD5, SHA1, SHA2, SHA256, SHA384, SHA512 and RMD160, spelt so (not SHA-256 as in RFC 7616), each with -sess: here it raises `Net::HTTP::DigestAuth::Error: unknown algorithm`.';
-  const digestCases: Array<{ algorithm: string; row: Row; works: boolean }> = [
-    { algorithm: 'MD5', row: 'Digest MD5', works: true },
-    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: false },
-    { algorithm: 'SHA-512-256', row: 'Digest SHA-512-256', works: false },
-    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
-    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: false },
-    { algorithm: 'SHA-512-256-sess', row: 'Digest SHA-512-256-sess', works: false },
-  ];
   const NC_ZERO =
     'net-http-digest_auth 1.4.1 counts from nc=00000000, which is refused (RFC 7616 §3.4: the first request sends 00000001; drbrain/net-http-digest_auth#19): call `next_nonce` once after `DigestAuth.new`, as here.';
 
-  it.each(digestCases)(
+  it.each(digestCases(['MD5', 'MD5-sess']))(
     'Digest $algorithm with next_nonce first (works: $works; where it does, nc=2 and 3 on the nonce, up front)',
     async ({ algorithm, row, works }) => {
       const url = `${demo.origin}/digest/${algorithm.toLowerCase()}`;
@@ -210,22 +184,15 @@ describe('Ruby against the demo', () => {
   });
 
   it('sends a Bearer token set as a header; a wrong one gets 401', async () => {
-    const [good, wrong] = await ruby({
-      requests: [
-        { method: 'GET', url: `${demo.origin}/bearer`, bearer: demo.demo.readToken },
-        { method: 'GET', url: `${demo.origin}/bearer`, bearer: 'not-a-token' },
-      ],
-    });
-    matrix.record(
-      'Bearer',
-      good!.status === 200,
-      '`request["Authorization"] = "Bearer …"`: Net::HTTP has no Bearer support of its own.',
-    );
-    expect(good!.status).toBe(200);
-    expect(authOf(good)).toMatchObject({ scheme: 'Bearer', user: DEMO_USER, scopes: ['read'] });
-    expect(wrong!.status).toBe(401);
-    expect(wrong!.exchanges[0]!.challenges).toContainEqual(
-      expect.stringMatching(/^Bearer .*error="invalid_token"/),
+    await expectBearer(
+      demo,
+      (requests) => ruby({ requests }),
+      (works) =>
+        matrix.record(
+          'Bearer',
+          works,
+          '`request["Authorization"] = "Bearer …"`: Net::HTTP has no Bearer support of its own.',
+        ),
     );
   });
 
@@ -246,10 +213,7 @@ describe('Ruby against the demo', () => {
     );
     expect(statuses(response!)).toEqual([200]);
     expect(response!.exchanges[0]!.proxyAuthorization).toMatch(/^Basic /);
-    expect(parseJson(response!.body)?.forwarded).toMatchObject({
-      via: '1.1 authscheme-proxy',
-      proxyAuthorizationReachedOrigin: false,
-    });
+    expect(parseJson(response!.body)?.forwarded).toMatchObject(VIA_PROXY);
     const [refused] = await through('wrong');
     expect(refused!.status).toBe(407);
   });
@@ -279,29 +243,10 @@ describe('Ruby against a server of its own', () => {
   const users = { 'j\u00f6rg': 'p\u00e4ss\u20acword', [DEMO_USER]: DEMO_PASSWORD };
   const [wideUser, widePassword] = Object.entries(users)[0]!;
   const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
-  let server: OwnServer;
+  const server = ownServerForThisBlock((guard, now) => guardCommonRoutes(guard, now, users));
   const url = (path: string): string => `${server.origin}${path}`;
   const digestGet = (path: string): Step => ({ method: 'GET', url: url(path), auth: 'digest' });
-  /** The Authorization fields that reached `path`. */
-  const receivedAt = (path: string): Array<string | undefined> =>
-    server.received.filter((r) => r.path === path).map((r) => r.authorization);
-
-  beforeAll(async () => {
-    server = await startOwnServer((guard, now) => {
-      const md5 = { users, algorithms: ['MD5'] } as const;
-      guard('/basic', 'own', basic({ users }));
-      guard('/digest', 'own', digest(md5));
-      guard('/stale', 'own', digest({ ...md5, nonceLifetime: 5 * 60_000, now }));
-      guard('/auth-int', 'own', digest({ ...md5, qop: ['auth-int'] }));
-      guard('/auth-or-auth-int', 'own', digest({ ...md5, qop: ['auth', 'auth-int'] }));
-      guard('/userhash', 'own', digest({ ...md5, userhash: true }));
-      guard('/md5-first', 'own', digest({ users, algorithms: ['MD5', 'SHA-256'] }));
-      guard('/latin1-realm', 'r\u00e9alm', digest(md5));
-      guard('/utf8-realm', utf8('r\u00e9alm'), digest(md5));
-    });
-  });
-
-  afterAll(() => server?.close());
+  const receivedAt = (path: string): Array<string | undefined> => authorizationsAt(server, path);
 
   it('answers a stale nonce once more, its count going on from the old nonce (accepted)', async () => {
     const [first, , stale, next] = await ruby({

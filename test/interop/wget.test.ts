@@ -1,33 +1,16 @@
 /**
  * GNU Wget against the demo and the proxy example: Basic, Digest (MD5 only), proxy Basic.
  */
-import { DEMO_PASSWORD, DEMO_USER, PROXY_USERS, startTestDemo } from './helpers/demo';
-import type { RunningDemo } from './helpers/demo';
-import { MatrixRecorder } from './helpers/matrix';
-import type { Row } from './helpers/matrix';
-import type { OwnServer } from './helpers/own-server';
+import { DEMO_PASSWORD, DEMO_USER, demoForThisFile, PROXY_USERS, VIA_PROXY } from './helpers/demo';
+import { digestCases, MatrixRecorder } from './helpers/matrix';
 import { parseJson, run, versionOf } from './helpers/run';
-import {
-  realmOf,
-  startWideRealmServer,
-  WIDE_REALM,
-  WIDE_REALM_OCTETS,
-  WIDE_USERS,
-} from './helpers/wide-realm';
+import * as wide from './helpers/wide-realm';
 
 const matrix = new MatrixRecorder('wget', 'wget');
-let demo: RunningDemo;
+const demo = demoForThisFile(matrix, async () =>
+  (await versionOf('wget')).replace(/^GNU Wget (\S+).*$/, 'wget $1'),
+);
 const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
-
-beforeAll(async () => {
-  matrix.label = (await versionOf('wget')).replace(/^GNU Wget (\S+).*$/, 'wget $1');
-  demo = await startTestDemo();
-});
-
-afterAll(async () => {
-  await demo?.close();
-  await matrix.write();
-});
 
 /** Runs wget; `-S` prints the response status lines to stderr, the body goes to stdout. */
 async function wget(
@@ -74,24 +57,18 @@ describe('wget', () => {
   });
 
   const WGET_DIGEST = 'wget 1.21 implements Digest with MD5 and MD5-sess only.';
-  const digestCases: Array<{ algorithm: string; row: Row; works: boolean }> = [
-    { algorithm: 'MD5', row: 'Digest MD5', works: true },
-    { algorithm: 'SHA-256', row: 'Digest SHA-256', works: false },
-    { algorithm: 'SHA-512-256', row: 'Digest SHA-512-256', works: false },
-    { algorithm: 'MD5-sess', row: 'Digest MD5-sess', works: true },
-    { algorithm: 'SHA-256-sess', row: 'Digest SHA-256-sess', works: false },
-    { algorithm: 'SHA-512-256-sess', row: 'Digest SHA-512-256-sess', works: false },
-  ];
-
-  it.each(digestCases)('Digest $algorithm: works=$works', async ({ algorithm, row, works }) => {
-    const { status, body } = await wget([
-      ...credentials,
-      `${demo.origin}/digest/${algorithm.toLowerCase()}`,
-    ]);
-    const observed = status === 200 && user(body) === DEMO_USER;
-    matrix.record(row, observed, observed ? undefined : WGET_DIGEST);
-    expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
-  });
+  it.each(digestCases(['MD5', 'MD5-sess']))(
+    'Digest $algorithm: works=$works',
+    async ({ algorithm, row, works }) => {
+      const { status, body } = await wget([
+        ...credentials,
+        `${demo.origin}/digest/${algorithm.toLowerCase()}`,
+      ]);
+      const observed = status === 200 && user(body) === DEMO_USER;
+      matrix.record(row, observed, observed ? undefined : WGET_DIGEST);
+      expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+    },
+  );
 
   it('answers one of the challenges when several schemes are offered', async () => {
     const { status, body } = await wget([...credentials, `${demo.origin}/multi`]);
@@ -129,31 +106,22 @@ describe('wget', () => {
     );
     expect(status).toBe(200);
     expect(body?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
-    expect(body?.forwarded).toEqual(
-      expect.objectContaining({
-        via: '1.1 authscheme-proxy',
-        proxyAuthorizationReachedOrigin: false,
-      }),
-    );
+    expect(body?.forwarded).toEqual(expect.objectContaining(VIA_PROXY));
   });
 });
 
 describe('wget under a realm beyond ASCII (Zürich)', () => {
-  let server: OwnServer;
-  beforeAll(async () => {
-    server = await startWideRealmServer();
-  });
-  afterAll(() => server?.close());
+  const server = wide.serverForThisBlock();
 
   // wget hashes the realm's octets as it got them: ISO-8859-1 from authscheme, UTF-8 when
   // Express's error handler wrote the 401's head (digest() took only the former).
   it.each([
-    ['/digest', WIDE_REALM],
-    ['/digest-next', WIDE_REALM],
-    ['/digest-octets', WIDE_REALM_OCTETS],
+    ['/digest', wide.REALM],
+    ['/digest-next', wide.REALM],
+    ['/digest-octets', wide.REALM_OCTETS],
     ['/basic', undefined],
   ])('%s: every user logs in', async (path, realm) => {
-    for (const [name, password] of Object.entries(WIDE_USERS)) {
+    for (const [name, password] of Object.entries(wide.USERS)) {
       const { status, body } = await wget([
         '--user',
         name,
@@ -161,7 +129,7 @@ describe('wget under a realm beyond ASCII (Zürich)', () => {
         password,
         server.origin + path,
       ]);
-      expect([status, user(body), realmOf(body?.auth)]).toEqual([200, name, realm]);
+      expect([status, user(body), wide.realmOf(body?.auth)]).toEqual([200, name, realm]);
     }
   });
 });

@@ -3,6 +3,7 @@
  */
 import { startDemo } from '../../../examples/demo/server';
 import type { RunningDemo } from '../../../examples/demo/server';
+import type { MatrixRecorder } from './matrix';
 
 export { DEMO_PASSWORD, DEMO_USER } from '../../../examples/demo/server';
 export { PROXY_USERS } from '../../../examples/proxy/server';
@@ -13,3 +14,45 @@ export function startTestDemo(): Promise<RunningDemo> {
 }
 
 export type { RunningDemo };
+
+/** The running demo as the tests of a file see it (they leave closing it to the file's hooks). */
+export type TestDemo = Pick<RunningDemo, 'demo' | 'origin' | 'proxyOrigin'>;
+
+/**
+ * The demo for a client's test file, with the hooks every client's file had: before its tests,
+ * `label` names the client's matrix column (it may first check that the client is installed),
+ * then the demo starts; after them, the demo stops and `matrix` is written.
+ */
+export function demoForThisFile(matrix: MatrixRecorder, label?: () => Promise<string>): TestDemo {
+  let running: RunningDemo | undefined;
+  beforeAll(async () => {
+    if (label !== undefined) matrix.label = await label();
+    running = await startTestDemo();
+  });
+  afterAll(async () => {
+    await running?.close();
+    await matrix.write();
+  });
+  const started = (): RunningDemo => {
+    if (running === undefined) throw new Error('the demo is read before its beforeAll ran');
+    return running;
+  };
+  return {
+    get demo() {
+      return started().demo;
+    },
+    get origin() {
+      return started().origin;
+    },
+    get proxyOrigin() {
+      return started().proxyOrigin;
+    },
+  };
+}
+
+/** What the demo's /via-proxy reports (`forwarded`) of a request the proxy example forwarded. */
+export const VIA_PROXY = {
+  via: '1.1 authscheme-proxy',
+  /** The proxy strips the credentials meant for it (RFC 9110 §11.7.2). */
+  proxyAuthorizationReachedOrigin: false,
+} as const;

@@ -36,6 +36,41 @@ export const ROWS = [
 
 export type Row = (typeof ROWS)[number];
 
+/** The Digest algorithms the demo serves (`/digest/<algorithm>`), a row each, in the rows' order. */
+export const DIGEST_ALGORITHMS = [
+  'MD5',
+  'SHA-256',
+  'SHA-512-256',
+  'MD5-sess',
+  'SHA-256-sess',
+  'SHA-512-256-sess',
+] as const;
+
+export type DigestAlgorithm = (typeof DIGEST_ALGORITHMS)[number];
+
+export interface DigestCase {
+  algorithm: DigestAlgorithm;
+  row: Row;
+  /** What the client is expected to do with it. */
+  works: boolean;
+  /** Why it fails, for the matrix. */
+  note?: string;
+}
+
+/**
+ * A test case per Digest algorithm of the demo: the client works with those in `working` and,
+ * for `note`'s reason, with none of the others.
+ */
+export function digestCases(working: readonly DigestAlgorithm[], note?: string): DigestCase[] {
+  return DIGEST_ALGORITHMS.map((algorithm) => {
+    const works = working.includes(algorithm);
+    const row: Row = `Digest ${algorithm}`;
+    return works || note === undefined
+      ? { algorithm, row, works }
+      : { algorithm, row, works, note };
+  });
+}
+
 /** Rows of the servers table (authscheme/client against them), in display order. */
 export const SERVER_ROWS = [
   'Basic',

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import { authenticate } from 'authscheme';
+import { authenticate, basic, digest } from 'authscheme';
 import type { Scheme } from 'authscheme';
 
 export interface Received {
@@ -71,4 +71,62 @@ export async function startOwnServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * {@link startOwnServer} for the describe block this is called in: started before its tests,
+ * closed after them. Its `origin` and `received` are read once the tests run.
+ */
+export function ownServerForThisBlock(
+  setup: Parameters<typeof startOwnServer>[0],
+): Pick<OwnServer, 'origin' | 'received'> {
+  let server: OwnServer | undefined;
+  beforeAll(async () => {
+    server = await startOwnServer(setup);
+  });
+  afterAll(() => server?.close());
+  const started = (): OwnServer => {
+    if (server === undefined) throw new Error('the server is read before its beforeAll ran');
+    return server;
+  };
+  return {
+    get origin() {
+      return started().origin;
+    },
+    get received() {
+      return started().received;
+    },
+  };
+}
+
+/** The Authorization fields that reached `path`, oldest first. */
+export function authorizationsAt(
+  server: Pick<OwnServer, 'received'>,
+  path: string,
+): Array<string | undefined> {
+  return server.received.filter((r) => r.path === path).map((r) => r.authorization);
+}
+
+/**
+ * The routes the scripted clients' tests (Perl, Ruby) both guard, for `users`, in realm `own`:
+ * `/basic`; MD5 Digest (`/digest`), with a 5-minute nonce that `GET /advance` outlives
+ * (`/stale`), with qop auth-int alone or beside auth, with userhash, with MD5 offered before
+ * SHA-256 (`/md5-first`); and under `réalm` as ISO-8859-1 (`/latin1-realm`) and as its UTF-8
+ * octets (`/utf8-realm`).
+ */
+export function guardCommonRoutes(
+  guard: Guard,
+  now: () => number,
+  users: Record<string, string>,
+): void {
+  const md5 = { users, algorithms: ['MD5'] } as const;
+  guard('/basic', 'own', basic({ users }));
+  guard('/digest', 'own', digest(md5));
+  guard('/stale', 'own', digest({ ...md5, nonceLifetime: 5 * 60_000, now }));
+  guard('/auth-int', 'own', digest({ ...md5, qop: ['auth-int'] }));
+  guard('/auth-or-auth-int', 'own', digest({ ...md5, qop: ['auth', 'auth-int'] }));
+  guard('/userhash', 'own', digest({ ...md5, userhash: true }));
+  guard('/md5-first', 'own', digest({ users, algorithms: ['MD5', 'SHA-256'] }));
+  guard('/latin1-realm', 'r\u00e9alm', digest(md5));
+  guard('/utf8-realm', Buffer.from('r\u00e9alm', 'utf8').toString('latin1'), digest(md5));
 }

@@ -65,15 +65,3 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
 export function directive(field: string | null | undefined, name: string): string | undefined {
   return new RegExp(`(?:^|[ ,])${name}="?([^",]*)`).exec(field ?? '')?.[1];
 }
-
-/**
- * One request a scripted client (the Perl and Ruby helpers) sent for a call, and the answer's
- * challenges, as its script reports them: fields one octet a character.
- */
-export interface Exchange {
-  status: number;
-  authorization: string | null;
-  proxyAuthorization: string | null;
-  challenges: string[];
-  proxyChallenges: string[];
-}
