@@ -89,14 +89,23 @@ describe('negotiate() setup', () => {
     expect(() => negotiate(options as NegotiateOptions)).toThrow(TypeError);
   });
 
-  it('keytab sets KRB5_KTNAME, and refuses a second, different keytab', () => {
-    delete process.env.KRB5_KTNAME;
+  /** Runs `test` with two empty keytab files of a temporary folder, removed after. */
+  function withTwoKeytabs(test: (first: string, second: string) => void): void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-keytab-'));
     try {
       const first = path.join(dir, 'a.keytab');
       const second = path.join(dir, 'b.keytab');
       fs.writeFileSync(first, '');
       fs.writeFileSync(second, '');
+      test(first, second);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keytab sets KRB5_KTNAME, and refuses a second, different keytab', () => {
+    delete process.env.KRB5_KTNAME;
+    withTwoKeytabs((first, second) => {
       expect(negotiate({ servicePrincipal, keytab: first }).name).toBe('Negotiate');
       expect(process.env.KRB5_KTNAME).toBe(first);
       // The same keytab again (a second route) is fine; another one is not.
@@ -112,18 +121,11 @@ describe('negotiate() setup', () => {
       expect(() =>
         negotiate({ servicePrincipal, keytab: path.relative(process.cwd(), first) }),
       ).not.toThrow();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a second keytab is told apart from one KRB5_KTNAME held from the start, both named', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authscheme-keytab-'));
-    try {
-      const first = path.join(dir, 'a.keytab');
-      const second = path.join(dir, 'b.keytab');
-      fs.writeFileSync(first, '');
-      fs.writeFileSync(second, '');
+    withTwoKeytabs((first, second) => {
       // An earlier negotiate() put `first` there: the application never set KRB5_KTNAME itself.
       delete process.env.KRB5_KTNAME;
       negotiate({ servicePrincipal, keytab: first });
@@ -138,9 +140,7 @@ describe('negotiate() setup', () => {
       const fromEnvironment = (): unknown => negotiate({ servicePrincipal, keytab: first });
       expect(fromEnvironment).toThrow(TypeError);
       expect(fromEnvironment).toThrow(`KRB5_KTNAME names the keytab FILE:${second}, not ${first}`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('puts a relative keytab into KRB5_KTNAME as an absolute path (a later chdir must not lose it)', () => {

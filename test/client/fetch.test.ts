@@ -1547,11 +1547,13 @@ describe('a redirect chain through another origin and back (A → B → A)', () 
     b = other.url;
     return { a, other };
   }
-
-  it.each([
+  /** A's scheme, a test each: Digest (the client follows the redirects) and Basic (fetch does). */
+  const SCHEMES = [
     ['Digest', () => digestFor()],
     ['Basic', () => basic({ users: { alice: 'secret' } })],
-  ] as const)(
+  ] as const;
+
+  it.each(SCHEMES)(
     'answers A’s %s challenge at A, whoever followed the chain; B gets no credentials',
     async (scheme, make) => {
       const { a, other } = await chain(302, make());
@@ -1579,10 +1581,7 @@ describe('a redirect chain through another origin and back (A → B → A)', () 
     },
   );
 
-  it.each([
-    ['Digest', () => digestFor()],
-    ['Basic', () => basic({ users: { alice: 'secret' } })],
-  ] as const)(
+  it.each(SCHEMES)(
     'sends a POST that B sends back to A (307) there without credentials, with %s remembered, whoever followed',
     async (scheme, make) => {
       const { a, other } = await chain(307, make());

@@ -15,6 +15,7 @@ import {
   parseChallenges,
   type AuthenticateOptions,
   type AuthOutcome,
+  type DigestOptions,
 } from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { SignJWT } from 'jose';
@@ -49,6 +50,22 @@ function appWith(options: Partial<AuthenticateOptions>, outcomes: AuthOutcome[])
     },
   );
   return app;
+}
+
+/**
+ * appWith() guarded by digest() with `options`, its outcomes, and the challenge of a first
+ * request (whose refusal is the first outcome).
+ */
+async function digestApp(options: Partial<DigestOptions> = {}) {
+  const outcomes: AuthOutcome[] = [];
+  const app = appWith(
+    { schemes: [digest({ users, secret: 's'.repeat(32), ...options })] },
+    outcomes,
+  );
+  const challenge = parseChallenges(
+    (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+  )[0]!;
+  return { app, outcomes, challenge };
 }
 
 const thrown = (): never => {
@@ -112,11 +129,7 @@ describe('authenticate({ audit })', () => {
   });
 
   it('names the Digest user a wrong answer claimed, known or not', async () => {
-    const outcomes: AuthOutcome[] = [];
-    const app = appWith({ schemes: [digest({ users, secret: 's'.repeat(32) })] }, outcomes);
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const { app, outcomes, challenge } = await digestApp();
     for (const [user, password, status] of [
       ['alice', 'secret', 200],
       ['alice', 'wrong', 401],
@@ -135,14 +148,7 @@ describe('authenticate({ audit })', () => {
   // Lockouts and brute-force detection count refusals by the name the client gave: every refusal
   // once Digest has read (and decoded) `username`, not only those of the password check.
   it('names the Digest user on refusals before the password check too, once the name is read', async () => {
-    const outcomes: AuthOutcome[] = [];
-    const app = appWith(
-      { schemes: [digest({ users, secret: 's'.repeat(32), acceptLatin1: false })] },
-      outcomes,
-    );
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const { app, outcomes, challenge } = await digestApp({ acceptLatin1: false });
     const send = async (
       status: number,
       change: (params: Record<string, string>) => void,
@@ -229,14 +235,7 @@ describe('authenticate({ audit })', () => {
   });
 
   it('names the Digest user when qop=auth-int finds no raw body', async () => {
-    const outcomes: AuthOutcome[] = [];
-    const app = appWith(
-      { schemes: [digest({ users, secret: 's'.repeat(32), qop: ['auth-int'] })] },
-      outcomes,
-    );
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const { app, outcomes, challenge } = await digestApp({ qop: ['auth-int'] });
     const credentials = answer(challenge, {
       user: 'alice',
       password: 'secret',
@@ -461,15 +460,8 @@ describe('authenticate({ audit })', () => {
   });
 
   it('says why in `message`, where codes are shared: Digest nonces, algorithms and counts', async () => {
-    const outcomes: AuthOutcome[] = [];
     let now = Date.now();
-    const app = appWith(
-      { schemes: [digest({ users, secret: 's'.repeat(32), now: () => now })] },
-      outcomes,
-    );
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const { app, outcomes, challenge } = await digestApp({ now: () => now });
     const header = (
       init: { nc: number; password?: string; uri?: string },
       params: Record<string, string> = {},
@@ -535,14 +527,7 @@ describe('authenticate({ audit })', () => {
   });
 
   it('names no user for a Digest userhash refusal: the hash hides it (RFC 7616 §3.4.4)', async () => {
-    const outcomes: AuthOutcome[] = [];
-    const app = appWith(
-      { schemes: [digest({ users, secret: 's'.repeat(32), userhash: true })] },
-      outcomes,
-    );
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const { app, outcomes, challenge } = await digestApp({ userhash: true });
     for (const user of ['alice', 'mallory']) {
       const header = formatCredentials(
         answer(challenge, { user, password: 'wrong', uri: '/', userhash: true }),

@@ -68,6 +68,19 @@ async function run(
 const basicHeader = `Basic ${Buffer.from('alice:secret').toString('base64')}`;
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
+/** A scheme that lets everyone in, whose locate() returns `located`. */
+const locating = (located: unknown): Promise<Run> =>
+  run({
+    schemes: [
+      {
+        name: 'Custom',
+        challenges: () => [{ scheme: 'Custom', params: {} }],
+        verify: () => ({ ok: true, user: 'a' }),
+        locate: () => located as never,
+      },
+    ],
+  });
+
 const cases: [string, () => Promise<Run>][] = [
   // Consistent already: the verifier results that identityResult() and bearer() check.
   [
@@ -194,33 +207,10 @@ const cases: [string, () => Promise<Run>][] = [
         ],
       }),
   ],
-  [
-    'a scheme’s locate() returns a string',
-    () =>
-      run({
-        schemes: [
-          {
-            name: 'Custom',
-            challenges: () => [{ scheme: 'Custom', params: {} }],
-            verify: () => ({ ok: true, user: 'a' }),
-            locate: () => 'token' as never,
-          },
-        ],
-      }),
-  ],
+  ['a scheme’s locate() returns a string', () => locating('token')],
   [
     'a scheme’s locate() returns credentials without a scheme',
-    () =>
-      run({
-        schemes: [
-          {
-            name: 'Custom',
-            challenges: () => [{ scheme: 'Custom', params: {} }],
-            verify: () => ({ ok: true, user: 'a' }),
-            locate: () => ({ token68: 'token' }) as never,
-          },
-        ],
-      }),
+    () => locating({ token68: 'token' }),
   ],
   // Node's own errors before (ERR_INVALID_CHAR, ERR_INVALID_HTTP_TOKEN), or no error at all: a
   // number, an array or a string of headers went out as Node made them.

@@ -26,6 +26,21 @@ function app(...guards: express.RequestHandler[]) {
 const get = (server: express.Express, token: string) =>
   request(server).get('/').set('Authorization', `Bearer ${token}`);
 
+/** An error handler on `server` (for onFailure: 'next') that keeps each error in `errors`. */
+function collectErrors(server: express.Express, errors: unknown[]): void {
+  server.use(
+    (
+      err: AuthenticationError,
+      _req: express.Request,
+      res: express.Response,
+      _n: express.NextFunction,
+    ) => {
+      errors.push(err);
+      res.status(err.status).set(err.headers).json({ error: err.code });
+    },
+  );
+}
+
 describe('requireScopes()', () => {
   it('passes when every scope of requireScopes(a, b) is granted', async () => {
     const res = await get(app(requireScopes('read', 'write')), 'writer');
@@ -69,17 +84,7 @@ describe('requireScopes()', () => {
   it("with onFailure: 'next' hands the refusal to the error handler as an AuthenticationError", async () => {
     const errors: unknown[] = [];
     const server = app(requireScopes({ allOf: ['write'], realm: 'api', onFailure: 'next' }));
-    server.use(
-      (
-        err: AuthenticationError,
-        _req: express.Request,
-        res: express.Response,
-        _n: express.NextFunction,
-      ) => {
-        errors.push(err);
-        res.status(err.status).set(err.headers).json({ error: err.code });
-      },
-    );
+    collectErrors(server, errors);
     const forbidden = await get(server, 'reader');
     const unauthenticated = await request(server).get('/open');
     expect(forbidden.status).toBe(403);
@@ -155,17 +160,7 @@ describe('requireScopes()', () => {
     const server = app(
       requireScopes({ allOf: ['read'], onFailure: 'next', audit: (o) => void outcomes.push(o) }),
     );
-    server.use(
-      (
-        err: AuthenticationError,
-        _req: express.Request,
-        res: express.Response,
-        _n: express.NextFunction,
-      ) => {
-        errors.push(err);
-        res.status(err.status).set(err.headers).end();
-      },
-    );
+    collectErrors(server, errors);
     const res = await request(server).get('/open').set('Authorization', 'Bearer reader');
     await request(server).get('/open').expect(401);
     expect(res.status).toBe(401);
