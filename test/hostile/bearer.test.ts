@@ -10,7 +10,7 @@ import express from 'express';
 import { SignJWT, exportJWK } from 'jose';
 import { authenticate, bearer, type BearerOptions } from 'authscheme';
 import { jwtVerifier } from 'authscheme/jwt';
-import { HIT, expectRefused, send, start, type Reply, type TestServer } from './helpers';
+import { HIT, expectRefused, send, startForThisFile, type Reply, type TestServer } from './helpers';
 
 const issuer = 'https://issuer.test/';
 const audience = 'https://api.test';
@@ -34,18 +34,15 @@ async function jwt(
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-const servers: TestServer[] = [];
+const start = startForThisFile();
 async function make(
   options: BearerOptions,
   before: express.RequestHandler[] = [],
 ): Promise<TestServer> {
-  const server = await start(authenticate({ realm: 'api', schemes: [bearer(options)] }), {
+  return start(authenticate({ realm: 'api', schemes: [bearer(options)] }), {
     before,
   });
-  servers.push(server);
-  return server;
 }
-afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 function challengeOf(reply: Reply): string {
   const lines = reply.headers['www-authenticate'] ?? [];

@@ -11,19 +11,19 @@ import {
   digestHeader,
   expectRefused,
   send,
-  start,
+  startForThisFile,
   type TestServer,
 } from './helpers';
 
 const users = { alice: 'wonderland' };
 const good = basicAuth('alice', 'wonderland');
-const servers: TestServer[] = [];
+const start = startForThisFile();
 
 async function make(
   options: Partial<AuthenticateOptions> = {},
   before: express.RequestHandler[] = [],
 ): Promise<TestServer> {
-  const server = await start(
+  return start(
     authenticate({
       realm: 'c',
       schemes: [
@@ -35,8 +35,6 @@ async function make(
     }),
     { before },
   );
-  servers.push(server);
-  return server;
 }
 
 let target: TestServer;
@@ -45,7 +43,6 @@ beforeAll(async () => {
   target = await make();
   proxy = await make({ proxy: true });
 });
-afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 describe('refusals carry Cache-Control: no-store', () => {
   it.each([

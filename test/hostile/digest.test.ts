@@ -13,7 +13,7 @@ import {
   digestHeader,
   expectRefused,
   send,
-  start,
+  startForThisFile,
   type DigestAnswer,
   type Reply,
   type TestServer,
@@ -22,28 +22,25 @@ import {
 const users = { alice: 'wonderland' };
 const secret = 'digest-hostile-secret-of-32-bytes!';
 let clock = Date.now();
-const servers: TestServer[] = [];
+const start = startForThisFile();
 
 async function make(
   options: Partial<DigestOptions> = {},
   before: express.RequestHandler[] = [],
 ): Promise<TestServer> {
-  const server = await start(
+  return start(
     authenticate({
       realm: 'digest',
       schemes: [digest({ users, secret, now: () => clock, ...options })],
     }),
     { before },
   );
-  servers.push(server);
-  return server;
 }
 
 let target: TestServer;
 beforeAll(async () => {
   target = await make();
 });
-afterAll(() => Promise.all(servers.map((s) => s.close())));
 beforeEach(() => {
   clock = Date.now();
 });

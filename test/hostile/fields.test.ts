@@ -11,28 +11,25 @@ import {
   rawGet,
   send,
   sendRaw,
-  start,
+  startForThisFile,
   type TestServer,
 } from './helpers';
 
 const users = { alice: 'wonderland' };
 const good = basicAuth('alice', 'wonderland');
 const bad = basicAuth('alice', 'nope');
-const servers: TestServer[] = [];
+const start = startForThisFile();
 let origin: TestServer;
 let proxy: TestServer;
 
 async function make(options: Partial<AuthenticateOptions>): Promise<TestServer> {
-  const server = await start(authenticate({ realm: 'f', schemes: [basic({ users })], ...options }));
-  servers.push(server);
-  return server;
+  return start(authenticate({ realm: 'f', schemes: [basic({ users })], ...options }));
 }
 
 beforeAll(async () => {
   origin = await make({});
   proxy = await make({ proxy: true });
 });
-afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 describe('two field lines', () => {
   it.each([

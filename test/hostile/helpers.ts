@@ -78,6 +78,17 @@ export async function start(
   };
 }
 
+/** {@link start} for a test file: every server it starts is closed after the file's tests. */
+export function startForThisFile(): typeof start {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  return async (middleware, options) => {
+    const server = await start(middleware, options);
+    servers.push(server);
+    return server;
+  };
+}
+
 /** Starts an already built server (e.g. from test/helpers/frameworks' `mount`) on a free port. */
 export async function listen(server: http.Server): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -13,13 +13,13 @@ import {
   expectChallenged,
   expectRefused,
   send,
-  start,
+  startForThisFile,
   type TestServer,
 } from './helpers';
 
 const users = { alice: 'wonderland' };
 const good = basicAuth('alice', 'wonderland');
-const servers: TestServer[] = [];
+const start = startForThisFile();
 
 /** What method-override middleware does: keep the wire method, rewrite req.method. */
 const methodOverride: express.RequestHandler = (req, _res, next) => {
@@ -32,7 +32,7 @@ const methodOverride: express.RequestHandler = (req, _res, next) => {
 };
 
 async function make(options: Partial<AuthenticateOptions> = {}): Promise<TestServer> {
-  const server = await start(
+  return start(
     authenticate({
       realm: 'm',
       schemes: [digest({ users, secret: 's'.repeat(32) }), basic({ users })],
@@ -40,8 +40,6 @@ async function make(options: Partial<AuthenticateOptions> = {}): Promise<TestSer
     }),
     { before: [methodOverride] },
   );
-  servers.push(server);
-  return server;
 }
 
 let target: TestServer;
@@ -50,7 +48,6 @@ beforeAll(async () => {
   target = await make();
   preflight = await make({ allowPreflight: true });
 });
-afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 describe('HEAD', () => {
   it('is challenged without credentials and with bad ones, like GET', async () => {
