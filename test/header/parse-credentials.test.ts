@@ -1,5 +1,6 @@
 import { plain, syntaxError } from '../helpers/codec';
 import { parseAuthParams, parseCredentials } from '../../src/header';
+import { rfc7616Section3_9_1Sha256 } from '../fixtures/rfc/digest';
 
 describe('parseCredentials(fieldValue)', () => {
   describe('RFC examples', () => {
@@ -24,18 +25,7 @@ describe('parseCredentials(fieldValue)', () => {
         'Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"';
       expect(plain(parseCredentials(value))).toEqual({
         scheme: 'Digest',
-        params: {
-          username: 'Mufasa',
-          realm: 'http-auth@example.org',
-          uri: '/dir/index.html',
-          algorithm: 'SHA-256',
-          nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
-          nc: '00000001',
-          cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
-          qop: 'auth',
-          response: '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
-          opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
-        },
+        params: rfc7616Section3_9_1Sha256.directives,
       });
     });
 
