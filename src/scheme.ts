@@ -87,7 +87,8 @@ export interface SchemeSuccess {
   /**
    * Response headers to add, e.g. `Authentication-Info` (RFC 7615). A name that is no token, a
    * value that is no string or that a field cannot carry (CR, LF, another control but HTAB,
-   * above U+00FF) fails the request closed (`ERR_AUTH_VERIFIER_RESULT`), none of them set.
+   * above U+00FF), and on HTTP/2 a connection-specific field (RFC 9113 §8.2.2), fails the request
+   * closed (`ERR_AUTH_VERIFIER_RESULT`), none of them set.
    */
   headers?: Record<string, string> | undefined;
 }

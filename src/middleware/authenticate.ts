@@ -690,7 +690,7 @@ function accept(
     }
   }
   const { res } = ctx;
-  setSuccessHeaders(res, scheme.name, headers);
+  setSuccessHeaders(ctx.req, res, scheme.name, headers);
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
     res.setHeader('Cache-Control', config.cacheControl);
   }

@@ -16,6 +16,7 @@ import {
   parseChallenges,
   requireScopes,
   type Challenge,
+  type Scheme,
 } from 'authscheme';
 import { basicAuth } from '../helpers/frameworks';
 import { digestHeader, type DigestAnswer } from '../hostile/helpers';
@@ -329,5 +330,82 @@ describe('Digest on node:http2', () => {
       expect(reply.status).toBe(200);
       expect(JSON.parse(reply.body)).toMatchObject({ user: 'alice' });
     });
+  });
+});
+
+// Node's HTTP/1 setHeader refuses a name that is no token and a value with CR, LF, NUL or a
+// character above U+00FF; its HTTP/2 compatibility setHeader does not. It took such a value (and
+// sent CR LF, NUL, or the low byte of '€'), destroyed the stream after the handler ran for a name
+// that is no token, and took connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2),
+// which threw in the handler's res.end().
+describe("a scheme's success headers on node:http2", () => {
+  /** A custom scheme that accepts any `Custom` credentials with these success headers. */
+  const succeeding = (headers: Record<string, string>): Scheme => ({
+    name: 'Custom',
+    challenges: () => [{ scheme: 'Custom', params: {} }],
+    verify: () => ({ ok: true, user: 'a', headers }),
+  });
+
+  /** The reply, and the code of the error next(err) got (the handler answers 200 with the user). */
+  async function succeed(headers: Record<string, string>): Promise<H2Reply & { code?: unknown }> {
+    const guard = authenticate({ schemes: [succeeding(headers)] });
+    let code: unknown;
+    const session = await start((req, res, next) =>
+      guard(req, res, (err) => {
+        code = (err as { code?: unknown } | undefined)?.code;
+        next(err);
+      }),
+    );
+    const reply = await send(session, '/', { authorization: 'Custom t' });
+    return { ...reply, code };
+  }
+
+  it.each<[Record<string, string>, string]>([
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part\r\nSet-Cookie: s=1' },
+      'a header X-Info whose value holds U+000D, which no field value can carry (RFC 9110 §5.5)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part\u0000' },
+      'a header X-Info whose value holds U+0000, which no field value can carry (RFC 9110 §5.5)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'X-Info': 'secret-part \u20ac' },
+      'a header X-Info whose value holds U+20AC, which no field value can carry (RFC 9110 §5.5)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'X\r\nInjected': 'a' },
+      'a header named "X\\r\\nInjected", which is no field name (a token, RFC 9110 §5.1)',
+    ],
+    [
+      { 'X-Ok': 'yes', ' X-Info': 'a' },
+      'a header named " X-Info", which is no field name (a token, RFC 9110 §5.1)',
+    ],
+    [
+      { 'X-Ok': 'yes', 'Transfer-Encoding': 'chunked' },
+      'a header Transfer-Encoding, a connection-specific field that HTTP/2 forbids (RFC 9113 §8.2.2)',
+    ],
+    [
+      { 'X-Ok': 'yes', Connection: 'close' },
+      'a header Connection, a connection-specific field that HTTP/2 forbids (RFC 9113 §8.2.2)',
+    ],
+  ])('fail the request closed as on HTTP/1, none of them sent: %j', async (headers, problem) => {
+    const reply = await succeed(headers);
+    expect(reply.code).toBe('ERR_AUTH_VERIFIER_RESULT');
+    expect(reply.status).toBe(500);
+    expect(reply.body).toBe(`The Custom scheme's success carries ${problem}`);
+    expect(reply.body).not.toContain('secret-part');
+    expect(reply.headers['x-ok']).toBeUndefined();
+    expect(reply.headers['x-info']).toBeUndefined();
+  });
+
+  it('go out when they can: a tab, Latin-1, TE: trailers', async () => {
+    const reply = await succeed({ 'X-Tab': 'a\tb', 'X-Latin1': 'caf\u00e9', TE: 'trailers' });
+    expect(reply.code).toBeUndefined();
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ user: 'a', version: '2.0' });
+    expect(reply.headers['x-tab']).toBe('a\tb');
+    expect(reply.headers['x-latin1']).toBe('caf\u00e9');
+    expect(reply.headers['te']).toBe('trailers');
   });
 });
