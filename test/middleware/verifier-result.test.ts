@@ -339,6 +339,38 @@ describe('the headers of a scheme’s success', () => {
     });
   });
 
+  // Node refuses a well-formed header too once the head went out: not the scheme's doing, so its
+  // own error goes on, not one that blames the value.
+  it('hand on Node’s error when the head went out while an async scheme worked', async () => {
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    const scheme: Scheme = {
+      ...succeeding({}),
+      verify: async () => {
+        await answered;
+        return { ok: true, user: 'a', headers: { 'X-Info': 'ok' } };
+      },
+    };
+    let failed!: (err: unknown) => void;
+    const error = new Promise<unknown>((resolve) => (failed = resolve));
+    const app = express();
+    // Something before it answers while the verifier works (a timeout middleware, say).
+    app.use((_req, res, next) => {
+      next();
+      res.status(503).send('busy');
+      release();
+    });
+    app.use(authenticate({ realm: 'api', schemes: [scheme] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    app.use((err: unknown, _req: express.Request, _res: express.Response, _n: unknown) =>
+      failed(err),
+    );
+    const res = await request(app).get('/').set('Authorization', 'Custom t');
+    expect(res.status).toBe(503);
+    expect(res.headers['x-info']).toBeUndefined();
+    expect(await error).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+  });
+
   it('go out when Node can send them: a tab, Latin-1, an empty value, none at all', async () => {
     const latin1 = 'caf\u00e9';
     const { status, headers, auth } = await send(
