@@ -43,6 +43,16 @@ export function markLetThrough(req: object, why: string, proxy: boolean): void {
   else proxied.delete(req);
 }
 
+/**
+ * Forgets what an earlier `authenticate()` recorded for `req`, for one that lets it through
+ * without recording why (no Authorization field in origin mode): requireScopes() follows the
+ * later one, not the proxy's mode or the preflight that an earlier one let through.
+ */
+export function forgetLetThrough(req: object): void {
+  // `proxied` holds a request only beside a reason; a miss, the usual case, allocates nothing.
+  if (reasons.delete(req)) proxied.delete(req);
+}
+
 /** Records that an `authenticate({ proxy: true })` made `auth` (before it becomes `req.auth`). */
 export function markProxyAuth(auth: object): void {
   proxied.add(auth);

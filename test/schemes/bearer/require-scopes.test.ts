@@ -646,3 +646,56 @@ describe('requireScopes() after authenticate({ proxy: true })', () => {
     );
   });
 });
+
+// requireScopes() answers as the last authenticate() before it did with the request. One that lets
+// an anonymous request through without an Authorization field records nothing (that is every
+// anonymous request), so what an earlier one recorded was taken for its doing: a proxy's let-through
+// made the origin's anonymous request a 407 (a 401 when the client sent an unrelated Authorization),
+// and an app-wide allowPreflight let a preflight past a route whose authenticate() has none.
+describe('requireScopes() after two authenticate()s: the later one decides', () => {
+  const proxyThenOrigin = () => {
+    const server = express();
+    server.use(
+      authenticate({ proxy: true, credentialsRequired: false, schemes: [bearer({ verify })] }),
+    );
+    server.use(authenticate({ credentialsRequired: false, schemes: [bearer({ verify })] }));
+    server.get('/', requireScopes('read'), (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+    return server;
+  };
+
+  it('answers the anonymous request an origin authenticate() let through 401, whatever it sent', async () => {
+    const server = proxyThenOrigin();
+    for (const origin of [undefined, 'AWS4-HMAC-SHA256 Credential=x']) {
+      const req = request(server).get('/');
+      const res = await (origin === undefined ? req : req.set('Authorization', origin));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+      expect(res.headers['proxy-authenticate']).toBeUndefined();
+    }
+  });
+
+  it('answers in WWW-Authenticate when the origin authenticate() made req.auth', async () => {
+    const res = await request(proxyThenOrigin()).get('/').set('Authorization', 'Bearer admin');
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer .*error="insufficient_scope"/);
+    expect(res.headers['proxy-authenticate']).toBeUndefined();
+    const ok = await request(proxyThenOrigin()).get('/').set('Authorization', 'Bearer reader');
+    expect(ok.headers[HIT]).toBe('yes');
+  });
+
+  it('refuses a preflight that the route’s authenticate(), without allowPreflight, let through anonymously', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const server = express();
+    server.use(authenticate({ allowPreflight: true, schemes: [bearer({ verify })] }));
+    server.options(
+      '/',
+      authenticate({ credentialsRequired: false, schemes: [bearer({ verify })] }),
+      requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }),
+      (_req, res) => res.setHeader(HIT, 'yes').send('ok'),
+    );
+    const res = await request(server).options('/').set('Access-Control-Request-Method', 'DELETE');
+    expect(res.status).toBe(401);
+    expect(res.headers[HIT]).toBeUndefined();
+    expect(outcomes.map((o) => o.message)).toEqual(['No credentials were sent']);
+  });
+});
