@@ -265,15 +265,25 @@ function refuse(
   field: string,
   challenge: string | string[],
 ): void {
-  const body = statusText(status);
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  // A Buffer, not the string, as authenticate() sends: Node writes the head with a string body in
+  // the body's encoding, which would send each obs-text octet of a Latin-1 realm as two UTF-8
+  // bytes (README, "a realm beyond ASCII").
+  const body = BODIES[status];
   res.statusCode = status;
   res.setHeader(field, challenge);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+  res.setHeader('Content-Length', String(body.length));
   res.end(body);
 }
+
+/** The bodies of the three refusals, made once. */
+const BODIES: Readonly<Record<401 | 403 | 407, Buffer>> = {
+  401: Buffer.from(statusText(401)),
+  403: Buffer.from(statusText(403)),
+  407: Buffer.from(statusText(407)),
+};

@@ -699,3 +699,41 @@ describe('requireScopes() after two authenticate()s: the later one decides', () 
     expect(outcomes.map((o) => o.message)).toEqual(['No credentials were sent']);
   });
 });
+
+// Node writes the head with a string body in the body's encoding, UTF-8: requireScopes() sent
+// each octet above 0x7F of its realm as two, where authenticate() sends a Buffer and the realm's
+// ISO-8859-1 octets (README, "a realm beyond ASCII"). Clients read a header as Latin-1, as
+// supertest does: 'Zürich' arrived as 'ZÃ¼rich'.
+describe('requireScopes() and a realm beyond ASCII', () => {
+  it('sends its octets as authenticate() does, on the 401, the 403 and the 407', async () => {
+    const realm = 'Z\u00fcrich';
+    const server = express();
+    server.use(authenticate({ realm, credentialsRequired: false, schemes: [bearer({ verify })] }));
+    server.get('/', requireScopes({ allOf: ['read'], realm }), (_req, res) => res.send('ok'));
+    const missing = await request(server).get('/');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe(`Bearer realm="${realm}", scope="read"`);
+    expect(missing.text).toBe('Unauthorized');
+    const short = await get(server, 'admin');
+    expect(short.status).toBe(403);
+    expect(short.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${realm}", `));
+    // authenticate()'s own challenge, for comparison.
+    const own = await get(server, 'nobody');
+    expect(own.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${realm}", `));
+
+    const proxy = express();
+    proxy.use(
+      authenticate({
+        proxy: true,
+        realm,
+        credentialsRequired: false,
+        schemes: [bearer({ verify })],
+      }),
+    );
+    proxy.get('/', requireScopes({ allOf: ['read'], realm }), (_req, res) => res.send('ok'));
+    const proxied = await request(proxy).get('/');
+    expect(proxied.status).toBe(407);
+    expect(proxied.headers['proxy-authenticate']).toBe(`Bearer realm="${realm}", scope="read"`);
+    expect(proxied.text).toBe('Proxy Authentication Required');
+  });
+});
