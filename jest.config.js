@@ -25,6 +25,12 @@ module.exports = {
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
   ],
+  // Jest's default of 5 s per test or hook is no bound anything here promises: on CI's two busy
+  // cores a test that starts Python or curl a few times, 30 worker threads or 100 supertest
+  // servers took longer (and failed). A bound that matters is asserted in its test (a request's
+  // time, a timeout's, CPU time); this one only ends a test that hangs. Files that set their own
+  // (jest.setTimeout) keep it. jest-circus reads it from here, not from a project.
+  testTimeout: 30_000,
   // `npm test` collects coverage of the codec, which must stay complete.
   collectCoverageFrom: ['<rootDir>/src/header/**/*.ts'],
   coverageReporters: ['text-summary'],
