@@ -120,11 +120,21 @@ describe.each(FRAMEWORKS)('on %s', (framework) => {
   });
 
   it('a verifier that answers after the timeout changes nothing (no double response)', async () => {
+    let answered!: () => void;
+    const lateAnswer = new Promise<void>((resolve) => (answered = resolve));
     const guard = authenticate({
       realm: 'faults',
       timeout: 200,
       schemes: [
-        basic({ verify: () => new Promise((resolve) => setTimeout(() => resolve('alice'), 300)) }),
+        basic({
+          verify: () =>
+            new Promise((resolve) =>
+              setTimeout(() => {
+                resolve('alice');
+                answered();
+              }, 300),
+            ),
+        }),
       ],
     });
     // Every call of next() after the 503, with or without an error, would be a second answer.
@@ -138,7 +148,9 @@ describe.each(FRAMEWORKS)('on %s', (framework) => {
     servers.push(target);
     const reply = await send(target, { Authorization: good });
     expectRefused(reply, [503]);
-    await new Promise((resolve) => setTimeout(resolve, 250)); // the verifier has answered by now
+    // The verifier's answer, then a turn of the event loop for the middleware to act on it.
+    await lateAnswer;
+    await new Promise((resolve) => setImmediate(resolve));
     expect(nextCalls).toBe(0);
     // The server is still healthy afterwards.
     expect((await send(target, {})).status).toBe(401);
