@@ -14,6 +14,7 @@
  * cached Basic or Digest credentials with the handshake unasked. A handshake from a page of
  * another site gets no cached credentials (the cache is partitioned by the top-level site).
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -402,9 +403,44 @@ describe('curl', () => {
     '-H',
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
   ];
-  // After a 101 curl 7.88 just reads on (the frames are printed as they come): --max-time ends it.
+  // Ends on its own after a refusal: the server closes the connection (10 s would be a hang).
   const curl = (...args: string[]) =>
-    run('curl', ['--silent', '--include', '--max-time', '2', ...args]);
+    run('curl', ['--silent', '--include', '--max-time', '10', ...args]);
+
+  /**
+   * After a 101 curl 7.88 just reads on, printing frames as they come (--no-buffer: at once, not
+   * when its buffer for a pipe is full). Once `welcome` has come, the server sends one more frame
+   * on each open WebSocket, and curl is stopped when that one has come too: the connection is
+   * still open. (A --max-time of 2 s ended it before, which on a busy machine could come before
+   * the welcome frame; 20 s now only ends a hang.)
+   */
+  const STILL_OPEN = 'still open';
+  const curlWebSocket = (welcome: string, ...args: string[]) =>
+    new Promise<{ code: number | null; signal: string | null; stdout: string }>(
+      (resolve, reject) => {
+        const child = spawn(
+          'curl',
+          ['--silent', '--include', '--no-buffer', '--max-time', '20', ...args],
+          {
+            env: { PATH: process.env.PATH, HOME: process.env.HOME },
+            stdio: ['ignore', 'pipe', 'ignore'],
+          },
+        );
+        let stdout = '';
+        let asked = false;
+        child.stdout.setEncoding('latin1');
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          if (!asked && stdout.includes(welcome)) {
+            asked = true;
+            for (const ws of main.wss.clients) ws.send(STILL_OPEN);
+          }
+          if (stdout.includes(STILL_OPEN)) child.kill('SIGTERM');
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, stdout }));
+      },
+    );
 
   it('7.88 speaks no ws:// (unless built with it): the handshake goes as headers', async () => {
     const version = await run('curl', ['--version']);
@@ -430,14 +466,17 @@ describe('curl', () => {
     ['--basic', 'Basic'],
     ['--digest', 'Digest'],
   ])('with %s: 101 and the welcome frame', async (flag, scheme) => {
-    const result = await curl(
+    const result = await curlWebSocket(
+      `welcome ${user} (${scheme})`,
       flag,
       '-u',
       `${user}:${password}`,
       ...headers(),
       `http://${main.origin}${CHAT_PATH}`,
     );
-    expect(result.code).toBe(28); // still reading the WebSocket when --max-time ended it
+    // Still reading the WebSocket, and getting frames, when stopped here.
+    expect(result).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(result.stdout).toContain(STILL_OPEN);
     // Digest: the 401, then (on a new connection) the 101 with Authentication-Info.
     if (scheme === 'Digest') {
       expect(result.stdout).toMatch(/^HTTP\/1\.1 401 /);
