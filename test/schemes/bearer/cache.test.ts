@@ -148,7 +148,28 @@ describe('bearer({ cache })', () => {
 
   it('does not cache a late success once a newer check has answered (a token revoked in between)', async () => {
     const answers: Array<(identity: unknown) => void> = [];
-    const { calls, verify } = counting(() => new Promise((resolve) => answers.push(resolve)));
+    let called = (): void => undefined;
+    const { calls, verify } = counting(
+      () =>
+        new Promise((resolve) => {
+          answers.push(resolve);
+          called();
+        }),
+    );
+    /**
+     * Whether `request` reached the verifier (its `n`th call) or was answered without it: waits
+     * for whichever comes first, not for a time that a busy machine may overrun.
+     */
+    const asked = (n: number, request: Promise<number>): Promise<string> =>
+      Promise.race([
+        new Promise<string>((resolve) => {
+          called = () => {
+            if (answers.length >= n) resolve('asked');
+          };
+          called();
+        }),
+        request.then((status) => `answered ${status} without asking`),
+      ]);
     const app = bearerApp({ verify, cache: true }, { timeout: 5000 });
     const get = () =>
       request(app)
@@ -156,15 +177,16 @@ describe('bearer({ cache })', () => {
         .set('Authorization', 'Bearer t')
         .then((r) => r.status);
     const first = get();
+    expect(await asked(1, first)).toBe('asked');
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const second = get(); // past the sharing: a check of its own
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await asked(2, second)).toBe('asked');
     answers[1]!(false); // revoked
     expect(await second).toBe(401);
     answers[0]!({ user: 'u' }); // the older check answers late
     expect(await first).toBe(200);
     const third = get();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await asked(3, third)).toBe('asked');
     expect(calls).toEqual(['t', 't', 't']);
     answers[2]!(false);
     expect(await third).toBe(401);
