@@ -74,8 +74,6 @@ const FAULTS: [string, (res: http.ServerResponse) => void][] = [
   ['no answer within timeoutDuration', () => undefined],
 ];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** What a verifier rejected with, when it is not a token refusal (the request goes to next(err)). */
 async function serverError(promise: Promise<unknown>): Promise<unknown> {
   const error = await promise.then(
@@ -121,7 +119,20 @@ describe('jwtVerifier() with a remote JWKS', () => {
     jwks.fault = undefined;
   });
 
-  const COOLDOWN = 150;
+  // Cool-downs and back-offs go by on a clock the tests move on (Date.now for jose's, the
+  // monotonic clock for ours). In real time, short ones could end, on a busy machine, in the
+  // middle of the requests that must fall within one; long ones would make the tests slow.
+  const COOLDOWN = 60_000;
+  let skipped = 0;
+  const pass = (ms: number): void => void (skipped += ms);
+  beforeEach(() => {
+    skipped = 0;
+    const realDateNow = Date.now;
+    const realNow = performance.now.bind(performance);
+    jest.spyOn(Date, 'now').mockImplementation(() => realDateNow() + skipped);
+    jest.spyOn(performance, 'now').mockImplementation(() => realNow() + skipped);
+  });
+  afterEach(() => jest.restoreAllMocks());
   const make = (extra: object = {}) =>
     jwtVerifier({
       jwksUri: jwks.url,
@@ -151,7 +162,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
 
     // Rotation: the server now publishes key B only.
     jwks.keys = [keyB.jwk];
-    await new Promise((resolve) => setTimeout(resolve, COOLDOWN + 50));
+    pass(COOLDOWN);
     const rotated = (await verify(await sign(keyB))) as { user: string };
     expect(rotated.user).toBe('alice');
     expect(jwks.hits).toBe(2);
@@ -170,7 +181,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(jwks.hits).toBe(2);
 
     // After the cool-down, a second flood costs exactly one fetch.
-    await new Promise((resolve) => setTimeout(resolve, COOLDOWN + 50));
+    pass(COOLDOWN);
     const again = await Promise.allSettled(flood.map((token) => verify(token)));
     expect(again.every((result) => result.status === 'rejected')).toBe(true);
     expect(jwks.hits).toBe(3);
@@ -202,9 +213,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
   // A token without kid always finds candidate keys of its type, so jose's refetch on an unknown
   // kid never comes: a key published since the last fetch failed its signature until cacheMaxAge.
   it('fetches the set again for a token without kid whose signature fails, once per cool-down', async () => {
-    // Longer than COOLDOWN: twenty verifications must fit in one cool-down on a busy machine.
-    const COOL = 300;
-    const verify = make({ jwks: { cooldownDuration: COOL } });
+    const verify = make();
     const withoutKid = (key: Signer) =>
       new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
         .setProtectedHeader({ alg: 'ES256' })
@@ -215,7 +224,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
 
     // Rotation: B is published and signs at once.
     jwks.keys = [keyA.jwk, keyB.jwk];
-    await sleep(COOL + 50);
+    pass(COOLDOWN);
     expect(await verify(await withoutKid(keyB))).toMatchObject({ user: 'alice' });
     expect(jwks.hits).toBe(2);
 
@@ -226,7 +235,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
       expect(await refusal(verify(token))).toBe('The access token signature is invalid');
     }
     expect(jwks.hits).toBe(2);
-    await sleep(COOL + 50);
+    pass(COOLDOWN);
     for (const token of forged) {
       expect(await refusal(verify(token))).toBe('The access token signature is invalid');
     }
@@ -236,17 +245,15 @@ describe('jwtVerifier() with a remote JWKS', () => {
   // docs/security.md: a flood of unknown kids costs at most one fetch per cool-down. jose starts
   // its cool-down only after a good fetch: a failing key server was asked again for every token.
   describe.each(FAULTS)('while the key server fails with %s', (_title, fault) => {
-    // Longer than COOLDOWN: twenty requests must fit in one back-off on a busy machine.
-    const BACKOFF = 300;
     const makeFailing = (extra: object = {}) =>
-      make({ jwks: { cooldownDuration: BACKOFF, timeoutDuration: 100, ...extra } });
+      make({ jwks: { cooldownDuration: COOLDOWN, timeoutDuration: 100, ...extra } });
 
     it('fetches at most once per cool-down, and the last good keys still verify', async () => {
       const verify = makeFailing();
       await verify(await sign(keyA));
       expect(jwks.hits).toBe(1);
       jwks.fault = fault;
-      await sleep(BACKOFF + 50);
+      pass(COOLDOWN);
 
       const forger = await signer('unused');
       const forged = await sign({ ...forger, kid: 'forged' });
@@ -280,16 +287,16 @@ describe('jwtVerifier() with a remote JWKS', () => {
 
       // The key server is back: one fetch after the back-off, and the kid is known unknown.
       jwks.fault = undefined;
-      await sleep(BACKOFF + 50);
+      pass(COOLDOWN);
       expect(await refusal(verify(forged))).toBe('No key matches the access token');
       expect(jwks.hits).toBe(3);
     });
 
     it('serves a set older than cacheMaxAge while the fetch fails, one fetch per cool-down', async () => {
-      const verify = makeFailing({ cacheMaxAge: BACKOFF });
+      const verify = makeFailing({ cacheMaxAge: COOLDOWN });
       await verify(await sign(keyA));
       jwks.fault = fault;
-      await sleep(BACKOFF + 50);
+      pass(COOLDOWN);
       const tokens = await Promise.all(Array.from({ length: 20 }, () => sign(keyA)));
       for (const token of tokens) expect(await verify(token)).toMatchObject({ user: 'alice' });
       expect(jwks.hits).toBe(2);
@@ -306,7 +313,7 @@ describe('jwtVerifier() with a remote JWKS', () => {
       }
       expect(jwks.hits).toBe(1);
       jwks.fault = undefined;
-      await sleep(BACKOFF + 50);
+      pass(COOLDOWN);
       expect(await verify(token)).toMatchObject({ user: 'alice' });
       expect(jwks.hits).toBe(2);
     });
