@@ -100,7 +100,9 @@ afterAll(async () => {
 });
 
 async function waitUntilServing(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // Up to 20 s: it serves within a second, more on a busy machine (100 tries 50 ms apart, some
+  // 5 s, was the limit).
+  for (const until = Date.now() + 20_000; Date.now() < until;) {
     try {
       await fetch(url);
       return;
