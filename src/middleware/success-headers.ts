@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthschemeError } from '../errors';
 import { isQuotable, isToken } from '../header/grammar';
+import { codePointName, kindOf } from '../util/text';
 
 /**
  * Sets `headers` on `res`, or throws without setting any when one cannot be sent as given. `req`
@@ -26,7 +27,7 @@ export function setSuccessHeaders(
   if (typeof headers !== 'object' || Array.isArray(headers)) {
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
-      `The ${scheme} scheme's success carries headers that are ${describe(headers)}, not an ` +
+      `The ${scheme} scheme's success carries headers that are ${kindOf(headers)}, not an ` +
         'object of field names to strings',
     );
   }
@@ -42,7 +43,7 @@ export function setSuccessHeaders(
     const value = fields[name];
     let problem: string | undefined;
     if (typeof value !== 'string') {
-      problem = `a header ${shownName(name)} whose value is ${describe(value)}, not a string`;
+      problem = `a header ${shownName(name)} whose value is ${kindOf(value)}, not a string`;
     } else {
       // On HTTP/2, checked before Node takes it: see http2Problem.
       problem = http2 ? http2Problem(name, value) : undefined;
@@ -85,7 +86,7 @@ function fieldProblem(name: string, value: string): string | undefined {
   // is never quoted: it may hold what the scheme knows (a token, a session).
   if (isQuotable(value)) return undefined;
   return (
-    `a header ${name} whose value holds U+${hex(firstUnsendable(value))}, which no field value ` +
+    `a header ${name} whose value holds ${codePointName(firstUnsendable(value))}, which no field value ` +
     'can carry (RFC 9110 §5.5)'
   );
 }
@@ -128,10 +129,6 @@ function firstUnsendable(value: string): number {
   return 0;
 }
 
-function hex(code: number): string {
-  return code.toString(16).toUpperCase().padStart(4, '0');
-}
-
 /** A name that is no token, quoted with what is not printable ASCII escaped, cut at 64. */
 function shown(name: string): string {
   const quoted = JSON.stringify(name.slice(0, 64)).replace(
@@ -139,10 +136,4 @@ function shown(name: string): string {
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return name.length > 64 ? `${quoted}…` : quoted;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -19,7 +19,7 @@
  *
  * The empty realm is a quoted-string too (`realm=""`), and is taken.
  */
-import { hasControl } from './text';
+import { codePointName, hasControl, kindOf } from './text';
 
 /**
  * Returns `realm` when it is a string of printable text; otherwise throws a `TypeError` that
@@ -27,7 +27,7 @@ import { hasControl } from './text';
  */
 export function checkRealm(who: string, realm: unknown): string {
   if (typeof realm !== 'string') {
-    throw new TypeError(`${who}: the realm must be a string, not ${describe(realm)}`);
+    throw new TypeError(`${who}: the realm must be a string, not ${kindOf(realm)}`);
   }
   let c1 = false;
   for (let i = 0; i < realm.length; i++) {
@@ -63,10 +63,6 @@ function checkUtf8Octets(who: string, realm: string): void {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function hex(code: number): string {
-  return code.toString(16).toUpperCase().padStart(4, '0');
-}
-
 function control(who: string, code: number, encoded = ''): TypeError {
   const blank = code === 0x09 || code === 0x0a || code === 0x0d;
   const name = code === 0x09 ? ' (a tab)' : blank ? ' (a line break)' : '';
@@ -79,7 +75,7 @@ function control(who: string, code: number, encoded = ''): TypeError {
         "UTF-8 octets, Buffer.from(realm, 'utf8').toString('latin1')"
       : '';
   return new TypeError(
-    `${who}: the realm holds U+${hex(code)}${name}${encoded}, a control character: users read ` +
+    `${who}: the realm holds ${codePointName(code)}${name}${encoded}, a control character: users read ` +
       `the realm in a login box (RFC 9110 §11.5), which shows none${unsendable}. Give printable ` +
       `text${blank ? ' (a space in its place)' : ''}${c1}`,
   );
@@ -87,15 +83,9 @@ function control(who: string, code: number, encoded = ''): TypeError {
 
 function aboveLatin1(who: string, char: string): TypeError {
   return new TypeError(
-    `${who}: the realm holds ${JSON.stringify(char)} (U+${hex(char.codePointAt(0)!)}): a header ` +
+    `${who}: the realm holds ${JSON.stringify(char)} (${codePointName(char.codePointAt(0)!)}): a header ` +
       'field carries one octet per character, and characters above U+00FF have none. Keep the ' +
       "realm within Latin-1, or send its UTF-8 octets: Buffer.from(realm, 'utf8').toString(" +
       "'latin1') (clients hash the octets they receive; browsers show them as Latin-1, garbled)",
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

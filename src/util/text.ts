@@ -14,3 +14,15 @@ export function hasControl(text: string): boolean {
   }
   return false;
 }
+
+/** A code point as the messages name it: `U+` and at least four upper-case hex digits. */
+export function codePointName(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** What kind of value a setting or a callback's result was, for a message: `a number`, `an array`. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
