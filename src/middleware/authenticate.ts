@@ -130,8 +130,9 @@ export interface AuthenticateOptions {
   /** Content type of a refusal's body. Default `text/plain; charset=utf-8`. */
   contentType?: string | undefined;
   /**
-   * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method`) through
-   * unchallenged: browsers never send credentials on a preflight (Fetch standard). Default `false`.
+   * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method` and `Origin`)
+   * through unchallenged: browsers never send credentials on a preflight (Fetch standard). An
+   * `OPTIONS` without `Origin` is no preflight and is challenged. Default `false`.
    */
   allowPreflight?: boolean | undefined;
   /**
@@ -425,12 +426,15 @@ function configure(options: AuthenticateOptions): Config {
 function handle(config: Config, ctx: Context, next: (err?: unknown) => void): void {
   const { req, res } = ctx;
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
-  // The header is looked at first: the method's lookup (originalMethod, then method) is the dearer.
+  // The headers are looked at first: the method's lookup (originalMethod, then method) is the
+  // dearer. A preflight always carries Origin, "null" for an opaque origin (Fetch standard,
+  // CORS-preflight fetch): without one it is a plain client's OPTIONS, challenged as any request.
   // OPTIONS on the wire and for the router: an OPTIONS that a method override made a DELETE is
   // no preflight, and the router would run the DELETE.
   if (
     config.allowPreflight &&
     req.headers['access-control-request-method'] !== undefined &&
+    req.headers.origin !== undefined &&
     ctx.method === 'OPTIONS' &&
     req.method === 'OPTIONS'
   ) {

@@ -89,6 +89,21 @@ describe('OPTIONS', () => {
     expect(JSON.parse(reply.body)).toEqual({ auth: null });
   });
 
+  // Fetch standard, CORS-preflight fetch: a preflight always carries Origin ("null" for an
+  // opaque origin). Without one it is a plain client's OPTIONS, to be challenged.
+  it('with allowPreflight, challenges an OPTIONS with Access-Control-Request-Method but no Origin', async () => {
+    const reply = await send(preflight, { 'Access-Control-Request-Method': 'DELETE' }, 'OPTIONS');
+    expectChallenged(reply, ['Digest', 'Basic']);
+    // Any Origin makes it one, the opaque origin's "null" too.
+    const opaque = await send(
+      preflight,
+      { Origin: 'null', 'Access-Control-Request-Method': 'DELETE' },
+      'OPTIONS',
+    );
+    expect(opaque.status).toBe(200);
+    expect(JSON.parse(opaque.body)).toEqual({ auth: null });
+  });
+
   it('with allowPreflight, a GET or DELETE carrying Access-Control-Request-Method is still challenged', async () => {
     for (const method of ['GET', 'DELETE', 'POST']) {
       const reply = await send(preflight, { 'Access-Control-Request-Method': 'GET' }, method);

@@ -205,6 +205,7 @@ describe('requireScopes()', () => {
     // A preflight it let through passes requireScopes() too (see "after allowPreflight" below).
     await request(server)
       .options('/')
+      .set('Origin', 'https://app.test')
       .set('Access-Control-Request-Method', 'GET')
       .set('Authorization', basicHeader)
       .expect(HIT, 'yes');
@@ -517,6 +518,33 @@ describe('requireScopes() after authenticate({ allowPreflight: true })', () => {
       [401, 'authenticate() let a CORS preflight through unauthenticated (allowPreflight)'],
     ]);
   });
+
+  // A CORS preflight always carries Origin (Fetch standard, CORS-preflight fetch): an OPTIONS
+  // without one is a plain client's, which authenticate() let through unchallenged all the same.
+  it('refuses an OPTIONS with Access-Control-Request-Method but no Origin: no preflight', async () => {
+    const outcomes: AuthOutcome[] = [];
+    const noOrigin = (server: express.Express) =>
+      request(server).options('/orders').set('Access-Control-Request-Method', 'DELETE');
+    // authenticate() challenges it, as any request without credentials.
+    const challenged = await noOrigin(scoped(outcomes, { allowPreflight: true }));
+    expect(challenged.status).toBe(401);
+    expect(challenged.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(challenged.headers['access-control-allow-origin']).toBeUndefined();
+    // Let through anonymously, it is no preflight to requireScopes() either.
+    const anonymous = await noOrigin(
+      scoped(outcomes, { allowPreflight: true, credentialsRequired: false }),
+    );
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="api", scope="read"');
+    expect(anonymous.headers['access-control-allow-origin']).toBeUndefined();
+    expect(outcomes.map((o) => [o.status, o.message])).toEqual([[401, 'No credentials were sent']]);
+    // With Origin, even the opaque origin "null" (a sandboxed page, a file: URL), it passes.
+    const opaque = await preflight(scoped(outcomes, { allowPreflight: true })).set(
+      'Origin',
+      'null',
+    );
+    expect(opaque.status).toBe(204);
+  });
 });
 
 // A proxy's token comes in Proxy-Authorization; its challenges go in Proxy-Authenticate (RFC 9110
@@ -693,7 +721,10 @@ describe('requireScopes() after two authenticate()s: the later one decides', () 
       requireScopes({ allOf: ['read'], audit: (o) => void outcomes.push(o) }),
       (_req, res) => res.setHeader(HIT, 'yes').send('ok'),
     );
-    const res = await request(server).options('/').set('Access-Control-Request-Method', 'DELETE');
+    const res = await request(server)
+      .options('/')
+      .set('Origin', 'https://app.test')
+      .set('Access-Control-Request-Method', 'DELETE');
     expect(res.status).toBe(401);
     expect(res.headers[HIT]).toBeUndefined();
     expect(outcomes.map((o) => o.message)).toEqual(['No credentials were sent']);
