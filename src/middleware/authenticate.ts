@@ -32,7 +32,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { assignAuth } from './request-auth';
-import { forgetLetThrough, markLetThrough, markProxyAuth, PREFLIGHT } from './let-through';
+import { forgetLetThrough, markLetThrough, markPreflight, markProxyAuth } from './let-through';
 import {
   appendVary,
   formatChallengeCached,
@@ -439,7 +439,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     req.method === 'OPTIONS'
   ) {
     // requireScopes() lets it through on this record, not on the request's shape.
-    markLetThrough(req, PREFLIGHT, config.proxy);
+    markPreflight(req, config.proxy);
     next();
     return;
   }

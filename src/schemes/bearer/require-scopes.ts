@@ -7,7 +7,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthenticationError } from '../../errors';
 import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
-import { inProxyMode, letThroughReason, PREFLIGHT } from '../../middleware/let-through';
+import { inProxyMode, letThroughAsPreflight, letThroughReason } from '../../middleware/let-through';
 import { statusText } from '../../middleware/respond';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
@@ -144,7 +144,7 @@ export function requireScopes(
         // A browser's preflight never carries credentials (Fetch standard, CORS-preflight
         // request): it passes when authenticate() let it through as one (allowPreflight), never
         // on its shape alone, and only while it is still an OPTIONS (no method override since).
-        if (letThroughReason(req) === PREFLIGHT && req.method === 'OPTIONS') {
+        if (letThroughAsPreflight(req) && req.method === 'OPTIONS') {
           next();
           return;
         }

@@ -289,6 +289,15 @@ describe('requireScopes()', () => {
       .set('Proxy-Authorization', 'Bearer reader')
       .expect(403)
       .expect('Proxy-Authenticate', /insufficient_scope/);
+    // And that it let a CORS preflight through as one.
+    const cors = express();
+    cors.use(other.authenticate({ allowPreflight: true, schemes: [bearer({ verify })] }));
+    cors.options('/', requireScopes('read'), (_req, res) => res.setHeader(HIT, 'yes').send('ok'));
+    await request(cors)
+      .options('/')
+      .set('Origin', 'https://app.test')
+      .set('Access-Control-Request-Method', 'GET')
+      .expect(HIT, 'yes');
   });
 
   it('says the form body was not parsed when that is why authenticate() found no token', async () => {
@@ -544,6 +553,30 @@ describe('requireScopes() after authenticate({ allowPreflight: true })', () => {
       'null',
     );
     expect(opaque.status).toBe(204);
+  });
+
+  // The preflight record was a sentence among the reasons, so any reason that read the same was
+  // taken for it: a custom scheme's locate() could say it (credentialsRequired: false).
+  it('lets through no OPTIONS whose recorded reason only reads like the preflight’s', async () => {
+    const sentence = 'authenticate() let a CORS preflight through unauthenticated (allowPreflight)';
+    const outcomes: AuthOutcome[] = [];
+    const apiKey: Scheme = {
+      name: 'ApiKey',
+      challenges: (ctx) => [{ scheme: 'ApiKey', params: { realm: ctx.realm } }],
+      verify: () => ({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS', message: 'no' }),
+      locate: () => ({ ok: false, code: 'ERR_AUTH_MISSING_CREDENTIALS', message: sentence }),
+    };
+    const server = scoped(outcomes, { credentialsRequired: false, schemes: [apiKey] });
+    for (const res of [await preflight(server), await request(server).options('/orders')]) {
+      expect(res.status).toBe(401);
+      expect(res.headers[HIT]).toBeUndefined();
+      expect(res.headers['access-control-allow-methods']).toBeUndefined();
+    }
+    // Its message is still the one the scheme gave.
+    expect(outcomes.map((o) => [o.status, o.message])).toEqual([
+      [401, sentence],
+      [401, sentence],
+    ]);
   });
 });
 
