@@ -4,9 +4,10 @@
  * other than given (a number, a list), is the scheme's programming error on this request, as any
  * callback result of the wrong type is: an `AuthschemeError` `ERR_AUTH_VERIFIER_RESULT` that fails
  * the request closed through `next(err)`, not Node's `ERR_INVALID_CHAR`. A success that fails
- * sends none of its headers.
+ * sends none of its headers, and leaves a header of the same name set before it (by the app, by
+ * an earlier middleware) as it was.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthschemeError } from '../errors';
 import { isQuotable, isToken } from '../header/grammar';
@@ -31,40 +32,95 @@ export function setSuccessHeaders(
         'object of field names to strings',
     );
   }
-  const http2 = req.httpVersionMajor >= 2;
   const fields = headers as Record<string, unknown>;
-  // Node's HTTP/1 setHeader checks names and values as it sets them (the same scan a check of
-  // ours would repeat on every Digest success; its HTTP/2 one does not). What it refuses, and
-  // what it would send other than given, undoes what this success set so far (the names before
-  // it: no list kept per request).
   // for-in with an own-property check rather than Object.keys(): no array per request.
+  if (req.httpVersionMajor >= 2) {
+    // Node's HTTP/2 setHeader checks too little (see http2Problem), so all are checked here
+    // before any is set: nothing to undo. (Its removeHeader('date') would not remove a Date
+    // either: it only stops the one Node adds.)
+    for (const name in fields) {
+      if (!Object.hasOwn(fields, name)) continue;
+      const value = fields[name];
+      const problem =
+        typeof value === 'string' ? http2Problem(name, value) : notAString(name, value);
+      if (problem !== undefined) throw refused(scheme, problem);
+    }
+    // Only the head having gone out makes one throw now, and then the first: Node's error goes on.
+    for (const name in fields) {
+      if (Object.hasOwn(fields, name)) res.setHeader(name, fields[name] as string);
+    }
+    return;
+  }
+  // Node's HTTP/1 setHeader checks names and values as it sets them (the same scan a check of
+  // ours would repeat on every Digest success). What it refuses, and what it would send other
+  // than given, undoes what this success set so far. A name set before (a Vary or Cache-Control
+  // of the app's) gets its value back, so the value it replaces is kept, in a Map made only
+  // when there is one: a lookup per header, no list per request.
+  const out = res as ServerResponse;
+  let replaced: Map<string, OutgoingHttpHeader> | undefined;
   for (const name in fields) {
     if (!Object.hasOwn(fields, name)) continue;
     const value = fields[name];
-    let problem: string | undefined;
+    let problem: string;
     if (typeof value !== 'string') {
-      problem = `a header ${shownName(name)} whose value is ${kindOf(value)}, not a string`;
+      problem = notAString(name, value);
     } else {
-      // On HTTP/2, checked before Node takes it: see http2Problem.
-      problem = http2 ? http2Problem(name, value) : undefined;
-      if (problem === undefined) {
-        try {
-          res.setHeader(name, value);
-          continue;
-        } catch (error) {
-          problem = unsendable(name, value, error);
-        }
+      const previous = out.getHeader(name);
+      try {
+        out.setHeader(name, value);
+        if (previous !== undefined) (replaced ??= new Map()).set(name, previous);
+        continue;
+      } catch (error) {
+        problem = unsendable(name, value, error);
       }
     }
-    for (const done in fields) {
-      if (done === name) break;
-      if (Object.hasOwn(fields, done)) res.removeHeader(done);
-    }
-    throw new AuthschemeError(
-      'ERR_AUTH_VERIFIER_RESULT',
-      `The ${scheme} scheme's success carries ${problem}`,
-    );
+    undo(out, fields, name, replaced);
+    throw refused(scheme, problem);
   }
+}
+
+/**
+ * Undoes the headers of `fields` set before `failed`, last first: two names may differ only in
+ * case (one field), and each then gets back what it replaced, down to what was there before the
+ * first. A value goes back as it was (a list stays a list, a number a number: Node sends them so).
+ */
+function undo(
+  res: ServerResponse,
+  fields: Record<string, unknown>,
+  failed: string,
+  replaced: Map<string, OutgoingHttpHeader> | undefined,
+): void {
+  const done: string[] = [];
+  for (const name in fields) {
+    if (name === failed) break;
+    if (Object.hasOwn(fields, name)) done.push(name);
+  }
+  for (let i = done.length - 1; i >= 0; i--) {
+    const name = done[i]!;
+    const previous = replaced?.get(name);
+    if (previous !== undefined) {
+      res.setHeader(name, previous);
+      continue;
+    }
+    // removeHeader('Date') also stops the Date Node adds (RFC 9110 §6.6.1: an origin server with
+    // a clock sends one); this Date was never there, so that one goes out as before. (Removing
+    // Connection, Content-Length or Transfer-Encoding marks it removed too, which no public API
+    // undoes: Node then adds none of its own, and frames the body otherwise, chunked or by close.)
+    const { sendDate } = res;
+    res.removeHeader(name);
+    res.sendDate = sendDate;
+  }
+}
+
+function refused(scheme: string, problem: string): AuthschemeError {
+  return new AuthschemeError(
+    'ERR_AUTH_VERIFIER_RESULT',
+    `The ${scheme} scheme's success carries ${problem}`,
+  );
+}
+
+function notAString(name: string, value: unknown): string {
+  return `a header ${shownName(name)} whose value is ${kindOf(value)}, not a string`;
 }
 
 /** Why Node refused to set this header. */

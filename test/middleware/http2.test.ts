@@ -347,15 +347,20 @@ describe("a scheme's success headers on node:http2", () => {
   });
 
   /** The reply, and the code of the error next(err) got (the handler answers 200 with the user). */
-  async function succeed(headers: Record<string, string>): Promise<H2Reply & { code?: unknown }> {
+  async function succeed(
+    headers: Record<string, string>,
+    before: (res: http2.Http2ServerResponse) => void = () => {},
+  ): Promise<H2Reply & { code?: unknown }> {
     const guard = authenticate({ schemes: [succeeding(headers)] });
     let code: unknown;
-    const session = await start((req, res, next) =>
+    const session = await start((req, res, next) => {
+      // What a middleware before authenticate() set.
+      before(res);
       guard(req, res, (err) => {
         code = (err as { code?: unknown } | undefined)?.code;
         next(err);
-      }),
-    );
+      });
+    });
     const reply = await send(session, '/', { authorization: 'Custom t' });
     return { ...reply, code };
   }
@@ -397,6 +402,32 @@ describe("a scheme's success headers on node:http2", () => {
     expect(reply.body).not.toContain('secret-part');
     expect(reply.headers['x-ok']).toBeUndefined();
     expect(reply.headers['x-info']).toBeUndefined();
+  });
+
+  // The undo once removed every name this success had set, an earlier middleware's Vary or
+  // Cache-Control with it; and removeHeader('date') on HTTP/2 leaves a Date it was given and
+  // only stops the one Node adds.
+  it('leave a header set before them as it was when one is refused', async () => {
+    const reply = await succeed(
+      {
+        'Cache-Control': 'private',
+        Vary: 'Cookie',
+        'X-New': 'a',
+        Date: 'Thu, 01 Jan 1970 00:00:00 GMT',
+        Connection: 'close',
+      },
+      (res) => {
+        res.setHeader('Cache-Control', 'no-cache, app');
+        res.setHeader('Vary', 'Origin');
+      },
+    );
+    expect(reply.code).toBe('ERR_AUTH_VERIFIER_RESULT');
+    expect(reply.status).toBe(500);
+    expect(reply.headers['cache-control']).toBe('no-cache, app');
+    expect(reply.headers['vary']).toBe('Origin');
+    expect(reply.headers['x-new']).toBeUndefined();
+    expect(reply.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(Date.parse(reply.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('go out when they can: a tab, Latin-1, TE: trailers', async () => {

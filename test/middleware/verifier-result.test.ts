@@ -324,6 +324,65 @@ describe('the headers of a scheme’s success', () => {
     },
   );
 
+  // The undo once removed every name this success had set, so a Vary or Cache-Control an
+  // earlier middleware set went missing from the error response.
+  it('leave a header set before them as it was, value and all, when one is refused', async () => {
+    const vary = ['Origin', 'Accept-Encoding'];
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-cache, app');
+      res.setHeader('Vary', vary);
+      res.setHeader('X-Count', 5);
+      next();
+    });
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [
+          succeeding({
+            'Cache-Control': 'private',
+            Vary: 'Cookie',
+            // One field named twice: each gets back what it replaced, the first the app's.
+            'X-Count': '6',
+            'x-count': '7',
+            'X-New': 'a',
+            'x-new': 'b',
+            // Never set before: its undo must not stop the Date Node adds.
+            Date: 'Thu, 01 Jan 1970 00:00:00 GMT',
+            'X-Info': 'a\nb',
+          }),
+        ],
+      }),
+    );
+    app.get('/', (_req, res) => res.send('ok'));
+    let held: Record<string, unknown> = {};
+    let error: unknown;
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _n: express.NextFunction) => {
+        error = err;
+        held = {
+          vary: res.getHeader('Vary'),
+          count: res.getHeader('X-Count'),
+          fresh: res.hasHeader('X-New'),
+          date: res.hasHeader('Date'),
+        };
+        res.status(500).end();
+      },
+    );
+    const res = await request(app).get('/').set('Authorization', 'Custom t');
+    expect(res.status).toBe(500);
+    expect(error).toMatchObject({ code: 'ERR_AUTH_VERIFIER_RESULT' });
+    // As set: the same list (two field lines), the same number.
+    expect(held).toEqual({ vary, count: 5, fresh: false, date: false });
+    expect(held.vary).toBe(vary);
+    expect(res.headers['cache-control']).toBe('no-cache, app');
+    expect(res.headers['vary']).toBe('Origin, Accept-Encoding');
+    expect(res.headers['x-count']).toBe('5');
+    expect(res.headers['x-new']).toBeUndefined();
+    expect(res.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('fail the same way when an async scheme answers', async () => {
     const scheme: Scheme = {
       ...succeeding({}),
