@@ -80,6 +80,14 @@ export const MIME_CHARSET_CHAR: Uint8Array = table(oneOf('!#$%&+-^_`{}~'));
 /** RFC 5646 Language-Tag, loosely: subtags of ALPHA / DIGIT joined by "-". */
 export const LANGUAGE_CHAR: Uint8Array = table(oneOf('-'));
 
+/**
+ * RFC 3986 §2: the characters a URI-reference is written with: unreserved (ALPHA / DIGIT / "-" /
+ * "." / "_" / "~"), reserved (gen-delims ":" / "/" / "?" / "#" / "[" / "]" / "@", sub-delims
+ * "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="), and "%", which must begin a
+ * pct-encoded octet (§2.1: the caller checks the two HEXDIG that follow).
+ */
+export const URI_CHAR: Uint8Array = table(oneOf("-._~:/?#[]@!$&'()*+,;=%"));
+
 /** HEXDIG value of a code, or -1. RFC 5234 HEXDIG is upper-case; RFC 3986 §2.1 accepts both. */
 export function hexValue(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;

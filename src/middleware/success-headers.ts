@@ -11,7 +11,7 @@ import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:h
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthschemeError } from '../errors';
 import { isQuotable, isToken } from '../header/grammar';
-import { codePointName, kindOf } from '../util/text';
+import { codePointName, kindOf, quoted } from '../util/text';
 
 /**
  * Sets `headers` on `res`, or throws without setting any when one cannot be sent as given. `req`
@@ -136,7 +136,7 @@ function unsendable(name: string, value: string, error: unknown): string {
 function fieldProblem(name: string, value: string): string | undefined {
   // RFC 9110 §5.1: a field name is a token; what is not one is shown escaped, never raw.
   if (!isToken(name)) {
-    return `a header named ${shown(name)}, which is no field name (a token, RFC 9110 §5.1)`;
+    return `a header named ${quoted(name)}, which is no field name (a token, RFC 9110 §5.1)`;
   }
   // RFC 9110 §5.5: HTAB, SP, VCHAR and obs-text, what Node's setHeader takes. The value itself
   // is never quoted: it may hold what the scheme knows (a token, a session).
@@ -177,19 +177,10 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 
 /** A name as the messages show it: as is when it is a token, else escaped. */
 function shownName(name: string): string {
-  return isToken(name) ? name : shown(name);
+  return isToken(name) ? name : quoted(name);
 }
 
 function firstUnsendable(value: string): number {
   for (const char of value) if (!isQuotable(char)) return char.codePointAt(0)!;
   return 0;
-}
-
-/** A name that is no token, quoted with what is not printable ASCII escaped, cut at 64. */
-function shown(name: string): string {
-  const quoted = JSON.stringify(name.slice(0, 64)).replace(
-    /[^\x20-\x7e]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return name.length > 64 ? `${quoted}…` : quoted;
 }

@@ -1,9 +1,10 @@
 /**
  * The setup-time check of configured text, other than a realm (see ./realm), that goes out in a
- * header field: `authenticate()`'s `contentType` and `cacheControl`, Digest's `opaque` and
- * `domain`. `res.setHeader` throws on CR, LF, NUL and characters above U+00FF, which would make
- * every challenge, and so every refusal, a 500; a quoted-string carries no other control but HTAB
- * (RFC 9110 §5.6.4), and neither does a field value (§5.5).
+ * header field: `authenticate()`'s `contentType` and `cacheControl`, Digest's `opaque` (its
+ * `domain` holds URIs, checked more narrowly by schemes/digest/domain.ts). `res.setHeader` throws
+ * on CR, LF, NUL and characters above U+00FF, which would make every challenge, and so every
+ * refusal, a 500; a quoted-string carries no other control but HTAB (RFC 9110 §5.6.4), and
+ * neither does a field value (§5.5).
  */
 import { isQuotable } from '../header/grammar';
 

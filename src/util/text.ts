@@ -26,3 +26,17 @@ export function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
+
+/**
+ * Text a message shows that may hold anything (a header name, a configured URI): quoted, with
+ * what is not printable ASCII escaped (`\t`, `\u0085`), cut at 64 characters.
+ */
+export function quoted(text: string): string {
+  const json = JSON.stringify(text.slice(0, 64));
+  let shown = '';
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    shown += code >= 0x20 && code <= 0x7e ? json[i] : `\\u${code.toString(16).padStart(4, '0')}`;
+  }
+  return text.length > 64 ? `${shown}…` : shown;
+}

@@ -38,6 +38,7 @@ import {
   type DigestHash,
 } from './algorithms';
 import { readRawBody, type RawBodyReader } from './body';
+import { domainText } from './domain';
 import { realmSpellings } from './realm';
 import { claimed, readDirectives, type DigestDirectives, type DigestQop } from './directives';
 import {
@@ -140,7 +141,11 @@ export interface DigestOptions {
   opaque?: string | undefined;
   /** This scheme's realm, overriding the middleware's. */
   realm?: string | undefined;
-  /** The protection space's URIs, sent as `domain` (RFC 7616 §3.3). Default: none sent. */
+  /**
+   * The protection space's URIs, sent as `domain` (RFC 7616 §3.3): absolute paths (`/api/`) or
+   * absolute URIs, written with the characters RFC 3986 allows (others percent-encoded; no
+   * whitespace). Default: none sent.
+   */
   domain?: readonly string[] | undefined;
   /**
    * For `qop=auth-int`: returns the raw request body. Default: `req.rawBody` (Buffer), else
@@ -676,18 +681,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
 
   const realm = options.realm === undefined ? undefined : checkRealm('digest()', options.realm);
 
-  let domain: string | undefined;
-  if (options.domain !== undefined) {
-    if (!isList(options.domain) || options.domain.length === 0) {
-      throw new TypeError('digest(): domain must be a non-empty array of URIs');
-    }
-    for (const uri of options.domain) {
-      checkFieldText('digest()', 'domain', uri);
-      if (uri === '' || uri.includes(' '))
-        throw new TypeError('digest(): a domain URI must be non-empty, without spaces');
-    }
-    domain = options.domain.join(' ');
-  }
+  const domain = options.domain === undefined ? undefined : domainText(options.domain);
 
   if (options.body !== undefined && typeof options.body !== 'function') {
     throw new TypeError('digest(): body must be a function');

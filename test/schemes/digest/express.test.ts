@@ -208,6 +208,18 @@ async function expectUriOfTheWholeTarget(app: RequestListener): Promise<void> {
   expect(relative.status).toBe(400);
 }
 
+describe('digest() with a domain', () => {
+  it('sends the URIs in one quoted list that splits at whitespace into those configured', async () => {
+    const domain = ['/api/', 'https://example.com/caf%C3%A9?a=1&b=(2)', 'http://[::1]:8080/x#y'];
+    const origin = await listen(protectedApp({ domain }));
+    const res = await request(origin).get('/');
+    expect(res.status).toBe(401);
+    expect(String(res.headers['www-authenticate'])).toContain(`domain="${domain.join(' ')}"`);
+    const sent = challengesOf(res)[0]!.params.domain!;
+    expect(sent.split(/\s+/)).toEqual(domain);
+  });
+});
+
 describe('digest() and the request target under an Express router', () => {
   it('compares uri with originalUrl, not the router-relative req.url', async () => {
     const router = express.Router();
