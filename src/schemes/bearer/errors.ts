@@ -5,6 +5,7 @@
 import type { AuthErrorCode } from '../../errors';
 import { AuthschemeError } from '../../errors';
 import type { SchemeFailure } from '../../scheme';
+import { hexValue, PERCENT, URI_CHAR } from '../../header/grammar';
 
 /** The `error` values of RFC 6750 §3.1. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
@@ -98,15 +99,17 @@ function isHttpUri(value: string): boolean {
   const rest = parts[1]!;
   if (/[[\]]/.test(rest) || rest.indexOf('#') !== rest.lastIndexOf('#')) return false;
   for (let i = 0; i < value.length; i++) {
-    const char = value[i]!;
-    if (!URI_CHARACTERS.includes(char)) return false;
-    if (char === '%' && !/^[0-9A-Fa-f]{2}$/.test(value.slice(i + 1, i + 3))) return false;
+    const code = value.charCodeAt(i);
+    if (URI_CHAR[code] !== 1) return false;
+    if (
+      code === PERCENT &&
+      (hexValue(value.charCodeAt(i + 1)) < 0 || hexValue(value.charCodeAt(i + 2)) < 0)
+    ) {
+      return false;
+    }
   }
   return true;
 }
-
-const URI_CHARACTERS =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%";
 
 const BRAND = Symbol.for('authscheme.InvalidTokenError');
 

@@ -368,6 +368,7 @@ describe('bearer(): setup', () => {
     ['an errorUri with characters RFC 3986 forbids', { verify, errorUri: 'https://x/{id}' }],
     ['an errorUri that is not http(s)', { verify, errorUri: 'javascript:alert(1)' }],
     ['an errorUri with a broken escape', { verify, errorUri: 'https://x/%zz' }],
+    ['an errorUri with an escape cut short', { verify, errorUri: 'https://x/%4' }],
     ['an errorUri with two fragments', { verify, errorUri: 'https://x/a#b#c' }],
     ['an errorUri with brackets in its path', { verify, errorUri: 'https://x/a[b]' }],
     [
