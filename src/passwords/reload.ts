@@ -71,13 +71,16 @@ export function reloadSettings(
 export interface FileLook {
   /** Any change to the file changes one of these, unless it falls in one tick of its timestamps. */
   readonly version: string;
+  /** When it last changed: the later of its mtime and ctime. */
   readonly modifiedAt: number;
 }
 
 function lookOf(stats: Stats): FileLook {
   return {
     version: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`,
-    modifiedAt: stats.mtimeMs,
+    // Not the mtime alone: a tool that gives the file an old one (cp -p, rsync -t, tar) still
+    // moves the ctime, which only the kernel sets, and a change within its tick must be seen.
+    modifiedAt: Math.max(stats.mtimeMs, stats.ctimeMs),
   };
 }
 

@@ -1112,6 +1112,42 @@ describe('htpasswd files that change (reload)', () => {
     }
   });
 
+  it('sees a same-size version copied in place with its old mtime kept (cp -p) within one tick of the change time', async () => {
+    // `cp -p` writes in place (same inode) and gives the copy its source's mtime, here an hour
+    // old: only the change time, which the kernel alone sets, says the file changed. On a file
+    // system whose timestamps tick coarsely both copies show the same one.
+    const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+    const realStat = fsp.stat;
+    const tick = Date.now();
+    const stat = jest.spyOn(fsp, 'stat').mockImplementation(async (target: fs.PathLike) => {
+      const stats = await realStat(target);
+      return Object.assign(stats, { ctimeMs: tick });
+    });
+    try {
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      const first = write('deploy-1', `${htpasswd(['-s'], 'alice', 'pw1')}\n`);
+      const second = write('deploy-2', `${htpasswd(['-s'], 'alice', 'pw2')}\n`);
+      for (const source of [first, second]) fs.utimesSync(source, hourAgo, hourAgo);
+      const file = path.join(dir, 'deployed');
+      execFileSync('cp', ['-p', first, file]);
+      const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+      await expect(loaded.verify('alice', 'pw1')).resolves.toBe('alice');
+      const before = fs.statSync(file);
+      execFileSync('cp', ['-p', second, file]);
+      const after = fs.statSync(file);
+      expect([after.ino, after.size, after.mtimeMs]).toEqual([
+        before.ino,
+        before.size,
+        before.mtimeMs,
+      ]);
+      expect(after.mtimeMs).toBeLessThan(tick - 3_000_000);
+      await expect(loaded.verify('alice', 'pw1')).resolves.toBe(false);
+      await expect(loaded.verify('alice', 'pw2')).resolves.toBe('alice');
+    } finally {
+      stat.mockRestore();
+    }
+  });
+
   it('warns when a version does not load and no onError is given', async () => {
     const file = write('warns', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
