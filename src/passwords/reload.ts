@@ -5,13 +5,15 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /** How a loaded password file follows changes to it. `true` takes the defaults. */
 export interface ReloadOptions {
   /**
    * At most this often (ms; default 1000), a lookup first looks at the file's inode, size and
-   * times, and reads the file again when any of them changed.
+   * times, and reads the file again when any of them changed. New bytes count once they read the
+   * same 100 ms later (a file written in place, as `htpasswd` does, may be half-written).
    */
   interval?: number | undefined;
   /**
@@ -125,6 +127,17 @@ export async function firstVersion<T>(
 const SAME_TICK_MS = 2000;
 
 /**
+ * Bytes that differ from the version in use, or a read that fails, count once a read this long
+ * after finds the same (and the file looks the same): the file may be in the middle of being
+ * written in place. Apache's `htpasswd` truncates the file and copies the new version into it in
+ * 8 KB writes, so a read meanwhile finds it empty, cut in a line or inside a UTF-8 character, and
+ * would refuse users nobody changed, or every user.
+ */
+const QUIET_MS = 100;
+/** Reads QUIET_MS apart before a file that keeps changing is taken as last read. */
+const SETTLE_READS = 10;
+
+/**
  * The latest version of a loaded file. `current()` answers at once between checks, and otherwise
  * with a promise that settles once the file has been looked at (and read again if it changed).
  * A version that does not load, or a file that cannot be read, fails every lookup (the middleware
@@ -180,21 +193,35 @@ export class Reloading<T> {
     // version (another typo on the same line is news).
     let version = '';
     try {
-      const look = await lookAt(this.path);
+      let look: FileLook | undefined;
+      try {
+        look = await lookAt(this.path);
+      } catch {
+        // Said by the reading below, which looks again.
+      }
       const settled = this.readAt - this.look.modifiedAt >= SAME_TICK_MS;
-      if (this.failure === undefined && look.version === this.look.version && settled) {
+      if (this.failure === undefined && look?.version === this.look.version && settled) {
         return this.value;
       }
-      const readAt = Date.now();
-      const text = await this.read();
-      const digest = digestOf(text);
+      let reading = await this.reading(look);
+      // New bytes, or none to be had, count once they hold still (QUIET_MS): lookups wait for
+      // them, as for any check.
+      for (let reads = 1; reads < SETTLE_READS && reading.digest !== this.digest; reads++) {
+        await sleep(QUIET_MS);
+        const again = await this.reading();
+        const same = sameReading(reading, again);
+        reading = again;
+        if (same) break;
+      }
+      if (!reading.ok) throw reading.error;
+      const { text, digest } = reading;
       version = digest;
       if (digest !== this.digest || this.failure !== undefined) {
         this.value = await this.parse(text);
         this.digest = digest;
       }
-      this.look = look;
-      this.readAt = readAt;
+      this.look = reading.look;
+      this.readAt = reading.readAt;
       this.failure = undefined;
       this.reported = undefined;
       return this.value;
@@ -208,6 +235,31 @@ export class Reloading<T> {
       throw error;
     }
   }
+
+  /** The file's bytes, read after a look at it (`look`, else a new one), or why they could not be. */
+  private async reading(look?: FileLook): Promise<Reading> {
+    try {
+      look ??= await lookAt(this.path);
+      const readAt = Date.now();
+      const text = await this.read();
+      return { ok: true, look, readAt, text, digest: digestOf(text) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+}
+
+/** A look at a file and the bytes read after it, or the error that came instead. */
+type Reading =
+  | { ok: true; look: FileLook; readAt: number; text: string; digest: string }
+  | { ok: false; error: unknown; digest?: undefined };
+
+/** The same bytes under the same look, or the same failure, twice: the file holds still. */
+function sameReading(a: Reading, b: Reading): boolean {
+  if (!a.ok || !b.ok) {
+    return !a.ok && !b.ok && asError(a.error).message === asError(b.error).message;
+  }
+  return a.digest === b.digest && a.look.version === b.look.version;
 }
 
 function digestOf(text: string): string {

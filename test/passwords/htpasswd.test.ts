@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import http from 'node:http';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -1146,6 +1146,90 @@ describe('htpasswd files that change (reload)', () => {
     } finally {
       stat.mockRestore();
     }
+  });
+
+  it('does not take a version htpasswd is still copying into the file (truncated, in 8 KB writes) for the new one', async () => {
+    // `htpasswd -b file user pw` writes the new version aside, then truncates the file and copies
+    // the new version into it in 8 KB writes: a read meanwhile finds it empty or cut in a line.
+    const hash = hashOf(htpasswd(['-s'], 'someone', 'pw'));
+    const users = Array.from({ length: 3000 }, (_, i) => `user${i}:${hash}\n`).join('');
+    const file = write('copied-into', users);
+    const size = fs.statSync(file).size;
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    await expect(loaded.verify('user2999', 'pw')).resolves.toBe('user2999');
+    // The real tool, changing another user's password, stopped (SIGSTOP) in the middle of its copy:
+    // the file is watched (every 0.2 ms, leaving the CPU to htpasswd) until it is cut short. A
+    // copy that came and went between two looks (its ctime moved, its size did not) is tried again.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let writer: ChildProcess | undefined;
+    let exited: Promise<unknown> = Promise.resolve();
+    for (let attempt = 0; attempt < 50 && writer === undefined; attempt++) {
+      const changedAt = fs.statSync(file).ctimeMs;
+      const child = spawn('/usr/bin/htpasswd', ['-b', '-s', file, 'user0', 'pw2'], {
+        stdio: 'ignore',
+      });
+      const done = new Promise((resolve) => child.once('exit', resolve));
+      const deadline = Date.now() + 5000;
+      for (
+        let seen = fs.statSync(file);
+        seen.size === size && seen.ctimeMs === changedAt && Date.now() < deadline;
+        seen = fs.statSync(file)
+      ) {
+        Atomics.wait(pause, 0, 0, 0.2);
+      }
+      child.kill('SIGSTOP');
+      if (fs.statSync(file).size !== size) {
+        writer = child;
+        exited = done;
+      } else {
+        child.kill('SIGCONT');
+        await done;
+      }
+    }
+    expect(writer).toBeDefined();
+    let lookup: Promise<string | false>;
+    try {
+      expect(fs.statSync(file).size).toBeLessThan(size);
+      lookup = loaded.verify('user2999', 'pw');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      writer?.kill('SIGCONT');
+    }
+    await exited;
+    expect(fs.statSync(file).size).toBe(size);
+    await expect(lookup).resolves.toBe('user2999');
+    await expect(loaded.verify('user0', 'pw2')).resolves.toBe('user0');
+    expect(errors).toEqual([]);
+  });
+
+  it('does not fail a version whose copy is cut inside a UTF-8 character, read before the rest is written', async () => {
+    const text = `${htpasswd(['-s'], UTF8_USER, 'pw')}\n${htpasswd(['-s'], 'alice', 'pw')}\n`;
+    const file = write('cut-character', text);
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    // Written again in place as htpasswd copies it: truncated, then the bytes in two writes, the
+    // first ending inside the two bytes of the user name's "ä".
+    const bytes = Buffer.from(text.replace('alice:', 'alicia:'));
+    const cut = bytes.indexOf(Buffer.from('\u00e4')) + 1;
+    const fd = fs.openSync(file, 'w');
+    let lookup: Promise<string | false>;
+    try {
+      fs.writeSync(fd, bytes, 0, cut);
+      lookup = loaded.verify('alicia', 'pw');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      fs.writeSync(fd, bytes, cut);
+    } finally {
+      fs.closeSync(fd);
+    }
+    await expect(lookup).resolves.toBe('alicia');
+    await expect(loaded.verify(UTF8_USER, 'pw')).resolves.toBe(UTF8_USER);
+    expect(errors).toEqual([]);
   });
 
   it('warns when a version does not load and no onError is given', async () => {
