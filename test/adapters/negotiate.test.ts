@@ -225,6 +225,9 @@ beforeAll(async () => {
   const keytab = await kdc.addService('HTTP/localhost', 'http.keytab');
   // A second service, so that a client can hold a ticket the server has no key for.
   await kdc.addService('HTTP/other.test', 'other.keytab');
+  // A third, whose key is in the server's keytab too: one keytab per process holds every
+  // service's key (docs/negotiate.md), as the system keytab holds host/ and others.
+  await kdc.addService('HTTP/shared.test', 'http.keytab');
   aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
   carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
   certificate = await makeCertificate();
@@ -472,6 +475,25 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(sentToken(result.trace).length).toBeGreaterThan(100);
     expect(result.status).toBe(401);
     expect(valuesOf(result, 'www-authenticate')).toEqual(['Negotiate']);
+  });
+
+  it('a ticket for another service whose key the same keytab holds (HTTP/shared.test) is refused with 401: the acceptor is servicePrincipal alone', async () => {
+    const result = await curl(aliceCache, [
+      '--negotiate',
+      '-u',
+      ':',
+      '--resolve',
+      `shared.test:${port}:127.0.0.1`,
+      `http://shared.test:${port}/reasons`,
+    ]);
+    expect(sentToken(result.trace).length).toBeGreaterThan(100);
+    expect(result.status).toBe(401);
+    expect(JSON.parse(result.body)).toMatchObject({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: expect.stringMatching(
+        /HTTP\/shared\.test@\S+ found in keytab but does not match server principal HTTP\/localhost@/,
+      ),
+    });
   });
 
   it('a replayed token is refused (the acceptor keeps a replay cache)', async () => {
