@@ -35,7 +35,9 @@ export interface AuthFetchOptions {
    * asked for, as no redirect can be seen; one that says `redirected` but names no `url` comes
    * from no origin the client can tell: its 401 is handed back unanswered, and with `verifyServer:
    * 'require'` a success from it, answered, rejects (it proves nothing). A response the
-   * client reached through redirects it followed itself is given the URL it came from.
+   * client reached through redirects it followed itself is given the URL it came from. Its
+   * second argument holds the caller's `signal` (and `dispatcher`): pass it on. Node's copies of
+   * a Request lose its signal after a garbage collection (nodejs/undici#4068).
    */
   fetch?: typeof fetch | undefined;
   /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */
@@ -182,9 +184,10 @@ export function createAuthFetch(
     const header = `Bearer ${token}`;
     return async (input, init) => {
       const request = new Request(input, init);
+      const sendInit = sendInitOf(input, init);
       // Fetch standard: credentials of ours go only on a request without its own Authorization.
       if (!mayAuthenticate(request) || request.headers.has('authorization')) {
-        return baseFetch(request);
+        return fetchWith(baseFetch, request, sendInit);
       }
       if (!options.insecureHttp && !isPrivateChannel(new URL(request.url))) {
         // RFC 6750 §5.3: clients MUST use TLS; a token sent in clear can be replayed by anyone.
@@ -192,7 +195,7 @@ export function createAuthFetch(
           'createAuthFetch(): a Bearer token goes over https or to loopback only (set insecureHttp)',
         );
       }
-      return baseFetch(withHeaders(request, header));
+      return fetchWith(baseFetch, withHeaders(request, header), sendInit);
     };
   }
   if (typeof credentials.username !== 'string' || typeof credentials.password !== 'string') {
@@ -373,10 +376,13 @@ export function createAuthFetch(
     return undefined;
   };
 
-  /** One request, from `template`; `hops` counts the redirects this client followed itself. */
+  /**
+   * One request, from `template`; `sendInit` goes with every request sent (see sendInitOf());
+   * `hops` counts the redirects this client followed itself.
+   */
   const run = async (
     template: Request,
-    dispatcher: RequestInit | undefined,
+    sendInit: RequestInit | undefined,
     hops: number,
   ): Promise<Response> => {
     const url = new URL(template.url);
@@ -387,7 +393,8 @@ export function createAuthFetch(
     const manualFor = (answered: Answer | undefined): boolean =>
       followHere && (hops > 0 || answered?.space.digest !== undefined);
     const send = (request: Request, answered?: Answer): Promise<Response> => {
-      return baseFetch(withHeaders(request, answered?.header, manualFor(answered)), dispatcher);
+      const sent = withHeaders(request, answered?.header, manualFor(answered));
+      return fetchWith(baseFetch, sent, sendInit);
     };
     let sent: Answer | undefined;
     // Fetch standard: remembered credentials go only on a request without its own Authorization.
@@ -480,12 +487,12 @@ export function createAuthFetch(
     }
 
     if (isRedirect) {
-      const next = await nextHop(response, template, sentTo, hops);
+      const next = await nextHop(response, template, sentTo, hops, sendInit?.signal);
       if (next !== undefined) {
         return new URL(next.url).origin === url.origin
-          ? run(next, dispatcher, hops + 1)
+          ? run(next, sendInit, hops + 1)
           : // Another origin gets no credentials of ours.
-            followPlain(next, dispatcher, hops + 1, url.origin);
+            followPlain(next, sendInit, hops + 1, url.origin);
       }
     }
     // Reached through redirects this client followed: say so, as fetch would.
@@ -501,19 +508,20 @@ export function createAuthFetch(
    */
   const followPlain = async (
     request: Request,
-    dispatcher: RequestInit | undefined,
+    sendInit: RequestInit | undefined,
     hops: number,
     home: string,
   ): Promise<Response> => {
     for (;;) {
       // A clone goes out: a 307 or 308 sends the body again, read from `request`.
-      const response = await baseFetch(withHeaders(request.clone(), undefined, true), dispatcher);
+      const sent = withHeaders(request.clone(), undefined, true);
+      const response = await fetchWith(baseFetch, sent, sendInit);
       const next = REDIRECTS.has(response.status)
-        ? await nextHop(response, request, new URL(request.url), hops)
+        ? await nextHop(response, request, new URL(request.url), hops, sendInit?.signal)
         : undefined;
       if (next === undefined) return markRedirected(response, new URL(request.url));
       if (new URL(next.url).origin === home && (next.method === 'GET' || next.method === 'HEAD')) {
-        return run(next, dispatcher, hops + 1);
+        return run(next, sendInit, hops + 1);
       }
       request = next;
       hops++;
@@ -522,13 +530,50 @@ export function createAuthFetch(
 
   // Async, so that bad input rejects the promise as fetch's does instead of throwing.
   return async function authFetch(input, init) {
-    // undici's `dispatcher` (a proxy, TLS options) is not kept by Request.clone(): pass it along.
-    const dispatcher =
-      init?.dispatcher === undefined ? undefined : ({ dispatcher: init.dispatcher } as RequestInit);
     const request = new Request(input, init);
-    if (!mayAuthenticate(request)) return baseFetch(request, dispatcher);
-    return run(request, dispatcher, 0);
+    const sendInit = sendInitOf(input, init);
+    if (!mayAuthenticate(request)) return fetchWith(baseFetch, request, sendInit);
+    return run(request, sendInit, 0);
   };
+}
+
+/**
+ * What every request of one call goes out with, in fetch's init: undici's `dispatcher` (a proxy,
+ * TLS options), which Request.clone() does not keep, and the caller's signal. undici's copies of
+ * a Request (clone(), `new Request(request, init)`, and fetch's own of the Request it is given)
+ * follow the signal through weak references only (nodejs/undici#4068): once one in the chain is
+ * garbage collected, an abort no longer reaches the request sent, and it waits for as long as the
+ * server does. fetch holds the chain from a signal given in its init, as from the caller's.
+ */
+function sendInitOf(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+): RequestInit | undefined {
+  // The signal the Request constructor follows: init's, even null (none), or the input's.
+  const signal =
+    init?.signal !== undefined ? init.signal : input instanceof Request ? input.signal : null;
+  if (init?.dispatcher === undefined && signal === null) return undefined;
+  const sendInit: RequestInit = {};
+  if (init?.dispatcher !== undefined) sendInit.dispatcher = init.dispatcher;
+  if (signal !== null) sendInit.signal = signal;
+  return sendInit;
+}
+
+/**
+ * `baseFetch(request, sendInit)`. A Request built from another with any init starts over with the
+ * referrer and its policy (Fetch standard, the Request constructor): they go in the init too.
+ */
+function fetchWith(
+  baseFetch: typeof fetch,
+  request: Request,
+  sendInit: RequestInit | undefined,
+): Promise<Response> {
+  if (sendInit === undefined) return baseFetch(request);
+  return baseFetch(request, {
+    ...sendInit,
+    referrer: request.referrer,
+    referrerPolicy: request.referrerPolicy,
+  });
 }
 
 /**
@@ -608,10 +653,11 @@ async function nextHop(
   template: Request,
   from: URL,
   hops: number,
+  signal: AbortSignal | null | undefined,
 ): Promise<Request | undefined> {
   let next: Request | undefined;
   try {
-    next = await redirected(response, template, from);
+    next = await redirected(response, template, from, signal ?? template.signal);
   } catch (err) {
     await response.body?.cancel();
     throw err;
@@ -634,6 +680,7 @@ async function redirected(
   response: Response,
   template: Request,
   from: URL,
+  signal: AbortSignal,
 ): Promise<Request | undefined> {
   const location = response.headers.get('location');
   // Fetch hands a redirect without Location over as it is, and fails on one it cannot follow.
@@ -656,16 +703,16 @@ async function redirected(
   // Fetch drops these on the way to another origin: the caller's own credentials and cookies.
   if (target.origin !== from.origin) for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
   const method = toGet ? 'GET' : template.method;
-  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(template);
+  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(template, signal);
   return retargeted(template, target, { method, headers, body });
 }
 
 /**
- * The body of `request`, read from a clone. Rejects when the request's signal aborts: reading a
- * stream does not watch it, and one that never ends would otherwise hold the call for ever.
+ * The body of `request`, read from a clone. Rejects when `signal` (the caller's, or the request's)
+ * aborts: reading a stream does not watch it, and one that never ends would otherwise hold the
+ * call for ever.
  */
-function readBody(request: Request): Promise<ArrayBuffer> {
-  const { signal } = request;
+function readBody(request: Request, signal = request.signal): Promise<ArrayBuffer> {
   // As fetch does, the promise rejects with the signal's reason, whatever it is.
   const reason = (): Error => signal.reason as Error;
   if (signal.aborted) return Promise.reject(reason());

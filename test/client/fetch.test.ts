@@ -5,9 +5,16 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import express from 'express';
 import { authenticate, basic, bearer, digest, type DigestOptions } from 'authscheme';
-import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
+import {
+  createAuthFetch,
+  ServerAuthenticationError,
+  type AuthFetchCredentials,
+  type AuthFetchOptions,
+} from 'authscheme/client';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const servers: Server[] = [];
@@ -1636,5 +1643,113 @@ describe('a redirect chain through another origin and back (A → B → A)', () 
     const looped = a.log.filter((entry) => entry.url === '/loop');
     expect(looped.length + other.log.length).toBe(21);
     expect(looped.every((entry) => entry.authorization?.startsWith('Digest '))).toBe(true);
+  });
+});
+
+describe('an abort after a garbage collection', () => {
+  // undici's Request.clone() and `new Request(request, init)` follow the original's signal
+  // through weak references only (nodejs/undici#4068): once the copy's controller is collected, an
+  // abort no longer reaches it. The client sends copies; garbage is collected before they abort.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  /** Which requests the server leaves unanswered, and what it answers before that. */
+  const cases: [
+    string,
+    AuthFetchCredentials,
+    AuthFetchOptions,
+    (req: IncomingMessage, res: ServerResponse) => boolean,
+  ][] = [
+    ['the first request', { username: 'u', password: 'p' }, {}, () => false],
+    [
+      'the answer to a Digest challenge',
+      { username: 'u', password: 'p' },
+      {},
+      (req, res) => {
+        if (req.headers.authorization !== undefined) return false;
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+        res.end();
+        return true;
+      },
+    ],
+    [
+      'the answer to a Basic challenge',
+      { username: 'u', password: 'p' },
+      {},
+      (req, res) => {
+        if (req.headers.authorization !== undefined) return false;
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        return true;
+      },
+    ],
+    ['a Bearer request', { token: 't' }, {}, () => false],
+    [
+      'a request outside `origins`',
+      { username: 'u', password: 'p' },
+      { origins: ['https://elsewhere.example'] },
+      () => false,
+    ],
+  ];
+
+  it.each(cases)(
+    'rejects %s once its signal aborts',
+    async (_title, credentials, options, answer) => {
+      const hung: ServerResponse[] = [];
+      let reached!: () => void;
+      const arrived = new Promise<void>((resolve) => (reached = resolve));
+      const { url } = await listen((req, res) => {
+        if (answer(req, res)) return;
+        hung.push(res);
+        reached();
+      });
+      try {
+        const controller = new AbortController();
+        const outcome = createAuthFetch(credentials, options)(url, {
+          signal: controller.signal,
+        }).then(
+          () => 'resolved',
+          (error: Error) => error.name,
+        );
+        await arrived;
+        gc();
+        controller.abort();
+        const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
+        expect(await Promise.race([outcome, timeout])).toBe('AbortError');
+      } finally {
+        for (const res of hung) res.destroy();
+      }
+    },
+  );
+
+  it('rejects a hop at another origin, which the client followed after a Digest answer', async () => {
+    const hung: ServerResponse[] = [];
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const other = await listen((_req, res) => {
+      hung.push(res);
+      reached();
+    });
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+      } else res.writeHead(302, { Location: `${other.url}/there` });
+      res.end();
+    });
+    try {
+      const controller = new AbortController();
+      const outcome = createAuthFetch({ username: 'u', password: 'p' })(url, {
+        signal: controller.signal,
+      }).then(
+        () => 'resolved',
+        (error: Error) => error.name,
+      );
+      await arrived;
+      gc();
+      controller.abort();
+      const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
+      expect(await Promise.race([outcome, timeout])).toBe('AbortError');
+    } finally {
+      for (const res of hung) res.destroy();
+    }
   });
 });
