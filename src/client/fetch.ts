@@ -136,7 +136,8 @@ export class ServerAuthenticationError extends Error {
  * sends back by 307 reaches A without them). The redirects of a Digest-answered request are followed here, each
  * hop answered afresh (an answer holds for one request). The request is sent again, so its body
  * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
- * memory until the answer is known.
+ * memory until the answer is known. An abort of the request's signal cancels a stream given as
+ * `init.body`, as fetch does.
  *
  * @example
  * import { createAuthFetch } from 'authscheme/client';
@@ -325,8 +326,16 @@ export function createAuthFetch(
     return best;
   };
 
-  /** The Authorization value for `space` on this request, and the rspauth to expect. */
-  const answer = async (space: Space, request: Request, url: URL): Promise<Answer> => {
+  /**
+   * The Authorization value for `space` on this request, and the rspauth to expect; `signal` ends
+   * the read of a body to hash (the caller's: the request's own may no longer follow it).
+   */
+  const answer = async (
+    space: Space,
+    request: Request,
+    url: URL,
+    signal: AbortSignal | null | undefined,
+  ): Promise<Answer> => {
     if (space.scheme === 'Basic') {
       const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
       return { header: `Basic ${encoded}`, space };
@@ -334,7 +343,10 @@ export function createAuthFetch(
     const held = space.digest!;
     const count = used(url.origin, held);
     const session = count === held.count ? held : { ...held, count };
-    const body = session.qop === 'auth-int' ? Buffer.from(await readBody(request)) : undefined;
+    const body =
+      session.qop === 'auth-int'
+        ? Buffer.from(await readBody(request, signal ?? request.signal))
+        : undefined;
     const uri = url.pathname + url.search;
     const result = answerDigest(session, username, password, {
       method: request.method,
@@ -399,7 +411,7 @@ export function createAuthFetch(
     let sent: Answer | undefined;
     // Fetch standard: remembered credentials go only on a request without its own Authorization.
     const known = template.headers.has('authorization') ? undefined : spaceFor(url);
-    if (known !== undefined) sent = await answer(known, template, url);
+    if (known !== undefined) sent = await answer(known, template, url, sendInit?.signal);
     let preemptive = sent !== undefined;
     let sentTo = url;
     /** Whether a redirect fetch followed led to the URL answered: the answer goes there straight. */
@@ -427,7 +439,7 @@ export function createAuthFetch(
       }
       preemptive = false;
       await response.body?.cancel();
-      sent = await answer(space, template, target);
+      sent = await answer(space, template, target, sendInit?.signal);
       sentTo = target;
       reachedByRedirect ||= response.redirected;
       const retry = target.href !== url.href ? retargeted(template, target) : template.clone();
@@ -533,7 +545,7 @@ export function createAuthFetch(
     const request = new Request(input, init);
     const sendInit = sendInitOf(input, init);
     if (!mayAuthenticate(request)) return fetchWith(baseFetch, request, sendInit);
-    return run(request, sendInit, 0);
+    return run(stoppable(request, init?.body, sendInit?.signal), sendInit, 0);
   };
 }
 
@@ -571,6 +583,34 @@ function fetchWith(
   if (sendInit === undefined) return baseFetch(request);
   return baseFetch(request, {
     ...sendInit,
+    referrer: request.referrer,
+    referrerPolicy: request.referrerPolicy,
+  });
+}
+
+/**
+ * `request`, its body read through a pipe that `signal` (the caller's) cancels, when `body` (from
+ * `init`) is a stream. A 401 is answered by sending the body again, so it is teed, and every copy
+ * keeps what is read; undici reads the rest of a request's body into nowhere once its fetch is
+ * cancelled (the 401 is, before the answer goes), and neither that read nor `readBody()`'s
+ * watches the signal: after an abort the stream was read on to its end, into memory, for ever if
+ * it is endless. Fetch cancels the body on abort; so does the pipe, and the error it leaves ends
+ * every read of every copy. A body of known length is left as it is: a pipe would lose its
+ * Content-Length, and reading it to its end takes no longer than sending it.
+ */
+function stoppable(
+  request: Request,
+  body: unknown,
+  signal: AbortSignal | null | undefined,
+): Request {
+  const isStream =
+    typeof (body as AsyncIterable<unknown> | null | undefined)?.[Symbol.asyncIterator] ===
+    'function';
+  if (!isStream || request.body === null || signal == null) return request;
+  return new Request(request, {
+    body: request.body.pipeThrough(new TransformStream(), { signal }),
+    duplex: 'half',
+    // Any init resets the referrer and its policy (Fetch standard): give them back.
     referrer: request.referrer,
     referrerPolicy: request.referrerPolicy,
   });

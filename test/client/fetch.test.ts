@@ -1305,6 +1305,45 @@ describe('where credentials may go (from an audit of the client)', () => {
     }
   });
 
+  it('cancels a streamed body on abort, as fetch does, and stops reading it', async () => {
+    const { url } = await listen((req, res) => {
+      // Answers before reading the body, as servers that refuse early do, and stays connected.
+      const qop = req.url!.includes('int') ? 'auth-int' : 'auth';
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': `Digest realm="r", nonce="n", qop="${qop}"` });
+      } else res.writeHead(307, { location: '/elsewhere' });
+      res.end();
+      req.resume();
+    });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+    for (const path of ['/int', '/auth/redirect']) {
+      let cancelled!: (reason: unknown) => void;
+      const cancel = new Promise((resolve) => (cancelled = resolve));
+      let pulls = 0;
+      /** An upload that goes on until cancelled: a live feed, or a large file (5 MB here). */
+      const body = new ReadableStream({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          if (++pulls === 5000) controller.close();
+          else controller.enqueue(new Uint8Array(1024));
+        },
+        cancel: cancelled,
+      });
+      const signal = AbortSignal.timeout(200);
+      const init = { method: 'POST', body, duplex: 'half', signal } as RequestInit;
+      await expect(authFetch(`${url}${path}`, init)).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      // Before: the stream was read on to its end after the rejection (for ever, were it endless),
+      // into the memory of the copies kept to send it again.
+      const outcome = await Promise.race([
+        cancel,
+        new Promise((resolve) => setTimeout(() => resolve(`read on: ${pulls} chunks`), 2000)),
+      ]);
+      expect(outcome).toBe(signal.reason);
+    }
+  });
+
   it('keeps at most 64 URIs of a challenge’s domain', async () => {
     const app = protectedApp([
       digestFor({ domain: Array.from({ length: 100 }, (_, i) => `/d${i}/`) }),
