@@ -61,10 +61,18 @@ export const CLIENT_ALGORITHMS: readonly DigestAlgorithm[] = [
 export const MAX_PARAM_LENGTH = 1024;
 
 /**
+ * qop values in the order answered, the strongest first: with `auth` the client's cnonce goes into
+ * the hash and the server's `rspauth` can be checked (RFC 7616 §3.5); `auth-int` needs the body
+ * hashed (some servers mishandle it) and gets no checkable `rspauth`; none is RFC 2069's form.
+ */
+const QOP_ORDER: readonly DigestSession['qop'][] = ['auth', 'auth-int', undefined];
+
+/**
  * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`
- * (earlier entries are stronger). A challenge with an algorithm the client does not know, or with
- * only qop values it does not know, is passed over (RFC 7616 §3.3). With `mutual`, so is one
- * without `qop=auth`: only then does the server's `rspauth` prove anything (§3.5).
+ * (earlier entries are stronger), and of the challenges with that algorithm the strongest qop
+ * (QOP_ORDER), whichever the server sent first. A challenge with an algorithm the client does not
+ * know, or with only qop values it does not know, is passed over (RFC 7616 §3.3). With `mutual`,
+ * so is one without `qop=auth`: only then does the server's `rspauth` prove anything (§3.5).
  */
 export function chooseDigest(
   challenges: readonly Challenge[],
@@ -88,8 +96,8 @@ export function chooseDigest(
     // RFC 7616 §3.3: no algorithm parameter means MD5.
     const algorithm = findAlgorithm(params.algorithm ?? 'MD5');
     if (algorithm === undefined) continue;
-    const rank = accepted.indexOf(algorithm.name);
-    if (rank === -1 || rank >= bestRank) continue;
+    const algorithmRank = accepted.indexOf(algorithm.name);
+    if (algorithmRank === -1) continue;
     let qop: DigestSession['qop'];
     if (params.qop !== undefined) {
       const offered = params.qop.split(',').map((value) => value.trim().toLowerCase());
@@ -102,6 +110,8 @@ export function chooseDigest(
       // qop (RFC 2617 §3.2.2): without one, no answer could be checked.
       continue;
     }
+    const rank = algorithmRank * QOP_ORDER.length + QOP_ORDER.indexOf(qop);
+    if (rank >= bestRank) continue;
     best = {
       realm: params.realm,
       nonce: params.nonce,

@@ -135,6 +135,29 @@ describe('Digest', () => {
     expect((await json(await md5Only(url))).auth.algorithm).toBe('MD5');
   });
 
+  it.each([
+    ['without qop', 'Digest realm="r", nonce="weak", algorithm=SHA-256'],
+    ['with qop=auth-int', 'Digest realm="r", nonce="weak", algorithm=SHA-256, qop="auth-int"'],
+  ])(
+    'answers qop=auth where the same algorithm is also offered %s, whichever comes first',
+    async (_title, other) => {
+      const strong = 'Digest realm="r", nonce="strong", algorithm=SHA-256, qop="auth"';
+      for (const lines of [
+        [other, strong],
+        [strong, other],
+      ]) {
+        const { url, log } = await listen((req, res) => {
+          if (req.headers.authorization === undefined) {
+            res.writeHead(401, { 'WWW-Authenticate': lines }).end();
+          } else res.end('ok');
+        });
+        expect((await createAuthFetch({ username: 'u', password: 'p' })(url)).status).toBe(200);
+        // Only qop=auth carries a cnonce and gets an rspauth the client can check (RFC 7616 §3.5).
+        expect(log[1]!.authorization).toMatch(/nonce="strong".*qop=auth,/);
+      }
+    },
+  );
+
   it('sends username* for a name a quoted-string cannot carry, and userhash when offered', async () => {
     const plain = await listen(protectedApp([digestFor()]));
     const res = await createAuthFetch({ username: 'jörg', password: 'pässword' })(plain.url);
