@@ -3,6 +3,7 @@
  * variant, and small node:http servers for what our middleware never does (a wrong rspauth, a
  * redirect to another origin).
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
@@ -275,6 +276,54 @@ describe('Digest', () => {
     // auth: the field should carry the rspauth, and a garbled one is a failed check.
     const fresh = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(fresh(`${url}/auth`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+  });
+
+  it('reads scheme names, qop, userhash, stale and rspauth in any case (RFC 9110 §11.1, RFC 7616 §3.3)', async () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const { url, log } = await listen((req, res) => {
+      const auth = req.headers.authorization;
+      const param = (name: string) => new RegExp(`${name}="?([^",]+)`).exec(auth ?? '')?.[1];
+      if (auth === undefined) {
+        res.writeHead(401, {
+          'WWW-Authenticate':
+            'NewAuth realm="x", DIGEST Realm="r", NONCE="n1", QOP="AUTH", Algorithm=sha-256, UserHash=TRUE',
+        });
+      } else if (param('nonce') === 'n1') {
+        res.writeHead(401, {
+          'WWW-Authenticate':
+            'dIgEsT realm="r", nonce="n2", qop="auth", algorithm=SHA-256, userhash=true, stale=TRUE',
+        });
+      } else {
+        // RFC 7616 §3.5, computed here: rspauth in upper-case hex.
+        const ha1 = sha256('u:r:p');
+        const a2 = sha256(`:${param('uri')!}`);
+        const rspauth = sha256(
+          `${ha1}:n2:${param('nc')!}:${param('cnonce')!}:auth:${a2}`,
+        ).toUpperCase();
+        res.writeHead(200, { 'Authentication-Info': `rspauth="${rspauth}"` });
+      }
+      res.end();
+    });
+    const res = await createAuthFetch({ username: 'u', password: 'p' })(`${url}/a`);
+    expect(res.status).toBe(200);
+    expect(log.map((entry) => entry.authorization ?? '')).toEqual([
+      '',
+      expect.stringMatching(
+        /^Digest username="[0-9a-f]{64}".*nonce="n1".*qop=auth,.*userhash=true$/,
+      ),
+      expect.stringMatching(
+        /^Digest username="[0-9a-f]{64}".*nonce="n2".*qop=auth,.*userhash=true$/,
+      ),
+    ]);
+    // Basic too, on loopback.
+    const basicServer = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'bAsIc realm="r"' }).end();
+      } else res.end('ok');
+    });
+    expect((await createAuthFetch({ username: 'u', password: 'p' })(basicServer.url)).status).toBe(
+      200,
+    );
   });
 
   it('checks a correct rspauth from our server and follows nextnonce', async () => {
@@ -1383,14 +1432,14 @@ describe('where credentials may go (from an audit of the client)', () => {
     ]);
   });
 
-  it('does not answer (nor remember) a challenge with a nonce, realm or opaque over 1 KB', async () => {
+  it.each([
+    ['a nonce', `realm="r", nonce="${'n'.repeat(1025)}"`],
+    ['a realm', `realm="${'r'.repeat(1025)}", nonce="n"`],
+    ['an opaque', `realm="r", nonce="n", opaque="${'o'.repeat(1025)}"`],
+  ])('does not answer (nor remember) a challenge with %s over 1 KB', async (_name, params) => {
     const { url, log } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res
-          .writeHead(401, {
-            'WWW-Authenticate': `Digest realm="r", nonce="${'n'.repeat(1025)}", qop="auth"`,
-          })
-          .end();
+        res.writeHead(401, { 'WWW-Authenticate': `Digest ${params}, qop="auth"` }).end();
       } else res.end('ok');
     });
     const authFetch = createAuthFetch({ username: 'u', password: 'p' }, { schemes: ['Digest'] });
