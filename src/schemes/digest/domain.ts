@@ -4,7 +4,9 @@
  * absolute URIs. A URI that holds whitespace is split where it was not meant to be (our client
  * splits at spaces, others at any whitespace), and a `"` or `\` goes out escaped in the
  * quoted-string, which clients that do not unescape take as part of the URI. So each URI must be
- * written with what RFC 3986 §2 allows, other characters percent-encoded.
+ * written with what RFC 3986 §2 allows, other characters percent-encoded, and be one of the two
+ * forms §3.3 names: a relative reference (`api/`, `//host/`) is resolved by a client against the
+ * URL it requested, another space than the one configured.
  */
 import { hexValue, PERCENT, URI_CHAR } from '../../header/grammar';
 import { codePointName, kindOf, quoted } from '../../util/text';
@@ -41,7 +43,19 @@ function checkUri(uri: unknown): void {
       );
     }
   }
+  // RFC 3986 §3.3 path-absolute ("/", not "//": that begins an authority), or §4.3 absolute-URI
+  // (a scheme, then ":").
+  if (uri.charCodeAt(0) === SLASH ? uri.charCodeAt(1) !== SLASH : SCHEME.test(uri)) return;
+  throw new TypeError(
+    `digest(): the domain URI ${quoted(uri)} is neither an absolute path (/api/) nor an absolute ` +
+      'URI (https://example.com/api/), the two RFC 7616 §3.3 takes: a client would resolve it ' +
+      'against the URL it requested',
+  );
 }
+
+const SLASH = 0x2f;
+/** RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), followed by ":". */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 function outside(uri: string, code: number): TypeError {
   const char = String.fromCodePoint(code);

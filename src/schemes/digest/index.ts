@@ -143,8 +143,8 @@ export interface DigestOptions {
   realm?: string | undefined;
   /**
    * The protection space's URIs, sent as `domain` (RFC 7616 §3.3): absolute paths (`/api/`) or
-   * absolute URIs, written with the characters RFC 3986 allows (others percent-encoded; no
-   * whitespace). Default: none sent.
+   * absolute URIs (no relative reference), written with the characters RFC 3986 allows (others
+   * percent-encoded; no whitespace). Default: none sent.
    */
   domain?: readonly string[] | undefined;
   /**

@@ -950,6 +950,28 @@ describe('digest(): the domain option', () => {
     expect(() => make({ domain: domain as string[] })).toThrow(TypeError);
     expect(() => make({ domain: domain as string[] })).toThrow(new TypeError(message));
   });
+
+  // RFC 7616 §3.3 takes an absolute path (relative to the server's root) or an absolute URI. A
+  // relative reference was taken, and a client resolves it against the URL it asked for (ours
+  // does: /x/y then covers /x/api/), so the space it meant is not the one configured. `1a:b` is
+  // no URI reference at all (a first segment with ":" needs a scheme, RFC 3986 §4.2).
+  it.each(['api/', './api/', '../', '//files.example.com/', '?a=1', '#top', '1a:b', '-a:b'])(
+    'refuses the relative reference %j at setup',
+    (uri) => {
+      const message =
+        `digest(): the domain URI ${JSON.stringify(uri)} is neither an absolute path (/api/) ` +
+        'nor an absolute URI (https://example.com/api/), the two RFC 7616 §3.3 takes: a ' +
+        'client would resolve it against the URL it requested';
+      expect(() => make({ domain: ['/api/', uri] })).toThrow(new TypeError(message));
+    },
+  );
+
+  it.each(['urn:example:files', 'HTTPS://example.com/', 'z+.-9:x'])(
+    'takes an absolute URI of any scheme: %s',
+    (uri) => {
+      expect(() => make({ domain: [uri] })).not.toThrow();
+    },
+  );
 });
 
 describe('digest(): options are checked at setup', () => {
