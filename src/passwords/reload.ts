@@ -12,8 +12,10 @@ import { optionNames, rejectUnknownOptions } from '../util/options';
 export interface ReloadOptions {
   /**
    * At most this often (ms; default 1000), a lookup first looks at the file's inode, size and
-   * times, and reads the file again when any of them changed. New bytes count once they read the
-   * same 100 ms later (a file written in place, as `htpasswd` does, may be half-written).
+   * times, and reads the file again when any of them changed. New bytes, or a read that fails (a
+   * file that is gone), count once a read 100 ms later finds the same under the same look, up to
+   * 10 reads, and the lookups of that check wait for it (a file written in place, as `htpasswd`
+   * does, may be half-written).
    */
   interval?: number | undefined;
   /**
@@ -236,7 +238,11 @@ export class Reloading<T> {
     }
   }
 
-  /** The file's bytes, read after a look at it (`look`, else a new one), or why they could not be. */
+  /**
+   * The file's bytes, read after a look at it (`look`, else a new one), or why they could not be
+   * (with the look, when one was had: a read that fails, not UTF-8 say, fails on a file that may
+   * be changing as much as one that succeeds).
+   */
   private async reading(look?: FileLook): Promise<Reading> {
     try {
       look ??= await lookAt(this.path);
@@ -244,7 +250,7 @@ export class Reloading<T> {
       const text = await this.read();
       return { ok: true, look, readAt, text, digest: digestOf(text) };
     } catch (error) {
-      return { ok: false, error };
+      return { ok: false, look, error };
     }
   }
 }
@@ -252,14 +258,19 @@ export class Reloading<T> {
 /** A look at a file and the bytes read after it, or the error that came instead. */
 type Reading =
   | { ok: true; look: FileLook; readAt: number; text: string; digest: string }
-  | { ok: false; error: unknown; digest?: undefined };
+  | { ok: false; look: FileLook | undefined; error: unknown; digest?: undefined };
 
-/** The same bytes under the same look, or the same failure, twice: the file holds still. */
+/**
+ * The same bytes, or the same failure, under the same look twice: the file holds still. A
+ * failure's message says nothing of where a copy in progress stood ("not valid UTF-8" at any
+ * cut), so the look must not have moved either (none, for a file that is gone both times).
+ */
 function sameReading(a: Reading, b: Reading): boolean {
+  if (a.look?.version !== b.look?.version) return false;
   if (!a.ok || !b.ok) {
     return !a.ok && !b.ok && asError(a.error).message === asError(b.error).message;
   }
-  return a.digest === b.digest && a.look.version === b.look.version;
+  return a.digest === b.digest;
 }
 
 function digestOf(text: string): string {

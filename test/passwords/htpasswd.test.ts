@@ -1232,6 +1232,78 @@ describe('htpasswd files that change (reload)', () => {
     expect(errors).toEqual([]);
   });
 
+  /**
+   * Runs `step(n)` (n = 1, 2, …) just before each look the reload check takes at the file, as a
+   * writer that gets on between two reads would; returns how many looks were taken, and a restore.
+   */
+  function beforeEachLook(step: (n: number) => void): { looks: () => number; restore: () => void } {
+    const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+    const realStat = fsp.stat;
+    let looks = 0;
+    const stat = jest.spyOn(fsp, 'stat').mockImplementation(async (target: fs.PathLike) => {
+      step(++looks);
+      return realStat(target);
+    });
+    return { looks: () => looks, restore: () => stat.mockRestore() };
+  }
+
+  // A read that fails counted as settled when the next one failed with the same message, even
+  // though the file had grown in between: a slow copy cut inside a UTF-8 character at two reads
+  // failed every lookup, and told onError, of a file nobody broke. New bytes must read the same
+  // under the same look; so must a failure.
+  it('does not take two failed reads of a file that changed in between for a version that does not load', async () => {
+    const lines = Array.from(
+      { length: 4 },
+      (_, i) => `${htpasswd(['-s'], `${UTF8_USER} ${i}`, 'pw')}\n`,
+    );
+    const file = write('still-copying', lines.join(''));
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    await expect(loaded.verify(`${UTF8_USER} 3`, 'pw')).resolves.toBe(`${UTF8_USER} 3`);
+    // The new version, copied in place: cut inside the "ä" of the second line, then of the
+    // fourth, then whole.
+    const bytes = Buffer.from(lines.join('').replace(`${UTF8_USER} 0:`, `${UTF8_USER} 9:`));
+    const umlaut = Buffer.from('\u00e4');
+    const second = bytes.indexOf(umlaut, bytes.indexOf('\n') + 1) + 1;
+    const fourth = bytes.indexOf(umlaut, bytes.lastIndexOf('\n', bytes.length - 2) + 1) + 1;
+    const steps = [bytes.subarray(0, second), bytes.subarray(0, fourth), bytes];
+    const writer = beforeEachLook((n) => {
+      if (n <= steps.length) fs.writeFileSync(file, steps[n - 1]!);
+    });
+    try {
+      await expect(loaded.verify(`${UTF8_USER} 9`, 'pw')).resolves.toBe(`${UTF8_USER} 9`);
+      expect(writer.looks()).toBeGreaterThan(steps.length);
+    } finally {
+      writer.restore();
+    }
+    await expect(loaded.verify(`${UTF8_USER} 0`, 'pw')).resolves.toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  // A file that never holds still (rewritten before every look) must not hold its lookups: they
+  // share one check, which takes the last of at most 10 reads, 100 ms apart.
+  it('answers the lookups of a file that keeps changing after one check of at most 10 reads', async () => {
+    const alice = htpasswd(['-s'], 'alice', 'pw');
+    const file = write('restless', `${alice}\n`);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    const writer = beforeEachLook((n) => fs.writeFileSync(file, `${alice}\n# version ${n}\n`));
+    try {
+      const started = performance.now();
+      const lookups = Array.from({ length: 20 }, () => loaded.verify('alice', 'pw'));
+      await expect(settledWithin(Promise.all(lookups), 10_000, 'lookups')).resolves.toEqual(
+        Array(20).fill('alice'),
+      );
+      expect(writer.looks()).toBe(10);
+      // Nine pauses of 100 ms between them (a timer may fire a millisecond early).
+      expect(performance.now() - started).toBeGreaterThanOrEqual(850);
+    } finally {
+      writer.restore();
+    }
+  });
+
   it('warns when a version does not load and no onError is given', async () => {
     const file = write('warns', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
