@@ -333,6 +333,7 @@ describe('the headers of a scheme’s success', () => {
       res.setHeader('Cache-Control', 'no-cache, app');
       res.setHeader('Vary', vary);
       res.setHeader('X-Count', 5);
+      res.setHeader('X-App', 'app');
       next();
     });
     app.use(
@@ -350,6 +351,8 @@ describe('the headers of a scheme’s success', () => {
             // Never set before: its undo must not stop the Date Node adds.
             Date: 'Thu, 01 Jan 1970 00:00:00 GMT',
             'X-Info': 'a\nb',
+            // After the refused one: never set, so never undone either.
+            'X-App': 'scheme',
           }),
         ],
       }),
@@ -378,6 +381,7 @@ describe('the headers of a scheme’s success', () => {
     expect(res.headers['cache-control']).toBe('no-cache, app');
     expect(res.headers['vary']).toBe('Origin, Accept-Encoding');
     expect(res.headers['x-count']).toBe('5');
+    expect(res.headers['x-app']).toBe('app');
     expect(res.headers['x-new']).toBeUndefined();
     expect(res.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
     expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);

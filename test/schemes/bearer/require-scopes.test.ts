@@ -567,13 +567,23 @@ describe('requireScopes() after authenticate({ allowPreflight: true })', () => {
       locate: () => ({ ok: false, code: 'ERR_AUTH_MISSING_CREDENTIALS', message: sentence }),
     };
     const server = scoped(outcomes, { credentialsRequired: false, schemes: [apiKey] });
-    for (const res of [await preflight(server), await request(server).options('/orders')]) {
+    // And after an authenticate({ allowPreflight }) that did mark it: the later one let it
+    // through for its own reason, and that one decides, whatever its sentence reads.
+    const chained = scoped(outcomes, { allowPreflight: true }, [
+      authenticate({ realm: 'keys', credentialsRequired: false, schemes: [apiKey] }),
+    ]);
+    for (const res of [
+      await preflight(server),
+      await request(server).options('/orders'),
+      await preflight(chained),
+    ]) {
       expect(res.status).toBe(401);
       expect(res.headers[HIT]).toBeUndefined();
       expect(res.headers['access-control-allow-methods']).toBeUndefined();
     }
     // Its message is still the one the scheme gave.
     expect(outcomes.map((o) => [o.status, o.message])).toEqual([
+      [401, sentence],
       [401, sentence],
       [401, sentence],
     ]);
