@@ -67,6 +67,16 @@ export const MAX_PARAM_LENGTH = 1024;
  */
 const QOP_ORDER: readonly DigestSession['qop'][] = ['auth', 'auth-int', undefined];
 
+/** The Digest challenge chosen: the session to answer it with, and its own `domain`. */
+export interface DigestChoice {
+  readonly session: DigestSession;
+  /**
+   * The chosen challenge's `domain` (RFC 7616 §3.3). Another challenge may carry the same nonce
+   * and algorithm with a weaker qop and another domain: only this one's says where the answer goes.
+   */
+  readonly domain: string | undefined;
+}
+
 /**
  * The Digest challenge to answer among `challenges`: the strongest algorithm in `accepted`
  * (earlier entries are stronger), and of the challenges with that algorithm the strongest qop
@@ -78,8 +88,8 @@ export function chooseDigest(
   challenges: readonly Challenge[],
   accepted: readonly DigestAlgorithm[],
   mutual = false,
-): DigestSession | undefined {
-  let best: DigestSession | undefined;
+): DigestChoice | undefined {
+  let best: DigestChoice | undefined;
   let bestRank = Infinity;
   for (const challenge of challenges) {
     if (challenge.scheme.toLowerCase() !== 'digest') continue;
@@ -112,7 +122,7 @@ export function chooseDigest(
     }
     const rank = algorithmRank * QOP_ORDER.length + QOP_ORDER.indexOf(qop);
     if (rank >= bestRank) continue;
-    best = {
+    const session: DigestSession = {
       realm: params.realm,
       nonce: params.nonce,
       opaque: params.opaque,
@@ -122,6 +132,7 @@ export function chooseDigest(
       userhash: params.userhash?.toLowerCase() === 'true',
       count: { nc: 0 },
     };
+    best = { session, domain: params.domain };
     bestRank = rank;
   }
   return best;

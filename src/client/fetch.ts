@@ -10,7 +10,7 @@ import { AuthHeaderSyntaxError } from '../errors';
 import { parseAuthParams } from '../header';
 import type { Challenge } from '../header/types';
 import { readChallenges } from './challenges';
-import { findAlgorithm, type DigestAlgorithm } from '../schemes/digest/algorithms';
+import type { DigestAlgorithm } from '../schemes/digest/algorithms';
 import {
   CLIENT_ALGORITHMS,
   MAX_PARAM_LENGTH,
@@ -362,17 +362,11 @@ export function createAuthFetch(
       if (scheme === 'Digest') {
         const chosen = chooseDigest(challenges, algorithms, mutual);
         if (chosen === undefined) continue;
-        const digest = onNonce(url.origin, chosen);
-        // The chosen challenge's own domain (RFC 7616 §3.3), not that of another on the nonce.
-        const domain = challenges.find(
-          (c) =>
-            c.scheme.toLowerCase() === 'digest' &&
-            c.params.nonce === digest.nonce &&
-            findAlgorithm(c.params.algorithm ?? 'MD5') === digest.algorithm,
-        )?.params.domain;
+        const digest = onNonce(url.origin, chosen.session);
         return {
           scheme,
-          prefixes: digestPrefixes(domain, url),
+          // The chosen challenge's own domain (RFC 7616 §3.3), not that of another on the nonce.
+          prefixes: digestPrefixes(chosen.domain, url),
           learnedAt: directoryOf(url),
           digest,
         };

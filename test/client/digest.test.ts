@@ -17,7 +17,7 @@ describe('RFC 7616 §3.9.1', () => {
   const challenges = parseChallenges(RFC7616_CHALLENGES);
 
   it('chooses SHA-256 over MD5 and computes the published response', () => {
-    const session = chooseDigest(challenges, CLIENT_ALGORITHMS)!;
+    const { session } = chooseDigest(challenges, CLIENT_ALGORITHMS)!;
     expect(session.algorithm.name).toBe('SHA-256');
     expect(session.qop).toBe('auth');
     const answer = answerDigest(session, 'Mufasa', 'Circle of Life', request, CNONCE);
@@ -40,7 +40,7 @@ describe('RFC 7616 §3.9.1', () => {
   });
 
   it('computes the published MD5 response', () => {
-    const session = chooseDigest(challenges, ['MD5'])!;
+    const { session } = chooseDigest(challenges, ['MD5'])!;
     const answer = answerDigest(session, 'Mufasa', 'Circle of Life', request, CNONCE);
     expect(parseCredentials(answer.header).params.response).toBe(
       '8ca523f5e9506fed4657c9700eebdbec',
@@ -57,7 +57,7 @@ describe('RFC 2617 §3.5', () => {
             'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
         ),
         CLIENT_ALGORITHMS,
-      )!,
+      )!.session,
     ];
     const answer = answerDigest(session, 'Mufasa', 'Circle Of Life', request, '0a4f113b');
     const { params } = parseCredentials(answer.header);
@@ -67,7 +67,7 @@ describe('RFC 2617 §3.5', () => {
   });
 
   it('answers a challenge without qop the RFC 2069 way (no nc, no cnonce)', () => {
-    const session = chooseDigest(
+    const { session } = chooseDigest(
       parseChallenges('Digest realm="r", nonce="abc"'),
       CLIENT_ALGORITHMS,
     )!;
@@ -87,6 +87,38 @@ describe('chooseDigest', () => {
     ]);
     expect(chooseDigest(challenges, CLIENT_ALGORITHMS)).toBeUndefined();
   });
+
+  /** The nonce of the challenge chosen among `lines`. */
+  const chosen = (lines: string[]) =>
+    chooseDigest(parseChallenges(lines), CLIENT_ALGORITHMS)?.session.nonce;
+
+  it('ranks the algorithm first, then the qop: auth, auth-int, none', () => {
+    // A stronger algorithm wins over a stronger qop.
+    expect(
+      chosen([
+        'Digest realm="r", nonce="md5", algorithm=MD5, qop="auth"',
+        'Digest realm="r", nonce="sha", algorithm=SHA-256',
+      ]),
+    ).toBe('sha');
+    // With one algorithm, a qop (the body hashed) wins over none, whichever comes first.
+    for (const lines of [
+      ['Digest realm="r", nonce="none"', 'Digest realm="r", nonce="int", qop="auth-int"'],
+      ['Digest realm="r", nonce="int", qop="auth-int"', 'Digest realm="r", nonce="none"'],
+    ]) {
+      expect(chosen(lines)).toBe('int');
+    }
+  });
+
+  it('answers the first of equals, with its own domain', () => {
+    const choice = chooseDigest(
+      parseChallenges([
+        'Digest realm="r", nonce="first", qop="auth", domain="/1/"',
+        'Digest realm="r", nonce="second", qop="auth", domain="/2/"',
+      ]),
+      CLIENT_ALGORITHMS,
+    );
+    expect(choice).toMatchObject({ session: { nonce: 'first' }, domain: '/1/' });
+  });
 });
 
 describe('-sess without qop', () => {
@@ -99,6 +131,6 @@ describe('-sess without qop', () => {
       'Digest realm="r", nonce="n", algorithm=SHA-256-sess',
       'Digest realm="r", nonce="n", algorithm=MD5',
     ]);
-    expect(chooseDigest(both, CLIENT_ALGORITHMS)?.algorithm.name).toBe('MD5');
+    expect(chooseDigest(both, CLIENT_ALGORITHMS)?.session.algorithm.name).toBe('MD5');
   });
 });

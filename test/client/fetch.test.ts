@@ -1165,6 +1165,34 @@ it('takes the domain of the challenge it answers, not of another on the same non
   expect(log.filter((entry) => entry.url === '/sha/b')).toHaveLength(1);
 });
 
+it('takes the domain of the challenge it answers where another differs only in qop (RFC 7616 §3.3)', async () => {
+  const { url, log } = await listen((req, res) => {
+    if (req.headers.authorization?.includes('qop=auth')) {
+      res.end('ok');
+      return;
+    }
+    res.statusCode = 401;
+    // The one with qop=auth is answered, though it comes second.
+    res.setHeader('WWW-Authenticate', [
+      'Digest realm="r", nonce="n1", algorithm=SHA-256, domain="/none/"',
+      'Digest realm="r", nonce="n1", qop="auth", algorithm=SHA-256, domain="/auth/"',
+    ]);
+    res.end();
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/auth/a`)).status).toBe(200);
+  // Its domain covers /auth/b: the answer goes up front. /none/ is not its domain: nothing does.
+  expect((await authFetch(`${url}/auth/b`)).status).toBe(200);
+  expect((await authFetch(`${url}/none/a`)).status).toBe(200);
+  expect(log.map((entry) => `${entry.url} ${entry.authorization?.split(' ')[0]}`)).toEqual([
+    '/auth/a undefined',
+    '/auth/a Digest',
+    '/auth/b Digest',
+    '/none/a undefined',
+    '/none/a Digest',
+  ]);
+});
+
 it('sends nothing up front to another origin a challenge’s domain names (RFC 7616 §3.3)', async () => {
   const other = await listen((req, res) => res.end(String(req.headers.authorization)));
   const { url } = await listen((req, res) => {
