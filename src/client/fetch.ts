@@ -550,20 +550,29 @@ export function createAuthFetch(
  * follow the signal through weak references only (nodejs/undici#4068): once one in the chain is
  * garbage collected, an abort no longer reaches the request sent, and it waits for as long as the
  * server does. fetch holds the chain from a signal given in its init, as from the caller's.
+ *
+ * A Request given as input holds its own signal's link to the caller's (undici keeps the
+ * AbortController in the Request): that signal follows only while the Request lives. The caller
+ * may not keep it, so its signal does (signalHolders): whatever holds the signal (fetch's copy of
+ * a Request, which follows it; readBody()) keeps the Request, and so the link.
  */
 function sendInitOf(
   input: Parameters<typeof fetch>[0],
   init: RequestInit | undefined,
 ): RequestInit | undefined {
   // The signal the Request constructor follows: init's, even null (none), or the input's.
-  const signal =
-    init?.signal !== undefined ? init.signal : input instanceof Request ? input.signal : null;
+  const fromInput = init?.signal === undefined && input instanceof Request;
+  const signal = fromInput ? input.signal : (init?.signal ?? null);
   if (init?.dispatcher === undefined && signal === null) return undefined;
   const sendInit: RequestInit = {};
   if (init?.dispatcher !== undefined) sendInit.dispatcher = init.dispatcher;
   if (signal !== null) sendInit.signal = signal;
+  if (fromInput) signalHolders.set(input.signal, input);
   return sendInit;
 }
+
+/** A Request given as input, kept alive by its signal: only then does the signal follow (sendInitOf()). */
+const signalHolders = new WeakMap<AbortSignal, Request>();
 
 /**
  * `baseFetch(request, sendInit)`. A Request built from another with any init starts over with the

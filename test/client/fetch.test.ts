@@ -1892,3 +1892,97 @@ describe('an abort after a garbage collection', () => {
     }
   });
 });
+
+describe('an abort after a garbage collection, for a Request given as input', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  /**
+   * How `call(signal)` ends when its signal aborts after a garbage collection, once `handler`'s
+   * server has called `reached`: 'AbortError', or 'still pending' 5 s later.
+   */
+  async function outcomeAfterAbort(
+    handler: (req: IncomingMessage, res: ServerResponse, reached: () => void) => void,
+    call: (url: string, signal: AbortSignal) => Promise<Response>,
+  ): Promise<unknown> {
+    const open: IncomingMessage[] = [];
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const { url } = await listen((req, res) => {
+      open.push(req);
+      handler(req, res, reached);
+    });
+    try {
+      const controller = new AbortController();
+      const outcome = call(url, controller.signal).then(
+        () => 'resolved',
+        (error: Error) => error.name,
+      );
+      await arrived;
+      gc();
+      controller.abort();
+      const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
+      return await Promise.race([outcome, timeout]);
+    } finally {
+      for (const req of open) req.socket.destroy();
+    }
+  }
+
+  /** A body that goes on until `stop()` (a live feed), in a Request of its own. */
+  function streamed(url: string, signal: AbortSignal): { request: Request; stop: () => void } {
+    let stopped = false;
+    const body = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (stopped) controller.close();
+        else controller.enqueue(new Uint8Array(1024));
+      },
+    });
+    const init = { method: 'POST', body, duplex: 'half', signal } as RequestInit;
+    return { request: new Request(url, init), stop: () => (stopped = true) };
+  }
+
+  it.each([
+    ['a password', { username: 'u', password: 'p' }, {}],
+    ['a Bearer token', { token: 't' }, {}],
+    ['outside `origins`', { username: 'u', password: 'p' }, { origins: ['https://a.example'] }],
+  ] as [string, AuthFetchCredentials, AuthFetchOptions][])(
+    'rejects with %s once the input’s own signal aborts (the caller holds no Request)',
+    async (_title, credentials, options) => {
+      const authFetch = createAuthFetch(credentials, options);
+      const outcome = await outcomeAfterAbort(
+        (_req, _res, reached) => reached(),
+        (url, signal) => authFetch(new Request(url, { signal })),
+      );
+      expect(outcome).toBe('AbortError');
+    },
+  );
+
+  it.each([
+    ['the read of its streamed body for auth-int', 'auth-int', 401],
+    ['the read of its streamed body for a 307 after a Digest answer', 'auth', 307],
+  ])('ends %s', async (_title, qop, status) => {
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+    let stop = (): void => undefined;
+    try {
+      const outcome = await outcomeAfterAbort(
+        (req, res, reached) => {
+          if (req.headers.authorization === undefined) {
+            res.writeHead(401, { 'WWW-Authenticate': `Digest realm="r", nonce="n", qop="${qop}"` });
+          } else res.writeHead(307, { Location: '/next' });
+          res.end();
+          // Now the client reads the body, to hash it or to send it again.
+          if (res.statusCode === status) reached();
+        },
+        (url, signal) => {
+          const call = streamed(url, signal);
+          stop = call.stop;
+          return authFetch(call.request);
+        },
+      );
+      expect(outcome).toBe('AbortError');
+    } finally {
+      stop();
+    }
+  });
+});
