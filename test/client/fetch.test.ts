@@ -753,6 +753,54 @@ describe('Bearer and limits', () => {
     }
   });
 
+  it.each<[string, RequestInit]>([
+    ['a GET', {}],
+    [
+      'a POST of a streamed body',
+      { method: 'POST', body: new Blob(['data']).stream(), duplex: 'half' },
+    ],
+  ])('sends the caller’s referrer with a signal, on %s, as fetch does', async (_title, extra) => {
+    const referers: (string | undefined)[] = [];
+    const { url } = await listen((req, res) => {
+      referers.push(req.headers.referer);
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+      }
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+    const init: RequestInit = {
+      ...extra,
+      referrer: 'https://elsewhere.example/page',
+      referrerPolicy: 'unsafe-url',
+      signal: new AbortController().signal,
+    };
+    expect((await authFetch(url, init)).status).toBe(200);
+    // Any init given to fetch with a Request resets both (Fetch standard, the Request constructor).
+    expect(referers).toEqual(['https://elsewhere.example/page', 'https://elsewhere.example/page']);
+  });
+
+  it('follows no signal where init.signal is null, though the input Request has one', async () => {
+    let answer!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const held: ServerResponse[] = [];
+    const { url } = await listen((_req, res) => {
+      held.push(res);
+      answer();
+    });
+    const controller = new AbortController();
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+    // As fetch: the Request constructor follows init.signal when init has one, null or not.
+    const pending = authFetch(new Request(url, { signal: controller.signal }), { signal: null });
+    await reached;
+    controller.abort();
+    for (const res of held) res.end('ok');
+    expect((await pending).status).toBe(200);
+  });
+
   it('keeps the request options when it answers after a same-origin redirect', async () => {
     const { url } = await listenRedirecting('/old', 301, '/new');
     const seen: Request[] = [];
