@@ -47,6 +47,13 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
 }
 
+/** What `promise` settles to, or `late()` after `ms`: the timer is cleared, so that jest can exit. */
+async function within<T, U>(promise: Promise<T>, ms: number, late: () => U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<U>((resolve) => (timer = setTimeout(() => resolve(late()), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** An Express app behind `authenticate()` that echoes `req.auth` and the raw body. */
 function protectedApp(schemes: Parameters<typeof authenticate>[0]['schemes']) {
   const app = express();
@@ -753,11 +760,11 @@ describe('Bearer and limits', () => {
     }
   });
 
-  it.each<[string, RequestInit]>([
-    ['a GET', {}],
+  it.each<[string, () => RequestInit]>([
+    ['a GET', () => ({})],
     [
       'a POST of a streamed body',
-      { method: 'POST', body: new Blob(['data']).stream(), duplex: 'half' },
+      () => ({ method: 'POST', body: new Blob(['data']).stream(), duplex: 'half' }),
     ],
   ])('sends the caller’s referrer with a signal, on %s, as fetch does', async (_title, extra) => {
     const referers: (string | undefined)[] = [];
@@ -771,7 +778,7 @@ describe('Bearer and limits', () => {
     });
     const authFetch = createAuthFetch({ username: 'u', password: 'p' });
     const init: RequestInit = {
-      ...extra,
+      ...extra(),
       referrer: 'https://elsewhere.example/page',
       referrerPolicy: 'unsafe-url',
       signal: new AbortController().signal,
@@ -1442,13 +1449,14 @@ describe('where credentials may go (from an audit of the client)', () => {
         duplex: 'half',
         signal: AbortSignal.timeout(200),
       } as RequestInit;
-      const outcome = await Promise.race([
+      const outcome = await within(
         authFetch(`${url}${path}`, init).then(
           () => 'resolved',
           (error: Error) => error.name,
         ),
-        new Promise((resolve) => setTimeout(() => resolve('still pending'), 2000)),
-      ]);
+        2000,
+        () => 'still pending',
+      );
       expect(outcome).toBe('TimeoutError');
     }
   });
@@ -1484,10 +1492,7 @@ describe('where credentials may go (from an audit of the client)', () => {
       });
       // Before: the stream was read on to its end after the rejection (for ever, were it endless),
       // into the memory of the copies kept to send it again.
-      const outcome = await Promise.race([
-        cancel,
-        new Promise((resolve) => setTimeout(() => resolve(`read on: ${pulls} chunks`), 2000)),
-      ]);
+      const outcome = await within(cancel, 2000, () => `read on: ${pulls} chunks`);
       expect(outcome).toBe(signal.reason);
     }
   });
@@ -1900,8 +1905,7 @@ describe('an abort after a garbage collection', () => {
         await arrived;
         gc();
         controller.abort();
-        const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
-        expect(await Promise.race([outcome, timeout])).toBe('AbortError');
+        expect(await within(outcome, 5000, () => 'still pending')).toBe('AbortError');
       } finally {
         for (const res of hung) res.destroy();
       }
@@ -1933,8 +1937,7 @@ describe('an abort after a garbage collection', () => {
       await arrived;
       gc();
       controller.abort();
-      const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
-      expect(await Promise.race([outcome, timeout])).toBe('AbortError');
+      expect(await within(outcome, 5000, () => 'still pending')).toBe('AbortError');
     } finally {
       for (const res of hung) res.destroy();
     }
@@ -1969,8 +1972,7 @@ describe('an abort after a garbage collection, for a Request given as input', ()
       await arrived;
       gc();
       controller.abort();
-      const timeout = new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000));
-      return await Promise.race([outcome, timeout]);
+      return await within(outcome, 5000, () => 'still pending');
     } finally {
       for (const req of open) req.socket.destroy();
     }
