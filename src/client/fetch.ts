@@ -137,7 +137,8 @@ export class ServerAuthenticationError extends Error {
  * hop answered afresh (an answer holds for one request). The request is sent again, so its body
  * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
  * memory until the answer is known. An abort of the request's signal cancels a stream given as
- * `init.body`, as fetch does.
+ * `init.body`, as fetch does; once the call has ended, such a stream is read no further than the
+ * request whose response is handed back reads it.
  *
  * @example
  * import { createAuthFetch } from 'authscheme/client';
@@ -384,12 +385,14 @@ export function createAuthFetch(
 
   /**
    * One request, from `template`; `sendInit` goes with every request sent (see sendInitOf());
-   * `hops` counts the redirects this client followed itself.
+   * `hops` counts the redirects this client followed itself. `copies` collects the copies sent of
+   * a streamed body (see letGo()).
    */
   const run = async (
     template: Request,
     sendInit: RequestInit | undefined,
     hops: number,
+    copies?: SentCopy[],
   ): Promise<Response> => {
     const url = new URL(template.url);
     // A Digest answer holds for one request (its uri and its nc): where fetch would send it again
@@ -398,9 +401,15 @@ export function createAuthFetch(
     const followHere = template.redirect === 'follow';
     const manualFor = (answered: Answer | undefined): boolean =>
       followHere && (hops > 0 || answered?.space.digest !== undefined);
-    const send = (request: Request, answered?: Answer): Promise<Response> => {
+    const send = async (request: Request, answered?: Answer): Promise<Response> => {
       const sent = withHeaders(request, answered?.header, manualFor(answered));
-      return fetchWith(baseFetch, sent, sendInit);
+      if (copies === undefined || sent.body === null) return fetchWith(baseFetch, sent, sendInit);
+      // A copy of a streamed body, through a pipe of its own that letGo() can stop.
+      const stopper = new AbortController();
+      const copy: SentCopy = { stop: () => stopper.abort() };
+      copies.push(copy);
+      copy.response = await fetchWith(baseFetch, piped(sent, stopper.signal), sendInit);
+      return copy.response;
     };
     let sent: Answer | undefined;
     // Fetch standard: remembered credentials go only on a request without its own Authorization.
@@ -539,7 +548,26 @@ export function createAuthFetch(
     const request = new Request(input, init);
     const sendInit = sendInitOf(input, init);
     if (!mayAuthenticate(request)) return fetchWith(baseFetch, request, sendInit);
-    return run(stoppable(request, init?.body, sendInit?.signal), sendInit, 0);
+    if (!isStream(init?.body) || request.body === null) return run(request, sendInit, 0);
+    // Fetch cancels the body on abort; so does this pipe while the call lasts, and the error it
+    // leaves ends every read of every copy (the client's own, readBody()'s, undici's of a request
+    // whose fetch ended). Then the request answered is fetch's, as is what an abort does to it:
+    // the caller's signal, which may serve many calls, does not hold the pipe (and the stream).
+    const signal = sendInit?.signal;
+    const stopper = new AbortController();
+    const onAbort = (): void => stopper.abort(signal?.reason);
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const template = piped(request, stopper.signal);
+    const copies: SentCopy[] = [];
+    let response: Response | undefined;
+    try {
+      response = await run(template, sendInit, 0, copies);
+      return response;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      letGo(copies, response);
+    }
   };
 }
 
@@ -592,31 +620,47 @@ function fetchWith(
 }
 
 /**
- * `request`, its body read through a pipe that `signal` (the caller's) cancels, when `body` (from
- * `init`) is a stream. A 401 is answered by sending the body again, so it is teed, and every copy
- * keeps what is read; undici reads the rest of a request's body into nowhere once its fetch is
- * cancelled (the 401 is, before the answer goes), and neither that read nor `readBody()`'s
- * watches the signal: after an abort the stream was read on to its end, into memory, for ever if
- * it is endless. Fetch cancels the body on abort; so does the pipe, and the error it leaves ends
- * every read of every copy. A body of known length is left as it is: a pipe would lose its
+ * Whether `body` (from `init`) is a stream: a ReadableStream or an async iterable. Its copies are
+ * piped (piped(), letGo()). A body of known length is left as it is: a pipe would lose its
  * Content-Length, and reading it to its end takes no longer than sending it.
  */
-function stoppable(
-  request: Request,
-  body: unknown,
-  signal: AbortSignal | null | undefined,
-): Request {
-  const isStream =
+function isStream(body: unknown): boolean {
+  return (
     typeof (body as AsyncIterable<unknown> | null | undefined)?.[Symbol.asyncIterator] ===
-    'function';
-  if (!isStream || request.body === null || signal == null) return request;
+    'function'
+  );
+}
+
+/**
+ * `request`, its body read through a pipe that `signal` ends: the pipe then cancels what it reads
+ * and errors what it gives, which ends every read of it.
+ */
+function piped(request: Request, signal: AbortSignal): Request {
   return new Request(request, {
-    body: request.body.pipeThrough(new TransformStream(), { signal }),
+    body: request.body!.pipeThrough(new TransformStream(), { signal }),
     duplex: 'half',
     // Any init resets the referrer and its policy (Fetch standard): give them back.
     referrer: request.referrer,
     referrerPolicy: request.referrerPolicy,
   });
+}
+
+/** A copy of a streamed body that went out: what stops its read, and the response it got. */
+interface SentCopy {
+  readonly stop: () => void;
+  response?: Response;
+}
+
+/**
+ * The end of a call with a streamed body: every copy sent but the one whose response is handed
+ * back stops. The body is sent again with the answer, so it is teed (Request.clone()), and every
+ * copy keeps what any other reads; undici reads the rest of a request's body into nowhere once
+ * its fetch is cancelled (a 401 answered is), for ever if it is endless, and the other copies
+ * would keep it all, after the call too. So the stream is read no further than the request
+ * answered reads it.
+ */
+function letGo(copies: readonly SentCopy[], kept: Response | undefined): void {
+  for (const copy of copies) if (kept === undefined || copy.response !== kept) copy.stop();
 }
 
 /**

@@ -1497,6 +1497,97 @@ describe('where credentials may go (from an audit of the client)', () => {
     }
   });
 
+  it.each([
+    ['answered early, with a signal', 'early', true],
+    ['answered early, without a signal', 'early', false],
+    ['failed (connection reset)', 'reset', true],
+  ])(
+    'reads a streamed body no further than the request answered once the call has %s',
+    async (_title, answer, withSignal) => {
+      const { url } = await listen((req, res) => {
+        if (req.headers.authorization === undefined) {
+          // Refuses before reading the body, and stays connected (the client reads on).
+          res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+          res.end();
+          req.resume();
+        } else if (answer === 'early') {
+          // Takes what it needs of the upload (a 413, a quota) and closes.
+          res.writeHead(200, { Connection: 'close' }).end('enough');
+        } else req.socket.destroy();
+      });
+      let pulls = 0;
+      let stopped = false;
+      /** An upload that goes on until the test ends: a live feed. */
+      const body = new ReadableStream({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          pulls++;
+          if (stopped) controller.close();
+          else controller.enqueue(new Uint8Array(1024));
+        },
+      });
+      const init = { method: 'POST', body, duplex: 'half' } as RequestInit;
+      if (withSignal) init.signal = new AbortController().signal;
+      try {
+        const call = createAuthFetch({ username: 'u', password: 'p' })(url, init);
+        if (answer === 'early') expect((await call).status).toBe(200);
+        else await expect(call).rejects.toThrow('fetch failed');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const before = pulls;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        // Before: the copy sent with the 401 was read on for ever, its chunks kept for the others.
+        expect(pulls - before).toBeLessThan(10);
+      } finally {
+        stopped = true;
+      }
+    },
+  );
+
+  it.each([
+    ['after a challenge', '/challenged'],
+    ['without one', '/open'],
+  ])(
+    'keeps nothing of a streamed body answered early %s, though the caller keeps its signal',
+    async (_title, path) => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const { url } = await listen((req, res) => {
+        if (req.headers.authorization === undefined && req.url === '/challenged') {
+          res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+          res.end();
+          req.resume();
+        } else res.writeHead(200, { Connection: 'close' }).end('enough');
+      });
+      const authFetch = createAuthFetch({ username: 'u', password: 'p' });
+      // One controller for many calls (a service's shutdown, say).
+      const controller = new AbortController();
+      let stopped = false;
+      const sent = async (): Promise<WeakRef<ReadableStream>> => {
+        const body = new ReadableStream({
+          async pull(stream) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            if (stopped) stream.close();
+            else stream.enqueue(new Uint8Array(1024));
+          },
+        });
+        const init = { method: 'POST', body, duplex: 'half', signal: controller.signal };
+        expect((await authFetch(`${url}${path}`, init as RequestInit)).status).toBe(200);
+        return new WeakRef(body);
+      };
+      try {
+        const body = await sent();
+        for (let i = 0; i < 3; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          gc();
+        }
+        // Before: the pipe that cancels it on abort held it from the signal until an abort.
+        expect(body.deref() === undefined).toBe(true);
+      } finally {
+        stopped = true;
+      }
+    },
+  );
+
   it('keeps at most 64 URIs of a challenge’s domain', async () => {
     const app = protectedApp([
       digestFor({ domain: Array.from({ length: 100 }, (_, i) => `/d${i}/`) }),
