@@ -36,8 +36,9 @@ export interface AuthFetchOptions {
    * from no origin the client can tell: its 401 is handed back unanswered, and with `verifyServer:
    * 'require'` a success from it, answered, rejects (it proves nothing). A response the
    * client reached through redirects it followed itself is given the URL it came from. Its
-   * second argument holds the caller's `signal` (and `dispatcher`): pass it on. Node's copies of
-   * a Request lose its signal after a garbage collection (nodejs/undici#4068).
+   * second argument, when the caller gave a `signal` or `dispatcher`, holds them with the
+   * Request's referrer and policy (which any init resets): pass it on whole. Node's copies of a
+   * Request lose its signal after a garbage collection (nodejs/undici#4068).
    */
   fetch?: typeof fetch | undefined;
   /** Schemes answered, in order of preference. Default `['Digest', 'Basic']`. */

@@ -788,6 +788,28 @@ describe('Bearer and limits', () => {
     expect(referers).toEqual(['https://elsewhere.example/page', 'https://elsewhere.example/page']);
   });
 
+  it('gives a `fetch` of options an init only with a signal or dispatcher, as the README says', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' });
+      }
+      res.end();
+    });
+    const inits: (RequestInit | undefined)[] = [];
+    const recording: typeof fetch = (input, init) => {
+      inits.push(init);
+      return fetch(input, init);
+    };
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' }, { fetch: recording });
+    await authFetch(`${url}/a`, { referrerPolicy: 'no-referrer' });
+    expect(inits).toEqual([undefined, undefined]);
+    const signal = new AbortController().signal;
+    await authFetch(`${url}/b`, { referrerPolicy: 'no-referrer', signal });
+    expect(inits.slice(2)).toEqual([
+      { signal, referrer: 'about:client', referrerPolicy: 'no-referrer' },
+    ]);
+  });
+
   it('follows no signal where init.signal is null, though the input Request has one', async () => {
     let answer!: () => void;
     const reached = new Promise<void>((resolve) => {
