@@ -442,7 +442,7 @@ export function createAuthFetch(
         if (!isStale(challenges, space)) break;
       }
       preemptive = false;
-      await response.body?.cancel();
+      await discard(response);
       sent = await answer(space, template, target, sendInit?.signal);
       sentTo = target;
       reachedByRedirect ||= response.redirected;
@@ -747,11 +747,11 @@ async function nextHop(
   try {
     next = await redirected(response, template, from, signal ?? template.signal);
   } catch (err) {
-    await response.body?.cancel();
+    await discard(response);
     throw err;
   }
   if (next === undefined) return undefined;
-  await response.body?.cancel();
+  await discard(response);
   if (hops >= MAX_REDIRECTS) {
     throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
   }
@@ -873,10 +873,24 @@ function retargeted(
   } as RequestInit);
 }
 
+/**
+ * Cancels the body of a response the client does not hand over, which releases its connection.
+ * Never rejects: a body that already failed (the server reset the connection mid-body) rejects
+ * cancel() with its own error, which says nothing of the call; the connection is gone anyway,
+ * and a request sent next opens another.
+ */
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // Ignored: see above.
+  }
+}
+
 /** The error for a server that failed mutual authentication; its body is discarded, unread. */
 function serverFailed(message: string, response: Response): ServerAuthenticationError {
   // Release the connection: nothing in a body from an unauthenticated server should be used.
-  response.body?.cancel().catch(() => undefined);
+  void discard(response);
   return new ServerAuthenticationError(message, response);
 }
 

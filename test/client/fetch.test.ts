@@ -2149,3 +2149,79 @@ describe('an abort after a garbage collection, for a Request given as input', ()
     }
   });
 });
+
+describe('a response discarded after its body failed (the server reset the connection mid-body)', () => {
+  /**
+   * Sends `status` with `headers` and a Content-Length of 100, 10 bytes of that body, then resets
+   * the connection.
+   */
+  function cutShort(res: ServerResponse, status: number, headers: Record<string, string>): void {
+    res.writeHead(status, { ...headers, 'Content-Length': '100' });
+    // Destroyed once the bytes are written: destroy() drops what is still buffered.
+    res.write('x'.repeat(10), () => res.socket!.destroy());
+  }
+
+  /**
+   * The network's fetch, handing a response over once its body has failed: when the client
+   * discards it, its cancel() rejects. Without this wait the reset may come after the discard.
+   */
+  const afterTheBodyFailed: typeof globalThis.fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    // A clone tees the body: the reset errors both branches.
+    await response
+      .clone()
+      .arrayBuffer()
+      .catch(() => undefined);
+    return response;
+  };
+  const DIGEST = 'Digest realm="r", nonce="n1", qop="auth"';
+
+  it('answers a 401 Digest challenge whose body was cut (before: rejected with `terminated`)', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined)
+        cutShort(res, 401, { 'WWW-Authenticate': DIGEST });
+      else res.end('in');
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: afterTheBodyFailed },
+    );
+    const res = await authFetch(`${url}/a`);
+    expect([res.status, await res.text()]).toEqual([200, 'in']);
+    expect(log.at(-1)!.authorization).toMatch(/^Digest .*nonce="n1"/);
+  });
+
+  it('follows a 302 (after a Digest answer) whose body was cut (before: rejected with `terminated`)', async () => {
+    // A response cut short never finishes: `listen`'s log would not hold it.
+    const seen: string[] = [];
+    const { url } = await listen((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization?.split(' ')[0] ?? '-'}`);
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': DIGEST }).end();
+      } else if (req.url === '/old') cutShort(res, 302, { Location: '/new' });
+      else res.end(`in ${req.url}`);
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: afterTheBodyFailed },
+    );
+    const res = await authFetch(`${url}/old`);
+    expect([res.status, await res.text(), res.url]).toEqual([200, 'in /new', `${url}/new`]);
+    expect(seen).toEqual(['/old -', '/old Digest', '/new Digest']);
+  });
+
+  it('rejects a 302 it cannot follow, whose body was cut, with its own error (before: `terminated`)', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': DIGEST }).end();
+      } else cutShort(res, 302, { Location: 'ftp://127.0.0.1/file' });
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: afterTheBodyFailed },
+    );
+    await expect(authFetch(`${url}/old`)).rejects.toThrow(
+      'fetch failed: a redirect to a URL scheme other than http(s)',
+    );
+  });
+});
