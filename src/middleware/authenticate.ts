@@ -23,7 +23,7 @@ import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
-import { setSuccessHeaders } from './success-headers';
+import { setSuccessHeaders, undoSuccessHeaders } from './success-headers';
 import {
   checkBooleanOptions,
   isList,
@@ -697,22 +697,30 @@ function accept(
     }
   }
   const { res } = ctx;
-  setSuccessHeaders(ctx.req, res, scheme.name, headers);
+  const replaced = setSuccessHeaders(ctx.req, res, scheme.name, headers);
+  // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
+  // Before Cache-Control and Vary too, and its error response carries none of the success's
+  // headers (an rspauth for a request that failed): the scheme's are undone, a header of the
+  // same name set before getting its value back.
+  if (config.audit !== undefined) {
+    try {
+      report(config, ctx, {
+        outcome: 'success',
+        scheme: auth.scheme,
+        user: auth.user,
+        status: undefined,
+        code: undefined,
+        message: undefined,
+      });
+    } catch (err) {
+      undoSuccessHeaders(ctx.req, res, headers, replaced);
+      throw err;
+    }
+  }
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
     res.setHeader('Cache-Control', config.cacheControl);
   }
   appendVary(res, config.varyField);
-  // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
-  if (config.audit !== undefined) {
-    report(config, ctx, {
-      outcome: 'success',
-      scheme: auth.scheme,
-      user: auth.user,
-      status: undefined,
-      code: undefined,
-      message: undefined,
-    });
-  }
   // requireScopes() answers in the field of the authenticate() that made this req.auth.
   if (config.proxy) markProxyAuth(auth);
   assignAuth(ctx.req, auth);

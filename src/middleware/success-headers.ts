@@ -5,7 +5,8 @@
  * callback result of the wrong type is: an `AuthschemeError` `ERR_AUTH_VERIFIER_RESULT` that fails
  * the request closed through `next(err)`, not Node's `ERR_INVALID_CHAR`. A success that fails
  * sends none of its headers, and leaves a header of the same name set before it (by the app, by
- * an earlier middleware) as it was.
+ * an earlier middleware) as it was: here, or later (an audit hook that throws) through
+ * {@link undoSuccessHeaders}.
  */
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
@@ -14,17 +15,24 @@ import { isQuotable, isToken } from '../header/grammar';
 import { codePointName, kindOf, quoted } from '../util/text';
 
 /**
+ * The values the headers of a success replaced, by the name the success gave; `undefined` when
+ * they replaced none (a Digest success on a response without an `Authentication-Info`).
+ */
+export type ReplacedHeaders = Map<string, OutgoingHttpHeader> | undefined;
+
+/**
  * Sets `headers` on `res`, or throws without setting any when one cannot be sent as given. `req`
  * tells HTTP/2 apart, where Node's setHeader checks too little (see {@link http2Problem}).
+ * Returns what they replaced, for {@link undoSuccessHeaders}.
  */
 export function setSuccessHeaders(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
   scheme: string,
   headers: unknown,
-): void {
+): ReplacedHeaders {
   // Absent, as `details` may be.
-  if (headers === undefined || headers === null) return;
+  if (headers === undefined || headers === null) return undefined;
   if (typeof headers !== 'object' || Array.isArray(headers)) {
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
@@ -36,8 +44,8 @@ export function setSuccessHeaders(
   // for-in with an own-property check rather than Object.keys(): no array per request.
   if (req.httpVersionMajor >= 2) {
     // Node's HTTP/2 setHeader checks too little (see http2Problem), so all are checked here
-    // before any is set: nothing to undo. (Its removeHeader('date') would not remove a Date
-    // either: it only stops the one Node adds.)
+    // before any is set: nothing to undo here. (Its removeHeader('date') would not remove a Date
+    // either: it only stops the one Node adds; see undo().)
     for (const name in fields) {
       if (!Object.hasOwn(fields, name)) continue;
       const value = fields[name];
@@ -46,10 +54,15 @@ export function setSuccessHeaders(
       if (problem !== undefined) throw refused(scheme, problem);
     }
     // Only the head having gone out makes one throw now, and then the first: Node's error goes on.
+    // What each replaces is kept as on HTTP/1, for undoSuccessHeaders().
+    let replaced: ReplacedHeaders;
     for (const name in fields) {
-      if (Object.hasOwn(fields, name)) res.setHeader(name, fields[name] as string);
+      if (!Object.hasOwn(fields, name)) continue;
+      const previous = res.getHeader(name);
+      res.setHeader(name, fields[name] as string);
+      if (previous !== undefined) (replaced ??= new Map()).set(name, previous);
     }
-    return;
+    return replaced;
   }
   // Node's HTTP/1 setHeader checks names and values as it sets them (the same scan a check of
   // ours would repeat on every Digest success). What it refuses, and what it would send other
@@ -57,7 +70,7 @@ export function setSuccessHeaders(
   // of the app's) gets its value back, so the value it replaces is kept, in a Map made only
   // when there is one: a lookup per header, no list per request.
   const out = res as ServerResponse;
-  let replaced: Map<string, OutgoingHttpHeader> | undefined;
+  let replaced: ReplacedHeaders;
   for (const name in fields) {
     if (!Object.hasOwn(fields, name)) continue;
     const value = fields[name];
@@ -74,21 +87,40 @@ export function setSuccessHeaders(
         problem = unsendable(name, value, error);
       }
     }
-    undo(out, fields, name, replaced);
+    undo(out, false, fields, name, replaced);
     throw refused(scheme, problem);
   }
+  return replaced;
 }
 
 /**
- * Undoes the headers of `fields` set before `failed`, last first: two names may differ only in
- * case (one field), and each then gets back what it replaced, down to what was there before the
- * first. A value goes back as it was (a list stays a list, a number a number: Node sends them so).
+ * Undoes a success's `headers`, all set by {@link setSuccessHeaders}, which returned `replaced`:
+ * the success failed after them (its audit hook threw), and its error response carries none of
+ * them. Nothing when the head went out already (the hook answered): nothing can be taken back.
+ */
+export function undoSuccessHeaders(
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+  headers: unknown,
+  replaced: ReplacedHeaders,
+): void {
+  if (headers === undefined || headers === null || res.headersSent) return;
+  const http2 = req.httpVersionMajor >= 2;
+  undo(res, http2, headers as Record<string, unknown>, undefined, replaced);
+}
+
+/**
+ * Undoes the headers of `fields` set before `failed` (all of them without it), last first: two
+ * names may differ only in case (one field), and each then gets back what it replaced, down to
+ * what was there before the first. A value goes back as it was (a list stays a list, a number a
+ * number: Node sends them so).
  */
 function undo(
-  res: ServerResponse,
+  res: ServerResponse | Http2ServerResponse,
+  http2: boolean,
   fields: Record<string, unknown>,
-  failed: string,
-  replaced: Map<string, OutgoingHttpHeader> | undefined,
+  failed: string | undefined,
+  replaced: ReplacedHeaders,
 ): void {
   const done: string[] = [];
   for (const name in fields) {
@@ -99,14 +131,22 @@ function undo(
     const name = done[i]!;
     const previous = replaced?.get(name);
     if (previous !== undefined) {
-      res.setHeader(name, previous);
+      (res as ServerResponse).setHeader(name, previous);
       continue;
     }
-    // removeHeader('Date') also stops the Date Node adds (RFC 9110 §6.6.1: an origin server with
-    // a clock sends one); this Date was never there, so that one goes out as before. (Removing
-    // Connection, Content-Length or Transfer-Encoding marks it removed too, which no public API
-    // undoes: Node then adds none of its own, and frames the body otherwise, chunked or by close.)
     const { sendDate } = res;
+    if (http2 && name.toLowerCase() === 'date') {
+      // Node's HTTP/2 removeHeader('date') leaves a Date set and only stops the one Node adds;
+      // and it adds one only to a response without any. So the Date goes back to the one Node
+      // would send (RFC 9110 §6.6.1: an origin server with a clock sends one), or, when it sends
+      // none, to an empty list, which sends no field.
+      res.setHeader(name, sendDate ? new Date().toUTCString() : []);
+      continue;
+    }
+    // removeHeader('Date') also stops the Date Node adds (RFC 9110 §6.6.1); this Date was never
+    // there, so that one goes out as before. (Removing Connection, Content-Length or
+    // Transfer-Encoding marks it removed too, which no public API undoes: Node then adds none of
+    // its own, and frames the body otherwise, chunked or by close.)
     res.removeHeader(name);
     res.sendDate = sendDate;
   }

@@ -311,6 +311,83 @@ describe('authenticate({ audit })', () => {
     expect(refused.status).toBe(500);
   });
 
+  // Before: the error response carried the success's Authentication-Info (the rspauth proving the
+  // password known, for a request that failed), the Cache-Control and the Vary.
+  it('sends none of the success headers when the hook throws after a Digest success', async () => {
+    const app = express();
+    app.use((req, res, next) => {
+      // An application header of the same name, set before authenticate(): it stays.
+      if (req.query.app !== undefined) res.setHeader('Authentication-Info', 'from-the-app');
+      res.setHeader('Vary', 'Origin');
+      next();
+    });
+    app.use(
+      authenticate({
+        realm: 'audit',
+        schemes: [digest({ users, secret: 's'.repeat(32) })],
+        cacheControl: 'no-store',
+        audit: (outcome) => {
+          if (outcome.outcome === 'success') throw new Error('log full');
+        },
+      }),
+    );
+    app.get('/', (_req, res) => res.send('in'));
+    app.use(
+      (
+        _err: unknown,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(500).send('failed');
+      },
+    );
+    for (const uri of ['/', '/?app=1']) {
+      const first = await request(app).get(uri).expect(401);
+      const challenge = parseChallenges(first.headers['www-authenticate'] as string)[0]!;
+      const credentials = answer(challenge, { user: 'alice', password: 'secret', uri });
+      const res = await request(app).get(uri).set('Authorization', formatCredentials(credentials));
+      expect([res.status, res.text]).toEqual([500, 'failed']);
+      expect(res.headers['authentication-info']).toBe(uri === '/' ? undefined : 'from-the-app');
+      expect(res.headers['cache-control']).toBeUndefined();
+      expect(res.headers['vary']).toBe('Origin');
+    }
+  });
+
+  it("sends a custom scheme's Date neither, and keeps the one Node adds, when the hook throws", async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        schemes: [
+          {
+            name: 'Custom',
+            challenges: () => [{ scheme: 'Custom', params: {} }],
+            verify: () => ({
+              ok: true,
+              user: 'a',
+              headers: { 'X-Info': 'a', Date: 'Thu, 01 Jan 1970 00:00:00 GMT' },
+            }),
+          },
+        ],
+        audit: thrown,
+      }),
+    );
+    app.use(
+      (
+        _err: unknown,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(500).send('failed');
+      },
+    );
+    const res = await request(app).get('/').set('Authorization', 'Custom t').expect(500);
+    expect(res.headers['x-info']).toBeUndefined();
+    expect(res.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('is refused at setup when it is not a function', () => {
     expect(() =>
       authenticate({ schemes: [basic({ users })], audit: 'log' as unknown as () => void }),

@@ -264,6 +264,32 @@ describe('Digest on node:http2', () => {
     expect(elsewhere.status).toBe(400);
   });
 
+  // Before: the error response carried the success's Authentication-Info, Cache-Control and Vary.
+  it('sends none of the success headers when the audit hook throws after a success', async () => {
+    const guard = authenticate({
+      realm: 'h2',
+      schemes: [digest({ users })],
+      cacheControl: 'no-store',
+      audit: (outcome) => {
+        if (outcome.outcome === 'success') throw new Error('log full');
+      },
+    });
+    const session = await start((req, res, next) => {
+      // An application header of the same name, set before authenticate(): it stays.
+      if (req.url === '/app') res.setHeader('Authentication-Info', 'from-the-app');
+      res.setHeader('Vary', 'Origin');
+      guard(req, res, next);
+    });
+    for (const uri of ['/', '/app']) {
+      const answer = await handshake(session, uri);
+      const reply = await send(session, uri, { authorization: digestHeader(answer) });
+      expect([reply.status, reply.body]).toEqual([500, 'log full']);
+      expect(reply.headers['authentication-info']).toBe(uri === '/' ? undefined : 'from-the-app');
+      expect(reply.headers['cache-control']).toBeUndefined();
+      expect(reply.headers['vary']).toBe('Origin');
+    }
+  });
+
   it('accepts nonce counts that arrive out of order on multiplexed streams, and no repeat', async () => {
     const session = await start(authenticate({ realm: 'h2', schemes: [digest({ users })] }));
     const answer = await handshake(session, '/');
@@ -350,8 +376,9 @@ describe("a scheme's success headers on node:http2", () => {
   async function succeed(
     headers: Record<string, string>,
     before: (res: http2.Http2ServerResponse) => void = () => {},
+    audit?: () => void,
   ): Promise<H2Reply & { code?: unknown }> {
-    const guard = authenticate({ schemes: [succeeding(headers)] });
+    const guard = authenticate({ schemes: [succeeding(headers)], audit });
     let code: unknown;
     const session = await start((req, res, next) => {
       // What a middleware before authenticate() set.
@@ -429,6 +456,33 @@ describe("a scheme's success headers on node:http2", () => {
     expect(reply.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
     expect(Date.parse(reply.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
   });
+
+  // removeHeader('date') on HTTP/2 leaves a Date it was given, and stops the one Node adds.
+  it.each([true, false])(
+    'are all undone when the audit hook throws: a Date goes back to Node’s (sendDate: %s)',
+    async (sendDate) => {
+      const reply = await succeed(
+        { 'Cache-Control': 'private', 'X-New': 'a', Date: 'Thu, 01 Jan 1970 00:00:00 GMT' },
+        (res) => {
+          res.setHeader('Cache-Control', 'no-cache, app');
+          res.sendDate = sendDate;
+        },
+        () => {
+          throw new Error('log full');
+        },
+      );
+      expect([reply.status, reply.body]).toEqual([500, 'log full']);
+      expect(reply.headers['cache-control']).toBe('no-cache, app');
+      expect(reply.headers['x-new']).toBeUndefined();
+      if (sendDate) {
+        expect(reply.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+        expect(Date.parse(reply.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
+      } else {
+        // No Date, as Node sends none then.
+        expect(reply.headers['date']).toBeUndefined();
+      }
+    },
+  );
 
   it('go out when they can: a tab, Latin-1, TE: trailers', async () => {
     const reply = await succeed({ 'X-Tab': 'a\tb', 'X-Latin1': 'caf\u00e9', TE: 'trailers' });
