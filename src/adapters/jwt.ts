@@ -361,6 +361,17 @@ function isMultipleMatchingKeys(error: unknown): error is AsyncIterable<webcrypt
   );
 }
 
+const UNUSABLE_KEY = 'No usable key matches the access token';
+
+/**
+ * Whether a key of a JWK Set can verify: jose refuses an RSA key under 2048 bits (RFC 7518 §3.3)
+ * on every token with a TypeError, which was a 500 for anyone who wrote its kid into a token.
+ */
+function isUsable(key: webcrypto.CryptoKey): boolean {
+  const { modulusLength } = key.algorithm as { modulusLength?: unknown };
+  return typeof modulusLength !== 'number' || modulusLength >= 2048;
+}
+
 function isSignatureFailure(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
 }
@@ -376,6 +387,7 @@ async function verifyWithEach(
 ): Promise<JWTPayload> {
   let failure: unknown = new (loadJose().errors.JWSSignatureVerificationFailed)();
   for await (const candidate of candidates) {
+    if (!isUsable(candidate)) continue;
     try {
       return (await loadJose().jwtVerify(token, candidate, options)).payload;
     } catch (error) {
@@ -483,14 +495,36 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
     }
     if (keys === undefined) throw unavailable();
     try {
-      return await keys(header, token);
+      return await usableKey(keys, header, token);
     } catch (error) {
       // An unknown kid may name a key published since the fetch (a rotation). While the key
       // server fails, such a token cannot be checked: refetch() rejects, never a 401.
       if ((error as { code?: unknown } | null)?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
       if (!(await refetch())) throw error;
-      return keys(header, token);
+      return usableKey(keys, header, token);
     }
+  }
+
+  /**
+   * The set's key for the token, refused as no key would be when it cannot verify: too short, key
+   * material WebCrypto cannot import (a DOMException, a 500 as well) or a private key, which jose
+   * refuses as ERR_JWKS_INVALID. jose's other failures (a code of theirs) pass through.
+   */
+  async function usableKey(
+    set: GetKey,
+    header: JWSHeaderParameters,
+    token: FlattenedJWSInput,
+  ): Promise<webcrypto.CryptoKey> {
+    let key: webcrypto.CryptoKey;
+    try {
+      key = await set(header, token);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && code !== 'ERR_JWKS_INVALID') throw error;
+      throw new InvalidTokenError(UNUSABLE_KEY, { cause: error });
+    }
+    if (!isUsable(key)) throw new InvalidTokenError(UNUSABLE_KEY);
+    return key;
   }
 
   return { getKey, refetch };

@@ -3,7 +3,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -406,6 +406,38 @@ describe('jwtVerifier() with a remote JWKS', () => {
       .setExpirationTime('1m')
       .sign(rsa.privateKey);
     expect(await verify(token)).toMatchObject({ user: 'svc', scopes: [] });
+  });
+
+  it('refuses a token naming a published key that cannot verify: RSA under 2048 bits, unreadable key material, a private key (401, not 500)', async () => {
+    // jose refuses a short RSA key on every token with a TypeError and WebCrypto a broken JWK with
+    // a DOMException: either was a 500 for anyone who wrote that kid into a token.
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const weakJwk = { ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak', use: 'sig' } as JWK;
+    const brokenJwk = { ...keyA.jwk, kid: 'broken', x: 'AAAA' };
+    // A private key published by mistake: jose refuses it with ERR_JWKS_INVALID, a 500 as well.
+    const leaked = await signer('leaked');
+    const leakedKey = leaked.privateKey as Parameters<typeof exportJWK>[0];
+    const privateJwk = { ...(await exportJWK(leakedKey)), kid: 'leaked' };
+    jwks.keys = [keyA.jwk, rsaJwk, weakJwk, brokenJwk, privateJwk];
+    const verify = make();
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { sub: 'mallory', iss: ISSUER, aud: AUDIENCE, exp: now + 300 };
+    const signedBy = (header: object, key: Parameters<typeof cryptoSign>[2]) => {
+      const input = `${b64url(header)}.${b64url(payload)}`;
+      return `${input}.${cryptoSign('sha256', Buffer.from(input), key).toString('base64url')}`;
+    };
+    const weakToken = signedBy({ alg: 'RS256', kid: 'weak' }, weak.privateKey);
+    expect(await refusal(verify(weakToken))).toBe('No usable key matches the access token');
+    const brokenToken = await sign({ ...keyA, kid: 'broken' });
+    expect(await refusal(verify(brokenToken))).toBe('No usable key matches the access token');
+    expect(await refusal(verify(await sign(leaked)))).toBe(
+      'No usable key matches the access token',
+    );
+    // Without kid every RSA key of the set is tried: the short one is passed over, not a 500.
+    const noKid = signedBy({ alg: 'RS256' }, weak.privateKey);
+    expect(await refusal(verify(noKid))).toBe('The access token signature is invalid');
+    // The usable keys of the same set still verify.
+    expect(await verify(await sign(keyA))).toMatchObject({ user: 'alice' });
   });
 
   it.each([
