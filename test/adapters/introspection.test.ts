@@ -145,6 +145,17 @@ describe('introspection()', () => {
     await expect(make()('old')).rejects.toThrow(new InvalidTokenError('The access token expired'));
   });
 
+  // RFC 7662 §2.2: exp and nbf are NumericDates. Read only when numbers, a past exp written as a
+  // string was ignored: the token passed, and bearer's cache kept it for its whole maxAge.
+  it.each([
+    ['exp', () => String(now() - 60), 'The access token has an invalid exp claim'],
+    ['nbf', () => String(now() + 600), 'The access token has an invalid nbf claim'],
+    ['nbf', () => [now() + 600], 'The access token has an invalid nbf claim'],
+  ])('refuses an active answer whose %s is not a number (%#)', async (claim, value, message) => {
+    as.answers['odd'] = { active: true, sub: 'alice', [claim]: value() };
+    await expect(make()('odd')).rejects.toThrow(new InvalidTokenError(message));
+  });
+
   it('answers an active token that expired in 1971 401 invalid_token through bearer()', async () => {
     as.answers['old'] = { active: true, sub: 'alice', exp: 50_000_000 };
     const app = express();

@@ -112,10 +112,10 @@ async function readBounded(response: Response, limit: number): Promise<string> {
  * A verifier for {@link bearer} that POSTs each token to an RFC 7662 introspection endpoint with
  * the resource server's client credentials. An `active: false` answer refuses the token, and so
  * does a `token_type` of `N_A`, `refresh_token` or `DPoP`, a token bound to a key (`cnf`; see
- * `allowBoundTokens`), an `exp` already past or an `nbf` still to come. `scope` becomes
- * `req.auth.scopes`, `exp` bounds the validation cache, the whole answer is `req.auth.claims`. An
- * endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`: nothing is accepted
- * without an answer.
+ * `allowBoundTokens`), an `exp` already past or an `nbf` still to come (or either not a number).
+ * `scope` becomes `req.auth.scopes`, `exp` bounds the validation cache, the whole answer is
+ * `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`:
+ * nothing is accepted without an answer.
  *
  * Combine with bearer's `cache` so a token is not introspected on every request.
  *
@@ -285,6 +285,13 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
         : (nonEmptyString(claims['sub']) ?? claims['username']);
     if (typeof user !== 'string' || user === '')
       throw new InvalidTokenError('The access token names no user');
+    // RFC 7662 §2.2: NumericDates. Read only when numbers, a past exp sent as a string passed.
+    for (const claim of ['exp', 'nbf']) {
+      const value = claims[claim];
+      if (value !== undefined && value !== null && typeof value !== 'number') {
+        throw new InvalidTokenError(`The access token has an invalid ${claim} claim`);
+      }
+    }
     const now = Date.now() / 1000;
     if (typeof claims['nbf'] === 'number' && claims['nbf'] > now) {
       throw new InvalidTokenError('The access token is not yet valid');
