@@ -28,6 +28,7 @@ import { refuseBoundToken } from '../schemes/bearer/bound-token';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
+import { deepFreeze } from '../util/freeze';
 import { isLoopback } from '../util/loopback';
 import {
   checkBooleanOptions,
@@ -760,15 +761,6 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
         : {}),
     };
   };
-}
-
-/** `value` and everything in it made read-only (a JWT payload is JSON: objects and arrays). */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }
 
 /** Options of {@link jwtBearer}: {@link JwtOptions} plus bearer's options other than `verify`. */

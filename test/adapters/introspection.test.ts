@@ -156,6 +156,30 @@ describe('introspection()', () => {
     await expect(make()('odd')).rejects.toThrow(new InvalidTokenError(message));
   });
 
+  it('hands over frozen claims: with bearer’s cache, one request cannot change the next one’s', async () => {
+    const app = express();
+    app.use(authenticate({ schemes: [bearer({ verify: make(), cache: true })] }));
+    app.get('/tamper', (req, res) => {
+      const claims = req.auth?.['claims'] as { aud: string[]; sub: string };
+      try {
+        claims.aud.push('admin-api');
+      } catch {
+        // Refused: the claims are read-only.
+      }
+      try {
+        claims.sub = 'mallory';
+      } catch {
+        // Refused too.
+      }
+      res.end();
+    });
+    app.get('/', (req, res) => res.json(req.auth?.['claims']));
+    await request(app).get('/tamper').set('Authorization', 'Bearer good');
+    const res = await request(app).get('/').set('Authorization', 'Bearer good');
+    expect(as.hits).toBe(1);
+    expect(res.body).toMatchObject({ sub: 'alice', aud: ['api'] });
+  });
+
   it('answers an active token that expired in 1971 401 invalid_token through bearer()', async () => {
     as.answers['old'] = { active: true, sub: 'alice', exp: 50_000_000 };
     const app = express();

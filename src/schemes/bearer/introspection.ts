@@ -4,6 +4,7 @@
  */
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
+import { deepFreeze } from '../../util/freeze';
 import { isLoopback } from '../../util/loopback';
 import { Slots } from '../../util/slots';
 import type { BoundTokenOptions } from './bound-token';
@@ -113,8 +114,8 @@ async function readBounded(response: Response, limit: number): Promise<string> {
  * the resource server's client credentials. An `active: false` answer refuses the token, and so
  * does a `token_type` of `N_A`, `refresh_token` or `DPoP`, a token bound to a key (`cnf`; see
  * `allowBoundTokens`), an `exp` already past or an `nbf` still to come (or either not a number).
- * `scope` becomes `req.auth.scopes`, `exp` bounds the validation cache, the whole answer is
- * `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`:
+ * `scope` becomes `req.auth.scopes`, `exp` bounds the validation cache, the whole answer, frozen,
+ * is `req.auth.claims`. An endpoint that fails (network, non-2xx, not JSON) goes to `next(err)`:
  * nothing is accepted without an answer.
  *
  * Combine with bearer's `cache` so a token is not introspected on every request.
@@ -318,7 +319,8 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       user,
       scopes: typeof scope === 'string' ? scope : [],
       ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}),
-      claims,
+      // Frozen: with bearer's cache, every request bearing this token gets this same object.
+      claims: deepFreeze(claims),
     };
   };
 }
