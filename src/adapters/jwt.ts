@@ -13,6 +13,7 @@ import { types } from 'node:util';
 // imported as an ES module's, so that CommonJS consumers' type checks accept them.
 import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
 import type {
+  FetchImplementation,
   FlattenedJWSInput,
   JWK,
   JWSHeaderParameters,
@@ -28,6 +29,7 @@ import { refuseBoundToken } from '../schemes/bearer/bound-token';
 import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
+import { readBounded } from '../util/bounded-body';
 import { deepFreeze } from '../util/freeze';
 import { isLoopback } from '../util/loopback';
 import {
@@ -65,6 +67,8 @@ export interface JwksOptions {
   cacheMaxAge?: number | undefined;
   /** Time allowed for the key server to answer, in ms. Default 5000. */
   timeoutDuration?: number | undefined;
+  /** Largest key set accepted, in bytes; a larger one is a failed fetch. Default 1048576 (1 MiB). */
+  maxResponseBytes?: number | undefined;
 }
 
 /** What {@link jwtVerifier} resolves to for a valid token; it lands on `req.auth`. */
@@ -144,6 +148,8 @@ const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', ...OKP];
 /** jose's default `cooldownDuration`, and ours. */
 const DEFAULT_COOLDOWN = 30_000;
 const MIN_SECRET_BYTES = 32;
+/** A JWK Set is a few KB (tens with certificate chains): jose itself reads any size. */
+const DEFAULT_MAX_JWKS_BYTES = 1024 * 1024;
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const HMAC_KEY_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
@@ -423,8 +429,23 @@ interface RemoteKeys {
  * one does, and meanwhile the last good set still verifies the tokens of its keys.
  */
 function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number }): RemoteKeys {
-  const { createLocalJWKSet, createRemoteJWKSet } = loadJose();
-  const remote = createRemoteJWKSet(url, settings);
+  const { createLocalJWKSet, createRemoteJWKSet, customFetch } = loadJose();
+  const { maxResponseBytes, ...remoteSettings } = settings;
+  const tooLarge = `The JWK Set is larger than ${maxResponseBytes} bytes`;
+  const remote = createRemoteJWKSet(url, {
+    ...remoteSettings,
+    // jose reads the whole body, as large as the key server makes it: read it here, bounded. A
+    // status other than 200 jose refuses by itself; the request's signal still bounds the time.
+    [customFetch]: (async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        return response;
+      }
+      const body = await readBounded(response, maxResponseBytes, tooLarge);
+      return new Response(body, { status: 200, headers: response.headers });
+    }) satisfies FetchImplementation,
+  });
   // After a good fetch the next may come after the cool-down (an unknown kid) or cacheMaxAge (a
   // stale set), whichever is shorter; so after a failed one. With both Infinity a failed first
   // fetch would never be retried: jose's default cool-down then.
@@ -565,6 +586,7 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
   'cooldownDuration',
   'cacheMaxAge',
   'timeoutDuration',
+  'maxResponseBytes',
 ]);
 
 /**
@@ -615,6 +637,13 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     checkDurationOptions('jwtVerifier: jwks', options.jwks, ['cooldownDuration', 'cacheMaxAge']);
     // …and hands this one to a timer.
     checkDurationOptions('jwtVerifier: jwks', options.jwks, ['timeoutDuration'], true);
+    const { maxResponseBytes } = options.jwks;
+    if (
+      maxResponseBytes !== undefined &&
+      (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1)
+    ) {
+      throw new TypeError('jwtVerifier: jwks.maxResponseBytes must be a positive integer');
+    }
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
   checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);
@@ -659,6 +688,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       cooldownDuration: options.jwks?.cooldownDuration ?? DEFAULT_COOLDOWN,
       cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000,
       timeoutDuration: options.jwks?.timeoutDuration ?? 5000,
+      maxResponseBytes: options.jwks?.maxResponseBytes ?? DEFAULT_MAX_JWKS_BYTES,
     });
     key = remote.getKey;
   } else if (options.key !== undefined) {

@@ -319,6 +319,35 @@ describe('jwtVerifier() with a remote JWKS', () => {
     });
   });
 
+  it('refuses a key set larger than jwks.maxResponseBytes (1 MiB by default) as a failed fetch', async () => {
+    // Unbounded, jose read any body the key server sent within timeoutDuration into memory.
+    const padding = 'x'.repeat(2 * 1024 * 1024);
+    jwks.fault = (res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ keys: [keyA.jwk], padding }));
+    };
+    const token = await sign(keyA);
+    const error = await serverError(make()(token));
+    expect(error).toMatchObject({
+      code: 'ERR_AUTH_STORE_FAILURE',
+      message: 'The JWK Set could not be fetched from jwksUri',
+    });
+    expect((error as { cause?: { message?: unknown } }).cause?.message).toBe(
+      'The JWK Set is larger than 1048576 bytes',
+    );
+    // Sent in chunks, without Content-Length, it is cut off as well.
+    jwks.fault = (res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.write(`{"keys":[${JSON.stringify(keyA.jwk)}],"padding":"`);
+      for (let i = 0; i < 32; i++) res.write('y'.repeat(64 * 1024));
+      res.end('"}');
+    };
+    await serverError(make()(token));
+    // A larger limit takes the same set.
+    const roomy = make({ jwks: { cooldownDuration: COOLDOWN, maxResponseBytes: 4 * 1024 * 1024 } });
+    expect(await roomy(token)).toMatchObject({ user: 'alice' });
+  });
+
   it('fails a key server that cannot be reached with ERR_AUTH_STORE_FAILURE (audit, error handlers), its error as the cause', async () => {
     // A port nothing listens on: undici's bare TypeError('fetch failed') said neither what
     // failed nor, to audit (code undefined), that it was authscheme's store of keys.
@@ -938,6 +967,15 @@ describe('jwtVerifier() with a local key or a secret', () => {
       'a plain-http JWKS URL on another host',
       { jwksUri: 'http://issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
     ],
+    ...[0, 1.5, NaN, '1000'].map((maxResponseBytes): [string, object] => [
+      `a jwks.maxResponseBytes of ${String(maxResponseBytes)}`,
+      {
+        jwksUri: 'https://issuer.test/jwks.json',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwks: { maxResponseBytes },
+      },
+    ]),
     [
       'a negative clock tolerance',
       { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance: -1 },

@@ -4,6 +4,7 @@
  */
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
+import { readBounded } from '../../util/bounded-body';
 import { deepFreeze } from '../../util/freeze';
 import { isLoopback } from '../../util/loopback';
 import { Slots } from '../../util/slots';
@@ -88,25 +89,6 @@ function endpointFailure(error: unknown, otherwise: string): AuthschemeError {
 
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-async function readBounded(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    const value = chunk.value;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'Introspection response too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -237,7 +219,9 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
     }
     let answer: unknown;
     try {
-      answer = JSON.parse(await readBounded(response, maxBytes));
+      answer = JSON.parse(
+        await readBounded(response, maxBytes, 'Introspection response too large'),
+      );
     } catch (error) {
       if (error instanceof AuthschemeError) throw error;
       if (error instanceof SyntaxError) {
