@@ -180,6 +180,20 @@ describe('introspection()', () => {
     expect(res.body).toMatchObject({ sub: 'alice', aud: ['api'] });
   });
 
+  it('freezes a deeply nested answer without running out of stack', async () => {
+    // Within maxResponseBytes; a recursive freeze threw RangeError past some 10,000 levels.
+    as.raw = `{"active":true,"sub":"alice","deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const identity = (await make()('good')) as Record<string, unknown>;
+    let level = (identity['claims'] as { deep: unknown }).deep;
+    let depth = 0;
+    while (Array.isArray(level)) {
+      expect(Object.isFrozen(level)).toBe(true);
+      level = level[0];
+      depth++;
+    }
+    expect(depth).toBe(20_000);
+  });
+
   it('answers an active token that expired in 1971 401 invalid_token through bearer()', async () => {
     as.answers['old'] = { active: true, sub: 'alice', exp: 50_000_000 };
     const app = express();

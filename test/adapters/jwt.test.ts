@@ -3,7 +3,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPublicKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as cryptoSign,
+} from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -765,6 +771,26 @@ describe('jwtVerifier() with a local key or a secret', () => {
     expect(await refusal(verify(await hs(randomBytes(32))))).toBe(
       'The access token signature is invalid',
     );
+  });
+
+  it('freezes the claims of a deeply nested payload without running out of stack', async () => {
+    // JSON.parse takes any depth; a recursive freeze threw RangeError past some 10,000 levels.
+    const secret = randomBytes(32);
+    const verify = jwtVerifier({ secret, issuer: ISSUER, audience: AUDIENCE });
+    // Written as text: jose's SignJWT and JSON.stringify recurse too.
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const claims = `{"sub":"deep","iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${exp},"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const input = `${b64url({ alg: 'HS256' })}.${Buffer.from(claims).toString('base64url')}`;
+    const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    const identity = await verify(token);
+    let level = (identity.claims as { deep: unknown }).deep;
+    let depth = 0;
+    while (Array.isArray(level)) {
+      expect(Object.isFrozen(level)).toBe(true);
+      level = level[0];
+      depth++;
+    }
+    expect(depth).toBe(20_000);
   });
 
   it("jwtBearer's unknown-option message lists the options it takes, not the `verify` it refuses", () => {
