@@ -7,6 +7,7 @@ import {
   createHmac,
   createPublicKey,
   generateKeyPairSync,
+  KeyObject,
   randomBytes,
   sign as cryptoSign,
 } from 'node:crypto';
@@ -430,6 +431,39 @@ describe('jwtVerifier() with a remote JWKS', () => {
       jwk: {},
     });
     expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
+  });
+
+  // Pinned, as jose (a peer dependency, ^6) decides these: RFC 7515 §4.1.11 (crit) and §4.1.4
+  // (kid is a string).
+  it.each([
+    [
+      'an unknown crit extension',
+      { crit: ['foo'], foo: 1 },
+      'The access token uses an unsupported feature',
+    ],
+    [
+      'crit naming a registered claim',
+      { crit: ['exp'], exp: 1 },
+      'The access token uses an unsupported feature',
+    ],
+    ['an empty crit', { crit: [] }, 'The access token is malformed'],
+    ['a kid that is a number', { kid: 1 }, 'No key matches the access token'],
+    ['a kid that is null', { kid: null }, 'No key matches the access token'],
+  ])('refuses a token with %s (401)', async (_name, header, message) => {
+    const verify = make();
+    const now = Math.floor(Date.now() / 1000);
+    const input = `${b64url({ alg: 'ES256', kid: 'key-a', ...header })}.${b64url({
+      sub: 'mallory',
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: now + 300,
+    })}`;
+    const { privateKey } = keyA as { privateKey: Parameters<typeof KeyObject.from>[0] };
+    const signature = cryptoSign('sha256', Buffer.from(input), {
+      key: KeyObject.from(privateKey),
+      dsaEncoding: 'ieee-p1363',
+    });
+    expect(await refusal(verify(`${input}.${signature.toString('base64url')}`))).toBe(message);
   });
 
   it('accepts an RS256 token from the same key set', async () => {
