@@ -55,6 +55,14 @@ export interface RedisNonceStoreOptions {
    */
   timeout?: number | undefined;
   /**
+   * Most commands sent to Redis and not yet answered, over all calls (a timed-out `use()`'s
+   * command still counts until the client settles it). Beyond it, `use()` rejects at once instead
+   * of queueing another: while Redis is down or frozen, the client keeps every command it was
+   * given (its offline queue, or a socket nobody reads), and each request would add one, without
+   * limit. Default 10 000.
+   */
+  maxPending?: number | undefined;
+  /**
    * Milliseconds a record is kept beyond its nonce's expiry, for clocks of the processes sharing
    * the store that disagree by up to this much. The expiry is computed from the calling process's
    * clock (`PEXPIRE`, not `PEXPIREAT`), so Redis's own clock does not matter. Default 5000.
@@ -68,6 +76,8 @@ const DEFAULT_KEY_PREFIX = 'authscheme:nc:';
 const DEFAULT_WINDOW = 64;
 const MAX_WINDOW = 4096;
 const DEFAULT_TIMEOUT = 2000;
+/** About 5 kB of client and store memory each while Redis does not answer: some 50 MB at most. */
+const DEFAULT_MAX_PENDING = 10_000;
 const DEFAULT_CLOCK_SKEW = 5000;
 /** setTimeout's limit: a longer delay is replaced by 1 ms, which would reject every use(). */
 const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -163,6 +173,7 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
   'keyPrefix',
   'window',
   'timeout',
+  'maxPending',
   'clockSkew',
   'now',
 ]);
@@ -178,8 +189,8 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
  *   one atomic Lua script (`EVALSHA`, falling back to `EVAL` once when the server answers
  *   `NOSCRIPT`), so it also works on Redis Cluster. Keys expire with their nonces (plus
  *   `clockSkew`).
- * - Fails closed: any Redis error, and no answer within `timeout`, rejects; `digest()` then
- *   passes an `ERR_AUTH_STORE_FAILURE` to `next(err)`.
+ * - Fails closed: any Redis error, no answer within `timeout`, and `maxPending` commands already
+ *   unanswered, reject; `digest()` then passes an `ERR_AUTH_STORE_FAILURE` to `next(err)`.
  * - Run Redis with `maxmemory-policy noeviction`: an evicted record lets its counts be replayed
  *   until the nonce expires. Every record has a TTL, so `volatile-*` policies evict them first.
  *
@@ -207,8 +218,11 @@ export class RedisNonceStore implements NonceStore {
   /** The window size in counts. */
   readonly window: number;
   readonly timeout: number;
+  readonly maxPending: number;
   readonly clockSkew: number;
   private readonly run: Runner;
+  /** Commands sent and not yet settled by the client (not by our timeout). */
+  private pending = 0;
   private readonly now: () => number;
 
   constructor(options: RedisNonceStoreOptions) {
@@ -239,6 +253,10 @@ export class RedisNonceStore implements NonceStore {
         `RedisNonceStore: timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT}`,
       );
     }
+    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
+      throw new TypeError('RedisNonceStore: maxPending must be a positive integer');
+    }
     const clockSkew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
     if (!Number.isSafeInteger(clockSkew) || clockSkew < 0) {
       throw new TypeError('RedisNonceStore: clockSkew must be an integer number of ms >= 0');
@@ -250,6 +268,7 @@ export class RedisNonceStore implements NonceStore {
     this.keyPrefix = keyPrefix;
     this.window = window;
     this.timeout = timeout;
+    this.maxPending = maxPending;
     this.clockSkew = clockSkew;
     this.now = options.now ?? Date.now;
   }
@@ -265,11 +284,22 @@ export class RedisNonceStore implements NonceStore {
     // beyond MAX_TTL is no nonce digest() makes: its TTL would not reach Redis as an integer.
     const ttl = Math.ceil(expiresAt - this.now());
     if (ttl <= 0 || ttl > MAX_TTL) return false;
+    if (this.pending >= this.maxPending) {
+      throw new Error(
+        `RedisNonceStore: ${this.pending} commands sent to Redis are still unanswered ` +
+          '(maxPending): not queueing another',
+      );
+    }
+    this.pending++;
     const pending = this.run(this.keyPrefix + nonce, [
       String(nc),
       String(this.window),
       String(ttl + this.clockSkew),
     ]);
+    const settled = (): void => {
+      this.pending--;
+    };
+    pending.then(settled, settled);
     const reply = await (this.timeout > 0 ? withTimeout(pending, this.timeout) : pending);
     // ioredis with `stringNumbers` answers integers as strings.
     if (reply === 1 || reply === '1') return true;

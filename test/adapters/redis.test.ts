@@ -249,6 +249,8 @@ describe('RedisNonceStore setup and failures', () => {
     [{ timeout: 2 ** 31 }, /timeout/],
     [{ timeout: Number.MAX_SAFE_INTEGER }, /timeout/],
     [{ clockSkew: Number.NaN }, /clockSkew/],
+    [{ maxPending: 0 }, /maxPending must be/],
+    [{ maxPending: 2.5 }, /maxPending must be/],
     [{ keyPrefix: 5 as unknown as string }, /keyPrefix/],
     [{ now: 'soon' as unknown as () => number }, /now/],
   ])('refuses bad options with a TypeError (%#)', (options, message) => {
@@ -279,6 +281,77 @@ describe('RedisNonceStore setup and failures', () => {
     // Once Redis answers again, so does the store.
     await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
     await close();
+  });
+});
+
+// While Redis does not answer, the client keeps every command it is given: in its offline queue
+// when disconnected, in its command queue when a frozen server reads nothing. The store's timeout
+// rejects the use(), not the command, so each request added one, without limit (20 000 uses
+// against a frozen server grew the heap by about 100 MB, and all ran once it woke).
+describe('RedisNonceStore: a bounded number of commands unanswered', () => {
+  it('sends at most 10 000 (the default maxPending) to a frozen Redis; beyond, rejects at once', async () => {
+    const client = new Redis(server.port, server.host, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    await client.connect();
+    try {
+      const keyPrefix = `bounded:${process.pid}:`;
+      const store = new RedisNonceStore({ client, keyPrefix, timeout: 300 });
+      const extra = 25;
+      const outcomes: Promise<string>[] = [];
+      server.pause();
+      try {
+        for (let i = 0; i < 10_000 + extra; i++) {
+          outcomes.push(
+            store.use(freshNonce(), 1, Date.now() + 10_000).then(
+              (fresh) => `resolved ${String(fresh)}`,
+              (error: Error) => error.message,
+            ),
+          );
+        }
+        const messages = await Promise.all(outcomes);
+        const count = (pattern: RegExp): number => messages.filter((m) => pattern.test(m)).length;
+        expect(count(/within 300 ms/)).toBe(10_000);
+        expect(count(/10000 commands sent to Redis are still unanswered \(maxPending\)/)).toBe(
+          extra,
+        );
+      } finally {
+        server.resume();
+      }
+      // Redis answers the commands sent (their counts are used up, as docs/redis.md says), and
+      // no more; once it has, the store sends again.
+      await client.ping();
+      expect(await inspector.keys(`${keyPrefix}*`)).toHaveLength(10_000);
+      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('counts the commands an offline queue holds (ioredis defaults, Redis stopped)', async () => {
+    const own = await startRedisServer();
+    // ioredis's defaults (offline queue, 20 retries), but for how long disconnect() waits for a
+    // socket that closed long ago: 2 s, which keeps jest from exiting.
+    const client = new Redis(own.port, own.host, { lazyConnect: true, disconnectTimeout: 10 });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const store = new RedisNonceStore({ client, maxPending: 3, timeout: 200 });
+      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+      await own.stop();
+      const messages = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          store.use(freshNonce(), 1, inAMinute()).then(String, (error: Error) => error.message),
+        ),
+      );
+      expect(messages.filter((m) => /within 200 ms/.test(m))).toHaveLength(3);
+      expect(messages.filter((m) => /3 commands .* still unanswered/.test(m))).toHaveLength(5);
+    } finally {
+      client.disconnect();
+      await own.stop();
+    }
   });
 });
 
