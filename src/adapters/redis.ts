@@ -123,6 +123,17 @@ local function clear(first, last)
   end
 end
 local created = redis.call('EXISTS', key) == 0
+if not created then
+  -- A record gets its TTL in the script that creates it, and is 6 to 6 + 4096 / 8 bytes long.
+  -- Any other key is someone else's (a keyPrefix shared with another application): taken for a
+  -- record, it would be written over, kept for ever, and could read as a low count. Left as it
+  -- is, and the use fails. (STRLEN fails with WRONGTYPE on a key that is not a string.)
+  local length = redis.call('STRLEN', key)
+  if length < 6 or length > 518 or redis.call('PTTL', key) < 0 then
+    return redis.error_reply('RedisNonceStore: ' .. key .. ' is no record of this store ' ..
+      '(a string with a TTL, 6 to 518 bytes long): a key of another application under keyPrefix?')
+  end
+end
 local top = 0
 if created then
   redis.call('BITFIELD', key, 'SET', 'u16', 32, window)

@@ -237,6 +237,32 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
     await inspector.hset(`authscheme:nc:${n}`, 'x', '1');
     await expect(store.use(n, 1, inAMinute())).rejects.toThrow(/WRONGTYPE/);
   });
+
+  // A keyPrefix shared with another application: its strings were taken for records, written
+  // over, and kept without a TTL for ever; one that read as a low count let the use through.
+  it.each([
+    ['an empty string without TTL', '', undefined],
+    ['a binary string without TTL', Buffer.from([0, 0, 0, 0, 0, 64, 1, 2]), undefined],
+    ['a JSON string without TTL', '{"session":"abc"}', undefined],
+    ['a short string with a TTL', 'abc', 60_000],
+    ['a long string with a TTL', Buffer.alloc(600), 60_000],
+  ])(
+    'refuses to touch a key of another application: %s (fail closed, clear error)',
+    async (_name, value, ttl) => {
+      const store = new RedisNonceStore({ client });
+      const n = freshNonce();
+      const key = `authscheme:nc:${n}`;
+      if (ttl === undefined) await inspector.set(key, value);
+      else await inspector.set(key, value, 'PX', ttl);
+      await expect(store.use(n, 1, inAMinute())).rejects.toThrow(
+        /RedisNonceStore: authscheme:nc:\S+ is no record of this store/,
+      );
+      expect(await inspector.getBuffer(key)).toEqual(Buffer.from(value));
+      const left = await inspector.pttl(key);
+      if (ttl === undefined) expect(left).toBe(-1);
+      else expect(left).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('RedisNonceStore setup and failures', () => {
