@@ -51,7 +51,8 @@ const SWEEP_PER_CALL = 4;
  *
  * - Bounded: at most `maxEntries` nonces, each with a fixed-size bitmap; when full, the one that
  *   expires soonest is forgotten first.
- * - A `Map` lookup and a few bit operations per request; a nonce's first use also costs
+ * - A `Map` lookup and a few bit operations per request (an `nc` that jumps ahead clears what the
+ *   window slides over a word at a time: window / 32 at most); a nonce's first use also costs
  *   O(log n) in a heap ordered by expiry, and expired records are swept a few at a time.
  * - Records expire with their nonces.
  * - May be shared by several `digest()` instances, with different nonce lifetimes (nonces are
@@ -161,7 +162,7 @@ export class MemoryNonceStore implements NonceStore {
         record.seen.fill(0);
       } else {
         // Clear the slots of the counts the window slides over; they belong to counts now below it.
-        for (let count = record.top + 1; count <= nc; count++) clearBit(record.seen, count % bits);
+        clearSlots(record.seen, (record.top + 1) % bits, advance);
       }
       record.top = nc;
       setBit(record.seen, nc % bits);
@@ -235,9 +236,24 @@ function setBit(words: Uint32Array, slot: number): void {
   words[index] = (words[index] as number) | (1 << (slot & 31));
 }
 
-function clearBit(words: Uint32Array, slot: number): void {
-  const index = slot >>> 5;
-  words[index] = (words[index] as number) & ~(1 << (slot & 31));
+/**
+ * Clears `count` slots from `start` on, wrapping around: a word at a time, so that a client that
+ * moves `nc` far ahead on every request costs window / 32 operations, not one per count.
+ */
+function clearSlots(words: Uint32Array, start: number, count: number): void {
+  const bits = words.length * 32;
+  let slot = start;
+  while (count > 0) {
+    const offset = slot & 31;
+    const take = count < 32 - offset ? count : 32 - offset;
+    // `take` ones from bit `offset`.
+    const mask = (-1 >>> (32 - take)) << offset;
+    const index = slot >>> 5;
+    words[index] = (words[index] as number) & ~mask;
+    count -= take;
+    slot += take;
+    if (slot === bits) slot = 0;
+  }
 }
 
 function testBit(words: Uint32Array, slot: number): boolean {
