@@ -356,6 +356,54 @@ describe('RedisNonceStore: a bounded number of commands unanswered', () => {
     }
   });
 
+  // The count must come back exactly once per use: a command Redis answers with an error, or one
+  // that went EVALSHA, NOSCRIPT, then EVAL. Not given back on an error, every error would use up a
+  // place for good (after maxPending of them, say during an outage, the store refused every use);
+  // given back twice, the bound would let more through than it says.
+  it('gives a place back once per use: after an error reply, and after the EVAL fallback', async () => {
+    const client = new Redis(server.port, server.host, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    await client.connect();
+    try {
+      const keyPrefix = `places:${process.pid}:`;
+      const store = new RedisNonceStore({ client, keyPrefix, maxPending: 1, timeout: 300 });
+      const foreign = freshNonce();
+      await inspector.set(`${keyPrefix}${foreign}`, 'not a record');
+      // The first through the fallback (NOSCRIPT, then an EVAL that errs), the others by EVALSHA.
+      await inspector.script('FLUSH');
+      for (let i = 0; i < 3; i++) {
+        await expect(store.use(foreign, 1, inAMinute())).rejects.toThrow(/is no record/);
+      }
+      await inspector.script('FLUSH');
+      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+      // Nothing is pending now: of two uses against a frozen Redis, one is sent, one refused.
+      server.pause();
+      let messages: string[];
+      try {
+        messages = await Promise.all(
+          [freshNonce(), freshNonce()].map((n) =>
+            store.use(n, 1, inAMinute()).then(String, (error: Error) => error.message),
+          ),
+        );
+      } finally {
+        server.resume();
+      }
+      expect(messages).toEqual([
+        expect.stringMatching(/no answer from Redis within 300 ms/),
+        expect.stringMatching(/1 commands sent to Redis are still unanswered \(maxPending\)/),
+      ]);
+      // Once Redis has answered the one sent (and the store has seen it settle), it sends again.
+      await client.ping();
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect(store.use(freshNonce(), 1, inAMinute())).resolves.toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('counts the commands an offline queue holds (ioredis defaults, Redis stopped)', async () => {
     const own = await startRedisServer();
     // ioredis's defaults (offline queue, 20 retries), but for how long disconnect() waits for a
