@@ -355,6 +355,21 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await roomy(token)).toMatchObject({ user: 'alice' });
   });
 
+  // The bounded read goes through jose's customFetch, which is given jose's request: no test saw
+  // it if that request lost its headers on the way (the redirect and timeout are tested above).
+  it('asks the key server as jose does, through the bounded read: a GET with its Accept and User-Agent', async () => {
+    let asked: http.IncomingMessage | undefined;
+    jwks.fault = (res) => {
+      asked = res.req;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ keys: jwks.keys }));
+    };
+    expect(await make()(await sign(keyA))).toMatchObject({ user: 'alice' });
+    expect(asked?.method).toBe('GET');
+    expect(asked?.headers.accept).toBe('application/json, application/jwk-set+json');
+    expect(asked?.headers['user-agent']).toMatch(/^jose\/v/);
+  });
+
   it('fails a key server that cannot be reached with ERR_AUTH_STORE_FAILURE (audit, error handlers), its error as the cause', async () => {
     // A port nothing listens on: undici's bare TypeError('fetch failed') said neither what
     // failed nor, to audit (code undefined), that it was authscheme's store of keys.
