@@ -6,6 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { authenticate } from '../../src/middleware/authenticate';
 import { bearer, introspection, InvalidTokenError } from '../../src/schemes/bearer';
+import { frozenDepth } from '../helpers/frozen';
 
 const CLIENT = { id: 'resource server', secret: 'p@ss:word' };
 const now = () => Math.floor(Date.now() / 1000);
@@ -184,14 +185,7 @@ describe('introspection()', () => {
     // Within maxResponseBytes; a recursive freeze threw RangeError past some 10,000 levels.
     as.raw = `{"active":true,"sub":"alice","deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
     const identity = (await make()('good')) as Record<string, unknown>;
-    let level = (identity['claims'] as { deep: unknown }).deep;
-    let depth = 0;
-    while (Array.isArray(level)) {
-      expect(Object.isFrozen(level)).toBe(true);
-      level = level[0];
-      depth++;
-    }
-    expect(depth).toBe(20_000);
+    expect(frozenDepth((identity['claims'] as { deep: unknown }).deep)).toBe(20_000);
   });
 
   it('answers an active token that expired in 1971 401 invalid_token through bearer()', async () => {

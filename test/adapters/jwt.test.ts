@@ -17,6 +17,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { jwtBearer, jwtVerifier, InvalidTokenError } from 'authscheme/jwt';
 import { authenticate } from '../../src/middleware/authenticate';
+import { frozenDepth } from '../helpers/frozen';
 
 const ISSUER = 'https://issuer.test/';
 const AUDIENCE = 'https://api.test';
@@ -832,14 +833,7 @@ describe('jwtVerifier() with a local key or a secret', () => {
     const input = `${b64url({ alg: 'HS256' })}.${Buffer.from(claims).toString('base64url')}`;
     const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
     const identity = await verify(token);
-    let level = (identity.claims as { deep: unknown }).deep;
-    let depth = 0;
-    while (Array.isArray(level)) {
-      expect(Object.isFrozen(level)).toBe(true);
-      level = level[0];
-      depth++;
-    }
-    expect(depth).toBe(20_000);
+    expect(frozenDepth((identity.claims as { deep: unknown }).deep)).toBe(20_000);
   });
 
   it("jwtBearer's unknown-option message lists the options it takes, not the `verify` it refuses", () => {
