@@ -27,16 +27,22 @@ interface ClientKind {
   connect(): Promise<{ client: RedisClientLike; close(): Promise<void> }>;
 }
 
+/** An ioredis client with the options docs/redis.md recommends (fail fast), connected. */
+async function connectRecommended(): Promise<Redis> {
+  const client = new Redis(server.port, server.host, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  });
+  await client.connect();
+  return client;
+}
+
 const kinds: ClientKind[] = [
   {
     name: 'ioredis',
     async connect() {
-      const client = new Redis(server.port, server.host, {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-      });
-      await client.connect();
+      const client = await connectRecommended();
       return { client, close: async () => void (await client.quit()) };
     },
   },
@@ -316,12 +322,7 @@ describe('RedisNonceStore setup and failures', () => {
 // against a frozen server grew the heap by about 100 MB, and all ran once it woke).
 describe('RedisNonceStore: a bounded number of commands unanswered', () => {
   it('sends at most 10 000 (the default maxPending) to a frozen Redis; beyond, rejects at once', async () => {
-    const client = new Redis(server.port, server.host, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    await client.connect();
+    const client = await connectRecommended();
     try {
       const keyPrefix = `bounded:${process.pid}:`;
       const store = new RedisNonceStore({ client, keyPrefix, timeout: 300 });
@@ -361,12 +362,7 @@ describe('RedisNonceStore: a bounded number of commands unanswered', () => {
   // place for good (after maxPending of them, say during an outage, the store refused every use);
   // given back twice, the bound would let more through than it says.
   it('gives a place back once per use: after an error reply, and after the EVAL fallback', async () => {
-    const client = new Redis(server.port, server.host, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    await client.connect();
+    const client = await connectRecommended();
     try {
       const keyPrefix = `places:${process.pid}:`;
       const store = new RedisNonceStore({ client, keyPrefix, maxPending: 1, timeout: 300 });
@@ -483,12 +479,7 @@ describe('RedisNonceStore: legacy clients, and what docs/redis.md warns of', () 
   });
 
   it('a use() that rejected on its timeout may still run in Redis later (docs/redis.md)', async () => {
-    const client = new Redis(server.port, server.host, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    await client.connect();
+    const client = await connectRecommended();
     const store = new RedisNonceStore({ client, timeout: 200 });
     const nonce = freshNonce();
     server.pause();

@@ -332,16 +332,7 @@ describe('authenticate({ audit })', () => {
       }),
     );
     app.get('/', (_req, res) => res.send('in'));
-    app.use(
-      (
-        _err: unknown,
-        _req: express.Request,
-        res: express.Response,
-        _next: express.NextFunction,
-      ) => {
-        res.status(500).send('failed');
-      },
-    );
+    app.use(answerFailed);
     for (const uri of ['/', '/?app=1']) {
       const first = await request(app).get(uri).expect(401);
       const challenge = parseChallenges(first.headers['www-authenticate'] as string)[0]!;
@@ -372,16 +363,7 @@ describe('authenticate({ audit })', () => {
         audit: thrown,
       }),
     );
-    app.use(
-      (
-        _err: unknown,
-        _req: express.Request,
-        res: express.Response,
-        _next: express.NextFunction,
-      ) => {
-        res.status(500).send('failed');
-      },
-    );
+    app.use(answerFailed);
     const res = await request(app).get('/').set('Authorization', 'Custom t').expect(500);
     expect(res.headers['x-info']).toBeUndefined();
     expect(res.headers['date']).not.toBe('Thu, 01 Jan 1970 00:00:00 GMT');
@@ -617,3 +599,13 @@ describe('authenticate({ audit })', () => {
     ]);
   });
 });
+
+/** An error handler that answers 500 "failed", whatever the error. */
+function answerFailed(
+  _err: unknown,
+  _req: express.Request,
+  res: express.Response,
+  _next: express.NextFunction,
+): void {
+  res.status(500).send('failed');
+}
