@@ -63,8 +63,14 @@ function credentialsFor(token: string): Credentials {
 function singleToken(values: readonly unknown[], where: string): Found {
   if (values.length === 0) return undefined;
   const [value] = values;
-  if (values.length > 1 || typeof value !== 'string') {
+  if (values.length > 1) {
     return bearerFailure('invalid_request', `The access_token ${where} parameter must appear once`);
+  }
+  if (typeof value !== 'string') {
+    return bearerFailure(
+      'invalid_request',
+      `The access_token ${where} parameter must be a plain field`,
+    );
   }
   // RFC 6750 §2.1's b64token is RFC 9110's token68.
   if (!isToken68(value)) {
@@ -96,7 +102,15 @@ function fromForm(ctx: RequestContext): Found | typeof UNPARSED {
   }
   if (!Object.prototype.hasOwnProperty.call(body, 'access_token')) return undefined;
   const value = (body as Record<string, unknown>)['access_token'];
-  // Parsers give a repeated field as an array.
+  // Parsers give a repeated field as an array. One of a single element, or an object, comes from
+  // qs (`extended: true`, Express 4's default) reading `access_token[]=` or `access_token[k]=`:
+  // no access_token parameter (RFC 6750 §2.2), and no token, whatever the parser.
+  if (Array.isArray(value) && value.length === 1) {
+    return bearerFailure(
+      'invalid_request',
+      'The access_token form parameter must be a plain field',
+    );
+  }
   return singleToken(Array.isArray(value) ? (value as unknown[]) : [value], 'form');
 }
 

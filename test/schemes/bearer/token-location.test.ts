@@ -217,6 +217,36 @@ describe('bearer(): token in the form body (RFC 6750 §2.2)', () => {
     expect(errorOf(res.headers['www-authenticate'])).toBe('invalid_request');
   });
 
+  it('answers access_token[]=, access_token[0]= and access_token[k]= (a list or an object from qs) 400 invalid_request, on Express 5 and 4, without calling the verifier', async () => {
+    // qs (express.urlencoded({ extended: true }), Express 4's default) gives `access_token[]=good`
+    // as ['good']: one element, so no repeated field, but no access_token parameter either
+    // (RFC 6750 §2.2). Accepted, it made a token out of a field that querystring (Express 5's
+    // default) names `access_token[]`, and that the query (URLSearchParams) ignores.
+    let calls = 0;
+    const counting = (...args: Parameters<typeof verify>) => {
+      calls++;
+      return verify(...args);
+    };
+    const express4 = require('express4') as typeof express;
+    const apps = [
+      bearerApp({ verify: counting, allowFormToken: true }, {}, formExtended),
+      bearerApp({ verify: counting, allowFormToken: true }, {}, [
+        express4.urlencoded({ extended: true }),
+      ]),
+    ];
+    for (const app of apps) {
+      for (const body of ['access_token[]=good', 'access_token[0]=good', 'access_token[k]=good']) {
+        const res = await request(app).post('/').type('form').send(body);
+        expect([body, res.status, res.headers[HIT]]).toEqual([body, 400, undefined]);
+        expect(errorOf(res.headers['www-authenticate'])).toBe('invalid_request');
+      }
+      // The plain field still works on both.
+      const plain = await request(app).post('/').type('form').send('access_token=good');
+      expect(plain.status).toBe(200);
+    }
+    expect(calls).toBe(2);
+  });
+
   it('answers a token in the body and in the query 400 invalid_request', async () => {
     const both = bearerApp({ verify, allowFormToken: true, allowQueryToken: true }, {}, form);
     const res = await request(both)
