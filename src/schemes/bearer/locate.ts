@@ -93,9 +93,16 @@ function fromForm(ctx: RequestContext): Found | typeof UNPARSED {
     .toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded') return undefined;
   const body = ctx.req.body;
-  // Unset (no parser ran: Express 5 leaves it undefined), or text or bytes of a parser for
-  // another type: a token in it cannot be read. Only a body that is there counts (RFC 9112 §6.3).
-  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) {
+  // Unset (no parser ran: Express 5 leaves it undefined), text or bytes of a parser for another
+  // type, or an empty object over a body no one read (Express 4's parsers set req.body = {} for
+  // the types they skip): a token in it cannot be read. Only a body that is there counts (RFC
+  // 9112 §6.3).
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    body instanceof Uint8Array ||
+    (ctx.req.readableEnded === false && isEmptyObject(body))
+  ) {
     if (!hasBody(ctx)) return undefined;
     warnUnparsed();
     return UNPARSED;
@@ -112,6 +119,12 @@ function fromForm(ctx: RequestContext): Found | typeof UNPARSED {
     );
   }
   return singleToken(Array.isArray(value) ? (value as unknown[]) : [value], 'form');
+}
+
+/** An object with no own enumerable key (what Express 4's body parsers leave when they skip). */
+function isEmptyObject(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return false;
+  return true;
 }
 
 /** A request with a non-empty body, as body parsers tell (type-is's hasBody): a length or chunks. */

@@ -330,6 +330,35 @@ describe('bearer({ allowFormToken }) without a body parser before authenticate()
     expect(next.errors[0]!.message).toMatch(NOT_PARSED);
   });
 
+  it('says so on Express 4 too, where a parser for another type (express.json()) leaves req.body = {} unread', async () => {
+    const express4 = require('express4') as typeof express;
+    const outcomes: AuthOutcome[] = [];
+    const app = (parser: express.RequestHandler) => {
+      const app4 = express4();
+      app4.use(parser);
+      app4.use(
+        authenticate({
+          realm: 'example',
+          schemes: [bearer({ verify, allowFormToken: true })],
+          audit: (outcome) => outcomes.push(outcome),
+        }),
+      );
+      app4.use((_req: express.Request, res: express.Response) => res.end());
+      return app4;
+    };
+    const json = app(express4.json());
+    await request(json).post('/').type('form').send('access_token=good').expect(401);
+    // A form parser that read the body, and found no field in it, leaves {} too: nothing unread.
+    const form4 = app(express4.urlencoded({ extended: false }));
+    await request(form4).post('/').type('form').send('&').expect(401);
+    await request(form4).post('/').type('form').send('access_token=good').expect(200);
+    expect(outcomes.map((o) => o.message)).toEqual([
+      expect.stringMatching(NOT_PARSED),
+      'No credentials were sent',
+      undefined,
+    ]);
+  });
+
   it('says "No credentials were sent" where no body could hold a token (GET, another type, an empty body)', async () => {
     const { app, outcomes } = unparsed();
     await request(app).post('/').expect(401);
