@@ -90,3 +90,18 @@ export class AuthenticationError extends AuthschemeError {
     this.user = init.user;
   }
 }
+
+/**
+ * What goes to `next(err)` when a scheme, a verifier, a hook or a body function throws (in
+ * `authenticate()` and `requireScopes()`). `next()`, `next(null)`, `next(false)` and
+ * `next('route')` all let the request go on (Express, Connect), so a thrown value that is not an
+ * object is wrapped: a failure never lets a request through.
+ */
+export function asError(err: unknown): unknown {
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') return err;
+  return new AuthschemeError(
+    'ERR_AUTH_VERIFIER_RESULT',
+    'A scheme, verifier or hook threw a non-error',
+    { cause: err },
+  );
+}

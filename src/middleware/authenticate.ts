@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { AuthHeaderSyntaxError, AuthschemeError, type AuthErrorCode } from '../errors';
+import { AuthHeaderSyntaxError, AuthschemeError, asError, type AuthErrorCode } from '../errors';
 import { isToken, parseCredentials } from '../header';
 import { resolveLimits } from '../header/limits';
 import type { Challenge, Credentials, HeaderLimits } from '../header/types';
@@ -1045,18 +1045,6 @@ function respond(
     // A custom body function that throws: the error handler answers instead (still no 2xx).
     next(asError(err));
   }
-}
-
-/**
- * What goes to `next(err)` when a scheme, a verifier or a body function throws. `next()`,
- * `next(null)`, `next(false)` and `next('route')` all let the request go on (Express, Connect), so
- * a thrown value that is not an object is wrapped: a failure never lets a request through.
- */
-function asError(err: unknown): unknown {
-  if ((typeof err === 'object' && err !== null) || typeof err === 'function') return err;
-  return new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', 'A scheme or verifier threw a non-error', {
-    cause: err,
-  });
 }
 
 function ignore(): void {}

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { AuthenticationError } from '../../errors';
+import { AuthenticationError, asError } from '../../errors';
 import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
 import { inProxyMode, letThroughAsPreflight, letThroughReason } from '../../middleware/let-through';
@@ -198,7 +198,9 @@ export function requireScopes(
       }
       refuse(res, refusal.status, field, challenges);
     } catch (error) {
-      next(error);
+      // An audit hook (or a scopes getter) that throws undefined or 'route' must not let the
+      // request on to what the scopes guard.
+      next(asError(error));
     }
   } as ScopeMiddleware;
 }

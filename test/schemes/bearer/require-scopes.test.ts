@@ -134,6 +134,28 @@ describe('requireScopes()', () => {
       }),
     );
     await get(throwing, 'reader').expect(500);
+    // Whatever it throws: next(), next(null), next(false) and next('route') would let the request
+    // go on (Express, Connect) to the handler the scopes guard, as authenticate() knows.
+    for (const thrown of [undefined, null, false, 0, '', 'route', 'router']) {
+      const throwsValue = express();
+      throwsValue.use(authenticate({ realm: 'api', schemes: [bearer({ verify })] }));
+      throwsValue.get(
+        '/',
+        requireScopes({
+          allOf: ['write'],
+          audit: () => {
+            // What this case is about: a hook that throws a value that is not an error.
+            // eslint-disable-next-line @typescript-eslint/only-throw-error
+            throw thrown;
+          },
+        }),
+        (_req, res) => res.setHeader(HIT, 'yes').send('ok'),
+      );
+      // A handler the next route would reach with next('route').
+      throwsValue.get('/', (_req, res) => res.setHeader(HIT, 'next route').send('ok'));
+      const res = await get(throwsValue, 'reader');
+      expect([thrown, res.status, res.headers[HIT]]).toEqual([thrown, 500, undefined]);
+    }
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', onRejection);
