@@ -43,7 +43,10 @@ export type BasicVerify = {
 
 /** Options of {@link basic}. Give `users` or `verify`. */
 export interface BasicOptions {
-  /** User name → password. Compared in constant time; an unknown user costs as much as a wrong password. */
+  /**
+   * User name → password. Compared in constant time; an unknown user costs as much as a wrong
+   * password. A name or password with a control character is a `TypeError`: no request carries one.
+   */
   users?: Record<string, string> | undefined;
   /** The password check; see {@link BasicVerify}. */
   verify?: BasicVerify | undefined;
@@ -238,6 +241,14 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
       throw new TypeError(`basic(): the password of a user is not a string`);
     if (name === '' || name.includes(':'))
       throw new TypeError('basic(): a user name is empty or contains ":"');
+    // Credentials with one are refused before any lookup (RFC 7617 §2): such an entry, a password
+    // read with its CRLF line end say, would fail every request in silence.
+    if (hasControl(name) || hasControl(password)) {
+      throw new TypeError(
+        'basic(): a user name or password contains a control character (U+0000–U+001F, ' +
+          'U+007F–U+009F), which RFC 7617 §2 forbids: no request could match it',
+      );
+    }
     // Compared in NFC, the form the credentials arrive in (RFC 7617 §2.1).
     const user = name.normalize('NFC');
     if (hashes.has(user)) throw new TypeError('basic(): a user name is given twice (in NFC)');
