@@ -132,76 +132,88 @@ export function requireScopes(
   const unauthenticated = challenge();
   const insufficient = challenge('insufficient_scope');
 
+  /**
+   * `true` lets the request on; a refusal is answered here (`false`) or returned, as the error
+   * for `next(err)` (onFailure: 'next').
+   */
+  const check = (
+    req: IncomingMessage & { auth?: AuthInfo | undefined },
+    res: ServerResponse,
+  ): boolean | AuthenticationError => {
+    const auth = req.auth;
+    let refusal: Refusal;
+    if (auth === undefined || auth === null) {
+      // A browser's preflight never carries credentials (Fetch standard, CORS-preflight
+      // request): it passes when authenticate() let it through as one (allowPreflight), never
+      // on its shape alone, and only while it is still an OPTIONS (no method override since).
+      if (letThroughAsPreflight(req) && req.method === 'OPTIONS') {
+        return true;
+      }
+      refusal = {
+        status: 401,
+        challenge: unauthenticated,
+        code: 'ERR_AUTH_MISSING_CREDENTIALS',
+        message: unauthenticatedReason(req),
+        // No scheme was tried here: whatever ran before let the request through unauthenticated.
+        scheme: undefined,
+        user: undefined,
+      };
+    } else if (!hasScopes(normaliseScopes(auth['scopes']), required)) {
+      refusal = {
+        status: 403,
+        challenge: insufficient,
+        code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
+        message: 'The access token lacks the required scope',
+        // The scheme that authenticated the user (scopes can come from any scheme's verifier).
+        scheme: typeof auth.scheme === 'string' ? auth.scheme : undefined,
+        // Only a string: req.auth may be another middleware's (express-jwt's claims, say).
+        user: typeof auth.user === 'string' ? auth.user : undefined,
+      };
+    } else {
+      return true;
+    }
+    // The mode of the authenticate() that made req.auth or let the request through, as it
+    // recorded it: an option here could disagree with it and answer in the wrong field.
+    const proxy = inProxyMode(req, auth);
+    // RFC 9110 §15.5.8: a proxy asks for its credentials with 407.
+    if (proxy && refusal.status === 401) refusal.status = 407;
+    if (audit !== undefined) report(audit, refusal, req);
+    // The 403 too: the token that lacks the scope is the proxy's (Proxy-Authorization), and a
+    // challenge applies to the credentials of its field (RFC 9110 §11.6.1, §11.7.1); in
+    // WWW-Authenticate it would tell the client its origin credentials fall short. 403, not
+    // 407: authenticating again with the same token cannot help (RFC 6750 §3.1). Bearer's own
+    // requiredScopes answers so in proxy mode too.
+    const field = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+    const challenges = besideCurrent(res, field, refusal.challenge);
+    if (onFailure === 'next') {
+      return new AuthenticationError(refusal.code, refusal.message, {
+        status: refusal.status,
+        headers: { [field]: challenges, 'Cache-Control': 'no-store' },
+        scheme: refusal.scheme,
+        user: refusal.user,
+      });
+    }
+    refuse(res, refusal.status, field, challenges);
+    return false;
+  };
+
   return function requireScopesMiddleware(
     req: IncomingMessage & { auth?: AuthInfo | undefined },
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void {
+    let outcome: boolean | AuthenticationError;
     try {
-      const auth = req.auth;
-      let refusal: Refusal;
-      if (auth === undefined || auth === null) {
-        // A browser's preflight never carries credentials (Fetch standard, CORS-preflight
-        // request): it passes when authenticate() let it through as one (allowPreflight), never
-        // on its shape alone, and only while it is still an OPTIONS (no method override since).
-        if (letThroughAsPreflight(req) && req.method === 'OPTIONS') {
-          next();
-          return;
-        }
-        refusal = {
-          status: 401,
-          challenge: unauthenticated,
-          code: 'ERR_AUTH_MISSING_CREDENTIALS',
-          message: unauthenticatedReason(req),
-          // No scheme was tried here: whatever ran before let the request through unauthenticated.
-          scheme: undefined,
-          user: undefined,
-        };
-      } else if (!hasScopes(normaliseScopes(auth['scopes']), required)) {
-        refusal = {
-          status: 403,
-          challenge: insufficient,
-          code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
-          message: 'The access token lacks the required scope',
-          // The scheme that authenticated the user (scopes can come from any scheme's verifier).
-          scheme: typeof auth.scheme === 'string' ? auth.scheme : undefined,
-          // Only a string: req.auth may be another middleware's (express-jwt's claims, say).
-          user: typeof auth.user === 'string' ? auth.user : undefined,
-        };
-      } else {
-        next();
-        return;
-      }
-      // The mode of the authenticate() that made req.auth or let the request through, as it
-      // recorded it: an option here could disagree with it and answer in the wrong field.
-      const proxy = inProxyMode(req, auth);
-      // RFC 9110 §15.5.8: a proxy asks for its credentials with 407.
-      if (proxy && refusal.status === 401) refusal.status = 407;
-      if (audit !== undefined) report(audit, refusal, req);
-      // The 403 too: the token that lacks the scope is the proxy's (Proxy-Authorization), and a
-      // challenge applies to the credentials of its field (RFC 9110 §11.6.1, §11.7.1); in
-      // WWW-Authenticate it would tell the client its origin credentials fall short. 403, not
-      // 407: authenticating again with the same token cannot help (RFC 6750 §3.1). Bearer's own
-      // requiredScopes answers so in proxy mode too.
-      const field = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-      const challenges = besideCurrent(res, field, refusal.challenge);
-      if (onFailure === 'next') {
-        next(
-          new AuthenticationError(refusal.code, refusal.message, {
-            status: refusal.status,
-            headers: { [field]: challenges, 'Cache-Control': 'no-store' },
-            scheme: refusal.scheme,
-            user: refusal.user,
-          }),
-        );
-        return;
-      }
-      refuse(res, refusal.status, field, challenges);
+      outcome = check(req, res);
     } catch (error) {
       // An audit hook (or a scopes getter) that throws undefined or 'route' must not let the
       // request on to what the scopes guard.
       next(asError(error));
+      return;
     }
+    // Outside the try: what runs after next() may throw, and that is not this guard's to report.
+    if (outcome === true) next();
+    else if (outcome !== false) next(outcome);
   } as ScopeMiddleware;
 }
 

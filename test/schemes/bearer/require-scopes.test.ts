@@ -357,6 +357,21 @@ describe('requireScopes()', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  // A chain without Express (node:http, a hand-written runner) lets a handler's throw come back
+  // up through next(): reporting it again as next(err) would run the error path after the
+  // handler, for a request the guard had let through.
+  it('calls next once when what follows it throws, and lets the throw go up', () => {
+    const guard = requireScopes('read');
+    const req = { auth: { scheme: 'Bearer', user: 'u', scopes: ['read'] }, headers: {} };
+    const calls: unknown[] = [];
+    const next = (err?: unknown): void => {
+      calls.push(err);
+      if (err === undefined) throw new Error('the handler failed');
+    };
+    expect(() => guard(req as never, {} as never, next)).toThrow('the handler failed');
+    expect(calls).toEqual([undefined]);
+  });
+
   it('chains: with two requirements on a route, both must hold', async () => {
     const server = app(requireScopes('read'), requireScopes('write'));
     expect((await get(server, 'writer')).status).toBe(200);
