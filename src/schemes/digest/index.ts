@@ -16,6 +16,7 @@ import type {
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
+import { hasControl } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import {
   checkBooleanOptions,
@@ -757,6 +758,14 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
   for (const name of Object.keys(users)) {
     const entry = users[name];
     if (name === '') throw new TypeError('digest(): a user name must not be empty');
+    // Credentials naming one are refused before any lookup (see readDirectives): such an entry
+    // would fail every request of that user in silence.
+    if (hasControl(name)) {
+      throw new TypeError(
+        'digest(): a user name contains a control character (U+0000–U+001F, U+007F–U+009F), ' +
+          'which no response can carry',
+      );
+    }
     // RFC 7616 §4: names and passwords are NFC under charset=UTF-8 (HA1 hashes these bytes).
     const user = name.normalize('NFC');
     if (result.has(user)) throw new TypeError('digest(): a user name is given twice (in NFC)');

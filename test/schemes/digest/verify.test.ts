@@ -1007,6 +1007,8 @@ describe('digest(): options are checked at setup', () => {
     ['users that are not an object', { users: 'alice:secret' }],
     ['a user entry that is neither a password nor { ha1 }', { users: { alice: 42 } }],
     ['an empty user name', { users: { '': 'x' } }],
+    ['a user name with a tab', { users: { 'al\tice': 'x' } }],
+    ['a user name with a C1 control', { users: { 'al\u0085ice': 'x' } }],
     ['a qop that is not an array', { users: {}, qop: 'auth' }],
     ['a repeated qop', { users: {}, qop: ['auth', 'auth'] }],
     ['a secret that is neither a string nor a Buffer', { users: {}, secret: 42 }],
