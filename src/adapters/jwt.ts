@@ -30,6 +30,7 @@ import { InvalidTokenError } from '../schemes/bearer/errors';
 import { splitScopes } from '../schemes/bearer/scopes';
 import { isCanonicalBase64url } from '../util/base64';
 import { readBounded } from '../util/bounded-body';
+import { discard } from '../util/discard';
 import { deepFreeze } from '../util/freeze';
 import { isLoopback } from '../util/loopback';
 import {
@@ -439,7 +440,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
     [customFetch]: (async (input, init) => {
       const response = await fetch(input, init);
       if (response.status !== 200) {
-        await response.body?.cancel();
+        await discard(response);
         return response;
       }
       const body = await readBounded(response, maxResponseBytes, tooLarge);

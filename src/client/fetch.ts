@@ -19,6 +19,7 @@ import {
   type DigestSession,
   type NonceCount,
 } from './digest';
+import { discard } from '../util/discard';
 import { isLoopback } from '../util/loopback';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { hasControl } from '../util/text';
@@ -871,20 +872,6 @@ function retargeted(
     referrerPolicy: template.referrerPolicy,
     // Node's RequestInit type leaves out `cache`, which undici's Request takes.
   } as RequestInit);
-}
-
-/**
- * Cancels the body of a response the client does not hand over, which releases its connection.
- * Never rejects: a body that already failed (the server reset the connection mid-body) rejects
- * cancel() with its own error, which says nothing of the call; the connection is gone anyway,
- * and a request sent next opens another.
- */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // Ignored: see above.
-  }
 }
 
 /** The error for a server that failed mutual authentication; its body is discarded, unread. */

@@ -6,6 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { authenticate } from '../../src/middleware/authenticate';
 import { bearer, introspection, InvalidTokenError } from '../../src/schemes/bearer';
+import { cutShortServer } from '../helpers/cut-short';
 import { frozenDepth } from '../helpers/frozen';
 
 const CLIENT = { id: 'resource server', secret: 'p@ss:word' };
@@ -318,6 +319,34 @@ describe('introspection()', () => {
       await new Promise((resolve) => stalls.close(resolve));
     }
   });
+
+  // The endpoint resets the connection mid-body. A non-2xx body is cancelled unread; once it had
+  // failed, cancel() rejected with undici's bare TypeError('terminated'), which replaced the
+  // documented ERR_AUTH_STORE_FAILURE (audit and error handlers saw no code). A 2xx body is read:
+  // that failure was already the documented one, kept here.
+  it.each([
+    [503, 'Introspection endpoint answered 503'],
+    [401, 'Introspection endpoint answered 401'],
+    [200, 'Introspection endpoint broke off its answer'],
+  ])(
+    'fails an answer %d whose body the endpoint cut short with ERR_AUTH_STORE_FAILURE',
+    async (status, message) => {
+      const cut = await cutShortServer(status, { 'content-type': 'application/json' });
+      jest.spyOn(globalThis, 'fetch').mockImplementation(cut.fetch);
+      try {
+        const verify = introspection({ endpoint: cut.url, clientId: 'a', clientSecret: 'b' });
+        const error = await verify('good').then(
+          () => new Error('the token was accepted'),
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE', message });
+        expect(cut.hits()).toBe(1);
+      } finally {
+        jest.restoreAllMocks();
+        await cut.close();
+      }
+    },
+  );
 
   it('keeps at most maxConcurrent calls at the endpoint; more wait in a bounded queue, and past it fail closed', async () => {
     // An endpoint that accepts and never answers (an overloaded authorization server). Each call

@@ -17,6 +17,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { jwtBearer, jwtVerifier, InvalidTokenError } from 'authscheme/jwt';
 import { authenticate } from '../../src/middleware/authenticate';
+import { cutShortServer } from '../helpers/cut-short';
 import { frozenDepth } from '../helpers/frozen';
 
 const ISSUER = 'https://issuer.test/';
@@ -354,6 +355,31 @@ describe('jwtVerifier() with a remote JWKS', () => {
     // A larger limit takes the same set.
     const roomy = make({ jwks: { cooldownDuration: COOLDOWN, maxResponseBytes: 4 * 1024 * 1024 } });
     expect(await roomy(token)).toMatchObject({ user: 'alice' });
+  });
+
+  // A status other than 200 is cancelled unread, and jose refuses it. Once the body had failed
+  // (the key server reset the connection mid-body), cancel() rejected with undici's bare
+  // TypeError('terminated'), which became the failed fetch's cause in place of jose's refusal.
+  it('fails a 503 whose body the key server cut short as a failed fetch, jose’s refusal as the cause, then backs off', async () => {
+    const cut = await cutShortServer(503, { 'Content-Type': 'application/json' });
+    jest.spyOn(globalThis, 'fetch').mockImplementation(cut.fetch);
+    try {
+      const verify = make({ jwksUri: `${cut.url}/jwks.json` });
+      const token = await sign(keyA);
+      const error = await serverError(verify(token));
+      expect(error).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'The JWK Set could not be fetched from jwksUri',
+      });
+      expect((error as { cause?: { message?: unknown } }).cause?.message).toBe(
+        'Expected 200 OK from the JSON Web Key Set HTTP response',
+      );
+      // The cool-down of a failed fetch: no new attempt within it.
+      expect(await serverError(verify(token))).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(cut.hits()).toBe(1);
+    } finally {
+      await cut.close();
+    }
   });
 
   // The bounded read goes through jose's customFetch, which is given jose's request: no test saw

@@ -5,6 +5,7 @@
 import { AuthschemeError } from '../../errors';
 import type { Identity } from '../../scheme';
 import { readBounded } from '../../util/bounded-body';
+import { discard } from '../../util/discard';
 import { deepFreeze } from '../../util/freeze';
 import { isLoopback } from '../../util/loopback';
 import { Slots } from '../../util/slots';
@@ -211,7 +212,7 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       );
     }
     if (!response.ok) {
-      await response.body?.cancel();
+      await discard(response);
       throw new AuthschemeError(
         'ERR_AUTH_STORE_FAILURE',
         `Introspection endpoint answered ${response.status}`,
