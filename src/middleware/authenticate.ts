@@ -132,7 +132,8 @@ export interface AuthenticateOptions {
   /**
    * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method` and `Origin`)
    * through unchallenged: browsers never send credentials on a preflight (Fetch standard). An
-   * `OPTIONS` without `Origin` is no preflight and is challenged. Default `false`.
+   * `OPTIONS` without `Origin`, or with an empty or blank one, is no preflight and is challenged.
+   * Default `false`.
    */
   allowPreflight?: boolean | undefined;
   /**
@@ -427,14 +428,16 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   const { req, res } = ctx;
   // Browsers send no credentials on a CORS preflight; the request that follows is judged on its own.
   // The headers are looked at first: the method's lookup (originalMethod, then method) is the
-  // dearer. A preflight always carries Origin, "null" for an opaque origin (Fetch standard,
-  // CORS-preflight fetch): without one it is a plain client's OPTIONS, challenged as any request.
+  // dearer. A preflight always carries Origin, a serialized origin or "null" for an opaque one
+  // (Fetch standard, CORS-preflight fetch; RFC 6454 §7.1), never empty: without one, or with an
+  // empty or blank one, it is a plain client's OPTIONS, challenged as any request.
   // OPTIONS on the wire and for the router: an OPTIONS that a method override made a DELETE is
   // no preflight, and the router would run the DELETE.
   if (
     config.allowPreflight &&
     req.headers['access-control-request-method'] !== undefined &&
     req.headers.origin !== undefined &&
+    req.headers.origin.trim() !== '' &&
     ctx.method === 'OPTIONS' &&
     req.method === 'OPTIONS'
   ) {

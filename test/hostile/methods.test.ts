@@ -13,6 +13,7 @@ import {
   expectChallenged,
   expectRefused,
   send,
+  sendRaw,
   startForThisFile,
   type TestServer,
 } from './helpers';
@@ -102,6 +103,35 @@ describe('OPTIONS', () => {
     );
     expect(opaque.status).toBe(200);
     expect(JSON.parse(opaque.body)).toEqual({ auth: null });
+  });
+
+  // RFC 6454 §7.1: Origin is a serialized origin or "null", never empty; a browser's preflight
+  // never sends it empty or blank. Node's parser hands a blank value over empty; a server or
+  // middleware in front may hand it over as it came.
+  it('with allowPreflight, challenges an OPTIONS whose Origin is empty or blank', async () => {
+    const raw = await sendRaw(
+      preflight,
+      'OPTIONS / HTTP/1.1\r\nHost: localhost\r\nOrigin: \t \r\n' +
+        'Access-Control-Request-Method: DELETE\r\nConnection: close\r\n\r\n',
+    );
+    expectChallenged(raw, ['Digest', 'Basic']);
+    const untrimmed = await start(
+      authenticate({ realm: 'm', schemes: [basic({ users })], allowPreflight: true }),
+      {
+        before: [
+          (req, _res, next) => {
+            if (req.headers.origin !== undefined) req.headers.origin = ' \t ';
+            next();
+          },
+        ],
+      },
+    );
+    const reply = await send(
+      untrimmed,
+      { Origin: 'x', 'Access-Control-Request-Method': 'DELETE' },
+      'OPTIONS',
+    );
+    expectChallenged(reply, ['Basic']);
   });
 
   it('with allowPreflight, a GET or DELETE carrying Access-Control-Request-Method is still challenged', async () => {

@@ -440,6 +440,22 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect((await request(make({ allowPreflight: true })).options('/')).status).toBe(401);
   });
 
+  // RFC 6454 §7.1 and the Fetch standard: a preflight's Origin is a serialized origin or "null",
+  // never empty. An empty one (Node's parser trims a blank one to empty) made any client's OPTIONS
+  // a preflight, let through unchallenged.
+  it.each([
+    ['empty', ''],
+    ['blank', ' \t '],
+  ])('with allowPreflight, challenges an OPTIONS whose Origin is %s', async (_title, origin) => {
+    const res = await request(make({ allowPreflight: true }))
+      .options('/')
+      .set('Origin', origin)
+      .set('Access-Control-Request-Method', 'GET');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it('leaves out the challenge for script requests only when asked', async () => {
     const xhr = (app: http.Server) =>
       request(app).get('/').set('X-Requested-With', 'XMLHttpRequest');
