@@ -385,16 +385,37 @@ function isSignatureFailure(error: unknown): boolean {
 }
 
 /**
- * Verifies against each candidate key of a JWK Set; the first good signature decides. Rejects
- * with jose's error, the last signature failure when no key fits.
+ * Most keys of a set that a token is tried against when several could verify it: it names no
+ * `kid` (RFC 7515 §4.1.4: optional) or one that several keys share. A rotation has two or three
+ * of a type (previous, current, next); 16 leaves room for providers that publish more. Unbounded,
+ * a set of `jwks.maxResponseBytes` (1 MiB: thousands of keys) made every made-up token cost
+ * thousands of signature checks.
+ */
+const MAX_CANDIDATE_KEYS = 16;
+
+/**
+ * Verifies against each candidate key of a JWK Set, in the set's order, the first
+ * {@link MAX_CANDIDATE_KEYS} only; the first good signature decides. Rejects with jose's error,
+ * a signature failure when no key fits, past the bound too: a newer set may put the token's key
+ * among the first, so a token without kid refetches as for any bad signature.
  */
 async function verifyWithEach(
   token: string,
   candidates: AsyncIterable<webcrypto.CryptoKey>,
   options: JWTVerifyOptions,
 ): Promise<JWTPayload> {
-  let failure: unknown = new (loadJose().errors.JWSSignatureVerificationFailed)();
+  const { JWSSignatureVerificationFailed } = loadJose().errors;
+  let failure: unknown = new JWSSignatureVerificationFailed();
+  let tried = 0;
   for await (const candidate of candidates) {
+    if (tried === MAX_CANDIDATE_KEYS) {
+      // The cause of the refusal says why, for the logs; the client's description stays that
+      // of a bad signature.
+      throw new JWSSignatureVerificationFailed(
+        `signature verification failed against the first ${MAX_CANDIDATE_KEYS} keys that could verify the token (no kid, or one that several keys share); the others are not tried`,
+      );
+    }
+    tried++;
     if (!isUsable(candidate)) continue;
     try {
       return (await loadJose().jwtVerify(token, candidate, options)).payload;

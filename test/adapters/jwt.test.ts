@@ -251,6 +251,64 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(jwks.hits).toBe(3);
   });
 
+  // A token without kid was tried against every key of its type: a set of up to
+  // jwks.maxResponseBytes (1 MiB, thousands of keys) made each one cost thousands of signature
+  // checks. Now the first 16 of the set's order, as docs/bearer.md says.
+  it('tries a token without kid against the first 16 keys of its type only, however many are published', async () => {
+    const BOUND = 16;
+    const many = await Promise.all(Array.from({ length: 64 }, (_, i) => signer(`many-${i}`)));
+    jwks.keys = many.map((key) => key.jwk);
+    const verify = make();
+    const withoutKid = (key: Signer) =>
+      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setExpirationTime('1m')
+        .sign(key.privateKey);
+    const checks = jest.spyOn(crypto.subtle, 'verify');
+    // The first and the last key within the bound verify.
+    expect(await verify(await withoutKid(many[0]!))).toMatchObject({ user: 'alice' });
+    expect(await verify(await withoutKid(many[BOUND - 1]!))).toMatchObject({ user: 'alice' });
+    checks.mockClear();
+    // Past the bound: refused as a bad signature, after BOUND signature checks, the bound named
+    // in the refusal's cause.
+    for (const key of [many[BOUND]!, many.at(-1)!]) {
+      const error = await verify(await withoutKid(key)).then(
+        () => new Error('the token was accepted'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect((error as Error).message).toBe('The access token signature is invalid');
+      expect(((error as Error).cause as Error).message).toMatch(/against the first 16 keys/);
+    }
+    expect(checks.mock.calls.length).toBe(2 * BOUND);
+    // A forgery costs no more.
+    checks.mockClear();
+    const forger = await signer('unused');
+    expect(await refusal(verify(await withoutKid(forger)))).toBe(
+      'The access token signature is invalid',
+    );
+    expect(checks.mock.calls.length).toBe(BOUND);
+    // A token naming its key is checked against that key alone.
+    checks.mockClear();
+    expect(await verify(await sign(many.at(-1)!))).toMatchObject({ user: 'alice' });
+    expect(checks.mock.calls.length).toBe(1);
+    expect(jwks.hits).toBe(1);
+  });
+
+  it('tries a token whose kid many published keys share against the first 16 of them only', async () => {
+    const BOUND = 16;
+    const many = await Promise.all(Array.from({ length: 24 }, () => signer('shared')));
+    jwks.keys = many.map((key) => key.jwk);
+    const verify = make();
+    const checks = jest.spyOn(crypto.subtle, 'verify');
+    expect(await verify(await sign(many[BOUND - 1]!))).toMatchObject({ user: 'alice' });
+    checks.mockClear();
+    expect(await refusal(verify(await sign(many[BOUND]!)))).toBe(
+      'The access token signature is invalid',
+    );
+    expect(checks.mock.calls.length).toBe(BOUND);
+  });
+
   // docs/security.md: a flood of unknown kids costs at most one fetch per cool-down. jose starts
   // its cool-down only after a good fetch: a failing key server was asked again for every token.
   describe.each(FAULTS)('while the key server fails with %s', (_title, fault) => {
