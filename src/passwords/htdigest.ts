@@ -9,7 +9,7 @@ import { isAscii } from '../util/text';
 import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
   firstVersion,
-  lookAtSync,
+  firstVersionSync,
   Reloading,
   reloadSettings,
   type LoadedVersion,
@@ -120,7 +120,9 @@ function typedRealm(realm: string): string | undefined {
 /**
  * Reads and parses an htdigest file (UTF-8), as written by Apache's `htdigest` tool. By default
  * the file is read once; with `reload`, a lookup at most once a second (`interval`) looks whether
- * the file changed and reads it again, so that a user deleted from it stops working.
+ * the file changed and reads it again, so that a user deleted from it stops working. A file that
+ * changed within the last 2.1 s may be in the middle of being written (`htdigest` truncates it,
+ * then copies): it counts once a read 100 ms later finds the same bytes (up to 10 reads).
  *
  * @throws TypeError on a malformed line, bytes that are not UTF-8 or a file that is not a regular
  *   file of at most 16 MB; the file system's error when the file cannot be read
@@ -136,19 +138,25 @@ export async function loadHtdigest(
 ): Promise<HtdigestFile> {
   const settings = reloadSettings('loadHtdigest()', options);
   const read = (): Promise<string> => readPasswordFile(path, 'htdigest');
-  if (settings === undefined) return parseHtdigest(await read());
-  return following(path, read, await firstVersion(path, read, parseHtdigest), settings);
+  const initial = await firstVersion(path, read, parseHtdigest);
+  return settings === undefined ? initial.value : following(path, read, initial, settings);
 }
 
-/** {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. */
+/**
+ * {@link loadHtdigest}, synchronously, for setup code that runs before the server starts. A file
+ * changed within the last two seconds or so may be in the middle of being written: it is read
+ * again 100 ms later (up to 10 reads) until two reads agree, the thread blocked meanwhile.
+ */
 export function loadHtdigestSync(path: string, options?: PasswordFileOptions): HtdigestFile {
   const settings = reloadSettings('loadHtdigestSync()', options);
-  if (settings === undefined) return parseHtdigest(readPasswordFileSync(path, 'htdigest'));
-  const look = lookAtSync(path);
-  const readAt = Date.now();
-  const text = readPasswordFileSync(path, 'htdigest');
+  const initial = firstVersionSync(
+    path,
+    () => readPasswordFileSync(path, 'htdigest'),
+    parseHtdigest,
+  );
+  if (settings === undefined) return initial.value;
   const read = (): Promise<string> => readPasswordFile(path, 'htdigest');
-  return following(path, read, { value: parseHtdigest(text), text, look, readAt }, settings);
+  return following(path, read, initial, settings);
 }
 
 /** A file whose getHA1 follows changes: at once between checks, else after the check. */

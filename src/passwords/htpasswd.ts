@@ -153,7 +153,9 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
 /**
  * Reads and parses an htpasswd file (UTF-8), as written by Apache's `htpasswd` tool. By default
  * the file is read once; with `reload`, a lookup at most once a second (`interval`) looks whether
- * the file changed and reads it again, so that a user deleted from it stops working.
+ * the file changed and reads it again, so that a user deleted from it stops working. A file that
+ * changed within the last 2.1 s may be in the middle of being written (`htpasswd` truncates it,
+ * then copies): it counts once a read 100 ms later finds the same bytes (up to 10 reads).
  *
  * @throws TypeError on a malformed line, an unsupported hash, bytes that are not UTF-8 or a file
  *   that is not a regular file of at most 16 MB; Error when a format's library is missing; the
@@ -170,8 +172,8 @@ export async function loadHtpasswd(
 ): Promise<HtpasswdFile> {
   const settings = reloadSettings('loadHtpasswd()', options);
   const read = (): Promise<string> => readPasswordFile(path, 'htpasswd');
-  if (settings === undefined) return parseHtpasswd(await read());
   const initial = await firstVersion(path, read, parseHtpasswd);
+  if (settings === undefined) return initial.value;
   const file = new Reloading(path, read, parseHtpasswd, initial, settings);
   return Object.freeze({
     get users() {

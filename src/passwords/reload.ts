@@ -29,7 +29,11 @@ export interface ReloadOptions {
 
 /** The options of a password file loader. */
 export interface PasswordFileOptions {
-  /** Follow changes to the file (see {@link ReloadOptions}). Default `false`: read it once. */
+  /**
+   * Follow changes to the file (see {@link ReloadOptions}). Default `false`: read it once. Either
+   * way, the first read of a file changed within the last 2.1 s counts once a read 100 ms later
+   * agrees, as a reload's new bytes do.
+   */
   reload?: boolean | ReloadOptions | undefined;
 }
 
@@ -94,7 +98,7 @@ async function lookAt(path: string): Promise<FileLook> {
 }
 
 /** {@link lookAt}, synchronously. */
-export function lookAtSync(path: string): FileLook {
+function lookAtSync(path: string): FileLook {
   return lookOf(statSync(path));
 }
 
@@ -104,21 +108,6 @@ export interface LoadedVersion<T> {
   text: string;
   look: FileLook;
   readAt: number;
-}
-
-/**
- * The first version of a file to follow. Looked at before it is read, so that a change in
- * between is seen at the next check.
- */
-export async function firstVersion<T>(
-  path: string,
-  read: () => Promise<string>,
-  parse: (text: string) => T | Promise<T>,
-): Promise<LoadedVersion<T>> {
-  const look = await lookAt(path);
-  const readAt = Date.now();
-  const text = await read();
-  return { value: await parse(text), text, look, readAt };
 }
 
 /**
@@ -138,6 +127,104 @@ const SAME_TICK_MS = 2000;
 const QUIET_MS = 100;
 /** Reads QUIET_MS apart before a file that keeps changing is taken as last read. */
 const SETTLE_READS = 10;
+
+/**
+ * A first read of a file whose last change (the later of its mtime and ctime) is this recent, or
+ * in the future, may have caught it being written in place: it counts once a read QUIET_MS later
+ * agrees, as a reload's new bytes do. Not QUIET_MS alone: where timestamps tick coarsely (2 s for
+ * FAT's mtime; a second on ext3, HFS+ and some NFS servers) a change made just now may show a time
+ * up to SAME_TICK_MS old, so only a time older than both says the file has held still for QUIET_MS.
+ * An older file is read once, as before: the quiet a second read would show has been seen already.
+ */
+export const RECENT_MS = SAME_TICK_MS + QUIET_MS;
+
+/**
+ * The first version of a file, read once when it last changed longer than RECENT_MS ago and did
+ * not change while read, else once a read QUIET_MS later finds the same bytes under the same look
+ * (at most SETTLE_READS reads, then the last): `htpasswd` may be copying a new version into it.
+ * Looked at before it is read, so that a change in between is seen at the next check. A file that
+ * cannot be looked at (gone) fails at once: nothing is being written there.
+ */
+export async function firstVersion<T>(
+  path: string,
+  read: () => Promise<string>,
+  parse: (text: string) => T | Promise<T>,
+): Promise<LoadedVersion<T>> {
+  let reading = await readingOf(path, read, await lookAt(path));
+  if (!settledAlready(reading, await lookAt(path).catch(() => undefined))) {
+    reading = await settle(
+      reading,
+      () => readingOf(path, read),
+      () => false,
+    );
+  }
+  if (!reading.ok) throw reading.error;
+  const { text, look, readAt } = reading;
+  return { value: await parse(text), text, look, readAt };
+}
+
+/**
+ * {@link firstVersion}, synchronously: the pauses between reads block the thread (Atomics.wait),
+ * at most (SETTLE_READS - 1) × QUIET_MS, and only for a file changed within RECENT_MS. For setup
+ * code that runs before the server starts, where nothing else waits.
+ */
+export function firstVersionSync<T>(
+  path: string,
+  read: () => string,
+  parse: (text: string) => T,
+): LoadedVersion<T> {
+  let reading = readingOfSync(path, read, lookAtSync(path));
+  let after: FileLook | undefined;
+  try {
+    after = lookAtSync(path);
+  } catch {
+    // Gone since: not settled.
+  }
+  if (!settledAlready(reading, after)) {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let reads = 1; reads < SETTLE_READS; reads++) {
+      Atomics.wait(pause, 0, 0, QUIET_MS);
+      const again = readingOfSync(path, read);
+      const same = sameReading(reading, again);
+      reading = again;
+      if (same) break;
+    }
+  }
+  if (!reading.ok) throw reading.error;
+  const { text, look, readAt } = reading;
+  return { value: parse(text), text, look, readAt };
+}
+
+/**
+ * A first reading that needs no second: the file last changed RECENT_MS or more before it was
+ * read, and looks the same after (`after`): a writer that got on between the look and the read
+ * (truncating, copying) moved its times.
+ */
+function settledAlready(reading: Reading, after: FileLook | undefined): boolean {
+  const { look, readAt } = reading;
+  if (look === undefined || readAt === undefined || after?.version !== look.version) return false;
+  return readAt - look.modifiedAt >= RECENT_MS;
+}
+
+/**
+ * Reads again, QUIET_MS apart, until `holds(reading)` (the version in use) or two readings agree
+ * ({@link sameReading}), at most SETTLE_READS readings in all; the last.
+ */
+async function settle(
+  first: Reading,
+  again: () => Promise<Reading>,
+  holds: (reading: Reading) => boolean,
+): Promise<Reading> {
+  let reading = first;
+  for (let reads = 1; reads < SETTLE_READS && !holds(reading); reads++) {
+    await sleep(QUIET_MS);
+    const next = await again();
+    const same = sameReading(reading, next);
+    reading = next;
+    if (same) break;
+  }
+  return reading;
+}
 
 /**
  * The latest version of a loaded file. `current()` answers at once between checks, and otherwise
@@ -205,16 +292,13 @@ export class Reloading<T> {
       if (this.failure === undefined && look?.version === this.look.version && settled) {
         return this.value;
       }
-      let reading = await this.reading(look);
       // New bytes, or none to be had, count once they hold still (QUIET_MS): lookups wait for
       // them, as for any check.
-      for (let reads = 1; reads < SETTLE_READS && reading.digest !== this.digest; reads++) {
-        await sleep(QUIET_MS);
-        const again = await this.reading();
-        const same = sameReading(reading, again);
-        reading = again;
-        if (same) break;
-      }
+      const reading = await settle(
+        await readingOf(this.path, this.read, look),
+        () => readingOf(this.path, this.read),
+        (again) => again.digest === this.digest,
+      );
       if (!reading.ok) throw reading.error;
       const { text, digest } = reading;
       version = digest;
@@ -237,28 +321,52 @@ export class Reloading<T> {
       throw error;
     }
   }
+}
 
-  /**
-   * The file's bytes, read after a look at it (`look`, else a new one), or why they could not be
-   * (with the look, when one was had: a read that fails, not UTF-8 say, fails on a file that may
-   * be changing as much as one that succeeds).
-   */
-  private async reading(look?: FileLook): Promise<Reading> {
-    try {
-      look ??= await lookAt(this.path);
-      const readAt = Date.now();
-      const text = await this.read();
-      return { ok: true, look, readAt, text, digest: digestOf(text) };
-    } catch (error) {
-      return { ok: false, look, error };
-    }
+/**
+ * The bytes of the file at `path`, read after a look at it (`look`, else a new one), or why they could
+ * not be (with the look, when one was had: a read that fails, not UTF-8 say, fails on a file that
+ * may be changing as much as one that succeeds).
+ */
+async function readingOf(
+  path: string,
+  read: () => Promise<string>,
+  look?: FileLook,
+): Promise<Reading> {
+  let readAt: number | undefined;
+  try {
+    look ??= await lookAt(path);
+    readAt = Date.now();
+    const text = await read();
+    return { ok: true, look, readAt, text, digest: digestOf(text) };
+  } catch (error) {
+    return { ok: false, look, readAt, error };
+  }
+}
+
+/** {@link readingOf}, synchronously. */
+function readingOfSync(path: string, read: () => string, look?: FileLook): Reading {
+  let readAt: number | undefined;
+  try {
+    look ??= lookAtSync(path);
+    readAt = Date.now();
+    const text = read();
+    return { ok: true, look, readAt, text, digest: digestOf(text) };
+  } catch (error) {
+    return { ok: false, look, readAt, error };
   }
 }
 
 /** A look at a file and the bytes read after it, or the error that came instead. */
 type Reading =
   | { ok: true; look: FileLook; readAt: number; text: string; digest: string }
-  | { ok: false; look: FileLook | undefined; error: unknown; digest?: undefined };
+  | {
+      ok: false;
+      look: FileLook | undefined;
+      readAt: number | undefined;
+      error: unknown;
+      digest?: undefined;
+    };
 
 /**
  * The same bytes, or the same failure, under the same look twice: the file holds still. A

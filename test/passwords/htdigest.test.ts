@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadHtdigest, loadHtdigestSync, parseHtdigest } from '../../src/passwords/htdigest';
+import { RECENT_MS } from '../../src/passwords/reload';
 
 const fixture = path.join(__dirname, 'htdigest-fixture.txt');
 const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
@@ -146,6 +147,124 @@ describe('htdigest files that change (reload)', () => {
       expect(slow.getHA1('alice', 'api', 'MD5')).toBe(md5('alice:api:pw'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * Spies on the looks (`stat`, `statSync`) and reads (`open`, `openSync`) a load takes at the file
+ * and its pauses between reads (the timers/promises `setTimeout` of loadHtdigest, the
+ * `Atomics.wait` of loadHtdigestSync); runs `step(n)` just before look n, as a writer that gets
+ * on between two reads would.
+ */
+function watchLoads(step: (n: number) => void = () => undefined): {
+  reads: () => number;
+  pauses: () => number;
+  restore: () => void;
+} {
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+  const timers = require('node:timers/promises') as typeof import('node:timers/promises');
+  const { stat: realStat } = fsp;
+  const { statSync: realStatSync } = fs;
+  let looks = 0;
+  const spies = [
+    jest.spyOn(fsp, 'stat').mockImplementation(async (target: fs.PathLike) => {
+      step(++looks);
+      return realStat(target);
+    }),
+    jest.spyOn(fs, 'statSync').mockImplementation((target: fs.PathLike) => {
+      step(++looks);
+      return realStatSync(target);
+    }),
+  ];
+  const opens = [jest.spyOn(fsp, 'open'), jest.spyOn(fs, 'openSync')];
+  const pauses = [jest.spyOn(timers, 'setTimeout'), jest.spyOn(Atomics, 'wait')];
+  const count = (list: jest.SpyInstance[]): number =>
+    list.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+  return {
+    reads: () => count(opens),
+    pauses: () => count(pauses),
+    restore: () => {
+      for (const spy of [...spies, ...opens, ...pauses]) spy.mockRestore();
+    },
+  };
+}
+
+// The first read took whatever it found: a server started while `htdigest` copied a new version
+// into the file (it truncates the file, then copies) failed on a cut line or refused users nobody
+// changed. A file changed recently now counts once a read 100 ms later agrees, from either loader.
+describe('the first read of an htdigest file being written', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-first-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const lines = ['alice', 'bob', 'carol'].map((user) => `${user}:api:${md5(`${user}:api:pw`)}\n`);
+  const text = lines.join('');
+
+  it.each([
+    ['loadHtdigest', loadHtdigest],
+    ['loadHtdigestSync', loadHtdigestSync],
+  ])('%s waits for a file written in two steps, cut in a line, to be whole', async (name, load) => {
+    const file = path.join(dir, `two-steps-${name}`);
+    const cut = text.indexOf('carol') + 'carol:ap'.length;
+    fs.writeFileSync(file, text.slice(0, cut));
+    const watch = watchLoads((n) => {
+      if (n === 2) fs.appendFileSync(file, text.slice(cut));
+    });
+    try {
+      const started = performance.now();
+      const loaded = await load(file);
+      expect([...loaded.realms.get('api')!.keys()]).toEqual(['alice', 'bob', 'carol']);
+      expect(loaded.getHA1('carol', 'api', 'MD5')).toBe(md5('carol:api:pw'));
+      // The cut read, the whole one, and the one 100 ms later that agreed.
+      expect([watch.reads(), watch.pauses()]).toEqual([3, 2]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    } finally {
+      watch.restore();
+    }
+  });
+
+  it.each([
+    ['loadHtdigest', loadHtdigest],
+    ['loadHtdigestSync', loadHtdigestSync],
+  ])(
+    '%s takes the last of at most 10 reads, 100 ms apart, of a file that keeps changing',
+    async (name, load) => {
+      const file = path.join(dir, `restless-${name}`);
+      const watch = watchLoads((n) => fs.writeFileSync(file, `${text}# version ${n}\n`));
+      try {
+        const started = performance.now();
+        const loaded = await load(file);
+        expect(loaded.getHA1('carol', 'api', 'MD5')).toBe(md5('carol:api:pw'));
+        expect([watch.reads(), watch.pauses()]).toEqual([10, 9]);
+        // Nine pauses of 100 ms (a timer may fire a millisecond early).
+        expect(performance.now() - started).toBeGreaterThanOrEqual(850);
+      } finally {
+        watch.restore();
+      }
+    },
+  );
+
+  it(`reads a file untouched for ${RECENT_MS} ms once, without waiting, from either loader`, async () => {
+    const file = path.join(dir, 'untouched');
+    fs.writeFileSync(file, text);
+    await new Promise((resolve) => setTimeout(resolve, RECENT_MS + 100));
+    const stats = fs.statSync(file);
+    expect(Date.now() - Math.max(stats.mtimeMs, stats.ctimeMs)).toBeGreaterThanOrEqual(RECENT_MS);
+    const watch = watchLoads();
+    try {
+      const loaded = [
+        await loadHtdigest(file),
+        loadHtdigestSync(file),
+        loadHtdigestSync(file, { reload: { interval: 60_000 } }),
+      ];
+      for (const file of loaded) expect(file.getHA1('bob', 'api', 'MD5')).toBe(md5('bob:api:pw'));
+      expect([watch.reads(), watch.pauses()]).toEqual([3, 0]);
+    } finally {
+      watch.restore();
     }
   });
 });

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import http from 'node:http';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { authenticate, basic } from '../../src';
-import type { HtpasswdFormat } from '../../src/passwords/htpasswd';
+import type { HtpasswdFile, HtpasswdFormat } from '../../src/passwords/htpasswd';
+import { RECENT_MS } from '../../src/passwords/reload';
 import { loadHtpasswd, parseHtpasswd } from '../../src/passwords/htpasswd';
 import { HashThreads, hashThreads } from '../../src/passwords/hash-threads';
 
@@ -63,6 +64,51 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     },
     (err: Error) => err,
   );
+}
+
+/** A big htpasswd file (3000 users, 120 KB: 15 of `htpasswd`'s 8 KB writes), password `pw`. */
+function bigFile(name: string): string {
+  const hash = hashOf(htpasswd(['-s'], 'someone', 'pw'));
+  return write(name, Array.from({ length: 3000 }, (_, i) => `user${i}:${hash}\n`).join(''));
+}
+
+/**
+ * Runs the real tool on `file` (see {@link bigFile}), changing another user's password
+ * (`htpasswd -b -s file user0 pw2`), and stops it (SIGSTOP) in the middle of its copy into the
+ * file, which it truncates first: the file is watched (every 0.2 ms, leaving the CPU to htpasswd)
+ * until it is cut short. A copy that came and went between two looks (its ctime moved, its size
+ * did not) is tried again. Returns what lets it finish (and waits for it to).
+ */
+async function htpasswdStoppedMidCopy(file: string): Promise<() => Promise<void>> {
+  const size = fs.statSync(file).size;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const changedAt = fs.statSync(file).ctimeMs;
+    const child = spawn('/usr/bin/htpasswd', ['-b', '-s', file, 'user0', 'pw2'], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 5000;
+    for (
+      let seen = fs.statSync(file);
+      seen.size === size && seen.ctimeMs === changedAt && Date.now() < deadline;
+      seen = fs.statSync(file)
+    ) {
+      Atomics.wait(pause, 0, 0, 0.2);
+    }
+    child.kill('SIGSTOP');
+    const cut = fs.statSync(file).size;
+    if (cut !== size) {
+      expect(cut).toBeLessThan(size);
+      return async () => {
+        child.kill('SIGCONT');
+        await exited;
+      };
+    }
+    child.kill('SIGCONT');
+    await exited;
+  }
+  throw new Error('htpasswd was not caught in the middle of its copy in 50 attempts');
 }
 
 describe.each<[string, string[], HtpasswdFormat]>([
@@ -1005,6 +1051,136 @@ describe('basic({ verify: file.verify }) on Express, with curl', () => {
   });
 });
 
+/**
+ * Spies on the looks (`stat`) and reads (`open`) a load takes at the file and its pauses (the
+ * timers/promises `setTimeout` the waits between reads use); runs `step(n)` just before look n,
+ * as a writer that gets on between two reads would.
+ */
+function watchLoads(step: (n: number) => void | Promise<void> = () => undefined): {
+  looks: () => number;
+  reads: () => number;
+  pauses: () => number;
+  restore: () => void;
+} {
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+  const timers = require('node:timers/promises') as typeof import('node:timers/promises');
+  const realStat = fsp.stat;
+  let looks = 0;
+  const stat = jest.spyOn(fsp, 'stat').mockImplementation(async (target: fs.PathLike) => {
+    await step(++looks);
+    return realStat(target);
+  });
+  const open = jest.spyOn(fsp, 'open');
+  const pause = jest.spyOn(timers, 'setTimeout');
+  return {
+    looks: () => looks,
+    reads: () => open.mock.calls.length,
+    pauses: () => pause.mock.calls.length,
+    restore: () => {
+      stat.mockRestore();
+      open.mockRestore();
+      pause.mockRestore();
+    },
+  };
+}
+
+// The first read of a file took whatever it found: a server started while `htpasswd` copied a
+// new version into the file loaded it empty or cut (users nobody changed refused), or failed to
+// start on a cut line. A file changed recently now counts once a read 100 ms later agrees.
+describe('the first read of an htpasswd file being written', () => {
+  it.each([
+    ['read once', undefined],
+    ['with reload', { reload: { interval: 0 } }],
+  ])(
+    '%s: waits for the copy htpasswd is making into the file (truncated, in 8 KB writes)',
+    async (_title, options) => {
+      const file = bigFile(`first-${options === undefined ? 'once' : 'reload'}`);
+      const size = fs.statSync(file).size;
+      const resume = await htpasswdStoppedMidCopy(file);
+      // Stopped in its copy until the load has read the file once: it finishes before the load's
+      // next look (the load of old took the cut file, and looked no more).
+      const watch = watchLoads(async (n) => {
+        if (n === 2) await resume();
+      });
+      let loaded: HtpasswdFile;
+      try {
+        loaded = await settledWithin(loadHtpasswd(file, options), 5000, 'load');
+        expect(watch.reads()).toBeGreaterThanOrEqual(2);
+      } finally {
+        watch.restore();
+        await resume();
+      }
+      expect(fs.statSync(file).size).toBe(size);
+      expect(loaded.users.size).toBe(3000);
+      await expect(loaded.verify('user2999', 'pw')).resolves.toBe('user2999');
+      await expect(loaded.verify('user0', 'pw2')).resolves.toBe('user0');
+      await expect(loaded.verify('user0', 'pw')).resolves.toBe(false);
+    },
+  );
+
+  it('waits for a file written in two steps, cut in a line, to be whole', async () => {
+    const text = Array.from(
+      { length: 4 },
+      (_, i) => `${htpasswd(['-s'], `user${i}`, `pw${i}`)}\n`,
+    ).join('');
+    const file = path.join(dir, 'two-steps');
+    const cut = text.indexOf(':', text.indexOf('user2')); // "…user2" without its hash
+    fs.writeFileSync(file, text.slice(0, cut));
+    const watch = watchLoads((n) => {
+      if (n === 2) fs.appendFileSync(file, text.slice(cut));
+    });
+    try {
+      const loaded = await loadHtpasswd(file);
+      expect([...loaded.users.keys()]).toEqual(['user0', 'user1', 'user2', 'user3']);
+      await expect(loaded.verify('user3', 'pw3')).resolves.toBe('user3');
+      // The cut read, the whole one, and the one 100 ms later that agreed.
+      expect([watch.reads(), watch.pauses()]).toEqual([3, 2]);
+    } finally {
+      watch.restore();
+    }
+  });
+
+  it('takes the last of at most 10 reads, 100 ms apart, of a file that keeps changing', async () => {
+    const alice = htpasswd(['-s'], 'alice', 'pw');
+    const file = write('restless-first', `${alice}\n`);
+    const watch = watchLoads((n) => fs.writeFileSync(file, `${alice}\n# version ${n}\n`));
+    try {
+      const loaded = await settledWithin(loadHtpasswd(file), 5000, 'load');
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+      expect([watch.reads(), watch.pauses()]).toEqual([10, 9]);
+    } finally {
+      watch.restore();
+    }
+  });
+
+  it(`reads a file untouched for ${RECENT_MS} ms once, without waiting; a file just written twice`, async () => {
+    const file = write('untouched', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    // Just written: a second read 100 ms later must agree.
+    let watch = watchLoads();
+    try {
+      await expect((await loadHtpasswd(file)).verify('alice', 'pw')).resolves.toBe('alice');
+      expect([watch.reads(), watch.pauses()]).toEqual([2, 1]);
+    } finally {
+      watch.restore();
+    }
+    // Older than the window, by its mtime and its ctime (which only the kernel sets).
+    await new Promise((resolve) => setTimeout(resolve, RECENT_MS + 100));
+    const stats = fs.statSync(file);
+    expect(Date.now() - Math.max(stats.mtimeMs, stats.ctimeMs)).toBeGreaterThanOrEqual(RECENT_MS);
+    watch = watchLoads();
+    try {
+      for (const options of [undefined, { reload: { interval: 60_000 } }]) {
+        await expect((await loadHtpasswd(file, options)).verify('alice', 'pw')).resolves.toBe(
+          'alice',
+        );
+      }
+      expect([watch.reads(), watch.pauses()]).toEqual([2, 0]);
+    } finally {
+      watch.restore();
+    }
+  });
+});
+
 describe('htpasswd files that change (reload)', () => {
   it('reads the file once by default: a deleted user keeps working until it is loaded again', async () => {
     const file = write('once', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
@@ -1151,54 +1327,21 @@ describe('htpasswd files that change (reload)', () => {
   it('does not take a version htpasswd is still copying into the file (truncated, in 8 KB writes) for the new one', async () => {
     // `htpasswd -b file user pw` writes the new version aside, then truncates the file and copies
     // the new version into it in 8 KB writes: a read meanwhile finds it empty or cut in a line.
-    const hash = hashOf(htpasswd(['-s'], 'someone', 'pw'));
-    const users = Array.from({ length: 3000 }, (_, i) => `user${i}:${hash}\n`).join('');
-    const file = write('copied-into', users);
+    const file = bigFile('copied-into');
     const size = fs.statSync(file).size;
     const errors: unknown[] = [];
     const loaded = await loadHtpasswd(file, {
       reload: { interval: 0, onError: (error) => errors.push(error) },
     });
     await expect(loaded.verify('user2999', 'pw')).resolves.toBe('user2999');
-    // The real tool, changing another user's password, stopped (SIGSTOP) in the middle of its copy:
-    // the file is watched (every 0.2 ms, leaving the CPU to htpasswd) until it is cut short. A
-    // copy that came and went between two looks (its ctime moved, its size did not) is tried again.
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    let writer: ChildProcess | undefined;
-    let exited: Promise<unknown> = Promise.resolve();
-    for (let attempt = 0; attempt < 50 && writer === undefined; attempt++) {
-      const changedAt = fs.statSync(file).ctimeMs;
-      const child = spawn('/usr/bin/htpasswd', ['-b', '-s', file, 'user0', 'pw2'], {
-        stdio: 'ignore',
-      });
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      const deadline = Date.now() + 5000;
-      for (
-        let seen = fs.statSync(file);
-        seen.size === size && seen.ctimeMs === changedAt && Date.now() < deadline;
-        seen = fs.statSync(file)
-      ) {
-        Atomics.wait(pause, 0, 0, 0.2);
-      }
-      child.kill('SIGSTOP');
-      if (fs.statSync(file).size !== size) {
-        writer = child;
-        exited = done;
-      } else {
-        child.kill('SIGCONT');
-        await done;
-      }
-    }
-    expect(writer).toBeDefined();
+    const resume = await htpasswdStoppedMidCopy(file);
     let lookup: Promise<string | false>;
     try {
-      expect(fs.statSync(file).size).toBeLessThan(size);
       lookup = loaded.verify('user2999', 'pw');
       await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
-      writer?.kill('SIGCONT');
+      await resume();
     }
-    await exited;
     expect(fs.statSync(file).size).toBe(size);
     await expect(lookup).resolves.toBe('user2999');
     await expect(loaded.verify('user0', 'pw2')).resolves.toBe('user0');
