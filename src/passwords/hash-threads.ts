@@ -15,6 +15,9 @@
  * minute, then threads are tried again, where the worker's module does not run or a library does
  * not load in it although the main thread did (a loader or symlink layout that only the main
  * thread's flags make work) — or seemed not to, for a passing reason (descriptors exhausted).
+ * There too checks wait in a queue, bounded as a thread's is (its share of `maxWaiting`, and
+ * `maxWaitMs`), and are hashed one per turn of the event loop, so that a flood of wrong passwords
+ * fails closed past the bound rather than hold the event loop for as long as it lasts.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -71,7 +74,10 @@ const MAX_WAIT_MS = 13_000;
 export interface HashThreadsOptions {
   /** Most threads at once: one fewer than the CPUs, at most 4. */
   maxThreads?: number | undefined;
-  /** Most checks waiting for a thread: 512 per thread, about 5 s of SHA-512 crypt. */
+  /**
+   * Most checks waiting for a thread: 512 per thread, about 5 s of SHA-512 crypt. Waiting for the
+   * main thread, when threads cannot be used: one thread's share (`maxWaiting / maxThreads`).
+   */
   maxWaiting?: number | undefined;
   /** Longest a worker may take to load before it counts as one that did not start. */
   readyMs?: number | undefined;
@@ -90,6 +96,11 @@ export class HashThreads {
   readonly #fallbackMs: number;
   #threads: Thread[] = [];
   readonly #queue: DeadlineQueue<Check>;
+  /** Checks waiting for this thread (threads cannot be used), hashed one per turn. */
+  readonly #here: DeadlineQueue<Check>;
+  readonly #maxWaitingHere: number;
+  /** The next turn that hashes one of `#here`, while one is due. */
+  #hereTurn: NodeJS.Immediate | undefined;
   /** Whether the worker's file exists. */
   #available: boolean | undefined;
   /** Until when (`performance.now()`) hashing stays here: no thread started. */
@@ -99,8 +110,6 @@ export class HashThreads {
   /** Threads in a row that died before loading the worker's module. */
   #startFailures = 0;
   #warned = new Set<string>();
-  /** Counts the calls of stop(): checks queued to run on the main thread before one reject. */
-  #generation = 0;
 
   /** @param file the worker's module */
   constructor(file: string, options: HashThreadsOptions = {}) {
@@ -109,10 +118,12 @@ export class HashThreads {
     this.#maxWaiting = options.maxWaiting ?? 512 * this.#maxThreads;
     this.#readyMs = options.readyMs ?? READY_MS;
     this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
-    this.#queue = new DeadlineQueue(
-      options.maxWaitMs ?? MAX_WAIT_MS,
-      'htpasswd: a password check waited more than {ms} ms',
-    );
+    const maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
+    const waited = 'htpasswd: a password check waited more than {ms} ms';
+    this.#queue = new DeadlineQueue(maxWaitMs, waited);
+    // The main thread is one more thread: its share, the same deadline.
+    this.#here = new DeadlineQueue(maxWaitMs, waited);
+    this.#maxWaitingHere = Math.ceil(this.#maxWaiting / this.#maxThreads);
   }
 
   /**
@@ -132,7 +143,7 @@ export class HashThreads {
       now < this.#inThreadUntil ||
       now < (this.#libraryInThreadUntil.get(library) ?? -Infinity)
     ) {
-      return settleInThread(inThread, password, salt);
+      return this.#hashHere({ library, inThread, password, salt, queuedAt: now });
     }
     if (this.#queue.items.length >= this.#maxWaiting) {
       return Promise.reject(
@@ -148,9 +159,10 @@ export class HashThreads {
   /** Stops every thread; the checks they are on and those waiting reject. */
   async stop(): Promise<void> {
     const threads = this.#threads;
-    const waiting = this.#queue.clear();
+    const waiting = [...this.#queue.clear(), ...this.#here.clear()];
+    clearImmediate(this.#hereTurn);
+    this.#hereTurn = undefined;
     this.#threads = [];
-    this.#generation++;
     const error = storeFailure('htpasswd: hash thread stopped');
     for (const thread of threads) this.#fail(thread, error);
     for (const check of waiting) check.reject(error);
@@ -248,6 +260,7 @@ export class HashThreads {
           check.library,
           `htpasswd: ${check.library} does not load in a worker thread (${String(reply.error)}); its hashes are computed on the main thread`,
         );
+        // At once: its turn came, on the thread (those still waiting queue for this one).
         runInThread(check);
         // A thread remembers a module it failed to load: a fresh one tries again, after fallbackMs.
         this.#threads = this.#threads.filter((t) => t !== thread);
@@ -308,24 +321,50 @@ export class HashThreads {
     return thread;
   }
 
+  /** `check` on this thread once its turn comes; refused past the bound, as a thread's queue does. */
+  #hashHere(check: Omit<Check, 'resolve' | 'reject'>): Promise<string> {
+    this.#here.expire();
+    if (this.#here.items.length >= this.#maxWaitingHere) {
+      return Promise.reject(
+        storeFailure(
+          `htpasswd: more than ${this.#maxWaitingHere} password checks waiting for the main thread`,
+        ),
+      );
+    }
+    return new Promise<string>((resolve, reject) => {
+      this.#here.items.push({ ...check, resolve, reject });
+      this.#hereTurn ??= this.#turnHere();
+      this.#here.arm();
+    });
+  }
+
   /**
-   * Runs `checks` on this thread, one per turn of the event loop so that a queue of them stalls
-   * nothing long; those still waiting when the pool is stopped reject as the queue's do.
+   * Runs `checks`, already queued for a thread, on this one in their turn (past the bound: they
+   * were let in), in the order they came, so that the oldest expire first.
    */
   #runEachHere(checks: Check[]): void {
-    const generation = this.#generation;
-    const next = (): void => {
-      const check = checks.shift();
-      if (check === undefined) return;
-      if (this.#generation !== generation) {
-        const error = storeFailure('htpasswd: hash thread stopped');
-        for (const waiting of [check, ...checks.splice(0)]) waiting.reject(error);
-        return;
-      }
-      runInThread(check);
-      if (checks.length > 0) setImmediate(next);
-    };
-    next();
+    if (checks.length === 0) return;
+    this.#here.items.push(...checks);
+    this.#here.items.sort((a, b) => a.queuedAt - b.queuedAt);
+    this.#hereTurn ??= this.#turnHere();
+    this.#here.arm();
+  }
+
+  /**
+   * Hashes the oldest check waiting for this thread, unless it waited too long, and leaves the
+   * next to the next turn of the event loop, so that I/O and timers get on in between; returns
+   * that turn, or `undefined` when none waits.
+   */
+  #turnHere(): NodeJS.Immediate | undefined {
+    this.#here.expire();
+    const check = this.#here.items.shift();
+    if (check === undefined) return undefined;
+    const next = setImmediate(() => {
+      this.#hereTurn = this.#turnHere();
+    });
+    runInThread(check);
+    this.#here.arm();
+    return next;
   }
 
   /** One warning per kind of trouble: a fallback that recurs every minute says nothing new. */

@@ -13,6 +13,7 @@ import type { HtpasswdFile, HtpasswdFormat } from '../../src/passwords/htpasswd'
 import { RECENT_MS } from '../../src/passwords/reload';
 import { loadHtpasswd, parseHtpasswd } from '../../src/passwords/htpasswd';
 import { HashThreads, hashThreads } from '../../src/passwords/hash-threads';
+import { shaCrypt } from '../../src/passwords/sha-crypt.cjs';
 
 const run = promisify(execFile);
 const UTF8_USER = 'J\u00e4s\u00f8n Doe';
@@ -941,6 +942,89 @@ parentPort.postMessage({ ready: true });`,
     } finally {
       await worker.terminate();
     }
+  });
+
+  // Without threads, each check was hashed on this thread at once, in the caller's turn: a flood
+  // of wrong passwords stalled the event loop for as long as it lasted, with no bound on checks
+  // waiting and none refused. They now wait for this thread as for a worker's, bounded alike.
+  it('without threads, checks wait for this thread in a bounded queue, one per turn: past maxWaiting they fail closed at once', async () => {
+    const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'), {
+      maxThreads: 1,
+      maxWaiting: 4,
+    });
+    const hash = hashOf(htpasswd(['-5', '-r', '20000'], 'alice', 'secret'));
+    const salt = hash.slice(0, hash.lastIndexOf('$'));
+    const hashed: string[] = [];
+    const counted = (password: string, salt: string): string => {
+      hashed.push(password);
+      return shaCrypt(password, salt);
+    };
+    const passwords = ['secret', ...Array.from({ length: 19 }, (_, i) => `wrong${i + 1}`)];
+    const checks = passwords.map((password) => threads.hash('sha-crypt', counted, password, salt));
+    // Timers get on between two checks hashed here.
+    let hashedByTimer = -1;
+    setTimeout(() => (hashedByTimer = hashed.length), 0);
+    // Refused before any check that waits is hashed.
+    const refusedAfter = checks.at(-1)!.then(
+      () => -1,
+      () => hashed.length,
+    );
+    const outcomes = await Promise.all(
+      checks.map((check) =>
+        check.then(
+          (result) => result,
+          (error: Error) => error,
+        ),
+      ),
+    );
+    expect(outcomes[0]).toBe(hash);
+    for (const wrong of outcomes.slice(1, 5)) {
+      expect(typeof wrong === 'string' && wrong !== hash).toBe(true);
+    }
+    for (const refused of outcomes.slice(5)) {
+      expect(refused).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'htpasswd: more than 4 password checks waiting for the main thread',
+      });
+    }
+    expect(hashed).toEqual(passwords.slice(0, 5));
+    expect(await refusedAfter).toBe(1);
+    expect(hashedByTimer).toBeGreaterThanOrEqual(1);
+    expect(hashedByTimer).toBeLessThan(5);
+  });
+
+  it('without threads, a check that waited longer than maxWaitMs for this thread fails closed, unhashed', async () => {
+    const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'), {
+      maxThreads: 1,
+      maxWaiting: 8,
+      maxWaitMs: 200,
+    });
+    const hashed: string[] = [];
+    // A slow hash: 300 ms of this thread's time, longer than the others may wait.
+    const slow = (password: string, salt: string): string => {
+      hashed.push(password);
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      return shaCrypt(password, salt);
+    };
+    const salt = '$5$rounds=1000$saltsalt';
+    // a is hashed at once, b to d wait for it; b is hashed at the next turn, and c and d, behind
+    // it for 300 ms, are not.
+    const checks = ['a', 'b', 'c', 'd'].map((password) =>
+      threads.hash('sha-crypt', slow, password, salt).then(
+        (result) => result,
+        (error: Error) => error,
+      ),
+    );
+    const [a, b, ...late] = await Promise.all(checks);
+    expect([a, b]).toEqual([shaCrypt('a', salt), shaCrypt('b', salt)]);
+    for (const error of late) {
+      expect(error).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: 'htpasswd: a password check waited more than 200 ms',
+      });
+    }
+    expect(hashed).toEqual(['a', 'b']);
   });
 
   it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
