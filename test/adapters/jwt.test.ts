@@ -104,6 +104,14 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   throw new Error('the token was accepted');
 }
 
+/** An ES256 token for alice that names no key (RFC 7515 §4.1.4: kid is optional). */
+function withoutKid(key: Signer, claims: JWTPayload = {}): Promise<string> {
+  return new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, ...claims })
+    .setProtectedHeader({ alg: 'ES256' })
+    .setExpirationTime('1m')
+    .sign(key.privateKey);
+}
+
 describe('jwtVerifier() with a remote JWKS', () => {
   const jwks = new JwksServer();
   let keyA: Signer;
@@ -201,11 +209,6 @@ describe('jwtVerifier() with a remote JWKS', () => {
   it('accepts a token without kid when two keys of its type are published, and refuses a forgery', async () => {
     jwks.keys = [keyA.jwk, keyB.jwk];
     const verify = make();
-    const withoutKid = (key: Signer, claims: JWTPayload = {}) =>
-      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, ...claims })
-        .setProtectedHeader({ alg: 'ES256' })
-        .setExpirationTime('1m')
-        .sign(key.privateKey);
     expect(await verify(await withoutKid(keyB))).toMatchObject({ user: 'alice' });
     expect(await verify(await withoutKid(keyA))).toMatchObject({ user: 'alice' });
     const forger = await signer('unused');
@@ -223,11 +226,6 @@ describe('jwtVerifier() with a remote JWKS', () => {
   // kid never comes: a key published since the last fetch failed its signature until cacheMaxAge.
   it('fetches the set again for a token without kid whose signature fails, once per cool-down', async () => {
     const verify = make();
-    const withoutKid = (key: Signer) =>
-      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
-        .setProtectedHeader({ alg: 'ES256' })
-        .setExpirationTime('1m')
-        .sign(key.privateKey);
     expect(await verify(await withoutKid(keyA))).toMatchObject({ user: 'alice' });
     expect(jwks.hits).toBe(1);
 
@@ -259,11 +257,6 @@ describe('jwtVerifier() with a remote JWKS', () => {
     const many = await Promise.all(Array.from({ length: 64 }, (_, i) => signer(`many-${i}`)));
     jwks.keys = many.map((key) => key.jwk);
     const verify = make();
-    const withoutKid = (key: Signer) =>
-      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
-        .setProtectedHeader({ alg: 'ES256' })
-        .setExpirationTime('1m')
-        .sign(key.privateKey);
     const checks = jest.spyOn(crypto.subtle, 'verify');
     // The first and the last key within the bound verify.
     expect(await verify(await withoutKid(many[0]!))).toMatchObject({ user: 'alice' });
