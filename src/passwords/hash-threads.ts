@@ -11,10 +11,11 @@
  * `ERR_AUTH_STORE_FAILURE`, and the verifier fails closed.
  *
  * Hashes are computed on the main thread, as before, where the worker's file is not beside this
- * module (a bundle that left it out) or no thread can start (Node's permission model); and for a
- * minute, then threads are tried again, where the worker's module does not run or a library does
- * not load in it although the main thread did (a loader or symlink layout that only the main
- * thread's flags make work) — or seemed not to, for a passing reason (descriptors exhausted).
+ * module (a bundle that left it out); and for a minute, then threads are tried again, where no
+ * thread can start (Node's permission model: `new Worker` throws), the worker's module does not
+ * run or a library does not load in it although the main thread did (a loader or symlink layout
+ * that only the main thread's flags make work) — or seemed not to, for a passing reason
+ * (descriptors exhausted).
  * There too checks wait in a queue, bounded as a thread's is (its share of `maxWaiting`, and
  * `maxWaitMs`), and are hashed one per turn of the event loop, so that a flood of wrong passwords
  * fails closed past the bound rather than hold the event loop for as long as it lasts.
@@ -193,9 +194,13 @@ export class HashThreads {
         try {
           thread = this.#start();
         } catch {
-          // No thread can start (the permission model without --allow-worker, say): as before.
-          here.push(this.#queue.items.shift()!);
-          continue;
+          // No thread can start (the permission model without --allow-worker: `new Worker`
+          // throws): hashing stays here for fallbackMs, as after threads that die unloaded, so
+          // that later checks wait in this thread's bounded queue (hash() sends them there)
+          // rather than each try a thread and join it past every bound. Those let in already go.
+          this.#inThreadUntil = performance.now() + this.#fallbackMs;
+          here.push(...this.#queue.clear());
+          break;
         }
       }
       const check = this.#queue.items.shift()!;

@@ -1027,6 +1027,54 @@ parentPort.postMessage({ ready: true });`,
     expect(hashed).toEqual(['a', 'b']);
   });
 
+  // Node's permission model without --allow-worker makes `new Worker` throw at once
+  // (ERR_ACCESS_DENIED, as `node --experimental-permission --allow-fs-read=*` shows). Each check
+  // then tried a thread, went to this one past every bound (the threads' queue stayed empty, the
+  // main thread's bound was skipped), and a flood queued without limit until each waited 13 s.
+  it('where no thread may start (permission model), checks wait for this thread in its bounded queue, and threads are tried again after fallbackMs', async () => {
+    const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
+    const denied = jest.spyOn(workerThreads, 'Worker').mockImplementation(() => {
+      throw Object.assign(new Error('Access to this API has been restricted'), {
+        code: 'ERR_ACCESS_DENIED',
+      });
+    });
+    try {
+      const threads = new HashThreads(WORKER, { maxThreads: 1, maxWaiting: 4, fallbackMs: 300 });
+      const hashed: string[] = [];
+      const counted = (password: string, salt: string): string => {
+        hashed.push(password);
+        return `${salt}:${password}`;
+      };
+      const passwords = Array.from({ length: 12 }, (_, i) => `pw${i}`);
+      const outcomes = await Promise.all(
+        passwords.map((password) =>
+          threads.hash('sha-crypt', counted, password, 's').then(
+            (result) => result,
+            (error: Error) => error,
+          ),
+        ),
+      );
+      // The first is hashed at once, four wait; the others are refused before any is hashed.
+      expect(outcomes.slice(0, 5)).toEqual(passwords.slice(0, 5).map((pw) => `s:${pw}`));
+      for (const refused of outcomes.slice(5)) {
+        expect(refused).toMatchObject({
+          code: 'ERR_AUTH_STORE_FAILURE',
+          message: 'htpasswd: more than 4 password checks waiting for the main thread',
+        });
+      }
+      expect(hashed).toEqual(passwords.slice(0, 5));
+      // One try at a thread, not one per check.
+      expect(denied).toHaveBeenCalledTimes(1);
+      // After fallbackMs a thread is tried again (the permission may be granted by then).
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      await expect(threads.hash('sha-crypt', counted, 'later', 's')).resolves.toBe('s:later');
+      expect(denied).toHaveBeenCalledTimes(2);
+      await threads.stop();
+    } finally {
+      denied.mockRestore();
+    }
+  });
+
   it('without the worker file (a bundle that left it out), hashes on this thread', async () => {
     const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'));
     const inThread = jest.fn((password: string, salt: string) => `${salt}:${password}`);
