@@ -436,7 +436,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   if (
     config.allowPreflight &&
     req.headers['access-control-request-method'] !== undefined &&
-    req.headers.origin !== undefined &&
+    typeof req.headers.origin === 'string' &&
     req.headers.origin.trim() !== '' &&
     ctx.method === 'OPTIONS' &&
     req.method === 'OPTIONS'

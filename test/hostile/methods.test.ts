@@ -132,6 +132,22 @@ describe('OPTIONS', () => {
       'OPTIONS',
     );
     expectChallenged(reply, ['Basic']);
+    // Not a string at all (a middleware in front that rewrote it): no preflight, and no 500.
+    const rewritten = await start(
+      authenticate({ realm: 'm', schemes: [basic({ users })], allowPreflight: true }),
+      {
+        before: [
+          (req, _res, next) => {
+            (req.headers as Record<string, unknown>).origin = ['https://a.test'];
+            next();
+          },
+        ],
+      },
+    );
+    expectChallenged(
+      await send(rewritten, { Origin: 'x', 'Access-Control-Request-Method': 'DELETE' }, 'OPTIONS'),
+      ['Basic'],
+    );
   });
 
   it('with allowPreflight, a GET or DELETE carrying Access-Control-Request-Method is still challenged', async () => {
