@@ -59,7 +59,7 @@ export function setSuccessHeaders(
     for (const name in fields) {
       if (!Object.hasOwn(fields, name)) continue;
       const previous = res.getHeader(name);
-      res.setHeader(name, fields[name] as string);
+      res.setHeader(name, valueBeside(name, fields[name] as string, previous));
       if (previous !== undefined) (replaced ??= new Map()).set(name, previous);
     }
     return replaced;
@@ -80,7 +80,7 @@ export function setSuccessHeaders(
     } else {
       const previous = out.getHeader(name);
       try {
-        out.setHeader(name, value);
+        out.setHeader(name, valueBeside(name, value, previous));
         if (previous !== undefined) (replaced ??= new Map()).set(name, previous);
         continue;
       } catch (error) {
@@ -91,6 +91,23 @@ export function setSuccessHeaders(
     throw refused(scheme, problem);
   }
   return replaced;
+}
+
+/**
+ * What to set for `name`: `value`, which replaces what was there, but for `Set-Cookie`, which
+ * cannot be combined into one field (RFC 6265 §3; RFC 9110 §5.3): a cookie the app set before
+ * (a CSRF token's, say) stays beside the scheme's.
+ */
+function valueBeside(
+  name: string,
+  value: string,
+  previous: OutgoingHttpHeader | undefined,
+): string | string[] {
+  // The length first: this runs on every success header (Digest's Authentication-Info).
+  if (previous === undefined || name.length !== 10 || name.toLowerCase() !== 'set-cookie') {
+    return value;
+  }
+  return Array.isArray(previous) ? [...previous, value] : [String(previous), value];
 }
 
 /**

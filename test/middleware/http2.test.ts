@@ -484,6 +484,19 @@ describe("a scheme's success headers on node:http2", () => {
     },
   );
 
+  // RFC 6265 §3: Set-Cookie cannot be combined; the scheme's went in place of the app's.
+  it('put a Set-Cookie beside the cookies set before, and take only it back when refused', async () => {
+    const app = (res: import('node:http2').Http2ServerResponse): void => {
+      res.setHeader('Set-Cookie', ['csrf=1', 'theme=dark']);
+    };
+    const sent = await succeed({ 'Set-Cookie': 'session=2' }, app);
+    expect(sent.status).toBe(200);
+    expect(sent.headers['set-cookie']).toEqual(['csrf=1', 'theme=dark', 'session=2']);
+    const refused = await succeed({ 'Set-Cookie': 'session=2', 'X-Info': 'a\nb' }, app);
+    expect(refused.status).toBe(500);
+    expect(refused.headers['set-cookie']).toEqual(['csrf=1', 'theme=dark']);
+  });
+
   it('go out when they can: a tab, Latin-1, TE: trailers', async () => {
     const reply = await succeed({ 'X-Tab': 'a\tb', 'X-Latin1': 'caf\u00e9', TE: 'trailers' });
     expect(reply.code).toBeUndefined();

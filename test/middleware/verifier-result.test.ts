@@ -387,6 +387,50 @@ describe('the headers of a scheme’s success', () => {
     expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  // RFC 6265 §3: Set-Cookie cannot be combined; the scheme's went in place of the app's (a CSRF
+  // token's cookie, set before authenticate()).
+  it.each([
+    ['one cookie', 'csrf=1', ['csrf=1']],
+    ['a list', ['csrf=1', 'theme=dark'], ['csrf=1', 'theme=dark']],
+  ])(
+    'put a Set-Cookie beside the app’s (%s), and take only it back when the audit hook throws',
+    async (_title, before, kept) => {
+      const make = (audit?: () => void) => {
+        const app = express();
+        app.use((_req, res, next) => {
+          res.setHeader('Set-Cookie', before);
+          next();
+        });
+        app.use(
+          authenticate({
+            realm: 'api',
+            schemes: [succeeding({ 'Set-Cookie': 'session=2' })],
+            ...(audit === undefined ? {} : { audit }),
+          }),
+        );
+        app.get('/', (_req, res) => res.send('ok'));
+        app.use(
+          (_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+            res.status(500).end();
+          },
+        );
+        return app;
+      };
+      const ok = await request(make()).get('/').set('Authorization', 'Custom t');
+      expect(ok.status).toBe(200);
+      expect(ok.headers['set-cookie']).toEqual([...kept, 'session=2']);
+      const failed = await request(
+        make(() => {
+          throw new Error('log full');
+        }),
+      )
+        .get('/')
+        .set('Authorization', 'Custom t');
+      expect(failed.status).toBe(500);
+      expect(failed.headers['set-cookie']).toEqual(kept);
+    },
+  );
+
   it('fail the same way when an async scheme answers', async () => {
     const scheme: Scheme = {
       ...succeeding({}),
