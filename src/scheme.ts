@@ -67,8 +67,9 @@ export interface SchemeFailure {
   status?: 400 | 401 | 403 | undefined;
   /**
    * The credentials were made for another protection space (a Digest response to another realm's
-   * challenge): an `authenticate()` with `credentialsRequired: false` lets the request through
-   * unauthenticated, for the middleware they were made for, instead of refusing it.
+   * challenge, or to another `digest()`'s): an `authenticate()` with `credentialsRequired: false`
+   * lets the request through unauthenticated, for the middleware they were made for, instead of
+   * refusing it.
    */
   foreign?: boolean | undefined;
   /**

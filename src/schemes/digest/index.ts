@@ -275,17 +275,10 @@ function verifyDigest(
 
   // These refusals come before any password is checked, so they are no failed guess: not
   // ERR_AUTH_INVALID_CREDENTIALS, which lockouts count (after a restart with a random `secret`,
-  // every browser's first request carries a nonce that no longer verifies).
+  // every browser's first request carries a nonce that no longer verifies). What says whose
+  // challenge the response answers (realm, opaque, nonce) is looked at before what this digest()
+  // offers: an answer to another digest()'s challenge may use what only that one offers.
   if (!namesRealm(directives.realm, realm)) return foreign('Digest realm does not match', user);
-  if (!config.offered.has(directives.algorithm.name)) {
-    return beforePassword('Digest algorithm was not offered', user);
-  }
-  if (!config.qop.includes(directives.qop)) {
-    return beforePassword('Digest qop was not offered', user);
-  }
-  if (directives.userhash && !config.userhash) {
-    return beforePassword('Digest userhash was not offered', undefined);
-  }
   if (directives.opaque !== config.opaque) return foreign('Digest opaque does not match', user);
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
   // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
@@ -314,6 +307,25 @@ function verifyDigest(
     }
     return beforePassword('Digest nonce is invalid', user);
   }
+  // A nonce of another digest() in this process, with a store of its own (a route's, in the same
+  // realm and under the same `secret`), answers that digest()'s challenge: a refusal here is
+  // another protection space's, which an optional authenticate() leaves to the route. It is
+  // checked as usual all the same (a right password still gets stale=true where credentials are
+  // required, as a nonce of another process does).
+  const another =
+    config.ownIssuer !== undefined &&
+    nonce.issuer !== undefined &&
+    nonce.issuer !== config.ownIssuer &&
+    liveIssuers.has(nonce.issuer);
+  let offered: SchemeFailure | undefined;
+  if (!config.offered.has(directives.algorithm.name)) {
+    offered = beforePassword('Digest algorithm was not offered', user);
+  } else if (!config.qop.includes(directives.qop)) {
+    offered = beforePassword('Digest qop was not offered', user);
+  } else if (directives.userhash && !config.userhash) {
+    offered = beforePassword('Digest userhash was not offered', undefined);
+  }
+  if (offered !== undefined) return another ? { ...offered, foreign: true } : offered;
 
   const request: PendingRequest = {
     config,
@@ -325,8 +337,16 @@ function verifyDigest(
     issuer: nonce.issuer,
     bodyHash: undefined,
   };
-  if (directives.qop === 'auth-int') return withBody(request);
-  return withUser(request, resolveUser(config, directives, realm, ctx.req));
+  const result =
+    directives.qop === 'auth-int'
+      ? withBody(request)
+      : withUser(request, resolveUser(config, directives, realm, ctx.req));
+  if (!another) return result;
+  return isPromiseLike(result) ? Promise.resolve(result).then(asForeign) : asForeign(result);
+}
+
+function asForeign(result: VerifyResult): VerifyResult {
+  return result.ok ? result : { ...result, foreign: true };
 }
 
 /** What the steps of a verification pass on to each other. */
@@ -714,12 +734,18 @@ function resolveOptions(options: DigestOptions): DigestConfig {
  * accept each other's nonces, as the store holds the counts of all of them.
  */
 const issuers = new WeakMap<NonceStore, Buffer>();
+/** The issuer ids (base64url) of the stores alive in this process: see verifyDigest. */
+const liveIssuers = new Set<string>();
+const forgetIssuer = new FinalizationRegistry<string>((id) => liveIssuers.delete(id));
 
 function issuerOf(store: NonceStore): Buffer {
   let issuer = issuers.get(store);
   if (issuer === undefined) {
     issuer = newIssuer();
     issuers.set(store, issuer);
+    const id = issuer.toString('base64url');
+    liveIssuers.add(id);
+    forgetIssuer.register(store, id);
   }
   return issuer;
 }

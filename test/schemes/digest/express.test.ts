@@ -379,6 +379,115 @@ describe('an optional authenticate() for the site and a required one on a route'
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ user: 'alice' });
   });
+  // The same realm and `secret` (one environment variable), but a digest() and a nonce store
+  // each: the nonce names the route's store. The site's digest() answered a user it does not know
+  // with 401, and one it knows with stale=true and its own nonce, which the route then answered
+  // with stale=true and its own: neither ever got through.
+  it("leaves to the route a response to the route's nonce in the same realm", async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        credentialsRequired: false,
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+      }),
+    );
+    app.get(
+      '/admin',
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET })],
+      }),
+      (req, res) => {
+        res.json({ user: req.auth?.user });
+      },
+    );
+    const origin = await listen(app);
+    for (const user of [alice, { user: 'carol', password: 'x' }]) {
+      const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+      const res = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+      expect({ status: res.status, body: res.body as unknown }).toEqual({
+        status: 200,
+        body: { user: user.user },
+      });
+      // The route still checks the password: a wrong one is refused, without stale=true.
+      const wrong = await request(origin)
+        .get('/admin')
+        .set(
+          'Authorization',
+          authorization(challenge, { ...user, password: 'wrong', uri: '/admin', nc: 2 }),
+        );
+      expect(wrong.status).toBe(401);
+      expect(challengesOf(wrong)[0]?.params.stale).toBeUndefined();
+    }
+    // A nonce of the site's own digest() (from its refusal of junk on a route only it guards) is
+    // still the site's to check: a wrong password is refused there, not let through.
+    const junk = await request(origin).get('/').set('Authorization', 'Digest nonce="x"');
+    expect(junk.status).toBe(401);
+    const site = challengesOf(junk)[0] as Challenge;
+    const refused = await request(origin)
+      .get('/')
+      .set('Authorization', authorization(site, { ...alice, password: 'wrong', uri: '/' }));
+    expect(refused.status).toBe(401);
+  });
+  // The route offers what the site does not (MD5, auth-int, userhash): the site refused the
+  // route's answer as "not offered" before it looked at whose challenge it answered.
+  it("leaves to the route an answer with an algorithm, qop or userhash only the route's offers", async () => {
+    for (const routeSecret of [SECRET, 'another-secret-another-secret-ab']) {
+      const app = express();
+      app.use(express.raw({ type: '*/*' }));
+      app.use(
+        authenticate({
+          realm: 'api',
+          credentialsRequired: false,
+          schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
+        }),
+      );
+      app.post(
+        '/admin',
+        authenticate({
+          realm: 'api',
+          schemes: [
+            digest({
+              users: { alice: 'secret' },
+              secret: routeSecret,
+              algorithms: ['MD5'],
+              qop: ['auth-int'],
+              userhash: true,
+            }),
+          ],
+        }),
+        (req, res) => {
+          res.json({ user: req.auth?.user, algorithm: req.auth?.['algorithm'] });
+        },
+      );
+      const origin = await listen(app);
+      const challenge = challengesOf(await request(origin).post('/admin'))[0] as Challenge;
+      expect(challenge.params.algorithm).toBe('MD5');
+      const body = Buffer.from('{"a":1}');
+      const res = await request(origin)
+        .post('/admin')
+        .set('Content-Type', 'application/octet-stream')
+        .set(
+          'Authorization',
+          authorization(challenge, {
+            ...alice,
+            method: 'POST',
+            uri: '/admin',
+            qop: 'auth-int',
+            body,
+            userhash: true,
+          }),
+        )
+        .send(body);
+      expect({ status: res.status, body: res.body as unknown }).toEqual({
+        status: 200,
+        body: { user: 'alice', algorithm: 'MD5' },
+      });
+    }
+  });
 });
 
 describe('digest() checked twice on one request', () => {
