@@ -42,7 +42,9 @@ export interface DigestDirectives {
 const DEFAULT_ALGORITHM = findAlgorithm('MD5') as AlgorithmInfo;
 /** RFC 7616 §3.4: nc-value = 8LHEX. */
 const NC_LENGTH = 8;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is a character of the name (as in username*, ext-value.ts), not a
+// byte order mark to drop, which made "\uFEFFalice" a second spelling of "alice".
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function missing(name: string, user?: string): SchemeFailure {
   return claimed(refuse(`Digest credentials lack ${name}`, 'ERR_AUTH_INVALID_REQUEST'), user);

@@ -562,6 +562,33 @@ describe('digest(): user names and password sources', () => {
     }
     expect(getPassword).not.toHaveBeenCalled();
   });
+
+  it('keeps a leading U+FEFF of a plain username as part of the name, as username* does', async () => {
+    // The bytes EF BB BF are a character of the name, not a byte order mark to drop: dropped,
+    // they made a second spelling of "alice" that the password check took for her.
+    const bom = '\ufeff';
+    const scheme = make();
+    const wire = Buffer.from(`${bom}alice`, 'utf8').toString('latin1');
+    const forAlice = withParam(answer(await first(scheme), alice), 'username', wire);
+    await expect(verify(scheme, forAlice)).resolves.toMatchObject({ ok: false });
+    const getPassword = jest.fn(() => 'pw');
+    const lookup = digest({ getPassword, secret: SECRET });
+    for (const extended of [false, true]) {
+      const credentials = answer(await first(lookup), {
+        user: `${bom}x`,
+        password: 'pw',
+        extended,
+      });
+      await expect(verify(lookup, credentials)).resolves.toMatchObject({
+        ok: true,
+        user: `${bom}x`,
+      });
+    }
+    expect(getPassword.mock.calls.map((call: unknown[]) => call[0])).toEqual([
+      `${bom}x`,
+      `${bom}x`,
+    ]);
+  });
 });
 
 describe('digest(): more edge cases', () => {
