@@ -94,7 +94,8 @@ export function parseHtdigest(text: string): HtdigestFile {
   });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF a character of the realm, as everywhere else.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The realm as a UTF-8 file spells it, for a realm given as its UTF-8 bytes read as latin1

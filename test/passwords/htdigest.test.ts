@@ -66,6 +66,11 @@ describe('htdigest files', () => {
     );
     // A realm the file does not hold is no one's, whatever its characters.
     expect(file.getHA1('alice', 'Z\u00fcrich', 'MD5')).toBeUndefined();
+    // A leading U+FEFF is a character of the realm, not a byte order mark to drop: the realm
+    // 'r' is another one.
+    const bom = md5('alice:\ufeffr:pw');
+    const both = parseHtdigest(`alice:\ufeffr:${bom}\nalice:r:${md5('alice:r:pw')}\n`);
+    expect(both.getHA1('alice', Buffer.from('\ufeffr').toString('latin1'), 'MD5')).toBe(bom);
   });
 
   it('hands out a copy of its entries: changing it changes no lookup', () => {
