@@ -81,7 +81,7 @@ const checkPassword = '(user: string, password: string) => Promise<string | fals
 const preludes: Prelude[] = [
   // README.md
   { file: 'README.md', contains: 'audit: ({ outcome', declare: { app, users } },
-  { file: 'README.md', contains: 'err instanceof AuthenticationError', declare: { app } },
+  { file: 'README.md', contains: '!(err instanceof AuthenticationError)', declare: { app } },
   {
     file: 'README.md',
     contains: "server.on('connect'",
