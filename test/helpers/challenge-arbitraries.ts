@@ -28,13 +28,29 @@ export const latin1Char = fc.oneof(
   fc.constantFrom('\t', '"', '\\', ',', '='),
 );
 export const value = fc.oneof(token, fc.string({ unit: latin1Char, maxLength: 30 }));
+/**
+ * RFC 8187 ext-values in UTF-8 as producers write them: the charset name in either case, with or
+ * without a language tag, hex digits upper- or lower-case (RFC 3986 §2.1 makes them equivalent).
+ */
+export const extValue = fc
+  .tuple(
+    fc.string({ unit: 'binary' }),
+    fc.constantFrom('UTF-8', 'utf-8'),
+    fc.constantFrom('', 'en', 'de-DE', 'x-private'),
+    fc.boolean(),
+  )
+  .map(([text, charset, language, lowerHex]) => {
+    const chars = encodeExtValue(text).slice("UTF-8''".length);
+    const hex = lowerHex ? chars.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()) : chars;
+    return `${charset}'${language}'${hex}`;
+  });
 export const param = fc.oneof(
   { weight: 5, arbitrary: fc.tuple(plainName, value) },
   {
     weight: 1,
     arbitrary: fc.tuple(
       token.map((name) => `${name}*`),
-      fc.string({ unit: 'binary' }).map(encodeExtValue),
+      extValue,
     ),
   },
 );
