@@ -88,7 +88,10 @@ export const LANGUAGE_CHAR: Uint8Array = table(oneOf('-'));
  */
 export const URI_CHAR: Uint8Array = table(oneOf("-._~:/?#[]@!$&'()*+,;=%"));
 
-/** HEXDIG value of a code, or -1. RFC 5234 HEXDIG is upper-case; RFC 3986 §2.1 accepts both. */
+/**
+ * HEXDIG value of a code, or -1, in either case: ABNF strings are case-insensitive (RFC 5234
+ * §2.3), so HEXDIG's "A" to "F" match "a" to "f" too, as RFC 3986 §2.1 says of pct-encoded.
+ */
 export function hexValue(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
   const lower = code | 0x20;

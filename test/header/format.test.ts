@@ -249,6 +249,29 @@ describe('isToken(value) and isToken68(value)', () => {
 });
 
 describe('ext-values the formatters write are UTF-8 (RFC 8187 §3.2.1, docs/header.md)', () => {
+  // docs/header.md: "the parsers accept any value under a name ending in `*` ..., and the
+  // formatters write only UTF-8 ext-values there, throwing `TypeError` on the rest."
+  it('parses any value under a name ending in *, and formats it only when it is one', () => {
+    const [parsed] = parseChallenges(
+      "X a*=\"plain\", b*=ISO-8859-1''%A3, c*=\"UTF-8''%C2%A3\", d*=utf-8'en'%c2%a3",
+    );
+    expect({ ...parsed!.params }).toEqual({
+      'a*': 'plain',
+      'b*': "ISO-8859-1''%A3",
+      'c*': "UTF-8''%C2%A3",
+      'd*': "utf-8'en'%c2%a3",
+    });
+    for (const name of ['a*', 'b*']) {
+      expect(() =>
+        formatChallenge({ scheme: 'X', params: { [name]: parsed!.params[name]! } }),
+      ).toThrow(TypeError);
+    }
+    const { 'c*': c, 'd*': d } = parsed!.params;
+    expect(formatChallenge({ scheme: 'X', params: { 'c*': c!, 'd*': d! } })).toBe(
+      "X c*=UTF-8''%C2%A3, d*=utf-8'en'%c2%a3",
+    );
+  });
+
   // docs/header.md: "parameter names ending in `*` must hold an RFC 8187 ext-value in UTF-8
   // (§3.2.1: producers MUST use UTF-8)" and "the formatters write UTF-8 only". The charset label
   // is checked, the bytes are not: these are no UTF-8, and decodeExtValue refuses what was written.
