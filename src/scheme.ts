@@ -139,7 +139,8 @@ export interface Scheme {
    * that was never parsed): its message replaces "No credentials were sent" when no credentials
    * are found anywhere, and it refuses nothing by itself.
    * `authenticate({ proxy: true })` refuses a scheme that has one: a proxy's request target and
-   * body are the origin's.
+   * body are the origin's. Synchronous: a promise it returns fails the request closed
+   * (`ERR_AUTH_VERIFIER_RESULT`).
    */
   locate?(
     ctx: RequestContext,

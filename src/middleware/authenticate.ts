@@ -145,7 +145,8 @@ export interface AuthenticateOptions {
    * Leave out the challenge header where this returns true, for the requests of a single-page
    * app (say `req.headers['sec-fetch-mode'] === 'cors'`, or a header of its own): `fetch()`
    * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`. The status stays
-   * 401/407; one that throws sends the error to `next(err)`.
+   * 401/407; one that throws, or returns a promise (it answers synchronously), sends the error to
+   * `next(err)`.
    */
   omitChallenge?: { omitChallenge(req: AuthRequest): boolean }['omitChallenge'] | undefined;
   /**
@@ -517,6 +518,18 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   for (const locator of config.locators) {
     const found = locator.locate!(ctx, locator === scheme ? credentials : undefined);
     if (found === undefined) continue;
+    // An async locate() (plain JavaScript): its promise is no answer, and its rejection must not
+    // go unhandled (that ends the process).
+    if (isPromiseLike(found)) {
+      Promise.resolve(found).catch(ignore);
+      next(
+        new AuthschemeError(
+          'ERR_AUTH_VERIFIER_RESULT',
+          `The ${locator.name} scheme's locate() returned a promise: it must answer synchronously`,
+        ),
+      );
+      return;
+    }
     // A custom scheme's locate() that answered neither credentials nor a failure.
     if (
       typeof found !== 'object' ||
@@ -908,7 +921,7 @@ function refuse(
   };
   let omit: boolean;
   try {
-    omit = finalStatus === 503 || (config.omitChallenge?.(ctx.req) ?? false);
+    omit = finalStatus === 503 || omitChallenge(config, ctx.req);
   } catch (err) {
     next(asError(err));
     return;
@@ -1051,6 +1064,23 @@ function respond(
 }
 
 function ignore(): void {}
+
+/**
+ * What `omitChallenge` answers. A promise (an async function, in plain JavaScript) is truthy: taken
+ * as its answer, it left the challenges out of every refusal. It is a programming error instead,
+ * and its rejection is caught, or it would end the process.
+ */
+function omitChallenge(config: Config, req: AuthRequest): boolean {
+  const omit: unknown = config.omitChallenge?.(req);
+  if (isPromiseLike(omit)) {
+    Promise.resolve(omit).catch(ignore);
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
+      'The omitChallenge function of authenticate() returned a promise: it must answer synchronously, with a boolean',
+    );
+  }
+  return Boolean(omit);
+}
 
 function isScriptRequest(req: AuthRequest): boolean {
   const value = req.headers['x-requested-with'];

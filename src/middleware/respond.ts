@@ -7,6 +7,7 @@ import type { AuthRequest } from '../scheme';
 import { AuthenticationError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { formatChallenge } from '../header';
 import type { Challenge } from '../header/types';
+import { isPromiseLike } from '../util/promise';
 
 const formatted = new WeakMap<Challenge, string>();
 
@@ -91,9 +92,13 @@ export function sendRefusal(
         : body(refusalError(refusal), req);
   if (typeof text !== 'string') {
     // The application's body function, on this request: next(err), as a verifier's bad result.
+    // An async one's rejection is caught: unhandled, it would end the process.
+    const promise = isPromiseLike(text);
+    if (promise) Promise.resolve(text).catch(() => undefined);
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
-      'The body function of authenticate() must return a string',
+      'The body function of authenticate() must return a string' +
+        (promise ? ' (it returned a promise: it must answer synchronously)' : ''),
     );
   }
   // A Buffer, not the string: Node sends the head together with a string body in the body's

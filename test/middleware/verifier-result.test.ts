@@ -258,6 +258,77 @@ describe('a user callback’s result of the wrong type, per request', () => {
   );
 });
 
+// omitChallenge, the body function and locate() answer synchronously. Given an async function
+// (plain JavaScript, or a cast), the promise it returns was taken for its answer: a promise is
+// truthy, so omitChallenge left the challenges out of every refusal, and a rejection (the callback
+// throwing on what a client sent) went unhandled, which ends a Node process.
+describe('a synchronous callback given an async function, per request', () => {
+  const custom = (locate: Scheme['locate']): Scheme => ({
+    name: 'Custom',
+    challenges: () => [{ scheme: 'Custom', params: {} }],
+    verify: () => ({ ok: true, user: 'a' }),
+    locate,
+  });
+  const basics = [basic({ users: { alice: 'x' } })];
+  const cases: [string, boolean, Partial<AuthenticateOptions> & { schemes: Scheme[] }][] = [
+    ['omitChallenge', false, { schemes: basics, omitChallenge: (async () => false) as never }],
+    [
+      'omitChallenge',
+      true,
+      {
+        schemes: basics,
+        omitChallenge: (async () => {
+          throw new Error('bad header');
+        }) as never,
+      },
+    ],
+    [
+      'the body function',
+      true,
+      {
+        schemes: basics,
+        body: (async () => {
+          throw new Error('no template');
+        }) as never,
+      },
+    ],
+    [
+      'locate()',
+      true,
+      {
+        schemes: [
+          custom((async () => {
+            throw new Error('bad cookie');
+          }) as never),
+        ],
+      },
+    ],
+  ];
+
+  it.each(cases)(
+    '%s (rejecting: %s): next(err) with ERR_AUTH_VERIFIER_RESULT saying so, no unhandled rejection',
+    async (_what, _rejecting, options) => {
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown): void => void rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      try {
+        const { status, error, handled } = await run(options);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(rejections).toEqual([]);
+        expect(status).toBe(500);
+        expect(handled).toBe(false);
+        expect(error).toBeInstanceOf(AuthschemeError);
+        expect(error).toMatchObject({
+          code: 'ERR_AUTH_VERIFIER_RESULT',
+          message: expect.stringContaining('a promise') as unknown,
+        });
+      } finally {
+        process.off('unhandledRejection', onRejection);
+      }
+    },
+  );
+});
+
 describe('the headers of a scheme’s success', () => {
   /** The error next(err) got, the response headers and whether the handler ran with req.auth. */
   async function send(scheme: Scheme, authorization = `${scheme.name} t`) {
