@@ -48,7 +48,10 @@ export interface RequestContext {
   proxy: boolean;
   /** The request method as the client sent it. */
   method: string;
-  /** The request target as the client sent it (`req.originalUrl` under Express and Connect, else `req.url`). */
+  /**
+   * The request target as the client sent it (`req.originalUrl` under Express and Connect, else
+   * `req.url`; for a CONNECT on node:http2, which has no :path, its `:authority`).
+   */
   url: string;
   /**
    * The `Cache-Control` that `authenticate()` puts on authenticated responses the application has

@@ -115,5 +115,10 @@ export function originalMethod(req: AuthRequest): string {
 
 /** The request target as the client sent it; Express's routers rewrite `req.url` but keep `originalUrl`. */
 export function originalUrl(req: AuthRequest): string {
-  return typeof req.originalUrl === 'string' ? req.originalUrl : (req.url ?? '/');
+  if (typeof req.originalUrl === 'string') return req.originalUrl;
+  if (typeof req.url === 'string') return req.url;
+  // node:http2's compatibility API leaves `url` undefined on a CONNECT, which has no :path: its
+  // target is :authority (RFC 9113 §8.5), as the authority-form request line is on HTTP/1.1.
+  const authority = req.headers[':authority'];
+  return req.method === 'CONNECT' && typeof authority === 'string' ? authority : '/';
 }

@@ -264,6 +264,65 @@ describe('Digest on node:http2', () => {
     expect(elsewhere.status).toBe(400);
   });
 
+  // RFC 9113 §8.5: a CONNECT carries no :path; its target is :authority, and Node's compatibility
+  // API leaves req.url undefined. The target was taken to be "/": a proxy's Digest refused every
+  // tunnel's answer (uri="host:port", as on HTTP/1.1) with 400, and took one made for "/".
+  it('binds the uri of a CONNECT to its :authority in proxy mode', async () => {
+    const guard = authenticate({ realm: 'h2', proxy: true, schemes: [digest({ users })] });
+    // The compatibility API (and its `connect` event) is set up by a request listener.
+    const server = http2.createServer((_req, res) => res.writeHead(404).end());
+    server.on('connect', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      guard(req, res, (err) => {
+        const auth = (req as unknown as { auth?: { user: string } }).auth;
+        res.writeHead(err === undefined ? 200 : 500).end(auth?.user ?? 'error');
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    sessions.push(session);
+    const tunnel = (authority: string, fields: http2.OutgoingHttpHeaders = {}) =>
+      new Promise<H2Reply>((resolve, reject) => {
+        const stream = session.request(
+          { ':method': 'CONNECT', ':authority': authority, ...fields },
+          { endStream: false },
+        );
+        let headers: http2.IncomingHttpHeaders = {};
+        let body = '';
+        stream.setEncoding('utf8');
+        stream.on('response', (received) => (headers = received));
+        stream.on('data', (chunk: string) => (body += chunk));
+        stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body }));
+        stream.on('error', reject);
+        stream.end();
+      });
+    const first = await tunnel('example.com:443');
+    expect(first.status).toBe(407);
+    const p = parseChallenges(first.headers['proxy-authenticate'] as string)[0]!.params;
+    const answer: DigestAnswer = {
+      username: 'alice',
+      password: 'wonderland',
+      method: 'CONNECT',
+      uri: 'example.com:443',
+      realm: p.realm!,
+      nonce: p.nonce!,
+      opaque: p.opaque,
+      algorithm: p.algorithm!,
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: 'c0ffee00c0ffee00',
+    };
+    const ok = await tunnel('example.com:443', { 'proxy-authorization': digestHeader(answer) });
+    expect([ok.status, ok.body]).toEqual([200, 'alice']);
+    // An answer made for another target is another resource (RFC 7616 §3.4.6).
+    for (const uri of ['/', 'other.example:443']) {
+      const moved = await tunnel('example.com:443', {
+        'proxy-authorization': digestHeader({ ...answer, uri, nc: nc(2) }),
+      });
+      expect(moved.status).toBe(400);
+    }
+  });
+
   // Before: the error response carried the success's Authentication-Info, Cache-Control and Vary.
   it('sends none of the success headers when the audit hook throws after a success', async () => {
     const guard = authenticate({
