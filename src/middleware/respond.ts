@@ -11,9 +11,15 @@ import { isPromiseLike } from '../util/promise';
 
 const formatted = new WeakMap<Challenge, string>();
 
-/** Formats a challenge, remembering the result for frozen (static) challenges. */
+/**
+ * Formats a challenge, remembering the result for static challenges: frozen, their params too (a
+ * frozen challenge whose params object can still change would keep sending its first values).
+ */
 export function formatChallengeCached(challenge: Challenge): string {
-  if (!Object.isFrozen(challenge)) return formatChallenge(challenge);
+  // `?.`: a custom scheme's null goes on to formatChallenge, whose error names it.
+  if (!Object.isFrozen(challenge) || !Object.isFrozen((challenge as Challenge | null)?.params)) {
+    return formatChallenge(challenge);
+  }
   let line = formatted.get(challenge);
   if (line === undefined) {
     line = formatChallenge(challenge);

@@ -538,6 +538,26 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
   });
 });
 
+describe('authenticate() and a challenge a scheme keeps', () => {
+  // A frozen challenge is formatted once and remembered. Frozen on the outside only, its params
+  // may still change (a key id rotated in place): the line sent kept the first values.
+  it('formats again a frozen challenge whose params are not frozen', async () => {
+    const params: Record<string, string> = { realm: 'r', kid: 'k1' };
+    const challenge = Object.freeze({ scheme: 'Token', params });
+    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
+    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
+    try {
+      const first = await request(server).get('/');
+      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
+      params.kid = 'k2';
+      const second = await request(server).get('/');
+      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k2"');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('authenticate() with Express routing', () => {
   it('answers credentials sent two ways (Basic header, Bearer query) 400, Bearer saying invalid_request', async () => {
     const app = express();
