@@ -149,7 +149,10 @@ export interface Scheme {
     ctx: RequestContext,
     fromHeader: Credentials | undefined,
   ): Credentials | SchemeFailure | undefined;
-  /** Optional: called once by `authenticate()`; throws `TypeError` on a configuration error. */
+  /**
+   * Optional: called once by `authenticate()`; throws `TypeError` on a configuration error.
+   * Synchronous: one that returns a promise makes `authenticate()` throw a `TypeError`.
+   */
   setup?(setup: SchemeSetup): void;
 }
 

@@ -400,7 +400,18 @@ function configure(options: AuthenticateOptions): Config {
     );
   }
   // Told only once every option has passed: a setup() may hold resources or remember the realm.
-  for (const scheme of schemes) scheme.setup?.({ realm, proxy });
+  for (const scheme of schemes) {
+    const told: unknown = scheme.setup?.({ realm, proxy });
+    // An async setup() (plain JavaScript, or TypeScript, where a void return takes a promise):
+    // its configuration errors would come as an unhandled rejection, after the app started.
+    if (isPromiseLike(told)) {
+      Promise.resolve(told).catch(() => {});
+      throw new TypeError(
+        `authenticate(): the ${scheme.name} scheme's setup() returned a promise: it must check ` +
+          'its configuration synchronously (throw a TypeError)',
+      );
+    }
+  }
   return Object.freeze({
     schemes: Object.freeze([...schemes]),
     byName,

@@ -807,6 +807,28 @@ describe('authenticate() configuration', () => {
     expect(() => authenticate({ schemes: [tokenScheme('', 's3')] })).toThrow(TypeError);
   });
 
+  // Its rejection (a configuration error found late) went unhandled, which ends the process.
+  it('refuses at setup a scheme whose setup() returns a promise, and catches its rejection', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const asyncSetup = {
+        ...tokenScheme('Token', 's3'),
+        setup: async () => {
+          throw new TypeError('bad option');
+        },
+      };
+      expect(() => authenticate({ schemes: [asyncSetup as unknown as Scheme] })).toThrow(
+        "authenticate(): the Token scheme's setup() returned a promise",
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it('refuses a credentialsRequired that is not a boolean', () => {
     const wrong = { schemes, credentialsRequired: 'false' } as unknown as AuthenticateOptions;
     expect(() => authenticate(wrong)).toThrow(/credentialsRequired/);
