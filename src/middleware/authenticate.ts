@@ -997,6 +997,9 @@ function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]):
     try {
       for (const challenge of list as Challenge[]) lines.push(formatChallengeCached(challenge));
     } catch (err) {
+      // A list of promises (`[makeChallenge()]` with an async maker) is no list of challenges;
+      // their rejections must not go unhandled (that ends the process).
+      for (const item of list) if (isPromiseLike(item)) Promise.resolve(item).catch(ignore);
       // The codec's messages name what is wrong, never the value.
       throw new AuthschemeError(
         'ERR_AUTH_VERIFIER_RESULT',

@@ -329,6 +329,33 @@ describe('a synchronous callback given an async function, per request', () => {
   );
 });
 
+describe('a challenges() list that holds promises', () => {
+  // `[makeChallenge()]` with an async maker: no list of challenges, and the rejection of one
+  // went unhandled, which ends the process.
+  it('fails closed with ERR_AUTH_VERIFIER_RESULT, and no rejection goes unhandled', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const scheme: Scheme = {
+        name: 'Custom',
+        challenges: () => [Promise.reject(new Error('no key yet'))] as never,
+        verify: () => ({ ok: true, user: 'a' }),
+      };
+      const { status, error, handled } = await run({ schemes: [scheme] });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(rejections).toEqual([]);
+      expect([status, handled]).toEqual([500, false]);
+      expect(error).toMatchObject({
+        code: 'ERR_AUTH_VERIFIER_RESULT',
+        message: expect.stringContaining('made a challenge that cannot be sent') as unknown,
+      });
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});
+
 describe('the headers of a scheme’s success', () => {
   /** The error next(err) got, the response headers and whether the handler ran with req.auth. */
   async function send(scheme: Scheme, authorization = `${scheme.name} t`) {
