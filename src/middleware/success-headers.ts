@@ -96,7 +96,9 @@ export function setSuccessHeaders(
 /**
  * What to set for `name`: `value`, which replaces what was there, but for `Set-Cookie`, which
  * cannot be combined into one field (RFC 6265 §3; RFC 9110 §5.3): a cookie the app set before
- * (a CSRF token's, say) stays beside the scheme's.
+ * (a CSRF token's, say) stays beside the scheme's. One of the same cookie-name is replaced: a
+ * server SHOULD NOT send two (RFC 6265 §4.1.1), and a second success on the request (a site's and
+ * a route's authenticate()) would send the scheme's cookie twice.
  */
 function valueBeside(
   name: string,
@@ -107,7 +109,27 @@ function valueBeside(
   if (previous === undefined || name.length !== 10 || name.toLowerCase() !== 'set-cookie') {
     return value;
   }
-  return Array.isArray(previous) ? [...previous, value] : [String(previous), value];
+  const own = cookieName(value);
+  const kept: string[] = [];
+  // String(): an app may have set a number, which Node sends as its digits.
+  for (const cookie of Array.isArray(previous) ? previous : [previous]) {
+    if (cookieName(String(cookie)) !== own) kept.push(String(cookie));
+  }
+  if (kept.length === 0) return value;
+  kept.push(value);
+  return kept;
+}
+
+/**
+ * The cookie-name of a Set-Cookie value, as a user agent reads it (RFC 6265 §5.2: up to the first
+ * ";", then up to the first "=", without surrounding whitespace; none without "=", as in
+ * RFC 6265bis §5.6); names are case-sensitive.
+ */
+function cookieName(cookie: string): string {
+  const semicolon = cookie.indexOf(';');
+  const equals = cookie.indexOf('=');
+  if (equals === -1 || (semicolon !== -1 && semicolon < equals)) return '';
+  return cookie.slice(0, equals).trim();
 }
 
 /**

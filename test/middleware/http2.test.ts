@@ -556,6 +556,19 @@ describe("a scheme's success headers on node:http2", () => {
     expect(refused.headers['set-cookie']).toEqual(['csrf=1', 'theme=dark']);
   });
 
+  // RFC 6265 §4.1.1: no two Set-Cookie fields with one cookie-name; both went out before.
+  it('put a Set-Cookie in place of the cookie of the same name set before', async () => {
+    const replaced = await succeed({ 'Set-Cookie': 'session=2' }, (res) => {
+      res.setHeader('Set-Cookie', ['csrf=1', ' session = old; Path=/', 'sessionid=3']);
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.headers['set-cookie']).toEqual(['csrf=1', 'sessionid=3', 'session=2']);
+    const alone = await succeed({ 'Set-Cookie': 'session=2' }, (res) => {
+      res.setHeader('Set-Cookie', 'session=old');
+    });
+    expect(alone.headers['set-cookie']).toEqual(['session=2']);
+  });
+
   it('go out when they can: a tab, Latin-1, TE: trailers', async () => {
     const reply = await succeed({ 'X-Tab': 'a\tb', 'X-Latin1': 'caf\u00e9', TE: 'trailers' });
     expect(reply.code).toBeUndefined();

@@ -529,6 +529,24 @@ describe('the headers of a scheme’s success', () => {
     },
   );
 
+  // RFC 6265 §4.1.1: a server SHOULD NOT send two Set-Cookie fields with one cookie-name. The
+  // scheme's cookie went out beside the app's of the same name, and twice when two
+  // authenticate()s (the site's, a route's) both accepted the request.
+  it('replace only the app’s cookie of the same name, and set one only once on a second success', async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('Set-Cookie', ['csrf=1', 'session=old; Path=/', 'theme=dark']);
+      next();
+    });
+    const custom = succeeding({ 'Set-Cookie': 'session=2; HttpOnly' });
+    app.use(authenticate({ realm: 'api', credentialsRequired: false, schemes: [custom] }));
+    app.use(authenticate({ realm: 'api', schemes: [custom] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const res = await request(app).get('/').set('Authorization', 'Custom t');
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']).toEqual(['csrf=1', 'theme=dark', 'session=2; HttpOnly']);
+  });
+
   it('fail the same way when an async scheme answers', async () => {
     const scheme: Scheme = {
       ...succeeding({}),
