@@ -6,34 +6,26 @@
  * (mounted after it), or one that passed it on by design.
  *
  * Kept in weak collections, not on `req`: a property added to an Express request costs it a
- * hidden class of its own (see request-auth.ts). They are found through registered symbols, so
- * that two copies of the package in one process (ESM and CommonJS) share them.
+ * hidden class of its own (see request-auth.ts). They are shared by every copy of the package in
+ * the process (see process-shared.ts).
  */
-function shared<T extends object>(name: string, create: () => T): T {
-  const key = Symbol.for(name);
-  const registry = globalThis as unknown as Record<symbol, T | undefined>;
-  const found = registry[key];
-  if (found !== undefined) return found;
-  const created = create();
-  Object.defineProperty(globalThis, key, { value: created });
-  return created;
-}
+import { processShared } from '../util/process-shared';
 
-const reasons = shared('authscheme.letThrough', () => new WeakMap<object, string>());
+const reasons = processShared('authscheme.letThrough', () => new WeakMap<object, string>());
 
 /**
  * Requests that an `authenticate({ proxy: true })` let through, and the `req.auth` objects it
  * made: the object, not the request, so that a `req.auth` that something after it replaced (an
  * origin-side `authenticate()`, another library) is not taken for the proxy's.
  */
-const proxied = shared('authscheme.proxyMode', () => new WeakSet<object>());
+const proxied = processShared('authscheme.proxyMode', () => new WeakSet<object>());
 
 /**
  * Requests let through as CORS preflights (`allowPreflight`). A mark of their own, not their
  * reason: a reason is a sentence that a custom scheme's `locate()` may write too, and one that
  * read the same was taken for a preflight's.
  */
-const preflights = shared('authscheme.preflight', () => new WeakSet<object>());
+const preflights = processShared('authscheme.preflight', () => new WeakSet<object>());
 
 /** The reason recorded for a CORS preflight, for messages only: it is not what marks one. */
 const PREFLIGHT = 'authenticate() let a CORS preflight through unauthenticated (allowPreflight)';

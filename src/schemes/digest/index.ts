@@ -29,6 +29,7 @@ import {
 } from '../../util/options';
 import { MemoryNonceStore } from '../../stores/memory';
 import { clockFrom } from '../../util/clock';
+import { processShared } from '../../util/process-shared';
 import type { NonceStore } from '../../stores/nonce-store';
 import {
   DIGEST_ALGORITHMS,
@@ -528,10 +529,10 @@ function resolveUser(
  * captured request) has another digest. It is looked at only after this scheme has checked that
  * digest itself.
  */
-const acceptedOn = {
+const acceptedOn = processShared('authscheme.digest.acceptedOn', () => ({
   origin: new WeakMap<object, string | Set<string>>(),
   proxy: new WeakMap<object, string | Set<string>>(),
-};
+}));
 
 function acceptedBefore(directives: DigestDirectives, ctx: RequestContext): boolean {
   const accepted = (ctx.proxy ? acceptedOn.proxy : acceptedOn.origin).get(ctx.res);
@@ -731,11 +732,14 @@ function resolveOptions(options: DigestOptions): DigestConfig {
 
 /**
  * Each store's issuer id, made on first use: `digest()`s that share one store (in one process)
- * accept each other's nonces, as the store holds the counts of all of them.
+ * accept each other's nonces, as the store holds the counts of all of them. These records, and
+ * what successes accepted (acceptedOn), are the process's, not this copy's of the package (see
+ * process-shared.ts): a `digest()` of a dependency's copy sees the same stores as the app's.
  */
-const issuers = new WeakMap<NonceStore, Buffer>();
+const issuers = processShared('authscheme.digest.issuers', () => new WeakMap<NonceStore, Buffer>());
 /** The issuer ids (base64url) of the stores alive in this process: see verifyDigest. */
-const liveIssuers = new Set<string>();
+const liveIssuers = processShared('authscheme.digest.liveIssuers', () => new Set<string>());
+// Per copy: the copy that made an id forgets it when its store is collected.
 const forgetIssuer = new FinalizationRegistry<string>((id) => liveIssuers.delete(id));
 
 function issuerOf(store: NonceStore): Buffer {

@@ -432,6 +432,56 @@ describe('an optional authenticate() for the site and a required one on a route'
       .set('Authorization', authorization(site, { ...alice, password: 'wrong', uri: '/' }));
     expect(refused.status).toBe(401);
   });
+  // Two copies of the package in one process (a dependency's own copy in its node_modules, a
+  // bundle): the site's authenticate() from one, the route's from the other. Each kept its own
+  // record of the live nonce stores, of each store's issuer and of what a success accepted: the
+  // site took the route's nonce for another process's (401 for a user it does not know,
+  // stale=true for one it knows); over one store, the site's digest() took the route's nonce for
+  // another store's, and the route's second check of a request for a replay (stale=true).
+  it('does so when the route is guarded by another copy of the package in the process', async () => {
+    let other!: typeof import('authscheme');
+    jest.isolateModules(() => {
+      other = jest.requireActual<typeof import('authscheme')>('../../../src/index');
+    });
+    const shared = new MemoryNonceStore();
+    for (const store of [undefined, shared]) {
+      const app = express();
+      app.use(
+        authenticate({
+          realm: 'api',
+          credentialsRequired: false,
+          schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, store })],
+        }),
+      );
+      app.get(
+        '/admin',
+        other.authenticate({
+          realm: 'api',
+          schemes: [
+            other.digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET, store }),
+          ],
+        }),
+        (req, res) => {
+          res.json({ user: (req as AuthRequest).auth?.user });
+        },
+      );
+      const origin = await listen(app);
+      // With one store the site knows carol as no user of its own: only alice can pass it.
+      for (const user of store === undefined
+        ? [alice, { user: 'carol', password: 'x' }]
+        : [alice]) {
+        const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+        const res = await request(origin)
+          .get('/admin')
+          .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+        expect({
+          store: store !== undefined,
+          status: res.status,
+          body: res.body as unknown,
+        }).toEqual({ store: store !== undefined, status: 200, body: { user: user.user } });
+      }
+    }
+  });
   // The route offers what the site does not (MD5, auth-int, userhash): the site refused the
   // route's answer as "not offered" before it looked at whose challenge it answered.
   it("leaves to the route an answer with an algorithm, qop or userhash only the route's offers", async () => {
