@@ -176,6 +176,8 @@ interface DigestConfig {
    * accepted. `undefined` with a shared store, which holds the counts of every process's nonces.
    */
   readonly ownIssuer: string | undefined;
+  /** The issuer id of `store`, shared or not: what its nonces carry. */
+  readonly issuer: string;
   readonly nextNonceBefore: number;
   readonly userhash: boolean;
   readonly acceptLatin1: boolean;
@@ -312,12 +314,10 @@ function verifyDigest(
   // realm and under the same `secret`), answers that digest()'s challenge: a refusal here is
   // another protection space's, which an optional authenticate() leaves to the route. It is
   // checked as usual all the same (a right password still gets stale=true where credentials are
-  // required, as a nonce of another process does).
+  // required, as a nonce of another process does). This digest()'s store may be shared (Redis):
+  // it then accepts any process's nonce, that one too, but its refusal is the route's to make.
   const another =
-    config.ownIssuer !== undefined &&
-    nonce.issuer !== undefined &&
-    nonce.issuer !== config.ownIssuer &&
-    liveIssuers.has(nonce.issuer);
+    nonce.issuer !== undefined && nonce.issuer !== config.issuer && liveIssuers.has(nonce.issuer);
   let offered: SchemeFailure | undefined;
   if (!config.offered.has(directives.algorithm.name)) {
     offered = beforePassword('Digest algorithm was not offered', user);
@@ -718,6 +718,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     signer: new NonceSigner(nonceKey, issuerOf(store)),
     nonceLifetime,
     ownIssuer: store.shared === true ? undefined : issuerOf(store).toString('base64url'),
+    issuer: issuerOf(store).toString('base64url'),
     nextNonceBefore,
     userhash,
     acceptLatin1: options.acceptLatin1 === true,

@@ -432,6 +432,51 @@ describe('an optional authenticate() for the site and a required one on a route'
       .set('Authorization', authorization(site, { ...alice, password: 'wrong', uri: '/' }));
     expect(refused.status).toBe(401);
   });
+  // The site's digest() over a shared store (Redis: any process's nonce is its to count) took the
+  // route's nonce for another process's and refused a user it does not know with 401, where the
+  // README says the site lets it through to the route.
+  it("leaves to the route a response to the route's nonce when the site's store is shared", async () => {
+    const used = new Set<string>();
+    const store = {
+      shared: true,
+      use: (nonce: string, nc: number) =>
+        !used.has(`${nonce} ${nc}`) && !!used.add(`${nonce} ${nc}`),
+    };
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        credentialsRequired: false,
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, store })],
+      }),
+    );
+    app.get(
+      '/admin',
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET })],
+      }),
+      (req, res) => {
+        res.json({ user: req.auth?.user });
+      },
+    );
+    const origin = await listen(app);
+    for (const user of [{ user: 'carol', password: 'x' }, alice]) {
+      const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+      const res = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+      expect({ status: res.status, body: res.body as unknown }).toEqual({
+        status: 200,
+        body: { user: user.user },
+      });
+      // A replay is still refused, by the site or the route.
+      const replay = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+      expect(replay.status).toBe(401);
+    }
+  });
   // Two copies of the package in one process (a dependency's own copy in its node_modules, a
   // bundle): the site's authenticate() from one, the route's from the other. Each kept its own
   // record of the live nonce stores, of each store's issuer and of what a success accepted: the
