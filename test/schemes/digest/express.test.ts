@@ -432,6 +432,53 @@ describe('an optional authenticate() for the site and a required one on a route'
       .set('Authorization', authorization(site, { ...alice, password: 'wrong', uri: '/' }));
     expect(refused.status).toBe(401);
   });
+  // What makes a refusal foreign lets nothing through a required authenticate(): a nonce of a
+  // third digest() (another route's, same realm and secret) is refused on this route as one of
+  // another process, stale=true only after a right password, with a sync or an async lookup.
+  it("refuses on a required route another route's nonce, stale=true only after a right password", async () => {
+    for (const lookup of ['sync', 'async'] as const) {
+      const getPassword = (user: string) => (user === 'alice' ? 'secret' : undefined);
+      const app = express();
+      app.use(
+        authenticate({
+          realm: 'api',
+          credentialsRequired: false,
+          schemes: [digest({ users: { bob: 'b' }, secret: SECRET })],
+        }),
+      );
+      const route = (options: DigestOptions) =>
+        authenticate({
+          realm: 'api',
+          schemes: [digest({ secret: SECRET, ...options })],
+        });
+      app.get('/other', route({ users: { alice: 'secret' } }), (_req, res) => res.send('other'));
+      app.get(
+        '/admin',
+        route(
+          lookup === 'sync'
+            ? { getPassword }
+            : { getPassword: async (user: string) => Promise.resolve(getPassword(user)) },
+        ),
+        (req, res) => {
+          res.json({ user: req.auth?.user });
+        },
+      );
+      const origin = await listen(app);
+      const other = challengesOf(await request(origin).get('/other'))[0] as Challenge;
+      const wrong = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(other, { ...alice, password: 'wrong', uri: '/admin' }));
+      expect({ lookup, status: wrong.status, stale: challengesOf(wrong)[0]?.params.stale }).toEqual(
+        { lookup, status: 401, stale: undefined },
+      );
+      const right = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(other, { ...alice, uri: '/admin', nc: 2 }));
+      expect({ lookup, status: right.status, stale: challengesOf(right)[0]?.params.stale }).toEqual(
+        { lookup, status: 401, stale: 'true' },
+      );
+    }
+  });
   // The site's digest() over a shared store (Redis: any process's nonce is its to count) took the
   // route's nonce for another process's and refused a user it does not know with 401, where the
   // README says the site lets it through to the route.
