@@ -299,6 +299,41 @@ describe('digest() nonces across processes and time', () => {
 });
 
 describe('an optional authenticate() for the site and a required one on a route', () => {
+  /** `app` behind the site's optional authenticate() (realm api) with one digest() over `site`. */
+  const withSite = (site: Partial<DigestOptions>, app = express()): express.Express => {
+    app.use(
+      authenticate({
+        realm: 'api',
+        credentialsRequired: false,
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, ...site })],
+      }),
+    );
+    return app;
+  };
+  /** The route's handler: who authenticated. */
+  const whoIs = (req: express.Request, res: express.Response): void => {
+    res.json({ user: (req as AuthRequest).auth?.user });
+  };
+  /** `user`'s answer to the first challenge of GET /admin: its status and body, and the challenge. */
+  const logIn = async (origin: string, user: { user: string; password: string }) => {
+    const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+    const res = await request(origin)
+      .get('/admin')
+      .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+    return { challenge, status: res.status, body: res.body as unknown };
+  };
+  const carol = { user: 'carol', password: 'x' };
+  /** `app` with GET /admin guarded by the route's own digest() (realm api), for alice and carol. */
+  const withRoute = (app: express.Express): express.Express =>
+    app.get(
+      '/admin',
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET })],
+      }),
+      whoIs,
+    );
+
   it('leaves credentials made for the route to the route: another scheme, another realm', async () => {
     const app = express();
     app.use(
@@ -384,34 +419,10 @@ describe('an optional authenticate() for the site and a required one on a route'
   // with 401, and one it knows with stale=true and its own nonce, which the route then answered
   // with stale=true and its own: neither ever got through.
   it("leaves to the route a response to the route's nonce in the same realm", async () => {
-    const app = express();
-    app.use(
-      authenticate({
-        realm: 'api',
-        credentialsRequired: false,
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
-      }),
-    );
-    app.get(
-      '/admin',
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET })],
-      }),
-      (req, res) => {
-        res.json({ user: req.auth?.user });
-      },
-    );
-    const origin = await listen(app);
-    for (const user of [alice, { user: 'carol', password: 'x' }]) {
-      const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
-      const res = await request(origin)
-        .get('/admin')
-        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
-      expect({ status: res.status, body: res.body as unknown }).toEqual({
-        status: 200,
-        body: { user: user.user },
-      });
+    const origin = await listen(withRoute(withSite({})));
+    for (const user of [alice, carol]) {
+      const { challenge, ...answer } = await logIn(origin, user);
+      expect(answer).toEqual({ status: 200, body: { user: user.user } });
       // The route still checks the password: a wrong one is refused, without stale=true.
       const wrong = await request(origin)
         .get('/admin')
@@ -489,34 +500,10 @@ describe('an optional authenticate() for the site and a required one on a route'
       use: (nonce: string, nc: number) =>
         !used.has(`${nonce} ${nc}`) && !!used.add(`${nonce} ${nc}`),
     };
-    const app = express();
-    app.use(
-      authenticate({
-        realm: 'api',
-        credentialsRequired: false,
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, store })],
-      }),
-    );
-    app.get(
-      '/admin',
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET })],
-      }),
-      (req, res) => {
-        res.json({ user: req.auth?.user });
-      },
-    );
-    const origin = await listen(app);
-    for (const user of [{ user: 'carol', password: 'x' }, alice]) {
-      const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
-      const res = await request(origin)
-        .get('/admin')
-        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
-      expect({ status: res.status, body: res.body as unknown }).toEqual({
-        status: 200,
-        body: { user: user.user },
-      });
+    const origin = await listen(withRoute(withSite({ store })));
+    for (const user of [carol, alice]) {
+      const { challenge, ...answer } = await logIn(origin, user);
+      expect(answer).toEqual({ status: 200, body: { user: user.user } });
       // A replay is still refused, by the site or the route.
       const replay = await request(origin)
         .get('/admin')
@@ -537,14 +524,7 @@ describe('an optional authenticate() for the site and a required one on a route'
     });
     const shared = new MemoryNonceStore();
     for (const store of [undefined, shared]) {
-      const app = express();
-      app.use(
-        authenticate({
-          realm: 'api',
-          credentialsRequired: false,
-          schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, store })],
-        }),
-      );
+      const app = withSite({ store });
       app.get(
         '/admin',
         other.authenticate({
@@ -553,24 +533,17 @@ describe('an optional authenticate() for the site and a required one on a route'
             other.digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET, store }),
           ],
         }),
-        (req, res) => {
-          res.json({ user: (req as AuthRequest).auth?.user });
-        },
+        whoIs,
       );
       const origin = await listen(app);
       // With one store the site knows carol as no user of its own: only alice can pass it.
-      for (const user of store === undefined
-        ? [alice, { user: 'carol', password: 'x' }]
-        : [alice]) {
-        const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
-        const res = await request(origin)
-          .get('/admin')
-          .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
-        expect({
+      for (const user of store === undefined ? [alice, carol] : [alice]) {
+        const { status, body } = await logIn(origin, user);
+        expect({ store: store !== undefined, status, body }).toEqual({
           store: store !== undefined,
-          status: res.status,
-          body: res.body as unknown,
-        }).toEqual({ store: store !== undefined, status: 200, body: { user: user.user } });
+          status: 200,
+          body: { user: user.user },
+        });
       }
     }
   });
@@ -578,15 +551,7 @@ describe('an optional authenticate() for the site and a required one on a route'
   // route's answer as "not offered" before it looked at whose challenge it answered.
   it("leaves to the route an answer with an algorithm, qop or userhash only the route's offers", async () => {
     for (const routeSecret of [SECRET, 'another-secret-another-secret-ab']) {
-      const app = express();
-      app.use(express.raw({ type: '*/*' }));
-      app.use(
-        authenticate({
-          realm: 'api',
-          credentialsRequired: false,
-          schemes: [digest({ users: { alice: 'secret' }, secret: SECRET })],
-        }),
-      );
+      const app = withSite({}, express().use(express.raw({ type: '*/*' })));
       app.post(
         '/admin',
         authenticate({
