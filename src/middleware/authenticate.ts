@@ -952,9 +952,9 @@ function refuse(
       lists.push(list);
     }
   } catch (err) {
-    // The challenges already asked for are not awaited: a rejection among them must not go
-    // unhandled (that ends the process).
-    for (const list of lists) if (isPromiseLike(list)) Promise.resolve(list).catch(ignore);
+    // The challenges already asked for are not awaited: a rejection among them, or among the
+    // promises a list holds, must not go unhandled (that ends the process).
+    releasePromises(lists, 0);
     next(asError(err));
     return;
   }
@@ -989,6 +989,7 @@ function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]):
     const list: unknown = lists[i];
     const name = from[i]!.name;
     if (!Array.isArray(list)) {
+      releasePromises(lists, i + 1);
       throw new AuthschemeError(
         'ERR_AUTH_VERIFIER_RESULT',
         `The ${name} scheme's challenges() returned no list`,
@@ -997,9 +998,7 @@ function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]):
     try {
       for (const challenge of list as Challenge[]) lines.push(formatChallengeCached(challenge));
     } catch (err) {
-      // A list of promises (`[makeChallenge()]` with an async maker) is no list of challenges;
-      // their rejections must not go unhandled (that ends the process).
-      for (const item of list) if (isPromiseLike(item)) Promise.resolve(item).catch(ignore);
+      releasePromises(lists, i);
       // The codec's messages name what is wrong, never the value.
       throw new AuthschemeError(
         'ERR_AUTH_VERIFIER_RESULT',
@@ -1009,6 +1008,22 @@ function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]):
     }
   }
   return lines;
+}
+
+/**
+ * Catches the rejections of the challenges not to be sent, which must not go unhandled (that
+ * ends the process): the lists from `from` on that are promises, and the promises a list holds
+ * (`[makeChallenge()]` with an async maker, no list of challenges), which are not looked at once
+ * one list fails.
+ */
+function releasePromises(lists: readonly unknown[], from: number): void {
+  for (let j = from; j < lists.length; j++) {
+    const list = lists[j];
+    if (isPromiseLike(list)) Promise.resolve(list).catch(ignore);
+    else if (Array.isArray(list)) {
+      for (const item of list) if (isPromiseLike(item)) Promise.resolve(item).catch(ignore);
+    }
+  }
 }
 
 /**

@@ -354,6 +354,59 @@ describe('a challenges() list that holds promises', () => {
       process.off('unhandledRejection', onRejection);
     }
   });
+  // Once one list failed, the lists after it were not looked at (nor, when a scheme's
+  // challenges() threw, the promises inside the lists before it): their rejections went
+  // unhandled.
+  const rejecting = (name: string): Scheme => ({
+    name,
+    challenges: () => [Promise.reject(new Error(`no ${name} key yet`))] as never,
+    verify: () => ({ ok: true, user: 'a' }),
+  });
+  const noList: Scheme = {
+    name: 'One',
+    challenges: () => 'Basic realm="api"' as never,
+    verify: () => ({ ok: true, user: 'a' }),
+  };
+  const throwing: Scheme = {
+    name: 'Two',
+    challenges: () => {
+      throw new AuthschemeError('ERR_AUTH_VERIFIER_RESULT', 'Two cannot challenge');
+    },
+    verify: () => ({ ok: true, user: 'a' }),
+  };
+  it.each([
+    [
+      'holds promises, before one that does too',
+      [rejecting('One'), rejecting('Two')],
+      'One scheme made a challenge that cannot be sent',
+    ],
+    [
+      'is no list, before one that holds promises',
+      [noList, rejecting('Two')],
+      "One scheme's challenges() returned no list",
+    ],
+    [
+      'holds promises, before one whose challenges() throws',
+      [rejecting('One'), throwing],
+      'Two cannot challenge',
+    ],
+  ])('leaves no rejection unhandled when a list %s', async (_, schemes, message) => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const { status, error, handled } = await run({ schemes });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(rejections).toEqual([]);
+      expect([status, handled]).toEqual([500, false]);
+      expect(error).toMatchObject({
+        code: 'ERR_AUTH_VERIFIER_RESULT',
+        message: expect.stringContaining(message) as unknown,
+      });
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
 });
 
 describe('the headers of a scheme’s success', () => {
