@@ -122,14 +122,23 @@ function valueBeside(
 
 /**
  * The cookie-name of a Set-Cookie value, as a user agent reads it (RFC 6265 §5.2: up to the first
- * ";", then up to the first "=", without surrounding whitespace; none without "=", as in
- * RFC 6265bis §5.6); names are case-sensitive.
+ * ";", then up to the first "=", without surrounding WSP; none without "=", as in
+ * RFC 6265bis §5.6); names are case-sensitive. Only SP and HTAB are trimmed, not what
+ * String.prototype.trim() takes too: a NO-BREAK SPACE goes out as the byte 0xA0, part of the name.
  */
 function cookieName(cookie: string): string {
   const semicolon = cookie.indexOf(';');
-  const equals = cookie.indexOf('=');
-  if (equals === -1 || (semicolon !== -1 && semicolon < equals)) return '';
-  return cookie.slice(0, equals).trim();
+  let end = cookie.indexOf('=');
+  if (end === -1 || (semicolon !== -1 && semicolon < end)) return '';
+  let start = 0;
+  while (start < end && isWsp(cookie.charCodeAt(start))) start++;
+  while (end > start && isWsp(cookie.charCodeAt(end - 1))) end--;
+  return cookie.slice(start, end);
+}
+
+/** RFC 5234 WSP: SP or HTAB. */
+function isWsp(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /**

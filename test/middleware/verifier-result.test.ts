@@ -600,6 +600,33 @@ describe('the headers of a scheme’s success', () => {
     expect(res.headers['set-cookie']).toEqual(['csrf=1', 'theme=dark', 'session=2; HttpOnly']);
   });
 
+  // RFC 6265 §5.2 trims only WSP (SP, HTAB) around the name: a NO-BREAK SPACE (sent as the byte
+  // 0xA0) stays part of it, so that cookie is another than the scheme's and stays.
+  it('read the cookie-name as a user agent does: only SP and HTAB trimmed, up to ";" and "="', async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('Set-Cookie', [
+        '\u00A0session=a',
+        ' \tsession\t = b; Path=/',
+        'session',
+        'a;session=c',
+        'x=session=2',
+      ]);
+      next();
+    });
+    app.use(authenticate({ realm: 'api', schemes: [succeeding({ 'Set-Cookie': 'session=2' })] }));
+    app.get('/', (_req, res) => res.send('ok'));
+    const res = await request(app).get('/').set('Authorization', 'Custom t');
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']).toEqual([
+      '\u00A0session=a',
+      'session',
+      'a;session=c',
+      'x=session=2',
+      'session=2',
+    ]);
+  });
+
   it('fail the same way when an async scheme answers', async () => {
     const scheme: Scheme = {
       ...succeeding({}),
