@@ -740,8 +740,12 @@ function resolveOptions(options: DigestOptions): DigestConfig {
 const issuers = processShared('authscheme.digest.issuers', () => new WeakMap<NonceStore, Buffer>());
 /** The issuer ids (base64url) of the stores alive in this process: see verifyDigest. */
 const liveIssuers = processShared('authscheme.digest.liveIssuers', () => new Set<string>());
-// Per copy: the copy that made an id forgets it when its store is collected.
-const forgetIssuer = new FinalizationRegistry<string>((id) => liveIssuers.delete(id));
+// The process's too: a registry that is collected calls none of its callbacks, and one per copy
+// went with a copy that was dropped (a bundle reloaded), leaving the ids of its stores behind.
+const forgetIssuer = processShared(
+  'authscheme.digest.forgetIssuer',
+  () => new FinalizationRegistry<string>((id) => liveIssuers.delete(id)),
+);
 
 function issuerOf(store: NonceStore): Buffer {
   let issuer = issuers.get(store);
