@@ -314,8 +314,8 @@ function verifyDigest(
   // realm and under the same `secret`), answers that digest()'s challenge: a refusal here is
   // another protection space's, which an optional authenticate() leaves to the route. It is
   // checked as usual all the same (a right password still gets stale=true where credentials are
-  // required, as a nonce of another process does). This digest()'s store may be shared (Redis):
-  // it then accepts any process's nonce, that one too, but its refusal is the route's to make.
+  // required, as a nonce of another process does), and never accepted, even over a shared store
+  // (Redis), which accepts any other process's nonce (see withHA1).
   const another =
     nonce.issuer !== undefined && nonce.issuer !== config.issuer && liveIssuers.has(nonce.issuer);
   let offered: SchemeFailure | undefined;
@@ -336,6 +336,7 @@ function verifyDigest(
     expiresAt: nonce.expiresAt,
     issuedAt: nonce.issuedAt,
     issuer: nonce.issuer,
+    another,
     bodyHash: undefined,
   };
   const result =
@@ -361,6 +362,8 @@ interface PendingRequest {
   /** When it was issued, and for which store (`undefined` for a version 1 nonce). */
   readonly issuedAt: number | undefined;
   readonly issuer: string | undefined;
+  /** The nonce is another live `digest()`'s in this process (see verifyDigest). */
+  readonly another: boolean;
   /** H(entity-body) for qop=auth-int. */
   bodyHash: string | undefined;
 }
@@ -443,6 +446,18 @@ function withHA1(
     return {
       ...refuse(
         'Digest nonce was issued for another nonce store (another process, or before a restart)',
+        'ERR_AUTH_STALE_NONCE',
+      ),
+      user: claimedUser,
+    };
+  }
+  // Nor is another digest()'s in this process ever accepted here, over a shared store too: with
+  // its refusals foreign (an optional authenticate() passes them on), an acceptance would tell a
+  // right password from a wrong one on the site's pages, guesses that no audit hook counts.
+  if (request.another) {
+    return {
+      ...refuse(
+        'Digest nonce was issued for another digest() in this process',
         'ERR_AUTH_STALE_NONCE',
       ),
       user: claimedUser,

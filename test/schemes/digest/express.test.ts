@@ -511,6 +511,37 @@ describe('an optional authenticate() for the site and a required one on a route'
       expect(replay.status).toBe(401);
     }
   });
+  // Accepted by the site over its shared store, the route's nonce told a right password from a
+  // wrong one on the site's own pages (req.auth set, or the request passed on anonymous), and
+  // the wrong guesses, foreign, reached no audit hook: a guessing channel without lockouts.
+  it("never accepts the route's nonce on the site's own pages, a right password or a wrong one", async () => {
+    const audited: string[] = [];
+    const store = { shared: true, use: () => true };
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        credentialsRequired: false,
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, store })],
+        audit: ({ outcome, code }) => void audited.push(`${outcome} ${code ?? ''}`),
+      }),
+    );
+    app.get('/home', whoIs);
+    const origin = await listen(withRoute(app));
+    const challenge = challengesOf(await request(origin).get('/admin'))[0] as Challenge;
+    const answers = [];
+    for (const password of ['secret', 'wrong']) {
+      const res = await request(origin)
+        .get('/home')
+        .set('Authorization', authorization(challenge, { ...alice, password, uri: '/home' }));
+      answers.push({ status: res.status, body: res.body as unknown });
+    }
+    expect(answers).toEqual([
+      { status: 200, body: {} },
+      { status: 200, body: {} },
+    ]);
+    expect(audited).toEqual([]);
+  });
   // Two copies of the package in one process (a dependency's own copy in its node_modules, a
   // bundle): the site's authenticate() from one, the route's from the other. Each kept its own
   // record of the live nonce stores, of each store's issuer and of what a success accepted: the
