@@ -64,7 +64,9 @@ declare global {
 export interface AuthOutcome {
   /**
    * `success`: authenticated. `refused`: answered 400, 401, 403, 407 or 503. `error`: handed to
-   * `next(err)` because a verifier, a store or a scheme failed (the client may not be at fault).
+   * `next(err)` because a verifier, a store or a scheme failed (the client may not be at fault),
+   * or because something else sent the response while an async verifier worked (a success no
+   * client was served, whatever the scheme).
    */
   outcome: 'success' | 'refused' | 'error';
   /**
@@ -725,6 +727,12 @@ function accept(
   }
   const { res } = ctx;
   const replaced = setSuccessHeaders(ctx.req, res, scheme.name, headers);
+  // Something else answered while an async verifier worked (a timeout middleware, say). Digest's
+  // Authentication-Info fails above with Node's ERR_HTTP_HEADERS_SENT; a scheme without success
+  // headers fails here the same way, before `audit` hears of a success: the request goes to
+  // next(err) unauthenticated, an `error`, and a metrics or lockout hook counts no success that
+  // no client was served (Cache-Control and Vary below would throw after it otherwise).
+  if (res.headersSent) throw headersSentError();
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
   // Before Cache-Control and Vary too, and its error response carries none of the success's
   // headers (an rspauth for a request that failed): the scheme's are undone, a header of the
@@ -751,6 +759,13 @@ function accept(
   // requireScopes() answers in the field of the authenticate() that made this req.auth.
   if (config.proxy) markProxyAuth(auth);
   assignAuth(ctx.req, auth);
+}
+
+/** Node's error for a header set after the head went out, as its setHeader throws it. */
+function headersSentError(): Error {
+  return Object.assign(new Error('Cannot set headers after they are sent to the client'), {
+    code: 'ERR_HTTP_HEADERS_SENT',
+  });
 }
 
 function refuseWith(

@@ -609,3 +609,79 @@ function answerFailed(
 ): void {
   res.status(500).send('failed');
 }
+
+// Something before authenticate() (a timeout middleware, say) answers while an async verifier
+// works: the middleware hands Node's ERR_HTTP_HEADERS_SENT to next(err), once, and `audit` hears
+// of it as an `error`, whatever the scheme: the request was never served as authenticated, so a
+// metrics user counts no success, and a lockout hears of no failure (the credentials were right).
+describe('authenticate({ audit }) when the head went out while an async verifier worked', () => {
+  const slow = async <T>(value: T): Promise<T> => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return value;
+  };
+
+  async function lateSuccess(options: Pick<AuthenticateOptions, 'schemes'>, header: string) {
+    const outcomes: AuthOutcome[] = [];
+    const errors: unknown[] = [];
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    const app = express();
+    app.use((req, res, next) => {
+      next();
+      // Answers only the request with credentials: a first one may fetch a Digest challenge.
+      if (req.headers.authorization !== undefined) res.status(503).send('busy');
+    });
+    app.use(
+      authenticate({ realm: 'audit', audit: (outcome) => outcomes.push(outcome), ...options }),
+    );
+    app.get('/', (_req, res) => res.send('ok'));
+    app.use(
+      (err: unknown, _req: express.Request, _res: express.Response, _n: express.NextFunction) =>
+        void errors.push(err),
+    );
+    process.on('unhandledRejection', onRejection);
+    try {
+      const first = await request(app).get('/');
+      const value =
+        header === 'digest'
+          ? formatCredentials(
+              answer(parseChallenges(first.headers['www-authenticate'] as string)[0]!, {
+                user: 'alice',
+                password: 'secret',
+                uri: '/',
+              }),
+            )
+          : header;
+      outcomes.length = 0;
+      const res = await request(app).get('/').set('Authorization', value);
+      expect(res.status).toBe(503);
+      // The verifier's 20 ms, and time for a second next(err) or a rejection to show.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+    return { outcomes, errors, rejections };
+  }
+
+  it.each([
+    ['Basic', { schemes: [basic({ verify: (user) => slow(user === 'alice' && user) })] }],
+    ['Bearer', { schemes: [bearer({ verify: (token) => slow(token === 'good' && 'bob') })] }],
+    [
+      'Digest',
+      {
+        schemes: [
+          digest({ getPassword: (user) => slow(users[user as 'alice']), secret: 's'.repeat(32) }),
+        ],
+      },
+    ],
+  ])('reports the same error for %s, and calls next(err) once', async (scheme, options) => {
+    const header = { Basic: basicAuth('alice', 'x'), Bearer: 'Bearer good', Digest: 'digest' }[
+      scheme
+    ]!;
+    const { outcomes, errors, rejections } = await lateSuccess(options, header);
+    expect(outcomes).toEqual([outcome({ outcome: 'error', scheme })]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+    expect(rejections).toEqual([]);
+  });
+});
