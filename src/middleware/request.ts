@@ -32,7 +32,10 @@ export class Context implements RequestContext {
 
 /** The field appears on several lines. */
 export const REPEATED = Symbol('repeated');
-/** Node may have dropped header lines (its `maxHeadersCount`), so a second line cannot be ruled out. */
+/**
+ * Node may have dropped header lines (its HTTP/1 `maxHeadersCount`), so a second line cannot be
+ * ruled out. Never on HTTP/2, where Node drops none.
+ */
 export const UNCOUNTED = Symbol('uncounted');
 
 /**
@@ -65,8 +68,17 @@ export function readAuthorization(
     if (isFieldName(name, headerName) && ++seen > 1) return REPEATED;
   }
   // Past the server's maxHeadersCount, Node drops further lines from rawHeaders too: a second
-  // Authorization line there, which a front proxy may have read instead, would go unseen.
-  if (raw.length >= BATCH_ENTRIES && raw.length >= entryLimit(req)) return UNCOUNTED;
+  // Authorization line there, which a front proxy may have read instead, would go unseen. Not on
+  // HTTP/2, which has no maxHeadersCount: past maxHeaderListPairs node:http2 resets the stream
+  // (ENHANCE_YOUR_CALM) before any middleware runs, so rawHeaders holds every line.
+  // (`!(… >= 2)`: a request object without httpVersionMajor is counted as HTTP/1's.)
+  if (
+    raw.length >= BATCH_ENTRIES &&
+    !(req.httpVersionMajor >= 2) &&
+    raw.length >= entryLimit(req)
+  ) {
+    return UNCOUNTED;
+  }
   return value;
 }
 

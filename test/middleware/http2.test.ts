@@ -73,6 +73,7 @@ afterEach(async () => {
 async function start(
   middleware: H2Middleware,
   stack: 'http2' | 'connect' = 'http2',
+  options: http2.ServerOptions = {},
 ): Promise<http2.ClientHttp2Session> {
   let handler = application(middleware);
   if (stack === 'connect') {
@@ -80,7 +81,7 @@ async function start(
     app.use(handler as unknown as connect.SimpleHandleFunction);
     handler = app as unknown as Handler;
   }
-  const server = http2.createServer(handler);
+  const server = http2.createServer(options, handler);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -175,6 +176,40 @@ describe('oversized fields on node:http2', () => {
     // Beyond the header-list limit the stream is refused before any middleware runs.
     await expect(send(session, '/', { authorization: field(70_000) })).rejects.toThrow(
       /NGHTTP2_REFUSED_STREAM/,
+    );
+  });
+});
+
+// HTTP/1's maxHeadersCount (1000 lines unset) drops lines past it unseen, so a request that many
+// lines cannot be told to carry Authorization once. node:http2 drops none: past the server's
+// maxHeaderListPairs it resets the stream, and the middleware never runs.
+describe('many header lines on node:http2', () => {
+  const lines = (count: number): http2.OutgoingHttpHeaders => {
+    const fields: http2.OutgoingHttpHeaders = {};
+    for (let i = 0; i < count; i++) fields[`x-line-${i}`] = 'v';
+    return fields;
+  };
+
+  it('reads Authorization among more lines than HTTP/1 would keep', async () => {
+    const session = await start(authenticate({ schemes: [basic({ users })] }), 'http2', {
+      maxHeaderListPairs: 3000,
+    });
+    const authorization = basicAuth('alice', 'wonderland');
+    const many = await send(session, '/', { ...lines(1500), authorization });
+    expect(many.status).toBe(200);
+    expect(JSON.parse(many.body)).toMatchObject({ user: 'alice', version: '2.0' });
+    const wrong = { ...lines(1500), authorization: basicAuth('alice', 'nope') };
+    expect((await send(session, '/', wrong)).status).toBe(401);
+  });
+
+  it('never sees a request past maxHeaderListPairs: Node resets its stream', async () => {
+    const session = await start(authenticate({ schemes: [basic({ users })] }), 'http2', {
+      maxHeaderListPairs: 200,
+    });
+    const authorization = basicAuth('alice', 'wonderland');
+    expect((await send(session, '/', { ...lines(150), authorization })).status).toBe(200);
+    await expect(send(session, '/', { ...lines(250), authorization })).rejects.toThrow(
+      /NGHTTP2_ENHANCE_YOUR_CALM/,
     );
   });
 });
