@@ -129,7 +129,8 @@ export interface Scheme {
   /**
    * The challenges this scheme sends (Digest may send one per algorithm). `failure` is this
    * scheme's own refusal when it was the scheme that was tried, so that it can add parameters
-   * such as `stale=true` or `error="invalid_token"`.
+   * such as `stale=true` or `error="invalid_token"`. A challenge frozen with frozen, plain-data
+   * `params` is formatted once and its line reused; one with getters is formatted every time.
    */
   challenges(ctx: RequestContext, failure?: SchemeFailure): Challenge[] | Promise<Challenge[]>;
   /** Checks credentials that named this scheme. Throwing or rejecting means `next(err)`. */

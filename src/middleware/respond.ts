@@ -10,10 +10,15 @@ import type { Challenge } from '../header/types';
 import { isPromiseLike } from '../util/promise';
 
 const formatted = new WeakMap<Challenge, string>();
+/** Frozen challenges that hold a getter: formatted on every refusal, and never checked again. */
+const computed = new WeakSet<Challenge>();
 
 /**
  * Formats a challenge, remembering the result for static challenges: frozen, their params too (a
- * frozen challenge whose params object can still change would keep sending its first values).
+ * frozen challenge whose params object can still change would keep sending its first values), and
+ * holding data, not getters (Object.freeze keeps accessors, which may answer otherwise on the next
+ * request). A frozen object's properties can change neither value nor kind, so the check is made
+ * once, on the first refusal; what basic() and negotiate() make is then a WeakMap lookup.
  */
 export function formatChallengeCached(challenge: Challenge): string {
   // `?.`: a custom scheme's null goes on to formatChallenge, whose error names it.
@@ -21,11 +26,28 @@ export function formatChallengeCached(challenge: Challenge): string {
     return formatChallenge(challenge);
   }
   let line = formatted.get(challenge);
-  if (line === undefined) {
-    line = formatChallenge(challenge);
+  if (line !== undefined) return line;
+  if (computed.has(challenge)) return formatChallenge(challenge);
+  line = formatChallenge(challenge);
+  if (holdsData(challenge) && holdsData(challenge.params)) {
     formatted.set(challenge, line);
+  } else {
+    computed.add(challenge);
   }
   return line;
+}
+
+/**
+ * Every own property of `object` holds a value (none is a getter), enumerable or not; params that
+ * are absent (a token68 challenge's) hold none.
+ */
+function holdsData(object: unknown): boolean {
+  if (typeof object !== 'object' || object === null) return true;
+  for (const name of Reflect.ownKeys(object)) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, name);
+    if (descriptor !== undefined && !('value' in descriptor)) return false;
+  }
+  return true;
 }
 
 const STATUS_TEXT: Record<number, string> = {

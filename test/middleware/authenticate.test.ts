@@ -12,6 +12,7 @@ import {
   requireScopes,
   type Scheme,
   type AuthenticateOptions,
+  type Challenge,
 } from 'authscheme';
 import { FRAMEWORKS, HIT, basicAuth, mount, rawRequest } from '../helpers/frameworks';
 
@@ -552,6 +553,89 @@ describe('authenticate() and a challenge a scheme keeps', () => {
       params.kid = 'k2';
       const second = await request(server).get('/');
       expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k2"');
+    } finally {
+      server.close();
+    }
+  });
+
+  // Object.freeze() keeps accessors: a frozen getter may answer otherwise on the next request.
+  it.each([
+    [
+      'a getter among its frozen params',
+      (kid: () => string) =>
+        Object.freeze({
+          scheme: 'Token',
+          params: Object.freeze({
+            realm: 'r',
+            get kid() {
+              return kid();
+            },
+          }),
+        }),
+    ],
+    [
+      'params that are a getter',
+      (kid: () => string) =>
+        Object.freeze({
+          scheme: 'Token',
+          get params() {
+            return Object.freeze({ realm: 'r', kid: kid() });
+          },
+        }),
+    ],
+  ])('formats again a frozen challenge with %s', async (_what, make) => {
+    let kid = 'k1';
+    const challenge = make(() => kid);
+    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
+    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
+    try {
+      const first = await request(server).get('/');
+      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
+      kid = 'k2';
+      const second = await request(server).get('/');
+      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k2"');
+    } finally {
+      server.close();
+    }
+  });
+
+  // Plain JavaScript may leave `params` out of a token68 challenge: nothing to check for getters.
+  it('sends a frozen token68 challenge without params on every refusal', async () => {
+    const challenge = Object.freeze({ scheme: 'Token', token68: 'abc' }) as unknown as Challenge;
+    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
+    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await request(server).get('/');
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toBe('Token abc');
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  // What basic() and negotiate() make: formatted on the first refusal only. A proxy counts the
+  // reads of its values, which formatting makes and a remembered line does not.
+  it('remembers the line of a frozen challenge whose params are plain data', async () => {
+    let listed = 0;
+    const params = new Proxy(Object.freeze({ realm: 'r', kid: 'k1' }), {
+      get(target, name, receiver) {
+        listed++;
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    const challenge = Object.freeze({ scheme: 'Token', params });
+    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
+    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
+    try {
+      const first = await request(server).get('/');
+      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
+      const afterFirst = listed;
+      expect(afterFirst).toBeGreaterThan(0);
+      const second = await request(server).get('/');
+      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
+      expect(listed).toBe(afterFirst);
     } finally {
       server.close();
     }
