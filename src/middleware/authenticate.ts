@@ -728,11 +728,11 @@ function accept(
   const { res } = ctx;
   const replaced = setSuccessHeaders(ctx.req, res, scheme.name, headers);
   // Something else answered while an async verifier worked (a timeout middleware, say). Digest's
-  // Authentication-Info fails above with Node's ERR_HTTP_HEADERS_SENT; a scheme without success
+  // Authentication-Info fails above with Node's ERR_HTTP(2)_HEADERS_SENT; a scheme without success
   // headers fails here the same way, before `audit` hears of a success: the request goes to
   // next(err) unauthenticated, an `error`, and a metrics or lockout hook counts no success that
   // no client was served (Cache-Control and Vary below would throw after it otherwise).
-  if (res.headersSent) throw headersSentError();
+  if (res.headersSent) throw headersSentError(ctx.req.httpVersionMajor >= 2);
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
   // Before Cache-Control and Vary too, and its error response carries none of the success's
   // headers (an rspauth for a request that failed): the scheme's are undone, a header of the
@@ -762,10 +762,14 @@ function accept(
 }
 
 /** Node's error for a header set after the head went out, as its setHeader throws it. */
-function headersSentError(): Error {
-  return Object.assign(new Error('Cannot set headers after they are sent to the client'), {
-    code: 'ERR_HTTP_HEADERS_SENT',
-  });
+function headersSentError(http2: boolean): Error {
+  return http2
+    ? Object.assign(new Error('Response has already been initiated.'), {
+        code: 'ERR_HTTP2_HEADERS_SENT',
+      })
+    : Object.assign(new Error('Cannot set headers after they are sent to the client'), {
+        code: 'ERR_HTTP_HEADERS_SENT',
+      });
 }
 
 function refuseWith(

@@ -214,6 +214,42 @@ describe('many header lines on node:http2', () => {
   });
 });
 
+// As on HTTP/1 (test/middleware/audit.test.ts): a success whose response something else sent
+// while the verifier worked is an `error`, with node:http2's own error, handed on once.
+describe('a success whose response went out on node:http2', () => {
+  it('is reported as an error and handed to next(err) once, with Node’s HTTP/2 error', async () => {
+    const outcomes: string[] = [];
+    const errors: unknown[] = [];
+    const guard = authenticate({
+      schemes: [
+        basic({
+          verify: async (user) => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return user === 'alice' && user;
+          },
+        }),
+      ],
+      audit: ({ outcome }) => void outcomes.push(outcome),
+    });
+    const server = http2.createServer((req, res) => {
+      guard(req, res, (err) => errors.push(err));
+      // Something else answers while the verifier works (a timeout middleware, say).
+      res.statusCode = 503;
+      res.end('busy');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    sessions.push(session);
+    const reply = await send(session, '/', { authorization: basicAuth('alice', 'x') });
+    expect(reply.status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(outcomes).toEqual(['error']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'ERR_HTTP2_HEADERS_SENT' });
+  });
+});
+
 describe('requireScopes on node:http2', () => {
   it('lets a token with the scope through and answers one without it 403', async () => {
     const guard = authenticate({
