@@ -632,7 +632,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   awaitWithDeadline(
     config,
     result,
-    (value) => conclude(config, ctx, next, chosen, value),
+    (value) => conclude(config, ctx, next, chosen, value, true),
     (err) => next(asError(err)),
     () =>
       refuse(config, ctx, next, {
@@ -656,6 +656,8 @@ function conclude(
   next: (err?: unknown) => void,
   scheme: Scheme,
   result: VerifyResult,
+  /** The result came from an async verifier: something else may have answered meanwhile. */
+  late = false,
 ): void {
   if (result?.ok === false) {
     if (result.foreign === true && !config.credentialsRequired) {
@@ -686,7 +688,7 @@ function conclude(
         `The ${scheme.name} scheme returned no result`,
       );
     }
-    accept(config, ctx, scheme, result);
+    accept(config, ctx, scheme, result, late);
   } catch (err) {
     next(asError(err));
     return;
@@ -699,6 +701,7 @@ function accept(
   ctx: RequestContext,
   scheme: Scheme,
   result: VerifyResult & { ok: true },
+  late: boolean,
 ): void {
   if (typeof result.user !== 'string' || result.user === '') {
     throw new AuthschemeError(
@@ -732,7 +735,9 @@ function accept(
   // headers fails here the same way, before `audit` hears of a success: the request goes to
   // next(err) unauthenticated, an `error`, and a metrics or lockout hook counts no success that
   // no client was served (Cache-Control and Vary below would throw after it otherwise).
-  if (res.headersSent) throw headersSentError(ctx.req.httpVersionMajor >= 2);
+  // Only then: nothing else runs during a synchronous verify, and a lookup on Express's
+  // responses costs (see request-auth.ts).
+  if (late && res.headersSent) throw headersSentError(ctx.req.httpVersionMajor >= 2);
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
   // Before Cache-Control and Vary too, and its error response carries none of the success's
   // headers (an rspauth for a request that failed): the scheme's are undone, a header of the
