@@ -310,12 +310,13 @@ function verifyDigest(
     }
     return beforePassword('Digest nonce is invalid', user);
   }
-  // A nonce of another digest() in this process, with a store of its own (a route's, in the same
-  // realm and under the same `secret`), answers that digest()'s challenge: a refusal here is
-  // another protection space's, which an optional authenticate() leaves to the route. It is
-  // checked as usual all the same (a right password still gets stale=true where credentials are
-  // required, as a nonce of another process does), and never accepted, even over a shared store
-  // (Redis), which accepts any other process's nonce (see withHA1).
+  // A nonce of another digest() in this process whose store is its own and not shared (a
+  // route's, in the same realm and under the same `secret`) answers that digest()'s challenge: a
+  // refusal here is another protection space's, which an optional authenticate() leaves to the
+  // route. It is checked as usual all the same (a right password still gets stale=true where
+  // credentials are required, as a nonce of another process does), and never accepted, even over
+  // a shared store (Redis), which accepts any other process's nonce (see withHA1). A shared
+  // store's nonce is any process's (see liveIssuers).
   const another =
     nonce.issuer !== undefined && nonce.issuer !== config.issuer && liveIssuers.has(nonce.issuer);
   let offered: SchemeFailure | undefined;
@@ -753,7 +754,11 @@ function resolveOptions(options: DigestOptions): DigestConfig {
  * process-shared.ts): a `digest()` of a dependency's copy sees the same stores as the app's.
  */
 const issuers = processShared('authscheme.digest.issuers', () => new WeakMap<NonceStore, Buffer>());
-/** The issuer ids (base64url) of the stores alive in this process: see verifyDigest. */
+/**
+ * The issuer ids (base64url) of the stores alive in this process that are not shared: see
+ * verifyDigest. A shared store's nonces (Redis) are any process's to check, another store
+ * object's over the same backend in this process too, as they would be in another process.
+ */
 const liveIssuers = processShared('authscheme.digest.liveIssuers', () => new Set<string>());
 // The process's too: a registry that is collected calls none of its callbacks, and one per copy
 // went with a copy that was dropped (a bundle reloaded), leaving the ids of its stores behind.
@@ -767,9 +772,11 @@ function issuerOf(store: NonceStore): Buffer {
   if (issuer === undefined) {
     issuer = newIssuer();
     issuers.set(store, issuer);
-    const id = issuer.toString('base64url');
-    liveIssuers.add(id);
-    forgetIssuer.register(store, id);
+    if (store.shared !== true) {
+      const id = issuer.toString('base64url');
+      liveIssuers.add(id);
+      forgetIssuer.register(store, id);
+    }
   }
   return issuer;
 }
