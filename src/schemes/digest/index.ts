@@ -316,9 +316,13 @@ function verifyDigest(
   // route. It is checked as usual all the same (a right password still gets stale=true where
   // credentials are required, as a nonce of another process does), and never accepted, even over
   // a shared store (Redis), which accepts any other process's nonce (see withHA1). A shared
-  // store's nonce is any process's (see liveIssuers).
+  // store's nonce is any shared store's to check (see liveIssuers), and another digest()'s for
+  // one whose store is not shared.
   const another =
-    nonce.issuer !== undefined && nonce.issuer !== config.issuer && liveIssuers.has(nonce.issuer);
+    nonce.issuer !== undefined &&
+    nonce.issuer !== config.issuer &&
+    (liveIssuers.has(nonce.issuer) ||
+      (config.ownIssuer !== undefined && liveSharedIssuers.has(nonce.issuer)));
   let offered: SchemeFailure | undefined;
   if (!config.offered.has(directives.algorithm.name)) {
     offered = beforePassword('Digest algorithm was not offered', user);
@@ -755,16 +759,24 @@ function resolveOptions(options: DigestOptions): DigestConfig {
  */
 const issuers = processShared('authscheme.digest.issuers', () => new WeakMap<NonceStore, Buffer>());
 /**
- * The issuer ids (base64url) of the stores alive in this process that are not shared: see
- * verifyDigest. A shared store's nonces (Redis) are any process's to check, another store
+ * The issuer ids (base64url) of the stores alive in this process, not shared and shared: see
+ * verifyDigest. A shared store's nonces (Redis) are any shared store's to check, another store
  * object's over the same backend in this process too, as they would be in another process.
  */
 const liveIssuers = processShared('authscheme.digest.liveIssuers', () => new Set<string>());
+const liveSharedIssuers = processShared(
+  'authscheme.digest.liveSharedIssuers',
+  () => new Set<string>(),
+);
 // The process's too: a registry that is collected calls none of its callbacks, and one per copy
 // went with a copy that was dropped (a bundle reloaded), leaving the ids of its stores behind.
 const forgetIssuer = processShared(
   'authscheme.digest.forgetIssuer',
-  () => new FinalizationRegistry<string>((id) => liveIssuers.delete(id)),
+  () =>
+    new FinalizationRegistry<string>((id) => {
+      liveIssuers.delete(id);
+      liveSharedIssuers.delete(id);
+    }),
 );
 
 function issuerOf(store: NonceStore): Buffer {
@@ -772,11 +784,9 @@ function issuerOf(store: NonceStore): Buffer {
   if (issuer === undefined) {
     issuer = newIssuer();
     issuers.set(store, issuer);
-    if (store.shared !== true) {
-      const id = issuer.toString('base64url');
-      liveIssuers.add(id);
-      forgetIssuer.register(store, id);
-    }
+    const id = issuer.toString('base64url');
+    (store.shared === true ? liveSharedIssuers : liveIssuers).add(id);
+    forgetIssuer.register(store, id);
   }
   return issuer;
 }

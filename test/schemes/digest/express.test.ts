@@ -542,6 +542,33 @@ describe('an optional authenticate() for the site and a required one on a route'
     ]);
     expect(audited).toEqual([]);
   });
+  // The route over a shared store (Redis) and the site over its own memory store: the route's
+  // nonce is no nonce of the site's, which refused a user only the route knows (401) for ever.
+  it("leaves to the route a response to the nonce of the route's shared store", async () => {
+    const used = new Set<string>();
+    const store = {
+      shared: true,
+      use: (nonce: string, nc: number) =>
+        !used.has(`${nonce} ${nc}`) && !!used.add(`${nonce} ${nc}`),
+    };
+    const app = withSite({}).get(
+      '/admin',
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret', carol: 'x' }, secret: SECRET, store })],
+      }),
+      whoIs,
+    );
+    const origin = await listen(app);
+    for (const user of [carol, alice]) {
+      const { challenge, ...answer } = await logIn(origin, user);
+      expect(answer).toEqual({ status: 200, body: { user: user.user } });
+      const replay = await request(origin)
+        .get('/admin')
+        .set('Authorization', authorization(challenge, { ...user, uri: '/admin' }));
+      expect(replay.status).toBe(401);
+    }
+  });
   // Two copies of the package in one process (a dependency's own copy in its node_modules, a
   // bundle): the site's authenticate() from one, the route's from the other. Each kept its own
   // record of the live nonce stores, of each store's issuer and of what a success accepted: the
