@@ -18,7 +18,7 @@ import type {
   SchemeFailure,
   VerifyResult,
 } from '../scheme';
-import { isPromiseLike } from '../util/promise';
+import { ignoreRejection, isPromiseLike } from '../util/promise';
 import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
 import { Deadlines } from './deadlines';
@@ -407,7 +407,7 @@ function configure(options: AuthenticateOptions): Config {
     // An async setup() (plain JavaScript, or TypeScript, where a void return takes a promise):
     // its configuration errors would come as an unhandled rejection, after the app started.
     if (isPromiseLike(told)) {
-      Promise.resolve(told).catch(() => {});
+      ignoreRejection(told);
       throw new TypeError(
         `authenticate(): the ${scheme.name} scheme's setup() returned a promise: it must check ` +
           'its configuration synchronously (throw a TypeError)',
@@ -534,7 +534,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     // An async locate() (plain JavaScript): its promise is no answer, and its rejection must not
     // go unhandled (that ends the process).
     if (isPromiseLike(found)) {
-      Promise.resolve(found).catch(ignore);
+      ignoreRejection(found);
       next(
         new AuthschemeError(
           'ERR_AUTH_VERIFIER_RESULT',
@@ -814,7 +814,7 @@ function report(config: Config, ctx: RequestContext, outcome: AuthOutcome): void
   if (config.audited!.has(ctx)) return;
   config.audited!.add(ctx);
   const returned: unknown = config.audit!(outcome, ctx.req);
-  if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
+  ignoreRejection(returned);
 }
 
 /**
@@ -1043,10 +1043,8 @@ function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]):
 function releasePromises(lists: readonly unknown[], from: number): void {
   for (let j = from; j < lists.length; j++) {
     const list = lists[j];
-    if (isPromiseLike(list)) Promise.resolve(list).catch(ignore);
-    else if (Array.isArray(list)) {
-      for (const item of list) if (isPromiseLike(item)) Promise.resolve(item).catch(ignore);
-    }
+    ignoreRejection(list);
+    if (Array.isArray(list)) for (const item of list) ignoreRejection(item);
   }
 }
 
@@ -1116,8 +1114,6 @@ function respond(
   }
 }
 
-function ignore(): void {}
-
 /**
  * What `omitChallenge` answers. A promise (an async function, in plain JavaScript) is truthy: taken
  * as its answer, it left the challenges out of every refusal. It is a programming error instead,
@@ -1126,7 +1122,7 @@ function ignore(): void {}
 function omitChallenge(config: Config, req: AuthRequest): boolean {
   const omit: unknown = config.omitChallenge?.(req);
   if (isPromiseLike(omit)) {
-    Promise.resolve(omit).catch(ignore);
+    ignoreRejection(omit);
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
       'The omitChallenge function of authenticate() returned a promise: it must answer synchronously, with a boolean',

@@ -7,7 +7,7 @@ import type { AuthRequest } from '../scheme';
 import { AuthenticationError, AuthschemeError, type AuthErrorCode } from '../errors';
 import { formatChallenge } from '../header';
 import type { Challenge } from '../header/types';
-import { isPromiseLike } from '../util/promise';
+import { ignoreRejection, isPromiseLike } from '../util/promise';
 
 const formatted = new WeakMap<Challenge, string>();
 /** Frozen challenges that hold a getter: formatted on every refusal, and never checked again. */
@@ -122,7 +122,7 @@ export function sendRefusal(
     // The application's body function, on this request: next(err), as a verifier's bad result.
     // An async one's rejection is caught: unhandled, it would end the process.
     const promise = isPromiseLike(text);
-    if (promise) Promise.resolve(text).catch(() => undefined);
+    ignoreRejection(text);
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
       'The body function of authenticate() must return a string' +

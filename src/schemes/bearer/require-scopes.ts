@@ -10,7 +10,7 @@ import type { AuthenticateOptions } from '../../middleware/authenticate';
 import { inProxyMode, letThroughAsPreflight, letThroughReason } from '../../middleware/let-through';
 import { statusText } from '../../middleware/respond';
 import type { AuthInfo, AuthRequest } from '../../scheme';
-import { isPromiseLike } from '../../util/promise';
+import { ignoreRejection } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
 import type { BearerErrorCode } from './errors';
 import { checkErrorUri } from './errors';
@@ -259,7 +259,7 @@ function report(
     },
     req,
   );
-  if (isPromiseLike(returned)) Promise.resolve(returned).catch(() => undefined);
+  ignoreRejection(returned);
 }
 
 /**
