@@ -540,22 +540,32 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
 });
 
 describe('authenticate() and a challenge a scheme keeps', () => {
+  /**
+   * Status and WWW-Authenticate of two refusals by a scheme whose challenges() makes `challenge`,
+   * with `between` run between them.
+   */
+  async function twoRefusals(challenge: unknown, between: () => void = () => undefined) {
+    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge as Challenge] });
+    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
+    try {
+      const first = await request(server).get('/');
+      between();
+      const second = await request(server).get('/');
+      return [first, second].map((res) => `${res.status} ${res.headers['www-authenticate']}`);
+    } finally {
+      server.close();
+    }
+  }
+
   // A frozen challenge is formatted once and remembered. Frozen on the outside only, its params
   // may still change (a key id rotated in place): the line sent kept the first values.
   it('formats again a frozen challenge whose params are not frozen', async () => {
     const params: Record<string, string> = { realm: 'r', kid: 'k1' };
     const challenge = Object.freeze({ scheme: 'Token', params });
-    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
-    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
-    try {
-      const first = await request(server).get('/');
-      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
-      params.kid = 'k2';
-      const second = await request(server).get('/');
-      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k2"');
-    } finally {
-      server.close();
-    }
+    expect(await twoRefusals(challenge, () => (params.kid = 'k2'))).toEqual([
+      '401 Token realm="r", kid="k1"',
+      '401 Token realm="r", kid="k2"',
+    ]);
   });
 
   // Object.freeze() keeps accessors: a frozen getter may answer otherwise on the next request.
@@ -585,34 +595,18 @@ describe('authenticate() and a challenge a scheme keeps', () => {
     ],
   ])('formats again a frozen challenge with %s', async (_what, make) => {
     let kid = 'k1';
-    const challenge = make(() => kid);
-    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
-    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
-    try {
-      const first = await request(server).get('/');
-      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
-      kid = 'k2';
-      const second = await request(server).get('/');
-      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k2"');
-    } finally {
-      server.close();
-    }
+    expect(
+      await twoRefusals(
+        make(() => kid),
+        () => (kid = 'k2'),
+      ),
+    ).toEqual(['401 Token realm="r", kid="k1"', '401 Token realm="r", kid="k2"']);
   });
 
   // Plain JavaScript may leave `params` out of a token68 challenge: nothing to check for getters.
   it('sends a frozen token68 challenge without params on every refusal', async () => {
-    const challenge = Object.freeze({ scheme: 'Token', token68: 'abc' }) as unknown as Challenge;
-    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
-    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
-    try {
-      for (let i = 0; i < 2; i++) {
-        const res = await request(server).get('/');
-        expect(res.status).toBe(401);
-        expect(res.headers['www-authenticate']).toBe('Token abc');
-      }
-    } finally {
-      server.close();
-    }
+    const challenge = Object.freeze({ scheme: 'Token', token68: 'abc' });
+    expect(await twoRefusals(challenge)).toEqual(['401 Token abc', '401 Token abc']);
   });
 
   // What basic() and negotiate() make: formatted on the first refusal only. A proxy counts the
@@ -625,20 +619,13 @@ describe('authenticate() and a challenge a scheme keeps', () => {
         return Reflect.get(target, name, receiver) as unknown;
       },
     });
-    const challenge = Object.freeze({ scheme: 'Token', params });
-    const scheme = tokenScheme('Token', 's3', { challenges: () => [challenge] });
-    const server = mount('http', authenticate({ realm: 'r', schemes: [scheme] }));
-    try {
-      const first = await request(server).get('/');
-      expect(first.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
-      const afterFirst = listed;
-      expect(afterFirst).toBeGreaterThan(0);
-      const second = await request(server).get('/');
-      expect(second.headers['www-authenticate']).toBe('Token realm="r", kid="k1"');
-      expect(listed).toBe(afterFirst);
-    } finally {
-      server.close();
-    }
+    let afterFirst = 0;
+    const lines = await twoRefusals(Object.freeze({ scheme: 'Token', params }), () => {
+      afterFirst = listed;
+    });
+    expect(lines).toEqual(['401 Token realm="r", kid="k1"', '401 Token realm="r", kid="k1"']);
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(listed).toBe(afterFirst);
   });
 });
 
