@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { authenticate, basic, bearer, refuse, safeCompare, type Scheme } from 'authscheme';
 import { FRAMEWORKS, HIT, mount, rawRequest } from '../helpers/frameworks';
+import { recordingRejections } from '../helpers/rejections';
 
 const users = { alice: 'wonderland' };
 
@@ -122,10 +123,7 @@ describe('the Scheme TSDoc example (src/scheme.ts)', () => {
 describe('challenges() of several schemes failing at once', () => {
   // docs/security.md §3: "never a crash … with no uncaught exception or unhandled rejection".
   it('leaves no unhandled rejection when one scheme rejects and a later one throws', async () => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown): void => void rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const asyncScheme: Scheme = {
         name: 'Async',
         // An asynchronous nonce store that is down, say.
@@ -145,9 +143,7 @@ describe('challenges() of several schemes failing at once', () => {
       expect(res.status).toBe(500);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(rejections).toEqual([]); // fails: [Error: store down], which ends a Node process
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
 });
 

@@ -20,6 +20,7 @@ import {
 import { jwtBearer } from 'authscheme/jwt';
 import { SignJWT } from 'jose';
 import { answer } from '../schemes/digest/helpers';
+import { recordingRejections } from '../helpers/rejections';
 
 const users = { alice: 'secret' };
 const basicAuth = (user: string, password: string): string =>
@@ -404,10 +405,7 @@ describe('authenticate({ audit })', () => {
   });
 
   it('ignores a promise the hook returns: a rejection neither crashes nor changes the answer', async () => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const app = appWith(
         {
           // What this test is about: a hook that returns a promise, which is not awaited.
@@ -422,9 +420,7 @@ describe('authenticate({ audit })', () => {
       await request(app).get('/').set('Authorization', basicAuth('alice', 'secret')).expect(200);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(rejections).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
 
   it('reports each run of a middleware mounted twice on a request', async () => {

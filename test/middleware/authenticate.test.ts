@@ -15,6 +15,7 @@ import {
   type Challenge,
 } from 'authscheme';
 import { FRAMEWORKS, HIT, basicAuth, mount, rawRequest } from '../helpers/frameworks';
+import { recordingRejections } from '../helpers/rejections';
 
 const users = { alice: 'wonderland' };
 
@@ -880,10 +881,7 @@ describe('authenticate() configuration', () => {
 
   // Its rejection (a configuration error found late) went unhandled, which ends the process.
   it('refuses at setup a scheme whose setup() returns a promise, and catches its rejection', async () => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown): void => void rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const asyncSetup = {
         ...tokenScheme('Token', 's3'),
         setup: async () => {
@@ -895,9 +893,7 @@ describe('authenticate() configuration', () => {
       );
       await new Promise((resolve) => setImmediate(resolve));
       expect(rejections).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
 
   it('refuses a credentialsRequired that is not a boolean', () => {

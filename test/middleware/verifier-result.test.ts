@@ -21,6 +21,7 @@ import {
   type Scheme,
 } from 'authscheme';
 import { answer } from '../schemes/digest/helpers';
+import { recordingRejections } from '../helpers/rejections';
 
 const SECRET = 's'.repeat(32);
 
@@ -308,10 +309,7 @@ describe('a synchronous callback given an async function, per request', () => {
   it.each(cases)(
     '%s (rejecting: %s): next(err) with ERR_AUTH_VERIFIER_RESULT saying so, no unhandled rejection',
     async (_what, _rejecting, options) => {
-      const rejections: unknown[] = [];
-      const onRejection = (reason: unknown): void => void rejections.push(reason);
-      process.on('unhandledRejection', onRejection);
-      try {
+      await recordingRejections(async (rejections) => {
         const { status, error, handled } = await run(options);
         await new Promise((resolve) => setTimeout(resolve, 20));
         expect(rejections).toEqual([]);
@@ -322,9 +320,7 @@ describe('a synchronous callback given an async function, per request', () => {
           code: 'ERR_AUTH_VERIFIER_RESULT',
           message: expect.stringContaining('a promise') as unknown,
         });
-      } finally {
-        process.off('unhandledRejection', onRejection);
-      }
+      });
     },
   );
 });
@@ -333,10 +329,7 @@ describe('a challenges() list that holds promises', () => {
   // `[makeChallenge()]` with an async maker: no list of challenges, and the rejection of one
   // went unhandled, which ends the process.
   it('fails closed with ERR_AUTH_VERIFIER_RESULT, and no rejection goes unhandled', async () => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown): void => void rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const scheme: Scheme = {
         name: 'Custom',
         challenges: () => [Promise.reject(new Error('no key yet'))] as never,
@@ -350,9 +343,7 @@ describe('a challenges() list that holds promises', () => {
         code: 'ERR_AUTH_VERIFIER_RESULT',
         message: expect.stringContaining('made a challenge that cannot be sent') as unknown,
       });
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
   // Once one list failed, the lists after it were not looked at (nor, when a scheme's
   // challenges() threw, the promises inside the lists before it): their rejections went
@@ -391,10 +382,7 @@ describe('a challenges() list that holds promises', () => {
       'Two cannot challenge',
     ],
   ])('leaves no rejection unhandled when a list %s', async (_, schemes, message) => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown): void => void rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const { status, error, handled } = await run({ schemes });
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(rejections).toEqual([]);
@@ -403,9 +391,7 @@ describe('a challenges() list that holds promises', () => {
         code: 'ERR_AUTH_VERIFIER_RESULT',
         message: expect.stringContaining(message) as unknown,
       });
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
 });
 

@@ -8,6 +8,7 @@ import { bearer, requireScopes } from '../../../src/schemes/bearer';
 import { digest } from '../../../src/schemes/digest';
 import type { Scheme } from '../../../src/scheme';
 import { HIT, tableVerify } from './helpers';
+import { recordingRejections } from '../../helpers/rejections';
 
 const verify = tableVerify({
   reader: { user: 'r', scopes: ['read'] },
@@ -156,10 +157,7 @@ describe('requireScopes()', () => {
       const res = await get(throwsValue, 'reader');
       expect([thrown, res.status, res.headers[HIT]]).toEqual([thrown, 500, undefined]);
     }
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
+    await recordingRejections(async (rejections) => {
       const audit = async () => {
         throw new Error('lockout store down');
       };
@@ -169,9 +167,7 @@ describe('requireScopes()', () => {
       await get(app(guard), 'reader').expect(403);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(rejections).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    });
   });
 
   // The usual cause is requireScopes() mounted before authenticate(): the client did send a token,
