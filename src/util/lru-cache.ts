@@ -89,16 +89,21 @@ export interface ConfiguredCache<V> {
 
 /**
  * The cache `option` asks for: `undefined` or `false` for none, `true` for the defaults,
- * {@link CacheOptions} otherwise. `owner` names the option in errors (`bearer`, `basic()`).
+ * {@link CacheOptions} otherwise. `owner` names the option in errors (`bearer`, `basic()`);
+ * `names` are the option names allowed (a scheme's own beside `max` and `maxAge`).
  */
-export function configuredCache<V>(owner: string, option: unknown): ConfiguredCache<V> | undefined {
+export function configuredCache<V>(
+  owner: string,
+  option: unknown,
+  names: ReadonlySet<string> = CACHE_OPTION_NAMES,
+): ConfiguredCache<V> | undefined {
   if (option === undefined || option === false) return undefined;
   const settings = option === true ? {} : option;
   // A Map or a class instance would be read as empty: the defaults, in silence.
   if (!isPlainObject(settings)) {
     throw new TypeError(`${owner}: cache must be a boolean or { max, maxAge }`);
   }
-  rejectUnknownOptions(`${owner}: cache`, settings, CACHE_OPTION_NAMES);
+  rejectUnknownOptions(`${owner}: cache`, settings, names);
   const { max, maxAge } = settings as CacheOptions;
   return {
     cache: new LruCache(positive(owner, max, 1000, 'cache.max')),

@@ -37,20 +37,21 @@ export class SharedChecks<R> {
    * Shares the check that `pending` answers, started at `started`. `settle` turns its value into
    * the result and is told whether the check is still the one for `key`: a check that a newer one
    * replaced must not fill the cache, as the newer may already have refused what it accepts (a
-   * password revoked in between); nor may one the full table could not hold.
+   * password revoked in between); nor may one the full table could not hold. `rejected` is told
+   * the same.
    */
   share(
     key: string,
     started: number,
     pending: PromiseLike<unknown>,
     settle: (value: unknown, current: boolean) => R,
-    rejected?: (error: unknown) => R,
+    rejected?: (error: unknown, current: boolean) => R,
   ): Promise<R> {
     const check: Check<R> = { result: undefined as unknown as Promise<R>, started };
     const held = this.#hold(key, check);
     check.result = Promise.resolve(pending).then(
       (value) => settle(value, this.#checks.get(key) === check),
-      rejected,
+      rejected && ((error: unknown) => rejected(error, this.#checks.get(key) === check)),
     );
     if (held) {
       const done = (): void => {

@@ -523,4 +523,23 @@ describe('introspection()', () => {
       'Bearer realm="api", scope="read", error="invalid_token"',
     );
   });
+
+  it('with cache.refusedMaxAge, introspects a token the server calls inactive once', async () => {
+    const app = express();
+    const cache = { max: 100, maxAge: 30_000, refusedMaxAge: 5_000 };
+    app.use(authenticate({ realm: 'api', schemes: [bearer({ verify: make(), cache })] }));
+    app.get('/', (req, res) => res.json(req.auth));
+    for (let i = 0; i < 5; i++) {
+      const refused = await request(app).get('/').set('Authorization', 'Bearer revoked');
+      expect(refused.status).toBe(401);
+      expect(refused.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token"');
+    }
+    expect(as.hits).toBe(1);
+    // A failing endpoint is never kept: each request asks again, and fails closed.
+    as.status = 503;
+    for (let i = 0; i < 2; i++) {
+      expect((await request(app).get('/').set('Authorization', 'Bearer other')).status).toBe(500);
+    }
+    expect(as.hits).toBe(3);
+  });
 });

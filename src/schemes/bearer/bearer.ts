@@ -15,7 +15,7 @@ import type {
   VerifyResult,
 } from '../../scheme';
 import { identityResult } from '../../scheme';
-import { configuredCache, type CacheOptions } from '../../util/lru-cache';
+import { configuredCache, LruCache, type CacheOptions } from '../../util/lru-cache';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
@@ -58,7 +58,17 @@ export type BearerVerify = {
 }['verify'];
 
 /** Options of the validation cache. An entry never outlives the token's own `expiresAt`. */
-export type BearerCacheOptions = CacheOptions;
+export interface BearerCacheOptions extends CacheOptions {
+  /**
+   * How long a token the verifier refused (`invalid_token`: it returned `false`, threw an
+   * `InvalidTokenError`, or gave an `expiresAt` already past) is refused again without asking it,
+   * in ms; at most `max` such tokens, apart from the successes. Default 0: every refusal reaches
+   * the verifier. Spares an introspection endpoint or a database a client that retries a revoked
+   * token in a loop; a token refused by mistake (an authorization server's replica that has not
+   * seen it yet) stays refused that long.
+   */
+  refusedMaxAge?: number | undefined;
+}
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
@@ -85,6 +95,7 @@ export interface BearerOptions {
    * Reuse successful validations of the same token: `true` for the defaults or
    * {@link BearerCacheOptions}. Default off. A revoked token stays accepted until its entry
    * expires (at most `maxAge`); the verifier is not called again, nor given that request.
+   * Refusals are kept only with `refusedMaxAge`.
    */
   cache?: boolean | BearerCacheOptions | undefined;
 }
@@ -196,9 +207,30 @@ export function bearer(options: BearerOptions): Scheme {
   const errorUri =
     options.errorUri === undefined ? undefined : checkErrorUri(options.errorUri, 'bearer');
   const places = { form: options.allowFormToken === true, query: options.allowQueryToken === true };
-  const configured = configuredCache<Verified>('bearer', options.cache);
+  const configured = configuredCache<Verified>('bearer', options.cache, BEARER_CACHE_OPTION_NAMES);
   const cache = configured?.cache;
   const cacheMaxAge = configured?.maxAge ?? 0;
+  const refusedMaxAge = refusedMaxAgeOf(options.cache);
+  /** Refused tokens' descriptions ('' for none), apart: a flood of bad tokens evicts no success. */
+  const refusals =
+    cache !== undefined && refusedMaxAge > 0 ? new LruCache<string>(cache.max) : undefined;
+
+  /** The refusal of a token the verifier refused, kept with the cache's `refusedMaxAge`. */
+  function invalidToken(
+    key: string | undefined,
+    description: string | undefined,
+    started: number,
+    current: boolean,
+  ): BearerFailure {
+    const failure = bearerFailure('invalid_token', description);
+    if (refusals !== undefined && key !== undefined && current) {
+      // A newer check refused what an older one accepted (revoked in between): the refusal wins.
+      cache?.delete(key);
+      // The description as sent (sanitised and cut to length), not the verifier's whole message.
+      refusals.set(key, failure.bearerErrorDescription ?? '', started + refusedMaxAge);
+    }
+    return failure;
+  }
 
   function grant(verified: Verified): VerifyResult {
     if (required !== undefined && !hasScopes(verified.scopes, required)) {
@@ -213,9 +245,17 @@ export function bearer(options: BearerOptions): Scheme {
     return verified.success;
   }
 
-  /** A verifier's throw: `InvalidTokenError` refuses with its description; anything else is rethrown. */
-  function refused(error: unknown): BearerFailure {
-    if (isInvalidTokenError(error)) return bearerFailure('invalid_token', error.message);
+  /**
+   * A verifier's throw: `InvalidTokenError` refuses with its description; anything else (a store
+   * failure, never kept) is rethrown.
+   */
+  function refused(
+    key: string | undefined,
+    error: unknown,
+    started: number,
+    current: boolean,
+  ): BearerFailure {
+    if (isInvalidTokenError(error)) return invalidToken(key, error.message, started, current);
     throw error;
   }
 
@@ -233,7 +273,7 @@ export function bearer(options: BearerOptions): Scheme {
     current: boolean,
   ): VerifyResult {
     const result = identityResult(value);
-    if (!result.ok) return bearerFailure('invalid_token');
+    if (!result.ok) return invalidToken(key, undefined, started, current);
     // A bare user name (the common case) shares one frozen empty scope list.
     const details: Record<string, unknown> = result.details ?? { scopes: NO_SCOPES };
     const scopes =
@@ -244,7 +284,7 @@ export function bearer(options: BearerOptions): Scheme {
     const expiresAt = expiryOf(details['expiresAt']);
     const now = Date.now();
     if (expiresAt !== undefined && expiresAt <= now) {
-      return bearerFailure('invalid_token', 'The access token expired');
+      return invalidToken(key, 'The access token expired', started, current);
     }
     const verified: Verified = {
       success: { ok: true, user: result.user, details },
@@ -300,6 +340,8 @@ export function bearer(options: BearerOptions): Scheme {
         started = performance.now();
         const hit = cache.get(key, started);
         if (hit !== undefined && hit.expiresAt > Date.now()) return grant(hit);
+        const refusal = refusals?.get(key, started);
+        if (refusal !== undefined) return bearerFailure('invalid_token', refusal || undefined);
         // A burst of requests with a new token waits for one check (one introspection call),
         // but not for long: a check that hangs must not hold the token up for good.
         const pending = checking.join(key, started);
@@ -312,24 +354,43 @@ export function bearer(options: BearerOptions): Scheme {
       try {
         value = verifyToken(token, ctx.req);
       } catch (error) {
-        return refused(error);
+        return refused(key, error, started, true);
       }
       if (!isPromiseLike(value)) return settle(key, value, started, true);
       if (key === undefined) {
-        return Promise.resolve(value).then((resolved) => settle(key, resolved, 0, false), refused);
+        return Promise.resolve(value).then(
+          (resolved) => settle(key, resolved, 0, false),
+          (error: unknown) => refused(key, error, 0, false),
+        );
       }
       return checking.share(
         key,
         started,
         value,
         (resolved, current) => settle(key, resolved, started, current),
-        refused,
+        (error, current) => refused(key, error, started, current),
       );
     },
   };
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+const BEARER_CACHE_OPTION_NAMES = optionNames<BearerCacheOptions>()([
+  'max',
+  'maxAge',
+  'refusedMaxAge',
+]);
+
+/** `cache.refusedMaxAge`, checked (configuredCache has checked the rest); 0 when not given. */
+function refusedMaxAgeOf(option: unknown): number {
+  if (typeof option !== 'object' || option === null) return 0;
+  const value = (option as BearerCacheOptions).refusedMaxAge;
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError('bearer: cache.refusedMaxAge must be a non-negative integer (ms)');
+  }
+  return value;
+}
 const SCOPE_KEYS: ReadonlySet<string> = new Set(['allOf', 'anyOf']);
 
 /** Whether an object has any own enumerable key; unlike Object.keys(), allocates nothing. */

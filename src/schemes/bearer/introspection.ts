@@ -106,7 +106,7 @@ function nonEmptyString(value: unknown): string | undefined {
  * @example
  * bearer({
  *   verify: introspection({ endpoint: 'https://as.example/introspect', clientId: 'api', clientSecret }),
- *   cache: { max: 10_000, maxAge: 30_000 },
+ *   cache: { max: 10_000, maxAge: 30_000, refusedMaxAge: 5_000 },
  * });
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662

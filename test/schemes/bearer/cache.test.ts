@@ -1,7 +1,8 @@
 /** The validation cache of bearer() and the LruCache under it. */
 import request from 'supertest';
 import { LruCache } from '../../../src/util/lru-cache';
-import { bearerApp } from './helpers';
+import { bearer, InvalidTokenError } from '../../../src/schemes/bearer';
+import { bearerApp, HIT } from './helpers';
 
 describe('LruCache', () => {
   it('forgets the least recently used entry when full', () => {
@@ -260,6 +261,118 @@ describe('bearer({ cache })', () => {
     await hit('c'); // evicts a
     await hit('a');
     expect(calls).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  describe('refusedMaxAge', () => {
+    const get = (app: ReturnType<typeof bearerApp>, token: string) =>
+      request(app).get('/').set('Authorization', `Bearer ${token}`);
+
+    it('refuses a refused token again without the verifier, with the same challenge', async () => {
+      const { calls, verify } = counting((token) => {
+        if (token === 'revoked') throw new InvalidTokenError('The "token" was revoked');
+        return false;
+      });
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } });
+      for (const token of ['revoked', 'unknown']) {
+        const first = await get(app, token);
+        const again = await get(app, token);
+        expect(first.status).toBe(401);
+        expect(again.status).toBe(401);
+        expect(again.headers['www-authenticate']).toBe(first.headers['www-authenticate']);
+        expect(again.headers[HIT]).toBeUndefined();
+      }
+      expect((await get(app, 'revoked')).headers['www-authenticate']).toBe(
+        `Bearer realm="example", error="invalid_token", error_description="The 'token' was revoked"`,
+      );
+      expect(calls).toEqual(['revoked', 'unknown']);
+    });
+
+    it('keeps a token whose expiresAt is past, an async refusal too', async () => {
+      const { calls, verify } = counting(async (token) =>
+        token === 'old' ? { user: 'u', expiresAt: Date.now() - 1000 } : false,
+      );
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } });
+      for (const token of ['old', 'old', 'bad', 'bad']) {
+        expect((await get(app, token)).status).toBe(401);
+      }
+      expect(calls).toEqual(['old', 'bad']);
+    });
+
+    it('asks again once refusedMaxAge has passed', async () => {
+      let valid = false;
+      const { calls, verify } = counting(() => (valid ? 'u' : false));
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 200 } });
+      expect((await get(app, 't')).status).toBe(401);
+      valid = true; // e.g. an authorization server's replica that had not seen the token yet
+      expect((await get(app, 't')).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect((await get(app, 't')).status).toBe(200);
+      expect(calls).toEqual(['t', 't']);
+    });
+
+    it('never keeps a verifier failure, a malformed token or a missing scope', async () => {
+      let fail = true;
+      const { calls, verify } = counting(() => {
+        if (fail) throw new Error('database down');
+        return { user: 'u', scopes: 'read' };
+      });
+      const app = bearerApp({
+        verify,
+        cache: { refusedMaxAge: 60_000 },
+        requiredScopes: ['write'],
+      });
+      expect((await get(app, 't')).status).toBe(500);
+      fail = false;
+      expect((await get(app, 't')).status).toBe(403);
+      expect((await get(app, 't')).status).toBe(403);
+      expect((await get(app, 'a"b')).status).toBe(400);
+      expect(calls).toEqual(['t', 't']);
+    });
+
+    it('keeps refusals apart from successes: a flood of bad tokens evicts no good one', async () => {
+      const { calls, verify } = counting((token) => (token === 'good' ? 'u' : false));
+      const app = bearerApp({ verify, cache: { max: 2, refusedMaxAge: 60_000 } });
+      expect((await get(app, 'good')).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await get(app, `bad${i}`)).status).toBe(401);
+      expect((await get(app, 'good')).status).toBe(200);
+      // The last two refusals are kept (max 2), the older ones were pushed out.
+      expect((await get(app, 'bad4')).status).toBe(401);
+      expect((await get(app, 'bad0')).status).toBe(401);
+      expect(calls).toEqual(['good', 'bad0', 'bad1', 'bad2', 'bad3', 'bad4', 'bad0']);
+    });
+
+    it('keeps the newer check’s refusal, not an older check’s late success', async () => {
+      const answers: Array<(identity: unknown) => void> = [];
+      const { verify } = counting(() => new Promise((resolve) => answers.push(resolve)));
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } }, { timeout: 5000 });
+      const first = get(app, 't').then((r) => r.status);
+      while (answers.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const second = get(app, 't').then((r) => r.status); // past the sharing: a check of its own
+      while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      answers[1]!(false); // revoked
+      expect(await second).toBe(401);
+      answers[0]!({ user: 'u' }); // the older check answers late: neither cached nor kept
+      expect(await first).toBe(200);
+      expect((await get(app, 't')).status).toBe(401); // the refusal, without a third call
+      expect(answers).toHaveLength(2);
+    });
+
+    it.each([-1, 1.5, '10', NaN])('refuses refusedMaxAge %p at setup', (value) => {
+      expect(() =>
+        bearer({ verify: () => false, cache: { refusedMaxAge: value as never } }),
+      ).toThrow('bearer: cache.refusedMaxAge must be a non-negative integer (ms)');
+    });
+
+    it('is off at 0 and by default', async () => {
+      for (const cache of [true, { refusedMaxAge: 0 }]) {
+        const { calls, verify } = counting(() => false);
+        const app = bearerApp({ verify, cache });
+        await get(app, 'bad');
+        await get(app, 'bad');
+        expect(calls).toEqual(['bad', 'bad']);
+      }
+    });
   });
 
   it('caches per scheme instance', async () => {
