@@ -77,7 +77,7 @@ export interface AuthOutcome {
   /**
    * On a success, the authenticated user. On a refusal, the user name the credentials claimed
    * when the scheme could read one (Basic's user-id, Digest's `username`): the client's word, to
-   * log as such. On Bearer's 403 `insufficient_scope`, the user of the token, which verified; on
+   * log as such; none on a 503, given before the scheme answered. On Bearer's 403 `insufficient_scope`, the user of the token, which verified; on
    * Negotiate's refusals after GSSAPI accepted the token, the principal.
    */
   user: string | undefined;
@@ -106,7 +106,9 @@ export interface AuthenticateOptions {
   /**
    * The protection space (RFC 9110 §11.5). Default `"Restricted"`. Sent as ISO-8859-1 octets, one
    * a character; characters above U+00FF have none and are refused at setup, as control
-   * characters are (tab and U+0080–U+009F included): every scheme's realm follows this rule.
+   * characters are (tab and U+0080–U+009F included, these last taken only within a realm given
+   * as well-formed UTF-8 octets, `Buffer.from('東京').toString('latin1')`): every scheme's realm
+   * follows this rule.
    */
   realm?: string | undefined;
   /** Proxy mode: read `Proxy-Authorization`, answer 407 with `Proxy-Authenticate`. Default `false`. */

@@ -68,10 +68,11 @@ export interface ScopeMiddleware {
 
 /**
  * Refuses requests whose `req.auth` lacks the scopes: 403 with `WWW-Authenticate: Bearer …,
- * error="insufficient_scope", scope="…"`. Without `req.auth` (no `authenticate()` ran, or it let
- * the request through unauthenticated) it answers 401 with a bare Bearer challenge; a CORS
- * preflight that `authenticate({ allowPreflight: true })` let through passes. After
- * `authenticate({ proxy: true })` it answers 407 and 403 with `Proxy-Authenticate`.
+ * scope="…", error="insufficient_scope"`. Without `req.auth` (no `authenticate()` ran, or it let
+ * the request through unauthenticated) it answers 401 with a Bearer challenge without `error`
+ * (`realm` and `scope`, RFC 6750 §3.1); a CORS preflight that `authenticate({ allowPreflight:
+ * true })` let through passes. After `authenticate({ proxy: true })` it answers 407 and 403 with
+ * `Proxy-Authenticate`.
  *
  * - `requireScopes('read', 'write')` or `requireScopes(['read', 'write'])`: all of them.
  * - `requireScopes({ anyOf: ['read', 'admin'] })`: at least one. `{ allOf: [...] }` also works.

@@ -98,8 +98,9 @@ export interface DigestOptions {
   /**
    * Algorithms offered, one challenge each, in this order (RFC 7616 §3.7). Default `['SHA-256']`.
    * A response with an algorithm not offered is refused (no downgrade). Clients differ: Chromium
-   * and Python's urllib answer only the first challenge; urllib and wget know only MD5. So
-   * `['SHA-256', 'MD5']` serves browsers and curl best, `['MD5', 'SHA-256']` old clients.
+   * and Python's urllib answer only the first challenge; urllib knows only MD5, wget MD5 and
+   * MD5-sess. So `['SHA-256', 'MD5']` serves browsers and curl best, `['MD5', 'SHA-256']` old
+   * clients.
    */
   algorithms?: readonly DigestAlgorithm[] | undefined;
   /**
