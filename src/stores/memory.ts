@@ -58,8 +58,9 @@ const SWEEP_PER_CALL = 4;
  * - May be shared by several `digest()` instances, with different nonce lifetimes (nonces are
  *   unique across realms).
  *
- * Several server processes need a shared store instead (`authscheme/redis`); with this one, a
- * nonce count used on one process could be replayed on another.
+ * Several server processes need a shared store instead (`authscheme/redis`): this one accepts
+ * only the nonces issued for it, so a process answers another's nonce with `stale=true` (its
+ * counts may have been used there): an extra 401 whenever a client moves to another process.
  *
  * @example
  * import { digest, MemoryNonceStore } from 'authscheme';
