@@ -366,6 +366,12 @@ export function negotiate(options: NegotiateOptions): Scheme {
     );
   }
   const stripRealm = options.stripRealm ?? false;
+  // verify is given the whole principal and makes the user itself: stripRealm would do nothing.
+  if (options.verify !== undefined && stripRealm !== false) {
+    throw new TypeError(
+      'negotiate(): stripRealm applies only without verify, which gets the whole principal: strip the realm in verify',
+    );
+  }
   const stripAll = stripRealm === true;
   const stripSome =
     typeof stripRealm === 'boolean'

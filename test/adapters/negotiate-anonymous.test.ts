@@ -56,7 +56,6 @@ describe('Negotiate and the anonymous principal in a realm (RFC 8062), mocked', 
       'WELLKNOWN/ANONYMOUS@EXAMPLE.COM',
       { realms: ['EXAMPLE.COM'] },
     ],
-    ['anonymous with stripRealm', 'WELLKNOWN/ANONYMOUS@EXAMPLE.COM', { stripRealm: true }],
   ])('refuses the %s principal with 401, never calling verify', async (_what, name, options) => {
     principal = name;
     const verify = jest.fn(() => 'someone');
@@ -69,5 +68,15 @@ describe('Negotiate and the anonymous principal in a realm (RFC 8062), mocked', 
     const withoutVerify = await request(app(options)).get('/').set('Authorization', token);
     expect(withoutVerify.status).toBe(401);
     expect(withoutVerify.body).not.toHaveProperty('auth');
+  });
+
+  it('refuses the anonymous principal with 401 under stripRealm (which would make it WELLKNOWN/ANONYMOUS)', async () => {
+    principal = 'WELLKNOWN/ANONYMOUS@EXAMPLE.COM';
+    const refused = await request(app({ stripRealm: true }))
+      .get('/')
+      .set('Authorization', token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Negotiate');
+    expect(refused.body).not.toHaveProperty('auth');
   });
 });

@@ -74,6 +74,14 @@ describe('negotiate() setup', () => {
     ['a servicePrincipal with a space', { servicePrincipal: 'HTTP@www example.com' }],
     ['verify that is not a function', { servicePrincipal, verify: 'alice' }],
     ['an empty stripRealm list', { servicePrincipal, stripRealm: [] }],
+    [
+      'stripRealm beside verify, which it would not change',
+      { servicePrincipal, verify: () => 'u', stripRealm: true },
+    ],
+    [
+      'a stripRealm list beside verify',
+      { servicePrincipal, verify: () => 'u', stripRealm: ['EXAMPLE.COM'] },
+    ],
     ['realms that are not a list', { servicePrincipal, realms: 'EXAMPLE.COM' }],
     ['a realm with @', { servicePrincipal, realms: ['a@b'] }],
     ['mutual that is not a boolean', { servicePrincipal, mutual: 'yes' }],

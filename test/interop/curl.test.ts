@@ -175,7 +175,7 @@ describe('curl under a realm beyond ASCII (Zürich)', () => {
     directive(authorizationsAt(server, path).at(-1), 'realm');
 
   // curl hashes and echoes the realm's octets as it got them: ISO-8859-1 from authscheme, UTF-8
-  // when Express's error handler wrote the 401's head (digest() took only the former).
+  // when Express's error handler wrote the 401's head; digest() takes either spelling.
   it.each([
     ['/digest', wide.REALM, wide.REALM],
     ['/digest-sha256', wide.REALM, wide.REALM],
