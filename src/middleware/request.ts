@@ -71,12 +71,7 @@ export function readAuthorization(
   // Authorization line there, which a front proxy may have read instead, would go unseen. Not on
   // HTTP/2, which has no maxHeadersCount: past maxHeaderListPairs node:http2 resets the stream
   // (ENHANCE_YOUR_CALM) before any middleware runs, so rawHeaders holds every line.
-  // (`!(… >= 2)`: a request object without httpVersionMajor is counted as HTTP/1's.)
-  if (
-    raw.length >= BATCH_ENTRIES &&
-    !(req.httpVersionMajor >= 2) &&
-    raw.length >= entryLimit(req)
-  ) {
+  if (raw.length >= BATCH_ENTRIES && !isHttp2(req) && raw.length >= entryLimit(req)) {
     return UNCOUNTED;
   }
   return value;
@@ -95,6 +90,17 @@ export function fieldLines(req: AuthRequest, headerName: string): string[] {
     if (isFieldName(raw[i]!, headerName)) lines.push(raw[i + 1]!);
   }
   return lines;
+}
+
+/**
+ * Whether `req` came through node:http2, which drops no lines. Not by `httpVersionMajor` alone:
+ * Node's HTTP/1 parser takes a request line ending in `HTTP/2.0` and reports 2, and such a
+ * request loses lines past maxHeadersCount as any HTTP/1 request does. Only node:http2's
+ * request has a `stream`; a request object without one is counted as HTTP/1's (fail closed).
+ */
+function isHttp2(req: AuthRequest): boolean {
+  const { stream } = req as { stream?: unknown };
+  return req.httpVersionMajor >= 2 && typeof stream === 'object' && stream !== null;
 }
 
 /** How many names and values Node collects for this request (its parser's `maxHeaderPairs`). */

@@ -74,6 +74,21 @@ describe('two field lines', () => {
     expect(reply.headers['www-authenticate']).toBeDefined();
   });
 
+  it('refuses a hidden second line on an HTTP/1 request line that claims HTTP/2.0', async () => {
+    // Node's HTTP/1 parser takes "HTTP/2.0" in a request line and reports httpVersionMajor 2,
+    // yet drops the lines past maxHeadersCount as for any HTTP/1 request.
+    const bytes = rawGet([
+      `Authorization: ${good}`,
+      ...filler(1100),
+      `Authorization: ${basicAuth('eve', 'x')}`,
+    ])
+      .toString('latin1')
+      .replace(' HTTP/1.1\r\n', ' HTTP/2.0\r\n');
+    const reply = await sendRaw(origin, bytes);
+    expectRefused(reply, [400]);
+    expect(reply.headers['www-authenticate']).toBeDefined();
+  });
+
   it('refuses credentials on a request longer than the limit, whose end Node dropped', async () => {
     const reply = await sendRaw(origin, rawGet([`Authorization: ${good}`, ...filler(1100)]));
     expectRefused(reply, [400]);
