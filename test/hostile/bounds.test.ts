@@ -1,0 +1,537 @@
+/**
+ * Every piece of state authscheme keeps across requests stays at its bound when a hostile client
+ * sends endless distinct keys (user names, nonces, cnonces, tokens, kids, challenges): each test
+ * floods a real server with tens of thousands of requests and reads the structure's size (through
+ * the store given, or by catching the instance a scheme made), or for the client and the JWKS
+ * adapter, whose state is not reachable, the heap after a full collection.
+ * Bounds that unit tests show already (MemoryNonceStore's count, SharedChecks' eviction, LruCache,
+ * the A2 cache, the client's nonce counts, the hash threads' queue, introspection's slots) are not
+ * shown again on their own: here they meet a real server under load.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { authenticate, basic, bearer, digest, introspection, MemoryNonceStore } from 'authscheme';
+import { jwtBearer } from 'authscheme/jwt';
+import { createAuthFetch } from 'authscheme/client';
+import { LruCache } from '../../src/util/lru-cache';
+import { MAX_SHARED_CHECKS, SharedChecks } from '../../src/util/shared-checks';
+import { Slots } from '../../src/util/slots';
+import { recordingRejections } from '../helpers/rejections';
+import { drive, driveDropped, send, type Sent } from './bounds-drive';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Heap in use after full collections (several: finalizers and weak maps need more than one). */
+async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 6; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+const MiB = 1024 * 1024;
+
+/** A middleware as node:http runs it (`authenticate()`'s is one). */
+type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/**
+ * A node:http server around `middleware`; an error to next() answers its status (else 500), its
+ * code in `x-error-code`.
+ */
+async function serve(middleware: Handler): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    middleware(req, res, (err?: unknown) => {
+      const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown };
+      if (typeof code === 'string') res.setHeader('x-error-code', code);
+      res.statusCode = err === undefined ? 200 : typeof status === 'number' ? status : 500;
+      res.end();
+    });
+  });
+  return listen(server);
+}
+
+async function listen(server: http.Server): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function expectStatus(reply: Sent, ...allowed: number[]): void {
+  if (!allowed.includes(reply.status)) {
+    throw new Error(`status ${reply.status}, expected ${allowed.join(' or ')}`);
+  }
+}
+
+const basicOf = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Catches the instances of `cls` that `run` makes (through the prototype's `method`). */
+function instancesOf<T extends object>(
+  cls: { prototype: T },
+  method: keyof T & string,
+): { spy: jest.SpyInstance; seen: () => T[] } {
+  const spy = jest.spyOn(cls.prototype as Record<string, never>, method);
+  return { spy, seen: () => [...new Set(spy.mock.contexts as T[])] };
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('Digest with a MemoryNonceStore', () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('keeps at most maxEntries nonces through 6 000 fresh nonces, and nothing for 6 000 refused answers', async () => {
+    const store = new MemoryNonceStore({ maxEntries: 200 });
+    const realm = 'bounds';
+    const server = await serve(
+      authenticate({
+        realm,
+        schemes: [digest({ users: { alice: 'secret' }, algorithms: ['SHA-256'], store })],
+      }),
+    );
+    let opaque = '';
+    const answer = (nonce: string, user: string, password: string, uri: string, cnonce: string) => {
+      const ha1 = sha(`${user}:${realm}:${password}`);
+      const response = sha(`${ha1}:${nonce}:00000001:${cnonce}:auth:${sha(`GET:${uri}`)}`);
+      return (
+        `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", ` +
+        `algorithm=SHA-256, qop=auth, nc=00000001, cnonce="${cnonce}", response="${response}", ` +
+        `opaque="${opaque}"`
+      );
+    };
+    const nonceOf = (reply: Sent): string => {
+      const field = String(reply.headers['www-authenticate']);
+      opaque = /opaque="([^"]+)"/.exec(field)![1]!;
+      return /nonce="([^"]+)"/.exec(field)![1]!;
+    };
+    let largest = 0;
+    let accepted = 0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    try {
+      // Each client takes a fresh nonce and uses it once: the store's worst case.
+      await drive(
+        server.port,
+        6000,
+        () => ({}),
+        async (i, challenge) => {
+          expectStatus(challenge, 401);
+          const reply = await send(agent, server.port, '/', {
+            authorization: answer(nonceOf(challenge), 'alice', 'secret', '/', `c${i}`),
+          });
+          // A nonce issued before one the full store dropped is refused as stale (RFC 7616 §3.3).
+          expectStatus(reply, 200, 401);
+          if (reply.status === 200) accepted++;
+          else expect(reply.headers['www-authenticate']).toMatch(/stale=true/);
+          largest = Math.max(largest, store.size);
+        },
+      );
+      expect(accepted).toBeGreaterThan(3000);
+      expect(largest).toBe(200);
+      // Refused answers on valid nonces, each with a new user name, cnonce and uri: none kept.
+      const nonces: string[] = [];
+      for (let i = 0; i < 8; i++) nonces.push(nonceOf(await send(agent, server.port, '/', {})));
+      const before = store.size;
+      await drive(
+        server.port,
+        6000,
+        (i) => ({
+          path: `/p/${i}`,
+          headers: {
+            authorization: answer(nonces[i % 8]!, `mallory${i}`, 'guess', `/p/${i}`, `m${i}`),
+          },
+        }),
+        (_i, reply) => {
+          expectStatus(reply, 401);
+          expect(store.size).toBe(before);
+        },
+      );
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('Basic with an asynchronous verifier and a cache', () => {
+  it('keeps nothing for 20 000 distinct refused credentials, and at most cache.max successes', async () => {
+    const caches = instancesOf(LruCache, 'get');
+    const tables = instancesOf(SharedChecks, 'join');
+    const verify = (user: string, password: string) =>
+      new Promise<string | false>((resolve) =>
+        setImmediate(() => resolve(password === 'right' ? user : false)),
+      );
+    const server = await serve(authenticate({ schemes: [basic({ verify, cache: { max: 100 } })] }));
+    try {
+      await drive(
+        server.port,
+        20_000,
+        (i) => ({ headers: { authorization: basicOf(`user${i}`, i % 4 === 0 ? 'right' : 'x') } }),
+        (i, reply) => expectStatus(reply, i % 4 === 0 ? 200 : 401),
+      );
+      const [cache] = caches.seen();
+      const [table] = tables.seen();
+      expect(caches.seen()).toHaveLength(1);
+      expect(cache!.size).toBe(100);
+      // Every check settled and left the table.
+      expect(table!.size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+
+  it('holds at most MAX_SHARED_CHECKS checks of a verifier that never answers, each request answered 503', async () => {
+    const tables = instancesOf(SharedChecks, 'join');
+    const server = await serve(
+      authenticate({
+        timeout: 20,
+        schemes: [basic({ verify: () => new Promise<false>(() => undefined), cache: true })],
+      }),
+    );
+    let largest = 0;
+    try {
+      await drive(
+        server.port,
+        MAX_SHARED_CHECKS + 2000,
+        (i) => ({ headers: { authorization: basicOf(`user${i}`, `p${i}`) } }),
+        (_i, reply) => {
+          expectStatus(reply, 503);
+          largest = Math.max(largest, tables.seen()[0]!.size);
+        },
+        128,
+      );
+      // Checks are held until the table is full (and only then are those past SHARE_MS dropped):
+      // read after each reply, its size comes within the requests in flight of the bound.
+      expect(largest).toBeLessThanOrEqual(MAX_SHARED_CHECKS);
+      expect(largest).toBeGreaterThan(MAX_SHARED_CHECKS - 500);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('requests whose client hangs up mid-verify', () => {
+  it('leave no check behind once their verifiers settle, whether the deadline passed or not', async () => {
+    await recordingRejections(async (rejections) => {
+      const tables = instancesOf(SharedChecks, 'join');
+      let called = 0;
+      let settled = 0;
+      // The connection goes while the verifier works; half settle before the middleware's
+      // deadline (20 ms), half after it.
+      const verify = (user: string, password: string, req: http.IncomingMessage) =>
+        new Promise<string | false>((resolve) => {
+          called++;
+          if (user.startsWith('u')) req.socket.destroy();
+          setTimeout(
+            () => {
+              settled++;
+              resolve(password === 'right' ? user : false);
+            },
+            Number(user.slice(1)) % 2 === 0 ? 5 : 40,
+          );
+        });
+      const errors: unknown[] = [];
+      const middleware = authenticate({
+        timeout: 20,
+        schemes: [basic({ verify, cache: { max: 50 } })],
+      });
+      const server = await serve((req, res, next) =>
+        middleware(req as never, res as never, (err?: unknown) => {
+          if (err !== undefined && (err as { status?: unknown }).status !== 503) errors.push(err);
+          next(err);
+        }),
+      );
+      try {
+        await driveDropped(server.port, 3000, (i) => ({
+          authorization: basicOf(`u${i}`, i % 3 === 0 ? 'right' : 'wrong'),
+        }));
+        for (let wait = 0; wait < 200 && settled < 3000; wait++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(called).toBe(3000);
+        expect(settled).toBe(3000);
+        // Each settled check left the table (the successes among them went to the cache).
+        expect(tables.seen()[0]!.size).toBe(0);
+        expect(errors).toEqual([]);
+        const reply = await send(undefined, server.port, '/', {
+          authorization: basicOf('v2', 'right'),
+        });
+        expectStatus(reply, 200);
+      } finally {
+        await server.close();
+      }
+      expect(rejections).toEqual([]);
+    });
+  }, 30_000);
+});
+
+describe('a middleware made for each request and dropped after it', () => {
+  /** The ids of the nonce stores alive in the process (see digest's liveIssuers). */
+  const liveIssuers = () =>
+    (globalThis as unknown as Record<symbol, Set<string>>)[
+      Symbol.for('authscheme.digest.liveIssuers')
+    ]!;
+
+  it('is collected with its stores, caches and checks: the process keeps nothing of 6 000 of them', async () => {
+    const server = await serve((req, res, next) =>
+      authenticate({
+        schemes: [
+          digest({ users: { alice: 'secret' } }),
+          basic({ verify: async () => false as const, cache: true }),
+          bearer({ verify: async () => false as const, cache: true }),
+        ],
+      })(req as never, res as never, next),
+    );
+    const flood = (from: number) =>
+      drive(
+        server.port,
+        3000,
+        (i) => ({
+          headers: {
+            authorization: i % 2 === 0 ? basicOf(`u${from + i}`, 'p') : `Bearer t${from + i}`,
+          },
+        }),
+        (_i, reply) => expectStatus(reply, 401),
+      );
+    try {
+      await flood(0);
+      const before = await settledHeap();
+      const stores = liveIssuers().size;
+      await flood(3000);
+      const after = await settledHeap();
+      expect(liveIssuers().size).toBe(stores);
+      // Each digest() holds a nonce store, a signer and its random pool: kept, 3 000 would
+      // be over 10 MiB.
+      expect(after - before).toBeLessThan(4 * MiB);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('Bearer with a cache', () => {
+  it('caches at most cache.max of 20 000 distinct tokens, and none of the refused ones', async () => {
+    const caches = instancesOf(LruCache, 'get');
+    const tables = instancesOf(SharedChecks, 'join');
+    const verify = (token: string) =>
+      new Promise<string | false>((resolve) =>
+        setImmediate(() => resolve(token.startsWith('ok') ? 'alice' : false)),
+      );
+    const server = await serve(
+      authenticate({ schemes: [bearer({ verify, cache: { max: 100 } })] }),
+    );
+    try {
+      // Refused first: the cache must still be empty after them.
+      await drive(
+        server.port,
+        10_000,
+        (i) => ({ headers: { authorization: `Bearer no${i}` } }),
+        (_i, reply) => expectStatus(reply, 401),
+      );
+      expect(caches.seen()[0]!.size).toBe(0);
+      await drive(
+        server.port,
+        10_000,
+        (i) => ({ headers: { authorization: `Bearer ok${i}` } }),
+        (_i, reply) => expectStatus(reply, 200),
+      );
+      expect(caches.seen()[0]!.size).toBe(100);
+      expect(tables.seen()[0]!.size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('jwtBearer with a JWKS endpoint', () => {
+  it('fetches the set at most once per cool-down and grows no state for 10 000 distinct kids', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'real', alg: 'ES256', use: 'sig' };
+    let hits = 0;
+    const keys = await listen(
+      http.createServer((_req, res) => {
+        hits++;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ keys: [jwk] }));
+      }),
+    );
+    const issuer = 'https://issuer.test/';
+    const audience = 'https://api.test';
+    const server = await serve(
+      authenticate({
+        schemes: [
+          jwtBearer({
+            jwksUri: `http://127.0.0.1:${keys.port}/jwks.json`,
+            issuer,
+            audience,
+            jwks: { cooldownDuration: 600_000 },
+          }),
+        ],
+      }),
+    );
+    const good = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'real' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const [, payload, signature] = good.split('.');
+    // The signature is not checked before the key is found: a made-up kid needs no signing.
+    const forged = (i: number) =>
+      `${Buffer.from(JSON.stringify({ alg: 'ES256', kid: `k${i}-${'x'.repeat(1000)}` })).toString('base64url')}.${payload}.${signature}`;
+    const flood = (from: number, count: number) =>
+      drive(
+        server.port,
+        count,
+        (i) => ({ headers: { authorization: `Bearer ${forged(from + i)}` } }),
+        (_i, reply) => expectStatus(reply, 401),
+      );
+    try {
+      expectStatus(
+        await send(undefined, server.port, '/', { authorization: `Bearer ${good}` }),
+        200,
+      );
+      await flood(0, 2000);
+      // One fetch to start; the unknown kids all come within its cool-down: no other.
+      expect(hits).toBe(1);
+      const before = await settledHeap();
+      await flood(2000, 8000);
+      const after = await settledHeap();
+      expect(hits).toBe(1);
+      // Kept per kid, 8 000 kids of 1 kB would be 7.6 MiB at least.
+      expect(after - before).toBeLessThan(4 * MiB);
+      expectStatus(
+        await send(undefined, server.port, '/', { authorization: `Bearer ${good}` }),
+        200,
+      );
+    } finally {
+      await server.close();
+      await keys.close();
+    }
+  }, 30_000);
+});
+
+describe('introspection with a local endpoint', () => {
+  it('keeps at most maxConcurrent calls at the endpoint through 3 000 distinct tokens, and none waiting after', async () => {
+    const slots = instancesOf(Slots, 'run');
+    let open = 0;
+    let most = 0;
+    const endpoint = await listen(
+      http.createServer((req, res) => {
+        open++;
+        most = Math.max(most, open);
+        req.resume();
+        req.on('end', () => {
+          open--;
+          res.setHeader('Content-Type', 'application/json');
+          res.end('{"active":false}');
+        });
+      }),
+    );
+    const server = await serve(
+      authenticate({
+        schemes: [
+          bearer({
+            verify: introspection({
+              endpoint: `http://127.0.0.1:${endpoint.port}/introspect`,
+              clientId: 'rs',
+              clientSecret: 'secret',
+              maxConcurrent: 4,
+            }),
+            cache: true,
+          }),
+        ],
+      }),
+    );
+    const caches = instancesOf(LruCache, 'get');
+    let waitingMost = 0;
+    let refusedAtOnce = 0;
+    try {
+      await drive(
+        server.port,
+        3000,
+        (i) => ({ headers: { authorization: `Bearer t${i}` } }),
+        (_i, reply) => {
+          // Inactive: 401; past the queue's bound, ERR_AUTH_STORE_FAILURE to next(err) at once.
+          expectStatus(reply, 401, 500);
+          if (reply.status === 500) refusedAtOnce++;
+          if (reply.status === 500)
+            expect(reply.headers['x-error-code']).toBe('ERR_AUTH_STORE_FAILURE');
+          const [turns] = slots.seen();
+          waitingMost = Math.max(waitingMost, turns!.waiting);
+        },
+        100,
+      );
+      const [turns] = slots.seen();
+      expect(most).toBeLessThanOrEqual(4);
+      // 4 calls under way, 4 × 16 waiting: the 100 requests in flight overflow the queue.
+      expect(waitingMost).toBeLessThanOrEqual(64);
+      expect(refusedAtOnce).toBeGreaterThan(0);
+      expect(turns!.running).toBe(0);
+      expect(turns!.waiting).toBe(0);
+      expect(caches.seen()[0]!.size).toBe(0);
+    } finally {
+      await server.close();
+      await endpoint.close();
+    }
+  }, 30_000);
+});
+
+describe('the client (createAuthFetch)', () => {
+  it('keeps no nonce, realm or opaque of 3 000 distinct Digest challenges', async () => {
+    let n = 0;
+    const filler = 'x'.repeat(990);
+    const server = await listen(
+      http.createServer((_req, res) => {
+        const i = n++;
+        res.statusCode = 401;
+        res.setHeader(
+          'WWW-Authenticate',
+          `Digest realm="r${i}${filler}", nonce="n${i}${filler}", opaque="o${i}${filler}", qop="auth", algorithm=SHA-256`,
+        );
+        res.end();
+      }),
+    );
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const url = `http://127.0.0.1:${server.port}`;
+    const flood = async (count: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < count) {
+            next++;
+            const response = await authFetch(`${url}/r/${next}`);
+            expect(response.status).toBe(401);
+            await response.arrayBuffer();
+          }
+        }),
+      );
+    };
+    try {
+      await flood(300);
+      const before = await settledHeap();
+      await flood(1200);
+      const after = await settledHeap();
+      // Three requests per call: two challenges (each of another realm, so answered) and the
+      // answer refused. Each challenge carries 3 kB of its own: kept, 2 400 would be 7 MiB.
+      expect(n).toBe(3 * 1500);
+      expect(after - before).toBeLessThan(4 * MiB);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
