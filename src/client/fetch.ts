@@ -109,8 +109,15 @@ interface Answer {
 /** Digest nonces whose counts are kept; past this the oldest is dropped. */
 const MAX_NONCES = 1024;
 
-/** Origins remembered; past this the memory starts over (a re-challenge costs one round trip). */
-const MAX_ORIGINS = 256;
+/**
+ * Protection spaces remembered, over all origins. One keeps its challenge's strings, slices of
+ * the whole field (up to 16,384 characters), and up to 64 `domain` URIs: some 30 kB from a hostile
+ * server, which can open as many origins as a wildcard DNS name has. Past this the origins answered
+ * least recently are forgotten first (a request there is challenged again: one round trip).
+ */
+const MAX_SPACES = 256;
+/** Protection spaces remembered per origin (realms, RFC 7616 §3.3; directories, RFC 7617 §2.2). */
+const MAX_SPACES_PER_ORIGIN = 16;
 /** Last counts kept of nonces let go: a number each. */
 const MAX_RETIRED = 16_384;
 
@@ -287,26 +294,32 @@ export function createAuthFetch(
     return held;
   };
 
+  /** Spaces in `spaces`, over all origins (an origin with none has no entry). */
+  let held = 0;
   const remember = (origin: string, space: Space): void => {
-    let list = spaces.get(origin);
-    if (list === undefined) {
-      if (spaces.size >= MAX_ORIGINS) spaces.clear();
-      list = [];
-      spaces.set(origin, list);
-    }
+    const list = spaces.get(origin) ?? [];
     const kept = list.filter((s) => !sameSpace(s, space));
     kept.unshift(space);
-    spaces.set(origin, kept.slice(0, 16));
+    const now = kept.slice(0, MAX_SPACES_PER_ORIGIN);
+    // Deleted first: the Map's order is then the order in which origins were last answered.
+    spaces.delete(origin);
+    spaces.set(origin, now);
+    held += now.length - list.length;
+    for (const [other, old] of spaces) {
+      if (held <= MAX_SPACES || other === origin) break;
+      spaces.delete(other);
+      held -= old.length;
+    }
   };
 
   /** What is known of the space (by realm, or directory), whichever request learned it. */
   const forget = (origin: string, space: Space): void => {
     const list = spaces.get(origin);
     if (list === undefined) return;
-    spaces.set(
-      origin,
-      list.filter((s) => !sameSpace(s, space)),
-    );
+    const kept = list.filter((s) => !sameSpace(s, space));
+    held += kept.length - list.length;
+    if (kept.length === 0) spaces.delete(origin);
+    else spaces.set(origin, kept);
   };
 
   /** The Digest session now remembered for `space`'s realm on `origin`, if any. */

@@ -1219,6 +1219,38 @@ describe('from a helper’s audit of the client', () => {
     // Answered with WIN and a count past those it was sent with before, not nc=00000001 again.
     expect(log.at(-1)!.authorization).toMatch(/nonce="WIN", nc=0000000[2-9]/);
   }, 30_000);
+
+  it('past 256 protection spaces forgets the origins answered least recently, not every origin', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Basic realm="r"');
+      }
+      res.end();
+    });
+    // Every origin is this one server, as the names of a wildcard DNS entry would be.
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      {
+        insecureHttp: true,
+        fetch: (input, init) => {
+          const request = new Request(input, init);
+          return fetch(new Request(`${url}${new URL(request.url).pathname}`, request));
+        },
+      },
+    );
+    for (let i = 0; i < 260; i++) expect((await authFetch(`http://o${i}.test/a`)).status).toBe(200);
+    const sent = async (origin: string): Promise<number[]> => {
+      const before = log.length;
+      expect((await authFetch(`http://${origin}.test/b`)).status).toBe(200);
+      return log.slice(before).map((entry) => entry.status);
+    };
+    // The 256 answered last are remembered: credentials go up front.
+    expect(await sent('o100')).toEqual([200]);
+    expect(await sent('o4')).toEqual([200]);
+    // The four answered first were forgotten: challenged again.
+    expect(await sent('o0')).toEqual([401, 200]);
+  });
 });
 
 it('takes the domain of the challenge it answers, not of another on the same nonce (RFC 7616 §3.3)', async () => {

@@ -492,6 +492,70 @@ describe('introspection with a local endpoint', () => {
 });
 
 describe('the client (createAuthFetch)', () => {
+  // A server behind every name of a wildcard domain opens as many origins as it likes, 16 realms
+  // each: remembered, every protection space kept its challenge's header (some 15 kB) and 64 long
+  // `domain` URIs, 30 kB a space, 126 MiB for 256 origins.
+  it('remembers a bounded number of protection spaces over 64 origins of 16 realms each', async () => {
+    const long = (c: string) => c.repeat(1000);
+    const server = await listen(
+      http.createServer((req, res) => {
+        if (req.headers.authorization === undefined) {
+          // /<origin>/<realm>/…: each realm's domain covers its own directory only.
+          const [, origin, realm] = req.url!.split('/');
+          const dir = `/${origin}/${realm}`;
+          const domain = Array.from(
+            { length: 64 },
+            (_, k) => `${dir}/${k}${long('d').slice(0, 180)}`,
+          );
+          res.statusCode = 401;
+          res.setHeader(
+            'WWW-Authenticate',
+            `Digest realm="${dir}${long('r')}", nonce="${dir}${long('n')}", opaque="${long('o')}", ` +
+              `domain="${dir}/ ${domain.join(' ')}", qop="auth", algorithm=SHA-256`,
+          );
+        }
+        res.end();
+      }),
+    );
+    // Every origin is this one server, as a wildcard DNS name would make it.
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      {
+        insecureHttp: true,
+        fetch: (input, init) => {
+          const request = new Request(input, init);
+          const { hostname, pathname } = new URL(request.url);
+          return fetch(
+            new Request(`http://127.0.0.1:${server.port}/${hostname}${pathname}`, request),
+          );
+        },
+      },
+    );
+    const open = async (from: number, count: number) => {
+      let next = from;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < from + count) {
+            const k = next++;
+            const response = await authFetch(`http://o${k % 64}.test/r${Math.floor(k / 64)}/x`);
+            expect(response.status).toBe(200);
+            await response.arrayBuffer();
+          }
+        }),
+      );
+    };
+    try {
+      await open(0, 64);
+      const before = await settledHeap();
+      await open(64, 64 * 15);
+      const after = await settledHeap();
+      // 1024 spaces would hold 30 MiB; the bound, 256 of them, some 8.
+      expect(after - before).toBeLessThan(14 * MiB);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+
   it('keeps no nonce, realm or opaque of 3 000 distinct Digest challenges', async () => {
     let n = 0;
     const filler = 'x'.repeat(990);
