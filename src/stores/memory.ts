@@ -1,5 +1,6 @@
 import type { NonceStore } from './nonce-store';
 import { clockFrom } from '../util/clock';
+import { detach } from '../util/detach';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 
 /** Options of {@link MemoryNonceStore}. */
@@ -142,13 +143,14 @@ export class MemoryNonceStore implements NonceStore {
       }
       if (this.records.size >= this.maxEntries) this.dropSoonest(now);
       record = {
-        nonce,
+        // A copy: a nonce read from a request holds its whole Authorization value (detach.ts).
+        nonce: detach(nonce),
         expiresAt,
         issuedAt: issuedAt ?? Number.POSITIVE_INFINITY,
         top: 0,
         seen: new Uint32Array(this.words),
       };
-      this.records.set(nonce, record);
+      this.records.set(record.nonce, record);
       this.push(record);
     }
     return this.mark(record, nc);

@@ -167,6 +167,126 @@ describe('Digest with a MemoryNonceStore', () => {
   }, 30_000);
 });
 
+describe('Digest under Authorization values padded to 12 kB', () => {
+  // A nonce or uri read from the field is a view of the whole value (V8's sliced strings): kept
+  // as a key, it kept the 12 kB. 3 000 entries of one are 34 MiB; copies, some 1 MiB.
+  const realm = 'padded';
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+  const padding = 'p'.repeat(12_000);
+
+  async function flood(
+    store: MemoryNonceStore | undefined,
+    answer: (i: number, nonce: string, opaque: string) => { path: string; authorization: string },
+  ): Promise<number> {
+    const server = await serve(
+      authenticate({
+        realm,
+        schemes: [
+          digest({
+            users: { alice: 'secret' },
+            algorithms: ['SHA-256'],
+            ...(store === undefined ? {} : { store }),
+          }),
+        ],
+      }),
+    );
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const run = (from: number, count: number) =>
+      drive(
+        server.port,
+        count,
+        () => ({}),
+        async (i, reply) => {
+          const field = String(reply.headers['www-authenticate']);
+          const nonce = /nonce="([^"]+)"/.exec(field)![1]!;
+          const opaque = /opaque="([^"]+)"/.exec(field)![1]!;
+          const { path, authorization } = answer(from + i, nonce, opaque);
+          const answered = await send(agent, server.port, path, { authorization });
+          expectStatus(answered, 200, 401);
+        },
+      );
+    try {
+      await run(0, 300);
+      const before = await settledHeap();
+      await run(300, 3000);
+      return (await settledHeap()) - before;
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
+  }
+
+  const field = (params: Record<string, string>) =>
+    `Digest ${Object.entries(params)
+      .map(([name, value]) => `${name}="${value}"`)
+      .join(', ')}`;
+
+  it('keeps no Authorization value with the nonces it verified (3 000 wrong answers)', async () => {
+    const growth = await flood(undefined, (_i, nonce, opaque) => ({
+      path: '/',
+      authorization: field({
+        username: 'mallory',
+        realm,
+        nonce,
+        uri: '/',
+        algorithm: 'SHA-256',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: padding,
+        response: '0'.repeat(64),
+        opaque,
+      }),
+    }));
+    expect(growth).toBeLessThan(8 * MiB);
+  }, 30_000);
+
+  it('keeps no Authorization value with the H(A2) it caches (3 000 uris)', async () => {
+    // Of 13 characters or more: V8 copies a shorter substring.
+    const uri = (i: number) => `/resources/of/user/${i}`;
+    const growth = await flood(undefined, (i, nonce, opaque) => ({
+      path: uri(i),
+      authorization: field({
+        username: 'mallory',
+        realm,
+        nonce,
+        uri: uri(i),
+        algorithm: 'SHA-256',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: padding,
+        response: '0'.repeat(64),
+        opaque,
+      }),
+    }));
+    expect(growth).toBeLessThan(8 * MiB);
+  }, 30_000);
+
+  it('keeps no Authorization value with the nonce counts of the store (3 000 right answers)', async () => {
+    const store = new MemoryNonceStore();
+    const growth = await flood(store, (_i, nonce, opaque) => {
+      const ha1 = sha(`alice:${realm}:secret`);
+      const response = sha(`${ha1}:${nonce}:00000001:${padding}:auth:${sha('GET:/')}`);
+      return {
+        path: '/',
+        authorization: field({
+          username: 'alice',
+          realm,
+          nonce,
+          uri: '/',
+          algorithm: 'SHA-256',
+          qop: 'auth',
+          nc: '00000001',
+          cnonce: padding,
+          response,
+          opaque,
+        }),
+      };
+    });
+    expect(store.size).toBe(3300);
+    expect(growth).toBeLessThan(8 * MiB);
+  }, 30_000);
+});
+
 describe('Basic with an asynchronous verifier and a cache', () => {
   it('keeps nothing for 20 000 distinct refused credentials, and at most cache.max successes', async () => {
     const caches = instancesOf(LruCache, 'get');

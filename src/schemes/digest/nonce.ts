@@ -1,4 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { detach } from '../../util/detach';
 
 /*
  * A nonce is base64url(version ‖ expiresAt ‖ issuedAt ‖ issuer ‖ random ‖ mac):
@@ -125,7 +126,8 @@ export class NonceSigner {
     const result = this.verify(realm, nonce);
     if (result.valid) {
       if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-      this.verified.set(nonce, { realm, result });
+      // A copy: the nonce read from a request holds its whole Authorization value (detach.ts).
+      this.verified.set(detach(nonce), { realm, result });
     }
     return result;
   }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hashWire, type AlgorithmInfo } from './algorithms';
+import { detach } from '../../util/detach';
 import type { DigestDirectives } from './directives';
 
 /**
@@ -77,11 +78,12 @@ function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
     cache.entries = 0;
     byUri = undefined;
   }
+  // Copies: the uri read from a request holds its whole Authorization value (detach.ts).
   if (byUri === undefined) {
     byUri = new Map();
-    cache.byMethod.set(method, byUri);
+    cache.byMethod.set(detach(method), byUri);
   }
-  byUri.set(uri, ha2);
+  byUri.set(detach(uri), ha2);
   cache.entries++;
   return ha2;
 }
