@@ -65,7 +65,8 @@ export interface BearerCacheOptions extends CacheOptions {
    * in ms; at most `max` such tokens, apart from the successes. Default 0: every refusal reaches
    * the verifier. Spares an introspection endpoint or a database a client that retries a revoked
    * token in a loop; a token refused by mistake (an authorization server's replica that has not
-   * seen it yet) stays refused that long.
+   * seen it yet) stays refused that long. Kept per token, whatever the request: not for a
+   * verifier that refuses by the request it is given (address, host, path).
    */
   refusedMaxAge?: number | undefined;
 }
@@ -211,9 +212,9 @@ export function bearer(options: BearerOptions): Scheme {
   const cache = configured?.cache;
   const cacheMaxAge = configured?.maxAge ?? 0;
   const refusedMaxAge = refusedMaxAgeOf(options.cache);
-  /** Refused tokens' descriptions ('' for none), apart: a flood of bad tokens evicts no success. */
+  /** Refused tokens' failures, apart: a flood of bad tokens evicts no success. */
   const refusals =
-    cache !== undefined && refusedMaxAge > 0 ? new LruCache<string>(cache.max) : undefined;
+    cache !== undefined && refusedMaxAge > 0 ? new LruCache<BearerFailure>(cache.max) : undefined;
 
   /** The refusal of a token the verifier refused, kept with the cache's `refusedMaxAge`. */
   function invalidToken(
@@ -226,8 +227,11 @@ export function bearer(options: BearerOptions): Scheme {
     if (refusals !== undefined && key !== undefined && current) {
       // A newer check refused what an older one accepted (revoked in between): the refusal wins.
       cache?.delete(key);
-      // The description as sent (sanitised and cut to length), not the verifier's whole message.
-      refusals.set(key, failure.bearerErrorDescription ?? '', started + refusedMaxAge);
+      // The whole failure, so that `audit` and the AuthenticationError get the verifier's message
+      // again, not the challenge's sanitised description; one too long to hold is not kept.
+      if (failure.message.length <= MAX_KEPT_MESSAGE) {
+        refusals.set(key, { ...failure }, started + refusedMaxAge);
+      }
     }
     return failure;
   }
@@ -341,7 +345,8 @@ export function bearer(options: BearerOptions): Scheme {
         const hit = cache.get(key, started);
         if (hit !== undefined && hit.expiresAt > Date.now()) return grant(hit);
         const refusal = refusals?.get(key, started);
-        if (refusal !== undefined) return bearerFailure('invalid_token', refusal || undefined);
+        // A copy: what the middleware adds to a failure stays with its request.
+        if (refusal !== undefined) return { ...refusal };
         // A burst of requests with a new token waits for one check (one introspection call),
         // but not for long: a check that hangs must not hold the token up for good.
         const pending = checking.join(key, started);
@@ -375,6 +380,8 @@ export function bearer(options: BearerOptions): Scheme {
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+/** Longest verifier message a kept refusal holds (`refusedMaxAge`): the table stays bounded. */
+const MAX_KEPT_MESSAGE = 1000;
 const BEARER_CACHE_OPTION_NAMES = optionNames<BearerCacheOptions>()([
   'max',
   'maxAge',

@@ -358,6 +358,46 @@ describe('bearer({ cache })', () => {
       expect(answers).toHaveLength(2);
     });
 
+    it('tells audit of a kept refusal what it heard of the first: status, code, message', async () => {
+      const long = `Revoked: ${'x'.repeat(300)}`;
+      const { calls, verify } = counting((token) => {
+        if (token === 'quoted') throw new InvalidTokenError('The "token" was revoked\u00e9');
+        if (token === 'long') throw new InvalidTokenError(long);
+        return false;
+      });
+      const heard: unknown[] = [];
+      const app = bearerApp(
+        { verify, cache: { refusedMaxAge: 60_000 } },
+        { audit: (outcome) => void heard.push(outcome) },
+      );
+      for (const token of ['quoted', 'long', 'unknown']) {
+        const first = await get(app, token);
+        const again = await get(app, token);
+        expect(again.headers['www-authenticate']).toBe(first.headers['www-authenticate']);
+      }
+      expect(calls).toEqual(['quoted', 'long', 'unknown']);
+      expect(heard).toHaveLength(6);
+      for (let i = 0; i < 6; i += 2) expect(heard[i + 1]).toEqual(heard[i]);
+      expect(heard[0]).toMatchObject({
+        outcome: 'refused',
+        status: 401,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: 'The "token" was revoked\u00e9',
+      });
+      expect(heard[2]).toMatchObject({ message: long });
+    });
+
+    it('does not keep a refusal whose message is over 1000 characters: its table stays bounded', async () => {
+      const { calls, verify } = counting((token) => {
+        throw new InvalidTokenError(token === 'huge' ? 'x'.repeat(1001) : 'y'.repeat(1000));
+      });
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } });
+      for (const token of ['huge', 'huge', 'big', 'big']) {
+        expect((await get(app, token)).status).toBe(401);
+      }
+      expect(calls).toEqual(['huge', 'huge', 'big']);
+    });
+
     it.each([-1, 1.5, '10', NaN])('refuses refusedMaxAge %p at setup', (value) => {
       expect(() =>
         bearer({ verify: () => false, cache: { refusedMaxAge: value as never } }),
