@@ -101,7 +101,7 @@ export function configuredCache<V>(
   const settings = option === true ? {} : option;
   // A Map or a class instance would be read as empty: the defaults, in silence.
   if (!isPlainObject(settings)) {
-    throw new TypeError(`${owner}: cache must be a boolean or { max, maxAge }`);
+    throw new TypeError(`${owner}: cache must be a boolean or { ${[...names].join(', ')} }`);
   }
   rejectUnknownOptions(`${owner}: cache`, settings, names);
   const { max, maxAge } = settings as CacheOptions;

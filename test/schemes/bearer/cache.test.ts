@@ -404,6 +404,14 @@ describe('bearer({ cache })', () => {
       ).toThrow('bearer: cache.refusedMaxAge must be a non-negative integer (ms)');
     });
 
+    it('names refusedMaxAge among the cache options in the setup error', () => {
+      for (const cache of ['yes', new Map([['refusedMaxAge', 5]])]) {
+        expect(() => bearer({ verify: () => false, cache: cache as never })).toThrow(
+          'bearer: cache must be a boolean or { max, maxAge, refusedMaxAge }',
+        );
+      }
+    });
+
     it('is off at 0 and by default', async () => {
       for (const cache of [true, { refusedMaxAge: 0 }]) {
         const { calls, verify } = counting(() => false);
