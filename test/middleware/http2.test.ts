@@ -7,6 +7,7 @@
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import connect from 'connect';
 import {
   authenticate,
@@ -20,6 +21,7 @@ import {
 } from 'authscheme';
 import { basicAuth } from '../helpers/frameworks';
 import { digestHeader, type DigestAnswer } from '../hostile/helpers';
+import { makeCertificate } from '../helpers/tls';
 
 interface H2Reply {
   status: number;
@@ -211,6 +213,55 @@ describe('many header lines on node:http2', () => {
     await expect(send(session, '/', { ...lines(250), authorization })).rejects.toThrow(
       /NGHTTP2_ENHANCE_YOUR_CALM/,
     );
+  });
+});
+
+// With allowHTTP1, an HTTP/1.1 request on an http2 server gets node:http's IncomingMessage, whose
+// parser drops lines past maxHeadersCount as on any HTTP/1 server: the hidden-line guard must hold
+// there too, whatever version the request line claims.
+describe('an HTTP/1 request on a node:http2 server with allowHTTP1', () => {
+  it('refuses a second Authorization line hidden past 1000 lines with 400', async () => {
+    const certificate = await makeCertificate();
+    const server = http2.createSecureServer(
+      { key: certificate.key, cert: certificate.cert, allowHTTP1: true },
+      application(authenticate({ schemes: [basic({ users })] })) as never,
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const raw = (version: string, filler: number, last: string[]): Promise<string> => {
+      const lines = [`GET / ${version}`, 'Host: localhost'];
+      lines.push(`Authorization: ${basicAuth('alice', 'wonderland')}`);
+      for (let i = 0; i < filler; i++) lines.push(`X-Line-${i}: v`);
+      lines.push(...last, 'Connection: close', '', '');
+      return new Promise((resolve, reject) => {
+        const socket = tls.connect(
+          {
+            port: (server.address() as AddressInfo).port,
+            host: '127.0.0.1',
+            ca: certificate.cert,
+            servername: 'localhost',
+            ALPNProtocols: ['http/1.1'],
+          },
+          () => socket.end(lines.join('\r\n')),
+        );
+        let reply = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => (reply += chunk));
+        socket.on('end', () => resolve(reply));
+        socket.on('error', reject);
+      });
+    };
+    try {
+      const hidden = [`Authorization: ${basicAuth('eve', 'x')}`];
+      for (const version of ['HTTP/1.1', 'HTTP/2.0']) {
+        const plain = await raw(version, 40, []);
+        expect(plain).toMatch(/^HTTP\/1\.1 200 /);
+        expect(plain).toContain('"user":"alice"');
+        expect(await raw(version, 1100, hidden)).toMatch(/^HTTP\/1\.1 400 /);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await certificate.remove();
+    }
   });
 });
 
