@@ -16,6 +16,7 @@ import type {
 } from '../../scheme';
 import { identityResult } from '../../scheme';
 import { configuredCache, LruCache, type CacheOptions } from '../../util/lru-cache';
+import { detach } from '../../util/detach';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
@@ -230,7 +231,12 @@ export function bearer(options: BearerOptions): Scheme {
       // The whole failure, so that `audit` and the AuthenticationError get the verifier's message
       // again, not the challenge's sanitised description; one too long to hold is not kept.
       if (failure.message.length <= MAX_KEPT_MESSAGE) {
-        refusals.set(key, { ...failure }, started + refusedMaxAge);
+        // (A copy of the message: a slice of a larger string would keep all of it, detach.ts.)
+        refusals.set(
+          key,
+          { ...failure, message: detach(failure.message) },
+          started + refusedMaxAge,
+        );
       }
     }
     return failure;
