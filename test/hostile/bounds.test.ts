@@ -14,7 +14,15 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { authenticate, basic, bearer, digest, introspection, MemoryNonceStore } from 'authscheme';
+import {
+  authenticate,
+  basic,
+  bearer,
+  digest,
+  introspection,
+  InvalidTokenError,
+  MemoryNonceStore,
+} from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { createAuthFetch } from 'authscheme/client';
 import { LruCache } from '../../src/util/lru-cache';
@@ -471,6 +479,34 @@ describe('Bearer with a cache', () => {
       );
       expect(caches.seen()[0]!.size).toBe(100);
       expect(tables.seen()[0]!.size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('Bearer with cache.refusedMaxAge', () => {
+  it('keeps no token with the refusals it keeps (3 000 tokens of 12 kB)', async () => {
+    // The verifier's message, a slice of the token, kept all of it (V8's sliced strings): 37 MB.
+    const verify = (token: string) => {
+      throw new InvalidTokenError(token.slice(0, 40));
+    };
+    const server = await serve(
+      authenticate({ schemes: [bearer({ verify, cache: { max: 5000, refusedMaxAge: 60_000 } })] }),
+    );
+    const padding = 'p'.repeat(12_000);
+    const run = (from: number, count: number) =>
+      drive(
+        server.port,
+        count,
+        (i) => ({ headers: { authorization: `Bearer ${from + i}-${padding}` } }),
+        (_i, reply) => expectStatus(reply, 401),
+      );
+    try {
+      await run(0, 300);
+      const before = await settledHeap();
+      await run(300, 3000);
+      expect((await settledHeap()) - before).toBeLessThan(8 * MiB);
     } finally {
       await server.close();
     }
