@@ -126,8 +126,9 @@ export class NonceSigner {
     const result = this.verify(realm, nonce);
     if (result.valid) {
       if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-      // A copy: the nonce read from a request holds its whole Authorization value (detach.ts).
-      this.verified.set(detach(nonce), { realm, result });
+      // Copies: the nonce read from a request holds its whole Authorization value (detach.ts),
+      // and so does the realm when it is the client's spelling (digest()'s foreign check).
+      this.verified.set(detach(nonce), { realm: detach(realm), result });
     }
     return result;
   }
@@ -167,7 +168,7 @@ export class NonceSigner {
     if (prefix === undefined) {
       if (this.innerPrefix.size >= MAX_CACHED_REALMS) this.innerPrefix.clear();
       prefix = Buffer.concat([this.innerPad, MAC_LABEL, Buffer.from(`${realm}\0`, 'latin1')]);
-      this.innerPrefix.set(realm, prefix);
+      this.innerPrefix.set(detach(realm), prefix);
     }
     const inner = hash('sha256', Buffer.concat([prefix, nonce.subarray(0, body)]), 'buffer');
     return hash('sha256', Buffer.concat([this.outerPad, inner]), 'buffer');
