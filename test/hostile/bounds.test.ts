@@ -641,11 +641,15 @@ describe('introspection with a local endpoint', () => {
         open++;
         most = Math.max(most, open);
         req.resume();
-        req.on('end', () => {
-          open--;
-          res.setHeader('Content-Type', 'application/json');
-          res.end('{"active":false}');
-        });
+        // Answered a little later, and counted until then: answered at once, each call ended
+        // before the next arrived, and no number of calls at once ever counted more than 1.
+        req.on('end', () =>
+          setTimeout(() => {
+            open--;
+            res.setHeader('Content-Type', 'application/json');
+            res.end('{"active":false}');
+          }, 2),
+        );
       }),
     );
     const server = await serve(
@@ -683,6 +687,8 @@ describe('introspection with a local endpoint', () => {
         100,
       );
       const [turns] = slots.seen();
+      // The endpoint saw calls at once (so that more would show), never more than maxConcurrent.
+      expect(most).toBeGreaterThan(1);
       expect(most).toBeLessThanOrEqual(4);
       // 4 calls under way, 4 × 16 waiting: the 100 requests in flight overflow the queue.
       expect(waitingMost).toBeLessThanOrEqual(64);
