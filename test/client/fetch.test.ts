@@ -1251,6 +1251,68 @@ describe('from a helper’s audit of the client', () => {
     // The four answered first were forgotten: challenged again.
     expect(await sent('o0')).toEqual([401, 200]);
   });
+
+  it('goes on counting the nonce of an origin forgotten past 256 spaces, with a request on it in flight (RFC 7616 §3.4)', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { url, log } = await listen((req, res) => {
+      const [, host, rest] = /^\/([^/]+)\/(.*)$/.exec(req.url!)!;
+      const auth = req.headers.authorization;
+      if (host !== 'd.test') {
+        if (auth === undefined) {
+          res.statusCode = 401;
+          res.setHeader('WWW-Authenticate', 'Basic realm="r"');
+        }
+        res.end();
+        return;
+      }
+      // One nonce for good; each count passes once, as a server that detects replays does.
+      const nc = /nonce="DN", .*nc=(\w+)/.exec(auth ?? '')?.[1];
+      if (nc !== undefined) seen.push(nc);
+      if (nc === undefined || seen.indexOf(nc) !== seen.length - 1) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Digest realm="d", nonce="DN", qop="auth"');
+        res.end();
+        return;
+      }
+      if (rest === 'slow') void released.then(() => res.end());
+      else res.end();
+    });
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      {
+        insecureHttp: true,
+        fetch: (input, init) => {
+          const request = new Request(input, init);
+          const { hostname, pathname } = new URL(request.url);
+          return fetch(new Request(`${url}/${hostname}${pathname}`, request));
+        },
+      },
+    );
+    expect((await authFetch('http://d.test/a')).status).toBe(200);
+    expect((await authFetch('http://d.test/b')).status).toBe(200);
+    // Sent from memory, answered once 260 other origins have pushed d.test out.
+    const slow = authFetch('http://d.test/slow');
+    const statuses = async (path: string): Promise<number[]> => {
+      const before = log.length;
+      expect((await authFetch(`http://d.test${path}`)).status).toBe(200);
+      return log.slice(before).map((entry) => entry.status);
+    };
+    try {
+      for (let i = 0; i < 260; i++) {
+        expect((await authFetch(`http://o${i}.test/`)).status).toBe(200);
+      }
+      // Forgotten: challenged again, and answered with the nonce's next count, not 1 again.
+      expect(await statuses('/c')).toEqual([401, 200]);
+    } finally {
+      release();
+    }
+    expect((await slow).status).toBe(200);
+    // The late success remembers d.test again: the next request goes with credentials up front.
+    expect(await statuses('/e')).toEqual([200]);
+    expect(seen).toEqual(['00000001', '00000002', '00000003', '00000004', '00000005']);
+  }, 30_000);
 });
 
 it('takes the domain of the challenge it answers, not of another on the same nonce (RFC 7616 §3.3)', async () => {
