@@ -1,7 +1,7 @@
 /**
  * Every piece of state authscheme keeps across requests stays at its bound when a hostile client
  * sends endless distinct keys (user names, nonces, cnonces, tokens, kids, challenges): each test
- * floods a real server with tens of thousands of requests and reads the structure's size (through
+ * floods a real server with thousands of requests and reads the structure's size (through
  * the store given, or by catching the instance a scheme made), or for the client and the JWKS
  * adapter, whose state is not reachable, the heap after a full collection.
  * Bounds that unit tests show already (MemoryNonceStore's count, SharedChecks' eviction, LruCache,
@@ -103,7 +103,7 @@ afterEach(() => jest.restoreAllMocks());
 describe('Digest with a MemoryNonceStore', () => {
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-  it('keeps at most maxEntries nonces through 6 000 fresh nonces, and nothing for 6 000 refused answers', async () => {
+  it('keeps at most maxEntries nonces through 2 000 fresh nonces, and nothing for 2 000 refused answers', async () => {
     const store = new MemoryNonceStore({ maxEntries: 200 });
     const realm = 'bounds';
     const server = await serve(
@@ -134,7 +134,7 @@ describe('Digest with a MemoryNonceStore', () => {
       // Each client takes a fresh nonce and uses it once: the store's worst case.
       await drive(
         server.port,
-        6000,
+        2000,
         () => ({}),
         async (i, challenge) => {
           expectStatus(challenge, 401);
@@ -148,7 +148,7 @@ describe('Digest with a MemoryNonceStore', () => {
           largest = Math.max(largest, store.size);
         },
       );
-      expect(accepted).toBeGreaterThan(3000);
+      expect(accepted).toBeGreaterThan(1000);
       expect(largest).toBe(200);
       // Refused answers on valid nonces, each with a new user name, cnonce and uri: none kept.
       const nonces: string[] = [];
@@ -156,7 +156,7 @@ describe('Digest with a MemoryNonceStore', () => {
       const before = store.size;
       await drive(
         server.port,
-        6000,
+        2000,
         (i) => ({
           path: `/p/${i}`,
           headers: {
@@ -346,7 +346,7 @@ describe('Digest answers to a realm beyond ASCII, echoed in its other spelling a
 });
 
 describe('Basic with an asynchronous verifier and a cache', () => {
-  it('keeps nothing for 20 000 distinct refused credentials, and at most cache.max successes', async () => {
+  it('keeps nothing for 5 000 distinct refused credentials, and at most cache.max successes', async () => {
     const caches = instancesOf(LruCache, 'get');
     const tables = instancesOf(SharedChecks, 'join');
     const verify = (user: string, password: string) =>
@@ -359,7 +359,7 @@ describe('Basic with an asynchronous verifier and a cache', () => {
       // cache of 100 said nothing of what it held).
       await drive(
         server.port,
-        20_000,
+        5000,
         (i) => ({ headers: { authorization: basicOf(`user${i}`, 'x') } }),
         (_i, reply) => expectStatus(reply, 401),
       );
@@ -512,7 +512,7 @@ describe('a middleware made for each request and dropped after it', () => {
 });
 
 describe('Bearer with a cache', () => {
-  it('caches at most cache.max of 20 000 distinct tokens, and none of the refused ones', async () => {
+  it('caches at most cache.max of 6 000 distinct tokens, and none of the refused ones', async () => {
     const caches = instancesOf(LruCache, 'get');
     const tables = instancesOf(SharedChecks, 'join');
     const verify = (token: string) =>
@@ -526,14 +526,14 @@ describe('Bearer with a cache', () => {
       // Refused first: the cache must still be empty after them.
       await drive(
         server.port,
-        10_000,
+        5000,
         (i) => ({ headers: { authorization: `Bearer no${i}` } }),
         (_i, reply) => expectStatus(reply, 401),
       );
       expect(caches.seen()[0]!.size).toBe(0);
       await drive(
         server.port,
-        10_000,
+        1000,
         (i) => ({ headers: { authorization: `Bearer ok${i}` } }),
         (_i, reply) => expectStatus(reply, 200),
       );
