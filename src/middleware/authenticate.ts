@@ -77,8 +77,9 @@ export interface AuthOutcome {
   /**
    * On a success, the authenticated user. On a refusal, the user name the credentials claimed
    * when the scheme could read one (Basic's user-id, Digest's `username`): the client's word, to
-   * log as such; none on a 503, given before the scheme answered. On Bearer's 403 `insufficient_scope`, the user of the token, which verified; on
-   * Negotiate's refusals after GSSAPI accepted the token, the principal.
+   * log as such; none on a 503, given before the scheme answered. On Bearer's 403
+   * `insufficient_scope`, the user of the token, which verified; on Negotiate's refusals after
+   * GSSAPI accepted the token, the principal.
    */
   user: string | undefined;
   /** The status of a refusal. */
