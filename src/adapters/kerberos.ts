@@ -32,9 +32,11 @@ import type {
 } from '../scheme';
 import { identityResult, refuse } from '../scheme';
 import { decodeBase64Strict } from '../util/base64';
+import { storeFailure } from '../util/deadline-queue';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
+import { Slots, THREAD_POOL_SIZE, type OnWait } from '../util/slots';
 
 /**
  * Maps an authenticated Kerberos principal (`alice@EXAMPLE.COM`) to an identity: a user name, an
@@ -86,6 +88,15 @@ export interface NegotiateOptions {
    * (MutualAuthenticationError on a 2xx or 3xx without it, an emptied response for a 4xx or 5xx).
    */
   mutual?: boolean | undefined;
+  /**
+   * Most tokens in GSSAPI at once (acceptor set-up and step, each a job on libuv's thread pool,
+   * which the process's `fs`, `dns.lookup`, zlib and async crypto share). Up to 256 times as many
+   * wait for a turn, each until its client hangs up or `authenticate()` answers it (its `timeout`),
+   * at most 13 s. A token past the queue fails closed at once, without reaching GSSAPI:
+   * `ERR_AUTH_STORE_FAILURE` through `next(err)` (500), as does one that waited 13 s. Default: the
+   * size of libuv's pool (`UV_THREADPOOL_SIZE`, 4 unless set).
+   */
+  maxConcurrent?: number | undefined;
 }
 
 /** `NTLMSSP\0`: the start of every NTLM message, which some clients send as a Negotiate token. */
@@ -175,7 +186,22 @@ const OPTION_NAMES = optionNames<NegotiateOptions>()([
   'stripRealm',
   'realms',
   'mutual',
+  'maxConcurrent',
 ]);
+
+/**
+ * Tokens waiting for a turn, per turn. A step takes well under a millisecond on an idle machine
+ * (0.2 to 0.4 ms measured against MIT krb5 1.20, keytab and replay cache included), so a full
+ * queue is some 0.1 s of GSSAPI work: a burst of real clients waits briefly, a flood of made-up
+ * tokens past it is refused at once rather than piling up.
+ */
+const WAITING_PER_TURN = 256;
+/**
+ * Longest a token waits for a turn: past `authenticate()`'s default timeout of 10 s (its deadline
+ * a little late at worst), which has answered the request by then (a waiter leaves as soon as its
+ * response closes). A backstop for `timeout: 0` and for responses that never close.
+ */
+const MAX_WAIT_MS = 13_000;
 
 /** What GSSAPI established: the client's principal and the mutual-authentication token. */
 interface AcceptedContext {
@@ -321,8 +347,9 @@ function trimOWS(text: string): string {
  * token or a token GSSAPI refuses (defective, for another service, replayed, expired, from a
  * realm not in `realms`, for the anonymous principal, for a principal whose name is not UTF-8)
  * is answered 401 with the challenge. A failure to set up the acceptor (the keytab lacks the
- * service key) goes to `next(err)` (500): never an authenticated request. A `kerberos` package
- * that cannot be loaded throws here, at setup.
+ * service key) goes to `next(err)` (500): never an authenticated request. So does a token that
+ * finds `maxConcurrent` tokens in GSSAPI and the queue behind them full (`ERR_AUTH_STORE_FAILURE`,
+ * at once). A `kerberos` package that cannot be loaded throws here, at setup.
  *
  * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
  * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one,
@@ -381,6 +408,16 @@ export function negotiate(options: NegotiateOptions): Scheme {
     options.realms === undefined ? undefined : new Set(realmList(options.realms, 'realms'));
   const mutual = options.mutual ?? true;
   if (typeof mutual !== 'boolean') throw new TypeError('negotiate(): mutual must be a boolean');
+  // As many as libuv has threads: a slot holds one job at a time (set-up, then step), so GSSAPI
+  // never has more jobs queued or running than the pool has threads, and an `fs` or `dns` job
+  // queued behind them waits at most one step (under a millisecond, see WAITING_PER_TURN) for a
+  // thread. Unbounded, each well-framed made-up token was a job at once: 2 000 of them held a
+  // `stat` back some 0.3 s, and a flood held up every other user of the pool (the DNS lookups of
+  // JWKS and introspection fetches too).
+  const maxConcurrent = options.maxConcurrent ?? THREAD_POOL_SIZE;
+  if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new TypeError('negotiate(): maxConcurrent must be a positive integer');
+  }
   const keytab = options.keytab === undefined ? undefined : checkedKeytab(options.keytab);
   // Loaded once the options are known to be right, so that their errors show without the peer.
   const { initializeServer } = requirePeer<typeof Kerberos>(
@@ -391,15 +428,19 @@ export function negotiate(options: NegotiateOptions): Scheme {
   // The GSSAPI library reads only this variable (see `keytab`).
   if (keytab !== undefined) process.env.KRB5_KTNAME = keytabSet = keytab;
   const verifyPrincipal = options.verify;
+  const turns = new Slots({
+    slots: maxConcurrent,
+    maxWaiting: maxConcurrent * WAITING_PER_TURN,
+    maxWaitMs: MAX_WAIT_MS,
+    waited: 'negotiate(): a token waited more than {ms} ms for GSSAPI',
+    full: `negotiate(): more than ${maxConcurrent * WAITING_PER_TURN} tokens waiting for GSSAPI`,
+  });
   const challenge: Challenge[] = [
     Object.freeze({ scheme: 'Negotiate', params: Object.freeze({}) }),
   ];
 
-  async function establish(token: string, req: object): Promise<AcceptedContext | SchemeFailure> {
-    const earlier = accepted.get(req);
-    if (earlier?.token === token && earlier.servicePrincipal === servicePrincipal) {
-      return earlier.context;
-    }
+  /** GSSAPI's acceptor after its step on `token`, or the refusal of the token. */
+  async function acceptToken(token: string): Promise<Kerberos.KerberosServer | SchemeFailure> {
     let server;
     try {
       server = await initializeServer(servicePrincipal);
@@ -417,6 +458,22 @@ export function negotiate(options: NegotiateOptions): Scheme {
       if (error instanceof TypeError || !(error instanceof Error)) throw error;
       return refuse(`The Negotiate token was refused: ${printable(error.message)}`);
     }
+    return server;
+  }
+
+  async function establish(
+    token: string,
+    req: object,
+    res: ServerResponse,
+  ): Promise<AcceptedContext | SchemeFailure> {
+    const earlier = accepted.get(req);
+    if (earlier?.token === token && earlier.servicePrincipal === servicePrincipal) {
+      return earlier.context;
+    }
+    // Both thread-pool jobs under one turn; a waiter leaves when its response closes (see
+    // untilClosed).
+    const server = await turns.run(() => acceptToken(token), untilClosed(res));
+    if ('ok' in server) return server;
     const principal = server.username;
     if (server.contextComplete !== true || typeof principal !== 'string' || principal === '') {
       return refuse(
@@ -429,7 +486,7 @@ export function negotiate(options: NegotiateOptions): Scheme {
   }
 
   async function accept(token: string, ctx: RequestContext): Promise<VerifyResult> {
-    const established = await establish(token, ctx.req);
+    const established = await establish(token, ctx.req, ctx.res);
     if ('ok' in established) return established;
     const { principal, response } = established;
     // Kerberos names are octet strings (RFC 4120 §6.1); the binding decodes GSSAPI's display form
@@ -498,6 +555,31 @@ export function negotiate(options: NegotiateOptions): Scheme {
       }
       return accept(token, ctx);
     },
+  };
+}
+
+/**
+ * Takes a token waiting for a GSSAPI turn out of the queue once its response closes: its client
+ * hung up, or `authenticate()` answered it already (503 at its timeout), so nobody wants the
+ * answer. A response closed before the token queued (an earlier middleware took its time) leaves
+ * at once. The request then goes to `next(err)` with `ERR_AUTH_STORE_FAILURE`, which no client
+ * sees; after a 503 it changes nothing.
+ */
+function untilClosed(res: ServerResponse): OnWait {
+  return (leave) => {
+    const gone = (): void => {
+      leave(storeFailure('negotiate(): the response closed while its token waited for GSSAPI'));
+    };
+    // node:http2's compatibility response has no `destroyed`; its stream does.
+    const stream = (res as { stream?: { destroyed?: unknown } }).stream;
+    if (res.destroyed === true || stream?.destroyed === true) {
+      gone();
+      return () => undefined;
+    }
+    res.once('close', gone);
+    return () => {
+      res.off('close', gone);
+    };
   };
 }
 

@@ -2,8 +2,9 @@
  * A bound on tasks under way and waiting, for work whose unbounded concurrency hurts the whole
  * process: bcrypt compares (passwords/htpasswd.ts), which the native `bcrypt` package runs on
  * libuv's thread pool, shared with every `fs` call, `dns.lookup`, asynchronous zlib and crypto of
- * the process; and calls to an introspection endpoint (schemes/bearer/introspection.ts), each a
- * socket held until the endpoint answers or its timeout passes. At most `slots` tasks run at once;
+ * the process; GSSAPI's acceptor steps (adapters/kerberos.ts), on that same pool; and calls to an
+ * introspection endpoint (schemes/bearer/introspection.ts), each a socket held until the endpoint
+ * answers or its timeout passes. At most `slots` tasks run at once;
  * others wait in a bounded queue, at most `maxWaitMs`, and fail closed (`ERR_AUTH_STORE_FAILURE`)
  * past either bound.
  */
@@ -12,6 +13,13 @@ import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
 interface Task extends Waiting {
   start: () => void;
 }
+
+/**
+ * Told when a task must wait for a slot, for a caller whose task may stop being wanted meanwhile
+ * (its client hung up): `leave(error)` takes the task out of the queue, never to run, and rejects
+ * it with `error`. Returns what undoes its watch; that runs once the task starts or fails, however.
+ */
+export type OnWait = (leave: (error: Error) => void) => () => void;
 
 export interface SlotsOptions {
   /** Most tasks under way at once. */
@@ -50,22 +58,49 @@ export class Slots {
     return this.#queue.items.length;
   }
 
-  /** `task()` once a slot is free; rejects past the bounds without running it. */
-  run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * `task()` once a slot is free; rejects past the bounds without running it. `onWait`, if given,
+   * is called only when the task has to wait (see {@link OnWait}).
+   */
+  run<T>(task: () => Promise<T>, onWait?: OnWait): Promise<T> {
     this.#queue.expire();
     if (this.#running < this.#slots) return this.#go(task);
     if (this.#queue.items.length >= this.#maxWaiting) {
       return Promise.reject(storeFailure(this.#full));
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.items.push({
+      let done = false;
+      let unwatch: (() => void) | undefined;
+      const settle = (): void => {
+        done = true;
+        unwatch?.();
+        unwatch = undefined;
+      };
+      const item: Task = {
         start: () => {
+          settle();
           this.#go(task).then(resolve, reject);
         },
-        reject,
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
         queuedAt: performance.now(),
-      });
+      };
+      this.#queue.items.push(item);
       this.#queue.arm();
+      if (onWait === undefined) return;
+      const undo = onWait((error) => {
+        const at = this.#queue.items.indexOf(item);
+        // Started or failed already: nothing to take back.
+        if (at !== -1) {
+          this.#queue.items.splice(at, 1);
+          item.reject(error);
+        }
+      });
+      // `leave` may have been called at once (the client was gone before the task queued).
+      if (done) undo();
+      else unwatch = undo;
     });
   }
 
