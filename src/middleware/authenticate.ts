@@ -32,7 +32,13 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { assignAuth } from './request-auth';
-import { forgetLetThrough, markLetThrough, markPreflight, markProxyAuth } from './let-through';
+import {
+  forgetLetThrough,
+  inProxyMode,
+  markLetThrough,
+  markPreflight,
+  markProxyAuth,
+} from './let-through';
 import {
   appendVary,
   formatChallengeCached,
@@ -173,7 +179,8 @@ export interface AuthenticateOptions {
   limits?: HeaderLimits | undefined;
   /**
    * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
-   * unset), for routes that serve everyone but personalise for users. Credentials that are sent
+   * unset; one that an `authenticate({ proxy: true })` before this one made is taken away: that
+   * user is the proxy's), for routes that serve everyone but personalise for users. Credentials that are sent
    * are still checked: wrong ones get 401, malformed or duplicated ones 400. Those made for
    * another `authenticate()` (a scheme this one does not offer, whatever their syntax or length,
    * a Digest answer to another realm or `opaque`) pass on as if none were sent. Clients that send
@@ -459,6 +466,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     req.method === 'OPTIONS'
   ) {
     // requireScopes() lets it through on this record, not on the request's shape.
+    if (!config.proxy) dropProxyAuth(req);
     markPreflight(req, config.proxy);
     next();
     return;
@@ -605,6 +613,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
       // set costs some 0.3 to 0.8 µs, in garbage collection too). In proxy mode that field is the
       // origin's. Unrecorded, what an authenticate() before this one recorded is dropped (a delete
       // that misses costs some 10 ns): requireScopes() answers as this one would.
+      if (!config.proxy) dropProxyAuth(req);
       if (foreignScheme || notFound !== undefined || config.proxy) {
         markLetThrough(
           req,
@@ -649,6 +658,18 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
 
 const NO_CREDENTIALS = 'No credentials were sent';
 
+/**
+ * Takes away a `req.auth` that an `authenticate({ proxy: true })` made, for an origin-side one
+ * that lets the request through unauthenticated: that user authenticated to the proxy, whose
+ * credentials are not the origin's (RFC 9110 §11.7.2), and what follows (a handler, requireScopes())
+ * would take them for this one's. An origin-side `req.auth` (a site-wide authenticate() before a
+ * route's) stays.
+ */
+function dropProxyAuth(req: AuthRequest): void {
+  const { auth } = req;
+  if (typeof auth === 'object' && auth !== null && inProxyMode(req, auth)) req.auth = undefined;
+}
+
 const FOREIGN_SCHEME =
   'The credentials use a scheme that authenticate() does not offer, and with ' +
   'credentialsRequired: false it let the request through unauthenticated';
@@ -672,6 +693,7 @@ function conclude(
         next(asError(err));
         return;
       }
+      if (!config.proxy) dropProxyAuth(ctx.req);
       markLetThrough(
         ctx.req,
         `The credentials answer another protection space’s challenge (${result.message}), and ` +

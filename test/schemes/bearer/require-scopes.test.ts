@@ -778,6 +778,69 @@ describe('requireScopes() after two authenticate()s: the later one decides', () 
     }
   });
 
+  // The proxy's req.auth stayed on the request: the origin's route, guarded by requireScopes(),
+  // answered 200 to a client that sent the proxy its token and the origin nothing, and a route
+  // that personalises greeted the proxy's user as the origin's.
+  it('does not take the proxy’s req.auth for the origin’s when the origin authenticate() let the request through', async () => {
+    const server = proxyThenOrigin();
+    server.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
+    for (const origin of [undefined, 'AWS4-HMAC-SHA256 Credential=x']) {
+      const req = request(server).get('/').set('Proxy-Authorization', 'Bearer reader');
+      const res = await (origin === undefined ? req : req.set('Authorization', origin));
+      expect(res.status).toBe(401);
+      expect(res.headers[HIT]).toBeUndefined();
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+      expect(res.headers['proxy-authenticate']).toBeUndefined();
+    }
+    const me = await request(server).get('/me').set('Proxy-Authorization', 'Bearer reader');
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ auth: null });
+    // The origin's own credentials still make req.auth.
+    const both = await request(server)
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer admin')
+      .set('Authorization', 'Bearer reader');
+    expect(both.headers[HIT]).toBe('yes');
+  });
+
+  it('does not keep the proxy’s req.auth on a preflight the origin let through (allowPreflight)', async () => {
+    const server = express();
+    server.use(authenticate({ proxy: true, schemes: [bearer({ verify })] }));
+    server.use(authenticate({ allowPreflight: true, schemes: [bearer({ verify })] }));
+    server.options('/', requireScopes('write'), (req, res) => res.json({ auth: req.auth ?? null }));
+    const res = await request(server)
+      .options('/')
+      .set('Proxy-Authorization', 'Bearer reader')
+      .set('Origin', 'https://app.test')
+      .set('Access-Control-Request-Method', 'DELETE');
+    // Before: 403 insufficient_scope in Proxy-Authenticate, the proxy's token judged for the origin.
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ auth: null });
+  });
+
+  it('does not keep the proxy’s req.auth past a Digest answer to another realm that the origin passed on', async () => {
+    const server = express();
+    server.use(authenticate({ proxy: true, schemes: [bearer({ verify })] }));
+    server.use(
+      authenticate({
+        realm: 'site',
+        credentialsRequired: false,
+        schemes: [digest({ users: { ann: 'pw' } })],
+      }),
+    );
+    server.get('/', (req, res) => res.json({ auth: req.auth ?? null }));
+    const res = await request(server)
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer reader')
+      .set(
+        'Authorization',
+        `Digest username="ann", realm="other", nonce="n", uri="/", qop=auth, nc=00000001, ` +
+          `cnonce="c", response="${'0'.repeat(64)}", algorithm=SHA-256`,
+      );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ auth: null });
+  });
+
   it('answers in WWW-Authenticate when the origin authenticate() made req.auth', async () => {
     const res = await request(proxyThenOrigin()).get('/').set('Authorization', 'Bearer admin');
     expect(res.status).toBe(403);
