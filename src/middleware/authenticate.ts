@@ -180,12 +180,12 @@ export interface AuthenticateOptions {
   /**
    * `false` lets a request that carries no credentials through unauthenticated (`req.auth` stays
    * unset; one that an `authenticate({ proxy: true })` before this one made is taken away: that
-   * user is the proxy's), for routes that serve everyone but personalise for users. Credentials that are sent
-   * are still checked: wrong ones get 401, malformed or duplicated ones 400. Those made for
-   * another `authenticate()` (a scheme this one does not offer, whatever their syntax or length,
-   * a Digest answer to another realm or `opaque`) pass on as if none were sent. Clients that send
-   * credentials only when challenged (browsers, `curl --digest`, Negotiate) never authenticate on
-   * such a route by themselves. Default `true`.
+   * user is the proxy's), for routes that serve everyone but personalise for users. Credentials
+   * that are sent are still checked: wrong ones get 401, malformed or duplicated ones 400. Those
+   * made for another `authenticate()` (a scheme this one does not offer, whatever their syntax or
+   * length, a Digest answer to another realm or `opaque`) pass on as if none were sent. Clients
+   * that send credentials only when challenged (browsers, `curl --digest`, Negotiate) never
+   * authenticate on such a route by themselves. Default `true`.
    */
   credentialsRequired?: boolean | undefined;
 }
