@@ -122,8 +122,20 @@ export class Slots {
   }
 }
 
-/** libuv's thread pool, as Node sizes it. */
-export const THREAD_POOL_SIZE = Math.min(
-  1024,
-  Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4),
-);
+/**
+ * libuv's thread pool, sized as libuv sizes it (deps/uv/src/threadpool.c, init_threads): C's
+ * `atoi(UV_THREADPOOL_SIZE)` into an unsigned count, 0 taken as 1, at most 1024. So `8.5` is 8,
+ * `0` or `abc` is 1 (not the default 4), and `-1` wraps past the cap to 1024; `Number()` read
+ * these otherwise (8.5, 4, 4, 1), and a fraction made negotiate()'s default `maxConcurrent` a
+ * setup error.
+ */
+export const THREAD_POOL_SIZE = threadPoolSize(process.env.UV_THREADPOOL_SIZE);
+
+function threadPoolSize(value: string | undefined): number {
+  if (value === undefined) return 4;
+  // atoi(): leading white space, a sign, then digits up to the first character that is not one.
+  const [, sign, digits] = /^[\t\n\v\f\r ]*([+-]?)(\d*)/.exec(value)!;
+  const count = digits === '' ? 0 : Number(digits);
+  if (count === 0) return 1;
+  return sign === '-' ? 1024 : Math.min(1024, count);
+}
