@@ -32,7 +32,6 @@ import type {
 } from '../scheme';
 import { identityResult, refuse } from '../scheme';
 import { decodeBase64Strict } from '../util/base64';
-import { storeFailure } from '../util/deadline-queue';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
@@ -472,7 +471,16 @@ export function negotiate(options: NegotiateOptions): Scheme {
     }
     // Both thread-pool jobs under one turn; a waiter leaves when its response closes (see
     // untilClosed).
-    const server = await turns.run(() => acceptToken(token), untilClosed(res));
+    let server;
+    try {
+      server = await turns.run(() => acceptToken(token), untilClosed(res));
+    } catch (error) {
+      // Refused, as any request whose client left while its credentials were checked: nobody
+      // receives the answer. Not next(err): Express's default handler logs each error's stack,
+      // a line any client could add to the server's log by hanging up, as often as it likes.
+      if (error instanceof ResponseClosed) return refuse(error.message);
+      throw error;
+    }
     if ('ok' in server) return server;
     const principal = server.username;
     if (server.contextComplete !== true || typeof principal !== 'string' || principal === '') {
@@ -558,17 +566,20 @@ export function negotiate(options: NegotiateOptions): Scheme {
   };
 }
 
+/** Why a token left the queue for a GSSAPI turn: its response closed. */
+class ResponseClosed extends Error {}
+
 /**
  * Takes a token waiting for a GSSAPI turn out of the queue once its response closes: its client
  * hung up, or `authenticate()` answered it already (503 at its timeout), so nobody wants the
  * answer. A response closed before the token queued (an earlier middleware took its time) leaves
- * at once. The request then goes to `next(err)` with `ERR_AUTH_STORE_FAILURE`, which no client
- * sees; after a 503 it changes nothing.
+ * at once. The token is then refused (see `establish`), a 401 nobody receives; after a 503 it
+ * changes nothing.
  */
 function untilClosed(res: ServerResponse): OnWait {
   return (leave) => {
     const gone = (): void => {
-      leave(storeFailure('negotiate(): the response closed while its token waited for GSSAPI'));
+      leave(new ResponseClosed('The response closed while the Negotiate token waited for GSSAPI'));
     };
     // node:http2's compatibility response has no `destroyed`; its stream does.
     const stream = (res as { stream?: { destroyed?: unknown } }).stream;

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { authenticate } from 'authscheme';
+import { authenticate, type AuthOutcome } from 'authscheme';
 import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
 
 let open: () => void = () => undefined;
@@ -233,6 +233,50 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
       expect(initializeServer).toHaveBeenCalledTimes(live.length);
     } finally {
       await server.close();
+    }
+  });
+
+  it("a waiter whose client hung up is refused, as any request whose client left mid-check: no error for Express's default handler to log", async () => {
+    const outcomes: AuthOutcome[] = [];
+    const guard = authenticate({
+      schemes: [negotiate({ servicePrincipal: 'HTTP@localhost', maxConcurrent: 1 })],
+      audit: (outcome) => void outcomes.push(outcome),
+    });
+    // Express's own final handler, as in production: it logs every error's stack to stderr.
+    const app = express();
+    app.set('env', 'production');
+    let arrived = 0;
+    let closed = 0;
+    app.use((_req, res, next) => {
+      arrived++;
+      res.once('close', () => closed++);
+      next();
+    });
+    app.get('/', guard, (req, res) => void res.json({ user: req.auth?.user }));
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const sent = Array.from({ length: 8 }, (_, i) => send(port, token(i)));
+      // Awaited below, unless an expectation fails first.
+      for (const s of sent) s.answer.catch(() => undefined);
+      await until(() => arrived === 8, 'the requests to arrive');
+      await settle();
+      // One in GSSAPI, seven waiting; five of those hang up.
+      for (const s of sent.slice(3)) s.abort();
+      await until(() => closed === 5, 'the server to see the clients go');
+      await settle();
+      expect(logged).not.toHaveBeenCalled();
+      expect(outcomes.map((o) => [o.outcome, o.status])).toEqual(Array(5).fill(['refused', 401]));
+      open();
+      const answers = await Promise.all(sent.slice(0, 3).map((s) => s.answer));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(initializeServer).toHaveBeenCalledTimes(3);
+    } finally {
+      logged.mockRestore();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
