@@ -125,9 +125,9 @@ export class Slots {
 /**
  * libuv's thread pool, sized as libuv sizes it (deps/uv/src/threadpool.c, init_threads): C's
  * `atoi(UV_THREADPOOL_SIZE)` into an unsigned count, 0 taken as 1, at most 1024. So `8.5` is 8,
- * `0` or `abc` is 1 (not the default 4), and `-1` wraps past the cap to 1024; `Number()` read
- * these otherwise (8.5, 4, 4, 1), and a fraction made negotiate()'s default `maxConcurrent` a
- * setup error.
+ * `0` or `abc` is 1 (not the default 4), `-1` wraps past the cap to 1024, and `4294967296`
+ * wraps to 0, so 1; `Number()` read these otherwise (8.5, 4, 4, 1), and a fraction made
+ * negotiate()'s default `maxConcurrent` a setup error.
  */
 export const THREAD_POOL_SIZE = threadPoolSize(process.env.UV_THREADPOOL_SIZE);
 
@@ -135,7 +135,16 @@ function threadPoolSize(value: string | undefined): number {
   if (value === undefined) return 4;
   // atoi(): leading white space, a sign, then digits up to the first character that is not one.
   const [, sign, digits] = /^[\t\n\v\f\r ]*([+-]?)(\d*)/.exec(value)!;
-  const count = digits === '' ? 0 : Number(digits);
-  if (count === 0) return 1;
-  return sign === '-' ? 1024 : Math.min(1024, count);
+  // Past 19 digits it is beyond any long: no BigInt of a value of any length.
+  const significant = digits!.replace(/^0+/, '');
+  let parsed = significant.length > 19 ? 10n ** 19n : BigInt(significant === '' ? 0 : significant);
+  if (sign === '-') parsed = -parsed;
+  // glibc's atoi() is (int)strtol(): strtol() saturates at LONG_MIN and LONG_MAX (a 64-bit long
+  // but on Windows, whose CRT saturates at INT_MIN and INT_MAX), then the cast keeps the low 32
+  // bits, which libuv reads as unsigned. So 4294967296 is 0, a pool of 1, not the cap.
+  const longMax = process.platform === 'win32' ? 0x7fffffffn : 0x7fffffffffffffffn;
+  if (parsed > longMax) parsed = longMax;
+  else if (parsed < -longMax - 1n) parsed = -longMax - 1n;
+  const count = Number(BigInt.asUintN(32, parsed));
+  return count === 0 ? 1 : Math.min(1024, count);
 }

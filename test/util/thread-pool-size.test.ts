@@ -28,6 +28,9 @@ function sizeWith(value: string | undefined): number {
   }
 }
 
+/** C's `long`, which atoi() reads through strtol(): 32 bits on Windows (LLP64), else 64. */
+const LONG_IS_64_BITS = process.platform !== 'win32';
+
 describe("THREAD_POOL_SIZE: libuv's pool size for UV_THREADPOOL_SIZE", () => {
   it.each<[string | undefined, number]>([
     [undefined, 4],
@@ -48,6 +51,21 @@ describe("THREAD_POOL_SIZE: libuv's pool size for UV_THREADPOOL_SIZE", () => {
     ['abc', 1],
     // A negative count wraps around in libuv's unsigned int, past the cap.
     ['-1', 1024],
+    // Past int: glibc's atoi() is (int)strtol(), and strtol() reads into a 64-bit long (Linux,
+    // macOS), saturating there; the cast keeps the low 32 bits. 2^32 is 0, so a pool of 1 (not
+    // the cap), 2^32 + 2 is 2, -(2^32 - 1) is 1 (measured on Node 20, Linux). On Windows long
+    // is 32 bits and the CRT saturates at INT_MAX and INT_MIN: the cap.
+    ['4294967296', LONG_IS_64_BITS ? 1 : 1024],
+    ['4294967297', LONG_IS_64_BITS ? 1 : 1024],
+    ['4294967298', LONG_IS_64_BITS ? 2 : 1024],
+    ['-4294967295', LONG_IS_64_BITS ? 1 : 1024],
+    ['2147483648', 1024],
+    // Saturated at LONG_MAX, whose low 32 bits are -1: the cap; at LONG_MIN, whose low 32 bits
+    // are 0 (a pool of 1; measured as above).
+    ['99999999999999999999999', 1024],
+    ['-99999999999999999999999', LONG_IS_64_BITS ? 1 : 1024],
+    // Leading zeros are no part of the magnitude.
+    ['000000000000000000000000000005', 5],
   ])('UV_THREADPOOL_SIZE=%p is a pool of %p threads', (value, size) => {
     expect(sizeWith(value)).toBe(size);
   });
