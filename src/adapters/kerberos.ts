@@ -478,7 +478,10 @@ export function negotiate(options: NegotiateOptions): Scheme {
       // Refused, as any request whose client left while its credentials were checked: nobody
       // receives the answer. Not next(err): Express's default handler logs each error's stack,
       // a line any client could add to the server's log by hanging up, as often as it likes.
-      if (error instanceof ResponseClosed) return refuse(error.message);
+      // ERR_AUTH_INVALID_REQUEST, not a failed check: no token was checked, and lockouts count
+      // ERR_AUTH_INVALID_CREDENTIALS (a browser tab closed while the turns were busy is no
+      // wrong ticket).
+      if (error instanceof ResponseClosed) return refuse(error.message, 'ERR_AUTH_INVALID_REQUEST');
       throw error;
     }
     if ('ok' in server) return server;
