@@ -29,6 +29,7 @@ import { LruCache } from '../../src/util/lru-cache';
 import { MAX_SHARED_CHECKS, SharedChecks } from '../../src/util/shared-checks';
 import { Slots } from '../../src/util/slots';
 import { recordingRejections } from '../helpers/rejections';
+import { wildcardFetch } from '../helpers/wildcard-fetch';
 import { drive, driveDropped, send, type Sent } from './bounds-drive';
 
 setFlagsFromString('--expose-gc');
@@ -726,13 +727,10 @@ describe('the client (createAuthFetch)', () => {
       { username: 'alice', password: 'secret' },
       {
         insecureHttp: true,
-        fetch: (input, init) => {
-          const request = new Request(input, init);
-          const { hostname, pathname } = new URL(request.url);
-          return fetch(
-            new Request(`http://127.0.0.1:${server.port}/${hostname}${pathname}`, request),
-          );
-        },
+        fetch: wildcardFetch(
+          `http://127.0.0.1:${server.port}`,
+          ({ hostname, pathname }) => `/${hostname}${pathname}`,
+        ),
       },
     );
     const open = async (from: number, count: number) => {
