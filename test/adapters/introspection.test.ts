@@ -260,6 +260,23 @@ describe('introspection()', () => {
       'a NaN response limit',
       { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', maxResponseBytes: NaN },
     ],
+    // An audience no token can meet refuses every token: a setup mistake, said at setup.
+    [
+      'an empty audience',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: '' },
+    ],
+    [
+      'an empty audience list',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: [] },
+    ],
+    [
+      'an audience list with an empty entry',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: ['api', ''] },
+    ],
+    [
+      'an audience list with a non-string entry',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: ['api', 1] },
+    ],
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => introspection(options as never)).toThrow(TypeError);
   });
@@ -484,6 +501,25 @@ describe('introspection()', () => {
         'introspection: maxConcurrent must be a positive integer',
       );
     }
+  });
+
+  // RFC 7662 §2.2: sub and username are optional; a client-credentials token names a client
+  // alone, and userClaim reads the user from that member instead (README, introspection()).
+  it('reads the user from userClaim when given, not from sub', async () => {
+    as.answers['service'] = { active: true, sub: 'alice', client_id: 'billing' };
+    expect(await make({ userClaim: 'client_id' })('service')).toMatchObject({ user: 'billing' });
+    await expect(make({ userClaim: 'client_id' })('named')).rejects.toThrow(
+      new InvalidTokenError('The access token names no user'),
+    );
+  });
+
+  // RFC 7662 §2.2 (aud as in RFC 7519 §4.1.3): a single audience may be a bare string.
+  it('takes an aud that is one string, and refuses an answer without aud when audience is set', async () => {
+    as.answers['oneAud'] = { active: true, sub: 'alice', aud: 'api' };
+    expect(await make({ audience: 'api' })('oneAud')).toMatchObject({ user: 'alice' });
+    await expect(make({ audience: 'api' })('named')).rejects.toThrow(
+      new InvalidTokenError('The access token has the wrong audience'),
+    );
   });
 
   it('takes username when sub is not a string', async () => {
