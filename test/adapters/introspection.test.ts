@@ -260,6 +260,11 @@ describe('introspection()', () => {
       'a NaN response limit',
       { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', maxResponseBytes: NaN },
     ],
+    ['a zero timeout', { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', timeout: 0 }],
+    [
+      'a zero response limit',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', maxResponseBytes: 0 },
+    ],
     // An audience no token can meet refuses every token: a setup mistake, said at setup.
     [
       'an empty audience',
