@@ -10,6 +10,7 @@ import {
   KeyObject,
   randomBytes,
   sign as cryptoSign,
+  webcrypto,
 } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
@@ -884,6 +885,29 @@ describe('jwtVerifier() with a local key or a secret', () => {
     ).toThrow(TypeError);
   });
 
+  // README/JwtOptions: `key` may be a CryptoKey; its algorithm decides what it verifies (the
+  // curve for ECDSA, the hash for RSA-PSS), as jose's own lookup would.
+  it('accepts a CryptoKey for ECDSA, Ed25519 and RSA-PSS, each for its own algorithm', async () => {
+    const cases = [
+      { alg: 'ES256', params: { name: 'ECDSA', namedCurve: 'P-256' } },
+      { alg: 'EdDSA', params: { name: 'Ed25519' } },
+      { alg: 'PS384', params: { name: 'RSA-PSS', hash: 'SHA-384' } },
+    ];
+    for (const { alg, params } of cases) {
+      const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+      const spki = await webcrypto.subtle.exportKey('spki', publicKey);
+      const cryptoKey = await webcrypto.subtle.importKey('spki', spki, params, false, ['verify']);
+      const token = await new SignJWT({ sub: alg })
+        .setProtectedHeader({ alg })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('1m')
+        .sign(privateKey);
+      const verify = jwtVerifier({ key: cryptoKey, issuer: ISSUER, audience: AUDIENCE });
+      expect(await verify(token)).toMatchObject({ user: alg });
+    }
+  });
+
   it('accepts HS256 with a shared secret and refuses a token signed with another one', async () => {
     const secret = randomBytes(32);
     const verify = jwtVerifier({ secret, issuer: [ISSUER, 'other'], audience: [AUDIENCE] });
@@ -1125,6 +1149,16 @@ describe('jwtVerifier() with a local key or a secret', () => {
     [
       'a negative clock tolerance',
       { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance: -1 },
+    ],
+    // An endless tolerance would accept every expired token.
+    ...[Infinity, NaN, '5'].map((clockTolerance): [string, object] => [
+      `a clock tolerance of ${String(clockTolerance)}`,
+      { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance },
+    ]),
+    ['an empty issuer', { key: rsaPem, issuer: '', audience: AUDIENCE }],
+    [
+      'an issuer list with an empty entry',
+      { key: rsaPem, issuer: [ISSUER, ''], audience: AUDIENCE },
     ],
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => jwtVerifier(options as never)).toThrow(TypeError);
