@@ -924,6 +924,19 @@ describe('jwtVerifier() with a local key or a secret', () => {
     );
   });
 
+  // RFC 7519 §7.2 step 10: the payload must be a JSON object. A validly signed token whose
+  // payload is not one is the client's bad token (401), not a server error.
+  it('refuses a signed token whose payload is not a JSON object as malformed (401, not 500)', async () => {
+    const secret = randomBytes(32);
+    const verify = jwtVerifier({ secret, issuer: ISSUER, audience: AUDIENCE });
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256' })).toString('base64url');
+    for (const payload of ['[1]', 'not json']) {
+      const input = `${header}.${Buffer.from(payload).toString('base64url')}`;
+      const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+      expect(await refusal(verify(token))).toBe('The access token is malformed');
+    }
+  });
+
   it('freezes the claims of a deeply nested payload without running out of stack', async () => {
     // JSON.parse takes any depth; a recursive freeze threw RangeError past some 10,000 levels.
     const secret = randomBytes(32);
