@@ -70,6 +70,18 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     );
   });
 
+  // RFC 6750 §3.1: invalid_request is a request that "includes a parameter more than once";
+  // RFC 9110 §5.3: Authorization is a singleton field, so two lines are malformed.
+  it('answers two Authorization lines 400 invalid_request', async () => {
+    const res = await request(bearerApp({ verify }))
+      .get('/')
+      // (supertest's types take a list for Cookie only; Node sends each item as a line.)
+      .set('Authorization', ['Bearer alice-token', 'Bearer bob-token'] as unknown as string);
+    expect(res.status).toBe(400);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example", error="invalid_request"');
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it.each([
     ['Basic a, b="', 'malformed Basic'],
     ['Digest username="a", username="b"', 'a Digest field with a duplicate parameter'],
