@@ -261,6 +261,25 @@ describe('bearer(): verification', () => {
     });
   });
 
+  // RFC 6749 §3.3: scope = scope-token *( SP scope-token ), scope-token = 1*NQCHAR: an empty
+  // item between spaces, or an empty entry of a list, is no scope.
+  it('puts no empty scope on req.auth, from extra spaces or an empty list entry', async () => {
+    for (const scopes of [' read  write ', ['read', '', 'write']]) {
+      const res = await request(bearerApp({ verify: () => ({ user: 'dave', scopes }) }))
+        .get('/')
+        .set('Authorization', 'Bearer t');
+      expect(res.body).toEqual({
+        auth: { scheme: 'Bearer', user: 'dave', scopes: ['read', 'write'] },
+      });
+    }
+  });
+
+  it('names a scope required twice once in the challenge', async () => {
+    const app = bearerApp({ verify, requiredScopes: ['admin', 'read', 'admin'] });
+    const res = await request(app).get('/');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example", scope="admin read"');
+  });
+
   it('accepts a user name alone, with no scopes', async () => {
     const res = await request(bearerApp({ verify }))
       .get('/')
