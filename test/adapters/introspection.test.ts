@@ -287,15 +287,16 @@ describe('introspection()', () => {
   });
 
   it('refuses at setup an endpoint holding credentials, whose errors would show the password', () => {
-    expect(() =>
-      introspection({
-        endpoint: 'https://user:pw@as.test/introspect',
-        clientId: 'a',
-        clientSecret: 'b',
-      }),
-    ).toThrow(
-      'introspection: endpoint must not hold credentials (user:password@); give clientId and clientSecret',
-    );
+    // A user name or a password alone is refused as well: fetch refuses either on every call.
+    for (const endpoint of [
+      'https://user:pw@as.test/introspect',
+      'https://user@as.test/introspect',
+      'https://:pw@as.test/introspect',
+    ]) {
+      expect(() => introspection({ endpoint, clientId: 'a', clientSecret: 'b' })).toThrow(
+        'introspection: endpoint must not hold credentials (user:password@); give clientId and clientSecret',
+      );
+    }
   });
 
   it('says why the endpoint failed, always as ERR_AUTH_STORE_FAILURE', async () => {
