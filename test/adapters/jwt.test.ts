@@ -1145,6 +1145,14 @@ describe('jwtVerifier() with a local key or a secret', () => {
       'a JWKS URL holding credentials',
       { jwksUri: 'https://u:pw@issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
     ],
+    [
+      'a JWKS URL holding a user name alone',
+      { jwksUri: 'https://u@issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+    ],
+    [
+      'a JWKS URL holding a password alone',
+      { jwksUri: 'https://:pw@issuer.test/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+    ],
     // Whoever answers a plain-http key fetch could sign any token.
     [
       'a plain-http JWKS URL on another host',
