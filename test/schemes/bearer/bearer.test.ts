@@ -238,6 +238,18 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(challenge?.params['error_description']).toBe(expected);
   });
 
+  // RFC 6750 §3: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ): '~' is kept.
+  it('keeps every allowed character of a description, up to ~', async () => {
+    const app = bearerApp({
+      verify: () => {
+        throw new InvalidTokenError('! # [ ] ~');
+      },
+    });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    const [challenge] = parseChallenges(res.headers['www-authenticate'] as string);
+    expect(challenge?.params['error_description']).toBe('! # [ ] ~');
+  });
+
   it('cuts a very long description', async () => {
     const app = bearerApp({
       verify: () => {
@@ -410,6 +422,12 @@ describe('bearer(): setup', () => {
     ['a scope with a space', { verify, requiredScopes: ['a b'] }],
     ['a scope with non-ASCII', { verify, requiredScopes: ['lesen-ä'] }],
     ['a scope that is not a string', { verify, requiredScopes: [1] }],
+    // RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
+    ['an empty scope', { verify, requiredScopes: [''] }],
+    ['a scope with a quote', { verify, requiredScopes: ['a"b'] }],
+    ['a scope with a backslash', { verify, requiredScopes: ['a\\b'] }],
+    ['a scope with DEL', { verify, requiredScopes: ['a\x7f'] }],
+
     ['a bad requirement', { verify, requiredScopes: 'read' }],
     ['both allOf and anyOf', { verify, requiredScopes: { allOf: ['admin'], anyOf: ['read'] } }],
     ['a bad cache size', { verify, cache: { max: 0 } }],
@@ -428,6 +446,12 @@ describe('bearer(): setup', () => {
     );
     expect(() => bearer({ verify, errorUri: 'https://example.com/errors?code=1' })).not.toThrow();
     expect(() => bearer({ verify, errorUri: 'http://[::1]:8080/e%20rr#x' })).not.toThrow();
+  });
+
+  it('takes every NQCHAR in a scope, from ! to ~ (RFC 6749 §3.3)', async () => {
+    const edge = '!#[]~';
+    const app = bearerApp({ verify: () => ({ user: 'x', scopes: edge }), requiredScopes: [edge] });
+    expect((await request(app).get('/').set('Authorization', 'Bearer t')).status).toBe(200);
   });
 
   it('is named Bearer', () => {
