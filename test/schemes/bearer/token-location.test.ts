@@ -117,6 +117,19 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
     expect(errorOf(res.headers['www-authenticate'])).toBe('invalid_request');
   });
 
+  it('takes the header token when the query holds other parameters only', async () => {
+    const res = await request(app).get('/items?page=2').set('Authorization', 'Bearer good');
+    expect(res.status).toBe(200);
+    expect(res.body.auth.user).toBe('alice');
+  });
+
+  // RFC 6750 §2.3: the token travels in the query component (RFC 3986 §3.4), after the '?'.
+  it('reads no token from the path', async () => {
+    const res = await request(app).get('/items&access_token=good');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
+  });
+
   it('ignores the query when not enabled (default)', async () => {
     const res = await request(bearerApp({ verify })).get('/?access_token=good');
     expect(res.status).toBe(401);
@@ -138,6 +151,14 @@ describe('bearer(): token in the form body (RFC 6750 §2.2)', () => {
     const res = await request(app).post('/').type('form').send('access_token=good&x=1');
     expect(res.status).toBe(200);
     expect(res.body.auth.user).toBe('alice');
+  });
+
+  // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+  it('accepts a token of one character', async () => {
+    const one = bearerApp({ verify: tableVerify({ a: 'ann' }), allowFormToken: true }, {}, form);
+    const res = await request(one).post('/').type('form').send('access_token=a');
+    expect(res.status).toBe(200);
+    expect(res.body.auth.user).toBe('ann');
   });
 
   it('accepts a charset parameter on the content type', async () => {
