@@ -212,14 +212,14 @@ function cacheDirectives(
  * place used. A token in more than one place is `invalid_request` (RFC 6750 §2: "MUST NOT use
  * more than one method"). A token taken from the query marks the response `Cache-Control:
  * private` (RFC 6750 §2.3). A form body that was not parsed, with no token in the header, gives
- * an `ERR_AUTH_MISSING_CREDENTIALS` failure that says so (see `Scheme.locate`).
+ * an `ERR_AUTH_MISSING_CREDENTIALS` failure that says so (see `Scheme.locate`). Called only
+ * with a place enabled: `bearer()` installs no `locate` otherwise.
  */
 export function locateToken(
   ctx: RequestContext,
   fromHeader: Credentials | undefined,
   places: TokenPlaces,
 ): Credentials | BearerFailure | undefined {
-  if (!places.form && !places.query) return fromHeader;
   const read = places.form ? fromForm(ctx) : undefined;
   const form = read === UNPARSED ? undefined : read;
   if (form !== undefined && !('token' in form)) return form;
