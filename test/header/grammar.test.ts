@@ -1,4 +1,4 @@
-import { isQuotable } from 'authscheme';
+import { isQuotable, isToken, isToken68 } from 'authscheme';
 
 describe('isQuotable(value)', () => {
   it.each(['', 'plain', 'say "hi" \\o/', 'tab\there', 'caf\u00e9'])('accepts %j', (value) => {
@@ -11,4 +11,25 @@ describe('isQuotable(value)', () => {
       expect(isQuotable(value)).toBe(false);
     },
   );
+});
+
+describe('isToken68(value)', () => {
+  it.each(['a', 'QWxhZGRpbjpvcGVuIHNlc2FtZQ==', 'mF_9.B5f-4.1JqM', 'a~+/-._Z9='])(
+    'accepts %j',
+    (v) => {
+      expect(isToken68(v)).toBe(true);
+    },
+  );
+
+  // RFC 9110 §11.2: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+  it.each(['', '==', 'a=b', 'a b', 'a!', '\u0100'])('refuses %j', (v) => {
+    expect(isToken68(v)).toBe(false);
+  });
+
+  it('answers false, not a TypeError, for a value that is not a string, as isToken does', () => {
+    for (const value of [['abc'], 5, null, undefined, { length: 1 }]) {
+      expect(isToken68(value as unknown as string)).toBe(false);
+      expect(isToken(value as unknown as string)).toBe(false);
+    }
+  });
 });

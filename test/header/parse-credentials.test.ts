@@ -126,6 +126,8 @@ describe('parseCredentials(fieldValue)', () => {
     ['a token68 with junk', 'Bearer abc def', "expected '=' after auth-param name", 11],
     ['"=" inside a token68', 'Bearer a=b=c', "expected ',' after auth-param", 10],
     ['a duplicate parameter', 'Digest nc=1, NC=2', 'duplicate auth-param', 13],
+    // RFC 9110 §11.2: token68 = 1*( ALPHA / ... ) *"=": padding alone is no token68.
+    ['padding alone for a token68', 'Basic ==', 'expected auth-param', 6],
     [
       'a character above U+00FF in a token68',
       'Bearer ab\u0100',
@@ -148,6 +150,19 @@ describe('parseCredentials(fieldValue)', () => {
     expect(syntaxError(() => parseCredentials('Digest a=1, b=2', { maxParams: 1 })).reason).toBe(
       'more auth-params than maxParams',
     );
+  });
+
+  it('takes 0 as a limit: a bound is any non-negative integer', () => {
+    expect(parseCredentials('Bearer abc', { maxParams: 0 }).token68).toBe('abc');
+    expect(syntaxError(() => parseCredentials('Digest a=1', { maxParams: 0 })).reason).toBe(
+      'more auth-params than maxParams',
+    );
+  });
+
+  it('throws TypeError for limits that are not an object', () => {
+    for (const limits of [5, 'maxParams', true, null]) {
+      expect(() => parseCredentials('Bearer abc', limits as unknown as object)).toThrow(TypeError);
+    }
   });
 
   it('throws TypeError for a value that is not a string', () => {
