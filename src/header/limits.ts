@@ -16,9 +16,9 @@ export const DEFAULT_LIMITS: Readonly<Required<HeaderLimits>> = Object.freeze({
 
 /** `limits` with every bound filled in; the defaults object itself when none were given. */
 export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Required<HeaderLimits>> {
-  if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
-  // What this returned before comes back as it is: authenticate() resolves its limits once, and
-  // the parsers then get them on every request.
+  if (limits === undefined) return DEFAULT_LIMITS;
+  // What this returned before (DEFAULT_LIMITS among them) comes back as it is: authenticate()
+  // resolves its limits once, and the parsers then get them on every request.
   if (resolved.has(limits)) return limits as Readonly<Required<HeaderLimits>>;
   if (typeof limits !== 'object' || limits === null) {
     throw new TypeError('HeaderLimits must be an object');
