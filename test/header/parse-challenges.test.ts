@@ -168,6 +168,15 @@ describe('parseChallenges(fieldValue)', () => {
         { scheme: 'G', token68: 'realm=', params: {} },
       ]);
     });
+
+    it('reads a token68 that begins with a known parameter name as a token68', () => {
+      // An opaque token may start with any letters: `nc`, `uri`, `realm` too (RFC 6750 §2.1).
+      for (const token of ['realmXYZ', 'nc0ffee', 'uri.x9', 'nonce12==', 'qop-auth_int~/+']) {
+        expect(plain(parseChallenges(`Bearer ${token}`))).toEqual([
+          { scheme: 'Bearer', token68: token, params: {} },
+        ]);
+      }
+    });
   });
 
   describe('names and values', () => {
@@ -274,6 +283,10 @@ describe('parseChallenges(fieldValue)', () => {
     it('accepts BWS around "=" and OWS around commas', () => {
       expect(plain(parseChallenges('X a \t= \t"1" \t, b=2'))).toEqual([
         { scheme: 'X', params: { a: '1', b: '2' } },
+      ]);
+      // BWS is OWS (RFC 9110 §5.6.3): a tab may come first on either side of "=".
+      expect(plain(parseChallenges('X a=\t"1", b\t=\t2, realm=\t"r"'))).toEqual([
+        { scheme: 'X', params: { a: '1', b: '2', realm: 'r' } },
       ]);
     });
 

@@ -167,6 +167,11 @@ describe('parseCredentials(fieldValue)', () => {
 
   it('throws TypeError for a value that is not a string', () => {
     expect(() => parseCredentials(undefined as unknown as string)).toThrow(TypeError);
+    // Not a syntax error (a 400): a caller's bug, whatever the value's shape.
+    for (const value of [42, { length: 6 }, ['Basic']]) {
+      expect(() => parseCredentials(value as unknown as string)).toThrow(TypeError);
+      expect(() => parseAuthParams(value as unknown as string)).toThrow(TypeError);
+    }
   });
 });
 
