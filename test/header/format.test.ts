@@ -80,6 +80,17 @@ describe('formatChallenge(challenge)', () => {
     );
   });
 
+  it('applies the Digest token rule to Digest only, not to other six-letter schemes', () => {
+    // RFC 7616's bare tokens are Digest's rule; Bearer (RFC 6750 §3) quotes every value.
+    for (const scheme of ['Bearer', 'Digess', 'Xigest']) {
+      const params = { algorithm: 'MD5', stale: 'true', qop: 'auth', nc: '1' };
+      const quoted = `${scheme} algorithm="MD5", stale="true", qop="auth", nc="1"`;
+      expect(formatChallenge({ scheme, params })).toBe(quoted);
+      expect(formatCredentials({ scheme, params })).toBe(quoted);
+      expect(formatAuthParams({ qop: 'auth', nc: '1' }, scheme)).toBe('qop="auth", nc="1"');
+    }
+  });
+
   it('formats the RFC 9110 §11.6.1 challenge, escaping quotes', () => {
     const challenge = {
       scheme: 'Newauth',
