@@ -32,6 +32,14 @@ describe('decodeExtValue(value)', () => {
     ['a non-attr-char', "UTF-8''a*b", 'invalid character or percent-escape in ext-value', 8],
     ['a short escape', "UTF-8''%4", 'invalid character or percent-escape in ext-value', 7],
     ['a non-hex escape', "UTF-8''%4G", 'invalid character or percent-escape in ext-value', 7],
+    ['a non-hex first digit', "UTF-8''%G4", 'invalid character or percent-escape in ext-value', 7],
+    // Only "%" starts a pct-encoded octet: another character before two HEXDIG is no escape.
+    [
+      'a non-attr-char before hex digits',
+      "UTF-8''a*2A",
+      'invalid character or percent-escape in ext-value',
+      8,
+    ],
     ['a lone continuation byte', "UTF-8''%80", 'ext-value is not valid UTF-8', 7],
     ['an overlong encoding', "UTF-8''%C0%AF", 'ext-value is not valid UTF-8', 7],
     ['an encoded surrogate', "UTF-8''%ED%A0%80", 'ext-value is not valid UTF-8', 7],
@@ -55,7 +63,7 @@ describe('decodeExtValue(value)', () => {
     },
   );
 
-  it.each(['-', '--', 'en-', '-en', '1-', '1a', 'en--US', 'abcdefghi', 'en-123456789'])(
+  it.each(['-', '--', 'en-', '-en', '1-', '1a', '9x', 'e9', 'en--US', 'abcdefghi', 'en-123456789'])(
     'refuses the language tag %j',
     (tag) => {
       expect(syntaxError(() => decodeExtValue(`UTF-8'${tag}'x`)).reason).toBe(
