@@ -6,7 +6,12 @@
 import { authenticate, basic } from 'authscheme';
 import { HIT, basicAuth, expectChallenged, send, start, type TestServer } from './helpers';
 
-const users = { alice: 'a?>?', carol: 'pass:with:colons', dora: 'w\u00f6nderland' };
+const users = {
+  alice: 'a?>?',
+  carol: 'pass:with:colons',
+  dora: 'w\u00f6nderland',
+  erin: '?>?>?>?',
+};
 let target: TestServer;
 
 beforeAll(async () => {
@@ -39,6 +44,20 @@ describe('lenient base64 is refused', () => {
   ])('%s', async (_title, token) => {
     const reply = await send(target, { Authorization: `Basic ${token}` });
     expectChallenged(reply, ['Basic']);
+  });
+
+  // erin:?>?>?>? is ZXJpbjo/Pj8+Pz4/ : 12 bytes, so no padding, and no re-encoding to compare
+  // against. Only the alphabet check (RFC 4648 §4) refuses its base64url spelling.
+  it('refuses the base64url spelling of credentials that need no padding', async () => {
+    const unpadded = b64('erin:?>?>?>?');
+    expect((await send(target, { Authorization: `Basic ${unpadded}` })).status).toBe(200);
+    for (const token of [
+      unpadded.replaceAll('+', '-').replaceAll('/', '_'),
+      unpadded.replace('/', '_'),
+      unpadded.replace('+', '-'),
+    ]) {
+      expectChallenged(await send(target, { Authorization: `Basic ${token}` }), ['Basic']);
+    }
   });
 
   it('refuses characters outside token68, and padding in the middle, with 400', async () => {

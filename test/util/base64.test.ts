@@ -19,6 +19,12 @@ describe('isCanonicalBase64url', () => {
     );
   });
 
+  it('refuses characters beyond ASCII, which no alphabet of RFC 4648 holds', () => {
+    for (const text of ['AA\u0080A', 'AAA\u00ff', '\u0100AAA', 'AAAA\u{1f600}']) {
+      expect(isCanonicalBase64url(text)).toBe(false);
+    }
+  });
+
   it('refuses a string whose decoding does not re-encode to itself', () => {
     fc.assert(
       fc.property(
