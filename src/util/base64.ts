@@ -17,8 +17,8 @@ export function decodeBase64Strict(input: string): Buffer | undefined {
   if (input.charCodeAt(end - 1) === PAD) end--;
   if (input.charCodeAt(end - 1) === PAD) end--;
   for (let i = 0; i < end; i++) {
-    const c = input.charCodeAt(i);
-    if (c >= 128 || ALPHABET[c] !== 1) return undefined;
+    // Past the table (a code of 128 or more) reads undefined: outside the alphabet too.
+    if (ALPHABET[input.charCodeAt(i)] !== 1) return undefined;
   }
   const bytes = Buffer.from(input, 'base64');
   // Non-zero bits in the last character before padding would give a second spelling.
