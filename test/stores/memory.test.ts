@@ -135,6 +135,16 @@ describe('MemoryNonceStore', () => {
     expect(store.size).toBe(1);
   });
 
+  it('refuses a nonce from the instant it expires, also within the millisecond of the last sweep', () => {
+    // The sweep runs once per millisecond; a clock with a finer resolution reaches a record's
+    // expiry between two sweeps. Digest takes a nonce as expired once expiresAt <= now.
+    const time = clock(1_000_000.25);
+    const store = new MemoryNonceStore({ now: time.now });
+    expect(store.use('n', 1, 1_000_000.5)).toBe(true);
+    time.advance(0.25);
+    expect(store.use('n', 2, 1_000_000.5)).toBe(false);
+  });
+
   it('when full, drops expired records before a live long-lived one', async () => {
     const time = clock();
     const store = new MemoryNonceStore({ maxEntries: 3, now: time.now });
