@@ -536,6 +536,24 @@ describe('digest(): nonces', () => {
     }
   });
 
+  it('takes a nonce as expired from the instant it expires, whatever its store answers', async () => {
+    // The expiry is digest()'s to check (the nonce carries it, signed): a store only counts, and
+    // one that trusts its own TTLs (or answers true) must not stretch a nonce's lifetime.
+    const time = clock();
+    const used: number[] = [];
+    const store: NonceStore = { use: (_nonce, nc) => (used.push(nc), true) };
+    const scheme = make({ store, now: time.now, nonceLifetime: 60_000 });
+    const c = await challenge(scheme);
+    time.advance(60_000);
+    await expect(verifyAsync(scheme, answer(c, alice), fakeContext())).resolves.toEqual({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+      message: 'Digest nonce expired',
+      user: 'alice',
+    });
+    expect(used).toEqual([]);
+  });
+
   it('sends nextnonce in Authentication-Info when the nonce is close to expiry, and it works', async () => {
     const time = clock();
     const scheme = make({ now: time.now, nonceLifetime: 60_000, nextNonceBefore: 10_000 });
