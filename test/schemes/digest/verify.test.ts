@@ -268,6 +268,29 @@ describe('digest(): verify', () => {
     });
   });
 
+  // The characters just outside the hex digits' ranges: "/" and ":" around 0-9, "@" and "`" below
+  // A and a (one bit apart, as the case-folding check sees them), "G" and "g" above F and f.
+  it.each(['/', ':', '@', '`', 'G', 'g'])(
+    'refuses a response and an nc holding %p, which is no hex digit (RFC 7616 §3.4: LHEX)',
+    async (char) => {
+      const scheme = make();
+      const good = answer(await first(scheme), alice);
+      const response = `${good.params.response!.slice(0, -1)}${char}`;
+      await expect(verify(scheme, withParam(good, 'response', response))).resolves.toEqual({
+        ok: false,
+        code: 'ERR_AUTH_INVALID_REQUEST',
+        message: 'Digest credentials have an invalid response',
+        user: 'alice',
+      });
+      await expect(verify(scheme, withParam(good, 'nc', `0000000${char}`))).resolves.toEqual({
+        ok: false,
+        code: 'ERR_AUTH_INVALID_REQUEST',
+        message: 'Digest credentials have an invalid nc',
+        user: 'alice',
+      });
+    },
+  );
+
   it.each([
     ['a CR LF', "UTF-8''al%0D%0Aice"],
     ['a NUL', "UTF-8''alice%00"],
