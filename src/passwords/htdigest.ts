@@ -5,6 +5,7 @@
  */
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
+import { isHexOfLength } from '../schemes/digest/lookup';
 import { isAscii } from '../util/text';
 import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
@@ -60,7 +61,7 @@ export function parseHtdigest(text: string): HtdigestFile {
     const [name, realm, ha1] = colonFields(line, 3) as [string, string, string];
     // digest() looks names up in NFC (RFC 7616 §4); the HA1 keeps the bytes the file was made from.
     const user = name.normalize('NFC');
-    if (user === '' || !isMd5Hex(ha1)) {
+    if (user === '' || !isHexOfLength(ha1, 32)) {
       throw new TypeError(
         `htdigest line ${lineNumber}: expected user:realm:32 hex digits (a ':' in a user name or realm cannot be looked up)`,
       );
@@ -183,15 +184,4 @@ function following(
         : current.getHA1(user, realm, hash);
     },
   });
-}
-
-function isMd5Hex(value: string): boolean {
-  if (value.length !== 32) return false;
-  for (let i = 0; i < 32; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) continue;
-    const lower = code | 0x20;
-    if (lower < 0x61 || lower > 0x66) return false;
-  }
-  return true;
 }

@@ -4,6 +4,7 @@ import type { SchemeFailure } from '../../scheme';
 import { refuse } from '../../scheme';
 import { hasControl } from '../../util/text';
 import { findAlgorithm, type AlgorithmInfo } from './algorithms';
+import { isHexOfLength } from './lookup';
 
 /** The `qop` values of RFC 7616 §3.3. */
 export type DigestQop = 'auth' | 'auth-int';
@@ -132,9 +133,7 @@ export function readDirectives(
 
   const response = params.response;
   if (response === undefined) return missing('response', user);
-  if (response.length !== algorithm.hexLength || !isHex(response)) {
-    return invalid('response', user);
-  }
+  if (!isHexOfLength(response, algorithm.hexLength)) return invalid('response', user);
 
   // The server always offers qop, so RFC 2069-style responses without it are refused
   // (RFC 7616 §3.4: qop, cnonce and nc go together).
@@ -146,7 +145,7 @@ export function readDirectives(
   if (cnonce === undefined || cnonce === '') return missing('cnonce', user);
   const ncText = params.nc;
   if (ncText === undefined) return missing('nc', user);
-  if (ncText.length !== NC_LENGTH || !isHex(ncText)) return invalid('nc', user);
+  if (!isHexOfLength(ncText, NC_LENGTH)) return invalid('nc', user);
   const nc = Number.parseInt(ncText, 16);
   if (nc < 1) return invalid('nc', user);
 
@@ -196,14 +195,4 @@ export function decodeWireUsername(username: string, acceptLatin1 = false): stri
   }
   // As for username*: no control character (a quoted HTAB, a C1 in UTF-8) reaches the user lookup.
   return hasControl(decoded) ? undefined : decoded;
-}
-
-function isHex(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) continue;
-    const lower = code | 0x20;
-    if (lower < 0x61 || lower > 0x66) return false;
-  }
-  return true;
 }
