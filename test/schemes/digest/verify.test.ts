@@ -1050,6 +1050,7 @@ describe('digest(): options are checked at setup', () => {
       'nextNonceBefore not below the lifetime',
       { users: {}, nonceLifetime: 1000, nextNonceBefore: 1000 },
     ],
+    ['a negative nextNonceBefore', { users: {}, nextNonceBefore: -1 }],
     ['a store without use()', { users: {}, store: {} }],
     ['window with a custom store', { users: {}, store: { use: async () => true }, window: 8 }],
     ['options that are not an object', null],
@@ -1069,6 +1070,12 @@ describe('digest(): options are checked at setup', () => {
     ['a non-boolean userhash', { users: {}, userhash: 'yes' }],
   ])('throws TypeError for %s', (_title, options) => {
     expect(() => digest(options as unknown as DigestOptions)).toThrow(TypeError);
+  });
+
+  it('accepts the bounds of the lifetimes: 1 ms, and nextNonceBefore from 0 to just below it', () => {
+    expect(() => make({ nonceLifetime: 1 })).not.toThrow();
+    expect(() => make({ nonceLifetime: 1000, nextNonceBefore: 0 })).not.toThrow();
+    expect(() => make({ nonceLifetime: 1000, nextNonceBefore: 999 })).not.toThrow();
   });
 
   it('accepts a 32-byte secret given as a string or a Buffer', () => {
