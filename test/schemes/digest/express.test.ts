@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { RequestListener, ServerResponse } from 'node:http';
+import { request as httpRequest, type RequestListener, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -742,6 +742,55 @@ describe('digest() with qop=auth-int on Express', () => {
       .send(body.toString());
     expect(res.status).toBe(401);
     expect(challengesOf(res)).toHaveLength(1);
+  });
+});
+
+describe('digest() with qop=auth-int and no body parser', () => {
+  /** POST /upload with `headers` and `body` as written, on a plain node:http client. */
+  const post = (origin: string, headers: Record<string, string>, body: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(`${origin}/upload`, { method: 'POST', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode as number);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('takes the body as empty only when HTTP/1.1 says there is none (RFC 9112 §6.3)', async () => {
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
+      }),
+    );
+    app.post('/upload', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const origin = await listen(app);
+    const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
+    // Every answer below hashes the empty body.
+    const emptyBody = (nc: number): string =>
+      authorization(challenge, {
+        ...alice,
+        method: 'POST',
+        uri: '/upload',
+        qop: 'auth-int',
+        body: Buffer.alloc(0),
+        nc,
+      });
+    expect(await post(origin, { Authorization: emptyBody(1), 'Content-Length': '0' }, '')).toBe(
+      200,
+    );
+    // A chunked body is unknown to the middleware: it must not ride on a digest of no body.
+    expect(
+      await post(
+        origin,
+        { Authorization: emptyBody(2), 'Transfer-Encoding': 'chunked' },
+        '{"amount":999}',
+      ),
+    ).toBe(401);
   });
 });
 
