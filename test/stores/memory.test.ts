@@ -181,6 +181,24 @@ describe('MemoryNonceStore', () => {
     expect(store.use('unknown', 1, issuedAt + hour - 1)).toBe(false);
   });
 
+  it('locks out nothing more when the record it drops for room had expired already', () => {
+    // Only a live record dropped for room makes nonces issued no later than it was suspect (see
+    // maxEntries); an expired one's counts can no longer be used. Within one millisecond (the
+    // sweep runs once per millisecond) a full store may drop a record that has just expired.
+    const time = clock(1000);
+    const store = new MemoryNonceStore({ maxEntries: 1, now: time.now });
+    expect(store.use('long', 1, 5000, 1000)).toBe(true);
+    time.advance(1);
+    // Full: 'long' is dropped while live; nonces issued by 1000 and expiring by 5000 are suspect.
+    expect(store.use('brief', 1, 1001.5, 1001)).toBe(true);
+    time.advance(0.5);
+    // Full again: 'brief', expired this very instant, is dropped.
+    expect(store.use('next', 1, 4000, 1001.5)).toBe(true);
+    // Issued after 'long' was: it cannot be 'long', and 'brief' was no longer live.
+    expect(store.use('after', 1, 4000, 1000.5)).toBe(true);
+    expect(store.use('long', 1, 5000, 1000)).toBe(false);
+  });
+
   it('refuses NaN times instead of storing them (they would poison the watermarks and the heap)', () => {
     const time = clock();
     const store = new MemoryNonceStore({ maxEntries: 1, now: time.now });
