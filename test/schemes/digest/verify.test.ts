@@ -792,21 +792,25 @@ describe('digest(): more edge cases', () => {
     });
   });
 
-  it('keeps no long uri in its H(A2) cache: unauthenticated requests cannot fill memory', async () => {
+  it('keeps no long uri or method in its H(A2) cache: unauthenticated requests cannot fill memory', async () => {
     // Every request computes H(method ":" uri) before the password is known. Each cached uri was
     // kept (1024 per method and algorithm, up to the header size each): 35 methods x 1024 uris of
     // 7 KB held 268 MB per algorithm offered, from requests with a wrong password.
     const scheme = make();
-    const a2Calls = async (uri: string): Promise<number> => {
+    const a2Calls = async (uri: string, method = 'GET'): Promise<number> => {
       const spy = jest.spyOn(algorithms, 'hashWire');
       try {
         for (let i = 0; i < 2; i++) {
-          const ctx = fakeContext({ url: uri });
-          const credentials = answer(await first(scheme, ctx), { ...alice, password: 'x', uri });
+          const ctx = fakeContext({ url: uri, method });
+          const credentials = answer(await first(scheme, ctx), {
+            ...alice,
+            password: 'x',
+            uri,
+            method,
+          });
           await expect(verify(scheme, credentials, ctx)).resolves.toMatchObject({ ok: false });
         }
-        return spy.mock.calls.filter(([, method, target]) => method === 'GET' && target === uri)
-          .length;
+        return spy.mock.calls.filter(([, m, target]) => m === method && target === uri).length;
       } finally {
         spy.mockRestore();
       }
@@ -815,6 +819,8 @@ describe('digest(): more edge cases', () => {
     expect(await a2Calls('/short')).toBe(1);
     // A long one is hashed on every request, never kept.
     expect(await a2Calls(`/long?${'q'.repeat(8000)}`)).toBe(2);
+    // So is a long method (HTTP/2 takes any token as one).
+    expect(await a2Calls('/short', 'M'.repeat(8000))).toBe(2);
   });
 
   it('refuses at setup a nonceLifetime the nonce cannot carry, and accepts the largest it can', async () => {
