@@ -164,6 +164,23 @@ describe('digest(): verify', () => {
     await expect(verify(scheme, upper)).resolves.toMatchObject({ ok: true, user: 'alice' });
   });
 
+  it('reads algorithm and qop in any case, as the tokens they are, and hashes qop as sent', async () => {
+    const scheme = make({ algorithms: ['SHA-256', 'MD5-sess'] });
+    const [sha256, md5sess] = (await challengesOf(scheme, fakeContext())) as [Challenge, Challenge];
+    const spelled = (c: Challenge, algorithm: string): Challenge => ({
+      ...c,
+      params: { ...c.params, algorithm },
+    });
+    for (const [nc, challenge, qop] of [
+      [1, spelled(sha256, 'Sha-256'), 'Auth'],
+      [2, spelled(md5sess, 'md5-SESS'), 'AUTH'],
+    ] as const) {
+      await expect(verify(scheme, answer(challenge, { ...alice, qop, nc }))).resolves.toMatchObject(
+        { ok: true, details: { qop: 'auth' } },
+      );
+    }
+  });
+
   it('uses Proxy-Authentication-Info in proxy mode (RFC 7615 §4)', async () => {
     const scheme = make();
     const ctx = fakeContext({ proxy: true });
