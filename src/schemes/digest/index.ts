@@ -128,7 +128,7 @@ export interface DigestOptions {
   /** How long a nonce is accepted, in ms. Default 300 000 (5 minutes). */
   nonceLifetime?: number | undefined;
   /**
-   * When a nonce has less than this left (ms), a success carries `nextnonce` in
+   * When a nonce has this long or less left (ms), a success carries `nextnonce` in
    * `Authentication-Info` (RFC 7616 §3.5). Default: a tenth of `nonceLifetime`. 0 never sends it.
    */
   nextNonceBefore?: number | undefined;
