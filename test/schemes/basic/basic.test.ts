@@ -213,7 +213,16 @@ describe('basic() — RFC 7617', () => {
     expect(() => basic({})).toThrow(TypeError);
     expect(() => basic({ users: {}, verify: () => false })).toThrow(TypeError);
     expect(() => basic({ users: { 'a:b': 'x' } })).toThrow(/":"/);
-    expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(TypeError);
+    // RFC 7617 §2 allows an empty user-id, but a users map never matches one (allowEmptyUser is
+    // for verify): an entry for "" is a mistake, said at setup.
+    expect(() => basic({ users: { '': 'x' } })).toThrow('basic(): a user name is empty');
+    expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(
+      'basic(): the password of a user is not a string',
+    );
+    // Boolean options are booleans: the string "false" is truthy and would advertise a charset.
+    for (const name of ['charset', 'allowEmptyUser', 'acceptLatin1']) {
+      expect(() => basic({ users: {}, [name]: 'false' })).toThrow(TypeError);
+    }
     // A Map reads as no users, an array as users "0", "1"…: neither is taken for a record.
     expect(() => basic({ users: new Map([['a', 'b']]) as never })).toThrow(
       'basic(): `users` must be a plain object (user name → password)',
