@@ -430,6 +430,22 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  // README, `timeout`: the milliseconds a verifier MAY take. One that answers within it is heard,
+  // however often the deadlines are swept meanwhile (every timeout / 4): a deadline fired at the
+  // first sweep instead of its own time went unnoticed.
+  it('waits the whole timeout for an asynchronous verifier before answering 503', async () => {
+    const app = make({
+      timeout: 400,
+      schemes: [
+        basic({
+          verify: (user) => new Promise((resolve) => setTimeout(() => resolve(user), 200)),
+        }),
+      ],
+    });
+    const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect(res.status).toBe(200);
+  });
+
   it('lets a CORS preflight through only when allowed', async () => {
     const preflight = (app: http.Server) =>
       request(app)
