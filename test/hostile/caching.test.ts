@@ -115,4 +115,26 @@ describe('authenticated responses', () => {
     expect(reply.headers['cache-control']).toEqual(['no-cache']);
     expect(reply.headers.vary).toEqual(['Accept-Encoding, Authorization']);
   });
+
+  // RFC 9110 §12.5.5: Vary lists each field once, case-insensitively, and "*" already says
+  // that anything may vary: the field is added only where it is missing.
+  it.each([
+    ['names it already, in another case', 'Accept, AUTHORIZATION', 'Accept, AUTHORIZATION'],
+    ['is "*"', '*', '*'],
+    ['is empty', '', 'Authorization'],
+    ['is a list of lines', ['Accept', 'Origin'], 'Accept, Origin, Authorization'],
+  ])(
+    'add Authorization to a Vary the application set that %s only where missing',
+    async (_title, vary, sent) => {
+      const app = await make({}, [
+        (_req, res, next) => {
+          res.setHeader('Vary', vary);
+          next();
+        },
+      ]);
+      const reply = await send(app, { Authorization: good });
+      expect(reply.status).toBe(200);
+      expect(reply.headers.vary).toEqual([sent]);
+    },
+  );
 });
