@@ -296,6 +296,26 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
       expect(unoffered.headers.vary).toMatch(/Authorization/);
     });
 
+    // Only a proxy's req.auth is dropped by an origin-side authenticate() that lets the request
+    // through (RFC 9110 §11.7.2: those are not the origin's credentials); a site-wide one's stays.
+    it('keeps the req.auth of an authenticate() before it when it lets the request through', async () => {
+      const site = authenticate({ realm: 'test', schemes: [basic({ users })] });
+      const route = authenticate({
+        realm: 'test',
+        credentialsRequired: false,
+        schemes: [tokenScheme('Token', 's3')],
+      });
+      const both = ((req: http.IncomingMessage, res: http.ServerResponse, next) =>
+        site(req, res, (err?: unknown) =>
+          err === undefined ? route(req, res, next) : next(err),
+        )) as typeof site;
+      const res = await request(mount(framework, both))
+        .get('/')
+        .set('Authorization', basicAuth('alice', 'wonderland'));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' } });
+    });
+
     it('still refuses wrong, malformed and duplicated credentials', async () => {
       const server = optional();
       const wrong = await request(server).get('/').set('Authorization', basicAuth('alice', 'x'));
@@ -357,6 +377,17 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     },
   );
 
+  // A success names a user (README, ERR_AUTH_VERIFIER_RESULT: a verifier returned no
+  // identity): a custom scheme's with an empty one is a programming error, not an anonymous login.
+  it("treats a custom scheme's success with an empty user as a programming error", async () => {
+    const scheme = tokenScheme('Token', 'secret', { verify: () => ({ ok: true, user: '' }) });
+    const res = await request(make({ schemes: [scheme] }))
+      .get('/')
+      .set('Authorization', 'Token secret');
+    expect(res.status).toBe(500);
+    expect(res.headers[HIT]).toBeUndefined();
+  });
+
   it.each([
     ['status 200', { status: 200 }],
     ['status 302', { status: 302 }],
@@ -386,6 +417,23 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     const both = await request(make({ schemes: [silent, basic({ users })] })).get('/');
     expect(both.status).toBe(401);
     expect(both.headers['www-authenticate']).toMatch(/^Basic /);
+  });
+
+  // README: req.auth = { scheme, user, ...details }. The scheme and user are the middleware's
+  // word: a custom scheme's details that name another user must not make req.auth that user's.
+  it("keeps req.auth's scheme and user when a scheme's details name others", async () => {
+    const custom = tokenScheme('Token', 's3', {
+      verify: () => ({
+        ok: true,
+        user: 'token-user',
+        details: { user: 'root', scheme: 'Basic', role: 'reader' },
+      }),
+    });
+    const res = await request(make({ schemes: [custom] }))
+      .get('/')
+      .set('Authorization', 'Token s3');
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({ scheme: 'Token', user: 'token-user', role: 'reader' });
   });
 
   it('accepts async verifiers and copies identity fields onto req.auth as data', async () => {
