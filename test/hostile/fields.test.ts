@@ -130,6 +130,30 @@ describe('two field lines', () => {
     expectRefused(await sendRaw(unlimited, twice), [400]);
   });
 
+  // With maxHeadersCount at one batch (31 lines), Node keeps exactly 62 names and values of a
+  // longer request: as many as a request of 31 lines has, so a second line past them cannot be
+  // ruled out, and the request is refused, not authenticated by its first line.
+  it('refuses a request that reaches exactly a maxHeadersCount of one batch', async () => {
+    const batch = await make({});
+    batch.server.maxHeadersCount = 31;
+    const hidden = rawGet([
+      `Authorization: ${good}`,
+      ...filler(40),
+      `Authorization: ${basicAuth('eve', 'x')}`,
+    ]);
+    expectRefused(await sendRaw(batch, hidden), [400]);
+  });
+
+  // Node drops no line of a request that fits in one batch of 31, whatever maxHeadersCount says:
+  // 27 lines under a limit of 20 lost none, and are not refused as if they had.
+  it('accepts a request of one batch over a lower maxHeadersCount', async () => {
+    const lower = await make({});
+    lower.server.maxHeadersCount = 20;
+    const reply = await sendRaw(lower, rawGet([`Authorization: ${good}`, ...filler(24)]));
+    expect(reply.status).toBe(200);
+    expect(reply.headers[HIT]).toEqual(['yes']);
+  });
+
   it('refuses one line holding two comma-joined credentials with 400', async () => {
     const reply = await send(origin, { Authorization: `${good}, ${good}` });
     expectRefused(reply, [400]);
