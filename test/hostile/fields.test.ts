@@ -49,6 +49,12 @@ describe('two field lines', () => {
       rawGet([`Authorization: ${good}`, `authorization: ${good}`]),
     );
     expectRefused(reply, [400]);
+    // Field names are case-insensitive (RFC 9110 §5.1), every letter of them, A to Z.
+    const shouted = await sendRaw(
+      origin,
+      rawGet([`Authorization: ${good}`, `AUTHORIZATION: ${good}`]),
+    );
+    expectRefused(shouted, [400]);
   });
 
   it('refuses two Proxy-Authorization lines in proxy mode', async () => {
