@@ -323,6 +323,12 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
       expect(wrong.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
       const malformed = await request(server).get('/').set('Authorization', 'Basic a b');
       expect(malformed.status).toBe(400);
+      // A field that names no scheme at all was made for no other authenticate(): it is a
+      // malformed request (RFC 9110 §15.5.1), not credentials to let through as another's.
+      for (const nameless of ['=abc', ', ,']) {
+        const res = await request(server).get('/').set('Authorization', nameless);
+        expect([nameless, res.status, res.headers[HIT]]).toEqual([nameless, 400, undefined]);
+      }
       const good = basicAuth('alice', 'wonderland');
       const duplicated = await rawRequest(server, { Authorization: [good, good] });
       server.close();
@@ -1033,5 +1039,47 @@ describe('authenticate() and a response something else already sent', () => {
     } finally {
       process.off('unhandledRejection', onRejection);
     }
+  });
+  // A refusal that can no longer be sent still reaches the error handler as what it is (its
+  // code, status and challenges), not as Node's error for a header set too late.
+  it('hands a refusal to next(err) as its AuthenticationError once the response went out', async () => {
+    const mw = authenticate({ realm: 't', schemes: [basic({ users })] });
+    const seen: unknown[] = [];
+    const server = http.createServer((req, res) => {
+      res.end('early');
+      mw(req, res, (err?: unknown) => seen.push(err));
+    });
+    const res = await request(server).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect(res.text).toBe('early');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(AuthenticationError);
+    expect(seen[0]).toMatchObject({ code: 'ERR_AUTH_INVALID_CREDENTIALS', status: 401 });
+  });
+});
+
+describe('authenticate() and what runs after it', () => {
+  // next() is called once: an error thrown by what next() ran (a handler on plain node:http) goes
+  // back up to its caller, and is not handed to next(err) as if the middleware had failed.
+  it('lets an error thrown after next() propagate, without calling next again', async () => {
+    const mw = authenticate({ realm: 't', schemes: [basic({ users })] });
+    const calls: unknown[] = [];
+    let caught: unknown;
+    const server = http.createServer((req, res) => {
+      try {
+        mw(req, res, (err?: unknown) => {
+          calls.push(err);
+          if (err === undefined) throw new Error('handler failed');
+        });
+      } catch (err) {
+        caught = err;
+      }
+      res.end('done');
+    });
+    const res = await request(server)
+      .get('/')
+      .set('Authorization', basicAuth('alice', 'wonderland'));
+    expect(res.text).toBe('done');
+    expect(calls).toEqual([undefined]);
+    expect(caught).toMatchObject({ message: 'handler failed' });
   });
 });
