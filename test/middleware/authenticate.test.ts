@@ -12,6 +12,7 @@ import {
   requireScopes,
   type Scheme,
   type AuthenticateOptions,
+  type AuthOutcome,
   type Challenge,
 } from 'authscheme';
 import { FRAMEWORKS, HIT, basicAuth, mount, rawRequest } from '../helpers/frameworks';
@@ -498,6 +499,35 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     });
     const res = await request(app).get('/').set('Authorization', basicAuth('alice', 'x'));
     expect(res.status).toBe(200);
+  });
+
+  // README, `body`: the default body of a refusal is its status text, for every status it sends.
+  it('answers a 403 and a 503 with their status text as the default body', async () => {
+    const forbidding = tokenScheme('Token', 's3', { verify: () => ({ ...refuse(), status: 403 }) });
+    const forbidden = await request(make({ schemes: [forbidding] }))
+      .get('/')
+      .set('Authorization', 'Token s3');
+    expect([forbidden.status, forbidden.text]).toEqual([403, 'Forbidden']);
+    const slow = make({
+      timeout: 50,
+      schemes: [basic({ verify: () => new Promise<never>(() => undefined) })],
+    });
+    const late = await request(slow).get('/').set('Authorization', basicAuth('alice', 'x'));
+    expect([late.status, late.text]).toEqual([503, 'Service Unavailable']);
+  });
+
+  // README, `audit`: a refusal's `user` is the name the credentials claimed, a string; a custom
+  // scheme's refusal that carries something else names no user.
+  it("reports no user for a custom scheme's refusal whose user is not a string", async () => {
+    const outcomes: AuthOutcome[] = [];
+    const odd = tokenScheme('Token', 's3', {
+      verify: () => ({ ...refuse(), user: 5 as unknown as string }),
+    });
+    const res = await request(make({ schemes: [odd], audit: (o) => void outcomes.push(o) }))
+      .get('/')
+      .set('Authorization', 'Token s3');
+    expect(res.status).toBe(401);
+    expect(outcomes).toMatchObject([{ outcome: 'refused', scheme: 'Token', user: undefined }]);
   });
 
   it('lets a CORS preflight through only when allowed', async () => {
