@@ -502,7 +502,9 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
   });
 
   // README, `body`: the default body of a refusal is its status text, for every status it sends.
-  it('answers a 403 and a 503 with their status text as the default body', async () => {
+  it('answers a 400, a 403 and a 503 with their status text as the default body', async () => {
+    const malformed = await request(make()).get('/').set('Authorization', 'Basic a b');
+    expect([malformed.status, malformed.text]).toEqual([400, 'Bad Request']);
     const forbidding = tokenScheme('Token', 's3', { verify: () => ({ ...refuse(), status: 403 }) });
     const forbidden = await request(make({ schemes: [forbidding] }))
       .get('/')
