@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -355,6 +356,20 @@ describe('htpasswd files', () => {
     const empty = await parseHtpasswd('# nobody yet\n');
     expect(empty.users.size).toBe(0);
     await expect(empty.verify('alice', 'secret')).resolves.toBe(false);
+  });
+});
+
+describe('the longest password checked', () => {
+  // 1024 bytes of UTF-8, well past the 255 htpasswd writes: SHA crypt's cost grows with the
+  // password's length, so a longer one is refused before any hash, even one that would match.
+  it('is 1024 UTF-8 bytes: a right password that long verifies, one byte more never does', async () => {
+    const sha1 = (password: string) =>
+      `{SHA}${createHash('sha1').update(password, 'utf8').digest('base64')}`;
+    const longest = '\u00e9'.repeat(512);
+    const over = `${longest}x`;
+    const file = await parseHtpasswd(`at:${sha1(longest)}\nover:${sha1(over)}\n`);
+    await expect(file.verify('at', longest)).resolves.toBe('at');
+    await expect(file.verify('over', over)).resolves.toBe(false);
   });
 });
 
