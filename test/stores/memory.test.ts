@@ -53,14 +53,18 @@ describe('MemoryNonceStore', () => {
       expect(accepted).toBe(20_000);
       return used.user + used.system;
     };
+    // The cheapest of five runs: another process or a GC on a busy machine only adds CPU time,
+    // so the minimum is each step's own cost (a single run was seen 1.15 times over the bound).
+    const cheapest = (step: number): number =>
+      Math.min(...Array.from({ length: 5 }, () => cpuPerUse(step)));
     cpuPerUse(1);
     cpuPerUse(window - 1);
     cpuPerUse(FAR);
     // Clearing the slots slid over one count at a time made the long steps 15 times dearer here
     // (140 times outside jest); a word at a time, about as dear.
-    expect(cpuPerUse(window - 1)).toBeLessThan(cpuPerUse(1) * 5);
+    expect(cheapest(window - 1)).toBeLessThan(cheapest(1) * 5);
     // A jump beyond the window clears it at once, however far: not a word per 32 counts passed.
-    expect(cpuPerUse(FAR)).toBeLessThan(cpuPerUse(1) * 5);
+    expect(cheapest(FAR)).toBeLessThan(cheapest(1) * 5);
   });
 
   it('matches a reference model on random count sequences', async () => {
