@@ -758,17 +758,7 @@ describe('digest() with qop=auth-int and no body parser', () => {
     });
 
   it('takes the body as empty only when HTTP/1.1 says there is none (RFC 9112 §6.3)', async () => {
-    const app = express();
-    app.use(
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
-      }),
-    );
-    app.post('/upload', (_req, res) => {
-      res.json({ ok: true });
-    });
-    const origin = await listen(app);
+    const origin = await listen(protectedApp({ qop: ['auth-int'] }));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     // Every answer below hashes the empty body.
     const emptyBody = (nc: number): string =>
