@@ -1,6 +1,6 @@
 /** The strict decoders' one-spelling rules, against Node's own encoder. */
 import fc from 'fast-check';
-import { isCanonicalBase64url } from '../../src/util/base64';
+import { decodeBase64Strict, isCanonicalBase64url } from '../../src/util/base64';
 
 const DIGITS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'];
 
@@ -41,5 +41,16 @@ describe('isCanonicalBase64url', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('decodeBase64Strict', () => {
+  // The alphabet table has 128 entries: a code past it reads undefined, outside the alphabet,
+  // those whose low 7 bits spell a base64 digit (U+0141 is 'A' + 0x100) and surrogates too.
+  it('refuses characters beyond ASCII, with or without padding', () => {
+    expect(decodeBase64Strict('QUJD')).toEqual(Buffer.from('ABC'));
+    for (const text of ['QUJ\u0144', '\u0141UJD', 'QU\u00c1D', 'QQ\u0100=', 'AA\u{1f600}']) {
+      expect(decodeBase64Strict(text)).toBeUndefined();
+    }
   });
 });
