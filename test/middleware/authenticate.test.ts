@@ -599,6 +599,15 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     const res = await xhr(make({ omitChallengeForXhr: true }));
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBeUndefined();
+    // The value in any letter case (jQuery sends XMLHttpRequest, others lower-case it); any other
+    // value keeps the challenge.
+    const app = make({ omitChallengeForXhr: true });
+    const lower = await request(app).get('/').set('X-Requested-With', 'xmlhttprequest');
+    expect(lower.status).toBe(401);
+    expect(lower.headers['www-authenticate']).toBeUndefined();
+    const other = await request(app).get('/').set('X-Requested-With', 'com.example.app');
+    expect(other.status).toBe(401);
+    expect(other.headers['www-authenticate']).toBeDefined();
   });
 
   it('leaves out the challenge where omitChallenge says so (fetch() sends no X-Requested-With)', async () => {
