@@ -1,4 +1,5 @@
 /** RFC 6750 §2.2 (form body) and §2.3 (URI query), and "one method only" (§2). */
+import http from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import {
@@ -11,6 +12,7 @@ import {
   type Scheme,
 } from 'authscheme';
 import { parseChallenges } from '../../../src/header';
+import { listen, rawGet, sendRaw } from '../../hostile/helpers';
 import { bearerApp, HIT, tableVerify } from './helpers';
 
 const verify = tableVerify({ good: { user: 'alice', scopes: 'read' }, other: 'bob' });
@@ -30,6 +32,22 @@ describe('bearer(): token in the query (RFC 6750 §2.3)', () => {
     expect(res.status).toBe(200);
     expect(res.body.auth.user).toBe('alice');
     expect(res.headers['cache-control']).toBe('private');
+  });
+
+  // RFC 3986 §3.5: a fragment is no part of the query. Clients do not send one, but a raw request
+  // target may carry it (Node's parser takes it), and a token after it is not in the query.
+  it('reads access_token from the query only, never from a fragment in the request target', async () => {
+    const target = await listen(http.createServer(app));
+    try {
+      const ok = await sendRaw(target, rawGet([], '/items?access_token=good#part'));
+      expect(ok.status).toBe(200);
+      expect(ok.headers['cache-control']).toEqual(['private']);
+      const fragment = await sendRaw(target, rawGet([], '/items?x=1#&access_token=good'));
+      expect(fragment.status).toBe(401);
+      expect(errorOf(fragment.headers['www-authenticate']?.[0])).toBeUndefined();
+    } finally {
+      await target.close();
+    }
   });
 
   it('keeps a stricter Cache-Control (the app’s, or the cacheControl option) and adds private to a looser one', async () => {
