@@ -1,5 +1,11 @@
 /** The client's Digest computation against the published examples. */
-import { answerDigest, chooseDigest, CLIENT_ALGORITHMS } from '../../src/client/digest';
+import { createHash } from 'node:crypto';
+import {
+  answerDigest,
+  chooseDigest,
+  CLIENT_ALGORITHMS,
+  MAX_PARAM_LENGTH,
+} from '../../src/client/digest';
 import { parseChallenges, parseCredentials } from 'authscheme';
 
 const RFC7616_CHALLENGES = [
@@ -132,5 +138,138 @@ describe('-sess without qop', () => {
       'Digest realm="r", nonce="n", algorithm=MD5',
     ]);
     expect(chooseDigest(both, CLIENT_ALGORITHMS)?.session.algorithm.name).toBe('MD5');
+  });
+});
+
+// From a mutation-testing pass over the client's Digest: rules that only the end-to-end tests
+// touched, and some that nothing checked.
+describe('answerDigest: the response computed by RFC 7616 §3.4.1-§3.4.3', () => {
+  const H = (algorithm: string, ...parts: string[]) =>
+    createHash(algorithm).update(parts.join(':')).digest('hex');
+  const choose = (line: string) => chooseDigest(parseChallenges(line), CLIENT_ALGORITHMS)!.session;
+
+  // RFC 7616 §3.9.2's published userhash and response are not what its formulas give for its
+  // inputs (see the RFC's errata): the rule is checked instead, with that example's challenge.
+  it('hashes the name with the realm for userhash (RFC 7616 §3.4.4), SHA-512-256 as offered', () => {
+    const realm = 'api@example.org';
+    const nonce = '5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK';
+    const session = choose(
+      `Digest realm="${realm}", qop="auth", algorithm=SHA-512-256, nonce="${nonce}", ` +
+        'opaque="HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS", charset=UTF-8, userhash=true',
+    );
+    const name = 'J\u00e4s\u00f8n Doe';
+    const cnonce = 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v';
+    const uri = '/doe.json';
+    const answer = answerDigest(session, name, 'Secret, or not?', { method: 'GET', uri }, cnonce);
+    const { params } = parseCredentials(answer.header);
+    const ha1 = H('sha512-256', name, realm, 'Secret, or not?');
+    const ha2 = H('sha512-256', 'GET', uri);
+    expect(params).toMatchObject({
+      username: H('sha512-256', name, realm),
+      response: H('sha512-256', ha1, nonce, '00000001', cnonce, 'auth', ha2),
+      userhash: 'true',
+    });
+    expect(params['username*']).toBeUndefined();
+  });
+
+  it('reads userhash in any case, and without it sends a non-ASCII name as username* (§3.4.4)', () => {
+    const line = (userhash: string) => `Digest realm="r", nonce="n", qop="auth"${userhash}`;
+    const name = 'J\u00e4s\u00f8n Doe';
+    const hashed = parseCredentials(
+      answerDigest(choose(line(', userhash=TRUE')), name, 'p', request).header,
+    ).params;
+    expect(hashed.username).toBe(H('md5', name, 'r'));
+    expect(hashed.userhash).toBe('true');
+    const plain = parseCredentials(answerDigest(choose(line('')), name, 'p', request).header);
+    expect(plain.params.username).toBeUndefined();
+    expect(plain.params['username*']).toBe("UTF-8''J%C3%A4s%C3%B8n%20Doe");
+    expect(plain.params.userhash).toBeUndefined();
+  });
+
+  it('hashes the body for auth-int (an empty one without a body), and expects no rspauth', () => {
+    const session = choose('Digest realm="r", nonce="n", qop="auth-int"');
+    expect(session.qop).toBe('auth-int');
+    const ha1 = H('md5', 'u', 'r', 'p');
+    for (const body of [Buffer.from('a body'), undefined]) {
+      const answer = answerDigest(session, 'u', 'p', { ...request, body }, 'c');
+      const { params } = parseCredentials(answer.header);
+      const bodyHash = createHash('md5')
+        .update(body ?? '')
+        .digest('hex');
+      const ha2 = H('md5', 'GET', request.uri, bodyHash);
+      expect(params.qop).toBe('auth-int');
+      expect(params.response).toBe(H('md5', ha1, 'n', answer.nc, 'c', 'auth-int', ha2));
+      expect(answer.rspauth).toBeUndefined();
+    }
+  });
+
+  it('answers RFC 2069 style without qop, and expects no rspauth', () => {
+    const answer = answerDigest(choose('Digest realm="r", nonce="n"'), 'u', 'p', request, 'c');
+    const ha2 = H('md5', 'GET', request.uri);
+    expect(parseCredentials(answer.header).params.response).toBe(
+      H('md5', H('md5', 'u', 'r', 'p'), 'n', ha2),
+    );
+    expect(answer.rspauth).toBeUndefined();
+  });
+
+  it('expects the rspauth of RFC 7616 §3.5 for qop=auth: A2 without the method', () => {
+    const answer = answerDigest(
+      choose('Digest realm="r", nonce="n", qop="auth", algorithm=SHA-256'),
+      'u',
+      'p',
+      request,
+      'c',
+    );
+    const ha1 = H('sha256', 'u', 'r', 'p');
+    expect(answer.rspauth).toBe(
+      H('sha256', ha1, 'n', '00000001', 'c', 'auth', H('sha256', '', request.uri)),
+    );
+  });
+
+  it('keeps the first cnonce on a -sess nonce and folds it into HA1; others take a fresh one', () => {
+    const sess = choose('Digest realm="r", nonce="n", qop="auth", algorithm=MD5-sess');
+    const first = answerDigest(sess, 'u', 'p', request, 'c1');
+    const second = answerDigest(sess, 'u', 'p', request, 'c2');
+    const ha1 = H('md5', H('md5', 'u', 'r', 'p'), 'n', 'c1');
+    const ha2 = H('md5', 'GET', request.uri);
+    expect(parseCredentials(second.header).params).toMatchObject({
+      cnonce: 'c1',
+      nc: '00000002',
+      response: H('md5', ha1, 'n', '00000002', 'c1', 'auth', ha2),
+    });
+    expect(first.cnonce).toBe('c1');
+    const plain = choose('Digest realm="r", nonce="n", qop="auth"');
+    answerDigest(plain, 'u', 'p', request, 'c1');
+    expect(answerDigest(plain, 'u', 'p', request, 'c2').cnonce).toBe('c2');
+  });
+});
+
+describe('chooseDigest: what is passed over', () => {
+  const nonceOf = (lines: string[]) =>
+    chooseDigest(parseChallenges(lines), CLIENT_ALGORITHMS)?.session.nonce;
+
+  it('answers a nonce, realm or opaque of 1024 characters, and none longer (MAX_PARAM_LENGTH)', () => {
+    const line = (name: string, value: string) => {
+      const params: Record<string, string> = { realm: 'r', nonce: 'n', opaque: 'o' };
+      params[name] = value;
+      return `Digest realm="${params.realm}", nonce="${params.nonce}", opaque="${params.opaque}"`;
+    };
+    for (const name of ['nonce', 'realm', 'opaque']) {
+      expect(nonceOf([line(name, 'x'.repeat(MAX_PARAM_LENGTH))])).toBeDefined();
+      expect(nonceOf([line(name, 'x'.repeat(MAX_PARAM_LENGTH + 1))])).toBeUndefined();
+    }
+  });
+
+  it('answers only Digest challenges that carry a realm and a nonce (RFC 7616 §3.3)', () => {
+    expect(nonceOf(['Basic realm="r", nonce="n"', 'Newauth realm="r", nonce="n"'])).toBe(undefined);
+    expect(nonceOf(['Digest nonce="n"'])).toBeUndefined();
+  });
+
+  it('reads a qop list with spaces and in any case', () => {
+    const { session } = chooseDigest(
+      parseChallenges('Digest realm="r", nonce="n", qop="auth-int , AUTH"'),
+      CLIENT_ALGORITHMS,
+    )!;
+    expect(session.qop).toBe('auth');
   });
 });
