@@ -1733,6 +1733,25 @@ describe('where credentials may go (from an audit of the client)', () => {
     expect(log.map((entry) => entry.authorization)).toEqual([undefined]);
   });
 
+  it("takes up a nextnonce of 1 KB, as a challenge's nonce of that length is answered", async () => {
+    const next = 'n'.repeat(1024);
+    const nonces: string[] = [];
+    const { url } = await listen((req, res) => {
+      const auth = req.headers.authorization;
+      nonces.push(auth === undefined ? '' : /nonce="([^"]*)"/.exec(auth)![1]!);
+      if (auth === undefined) {
+        res
+          .writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="small", qop="auth"' })
+          .end();
+      } else res.writeHead(200, { 'Authentication-Info': `nextnonce="${next}"` }).end();
+    });
+    const authFetch = createAuthFetch({ username: 'u', password: 'p' }, { schemes: ['Digest'] });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    expect((await authFetch(`${url}/b`)).status).toBe(200);
+    // RFC 7616 §3.6: the next request goes up front on the nextnonce.
+    expect(nonces).toEqual(['', 'small', next]);
+  });
+
   it('does not take up a nextnonce over 1 KB either', async () => {
     const nonces: string[] = [];
     const { url } = await listen((req, res) => {
@@ -1796,11 +1815,13 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
   it('hands back an error page without rspauth (servers drop it there), not a success', async () => {
     const { url } = await listen(
       takesAnything('Digest realm="r", nonce="n1", qop="auth"', undefined, (path) =>
-        path === '/missing' ? 404 : 200,
+        path === '/missing' ? 404 : path === '/bad' ? 400 : 200,
       ),
     );
     const authFetch = createAuthFetch(alice, { verifyServer: 'require' });
     expect((await authFetch(`${url}/missing`)).status).toBe(404);
+    // "400 and up" (README): the first error status is one.
+    expect((await authFetch(`${url}/bad`)).status).toBe(400);
     await expect(authFetch(`${url}/present`)).rejects.toBeInstanceOf(ServerAuthenticationError);
   });
 
