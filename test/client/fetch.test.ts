@@ -266,6 +266,20 @@ describe('Digest', () => {
     expect((await trusting(url)).status).toBe(200);
   });
 
+  it('rejects an rspauth of another length as a failed check, not a RangeError', async () => {
+    for (const rspauth of ['abc', '0'.repeat(64)]) {
+      const { url } = await listen((req, res) => {
+        if (req.headers.authorization === undefined) {
+          res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n1", qop="auth"' });
+        } else res.setHeader('Authentication-Info', `rspauth="${rspauth}", qop=auth`);
+        res.end();
+      });
+      await expect(
+        createAuthFetch({ username: 'alice', password: 'secret' })(url),
+      ).rejects.toBeInstanceOf(ServerAuthenticationError);
+    }
+  });
+
   it('takes an Authentication-Info that does not parse only where no rspauth is due', async () => {
     const { url } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
