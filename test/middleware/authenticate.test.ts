@@ -1048,6 +1048,26 @@ describe('authenticate() configuration', () => {
     expect(() => authenticate({ schemes: [basic({ users }), basic({ users })] })).toThrow(/twice/);
   });
 
+  // RFC 9110 §11.1: scheme names are case-insensitive; 'Token' and 'token' are one scheme.
+  it('refuses a scheme given twice in two cases', () => {
+    const twice = [tokenScheme('Token', 's3'), tokenScheme('token', 's4')];
+    expect(() => authenticate({ schemes: twice })).toThrow(
+      'authenticate(): the scheme token is given twice',
+    );
+  });
+
+  // In proxy mode the URL and body are the origin's: an access_token there is the origin's token.
+  it('refuses in proxy mode a scheme that locates credentials outside Proxy-Authorization', () => {
+    const fromQuery = bearer({ verify: verifyNone, allowQueryToken: true });
+    expect(() => authenticate({ proxy: true, schemes: [fromQuery] })).toThrow(
+      /in proxy mode credentials come from Proxy-Authorization only/,
+    );
+    expect(() => authenticate({ schemes: [fromQuery] })).not.toThrow();
+    expect(() =>
+      authenticate({ proxy: true, schemes: [bearer({ verify: verifyNone })] }),
+    ).not.toThrow();
+  });
+
   // Unchecked, a bad limit threw on every request that carried credentials: a 500 for each.
   it.each([
     ['maxLength: Infinity', { maxLength: Infinity }],
