@@ -1516,6 +1516,18 @@ describe('where credentials may go (from an audit of the client)', () => {
     }
   });
 
+  // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+  it('takes a Bearer token in b64token syntax only, the whole of it', () => {
+    for (const token of ['aZ09-._~+/', 'abc=', 'abc==']) {
+      expect(() => createAuthFetch({ token })).not.toThrow();
+    }
+    for (const token of ['', '=', 'a b', 'tok,en', 'a=b', ' abc', 'abc ', 'caf\u00e9', 'a"b']) {
+      expect(() => createAuthFetch({ token })).toThrow(
+        'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
+      );
+    }
+  });
+
   it('refuses an entry of `origins` with a path, query or user info, which it would widen to the origin', () => {
     // Before: each was taken as its origin, so a password meant for /v1/ went to /admin too.
     const origin = 'https://api.example';
@@ -1535,6 +1547,10 @@ describe('where credentials may go (from an audit of the client)', () => {
       `createAuthFetch(): origins holds origins only, not an entry with user info: credentials go to the whole origin ${origin}; give that`,
     );
     expect(withPassword).not.toThrow(/s3cret/);
+    // A password without a user name is user info too.
+    expect(() =>
+      createAuthFetch({ token: 't' }, { origins: ['https://:s3cret@api.example'] }),
+    ).toThrow('not an entry with user info');
     // Nor a path or query that is a secret itself: a webhook's path, RFC 6750 §2.3's access_token.
     for (const entry of [`${origin}/hooks/T0/s3cret`, `${origin}/?access_token=s3cret`]) {
       const withSecret = () => createAuthFetch({ token: 't' }, { origins: [entry] });
