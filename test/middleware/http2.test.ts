@@ -602,6 +602,16 @@ describe("a scheme's success headers on node:http2", () => {
       { 'X-Ok': 'yes', Connection: 'close' },
       'a header Connection, a connection-specific field that HTTP/2 forbids (RFC 9113 §8.2.2)',
     ],
+    ...['Keep-Alive', 'Proxy-Connection', 'Upgrade', 'HTTP2-Settings'].map(
+      (name): [Record<string, string>, string] => [
+        { 'X-Ok': 'yes', [name]: 'a' },
+        `a header ${name}, a connection-specific field that HTTP/2 forbids (RFC 9113 §8.2.2)`,
+      ],
+    ),
+    [
+      { 'X-Ok': 'yes', TE: 'gzip' },
+      'a header TE, a connection-specific field that HTTP/2 forbids (RFC 9113 §8.2.2)',
+    ],
   ])('fail the request closed as on HTTP/1, none of them sent: %j', async (headers, problem) => {
     const reply = await succeed(headers);
     expect(reply.code).toBe('ERR_AUTH_VERIFIER_RESULT');
