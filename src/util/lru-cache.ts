@@ -56,8 +56,8 @@ export class LruCache<V> {
   set(key: string, value: V, expiresAt: number): void {
     this.#entries.delete(key);
     if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+      // Full, so not empty (max >= 1): the first key is the least recently used.
+      this.#entries.delete(this.#entries.keys().next().value!);
     }
     this.#entries.set(key, { value, expiresAt, movedAt: ++this.#ticks });
   }

@@ -389,6 +389,26 @@ describe('basic({ cache })', () => {
     expect(verify).toHaveBeenCalledTimes(4);
   });
 
+  it('takes cache: false as no cache, and a max and maxAge as small as 1', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const verify = jest.fn((user: string) => user);
+    const alice = parseCredentials(header('alice', 'pw'));
+    const off = basic({ verify, cache: false });
+    await off.verify(alice, ctx);
+    await off.verify(alice, ctx);
+    expect(verify).toHaveBeenCalledTimes(2);
+    verify.mockClear();
+    // Positive integers (README: `cache`), 1 included.
+    const smallest = basic({ verify, cache: { max: 1, maxAge: 1 } });
+    await smallest.verify(alice, ctx);
+    await smallest.verify(alice, ctx);
+    expect(verify).toHaveBeenCalledTimes(1);
+    // maxAge ms after the call the success is gone: a cached success never outlives maxAge.
+    jest.advanceTimersByTime(1);
+    await smallest.verify(alice, ctx);
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
   it('refuses bad cache options at setup', () => {
     expect(() => basic({ verify: () => false, cache: 'yes' as never })).toThrow(
       'basic(): cache must be a boolean or { max, maxAge }',
