@@ -220,6 +220,16 @@ describe('introspection()', () => {
     );
   });
 
+  it('reads an answer of exactly maxResponseBytes, and fails closed on one byte more', async () => {
+    as.raw = JSON.stringify({ active: true, sub: 'jürgen' });
+    // The limit counts bytes, and is the largest answer read (docs/bearer.md).
+    const bytes = Buffer.byteLength(as.raw);
+    expect(await make({ maxResponseBytes: bytes })('good')).toMatchObject({ user: 'jürgen' });
+    await expect(make({ maxResponseBytes: bytes - 1 })('good')).rejects.toMatchObject({
+      code: 'ERR_AUTH_STORE_FAILURE',
+    });
+  });
+
   it.each([
     ['wrong client credentials', { clientSecret: 'nope' }, undefined, 200],
     ['a 500 answer', {}, undefined, 500],
