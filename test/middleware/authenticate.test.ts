@@ -971,9 +971,15 @@ describe('authenticate() configuration', () => {
       ['a DEL', 'a\u007fb', 'U\\+007F'],
       ['a C1 NEL', 'a\u0085b', 'U\\+0085'],
       ['a C1 CSI', 'a\u009b31mb', 'U\\+009B'],
+      ['the last C1 control', 'a\u009fb', 'U\\+009F'],
       // Latin-1 text with a UTF-8 sequence in it is neither: 0x80 stands for itself.
       ['Latin-1 text mixed with UTF-8 octets', `Z\u00fcrich ${utf8('\u2013')} Nord`, 'U\\+0080'],
       ['UTF-8 octets of a control', utf8('caf\u00e9 \u0085'), 'U\\+0085 in its UTF-8 octets'],
+      [
+        'UTF-8 octets of the last C1 control',
+        utf8('caf\u00e9 \u009f'),
+        'U\\+009F in its UTF-8 octets',
+      ],
     ])('refuses %s, naming the caller and the character', (_label, realm, char) => {
       expect(() => make(realm)).toThrow(TypeError);
       expect(() => make(realm)).toThrow(
@@ -986,6 +992,8 @@ describe('authenticate() configuration', () => {
     it.each([
       ['the empty realm', ''],
       ['Latin-1 text', 'Caf\u00e9 \u00bb Z\u00fcrich'],
+      // The printable characters next to the refused ranges: space, ~, NBSP, ÿ (RFC 9110 §5.5).
+      ['the edges of printable Latin-1', ' ~\u00a0\u00ff'],
       ['quotes and backslashes', 'say "hi" \\o/'],
       // What the README tells users to give for a realm beyond Latin-1: octets 0x80-0x9F inside.
       ['UTF-8 octets holding 0x80 and 0x93', utf8('Z\u00fcrich \u2013 Nord')],
