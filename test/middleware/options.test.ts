@@ -287,6 +287,27 @@ describe('option types', () => {
     expect(setup).toThrow(new TypeError(message));
   });
 
+  it('takes jwks durations up to their edges, and refuses them one step past', () => {
+    const withJwks = (jwks: object) => () => jwtVerifier(anyOptions({ ...remote, jwks }));
+    // A delay handed to a timer: 0 would time out at once, past 2^31 - 1 setTimeout makes 1 ms.
+    for (const timeoutDuration of [1, 2 ** 31 - 1]) {
+      expect(withJwks({ timeoutDuration })).not.toThrow();
+    }
+    for (const timeoutDuration of [0, 2 ** 31, 1.5]) {
+      expect(withJwks({ timeoutDuration })).toThrow(
+        'jwtVerifier: jwks: `timeoutDuration` must be an integer number of milliseconds from 1 to 2^31 - 1',
+      );
+    }
+    for (const cooldownDuration of [0, 0.5]) {
+      expect(withJwks({ cooldownDuration, cacheMaxAge: cooldownDuration })).not.toThrow();
+    }
+    for (const cacheMaxAge of [-1, NaN]) {
+      expect(withJwks({ cacheMaxAge })).toThrow(
+        'jwtVerifier: jwks: `cacheMaxAge` must be a number of milliseconds >= 0',
+      );
+    }
+  });
+
   it('takes Infinity for the JWKS cache age and cool-down, as jose does', () => {
     expect(() =>
       jwtVerifier({ ...remote, jwks: { cacheMaxAge: Infinity, cooldownDuration: Infinity } }),
