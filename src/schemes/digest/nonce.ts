@@ -135,11 +135,11 @@ export class NonceSigner {
 
   private verify(realm: string, nonce: string): NonceCheck {
     const v1 = nonce.length === base64UrlLength(V1_NONCE_BYTES);
-    if (!(v1 || nonce.length === base64UrlLength(NONCE_BYTES)) || !isBase64Url(nonce)) {
-      return { valid: false };
-    }
+    // Checked before the MAC, which timingSafeEqual compares only at the length it expects.
+    if (!(v1 || nonce.length === base64UrlLength(NONCE_BYTES))) return { valid: false };
     const bytes = Buffer.from(nonce, 'base64url');
-    // Buffer decoding is lenient about trailing bits: insist on the one canonical spelling.
+    // Buffer decoding skips characters outside the alphabet and takes `+` `/` for `-` `_`: only
+    // the one canonical spelling is the nonce (another would get counts of its own in the store).
     if (bytes.toString('base64url') !== nonce || bytes[0] !== (v1 ? 1 : VERSION)) {
       return { valid: false };
     }
@@ -173,19 +173,4 @@ export class NonceSigner {
     const inner = hash('sha256', Buffer.concat([prefix, nonce.subarray(0, body)]), 'buffer');
     return hash('sha256', Buffer.concat([this.outerPad, inner]), 'buffer');
   }
-}
-
-/** RFC 4648 §5 alphabet, checked by scanning (no regex on untrusted input). */
-function isBase64Url(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    const ok =
-      (code >= 0x41 && code <= 0x5a) ||
-      (code >= 0x61 && code <= 0x7a) ||
-      (code >= 0x30 && code <= 0x39) ||
-      code === 0x2d ||
-      code === 0x5f;
-    if (!ok) return false;
-  }
-  return true;
 }

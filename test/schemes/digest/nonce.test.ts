@@ -102,6 +102,42 @@ describe('NonceSigner', () => {
     }
   });
 
+  it('refuses the same bytes in another spelling: +/ for -_ (each spelling would count apart)', () => {
+    const nonces = signer();
+    let nonce = '';
+    while (!/[-_]/.test(nonce)) nonce = nonces.issue('api', 1, 99_999);
+    const other = nonce.replace(/-/g, '+').replace(/_/g, '/');
+    expect(Buffer.from(other, 'base64url')).toEqual(Buffer.from(nonce, 'base64url'));
+    expect(nonces.check('api', other)).toEqual({ valid: false });
+    expect(nonces.check('api', nonce).valid).toBe(true);
+  });
+
+  it('refuses well-formed base64url of another length (a nonce grown or cut short)', () => {
+    const nonces = signer();
+    const nonce = nonces.issue('api', 1, 99_999);
+    for (const bad of [
+      `${nonce}AAAA`,
+      nonce.slice(0, -4),
+      nonce.slice(0, 52),
+      `${nonce}${nonce}`,
+    ]) {
+      expect(nonces.check('api', bad)).toEqual({ valid: false });
+    }
+  });
+
+  it('takes a key of a whole SHA-256 block (64 bytes) and signs the realm as ISO-8859-1 octets', () => {
+    const long = Buffer.alloc(64, 3);
+    const nonce = signer(long).issue('café', 1, 99_999);
+    const bytes = Buffer.from(nonce, 'base64url');
+    const expected = createHmac('sha256', long)
+      .update('authscheme-digest-nonce\0caf\xe9\0', 'latin1')
+      .update(bytes.subarray(0, 29))
+      .digest()
+      .subarray(0, 16);
+    expect(bytes.subarray(29)).toEqual(expected);
+    expect(signer(long).check('café', nonce).valid).toBe(true);
+  });
+
   it('refuses keys longer than one SHA-256 block, and issuers not of 8 bytes', () => {
     expect(() => new NonceSigner(Buffer.alloc(65), issuer)).toThrow(TypeError);
     expect(() => new NonceSigner(key, Buffer.alloc(7))).toThrow(TypeError);
