@@ -66,8 +66,8 @@ function absoluteParts(uri: string): AbsoluteParts | undefined {
   const authority = uri.slice(authorityStart, end);
   if (authority === '') return undefined;
   const rest = uri.slice(end);
-  // RFC 9112 §3.2.1: an empty path is sent as "/".
-  const pathAndQuery = rest === '' || rest.charCodeAt(0) !== 0x2f ? `/${rest}` : rest;
+  // RFC 9112 §3.2.1: an empty path is sent as "/" (an empty rest has no first "/" either).
+  const pathAndQuery = rest.charCodeAt(0) !== 0x2f ? `/${rest}` : rest;
   return { scheme, authority: normalAuthority(scheme, authority), pathAndQuery };
 }
 

@@ -36,6 +36,11 @@ describe('sameResource(): the uri directive against the request target (RFC 7616
     ['http://example.com:8080/a', 'http://example.com/a', undefined],
     ['https://example.com:80/a', '/a', 'example.com'],
     ['http://example.com/A', 'http://example.com/a', undefined],
+    // The Host's authority in an absolute uri does not make another path the same resource.
+    ['http://example.com/b', '/a', 'example.com'],
+    ['http://example.com/a?x', '/a', 'example.com'],
+    // No "://": no absolute URI, whatever its first letters spell.
+    ['https', '/', 'tps'],
   ])('%p does not name %p', (uri, target, host) => {
     expect(sameResource(uri, target, host)).toBe(false);
   });
