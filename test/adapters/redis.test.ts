@@ -227,6 +227,26 @@ describe.each(kinds)('RedisNonceStore with $name', (kind) => {
     await expect(store.use(lone, 1, inAMinute())).resolves.toBe(false);
   });
 
+  it('takes a nonce as expired from its expiresAt on, as MemoryNonceStore does', async () => {
+    const at = Date.now() + 60_000;
+    const store = new RedisNonceStore({ client, now: () => at });
+    const n = freshNonce();
+    await expect(store.use(n, 1, at)).resolves.toBe(false);
+    expect(await inspector.exists(`authscheme:nc:${n}`)).toBe(0);
+    await expect(store.use(n, 1, at + 1)).resolves.toBe(true);
+  });
+
+  it.each([0, 2 ** 31 - 1])(
+    'takes timeout %p (0: the client decides; the most setTimeout keeps)',
+    async (timeout) => {
+      const store = new RedisNonceStore({ client, timeout });
+      expect(store.timeout).toBe(timeout);
+      const n = freshNonce();
+      await expect(store.use(n, 1, inAMinute())).resolves.toBe(true);
+      await expect(store.use(n, 1, inAMinute())).resolves.toBe(false);
+    },
+  );
+
   it('loads its script again after SCRIPT FLUSH (EVALSHA, then EVAL on NOSCRIPT)', async () => {
     const store = new RedisNonceStore({ client });
     const n = freshNonce();
