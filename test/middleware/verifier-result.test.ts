@@ -124,6 +124,22 @@ const cases: [string, () => Promise<Run>][] = [
       ),
   ],
   [
+    'getHA1 returns a hex string longer than the hash (a SHA-256 HA1 for MD5)',
+    () =>
+      run(
+        {
+          schemes: [
+            digest({
+              getHA1: () => createHash('sha256').update('x').digest('hex'),
+              algorithms: ['MD5'],
+              secret: SECRET,
+            }),
+          ],
+        },
+        { digestUser: {} },
+      ),
+  ],
+  [
     'getPassword returns a number',
     () =>
       run(

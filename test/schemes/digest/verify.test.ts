@@ -533,6 +533,22 @@ describe('digest(): user names and password sources', () => {
     });
   });
 
+  it('refuses a user without an HA1 for the hash, whatever HA1 the client hashed (even none)', async () => {
+    const scheme = digest({
+      users: { alice: { ha1: { 'SHA-256': H('SHA-256', 'alice:api:secret') } } },
+      algorithms: ['SHA-256', 'MD5'],
+      secret: SECRET,
+    });
+    const [, md5] = await challengesOf(scheme, fakeContext());
+    const credentials = answer(md5 as Challenge, alice);
+    const p = credentials.params;
+    const ha2 = H('MD5', `GET:${p.uri}`);
+    for (const ha1 of ['', 'undefined', 'null']) {
+      p.response = H('MD5', `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`);
+      await expect(verify(scheme, credentials)).resolves.toMatchObject({ ok: false });
+    }
+  });
+
   it('accepts getHA1 (sync or async) and getPassword (async)', async () => {
     const viaHA1 = digest({
       getHA1: async (user, realm, hash) =>
