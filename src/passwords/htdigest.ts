@@ -53,11 +53,9 @@ export function parseHtdigest(text: string): HtdigestFile {
   if (typeof text !== 'string') throw new TypeError('parseHtdigest(): text must be a string');
   const realms = new Map<string, Map<string, string>>();
   for (const [lineNumber, line] of entryLines(text)) {
-    if (line.indexOf(':', line.indexOf(':') + 1) === -1) {
-      throw new TypeError(`htdigest line ${lineNumber}: expected user:realm:hash`);
-    }
     // Fields after the hash are ignored, as Apache's mod_auth_digest does (`user:realm:HA1:comment`),
-    // and a run of colons ends a field as one does there (`user:realm::HA1`).
+    // and a run of colons ends a field as one does there (`user:realm::HA1`). A missing field is
+    // '' (`user:realm`: no hash, refused below).
     const [name, realm, ha1] = colonFields(line, 3) as [string, string, string];
     // digest() looks names up in NFC (RFC 7616 §4); the HA1 keeps the bytes the file was made from.
     const user = name.normalize('NFC');
