@@ -380,6 +380,35 @@ describe('jwtVerifier() with a remote JWKS', () => {
     });
   });
 
+  // jwtVerifier's doc: a failed fetch holds off the next one for the cool-down, or cacheMaxAge
+  // if shorter (a stale set is fetched again after it); with both Infinity, a failed first
+  // fetch would never be retried: jose's default cool-down, 30 s, then.
+  it.each([
+    [
+      'cacheMaxAge, shorter than the cool-down',
+      { cooldownDuration: COOLDOWN, cacheMaxAge: 10_000 },
+      10_000,
+    ],
+    [
+      'the cool-down, shorter than cacheMaxAge',
+      { cooldownDuration: 10_000, cacheMaxAge: COOLDOWN },
+      10_000,
+    ],
+    ['30 s when both are Infinity', { cooldownDuration: Infinity, cacheMaxAge: Infinity }, 30_000],
+  ])('backs off a failed fetch for %s', async (_title, settings, backoff) => {
+    jwks.fault = FAULTS[0]![1];
+    const verify = make({ jwks: settings });
+    const token = await sign(keyA);
+    expect(await serverError(verify(token))).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    jwks.fault = undefined;
+    pass(backoff - 1000);
+    expect(await serverError(verify(token))).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    expect(jwks.hits).toBe(1);
+    pass(1000);
+    expect(await verify(token)).toMatchObject({ user: 'alice' });
+    expect(jwks.hits).toBe(2);
+  });
+
   it('refuses a key set larger than jwks.maxResponseBytes (1 MiB by default) as a failed fetch', async () => {
     // Unbounded, jose read any body the key server sent within timeoutDuration into memory.
     const padding = 'x'.repeat(2 * 1024 * 1024);
