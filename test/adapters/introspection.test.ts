@@ -158,6 +158,38 @@ describe('introspection()', () => {
     await expect(make()('odd')).rejects.toThrow(new InvalidTokenError(message));
   });
 
+  // RFC 7662 §2.2: exp and nbf are OPTIONAL. A JSON null is how many servers' serializers write a
+  // member they have no value for (docs/bearer.md: null counts as absent): the token has no
+  // expiry of its own, as without the member, and bearer's cache bounds it by maxAge alone.
+  it('takes an exp or nbf of null as absent: no expiresAt, not refused', async () => {
+    as.answers['nulls'] = { active: true, sub: 'alice', exp: null, nbf: null };
+    const identity = (await make()('nulls')) as Record<string, unknown>;
+    expect(identity).toMatchObject({ user: 'alice' });
+    expect('expiresAt' in identity).toBe(false);
+  });
+
+  // RFC 7662 §2.2: scope is a JSON string of space-separated scopes. Any other value grants no
+  // scope (fail closed): a route that needs one answers 403, it is never read as a grant.
+  it.each([
+    ['a list', ['read']],
+    ['a number', 1],
+    ['an object', { read: true }],
+  ])('grants no scope for a scope member that is %s', async (_title, scope) => {
+    as.answers['odd'] = { active: true, sub: 'alice', scope };
+    expect(await make()('odd')).toMatchObject({ user: 'alice', scopes: [] });
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [bearer({ verify: make(), requiredScopes: ['read'] })],
+      }),
+    );
+    app.get('/', (_req, res) => res.end('ok'));
+    const res = await request(app).get('/').set('Authorization', 'Bearer odd');
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+  });
+
   it('hands over frozen claims: with bearer’s cache, one request cannot change the next one’s', async () => {
     const app = express();
     app.use(authenticate({ schemes: [bearer({ verify: make(), cache: true })] }));
