@@ -334,6 +334,8 @@ describe('jwtVerifier() with a remote JWKS', () => {
       for (let i = 0; i < 20; i++) {
         const error = await serverError(verify(forged));
         expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+        // Refused without a fetch, it still says why: the failed fetch's error is the cause.
+        expect((error as Error).cause).toBe((first as Error).cause);
       }
       expect(await verify(good)).toMatchObject({ user: 'alice' });
       const withoutKid = await new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
@@ -740,6 +742,9 @@ describe('jwtVerifier() with a remote JWKS', () => {
   it('refuses a token without a subject, and reads a configured user claim', async () => {
     const noSub = await sign(keyA, { sub: undefined, email: 'a@x.test' });
     expect(await refusal(make()(noSub))).toBe('The access token has no sub claim');
+    // An empty sub names no one (RFC 7519 §4.1.2: it identifies the principal): not a user ''.
+    const emptySub = await sign(keyA, { sub: '' });
+    expect(await refusal(make()(emptySub))).toBe('The access token has no sub claim');
     expect(await make({ userClaim: 'email' })(noSub)).toMatchObject({
       user: 'a@x.test',
     });
