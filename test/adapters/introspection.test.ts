@@ -267,6 +267,10 @@ describe('introspection()', () => {
     ['a 500 answer', {}, undefined, 500],
     ['an answer that is not JSON', {}, 'not json', 200],
     ['a JSON array', {}, '[]', 200],
+    // docs/bearer.md: a body that is not a JSON object goes to next(err).
+    ['JSON null', {}, 'null', 200],
+    ['a JSON string', {}, '"active"', 200],
+    ['a JSON number', {}, '1', 200],
     [
       'an oversized answer',
       { maxResponseBytes: 64 },
@@ -282,6 +286,8 @@ describe('introspection()', () => {
     );
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(InvalidTokenError);
+    // The documented code, for audit and error handlers (not a TypeError of the reading).
+    expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
   });
 
   it.each([
@@ -559,6 +565,19 @@ describe('introspection()', () => {
     await expect(make({ userClaim: 'client_id' })('named')).rejects.toThrow(
       new InvalidTokenError('The access token names no user'),
     );
+    // An empty member names no one, from userClaim or from username.
+    as.answers['blank'] = { active: true, client_id: '', username: '' };
+    for (const extra of [{ userClaim: 'client_id' }, {}]) {
+      await expect(make(extra)('blank')).rejects.toThrow(
+        new InvalidTokenError('The access token names no user'),
+      );
+    }
+  });
+
+  // RFC 7662 §2.2 (nbf as in RFC 7519 §4.1.5): a token is refused only before its nbf.
+  it('accepts an active token whose nbf has passed', async () => {
+    as.answers['started'] = { active: true, sub: 'alice', nbf: now() - 60 };
+    expect(await make()('started')).toMatchObject({ user: 'alice' });
   });
 
   // RFC 7662 §2.2 (aud as in RFC 7519 §4.1.3): a single audience may be a bare string.
