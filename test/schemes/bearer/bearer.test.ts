@@ -347,6 +347,8 @@ describe('bearer(): verification', () => {
     ['a number', 42],
     ['an object without user', { scopes: ['a'] }],
     ['scopes of the wrong type', { user: 'u', scopes: 42 }],
+    // README, ERR_AUTH_VERIFIER_RESULT: scopes are a string or a list of strings.
+    ['a scope list with a non-string entry', { user: 'u', scopes: ['read', 1] }],
   ])('hands a verifier result of %s to next(err), never authenticating', async (_name, value) => {
     const res = await request(bearerApp({ verify: () => value as never }))
       .get('/')
