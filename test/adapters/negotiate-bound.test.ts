@@ -338,6 +338,46 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
     }
   });
 
+  it('a token that waited for its turn leaves no close listener behind on its response once it runs', async () => {
+    // untilClosed() watches a waiting token's response for `close`; the watch must go once the
+    // token gets its turn, or each queued request keeps a listener (and its closure) until its
+    // response closes, for a `leave` that can no longer do anything.
+    const guard = authenticate({
+      schemes: [negotiate({ servicePrincipal: 'HTTP@localhost', maxConcurrent: 1 })],
+    });
+    const app = express();
+    let arrived = 0;
+    const added: number[] = [];
+    app.use((_req, res, next) => {
+      arrived++;
+      const before = res.listenerCount('close');
+      res.locals.before = before;
+      next();
+    });
+    app.get('/', guard, (req, res) => {
+      added.push(res.listenerCount('close') - (res.locals.before as number));
+      res.json({ user: req.auth?.user });
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const sent = Array.from({ length: 5 }, (_, i) => send(port, token(i)));
+      await until(() => arrived === 5, 'the requests to arrive');
+      await settle();
+      // One in GSSAPI, four waiting, each watched.
+      expect(initializeServer).toHaveBeenCalledTimes(1);
+      open();
+      const answers = await Promise.all(sent.map((s) => s.answer));
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+      // Neither the one that never waited nor the four that did: no listener of ours left.
+      expect(added).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it.each<[string, unknown]>([
     ['0', 0],
     ['a negative number', -1],
