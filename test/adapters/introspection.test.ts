@@ -1,7 +1,9 @@
 /** RFC 7662 token introspection against a local introspection server. */
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { authenticate } from '../../src/middleware/authenticate';
@@ -547,6 +549,20 @@ describe('introspection()', () => {
       calls.mockRestore();
     }
   });
+
+  it('with the largest timeout allowed, a call that waits for a turn causes no TimeoutOverflowWarning and is served once the turn frees', async () => {
+    // Past setTimeout's limit, Node warns and cuts the delay to 1 ms; the process's warnings are
+    // counted in a process of its own.
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'introspection-overflow-app.ts')],
+        { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 20_000 },
+        (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(stderr))),
+      );
+    });
+    expect(JSON.parse(out)).toEqual({ users: ['alice', 'bob'], calls: 2, warnings: [] });
+  }, 30_000);
 
   it('refuses at setup a maxConcurrent that is not a positive integer', () => {
     const base = { endpoint: 'http://127.0.0.1:1/', clientId: 'a', clientSecret: 'b' };
