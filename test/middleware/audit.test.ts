@@ -371,6 +371,36 @@ describe('authenticate({ audit })', () => {
     expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  // Nothing can be taken back once the head went out: the hook's own error goes on to next(err),
+  // not Node's ERR_HTTP_HEADERS_SENT from an undo of headers already sent.
+  it('hands on the error of a hook that answered the request before it threw', async () => {
+    const errors: unknown[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        schemes: [
+          {
+            name: 'Custom',
+            challenges: () => [{ scheme: 'Custom', params: {} }],
+            verify: () => ({ ok: true, user: 'a', headers: { 'X-Info': 'a' } }),
+          },
+        ],
+        audit: (_outcome, req) => {
+          (req as express.Request).res!.status(429).end();
+          throw new Error('too many');
+        },
+      }),
+    );
+    app.use((err: unknown, _req: express.Request, _res: express.Response, _n: unknown) => {
+      errors.push(err);
+    });
+    const res = await request(app).get('/').set('Authorization', 'Custom t');
+    expect(res.status).toBe(429);
+    // Sent with the head before the hook threw.
+    expect(res.headers['x-info']).toBe('a');
+    expect(errors).toEqual([new Error('too many')]);
+  });
+
   it('is refused at setup when it is not a function', () => {
     expect(() =>
       authenticate({ schemes: [basic({ users })], audit: 'log' as unknown as () => void }),
