@@ -629,6 +629,26 @@ describe('the headers of a scheme’s success', () => {
     ]);
   });
 
+  // RFC 6265bis §5.6: a cookie without "=" has the empty name, the whole pair its value. So one
+  // is the same cookie as a scheme's "=v" (replaced), and another than a scheme's named cookie
+  // however its text begins (kept).
+  it('take a cookie without "=" as the nameless cookie', async () => {
+    const make = (scheme: string) => {
+      const app = express();
+      app.use((_req, res, next) => {
+        res.setHeader('Set-Cookie', ['csrf=1', 'sessions']);
+        next();
+      });
+      app.use(authenticate({ realm: 'api', schemes: [succeeding({ 'Set-Cookie': scheme })] }));
+      app.get('/', (_req, res) => res.send('ok'));
+      return app;
+    };
+    const named = await request(make('session=2')).get('/').set('Authorization', 'Custom t');
+    expect(named.headers['set-cookie']).toEqual(['csrf=1', 'sessions', 'session=2']);
+    const nameless = await request(make('=2')).get('/').set('Authorization', 'Custom t');
+    expect(nameless.headers['set-cookie']).toEqual(['csrf=1', '=2']);
+  });
+
   it('fail the same way when an async scheme answers', async () => {
     const scheme: Scheme = {
       ...succeeding({}),
