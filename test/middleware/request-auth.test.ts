@@ -123,6 +123,29 @@ describe.each(['express', 'express4'])('req.auth on a fresh %s', (moduleName) =>
   });
 });
 
+describe.each(['express', 'express4'])(
+  'req.auth on %s with express.request not extensible',
+  (moduleName) => {
+    it('is an own property, and the request goes on as authenticated', async () => {
+      // A hardened process (prototypes locked down) refuses a new property on express.request:
+      // req.auth is then set on the request itself, not a TypeError and a 500.
+      let fresh!: typeof express5;
+      jest.isolateModules(() => {
+        fresh = require(moduleName) as typeof express5;
+      });
+      Object.preventExtensions(fresh.request);
+      const app = fresh();
+      app.use(guard);
+      app.get('/', (req, res) => {
+        res.json(describeAuth(req));
+      });
+      const res = await request(app).get('/').set('Authorization', alice);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' }, own: true, keys: true });
+    });
+  },
+);
+
 describe('req.auth elsewhere', () => {
   it('is an own property on node:http', async () => {
     const server = http.createServer((req, res) => {
