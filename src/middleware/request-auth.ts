@@ -54,7 +54,7 @@ function defineOnExpressRequest(prototype: unknown): void {
   if (
     typeof shared !== 'object' ||
     shared === null ||
-    shared === IncomingMessage.prototype ||
+    // express.request: IncomingMessage.prototype itself fails this too (its own is Readable's).
     Object.getPrototypeOf(shared) !== IncomingMessage.prototype ||
     'auth' in prototype ||
     !Object.isExtensible(shared)
