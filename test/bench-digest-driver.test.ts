@@ -12,6 +12,8 @@ interface Seen {
   authenticated: number;
   /** Requests whose nc was not above the last one seen on its nonce. */
   ncNotIncreasing: number;
+  /** The highest nc seen on any nonce. */
+  highestNc: number;
   refused: number;
 }
 
@@ -20,7 +22,7 @@ function digestServer(refuse: (nonce: string, nc: number) => boolean): {
   server: Server;
   seen: Seen;
 } {
-  const seen: Seen = { bare: 0, authenticated: 0, ncNotIncreasing: 0, refused: 0 };
+  const seen: Seen = { bare: 0, authenticated: 0, ncNotIncreasing: 0, highestNc: 0, refused: 0 };
   const last = new Map<string, number>();
   let issued = 0;
   const challenge = (res: import('node:http').ServerResponse): void => {
@@ -45,6 +47,7 @@ function digestServer(refuse: (nonce: string, nc: number) => boolean): {
     const nc = Number.parseInt(/nc=([0-9a-f]{8})/.exec(header)?.[1] ?? '0', 16);
     if (!(nc > (last.get(nonce) ?? Infinity))) seen.ncNotIncreasing++;
     last.set(nonce, Math.max(nc, last.get(nonce) ?? 0));
+    seen.highestNc = Math.max(seen.highestNc, nc);
     if (refuse(nonce, nc)) {
       seen.refused++;
       challenge(res);
@@ -81,7 +84,10 @@ it('performs one handshake per client, two clients per connection, then counts n
   expect(seen.bare).toBe(20);
   expect(result.rehandshakes).toBe(0);
   expect(result.unexpected).toBe(0);
-  expect(seen.authenticated).toBeGreaterThan(100);
+  // Nonces are reused with nc counting up, not answered once each. How many requests a second
+  // holds depends on the machine (48 on a CI run with two busy cores, thousands idle).
+  expect(seen.authenticated).toBeGreaterThan(seen.bare);
+  expect(seen.highestNc).toBeGreaterThanOrEqual(2);
   expect(seen.ncNotIncreasing).toBe(0);
 });
 
