@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import express from 'express';
 import connect from 'connect';
@@ -490,9 +491,25 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
   // first sweep instead of its own time went unnoticed. The sweeps run on a fake interval, 59 of
   // them at once, while the deadline, a real minute away, is nowhere near: no wall time to race.
   it('waits the whole timeout for an asynchronous verifier before answering 503', async () => {
+    expect(await statusOfHeldVerifier(60_000, 59_999, 0)).toBe(200);
+  });
+
+  // README, `timeout`: `0` disables the deadline. As above, with the sweeps' monotonic clock
+  // (performance.now, which a wall clock set back cannot move) put a minute ahead too while the
+  // verifier is held: a 0 taken as "at once" or as the 10 s default would answer 503.
+  it('waits for an asynchronous verifier without end when timeout is 0', async () => {
+    expect(await statusOfHeldVerifier(0, 60_000, 60_000)).toBe(200);
+  });
+
+  /**
+   * The status of a request whose verifier answers only after `sweeps` ms of the deadlines' fake
+   * interval have run, with their clock `ahead` ms in front of the real one meanwhile.
+   */
+  async function statusOfHeldVerifier(timeout: number, sweeps: number, ahead: number) {
     let answer: (user: string) => void = () => undefined;
     let asked: () => void = () => undefined;
     const verifying = new Promise<void>((resolve) => (asked = resolve));
+    let clock: jest.SpiedFunction<typeof performance.now> | undefined;
     // Only the interval the sweeps run on: clocks, timeouts and ticks stay real for the sockets.
     jest.useFakeTimers({
       doNotFake: [
@@ -509,7 +526,7 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     });
     try {
       const app = make({
-        timeout: 60_000,
+        timeout,
         schemes: [
           basic({
             verify: () => {
@@ -524,14 +541,18 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
         .set('Authorization', basicAuth('alice', 'x'))
         .then((res) => res);
       await verifying;
-      jest.advanceTimersByTime(59_999);
+      if (ahead > 0) {
+        const now = performance.now.bind(performance);
+        clock = jest.spyOn(performance, 'now').mockImplementation(() => now() + ahead);
+      }
+      jest.advanceTimersByTime(sweeps);
       answer('alice');
-      const res = await done;
-      expect(res.status).toBe(200);
+      return (await done).status;
     } finally {
+      clock?.mockRestore();
       jest.useRealTimers();
     }
-  });
+  }
 
   // README, `body`: the default body of a refusal is its status text, for every status it sends.
   it('answers a 400, a 403 and a 503 with their status text as the default body', async () => {
