@@ -112,6 +112,19 @@ describe('NonceSigner', () => {
     expect(nonces.check('api', nonce).valid).toBe(true);
   });
 
+  // Node's base64 decoder reads a character above U+00FF by its low byte: 'Ł' (U+0141), a lone
+  // surrogate U+D841 and 'A' decode alike. Such a nonce has the right bytes and the right length;
+  // only the canonical spelling check refuses it.
+  it('refuses the same bytes spelled with characters above U+00FF (their low byte decoded)', () => {
+    const nonces = signer();
+    const nonce = nonces.issue('api', 1, 99_999);
+    for (const high of [0x100, 0xd800]) {
+      const other = String.fromCharCode(high + nonce.charCodeAt(0)) + nonce.slice(1);
+      expect(Buffer.from(other, 'base64url')).toEqual(Buffer.from(nonce, 'base64url'));
+      expect(nonces.check('api', other)).toEqual({ valid: false });
+    }
+  });
+
   it('refuses well-formed base64url of another length (a nonce grown or cut short)', () => {
     const nonces = signer();
     const nonce = nonces.issue('api', 1, 99_999);
