@@ -16,6 +16,7 @@ import {
   type AuthenticateOptions,
   type AuthOutcome,
   type DigestOptions,
+  type Scheme,
 } from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { SignJWT } from 'jose';
@@ -72,6 +73,13 @@ async function digestApp(options: Partial<DigestOptions> = {}) {
 const thrown = (): never => {
   throw new Error('directory down');
 };
+
+/** A custom scheme that accepts any `Custom` credentials with these success headers. */
+const customSuccess = (headers: Record<string, string>): Scheme => ({
+  name: 'Custom',
+  challenges: () => [{ scheme: 'Custom', params: {} }],
+  verify: () => ({ ok: true, user: 'a', headers }),
+});
 
 const outcome = (init: Partial<AuthOutcome>): AuthOutcome => ({
   outcome: 'refused',
@@ -350,17 +358,7 @@ describe('authenticate({ audit })', () => {
     const app = express();
     app.use(
       authenticate({
-        schemes: [
-          {
-            name: 'Custom',
-            challenges: () => [{ scheme: 'Custom', params: {} }],
-            verify: () => ({
-              ok: true,
-              user: 'a',
-              headers: { 'X-Info': 'a', Date: 'Thu, 01 Jan 1970 00:00:00 GMT' },
-            }),
-          },
-        ],
+        schemes: [customSuccess({ 'X-Info': 'a', Date: 'Thu, 01 Jan 1970 00:00:00 GMT' })],
         audit: thrown,
       }),
     );
@@ -378,13 +376,7 @@ describe('authenticate({ audit })', () => {
     const app = express();
     app.use(
       authenticate({
-        schemes: [
-          {
-            name: 'Custom',
-            challenges: () => [{ scheme: 'Custom', params: {} }],
-            verify: () => ({ ok: true, user: 'a', headers: { 'X-Info': 'a' } }),
-          },
-        ],
+        schemes: [customSuccess({ 'X-Info': 'a' })],
         audit: (_outcome, req) => {
           (req as express.Request).res!.status(429).end();
           throw new Error('too many');
