@@ -203,7 +203,7 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(otherTwice.distinct['www-authenticate']).toEqual(['Token realm="r"']);
   });
 
-  it('tells the scheme a malformed field names whichever line names it, and after a leading comma (RFC 6750 §3.1)', async () => {
+  it('tells the scheme a malformed field names whichever line names it, after a leading comma or before a comma (RFC 6750 §3.1)', async () => {
     const scheme = tokenScheme('Token', 's3', {
       challenges: (ctx, failure) => [
         {
@@ -227,8 +227,11 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     const otherAfterComma = await rawRequest(server, { Authorization: ', Basic a b' });
     const tokenAfterComma = await rawRequest(server, { Authorization: ', Token a b' });
     const onlyCommas = await rawRequest(server, { Authorization: ', ,' });
+    // A comma right after the scheme's name ends the name (RFC 9110 §5.6.1: a list separator).
+    const otherThenComma = await rawRequest(server, { Authorization: 'Basic,a' });
     // Made for another middleware: passes this optional one, as without the comma.
     const foreign = await rawRequest(optional, { Authorization: ', Negotiate a b' });
+    const foreignThenComma = await rawRequest(optional, { Authorization: 'Negotiate,a' });
     server.close();
     optional.close();
     const told = ['Token realm="r", error="ERR_AUTH_DUPLICATE_HEADER"'];
@@ -249,8 +252,12 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     expect(onlyCommas.distinct['www-authenticate']).toEqual([
       'Token realm="r", error="ERR_AUTH_HEADER_SYNTAX"',
     ]);
+    expect(otherThenComma.status).toBe(400);
+    expect(otherThenComma.distinct['www-authenticate']).toEqual(bare);
     expect(foreign.status).toBe(200);
     expect(foreign.headers[HIT]).toBe('yes');
+    expect(foreignThenComma.status).toBe(200);
+    expect(foreignThenComma.headers[HIT]).toBe('yes');
   });
 
   it('in proxy mode answers 407 with Proxy-Authenticate and reads Proxy-Authorization only', async () => {
