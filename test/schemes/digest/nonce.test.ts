@@ -9,6 +9,18 @@ function signer(signingKey = key): NonceSigner {
   return new NonceSigner(signingKey, issuer);
 }
 
+/**
+ * The nonce's MAC as the format defines it: HMAC-SHA-256 over a label, the realm's ISO-8859-1
+ * octets and the nonce body, its first 16 bytes.
+ */
+function macOf(signingKey: Buffer, realmLatin1: string, body: Buffer): Buffer {
+  return createHmac('sha256', signingKey)
+    .update(`authscheme-digest-nonce\0${realmLatin1}\0`, 'latin1')
+    .update(body)
+    .digest()
+    .subarray(0, 16);
+}
+
 /** A valid check's result for a nonce of `issuer`. */
 const valid = (expiresAt: number, issuedAt: number) => ({
   valid: true,
@@ -23,12 +35,7 @@ describe('NonceSigner', () => {
     const bytes = Buffer.from(nonce, 'base64url');
     expect(bytes).toHaveLength(45);
     expect(nonce).toHaveLength(60);
-    const expected = createHmac('sha256', key)
-      .update('authscheme-digest-nonce\0api\0', 'latin1')
-      .update(bytes.subarray(0, 29))
-      .digest()
-      .subarray(0, 16);
-    expect(bytes.subarray(29)).toEqual(expected);
+    expect(bytes.subarray(29)).toEqual(macOf(key, 'api', bytes.subarray(0, 29)));
     expect(bytes[0]).toBe(2);
     expect(bytes.readUIntBE(1, 6)).toBe(1_700_000_000_000);
     expect(bytes.readUIntBE(7, 6)).toBe(1_699_999_000_000);
@@ -40,12 +47,7 @@ describe('NonceSigner', () => {
     const body = Buffer.alloc(23, 9);
     body[0] = 1;
     body.writeUIntBE(5678, 1, 6);
-    const mac = createHmac('sha256', key)
-      .update('authscheme-digest-nonce\0api\0', 'latin1')
-      .update(body)
-      .digest()
-      .subarray(0, 16);
-    const nonce = Buffer.concat([body, mac]).toString('base64url');
+    const nonce = Buffer.concat([body, macOf(key, 'api', body)]).toString('base64url');
     expect(signer().check('api', nonce)).toEqual({
       valid: true,
       expiresAt: 5678,
@@ -142,12 +144,7 @@ describe('NonceSigner', () => {
     const long = Buffer.alloc(64, 3);
     const nonce = signer(long).issue('café', 1, 99_999);
     const bytes = Buffer.from(nonce, 'base64url');
-    const expected = createHmac('sha256', long)
-      .update('authscheme-digest-nonce\0caf\xe9\0', 'latin1')
-      .update(bytes.subarray(0, 29))
-      .digest()
-      .subarray(0, 16);
-    expect(bytes.subarray(29)).toEqual(expected);
+    expect(bytes.subarray(29)).toEqual(macOf(long, 'caf\xe9', bytes.subarray(0, 29)));
     expect(signer(long).check('café', nonce).valid).toBe(true);
   });
 
