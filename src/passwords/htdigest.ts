@@ -5,8 +5,7 @@
  */
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
-import { isHexOfLength } from '../schemes/digest/lookup';
-import { isAscii } from '../util/text';
+import { isAscii, isHexOfLength } from '../util/text';
 import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
   firstVersion,

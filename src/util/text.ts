@@ -15,6 +15,18 @@ export function hasControl(text: string): boolean {
   return false;
 }
 
+/** True when `value` is exactly `length` hex digits, in either case. */
+export function isHexOfLength(value: string, length: number): boolean {
+  if (value.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) continue;
+    const lower = code | 0x20;
+    if (lower < 0x61 || lower > 0x66) return false;
+  }
+  return true;
+}
+
 /** A code point as the messages name it: `U+` and at least four upper-case hex digits. */
 export function codePointName(code: number): string {
   return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;

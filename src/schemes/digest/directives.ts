@@ -2,9 +2,8 @@ import type { Credentials } from '../../header/types';
 import { decodeExtValue } from '../../header/ext-value';
 import type { SchemeFailure } from '../../scheme';
 import { refuse } from '../../scheme';
-import { hasControl } from '../../util/text';
+import { hasControl, isHexOfLength } from '../../util/text';
 import { findAlgorithm, type AlgorithmInfo } from './algorithms';
-import { isHexOfLength } from './lookup';
 
 /** The `qop` values of RFC 7616 §3.3. */
 export type DigestQop = 'auth' | 'auth-int';

@@ -16,7 +16,7 @@ import type {
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
-import { hasControl } from '../../util/text';
+import { hasControl, isHexOfLength } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import {
   checkBooleanOptions,
@@ -47,7 +47,6 @@ import {
   HA1Source,
   hexLength,
   type HA1Lookup,
-  isHexOfLength,
   type DigestHA1,
   type DigestUserEntry,
   type FindUserByHash,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthschemeError } from '../../errors';
 import type { AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
+import { isHexOfLength } from '../../util/text';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
 import { realmSpellings } from './realm';
 
@@ -278,18 +279,6 @@ function boundedGet<V>(map: Map<string, V>, key: string, create: () => V): V {
 /** Hex digest length of a hash. */
 export function hexLength(hash: DigestHash): number {
   return hash === 'MD5' ? 32 : 64;
-}
-
-/** True when `value` is `length` hex digits. */
-export function isHexOfLength(value: string, length: number): boolean {
-  if (value.length !== length) return false;
-  for (let i = 0; i < length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) continue;
-    const lower = code | 0x20;
-    if (lower < 0x61 || lower > 0x66) return false;
-  }
-  return true;
 }
 
 function checkedUser(user: Maybe<string>): string | undefined {
