@@ -487,6 +487,64 @@ describe('Digest through redirects: each hop answered afresh', () => {
     ]);
   });
 
+  it.each([
+    // RFC 9110 §15.4.2-3 and the Fetch standard: 301 and 302 turn a POST into a GET, nothing else.
+    [301, 'POST', 'GET  -'],
+    [302, 'POST', 'GET  -'],
+    [302, 'PUT', 'PUT text/plain data'],
+    [307, 'HEAD', 'HEAD text/plain -'],
+    // §15.4.4: 303 turns any method but HEAD into a GET.
+    [303, 'HEAD', 'HEAD text/plain -'],
+    [303, 'PUT', 'GET  -'],
+  ])('follows a %s of a Digest-answered %s as fetch does', async (status, method, expected) => {
+    const app = protectedApp([digestFor()]);
+    const { url, log } = await listen((req, res) => {
+      if (req.url !== '/from' || req.headers.authorization === undefined) return void app(req, res);
+      req.resume();
+      res.writeHead(status, { Location: '/to' }).end();
+    });
+    const seen: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const body = request.body === null ? '-' : await request.clone().text();
+      seen.push(`${request.method} ${request.headers.get('content-type') ?? ''} ${body}`);
+      return fetch(request);
+    };
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: recording },
+    );
+    expect((await authFetch(`${url}/warm`)).status).toBe(200);
+    const init: RequestInit = { method, headers: { 'content-type': 'text/plain' } };
+    if (method !== 'HEAD') init.body = 'data';
+    const res = await authFetch(`${url}/from`, init);
+    expect([res.status, res.url]).toEqual([200, `${url}/to`]);
+    expect(seen.at(-1)).toBe(expected);
+    expect(log.at(-1)!.authorization).toMatch(/^Digest /);
+  });
+
+  it("keeps the caller's own cookie on a same-origin redirect it follows (fetch drops it across origins only)", async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' }).end();
+      } else if (req.url === '/from') res.writeHead(302, { Location: '/to' }).end();
+      else res.end(String(req.headers.cookie));
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/from`, { headers: { cookie: 'sid=1' } });
+    expect([res.url, await res.text()]).toEqual([`${url}/to`, 'sid=1']);
+  });
+
+  it('hands over a redirect without Location as it is, body and all, as fetch does', async () => {
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' }).end();
+      } else res.writeHead(302).end('no location');
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/from`);
+    expect([res.status, res.url, await res.text()]).toEqual([302, `${url}/from`, 'no location']);
+  });
+
   it("sends no credentials, nor the caller's cookies, to another origin a redirect leads to", async () => {
     const other = await listen((req, res) =>
       res.end(
@@ -526,7 +584,11 @@ describe('Digest through redirects: each hop answered afresh', () => {
       res.setHeader('Location', req.url === '/0' ? '/1' : '/0'),
     );
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
-    await expect(authFetch(`${url}/0`)).rejects.toThrow(TypeError);
+    // fetch's own error: a TypeError whose cause names the limit.
+    await expect(authFetch(`${url}/0`)).rejects.toMatchObject({
+      name: 'TypeError',
+      cause: { message: 'redirect count exceeded' },
+    });
     const answers = log.flatMap((e) => (e.authorization === undefined ? [] : [e.authorization]));
     expect(answers).toHaveLength(21);
     expect(new Set(answers.map((a) => /nc=(\w+)/.exec(a)![1])).size).toBe(21);
@@ -747,6 +809,19 @@ describe('Bearer and limits', () => {
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/old`);
     expect(res.status).toBe(200);
     expect(log.at(-1)).toMatchObject({ url: '/new', status: 200 });
+  });
+
+  it('answers a HEAD after a same-origin redirect as a GET (a 401 after a redirect: GET and HEAD)', async () => {
+    const { url, log } = await listenRedirecting('/old', 302, '/new');
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/old`, {
+      method: 'HEAD',
+    });
+    expect(res.status).toBe(200);
+    expect(log.map((entry) => `${entry.method} ${entry.url} ${entry.status}`)).toEqual([
+      'HEAD /old 302',
+      'HEAD /new 401',
+      'HEAD /new 200',
+    ]);
   });
 
   it('says, as fetch would, that the answer after a same-origin redirect was reached through it', async () => {
@@ -1085,6 +1160,51 @@ describe('dispatcher, redirects and remembered spaces', () => {
     ).toEqual(['/a/1 -', '/a/1 auth', '/a/2 auth', '/a/2 auth', '/a/3 -', '/a/3 auth']);
   });
 
+  it('stops sending credentials up front to the directory they were learned in once refused below it', async () => {
+    let password = 'secret';
+    const { url, log } = await listen((req, res) => {
+      const expected = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', 'Basic realm="r"');
+      }
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a/1`)).status).toBe(200);
+    password = 'changed';
+    // Sent up front (/a/ covers /a/sub/, RFC 7617 §2.2), refused, answered for /a/sub/, refused.
+    expect((await authFetch(`${url}/a/sub/2`)).status).toBe(401);
+    // Both refused: /a/ is challenged first again, not sent credentials known to be wrong.
+    expect((await authFetch(`${url}/a/3`)).status).toBe(401);
+    expect(
+      log.map((entry) => `${entry.url} ${entry.authorization === undefined ? '-' : 'auth'}`),
+    ).toEqual(['/a/1 -', '/a/1 auth', '/a/sub/2 auth', '/a/sub/2 auth', '/a/3 -', '/a/3 auth']);
+  });
+
+  it('keeps sending credentials up front after a redirect led to another origin that refused them', async () => {
+    // That origin's 401 says nothing of this one's credentials (fetch follows Basic's redirects).
+    const other = await listen((_req, res) =>
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="elsewhere"' }).end(),
+    );
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+      } else if (req.url === '/a/away') {
+        res.writeHead(302, { Location: `${other.url}/` }).end();
+      } else res.end('ok');
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a/1`)).status).toBe(200);
+    const away = await authFetch(`${url}/a/away`);
+    expect([away.status, away.url]).toEqual([401, `${other.url}/`]);
+    expect((await authFetch(`${url}/a/2`)).status).toBe(200);
+    expect(
+      log.map((entry) => `${entry.url} ${entry.authorization === undefined ? '-' : 'auth'}`),
+    ).toEqual(['/a/1 -', '/a/1 auth', '/a/away auth', '/a/2 auth']);
+    expect(other.log.map((entry) => entry.authorization)).toEqual([undefined]);
+  });
+
   it.each([['Digest'], ['Basic']] as const)(
     'does not send refused %s credentials up front on later requests',
     async (scheme) => {
@@ -1190,23 +1310,31 @@ describe('from a helper’s audit of the client', () => {
     expect(outcome).toBe('cancelled');
   });
 
-  it('refuses a redirect to a URL with user info, without echoing it (as fetch does)', async () => {
-    const { url } = await listen((req, res) => {
-      if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-        res.end();
-        return;
-      }
-      res.writeHead(302, { Location: '/next'.replace('/', '//bob:hunter2@127.0.0.1:9/') }).end();
-    });
-    const failure: unknown = await createAuthFetch({ username: 'alice', password: 'secret' })(
-      url,
-    ).catch((err: unknown) => err);
-    expect((failure as Error).name).toBe('TypeError');
-    expect((failure as Error).message).toMatch(/^fetch failed/);
-    expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain('hunter2');
-  });
+  it.each([
+    ['user info', '//bob:hunter2@127.0.0.1:9/next'],
+    ['a user name only', '//hunter2@127.0.0.1:9/next'],
+    ['a password only', '//:hunter2@127.0.0.1:9/next'],
+    ['a Location that does not parse', 'http://[hunter2/next'],
+  ])(
+    'refuses a redirect to a URL with %s, without echoing it (as fetch does)',
+    async (_what, location) => {
+      const { url } = await listen((req, res) => {
+        if (req.headers.authorization === undefined) {
+          res.statusCode = 401;
+          res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
+          res.end();
+          return;
+        }
+        res.writeHead(302, { Location: location }).end();
+      });
+      const failure: unknown = await createAuthFetch({ username: 'alice', password: 'secret' })(
+        url,
+      ).catch((err: unknown) => err);
+      expect((failure as Error).name).toBe('TypeError');
+      expect((failure as Error).message).toMatch(/^fetch failed/);
+      expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain('hunter2');
+    },
+  );
 
   it('keeps counting a nonce the server offers again after a thousand others (RFC 7616 §3.4)', async () => {
     const seen = new Set<string>();
@@ -1509,7 +1637,14 @@ describe('where credentials may go (from an audit of the client)', () => {
     await withToken(`${theirs.url}/y`);
     expect(mine.log.at(-1)?.authorization).toBe('Bearer tok123');
     expect(theirs.log.at(-1)?.authorization).toBeUndefined();
-    for (const origins of ['https://a.example', ['ftp://a.example'], ['not a url'], [1]]) {
+    for (const origins of [
+      'https://a.example',
+      new Set(['https://a.example']),
+      ['ftp://a.example'],
+      ['not a url'],
+      [1],
+      [new URL('https://a.example')],
+    ]) {
       expect(() => createAuthFetch({ token: 't' }, { origins: origins as never })).toThrow(
         'createAuthFetch(): origins must be a list of http(s) origins',
       );
@@ -1547,10 +1682,12 @@ describe('where credentials may go (from an audit of the client)', () => {
       `createAuthFetch(): origins holds origins only, not an entry with user info: credentials go to the whole origin ${origin}; give that`,
     );
     expect(withPassword).not.toThrow(/s3cret/);
-    // A password without a user name is user info too.
-    expect(() =>
-      createAuthFetch({ token: 't' }, { origins: ['https://:s3cret@api.example'] }),
-    ).toThrow('not an entry with user info');
+    // A password without a user name is user info too, as is a user name alone.
+    for (const entry of ['https://:s3cret@api.example', 'https://s3cret@api.example']) {
+      expect(() => createAuthFetch({ token: 't' }, { origins: [entry] })).toThrow(
+        'not an entry with user info',
+      );
+    }
     // Nor a path or query that is a secret itself: a webhook's path, RFC 6750 §2.3's access_token.
     for (const entry of [`${origin}/hooks/T0/s3cret`, `${origin}/?access_token=s3cret`]) {
       const withSecret = () => createAuthFetch({ token: 't' }, { origins: [entry] });
@@ -1961,6 +2098,23 @@ describe('a `fetch` in options that returns Responses built by hand (their url i
     expect(plain.log).toEqual(['/a -', '/a Digest', '/b Digest']);
   });
 
+  it("hands over with verifyServer 'require' an error page that says redirected but names no URL", async () => {
+    // As any error page (servers drop Authentication-Info there): it passes for no success.
+    const saysRedirected = (res: Response) =>
+      res.status === 401
+        ? res
+        : Object.defineProperty(new Response('gone', { status: 404 }), 'redirected', {
+            value: true,
+          });
+    const { fetch } = handBuilt(DIGEST, saysRedirected);
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch, verifyServer: 'require' },
+    );
+    const res = await authFetch('https://api.example/a');
+    expect([res.status, await res.text()]).toEqual([404, 'gone']);
+  });
+
   it("rejects with verifyServer 'require' a success that says redirected but names no URL", async () => {
     // The answer went to /a with redirect: 'manual'; a response that says it was redirected, from
     // no URL the client can tell, proves nothing. Before: handed over as a 200, unverified.
@@ -2056,6 +2210,42 @@ describe('a redirect chain through another origin and back (A → B → A)', () 
         `POST /start ${scheme} 307`,
         'POST /back - 401',
       ]);
+    },
+  );
+
+  it('answers a HEAD that B sends back to A at A, as a GET (the client following after Digest)', async () => {
+    const { a, other } = await chain(302, digestFor());
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${a.url}/warm`)).status).toBe(200);
+    const res = await authFetch(`${a.url}/start`, { method: 'HEAD' });
+    expect([res.status, res.url]).toEqual([200, `${a.url}/back`]);
+    expect(other.log.map((entry) => [entry.method, entry.authorization])).toEqual([
+      ['HEAD', undefined],
+    ]);
+  });
+
+  it.each(['/hop', '/hop/next'])(
+    'does not answer a challenge of B at %s that a Digest-answered redirect at A leads to',
+    async (challenged) => {
+      // Digest goes up front, so the client follows A's redirect and B's own redirects itself:
+      // B's 401 stays B's, wherever on B it comes from.
+      const app = protectedApp([digestFor()]);
+      let b = '';
+      const a = await listen((req, res) => {
+        if (req.url !== '/start') return void app(req, res);
+        res.writeHead(302, { Location: `${b}/hop` }).end();
+      });
+      const bApp = protectedApp([digestFor()]);
+      const other = await listen((req, res) => {
+        if (req.url === challenged) return void bApp(req, res);
+        res.writeHead(302, { Location: '/hop/next' }).end();
+      });
+      b = other.url;
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+      expect((await authFetch(`${a.url}/warm`)).status).toBe(200);
+      const res = await authFetch(`${a.url}/start`);
+      expect([res.status, res.url]).toEqual([401, `${b}${challenged}`]);
+      expect(other.log.every((entry) => entry.authorization === undefined)).toBe(true);
     },
   );
 
