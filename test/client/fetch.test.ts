@@ -236,6 +236,28 @@ describe('Digest', () => {
     ]);
   });
 
+  it.each([
+    ['says stale=false', (n: string) => `Digest realm="r", nonce="${n}", qop="auth", stale=false`],
+    [
+      // The answer went to the SHA-256 challenge (the strongest): the flag is another's.
+      'flags another challenge as stale',
+      (n: string) =>
+        `Digest realm="r", nonce="${n}", qop="auth", algorithm=SHA-256, ` +
+        `Digest realm="r", nonce="x${n}", qop="auth", stale=true`,
+    ],
+  ])('gives up after one answer when a refusal %s (RFC 7616 §3.3)', async (_title, challenge) => {
+    let count = 0;
+    const { url, log } = await listen((_req, res) => {
+      res.writeHead(401, { 'WWW-Authenticate': challenge(`n${count++}`) }).end();
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
+    expect(res.status).toBe(401);
+    expect(log.map((entry) => /nonce="(\w+)"/.exec(entry.authorization ?? '')?.[1])).toEqual([
+      undefined,
+      'n0',
+    ]);
+  });
+
   it('gives up after one answer when the password is wrong', async () => {
     const { url, log } = await listen(protectedApp([digestFor()]));
     const res = await createAuthFetch({ username: 'alice', password: 'wrong' })(url);
@@ -298,6 +320,12 @@ describe('Digest', () => {
     // auth: the field should carry the rspauth, and a garbled one is a failed check.
     const fresh = createAuthFetch({ username: 'alice', password: 'secret' });
     await expect(fresh(`${url}/auth`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    // verifyServer false: no check, of a garbled field either.
+    const unchecked = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { verifyServer: false },
+    );
+    expect((await unchecked(`${url}/auth`)).status).toBe(200);
   });
 
   it('reads scheme names, qop, userhash, stale and rspauth in any case (RFC 9110 §11.1, RFC 7616 §3.3)', async () => {
@@ -721,6 +749,24 @@ describe('Basic', () => {
     ]);
   });
 
+  it('answers a Digest challenge that refuses its Basic answer: another protection space', async () => {
+    // A Basic space at `/` and a Digest realm without `domain` cover the same URLs, yet are two
+    // spaces: the refusal of one says nothing of the other (one answer per space, RFC 9110 §11.6.1).
+    const app = protectedApp([digestFor()]);
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+      } else app(req, res);
+    });
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/`);
+    expect(res.status).toBe(200);
+    expect(log.map((entry) => entry.authorization?.split(' ')[0] ?? '-')).toEqual([
+      '-',
+      'Basic',
+      'Digest',
+    ]);
+  });
+
   it('does not answer Basic for a user-id with a colon (RFC 7617 §2), and answers Digest for it', async () => {
     const seen: (string | null)[] = [];
     const fakeNetwork: typeof fetch = async (input) => {
@@ -766,7 +812,14 @@ describe('Bearer and limits', () => {
     const res = await createAuthFetch({ token: 'mF_9.B5f-4.1JqM' })(url);
     expect((await json(res)).auth).toMatchObject({ scheme: 'Bearer', user: 'alice' });
     expect(() => createAuthFetch({ token: 'not a token' })).toThrow(TypeError);
-    expect(() => createAuthFetch({ username: 'a\r\nb', password: 'x' })).toThrow(TypeError);
+    for (const credentials of [
+      { username: 'a\r\nb', password: 'x' },
+      { username: 'a', password: 'x\u0000y' },
+    ]) {
+      expect(() => createAuthFetch(credentials)).toThrow(
+        'createAuthFetch(): username and password must not hold control characters',
+      );
+    }
   });
 
   it('leaves a request that carries its own Authorization as it is, as with a password', async () => {
@@ -1362,6 +1415,29 @@ describe('from a helper’s audit of the client', () => {
     // Answered with WIN and a count past those it was sent with before, not nc=00000001 again.
     expect(log.at(-1)!.authorization).toMatch(/nonce="WIN", nc=0000000[2-9]/);
   }, 30_000);
+
+  it('remembers 16 protection spaces per origin at most, forgetting the oldest', async () => {
+    // Each directory /d<i>/ is a Digest realm of its own (its `domain`), answered once.
+    const log: string[] = [];
+    const network: typeof fetch = async (input) => {
+      const request = input as Request;
+      const directory = new URL(request.url).pathname.split('/')[1]!;
+      const auth = request.headers.get('authorization');
+      log.push(`${directory} ${auth === null ? '-' : 'auth'}`);
+      if (auth?.includes(`realm="${directory}"`)) return new Response('ok');
+      const challenge = `Digest realm="${directory}", nonce="n", qop="auth", domain="/${directory}/"`;
+      return new Response(null, { status: 401, headers: { 'WWW-Authenticate': challenge } });
+    };
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: network },
+    );
+    for (let i = 0; i <= 16; i++) await authFetch(`https://api.example/d${i}/a`);
+    log.length = 0;
+    await authFetch('https://api.example/d1/b'); // one of the 16 latest: up front
+    await authFetch('https://api.example/d0/b'); // the 17th back: challenged first
+    expect(log).toEqual(['d1 auth', 'd0 -', 'd0 auth']);
+  });
 
   it('past 256 protection spaces forgets the origins answered least recently, not every origin', async () => {
     const { url, log } = await listen((req, res) => {
