@@ -1732,8 +1732,21 @@ describe('where credentials may go (from an audit of the client)', () => {
     for (const token of ['aZ09-._~+/', 'abc=', 'abc==']) {
       expect(() => createAuthFetch({ token })).not.toThrow();
     }
-    for (const token of ['', '=', 'a b', 'tok,en', 'a=b', ' abc', 'abc ', 'caf\u00e9', 'a"b']) {
-      expect(() => createAuthFetch({ token })).toThrow(
+    // Nor a value that only reads as one once made a string (a JavaScript caller's number, array).
+    for (const token of [
+      '',
+      '=',
+      'a b',
+      'tok,en',
+      'a=b',
+      ' abc',
+      'abc ',
+      'caf\u00e9',
+      'a"b',
+      123,
+      ['abc'],
+    ]) {
+      expect(() => createAuthFetch({ token: token as string })).toThrow(
         'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
       );
     }
