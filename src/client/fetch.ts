@@ -284,11 +284,12 @@ export function createAuthFetch(
   const used = (origin: string, session: DigestSession): NonceCount => {
     const key = countKey(origin, session.nonce);
     const held = counts.get(key) ?? retired.get(key);
-    if (held === undefined || held === session.count) {
+    if (held === undefined) {
       keep(key, session.count);
       return session.count;
     }
-    // Two counts for one nonce (one was let go while a session kept it): go on from the higher.
+    // The session's own count, or another for the same nonce (one was let go while a session
+    // kept it): go on from the higher.
     held.nc = Math.max(held.nc, session.count.nc);
     keep(key, held);
     return held;
@@ -305,8 +306,10 @@ export function createAuthFetch(
     spaces.delete(origin);
     spaces.set(origin, now);
     held += now.length - list.length;
+    // Oldest origins first. `origin`, just set, comes last, with at most MAX_SPACES_PER_ORIGIN
+    // spaces, within MAX_SPACES: the loop ends before it.
     for (const [other, old] of spaces) {
-      if (held <= MAX_SPACES || other === origin) break;
+      if (held <= MAX_SPACES) break;
       spaces.delete(other);
       held -= old.length;
     }
