@@ -16,6 +16,17 @@ describe('readChallenges', () => {
     );
   });
 
+  it('holds the codec’s maxLength (16,384) for the whole value, not for each piece', () => {
+    // A malformed element, then padding in a quoted string: the whole fails, the pieces may not.
+    const sized = (length: number) => {
+      const head = 'Basic realm="r", @@@, Other realm="';
+      return head + 'x'.repeat(length - head.length - 1) + '"';
+    };
+    expect(sized(16_384)).toHaveLength(16_384);
+    expect(schemes(sized(16_384))).toEqual(['Basic', 'Other']);
+    expect(schemes(sized(16_385))).toEqual([]);
+  });
+
   it('keeps every well-formed challenge when malformed elements stand between them', () => {
     const junk = fc.constantFrom('@@@', '"quoted"', 'Newauth realm=@', '=x', 'Bad realm="a" b');
     const entry = fc.oneof(
