@@ -623,6 +623,17 @@ describe('digest(): user names and password sources', () => {
     expect(getPassword).not.toHaveBeenCalled();
   });
 
+  it('refuses a plain username holding a character above U+00FF, acceptLatin1 or not, never reading its low byte', async () => {
+    // Header bytes come as latin1 characters, so such a name came from no wire (the header parser
+    // refuses it, 400): a scheme called with credentials built in code. Read by the low byte,
+    // U+0161 would be an "a", and "\u0161lice" alice.
+    for (const acceptLatin1 of [false, true]) {
+      const scheme = make({ acceptLatin1 });
+      const credentials = withParam(answer(await first(scheme), alice), 'username', '\u0161lice');
+      await expect(verify(scheme, credentials)).resolves.toMatchObject({ ok: false });
+    }
+  });
+
   it('keeps a leading U+FEFF of a plain username as part of the name, as username* does', async () => {
     // The bytes EF BB BF are a character of the name, not a byte order mark to drop: dropped,
     // they made a second spelling of "alice" that the password check took for her.
