@@ -68,6 +68,21 @@ describe('formatChallenge(challenge)', () => {
     ).toBe('X a="b"');
   });
 
+  it('writes no parameters for params null or undefined, beside a token68 too (no throw)', () => {
+    // A JavaScript caller's "none" (docs/header.md): the bare scheme, as for params {}.
+    for (const params of [null, undefined]) {
+      const none = params as unknown as Record<string, string>;
+      expect(formatChallenge({ scheme: 'Negotiate', params: none })).toBe('Negotiate');
+      expect(formatChallenge({ scheme: 'Negotiate', token68: 'abc=', params: none })).toBe(
+        'Negotiate abc=',
+      );
+      expect(formatCredentials({ scheme: 'Bearer', token68: 'mF_9', params: none })).toBe(
+        'Bearer mF_9',
+      );
+      expect(formatAuthParams(none)).toBe('');
+    }
+  });
+
   it('applies the Digest token rule case-insensitively, and only to token values', () => {
     expect(formatChallenge({ scheme: 'DIGEST', params: { Algorithm: 'MD5', stale: 'a b' } })).toBe(
       'DIGEST Algorithm=MD5, stale="a b"',
