@@ -378,6 +378,45 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
     }
   });
 
+  it('fails a token closed once it has waited 13 s for a turn (timeout: 0), not before, and keeps it from GSSAPI', async () => {
+    // The backstop (docs/negotiate.md) for a request no deadline answers: ERR_AUTH_STORE_FAILURE
+    // through next(err). Fake timers for the 13 s (performance.now too); I/O and setImmediate real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const poll = async (condition: () => boolean): Promise<void> => {
+      for (let i = 0; !condition(); i++) {
+        if (i > 100_000) throw new Error('condition not met');
+        await turn();
+      }
+    };
+    const server = await serve({ maxConcurrent: 1 }, 0);
+    try {
+      const holder = send(server.port, token(0));
+      holder.answer.catch(() => undefined);
+      await poll(() => initializeServer.mock.calls.length === 1);
+      const waiter = send(server.port, token(1));
+      let answered: Answer | undefined;
+      waiter.answer.then(
+        (answer) => (answered = answer),
+        () => undefined, // the server closed on a failed assertion
+      );
+      await poll(() => server.arrived === 2);
+      for (let i = 0; i < 50; i++) await turn(); // the token into the queue
+      await jest.advanceTimersByTimeAsync(12_990);
+      for (let i = 0; i < 50; i++) await turn();
+      expect(answered).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(20);
+      await poll(() => answered !== undefined);
+      expect(answered).toEqual({ status: 500, code: 'ERR_AUTH_STORE_FAILURE' });
+      open();
+      expect((await holder.answer).status).toBe(200);
+      expect(initializeServer).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+      await server.close();
+    }
+  });
+
   it.each<[string, unknown]>([
     ['0', 0],
     ['a negative number', -1],
