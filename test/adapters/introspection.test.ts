@@ -619,6 +619,33 @@ describe('introspection()', () => {
     ).not.toThrow();
   });
 
+  it('counts as loopback only localhost, 127.0.0.0/8 and [::1]: any other plain http host needs insecureHttp', () => {
+    // The client secret goes in clear on plain http (RFC 7662 §4): only where it never leaves the
+    // machine. Not *.localhost (Node asks the system resolver, RFC 6761 §6.3), nor a name that
+    // merely starts like a loopback address.
+    const base = { clientId: 'a', clientSecret: 'b' };
+    for (const endpoint of [
+      'http://localhost:8080/',
+      'http://127.0.0.1/',
+      'http://127.10.200.254/',
+      'http://[::1]:8080/',
+    ]) {
+      expect(() => introspection({ ...base, endpoint })).not.toThrow();
+    }
+    for (const endpoint of [
+      'http://127.0.0.1.example.com/',
+      'http://localhost.example.com/',
+      'http://api.localhost/',
+      'http://128.0.0.1/',
+      'http://[::2]/',
+      'http://example.com/127.0.0.1',
+    ]) {
+      expect(() => introspection({ ...base, endpoint })).toThrow(
+        'introspection: a plain http endpoint sends the client secret in clear',
+      );
+    }
+  });
+
   it('works behind bearer() with its cache: one introspection for repeated requests', async () => {
     const app = express();
     app.use(
