@@ -105,6 +105,15 @@ const cases: [string, () => Promise<Run>][] = [
     () =>
       run({ schemes: [basic({ verify: () => true as never })] }, { authorization: basicHeader }),
   ],
+  [
+    // An array is no identity object (an index would land on req.auth), whatever fields it has.
+    'a Basic verifier returns an array with a user field',
+    () =>
+      run(
+        { schemes: [basic({ verify: () => Object.assign(['x'], { user: 'alice' }) })] },
+        { authorization: basicHeader },
+      ),
+  ],
   // Plain TypeErrors before.
   [
     'getHA1 returns a number',
