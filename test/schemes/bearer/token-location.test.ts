@@ -398,6 +398,24 @@ describe('bearer({ allowFormToken }) without a body parser before authenticate()
     ]);
   });
 
+  it('reads a token from fields another layer parsed, though the stream was left unread (Express 4)', async () => {
+    // Only an empty object over an unread body means "not parsed": fields are a parsed body,
+    // wherever they came from (a platform or a middleware that read the bytes elsewhere).
+    const express4 = require('express4') as typeof express;
+    const app4 = express4();
+    app4.use(express4.json()); // skips the form type: req.body = {}
+    app4.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      req.body = { access_token: 'good' };
+      next();
+    });
+    app4.use(
+      authenticate({ realm: 'example', schemes: [bearer({ verify, allowFormToken: true })] }),
+    );
+    app4.use((req: express.Request, res: express.Response) => res.json({ user: req.auth?.user }));
+    const res = await request(app4).post('/').type('form').send('x=1');
+    expect([res.status, res.body]).toEqual([200, { user: 'alice' }]);
+  });
+
   it('says "No credentials were sent" where no body could hold a token (GET, another type, an empty body)', async () => {
     const { app, outcomes } = unparsed();
     await request(app).post('/').expect(401);
