@@ -48,17 +48,16 @@ export class SharedChecks<R> {
     rejected?: (error: unknown, current: boolean) => R,
   ): Promise<R> {
     const check: Check<R> = { result: undefined as unknown as Promise<R>, started };
-    const held = this.#hold(key, check);
+    this.#hold(key, check);
     check.result = Promise.resolve(pending).then(
       (value) => settle(value, this.#checks.get(key) === check),
       rejected && ((error: unknown) => rejected(error, this.#checks.get(key) === check)),
     );
-    if (held) {
-      const done = (): void => {
-        if (this.#checks.get(key) === check) this.#checks.delete(key);
-      };
-      check.result.then(done, done);
-    }
+    // Forgotten once settled, unless a newer check took its place (or the table never held it).
+    const done = (): void => {
+      if (this.#checks.get(key) === check) this.#checks.delete(key);
+    };
+    check.result.then(done, done);
     return check.result;
   }
 
@@ -67,18 +66,18 @@ export class SharedChecks<R> {
     return this.#checks.size;
   }
 
-  #hold(key: string, check: Check<R>): boolean {
+  /** Remembers `check` for `key`, unless the table is full of checks still shared. */
+  #hold(key: string, check: Check<R>): void {
     if (this.#checks.size >= MAX_SHARED_CHECKS) {
       // Checks past sharing are no longer joined: make room from the oldest.
       for (const [other, old] of this.#checks) {
         if (check.started - old.started < SHARE_MS) break;
         this.#checks.delete(other);
       }
-      if (this.#checks.size >= MAX_SHARED_CHECKS) return false;
+      if (this.#checks.size >= MAX_SHARED_CHECKS) return;
     }
     // Deleted first, so that the Map's order stays the order in which checks started.
     this.#checks.delete(key);
     this.#checks.set(key, check);
-    return true;
   }
 }

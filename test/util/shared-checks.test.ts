@@ -68,4 +68,47 @@ describe('SharedChecks', () => {
     await held;
     expect(currents).toEqual([false, true]);
   });
+
+  it('makes room at exactly SHARE_MS, from the checks past sharing only: the others stay joinable', async () => {
+    const checks = new SharedChecks<string>();
+    for (let i = 0; i < MAX_SHARED_CHECKS; i++)
+      void checks.share(`hung${i}`, 1000 + i / 10, never, String);
+    // The oldest is exactly SHARE_MS old, no longer joined (see join): its room may be taken.
+    const now = 1000 + SHARE_MS;
+    const held = checks.share('fresh', now, never, String);
+    expect(checks.join('fresh', now)).toBe(held);
+    // The next oldest is still shared: it keeps its place.
+    expect(checks.join('hung1', now)).toBeDefined();
+    expect(checks.size).toBe(MAX_SHARED_CHECKS);
+  });
+
+  it('keeps a check past sharing while the table has room: its late answer is still current', async () => {
+    const checks = new SharedChecks<string>();
+    const currents: Array<[unknown, boolean]> = [];
+    const settle = (value: unknown, current: boolean): string => {
+      currents.push([value, current]);
+      return String(value);
+    };
+    const slow = deferred<string>();
+    const first = checks.share('a', 0, slow.promise, settle);
+    // Another key's check, long after: no reason to forget the slow one (nothing else replaced it).
+    await checks.share('b', 10 * SHARE_MS, Promise.resolve('b'), settle);
+    slow.resolve('a');
+    await first;
+    expect(currents).toEqual([
+      ['b', true],
+      ['a', true],
+    ]);
+  });
+
+  it('an older check that settles leaves the newer one for the key in place, still joined', async () => {
+    const checks = new SharedChecks<string>();
+    const older = deferred<string>();
+    const first = checks.share('k', 0, older.promise, String);
+    const second = checks.share('k', SHARE_MS, never, String);
+    older.resolve('late');
+    await first;
+    await Promise.resolve();
+    expect(checks.join('k', SHARE_MS + 1)).toBe(second);
+  });
 });

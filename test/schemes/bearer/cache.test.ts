@@ -358,6 +358,43 @@ describe('bearer({ cache })', () => {
       expect(answers).toHaveLength(2);
     });
 
+    it('refuses a token an async verifier rejects with InvalidTokenError (401 invalid_token, not 500), and keeps the refusal', async () => {
+      const { calls, verify } = counting(async () => {
+        throw new InvalidTokenError('The token was revoked');
+      });
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } });
+      for (let i = 0; i < 2; i++) {
+        const res = await get(app, 't');
+        expect([res.status, res.headers['www-authenticate']]).toEqual([
+          401,
+          'Bearer realm="example", error="invalid_token", error_description="The token was revoked"',
+        ]);
+      }
+      expect(calls).toEqual(['t']);
+    });
+
+    it('keeps the newer check’s success, not an older check’s late InvalidTokenError', async () => {
+      const answers: Array<{ resolve: (identity: unknown) => void; reject: (e: unknown) => void }> =
+        [];
+      const { verify } = counting(
+        () => new Promise((resolve, reject) => answers.push({ resolve, reject })),
+      );
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } }, { timeout: 5000 });
+      const first = get(app, 't').then((r) => r.status);
+      while (answers.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const second = get(app, 't').then((r) => r.status); // past the sharing: a check of its own
+      while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      answers[1]!.resolve({ user: 'u' });
+      expect(await second).toBe(200);
+      // The older check is refused late (a replica that had not seen the token): the newer
+      // answer stands, neither dropped from the cache nor shadowed by a kept refusal.
+      answers[0]!.reject(new InvalidTokenError('Unknown token'));
+      expect(await first).toBe(401);
+      expect((await get(app, 't')).status).toBe(200); // from the cache, without a third call
+      expect(answers).toHaveLength(2);
+    });
+
     it('tells audit of a kept refusal what it heard of the first: status, code, message', async () => {
       const long = `Revoked: ${'x'.repeat(300)}`;
       const { calls, verify } = counting((token) => {
