@@ -53,8 +53,10 @@ describe('forwardClock()', () => {
   it('stands still when the clock it reads stands still (a test clock)', () => {
     const now = forwardClock(() => wall);
     const first = now();
-    monotonic += 5000;
-    expect(now()).toBe(first);
+    for (let i = 0; i < 3; i++) {
+      monotonic += 5000;
+      expect(now()).toBe(first);
+    }
   });
 
   it('never goes back when the monotonic clock does (fake timers switched off)', () => {
