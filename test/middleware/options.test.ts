@@ -160,6 +160,21 @@ describe('option types', () => {
       'jwtVerifier: `typ` must be a non-empty string',
     ],
     [
+      'jwtVerifier typ empty',
+      () => jwtVerifier(anyOptions({ ...jwt, typ: '' })),
+      'jwtVerifier: `typ` must be a non-empty string',
+    ],
+    [
+      'introspection issuer empty',
+      () => introspection(anyOptions({ ...introspect, issuer: '' })),
+      'introspection: `issuer` must be a non-empty string',
+    ],
+    [
+      'jwtVerifier jwks.cacheMaxAge a numeric string (compares as a number, but is none)',
+      () => jwtVerifier(anyOptions({ ...remote, jwks: { cacheMaxAge: '600000' } })),
+      'jwtVerifier: jwks: `cacheMaxAge` must be a number of milliseconds >= 0',
+    ],
+    [
       'jwtVerifier userClaim',
       () => jwtVerifier(anyOptions({ ...jwt, userClaim: 5 })),
       'jwtVerifier: `userClaim` must be a non-empty string',
