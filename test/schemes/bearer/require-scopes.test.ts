@@ -181,16 +181,20 @@ describe('requireScopes()', () => {
     collectErrors(server, errors);
     const res = await request(server).get('/open').set('Authorization', 'Bearer reader');
     await request(server).get('/open').expect(401);
+    // An empty field carries no credentials either.
+    await request(server).get('/open').set('Authorization', '').expect(401);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
     const sent =
       'Credentials were sent, but no authenticate() ran before requireScopes() ' +
       '(is requireScopes() mounted after authenticate()?)';
+    const none = 'No credentials were sent';
     expect(outcomes.map((o) => [o.code, o.message])).toEqual([
       ['ERR_AUTH_MISSING_CREDENTIALS', sent],
-      ['ERR_AUTH_MISSING_CREDENTIALS', 'No credentials were sent'],
+      ['ERR_AUTH_MISSING_CREDENTIALS', none],
+      ['ERR_AUTH_MISSING_CREDENTIALS', none],
     ]);
-    expect(errors.map((e) => e.message)).toEqual([sent, 'No credentials were sent']);
+    expect(errors.map((e) => e.message)).toEqual([sent, none, none]);
   });
 
   // authenticate({ credentialsRequired: false }) lets through credentials made for another
@@ -346,11 +350,65 @@ describe('requireScopes()', () => {
     expect(() => requireScopes({ allOf: ['a'], audit: 'log' as never })).toThrow(/audit/);
   });
 
+  // A scope given after a list or a spec would be dropped in silence if the first were taken alone:
+  // requireScopes(['read'], 'admin') would let a reader through to an admin route.
+  it('refuses a list or a spec with more arguments, and says what it takes', () => {
+    const expected = /^requireScopes: expected scope names, a list, \{ allOf \} or \{ anyOf \}$/;
+    for (const args of [
+      [['read'], 'admin'],
+      [{ anyOf: ['read'] }, 'admin'],
+      ['read', ['admin']],
+      [null],
+    ]) {
+      expect(() => requireScopes(...(args as never[]))).toThrow(expected);
+    }
+  });
+
+  // A refusal answered here ends the request: the handler the scopes guard must not run after it
+  // (it could act on the request even though its response was refused).
+  it('runs nothing after a 401 or 403 it answered', async () => {
+    let ran = 0;
+    const server = express();
+    server.use(authenticate({ credentialsRequired: false, schemes: [bearer({ verify })] }));
+    server.get('/', requireScopes('write'), (_req, _res, next) => {
+      ran++;
+      next();
+    });
+    await request(server).get('/').expect(401);
+    await get(server, 'reader').expect(403);
+    expect(ran).toBe(0);
+    await get(server, 'writer').expect(404);
+    expect(ran).toBe(1);
+  });
+
+  // Another middleware may leave req.auth null (no user): that is no authentication, a 401,
+  // not a TypeError and a 500.
+  it('answers 401 when something before it set req.auth to null', async () => {
+    const server = express();
+    server.get(
+      '/',
+      (req, _res, next) => {
+        (req as unknown as { auth: unknown }).auth = null;
+        next();
+      },
+      requireScopes('read'),
+    );
+    const res = await request(server).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
+  });
+
   it('answers 401 with a bare challenge when no authentication ran', async () => {
     const res = await request(app(requireScopes('read'))).get('/open');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="Restricted", scope="read"');
     expect(res.headers[HIT]).toBeUndefined();
+    // The same answer as authenticate()'s refusals: a short text body, never cached.
+    expect([res.headers['content-type'], res.headers['cache-control'], res.text]).toEqual([
+      'text/plain; charset=utf-8',
+      'no-store',
+      'Unauthorized',
+    ]);
   });
 
   // A chain without Express (node:http, a hand-written runner) lets a handler's throw come back
