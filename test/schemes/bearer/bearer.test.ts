@@ -82,6 +82,21 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. No token, or auth-params in its place,
+  // is malformed (§3.1 invalid_request), and the verifier is never asked.
+  it('answers Bearer without a token, or with auth-params instead, 400 invalid_request, without the verifier', async () => {
+    const asked: string[] = [];
+    const app = bearerApp({ verify: (token) => (asked.push(token), 'u') });
+    for (const value of ['Bearer', 'Bearer a=b', 'Bearer realm="x", token=abc']) {
+      const res = await request(app).get('/').set('Authorization', value);
+      expect([res.status, res.headers['www-authenticate']]).toEqual([
+        400,
+        'Bearer realm="example", error="invalid_request", error_description="The Bearer credentials must be one token"',
+      ]);
+    }
+    expect(asked).toEqual([]);
+  });
+
   it.each([
     ['Basic a, b="', 'malformed Basic'],
     ['Digest username="a", username="b"', 'a Digest field with a duplicate parameter'],
@@ -94,6 +109,23 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
     },
   );
+
+  // An introspection response or a database row read as JSON says "no expiry" with null.
+  it('takes an expiresAt of null for no expiry', async () => {
+    const app = bearerApp({ verify: () => ({ user: 'x', expiresAt: null as never }) });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect([res.status, res.body.auth?.user]).toEqual([200, 'x']);
+  });
+
+  // 1e11 ms is March 1973: a past time in ms, not a future one in seconds.
+  it('reads an expiresAt of 1e11 as ms, a time long past: 401 expired', async () => {
+    const app = bearerApp({ verify: () => ({ user: 'x', expiresAt: 1e11 }) });
+    const res = await request(app).get('/').set('Authorization', 'Bearer t');
+    expect([res.status, res.headers['www-authenticate']]).toEqual([
+      401,
+      'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+    ]);
+  });
 
   it('takes an expiresAt in seconds (a JWT exp passed on as is) for the programming error it is', async () => {
     const verifySeconds = () => ({ user: 'x', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
@@ -435,6 +467,13 @@ describe('bearer(): setup', () => {
     ['a bad cache size', { verify, cache: { max: 0 } }],
     ['a bad cache age', { verify, cache: { maxAge: -1 } }],
     ['a bad cache option', { verify, cache: 'yes' }],
+    // A string 'false' is truthy: taking it would open a token location the app did not mean to.
+    ['allowFormToken that is not a boolean', { verify, allowFormToken: 'false' }],
+    ['allowQueryToken that is not a boolean', { verify, allowQueryToken: 1 }],
+    ['a negative refusedMaxAge', { verify, cache: { refusedMaxAge: -1 } }],
+    ['a fractional refusedMaxAge', { verify, cache: { refusedMaxAge: 1.5 } }],
+    ['a refusedMaxAge in a string', { verify, cache: { refusedMaxAge: '60000' } }],
+    ['a refusedMaxAge of Infinity', { verify, cache: { refusedMaxAge: Infinity } }],
   ])('throws TypeError for %s', (_name, options) => {
     expect(() => bearer(options as never)).toThrow(TypeError);
   });
