@@ -252,6 +252,28 @@ describe('bearer({ cache })', () => {
     expect(calls).toEqual(['short', 'long', 'short', 'long']);
   });
 
+  // The token's expiry is a wall-clock time: a wall clock set forward (an NTP step) reaches it
+  // before the monotonic clock that bounds the entry does. From its expiresAt on, the token is
+  // expired (as settle() says, `expiresAt <= now`): no cached success may grant it any more.
+  it('a wall clock set forward to the token’s expiresAt ends its entry', async () => {
+    const start = 1_700_000_000_000;
+    let wall = start;
+    let mono = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => wall);
+    jest.spyOn(performance, 'now').mockImplementation(() => mono);
+    const { calls, hit } = shortAndLong(start);
+    expect((await hit('short')).status).toBe(200);
+    wall = start + 4_999;
+    mono += 1_000;
+    expect((await hit('short')).status).toBe(200);
+    expect(calls).toEqual(['short']);
+    // 5 s on the wall clock, 2 s on the monotonic one: the entry would still be live by the latter.
+    wall = start + 5_000;
+    mono += 1_000;
+    expect((await hit('short')).status).toBe(401);
+    expect(calls).toEqual(['short', 'short']);
+  });
+
   it('keeps at most `max` tokens', async () => {
     const { calls, verify } = counting(() => 'u');
     const app = bearerApp({ verify, cache: { max: 2 } });
