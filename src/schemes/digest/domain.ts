@@ -59,16 +59,17 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 function outside(uri: string, code: number): TypeError {
   const char = String.fromCodePoint(code);
-  // A lone surrogate has no UTF-8 octets to percent-encode.
-  const encoded = code >= 0xd800 && code <= 0xdfff ? undefined : encodeURIComponent(char);
   const found = `digest(): the domain URI ${quoted(uri)} holds ${codePointName(code)}`;
   if (WHITESPACE.test(char)) {
+    // No whitespace is a surrogate: it always has UTF-8 octets to percent-encode.
     return new TypeError(
       `${found}${BLANKS.get(code) ?? ' (whitespace)'}: the domain goes out as one space-separated ` +
         'list (RFC 7616 §3.3), which clients split at whitespace. Give each URI as an element ' +
-        `of its own${encoded === undefined ? '' : `, or percent-encode it: ${encoded}`}`,
+        `of its own, or percent-encode it: ${encodeURIComponent(char)}`,
     );
   }
+  // A lone surrogate has no UTF-8 octets to percent-encode.
+  const encoded = code >= 0xd800 && code <= 0xdfff ? undefined : encodeURIComponent(char);
   return new TypeError(
     `${found}, which no URI holds (RFC 3986 §2)` +
       (encoded === undefined ? '' : `: percent-encode it, ${encoded}`),

@@ -987,6 +987,8 @@ describe('digest(): the domain option', () => {
     ['http://[::1]:8080/a?b=c#d'],
     ["/a;v=1/!$&'()*+,=:@~._-"],
     ['/caf%C3%A9/%e2%82%ac%20'],
+    // A percent-encoded octet whose first digit is 0 is as good as any other.
+    ['/a%0Ab%09'],
   ])('takes an absolute path or absolute URI written as RFC 3986 allows: %s', (uri) => {
     expect(() => make({ domain: ['/first/', uri] })).not.toThrow();
   });
@@ -1046,7 +1048,9 @@ describe('digest(): the domain option', () => {
       `digest(): the domain URI "/\\ud83d\\ude00" holds U+1F600, ${NO_URI}: percent-encode it, %F0%9F%98%80`,
     ],
     [['/\ud800'], `digest(): the domain URI "/\\ud800" holds U+D800, ${NO_URI}`],
-    ...['/a%zz', '/a%4', '/a%'].map((uri): [string[], string] => [
+    [['/\udfff'], `digest(): the domain URI "/\\udfff" holds U+DFFF, ${NO_URI}`],
+    // Either digit not hex (RFC 3986 §2.1), wherever the "%" stands.
+    ...['/a%zz', '/a%z4', '/a%4z', '/a%4', '/cafe%4', '/a%'].map((uri): [string[], string] => [
       [uri],
       `digest(): the domain URI ${JSON.stringify(uri)} holds a "%" that begins no percent-encoded octet ("%" and two hex digits, RFC 3986 §2.1): write a "%" itself as %25`,
     ]),
