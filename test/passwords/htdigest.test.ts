@@ -130,6 +130,80 @@ describe('htdigest files', () => {
   });
 });
 
+// The bound on a password file's size (16 MB) holds however the file announced its size when it
+// was opened: one appended to between that look and the read (or one that announces 0, as /proc's
+// files do) is read to its end, and refused once past the bound, not cut at the bound and loaded.
+describe('the size of a password file', () => {
+  const MAX = 16 * 1024 * 1024;
+  const line = `alice:api:${md5('alice:api:pw')}\n`;
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-size-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  /** A file of `bytes` bytes: a comment, then alice's line last. */
+  function fileOf(name: string, bytes: number): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, `#${'x'.repeat(bytes - line.length - 2)}\n${line}`);
+    expect(fs.statSync(file).size).toBe(bytes);
+    return file;
+  }
+  /** Both loaders, each told the file was `announced` bytes long when it was opened. */
+  async function loadAll(file: string, announced?: number): Promise<unknown[]> {
+    const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+    const handle = await fsp.open(file);
+    const proto = Object.getPrototypeOf(handle) as { stat: () => Promise<fs.Stats> };
+    await handle.close();
+    const realStat = proto.stat;
+    const realFstatSync = fs.fstatSync;
+    const spies =
+      announced === undefined
+        ? []
+        : [
+            jest.spyOn(proto, 'stat').mockImplementation(async function (this: unknown) {
+              return Object.assign(await realStat.call(this), { size: announced });
+            }),
+            jest
+              .spyOn(fs, 'fstatSync')
+              .mockImplementation((fd: number) =>
+                Object.assign(realFstatSync(fd), { size: announced }),
+              ),
+          ];
+    try {
+      const results: unknown[] = [];
+      for (const load of [() => loadHtdigest(file), async () => loadHtdigestSync(file)]) {
+        results.push(
+          await load().then(
+            (loaded) => loaded.getHA1('alice', 'api', 'MD5'),
+            (error: Error) => error.message,
+          ),
+        );
+      }
+      if (announced !== undefined) for (const spy of spies) expect(spy).toHaveBeenCalled();
+      return results;
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  }
+
+  it('takes a file of exactly 16 MB and refuses one byte more, from either loader', async () => {
+    const ha1 = md5('alice:api:pw');
+    expect(await loadAll(fileOf('max', MAX))).toEqual([ha1, ha1]);
+    const over = 'htdigest file is larger than 16 MB';
+    expect(await loadAll(fileOf('over', MAX + 1))).toEqual([over, over]);
+  });
+
+  it('reads a file that grew after its size was looked at to its end, and refuses it past 16 MB', async () => {
+    const ha1 = md5('alice:api:pw');
+    expect(await loadAll(fileOf('grown', 4096), 0)).toEqual([ha1, ha1]);
+    expect(await loadAll(fileOf('grown-max', MAX), 0)).toEqual([ha1, ha1]);
+    const over = 'htdigest file is larger than 16 MB';
+    expect(await loadAll(fileOf('grown-over', MAX + 1), 0)).toEqual([over, over]);
+  });
+});
+
 describe('htdigest files that change (reload)', () => {
   it('follows changes, from either loader; a lookup then answers after the check', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
