@@ -195,6 +195,12 @@ describe('the size of a password file', () => {
     expect(await loadAll(fileOf('over', MAX + 1))).toEqual([over, over]);
   });
 
+  it('takes an empty file (as `touch` leaves it): nobody, from either loader', async () => {
+    const file = path.join(dir, 'empty');
+    fs.writeFileSync(file, '');
+    expect(await loadAll(file)).toEqual([undefined, undefined]);
+  });
+
   it('reads a file that grew after its size was looked at to its end, and refuses it past 16 MB', async () => {
     const ha1 = md5('alice:api:pw');
     expect(await loadAll(fileOf('grown', 4096), 0)).toEqual([ha1, ha1]);
