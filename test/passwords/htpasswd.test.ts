@@ -1008,6 +1008,31 @@ parentPort.postMessage({ ready: true });`,
     expect(hashedByTimer).toBeLessThan(5);
   });
 
+  // HashThreadsOptions.maxWaiting: checks waiting for the main thread are bounded by one
+  // thread's share of it (maxWaiting / maxThreads, rounded up), not by the whole of it.
+  it("without threads, the main thread's queue holds one thread's share of maxWaiting", async () => {
+    const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'), {
+      maxThreads: 2,
+      maxWaiting: 5,
+    });
+    const passwords = Array.from({ length: 8 }, (_, i) => `pw${i}`);
+    const outcomes = await Promise.all(
+      passwords.map((password) =>
+        threads
+          .hash('sha-crypt', (pw, salt) => `${salt}:${pw}`, password, 's')
+          .then(
+            (result) => result,
+            (error: Error) => error.message,
+          ),
+      ),
+    );
+    // One hashed at once, three (5 / 2, rounded up) waiting; the rest refused.
+    expect(outcomes).toEqual([
+      ...passwords.slice(0, 4).map((pw) => `s:${pw}`),
+      ...Array(4).fill('htpasswd: more than 3 password checks waiting for the main thread'),
+    ]);
+  });
+
   it('without threads, a check that waited longer than maxWaitMs for this thread fails closed, unhashed', async () => {
     const threads = new HashThreads(path.join(dir, 'no-such-worker.mjs'), {
       maxThreads: 1,
