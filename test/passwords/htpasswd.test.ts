@@ -1638,6 +1638,21 @@ describe('htpasswd files that change (reload)', () => {
     }
   });
 
+  // ReloadOptions.onError: until a version loads, every lookup fails, those between two checks
+  // too: a user deleted in an edit that left a typo must not get in until the next check.
+  it('fails the lookups between checks too while the file does not load', async () => {
+    const file = write('broken-between', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 500, onError: () => undefined },
+    });
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw')}\nalice\n`);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The check, then a lookup within the interval after it, which checks nothing.
+    await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 2');
+    await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 2');
+  });
+
   it('looks at the file at most once per interval', async () => {
     const file = write('interval', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const loaded = await loadHtpasswd(file, { reload: { interval: 60_000 } });
