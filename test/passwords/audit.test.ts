@@ -79,6 +79,15 @@ describe('line formats Apache reads differently (checked against apache2 2.4 wit
     await expect(file.verify('alice', 'secret')).resolves.toBe(false);
   });
 
+  it('continues a last line that ends in a backslash and a line break, as ap_cfg_getline does', () => {
+    expect([...entryLines('a:1\\\n')]).toEqual([[1, 'a:1']]);
+    expect([...entryLines('a:1\\\r\nb:2\\\n')]).toEqual([[1, 'a:1b:2']]);
+  });
+
+  it('drops the white space apr_isspace knows around a line: SP, HTAB, CR, FF, VT', () => {
+    expect([...entryLines(' \t\f\va:1 \f\v\t\r\n\f\n\v\r\n')]).toEqual([[1, 'a:1']]);
+  });
+
   it('continues lines as ap_cfg_getline does: one backslash before LF or CRLF, not an escaped one', () => {
     const lines = [...entryLines('a:\\\r\n  b\nc:\\\\\n# x\\\nhidden\nd:1\\')];
     expect(lines).toEqual([
