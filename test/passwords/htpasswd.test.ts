@@ -1660,6 +1660,19 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
   });
 
+  // ReloadOptions.interval: at most this often, counted from the last check, not from the load.
+  it('looks at the file at most once per interval after each check, not only after the load', async () => {
+    const alice = `${htpasswd(['-s'], 'alice', 'pw')}\n`;
+    const file = write('interval-after-check', alice);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 1000 } });
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw')}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+    // Within the interval after that check: not looked at.
+    fs.writeFileSync(file, alice);
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+  });
+
   it('refuses reload options it does not know', async () => {
     const file = write('options', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     await expect(loadHtpasswd(file, { reload: { intervall: 5 } as never })).rejects.toThrow(
