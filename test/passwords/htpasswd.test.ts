@@ -1638,6 +1638,28 @@ describe('htpasswd files that change (reload)', () => {
     }
   });
 
+  // The path a server lives on: a file untouched for longer than a tick of its timestamps is
+  // looked at, and read only once its look changes. Every other reload test wrote its file just
+  // before loading it, which is read at every check: with this path broken (a change not seen,
+  // a deleted user still let in, or the file read at every lookup) they all passed.
+  it(`follows a file untouched for ${RECENT_MS} ms: reads it only once changed, and sees a user deleted`, async () => {
+    const bob = htpasswd(['-s'], 'bob', 'pw2');
+    const file = write('aged', `${htpasswd(['-s'], 'alice', 'pw')}\n${bob}\n`);
+    await new Promise((resolve) => setTimeout(resolve, RECENT_MS + 100));
+    const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+    const watch = watchLoads();
+    try {
+      for (let i = 0; i < 3; i++) await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+      expect([watch.looks(), watch.reads()]).toEqual([3, 0]);
+    } finally {
+      watch.restore();
+    }
+    // htpasswd -D alice: seen at the next lookup.
+    fs.writeFileSync(file, `${bob}\n`);
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+    await expect(loaded.verify('bob', 'pw2')).resolves.toBe('bob');
+  });
+
   // ReloadOptions.onError: until a version loads, every lookup fails, those between two checks
   // too: a user deleted in an edit that left a typo must not get in until the next check.
   it('fails the lookups between checks too while the file does not load', async () => {
