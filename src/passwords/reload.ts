@@ -302,7 +302,9 @@ export class Reloading<T> {
       if (!reading.ok) throw reading.error;
       const { text, digest } = reading;
       version = digest;
-      if (digest !== this.digest || this.failure !== undefined) {
+      // The same bytes as the version loaded (after a failure too: `digest` moves only with
+      // `value`) need no parse.
+      if (digest !== this.digest) {
         this.value = await this.parse(text);
         this.digest = digest;
       }
