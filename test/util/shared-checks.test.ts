@@ -69,6 +69,21 @@ describe('SharedChecks', () => {
     expect(currents).toEqual([false, true]);
   });
 
+  it('a check the full table could not hold leaves, once settled, the one held for its key', async () => {
+    const checks = new SharedChecks<string>();
+    const held: Array<Promise<string>> = [];
+    for (let i = 0; i < MAX_SHARED_CHECKS; i++)
+      held.push(checks.share(`k${i}`, i / 10, never, String));
+    // All still shared: a second check for k5 is not held, and settling must not forget k5's.
+    const now = MAX_SHARED_CHECKS / 10;
+    await checks.share('k5', now, Promise.resolve('x'), String);
+    await checks.share('k6', now, Promise.reject(new Error('down')), String).catch(() => undefined);
+    await Promise.resolve();
+    expect(checks.join('k5', now)).toBe(held[5]);
+    expect(checks.join('k6', now)).toBe(held[6]);
+    expect(checks.size).toBe(MAX_SHARED_CHECKS);
+  });
+
   it('makes room at exactly SHARE_MS, from the checks past sharing only: the others stay joinable', async () => {
     const checks = new SharedChecks<string>();
     for (let i = 0; i < MAX_SHARED_CHECKS; i++)
