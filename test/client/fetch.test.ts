@@ -1193,9 +1193,10 @@ describe('dispatcher, redirects and remembered spaces', () => {
     ]);
   });
 
-  it('stops sending credentials up front once the server refuses them', async () => {
+  /** A Basic server of one realm for alice, whose password `change()` makes 'changed'. */
+  async function passwordChangingServer() {
     let password = 'secret';
-    const { url, log } = await listen((req, res) => {
+    const server = await listen((req, res) => {
       const expected = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
       if (req.headers.authorization !== expected) {
         res.statusCode = 401;
@@ -1203,9 +1204,17 @@ describe('dispatcher, redirects and remembered spaces', () => {
       }
       res.end();
     });
+    const change = (): void => {
+      password = 'changed';
+    };
+    return { ...server, change };
+  }
+
+  it('stops sending credentials up front once the server refuses them', async () => {
+    const { url, log, change } = await passwordChangingServer();
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     expect((await authFetch(`${url}/a/1`)).status).toBe(200);
-    password = 'changed';
+    change();
     expect((await authFetch(`${url}/a/2`)).status).toBe(401);
     expect((await authFetch(`${url}/a/3`)).status).toBe(401);
     expect(
@@ -1214,18 +1223,10 @@ describe('dispatcher, redirects and remembered spaces', () => {
   });
 
   it('stops sending credentials up front to the directory they were learned in once refused below it', async () => {
-    let password = 'secret';
-    const { url, log } = await listen((req, res) => {
-      const expected = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
-      if (req.headers.authorization !== expected) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Basic realm="r"');
-      }
-      res.end();
-    });
+    const { url, log, change } = await passwordChangingServer();
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     expect((await authFetch(`${url}/a/1`)).status).toBe(200);
-    password = 'changed';
+    change();
     // Sent up front (/a/ covers /a/sub/, RFC 7617 §2.2), refused, answered for /a/sub/, refused.
     expect((await authFetch(`${url}/a/sub/2`)).status).toBe(401);
     // Both refused: /a/ is challenged first again, not sent credentials known to be wrong.
