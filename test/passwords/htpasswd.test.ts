@@ -1398,6 +1398,26 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loaded.verify('bob', 'pw3')).resolves.toBe('bob');
   });
 
+  it('with reload, fails closed on a bad version read again, and serves the last good bytes once they are back', async () => {
+    const good = `${htpasswd(['-s'], 'bob', 'pw')}\n`;
+    const file = write('restored', good);
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    await expect(loaded.verify('bob', 'pw')).resolves.toBe('bob');
+    fs.writeFileSync(file, `${good}dave\n`);
+    await expect(loaded.verify('bob', 'pw')).rejects.toThrow('htpasswd line 2: expected user:hash');
+    // The same bad bytes at the next check: still no lookup served (reported once).
+    await expect(loaded.verify('bob', 'pw')).rejects.toThrow('htpasswd line 2: expected user:hash');
+    expect(errors).toHaveLength(1);
+    // The edit undone, byte for byte: the version loaded before is served again.
+    fs.writeFileSync(file, good);
+    await expect(loaded.verify('bob', 'pw')).resolves.toBe('bob');
+    await expect(loaded.verify('bob', 'wrong')).resolves.toBe(false);
+    expect(errors).toHaveLength(1);
+  });
+
   it('follows a file replaced by rename, and fails closed while the path is not a readable file', async () => {
     const file = write('renamed', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const errors: unknown[] = [];
