@@ -34,6 +34,8 @@ let h2Port: number;
 let certificate: Certificate;
 let aliceCache: string;
 let carolCache: string;
+/** The cache of `x`, a one-character name. */
+let shortCache: string;
 
 interface CurlResult {
   status: number;
@@ -230,6 +232,8 @@ beforeAll(async () => {
   await kdc.addService('HTTP/shared.test', 'http.keytab');
   aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
   carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
+  await kdc.addUser('x', 'x-password');
+  shortCache = await kdc.kinit('x', 'x-password', 'x.ccache');
   certificate = await makeCertificate();
 
   const child = spawn(
@@ -444,6 +448,17 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(JSON.parse(result.body).auth).toMatchObject({
       user: 'carol',
       principal: `carol@${kdc.realm}`,
+    });
+  });
+
+  it('stripRealm finds the realm of a one-character name (its `@` at index 1)', async () => {
+    const short = await negotiateCurl(shortCache, '/strip');
+    expect(short.status).toBe(200);
+    expect(JSON.parse(short.body).auth).toEqual({
+      scheme: 'Negotiate',
+      user: 'x',
+      principal: `x@${kdc.realm}`,
+      realm: kdc.realm,
     });
   });
 
