@@ -84,6 +84,15 @@ describe('negotiate() setup', () => {
     ],
     ['realms that are not a list', { servicePrincipal, realms: 'EXAMPLE.COM' }],
     ['a realm with @', { servicePrincipal, realms: ['a@b'] }],
+    ['an empty realm name', { servicePrincipal, realms: [''] }],
+    ['an empty realm name in stripRealm', { servicePrincipal, stripRealm: ['EXAMPLE.COM', ''] }],
+    ['a servicePrincipal without host after the @', { servicePrincipal: 'HTTP@' }],
+    ['a servicePrincipal with a space in the service', { servicePrincipal: 'HT TP@localhost' }],
+    ['a servicePrincipal with two @', { servicePrincipal: 'HTTP@a@localhost' }],
+    ['a servicePrincipal with port 65536', { servicePrincipal: 'HTTP@localhost:65536' }],
+    ['a servicePrincipal with an empty port', { servicePrincipal: 'HTTP@localhost:' }],
+    // Not a file keytab, so no file is checked: the name itself must be refused.
+    ['a keytab name with a control character', { servicePrincipal, keytab: 'MEMORY:a\u0001b' }],
     ['mutual that is not a boolean', { servicePrincipal, mutual: 'yes' }],
     ['an empty keytab', { servicePrincipal, keytab: '' }],
     ['a keytab that does not exist', { servicePrincipal, keytab: '/nonexistent/http.keytab' }],
@@ -130,6 +139,25 @@ describe('negotiate() setup', () => {
         negotiate({ servicePrincipal, keytab: path.relative(process.cwd(), first) }),
       ).not.toThrow();
     });
+  });
+
+  it('takes an empty KRB5_KTNAME for unset, and puts the keytab there', () => {
+    withTwoKeytabs((first) => {
+      process.env.KRB5_KTNAME = '';
+      expect(() => negotiate({ servicePrincipal, keytab: first })).not.toThrow();
+      expect(process.env.KRB5_KTNAME).toBe(first);
+    });
+  });
+
+  it('takes a KRB5_KTNAME from the environment that names the keytab as FILE: for the same keytab', () => {
+    withTwoKeytabs((first) => {
+      process.env.KRB5_KTNAME = `FILE:${first}`;
+      expect(() => negotiate({ servicePrincipal, keytab: first })).not.toThrow();
+    });
+  });
+
+  it('accepts port 65535 in servicePrincipal', () => {
+    expect(() => negotiate({ servicePrincipal: 'HTTP@localhost:65535' })).not.toThrow();
   });
 
   it('a second keytab is told apart from one KRB5_KTNAME held from the start, both named', () => {
