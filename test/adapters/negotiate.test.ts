@@ -333,6 +333,40 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(refused.status).toBe(401);
   });
 
+  it("reuses GSSAPI's answer on a second authenticate() for the same token and service only", async () => {
+    // The route's negotiate() accepts for HTTP/shared.test: the token for HTTP/localhost that the
+    // site's pass accepted is GSSAPI's to refuse there.
+    const otherService = await negotiateCurl(aliceCache, '/twice-other-service');
+    expect(otherService.status).toBe(401);
+    // Carol's token in Authorization, alice's in Proxy-Authorization (the site's pass): the
+    // route authenticates carol.
+    const [alice, carol] = [await freshToken(aliceCache), await freshToken(carolCache)];
+    const both = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/twice-two-tokens',
+          headers: {
+            host: `localhost:${port}`,
+            'proxy-authorization': `Negotiate ${alice}`,
+            authorization: `Negotiate ${carol}`,
+          },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      req.once('error', reject);
+      req.end();
+    });
+    expect(both.status).toBe(200);
+    expect(JSON.parse(both.body).auth).toMatchObject({ user: `carol@${kdc.realm}` });
+  });
+
   it('curl --http2 --negotiate over TLS gets 200 and the mutual-auth token on HTTP/2', async () => {
     // RFC 4559's Kerberos exchange is one round trip, so it needs no connection of its own and
     // works per request on HTTP/2 (unlike NTLM, which the adapter refuses anyway).

@@ -53,6 +53,21 @@ app.get(
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab, verify: () => false })] }),
   show,
 );
+// GSSAPI's answer is reused for the same token and the same service only: the route's acceptor is
+// another service (whose key is in the keytab too), and the token is for HTTP/localhost.
+app.use('/twice-other-service', authenticate({ schemes: [shared], credentialsRequired: false }));
+app.get(
+  '/twice-other-service',
+  authenticate({ schemes: [negotiate({ servicePrincipal: 'HTTP@shared.test', keytab })] }),
+  show,
+);
+// Two tokens on one request: the site's proxy-mode pass reads Proxy-Authorization, the route's
+// Authorization; the route's must be checked itself.
+app.use(
+  '/twice-two-tokens',
+  authenticate({ proxy: true, schemes: [shared], credentialsRequired: false }),
+);
+app.get('/twice-two-tokens', authenticate({ schemes: [shared] }), show);
 app.get(
   '/strip',
   authenticate({ schemes: [negotiate({ servicePrincipal, keytab, stripRealm: true })] }),
