@@ -137,6 +137,16 @@ describe('What reaches GSSAPI (binding mocked)', () => {
     ['a lone 0x60 byte (YA==)', Buffer.from([0x60])],
     ['0x60 and junk whose DER length does not match', Buffer.from('`junk that is no token')],
     ['0x60 with a matching length but no mechanism OID', Buffer.from([0x60, 3, 1, 2, 3])],
+    ['a DER length shorter than the token', Buffer.from([0x60, 3, 6, 1, 0x2b, 0xff])],
+    // Past any header field (a first octet 0 keeps the length small: DER forbids it, MIT too).
+    ['a five-octet DER length', Buffer.from([0x60, 0x85, 0, 0, 0, 0, 3, 6, 1, 0x2b])],
+    ['a mechanism tag that is not an OID (0x04)', Buffer.from([0x60, 3, 4, 1, 0x2b])],
+    ['an empty mechanism OID', Buffer.from([0x60, 2, 6, 0])],
+    [
+      'a long-form OID length',
+      Buffer.concat([Buffer.from([0x60, 0x81, 0x83, 6, 0x81]), Buffer.alloc(129, 1)]),
+    ],
+    ['an OID longer than the token', Buffer.from([0x60, 3, 6, 5, 0x2b])],
   ])(
     'garbage that starts with 0x60 (%s) is refused with 401 before any keytab read or GSSAPI step',
     async (_what, bytes) => {
@@ -148,6 +158,17 @@ describe('What reaches GSSAPI (binding mocked)', () => {
       expect(res.headers['www-authenticate']).toBe('Negotiate');
     },
   );
+
+  it.each([
+    ['an OID that ends the token', Buffer.from([0x60, 3, 6, 1, 0x2b])],
+    ['a four-octet DER length', Buffer.from([0x60, 0x84, 0, 0, 0, 3, 6, 1, 0x2b])],
+  ])('a token framed right to its last byte (%s) reaches GSSAPI', async (_what, bytes) => {
+    const res = await request(app())
+      .get('/')
+      .set('Authorization', `Negotiate ${bytes.toString('base64')}`);
+    expect(initializeServer).toHaveBeenCalledTimes(1);
+    expect(res.status).toBe(500);
+  });
 
   it('a well-framed SPNEGO token still reaches GSSAPI (the control)', async () => {
     // 0x60 len { OID 1.3.6.1.5.5.2, [0] {} }: framing right, contents for GSSAPI to judge.
