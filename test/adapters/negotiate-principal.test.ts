@@ -1,0 +1,145 @@
+/**
+ * authscheme/negotiate with the GSSAPI binding replaced: what the adapter makes of the principal
+ * name and the context state an acceptor reports, for names the test KDC cannot issue or tickets
+ * curl cannot present (a name ending in a backslash, an `@` escaped in the realm, a principal
+ * without a realm, a context GSSAPI has not completed). The display form is krb5's
+ * (krb5_unparse_name): `@` and `\` inside a component are escaped with a backslash, and the realm
+ * follows the last unescaped `@`.
+ */
+import express from 'express';
+import request from 'supertest';
+import { authenticate } from 'authscheme';
+import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
+
+/** What the mocked acceptor reports after its step. */
+let reported: { username: unknown; contextComplete: unknown; response: unknown };
+jest.mock('kerberos', () => ({
+  initializeServer: jest.fn(async () => ({
+    get contextComplete(): unknown {
+      return reported.contextComplete;
+    },
+    get username(): unknown {
+      return reported.username;
+    },
+    get response(): unknown {
+      return reported.response;
+    },
+    step: jest.fn(async () => undefined),
+  })),
+}));
+
+function app(options: Partial<NegotiateOptions> = {}): express.Express {
+  const server = express();
+  server.use(
+    authenticate({ schemes: [negotiate({ servicePrincipal: 'HTTP@localhost', ...options })] }),
+  );
+  server.get('/', (req, res) => {
+    res.json({ auth: req.auth });
+  });
+  return server;
+}
+
+// Framed as a GSS-API initial context token (0x60, its length, an OID; RFC 2743 §3.1): others
+// never reach GSSAPI.
+const token = `Negotiate ${Buffer.from('601206062b0601050502a008736f6d6520746f6b', 'hex').toString('base64')}`;
+
+function accepting(username: string): void {
+  reported = { username, contextComplete: true, response: 'b2s=' };
+}
+
+describe('Negotiate principal names, mocked acceptor', () => {
+  it.each([
+    ['a one-character name', 'x@EXAMPLE.COM', 'x', 'EXAMPLE.COM'],
+    ['an escaped @ in the name', 'a\\@b@EXAMPLE.COM', 'a\\@b', 'EXAMPLE.COM'],
+    ['a name that is one (escaped) backslash', '\\\\@EXAMPLE.COM', '\\\\', 'EXAMPLE.COM'],
+    ['a name ending in an escaped backslash', 'a\\\\@EXAMPLE.COM', 'a\\\\', 'EXAMPLE.COM'],
+    ['an escaped @ in the realm', 'a@EX\\@AMPLE', 'a', 'EX\\@AMPLE'],
+    ['two unescaped @ (the last one)', 'a@b@EXAMPLE.COM', 'a@b', 'EXAMPLE.COM'],
+  ])('stripRealm: true finds the realm of %s', async (_what, principal, user, realm) => {
+    accepting(principal);
+    const res = await request(app({ stripRealm: true }))
+      .get('/')
+      .set('Authorization', token);
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({ scheme: 'Negotiate', user, principal, realm });
+  });
+
+  it.each([
+    ['no @ at all', 'alice'],
+    ['only an escaped @', 'a\\@EXAMPLE.COM'],
+    ['an @ that begins it (an empty name)', '@EXAMPLE.COM'],
+  ])('a principal with %s has no realm: stripRealm keeps it whole', async (_what, principal) => {
+    accepting(principal);
+    const res = await request(app({ stripRealm: true }))
+      .get('/')
+      .set('Authorization', token);
+    expect(res.status).toBe(200);
+    expect(res.body.auth).toEqual({ scheme: 'Negotiate', user: principal, principal });
+  });
+
+  it('realms refuses a principal without a realm', async () => {
+    accepting('alice');
+    const res = await request(app({ realms: ['EXAMPLE.COM'] }))
+      .get('/')
+      .set('Authorization', token);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Negotiate');
+    // The control: a principal of that realm passes.
+    accepting('alice@EXAMPLE.COM');
+    const ok = await request(app({ realms: ['EXAMPLE.COM'] }))
+      .get('/')
+      .set('Authorization', token);
+    expect(ok.status).toBe(200);
+  });
+
+  it('a stripRealm list shortens the principals of its realms only', async () => {
+    const server = app({ stripRealm: ['A.TEST'] });
+    accepting('alice@A.TEST');
+    const listed = await request(server).get('/').set('Authorization', token);
+    expect(listed.body.auth).toMatchObject({ user: 'alice', realm: 'A.TEST' });
+    accepting('alice@B.TEST');
+    const other = await request(server).get('/').set('Authorization', token);
+    expect(other.body.auth).toMatchObject({ user: 'alice@B.TEST', realm: 'B.TEST' });
+  });
+
+  it.each([
+    [
+      'a context GSSAPI has not completed',
+      { contextComplete: false, username: 'alice@EXAMPLE.COM' },
+    ],
+    ['an empty principal', { contextComplete: true, username: '' }],
+  ])('refuses %s with 401', async (_what, state) => {
+    reported = { ...state, response: 'b2s=' };
+    const res = await request(app()).get('/').set('Authorization', token);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Negotiate');
+    expect(res.body).not.toHaveProperty('auth');
+  });
+
+  it('escapes control and format characters of the principal it names on a refusal', async () => {
+    // A trusted realm's KDC may issue any name; the refusal's `user` reaches audit logs.
+    accepting('eve\r\u001b[31m\u202e@EXAMPLE.COM');
+    const server = express();
+    server.use(
+      authenticate({
+        onFailure: 'next',
+        schemes: [negotiate({ servicePrincipal: 'HTTP@localhost', realms: ['OTHER.TEST'] })],
+      }),
+    );
+    server.use(
+      (err: { user?: string }, _req: express.Request, res: express.Response, _next: unknown) => {
+        res.status(401).json({ user: err.user });
+      },
+    );
+    const res = await request(server).get('/').set('Authorization', token);
+    expect(res.status).toBe(401);
+    expect(res.body.user).toBe('eve\\u{d}\\u{1b}[31m\\u{202e}@EXAMPLE.COM');
+  });
+
+  it('sends no mutual-auth token that is not a token68', async () => {
+    reported = { username: 'alice@EXAMPLE.COM', contextComplete: true, response: 'b2s= x' };
+    const res = await request(app()).get('/').set('Authorization', token);
+    expect(res.status).toBe(200);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+});
