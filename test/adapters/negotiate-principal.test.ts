@@ -12,7 +12,12 @@ import { authenticate } from 'authscheme';
 import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
 
 /** What the mocked acceptor reports after its step. */
-let reported: { username: unknown; contextComplete: unknown; response: unknown };
+let reported: {
+  username: unknown;
+  contextComplete: unknown;
+  response: unknown;
+  stepError?: Error;
+};
 jest.mock('kerberos', () => ({
   initializeServer: jest.fn(async () => ({
     get contextComplete(): unknown {
@@ -24,7 +29,9 @@ jest.mock('kerberos', () => ({
     get response(): unknown {
       return reported.response;
     },
-    step: jest.fn(async () => undefined),
+    step: jest.fn(async () => {
+      if (reported.stepError !== undefined) throw reported.stepError;
+    }),
   })),
 }));
 
@@ -134,6 +141,43 @@ describe('Negotiate principal names, mocked acceptor', () => {
     const res = await request(server).get('/').set('Authorization', token);
     expect(res.status).toBe(401);
     expect(res.body.user).toBe('eve\\u{d}\\u{1b}[31m\\u{202e}@EXAMPLE.COM');
+  });
+
+  it('tells a raw NTLM token apart in its refusal', async () => {
+    // Windows clients without a ticket send NTLMSSP as the Negotiate token: say so in the refusal.
+    const server = express();
+    server.use(
+      authenticate({
+        onFailure: 'next',
+        schemes: [negotiate({ servicePrincipal: 'HTTP@localhost' })],
+      }),
+    );
+    server.use(
+      (err: { message?: string }, _req: express.Request, res: express.Response, _next: unknown) => {
+        res.status(401).json({ message: err.message });
+      },
+    );
+    const ntlm = Buffer.concat([
+      Buffer.from('NTLMSSP\0', 'latin1'),
+      Buffer.from('01000000', 'hex'),
+    ]);
+    const res = await request(server)
+      .get('/')
+      .set('Authorization', `Negotiate ${ntlm.toString('base64')}`);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('NTLM is not supported');
+  });
+
+  it("refuses GSSAPI's Error with 401 but sends the binding's TypeError (a programming error) to next(err)", async () => {
+    const server = app();
+    server.use((_err: unknown, _req: express.Request, res: express.Response, _next: unknown) => {
+      res.status(500).json({ error: 'server error' });
+    });
+    reported = { username: 'alice@EXAMPLE.COM', contextComplete: true, response: 'b2s=' };
+    reported.stepError = new Error('Invalid token was supplied');
+    expect((await request(server).get('/').set('Authorization', token)).status).toBe(401);
+    reported.stepError = new TypeError('step() expects a string');
+    expect((await request(server).get('/').set('Authorization', token)).status).toBe(500);
   });
 
   it('sends no mutual-auth token that is not a token68', async () => {
