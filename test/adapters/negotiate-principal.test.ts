@@ -5,6 +5,14 @@
  * without a realm, a context GSSAPI has not completed). The display form is krb5's
  * (krb5_unparse_name): `@` and `\` inside a component are escaped with a backslash, and the realm
  * follows the last unescaped `@`.
+ *
+ * Also the anonymous principal of RFC 8062 (anonymous PKINIT) in the form
+ * `WELLKNOWN/ANONYMOUS@<realm>`, which the test KDC cannot issue: MIT's KDC names the client of
+ * every anonymous ticket `WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS` and answers `kinit -n
+ * user@REALM` (the realm-exposed request) with "KDC can't fulfill requested option". The
+ * `WELLKNOWN:ANONYMOUS` form is tested for real in negotiate.test.ts (`kinit -n`, curl, the
+ * acceptor in its own process); the realm form is refused too, even when `realms` accepts that
+ * realm, and a spy checks that `verify` is never called.
  */
 import express from 'express';
 import request from 'supertest';
@@ -185,5 +193,45 @@ describe('Negotiate principal names, mocked acceptor', () => {
     const res = await request(app()).get('/').set('Authorization', token);
     expect(res.status).toBe(200);
     expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+});
+
+describe('Negotiate and the anonymous principal in a realm (RFC 8062), mocked', () => {
+  it('accepts an ordinary principal (the mock works)', async () => {
+    accepting('alice@EXAMPLE.COM');
+    const res = await request(app()).get('/').set('Authorization', token);
+    expect(res.status).toBe(200);
+    expect(res.body.auth.principal).toBe('alice@EXAMPLE.COM');
+  });
+
+  it.each([
+    ['realm-exposed anonymous', 'WELLKNOWN/ANONYMOUS@EXAMPLE.COM', {}],
+    [
+      'anonymous in an accepted realm',
+      'WELLKNOWN/ANONYMOUS@EXAMPLE.COM',
+      { realms: ['EXAMPLE.COM'] },
+    ],
+  ])('refuses the %s principal with 401, never calling verify', async (_what, name, options) => {
+    accepting(name);
+    const verify = jest.fn(() => 'someone');
+    const refused = await request(app({ ...options, verify }))
+      .get('/')
+      .set('Authorization', token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Negotiate');
+    expect(verify).not.toHaveBeenCalled();
+    const withoutVerify = await request(app(options)).get('/').set('Authorization', token);
+    expect(withoutVerify.status).toBe(401);
+    expect(withoutVerify.body).not.toHaveProperty('auth');
+  });
+
+  it('refuses the anonymous principal with 401 under stripRealm (which would make it WELLKNOWN/ANONYMOUS)', async () => {
+    accepting('WELLKNOWN/ANONYMOUS@EXAMPLE.COM');
+    const refused = await request(app({ stripRealm: true }))
+      .get('/')
+      .set('Authorization', token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Negotiate');
+    expect(refused.body).not.toHaveProperty('auth');
   });
 });

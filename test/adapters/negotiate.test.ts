@@ -777,7 +777,7 @@ describe('Negotiate and a real anonymous ticket (anonymous PKINIT, RFC 8062)', (
   // `kinit -n @REALM` against the test KDC gets a TGT for the anonymous principal in the realm
   // WELLKNOWN:ANONYMOUS. MIT's KDC issues no other form (it answers RFC 8062's realm-exposed
   // request, `kinit -n alice@REALM`, with "KDC can't fulfill requested option"), so
-  // `WELLKNOWN/ANONYMOUS@<realm>` is tested with the binding mocked (negotiate-anonymous.test.ts).
+  // `WELLKNOWN/ANONYMOUS@<realm>` is tested with the binding mocked (negotiate-principal.test.ts).
   const ANONYMOUS = 'WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS';
   let anonymousCache: string;
 
