@@ -722,18 +722,7 @@ describe('digest() with qop=auth-int on Express', () => {
   });
 
   it('refuses auth-int with 401 (not 500) when a JSON parser consumed the body', async () => {
-    const app = express();
-    app.use(express.json());
-    app.use(
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
-      }),
-    );
-    app.post('/upload', (_req, res) => {
-      res.json({ ok: true });
-    });
-    const origin = await listen(app);
+    const origin = await listen(authIntBehindJson(express));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     const res = await request(origin)
       .post('/upload')
@@ -745,24 +734,28 @@ describe('digest() with qop=auth-int on Express', () => {
   });
 });
 
+/** An app with a JSON parser before auth-int Digest; /upload answers the user and `req.body`. */
+function authIntBehindJson(lib: typeof express): express.Express {
+  const app = lib();
+  app.use(lib.json());
+  app.use(
+    authenticate({
+      realm: 'api',
+      schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
+    }),
+  );
+  app.post('/upload', (req, res) => {
+    res.json({ user: req.auth?.user, body: req.body as unknown });
+  });
+  return app;
+}
+
 describe('digest() with qop=auth-int behind an Express 4 body parser for another type', () => {
   // Express 4's parsers set req.body = {} on every request they do not parse (no body, or another
   // type): that object is no body's bytes. Only a request that HTTP/1.1 says has no body has the
   // empty one (RFC 9112 §6.3); a body left unread is unknown, and refused rather than guessed.
   it('takes {} as the empty body only when there is none, and refuses (401, not 500) an unread body', async () => {
-    const express4 = require('express4') as typeof express;
-    const app = express4();
-    app.use(express4.json());
-    app.use(
-      authenticate({
-        realm: 'api',
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
-      }),
-    );
-    app.post('/upload', (req, res) => {
-      res.json({ user: req.auth?.user, body: req.body as unknown });
-    });
-    const origin = await listen(app);
+    const origin = await listen(authIntBehindJson(require('express4') as typeof express));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     const overEmpty = (nc: number): string =>
       authorization(challenge, {
