@@ -64,6 +64,18 @@ function authorization(challenge: Challenge, options: AnswerOptions): string {
   return formatCredentials(answer(challenge, options));
 }
 
+/** Alice's answer with qop=auth-int for POST /upload over `body`. */
+function uploadAuthorization(challenge: Challenge, body: Buffer, nc = 1): string {
+  return authorization(challenge, {
+    ...alice,
+    method: 'POST',
+    uri: '/upload',
+    qop: 'auth-int',
+    body,
+    nc,
+  });
+}
+
 /**
  * `refused` must be a 401 with stale=true (RFC 7616 §3.3), and its fresh nonce must get a retry
  * for `uri` through.
@@ -678,16 +690,6 @@ describe('digest() checked twice on one request', () => {
 describe('digest() with qop=auth-int on Express', () => {
   const body = Buffer.from('{"amount":100}');
   /** An answer for POST /upload with qop=auth-int, whose hash covers `body` (RFC 7616 §3.4.3). */
-  const uploadAuthorization = (challenge: Challenge, nc = 1): string =>
-    authorization(challenge, {
-      ...alice,
-      method: 'POST',
-      uri: '/upload',
-      qop: 'auth-int',
-      body,
-      nc,
-    });
-
   it('hashes the raw body kept by express.raw() before the middleware', async () => {
     const app = express();
     app.use(express.raw({ type: '*/*' }));
@@ -707,7 +709,7 @@ describe('digest() with qop=auth-int on Express', () => {
     expect(challenge.params.qop).toBe('auth-int,auth');
     const good = await request(origin)
       .post('/upload')
-      .set('Authorization', uploadAuthorization(challenge))
+      .set('Authorization', uploadAuthorization(challenge, body))
       .set('Content-Type', 'application/json')
       .send(body.toString());
     expect(good.status).toBe(200);
@@ -715,7 +717,7 @@ describe('digest() with qop=auth-int on Express', () => {
 
     const tampered = await request(origin)
       .post('/upload')
-      .set('Authorization', uploadAuthorization(challenge, 2))
+      .set('Authorization', uploadAuthorization(challenge, body, 2))
       .set('Content-Type', 'application/json')
       .send('{"amount":999}');
     expect(tampered.status).toBe(401);
@@ -726,7 +728,7 @@ describe('digest() with qop=auth-int on Express', () => {
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     const res = await request(origin)
       .post('/upload')
-      .set('Authorization', uploadAuthorization(challenge))
+      .set('Authorization', uploadAuthorization(challenge, body))
       .set('Content-Type', 'application/json')
       .send(body.toString());
     expect(res.status).toBe(401);
@@ -757,15 +759,7 @@ describe('digest() with qop=auth-int behind an Express 4 body parser for another
   it('takes {} as the empty body only when there is none, and refuses (401, not 500) an unread body', async () => {
     const origin = await listen(authIntBehindJson(require('express4') as typeof express));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
-    const overEmpty = (nc: number): string =>
-      authorization(challenge, {
-        ...alice,
-        method: 'POST',
-        uri: '/upload',
-        qop: 'auth-int',
-        body: Buffer.alloc(0),
-        nc,
-      });
+    const overEmpty = (nc: number): string => uploadAuthorization(challenge, Buffer.alloc(0), nc);
     const none = await request(origin).post('/upload').set('Authorization', overEmpty(1));
     expect([none.status, none.body]).toEqual([200, { user: 'alice', body: {} }]);
     // A form body json() skipped: req.body is {} too, and the answer over no body must not pass.
@@ -794,15 +788,7 @@ describe('digest() with qop=auth-int and no body parser', () => {
     const origin = await listen(protectedApp({ qop: ['auth-int'] }));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
     // Every answer below hashes the empty body.
-    const emptyBody = (nc: number): string =>
-      authorization(challenge, {
-        ...alice,
-        method: 'POST',
-        uri: '/upload',
-        qop: 'auth-int',
-        body: Buffer.alloc(0),
-        nc,
-      });
+    const emptyBody = (nc: number): string => uploadAuthorization(challenge, Buffer.alloc(0), nc);
     expect(await post(origin, { Authorization: emptyBody(1), 'Content-Length': '0' }, '')).toBe(
       200,
     );
