@@ -29,14 +29,31 @@ function htpasswdLine(flags: string[], user: string): string {
 }
 
 /**
- * Writes `files` and a tsconfig.json naming them into `dir`, and type-checks them as a consumer's
- * project: strict, Node's types, and `options`. tsc must exit 0 without a word.
+ * The compilers a consumer's project may check our declarations with: the oldest the README
+ * claims, the project's own, and the native one. Each is a devDependency (an npm alias beside
+ * ours); the native one runs the binary of its platform package (`@typescript/typescript-<os>-<cpu>`).
+ */
+const compilers = ['typescript53', 'typescript', 'typescript7'].map((name) => {
+  const dir = path.join(root, 'node_modules', name);
+  const { version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return { version, major: Number(version.split('.')[0]), tsc: path.join(dir, 'bin', 'tsc') };
+});
+type Compiler = (typeof compilers)[number];
+
+/**
+ * Writes `files` and a tsconfig.json naming them into `dir`, and type-checks them with
+ * `compiler` as a consumer's project: strict, Node's types, and `options`. tsc must exit 0
+ * without a word.
  */
 function expectTypeChecks(
+  compiler: Compiler,
   dir: string,
   files: Record<string, string>,
   options: Record<string, unknown>,
 ): void {
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), code);
   fs.writeFileSync(
@@ -52,10 +69,11 @@ function expectTypeChecks(
       files: Object.keys(files),
     }),
   );
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-  expect(result.stdout).toBe('');
-  expect(result.status).toBe(0);
+  const result = spawnSync(process.execPath, [compiler.tsc, '-p', dir], { encoding: 'utf8' });
+  expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+    status: 0,
+    output: '',
+  });
 }
 
 beforeAll(() => {
@@ -282,33 +300,9 @@ console.log(JSON.stringify(results));
     expect(JSON.parse(out)).toEqual(['u0', false]);
   });
 
-  it('type-checks the subpaths for consumers with the old node10 resolution (typesVersions)', () => {
-    expectTypeChecks(
-      path.join(consumer, 'node10'),
-      {
-        'use.ts': `import { authenticate } from 'authscheme';
-import { createAuthFetch } from 'authscheme/client';
-import type { RedisNonceStoreOptions } from 'authscheme/redis';
-import type { JwtOptions } from 'authscheme/jwt';
-import type { NegotiateOptions } from 'authscheme/negotiate';
-export const uses = [authenticate, createAuthFetch];
-export type Options = [RedisNonceStoreOptions, JwtOptions, NegotiateOptions];
-`,
-      },
-      {
-        module: 'commonjs',
-        moduleResolution: 'node10',
-        ignoreDeprecations: '6.0',
-        skipLibCheck: true,
-      },
-    );
-  });
-
-  // skipLibCheck off: the package's own declarations are checked too (authscheme/jwt's refer to
-  // jose, an ES module, which a CommonJS declaration file may do only with resolution-mode).
-  it('type-checks for CommonJS and ESM consumers (node16 resolution), declarations included', () => {
-    // Callbacks may declare `req` as Express's request; the types their options name are exported.
-    const code = `import type { Request } from 'express';
+  // A consumer of every subpath: callbacks may declare `req` as Express's request, the types
+  // their options name are exported, and `req.auth` is typed on Express's request.
+  const everySubpath = `import type { Request } from 'express';
 import {
   authenticate,
   basic,
@@ -319,8 +313,8 @@ import {
 } from 'authscheme';
 import { createAuthFetch, type DigestAlgorithm } from 'authscheme/client';
 import { jwtBearer, type JwtOptions } from 'authscheme/jwt';
-import { negotiate } from 'authscheme/negotiate';
-import { RedisNonceStore } from 'authscheme/redis';
+import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
+import { RedisNonceStore, type RedisNonceStoreOptions } from 'authscheme/redis';
 const body: BodyOption = (error, req: Request) => \`\${error.status} \${req.path}\`;
 const mw = authenticate({
   schemes: [basic({ verify: (user, _password, req: Request) => (req.ip ? user : false) })],
@@ -332,24 +326,16 @@ const jwt: JwtOptions = { jwksUri: 'https://issuer.test/jwks', issuer: 'i', audi
 const details: DigestDetails = { role: 'admin' };
 const scopes: ScopeRequirement = { anyOf: ['read'] };
 const algorithms: readonly DigestAlgorithm[] = ['SHA-256'];
+export const user = (req: Request): string => req.auth?.user ?? 'anonymous';
+export type Options = [NegotiateOptions, RedisNonceStoreOptions];
 export { mw, info, jwt, details, scopes, algorithms, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
 `;
-    expectTypeChecks(
-      consumer,
-      { 'use.cts': code, 'use.mts': code },
-      { module: 'node16', moduleResolution: 'node16', skipLibCheck: false },
-    );
-  });
 
   // Options read from the environment are `string | undefined`: they must type-check under
   // exactOptionalPropertyTypes too (the Quick Start's `secret: process.env.DIGEST_SECRET`), and
   // the README's augmentation of AuthInfo must let `req.auth.role` through
   // noPropertyAccessFromIndexSignature.
-  it('type-checks the Quick Start under exactOptionalPropertyTypes, with AuthInfo augmented', () => {
-    expectTypeChecks(
-      path.join(consumer, 'exact'),
-      {
-        'use.ts': `import express from 'express';
+  const quickStart = `import express from 'express';
 import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
 import { jwtBearer } from 'authscheme/jwt';
@@ -385,29 +371,13 @@ export const client = createAuthFetch(
   { origins: undefined, verifyServer: 'require' },
 );
 export type Store = RedisNonceStore;
-`,
-      },
-      {
-        module: 'node16',
-        moduleResolution: 'node16',
-        exactOptionalPropertyTypes: true,
-        noPropertyAccessFromIndexSignature: true,
-        noUncheckedIndexedAccess: true,
-        skipLibCheck: false,
-        esModuleInterop: true,
-      },
-    );
-  });
+`;
 
   // @types/passport (what an app moving from passport-http has) declares a global
   // `Express.AuthInfo` for passport's `req.authInfo`. Inside `namespace Express` that name is
   // found before the imported one, so our augmentation typed `req.auth` as passport's empty
   // interface: `req.auth.user` did not compile, nor did `app.use(authenticate(…))`.
-  it('types req.auth as authscheme’s AuthInfo beside a global Express.AuthInfo (@types/passport)', () => {
-    expectTypeChecks(
-      path.join(consumer, 'passport'),
-      {
-        'use.ts': `import express from 'express';
+  const besidePassport = `import express from 'express';
 import { authenticate, basic } from 'authscheme';
 
 // As @types/passport declares it.
@@ -423,10 +393,72 @@ app.get('/', (req, res) => {
   const user: string = req.auth!.user;
   res.send(user);
 });
-`,
+`;
+
+  /**
+   * Consumers' projects, each checked with skipLibCheck off (our declarations are checked too:
+   * authscheme/jwt's refer to jose, an ES module, which a CommonJS declaration file may do only
+   * with resolution-mode, TypeScript >= 5.3) by each compiler that has their options, in one tsc
+   * run per compiler.
+   */
+  const consumers: {
+    name: string;
+    files: Record<string, string>;
+    options: (compiler: Compiler) => Record<string, unknown>;
+    by: (compiler: Compiler) => boolean;
+  }[] = [
+    {
+      // TypeScript 7 removed node10.
+      name: 'node10 resolution (typesVersions), CommonJS',
+      files: { 'use.ts': everySubpath },
+      options: (compiler) => ({
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        target: 'es2022',
+        ...(compiler.major === 6 ? { ignoreDeprecations: '6.0' } : {}),
+      }),
+      by: (compiler) => compiler.major < 7,
+    },
+    {
+      name: 'node16 resolution, CommonJS and ESM, exactOptionalPropertyTypes, beside @types/passport',
+      files: {
+        'subpaths.cts': everySubpath,
+        'subpaths.mts': everySubpath,
+        'quick-start.cts': quickStart,
+        'quick-start.mts': quickStart,
+        'passport.cts': besidePassport,
       },
-      { module: 'node16', moduleResolution: 'node16', skipLibCheck: false, esModuleInterop: true },
-    );
+      options: () => ({
+        module: 'node16',
+        moduleResolution: 'node16',
+        exactOptionalPropertyTypes: true,
+        noPropertyAccessFromIndexSignature: true,
+        noUncheckedIndexedAccess: true,
+        esModuleInterop: true,
+      }),
+      by: () => true,
+    },
+    {
+      // What TypeScript 7 leaves a project that had node10 and a bundler.
+      name: 'bundler resolution',
+      files: { 'subpaths.ts': everySubpath, 'quick-start.ts': quickStart },
+      options: () => ({ module: 'preserve', moduleResolution: 'bundler', esModuleInterop: true }),
+      by: (compiler) => compiler.major >= 7,
+    },
+  ];
+
+  it.each(
+    consumers.flatMap((consumer, i) =>
+      compilers
+        .filter(consumer.by)
+        .map((compiler) => [consumer.name, compiler.version, i, compiler] as const),
+    ),
+  )('type-checks a consumer: %s, with TypeScript %s', (_name, _version, i, compiler) => {
+    const { files, options } = consumers[i]!;
+    expectTypeChecks(compiler, path.join(consumer, `types-${i}-${compiler.version}`), files, {
+      skipLibCheck: false,
+      ...options(compiler),
+    });
   });
 
   // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our
