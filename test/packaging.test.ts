@@ -300,9 +300,12 @@ console.log(JSON.stringify(results));
     expect(JSON.parse(out)).toEqual(['u0', false]);
   });
 
-  // A consumer of every subpath: callbacks may declare `req` as Express's request, the types
-  // their options name are exported, and `req.auth` is typed on Express's request.
-  const everySubpath = `import type { Request } from 'express';
+  /**
+   * A consumer of every subpath: callbacks may declare `req` as Express's request, the types
+   * their options name are exported, and `req.auth` is typed on Express's request. Without
+   * authscheme/jwt where `jwt` is false (see the node10 consumer).
+   */
+  const everySubpath = (jwt: boolean): string => `import type { Request } from 'express';
 import {
   authenticate,
   basic,
@@ -312,7 +315,7 @@ import {
   type ScopeRequirement,
 } from 'authscheme';
 import { createAuthFetch, type DigestAlgorithm } from 'authscheme/client';
-import { jwtBearer, type JwtOptions } from 'authscheme/jwt';
+${jwt ? "import { jwtBearer, type JwtOptions } from 'authscheme/jwt';" : ''}
 import { negotiate, type NegotiateOptions } from 'authscheme/negotiate';
 import { RedisNonceStore, type RedisNonceStoreOptions } from 'authscheme/redis';
 const body: BodyOption = (error, req: Request) => \`\${error.status} \${req.path}\`;
@@ -322,13 +325,14 @@ const mw = authenticate({
   audit: (_outcome, req: Request) => void req.ip,
 });
 const info: AuthInfo = { scheme: 'Basic', user: 'a' };
-const jwt: JwtOptions = { jwksUri: 'https://issuer.test/jwks', issuer: 'i', audience: 'a' };
+${jwt ? "export const jwt: JwtOptions = { jwksUri: 'https://issuer.test/jwks', issuer: 'i', audience: 'a' };" : ''}
+${jwt ? 'export { jwtBearer };' : ''}
 const details: DigestDetails = { role: 'admin' };
 const scopes: ScopeRequirement = { anyOf: ['read'] };
 const algorithms: readonly DigestAlgorithm[] = ['SHA-256'];
 export const user = (req: Request): string => req.auth?.user ?? 'anonymous';
 export type Options = [NegotiateOptions, RedisNonceStoreOptions];
-export { mw, info, jwt, details, scopes, algorithms, createAuthFetch, jwtBearer, negotiate, RedisNonceStore };
+export { mw, info, details, scopes, algorithms, createAuthFetch, negotiate, RedisNonceStore };
 `;
 
   // Options read from the environment are `string | undefined`: they must type-check under
@@ -408,13 +412,14 @@ app.get('/', (req, res) => {
     by: (compiler: Compiler) => boolean;
   }[] = [
     {
-      // TypeScript 7 removed node10.
-      name: 'node10 resolution (typesVersions), CommonJS',
-      files: { 'use.ts': everySubpath },
+      // TypeScript 7 removed node10. No `target`: TypeScript 5's default is ES5, below which it
+      // refuses a declared `#private` (TS18028), as a class with private fields has. jose's
+      // declarations have them, so authscheme/jwt needs ES2015 there (README).
+      name: 'node10 resolution (typesVersions), CommonJS, the default target',
+      files: { 'use.ts': everySubpath(false) },
       options: (compiler) => ({
         module: 'commonjs',
         moduleResolution: 'node10',
-        target: 'es2022',
         ...(compiler.major === 6 ? { ignoreDeprecations: '6.0' } : {}),
       }),
       by: (compiler) => compiler.major < 7,
@@ -422,8 +427,8 @@ app.get('/', (req, res) => {
     {
       name: 'node16 resolution, CommonJS and ESM, exactOptionalPropertyTypes, beside @types/passport',
       files: {
-        'subpaths.cts': everySubpath,
-        'subpaths.mts': everySubpath,
+        'subpaths.cts': everySubpath(true),
+        'subpaths.mts': everySubpath(true),
         'quick-start.cts': quickStart,
         'quick-start.mts': quickStart,
         'passport.cts': besidePassport,
@@ -441,7 +446,7 @@ app.get('/', (req, res) => {
     {
       // What TypeScript 7 leaves a project that had node10 and a bundler.
       name: 'bundler resolution',
-      files: { 'subpaths.ts': everySubpath, 'quick-start.ts': quickStart },
+      files: { 'subpaths.ts': everySubpath(true), 'quick-start.ts': quickStart },
       options: () => ({ module: 'preserve', moduleResolution: 'bundler', esModuleInterop: true }),
       by: (compiler) => compiler.major >= 7,
     },
@@ -459,6 +464,23 @@ app.get('/', (req, res) => {
       skipLibCheck: false,
       ...options(compiler),
     });
+  });
+
+  // node10 resolution finds a subpath's declarations through typesVersions alone; the node10
+  // consumer above leaves authscheme/jwt out.
+  it('maps every subpath in typesVersions to the declarations its require condition names', () => {
+    const { exports, typesVersions } = JSON.parse(
+      fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
+    ) as {
+      exports: Record<string, { require?: { types: string } }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    const mapped = Object.fromEntries(
+      Object.entries(exports)
+        .filter(([key]) => key !== '.' && key !== './package.json')
+        .map(([key, target]) => [key.slice(2), [target.require!.types]]),
+    );
+    expect(typesVersions['*']).toEqual(mapped);
   });
 
   // README: TypeScript >= 5.3 (the `import type … with { 'resolution-mode' }` of jwt.d.ts). Our

@@ -1,3 +1,4 @@
+import type { CacheOptions } from './cache-options';
 import { isPlainObject, optionNames, rejectUnknownOptions } from './options';
 
 /**
@@ -71,14 +72,6 @@ export class LruCache<V> {
   clear(): void {
     this.#entries.clear();
   }
-}
-
-/** Options of a scheme's cache of successful checks (`bearer({ cache })`, `basic({ cache })`). */
-export interface CacheOptions {
-  /** Most entries remembered. Default 1000. */
-  max?: number | undefined;
-  /** Longest time a success is reused, in ms. Default 60000. */
-  maxAge?: number | undefined;
 }
 
 /** A cache configured by a scheme's `cache` option, with its `maxAge`. */

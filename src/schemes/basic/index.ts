@@ -5,7 +5,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { hashSecret, secretsEqual } from '../../util/secret';
-import { configuredCache, type CacheOptions } from '../../util/lru-cache';
+import type { CacheOptions } from '../../util/cache-options';
+import { configuredCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';

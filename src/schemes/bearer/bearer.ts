@@ -15,7 +15,8 @@ import type {
   VerifyResult,
 } from '../../scheme';
 import { identityResult } from '../../scheme';
-import { configuredCache, LruCache, type CacheOptions } from '../../util/lru-cache';
+import type { CacheOptions } from '../../util/cache-options';
+import { configuredCache, LruCache } from '../../util/lru-cache';
 import { detach } from '../../util/detach';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
