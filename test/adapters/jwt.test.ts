@@ -76,12 +76,42 @@ class JwksServer {
   }
 }
 
+/**
+ * jose bounds each fetch with `AbortSignal.timeout(timeoutDuration)`. A real timer raced the key
+ * server: on a loaded machine a good fetch outlasted a short timeout (100 ms) and the test failed,
+ * while a long one would make the hung case slow. Where a test takes these over, the timeout
+ * elapses when the key server leaves a request unanswered, and never during a good fetch.
+ */
+const fetchTimeouts = {
+  durations: [] as number[],
+  pending: [] as AbortController[],
+  takeOver(): void {
+    this.durations = [];
+    this.pending = [];
+    jest.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      this.durations.push(ms);
+      const controller = new AbortController();
+      this.pending.push(controller);
+      return controller.signal;
+    });
+  },
+  /** The fetch in flight outlasts its timeout: its signal aborts as AbortSignal.timeout's does. */
+  elapse(): void {
+    for (const controller of this.pending.splice(0)) {
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      );
+    }
+  },
+};
+
 /** The ways a key server fails, as jose meets them. */
 const FAULTS: [string, (res: http.ServerResponse) => void][] = [
   ['503', (res) => res.writeHead(503, { 'Content-Type': 'application/json' }).end('{}')],
   ['a body that is not JSON', (res) => res.end('<html>maintenance</html>')],
   ['a redirect', (res) => res.writeHead(302, { Location: 'https://elsewhere.test/' }).end()],
-  ['no answer within timeoutDuration', () => undefined],
+  // The request is left unanswered, and the fetch's timeout elapses (see fetchTimeouts).
+  ['no answer within timeoutDuration', () => fetchTimeouts.elapse()],
 ];
 
 /** What a verifier rejected with, when it is not a token refusal (the request goes to next(err)). */
@@ -306,8 +336,15 @@ describe('jwtVerifier() with a remote JWKS', () => {
   // docs/security.md: a flood of unknown kids costs at most one fetch per cool-down. jose starts
   // its cool-down only after a good fetch: a failing key server was asked again for every token.
   describe.each(FAULTS)('while the key server fails with %s', (_title, fault) => {
+    const TIMEOUT = 100;
     const makeFailing = (extra: object = {}) =>
-      make({ jwks: { cooldownDuration: COOLDOWN, timeoutDuration: 100, ...extra } });
+      make({ jwks: { cooldownDuration: COOLDOWN, timeoutDuration: TIMEOUT, ...extra } });
+    beforeEach(() => fetchTimeouts.takeOver());
+    // Each fetch was bounded by the timeoutDuration given.
+    afterEach(() => {
+      expect(fetchTimeouts.durations.length).toBeGreaterThan(0);
+      expect(fetchTimeouts.durations.every((ms) => ms === TIMEOUT)).toBe(true);
+    });
 
     it('fetches at most once per cool-down, and the last good keys still verify', async () => {
       const verify = makeFailing();
