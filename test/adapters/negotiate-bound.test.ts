@@ -171,6 +171,9 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
     try {
       const sent = Array.from({ length: 20 }, (_, i) => send(server.port, token(i)));
       await until(() => server.arrived === 20, 'the requests to arrive');
+      // The first three reach GSSAPI (waited for: a busy machine may take longer than settle());
+      // then time for any more to, which they must not.
+      await until(() => initializeServer.mock.calls.length >= 3, 'three tokens in GSSAPI');
       await settle();
       expect(initializeServer).toHaveBeenCalledTimes(3);
       expect(inGssapi).toBe(3);
@@ -266,6 +269,8 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
       // One in GSSAPI, seven waiting; five of those hang up.
       for (const s of sent.slice(3)) s.abort();
       await until(() => closed === 5, 'the server to see the clients go');
+      // Their outcomes, waited for (settle() alone was a guess), then time for anything more.
+      await until(() => outcomes.length >= 5, 'the outcomes of the five');
       await settle();
       expect(logged).not.toHaveBeenCalled();
       expect(outcomes.map((o) => [o.outcome, o.status])).toEqual(Array(5).fill(['refused', 401]));
@@ -364,6 +369,7 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
       const port = (server.address() as AddressInfo).port;
       const sent = Array.from({ length: 5 }, (_, i) => send(port, token(i)));
       await until(() => arrived === 5, 'the requests to arrive');
+      await until(() => initializeServer.mock.calls.length >= 1, 'a token in GSSAPI');
       await settle();
       // One in GSSAPI, four waiting, each watched.
       expect(initializeServer).toHaveBeenCalledTimes(1);
@@ -401,7 +407,10 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
         () => undefined, // the server closed on a failed assertion
       );
       await poll(() => server.arrived === 2);
-      for (let i = 0; i < 50; i++) await turn(); // the token into the queue
+      // The token is in the queue once the queue's timer for its deadline is set (the only fake
+      // timer here). A fixed number of turns was a guess: queued after the clock moved on, the
+      // token's 13 s would start late, and the test fail.
+      await poll(() => jest.getTimerCount() === 1);
       await jest.advanceTimersByTimeAsync(12_990);
       for (let i = 0; i < 50; i++) await turn();
       expect(answered).toBeUndefined();
