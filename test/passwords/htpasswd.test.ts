@@ -1704,15 +1704,29 @@ describe('htpasswd files that change (reload)', () => {
 
   // ReloadOptions.interval: at most this often, counted from the last check, not from the load.
   it('looks at the file at most once per interval after each check, not only after the load', async () => {
-    const alice = `${htpasswd(['-s'], 'alice', 'pw')}\n`;
-    const file = write('interval-after-check', alice);
-    const loaded = await loadHtpasswd(file, { reload: { interval: 1000 } });
-    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw')}\n`);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
-    // Within the interval after that check: not looked at.
-    fs.writeFileSync(file, alice);
-    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+    // The interval goes by on a clock the test moves (performance.now): in real time, a busy
+    // machine could let it pass between the check and the lookup meant to fall within it.
+    let now = performance.now();
+    const clock = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const alice = `${htpasswd(['-s'], 'alice', 'pw')}\n`;
+      const file = write('interval-after-check', alice);
+      const loaded = await loadHtpasswd(file, { reload: { interval: 1000 } });
+      fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw')}\n`);
+      now += 999;
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+      now += 101;
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+      // Within the interval after that check: not looked at.
+      fs.writeFileSync(file, alice);
+      now += 999;
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+      // Past it: looked at again.
+      now += 2;
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('refuses reload options it does not know', async () => {
