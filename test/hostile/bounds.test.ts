@@ -441,7 +441,9 @@ describe('requests whose client hangs up mid-verify', () => {
         await driveDropped(server.port, 3000, (i) => ({
           authorization: basicOf(`u${i}`, i % 3 === 0 ? 'right' : 'wrong'),
         }));
-        for (let wait = 0; wait < 200 && settled < 3000; wait++) {
+        // Each verifier settles 5 or 40 ms after its call. Waited for up to 60 s (not 2 s, which
+        // a busy machine's timers could outlast): only a check that never settles takes that long.
+        for (let wait = 0; wait < 6000 && settled < 3000; wait++) {
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         expect(called).toBe(3000);
