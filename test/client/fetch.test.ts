@@ -1825,7 +1825,9 @@ describe('where credentials may go (from an audit of the client)', () => {
           () => 'resolved',
           (error: Error) => error.name,
         ),
-        2000,
+        // Only tells a rejection from a hang: on a busy machine the 200 ms signal and the
+        // rejection after it may come well past 2 s.
+        10_000,
         () => 'still pending',
       );
       expect(outcome).toBe('TimeoutError');
@@ -1863,7 +1865,9 @@ describe('where credentials may go (from an audit of the client)', () => {
       });
       // Before: the stream was read on to its end after the rejection (for ever, were it endless),
       // into the memory of the copies kept to send it again.
-      const outcome = await within(cancel, 2000, () => `read on: ${pulls} chunks`);
+      // Read on, the stream closes after its 5000 chunks (5 s at least) and is never cancelled:
+      // 10 s, not 2, tells that apart from a cancel a busy machine delays.
+      const outcome = await within(cancel, 10_000, () => `read on: ${pulls} chunks`);
       expect(outcome).toBe(signal.reason);
     }
   });
@@ -1903,7 +1907,12 @@ describe('where credentials may go (from an audit of the client)', () => {
         const call = createAuthFetch({ username: 'u', password: 'p' })(url, init);
         if (answer === 'early') expect((await call).status).toBe(200);
         else await expect(call).rejects.toThrow('fetch failed');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Until the reading stops (100 ms without a pull), for up to 5 s: a fixed 300 ms could end,
+        // on a busy machine, before the last pulls of a stopped copy had run.
+        for (let i = 0, last = -1; i < 50 && pulls !== last; i++) {
+          last = pulls;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const before = pulls;
         await new Promise((resolve) => setTimeout(resolve, 1000));
         // Before: the copy sent with the 401 was read on for ever, its chunks kept for the others.
@@ -1947,7 +1956,9 @@ describe('where credentials may go (from an audit of the client)', () => {
       };
       try {
         const body = await sent();
-        for (let i = 0; i < 3; i++) {
+        // Collected once the call's last pulls have run: up to 5 s of collections (3 over 300 ms
+        // could end on a busy machine before then). Held, it would be held until an abort.
+        for (let i = 0; i < 50 && body.deref() !== undefined; i++) {
           await new Promise((resolve) => setTimeout(resolve, 100));
           gc();
         }
