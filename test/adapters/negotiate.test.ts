@@ -927,7 +927,8 @@ describe('Negotiate with Java HttpURLConnection (JDK 17) and a real KDC', () => 
 
   beforeAll(async () => {
     java = await compileJavaClient();
-  }, 60_000);
+    // More than javac's own 60 s (helpers/java.ts), so that its error, not the hook's, is seen.
+  }, 90_000);
 
   afterAll(async () => {
     await java?.remove();

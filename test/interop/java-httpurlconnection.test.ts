@@ -35,13 +35,16 @@ const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 const demoUser = { user: DEMO_USER, password: DEMO_PASSWORD };
 const proxyCredentials = { proxyUser, proxyPassword };
 
-jest.setTimeout(30_000);
+// A JVM run may take up to its own 30 s limit (helpers/java.ts) on a busy machine, and the
+// test's other requests after it.
+jest.setTimeout(60_000);
 
 beforeAll(async () => {
   java = await compileJavaClient();
   matrix.label = `Java ${java.version} HttpURLConnection`;
   demo = await startTestDemo();
-});
+  // javac may take up to its 60 s (helpers/java.ts): past 30 s under load on two cores.
+}, 90_000);
 
 afterAll(async () => {
   await demo?.close();
