@@ -117,14 +117,16 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
     let last = end;
     if (last > start && text.charCodeAt(last - 1) === 0x0d /* CR */) last--;
     const from = pending === '' ? lineNumber : pendingFrom;
-    // `\` then the line end: continued; `\\` is an escaped backslash, which ends the line.
+    // `\` then the line end: continued; `\\` is an escaped backslash, which ends the line. Only
+    // before a line feed (Apache matches `[^\\]\\[\r]\n`): a last line without one keeps its `\`.
     const continued =
+      end < text.length &&
       last > start &&
       text.charCodeAt(last - 1) === 0x5c &&
       !(last - 1 > start && text.charCodeAt(last - 2) === 0x5c);
     const raw = pending + text.slice(start, continued ? last - 1 : last);
     start = end + 1;
-    if (continued && start <= text.length) {
+    if (continued) {
       pending = raw;
       pendingFrom = from;
       continue;

@@ -30,6 +30,9 @@ function htpasswd(flags: string[], user: string, password: string): string {
 }
 
 const hashOf = (line: string): string => line.slice(line.indexOf(':') + 1);
+/** The `{SHA}` hash of `password`, as `htpasswd -s` writes it. */
+const sha1Hash = (password: string): string =>
+  `{SHA}${createHash('sha1').update(password).digest('base64')}`;
 
 let dir: string;
 beforeAll(() => {
@@ -185,6 +188,47 @@ describe('htpasswd files', () => {
     expect(file.users.size).toBe(2);
   });
 
+  // Apache's ap_cfg_getline, which mod_authn_file reads the file with, trims every white space
+  // of C's isspace() (SP, HTAB, CR, FF, VT) around a line.
+  it('drops any white space isspace() knows around a line, and skips lines of white space only', async () => {
+    const hash = sha1Hash('pw');
+    const file = await parseHtpasswd(
+      ` \t\r\x0b\x0c\n\x0b\x0c\r alice:${hash} \r\x0c\x0b\n\x0cbob:${hash}\x0b\n`,
+    );
+    expect([...file.users.keys()]).toEqual(['alice', 'bob']);
+    await expect(file.verify('alice', 'pw')).resolves.toBe('alice');
+  });
+
+  // ap_cfg_getline again: a line that ends in one backslash just before its LF (or CRLF) goes on
+  // with the next line, and so does a comment, which then hides that line from Apache as well.
+  it('reads a line that ends in a backslash together with the next, as Apache does', async () => {
+    const hash = sha1Hash('pw');
+    const file = await parseHtpasswd(
+      `alice:${hash.slice(0, 10)}\\\n${hash.slice(10)}\n` +
+        `bob:${hash.slice(0, 5)}\\\r\n${hash.slice(5)}\r\n` +
+        `# carol was removed here\\\ncarol:${hash}\n` +
+        // Two backslashes: an escaped one, which ends the comment.
+        `# dave's line is next \\\\\ndave:${hash}\n` +
+        // Continued at the end of the file: the line is still read.
+        `erin:${hash}\\\n`,
+    );
+    expect([...file.users.keys()]).toEqual(['alice', 'bob', 'dave', 'erin']);
+    await expect(file.verify('alice', 'pw')).resolves.toBe('alice');
+    await expect(file.verify('carol', 'pw')).resolves.toBe(false);
+    // An entry that fails is named by the line it starts on.
+    const err = await rejection(parseHtpasswd(`# one\nfrank\\\n-and-more\n`));
+    expect(err.message).toBe('htpasswd line 2: expected user:hash');
+  });
+
+  // Apache continues a line only when a line feed follows its backslash: the last line of a file
+  // without one keeps it, and no password matches a hash that ends in `\` there. Dropping it let
+  // a user in with a password that Apache refuses.
+  it('keeps the backslash that ends the last line of a file without a final line feed', async () => {
+    const hash = sha1Hash('pw');
+    const err = await rejection(parseHtpasswd(`bob:${hash}\nalice:${hash}\\`));
+    expect(err.message).toBe('htpasswd line 2: unrecognised hash');
+  });
+
   it('refuses DES crypt (htpasswd -d) and plain text (htpasswd -p) at load, naming the line', async () => {
     const des = htpasswd(['-d'], 'alice', 'secret');
     const plain = htpasswd(['-p'], 'alice', 'secret');
@@ -282,6 +326,9 @@ describe('htpasswd files', () => {
       `${htpasswd(['-s'], 'bob', 'pw')}\n\ufeff${htpasswd(['-s'], 'carol', 'x')}\n`,
     );
     expect([...inner.users.keys()]).toEqual(['bob', '\ufeffcarol']);
+    // So a second one at the start of a file is part of the name, loaded as parsed.
+    const twice = write('bom-twice', `\ufeff\ufeffdave:${sha1Hash('pw')}\n`);
+    expect([...(await loadHtpasswd(twice)).users.keys()]).toEqual(['\ufeffdave']);
   });
 
   it('finds a user name written in NFD (as macOS may write it) under NFC, the form basic() hands over', async () => {
