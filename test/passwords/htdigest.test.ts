@@ -115,6 +115,33 @@ describe('htdigest files', () => {
     }
   });
 
+  // A reloaded file is read at every check that finds it changed, for as long as the server runs:
+  // a descriptor left open by each read, or by each refusal, would run the process out of them.
+  it('closes the file after every read, from either loader, whether it loads or is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
+    try {
+      const good = path.join(dir, 'good');
+      fs.writeFileSync(good, `alice:api:${md5('alice:api:pw')}\n`);
+      const bad = path.join(dir, 'bad');
+      fs.writeFileSync(bad, Buffer.from([0x61, 0xff, 0x3a, 0x72, 0x3a]));
+      const open = () => fs.readdirSync('/proc/self/fd').length;
+      const before = open();
+      for (let i = 0; i < 20; i++) {
+        for (const file of [good, bad, '/dev/zero']) {
+          await loadHtdigest(file).catch(() => undefined);
+          try {
+            loadHtdigestSync(file);
+          } catch {
+            // Refused: counted below all the same.
+          }
+        }
+      }
+      expect(open()).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a file that is not UTF-8, and reports a missing file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
     try {
