@@ -1,0 +1,73 @@
+/**
+ * The optional peers of authscheme/jwt (`jose`) and authscheme/negotiate (`kerberos`), loaded at
+ * setup (util/peer.ts): one that is missing, or that fails as it loads (a native addon built for
+ * another Node), is a clear error from the setup call, never a verifier that lets requests
+ * through or fails later. packaging.test.ts shows the same of the built package in a project
+ * that never installed the peer; this runs the source, each time in a fresh copy of the module.
+ */
+const KERBEROS_INSTALL =
+  'npm_config_build_from_source=kerberos npm install kerberos (with the GSSAPI headers, e.g. libkrb5-dev; see docs/negotiate.md)';
+
+const setups = [
+  [
+    'authscheme/jwt',
+    'jose',
+    'npm install jose',
+    () => {
+      const { jwtVerifier } = require('authscheme/jwt') as typeof import('authscheme/jwt');
+      jwtVerifier({ secret: 'x'.repeat(32), issuer: 'i', audience: 'a' });
+    },
+  ],
+  [
+    'authscheme/negotiate',
+    'kerberos',
+    KERBEROS_INSTALL,
+    () => {
+      const { negotiate } =
+        require('authscheme/negotiate') as typeof import('authscheme/negotiate');
+      negotiate({ servicePrincipal: 'HTTP@localhost' });
+    },
+  ],
+] as const;
+
+/** What `setUp` throws in a fresh copy of the package where loading `peer` throws `failure`. */
+function setUpWhere(peer: string, failure: Error, setUp: () => void): unknown {
+  let thrown: unknown = 'nothing was thrown';
+  jest.isolateModules(() => {
+    jest.doMock(peer, () => {
+      throw failure;
+    });
+    // Twice: a peer that failed to load is not taken for loaded the second time either.
+    for (let i = 0; i < 2; i++) {
+      try {
+        setUp();
+        thrown = 'nothing was thrown';
+      } catch (error) {
+        thrown = error;
+      }
+    }
+  });
+  jest.dontMock(peer);
+  return thrown;
+}
+
+describe.each(setups)('%s', (subpath, peer, install, setUp) => {
+  const message = `${subpath} needs the optional peer dependency \`${peer}\`, which could not be loaded: ${install}`;
+
+  it(`is set up without ${peer} installed: an Error saying what to install, with the loader's error as its cause`, () => {
+    const missing = Object.assign(new Error(`Cannot find module '${peer}'`), {
+      code: 'MODULE_NOT_FOUND',
+    });
+    const error = setUpWhere(peer, missing, setUp);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(message);
+    expect((error as Error).cause).toBe(missing);
+  });
+
+  it(`is set up with a ${peer} that fails as it loads: the same Error, with that failure as its cause`, () => {
+    const broken = new Error(`The module '${peer}.node' was compiled against a different Node.js`);
+    const error = setUpWhere(peer, broken, setUp);
+    expect((error as Error).message).toBe(message);
+    expect((error as Error).cause).toBe(broken);
+  });
+});
