@@ -1785,6 +1785,46 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loadHtpasswd(file, { reload: 'yes' as never })).rejects.toThrow(TypeError);
   });
 
+  // Bad options are a TypeError at setup, naming what is wrong: not a file that is never
+  // reloaded, or one looked at on every lookup.
+  it.each<[string, unknown, string]>([
+    ['null options', null, 'loadHtpasswd(): options must be an object'],
+    ['options that are not an object', 'reload', 'loadHtpasswd(): options must be an object'],
+    ['reload: null', { reload: null }, 'loadHtpasswd(): `reload` must be a boolean or an object'],
+    ['reload: 1', { reload: 1 }, 'loadHtpasswd(): `reload` must be a boolean or an object'],
+    ['a fractional interval', { reload: { interval: 1.5 } }, 'reload.interval must be an integer'],
+    ['an interval of NaN', { reload: { interval: NaN } }, 'reload.interval must be an integer'],
+    ['an infinite interval', { reload: { interval: Infinity } }, 'reload.interval must be'],
+    ['an interval as a string', { reload: { interval: '1000' } }, 'reload.interval must be'],
+    ['an onError that is not a function', { reload: { onError: 'log' } }, 'reload.onError must'],
+  ])('refuses %s at setup with a TypeError saying so', async (_title, options, message) => {
+    const file = write('bad-options', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const err = await rejection(loadHtpasswd(file, options as never));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toContain(message);
+  });
+
+  it('takes reload: false (or none) for reading the file once, and reload: true for once a second', async () => {
+    const alice = `${htpasswd(['-s'], 'alice', 'pw')}\n`;
+    const once = write('reload-false', alice);
+    const loadedOnce = [
+      await loadHtpasswd(once, { reload: false }),
+      await loadHtpasswd(once, {}),
+      await loadHtpasswd(once, { reload: undefined }),
+    ];
+    fs.writeFileSync(once, '# nobody\n');
+    for (const loaded of loadedOnce) {
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    }
+    // README: "at most once a second", by default.
+    const file = write('reload-true', alice);
+    const loaded = await loadHtpasswd(file, { reload: true });
+    fs.writeFileSync(file, '# nobody\n');
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+  });
+
   it('stops a deleted user at the server: basic() over HTTP', async () => {
     const file = write('served', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
