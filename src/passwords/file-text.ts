@@ -98,10 +98,10 @@ class BoundedReader {
 
 /**
  * The lines of a password file that hold an entry, with their 1-based numbers, read as Apache's
- * `ap_cfg_getline` reads them: a line that ends in one backslash goes on with the next (so a `#`
- * comment that ends in one hides the line after it, as it does from Apache); white space around
- * a line is dropped (a loop, not `/\s+$/`, which backtracks quadratically over a long run of inner
- * spaces); blank lines and `#` comments are skipped. A byte order mark at the start of the text
+ * `ap_cfg_getline` reads them (Apache 2.4): a line that ends in a backslash just before its line
+ * feed goes on with the next (so a `#` comment that ends in one hides the line after it, as it
+ * does from Apache); white space around a line is dropped (a loop, not `/\s+$/`, which
+ * backtracks quadratically over a long run of inner spaces); blank lines and `#` comments are skipped. A byte order mark at the start of the text
  * is skipped too, as the editors that write one (Notepad) mean it, although Apache reads it as
  * part of the first user's name, which no client sends.
  */
@@ -117,13 +117,11 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
     let last = end;
     if (last > start && text.charCodeAt(last - 1) === 0x0d /* CR */) last--;
     const from = pending === '' ? lineNumber : pendingFrom;
-    // `\` then the line end: continued; `\\` is an escaped backslash, which ends the line. Only
-    // before a line feed (Apache matches `[^\\]\\[\r]\n`): a last line without one keeps its `\`.
+    // `\` just before a line feed (or CRLF): continued, even after another `\` (Apache 2.4's
+    // ap_cfg_getline_core; 2.2 took `\\` as an escaped backslash). A last line without a line
+    // feed keeps its `\`.
     const continued =
-      end < text.length &&
-      last > start &&
-      text.charCodeAt(last - 1) === 0x5c &&
-      !(last - 1 > start && text.charCodeAt(last - 2) === 0x5c);
+      end < text.length && last > start && text.charCodeAt(last - 1) === 0x5c; /* \ */
     const raw = pending + text.slice(start, continued ? last - 1 : last);
     start = end + 1;
     if (continued) {
