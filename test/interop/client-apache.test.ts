@@ -4,19 +4,18 @@
  * on 127.0.0.1 and a free port, its password files made by Apache's own `htpasswd` and in
  * `htdigest`'s format. Stopped by its PID.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
-import { freePort } from '../helpers/free-port';
+import { startApache, type Apache } from './helpers/apache';
 import { ServerMatrixRecorder } from './helpers/matrix';
 import { versionOf } from './helpers/run';
 
-const MODULES = '/usr/lib/apache2/modules';
 let root: string;
-let apache: ChildProcess;
+let apache: Apache | undefined;
 let base: string;
 const matrix = new ServerMatrixRecorder('apache', 'Apache httpd');
 
@@ -36,35 +35,10 @@ beforeAll(async () => {
   if (htpasswd.status !== 0) throw new Error(`htpasswd failed: ${String(htpasswd.stderr)}`);
   const ha1 = createHash('md5').update('alice:digest-realm:secret').digest('hex');
   writeFileSync(join(root, 'htdigest'), `alice:digest-realm:${ha1}\n`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const modules = [
-    'mpm_event',
-    'authn_core',
-    'authn_file',
-    'authz_core',
-    'authz_user',
-    'auth_basic',
-    'auth_digest',
-    'dir',
-  ].map((name) => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`);
-  writeFileSync(
-    join(root, 'httpd.conf'),
+  apache = await startApache(
+    root,
+    ['authn_core', 'authn_file', 'authz_user', 'auth_basic', 'auth_digest'],
     [
-      `ServerRoot ${root}`,
-      'ServerName 127.0.0.1',
-      `Listen 127.0.0.1:${port}`,
-      `PidFile ${root}/httpd.pid`,
-      `DefaultRuntimeDir ${root}`,
-      `ErrorLog ${root}/error.log`,
-      ...modules,
-      'User nobody',
-      'Group nogroup',
-      `DocumentRoot ${root}/htdocs`,
-      'DirectoryIndex index.html',
-      `<Directory ${root}/htdocs>`,
-      '  Require all granted',
-      '</Directory>',
       '<Location /basic/>',
       '  AuthType Basic',
       '  AuthName "basic-realm"',
@@ -78,41 +52,16 @@ beforeAll(async () => {
       `  AuthUserFile ${root}/htdigest`,
       '  Require valid-user',
       '</Location>',
-      '',
-    ].join('\n'),
+    ],
   );
-  // Apache's workers run as nobody: they must be able to read the tree.
-  for (const file of ['', 'htdocs', 'htpasswd', 'htdigest']) chmodSync(join(root, file), 0o755);
-  apache = spawn('/usr/sbin/apache2', ['-f', join(root, 'httpd.conf'), '-DFOREGROUND'], {
-    stdio: 'ignore',
-  });
-  await waitUntilServing(base);
+  base = apache.base;
 });
 
 afterAll(async () => {
-  if (apache?.exitCode === null) {
-    const exited = new Promise((resolve) => apache.once('exit', resolve));
-    apache.kill('SIGTERM');
-    await exited;
-  }
+  await apache?.stop();
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
   await matrix.write();
 });
-
-async function waitUntilServing(url: string): Promise<void> {
-  // Up to 20 s: it serves within a second, more on a busy machine (100 tries 50 ms apart, some
-  // 5 s, was the limit).
-  for (const until = Date.now() + 20_000; Date.now() < until;) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  const log = readFileSync(join(root, 'error.log'), 'utf8');
-  throw new Error(`apache2 did not start:\n${log}`);
-}
 
 it('answers Apache’s Digest challenge, checks its rspauth, and reuses the nonce', async () => {
   const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });

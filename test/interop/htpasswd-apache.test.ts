@@ -1,0 +1,101 @@
+/**
+ * README, "htpasswd files": lines are read as Apache reads them. One file, given to Apache httpd
+ * 2.4's mod_authn_file and to loadHtpasswd(), and every user tried with the right password and a
+ * wrong one on both: the same users get in. The file holds what Apache reads in its own way
+ * (ap_cfg_getline's continuations and trimming, ap_getword's colons); its hashes come from
+ * Apache's own `htpasswd`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHtpasswd } from 'authscheme';
+import { startApache, type Apache } from './helpers/apache';
+
+/** The hash Apache's `htpasswd` makes of `password` with `flag` (`-s` SHA-1, `-B` bcrypt). */
+function hashOf(flag: string, password: string): string {
+  const line = execFileSync('/usr/bin/htpasswd', ['-nb', flag, 'x', password], {
+    encoding: 'utf8',
+  }).trim();
+  return line.slice(line.indexOf(':') + 1);
+}
+
+const sha = hashOf('-s', 'pw');
+const bcrypt = hashOf('-B', 'pw');
+const other = hashOf('-s', 'other');
+
+const FILE = [
+  `alice:${sha}\n`,
+  // A backslash just before the line feed (or CRLF) joins the next line.
+  `bob:${sha.slice(0, 9)}\\\n${sha.slice(9)}\n`,
+  `carol:${bcrypt.slice(0, 20)}\\\r\n${bcrypt.slice(20)}\r\n`,
+  // A comment continued so: the next line is part of it.
+  `# dave left\\\ndave:${sha}\n`,
+  // Two backslashes continue it too (Apache 2.2 read them as an escaped one).
+  `# erin left \\\\\nerin:${sha}\n`,
+  // White space around a line (apr_isspace: SP, HTAB, CR, FF, VT) is dropped; blank lines skipped.
+  ` \t frank:${sha} \x0b\x0c\t\r\n\n \t\r\n`,
+  // A run of colons is one separator; fields after the hash are ignored.
+  `gina::${sha}\n`,
+  `hank:${sha}:Hank H.\n`,
+  // The first line for a user wins.
+  `ivy:${sha}\n`,
+  `ivy:${other}\n`,
+  // A backslash followed by a space continues nothing.
+  `# jack's line comes next \\ \n`,
+  `jack:${sha}\n`,
+].join('');
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jack'];
+
+let root: string;
+let apache: Apache | undefined;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'authscheme-htpasswd-apache-'));
+  mkdirSync(join(root, 'htdocs', 'basic'), { recursive: true });
+  writeFileSync(join(root, 'htdocs', 'basic', 'index.html'), 'ok\n');
+  writeFileSync(join(root, 'htpasswd'), FILE);
+  apache = await startApache(
+    root,
+    ['authn_core', 'authn_file', 'authz_user', 'auth_basic'],
+    [
+      '<Location /basic/>',
+      '  AuthType Basic',
+      '  AuthName "r"',
+      `  AuthUserFile ${root}/htpasswd`,
+      '  Require valid-user',
+      '</Location>',
+    ],
+  );
+});
+
+afterAll(async () => {
+  await apache?.stop();
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+});
+
+it('lets in the same users as Apache’s mod_authn_file, from the same file', async () => {
+  const file = await loadHtpasswd(join(root, 'htpasswd'));
+  const apacheLets = async (user: string, password: string): Promise<boolean> => {
+    const credentials = Buffer.from(`${user}:${password}`).toString('base64');
+    const res = await fetch(`${apache!.base}/basic/`, {
+      headers: { authorization: `Basic ${credentials}` },
+    });
+    expect([200, 401]).toContain(res.status);
+    return res.status === 200;
+  };
+  const apacheDecided: Record<string, boolean> = {};
+  const weDecided: Record<string, boolean> = {};
+  for (const user of USERS) {
+    for (const password of ['pw', 'other']) {
+      apacheDecided[`${user}:${password}`] = await apacheLets(user, password);
+      weDecided[`${user}:${password}`] = (await file.verify(user, password)) === user;
+    }
+  }
+  expect(weDecided).toEqual(apacheDecided);
+  // What Apache decided, so that the two cannot agree by refusing everybody.
+  const letIn = Object.keys(apacheDecided).filter((key) => apacheDecided[key]);
+  expect(letIn).toEqual(
+    ['alice', 'bob', 'carol', 'frank', 'gina', 'hank', 'ivy', 'jack'].map((user) => `${user}:pw`),
+  );
+});
