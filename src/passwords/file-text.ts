@@ -101,41 +101,86 @@ class BoundedReader {
  * `ap_cfg_getline` reads them (Apache 2.4): a line that ends in a backslash just before its line
  * feed goes on with the next (so a `#` comment that ends in one hides the line after it, as it
  * does from Apache); white space around a line is dropped (a loop, not `/\s+$/`, which
- * backtracks quadratically over a long run of inner spaces); blank lines and `#` comments are skipped. A byte order mark at the start of the text
- * is skipped too, as the editors that write one (Notepad) mean it, although Apache reads it as
- * part of the first user's name, which no client sends.
+ * backtracks quadratically over a long run of inner spaces); blank lines and `#` comments are
+ * skipped. A byte order mark at the start of the text is skipped too, as the editors that write
+ * one (Notepad) mean it, although Apache reads it as part of the first user's name, which no
+ * client sends.
  */
 export function* entryLines(text: string): Generator<[lineNumber: number, line: string]> {
   let lineNumber = 0;
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let pending = '';
-  let pendingFrom = 0;
+  // The earlier pieces of a continued line, as [from, to) ranges of `text`, none empty: they are
+  // copied once, when the line ends, so continuations cost no more than the line's length.
+  const pieces: number[] = [];
+  let from = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
+    const lineFeed = end !== -1;
+    if (!lineFeed) end = text.length;
     lineNumber++;
-    let last = end;
-    if (last > start && text.charCodeAt(last - 1) === 0x0d /* CR */) last--;
-    const from = pending === '' ? lineNumber : pendingFrom;
-    // `\` just before a line feed (or CRLF): continued, even after another `\` (Apache 2.4's
-    // ap_cfg_getline_core; 2.2 took `\\` as an escaped backslash). A last line without a line
-    // feed keeps its `\`.
-    const continued =
-      end < text.length && last > start && text.charCodeAt(last - 1) === 0x5c; /* \ */
-    const raw = pending + text.slice(start, continued ? last - 1 : last);
-    start = end + 1;
-    if (continued) {
-      pending = raw;
-      pendingFrom = from;
-      continue;
+    if (pieces.length === 0) from = lineNumber;
+    // Apache 2.4's ap_cfg_getline_core: at a line feed, skip a CR before it, and a backslash
+    // before that continues the line. It looks for them in all it has read, not in this line
+    // only: an empty line after `\\` + line feed takes the backslash that was left (2.2 read
+    // `\\` as an escaped backslash). A last line without a line feed keeps its `\`.
+    if (lineFeed) {
+      const back = codeFromEnd(text, pieces, start, end, 0) === 0x0d /* CR */ ? 1 : 0;
+      if (codeFromEnd(text, pieces, start, end, back) === 0x5c /* \ */) {
+        const inLine = Math.min(back + 1, end - start);
+        dropFromEnd(pieces, back + 1 - inLine);
+        if (end - inLine > start) pieces.push(start, end - inLine);
+        start = end + 1;
+        continue;
+      }
     }
-    pending = '';
+    let raw = text.slice(start, end);
+    if (pieces.length > 0) {
+      let joined = '';
+      for (let i = 0; i < pieces.length; i += 2) joined += text.slice(pieces[i], pieces[i + 1]);
+      raw = joined + raw;
+      pieces.length = 0;
+    }
+    start = end + 1;
     let first = 0;
     let stop = raw.length;
     while (first < stop && isSpace(raw.charCodeAt(first))) first++;
     while (stop > first && isSpace(raw.charCodeAt(stop - 1))) stop--;
     if (first === stop || raw.charCodeAt(first) === 0x23 /* # */) continue;
     yield [from, raw.slice(first, stop)];
+  }
+}
+
+/**
+ * The code unit `back` places (0 or 1) from the end of a line read so far: `pieces`, then
+ * `text` from `start` to `end`; -1 if it is shorter.
+ */
+function codeFromEnd(
+  text: string,
+  pieces: readonly number[],
+  start: number,
+  end: number,
+  back: number,
+): number {
+  if (end - start > back) return text.charCodeAt(end - 1 - back);
+  back -= end - start;
+  for (let i = pieces.length - 2; i >= 0; i -= 2) {
+    const length = pieces[i + 1]! - pieces[i]!;
+    if (back < length) return text.charCodeAt(pieces[i + 1]! - 1 - back);
+    back -= length;
+  }
+  return -1;
+}
+
+/** Drops the last `count` code units of the earlier pieces of a line. */
+function dropFromEnd(pieces: number[], count: number): void {
+  while (count > 0) {
+    const length = pieces[pieces.length - 1]! - pieces[pieces.length - 2]!;
+    if (count < length) {
+      pieces[pieces.length - 1]! -= count;
+      return;
+    }
+    pieces.length -= 2;
+    count -= length;
   }
 }
 

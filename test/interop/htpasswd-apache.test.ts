@@ -44,8 +44,12 @@ const FILE = [
   // A backslash followed by a space continues nothing.
   `# jack's line comes next \\ \n`,
   `jack:${sha}\n`,
+  // An empty line after one continued by the second of two backslashes: Apache looks for a
+  // backslash in all it has read, finds the first one, and goes on (kim hidden, lee joined).
+  `# kim left \\\\\n\nkim:${sha}\n`,
+  `lee:${sha.slice(0, 9)}\\\\\r\n\r\n${sha.slice(9)}\n`,
 ].join('');
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jack'];
+const USERS = 'alice bob carol dave erin frank gina hank ivy jack kim lee'.split(' ');
 
 let root: string;
 let apache: Apache | undefined;
@@ -96,6 +100,8 @@ it('lets in the same users as Apache’s mod_authn_file, from the same file', as
   // What Apache decided, so that the two cannot agree by refusing everybody.
   const letIn = Object.keys(apacheDecided).filter((key) => apacheDecided[key]);
   expect(letIn).toEqual(
-    ['alice', 'bob', 'carol', 'frank', 'gina', 'hank', 'ivy', 'jack'].map((user) => `${user}:pw`),
+    ['alice', 'bob', 'carol', 'frank', 'gina', 'hank', 'ivy', 'jack', 'lee'].map(
+      (user) => `${user}:pw`,
+    ),
   );
 });

@@ -231,6 +231,21 @@ describe('htpasswd files', () => {
     expect(err.message).toBe('htpasswd line 2: unrecognised hash');
   });
 
+  // Apache 2.4's ap_cfg_getline_core looks for the continuing backslash in all it has read, not
+  // in the line just read: after `\\` + LF has left one backslash, an empty line (LF or CRLF)
+  // finds that one and continues again, dropping it (test/interop/htpasswd-apache.test.ts).
+  it('continues again at an empty line after a line continued by the second of two backslashes', async () => {
+    const hash = sha1Hash('pw');
+    const file = await parseHtpasswd(
+      `# carol left \\\\\n\ncarol:${hash}\n` +
+        `alice:${hash.slice(0, 10)}\\\\\r\n\r\n${hash.slice(10)}\n` +
+        `# bob's line is next \\\\\n \nbob:${hash}\n`,
+    );
+    expect([...file.users.keys()]).toEqual(['alice', 'bob']);
+    await expect(file.verify('alice', 'pw')).resolves.toBe('alice');
+    await expect(file.verify('bob', 'pw')).resolves.toBe('bob');
+  });
+
   it('refuses DES crypt (htpasswd -d) and plain text (htpasswd -p) at load, naming the line', async () => {
     const des = htpasswd(['-d'], 'alice', 'secret');
     const plain = htpasswd(['-p'], 'alice', 'secret');
