@@ -3,13 +3,16 @@
  * 2.4's mod_authn_file and to loadHtpasswd(), and every user tried with the right password and a
  * wrong one on both: the same users get in. The file holds what Apache reads in its own way
  * (ap_cfg_getline's continuations and trimming, ap_getword's colons); its hashes come from
- * Apache's own `htpasswd`.
+ * Apache's own `htpasswd`. The same for an htdigest file, given to mod_auth_digest (through
+ * mod_authn_file, which reads it with ap_cfg_getline too) and to loadHtdigest().
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadHtpasswd } from 'authscheme';
+import { loadHtdigest, loadHtpasswd } from 'authscheme';
+import { createAuthFetch } from 'authscheme/client';
 import { startApache, type Apache } from './helpers/apache';
 
 /** The hash Apache's `htpasswd` makes of `password` with `flag` (`-s` SHA-1, `-B` bcrypt). */
@@ -51,22 +54,54 @@ const FILE = [
 ].join('');
 const USERS = 'alice bob carol dave erin frank gina hank ivy jack kim lee'.split(' ');
 
+/** htdigest's HA1 of `user` in realm `d` with `password`. */
+const ha1 = (user: string, password: string): string =>
+  createHash('md5').update(`${user}:d:${password}`).digest('hex');
+
+// The htdigest file's lines take the same turns (user:realm:HA1).
+const DIGEST_FILE = [
+  `alice:d:${ha1('alice', 'pw')}\n`,
+  `bob:d:${ha1('bob', 'pw').slice(0, 9)}\\\n${ha1('bob', 'pw').slice(9)}\n`,
+  `carol:d:${ha1('carol', 'pw').slice(0, 20)}\\\r\n${ha1('carol', 'pw').slice(20)}\r\n`,
+  `# dave left\\\ndave:d:${ha1('dave', 'pw')}\n`,
+  `# erin left \\\\\nerin:d:${ha1('erin', 'pw')}\n`,
+  ` \t frank:d:${ha1('frank', 'pw')} \x0b\x0c\t\r\n\n \t\r\n`,
+  `gina::d::${ha1('gina', 'pw')}\n`,
+  `hank:d:${ha1('hank', 'pw')}:Hank H.\n`,
+  `ivy:d:${ha1('ivy', 'pw')}\n`,
+  `ivy:d:${ha1('ivy', 'other')}\n`,
+  `# jack's line comes next \\ \n`,
+  `jack:d:${ha1('jack', 'pw')}\n`,
+  `# kim left \\\\\n\nkim:d:${ha1('kim', 'pw')}\n`,
+  `lee:d:${ha1('lee', 'pw').slice(0, 9)}\\\\\r\n\r\n${ha1('lee', 'pw').slice(9)}\n`,
+].join('');
+
 let root: string;
 let apache: Apache | undefined;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'authscheme-htpasswd-apache-'));
-  mkdirSync(join(root, 'htdocs', 'basic'), { recursive: true });
-  writeFileSync(join(root, 'htdocs', 'basic', 'index.html'), 'ok\n');
+  for (const dir of ['basic', 'digest']) {
+    mkdirSync(join(root, 'htdocs', dir), { recursive: true });
+    writeFileSync(join(root, 'htdocs', dir, 'index.html'), 'ok\n');
+  }
   writeFileSync(join(root, 'htpasswd'), FILE);
+  writeFileSync(join(root, 'htdigest'), DIGEST_FILE);
   apache = await startApache(
     root,
-    ['authn_core', 'authn_file', 'authz_user', 'auth_basic'],
+    ['authn_core', 'authn_file', 'authz_user', 'auth_basic', 'auth_digest'],
     [
       '<Location /basic/>',
       '  AuthType Basic',
       '  AuthName "r"',
       `  AuthUserFile ${root}/htpasswd`,
+      '  Require valid-user',
+      '</Location>',
+      '<Location /digest/>',
+      '  AuthType Digest',
+      '  AuthName "d"',
+      '  AuthDigestDomain /digest/',
+      `  AuthUserFile ${root}/htdigest`,
       '  Require valid-user',
       '</Location>',
     ],
@@ -98,6 +133,27 @@ it('lets in the same users as Apache’s mod_authn_file, from the same file', as
   }
   expect(weDecided).toEqual(apacheDecided);
   // What Apache decided, so that the two cannot agree by refusing everybody.
+  const letIn = Object.keys(apacheDecided).filter((key) => apacheDecided[key]);
+  expect(letIn).toEqual(
+    ['alice', 'bob', 'carol', 'frank', 'gina', 'hank', 'ivy', 'jack', 'lee'].map(
+      (user) => `${user}:pw`,
+    ),
+  );
+});
+
+it('lets in the same users as Apache’s mod_auth_digest, from the same htdigest file', async () => {
+  const file = await loadHtdigest(join(root, 'htdigest'));
+  const apacheDecided: Record<string, boolean> = {};
+  const weDecided: Record<string, boolean> = {};
+  for (const user of USERS) {
+    for (const password of ['pw', 'other']) {
+      const res = await createAuthFetch({ username: user, password })(`${apache!.base}/digest/`);
+      expect([200, 401]).toContain(res.status);
+      apacheDecided[`${user}:${password}`] = res.status === 200;
+      weDecided[`${user}:${password}`] = file.getHA1(user, 'd', 'MD5') === ha1(user, password);
+    }
+  }
+  expect(weDecided).toEqual(apacheDecided);
   const letIn = Object.keys(apacheDecided).filter((key) => apacheDecided[key]);
   expect(letIn).toEqual(
     ['alice', 'bob', 'carol', 'frank', 'gina', 'hank', 'ivy', 'jack', 'lee'].map(
