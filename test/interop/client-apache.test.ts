@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
-import { startApache, type Apache } from './helpers/apache';
+import { authLocation, startApache, type Apache } from './helpers/apache';
 import { ServerMatrixRecorder } from './helpers/matrix';
 import { versionOf } from './helpers/run';
 
@@ -39,19 +39,8 @@ beforeAll(async () => {
     root,
     ['authn_core', 'authn_file', 'authz_user', 'auth_basic', 'auth_digest'],
     [
-      '<Location /basic/>',
-      '  AuthType Basic',
-      '  AuthName "basic-realm"',
-      `  AuthUserFile ${root}/htpasswd`,
-      '  Require valid-user',
-      '</Location>',
-      '<Location /digest/>',
-      '  AuthType Digest',
-      '  AuthName "digest-realm"',
-      '  AuthDigestDomain /digest/',
-      `  AuthUserFile ${root}/htdigest`,
-      '  Require valid-user',
-      '</Location>',
+      ...authLocation('/basic/', 'Basic', 'basic-realm', `${root}/htpasswd`),
+      ...authLocation('/digest/', 'Digest', 'digest-realm', `${root}/htdigest`),
     ],
   );
   base = apache.base;

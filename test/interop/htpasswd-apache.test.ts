@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHtdigest, loadHtpasswd } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
-import { startApache, type Apache } from './helpers/apache';
+import { authLocation, startApache, type Apache } from './helpers/apache';
 
 /** The hash Apache's `htpasswd` makes of `password` with `flag` (`-s` SHA-1, `-B` bcrypt). */
 function hashOf(flag: string, password: string): string {
@@ -91,19 +91,8 @@ beforeAll(async () => {
     root,
     ['authn_core', 'authn_file', 'authz_user', 'auth_basic', 'auth_digest'],
     [
-      '<Location /basic/>',
-      '  AuthType Basic',
-      '  AuthName "r"',
-      `  AuthUserFile ${root}/htpasswd`,
-      '  Require valid-user',
-      '</Location>',
-      '<Location /digest/>',
-      '  AuthType Digest',
-      '  AuthName "d"',
-      '  AuthDigestDomain /digest/',
-      `  AuthUserFile ${root}/htdigest`,
-      '  Require valid-user',
-      '</Location>',
+      ...authLocation('/basic/', 'Basic', 'r', `${root}/htpasswd`),
+      ...authLocation('/digest/', 'Digest', 'd', `${root}/htdigest`),
     ],
   );
 });

@@ -79,3 +79,24 @@ export async function startApache(
   await stop();
   throw new Error(`apache2 did not start:\n${readFileSync(join(root, 'error.log'), 'utf8')}`);
 }
+
+/**
+ * A `<Location>` for `startApache`'s `config` that lets in the users of `userFile` (an htpasswd
+ * file for Basic, an htdigest one for Digest) in `realm`.
+ */
+export function authLocation(
+  path: string,
+  type: 'Basic' | 'Digest',
+  realm: string,
+  userFile: string,
+): string[] {
+  return [
+    `<Location ${path}>`,
+    `  AuthType ${type}`,
+    `  AuthName "${realm}"`,
+    ...(type === 'Digest' ? [`  AuthDigestDomain ${path}`] : []),
+    `  AuthUserFile ${userFile}`,
+    '  Require valid-user',
+    '</Location>',
+  ];
+}
