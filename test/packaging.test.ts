@@ -425,6 +425,18 @@ app.get('/', (req, res) => {
       by: (compiler) => compiler.major < 7,
     },
     {
+      // README: with TypeScript 5, authscheme/jwt needs ES2015 or later; so, every subpath.
+      name: 'node10 resolution (typesVersions), CommonJS, target ES2015',
+      files: { 'use.ts': everySubpath(true) },
+      options: (compiler) => ({
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        target: 'es2015',
+        ...(compiler.major === 6 ? { ignoreDeprecations: '6.0' } : {}),
+      }),
+      by: (compiler) => compiler.major < 7,
+    },
+    {
       name: 'node16 resolution, CommonJS and ESM, exactOptionalPropertyTypes, beside @types/passport',
       files: {
         'subpaths.cts': everySubpath(true),
