@@ -204,53 +204,55 @@ describe('bearer({ cache })', () => {
     expect(calls).toHaveLength(1);
   });
 
-  /** A cached app whose token `short` expires 5 s after `start` and `long` never; maxAge 60 s. */
-  function shortAndLong(start: number) {
+  const START = 1_700_000_000_000;
+  /**
+   * A cached app whose token `short` expires 5 s after `START` and `long` never; maxAge 60 s.
+   * Date.now reads `clock.wall`, performance.now `clock.mono`: maxAge runs on the monotonic
+   * clock, the token's expiry on the wall clock, and the test moves them (`pass` moves both).
+   */
+  function shortAndLong() {
+    const clock = { wall: START, mono: 0 };
+    jest.spyOn(Date, 'now').mockImplementation(() => clock.wall);
+    jest.spyOn(performance, 'now').mockImplementation(() => clock.mono);
+    const pass = (ms: number): void => {
+      clock.wall += ms;
+      clock.mono += ms;
+    };
     const { calls, verify } = counting((token) =>
-      token === 'short' ? { user: 'u', expiresAt: new Date(start + 5_000) } : { user: 'u' },
+      token === 'short' ? { user: 'u', expiresAt: new Date(START + 5_000) } : { user: 'u' },
     );
     const app = bearerApp({ verify, cache: { maxAge: 60_000 } });
     const hit = (token: string) => request(app).get('/').set('Authorization', `Bearer ${token}`);
-    return { calls, hit };
+    return { calls, hit, clock, pass };
   }
 
   it('expires an entry no later than the token (expiresAt) and after maxAge', async () => {
-    const start = 1_700_000_000_000;
-    let now = start;
-    jest.spyOn(Date, 'now').mockImplementation(() => now);
-    // maxAge runs on the monotonic clock, the token's expiry on the wall clock: both move here.
-    jest.spyOn(performance, 'now').mockImplementation(() => now - start);
-    const { calls, hit } = shortAndLong(start);
+    const { calls, hit, pass } = shortAndLong();
     await hit('short');
     await hit('long');
-    now += 4_000;
+    pass(4_000);
     await hit('short');
     await hit('long');
     expect(calls).toEqual(['short', 'long']);
-    now += 1_000; // short's own exp: the verifier is asked again (and here, refuses it as expired)
+    pass(1_000); // short's own exp: the verifier is asked again (and here, refuses it as expired)
     expect((await hit('short')).status).toBe(401);
     await hit('long');
     expect(calls).toEqual(['short', 'long', 'short']);
-    now += 56_000; // past maxAge for long
+    pass(56_000); // past maxAge for long
     await hit('long');
     expect(calls).toEqual(['short', 'long', 'short', 'long']);
   });
 
   it('a wall clock set back neither stretches maxAge nor revives an expired token', async () => {
-    const start = 1_700_000_000_000;
-    let wall = start;
-    let mono = 0;
-    jest.spyOn(Date, 'now').mockImplementation(() => wall);
-    jest.spyOn(performance, 'now').mockImplementation(() => mono);
-    const { calls, hit } = shortAndLong(start);
+    const { calls, hit, clock } = shortAndLong();
     await hit('short');
     await hit('long');
     // An hour back on the wall clock, and 6 s on: the short token's 5 s are over all the same.
-    wall -= 3_600_000;
-    mono += 6_000;
+    clock.wall -= 3_600_000;
+    clock.mono += 6_000;
     await hit('short');
     // …and 61 s on: so is maxAge for the long one.
-    mono += 55_000;
+    clock.mono += 55_000;
     await hit('long');
     expect(calls).toEqual(['short', 'long', 'short', 'long']);
   });
@@ -259,20 +261,15 @@ describe('bearer({ cache })', () => {
   // before the monotonic clock that bounds the entry does. From its expiresAt on, the token is
   // expired (as settle() says, `expiresAt <= now`): no cached success may grant it any more.
   it('a wall clock set forward to the token’s expiresAt ends its entry', async () => {
-    const start = 1_700_000_000_000;
-    let wall = start;
-    let mono = 0;
-    jest.spyOn(Date, 'now').mockImplementation(() => wall);
-    jest.spyOn(performance, 'now').mockImplementation(() => mono);
-    const { calls, hit } = shortAndLong(start);
+    const { calls, hit, clock } = shortAndLong();
     expect((await hit('short')).status).toBe(200);
-    wall = start + 4_999;
-    mono += 1_000;
+    clock.wall = START + 4_999;
+    clock.mono += 1_000;
     expect((await hit('short')).status).toBe(200);
     expect(calls).toEqual(['short']);
     // 5 s on the wall clock, 2 s on the monotonic one: the entry would still be live by the latter.
-    wall = start + 5_000;
-    mono += 1_000;
+    clock.wall = START + 5_000;
+    clock.mono += 1_000;
     expect((await hit('short')).status).toBe(401);
     expect(calls).toEqual(['short', 'short']);
   });
