@@ -372,15 +372,24 @@ describe('bearer({ cache })', () => {
       expect(calls).toEqual(['good', 'bad0', 'bad1', 'bad2', 'bad3', 'bad4', 'bad0']);
     });
 
+    /**
+     * Two requests with token `t`, the second past the 2 s in which checks are shared, so a check
+     * of its own; resolves with their statuses to come once both checks are with the verifier.
+     */
+    async function twoChecks(verify: ReturnType<typeof counting>['verify'], pending: () => number) {
+      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } }, { timeout: 5000 });
+      const first = get(app, 't').then((r) => r.status);
+      while (pending() < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const second = get(app, 't').then((r) => r.status);
+      while (pending() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      return { app, first, second };
+    }
+
     it('keeps the newer check’s refusal, not an older check’s late success', async () => {
       const answers: Array<(identity: unknown) => void> = [];
       const { verify } = counting(() => new Promise((resolve) => answers.push(resolve)));
-      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } }, { timeout: 5000 });
-      const first = get(app, 't').then((r) => r.status);
-      while (answers.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
-      const second = get(app, 't').then((r) => r.status); // past the sharing: a check of its own
-      while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      const { app, first, second } = await twoChecks(verify, () => answers.length);
       answers[1]!(false); // revoked
       expect(await second).toBe(401);
       answers[0]!({ user: 'u' }); // the older check answers late: neither cached nor kept
@@ -410,12 +419,7 @@ describe('bearer({ cache })', () => {
       const { verify } = counting(
         () => new Promise((resolve, reject) => answers.push({ resolve, reject })),
       );
-      const app = bearerApp({ verify, cache: { refusedMaxAge: 60_000 } }, { timeout: 5000 });
-      const first = get(app, 't').then((r) => r.status);
-      while (answers.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
-      const second = get(app, 't').then((r) => r.status); // past the sharing: a check of its own
-      while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      const { app, first, second } = await twoChecks(verify, () => answers.length);
       answers[1]!.resolve({ user: 'u' });
       expect(await second).toBe(200);
       // The older check is refused late (a replica that had not seen the token): the newer
