@@ -105,13 +105,34 @@ class BoundedReader {
  * skipped. A byte order mark at the start of the text is skipped too, as the editors that write
  * one (Notepad) mean it, although Apache reads it as part of the first user's name, which no
  * client sends.
+ *
+ * Two things make Apache read a file differently from what it holds, and are refused here, with
+ * the line's number, rather than read another way: a line (continuations included) longer than
+ * Apache reads, where mod_authn_file stops reading the file, so that the users after it are not
+ * found; and a NUL byte, where Apache's line ends (`strlen`), dropping the rest of it.
+ *
+ * @param kind names the file in errors (`htpasswd`, `htdigest`)
+ * @throws TypeError on a NUL byte or a line longer than {@link MAX_LINE_BYTES}
  */
-export function* entryLines(text: string): Generator<[lineNumber: number, line: string]> {
+export function* entryLines(
+  text: string,
+  kind: string,
+): Generator<[lineNumber: number, line: string]> {
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    throw new TypeError(
+      `${kind} line ${lineNumberAt(text, nul)}: a NUL byte (Apache ends the line there)`,
+    );
+  }
+  const bom = text.charCodeAt(0) === 0xfeff;
+  // UTF-8 bytes, which Apache's limit counts: characters in the usual all-ASCII file.
+  const ascii = Buffer.byteLength(text, 'utf8') === text.length;
   let lineNumber = 0;
-  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let start = bom ? 1 : 0;
   // The earlier pieces of a continued line, as [from, to) ranges of `text`, none empty: they are
   // copied once, when the line ends, so continuations cost no more than the line's length.
   const pieces: number[] = [];
+  let kept = 0; // the UTF-8 bytes of those pieces
   let from = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
@@ -119,6 +140,19 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
     if (!lineFeed) end = text.length;
     lineNumber++;
     if (pieces.length === 0) from = lineNumber;
+    // Apache's ap_cfg_getline_core reads into MAX_LINE_BYTES with apr_file_gets, which stops one
+    // byte short of it (for the NUL), after a line feed or at the end of the file; a line that
+    // fills all that is too long (APR_ENOSPC), and mod_authn_file stops reading the file there.
+    const read =
+      kept +
+      (ascii ? end - start : utf8Bytes(text, start, end)) +
+      (lineFeed ? 1 : 0) +
+      (bom && start === 1 ? 3 : 0);
+    if (lineFeed ? read > MAX_LINE_BYTES - 1 : read >= MAX_LINE_BYTES - 1) {
+      throw new TypeError(
+        `${kind} line ${lineNumber}: longer than the ${MAX_LINE_BYTES - 2} bytes Apache reads (Apache stops reading the file there)`,
+      );
+    }
     // Apache 2.4's ap_cfg_getline_core: at a line feed, skip a CR before it, and a backslash
     // before that continues the line. It looks for them in all it has read, not in this line
     // only: an empty line after `\\` + line feed takes the backslash that was left (2.2 read
@@ -129,6 +163,7 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
         const inLine = Math.min(back + 1, end - start);
         dropFromEnd(pieces, back + 1 - inLine);
         if (end - inLine > start) pieces.push(start, end - inLine);
+        kept = read - (back + 2); // less the line feed, the CR and the backslash: one byte each
         start = end + 1;
         continue;
       }
@@ -140,6 +175,7 @@ export function* entryLines(text: string): Generator<[lineNumber: number, line: 
       raw = joined + raw;
       pieces.length = 0;
     }
+    kept = 0;
     start = end + 1;
     let first = 0;
     let stop = raw.length;
@@ -182,6 +218,43 @@ function dropFromEnd(pieces: number[], count: number): void {
     pieces.length -= 2;
     count -= length;
   }
+}
+
+/**
+ * Apache's buffer for a line of a password file (mod_authn_file's `MAX_STRING_LEN`, 8 192): a
+ * line of up to 8 190 bytes and its line feed fit, with the NUL that ends the string.
+ */
+const MAX_LINE_BYTES = 8192;
+
+/** The 1-based number of the line that holds `text[at]`. */
+function lineNumberAt(text: string, at: number): number {
+  let count = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+/** UTF-8 bytes of `text[from, to)`; an unpaired surrogate counts as U+FFFD, as encoding it does. */
+function utf8Bytes(text: string, from: number, to: number): number {
+  let bytes = 0;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (
+      code >= 0xd800 &&
+      code < 0xdc00 &&
+      i + 1 < to &&
+      isLowSurrogate(text.charCodeAt(i + 1))
+    ) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code < 0xe000;
 }
 
 /** SP, HTAB, CR, FF, VT. */

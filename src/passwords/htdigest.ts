@@ -51,7 +51,7 @@ export interface HtdigestFile {
 export function parseHtdigest(text: string): HtdigestFile {
   if (typeof text !== 'string') throw new TypeError('parseHtdigest(): text must be a string');
   const realms = new Map<string, Map<string, string>>();
-  for (const [lineNumber, line] of entryLines(text)) {
+  for (const [lineNumber, line] of entryLines(text, 'htdigest')) {
     // Fields after the hash are ignored, as Apache's mod_auth_digest does (`user:realm:HA1:comment`),
     // and a run of colons ends a field as one does there (`user:realm::HA1`). A missing field is
     // '' (`user:realm`: no hash, refused below).

@@ -113,7 +113,7 @@ interface Entry {
 export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
   if (typeof text !== 'string') throw new TypeError('parseHtpasswd(): text must be a string');
   const entries = new Map<string, Entry>();
-  for (const [lineNumber, line] of entryLines(text)) {
+  for (const [lineNumber, line] of entryLines(text, 'htpasswd')) {
     // Split as Apache's ap_getword does: a run of colons ends a field (`user::hash` works there).
     const [user, hash] = colonFields(line, 2) as [string, string];
     if (user === '' || hash === '') {

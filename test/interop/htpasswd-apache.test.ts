@@ -76,23 +76,62 @@ const DIGEST_FILE = [
   `lee:d:${ha1('lee', 'pw').slice(0, 9)}\\\\\r\n\r\n${ha1('lee', 'pw').slice(9)}\n`,
 ].join('');
 
+/** A `#` comment of exactly `bytes` UTF-8 bytes (a thousand of them in two-byte characters). */
+const comment = (bytes: number): string => `#${'é'.repeat(1000)}${'x'.repeat(bytes - 2001)}`;
+/** mia's line, last in its file with no line feed, made `bytes` long by a trailing field. */
+const miaLast = (bytes: number): string => `mia:${sha}:${'x'.repeat(bytes - 5 - sha.length)}`;
+
+// Apache reads a line (continuations included) into 8 192 bytes, its line feed and a NUL
+// included, and mod_authn_file stops reading the file at a line that does not fit; a NUL byte
+// ends a line there. Each file has mia on its last line.
+const LIMITS: [name: string, text: string][] = [
+  ['a comment of 8 190 bytes', `${comment(8190)}\nmia:${sha}\n`],
+  ['a comment of 8 191 bytes', `${comment(8191)}\nmia:${sha}\n`],
+  [
+    'a comment of 8 190 bytes on two lines',
+    `${comment(5000)}\\\n${'x'.repeat(3190)}\nmia:${sha}\n`,
+  ],
+  [
+    'a comment of 8 191 bytes on two lines',
+    `${comment(5000)}\\\n${'x'.repeat(3191)}\nmia:${sha}\n`,
+  ],
+  ['a byte order mark and 8 187 bytes', `\ufeff${comment(8187)}\nmia:${sha}\n`],
+  ['a byte order mark and 8 188 bytes', `\ufeff${comment(8188)}\nmia:${sha}\n`],
+  ['mia’s line of 8 190 bytes, no line feed', `# x\n${miaLast(8190)}`],
+  ['mia’s line of 8 191 bytes, no line feed', `# x\n${miaLast(8191)}`],
+  ['a NUL byte after mia’s hash', `mia:${sha}\0 and more\n`],
+];
+
 let root: string;
 let apache: Apache | undefined;
 
+/** Whether Apache's Basic `<Location>` at `path` lets `user` in with `password`. */
+async function apacheLets(path: string, user: string, password: string): Promise<boolean> {
+  const credentials = Buffer.from(`${user}:${password}`).toString('base64');
+  const res = await fetch(`${apache!.base}${path}`, {
+    headers: { authorization: `Basic ${credentials}` },
+  });
+  expect([200, 401]).toContain(res.status);
+  return res.status === 200;
+}
+
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'authscheme-htpasswd-apache-'));
-  for (const dir of ['basic', 'digest']) {
+  const limits = LIMITS.map((_, i) => `limit${i}`);
+  for (const dir of ['basic', 'digest', ...limits]) {
     mkdirSync(join(root, 'htdocs', dir), { recursive: true });
     writeFileSync(join(root, 'htdocs', dir, 'index.html'), 'ok\n');
   }
   writeFileSync(join(root, 'htpasswd'), FILE);
   writeFileSync(join(root, 'htdigest'), DIGEST_FILE);
+  LIMITS.forEach(([, text], i) => writeFileSync(join(root, limits[i]!), text));
   apache = await startApache(
     root,
     ['authn_core', 'authn_file', 'authz_user', 'auth_basic', 'auth_digest'],
     [
       ...authLocation('/basic/', 'Basic', 'r', `${root}/htpasswd`),
       ...authLocation('/digest/', 'Digest', 'd', `${root}/htdigest`),
+      ...limits.flatMap((name) => authLocation(`/${name}/`, 'Basic', 'r', `${root}/${name}`)),
     ],
   );
 });
@@ -104,19 +143,11 @@ afterAll(async () => {
 
 it('lets in the same users as Apache’s mod_authn_file, from the same file', async () => {
   const file = await loadHtpasswd(join(root, 'htpasswd'));
-  const apacheLets = async (user: string, password: string): Promise<boolean> => {
-    const credentials = Buffer.from(`${user}:${password}`).toString('base64');
-    const res = await fetch(`${apache!.base}/basic/`, {
-      headers: { authorization: `Basic ${credentials}` },
-    });
-    expect([200, 401]).toContain(res.status);
-    return res.status === 200;
-  };
   const apacheDecided: Record<string, boolean> = {};
   const weDecided: Record<string, boolean> = {};
   for (const user of USERS) {
     for (const password of ['pw', 'other']) {
-      apacheDecided[`${user}:${password}`] = await apacheLets(user, password);
+      apacheDecided[`${user}:${password}`] = await apacheLets('/basic/', user, password);
       weDecided[`${user}:${password}`] = (await file.verify(user, password)) === user;
     }
   }
@@ -149,4 +180,43 @@ it('lets in the same users as Apache’s mod_auth_digest, from the same htdigest
       (user) => `${user}:pw`,
     ),
   );
+});
+
+it('refuses the files Apache reads only in part, and reads the ones it reads whole', async () => {
+  const apacheDecided: Record<string, string> = {};
+  const weDecided: Record<string, string> = {};
+  const verdict = (lets: boolean): string => (lets ? 'lets mia in' : 'refuses mia');
+  for (const [i, [name]] of LIMITS.entries()) {
+    apacheDecided[name] = verdict(await apacheLets(`/limit${i}/`, 'mia', 'pw'));
+    weDecided[name] = await loadHtpasswd(join(root, `limit${i}`)).then(
+      async (file) => verdict((await file.verify('mia', 'pw')) === 'mia'),
+      (error: Error) => error.message,
+    );
+  }
+  expect(apacheDecided).toEqual({
+    'a comment of 8 190 bytes': 'lets mia in',
+    'a comment of 8 191 bytes': 'refuses mia',
+    'a comment of 8 190 bytes on two lines': 'lets mia in',
+    'a comment of 8 191 bytes on two lines': 'refuses mia',
+    'a byte order mark and 8 187 bytes': 'lets mia in',
+    'a byte order mark and 8 188 bytes': 'refuses mia',
+    'mia’s line of 8 190 bytes, no line feed': 'lets mia in',
+    'mia’s line of 8 191 bytes, no line feed': 'refuses mia',
+    'a NUL byte after mia’s hash': 'lets mia in',
+  });
+  const tooLong = (line: number): string =>
+    `htpasswd line ${line}: longer than the 8190 bytes Apache reads (Apache stops reading the file there)`;
+  expect(weDecided).toEqual({
+    'a comment of 8 190 bytes': 'lets mia in',
+    'a comment of 8 191 bytes': tooLong(1),
+    'a comment of 8 190 bytes on two lines': 'lets mia in',
+    'a comment of 8 191 bytes on two lines': tooLong(2),
+    'a byte order mark and 8 187 bytes': 'lets mia in',
+    'a byte order mark and 8 188 bytes': tooLong(1),
+    'mia’s line of 8 190 bytes, no line feed': 'lets mia in',
+    'mia’s line of 8 191 bytes, no line feed': tooLong(2),
+    // Apache reads `mia:{SHA}…` and lets her in; a reader that took the NUL as a character would
+    // not: the file is refused rather than read either way.
+    'a NUL byte after mia’s hash': 'htpasswd line 1: a NUL byte (Apache ends the line there)',
+  });
 });
