@@ -36,3 +36,51 @@ export function safeCompare(a: string, b: string): boolean {
   }
   return secretsEqual(hashSecret(a), hashSecret(b));
 }
+
+/**
+ * Beyond this many UTF-8 bytes in the longest password, {@link passwordChecker} hashes rather than
+ * pads: every entry is kept as long as the longest one.
+ */
+const MAX_PADDED_BYTES = 256;
+
+/**
+ * A check of a name and password against `passwords` (name → password) whose time says nothing of
+ * the stored password, nor of whether the name is there (a missing name is compared with a dummy).
+ *
+ * Each password is kept in UTF-8, zero-padded to the length of the longest, and the password sent
+ * is written into a buffer of that size and compared whole with `timingSafeEqual`; its length,
+ * compared apart, tells a longer one that was cut. That is a few hundred ns less per check than
+ * hashing both sides, and the time depends only on that size and on what was sent. Past
+ * {@link MAX_PADDED_BYTES}, both sides are hashed ({@link hashSecret}).
+ */
+export function passwordChecker(
+  passwords: ReadonlyMap<string, string>,
+): (name: string, password: string) => boolean {
+  let longest = 1;
+  for (const password of passwords.values()) {
+    longest = Math.max(longest, Buffer.byteLength(password, 'utf8'));
+  }
+  if (longest > MAX_PADDED_BYTES) {
+    const hashes = new Map([...passwords].map(([name, password]) => [name, hashSecret(password)]));
+    const missing = hashSecret('\u0000no such user\u0000');
+    return (name, password) => {
+      const expected = hashes.get(name);
+      return secretsEqual(hashSecret(password), expected ?? missing) && expected !== undefined;
+    };
+  }
+  const padded = new Map<string, { bytes: Buffer; length: number }>();
+  for (const [name, password] of passwords) {
+    const bytes = Buffer.alloc(longest);
+    padded.set(name, { bytes, length: bytes.write(password, 'utf8') });
+  }
+  const missing = { bytes: Buffer.alloc(longest), length: -1 };
+  const sent = Buffer.alloc(longest);
+  return (name, password) => {
+    const expected = padded.get(name) ?? missing;
+    const length = Buffer.byteLength(password, 'utf8');
+    // At most `longest` bytes, whole characters only; the length below tells a longer one apart.
+    sent.fill(0, sent.write(password, 'utf8'));
+    const equal = timingSafeEqual(sent, expected.bytes);
+    return equal && length === expected.length;
+  };
+}

@@ -4,7 +4,7 @@
  * Exported from `authscheme` as {@link basic}.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { hashSecret, secretsEqual } from '../../util/secret';
+import { passwordChecker } from '../../util/secret';
 import type { CacheOptions } from '../../util/cache-options';
 import { configuredCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
@@ -229,14 +229,14 @@ function cacheKeyer(): (text: string) => string {
   return (text) => createHmac('sha256', key).update(text).digest('base64');
 }
 
-/** A constant-time checker over a users map: one hash and one comparison whether or not the user exists. */
+/** A constant-time checker over a users map: the same comparison whether or not the user exists. */
 function usersChecker(users: Record<string, string>): (user: string, password: string) => Identity {
   if (!isPlainObject(users)) {
     throw new TypeError(
       `basic(): \`users\` must be a plain object (user name → password)${promiseNote(users)}`,
     );
   }
-  const hashes = new Map<string, Buffer>();
+  const passwords = new Map<string, string>();
   for (const [name, password] of Object.entries(users)) {
     if (typeof password !== 'string')
       throw new TypeError(`basic(): the password of a user is not a string`);
@@ -252,13 +252,9 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
     }
     // Compared in NFC, the form the credentials arrive in (RFC 7617 §2.1).
     const user = name.normalize('NFC');
-    if (hashes.has(user)) throw new TypeError('basic(): a user name is given twice (in NFC)');
-    hashes.set(user, hashSecret(password.normalize('NFC')));
+    if (passwords.has(user)) throw new TypeError('basic(): a user name is given twice (in NFC)');
+    passwords.set(user, password.normalize('NFC'));
   }
-  const missing = hashSecret('\u0000no such user\u0000');
-  return (user, password) => {
-    const expected = hashes.get(user);
-    const equal = secretsEqual(hashSecret(password), expected ?? missing);
-    return equal && expected !== undefined ? user : false;
-  };
+  const check = passwordChecker(passwords);
+  return (user, password) => (check(user, password) ? user : false);
 }
