@@ -133,13 +133,14 @@ export function* entryLines(
   // copied once, when the line ends, so continuations cost no more than the line's length.
   const pieces: number[] = [];
   let kept = 0; // the UTF-8 bytes of those pieces
+  let continued = false; // the line goes on (its pieces may all be empty)
   let from = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     const lineFeed = end !== -1;
     if (!lineFeed) end = text.length;
     lineNumber++;
-    if (pieces.length === 0) from = lineNumber;
+    if (!continued) from = lineNumber;
     // Apache's ap_cfg_getline_core reads into MAX_LINE_BYTES with apr_file_gets, which stops one
     // byte short of it (for the NUL), after a line feed or at the end of the file; a line that
     // fills all that is too long (APR_ENOSPC), and mod_authn_file stops reading the file there.
@@ -164,6 +165,7 @@ export function* entryLines(
         dropFromEnd(pieces, back + 1 - inLine);
         if (end - inLine > start) pieces.push(start, end - inLine);
         kept = read - (back + 2); // less the line feed, the CR and the backslash: one byte each
+        continued = true;
         start = end + 1;
         continue;
       }
@@ -176,6 +178,7 @@ export function* entryLines(
       pieces.length = 0;
     }
     kept = 0;
+    continued = false;
     start = end + 1;
     let first = 0;
     let stop = raw.length;
