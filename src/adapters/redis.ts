@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { NonceStore } from '../stores/nonce-store';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 import { isPromiseLike } from '../util/promise';
+import { isWellFormed } from '../util/text';
 
 /**
  * The part of an ioredis client (v4–v6, `Redis` or `Cluster`) this store uses. ioredis is told
@@ -318,11 +319,6 @@ export class RedisNonceStore implements NonceStore {
     // Neither answer: not our script's reply, so refuse to decide (fail closed).
     throw new Error(`RedisNonceStore: unexpected reply from Redis: ${String(reply)}`);
   }
-}
-
-/** No lone surrogate in `text` (ES2024's String#isWellFormed, which Node 20 has). */
-function isWellFormed(text: string): boolean {
-  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** Tells the client library apart by its methods and returns a function that runs the script. */

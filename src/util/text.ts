@@ -15,6 +15,11 @@ export function hasControl(text: string): boolean {
   return false;
 }
 
+/** No lone surrogate in `text`, which UTF-8 would write as U+FFFD (ES2024's String#isWellFormed). */
+export function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** True when `value` is exactly `length` hex digits, in either case. */
 export function isHexOfLength(value: string, length: number): boolean {
   if (value.length !== length) return false;

@@ -10,7 +10,7 @@ import { configuredCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict, decodeUtf8Strict } from '../../util/base64';
-import { hasControl, isAscii } from '../../util/text';
+import { hasControl, isAscii, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
@@ -248,6 +248,12 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
       throw new TypeError(
         'basic(): a user name or password contains a control character (U+0000–U+001F, ' +
           'U+007F–U+009F), which RFC 7617 §2 forbids: no request could match it',
+      );
+    }
+    // UTF-8 writes a lone surrogate as U+FFFD: such a password would let in one sent with U+FFFD.
+    if (!isWellFormed(name) || !isWellFormed(password)) {
+      throw new TypeError(
+        'basic(): a user name or password is not well-formed UTF-16 (a lone surrogate), so has no UTF-8 form',
       );
     }
     // Compared in NFC, the form the credentials arrive in (RFC 7617 §2.1).

@@ -248,6 +248,17 @@ describe('basic() — RFC 7617', () => {
     );
   });
 
+  // A lone surrogate has no UTF-8 form: encoding it gives U+FFFD, so such a password let in a
+  // client that sent U+FFFD instead, and such a name (credentials are strict UTF-8) never matched.
+  it.each([
+    ['a password', { alice: 'secret\ud800' }],
+    ['a user name', { 'ali\udc00ce': 'secret' }],
+  ])('refuses at setup %s with a lone surrogate', (_label, users) => {
+    expect(() => basic({ users })).toThrow(
+      /^basic\(\): a user name or password is not well-formed UTF-16 \(a lone surrogate\)/,
+    );
+  });
+
   // The middleware checks its own realm at setup; a scheme's realm goes into the same header, and
   // unchecked it made formatChallenge throw on every refusal: a 500 instead of the 401.
   it.each([
