@@ -16,7 +16,7 @@ import type {
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
-import { hasControl, isHexOfLength } from '../../util/text';
+import { hasControl, isHexOfLength, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import {
   checkBooleanOptions,
@@ -831,6 +831,13 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
       throw new TypeError(
         'digest(): a user name contains a control character (U+0000–U+001F, U+007F–U+009F), ' +
           'which no response can carry',
+      );
+    }
+    // UTF-8 writes a lone surrogate as U+FFFD: such a password would let in a client that hashed
+    // U+FFFD instead, and such a name match nobody.
+    if (!isWellFormed(name) || (typeof entry === 'string' && !isWellFormed(entry))) {
+      throw new TypeError(
+        'digest(): a user name or password is not well-formed UTF-16 (a lone surrogate), so has no UTF-8 form',
       );
     }
     // RFC 7616 §4: names and passwords are NFC under charset=UTF-8 (HA1 hashes these bytes).

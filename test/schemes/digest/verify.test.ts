@@ -1118,6 +1118,9 @@ describe('digest(): options are checked at setup', () => {
     ['an empty user name', { users: { '': 'x' } }],
     ['a user name with a tab', { users: { 'al\tice': 'x' } }],
     ['a user name with a C1 control', { users: { 'al\u0085ice': 'x' } }],
+    // No UTF-8 form: hashed as U+FFFD, the password let in a client that sent U+FFFD instead.
+    ['a user name with a lone surrogate', { users: { 'al\ud800ice': 'x' } }],
+    ['a password with a lone surrogate', { users: { alice: 'secret\udc00' } }],
     ['a qop that is not an array', { users: {}, qop: 'auth' }],
     ['a repeated qop', { users: {}, qop: ['auth', 'auth'] }],
     ['a secret that is neither a string nor a Buffer', { users: {}, secret: 42 }],
