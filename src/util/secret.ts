@@ -56,7 +56,7 @@ const MAX_PADDED_BYTES = 256;
 export function passwordChecker(
   passwords: ReadonlyMap<string, string>,
 ): (name: string, password: string) => boolean {
-  let longest = 1;
+  let longest = 0;
   for (const password of passwords.values()) {
     longest = Math.max(longest, Buffer.byteLength(password, 'utf8'));
   }

@@ -43,10 +43,20 @@ describe('passwordChecker (basic({ users }))', () => {
       // Nobody else's password, and no name that is not there, even with an empty password.
       expect(check('alice', 'pässwörd😀')).toBe(false);
       expect(check('mallory', '')).toBe(false);
+      // Not even with the text an unknown name is compared with.
+      expect(check('mallory', '\u0000no such user\u0000')).toBe(false);
       expect(check('mallory', 'secret')).toBe(false);
       expect(check('', '')).toBe(false);
     },
   );
+
+  it('takes an empty password when every password is empty, and nothing else', () => {
+    const check = passwordChecker(new Map([['carol', '']]));
+    expect(check('carol', '')).toBe(true);
+    expect(check('carol', 'x')).toBe(false);
+    expect(check('mallory', '')).toBe(false);
+    expect(passwordChecker(new Map())('', '')).toBe(false);
+  });
 
   it('compares buffers of one size, whoever asks and whatever they send', () => {
     const compare = jest.spyOn(crypto, 'timingSafeEqual');
