@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthschemeError } from '../../errors';
 import type { AuthRequest } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
-import { isHexOfLength } from '../../util/text';
+import { isHexOfLength, isWellFormed } from '../../util/text';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
 import { realmSpellings } from './realm';
 
@@ -152,6 +152,10 @@ export class HA1Source {
   private fromPassword(found: unknown, user: string, realm: string, hash: DigestHash): HA1Lookup {
     const [password, details] = withDetails(found, 'password');
     if (typeof password === 'string') {
+      // UTF-8 writes a lone surrogate as U+FFFD: the HA1 would match a client that sent that.
+      if (!isWellFormed(password)) {
+        throw badResult('getPassword returned a password with a lone surrogate (no UTF-8 form)');
+      }
       return fromPlain(hash, user, realm, password.normalize('NFC'), true, details);
     }
     if (found !== undefined && found !== null && found !== false) {

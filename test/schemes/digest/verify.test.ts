@@ -582,6 +582,16 @@ describe('digest(): user names and password sources', () => {
     await expect(verify(ha1, answer(await first(ha1), alice))).rejects.toMatchObject(BAD_RESULT);
   });
 
+  it('throws for a password with a lone surrogate, which has no UTF-8 form', async () => {
+    // Hashed as U+FFFD, it let in a client that sent U+FFFD.
+    const scheme = digest({ getPassword: () => 'secret\ud800', secret: SECRET });
+    const sent = { user: 'alice', password: 'secret\ufffd' };
+    await expect(verify(scheme, answer(await first(scheme), sent))).rejects.toMatchObject({
+      ...BAD_RESULT,
+      message: expect.stringMatching(/lone surrogate/),
+    });
+  });
+
   it('gives the user name to the callbacks as decoded text', async () => {
     const getPassword = jest.fn(() => 'pw');
     const scheme = digest({ getPassword, secret: SECRET });
