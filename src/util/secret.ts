@@ -34,7 +34,13 @@ export function safeCompare(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') {
     throw new TypeError('safeCompare(): both arguments must be strings');
   }
-  return secretsEqual(hashSecret(a), hashSecret(b));
+  // Their UTF-16 code units, not UTF-8, which writes every lone surrogate as U+FFFD: two different
+  // strings would compare equal.
+  return secretsEqual(hashCodeUnits(a), hashCodeUnits(b));
+}
+
+function hashCodeUnits(text: string): Buffer {
+  return hash('sha256', Buffer.from(text, 'utf16le'), 'buffer');
 }
 
 /**

@@ -11,6 +11,14 @@ describe('safeCompare (exported for verify callbacks)', () => {
     expect(safeCompare('pässwörd', 'passwörd')).toBe(false);
   });
 
+  it('tells apart strings that UTF-8 cannot: lone surrogates, and U+FFFD', () => {
+    // UTF-8 writes each lone surrogate as U+FFFD: compared as UTF-8, these were equal.
+    expect(safeCompare('x\ud800', 'x\ufffd')).toBe(false);
+    expect(safeCompare('\udc00', '\ud800')).toBe(false);
+    expect(safeCompare('x\ud800', 'x\ud800')).toBe(true);
+    expect(safeCompare('😀', '\ud83d\ude00')).toBe(true);
+  });
+
   it('throws for anything but two strings (an undefined password must not pass)', () => {
     expect(() => safeCompare(undefined as unknown as string, 'x')).toThrow(TypeError);
     expect(() => safeCompare('x', 1 as unknown as string)).toThrow(TypeError);
