@@ -146,7 +146,7 @@ export function* entryLines(
     // fills all that is too long (APR_ENOSPC), and mod_authn_file stops reading the file there.
     const read =
       kept +
-      (ascii ? end - start : utf8Bytes(text, start, end)) +
+      (ascii ? end - start : Buffer.byteLength(text.slice(start, end), 'utf8')) +
       (lineFeed ? 1 : 0) +
       (bom && start === 1 ? 3 : 0);
     if (lineFeed ? read > MAX_LINE_BYTES - 1 : read >= MAX_LINE_BYTES - 1) {
@@ -234,30 +234,6 @@ function lineNumberAt(text: string, at: number): number {
   let count = 1;
   for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) count++;
   return count;
-}
-
-/** UTF-8 bytes of `text[from, to)`; an unpaired surrogate counts as U+FFFD, as encoding it does. */
-function utf8Bytes(text: string, from: number, to: number): number {
-  let bytes = 0;
-  for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (
-      code >= 0xd800 &&
-      code < 0xdc00 &&
-      i + 1 < to &&
-      isLowSurrogate(text.charCodeAt(i + 1))
-    ) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code < 0xe000;
 }
 
 /** SP, HTAB, CR, FF, VT. */
