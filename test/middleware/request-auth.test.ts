@@ -38,6 +38,58 @@ describe.each([
     expect(descriptor?.enumerable).toBe(false);
   });
 
+  it('replaces an own auth that an earlier middleware gave the request', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      Object.defineProperty(req, 'auth', { value: 'earlier', writable: true, configurable: true });
+      next();
+    });
+    app.use(guard);
+    app.get('/', (req, res) => {
+      res.json(describeAuth(req));
+    });
+    await request(app).get('/').set('Authorization', alice); // the accessor is in place now
+    const res = await request(app).get('/').set('Authorization', alice);
+    expect(res.body).toEqual({ auth: { scheme: 'Basic', user: 'alice' }, own: true, keys: true });
+  });
+
+  it("goes through an app's own auth accessor, defined after ours", async () => {
+    const first = express();
+    first.use(guard);
+    first.get('/', (_req, res) => {
+      res.end();
+    });
+    await request(first).get('/').set('Authorization', alice); // ours is on express.request
+    const seen: unknown[] = [];
+    const app = express();
+    Object.defineProperty(app.request, 'auth', {
+      configurable: true,
+      set(value: unknown) {
+        seen.push(value);
+      },
+      get() {
+        return 'theirs';
+      },
+    });
+    app.use(guard);
+    app.get('/', (req, res) => {
+      res.json({ auth: (req as Req).auth });
+    });
+    const res = await request(app).get('/').set('Authorization', alice);
+    expect(res.body).toEqual({ auth: 'theirs' });
+    expect(seen).toEqual([{ scheme: 'Basic', user: 'alice' }]);
+    // The first app still reads ours.
+    first.get('/who', (req, res) => {
+      res.json(describeAuth(req));
+    });
+    const again = await request(first).get('/who').set('Authorization', alice);
+    expect(again.body).toEqual({
+      auth: { scheme: 'Basic', user: 'alice' },
+      own: false,
+      keys: true,
+    });
+  });
+
   it('is undefined on a request nobody authenticated', async () => {
     const app = express();
     app.get('/open', (req, res) => {
