@@ -7,13 +7,14 @@ import { Agent, request } from 'node:http';
 import { DigestSession, pickDigestChallenge } from './digest-client';
 import type { AuthSpec } from './wrk';
 
-interface Answer {
+export interface Answer {
   status: number;
   body: string;
   challenge: string | string[] | undefined;
 }
 
-function get(agent: Agent, url: string, authorization: string | undefined): Promise<Answer> {
+/** One GET on `agent`, with the body read. */
+export function get(agent: Agent, url: string, authorization: string | undefined): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,

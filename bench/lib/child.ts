@@ -27,6 +27,8 @@ export interface ChildSpec {
   pin: boolean;
   /** Extra Node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** A command that runs node, e.g. `['valgrind', '--tool=callgrind']`; the PID is then its. */
+  wrapper?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -83,12 +85,15 @@ export class BenchChild {
       buildRoot === undefined
         ? ['--import', 'tsx', path.join(REPO_ROOT, 'bench', spec.script)]
         : [path.join(buildRoot, 'bench', spec.script.replace(/\.ts$/, '.js'))];
-    const nodeArgs = [...(spec.nodeFlags ?? []), ...script, ...(spec.args ?? [])];
-    const command = spec.pin && spec.cpu !== undefined ? 'taskset' : process.execPath;
-    const args =
-      spec.pin && spec.cpu !== undefined
-        ? ['-c', String(spec.cpu), process.execPath, ...nodeArgs]
-        : nodeArgs;
+    const pin = spec.pin && spec.cpu !== undefined ? ['taskset', '-c', String(spec.cpu)] : [];
+    const [command = '', ...args] = [
+      ...pin,
+      ...(spec.wrapper ?? []),
+      process.execPath,
+      ...(spec.nodeFlags ?? []),
+      ...script,
+      ...(spec.args ?? []),
+    ];
     const proc = spawn(command, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

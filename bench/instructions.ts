@@ -1,0 +1,287 @@
+/**
+ * `npx tsx bench/instructions.ts [--requests N] [--only text,text] [--peers]`: counts the machine
+ * instructions each benchmark server executes per request, under valgrind's callgrind, and writes
+ * bench/results/instructions.md.
+ *
+ * Why: on Express a target of a few µs is smaller than what one round of the timed benchmark moves
+ * by (docs/bench.md). An instruction count does not depend on what else the machine does: the same
+ * server, client and requests give the same count to a few hundredths of a percent. Each server
+ * runs under callgrind with V8's `--predictable` (no background threads; seeded hashes and random
+ * numbers), answers N requests one after another on one keep-alive connection to warm up, is
+ * zeroed (`callgrind_control --zero`), answers N more, and is dumped. The client (this process)
+ * is not counted. What callgrind counts is user space: the kernel's share of each request (the
+ * socket calls, the same with or without authentication) is not in it.
+ *
+ * Counts are not times: how long an instruction takes differs between code (a hash runs several
+ * per cycle, a runtime lookup fewer) and valgrind's CPU model hides some of the host's (SHA
+ * extensions), so code that hashes counts more here than it costs. Differences of a few thousand
+ * instructions between two builds can come from where things land in memory (V8's stub cache is
+ * indexed by addresses): compare the same runs' rows, and repeat before believing a small one.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BenchChild, REPO_ROOT, useBuild } from './lib/child';
+import { compileForBench } from './lib/compile';
+import { describeMachine } from './lib/system';
+import { get } from './http/check';
+import { DigestSession, pickDigestChallenge } from './http/digest-client';
+import { JWT_PUBLIC_JWK_ENV, makeJwtMaterial, type JwtMaterial } from './http/fixtures';
+import { authSpec } from './http/run-http';
+import { allScenarios, type Scenario } from './http/scenarios';
+import type { ServerReady } from './http/server-main';
+import type { AuthSpec } from './http/wrk';
+
+/** Seeded and single-threaded, so that two runs of one server execute the same instructions. */
+const NODE_FLAGS = ['--predictable', '--hash-seed=1', '--random-seed=1'];
+
+/** The calibration rows counted besides the baselines and ours: floors, route mounting. */
+const CALIBRATIONS = new Set([
+  'bearer-floor',
+  'digest-floor',
+  'empty',
+  'bearer-route',
+  'bearer-floor-route',
+  'digest-route',
+  'digest-floor-route',
+]);
+
+/** Our scenarios → the floor with the same duties on the same stack and mount (floors.ts). */
+const FLOORS: Record<string, string> = {
+  'express/bearer/ok/authscheme': 'express/calibration/ok/bearer-floor',
+  'express/calibration/ok/bearer-route': 'express/calibration/ok/bearer-floor-route',
+  'express/digest/ok/authscheme SHA-256': 'express/calibration/ok/digest-floor',
+  'express/calibration/ok/digest-route': 'express/calibration/ok/digest-floor-route',
+  'http/bearer/ok/authscheme': 'http/calibration/ok/bearer-floor',
+  'http/digest/ok/authscheme': 'http/calibration/ok/digest-floor',
+};
+
+interface Options {
+  requests: number;
+  only: string[];
+  peers: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { requests: 10_000, only: [], peers: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--requests') options.requests = Number(argv[++i]);
+    else if (flag === '--only') options.only = String(argv[++i]).split(',');
+    else if (flag === '--peers') options.peers = true;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  if (!Number.isInteger(options.requests) || options.requests < 100)
+    throw new Error('--requests wants a whole number of at least 100');
+  return options;
+}
+
+function chosen(scenario: Scenario, options: Options): boolean {
+  if (scenario.path !== 'ok') return false;
+  if (options.only.length > 0) return options.only.some((text) => scenario.id.includes(text));
+  // JWT without the cache is ES256 verification, whose count says more about valgrind's CPU
+  // model than about us; it has no target.
+  if (scenario.group === 'jwt') return false;
+  if (scenario.group === 'baseline' || scenario.ours) return true;
+  if (scenario.group === 'calibration') return CALIBRATIONS.has(scenario.id.split('/')[3] ?? '');
+  return options.peers;
+}
+
+/** One client on one keep-alive connection, one request at a time; Digest keeps its nonce. */
+class SequentialClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly digest: DigestSession | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly auth: AuthSpec,
+  ) {
+    this.digest = auth.kind === 'digest' ? new DigestSession(auth.user, auth.password) : undefined;
+  }
+
+  async send(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      let authorization = this.auth.kind === 'header' ? this.auth.value : undefined;
+      if (this.digest !== undefined) {
+        if (!this.digest.hasNonce) {
+          const challenge = pickDigestChallenge(
+            (await get(this.agent, this.url, undefined)).challenge,
+          );
+          if (challenge === undefined) throw new Error(`${this.url}: no Digest challenge`);
+          this.digest.accept(challenge);
+        }
+        authorization = this.digest.authorization('GET', '/');
+      }
+      const answer = await get(this.agent, this.url, authorization);
+      if (answer.status !== 200) throw new Error(`${this.url}: status ${answer.status}`);
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function startServer(
+  scenario: Scenario,
+  jwt: JwtMaterial,
+  wrapper?: string[],
+): Promise<{ child: BenchChild; url: string }> {
+  const { child, ready } = await BenchChild.start<ServerReady>(
+    {
+      name: scenario.server,
+      script: 'http/server-main.ts',
+      args: [scenario.server],
+      pin: false,
+      nodeFlags: NODE_FLAGS,
+      wrapper,
+      env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(jwt.publicJwk) },
+    },
+    120_000,
+  );
+  return { child, url: `http://127.0.0.1:${ready.port}/` };
+}
+
+/** Per request, in the second N requests: all instructions, and two parts of them. */
+interface Counts {
+  total: number;
+  /** Inside V8's runtime functions for property lookups that missed its inline caches. */
+  lookups: number;
+  /** Inside the garbage collector. */
+  gc: number;
+}
+
+/** Self-and-callee instructions of functions whose names start so (recursive entries excluded). */
+const LOOKUP_MISSES = /^\S+ \S*v8::internal::Runtime_(Keyed)?(Load|Store)IC_Miss\(/;
+const GC = /^\S+ \S*v8::internal::Heap::CollectGarbage\(/;
+
+function inclusive(dump: string, pattern: RegExp): number {
+  const listing = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', dump], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let sum = 0;
+  for (const line of listing.split('\n')) {
+    // "  565,268,493 (31.16%)  ???:v8::internal::Runtime_LoadIC_Miss(int, …) [/usr/bin/node]"
+    const trimmed = line.trim().replace(/\s+\(\s*[\d.]+%\)\s+/, ' ');
+    if (pattern.test(trimmed) && !/\)'\d+ \[/.test(trimmed)) {
+      sum += Number(trimmed.slice(0, trimmed.indexOf(' ')).replaceAll(',', ''));
+    }
+  }
+  return sum;
+}
+
+async function countInstructions(
+  scenario: Scenario,
+  jwt: JwtMaterial,
+  requests: number,
+  dir: string,
+): Promise<Counts> {
+  const out = path.join(dir, scenario.server);
+  const { child, url } = await startServer(scenario, jwt, [
+    'valgrind',
+    '--quiet',
+    '--tool=callgrind',
+    `--callgrind-out-file=${out}`,
+  ]);
+  const client = new SequentialClient(url, authSpec(scenario, jwt));
+  try {
+    await client.send(requests);
+    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
+    await client.send(requests);
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+  } finally {
+    client.close();
+    await child.stop();
+  }
+  // The dump on request is `<out>.1`; `<out>` itself is what ran after it (the exit).
+  const dump = path.join(dir, `${scenario.server}.1`);
+  const summary = /^summary: (\d+)$/m.exec(readFileSync(dump, 'latin1'));
+  if (!summary) throw new Error(`${scenario.server}: no summary line in ${dump}`);
+  return {
+    total: Number(summary[1]) / requests,
+    lookups: inclusive(dump, LOOKUP_MISSES) / requests,
+    gc: inclusive(dump, GC) / requests,
+  };
+}
+
+/** Runs `work` over `items`, `width` at a time (callgrind runs one core per server). */
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>) {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
+}
+
+const thousands = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+const signed = (n: number): string => `${n < 0 ? '−' : '+'}${thousands(Math.abs(n))}`;
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
+  }
+  useBuild(compileForBench(REPO_ROOT));
+  const jwt = await makeJwtMaterial();
+  const scenarios = allScenarios().filter((scenario) => chosen(scenario, options));
+  const dir = mkdtempSync(path.join(tmpdir(), 'authscheme-callgrind-'));
+  const counts = new Map<string, Counts>();
+  try {
+    await inParallel(scenarios, 2, async (scenario) => {
+      counts.set(scenario.id, await countInstructions(scenario, jwt, options.requests, dir));
+      process.stderr.write(`${scenario.id}: ${thousands(counts.get(scenario.id)!.total)}\n`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const byServer = new Map<string, number>(
+    scenarios.map((s) => [s.server, counts.get(s.id)!.total]),
+  );
+  const floorOf = (scenario: Scenario): number | undefined => {
+    const floor = FLOORS[scenario.id];
+    return floor === undefined ? undefined : counts.get(floor)?.total;
+  };
+  const machine = describeMachine();
+  const lines = [
+    '# Instructions per request (bench/instructions.ts)',
+    '',
+    `${machine.date} · ${machine.cpuModel} · Node ${machine.node} · valgrind callgrind, ` +
+      `node ${NODE_FLAGS.join(' ')} · ${options.requests} requests to warm up, ${options.requests} counted`,
+    '',
+    'User-space instructions each server executed per request, one request at a time on one',
+    'keep-alive connection; "over bare" is over the same stack without authentication, "over',
+    'floor" over the least code with the same duties (bench/http/floors.ts). "Missed lookups" are',
+    "the instructions inside V8's runtime for property lookups its inline caches could not serve",
+    '(`Runtime_LoadIC_Miss`, `Runtime_StoreIC_Miss`, keyed ones included), "GC" those inside',
+    '`Heap::CollectGarbage`. "bare ÷ this" is',
+    "a ratio of instructions, not of time: the kernel's share of each request is not counted, and",
+    "an instruction's cost differs between code (bench/instructions.ts).",
+    '',
+    '| scenario | instructions | over bare | over floor | of which missed lookups | of which GC | bare ÷ this |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const scenario of scenarios) {
+    const { total, lookups, gc } = counts.get(scenario.id)!;
+    const bare = byServer.get(scenario.baseline);
+    const floor = floorOf(scenario);
+    lines.push(
+      `| ${scenario.id} | ${thousands(total)} | ${bare === undefined ? '' : signed(total - bare)} | ` +
+        `${floor === undefined ? '' : signed(total - floor)} | ${thousands(lookups)} | ` +
+        `${thousands(gc)} | ${bare === undefined ? '' : (bare / total).toFixed(3)} |`,
+    );
+  }
+  const report = `${lines.join('\n')}\n`;
+  process.stdout.write(report);
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'instructions.md'), report);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
