@@ -5,7 +5,7 @@
  *
  * Why: on Express a target of a few µs is smaller than what one round of the timed benchmark moves
  * by (docs/bench.md). An instruction count does not depend on what else the machine does: the same
- * server, client and requests give the same count to a few hundredths of a percent. Each server
+ * server, client and requests give the same count within about half a percent. Each server
  * runs under callgrind with V8's `--predictable` (no background threads; seeded hashes and random
  * numbers), answers N requests one after another on one keep-alive connection to warm up, is
  * zeroed (`callgrind_control --zero`), answers N more, and is dumped. The client (this process)

@@ -20,6 +20,32 @@ function describeAuth(req: Req): { auth: unknown; own: boolean; keys: boolean } 
   return { auth: req.auth ?? null, own: Object.hasOwn(req, 'auth'), keys: 'auth' in req };
 }
 
+/** Another library's `auth` accessor on `target`: reads 'theirs', keeps what is assigned. */
+function defineTheirs(target: object): unknown[] {
+  const seen: unknown[] = [];
+  Object.defineProperty(target, 'auth', {
+    configurable: true,
+    set(value: unknown) {
+      seen.push(value);
+    },
+    get() {
+      return 'theirs';
+    },
+  });
+  return seen;
+}
+
+/** Our guard on `app` assigns through that accessor, and the application reads 'theirs'. */
+async function expectTheirsUsed(app: express5.Express, seen: unknown[]): Promise<void> {
+  app.use(guard);
+  app.get('/', (req, res) => {
+    res.json({ auth: (req as Req).auth });
+  });
+  const res = await request(app).get('/').set('Authorization', alice);
+  expect(res.body).toEqual({ auth: 'theirs' });
+  expect(seen).toEqual([{ scheme: 'Basic', user: 'alice' }]);
+}
+
 describe.each([
   ['express5', express5],
   ['express4', express4],
@@ -60,24 +86,9 @@ describe.each([
       res.end();
     });
     await request(first).get('/').set('Authorization', alice); // ours is on express.request
-    const seen: unknown[] = [];
     const app = express();
-    Object.defineProperty(app.request, 'auth', {
-      configurable: true,
-      set(value: unknown) {
-        seen.push(value);
-      },
-      get() {
-        return 'theirs';
-      },
-    });
-    app.use(guard);
-    app.get('/', (req, res) => {
-      res.json({ auth: (req as Req).auth });
-    });
-    const res = await request(app).get('/').set('Authorization', alice);
-    expect(res.body).toEqual({ auth: 'theirs' });
-    expect(seen).toEqual([{ scheme: 'Basic', user: 'alice' }]);
+    const seen = defineTheirs(app.request);
+    await expectTheirsUsed(app, seen);
     // The first app still reads ours.
     first.get('/who', (req, res) => {
       res.json(describeAuth(req));
@@ -216,23 +227,8 @@ describe('req.auth elsewhere', () => {
     jest.isolateModules(() => {
       fresh = require('express') as typeof express5;
     });
-    const seen: unknown[] = [];
-    Object.defineProperty(fresh.request, 'auth', {
-      configurable: true,
-      set(value: unknown) {
-        seen.push(value);
-      },
-      get() {
-        return 'theirs';
-      },
-    });
+    const seen = defineTheirs(fresh.request);
     const app = fresh();
-    app.use(guard);
-    app.get('/', (req, res) => {
-      res.json({ auth: (req as Req).auth });
-    });
-    const res = await request(app).get('/').set('Authorization', alice);
-    expect(res.body).toEqual({ auth: 'theirs' });
-    expect(seen).toEqual([{ scheme: 'Basic', user: 'alice' }]);
+    await expectTheirsUsed(app, seen);
   });
 });
