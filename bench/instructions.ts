@@ -68,10 +68,15 @@ function parseOptions(argv: string[]): Options {
   const options: Options = { requests: 10_000, only: [], peers: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === '--requests') options.requests = Number(argv[++i]);
-    else if (flag === '--only') options.only = String(argv[++i]).split(',');
-    else if (flag === '--peers') options.peers = true;
-    else throw new Error(`unknown option ${flag}`);
+    if (flag === '--peers') {
+      options.peers = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${String(flag)} wants a value`);
+    if (flag === '--requests') options.requests = Number(value);
+    else if (flag === '--only') options.only = value.split(',');
+    else throw new Error(`unknown option ${String(flag)}`);
   }
   if (!Number.isInteger(options.requests) || options.requests < 100)
     throw new Error('--requests wants a whole number of at least 100');
