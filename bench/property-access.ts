@@ -8,7 +8,9 @@
  * map, and a read from a middleware finds nothing cached: every first read of a name on a request
  * goes through V8's lookup from scratch.
  *
- * Each case reads one property from each of many fresh requests, once, as a middleware does.
+ * Each case reads one property from each of many fresh requests, once, as a middleware does, by
+ * name (`req.rawHeaders`) and by key (`req[RAW_HEADERS]`): a keyed read whose inline cache has
+ * seen too many hidden classes is looked up by V8's generated code, a named one by its runtime.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
@@ -32,11 +34,25 @@ function request(swap: boolean): IncomingMessage {
   return req;
 }
 
+// Keys in variables: `req[RAW_HEADERS]` compiles to a keyed read, as in src/middleware/request.ts.
+const HEADERS = 'headers';
+const RAW_HEADERS = 'rawHeaders';
+const ORIGINAL_METHOD = 'originalMethod';
+const BASE_URL = 'baseUrl';
+
 const reads: [string, (req: IncomingMessage & Record<string, unknown>) => unknown][] = [
   ['req.headers (an accessor of IncomingMessage)', (req) => req.headers],
+  ['req[HEADERS], keyed', (req) => req[HEADERS]],
   ['req.rawHeaders (own)', (req) => req.rawHeaders],
+  ['req[RAW_HEADERS], keyed', (req) => req[RAW_HEADERS]],
   ['req.originalMethod (absent: the whole chain)', (req) => req.originalMethod],
+  ['req[ORIGINAL_METHOD], keyed', (req) => req[ORIGINAL_METHOD]],
+  [
+    'Object.hasOwn(req, ORIGINAL_METHOD), then keyed',
+    (req) => (Object.hasOwn(req, ORIGINAL_METHOD) ? req[ORIGINAL_METHOD] : undefined),
+  ],
   ['req.baseUrl (own, added after the swap)', (req) => req.baseUrl],
+  ['req[BASE_URL], keyed', (req) => req[BASE_URL]],
 ];
 
 function measure(swap: boolean, read: (req: IncomingMessage & Record<string, unknown>) => unknown) {

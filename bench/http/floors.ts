@@ -19,9 +19,19 @@ import { OPAQUE_TOKEN, PASSWORD, REALM, USER } from './fixtures';
 type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 type Request = IncomingMessage & { originalUrl?: string; originalMethod?: string };
 
+/**
+ * Request properties read by key, as ours reads them (src/middleware/request.ts): on Express a
+ * keyed read of an own property is looked up by V8's generated code, a named one by its runtime.
+ * A floor that read them by name would cost more than ours for no duty of its own.
+ */
+const RAW_HEADERS = 'rawHeaders';
+const METHOD = 'method';
+const ORIGINAL_METHOD = 'originalMethod';
+const ORIGINAL_URL = 'originalUrl';
+
 function duplicated(req: IncomingMessage): boolean {
   let seen = 0;
-  const raw = req.rawHeaders;
+  const raw = req[RAW_HEADERS];
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization' && ++seen > 1)
       return true;
@@ -111,11 +121,14 @@ export function digestFloor(): Connect {
     }
     if (duplicated(req)) return answer(res, 400);
     const { nonce = '', nc = '', cnonce = '', uri = '', response = '' } = d;
-    if (uri !== (req.originalUrl ?? req.url)) return answer(res, 400);
+    if (uri !== (req[ORIGINAL_URL] ?? req.url)) return answer(res, 400);
     const top = nonces.get(nonce);
     const count = Number.parseInt(nc, 16);
     if (top === undefined || !(count > top)) return answer(res, 401, challenge());
-    const method = req.originalMethod ?? req.method ?? 'GET';
+    const method =
+      (Object.hasOwn(req, ORIGINAL_METHOD) ? req[ORIGINAL_METHOD] : undefined) ??
+      req[METHOD] ??
+      'GET';
     let ha2 = ha2s.get(`${method}:${uri}`);
     if (ha2 === undefined) ha2s.set(`${method}:${uri}`, (ha2 = sha256(`${method}:${uri}`)));
     const expected = sha256(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);

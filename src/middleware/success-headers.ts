@@ -13,6 +13,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { AuthschemeError } from '../errors';
 import { isQuotable, isToken } from '../header/grammar';
 import { codePointName, kindOf, quoted } from '../util/text';
+import { HTTP_VERSION_MAJOR } from './request';
 
 /**
  * The values the headers of a success replaced, by the name the success gave; `undefined` when
@@ -42,7 +43,7 @@ export function setSuccessHeaders(
   }
   const fields = headers as Record<string, unknown>;
   // for-in with an own-property check rather than Object.keys(): no array per request.
-  if (req.httpVersionMajor >= 2) {
+  if (req[HTTP_VERSION_MAJOR] >= 2) {
     // Node's HTTP/2 setHeader checks too little (see http2Problem), so all are checked here
     // before any is set: nothing to undo here. (Its removeHeader('date') would not remove a Date
     // either: it only stops the one Node adds; see undo().)
@@ -153,7 +154,7 @@ export function undoSuccessHeaders(
   replaced: ReplacedHeaders,
 ): void {
   if (headers === undefined || headers === null || res.headersSent) return;
-  const http2 = req.httpVersionMajor >= 2;
+  const http2 = req[HTTP_VERSION_MAJOR] >= 2;
   undo(res, http2, headers as Record<string, unknown>, undefined, replaced);
 }
 

@@ -220,6 +220,28 @@ describe('X-HTTP-Method-Override', () => {
     expect(reply.headers[HIT]).toEqual(['yes']);
   });
 
+  it('reads originalMethod only on the request itself, where method-override puts it', async () => {
+    // A prototype's originalMethod (here, every request's) is no record of this request's method.
+    const inherited = await start(
+      authenticate({ realm: 'm', schemes: [digest({ users, secret: 's'.repeat(32) })] }),
+      {
+        before: [
+          (req, _res, next) => {
+            const prototype: object = Object.create(Object.getPrototypeOf(req) as object, {
+              originalMethod: { value: 'POST' },
+            });
+            Object.setPrototypeOf(req, prototype);
+            next();
+          },
+        ],
+      },
+    );
+    const a = await digestAnswer(inherited, 'alice', 'wonderland', 'GET');
+    const reply = await send(inherited, { Authorization: digestHeader(a) }, 'GET');
+    expect(reply.status).toBe(200);
+    expect(reply.headers[HIT]).toEqual(['yes']);
+  });
+
   it('does not skip authentication for any overridden method', async () => {
     for (const override of ['HEAD', 'OPTIONS', 'GET', 'TRACE', 'CONNECT']) {
       const reply = await send(target, { 'X-HTTP-Method-Override': override }, 'POST');
