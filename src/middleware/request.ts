@@ -41,6 +41,7 @@ const RAW_HEADERS = 'rawHeaders';
 const METHOD = 'method';
 const ORIGINAL_METHOD = 'originalMethod';
 const ORIGINAL_URL = 'originalUrl';
+/** `req[HTTP_VERSION_MAJOR]`: read by key for the reason above (success-headers.ts reads it too). */
 export const HTTP_VERSION_MAJOR = 'httpVersionMajor';
 
 /** The field appears on several lines. */
