@@ -48,6 +48,13 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
 }
 
+/** Answers 401 with `challenges` in `WWW-Authenticate`, one field line each. */
+function unauthorized(res: ServerResponse, challenges: string | string[]): void {
+  res.statusCode = 401;
+  res.setHeader('WWW-Authenticate', challenges);
+  res.end();
+}
+
 /** What `promise` settles to, or `late()` after `ms`: the timer is cleared, so that jest can exit. */
 async function within<T, U>(promise: Promise<T>, ms: number, late: () => U): Promise<T | U> {
   let timer: NodeJS.Timeout | undefined;
@@ -78,9 +85,7 @@ async function json(res: Response): Promise<{ auth: Record<string, unknown>; bod
 function wrongRspauth(shape: (res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.headers.authorization === undefined) {
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-      res.end();
+      unauthorized(res, 'Digest realm="r", nonce="n1", qop="auth"');
       return;
     }
     res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
@@ -157,7 +162,7 @@ describe('Digest', () => {
       ]) {
         const { url, log } = await listen((req, res) => {
           if (req.headers.authorization === undefined) {
-            res.writeHead(401, { 'WWW-Authenticate': lines }).end();
+            unauthorized(res, lines);
           } else res.end('ok');
         });
         expect((await createAuthFetch({ username: 'u', password: 'p' })(url)).status).toBe(200);
@@ -248,7 +253,7 @@ describe('Digest', () => {
   ])('gives up after one answer when a refusal %s (RFC 7616 §3.3)', async (_title, challenge) => {
     let count = 0;
     const { url, log } = await listen((_req, res) => {
-      res.writeHead(401, { 'WWW-Authenticate': challenge(`n${count++}`) }).end();
+      unauthorized(res, challenge(`n${count++}`));
     });
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
     expect(res.status).toBe(401);
@@ -368,7 +373,7 @@ describe('Digest', () => {
     // Basic too, on loopback.
     const basicServer = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'bAsIc realm="r"' }).end();
+        unauthorized(res, 'bAsIc realm="r"');
       } else res.end('ok');
     });
     expect((await createAuthFetch({ username: 'u', password: 'p' })(basicServer.url)).status).toBe(
@@ -418,9 +423,7 @@ describe('Digest nonce counts shared per nonce (RFC 7616 §3.4)', () => {
         res.end('ok');
         return;
       }
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="WINDOW1"');
-      res.end();
+      unauthorized(res, 'Digest realm="r", qop="auth", nonce="WINDOW1"');
     });
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     const statuses = await Promise.all(
@@ -438,9 +441,7 @@ describe('Digest nonce counts shared per nonce (RFC 7616 §3.4)', () => {
     const { url, log } = await listen((req, res) => {
       const { nonce } = params(req.headers.authorization);
       if (nonce === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", qop="auth", nonce="N0"');
-        res.end();
+        unauthorized(res, 'Digest realm="r", qop="auth", nonce="N0"');
         return;
       }
       const next = `N${Number(nonce.slice(1)) + 1}`;
@@ -554,7 +555,7 @@ describe('Digest through redirects: each hop answered afresh', () => {
   it("keeps the caller's own cookie on a same-origin redirect it follows (fetch drops it across origins only)", async () => {
     const { url } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' }).end();
+        unauthorized(res, 'Digest realm="r", nonce="n", qop="auth"');
       } else if (req.url === '/from') res.writeHead(302, { Location: '/to' }).end();
       else res.end(String(req.headers.cookie));
     });
@@ -566,7 +567,7 @@ describe('Digest through redirects: each hop answered afresh', () => {
   it('hands over a redirect without Location as it is, body and all, as fetch does', async () => {
     const { url } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n", qop="auth"' }).end();
+        unauthorized(res, 'Digest realm="r", nonce="n", qop="auth"');
       } else res.writeHead(302).end('no location');
     });
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/from`);
@@ -646,12 +647,10 @@ describe('Digest sessions on one nonce', () => {
         res.end('ok');
         return;
       }
-      res.statusCode = 401;
-      res.setHeader(
-        'WWW-Authenticate',
+      unauthorized(
+        res,
         `Digest realm="r", qop="auth", nonce="N", opaque="O${path}", domain="${path}"`,
       );
-      res.end();
     });
     const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
     expect((await authFetch(`${url}/a`)).status).toBe(200);
@@ -755,7 +754,7 @@ describe('Basic', () => {
     const app = protectedApp([digestFor()]);
     const { url, log } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        unauthorized(res, 'Basic realm="r"');
       } else app(req, res);
     });
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/`);
@@ -1029,15 +1028,11 @@ describe('Bearer and limits', () => {
 
   it('returns the 401 as it is when the challenge does not parse or names nothing it knows', async () => {
     const { url } = await listen((_req, res) => {
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', 'Digest realm="unterminated');
-      res.end();
+      unauthorized(res, 'Digest realm="unterminated');
     });
     expect((await createAuthFetch({ username: 'a', password: 'b' })(url)).status).toBe(401);
     const negotiateOnly = await listen((_req, res) => {
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', 'Negotiate');
-      res.end();
+      unauthorized(res, 'Negotiate');
     });
     const res = await createAuthFetch({ username: 'a', password: 'b' })(negotiateOnly.url);
     expect(res.status).toBe(401);
@@ -1047,13 +1042,11 @@ describe('Bearer and limits', () => {
   it('answers the good challenge when another field line is malformed (fetch joins them)', async () => {
     const { url, log } = await listen((req, res) => {
       if (req.headers.authorization?.startsWith('Digest ') === true) return void res.end('in');
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', [
+      unauthorized(res, [
         'Newauth realm=@@@',
         'Digest realm="r", nonce="n1", qop="auth"',
         'Basic realm="unterminated',
       ]);
-      res.end();
     });
     const res = await createAuthFetch({ username: 'alice', password: 'secret' })(url);
     expect(res.status).toBe(200);
@@ -1238,12 +1231,10 @@ describe('dispatcher, redirects and remembered spaces', () => {
 
   it('keeps sending credentials up front after a redirect led to another origin that refused them', async () => {
     // That origin's 401 says nothing of this one's credentials (fetch follows Basic's redirects).
-    const other = await listen((_req, res) =>
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="elsewhere"' }).end(),
-    );
+    const other = await listen((_req, res) => unauthorized(res, 'Basic realm="elsewhere"'));
     const { url, log } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        unauthorized(res, 'Basic realm="r"');
       } else if (req.url === '/a/away') {
         res.writeHead(302, { Location: `${other.url}/` }).end();
       } else res.end('ok');
@@ -1309,12 +1300,10 @@ describe('from a helper’s audit of the client', () => {
           res.end();
           return;
         }
-        res.statusCode = 401;
-        res.setHeader(
-          'WWW-Authenticate',
+        unauthorized(
+          res,
           scheme === 'Basic' ? 'Basic realm="r"' : 'Digest realm="r", nonce="n1", qop="auth"',
         );
-        res.end();
       });
       const res = await createAuthFetch({ username: 'alice', password: 'wrong' })(`${url}/a/old`);
       expect(res.status).toBe(401);
@@ -1338,9 +1327,7 @@ describe('from a helper’s audit of the client', () => {
     const closedAtServer = new Promise<boolean>((resolve) => (closed = resolve));
     const { url } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-        res.end();
+        unauthorized(res, 'Digest realm="r", nonce="n1", qop="auth"');
         return;
       }
       res.statusCode = 302;
@@ -1374,9 +1361,7 @@ describe('from a helper’s audit of the client', () => {
     async (_what, location) => {
       const { url } = await listen((req, res) => {
         if (req.headers.authorization === undefined) {
-          res.statusCode = 401;
-          res.setHeader('WWW-Authenticate', 'Digest realm="r", nonce="n1", qop="auth"');
-          res.end();
+          unauthorized(res, 'Digest realm="r", nonce="n1", qop="auth"');
           return;
         }
         res.writeHead(302, { Location: location }).end();
@@ -1488,9 +1473,7 @@ describe('from a helper’s audit of the client', () => {
       const nc = /nonce="DN", .*nc=(\w+)/.exec(auth ?? '')?.[1];
       if (nc !== undefined) seen.push(nc);
       if (nc === undefined || seen.indexOf(nc) !== seen.length - 1) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', 'Digest realm="d", nonce="DN", qop="auth"');
-        res.end();
+        unauthorized(res, 'Digest realm="d", nonce="DN", qop="auth"');
         return;
       }
       if (rest === 'slow') void released.then(() => res.end());
@@ -1538,12 +1521,10 @@ it('takes the domain of the challenge it answers, not of another on the same non
       res.end('ok');
       return;
     }
-    res.statusCode = 401;
-    res.setHeader('WWW-Authenticate', [
+    unauthorized(res, [
       'Digest realm="r", nonce="n1", qop="auth", algorithm=MD5, domain="/md5/"',
       'Digest realm="r", nonce="n1", qop="auth", algorithm=SHA-256, domain="/sha/"',
     ]);
-    res.end();
   });
   const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
   expect((await authFetch(`${url}/sha/a`)).status).toBe(200);
@@ -1588,12 +1569,10 @@ it('sends nothing up front to another origin a challenge’s domain names (RFC 7
       res.end('ok');
       return;
     }
-    res.statusCode = 401;
-    res.setHeader(
-      'WWW-Authenticate',
+    unauthorized(
+      res,
       `Digest realm="r", nonce="n1", qop="auth", domain="/here/ ${other.url}/there/"`,
     );
-    res.end();
   });
   const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
   expect((await authFetch(`${url}/here/a`)).status).toBe(200);
@@ -1650,14 +1629,12 @@ it('keeps counting a nonce whose count was let go while a remembered session sti
       res.end('ok');
       return;
     }
-    res.statusCode = 401;
-    res.setHeader(
-      'WWW-Authenticate',
+    unauthorized(
+      res,
       onW
         ? 'Digest realm="w", nonce="WIN", qop="auth", domain="/w/"'
         : `Digest realm="b", nonce="B${next++}", qop="auth", domain="/b/"`,
     );
-    res.end();
   });
   const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
   expect((await authFetch(`${url}/w/a`)).status).toBe(200);
@@ -1678,7 +1655,7 @@ describe('where credentials may go (from an audit of the client)', () => {
   const basicServer = () =>
     listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        unauthorized(res, 'Basic realm="r"');
       } else res.end('ok');
     });
 
@@ -2037,9 +2014,7 @@ describe("verifyServer: 'require' (mutual authentication or nothing, RFC 7616 §
     (challenge: string, info?: string, status = (_path: string) => 200) =>
     (req: IncomingMessage, res: ServerResponse): void => {
       if (req.headers.authorization === undefined) {
-        res.statusCode = 401;
-        res.setHeader('WWW-Authenticate', challenge);
-        res.end();
+        unauthorized(res, challenge);
         return;
       }
       if (info !== undefined) res.setHeader('Authentication-Info', info);
@@ -2404,7 +2379,7 @@ describe('an abort after a garbage collection', () => {
       {},
       (req, res) => {
         if (req.headers.authorization !== undefined) return false;
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        unauthorized(res, 'Basic realm="r"');
         return true;
       },
     ],
@@ -2618,7 +2593,7 @@ describe('a response discarded after its body failed (the server reset the conne
     const { url } = await listen((req, res) => {
       seen.push(`${req.url} ${req.headers.authorization?.split(' ')[0] ?? '-'}`);
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': DIGEST }).end();
+        unauthorized(res, DIGEST);
       } else if (req.url === '/old') cutShort(res, 302, { Location: '/new' });
       else res.end(`in ${req.url}`);
     });
@@ -2634,7 +2609,7 @@ describe('a response discarded after its body failed (the server reset the conne
   it('rejects a 302 it cannot follow, whose body was cut, with its own error (before: `terminated`)', async () => {
     const { url } = await listen((req, res) => {
       if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'WWW-Authenticate': DIGEST }).end();
+        unauthorized(res, DIGEST);
       } else cutShort(res, 302, { Location: 'ftp://127.0.0.1/file' });
     });
     const authFetch = createAuthFetch(
