@@ -107,7 +107,8 @@ class BoundedReader {
  * client sends.
  *
  * Two things make Apache read a file differently from what it holds, and are refused here, with
- * the line's number, rather than read another way: a line (continuations included) longer than
+ * the line's number (and for a continued line, the number of the line it continues), rather than
+ * read another way: a line (continuations included) longer than
  * Apache reads, where mod_authn_file stops reading the file, so that the users after it are not
  * found; and a NUL byte, where Apache's line ends (`strlen`), dropping the rest of it.
  *
@@ -150,8 +151,10 @@ export function* entryLines(
       (lineFeed ? 1 : 0) +
       (bom && start === 1 ? 3 : 0);
     if (lineFeed ? read > MAX_LINE_BYTES - 1 : read >= MAX_LINE_BYTES - 1) {
+      // A continued line is counted from the line its entry starts on: say which.
+      const counted = from < lineNumber ? `, counted from line ${from}, which it continues` : '';
       throw new TypeError(
-        `${kind} line ${lineNumber}: longer than the ${MAX_LINE_BYTES - 2} bytes Apache reads (Apache stops reading the file there)`,
+        `${kind} line ${lineNumber}: longer than the ${MAX_LINE_BYTES - 2} bytes Apache reads${counted} (Apache stops reading the file there)`,
       );
     }
     // Apache 2.4's ap_cfg_getline_core: at a line feed, skip a CR before it, and a backslash

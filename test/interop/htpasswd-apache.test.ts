@@ -219,17 +219,19 @@ it('refuses the files Apache reads only in part, and reads the ones it reads who
     'mia’s line of 8 191 bytes, no line feed': 'refuses mia',
     'a NUL byte after mia’s hash': 'lets mia in',
   });
-  const tooLong = (line: number): string =>
-    `htpasswd line ${line}: longer than the 8190 bytes Apache reads (Apache stops reading the file there)`;
+  const tooLong = (line: number, from?: number): string =>
+    `htpasswd line ${line}: longer than the 8190 bytes Apache reads` +
+    (from === undefined ? '' : `, counted from line ${from}, which it continues`) +
+    ' (Apache stops reading the file there)';
   expect(weDecided).toEqual({
     'a comment of 8 190 bytes': 'lets mia in',
     'a comment of 8 191 bytes': tooLong(1),
     'a comment of 8 190 bytes on two lines': 'lets mia in',
-    'a comment of 8 191 bytes on two lines': tooLong(2),
+    'a comment of 8 191 bytes on two lines': tooLong(2, 1),
     'a comment of 8 190 bytes, its CR included': 'lets mia in',
     'a comment of 8 191 bytes, its CR included': tooLong(1),
     'a comment of 8 190 bytes after `\\\\` and an empty line': 'lets mia in',
-    'a comment of 8 191 bytes after `\\\\` and an empty line': tooLong(3),
+    'a comment of 8 191 bytes after `\\\\` and an empty line': tooLong(3, 1),
     'a byte order mark and 8 187 bytes': 'lets mia in',
     'a byte order mark and 8 188 bytes': tooLong(1),
     'mia’s line of 8 190 bytes, no line feed': 'lets mia in',
