@@ -108,9 +108,9 @@ class BoundedReader {
  *
  * Two things make Apache read a file differently from what it holds, and are refused here, with
  * the line's number (and for a continued line, the number of the line it continues), rather than
- * read another way: a line (continuations included) longer than
- * Apache reads, where mod_authn_file stops reading the file, so that the users after it are not
- * found; and a NUL byte, where Apache's line ends (`strlen`), dropping the rest of it.
+ * read another way: a line (continuations included) longer than Apache reads, where
+ * mod_authn_file stops reading the file, so that the users after it are not found; and a NUL
+ * byte, where Apache's line ends (`strlen`), dropping the rest of it.
  *
  * @param kind names the file in errors (`htpasswd`, `htdigest`)
  * @throws TypeError on a NUL byte or a line longer than {@link MAX_LINE_BYTES}
