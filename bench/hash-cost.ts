@@ -14,16 +14,15 @@
  * between two callgrind runs of the same loop (a few and many iterations), so that Node's
  * start-up cancels out.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto, { hash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DigestSession, pickDigestChallenge } from './http/digest-client';
 import { PASSWORD, USER } from './http/fixtures';
 import { digestFloor } from './http/floors';
-import { oursDigest } from './http/servers';
-
-type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+import { oursDigest, type Connect } from './http/servers';
+import { valgrindAvailable } from './lib/system';
 
 // `${HA1}:${nonce}:${nc}:${cnonce}:auth:${HA2}`, with our nonce's length (60) and the benchmark
 // client's cnonce (16 hex digits): 221 bytes, four SHA-256 blocks.
@@ -109,15 +108,6 @@ function collected(count: number): number {
   return Number(match[1]);
 }
 
-function hasValgrind(): boolean {
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const ours = await hashesPerRequest(oursDigest());
   const floor = await hashesPerRequest(digestFloor());
@@ -125,7 +115,7 @@ async function main(): Promise<void> {
   console.log(`one crypto.hash('sha256', ${LINE.length} bytes, 'hex'), Node ${process.version}`);
   const nanos = nanosPerHash();
   console.log(`timed: ${nanos.toFixed(0)} ns per hash (median of 5 rounds of 200 000)`);
-  if (!hasValgrind()) {
+  if (!valgrindAvailable()) {
     console.log('counted: valgrind is not installed (Debian: apt-get install valgrind)');
     return;
   }

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchChild, REPO_ROOT, useBuild } from './lib/child';
 import { compileForBench } from './lib/compile';
-import { describeMachine } from './lib/system';
+import { describeMachine, valgrindAvailable } from './lib/system';
 import { get } from './http/check';
 import { DigestSession, pickDigestChallenge } from './http/digest-client';
 import { JWT_PUBLIC_JWK_ENV, makeJwtMaterial, type JwtMaterial } from './http/fixtures';
@@ -227,9 +227,7 @@ const signed = (n: number): string => `${n < 0 ? '−' : '+'}${thousands(Math.ab
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-  } catch {
+  if (!valgrindAvailable()) {
     throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
   }
   useBuild(compileForBench(REPO_ROOT));

@@ -18,7 +18,12 @@ import {
 } from './fixtures';
 import { bearerFloor, digestFloor } from './floors';
 
-type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+/** A Connect middleware, as each benchmark server mounts its guard. */
+export type Connect = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
 
 /**
  * The application behind every guard: what a real route does at the least. The guard is mounted

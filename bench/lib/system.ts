@@ -51,6 +51,11 @@ export function tasksetAvailable(): boolean {
 }
 
 /** The facts a reader needs to judge the numbers. */
+/** Whether valgrind is on the PATH (the instruction counts need it; Debian: `valgrind`). */
+export function valgrindAvailable(): boolean {
+  return spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 export interface MachineDescription {
   cpuModel: string;
   cores: number;
