@@ -184,6 +184,7 @@ async function measure(
     p50Ms: result.latencyMs.p50,
     p99Ms: result.latencyMs.p99,
     cpuMicrosPerRequest: serverMicros / Math.max(1, requests),
+    systemMicrosPerRequest: (after.system - before.system) / Math.max(1, requests),
     serverCores,
     loadCores,
     otherCores,
@@ -253,7 +254,8 @@ export async function runHttpBench(options: HttpOptions): Promise<ScenarioResult
         results.get(scenario.id)!.rounds.push(m);
         log(
           `round ${round}/${options.rounds} ${scenario.id}: ${m.rps.toFixed(0)} req/s, ` +
-            `${m.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, p99 ${m.p99Ms.toFixed(2)} ms` +
+            `${m.cpuMicrosPerRequest.toFixed(1)} µs CPU/req ` +
+            `(${(m.systemMicrosPerRequest ?? NaN).toFixed(1)} in the kernel), p99 ${m.p99Ms.toFixed(2)} ms` +
             (m.flags.length ? `  [${m.flags.join('; ')}]` : ''),
         );
       }

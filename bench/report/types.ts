@@ -10,6 +10,8 @@ export interface RoundMeasurement {
   p99Ms: number;
   /** Server CPU time (user + system) per request received, µs. */
   cpuMicrosPerRequest: number;
+  /** The kernel's part of that (system time), µs; absent in results written before 3 Dec 2026. */
+  systemMicrosPerRequest?: number;
   /** Server CPU use during the run, in cores (1 = one CPU fully busy). */
   serverCores: number;
   /** Load generator CPU use, in cores. */
