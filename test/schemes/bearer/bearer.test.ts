@@ -478,7 +478,10 @@ describe('bearer(): setup', () => {
     expect(() => bearer(options as never)).toThrow(TypeError);
   });
 
-  it('says what is wrong with a requirement', () => {
+  it('says what is wrong with a missing verifier or a requirement', () => {
+    expect(() => bearer({} as never)).toThrow(
+      'bearer: options.verify must be a function (token, req) => identity | false',
+    );
     expect(() => bearer({ verify, requiredScopes: { anyOf: 'read' } as never })).toThrow(
       'bearer: requiredScopes: the scopes must be an array of strings',
     );
