@@ -574,13 +574,21 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
   return { getKey, refetch };
 }
 
+/**
+ * The scopes of `claim`, else of `scope` (a space-separated string, RFC 9068 §2.2.3 and RFC 8693
+ * §4.2) or, only when `scope` is absent, `scp` (a list). A claim of another type refuses the
+ * token: skipping it would hand out what another claim says, or hide the issuer's mistake.
+ */
 function scopesOf(payload: JWTPayload, claim: string | undefined): string[] {
   const names = claim === undefined ? ['scope', 'scp'] : [claim];
   for (const name of names) {
     const value = payload[name];
+    if (value === undefined) continue;
     if (typeof value === 'string') return splitScopes(value);
-    if (Array.isArray(value))
-      return value.filter((item): item is string => typeof item === 'string' && item !== '');
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+      return value.filter((item) => item !== '');
+    }
+    throw new InvalidTokenError(`The access token has an invalid ${name} claim`);
   }
   return [];
 }

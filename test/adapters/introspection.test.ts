@@ -21,6 +21,8 @@ class IntrospectionServer {
   lastBody = '';
   status = 200;
   raw: string | undefined;
+  /** The answer's Content-Type; none when undefined. */
+  contentType: string | undefined = 'application/json';
   readonly server = http.createServer((req, res) => {
     this.hits++;
     let body = '';
@@ -41,7 +43,7 @@ class IntrospectionServer {
       }
       const token = new URLSearchParams(body).get('token') ?? '';
       res.statusCode = this.status;
-      res.setHeader('Content-Type', 'application/json');
+      if (this.contentType !== undefined) res.setHeader('Content-Type', this.contentType);
       res.end(this.raw ?? JSON.stringify(this.answers[token] ?? { active: false }));
     });
   });
@@ -63,6 +65,7 @@ describe('introspection()', () => {
     as.hits = 0;
     as.status = 200;
     as.raw = undefined;
+    as.contentType = 'application/json';
     as.answers = {
       good: {
         active: true,
@@ -346,6 +349,35 @@ describe('introspection()', () => {
       expect(() => introspection({ endpoint, clientId: 'a', clientSecret: 'b' })).toThrow(
         'introspection: endpoint must not hold credentials (user:password@); give clientId and clientSecret',
       );
+    }
+  });
+
+  it('takes an answer only in application/json or a +json type (RFC 7662 §2.2)', async () => {
+    for (const type of [
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      ' application/json ;charset=UTF-8',
+      'application/token-introspection+json',
+    ]) {
+      as.contentType = type;
+      expect(await make()('good')).toMatchObject({ user: 'alice' });
+    }
+    // JSON that parses, under another type: a page of something in between, not the answer.
+    for (const [type, shown] of [
+      ['text/html', '"text/html"'],
+      ['text/plain; charset=utf-8', '"text/plain; charset=utf-8"'],
+      ['application/jsonp', '"application/jsonp"'],
+      [undefined, 'no Content-Type'],
+    ] as const) {
+      as.contentType = type;
+      const error = await make()('good').then(
+        () => new Error('the token was accepted'),
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'ERR_AUTH_STORE_FAILURE',
+        message: `Introspection response is not application/json (${shown})`,
+      });
     }
   });
 

@@ -797,6 +797,23 @@ describe('jwtVerifier() with a remote JWKS', () => {
     });
   });
 
+  it('takes scp only when scope is absent, and refuses a scope claim of another type', async () => {
+    const verify = make();
+    // An empty scope grants nothing: scp does not stand in for it.
+    const empty = await sign(keyA, { scope: '', scp: ['admin'] });
+    expect(await verify(empty)).toMatchObject({ scopes: [] });
+    for (const scope of [null, 5, { admin: true }, ['read', 1]]) {
+      const token = await sign(keyA, { scope, scp: ['admin'] });
+      expect(await refusal(verify(token))).toBe('The access token has an invalid scope claim');
+    }
+    const badScp = await sign(keyA, { scope: undefined, scp: ['read', null] });
+    expect(await refusal(verify(badScp))).toBe('The access token has an invalid scp claim');
+    const badCustom = await sign(keyA, { permissions: 7 });
+    expect(await refusal(make({ scopeClaim: 'permissions' })(badCustom))).toBe(
+      'The access token has an invalid permissions claim',
+    );
+  });
+
   it('rejects with a non-token error when the key server is unreachable (next(err), not 401)', async () => {
     const down = new JwksServer();
     await down.start();

@@ -218,6 +218,16 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
         `Introspection endpoint answered ${response.status}`,
       );
     }
+    // RFC 7662 §2.2: the answer is a JSON object in application/json. Something else that happens
+    // to parse (a proxy's or a portal's page in between) is not the endpoint's answer.
+    const type = response.headers.get('content-type');
+    if (!isJsonType(type)) {
+      await discard(response);
+      throw new AuthschemeError(
+        'ERR_AUTH_STORE_FAILURE',
+        `Introspection response is not application/json (${type === null ? 'no Content-Type' : JSON.stringify(type.slice(0, 100))})`,
+      );
+    }
     let answer: unknown;
     try {
       answer = JSON.parse(
@@ -308,4 +318,12 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       claims: deepFreeze(claims),
     };
   };
+}
+
+/** `application/json`, or a `+json` type (RFC 6839 §3.1), with any parameters, in any case. */
+function isJsonType(value: string | null): boolean {
+  if (value === null) return false;
+  const end = value.indexOf(';');
+  const type = (end === -1 ? value : value.slice(0, end)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
