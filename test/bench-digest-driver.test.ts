@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DigestSession } from '../bench/http/digest-client';
 import { runWrk } from '../bench/http/wrk';
 
 interface Seen {
@@ -97,4 +98,19 @@ it('counts a refused nonce against the round, the first one included', async () 
   expect(result.handshakes).toBe(20);
   expect(result.rehandshakes).toBe(1);
   expect(result.unexpected).toBe(1);
+});
+
+// bench/instructions.ts's client outlasts a nonce under valgrind: it takes the server's nextnonce.
+it('moves a session to the nextnonce of Authentication-Info, counting from 1 (RFC 7616 §3.5)', () => {
+  const session = new DigestSession('alice', 'secret');
+  session.accept({ realm: 'bench', nonce: 'first', qop: 'auth', algorithm: 'SHA-256' });
+  expect(session.authorization('GET', '/')).toMatch(/nonce="first".*nc=00000001/);
+  session.followNextNonce('qop=auth, rspauth="x", cnonce="c", nc=00000001');
+  session.followNextNonce(undefined);
+  expect(session.authorization('GET', '/')).toMatch(/nonce="first".*nc=00000002/);
+  session.followNextNonce('qop=auth, rspauth="x", cnonce="c", nc=00000002, nextnonce="second"');
+  const next = session.authorization('GET', '/');
+  expect(next).toMatch(/nonce="second".*nc=00000001/);
+  expect(next).toContain('realm="bench"');
+  expect(next).toContain('algorithm=SHA-256');
 });

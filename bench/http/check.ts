@@ -11,6 +11,8 @@ export interface Answer {
   status: number;
   body: string;
   challenge: string | string[] | undefined;
+  /** The Authentication-Info header (Digest), if any. */
+  info: string | string[] | undefined;
 }
 
 /** One GET on `agent`, with the body read. */
@@ -27,6 +29,7 @@ export function get(agent: Agent, url: string, authorization: string | undefined
             status: res.statusCode ?? 0,
             body,
             challenge: res.headers['www-authenticate'],
+            info: res.headers['authentication-info'],
           }),
         );
       },

@@ -131,6 +131,17 @@ export class DigestSession {
       : base;
   }
 
+  /**
+   * Moves to the `nextnonce` of an Authentication-Info value, if it has one (RFC 7616 §3.5: the
+   * client should use it for its next request), as a client that stays longer than a nonce does.
+   */
+  followNextNonce(info: string | string[] | undefined): void {
+    const next = typeof info === 'string' ? /nextnonce="([^"]+)"/.exec(info)?.[1] : undefined;
+    if (next !== undefined && this.challenge !== undefined) {
+      this.accept({ ...this.challenge, nonce: next });
+    }
+  }
+
   /** The Authorization value for the next request on this nonce (`nc` + 1). */
   authorization(method: string, uri: string): string {
     const challenge = this.challenge;
