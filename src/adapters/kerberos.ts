@@ -36,6 +36,7 @@ import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
 import { Slots, THREAD_POOL_SIZE, type OnWait } from '../util/slots';
+import { hasControl } from '../util/text';
 
 /**
  * Maps an authenticated Kerberos principal (`alice@EXAMPLE.COM`) to an identity: a user name, an
@@ -513,6 +514,12 @@ export function negotiate(options: NegotiateOptions): Scheme {
       ...failure,
       user: printable(principal),
     });
+    // MIT's display form escapes only NUL, tab, newline and backspace (besides `@`, `/` and `\`):
+    // ESC, CR, DEL or C1 would reach req.auth.user and the logs raw. Basic refuses them too
+    // (RFC 7617 §2); a name is not changed into another.
+    if (hasControl(principal)) {
+      return refused(refuse('The principal’s name contains control characters'));
+    }
     // Anonymous PKINIT (RFC 8062) gives anyone a ticket as WELLKNOWN/ANONYMOUS, in the realm
     // WELLKNOWN:ANONYMOUS or the KDC's own; GSSAPI accepts it (only GSS_C_ANON_FLAG, which the
     // binding does not expose, tells), but it authenticates nobody.

@@ -131,6 +131,44 @@ describe('Negotiate principal names, mocked acceptor', () => {
     expect(res.body).not.toHaveProperty('auth');
   });
 
+  it.each([
+    ['ESC', 'ev\u001b[31mil@EXAMPLE.COM', 'ev\\u{1b}[31mil@EXAMPLE.COM'],
+    ['CR', 'cr\rlf@EXAMPLE.COM', 'cr\\u{d}lf@EXAMPLE.COM'],
+    ['DEL', 'del\u007f@EXAMPLE.COM', 'del\\u{7f}@EXAMPLE.COM'],
+    ['a C1 control (NEL)', 'nel\u0085@EXAMPLE.COM', 'nel\\u{85}@EXAMPLE.COM'],
+    ['a control in the realm', 'alice@EXAMPLE\u001b.COM', 'alice@EXAMPLE\\u{1b}.COM'],
+  ])(
+    'refuses a principal with %s (MIT does not escape it) with 401, before verify, naming it escaped',
+    async (_what, principal, shown) => {
+      // As Basic does (RFC 7617 §2): the raw name would reach req.auth.user and the logs.
+      accepting(principal);
+      const verify = jest.fn(() => 'someone');
+      const refusals: unknown[] = [];
+      const server = express();
+      server.use(
+        authenticate({
+          audit: (outcome) => void refusals.push(outcome),
+          schemes: [negotiate({ servicePrincipal: 'HTTP@localhost', verify })],
+        }),
+      );
+      server.get('/', (req, res) => res.json({ auth: req.auth }));
+      const res = await request(server).get('/').set('Authorization', token);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Negotiate');
+      expect(verify).not.toHaveBeenCalled();
+      expect(refusals).toEqual([
+        expect.objectContaining({
+          outcome: 'refused',
+          user: shown,
+          message: 'The principal’s name contains control characters',
+        }),
+      ]);
+      // The control: the same name without it passes.
+      accepting('evil@EXAMPLE.COM');
+      expect((await request(server).get('/').set('Authorization', token)).status).toBe(200);
+    },
+  );
+
   it('escapes control and format characters of the principal it names on a refusal', async () => {
     // A trusted realm's KDC may issue any name; the refusal's `user` reaches audit logs.
     accepting('eve\r\u001b[31m\u202e@EXAMPLE.COM');
