@@ -5,7 +5,7 @@
  */
 import { AuthHeaderSyntaxError } from '../errors';
 import { DEFAULT_LIMITS, parseChallenges } from '../header';
-import { BACKSLASH, COMMA, DQUOTE, EQUALS, HTAB, SP } from '../header/grammar';
+import { BACKSLASH, COMMA, DQUOTE, EQUALS, SP } from '../header/grammar';
 import { skipListSeparators, skipOWS, tokenEnd } from '../header/scanner';
 import type { Challenge } from '../header/types';
 
@@ -48,7 +48,8 @@ export function readChallenges(value: string): Challenge[] {
 
 /**
  * `s` cut before each list element that does not start with `token BWS "="`; `severs` when a
- * piece starts with an element that cannot start a challenge and holds auth-params after it.
+ * piece starts with an element that cannot take auth-params ({@link takesParams}) and holds
+ * auth-params after it.
  */
 function pieces(s: string): { text: string; severs: boolean }[] {
   const length = s.length;
@@ -67,11 +68,7 @@ function pieces(s: string): { text: string; severs: boolean }[] {
       if (nameEnd === next || s.charCodeAt(skipOWS(s, nameEnd, length)) !== EQUALS) {
         result.push({ text: s.slice(start, i), severs });
         start = next;
-        // A scheme is followed by SP, a comma or the end: anything else cannot start a challenge.
-        const after = s.charCodeAt(nameEnd);
-        junk =
-          nameEnd === next ||
-          !(nameEnd === length || after === SP || after === HTAB || after === COMMA);
+        junk = !takesParams(s, next, nameEnd, length);
         severs = false;
       } else if (junk) {
         severs = true;
@@ -83,6 +80,23 @@ function pieces(s: string): { text: string; severs: boolean }[] {
   }
   result.push({ text: s.slice(start), severs });
   return result;
+}
+
+/**
+ * Whether the list element at `start` (its first token ending at `nameEnd`) can be a challenge
+ * whose auth-params go on past the next comma: `scheme 1*SP name BWS "="`, or `scheme 1*SP` and
+ * an empty list element (RFC 9110 §11.6.1, §5.6.1). A bare scheme or a token68 takes none
+ * (`Digest realm="r", qop=auth, auth-int, algorithm=SHA-256`): a `name=` after it was cut off
+ * from the challenge before, which must not be answered without it (as MD5, say).
+ */
+function takesParams(s: string, start: number, nameEnd: number, length: number): boolean {
+  if (nameEnd === start) return false;
+  let at = nameEnd;
+  while (at < length && s.charCodeAt(at) === SP) at++;
+  if (at === nameEnd) return false;
+  if (s.charCodeAt(at) === COMMA) return true;
+  const paramEnd = tokenEnd(s, at, length);
+  return paramEnd !== at && s.charCodeAt(skipOWS(s, paramEnd, length)) === EQUALS;
 }
 
 /** Past a quoted string, escapes skipped; an unterminated one runs to the end. */

@@ -175,6 +175,16 @@ export function createAuthFetch(
   if (typeof credentials !== 'object' || credentials === null) {
     throw new TypeError('createAuthFetch(): credentials are required');
   }
+  // An option put among the credentials (`verifyServer: 'require'`) would be ignored in silence,
+  // and with it what it asks for; a token beside a password, one of the two.
+  const credentialNames = 'token' in credentials ? ['token'] : ['username', 'password'];
+  for (const key of Object.keys(credentials)) {
+    if (!credentialNames.includes(key)) {
+      throw new TypeError(
+        `createAuthFetch(): unknown credential \`${key}\` (credentials are { username, password } or { token }; options go in the second argument)`,
+      );
+    }
+  }
   const origins = resolveOrigins(options.origins);
   /** Whether credentials may go with `request` at all. */
   const mayAuthenticate = (request: Request): boolean =>
@@ -457,6 +467,16 @@ export function createAuthFetch(
       // memory get one fresh answer (the server may have forgotten its nonces).
       if (!preemptive && sent !== undefined && sameSpace(sent.space, space)) {
         if (!isStale(challenges, space)) break;
+      }
+      // RFC 9110 §11.6.3: this 401 may carry Authentication-Info for the answer it refused; a
+      // wrong rspauth rejects here as on the last response, before anything is answered again.
+      if (sent?.space.digest !== undefined) {
+        try {
+          followAuthenticationInfo(response, sent, verifyServer);
+        } catch (err) {
+          forget(url.origin, sent.space);
+          throw err;
+        }
       }
       preemptive = false;
       await discard(response);

@@ -116,6 +116,31 @@ describe('readChallenges: severing', () => {
     );
   });
 
+  // A bare scheme or a token68 takes no auth-params after a comma (RFC 9110 §11.6.1): a `name=`
+  // after one was cut off from the challenge before, here its algorithm (answered as MD5 else).
+  it.each([
+    ['an unquoted qop list', 'Digest realm="r", nonce="n", qop=auth, auth-int, algorithm=SHA-256'],
+    ['a bare token', 'Digest realm="r", qop="auth", junk, algorithm=SHA-256'],
+    ['a token and a token68', 'Digest realm="r", qop="auth", junk more, algorithm=SHA-256'],
+    ['a token and a tab', 'Digest realm="r", qop="auth", junk\tx=1, algorithm=SHA-256'],
+  ])('skips a challenge cut short by %s', (_what, value) => {
+    expect(readChallenges(value)).toEqual([]);
+    expect(schemes(`${value}, Basic realm="b"`)).toEqual(['Basic']);
+  });
+
+  it('keeps the challenge before one whose auth-params start past a comma (`Basic , realm=`)', () => {
+    // #auth-param allows an empty first element (RFC 9110 §5.6.1): that is Basic's realm, not
+    // a parameter cut off from Digest. (The `@@` at the end makes the value malformed.)
+    expect(readChallenges('Digest realm="r", Basic , realm="b", @@')).toEqual([
+      { scheme: 'Digest', params: P({ realm: 'r' }) },
+      { scheme: 'Basic', params: P({ realm: 'b' }) },
+    ]);
+    expect(schemes('Digest realm="r", Basic  realm="b", charset=UTF-8, @@')).toEqual([
+      'Digest',
+      'Basic',
+    ]);
+  });
+
   // At 32 challenges readChallenges returns before seeing the piece that severs the last one.
   it('does not keep the 32nd challenge when junk cuts its parameters off', () => {
     const read = readChallenges(`${'Basic, '.repeat(31)}Digest realm="r", @, algorithm=SHA-256`);

@@ -1290,6 +1290,37 @@ describe('from a helper’s audit of the client', () => {
     },
   );
 
+  // Found by a review: the stale 401 the retry loop answers again was discarded unread.
+  it('rejects a wrong rspauth on a stale 401 before answering it again, unless told not to check', async () => {
+    const { url, log } = await listen((req, res) => {
+      const authorization = req.headers.authorization;
+      if (authorization === undefined) {
+        unauthorized(res, 'Digest realm="r", nonce="n1", qop="auth"');
+      } else if (authorization.includes('nonce="n1"')) {
+        res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(32)}", qop=auth`);
+        unauthorized(res, 'Digest realm="r", nonce="n2", qop="auth", stale=true');
+      } else {
+        res.end('ok');
+      }
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(authFetch(`${url}/x`)).rejects.toThrow(
+      'The server’s rspauth does not match: it does not know the password',
+    );
+    expect(log.map((entry) => entry.status)).toEqual([401, 401]);
+    // Not remembered: the next request starts with a challenge, not with an answer up front.
+    await expect(authFetch(`${url}/x`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    expect(log[2]!.authorization).toBeUndefined();
+    // verifyServer: false answers the stale nonce again, as before.
+    const trusting = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { verifyServer: false },
+    );
+    const res = await trusting(`${url}/x`);
+    expect(res.status).toBe(200);
+    expect(log.slice(4).map((entry) => entry.status)).toEqual([401, 401, 200]);
+  });
+
   it.each(['Basic', 'Digest'] as const)(
     'after a redirect fetch followed, answers %s at its target only, and once for wrong credentials',
     async (scheme) => {

@@ -273,6 +273,16 @@ describe('option types', () => {
       'introspection: `insecureHttp` must be a boolean',
     ],
     [
+      'createAuthFetch with verifyServer among the credentials (the check it asks for was skipped)',
+      () => createAuthFetch(anyOptions({ username: 'a', password: 'b', verifyServer: 'require' })),
+      'createAuthFetch(): unknown credential `verifyServer` (credentials are { username, password } or { token }; options go in the second argument)',
+    ],
+    [
+      'createAuthFetch with a token and a password (one of them was ignored)',
+      () => createAuthFetch(anyOptions({ token: 'abc', username: 'a', password: 'b' })),
+      'createAuthFetch(): unknown credential `username` (credentials are { username, password } or { token }; options go in the second argument)',
+    ],
+    [
       "createAuthFetch insecureHttp 'false' (truthy: a token in clear)",
       () => createAuthFetch({ token: 'abc' }, anyOptions({ insecureHttp: 'false' })),
       'createAuthFetch(): `insecureHttp` must be a boolean',
