@@ -686,10 +686,13 @@ function conclude(
   if (result?.ok === false) {
     if (result.foreign === true && !config.credentialsRequired) {
       // Made for another authenticate() (a route's, with another realm): as if none were sent.
+      // Unless something else answered (before, or while an async scheme worked): setHeader
+      // throws then, but where Vary lists the field already nothing is written, so ask.
       try {
-        appendVary(ctx.res, config.varyField);
+        if (!appendVary(ctx.res, config.varyField) && ctx.res.headersSent) {
+          throw headersSentError(ctx.req.httpVersionMajor >= 2);
+        }
       } catch (err) {
-        // Headers already sent (something else answered while an async scheme worked).
         next(asError(err));
         return;
       }
@@ -755,14 +758,16 @@ function accept(
   }
   const { res } = ctx;
   const replaced = setSuccessHeaders(ctx.req, res, scheme.name, headers);
-  // Something else answered while an async verifier worked (a timeout middleware, say). Digest's
+  // Something else answered while an async verifier worked (a timeout middleware, say), or
+  // before this middleware ran (one that answered and called next()). Digest's
   // Authentication-Info fails above with Node's ERR_HTTP(2)_HEADERS_SENT; a scheme without success
   // headers fails here the same way, before `audit` hears of a success: the request goes to
   // next(err) unauthenticated, an `error`, and a metrics or lockout hook counts no success that
-  // no client was served (Cache-Control and Vary below would throw after it otherwise).
-  // Only then: nothing else runs during a synchronous verify, and a lookup on Express's
-  // responses costs (see request-auth.ts).
-  if (late && res.headersSent) throw headersSentError(ctx.req.httpVersionMajor >= 2);
+  // no client was served. Asked after an async verifier, or for `audit`; otherwise setHeader
+  // (Vary below) throws the same, and is asked only where Vary needs no write: nothing else runs
+  // during a synchronous verify, and a lookup on Express's responses costs (request-auth.ts).
+  const asked = late || config.audit !== undefined;
+  if (asked && res.headersSent) throw headersSentError(ctx.req.httpVersionMajor >= 2);
   // Before req.auth is set: a hook that throws leaves the request unauthenticated (next(err)).
   // Before Cache-Control and Vary too, and its error response carries none of the success's
   // headers (an rspauth for a request that failed): the scheme's are undone, a header of the
@@ -785,7 +790,9 @@ function accept(
   if (config.cacheControl !== false && !res.hasHeader('Cache-Control')) {
     res.setHeader('Cache-Control', config.cacheControl);
   }
-  appendVary(res, config.varyField);
+  if (!appendVary(res, config.varyField) && !asked && res.headersSent) {
+    throw headersSentError(ctx.req.httpVersionMajor >= 2);
+  }
   // requireScopes() answers in the field of the authenticate() that made this req.auth.
   if (config.proxy) markProxyAuth(auth);
   assignAuth(ctx.req, auth);

@@ -140,18 +140,22 @@ export function sendRefusal(
   res.end(bytes);
 }
 
-/** Adds a token to the `Vary` field without duplicating it (RFC 9110 §12.5.5). */
-export function appendVary(res: ServerResponse, field: string): void {
+/**
+ * Adds a token to the `Vary` field without duplicating it (RFC 9110 §12.5.5); whether it wrote
+ * the field (not when the token or `*` is listed already).
+ */
+export function appendVary(res: ServerResponse, field: string): boolean {
   const current = res.getHeader('Vary');
   if (current === undefined) {
     res.setHeader('Vary', field);
-    return;
+    return true;
   }
   const text = Array.isArray(current) ? current.join(', ') : String(current);
   const lower = field.toLowerCase();
   for (const part of text.split(',')) {
     const name = part.trim().toLowerCase();
-    if (name === '*' || name === lower) return;
+    if (name === '*' || name === lower) return false;
   }
   res.setHeader('Vary', text === '' ? field : `${text}, ${field}`);
+  return true;
 }

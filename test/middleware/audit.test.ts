@@ -703,3 +703,87 @@ describe('authenticate({ audit }) when the head went out while an async verifier
     expect(rejections).toEqual([]);
   });
 });
+
+// From a review: a response something before authenticate() sent, then called next() (a timeout
+// middleware that answered while a body parser read): a synchronous success is not reported
+// as one, and the outcome does not depend on whether Vary already lists Authorization (nothing
+// is written then, so nothing throws by itself).
+describe('authenticate() on a response sent before it ran', () => {
+  function sentFirst(options: { audit: boolean; vary: boolean; schemes: Scheme[] }) {
+    const outcomes: AuthOutcome[] = [];
+    const errors: unknown[] = [];
+    let handled = 0;
+    const app = express();
+    app.use((_req, res, next) => {
+      if (options.vary) res.vary('Authorization');
+      res.status(503).send('busy');
+      next();
+    });
+    app.use(
+      authenticate({
+        realm: 'audit',
+        credentialsRequired: false,
+        ...(options.audit ? { audit: (outcome: AuthOutcome) => void outcomes.push(outcome) } : {}),
+        schemes: options.schemes,
+      }),
+    );
+    app.get('/', (_req, res) => {
+      handled++;
+      res.end();
+    });
+    app.use(
+      (err: unknown, _req: express.Request, _res: express.Response, _n: express.NextFunction) =>
+        void errors.push(err),
+    );
+    return { app, outcomes, errors, handled: () => handled };
+  }
+
+  it.each([
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ])(
+    'a synchronous success (audit %p, Vary listed %p) goes to next(err), an error for audit',
+    async (audit, vary) => {
+      const run = sentFirst({ audit, vary, schemes: [basic({ users: { alice: 'pw' } })] });
+      const res = await request(run.app).get('/').set('Authorization', basicAuth('alice', 'pw'));
+      expect(res.status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(run.handled()).toBe(0);
+      expect(run.errors).toEqual([expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })]);
+      if (audit) expect(run.outcomes).toEqual([outcome({ outcome: 'error', scheme: 'Basic' })]);
+    },
+  );
+
+  it.each([
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ])(
+    'a foreign result (async %p, Vary listed %p) goes to next(err), not on to the handler',
+    async (late, vary) => {
+      const foreign: Scheme = {
+        name: 'Custom',
+        challenges: () => [{ scheme: 'Custom', params: {} }],
+        verify: () => {
+          const result = {
+            ok: false,
+            code: 'ERR_AUTH_INVALID_REQUEST',
+            message: 'not ours',
+            foreign: true,
+          } as const;
+          if (!late) return result;
+          return new Promise((resolve) => setTimeout(() => resolve(result), 20));
+        },
+      };
+      const run = sentFirst({ audit: false, vary, schemes: [foreign] });
+      const res = await request(run.app).get('/').set('Authorization', 'Custom abc');
+      expect(res.status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(run.handled()).toBe(0);
+      expect(run.errors).toEqual([expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })]);
+    },
+  );
+});
