@@ -103,6 +103,48 @@ describe("proxy: an upstream's proxy authentication fields", () => {
   });
 });
 
+// From a review: `Connection: content-length` took the body's framing off the forwarded request,
+// and the origin read the body as a second request (one the guard never saw), whose answer went
+// to the next client on that upstream connection.
+describe('proxy: a Connection header that names Content-Length', () => {
+  it('does not take the framing off the body it forwards', async () => {
+    let upstream = '';
+    const origin = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        upstream += chunk.toString('latin1');
+        if (upstream.includes('\r\n\r\n')) {
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        }
+      });
+    });
+    const originPort = await listenOn(origin);
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const hidden = `GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n\r\n`;
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `GET http://127.0.0.1:${originPort}/first HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\nConnection: content-length, close\r\n` +
+        `Content-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    );
+    try {
+      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+      await sleep(100);
+      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
+      // The body goes on as the body of /first, framed by its length.
+      const [head] = upstream.split('\r\n\r\n', 1);
+      expect(head).toMatch(/^GET \/first HTTP\/1\.1\r\n/);
+      expect(head).toMatch(new RegExp(`^content-length: ${hidden.length}$`, 'im'));
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+});
+
 describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy)', () => {
   it('close() + closeAllConnections(), as both stop handlers do, also close an established tunnel', async () => {
     // A loopback service that keeps its connections, as any TCP server does.
@@ -266,6 +308,32 @@ describe('demo pages negotiate HTML or JSON on Accept', () => {
       expect(asHtml.headers.get('content-type')).toMatch(/html/);
       expect(asHtml.headers.get('vary') ?? '').toMatch(/\baccept\b/i);
       expect(asJson.headers.get('vary') ?? '').toMatch(/\baccept\b/i);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+// From a review: with HOST=::1 every URL printed read http://::1:3000/..., which no client parses.
+describe('npm start with HOST an IPv6 address', () => {
+  it('prints URLs with the address in brackets, and they work (the proxy one too)', async () => {
+    const running = await startDemo({ port: 0, host: '::1' });
+    const basic = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
+    try {
+      expect(running.origin).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(running.proxyOrigin).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      const res = await fetch(`${running.origin}/basic`, { headers: { Authorization: basic } });
+      expect(res.status).toBe(200);
+      // Through the demo's proxy to the playground, named as printed.
+      const proxy = new URL(running.proxyOrigin);
+      const { client, received } = rawClient(
+        { port: Number(proxy.port), host: '::1' },
+        `GET ${running.origin}/basic HTTP/1.1\r\nHost: ${new URL(running.origin).host}\r\n` +
+          `Proxy-Authorization: ${proxyBasic}\r\nAuthorization: ${basic}\r\n` +
+          'Connection: close\r\n\r\n',
+      );
+      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
     } finally {
       await running.close();
     }

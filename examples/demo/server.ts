@@ -362,6 +362,8 @@ export async function startDemo(
   const publicHost =
     options.publicHost ??
     (host === '127.0.0.1' || host === '::' || host === '0.0.0.0' ? 'localhost' : host);
+  // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2), as URL's hostname gives it.
+  const urlHost = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   // The demo's proxy reaches the playground and nothing else: with HOST set to a public address,
   // anyone holding the published proxy password could otherwise tunnel to every loopback-only
   // service of the machine. Loopback names reach the playground only where it listens on loopback
@@ -370,7 +372,7 @@ export async function startDemo(
   const proxy = createProxyServer({
     isAllowedTarget: (target) =>
       Number(target.port || 80) === actualPort &&
-      ((onLoopback && isLoopback(target)) || target.hostname === publicHost),
+      ((onLoopback && isLoopback(target)) || target.hostname === urlHost),
   });
   let proxyPort: number;
   try {
@@ -379,8 +381,8 @@ export async function startDemo(
     await closeServer(appServer);
     throw error;
   }
-  const origin = `http://${publicHost}:${actualPort}`;
-  const proxyOrigin = `http://${publicHost}:${proxyPort}`;
+  const origin = `http://${urlHost}:${actualPort}`;
+  const proxyOrigin = `http://${urlHost}:${proxyPort}`;
   demo.setOrigins(origin, proxyOrigin);
   return {
     demo,

@@ -69,7 +69,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** Copies headers, dropping hop-by-hop fields and any field the Connection header names. */
+/**
+ * Copies headers, dropping hop-by-hop fields and any field the Connection header names, except
+ * Content-Length: it frames the body forwarded as it came (RFC 9112 §6.3). Dropped on a client's
+ * say-so, Node would send that body unframed, and the origin read it as a request of its own
+ * that the guard never saw, whose answer could go to the next client on that connection.
+ */
 export function forwardableHeaders(
   headers: IncomingHttpHeaders,
 ): Record<string, string | string[]> {
@@ -78,6 +83,7 @@ export function forwardableHeaders(
   if (connection !== undefined) {
     for (const token of connection.split(',')) named.add(token.trim().toLowerCase());
   }
+  named.delete('content-length');
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || named.has(name)) continue;

@@ -106,6 +106,8 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
 
   const wss = new WebSocketServer({ noServer: true });
   wss.on('connection', (ws: WebSocket, req: AuthRequest) => {
+    // ws reports a malformed frame as an 'error' on the WebSocket: unheard, it ends the process.
+    ws.on('error', () => ws.terminate());
     const { user, scheme } = req.auth!;
     ws.send(`welcome ${user} (${scheme})`);
     ws.on('message', (data) => ws.send(`${user}: ${text(data)}`));

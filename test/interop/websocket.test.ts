@@ -353,6 +353,38 @@ describe('a raw handshake', () => {
     expect(head).toMatch(/^HTTP\/1\.1 101 /);
   });
 
+  // From a review: ws reports a malformed frame as an 'error' on the WebSocket; with no listener
+  // there, one authenticated client ended the whole process (here, jest's).
+  it('an unmasked frame after the 101 closes that connection, and the server goes on', async () => {
+    const closed = await new Promise<string>((resolve) => {
+      let received = '';
+      const socket = net.connect({ port: main.port, host: '127.0.0.1' }, () =>
+        socket.write(handshake(`Authorization: ${basicAuthorization}\r\n`)),
+      );
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve('still open after 5 s');
+      }, 5000);
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        // RFC 6455 §5.1: a client masks every frame; this text frame "hi" is not masked.
+        if (received.startsWith('HTTP/1.1 101 ') && received.includes('welcome')) {
+          socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
+        }
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(received.startsWith('HTTP/1.1 101 ') ? 'closed after 101' : received);
+      });
+      socket.on('error', () => undefined);
+    });
+    expect(closed).toBe('closed after 101');
+    const res = await fetch(`http://${main.origin}${CHAT_PATH}`, {
+      headers: { authorization: basicAuthorization },
+    });
+    expect(res.status).toBe(200);
+  });
+
   it('from a page of another origin: 403 before the credentials are looked at', async () => {
     const { received, closedByServer } = await exchange(
       handshake(`Origin: http://localhost:1\r\nAuthorization: ${basicAuthorization}\r\n`),
