@@ -41,6 +41,10 @@ interface Thread {
   worker: Worker;
   busy: Check | undefined;
   idle: NodeJS.Timeout | undefined;
+  /** Ends the thread when its check runs longer than anything the files allow takes. */
+  running: NodeJS.Timeout | undefined;
+  /** It was ended for that. */
+  overran: boolean;
   /** The worker's module loaded and said so. */
   ready: boolean;
 }
@@ -70,6 +74,12 @@ const FALLBACK_MS = 60_000;
  * a little late at worst) has answered the request: hashing for it would only hold up the next.
  */
 const MAX_WAIT_MS = 13_000;
+/**
+ * Longest a check may run on a thread: some ten times the costliest hash a file may hold (SHA
+ * crypt at 1,000,000 rounds, 2 to 4 s). A thread stuck in a check (a library's bug) is stopped
+ * then, its check fails, and the others get a new thread, rather than wait behind it for good.
+ */
+const MAX_RUN_MS = 30_000;
 
 /** Settings of a {@link HashThreads}; the defaults are the process's pool's. */
 export interface HashThreadsOptions {
@@ -86,6 +96,8 @@ export interface HashThreadsOptions {
   fallbackMs?: number | undefined;
   /** Longest a check waits for a thread before it fails. */
   maxWaitMs?: number | undefined;
+  /** Longest a check may run on a thread before the thread is stopped and the check fails. */
+  maxRunMs?: number | undefined;
 }
 
 /** A pool of hash worker threads with its queue of checks (one per process: `hashThreads`). */
@@ -95,6 +107,7 @@ export class HashThreads {
   readonly #maxWaiting: number;
   readonly #readyMs: number;
   readonly #fallbackMs: number;
+  readonly #maxRunMs: number;
   #threads: Thread[] = [];
   readonly #queue: DeadlineQueue<Check>;
   /** Checks waiting for this thread (threads cannot be used), hashed one per turn. */
@@ -119,6 +132,7 @@ export class HashThreads {
     this.#maxWaiting = options.maxWaiting ?? 512 * this.#maxThreads;
     this.#readyMs = options.readyMs ?? READY_MS;
     this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
+    this.#maxRunMs = options.maxRunMs ?? MAX_RUN_MS;
     const maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
     const waited = 'htpasswd: a password check waited more than {ms} ms';
     this.#queue = new DeadlineQueue(maxWaitMs, waited);
@@ -213,6 +227,12 @@ export class HashThreads {
         password: check.password,
         salt: check.salt,
       });
+      const running = thread;
+      thread.running = setTimeout(() => {
+        running.overran = true;
+        void running.worker.terminate(); // its check fails closed on 'exit'
+      }, this.#maxRunMs);
+      thread.running.unref();
     }
     this.#runEachHere(here);
     this.#queue.arm();
@@ -222,7 +242,14 @@ export class HashThreads {
     // No flags of the process's (`--input-type`, loaders): the worker needs none, and some fail
     // it. A library it cannot load without them is hashed on the main thread (see `unavailable`).
     const worker = new Worker(this.#file, { execArgv: [] });
-    const thread: Thread = { worker, busy: undefined, idle: undefined, ready: false };
+    const thread: Thread = {
+      worker,
+      busy: undefined,
+      idle: undefined,
+      running: undefined,
+      overran: false,
+      ready: false,
+    };
     worker.unref();
     /** Why the thread died, when Node said (an error); else its exit code says. */
     let cause: unknown;
@@ -257,6 +284,7 @@ export class HashThreads {
       const check = thread.busy;
       if (check === undefined) return;
       thread.busy = undefined;
+      clearTimeout(thread.running);
       if (typeof reply.hash === 'string') {
         check.resolve(reply.hash);
       } else if (reply.unavailable === true) {
@@ -283,6 +311,8 @@ export class HashThreads {
     // the worker's `ready`, which it delivers before 'exit'.
     const died = (code: number): void => {
       clearTimeout(loading);
+      clearTimeout(thread.running);
+      if (thread.overran) cause = new Error(`a check ran longer than ${this.#maxRunMs} ms`);
       cause ??= new Error(`exited with code ${code}`);
       if (!this.#threads.includes(thread)) return;
       this.#threads = this.#threads.filter((t) => t !== thread);

@@ -622,6 +622,36 @@ parentPort.postMessage({ ready: true });`,
     await threads.stop();
   });
 
+  // From a review: a check stuck on its thread (a library's bug) held that thread for good.
+  it('stops a thread whose check runs past maxRunMs: that check fails closed, the next gets a new thread', async () => {
+    const hanging = path.join(dir, 'hanging-worker.mjs');
+    fs.writeFileSync(
+      hanging,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', ({ password }) => {
+  if (password === 'hang') for (;;);
+  parentPort.postMessage({ hash: 'h:' + password });
+});
+parentPort.postMessage({ ready: true });`,
+    );
+    const threads = new HashThreads(hanging, { maxThreads: 1, maxWaiting: 8, maxRunMs: 300 });
+    try {
+      await expect(threads.hash('apache-md5', unused, 'warm', 's')).resolves.toBe('h:warm');
+      const stuck = rejection(threads.hash('apache-md5', unused, 'hang', 's'));
+      // Waiting behind it on the one thread: served once the stuck one is stopped.
+      const behind = threads.hash('apache-md5', unused, 'behind', 's');
+      const error = await stuck;
+      expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(error.message).toMatch(/hash thread failed/);
+      expect(String((error as Error & { cause?: unknown }).cause)).toMatch(
+        /a check ran longer than 300 ms/,
+      );
+      await expect(behind).resolves.toBe('h:behind');
+    } finally {
+      await threads.stop();
+    }
+  });
+
   it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
     const broken = path.join(dir, 'broken-worker.mjs');
     fs.writeFileSync(broken, 'this is not javascript (');
