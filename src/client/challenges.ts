@@ -23,20 +23,28 @@ export function readChallenges(value: string): Challenge[] {
     if (value.length > DEFAULT_LIMITS.maxLength) return [];
   }
   const challenges: Challenge[] = [];
-  let last: Challenge[] = [];
+  /**
+   * The challenge that parameters after a run of bare elements would have been cut off from:
+   * the last one of the latest piece that starts with an element able to take parameters.
+   */
+  let owner: Challenge | undefined;
   for (const piece of pieces(value)) {
-    // Parameters cut off from the challenge before them: that challenge is malformed, skipped
-    // (answering what is left of it would answer another challenge than the one sent). A token68
-    // challenge takes no parameters: nothing was cut off from it.
-    if (piece.severs && last.length > 0 && last[last.length - 1]!.token68 === undefined) {
-      challenges.splice(challenges.length - 1, 1);
+    // Parameters cut off from their challenge: that challenge is malformed, skipped (answering
+    // what is left of it would answer another challenge than the one sent: `algorithm` lost, as
+    // MD5). However many bare tokens stand between (`qop=auth, auth-int, auth-conf, algorithm=`).
+    // A token68 challenge takes no parameters: nothing was cut off from it.
+    if (piece.severs && owner !== undefined && owner.token68 === undefined) {
+      const at = challenges.indexOf(owner);
+      if (at !== -1) challenges.splice(at, 1);
+      owner = undefined;
     }
     try {
-      last = parseChallenges(piece.text);
+      const last = parseChallenges(piece.text);
       challenges.push(...last);
+      if (!piece.bare) owner = last[last.length - 1];
     } catch (err) {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
-      last = [];
+      if (!piece.bare) owner = undefined;
     }
     // Past the limit only: the next piece may still sever the last challenge kept.
     if (challenges.length > DEFAULT_LIMITS.maxChallenges) {
@@ -47,13 +55,13 @@ export function readChallenges(value: string): Challenge[] {
 }
 
 /**
- * `s` cut before each list element that does not start with `token BWS "="`; `severs` when a
- * piece starts with an element that cannot take auth-params ({@link takesParams}) and holds
- * auth-params after it.
+ * `s` cut before each list element that does not start with `token BWS "="`; `bare` when a
+ * piece starts with an element that cannot take auth-params ({@link takesParams}), `severs`
+ * when it also holds auth-params after it.
  */
-function pieces(s: string): { text: string; severs: boolean }[] {
+function pieces(s: string): { text: string; severs: boolean; bare: boolean }[] {
   const length = s.length;
-  const result: { text: string; severs: boolean }[] = [];
+  const result: { text: string; severs: boolean; bare: boolean }[] = [];
   let start = 0;
   let junk = false;
   let severs = false;
@@ -66,7 +74,7 @@ function pieces(s: string): { text: string; severs: boolean }[] {
       const next = skipListSeparators(s, i, length);
       const nameEnd = tokenEnd(s, next, length);
       if (nameEnd === next || s.charCodeAt(skipOWS(s, nameEnd, length)) !== EQUALS) {
-        result.push({ text: s.slice(start, i), severs });
+        result.push({ text: s.slice(start, i), severs, bare: junk });
         start = next;
         junk = !takesParams(s, next, nameEnd, length);
         severs = false;
@@ -78,7 +86,7 @@ function pieces(s: string): { text: string; severs: boolean }[] {
       i++;
     }
   }
-  result.push({ text: s.slice(start), severs });
+  result.push({ text: s.slice(start), severs, bare: junk });
   return result;
 }
 
