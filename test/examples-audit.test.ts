@@ -145,6 +145,104 @@ describe('proxy: a Connection header that names Content-Length', () => {
   });
 });
 
+// From a second review of the proxy example.
+describe('proxy: what an origin answers that it should not', () => {
+  it.each([
+    ['a reason phrase with a control character', 'HTTP/1.1 200 O\x01K'],
+    ['a reason phrase with DEL', 'HTTP/1.1 200 O\x7fK'],
+    ['a status below 100', 'HTTP/1.1 099 Low'],
+    [
+      'a 101 to a request that asked for no upgrade',
+      'HTTP/1.1 101 Switching\r\nUpgrade: x\r\nConnection: upgrade',
+    ],
+  ])(
+    '%s: 502, and the proxy goes on (writeHead threw outside any handler)',
+    async (_what, line) => {
+      const bad = (socket: net.Socket) => socket.end(`${line}\r\nContent-Length: 2\r\n\r\nok`);
+      await throughProxy(bad, 'Connection: close\r\n', async (client, received) => {
+        await Promise.race([
+          new Promise((resolve) => client.on('close', resolve)),
+          deadline(10_000),
+        ]);
+        expect(received()).toMatch(/^HTTP\/1\.1 502 /);
+      });
+    },
+  );
+
+  it('adds itself to Via on the response too (RFC 9110 §7.6.3)', async () => {
+    const ok = (socket: net.Socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nVia: 1.1 inner\r\nContent-Length: 2\r\n\r\nok');
+    await throughProxy(ok, 'Connection: close\r\n', async (client, received) => {
+      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+      expect(received()).toMatch(/\r\nvia: 1\.1 inner, 1\.1 authscheme-proxy\r\n/i);
+    });
+  });
+
+  it('sends an HTTP/1.0 client no 100 Continue, and no Expect upstream (RFC 9110 §10.1.1)', async () => {
+    let upstream = '';
+    const origin = (socket: net.Socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        upstream += chunk.toString('latin1');
+        if (upstream.endsWith('\r\n\r\nhi')) {
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        }
+      });
+    };
+    const server = net.createServer(origin);
+    const originPort = await listenOn(server);
+    const proxy = createProxyServer();
+    const proxyPort = await listenProxy(proxy, 0);
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `POST http://127.0.0.1:${originPort}/ HTTP/1.0\r\nHost: 127.0.0.1:${originPort}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi`,
+    );
+    try {
+      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received()).not.toMatch(/100 Continue/);
+      expect(upstream).not.toMatch(/^expect:/im);
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('closes the upstream connection when the client leaves mid-body after an early answer', async () => {
+    let originClosed = false;
+    const origin = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('close', () => (originClosed = true));
+      // Answers at once, without reading the body, and keeps the connection open.
+      socket.once('data', () =>
+        socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'),
+      );
+    });
+    const originPort = await listenOn(origin);
+    const proxy = createProxyServer({ upstreamTimeout: 60_000 });
+    const proxyPort = await listenProxy(proxy, 0);
+    const { client, received } = rawClient(
+      { port: proxyPort, host: '127.0.0.1' },
+      `POST http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\nContent-Length: 100000\r\n\r\n0123456789`,
+    );
+    try {
+      while (!received().includes('\r\n\r\n')) await sleep(10);
+      expect(received()).toMatch(/^HTTP\/1\.1 401 /);
+      client.destroy();
+      for (let waited = 0; !originClosed && waited < 5000; waited += 50) await sleep(50);
+      expect(originClosed).toBe(true);
+    } finally {
+      client.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      origin.close();
+    }
+  });
+});
+
 describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy)', () => {
   it('close() + closeAllConnections(), as both stop handlers do, also close an established tunnel', async () => {
     // A loopback service that keeps its connections, as any TCP server does.

@@ -149,9 +149,9 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
   // Node decoded a chunked body, and sends one unframed on methods it does not expect a body on:
   // the origin would read the bytes as a request of their own. Chunked again, it reads a body.
   if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
-  headers.via = req.headers.via
-    ? `${req.headers.via}, 1.1 authscheme-proxy`
-    : '1.1 authscheme-proxy';
+  headers.via = withVia(req.headers.via);
+  // RFC 9110 §10.1.1: an HTTP/1.0 client's expectation is ignored (it would get no 100 either).
+  if (req.httpVersion === '1.0') delete headers.expect;
   const upstream = httpRequest(
     {
       host: target.hostname.replace(/^\[|\]$/g, ''),
@@ -162,8 +162,19 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       timeout,
     },
     (upstreamRes) => {
+      // RFC 9110 §15: final statuses are 200 to 599 here (Node passes 1xx but 101 on, and 101
+      // below); RFC 9112 §4: a reason phrase of HTAB, SP, VCHAR and obs-text. Node's parser takes
+      // more, and writeHead would throw on it, outside any handler: an invalid response is a 502.
+      const status = upstreamRes.statusCode ?? 0;
+      const reason = upstreamRes.statusMessage ?? '';
+      if (status < 200 || status > 599 || !/^[\t\x20-\x7e\x80-\xff]*$/.test(reason)) {
+        upstream.destroy();
+        sendText(res, 502, 'Bad Gateway');
+        return;
+      }
       const responseHeaders = keepGuardHeaders(res, forwardableHeaders(upstreamRes.headers));
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
+      responseHeaders.via = withVia(upstreamRes.headers.via); // RFC 9110 §7.6.3
+      res.writeHead(status, reason, responseHeaders);
       // An origin that drops the connection mid-body: so does the proxy, so that the client sees
       // the message cut short (RFC 9112 §8) instead of waiting for the rest for ever.
       upstreamRes.on('close', () => {
@@ -172,6 +183,11 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       upstreamRes.pipe(res);
     },
   );
+  // The request went out without Upgrade (hop-by-hop): a 101 answers something not asked.
+  upstream.on('upgrade', (_upgraded, socket: Socket) => {
+    socket.destroy();
+    sendText(res, 502, 'Bad Gateway');
+  });
   let timedOut = false;
   upstream.on('timeout', () => {
     timedOut = true;
@@ -181,11 +197,20 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
   upstream.on('error', () =>
     timedOut ? sendText(res, 504, 'Gateway Timeout') : sendText(res, 502, 'Bad Gateway'),
   );
-  // A client that leaves before the response is through takes the upstream request with it.
+  // A client that leaves before the response is through takes the upstream request with it; so
+  // does a response through before the request's body (an origin that answered early): that
+  // request may never end (the client left mid-body, and Node tells the request nothing once
+  // its response is done), and the upstream connection would stay open.
   res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (!res.writableFinished || !req.complete) upstream.destroy();
   });
   req.pipe(upstream);
+}
+
+/** A Via field with this proxy added (RFC 9110 §7.6.3). */
+function withVia(received: string | string[] | undefined): string {
+  const before = Array.isArray(received) ? received.join(', ') : received;
+  return before ? `${before}, 1.1 authscheme-proxy` : '1.1 authscheme-proxy';
 }
 
 /**
@@ -235,7 +260,10 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       if (req.socket.destroyed) return;
       // RFC 9110 §10.1.1: the body is asked for only once it will be forwarded (Node would have
       // said 100 Continue before the credentials were looked at).
-      if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+      // Never to an HTTP/1.0 client (RFC 9110 §15.2: it may take the 1xx for the answer).
+      if (req.httpVersion !== '1.0' && req.headers.expect?.toLowerCase() === '100-continue') {
+        res.writeContinue();
+      }
       forward(req, res, target, timeout);
     });
   };
