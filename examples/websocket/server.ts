@@ -16,7 +16,8 @@
  * page of the site has authenticated, the handshake carries the credentials) or with credentials
  * in the ws:// URL, with which it answers the handshake's 401 (test/interop/websocket.test.ts).
  *
- * Run it with `npx tsx examples/websocket/server.ts` (PORT, default 3002), then open
+ * Run it with `npx tsx examples/websocket/server.ts` (PORT, default 3002; HOST, default
+ * 127.0.0.1), then open
  * http://127.0.0.1:3002/ in a browser (alice / wonderland), or:
  *   node -e "const ws = new (require('ws'))('ws://alice:wonderland@127.0.0.1:3002/chat'); ws.on('message', (m) => { console.log(String(m)); ws.close(); })"
  */
@@ -37,6 +38,10 @@ export const CHAT_TOKENS: Readonly<Record<string, string>> = Object.freeze({
 });
 /** The WebSocket endpoint's path. */
 export const CHAT_PATH = '/chat';
+/** Longest message taken (ws closes the connection with 1009 past it). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Echoes waiting for a client that does not read, past which its connection is closed (1008). */
+const MAX_QUEUED_BYTES = 1024 * 1024;
 
 export interface ChatOptions {
   /**
@@ -104,13 +109,21 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     res.type('text').send(`${req.auth!.user}: this is a WebSocket endpoint (${CHAT_PATH})`);
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  // ws takes messages up to 100 MiB unless told: a chat's are small.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   wss.on('connection', (ws: WebSocket, req: AuthRequest) => {
     // ws reports a malformed frame as an 'error' on the WebSocket: unheard, it ends the process.
     ws.on('error', () => ws.terminate());
     const { user, scheme } = req.auth!;
     ws.send(`welcome ${user} (${scheme})`);
-    ws.on('message', (data) => ws.send(`${user}: ${text(data)}`));
+    ws.on('message', (data) => {
+      // A client that sends and never reads would have every echo queued here, without bound.
+      if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
+        ws.close(1008, 'too much unread');
+        return;
+      }
+      ws.send(`${user}: ${text(data)}`);
+    });
   });
   // What the guard set on its response (Digest's Authentication-Info with rspauth, Negotiate's
   // mutual token, Vary), for the 101 that ws writes: RFC 7615 §3 allows Authentication-Info on
@@ -213,15 +226,17 @@ function hasBody(req: IncomingMessage): boolean {
 if (require.main === module) {
   const { server } = createChatServer();
   const port = Number(process.env.PORT ?? 3002);
-  server.listen(port, process.env.HOST ?? '127.0.0.1', () => {
-    console.log(
-      `WebSocket example on http://127.0.0.1:${port}/ (ws://127.0.0.1:${port}${CHAT_PATH})`,
-    );
+  const host = process.env.HOST ?? '127.0.0.1';
+  // Where to reach it: an address for all interfaces is not one; IPv6 goes in brackets.
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const authority = `${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  server.listen(port, host, () => {
+    console.log(`WebSocket example on http://${authority}/ (ws://${authority}${CHAT_PATH})`);
     for (const [user, password] of Object.entries(CHAT_USERS)) {
       console.log(`  user ${user}, password ${password}`);
     }
     for (const token of Object.keys(CHAT_TOKENS)) {
-      console.log(`  ws://127.0.0.1:${port}${CHAT_PATH}?access_token=${token}`);
+      console.log(`  ws://${authority}${CHAT_PATH}?access_token=${token}`);
     }
   });
   const stop = (): void => {

@@ -31,6 +31,7 @@ import {
   CHAT_TOKENS,
   CHAT_USERS,
   createChatServer,
+  MAX_MESSAGE_BYTES,
   type ChatOptions,
   type ChatServer,
 } from '../../examples/websocket/server';
@@ -233,6 +234,34 @@ describe('the ws client', () => {
     expect(header.headers.vary).toBe('Authorization');
     const userinfo = await connect(`ws://${user}:${password}@${main.origin}${CHAT_PATH}`);
     expect(userinfo.messages).toEqual([`welcome ${user} (Basic)`, `${user}: hello`]);
+  });
+
+  // From a review: ws's default maxPayload (100 MiB) and echoes queued for a client that never
+  // reads let one user grow the server's memory without bound.
+  it('closes a connection whose message is over MAX_MESSAGE_BYTES (1009), or that leaves its echoes unread (1008)', async () => {
+    const open = (): Promise<NodeWebSocket> =>
+      new Promise((resolve, reject) => {
+        const ws = new NodeWebSocket(`ws://${main.origin}${CHAT_PATH}`, {
+          headers: { Authorization: basicAuthorization },
+        });
+        ws.once('message', () => resolve(ws)); // the welcome
+        ws.once('error', reject);
+      });
+    const closed = (ws: NodeWebSocket): Promise<number> =>
+      new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+    const big = await open();
+    const bigClosed = closed(big);
+    big.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+    expect(await bigClosed).toBe(1009);
+    // Sends and reads nothing until the server has queued more than it keeps for one client.
+    const deaf = await open();
+    const deafClosed = closed(deaf);
+    (deaf as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const message = 'y'.repeat(MAX_MESSAGE_BYTES - 100);
+    for (let i = 0; i < 400; i++) deaf.send(message);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    (deaf as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    expect(await deafClosed).toBe(1008);
   });
 
   it('with Digest: uri is the request target, and the 101 carries Authentication-Info', async () => {
