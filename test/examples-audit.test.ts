@@ -7,7 +7,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startDemo } from '../examples/demo/server';
-import { createProxyServer, listenProxy, PROXY_USERS } from '../examples/proxy/server';
+import {
+  createProxyServer,
+  listenProxy,
+  PROXY_USERS,
+  type ProxyOptions,
+} from '../examples/proxy/server';
 
 jest.setTimeout(30_000);
 
@@ -36,25 +41,26 @@ function rawClient(
 }
 
 /**
- * A raw GET through the proxy example (with its credentials) to an origin that answers the first
- * bytes it gets with `reply(socket)`; `check` runs with the client, then all three are closed.
+ * A raw request through the proxy example to an origin whose connections `onConnection` serves:
+ * `request(originPort)` is what the client sends; `check` runs with the client, then the client,
+ * the proxy and the origin are closed.
  */
-async function throughProxy(
-  reply: (socket: net.Socket) => void,
-  extraFields: string,
+async function viaProxy(
+  onConnection: (socket: net.Socket) => void,
+  request: (originPort: number) => string,
   check: (client: net.Socket, received: () => string) => Promise<void>,
+  options: ProxyOptions = {},
 ): Promise<void> {
   const origin = net.createServer((socket) => {
-    socket.once('data', () => reply(socket));
     socket.on('error', () => undefined);
+    onConnection(socket);
   });
   const originPort = await listenOn(origin);
-  const proxy = createProxyServer();
+  const proxy = createProxyServer(options);
   const proxyPort = await listenProxy(proxy, 0);
   const { client, received } = rawClient(
     { port: proxyPort, host: '127.0.0.1' },
-    `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-      `Proxy-Authorization: ${proxyBasic}\r\n${extraFields}\r\n`,
+    request(originPort),
   );
   try {
     await check(client, received);
@@ -62,8 +68,33 @@ async function throughProxy(
     client.destroy();
     proxy.closeAllConnections();
     await new Promise((resolve) => proxy.close(resolve));
-    await new Promise((resolve) => origin.close(resolve));
+    origin.close(); // its connections may still be open: the proxy's side just closed
   }
+}
+
+/** The head of a request through the proxy, with its credentials, `extraFields` ending in CRLF. */
+const proxied = (method: string, originPort: number, path: string, extraFields = ''): string =>
+  `${method} http://127.0.0.1:${originPort}${path} HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
+  `Proxy-Authorization: ${proxyBasic}\r\n${extraFields}\r\n`;
+
+/** The client's side closed, or 10 s (room for a busy machine) passed. */
+const closedOrLate = (client: net.Socket) =>
+  Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+
+/**
+ * A raw GET through the proxy example (with its credentials) to an origin that answers the first
+ * bytes it gets with `reply(socket)`; `check` runs with the client, then all three are closed.
+ */
+function throughProxy(
+  reply: (socket: net.Socket) => void,
+  extraFields: string,
+  check: (client: net.Socket, received: () => string) => Promise<void>,
+): Promise<void> {
+  return viaProxy(
+    (socket) => socket.once('data', () => reply(socket)),
+    (originPort) => proxied('GET', originPort, '/', extraFields),
+    check,
+  );
 }
 
 describe('proxy: an origin that dies in the middle of its response', () => {
@@ -109,39 +140,32 @@ describe("proxy: an upstream's proxy authentication fields", () => {
 describe('proxy: a Connection header that names Content-Length', () => {
   it('does not take the framing off the body it forwards', async () => {
     let upstream = '';
-    const origin = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk: Buffer) => {
-        upstream += chunk.toString('latin1');
-        if (upstream.includes('\r\n\r\n')) {
-          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-        }
-      });
-    });
-    const originPort = await listenOn(origin);
-    const proxy = createProxyServer();
-    const proxyPort = await listenProxy(proxy, 0);
-    const hidden = `GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n\r\n`;
-    const { client, received } = rawClient(
-      { port: proxyPort, host: '127.0.0.1' },
-      `GET http://127.0.0.1:${originPort}/first HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-        `Proxy-Authorization: ${proxyBasic}\r\nConnection: content-length, close\r\n` +
-        `Content-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    const hidden = 'GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    await viaProxy(
+      (socket) =>
+        socket.on('data', (chunk: Buffer) => {
+          upstream += chunk.toString('latin1');
+          if (upstream.includes('\r\n\r\n')) {
+            socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+          }
+        }),
+      (originPort) =>
+        proxied(
+          'GET',
+          originPort,
+          '/first',
+          `Connection: content-length, close\r\nContent-Length: ${hidden.length}\r\n`,
+        ) + hidden,
+      async (client, received) => {
+        await closedOrLate(client);
+        await sleep(100);
+        expect(received()).toMatch(/^HTTP\/1\.1 200 /);
+        // The body goes on as the body of /first, framed by its length.
+        const [head] = upstream.split('\r\n\r\n', 1);
+        expect(head).toMatch(/^GET \/first HTTP\/1\.1\r\n/);
+        expect(head).toMatch(new RegExp(`^content-length: ${hidden.length}$`, 'im'));
+      },
     );
-    try {
-      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
-      await sleep(100);
-      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
-      // The body goes on as the body of /first, framed by its length.
-      const [head] = upstream.split('\r\n\r\n', 1);
-      expect(head).toMatch(/^GET \/first HTTP\/1\.1\r\n/);
-      expect(head).toMatch(new RegExp(`^content-length: ${hidden.length}$`, 'im'));
-    } finally {
-      client.destroy();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      await new Promise((resolve) => origin.close(resolve));
-    }
   });
 });
 
@@ -173,73 +197,55 @@ describe('proxy: what an origin answers that it should not', () => {
     const ok = (socket: net.Socket) =>
       socket.end('HTTP/1.1 200 OK\r\nVia: 1.1 inner\r\nContent-Length: 2\r\n\r\nok');
     await throughProxy(ok, 'Connection: close\r\n', async (client, received) => {
-      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
+      await closedOrLate(client);
       expect(received()).toMatch(/\r\nvia: 1\.1 inner, 1\.1 authscheme-proxy\r\n/i);
     });
   });
 
   it('sends an HTTP/1.0 client no 100 Continue, and no Expect upstream (RFC 9110 §10.1.1)', async () => {
     let upstream = '';
-    const origin = (socket: net.Socket) => {
-      socket.on('data', (chunk: Buffer) => {
-        upstream += chunk.toString('latin1');
-        if (upstream.endsWith('\r\n\r\nhi')) {
-          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-        }
-      });
-    };
-    const server = net.createServer(origin);
-    const originPort = await listenOn(server);
-    const proxy = createProxyServer();
-    const proxyPort = await listenProxy(proxy, 0);
-    const { client, received } = rawClient(
-      { port: proxyPort, host: '127.0.0.1' },
-      `POST http://127.0.0.1:${originPort}/ HTTP/1.0\r\nHost: 127.0.0.1:${originPort}\r\n` +
-        `Proxy-Authorization: ${proxyBasic}\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi`,
+    await viaProxy(
+      (socket) =>
+        socket.on('data', (chunk: Buffer) => {
+          upstream += chunk.toString('latin1');
+          if (upstream.endsWith('\r\n\r\nhi')) {
+            socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+          }
+        }),
+      (originPort) =>
+        proxied('POST', originPort, '/', 'Expect: 100-continue\r\nContent-Length: 2\r\n').replace(
+          ' HTTP/1.1\r\n',
+          ' HTTP/1.0\r\n',
+        ) + 'hi',
+      async (client, received) => {
+        await closedOrLate(client);
+        expect(received()).toMatch(/^HTTP\/1\.1 200 /);
+        expect(received()).not.toMatch(/100 Continue/);
+        expect(upstream).not.toMatch(/^expect:/im);
+      },
     );
-    try {
-      await Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
-      expect(received()).toMatch(/^HTTP\/1\.1 200 /);
-      expect(received()).not.toMatch(/100 Continue/);
-      expect(upstream).not.toMatch(/^expect:/im);
-    } finally {
-      client.destroy();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 
   it('closes the upstream connection when the client leaves mid-body after an early answer', async () => {
     let originClosed = false;
-    const origin = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.on('close', () => (originClosed = true));
-      // Answers at once, without reading the body, and keeps the connection open.
-      socket.once('data', () =>
-        socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'),
-      );
-    });
-    const originPort = await listenOn(origin);
-    const proxy = createProxyServer({ upstreamTimeout: 60_000 });
-    const proxyPort = await listenProxy(proxy, 0);
-    const { client, received } = rawClient(
-      { port: proxyPort, host: '127.0.0.1' },
-      `POST http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
-        `Proxy-Authorization: ${proxyBasic}\r\nContent-Length: 100000\r\n\r\n0123456789`,
+    await viaProxy(
+      (socket) => {
+        socket.on('close', () => (originClosed = true));
+        // Answers at once, without reading the body, and keeps the connection open.
+        socket.once('data', () =>
+          socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'),
+        );
+      },
+      (originPort) => proxied('POST', originPort, '/', 'Content-Length: 100000\r\n') + '0123456789',
+      async (client, received) => {
+        while (!received().includes('\r\n\r\n')) await sleep(10);
+        expect(received()).toMatch(/^HTTP\/1\.1 401 /);
+        client.destroy();
+        for (let waited = 0; !originClosed && waited < 5000; waited += 50) await sleep(50);
+        expect(originClosed).toBe(true);
+      },
+      { upstreamTimeout: 60_000 },
     );
-    try {
-      while (!received().includes('\r\n\r\n')) await sleep(10);
-      expect(received()).toMatch(/^HTTP\/1\.1 401 /);
-      client.destroy();
-      for (let waited = 0; !originClosed && waited < 5000; waited += 50) await sleep(50);
-      expect(originClosed).toBe(true);
-    } finally {
-      client.destroy();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      origin.close();
-    }
   });
 });
 
