@@ -77,6 +77,26 @@ const proxied = (method: string, originPort: number, path: string, extraFields =
   `${method} http://127.0.0.1:${originPort}${path} HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n` +
   `Proxy-Authorization: ${proxyBasic}\r\n${extraFields}\r\n`;
 
+/**
+ * An origin that records what reaches it and answers `200 ok` (closing) once `complete(seen)`;
+ * `seen()` is what it got so far.
+ */
+function recordingOrigin(complete: (seen: string) => boolean): {
+  onConnection: (socket: net.Socket) => void;
+  seen: () => string;
+} {
+  let seen = '';
+  const onConnection = (socket: net.Socket): void => {
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (complete(seen)) {
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      }
+    });
+  };
+  return { onConnection, seen: () => seen };
+}
+
 /** The client's side closed, or 10 s (room for a busy machine) passed. */
 const closedOrLate = (client: net.Socket) =>
   Promise.race([new Promise((resolve) => client.on('close', resolve)), deadline(10_000)]);
@@ -139,16 +159,10 @@ describe("proxy: an upstream's proxy authentication fields", () => {
 // to the next client on that upstream connection.
 describe('proxy: a Connection header that names Content-Length', () => {
   it('does not take the framing off the body it forwards', async () => {
-    let upstream = '';
     const hidden = 'GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const origin = recordingOrigin((seen) => seen.includes('\r\n\r\n'));
     await viaProxy(
-      (socket) =>
-        socket.on('data', (chunk: Buffer) => {
-          upstream += chunk.toString('latin1');
-          if (upstream.includes('\r\n\r\n')) {
-            socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-          }
-        }),
+      origin.onConnection,
       (originPort) =>
         proxied(
           'GET',
@@ -161,7 +175,7 @@ describe('proxy: a Connection header that names Content-Length', () => {
         await sleep(100);
         expect(received()).toMatch(/^HTTP\/1\.1 200 /);
         // The body goes on as the body of /first, framed by its length.
-        const [head] = upstream.split('\r\n\r\n', 1);
+        const [head] = origin.seen().split('\r\n\r\n', 1);
         expect(head).toMatch(/^GET \/first HTTP\/1\.1\r\n/);
         expect(head).toMatch(new RegExp(`^content-length: ${hidden.length}$`, 'im'));
       },
@@ -203,15 +217,9 @@ describe('proxy: what an origin answers that it should not', () => {
   });
 
   it('sends an HTTP/1.0 client no 100 Continue, and no Expect upstream (RFC 9110 §10.1.1)', async () => {
-    let upstream = '';
+    const origin = recordingOrigin((seen) => seen.endsWith('\r\n\r\nhi'));
     await viaProxy(
-      (socket) =>
-        socket.on('data', (chunk: Buffer) => {
-          upstream += chunk.toString('latin1');
-          if (upstream.endsWith('\r\n\r\nhi')) {
-            socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-          }
-        }),
+      origin.onConnection,
       (originPort) =>
         proxied('POST', originPort, '/', 'Expect: 100-continue\r\nContent-Length: 2\r\n').replace(
           ' HTTP/1.1\r\n',
@@ -221,7 +229,7 @@ describe('proxy: what an origin answers that it should not', () => {
         await closedOrLate(client);
         expect(received()).toMatch(/^HTTP\/1\.1 200 /);
         expect(received()).not.toMatch(/100 Continue/);
-        expect(upstream).not.toMatch(/^expect:/im);
+        expect(origin.seen()).not.toMatch(/^expect:/im);
       },
     );
   });
