@@ -257,6 +257,85 @@ describe('proxy: what an origin answers that it should not', () => {
   });
 });
 
+// Left open by the second review of the proxy example, done since.
+describe('proxy: Max-Forwards (RFC 9110 §7.6.2) and OPTIONS * (RFC 9112 §3.2.4)', () => {
+  /** Sends `request(originPort)`, waits for the client to close, and returns both sides' views. */
+  async function exchange(request: (originPort: number) => string) {
+    const origin = recordingOrigin((seen) => seen.includes('\r\n\r\n'));
+    let answer = '';
+    await viaProxy(origin.onConnection, request, async (client, received) => {
+      await closedOrLate(client);
+      answer = received();
+    });
+    return { answer, seen: origin.seen() };
+  }
+
+  it.each(['OPTIONS', 'TRACE'])('%s with Max-Forwards: 3 goes on with 2', async (method) => {
+    const { answer, seen } = await exchange((port) =>
+      proxied(method, port, '/x', 'Max-Forwards: 3\r\nConnection: close\r\n'),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nok$/);
+    expect(seen).toMatch(new RegExp(`^${method} /x HTTP/1\\.1\r\n`));
+    expect(seen).toMatch(/^max-forwards: 2\r$/im);
+  });
+
+  it('OPTIONS with Max-Forwards: 0 is answered by the proxy, not forwarded', async () => {
+    const { answer, seen } = await exchange((port) =>
+      proxied('OPTIONS', port, '/x', 'Max-Forwards: 0\r\nConnection: close\r\n'),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toMatch(/^allow: .*\bCONNECT\b/im);
+    expect(seen).toBe('');
+  });
+
+  it('TRACE with Max-Forwards: 0 reflects the request without its credentials', async () => {
+    const { answer, seen } = await exchange((port) =>
+      proxied(
+        'TRACE',
+        port,
+        '/x',
+        'Max-Forwards: 0\r\nAuthorization: Basic b3JpZ2luOnNlY3JldA==\r\nCookie: id=1\r\n' +
+          'X-Probe: yes\r\nConnection: close\r\n',
+      ),
+    );
+    expect(seen).toBe('');
+    const [head, body] = answer.split('\r\n\r\n', 2) as [string, string];
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head).toMatch(/^content-type: message\/http\r?$/im);
+    expect(body).toMatch(/^TRACE http:\/\/127\.0\.0\.1:\d+\/x HTTP\/1\.1\r\n/);
+    expect(body).toMatch(/^X-Probe: yes\r$/m);
+    expect(body).not.toMatch(/authorization|cookie|b3JpZ2lu/i);
+  });
+
+  it.each([
+    ['not a number', 'Max-Forwards: -1\r\n'],
+    ['given twice', 'Max-Forwards: 0\r\nMax-Forwards: 5\r\n'],
+  ])('an OPTIONS whose Max-Forwards is %s is a 400', async (_what, fields) => {
+    const { answer, seen } = await exchange((port) =>
+      proxied('OPTIONS', port, '/x', `${fields}Connection: close\r\n`),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(seen).toBe('');
+  });
+
+  it('GET passes Max-Forwards on untouched', async () => {
+    const { seen } = await exchange((port) =>
+      proxied('GET', port, '/x', 'Max-Forwards: 0\r\nConnection: close\r\n'),
+    );
+    expect(seen).toMatch(/^max-forwards: 0\r$/im);
+  });
+
+  it.each([
+    ['OPTIONS', '', 'OPTIONS * HTTP/1.1'],
+    ['OPTIONS', '/', 'OPTIONS / HTTP/1.1'],
+    ['OPTIONS', '?q', 'OPTIONS /?q HTTP/1.1'],
+    ['GET', '', 'GET / HTTP/1.1'],
+  ])('%s http://host:port%s goes on as %s', async (method, path, line) => {
+    const { seen } = await exchange((port) => proxied(method, port, path, 'Connection: close\r\n'));
+    expect(seen.split('\r\n', 1)[0]).toBe(line);
+  });
+});
+
 describe('Ctrl-C with a tunnel open through the proxy (npm start, examples/proxy)', () => {
   it('close() + closeAllConnections(), as both stop handlers do, also close an established tunnel', async () => {
     // A loopback service that keeps its connections, as any TCP server does.

@@ -5,7 +5,8 @@
  * `407 Proxy Authentication Required` with `Proxy-Authenticate` challenges (RFC 9110 §11.7).
  *
  * It strips `Proxy-Authorization` (and the other hop-by-hop fields) before forwarding, and leaves
- * `Authorization` alone: that one is for the origin server (RFC 9110 §11.7.2, §7.6.1).
+ * `Authorization` alone: that one is for the origin server (RFC 9110 §11.7.2, §7.6.1). It counts
+ * `Max-Forwards` down on OPTIONS and TRACE and answers them itself at 0 (§7.6.2).
  *
  * Run it on its own with `npx tsx examples/proxy/server.ts` (PORT, default 3001), or let the demo
  * (`npm start`) start it beside the landing page.
@@ -108,10 +109,12 @@ function sendText(res: ServerResponse, status: number, text: string): void {
  * The path and query of an absolute-form request target as the client wrote them. RFC 9110 §7.7:
  * a proxy must not rewrite them, where the URL parser resolves `..` and turns `\\` into `/`.
  */
-function originForm(absoluteForm: string): string {
+function originForm(absoluteForm: string, method: string | undefined): string {
   const authority = absoluteForm.indexOf('//') + 2;
   const pathStart = absoluteForm.slice(authority).search(/[/\\?#]/);
-  if (pathStart === -1) return '/';
+  // RFC 9112 §3.2.4: an OPTIONS for a URI with an empty path and no query asks about the server
+  // as a whole, and the last proxy forwards it as `OPTIONS *`.
+  if (pathStart === -1) return method === 'OPTIONS' ? '*' : '/';
   const rest = absoluteForm.slice(authority + pathStart).split('#', 1)[0]!;
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
@@ -143,9 +146,16 @@ function keepGuardHeaders(
   return headers;
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout: number): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  timeout: number,
+  maxForwards: bigint | undefined,
+): void {
   const headers = forwardableHeaders(req.headers);
   headers.host = target.host;
+  if (maxForwards !== undefined) headers['max-forwards'] = String(maxForwards);
   // Node decoded a chunked body, and sends one unframed on methods it does not expect a body on:
   // the origin would read the bytes as a request of their own. Chunked again, it reads a body.
   if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
@@ -157,7 +167,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
       host: target.hostname.replace(/^\[|\]$/g, ''),
       port: target.port || 80,
       method: req.method,
-      path: originForm(req.url ?? ''),
+      path: originForm(req.url ?? '', req.method),
       headers,
       timeout,
     },
@@ -205,6 +215,51 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, timeout
     if (!res.writableFinished || !req.complete) upstream.destroy();
   });
   req.pipe(upstream);
+}
+
+/**
+ * RFC 9110 §7.6.2: on OPTIONS and TRACE, Max-Forwards counts the proxies a request may still pass.
+ * At 0 this proxy is the final recipient (`'here'`); above, it forwards the value less one. Other
+ * methods forward the field untouched (`undefined`: as it came).
+ */
+function remainingForwards(req: IncomingMessage): bigint | 'here' | 'invalid' | undefined {
+  if (req.method !== 'OPTIONS' && req.method !== 'TRACE') return undefined;
+  // Read from the raw lines: Node keeps the first of two, which may not be the one a next hop reads.
+  const values = req.rawHeaders.filter(
+    (_, i) => i % 2 === 1 && /^max-forwards$/i.test(req.rawHeaders[i - 1]!),
+  );
+  if (values.length === 0) return undefined;
+  const value = values[0]!;
+  if (values.length > 1 || !/^[0-9]{1,20}$/.test(value)) return 'invalid';
+  const count = BigInt(value);
+  return count === 0n ? 'here' : count - 1n;
+}
+
+/** Fields a TRACE answer leaves out (RFC 9110 §9.3.8: "likely to contain sensitive data"). */
+const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/**
+ * The answer of the final recipient (RFC 9110 §9.3.7, §9.3.8): to OPTIONS, what this proxy
+ * does; to TRACE, the request as it arrived, as `message/http`, without credentials or cookies.
+ */
+function answerHere(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(200, { Allow: 'CONNECT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE' });
+    res.end();
+    return;
+  }
+  let reflected = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (!NOT_REFLECTED.has(name.toLowerCase()))
+      reflected += `${name}: ${req.rawHeaders[i + 1]}\r\n`;
+  }
+  reflected += '\r\n';
+  res.writeHead(200, {
+    'Content-Type': 'message/http',
+    'Content-Length': Buffer.byteLength(reflected, 'latin1'),
+  });
+  res.end(reflected, 'latin1');
 }
 
 /** A Via field with this proxy added (RFC 9110 §7.6.3). */
@@ -261,10 +316,19 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       // RFC 9110 §10.1.1: the body is asked for only once it will be forwarded (Node would have
       // said 100 Continue before the credentials were looked at).
       // Never to an HTTP/1.0 client (RFC 9110 §15.2: it may take the 1xx for the answer).
+      const hops = remainingForwards(req);
+      if (hops === 'invalid') {
+        sendText(res, 400, 'Max-Forwards must be a number (RFC 9110 §7.6.2)');
+        return;
+      }
+      if (hops === 'here') {
+        answerHere(req, res);
+        return;
+      }
       if (req.httpVersion !== '1.0' && req.headers.expect?.toLowerCase() === '100-continue') {
         res.writeContinue();
       }
-      forward(req, res, target, timeout);
+      forward(req, res, target, timeout, hops);
     });
   };
   const server = createServer(onRequest);
