@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startDemo } from '../examples/demo/server';
@@ -503,6 +504,43 @@ describe('demo pages negotiate HTML or JSON on Accept', () => {
       await running.close();
     }
   });
+});
+
+// Left open by a review: Express's default error page showed the stack trace (file paths).
+describe('the demo on a request its body parser refuses', () => {
+  it.each([
+    ['a /token body over 1 KB', {}, 'scope=' + 'x'.repeat(2000), 413],
+    [
+      'an unsupported charset',
+      { 'Content-Type': 'application/x-www-form-urlencoded; charset=koi8-r' },
+      'scope=read',
+      415,
+    ],
+  ])(
+    '%s: the status and its reason phrase, no stack trace',
+    async (_what, headers, body, status) => {
+      const running = await startDemo({ port: 0 });
+      const base = running.origin.replace('localhost', '127.0.0.1');
+      const basic = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
+      try {
+        const res = await fetch(`${base}/token`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Authorization: basic,
+            ...headers,
+          },
+          body,
+        });
+        expect(res.status).toBe(status);
+        const text = await res.text();
+        expect(text.trim()).toBe(STATUS_CODES[status]);
+        expect(text).not.toMatch(/\bat |node_modules|\.js:\d/);
+      } finally {
+        await running.close();
+      }
+    },
+  );
 });
 
 // From a review: with HOST=::1 every URL printed read http://::1:3000/..., which no client parses.

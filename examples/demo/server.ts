@@ -6,11 +6,11 @@
  * `PORT` (default 3000) and `HOST` (default 127.0.0.1) configure it; the proxy listens on PORT+1.
  * Tests import {@link startDemo} and start it on port 0.
  */
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { authenticate, basic, bearer, digest, requireScopes } from '../../src/index';
 import type { Scheme } from '../../src/index';
 import type { DigestAlgorithm } from '../../src/schemes/digest/algorithms';
@@ -86,6 +86,15 @@ function scopesOf(body: unknown, query: unknown): string[] {
     'read';
   const list = (Array.isArray(raw) ? raw : [raw]).flatMap((item) => String(item).split(' '));
   return (DEMO_SCOPES as readonly string[]).filter((scope) => list.includes(scope));
+}
+
+/** The 4xx or 5xx an error carries (as body-parser's and ours do), else 500. */
+function httpStatusOf(error: unknown): number {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const given = status ?? statusCode;
+  return Number.isInteger(given) && (given as number) >= 400 && (given as number) <= 599
+    ? (given as number)
+    : 500;
 }
 
 /** Builds the demo's Express app (not listening). */
@@ -307,6 +316,21 @@ export function createDemoApp(): DemoApp {
       });
     },
   );
+
+  // Express's own error page shows the stack trace (file paths) unless NODE_ENV=production: the
+  // demo answers with the status alone, e.g. a 413 for a /token body over 1 KB, and logs a 5xx.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = httpStatusOf(error);
+    if (status >= 500) console.error(error);
+    res
+      .status(status)
+      .type('text')
+      .send(`${STATUS_CODES[status] ?? 'Error'}\n`);
+  });
 
   return {
     app,
