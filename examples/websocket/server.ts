@@ -51,6 +51,12 @@ export interface ChatOptions {
   offer?: readonly ('Digest' | 'Basic' | 'Bearer')[];
   /** The clock of Digest's nonces (they live 5 minutes). Default `Date.now`. */
   now?: (() => number) | undefined;
+  /**
+   * Milliseconds between pings. A client that has not answered one ping (pong, RFC 6455 §5.5.3)
+   * by the next is dropped: one that vanished without closing would otherwise stay in
+   * `wss.clients` until TCP noticed, which may be never. Default 30 000.
+   */
+  heartbeatInterval?: number;
 }
 
 export interface ChatServer {
@@ -111,9 +117,19 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
 
   // ws takes messages up to 100 MiB unless told: a chat's are small.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const answered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.delete(ws)) ws.terminate();
+      else ws.ping();
+    }
+  }, options.heartbeatInterval ?? 30_000);
+  heartbeat.unref();
   wss.on('connection', (ws: WebSocket, req: AuthRequest) => {
     // ws reports a malformed frame as an 'error' on the WebSocket: unheard, it ends the process.
     ws.on('error', () => ws.terminate());
+    answered.add(ws);
+    ws.on('pong', () => answered.add(ws));
     const { user, scheme } = req.auth!;
     ws.send(`welcome ${user} (${scheme})`);
     ws.on('message', (data) => {
@@ -136,6 +152,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
   });
 
   const server = createServer(app);
+  server.on('close', () => clearInterval(heartbeat));
   // Sockets handed over by `upgrade` are no longer the server's: close them with it.
   const upgrading = new Set<Socket>();
   const closeAllConnections = server.closeAllConnections.bind(server);

@@ -264,6 +264,37 @@ describe('the ws client', () => {
     expect(await deafClosed).toBe(1008);
   });
 
+  // Left open by a review: a client that vanished without closing stayed in wss.clients.
+  it('drops a client that answers no ping by the next one, and keeps one that does', async () => {
+    const quick = await start({ heartbeatInterval: 100 });
+    try {
+      const open = (autoPong: boolean): Promise<NodeWebSocket> =>
+        new Promise((resolve, reject) => {
+          const ws = new NodeWebSocket(`ws://${quick.origin}${CHAT_PATH}`, {
+            headers: { Authorization: basicAuthorization },
+            autoPong,
+          });
+          ws.once('message', () => resolve(ws)); // the welcome
+          ws.once('error', reject);
+        });
+      const [silent, answering] = await Promise.all([open(false), open(true)]);
+      let pings = 0;
+      answering.on('ping', () => pings++);
+      const silentClosed = new Promise<number>((resolve) => silent.once('close', resolve));
+      let answeringClosed = false;
+      answering.once('close', () => (answeringClosed = true));
+      const late = new Promise((resolve) => setTimeout(resolve, 5000, 'still open').unref());
+      expect(await Promise.race([silentClosed, late])).toBe(1006); // terminated: no close frame
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(answeringClosed).toBe(false);
+      expect(pings).toBeGreaterThanOrEqual(3);
+      expect(quick.wss.clients.size).toBe(1);
+      answering.close();
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it('with Digest: uri is the request target, and the 101 carries Authentication-Info', async () => {
     const target = `${CHAT_PATH}?room=1`;
     const refusal = await connect(`ws://${main.origin}${target}`);
