@@ -6,7 +6,14 @@
  * subpath.
  */
 import type { JsonWebKey } from 'node:crypto';
-import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  KeyObject,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
 import { types } from 'node:util';
 // jose 6 is ESM-only. The CommonJS build loads it with require(esm) (Node >= 20.19, see
 // `engines`; tsconfig's `module: node20` knows this) and jest transpiles it. Its types are
@@ -107,7 +114,8 @@ export interface JwtOptions extends BoundTokenOptions {
   key?: KeyObject | webcrypto.CryptoKey | string | JWK | undefined;
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
-   * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512.
+   * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
+   * DER) is refused: a public key as an HMAC secret would let anyone sign tokens.
    */
   secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */
@@ -301,6 +309,35 @@ function asRsaKey(key: KeyObject): KeyObject {
     format: 'der',
     type: 'pkcs1',
   });
+}
+
+/** Whether a secret is a key or certificate in one of the forms `key` takes (or a private key). */
+function isKeyMaterial(secret: Uint8Array): boolean {
+  const bytes = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+  const text = bytes.toString('latin1');
+  if (text.includes('-----BEGIN')) return true;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      const jwk = JSON.parse(text) as unknown;
+      if (typeof jwk === 'object' && jwk !== null && 'kty' in jwk) return true;
+    } catch {
+      // not JSON: a secret that starts with a brace
+    }
+  }
+  const parses = (parse: () => unknown): boolean => {
+    try {
+      parse();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return (
+    parses(() => createPublicKey({ key: bytes, format: 'der', type: 'spki' })) ||
+    parses(() => createPublicKey({ key: bytes, format: 'der', type: 'pkcs1' })) ||
+    parses(() => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' })) ||
+    parses(() => new X509Certificate(bytes))
+  );
 }
 
 function allowList(
@@ -739,6 +776,13 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
     if (!(secret instanceof Uint8Array) || secret.byteLength < MIN_SECRET_BYTES) {
       throw new TypeError(`jwtVerifier: secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    // The classic confusion: a public key given as the HMAC secret lets anyone who has that key
+    // (it is public) sign tokens that verify.
+    if (isKeyMaterial(secret)) {
+      throw new TypeError(
+        'jwtVerifier: secret is a key or certificate (PEM, JWK or DER), and an HMAC secret made of a public key lets anyone sign tokens: give a public key as `key`',
+      );
     }
     algorithms = allowList(options.algorithms, HMAC, ['HS256']);
     for (const alg of algorithms) {

@@ -11,6 +11,7 @@ import {
   randomBytes,
   sign as cryptoSign,
   webcrypto,
+  X509Certificate,
 } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
@@ -20,6 +21,7 @@ import { jwtBearer, jwtVerifier, InvalidTokenError } from 'authscheme/jwt';
 import { authenticate } from '../../src/middleware/authenticate';
 import { cutShortServer } from '../helpers/cut-short';
 import { frozenDepth } from '../helpers/frozen';
+import { makeCertificate } from '../helpers/tls';
 
 const ISSUER = 'https://issuer.test/';
 const AUDIENCE = 'https://api.test';
@@ -951,6 +953,57 @@ describe('jwtVerifier() with a local key or a secret', () => {
       .setExpirationTime('1m')
       .sign(Buffer.from(rsaPem));
     expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
+  });
+
+  // From a review: the `key` side refused this confusion, the `secret` side took any 32 bytes,
+  // and a token HMAC-signed with the (public) PEM verified.
+  it.each([
+    ['a PEM public key', () => rsaPem],
+    ['a PEM certificate-like text', () => `-----BEGIN CERTIFICATE-----\n${'A'.repeat(64)}\n`],
+    ['a PEM private key', () => rsa.privateKey.export({ format: 'pem', type: 'pkcs8' })],
+    ['a DER SPKI key', () => rsa.publicKey.export({ format: 'der', type: 'spki' })],
+    ['a DER PKCS#1 key', () => rsa.publicKey.export({ format: 'der', type: 'pkcs1' })],
+    ['a DER PKCS#8 private key', () => rsa.privateKey.export({ format: 'der', type: 'pkcs8' })],
+    ['a JWK as JSON', () => JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))],
+  ])('refuses %s as the HMAC secret, at setup', async (_what, secret) => {
+    const given = secret();
+    expect(() =>
+      jwtVerifier({
+        secret: typeof given === 'string' ? given : new Uint8Array(given),
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
+    ).toThrow(/secret is a key or certificate/);
+  });
+
+  it('refuses a certificate, PEM or DER, as the HMAC secret', async () => {
+    const certificate = await makeCertificate();
+    try {
+      const der = new X509Certificate(certificate.cert).raw;
+      for (const secret of [certificate.cert.toString('latin1'), new Uint8Array(der)]) {
+        expect(() => jwtVerifier({ secret, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+          /secret is a key or certificate/,
+        );
+      }
+    } finally {
+      await certificate.remove();
+    }
+  });
+
+  it.each([
+    ['32 random bytes', () => new Uint8Array(randomBytes(32))],
+    ['text that starts with a brace', () => '{not json, only a long passphrase}'],
+    ['JSON without kty', () => JSON.stringify({ k: 'a'.repeat(40) })],
+  ])('takes %s as the HMAC secret', async (_what, secret) => {
+    const given = secret();
+    const verify = jwtVerifier({ secret: given, issuer: ISSUER, audience: AUDIENCE });
+    const token = await new SignJWT({ sub: 'hs' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(typeof given === 'string' ? Buffer.from(given) : given);
+    expect(await verify(token)).toMatchObject({ user: 'hs' });
   });
 
   it('accepts ES256 from an EC key and derives the allow-list from the curve', async () => {
