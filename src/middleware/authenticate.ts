@@ -144,19 +144,20 @@ export interface AuthenticateOptions {
    * Let CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method` and `Origin`)
    * through unchallenged: browsers never send credentials on a preflight (Fetch standard). An
    * `OPTIONS` without `Origin`, or with an empty or blank one, is no preflight and is challenged.
-   * Default `false`.
+   * Default `false`. Not in proxy mode: browsers send proxy credentials on preflights.
    */
   allowPreflight?: boolean | undefined;
   /**
    * Leave out the challenge header for script requests (`X-Requested-With: XMLHttpRequest`) so that
-   * browsers show no login dialog. The status stays 401/407. Default `false`.
+   * browsers show no login dialog. The status stays 401. Default `false`. Not in proxy mode (a 407
+   * must carry a challenge).
    */
   omitChallengeForXhr?: boolean | undefined;
   /**
    * Leave out the challenge header where this returns true, for the requests of a single-page
    * app (say `req.headers['sec-fetch-mode'] === 'cors'`, or a header of its own): `fetch()`
-   * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`. The status stays
-   * 401/407; one that throws, or returns a promise (it answers synchronously), sends the error to
+   * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`, nor in proxy mode. The
+   * status stays 401; one that throws, or returns a promise (it answers synchronously), sends the error to
    * `next(err)`.
    */
   omitChallenge?: { omitChallenge(req: AuthRequest): boolean }['omitChallenge'] | undefined;
@@ -409,6 +410,20 @@ function configure(options: AuthenticateOptions): Config {
   if (proxy && schemes.some((scheme) => typeof scheme.locate === 'function')) {
     throw new TypeError(
       'authenticate(): in proxy mode credentials come from Proxy-Authorization only: a scheme that locates them elsewhere (bearer allowQueryToken, allowFormToken) cannot be used',
+    );
+  }
+  // Browsers send proxy credentials on preflights too (Fetch standard, HTTP-network-or-cache
+  // fetch: "intentionally does not depend on" the credentials mode), so a proxy that let them
+  // through would forward anyone's OPTIONS anywhere; and a 407 must carry Proxy-Authenticate
+  // (RFC 9110 §15.5.8), where browsers handle a 407 before any script sees it: no dialog to spare.
+  if (proxy && options.allowPreflight === true) {
+    throw new TypeError(
+      'authenticate(): allowPreflight cannot be used in proxy mode: browsers send proxy credentials on preflights, and the proxy would forward them unauthenticated',
+    );
+  }
+  if (proxy && (options.omitChallenge !== undefined || options.omitChallengeForXhr === true)) {
+    throw new TypeError(
+      'authenticate(): omitChallenge and omitChallengeForXhr cannot be used in proxy mode: a 407 must carry Proxy-Authenticate (RFC 9110 §15.5.8)',
     );
   }
   // Told only once every option has passed: a setup() may hold resources or remember the realm.

@@ -1104,6 +1104,27 @@ describe('authenticate() configuration', () => {
     ).not.toThrow();
   });
 
+  // From a review: with allowPreflight, a proxy forwarded any OPTIONS carrying Origin and
+  // Access-Control-Request-Method, body and all, without proxy credentials; browsers send those
+  // credentials on preflights anyway. And a 407 must carry Proxy-Authenticate (RFC 9110 §15.5.8).
+  it.each([
+    ['allowPreflight', { allowPreflight: true }, /allowPreflight cannot be used in proxy mode/],
+    [
+      'omitChallengeForXhr',
+      { omitChallengeForXhr: true },
+      /omitChallengeForXhr cannot be used in proxy mode/,
+    ],
+    [
+      'omitChallenge',
+      { omitChallenge: () => true },
+      /omitChallengeForXhr cannot be used in proxy mode/,
+    ],
+  ])('refuses %s in proxy mode', (_name, option, message) => {
+    const schemes = [bearer({ verify: verifyNone })];
+    expect(() => authenticate({ proxy: true, schemes, ...option })).toThrow(message);
+    expect(() => authenticate({ schemes, ...option })).not.toThrow();
+  });
+
   // Unchecked, a bad limit threw on every request that carried credentials: a 500 for each.
   it.each([
     ['maxLength: Infinity', { maxLength: Infinity }],
