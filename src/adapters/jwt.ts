@@ -512,6 +512,13 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
   const backoff = Number.isFinite(shortest) ? shortest : DEFAULT_COOLDOWN;
   /** The last good set (jose's `jwks()` copies the set on each call: built once per fetch). */
   let keys: GetKey | undefined;
+  /**
+   * When it was fetched, on the monotonic clock: jose's `fresh` and `coolingDown` go by
+   * `Date.now()`, and a wall clock set back an hour kept a withdrawn key trusted for that hour.
+   */
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  const fresh = (): boolean => performance.now() < fetchedAt + settings.cacheMaxAge;
+  const coolingDown = (): boolean => performance.now() < fetchedAt + settings.cooldownDuration;
   /** When the last fetch failed (monotonic clock), and why. */
   let failedAt = Number.NEGATIVE_INFINITY;
   let failure: unknown;
@@ -526,6 +533,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
       .then(
         () => {
           keys = createLocalJWKSet(remote.jwks()!);
+          fetchedAt = performance.now();
           failedAt = Number.NEGATIVE_INFINITY;
           return true;
         },
@@ -563,7 +571,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
 
   async function refetch(): Promise<boolean> {
     if (backingOff()) throw unavailable();
-    if (remote.coolingDown) return false;
+    if (coolingDown()) return false;
     if (!(await fetchKeys())) throw fetchFailed();
     return true;
   }
@@ -571,7 +579,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
   async function getKey(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     // As jose: a set older than cacheMaxAge is fetched again before use. If that fails, its keys
     // still verify (fail closed without any set).
-    if ((keys === undefined || !remote.fresh) && !backingOff() && !(await fetchKeys())) {
+    if ((keys === undefined || !fresh()) && !backingOff() && !(await fetchKeys())) {
       if (keys === undefined) throw fetchFailed();
     }
     if (keys === undefined) throw unavailable();
@@ -806,6 +814,8 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   return async function verifyJwt(token: string): Promise<JwtIdentity> {
     // jose decodes padded and non-canonical base64url too: one token, many spellings, each a
     // separate entry for a validation cache or a deny list. The compact form has one (RFC 7515 §7.1).
+    // (ECDSA's S and n − S both verify, and signers do not normalise S: an ES* token keeps a
+    // second form, verified afresh on its own; deny lists should go by jti.)
     const parts = token.split('.');
     if (parts.length !== 3 || !parts.every(isCanonicalBase64url)) {
       throw new InvalidTokenError('The access token is malformed');

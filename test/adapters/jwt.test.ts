@@ -175,11 +175,14 @@ describe('jwtVerifier() with a remote JWKS', () => {
   const COOLDOWN = 60_000;
   let skipped = 0;
   const pass = (ms: number): void => void (skipped += ms);
+  /** How far the wall clock was set (by NTP, say), on top of the time that passed. */
+  let wallStep = 0;
   beforeEach(() => {
     skipped = 0;
+    wallStep = 0;
     const realDateNow = Date.now;
     const realNow = performance.now.bind(performance);
-    jest.spyOn(Date, 'now').mockImplementation(() => realDateNow() + skipped);
+    jest.spyOn(Date, 'now').mockImplementation(() => realDateNow() + skipped + wallStep);
     jest.spyOn(performance, 'now').mockImplementation(() => realNow() + skipped);
   });
   afterEach(() => jest.restoreAllMocks());
@@ -253,6 +256,27 @@ describe('jwtVerifier() with a remote JWKS', () => {
       'The access token has an invalid aud claim',
     );
     expect(jwks.hits).toBe(1);
+  });
+
+  // From a review: jose's freshness and cool-down go by Date.now(), and a wall clock set back an
+  // hour kept a withdrawn key trusted, and a newly published one unknown, for that hour.
+  it('keeps cacheMaxAge and the cool-down by the monotonic clock when the wall clock is set back', async () => {
+    jwks.keys = [keyA.jwk, keyB.jwk];
+    const verify = make({ jwks: { cooldownDuration: COOLDOWN, cacheMaxAge: 2 * COOLDOWN } });
+    // Good by either clock: issued before the earliest, expiring after the latest.
+    const now = Math.floor(Date.now() / 1000);
+    const tokenB = await sign(keyB, { iat: now - 3 * 3600, exp: now + 3 * 3600 });
+    expect(await verify(tokenB)).toMatchObject({ user: 'alice' });
+    jwks.keys = [keyA.jwk]; // B withdrawn
+    wallStep = -3_600_000;
+    pass(2 * COOLDOWN);
+    expect(await refusal(verify(tokenB))).toBe('No key matches the access token');
+    expect(jwks.hits).toBe(2);
+    jwks.keys = [keyA.jwk, keyB.jwk]; // B published again
+    wallStep -= 3_600_000;
+    pass(COOLDOWN);
+    expect(await verify(tokenB)).toMatchObject({ user: 'alice' });
+    expect(jwks.hits).toBe(3);
   });
 
   // A token without kid always finds candidate keys of its type, so jose's refetch on an unknown
