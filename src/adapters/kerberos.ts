@@ -30,6 +30,7 @@ import type {
   SchemeSuccess,
   VerifyResult,
 } from '../scheme';
+import { isResponseGone } from '../middleware/respond';
 import { identityResult, refuse } from '../scheme';
 import { decodeBase64Strict } from '../util/base64';
 import { optionNames, rejectUnknownOptions } from '../util/options';
@@ -591,9 +592,7 @@ function untilClosed(res: ServerResponse): OnWait {
     const gone = (): void => {
       leave(new ResponseClosed('The response closed while the Negotiate token waited for GSSAPI'));
     };
-    // node:http2's compatibility response has no `destroyed`; its stream does.
-    const stream = (res as { stream?: { destroyed?: unknown } }).stream;
-    if (res.destroyed === true || stream?.destroyed === true) {
+    if (isResponseGone(res)) {
       gone();
       return () => undefined;
     }

@@ -42,6 +42,7 @@ import {
 import {
   appendVary,
   formatChallengeCached,
+  isResponseGone,
   refusalError,
   refusalHeaders,
   sendRefusal,
@@ -722,6 +723,19 @@ function conclude(
       return;
     }
     refuseWith(config, ctx, next, scheme, result);
+    return;
+  }
+  // A client that left while an async verifier worked is served nothing: the application does
+  // not run for nobody (a POST's side effects), and `audit` hears of no success. A 401 nobody
+  // receives, as Negotiate's for a token that waited its turn (docs/negotiate.md). A response
+  // something else answered goes on to next(err) below.
+  if (late && result?.ok === true && !ctx.res.headersSent && isResponseGone(ctx.res)) {
+    refuse(config, ctx, next, {
+      code: 'ERR_AUTH_INVALID_REQUEST',
+      message: 'The client left while its credentials were checked',
+      status: 401,
+      failed: scheme,
+    });
     return;
   }
   try {

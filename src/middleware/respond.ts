@@ -159,3 +159,12 @@ export function appendVary(res: ServerResponse, field: string): boolean {
   res.setHeader('Vary', text === '' ? field : `${text}, ${field}`);
   return true;
 }
+
+/**
+ * Whether the response can no longer reach its client: it hung up, or reset the stream.
+ * node:http2's compatibility response has no `destroyed`; its stream does.
+ */
+export function isResponseGone(res: ServerResponse): boolean {
+  const stream = (res as { stream?: { destroyed?: unknown } }).stream;
+  return res.destroyed === true || stream?.destroyed === true;
+}
