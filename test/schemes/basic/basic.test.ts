@@ -28,6 +28,20 @@ describe('basic() — RFC 7617', () => {
     expect(res.body).toEqual({ scheme: 'Basic', user: 'Aladdin' });
   });
 
+  // README: `users` is copied at setup (a review found it undocumented; express-basic-auth reads
+  // its object on each request).
+  it('copies users at setup: later changes to the object are not seen', async () => {
+    const users: Record<string, string> = { alice: 'old' };
+    const app = appWith({ users });
+    users.alice = 'new';
+    users.carol = 'added';
+    const basicOf = (user: string, password: string) =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    await request(app).get('/').set('Authorization', basicOf('alice', 'old')).expect(200);
+    await request(app).get('/').set('Authorization', basicOf('alice', 'new')).expect(401);
+    await request(app).get('/').set('Authorization', basicOf('carol', 'added')).expect(401);
+  });
+
   it('challenges as RFC 7617 §2.1 shows, with charset="UTF-8"', async () => {
     const res = await request(appWith({ users: {} }, 'foo')).get('/');
     expect(res.headers['www-authenticate']).toBe('Basic realm="foo", charset="UTF-8"');

@@ -1150,3 +1150,21 @@ describe('digest(): options are checked at setup', () => {
     expect(() => digest({ users: {}, secret: Buffer.alloc(32, 1) })).not.toThrow();
   });
 });
+
+// docs/digest.md: `users` is copied at setup.
+describe('digest({ users })', () => {
+  it('copies users at setup: later changes to the object are not seen', async () => {
+    const users: Record<string, string> = { alice: 'secret' };
+    const scheme = digest({ users, secret: SECRET });
+    users.alice = 'changed';
+    users.carol = 'added';
+    const challenge = await first(scheme);
+    await expect(verify(scheme, answer(challenge, alice))).resolves.toMatchObject({ ok: true });
+    for (const who of [
+      { user: 'alice', password: 'changed' },
+      { user: 'carol', password: 'added' },
+    ]) {
+      await expect(verify(scheme, answer(challenge, who))).resolves.toMatchObject({ ok: false });
+    }
+  });
+});
