@@ -479,7 +479,9 @@ describe('setup mistakes, told with what to do', () => {
     );
     // `(loadHtpasswd(path)).verify` without the await: the promise has no `verify`.
     expect(() => basic(anyOptions({ verify: undefined }))).toThrow(
-      new TypeError('basic(): give exactly one of `users` or `verify` (`verify` is undefined)'),
+      new TypeError(
+        'basic(): give exactly one of `users` or `verify` (`verify` is undefined); loadHtpasswd() returns a promise: `(await loadHtpasswd(path)).verify`',
+      ),
     );
     expect(() => digest(anyOptions({ getHA1: undefined }))).toThrow(
       new TypeError(

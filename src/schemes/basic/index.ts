@@ -114,7 +114,11 @@ export function basic(options: BasicOptions): Scheme {
       typeof options === 'object' && options !== null
         ? undefinedNote(options, ['users', 'verify'])
         : '';
-    throw new TypeError(`basic(): give exactly one of \`users\` or \`verify\`${note}`);
+    // `(await loadHtpasswd(path)).verify` without the await: the promise has no `verify`.
+    const hint = note.includes('verify')
+      ? '; loadHtpasswd() returns a promise: `(await loadHtpasswd(path)).verify`'
+      : '';
+    throw new TypeError(`basic(): give exactly one of \`users\` or \`verify\`${note}${hint}`);
   }
   if (options.verify !== undefined && typeof options.verify !== 'function') {
     throw new TypeError(`basic(): \`verify\` must be a function${promiseNote(options.verify)}`);
@@ -238,27 +242,30 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
   }
   const passwords = new Map<string, string>();
   for (const [name, password] of Object.entries(users)) {
+    // Which user, never the password: in a map of hundreds, "a user" says nothing.
+    const entry = `users[${JSON.stringify(name)}]`;
     if (typeof password !== 'string')
-      throw new TypeError(`basic(): the password of a user is not a string`);
+      throw new TypeError(`basic(): ${entry} must be a string (the password)`);
     if (name === '' || name.includes(':'))
-      throw new TypeError('basic(): a user name is empty or contains ":"');
+      throw new TypeError(`basic(): ${entry}: a user name is empty or contains ":"`);
     // Credentials with one are refused before any lookup (RFC 7617 §2): such an entry, a password
     // read with its CRLF line end say, would fail every request in silence.
     if (hasControl(name) || hasControl(password)) {
       throw new TypeError(
-        'basic(): a user name or password contains a control character (U+0000–U+001F, ' +
+        `basic(): ${entry}: the user name or password contains a control character (U+0000–U+001F, ` +
           'U+007F–U+009F), which RFC 7617 §2 forbids: no request could match it',
       );
     }
     // UTF-8 writes a lone surrogate as U+FFFD: such a password would let in one sent with U+FFFD.
     if (!isWellFormed(name) || !isWellFormed(password)) {
       throw new TypeError(
-        'basic(): a user name or password is not well-formed UTF-16 (a lone surrogate), so has no UTF-8 form',
+        `basic(): ${entry}: the user name or password is not well-formed UTF-16 (a lone surrogate), so has no UTF-8 form`,
       );
     }
     // Compared in NFC, the form the credentials arrive in (RFC 7617 §2.1).
     const user = name.normalize('NFC');
-    if (passwords.has(user)) throw new TypeError('basic(): a user name is given twice (in NFC)');
+    if (passwords.has(user))
+      throw new TypeError(`basic(): ${entry}: the user name is given twice (in NFC)`);
     passwords.set(user, password.normalize('NFC'));
   }
   const check = passwordChecker(passwords);

@@ -232,9 +232,10 @@ describe('basic() — RFC 7617', () => {
     expect(() => basic({ users: { 'a:b': 'x' } })).toThrow(/":"/);
     // RFC 7617 §2 allows an empty user-id, but a users map never matches one (allowEmptyUser is
     // for verify): an entry for "" is a mistake, said at setup.
-    expect(() => basic({ users: { '': 'x' } })).toThrow('basic(): a user name is empty');
-    expect(() => basic({ users: { a: 5 as unknown as string } })).toThrow(
-      'basic(): the password of a user is not a string',
+    expect(() => basic({ users: { '': 'x' } })).toThrow('basic(): users[""]: a user name is empty');
+    // The entry is named (in a map of hundreds, "a user" says nothing); its password never.
+    expect(() => basic({ users: { alice: 'x', bob: 5 as unknown as string } })).toThrow(
+      'basic(): users["bob"] must be a string (the password)',
     );
     // Boolean options are booleans: the string "false" is truthy and would advertise a charset.
     for (const name of ['charset', 'allowEmptyUser', 'acceptLatin1']) {
@@ -257,9 +258,11 @@ describe('basic() — RFC 7617', () => {
     ['a password with a C1 control', { alice: 'sec\u0085ret' }],
     ['a user name with a tab', { 'ali\tce': 'secret' }],
   ])('refuses at setup %s, which no request could carry', (_label, users) => {
+    const [name, password] = Object.entries(users)[0]!;
     expect(() => basic({ users })).toThrow(
-      /^basic\(\): a user name or password contains a control character/,
+      `basic(): users[${JSON.stringify(name)}]: the user name or password contains a control character`,
     );
+    expect(() => basic({ users })).not.toThrow(password);
   });
 
   // A lone surrogate has no UTF-8 form: encoding it gives U+FFFD, so such a password let in a
@@ -269,7 +272,7 @@ describe('basic() — RFC 7617', () => {
     ['a user name', { 'ali\udc00ce': 'secret' }],
   ])('refuses at setup %s with a lone surrogate', (_label, users) => {
     expect(() => basic({ users })).toThrow(
-      /^basic\(\): a user name or password is not well-formed UTF-16 \(a lone surrogate\)/,
+      /^basic\(\): users\[".*"\]: the user name or password is not well-formed UTF-16 \(a lone surrogate\)/,
     );
   });
 
