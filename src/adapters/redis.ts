@@ -64,8 +64,9 @@ export interface RedisNonceStoreOptions {
    */
   maxPending?: number | undefined;
   /**
-   * Milliseconds a record is kept beyond its nonce's expiry, for clocks of the processes sharing
-   * the store that disagree by up to this much. The expiry is computed from the calling process's
+   * Milliseconds a record is kept beyond twice its nonce's remaining time (a clock stepped back
+   * keeps a nonce good for up to twice that), for clocks of the processes sharing the store that
+   * disagree by up to this much. The expiry is computed from the calling process's
    * clock (`PEXPIRE`, not `PEXPIREAT`), so Redis's own clock does not matter. Default 5000.
    */
   clockSkew?: number | undefined;
@@ -303,10 +304,14 @@ export class RedisNonceStore implements NonceStore {
       );
     }
     this.pending++;
+    // Twice the time left: digest() reads a clock that, once the wall clock is stepped back, goes
+    // on at half pace until it catches up (util/clock.ts), so a nonce may stay good for up to
+    // twice its remaining time, while Redis counts the TTL down in real time. A record gone
+    // before its nonce would let a replay in.
     const pending = this.run(this.keyPrefix + nonce, [
       String(nc),
       String(this.window),
-      String(ttl + this.clockSkew),
+      String(2 * ttl + this.clockSkew),
     ]);
     const settled = (): void => {
       this.pending--;

@@ -139,6 +139,42 @@ describe('two processes sharing a RedisNonceStore', () => {
     expect(next.status).toBe(200);
   });
 
+  // From a review: the record's TTL was the nonce's time left, counted down by Redis in real
+  // time, while digest()'s clock, stepped back, goes on at half pace: the nonce outlived its
+  // record, and a replay then started a fresh one and was let in.
+  it('refuses a replay after the wall clock was stepped back, once the nonce outlived its old TTL', async () => {
+    let step = 0;
+    const now = (): number => Date.now() + step;
+    const LIFE = 1000;
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [
+          digest({
+            users: { alice: 'secret' },
+            algorithms: ['SHA-256'],
+            secret: SECRET,
+            nonceLifetime: LIFE,
+            now,
+            store: new RedisNonceStore({ client: ioredis, clockSkew: 0, now }),
+          }),
+        ],
+      }),
+    );
+    app.get('/', (req, res) => res.json({ user: req.auth?.user }));
+    const challenge = parseChallenges(
+      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
+    )[0]!;
+    const captured = authorization(challenge, '/', 1);
+    await request(app).get('/').set('Authorization', captured).expect(200);
+    step = -60_000; // NTP steps the clock back a minute
+    // Past the nonce's time left in real time; digest()'s clock has gone on at half pace since.
+    await new Promise((resolve) => setTimeout(resolve, LIFE * 1.3));
+    const replay = await request(app).get('/').set('Authorization', captured);
+    expect(replay.status).toBe(401);
+  });
+
   it('lets exactly one of 20 copies of a request through, spread over both processes', async () => {
     const challenge = await challengeFrom(originB, '/race');
     const header = authorization(challenge, '/race', 1);
