@@ -63,7 +63,9 @@ const bcryptSlots = new Slots({
 });
 
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
-const APR1 = /^\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}$/;
+// Apache's MD5 takes any salt of 1 to 8 characters up to the `$` (`openssl passwd -apr1 -salt
+// 'a!b'` writes one, `htpasswd -v` accepts it): printable ASCII here, which apache-md5 reads alike.
+const APR1 = /^\$apr1\$[!-#%-~]{1,8}\$[./0-9A-Za-z]{22}$/;
 // Salt of at most 16 characters; rounds in glibc's range, written canonically.
 const SHA_CRYPT =
   /^\$([56])\$(?:rounds=([1-9]\d{3,8})\$)?[./0-9A-Za-z]{1,16}\$([./0-9A-Za-z]{43}|[./0-9A-Za-z]{86})$/;
@@ -124,9 +126,13 @@ export async function parseHtpasswd(text: string): Promise<HtpasswdFile> {
     // as macOS may produce) is found under its NFC form.
     const name = user.normalize('NFC');
     // Bcrypt's `$2y$` (Apache's, PHP's) is `$2b$` (OpenBSD's) under another name; the native
-    // `bcrypt` package knows only the latter.
+    // `bcrypt` package knows only the latter. So is `$2a$` (bcryptjs', Spring's, Ruby's) as Apache
+    // computes it, where the native package keeps OpenBSD's old `$2a$` bug: a password of 255
+    // bytes or more had its length wrap at 256, refused when right, and (a repeating one) matched
+    // by another.
     if (!entries.has(name)) {
-      entries.set(name, { hash: hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash, format });
+      const renamed = hash.startsWith('$2y$') || hash.startsWith('$2a$');
+      entries.set(name, { hash: renamed ? `$2b$${hash.slice(4)}` : hash, format });
     }
   }
 

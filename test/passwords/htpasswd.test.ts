@@ -175,6 +175,34 @@ describe('htpasswd files', () => {
     expect(file.users.get('m')).toBe('apr1');
   });
 
+  // From a review: the native bcrypt package keeps OpenBSD's old $2a$ bug (the password's length
+  // wraps at 256 bytes); Apache reads the first 72 bytes of any password, $2a$ or $2y$.
+  it('reads $2a$ as Apache does for a password of 255 bytes: its first 72 bytes', async () => {
+    const long = 'p'.repeat(72) + 'q'.repeat(183); // 255 bytes, htpasswd's longest
+    const y = hashOf(htpasswd(['-B', '-C', '4'], 'x', long));
+    const repeating = hashOf(htpasswd(['-B', '-C', '4'], 'x', 'a'.repeat(72)));
+    const file = await parseHtpasswd(`long:$2a$${y.slice(4)}
+rep:$2a$${repeating.slice(4)}
+`);
+    await expect(file.verify('long', long)).resolves.toBe('long');
+    await expect(file.verify('long', long.slice(0, 72))).resolves.toBe('long');
+    // Wrapped, 255 bytes were read as none, repeated: 'a' and anything made 'a' × 72.
+    await expect(file.verify('rep', 'a' + 'z'.repeat(254))).resolves.toBe(false);
+    await expect(file.verify('rep', 'a'.repeat(72))).resolves.toBe('rep');
+  });
+
+  // From a review: Apache's MD5 takes any salt of 1 to 8 characters up to the `$`.
+  it('accepts an $apr1$ salt of other printable characters, as Apache does', async () => {
+    const line = `odd:${execFileSync('openssl', ['passwd', '-apr1', '-salt', 'a!b~%', 'pw']).toString().trim()}`;
+    const file = write('apr1-salt.htpasswd', `${line}\n`);
+    // Apache's own check (htpasswd -v) takes it…
+    await run('/usr/bin/htpasswd', ['-vb', file, 'odd', 'pw']);
+    // …and so do we.
+    const loaded = await loadHtpasswd(file);
+    await expect(loaded.verify('odd', 'pw')).resolves.toBe('odd');
+    await expect(loaded.verify('odd', 'px')).resolves.toBe(false);
+  });
+
   it('skips blank lines and comments, accepts CRLF and white space, keeps the first duplicate', async () => {
     const first = htpasswd(['-s'], 'a', 'one');
     const second = htpasswd(['-s'], 'a', 'two');
