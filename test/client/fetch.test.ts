@@ -748,6 +748,15 @@ describe('Basic', () => {
     ]);
   });
 
+  // From a review: 127.0.0.1 mapped to IPv6 is this machine too, and was taken for another host.
+  it('answers Basic on plain http to [::ffff:127.0.0.1], loopback mapped to IPv6', async () => {
+    const { url } = await listen(protectedApp([basic({ users: { alice: 'secret' } })]));
+    const mapped = url.replace('127.0.0.1', '[::ffff:127.0.0.1]');
+    expect(mapped).toMatch(/^http:\/\/\[::ffff:127\.0\.0\.1\]:\d+/);
+    const res = await createAuthFetch({ username: 'alice', password: 'secret' })(mapped);
+    expect((await json(res)).auth).toMatchObject({ scheme: 'Basic', user: 'alice' });
+  });
+
   it('answers a Digest challenge that refuses its Basic answer: another protection space', async () => {
     // A Basic space at `/` and a Digest realm without `domain` cover the same URLs, yet are two
     // spaces: the refusal of one says nothing of the other (one answer per space, RFC 9110 §11.6.1).
