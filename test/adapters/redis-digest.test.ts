@@ -15,6 +15,7 @@ import {
   formatCredentials,
   parseChallenges,
   type Challenge,
+  type DigestOptions,
 } from 'authscheme';
 import { RedisNonceStore, type RedisNonceStoreOptions } from 'authscheme/redis';
 import { answer } from '../schemes/digest/helpers';
@@ -29,7 +30,10 @@ afterAll(async () => {
 });
 
 /** One "process": its own digest() over its own store instance and client connection. */
-async function startApp(store: RedisNonceStoreOptions): Promise<string> {
+async function startApp(
+  store: RedisNonceStoreOptions,
+  options: Partial<DigestOptions> = {},
+): Promise<string> {
   const app = express();
   app.use(
     authenticate({
@@ -40,6 +44,7 @@ async function startApp(store: RedisNonceStoreOptions): Promise<string> {
           algorithms: ['SHA-256'],
           secret: SECRET,
           store: new RedisNonceStore(store),
+          ...options,
         }),
       ],
     }),
@@ -146,32 +151,17 @@ describe('two processes sharing a RedisNonceStore', () => {
     let step = 0;
     const now = (): number => Date.now() + step;
     const LIFE = 1000;
-    const app = express();
-    app.use(
-      authenticate({
-        realm: 'api',
-        schemes: [
-          digest({
-            users: { alice: 'secret' },
-            algorithms: ['SHA-256'],
-            secret: SECRET,
-            nonceLifetime: LIFE,
-            now,
-            store: new RedisNonceStore({ client: ioredis, clockSkew: 0, now }),
-          }),
-        ],
-      }),
+    const origin = await startApp(
+      { client: ioredis, clockSkew: 0, now },
+      { nonceLifetime: LIFE, now },
     );
-    app.get('/', (req, res) => res.json({ user: req.auth?.user }));
-    const challenge = parseChallenges(
-      (await request(app).get('/').expect(401)).headers['www-authenticate'] as string,
-    )[0]!;
+    const challenge = await challengeFrom(origin, '/');
     const captured = authorization(challenge, '/', 1);
-    await request(app).get('/').set('Authorization', captured).expect(200);
+    await request(origin).get('/').set('Authorization', captured).expect(200);
     step = -60_000; // NTP steps the clock back a minute
     // Past the nonce's time left in real time; digest()'s clock has gone on at half pace since.
     await new Promise((resolve) => setTimeout(resolve, LIFE * 1.3));
-    const replay = await request(app).get('/').set('Authorization', captured);
+    const replay = await request(origin).get('/').set('Authorization', captured);
     expect(replay.status).toBe(401);
   });
 
