@@ -41,7 +41,7 @@ import {
 } from './algorithms';
 import { readRawBody, type RawBodyReader } from './body';
 import { domainText } from './domain';
-import { realmSpellings } from './realm';
+import { realmSpellings, realmsSpelledAs } from './realm';
 import { claimed, readDirectives, type DigestDirectives, type DigestQop } from './directives';
 import {
   HA1Source,
@@ -300,13 +300,14 @@ function verifyDigest(
   if (!nonce.valid) {
     // A realm echoed in another spelling may be a realm of its own in this app ('Zürich' and its
     // UTF-8 octets, as an htdigest file needs): a nonce signed for that realm, under a shared
-    // `secret`, says that the response answers its challenge. (At most two such spellings, so the
-    // signer's per-realm cache stays small.)
-    if (
-      directives.realm !== realm &&
-      config.signer.check(directives.realm, directives.nonce).valid
-    ) {
-      return foreign('Digest realm does not match', user);
+    // `secret`, says that the response answers its challenge. The echo may be that realm's own
+    // second or third spelling (a 401 written as UTF-8, Java), which reads back to it as UTF-8.
+    // (The echo names this realm, so these are a few realms derived from it: the signer's
+    // per-realm cache stays small.)
+    for (const other of realmsSpelledAs(directives.realm)) {
+      if (other !== realm && config.signer.check(other, directives.nonce).valid) {
+        return foreign('Digest realm does not match', user);
+      }
     }
     return beforePassword('Digest nonce is invalid', user);
   }

@@ -31,3 +31,27 @@ export function realmSpellings(realm: string): readonly string[] {
 
 const MAX_CACHED = 64;
 const cache = new Map<string, readonly string[]>();
+
+/**
+ * The realms that `echoed` is a spelling of (see {@link realmSpellings}): the echo itself, then
+ * what its octets read as in UTF-8, once and twice, as far as they are UTF-8 (a realm's second and
+ * third spellings decode back to it).
+ */
+export function realmsSpelledAs(echoed: string): readonly string[] {
+  if (isAscii(echoed)) return [echoed];
+  const realms = [echoed];
+  for (let current = echoed; realms.length < 3;) {
+    let decoded: string;
+    try {
+      decoded = UTF8.decode(Buffer.from(current, 'latin1'));
+    } catch {
+      break;
+    }
+    realms.push(decoded);
+    if (isAscii(decoded)) break;
+    current = decoded;
+  }
+  return realms;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
