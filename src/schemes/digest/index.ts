@@ -381,8 +381,8 @@ async function withBody(request: PendingRequest): Promise<VerifyResult> {
     // Most often the raw body parser was forgotten: the developer sees a 401, and this in audit.
     const why =
       config.body === undefined
-        ? 'req.rawBody or req.body is no Buffer or string (put express.raw() before ' +
-          'authenticate(), or give digest() a body option)'
+        ? 'req.rawBody or req.body is no Buffer or string (put express.raw({ type: () => true }) ' +
+          'before authenticate(), or give digest() a body option)'
         : 'the body option gave none';
     return claimed(
       refuse(`qop=auth-int needs the raw request body, and ${why}`, 'ERR_AUTH_INVALID_REQUEST'),

@@ -736,6 +736,55 @@ describe('digest() with qop=auth-int on Express', () => {
     expect(tampered.status).toBe(401);
   });
 
+  // From a review: docs/digest.md's recipe read express.raw({ type: '*/*' }), which body-parser
+  // matches only against a Content-Type that was sent: a body without one (RFC 9110 §8.3) was left
+  // unread, and its honest auth-int answer refused.
+  it.each([
+    ['Express 5', express],
+    ['Express 4', require('express4') as typeof express],
+  ])(
+    'takes a body sent without Content-Type through the documented recipe (%s)',
+    async (_name, lib) => {
+      const app = lib();
+      app.use(lib.raw({ type: () => true, limit: '1mb' }));
+      app.use(
+        authenticate({
+          realm: 'api',
+          schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, qop: ['auth-int'] })],
+        }),
+      );
+      app.post('/upload', (req, res) => {
+        res.json({ user: req.auth?.user });
+      });
+      const origin = await listen(app);
+      const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        // supertest (superagent) adds a Content-Type to a body it sends: a raw request has none.
+        const url = new URL(`${origin}/upload`);
+        const req = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/upload',
+            headers: {
+              Authorization: uploadAuthorization(challenge, body),
+              'Content-Length': body.length,
+            },
+          },
+          (answer) => {
+            let text = '';
+            answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(res).toEqual({ status: 200, body: JSON.stringify({ user: 'alice' }) });
+    },
+  );
+
   it('refuses auth-int with 401 (not 500) when a JSON parser consumed the body', async () => {
     const origin = await listen(authIntBehindJson(express));
     const challenge = challengesOf(await request(origin).post('/upload'))[0] as Challenge;

@@ -955,7 +955,8 @@ describe('digest(): qop=auth-int (RFC 7616 §3.4.3)', () => {
       // What to do, for the developer who forgot the raw body parser and sees only a 401.
       message:
         'qop=auth-int needs the raw request body, and req.rawBody or req.body is no Buffer ' +
-        'or string (put express.raw() before authenticate(), or give digest() a body option)',
+        'or string (put express.raw({ type: () => true }) before authenticate(), or give ' +
+        'digest() a body option)',
       user: 'alice',
     });
   });
