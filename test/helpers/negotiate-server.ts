@@ -308,8 +308,10 @@ app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
 /** The HTTP/2 server, when a certificate is given: `/` as above, answered with the HTTP version. */
 function startHttp2(key: string, cert: string): Promise<http2.Http2SecureServer> {
   const guard = authenticate({ schemes: [negotiate({ servicePrincipal, keytab: keytab! })] });
+  // allowHTTP1: Chromium answers Negotiate on HTTP/1.1 only; after a Negotiate 401 over HTTP/2 it
+  // comes back on a new connection that offers http/1.1 alone (docs/negotiate.md).
   const h2 = http2.createSecureServer(
-    { key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+    { key: fs.readFileSync(key), cert: fs.readFileSync(cert), allowHTTP1: true },
     (req, res) => {
       guard(req, res, (err) => {
         res.setHeader('content-type', 'application/json');

@@ -31,12 +31,18 @@ export function launchChromium(): Promise<Browser> {
  */
 export function launchChromiumProfile(
   userDataDir: string,
-  options: { env?: Record<string, string | undefined>; args?: string[] } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    args?: string[];
+    /** Take a test server's self-signed certificate. */
+    ignoreHTTPSErrors?: boolean;
+  } = {},
 ): Promise<BrowserContext> {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     env: options.env,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
     timeout: 20_000,
   });
 }
