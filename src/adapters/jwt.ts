@@ -103,7 +103,7 @@ export interface JwtOptions extends BoundTokenOptions {
   /**
    * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
    * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
-   * token (RFC 7517 §9.3 trusts keys fetched by URL through TLS).
+   * token (RFC 7517 §9.1: keys are trusted by how they were obtained; RFC 7515 §4.1.2 asks TLS of a key set's URL).
    */
   jwksUri?: string | URL | undefined;
   /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
@@ -755,7 +755,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     }
     if (url.protocol === 'http:' && options.insecureHttp !== true && !isLoopback(url.hostname)) {
       throw new TypeError(
-        'jwtVerifier: a plain http jwksUri lets anyone on the path sign tokens (RFC 7517 §9.3): use https, or set insecureHttp',
+        'jwtVerifier: a plain http jwksUri lets anyone on the path sign tokens (RFC 7517 §9.1): use https, or set insecureHttp',
       );
     }
     algorithms = allowList(options.algorithms, ASYMMETRIC, ASYMMETRIC);

@@ -194,7 +194,7 @@ const OPTION_NAMES = optionNames<RedisNonceStoreOptions>()([
 /**
  * A Digest {@link NonceStore} in Redis, from the subpath `authscheme/redis`. Give the same store
  * (over each process's own client) to `digest()` in every process, with the same `secret`, and a
- * nonce count used on one process is refused on all of them (RFC 7616 §3.4.5, §5.5).
+ * nonce count used on one process is refused on all of them (RFC 7616 §3.4, `nc`; §5.5).
  *
  * - Same semantics as `MemoryNonceStore`: a per-nonce sliding window of seen counts; a count above
  *   the highest is new, one within `window` below it is accepted once, one further below refused.

@@ -265,7 +265,7 @@ describe('Ruby against a server of its own', () => {
     const oldNonce = directive(lastAuthorization(first!), 'nonce');
     expect(directive(stale!.exchanges[0]!.authorization, 'nonce')).toBe(oldNonce);
     // One count for the DigestAuth object: the fresh nonce's first use is nc=3, which is fine
-    // (RFC 7616 §3.4.5 asks only that a count not be used twice).
+    // (RFC 7616 §3.4 asks only that a count not be used twice).
     const answer = lastAuthorization(stale!);
     expect(directive(answer, 'nonce')).not.toBe(oldNonce);
     expect([directive(stale!.exchanges[0]!.authorization, 'nc'), directive(answer, 'nc')]).toEqual([

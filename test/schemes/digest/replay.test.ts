@@ -30,7 +30,7 @@ async function challenge(scheme: Scheme, failure?: SchemeFailure): Promise<Chall
   return first as Challenge;
 }
 
-describe('digest(): replay protection with nc (RFC 7616 §3.4.5)', () => {
+describe('digest(): replay protection with nc (RFC 7616 §3.4, §5.5)', () => {
   it('refuses the same nc twice for a nonce', async () => {
     const scheme = make();
     const credentials = answer(await challenge(scheme), alice);
