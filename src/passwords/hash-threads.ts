@@ -24,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DeadlineQueue, storeFailure, type Waiting } from '../util/deadline-queue';
+import { DeadlineQueue, overloaded, storeFailure, type Waiting } from '../util/deadline-queue';
 
 /** The libraries hash-worker.mjs knows. */
 export type SlowHashLibrary = 'apache-md5' | 'sha-crypt';
@@ -162,7 +162,7 @@ export class HashThreads {
     }
     if (this.#queue.items.length >= this.#maxWaiting) {
       return Promise.reject(
-        storeFailure(`htpasswd: more than ${this.#maxWaiting} password checks waiting`),
+        overloaded(`htpasswd: more than ${this.#maxWaiting} password checks waiting`),
       );
     }
     return new Promise<string>((resolve, reject) => {
@@ -361,7 +361,7 @@ export class HashThreads {
     this.#here.expire();
     if (this.#here.items.length >= this.#maxWaitingHere) {
       return Promise.reject(
-        storeFailure(
+        overloaded(
           `htpasswd: more than ${this.#maxWaitingHere} password checks waiting for the main thread`,
         ),
       );

@@ -35,7 +35,7 @@ export class DeadlineQueue<T extends Waiting> {
   expire(): void {
     const now = performance.now();
     while (this.items.length > 0 && now - this.items[0]!.queuedAt > this.#maxWaitMs) {
-      this.items.shift()!.reject(storeFailure(this.#waited));
+      this.items.shift()!.reject(overloaded(this.#waited));
     }
   }
 
@@ -69,4 +69,13 @@ export class DeadlineQueue<T extends Waiting> {
 
 export function storeFailure(message: string, cause?: unknown): AuthschemeError {
   return new AuthschemeError('ERR_AUTH_STORE_FAILURE', message, { cause });
+}
+
+/**
+ * Work refused because too much waits already, or because it waited too long: the server is
+ * overloaded for now. Still a store failure for code that switches on it, but with the `status`
+ * (and `statusCode`) that Express's error handler answers: 503, not 500 (RFC 9110 §15.6.4).
+ */
+export function overloaded(message: string): AuthschemeError & { status: 503; statusCode: 503 } {
+  return Object.assign(storeFailure(message), { status: 503, statusCode: 503 } as const);
 }

@@ -5,10 +5,10 @@
  * the process; GSSAPI's acceptor steps (adapters/kerberos.ts), on that same pool; and calls to an
  * introspection endpoint (schemes/bearer/introspection.ts), each a socket held until the endpoint
  * answers or its timeout passes. At most `slots` tasks run at once;
- * others wait in a bounded queue, at most `maxWaitMs`, and fail closed (`ERR_AUTH_STORE_FAILURE`)
- * past either bound.
+ * others wait in a bounded queue, at most `maxWaitMs`, and fail closed (`ERR_AUTH_STORE_FAILURE`,
+ * with `status` 503: see overloaded()) past either bound.
  */
-import { DeadlineQueue, storeFailure, type Waiting } from './deadline-queue';
+import { DeadlineQueue, overloaded, type Waiting } from './deadline-queue';
 
 interface Task extends Waiting {
   start: () => void;
@@ -66,7 +66,7 @@ export class Slots {
     this.#queue.expire();
     if (this.#running < this.#slots) return this.#go(task);
     if (this.#queue.items.length >= this.#maxWaiting) {
-      return Promise.reject(storeFailure(this.#full));
+      return Promise.reject(overloaded(this.#full));
     }
     return new Promise<T>((resolve, reject) => {
       let done = false;

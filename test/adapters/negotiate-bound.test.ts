@@ -187,7 +187,7 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
     }
   });
 
-  it('past the queue (256 per turn) fails closed at once with ERR_AUTH_STORE_FAILURE, a 500 through next(err), without reaching GSSAPI', async () => {
+  it('past the queue (256 per turn) fails closed at once with ERR_AUTH_STORE_FAILURE, a 503 (overloaded, RFC 9110 §15.6.4) through next(err), without reaching GSSAPI', async () => {
     const server = await serve({ maxConcurrent: 1 });
     try {
       // One in GSSAPI, 256 waiting: the queue is full.
@@ -197,7 +197,7 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
       const extra = send(server.port, token(257));
       // Answered while the gate is still closed: it did not wait.
       expect(await within(extra.answer, 2000)).toEqual({
-        status: 500,
+        status: 503,
         code: 'ERR_AUTH_STORE_FAILURE',
       });
       expect(initializeServer).toHaveBeenCalledTimes(1);
@@ -416,7 +416,7 @@ describe('negotiate() maxConcurrent: the GSSAPI work a flood of tokens can queue
       expect(answered).toBeUndefined();
       await jest.advanceTimersByTimeAsync(20);
       await poll(() => answered !== undefined);
-      expect(answered).toEqual({ status: 500, code: 'ERR_AUTH_STORE_FAILURE' });
+      expect(answered).toEqual({ status: 503, code: 'ERR_AUTH_STORE_FAILURE' });
       open();
       expect((await holder.answer).status).toBe(200);
       expect(initializeServer).toHaveBeenCalledTimes(1);

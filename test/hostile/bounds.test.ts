@@ -683,10 +683,11 @@ describe('introspection with a local endpoint', () => {
         3000,
         (i) => ({ headers: { authorization: `Bearer t${i}` } }),
         (_i, reply) => {
-          // Inactive: 401; past the queue's bound, ERR_AUTH_STORE_FAILURE to next(err) at once.
-          expectStatus(reply, 401, 500);
-          if (reply.status === 500) refusedAtOnce++;
-          if (reply.status === 500)
+          // Inactive: 401; past the queue's bound, ERR_AUTH_STORE_FAILURE to next(err) at once,
+          // with status 503 (overloaded).
+          expectStatus(reply, 401, 503);
+          if (reply.status === 503) refusedAtOnce++;
+          if (reply.status === 503)
             expect(reply.headers['x-error-code']).toBe('ERR_AUTH_STORE_FAILURE');
           const [turns] = slots.seen();
           waitingMost = Math.max(waitingMost, turns!.waiting);

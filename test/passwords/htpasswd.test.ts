@@ -580,13 +580,15 @@ describe('slow hashes run on worker threads', () => {
     const second = threads.hash('sha-crypt', unused, 'wrong', salt); // waiting
     const third = await rejection(threads.hash('sha-crypt', unused, 'x', salt));
     expect(third.message).toMatch(/more than 1 password checks waiting/);
-    expect(third).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    // Overloaded: 503 where Express's error handler answers it (RFC 9110 §15.6.4).
+    expect(third).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE', status: 503, statusCode: 503 });
     await expect(first).resolves.toBe(slow);
     // Stopping the thread rejects the check it is on and the one waiting.
     const running = rejection(second);
     const waiting = rejection(threads.hash('sha-crypt', unused, 'x', salt));
     await threads.stop();
     expect((await running).message).toMatch(/stopped/);
+    expect(await running).not.toHaveProperty('status'); // a failure, not an overload: 500
     expect((await waiting).message).toMatch(/stopped/);
     // A new check starts a new thread.
     await expect(threads.hash('sha-crypt', unused, 'secret', salt)).resolves.toBe(slow);
