@@ -9,21 +9,25 @@
  */
 export function forwardClock(clock: () => number): () => number {
   let highest = Number.NEGATIVE_INFINITY;
-  /** `performance.now()` at the last reading while behind; undefined while the clock is not. */
-  let behindAt: number | undefined;
+  /**
+   * `performance.now()` at the last reading. Kept on every reading, not only once behind: the time
+   * from the last reading before a step to the first after it counts too, or the clock would
+   * stand still for it, and a nonce outlive the records a store keeps for twice its time left.
+   */
+  let readAt = 0;
   return () => {
     const wall = clock();
-    // The usual case, and a test's clock that stands still: the wall clock, one call.
+    const now = performance.now();
+    // The usual case, and a test's clock that stands still: the wall clock.
     if (wall >= highest) {
       highest = wall;
-      behindAt = undefined;
+      readAt = now;
       return wall;
     }
     // Behind: go on from the highest reading (the check above ends this once the wall catches up).
-    const now = performance.now();
     // Never a negative step: the monotonic clock of a test (fake timers) may be set back too.
-    if (behindAt !== undefined) highest += Math.max(0, now - behindAt) / 2;
-    behindAt = now;
+    highest += Math.max(0, now - readAt) / 2;
+    readAt = now;
     return highest;
   };
 }

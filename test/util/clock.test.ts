@@ -34,11 +34,22 @@ describe('forwardClock()', () => {
       expect(readings[i]).toBeGreaterThanOrEqual(readings[i - 1]!);
     }
     expect(new Set(readings.slice(0, 100)).size).toBe(100);
-    // The first reading behind holds the highest; from then on, half the elapsed time.
-    expect(readings[0]).toBe(before);
-    expect(readings[1]).toBe(before + 500);
+    // Half the elapsed time from the last reading before the step on.
+    expect(readings[0]).toBe(before + 500);
+    expect(readings[1]).toBe(before + 1000);
     // Caught up after twice the step: the wall clock again.
     expect(readings[readings.length - 1]).toBe(wall);
+  });
+
+  // From a review: the time between the last reading before a step and the first after it did
+  // not count (the clock stood still for it), so a nonce stayed good for that long on top of
+  // twice its time left, past the records a store keeps for twice its time left.
+  it('counts the time before the first reading behind too, at half pace', () => {
+    const now = forwardClock(() => wall);
+    const before = now();
+    wall -= 60_000;
+    pass(3000);
+    expect(now()).toBe(before + 1500);
   });
 
   it('does not stay ahead for good after a step forward that was corrected', () => {
