@@ -115,7 +115,7 @@ export interface JwtOptions extends BoundTokenOptions {
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
    * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
-   * DER) is refused: a public key as an HMAC secret would let anyone sign tokens.
+   * JWK Set, DER, base64 DER) is refused: a public key as an HMAC secret would let anyone sign tokens.
    */
   secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */
@@ -311,15 +311,36 @@ function asRsaKey(key: KeyObject): KeyObject {
   });
 }
 
-/** Whether a secret is a key or certificate in one of the forms `key` takes (or a private key). */
+/**
+ * Whether a secret is a key or certificate in one of the forms `key` takes (or a private key), also
+ * as base64 without the PEM lines (how Keycloak shows a realm's public key) or as a JWK Set.
+ */
 function isKeyMaterial(secret: Uint8Array): boolean {
   const bytes = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+  if (isKeyEncoding(bytes)) return true;
+  const text = bytes.toString('latin1').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return false;
+  return isKeyEncoding(
+    Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'),
+  );
+}
+
+/** A key or certificate as PEM, a JWK or JWK Set in JSON, or DER. */
+function isKeyEncoding(bytes: Buffer): boolean {
   const text = bytes.toString('latin1');
   if (text.includes('-----BEGIN')) return true;
   if (text.trimStart().startsWith('{')) {
     try {
-      const jwk = JSON.parse(text) as unknown;
-      if (typeof jwk === 'object' && jwk !== null && 'kty' in jwk) return true;
+      const json = JSON.parse(text) as { kty?: unknown; keys?: unknown };
+      if (typeof json === 'object' && json !== null) {
+        if ('kty' in json) return true;
+        if (
+          Array.isArray(json.keys) &&
+          json.keys.some((key) => typeof key === 'object' && key !== null && 'kty' in key)
+        ) {
+          return true;
+        }
+      }
     } catch {
       // not JSON: a secret that starts with a brace
     }
@@ -789,7 +810,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     // (it is public) sign tokens that verify.
     if (isKeyMaterial(secret)) {
       throw new TypeError(
-        'jwtVerifier: secret is a key or certificate (PEM, JWK or DER), and an HMAC secret made of a public key lets anyone sign tokens: give a public key as `key`',
+        'jwtVerifier: secret is a key or certificate (PEM, JWK or JWK Set, DER, or DER in base64), and an HMAC secret made of a public key lets anyone sign tokens: give a public key as `key`',
       );
     }
     algorithms = allowList(options.algorithms, HMAC, ['HS256']);

@@ -989,6 +989,16 @@ describe('jwtVerifier() with a local key or a secret', () => {
     ['a DER PKCS#1 key', () => rsa.publicKey.export({ format: 'der', type: 'pkcs1' })],
     ['a DER PKCS#8 private key', () => rsa.privateKey.export({ format: 'der', type: 'pkcs8' })],
     ['a JWK as JSON', () => JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))],
+    // From a second review: the forms a public key is most often copied in.
+    [
+      'a base64 SPKI key without the PEM lines (as Keycloak shows it)',
+      () => rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    ],
+    [
+      'a JWK Set as JSON',
+      () => JSON.stringify({ keys: [rsa.publicKey.export({ format: 'jwk' })] }),
+    ],
+    ['a PEM file in base64', () => Buffer.from(rsaPem).toString('base64')],
   ])('refuses %s as the HMAC secret, at setup', async (_what, secret) => {
     const given = secret();
     expect(() =>
@@ -1016,6 +1026,8 @@ describe('jwtVerifier() with a local key or a secret', () => {
 
   it.each([
     ['32 random bytes', () => new Uint8Array(randomBytes(32))],
+    ['32 random bytes in base64', () => randomBytes(32).toString('base64')],
+    ['32 random bytes in hex', () => randomBytes(32).toString('hex')],
     ['text that starts with a brace', () => '{not json, only a long passphrase}'],
     ['JSON without kty', () => JSON.stringify({ k: 'a'.repeat(40) })],
   ])('takes %s as the HMAC secret', async (_what, secret) => {
