@@ -313,9 +313,6 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
     admit(req, res, target, isAllowedTarget, guard, () => {
       // The client left while the guard was deciding: nothing to forward for it.
       if (req.socket.destroyed) return;
-      // RFC 9110 §10.1.1: the body is asked for only once it will be forwarded (Node would have
-      // said 100 Continue before the credentials were looked at).
-      // Never to an HTTP/1.0 client (RFC 9110 §15.2: it may take the 1xx for the answer).
       const hops = remainingForwards(req);
       if (hops === 'invalid') {
         sendText(res, 400, 'Max-Forwards must be a number (RFC 9110 §7.6.2)');
@@ -325,6 +322,9 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
         answerHere(req, res);
         return;
       }
+      // RFC 9110 §10.1.1: the body is asked for only once it will be forwarded (Node would have
+      // said 100 Continue before the credentials were looked at).
+      // Never to an HTTP/1.0 client (RFC 9110 §15.2: it may take the 1xx for the answer).
       if (req.httpVersion !== '1.0' && req.headers.expect?.toLowerCase() === '100-continue') {
         res.writeContinue();
       }
