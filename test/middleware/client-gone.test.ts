@@ -45,13 +45,16 @@ describe('a client that leaves while its credentials are checked', () => {
     const { guard, outcomes, release, waiting } = gatedGuard();
     let handled = 0;
     const errors: unknown[] = [];
-    const server = http.createServer((req, res) =>
+    let sawClose!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (sawClose = resolve));
+    const server = http.createServer((req, res) => {
+      res.once('close', sawClose);
       guard(req, res, (err?: unknown) => {
         if (err !== undefined) errors.push(err);
         else handled++;
         res.end('ok');
-      }),
-    );
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
@@ -63,7 +66,7 @@ describe('a client that leaves while its credentials are checked', () => {
       client.on('error', () => undefined);
       await waiting;
       client.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the server sees the close
+      await serverSawClose;
       release();
       await decided(outcomes);
       expect(handled).toBe(0);
@@ -106,12 +109,15 @@ describe('a client that leaves while its credentials are checked', () => {
   it('HTTP/2: a cancelled stream does not run the application either', async () => {
     const { guard, outcomes, release, waiting } = gatedGuard();
     let handled = 0;
-    const server = http2.createServer((req, res) =>
+    let sawClose!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (sawClose = resolve));
+    const server = http2.createServer((req, res) => {
+      res.once('close', sawClose);
       guard(req, res, (err?: unknown) => {
         if (err === undefined) handled++;
         res.end('ok');
-      }),
-    );
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     try {
@@ -119,7 +125,7 @@ describe('a client that leaves while its credentials are checked', () => {
       stream.on('error', () => undefined);
       await waiting;
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await serverSawClose;
       release();
       await decided(outcomes);
       expect(handled).toBe(0);

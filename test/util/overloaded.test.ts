@@ -13,7 +13,7 @@ describe('a check refused past its queue', () => {
     const slots = new Slots({
       slots: 1,
       maxWaiting: 1,
-      maxWaitMs: 200,
+      maxWaitMs: 1000,
       waited: 'waited more than {ms} ms',
       full: 'queue full',
     });
@@ -29,16 +29,19 @@ describe('a check refused past its queue', () => {
     const auth = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
     const server = app.listen(0, '127.0.0.1');
     try {
+      const until = async (condition: () => boolean): Promise<void> => {
+        while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+      };
       const first = request(server)
         .get('/')
         .set('Authorization', auth)
         .then((r) => r.status);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => slots.running === 1);
       const waiting = request(server)
         .get('/')
         .set('Authorization', auth)
         .then((r) => r.status);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => slots.waiting === 1);
       const full = await request(server).get('/').set('Authorization', auth);
       expect(full.status).toBe(503);
       // The one that waited longer than maxWaitMs: 503 too.
