@@ -106,8 +106,12 @@ function formatSchemeWith(challenge: Challenge, digestTokens: ReadonlySet<string
   if (!isToken(scheme)) throw new TypeError('auth-scheme must be a token');
   if (token68 !== undefined) {
     if (!isToken68(token68)) throw new TypeError('token68 is not valid token68 syntax');
-    if (params !== undefined && params !== null && Object.keys(params).length > 0) {
-      throw new TypeError('a challenge carries either a token68 or params, not both');
+    if (params !== undefined && params !== null) {
+      // A Map (or params inherited from a prototype) would be dropped here in silence.
+      if (!isPlainObject(params)) throw new TypeError('params must be a plain object');
+      if (Object.keys(params).length > 0) {
+        throw new TypeError('a challenge carries either a token68 or params, not both');
+      }
     }
     return `${scheme} ${token68}`;
   }

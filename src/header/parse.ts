@@ -55,8 +55,9 @@ export function parseChallenges(fieldValue: string | string[], limits?: HeaderLi
     return challenges;
   }
   if (!Array.isArray(fieldValue)) throw new TypeError(NOT_A_STRING);
-  // maxLength bounds all lines together, checked before any scanning.
-  let total = 0;
+  // maxLength bounds the field value, the lines joined as below (", " between two), checked
+  // before any scanning.
+  let total = 2 * Math.max(0, fieldValue.length - 1);
   for (const line of fieldValue) {
     if (typeof line !== 'string') throw new TypeError(NOT_A_STRING);
     total += line.length;

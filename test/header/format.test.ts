@@ -62,7 +62,14 @@ describe('formatChallenge(challenge)', () => {
       expect(() => formatChallenge({ scheme: 'X', params: params as never })).toThrow(
         'params must be a plain object',
       );
+      // Beside a token68 too, where a review found them dropped in silence.
+      expect(() =>
+        formatCredentials({ scheme: 'Basic', token68: 'abc', params: params as never }),
+      ).toThrow('params must be a plain object');
     }
+    expect(() =>
+      formatCredentials({ scheme: 'Basic', token68: 'abc', params: Object.create({ realm: 'x' }) }),
+    ).toThrow('params must be a plain object');
     expect(
       formatChallenge({ scheme: 'X', params: Object.assign(Object.create(null), { a: 'b' }) }),
     ).toBe('X a="b"');

@@ -385,9 +385,14 @@ describe('parseChallenges(fieldValue)', () => {
         'field value longer than maxLength',
       );
       expect(parseChallenges('x'.repeat(16384))).toHaveLength(1);
+      // The lines as one value, joined with ", " (21 characters of lines, 23 of value): a review
+      // found the joins uncounted, and 100 000 empty lines scanned under a maxLength of 100.
       const lines = ['Basic realm="a"', 'Bearer'];
-      expect(parseChallenges(lines, { maxLength: 21 })).toHaveLength(2);
-      expect(syntaxError(() => parseChallenges(lines, { maxLength: 20 })).index).toBe(20);
+      expect(parseChallenges(lines, { maxLength: 23 })).toHaveLength(2);
+      expect(syntaxError(() => parseChallenges(lines, { maxLength: 22 })).index).toBe(22);
+      expect(
+        syntaxError(() => parseChallenges(Array(100_000).fill(''), { maxLength: 100 })).reason,
+      ).toBe('field value longer than maxLength');
     });
 
     it('rejects more challenges than maxChallenges, over all lines', () => {
