@@ -224,7 +224,7 @@ function forward(
  */
 function remainingForwards(req: IncomingMessage): bigint | 'here' | 'invalid' | undefined {
   if (req.method !== 'OPTIONS' && req.method !== 'TRACE') return undefined;
-  // Read from the raw lines: Node keeps the first of two, which may not be the one a next hop reads.
+  // From the raw lines: Node keeps the first of two, which may not be the one a next hop reads.
   const values = req.rawHeaders.filter(
     (_, i) => i % 2 === 1 && /^max-forwards$/i.test(req.rawHeaders[i - 1]!),
   );

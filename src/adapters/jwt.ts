@@ -103,7 +103,8 @@ export interface JwtOptions extends BoundTokenOptions {
   /**
    * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
    * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
-   * token (RFC 7517 §9.1: keys are trusted by how they were obtained; RFC 7515 §4.1.2 asks TLS of a key set's URL).
+   * token (RFC 7517 §9.1: keys are trusted by how they were obtained; RFC 7515 §4.1.2 asks TLS of
+   * a key set's URL).
    */
   jwksUri?: string | URL | undefined;
   /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
@@ -115,7 +116,8 @@ export interface JwtOptions extends BoundTokenOptions {
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
    * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
-   * JWK Set, DER, base64 DER) is refused: a public key as an HMAC secret would let anyone sign tokens.
+   * JWK Set, DER, base64 DER) is refused: a public key as an HMAC secret would let anyone sign
+   * tokens.
    */
   secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */

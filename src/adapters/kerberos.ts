@@ -95,8 +95,7 @@ export interface NegotiateOptions {
    * wait for a turn, each until its client hangs up or `authenticate()` answers it (its `timeout`),
    * at most 13 s. A token past the queue fails closed at once, without reaching GSSAPI:
    * `ERR_AUTH_STORE_FAILURE` through `next(err)`, with status 503 (overloaded), as does one that
-   * waited 13 s. Default: the
-   * size of libuv's pool (`UV_THREADPOOL_SIZE`, 4 unless set).
+   * waited 13 s. Default: the size of libuv's pool (`UV_THREADPOOL_SIZE`, 4 unless set).
    */
   maxConcurrent?: number | undefined;
 }
@@ -351,7 +350,8 @@ function trimOWS(text: string): string {
  * is answered 401 with the challenge. A failure to set up the acceptor (the keytab lacks the
  * service key) goes to `next(err)` (500): never an authenticated request. So does a token that
  * finds `maxConcurrent` tokens in GSSAPI and the queue behind them full (`ERR_AUTH_STORE_FAILURE`,
- * at once, with status 503: overloaded). A `kerberos` package that cannot be loaded throws here, at setup.
+ * at once, with status 503: overloaded). A `kerberos` package that cannot be loaded throws here,
+ * at setup.
  *
  * On success `req.auth` is `{ scheme: 'Negotiate', user, principal, realm }`, and the response
  * carries `WWW-Authenticate: Negotiate <token>` for mutual authentication when GSSAPI made one,

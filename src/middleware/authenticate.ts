@@ -158,8 +158,8 @@ export interface AuthenticateOptions {
    * Leave out the challenge header where this returns true, for the requests of a single-page
    * app (say `req.headers['sec-fetch-mode'] === 'cors'`, or a header of its own): `fetch()`
    * sends no `X-Requested-With`. Not together with `omitChallengeForXhr`, nor in proxy mode. The
-   * status stays 401; one that throws, or returns a promise (it answers synchronously), sends the error to
-   * `next(err)`.
+   * status stays 401; one that throws, or returns a promise (it answers synchronously), sends the
+   * error to `next(err)`.
    */
   omitChallenge?: { omitChallenge(req: AuthRequest): boolean }['omitChallenge'] | undefined;
   /**

@@ -1,5 +1,6 @@
 /**
- * Where Digest keeps the nonce counts (`nc`) it has seen, for replay detection (RFC 7616 §3.4, `nc`; §5.5).
+ * Where Digest keeps the nonce counts (`nc`) it has seen, for replay detection (RFC 7616 §3.4,
+ * `nc`; §5.5).
  * A shared store (Redis) answers with a promise; an in-process one may answer at once, which
  * spares the request a promise. A store fails by throwing or rejecting, and the caller fails closed.
  */
