@@ -286,6 +286,9 @@ describe('proxy: Max-Forwards (RFC 9110 §7.6.2) and OPTIONS * (RFC 9112 §3.2.4
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toMatch(/^allow: .*\bCONNECT\b/im);
+    // RFC 9110 §9.3.7: no content, Content-Length: 0 (a third review found it chunked).
+    expect(answer).toMatch(/^content-length: 0\r$/im);
+    expect(answer).not.toMatch(/^transfer-encoding:/im);
     expect(seen).toBe('');
   });
 
@@ -296,7 +299,7 @@ describe('proxy: Max-Forwards (RFC 9110 §7.6.2) and OPTIONS * (RFC 9112 §3.2.4
         port,
         '/x',
         'Max-Forwards: 0\r\nAuthorization: Basic b3JpZ2luOnNlY3JldA==\r\nCookie: id=1\r\n' +
-          'X-Probe: yes\r\nConnection: close\r\n',
+          'Cookie2: $Version=1; sess=abc\r\nX-Probe: yes\r\nConnection: close\r\n',
       ),
     );
     expect(seen).toBe('');
@@ -305,7 +308,27 @@ describe('proxy: Max-Forwards (RFC 9110 §7.6.2) and OPTIONS * (RFC 9112 §3.2.4
     expect(head).toMatch(/^content-type: message\/http\r?$/im);
     expect(body).toMatch(/^TRACE http:\/\/127\.0\.0\.1:\d+\/x HTTP\/1\.1\r\n/);
     expect(body).toMatch(/^X-Probe: yes\r$/m);
-    expect(body).not.toMatch(/authorization|cookie|b3JpZ2lu/i);
+    expect(body).not.toMatch(/authorization|cookie|b3JpZ2lu|sess=abc/i);
+  });
+
+  it('takes a Max-Forwards of any length (1*DIGIT), counting it down', async () => {
+    const { seen } = await exchange((port) =>
+      proxied('OPTIONS', port, '/x', `Max-Forwards: 1${'0'.repeat(25)}\r\nConnection: close\r\n`),
+    );
+    expect(seen).toMatch(new RegExp(`^max-forwards: ${'9'.repeat(25)}\\r$`, 'im'));
+  });
+
+  // RFC 9110 §4.2.4: userinfo in an http URI is to be treated as an error (a third review found a
+  // TRACE answered here reflecting it).
+  it('refuses a request target with user:password@ (400), forwarding nothing', async () => {
+    const { answer, seen } = await exchange(
+      (port) =>
+        `TRACE http://alice:secret@127.0.0.1:${port}/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+        `Proxy-Authorization: ${proxyBasic}\r\nMax-Forwards: 0\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).not.toMatch(/secret/);
+    expect(seen).toBe('');
   });
 
   it.each([

@@ -230,13 +230,14 @@ function remainingForwards(req: IncomingMessage): bigint | 'here' | 'invalid' | 
   );
   if (values.length === 0) return undefined;
   const value = values[0]!;
-  if (values.length > 1 || !/^[0-9]{1,20}$/.test(value)) return 'invalid';
+  // 1*DIGIT, no upper bound (RFC 9110 §7.6.2): a BigInt takes any length Node's header limit lets in.
+  if (values.length > 1 || !/^[0-9]+$/.test(value)) return 'invalid';
   const count = BigInt(value);
   return count === 0n ? 'here' : count - 1n;
 }
 
 /** Fields a TRACE answer leaves out (RFC 9110 §9.3.8: "likely to contain sensitive data"). */
-const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2']);
 
 /**
  * The answer of the final recipient (RFC 9110 §9.3.7, §9.3.8): to OPTIONS, what this proxy
@@ -244,7 +245,11 @@ const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie']
  */
 function answerHere(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'OPTIONS') {
-    res.writeHead(200, { Allow: 'CONNECT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE' });
+    // RFC 9110 §9.3.7: no content, so Content-Length: 0.
+    res.writeHead(200, {
+      Allow: 'CONNECT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE',
+      'Content-Length': 0,
+    });
     res.end();
     return;
   }
@@ -304,6 +309,12 @@ export function createProxyServer(options: ProxyOptions = {}): Server {
       target = new URL(req.url ?? '');
     } catch {
       sendText(res, 400, 'This is a forward proxy: send absolute-form requests (http://host/path)');
+      return;
+    }
+    // RFC 9110 §4.2.4: userinfo in an http(s) URI is to be treated as an error (and a TRACE
+    // answered here would reflect it).
+    if (target.username !== '' || target.password !== '') {
+      sendText(res, 400, 'A request target must not carry user:password@');
       return;
     }
     if (target.protocol !== 'http:') {

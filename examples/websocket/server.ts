@@ -54,7 +54,7 @@ export interface ChatOptions {
   /**
    * Milliseconds between pings. A client that has not answered one ping (pong, RFC 6455 §5.5.3)
    * by the next is dropped: one that vanished without closing would otherwise stay in
-   * `wss.clients` until TCP noticed, which may be never. Default 30 000.
+   * `wss.clients` until TCP noticed, which may be never. Default 30 000; 0 disables.
    */
   heartbeatInterval?: number;
 }
@@ -117,14 +117,22 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
 
   // ws takes messages up to 100 MiB unless told: a chat's are small.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const interval = options.heartbeatInterval ?? 30_000;
+  if (!(interval >= 0 && interval <= 2 ** 31 - 1)) {
+    throw new TypeError('heartbeatInterval must be a number of ms from 0 (off) to 2^31 - 1');
+  }
   const answered = new WeakSet<WebSocket>();
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!answered.delete(ws)) ws.terminate();
-      else ws.ping();
-    }
-  }, options.heartbeatInterval ?? 30_000);
-  heartbeat.unref();
+  // setInterval would take 0 for 1 ms, and drop every client between two of its pongs.
+  const heartbeat =
+    interval === 0
+      ? undefined
+      : setInterval(() => {
+          for (const ws of wss.clients) {
+            if (!answered.delete(ws)) ws.terminate();
+            else ws.ping();
+          }
+        }, interval);
+  heartbeat?.unref();
   wss.on('connection', (ws: WebSocket, req: AuthRequest) => {
     // ws reports a malformed frame as an 'error' on the WebSocket: unheard, it ends the process.
     ws.on('error', () => ws.terminate());

@@ -297,6 +297,21 @@ describe('the ws client', () => {
     }
   });
 
+  it('heartbeatInterval 0 is off (setInterval would have made it 1 ms and dropped every client); a negative or NaN one is a TypeError', async () => {
+    for (const bad of [-1, Number.NaN]) {
+      expect(() => createChatServer({ heartbeatInterval: bad })).toThrow(TypeError);
+    }
+    const off = await start({ heartbeatInterval: 0 });
+    try {
+      const outcome = await connect(`ws://${off.origin}${CHAT_PATH}`, {
+        headers: { Authorization: basicAuthorization },
+      });
+      expect(outcome.messages).toEqual([`welcome ${user} (Basic)`, `${user}: hello`]);
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('with Digest: uri is the request target, and the 101 carries Authentication-Info', async () => {
     const target = `${CHAT_PATH}?room=1`;
     const refusal = await connect(`ws://${main.origin}${target}`);
