@@ -230,7 +230,8 @@ function remainingForwards(req: IncomingMessage): bigint | 'here' | 'invalid' | 
   );
   if (values.length === 0) return undefined;
   const value = values[0]!;
-  // 1*DIGIT, no upper bound (RFC 9110 §7.6.2): a BigInt takes any length Node's header limit lets in.
+  // 1*DIGIT, no upper bound (RFC 9110 §7.6.2): a BigInt takes any length Node's header limit
+  // lets in.
   if (values.length > 1 || !/^[0-9]+$/.test(value)) return 'invalid';
   const count = BigInt(value);
   return count === 0n ? 'here' : count - 1n;

@@ -954,6 +954,14 @@ describe('jwtVerifier() with a local key or a secret', () => {
       .setAudience(AUDIENCE)
       .setExpirationTime('1m')
       .sign(rsa.privateKey);
+  /** An HS256 token for `sub`, signed with `secret` as the HMAC key. */
+  const hs256 = (sub: string, secret: Uint8Array) =>
+    new SignJWT({ sub })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1m')
+      .sign(secret);
 
   it('accepts RS256 with a PEM public key, a KeyObject, a JWK or the private key', async () => {
     const token = await rs256();
@@ -970,12 +978,7 @@ describe('jwtVerifier() with a local key or a secret', () => {
 
   it('refuses an HS256 token whose secret is the RSA public key (default allow-list)', async () => {
     const verify = jwtVerifier({ key: rsaPem, issuer: ISSUER, audience: AUDIENCE });
-    const forged = await new SignJWT({ sub: 'mallory' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setExpirationTime('1m')
-      .sign(Buffer.from(rsaPem));
+    const forged = await hs256('mallory', Buffer.from(rsaPem));
     expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
   });
 
@@ -1033,12 +1036,7 @@ describe('jwtVerifier() with a local key or a secret', () => {
   ])('takes %s as the HMAC secret', async (_what, secret) => {
     const given = secret();
     const verify = jwtVerifier({ secret: given, issuer: ISSUER, audience: AUDIENCE });
-    const token = await new SignJWT({ sub: 'hs' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setExpirationTime('1m')
-      .sign(typeof given === 'string' ? Buffer.from(given) : given);
+    const token = await hs256('hs', typeof given === 'string' ? Buffer.from(given) : given);
     expect(await verify(token)).toMatchObject({ user: 'hs' });
   });
 
