@@ -993,10 +993,6 @@ function isStale(challenges: Challenge[], space: Space): boolean {
   );
 }
 
-/**
- * RFC 7616 §3.3 `domain`: space-separated URIs (absolute, or absolute paths on this origin) that
- * share the space; without it, the whole origin does.
- */
 /** The key of a nonce's count: a digest, so that 17,000 remembered nonces take little room. */
 function countKey(origin: string, nonce: string): string {
   return hash('sha256', JSON.stringify([origin, nonce]), 'base64');
@@ -1005,6 +1001,11 @@ function countKey(origin: string, nonce: string): string {
 /** URIs of a challenge's `domain` kept. */
 const MAX_DOMAIN_PREFIXES = 64;
 
+/**
+ * RFC 7616 §3.3 `domain`: space-separated URIs (absolute, or absolute paths on this origin) that
+ * share the space; without it, the whole origin does. "Any URI that has a URI in this list as a
+ * prefix": a string prefix, as the RFC says (`/digest` covers `/digest-other`), kept to this origin.
+ */
 function digestPrefixes(domain: string | undefined, url: URL): string[] {
   if (domain === undefined || domain.trim() === '') return [url.origin + '/'];
   const prefixes: string[] = [];
