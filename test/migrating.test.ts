@@ -168,7 +168,9 @@ describe('from passport-http and passport-http-bearer', () => {
               verify: (username, password) => {
                 // Own entries only: a name like `constructor` finds Object.prototype's.
                 const account = Object.hasOwn(accounts, username) ? accounts[username] : undefined;
-                return account !== undefined && safeCompare(account.password, password)
+                // Compared for an unknown name too, so that it takes the time a wrong password takes.
+                const matches = safeCompare(account?.password ?? '', password);
+                return account !== undefined && matches
                   ? { user: account.name, role: account.role }
                   : false;
               },

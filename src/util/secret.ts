@@ -27,8 +27,17 @@ export function secretsEqual(a: Buffer, b: Buffer): boolean {
  * their lengths do (the hashing itself takes longer per 64-byte block of input). For
  * `basic({ verify })` callbacks, as express-basic-auth's `safeCompare`.
  *
+ * Compare both, then combine: `user === 'admin' && safeCompare(…)` would skip the comparison for
+ * any other name, and so answer sooner when the name is wrong.
+ *
  * @example
- * basic({ verify: (user, password) => (user === 'admin' && safeCompare(password, secret) ? user : false) });
+ * basic({
+ *   verify: (user, password) => {
+ *     const userMatches = safeCompare(user, 'admin');
+ *     const passwordMatches = safeCompare(password, secret);
+ *     return userMatches && passwordMatches ? user : false;
+ *   },
+ * });
  */
 export function safeCompare(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') {
