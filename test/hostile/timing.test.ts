@@ -10,6 +10,7 @@ import * as response from '../../src/schemes/digest/response';
 import {
   basicAuth,
   digestAnswer,
+  digestResponse,
   digestHeader,
   send,
   start,
@@ -172,4 +173,100 @@ describe.each(['t', 'Z\u00fcrich'])('Digest in the realm %j', (realm) => {
         expect(await run(user, 'nope')).toEqual(unknown);
     },
   );
+});
+
+// With userhash=true a client sends H(user ":" realm): one that names no one must cost the lookup a
+// found one costs (a database query is milliseconds), and a `users` map's first probe the same.
+describe('Digest with userhash=true', () => {
+  const realm = 't';
+  const userhashOf = (user: string): string =>
+    crypto.createHash('sha256').update(`${user}:${realm}`).digest('hex');
+  const byHash = new Map(Object.keys(users).map((user) => [userhashOf(user), user]));
+  const getPassword = jest.fn(
+    (user: string, _realm: string, _req: unknown) => users[user as keyof typeof users] ?? null,
+  );
+  const findUserByHash = jest.fn((userhash: string) => byHash.get(userhash) ?? null);
+
+  /** A request from `user` with `password`, its name sent hashed. */
+  const hashedAnswer = async (target: TestServer, user: string, password: string) => {
+    const a = await digestAnswer(target, user, password);
+    return digestHeader(
+      { ...a, username: userhashOf(user) },
+      { response: digestResponse(a), extra: 'userhash=true' },
+    );
+  };
+
+  it.each([
+    ['a users map', { users }],
+    ['getPassword and findUserByHash', { getPassword, findUserByHash }],
+    [
+      'an async getPassword and findUserByHash',
+      {
+        getPassword: async (user: string, r: string, req: unknown) => getPassword(user, r, req),
+        findUserByHash: async (userhash: string) => findUserByHash(userhash),
+      },
+    ],
+  ] as [string, Partial<DigestOptions>][])(
+    'asks the lookup and hashes as often for a hash that names no one, from %s',
+    async (_title, source) => {
+      const target = await start(
+        authenticate({
+          realm,
+          schemes: [
+            digest({ ...source, userhash: true, secret: 't'.repeat(32), algorithms: ['SHA-256'] }),
+          ],
+        }),
+      );
+      servers.push(target);
+      const run = async (user: string, password: string, status = 401) => {
+        const header = await hashedAnswer(target, user, password);
+        getPassword.mockClear();
+        findUserByHash.mockClear();
+        const { counts } = await count(
+          () => ({ hashCredentials: jest.spyOn(algorithms, 'hashCredentials') }),
+          () => send(target, { Authorization: header }),
+          status,
+        );
+        return { ...counts, getPassword: getPassword.mock.calls, found: findUserByHash.mock.calls };
+      };
+      // Before any other request of the realm: a `users` map builds its HA1 table either way.
+      const first = await run('mallory', 'x');
+      await run('alice', 'wonderland', 200);
+      const unknown = await run('mallory', 'wonderland');
+      const wrong = await run('alice', 'wonderland!');
+      if ('users' in source) {
+        expect(first.hashCredentials).toBe(Object.keys(users).length + 1);
+      } else {
+        // The unknown hash is the name asked for: the application's store sees a query either way.
+        expect(unknown.getPassword).toEqual([[userhashOf('mallory'), realm, expect.anything()]]);
+        expect(wrong.getPassword).toEqual([['alice', realm, expect.anything()]]);
+        expect(unknown.found).toHaveLength(1);
+        expect(wrong.found).toHaveLength(1);
+      }
+      expect(unknown.hashCredentials).toBe(wrong.hashCredentials);
+    },
+  );
+
+  it('takes nobody in when the lookup finds an account named by the hash', async () => {
+    // An account whose name is another's userhash: its password must not log in the hash.
+    const odd = { [userhashOf('mallory')]: 'known to mallory' };
+    const target = await start(
+      authenticate({
+        realm,
+        schemes: [
+          digest({
+            getPassword: (user) => odd[user] ?? null,
+            findUserByHash: () => null,
+            userhash: true,
+            secret: 't'.repeat(32),
+            algorithms: ['SHA-256'],
+          }),
+        ],
+      }),
+    );
+    servers.push(target);
+    const a = await digestAnswer(target, userhashOf('mallory'), 'known to mallory');
+    const header = digestHeader(a, { extra: 'userhash=true' });
+    expect((await send(target, { Authorization: header })).status).toBe(401);
+  });
 });

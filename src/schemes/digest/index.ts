@@ -399,10 +399,13 @@ function withUser(
 ): VerifyResult | Promise<VerifyResult> {
   if (isPromiseLike(user)) return Promise.resolve(user).then((found) => withUser(request, found));
   const { config, directives, realm, ctx } = request;
+  const hash = directives.algorithm.hash;
   const lookup =
-    user === undefined
-      ? config.source.unknown(realm, directives.algorithm.hash)
-      : config.source.lookup(user, realm, directives.algorithm.hash, ctx.req);
+    user !== undefined
+      ? config.source.lookup(user, realm, hash, ctx.req)
+      : directives.userhash
+        ? config.source.lookupNoOne(directives.username, realm, hash, ctx.req)
+        : config.source.unknown(realm, hash);
   if (isPromiseLike(lookup)) {
     return Promise.resolve(lookup).then((found) => withHA1(request, user, found));
   }

@@ -175,6 +175,23 @@ export class HA1Source {
     return { ha1: this.cachedDummy(realm, hash), known: false };
   }
 
+  /**
+   * A hashed user name that names no one: the lookup a found user's request makes (`getHA1` or
+   * `getPassword` called with the userhash for a name, or the `users` map's HA1 table built), its
+   * answer set aside for a dummy HA1. Skipped, it made an unknown hash answer a database query
+   * sooner than a known one, and the first probe of a `users` map's known hash build the table.
+   */
+  lookupNoOne(
+    userhash: string,
+    realm: string,
+    hash: DigestHash,
+    req: AuthRequest,
+  ): HA1Lookup | Promise<HA1Lookup> {
+    const lookup = this.lookup(userhash.toLowerCase(), realm, hash, req);
+    const noOne = (): HA1Lookup => ({ ha1: this.cachedDummy(realm, hash), known: false });
+    return isPromiseLike(lookup) ? Promise.resolve(lookup).then(noOne) : noOne();
+  }
+
   /** The user behind a hashed user name, or undefined. */
   resolveUserhash(
     userhash: string,
