@@ -19,8 +19,12 @@ import {
 
 /** A parsed htdigest file. */
 export interface HtdigestFile {
-  /** Entries by realm, then user name (in NFC), the HA1 in lower-case hex. A copy: changing it changes nothing. */
-  readonly realms: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /**
+   * The user names (in NFC) of each realm. A copy: changing it changes nothing. Not their HA1s,
+   * which answer Digest as the password does: an object logged whole would give them away
+   * (htpasswd's `users` says the format alone, for the same reason).
+   */
+  readonly realms: ReadonlyMap<string, ReadonlySet<string>>;
   /**
    * A `getHA1` for `digest()`: the user's HA1 for the realm when `hash` is MD5 (htdigest files
    * hold MD5 only; offer `MD5` or `MD5-sess`), else `undefined`. With `reload`, a promise of it
@@ -71,8 +75,8 @@ export function parseHtdigest(text: string): HtdigestFile {
     if (!users.has(user)) users.set(user, ha1.toLowerCase());
   }
   return Object.freeze({
-    // Copies: getHA1 reads the maps above, which nothing outside may change.
-    realms: new Map([...realms].map(([realm, users]) => [realm, new Map(users)])),
+    // Names only, in copies: getHA1 reads the maps above, which nothing outside may change.
+    realms: new Map([...realms].map(([realm, users]) => [realm, new Set(users.keys())])),
     getHA1: (user: string, realm: string, hash: DigestHash): string | undefined => {
       if (hash !== 'MD5') return undefined;
       const typed = typedRealm(realm);

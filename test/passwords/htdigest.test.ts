@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { loadHtdigest, loadHtdigestSync, parseHtdigest } from '../../src/passwords/htdigest';
 import { RECENT_MS } from '../../src/passwords/reload';
 
@@ -75,10 +76,31 @@ describe('htdigest files', () => {
 
   it('hands out a copy of its entries: changing it changes no lookup', () => {
     const file = parseHtdigest(`a:r:${md5('a:r:1')}\n`);
-    (file.realms.get('r') as Map<string, string>).set('mallory', md5('mallory:r:x'));
-    (file.realms as Map<string, Map<string, string>>).set('other', new Map([['a', md5('x')]]));
+    (file.realms.get('r') as Set<string>).add('mallory');
+    (file.realms as Map<string, Set<string>>).set('other', new Set(['a']));
     expect(file.getHA1('mallory', 'r', 'MD5')).toBeUndefined();
     expect(file.getHA1('a', 'other', 'MD5')).toBeUndefined();
+  });
+
+  it('shows user names, never an HA1, to whoever logs the file', async () => {
+    const ha1 = md5('alice:r:pw');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htdigest-'));
+    try {
+      const file = path.join(dir, 'users');
+      fs.writeFileSync(file, `alice:r:${ha1}\n`);
+      const reloading = await loadHtdigest(file, { reload: true });
+      for (const loaded of [parseHtdigest(`alice:r:${ha1}\n`), loadHtdigestSync(file), reloading]) {
+        expect([...loaded.realms.get('r')!]).toEqual(['alice']);
+        const printed = [
+          inspect(loaded, { depth: null, showHidden: true, getters: true }),
+          inspect(loaded.realms, { depth: null }),
+          JSON.stringify([...loaded.realms].map(([realm, users]) => [realm, [...users]])),
+        ];
+        for (const text of printed) expect(text).not.toContain(ha1);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses what is not a regular file before reading it (/dev/zero would never end)', async () => {
