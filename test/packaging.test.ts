@@ -289,7 +289,10 @@ console.log(JSON.stringify(results));
     const file = path.join(consumer, 'htpasswd-permission');
     fs.writeFileSync(file, `${htpasswdLine(['-m'], 'u0')}\n`);
     const out = node([
-      '--experimental-permission',
+      // Node 20's name for the permission model; 22.13 and later call it --permission.
+      process.allowedNodeEnvironmentFlags.has('--permission')
+        ? '--permission'
+        : '--experimental-permission',
       '--allow-fs-read=*',
       '--no-warnings',
       '-e',
