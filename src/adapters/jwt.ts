@@ -562,7 +562,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
         },
         (error: unknown) => {
           failedAt = performance.now();
-          failure = error;
+          failure = withoutQuotedBody(error);
           return false;
         },
       )
@@ -932,4 +932,16 @@ export function jwtBearer(options: JwtBearerOptions): Scheme {
   };
   const verify = jwtVerifier(pick(OPTION_NAMES) as unknown as JwtOptions);
   return bearer({ ...(pick(BEARER_OPTION_NAMES) as Omit<BearerOptions, 'verify'>), verify });
+}
+
+/**
+ * jose's error for a key server's body that is not JSON has V8's SyntaxError as its cause, which
+ * quotes the start of the body: left out, so that logging the error logs nothing the server said.
+ */
+function withoutQuotedBody(error: unknown): unknown {
+  // By name: undici's SyntaxError may be of another realm than this module's (a test runner's vm).
+  if (error instanceof Error && (error.cause as Error | undefined)?.name === 'SyntaxError') {
+    delete error.cause;
+  }
+  return error;
 }

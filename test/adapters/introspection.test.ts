@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import express from 'express';
 import request from 'supertest';
 import { authenticate } from '../../src/middleware/authenticate';
@@ -293,6 +294,17 @@ describe('introspection()', () => {
     expect(error).not.toBeInstanceOf(InvalidTokenError);
     // The documented code, for audit and error handlers (not a TypeError of the reading).
     expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+  });
+
+  it('quotes no part of an answer that is not JSON, in its error or a cause', async () => {
+    // V8's SyntaxError quotes the start of the text: an echoed token there would reach the logs.
+    as.raw = 'x1y2z3: no JSON';
+    const error = await make()('good').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+    expect(inspect(error, { depth: null })).not.toContain('x1y2z3');
   });
 
   it.each([

@@ -2,6 +2,7 @@
  * authscheme/jwt against a real local JWKS server whose keys rotate, with tokens signed by jose.
  */
 import http from 'node:http';
+import { inspect } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
   createHmac,
@@ -110,7 +111,7 @@ const fetchTimeouts = {
 /** The ways a key server fails, as jose meets them. */
 const FAULTS: [string, (res: http.ServerResponse) => void][] = [
   ['503', (res) => res.writeHead(503, { 'Content-Type': 'application/json' }).end('{}')],
-  ['a body that is not JSON', (res) => res.end('<html>maintenance</html>')],
+  ['a body that is not JSON', (res) => res.end('maintenance <html>')],
   ['a redirect', (res) => res.writeHead(302, { Location: 'https://elsewhere.test/' }).end()],
   // The request is left unanswered, and the fetch's timeout elapses (see fetchTimeouts).
   ['no answer within timeoutDuration', () => fetchTimeouts.elapse()],
@@ -391,6 +392,8 @@ describe('jwtVerifier() with a remote JWKS', () => {
         message: 'The JWK Set could not be fetched from jwksUri',
       });
       expect((first as Error).cause).toBeInstanceOf(Error);
+      // No cause quotes the key server's body (V8's SyntaxError for one that is not JSON does).
+      expect(inspect(first, { depth: null })).not.toContain('maintenance');
       expect(jwks.hits).toBe(2);
       // Within the back-off: no fetch. An unknown kid may be a key published meanwhile, so it
       // is not refused as a bad token; a token signed by a key of the last good set verifies.

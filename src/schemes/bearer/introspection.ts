@@ -235,10 +235,9 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
       );
     } catch (error) {
       if (error instanceof AuthschemeError) throw error;
+      // Without V8's SyntaxError as the cause: it quotes the start of the body (an echoed token).
       if (error instanceof SyntaxError) {
-        throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'Introspection response is not JSON', {
-          cause: error,
-        });
+        throw new AuthschemeError('ERR_AUTH_STORE_FAILURE', 'Introspection response is not JSON');
       }
       throw endpointFailure(error, 'Introspection endpoint broke off its answer');
     }
