@@ -762,6 +762,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     throw new TypeError('jwtVerifier: clockTolerance must be a number of seconds >= 0');
   }
   const userClaim = options.userClaim ?? 'sub';
+  const allowBoundTokens = options.allowBoundTokens === true;
   const scopeClaim = options.scopeClaim;
 
   let key: KeyObject | GetKey;
@@ -882,7 +883,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {
       throw new InvalidTokenError('The access token has an invalid iat claim');
     }
-    refuseBoundToken(payload, options);
+    refuseBoundToken(payload, { allowBoundTokens });
     const user = payload[userClaim];
     if (typeof user !== 'string' || user === '') {
       throw new InvalidTokenError(`The access token has no ${userClaim} claim`);

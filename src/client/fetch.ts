@@ -164,6 +164,8 @@ export function createAuthFetch(
   rejectUnknownOptions('createAuthFetch()', options, OPTION_NAMES);
   // A string 'false' would be truthy: a token sent in clear.
   checkBooleanOptions('createAuthFetch()', options, ['insecureHttp']);
+  // Every option is read once, here: one changed later would escape the checks below.
+  const insecureHttp = options.insecureHttp === true;
   const verifyServer = options.verifyServer ?? true;
   if (typeof verifyServer !== 'boolean' && verifyServer !== 'require') {
     throw new TypeError("createAuthFetch(): verifyServer must be true, false or 'require'");
@@ -210,7 +212,7 @@ export function createAuthFetch(
       if (!mayAuthenticate(request) || request.headers.has('authorization')) {
         return fetchWith(baseFetch, request, sendInit);
       }
-      if (!options.insecureHttp && !isPrivateChannel(new URL(request.url))) {
+      if (!insecureHttp && !isPrivateChannel(new URL(request.url))) {
         // RFC 6750 §5.3: clients MUST use TLS; a token sent in clear can be replayed by anyone.
         throw new TypeError(
           'createAuthFetch(): a Bearer token goes over https or to loopback only (set insecureHttp)',
@@ -235,18 +237,22 @@ export function createAuthFetch(
     throw new TypeError('createAuthFetch(): username and password must be well-formed UTF-16');
   }
   const mutual = verifyServer === 'require';
-  const schemes = options.schemes ?? (mutual ? ['Digest'] : ['Digest', 'Basic']);
+  const schemes = listCopy(options.schemes) ?? (mutual ? ['Digest'] : ['Digest', 'Basic']);
+  // An empty list would answer no challenge, in silence.
   if (!isListOf(schemes, ['Digest', 'Basic'])) {
-    throw new TypeError("createAuthFetch(): schemes must be a list of 'Digest' and 'Basic'");
+    throw new TypeError(
+      "createAuthFetch(): schemes must be a non-empty list of 'Digest' and 'Basic'",
+    );
   }
   if (mutual && schemes.includes('Basic')) {
     // RFC 7617 has no way for the server to prove anything: Basic would undo the requirement.
     throw new TypeError("createAuthFetch(): verifyServer 'require' cannot answer Basic");
   }
-  const algorithms = options.algorithms ?? CLIENT_ALGORITHMS;
+  const algorithms = listCopy(options.algorithms) ?? CLIENT_ALGORITHMS;
+  // An empty list would answer no Digest challenge, and Basic in its place where offered.
   if (!isListOf(algorithms, CLIENT_ALGORITHMS)) {
     throw new TypeError(
-      `createAuthFetch(): algorithms must be a list of ${CLIENT_ALGORITHMS.join(', ')}`,
+      `createAuthFetch(): algorithms must be a non-empty list of ${CLIENT_ALGORITHMS.join(', ')}`,
     );
   }
   const spaces = new Map<string, Space[]>();
@@ -403,7 +409,7 @@ export function createAuthFetch(
       if (!challenges.some((c) => c.scheme.toLowerCase() === 'basic')) continue;
       // RFC 7617 §2: a user-id with a colon cannot be sent.
       if (username.includes(':')) continue;
-      if (!options.insecureHttp && !isPrivateChannel(url)) continue;
+      if (!insecureHttp && !isPrivateChannel(url)) continue;
       // RFC 7617 §2.2: paths at or below the last segment's directory share the space.
       const directory = directoryOf(url);
       return { scheme, prefixes: [directory], learnedAt: directory };
@@ -862,8 +868,17 @@ const CROSS_ORIGIN_DROPPED = ['authorization', 'proxy-authorization', 'cookie', 
 const MAX_REDIRECTS = 20;
 
 /** `value` is an array whose every element is one of `allowed` (spelt exactly so). */
+/** A copy of an array option, so that changing the caller's array later changes nothing. */
+function listCopy<T>(value: T): T {
+  return (Array.isArray(value) ? [...(value as unknown[])] : value) as T;
+}
+
 function isListOf(value: unknown, allowed: readonly string[]): boolean {
-  return Array.isArray(value) && value.every((item: unknown) => allowed.includes(item as string));
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item: unknown) => allowed.includes(item as string))
+  );
 }
 
 /** The URL of `url`'s directory: origin and path up to its last `/`. */

@@ -125,6 +125,29 @@ describe('introspection()', () => {
     await expect(make(extra)(token)).rejects.toThrow(new InvalidTokenError(message));
   });
 
+  it('reads its options once, at setup: changed later, they judge no token', async () => {
+    const options = {
+      endpoint: as.url,
+      clientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+      issuer: 'https://other.test' as string | undefined,
+      audience: ['other'],
+      allowBoundTokens: false,
+      userClaim: 'sub',
+    };
+    const verify = introspection(options);
+    options.issuer = undefined;
+    options.audience.push('api');
+    options.allowBoundTokens = true;
+    options.userClaim = 'nope';
+    await expect(verify('good')).rejects.toThrow('The access token has the wrong issuer');
+    await expect(verify('mtls')).rejects.toThrow('The access token is bound to a key');
+    const audience = ['other'];
+    const loose = introspection({ ...options, issuer: undefined, audience, userClaim: 'sub' });
+    audience.push('api');
+    await expect(loose('good')).rejects.toThrow('The access token has the wrong audience');
+  });
+
   it.each([
     ['dpop', 'The access token is not a Bearer token (token_type)'],
     ['notAccess', 'The access token is not a Bearer token (token_type)'],

@@ -748,6 +748,16 @@ describe('jwtVerifier() with a remote JWKS', () => {
       );
     }
     expect(await make({ allowBoundTokens: true })(mtls)).toMatchObject({ user: 'alice' });
+    // Read once, at setup, as every option: set later, it lets no bound token in.
+    const options = {
+      jwksUri: jwks.url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      allowBoundTokens: false,
+    };
+    const verify = jwtVerifier(options);
+    options.allowBoundTokens = true;
+    expect(await refusal(verify(mtls))).toMatch(/^The access token is bound to a key/);
   });
 
   it('hands over frozen claims (a cached validation shares them between requests)', async () => {

@@ -149,6 +149,25 @@ describe('Digest', () => {
     expect((await json(await md5Only(url))).auth.algorithm).toBe('MD5');
   });
 
+  it('reads its lists once, at setup, and refuses empty ones', async () => {
+    const credentials = { username: 'alice', password: 'secret' };
+    // An empty list answered nothing, or (algorithms) Basic where Digest was offered beside it.
+    expect(() => createAuthFetch(credentials, { schemes: [] })).toThrow(TypeError);
+    expect(() => createAuthFetch(credentials, { algorithms: [] })).toThrow(TypeError);
+    const { url } = await listen(protectedApp([digestFor({ algorithms: ['MD5', 'SHA-256'] })]));
+    const algorithms: ('MD5' | 'SHA-256')[] = ['MD5'];
+    const md5Only = createAuthFetch(credentials, { algorithms });
+    algorithms.push('SHA-256');
+    expect((await json(await md5Only(url))).auth.algorithm).toBe('MD5');
+    // verifyServer 'require' refuses Basic at setup, and a Basic put in the list later too.
+    const basicOnly = await listen(protectedApp([basic({ users: { alice: 'secret' } })]));
+    const schemes: ('Digest' | 'Basic')[] = ['Digest'];
+    const mutual = createAuthFetch(credentials, { verifyServer: 'require', schemes });
+    schemes.push('Basic');
+    expect((await mutual(basicOnly.url)).status).toBe(401);
+    expect(basicOnly.log.every((entry) => entry.authorization === undefined)).toBe(true);
+  });
+
   it.each([
     ['without qop', 'Digest realm="r", nonce="weak", algorithm=SHA-256'],
     ['with qop=auth-int', 'Digest realm="r", nonce="weak", algorithm=SHA-256, qop="auth-int"'],
@@ -803,7 +822,9 @@ describe('Bearer and limits', () => {
       seen.push((input as Request).headers.get('authorization'));
       return new Response('ok');
     };
-    const strict = createAuthFetch({ token: 'abc' }, { fetch: fakeNetwork });
+    const options = { fetch: fakeNetwork, insecureHttp: false };
+    const strict = createAuthFetch({ token: 'abc' }, options);
+    options.insecureHttp = true; // read once, at setup: changed later, it changes nothing
     await expect(strict('http://api.example/')).rejects.toThrow(TypeError);
     await strict('https://api.example/');
     const lax = createAuthFetch({ token: 'abc' }, { fetch: fakeNetwork, insecureHttp: true });

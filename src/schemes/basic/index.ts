@@ -125,7 +125,9 @@ export function basic(options: BasicOptions): Scheme {
   }
   // Checked here as authenticate() checks its own: unquotable text would make every challenge,
   // and so every refusal, a 500.
-  if (options.realm !== undefined) checkRealm('basic()', options.realm);
+  // Read once, as every option: one changed after setup would escape the check above.
+  const ownRealm = options.realm;
+  if (ownRealm !== undefined) checkRealm('basic()', ownRealm);
   const charset = options.charset ?? true;
   const allowEmptyUser = options.allowEmptyUser === true;
   const acceptLatin1 = options.acceptLatin1 === true;
@@ -138,7 +140,7 @@ export function basic(options: BasicOptions): Scheme {
   return {
     name: 'Basic',
     challenges(ctx: RequestContext): Challenge[] {
-      const realm = options.realm ?? ctx.realm;
+      const realm = ownRealm ?? ctx.realm;
       let challenges = challengeByRealm.get(realm);
       if (challenges === undefined) {
         const params: Record<string, string> = { realm };
@@ -171,7 +173,7 @@ export function basic(options: BasicOptions): Scheme {
     }
     // A success holds for this scheme's realm and side (origin or proxy): one basic() mounted
     // in two authenticate()s keeps their answers apart.
-    const realm = options.realm ?? ctx.realm;
+    const realm = ownRealm ?? ctx.realm;
     const key = cacheKey!(JSON.stringify([ctx.proxy, realm, decoded[0], decoded[1]]));
     // The monotonic clock: a wall clock set back would keep entries for that much longer.
     const now = performance.now();

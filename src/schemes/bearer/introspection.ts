@@ -114,6 +114,11 @@ function nonEmptyString(value: unknown): string | undefined {
 export function introspection(options: IntrospectionOptions): (token: string) => Promise<Identity> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
+  // Read once, here (the audience list copied): an option changed later would escape the checks
+  // below, and a token be judged by it (an audience pushed, an issuer dropped).
+  options = { ...options };
+  if (Array.isArray(options.audience))
+    options.audience = [...(options.audience as unknown[])] as string[];
   rejectUnknownOptions('introspection', options, OPTION_NAMES);
   checkBooleanOptions('introspection', options, ['insecureHttp', 'allowBoundTokens']);
   const endpoint = URL.canParse(String(options.endpoint)) ? new URL(options.endpoint) : undefined;

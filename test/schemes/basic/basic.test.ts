@@ -42,6 +42,15 @@ describe('basic() — RFC 7617', () => {
     await request(app).get('/').set('Authorization', basicOf('carol', 'added')).expect(401);
   });
 
+  it('reads its realm once, at setup: a realm changed later is neither sent nor a 500', async () => {
+    const options: BasicOptions = { users: { alice: 'x' }, realm: 'own' };
+    const app = appWith(options);
+    options.realm = 'T\u014dky\u014d'; // beyond Latin-1: unsendable, had it been read again
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="own", charset="UTF-8"');
+  });
+
   it('challenges as RFC 7617 §2.1 shows, with charset="UTF-8"', async () => {
     const res = await request(appWith({ users: {} }, 'foo')).get('/');
     expect(res.headers['www-authenticate']).toBe('Basic realm="foo", charset="UTF-8"');
