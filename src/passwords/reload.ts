@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { optionNames, rejectUnknownOptions } from '../util/options';
+import { isPromiseLike } from '../util/promise';
 
 /** How a loaded password file follows changes to it. `true` takes the defaults. */
 export interface ReloadOptions {
@@ -22,7 +23,7 @@ export interface ReloadOptions {
    * Told when the file stops loading: a version that does not parse (a malformed line, say), or a
    * file that is gone or unreadable; once, until the reason changes. Until a version loads, every
    * lookup fails (the middleware fails closed). Default: a process warning
-   * (`process.emitWarning`).
+   * (`process.emitWarning`). A promise it returns is not awaited, and its rejection is ignored.
    */
   onError?: ((error: unknown) => void) | undefined;
 }
@@ -318,7 +319,11 @@ export class Reloading<T> {
       // every check until a version loads.
       this.failure = asError(error);
       const report = `${this.failure.message} ${version}`;
-      if (report !== this.reported) this.settings.onError(error);
+      if (report !== this.reported) {
+        const told: unknown = this.settings.onError(error);
+        // An async onError's rejection is ignored, as audit's is: left alone, it ended the process.
+        if (isPromiseLike(told)) Promise.resolve(told).catch(() => undefined);
+      }
       this.reported = report;
       throw error;
     }

@@ -1819,6 +1819,34 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 2');
   });
 
+  it('ignores the rejection of an async onError, as the process would end on it', async () => {
+    const file = write('broken-async', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      let told = 0;
+      const loaded = await loadHtpasswd(file, {
+        reload: {
+          interval: 0,
+          // The misuse under test: an async function where a void one is typed.
+          // eslint-disable-next-line @typescript-eslint/no-misused-promises
+          onError: async () => {
+            told++;
+            throw new Error('the log server is down');
+          },
+        },
+      });
+      fs.writeFileSync(file, 'alice\n');
+      await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 1');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(told).toBe(1);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
+
   it('looks at the file at most once per interval', async () => {
     const file = write('interval', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const loaded = await loadHtpasswd(file, { reload: { interval: 60_000 } });
