@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NonceStore } from '../stores/nonce-store';
+import { checkedClock } from '../util/clock';
 import { optionNames, rejectUnknownOptions } from '../util/options';
 import { isPromiseLike } from '../util/promise';
 import { isWellFormed } from '../util/text';
@@ -274,16 +275,13 @@ export class RedisNonceStore implements NonceStore {
     if (!Number.isSafeInteger(clockSkew) || clockSkew < 0) {
       throw new TypeError('RedisNonceStore: clockSkew must be an integer number of ms >= 0');
     }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new TypeError('RedisNonceStore: now must be a function');
-    }
     this.run = scriptRunner(options.client);
     this.keyPrefix = keyPrefix;
     this.window = window;
     this.timeout = timeout;
     this.maxPending = maxPending;
     this.clockSkew = clockSkew;
-    this.now = options.now ?? Date.now;
+    this.now = checkedClock(options.now, 'RedisNonceStore') ?? Date.now;
   }
 
   async use(nonce: string, nc: number, expiresAt: number): Promise<boolean> {

@@ -98,14 +98,11 @@ export class MemoryNonceStore implements NonceStore {
     if (!Number.isSafeInteger(window) || window < 1 || window > MAX_WINDOW) {
       throw new TypeError(`MemoryNonceStore: window must be an integer from 1 to ${MAX_WINDOW}`);
     }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new TypeError('MemoryNonceStore: now must be a function');
-    }
     this.maxEntries = maxEntries;
     this.words = Math.ceil(window / 32);
     this.window = window;
     // Never back: a swept nonce must not come back to life when the wall clock is stepped back.
-    this.now = clockFrom(options.now);
+    this.now = clockFrom(options.now, 'MemoryNonceStore');
   }
 
   /** Nonces currently tracked. */

@@ -1,3 +1,5 @@
+import { isPromiseLike } from './promise';
+
 /**
  * A wall clock that never goes back. Nonce expiries are wall-clock times (they must mean the same
  * in every process), but the wall clock can be stepped back (NTP correcting a machine that booted
@@ -32,7 +34,31 @@ export function forwardClock(clock: () => number): () => number {
   };
 }
 
-/** A forward clock over a clock given in options (tests), or over `Date.now`. */
-export function clockFrom(now: (() => number) | undefined): () => number {
-  return forwardClock(now ?? (() => Date.now()));
+/**
+ * A forward clock over the `now` option (tests), checked by {@link checkedClock}, or over
+ * `Date.now`.
+ */
+export function clockFrom(now: unknown, caller: string): () => number {
+  return forwardClock(checkedClock(now, caller) ?? (() => Date.now()));
+}
+
+/**
+ * The `now` option, checked: a function whose every reading is a finite number of ms, called once
+ * at setup so that an async one (a promise) or a broken one is a setup error. A reading that is
+ * not a number fails the request closed: NaN, read as a time, made every nonce live for ever.
+ */
+export function checkedClock(now: unknown, caller: string): (() => number) | undefined {
+  if (now === undefined) return undefined;
+  if (typeof now !== 'function') throw new TypeError(`${caller}: now must be a function`);
+  const read = (): number => {
+    const reading: unknown = (now as () => unknown)();
+    if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+      throw new TypeError(
+        `${caller}: now() must return a finite number of ms, not ${isPromiseLike(reading) ? 'a promise' : String(reading)}`,
+      );
+    }
+    return reading;
+  };
+  read();
+  return read;
 }

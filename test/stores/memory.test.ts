@@ -270,9 +270,12 @@ describe('MemoryNonceStore', () => {
   });
 
   it('throws when its clock throws (Digest then fails closed)', () => {
+    let readings = 0;
     const store = new MemoryNonceStore({
       now: () => {
-        throw new Error('clock');
+        // Read once at setup (see checkedClock), then broken.
+        if (readings++ > 0) throw new Error('clock');
+        return 0;
       },
     });
     expect(() => store.use('n', 1, later)).toThrow('clock');

@@ -1,4 +1,8 @@
-import { forwardClock } from '../../src/util/clock';
+import { Redis } from 'ioredis';
+import { digest } from 'authscheme';
+import { RedisNonceStore } from 'authscheme/redis';
+import { checkedClock, forwardClock } from '../../src/util/clock';
+import { MemoryNonceStore } from '../../src/stores/memory';
 
 describe('forwardClock()', () => {
   let monotonic = 0;
@@ -76,5 +80,32 @@ describe('forwardClock()', () => {
     wall -= 10_000;
     monotonic -= 600_000;
     expect(now()).toBe(first);
+  });
+});
+
+// The `now` option of digest(), MemoryNonceStore and RedisNonceStore (tests' clocks): NaN read as a
+// time made every nonce live for ever (and Redis got a TTL of "NaN"); a promise the same.
+describe('checkedClock()', () => {
+  // Never connected: the store is only built.
+  const client = new Redis({ lazyConnect: true });
+  afterAll(() => client.disconnect());
+  it.each([
+    ['an async clock', async () => Date.now(), /must return a finite number of ms, not a promise/],
+    ['NaN', () => NaN, /not NaN/],
+    ['Infinity', () => Infinity, /not Infinity/],
+    ['a string', () => String(Date.now()), /must return a finite number of ms/],
+    ['no function', 12, /now must be a function/],
+  ])('refuses %s at setup, in every factory that takes one', (_title, now, message) => {
+    const given = now as () => number;
+    expect(() => digest({ users: {}, now: given })).toThrow(message);
+    expect(() => new MemoryNonceStore({ now: given })).toThrow(message);
+    expect(() => new RedisNonceStore({ client, now: given })).toThrow(message);
+  });
+
+  it('throws at a reading that is not a finite number, so the request fails closed', () => {
+    const readings = [1000, NaN];
+    const read = checkedClock(() => readings.shift(), 'test')!;
+    expect(() => read()).toThrow('test: now() must return a finite number of ms, not NaN');
+    expect(checkedClock(undefined, 'test')).toBeUndefined();
   });
 });

@@ -666,10 +666,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
       'digest(): window and maxNonces configure the default store; give them to your store instead',
     );
   }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('digest(): now must be a function');
-  }
-  const now = clockFrom(options.now);
+  const now = clockFrom(options.now, 'digest()');
   let store: NonceStore;
   if (options.store !== undefined) {
     if (options.store === null || typeof options.store.use !== 'function') {
