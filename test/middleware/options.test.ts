@@ -290,13 +290,13 @@ describe('option types', () => {
     [
       'createAuthFetch schemes in another case (it crashed on a Basic challenge)',
       () => createAuthFetch({ username: 'a', password: 'b' }, anyOptions({ schemes: ['basic'] })),
-      "createAuthFetch(): schemes must be a list of 'Digest' and 'Basic'",
+      "createAuthFetch(): schemes must be a non-empty list of 'Digest' and 'Basic'",
     ],
     [
       'createAuthFetch algorithms in lower case (Digest was never answered)',
       () =>
         createAuthFetch({ username: 'a', password: 'b' }, anyOptions({ algorithms: ['sha-256'] })),
-      'createAuthFetch(): algorithms must be a list of SHA-512-256, SHA-512-256-sess, SHA-256, SHA-256-sess, MD5, MD5-sess',
+      'createAuthFetch(): algorithms must be a non-empty list of SHA-512-256, SHA-512-256-sess, SHA-256, SHA-256-sess, MD5, MD5-sess',
     ],
     [
       'jwks not an object',

@@ -250,6 +250,12 @@ function usersChecker(users: Record<string, string>): (user: string, password: s
       throw new TypeError(`basic(): ${entry} must be a string (the password)`);
     if (name === '' || name.includes(':'))
       throw new TypeError(`basic(): ${entry}: a user name is empty or contains ":"`);
+    // `process.env.PASSWORD ?? ''` with the variable unset would let in anyone who knows the name.
+    if (password === '') {
+      throw new TypeError(
+        `basic(): ${entry} is an empty password (an unset environment variable?); a verify callback can accept one`,
+      );
+    }
     // Credentials with one are refused before any lookup (RFC 7617 §2): such an entry, a password
     // read with its CRLF line end say, would fail every request in silence.
     if (hasControl(name) || hasControl(password)) {

@@ -721,6 +721,11 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     createHmac('sha256', secret).update('authscheme digest opaque').digest('base64url');
   checkFieldText('digest()', 'opaque', opaque);
   if (opaque === '') throw new TypeError('digest(): opaque must not be empty');
+  // Escaped in the quoted-string, yet clients misread them (python-requests and wget, tried): the
+  // value is the server's own choice, and needs neither.
+  if (opaque.includes('"') || opaque.includes('\\')) {
+    throw new TypeError('digest(): opaque must not hold a double quote or a backslash');
+  }
 
   const realm = options.realm === undefined ? undefined : checkRealm('digest()', options.realm);
 
@@ -845,6 +850,12 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
     const user = name.normalize('NFC');
     if (result.has(user)) throw new TypeError('digest(): a user name is given twice (in NFC)');
     if (typeof entry === 'string') {
+      // `process.env.PASSWORD ?? ''` with the variable unset would let in anyone who knows the name.
+      if (entry === '') {
+        throw new TypeError(
+          `digest(): users[${JSON.stringify(user)}] is an empty password (an unset environment variable?); getPassword can return one`,
+        );
+      }
       result.set(user, entry.normalize('NFC'));
       continue;
     }

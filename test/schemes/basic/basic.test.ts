@@ -242,6 +242,10 @@ describe('basic() — RFC 7617', () => {
     // RFC 7617 §2 allows an empty user-id, but a users map never matches one (allowEmptyUser is
     // for verify): an entry for "" is a mistake, said at setup.
     expect(() => basic({ users: { '': 'x' } })).toThrow('basic(): users[""]: a user name is empty');
+    // `process.env.PASSWORD ?? ''` with the variable unset: anyone who knows the name got in.
+    expect(() => basic({ users: { alice: '' } })).toThrow(
+      'basic(): users["alice"] is an empty password (an unset environment variable?)',
+    );
     // The entry is named (in a map of hundreds, "a user" says nothing); its password never.
     expect(() => basic({ users: { alice: 'x', bob: 5 as unknown as string } })).toThrow(
       'basic(): users["bob"] must be a string (the password)',
