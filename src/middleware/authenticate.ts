@@ -27,6 +27,7 @@ import { setSuccessHeaders, undoSuccessHeaders } from './success-headers';
 import {
   checkBooleanOptions,
   isList,
+  isPlainObject,
   optionNames,
   rejectRequestAsOptions,
   rejectUnknownOptions,
@@ -374,15 +375,14 @@ function configure(options: AuthenticateOptions): Config {
   }
   if (cacheControl !== false) checkFieldText('authenticate()', 'cacheControl', cacheControl);
   // An empty field is no answer: `false` says "none" (and in proxy mode drops `private` knowingly).
-  if (contentType === '' || cacheControl === '') {
+  // White space alone is empty too: Node sends it as is (`Cache-Control:  `).
+  if (contentType.trim() === '' || (cacheControl !== false && cacheControl.trim() === '')) {
     throw new TypeError('authenticate(): `contentType` and `cacheControl` must not be empty');
   }
   // Resolved (and so checked) once: a bad bound must fail here, not as a 500 on every request.
-  if (
-    options.limits !== undefined &&
-    (typeof options.limits !== 'object' || options.limits === null)
-  ) {
-    throw new TypeError('authenticate(): `limits` must be an object (HeaderLimits)');
+  // A Map or a class instance would be read as no limits at all, in silence.
+  if (options.limits !== undefined && !isPlainObject(options.limits)) {
+    throw new TypeError('authenticate(): `limits` must be a plain object (HeaderLimits)');
   }
   let limits: ReturnType<typeof resolveLimits>;
   try {

@@ -237,7 +237,15 @@ describe('option types', () => {
     [
       'limits',
       () => authenticate(anyOptions({ schemes: [basic({ users })], limits: 5 })),
-      'authenticate(): `limits` must be an object (HeaderLimits)',
+      'authenticate(): `limits` must be a plain object (HeaderLimits)',
+    ],
+    [
+      'limits in a Map (read as no limits at all)',
+      () =>
+        authenticate(
+          anyOptions({ schemes: [basic({ users })], limits: new Map([['maxLength', 100]]) }),
+        ),
+      'authenticate(): `limits` must be a plain object (HeaderLimits)',
     ],
     [
       'charset',
@@ -349,7 +357,12 @@ describe('option types', () => {
     expect(() => authenticate({ schemes: [basic({ users })], limits: { maxLength: -1 } })).toThrow(
       'authenticate(): HeaderLimits.maxLength must be a non-negative integer',
     );
-    for (const option of [{ contentType: '' }, { cacheControl: '' }]) {
+    for (const option of [
+      { contentType: '' },
+      { cacheControl: '' },
+      { contentType: ' ' },
+      { cacheControl: '\t ' },
+    ]) {
       expect(() => authenticate({ schemes: [basic({ users })], ...option })).toThrow(
         'authenticate(): `contentType` and `cacheControl` must not be empty',
       );
