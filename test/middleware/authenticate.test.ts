@@ -1233,3 +1233,34 @@ describe('authenticate() and what runs after it', () => {
     expect(caught).toMatchObject({ message: 'handler failed' });
   });
 });
+
+describe('authenticate() and fields an earlier middleware set for another body', () => {
+  // A refusal's body is ours: Content-Encoding: gzip over it made clients unzip plain text. The
+  // fields finalhandler removes are removed, so that onFailure: 'next' and 'respond' agree.
+  it.each(['respond', 'next'] as const)(
+    'leaves no Content-Encoding, Content-Language or Content-Range on a refusal (%s)',
+    async (onFailure) => {
+      const guard = authenticate({ realm: 'r', schemes: [basic({ users })], onFailure });
+      const app = express();
+      app.use((_req, res, next) => {
+        res.setHeader('Content-Encoding', 'gzip');
+        res.setHeader('Content-Language', 'de');
+        res.setHeader('Content-Range', 'bytes 0-9/100');
+        res.setHeader('ETag', '"kept"');
+        next();
+      });
+      app.use(guard);
+      app.use(() => {
+        throw new Error('not reached');
+      });
+      const res = await request(app).get('/').set('Accept-Encoding', 'identity');
+      expect(res.status).toBe(401);
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.headers['content-language']).toBeUndefined();
+      expect(res.headers['content-range']).toBeUndefined();
+      expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
+      // Only those: the rest is the application's (finalhandler keeps them too).
+      expect(res.headers.etag).toBe('"kept"');
+    },
+  );
+});
