@@ -103,8 +103,17 @@ export function refusalError(refusal: Refusal): AuthenticationError {
 export type BodyOption =
   string | { body(error: AuthenticationError, req: AuthRequest): string }['body'];
 
-/** The fields finalhandler removes before it writes an error's body. */
-const REPRESENTATION_FIELDS = ['Content-Encoding', 'Content-Language', 'Content-Range'];
+/**
+ * Removes the fields an earlier middleware set for the representation it meant to send: they
+ * describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
+ * text). The fields Express's and Connect's error handler (finalhandler) removes, so that a
+ * refusal sent here and one sent with `onFailure: 'next'` agree.
+ */
+export function removeRepresentationFields(res: ServerResponse): void {
+  res.removeHeader('Content-Encoding');
+  res.removeHeader('Content-Language');
+  res.removeHeader('Content-Range');
+}
 
 /** Sends a refusal. */
 export function sendRefusal(
@@ -136,10 +145,7 @@ export function sendRefusal(
   // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.
   const bytes = Buffer.from(text, 'utf8');
   res.statusCode = refusal.status;
-  // Fields an earlier middleware set for the representation it meant to send describe none of
-  // this body (a `Content-Encoding: gzip` would make the client unzip plain text). Removed, as
-  // Express's and Connect's error handler (finalhandler) removes them: `onFailure: 'next'` agrees.
-  for (const name of REPRESENTATION_FIELDS) res.removeHeader(name);
+  removeRepresentationFields(res);
   const { headers } = refusal;
   for (const name in headers) res.setHeader(name, headers[name]!);
   res.setHeader('Content-Type', contentType);

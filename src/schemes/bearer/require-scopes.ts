@@ -8,7 +8,7 @@ import { AuthenticationError, asError } from '../../errors';
 import { formatChallenge } from '../../header';
 import type { AuthenticateOptions } from '../../middleware/authenticate';
 import { inProxyMode, letThroughAsPreflight, letThroughReason } from '../../middleware/let-through';
-import { statusText } from '../../middleware/respond';
+import { removeRepresentationFields, statusText } from '../../middleware/respond';
 import type { AuthInfo, AuthRequest } from '../../scheme';
 import { ignoreRejection } from '../../util/promise';
 import { checkRealm } from '../../util/realm';
@@ -289,6 +289,7 @@ function refuse(
   // bytes (README, "a realm beyond ASCII").
   const body = BODIES[status];
   res.statusCode = status;
+  removeRepresentationFields(res);
   res.setHeader(field, challenge);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');

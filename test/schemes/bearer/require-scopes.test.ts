@@ -59,6 +59,18 @@ describe('requireScopes()', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  it('leaves no Content-Encoding an earlier middleware set on its 403 (its body is plain text)', async () => {
+    const labelled: express.RequestHandler = (_req, res, next) => {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('Content-Language', 'de');
+      next();
+    };
+    const res = await get(app(labelled, requireScopes('admin')), 'reader');
+    expect(res.status).toBe(403);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-language']).toBeUndefined();
+  });
+
   it('accepts a list, { allOf } and { anyOf }', async () => {
     expect((await get(app(requireScopes(['read', 'write'])), 'reader')).status).toBe(403);
     expect((await get(app(requireScopes({ allOf: ['read', 'write'] })), 'writer')).status).toBe(
