@@ -606,12 +606,16 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
       if (keys === undefined) throw fetchFailed();
     }
     if (keys === undefined) throw unavailable();
+    const looked = keys;
     try {
-      return await usableKey(keys, header, token);
+      return await usableKey(looked, header, token);
     } catch (error) {
       // An unknown kid may name a key published since the fetch (a rotation). While the key
       // server fails, such a token cannot be checked: refetch() rejects, never a 401.
       if ((error as { code?: unknown } | null)?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+      // Another request's fetch brought a new set during the lookup: that set first. Its
+      // cool-down would otherwise refuse, without a look, a token the new set verifies.
+      if (keys !== looked) return usableKey(keys, header, token);
       if (!(await refetch())) throw error;
       return usableKey(keys, header, token);
     }

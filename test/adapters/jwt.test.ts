@@ -16,6 +16,7 @@ import {
 } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
+import * as jose from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { jwtBearer, jwtVerifier, InvalidTokenError } from 'authscheme/jwt';
@@ -207,6 +208,32 @@ describe('jwtVerifier() with a remote JWKS', () => {
     // The key set is cached: a second token costs no fetch.
     await verify(await sign(keyA, { sub: 'bob' }));
     expect(jwks.hits).toBe(1);
+  });
+
+  it('tries the set another request fetched during its own lookup, before refusing a new kid', async () => {
+    // Lookups that take a while (WebCrypto's imports on a busy machine): the second request's
+    // lookup in the old set ends after the first's fetch brought the new set, whose cool-down
+    // then kept the second from fetching. It was refused, though the new set verifies it.
+    const real = jose.createLocalJWKSet;
+    jest.spyOn(jose, 'createLocalJWKSet').mockImplementation((set) => {
+      const local = real(set);
+      const slow = async (...args: Parameters<typeof local>) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return local(...args);
+      };
+      return Object.assign(slow, { jwks: () => local.jwks() });
+    });
+    const verify = make();
+    await verify(await sign(keyA));
+    jwks.keys = [keyA.jwk, keyB.jwk];
+    pass(COOLDOWN);
+    const [early, late] = [await sign(keyB), await sign(keyB, { sub: 'bob' })];
+    const first = verify(early);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const second = verify(late);
+    await expect(first).resolves.toMatchObject({ user: 'alice' });
+    await expect(second).resolves.toMatchObject({ user: 'bob' });
+    expect(jwks.hits).toBe(2);
   });
 
   it('follows a key rotation, refuses the rotated-out key and bounds fetches under a kid flood', async () => {
