@@ -43,9 +43,9 @@ export function clockFrom(now: unknown, caller: string): () => number {
 }
 
 /**
- * The `now` option, checked: a function whose every reading is a finite number of ms, called once
- * at setup so that an async one (a promise) or a broken one is a setup error. A reading that is
- * not a number fails the request closed: NaN, read as a time, made every nonce live for ever.
+ * The `now` option, checked: a function whose every reading is a finite number of ms, else the
+ * request fails closed (NaN, read as a time, made every nonce live for ever; a promise too). Not
+ * read at setup: a test's clock may be set later, or scripted reading by reading.
  */
 export function checkedClock(now: unknown, caller: string): (() => number) | undefined {
   if (now === undefined) return undefined;
@@ -59,6 +59,5 @@ export function checkedClock(now: unknown, caller: string): (() => number) | und
     }
     return reading;
   };
-  read();
   return read;
 }

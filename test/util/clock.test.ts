@@ -86,26 +86,34 @@ describe('forwardClock()', () => {
 // The `now` option of digest(), MemoryNonceStore and RedisNonceStore (tests' clocks): NaN read as a
 // time made every nonce live for ever (and Redis got a TTL of "NaN"); a promise the same.
 describe('checkedClock()', () => {
-  // Never connected: the store is only built.
-  const client = new Redis({ lazyConnect: true });
-  afterAll(() => client.disconnect());
-  it.each([
-    ['an async clock', async () => Date.now(), /must return a finite number of ms, not a promise/],
-    ['NaN', () => NaN, /not NaN/],
-    ['Infinity', () => Infinity, /not Infinity/],
-    ['a string', () => String(Date.now()), /must return a finite number of ms/],
-    ['no function', 12, /now must be a function/],
-  ])('refuses %s at setup, in every factory that takes one', (_title, now, message) => {
-    const given = now as () => number;
-    expect(() => digest({ users: {}, now: given })).toThrow(message);
-    expect(() => new MemoryNonceStore({ now: given })).toThrow(message);
-    expect(() => new RedisNonceStore({ client, now: given })).toThrow(message);
+  it('refuses a now that is no function at setup, in every factory that takes one', async () => {
+    const client = new Redis({ lazyConnect: true }); // never connected: the store is only built
+    const now = 12 as unknown as () => number;
+    expect(() => digest({ users: {}, now })).toThrow('digest(): now must be a function');
+    expect(() => new MemoryNonceStore({ now })).toThrow('MemoryNonceStore: now must be a function');
+    expect(() => new RedisNonceStore({ client, now })).toThrow(
+      'RedisNonceStore: now must be a function',
+    );
+    client.disconnect();
   });
 
-  it('throws at a reading that is not a finite number, so the request fails closed', () => {
-    const readings = [1000, NaN];
-    const read = checkedClock(() => readings.shift(), 'test')!;
-    expect(() => read()).toThrow('test: now() must return a finite number of ms, not NaN');
+  it.each([
+    ['an async clock', async () => Date.now(), 'not a promise'],
+    ['NaN', () => NaN, 'not NaN'],
+    ['Infinity', () => Infinity, 'not Infinity'],
+    ['a string', () => String(Date.now()), 'must return a finite number of ms'],
+    ['undefined', () => undefined, 'not undefined'],
+  ])('fails the reading closed for %s (read at no setup)', (_title, now, message) => {
+    let reads = 0;
+    const read = checkedClock(() => {
+      reads++;
+      return now();
+    }, 'test')!;
+    expect(reads).toBe(0);
+    expect(() => read()).toThrow(message);
+    // The store built on such a clock fails its use, so Digest fails the request closed.
+    const store = new MemoryNonceStore({ now: now as () => number });
+    expect(() => store.use('n', 1, Date.now() + 60_000)).toThrow(message);
     expect(checkedClock(undefined, 'test')).toBeUndefined();
   });
 });

@@ -1110,7 +1110,6 @@ describe('digest(): options are checked at setup', () => {
     // Escaped, they are still misread: python-requests answers 400, wget gives up.
     ['an opaque with a double quote', { users: {}, opaque: 'a"b' }],
     ['an opaque with a backslash', { users: {}, opaque: 'a\\b' }],
-    ['a clock that returns NaN', { users: {}, now: () => NaN }],
     ['userhash without a way to resolve it', { getPassword: (): string => 'x', userhash: true }],
     ['a bad HA1', { users: { alice: { ha1: { MD5: 'xyz' } } } }],
     ['an HA1 for an unknown hash', { users: { alice: { ha1: { 'SHA-1': 'a'.repeat(40) } } } }],
@@ -1143,6 +1142,32 @@ describe('digest(): options are checked at setup', () => {
     ['a non-boolean userhash', { users: {}, userhash: 'yes' }],
   ])('throws TypeError for %s', (_title, options) => {
     expect(() => digest(options as unknown as DigestOptions)).toThrow(TypeError);
+  });
+
+  // Read at setup (as the first version of the check did), a test's clock set back afterwards
+  // stood still behind that reading, and a nonce answered past its life was taken.
+  it('reads no clock at setup: a test clock set after it counts from its first reading', async () => {
+    let clock = Date.now();
+    const scheme = make({ now: () => clock, nonceLifetime: 60_000 });
+    clock = 1000;
+    const credentials = answer(await first(scheme), { user: 'alice', password: 'secret' });
+    clock = 121_000;
+    expect(await verify(scheme, credentials)).toMatchObject({
+      ok: false,
+      code: 'ERR_AUTH_STALE_NONCE',
+    });
+  });
+
+  // A clock of NaN made every nonce live for ever: now no nonce is made on it, nor one checked.
+  it.each([
+    ['NaN', () => NaN],
+    ['a promise', async () => Date.now()],
+  ])('fails closed on a clock that reads %s', async (_title, now) => {
+    const challenge = await first(make());
+    const credentials = answer(challenge, { user: 'alice', password: 'secret' });
+    const broken = make({ now: now as () => number });
+    await expect(first(broken)).rejects.toThrow('digest(): now() must return a finite number');
+    await expect(verify(broken, credentials)).rejects.toThrow('must return a finite number');
   });
 
   it('accepts the bounds of the lifetimes: 1 ms, and nextNonceBefore from 0 to just below it', () => {
