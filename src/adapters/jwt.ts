@@ -47,6 +47,7 @@ import {
   isList,
   optionNames,
   promiseNote,
+  readOptions,
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
@@ -927,16 +928,9 @@ export function jwtBearer(options: JwtBearerOptions): Scheme {
   rejectUnknownOptions('jwtBearer', options, JWT_BEARER_OPTION_NAMES, ['verify']);
   // Each option goes to the one of jwtVerifier() and bearer() that knows it, read by property
   // access as they would (an inherited or getter-defined option counts).
-  const pick = (names: ReadonlySet<string>): Record<string, unknown> => {
-    const picked: Record<string, unknown> = {};
-    for (const name of names) {
-      const value = (options as unknown as Record<string, unknown>)[name];
-      if (value !== undefined) picked[name] = value;
-    }
-    return picked;
-  };
-  const verify = jwtVerifier(pick(OPTION_NAMES) as unknown as JwtOptions);
-  return bearer({ ...(pick(BEARER_OPTION_NAMES) as Omit<BearerOptions, 'verify'>), verify });
+  const verify = jwtVerifier(readOptions(options, OPTION_NAMES) as unknown as JwtOptions);
+  const bearerOptions = readOptions(options, BEARER_OPTION_NAMES) as Omit<BearerOptions, 'verify'>;
+  return bearer({ ...bearerOptions, verify });
 }
 
 /**

@@ -40,6 +40,20 @@ export function rejectUnknownOptions(
   }
 }
 
+/**
+ * The named options of `options`, each read once by property access (an inherited or
+ * getter-defined option counts, as it does when read in place), those undefined left out: a
+ * snapshot, so that an option changed after setup escapes no check.
+ */
+export function readOptions(options: object, names: ReadonlySet<string>): Record<string, unknown> {
+  const read: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) read[name] = value;
+  }
+  return read;
+}
+
 /** Throws unless each named option is absent (`undefined`) or a boolean. */
 export function checkBooleanOptions(
   caller: string,

@@ -8,7 +8,12 @@ import { inspect } from 'node:util';
 import express from 'express';
 import request from 'supertest';
 import { authenticate } from '../../src/middleware/authenticate';
-import { bearer, introspection, InvalidTokenError } from '../../src/schemes/bearer';
+import {
+  bearer,
+  introspection,
+  InvalidTokenError,
+  type IntrospectionOptions,
+} from '../../src/schemes/bearer';
 import { cutShortServer } from '../helpers/cut-short';
 import { frozenDepth } from '../helpers/frozen';
 
@@ -123,6 +128,24 @@ describe('introspection()', () => {
     ['good', { audience: 'other' }, 'The access token has the wrong audience'],
   ])('refuses %s with %j', async (token, extra, message) => {
     await expect(make(extra)(token)).rejects.toThrow(new InvalidTokenError(message));
+  });
+
+  it('takes inherited and getter-defined options, as it reads them in place', async () => {
+    // A snapshot of own properties alone (a spread) read none of them: "endpoint must be …".
+    const inherited = Object.create({
+      endpoint: as.url,
+      clientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+    }) as IntrospectionOptions;
+    expect(await introspection(inherited)('good')).toMatchObject({ user: 'alice' });
+    class Settings {
+      get endpoint() {
+        return as.url;
+      }
+      readonly clientId = CLIENT.id;
+      readonly clientSecret = CLIENT.secret;
+    }
+    expect(await introspection(new Settings())('good')).toMatchObject({ user: 'alice' });
   });
 
   it('reads its options once, at setup: changed later, they judge no token', async () => {

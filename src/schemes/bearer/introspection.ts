@@ -16,6 +16,7 @@ import {
   checkBooleanOptions,
   checkStringOptions,
   optionNames,
+  readOptions,
   rejectUnknownOptions,
 } from '../../util/options';
 
@@ -114,12 +115,12 @@ function nonEmptyString(value: unknown): string | undefined {
 export function introspection(options: IntrospectionOptions): (token: string) => Promise<Identity> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('introspection: options required');
+  rejectUnknownOptions('introspection', options, OPTION_NAMES);
   // Read once, here (the audience list copied): an option changed later would escape the checks
   // below, and a token be judged by it (an audience pushed, an issuer dropped).
-  options = { ...options };
+  options = readOptions(options, OPTION_NAMES) as unknown as IntrospectionOptions;
   if (Array.isArray(options.audience))
     options.audience = [...(options.audience as unknown[])] as string[];
-  rejectUnknownOptions('introspection', options, OPTION_NAMES);
   checkBooleanOptions('introspection', options, ['insecureHttp', 'allowBoundTokens']);
   const endpoint = URL.canParse(String(options.endpoint)) ? new URL(options.endpoint) : undefined;
   if (endpoint === undefined || (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')) {
