@@ -867,12 +867,12 @@ const CROSS_ORIGIN_DROPPED = ['authorization', 'proxy-authorization', 'cookie', 
 /** Redirects this client follows itself (fetch's own limit). */
 const MAX_REDIRECTS = 20;
 
-/** `value` is an array whose every element is one of `allowed` (spelt exactly so). */
 /** A copy of an array option, so that changing the caller's array later changes nothing. */
 function listCopy<T>(value: T): T {
   return (Array.isArray(value) ? [...(value as unknown[])] : value) as T;
 }
 
+/** `value` is a non-empty array whose every element is one of `allowed` (spelt exactly so). */
 function isListOf(value: unknown, allowed: readonly string[]): boolean {
   return (
     Array.isArray(value) &&

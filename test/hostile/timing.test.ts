@@ -251,6 +251,31 @@ describe('Digest with userhash=true', () => {
     },
   );
 
+  it('asks no lookup for a userhash that is no hash: its form says it names no one', async () => {
+    const target = await start(
+      authenticate({
+        realm,
+        schemes: [
+          digest({
+            getPassword,
+            findUserByHash,
+            userhash: true,
+            secret: 't'.repeat(32),
+            algorithms: ['SHA-256'],
+          }),
+        ],
+      }),
+    );
+    servers.push(target);
+    const a = await digestAnswer(target, 'Alice', 'wonderland');
+    getPassword.mockClear();
+    findUserByHash.mockClear();
+    const header = digestHeader(a, { extra: 'userhash=true' });
+    expect((await send(target, { Authorization: header })).status).toBe(401);
+    expect(getPassword).not.toHaveBeenCalled();
+    expect(findUserByHash).not.toHaveBeenCalled();
+  });
+
   it('takes nobody in when the lookup finds an account named by the hash', async () => {
     // An account whose name is another's userhash: its password must not log in the hash.
     const odd = { [userhashOf('mallory')]: 'known to mallory' };

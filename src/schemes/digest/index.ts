@@ -400,10 +400,12 @@ function withUser(
   if (isPromiseLike(user)) return Promise.resolve(user).then((found) => withUser(request, found));
   const { config, directives, realm, ctx } = request;
   const hash = directives.algorithm.hash;
+  // A well-formed userhash that names no one costs the lookup a found one costs (see
+  // lookupNoOne); a malformed one was never looked up, and says nothing of who exists.
   const lookup =
     user !== undefined
       ? config.source.lookup(user, realm, hash, ctx.req)
-      : directives.userhash
+      : directives.userhash && isHexOfLength(directives.username, hexLength(hash))
         ? config.source.lookupNoOne(directives.username, realm, hash, ctx.req)
         : config.source.unknown(realm, hash);
   if (isPromiseLike(lookup)) {
