@@ -107,12 +107,13 @@ export type BodyOption =
  * Removes the fields an earlier middleware set for the representation it meant to send: they
  * describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
  * text). The fields Express's and Connect's error handler (finalhandler) removes, so that a
- * refusal sent here and one sent with `onFailure: 'next'` agree.
+ * refusal sent here and one sent with `onFailure: 'next'` agree; `Content-Language` stays over
+ * the text of the application's `body` option, which may be in that language.
  */
-export function removeRepresentationFields(res: ServerResponse): void {
+export function removeRepresentationFields(res: ServerResponse, ownText = true): void {
   res.removeHeader('Content-Encoding');
-  res.removeHeader('Content-Language');
   res.removeHeader('Content-Range');
+  if (ownText) res.removeHeader('Content-Language');
 }
 
 /** Sends a refusal. */
@@ -145,7 +146,7 @@ export function sendRefusal(
   // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.
   const bytes = Buffer.from(text, 'utf8');
   res.statusCode = refusal.status;
-  removeRepresentationFields(res);
+  removeRepresentationFields(res, body === undefined);
   const { headers } = refusal;
   for (const name in headers) res.setHeader(name, headers[name]!);
   res.setHeader('Content-Type', contentType);

@@ -1263,4 +1263,19 @@ describe('authenticate() and fields an earlier middleware set for another body',
       expect(res.headers.etag).toBe('"kept"');
     },
   );
+
+  it("keeps Content-Language over the application's own body text", async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('Content-Language', 'de');
+      res.setHeader('Content-Encoding', 'gzip');
+      next();
+    });
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users })], body: 'Nicht angemeldet' }));
+    const res = await request(app).get('/');
+    expect(res.status).toBe(401);
+    expect(res.text).toBe('Nicht angemeldet');
+    expect(res.headers['content-language']).toBe('de');
+    expect(res.headers['content-encoding']).toBeUndefined();
+  });
 });
