@@ -107,8 +107,9 @@ export type BodyOption =
  * Removes the fields an earlier middleware set for the representation it meant to send: they
  * describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
  * text). The fields Express's and Connect's error handler (finalhandler) removes, so that a
- * refusal sent here and one sent with `onFailure: 'next'` agree; `Content-Language` stays over
- * the text of the application's `body` option, which may be in that language.
+ * refusal sent here and one finalhandler sends with `onFailure: 'next'` agree; but
+ * `Content-Language` stays over the text of the application's `body` option, which may be in that
+ * language.
  */
 export function removeRepresentationFields(res: ServerResponse, ownText = true): void {
   res.removeHeader('Content-Encoding');

@@ -1,4 +1,4 @@
-import { isPromiseLike } from './promise';
+import { ignoreRejection, isPromiseLike } from './promise';
 
 /**
  * A wall clock that never goes back. Nonce expiries are wall-clock times (they must mean the same
@@ -53,6 +53,8 @@ export function checkedClock(now: unknown, caller: string): (() => number) | und
   const read = (): number => {
     const reading: unknown = (now as () => unknown)();
     if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+      // An async clock's rejection is caught: unhandled, it would end the process.
+      ignoreRejection(reading);
       throw new TypeError(
         `${caller}: now() must return a finite number of ms, not ${isPromiseLike(reading) ? 'a promise' : String(reading)}`,
       );

@@ -116,4 +116,18 @@ describe('checkedClock()', () => {
     expect(() => store.use('n', 1, Date.now() + 60_000)).toThrow(message);
     expect(checkedClock(undefined, 'test')).toBeUndefined();
   });
+
+  it("leaves an async clock's rejection handled: unhandled, it ended the process", async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const read = checkedClock(() => Promise.reject(new Error('clock down')), 'test')!;
+      expect(() => read()).toThrow('not a promise');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
 });
