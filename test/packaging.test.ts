@@ -198,6 +198,7 @@ console.log('still running');`;
     const check = `
       const res = { headers: {}, statusCode: 200, setHeader(k, v) { this.headers[k.toLowerCase()] = v; },
         getHeader(k) { return this.headers[k.toLowerCase()]; }, hasHeader(k) { return k.toLowerCase() in this.headers; },
+        removeHeader(k) { delete this.headers[k.toLowerCase()]; },
         end() { console.log(JSON.stringify({ status: this.statusCode, challenge: this.headers['www-authenticate'] })); } };
       const mw = authenticate({ realm: 'pkg', schemes: [basic({ users: { a: 'b' } })] });
       mw({ headers: {}, method: 'GET', url: '/' }, res, (err) => console.log('next', err));`;
@@ -258,7 +259,7 @@ const guard = authenticate({ realm: 'b', schemes: [basic({ verify: file.verify }
 const results = [];
 for (const pass of ['pw', 'wrong']) {
   const headers = { authorization: 'Basic ' + Buffer.from('u0:' + pass).toString('base64') };
-  const res = { statusCode: 200, headers: {}, setHeader(k, v) { this.headers[k] = v; }, getHeader(k) { return this.headers[k]; }, end() { results.push(this.statusCode); } };
+  const res = { statusCode: 200, headers: {}, setHeader(k, v) { this.headers[k] = v; }, getHeader(k) { return this.headers[k]; }, removeHeader(k) { delete this.headers[k]; }, end() { results.push(this.statusCode); } };
   await new Promise((done) => { res.end = function () { results.push(this.statusCode); done(); }; guard({ method: 'GET', url: '/', headers, rawHeaders: ['Authorization', headers.authorization] }, res, () => { results.push('next'); done(); }); });
 }
 console.log(JSON.stringify(results));
