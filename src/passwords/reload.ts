@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { optionNames, rejectUnknownOptions } from '../util/options';
-import { isPromiseLike } from '../util/promise';
+import { ignoreRejection } from '../util/promise';
 
 /** How a loaded password file follows changes to it. `true` takes the defaults. */
 export interface ReloadOptions {
@@ -319,11 +319,8 @@ export class Reloading<T> {
       // every check until a version loads.
       this.failure = asError(error);
       const report = `${this.failure.message} ${version}`;
-      if (report !== this.reported) {
-        const told: unknown = this.settings.onError(error);
-        // An async onError's rejection is ignored, as audit's is: left alone, it ended the process.
-        if (isPromiseLike(told)) Promise.resolve(told).catch(() => undefined);
-      }
+      // An async onError's rejection is ignored, as audit's is: left alone, it ended the process.
+      if (report !== this.reported) ignoreRejection(this.settings.onError(error));
       this.reported = report;
       throw error;
     }
