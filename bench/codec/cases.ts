@@ -6,7 +6,8 @@ import basicAuth from 'basic-auth';
 import * as authHeader from 'auth-header';
 import * as wwwAuthenticate from 'www-authenticate';
 import { parseChallenges, parseCredentials } from '../../src/header';
-import { decodeBase64Strict, decodeUtf8Strict } from '../../src/util/base64';
+import { decodeBase64Strict } from '../../src/util/base64';
+import { decodeUtf8Strict } from '../../src/util/text';
 
 /**
  * A field value as node:http hands it to a server: one flat string. Joined with `+`, the parts

@@ -10,15 +10,12 @@
  * ```
  */
 import { AuthHeaderSyntaxError } from '../errors';
+import { decodeUtf8Strict } from '../util/text';
 import * as grammar from './grammar';
 
 // Local bindings, read once: loaders that compile imports to getters (esbuild, so tsx) would
 // otherwise call a getter for every character scanned.
 const { ATTR_CHAR, LANGUAGE_CHAR, MIME_CHARSET_CHAR, PERCENT, SQUOTE, hexValue } = grammar;
-
-// Fatal: invalid UTF-8 must fail rather than collide with other byte strings as U+FFFD
-// (the API contract). ignoreBOM keeps a leading U+FEFF as the data it is.
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Checks `value` against the ext-value grammar and returns the index where its value-chars start.
@@ -122,11 +119,11 @@ export function decodeExtValue(value: string): string {
       bytes[count++] = code;
     }
   }
-  try {
-    return utf8Decoder.decode(bytes.subarray(0, count));
-  } catch {
-    throw new AuthHeaderSyntaxError('ext-value is not valid UTF-8', start);
-  }
+  // Strict: invalid UTF-8 must fail rather than collide with other byte strings as U+FFFD (the
+  // API contract); a leading U+FEFF stays the data it is.
+  const text = decodeUtf8Strict(bytes.subarray(0, count));
+  if (text === undefined) throw new AuthHeaderSyntaxError('ext-value is not valid UTF-8', start);
+  return text;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Reading a password file's bytes as text: a regular file, bounded in size, strict UTF-8. */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { decodeUtf8Strict } from '../util/text';
 
 /**
  * Read-only, and without waiting: opening a FIFO for reading would block until a writer comes,
@@ -10,8 +11,6 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /** Longest file accepted, in bytes: a password file is small; a huge one is a mistake. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
-// Keeps a byte order mark: entryLines skips it, for the text handed to parse* as well.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The text of the password file at `path`. The size is checked before anything is read, and no
@@ -84,11 +83,10 @@ class BoundedReader {
   }
 
   text(): string {
-    try {
-      return utf8.decode(this.buffer.subarray(0, this.length));
-    } catch {
-      throw new TypeError(`${this.kind} file is not valid UTF-8`);
-    }
+    // Keeps a byte order mark: entryLines skips it, for the text handed to parse* as well.
+    const text = decodeUtf8Strict(this.buffer.subarray(0, this.length));
+    if (text === undefined) throw new TypeError(`${this.kind} file is not valid UTF-8`);
+    return text;
   }
 
   private checkSize(size: number): void {

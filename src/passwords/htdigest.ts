@@ -5,7 +5,7 @@
  */
 import type { AuthRequest } from '../scheme';
 import type { DigestHash } from '../schemes/digest/algorithms';
-import { isAscii, isHexOfLength } from '../util/text';
+import { isAscii, isHexOfLength, utf8OfOctets } from '../util/text';
 import { colonFields, entryLines, readPasswordFile, readPasswordFileSync } from './file-text';
 import {
   firstVersion,
@@ -97,7 +97,6 @@ export function parseHtdigest(text: string): HtdigestFile {
 }
 
 // ignoreBOM keeps a leading U+FEFF a character of the realm, as everywhere else.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The realm as a UTF-8 file spells it, for a realm given as its UTF-8 bytes read as latin1
@@ -112,12 +111,7 @@ function typedRealm(realm: string): string | undefined {
     if (code > 0xff) return undefined;
     if (code > 0x7f) ascii = false;
   }
-  if (ascii) return undefined;
-  try {
-    return utf8.decode(Buffer.from(realm, 'latin1'));
-  } catch {
-    return undefined;
-  }
+  return ascii ? undefined : utf8OfOctets(realm);
 }
 
 /**

@@ -26,17 +26,6 @@ export function decodeBase64Strict(input: string): Buffer | undefined {
   return bytes;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Decodes UTF-8, refusing invalid byte sequences instead of substituting U+FFFD. */
-export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
 /** base64url digit values (RFC 4648 §5), -1 outside the alphabet. */
 const URL_DIGITS = new Int8Array(128).fill(-1);
 for (const [i, c] of [

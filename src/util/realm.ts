@@ -19,7 +19,7 @@
  *
  * The empty realm is a quoted-string too (`realm=""`), and is taken.
  */
-import { codePointName, hasControl, kindOf } from './text';
+import { codePointName, hasControl, kindOf, utf8OfOctets } from './text';
 
 /**
  * Returns `realm` when it is a string of printable text; otherwise throws a `TypeError` that
@@ -42,10 +42,8 @@ export function checkRealm(who: string, realm: unknown): string {
 
 /** A realm holding 0x80–0x9F: well-formed UTF-8 octets of text without controls, or refused. */
 function checkUtf8Octets(who: string, realm: string): void {
-  let text: string;
-  try {
-    text = UTF8.decode(Buffer.from(realm, 'latin1'));
-  } catch {
+  const text = utf8OfOctets(realm);
+  if (text === undefined) {
     // Not UTF-8: the C1 character stands for itself.
     for (let i = 0; i < realm.length; i++) {
       const code = realm.charCodeAt(i);
@@ -60,8 +58,6 @@ function checkUtf8Octets(who: string, realm: string): void {
       throw control(who, code, ' in its UTF-8 octets');
   }
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function control(who: string, code: number, encoded = ''): TypeError {
   const blank = code === 0x09 || code === 0x0a || code === 0x0d;

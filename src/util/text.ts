@@ -57,3 +57,24 @@ export function quoted(text: string): string {
   }
   return text.length > 64 ? `${shown}…` : shown;
 }
+
+// ignoreBOM: a leading U+FEFF is a character of the text (a name), not a byte order mark to drop,
+// which made "\uFEFFalice" a second spelling of "alice".
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes UTF-8, refusing invalid byte sequences instead of substituting U+FFFD. */
+export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a string of octets (one per character, as Node reads a header field: latin1) says in
+ * UTF-8, or `undefined` when they are no UTF-8.
+ */
+export function utf8OfOctets(octets: string): string | undefined {
+  return decodeUtf8Strict(Buffer.from(octets, 'latin1'));
+}

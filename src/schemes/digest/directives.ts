@@ -2,7 +2,7 @@ import type { Credentials } from '../../header/types';
 import { decodeExtValue } from '../../header/ext-value';
 import type { SchemeFailure } from '../../scheme';
 import { refuse } from '../../scheme';
-import { hasControl, isHexOfLength } from '../../util/text';
+import { hasControl, isHexOfLength, utf8OfOctets } from '../../util/text';
 import { findAlgorithm, type AlgorithmInfo } from './algorithms';
 
 /** The `qop` values of RFC 7616 §3.3. */
@@ -42,9 +42,6 @@ export interface DigestDirectives {
 const DEFAULT_ALGORITHM = findAlgorithm('MD5') as AlgorithmInfo;
 /** RFC 7616 §3.4: nc-value = 8LHEX. */
 const NC_LENGTH = 8;
-// ignoreBOM: a leading U+FEFF is a character of the name (as in username*, ext-value.ts), not a
-// byte order mark to drop, which made "\uFEFFalice" a second spelling of "alice".
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function missing(name: string, user?: string): SchemeFailure {
   return claimed(refuse(`Digest credentials lack ${name}`, 'ERR_AUTH_INVALID_REQUEST'), user);
@@ -184,13 +181,10 @@ export function decodeWireUsername(username: string, acceptLatin1 = false): stri
   if (ascii) {
     decoded = username;
   } else {
-    try {
-      // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
-      decoded = utf8.decode(Buffer.from(username, 'latin1')).normalize('NFC');
-    } catch {
-      if (!acceptLatin1) return undefined;
-      decoded = username;
-    }
+    // RFC 7616 §4: with charset=UTF-8 names are NFC; the configured users are normalized too.
+    const utf8 = utf8OfOctets(username)?.normalize('NFC');
+    if (utf8 === undefined && !acceptLatin1) return undefined;
+    decoded = utf8 ?? username;
   }
   // As for username*: no control character (a quoted HTAB, a C1 in UTF-8) reaches the user lookup.
   return hasControl(decoded) ? undefined : decoded;

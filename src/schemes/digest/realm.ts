@@ -1,4 +1,4 @@
-import { isAscii } from '../../util/text';
+import { isAscii, utf8OfOctets } from '../../util/text';
 
 /**
  * The octets a client may have hashed for a realm, and echoed in `realm`, each as a string of one
@@ -41,17 +41,11 @@ export function realmsSpelledAs(echoed: string): readonly string[] {
   if (isAscii(echoed)) return [echoed];
   const realms = [echoed];
   for (let current = echoed; realms.length < 3;) {
-    let decoded: string;
-    try {
-      decoded = UTF8.decode(Buffer.from(current, 'latin1'));
-    } catch {
-      break;
-    }
+    const decoded = utf8OfOctets(current);
+    if (decoded === undefined) break;
     realms.push(decoded);
     if (isAscii(decoded)) break;
     current = decoded;
   }
   return realms;
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
