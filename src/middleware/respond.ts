@@ -104,8 +104,8 @@ export type BodyOption =
   string | { body(error: AuthenticationError, req: AuthRequest): string }['body'];
 
 /**
- * Removes the fields an earlier middleware set for the representation it meant to send: they
- * describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
+ * Removes the fields an earlier middleware set for the representation it meant to send (RFC 9110
+ * §8.4, §8.5, §14.4: they describe the content): they describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
  * text). The fields Express's and Connect's error handler (finalhandler) removes, so that a
  * refusal sent here and one finalhandler sends with `onFailure: 'next'` agree; but
  * `Content-Language` stays over the text of the application's `body` option, which may be in that
