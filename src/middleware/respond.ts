@@ -105,11 +105,11 @@ export type BodyOption =
 
 /**
  * Removes the fields an earlier middleware set for the representation it meant to send (RFC 9110
- * §8.4, §8.5, §14.4: they describe the content): they describe none of a refusal's body (a `Content-Encoding: gzip` would make the client unzip plain
- * text). The fields Express's and Connect's error handler (finalhandler) removes, so that a
- * refusal sent here and one finalhandler sends with `onFailure: 'next'` agree; but
- * `Content-Language` stays over the text of the application's `body` option, which may be in that
- * language.
+ * §8.4, §8.5, §14.4: they describe the content), none of which a refusal's body is: a
+ * `Content-Encoding: gzip` would make the client unzip plain text. They are the fields Express's
+ * and Connect's error handler (finalhandler) removes, so that a refusal sent here and one
+ * finalhandler sends with `onFailure: 'next'` agree; but `Content-Language` stays over the text of
+ * the application's `body` option, which may be in that language.
  */
 export function removeRepresentationFields(res: ServerResponse, ownText = true): void {
   res.removeHeader('Content-Encoding');
