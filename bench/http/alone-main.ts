@@ -16,9 +16,7 @@ import { createHash } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { OPAQUE_TOKEN, PASSWORD, REALM, USER } from './fixtures';
 import { bearerFloor, digestFloor } from './floors';
-import { oursBearer, oursDigest } from './servers';
-
-type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+import { oursBearer, oursDigest, type Connect } from './servers';
 
 export const GUARDS: Record<string, () => Connect> = {
   none: () => (_req, _res, next) => next(),

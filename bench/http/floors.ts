@@ -15,8 +15,8 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OPAQUE_TOKEN, PASSWORD, REALM, USER } from './fixtures';
+import type { Connect } from './servers';
 
-type Connect = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 type Request = IncomingMessage & { originalUrl?: string; originalMethod?: string };
 
 /**
