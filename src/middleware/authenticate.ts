@@ -13,9 +13,9 @@ import type { Challenge, Credentials, HeaderLimits } from '../header/types';
 import type {
   AuthInfo,
   AuthRequest,
-  RequestContext,
   Scheme,
   SchemeFailure,
+  SchemeSuccess,
   VerifyResult,
 } from '../scheme';
 import { ignoreRejection, isPromiseLike } from '../util/promise';
@@ -259,9 +259,8 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     // One per run of this middleware: what `audit` reports once (a middleware mounted twice on a
     // request runs, and reports, twice).
     const ctx = new Context(req, res, config.realm, config.proxy, config.cacheControl);
-    let nextCalled = false;
     const guardedNext = (err?: unknown): void => {
-      nextCalled = true;
+      ctx.nextCalled = true;
       // An error not reported yet (a refusal handed on with onFailure: 'next' was, when made).
       if (err !== undefined && config.audit !== undefined) reportError(config, ctx, err);
       next(err);
@@ -269,9 +268,7 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
     try {
       handle(config, ctx, guardedNext);
     } catch (err) {
-      // An error thrown by whatever ran after next() is not ours to handle a second time.
-      if (nextCalled) throw err;
-      guardedNext(asError(err));
+      rescue(ctx, guardedNext, err);
     }
   } as AuthMiddleware;
 }
@@ -659,6 +656,8 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   }
   awaitWithDeadline(
     config,
+    ctx,
+    next,
     result,
     (value) => conclude(config, ctx, next, chosen, value, true),
     (err) => next(asError(err)),
@@ -692,14 +691,17 @@ const FOREIGN_SCHEME =
 
 function conclude(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   next: (err?: unknown) => void,
   scheme: Scheme,
   result: VerifyResult,
   /** The result came from an async verifier: something else may have answered meanwhile. */
   late = false,
 ): void {
-  if (result?.ok === false) {
+  // Each field of what a scheme returned is read once: a getter (a custom scheme's) that answered
+  // otherwise on a second read would pass one value to a check and another to the use.
+  const ok = result?.ok;
+  if (ok === false) {
     if (result.foreign === true && !config.credentialsRequired) {
       // Made for another authenticate() (a route's, with another realm): as if none were sent.
       // Unless something else answered (before, or while an async scheme worked): setHeader
@@ -715,7 +717,7 @@ function conclude(
       if (!config.proxy) dropProxyAuth(ctx.req);
       markLetThrough(
         ctx.req,
-        `The credentials answer another protection space’s challenge (${result.message}), and ` +
+        `The credentials answer another protection space’s challenge (${messageOf(result)}), and ` +
           'with credentialsRequired: false authenticate() let the request through unauthenticated',
         config.proxy,
       );
@@ -729,7 +731,7 @@ function conclude(
   // not run for nobody (a POST's side effects), and `audit` hears of no success. A 401 nobody
   // receives, as Negotiate's for a token that waited its turn (docs/negotiate.md). A response
   // something else answered goes on to next(err) below.
-  if (late && result?.ok === true && !ctx.res.headersSent && isResponseGone(ctx.res)) {
+  if (late && ok === true && !ctx.res.headersSent && isResponseGone(ctx.res)) {
     refuse(config, ctx, next, {
       code: 'ERR_AUTH_INVALID_REQUEST',
       message: 'The client left while its credentials were checked',
@@ -739,7 +741,7 @@ function conclude(
     return;
   }
   try {
-    if (result?.ok !== true) {
+    if (ok !== true) {
       throw new AuthschemeError(
         'ERR_AUTH_VERIFIER_RESULT',
         `The ${scheme.name} scheme returned no result`,
@@ -755,19 +757,33 @@ function conclude(
 
 function accept(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   scheme: Scheme,
-  result: VerifyResult & { ok: true },
+  result: SchemeSuccess,
   late: boolean,
 ): void {
-  if (typeof result.user !== 'string' || result.user === '') {
+  const { user, details, headers } = result;
+  if (typeof user !== 'string' || user === '') {
     throw new AuthschemeError(
       'ERR_AUTH_VERIFIER_RESULT',
       `The ${scheme.name} scheme accepted no user`,
     );
   }
-  const auth: AuthInfo = { scheme: scheme.name, user: result.user };
-  const { details, headers } = result;
+  // for-in reads what a string, an array, a Map or a Set holds wrongly, or not at all.
+  if (
+    details !== undefined &&
+    (typeof details !== 'object' ||
+      details === null ||
+      Array.isArray(details) ||
+      details instanceof Map ||
+      details instanceof Set)
+  ) {
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
+      `The ${scheme.name} scheme's details must be an object of fields`,
+    );
+  }
+  const auth: AuthInfo = { scheme: scheme.name, user };
   // for-in with an own-property check rather than Object.keys(): no array per request.
   if (details !== undefined) {
     for (const key in details) {
@@ -840,15 +856,16 @@ function headersSentError(http2: boolean): Error {
 
 function refuseWith(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   next: (err?: unknown) => void,
   scheme: Scheme,
   failure: SchemeFailure,
 ): void {
+  const { code } = failure;
   const status = failure.status ?? 401;
   // SchemeFailure allows these alone: a 200 or a 302 would let a refusal pass for a success, a
   // 407 on the origin side carry the wrong challenge field (RFC 9110 §11.7.1).
-  if ((status !== 400 && status !== 401 && status !== 403) || typeof failure.code !== 'string') {
+  if ((status !== 400 && status !== 401 && status !== 403) || typeof code !== 'string') {
     next(
       new AuthschemeError(
         'ERR_AUTH_VERIFIER_RESULT',
@@ -858,12 +875,18 @@ function refuseWith(
     return;
   }
   refuse(config, ctx, next, {
-    code: failure.code,
-    message: failure.message,
+    code,
+    message: messageOf(failure),
     status,
     failed: scheme,
     failure,
   });
+}
+
+/** A refusal's message, read once; a custom scheme's that is no string is replaced. */
+function messageOf(failure: SchemeFailure): string {
+  const { message } = failure;
+  return typeof message === 'string' ? message : 'The credentials were refused';
 }
 
 /**
@@ -871,7 +894,7 @@ function refuseWith(
  * a body function that throws; a hook that threw) is not reported again as an error. A promise
  * the hook returns is not awaited; its rejection is caught, or it would end the process.
  */
-function report(config: Config, ctx: RequestContext, outcome: AuthOutcome): void {
+function report(config: Config, ctx: Context, outcome: AuthOutcome): void {
   if (config.audited!.has(ctx)) return;
   config.audited!.add(ctx);
   const returned: unknown = config.audit!(outcome, ctx.req);
@@ -904,7 +927,7 @@ function reportError(config: Config, ctx: Context, err: unknown): void {
  */
 function malformed(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   next: (err?: unknown) => void,
   refusal: RefusalInit,
   raw: string | string[] | undefined,
@@ -983,11 +1006,12 @@ interface RefusalInit {
 /** Collects the challenges and answers (or hands the error to `next`). */
 function refuse(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   next: (err?: unknown) => void,
   { code, message, status, failed, failure, cause }: RefusalInit,
 ): void {
   const finalStatus = status === 401 && config.proxy ? 407 : status;
+  const claimedUser: unknown = failure?.user;
   const send = (lists: Challenge[][], from: readonly Scheme[], challengesDue = true): void => {
     let headers: Record<string, string | string[]>;
     try {
@@ -1011,7 +1035,7 @@ function refuse(
       headers,
       scheme: failed?.name,
       // The name the credentials claimed: only a string a scheme read (a custom scheme's odd value is dropped).
-      user: typeof failure?.user === 'string' ? failure.user : undefined,
+      user: typeof claimedUser === 'string' ? claimedUser : undefined,
       cause,
     });
   };
@@ -1050,6 +1074,8 @@ function refuse(
   // Challenges a scheme makes asynchronously get the verifiers' deadline: never a hang.
   awaitWithDeadline(
     config,
+    ctx,
+    next,
     Promise.all(lists.map(async (list) => list)),
     (resolved) => send(resolved, schemes),
     (err) => next(asError(err)),
@@ -1115,17 +1141,32 @@ function releasePromises(lists: readonly unknown[], from: number): void {
  */
 function awaitWithDeadline<T>(
   config: Config,
+  ctx: Context,
+  next: (err?: unknown) => void,
   work: PromiseLike<T>,
   onValue: (value: T) => void,
   onError: (err: unknown) => void,
   onTimeout: () => void,
 ): void {
   let settled = false;
+  // Where this runs, nothing catches what the steps throw (a getter of the verifier's result, say):
+  // it would end the process, or leave the request unanswered, so it goes to next(err) as the
+  // synchronous path's throws do.
+  const run = (step: () => void): void => {
+    try {
+      step();
+    } catch (err) {
+      rescue(ctx, next, err);
+    }
+  };
+  // One deadline for the request: challenges made after an async verifier get what is left of
+  // its time, not a new `timeout` of their own.
   const deadline = config.deadlines?.add(() => {
     if (settled) return;
     settled = true;
-    onTimeout();
-  });
+    run(onTimeout);
+  }, ctx.deadlineAt);
+  if (deadline !== undefined) ctx.deadlineAt = deadline.at;
   const first = (): boolean => {
     if (settled) return false;
     settled = true;
@@ -1134,17 +1175,26 @@ function awaitWithDeadline<T>(
   };
   Promise.resolve(work).then(
     (value) => {
-      if (first()) onValue(value);
+      if (first()) run(() => onValue(value));
     },
     (err: unknown) => {
-      if (first()) onError(err);
+      if (first()) run(() => onError(err));
     },
   );
 }
 
+/**
+ * What a step of the middleware threw goes to next(err), unless next() was called already: then
+ * it came from whatever ran after it, and is not ours to handle a second time.
+ */
+function rescue(ctx: Context, next: (err?: unknown) => void, err: unknown): void {
+  if (ctx.nextCalled) throw err;
+  next(asError(err));
+}
+
 function respond(
   config: Config,
-  ctx: RequestContext,
+  ctx: Context,
   next: (err?: unknown) => void,
   refusal: Refusal,
 ): void {

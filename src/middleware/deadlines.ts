@@ -20,9 +20,12 @@ export class Deadlines {
     this.#timeout = timeout;
   }
 
-  /** Calls `expire` once the timeout has passed, unless {@link Deadlines.clear} comes first. */
-  add(expire: () => void): Deadline {
-    const deadline = { at: performance.now() + this.#timeout, expire };
+  /**
+   * Calls `expire` once the timeout has passed (or at `at`, a `performance.now()` time: what is
+   * left of an earlier deadline), unless {@link Deadlines.clear} comes first.
+   */
+  add(expire: () => void, at = performance.now() + this.#timeout): Deadline {
+    const deadline = { at, expire };
     this.#pending.add(deadline);
     if (this.#timer === undefined) {
       const every = Math.max(10, Math.min(this.#timeout / 4, 1000));

@@ -12,6 +12,10 @@ import type { AuthRequest, RequestContext } from '../scheme';
 export class Context implements RequestContext {
   /** The scheme whose credentials are being checked, once one is: named on an `error` audit. */
   tried: string | undefined = undefined;
+  /** next() was called for this run: what throws after that is the application's. */
+  nextCalled = false;
+  /** When this run's `timeout` ends (`performance.now()`), once something async is awaited. */
+  deadlineAt: number | undefined = undefined;
 
   constructor(
     readonly req: AuthRequest,

@@ -16,33 +16,41 @@ const computed = new WeakSet<Challenge>();
 /**
  * Formats a challenge, remembering the result for static challenges: frozen, their params too (a
  * frozen challenge whose params object can still change would keep sending its first values), and
- * holding data, not getters (Object.freeze keeps accessors, which may answer otherwise on the next
- * request). A frozen object's properties can change neither value nor kind, so the check is made
- * once, on the first refusal; what basic() and negotiate() make is then a WeakMap lookup.
+ * plain objects holding data, not getters (Object.freeze keeps accessors, own or inherited, which
+ * may answer otherwise on the next request). A frozen object's properties can change neither
+ * value nor kind, so the check is made once, on the first refusal; what basic() and negotiate()
+ * make is then a WeakMap lookup.
  */
 export function formatChallengeCached(challenge: Challenge): string {
-  // `?.`: a custom scheme's null goes on to formatChallenge, whose error names it.
-  if (!Object.isFrozen(challenge) || !Object.isFrozen((challenge as Challenge | null)?.params)) {
+  // A custom scheme's null goes on to formatChallenge, whose error names it.
+  if (typeof challenge !== 'object' || challenge === null || !Object.isFrozen(challenge)) {
     return formatChallenge(challenge);
   }
   let line = formatted.get(challenge);
   if (line !== undefined) return line;
   if (computed.has(challenge)) return formatChallenge(challenge);
-  line = formatChallenge(challenge);
-  if (holdsData(challenge) && holdsData(challenge.params)) {
-    formatted.set(challenge, line);
-  } else {
+  if (!holdsData(challenge)) {
     computed.add(challenge);
+    return formatChallenge(challenge);
   }
+  // A data property now: this read and formatChallenge's give the same object.
+  const { params } = challenge;
+  if (!Object.isFrozen(params)) return formatChallenge(challenge);
+  line = formatChallenge(challenge);
+  if (holdsData(params)) formatted.set(challenge, line);
+  else computed.add(challenge);
   return line;
 }
 
 /**
- * Every own property of `object` holds a value (none is a getter), enumerable or not; params that
- * are absent (a token68 challenge's) hold none.
+ * `object` is a plain object (its prototype Object.prototype or null: no class's getters) whose
+ * own properties all hold values, enumerable or not; params that are absent (a token68
+ * challenge's) hold none.
  */
 function holdsData(object: unknown): boolean {
   if (typeof object !== 'object' || object === null) return true;
+  const prototype: unknown = Object.getPrototypeOf(object);
+  if (prototype !== Object.prototype && prototype !== null) return false;
   for (const name of Reflect.ownKeys(object)) {
     const descriptor = Object.getOwnPropertyDescriptor(object, name);
     if (descriptor !== undefined && !('value' in descriptor)) return false;

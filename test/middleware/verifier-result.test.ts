@@ -58,7 +58,13 @@ async function run(
     const challenge = parseChallenges(first.headers['www-authenticate'] as string)[0]!;
     outcomes.length = 0;
     authorization = formatCredentials(
-      answer(challenge, { user: 'alice', password: 'secret', uri: '/', ...init.digestUser }),
+      answer(challenge, {
+        user: 'alice',
+        password: 'secret',
+        uri: '/',
+        method: 'POST',
+        ...init.digestUser,
+      }),
     );
   }
   const req = request(app).post('/');
@@ -81,6 +87,15 @@ const locating = (located: unknown): Promise<Run> =>
       },
     ],
   });
+
+/** A scheme that lets everyone in, with `result`'s fields on its success. */
+function succeedingWith(result: object, name = 'Custom'): Scheme {
+  return {
+    name,
+    challenges: () => [{ scheme: name, params: {} }],
+    verify: () => ({ ok: true, user: 'a', ...result }) as never,
+  };
+}
 
 const cases: [string, () => Promise<Run>][] = [
   // Consistent already: the verifier results that identityResult() and bearer() check.
@@ -254,6 +269,14 @@ const cases: [string, () => Promise<Run>][] = [
     `a scheme’s success carries ${what}`,
     () => run({ schemes: [succeeding(headers)] }, { authorization: 'Custom t' }),
   ]),
+  // From a review: for-in copied a string's characters and an array's items onto req.auth, and
+  // dropped a Map's entries, in silence.
+  ...(['abc', ['x', 'y'], new Map([['role', 'admin']]), new Set(['admin']), 5] as const).map(
+    (details): [string, () => Promise<Run>] => [
+      `a custom scheme's success has details ${Object.prototype.toString.call(details)}`,
+      () => run({ schemes: [succeedingWith({ details })] }, { authorization: 'Custom' }),
+    ],
+  ),
 ];
 
 /** A custom scheme that accepts any `Custom` credentials with these success headers. */
@@ -722,4 +745,181 @@ describe('the headers of a scheme’s success', () => {
       expect(bare.auth).toMatchObject({ user: 'a' });
     }
   });
+});
+
+// From a review of the extension points at run time: what an async scheme answered was handled
+// where nothing caught a throw (a getter of the result, a message that is no string), which ended
+// the process or left the request unanswered; fields checked were read again for their use.
+describe('a custom scheme’s result', () => {
+  const custom = (verify: Scheme['verify'], challenges?: Scheme['challenges']): Scheme => ({
+    name: 'Custom',
+    challenges: challenges ?? (() => [{ scheme: 'Custom', params: {} }]),
+    verify,
+  });
+
+  it.each([
+    ['sync', false],
+    ['async', true],
+  ])(
+    'whose getter throws (%s): next(err), no rejection unhandled, no hang',
+    async (_mode, async) => {
+      await recordingRejections(async (rejections) => {
+        const failure = {
+          ok: false,
+          code: 'ERR_AUTH_INVALID_CREDENTIALS',
+          message: 'no',
+          get status(): number {
+            throw new Error('lazy field failed');
+          },
+        };
+        const verify = () => (async ? Promise.resolve(failure) : failure) as never;
+        const { status, error } = await run(
+          { schemes: [custom(verify)], timeout: 2000 },
+          { authorization: 'Custom' },
+        );
+        expect(status).toBe(500);
+        expect((error as Error).message).toBe('lazy field failed');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(rejections).toEqual([]);
+      });
+    },
+  );
+
+  it('whose message is no string is refused all the same, with a message of ours', async () => {
+    await recordingRejections(async (rejections) => {
+      const failure = {
+        ok: false,
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: Object.create(null),
+      };
+      const { status, outcomes } = await run(
+        { schemes: [custom(async () => failure as never)] },
+        { authorization: 'Custom' },
+      );
+      expect(status).toBe(401);
+      expect(outcomes).toMatchObject([
+        { outcome: 'refused', message: 'The credentials were refused' },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(rejections).toEqual([]);
+    });
+  });
+
+  it('is read once per field: a user getter that answers otherwise the second time', async () => {
+    let reads = 0;
+    const success = {
+      ok: true,
+      get user(): unknown {
+        reads++;
+        return reads === 1 ? 'alice' : {};
+      },
+    };
+    const app = express();
+    app.use(authenticate({ schemes: [custom(() => success as never)] }));
+    app.get('/', (req, res) => res.json(req.auth));
+    const res = await request(app).get('/').set('Authorization', 'Custom');
+    expect(res.body).toEqual({ scheme: 'Custom', user: 'alice' });
+    expect(reads).toBe(1);
+  });
+
+  it('is read once per field: a code getter and a claimed user', async () => {
+    let codeReads = 0;
+    let userReads = 0;
+    const failure = {
+      ok: false,
+      message: 'no',
+      get code(): unknown {
+        codeReads++;
+        return codeReads === 1 ? 'ERR_AUTH_INVALID_CREDENTIALS' : undefined;
+      },
+      get user(): unknown {
+        userReads++;
+        return userReads === 1 ? 'bob' : { not: 'a string' };
+      },
+    };
+    const { status, outcomes } = await run(
+      { schemes: [custom(() => failure as never)] },
+      { authorization: 'Custom' },
+    );
+    expect(status).toBe(401);
+    expect(outcomes).toMatchObject([
+      { outcome: 'refused', code: 'ERR_AUTH_INVALID_CREDENTIALS', user: 'bob' },
+    ]);
+    expect([codeReads, userReads]).toEqual([1, 1]);
+  });
+
+  it('a frozen challenge whose params getter is inherited is made anew on every refusal', async () => {
+    let made = 0;
+    class Challenge {
+      readonly scheme = 'Custom';
+      get params(): Record<string, string> {
+        return Object.freeze({ nonce: String(++made) });
+      }
+    }
+    const challenge = Object.freeze(new Challenge());
+    const app = express();
+    app.use(
+      authenticate({
+        schemes: [
+          custom(
+            () => ({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS', message: 'no' }),
+            () => [challenge],
+          ),
+        ],
+      }),
+    );
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      sent.push((await request(app).get('/')).headers['www-authenticate'] as string);
+    }
+    expect(sent).toEqual(['Custom nonce="1"', 'Custom nonce="2"', 'Custom nonce="3"']);
+  });
+
+  // From the same review: a verifier that refused late, then challenges that never came, got the
+  // whole `timeout` twice.
+  it('gets one timeout for the verifier and the challenges together', async () => {
+    const timeout = 1500;
+    const scheme = custom(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(
+            () => resolve({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS', message: 'no' }),
+            timeout * 0.6,
+          ),
+        ),
+      (_ctx, failure) => (failure === undefined ? [] : new Promise<never>(() => undefined)),
+    );
+    const started = performance.now();
+    const { status } = await run({ schemes: [scheme], timeout }, { authorization: 'Custom' });
+    const took = performance.now() - started;
+    expect(status).toBe(503);
+    // The deadline fires up to a quarter of the timeout late (deadlines.ts): 1.25 × at most,
+    // where two timeouts in a row took 1.6 × at least.
+    expect(took).toBeGreaterThanOrEqual(timeout * 0.95);
+    expect(took).toBeLessThan(timeout * 1.45);
+  });
+});
+
+describe('a NonceStore whose use() answers other than true or false', () => {
+  it.each([['yes'], [1], [undefined], [{}]])(
+    'answering %p: next(err) with ERR_AUTH_STORE_FAILURE, not a replay with stale=true',
+    async (answered) => {
+      for (const async of [false, true]) {
+        const store = {
+          use: () => (async ? Promise.resolve(answered) : answered) as never,
+        };
+        const { status, error, outcomes } = await run(
+          {
+            schemes: [
+              digest({ users: { alice: 'secret' }, algorithms: ['MD5'], secret: SECRET, store }),
+            ],
+          },
+          { digestUser: {} },
+        );
+        expect(status).toBe(500);
+        expect(error).toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+        expect(outcomes).toMatchObject([{ outcome: 'error', code: 'ERR_AUTH_STORE_FAILURE' }]);
+      }
+    },
+  );
 });

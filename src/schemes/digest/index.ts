@@ -481,7 +481,12 @@ function withHA1(
   } catch (cause) {
     throw storeFailure(cause);
   }
-  const conclude = (isFresh: boolean): VerifyResult => {
+  const conclude = (isFresh: unknown): VerifyResult => {
+    // A store's other answers are no "count used before": they would log a replay and send
+    // stale=true, which the client's retry would meet again. Fail closed, as a store that throws.
+    if (typeof isFresh !== 'boolean') {
+      throw storeFailure(new TypeError('NonceStore.use() must answer true or false'));
+    }
     const remaining = request.expiresAt - now;
     if (isFresh === true || acceptedBefore(directives, ctx)) {
       return success(request, user, sessionKey, remaining, lookup.details);
