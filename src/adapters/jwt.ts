@@ -165,7 +165,20 @@ const DEFAULT_MAX_JWKS_BYTES = 1024 * 1024;
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const HMAC_KEY_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
-function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject {
+function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject | webcrypto.CryptoKey {
+  // Node 26 deprecates KeyObject.from() for a CryptoKey that is not extractable (DEP0204), as
+  // `importKey('spki', …, false, ['verify'])` makes it: jose verifies with the CryptoKey itself.
+  if (types.isCryptoKey(key) && !key.extractable) {
+    if (key.type === 'secret') {
+      throw new TypeError('jwtVerifier: a secret key goes in `secret`, not `key`');
+    }
+    if (key.type === 'private') {
+      throw new TypeError(
+        'jwtVerifier: a private CryptoKey that is not extractable cannot give its public half: give the public key',
+      );
+    }
+    return key;
+  }
   let object: KeyObject;
   try {
     if (key instanceof KeyObject) object = key;
@@ -235,7 +248,8 @@ function intendedAlgorithms(key: NonNullable<JwtOptions['key']>): string[] | und
 }
 
 /** The algorithms a key can verify; the allow-list must stay inside these (no HMAC/RSA confusion). */
-function algorithmsOf(key: KeyObject): string[] {
+function algorithmsOf(key: KeyObject | webcrypto.CryptoKey): string[] {
+  if (types.isCryptoKey(key)) return cryptoKeyAlgorithms(key);
   switch (key.asymmetricKeyType) {
     case 'rsa':
     case 'rsa-pss':
@@ -256,6 +270,39 @@ function algorithmsOf(key: KeyObject): string[] {
       return OKP;
     default:
       throw new TypeError(`jwtVerifier: unsupported key type ${String(key.asymmetricKeyType)}`);
+  }
+}
+
+/**
+ * {@link algorithmsOf} for a public CryptoKey kept as it is (not extractable): WebCrypto fixed its
+ * algorithm, and its hash for RSA, when it was imported.
+ */
+function cryptoKeyAlgorithms(key: webcrypto.CryptoKey): string[] {
+  const { name, namedCurve, modulusLength, hash } = key.algorithm as {
+    name: string;
+    namedCurve?: string;
+    modulusLength?: number;
+    hash?: { name?: string };
+  };
+  const bits = hash?.name?.replace('SHA-', '');
+  switch (name) {
+    case 'RSASSA-PKCS1-v1_5':
+    case 'RSA-PSS':
+      if ((modulusLength ?? 0) < 2048) {
+        throw new TypeError('jwtVerifier: an RSA key must have at least 2048 bits');
+      }
+      return [`${name === 'RSA-PSS' ? 'PS' : 'RS'}${bits}`];
+    case 'ECDSA': {
+      const alg = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[namedCurve ?? ''];
+      if (alg === undefined) {
+        throw new TypeError(`jwtVerifier: unsupported EC curve ${String(namedCurve)}`);
+      }
+      return [alg];
+    }
+    case 'Ed25519':
+      return OKP;
+    default:
+      throw new TypeError(`jwtVerifier: unsupported key type ${name}`);
   }
 }
 
@@ -770,7 +817,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
   const allowBoundTokens = options.allowBoundTokens === true;
   const scopeClaim = options.scopeClaim;
 
-  let key: KeyObject | GetKey;
+  let key: KeyObject | webcrypto.CryptoKey | GetKey;
   let remote: RemoteKeys | undefined;
   let algorithms: string[];
   if (options.jwksUri !== undefined) {
@@ -807,7 +854,10 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       );
     }
     algorithms = allowList(options.algorithms, possible, possible);
-    key = publicKey.asymmetricKeyType === 'rsa-pss' ? asRsaKey(publicKey) : publicKey;
+    key =
+      publicKey instanceof KeyObject && publicKey.asymmetricKeyType === 'rsa-pss'
+        ? asRsaKey(publicKey)
+        : publicKey;
   } else {
     const secret =
       typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;

@@ -1133,6 +1133,66 @@ describe('jwtVerifier() with a local key or a secret', () => {
     }
   });
 
+  // From a run on Node 26: KeyObject.from() of a CryptoKey that is not extractable (the public
+  // key importKey('spki', …, false, …) makes, as above) is deprecated there (DEP0204), and may
+  // become an error. Such a key is kept as it is and jose verifies with it.
+  it('keeps a CryptoKey that is not extractable as it is, with its own algorithm only', async () => {
+    const from = jest.spyOn(KeyObject, 'from');
+    try {
+      const es256 = await generateKeyPair('ES256', { extractable: true });
+      const spki = await webcrypto.subtle.exportKey('spki', es256.publicKey);
+      const params = { name: 'ECDSA', namedCurve: 'P-256' };
+      const cryptoKey = await webcrypto.subtle.importKey('spki', spki, params, false, ['verify']);
+      const verify = jwtVerifier({ key: cryptoKey, issuer: ISSUER, audience: AUDIENCE });
+      const signed = (alg: string, key: Parameters<SignJWT['sign']>[0]) =>
+        new SignJWT({ sub: alg })
+          .setProtectedHeader({ alg })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1m')
+          .sign(key);
+      expect(await verify(await signed('ES256', es256.privateKey))).toMatchObject({
+        user: 'ES256',
+      });
+      const es384 = await generateKeyPair('ES384');
+      await expect(verify(await signed('ES384', es384.privateKey))).rejects.toBeInstanceOf(
+        InvalidTokenError,
+      );
+      const hs = await signed('HS256', new TextEncoder().encode('x'.repeat(32)));
+      await expect(verify(hs)).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(from).not.toHaveBeenCalled();
+    } finally {
+      from.mockRestore();
+    }
+  });
+
+  it('refuses at setup a CryptoKey that is not extractable and cannot verify on its own', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    const rsa1024 = await webcrypto.subtle.importKey(
+      'spki',
+      weak.export({ format: 'der', type: 'spki' }),
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    expect(() => jwtVerifier({ key: rsa1024, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      'an RSA key must have at least 2048 bits',
+    );
+    const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ]);
+    expect(() => jwtVerifier({ key: pair.privateKey, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      'give the public key',
+    );
+    const hmac = await webcrypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
+    expect(() => jwtVerifier({ key: hmac, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      'a secret key goes in `secret`',
+    );
+  });
+
   it('accepts HS256 with a shared secret and refuses a token signed with another one', async () => {
     const secret = randomBytes(32);
     const verify = jwtVerifier({ secret, issuer: [ISSUER, 'other'], audience: [AUDIENCE] });
