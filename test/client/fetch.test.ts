@@ -1087,15 +1087,26 @@ describe('Bearer and limits', () => {
 describe('dispatcher, redirects and remembered spaces', () => {
   /**
    * An undici dispatcher (what `fetch(url, { dispatcher })` takes, say for a proxy) that answers
-   * itself: `/old` redirects to `/new`, which wants Basic. It logs what it carries.
+   * itself: `/old` redirects to `/new`, which wants Basic. It logs what it carries. It speaks both
+   * handler interfaces: undici 6 and 7 (Node 20 to 24) call onConnect/onHeaders/onComplete, undici
+   * 8 (Node 26) onRequestStart/onResponseStart/onResponseEnd, and its fetch reads the response's
+   * fields from the controller's rawHeaders only.
    */
   function answeringDispatcher(): { dispatcher: unknown; log: string[] } {
     const log: string[] = [];
+    type Controller = { rawHeaders: Buffer[]; abort(): void; pause(): void; resume(): void };
     type Handler = {
-      onConnect(abort: () => void): void;
-      onHeaders(status: number, headers: Buffer[], resume: () => void, text: string): boolean;
-      onData(chunk: Buffer): boolean;
-      onComplete(trailers: Buffer[]): void;
+      onConnect?(abort: () => void): void;
+      onHeaders?(status: number, headers: Buffer[], resume: () => void, text: string): boolean;
+      onComplete?(trailers: Buffer[]): void;
+      onRequestStart?(controller: Controller, context: object): void;
+      onResponseStart?(
+        controller: Controller,
+        status: number,
+        headers: Record<string, string>,
+        text: string,
+      ): void;
+      onResponseEnd?(controller: Controller, trailers: object): void;
     };
     const dispatch = (
       opts: { path: string; headers?: Record<string, string> | string[] },
@@ -1113,14 +1124,18 @@ describe('dispatcher, redirects and remembered spaces', () => {
           : authorized
             ? [200, []]
             : [401, ['www-authenticate', 'Basic realm="r"']];
-      handler.onConnect(() => {});
-      handler.onHeaders(
-        status,
-        fields.map((f) => Buffer.from(f)),
-        () => {},
-        '',
-      );
-      handler.onComplete([]);
+      const rawHeaders = fields.map((f) => Buffer.from(f));
+      if (handler.onResponseStart !== undefined) {
+        const controller = { rawHeaders, abort() {}, pause() {}, resume() {} };
+        handler.onRequestStart?.(controller, {});
+        const named = fields.length === 0 ? {} : { [fields[0]!]: fields[1]! };
+        handler.onResponseStart(controller, status, named, '');
+        handler.onResponseEnd!(controller, {});
+      } else {
+        handler.onConnect!(() => {});
+        handler.onHeaders!(status, rawHeaders, () => {}, '');
+        handler.onComplete!([]);
+      }
       return true;
     };
     return { dispatcher: { dispatch }, log };
