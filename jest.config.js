@@ -13,6 +13,7 @@ const common = {
   // jose 6 is ESM-only: let ts-jest transpile it to CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/every-test-asserts.ts'],
 };
 
 module.exports = {
