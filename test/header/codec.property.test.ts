@@ -159,17 +159,15 @@ describe('header codec properties', () => {
     ];
 
     it.each(inputs)('for %s', (_title, input) => {
-      fc.assert(
-        fc.property(input, (text) => {
-          onlySyntaxErrors(() => parseChallenges(text));
-          onlySyntaxErrors(() => parseChallenges([text, text]));
-          onlySyntaxErrors(() => parseCredentials(text));
-          onlySyntaxErrors(() => parseAuthParams(text));
-          onlySyntaxErrors(() => decodeExtValue(text));
-          onlySyntaxErrors(() => decodeExtValue(`UTF-8''${text}`));
-        }),
-        { numRuns: 300 },
-      );
+      const property = fc.property(input, (text) => {
+        onlySyntaxErrors(() => parseChallenges(text));
+        onlySyntaxErrors(() => parseChallenges([text, text]));
+        onlySyntaxErrors(() => parseCredentials(text));
+        onlySyntaxErrors(() => parseAuthParams(text));
+        onlySyntaxErrors(() => decodeExtValue(text));
+        onlySyntaxErrors(() => decodeExtValue(`UTF-8''${text}`));
+      });
+      expect(() => fc.assert(property, { numRuns: 300 })).not.toThrow();
     });
   });
 });
