@@ -312,6 +312,31 @@ describe('Digest', () => {
     expect((await trusting(url)).status).toBe(200);
   });
 
+  // A server trusted before (its rspauth was right) that fails the check later is sent no answer up
+  // front from then on (a mutant that kept its space passed the test above, where the space was
+  // never kept).
+  it('stops sending answers up front to a server once its rspauth is wrong, even one that proved itself before', async () => {
+    let broken = false;
+    const app = express();
+    app.use(authenticate({ realm: 'client-test', schemes: [digestFor()] }));
+    app.use((_req, res) => {
+      if (broken) res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(64)}", qop=auth`);
+      res.end('ok');
+    });
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    expect((await authFetch(`${url}/b`)).status).toBe(200);
+    broken = true;
+    await expect(authFetch(`${url}/c`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    await expect(authFetch(`${url}/d`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    const firstOf = (path: string) => log.find((entry) => entry.url === path)!.authorization;
+    expect([firstOf('/a'), firstOf('/d')]).toEqual([undefined, undefined]);
+    // Sent up front while trusted.
+    expect(firstOf('/b')).toMatch(/^Digest /);
+    expect(firstOf('/c')).toMatch(/^Digest /);
+  });
+
   it('rejects an rspauth of another length as a failed check, not a RangeError', async () => {
     for (const rspauth of ['abc', '0'.repeat(64)]) {
       const { url } = await listen((req, res) => {
@@ -1206,6 +1231,26 @@ describe('dispatcher, redirects and remembered spaces', () => {
       '/b/1 200',
       '/a/2 200',
       '/b/2 200',
+    ]);
+  });
+
+  // RFC 7617 §2.2: the space is the directory of the URI that was answered, and "/dir" as a string
+  // prefix would take in "/dir-other/" and "/directory" (a mutant that dropped the "/" passed).
+  it('takes a Basic space to be the directory, not a string prefix of the path', async () => {
+    const app = protectedApp([basic({ users: { alice: 'secret' } })]);
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    for (const path of ['/dir/a', '/dir-other/a', '/directory', '/dir/b']) {
+      expect((await authFetch(`${url}${path}`)).status).toBe(200);
+    }
+    expect(log.map((entry) => `${entry.url} ${entry.status}`)).toEqual([
+      '/dir/a 401',
+      '/dir/a 200',
+      '/dir-other/a 401',
+      '/dir-other/a 200',
+      '/directory 401',
+      '/directory 200',
+      '/dir/b 200',
     ]);
   });
 

@@ -1819,6 +1819,41 @@ describe('htpasswd files that change (reload)', () => {
     await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 2');
   });
 
+  // From hand-made mutants of reload.ts that no test caught: a failure kept after a version loaded
+  // again failed every lookup between checks; a `reported` kept made the same failure, back after
+  // a recovery, unreported.
+  it('serves the lookups between checks again once a version loads after a failure', async () => {
+    const file = write('recovered-between', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 500, onError: () => undefined },
+    });
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    fs.writeFileSync(file, 'alice\n');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 1');
+    fs.writeFileSync(file, `${htpasswd(['-s'], 'bob', 'pw')}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The check, then a lookup within the interval after it.
+    await expect(loaded.verify('bob', 'pw')).resolves.toBe('bob');
+    await expect(loaded.verify('bob', 'pw')).resolves.toBe('bob');
+  });
+
+  it('reports a failure again when it comes back after a version loaded', async () => {
+    const good = `${htpasswd(['-s'], 'alice', 'pw')}\n`;
+    const file = write('failing-again', good);
+    const errors: unknown[] = [];
+    const loaded = await loadHtpasswd(file, {
+      reload: { interval: 0, onError: (error) => errors.push(error) },
+    });
+    for (let round = 1; round <= 2; round++) {
+      fs.writeFileSync(file, 'alice\n');
+      await expect(loaded.verify('alice', 'pw')).rejects.toThrow('htpasswd line 1');
+      expect(errors).toHaveLength(round);
+      fs.writeFileSync(file, good);
+      await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    }
+  });
+
   it('ignores the rejection of an async onError, as the process would end on it', async () => {
     const file = write('broken-async', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const unhandled: unknown[] = [];
