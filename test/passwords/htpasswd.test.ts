@@ -682,6 +682,33 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  // From a hand-made mutant that no test caught: the maxRunMs timer of a check that finished went
+  // on, and stopped the thread under whatever check it ran by then.
+  it('times each check on its own: a finished check’s maxRunMs does not stop the next', async () => {
+    const sleeping = path.join(dir, 'sleeping-worker.mjs');
+    fs.writeFileSync(
+      sleeping,
+      `import { parentPort } from 'node:worker_threads';
+const cell = new Int32Array(new SharedArrayBuffer(4));
+parentPort.on('message', ({ password }) => {
+  if (password.startsWith('sleep:')) Atomics.wait(cell, 0, 0, Number(password.slice(6)));
+  parentPort.postMessage({ hash: 'h:' + password });
+});
+parentPort.postMessage({ ready: true });`,
+    );
+    const threads = new HashThreads(sleeping, { maxThreads: 1, maxWaiting: 8, maxRunMs: 1000 });
+    try {
+      await expect(threads.hash('apache-md5', unused, 'fast', 's')).resolves.toBe('h:fast');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // 700 ms of its own, across the instant the first check's 1000 ms would have ended.
+      await expect(threads.hash('apache-md5', unused, 'sleep:700', 's')).resolves.toBe(
+        'h:sleep:700',
+      );
+    } finally {
+      await threads.stop();
+    }
+  });
+
   it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
     const broken = path.join(dir, 'broken-worker.mjs');
     fs.writeFileSync(broken, 'this is not javascript (');
