@@ -337,6 +337,32 @@ describe('Digest', () => {
     expect(firstOf('/c')).toMatch(/^Digest /);
   });
 
+  it('stops sending answers up front to a server whose stale 401 carries a wrong rspauth', async () => {
+    let broken = false;
+    const app = express();
+    app.use((req, res, next) => {
+      if (!broken || req.headers.authorization === undefined) return next();
+      res.statusCode = 401;
+      res.setHeader(
+        'WWW-Authenticate',
+        'Digest realm="client-test", nonce="fresh", qop="auth", algorithm=SHA-256, stale=true',
+      );
+      res.setHeader('Authentication-Info', `rspauth="${'0'.repeat(64)}", qop=auth`);
+      res.end();
+    });
+    app.use(authenticate({ realm: 'client-test', schemes: [digestFor()] }));
+    app.use((_req, res) => res.end('ok'));
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/a`)).status).toBe(200);
+    broken = true;
+    await expect(authFetch(`${url}/b`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    await expect(authFetch(`${url}/c`)).rejects.toBeInstanceOf(ServerAuthenticationError);
+    const firstOf = (path: string) => log.find((entry) => entry.url === path)!.authorization;
+    expect(firstOf('/b')).toMatch(/^Digest /);
+    expect(firstOf('/c')).toBeUndefined();
+  });
+
   it('rejects an rspauth of another length as a failed check, not a RangeError', async () => {
     for (const rspauth of ['abc', '0'.repeat(64)]) {
       const { url } = await listen((req, res) => {
