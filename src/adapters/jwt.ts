@@ -284,14 +284,21 @@ function cryptoKeyAlgorithms(key: webcrypto.CryptoKey): string[] {
     modulusLength?: number;
     hash?: { name?: string };
   };
-  const bits = hash?.name?.replace('SHA-', '');
   switch (name) {
     case 'RSASSA-PKCS1-v1_5':
-    case 'RSA-PSS':
+    case 'RSA-PSS': {
       if ((modulusLength ?? 0) < 2048) {
         throw new TypeError('jwtVerifier: an RSA key must have at least 2048 bits');
       }
+      // RFC 7518 §3.3, §3.5: SHA-256, -384 or -512 (a SHA-1 key would verify no token).
+      const bits = { 'SHA-256': '256', 'SHA-384': '384', 'SHA-512': '512' }[hash?.name ?? ''];
+      if (bits === undefined) {
+        throw new TypeError(
+          `jwtVerifier: an RSA key hashing with ${String(hash?.name)} fits no JWS algorithm`,
+        );
+      }
       return [`${name === 'RSA-PSS' ? 'PS' : 'RS'}${bits}`];
+    }
     case 'ECDSA': {
       const alg = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[namedCurve ?? ''];
       if (alg === undefined) {

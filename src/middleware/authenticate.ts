@@ -584,7 +584,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     if ('ok' in found) {
       // None found, with the reason: it matters only if no credentials are found anywhere.
       if (found.code === 'ERR_AUTH_MISSING_CREDENTIALS') {
-        notFound ??= found.message;
+        notFound ??= messageOf(found);
         continue;
       }
       refuseWith(config, ctx, next, locator, found);
@@ -769,12 +769,14 @@ function accept(
       `The ${scheme.name} scheme accepted no user`,
     );
   }
-  // for-in reads what a string, an array, a Map or a Set holds wrongly, or not at all.
+  // for-in reads what a string, an array (typed ones too), a Map or a Set holds wrongly, or not at
+  // all. null, as undefined, is none.
   if (
     details !== undefined &&
+    details !== null &&
     (typeof details !== 'object' ||
-      details === null ||
       Array.isArray(details) ||
+      ArrayBuffer.isView(details) ||
       details instanceof Map ||
       details instanceof Set)
   ) {
@@ -785,7 +787,7 @@ function accept(
   }
   const auth: AuthInfo = { scheme: scheme.name, user };
   // for-in with an own-property check rather than Object.keys(): no array per request.
-  if (details !== undefined) {
+  if (details !== undefined && details !== null) {
     for (const key in details) {
       if (!Object.hasOwn(details, key) || key === 'scheme' || key === 'user') continue;
       if (key === '__proto__') {

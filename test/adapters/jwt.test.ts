@@ -1178,6 +1178,20 @@ describe('jwtVerifier() with a local key or a secret', () => {
     expect(() => jwtVerifier({ key: rsa1024, issuer: ISSUER, audience: AUDIENCE })).toThrow(
       'an RSA key must have at least 2048 bits',
     );
+    // SHA-1 fits no RS*/PS* algorithm: a setup error, as for the extractable key (from a review:
+    // "RS1" was taken, and every token refused).
+    for (const name of ['RSASSA-PKCS1-v1_5', 'RSA-PSS']) {
+      const sha1 = await webcrypto.subtle.importKey(
+        'spki',
+        rsa.publicKey.export({ format: 'der', type: 'spki' }),
+        { name, hash: 'SHA-1' },
+        false,
+        ['verify'],
+      );
+      expect(() => jwtVerifier({ key: sha1, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+        'fits no JWS algorithm',
+      );
+    }
     const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
       'sign',
       'verify',

@@ -271,12 +271,19 @@ const cases: [string, () => Promise<Run>][] = [
   ]),
   // From a review: for-in copied a string's characters and an array's items onto req.auth, and
   // dropped a Map's entries, in silence.
-  ...(['abc', ['x', 'y'], new Map([['role', 'admin']]), new Set(['admin']), 5] as const).map(
-    (details): [string, () => Promise<Run>] => [
-      `a custom scheme's success has details ${Object.prototype.toString.call(details)}`,
-      () => run({ schemes: [succeedingWith({ details })] }, { authorization: 'Custom' }),
-    ],
-  ),
+  ...(
+    [
+      'abc',
+      ['x', 'y'],
+      Buffer.from('ab'),
+      new Map([['role', 'admin']]),
+      new Set(['admin']),
+      5,
+    ] as const
+  ).map((details): [string, () => Promise<Run>] => [
+    `a custom scheme's success has details ${Object.prototype.toString.call(details)}`,
+    () => run({ schemes: [succeedingWith({ details })] }, { authorization: 'Custom' }),
+  ]),
 ];
 
 /** A custom scheme that accepts any `Custom` credentials with these success headers. */
@@ -784,6 +791,34 @@ describe('a custom scheme’s result', () => {
       });
     },
   );
+
+  it('with details null has none, as with undefined', async () => {
+    const app = express();
+    app.use(authenticate({ schemes: [succeedingWith({ details: null })] }));
+    app.get('/', (req, res) => res.json(req.auth));
+    const res = await request(app).get('/').set('Authorization', 'Custom');
+    expect(res.body).toEqual({ scheme: 'Custom', user: 'a' });
+  });
+
+  it('from locate(), with a message that is no string, is refused all the same', async () => {
+    const locating: Scheme = {
+      ...custom(() => ({ ok: true, user: 'a' })),
+      locate: () =>
+        ({
+          ok: false,
+          code: 'ERR_AUTH_MISSING_CREDENTIALS',
+          message: Object.create(null) as string,
+        }) as never,
+    };
+    for (const onFailure of ['respond', 'next'] as const) {
+      const { status, outcomes, error } = await run({ schemes: [locating], onFailure });
+      expect(status).toBe(onFailure === 'respond' ? 401 : 500);
+      expect(outcomes).toMatchObject([
+        { outcome: 'refused', message: 'The credentials were refused' },
+      ]);
+      if (onFailure === 'next') expect(error).toMatchObject({ status: 401 });
+    }
+  });
 
   it('whose message is no string is refused all the same, with a message of ours', async () => {
     await recordingRejections(async (rejections) => {
