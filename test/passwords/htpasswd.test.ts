@@ -709,6 +709,28 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  // From a hand-made mutant no test caught: with one thread, the checks queued behind the one
+  // that met the third failed start were left in the queue, to fail past maxWaitMs, instead of
+  // going to the main thread with it.
+  it('hashes on this thread the checks queued behind the last failed start too', async () => {
+    const broken = path.join(dir, 'broken-worker-one.mjs');
+    fs.writeFileSync(broken, 'this is not javascript (');
+    const threads = new HashThreads(broken, { maxThreads: 1, maxWaiting: 64, maxWaitMs: 5000 });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const inThread = (password: string, salt: string) => `${salt}:${password}`;
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => threads.hash('apache-md5', inThread, `p${i}`, 's')),
+      );
+      expect(results).toEqual(Array.from({ length: 5 }, (_, i) => `s:p${i}`));
+      expect(performance.now() - started).toBeLessThan(4000);
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
   it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
     const broken = path.join(dir, 'broken-worker.mjs');
     fs.writeFileSync(broken, 'this is not javascript (');
