@@ -731,6 +731,44 @@ parentPort.postMessage({ ready: true });`,
     }
   });
 
+  // From a hand-made mutant no test caught: failed starts are counted in a row, so a thread that
+  // started in between (and later died) leaves no count behind for the next starts.
+  it('counts failed starts in a row only: a thread that started clears the count', async () => {
+    const counter = path.join(dir, 'starts.txt');
+    fs.writeFileSync(counter, '0');
+    const flaky = path.join(dir, 'flaky-worker.mjs');
+    fs.writeFileSync(
+      flaky,
+      `import { readFileSync, writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+const start = Number(readFileSync(${JSON.stringify(counter)}, 'utf8'));
+writeFileSync(${JSON.stringify(counter)}, String(start + 1));
+// Starts 0, 1, 3 and 4 fail; 2 and 5 run.
+if (start !== 2 && start !== 5) throw new Error('start ' + start + ' fails');
+parentPort.on('message', ({ password }) => {
+  if (password === 'crash') throw new Error('boom');
+  parentPort.postMessage({ hash: 'h:' + password });
+});
+parentPort.postMessage({ ready: true });`,
+    );
+    const threads = new HashThreads(flaky, { maxThreads: 1, maxWaiting: 8 });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const here = (password: string) => `here:${password}`;
+      await expect(threads.hash('apache-md5', here, 'first', 's')).resolves.toBe('h:first');
+      await expect(
+        rejection(threads.hash('apache-md5', here, 'crash', 's')),
+      ).resolves.toMatchObject({ code: 'ERR_AUTH_STORE_FAILURE' });
+      // Two failed starts more, then one that runs: on a thread still, not on this one.
+      await expect(threads.hash('apache-md5', here, 'next', 's')).resolves.toBe('h:next');
+      expect(warn).not.toHaveBeenCalled();
+      expect(fs.readFileSync(counter, 'utf8')).toBe('6');
+    } finally {
+      warn.mockRestore();
+      await threads.stop();
+    }
+  });
+
   it('hashes on this thread, with one warning, when the worker module does not run at all', async () => {
     const broken = path.join(dir, 'broken-worker.mjs');
     fs.writeFileSync(broken, 'this is not javascript (');
