@@ -1727,6 +1727,30 @@ it('sends nothing up front to another origin a challenge’s domain names (RFC 7
   expect(await (await authFetch(`${other.url}/there/b`)).text()).toBe('undefined');
 });
 
+// A domain that names only other origins leaves this origin's space as if none were given (the
+// whole origin), not a space that covers nothing here (hand-made mutants of digestPrefixes that
+// kept foreign URIs, or dropped that fallback, passed every test).
+it('takes a domain of other origins only as no domain: the whole origin (RFC 7616 §3.3)', async () => {
+  const { url, log } = await listen((req, res) => {
+    if (req.headers.authorization !== undefined) {
+      res.end('ok');
+      return;
+    }
+    unauthorized(
+      res,
+      'Digest realm="r", nonce="n1", qop="auth", domain="http://elsewhere.test/x/"',
+    );
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/a`)).status).toBe(200);
+  expect((await authFetch(`${url}/b/c`)).status).toBe(200);
+  expect(log.map((entry) => `${entry.url} ${entry.authorization?.split(' ')[0]}`)).toEqual([
+    '/a undefined',
+    '/a Digest',
+    '/b/c Digest',
+  ]);
+});
+
 describe('Basic and Bearer through redirects to another origin (fetch follows them)', () => {
   it('sends neither a token nor a Basic password on to the origin a redirect leads to', async () => {
     const other = await listen((req, res) => res.end(String(req.headers.authorization)));
