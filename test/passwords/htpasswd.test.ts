@@ -1941,6 +1941,27 @@ describe('htpasswd files that change (reload)', () => {
     }
   });
 
+  // lookOf's version holds the ctime: a file replaced in place at the same size with its old mtime
+  // given back (cp -p, rsync -t, tar), once it is settled (past SAME_TICK_MS), is read again. A
+  // hand-made mutant without the ctime kept serving the old users.
+  it('sees a same-size copy that kept the old mtime (cp -p), by its ctime', async () => {
+    const file = write('copied-p', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
+    // A whole second: given back exactly below (a float of milliseconds would not be).
+    const second = Math.floor(Date.now() / 1000) - 60;
+    fs.utimesSync(file, second, second);
+    const before = fs.statSync(file);
+    const loaded = await loadHtpasswd(file, { reload: { interval: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe('alice');
+    const carol = `${htpasswd(['-s'], 'carol', 'pw')}\n`;
+    expect(carol.length).toBe(before.size);
+    fs.writeFileSync(file, carol);
+    fs.utimesSync(file, second, second);
+    expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
+    await expect(loaded.verify('alice', 'pw')).resolves.toBe(false);
+    await expect(loaded.verify('carol', 'pw')).resolves.toBe('carol');
+  });
+
   it('ignores the rejection of an async onError, as the process would end on it', async () => {
     const file = write('broken-async', `${htpasswd(['-s'], 'alice', 'pw')}\n`);
     const unhandled: unknown[] = [];
