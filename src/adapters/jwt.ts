@@ -154,6 +154,18 @@ const EC_BY_CURVE: Record<string, string> = {
   secp384r1: 'ES384',
   secp521r1: 'ES512',
 };
+/** The same, by WebCrypto's names (a CryptoKey's `algorithm.namedCurve`). */
+const EC_BY_WEBCRYPTO_CURVE: Record<string, string> = {
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+};
+/** RFC 7518 §3.3, §3.5: the hashes of the RS* and PS* algorithms, by WebCrypto's names. */
+const RSA_HASH_BITS: Record<string, string> = {
+  'SHA-256': '256',
+  'SHA-384': '384',
+  'SHA-512': '512',
+};
 const OKP = ['EdDSA', 'Ed25519'];
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', ...OKP];
@@ -290,8 +302,8 @@ function cryptoKeyAlgorithms(key: webcrypto.CryptoKey): string[] {
       if ((modulusLength ?? 0) < 2048) {
         throw new TypeError('jwtVerifier: an RSA key must have at least 2048 bits');
       }
-      // RFC 7518 §3.3, §3.5: SHA-256, -384 or -512 (a SHA-1 key would verify no token).
-      const bits = { 'SHA-256': '256', 'SHA-384': '384', 'SHA-512': '512' }[hash?.name ?? ''];
+      // A SHA-1 key would verify no token.
+      const bits = RSA_HASH_BITS[hash?.name ?? ''];
       if (bits === undefined) {
         throw new TypeError(
           `jwtVerifier: an RSA key hashing with ${String(hash?.name)} fits no JWS algorithm`,
@@ -300,7 +312,7 @@ function cryptoKeyAlgorithms(key: webcrypto.CryptoKey): string[] {
       return [`${name === 'RSA-PSS' ? 'PS' : 'RS'}${bits}`];
     }
     case 'ECDSA': {
-      const alg = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[namedCurve ?? ''];
+      const alg = EC_BY_WEBCRYPTO_CURVE[namedCurve ?? ''];
       if (alg === undefined) {
         throw new TypeError(`jwtVerifier: unsupported EC curve ${String(namedCurve)}`);
       }

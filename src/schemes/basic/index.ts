@@ -10,8 +10,7 @@ import { configuredCache } from '../../util/lru-cache';
 import { isPromiseLike } from '../../util/promise';
 import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict } from '../../util/base64';
-import { decodeUtf8Strict } from '../../util/text';
-import { hasControl, isAscii, isWellFormed } from '../../util/text';
+import { decodeUtf8Strict, hasControl, isAscii, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import type { Challenge, Credentials } from '../../header/types';
 import type {

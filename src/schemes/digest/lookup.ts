@@ -179,7 +179,7 @@ export class HA1Source {
    * A hashed user name that names no one: the lookup a found user's request makes (`getHA1` or
    * `getPassword` called with the userhash for a name, or the `users` map's HA1 table built), its
    * answer set aside for a dummy HA1. Skipped, it made an unknown hash answer a database query
-   * sooner than a known one, and the first probe of a `users` map's known hash build the table.
+   * sooner than a known one, and the first probe of a `users` map's known hash built the table.
    */
   lookupNoOne(
     userhash: string,
