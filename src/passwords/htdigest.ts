@@ -96,13 +96,12 @@ export function parseHtdigest(text: string): HtdigestFile {
   });
 }
 
-// ignoreBOM keeps a leading U+FEFF a character of the realm, as everywhere else.
-
 /**
  * The realm as a UTF-8 file spells it, for a realm given as its UTF-8 bytes read as latin1
  * (`'rÃ©alm'`): clients hash the realm's bytes as sent (RFC 7616 §3.4.2), Node sends a header's
  * characters as latin1 bytes, and `htdigest` hashed the realm's UTF-8 bytes, so only that spelling
  * of the realm reaches clients as the bytes the file's HA1s were made from. `undefined` otherwise.
+ * A leading U+FEFF stays a character of the realm, as everywhere else (utf8OfOctets).
  */
 function typedRealm(realm: string): string | undefined {
   let ascii = true;
