@@ -98,6 +98,8 @@ export interface HashThreadsOptions {
   maxWaitMs?: number | undefined;
   /** Longest a check may run on a thread before the thread is stopped and the check fails. */
   maxRunMs?: number | undefined;
+  /** How long a thread without work stays before it stops. */
+  idleMs?: number | undefined;
 }
 
 /** A pool of hash worker threads with its queue of checks (one per process: `hashThreads`). */
@@ -108,6 +110,7 @@ export class HashThreads {
   readonly #readyMs: number;
   readonly #fallbackMs: number;
   readonly #maxRunMs: number;
+  readonly #idleMs: number;
   #threads: Thread[] = [];
   readonly #queue: DeadlineQueue<Check>;
   /** Checks waiting for this thread (threads cannot be used), hashed one per turn. */
@@ -133,6 +136,7 @@ export class HashThreads {
     this.#readyMs = options.readyMs ?? READY_MS;
     this.#fallbackMs = options.fallbackMs ?? FALLBACK_MS;
     this.#maxRunMs = options.maxRunMs ?? MAX_RUN_MS;
+    this.#idleMs = options.idleMs ?? IDLE_MS;
     const maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
     const waited = 'htpasswd: a password check waited more than {ms} ms';
     this.#queue = new DeadlineQueue(maxWaitMs, waited);
@@ -414,7 +418,7 @@ export class HashThreads {
     thread.idle = setTimeout(() => {
       this.#threads = this.#threads.filter((t) => t !== thread);
       void thread.worker.terminate();
-    }, IDLE_MS);
+    }, this.#idleMs);
     thread.idle.unref();
   }
 

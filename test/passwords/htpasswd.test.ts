@@ -684,11 +684,20 @@ parentPort.postMessage({ ready: true });`,
 
   // From a hand-made mutant that no test caught: the maxRunMs timer of a check that finished went
   // on, and stopped the thread under whatever check it ran by then.
-  it('times each check on its own: a finished check’s maxRunMs does not stop the next', async () => {
-    const sleeping = path.join(dir, 'sleeping-worker.mjs');
+  /**
+   * A worker that answers 'h:' + password, after sleeping N ms for a password 'sleep:N'; each
+   * start adds one to a count that `starts()` reads.
+   */
+  const sleepingWorker = (): { file: string; starts: () => number } => {
+    const counter = path.join(dir, 'sleeping-starts.txt');
+    fs.writeFileSync(counter, '0');
+    const file = path.join(dir, 'sleeping-worker.mjs');
     fs.writeFileSync(
-      sleeping,
-      `import { parentPort } from 'node:worker_threads';
+      file,
+      `import { readFileSync, writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+const counter = ${JSON.stringify(counter)};
+writeFileSync(counter, String(Number(readFileSync(counter, 'utf8')) + 1));
 const cell = new Int32Array(new SharedArrayBuffer(4));
 parentPort.on('message', ({ password }) => {
   if (password.startsWith('sleep:')) Atomics.wait(cell, 0, 0, Number(password.slice(6)));
@@ -696,14 +705,53 @@ parentPort.on('message', ({ password }) => {
 });
 parentPort.postMessage({ ready: true });`,
     );
+    return { file, starts: () => Number(fs.readFileSync(counter, 'utf8')) };
+  };
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('times each check on its own: a finished check’s maxRunMs does not stop the next', async () => {
+    const sleeping = sleepingWorker().file;
     const threads = new HashThreads(sleeping, { maxThreads: 1, maxWaiting: 8, maxRunMs: 1000 });
     try {
       await expect(threads.hash('apache-md5', unused, 'fast', 's')).resolves.toBe('h:fast');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await pause(500);
       // 700 ms of its own, across the instant the first check's 1000 ms would have ended.
       await expect(threads.hash('apache-md5', unused, 'sleep:700', 's')).resolves.toBe(
         'h:sleep:700',
       );
+    } finally {
+      await threads.stop();
+    }
+  });
+
+  it('stops a thread left without work for idleMs; the next check starts a new one', async () => {
+    const { file, starts } = sleepingWorker();
+    const threads = new HashThreads(file, { maxThreads: 1, maxWaiting: 8, idleMs: 200 });
+    try {
+      await expect(threads.hash('apache-md5', unused, 'one', 's')).resolves.toBe('h:one');
+      await expect(threads.hash('apache-md5', unused, 'two', 's')).resolves.toBe('h:two');
+      expect(starts()).toBe(1);
+      await pause(600);
+      await expect(threads.hash('apache-md5', unused, 'three', 's')).resolves.toBe('h:three');
+      expect(starts()).toBe(2);
+    } finally {
+      await threads.stop();
+    }
+  });
+
+  // From a hand-made mutant no test caught: the idle timer of a thread that got work again went
+  // on, and stopped the thread under its check.
+  it('a thread that gets work again is not stopped by the idle time it had', async () => {
+    const { file, starts } = sleepingWorker();
+    const threads = new HashThreads(file, { maxThreads: 1, maxWaiting: 8, idleMs: 400 });
+    try {
+      await expect(threads.hash('apache-md5', unused, 'fast', 's')).resolves.toBe('h:fast');
+      await pause(200);
+      // 600 ms of work, across the instant the thread's 400 ms of idleness would have ended.
+      await expect(threads.hash('apache-md5', unused, 'sleep:600', 's')).resolves.toBe(
+        'h:sleep:600',
+      );
+      expect(starts()).toBe(1);
     } finally {
       await threads.stop();
     }
@@ -868,6 +916,24 @@ parentPort.postMessage({ ready: true });`,
       warn.mockRestore();
       await threads.stop();
     }
+  });
+
+  // From a hand-made mutant no test caught: a worker given the process's flags never started
+  // (`--input-type` is refused to a worker: there is no string input there), and every hash was
+  // computed on the main thread.
+  it('starts its threads without the process’s flags', async () => {
+    const source = path.join(__dirname, '../../src/passwords/hash-threads.ts');
+    const script = `import m from ${JSON.stringify(source)};
+const threads = new m.HashThreads(${JSON.stringify(WORKER)}, { maxThreads: 1, maxWaiting: 8 });
+console.log(await threads.hash('apache-md5', () => 'on the main thread', 'pw', '$apr1$salt$'));
+await threads.stop();`;
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', script],
+      { cwd: path.join(__dirname, '../..') },
+    );
+    expect(stdout.trim()).toMatch(/^\$apr1\$salt\$[./0-9A-Za-z]{22}$/);
+    expect(stderr).not.toMatch(/AUTHSCHEME_HASH_THREAD/);
   });
 
   it('a ready message held up by a busy event loop past its deadline still counts: the check runs on the thread', async () => {
