@@ -3,8 +3,11 @@
  * instead of a `setTimeout` created and cleared on every request (measurable at this scale).
  * A deadline fires up to `max(10 ms, min(timeout / 4, 1 s))` after it is due. Time is
  * `performance.now()`, which never jumps: a wall clock set back would delay every 503.
+ *
+ * Clock and timer are the globals, which an application's tests under fake timers (jest, sinon)
+ * replace together; and the timer is made again when they change (see {@link Timer}).
  */
-import { performance } from 'node:perf_hooks';
+import { Timer } from '../util/timer';
 
 export interface Deadline {
   readonly at: number;
@@ -14,10 +17,13 @@ export interface Deadline {
 export class Deadlines {
   readonly #timeout: number;
   readonly #pending = new Set<Deadline>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer = new Timer();
+  /** How often the timer sweeps. */
+  readonly #every: number;
 
   constructor(timeout: number) {
     this.#timeout = timeout;
+    this.#every = Math.max(10, Math.min(timeout / 4, 1000));
   }
 
   /**
@@ -27,12 +33,8 @@ export class Deadlines {
   add(expire: () => void, at = performance.now() + this.#timeout): Deadline {
     const deadline = { at, expire };
     this.#pending.add(deadline);
-    if (this.#timer === undefined) {
-      const every = Math.max(10, Math.min(this.#timeout / 4, 1000));
-      this.#timer = setInterval(() => this.#sweep(), every);
-      // A pending verification must not keep the process alive on its own.
-      this.#timer.unref();
-    }
+    // A pending verification must not keep the process alive on its own (the timer is unref'd).
+    if (!this.#timer.running()) this.#timer.every(this.#every, () => this.#sweep());
     return deadline;
   }
 
@@ -47,9 +49,6 @@ export class Deadlines {
       this.#pending.delete(deadline);
       deadline.expire();
     }
-    if (this.#pending.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
+    if (this.#pending.size === 0) this.#timer.stop();
   }
 }

@@ -5,6 +5,7 @@
  * hold up the next.
  */
 import { AuthschemeError } from '../errors';
+import { Timer } from './timer';
 
 export interface Waiting {
   /** `performance.now()` when it was queued. */
@@ -20,7 +21,7 @@ export class DeadlineQueue<T extends Waiting> {
   items: T[] = [];
   readonly #maxWaitMs: number;
   readonly #waited: string;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer = new Timer();
 
   /**
    * @param waited the error's message for an item that waited too long, `{ms}` standing for
@@ -41,28 +42,22 @@ export class DeadlineQueue<T extends Waiting> {
 
   /** A timer for the oldest item's deadline: long work ahead of it must not hold it past it. */
   arm(): void {
-    if (this.#timer !== undefined || this.items.length === 0) return;
+    if (this.#timer.running() || this.items.length === 0) return;
     const wait = this.items[0]!.queuedAt + this.#maxWaitMs - performance.now();
     // Within setTimeout's limit, which turns a longer delay into 1 ms (with a warning): a
     // `maxWaitMs` near it (introspection's `timeout` may be 2^31 - 1) would fire at once. Fired
     // early, the timer finds nothing expired and arms itself again for the rest.
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.expire();
-        this.arm();
-      },
-      Math.min(Math.max(0, wait) + 1, MAX_DELAY),
-    );
-    this.#timer.unref();
+    this.#timer.once(Math.min(Math.max(0, wait) + 1, MAX_DELAY), () => {
+      this.expire();
+      this.arm();
+    });
   }
 
   /** Empties the queue and stops its timer; returns what waited. */
   clear(): T[] {
     const items = this.items;
     this.items = [];
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
     return items;
   }
 }
