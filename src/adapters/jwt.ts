@@ -89,7 +89,7 @@ export interface JwtIdentity {
   /** The whole verified payload. */
   claims: JWTPayload;
   /**
-   * `exp` plus `clockTolerance`, in ms since the epoch: the last instant the token is accepted.
+   * `exp` plus `clockTolerance`, in ms since the epoch: the first instant the token is refused.
    * bearer refuses the token from then on, and its validation cache never outlives it.
    */
   expiresAt?: number | undefined;
