@@ -99,38 +99,34 @@ export interface JwtIdentity {
 /** A token verifier usable as `bearer({ verify })`. Rejects with `InvalidTokenError` on a bad token. */
 export type JwtVerify = (token: string) => Promise<JwtIdentity>;
 
-/** Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret`. */
-export interface JwtOptions extends BoundTokenOptions {
-  /**
-   * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
-   * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
-   * token (RFC 7517 §9.1: keys are trusted by how they were obtained; RFC 7515 §4.1.2 asks TLS of
-   * a key set's URL).
-   */
-  jwksUri?: string | URL | undefined;
+/** The JWS algorithms of a public key (RFC 7518 §3.1; `Ed25519` is RFC 9864's name for EdDSA's). */
+export type JwtAsymmetricAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+
+/** The JWS algorithms of a shared secret (HMAC, RFC 7518 §3.2). */
+export type JwtHmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** A JWS algorithm {@link jwtVerifier} can allow; `none` is never one. */
+export type JwtAlgorithm = JwtAsymmetricAlgorithm | JwtHmacAlgorithm;
+
+/** The options of {@link JwtOptions} whatever the key source. */
+interface JwtCheckOptions extends BoundTokenOptions {
   /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
   insecureHttp?: boolean | undefined;
-  /** Cache and cool-down of the remote key set. */
-  jwks?: JwksOptions | undefined;
-  /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
-  key?: KeyObject | webcrypto.CryptoKey | string | JWK | undefined;
-  /**
-   * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
-   * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
-   * JWK Set, DER, base64 DER) is refused: a public key as an HMAC secret would let anyone sign
-   * tokens.
-   */
-  secret?: string | Uint8Array | undefined;
   /** Accepted `iss` value(s). Required. */
   issuer: string | readonly string[];
   /** Accepted `aud` value(s): the token's `aud` must contain one. Required. */
   audience: string | readonly string[];
-  /**
-   * Allowed `alg` values. Default: every algorithm of the key's type (RSA → RS*, PS*; EC → the
-   * curve's ES*; Ed25519 → EdDSA; a secret → HS256; a JWKS → every asymmetric algorithm).
-   * `none` is never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
-   */
-  algorithms?: readonly string[] | undefined;
   /**
    * Leeway for `exp`, `nbf` and `iat` (a token issued in the future is refused), in seconds.
    * Default 5.
@@ -146,6 +142,63 @@ export interface JwtOptions extends BoundTokenOptions {
   /** Required `typ` header, e.g. `at+jwt` (RFC 9068). Default: not checked. */
   typ?: string | undefined;
 }
+
+/** A remote key set: {@link JwtOptions} with `jwksUri`. */
+interface JwtJwksSource {
+  /**
+   * URL of the authorization server's JWK Set (e.g. `…/.well-known/jwks.json`). Plain `http:` only
+   * to a loopback host, unless `insecureHttp` is set: whoever can answer that fetch could sign any
+   * token (RFC 7517 §9.1; RFC 7515 §4.1.2 asks TLS of a key set's URL).
+   */
+  jwksUri: string | URL;
+  /** Cache and cool-down of the remote key set. */
+  jwks?: JwksOptions | undefined;
+  key?: never;
+  secret?: never;
+  /**
+   * Allowed `alg` values, within the public-key ones (no HMAC: a public key as an HMAC secret
+   * would let anyone sign). Default: every one of them.
+   */
+  algorithms?: readonly JwtAsymmetricAlgorithm[] | undefined;
+}
+
+/** A public key: {@link JwtOptions} with `key`. */
+interface JwtKeySource {
+  jwksUri?: never;
+  jwks?: never;
+  /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
+  key: KeyObject | webcrypto.CryptoKey | string | JWK;
+  secret?: never;
+  /**
+   * Allowed `alg` values, within those of the key's type. Default: every algorithm of the key's
+   * type (RSA → RS*, PS*; EC → the curve's ES*; Ed25519 → EdDSA), within what the key says it is
+   * for (a JWK's `alg`, a CryptoKey's algorithm).
+   */
+  algorithms?: readonly JwtAsymmetricAlgorithm[] | undefined;
+}
+
+/** A shared secret: {@link JwtOptions} with `secret`. */
+interface JwtSecretSource {
+  jwksUri?: never;
+  jwks?: never;
+  key?: never;
+  /**
+   * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
+   * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
+   * JWK Set, DER, base64 DER) is refused: a public key as an HMAC secret would let anyone sign
+   * tokens.
+   */
+  secret: string | Uint8Array;
+  /** Allowed `alg` values, HMAC only. Default `['HS256']`. */
+  algorithms?: readonly JwtHmacAlgorithm[] | undefined;
+}
+
+/**
+ * Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret` (the others are
+ * typed `never`); `jwks` only with `jwksUri`; `algorithms` of the key source's kind. `none` is
+ * never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
+ */
+export type JwtOptions = JwtCheckOptions & (JwtJwksSource | JwtKeySource | JwtSecretSource);
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const RSA_PSS = ['PS256', 'PS384', 'PS512'];

@@ -24,8 +24,14 @@ import { isLoopback } from '../util/loopback';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { hasControl } from '../util/text';
 
-/** A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1). */
-export type AuthFetchCredentials = { username: string; password: string } | { token: string };
+/**
+ * A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1);
+ * not both (a `TypeError`: the `never` fields make the compiler say so too, as it takes an object
+ * literal with the keys of both for either member).
+ */
+export type AuthFetchCredentials =
+  | { username: string; password: string; token?: never }
+  | { token: string; username?: never; password?: never };
 
 /** Options of {@link createAuthFetch}. */
 export interface AuthFetchOptions {

@@ -41,8 +41,8 @@ export interface RequireScopesOptions {
 
 /** The scopes (`allOf` or `anyOf`) plus {@link RequireScopesOptions}. */
 export type RequireScopesSpec =
-  | ({ readonly allOf: readonly string[] } & RequireScopesOptions)
-  | ({ readonly anyOf: readonly string[] } & RequireScopesOptions);
+  | ({ readonly allOf: readonly string[]; readonly anyOf?: never } & RequireScopesOptions)
+  | ({ readonly anyOf: readonly string[]; readonly allOf?: never } & RequireScopesOptions);
 
 const SPEC_NAMES: ReadonlySet<string> = new Set([
   'allOf',
@@ -82,6 +82,13 @@ export interface ScopeMiddleware {
  * @example
  * app.get('/orders', authenticate({ schemes: [bearer({ verify })] }), requireScopes('orders:read'), handler);
  */
+export function requireScopes(...scopes: string[]): ScopeMiddleware;
+/** `requireScopes(['read', 'write'])`: every scope of the list (see the first signature). */
+export function requireScopes(scopes: readonly string[]): ScopeMiddleware;
+/** `requireScopes({ anyOf: ['read', 'admin'], realm })`: see the first signature. */
+export function requireScopes(spec: RequireScopesSpec): ScopeMiddleware;
+// One list or spec, or names only: a list or spec beside more arguments is a TypeError at setup
+// (a scope after it would be dropped in silence), so no overload takes one.
 export function requireScopes(
   ...args: Array<string | readonly string[] | RequireScopesSpec>
 ): ScopeMiddleware {

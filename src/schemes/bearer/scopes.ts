@@ -6,10 +6,13 @@ import { isNqchar } from './errors';
 
 /**
  * Which scopes a request needs. A plain list or `{ allOf }` needs every scope; `{ anyOf }` needs
- * at least one.
+ * at least one. Not both keys: that is a `TypeError` at setup (`anyOf?: never` says so to the
+ * compiler, which otherwise takes an object with both keys as either member of the union).
  */
 export type ScopeRequirement =
-  readonly string[] | { readonly allOf: readonly string[] } | { readonly anyOf: readonly string[] };
+  | readonly string[]
+  | { readonly allOf: readonly string[]; readonly anyOf?: never }
+  | { readonly anyOf: readonly string[]; readonly allOf?: never };
 
 /** A validated, frozen requirement. */
 export interface CompiledScopes {
@@ -32,7 +35,8 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
     'anyOf' in requirement &&
     'allOf' in requirement
   ) {
-    // The union type accepts both keys; taking one silently could drop the stricter one.
+    // From JavaScript, or a spec built elsewhere (the types refuse both keys in a literal); taking
+    // one silently could drop the stricter one.
     throw new TypeError(`${what}: give either allOf or anyOf, not both`);
   }
   if (Array.isArray(requirement)) {
