@@ -49,8 +49,34 @@ export type NegotiateVerify = {
   verify(principal: string, req: AuthRequest): Identity | Promise<Identity>;
 }['verify'];
 
-/** Options of {@link negotiate}. */
-export interface NegotiateOptions {
+/**
+ * Options of {@link negotiate}. `verify` or `stripRealm`, not both: `verify` gets the whole
+ * principal, and `stripRealm` beside it (other than `false`) is a `TypeError` at setup.
+ */
+export type NegotiateOptions = NegotiateSettings & (NegotiateByVerify | NegotiateByPrincipal);
+
+/** {@link NegotiateOptions} with `verify`. */
+interface NegotiateByVerify {
+  /** Maps the principal to an identity (see {@link NegotiateVerify}). */
+  verify: NegotiateVerify;
+  /** Not with `verify`, which gets the whole principal: strip the realm there. */
+  stripRealm?: false | undefined;
+}
+
+/** {@link NegotiateOptions} without `verify`: the principal (or its realm-less name) is the user. */
+interface NegotiateByPrincipal {
+  /** Default: the principal (or its realm-less name, see `stripRealm`) is the user. */
+  verify?: undefined;
+  /**
+   * Make `req.auth.user` the principal without its `@REALM`: `true` for any realm, or a list of
+   * realms whose principals are shortened (others keep their realm, so `alice@A` and `alice@B`
+   * from trusted realms stay apart). Default `false`. Not with `verify`.
+   */
+  stripRealm?: boolean | readonly string[] | undefined;
+}
+
+/** The options of {@link NegotiateOptions} beside `verify` and `stripRealm`. */
+interface NegotiateSettings {
   /**
    * The acceptor's service principal in GSSAPI host-based form, `service@host`: `HTTP@www.example.com`
    * accepts tickets for `HTTP/www.example.com@<realm>`. Required: the host is the name clients put
@@ -66,17 +92,6 @@ export interface NegotiateOptions {
    * (`/etc/krb5.keytab`).
    */
   keytab?: string | undefined;
-  /**
-   * Maps the principal to an identity (see {@link NegotiateVerify}). Default: the principal (or
-   * its realm-less name, see `stripRealm`) is the user.
-   */
-  verify?: NegotiateVerify | undefined;
-  /**
-   * Without `verify`, make `req.auth.user` the principal without its `@REALM`: `true` for any
-   * realm, or a list of realms whose principals are shortened (others keep their realm, so
-   * `alice@A` and `alice@B` from trusted realms stay apart). Default `false`.
-   */
-  stripRealm?: boolean | readonly string[] | undefined;
   /** Accept only principals of these realms (cross-realm trust otherwise lets in any trusted realm). Default: any. */
   realms?: readonly string[] | undefined;
   /**

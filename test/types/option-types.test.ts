@@ -15,6 +15,7 @@ import {
   type JwtHmacAlgorithm,
   type JwtOptions,
 } from 'authscheme/jwt';
+import { negotiate, type NegotiateOptions, type NegotiateVerify } from 'authscheme/negotiate';
 
 const SECRET = 'option-types-test-secret-of-32-bytes!';
 const issuer = 'https://issuer.test/';
@@ -157,3 +158,28 @@ describe('jwtVerifier() and jwtBearer()', () => {
     expect(names).toHaveLength(3);
   });
 });
+
+describe('negotiate()', () => {
+  it('refuses stripRealm beside verify', () => {
+    expect(() =>
+      // @ts-expect-error verify gets the whole principal: stripRealm would do nothing
+      negotiate({ servicePrincipal: 'HTTP@localhost', verify: (p) => p, stripRealm: true }),
+    ).toThrow(TypeError);
+    expect(() =>
+      // @ts-expect-error nor a list of realms
+      negotiate({ servicePrincipal: 'HTTP@localhost', verify: (p) => p, stripRealm: ['A.TEST'] }),
+    ).toThrow(TypeError);
+  });
+});
+
+/** The forms of docs/negotiate.md, compiled only (negotiate() loads the kerberos addon). */
+export function negotiateForms(): NegotiateOptions[] {
+  const verify: NegotiateVerify = (principal) => principal.split('@')[0];
+  return [
+    { servicePrincipal: 'HTTP@www.example.com' },
+    { servicePrincipal: 'HTTP@www.example.com', stripRealm: true, realms: ['EXAMPLE.COM'] },
+    { servicePrincipal: 'HTTP@www.example.com', stripRealm: ['EXAMPLE.COM'], mutual: false },
+    { servicePrincipal: 'HTTP@www.example.com', verify },
+    { servicePrincipal: 'HTTP@www.example.com', verify, stripRealm: false, keytab: 'a.keytab' },
+  ];
+}
