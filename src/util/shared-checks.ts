@@ -10,27 +10,36 @@ export const SHARE_MS = 2000;
 export const MAX_SHARED_CHECKS = 10_000;
 
 interface Check<R> {
-  result: Promise<R>;
+  /** What joiners wait for; dropped once the check is past sharing (see {@link SharedChecks}). */
+  result: Promise<R> | undefined;
   /** `performance.now()` when the verifier was called. */
   readonly started: number;
 }
 
-/** Checks under way by key, each joined for {@link SHARE_MS}; see {@link SharedChecks.share}. */
+/**
+ * Checks under way by key, each joined for {@link SHARE_MS}; see {@link SharedChecks.share}.
+ *
+ * A check past sharing moves to a table of its own, without its result: it may still fill the
+ * cache when it settles (unless a newer check for its key replaced it), but holds none of the
+ * requests that joined it. A verifier that never answers would otherwise keep every request that
+ * waited for it (each answered 503 at the middleware's timeout) for as long as its key stayed.
+ */
 export class SharedChecks<R> {
-  /** In the order the checks started: the oldest come first. */
-  readonly #checks = new Map<string, Check<R>>();
+  /** Checks shared, in the order they started: the oldest come first. */
+  readonly #shared = new Map<string, Check<R>>();
+  /** Checks past sharing, still under way, in the order they passed. */
+  readonly #past = new Map<string, Check<R>>();
 
   /**
    * The result of the check under way for `key`, if it started less than {@link SHARE_MS} before
-   * `now`. An older one is forgotten: the next check replaces it, and it may no longer fill the
-   * cache (see {@link share}).
+   * `now`. An older one is no longer joined: the next check replaces it, and it may no longer
+   * fill the cache (see {@link share}).
    */
   join(key: string, now: number): Promise<R> | undefined {
-    const check = this.#checks.get(key);
-    if (check === undefined) return undefined;
-    if (now - check.started < SHARE_MS) return check.result;
-    this.#checks.delete(key);
-    return undefined;
+    this.#pass(now);
+    const check = this.#shared.get(key);
+    if (check === undefined || now - check.started >= SHARE_MS) return undefined;
+    return check.result;
   }
 
   /**
@@ -47,37 +56,52 @@ export class SharedChecks<R> {
     settle: (value: unknown, current: boolean) => R,
     rejected?: (error: unknown, current: boolean) => R,
   ): Promise<R> {
-    const check: Check<R> = { result: undefined as unknown as Promise<R>, started };
+    const check: Check<R> = { result: undefined, started };
     this.#hold(key, check);
-    check.result = Promise.resolve(pending).then(
-      (value) => settle(value, this.#checks.get(key) === check),
-      rejected && ((error: unknown) => rejected(error, this.#checks.get(key) === check)),
+    const current = (): boolean => this.#shared.get(key) === check || this.#past.get(key) === check;
+    const result = Promise.resolve(pending).then(
+      (value) => settle(value, current()),
+      rejected && ((error: unknown) => rejected(error, current())),
     );
+    if (this.#shared.get(key) === check) check.result = result;
     // Forgotten once settled, unless a newer check took its place (or the table never held it).
     const done = (): void => {
-      if (this.#checks.get(key) === check) this.#checks.delete(key);
+      if (this.#shared.get(key) === check) this.#shared.delete(key);
+      else if (this.#past.get(key) === check) this.#past.delete(key);
     };
-    check.result.then(done, done);
-    return check.result;
+    result.then(done, done);
+    return result;
   }
 
-  /** Checks under way that are remembered (hung ones stay until the table needs their room). */
+  /** Checks shared now (hung ones pass out of sharing after SHARE_MS). */
   get size(): number {
-    return this.#checks.size;
+    return this.#shared.size;
+  }
+
+  /** Checks past sharing still under way, remembered for `current` (at most MAX_SHARED_CHECKS). */
+  get pastSharing(): number {
+    return this.#past.size;
   }
 
   /** Remembers `check` for `key`, unless the table is full of checks still shared. */
   #hold(key: string, check: Check<R>): void {
-    if (this.#checks.size >= MAX_SHARED_CHECKS) {
-      // Checks past sharing are no longer joined: make room from the oldest.
-      for (const [other, old] of this.#checks) {
-        if (check.started - old.started < SHARE_MS) break;
-        this.#checks.delete(other);
-      }
-      if (this.#checks.size >= MAX_SHARED_CHECKS) return;
-    }
+    this.#pass(check.started);
+    // Replaced: an older check for the key, past sharing, may no longer fill the cache.
+    this.#past.delete(key);
+    if (this.#shared.size >= MAX_SHARED_CHECKS) return;
     // Deleted first, so that the Map's order stays the order in which checks started.
-    this.#checks.delete(key);
-    this.#checks.set(key, check);
+    this.#shared.delete(key);
+    this.#shared.set(key, check);
+  }
+
+  /** Moves the checks that started SHARE_MS or more before `now` out of sharing. */
+  #pass(now: number): void {
+    for (const [key, check] of this.#shared) {
+      if (now - check.started < SHARE_MS) break;
+      this.#shared.delete(key);
+      check.result = undefined;
+      if (this.#past.size >= MAX_SHARED_CHECKS) this.#past.delete(this.#past.keys().next().value!);
+      this.#past.set(key, check);
+    }
   }
 }

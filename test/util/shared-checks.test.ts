@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MAX_SHARED_CHECKS, SHARE_MS, SharedChecks } from '../../src/util/shared-checks';
 
 const never = new Promise<never>(() => undefined);
@@ -125,5 +127,32 @@ describe('SharedChecks', () => {
     await first;
     await Promise.resolve();
     expect(checks.join('k', SHARE_MS + 1)).toBe(second);
+  });
+
+  // From a review of long runs: a hung check stayed in the table, and with it every request that
+  // had joined it (each answered 503 at the middleware's timeout), until its key came back.
+  it('holds none of the requests that joined a hung check once it is past sharing', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const checks = new SharedChecks<string>();
+    /** A request waiting for the check, as the middleware's continuation holds it. */
+    const joinHung = (): WeakRef<object> => {
+      const request = { body: new Uint8Array(1024) };
+      // A verifier that never answers, and that nothing else holds.
+      void checks.share('k', 0, new Promise(() => undefined), String);
+      void checks.join('k', 1)!.then(() => request);
+      return new WeakRef(request);
+    };
+    const waiting = joinHung();
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+    await settled();
+    gc();
+    // Still shared: the table holds it.
+    expect(waiting.deref()).toBeDefined();
+    // Another key's check, after SHARE_MS: the hung one passes out of sharing.
+    await checks.share('other', SHARE_MS, Promise.resolve('x'), String);
+    await settled();
+    gc();
+    expect(waiting.deref()).toBeUndefined();
   });
 });
