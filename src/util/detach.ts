@@ -6,6 +6,8 @@
  * past the request.
  */
 export function detach(text: string): string {
+  // Shorter substrings are copies already.
+  if (text.length < 13) return text;
   // latin1 keeps one byte per character, and is exact when none is above U+00FF (Node gives
   // header values so); UTF-16 code units are exact for any string.
   for (let i = 0; i < text.length; i++) {

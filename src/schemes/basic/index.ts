@@ -12,6 +12,7 @@ import { SharedChecks } from '../../util/shared-checks';
 import { decodeBase64Strict } from '../../util/base64';
 import { decodeUtf8Strict, hasControl, isAscii, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
+import { detach } from '../../util/detach';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   Identity,
@@ -214,7 +215,9 @@ function decodeCredentials(
   // The user-id cannot contain a colon; the password can (RFC 7617 §2).
   const colon = text.indexOf(':');
   if (colon === -1) return refuse('Basic credentials have no colon');
-  const user = text.slice(0, colon);
+  // A copy: a substring would hold the whole text, password included, for as long as the user-id
+  // is kept (in the cache, on `req.auth`, in an application's session or lockout table).
+  const user = detach(text.slice(0, colon));
   const password = text.slice(colon + 1);
   // RFC 7617 §2 allows an empty user-id (user-id = *<TEXT excluding ":">), but a verify written
   // for names may not expect one: only when asked for.
