@@ -147,7 +147,10 @@ export function basic(options: BasicOptions): Scheme {
         const params: Record<string, string> = { realm };
         if (charset) params.charset = 'UTF-8';
         challenges = [Object.freeze({ scheme: 'Basic', params: Object.freeze(params) })];
-        challengeByRealm.set(realm, challenges);
+        // Realms are few; the bound keeps one per request (a realm made from the Host, one
+        // basic() shared by many authenticate()s) from growing it for good.
+        if (challengeByRealm.size >= MAX_CACHED_REALMS) challengeByRealm.clear();
+        challengeByRealm.set(detach(realm), challenges);
       }
       return challenges;
     },
@@ -194,6 +197,9 @@ export function basic(options: BasicOptions): Scheme {
     return checking.share(key, now, identity, remember);
   }
 }
+
+/** Realms whose challenges are kept made (see challenges()). */
+const MAX_CACHED_REALMS = 64;
 
 function claimed(result: VerifyResult, user: string): VerifyResult {
   return result.ok ? result : { ...result, user };

@@ -313,6 +313,25 @@ describe('basic() — RFC 7617', () => {
   });
 });
 
+describe('basic() challenges', () => {
+  // From a review of long runs: one basic() shared by authenticate()s of a realm each (a tenant's
+  // name from the Host header) kept every realm's challenge for good, some 560 bytes each.
+  it('keeps the challenges of 64 realms at most, made once each while kept', () => {
+    const scheme = basic({ users: { alice: 'secret' } });
+    const challengesOf = (realm: string) => scheme.challenges!({ ...ctx, realm });
+    const first = challengesOf('tenant-0.example.com');
+    expect(first).toEqual([
+      { scheme: 'Basic', params: { realm: 'tenant-0.example.com', charset: 'UTF-8' } },
+    ]);
+    for (let i = 1; i < 64; i++) challengesOf(`tenant-${i}.example.com`);
+    expect(challengesOf('tenant-0.example.com')).toBe(first);
+    for (let i = 64; i < 10_000; i++) challengesOf(`tenant-${i}.example.com`);
+    const again = challengesOf('tenant-0.example.com');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
+
 describe('basic({ cache })', () => {
   const header = (user: string, password: string): string =>
     `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
