@@ -22,6 +22,7 @@ import {
   introspection,
   InvalidTokenError,
   MemoryNonceStore,
+  type AuthRequest,
 } from 'authscheme';
 import { jwtBearer } from 'authscheme/jwt';
 import { createAuthFetch } from 'authscheme/client';
@@ -189,20 +190,30 @@ describe('Digest under Authorization values padded to 12 kB', () => {
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
   const padding = 'p'.repeat(12_000);
 
+  /** A user name of 13 characters or more: V8 copies a shorter substring. */
+  const LONG_USER = 'alice.longname@example.com';
+
   async function flood(
     store: MemoryNonceStore | undefined,
     answer: (i: number, nonce: string, opaque: string) => { path: string; authorization: string },
+    keep?: (user: string) => void,
   ): Promise<number> {
-    const server = await serve(
-      authenticate({
-        realm,
-        schemes: [
-          digest({
-            users: { alice: 'secret' },
-            algorithms: ['SHA-256'],
-            ...(store === undefined ? {} : { store }),
-          }),
-        ],
+    const guard = authenticate({
+      realm,
+      schemes: [
+        digest({
+          users: { alice: 'secret', [LONG_USER]: 'secret' },
+          algorithms: ['SHA-256'],
+          ...(store === undefined ? {} : { store }),
+        }),
+      ],
+    });
+    // As an application keeps req.auth.user (a session, a lockout table), when asked to.
+    const server = await serve((req, res, next) =>
+      guard(req, res, (err?: unknown) => {
+        const { auth } = req as AuthRequest;
+        if (err === undefined && auth !== undefined) keep?.(auth.user);
+        next(err);
       }),
     );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -269,6 +280,22 @@ describe('Digest under Authorization values padded to 12 kB', () => {
       path: uri(i),
       authorization: field(nonce, opaque, uri(i)),
     }));
+    expect(growth).toBeLessThan(8 * MiB);
+  });
+
+  it('hands over a user name that keeps no Authorization value (3 000 right answers, each name kept)', async () => {
+    const kept: string[] = [];
+    const growth = await flood(
+      undefined,
+      (_i, nonce, opaque) => {
+        const ha1 = sha(`${LONG_USER}:${realm}:secret`);
+        const response = sha(`${ha1}:${nonce}:00000001:${padding}:auth:${sha('GET:/')}`);
+        return { path: '/', authorization: field(nonce, opaque, '/', LONG_USER, response) };
+      },
+      (user) => kept.push(user),
+    );
+    expect(kept).toHaveLength(3300);
+    expect(new Set(kept)).toEqual(new Set([LONG_USER]));
     expect(growth).toBeLessThan(8 * MiB);
   });
 

@@ -18,6 +18,7 @@ import { isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
 import { hasControl, isHexOfLength, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
+import { detach } from '../../util/detach';
 import {
   checkBooleanOptions,
   isList,
@@ -618,8 +619,9 @@ function success(
   };
   return {
     ok: true,
-    // What the lookup gave for req.auth; the name the client proved, unless it maps it.
-    user: typeof lookupDetails?.user === 'string' ? lookupDetails.user : user,
+    // What the lookup gave for req.auth; the name the client proved, unless it maps it: a copy,
+    // as a substring would hold the whole Authorization value wherever the application keeps it.
+    user: typeof lookupDetails?.user === 'string' ? lookupDetails.user : detach(user),
     // What was authenticated (realm, algorithm, qop) is not the lookup's to change.
     details: lookupDetails === undefined ? digestDetails : { ...lookupDetails, ...digestDetails },
     // Literal keys: a computed key would give every request's object a slow shape.
