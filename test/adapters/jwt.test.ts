@@ -651,8 +651,8 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await refusal(verify(forged))).toBe('The access token algorithm is not allowed');
   });
 
-  // Pinned, as jose (a peer dependency, ^6) decides these: RFC 7515 §4.1.11 (crit) and §4.1.4
-  // (kid is a string).
+  // Pinned, as jose (a peer dependency, ^6.2.10) decides these: RFC 7515 §4.1.11 (crit) and §4.1.4
+  // (kid is a string; jose before 6.2.10 ignored a kid that is not one and took the token).
   it.each([
     [
       'an unknown crit extension',
