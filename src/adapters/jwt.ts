@@ -632,6 +632,14 @@ interface RemoteKeys {
  */
 function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number }): RemoteKeys {
   const { createLocalJWKSet, createRemoteJWKSet, customFetch } = loadJose();
+  // jose before 6.0.8 exports customFetch as a type only: the key below would be "undefined",
+  // jose would fetch by itself, and read a key set of any size (yarn and pnpm install a peer
+  // outside its range with a warning only).
+  if (typeof customFetch !== 'symbol') {
+    throw new Error(
+      'authscheme/jwt needs jose 6.2.10 or later for jwksUri (jose.customFetch is missing): npm install jose@6',
+    );
+  }
   const { maxResponseBytes, ...remoteSettings } = settings;
   const tooLarge = `The JWK Set is larger than ${maxResponseBytes} bytes`;
   const remote = createRemoteJWKSet(url, {

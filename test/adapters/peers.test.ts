@@ -76,3 +76,24 @@ describe.each(setups)('%s', (subpath, peer, install, setUp) => {
     }
   });
 });
+
+// From a review of the peer ranges: jose before 6.0.8 exports customFetch as a type only, and the
+// key set was then fetched by jose, read at any size whatever jwks.maxResponseBytes said (a
+// package manager that only warns of a peer outside its range installs one).
+describe('authscheme/jwt with a jose older than its range', () => {
+  it('refuses jwksUri at setup when jose has no customFetch, rather than read key sets unbounded', () => {
+    let thrown: unknown = 'nothing was thrown';
+    jest.isolateModules(() => {
+      jest.doMock('jose', () => ({ ...jest.requireActual('jose'), customFetch: undefined }));
+      const { jwtVerifier } = require('authscheme/jwt') as typeof import('authscheme/jwt');
+      try {
+        jwtVerifier({ jwksUri: 'https://issuer.example/jwks', issuer: 'i', audience: 'a' });
+      } catch (error) {
+        thrown = error;
+      }
+    });
+    jest.dontMock('jose');
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toMatch(/needs jose 6\.2\.10 or later for jwksUri/);
+  });
+});
