@@ -20,9 +20,10 @@ interface Check<R> {
  * Checks under way by key, each joined for {@link SHARE_MS}; see {@link SharedChecks.share}.
  *
  * A check past sharing moves to a table of its own, without its result: it may still fill the
- * cache when it settles (unless a newer check for its key replaced it), but holds none of the
- * requests that joined it. A verifier that never answers would otherwise keep every request that
- * waited for it (each answered 503 at the middleware's timeout) for as long as its key stayed.
+ * cache when it settles (unless its key was asked for again since), but the table no longer
+ * holds the requests that joined it. A verifier that never answers kept every request that
+ * waited for it (each answered 503 at the middleware's timeout) for as long as its key stayed;
+ * now only as long as the verifier itself holds its promise.
  */
 export class SharedChecks<R> {
   /** Checks shared, in the order they started: the oldest come first. */
@@ -38,8 +39,13 @@ export class SharedChecks<R> {
   join(key: string, now: number): Promise<R> | undefined {
     this.#pass(now);
     const check = this.#shared.get(key);
-    if (check === undefined || now - check.started >= SHARE_MS) return undefined;
-    return check.result;
+    if (check !== undefined && now - check.started < SHARE_MS) return check.result;
+    // No longer current, whether a newer check follows or the caller answers by itself (a
+    // verifier that refuses a locked account synchronously): a late success must not fill the
+    // cache behind that refusal.
+    if (check !== undefined) this.#shared.delete(key);
+    this.#past.delete(key);
+    return undefined;
   }
 
   /**

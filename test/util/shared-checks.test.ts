@@ -118,6 +118,30 @@ describe('SharedChecks', () => {
     ]);
   });
 
+  // From a review of the change that moved checks past sharing to a table of their own: there
+  // the old check stayed current when its key was asked for again but answered without a check
+  // (a verifier that refuses a locked account synchronously), and its late success filled the
+  // cache behind that refusal.
+  it('a check past sharing whose key is asked for again is no longer current, even with no newer check', async () => {
+    for (const passedBy of ['the same key', 'another key first']) {
+      const checks = new SharedChecks<string>();
+      const currents: boolean[] = [];
+      const slow = deferred<string>();
+      const first = checks.share('k', 0, slow.promise, (value, current) => {
+        currents.push(current);
+        return String(value);
+      });
+      if (passedBy === 'another key first') {
+        await checks.share('other', SHARE_MS + 1, Promise.resolve('x'), String);
+      }
+      // Asked for again after sharing: answered by the caller itself, no share().
+      expect(checks.join('k', SHARE_MS + 2)).toBeUndefined();
+      slow.resolve('accepted');
+      await first;
+      expect(currents).toEqual([false]);
+    }
+  });
+
   it('an older check that settles leaves the newer one for the key in place, still joined', async () => {
     const checks = new SharedChecks<string>();
     const older = deferred<string>();
