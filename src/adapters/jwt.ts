@@ -637,7 +637,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
   // outside its range with a warning only).
   if (typeof customFetch !== 'symbol') {
     throw new Error(
-      'authscheme/jwt needs jose 6.2.10 or later for jwksUri (jose.customFetch is missing): npm install jose@6',
+      'authscheme/jwt: jwksUri needs jose 6.0.8 or later (jose.customFetch is missing); its peer range is ^6.2.10: npm install jose@6',
     );
   }
   const { maxResponseBytes, ...remoteSettings } = settings;

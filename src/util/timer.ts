@@ -5,8 +5,9 @@
  * replace those globals, and then go back to real ones. A timer belongs to the functions that
  * made it: a fake one never fires once the fake timers are gone, and a real one does not follow
  * fake time. So a timer counts as running only when made by the functions in place now; when
- * asked to run otherwise, one is made with those, and the others are kept until {@link Timer.stop}
- * (a real one made before the fake timers still serves what it was made for).
+ * asked to run otherwise, one is made with those. One the process's own functions made is kept
+ * until {@link Timer.stop} (made before the fake timers, it still serves what it was made for);
+ * one of fake timers is dropped then (gone, they never fire it).
  */
 export class Timer {
   #handles: Handle[] = [];
@@ -45,14 +46,20 @@ export class Timer {
 
   #add(handle: Handle): void {
     handle.timeout.unref();
-    // One per set of timer functions: a timer made by those in place replaces theirs.
-    for (const { timeout, madeBy, clear } of this.#handles) {
-      if (madeBy === handle.madeBy) clear(timeout);
+    // The process's timers go on; a timer made by the functions in place replaces theirs, and
+    // one made by fake timers that are gone (or replaced) never fires.
+    const kept: Handle[] = [];
+    for (const other of this.#handles) {
+      if (other.madeBy !== handle.madeBy && PROCESS_TIMERS.includes(other.madeBy)) kept.push(other);
+      else other.clear(other.timeout);
     }
-    this.#handles = this.#handles.filter((h) => h.madeBy !== handle.madeBy);
-    this.#handles.push(handle);
+    kept.push(handle);
+    this.#handles = kept;
   }
 }
+
+/** The process's own timer functions, as this module found them. */
+const PROCESS_TIMERS: readonly unknown[] = [setTimeout, setInterval];
 
 interface Handle {
   timeout: NodeJS.Timeout;

@@ -62,6 +62,11 @@ describe('requireScopes() and requiredScopes', () => {
       bearer({ verify: () => false, requiredScopes: ['read'] }),
       bearer({ verify: () => false, requiredScopes: { anyOf: readonlyList } }),
     ];
+    // A value that is one of several forms (from a review: the overloads took no union).
+    const requirement = { anyOf: ['read'] } as ScopeRequirement;
+    const either = (names.length > 1 ? 'read' : names) as string | string[];
+    const listOrSpec = names as string[] | RequireScopesSpec;
+    forms.push(requireScopes(requirement), requireScopes(either), requireScopes(listOrSpec));
     expect(forms.every((made) => typeof made === 'function' || typeof made === 'object')).toBe(
       true,
     );

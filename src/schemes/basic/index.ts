@@ -144,13 +144,14 @@ export function basic(options: BasicOptions): Scheme {
       const realm = ownRealm ?? ctx.realm;
       let challenges = challengeByRealm.get(realm);
       if (challenges === undefined) {
-        const params: Record<string, string> = { realm };
+        // A copy, kept: the realm may be a view of a longer text (a Host header).
+        const params: Record<string, string> = { realm: detach(realm) };
         if (charset) params.charset = 'UTF-8';
         challenges = [Object.freeze({ scheme: 'Basic', params: Object.freeze(params) })];
         // Realms are few; the bound keeps one per request (a realm made from the Host, one
         // basic() shared by many authenticate()s) from growing it for good.
         if (challengeByRealm.size >= MAX_CACHED_REALMS) challengeByRealm.clear();
-        challengeByRealm.set(detach(realm), challenges);
+        challengeByRealm.set(params.realm!, challenges);
       }
       return challenges;
     },

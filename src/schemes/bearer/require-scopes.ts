@@ -83,10 +83,13 @@ export interface ScopeMiddleware {
  * app.get('/orders', authenticate({ schemes: [bearer({ verify })] }), requireScopes('orders:read'), handler);
  */
 export function requireScopes(...scopes: string[]): ScopeMiddleware;
-/** `requireScopes(['read', 'write'])`: every scope of the list (see the first signature). */
-export function requireScopes(scopes: readonly string[]): ScopeMiddleware;
-/** `requireScopes({ anyOf: ['read', 'admin'], realm })`: see the first signature. */
-export function requireScopes(spec: RequireScopesSpec): ScopeMiddleware;
+/**
+ * `requireScopes(['read', 'write'])`, `requireScopes({ anyOf: ['read', 'admin'], realm })`: one
+ * list or spec (or a value that is either, such as a `ScopeRequirement`); see the first signature.
+ */
+export function requireScopes(
+  requirement: string | ScopeRequirement | RequireScopesSpec,
+): ScopeMiddleware;
 // One list or spec, or names only: a list or spec beside more arguments is a TypeError at setup
 // (a scope after it would be dropped in silence), so no overload takes one.
 export function requireScopes(
