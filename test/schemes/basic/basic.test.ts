@@ -5,6 +5,7 @@ import {
   basic,
   parseCredentials,
   type BasicOptions,
+  type Challenge,
   type RequestContext,
 } from 'authscheme';
 import crypto from 'node:crypto';
@@ -318,7 +319,9 @@ describe('basic() challenges', () => {
   // name from the Host header) kept every realm's challenge for good, some 560 bytes each.
   it('keeps the challenges of 64 realms at most, made once each while kept', () => {
     const scheme = basic({ users: { alice: 'secret' } });
-    const challengesOf = (realm: string) => scheme.challenges!({ ...ctx, realm });
+    // Basic makes its challenges synchronously.
+    const challengesOf = (realm: string) =>
+      scheme.challenges({ ...ctx, realm }) as readonly Challenge[];
     const first = challengesOf('tenant-0.example.com');
     expect(first).toEqual([
       { scheme: 'Basic', params: { realm: 'tenant-0.example.com', charset: 'UTF-8' } },
