@@ -179,4 +179,69 @@ describe('SharedChecks', () => {
     gc();
     expect(waiting.deref()).toBeUndefined();
   });
+
+  // From hand-made mutants: with no join() passing checks out of sharing, a run of requests
+  // answered without a check of their own (refused synchronously, or from the cache) kept the
+  // requests that joined a hung check until the next share().
+  it('join() alone passes a hung check out of sharing, its requests with it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const checks = new SharedChecks<string>();
+    const joinHung = (): WeakRef<object> => {
+      const request = { body: new Uint8Array(1024) };
+      void checks.share('k', 0, new Promise(() => undefined), String);
+      void checks.join('k', 1)!.then(() => request);
+      return new WeakRef(request);
+    };
+    const waiting = joinHung();
+    expect(checks.join('other', SHARE_MS)).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(waiting.deref()).toBeUndefined();
+    expect(checks.size).toBe(0);
+    expect(checks.pastSharing).toBe(1);
+  });
+
+  // From hand-made mutants: a check past sharing that settled stayed in the second table (its key,
+  // a digest of the credentials, with it) until 10 000 others pushed it out.
+  it('forgets a check past sharing once it settles', async () => {
+    const checks = new SharedChecks<string>();
+    const slow = deferred<string>();
+    const first = checks.share('k', 0, slow.promise, String);
+    await checks.share('other', SHARE_MS, Promise.resolve('x'), String);
+    expect(checks.pastSharing).toBe(1);
+    slow.resolve('late');
+    await first;
+    await Promise.resolve();
+    expect(checks.pastSharing).toBe(0);
+    expect(checks.size).toBe(0);
+  });
+
+  // From hand-made mutants: nothing tested the bound of the second table (the bounds test's
+  // requests all come within SHARE_MS), which kept every hung check past sharing without it.
+  it('remembers at most MAX_SHARED_CHECKS checks past sharing, forgetting the oldest first', async () => {
+    const checks = new SharedChecks<string>();
+    const currents = new Map<string, boolean>();
+    const noted =
+      (key: string) =>
+      (value: unknown, current: boolean): string => {
+        currents.set(key, current);
+        return String(value);
+      };
+    const first = deferred<string>();
+    const firstResult = checks.share('first', 0, first.promise, noted('first'));
+    for (let i = 1; i < MAX_SHARED_CHECKS; i++)
+      void checks.share(`hung${i}`, i / 10, never, String);
+    // All of them pass out of sharing, filling the second table; then one more passes.
+    const last = deferred<string>();
+    const lastResult = checks.share('last', 3 * SHARE_MS, last.promise, noted('last'));
+    expect(checks.pastSharing).toBe(MAX_SHARED_CHECKS);
+    expect(checks.join('another', 5 * SHARE_MS)).toBeUndefined();
+    expect(checks.pastSharing).toBe(MAX_SHARED_CHECKS);
+    first.resolve('late');
+    last.resolve('late');
+    await Promise.all([firstResult, lastResult]);
+    // The oldest made room: it may no longer fill the cache; the one that just passed still may.
+    expect(Object.fromEntries(currents)).toEqual({ first: false, last: true });
+  });
 });
