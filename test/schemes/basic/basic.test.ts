@@ -9,6 +9,8 @@ import {
   type RequestContext,
 } from 'authscheme';
 import crypto from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const ctx = { realm: 'WallyWorld', proxy: false, method: 'GET', url: '/' } as RequestContext;
 
@@ -328,10 +330,42 @@ describe('basic() challenges', () => {
     ]);
     for (let i = 1; i < 64; i++) challengesOf(`tenant-${i}.example.com`);
     expect(challengesOf('tenant-0.example.com')).toBe(first);
-    for (let i = 64; i < 10_000; i++) challengesOf(`tenant-${i}.example.com`);
+    // A 65th makes room (at 65 kept, the first would still be): the first is made again.
+    challengesOf('tenant-64.example.com');
+    expect(challengesOf('tenant-0.example.com')).not.toBe(first);
+    for (let i = 65; i < 10_000; i++) challengesOf(`tenant-${i}.example.com`);
     const again = challengesOf('tenant-0.example.com');
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
+  });
+
+  // From hand-made mutants: the tests passed with the realm kept as given, in the challenge or as
+  // the key: a realm read from a longer text (a Host header) is a view of all of it (V8's sliced
+  // strings), and 64 of them kept that much.
+  it('keeps a copy of the realm, not the longer text it was read from', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settledHeap = async (): Promise<number> => {
+      for (let i = 0; i < 4; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return process.memoryUsage().heapUsed;
+    };
+    const scheme = basic({ users: { alice: 'secret' } });
+    // Basic makes its challenges synchronously.
+    const challengesOf = (realm: string) =>
+      scheme.challenges({ ...ctx, realm }) as readonly Challenge[];
+    const before = await settledHeap();
+    for (let i = 0; i < 64; i++) {
+      const text = `tenant-${String(i).padStart(2, '0')}.example.com ${'x'.repeat(100_000)}`;
+      challengesOf(text.slice(0, 21));
+    }
+    // As views, the 64 would hold 6.4 MB.
+    expect((await settledHeap()) - before).toBeLessThan(2 * 1024 * 1024);
+    expect(challengesOf('tenant-07.example.com')).toEqual([
+      { scheme: 'Basic', params: { realm: 'tenant-07.example.com', charset: 'UTF-8' } },
+    ]);
   });
 });
 
