@@ -244,4 +244,37 @@ describe('SharedChecks', () => {
     // The oldest made room: it may no longer fill the cache; the one that just passed still may.
     expect(Object.fromEntries(currents)).toEqual({ first: false, last: true });
   });
+
+  // From hand-made mutants, which passed: basic() and bearer() call join() just before share(),
+  // with the same time, so neither case below comes from them today; they are share()'s own
+  // contract (see #hold), for a caller that does not join first.
+  it('share() alone replaces a check past sharing: the older is no longer current', async () => {
+    const checks = new SharedChecks<string>();
+    const currents: Array<[unknown, boolean]> = [];
+    const settle = (value: unknown, current: boolean): string => {
+      currents.push([value, current]);
+      return String(value);
+    };
+    const older = deferred<string>();
+    const first = checks.share('k', 0, older.promise, settle);
+    await checks.share('k', SHARE_MS + 1, Promise.resolve('refused'), settle);
+    older.resolve('accepted');
+    await first;
+    expect(currents).toEqual([
+      ['refused', true],
+      ['accepted', false],
+    ]);
+  });
+
+  it('share() alone replacing a shared check keeps the order in which checks started', () => {
+    const checks = new SharedChecks<string>();
+    void checks.share('a', 0, never, String);
+    void checks.share('b', 500, never, String);
+    const a = checks.share('a', 1000, never, String);
+    // b, started at 500, is past sharing at 2 500 (and the newer a is not): out of the table,
+    // rather than held behind a, which started later but took a's old place.
+    expect(checks.join('c', 500 + SHARE_MS)).toBeUndefined();
+    expect(checks.size).toBe(1);
+    expect(checks.join('a', 500 + SHARE_MS)).toBe(a);
+  });
 });
