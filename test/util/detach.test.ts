@@ -1,6 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { detach } from '../../src/util/detach';
+import { settledHeap } from '../helpers/gc';
 
 describe('detach', () => {
   it('gives back the same text, whatever its characters', () => {
@@ -19,15 +18,6 @@ describe('detach', () => {
   // From hand-made mutants: with the fast path taking 13 characters too, the bounds tests still
   // passed (few of their user names have exactly 13), yet V8 makes a substring of 13 a view.
   it('copies a substring of exactly 13 characters, which V8 makes a view of its whole text', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const settledHeap = async (): Promise<number> => {
-      for (let i = 0; i < 4; i++) {
-        gc();
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return process.memoryUsage().heapUsed;
-    };
     const before = await settledHeap();
     const kept: string[] = [];
     for (let i = 0; i < 500; i++) {

@@ -1,6 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MAX_SHARED_CHECKS, SHARE_MS, SharedChecks } from '../../src/util/shared-checks';
+import { gc } from '../helpers/gc';
 
 const never = new Promise<never>(() => undefined);
 
@@ -8,6 +7,17 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve: (value: T) => void = () => undefined;
   const promise = new Promise<T>((settle) => (resolve = settle));
   return { promise, resolve };
+}
+
+/**
+ * A check of `k` at 0 whose verifier never answers (and that nothing else holds), and a request
+ * that joined it, as the middleware's continuation holds it: a reference to that request.
+ */
+function joinHung(checks: SharedChecks<string>): WeakRef<object> {
+  const request = { body: new Uint8Array(1024) };
+  void checks.share('k', 0, new Promise(() => undefined), String);
+  void checks.join('k', 1)!.then(() => request);
+  return new WeakRef(request);
 }
 
 describe('SharedChecks', () => {
@@ -156,18 +166,8 @@ describe('SharedChecks', () => {
   // From a review of long runs: a hung check stayed in the table, and with it every request that
   // had joined it (each answered 503 at the middleware's timeout), until its key came back.
   it('holds none of the requests that joined a hung check once it is past sharing', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const checks = new SharedChecks<string>();
-    /** A request waiting for the check, as the middleware's continuation holds it. */
-    const joinHung = (): WeakRef<object> => {
-      const request = { body: new Uint8Array(1024) };
-      // A verifier that never answers, and that nothing else holds.
-      void checks.share('k', 0, new Promise(() => undefined), String);
-      void checks.join('k', 1)!.then(() => request);
-      return new WeakRef(request);
-    };
-    const waiting = joinHung();
+    const waiting = joinHung(checks);
     const settled = () => new Promise((resolve) => setImmediate(resolve));
     await settled();
     gc();
@@ -184,16 +184,8 @@ describe('SharedChecks', () => {
   // answered without a check of their own (refused synchronously, or from the cache) kept the
   // requests that joined a hung check until the next share().
   it('join() alone passes a hung check out of sharing, its requests with it', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const checks = new SharedChecks<string>();
-    const joinHung = (): WeakRef<object> => {
-      const request = { body: new Uint8Array(1024) };
-      void checks.share('k', 0, new Promise(() => undefined), String);
-      void checks.join('k', 1)!.then(() => request);
-      return new WeakRef(request);
-    };
-    const waiting = joinHung();
+    const waiting = joinHung(checks);
     expect(checks.join('other', SHARE_MS)).toBeUndefined();
     await new Promise((resolve) => setImmediate(resolve));
     gc();

@@ -3,9 +3,8 @@
  * passed with running() always false, with a fired or stopped timer still counted as running,
  * with stop() leaving its timers set, with a replaced timer left set, and without unref().
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Timer } from '../../src/util/timer';
+import { gc } from '../helpers/gc';
 
 afterEach(() => jest.useRealTimers());
 
@@ -79,8 +78,6 @@ describe('Timer', () => {
   // A fake timer never fires once its fake timers are gone: kept, it would only hold their clock
   // and what its callback holds (a Deadlines' sweep, a queue's items), for as long as the Timer.
   it('drops a timer of fake timers that are gone once it sets another', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const timer = new Timer();
     jest.useFakeTimers();
     const setUnderFake = (): WeakRef<object> => {

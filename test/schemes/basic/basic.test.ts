@@ -9,8 +9,7 @@ import {
   type RequestContext,
 } from 'authscheme';
 import crypto from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { settledHeap } from '../../helpers/gc';
 
 const ctx = { realm: 'WallyWorld', proxy: false, method: 'GET', url: '/' } as RequestContext;
 
@@ -343,15 +342,6 @@ describe('basic() challenges', () => {
   // the key: a realm read from a longer text (a Host header) is a view of all of it (V8's sliced
   // strings), and 64 of them kept that much.
   it('keeps a copy of the realm, not the longer text it was read from', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const settledHeap = async (): Promise<number> => {
-      for (let i = 0; i < 4; i++) {
-        gc();
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return process.memoryUsage().heapUsed;
-    };
     const scheme = basic({ users: { alice: 'secret' } });
     // Basic makes its challenges synchronously.
     const challengesOf = (realm: string) =>
