@@ -20,14 +20,20 @@ function joinHung(checks: SharedChecks<string>): WeakRef<object> {
   return new WeakRef(request);
 }
 
+/** A `settle` that records each value with whether its check was current, in `currents`. */
+function recorder() {
+  const currents: Array<[unknown, boolean]> = [];
+  const settle = (value: unknown, current: boolean): string => {
+    currents.push([value, current]);
+    return String(value);
+  };
+  return { currents, settle };
+}
+
 describe('SharedChecks', () => {
   it('shares a check for SHARE_MS, then lets a newer one replace it and tells the older it is not current', async () => {
     const checks = new SharedChecks<string>();
-    const currents: Array<[unknown, boolean]> = [];
-    const settle = (value: unknown, current: boolean): string => {
-      currents.push([value, current]);
-      return String(value);
-    };
+    const { currents, settle } = recorder();
     const older = deferred<string>();
     const first = checks.share('k', 0, older.promise, settle);
     expect(checks.join('k', SHARE_MS - 1)).toBe(first);
@@ -111,11 +117,7 @@ describe('SharedChecks', () => {
 
   it('keeps a check past sharing while the table has room: its late answer is still current', async () => {
     const checks = new SharedChecks<string>();
-    const currents: Array<[unknown, boolean]> = [];
-    const settle = (value: unknown, current: boolean): string => {
-      currents.push([value, current]);
-      return String(value);
-    };
+    const { currents, settle } = recorder();
     const slow = deferred<string>();
     const first = checks.share('a', 0, slow.promise, settle);
     // Another key's check, long after: no reason to forget the slow one (nothing else replaced it).
@@ -242,11 +244,7 @@ describe('SharedChecks', () => {
   // contract (see #hold), for a caller that does not join first.
   it('share() alone replaces a check past sharing: the older is no longer current', async () => {
     const checks = new SharedChecks<string>();
-    const currents: Array<[unknown, boolean]> = [];
-    const settle = (value: unknown, current: boolean): string => {
-      currents.push([value, current]);
-      return String(value);
-    };
+    const { currents, settle } = recorder();
     const older = deferred<string>();
     const first = checks.share('k', 0, older.promise, settle);
     await checks.share('k', SHARE_MS + 1, Promise.resolve('refused'), settle);
