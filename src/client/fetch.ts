@@ -138,6 +138,9 @@ export class ServerAuthenticationError extends Error {
   }
 }
 
+/** What a credentials object may hold: a user name and password, or a token. */
+const CREDENTIAL_NAMES: ReadonlySet<string> = new Set(['username', 'password', 'token']);
+
 /**
  * A `fetch` that authenticates: with `{ token }` every request carries `Authorization: Bearer`;
  * with `{ username, password }` a `401` is answered once with the strongest offered scheme it
@@ -183,11 +186,28 @@ export function createAuthFetch(
   if (typeof credentials !== 'object' || credentials === null) {
     throw new TypeError('createAuthFetch(): credentials are required');
   }
+  // Read once: a getter answering otherwise later would escape the checks below.
+  const {
+    token,
+    username: givenUser,
+    password: givenPassword,
+  } = credentials as {
+    token?: unknown;
+    username?: unknown;
+    password?: unknown;
+  };
+  // A field set to `undefined` (`{ token: process.env.TOKEN, … }`, the types' `never` fields) is
+  // absent; `{ token: undefined }` alone still means a token, refused below as no token.
+  const tokenGiven =
+    token !== undefined ||
+    ('token' in credentials && givenUser === undefined && givenPassword === undefined);
+  if (tokenGiven && (givenUser !== undefined || givenPassword !== undefined)) {
+    throw new TypeError('createAuthFetch(): give { username, password } or { token }, not both');
+  }
   // An option put among the credentials (`verifyServer: 'require'`) would be ignored in silence,
-  // and with it what it asks for; a token beside a password, one of the two.
-  const credentialNames = 'token' in credentials ? ['token'] : ['username', 'password'];
+  // and with it what it asks for.
   for (const key of Object.keys(credentials)) {
-    if (!credentialNames.includes(key)) {
+    if (!CREDENTIAL_NAMES.has(key)) {
       throw new TypeError(
         `createAuthFetch(): unknown credential \`${key}\` (credentials are { username, password } or { token }; options go in the second argument)`,
       );
@@ -199,13 +219,12 @@ export function createAuthFetch(
     // Fetch standard: with credentials 'omit', no authentication entry is used nor a 401 answered.
     request.credentials !== 'omit' &&
     (origins === undefined || origins.has(new URL(request.url).origin));
-  if ('token' in credentials) {
+  if (tokenGiven) {
     if (verifyServer === 'require') {
       throw new TypeError(
         "createAuthFetch(): verifyServer 'require' needs Digest; a Bearer server proves nothing",
       );
     }
-    const { token } = credentials;
     if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
       // RFC 6750 §2.1: b64token syntax.
       throw new TypeError('createAuthFetch(): the token is not in RFC 6750 b64token syntax');
@@ -227,12 +246,12 @@ export function createAuthFetch(
       return fetchWith(baseFetch, withHeaders(request, header), sendInit);
     };
   }
-  if (typeof credentials.username !== 'string' || typeof credentials.password !== 'string') {
+  if (typeof givenUser !== 'string' || typeof givenPassword !== 'string') {
     throw new TypeError('createAuthFetch(): username and password must be strings');
   }
   // RFC 7616 §4 and RFC 7617 §2.1: servers that say charset=UTF-8 expect NFC.
-  const username = credentials.username.normalize('NFC');
-  const password = credentials.password.normalize('NFC');
+  const username = givenUser.normalize('NFC');
+  const password = givenPassword.normalize('NFC');
   if (hasControl(username) || hasControl(password)) {
     throw new TypeError(
       'createAuthFetch(): username and password must not hold control characters',

@@ -288,7 +288,17 @@ describe('option types', () => {
     [
       'createAuthFetch with a token and a password (one of them was ignored)',
       () => createAuthFetch(anyOptions({ token: 'abc', username: 'a', password: 'b' })),
-      'createAuthFetch(): unknown credential `username` (credentials are { username, password } or { token }; options go in the second argument)',
+      'createAuthFetch(): give { username, password } or { token }, not both',
+    ],
+    [
+      'createAuthFetch with a password and a token left undefined (said `username` was unknown)',
+      () => createAuthFetch(anyOptions({ token: undefined, username: 'a', password: 1 })),
+      'createAuthFetch(): username and password must be strings',
+    ],
+    [
+      'createAuthFetch with a token that is undefined alone (process.env.TOKEN unset)',
+      () => createAuthFetch(anyOptions({ token: undefined })),
+      'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
     ],
     [
       "createAuthFetch insecureHttp 'false' (truthy: a token in clear)",

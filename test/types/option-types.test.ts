@@ -94,6 +94,10 @@ describe('createAuthFetch() credentials', () => {
       expect(typeof createAuthFetch(credentials, { insecureHttp: true })).toBe('function');
     }
     expect(typeof createAuthFetch({ username: 'a', password: 'b' })).toBe('function');
+    // The `never` fields take `undefined` (no exactOptionalPropertyTypes), and so does setup.
+    const fromEnv = { token: undefined, username: 'a', password: 'b' };
+    expect(typeof createAuthFetch(fromEnv)).toBe('function');
+    expect(typeof createAuthFetch({ token: 'abc', username: undefined })).toBe('function');
     expect(typeof createAuthFetch({ token: 'abc' }, { origins: ['https://api.test'] })).toBe(
       'function',
     );

@@ -29,12 +29,14 @@ export interface CompiledScopes {
 export function compileScopes(requirement: ScopeRequirement, what: string): CompiledScopes {
   let mode: 'allOf' | 'anyOf';
   let list: unknown;
-  if (
-    typeof requirement === 'object' &&
-    requirement !== null &&
-    'anyOf' in requirement &&
-    'allOf' in requirement
-  ) {
+  // Each key read once; one set to `undefined` is absent (the types' `never` field takes it).
+  const spec =
+    typeof requirement === 'object' && requirement !== null && !Array.isArray(requirement)
+      ? (requirement as { anyOf?: unknown; allOf?: unknown })
+      : undefined;
+  const anyOf = spec?.anyOf;
+  const allOf = spec?.allOf;
+  if (anyOf !== undefined && allOf !== undefined) {
     // From JavaScript, or a spec built elsewhere (the types refuse both keys in a literal); taking
     // one silently could drop the stricter one.
     throw new TypeError(`${what}: give either allOf or anyOf, not both`);
@@ -42,12 +44,12 @@ export function compileScopes(requirement: ScopeRequirement, what: string): Comp
   if (Array.isArray(requirement)) {
     mode = 'allOf';
     list = requirement;
-  } else if (typeof requirement === 'object' && requirement !== null && 'anyOf' in requirement) {
+  } else if (anyOf !== undefined) {
     mode = 'anyOf';
-    list = requirement.anyOf;
-  } else if (typeof requirement === 'object' && requirement !== null && 'allOf' in requirement) {
+    list = anyOf;
+  } else if (allOf !== undefined) {
     mode = 'allOf';
-    list = requirement.allOf;
+    list = allOf;
   } else {
     throw new TypeError(`${what}: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }`);
   }

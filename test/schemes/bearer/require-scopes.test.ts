@@ -82,6 +82,19 @@ describe('requireScopes()', () => {
     expect((await get(anyOf, 'reader')).status).toBe(403);
   });
 
+  it('takes a key set to undefined as absent (a spec built from configuration)', async () => {
+    // Refused as "allOf and anyOf" before: the types' `anyOf?: never` takes undefined.
+    const allOf = app(requireScopes({ allOf: ['write'], anyOf: undefined }));
+    expect((await get(allOf, 'writer')).status).toBe(200);
+    expect((await get(allOf, 'reader')).status).toBe(403);
+    const anyOf = app(requireScopes({ anyOf: ['read', 'write'], allOf: undefined }));
+    expect((await get(anyOf, 'reader')).status).toBe(200);
+    expect((await get(anyOf, 'admin')).status).toBe(403);
+    expect(() => requireScopes({ anyOf: undefined } as never)).toThrow(
+      'requireScopes: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }',
+    );
+  });
+
   it('uses the configured realm and error_uri', async () => {
     const guard = requireScopes({
       anyOf: ['admin'],
