@@ -129,7 +129,7 @@ interface JwtCheckOptions extends BoundTokenOptions {
   audience: string | readonly string[];
   /**
    * Leeway for `exp`, `nbf` and `iat` (a token issued in the future is refused), in seconds.
-   * Default 5.
+   * Default 5, at most 300 (more is refused at setup: likely milliseconds given for seconds).
    */
   clockTolerance?: number | undefined;
   /**
@@ -819,6 +819,9 @@ const JWKS_OPTION_NAMES = optionNames<JwksOptions>()([
   'maxResponseBytes',
 ]);
 
+/** The largest `clockTolerance`, in seconds: five minutes. */
+const MAX_CLOCK_TOLERANCE = 300;
+
 /**
  * A token verifier for `bearer({ verify })` that checks JWT access tokens: signature (against a
  * remote JWKS, a public key or a secret), algorithm allow-list, `iss`, `aud`, `exp`/`nbf` with
@@ -892,6 +895,13 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     clockTolerance < 0
   ) {
     throw new TypeError('jwtVerifier: clockTolerance must be a number of seconds >= 0');
+  }
+  // Every other duration of authscheme is in ms: a tolerance of 5000 meant as 5 s would take
+  // tokens for 83 minutes after their exp. RFC 7519 §4.1.4: "usually no more than a few minutes".
+  if (clockTolerance > MAX_CLOCK_TOLERANCE) {
+    throw new TypeError(
+      `jwtVerifier: clockTolerance is in seconds (not ms): ${clockTolerance} s would accept a token that long after its exp; give at most ${MAX_CLOCK_TOLERANCE} (RFC 7519 §4.1.4: a few minutes)`,
+    );
   }
   const userClaim = options.userClaim ?? 'sub';
   const allowBoundTokens = options.allowBoundTokens === true;

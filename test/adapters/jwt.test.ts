@@ -803,6 +803,16 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await refusal(make({ clockTolerance: 0 })(expired))).toBe('The access token expired');
   });
 
+  it('refuses at setup a clock tolerance beyond a few minutes (milliseconds given for seconds)', () => {
+    // Every other duration in authscheme is in ms: CLOCK_TOLERANCE_MS=5000 read as seconds would
+    // take tokens for 83 minutes after exp.
+    for (const clockTolerance of [301, 5000, 30_000, 1e9]) {
+      expect(() => make({ clockTolerance })).toThrow(/clockTolerance is in seconds.*at most 300/);
+    }
+    for (const clockTolerance of [0, 5, 60, 300])
+      expect(typeof make({ clockTolerance })).toBe('function');
+  });
+
   it('applies the clock tolerance to exp through bearer() too (expiresAt includes it)', async () => {
     const expired = await sign(keyA, { exp: Math.floor(Date.now() / 1000) - 3 });
     const server = express();
