@@ -51,6 +51,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
+import { hasControl } from '../util/text';
 
 let jose: typeof Jose | undefined;
 
@@ -509,6 +510,16 @@ function stringList(value: unknown, what: string): string[] {
   ) {
     throw new TypeError(`jwtVerifier: ${what} is required (a string or a list of strings)`);
   }
+  // A value read from a file or the environment may keep its line end or padding: compared
+  // exactly, it would refuse every token, and no token's iss or aud ever holds one.
+  (list as string[]).forEach((item, index) => {
+    if (hasControl(item) || item.trim() !== item) {
+      const where = typeof value === 'string' ? what : `${what}[${index}]`;
+      throw new TypeError(
+        `jwtVerifier: ${where} holds a control character or starts or ends with white space (a line end or padding left from a file or variable?); give the value alone`,
+      );
+    }
+  });
   return [...(list as string[])];
 }
 

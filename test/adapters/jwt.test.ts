@@ -1486,6 +1486,17 @@ describe('jwtVerifier() with a local key or a secret', () => {
       { key: rsaPem, issuer: ISSUER, audience: AUDIENCE, clockTolerance },
     ]),
     ['an empty issuer', { key: rsaPem, issuer: '', audience: AUDIENCE }],
+    // Read from a file or the environment with its line end or padding: no token would match.
+    ...[`${ISSUER}\n`, `${ISSUER}\r`, ` ${ISSUER}`, `${ISSUER} `, [ISSUER, `${ISSUER}\r\n`]].map(
+      (issuer): [string, object] => [
+        `an issuer of ${JSON.stringify(issuer)}`,
+        { key: rsaPem, issuer, audience: AUDIENCE },
+      ],
+    ),
+    ...[`${AUDIENCE}\n`, `\t${AUDIENCE}`, [AUDIENCE, ' api']].map((audience): [string, object] => [
+      `an audience of ${JSON.stringify(audience)}`,
+      { key: rsaPem, issuer: ISSUER, audience },
+    ]),
     [
       'an issuer list with an empty entry',
       { key: rsaPem, issuer: [ISSUER, ''], audience: AUDIENCE },
