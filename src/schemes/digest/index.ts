@@ -865,6 +865,13 @@ function resolveUsers(users: Record<string, DigestUserEntry>): Map<string, Diges
           `digest(): users[${JSON.stringify(user)}] is an empty password (an unset environment variable?); getPassword can return one`,
         );
       }
+      // A line end left from a file (`alice: 'secret\r'`): basic() refuses it, as RFC 7617 does; here
+      // it was taken, and that user refused in silence, as no login box types one.
+      if (hasControl(entry)) {
+        throw new TypeError(
+          `digest(): users[${JSON.stringify(user)}]: the password contains a control character (U+0000–U+001F, U+007F–U+009F; a line end left from a file?), which no user can type`,
+        );
+      }
       result.set(user, entry.normalize('NFC'));
       continue;
     }

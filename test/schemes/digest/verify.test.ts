@@ -1136,6 +1136,10 @@ describe('digest(): options are checked at setup', () => {
     // No UTF-8 form: hashed as U+FFFD, the password let in a client that sent U+FFFD instead.
     ['a user name with a lone surrogate', { users: { 'al\ud800ice': 'x' } }],
     ['a password with a lone surrogate', { users: { alice: 'secret\udc00' } }],
+    // A line end left from a file or variable: no login box types one, and basic() refuses it.
+    ['a password with a CR left from a CRLF file', { users: { alice: 'secret\r' } }],
+    ['a password with a line feed', { users: { alice: 'secret\n' } }],
+    ['a password with a C1 control', { users: { alice: 'sec\u0085ret' } }],
     ['a qop that is not an array', { users: {}, qop: 'auth' }],
     ['a repeated qop', { users: {}, qop: ['auth', 'auth'] }],
     ['a secret that is neither a string nor a Buffer', { users: {}, secret: 42 }],
