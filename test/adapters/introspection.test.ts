@@ -393,8 +393,25 @@ describe('introspection()', () => {
       'an audience list with a non-string entry',
       { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: ['api', 1] },
     ],
+    // Read from a file or the environment: the endpoint refused every call, with a 500 each.
+    [
+      'a client secret with a line feed',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b\n' },
+    ],
+    ['a client id with a CR', { endpoint: 'https://x/', clientId: 'a\r', clientSecret: 'b' }],
+    // The environment's string for the boolean that sends no hint, sent as a hint.
+    [
+      'a token type hint of "false"',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', tokenTypeHint: 'false' },
+    ],
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => introspection(options as never)).toThrow(TypeError);
+  });
+
+  it('names the option, not the secret, when the client secret holds a control character', () => {
+    expect(() =>
+      introspection({ endpoint: 'https://x/', clientId: 'a', clientSecret: 's3cr3t\r\n' }),
+    ).toThrow(/^introspection: `clientSecret` holds a control character(?!.*s3cr3t)/);
   });
 
   it('refuses at setup an endpoint holding credentials, whose errors would show the password', () => {

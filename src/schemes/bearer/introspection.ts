@@ -9,6 +9,7 @@ import { discard } from '../../util/discard';
 import { deepFreeze } from '../../util/freeze';
 import { isLoopback } from '../../util/loopback';
 import { Slots } from '../../util/slots';
+import { hasControl } from '../../util/text';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
@@ -137,6 +138,23 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   }
   if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
     throw new TypeError('introspection: clientSecret must be a non-empty string');
+  }
+  // RFC 6749 Appendix A.1, A.2: both are VSCHAR. A line end left from a file or variable made every
+  // call a 401 from the endpoint. Named, not echoed: the secret stays out of the message.
+  for (const name of ['clientId', 'clientSecret'] as const) {
+    if (hasControl(options[name])) {
+      throw new TypeError(
+        `introspection: \`${name}\` holds a control character (a line end left from a file or variable?): RFC 6749 allows printable characters only`,
+      );
+    }
+  }
+  // The environment's "false" for the boolean that sends no hint would be sent as the hint "false".
+  if (options.tokenTypeHint === 'false' || options.tokenTypeHint === 'true') {
+    throw new TypeError(
+      'introspection: `tokenTypeHint` is the string "' +
+        options.tokenTypeHint +
+        '": give false (the boolean) to send no hint, or a hint such as access_token',
+    );
   }
   const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
   const hint = options.tokenTypeHint === undefined ? 'access_token' : options.tokenTypeHint;
