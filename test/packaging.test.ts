@@ -378,6 +378,21 @@ export const client = createAuthFetch(
   { username: 'a', password: 'b' },
   { origins: undefined, verifyServer: 'require' },
 );
+// The other kind's fields as a config read from the environment leaves them: undefined.
+export const fromEnv = createAuthFetch({
+  token: process.env['API_TOKEN'] ?? 'x',
+  username: undefined,
+  password: undefined,
+});
+export const scoped = requireScopes({ anyOf: ['read'], allOf: undefined, realm: process.env['REALM'] });
+export const jwtFromEnv = jwtBearer({
+  jwksUri: 'https://issuer.test/jwks',
+  key: undefined,
+  secret: undefined,
+  issuer: 'i',
+  audience: 'a',
+  requiredScopes: { allOf: ['read'], anyOf: undefined },
+});
 export type Store = RedisNonceStore;
 `;
 

@@ -154,8 +154,8 @@ interface JwtJwksSource {
   jwksUri: string | URL;
   /** Cache and cool-down of the remote key set. */
   jwks?: JwksOptions | undefined;
-  key?: never;
-  secret?: never;
+  key?: undefined;
+  secret?: undefined;
   /**
    * Allowed `alg` values, within the public-key ones (no HMAC: a public key as an HMAC secret
    * would let anyone sign). Default: every one of them.
@@ -165,11 +165,11 @@ interface JwtJwksSource {
 
 /** A public key: {@link JwtOptions} with `key`. */
 interface JwtKeySource {
-  jwksUri?: never;
-  jwks?: never;
+  jwksUri?: undefined;
+  jwks?: undefined;
   /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
   key: KeyObject | webcrypto.CryptoKey | string | JWK;
-  secret?: never;
+  secret?: undefined;
   /**
    * Allowed `alg` values, within those of the key's type. Default: every algorithm of the key's
    * type (RSA → RS*, PS*; EC → the curve's ES*; Ed25519 → EdDSA), within what the key says it is
@@ -180,9 +180,9 @@ interface JwtKeySource {
 
 /** A shared secret: {@link JwtOptions} with `secret`. */
 interface JwtSecretSource {
-  jwksUri?: never;
-  jwks?: never;
-  key?: never;
+  jwksUri?: undefined;
+  jwks?: undefined;
+  key?: undefined;
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
    * (RFC 7518 §3.2): 32 for HS256, 48 for HS384, 64 for HS512. A key or certificate (PEM, JWK,
@@ -196,7 +196,7 @@ interface JwtSecretSource {
 
 /**
  * Options of {@link jwtVerifier}. Give exactly one of `jwksUri`, `key`, `secret` (the others are
- * typed `never`); `jwks` only with `jwksUri`; `algorithms` of the key source's kind. `none` is
+ * typed `undefined`); `jwks` only with `jwksUri`; `algorithms` of the key source's kind. `none` is
  * never allowed, nor HMAC with public keys, nor public-key algorithms with a secret.
  */
 export type JwtOptions = JwtCheckOptions & (JwtJwksSource | JwtKeySource | JwtSecretSource);

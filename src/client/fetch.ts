@@ -26,12 +26,12 @@ import { hasControl } from '../util/text';
 
 /**
  * A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1);
- * not both (a `TypeError`: the `never` fields make the compiler say so too, as it takes an object
+ * not both (a `TypeError`: the `undefined`-only fields make the compiler say so too, as it takes an object
  * literal with the keys of both for either member).
  */
 export type AuthFetchCredentials =
-  | { username: string; password: string; token?: never }
-  | { token: string; username?: never; password?: never };
+  | { username: string; password: string; token?: undefined }
+  | { token: string; username?: undefined; password?: undefined };
 
 /** Options of {@link createAuthFetch}. */
 export interface AuthFetchOptions {
@@ -196,7 +196,7 @@ export function createAuthFetch(
     username?: unknown;
     password?: unknown;
   };
-  // A field set to `undefined` (`{ token: process.env.TOKEN, … }`, the types' `never` fields) is
+  // A field set to `undefined` (`{ token: process.env.TOKEN, … }`, the types' `undefined`-only fields) is
   // absent; `{ token: undefined }` alone still means a token, refused below as no token.
   const tokenGiven =
     token !== undefined ||

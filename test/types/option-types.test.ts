@@ -94,7 +94,7 @@ describe('createAuthFetch() credentials', () => {
       expect(typeof createAuthFetch(credentials, { insecureHttp: true })).toBe('function');
     }
     expect(typeof createAuthFetch({ username: 'a', password: 'b' })).toBe('function');
-    // The `never` fields take `undefined` (no exactOptionalPropertyTypes), and so does setup.
+    // The other kind's fields take `undefined` (under exactOptionalPropertyTypes too), and so does setup.
     const fromEnv = { token: undefined, username: 'a', password: 'b' };
     expect(typeof createAuthFetch(fromEnv)).toBe('function');
     expect(typeof createAuthFetch({ token: 'abc', username: undefined })).toBe('function');

@@ -41,8 +41,8 @@ export interface RequireScopesOptions {
 
 /** The scopes (`allOf` or `anyOf`) plus {@link RequireScopesOptions}. */
 export type RequireScopesSpec =
-  | ({ readonly allOf: readonly string[]; readonly anyOf?: never } & RequireScopesOptions)
-  | ({ readonly anyOf: readonly string[]; readonly allOf?: never } & RequireScopesOptions);
+  | ({ readonly allOf: readonly string[]; readonly anyOf?: undefined } & RequireScopesOptions)
+  | ({ readonly anyOf: readonly string[]; readonly allOf?: undefined } & RequireScopesOptions);
 
 const SPEC_NAMES: ReadonlySet<string> = new Set([
   'allOf',

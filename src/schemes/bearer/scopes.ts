@@ -6,13 +6,13 @@ import { isNqchar } from './errors';
 
 /**
  * Which scopes a request needs. A plain list or `{ allOf }` needs every scope; `{ anyOf }` needs
- * at least one. Not both keys: that is a `TypeError` at setup (`anyOf?: never` says so to the
+ * at least one. Not both keys: that is a `TypeError` at setup (`anyOf?: undefined` says so to the
  * compiler, which otherwise takes an object with both keys as either member of the union).
  */
 export type ScopeRequirement =
   | readonly string[]
-  | { readonly allOf: readonly string[]; readonly anyOf?: never }
-  | { readonly anyOf: readonly string[]; readonly allOf?: never };
+  | { readonly allOf: readonly string[]; readonly anyOf?: undefined }
+  | { readonly anyOf: readonly string[]; readonly allOf?: undefined };
 
 /** A validated, frozen requirement. */
 export interface CompiledScopes {
@@ -29,7 +29,7 @@ export interface CompiledScopes {
 export function compileScopes(requirement: ScopeRequirement, what: string): CompiledScopes {
   let mode: 'allOf' | 'anyOf';
   let list: unknown;
-  // Each key read once; one set to `undefined` is absent (the types' `never` field takes it).
+  // Each key read once; one set to `undefined` is absent (as the types' `undefined`-only field says, under exactOptionalPropertyTypes too).
   const spec =
     typeof requirement === 'object' && requirement !== null && !Array.isArray(requirement)
       ? (requirement as { anyOf?: unknown; allOf?: unknown })
