@@ -256,7 +256,8 @@ function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject | webcrypto
   } catch (error) {
     throw new TypeError(
       'jwtVerifier: key must be a public (or private) KeyObject, CryptoKey, PEM string or JWK' +
-        promiseNote(key),
+        promiseNote(key) +
+        textKeyNote(key),
       { cause: error },
     );
   }
@@ -265,6 +266,20 @@ function toPublicKey(key: NonNullable<JwtOptions['key']>): KeyObject | webcrypto
   }
   // A private key verifies as its public half; never keep more than needed.
   return object.type === 'private' ? createPublicKey(object) : object;
+}
+
+/**
+ * What a key read from the environment or a config file may need: a PEM whose line breaks came
+ * as the two characters `\n` (a one-line variable), or a JWK left as JSON text.
+ */
+function textKeyNote(key: unknown): string {
+  if (typeof key !== 'string') return '';
+  const text = key.trim();
+  if (text.startsWith('-----BEGIN') && text.includes('\\n') && !text.includes('\n')) {
+    return " (the PEM holds the two characters \\n where its line breaks belong, as a one-line environment variable does: give key.replaceAll('\\\\n', '\\n'))";
+  }
+  if (text.startsWith('{')) return ' (a JWK as JSON text: give JSON.parse(key))';
+  return '';
 }
 
 /**

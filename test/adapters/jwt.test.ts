@@ -1504,4 +1504,19 @@ describe('jwtVerifier() with a local key or a secret', () => {
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => jwtVerifier(options as never)).toThrow(TypeError);
   });
+
+  it('says what a key read from the environment needs: a PEM on one line, a JWK as JSON text', () => {
+    // JWT_PUBLIC_KEY="-----BEGIN PUBLIC KEY-----\nMIIB…" keeps backslash-n, two characters.
+    const oneLine = rsaPem.replaceAll('\n', '\\n');
+    expect(() => jwtVerifier({ key: oneLine, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      "the PEM holds the two characters \\n where its line breaks belong, as a one-line environment variable does: give key.replaceAll('\\\\n', '\\n')",
+    );
+    expect(() =>
+      jwtVerifier({ key: oneLine.replaceAll('\\n', '\n'), issuer: ISSUER, audience: AUDIENCE }),
+    ).not.toThrow();
+    const jwk = JSON.stringify(createPublicKey(rsaPem).export({ format: 'jwk' }));
+    expect(() => jwtVerifier({ key: jwk, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      '(a JWK as JSON text: give JSON.parse(key))',
+    );
+  });
 });
