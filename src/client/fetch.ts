@@ -26,8 +26,8 @@ import { hasControl } from '../util/text';
 
 /**
  * A user name and password (answered with Digest or Basic), or a Bearer token (RFC 6750 §2.1);
- * not both (a `TypeError`: the `undefined`-only fields make the compiler say so too, as it takes an object
- * literal with the keys of both for either member).
+ * not both (a `TypeError`: the fields typed `undefined` make the compiler say so too, as it takes
+ * an object literal with the keys of both for either member).
  */
 export type AuthFetchCredentials =
   | { username: string; password: string; token?: undefined }
@@ -196,8 +196,8 @@ export function createAuthFetch(
     username?: unknown;
     password?: unknown;
   };
-  // A field set to `undefined` (`{ token: process.env.TOKEN, … }`, the types' `undefined`-only fields) is
-  // absent; `{ token: undefined }` alone still means a token, refused below as no token.
+  // A field set to `undefined` (`{ token: process.env.TOKEN, … }`, as the types allow) is absent;
+  // `{ token: undefined }` alone still means a token, refused below as no token.
   const tokenGiven =
     token !== undefined ||
     ('token' in credentials && givenUser === undefined && givenPassword === undefined);

@@ -29,7 +29,8 @@ export interface CompiledScopes {
 export function compileScopes(requirement: ScopeRequirement, what: string): CompiledScopes {
   let mode: 'allOf' | 'anyOf';
   let list: unknown;
-  // Each key read once; one set to `undefined` is absent (as the types' `undefined`-only field says, under exactOptionalPropertyTypes too).
+  // Each key read once; one set to `undefined` is absent, as the types say (under
+  // exactOptionalPropertyTypes too).
   const spec =
     typeof requirement === 'object' && requirement !== null && !Array.isArray(requirement)
       ? (requirement as { anyOf?: unknown; allOf?: unknown })
