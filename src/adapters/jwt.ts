@@ -51,7 +51,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
-import { hasControl } from '../util/text';
+import { isPaddedOrControl } from '../util/text';
 
 let jose: typeof Jose | undefined;
 
@@ -528,7 +528,7 @@ function stringList(value: unknown, what: string): string[] {
   // A value read from a file or the environment may keep its line end or padding: compared
   // exactly, it would refuse every token, and no token's iss or aud ever holds one.
   (list as string[]).forEach((item, index) => {
-    if (hasControl(item) || item.trim() !== item) {
+    if (isPaddedOrControl(item)) {
       const where = typeof value === 'string' ? what : `${what}[${index}]`;
       throw new TypeError(
         `jwtVerifier: ${where} holds a control character or starts or ends with white space (a line end or padding left from a file or variable?); give the value alone`,

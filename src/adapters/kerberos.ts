@@ -37,7 +37,7 @@ import { optionNames, rejectUnknownOptions } from '../util/options';
 import { requirePeer } from '../util/peer';
 import { isPromiseLike } from '../util/promise';
 import { Slots, THREAD_POOL_SIZE, type OnWait } from '../util/slots';
-import { hasControl } from '../util/text';
+import { hasControl, isPaddedOrControl } from '../util/text';
 
 /**
  * Maps an authenticated Kerberos principal (`alice@EXAMPLE.COM`) to an identity: a user name, an
@@ -142,6 +142,13 @@ function realmList(value: unknown, what: string, or = ''): string[] {
     !value.every((realm) => typeof realm === 'string' && realm !== '' && !realm.includes('@'))
   ) {
     throw new TypeError(`negotiate(): ${what} must be a non-empty list of realm names${or}`);
+  }
+  // Compared exactly with the principal's realm: a line end or padding left from a file or
+  // variable would match no principal.
+  if ((value as string[]).some(isPaddedOrControl)) {
+    throw new TypeError(
+      `negotiate(): ${what} holds a realm with a control character or white space at either end (a line end or padding left from a file or variable?)`,
+    );
   }
   return [...(value as string[])];
 }

@@ -15,6 +15,15 @@ export function hasControl(text: string): boolean {
   return false;
 }
 
+/**
+ * A value read from a file or the environment that kept its line end or padding: a control
+ * character, or white space at either end. Compared exactly (an `iss`, an `aud`, a Kerberos
+ * realm), it matches nothing a peer sends.
+ */
+export function isPaddedOrControl(text: string): boolean {
+  return hasControl(text) || text.trim() !== text;
+}
+
 /** No lone surrogate in `text`, which UTF-8 would write as U+FFFD (ES2024's String#isWellFormed). */
 export function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();

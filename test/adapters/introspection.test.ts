@@ -399,6 +399,15 @@ describe('introspection()', () => {
       { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b\n' },
     ],
     ['a client id with a CR', { endpoint: 'https://x/', clientId: 'a\r', clientSecret: 'b' }],
+    // Compared exactly with the endpoint's iss and aud: every token was refused.
+    [
+      'an issuer with a line end',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', issuer: 'https://as.test/\n' },
+    ],
+    [
+      'an audience entry padded with a space',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: ['api', 'web '] },
+    ],
     // The environment's string for the boolean that sends no hint, sent as a hint.
     [
       'a token type hint of "false"',

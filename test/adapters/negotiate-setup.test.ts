@@ -86,6 +86,9 @@ describe('negotiate() setup', () => {
     ['a realm with @', { servicePrincipal, realms: ['a@b'] }],
     ['an empty realm name', { servicePrincipal, realms: [''] }],
     ['an empty realm name in stripRealm', { servicePrincipal, stripRealm: ['EXAMPLE.COM', ''] }],
+    // Read from a file or the environment: compared exactly, they matched no principal.
+    ['a realm with a CR left from a file', { servicePrincipal, realms: ['EXAMPLE.COM\r'] }],
+    ['a stripRealm realm padded with a space', { servicePrincipal, stripRealm: [' EXAMPLE.COM'] }],
     ['a servicePrincipal without host after the @', { servicePrincipal: 'HTTP@' }],
     ['a servicePrincipal with a space in the service', { servicePrincipal: 'HT TP@localhost' }],
     ['a servicePrincipal with two @', { servicePrincipal: 'HTTP@a@localhost' }],

@@ -9,7 +9,7 @@ import { discard } from '../../util/discard';
 import { deepFreeze } from '../../util/freeze';
 import { isLoopback } from '../../util/loopback';
 import { Slots } from '../../util/slots';
-import { hasControl } from '../../util/text';
+import { hasControl, isPaddedOrControl } from '../../util/text';
 import type { BoundTokenOptions } from './bound-token';
 import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
@@ -171,6 +171,19 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
         !audience.every((item) => typeof item === 'string' && item !== ''))
   ) {
     throw new TypeError('introspection: `audience` must be a non-empty string or list of them');
+  }
+  // Compared exactly with the endpoint's `iss` and `aud`: a line end or padding left from a file
+  // or variable would refuse every token.
+  for (const [name, value] of [
+    ['issuer', options.issuer],
+    ['audience', audience],
+  ] as const) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((item) => typeof item === 'string' && isPaddedOrControl(item))) {
+      throw new TypeError(
+        `introspection: \`${name}\` holds a control character or starts or ends with white space (a line end or padding left from a file or variable?); give the value alone`,
+      );
+    }
   }
   if (
     endpoint.protocol === 'http:' &&
