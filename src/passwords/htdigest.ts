@@ -74,6 +74,8 @@ export function parseHtdigest(text: string): HtdigestFile {
     }
     if (!users.has(user)) users.set(user, ha1.toLowerCase());
   }
+  /** Realms asked for that the file does not hold, each warned about once. */
+  const missing = new Set<string>();
   return Object.freeze({
     // Names only, in copies: getHA1 reads the maps above, which nothing outside may change.
     realms: new Map([...realms].map(([realm, users]) => [realm, new Set(users.keys())])),
@@ -91,9 +93,29 @@ export function parseHtdigest(text: string): HtdigestFile {
         );
       }
       const users = realms.get(realm) ?? realms.get(typed ?? realm);
+      // The commonest htdigest mistake (Apache's too): a realm spelt otherwise than in the file
+      // refuses every user. Said once, as a warning: a realm may hold no one yet. Realms come
+      // from the configuration, not from clients, so the set stays small.
+      if (users === undefined && !missing.has(realm) && missing.size < MAX_MISSING_REALMS) {
+        missing.add(realm);
+        process.emitWarning(
+          `htdigest: the file has no entry for the realm ${JSON.stringify(realm)}, so every ` +
+            `user is refused there; its realms: ${describeRealms(realms)}`,
+          { code: 'AUTHSCHEME_HTDIGEST_REALM' },
+        );
+      }
       return users?.get(user);
     },
   });
+}
+
+const MAX_MISSING_REALMS = 16;
+
+/** The file's realms for a warning: quoted, the first few. */
+function describeRealms(realms: ReadonlyMap<string, unknown>): string {
+  if (realms.size === 0) return 'none';
+  const names = [...realms.keys()].slice(0, 5).map((realm) => JSON.stringify(realm));
+  return names.join(', ') + (realms.size > 5 ? `, and ${realms.size - 5} more` : '');
 }
 
 /**

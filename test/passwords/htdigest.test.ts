@@ -74,12 +74,45 @@ describe('htdigest files', () => {
     expect(both.getHA1('alice', Buffer.from('\ufeffr').toString('latin1'), 'MD5')).toBe(bom);
   });
 
+  it('warns once per realm the file does not hold (a realm spelt otherwise refuses everyone)', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const file = parseHtdigest(
+        `a:api:${md5('a:api:1')}\nb:Admin Area:${md5('b:Admin Area:2')}\n`,
+      );
+      expect(file.getHA1('a', 'api', 'MD5')).toBe(md5('a:api:1'));
+      expect(file.getHA1('nobody', 'api', 'MD5')).toBeUndefined();
+      expect(warn).not.toHaveBeenCalled();
+      expect(file.getHA1('a', 'API', 'MD5')).toBeUndefined();
+      expect(file.getHA1('b', 'API', 'MD5')).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(1);
+      const [message, options] = warn.mock.calls[0]!;
+      expect(message).toBe(
+        'htdigest: the file has no entry for the realm "API", so every user is refused there; ' +
+          'its realms: "api", "Admin Area"',
+      );
+      expect(options).toEqual({ code: 'AUTHSCHEME_HTDIGEST_REALM' });
+      // Bounded: realms come from the configuration, yet a store of warnings must not grow.
+      for (let i = 0; i < 40; i++) expect(file.getHA1('a', `realm ${i}`, 'MD5')).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(16);
+      expect(parseHtdigest('').getHA1('a', 'r', 'MD5')).toBeUndefined();
+      expect(warn).toHaveBeenLastCalledWith(
+        'htdigest: the file has no entry for the realm "r", so every user is refused there; its realms: none',
+        { code: 'AUTHSCHEME_HTDIGEST_REALM' },
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('hands out a copy of its entries: changing it changes no lookup', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const file = parseHtdigest(`a:r:${md5('a:r:1')}\n`);
     (file.realms.get('r') as Set<string>).add('mallory');
     (file.realms as Map<string, Set<string>>).set('other', new Set(['a']));
     expect(file.getHA1('mallory', 'r', 'MD5')).toBeUndefined();
     expect(file.getHA1('a', 'other', 'MD5')).toBeUndefined();
+    warn.mockRestore();
   });
 
   it('shows user names, never an HA1, to whoever logs the file', async () => {
