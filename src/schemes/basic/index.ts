@@ -206,6 +206,12 @@ function claimed(result: VerifyResult, user: string): VerifyResult {
   return result.ok ? result : { ...result, user };
 }
 
+/**
+ * Credentials that do not decode to a user-id and password: refused (401) before any password is
+ * checked, so no failed guess (`ERR_AUTH_INVALID_REQUEST`, as Digest's malformed directives).
+ */
+const malformed = (message: string): SchemeFailure => refuse(message, 'ERR_AUTH_INVALID_REQUEST');
+
 /** RFC 7617 §2: `token68` = base64(user-id ":" password). */
 function decodeCredentials(
   credentials: Credentials,
@@ -213,24 +219,24 @@ function decodeCredentials(
   acceptLatin1: boolean,
 ): [string, string] | SchemeFailure {
   const token = credentials.token68;
-  if (token === undefined) return refuse('Basic credentials must be a token68');
+  if (token === undefined) return malformed('Basic credentials must be a token68');
   const bytes = decodeBase64Strict(token);
-  if (bytes === undefined) return refuse('Basic credentials are not canonical base64');
+  if (bytes === undefined) return malformed('Basic credentials are not canonical base64');
   // Latin-1 is tried only on bytes that are not UTF-8: it never changes how UTF-8 credentials read.
   const text = decodeUtf8Strict(bytes) ?? (acceptLatin1 ? bytes.toString('latin1') : undefined);
-  if (text === undefined) return refuse('Basic credentials are not valid UTF-8');
+  if (text === undefined) return malformed('Basic credentials are not valid UTF-8');
   // The user-id cannot contain a colon; the password can (RFC 7617 §2).
   const colon = text.indexOf(':');
-  if (colon === -1) return refuse('Basic credentials have no colon');
+  if (colon === -1) return malformed('Basic credentials have no colon');
   // A copy: a substring would hold the whole text, password included, for as long as the user-id
   // is kept (in the cache, on `req.auth`, in an application's session or lockout table).
   const user = detach(text.slice(0, colon));
   const password = text.slice(colon + 1);
   // RFC 7617 §2 allows an empty user-id (user-id = *<TEXT excluding ":">), but a verify written
   // for names may not expect one: only when asked for.
-  if (user === '' && !allowEmptyUser) return refuse('Basic credentials have an empty user-id');
+  if (user === '' && !allowEmptyUser) return malformed('Basic credentials have an empty user-id');
   // RFC 7617 §2: user-id and password MUST NOT contain control characters.
-  if (hasControl(text)) return refuse('Basic credentials contain control characters');
+  if (hasControl(text)) return malformed('Basic credentials contain control characters');
   // RFC 7617 §2.1: with charset="UTF-8" the server expects NFC; a client that sent another form
   // of the same text is met halfway (the configured users are normalized too).
   return isAscii(text) ? [user, password] : [user.normalize('NFC'), password.normalize('NFC')];

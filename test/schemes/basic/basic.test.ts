@@ -21,6 +21,48 @@ function appWith(options: BasicOptions, realm = 'WallyWorld'): express.Express {
 }
 
 describe('basic() — RFC 7617', () => {
+  // A refusal before any password is checked is no failed guess: lockouts count
+  // ERR_AUTH_INVALID_CREDENTIALS only (README, audit; docs/security.md).
+  it('refuses credentials that do not decode as ERR_AUTH_INVALID_REQUEST (401), a wrong password as ERR_AUTH_INVALID_CREDENTIALS', async () => {
+    const codes: Array<[number | undefined, string | undefined]> = [];
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'r',
+        schemes: [basic({ users: { alice: 'secret' } })],
+        audit: ({ status, code }) => void codes.push([status, code]),
+      }),
+    );
+    app.get('/', (_req, res) => res.end());
+    const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
+    const malformed = [
+      'Basic',
+      'Basic a=b',
+      'Basic YWxpY2U6c2VjcmV0=', // not canonical: padding after a full quantum
+      `Basic ${b64('alicesecret')}`,
+      `Basic ${b64(':secret')}`,
+      `Basic ${b64('alice:sec\nret')}`,
+      `Basic ${b64(Buffer.from([0x61, 0x3a, 0xff]))}`,
+    ];
+    for (const value of malformed) {
+      const res = await request(app).get('/').set('Authorization', value);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="r", charset="UTF-8"');
+    }
+    expect(codes).toEqual(malformed.map(() => [401, 'ERR_AUTH_INVALID_REQUEST']));
+    codes.length = 0;
+    await request(app)
+      .get('/')
+      .set('Authorization', `Basic ${b64('alice:wrong')}`);
+    await request(app)
+      .get('/')
+      .set('Authorization', `Basic ${b64('mallory:secret')}`);
+    expect(codes).toEqual([
+      [401, 'ERR_AUTH_INVALID_CREDENTIALS'],
+      [401, 'ERR_AUTH_INVALID_CREDENTIALS'],
+    ]);
+  });
+
   it('accepts the RFC 7617 §2 example, Aladdin / open sesame', async () => {
     const app = appWith({ users: { Aladdin: 'open sesame' } });
     const res = await request(app)
