@@ -296,6 +296,16 @@ describe('option types', () => {
       'createAuthFetch(): username and password must be strings',
     ],
     [
+      'createAuthFetch with a user name and a token left undefined, no password (not "both")',
+      () => createAuthFetch(anyOptions({ token: undefined, username: 'a' })),
+      'createAuthFetch(): username and password must be strings',
+    ],
+    [
+      'createAuthFetch with a password and a token left undefined, no user name (not "both")',
+      () => createAuthFetch(anyOptions({ token: undefined, password: 'b' })),
+      'createAuthFetch(): username and password must be strings',
+    ],
+    [
       'createAuthFetch with a token that is undefined alone (process.env.TOKEN unset)',
       () => createAuthFetch(anyOptions({ token: undefined })),
       'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
@@ -328,6 +338,25 @@ describe('option types', () => {
     ],
   ])('%s of the wrong type is a TypeError', (_name, setup, message) => {
     expect(setup).toThrow(new TypeError(message));
+  });
+
+  it('reads each credential of createAuthFetch once (a getter answering otherwise later escapes no check)', () => {
+    const reads: string[] = [];
+    const counted = (values: Record<string, string>) =>
+      Object.defineProperties(
+        {},
+        Object.fromEntries(
+          Object.entries(values).map(([key, value]) => [
+            key,
+            { enumerable: true, get: () => (reads.push(key), value) },
+          ]),
+        ),
+      );
+    expect(typeof createAuthFetch(anyOptions(counted({ token: 'abc' })))).toBe('function');
+    expect(typeof createAuthFetch(anyOptions(counted({ username: 'a', password: 'b' })))).toBe(
+      'function',
+    );
+    expect(reads.sort()).toEqual(['password', 'token', 'username']);
   });
 
   it('takes jwks durations up to their edges, and refuses them one step past', () => {
