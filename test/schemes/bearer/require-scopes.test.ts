@@ -90,9 +90,15 @@ describe('requireScopes()', () => {
     const anyOf = app(requireScopes({ anyOf: ['read', 'write'], allOf: undefined }));
     expect((await get(anyOf, 'reader')).status).toBe(200);
     expect((await get(anyOf, 'admin')).status).toBe(403);
-    expect(() => requireScopes({ anyOf: undefined } as never)).toThrow(
-      'requireScopes: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }',
-    );
+    for (const spec of [
+      { anyOf: undefined },
+      { allOf: undefined },
+      { allOf: undefined, anyOf: undefined },
+    ]) {
+      expect(() => requireScopes(spec as never)).toThrow(
+        'requireScopes: expected a list of scopes, { allOf: [...] } or { anyOf: [...] }',
+      );
+    }
   });
 
   it('uses the configured realm and error_uri', async () => {
