@@ -1487,6 +1487,14 @@ describe('jwtVerifier() with a local key or a secret', () => {
     ]),
     ['an empty issuer', { key: rsaPem, issuer: '', audience: AUDIENCE }],
     // Read from a file or the environment with its line end or padding: no token would match.
+    // Padding as trim() takes it (a BOM a Windows editor wrote, a no-break space), and a control
+    // character it keeps (a NUL ending a C string).
+    ...[`\ufeff${ISSUER}`, `${ISSUER}\u00a0`, `${ISSUER}\0`, `https://iss\u0000uer.test/`].map(
+      (issuer): [string, object] => [
+        `an issuer of ${JSON.stringify(issuer)}`,
+        { key: rsaPem, issuer, audience: AUDIENCE },
+      ],
+    ),
     ...[`${ISSUER}\n`, `${ISSUER}\r`, ` ${ISSUER}`, `${ISSUER} `, [ISSUER, `${ISSUER}\r\n`]].map(
       (issuer): [string, object] => [
         `an issuer of ${JSON.stringify(issuer)}`,
@@ -1517,6 +1525,35 @@ describe('jwtVerifier() with a local key or a secret', () => {
     const jwk = JSON.stringify(createPublicKey(rsaPem).export({ format: 'jwk' }));
     expect(() => jwtVerifier({ key: jwk, issuer: ISSUER, audience: AUDIENCE })).toThrow(
       '(a JWK as JSON text: give JSON.parse(key))',
+    );
+  });
+
+  it('says \\n of a one-line PEM read with its line end, and of no key without a \\n', () => {
+    const note = 'the PEM holds the two characters \\n';
+    const refusal = (key: string): string => {
+      try {
+        jwtVerifier({ key, issuer: ISSUER, audience: AUDIENCE });
+        return 'taken';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    // A secret file or a .env line read whole keeps its final line end.
+    expect(refusal(`${rsaPem.trim().replaceAll('\n', '\\n')}\n`)).toContain(note);
+    // Line breaks lost to spaces, and a text that is no PEM: no \n to replace.
+    for (const key of [rsaPem.trim().replaceAll('\n', ' '), 'MIIBIjANBgkq\\nhkiG9w0BAQEF']) {
+      expect(refusal(key)).toMatch(/^jwtVerifier: key must be/);
+      expect(refusal(key)).not.toContain(note);
+    }
+  });
+
+  it('names the entry of an issuer or audience list that holds a line end or padding', () => {
+    const refused = /holds a control character or starts or ends with white space/;
+    expect(() =>
+      jwtVerifier({ key: rsaPem, issuer: [ISSUER, `${ISSUER}\r\n`], audience: AUDIENCE }),
+    ).toThrow(new RegExp(`^jwtVerifier: issuer\\[1\\] ${refused.source}`));
+    expect(() => jwtVerifier({ key: rsaPem, issuer: ISSUER, audience: ` ${AUDIENCE}` })).toThrow(
+      new RegExp(`^jwtVerifier: audience ${refused.source}`),
     );
   });
 });
