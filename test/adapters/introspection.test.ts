@@ -413,6 +413,19 @@ describe('introspection()', () => {
       'a token type hint of "false"',
       { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', tokenTypeHint: 'false' },
     ],
+    [
+      'a token type hint of "true"',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', tokenTypeHint: 'true' },
+    ],
+    // A control character trim() keeps: a NUL (a C string's end), a C1 control.
+    [
+      'an issuer ending in NUL',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', issuer: 'https://as.test/\0' },
+    ],
+    [
+      'an audience with a C1 control',
+      { endpoint: 'https://x/', clientId: 'a', clientSecret: 'b', audience: 'api\u0085' },
+    ],
   ])('throws TypeError at setup for %s', (_name, options) => {
     expect(() => introspection(options as never)).toThrow(TypeError);
   });
