@@ -89,6 +89,9 @@ describe('negotiate() setup', () => {
     // Read from a file or the environment: compared exactly, they matched no principal.
     ['a realm with a CR left from a file', { servicePrincipal, realms: ['EXAMPLE.COM\r'] }],
     ['a stripRealm realm padded with a space', { servicePrincipal, stripRealm: [' EXAMPLE.COM'] }],
+    // Any entry of the list, not the first alone; a NUL (a C string's end) that trim() keeps.
+    ['a second realm with a CR', { servicePrincipal, realms: ['EXAMPLE.COM', 'OTHER.COM\r'] }],
+    ['a realm ending in NUL', { servicePrincipal, realms: ['EXAMPLE.COM\0'] }],
     ['a servicePrincipal without host after the @', { servicePrincipal: 'HTTP@' }],
     ['a servicePrincipal with a space in the service', { servicePrincipal: 'HT TP@localhost' }],
     ['a servicePrincipal with two @', { servicePrincipal: 'HTTP@a@localhost' }],
