@@ -105,6 +105,26 @@ describe('htdigest files', () => {
     }
   });
 
+  it("names the first five of the file's realms in the warning, and counts the others", () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const withRealms = (count: number) =>
+        parseHtdigest(
+          Array.from({ length: count }, (_, i) => `a:r${i}:${md5(`a:r${i}:1`)}\n`).join(''),
+        );
+      expect(withRealms(5).getHA1('a', 'R0', 'MD5')).toBeUndefined();
+      expect(withRealms(7).getHA1('a', 'R0', 'MD5')).toBeUndefined();
+      const said =
+        'htdigest: the file has no entry for the realm "R0", so every user is refused there';
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        `${said}; its realms: "r0", "r1", "r2", "r3", "r4"`,
+        `${said}; its realms: "r0", "r1", "r2", "r3", "r4", and 2 more`,
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('hands out a copy of its entries: changing it changes no lookup', () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const file = parseHtdigest(`a:r:${md5('a:r:1')}\n`);
