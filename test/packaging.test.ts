@@ -345,8 +345,10 @@ export { mw, info, details, scopes, algorithms, createAuthFetch, negotiate, Redi
   // noPropertyAccessFromIndexSignature.
   const quickStart = `import express from 'express';
 import { authenticate, basic, bearer, digest, requireScopes } from 'authscheme';
+import type { RequireScopesSpec, ScopeRequirement } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
 import { jwtBearer } from 'authscheme/jwt';
+import type { JwtOptions } from 'authscheme/jwt';
 import { RedisNonceStore } from 'authscheme/redis';
 
 declare module 'authscheme' {
@@ -393,6 +395,30 @@ export const jwtFromEnv = jwtBearer({
   audience: 'a',
   requiredScopes: { allOf: ['read'], anyOf: undefined },
 });
+// Each member's other fields, typed on their own: a union member would not show a never.
+export const pairFromEnv = createAuthFetch({
+  username: 'a',
+  password: process.env['PASSWORD'] ?? 'b',
+  token: undefined,
+});
+export const anyOfSpec: RequireScopesSpec = { anyOf: ['read'], allOf: undefined };
+export const anyOfRequirement: ScopeRequirement = { anyOf: ['read'], allOf: undefined };
+export const keyed: JwtOptions = {
+  key: 'PEM',
+  jwksUri: undefined,
+  jwks: undefined,
+  secret: undefined,
+  issuer: 'i',
+  audience: 'a',
+};
+export const shared: JwtOptions = {
+  secret: 'S',
+  jwksUri: undefined,
+  jwks: undefined,
+  key: undefined,
+  issuer: 'i',
+  audience: 'a',
+};
 export type Store = RedisNonceStore;
 `;
 
