@@ -276,7 +276,10 @@ function textKeyNote(key: unknown): string {
   if (typeof key !== 'string') return '';
   const text = key.trim();
   if (text.startsWith('-----BEGIN') && text.includes('\\n') && !text.includes('\n')) {
-    return " (the PEM holds the two characters \\n where its line breaks belong, as a one-line environment variable does: give key.replaceAll('\\\\n', '\\n'))";
+    // `\r\n` escaped too, from a file written on Windows.
+    return text.includes('\\r\\n')
+      ? " (the PEM holds the characters \\r\\n where its line breaks belong, as a one-line environment variable does: give key.replace(/\\\\r\\\\n/g, '\\n'))"
+      : " (the PEM holds the two characters \\n where its line breaks belong, as a one-line environment variable does: give key.replaceAll('\\\\n', '\\n'))";
   }
   if (text.startsWith('{')) return ' (a JWK as JSON text: give JSON.parse(key))';
   return '';

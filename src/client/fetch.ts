@@ -220,14 +220,15 @@ export function createAuthFetch(
     request.credentials !== 'omit' &&
     (origins === undefined || origins.has(new URL(request.url).origin));
   if (tokenGiven) {
+    // The token first: one left undefined is the mistake to name, whatever the options.
+    if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+      // RFC 6750 §2.1: b64token syntax.
+      throw new TypeError('createAuthFetch(): the token is not in RFC 6750 b64token syntax');
+    }
     if (verifyServer === 'require') {
       throw new TypeError(
         "createAuthFetch(): verifyServer 'require' needs Digest; a Bearer server proves nothing",
       );
-    }
-    if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
-      // RFC 6750 §2.1: b64token syntax.
-      throw new TypeError('createAuthFetch(): the token is not in RFC 6750 b64token syntax');
     }
     const header = `Bearer ${token}`;
     return async (input, init) => {

@@ -1528,6 +1528,16 @@ describe('jwtVerifier() with a local key or a secret', () => {
     );
   });
 
+  it('says \\r\\n of a one-line PEM escaped from a Windows file, and the advice works', () => {
+    const oneLine = rsaPem.replaceAll('\n', '\\r\\n');
+    expect(() => jwtVerifier({ key: oneLine, issuer: ISSUER, audience: AUDIENCE })).toThrow(
+      "the PEM holds the characters \\r\\n where its line breaks belong, as a one-line environment variable does: give key.replace(/\\\\r\\\\n/g, '\\n')",
+    );
+    expect(() =>
+      jwtVerifier({ key: oneLine.replace(/\\r\\n/g, '\n'), issuer: ISSUER, audience: AUDIENCE }),
+    ).not.toThrow();
+  });
+
   it('says \\n of a one-line PEM read with its line end, and of no key without a \\n', () => {
     const note = 'the PEM holds the two characters \\n';
     const refusal = (key: string): string => {

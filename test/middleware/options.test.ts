@@ -306,6 +306,11 @@ describe('option types', () => {
       'createAuthFetch(): username and password must be strings',
     ],
     [
+      "createAuthFetch with a token left undefined and verifyServer 'require' (named the option, not the token)",
+      () => createAuthFetch(anyOptions({ token: undefined }), { verifyServer: 'require' }),
+      'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
+    ],
+    [
       'createAuthFetch with a token that is undefined alone (process.env.TOKEN unset)',
       () => createAuthFetch(anyOptions({ token: undefined })),
       'createAuthFetch(): the token is not in RFC 6750 b64token syntax',
