@@ -11,8 +11,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import {
   authenticate,
@@ -29,21 +27,13 @@ import { createAuthFetch } from 'authscheme/client';
 import { LruCache } from '../../src/util/lru-cache';
 import { MAX_SHARED_CHECKS, SharedChecks } from '../../src/util/shared-checks';
 import { Slots } from '../../src/util/slots';
+import { settledHeap as settledHeapAfter } from '../helpers/gc';
 import { recordingRejections } from '../helpers/rejections';
 import { wildcardFetch } from '../helpers/wildcard-fetch';
 import { drive, driveDropped, send, type Sent } from './bounds-drive';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Heap in use after full collections (several: finalizers and weak maps need more than one). */
-async function settledHeap(): Promise<number> {
-  for (let i = 0; i < 6; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return process.memoryUsage().heapUsed;
-}
+/** Heap in use after six full collections, 20 ms apart (the floods here leave more to settle). */
+const settledHeap = (): Promise<number> => settledHeapAfter(6, 20);
 
 const MiB = 1024 * 1024;
 
@@ -112,13 +102,18 @@ async function heapGrowth(
       (_i, reply) => expectStatus(reply, status),
     );
   try {
-    await run(0, 300);
-    const before = await settledHeap();
-    await run(300, 3000);
-    return (await settledHeap()) - before;
+    return await growthOver(run);
   } finally {
     await server.close();
   }
+}
+
+/** How much the heap grows over `run`'s 3 000 requests, after 300 to warm up. */
+async function growthOver(run: (from: number, count: number) => Promise<unknown>): Promise<number> {
+  await run(0, 300);
+  const before = await settledHeap();
+  await run(300, 3000);
+  return (await settledHeap()) - before;
 }
 
 const basicOf = (user: string, password: string): string =>
@@ -259,10 +254,7 @@ describe('Digest under Authorization values padded to 12 kB', () => {
         },
       );
     try {
-      await run(0, 300);
-      const before = await settledHeap();
-      await run(300, 3000);
-      return (await settledHeap()) - before;
+      return await growthOver(run);
     } finally {
       agent.destroy();
       await server.close();
