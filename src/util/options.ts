@@ -21,7 +21,8 @@ export function optionNames<T>() {
 }
 
 /**
- * Throws a TypeError naming the first own key of `options` that is not a known option. `unlisted`
+ * Throws a TypeError naming the first own key of `options` that is not a known option, or that is
+ * `null`. `unlisted`
  * names keys let through but not offered in the message (jwtBearer's `verify`, which it refuses
  * unless undefined).
  */
@@ -35,6 +36,14 @@ export function rejectUnknownOptions(
     if (!known.has(key) && !unlisted.includes(key)) {
       throw new TypeError(
         `${caller}: unknown option \`${key}\` (the options are ${[...known].join(', ')})`,
+      );
+    }
+    // One rule for every option: `null` is not "the default" (a configuration read from JSON,
+    // which has no `undefined`, would otherwise fall back in silence, to a random secret or a
+    // generated realm where it meant a value). Absent or `undefined` is the default.
+    if ((options as Record<string, unknown>)[key] === null) {
+      throw new TypeError(
+        `${caller}: \`${key}\` is null; leave it out (or undefined) for the default`,
       );
     }
   }

@@ -150,6 +150,87 @@ describe('unknown options', () => {
   });
 });
 
+describe('null options', () => {
+  // One rule: null is no option's default. Some options read null as absent and others refused
+  // it; from JSON (no undefined) the first kind fell back in silence.
+  const store = new MemoryNonceStore();
+  it.each<[string, () => unknown, string]>([
+    [
+      'authenticate realm',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], realm: null })),
+      'authenticate(): `realm` is null',
+    ],
+    [
+      'authenticate timeout',
+      () => authenticate(anyOptions({ schemes: [basic({ users })], timeout: null })),
+      'authenticate(): `timeout` is null',
+    ],
+    ['basic realm', () => basic(anyOptions({ users, realm: null })), 'basic(): `realm` is null'],
+    [
+      'digest secret',
+      () => digest(anyOptions({ users, secret: null })),
+      'digest(): `secret` is null',
+    ],
+    [
+      'digest algorithms',
+      () => digest(anyOptions({ users, algorithms: null })),
+      'digest(): `algorithms` is null',
+    ],
+    [
+      'digest nonceLifetime',
+      () => digest(anyOptions({ users, nonceLifetime: null })),
+      'digest(): `nonceLifetime` is null',
+    ],
+    [
+      'bearer requiredScopes',
+      () => bearer(anyOptions({ verify, requiredScopes: null })),
+      'bearer: `requiredScopes` is null',
+    ],
+    [
+      'requireScopes realm',
+      () => requireScopes(anyOptions({ allOf: ['a'], realm: null })),
+      'requireScopes: `realm` is null',
+    ],
+    [
+      'jwtVerifier clockTolerance',
+      () => jwtVerifier(anyOptions({ ...jwt, clockTolerance: null })),
+      'jwtVerifier: `clockTolerance` is null',
+    ],
+    [
+      'jwtBearer cache',
+      () => jwtBearer(anyOptions({ ...jwt, cache: null })),
+      'jwtBearer: `cache` is null',
+    ],
+    [
+      'createAuthFetch verifyServer',
+      () => createAuthFetch({ username: 'a', password: 'b' }, anyOptions({ verifyServer: null })),
+      'createAuthFetch(): `verifyServer` is null',
+    ],
+    [
+      'MemoryNonceStore maxEntries',
+      () => new MemoryNonceStore(anyOptions({ maxEntries: null })),
+      'MemoryNonceStore: `maxEntries` is null',
+    ],
+    [
+      'negotiate realms',
+      () => negotiate(anyOptions({ servicePrincipal: 'HTTP@x', realms: null })),
+      'negotiate(): `realms` is null',
+    ],
+  ])('refuses %s: null', (_title, make, message) => {
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(`${message}; leave it out (or undefined) for the default`);
+  });
+
+  it('takes undefined for the same options as absent', () => {
+    expect(() =>
+      authenticate({ schemes: [basic({ users, realm: undefined })], realm: undefined }),
+    ).not.toThrow();
+    expect(() =>
+      digest({ users, store, algorithms: undefined, nonceLifetime: undefined }),
+    ).not.toThrow();
+  });
+});
+
 describe('option types', () => {
   const introspect = { endpoint: 'https://as.test/', clientId: 'a', clientSecret: 'b' };
   const remote = { jwksUri: 'https://as.test/jwks', issuer: 'i', audience: 'a' };
@@ -470,8 +551,9 @@ describe('option types', () => {
     expect(() => digest({ users, secret: undefined })).not.toThrow();
     expect(() => digest({ users, store: memory })).not.toThrow();
     expect(() => digest({ users, store: { use: memory.use.bind(memory) } })).not.toThrow();
-    // A store that is none gets its own message.
-    expect(() => digest(anyOptions({ users, store: null }))).toThrow(/store must be a NonceStore/);
+    // A store that is none gets its own message; null is refused as for every option.
+    expect(() => digest(anyOptions({ users, store: 42 }))).toThrow(/store must be a NonceStore/);
+    expect(() => digest(anyOptions({ users, store: null }))).toThrow(/`store` is null/);
   });
 });
 

@@ -2104,7 +2104,11 @@ describe('htpasswd files that change (reload)', () => {
   it.each<[string, unknown, string]>([
     ['null options', null, 'loadHtpasswd(): options must be an object'],
     ['options that are not an object', 'reload', 'loadHtpasswd(): options must be an object'],
-    ['reload: null', { reload: null }, 'loadHtpasswd(): `reload` must be a boolean or an object'],
+    [
+      'reload: null',
+      { reload: null },
+      'loadHtpasswd(): `reload` is null; leave it out (or undefined) for the default',
+    ],
     ['reload: 1', { reload: 1 }, 'loadHtpasswd(): `reload` must be a boolean or an object'],
     ['a fractional interval', { reload: { interval: 1.5 } }, 'reload.interval must be an integer'],
     ['an interval of NaN', { reload: { interval: NaN } }, 'reload.interval must be an integer'],
