@@ -25,9 +25,10 @@ export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Requir
   }
   rejectUnknownOptions('HeaderLimits', limits, LIMIT_NAMES);
   const result = Object.freeze({
-    maxLength: bound(limits.maxLength, DEFAULT_LIMITS.maxLength, 'maxLength'),
-    maxParams: bound(limits.maxParams, DEFAULT_LIMITS.maxParams, 'maxParams'),
-    maxChallenges: bound(limits.maxChallenges, DEFAULT_LIMITS.maxChallenges, 'maxChallenges'),
+    maxLength: bound(limits.maxLength, DEFAULT_LIMITS.maxLength, 'maxLength', 1),
+    // 0 is a real choice here: credentials in token68 form only (Basic, Bearer), no Digest.
+    maxParams: bound(limits.maxParams, DEFAULT_LIMITS.maxParams, 'maxParams', 0),
+    maxChallenges: bound(limits.maxChallenges, DEFAULT_LIMITS.maxChallenges, 'maxChallenges', 1),
   });
   resolved.add(result);
   return result;
@@ -36,11 +37,15 @@ export function resolveLimits(limits: HeaderLimits | undefined): Readonly<Requir
 /** Results of {@link resolveLimits}, frozen, so that none can change after its check. */
 const resolved = new WeakSet<object>([DEFAULT_LIMITS]);
 
-function bound(value: number | undefined, fallback: number, name: string): number {
+function bound(value: number | undefined, fallback: number, name: string, least: 0 | 1): number {
   if (value === undefined) return fallback;
   // Every bound must be finite (a principle of the design): Infinity or NaN is a programming error.
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`HeaderLimits.${name} must be a non-negative integer`);
+  // A length or a challenge count of 0 refuses every header (often `Number('')` from an unset
+  // variable), so those start at 1.
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new TypeError(
+      `HeaderLimits.${name} must be a ${least === 0 ? 'non-negative' : 'positive'} integer`,
+    );
   }
   return value;
 }

@@ -417,6 +417,15 @@ describe('parseChallenges(fieldValue)', () => {
       expect(() => parseChallenges('A', { maxLength: Infinity })).toThrow(TypeError);
       expect(() => parseChallenges('A', { maxParams: -1 })).toThrow(TypeError);
       expect(() => parseChallenges('A', { maxChallenges: 1.5 })).toThrow(TypeError);
+      // A length or a challenge count of 0 would refuse every header: Number('') of an unset
+      // variable, not a choice.
+      expect(() => parseChallenges('A', { maxLength: 0 })).toThrow(
+        new TypeError('HeaderLimits.maxLength must be a positive integer'),
+      );
+      expect(() => parseChallenges('A', { maxChallenges: 0 })).toThrow(
+        new TypeError('HeaderLimits.maxChallenges must be a positive integer'),
+      );
+      expect(parseChallenges('A', { maxLength: 1, maxChallenges: 1 })).toHaveLength(1);
       expect(parseChallenges('A', {})).toHaveLength(1);
     });
   });
