@@ -480,7 +480,7 @@ describe('option types', () => {
 
   it('names authenticate() in a bad limit, refuses empty contentType and cacheControl, and sets schemes up only once every option passed', () => {
     expect(() => authenticate({ schemes: [basic({ users })], limits: { maxLength: -1 } })).toThrow(
-      'authenticate(): HeaderLimits.maxLength must be a non-negative integer',
+      'authenticate(): HeaderLimits.maxLength must be a positive integer',
     );
     for (const option of [
       { contentType: '' },
