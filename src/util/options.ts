@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { isPromiseLike } from './promise';
+import { isPaddedOrControl } from './text';
 
 /**
  * The option names of `T`, checked by the compiler both ways: a name `T` lacks does not compile,
@@ -84,6 +85,24 @@ export function checkStringOptions(
     names,
     (value) => typeof value === 'string' && value !== '',
     'a non-empty string',
+  );
+}
+
+/**
+ * {@link checkStringOptions} for names compared exactly (a claim name, a `typ`, a hint sent on):
+ * a line end or padding left from a file or variable would match nothing, in silence.
+ */
+export function checkExactStringOptions(
+  caller: string,
+  options: object,
+  names: readonly string[],
+): void {
+  checkEach(
+    caller,
+    options,
+    names,
+    (value) => typeof value === 'string' && value !== '' && !isPaddedOrControl(value),
+    'a non-empty string without control characters or surrounding white space',
   );
 }
 

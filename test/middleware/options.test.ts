@@ -238,12 +238,12 @@ describe('option types', () => {
     [
       'jwtVerifier typ',
       () => jwtVerifier(anyOptions({ ...jwt, typ: 5 })),
-      'jwtVerifier: `typ` must be a non-empty string',
+      'jwtVerifier: `typ` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'jwtVerifier typ empty',
       () => jwtVerifier(anyOptions({ ...jwt, typ: '' })),
-      'jwtVerifier: `typ` must be a non-empty string',
+      'jwtVerifier: `typ` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'introspection issuer empty',
@@ -258,12 +258,12 @@ describe('option types', () => {
     [
       'jwtVerifier userClaim',
       () => jwtVerifier(anyOptions({ ...jwt, userClaim: 5 })),
-      'jwtVerifier: `userClaim` must be a non-empty string',
+      'jwtVerifier: `userClaim` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'jwtVerifier scopeClaim',
       () => jwtVerifier(anyOptions({ ...jwt, scopeClaim: [] })),
-      'jwtVerifier: `scopeClaim` must be a non-empty string',
+      'jwtVerifier: `scopeClaim` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'jwtVerifier jwks.cooldownDuration',
@@ -278,7 +278,33 @@ describe('option types', () => {
     [
       'introspection userClaim',
       () => introspection(anyOptions({ ...introspect, userClaim: 5 })),
-      'introspection: `userClaim` must be a non-empty string',
+      'introspection: `userClaim` must be a non-empty string without control characters or surrounding white space',
+    ],
+    // Names compared exactly: a line end or padding from a file or variable matched nothing.
+    [
+      'jwtVerifier userClaim with a line end',
+      () => jwtVerifier({ ...jwt, userClaim: 'email\n' }),
+      'jwtVerifier: `userClaim` must be a non-empty string without control characters or surrounding white space',
+    ],
+    [
+      'jwtVerifier scopeClaim padded',
+      () => jwtVerifier({ ...jwt, scopeClaim: ' roles' }),
+      'jwtVerifier: `scopeClaim` must be a non-empty string without control characters or surrounding white space',
+    ],
+    [
+      'jwtVerifier typ padded',
+      () => jwtVerifier({ ...jwt, typ: 'at+jwt ' }),
+      'jwtVerifier: `typ` must be a non-empty string without control characters or surrounding white space',
+    ],
+    [
+      'introspection userClaim with a line end',
+      () => introspection({ ...introspect, userClaim: 'username\r\n' }),
+      'introspection: `userClaim` must be a non-empty string without control characters or surrounding white space',
+    ],
+    [
+      'introspection tokenTypeHint padded',
+      () => introspection({ ...introspect, tokenTypeHint: 'access_token ' }),
+      'introspection: `tokenTypeHint` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'introspection issuer',
@@ -293,7 +319,7 @@ describe('option types', () => {
     [
       'introspection tokenTypeHint',
       () => introspection(anyOptions({ ...introspect, tokenTypeHint: 5 })),
-      'introspection: `tokenTypeHint` must be a non-empty string',
+      'introspection: `tokenTypeHint` must be a non-empty string without control characters or surrounding white space',
     ],
     [
       'proxy',

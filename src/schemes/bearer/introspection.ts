@@ -15,6 +15,7 @@ import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
 import {
   checkBooleanOptions,
+  checkExactStringOptions,
   checkStringOptions,
   optionNames,
   readOptions,
@@ -159,8 +160,9 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
   const hint = options.tokenTypeHint === undefined ? 'access_token' : options.tokenTypeHint;
   if (hint !== false)
-    checkStringOptions('introspection', { tokenTypeHint: hint }, ['tokenTypeHint']);
-  checkStringOptions('introspection', options, ['userClaim', 'issuer']);
+    checkExactStringOptions('introspection', { tokenTypeHint: hint }, ['tokenTypeHint']);
+  checkExactStringOptions('introspection', options, ['userClaim']);
+  checkStringOptions('introspection', options, ['issuer']);
   const audience: unknown = options.audience;
   if (
     audience !== undefined &&
