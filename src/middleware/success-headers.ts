@@ -99,7 +99,10 @@ export function setSuccessHeaders(
  * cannot be combined into one field (RFC 6265 §3; RFC 9110 §5.3): a cookie the app set before
  * (a CSRF token's, say) stays beside the scheme's. One of the same cookie-name is replaced: a
  * server SHOULD NOT send two (RFC 6265 §4.1.1), and a second success on the request (a site's and
- * a route's authenticate()) would send the scheme's cookie twice.
+ * a route's authenticate()) would send the scheme's cookie twice. Nor is `Vary` replaced, a list
+ * of the request fields the response depends on (RFC 9110 §12.5.5): the scheme's names are added
+ * to those set before (a `cors()`'s `Origin`, which a cache must keep keying on), as
+ * authenticate() adds its own.
  */
 function valueBeside(
   name: string,
@@ -107,9 +110,9 @@ function valueBeside(
   previous: OutgoingHttpHeader | undefined,
 ): string | string[] {
   // The length first: this runs on every success header (Digest's Authentication-Info).
-  if (previous === undefined || name.length !== 10 || name.toLowerCase() !== 'set-cookie') {
-    return value;
-  }
+  if (previous === undefined) return value;
+  if (name.length === 4 && name.toLowerCase() === 'vary') return varyBeside(value, previous);
+  if (name.length !== 10 || name.toLowerCase() !== 'set-cookie') return value;
   const own = cookieName(value);
   const kept: string[] = [];
   // String(): an app may have set a number, which Node sends as its digits.
@@ -119,6 +122,33 @@ function valueBeside(
   if (kept.length === 0) return value;
   kept.push(value);
   return kept;
+}
+
+/**
+ * The `Vary` set before, with the names of the scheme's `value` it lacks added (compared
+ * case-insensitively, RFC 9110 §5.1), each once. `*` (anything may vary) set before stays as it
+ * was; the scheme's `*` replaces the list, which it covers.
+ */
+function varyBeside(value: string, previous: OutgoingHttpHeader): string {
+  // String(): an app may have set a number, which Node sends as its digits.
+  const text = Array.isArray(previous) ? previous.join(', ') : String(previous);
+  const listed = new Set<string>();
+  for (const part of text.split(',')) {
+    const field = part.trim().toLowerCase();
+    if (field === '*') return text;
+    if (field !== '') listed.add(field);
+  }
+  const added: string[] = [];
+  for (const part of value.split(',')) {
+    const field = part.trim();
+    const lower = field.toLowerCase();
+    if (lower === '*') return '*';
+    if (field === '' || listed.has(lower)) continue;
+    listed.add(lower);
+    added.push(field);
+  }
+  if (added.length === 0) return text.trim() === '' ? value : text;
+  return text.trim() === '' ? added.join(', ') : `${text}, ${added.join(', ')}`;
 }
 
 /**

@@ -623,6 +623,61 @@ describe('the headers of a scheme’s success', () => {
     },
   );
 
+  // RFC 9110 §12.5.5: Vary lists every request field the response depends on. A scheme's
+  // `Vary: Cookie` replaced the Vary a cors() before authenticate() had set, and a cache then
+  // served one origin's Access-Control-Allow-Origin to another.
+  it.each([
+    ['one name', 'Origin', 'Cookie', 'Origin, Cookie, Authorization'],
+    ['a list of lines', ['Origin', 'Accept'], 'Cookie', 'Origin, Accept, Cookie, Authorization'],
+    ['its own name in another case', 'Origin, COOKIE', 'cookie', 'Origin, COOKIE, Authorization'],
+    [
+      'names the scheme repeats',
+      'Origin',
+      'Cookie, X-Tenant, cookie',
+      'Origin, Cookie, X-Tenant, Authorization',
+    ],
+    ['"*"', '*', 'Cookie', '*'],
+    ['a name, when the scheme says "*"', 'Origin', '*', '*'],
+    ['an empty value', '', 'Cookie', 'Cookie, Authorization'],
+  ])(
+    'add a Vary’s names to the one set before (%s), and take them back when the audit hook throws',
+    async (_title, before, scheme, sent) => {
+      const make = (audit?: () => void) => {
+        const app = express();
+        app.use((_req, res, next) => {
+          res.setHeader('Vary', before);
+          next();
+        });
+        app.use(
+          authenticate({
+            realm: 'api',
+            schemes: [succeeding({ Vary: scheme })],
+            ...(audit === undefined ? {} : { audit }),
+          }),
+        );
+        app.get('/', (_req, res) => res.send('ok'));
+        app.use(
+          (_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+            res.status(500).end();
+          },
+        );
+        return app;
+      };
+      const ok = await request(make()).get('/').set('Authorization', 'Custom t');
+      expect(ok.status).toBe(200);
+      expect(ok.headers['vary']).toBe(sent);
+      const failed = await request(
+        make(() => {
+          throw new Error('log full');
+        }),
+      )
+        .get('/')
+        .set('Authorization', 'Custom t');
+      expect(failed.status).toBe(500);
+      expect(failed.headers['vary']).toBe(Array.isArray(before) ? before.join(', ') : before);
+    },
+  );
+
   // RFC 6265 §4.1.1: a server SHOULD NOT send two Set-Cookie fields with one cookie-name. The
   // scheme's cookie went out beside the app's of the same name, and twice when two
   // authenticate()s (the site's, a route's) both accepted the request.
