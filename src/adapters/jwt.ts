@@ -51,7 +51,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
-import { isPaddedOrControl } from '../util/text';
+import { isPaddedOrControl, SECRET_PADDED } from '../util/text';
 
 let jose: typeof Jose | undefined;
 
@@ -989,6 +989,11 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
       throw new TypeError(
         'jwtVerifier: secret is a key or certificate (PEM, JWK or JWK Set, DER, or DER in base64), and an HMAC secret made of a public key lets anyone sign tokens: give a public key as `key`',
       );
+    }
+    // After the key check, whose advice fits a PEM better: the issuer signs with the secret it
+    // was given, without the line end a file kept.
+    if (typeof options.secret === 'string' && isPaddedOrControl(options.secret)) {
+      throw new TypeError(SECRET_PADDED('jwtVerifier'));
     }
     algorithms = allowList(options.algorithms, HMAC, ['HS256']);
     for (const alg of algorithms) {

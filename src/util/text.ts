@@ -24,6 +24,10 @@ export function isPaddedOrControl(text: string): boolean {
   return hasControl(text) || text.trim() !== text;
 }
 
+/** The setup message for a secret string that {@link isPaddedOrControl} refuses. */
+export const SECRET_PADDED = (caller: string): string =>
+  `${caller}: \`secret\` starts or ends with white space or holds a control character (a line end left from a file or variable?): give the secret alone, or its bytes as a Buffer`;
+
 /** No lone surrogate in `text`, which UTF-8 would write as U+FFFD (ES2024's String#isWellFormed). */
 export function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();

@@ -231,6 +231,37 @@ describe('null options', () => {
   });
 });
 
+describe('secrets given as text', () => {
+  // A line end kept from a file counts toward the minimum, and a process that reads the secret
+  // from the environment signs with other bytes: Digest nonces or HMAC tokens of one refused by
+  // the other. The bytes themselves can still be anything, as a Buffer.
+  const padded = 'starts or ends with white space or holds a control character';
+  it.each([
+    ['a line end', `${'s'.repeat(40)}\n`],
+    ['a CRLF', `${'s'.repeat(40)}\r\n`],
+    ['a leading space', ` ${'s'.repeat(40)}`],
+    ['a NUL inside', `${'s'.repeat(20)}\0${'s'.repeat(20)}`],
+  ])(
+    'refuses a Digest or JWT secret string with %s, not the same bytes as a Buffer',
+    (_title, secret) => {
+      expect(() => digest({ users, secret })).toThrow(
+        new TypeError(
+          `digest(): \`secret\` ${padded} (a line end left from a file or variable?): give the secret alone, or its bytes as a Buffer`,
+        ),
+      );
+      expect(() => jwtVerifier({ ...jwt, secret })).toThrow(`jwtVerifier: \`secret\` ${padded}`);
+      expect(() => digest({ users, secret: Buffer.from(secret) })).not.toThrow();
+      expect(() => jwtVerifier({ ...jwt, secret: Buffer.from(secret) })).not.toThrow();
+    },
+  );
+
+  it('takes a secret with white space inside', () => {
+    const secret = 'correct horse battery staple and more words';
+    expect(() => digest({ users, secret })).not.toThrow();
+    expect(() => jwtVerifier({ ...jwt, secret })).not.toThrow();
+  });
+});
+
 describe('option types', () => {
   const introspect = { endpoint: 'https://as.test/', clientId: 'a', clientSecret: 'b' };
   const remote = { jwksUri: 'https://as.test/jwks', issuer: 'i', audience: 'a' };

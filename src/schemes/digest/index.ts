@@ -16,7 +16,13 @@ import type {
 import { refuse } from '../../scheme';
 import { isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
-import { hasControl, isHexOfLength, isWellFormed } from '../../util/text';
+import {
+  hasControl,
+  isHexOfLength,
+  isPaddedOrControl,
+  isWellFormed,
+  SECRET_PADDED,
+} from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import { detach } from '../../util/detach';
 import {
@@ -944,6 +950,11 @@ function resolveSecret(secret: string | Buffer | undefined): Buffer {
         ? secret
         : undefined;
   if (bytes === undefined) throw new TypeError('digest(): secret must be a string or a Buffer');
+  // A line end kept from a file would count toward the 32 bytes, and a process that reads the
+  // same secret from the environment would sign other nonces: each refuses the other's as forged.
+  if (typeof secret === 'string' && isPaddedOrControl(secret)) {
+    throw new TypeError(SECRET_PADDED('digest()'));
+  }
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new TypeError(`digest(): secret must be at least ${MIN_SECRET_BYTES} bytes`);
   }
