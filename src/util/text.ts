@@ -24,9 +24,19 @@ export function isPaddedOrControl(text: string): boolean {
   return hasControl(text) || text.trim() !== text;
 }
 
-/** The setup message for a secret string that {@link isPaddedOrControl} refuses. */
-export const SECRET_PADDED = (caller: string): string =>
-  `${caller}: \`secret\` starts or ends with white space or holds a control character (a line end left from a file or variable?): give the secret alone, or its bytes as a Buffer`;
+/**
+ * Text without control characters followed by a line end (LF or CRLF): a secret read from a file
+ * as is. A secret string of random bytes (`toString('latin1')`) is not taken for one: it holds
+ * control characters elsewhere all but certainly.
+ */
+export function isTextWithLineEnd(text: string): boolean {
+  const end = text.endsWith('\r\n') ? text.length - 2 : text.endsWith('\n') ? text.length - 1 : -1;
+  return end > 0 && !hasControl(text.slice(0, end));
+}
+
+/** The setup message for a secret string that {@link isTextWithLineEnd} refuses. */
+export const SECRET_WITH_LINE_END = (caller: string): string =>
+  `${caller}: \`secret\` is text ending in a line end (read from a file as is?), which would count toward its length and be signed with, where another process reading it from the environment would not: give the secret without it, or its bytes as a Buffer`;
 
 /** No lone surrogate in `text`, which UTF-8 would write as U+FFFD (ES2024's String#isWellFormed). */
 export function isWellFormed(text: string): boolean {

@@ -19,9 +19,9 @@ import { checkFieldText } from '../../util/field-text';
 import {
   hasControl,
   isHexOfLength,
-  isPaddedOrControl,
+  isTextWithLineEnd,
   isWellFormed,
-  SECRET_PADDED,
+  SECRET_WITH_LINE_END,
 } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import { detach } from '../../util/detach';
@@ -952,8 +952,8 @@ function resolveSecret(secret: string | Buffer | undefined): Buffer {
   if (bytes === undefined) throw new TypeError('digest(): secret must be a string or a Buffer');
   // A line end kept from a file would count toward the 32 bytes, and a process that reads the
   // same secret from the environment would sign other nonces: each refuses the other's as forged.
-  if (typeof secret === 'string' && isPaddedOrControl(secret)) {
-    throw new TypeError(SECRET_PADDED('digest()'));
+  if (typeof secret === 'string' && isTextWithLineEnd(secret)) {
+    throw new TypeError(SECRET_WITH_LINE_END('digest()'));
   }
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new TypeError(`digest(): secret must be at least ${MIN_SECRET_BYTES} bytes`);
