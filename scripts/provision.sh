@@ -63,6 +63,10 @@ apache_binary=/usr/sbin/apache2
 # (test/interop/client-lighttpd.test.ts).
 lighttpd_binary=/usr/sbin/lighttpd
 [ -e "$lighttpd_binary" ] || missing+=(lighttpd)
+# nginx, a reverse proxy nobody here wrote, for Digest behind forward authentication (auth_request;
+# test/interop/forward-auth-nginx.test.ts).
+nginx_binary=/usr/sbin/nginx
+[ -e "$nginx_binary" ] || missing+=(nginx)
 # Python's requests for Debian's own python3 (test/interop/python-requests.test.ts), whatever
 # other python3 comes first on PATH.
 requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
@@ -82,7 +86,7 @@ ruby_binary=/usr/bin/ruby
 [ -e "$ruby_binary" ] || missing+=(ruby)
 ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
 [ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
-required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary"
+required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary" "$nginx_binary"
   "$requests_module" "$requests_kerberos_module" "$websockets_module" "$lwp_module" "$ruby_binary"
   "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
@@ -122,8 +126,8 @@ fi
 
 echo "provision: installing ${packages[*]}" >&2
 apt-get update -q
-# No package may start its service (Apache or lighttpd would take port 80): policy-rc.d answers
-# "not now".
+# No package may start its service (Apache, lighttpd or nginx would take port 80): policy-rc.d
+# answers "not now".
 policy=/usr/sbin/policy-rc.d
 own_policy=false
 if [ ! -e "$policy" ]; then

@@ -20,6 +20,7 @@ export type {
   GetHA1,
   GetPassword,
   FindUserByHash,
+  ForwardedRequest,
   RawBodyReader,
 } from './schemes/digest';
 export { loadHtdigest, loadHtdigestSync, parseHtdigest } from './passwords/htdigest';

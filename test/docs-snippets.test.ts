@@ -130,6 +130,8 @@ const preludes: Prelude[] = [
     declare: { app, handler, audit: "import('authscheme').AuthenticateOptions['audit']" },
   },
   { file: 'docs/bearer.md', contains: 'jwtBearer({', declare: { app } },
+  // docs/deployment.md
+  { file: 'docs/deployment.md', contains: 'forwardedRequest: (req)', declare: { app, users } },
   // docs/digest.md
   {
     file: 'docs/digest.md',

@@ -3,6 +3,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { quoteString } from '../../header/format';
+import { isToken } from '../../header/grammar';
 import type { Challenge, Credentials } from '../../header/types';
 import { AuthschemeError } from '../../errors';
 import type {
@@ -163,11 +164,29 @@ export interface DigestOptions {
    */
   body?: RawBodyReader | undefined;
   /**
+   * Behind forward authentication (nginx `auth_request`, Traefik `ForwardAuth`, Caddy
+   * `forward_auth`), where this server answers a check the proxy sends on another path, often
+   * with another method: returns the method and target of the request the client sent, from the
+   * headers the proxy adds (`X-Original-Method` and `X-Original-URI`, `X-Forwarded-Method` and
+   * `X-Forwarded-Uri`), which `uri` is compared with and the response hashed over. `undefined`
+   * means the request itself. A result without both as non-empty strings (the proxy sent no such
+   * header) is refused with 400. Not with `qop: ['auth-int']`: the check carries no body.
+   */
+  forwardedRequest?: ((req: AuthRequest) => ForwardedRequest | undefined) | undefined;
+  /**
    * Clock, in ms since the epoch. Default `Date.now`. Its readings are never taken back: while it
    * is behind its highest reading, time goes on from there at half the pace of
    * `performance.now()` (which jest's modern fake timers move too) until it catches up.
    */
   now?: (() => number) | undefined;
+}
+
+/** What {@link DigestOptions.forwardedRequest} returns: the request the client sent the proxy. */
+export interface ForwardedRequest {
+  /** Its method, as sent. */
+  method: string;
+  /** Its request target (path and query, as sent). */
+  target: string;
 }
 
 interface DigestConfig {
@@ -192,6 +211,7 @@ interface DigestConfig {
   readonly realm: string | undefined;
   readonly domain: string | undefined;
   readonly body: RawBodyReader | undefined;
+  readonly forwardedRequest: ((req: AuthRequest) => ForwardedRequest | undefined) | undefined;
   readonly now: () => number;
   readonly source: HA1Source;
 }
@@ -290,10 +310,24 @@ function verifyDigest(
   // offers: an answer to another digest()'s challenge may use what only that one offers.
   if (!namesRealm(directives.realm, realm)) return foreign('Digest realm does not match', user);
   if (directives.opaque !== config.opaque) return foreign('Digest opaque does not match', user);
+  // Behind forward authentication, the request the client sent is the proxy's, described by it.
+  const forwarded =
+    config.forwardedRequest === undefined
+      ? undefined
+      : readForwarded(config.forwardedRequest, ctx.req);
+  if (forwarded === null) {
+    return {
+      ok: false,
+      code: 'ERR_AUTH_INVALID_REQUEST',
+      message: 'Digest forwardedRequest() gave no method and target (did the proxy send them?)',
+      status: 400,
+      user,
+    };
+  }
   // RFC 7616 §3.4.6: the uri directive must name the request target (the original URL, not the
   // router-relative req.url); a mismatch is a 400. The authority is looked up only when the two
   // strings differ.
-  const target = ctx.url;
+  const target = forwarded === undefined ? ctx.url : forwarded.target;
   if (directives.uri !== target && !sameResource(directives.uri, target, authorityOf(ctx.req))) {
     return {
       ok: false,
@@ -350,6 +384,7 @@ function verifyDigest(
     issuedAt: nonce.issuedAt,
     issuer: nonce.issuer,
     another,
+    forwardedMethod: forwarded?.method,
     bodyHash: undefined,
   };
   const result =
@@ -358,6 +393,24 @@ function verifyDigest(
       : withUser(request, resolveUser(config, directives, realm, ctx.req));
   if (!another) return result;
   return isPromiseLike(result) ? Promise.resolve(result).then(asForeign) : asForeign(result);
+}
+
+/**
+ * What `forwardedRequest` says of the client's request: `undefined` for the request itself, `null`
+ * when it gave no usable method and target. The method must be a token (RFC 9110 §9.1), as
+ * node:http would have required of the client's own.
+ */
+function readForwarded(
+  forwardedRequest: (req: AuthRequest) => ForwardedRequest | undefined,
+  req: AuthRequest,
+): ForwardedRequest | undefined | null {
+  const found: unknown = forwardedRequest(req);
+  if (found === undefined) return undefined;
+  if (typeof found !== 'object' || found === null) return null;
+  const { method, target } = found as Record<string, unknown>;
+  if (typeof method !== 'string' || !isToken(method)) return null;
+  if (typeof target !== 'string' || target === '') return null;
+  return { method, target };
 }
 
 function asForeign(result: VerifyResult): VerifyResult {
@@ -377,6 +430,8 @@ interface PendingRequest {
   readonly issuer: string | undefined;
   /** The nonce is another live `digest()`'s in this process (see verifyDigest). */
   readonly another: boolean;
+  /** The client's method, from `forwardedRequest`; else the request's own. */
+  readonly forwardedMethod: string | undefined;
   /** H(entity-body) for qop=auth-int. */
   bodyHash: string | undefined;
 }
@@ -428,8 +483,9 @@ function withHA1(
 ): VerifyResult | Promise<VerifyResult> {
   const { config, directives, ctx } = request;
   const { algorithm, nonce, cnonce } = directives;
+  const method = request.forwardedMethod ?? ctx.method;
   let sessionKey = sessionHA1(algorithm, lookup.ha1, nonce, cnonce);
-  const expected = requestDigest(directives, sessionKey, ctx.method, request.bodyHash);
+  const expected = requestDigest(directives, sessionKey, method, request.bodyHash);
   // Compare first, then look at `known`, so an unknown user costs what a wrong password costs.
   let matches = digestsEqual(expected, directives.response);
   // A realm beyond ASCII: the HA1 over each other spelling a client may have hashed (see
@@ -438,10 +494,7 @@ function withHA1(
   for (let i = 1; i < spellings; i++) {
     const key = sessionHA1(algorithm, lookup.otherHA1s?.[i - 1] ?? lookup.ha1, nonce, cnonce);
     if (
-      digestsEqual(
-        requestDigest(directives, key, ctx.method, request.bodyHash),
-        directives.response,
-      )
+      digestsEqual(requestDigest(directives, key, method, request.bodyHash), directives.response)
     ) {
       matches = true;
       sessionKey = key;
@@ -656,6 +709,7 @@ const OPTION_NAMES = optionNames<DigestOptions>()([
   'realm',
   'domain',
   'body',
+  'forwardedRequest',
   'now',
 ]);
 
@@ -749,6 +803,20 @@ function resolveOptions(options: DigestOptions): DigestConfig {
   if (options.body !== undefined && typeof options.body !== 'function') {
     throw new TypeError('digest(): body must be a function');
   }
+  const forwardedRequest = options.forwardedRequest;
+  if (forwardedRequest !== undefined) {
+    if (typeof forwardedRequest !== 'function') {
+      throw new TypeError(
+        `digest(): forwardedRequest must be a function${promiseNote(forwardedRequest)}`,
+      );
+    }
+    // The proxy's check carries no body: an auth-int response could never be verified.
+    if (qop.includes('auth-int')) {
+      throw new TypeError(
+        "digest(): forwardedRequest cannot go with qop 'auth-int' (forward authentication passes no body)",
+      );
+    }
+  }
   return Object.freeze({
     algorithms,
     offered: new Set(algorithms.map((algorithm) => algorithm.name)),
@@ -767,6 +835,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     realm,
     domain,
     body: options.body,
+    forwardedRequest,
     now,
     source,
   });

@@ -1,0 +1,191 @@
+/**
+ * Digest behind forward authentication: nginx 1.22 (Debian's, which scripts/provision.sh
+ * installs) guards an upstream with `auth_request`, whose check is a GET to the app's `/_auth`
+ * with the client's method and target in `X-Original-Method` and `X-Original-URI`; the app's
+ * `digest({ forwardedRequest })` reads them (docs/deployment.md). Real clients (curl, wget) talk
+ * to nginx only.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import express from 'express';
+import { authenticate, digest, type AuthRequest, type DigestAlgorithm } from 'authscheme';
+import { freePort } from '../helpers/free-port';
+
+const run = promisify(execFile);
+jest.setTimeout(30_000);
+
+let root: string;
+let nginx: ChildProcess | undefined;
+let server: Server | undefined;
+let base: string; // http://127.0.0.1:<nginx port>
+/** What the upstream served, as `METHOD url body`. */
+const served: string[] = [];
+
+const forwardedRequest = (req: AuthRequest) => ({
+  method: req.headers['x-original-method'] as string,
+  target: req.headers['x-original-uri'] as string,
+});
+
+/** The check for one algorithm: nginx 1.22 passes on only the first challenge line of a 401. */
+function check(algorithm: DigestAlgorithm): express.RequestHandler[] {
+  return [
+    authenticate({
+      realm: 'files',
+      schemes: [
+        digest({ users: { alice: 'wonderland' }, algorithms: [algorithm], forwardedRequest }),
+      ],
+    }),
+    (_req, res) => {
+      res.sendStatus(204);
+    },
+  ];
+}
+
+function waitForPort(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 10_000;
+    const attempt = (): void => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+beforeAll(async () => {
+  const app = express();
+  app.get('/_auth/sha256', ...check('SHA-256'));
+  app.get('/_auth/md5', ...check('MD5'));
+  // The upstream nginx guards: it trusts nginx, which asked the check first.
+  app.use(express.text({ type: () => true }), (req, res) => {
+    served.push(`${req.method} ${req.originalUrl} ${typeof req.body === 'string' ? req.body : ''}`);
+    res.send(`served ${req.method} ${req.originalUrl}`);
+  });
+  const appPort = await freePort();
+  server = app.listen(appPort, '127.0.0.1');
+  const up = `http://127.0.0.1:${appPort}`;
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  root = mkdtempSync(join(tmpdir(), 'authscheme-forward-auth-'));
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((name) => `${name}_temp_path ${root};`)
+    .join(' ');
+  /** A guarded prefix whose check is `/_auth/<check>`. */
+  const guarded = (prefix: string, check: string): string => `
+    location ${prefix} {
+      auth_request /_auth/${check};
+      # The check's 200 carries Authentication-Info (rspauth) for the client.
+      auth_request_set $info_${check} $upstream_http_authentication_info;
+      add_header Authentication-Info $info_${check} always;
+      proxy_pass ${up};
+    }
+    location = /_auth/${check} {
+      internal;
+      proxy_pass ${up};
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+    }`;
+  writeFileSync(
+    join(root, 'nginx.conf'),
+    `daemon off;
+pid ${root}/nginx.pid;
+error_log ${root}/error.log;
+events {}
+http {
+  access_log off;
+  ${temp}
+  server {
+    listen 127.0.0.1:${port};
+    ${guarded('/files/', 'sha256')}
+    ${guarded('/old/', 'md5')}
+  }
+}
+`,
+  );
+  nginx = spawn('/usr/sbin/nginx', ['-c', join(root, 'nginx.conf'), '-p', root], {
+    stdio: 'ignore',
+  });
+  await waitForPort(port);
+});
+
+afterAll(async () => {
+  if (nginx !== undefined && nginx.exitCode === null) {
+    const exited = new Promise((resolve) => nginx!.once('exit', resolve));
+    nginx.kill('SIGTERM');
+    await exited;
+  }
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  if (root !== undefined) {
+    const log = readFileSync(join(root, 'error.log'), 'utf8');
+    rmSync(root, { recursive: true, force: true });
+    // nginx logs a failed check here ("auth request unexpected status: 400"): none is expected.
+    expect(log).not.toMatch(/unexpected status/);
+  }
+});
+
+/** curl through nginx; the status and headers of the last response, and its body. */
+async function curl(args: string[]): Promise<{ status: number; head: string; body: string }> {
+  const { stdout } = await run('curl', ['-s', '-i', ...args]);
+  const responses = stdout.split(/\r\n\r\n(?=HTTP\/)/);
+  const last = responses.at(-1)!;
+  const [head = '', body = ''] = last.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/\S+ (\d{3})/.exec(head)?.[1]), head, body };
+}
+
+describe('Digest behind nginx auth_request (forwardedRequest)', () => {
+  it('curl --digest: GET with a query and POST with a body, each hashed over its own method and target', async () => {
+    const get = await curl(['--digest', '-u', 'alice:wonderland', `${base}/files/a%20b?x=1&y=2`]);
+    expect(get.status).toBe(200);
+    expect(get.body).toBe('served GET /files/a%20b?x=1&y=2');
+    expect(get.head).toMatch(/^Authentication-Info: .*rspauth="[0-9a-f]{64}"/im);
+
+    const post = await curl([
+      '--digest',
+      '-u',
+      'alice:wonderland',
+      '-X',
+      'POST',
+      '--data-binary',
+      'payload',
+      '-H',
+      'Content-Type: text/plain',
+      `${base}/files/upload`,
+    ]);
+    expect(post.status).toBe(200);
+    expect(served).toContain('POST /files/upload payload');
+  });
+
+  it('curl with a wrong password gets the 401 and its challenge, and nothing is served', async () => {
+    const before = served.length;
+    const res = await curl(['--digest', '-u', 'alice:wrong', `${base}/files/secret`]);
+    expect(res.status).toBe(401);
+    expect(res.head).toMatch(/^WWW-Authenticate: Digest realm="files"/im);
+    expect(served.length).toBe(before);
+  });
+
+  it('wget (MD5 only) through the same setup', async () => {
+    const { stdout } = await run('wget', [
+      '-q',
+      '-O',
+      '-',
+      '--user=alice',
+      '--password=wonderland',
+      `${base}/old/report.txt`,
+    ]);
+    expect(stdout).toBe('served GET /old/report.txt');
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Digest behind forward authentication (nginx auth_request, Traefik ForwardAuth): the app answers
+ * a check on its own path, usually a GET, and `forwardedRequest` says which request the client
+ * sent the proxy. Express on a real server, a client that computes its responses itself.
+ */
+import express from 'express';
+import request from 'supertest';
+import {
+  authenticate,
+  digest,
+  formatCredentials,
+  parseChallenges,
+  type AuthRequest,
+  type Challenge,
+  type DigestOptions,
+  type ForwardedRequest,
+} from 'authscheme';
+import { answer, expectedRspauth, parseInfo, serversForThisFile } from './helpers';
+
+const SECRET = 'forward-auth-secret-forward-auth';
+const alice = { user: 'alice', password: 'secret' };
+const listen = serversForThisFile();
+
+/** What nginx's auth_request location is told to send (proxy_set_header). */
+const fromNginxHeaders = (req: AuthRequest): ForwardedRequest => ({
+  method: req.headers['x-original-method'] as string,
+  target: req.headers['x-original-uri'] as string,
+});
+
+function checkApp(options: Partial<DigestOptions> = {}): express.Express {
+  const app = express();
+  app.get(
+    '/_auth',
+    authenticate({
+      realm: 'files',
+      schemes: [
+        digest({
+          users: { alice: 'secret' },
+          secret: SECRET,
+          forwardedRequest: fromNginxHeaders,
+          ...options,
+        }),
+      ],
+    }),
+    (req, res) => {
+      res.send(req.auth!.user);
+    },
+  );
+  return app;
+}
+
+async function challenge(base: string): Promise<Challenge> {
+  const res = await request(base).get('/_auth');
+  expect(res.status).toBe(401);
+  return parseChallenges(res.headers['www-authenticate'] as string)[0]!;
+}
+
+describe('digest({ forwardedRequest })', () => {
+  it('checks the uri against, and hashes with, the request the client sent the proxy', async () => {
+    const base = await listen(checkApp());
+    const c = await challenge(base);
+    const sent = { ...alice, method: 'PUT', uri: '/files/report.pdf?v=2' };
+    const res = await request(base)
+      .get('/_auth')
+      .set('X-Original-Method', 'PUT')
+      .set('X-Original-URI', '/files/report.pdf?v=2')
+      .set('Authorization', formatCredentials(answer(c, sent)));
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('alice');
+    // rspauth covers the client's uri (RFC 7616 §3.5), so the client can check it.
+    expect(parseInfo(res.headers['authentication-info'] as string).rspauth).toBe(
+      expectedRspauth(c, sent),
+    );
+  });
+
+  it("refuses a response made for the check's own method or path", async () => {
+    const base = await listen(checkApp());
+    const c = await challenge(base);
+    const check = (options: { method: string; uri: string }) =>
+      request(base)
+        .get('/_auth')
+        .set('X-Original-Method', 'PUT')
+        .set('X-Original-URI', '/files/a')
+        .set('Authorization', formatCredentials(answer(c, { ...alice, ...options })));
+    // Hashed over GET, the check's method, where the client sent PUT: a wrong response.
+    expect((await check({ method: 'GET', uri: '/files/a' })).status).toBe(401);
+    // The uri of the check, not of the client's request (RFC 7616 §3.4.6): 400.
+    const moved = await check({ method: 'PUT', uri: '/_auth' });
+    expect(moved.status).toBe(400);
+  });
+
+  it('answers 400 when the proxy sent no method or target, whatever the credentials', async () => {
+    const base = await listen(checkApp());
+    const c = await challenge(base);
+    const credentials = formatCredentials(answer(c, { ...alice, uri: '/_auth' }));
+    for (const headers of [
+      {},
+      { 'X-Original-Method': 'GET' },
+      { 'X-Original-URI': '/_auth' },
+      { 'X-Original-Method': 'G E T', 'X-Original-URI': '/_auth' },
+      { 'X-Original-Method': 'GET', 'X-Original-URI': '' },
+    ]) {
+      const res = await request(base).get('/_auth').set(headers).set('Authorization', credentials);
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('takes undefined for the request itself', async () => {
+    const base = await listen(checkApp({ forwardedRequest: () => undefined }));
+    const c = await challenge(base);
+    const res = await request(base)
+      .get('/_auth')
+      .set('Authorization', formatCredentials(answer(c, { ...alice, uri: '/_auth' })));
+    expect(res.status).toBe(200);
+  });
+
+  it('tells audit why a request without the forwarded fields was refused', async () => {
+    const outcomes: unknown[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        schemes: [
+          digest({
+            users: { alice: 'secret' },
+            secret: SECRET,
+            // A proxy that sent the method but not the target.
+            forwardedRequest: () => ({ method: 'GET' }) as ForwardedRequest,
+          }),
+        ],
+        audit: (outcome) => outcomes.push(outcome),
+      }),
+    );
+    const base = await listen(app);
+    const first = await request(base).get('/');
+    const c = parseChallenges(first.headers['www-authenticate'] as string)[0]!;
+    const res = await request(base)
+      .get('/')
+      .set('Authorization', formatCredentials(answer(c, { ...alice, uri: '/' })));
+    expect(res.status).toBe(400);
+    expect(outcomes.at(-1)).toMatchObject({
+      outcome: 'refused',
+      status: 400,
+      code: 'ERR_AUTH_INVALID_REQUEST',
+      user: 'alice',
+      message: 'Digest forwardedRequest() gave no method and target (did the proxy send them?)',
+    });
+  });
+
+  it('is refused at setup when not a function, or with auth-int (the check carries no body)', () => {
+    expect(() =>
+      digest({ users: { alice: 'secret' }, forwardedRequest: 'x-original-uri' as never }),
+    ).toThrow(new TypeError('digest(): forwardedRequest must be a function'));
+    expect(() =>
+      digest({
+        users: { alice: 'secret' },
+        qop: ['auth', 'auth-int'],
+        forwardedRequest: fromNginxHeaders,
+      }),
+    ).toThrow(
+      new TypeError(
+        "digest(): forwardedRequest cannot go with qop 'auth-int' (forward authentication passes no body)",
+      ),
+    );
+  });
+});
