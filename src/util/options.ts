@@ -44,7 +44,7 @@ export function rejectUnknownOptions(
     // generated realm where it meant a value). Absent or `undefined` is the default.
     if ((options as Record<string, unknown>)[key] === null) {
       throw new TypeError(
-        `${caller}: \`${key}\` is null; leave it out (or undefined) for the default`,
+        `${caller}: \`${key}\` is null: give a value, or leave the option out (or undefined) where it has a default`,
       );
     }
   }

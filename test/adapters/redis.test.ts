@@ -316,7 +316,7 @@ describe('RedisNonceStore setup and failures', () => {
     expect(() => new RedisNonceStore({ client: inspector, ...options })).toThrow(message);
   });
 
-  it.each([{}, null, { eval: () => 1 }, 'redis://127.0.0.1'])(
+  it.each([{}, { eval: () => 1 }, 'redis://127.0.0.1'])(
     'refuses what is neither an ioredis nor a node-redis client: %p',
     (client) => {
       expect(() => new RedisNonceStore({ client: client as unknown as RedisClientLike })).toThrow(
@@ -324,6 +324,14 @@ describe('RedisNonceStore setup and failures', () => {
       );
     },
   );
+
+  it('refuses a null client as every option is refused null', () => {
+    expect(() => new RedisNonceStore({ client: null as unknown as RedisClientLike })).toThrow(
+      new TypeError(
+        'RedisNonceStore: `client` is null: give a value, or leave the option out (or undefined) where it has a default',
+      ),
+    );
+  });
 
   it.each(kinds)('rejects after timeout when Redis hangs ($name)', async (kind) => {
     const { client, close } = await kind.connect();

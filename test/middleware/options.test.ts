@@ -218,7 +218,9 @@ describe('null options', () => {
     ],
   ])('refuses %s: null', (_title, make, message) => {
     expect(make).toThrow(TypeError);
-    expect(make).toThrow(`${message}; leave it out (or undefined) for the default`);
+    expect(make).toThrow(
+      `${message}: give a value, or leave the option out (or undefined) where it has a default`,
+    );
   });
 
   it('takes undefined for the same options as absent', () => {

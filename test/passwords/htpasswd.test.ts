@@ -2107,7 +2107,7 @@ describe('htpasswd files that change (reload)', () => {
     [
       'reload: null',
       { reload: null },
-      'loadHtpasswd(): `reload` is null; leave it out (or undefined) for the default',
+      'loadHtpasswd(): `reload` is null: give a value, or leave the option out (or undefined) where it has a default',
     ],
     ['reload: 1', { reload: 1 }, 'loadHtpasswd(): `reload` must be a boolean or an object'],
     ['a fractional interval', { reload: { interval: 1.5 } }, 'reload.interval must be an integer'],
