@@ -9,6 +9,7 @@ import request from 'supertest';
 import { app as appWide } from '../examples/basic/app-wide';
 import { app as oneRoute } from '../examples/basic/one-route';
 import { app as asyncVerifier } from '../examples/basic/async-verifier';
+import { app as logout } from '../examples/basic/logout';
 import { app as quickStart } from '../examples/quick-start/server';
 
 const run = promisify(execFile);
@@ -72,6 +73,23 @@ describe('examples/basic/async-verifier', () => {
     expect(res.body).toEqual({ scheme: 'Basic', user: 'carol', roles: ['editor'] });
     expect((await request(asyncVerifier).get('/').auth('carol', 'wrong')).status).toBe(401);
     expect((await request(asyncVerifier).get('/').auth('dave', 'correct-horse')).status).toBe(401);
+  });
+});
+
+describe('examples/basic/logout (Chromium: test/interop/chromium-logout.test.ts)', () => {
+  it("answers the sign-out routes with the guard's 401 and challenges, even to the right password", async () => {
+    const basic = await request(logout).get('/basic/logout').auth('alice', 'secret');
+    expect(basic.status).toBe(401);
+    expect(basic.headers['www-authenticate']).toBe('Basic realm="basic area", charset="UTF-8"');
+    const digest = await request(logout).get('/digest/logout').auth('alice', 'secret');
+    expect(digest.status).toBe(401);
+    expect(digest.headers['www-authenticate']).toMatch(/^Digest realm="digest area", /);
+    const page = await request(logout).get('/basic/').auth('alice', 'secret');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      "xhr.open('GET', '/basic/logout', true, 'signed-out', 'signed-out')",
+    );
+    expect((await request(logout).get('/signed-out')).status).toBe(200);
   });
 });
 
