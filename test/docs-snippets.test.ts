@@ -115,6 +115,7 @@ const preludes: Prelude[] = [
     },
   },
   { file: 'README.md', contains: 'negotiate({', declare: { app, checkPassword } },
+  { file: 'README.md', contains: "app.get('/basic/logout'", declare: { app, users } },
   // docs/bearer.md
   {
     file: 'docs/bearer.md',
