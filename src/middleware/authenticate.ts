@@ -263,6 +263,11 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
       ctx.nextCalled = true;
       // An error not reported yet (a refusal handed on with onFailure: 'next' was, when made).
       if (err !== undefined && config.audit !== undefined) reportError(config, ctx, err);
+      // The response went out whole while this run awaited a verifier (a timeout middleware
+      // answered): no handler can send anything now, and Express's and Connect's default ones
+      // would destroy the socket, which keep-alive may by now have given to the client's next
+      // request. The request is over; `audit` heard why.
+      if (err !== undefined && ctx.awaited && res.writableEnded) return;
       next(err);
     };
     try {
@@ -654,6 +659,7 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     conclude(config, ctx, next, chosen, result);
     return;
   }
+  ctx.awaited = true;
   awaitWithDeadline(
     config,
     ctx,

@@ -1162,7 +1162,7 @@ describe('authenticate() configuration', () => {
 });
 
 describe('authenticate() and a response something else already sent', () => {
-  it('hands an async scheme’s late “foreign” refusal to next(err) instead of throwing', async () => {
+  it('hands an async scheme’s late “foreign” refusal to next(err) instead of throwing, while the response is unfinished', async () => {
     const foreign = tokenScheme('Token', 'secret', {
       verify: async () => {
         await new Promise((resolve) => setTimeout(resolve, 30));
@@ -1175,8 +1175,13 @@ describe('authenticate() and a response something else already sent', () => {
     process.on('unhandledRejection', onRejection);
     const seen: unknown[] = [];
     const server = http.createServer((req, res) => {
-      // Something else answers while the scheme works (a timeout middleware, say).
-      setTimeout(() => res.end('early'), 5);
+      // Something else answers while the scheme works, its end still to come. (Had the response
+      // ended, the request would be over, and nothing handed on: test/middleware/audit.test.ts.)
+      setTimeout(() => {
+        res.writeHead(200);
+        res.write('ear');
+      }, 5);
+      setTimeout(() => res.end('ly'), 60);
       mw(req, res, (err?: unknown) => seen.push(err));
     });
     try {

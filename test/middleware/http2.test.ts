@@ -270,7 +270,7 @@ describe('an HTTP/1 request on a node:http2 server with allowHTTP1', () => {
   });
 });
 
-// As on HTTP/1 (test/middleware/audit.test.ts): a success whose response something else sent
+// As on HTTP/1 (test/middleware/audit.test.ts): a success whose response something else began
 // while the verifier worked is an `error`, with node:http2's own error, handed on once.
 describe('a success whose response went out on node:http2', () => {
   it('is reported as an error and handed to next(err) once, with Node’s HTTP/2 error', async () => {
@@ -289,9 +289,10 @@ describe('a success whose response went out on node:http2', () => {
     });
     const server = http2.createServer((req, res) => {
       guard(req, res, (err) => errors.push(err));
-      // Something else answers while the verifier works (a timeout middleware, say).
-      res.statusCode = 503;
-      res.end('busy');
+      // Something else answers while the verifier works, its end after the verifier's answer.
+      res.writeHead(503);
+      res.write('bu');
+      setTimeout(() => res.end('sy'), 40);
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

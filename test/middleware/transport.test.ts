@@ -200,6 +200,55 @@ describe("the Expect: 100-continue recipe with onFailure: 'next' (docs/security.
   });
 });
 
+describe('a late result after something else answered, with Express’s own error handler', () => {
+  // The response ended while the verifier worked: nothing is handed on, so Express's default
+  // handler never destroys the socket that keep-alive gave to the request after it.
+  it.each(['respond', 'next'] as const)(
+    'onFailure: %s leaves the connection, and the request after it, alone',
+    async (onFailure) => {
+      const app = express5();
+      app.use((req, res, next) => {
+        if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
+        next();
+      });
+      app.use(
+        authenticate({
+          realm: 'wire',
+          onFailure,
+          timeout: 0,
+          schemes: [
+            basic({
+              verify: async (user, password) => {
+                if (user === 'slow') await new Promise((resolve) => setTimeout(resolve, 250));
+                if (password === 'store down') throw new Error('store down');
+                return password === 'secret' ? user : false;
+              },
+            }),
+          ],
+        }),
+      );
+      app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
+      const port = await listen(http.createServer(app));
+      // A refusal, a success and a verifier's error, each after the 503.
+      for (const password of ['wrong', 'secret', 'store down']) {
+        const slow = `Basic ${Buffer.from(`slow:${password}`).toString('base64')}`;
+        const { text } = await exchange(
+          port,
+          [
+            `GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: ${slow}\r\n\r\n`,
+            100,
+            `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
+          ],
+          2000,
+          (received) => received.endsWith('second'),
+        );
+        expect(statuses(text)).toEqual([503, 200]);
+        expect(text).toMatch(/second$/);
+      }
+    },
+  );
+});
+
 describe('a refusal handed on after something else answered (onFailure: next)', () => {
   it("the README's error handler leaves the connection, and the request after it, alone", async () => {
     const app = express5();

@@ -773,11 +773,12 @@ describe('the headers of a scheme’s success', () => {
     let failed!: (err: unknown) => void;
     const error = new Promise<unknown>((resolve) => (failed = resolve));
     const app = express();
-    // Something before it answers while the verifier works (a timeout middleware, say).
+    // Something before it answers while the verifier works, its end still to come.
     app.use((_req, res, next) => {
       next();
-      res.status(503).send('busy');
+      res.status(503).write('bu');
       release();
+      setTimeout(() => res.end('sy'), 20);
     });
     app.use(authenticate({ realm: 'api', schemes: [scheme] }));
     app.get('/', (_req, res) => res.send('ok'));
