@@ -92,10 +92,11 @@ export interface SchemeSuccess {
    * Response headers to set, e.g. `Authentication-Info` (RFC 7615); each replaces one of the
    * same name set before, but `Set-Cookie`, which goes beside the cookies set before (in place
    * of one with the same cookie-name, RFC 6265 §4.1.1), and `Vary`, whose names are added to
-   * those set before (an app's or `cors()`'s `Origin` stays, RFC 9110 §12.5.5). A name that is no token, a value that is
-   * no string or that a field cannot carry (CR, LF, another control but HTAB, above U+00FF), and
-   * on HTTP/2 a connection-specific field (RFC 9113 §8.2.2), fails the request closed
-   * (`ERR_AUTH_VERIFIER_RESULT`), none of them set: a header set before keeps its value.
+   * those set before (an app's or `cors()`'s `Origin` stays, RFC 9110 §12.5.5). A name that is
+   * no token, a value that is no string or that a field cannot carry (CR, LF, another control
+   * but HTAB, above U+00FF), and on HTTP/2 a connection-specific field (RFC 9113 §8.2.2), fails
+   * the request closed (`ERR_AUTH_VERIFIER_RESULT`), none of them set: a header set before keeps
+   * its value.
    */
   headers?: Record<string, string> | undefined;
 }
