@@ -12,6 +12,8 @@
 // press "Sign out".
 import express, { type RequestHandler } from 'express';
 import { authenticate, basic, digest } from 'authscheme';
+// A user name is the client's text: escaped before it goes into HTML.
+import { escapeHtml } from '../demo/html';
 
 const users = { alice: 'secret' };
 
@@ -20,7 +22,7 @@ function page(area: string): RequestHandler {
   return (req, res) => {
     res.type('html').send(`<!doctype html>
 <title>${area}</title>
-<p>Hello, ${req.auth!.user} (${req.auth!.scheme}).</p>
+<p>Hello, ${escapeHtml(req.auth!.user)} (${req.auth!.scheme}).</p>
 <button id="sign-out">Sign out</button>
 <script>
   document.getElementById('sign-out').onclick = () => {
