@@ -105,6 +105,25 @@ describe('digest({ forwardedRequest })', () => {
     }
   });
 
+  it("takes an absolute target, as ingress-nginx's X-Original-URL gives it, for the client's origin-form uri", async () => {
+    const base = await listen(checkApp());
+    const c = await challenge(base);
+    const sent = { ...alice, method: 'GET', uri: '/files/a?x=1' };
+    const res = await request(base)
+      .get('/_auth')
+      .set('X-Original-Method', 'GET')
+      .set('X-Original-URI', 'https://files.example/files/a?x=1')
+      .set('Authorization', formatCredentials(answer(c, sent)));
+    expect(res.status).toBe(200);
+    // Another path under that origin is another resource.
+    const other = await request(base)
+      .get('/_auth')
+      .set('X-Original-Method', 'GET')
+      .set('X-Original-URI', 'https://files.example/files/b?x=1')
+      .set('Authorization', formatCredentials(answer(c, { ...sent, nc: 2 })));
+    expect(other.status).toBe(400);
+  });
+
   it('takes undefined for the request itself', async () => {
     const base = await listen(checkApp({ forwardedRequest: () => undefined }));
     const c = await challenge(base);
