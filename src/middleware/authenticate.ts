@@ -263,10 +263,10 @@ export function authenticate(options: AuthenticateOptions): AuthMiddleware {
       ctx.nextCalled = true;
       // An error not reported yet (a refusal handed on with onFailure: 'next' was, when made).
       if (err !== undefined && config.audit !== undefined) reportError(config, ctx, err);
-      // The response went out whole while this run awaited a verifier (a timeout middleware
-      // answered): no handler can send anything now, and Express's and Connect's default ones
-      // would destroy the socket, which keep-alive may by now have given to the client's next
-      // request. The request is over; `audit` heard why.
+      // The response went out whole while this run awaited a verifier or a scheme's asynchronous
+      // challenges() (a timeout middleware answered): no handler can send anything now, and
+      // Express's and Connect's default ones would destroy the socket, which keep-alive may by
+      // now have given to the client's next request. The request is over; `audit` heard why.
       if (err !== undefined && ctx.awaited && res.writableEnded) return;
       next(err);
     };
@@ -659,7 +659,6 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
     conclude(config, ctx, next, chosen, result);
     return;
   }
-  ctx.awaited = true;
   awaitWithDeadline(
     config,
     ctx,
@@ -1156,6 +1155,9 @@ function awaitWithDeadline<T>(
   onError: (err: unknown) => void,
   onTimeout: () => void,
 ): void {
+  // Something else may answer meanwhile: a verifier's, or a scheme's challenges(), result may
+  // come after the response ended (guardedNext).
+  ctx.awaited = true;
   let settled = false;
   // Where this runs, nothing catches what the steps throw (a getter of the verifier's result, say):
   // it would end the process, or leave the request unanswered, so it goes to next(err) as the

@@ -14,7 +14,7 @@ export class Context implements RequestContext {
   tried: string | undefined = undefined;
   /** next() was called for this run: what throws after that is the application's. */
   nextCalled = false;
-  /** This run awaited a verifier: something else may have answered meanwhile. */
+  /** This run awaited a verifier or challenges(): something else may have answered meanwhile. */
   awaited = false;
   /** When this run's `timeout` ends (`performance.now()`), once something async is awaited. */
   deadlineAt: number | undefined = undefined;

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import express5, { type NextFunction, type Request, type Response } from 'express';
-import { authenticate, AuthenticationError, basic } from 'authscheme';
+import { authenticate, AuthenticationError, basic, type Scheme } from 'authscheme';
 
 const express4 = require('express4') as typeof express5;
 
@@ -247,6 +247,44 @@ describe('a late result after something else answered, with Express’s own erro
       }
     },
   );
+  // The same when nothing but a scheme's asynchronous challenges() was awaited: a request
+  // without credentials (a browser's first) is refused after the response ended.
+  it('a refusal whose challenges came after the response ended leaves the request after it alone', async () => {
+    const app = express5();
+    app.use((req, res, next) => {
+      if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
+      next();
+    });
+    const slowChallenges: Scheme = {
+      name: 'Custom',
+      challenges: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return [{ scheme: 'Custom', params: { realm: 'wire' } }];
+      },
+      verify: () => ({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS', message: 'no' }),
+    };
+    app.use(
+      authenticate({
+        realm: 'wire',
+        timeout: 0,
+        schemes: [slowChallenges, basic({ users: { alice: 'secret' } })],
+      }),
+    );
+    app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
+    const port = await listen(http.createServer(app));
+    const { text } = await exchange(
+      port,
+      [
+        `GET /a HTTP/1.1\r\nHost: x\r\n\r\n`,
+        100,
+        `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
+      ],
+      2000,
+      (received) => received.endsWith('second'),
+    );
+    expect(statuses(text)).toEqual([503, 200]);
+    expect(text).toMatch(/second$/);
+  });
 });
 
 describe('a refusal handed on after something else answered (onFailure: next)', () => {
