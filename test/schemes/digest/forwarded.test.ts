@@ -89,6 +89,41 @@ describe('digest({ forwardedRequest })', () => {
     expect(moved.status).toBe(400);
   });
 
+  // A realm beyond ASCII is checked in each spelling a client may hash (docs/digest.md): each over
+  // the method the client sent, not the check's.
+  it.each([
+    ['as sent', (text: string) => text],
+    ['as its UTF-8 octets', (text: string) => Buffer.from(text, 'utf8').toString('latin1')],
+  ])("hashes with the client's method a realm beyond ASCII echoed %s", async (_title, spell) => {
+    const app = express();
+    app.get(
+      '/_auth',
+      authenticate({
+        realm: 'Z\u00fcrich',
+        schemes: [
+          digest({
+            users: { alice: 'secret' },
+            secret: SECRET,
+            forwardedRequest: fromNginxHeaders,
+          }),
+        ],
+      }),
+      (req, res) => {
+        res.send(req.auth!.user);
+      },
+    );
+    const base = await listen(app);
+    const c = await challenge(base);
+    const echoed = { ...c, params: { ...c.params, realm: spell(c.params.realm as string) } };
+    const sent = { ...alice, method: 'PUT', uri: '/files/a' };
+    const res = await request(base)
+      .get('/_auth')
+      .set('X-Original-Method', 'PUT')
+      .set('X-Original-URI', '/files/a')
+      .set('Authorization', formatCredentials(answer(echoed, sent)));
+    expect(res.status).toBe(200);
+  });
+
   it('answers 400 when the proxy sent no method or target, whatever the credentials', async () => {
     const base = await listen(checkApp());
     const c = await challenge(base);
