@@ -15,7 +15,7 @@ import type {
   VerifyResult,
 } from '../../scheme';
 import { refuse } from '../../scheme';
-import { isPromiseLike } from '../../util/promise';
+import { ignoreRejection, isPromiseLike } from '../../util/promise';
 import { checkFieldText } from '../../util/field-text';
 import {
   hasControl,
@@ -406,6 +406,14 @@ function readForwarded(
 ): ForwardedRequest | undefined | null {
   const found: unknown = forwardedRequest(req);
   if (found === undefined) return undefined;
+  // An async function: a programming error, not a proxy that sent nothing (its rejection caught).
+  if (isPromiseLike(found)) {
+    ignoreRejection(found);
+    throw new AuthschemeError(
+      'ERR_AUTH_VERIFIER_RESULT',
+      "Digest's forwardedRequest() returned a promise: it must answer synchronously",
+    );
+  }
   if (typeof found !== 'object' || found === null) return null;
   const { method, target } = found as Record<string, unknown>;
   if (typeof method !== 'string' || !isToken(method)) return null;

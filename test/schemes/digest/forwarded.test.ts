@@ -200,6 +200,41 @@ describe('digest({ forwardedRequest })', () => {
     });
   });
 
+  it('hands an async forwardedRequest to next(err) as a programming error, not a 400', async () => {
+    const errors: unknown[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        schemes: [
+          digest({
+            users: { alice: 'secret' },
+            secret: SECRET,
+            forwardedRequest: (async () => ({ method: 'GET', target: '/' })) as never,
+          }),
+        ],
+      }),
+    );
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        errors.push(err);
+        res.status(500).end();
+      },
+    );
+    const base = await listen(app);
+    const first = await request(base).get('/');
+    const c = parseChallenges(first.headers['www-authenticate'] as string)[0]!;
+    const res = await request(base)
+      .get('/')
+      .set('Authorization', formatCredentials(answer(c, { ...alice, uri: '/' })));
+    expect(res.status).toBe(500);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'ERR_AUTH_VERIFIER_RESULT',
+        message: "Digest's forwardedRequest() returned a promise: it must answer synchronously",
+      }),
+    ]);
+  });
+
   it('is refused at setup when not a function, or with auth-int (the check carries no body)', () => {
     expect(() =>
       digest({ users: { alice: 'secret' }, forwardedRequest: 'x-original-uri' as never }),
