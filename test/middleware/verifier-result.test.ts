@@ -630,6 +630,7 @@ describe('the headers of a scheme’s success', () => {
     ['one name', 'Origin', 'Cookie', 'Origin, Cookie, Authorization'],
     ['a list of lines', ['Origin', 'Accept'], 'Cookie', 'Origin, Accept, Cookie, Authorization'],
     ['its own name in another case', 'Origin, COOKIE', 'cookie', 'Origin, COOKIE, Authorization'],
+    ['its own name, sent in capitals', 'Origin, Cookie', 'COOKIE', 'Origin, Cookie, Authorization'],
     [
       'names the scheme repeats',
       'Origin',
