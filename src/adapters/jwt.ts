@@ -43,7 +43,7 @@ import { isLoopback } from '../util/loopback';
 import {
   checkBooleanOptions,
   checkDurationOptions,
-  checkExactStringOptions,
+  checkStringOptions,
   isList,
   optionNames,
   promiseNote,
@@ -908,7 +908,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     }
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
-  checkExactStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ']);
+  checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ'], true);
   const { decodeProtectedHeader, jwtVerify } = loadJose();
   const sources = [options.jwksUri, options.key, options.secret].filter(
     (value) => value !== undefined,

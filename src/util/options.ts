@@ -73,36 +73,26 @@ export function checkBooleanOptions(
   checkEach(caller, options, names, (value) => typeof value === 'boolean', 'a boolean');
 }
 
-/** Throws unless each named option is absent (`undefined`) or a non-empty string. */
+/**
+ * Throws unless each named option is absent (`undefined`) or a non-empty string; with `exact`,
+ * for names compared exactly (a claim name, a `typ`, a hint sent on), also without a control
+ * character or surrounding white space: a line end or padding left from a file or variable would
+ * match nothing, in silence.
+ */
 export function checkStringOptions(
   caller: string,
   options: object,
   names: readonly string[],
+  exact = false,
 ): void {
   checkEach(
     caller,
     options,
     names,
-    (value) => typeof value === 'string' && value !== '',
-    'a non-empty string',
-  );
-}
-
-/**
- * {@link checkStringOptions} for names compared exactly (a claim name, a `typ`, a hint sent on):
- * a line end or padding left from a file or variable would match nothing, in silence.
- */
-export function checkExactStringOptions(
-  caller: string,
-  options: object,
-  names: readonly string[],
-): void {
-  checkEach(
-    caller,
-    options,
-    names,
-    (value) => typeof value === 'string' && value !== '' && !isPaddedOrControl(value),
-    'a non-empty string without control characters or surrounding white space',
+    (value) => typeof value === 'string' && value !== '' && !(exact && isPaddedOrControl(value)),
+    exact
+      ? 'a non-empty string without control characters or surrounding white space'
+      : 'a non-empty string',
   );
 }
 

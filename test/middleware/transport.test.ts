@@ -6,7 +6,13 @@
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import express5, { type NextFunction, type Request, type Response } from 'express';
+import express5, {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { authenticate, AuthenticationError, basic, type Scheme } from 'authscheme';
 
 const express4 = require('express4') as typeof express5;
@@ -200,61 +206,68 @@ describe("the Expect: 100-continue recipe with onFailure: 'next' (docs/security.
   });
 });
 
+/**
+ * An app whose timeout middleware answers `/a` with a 503 after 50 ms, while `guard` works on it,
+ * and whose `/b` answers 200 after 400 ms; `errorHandler`, if given, after both.
+ */
+function timedOutApp(guard: RequestHandler, errorHandler?: ErrorRequestHandler) {
+  const app = express5();
+  app.use((req, res, next) => {
+    if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
+    next();
+  });
+  app.use(guard);
+  app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
+  if (errorHandler !== undefined) app.use(errorHandler);
+  return app;
+}
+
+/** A Basic verifier that takes 250 ms for the user `slow`, and fails for the password `store down`. */
+const slowBasic = () =>
+  basic({
+    verify: async (user, password) => {
+      if (user === 'slow') await new Promise((resolve) => setTimeout(resolve, 250));
+      if (password === 'store down') throw new Error('store down');
+      return password === 'secret' ? user : false;
+    },
+  });
+
+/** `/a` with `authorization` (its 503 comes while the guard works), then `/b` on the same connection: both answered. */
+async function expectBothAnswered(port: number, authorization: string | undefined) {
+  const first = authorization === undefined ? '' : `Authorization: ${authorization}\r\n`;
+  const { text } = await exchange(
+    port,
+    [
+      `GET /a HTTP/1.1\r\nHost: x\r\n${first}\r\n`,
+      100,
+      `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
+    ],
+    2000,
+    (received) => received.endsWith('second'),
+  );
+  expect(statuses(text)).toEqual([503, 200]);
+  expect(text).toMatch(/second$/);
+}
+
+const slowAs = (password: string) => `Basic ${Buffer.from(`slow:${password}`).toString('base64')}`;
+
 describe('a late result after something else answered, with Express’s own error handler', () => {
   // The response ended while the verifier worked: nothing is handed on, so Express's default
   // handler never destroys the socket that keep-alive gave to the request after it.
   it.each(['respond', 'next'] as const)(
     'onFailure: %s leaves the connection, and the request after it, alone',
     async (onFailure) => {
-      const app = express5();
-      app.use((req, res, next) => {
-        if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
-        next();
-      });
-      app.use(
-        authenticate({
-          realm: 'wire',
-          onFailure,
-          timeout: 0,
-          schemes: [
-            basic({
-              verify: async (user, password) => {
-                if (user === 'slow') await new Promise((resolve) => setTimeout(resolve, 250));
-                if (password === 'store down') throw new Error('store down');
-                return password === 'secret' ? user : false;
-              },
-            }),
-          ],
-        }),
-      );
-      app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
-      const port = await listen(http.createServer(app));
+      const guard = authenticate({ realm: 'wire', onFailure, timeout: 0, schemes: [slowBasic()] });
+      const port = await listen(http.createServer(timedOutApp(guard)));
       // A refusal, a success and a verifier's error, each after the 503.
       for (const password of ['wrong', 'secret', 'store down']) {
-        const slow = `Basic ${Buffer.from(`slow:${password}`).toString('base64')}`;
-        const { text } = await exchange(
-          port,
-          [
-            `GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: ${slow}\r\n\r\n`,
-            100,
-            `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
-          ],
-          2000,
-          (received) => received.endsWith('second'),
-        );
-        expect(statuses(text)).toEqual([503, 200]);
-        expect(text).toMatch(/second$/);
+        await expectBothAnswered(port, slowAs(password));
       }
     },
   );
   // The same when nothing but a scheme's asynchronous challenges() was awaited: a request
   // without credentials (a browser's first) is refused after the response ended.
   it('a refusal whose challenges came after the response ended leaves the request after it alone', async () => {
-    const app = express5();
-    app.use((req, res, next) => {
-      if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
-      next();
-    });
     const slowChallenges: Scheme = {
       name: 'Custom',
       challenges: async () => {
@@ -263,69 +276,26 @@ describe('a late result after something else answered, with Express’s own erro
       },
       verify: () => ({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS', message: 'no' }),
     };
-    app.use(
-      authenticate({
-        realm: 'wire',
-        timeout: 0,
-        schemes: [slowChallenges, basic({ users: { alice: 'secret' } })],
-      }),
-    );
-    app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
-    const port = await listen(http.createServer(app));
-    const { text } = await exchange(
-      port,
-      [
-        `GET /a HTTP/1.1\r\nHost: x\r\n\r\n`,
-        100,
-        `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
-      ],
-      2000,
-      (received) => received.endsWith('second'),
-    );
-    expect(statuses(text)).toEqual([503, 200]);
-    expect(text).toMatch(/second$/);
+    const guard = authenticate({
+      realm: 'wire',
+      timeout: 0,
+      schemes: [slowChallenges, basic({ users: { alice: 'secret' } })],
+    });
+    const port = await listen(http.createServer(timedOutApp(guard)));
+    await expectBothAnswered(port, undefined);
   });
 });
 
 describe('a refusal handed on after something else answered (onFailure: next)', () => {
   it("the README's error handler leaves the connection, and the request after it, alone", async () => {
-    const app = express5();
-    // A timeout middleware's answer, while the verifier below still works.
-    app.use((req, res, next) => {
-      if (req.url === '/a') setTimeout(() => res.status(503).end('timed out'), 50);
-      next();
-    });
-    app.use(
-      authenticate({
-        realm: 'wire',
-        onFailure: 'next',
-        timeout: 0,
-        schemes: [
-          basic({
-            verify: async (user, password) => {
-              if (user === 'slow') await new Promise((resolve) => setTimeout(resolve, 250));
-              return password === 'secret' ? user : false;
-            },
-          }),
-        ],
-      }),
-    );
     // Still working when the first request's refusal reaches the error handler.
-    app.get('/b', (_req, res) => void setTimeout(() => res.send('second'), 400));
-    app.use(refusalHandler);
-    const port = await listen(http.createServer(app));
-    const slow = `Basic ${Buffer.from('slow:wrong').toString('base64')}`;
-    const { text } = await exchange(
-      port,
-      [
-        `GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: ${slow}\r\n\r\n`,
-        100,
-        `GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\n\r\n`,
-      ],
-      2000,
-      (received) => received.endsWith('second'),
-    );
-    expect(statuses(text)).toEqual([503, 200]);
-    expect(text).toMatch(/second$/);
+    const guard = authenticate({
+      realm: 'wire',
+      onFailure: 'next',
+      timeout: 0,
+      schemes: [slowBasic()],
+    });
+    const port = await listen(http.createServer(timedOutApp(guard, refusalHandler)));
+    await expectBothAnswered(port, slowAs('wrong'));
   });
 });

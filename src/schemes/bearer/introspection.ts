@@ -15,7 +15,6 @@ import { refuseBoundToken } from './bound-token';
 import { InvalidTokenError } from './errors';
 import {
   checkBooleanOptions,
-  checkExactStringOptions,
   checkStringOptions,
   optionNames,
   readOptions,
@@ -160,8 +159,8 @@ export function introspection(options: IntrospectionOptions): (token: string) =>
   const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
   const hint = options.tokenTypeHint === undefined ? 'access_token' : options.tokenTypeHint;
   if (hint !== false)
-    checkExactStringOptions('introspection', { tokenTypeHint: hint }, ['tokenTypeHint']);
-  checkExactStringOptions('introspection', options, ['userClaim']);
+    checkStringOptions('introspection', { tokenTypeHint: hint }, ['tokenTypeHint'], true);
+  checkStringOptions('introspection', options, ['userClaim'], true);
   checkStringOptions('introspection', options, ['issuer']);
   const audience: unknown = options.audience;
   if (

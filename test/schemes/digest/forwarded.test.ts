@@ -55,16 +55,26 @@ async function challenge(base: string): Promise<Challenge> {
   return parseChallenges(res.headers['www-authenticate'] as string)[0]!;
 }
 
+/** The check nginx sends for a client's `method` and `target`, with `authorization`. */
+function check(base: string, method: string, target: string, authorization: string) {
+  return request(base)
+    .get('/_auth')
+    .set('X-Original-Method', method)
+    .set('X-Original-URI', target)
+    .set('Authorization', authorization);
+}
+
 describe('digest({ forwardedRequest })', () => {
   it('checks the uri against, and hashes with, the request the client sent the proxy', async () => {
     const base = await listen(checkApp());
     const c = await challenge(base);
     const sent = { ...alice, method: 'PUT', uri: '/files/report.pdf?v=2' };
-    const res = await request(base)
-      .get('/_auth')
-      .set('X-Original-Method', 'PUT')
-      .set('X-Original-URI', '/files/report.pdf?v=2')
-      .set('Authorization', formatCredentials(answer(c, sent)));
+    const res = await check(
+      base,
+      'PUT',
+      '/files/report.pdf?v=2',
+      formatCredentials(answer(c, sent)),
+    );
     expect(res.status).toBe(200);
     expect(res.text).toBe('alice');
     // rspauth covers the client's uri (RFC 7616 §3.5), so the client can check it.
@@ -76,16 +86,12 @@ describe('digest({ forwardedRequest })', () => {
   it("refuses a response made for the check's own method or path", async () => {
     const base = await listen(checkApp());
     const c = await challenge(base);
-    const check = (options: { method: string; uri: string }) =>
-      request(base)
-        .get('/_auth')
-        .set('X-Original-Method', 'PUT')
-        .set('X-Original-URI', '/files/a')
-        .set('Authorization', formatCredentials(answer(c, { ...alice, ...options })));
+    const madeFor = (options: { method: string; uri: string }) =>
+      check(base, 'PUT', '/files/a', formatCredentials(answer(c, { ...alice, ...options })));
     // Hashed over GET, the check's method, where the client sent PUT: a wrong response.
-    expect((await check({ method: 'GET', uri: '/files/a' })).status).toBe(401);
+    expect((await madeFor({ method: 'GET', uri: '/files/a' })).status).toBe(401);
     // The uri of the check, not of the client's request (RFC 7616 §3.4.6): 400.
-    const moved = await check({ method: 'PUT', uri: '/_auth' });
+    const moved = await madeFor({ method: 'PUT', uri: '/_auth' });
     expect(moved.status).toBe(400);
   });
 
@@ -116,11 +122,7 @@ describe('digest({ forwardedRequest })', () => {
     const c = await challenge(base);
     const echoed = { ...c, params: { ...c.params, realm: spell(c.params.realm as string) } };
     const sent = { ...alice, method: 'PUT', uri: '/files/a' };
-    const res = await request(base)
-      .get('/_auth')
-      .set('X-Original-Method', 'PUT')
-      .set('X-Original-URI', '/files/a')
-      .set('Authorization', formatCredentials(answer(echoed, sent)));
+    const res = await check(base, 'PUT', '/files/a', formatCredentials(answer(echoed, sent)));
     expect(res.status).toBe(200);
   });
 
@@ -144,18 +146,20 @@ describe('digest({ forwardedRequest })', () => {
     const base = await listen(checkApp());
     const c = await challenge(base);
     const sent = { ...alice, method: 'GET', uri: '/files/a?x=1' };
-    const res = await request(base)
-      .get('/_auth')
-      .set('X-Original-Method', 'GET')
-      .set('X-Original-URI', 'https://files.example/files/a?x=1')
-      .set('Authorization', formatCredentials(answer(c, sent)));
+    const res = await check(
+      base,
+      'GET',
+      'https://files.example/files/a?x=1',
+      formatCredentials(answer(c, sent)),
+    );
     expect(res.status).toBe(200);
     // Another path under that origin is another resource.
-    const other = await request(base)
-      .get('/_auth')
-      .set('X-Original-Method', 'GET')
-      .set('X-Original-URI', 'https://files.example/files/b?x=1')
-      .set('Authorization', formatCredentials(answer(c, { ...sent, nc: 2 })));
+    const other = await check(
+      base,
+      'GET',
+      'https://files.example/files/b?x=1',
+      formatCredentials(answer(c, { ...sent, nc: 2 })),
+    );
     expect(other.status).toBe(400);
   });
 
