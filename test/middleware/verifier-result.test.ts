@@ -579,6 +579,35 @@ describe('the headers of a scheme’s success', () => {
     expect(Date.parse(res.headers['date'] as string)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  /**
+   * An app that sets `name` to `before`, then authenticates with a scheme whose success carries
+   * `headers` (and `audit`, if given); its error handler answers 500.
+   */
+  function appAfter(
+    name: string,
+    before: string | string[],
+    headers: Record<string, string>,
+    audit?: () => void,
+  ) {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader(name, before);
+      next();
+    });
+    app.use(
+      authenticate({
+        realm: 'api',
+        schemes: [succeeding(headers)],
+        ...(audit === undefined ? {} : { audit }),
+      }),
+    );
+    app.get('/', (_req, res) => res.send('ok'));
+    app.use((_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
+      res.status(500).end();
+    });
+    return app;
+  }
+
   // RFC 6265 §3: Set-Cookie cannot be combined; the scheme's went in place of the app's (a CSRF
   // token's cookie, set before authenticate()).
   it.each([
@@ -587,27 +616,8 @@ describe('the headers of a scheme’s success', () => {
   ])(
     'put a Set-Cookie beside the app’s (%s), and take only it back when the audit hook throws',
     async (_title, before, kept) => {
-      const make = (audit?: () => void) => {
-        const app = express();
-        app.use((_req, res, next) => {
-          res.setHeader('Set-Cookie', before);
-          next();
-        });
-        app.use(
-          authenticate({
-            realm: 'api',
-            schemes: [succeeding({ 'Set-Cookie': 'session=2' })],
-            ...(audit === undefined ? {} : { audit }),
-          }),
-        );
-        app.get('/', (_req, res) => res.send('ok'));
-        app.use(
-          (_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
-            res.status(500).end();
-          },
-        );
-        return app;
-      };
+      const make = (audit?: () => void) =>
+        appAfter('Set-Cookie', before, { 'Set-Cookie': 'session=2' }, audit);
       const ok = await request(make()).get('/').set('Authorization', 'Custom t');
       expect(ok.status).toBe(200);
       expect(ok.headers['set-cookie']).toEqual([...kept, 'session=2']);
@@ -643,27 +653,7 @@ describe('the headers of a scheme’s success', () => {
   ])(
     'add a Vary’s names to the one set before (%s), and take them back when the audit hook throws',
     async (_title, before, scheme, sent) => {
-      const make = (audit?: () => void) => {
-        const app = express();
-        app.use((_req, res, next) => {
-          res.setHeader('Vary', before);
-          next();
-        });
-        app.use(
-          authenticate({
-            realm: 'api',
-            schemes: [succeeding({ Vary: scheme })],
-            ...(audit === undefined ? {} : { audit }),
-          }),
-        );
-        app.get('/', (_req, res) => res.send('ok'));
-        app.use(
-          (_e: unknown, _q: express.Request, res: express.Response, _n: express.NextFunction) => {
-            res.status(500).end();
-          },
-        );
-        return app;
-      };
+      const make = (audit?: () => void) => appAfter('Vary', before, { Vary: scheme }, audit);
       const ok = await request(make()).get('/').set('Authorization', 'Custom t');
       expect(ok.status).toBe(200);
       expect(ok.headers['vary']).toBe(sent);
