@@ -51,7 +51,7 @@ import {
   rejectUnknownOptions,
 } from '../util/options';
 import { requirePeer } from '../util/peer';
-import { isPaddedOrControl, isTextWithLineEnd, SECRET_WITH_LINE_END } from '../util/text';
+import { isPaddedOrControl, isTextWithLineEnd, lineEndSecretMessage } from '../util/text';
 
 let jose: typeof Jose | undefined;
 
@@ -993,7 +993,7 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     // After the key check, whose advice fits a PEM better: the issuer signs with the secret it
     // was given, without the line end a file kept.
     if (typeof options.secret === 'string' && isTextWithLineEnd(options.secret)) {
-      throw new TypeError(SECRET_WITH_LINE_END('jwtVerifier'));
+      throw new TypeError(lineEndSecretMessage('jwtVerifier'));
     }
     algorithms = allowList(options.algorithms, HMAC, ['HS256']);
     for (const alg of algorithms) {

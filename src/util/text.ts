@@ -35,7 +35,7 @@ export function isTextWithLineEnd(text: string): boolean {
 }
 
 /** The setup message for a secret string that {@link isTextWithLineEnd} refuses. */
-export const SECRET_WITH_LINE_END = (caller: string): string =>
+export const lineEndSecretMessage = (caller: string): string =>
   `${caller}: \`secret\` is text ending in a line end (read from a file as is?), which would count toward its length and be signed with, where another process reading it from the environment would not: give the secret without it, or its bytes as a Buffer`;
 
 /** No lone surrogate in `text`, which UTF-8 would write as U+FFFD (ES2024's String#isWellFormed). */

@@ -608,6 +608,28 @@ describe('the headers of a scheme’s success', () => {
     return app;
   }
 
+  /**
+   * The responses of {@link appAfter}'s app to credentials its scheme accepts: as is, and with an
+   * `audit` hook that throws (the success's headers taken back).
+   */
+  async function acceptedAndUndone(
+    name: string,
+    before: string | string[],
+    headers: Record<string, string>,
+  ) {
+    const ok = await request(appAfter(name, before, headers))
+      .get('/')
+      .set('Authorization', 'Custom t');
+    const failed = await request(
+      appAfter(name, before, headers, () => {
+        throw new Error('log full');
+      }),
+    )
+      .get('/')
+      .set('Authorization', 'Custom t');
+    return { ok, failed };
+  }
+
   // RFC 6265 §3: Set-Cookie cannot be combined; the scheme's went in place of the app's (a CSRF
   // token's cookie, set before authenticate()).
   it.each([
@@ -616,18 +638,11 @@ describe('the headers of a scheme’s success', () => {
   ])(
     'put a Set-Cookie beside the app’s (%s), and take only it back when the audit hook throws',
     async (_title, before, kept) => {
-      const make = (audit?: () => void) =>
-        appAfter('Set-Cookie', before, { 'Set-Cookie': 'session=2' }, audit);
-      const ok = await request(make()).get('/').set('Authorization', 'Custom t');
+      const { ok, failed } = await acceptedAndUndone('Set-Cookie', before, {
+        'Set-Cookie': 'session=2',
+      });
       expect(ok.status).toBe(200);
       expect(ok.headers['set-cookie']).toEqual([...kept, 'session=2']);
-      const failed = await request(
-        make(() => {
-          throw new Error('log full');
-        }),
-      )
-        .get('/')
-        .set('Authorization', 'Custom t');
       expect(failed.status).toBe(500);
       expect(failed.headers['set-cookie']).toEqual(kept);
     },
@@ -653,17 +668,9 @@ describe('the headers of a scheme’s success', () => {
   ])(
     'add a Vary’s names to the one set before (%s), and take them back when the audit hook throws',
     async (_title, before, scheme, sent) => {
-      const make = (audit?: () => void) => appAfter('Vary', before, { Vary: scheme }, audit);
-      const ok = await request(make()).get('/').set('Authorization', 'Custom t');
+      const { ok, failed } = await acceptedAndUndone('Vary', before, { Vary: scheme });
       expect(ok.status).toBe(200);
       expect(ok.headers['vary']).toBe(sent);
-      const failed = await request(
-        make(() => {
-          throw new Error('log full');
-        }),
-      )
-        .get('/')
-        .set('Authorization', 'Custom t');
       expect(failed.status).toBe(500);
       expect(failed.headers['vary']).toBe(Array.isArray(before) ? before.join(', ') : before);
     },

@@ -22,7 +22,7 @@ import {
   isHexOfLength,
   isTextWithLineEnd,
   isWellFormed,
-  SECRET_WITH_LINE_END,
+  lineEndSecretMessage,
 } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import { detach } from '../../util/detach';
@@ -1030,7 +1030,7 @@ function resolveSecret(secret: string | Buffer | undefined): Buffer {
   // A line end kept from a file would count toward the 32 bytes, and a process that reads the
   // same secret from the environment would sign other nonces: each refuses the other's as forged.
   if (typeof secret === 'string' && isTextWithLineEnd(secret)) {
-    throw new TypeError(SECRET_WITH_LINE_END('digest()'));
+    throw new TypeError(lineEndSecretMessage('digest()'));
   }
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new TypeError(`digest(): secret must be at least ${MIN_SECRET_BYTES} bytes`);
