@@ -122,8 +122,6 @@ export type JwtAlgorithm = JwtAsymmetricAlgorithm | JwtHmacAlgorithm;
 
 /** The options of {@link JwtOptions} whatever the key source. */
 interface JwtCheckOptions extends BoundTokenOptions {
-  /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
-  insecureHttp?: boolean | undefined;
   /** Accepted `iss` value(s). Required. */
   issuer: string | readonly string[];
   /** Accepted `aud` value(s): the token's `aud` must contain one. Required. */
@@ -154,6 +152,8 @@ interface JwtJwksSource {
   jwksUri: string | URL;
   /** Cache and cool-down of the remote key set. */
   jwks?: JwksOptions | undefined;
+  /** Allow a plain `http:` `jwksUri` on another host (e.g. behind a TLS-terminating sidecar). */
+  insecureHttp?: boolean | undefined;
   key?: undefined;
   secret?: undefined;
   /**
@@ -167,6 +167,8 @@ interface JwtJwksSource {
 interface JwtKeySource {
   jwksUri?: undefined;
   jwks?: undefined;
+  /** Only with `jwksUri`: no key is fetched. */
+  insecureHttp?: false | undefined;
   /** A public key: a `KeyObject`, a `CryptoKey`, a PEM string (SPKI or certificate) or a JWK. */
   key: KeyObject | webcrypto.CryptoKey | string | JWK;
   secret?: undefined;
@@ -182,6 +184,8 @@ interface JwtKeySource {
 interface JwtSecretSource {
   jwksUri?: undefined;
   jwks?: undefined;
+  /** Only with `jwksUri`: no key is fetched. */
+  insecureHttp?: false | undefined;
   key?: undefined;
   /**
    * A shared HMAC secret of at least as many bytes as the hash of every allowed algorithm
@@ -906,6 +910,11 @@ export function jwtVerifier(options: JwtOptions): JwtVerify {
     ) {
       throw new TypeError('jwtVerifier: jwks.maxResponseBytes must be a positive integer');
     }
+  }
+  // Set for a key or secret (copied from a config with jwksUri, say), it would allow nothing, and
+  // its author may believe it in force somewhere.
+  if (options.insecureHttp === true && options.jwksUri === undefined) {
+    throw new TypeError('jwtVerifier: insecureHttp allows a plain http jwksUri; give jwksUri');
   }
   // Unchecked, a number here failed every request with a 500 (`typ.toLowerCase`).
   checkStringOptions('jwtVerifier', options, ['userClaim', 'scopeClaim', 'typ'], true);

@@ -45,7 +45,7 @@ async function startApp(
           secret: SECRET,
           store: new RedisNonceStore(store),
           ...options,
-        }),
+        } as DigestOptions),
       ],
     }),
   );

@@ -95,7 +95,11 @@ function wrongRspauth(shape: (res: ServerResponse) => void) {
 }
 
 const digestFor = (options: Partial<DigestOptions> = {}) =>
-  digest({ users: { alice: 'secret', jörg: 'pässword' }, secret: SECRET, ...options });
+  digest({
+    users: { alice: 'secret', jörg: 'pässword' },
+    secret: SECRET,
+    ...options,
+  } as DigestOptions);
 
 describe('Digest', () => {
   it('answers the challenge, then reuses the nonce with the next nc (RFC 7616 §3.6)', async () => {

@@ -31,7 +31,7 @@ async function make(
   return start(
     authenticate({
       realm: 'digest',
-      schemes: [digest({ users, secret, now: () => clock, ...options })],
+      schemes: [digest({ users, secret, now: () => clock, ...options } as DigestOptions)],
     }),
     { before },
   );

@@ -84,7 +84,13 @@ describe.each([
     target = await start(
       authenticate({
         realm: 't',
-        schemes: [digest({ ...source, secret: 't'.repeat(32), algorithms: ['SHA-256', 'MD5'] })],
+        schemes: [
+          digest({
+            ...source,
+            secret: 't'.repeat(32),
+            algorithms: ['SHA-256', 'MD5'],
+          } as DigestOptions),
+        ],
       }),
     );
     servers.push(target);
@@ -146,7 +152,9 @@ describe.each(['t', 'Z\u00fcrich'])('Digest in the realm %j', (realm) => {
       const target = await start(
         authenticate({
           realm,
-          schemes: [digest({ ...source, secret: 't'.repeat(32), algorithms: ['SHA-256'] })],
+          schemes: [
+            digest({ ...source, secret: 't'.repeat(32), algorithms: ['SHA-256'] } as DigestOptions),
+          ],
         }),
       );
       servers.push(target);
@@ -213,7 +221,12 @@ describe('Digest with userhash=true', () => {
         authenticate({
           realm,
           schemes: [
-            digest({ ...source, userhash: true, secret: 't'.repeat(32), algorithms: ['SHA-256'] }),
+            digest({
+              ...(source as DigestOptions),
+              userhash: true,
+              secret: 't'.repeat(32),
+              algorithms: ['SHA-256'],
+            }),
           ],
         }),
       );

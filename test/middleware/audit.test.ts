@@ -61,7 +61,7 @@ function appWith(options: Partial<AuthenticateOptions>, outcomes: AuthOutcome[])
 async function digestApp(options: Partial<DigestOptions> = {}) {
   const outcomes: AuthOutcome[] = [];
   const app = appWith(
-    { schemes: [digest({ users, secret: 's'.repeat(32), ...options })] },
+    { schemes: [digest({ users, secret: 's'.repeat(32), ...options } as DigestOptions)] },
     outcomes,
   );
   const challenge = parseChallenges(

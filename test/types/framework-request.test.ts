@@ -134,7 +134,7 @@ export function mustNotCompile(): void {
   // @ts-expect-error getHA1 returns hex, not a number
   digest({ getHA1: async (_user, _realm, _hash, _req: Request) => 42 });
   // @ts-expect-error findUserByHash returns a user name
-  digest({ findUserByHash: (_userhash, _realm, _hash, _req: Request) => 42, users: {} });
+  digest({ findUserByHash: (_userhash, _realm, _hash, _req: Request) => 42, getHA1: () => null });
   // @ts-expect-error the body reader returns a Buffer or a string
   digest({ users: {}, body: (_req: Request) => 42 });
   // @ts-expect-error a Negotiate verifier must not return a number

@@ -6,7 +6,16 @@
  * and the runtime cannot drift apart unnoticed. The legitimate forms beside them must compile.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { requireScopes, bearer, type RequireScopesSpec, type ScopeRequirement } from 'authscheme';
+import {
+  basic,
+  bearer,
+  digest,
+  requireScopes,
+  type BasicOptions,
+  type DigestOptions,
+  type RequireScopesSpec,
+  type ScopeRequirement,
+} from 'authscheme';
 import { createAuthFetch, type AuthFetchCredentials } from 'authscheme/client';
 import {
   jwtBearer,
@@ -104,6 +113,54 @@ describe('createAuthFetch() credentials', () => {
   });
 });
 
+describe('basic() and digest() user sources', () => {
+  const password = (): string => 'secret';
+  const ha1 = (): null => null;
+  const byHash = (): null => null;
+
+  it('refuse none, or more than one', () => {
+    // @ts-expect-error basic() with neither users nor verify
+    expect(() => basic({ realm: 'r' })).toThrow(TypeError);
+    // @ts-expect-error basic() with both
+    expect(() => basic({ users: { alice: 'secret' }, verify: () => false })).toThrow(TypeError);
+    // @ts-expect-error digest() with none of users, getPassword, getHA1
+    expect(() => digest({ secret: SECRET })).toThrow(TypeError);
+    // @ts-expect-error digest() with users and getPassword
+    expect(() => digest({ users: { alice: 'secret' }, getPassword: password })).toThrow(TypeError);
+    // @ts-expect-error digest() with getPassword and getHA1
+    expect(() => digest({ getPassword: password, getHA1: ha1 })).toThrow(TypeError);
+    // @ts-expect-error typed apart
+    const both: DigestOptions = { users: {}, getHA1: ha1 };
+    expect(() => digest(both)).toThrow(TypeError);
+  });
+
+  it('refuse findUserByHash beside users, which would never ask it', () => {
+    expect(() =>
+      // @ts-expect-error users' hashed names are computed from users
+      digest({ users: { alice: 'secret' }, userhash: true, findUserByHash: byHash }),
+    ).toThrow('digest(): findUserByHash is for getPassword or getHA1');
+  });
+
+  it('take each source, findUserByHash beside a callback, and a value of the union', () => {
+    const made: unknown[] = [
+      basic({ users: { alice: 'secret' } }),
+      basic({ verify: () => false, realm: 'r' }),
+      digest({ users: { alice: 'secret' } }),
+      digest({ getPassword: password, userhash: true, findUserByHash: byHash }),
+      digest({ getHA1: ha1, findUserByHash: byHash, userhash: true }),
+    ];
+    // The other sources' fields take `undefined` (under exactOptionalPropertyTypes too).
+    made.push(digest({ users: { alice: 'secret' }, getPassword: undefined }));
+    made.push(basic({ verify: () => false, users: undefined }));
+    const either: DigestOptions =
+      Math.random() < 2 ? { users: { alice: 'secret' } } : { getPassword: password };
+    const eitherBasic: BasicOptions =
+      Math.random() < 2 ? { users: { alice: 'secret' } } : { verify: () => false };
+    made.push(digest(either), basic(eitherBasic));
+    expect(made.every((scheme) => typeof scheme === 'object' && scheme !== null)).toBe(true);
+  });
+});
+
 describe('jwtVerifier() and jwtBearer()', () => {
   it('refuse no key source, or more than one', () => {
     // @ts-expect-error no jwksUri, key or secret
@@ -121,6 +178,24 @@ describe('jwtVerifier() and jwtBearer()', () => {
   it('refuse jwks without jwksUri', () => {
     // @ts-expect-error jwks configures the key set of jwksUri
     expect(() => jwtVerifier({ secret: SECRET, jwks: {}, issuer, audience })).toThrow(TypeError);
+  });
+
+  it('refuse insecureHttp without jwksUri, and take false there', () => {
+    expect(() =>
+      // @ts-expect-error insecureHttp allows a plain http jwksUri, and a secret fetches nothing
+      jwtVerifier({ secret: SECRET, insecureHttp: true, issuer, audience }),
+    ).toThrow('jwtVerifier: insecureHttp allows a plain http jwksUri; give jwksUri');
+    expect(typeof jwtVerifier({ secret: SECRET, insecureHttp: false, issuer, audience })).toBe(
+      'function',
+    );
+    expect(
+      typeof jwtVerifier({
+        jwksUri: 'http://keys.internal/jwks',
+        insecureHttp: true,
+        issuer,
+        audience,
+      }),
+    ).toBe('function');
   });
 
   it('refuse an algorithm of the other kind of key, or none that jose knows', () => {

@@ -43,15 +43,31 @@ export type BasicVerify = {
   verify(user: string, password: string, req: AuthRequest): Identity | Promise<Identity>;
 }['verify'];
 
-/** Options of {@link basic}. Give `users` or `verify`. */
-export interface BasicOptions {
+/** Users given as a map: {@link BasicOptions} with `users`. */
+interface BasicUsersSource {
   /**
    * User name → password. Compared in constant time; an unknown user costs as much as a wrong
    * password. A name or password with a control character is a `TypeError`: no request carries one.
    */
-  users?: Record<string, string> | undefined;
+  users: Record<string, string>;
+  verify?: undefined;
+}
+
+/** Users checked by a callback: {@link BasicOptions} with `verify`. */
+interface BasicVerifySource {
+  users?: undefined;
   /** The password check; see {@link BasicVerify}. */
-  verify?: BasicVerify | undefined;
+  verify: BasicVerify;
+}
+
+/**
+ * Options of {@link basic}. Give exactly one of `users` or `verify` (the other is typed
+ * `undefined`), as the setup checks.
+ */
+export type BasicOptions = BasicCheckOptions & (BasicUsersSource | BasicVerifySource);
+
+/** The options of {@link BasicOptions} whatever the source of users. */
+interface BasicCheckOptions {
   /** This scheme's realm; defaults to the realm given to `authenticate()`. */
   realm?: string | undefined;
   /**
@@ -121,8 +137,9 @@ export function basic(options: BasicOptions): Scheme {
       : '';
     throw new TypeError(`basic(): give exactly one of \`users\` or \`verify\`${note}${hint}`);
   }
-  if (options.verify !== undefined && typeof options.verify !== 'function') {
-    throw new TypeError(`basic(): \`verify\` must be a function${promiseNote(options.verify)}`);
+  const verify: unknown = options.verify;
+  if (verify !== undefined && typeof verify !== 'function') {
+    throw new TypeError(`basic(): \`verify\` must be a function${promiseNote(verify)}`);
   }
   // Checked here as authenticate() checks its own: unquotable text would make every challenge,
   // and so every refusal, a 500.
@@ -132,7 +149,7 @@ export function basic(options: BasicOptions): Scheme {
   const charset = options.charset ?? true;
   const allowEmptyUser = options.allowEmptyUser === true;
   const acceptLatin1 = options.acceptLatin1 === true;
-  const check = options.verify ?? usersChecker(options.users!);
+  const check = options.verify ?? usersChecker(options.users);
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
   const checking = new SharedChecks<VerifyResult>();

@@ -77,18 +77,37 @@ export type {
 } from './lookup';
 export type { RawBodyReader } from './body';
 
-/**
- * Options of {@link digest}. Give exactly one of `users`, `getPassword` or `getHA1`.
- */
-export interface DigestOptions {
+/** Users given as a map: {@link DigestOptions} with `users`. */
+interface DigestUsersSource {
   /**
    * Users and their plain passwords, or their precomputed HA1 per hash
    * (`{ ha1: { 'SHA-256': '…hex…' } }`, HA1 = `H(user ":" realm ":" password)` for the realm in
-   * force), so that the server need not keep plain passwords.
+   * force), so that the server need not keep plain passwords. With `userhash`, their hashed names
+   * are computed from it (no `findUserByHash`).
    */
-  users?: Record<string, DigestUserEntry> | undefined;
+  users: Record<string, DigestUserEntry>;
+  getPassword?: undefined;
+  getHA1?: undefined;
+  findUserByHash?: undefined;
+}
+
+/** Plain passwords looked up: {@link DigestOptions} with `getPassword`. */
+interface DigestPasswordSource {
+  users?: undefined;
   /** Looks up a user's plain password (sync or async); null/undefined/false for an unknown user. */
-  getPassword?: GetPassword | undefined;
+  getPassword: GetPassword;
+  getHA1?: undefined;
+  /**
+   * With `userhash: true`: finds the user whose `H(user ":" realm)` is the given lower-case hex
+   * (RFC 7616 §3.4.4).
+   */
+  findUserByHash?: FindUserByHash | undefined;
+}
+
+/** HA1s looked up: {@link DigestOptions} with `getHA1`. */
+interface DigestHA1Source {
+  users?: undefined;
+  getPassword?: undefined;
   /**
    * Looks up a user's HA1 in hex for `hash` (`MD5`, `SHA-256` or `SHA-512-256`; a `-sess`
    * algorithm uses the HA1 of its hash), sync or async; null/undefined/false for an unknown user.
@@ -96,12 +115,23 @@ export interface DigestOptions {
    * over its ISO-8859-1 octets (as sent) serves curl and browsers, one over its UTF-8 octets
    * python-requests; from a password, `digest()` takes both (docs/digest.md).
    */
-  getHA1?: GetHA1 | undefined;
+  getHA1: GetHA1;
   /**
-   * With `userhash: true` and `getPassword`/`getHA1`: finds the user whose `H(user ":" realm)` is
-   * the given lower-case hex (RFC 7616 §3.4.4). Not needed with `users`.
+   * With `userhash: true`: finds the user whose `H(user ":" realm)` is the given lower-case hex
+   * (RFC 7616 §3.4.4).
    */
   findUserByHash?: FindUserByHash | undefined;
+}
+
+/**
+ * Options of {@link digest}. Give exactly one of `users`, `getPassword` or `getHA1` (the others
+ * are typed `undefined`), as the setup checks; `findUserByHash` only beside a callback.
+ */
+export type DigestOptions = DigestCheckOptions &
+  (DigestUsersSource | DigestPasswordSource | DigestHA1Source);
+
+/** The options of {@link DigestOptions} whatever the source of users. */
+interface DigestCheckOptions {
   /**
    * Algorithms offered, one challenge each, in this order (RFC 7616 §3.7). Default `['SHA-256']`.
    * A response with an algorithm not offered is refused (no downgrade). Clients differ: Chromium
@@ -896,6 +926,13 @@ function resolveSource(options: DigestOptions): HA1Source {
     const note =
       given.length === 0 ? undefinedNote(options, ['users', 'getPassword', 'getHA1'], '') : '';
     throw new TypeError(`digest(): give exactly one of users, getPassword or getHA1${note}`);
+  }
+  // The users' hashed names are computed from `users`: a findUserByHash beside it would never be
+  // asked, which its author would not know.
+  if (options.users !== undefined && options.findUserByHash !== undefined) {
+    throw new TypeError(
+      'digest(): findUserByHash is for getPassword or getHA1; with users, userhash finds the users itself',
+    );
   }
   for (const name of ['getPassword', 'getHA1', 'findUserByHash'] as const) {
     const value: unknown = options[name];

@@ -282,7 +282,9 @@ describe('basic() — RFC 7617', () => {
   });
 
   it('refuses bad options at setup', () => {
+    // @ts-expect-error neither users nor verify (test/types/option-types.test.ts)
     expect(() => basic({})).toThrow(TypeError);
+    // @ts-expect-error both
     expect(() => basic({ users: {}, verify: () => false })).toThrow(TypeError);
     expect(() => basic({ users: { 'a:b': 'x' } })).toThrow(/":"/);
     // RFC 7617 §2 allows an empty user-id, but a users map never matches one (allowEmptyUser is

@@ -45,7 +45,9 @@ function protectedApp(options: Partial<DigestOptions> = {}, proxy = false): expr
     authenticate({
       realm: 'api',
       proxy,
-      schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, ...options })],
+      schemes: [
+        digest({ users: { alice: 'secret' }, secret: SECRET, ...options } as DigestOptions),
+      ],
     }),
   );
   app.all('/{*rest}', (req, res) => {
@@ -317,7 +319,7 @@ describe('an optional authenticate() for the site and a required one on a route'
       authenticate({
         realm: 'api',
         credentialsRequired: false,
-        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, ...site })],
+        schemes: [digest({ users: { alice: 'secret' }, secret: SECRET, ...site } as DigestOptions)],
       }),
     );
     return app;

@@ -39,7 +39,7 @@ function checkApp(options: Partial<DigestOptions> = {}): express.Express {
           secret: SECRET,
           forwardedRequest: fromNginxHeaders,
           ...options,
-        }),
+        } as DigestOptions),
       ],
     }),
     (req, res) => {

@@ -14,7 +14,7 @@ function clock(start = 1_700_000_000_000): { now: () => number; advance: (ms: nu
 }
 
 function make(options: Partial<DigestOptions> = {}): Scheme {
-  return digest({ users: { alice: 'secret' }, secret: SECRET, ...options });
+  return digest({ users: { alice: 'secret' }, secret: SECRET, ...options } as DigestOptions);
 }
 
 /** verify() answers synchronously when it can; the tests read every answer as a promise. */

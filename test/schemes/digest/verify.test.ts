@@ -10,7 +10,7 @@ const alice = { user: 'alice', password: 'secret' };
 const BAD_RESULT = { name: 'AuthschemeError', code: 'ERR_AUTH_VERIFIER_RESULT' };
 
 function make(options: Partial<DigestOptions> = {}): Scheme {
-  return digest({ users: { alice: 'secret' }, secret: SECRET, ...options });
+  return digest({ users: { alice: 'secret' }, secret: SECRET, ...options } as DigestOptions);
 }
 
 async function challengesOf(
@@ -1126,7 +1126,8 @@ describe('digest(): options are checked at setup', () => {
     ['a clock that is not a function', { users: {}, now: 5 }],
     ['a getPassword that is not a function', { getPassword: 'pw' }],
     ['a getHA1 that is not a function', { getHA1: 'ha1' }],
-    ['a findUserByHash that is not a function', { users: {}, findUserByHash: 'x' }],
+    ['a findUserByHash that is not a function', { getHA1: () => null, findUserByHash: 'x' }],
+    ['a findUserByHash beside users, never asked', { users: {}, findUserByHash: () => null }],
     ['users that are not an object', { users: 'alice:secret' }],
     ['a user entry that is neither a password nor { ha1 }', { users: { alice: 42 } }],
     ['an empty user name', { users: { '': 'x' } }],
