@@ -151,7 +151,8 @@ export interface AuthenticateOptions {
   allowPreflight?: boolean | undefined;
   /**
    * Leave out the challenge header for script requests (`X-Requested-With: XMLHttpRequest`) so that
-   * browsers show no login dialog. The status stays 401. Default `false`. Not in proxy mode (a 407
+   * browsers show no login dialog. The status stays 401; a 400 or 403 keeps its challenge (RFC
+   * 6750 §3). Default `false`. Not in proxy mode (a 407
    * must carry a challenge).
    */
   omitChallengeForXhr?: boolean | undefined;
@@ -1048,7 +1049,9 @@ function refuse(
   };
   let omit: boolean;
   try {
-    omit = finalStatus === 503 || omitChallenge(config, ctx.req);
+    // Only a 401 loses its challenge: it alone makes a browser show a login dialog, and a 400 or
+    // 403 without one would lose Bearer's error, which RFC 6750 §3 requires there.
+    omit = finalStatus === 503 || (finalStatus === 401 && omitChallenge(config, ctx.req));
   } catch (err) {
     next(asError(err));
     return;

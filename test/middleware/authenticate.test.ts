@@ -665,6 +665,38 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
     ).toThrow(/not both/);
   });
 
+  // RFC 6750 §3: a request whose token "does not enable access" MUST get WWW-Authenticate, and
+  // browsers show a login dialog on a 401 only: a 400 or 403 keeps its challenge (and its error).
+  it('leaves out the challenge of a 401 only, not of a 400 or a 403', async () => {
+    const app = mount(
+      framework,
+      authenticate({
+        realm: 'api',
+        omitChallengeForXhr: true,
+        schemes: [
+          bearer({
+            verify: (token) => (token === 'good' ? { user: 'alice', scopes: 'read' } : false),
+            requiredScopes: ['write'],
+          }),
+        ],
+      }),
+    );
+    const xhr = (authorization: string) =>
+      request(app)
+        .get('/')
+        .set('X-Requested-With', 'XMLHttpRequest')
+        .set('Authorization', authorization);
+    const unauthorized = await xhr('Bearer bad');
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers['www-authenticate']).toBeUndefined();
+    const forbidden = await xhr('Bearer good');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+    const malformed = await xhr('Bearer');
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['www-authenticate']).toMatch(/error="invalid_request"/);
+  });
+
   it('hands the request to a body function too (a body per path or language)', async () => {
     const res = await request(make({ body: (err, req) => `${err.status} for ${req.url}` })).get(
       '/private?x=1',
