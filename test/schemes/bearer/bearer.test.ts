@@ -20,6 +20,22 @@ describe('bearer(): RFC 6750 §3 challenges', () => {
     expect(res.headers[HIT]).toBeUndefined();
   });
 
+  // §3.1: a request that "attempted using an unsupported authentication method" lacks
+  // authentication information: no error code, though it carried well-formed credentials.
+  it.each([
+    ['Basic YWxpY2U6c2VjcmV0'],
+    ['Digest username="alice"'],
+    ['Negotiate YIIBhwYGKwYBBQUC'],
+  ])(
+    'answers credentials of a scheme it does not offer (%s) 401 with the bare challenge',
+    async (value) => {
+      const res = await request(bearerApp({ verify })).get('/').set('Authorization', value);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="example"');
+      expect(res.headers[HIT]).toBeUndefined();
+    },
+  );
+
   it('answers an expired token with the second example of §3', async () => {
     const app = bearerApp({
       verify: () => {
