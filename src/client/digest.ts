@@ -38,8 +38,11 @@ export interface DigestSession {
   readonly nonce: string;
   readonly opaque: string | undefined;
   readonly algorithm: AlgorithmInfo;
-  /** Whether the challenge named its algorithm: only then is it named back. */
-  readonly algorithmNamed: boolean;
+  /**
+   * The algorithm as the challenge spelt it, named back as is (RFC 7616 §3.4: "must be those
+   * supplied"); `undefined` when the challenge named none: then none is named back.
+   */
+  readonly algorithmText: string | undefined;
   /** `undefined`: the challenge offered no qop (RFC 2069 style, RFC 7616 §3.4.1 keeps it valid). */
   readonly qop: 'auth' | 'auth-int' | undefined;
   readonly userhash: boolean;
@@ -127,7 +130,7 @@ export function chooseDigest(
       nonce: params.nonce,
       opaque: params.opaque,
       algorithm,
-      algorithmNamed: params.algorithm !== undefined,
+      algorithmText: params.algorithm,
       qop,
       userhash: params.userhash?.toLowerCase() === 'true',
       count: { nc: 0 },
@@ -200,8 +203,9 @@ export function answerDigest(
   }
   params.realm = realm;
   params.uri = request.uri;
-  // RFC 7616 §3.4: absent means MD5. Some servers refuse a parameter their challenge left out.
-  if (session.algorithmNamed) params.algorithm = algorithm.name;
+  // RFC 7616 §3.4: absent means MD5. Some servers refuse a parameter their challenge left out;
+  // one that was there goes back as the server wrote it (`sha-256`), as curl sends it.
+  if (session.algorithmText !== undefined) params.algorithm = session.algorithmText;
   params.nonce = nonce;
   if (qop !== undefined) {
     params.nc = nc;

@@ -235,6 +235,26 @@ describe('answerDigest: the response computed by RFC 7616 §3.4.1-§3.4.3', () =
     answerDigest(plain, 'u', 'p', request, 'c1');
     expect(answerDigest(plain, 'u', 'p', request, 'c2').cnonce).toBe('c2');
   });
+
+  it('names the algorithm back as the challenge spelt it (RFC 7616 §3.4), as curl does', () => {
+    // "The values of the opaque and algorithm fields must be those supplied in the
+    // WWW-Authenticate response header field": a server may compare them as it sent them.
+    for (const [given, sent] of [
+      ['algorithm=sha-256', 'sha-256'],
+      ['algorithm="Md5-Sess"', 'Md5-Sess'],
+    ]) {
+      const answer = answerDigest(
+        choose(`Digest realm="r", nonce="n", qop="auth", ${given}`),
+        'u',
+        'p',
+        request,
+        'c',
+      );
+      expect(parseCredentials(answer.header).params.algorithm).toBe(sent);
+      // Still a bare token (RFC 7616 §3.4), however the challenge wrote it.
+      expect(answer.header).toContain(`algorithm=${sent},`);
+    }
+  });
 });
 
 describe('chooseDigest: what is passed over', () => {
