@@ -684,6 +684,98 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(await refusal(verify(`${input}.${signature.toString('base64url')}`))).toBe(message);
   });
 
+  // Pinned, as jose decides these too. RFC 8725 §3.10: a key or key URL the token brings (jwk, jku,
+  // x5u, x5c; RFC 7515 §4.1.2-4.1.6) is never trusted, nor fetched: only jwksUri's keys verify.
+  it('never verifies with, or fetches, a key the token names in its own header', async () => {
+    const verify = make();
+    const mallory = await signer('key-a');
+    const header = {
+      alg: 'ES256',
+      jwk: mallory.jwk,
+      jku: `${jwks.url}?jku`,
+      x5u: `${jwks.url}?x5u`,
+    };
+    const claims = { sub: 'mallory', iss: ISSUER, aud: AUDIENCE };
+    const forge = (extra: object) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ ...header, ...extra })
+        .setExpirationTime('1m')
+        .sign(mallory.privateKey);
+    // With the kid of a published key, and without one (every ES256 key of the set is tried).
+    for (const token of [await forge({ kid: 'key-a' }), await forge({})]) {
+      expect(await refusal(verify(token))).toBe('The access token signature is invalid');
+    }
+    // The one fetch of jwksUri itself (the token without kid falls within its cool-down).
+    expect(jwks.hits).toBe(1);
+  });
+
+  // RFC 7517 §4.2-4.4: a key of the set marked for another use or algorithm verifies nothing.
+  it('passes over a published key meant for encryption or for another algorithm', async () => {
+    const rsaPublic = rsa.publicKey.export({ format: 'jwk' }) as JWK;
+    jwks.keys = [
+      keyA.jwk,
+      rsaJwk,
+      { ...rsaPublic, kid: 'rsa-enc', use: 'enc' },
+      { ...rsaPublic, kid: 'rsa-ops', key_ops: ['encrypt'] },
+    ];
+    const verify = make();
+    const token = (alg: string, kid: string) =>
+      new SignJWT({ sub: 'svc' })
+        .setProtectedHeader({ alg, kid })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('1m')
+        .sign(rsa.privateKey);
+    for (const [alg, kid] of [
+      ['RS256', 'rsa-enc'],
+      ['RS256', 'rsa-ops'],
+      ['PS256', 'rsa-1'], // published with alg RS256
+    ] as const) {
+      expect(await refusal(verify(await token(alg, kid)))).toBe('No key matches the access token');
+    }
+    expect(await verify(await token('RS256', 'rsa-1'))).toMatchObject({ user: 'svc' });
+  });
+
+  // RFC 9068 §4: "at+jwt" or "application/at+jwt" (media types in any case, RFC 7515 §4.1.9), and
+  // nothing else, not even no typ.
+  it('with typ at+jwt, accepts at+jwt and application/at+jwt only', async () => {
+    const verify = make({ typ: 'at+jwt' });
+    const typed = (typ: string | undefined) =>
+      new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE })
+        .setProtectedHeader({ alg: 'ES256', kid: 'key-a', ...(typ === undefined ? {} : { typ }) })
+        .setExpirationTime('1m')
+        .sign(keyA.privateKey);
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT']) {
+      expect(await verify(await typed(typ))).toMatchObject({ user: 'alice' });
+    }
+    for (const typ of [undefined, 'JWT', 'application/jwt', 'dpop+jwt']) {
+      expect(await refusal(verify(await typed(typ)))).toBe(
+        'The access token is of the wrong type (typ)',
+      );
+    }
+  });
+
+  // RFC 7519 §7.2 step 10, RFC 8725 §3.7: UTF-8 only. A lenient decoder would read the byte as
+  // U+FFFD, and two signed spellings would name one user.
+  it('refuses a signed token whose claims are not valid UTF-8', async () => {
+    const verify = make();
+    const now = Math.floor(Date.now() / 1000);
+    const claims = Buffer.concat([
+      Buffer.from('{"sub":"al'),
+      Buffer.from([0xff]),
+      Buffer.from(`ice","iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${now + 300}}`),
+    ]);
+    const input = `${b64url({ alg: 'ES256', kid: 'key-a' })}.${claims.toString('base64url')}`;
+    const { privateKey } = keyA as { privateKey: Parameters<typeof KeyObject.from>[0] };
+    const signature = cryptoSign('sha256', Buffer.from(input), {
+      key: KeyObject.from(privateKey),
+      dsaEncoding: 'ieee-p1363',
+    });
+    expect(await refusal(verify(`${input}.${signature.toString('base64url')}`))).toBe(
+      'The access token is malformed',
+    );
+  });
+
   it('accepts an RS256 token from the same key set', async () => {
     const verify = make();
     const token = await new SignJWT({ sub: 'svc' })
