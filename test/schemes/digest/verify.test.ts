@@ -225,6 +225,54 @@ describe('digest(): verify', () => {
     await expect(verify(scheme, implicit)).resolves.toMatchObject({ ok: false });
   });
 
+  it('ignores parameters RFC 7616 does not define, plain or extended (RFC 8187)', async () => {
+    const scheme = make();
+    const challenge = await first(scheme);
+    const credentials = withParam(
+      withParam(answer(challenge, alice), 'foo', 'bar'),
+      'x*',
+      "UTF-8''%C3%A4",
+    );
+    await expect(verify(scheme, credentials)).resolves.toMatchObject({ ok: true, user: 'alice' });
+  });
+
+  it('keys a -sess response on its own cnonce, not the first one after the challenge (docs/digest.md)', async () => {
+    const scheme = make({ algorithms: ['SHA-256-sess'] });
+    const challenge = await first(scheme);
+    const nonce = challenge.params.nonce as string;
+    for (const [nc, cnonce] of [
+      [1, 'first'],
+      [2, 'second'],
+    ] as const) {
+      await expect(
+        verify(scheme, answer(challenge, { ...alice, nc, cnonce })),
+      ).resolves.toMatchObject({ ok: true });
+    }
+    // RFC 2617 §3.2.2.2's reading: the session key made once, with the first cnonce.
+    const ha1 = H('SHA-256', 'alice:api:secret');
+    const ha2 = H('SHA-256', 'GET:/dir/index.html');
+    const keyedOn = (keyCnonce: string, nc: string): string =>
+      H(
+        'SHA-256',
+        `${H('SHA-256', `${ha1}:${nonce}:${keyCnonce}`)}:${nonce}:${nc}:third:auth:${ha2}`,
+      );
+    // The same computation over the request's own cnonce passes: only the key's cnonce differs.
+    const own = withParam(
+      answer(challenge, { ...alice, nc: 4, cnonce: 'third' }),
+      'response',
+      keyedOn('third', '00000004'),
+    );
+    await expect(verify(scheme, own)).resolves.toMatchObject({ ok: true });
+    const response = keyedOn('first', '00000003');
+    const once = withParam(
+      answer(challenge, { ...alice, nc: 3, cnonce: 'third' }),
+      'response',
+      response,
+    );
+    const result = await verify(scheme, once);
+    expect(result).toMatchObject({ ok: false, code: 'ERR_AUTH_INVALID_CREDENTIALS' });
+  });
+
   it('accepts a response without an algorithm directive as MD5 when MD5 is offered', async () => {
     const scheme = make({ algorithms: ['MD5'] });
     const challenge = await first(scheme);
