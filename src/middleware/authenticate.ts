@@ -152,8 +152,7 @@ export interface AuthenticateOptions {
   /**
    * Leave out the challenge header for script requests (`X-Requested-With: XMLHttpRequest`) so that
    * browsers show no login dialog. The status stays 401; a 400 or 403 keeps its challenge (RFC
-   * 6750 §3). Default `false`. Not in proxy mode (a 407
-   * must carry a challenge).
+   * 6750 §3). Default `false`. Not in proxy mode (a 407 must carry a challenge).
    */
   omitChallengeForXhr?: boolean | undefined;
   /**
