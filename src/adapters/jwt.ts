@@ -657,6 +657,29 @@ interface RemoteKeys {
 }
 
 /**
+ * A JWK Set's text without the members of `keys` that are no JSON object. RFC 7517 §5: a set's
+ * JWKs that cannot be used SHOULD be ignored, and jose ignores unknown key types, but refuses a
+ * whole set with a member that is not an object: one stray `null` from the key server failed every
+ * token. Anything else (text that is no JSON, no `keys` array) goes on as it came, for jose to
+ * refuse.
+ */
+function withoutStrayMembers(text: string): string {
+  let set: unknown;
+  try {
+    set = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (typeof set !== 'object' || set === null || !('keys' in set) || !Array.isArray(set.keys)) {
+    return text;
+  }
+  const isJwk = (key: unknown): boolean =>
+    typeof key === 'object' && key !== null && !Array.isArray(key);
+  if ((set.keys as unknown[]).every(isJwk)) return text;
+  return JSON.stringify({ ...set, keys: (set.keys as unknown[]).filter(isJwk) });
+}
+
+/**
  * A remote JWK Set, fetched by jose (timeout, no redirects, one fetch at a time), whose fetches
  * are decided here: jose starts its cool-down only after a good fetch, so a key server answering
  * errors was asked again for every token with an unknown kid, or for every token at all once the
@@ -686,7 +709,7 @@ function remoteKeys(url: URL, settings: { [Name in keyof JwksOptions]-?: number 
         return response;
       }
       const body = await readBounded(response, maxResponseBytes, tooLarge);
-      return new Response(body, { status: 200, headers: response.headers });
+      return new Response(withoutStrayMembers(body), { status: 200, headers: response.headers });
     }) satisfies FetchImplementation,
   });
   // After a good fetch the next may come after the cool-down (an unknown kid) or cacheMaxAge (a

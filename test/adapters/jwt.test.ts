@@ -210,6 +210,20 @@ describe('jwtVerifier() with a remote JWKS', () => {
     expect(jwks.hits).toBe(1);
   });
 
+  it('ignores members of the set that are no JWK at all (RFC 7517 §5), as it ignores unknown key types', async () => {
+    // jose refuses a whole set with a member that is not an object: every token failed (500).
+    jwks.keys = [null, 'key-b', 42, [], keyA.jwk, { kty: 'unknown-kty' }] as unknown as JWK[];
+    const verify = make();
+    await expect(verify(await sign(keyA))).resolves.toMatchObject({ user: 'alice' });
+    expect(jwks.hits).toBe(1);
+    // A body that is no JWK Set is still refused as before, by jose.
+    jwks.fault = (res) => res.end(JSON.stringify({ keys: 'none' }));
+    const broken = make();
+    await expect(broken(await sign(keyA))).rejects.toMatchObject({
+      code: 'ERR_AUTH_STORE_FAILURE',
+    });
+  });
+
   it('tries the set another request fetched during its own lookup, before refusing a new kid', async () => {
     // Lookups that take a while (WebCrypto's imports on a busy machine): the second request's
     // lookup in the old set ends after the first's fetch brought the new set, whose cool-down
