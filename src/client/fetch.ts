@@ -500,6 +500,11 @@ export function createAuthFetch(
       if (!preemptive && sent !== undefined && sameSpace(sent.space, space)) {
         if (!isStale(challenges, space)) break;
       }
+      // A Basic answer is the same bytes wherever it goes: one refused by the URL it was sent to
+      // is not sent there again (RFC 9110 §15.5.2: the request may be repeated with new or
+      // replaced credentials), up front or not. Through a redirect fetch followed it may not
+      // have arrived (A → B → A drops it): that 401 is answered.
+      if (sent?.space.scheme === 'Basic' && space.scheme === 'Basic' && !response.redirected) break;
       // RFC 9110 §11.6.3: this 401 may carry Authentication-Info for the answer it refused; a
       // wrong rspauth rejects here as on the last response, before anything is answered again.
       if (sent?.space.digest !== undefined) {
