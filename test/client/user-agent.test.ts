@@ -74,3 +74,78 @@ describe('Basic credentials the server refused (RFC 9110 §15.5.2)', () => {
     expect(refusals).toEqual(['/a/2 ERR_AUTH_INVALID_CREDENTIALS']);
   });
 });
+
+describe('proxy authentication (RFC 9110 §11.7): not answered', () => {
+  it('answers no 407: Node’s fetch rejects it (no window), after one request without credentials', async () => {
+    // Fetch standard, HTTP-network-or-cache fetch: a 407 where there is no window is a network
+    // error. Node's fetch (undici) does that: nothing loops, and no credentials go anywhere.
+    const { url, log } = await listen((_req, res) => {
+      res.writeHead(407, {
+        'Proxy-Authenticate': 'Basic realm="proxy"',
+        'WWW-Authenticate': 'Basic realm="origin"',
+      });
+      res.end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    // (undici's TypeError, of Node's realm, not of jest's: matched by name.)
+    await expect(authFetch(`${url}/x`)).rejects.toMatchObject({
+      name: 'TypeError',
+      message: 'fetch failed',
+    });
+    expect(log).toEqual([{ url: '/x', authorization: undefined, status: 407 }]);
+  });
+
+  it('hands back a 407 from a `fetch` of options as it is, unanswered, once', async () => {
+    const seen: [string | null, string | null][] = [];
+    const proxyFetch: typeof fetch = async (input) => {
+      const request = input as Request;
+      seen.push([request.headers.get('authorization'), request.headers.get('proxy-authorization')]);
+      return new Response(null, {
+        status: 407,
+        headers: { 'Proxy-Authenticate': 'Basic realm="proxy"' },
+      });
+    };
+    const authFetch = createAuthFetch(
+      { username: 'alice', password: 'secret' },
+      { fetch: proxyFetch },
+    );
+    expect((await authFetch('https://api.example/x')).status).toBe(407);
+    expect(seen).toEqual([[null, null]]);
+  });
+});
+
+describe('Basic in UTF-8 and NFC (RFC 7617 §2.1)', () => {
+  it('sends user name and password in NFC, UTF-8 encoded, whatever form they were given', async () => {
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r", charset="UTF-8"' }).end();
+      } else res.end('ok');
+    });
+    const nfd = (text: string): string => text.normalize('NFD');
+    expect(nfd('jörg')).not.toBe('jörg');
+    const authFetch = createAuthFetch({ username: nfd('jörg'), password: nfd('pässword') });
+    expect((await authFetch(`${url}/`)).status).toBe(200);
+    expect(log.at(-1)?.authorization).toBe(
+      `Basic ${Buffer.from('j\u00f6rg:p\u00e4ssword', 'utf8').toString('base64')}`,
+    );
+  });
+});
+
+describe('Authorization on a redirect to another origin (Fetch standard, RFC 9110 §15.4)', () => {
+  it("drops the caller's own Authorization, as its answer, on a redirect the client follows after Digest", async () => {
+    const other = await listen((req, res) => res.end(String(req.headers.authorization)));
+    const { url } = await listen((req, res) => {
+      if (req.headers.authorization?.startsWith('Digest ') !== true) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Digest realm="r", nonce="n1", qop="auth"' });
+        res.end();
+      } else res.writeHead(302, { Location: `${other.url}/elsewhere` }).end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/away`, {
+      headers: { Authorization: 'Bearer the-callers-token' },
+    });
+    expect([res.status, res.url, res.redirected]).toEqual([200, `${other.url}/elsewhere`, true]);
+    expect(await res.text()).toBe('undefined');
+    expect(other.log.map((entry) => entry.authorization)).toEqual([undefined]);
+  });
+});
