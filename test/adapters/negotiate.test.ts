@@ -180,6 +180,10 @@ const OID = {
   spnego: Buffer.from('06062b0601050502', 'hex'),
   ntlm: Buffer.from('060a2b06010401823702020a', 'hex'),
   krb5: Buffer.from('06092a864886f712010202', 'hex'),
+  /** 1.2.840.48018.1.2.2, the Kerberos OID Windows's SSPI lists first (its old, mis-encoded krb5). */
+  msKrb5: Buffer.from('06092a864882f712010202', 'hex'),
+  /** 1.3.6.1.4.1.311.2.2.30, NegoEx, which Windows lists after Kerberos. */
+  negoex: Buffer.from('060a2b06010401823702021e', 'hex'),
 };
 const NTLM_NEGOTIATE = Buffer.concat([
   Buffer.from('NTLMSSP\0', 'latin1'),
@@ -187,16 +191,57 @@ const NTLM_NEGOTIATE = Buffer.concat([
   Buffer.alloc(16),
 ]);
 
-/** An SPNEGO NegTokenInit (RFC 4178 §4.2.1) offering `mechs`, with an optimistic NTLM token. */
-function negTokenInit(mechs: Buffer[]): string {
-  const init = der(
-    0x30,
-    Buffer.concat([
-      der(0xa0, der(0x30, Buffer.concat(mechs))),
-      der(0xa2, der(0x04, NTLM_NEGOTIATE)),
-    ]),
-  );
+/**
+ * An SPNEGO NegTokenInit (RFC 4178 §4.2.1) offering `mechs`, with an optimistic token (NTLM's
+ * unless given; `null` for none).
+ */
+function negTokenInit(mechs: Buffer[], mechToken: Buffer | null = NTLM_NEGOTIATE): string {
+  const fields = [der(0xa0, der(0x30, Buffer.concat(mechs)))];
+  if (mechToken !== null) fields.push(der(0xa2, der(0x04, mechToken)));
+  const init = der(0x30, Buffer.concat(fields));
   return der(0x60, Buffer.concat([OID.spnego, der(0xa0, init)])).toString('base64');
+}
+
+/** The DER element at `at`: its tag and where its contents start and end (definite lengths). */
+function derAt(bytes: Buffer, at: number): { tag: number; start: number; end: number } {
+  let length = bytes[at + 1] ?? 0;
+  let start = at + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i]!;
+    start += octets;
+  }
+  return { tag: bytes[at] ?? 0, start, end: start + length };
+}
+
+/** The fields of the SEQUENCE whose contents are bytes[start, end), by their context tag. */
+function derFields(bytes: Buffer, start: number, end: number): Map<number, Buffer> {
+  const fields = new Map<number, Buffer>();
+  for (let at = start; at < end;) {
+    const field = derAt(bytes, at);
+    fields.set(field.tag, bytes.subarray(field.start, field.end));
+    at = field.end;
+  }
+  return fields;
+}
+
+/** The Kerberos token inside curl's SPNEGO NegTokenInit (its mechToken, RFC 4178 §4.2.1). */
+function kerberosMechToken(token: string): Buffer {
+  const bytes = Buffer.from(token, 'base64');
+  const oid = derAt(bytes, derAt(bytes, 0).start);
+  const init = derAt(bytes, derAt(bytes, oid.end).start);
+  const mechToken = derFields(bytes, init.start, init.end).get(0xa2);
+  if (mechToken === undefined) throw new Error('no mechToken in the NegTokenInit');
+  const octets = derAt(mechToken, 0);
+  return mechToken.subarray(octets.start, octets.end);
+}
+
+/** The supportedMech OID (its whole DER element) of a `Negotiate <negTokenResp>` line. */
+function supportedMech(line: string | undefined): string | undefined {
+  const bytes = Buffer.from(line?.replace(/^Negotiate /, '') ?? '', 'base64');
+  const sequence = derAt(bytes, derAt(bytes, 0).start);
+  return derFields(bytes, sequence.start, sequence.end).get(0xa1)?.toString('hex');
 }
 
 /** `klist` of a credentials cache: its default principal and the tickets it holds. */
@@ -654,6 +699,32 @@ describe('Negotiate with curl and a real KDC', () => {
 
   it('refuses SPNEGO offering only NTLM with 401', async () => {
     const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.ntlm])}`);
+    expect(result.status).toBe(401);
+    expect(result.challenges).toEqual(['Negotiate']);
+  });
+
+  it("accepts Windows's SPNEGO (Kerberos under Microsoft's OID first, then Kerberos, NegoEx, NTLM) and names Microsoft's OID in its answer", async () => {
+    // What SSPI (Edge, Chrome, .NET, PowerShell on Windows) sends with a ticket: the optimistic
+    // token is for the first mechanism, 1.2.840.48018.1.2.2. MIT takes it for Kerberos and answers
+    // with that OID as supportedMech, as Windows expects; NegoEx and NTLM are never reached.
+    const kerberos = kerberosMechToken(await freshToken(aliceCache));
+    const token = negTokenInit([OID.msKrb5, OID.krb5, OID.negoex, OID.ntlm], kerberos);
+    const result = await rawRequest('/', `Negotiate ${token}`);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
+    expect(result.challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    expect(negTokenRespFields(result.challenges[0])).toEqual([0, 1, 2]);
+    expect(supportedMech(result.challenges[0])).toBe(OID.msKrb5.toString('hex'));
+    // The control: curl's own token names the standard OID.
+    const curlResult = await negotiateCurl(aliceCache);
+    expect(supportedMech(valuesOf(curlResult, 'www-authenticate')[0])).toBe(
+      OID.krb5.toString('hex'),
+    );
+  });
+
+  it('refuses a NegTokenInit without an optimistic token (it would need a second leg) with 401 and the bare challenge', async () => {
+    // GSSAPI answers it with accept-incomplete (RFC 4178 §5): a second round trip, not supported.
+    const result = await rawRequest('/', `Negotiate ${negTokenInit([OID.krb5], null)}`);
     expect(result.status).toBe(401);
     expect(result.challenges).toEqual(['Negotiate']);
   });
