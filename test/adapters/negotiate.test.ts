@@ -600,6 +600,60 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(replay.challenges).toEqual(['Negotiate']);
   });
 
+  it('refuses a client whose clock is more than 5 minutes ahead (RFC 4120 §3.2.3), and accepts one within the allowance', async () => {
+    // A copy of alice's cache (holding her HTTP/localhost ticket) whose header carries a KDC time
+    // offset (the ccache DeltaTime tag, which MIT's client adds to its clock), so curl's
+    // authenticator is stamped that far from the server's time.
+    await freshToken(aliceCache);
+    const original = fs.readFileSync(aliceCache.replace(/^FILE:/, ''));
+    expect(original.readUInt16BE(0)).toBe(0x0504);
+    const credentials = original.subarray(4 + original.readUInt16BE(2));
+    const skewed = (seconds: number): string => {
+      const header = Buffer.alloc(16);
+      header.writeUInt16BE(0x0504, 0);
+      header.writeUInt16BE(12, 2);
+      header.writeUInt16BE(1, 4); // DeltaTime: seconds, microseconds
+      header.writeUInt16BE(8, 6);
+      header.writeInt32BE(seconds, 8);
+      const file = path.join(kdc.dir, `alice-skewed-${seconds}.ccache`);
+      fs.writeFileSync(file, Buffer.concat([header, credentials]));
+      return `FILE:${file}`;
+    };
+    const ahead = skewed(600);
+    const refused = await negotiateCurl(ahead);
+    expect(sentToken(refused.trace).length).toBeGreaterThan(100);
+    expect(refused.status).toBe(401);
+    expect(valuesOf(refused, 'www-authenticate')).toEqual(['Negotiate']);
+    const reason = await negotiateCurl(ahead, '/reasons');
+    expect(JSON.parse(reason.body)).toMatchObject({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: expect.stringMatching(/Clock skew too great/),
+    });
+    const within = await negotiateCurl(skewed(200));
+    expect(within.status).toBe(200);
+    expect(JSON.parse(within.body).auth.user).toBe(`alice@${kdc.realm}`);
+  });
+
+  it('accepts many real tokens at once, more than the default maxConcurrent (each its own GSSAPI context), and refuses each again as a replay', async () => {
+    const tokens: string[] = [];
+    for (let i = 0; i < 24; i++) tokens.push(await freshToken(aliceCache));
+    expect(new Set(tokens).size).toBe(tokens.length);
+    const send = (): ReturnType<typeof rawRequest>[] =>
+      tokens.map((token) => rawRequest('/', `Negotiate ${token}`));
+    const first = await Promise.all(send());
+    expect(first.map((r) => r.status)).toEqual(tokens.map(() => 200));
+    for (const result of first) {
+      expect(JSON.parse(result.body).auth.user).toBe(`alice@${kdc.realm}`);
+      expect(result.challenges).toEqual([expect.stringMatching(MUTUAL_TOKEN)]);
+    }
+    // Each answer carries its own context's AP-REP.
+    expect(new Set(first.map((r) => r.challenges[0])).size).toBe(tokens.length);
+    const again = await Promise.all(send());
+    expect(again.map((r) => [r.status, r.challenges])).toEqual(
+      tokens.map(() => [401, ['Negotiate']]),
+    );
+  }, 30_000);
+
   it('a truncated token is refused with 401, not 500', async () => {
     const token = sentToken((await negotiateCurl(aliceCache)).trace);
     // Cut at a multiple of four characters: still canonical base64, so GSSAPI has to judge it.
