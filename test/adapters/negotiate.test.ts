@@ -36,6 +36,8 @@ let aliceCache: string;
 let carolCache: string;
 /** The cache of `x`, a one-character name. */
 let shortCache: string;
+/** The server's keytab (HTTP/localhost and HTTP/shared.test). */
+let httpKeytab: string;
 
 interface CurlResult {
   status: number;
@@ -97,11 +99,12 @@ function rawRequest(
   route: string,
   authorization: string | string[] | undefined,
   field = 'authorization',
+  to = port,
 ): Promise<{ status: number; challenges: string[]; body: string; res: http.IncomingMessage }> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = { host: `localhost:${port}` };
+    const headers: http.OutgoingHttpHeaders = { host: `localhost:${to}` };
     if (authorization !== undefined) headers[field] = authorization;
-    const req = http.request({ host: '127.0.0.1', port, path: route, headers }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: to, path: route, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -265,22 +268,16 @@ function kdestroy(cache: string): Promise<void> {
   });
 }
 
-beforeAll(async () => {
-  kdc = await startKdc();
-  await kdc.addUser('alice', ALICE_PASSWORD);
-  await kdc.addUser('carol', CAROL_PASSWORD);
-  const keytab = await kdc.addService('HTTP/localhost', 'http.keytab');
-  // A second service, so that a client can hold a ticket the server has no key for.
-  await kdc.addService('HTTP/other.test', 'other.keytab');
-  // A third, whose key is in the server's keytab too: one keytab per process holds every
-  // service's key (docs/negotiate.md), as the system keytab holds host/ and others.
-  await kdc.addService('HTTP/shared.test', 'http.keytab');
-  aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
-  carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
-  await kdc.addUser('x', 'x-password');
-  shortCache = await kdc.kinit('x', 'x-password', 'x.ccache');
-  certificate = await makeCertificate();
-
+/**
+ * Starts ../helpers/negotiate-server.ts in its own process with the realm in its environment (and
+ * its replay-cache directory, which every such process shares); resolves once it listens.
+ */
+async function startServer(keytab: string): Promise<{
+  child: ChildProcess;
+  exited: Promise<void>;
+  port: number;
+  h2Port: number;
+}> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'negotiate-server.ts')],
@@ -296,9 +293,8 @@ beforeAll(async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  server = child;
-  serverExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  [port, h2Port] = await new Promise<[number, number]>((resolve, reject) => {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const [port, h2Port] = await new Promise<[number, number]>((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 40_000);
@@ -316,6 +312,30 @@ beforeAll(async () => {
       reject(new Error(`server exited with ${code}: ${err}`));
     });
   });
+  return { child, exited, port, h2Port };
+}
+
+beforeAll(async () => {
+  kdc = await startKdc();
+  await kdc.addUser('alice', ALICE_PASSWORD);
+  await kdc.addUser('carol', CAROL_PASSWORD);
+  const keytab = await kdc.addService('HTTP/localhost', 'http.keytab');
+  // A second service, so that a client can hold a ticket the server has no key for.
+  await kdc.addService('HTTP/other.test', 'other.keytab');
+  // A third, whose key is in the server's keytab too: one keytab per process holds every
+  // service's key (docs/negotiate.md), as the system keytab holds host/ and others.
+  await kdc.addService('HTTP/shared.test', 'http.keytab');
+  aliceCache = await kdc.kinit('alice', ALICE_PASSWORD, 'alice.ccache');
+  carolCache = await kdc.kinit('carol', CAROL_PASSWORD, 'carol.ccache');
+  await kdc.addUser('x', 'x-password');
+  shortCache = await kdc.kinit('x', 'x-password', 'x.ccache');
+  certificate = await makeCertificate();
+
+  httpKeytab = keytab;
+  const started = await startServer(keytab);
+  server = started.child;
+  serverExited = started.exited;
+  [port, h2Port] = [started.port, started.h2Port];
   // A KDC, a dozen kadmin/kinit/openssl runs and a server under tsx: 8.4 s alone beside three busy
   // loops; several times that beside other suites on two cores. The limits only end a hang.
 }, 60_000);
@@ -653,6 +673,38 @@ describe('Negotiate with curl and a real KDC', () => {
       tokens.map(() => [401, ['Negotiate']]),
     );
   }, 30_000);
+
+  it('a token accepted by one server process is refused as a replay by another on the machine (they share the file replay cache)', async () => {
+    // Workers of one service (node:cluster, a process manager) each run their own acceptor; MIT's
+    // file replay cache in KRB5RCACHEDIR is one for them all, so a captured token is no good twice.
+    const other = await startServer(httpKeytab);
+    try {
+      const first = await negotiateCurl(aliceCache, '/reasons');
+      expect(first.status).toBe(200);
+      const replay = await rawRequest(
+        '/reasons',
+        `Negotiate ${sentToken(first.trace)}`,
+        'authorization',
+        other.port,
+      );
+      expect(replay.status).toBe(401);
+      expect(JSON.parse(replay.body)).toMatchObject({
+        code: 'ERR_AUTH_INVALID_CREDENTIALS',
+        message: expect.stringMatching(/Request is a replay/),
+      });
+      // The control: the other process accepts a token of its own.
+      const fresh = await rawRequest(
+        '/',
+        `Negotiate ${await freshToken(aliceCache)}`,
+        'authorization',
+        other.port,
+      );
+      expect(fresh.status).toBe(200);
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.exited;
+    }
+  }, 60_000);
 
   it('a truncated token is refused with 401, not 500', async () => {
     const token = sentToken((await negotiateCurl(aliceCache)).trace);
