@@ -835,6 +835,33 @@ describe('Negotiate with curl and a real KDC', () => {
     expect(result.challenges).toEqual(['Negotiate']);
   });
 
+  it('refuses an IAKERB token with 401 for want of IAKERB acceptor credentials, before GSSAPI reads it (the acceptor would be a KDC proxy)', async () => {
+    // An IAKERB_PROXY token (draft-ietf-kitten-iakerb) carries a target realm and a KDC request,
+    // which an IAKERB acceptor sends to that realm's KDC (found through DNS SRV records in most
+    // setups) for an unauthenticated client. MIT's default acceptor credentials, the binding's,
+    // leave IAKERB out: the mechanism glue refuses the token before the mechanism sees it. Should
+    // that change, this test says so.
+    const iakerbOid = Buffer.from('06062b0601050205', 'hex');
+    const header = der(0x30, der(0xa1, der(0x0c, Buffer.from(kdc.realm))));
+    const request = der(0x6a, der(0x30, Buffer.alloc(0)));
+    const token = der(0x60, Buffer.concat([iakerbOid, Buffer.from([5, 1]), header, request]));
+    const log = path.join(kdc.dir, 'kdc.log');
+    const before = fs.readFileSync(log, 'utf8').length;
+    const raw = await rawRequest('/', `Negotiate ${token.toString('base64')}`);
+    expect(raw.status).toBe(401);
+    expect(raw.challenges).toEqual(['Negotiate']);
+    const reason = await rawRequest('/reasons', `Negotiate ${token.toString('base64')}`);
+    expect(JSON.parse(reason.body)).toMatchObject({
+      code: 'ERR_AUTH_INVALID_CREDENTIALS',
+      message: expect.stringMatching(/No credentials were supplied/),
+    });
+    // Inside SPNEGO, IAKERB is no mechanism the acceptor offers.
+    const wrapped = await rawRequest('/', `Negotiate ${negTokenInit([iakerbOid], token)}`);
+    expect(wrapped.status).toBe(401);
+    expect(wrapped.challenges).toEqual(['Negotiate']);
+    expect(fs.readFileSync(log, 'utf8').slice(before)).toBe('');
+  });
+
   it('mutual: false leaves the token off the 200', async () => {
     const result = await negotiateCurl(aliceCache, '/no-mutual');
     expect(result.status).toBe(200);
