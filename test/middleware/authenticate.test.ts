@@ -136,9 +136,21 @@ describe.each(FRAMEWORKS)('authenticate() on %s', (framework) => {
   });
 
   it('answers a scheme that is not offered with 401 and the challenges', async () => {
-    const res = await request(make()).get('/').set('Authorization', 'Bearer abc');
+    const outcomes: AuthOutcome[] = [];
+    const audit = (outcome: AuthOutcome): void => void outcomes.push(outcome);
+    const res = await request(make({ audit })).get('/').set('Authorization', 'Bearer abc');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    // README, Errors: ERR_AUTH_UNSUPPORTED_SCHEME, 401 (407).
+    const proxied = await request(make({ audit, proxy: true }))
+      .get('/')
+      .set('Proxy-Authorization', 'Bearer abc');
+    expect(proxied.status).toBe(407);
+    expect(proxied.headers['proxy-authenticate']).toBe('Basic realm="test", charset="UTF-8"');
+    expect(outcomes.map(({ outcome, code, status }) => [outcome, code, status])).toEqual([
+      ['refused', 'ERR_AUTH_UNSUPPORTED_SCHEME', 401],
+      ['refused', 'ERR_AUTH_UNSUPPORTED_SCHEME', 407],
+    ]);
   });
 
   it('answers a field that does not parse with 400 and the challenges', async () => {
