@@ -290,6 +290,10 @@ describe('basic() — RFC 7617', () => {
     // RFC 7617 §2 allows an empty user-id, but a users map never matches one (allowEmptyUser is
     // for verify): an entry for "" is a mistake, said at setup.
     expect(() => basic({ users: { '': 'x' } })).toThrow('basic(): users[""]: a user name is empty');
+    // Names are compared in NFC: two spellings of one name would be one user with two passwords.
+    expect(() => basic({ users: { '\u00e9': 'x', 'e\u0301': 'y' } })).toThrow(
+      'the user name is given twice (in NFC)',
+    );
     // `process.env.PASSWORD ?? ''` with the variable unset: anyone who knows the name got in.
     expect(() => basic({ users: { alice: '' } })).toThrow(
       'basic(): users["alice"] is an empty password (an unset environment variable?)',
