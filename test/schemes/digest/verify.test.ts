@@ -1179,6 +1179,7 @@ describe('digest(): options are checked at setup', () => {
     ['users that are not an object', { users: 'alice:secret' }],
     ['a user entry that is neither a password nor { ha1 }', { users: { alice: 42 } }],
     ['an empty user name', { users: { '': 'x' } }],
+    ['a user name given twice in NFC', { users: { '\u00e9': 'x', 'e\u0301': 'y' } }],
     ['an empty password (an unset environment variable?)', { users: { alice: '' } }],
     ['a user name with a tab', { users: { 'al\tice': 'x' } }],
     ['a user name with a C1 control', { users: { 'al\u0085ice': 'x' } }],
