@@ -580,12 +580,15 @@ export function negotiate(options: NegotiateOptions): Scheme {
       return challenge;
     },
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
+      // Refusals before GSSAPI checked anything are no failed guess (ERR_AUTH_INVALID_REQUEST, as
+      // Basic's credentials that do not decode): Windows sends raw NTLM where it has no ticket, and
+      // a lockout counting those would lock out every such user.
       const token = credentials.token68;
-      if (token === undefined) return refuse('Negotiate credentials must be a token68');
+      if (token === undefined) return malformed('Negotiate credentials must be a token68');
       const bytes = decodeBase64Strict(token);
-      if (bytes === undefined) return refuse('Negotiate credentials are not canonical base64');
+      if (bytes === undefined) return malformed('Negotiate credentials are not canonical base64');
       if (bytes.subarray(0, NTLM_SIGNATURE.length).equals(NTLM_SIGNATURE)) {
-        return refuse('NTLM is not supported');
+        return malformed('NTLM is not supported');
       }
       // A client's first token is a GSS-API InitialContextToken, [APPLICATION 0] (RFC 2743 §3.1,
       // RFC 4178 §4.2 for SPNEGO's, RFC 4121 §4.1 for Kerberos's). Anything else is refused here:
@@ -593,11 +596,16 @@ export function negotiate(options: NegotiateOptions): Scheme {
       // garbage should not get. (A later leg's negTokenResp, 0xa1: this adapter answers single
       // round trips only.)
       if (!isInitialContextToken(bytes)) {
-        return refuse('Negotiate token is malformed: not a GSS-API initial context token');
+        return malformed('Negotiate token is malformed: not a GSS-API initial context token');
       }
       return accept(token, ctx);
     },
   };
+}
+
+/** A refusal of credentials that were never checked: 401 with the challenge all the same. */
+function malformed(message: string): SchemeFailure {
+  return refuse(message, 'ERR_AUTH_INVALID_REQUEST');
 }
 
 /** Why a token left the queue for a GSSAPI turn: its response closed. */

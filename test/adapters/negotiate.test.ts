@@ -933,16 +933,21 @@ describe('Negotiate with curl and a real KDC', () => {
     const accepted = await rawRequest('/reasons', `Negotiate ${token}`);
     expect(accepted.status).toBe(200);
     const otherService = await otherServiceToken();
-    const cases: [string, RegExp][] = [
-      [token, /replay/i],
-      [token.slice(0, Math.floor(token.length / 8) * 4), /malformed|corrupt|defective/i],
-      [otherService, /HTTP\/other\.test.*not found in keytab/],
+    const cases: [string, RegExp, string][] = [
+      [token, /replay/i, 'ERR_AUTH_INVALID_CREDENTIALS'],
+      // Cut short, its GSS-API framing no longer holds: refused before GSSAPI, no failed guess.
+      [
+        token.slice(0, Math.floor(token.length / 8) * 4),
+        /malformed|corrupt|defective/i,
+        'ERR_AUTH_INVALID_REQUEST',
+      ],
+      [otherService, /HTTP\/other\.test.*not found in keytab/, 'ERR_AUTH_INVALID_CREDENTIALS'],
     ];
-    for (const [sent, reason] of cases) {
+    for (const [sent, reason, expectedCode] of cases) {
       const result = await rawRequest('/reasons', `Negotiate ${sent}`);
       expect(result.status).toBe(401);
       const { code, message } = JSON.parse(result.body) as { code: string; message: string };
-      expect(code).toBe('ERR_AUTH_INVALID_CREDENTIALS');
+      expect(code).toBe(expectedCode);
       expect(message).toMatch(reason);
       expect(message).not.toContain(sent.slice(0, 24));
       expect(result.body).not.toContain(sent.slice(0, 24));
