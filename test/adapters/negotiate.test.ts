@@ -159,17 +159,7 @@ const MUTUAL_TOKEN = /^Negotiate [A-Za-z0-9+/]+={0,2}$/;
  */
 function negTokenRespFields(line: string | null | undefined): number[] {
   const bytes = Buffer.from(line?.replace(/^Negotiate /, '') ?? '', 'base64');
-  const read = (at: number): { tag: number; start: number; end: number } => {
-    let length = bytes[at + 1] ?? 0;
-    let start = at + 2;
-    if (length & 0x80) {
-      const octets = length & 0x7f;
-      length = 0;
-      for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i]!;
-      start += octets;
-    }
-    return { tag: bytes[at] ?? 0, start, end: start + length };
-  };
+  const read = (at: number): { tag: number; start: number; end: number } => derAt(bytes, at);
   const outer = read(0);
   if (outer.tag !== 0xa1 || outer.end !== bytes.length) return [];
   const sequence = read(outer.start);

@@ -4,8 +4,7 @@
  * redirect to another origin).
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import express from 'express';
@@ -16,37 +15,11 @@ import {
   type AuthFetchCredentials,
   type AuthFetchOptions,
 } from 'authscheme/client';
+import { loggingServers } from '../helpers/logging-server';
 import { wildcardFetch } from '../helpers/wildcard-fetch';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
-const servers: Server[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((done) => s.close(done))));
-});
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{
-  url: string;
-  log: { method: string; url: string; authorization: string | undefined; status: number }[];
-}> {
-  const log: { method: string; url: string; authorization: string | undefined; status: number }[] =
-    [];
-  const server = createServer((req, res) => {
-    res.on('finish', () =>
-      log.push({
-        method: req.method!,
-        // Express's mounted routers rewrite req.url; originalUrl keeps what the client sent.
-        url: (req as { originalUrl?: string }).originalUrl ?? req.url!,
-        authorization: req.headers.authorization,
-        status: res.statusCode,
-      }),
-    );
-    handler(req, res);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
-}
+const listen = loggingServers();
 
 /** Answers 401 with `challenges` in `WWW-Authenticate`, one field line each. */
 function unauthorized(res: ServerResponse, challenges: string | string[]): void {

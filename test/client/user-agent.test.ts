@@ -2,41 +2,12 @@
  * authscheme/client against the user-agent side of RFC 9110 §11 and §15, RFC 7617 and RFC 6750
  * (a traceability review): real servers on 127.0.0.1.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { authenticate, basic } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
+import { loggingServers } from '../helpers/logging-server';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((s) => {
-      s.closeAllConnections();
-      return new Promise((done) => s.close(done));
-    }),
-  );
-});
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{
-  url: string;
-  log: { url: string; authorization: string | undefined; status: number }[];
-}> {
-  const log: { url: string; authorization: string | undefined; status: number }[] = [];
-  const server = createServer((req, res) => {
-    res.on('finish', () =>
-      log.push({
-        url: (req as { originalUrl?: string }).originalUrl ?? req.url!,
-        authorization: req.headers.authorization,
-        status: res.statusCode,
-      }),
-    );
-    handler(req, res);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
-}
+const listen = loggingServers();
 
 describe('Basic credentials the server refused (RFC 9110 §15.5.2)', () => {
   it('does not send the refused Basic header again to the URL that refused it up front', async () => {
@@ -92,7 +63,7 @@ describe('proxy authentication (RFC 9110 §11.7): not answered', () => {
       name: 'TypeError',
       message: 'fetch failed',
     });
-    expect(log).toEqual([{ url: '/x', authorization: undefined, status: 407 }]);
+    expect(log).toEqual([{ method: 'GET', url: '/x', authorization: undefined, status: 407 }]);
   });
 
   it('hands back a 407 from a `fetch` of options as it is, unanswered, once', async () => {
