@@ -216,11 +216,12 @@ describe('jwtVerifier() with a remote JWKS', () => {
     const verify = make();
     await expect(verify(await sign(keyA))).resolves.toMatchObject({ user: 'alice' });
     expect(jwks.hits).toBe(1);
-    // A body that is no JWK Set is still refused as before, by jose.
+    // A body that is no JWK Set is still refused as before, by jose (not by a TypeError here).
     jwks.fault = (res) => res.end(JSON.stringify({ keys: 'none' }));
     const broken = make();
     await expect(broken(await sign(keyA))).rejects.toMatchObject({
       code: 'ERR_AUTH_STORE_FAILURE',
+      cause: { code: 'ERR_JWKS_INVALID' },
     });
   });
 
