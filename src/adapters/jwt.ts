@@ -661,12 +661,12 @@ interface RemoteKeys {
  * JWKs that cannot be used SHOULD be ignored, and jose ignores unknown key types, but refuses a
  * whole set with a member that is not an object: one stray `null` from the key server failed every
  * token. Anything else (text that is no JSON, no `keys` array) goes on as it came, for jose to
- * refuse.
+ * refuse. A leading byte order mark is read past, as fetch's `json()` reads past it for jose.
  */
 function withoutStrayMembers(text: string): string {
   let set: unknown;
   try {
-    set = JSON.parse(text);
+    set = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch {
     return text;
   }

@@ -225,6 +225,16 @@ describe('jwtVerifier() with a remote JWKS', () => {
     });
   });
 
+  it('ignores them in a set that starts with a byte order mark, which jose reads past', async () => {
+    // fetch's json() drops a leading BOM (a file saved by a Windows editor): JSON.parse does not.
+    const body = JSON.stringify({ keys: [null, keyA.jwk] });
+    jwks.fault = (res) => res.end(`\uFEFF${body}`);
+    await expect(make()(await sign(keyA))).resolves.toMatchObject({ user: 'alice' });
+    // Such a set without stray members goes to jose as it came, and verifies as before.
+    jwks.fault = (res) => res.end(`\uFEFF${JSON.stringify({ keys: [keyA.jwk] })}`);
+    await expect(make()(await sign(keyA))).resolves.toMatchObject({ user: 'alice' });
+  });
+
   it('tries the set another request fetched during its own lookup, before refusing a new kid', async () => {
     // Lookups that take a while (WebCrypto's imports on a busy machine): the second request's
     // lookup in the old set ends after the first's fetch brought the new set, whose cool-down
