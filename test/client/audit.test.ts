@@ -1,19 +1,12 @@
 /**
  * Audit of authscheme/client: each test fails on the code it was written against.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthFetch, ServerAuthenticationError } from 'authscheme/client';
+import { closedAfterEach } from '../helpers/logging-server';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((s) => {
-      s.closeAllConnections();
-      return new Promise((done) => s.close(done));
-    }),
-  );
-});
+const servers = closedAfterEach();
 
 interface Logged {
   url: string;

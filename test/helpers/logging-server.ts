@@ -17,15 +17,7 @@ export interface LoggedRequest {
 export function loggingServers(): (
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ) => Promise<{ url: string; log: LoggedRequest[] }> {
-  const servers: Server[] = [];
-  afterEach(async () => {
-    await Promise.all(
-      servers.splice(0).map((server) => {
-        server.closeAllConnections();
-        return new Promise((done) => server.close(done));
-      }),
-    );
-  });
+  const servers = closedAfterEach();
   return async (handler) => {
     const log: LoggedRequest[] = [];
     const server = createServer((req, res) => {
@@ -43,4 +35,21 @@ export function loggingServers(): (
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
   };
+}
+
+/**
+ * A list of servers closed, their connections too, after each test of the file that calls this at
+ * its top level: push every server a test starts.
+ */
+export function closedAfterEach(): Server[] {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      servers.splice(0).map((server) => {
+        server.closeAllConnections();
+        return new Promise((done) => server.close(done));
+      }),
+    );
+  });
+  return servers;
 }
