@@ -13,7 +13,8 @@ import type { Challenge } from '../header/types';
  * The challenges of `value`. When it does not parse as a whole, it is cut where a list element
  * cannot continue a challenge (it is no `name=` parameter), each piece is parsed on its own, and
  * the pieces that fail are left out. Linear in the value's length; the codec's default limits
- * hold for the whole.
+ * hold for the whole, and a value with more malformed pieces than `maxChallenges` is not read
+ * at all: each costs a thrown syntax error (about 5 µs), and no server sends dozens of them.
  */
 export function readChallenges(value: string): Challenge[] {
   try {
@@ -28,6 +29,7 @@ export function readChallenges(value: string): Challenge[] {
    * the last one of the latest piece that starts with an element able to take parameters.
    */
   let owner: Challenge | undefined;
+  let malformed = 0;
   for (const piece of pieces(value)) {
     // Parameters cut off from their challenge: that challenge is malformed, skipped (answering
     // what is left of it would answer another challenge than the one sent: `algorithm` lost, as
@@ -44,6 +46,8 @@ export function readChallenges(value: string): Challenge[] {
       if (!piece.bare) owner = last[last.length - 1];
     } catch (err) {
       if (!(err instanceof AuthHeaderSyntaxError)) throw err;
+      // A hostile server's 16 KB of `@,` would cost the client 50 ms here.
+      if (++malformed > DEFAULT_LIMITS.maxChallenges) return [];
       if (!piece.bare) owner = undefined;
     }
     // Past the limit only: the next piece may still sever the last challenge kept.
