@@ -151,8 +151,9 @@ const CREDENTIAL_NAMES: ReadonlySet<string> = new Set(['username', 'password', '
  * redirect led to. A chain that leaves that origin and comes back (A → B → A) is answered at A
  * again, as browsers and curl answer it: credentials go by the origin they are sent to, not by
  * the way the request came; for a GET or HEAD only, as any 401 after a redirect (a POST that B
- * sends back by 307 reaches A without them). The redirects of a Digest-answered request are followed here, each
- * hop answered afresh (an answer holds for one request). The request is sent again, so its body
+ * sends back by 307 reaches A without them). The redirects of a request answered with a password
+ * are followed here, each hop answered afresh (a Digest answer holds for one request; a Basic one
+ * goes up front within its space only). The request is sent again, so its body
  * must be readable twice: bodies are cloned (`Request.clone()`), which holds a streamed body in
  * memory until the answer is known. An abort of the request's signal cancels a stream given as
  * `init.body`, as fetch does; once the call has ended, such a stream is read no further than the
@@ -455,12 +456,14 @@ export function createAuthFetch(
     copies?: SentCopy[],
   ): Promise<Response> => {
     const url = new URL(template.url);
-    // A Digest answer holds for one request (its uri and its nc): where fetch would send it again
-    // through a redirect, this client follows the redirect itself and answers each hop afresh.
-    // Once it follows, it follows to the end: fetch would count 20 redirects afresh.
+    // The redirects of a request sent with a password are followed here, where fetch would send
+    // its header on to any path of the origin: a Digest answer holds for one request (its uri and
+    // its nc), each hop is answered afresh; a Basic one goes up front only within its space (RFC
+    // 7617 §2.2), and one refused there is not sent again. Once it follows, it follows to the end:
+    // fetch would count 20 redirects afresh.
     const followHere = template.redirect === 'follow';
     const manualFor = (answered: Answer | undefined): boolean =>
-      followHere && (hops > 0 || answered?.space.digest !== undefined);
+      followHere && (hops > 0 || answered !== undefined);
     const send = async (request: Request, answered?: Answer): Promise<Response> => {
       const sent = withHeaders(request, answered?.header, manualFor(answered));
       if (copies === undefined || sent.body === null) return fetchWith(baseFetch, sent, sendInit);
@@ -528,7 +531,7 @@ export function createAuthFetch(
     // A response from an origin a redirect led to (or one it does not name) says nothing about
     // this one's credentials.
     const sameOrigin = sentFrom(response, sentTo)?.origin === url.origin;
-    // A redirect of a Digest-answered request (sent with redirect: 'manual').
+    // A redirect of a request answered with a password (sent with redirect: 'manual').
     const isRedirect = manualFor(sent) && REDIRECTS.has(response.status);
     if (sent !== undefined) {
       // Credentials are sent up front only once the server has taken them: refused ones would

@@ -44,6 +44,62 @@ describe('Basic credentials the server refused (RFC 9110 §15.5.2)', () => {
     // A lockout (fail2ban, the audit hook) counts one failure, not two.
     expect(refusals).toEqual(['/a/2 ERR_AUTH_INVALID_CREDENTIALS']);
   });
+
+  it('sends a Basic answer refused after a same-origin redirect no second time', async () => {
+    // Sent up front to /a, which redirects to /b, which refuses it. Before, fetch followed the
+    // redirect with it, and the client, unable to tell whether it arrived, sent it to /b again.
+    const refusals: string[] = [];
+    const app = express();
+    app.use(
+      authenticate({
+        realm: 'r',
+        schemes: [
+          basic({ verify: (user, _given, req) => user === 'alice' && req.url !== '/b' && user }),
+        ],
+        audit: (outcome, req) => {
+          if (outcome.code === 'ERR_AUTH_INVALID_CREDENTIALS') refusals.push(req.url!);
+        },
+      }),
+    );
+    app.get('/a', (_req, res) => res.redirect(302, '/b'));
+    app.use((_req, res) => res.end('ok'));
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    expect((await authFetch(`${url}/warm`)).status).toBe(200);
+    const res = await authFetch(`${url}/a`);
+    expect([res.status, res.url, res.redirected]).toEqual([401, `${url}/b`, true]);
+    expect(log.map((e) => `${e.url} ${e.authorization === undefined ? '-' : 'auth'}`)).toEqual([
+      '/warm -',
+      '/warm auth',
+      '/a auth',
+      '/b auth',
+    ]);
+    // One failed login for a lockout to count.
+    expect(refusals).toEqual(['/b']);
+  });
+
+  it('sends Basic up front after a same-origin redirect only within the space (RFC 7617 §2.2)', async () => {
+    // Learned at /private/a, whose space is /private/: a redirect out of it goes on without the
+    // password (before, fetch carried it to /public/b); one back into it carries it again.
+    const app = express();
+    app.get('/public/b', (_req, res) => res.redirect(302, '/private/c'));
+    app.use(
+      '/private',
+      authenticate({ realm: 'r', schemes: [basic({ users: { alice: 'secret' } })] }),
+    );
+    app.get('/private/a', (_req, res) => res.redirect(302, '/public/b'));
+    app.get('/private/c', (_req, res) => res.end('ok'));
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/private/a`);
+    expect([res.status, res.url, res.redirected]).toEqual([200, `${url}/private/c`, true]);
+    expect(log.map((e) => `${e.url} ${e.authorization === undefined ? '-' : 'auth'}`)).toEqual([
+      '/private/a -',
+      '/private/a auth',
+      '/public/b -',
+      '/private/c auth',
+    ]);
+  });
 });
 
 describe('proxy authentication (RFC 9110 §11.7): not answered', () => {
