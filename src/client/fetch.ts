@@ -847,9 +847,15 @@ async function redirected(
   from: URL,
   signal: AbortSignal,
 ): Promise<Request | undefined> {
-  const location = response.headers.get('location');
+  const field = response.headers.get('location');
   // Fetch hands a redirect without Location over as it is, and fails on one it cannot follow.
-  if (location === null) return undefined;
+  if (field === null) return undefined;
+  // A field's bytes come as characters of their own (Latin-1). Servers send a URL in UTF-8
+  // unencoded, and fetch (undici), as browsers, reads a Location with bytes outside printable
+  // ASCII as UTF-8: /ü sent so is /%C3%BC, where Latin-1 would make it /%C3%83%C2%BC.
+  const location = /[^\x20-\x7e]/.test(field)
+    ? Buffer.from(field, 'latin1').toString('utf8')
+    : field;
   if (!URL.canParse(location, from.href)) throw new TypeError('fetch failed: invalid Location');
   const target = new URL(location, from);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {

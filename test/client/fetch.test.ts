@@ -681,6 +681,35 @@ describe('Digest through redirects: each hop answered afresh', () => {
   });
 });
 
+describe('redirects of a request answered with a password, followed by the client as by fetch', () => {
+  /** A's scheme, a test each: the client follows the redirects of both. */
+  const SCHEMES = [
+    ['Digest', () => digestFor()],
+    ['Basic', () => basic({ users: { alice: 'secret' } })],
+  ] as const;
+
+  it.each(SCHEMES)(
+    'reads a %s-answered Location sent as raw UTF-8 as fetch does (before: Latin-1, another URL)',
+    async (_scheme, make) => {
+      // Servers send such a Location unencoded; fetch (undici), as browsers, reads its bytes as
+      // UTF-8: /ü is /%C3%BC. Read as Latin-1, each byte became a character: /%C3%83%C2%BC.
+      const app = protectedApp([make()]);
+      const { url, log } = await listen((req, res) => {
+        // /open redirects there for anyone: fetch itself follows it.
+        const answered = req.url === '/from' && req.headers.authorization !== undefined;
+        if (req.url !== '/open' && !answered) return void app(req, res);
+        res.setHeader('Location', Buffer.from('/ü?q=é', 'utf8').toString('latin1'));
+        res.writeHead(302).end();
+      });
+      const byFetch = (await fetch(`${url}/open`)).url;
+      expect(byFetch).toBe(`${url}/%C3%BC?q=%C3%A9`);
+      const res = await createAuthFetch({ username: 'alice', password: 'secret' })(`${url}/from`);
+      expect([res.status, res.url]).toEqual([200, byFetch]);
+      expect(log.at(-1)!.url).toBe('/%C3%BC?q=%C3%A9');
+    },
+  );
+});
+
 describe('Digest sessions on one nonce', () => {
   const nonceAndNc = (header: string | undefined) =>
     `${/nonce="([^"]+)"/.exec(header ?? '')?.[1]}/${/nc=(\w+)/.exec(header ?? '')?.[1]}`;
