@@ -582,6 +582,9 @@ export function createAuthFetch(
     if (isRedirect) {
       const next = await nextHop(response, template, sentTo, hops, sendInit?.signal);
       if (next !== undefined) {
+        // An Authorization of the caller's own was refused here, and the answer took its place:
+        // it goes no further (fetch would carry the answer; remembered spaces go up front).
+        if (sent !== undefined) next.headers.delete('authorization');
         return new URL(next.url).origin === url.origin
           ? run(next, sendInit, hops + 1)
           : // Another origin gets no credentials of ours.

@@ -98,6 +98,28 @@ describe('Basic credentials the server refused (RFC 9110 §15.5.2)', () => {
       '/private/c auth',
     ]);
   });
+
+  it("sends the caller's own Authorization, refused and answered in its place, on to no same-origin redirect", async () => {
+    // Refused at /a, the caller's header gave way to the client's answer, whose 302 the client
+    // follows. Before, the hop went out with the caller's header again (a second failed login,
+    // and a 401 more to answer); fetch, which followed Basic's redirects until 1032ac9, carried
+    // the answer. Now the answer goes up front, as the space learned at /a takes /b in.
+    const { app, refusals } = basicApp((user, given) => user === 'alice' && given === 'secret');
+    app.get('/a', (_req, res) => res.redirect(302, '/b'));
+    app.use((_req, res) => res.end('ok'));
+    const { url, log } = await listen(app);
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const callers = `Basic ${Buffer.from('alice:wrong').toString('base64')}`;
+    const res = await authFetch(`${url}/a`, { headers: { Authorization: callers } });
+    expect([res.status, res.url, res.redirected]).toEqual([200, `${url}/b`, true]);
+    const answer = `Basic ${Buffer.from('alice:secret').toString('base64')}`;
+    expect(log.map((e) => `${e.url} ${e.authorization} ${e.status}`)).toEqual([
+      `/a ${callers} 401`,
+      `/a ${answer} 302`,
+      `/b ${answer} 200`,
+    ]);
+    expect(refusals).toEqual(['/a']);
+  });
 });
 
 describe('proxy authentication (RFC 9110 §11.7): not answered', () => {
