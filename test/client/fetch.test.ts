@@ -708,6 +708,92 @@ describe('redirects of a request answered with a password, followed by the clien
       expect(log.at(-1)!.url).toBe('/%C3%BC?q=%C3%A9');
     },
   );
+
+  /** Basic's app: `/d/a`, once answered, redirects with `status` to `/d/b`; the rest echoes. */
+  async function basicRedirecting(status: number) {
+    const app = protectedApp([basic({ users: { alice: 'secret' } })]);
+    return listen((req, res) => {
+      if (req.url !== '/d/a' || req.headers.authorization === undefined) return void app(req, res);
+      req.resume();
+      res.writeHead(status, { Location: '/d/b' }).end();
+    });
+  }
+
+  it.each([307, 308])(
+    'sends a streamed body again on a %s of a Basic-answered POST (fetch, which followed it until 1032ac9, rejected)',
+    async (status) => {
+      const { url, log } = await basicRedirecting(status);
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('streamed'));
+          controller.close();
+        },
+      });
+      const headers = { 'content-type': 'text/plain' };
+      const init = { method: 'POST', headers, body, duplex: 'half' } as RequestInit;
+      const res = await authFetch(`${url}/d/a`, init);
+      expect([res.status, res.url, res.redirected]).toEqual([200, `${url}/d/b`, true]);
+      expect(await json(res)).toMatchObject({ auth: { scheme: 'Basic' }, body: 'streamed' });
+      expect(log.map((e) => `${e.method} ${e.url} ${e.status}`)).toEqual([
+        `POST /d/a 401`,
+        `POST /d/a ${status}`,
+        `POST /d/b 200`,
+      ]);
+    },
+  );
+
+  it('sends a FormData body on a 307 of a Basic-answered POST with the boundary its header names', async () => {
+    // fetch, which followed it until 1032ac9, sent the body of one serialization under the
+    // Content-Type (boundary) of another: a body no server could read.
+    const app = express();
+    app.use(authenticate({ realm: 'r', schemes: [basic({ users: { alice: 'secret' } })] }));
+    app.post('/d/a', (req, res) => void req.resume().on('end', () => res.redirect(307, '/d/b')));
+    app.post('/d/b', express.raw({ type: '*/*' }), (req, res) => {
+      const boundary = /boundary=(\S+)/.exec(req.get('content-type') ?? '')?.[1];
+      res.json({ named: (req.body as Buffer).toString().startsWith(`--${boundary}\r\n`) });
+    });
+    const { url } = await listen(app);
+    const form = new FormData();
+    form.append('field', 'value');
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    const res = await authFetch(`${url}/d/a`, { method: 'POST', body: form });
+    expect([res.status, res.url]).toEqual([200, `${url}/d/b`]);
+    expect(await res.json()).toEqual({ named: true });
+  });
+
+  it('gives up after 20 redirects of a Basic-answered request, as fetch does', async () => {
+    const app = protectedApp([basic({ users: { alice: 'secret' } })]);
+    const { url, log } = await listen((req, res) => {
+      if (req.headers.authorization === undefined) return void app(req, res);
+      res.writeHead(302, { Location: req.url === '/d/0' ? '/d/1' : '/d/0' }).end();
+    });
+    const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+    await expect(authFetch(`${url}/d/0`)).rejects.toMatchObject({
+      name: 'TypeError',
+      cause: { message: 'redirect count exceeded' },
+    });
+    // The 401, its answer, and 20 redirects followed with the password up front (/d/ is its space).
+    expect(log).toHaveLength(22);
+    expect(log.slice(1).every((e) => e.authorization?.startsWith('Basic ') === true)).toBe(true);
+  });
+
+  it.each(['manual', 'error'] as const)(
+    "leaves a redirect of a Basic-answered request to the caller's redirect: '%s'",
+    async (redirect) => {
+      const { url, log } = await basicRedirecting(302);
+      const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+      const sent = authFetch(`${url}/d/a`, { redirect });
+      if (redirect === 'error') {
+        await expect(sent).rejects.toMatchObject({ name: 'TypeError' });
+      } else {
+        const res = await sent;
+        expect([res.status, res.url, res.redirected]).toEqual([302, `${url}/d/a`, false]);
+        expect(res.headers.get('location')).toBe('/d/b');
+      }
+      expect(log.map((e) => `${e.url} ${e.status}`)).toEqual(['/d/a 401', '/d/a 302']);
+    },
+  );
 });
 
 describe('Digest sessions on one nonce', () => {
@@ -1778,7 +1864,7 @@ it('takes a domain of other origins only as no domain: the whole origin (RFC 761
   ]);
 });
 
-describe('Basic and Bearer through redirects to another origin (fetch follows them)', () => {
+describe('Basic and Bearer through redirects to another origin (the client follows Basic’s, fetch a token’s)', () => {
   it('sends neither a token nor a Basic password on to the origin a redirect leads to', async () => {
     const other = await listen((req, res) => res.end(String(req.headers.authorization)));
     const { url, log } = await listen((req, res) => {
