@@ -22,13 +22,27 @@ import { join } from 'node:path';
 import express from 'express';
 import { authenticate, basic, digest } from 'authscheme';
 import { startApache, type Apache } from './helpers/apache';
+import {
+  addF,
+  bytes,
+  challenge,
+  dropF,
+  fill,
+  quoteF,
+  renameF,
+  send,
+  ser,
+  setF,
+  u8,
+  type Challenge,
+  type Field,
+  type Reply,
+  type Target,
+} from './helpers/differential';
 
 jest.setTimeout(30_000);
 
 const md5 = (s: Buffer | string): string => createHash('md5').update(s).digest('hex');
-const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
-/** The UTF-8 octets of `s`, one character each (how they go on the wire through a latin1 write). */
-const u8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
 const DREALM = 'digest-realm';
 const BREALM = 'basic-realm';
@@ -46,87 +60,6 @@ const BASIC_USERS: Record<string, string> = {
   dave: 'pässword',
   erin: '??>>',
 };
-
-interface Reply {
-  status: number;
-  headers: string;
-}
-
-/** Sends `head` (one byte a character) on a fresh connection and reads the response head. */
-function raw(port: number, head: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const done = (): void => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, headers: text.slice(0, text.indexOf('\r\n\r\n')) });
-      socket.destroy();
-    };
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      if (Buffer.concat(chunks).includes('\r\n\r\n')) done();
-    });
-    socket.on('error', reject);
-    socket.setTimeout(3000, () => {
-      socket.destroy();
-      resolve({ status: -2, headers: Buffer.concat(chunks).toString('latin1') });
-    });
-    socket.on('end', done);
-    socket.write(bytes(head));
-  });
-}
-
-interface Target {
-  name: string;
-  port: number;
-  /** Proxy mode: Proxy-Authorization, and `{BACKEND}` is this host:port. */
-  proxy?: string;
-}
-
-const fill = (t: Target, x: string): string =>
-  x
-    .replace(/\{BACKEND\}/g, t.proxy ?? '')
-    .replace(/\{PORTB\}/g, (t.proxy ?? '').replace(/.*:/, ''))
-    .replace(/PORT/g, String(t.port))
-    .replace('{ORIGIN}', `http://127.0.0.1:${t.port}`);
-
-async function send(
-  t: Target,
-  target: string,
-  auth: string | string[] | undefined,
-  method = 'GET',
-): Promise<Reply> {
-  const auths = auth === undefined ? [] : Array.isArray(auth) ? auth : [auth];
-  const name = t.proxy !== undefined ? 'Proxy-Authorization' : 'Authorization';
-  const host = t.proxy !== undefined ? t.proxy : `127.0.0.1:${t.port}`;
-  const head =
-    `${method} ${fill(t, target)} HTTP/1.1\r\n` +
-    `Host: ${host}\r\n` +
-    auths.map((a) => `${name}: ${a}\r\n`).join('') +
-    'Connection: close\r\n\r\n';
-  return raw(t.port, head);
-}
-
-interface Challenge {
-  nonce: string;
-  opaque?: string;
-  realm: string;
-}
-
-async function challenge(t: Target, path: string, method = 'GET'): Promise<Challenge> {
-  const r = await send(t, path, undefined, method);
-  const line = /^(?:Proxy|WWW)-Authenticate: (Digest .*)$/im.exec(r.headers)?.[1];
-  if (line === undefined) throw new Error(`${t.name}: no challenge for ${path}: ${r.headers}`);
-  const get = (n: string): string | undefined =>
-    new RegExp(`[ ,]${n}=(?:"([^"]*)"|([^, ]*))`, 'i')
-      .exec(line)
-      ?.slice(1)
-      .find((x) => x !== undefined);
-  return { nonce: get('nonce')!, opaque: get('opaque'), realm: get('realm')! };
-}
-
-type Field = [name: string, value: string, quoted: boolean];
 
 interface DigestSpec {
   /** Request target sent (default /digest/). `{ORIGIN}` is replaced by the server's origin. */
@@ -230,27 +163,6 @@ function outcome(t: Target, field: string, r: Reply): number[] {
   }
   return out;
 }
-
-const setF =
-  (name: string, value: string, quoted?: boolean) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === name ? [name, value, quoted ?? f[2]] : f));
-const dropF =
-  (name: string) =>
-  (fs: Field[]): Field[] =>
-    fs.filter((f) => f[0] !== name);
-const renameF =
-  (from: string, to: string) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === from ? [to, f[1], f[2]] : f));
-const addF =
-  (field: Field, first = false) =>
-  (fs: Field[]): Field[] =>
-    first ? [field, ...fs] : [...fs, field];
-const quoteF =
-  (name: string, quoted: boolean) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === name ? [f[0], f[1], quoted] : f));
 
 interface Case {
   name: string;
@@ -453,10 +365,6 @@ dcase('method HEAD', { method: 'HEAD' });
 dcase('HEAD sent, GET hashed', { sendMethod: 'HEAD' });
 dcase('POST sent, GET hashed', { sendMethod: 'POST' });
 // whitespace / commas
-const ser =
-  (sep: string, eq = '=') =>
-  (fs: Field[]) =>
-    fs.map(([n, v, q]) => (q ? `${n}${eq}"${v}"` : `${n}${eq}${v}`)).join(sep);
 dcase('no space after comma', { serialize: ser(',') });
 dcase('spaces around =', { serialize: ser(', ', ' = ') });
 dcase('tab separators', { serialize: ser(',\t') });

@@ -21,12 +21,28 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { authenticate, digest } from 'authscheme';
 import { freePort } from '../helpers/free-port';
+import {
+  addF,
+  bytes,
+  challenge,
+  dropF,
+  fill,
+  quoteF,
+  renameF,
+  send,
+  ser,
+  setF,
+  u8,
+  type Challenge,
+  type Field,
+  type Reply,
+  type Target,
+} from './helpers/differential';
 
 jest.setTimeout(30_000);
 
@@ -37,88 +53,10 @@ const hash = (alg: string, s: Buffer | string): string =>
     .update(s)
     .digest('hex');
 const sha = (s: Buffer | string): string => hash('SHA-256', s);
-const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
-/** The UTF-8 octets of `s`, one character each (how they go on the wire through a latin1 write). */
-const u8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
 const DREALM = 'digest-realm';
 const UREALM = 'userhash-realm';
 const USERS: Record<string, string> = { alice: 'secret', jörg: 'pw', 'a"b': 'pw' };
-
-interface Reply {
-  status: number;
-  headers: string;
-}
-
-/** Sends `head` (one byte a character) on a fresh connection and reads the response head. */
-function raw(port: number, head: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const done = (): void => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, headers: text.slice(0, text.indexOf('\r\n\r\n')) });
-      socket.destroy();
-    };
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      if (Buffer.concat(chunks).includes('\r\n\r\n')) done();
-    });
-    socket.on('error', reject);
-    socket.setTimeout(3000, () => {
-      socket.destroy();
-      resolve({ status: -2, headers: Buffer.concat(chunks).toString('latin1') });
-    });
-    socket.on('end', done);
-    socket.write(bytes(head));
-  });
-}
-
-interface Target {
-  name: 'lighttpd' | 'ours';
-  port: number;
-}
-
-const fill = (t: Target, x: string): string =>
-  x.replace(/PORT/g, String(t.port)).replace('{ORIGIN}', `http://127.0.0.1:${t.port}`);
-
-async function send(
-  t: Target,
-  target: string,
-  auth: string | string[] | undefined,
-  method = 'GET',
-): Promise<Reply> {
-  const auths = auth === undefined ? [] : Array.isArray(auth) ? auth : [auth];
-  const head =
-    `${method} ${fill(t, target)} HTTP/1.1\r\n` +
-    `Host: 127.0.0.1:${t.port}\r\n` +
-    auths.map((a) => `Authorization: ${a}\r\n`).join('') +
-    (method === 'POST' ? 'Content-Length: 0\r\n' : '') +
-    'Connection: close\r\n\r\n';
-  return raw(t.port, head);
-}
-
-interface Challenge {
-  nonce: string;
-  opaque?: string;
-  realm: string;
-}
-
-/** The SHA-256 challenge of a 401 on `path`. */
-async function challenge(t: Target, path: string): Promise<Challenge> {
-  const r = await send(t, path, undefined);
-  const line = /^WWW-Authenticate: (Digest .*algorithm="?SHA-256\b.*)$/im.exec(r.headers)?.[1];
-  if (line === undefined) throw new Error(`${t.name}: no challenge for ${path}: ${r.headers}`);
-  const get = (n: string): string | undefined =>
-    new RegExp(`[ ,]${n}=(?:"([^"]*)"|([^, ]*))`, 'i')
-      .exec(line)
-      ?.slice(1)
-      .find((x) => x !== undefined);
-  return { nonce: get('nonce')!, opaque: get('opaque'), realm: get('realm')! };
-}
-
-type Field = [name: string, value: string, quoted: boolean];
 
 interface DigestSpec {
   target?: string;
@@ -237,27 +175,6 @@ function outcome(t: Target, field: string, r: Reply): number[] {
   return out;
 }
 
-const setF =
-  (name: string, value: string, quoted?: boolean) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === name ? [name, value, quoted ?? f[2]] : f));
-const dropF =
-  (name: string) =>
-  (fs: Field[]): Field[] =>
-    fs.filter((f) => f[0] !== name);
-const renameF =
-  (from: string, to: string) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === from ? [to, f[1], f[2]] : f));
-const addF =
-  (field: Field, first = false) =>
-  (fs: Field[]): Field[] =>
-    first ? [field, ...fs] : [...fs, field];
-const quoteF =
-  (name: string, quoted: boolean) =>
-  (fs: Field[]): Field[] =>
-    fs.map((f) => (f[0] === name ? [f[0], f[1], quoted] : f));
-
 /** Ages a nonce by `seconds`: lighttpd's by its timestamp, ours by moving our clock on. */
 let skew = 0;
 function age(t: Target, ch: Challenge, seconds: number): Challenge {
@@ -281,7 +198,7 @@ function dcase(name: string, spec: DigestSpec, path = '/digest/', seconds = 0): 
   cases.push({
     name: `digest: ${name}`,
     run: async (t) => {
-      const ch = age(t, await challenge(t, path), seconds);
+      const ch = age(t, await challenge(t, path, 'GET', 'SHA-256'), seconds);
       const field = digestField(ch, { path, ...spec }, t);
       const r = await send(t, spec.target ?? path, field, spec.sendMethod ?? spec.method);
       return outcome(t, field, r);
@@ -294,7 +211,7 @@ function dfield(name: string, make: (field: string) => string | string[]): void 
   cases.push({
     name: `digest: ${name}`,
     run: async (t) => {
-      const ch = await challenge(t, '/digest/');
+      const ch = await challenge(t, '/digest/', 'GET', 'SHA-256');
       return [(await send(t, '/digest/', make(digestField(ch, {}, t)))).status];
     },
   });
@@ -305,7 +222,7 @@ function dseq(name: string, specs: DigestSpec[], path = '/digest/'): void {
   cases.push({
     name: `digest: ${name}`,
     run: async (t) => {
-      const ch = await challenge(t, path);
+      const ch = await challenge(t, path, 'GET', 'SHA-256');
       const out: number[] = [];
       for (const spec of specs) {
         const field = digestField(ch, { path, ...spec }, t);
@@ -522,10 +439,6 @@ dcase('response MD5-length', {
 dcase('method HEAD', { method: 'HEAD' });
 dcase('HEAD sent, GET hashed', { sendMethod: 'HEAD' });
 dcase('POST sent, GET hashed', { sendMethod: 'POST' });
-const ser =
-  (sep: string, eq = '=') =>
-  (fs: Field[]) =>
-    fs.map(([n, v, q]) => (q ? `${n}${eq}"${v}"` : `${n}${eq}${v}`)).join(sep);
 dcase('no space after comma', { serialize: ser(',') });
 dcase('spaces around =', { serialize: ser(', ', ' = ') });
 dcase('tab separators', { serialize: ser(',\t') });
@@ -593,7 +506,7 @@ dseq('nc 1 at index, 2 at other path', [
 cases.push({
   name: "digest: the userhash realm's nonce, in this realm",
   run: async (t) => {
-    const ch = await challenge(t, '/userhash/');
+    const ch = await challenge(t, '/userhash/', 'GET', 'SHA-256');
     return [(await send(t, '/digest/', digestField({ ...ch, realm: DREALM }, {}, t))).status];
   },
 });
