@@ -3,7 +3,7 @@
  * (single and concurrent), redirects and server-side events, with invariants checked on what the
  * servers saw.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
@@ -16,6 +16,7 @@ import {
   type DigestQop,
 } from 'authscheme';
 import { createAuthFetch } from 'authscheme/client';
+import { closedAfterEach } from '../helpers/logging-server';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const LIFETIME = 60_000;
@@ -178,15 +179,7 @@ const configArb: fc.Arbitrary<Config> = fc
   })
   .map((c) => (c.verifyServer === 'require' ? { ...c, schemes: ['Digest' as const] } : c));
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((server) => {
-      server.closeAllConnections();
-      return new Promise((done) => server.close(done));
-    }),
-  );
-});
+const servers = closedAfterEach();
 
 async function start(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
