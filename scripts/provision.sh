@@ -16,6 +16,8 @@ set -euo pipefail
 declare -A wanted=(
   [curl]=curl
   [wget]=wget
+  # The text browser (test/interop/w3m.test.ts).
+  [w3m]=w3m
   [python3]=python3
   [chromium]=chromium
   [htpasswd]=apache2-utils
@@ -77,6 +79,9 @@ requests_kerberos_module=/usr/lib/python3/dist-packages/requests_kerberos/__init
 # Python's websockets, likewise for Debian's python3 (test/interop/websocket.test.ts).
 websockets_module=/usr/lib/python3/dist-packages/websockets/__init__.py
 [ -e "$websockets_module" ] || missing+=(python3-websockets)
+# Python's httpx, likewise for Debian's python3 (test/interop/python-httpx.test.ts).
+httpx_module=/usr/lib/python3/dist-packages/httpx/__init__.py
+[ -e "$httpx_module" ] || missing+=(python3-httpx)
 # Perl's LWP::UserAgent for Debian's perl (test/interop/perl-lwp.test.ts).
 lwp_module=/usr/share/perl5/LWP/UserAgent.pm
 [ -e "$lwp_module" ] || missing+=(libwww-perl)
@@ -87,8 +92,8 @@ ruby_binary=/usr/bin/ruby
 ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
 [ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary" "$nginx_binary"
-  "$requests_module" "$requests_kerberos_module" "$websockets_module" "$lwp_module" "$ruby_binary"
-  "$ruby_digest_module")
+  "$requests_module" "$requests_kerberos_module" "$websockets_module" "$httpx_module" "$lwp_module"
+  "$ruby_binary" "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
 # JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
