@@ -1,6 +1,7 @@
 /**
- * What the scripted clients (helpers/lwp_client.pl, helpers/ruby_client.rb) report of a call,
- * how their tests read it, and the Bearer case both play the same way.
+ * What the scripted clients (helpers/lwp_client.pl, helpers/ruby_client.rb,
+ * helpers/httpx_client.py) report of a call, how their tests read it, and the Bearer case they
+ * all play the same way.
  */
 import type { TestDemo } from './demo';
 import { DEMO_USER } from './demo';
@@ -38,7 +39,7 @@ export const statuses = (response: ScriptedResponse): number[] =>
   response.exchanges.map((e) => e.status);
 
 /**
- * Bearer, which neither client knows, the script setting the Authorization field: `send` asks
+ * Bearer, which no such client knows, the script setting the Authorization field: `send` asks
  * the demo's /bearer with its read token, then with a wrong one. `record` gets whether the token
  * let the user in, for the matrix, before the expectations: the user let in, then a 401 left
  * alone whose challenge says invalid_token.
