@@ -5,25 +5,28 @@
  * `digest({ forwardedRequest })` reads them (docs/deployment.md). Real clients (curl, wget) talk
  * to nginx only.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import express from 'express';
-import { authenticate, digest, type AuthRequest, type DigestAlgorithm } from 'authscheme';
+import { digest, type AuthRequest, type DigestAlgorithm } from 'authscheme';
 import { freePort } from '../helpers/free-port';
+import {
+  check,
+  curl,
+  startForwardAuthApp,
+  USERS,
+  waitForPort,
+  type ForwardAuthApp,
+} from './helpers/forward-auth';
+import { run } from './helpers/run';
 
-const run = promisify(execFile);
 jest.setTimeout(30_000);
 
 let root: string;
 let nginx: ChildProcess | undefined;
-let server: Server | undefined;
+let app: ForwardAuthApp | undefined;
 let base: string; // http://127.0.0.1:<nginx port>
-/** What the upstream served, as `METHOD url body`. */
-const served: string[] = [];
 
 const forwardedRequest = (req: AuthRequest) => ({
   method: req.headers['x-original-method'] as string,
@@ -31,51 +34,12 @@ const forwardedRequest = (req: AuthRequest) => ({
 });
 
 /** The check for one algorithm: nginx 1.22 passes on only the first challenge line of a 401. */
-function check(algorithm: DigestAlgorithm): express.RequestHandler[] {
-  return [
-    authenticate({
-      realm: 'files',
-      schemes: [
-        digest({ users: { alice: 'wonderland' }, algorithms: [algorithm], forwardedRequest }),
-      ],
-    }),
-    (_req, res) => {
-      res.sendStatus(204);
-    },
-  ];
-}
-
-function waitForPort(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 10_000;
-    const attempt = (): void => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
-}
+const digestCheck = (algorithm: DigestAlgorithm) =>
+  check(digest({ users: USERS, algorithms: [algorithm], forwardedRequest }));
 
 beforeAll(async () => {
-  const app = express();
-  app.get('/_auth/sha256', ...check('SHA-256'));
-  app.get('/_auth/md5', ...check('MD5'));
-  // The upstream nginx guards: it trusts nginx, which asked the check first.
-  app.use(express.text({ type: () => true }), (req, res) => {
-    served.push(`${req.method} ${req.originalUrl} ${typeof req.body === 'string' ? req.body : ''}`);
-    res.send(`served ${req.method} ${req.originalUrl}`);
-  });
-  const appPort = await freePort();
-  server = app.listen(appPort, '127.0.0.1');
-  const up = `http://127.0.0.1:${appPort}`;
+  app = await startForwardAuthApp({ sha256: digestCheck('SHA-256'), md5: digestCheck('MD5') });
+  const up = app.origin;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   root = mkdtempSync(join(tmpdir(), 'authscheme-forward-auth-'));
@@ -128,7 +92,7 @@ afterAll(async () => {
     nginx.kill('SIGTERM');
     await exited;
   }
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await app?.close();
   if (root !== undefined) {
     const log = readFileSync(join(root, 'error.log'), 'utf8');
     rmSync(root, { recursive: true, force: true });
@@ -136,15 +100,6 @@ afterAll(async () => {
     expect(log).not.toMatch(/unexpected status/);
   }
 });
-
-/** curl through nginx; the status and headers of the last response, and its body. */
-async function curl(args: string[]): Promise<{ status: number; head: string; body: string }> {
-  const { stdout } = await run('curl', ['-s', '-i', ...args]);
-  const responses = stdout.split(/\r\n\r\n(?=HTTP\/)/);
-  const last = responses.at(-1)!;
-  const [head = '', body = ''] = last.split('\r\n\r\n');
-  return { status: Number(/^HTTP\/\S+ (\d{3})/.exec(head)?.[1]), head, body };
-}
 
 describe('Digest behind nginx auth_request (forwardedRequest)', () => {
   it('curl --digest: GET with a query and POST with a body, each hashed over its own method and target', async () => {
@@ -166,19 +121,19 @@ describe('Digest behind nginx auth_request (forwardedRequest)', () => {
       `${base}/files/upload`,
     ]);
     expect(post.status).toBe(200);
-    expect(served).toContain('POST /files/upload payload');
+    expect(app!.served).toContain('POST /files/upload payload');
   });
 
   it('curl with a wrong password gets the 401 and its challenge, and nothing is served', async () => {
-    const before = served.length;
+    const before = app!.served.length;
     const res = await curl(['--digest', '-u', 'alice:wrong', `${base}/files/secret`]);
     expect(res.status).toBe(401);
     expect(res.head).toMatch(/^WWW-Authenticate: Digest realm="files"/im);
-    expect(served.length).toBe(before);
+    expect(app!.served.length).toBe(before);
   });
 
   it('wget (MD5 only) through the same setup', async () => {
-    const { stdout } = await run('wget', [
+    const { code, stdout } = await run('wget', [
       '-q',
       '-O',
       '-',
@@ -186,6 +141,7 @@ describe('Digest behind nginx auth_request (forwardedRequest)', () => {
       '--password=wonderland',
       `${base}/old/report.txt`,
     ]);
+    expect(code).toBe(0);
     expect(stdout).toBe('served GET /old/report.txt');
   });
 });
