@@ -69,6 +69,10 @@ lighttpd_binary=/usr/sbin/lighttpd
 # test/interop/forward-auth-nginx.test.ts).
 nginx_binary=/usr/sbin/nginx
 [ -e "$nginx_binary" ] || missing+=(nginx)
+# Caddy 2.6, another, for the same behind its forward_auth
+# (test/interop/forward-auth-caddy.test.ts).
+caddy_binary=/usr/bin/caddy
+[ -e "$caddy_binary" ] || missing+=(caddy)
 # Python's requests for Debian's own python3 (test/interop/python-requests.test.ts), whatever
 # other python3 comes first on PATH.
 requests_module=/usr/lib/python3/dist-packages/requests/__init__.py
@@ -92,7 +96,8 @@ ruby_binary=/usr/bin/ruby
 ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
 [ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary" "$nginx_binary"
-  "$requests_module" "$requests_kerberos_module" "$websockets_module" "$httpx_module" "$lwp_module"
+  "$caddy_binary" "$requests_module" "$requests_kerberos_module" "$websockets_module"
+  "$httpx_module" "$lwp_module"
   "$ruby_binary" "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
@@ -131,8 +136,8 @@ fi
 
 echo "provision: installing ${packages[*]}" >&2
 apt-get update -q
-# No package may start its service (Apache, lighttpd or nginx would take port 80): policy-rc.d
-# answers "not now".
+# No package may start its service (Apache, lighttpd, nginx or Caddy would take port 80):
+# policy-rc.d answers "not now".
 policy=/usr/sbin/policy-rc.d
 own_policy=false
 if [ ! -e "$policy" ]; then
@@ -154,9 +159,9 @@ if [[ " ${packages[*]} " == *" krb5-"* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now krb5-kdc.service krb5-admin-server.service >/dev/null 2>&1 || true
 fi
 
-# Apache's and lighttpd's packages enable their services for the next boot all the same (only the
-# start now was refused): where systemd runs, they would take port 80 then.
-for server in apache2 lighttpd; do
+# Apache's, lighttpd's and Caddy's packages enable their services for the next boot all the same
+# (only the start now was refused): where systemd runs, they would take port 80 then.
+for server in apache2 lighttpd caddy; do
   if [[ " ${packages[*]} " == *" $server "* ]] && [ -d /run/systemd/system ]; then
     systemctl disable "$server.service" >/dev/null 2>&1 || true
   fi
