@@ -97,8 +97,7 @@ ruby_digest_module=/usr/lib/ruby/vendor_ruby/net/http/digest_auth.rb
 [ -e "$ruby_digest_module" ] || missing+=(ruby-net-http-digest-auth)
 required_files=("$font_file" "$gssapi_header" "$apache_binary" "$lighttpd_binary" "$nginx_binary"
   "$caddy_binary" "$requests_module" "$requests_kerberos_module" "$websockets_module"
-  "$httpx_module" "$lwp_module"
-  "$ruby_binary" "$ruby_digest_module")
+  "$httpx_module" "$lwp_module" "$ruby_binary" "$ruby_digest_module")
 # Checked as globs (the library directory is multiarch).
 # Java's HttpURLConnection (test/interop/java-httpurlconnection.test.ts, proxy-connect): Debian's
 # JDK 17 by its path, whatever other JDK is on PATH (the tests record JDK 17's behaviour; 25's
@@ -159,9 +158,9 @@ if [[ " ${packages[*]} " == *" krb5-"* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now krb5-kdc.service krb5-admin-server.service >/dev/null 2>&1 || true
 fi
 
-# Apache's, lighttpd's and Caddy's packages enable their services for the next boot all the same
-# (only the start now was refused): where systemd runs, they would take port 80 then.
-for server in apache2 lighttpd caddy; do
+# Apache's, lighttpd's, nginx's and Caddy's packages enable their services for the next boot all
+# the same (only the start now was refused): where systemd runs, they would take port 80 then.
+for server in apache2 lighttpd nginx caddy; do
   if [[ " ${packages[*]} " == *" $server "* ]] && [ -d /run/systemd/system ]; then
     systemctl disable "$server.service" >/dev/null 2>&1 || true
   fi
