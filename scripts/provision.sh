@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites and the benchmark drive (the interop clients, Chromium,
-# JDK 17, Perl's LWP, Ruby, Apache's password tools, redis-server, wrk) when they are missing.
-# Idempotent, and a no-op in well under a second when everything is present, so `npm test` can run
-# it every time.
+# Firefox ESR, JDK 17, Perl's LWP, Ruby, Apache's password tools, redis-server, wrk) when they are
+# missing. Idempotent, and a no-op in well under a second when everything is present, so `npm test`
+# can run it every time.
 #
 # Runs as root on a fresh Debian 12 machine. Without root it only checks, and fails (saying what is
 # missing) only when something is actually missing.
@@ -20,6 +20,8 @@ declare -A wanted=(
   [w3m]=w3m
   [python3]=python3
   [chromium]=chromium
+  # Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core (test/interop/firefox.test.ts).
+  [firefox-esr]=firefox-esr
   [htpasswd]=apache2-utils
   [htdigest]=apache2-utils
   # The benchmark's load generator (npm run bench).
