@@ -99,6 +99,7 @@ const CLIENT_ORDER: readonly string[] = [
   'python-requests',
   'java-httpurlconnection',
   'chromium',
+  'firefox',
   'perl-lwp',
   'ruby',
 ];
