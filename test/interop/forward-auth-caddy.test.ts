@@ -40,6 +40,7 @@ import { raw, type Reply } from './helpers/differential';
 import {
   check,
   curl,
+  curlDigestPost,
   startForwardAuthApp,
   USERS,
   waitForPort,
@@ -249,18 +250,7 @@ describe('Digest behind Caddy 2.6.2 forward_auth (forwardedRequest)', () => {
     expect(seen['x-forwarded-method']).toEqual(['GET']);
     expect(seen.authorization?.[0]).toMatch(/^Digest .*uri="\/files\/a%20b\?x=1&y=2"/);
 
-    const post = await curl([
-      '--digest',
-      '-u',
-      'alice:wonderland',
-      '-X',
-      'POST',
-      '--data-binary',
-      'payload',
-      '-H',
-      'Content-Type: text/plain',
-      `${base}/files/upload`,
-    ]);
+    const post = await curlDigestPost(`${base}/files/upload`);
     expect(post.status).toBe(200);
     expect(app.served).toContain('POST /files/upload payload');
     const posted = checkFor('/files/upload');

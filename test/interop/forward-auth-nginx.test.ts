@@ -14,6 +14,7 @@ import { freePort } from '../helpers/free-port';
 import {
   check,
   curl,
+  curlDigestPost,
   startForwardAuthApp,
   USERS,
   waitForPort,
@@ -108,18 +109,7 @@ describe('Digest behind nginx auth_request (forwardedRequest)', () => {
     expect(get.body).toBe('served GET /files/a%20b?x=1&y=2');
     expect(get.head).toMatch(/^Authentication-Info: .*rspauth="[0-9a-f]{64}"/im);
 
-    const post = await curl([
-      '--digest',
-      '-u',
-      'alice:wonderland',
-      '-X',
-      'POST',
-      '--data-binary',
-      'payload',
-      '-H',
-      'Content-Type: text/plain',
-      `${base}/files/upload`,
-    ]);
+    const post = await curlDigestPost(`${base}/files/upload`);
     expect(post.status).toBe(200);
     expect(app!.served).toContain('POST /files/upload payload');
   });

@@ -3,7 +3,8 @@
  */
 import { startDemo } from '../../../examples/demo/server';
 import type { RunningDemo } from '../../../examples/demo/server';
-import type { MatrixRecorder } from './matrix';
+import { DEMO_USER } from '../../../examples/demo/server';
+import type { DigestCase, MatrixRecorder } from './matrix';
 
 export { DEMO_PASSWORD, DEMO_USER } from '../../../examples/demo/server';
 export { PROXY_USERS } from '../../../examples/proxy/server';
@@ -56,3 +57,21 @@ export const VIA_PROXY = {
   /** The proxy strips the credentials meant for it (RFC 9110 §11.7.2). */
   proxyAuthorizationReachedOrigin: false,
 } as const;
+
+/**
+ * A browser's answer to the demo's /digest/<algorithm> page, as a matrix cell: recorded, then
+ * expected to be what the case says (the page with the algorithm, or the 401 page left alone).
+ */
+export function expectDigestPage(
+  matrix: MatrixRecorder,
+  { algorithm, row, works, note }: DigestCase,
+  { status, text }: { status: number | undefined; text: string },
+): void {
+  const observed = status === 200 && text.includes(`Authenticated as ${DEMO_USER}.`);
+  matrix.record(row, observed, observed ? undefined : note);
+  expect({ status, observed }).toEqual({ status: works ? 200 : 401, observed: works });
+  if (works) {
+    expect(text).toContain(`algorithm=${algorithm}`);
+    expect(text).toContain('"scheme": "Digest"');
+  }
+}

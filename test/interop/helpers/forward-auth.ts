@@ -100,3 +100,19 @@ export async function curl(
   const [head = '', body = ''] = last.split('\r\n\r\n');
   return { status: Number(/^HTTP\/\S+ (\d{3})/.exec(head)?.[1]), head, body };
 }
+
+/** `curl --digest` as alice POSTing `payload` (text/plain) to `url`: the body goes to the app. */
+export function curlDigestPost(url: string): ReturnType<typeof curl> {
+  return curl([
+    '--digest',
+    '-u',
+    `alice:${USERS.alice}`,
+    '-X',
+    'POST',
+    '--data-binary',
+    'payload',
+    '-H',
+    'Content-Type: text/plain',
+    url,
+  ]);
+}

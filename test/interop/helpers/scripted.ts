@@ -67,3 +67,22 @@ export async function expectBearer(
     expect.stringMatching(/^Bearer .*error="invalid_token"/),
   );
 }
+
+/**
+ * A token with the admin scope let into the demo's /admin, and the read token refused there with
+ * 403 insufficient_scope (RFC 6750 §3.1). `record` gets whether both happened, for the matrix,
+ * before the expectations.
+ */
+export function expectScopedBearer(
+  admin: ScriptedResponse | undefined,
+  readOnly: ScriptedResponse | undefined,
+  record: (works: boolean) => void,
+): void {
+  record(admin!.status === 200 && readOnly!.status === 403);
+  expect(admin!.status).toBe(200);
+  expect(authOf(admin)).toMatchObject({ scheme: 'Bearer', user: DEMO_USER });
+  expect(readOnly!.status).toBe(403);
+  expect(readOnly!.exchanges[0]!.challenges).toContainEqual(
+    expect.stringMatching(/^Bearer .*error="insufficient_scope"/),
+  );
+}
