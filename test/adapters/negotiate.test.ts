@@ -6,12 +6,20 @@
  * in its own process (../helpers/negotiate-server.ts) with the realm in its environment. The realm
  * serves anonymous PKINIT too, so `kinit -n` gets the anonymous ticket the adapter must refuse.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startKdc, type Kdc } from '../helpers/kdc';
+import {
+  derAt,
+  initialTokenOf,
+  negTokenRespFields,
+  OID,
+  startNegotiateServer,
+  type NegotiateServer,
+} from '../helpers/negotiate-harness';
 import { makeCertificate, type Certificate } from '../helpers/tls';
 import { launchChromiumProfile } from '../interop/helpers/chromium';
 import {
@@ -152,32 +160,6 @@ function der(tag: number, body: Buffer): Buffer {
 /** A `WWW-Authenticate` line with the mutual-auth token. */
 const MUTUAL_TOKEN = /^Negotiate [A-Za-z0-9+/]+={0,2}$/;
 
-/**
- * The fields of the SPNEGO NegTokenResp (RFC 4178 §4.2.2) in a `Negotiate <token>` line, by
- * context tag: 0 negState, 1 supportedMech, 2 responseToken (the mechanism's own: here the Kerberos
- * AP-REP that a client checks for mutual authentication), 3 mechListMIC. Empty for anything else.
- */
-function negTokenRespFields(line: string | null | undefined): number[] {
-  const bytes = Buffer.from(line?.replace(/^Negotiate /, '') ?? '', 'base64');
-  const read = (at: number): { tag: number; start: number; end: number } => derAt(bytes, at);
-  const outer = read(0);
-  if (outer.tag !== 0xa1 || outer.end !== bytes.length) return [];
-  const sequence = read(outer.start);
-  if (sequence.tag !== 0x30) return [];
-  const tags: number[] = [];
-  for (let at = sequence.start; at < sequence.end; at = read(at).end) tags.push(bytes[at]! & 0x1f);
-  return tags;
-}
-
-const OID = {
-  spnego: Buffer.from('06062b0601050502', 'hex'),
-  ntlm: Buffer.from('060a2b06010401823702020a', 'hex'),
-  krb5: Buffer.from('06092a864886f712010202', 'hex'),
-  /** 1.2.840.48018.1.2.2, the Kerberos OID Windows's SSPI lists first (its old, mis-encoded krb5). */
-  msKrb5: Buffer.from('06092a864882f712010202', 'hex'),
-  /** 1.3.6.1.4.1.311.2.2.30, NegoEx, which Windows lists after Kerberos. */
-  negoex: Buffer.from('060a2b06010401823702021e', 'hex'),
-};
 const NTLM_NEGOTIATE = Buffer.concat([
   Buffer.from('NTLMSSP\0', 'latin1'),
   Buffer.from('01000000b78208e2', 'hex'),
@@ -193,19 +175,6 @@ function negTokenInit(mechs: Buffer[], mechToken: Buffer | null = NTLM_NEGOTIATE
   if (mechToken !== null) fields.push(der(0xa2, der(0x04, mechToken)));
   const init = der(0x30, Buffer.concat(fields));
   return der(0x60, Buffer.concat([OID.spnego, der(0xa0, init)])).toString('base64');
-}
-
-/** The DER element at `at`: its tag and where its contents start and end (definite lengths). */
-function derAt(bytes: Buffer, at: number): { tag: number; start: number; end: number } {
-  let length = bytes[at + 1] ?? 0;
-  let start = at + 2;
-  if (length & 0x80) {
-    const octets = length & 0x7f;
-    length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i]!;
-    start += octets;
-  }
-  return { tag: bytes[at] ?? 0, start, end: start + length };
 }
 
 /** The fields of the SEQUENCE whose contents are bytes[start, end), by their context tag. */
@@ -258,51 +227,14 @@ function kdestroy(cache: string): Promise<void> {
   });
 }
 
-/**
- * Starts ../helpers/negotiate-server.ts in its own process with the realm in its environment (and
- * its replay-cache directory, which every such process shares); resolves once it listens.
- */
-async function startServer(keytab: string): Promise<{
-  child: ChildProcess;
-  exited: Promise<void>;
-  port: number;
-  h2Port: number;
-}> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'negotiate-server.ts')],
-    {
-      cwd: path.join(__dirname, '..', '..'),
-      env: {
-        ...process.env,
-        ...kdc.env,
-        NEGOTIATE_KEYTAB: keytab,
-        NEGOTIATE_TLS_KEY: certificate.keyFile,
-        NEGOTIATE_TLS_CERT: certificate.certFile,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const [port, h2Port] = await new Promise<[number, number]>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 40_000);
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const match = /listening (\d+) h2 (\d+)/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve([Number(match[1]), Number(match[2])]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${err}`));
-    });
+/** The server of ../helpers/negotiate-server.ts with `keytab`, and its HTTP/2 (TLS) port too. */
+async function startServer(keytab: string): Promise<NegotiateServer & { h2Port: number }> {
+  const started = await startNegotiateServer(kdc, {
+    NEGOTIATE_KEYTAB: keytab,
+    NEGOTIATE_TLS_KEY: certificate.keyFile,
+    NEGOTIATE_TLS_CERT: certificate.certFile,
   });
-  return { child, exited, port, h2Port };
+  return { ...started, h2Port: started.h2Port! };
 }
 
 beforeAll(async () => {
@@ -1120,14 +1052,6 @@ describe('Negotiate with headless Chromium and a real KDC', () => {
     }
   }, 90_000);
 });
-
-/** `token` (base64) starts as a GSS-API initial context token of the mechanism `oid` (DER). */
-function initialTokenOf(token: string | null | undefined, oid: Buffer): boolean {
-  const bytes = Buffer.from(token?.replace(/^Negotiate /, '') ?? '', 'base64');
-  if (bytes[0] !== 0x60) return false;
-  const lengthOctets = bytes[1]! & 0x80 ? 1 + (bytes[1]! & 0x7f) : 1;
-  return bytes.subarray(1 + lengthOctets, 1 + lengthOctets + oid.length).equals(oid);
-}
 
 describe('Negotiate with Java HttpURLConnection (JDK 17) and a real KDC', () => {
   // The JDK does SPNEGO itself (its own Kerberos, not the system's GSSAPI library): it needs the
