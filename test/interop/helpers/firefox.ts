@@ -19,8 +19,16 @@ export interface Firefox {
   close(): Promise<void>;
 }
 
+/** What a caller may add to a launch; without it, the browser is launched as always. */
+export interface FirefoxOptions {
+  /** Preferences written to the profile beside puppeteer's own (puppeteer's `extraPrefsFirefox`). */
+  prefs?: Record<string, unknown>;
+  /** The browser process's whole environment (e.g. KRB5CCNAME and KRB5_CONFIG for Negotiate). */
+  env?: Record<string, string | undefined>;
+}
+
 /** A browser on a fresh profile in a temporary directory of its own. */
-export async function launchFirefox(): Promise<Firefox> {
+export async function launchFirefox(options: FirefoxOptions = {}): Promise<Firefox> {
   const profile = await mkdtemp(join(tmpdir(), 'authscheme-firefox-'));
   let browser: Browser;
   try {
@@ -30,6 +38,8 @@ export async function launchFirefox(): Promise<Firefox> {
       headless: true,
       userDataDir: profile,
       timeout: 20_000,
+      ...(options.prefs === undefined ? {} : { extraPrefsFirefox: options.prefs }),
+      ...(options.env === undefined ? {} : { env: options.env }),
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
