@@ -7,13 +7,13 @@
  * - The GSSAPI binding mocked in this process (jest.mock reaches only this process, not the
  *   server's): what reaches GSSAPI at all.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import express from 'express';
 import request from 'supertest';
 import { authenticate } from 'authscheme';
 import { negotiate } from 'authscheme/negotiate';
 import { startKdc, type Kdc } from '../helpers/kdc';
+import { startNegotiateServer, type NegotiateServer } from '../helpers/negotiate-harness';
 
 const initializeServer = jest.fn(async () => {
   throw new Error('the mocked acceptor cannot be set up');
@@ -34,8 +34,7 @@ function sh(script: string, env: Record<string, string>): Promise<string> {
 
 describe('Negotiate principals that are not UTF-8 (real KDC)', () => {
   let kdc: Kdc;
-  let server: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  let server: NegotiateServer | undefined;
   let port: number;
 
   beforeAll(async () => {
@@ -56,36 +55,12 @@ describe('Negotiate principals that are not UTF-8 (real KDC)', () => {
         kdc.env,
       );
     }
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'negotiate-server.ts')],
-      {
-        cwd: path.join(__dirname, '..', '..'),
-        env: { ...process.env, ...kdc.env, NEGOTIATE_KEYTAB: keytab },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    server = child;
-    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('server did not start')), 20_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        const match = /listening (\d+)/.exec(out);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
+    server = await startNegotiateServer(kdc, { NEGOTIATE_KEYTAB: keytab });
+    port = server.port;
   }, 40_000);
 
   afterAll(async () => {
-    if (server !== undefined && server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     await kdc?.stop();
   });
 

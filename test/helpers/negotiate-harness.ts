@@ -1,5 +1,5 @@
 /**
- * What the Negotiate tests with a real KDC share (test/adapters/negotiate.test.ts,
+ * What the Negotiate tests with a real KDC share (test/adapters/negotiate.test.ts, negotiate-audit,
  * negotiate-firefox.test.ts): the server of ./negotiate-server.ts started in its own process, and
  * readers of the SPNEGO tokens a client and the server exchange.
  */
