@@ -76,7 +76,7 @@ describe('examples/basic/async-verifier', () => {
   });
 });
 
-describe('examples/basic/logout (Chromium: test/interop/chromium-logout.test.ts)', () => {
+describe('examples/basic/logout (browsers: test/interop/chromium-logout.test.ts, firefox-logout.test.ts)', () => {
   it("answers the sign-out routes with the guard's 401 and challenges, even to the right password", async () => {
     const basic = await request(logout).get('/basic/logout').auth('alice', 'secret');
     expect(basic.status).toBe(401);

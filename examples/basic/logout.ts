@@ -7,7 +7,8 @@
 // place of the cached ones for the realm, then drops them on the 401, with no login dialog; the
 // next page of the realm gets a 401 and the dialog. The same for Basic and Digest (a route each:
 // each scheme and realm has an entry of its own). Measured in Chromium by
-// test/interop/chromium-logout.test.ts; README "Signing out in browsers" says what does not work.
+// test/interop/chromium-logout.test.ts and in Firefox by test/interop/firefox-logout.test.ts;
+// README "Signing out in browsers" says how they differ and what does not work.
 // Run: npx tsx examples/basic/logout.ts, open http://localhost:3005/basic/ (alice / secret), and
 // press "Sign out".
 import express, { type RequestHandler } from 'express';
