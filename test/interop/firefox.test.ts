@@ -1,9 +1,10 @@
 /**
  * Headless Firefox ESR (Debian's firefox-esr, driven by puppeteer-core over WebDriver BiDi)
- * answering the demo's challenges with `page.authenticate()`, then, against a server of this
- * file's own, what it sends: UTF-8 Basic, each Digest algorithm alone and several at once,
- * userhash offered, a forged rspauth, one nonce counted up across a page's sub-resources, a stale
- * nonce, a wrong password.
+ * answering the demo's challenges with `page.authenticate()`, sending a token from its /token
+ * form with fetch(), and going through the proxy example (407, Digest and Basic); then, against a
+ * server of this file's own, what it sends: UTF-8 Basic, each Digest algorithm alone and several
+ * at once, userhash offered, a forged rspauth, one nonce counted up across a page's sub-resources,
+ * a stale nonce, a wrong password.
  *
  * Never downloads a browser: it uses /usr/bin/firefox-esr (scripts/provision.sh installs it), on a
  * fresh profile in a temporary directory. Every page opens in a browser context of its own, whose
@@ -12,22 +13,34 @@
 import type { Browser } from 'puppeteer-core';
 import { basic, digest } from 'authscheme';
 import type { DigestAlgorithm } from '../../src/schemes/digest/algorithms';
-import { DEMO_PASSWORD, DEMO_USER, demoForThisFile, expectDigestPage } from './helpers/demo';
+import { createProxyServer, listenProxy, type ProxyOptions } from '../../examples/proxy/server';
+import {
+  DEMO_PASSWORD,
+  DEMO_USER,
+  demoForThisFile,
+  expectDigestPage,
+  PROXY_USERS,
+  VIA_PROXY,
+} from './helpers/demo';
 import { type Firefox, launchFirefox, loadInFirefox } from './helpers/firefox';
-import { digestCases, DIGEST_ALGORITHMS, MatrixRecorder } from './helpers/matrix';
+import { digestCases, DIGEST_ALGORITHMS, MatrixRecorder, type Row } from './helpers/matrix';
 import { authorizationsAt, ownServerForThisBlock } from './helpers/own-server';
-import { directive } from './helpers/run';
+import { directive, parseJson } from './helpers/run';
+import { expectScopedBearer, type ScriptedResponse } from './helpers/scripted';
 
 const matrix = new MatrixRecorder('firefox', 'Firefox');
 // The column's label comes from the browser, launched after the demo.
 const demo = demoForThisFile(matrix);
 let firefox: Firefox;
 let browser: Browser;
+const [proxyUser, proxyPassword] = Object.entries(PROXY_USERS)[0]!;
 
 jest.setTimeout(30_000);
 
 beforeAll(async () => {
-  firefox = await launchFirefox();
+  // For the proxy tests below: without it Firefox sends a loopback origin's requests past any
+  // proxy (observed: nothing reached it). Contexts without a proxy go direct all the same.
+  firefox = await launchFirefox({ prefs: { 'network.proxy.allow_hijacking_localhost': true } });
   browser = firefox.browser;
   matrix.label = firefox.label;
 });
@@ -37,6 +50,13 @@ afterAll(() => firefox?.close());
 const SUPPORTED: DigestAlgorithm[] = ['MD5', 'SHA-256', 'MD5-sess', 'SHA-256-sess'];
 const NO_ANSWER =
   'Firefox sends no answer to a Digest challenge with algorithm=SHA-512-256 (or -sess): the 401 page stays.';
+
+/** A fetch() from the page: its status, body and WWW-Authenticate. */
+interface Fetched {
+  status: number;
+  body: string;
+  challenge: string | null;
+}
 
 describe('Firefox (puppeteer-core, page.authenticate)', () => {
   const load = (path: string) =>
@@ -79,30 +99,201 @@ describe('Firefox (puppeteer-core, page.authenticate)', () => {
     expect([scheme, algorithm]).toEqual(['Digest', 'SHA-256']);
   });
 
-  it('sends a Bearer token with fetch()', async () => {
+  it('obtains a token through the /token form and sends it with fetch(); /admin wants its scope', async () => {
     const context = await browser.createBrowserContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${demo.origin}/`);
-      const answer = await page.evaluate(async (token) => {
-        const response = await fetch('/bearer', {
-          headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-        });
-        return {
-          status: response.status,
-          body: (await response.json()) as { auth?: { scheme?: string; user?: string } },
-        };
-      }, demo.demo.readToken);
+      // /token asks for the demo user (Digest SHA-256, MD5, Basic): page.authenticate answers.
+      await page.authenticate({ username: DEMO_USER, password: DEMO_PASSWORD });
+      expect((await page.goto(`${demo.origin}/token`))?.status()).toBe(200);
+      await page.click('input[value="admin"]');
+      await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+      const token = String(
+        await page.evaluate("document.querySelector('#token').textContent"),
+      ).trim();
+      const [bearer, admin, readOnly] = await page.evaluate(
+        (calls) =>
+          Promise.all(
+            calls.map(async ([path, bearerToken]): Promise<Fetched> => {
+              const response = await fetch(path, {
+                headers: { Authorization: `Bearer ${bearerToken}`, Accept: 'application/json' },
+              });
+              return {
+                status: response.status,
+                body: await response.text(),
+                challenge: response.headers.get('www-authenticate'),
+              };
+            }),
+          ),
+        [
+          ['/bearer', token],
+          ['/admin', token],
+          ['/admin', demo.demo.readToken],
+        ] as Array<[path: string, token: string]>,
+      );
       matrix.record(
         'Bearer',
-        answer.status === 200,
-        'The demo’s read token, sent by fetch() with an Authorization header.',
+        bearer!.status === 200,
+        'A token from the /token form, sent by fetch() with an Authorization header.',
       );
-      expect(answer.status).toBe(200);
-      expect(answer.body.auth).toMatchObject({ scheme: 'Bearer', user: DEMO_USER });
+      expect(bearer!.status).toBe(200);
+      expect(JSON.parse(bearer!.body)).toMatchObject({
+        auth: { scheme: 'Bearer', user: DEMO_USER, scopes: ['read', 'admin'] },
+      });
+      // In the scripted clients' shape, to share their expectations.
+      const asScripted = ({ status, body, challenge }: Fetched): ScriptedResponse => ({
+        status,
+        body,
+        exchanges: [
+          {
+            status,
+            authorization: null,
+            proxyAuthorization: null,
+            challenges: challenge === null ? [] : [challenge],
+            proxyChallenges: [],
+          },
+        ],
+      });
+      expectScopedBearer(asScripted(admin!), asScripted(readOnly!), (works) =>
+        matrix.record(
+          'Bearer with a required scope',
+          works,
+          'A token with scope admin from the /token form, sent by fetch(); the read token gets 403 insufficient_scope.',
+        ),
+      );
     } finally {
       await context.close();
     }
+  });
+});
+
+/** What the example's proxy got: each request's URL, Proxy-Authorization, status and challenges. */
+interface Proxied {
+  url: string | undefined;
+  proxyAuthorization: string | undefined;
+  status: number;
+  challenges: string[];
+}
+
+/**
+ * A context whose proxy (`createBrowserContext({ proxyServer })`, BiDi's per-user-context proxy)
+ * is the example's, with `options`, and whose page answers prompts with the proxy's user: it
+ * loads the demo's landing page (no origin credentials) through the proxy, then fetches /via-proxy
+ * with the origin's Basic credentials in an Authorization header. Returns what the origin
+ * reported and every request the proxy got.
+ */
+async function viaProxyInFirefox(
+  options: ProxyOptions,
+): Promise<{ landing: number | undefined; status: number; body: string; proxied: Proxied[] }> {
+  const proxy = createProxyServer(options);
+  const proxied: Proxied[] = [];
+  proxy.prependListener('request', (req, res) => {
+    const proxyAuthorization = req.headers['proxy-authorization'];
+    res.on('finish', () => {
+      const offered = res.getHeader('proxy-authenticate');
+      proxied.push({
+        url: req.url,
+        proxyAuthorization,
+        status: res.statusCode,
+        challenges: offered === undefined ? [] : [offered].flat().map(String),
+      });
+    });
+  });
+  const port = await listenProxy(proxy, 0);
+  const context = await browser.createBrowserContext({ proxyServer: `127.0.0.1:${port}` });
+  try {
+    const page = await context.newPage();
+    await page.authenticate({ username: proxyUser, password: proxyPassword });
+    const landing = (await page.goto(`${demo.origin}/`, { timeout: 15_000 }))?.status();
+    const answer = await page.evaluate(
+      async (authorization) => {
+        const response = await fetch('/via-proxy', {
+          headers: { Authorization: authorization, Accept: 'application/json' },
+        });
+        return { status: response.status, body: await response.text() };
+      },
+      `Basic ${Buffer.from(`${DEMO_USER}:${DEMO_PASSWORD}`).toString('base64')}`,
+    );
+    return { landing, ...answer, proxied };
+  } finally {
+    await context.close();
+    await new Promise((resolve) => {
+      proxy.close(resolve);
+      proxy.closeAllConnections();
+    });
+  }
+}
+
+describe('Firefox through the proxy example (407)', () => {
+  /**
+   * The page and /via-proxy through the proxy (its Via on what reached the origin, which never
+   * saw Proxy-Authorization) as the cell of `row`, then Firefox's answers: one 407 for the first
+   * request, whose challenges are returned, and every request after it answered up front.
+   */
+  async function expectThroughTheProxy(
+    options: ProxyOptions,
+    row: Row,
+    note: string,
+  ): Promise<{ offered: string[]; answers: Array<{ url: string; answer: string }> }> {
+    const { landing, status, body, proxied } = await viaProxyInFirefox(options);
+    const forwarded = parseJson(body)?.forwarded as Record<string, unknown> | undefined;
+    // The proxy's Via on what reached the origin: the request went through it.
+    matrix.record(row, landing === 200 && status === 200 && forwarded?.via === VIA_PROXY.via, note);
+    expect([landing, status]).toEqual([200, 200]);
+    expect(forwarded).toMatchObject(VIA_PROXY);
+    expect(parseJson(body)?.auth).toEqual({ scheme: 'Basic', user: DEMO_USER });
+    const [first, ...rest] = proxied;
+    expect([first?.url, first?.status, first?.proxyAuthorization]).toEqual([
+      `${demo.origin}/`,
+      407,
+      undefined,
+    ]);
+    // No other 407 (/favicon.ico is the origin's 404).
+    expect(rest.map((r) => r.status)).not.toContain(407);
+    expect(rest.map((r) => r.url)).toEqual(expect.arrayContaining([`${demo.origin}/via-proxy`]));
+    return {
+      offered: first!.challenges,
+      answers: rest.map((r) => ({ url: r.url!, answer: r.proxyAuthorization! })),
+    };
+  }
+
+  // Like Chromium and curl, Firefox answers with uri="/path" (origin form) while the request line
+  // carries the absolute form; digest() treats both as the same resource.
+  it('Digest proxy (the demo proxy’s schemes): answers the first line, SHA-256, with uri="/path"', async () => {
+    const { offered, answers } = await expectThroughTheProxy(
+      {},
+      'Proxy Digest (407)',
+      'puppeteer `createBrowserContext({ proxyServer })` (with the pref `network.proxy.allow_hijacking_localhost` for a loopback origin) and `page.authenticate()` with the proxy’s user; the origin’s Basic credentials by fetch() with an Authorization header. Firefox answers the first Proxy-Authenticate line (Digest SHA-256) with uri="/path", then sends it up front, nc counting up.',
+    );
+    expect(offered.map((c) => /^(\w+)(?:.*algorithm=([\w-]+))?/.exec(c)?.slice(1, 3))).toEqual([
+      ['Digest', 'SHA-256'],
+      ['Digest', 'MD5'],
+      ['Basic', undefined],
+    ]);
+    for (const { url, answer } of answers) {
+      expect(answer).toMatch(new RegExp(`^Digest username="${proxyUser}", realm="proxy", `));
+      expect([
+        directive(answer, 'algorithm'),
+        directive(answer, 'qop'),
+        directive(answer, 'uri'),
+      ]).toEqual(['SHA-256', 'auth', new URL(url).pathname]);
+    }
+    expect(new Set(answers.map((a) => directive(a.answer, 'nonce'))).size).toBe(1);
+    // The page's sub-resources may finish in any order: their counts, not their order, are fixed.
+    expect(answers.map((a) => directive(a.answer, 'nc')).sort()).toEqual(
+      answers.map((_, index) => (index + 1).toString(16).padStart(8, '0')),
+    );
+  });
+
+  it('Basic-only proxy: answers with the proxy’s user and password', async () => {
+    const { offered, answers } = await expectThroughTheProxy(
+      { schemes: [basic({ users: { ...PROXY_USERS } })] },
+      'Proxy Basic (407)',
+      'The set-up of the Proxy Digest row, against a proxy offering Basic only: Firefox answers the 407 with Basic, then sends Proxy-Authorization up front.',
+    );
+    expect(offered).toEqual(['Basic realm="proxy", charset="UTF-8"']);
+    const expected = `Basic ${Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')}`;
+    expect(answers.map((a) => a.answer)).toEqual(answers.map(() => expected));
   });
 });
 

@@ -308,8 +308,7 @@ export async function renderMatrix(): Promise<string> {
     'Digest algorithm. Each cell is one test in `test/interop/`: the client ran against the demo',
     '(`examples/demo`, `npm start`) or the forward proxy (`examples/proxy`) and the test recorded',
     'what happened. ✅ the client authenticated; ❌ it did not (the note says why); blank: not tested',
-    '(the client has no such feature, or its test does not cover it: Firefox answers proxies, but',
-    "puppeteer's `page.authenticate()` holds one user and password for the proxy and the site).",
+    '(the client has no such feature, or its test does not cover it).',
     '',
     ...renderTable('Scheme', clients, ROWS, notes),
   ];
