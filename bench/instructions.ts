@@ -1,7 +1,11 @@
 /**
- * `npx tsx bench/instructions.ts [--requests N] [--only text,text] [--peers]`: counts the machine
- * instructions each benchmark server executes per request, under valgrind's callgrind, and writes
- * bench/results/instructions.md.
+ * `npx tsx bench/instructions.ts [--requests N] [--only text,text] [--peers] [--cache-sim]`: counts
+ * the machine instructions each benchmark server executes per request, under valgrind's callgrind,
+ * and writes bench/results/instructions.md. With `--cache-sim`, callgrind also simulates the CPU's
+ * caches (its `--cache-sim=yes`, sized as this host's) and the report, written to
+ * bench/results/cache-misses.md instead, gives the first-level cache misses per request too: what
+ * the code and data a middleware touches cost the rest of the request, which the instruction
+ * count does not show (docs/bench.md, "What the HTTP gap to the floors is not").
  *
  * Why: on Express a target of a few µs is smaller than what one round of the timed benchmark moves
  * by (docs/bench.md). An instruction count does not depend on what else the machine does: the same
@@ -62,14 +66,15 @@ interface Options {
   requests: number;
   only: string[];
   peers: boolean;
+  cacheSim: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { requests: 10_000, only: [], peers: false };
+  const options: Options = { requests: 10_000, only: [], peers: false, cacheSim: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === '--peers') {
-      options.peers = true;
+    if (flag === '--peers' || flag === '--cache-sim') {
+      options[flag === '--peers' ? 'peers' : 'cacheSim'] = true;
       continue;
     }
     const value = argv[++i];
@@ -158,6 +163,8 @@ interface Counts {
   lookups: number;
   /** Inside the garbage collector. */
   gc: number;
+  /** With --cache-sim: first-level misses, instruction (I1mr) and data (D1mr + D1mw). */
+  misses: { instruction: number; data: number } | undefined;
 }
 
 /** Self-and-callee instructions of functions whose names start so (recursive entries excluded). */
@@ -165,10 +172,15 @@ const LOOKUP_MISSES = /^\S+ \S*v8::internal::Runtime_(Keyed)?(Load|Store)IC_Miss
 const GC = /^\S+ \S*v8::internal::Heap::CollectGarbage\(/;
 
 function inclusive(dump: string, pattern: RegExp): number {
-  const listing = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', dump], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  // Ir alone: with --cache-sim a line holds a column per event.
+  const listing = execFileSync(
+    'callgrind_annotate',
+    ['--inclusive=yes', '--threshold=100', '--show=Ir', dump],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   let sum = 0;
   for (const line of listing.split('\n')) {
     // "  565,268,493 (31.16%)  ???:v8::internal::Runtime_LoadIC_Miss(int, …) [/usr/bin/node]"
@@ -183,14 +195,16 @@ function inclusive(dump: string, pattern: RegExp): number {
 async function countInstructions(
   scenario: Scenario,
   jwt: JwtMaterial,
-  requests: number,
+  options: Options,
   dir: string,
 ): Promise<Counts> {
+  const { requests } = options;
   const out = path.join(dir, scenario.server);
   const { child, url } = await startServer(scenario, jwt, [
     'valgrind',
     '--quiet',
     '--tool=callgrind',
+    ...(options.cacheSim ? ['--cache-sim=yes'] : []),
     `--callgrind-out-file=${out}`,
   ]);
   const client = new SequentialClient(url, authSpec(scenario, jwt));
@@ -205,13 +219,30 @@ async function countInstructions(
   }
   // The dump on request is `<out>.1`; `<out>` itself is what ran after it (the exit).
   const dump = path.join(dir, `${scenario.server}.1`);
-  const summary = /^summary: (\d+)$/m.exec(readFileSync(dump, 'latin1'));
-  if (!summary) throw new Error(`${scenario.server}: no summary line in ${dump}`);
+  const totals = eventTotals(readFileSync(dump, 'latin1'), dump);
+  const event = (name: string): number => {
+    const value = totals.get(name);
+    if (value === undefined) throw new Error(`${scenario.server}: no ${name} in ${dump}`);
+    return value / requests;
+  };
   return {
-    total: Number(summary[1]) / requests,
+    total: event('Ir'),
     lookups: inclusive(dump, LOOKUP_MISSES) / requests,
     gc: inclusive(dump, GC) / requests,
+    misses: options.cacheSim
+      ? { instruction: event('I1mr'), data: event('D1mr') + event('D1mw') }
+      : undefined,
   };
+}
+
+/** A dump's `events:` names with its `summary:` totals (one number each, Ir first). */
+function eventTotals(text: string, dump: string): Map<string, number> {
+  const names = /^events: (.+)$/m.exec(text)?.[1]?.trim().split(' ');
+  const values = /^summary: (.+)$/m.exec(text)?.[1]?.trim().split(' ').map(Number);
+  if (names === undefined || values === undefined || names.length !== values.length) {
+    throw new Error(`no events and summary lines in ${dump}`);
+  }
+  return new Map(names.map((name, i) => [name, values[i]!]));
 }
 
 /** Runs `work` over `items`, `width` at a time (callgrind runs one core per server). */
@@ -226,6 +257,7 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
 
 const thousands = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 const signed = (n: number): string => `${n < 0 ? '−' : '+'}${thousands(Math.abs(n))}`;
+const signedCount = (n: number): string => `${n < 0 ? '−' : '+'}${Math.round(Math.abs(n))}`;
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -239,7 +271,7 @@ async function main(): Promise<void> {
   const counts = new Map<string, Counts>();
   try {
     await inParallel(scenarios, 2, async (scenario) => {
-      counts.set(scenario.id, await countInstructions(scenario, jwt, options.requests, dir));
+      counts.set(scenario.id, await countInstructions(scenario, jwt, options, dir));
       process.stderr.write(`${scenario.id}: ${thousands(counts.get(scenario.id)!.total)}\n`);
     });
   } finally {
@@ -248,13 +280,15 @@ async function main(): Promise<void> {
   const byServer = new Map<string, number>(
     scenarios.map((s) => [s.server, counts.get(s.id)!.total]),
   );
-  const floorOf = (scenario: Scenario): number | undefined => {
+  const floorCounts = (scenario: Scenario): Counts | undefined => {
     const floor = FLOORS[scenario.id];
-    return floor === undefined ? undefined : counts.get(floor)?.total;
+    return floor === undefined ? undefined : counts.get(floor);
   };
   const machine = describeMachine();
   const lines = [
-    '# Instructions per request (bench/instructions.ts)',
+    options.cacheSim
+      ? '# Instructions and first-level cache misses per request (bench/instructions.ts --cache-sim)'
+      : '# Instructions per request (bench/instructions.ts)',
     '',
     `${machine.date} · ${machine.cpuModel} · Node ${machine.node} · valgrind callgrind, ` +
       `node ${NODE_FLAGS.join(' ')} · ${options.requests} requests to warm up, ${options.requests} counted`,
@@ -267,23 +301,39 @@ async function main(): Promise<void> {
     '`Heap::CollectGarbage`. "bare ÷ this" is',
     "a ratio of instructions, not of time: the kernel's share of each request is not counted, and",
     "an instruction's cost differs between code (bench/instructions.ts).",
+    ...(options.cacheSim
+      ? [
+          '',
+          "With `--cache-sim`, valgrind's simulation of this host's first-level caches: misses per",
+          'request in the instruction cache (I1) and the data cache (D1, reads and writes), with the',
+          "difference to the floor's. A miss there costs some ten cycles or more on a real CPU",
+          '(the next level answers it), where an instruction averages under one.',
+        ]
+      : []),
     '',
-    '| scenario | instructions | over bare | over floor | of which missed lookups | of which GC | bare ÷ this |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| scenario | instructions | over bare | over floor | of which missed lookups | of which GC | bare ÷ this |${options.cacheSim ? ' I1 misses (over floor) | D1 misses (over floor) |' : ''}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |${options.cacheSim ? ' ---: | ---: |' : ''}`,
   ];
+  const missesCell = (count: number | undefined, floor: number | undefined): string =>
+    count === undefined
+      ? ''
+      : ` ${Math.round(count)}${floor === undefined ? '' : ` (${signedCount(count - floor)})`} |`;
   for (const scenario of scenarios) {
-    const { total, lookups, gc } = counts.get(scenario.id)!;
+    const { total, lookups, gc, misses } = counts.get(scenario.id)!;
     const bare = byServer.get(scenario.baseline);
-    const floor = floorOf(scenario);
+    const floor = floorCounts(scenario);
     lines.push(
       `| ${scenario.id} | ${thousands(total)} | ${bare === undefined ? '' : signed(total - bare)} | ` +
-        `${floor === undefined ? '' : signed(total - floor)} | ${thousands(lookups)} | ` +
-        `${thousands(gc)} | ${bare === undefined ? '' : (bare / total).toFixed(3)} |`,
+        `${floor === undefined ? '' : signed(total - floor.total)} | ${thousands(lookups)} | ` +
+        `${thousands(gc)} | ${bare === undefined ? '' : (bare / total).toFixed(3)} |` +
+        missesCell(misses?.instruction, floor?.misses?.instruction) +
+        missesCell(misses?.data, floor?.misses?.data),
     );
   }
   const report = `${lines.join('\n')}\n`;
   process.stdout.write(report);
-  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'instructions.md'), report);
+  const file = options.cacheSim ? 'cache-misses.md' : 'instructions.md';
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', file), report);
 }
 
 main().catch((error: unknown) => {
