@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/instructions.ts [--requests N] [--only text,text] [--peers] [--cache-sim]`: counts
+ * `npx tsx bench/instructions.ts [--requests N] [--only text,text] [--peers] [--cache-sim] [--keep DIR]`: counts
  * the machine instructions each benchmark server executes per request, under valgrind's callgrind,
  * and writes bench/results/instructions.md. With `--cache-sim`, callgrind also simulates the CPU's
  * caches (its `--cache-sim=yes`, sized as this host's) and the report, written to
@@ -23,7 +23,7 @@
  * indexed by addresses): compare the same runs' rows, and repeat before believing a small one.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,10 +67,22 @@ interface Options {
   only: string[];
   peers: boolean;
   cacheSim: boolean;
+  /**
+   * Where to leave the callgrind dumps (`--keep DIR`), for callgrind_annotate; else removed. With
+   * it each server also writes /tmp/perf-<pid>.map (node's `--perf-basic-prof`), which names the
+   * JIT code that callgrind lists by address: which functions the misses fall in.
+   */
+  keep: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { requests: 10_000, only: [], peers: false, cacheSim: false };
+  const options: Options = {
+    requests: 10_000,
+    only: [],
+    peers: false,
+    cacheSim: false,
+    keep: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--peers' || flag === '--cache-sim') {
@@ -81,6 +93,7 @@ function parseOptions(argv: string[]): Options {
     if (value === undefined) throw new Error(`${String(flag)} wants a value`);
     if (flag === '--requests') options.requests = Number(value);
     else if (flag === '--only') options.only = value.split(',');
+    else if (flag === '--keep') options.keep = path.resolve(value);
     else throw new Error(`unknown option ${String(flag)}`);
   }
   if (!Number.isInteger(options.requests) || options.requests < 100)
@@ -140,6 +153,7 @@ async function startServer(
   scenario: Scenario,
   jwt: JwtMaterial,
   wrapper?: string[],
+  keep = false,
 ): Promise<{ child: BenchChild; url: string }> {
   const { child, ready } = await BenchChild.start<ServerReady>(
     {
@@ -147,7 +161,7 @@ async function startServer(
       script: 'http/server-main.ts',
       args: [scenario.server],
       pin: false,
-      nodeFlags: NODE_FLAGS,
+      nodeFlags: keep ? [...NODE_FLAGS, '--perf-basic-prof'] : NODE_FLAGS,
       wrapper,
       env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(jwt.publicJwk) },
     },
@@ -200,13 +214,18 @@ async function countInstructions(
 ): Promise<Counts> {
   const { requests } = options;
   const out = path.join(dir, scenario.server);
-  const { child, url } = await startServer(scenario, jwt, [
-    'valgrind',
-    '--quiet',
-    '--tool=callgrind',
-    ...(options.cacheSim ? ['--cache-sim=yes'] : []),
-    `--callgrind-out-file=${out}`,
-  ]);
+  const { child, url } = await startServer(
+    scenario,
+    jwt,
+    [
+      'valgrind',
+      '--quiet',
+      '--tool=callgrind',
+      ...(options.cacheSim ? ['--cache-sim=yes'] : []),
+      `--callgrind-out-file=${out}`,
+    ],
+    options.keep !== undefined,
+  );
   const client = new SequentialClient(url, authSpec(scenario, jwt));
   try {
     await client.send(requests);
@@ -267,7 +286,10 @@ async function main(): Promise<void> {
   useBuild(compileForBench(REPO_ROOT));
   const jwt = await makeJwtMaterial();
   const scenarios = allScenarios().filter((scenario) => chosen(scenario, options));
-  const dir = mkdtempSync(path.join(tmpdir(), 'authscheme-callgrind-'));
+  const dir =
+    options.keep === undefined
+      ? mkdtempSync(path.join(tmpdir(), 'authscheme-callgrind-'))
+      : (mkdirSync(options.keep, { recursive: true }), options.keep);
   const counts = new Map<string, Counts>();
   try {
     await inParallel(scenarios, 2, async (scenario) => {
@@ -275,7 +297,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${scenario.id}: ${thousands(counts.get(scenario.id)!.total)}\n`);
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
   const byServer = new Map<string, number>(
     scenarios.map((s) => [s.server, counts.get(s.id)!.total]),

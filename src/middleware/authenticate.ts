@@ -21,6 +21,7 @@ import type {
 import { ignoreRejection, isPromiseLike } from '../util/promise';
 import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
+import { equalsLowerAscii } from '../util/text';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import { setSuccessHeaders, undoSuccessHeaders } from './success-headers';
@@ -208,8 +209,8 @@ export interface AuthMiddleware {
 
 interface Config {
   readonly schemes: readonly Scheme[];
-  /** Lower-cased name → scheme, plus each scheme's own spelling (what clients send). */
-  readonly byName: ReadonlyMap<string, Scheme>;
+  /** The schemes' names lower-cased, in the order of `schemes`. */
+  readonly lowerNames: readonly string[];
   readonly locators: readonly Scheme[];
   readonly realm: string;
   readonly proxy: boolean;
@@ -327,7 +328,7 @@ function configure(options: AuthenticateOptions): Config {
   }
   const realm = checkRealm('authenticate()', options.realm ?? DEFAULT_REALM);
   const proxy = options.proxy === true;
-  const byName = new Map<string, Scheme>();
+  const lowerNames: string[] = [];
   for (const [index, scheme] of schemes.entries()) {
     // `schemes: [basic]`: the factory, not a scheme it made (a function has a string `name`).
     if (typeof scheme === 'function') {
@@ -353,10 +354,9 @@ function configure(options: AuthenticateOptions): Config {
       throw new TypeError('authenticate(): a scheme name must be a token (RFC 9110 §11.1)');
     }
     const key = scheme.name.toLowerCase();
-    if (byName.has(key))
+    if (lowerNames.includes(key))
       throw new TypeError(`authenticate(): the scheme ${scheme.name} is given twice`);
-    byName.set(key, scheme);
-    byName.set(scheme.name, scheme);
+    lowerNames.push(key);
   }
   const timeout = options.timeout ?? 10_000;
   if (!Number.isFinite(timeout) || timeout < 0) {
@@ -444,7 +444,7 @@ function configure(options: AuthenticateOptions): Config {
   }
   return Object.freeze({
     schemes: Object.freeze([...schemes]),
-    byName,
+    lowerNames: Object.freeze(lowerNames),
     locators: schemes.filter((scheme) => typeof scheme.locate === 'function'),
     realm,
     proxy,
@@ -971,11 +971,16 @@ function invalidRequest(message: string): SchemeFailure {
 }
 
 /**
- * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). The spelling the scheme
- * itself uses is tried first: that is what clients send, and it needs no lower-cased copy.
+ * The offered scheme a name denotes, case-insensitively (RFC 9110 §11.1). Compared character by
+ * character, not looked up in a Map: the name is a new slice of the field, which a Map would
+ * hash first (V8's runtime, on every request), and few schemes are offered.
  */
 function findScheme(config: Config, name: string): Scheme | undefined {
-  return config.byName.get(name) ?? config.byName.get(name.toLowerCase());
+  const { lowerNames } = config;
+  for (let i = 0; i < lowerNames.length; i++) {
+    if (equalsLowerAscii(name, lowerNames[i]!)) return config.schemes[i];
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { AuthRequest, RequestContext } from '../scheme';
+import { equalsLowerAscii } from '../util/text';
 
 /**
  * The context handed to schemes. `method` and `url` are read when a scheme asks (Digest, Bearer's
@@ -85,7 +86,7 @@ export function readAuthorization(
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (isFieldName(name, headerName) && ++seen > 1) return REPEATED;
+    if (equalsLowerAscii(name, headerName) && ++seen > 1) return REPEATED;
   }
   // Past the server's maxHeadersCount, Node drops further lines from rawHeaders too: a second
   // Authorization line there, which a front proxy may have read instead, would go unseen. Not on
@@ -107,7 +108,7 @@ export function fieldLines(req: AuthRequest, headerName: string): string[] {
   if (raw === undefined) return typeof value === 'string' ? [value] : [];
   const lines: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (isFieldName(raw[i]!, headerName)) lines.push(raw[i + 1]!);
+    if (equalsLowerAscii(raw[i]!, headerName)) lines.push(raw[i + 1]!);
   }
   return lines;
 }
@@ -132,17 +133,6 @@ function entryLimit(req: AuthRequest): number {
   // Node's own arithmetic (lib/_http_server.js); zero or less means no limit.
   const limit = count << 1;
   return limit > 0 ? limit : Infinity;
-}
-
-/** `name` equals the lower-case `lowerName`, ignoring ASCII case; unlike toLowerCase(), allocates nothing. */
-function isFieldName(name: string, lowerName: string): boolean {
-  if (name.length !== lowerName.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const folded = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    if (folded !== lowerName.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /**

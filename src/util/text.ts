@@ -6,6 +6,20 @@ export function isAscii(text: string): boolean {
   return true;
 }
 
+/**
+ * `text` equals the lower-case ASCII `lower` but for the case of ASCII letters: a field name or an
+ * auth-scheme (RFC 9110 §5.1, §11.1). Unlike toLowerCase(), allocates nothing.
+ */
+export function equalsLowerAscii(text: string, lower: string): boolean {
+  if (text.length !== lower.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const folded = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    if (folded !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Some character is a control character: C0, DEL or C1 (U+0000–U+001F, U+007F–U+009F). */
 export function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

@@ -1,5 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { isAscii } from '../../util/text';
+import { equalsLowerAscii, isAscii } from '../../util/text';
 
 /** The Digest algorithms of RFC 7616 §3.2 (and their registry, §6.1). */
 export type DigestAlgorithm =
@@ -52,13 +52,8 @@ const ALGORITHMS: readonly AlgorithmInfo[] = [
   info('SHA-512-256-sess', 'SHA-512-256', true),
 ];
 
-/** By the RFC's spelling (what clients send), then lower-cased. */
-const BY_NAME: ReadonlyMap<string, AlgorithmInfo> = new Map(
-  ALGORITHMS.flatMap((algorithm) => [
-    [algorithm.name, algorithm],
-    [algorithm.name.toLowerCase(), algorithm],
-  ]),
-);
+/** The names lower-cased, in the order of ALGORITHMS. */
+const LOWER_NAMES: readonly string[] = ALGORITHMS.map((algorithm) => algorithm.name.toLowerCase());
 
 /** The six algorithm names, in the order RFC 7616 lists them. */
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ALGORITHMS.map((a) => a.name);
@@ -68,7 +63,12 @@ export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ALGORITHMS.map((a) 
  * the RFC's case, but the comparison is case-insensitive like every token comparison in HTTP.
  */
 export function findAlgorithm(name: string): AlgorithmInfo | undefined {
-  return BY_NAME.get(name) ?? BY_NAME.get(name.toLowerCase());
+  // Compared character by character: the name is a new slice of the field, which a Map lookup
+  // would hash first (in V8's runtime, on every request).
+  for (let i = 0; i < ALGORITHMS.length; i++) {
+    if (equalsLowerAscii(name, LOWER_NAMES[i]!)) return ALGORITHMS[i];
+  }
+  return undefined;
 }
 
 /**
@@ -81,7 +81,15 @@ export function findAlgorithm(name: string): AlgorithmInfo | undefined {
  * `crypto.hash` then reads the bytes synchronously, so reusing the buffer is safe.
  */
 export function hashWire(algorithm: AlgorithmInfo, ...parts: string[]): string {
-  const text = parts.join(':');
+  return hashJoined(algorithm, parts.join(':'));
+}
+
+/**
+ * {@link hashWire} of text already joined by ":" (the server's request path, which joins with a
+ * template: `Array.prototype.join` there is V8 runtime code no other step of a request runs,
+ * its cost mostly instruction-cache misses, bench/instructions.ts --cache-sim).
+ */
+export function hashJoined(algorithm: AlgorithmInfo, text: string): string {
   const length = text.length;
   if (length > scratch.length) {
     scratch = Buffer.allocUnsafe(Math.max(length, scratch.length * 2));

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { hashWire, type AlgorithmInfo } from './algorithms';
+import { hashJoined, type AlgorithmInfo } from './algorithms';
 import { detach } from '../../util/detach';
 import type { DigestDirectives } from './directives';
 
@@ -13,7 +13,7 @@ export function sessionHA1(
   nonce: string,
   cnonce: string,
 ): string {
-  return algorithm.session ? hashWire(algorithm, ha1, nonce, cnonce) : ha1;
+  return algorithm.session ? hashJoined(algorithm, `${ha1}:${nonce}:${cnonce}`) : ha1;
 }
 
 /**
@@ -31,9 +31,9 @@ export function requestDigest(
   const ha2 =
     bodyHash === undefined
       ? hashA2(algorithm, method, directives.uri)
-      : hashWire(algorithm, method, directives.uri, bodyHash);
+      : hashJoined(algorithm, `${method}:${directives.uri}:${bodyHash}`);
   const { nonce, ncText, cnonce, qopText } = directives;
-  return hashWire(algorithm, sessionKey, nonce, ncText, cnonce, qopText, ha2);
+  return hashJoined(algorithm, `${sessionKey}:${nonce}:${ncText}:${cnonce}:${qopText}:${ha2}`);
 }
 
 /**
@@ -62,7 +62,7 @@ const a2Caches = new Map<AlgorithmInfo, A2Cache>();
  */
 function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
   if (uri.length > A2_CACHE_MAX_URI || method.length > A2_CACHE_MAX_METHOD) {
-    return hashWire(algorithm, method, uri);
+    return hashJoined(algorithm, `${method}:${uri}`);
   }
   let cache = a2Caches.get(algorithm);
   if (cache === undefined) {
@@ -72,7 +72,7 @@ function hashA2(algorithm: AlgorithmInfo, method: string, uri: string): string {
   let byUri = cache.byMethod.get(method);
   let ha2 = byUri?.get(uri);
   if (ha2 !== undefined) return ha2;
-  ha2 = hashWire(algorithm, method, uri);
+  ha2 = hashJoined(algorithm, `${method}:${uri}`);
   if (cache.entries >= A2_CACHE_ENTRIES) {
     cache.byMethod.clear();
     cache.entries = 0;
