@@ -72,22 +72,23 @@ export function findAlgorithm(name: string): AlgorithmInfo | undefined {
 }
 
 /**
- * Hex digest of the parts joined by ":" (RFC 7616 §3.4.1's `H(a ":" b ...)`). The parts came off
- * the wire (or are hex digests), so they are hashed as the bytes they were: Node hands header
- * octets over as latin1 characters.
- *
- * This runs twice per authenticated request. The joined text is written into one reused buffer,
- * which measured faster than `Buffer.from` and than one write per part. Node's one-shot
- * `crypto.hash` then reads the bytes synchronously, so reusing the buffer is safe.
+ * Hex digest of the parts joined by ":" (RFC 7616 §3.4.1's `H(a ":" b ...)`), for the client and
+ * tests; the server's request path calls {@link hashJoined} with text it joined by template
+ * (`Array.prototype.join` is V8 runtime code no other step of a request runs, its cost mostly
+ * instruction-cache misses, bench/instructions.ts --cache-sim).
  */
 export function hashWire(algorithm: AlgorithmInfo, ...parts: string[]): string {
   return hashJoined(algorithm, parts.join(':'));
 }
 
 /**
- * {@link hashWire} of text already joined by ":" (the server's request path, which joins with a
- * template: `Array.prototype.join` there is V8 runtime code no other step of a request runs,
- * its cost mostly instruction-cache misses, bench/instructions.ts --cache-sim).
+ * Hex digest of `text`, parts already joined by ":". The parts came off the wire (or are hex
+ * digests), so they are hashed as the bytes they were: Node hands header octets over as latin1
+ * characters.
+ *
+ * This runs twice per authenticated request. The text is written into one reused buffer, which
+ * measured faster than `Buffer.from` and than one write per part. Node's one-shot `crypto.hash`
+ * then reads the bytes synchronously, so reusing the buffer is safe.
  */
 export function hashJoined(algorithm: AlgorithmInfo, text: string): string {
   const length = text.length;

@@ -606,6 +606,7 @@ function withHA1(
   });
 }
 
+/** Whether `algorithm` is among those the digest() offers. */
 function isOffered(algorithms: readonly AlgorithmInfo[], algorithm: AlgorithmInfo): boolean {
   for (let i = 0; i < algorithms.length; i++) if (algorithms[i] === algorithm) return true;
   return false;
