@@ -57,6 +57,37 @@ describe('NonceSigner', () => {
     expect(signer().check('other', nonce)).toEqual({ valid: false });
   });
 
+  it('signs right whatever came before: realms and both versions interleaved on one signer', () => {
+    // The HMAC inputs are buffers the signer reuses: a realm's, and the outer hash's.
+    const nonces = signer();
+    const v1 = (realm: string, expiresAt: number): string => {
+      const body = Buffer.alloc(23, expiresAt % 256);
+      body[0] = 1;
+      body.writeUIntBE(expiresAt, 1, 6);
+      return Buffer.concat([body, macOf(key, realm, body)]).toString('base64url');
+    };
+    const realms = ['api', 'a much longer realm, with spaces', 'caf\u00e9'];
+    for (let round = 0; round < 3; round++) {
+      for (const realm of realms) {
+        const issued = nonces.issue(realm, 1000 + round, 2000 + round);
+        const bytes = Buffer.from(issued, 'base64url');
+        expect(bytes.subarray(29)).toEqual(macOf(key, realm, bytes.subarray(0, 29)));
+        const old = v1(realm, 3000 + round);
+        expect(nonces.check(realm, old)).toEqual({
+          valid: true,
+          expiresAt: 3000 + round,
+          issuedAt: undefined,
+          issuer: undefined,
+        });
+        for (const other of realms.filter((name) => name !== realm)) {
+          expect(nonces.check(other, issued)).toEqual({ valid: false });
+          expect(nonces.check(other, old)).toEqual({ valid: false });
+        }
+        expect(nonces.check(realm, issued)).toEqual(valid(2000 + round, 1000 + round));
+      }
+    }
+  });
+
   it('remembers verified nonces without weakening the check', () => {
     const nonces = signer();
     const nonce = nonces.issue('api', 1000, 1234);
