@@ -22,6 +22,7 @@ import { ignoreRejection, isPromiseLike } from '../util/promise';
 import { checkFieldText } from '../util/field-text';
 import { checkRealm } from '../util/realm';
 import { equalsLowerAscii } from '../util/text';
+import { FormattedChallenges, linesFor } from './challenge-lines';
 import { Deadlines } from './deadlines';
 import { Context, fieldLines, readAuthorization, REPEATED, UNCOUNTED } from './request';
 import { setSuccessHeaders, undoSuccessHeaders } from './success-headers';
@@ -1024,7 +1025,7 @@ function refuse(
 ): void {
   const finalStatus = status === 401 && config.proxy ? 407 : status;
   const claimedUser: unknown = failure?.user;
-  const send = (lists: Challenge[][], from: readonly Scheme[], challengesDue = true): void => {
+  const send = (lists: ChallengeList[], from: readonly Scheme[], challengesDue = true): void => {
     let headers: Record<string, string | string[]>;
     try {
       const lines = challengeLines(lists, from);
@@ -1066,11 +1067,17 @@ function refuse(
   }
   // 403 concerns the credentials that were sent: only their scheme's challenge helps (RFC 6750 §3.1).
   const schemes = finalStatus === 403 && failed !== undefined ? [failed] : config.schemes;
-  const lists: (Challenge[] | PromiseLike<Challenge[]>)[] = [];
+  const lists: (ChallengeList | PromiseLike<Challenge[]>)[] = [];
   let pending = false;
   try {
     for (const scheme of schemes) {
-      const list = scheme.challenges(ctx, scheme === failed ? failure : undefined);
+      const challenges = scheme.challenges;
+      const lines = linesFor(challenges);
+      const schemeFailure = scheme === failed ? failure : undefined;
+      const list =
+        lines === undefined
+          ? challenges.call(scheme, ctx, schemeFailure)
+          : new FormattedChallenges(lines(ctx, schemeFailure));
       if (isPromiseLike(list)) pending = true;
       lists.push(list);
     }
@@ -1082,7 +1089,7 @@ function refuse(
     return;
   }
   if (!pending) {
-    send(lists as Challenge[][], schemes);
+    send(lists as ChallengeList[], schemes);
     return;
   }
   // Challenges a scheme makes asynchronously get the verifiers' deadline: never a hang.
@@ -1103,15 +1110,22 @@ function refuse(
   );
 }
 
+/** What a scheme's challenges() returned, or the lines it formats as (challenge-lines.ts). */
+type ChallengeList = Challenge[] | FormattedChallenges;
+
 /**
  * The field lines of the challenges each scheme of `from` made (`lists`, in the same order). One
  * that cannot be sent (a name that is no token, a CR in a value), or no list at all, is that
  * scheme's programming error, as a verifier's bad result is: next(err), not a bare TypeError.
  */
-function challengeLines(lists: readonly Challenge[][], from: readonly Scheme[]): string[] {
+function challengeLines(lists: readonly ChallengeList[], from: readonly Scheme[]): string[] {
   const lines: string[] = [];
   for (let i = 0; i < lists.length; i++) {
     const list: unknown = lists[i];
+    if (list instanceof FormattedChallenges) {
+      for (const line of list.lines) lines.push(line);
+      continue;
+    }
     const name = from[i]!.name;
     if (!Array.isArray(list)) {
       releasePromises(lists, i + 1);

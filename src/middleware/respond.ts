@@ -71,6 +71,21 @@ export function statusText(status: number): string {
   return STATUS_TEXT[status] ?? 'Error';
 }
 
+/**
+ * The default body of each status, made once: Node only reads a body it is given, so one Buffer
+ * serves every refusal (a `Buffer.from` per refusal was a tenth of a µs of a Digest 401's ten).
+ */
+const statusBodies = new Map<number, Buffer>();
+
+function statusBody(status: number, text: string): Buffer {
+  let bytes = statusBodies.get(status);
+  if (bytes === undefined) {
+    bytes = Buffer.from(text, 'utf8');
+    statusBodies.set(status, bytes);
+  }
+  return bytes;
+}
+
 /** A refusal as it is sent: status, headers (challenges, `Cache-Control`) and why. */
 export interface Refusal {
   code: AuthErrorCode;
@@ -153,7 +168,7 @@ export function sendRefusal(
   }
   // A Buffer, not the string: Node sends the head together with a string body in the body's
   // encoding, which would write each obs-text octet of a Latin-1 realm as two UTF-8 bytes.
-  const bytes = Buffer.from(text, 'utf8');
+  const bytes = body === undefined ? statusBody(refusal.status, text) : Buffer.from(text, 'utf8');
   res.statusCode = refusal.status;
   removeRepresentationFields(res, body === undefined);
   const { headers } = refusal;
