@@ -1071,12 +1071,11 @@ function refuse(
   let pending = false;
   try {
     for (const scheme of schemes) {
-      const challenges = scheme.challenges;
-      const lines = linesFor(challenges);
+      const lines = linesFor(scheme);
       const schemeFailure = scheme === failed ? failure : undefined;
       const list =
         lines === undefined
-          ? challenges.call(scheme, ctx, schemeFailure)
+          ? scheme.challenges(ctx, schemeFailure)
           : new FormattedChallenges(lines(ctx, schemeFailure));
       if (isPromiseLike(list)) pending = true;
       lists.push(list);

@@ -7,7 +7,7 @@
  * that adds a parameter, say) is formatted from what its function returns, as any scheme is.
  * The lines must be exactly what formatting that function's challenges would give.
  */
-import type { RequestContext, SchemeFailure } from '../scheme';
+import type { RequestContext, Scheme, SchemeFailure } from '../scheme';
 
 type Challenges = (ctx: RequestContext, failure?: SchemeFailure) => unknown;
 type Lines = (ctx: RequestContext, failure?: SchemeFailure) => string[];
@@ -19,9 +19,10 @@ export function formatsAs(challenges: Challenges, lines: Lines): void {
   linesByChallenges.set(challenges, lines);
 }
 
-/** The formatted lines standing for `challenges`, if it declared them. */
-export function linesFor(challenges: Challenges): Lines | undefined {
-  return linesByChallenges.get(challenges);
+/** The formatted lines standing for the scheme's `challenges`, if it declared them. */
+export function linesFor(scheme: Scheme): Lines | undefined {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- a key here, never called
+  return linesByChallenges.get(scheme.challenges);
 }
 
 /** What `authenticate()` holds for a scheme whose lines it took: not a list of challenges. */

@@ -3,7 +3,8 @@
  *
  * Exported from `authscheme` as {@link basic}.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { textHmac } from '../../util/hmac';
 import { passwordChecker } from '../../util/secret';
 import type { CacheOptions } from '../../util/cache-options';
 import { configuredCache } from '../../util/lru-cache';
@@ -264,8 +265,7 @@ function decodeCredentials(
  * plain hashes.
  */
 function cacheKeyer(): (text: string) => string {
-  const key = randomBytes(32);
-  return (text) => createHmac('sha256', key).update(text).digest('base64');
+  return textHmac(randomBytes(32));
 }
 
 /** A constant-time checker over a users map: the same comparison whether or not the user exists. */

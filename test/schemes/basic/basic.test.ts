@@ -9,7 +9,10 @@ import {
   type RequestContext,
 } from 'authscheme';
 import crypto from 'node:crypto';
+import * as hmacModule from '../../../src/util/hmac';
 import { settledHeap } from '../../helpers/gc';
+
+const realTextHmac = hmacModule.textHmac;
 
 const ctx = { realm: 'WallyWorld', proxy: false, method: 'GET', url: '/' } as RequestContext;
 
@@ -446,7 +449,17 @@ describe('basic({ cache })', () => {
   it('keeps at most max entries, keyed by an HMAC of name and password', async () => {
     const seen: string[] = [];
     const verify = jest.fn((user: string) => user);
+    // The keyer basic() makes: a random key, and each key an HMAC of what names the entry.
+    const keyers: jest.Mock[] = [];
+    const made = jest.spyOn(hmacModule, 'textHmac').mockImplementation((key) => {
+      const keyer = jest.fn(realTextHmac(key));
+      keyers.push(keyer);
+      return keyer;
+    });
     const scheme = basic({ verify, cache: { max: 2 } });
+    expect(made).toHaveBeenCalledTimes(1);
+    expect(made.mock.calls[0]![0]).toHaveLength(32);
+    made.mockRestore();
     const check = async (user: string) => {
       const result = await scheme.verify(parseCredentials(header(user, 'pw-secret')), ctx);
       seen.push(result.ok ? result.user : 'refused');
@@ -458,10 +471,10 @@ describe('basic({ cache })', () => {
     await check('c');
     expect(seen).toEqual(['a', 'b', 'c', 'a', 'c']);
     expect(verify.mock.calls.map((call) => call[0])).toEqual(['a', 'b', 'c', 'a']);
-    const hmac = jest.spyOn(require('node:crypto'), 'createHmac');
     await check('d');
-    expect(hmac).toHaveBeenCalledWith('sha256', expect.any(Buffer));
-    hmac.mockRestore();
+    expect(keyers).toHaveLength(1);
+    const texts = keyers[0]!.mock.calls.map((call) => String(call[0]));
+    expect(texts.at(-1)).toContain('"d","pw-secret"');
   });
 
   it('keeps the successes of one basic() in two authenticate()s (realms, proxy) apart', async () => {

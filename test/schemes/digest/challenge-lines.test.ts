@@ -59,7 +59,7 @@ describe('Digest challenge lines', () => {
     'are formatChallenge of challenges() around the nonce: $name',
     ({ options, siteRealm }) => {
       const scheme = digest(options);
-      const lines = linesFor(scheme.challenges);
+      const lines = linesFor(scheme);
       expect(lines).toBeDefined();
       const ctx = fakeContext({ realm: siteRealm });
       for (const failure of [undefined, stale]) {
