@@ -43,13 +43,28 @@ export function safeCompare(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') {
     throw new TypeError('safeCompare(): both arguments must be strings');
   }
-  // Their UTF-16 code units, not UTF-8, which writes every lone surrogate as U+FFFD: two different
-  // strings would compare equal.
-  return secretsEqual(hashCodeUnits(a), hashCodeUnits(b));
+  digestCodeUnits(a, digestOfA);
+  digestCodeUnits(b, digestOfB);
+  return timingSafeEqual(digestOfA, digestOfB);
 }
 
-function hashCodeUnits(text: string): Buffer {
-  return hash('sha256', Buffer.from(text, 'utf16le'), 'buffer');
+/**
+ * Buffers reused by every safeCompare() (each step is synchronous): a Buffer per input and one per
+ * digest made half its cost (Node 20: 2.5 µs a call against 1.3), `crypto.hash`'s own Buffer
+ * costing more than the hash; its digest is taken as a latin1 string instead.
+ */
+let codeUnits = Buffer.alloc(512);
+const digestOfA = Buffer.alloc(32);
+const digestOfB = Buffer.alloc(32);
+
+/** SHA-256 of `text`'s UTF-16 code units, written into `out`. */
+function digestCodeUnits(text: string, out: Buffer): void {
+  // Code units, not UTF-8, which writes every lone surrogate as U+FFFD: two different strings
+  // would compare equal.
+  if (text.length * 2 > codeUnits.length) codeUnits = Buffer.alloc(text.length * 2);
+  const length = codeUnits.write(text, 0, 'utf16le');
+  // 'binary' is latin1 (Node's alias, the one @types/node lets crypto.hash take).
+  out.write(hash('sha256', codeUnits.subarray(0, length), 'binary'), 0, 'latin1');
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { safeCompare } from 'authscheme';
 
 describe('safeCompare (exported for verify callbacks)', () => {
@@ -17,6 +18,23 @@ describe('safeCompare (exported for verify callbacks)', () => {
     expect(safeCompare('\udc00', '\ud800')).toBe(false);
     expect(safeCompare('x\ud800', 'x\ud800')).toBe(true);
     expect(safeCompare('😀', '\ud83d\ude00')).toBe(true);
+  });
+
+  it('answers a === b for any two strings, long or short, one call after another', () => {
+    // The buffers it hashes into are reused and grow: a long call must not leave bytes behind
+    // that a shorter one then reads.
+    const long = 'k'.repeat(5000);
+    expect(safeCompare(long, long)).toBe(true);
+    expect(safeCompare(`${long}a`, `${long}b`)).toBe(false);
+    expect(safeCompare('k', long)).toBe(false);
+    expect(safeCompare('k', 'k')).toBe(true);
+    const text = fc.string({ unit: 'binary', maxLength: 700 });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(safeCompare(a, b)).toBe(a === b);
+        expect(safeCompare(a, a)).toBe(true);
+      }),
+    );
   });
 
   it('throws for anything but two strings (an undefined password must not pass)', () => {
