@@ -3,6 +3,8 @@ import { hash } from 'node:crypto';
 /** SHA-256's block size: HMAC pads the key to it (RFC 2104 §2). */
 const BLOCK_BYTES = 64;
 const HASH_BYTES = 32;
+/** The most the reused input buffer grows to. */
+const MAX_KEPT_BYTES = 64 * 1024;
 
 /**
  * HMAC-SHA-256 under `key` (at most one block) of a text's UTF-8 bytes, in base64: what
@@ -22,14 +24,17 @@ export function textHmac(key: Buffer): (text: string) => string {
   }
   return (text) => {
     // Three bytes a UTF-16 unit at most (a lone surrogate becomes U+FFFD, as createHmac writes it).
-    if (BLOCK_BYTES + text.length * 3 > inner.length) {
-      const grown = Buffer.allocUnsafe(BLOCK_BYTES + text.length * 3);
-      inner.copy(grown, 0, 0, BLOCK_BYTES);
-      inner = grown;
+    const needed = BLOCK_BYTES + text.length * 3;
+    let input = inner;
+    if (needed > input.length) {
+      // Grown for texts up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
+      input = Buffer.allocUnsafe(needed);
+      inner.copy(input, 0, 0, BLOCK_BYTES);
+      if (needed <= MAX_KEPT_BYTES) inner = input;
     }
-    const length = BLOCK_BYTES + inner.write(text, BLOCK_BYTES, 'utf8');
+    const length = BLOCK_BYTES + input.write(text, BLOCK_BYTES, 'utf8');
     // 'binary' is latin1 (Node's alias, the one @types/node lets crypto.hash take).
-    outer.write(hash('sha256', inner.subarray(0, length), 'binary'), BLOCK_BYTES, 'latin1');
+    outer.write(hash('sha256', input.subarray(0, length), 'binary'), BLOCK_BYTES, 'latin1');
     return hash('sha256', outer, 'base64');
   };
 }

@@ -54,6 +54,8 @@ export function safeCompare(a: string, b: string): boolean {
  * costing more than the hash; its digest is taken as a latin1 string instead.
  */
 let codeUnits = Buffer.alloc(512);
+/** The most the reused input buffer grows to. */
+const MAX_KEPT_BYTES = 64 * 1024;
 const digestOfA = Buffer.alloc(32);
 const digestOfB = Buffer.alloc(32);
 
@@ -61,10 +63,16 @@ const digestOfB = Buffer.alloc(32);
 function digestCodeUnits(text: string, out: Buffer): void {
   // Code units, not UTF-8, which writes every lone surrogate as U+FFFD: two different strings
   // would compare equal.
-  if (text.length * 2 > codeUnits.length) codeUnits = Buffer.alloc(text.length * 2);
-  const length = codeUnits.write(text, 0, 'utf16le');
+  const needed = text.length * 2;
+  let units = codeUnits;
+  if (needed > units.length) {
+    // Grown for texts up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
+    units = Buffer.alloc(needed);
+    if (needed <= MAX_KEPT_BYTES) codeUnits = units;
+  }
+  const length = units.write(text, 0, 'utf16le');
   // 'binary' is latin1 (Node's alias, the one @types/node lets crypto.hash take).
-  out.write(hash('sha256', codeUnits.subarray(0, length), 'binary'), 0, 'latin1');
+  out.write(hash('sha256', units.subarray(0, length), 'binary'), 0, 'latin1');
 }
 
 /**

@@ -28,6 +28,11 @@ describe('safeCompare (exported for verify callbacks)', () => {
     expect(safeCompare(`${long}a`, `${long}b`)).toBe(false);
     expect(safeCompare('k', long)).toBe(false);
     expect(safeCompare('k', 'k')).toBe(true);
+    // Past what the reused buffer grows to (64 KiB): a buffer of its own.
+    const huge = 'h'.repeat(40_000);
+    expect(safeCompare(huge, huge)).toBe(true);
+    expect(safeCompare(huge, `${huge.slice(1)}i`)).toBe(false);
+    expect(safeCompare('k', 'k')).toBe(true);
     const text = fc.string({ unit: 'binary', maxLength: 700 });
     fc.assert(
       fc.property(text, text, (a, b) => {
