@@ -7,34 +7,63 @@ const HASH_BYTES = 32;
 const MAX_KEPT_BYTES = 64 * 1024;
 
 /**
- * HMAC-SHA-256 under `key` (at most one block) of a text's UTF-8 bytes, in base64: what
- * `createHmac('sha256', key).update(text).digest('base64')` gives, at half its cost (Node 20: 0.9
- * µs against 1.8 for a short text). It is computed from its definition (RFC 2104 §2,
- * `H(K^opad ‖ H(K^ipad ‖ m))`) with the padded keys written once into buffers that each call
- * reuses (every step is synchronous); createHmac sets the key up again on every call. The inner
- * digest comes back as a latin1 string: a Buffer made by `crypto.hash` costs more than the hash.
+ * HMAC-SHA-256 under one key (at most one block), computed from its definition (RFC 2104 §2,
+ * `H(K^opad ‖ H(K^ipad ‖ m))`) with Node's one-shot `crypto.hash` and the padded keys written once
+ * into buffers that every call reuses (each step is synchronous). `createHmac` sets the key up
+ * again on every call, which costs about as much as the two hashes; the inner digest comes back
+ * as a latin1 string, since a Buffer made by `crypto.hash` costs more than the hash (Node 20: 1.4
+ * µs against 0.33). The digest of a short text: 0.9 µs, against createHmac's 1.8.
  */
-export function textHmac(key: Buffer): (text: string) => string {
-  if (key.length > BLOCK_BYTES) throw new TypeError('textHmac: key longer than 64 bytes');
-  let inner = Buffer.alloc(BLOCK_BYTES + 256, 0x36);
-  const outer = Buffer.alloc(BLOCK_BYTES + HASH_BYTES, 0x5c);
-  for (let i = 0; i < key.length; i++) {
-    inner[i] = (inner[i] as number) ^ (key[i] as number);
-    outer[i] = (outer[i] as number) ^ (key[i] as number);
-  }
-  return (text) => {
-    // Three bytes a UTF-16 unit at most (a lone surrogate becomes U+FFFD, as createHmac writes it).
-    const needed = BLOCK_BYTES + text.length * 3;
-    let input = inner;
-    if (needed > input.length) {
-      // Grown for texts up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
-      input = Buffer.allocUnsafe(needed);
-      inner.copy(input, 0, 0, BLOCK_BYTES);
-      if (needed <= MAX_KEPT_BYTES) inner = input;
+export class HmacSha256 {
+  /** `K^ipad ‖ m`: the message is written after the pad on each call. */
+  private input: Buffer;
+  /** `K^opad ‖ H(K^ipad ‖ m)`: the inner digest is written after the pad on each call. */
+  private readonly outer = Buffer.alloc(BLOCK_BYTES + HASH_BYTES, 0x5c);
+
+  constructor(key: Buffer) {
+    if (key.length > BLOCK_BYTES) throw new TypeError('HmacSha256: key longer than 64 bytes');
+    this.input = Buffer.alloc(BLOCK_BYTES + 256, 0x36);
+    for (let i = 0; i < key.length; i++) {
+      this.input[i] = (this.input[i] as number) ^ (key[i] as number);
+      this.outer[i] = (this.outer[i] as number) ^ (key[i] as number);
     }
-    const length = BLOCK_BYTES + input.write(text, BLOCK_BYTES, 'utf8');
+  }
+
+  /** The HMAC of `message`'s bytes, in `encoding` ('binary' is latin1: a byte a character). */
+  ofBytes(message: Uint8Array, encoding: 'base64' | 'binary'): string {
+    const input = this.room(message.length);
+    input.set(message, BLOCK_BYTES);
+    return this.digest(input, message.length, encoding);
+  }
+
+  /** The HMAC of `text`'s UTF-8 bytes (a lone surrogate written as U+FFFD, as createHmac does). */
+  ofText(text: string, encoding: 'base64' | 'binary'): string {
+    // Three bytes a UTF-16 unit at most.
+    const input = this.room(text.length * 3);
+    return this.digest(input, input.write(text, BLOCK_BYTES, 'utf8'), encoding);
+  }
+
+  /** The input buffer with room for `length` message bytes after the pad. */
+  private room(length: number): Buffer {
+    const needed = BLOCK_BYTES + length;
+    if (needed <= this.input.length) return this.input;
+    // Grown for messages up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
+    const input = Buffer.allocUnsafe(needed);
+    this.input.copy(input, 0, 0, BLOCK_BYTES);
+    if (needed <= MAX_KEPT_BYTES) this.input = input;
+    return input;
+  }
+
+  private digest(input: Buffer, length: number, encoding: 'base64' | 'binary'): string {
     // 'binary' is latin1 (Node's alias, the one @types/node lets crypto.hash take).
-    outer.write(hash('sha256', input.subarray(0, length), 'binary'), BLOCK_BYTES, 'latin1');
-    return hash('sha256', outer, 'base64');
-  };
+    const inner = hash('sha256', input.subarray(0, BLOCK_BYTES + length), 'binary');
+    this.outer.write(inner, BLOCK_BYTES, HASH_BYTES, 'latin1');
+    return hash('sha256', this.outer, encoding);
+  }
+}
+
+/** HMAC-SHA-256 under `key` of a text's UTF-8 bytes, in base64 (see {@link HmacSha256}). */
+export function textHmac(key: Buffer): (text: string) => string {
+  const hmac = new HmacSha256(key);
+  return (text) => hmac.ofText(text, 'base64');
 }

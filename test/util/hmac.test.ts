@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { textHmac } from '../../src/util/hmac';
+import { HmacSha256, textHmac } from '../../src/util/hmac';
 
 const reference = (key: Buffer, text: string): string =>
   createHmac('sha256', key).update(text).digest('base64');
@@ -38,6 +38,38 @@ describe('textHmac', () => {
         },
       ),
     );
+  });
+
+  it("gives createHmac's HMAC of bytes too, texts and bytes in turn on one key", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 100 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (keyBytes, messages) => {
+          const key = Buffer.from(keyBytes);
+          const hmac = new HmacSha256(key);
+          for (const message of messages) {
+            const expected = createHmac('sha256', key).update(message).digest();
+            const got =
+              typeof message === 'string'
+                ? hmac.ofText(message, 'binary')
+                : hmac.ofBytes(message, 'binary');
+            expect(Buffer.from(got, 'latin1')).toEqual(expected);
+          }
+        },
+      ),
+    );
+    // Past what the reused buffer grows to (64 KiB), and a short one after it.
+    const key = randomBytes(32);
+    const hmac = new HmacSha256(key);
+    for (const message of [randomBytes(70_000), randomBytes(3)]) {
+      expect(hmac.ofBytes(message, 'base64')).toBe(
+        createHmac('sha256', key).update(message).digest('base64'),
+      );
+    }
   });
 
   it('takes keys of one SHA-256 block at most', () => {
