@@ -1,10 +1,9 @@
 import { hash } from 'node:crypto';
+import { Scratch } from './scratch';
 
 /** SHA-256's block size: HMAC pads the key to it (RFC 2104 §2). */
 const BLOCK_BYTES = 64;
 const HASH_BYTES = 32;
-/** The most the reused input buffer grows to. */
-const MAX_KEPT_BYTES = 64 * 1024;
 
 /**
  * HMAC-SHA-256 under one key (at most one block), computed from its definition (RFC 2104 §2,
@@ -16,22 +15,23 @@ const MAX_KEPT_BYTES = 64 * 1024;
  */
 export class HmacSha256 {
   /** `K^ipad ‖ m`: the message is written after the pad on each call. */
-  private input: Buffer;
+  private readonly input: Scratch;
   /** `K^opad ‖ H(K^ipad ‖ m)`: the inner digest is written after the pad on each call. */
   private readonly outer = Buffer.alloc(BLOCK_BYTES + HASH_BYTES, 0x5c);
 
   constructor(key: Buffer) {
     if (key.length > BLOCK_BYTES) throw new TypeError('HmacSha256: key longer than 64 bytes');
-    this.input = Buffer.alloc(BLOCK_BYTES + 256, 0x36);
+    const input = Buffer.alloc(BLOCK_BYTES + 256, 0x36);
     for (let i = 0; i < key.length; i++) {
-      this.input[i] = (this.input[i] as number) ^ (key[i] as number);
+      input[i] = (input[i] as number) ^ (key[i] as number);
       this.outer[i] = (this.outer[i] as number) ^ (key[i] as number);
     }
+    this.input = new Scratch(input, BLOCK_BYTES);
   }
 
   /** The HMAC of `message`'s bytes, in `encoding` ('binary' is latin1: a byte a character). */
   ofBytes(message: Uint8Array, encoding: 'base64' | 'binary'): string {
-    const input = this.room(message.length);
+    const input = this.input.room(BLOCK_BYTES + message.length);
     input.set(message, BLOCK_BYTES);
     return this.digest(input, message.length, encoding);
   }
@@ -39,19 +39,8 @@ export class HmacSha256 {
   /** The HMAC of `text`'s UTF-8 bytes (a lone surrogate written as U+FFFD, as createHmac does). */
   ofText(text: string, encoding: 'base64' | 'binary'): string {
     // Three bytes a UTF-16 unit at most.
-    const input = this.room(text.length * 3);
+    const input = this.input.room(BLOCK_BYTES + text.length * 3);
     return this.digest(input, input.write(text, BLOCK_BYTES, 'utf8'), encoding);
-  }
-
-  /** The input buffer with room for `length` message bytes after the pad. */
-  private room(length: number): Buffer {
-    const needed = BLOCK_BYTES + length;
-    if (needed <= this.input.length) return this.input;
-    // Grown for messages up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
-    const input = Buffer.allocUnsafe(needed);
-    this.input.copy(input, 0, 0, BLOCK_BYTES);
-    if (needed <= MAX_KEPT_BYTES) this.input = input;
-    return input;
   }
 
   private digest(input: Buffer, length: number, encoding: 'base64' | 'binary'): string {

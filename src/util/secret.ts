@@ -4,6 +4,7 @@
  * about the secret's length or content.
  */
 import { hash, timingSafeEqual } from 'node:crypto';
+import { Scratch } from './scratch';
 
 /** SHA-256 of a secret (UTF-8), as a fixed-length 32-byte buffer. */
 export function hashSecret(secret: string): Buffer {
@@ -53,9 +54,7 @@ export function safeCompare(a: string, b: string): boolean {
  * digest made half its cost (Node 20: 2.5 µs a call against 1.3), `crypto.hash`'s own Buffer
  * costing more than the hash; its digest is taken as a latin1 string instead.
  */
-let codeUnits = Buffer.alloc(512);
-/** The most the reused input buffer grows to. */
-const MAX_KEPT_BYTES = 64 * 1024;
+const codeUnits = new Scratch(Buffer.alloc(512));
 const digestOfA = Buffer.alloc(32);
 const digestOfB = Buffer.alloc(32);
 
@@ -63,13 +62,7 @@ const digestOfB = Buffer.alloc(32);
 function digestCodeUnits(text: string, out: Buffer): void {
   // Code units, not UTF-8, which writes every lone surrogate as U+FFFD: two different strings
   // would compare equal.
-  const needed = text.length * 2;
-  let units = codeUnits;
-  if (needed > units.length) {
-    // Grown for texts up to MAX_KEPT_BYTES; a longer one gets a buffer of its own, not kept.
-    units = Buffer.alloc(needed);
-    if (needed <= MAX_KEPT_BYTES) codeUnits = units;
-  }
+  const units = codeUnits.room(text.length * 2);
   const length = units.write(text, 0, 'utf16le');
   // 'binary' is latin1 (Node's alias, the one @types/node lets crypto.hash take).
   out.write(hash('sha256', units.subarray(0, length), 'binary'), 0, 'latin1');
