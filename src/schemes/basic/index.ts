@@ -14,6 +14,7 @@ import { decodeBase64Strict } from '../../util/base64';
 import { decodeUtf8Strict, hasControl, isAscii, isWellFormed } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import { detach } from '../../util/detach';
+import { PerRealm } from '../../util/per-realm';
 import type { Challenge, Credentials } from '../../header/types';
 import type {
   Identity,
@@ -154,24 +155,17 @@ export function basic(options: BasicOptions): Scheme {
   const configured = configuredCache<SchemeSuccess>('basic()', options.cache);
   const cacheKey = configured && cacheKeyer();
   const checking = new SharedChecks<VerifyResult>();
-  const challengeByRealm = new Map<string, Challenge[]>();
+  const challengeByRealm = new PerRealm<Challenge[]>((realm) => {
+    const params: Record<string, string> = { realm };
+    if (charset) params.charset = 'UTF-8';
+    // Frozen: formatChallengeCached formats a frozen challenge once.
+    return [Object.freeze({ scheme: 'Basic', params: Object.freeze(params) })];
+  });
 
   return {
     name: 'Basic',
     challenges(ctx: RequestContext): Challenge[] {
-      const realm = ownRealm ?? ctx.realm;
-      let challenges = challengeByRealm.get(realm);
-      if (challenges === undefined) {
-        // A copy, kept: the realm may be a view of a longer text (a Host header).
-        const params: Record<string, string> = { realm: detach(realm) };
-        if (charset) params.charset = 'UTF-8';
-        challenges = [Object.freeze({ scheme: 'Basic', params: Object.freeze(params) })];
-        // Realms are few; the bound keeps one per request (a realm made from the Host, one
-        // basic() shared by many authenticate()s) from growing it for good.
-        if (challengeByRealm.size >= MAX_CACHED_REALMS) challengeByRealm.clear();
-        challengeByRealm.set(params.realm!, challenges);
-      }
-      return challenges;
+      return challengeByRealm.get(ownRealm ?? ctx.realm);
     },
     verify(credentials: Credentials, ctx: RequestContext): VerifyResult | Promise<VerifyResult> {
       const decoded = decodeCredentials(credentials, allowEmptyUser, acceptLatin1);
@@ -216,9 +210,6 @@ export function basic(options: BasicOptions): Scheme {
     return checking.share(key, now, identity, remember);
   }
 }
-
-/** Realms whose challenges are kept made (see challenges()). */
-const MAX_CACHED_REALMS = 64;
 
 function claimed(result: VerifyResult, user: string): VerifyResult {
   return result.ok ? result : { ...result, user };

@@ -17,6 +17,7 @@ import type {
 import { identityResult } from '../../scheme';
 import type { CacheOptions } from '../../util/cache-options';
 import { configuredCache, LruCache } from '../../util/lru-cache';
+import { PerRealm } from '../../util/per-realm';
 import { detach } from '../../util/detach';
 import { SharedChecks } from '../../util/shared-checks';
 import { isPromiseLike } from '../../util/promise';
@@ -270,6 +271,18 @@ export function bearer(options: BearerOptions): Scheme {
     throw error;
   }
 
+  /** `realm` and `scope` (RFC 6750 §3), the parameters every challenge has. */
+  function challengeParams(forRealm: string): Record<string, string> {
+    const params = Object.create(null) as Record<string, string>;
+    params['realm'] = forRealm;
+    if (required !== undefined) params['scope'] = required.challengeValue;
+    return params;
+  }
+  /** Frozen: formatChallengeCached formats a frozen challenge once. */
+  const plainChallenges = new PerRealm<Challenge[]>((forRealm) => [
+    Object.freeze({ scheme: 'Bearer', params: Object.freeze(challengeParams(forRealm)) }),
+  ]);
+
   /** Checks under way, by cache key: only with the cache, whose reuse of results they extend. */
   const checking = new SharedChecks<VerifyResult>();
 
@@ -317,16 +330,14 @@ export function bearer(options: BearerOptions): Scheme {
     name: 'Bearer',
 
     challenges(ctx: RequestContext, failure?: SchemeFailure): Challenge[] {
-      const params = Object.create(null) as Record<string, string>;
-      params['realm'] = realm ?? ctx.realm;
-      if (required !== undefined) params['scope'] = required.challengeValue;
       const error = failure === undefined ? undefined : errorOf(failure);
-      if (error !== undefined) {
-        params['error'] = error;
-        const description = (failure as BearerFailure).bearerErrorDescription;
-        if (description !== undefined) params['error_description'] = description;
-        if (errorUri !== undefined) params['error_uri'] = errorUri;
-      }
+      // No error (no credentials sent): the same challenge every time, kept.
+      if (error === undefined) return plainChallenges.get(realm ?? ctx.realm);
+      const params = challengeParams(realm ?? ctx.realm);
+      params['error'] = error;
+      const description = (failure as BearerFailure).bearerErrorDescription;
+      if (description !== undefined) params['error_description'] = description;
+      if (errorUri !== undefined) params['error_uri'] = errorUri;
       return [{ scheme: 'Bearer', params }];
     },
 

@@ -26,6 +26,7 @@ import {
 } from '../../util/text';
 import { checkRealm } from '../../util/realm';
 import { detach } from '../../util/detach';
+import { PerRealm } from '../../util/per-realm';
 import {
   checkBooleanOptions,
   isList,
@@ -248,7 +249,7 @@ interface DigestConfig {
   readonly now: () => number;
   readonly source: HA1Source;
   /** realm → its challenges' templates, one per algorithm (see challengeLinesFor). */
-  readonly templates: Map<string, ChallengeTemplate[]>;
+  readonly templates: PerRealm<ChallengeTemplate[]>;
 }
 
 const DEFAULT_LIFETIME = 300_000;
@@ -365,7 +366,7 @@ function challengeLinesFor(
   failure?: SchemeFailure,
 ): string[] {
   const { realm, nonce, stale } = challengeBasis(config, ctx, failure);
-  const templates = templatesFor(config, realm);
+  const templates = config.templates.get(realm);
   const lines: string[] = [];
   for (const [before, after, afterStale] of templates) {
     lines.push(before + nonce + (stale ? afterStale : after));
@@ -375,20 +376,6 @@ function challengeLinesFor(
 
 /** Per algorithm: the line up to the nonce, and after it without and with `stale=true`. */
 type ChallengeTemplate = readonly [before: string, after: string, afterStale: string];
-
-/** Realms whose templates are kept per digest(); realms are few. */
-const MAX_TEMPLATE_REALMS = 64;
-
-function templatesFor(config: DigestConfig, realm: string): ChallengeTemplate[] {
-  const byRealm = config.templates;
-  let templates = byRealm.get(realm);
-  if (templates === undefined) {
-    if (byRealm.size >= MAX_TEMPLATE_REALMS) byRealm.clear();
-    templates = config.algorithms.map((algorithm) => templateOf(config, realm, algorithm));
-    byRealm.set(detach(realm), templates);
-  }
-  return templates;
-}
 
 /**
  * A template cut out of the formatter's own output for a stand-in nonce, so that the lines are
@@ -963,7 +950,7 @@ function resolveOptions(options: DigestOptions): DigestConfig {
       );
     }
   }
-  return Object.freeze({
+  const config: DigestConfig = Object.freeze({
     algorithms,
     qop,
     qopAuth: qop.includes('auth'),
@@ -985,8 +972,11 @@ function resolveOptions(options: DigestOptions): DigestConfig {
     forwardedRequest,
     now,
     source,
-    templates: new Map(),
+    templates: new PerRealm((realm: string) =>
+      algorithms.map((algorithm) => templateOf(config, realm, algorithm)),
+    ),
   });
+  return config;
 }
 
 /**

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import express from 'express';
 import request from 'supertest';
+import type { Challenge } from '../../../src/header/types';
 import type { RequestContext, SchemeFailure } from '../../../src/scheme';
 import { bearer, requireScopes, type BearerVerify } from '../../../src/schemes/bearer';
 import { bearerApp } from './helpers';
@@ -70,6 +71,74 @@ describe('bearer() as a Scheme', () => {
     const verify = (() => ({ user: 'u', expiresAt: 'tomorrow' })) as unknown as BearerVerify;
     const app = bearerApp({ verify });
     expect((await request(app).get('/').set('Authorization', 'Bearer t')).status).toBe(500);
+  });
+});
+
+describe('bearer() challenges', () => {
+  const missing = {
+    ok: false,
+    code: 'ERR_AUTH_MISSING_CREDENTIALS',
+    message: 'm',
+  } as SchemeFailure;
+  const invalid = {
+    ok: false,
+    code: 'ERR_AUTH_INVALID_CREDENTIALS',
+    message: 'm',
+  } as SchemeFailure;
+
+  it('makes the challenge without an error once per realm, frozen, with the required scope', () => {
+    const scheme = bearer({ verify: () => 'u', requiredScopes: ['read', 'write'] });
+    // Bearer makes its challenges synchronously.
+    const challengesOf = (realm: string, failure?: SchemeFailure) =>
+      scheme.challenges({ ...ctx, realm }, failure) as readonly Challenge[];
+    const first = challengesOf('a');
+    expect(first).toEqual([{ scheme: 'Bearer', params: { realm: 'a', scope: 'read write' } }]);
+    expect(Object.isFrozen(first[0])).toBe(true);
+    expect(Object.isFrozen(first[0]!.params)).toBe(true);
+    // A failure that carries no error (no credentials) gets the same kept challenge.
+    expect(challengesOf('a')).toBe(first);
+    expect(challengesOf('a', missing)).toBe(first);
+    expect(challengesOf('b')).toEqual([
+      { scheme: 'Bearer', params: { realm: 'b', scope: 'read write' } },
+    ]);
+    expect(challengesOf('a')).toBe(first);
+  });
+
+  it('makes a challenge with an error afresh, never the kept one', () => {
+    const scheme = bearer({ verify: () => 'u', errorUri: 'https://example.com/e' });
+    const challengesOf = (failure?: SchemeFailure) =>
+      scheme.challenges(ctx, failure) as readonly Challenge[];
+    const plain = challengesOf();
+    const refused = challengesOf(invalid);
+    expect(refused).toEqual([
+      {
+        scheme: 'Bearer',
+        params: { realm: 'r', error: 'invalid_token', error_uri: 'https://example.com/e' },
+      },
+    ]);
+    expect(Object.isFrozen(refused[0]!.params)).toBe(false);
+    expect(challengesOf(invalid)[0]).not.toBe(refused[0]);
+    // The error was not written into the kept challenge.
+    expect(challengesOf()).toBe(plain);
+    expect(plain[0]!.params).toEqual({ realm: 'r' });
+  });
+
+  it('keeps the challenges of 64 realms at most', () => {
+    const scheme = bearer({ verify: () => 'u' });
+    const challengesOf = (realm: string) =>
+      scheme.challenges({ ...ctx, realm }) as readonly Challenge[];
+    const first = challengesOf('tenant-0');
+    for (let i = 1; i < 64; i++) challengesOf(`tenant-${i}`);
+    expect(challengesOf('tenant-0')).toBe(first);
+    challengesOf('tenant-64');
+    const again = challengesOf('tenant-0');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+
+  it("names its own realm over the middleware's", () => {
+    const scheme = bearer({ verify: () => 'u', realm: 'own' });
+    expect(scheme.challenges(ctx)).toEqual([{ scheme: 'Bearer', params: { realm: 'own' } }]);
   });
 });
 
