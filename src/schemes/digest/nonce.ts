@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { detach } from '../../util/detach';
 import { HmacSha256 } from '../../util/hmac';
+import { PerRealm } from '../../util/per-realm';
 
 /*
  * A nonce is base64url(version ‖ expiresAt ‖ issuedAt ‖ issuer ‖ random ‖ mac):
@@ -68,8 +69,6 @@ class RandomPool {
 const BLOCK_BYTES = 64;
 /** Verified nonces remembered; a miss only costs the HMAC again. */
 const MAX_VERIFIED = 10_000;
-/** Per-realm MAC message buffers kept; realms are few. */
-const MAX_CACHED_REALMS = 64;
 
 /**
  * Issues and checks stateless, HMAC-signed nonces.
@@ -83,7 +82,9 @@ export class NonceSigner {
   private readonly verified = new Map<string, { realm: string; result: NonceCheck }>();
   private readonly hmac: HmacSha256;
   /** realm → the MAC's message buffers (see {@link MacMessage}). */
-  private readonly messages = new Map<string, MacMessage>();
+  private readonly messages = new PerRealm<MacMessage>((realm) =>
+    macMessage(Buffer.concat([MAC_LABEL, Buffer.from(`${realm}\0`, 'latin1')])),
+  );
   /** The MAC a nonce should carry, for timingSafeEqual. */
   private readonly expectedMac = Buffer.alloc(MAC_BYTES);
 
@@ -161,12 +162,7 @@ export class NonceSigner {
 
   /** The HMAC of `nonce`'s first `body` bytes for `realm`, as a latin1 string of 32 bytes. */
   private mac(realm: string, nonce: Buffer, body: number): string {
-    let message = this.messages.get(realm);
-    if (message === undefined) {
-      if (this.messages.size >= MAX_CACHED_REALMS) this.messages.clear();
-      message = macMessage(Buffer.concat([MAC_LABEL, Buffer.from(`${realm}\0`, 'latin1')]));
-      this.messages.set(detach(realm), message);
-    }
+    const message = this.messages.get(realm);
     nonce.copy(message.buffer, message.bodyAt, 0, body);
     return this.hmac.ofBytes(body === BODY_BYTES ? message.v2 : message.v1, 'binary');
   }
