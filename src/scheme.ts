@@ -9,6 +9,7 @@ import type { AuthErrorCode } from './errors';
 import { AuthschemeError } from './errors';
 import type { Challenge, Credentials } from './header/types';
 import { isPromiseLike } from './util/promise';
+import { nullObject } from './util/null-object';
 
 /**
  * A request as Express, Connect or plain `node:http` hands it over.
@@ -197,7 +198,7 @@ export function identityResult(value: unknown): SchemeSuccess | SchemeFailure {
   if (typeof value === 'object' && !Array.isArray(value)) {
     const user = (value as { user?: unknown }).user;
     if (typeof user === 'string' && user !== '') {
-      const details: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      const details = nullObject<unknown>();
       for (const key of Object.keys(value)) {
         if (key !== 'user' && key !== 'scheme')
           details[key] = (value as Record<string, unknown>)[key];

@@ -16,6 +16,7 @@ import {
   type AlgorithmInfo,
   type DigestAlgorithm,
 } from '../schemes/digest/algorithms';
+import { nullObject } from '../util/null-object';
 
 /**
  * The requests sent with one nonce. RFC 7616 §3.4: `nc` counts every request sent with the nonce,
@@ -191,7 +192,7 @@ export function answerDigest(
       ? hashWire(algorithm, ha1, nonce, ha2)
       : hashWire(algorithm, ha1, nonce, nc, cnonce, qop, ha2);
 
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  const params = nullObject<string>();
   if (session.userhash) {
     // RFC 7616 §3.4.4: the user name travels hashed with the realm.
     params.username = hashUsername(algorithm.hash, username, realm);

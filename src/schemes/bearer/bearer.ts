@@ -28,6 +28,7 @@ import { locateToken } from './locate';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../../util/options';
+import { nullObject } from '../../util/null-object';
 
 /** The fields of an identity that `bearer()` reads itself, with the values it takes. */
 interface BearerFields {
@@ -273,7 +274,7 @@ export function bearer(options: BearerOptions): Scheme {
 
   /** `realm` and `scope` (RFC 6750 §3), the parameters every challenge has. */
   function challengeParams(forRealm: string): Record<string, string> {
-    const params = Object.create(null) as Record<string, string>;
+    const params = nullObject<string>();
     params['realm'] = forRealm;
     if (required !== undefined) params['scope'] = required.challengeValue;
     return params;

@@ -7,6 +7,7 @@ import type { Credentials } from '../../header/types';
 import type { BearerFailure } from './errors';
 import { bearerFailure } from './errors';
 import { isToken68 } from '../../header/grammar';
+import { nullObject } from '../../util/null-object';
 
 /** Which extra places are enabled. */
 export interface TokenPlaces {
@@ -55,7 +56,7 @@ function credentialsFor(token: string): Credentials {
   return {
     scheme: 'Bearer',
     token68: token,
-    params: Object.create(null) as Record<string, string>,
+    params: nullObject<string>(),
   };
 }
 

@@ -17,6 +17,7 @@ import { checkErrorUri } from './errors';
 import type { CompiledScopes, ScopeRequirement } from './scopes';
 import { compileScopes, hasScopes, normaliseScopes } from './scopes';
 import { optionNames, rejectRequestAsOptions, rejectUnknownOptions } from '../../util/options';
+import { nullObject } from '../../util/null-object';
 
 /** Options of {@link requireScopes} besides the scopes themselves. */
 export interface RequireScopesOptions {
@@ -129,7 +130,7 @@ export function requireScopes(
     throw new TypeError('requireScopes: audit must be a function');
   }
   const challenge = (error?: BearerErrorCode): string => {
-    const params = Object.create(null) as Record<string, string>;
+    const params = nullObject<string>();
     params['realm'] = realm;
     params['scope'] = required.challengeValue;
     if (error !== undefined) {

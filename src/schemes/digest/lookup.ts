@@ -5,6 +5,7 @@ import { isPromiseLike } from '../../util/promise';
 import { isHexOfLength, isWellFormed } from '../../util/text';
 import { hashCredentials, hashUsername, type DigestHash } from './algorithms';
 import { realmSpellings } from './realm';
+import { nullObject } from '../../util/null-object';
 
 /** Precomputed HA1 values, `H(username ":" realm ":" password)` in hex, per hash (RFC 7616 §3.4.2). */
 export type DigestHA1 = Partial<Record<DigestHash, string>>;
@@ -328,7 +329,7 @@ function withDetails(
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw badResult(`Digest ${key} lookup: details must be an object`);
   }
-  const details = Object.create(null) as Record<string, unknown>;
+  const details = nullObject<unknown>();
   for (const name of Object.keys(given)) {
     if (name !== 'scheme') details[name] = (given as Record<string, unknown>)[name];
   }
