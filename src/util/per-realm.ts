@@ -1,11 +1,11 @@
 /**
  * Something a scheme makes once per realm and keeps: the challenges of a plain refusal (Basic,
- * Bearer), Digest's challenge templates.
+ * Bearer), Digest's challenge templates and its nonce MAC's message buffers.
  */
 import { detach } from './detach';
 
 /** Realms kept per table. Realms are few; the bound is for a realm made from each request's Host. */
-export const MAX_KEPT_REALMS = 64;
+const MAX_KEPT_REALMS = 64;
 
 export class PerRealm<T> {
   private readonly values = new Map<string, T>();
