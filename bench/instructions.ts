@@ -44,6 +44,7 @@ const NODE_FLAGS = ['--predictable', '--hash-seed=1', '--random-seed=1'];
 /** The calibration rows counted besides the baselines and ours: floors, route mounting. */
 const CALIBRATIONS = new Set([
   'bearer-floor',
+  'bearer-floor-auth',
   'digest-floor',
   'empty',
   'bearer-route',

@@ -158,6 +158,13 @@ export function allScenarios(): Scenario[] {
       client: 'bearer',
     },
     {
+      name: 'bearer-floor-auth',
+      label: 'Bearer floor with req.auth (as ours hands it over)',
+      express: 'express-bearer-floor-auth',
+      http: 'http-bearer-floor-auth',
+      client: 'bearer',
+    },
+    {
       name: 'digest-floor',
       label: 'Digest floor (SHA-256, nc, uri, rspauth, Vary; no req.auth)',
       express: 'express-digest-floor',

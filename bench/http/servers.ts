@@ -16,7 +16,7 @@ import {
   USER,
   publicJwkFromEnv,
 } from './fixtures';
-import { bearerFloor, digestFloor } from './floors';
+import { bearerFloor, bearerFloorWithAuth, digestFloor } from './floors';
 
 /** A Connect middleware, as each benchmark server mounts its guard. */
 export type Connect = (
@@ -301,6 +301,8 @@ export const SERVERS = {
   'express-digest-standin': () => expressApp(digestStandIn()),
   'http-digest-standin': () => plainHttp(digestStandIn()),
   'express-bearer-floor': () => expressApp(bearerFloor()),
+  'express-bearer-floor-auth': () => expressApp(bearerFloorWithAuth()),
+  'http-bearer-floor-auth': () => plainHttp(bearerFloorWithAuth()),
   'http-bearer-floor': () => plainHttp(bearerFloor()),
   'express-digest-floor': () => expressApp(digestFloor()),
   'express-empty': () => expressApp(((_req, _res, next) => next()) as Connect),
