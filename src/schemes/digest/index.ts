@@ -776,16 +776,22 @@ function remember(directives: DigestDirectives, ctx: RequestContext): void {
   else accepted.add(key);
 }
 
-/** `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies). */
-function authenticationInfo(directives: DigestDirectives, sessionKey: string): string {
+/**
+ * `Authentication-Info` without `nextnonce` (RFC 7616 §3.5; RFC 7615 §3, §4 for proxies), for
+ * `qop=auth`. RFC 2617 §3.2.3 wants `rspauth`, `cnonce` and `nc` whenever the field states a
+ * `qop`; for `auth-int`, `rspauth` covers the response body (A2 with its hash, RFC 7616 §3.5),
+ * which is not known when the headers go out, so no `qop` is stated for it at all (undefined):
+ * the server applies no protection to that response, and says only `nextnonce`, when due.
+ */
+function authenticationInfo(directives: DigestDirectives, sessionKey: string): string | undefined {
+  if (directives.qop !== 'auth') return undefined;
   // Written out rather than through formatAuthParams: every name is fixed here, and this runs on
   // every authenticated request. qop and nc are tokens (checked when read); cnonce came in a
   // quoted-string and goes back in one.
-  let info = `qop=${directives.qopText}`;
-  if (directives.qop === 'auth') {
-    info += `, rspauth="${requestDigest(directives, sessionKey, '', undefined)}"`;
-  }
-  return `${info}, cnonce=${quoteString(directives.cnonce)}, nc=${directives.ncText}`;
+  return (
+    `qop=${directives.qopText}, rspauth="${requestDigest(directives, sessionKey, '', undefined)}", ` +
+    `cnonce=${quoteString(directives.cnonce)}, nc=${directives.ncText}`
+  );
 }
 
 function success(
@@ -801,7 +807,7 @@ function success(
   if (remaining <= config.nextNonceBefore) {
     const issuedAt = config.now();
     const next = config.signer.issue(request.realm, issuedAt, issuedAt + config.nonceLifetime);
-    info += `, nextnonce="${next}"`;
+    info = `${info === undefined ? '' : `${info}, `}nextnonce="${next}"`;
   }
   const digestDetails = {
     // The realm in force, however the client spelt it (see namesRealm).
@@ -817,7 +823,12 @@ function success(
     // What was authenticated (realm, algorithm, qop) is not the lookup's to change.
     details: lookupDetails === undefined ? digestDetails : { ...lookupDetails, ...digestDetails },
     // Literal keys: a computed key would give every request's object a slow shape.
-    headers: ctx.proxy ? { 'Proxy-Authentication-Info': info } : { 'Authentication-Info': info },
+    headers:
+      info === undefined
+        ? undefined
+        : ctx.proxy
+          ? { 'Proxy-Authentication-Info': info }
+          : { 'Authentication-Info': info },
   };
 }
 

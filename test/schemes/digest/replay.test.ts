@@ -2,7 +2,7 @@ import { digest, type DigestOptions } from '../../../src/schemes/digest';
 import { MemoryNonceStore } from '../../../src/stores/memory';
 import type { NonceStore } from '../../../src/stores/nonce-store';
 import type { Challenge } from '../../../src/header/types';
-import type { Scheme, SchemeFailure } from '../../../src/scheme';
+import type { RequestContext, Scheme, SchemeFailure } from '../../../src/scheme';
 import { answer, fakeContext, parseInfo } from './helpers';
 
 const SECRET = 's'.repeat(32);
@@ -180,17 +180,20 @@ describe('digest(): one request checked twice', () => {
       const ctx = fakeContext({ rawBody: body });
       const first = await verifyAsync(scheme, credentials, ctx);
       expect(first).toMatchObject({ ok: true });
-      // authenticate() sets the scheme's headers on the response; a second check then passes.
+      // authenticate() sets the scheme's headers on the response (auth-int has none); a second
+      // check then passes.
       for (const [name, value] of Object.entries(
-        (first as { headers: Record<string, string> }).headers,
+        (first as { headers?: Record<string, string> }).headers ?? {},
       )) {
         ctx.res.setHeader(name, value);
       }
       await expect(verifyAsync(scheme, credentials, ctx)).resolves.toMatchObject({ ok: true });
       // A replay is another request, even if its response somehow carries the same header (an
-      // application copying one): auth-int's has no rspauth, so that proves nothing.
+      // application copying one).
       const replay = fakeContext({ rawBody: body });
-      replay.res.setHeader('Authentication-Info', ctx.res.getHeader('Authentication-Info')!);
+      const info = ctx.res.getHeader('Authentication-Info');
+      expect(info === undefined).toBe(qop === 'auth-int');
+      if (info !== undefined) replay.res.setHeader('Authentication-Info', info);
       await expect(verifyAsync(scheme, credentials, replay)).resolves.toMatchObject({
         ok: false,
         code: 'ERR_AUTH_STALE_NONCE',
@@ -571,6 +574,31 @@ describe('digest(): nonces', () => {
     time.advance(20_000);
     const next = { ...c, params: { ...c.params, nonce: nextnonce } };
     await expect(verifyAsync(scheme, answer(next, alice), fakeContext())).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('says only nextnonce after auth-int (no qop without rspauth), and it works', async () => {
+    const time = clock();
+    const scheme = make({
+      now: time.now,
+      qop: ['auth-int'],
+      nonceLifetime: 60_000,
+      nextNonceBefore: 10_000,
+    });
+    const c = await challenge(scheme);
+    const post = { ...alice, qop: 'auth-int', method: 'POST', body: Buffer.from('x=1') };
+    const ctx = (): RequestContext => fakeContext({ method: 'POST', rawBody: post.body });
+    const early = await verifyAsync(scheme, answer(c, post), ctx());
+    expect(early.ok && early.headers).toBeUndefined();
+    time.advance(50_000);
+    const late = await verifyAsync(scheme, answer(c, { ...post, nc: 2 }), ctx());
+    if (!late.ok) throw new Error('refused');
+    const info = parseInfo(late.headers?.['Authentication-Info'] as string);
+    expect(Object.keys(info)).toEqual(['nextnonce']);
+    time.advance(20_000);
+    const next = { ...c, params: { ...c.params, nonce: info.nextnonce! } };
+    await expect(verifyAsync(scheme, answer(next, post), ctx())).resolves.toMatchObject({
       ok: true,
     });
   });
