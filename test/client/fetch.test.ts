@@ -1775,6 +1775,31 @@ describe('from a helper’s audit of the client', () => {
   }, 30_000);
 });
 
+it('looks at no more than 256 URIs of a domain, skipping those that do not parse (RFC 7616 §3.3)', async () => {
+  // /kept/ after 255 URIs that do not parse is kept; /late/ after 256 is not looked at.
+  const junk = (count: number): string => Array.from({ length: count }, () => '//[').join(' ');
+  const { url, log } = await listen((req, res) => {
+    if (req.headers.authorization !== undefined) {
+      res.end('ok');
+      return;
+    }
+    const domain = req.url!.startsWith('/kept/') ? `${junk(255)} /kept/` : `${junk(256)} /late/`;
+    unauthorized(res, [
+      `Digest realm="${req.url!.slice(0, 6)}", nonce="n", qop="auth", domain="${domain}"`,
+    ]);
+  });
+  const authFetch = createAuthFetch({ username: 'alice', password: 'secret' });
+  expect((await authFetch(`${url}/kept/a`)).status).toBe(200);
+  // Its domain is /kept/ alone: /kept/b goes with the answer up front, /keep-out/ does not.
+  expect((await authFetch(`${url}/kept/b`)).status).toBe(200);
+  expect(log.filter((entry) => entry.url === '/kept/b')).toHaveLength(1);
+  expect((await authFetch(`${url}/keep-out/`)).status).toBe(200);
+  expect(log.filter((entry) => entry.url === '/keep-out/')).toHaveLength(2);
+  // That realm's /late/ was not looked at: its domain is taken as absent, the whole origin.
+  expect((await authFetch(`${url}/other/`)).status).toBe(200);
+  expect(log.filter((entry) => entry.url === '/other/')).toHaveLength(1);
+});
+
 it('takes the domain of the challenge it answers, not of another on the same nonce (RFC 7616 §3.3)', async () => {
   const { url, log } = await listen((req, res) => {
     if (req.headers.authorization?.includes('algorithm=SHA-256')) {
