@@ -625,8 +625,12 @@ function handle(config: Config, ctx: Context, next: (err?: unknown) => void): vo
   if (scheme === undefined || credentials === undefined) {
     if (!config.credentialsRequired) {
       // The response differs for a client that sends credentials (RFC 9110 §12.5.5): a cache
-      // must not hand this anonymous one to it.
-      appendVary(res, config.varyField);
+      // must not hand this anonymous one to it. Something before this middleware answered and
+      // still called next(): the handler does not run on a sent response, as after a success
+      // (setHeader throws the same where Vary needs a write; where it needs none, ask).
+      if (!appendVary(res, config.varyField) && res.headersSent) {
+        throw headersSentError(req.httpVersionMajor >= 2);
+      }
       // Recorded only where requireScopes() could not tell by itself: no Authorization field says
       // "No credentials were sent" there already, and this is every anonymous request (a WeakMap
       // set costs some 0.3 to 0.8 µs, in garbage collection too). In proxy mode that field is the

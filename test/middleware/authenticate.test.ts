@@ -1239,6 +1239,30 @@ describe('authenticate() and a response something else already sent', () => {
       process.off('unhandledRejection', onRejection);
     }
   });
+  it('never lets a request through to the handler on a sent response, whatever Vary says already', async () => {
+    const mw = authenticate({
+      realm: 't',
+      credentialsRequired: false,
+      schemes: [basic({ users })],
+    });
+    for (const vary of [undefined, 'Authorization', '*']) {
+      for (const authorization of [undefined, 'Token not-offered']) {
+        const seen: unknown[] = [];
+        const server = http.createServer((req, res) => {
+          if (vary !== undefined) res.setHeader('Vary', vary);
+          res.end('early');
+          mw(req, res, (err?: unknown) => seen.push(err));
+        });
+        const get = request(server).get('/');
+        const res = await (authorization === undefined
+          ? get
+          : get.set('Authorization', authorization));
+        expect(res.text).toBe('early');
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+      }
+    }
+  });
   // A refusal that can no longer be sent still reaches the error handler as what it is (its
   // code, status and challenges), not as Node's error for a header set too late.
   it('hands a refusal to next(err) as its AuthenticationError once the response went out', async () => {
