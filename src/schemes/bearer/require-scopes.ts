@@ -28,7 +28,8 @@ export interface RequireScopesOptions {
   /**
    * `'respond'` (default) answers 401/403 itself; `'next'` hands an {@link AuthenticationError}
    * (status, challenge in `headers`) to `next(err)`, as `authenticate()`'s option of that name
-   * does: pass the same value as your `authenticate()`.
+   * does: pass the same value as your `authenticate()`. A refusal on a response that went out
+   * already (a middleware before answered and still called `next()`) goes to `next(err)` either way.
    */
   onFailure?: 'respond' | 'next' | undefined;
   /**
@@ -197,7 +198,11 @@ export function requireScopes(
     // requiredScopes answers so in proxy mode too.
     const field = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     const challenges = besideCurrent(res, field, refusal.challenge);
-    if (onFailure === 'next') {
+    // Something before this guard answered and still called next(): nothing can be written, so
+    // the refusal goes to the error handler whatever onFailure, as authenticate() hands it on.
+    // Closing the connection here would lose the response to the client's next request, which
+    // keep-alive may have sent on it already.
+    if (onFailure === 'next' || res.headersSent) {
       return new AuthenticationError(refusal.code, refusal.message, {
         status: refusal.status,
         headers: { [field]: challenges, 'Cache-Control': 'no-store' },
@@ -291,10 +296,6 @@ function refuse(
   field: string,
   challenge: string | string[],
 ): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
   // A Buffer, not the string, as authenticate() sends: Node writes the head with a string body in
   // the body's encoding, which would send each obs-text octet of a Latin-1 realm as two UTF-8
   // bytes (README, "a realm beyond ASCII").

@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { Challenge } from '../../../src/header/types';
 import type { RequestContext, SchemeFailure } from '../../../src/scheme';
 import { bearer, requireScopes, type BearerVerify } from '../../../src/schemes/bearer';
+import { AuthenticationError } from '../../../src/errors';
 import { bearerApp } from './helpers';
 
 const ctx = {
@@ -158,25 +159,39 @@ describe('requireScopes() edge cases', () => {
     expect(res.text).toBe('error');
   });
 
-  it('destroys the connection when the response is already under way', async () => {
+  it('hands its refusal to next(err) when the response went out already, the connection kept', async () => {
     const guard = requireScopes('read');
+    const seen: unknown[] = [];
     const server = http.createServer((req, res) => {
-      res.writeHead(200);
-      res.write('partial');
-      guard(req, res, () => res.end('ran'));
+      res.end(`early ${req.url}`);
+      guard(req, res, (err?: unknown) => seen.push(err));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as import('node:net').AddressInfo).port;
-    const outcome = await new Promise<string>((resolve) => {
-      http
-        .get(`http://127.0.0.1:${port}/`, (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () => resolve('ended'));
-          res.on('error', () => resolve('aborted'));
-        })
-        .on('error', () => resolve('aborted'));
-    });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    expect(outcome).toBe('aborted');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ text: string; socket: unknown }>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ text, socket: res.socket }));
+          })
+          .on('error', reject);
+      });
+    try {
+      const first = await get('/1');
+      const second = await get('/2');
+      expect([first.text, second.text]).toEqual(['early /1', 'early /2']);
+      // One connection served both: the guard closed nothing.
+      expect(second.socket).toBe(first.socket);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toBeInstanceOf(AuthenticationError);
+      expect(seen[0]).toMatchObject({ code: 'ERR_AUTH_MISSING_CREDENTIALS', status: 401 });
+    } finally {
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
