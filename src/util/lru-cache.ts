@@ -1,4 +1,5 @@
 import type { CacheOptions } from './cache-options';
+import { OldestFirst } from './oldest-first';
 import { isPlainObject, optionNames, rejectUnknownOptions } from './options';
 
 /**
@@ -15,6 +16,8 @@ import { isPlainObject, optionNames, rejectUnknownOptions } from './options';
 export class LruCache<V> {
   readonly #max: number;
   readonly #entries = new Map<string, { value: V; expiresAt: number; movedAt: number }>();
+  /** Eviction in constant time, however many entries went before (oldest-first.ts). */
+  readonly #oldest = new OldestFirst(this.#entries);
   /** Reads and writes so far: the clock for `movedAt`. */
   #ticks = 0;
 
@@ -58,7 +61,7 @@ export class LruCache<V> {
     this.#entries.delete(key);
     if (this.#entries.size >= this.#max) {
       // Full, so not empty (max >= 1): the first key is the least recently used.
-      this.#entries.delete(this.#entries.keys().next().value!);
+      this.#oldest.shift();
     }
     this.#entries.set(key, { value, expiresAt, movedAt: ++this.#ticks });
   }
