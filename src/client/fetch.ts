@@ -20,7 +20,6 @@ import {
   type NonceCount,
 } from './digest';
 import { discard } from '../util/discard';
-import { OldestFirst } from '../util/oldest-first';
 import { isLoopback } from '../util/loopback';
 import { checkBooleanOptions, optionNames, rejectUnknownOptions } from '../util/options';
 import { hasControl } from '../util/text';
@@ -297,16 +296,14 @@ export function createAuthFetch(
    * where it is (RFC 7616 §3.4: an nc is never sent twice with a nonce).
    */
   const retired = new Map<string, NonceCount>();
-  /** The least recently used of each, let go in constant time (util/oldest-first.ts). */
-  const oldestCount = new OldestFirst(counts);
-  const oldestRetired = new OldestFirst(retired);
   /** Makes `count` the newest of `counts`, letting the least recently used go to `retired`. */
   const keep = (key: string, count: NonceCount): void => {
     counts.delete(key);
     retired.delete(key);
     if (counts.size >= MAX_NONCES) {
-      const [oldKey, oldCount] = oldestCount.shift()!;
-      if (retired.size >= MAX_RETIRED) oldestRetired.shift();
+      const [oldKey, oldCount] = counts.entries().next().value!;
+      counts.delete(oldKey);
+      if (retired.size >= MAX_RETIRED) retired.delete(retired.keys().next().value!);
       retired.set(oldKey, oldCount);
     }
     counts.set(key, count);

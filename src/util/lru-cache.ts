@@ -1,23 +1,36 @@
 import type { CacheOptions } from './cache-options';
-import { OldestFirst } from './oldest-first';
 import { isPlainObject, optionNames, rejectUnknownOptions } from './options';
+
+/** An entry, and its place in the list from least to most recently used. */
+interface Entry<V> {
+  readonly key: string;
+  readonly value: V;
+  readonly expiresAt: number;
+  movedAt: number;
+  older: Entry<V> | undefined;
+  newer: Entry<V> | undefined;
+}
 
 /**
  * A bounded map whose entries expire. Least recently used entries go first when it is full;
- * an expired entry is dropped when it is read. `Map` keeps insertion order, so re-inserting on
- * read makes the first key the least recently used one.
+ * an expired entry is dropped when it is read.
  *
- * A read re-inserts only an entry that has not moved for `max / 2` operations (reads and writes):
- * a hot entry then costs a lookup, not a delete and an insert (whose dead slots make the Map
- * rebuild its table). Fewer than `max / 2` entries can have been written since it last moved, so
- * it is still in the newer half when eviction takes the oldest: an entry read at least once every
- * `max / 2` operations is never evicted, however many new entries arrive.
+ * The order of use is a list through the entries, so that making room takes the oldest at once.
+ * A Map's first key would cost a walk over the slot of every entry deleted before it, which V8
+ * keeps until it rebuilds the table: 0.5 µs at 1 000 entries, 20 to 64 µs at 100 000, and a flood
+ * of made-up tokens fills Bearer's refusals (docs/bench.md, `npx tsx bench/lru-eviction.ts`).
+ *
+ * A read moves an entry to the newest end only if it has not moved for `max / 2` operations
+ * (reads and writes): a hot entry then costs a lookup, not writes to itself and two neighbours.
+ * Fewer than `max / 2` entries can have been written since it last moved, so it is still in the
+ * newer half when eviction takes the oldest: an entry read at least once every `max / 2`
+ * operations is never evicted, however many new entries arrive.
  */
 export class LruCache<V> {
   readonly #max: number;
-  readonly #entries = new Map<string, { value: V; expiresAt: number; movedAt: number }>();
-  /** Eviction in constant time, however many entries went before (oldest-first.ts). */
-  readonly #oldest = new OldestFirst(this.#entries);
+  readonly #entries = new Map<string, Entry<V>>();
+  #oldest: Entry<V> | undefined = undefined;
+  #newest: Entry<V> | undefined = undefined;
   /** Reads and writes so far: the clock for `movedAt`. */
   #ticks = 0;
 
@@ -44,36 +57,68 @@ export class LruCache<V> {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
-      this.#entries.delete(key);
+      this.#remove(entry);
       return undefined;
     }
     const tick = ++this.#ticks;
     if (tick - entry.movedAt >= this.#max / 2) {
-      this.#entries.delete(key);
+      this.#unlink(entry);
+      this.#append(entry);
       entry.movedAt = tick;
-      this.#entries.set(key, entry);
     }
     return entry.value;
   }
 
   /** Keeps `value` until `expiresAt` (ms since the epoch), evicting the least recently used. */
   set(key: string, value: V, expiresAt: number): void {
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#max) {
-      // Full, so not empty (max >= 1): the first key is the least recently used.
-      this.#oldest.shift();
-    }
-    this.#entries.set(key, { value, expiresAt, movedAt: ++this.#ticks });
+    const old = this.#entries.get(key);
+    if (old !== undefined) this.#remove(old);
+    // Full, so not empty (max >= 1).
+    else if (this.#entries.size >= this.#max) this.#remove(this.#oldest!);
+    const entry: Entry<V> = {
+      key,
+      value,
+      expiresAt,
+      movedAt: ++this.#ticks,
+      older: undefined,
+      newer: undefined,
+    };
+    this.#entries.set(key, entry);
+    this.#append(entry);
   }
 
   /** Forgets `key`. */
   delete(key: string): void {
-    this.#entries.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) this.#remove(entry);
   }
 
   /** Forgets everything. */
   clear(): void {
     this.#entries.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
+  }
+
+  #remove(entry: Entry<V>): void {
+    this.#entries.delete(entry.key);
+    this.#unlink(entry);
+  }
+
+  #unlink(entry: Entry<V>): void {
+    if (entry.older === undefined) this.#oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.#newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
+  }
+
+  #append(entry: Entry<V>): void {
+    entry.older = this.#newest;
+    if (this.#newest === undefined) this.#oldest = entry;
+    else this.#newest.newer = entry;
+    this.#newest = entry;
   }
 }
 

@@ -3,7 +3,6 @@
  * `bearer({ cache })`): a burst of first requests with the same credentials waits for one call of
  * a slow verifier instead of making one each.
  */
-import { OldestFirst } from './oldest-first';
 
 /** How long requests wait for another request's check: a check that hangs is not shared for ever. */
 export const SHARE_MS = 2000;
@@ -31,8 +30,6 @@ export class SharedChecks<R> {
   readonly #shared = new Map<string, Check<R>>();
   /** Checks past sharing, still under way, in the order they passed. */
   readonly #past = new Map<string, Check<R>>();
-  /** Which checks past sharing go first when that table is full (oldest-first.ts). */
-  readonly #oldestPast = new OldestFirst(this.#past);
 
   /**
    * The result of the check under way for `key`, if it started less than {@link SHARE_MS} before
@@ -109,7 +106,7 @@ export class SharedChecks<R> {
       if (now - check.started < SHARE_MS) break;
       this.#shared.delete(key);
       check.result = undefined;
-      if (this.#past.size >= MAX_SHARED_CHECKS) this.#oldestPast.shift();
+      if (this.#past.size >= MAX_SHARED_CHECKS) this.#past.delete(this.#past.keys().next().value!);
       this.#past.set(key, check);
     }
   }

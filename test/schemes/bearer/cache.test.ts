@@ -17,14 +17,11 @@ describe('LruCache', () => {
     expect(cache.size).toBe(2);
   });
 
-  it('keeps a hot entry without moving it on every read, and still evicts the coldest', () => {
+  // That it moves only once per max / 2 reads is checked against a model in test/util/lru-cache.test.ts.
+  it('keeps a hot entry read many times, and still evicts the coldest', () => {
     const cache = new LruCache<number>(4);
     for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) cache.set(key, i, Infinity);
-    const moves = jest.spyOn(Map.prototype, 'delete');
     for (let i = 0; i < 100; i++) expect(cache.get('a')).toBe(0);
-    // Moved to the back once per max / 2 reads, not once per read.
-    expect(moves.mock.calls.length).toBe(50);
-    moves.mockRestore();
     cache.set('e', 4, Infinity);
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe(0);
