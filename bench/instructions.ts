@@ -46,6 +46,7 @@ const CALIBRATIONS = new Set([
   'bearer-floor',
   'bearer-floor-auth',
   'digest-floor',
+  'digest-floor-auth',
   'empty',
   'bearer-route',
   'bearer-floor-route',

