@@ -7,12 +7,14 @@
  * so that a gap between two servers can be placed (docs/bench.md, "Under load").
  *
  * Each round starts every server afresh (in a shuffled order), warms it for 2 s and measures
- * 4 s; the medians over the rounds are printed. Linux only (procfs); server on CPU 1 and wrk on
- * CPU 0, as bench/run.ts pins them.
+ * 4 s; the medians over the rounds are printed. Linux only (procfs); with taskset, server on CPU 1
+ * and wrk on CPU 0, as bench/run.ts pins them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { BenchChild, REPO_ROOT, useBuild } from './lib/child';
 import { compileForBench } from './lib/compile';
+import { median, shuffled } from './lib/stats';
+import { tasksetAvailable } from './lib/system';
 import { JWT_PUBLIC_JWK_ENV, makeJwtMaterial } from './http/fixtures';
 import { authSpec } from './http/run-http';
 import { allScenarios } from './http/scenarios';
@@ -62,12 +64,6 @@ interface Sample {
 const COLUMNS = ['process', 'main user', 'main system', 'helpers'] as const;
 type Column = (typeof COLUMNS)[number];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 function parseArgs(argv: string[]): { rounds: number; ids: string[] } {
   let rounds = 9;
   const ids: string[] = [];
@@ -92,16 +88,16 @@ async function main(): Promise<void> {
   });
   useBuild(compileForBench(REPO_ROOT));
   const jwt = await makeJwtMaterial();
+  const pin = tasksetAvailable();
   const results = new Map(scenarios.map((s) => [s.id, new Map<Column, number[]>()]));
   for (let round = 1; round <= rounds; round++) {
-    const order = [...scenarios].sort(() => Math.random() - 0.5);
-    for (const scenario of order) {
+    for (const scenario of shuffled(scenarios, round)) {
       const { child, ready } = await BenchChild.start<ServerReady>({
         name: scenario.server,
         script: 'http/server-main.ts',
         args: [scenario.server],
         cpu: 1,
-        pin: true,
+        pin,
         env: { [JWT_PUBLIC_JWK_ENV]: JSON.stringify(jwt.publicJwk) },
       });
       try {
@@ -110,7 +106,7 @@ async function main(): Promise<void> {
           connections: 50,
           auth: authSpec(scenario, jwt),
           expectStatus: scenario.expect,
-          cpu: 0,
+          cpu: pin ? 0 : undefined,
         };
         await runWrk({ ...spec, durationSec: 2 });
         const threadsBefore = threadTimes(child.pid);

@@ -51,33 +51,35 @@ function answer(res: ServerResponse, status: number, challenge?: string): void {
   res.end();
 }
 
-/** Bearer: the token compared with the one valid token. */
-export function bearerFloor(): Connect {
+/**
+ * Bearer: the token compared with the one valid token. `handOver`, when given, is called on
+ * success: {@link bearerFloorWithAuth}.
+ */
+export function bearerFloor(handOver?: (req: IncomingMessage) => void): Connect {
   const expected = `Bearer ${OPAQUE_TOKEN}`;
   return (req, res, next) => {
     if (req.headers.authorization !== expected) return answer(res, 401, 'Bearer');
     if (duplicated(req)) return answer(res, 400);
     addVary(res);
+    handOver?.(req);
     next();
   };
 }
 
 /**
- * The Bearer floor with the one duty it leaves out: the result handed over as `req.auth`, the
- * way ours hands it over (request-auth.ts: an accessor and a WeakMap on Express). What this costs
- * over the floor is the hand-over alone; what ours costs over this is everything else ours does.
+ * `req.auth` set the way ours sets it (request-auth.ts: an accessor and a WeakMap on Express):
+ * what a floor that hands its result over costs beyond the floor is the hand-over alone, and what
+ * ours costs beyond that is everything else ours does.
  */
-export function bearerFloorWithAuth(): Connect {
+function handOverAuth(scheme: string): (req: IncomingMessage) => void {
   const { assignAuth } =
     require('../../src/middleware/request-auth') as typeof import('../../src/middleware/request-auth');
-  const expected = `Bearer ${OPAQUE_TOKEN}`;
-  return (req, res, next) => {
-    if (req.headers.authorization !== expected) return answer(res, 401, 'Bearer');
-    if (duplicated(req)) return answer(res, 400);
-    addVary(res);
-    assignAuth(req, { scheme: 'Bearer', user: USER });
-    next();
-  };
+  return (req) => assignAuth(req, { scheme, user: USER });
+}
+
+/** The Bearer floor with the one duty it leaves out: the result handed over as `req.auth`. */
+export function bearerFloorWithAuth(): Connect {
+  return bearerFloor(handOverAuth('Bearer'));
 }
 
 const sha256 = (text: string): string => hash('sha256', text, 'hex');
@@ -176,7 +178,5 @@ export function digestFloor(handOver?: (req: IncomingMessage) => void): Connect 
 
 /** The Digest floor with the result handed over as `req.auth`, as {@link bearerFloorWithAuth}. */
 export function digestFloorWithAuth(): Connect {
-  const { assignAuth } =
-    require('../../src/middleware/request-auth') as typeof import('../../src/middleware/request-auth');
-  return digestFloor((req) => assignAuth(req, { scheme: 'Digest', user: USER }));
+  return digestFloor(handOverAuth('Digest'));
 }

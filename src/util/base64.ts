@@ -24,7 +24,7 @@ const PAD = 0x3d; // '='
 const BASE64_DIGITS = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL_DIGITS = /^[A-Za-z0-9_-]*$/;
 
-/** The value of `input`'s character at `index`, a digit already checked. */
+/** The value of `input`'s digit at `index` (checked already); 0 before the start (no digits). */
 function digitAt(input: string, index: number, digits: Int8Array): number {
   return index < 0 ? 0 : digits[input.charCodeAt(index)]!;
 }

@@ -17,8 +17,9 @@ interface Entry<V> {
  *
  * The order of use is a list through the entries, so that making room takes the oldest at once.
  * A Map's first key would cost a walk over the slot of every entry deleted before it, which V8
- * keeps until it rebuilds the table: about 0.4 µs at 1 000 entries, 20 to 64 µs at 100 000, and a flood
- * of made-up tokens fills Bearer's refusals (docs/bench.md, `npx tsx bench/lru-eviction.ts`).
+ * keeps until it rebuilds the table: about 0.4 µs at 1 000 entries, 20 to 64 µs at 100 000, and
+ * a flood of made-up tokens fills Bearer's refusals (docs/bench.md, `npx tsx
+ * bench/lru-eviction.ts`).
  *
  * A read moves an entry to the newest end only if it has not moved for `max / 2` operations
  * (reads and writes): a hot entry then costs a lookup, not writes to itself and two neighbours.

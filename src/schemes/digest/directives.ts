@@ -133,9 +133,10 @@ export function readDirectives(
   const algorithm = algorithmText === undefined ? DEFAULT_ALGORITHM : findAlgorithm(algorithmText);
   if (algorithm === undefined) return invalid('algorithm', user);
 
-  if (params.response === undefined) return missing('response', user);
+  const responseText = params.response;
+  if (responseText === undefined) return missing('response', user);
   // Clients send lower-case hex (RFC 7616 §3.4.1's "LHEX"); another case is lower-cased.
-  const response = lowerHexOfLength(params.response, algorithm.hexLength);
+  const response = lowerHexOfLength(responseText, algorithm.hexLength);
   if (response === undefined) return invalid('response', user);
 
   // The server always offers qop, so RFC 2069-style responses without it are refused
